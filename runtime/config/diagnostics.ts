@@ -1,0 +1,49 @@
+// Config diagnostics: one located, coded finding, and the two ways the CLI prints them.
+import { relative } from 'node:path'
+import { IsletError, type ErrorCode } from '../errors.ts'
+
+/** A position in a config file; 1-based line and column. */
+export interface SourceLocation {
+  file: string
+  line: number
+  col: number
+}
+
+/** One problem found in a config, located as precisely as the YAML allows. */
+export interface Diagnostic extends SourceLocation {
+  severity: 'error' | 'warning'
+  code: ErrorCode
+  /** Dotted path inside the file, e.g. `modules.2.config.port` (empty for the document itself). */
+  path: string
+  message: string
+  /** How to fix it, e.g. "did you mean 'port'?". */
+  hint?: string
+}
+
+/** `path:line:col severity CODE message (hint)`, the format editors and `islet validate` use. */
+export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
+  const where = `${relative(cwd, d.file) || d.file}:${d.line}:${d.col}`
+  const at = d.path ? ` at ${d.path}` : ''
+  return `${where} ${d.severity} ${d.code} ${d.message}${at}${d.hint ? ` (${d.hint})` : ''}`
+}
+
+export function formatDiagnostics(diagnostics: readonly Diagnostic[], cwd = process.cwd()): string {
+  return diagnostics.map((d) => formatDiagnostic(d, cwd)).join('\n')
+}
+
+/** Orders diagnostics by file, line and column so output is stable. */
+export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
+  return diagnostics.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col)
+}
+
+/** Thrown when a config cannot be used; carries every diagnostic, not just the first. */
+export class ConfigError extends IsletError {
+  readonly diagnostics: readonly Diagnostic[]
+  constructor(diagnostics: readonly Diagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === 'error')
+    super('ERR_CONFIG_INVALID',
+      `config has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${formatDiagnostics(diagnostics)}`,
+      { details: { diagnostics } })
+    this.diagnostics = diagnostics
+  }
+}

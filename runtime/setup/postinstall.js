@@ -1,0 +1,44 @@
+// Postinstall: make sure native addons load under the pinned Node 24, rebuilding them against its headers if not.
+// Plain JavaScript on purpose: npm may run this with whatever `node` it finds first, even the system Node 20.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const pinnedNode = join(root, 'node_modules', '.bin', 'node')
+// The `node` package keeps the real binary and its headers in a per-platform package.
+const headersDir = join(root, 'node_modules', 'node', 'node_modules', `node-${process.platform}-${process.arch}`)
+const addons = ['better-sqlite3']
+
+if (!existsSync(pinnedNode)) {
+  console.error('islet postinstall: node_modules/.bin/node is missing; run `npm ci` so the pinned Node 24 is installed.')
+  process.exit(1)
+}
+
+/** Loads the addon in a child running the pinned Node; returns the error text, or '' when it loads. */
+function loadError(name) {
+  const probe = `const D=require(${JSON.stringify(name)}); new D(':memory:').close()`
+  const r = spawnSync(pinnedNode, ['-e', probe], { cwd: root, encoding: 'utf8' })
+  return r.status === 0 ? '' : (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(0, 3).join(' ')
+}
+
+for (const name of addons) {
+  if (!existsSync(join(root, 'node_modules', name))) continue
+  const before = loadError(name)
+  if (!before) continue
+  console.log(`islet postinstall: ${name} does not load under the pinned Node (${before}); rebuilding against its headers`)
+  if (!existsSync(join(headersDir, 'include', 'node'))) {
+    console.error(`islet postinstall: Node headers not found in ${headersDir}; cannot rebuild ${name}.`)
+    process.exit(1)
+  }
+  // Run npm with the pinned node first on PATH so node-gyp targets its ABI, and point it at the matching headers.
+  const env = { ...process.env, PATH: `${dirname(pinnedNode)}:${process.env.PATH}`, npm_config_nodedir: headersDir }
+  execFileSync('npm', ['rebuild', name, `--nodedir=${headersDir}`], { cwd: root, env, stdio: 'inherit' })
+  const after = loadError(name)
+  if (after) {
+    console.error(`islet postinstall: ${name} still does not load after rebuilding: ${after}`)
+    process.exit(1)
+  }
+  console.log(`islet postinstall: ${name} rebuilt for the pinned Node`)
+}

@@ -1,0 +1,12 @@
+// @islet/sdk: the one public entry for plugin and component authors. No Node APIs: it also runs inside isolates.
+export type { LogFields, LogFn, Logger } from './logger.ts'
+export { type JsonSchema, REF_KEYWORD, EXPRESSION_PATTERN, moduleRef, pipelineRef, expressionOr } from './schema.ts'
+export { StepError, isStepError, type StepErrorOptions } from './errors.ts'
+export {
+  defineModuleType, type ModuleType, type ModuleInstance, type ModuleContext, type EngineView, type EngineState,
+} from './module.ts'
+export {
+  defineStepType, type StepType, type StepRun, type StepContext, type RunScope, type Template,
+  type Pipeline, type PipelineRequest, type PipelineResponse, type PipelineRunOptions, type AbortSignalLike,
+} from './pipeline.ts'
+export { definePlugin, type Plugin } from './plugin.ts'

@@ -1,0 +1,70 @@
+// Module types: what a plugin registers so YAML can declare modules of that type.
+import type { Logger } from './logger.ts'
+import type { JsonSchema } from './schema.ts'
+import type { Pipeline } from './pipeline.ts'
+
+/** Where the engine is in its lifecycle; `/readyz` answers 200 only in `ready`. */
+export type EngineState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed'
+
+/** What a module may observe of the engine that hosts it. */
+export interface EngineView {
+  readonly state: EngineState
+  /** Semver of the running engine. */
+  readonly version: string
+}
+
+/** What the engine hands a module type's `create`: the module's identity and the capabilities granted to it. */
+export interface ModuleContext {
+  /** The module's name as declared in YAML. */
+  readonly name: string
+  /** The module type, e.g. `http.server`. */
+  readonly type: string
+  /** A logger whose every line carries `module: <name>`. */
+  readonly logger: Logger
+  /** Absolute path of the engine's data directory (created on demand); durable state belongs here. */
+  readonly dataDir: string
+  /** Resolves a path relative to the YAML file that declared this module. */
+  resolvePath(path: string): string
+  /**
+   * Another module's instance. Only modules this one depends on (through `dependsOn` or a `moduleRef` property)
+   * may be reached, and they are always started first.
+   */
+  module<T extends object = ModuleInstance>(name: string): T
+  /** A pipeline by name, compiled once per config generation. Only pipelines referenced by a `pipelineRef`. */
+  pipeline(name: string): Pipeline
+  readonly engine: EngineView
+}
+
+/** A created module. Every method is optional; each lifecycle phase runs under a deadline. */
+export interface ModuleInstance {
+  /** Called in dependency order once every dependency has started. */
+  start?(): void | Promise<void>
+  /** Called in reverse dependency order; must release everything `create` and `start` acquired. */
+  stop?(): void | Promise<void>
+}
+
+/**
+ * A module type: name, config schema and constructor in one object.
+ * @example
+ * export default defineModuleType<{ perMinute: number }>({
+ *   type: 'http.ratelimit',
+ *   configSchema: { type: 'object', additionalProperties: false, required: ['perMinute'],
+ *                   properties: { perMinute: { type: 'integer', minimum: 1 } } },
+ *   create(config, ctx) { return { middleware: async (kctx, next) => next() } },
+ * })
+ */
+export interface ModuleType<C = any, I extends ModuleInstance = ModuleInstance> {
+  /** Dotted, lower-case name used as `type:` in YAML; the part before the first dot names the plugin's area. */
+  readonly type: string
+  readonly description?: string
+  /** JSON Schema of `config`; it arrives validated, with defaults filled, and deep-frozen. */
+  readonly configSchema: JsonSchema
+  create(config: C, ctx: ModuleContext): I | Promise<I>
+}
+
+/** Identity helper: returns its argument, typed. */
+export function defineModuleType<C = any, I extends ModuleInstance = ModuleInstance>(
+  moduleType: ModuleType<C, I>,
+): ModuleType<C, I> {
+  return moduleType
+}

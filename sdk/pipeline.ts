@@ -1,0 +1,106 @@
+// Pipelines and step types: the ordered steps a trigger (HTTP route, later events and schedules) runs.
+import type { Logger } from './logger.ts'
+import type { JsonSchema } from './schema.ts'
+
+/**
+ * The subset of `AbortSignal` a step can rely on; declared here because the sdk sees no DOM or Node types.
+ * A real `AbortSignal` satisfies it.
+ */
+export interface AbortSignalLike {
+  readonly aborted: boolean
+  readonly reason: unknown
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void
+  removeEventListener(type: 'abort', listener: () => void): void
+}
+
+/** The request a pipeline runs for; the names here are the variables runtime expressions see. */
+export interface PipelineRequest {
+  /** The request id (`X-Request-Id`, propagated or generated). */
+  readonly id: string
+  readonly method: string
+  readonly path: string
+  readonly params: Readonly<Record<string, string>>
+  readonly query: Readonly<Record<string, string | string[]>>
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  /** The parsed body: JSON value, text, or undefined when there is none. */
+  readonly body: unknown
+}
+
+/** What a pipeline answers. */
+export interface PipelineResponse {
+  status: number
+  headers: Record<string, string>
+  body: unknown
+}
+
+export interface PipelineRunOptions {
+  logger: Logger
+  /** Aborted when the caller gives up (request timeout, client gone, shutdown deadline). */
+  signal?: AbortSignalLike
+}
+
+/**
+ * A compiled pipeline. `run` resolves with the response a `respond` step built (or 200 with the last step's output,
+ * 204 when it has none) and rejects with a `StepError` (or any error, which callers report as a 500).
+ */
+export interface Pipeline {
+  readonly name: string
+  run(request: PipelineRequest, options: PipelineRunOptions): Promise<PipelineResponse>
+}
+
+/** The state of one pipeline run, as a step sees it. */
+export interface RunScope {
+  readonly request: PipelineRequest
+  /** Outputs of the named steps that already ran. */
+  readonly steps: Readonly<Record<string, unknown>>
+  readonly logger: Logger
+  readonly signal: AbortSignalLike
+  /** Ends the pipeline after this step with this response. */
+  respond(response: PipelineResponse): void
+}
+
+/** A compiled template: evaluates every `${{ … }}` inside a config value against a run. */
+export type Template<T = unknown> = (scope: RunScope) => T
+
+/** What the engine hands a step type's `create`, once per pipeline per config generation. */
+export interface StepContext {
+  readonly pipeline: string
+  /** The step's name (its `name:` in YAML, or `<type>-<position>`). */
+  readonly step: string
+  readonly logger: Logger
+  readonly dataDir: string
+  /** Resolves a path relative to the YAML file that declared the pipeline. */
+  resolvePath(path: string): string
+  /** A module this step references through a `moduleRef` property of its config. */
+  module<T extends object>(name: string): T
+  /**
+   * Compiles a config value for evaluation per run: strings that are exactly one `${{ expr }}` yield the
+   * expression's value; strings that contain some interpolate them as text; arrays and objects are walked.
+   */
+  compile<T = unknown>(value: unknown): Template<T>
+}
+
+/** One step's work per run: receives the run's scope, returns the step's output (kept as `steps.<name>`). */
+export type StepRun = (scope: RunScope) => unknown
+
+/**
+ * A step type: name, config schema and a factory that compiles the step once per generation.
+ * @example
+ * export default defineStepType<{ message: string }>({
+ *   type: 'log',
+ *   configSchema: { type: 'object', required: ['message'], properties: { message: { type: 'string' } } },
+ *   create(config, ctx) { const message = ctx.compile<string>(config.message); return (run) => run.logger.info(message(run)) },
+ * })
+ */
+export interface StepType<C = any> {
+  readonly type: string
+  readonly description?: string
+  readonly configSchema: JsonSchema
+  create(config: C, ctx: StepContext): StepRun | Promise<StepRun>
+}
+
+/** Identity helper: returns its argument, typed. */
+export function defineStepType<C = any>(stepType: StepType<C>): StepType<C> {
+  return stepType
+}

@@ -1,0 +1,23 @@
+// Plugins: a versioned package of module types and step types.
+import type { ModuleType } from './module.ts'
+import type { StepType } from './pipeline.ts'
+
+export interface Plugin {
+  /** Package-style name, e.g. `http` for a built-in or `@acme/geo` for a third party. */
+  readonly name: string
+  /** Semver of the plugin. */
+  readonly version: string
+  readonly description?: string
+  /** Semver range of the Islet engine this plugin works with, e.g. `^0.1.0`; checked at registration. */
+  readonly islet?: string
+  readonly moduleTypes?: readonly ModuleType[]
+  readonly stepTypes?: readonly StepType[]
+}
+
+/**
+ * Identity helper for a plugin declaration.
+ * @example export default definePlugin({ name: 'geo', version: '1.0.0', islet: '^0.1.0', moduleTypes: [geocoder] })
+ */
+export function definePlugin<P extends Plugin>(plugin: P): P {
+  return plugin
+}

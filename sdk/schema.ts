@@ -1,0 +1,37 @@
+// JSON Schema helpers for config authors: references to other modules and pipelines, and runtime expressions.
+
+/** A JSON Schema object (draft 2020-12 subset accepted by ajv); kept loose so plain literals type-check. */
+export type JsonSchema = { readonly [keyword: string]: unknown }
+
+/** The schema keyword through which a string property declares that it names another module or pipeline. */
+export const REF_KEYWORD = 'x-islet-ref'
+
+/** Matches a string that is exactly one runtime expression, `${{ … }}`. */
+export const EXPRESSION_PATTERN = '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'
+
+/**
+ * A config property naming another module. The engine checks the name exists (with "did you mean"),
+ * and starts the named module before the one that references it.
+ * @example configSchema: { properties: { db: moduleRef('the storage.sqlite module to query') } }
+ */
+export function moduleRef(description?: string): JsonSchema {
+  return { type: 'string', minLength: 1, [REF_KEYWORD]: 'module', ...(description ? { description } : {}) }
+}
+
+/**
+ * A config property naming a pipeline. The engine checks it exists and starts every module the pipeline's steps
+ * use before the referencing module.
+ * @example routes: { items: { properties: { pipeline: pipelineRef() } } }
+ */
+export function pipelineRef(description?: string): JsonSchema {
+  return { type: 'string', minLength: 1, [REF_KEYWORD]: 'pipeline', ...(description ? { description } : {}) }
+}
+
+/**
+ * A step config property that is either a literal matching `schema` or a runtime expression `${{ … }}`
+ * evaluated per run (compile it with `ctx.compile`).
+ * @example status: expressionOr({ type: 'integer', minimum: 100, maximum: 599 })
+ */
+export function expressionOr(schema: JsonSchema): JsonSchema {
+  return { anyOf: [schema, { type: 'string', pattern: EXPRESSION_PATTERN, description: 'a runtime expression ${{ … }}' }] }
+}
