@@ -53,7 +53,11 @@ export interface ModuleInstance {
  *   create(config, ctx) { return { middleware: async (kctx, next) => next() } },
  * })
  */
-export interface ModuleType<C = any, I extends ModuleInstance = ModuleInstance> {
+/**
+ * `I` is what `create` returns: any object; its optional `start`/`stop` (see ModuleInstance) are the lifecycle hooks,
+ * everything else is the contract other modules use through `ctx.module()`.
+ */
+export interface ModuleType<C = any, I extends object = ModuleInstance> {
   /** Dotted, lower-case name used as `type:` in YAML; the part before the first dot names the plugin's area. */
   readonly type: string
   readonly description?: string
@@ -63,7 +67,7 @@ export interface ModuleType<C = any, I extends ModuleInstance = ModuleInstance> 
 }
 
 /** Identity helper: returns its argument, typed. */
-export function defineModuleType<C = any, I extends ModuleInstance = ModuleInstance>(
+export function defineModuleType<C = any, I extends object = ModuleInstance>(
   moduleType: ModuleType<C, I>,
 ): ModuleType<C, I> {
   return moduleType

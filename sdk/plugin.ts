@@ -10,7 +10,8 @@ export interface Plugin {
   readonly description?: string
   /** Semver range of the Islet engine this plugin works with, e.g. `^0.1.0`; checked at registration. */
   readonly islet?: string
-  readonly moduleTypes?: readonly ModuleType[]
+  /** Each module type has its own config and instance types, hence `any` here. */
+  readonly moduleTypes?: readonly ModuleType<any, any>[]
   readonly stepTypes?: readonly StepType[]
 }
 

@@ -14,6 +14,7 @@ export interface References {
 export interface ModuleDecl {
   name: string
   type: string
+  description?: string
   /** Validated against the module type's schema, defaults filled, deep-frozen. */
   config: unknown
   dependsOn: string[]

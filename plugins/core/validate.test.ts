@@ -1,0 +1,83 @@
+// The validate step: JSON Schema checks of the body (or any value), answered with a 400 listing every mismatch.
+import { describe, expect, it } from 'vitest'
+import { StepError } from '@islet/sdk'
+import { failureOf, loadConfig, run } from './test-harness.ts'
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sku', 'qty'],
+  properties: {
+    sku: { type: 'string', pattern: '^[A-Z0-9-]+$' },
+    qty: { type: 'integer', minimum: 1 },
+    email: { type: 'string', format: 'email' },
+  },
+}
+const validate = (config: object = { schema }) => ({ type: 'validate', name: 'check', config })
+
+describe('validate', () => {
+  it('passes a matching body through as its output', async () => {
+    const body = { sku: 'AB-1', qty: 2 }
+    const response = await run([validate()], { body })
+    expect(response).toEqual({ status: 200, headers: {}, body })
+    expect(response.body).toBe(body)
+  })
+
+  it('answers 400 ERR_VALIDATION listing every mismatch at the path callers look at', async () => {
+    const error = await failureOf([validate(), { type: 'set', config: { value: 'never' } }],
+      { body: { qty: 0, extra: true, email: 'not-an-email' } })
+    expect(error).toBeInstanceOf(StepError)
+    expect(error).toMatchObject({ status: 400, code: 'ERR_VALIDATION', message: 'request body does not match the schema' })
+    expect(error.details).toEqual(expect.arrayContaining([
+      { path: '/sku', message: 'is required' },
+      { path: '/extra', message: 'is not allowed' },
+      { path: '/qty', message: 'must be >= 1' },
+      { path: '/email', message: 'must match format "email"' },
+    ]))
+    expect(error.details).toHaveLength(4)
+  })
+
+  it('reports a body of the wrong type at the root, and JSON Pointer-escapes odd keys', async () => {
+    expect((await failureOf([validate()], { body: 'text' })).details).toEqual([{ path: '', message: 'must be object' }])
+    const odd = { type: 'object', required: ['a/b', 'c~d'] }
+    expect((await failureOf([validate({ schema: odd })], { body: {} })).details)
+      .toEqual([{ path: '/a~1b', message: 'is required' }, { path: '/c~0d', message: 'is required' }])
+  })
+
+  it('keeps the answer small when a hostile body fails thousands of times', async () => {
+    const items = { type: 'array', items: { type: 'integer' } }
+    const error = await failureOf([validate({ schema: items })], { body: Array.from({ length: 5000 }, () => 'x') })
+    expect(error.details).toHaveLength(20)
+    expect(error.message).toBe('request body does not match the schema (5000 problems, the first 20 listed)')
+  })
+
+  it('validates another value when told to, and says "value"', async () => {
+    const config = { schema: { type: 'string', pattern: '^\\d+$' }, value: '${{ query.page }}' }
+    expect((await run([validate(config)], { query: { page: '3' } })).body).toBe('3')
+    const error = await failureOf([validate(config)], { query: { page: 'x' } })
+    expect(error.message).toBe('value does not match the schema')
+  })
+
+  it('understands draft 2020-12 when the schema says so', async () => {
+    const tuple = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'array', prefixItems: [{ type: 'string' }, { type: 'integer' }] }
+    expect((await run([validate({ schema: tuple })], { body: ['a', 1] })).status).toBe(200)
+    expect((await failureOf([validate({ schema: tuple })], { body: ['a', 'b'] })).details).toEqual([{ path: '/1', message: 'must be integer' }])
+  })
+
+  it.each([
+    [{ type: 'object', properties: { qty: { type: 'integer', minimun: 1 } } }, /unknown keyword: "minimun"/],
+    [{ type: 'objekt' }, /must be equal to one of the allowed values/],
+    [{ type: 'string', format: 'e-mail' }, /unknown format "e-mail"/],
+  ])('an invalid schema fails create with a clear message (%#)', async (bad, message) => {
+    const error = await failureOf([validate({ schema: bad })])
+    expect(error.code).toBe('ERR_PIPELINE_STEP_CREATE_FAILED')
+    expect(error.message).toMatch(/step 'check' \(validate\) at \/x\/app\.yaml:10:9 could not be created: invalid JSON Schema/)
+    expect(error.message).toMatch(message)
+  })
+
+  it('config: schema is required, value defaults to the body, nothing else is allowed', () => {
+    expect(loadConfig('validate', { schema })).toEqual({ schema, value: '${{ body }}' })
+    expect(() => loadConfig('validate', {})).toThrow(/must have required property 'schema'/)
+    expect(() => loadConfig('validate', { schema, strict: true })).toThrow(/must NOT have additional properties/)
+  })
+})

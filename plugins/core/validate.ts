@@ -1,0 +1,98 @@
+// The `validate` step: checks a value (the request body by default) against a JSON Schema compiled once.
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import formats from 'ajv-formats'
+import { StepError, defineStepType, type Logger } from '@islet/sdk'
+
+export interface ValidateConfig {
+  readonly schema: Readonly<Record<string, unknown>>
+  /** A template; the loader fills in `${{ body }}`. */
+  readonly value?: unknown
+}
+
+/** One mismatch as callers see it: a JSON Pointer into the value ('' is the value itself) and what is wrong. */
+export interface ValidationProblem {
+  path: string
+  message: string
+}
+
+// A hostile body can fail a schema thousands of times over; the answer stays small.
+const MAX_PROBLEMS = 20
+const BODY = /^\s*\$\{\{\s*body\s*\}\}\s*$/
+
+/**
+ * @example
+ * - type: validate
+ *   config:
+ *     schema: { type: object, required: [sku, qty], properties: { qty: { type: integer, minimum: 1 } } }
+ */
+export default defineStepType<ValidateConfig>({
+  type: 'validate',
+  description: 'Checks a value (the request body unless `value` says otherwise) against a JSON Schema; ' +
+    'answers 400 ERR_VALIDATION listing every mismatch. Outputs the value.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['schema'],
+    properties: {
+      schema: {
+        type: 'object',
+        description: 'the JSON Schema the value must match (draft-07; draft 2020-12 when its $schema says so)',
+      },
+      value: { default: '${{ body }}', description: 'what to validate, a template; the request body by default' },
+    },
+  },
+  create(config, ctx) {
+    const check = compileSchema(config.schema, ctx.logger)
+    const source = config.value ?? '${{ body }}'
+    const value = ctx.compile(source)
+    const what = typeof source === 'string' && BODY.test(source) ? 'request body' : 'value'
+    return (scope) => {
+      const data = value(scope)
+      if (check(data)) return data
+      const errors = check.errors ?? []
+      const shown = errors.length > MAX_PROBLEMS ? ` (${errors.length} problems, the first ${MAX_PROBLEMS} listed)` : ''
+      throw new StepError({
+        status: 400,
+        code: 'ERR_VALIDATION',
+        message: `${what} does not match the schema${shown}`,
+        details: errors.slice(0, MAX_PROBLEMS).map(describe),
+      })
+    }
+  },
+})
+
+function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger): ValidateFunction {
+  const options: Options = {
+    allErrors: true,
+    // Unknown keywords and formats fail create (a typo such as `minimun` must not silently accept everything);
+    // the type-strictness checks would also reject schemas that are merely loose, so they stay off.
+    strict: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    logger: { log: (m: unknown) => logger.debug(String(m)), warn: (m: unknown) => logger.warn(String(m)), error: (m: unknown) => logger.error(String(m)) },
+  }
+  const is2020 = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12')
+  const ajv = is2020 ? new Ajv2020(options) : new Ajv(options)
+  formats.default(ajv)
+  try {
+    // Each step gets its own ajv: two schemas with the same $id, or a reload bringing a changed one, cannot clash.
+    return ajv.compile(schema)
+  } catch (error) {
+    throw new Error(`invalid JSON Schema: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+  }
+}
+
+const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1')
+
+/** Required and unexpected properties are reported at the property's own path, which is where callers look. */
+function describe(error: ErrorObject): ValidationProblem {
+  if (error.keyword === 'required') {
+    return { path: `${error.instancePath}/${escape(String(error.params.missingProperty))}`, message: 'is required' }
+  }
+  if (error.keyword === 'additionalProperties') {
+    return { path: `${error.instancePath}/${escape(String(error.params.additionalProperty))}`, message: 'is not allowed' }
+  }
+  return { path: error.instancePath, message: error.message ?? `fails '${error.keyword}'` }
+}

@@ -1,0 +1,59 @@
+// The innermost middleware: find the route among the server's routers, read the body, run the pipeline under the
+// request timeout, and write its response.
+import type { Middleware } from 'koa'
+import type { PipelineRequest } from '@islet/sdk'
+import type { RequestState, RouterProvider } from './contracts.ts'
+import { readBody } from './body.ts'
+import { HttpError } from './errors.ts'
+
+export interface DispatchOptions {
+  routers: RouterProvider[]
+  bodyLimit: number
+  requestTimeoutMs: number
+  /** Every in-flight request's controller, so a shutdown past its deadline can abort them. */
+  controllers: Set<AbortController>
+}
+
+export function createDispatch(options: DispatchOptions): Middleware<RequestState> {
+  const { routers, bodyLimit, requestTimeoutMs, controllers } = options
+  return async (kctx) => {
+    let allowed: string[] | undefined
+    for (const router of routers) {
+      const match = router.match(kctx.method, kctx.path)
+      if (match === undefined) continue
+      if ('allowed' in match) { allowed = [...(allowed ?? []), ...match.allowed]; continue }
+
+      const body = await readBody(kctx.req, match.bodyLimit ?? bodyLimit)
+      const request: PipelineRequest = {
+        id: kctx.state.requestId, method: kctx.method, path: kctx.path,
+        params: match.params, query: kctx.query as PipelineRequest['query'], headers: kctx.headers, body,
+      }
+      const controller = new AbortController()
+      controllers.add(controller)
+      const timer = setTimeout(() => controller.abort(new HttpError('ERR_HTTP_REQUEST_TIMEOUT',
+        `the request did not complete within ${requestTimeoutMs} ms`)), requestTimeoutMs)
+      try {
+        const response = await Promise.race([
+          match.pipeline.run(request, { logger: kctx.state.logger, signal: controller.signal }),
+          aborted(controller.signal),
+        ])
+        kctx.status = response.status
+        for (const name in response.headers) kctx.set(name, response.headers[name])
+        kctx.body = response.body === undefined ? null : response.body
+      } finally {
+        clearTimeout(timer)
+        controllers.delete(controller)
+      }
+      return
+    }
+    if (allowed) {
+      throw new HttpError('ERR_HTTP_METHOD_NOT_ALLOWED', `${kctx.method} is not allowed on ${kctx.path}; use ${allowed.join(', ')}`, { allowed })
+    }
+    throw new HttpError('ERR_HTTP_NOT_FOUND', `no route for ${kctx.method} ${kctx.path}`)
+  }
+}
+
+/** Rejects with the signal's reason when it aborts; never settles otherwise. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))
+}

@@ -1,0 +1,54 @@
+// The http plugin's error catalogue, and the one place any error becomes the JSON error response.
+import { isStepError, type Logger } from '@islet/sdk'
+
+export const HTTP_ERROR_CODES = {
+  ERR_HTTP_NOT_FOUND: 404,
+  ERR_HTTP_METHOD_NOT_ALLOWED: 405,
+  ERR_HTTP_BAD_JSON: 400,
+  ERR_HTTP_BAD_BODY: 400,
+  ERR_HTTP_BODY_TOO_LARGE: 413,
+  ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_HTTP_REQUEST_TIMEOUT: 503,
+  ERR_HTTP_SHUTTING_DOWN: 503,
+  ERR_HTTP_ROUTE_CONFLICT: 500,
+  ERR_INTERNAL: 500,
+} as const
+
+export type HttpErrorCode = keyof typeof HTTP_ERROR_CODES
+
+/** An error the http layer itself raises; its message is safe to show the caller. */
+export class HttpError extends Error {
+  readonly code: HttpErrorCode
+  readonly status: number
+  readonly details: unknown
+  constructor(code: HttpErrorCode, message: string, details?: unknown) {
+    super(message)
+    this.name = 'HttpError'
+    this.code = code
+    this.status = HTTP_ERROR_CODES[code]
+    this.details = details
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string; requestId: string; details?: unknown }
+}
+
+/**
+ * Maps anything thrown on the request path to a status and the standard error body. Errors the caller may see
+ * (StepError, HttpError) keep their message; anything else is logged in full and answered with a generic 500,
+ * so no stack, path or internal message leaks.
+ */
+export function toErrorResponse(error: unknown, requestId: string, logger: Logger): { status: number; body: ErrorBody } {
+  if (isStepError(error) || error instanceof HttpError) {
+    if (error.status >= 500) logger.error({ err: error }, error.message)
+    const body: ErrorBody = { error: { code: error.code, message: error.message, requestId } }
+    if (error.details !== undefined) body.error.details = error.details
+    return { status: error.status, body }
+  }
+  logger.error({ err: error }, 'request failed')
+  return {
+    status: 500,
+    body: { error: { code: 'ERR_INTERNAL', message: `internal error; the server log has details under request id ${requestId}`, requestId } },
+  }
+}

@@ -1,0 +1,80 @@
+// Module type `http.router`: routes (method + path with :params) → pipelines, matched by a radix tree once built.
+import FindMyWay, { type HTTPMethod } from 'find-my-way'
+import { defineModuleType, pipelineRef, type Pipeline } from '@islet/sdk'
+import type { RouteMatch, RouterProvider } from './contracts.ts'
+import { parseSize, SIZE_SCHEMA } from './size.ts'
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
+
+export interface RouteConfig {
+  method: (typeof METHODS)[number]
+  path: string
+  pipeline: string
+  bodyLimit?: number | string
+}
+
+export interface RouterConfig {
+  prefix: string
+  routes: RouteConfig[]
+}
+
+interface RouteStore {
+  pipeline: Pipeline
+  bodyLimit?: number
+}
+
+export default defineModuleType<RouterConfig, RouterProvider>({
+  type: 'http.router',
+  description: 'Maps HTTP routes to pipelines. List it under a server\'s `routers`.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['routes'],
+    properties: {
+      prefix: { type: 'string', default: '', pattern: '^(/[^/\\s]+)*$', description: 'prepended to every path, e.g. /api' },
+      routes: {
+        type: 'array',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['method', 'path', 'pipeline'],
+          properties: {
+            method: { enum: [...METHODS], description: 'HTTP method' },
+            path: { type: 'string', pattern: '^/', description: 'path with :params, e.g. /orders/:id' },
+            pipeline: pipelineRef('the pipeline that answers this route'),
+            bodyLimit: { ...SIZE_SCHEMA, description: 'overrides the server bodyLimit for this route' },
+          },
+        },
+      },
+    },
+  },
+  create(config, ctx) {
+    const tree = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: true })
+    const handler = () => {}
+    config.routes.forEach((route, i) => {
+      const path = config.prefix + route.path
+      const store: RouteStore = {
+        pipeline: ctx.pipeline(route.pipeline),
+        bodyLimit: route.bodyLimit === undefined ? undefined : parseSize(route.bodyLimit),
+      }
+      try {
+        tree.on(route.method, path, handler, store)
+      } catch (error) {
+        throw new Error(`routes.${i} (${route.method} ${path}) conflicts with an earlier route: ${(error as Error).message}`)
+      }
+    })
+    const methods = [...new Set(config.routes.map((r) => r.method))]
+    return {
+      match(method: string, path: string): RouteMatch | { allowed: string[] } | undefined {
+        const found = tree.find(method as HTTPMethod, path)
+        if (found) {
+          const store = found.store as RouteStore
+          return { pipeline: store.pipeline, params: found.params as Record<string, string>, bodyLimit: store.bodyLimit }
+        }
+        // Only on a miss: which other methods would this path accept? (for a 405 with Allow)
+        const allowed = methods.filter((m) => m !== method && tree.find(m, path))
+        return allowed.length > 0 ? { allowed } : undefined
+      },
+    }
+  },
+})

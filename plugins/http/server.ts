@@ -1,0 +1,131 @@
+// Module type `http.server`: a Koa server composed once from its middleware and routers, listening on start and
+// draining in-flight requests on stop.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import Koa from 'koa'
+import { defineModuleType, moduleRef } from '@islet/sdk'
+import { isMiddlewareProvider, isRouterProvider, type RequestState } from './contracts.ts'
+import { createDispatch } from './dispatch.ts'
+import { HttpError } from './errors.ts'
+import { createHealth } from './health.ts'
+import { createRequestCore } from './request-core.ts'
+import { parseSize, SIZE_SCHEMA } from './size.ts'
+
+export interface ServerConfig {
+  port: number
+  host: string
+  bodyLimit: number | string
+  requestTimeoutMs: number
+  shutdownTimeoutMs: number
+  keepAliveTimeoutMs: number
+  requestIdHeader: string
+  trustRequestId: boolean
+  middleware: string[]
+  routers: string[]
+}
+
+/** What a started server exposes to other modules and to tests. */
+export interface HttpServer {
+  /** The bound address; with `port: 0` the port the OS chose. */
+  address(): { host: string; port: number }
+  /** `http://host:port`, for logs and tests. */
+  url(): string
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+export default defineModuleType<ServerConfig, HttpServer>({
+  type: 'http.server',
+  description: 'A Koa HTTP server: request ids, JSON errors, /healthz and /readyz, the listed middleware, then routers.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port' },
+      host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'address to bind; 0.0.0.0 for all interfaces' },
+      bodyLimit: { ...SIZE_SCHEMA, default: '1mb', description: 'largest accepted request body (413 above)' },
+      requestTimeoutMs: { type: 'integer', minimum: 1, default: 30_000, description: 'a request running longer is answered 503' },
+      shutdownTimeoutMs: { type: 'integer', minimum: 0, default: 10_000, description: 'how long stop() waits for in-flight requests' },
+      keepAliveTimeoutMs: { type: 'integer', minimum: 0, default: 5_000 },
+      requestIdHeader: { type: 'string', pattern: '^[A-Za-z0-9-]+$', default: 'x-request-id' },
+      trustRequestId: { type: 'boolean', default: true, description: 'reuse a well-formed incoming request id' },
+      middleware: { type: 'array', items: moduleRef('a module providing middleware'), default: [], description: 'applied in order, after request id and health' },
+      routers: { type: 'array', items: moduleRef('an http.router module'), default: [], description: 'tried in order' },
+    },
+  },
+  create(config, ctx) {
+    const logger = ctx.logger
+    const { middleware: core, inFlight } = createRequestCore({
+      logger, requestIdHeader: config.requestIdHeader, trustRequestId: config.trustRequestId,
+    })
+    const controllers = new Set<AbortController>()
+    const app = new Koa<RequestState>()
+    app.silent = true // errors are mapped and logged by the request core, not printed by Koa
+    app.use(core)
+    app.use(createHealth(ctx.engine, inFlight))
+    for (const name of config.middleware) {
+      const provider = ctx.module(name)
+      if (!isMiddlewareProvider(provider)) throw new Error(`middleware '${name}' is not a middleware module (it has no middleware)`)
+      app.use(provider.middleware)
+    }
+    const routers = config.routers.map((name) => {
+      const router = ctx.module(name)
+      if (!isRouterProvider(router)) throw new Error(`routers: '${name}' is not an http.router module`)
+      return router
+    })
+    app.use(createDispatch({ routers, bodyLimit: parseSize(config.bodyLimit), requestTimeoutMs: config.requestTimeoutMs, controllers }))
+    const handler = app.callback() // composed once per generation, not per request
+
+    let server: Server | undefined
+    let stopping: Promise<void> | undefined
+
+    const self: HttpServer = {
+      address() {
+        const a = server?.address() as AddressInfo | null | undefined
+        if (!a) throw new Error(`server '${ctx.name}' is not listening`)
+        return { host: a.address, port: a.port }
+      },
+      url() {
+        const { host, port } = self.address()
+        return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+      },
+      async start() {
+        const s = createServer({ keepAliveTimeout: config.keepAliveTimeoutMs }, handler)
+        await new Promise<void>((resolve, reject) => {
+          s.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE'
+            ? new Error(`port ${config.port} on ${config.host} is already in use; set PORT or the server's port to a free one`)
+            : error))
+          s.listen(config.port, config.host, () => resolve())
+        })
+        server = s
+        logger.info({ url: self.url() }, `listening on ${self.url()}`)
+      },
+      stop() {
+        stopping ??= (async () => {
+          if (!server) return
+          const s = server
+          inFlight.draining = true
+          const closed = new Promise<void>((resolve) => s.close(() => resolve()))
+          s.closeIdleConnections()
+          if (inFlight.count > 0) logger.info({ inFlight: inFlight.count }, 'draining in-flight requests')
+          let timer: NodeJS.Timeout | undefined
+          const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs) })
+          const outcome = await Promise.race([inFlight.idle().then(() => 'drained' as const), deadline])
+          clearTimeout(timer)
+          if (outcome === 'timeout') {
+            logger.warn({ inFlight: inFlight.count }, `in-flight requests still running after ${config.shutdownTimeoutMs} ms; aborting them`)
+            for (const c of controllers) c.abort(new HttpError('ERR_HTTP_SHUTTING_DOWN', 'the server shut down before this request completed'))
+            await Promise.race([inFlight.idle(), new Promise((r) => setTimeout(r, 100))])
+            s.closeAllConnections()
+          }
+          // Keep-alive sockets that went idle while draining would otherwise hold close() open.
+          s.closeIdleConnections()
+          await closed
+          logger.info('server stopped')
+        })()
+        return stopping
+      },
+    }
+    return self
+  },
+})

@@ -1,0 +1,121 @@
+// The storage.sqlite module type: one SQLite database file, opened and migrated on start, closed on stop.
+import type Database from 'better-sqlite3'
+import { defineModuleType, type ModuleContext, type ModuleInstance } from '@islet/sdk'
+import { StorageError } from './errors.ts'
+import { migrate } from './migrate.ts'
+import { readMigrationFiles } from './migration-files.ts'
+import { closeDatabase, openDatabase, resolveDatabaseFile } from './open-database.ts'
+
+/** `storage.sqlite` config, validated and defaulted by the engine. */
+export interface SqliteConfig {
+  /** Database file: relative to the engine's data directory, absolute as given, or `:memory:`. */
+  readonly file: string
+  /** Folder of `NNN_description.sql` migrations, relative to the YAML file. */
+  readonly migrations?: string
+  readonly busyTimeoutMs: number
+  readonly readonly: boolean
+  readonly synchronous: 'NORMAL' | 'FULL'
+}
+
+/**
+ * What a storage.sqlite module offers other modules and steps (`ctx.module<SqliteModule>(name)`).
+ * The database is open between `start()` and `stop()`; using it outside that window throws ERR_STORAGE_NOT_OPEN.
+ */
+export interface SqliteModule extends ModuleInstance {
+  /** The better-sqlite3 connection: WAL, `foreign_keys = ON`, migrations applied. */
+  readonly db: Database.Database
+  /** Absolute path of the database file, or `:memory:`. */
+  readonly file: string
+  readonly isReadonly: boolean
+  readonly isOpen: boolean
+  /** `db.prepare(sql)`: compiles one statement; prepare once, run many times. */
+  prepare(sql: string): Database.Statement
+}
+
+/** True when `value` looks like a storage.sqlite instance (checks shape, so any copy of this plugin matches). */
+export function isSqliteModule(value: unknown): value is SqliteModule {
+  return typeof value === 'object' && value !== null && typeof (value as SqliteModule).prepare === 'function' &&
+    typeof (value as SqliteModule).file === 'string' && 'isOpen' in value
+}
+
+export const sqliteConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['file'],
+  properties: {
+    file: { type: 'string', minLength: 1,
+      description: 'database file; relative paths resolve against the data directory; `:memory:` for a throwaway' },
+    migrations: { type: 'string', minLength: 1,
+      description: 'folder of NNN_description.sql files applied in number order on start, relative to this YAML' },
+    busyTimeoutMs: { type: 'integer', minimum: 0, default: 5000,
+      description: 'how long a statement waits for another connection\'s write lock before failing' },
+    readonly: { type: 'boolean', default: false,
+      description: 'open an existing database for reading only; migrations are checked, never applied' },
+    synchronous: { enum: ['NORMAL', 'FULL'], default: 'NORMAL',
+      description: 'NORMAL never corrupts but a power cut may lose the last commits; FULL fsyncs every commit' },
+  },
+} as const
+
+export default defineModuleType<SqliteConfig, SqliteModule>({
+  type: 'storage.sqlite',
+  description: 'An embedded SQLite database (WAL mode) with numbered SQL migrations applied on start.',
+  configSchema: sqliteConfigSchema,
+  create: createSqliteModule,
+})
+
+/** Builds the instance; nothing touches the disk before `start()`. */
+export function createSqliteModule(config: SqliteConfig, ctx: ModuleContext): SqliteModule {
+  const file = resolveDatabaseFile(config.file, ctx.dataDir)
+  const migrationsFolder = config.migrations === undefined ? undefined : ctx.resolvePath(config.migrations)
+  let state: 'created' | 'open' | 'stopped' = 'created'
+  let connection: Database.Database | undefined
+
+  function requireOpen(): Database.Database {
+    if (state === 'open' && connection) return connection
+    const why = state === 'created' ? 'has not started yet' : 'has stopped'
+    throw new StorageError('ERR_STORAGE_NOT_OPEN',
+      `storage.sqlite '${ctx.name}' ${why}, so its database is not open: use it only from steps, or from a ` +
+      `module that depends on '${ctx.name}' (it starts first)`, { details: { module: ctx.name, state } })
+  }
+
+  return {
+    file,
+    isReadonly: config.readonly,
+    get isOpen() { return state === 'open' },
+    get db() { return requireOpen() },
+    prepare: (sql) => requireOpen().prepare(sql),
+
+    start() {
+      if (state === 'open') return
+      // A stopped instance stays stopped: a reload creates a new one.
+      if (state === 'stopped') requireOpen()
+      const db = openDatabase(file, {
+        isReadonly: config.readonly, busyTimeoutMs: config.busyTimeoutMs, synchronous: config.synchronous,
+        module: ctx.name, logger: ctx.logger,
+      })
+      try {
+        if (migrationsFolder !== undefined) {
+          const files = readMigrationFiles(migrationsFolder, ctx.logger)
+          const applied = migrate(db, files,
+            { folder: migrationsFolder, logger: ctx.logger, isReadonly: config.readonly })
+          ctx.logger.info({ applied: applied.length, known: files.length, folder: migrationsFolder },
+            applied.length > 0 ? `${applied.length} migration(s) applied` : 'migrations up to date')
+        }
+      } catch (error) {
+        // Release the file: the engine records the failure and may never call stop().
+        closeDatabase(db, ctx.logger)
+        throw error
+      }
+      connection = db
+      state = 'open'
+    },
+
+    stop() {
+      // Idempotent; and a module stopped before it ever started must not open later.
+      const db = connection
+      state = 'stopped'
+      connection = undefined
+      if (db) closeDatabase(db, ctx.logger)
+    },
+  }
+}

@@ -1,0 +1,43 @@
+// Loading an application: config file → validated config → engine ready to start. Shared by the CLI and tests.
+import { resolve } from 'node:path'
+import type { Logger } from '@islet/sdk'
+import { loadConfig } from './config/load.ts'
+import { ConfigError } from './config/diagnostics.ts'
+import { createEngine, type Engine, type PhaseTimeouts } from './engine/engine.ts'
+import { buildGraph } from './engine/graph.ts'
+import { createBuiltinRegistry } from './plugins/builtin.ts'
+import type { Registry } from './plugins/registry.ts'
+
+export interface OpenAppOptions {
+  logger: Logger
+  /** Defaults to ISLET_DATA_DIR, then `./data`. */
+  dataDir?: string
+  env?: Record<string, string | undefined>
+  registry?: Registry
+  timeouts?: Partial<PhaseTimeouts>
+}
+
+/** Loads and validates `file` and builds (but does not start) its engine; throws ConfigError with every problem. */
+export async function openApp(file: string, options: OpenAppOptions): Promise<Engine> {
+  const env = options.env ?? process.env
+  const registry = options.registry ?? createBuiltinRegistry()
+  const { config, diagnostics } = await loadConfig(resolve(file), { registry, env })
+  for (const d of diagnostics) if (d.severity === 'warning') options.logger.warn({ diagnostic: d }, d.message)
+  if (!config) throw new ConfigError(diagnostics)
+  const dataDir = resolve(options.dataDir ?? env.ISLET_DATA_DIR ?? 'data')
+  return createEngine({ config, registry, logger: options.logger, dataDir, timeouts: options.timeouts })
+}
+
+/** Every problem in a config file, graph cycles included, without creating anything. */
+export async function validateApp(file: string, registry: Registry, env = process.env) {
+  const { config, diagnostics } = await loadConfig(resolve(file), { registry, env })
+  if (config) {
+    try {
+      buildGraph(config)
+    } catch (error) {
+      if (error instanceof ConfigError) diagnostics.push(...error.diagnostics)
+      else throw error
+    }
+  }
+  return diagnostics
+}

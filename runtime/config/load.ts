@@ -1,0 +1,69 @@
+// Loading an app config: files and imports, declarations, references; all problems at once, or a frozen config.
+import { createHash } from 'node:crypto'
+import { resolve } from 'node:path'
+import type { Registry } from '../plugins/registry.ts'
+import { declare } from './declare.ts'
+import { sortDiagnostics, type Diagnostic } from './diagnostics.ts'
+import { loadFiles, type FileSet } from './imports.ts'
+import type { Env } from './interpolate.ts'
+import { checkReferences } from './references.ts'
+import type { ApiVersion, AppConfig } from './types.ts'
+
+export interface LoadOptions {
+  /** Decides which module and step types exist and validates their configs. */
+  registry: Registry
+  /** Variables for `${VAR}` interpolation; defaults to process.env. */
+  env?: Env
+  /** Size cap per file (default 1 MiB). */
+  maxFileBytes?: number
+}
+
+export interface LoadResult {
+  /** Present if and only if no diagnostic is an error. */
+  config?: AppConfig
+  /** Every problem found, sorted by file, line and column. */
+  diagnostics: Diagnostic[]
+}
+
+/**
+ * Loads `file` and its imports, validates everything against the engine's schema and the registered types' schemas,
+ * and returns a deep-frozen config, or every diagnostic (never just the first).
+ * @example const { config, diagnostics } = await loadConfig('app.yaml', { registry })
+ */
+export async function loadConfig(file: string, options: LoadOptions): Promise<LoadResult> {
+  const root = resolve(file)
+  const set = await loadFiles(root, { env: options.env ?? process.env, maxFileBytes: options.maxFileBytes })
+  const declared = declare(set.files, options.registry)
+  const diagnostics = [...set.diagnostics, ...declared.diagnostics, ...checkReferences(declared.refs, declared.names)]
+    // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
+    .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
+  sortDiagnostics(diagnostics)
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics }
+  const config: AppConfig = {
+    apiVersion: set.files[0]!.value.apiVersion as ApiVersion,
+    file: root,
+    files: set.files.map((f) => f.parsed.file),
+    modules: declared.modules,
+    pipelines: declared.pipelines,
+    hash: hashOf(set),
+  }
+  return { config: deepFreeze(config), diagnostics }
+}
+
+/** sha256 over each file's name and content, then the interpolated variables (sorted), so any change shows. */
+function hashOf(set: FileSet): string {
+  const hash = createHash('sha256')
+  for (const { name, text } of set.texts) hash.update(`${name}\0${text.length}\0${text}\0`)
+  for (const [name, value] of [...set.env].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    hash.update(value === undefined ? `${name}\0unset\0` : `${name}=${value.length}\0${value}\0`)
+  }
+  return hash.digest('hex')
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
+}

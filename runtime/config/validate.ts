@@ -1,0 +1,80 @@
+// JSON Schema validation of config values: the shared ajv instance, compiled-validator cache and reference capture.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import formats from 'ajv-formats'
+import { REF_KEYWORD, type JsonSchema } from '@islet/sdk'
+
+/** A config string that names a module or pipeline, found through an `x-islet-ref` schema property. */
+export interface RefUse {
+  kind: 'module' | 'pipeline'
+  name: string
+  /** JSON pointer inside the validated value, e.g. `/routes/0/pipeline`. */
+  pointer: string
+}
+
+export interface CheckResult {
+  isValid: boolean
+  errors: ErrorObject[]
+  refs: RefUse[]
+}
+
+/** Where the `x-islet-ref` keyword reports during one (synchronous) validation run. */
+let collecting: RefUse[] | undefined
+
+/**
+ * An ajv set up the way the engine validates config: every error at once, defaults filled, strict schemas, formats,
+ * and the `x-islet-ref` keyword. `verbose` keeps each error's data and schema for readable messages.
+ */
+export function createAjv(): Ajv {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true })
+  formats.default(ajv)
+  ajv.addKeyword({
+    keyword: REF_KEYWORD,
+    type: 'string',
+    schemaType: 'string',
+    metaSchema: { enum: ['module', 'pipeline'] },
+    errors: false,
+    validate(kind: RefUse['kind'], name: string, _parent?: unknown, cxt?: { instancePath: string }) {
+      collecting?.push({ kind, name, pointer: cxt?.instancePath ?? '' })
+      return true
+    },
+  })
+  return ajv
+}
+
+let shared: Ajv | undefined
+const compiled = new WeakMap<object, ValidateFunction>()
+
+/**
+ * Compiles `schema` once (cached per schema object, i.e. per module or step type definition) in the shared
+ * instance. Throws ajv's error when the schema itself is invalid under strict mode.
+ */
+export function compileSchema(schema: JsonSchema): ValidateFunction {
+  let validate = compiled.get(schema)
+  if (!validate) {
+    shared ??= createAjv()
+    // A reloaded plugin brings a new schema object with the same $id; the old registration must give way.
+    const id = schema.$id
+    if (typeof id === 'string' && shared.getSchema(id)) shared.removeSchema(id)
+    validate = shared.compile(schema)
+    compiled.set(schema, validate)
+  }
+  return validate
+}
+
+/** Validates `data` in place (defaults are filled into it) and returns the errors and the references it holds. */
+export function check(schema: JsonSchema, data: unknown): CheckResult {
+  const validate = compileSchema(schema)
+  const refs: RefUse[] = []
+  collecting = refs
+  try {
+    const isValid = validate(data) as boolean
+    return { isValid, errors: isValid ? [] : [...(validate.errors ?? [])], refs }
+  } finally {
+    collecting = undefined
+  }
+}
+
+/** Splits a JSON pointer into path segments. */
+export function pointerPath(pointer: string): string[] {
+  return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+}

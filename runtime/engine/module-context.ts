@@ -1,0 +1,45 @@
+// Builds the context a module type's `create` receives: its identity, logger, paths, and access limited to what
+// it depends on.
+import { dirname, resolve } from 'node:path'
+import type { EngineView, Logger, ModuleContext, Pipeline } from '@islet/sdk'
+import type { ModuleDecl } from '../config/types.ts'
+import { IsletError } from '../errors.ts'
+
+export interface ModuleContextDeps {
+  logger: Logger
+  dataDir: string
+  engine: EngineView
+  dependencies: ReadonlySet<string>
+  pipelines: ReadonlyMap<string, Pipeline>
+  instance(name: string): object | undefined
+}
+
+export function createModuleContext(decl: ModuleDecl, deps: ModuleContextDeps): ModuleContext {
+  const baseDir = dirname(decl.source.file)
+  return {
+    name: decl.name,
+    type: decl.type,
+    logger: deps.logger,
+    dataDir: deps.dataDir,
+    engine: deps.engine,
+    resolvePath: (path) => resolve(baseDir, path),
+    module<T extends object>(name: string): T {
+      const instance = deps.dependencies.has(name) ? deps.instance(name) : undefined
+      if (!instance) {
+        throw new IsletError('ERR_MODULE_NOT_ACCESSIBLE',
+          `module '${decl.name}' asked for module '${name}', which is not among its dependencies`,
+          { details: { module: decl.name, requested: name, dependencies: [...deps.dependencies] } })
+      }
+      return instance as T
+    },
+    pipeline(name: string): Pipeline {
+      const pipeline = deps.pipelines.get(name)
+      if (!pipeline) {
+        throw new IsletError('ERR_MODULE_NOT_ACCESSIBLE',
+          `module '${decl.name}' asked for pipeline '${name}', which its config does not reference`,
+          { details: { module: decl.name, requested: name } })
+      }
+      return pipeline
+    },
+  }
+}

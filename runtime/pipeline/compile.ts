@@ -1,0 +1,110 @@
+// Compiles a pipeline declaration once per config generation: creates each step through its step type.
+import { dirname, resolve } from 'node:path'
+import type { Logger, Pipeline, StepContext, StepRun } from '@islet/sdk'
+import type { PipelineDecl, StepBranch, StepCall, StepDecl } from '../config/types.ts'
+import { IsletError, messageOf } from '../errors.ts'
+import type { Registry } from '../plugins/registry.ts'
+import { createRun, type Op } from './run.ts'
+import { compileTemplate } from './template.ts'
+
+/** What compiling a pipeline needs from the engine. */
+export interface PipelineCompileContext {
+  registry: Registry
+  /** The engine logger; each step gets a child carrying `{ pipeline, step }`. */
+  logger: Logger
+  dataDir: string
+  /** A started module by name; steps reach it only through the names their config references. */
+  module(name: string): object
+}
+
+/**
+ * Creates every step of `decl` (in order, branches included) and returns the runnable pipeline.
+ * Throws ERR_PIPELINE_STEP_CREATE_FAILED naming the pipeline, the step and where it is declared.
+ */
+export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileContext): Promise<Pipeline> {
+  const ops: Op[] = []
+  const baseDir = dirname(decl.source.file)
+
+  async function emit(steps: readonly StepDecl[]): Promise<void> {
+    for (const step of steps) {
+      if (step.kind === 'step') {
+        ops.push({ kind: 'step', name: step.name, run: await createStep(step), condition: null, target: -1 })
+        continue
+      }
+      const branch: Op = { kind: 'branch', name: step.name, run: null, condition: compileCondition(step), target: -1 }
+      ops.push(branch)
+      await emit(step.then)
+      if (step.else.length === 0) {
+        branch.target = ops.length
+        continue
+      }
+      const skipElse: Op = { kind: 'jump', name: step.name, run: null, condition: null, target: -1 }
+      ops.push(skipElse)
+      branch.target = ops.length
+      await emit(step.else)
+      skipElse.target = ops.length
+    }
+  }
+
+  function where(step: StepDecl): string {
+    return `${step.source.file}:${step.source.line}:${step.source.col}`
+  }
+
+  function failed(step: StepDecl, type: string, error: unknown): IsletError {
+    return new IsletError('ERR_PIPELINE_STEP_CREATE_FAILED',
+      `pipeline '${decl.name}' step '${step.name}' (${type}) at ${where(step)} could not be created: ${messageOf(error)}`,
+      { cause: error, details: { pipeline: decl.name, step: step.name, type, ...step.source } })
+  }
+
+  function compileCondition(branch: StepBranch) {
+    try {
+      return compileTemplate(branch.condition)
+    } catch (error) {
+      throw failed(branch, 'if', error)
+    }
+  }
+
+  async function createStep(step: StepCall): Promise<StepRun> {
+    const registered = ctx.registry.stepType(step.type)
+    if (!registered) {
+      const provider = ctx.registry.knownProvider(step.type)
+      throw new IsletError('ERR_CONFIG_UNKNOWN_STEP_TYPE',
+        `pipeline '${decl.name}' step '${step.name}' at ${where(step)} has type '${step.type}', which no registered plugin provides` +
+        (provider ? ` (install the '${provider}' plugin)` : ''),
+        { details: { pipeline: decl.name, step: step.name, type: step.type, ...step.source } })
+    }
+    let run: unknown
+    try {
+      run = await registered.definition.create(step.config, stepContext(step))
+    } catch (error) {
+      throw failed(step, step.type, error)
+    }
+    if (typeof run !== 'function') throw failed(step, step.type, new Error(`create() returned ${typeof run}, not a function`))
+    return run as StepRun
+  }
+
+  function stepContext(step: StepCall): StepContext {
+    const allowed = new Set(step.refs.modules)
+    return {
+      pipeline: decl.name,
+      step: step.name,
+      logger: ctx.logger.child({ pipeline: decl.name, step: step.name }),
+      dataDir: ctx.dataDir,
+      resolvePath: (path) => resolve(baseDir, path),
+      module<T extends object>(name: string): T {
+        if (!allowed.has(name)) {
+          const refs = allowed.size ? `it references ${[...allowed].map((m) => `'${m}'`).join(', ')}` : 'it references none'
+          throw new IsletError('ERR_MODULE_NOT_ACCESSIBLE',
+            `step '${step.name}' of pipeline '${decl.name}' may not use module '${name}': its config does not reference it (${refs})`,
+            { details: { pipeline: decl.name, step: step.name, module: name, refs: [...allowed] } })
+        }
+        return ctx.module(name) as T
+      },
+      compile: compileTemplate,
+    }
+  }
+
+  await emit(decl.steps)
+  for (const op of ops) Object.freeze(op)
+  return Object.freeze({ name: decl.name, run: createRun(decl.name, ops) })
+}

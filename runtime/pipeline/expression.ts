@@ -1,0 +1,221 @@
+// Compiles a parsed runtime expression into closures over a RunScope: parsed once, no eval, no per-run parsing.
+import type { RunScope } from '@islet/sdk'
+import { suggest } from '../config/suggest.ts'
+import { expressionError } from './expression-lex.ts'
+import { parseExpression, type Node, type Parsed } from './expression-parse.ts'
+import { FUNCTIONS, FUNCTION_ALIASES } from './expression-functions.ts'
+import { FORBIDDEN_NAMES, evalError, member, toText, typeName, type Site } from './expression-values.ts'
+
+/** A compiled expression: evaluates against one run. */
+export type Evaluate = (scope: RunScope) => unknown
+
+/** The root variables, mapped straight onto the run scope (no lookup table at run time). */
+const VARIABLES: ReadonlyMap<string, Evaluate> = new Map<string, Evaluate>([
+  ['body', (s) => s.request.body],
+  ['params', (s) => s.request.params],
+  ['query', (s) => s.request.query],
+  ['headers', (s) => s.request.headers],
+  ['steps', (s) => s.steps],
+  ['request', (s) => ({ id: s.request.id, method: s.request.method, path: s.request.path })],
+])
+const REQUEST_FIELDS: ReadonlyMap<string, Evaluate> = new Map<string, Evaluate>([
+  ['id', (s) => s.request.id], ['method', (s) => s.request.method], ['path', (s) => s.request.path],
+])
+
+/** The names expressions may use, for documentation and editor completion. */
+export const EXPRESSION_VARIABLES: readonly string[] = [...VARIABLES.keys()]
+export const EXPRESSION_FUNCTIONS: readonly string[] = [...FUNCTIONS.keys()]
+
+/** Compiles `source`, the whole of which is one expression (no `${{ }}`). Throws ERR_CONFIG_EXPRESSION. */
+export function compileExpression(source: string): Evaluate {
+  return compileParsed(parseExpression(source))
+}
+
+/** Compiles the expression that starts at `start` (just after a `${{`) in `text`; `next` is the offset after `}}`. */
+export function compileEmbedded(text: string, start: number): { evaluate: Evaluate; source: string; next: number } {
+  const parsed = parseExpression(text, start, true)
+  return { evaluate: compileParsed(parsed), source: parsed.source, next: parsed.next }
+}
+
+function compileParsed(parsed: Parsed): Evaluate {
+  const siteOf = (node: Node): Site => ({ source: parsed.source, offset: node.start - parsed.start })
+  return compile(parsed.node)
+
+  function compile(node: Node): Evaluate {
+    switch (node.type) {
+      case 'literal': {
+        const value = node.value
+        return () => value
+      }
+      case 'name':
+        return variable(node.name, node.start)
+      case 'array': {
+        const items = node.items.map(compile)
+        return (s) => {
+          const out = new Array<unknown>(items.length)
+          for (let i = 0; i < items.length; i++) out[i] = items[i]!(s)
+          return out
+        }
+      }
+      case 'object': {
+        for (const e of node.entries) {
+          if (FORBIDDEN_NAMES.has(e.key)) throw expressionError(`'${e.key}' cannot be used as a key`, e.start)
+        }
+        const keys = node.entries.map((e) => e.key)
+        const values = node.entries.map((e) => compile(e.value))
+        return (s) => {
+          const out: Record<string, unknown> = {}
+          for (let i = 0; i < keys.length; i++) out[keys[i]!] = values[i]!(s)
+          return out
+        }
+      }
+      case 'member':
+        return compileMember(node.object, node.property)
+      case 'call':
+        return compileCall(node.callee, node.args, siteOf(node.callee))
+      case 'unary':
+        return compileUnary(node.op, compile(node.operand), siteOf(node))
+      case 'binary':
+        return compileBinary(node.op, compile(node.left), compile(node.right), siteOf(node))
+      case 'conditional': {
+        const test = compile(node.test), then = compile(node.then), otherwise = compile(node.else)
+        return (s) => (test(s) ? then(s) : otherwise(s))
+      }
+    }
+  }
+
+  function compileMember(objectNode: Node, property: Node): Evaluate {
+    if (property.type === 'literal' && (typeof property.value === 'string' || typeof property.value === 'number')) {
+      const key = property.value
+      if (typeof key === 'string' && FORBIDDEN_NAMES.has(key)) {
+        throw expressionError(`'${key}' cannot be read`, property.start, 'expressions see data only, never prototypes or constructors')
+      }
+      if (objectNode.type === 'name' && objectNode.name === 'request') {
+        const field = REQUEST_FIELDS.get(String(key))
+        if (field) return field
+        const near = suggest(String(key), REQUEST_FIELDS.keys())
+        const hint = VARIABLES.has(String(key)) ? `use '${key}' on its own` : near ? `did you mean '${near}'?` : undefined
+        throw expressionError(`request has no '${key}' (only id, method and path)`, property.start, hint)
+      }
+      const object = compile(objectNode)
+      return (s) => member(object(s), key)
+    }
+    const object = compile(objectNode)
+    const computed = compile(property)
+    return (s) => member(object(s), computed(s))
+  }
+
+  function compileCall(callee: Node, args: Node[], site: Site): Evaluate {
+    if (callee.type === 'member') {
+      const method = callee.property.type === 'literal' ? String(callee.property.value) : undefined
+      if (method !== undefined && FORBIDDEN_NAMES.has(method)) compile(callee)
+      const instead = method === undefined ? undefined : FUNCTION_ALIASES.get(method) ?? (FUNCTIONS.has(method) ? method : undefined)
+      throw expressionError('methods cannot be called', callee.start,
+        instead ? `use ${instead}(x)` : `call one of the functions instead: ${EXPRESSION_FUNCTIONS.join(', ')}`)
+    }
+    if (callee.type !== 'name') {
+      compile(callee) // its own problems (a method call, a forbidden name) are the root cause
+      throw expressionError('only functions can be called', callee.start)
+    }
+    const name = callee.name
+    const spec = FUNCTIONS.get(name)
+    if (!spec) {
+      if (VARIABLES.has(name)) throw expressionError(`'${name}' is a variable, not a function`, callee.start)
+      const suggestion = FUNCTION_ALIASES.get(name) ?? suggest(name, FUNCTIONS.keys())
+      throw expressionError(`unknown function '${name}'`, callee.start,
+        suggestion ? `did you mean '${suggestion}'?` : `the functions are ${EXPRESSION_FUNCTIONS.join(', ')}`)
+    }
+    if (args.length < spec.min || args.length > spec.max) {
+      const takes = spec.min === spec.max ? `${spec.min}` : `${spec.min} to ${spec.max}`
+      throw expressionError(`${name}() takes ${takes} argument${spec.max === 1 ? '' : 's'}, got ${args.length}`, callee.start)
+    }
+    const fn = spec.fn
+    const [a, b] = args.map(compile)
+    if (b) return (s) => fn(site, a!(s), b(s))
+    if (a) return (s) => fn(site, a(s), undefined)
+    return () => fn(site, undefined, undefined)
+  }
+}
+
+function variable(name: string, offset: number): Evaluate {
+  const root = VARIABLES.get(name)
+  if (root) return root
+  if (FUNCTIONS.has(name)) throw expressionError(`'${name}' is a function`, offset, `call it: ${name}(…)`)
+  const match = suggest(name, VARIABLES.keys())
+  const hint = name === 'undefined' ? 'use null'
+    : match ? `did you mean '${match}'?` : `the variables are ${EXPRESSION_VARIABLES.join(', ')}`
+  throw expressionError(`unknown variable '${name}'`, offset, hint)
+}
+
+function operandError(site: Site, op: string, wants: string, ...values: unknown[]) {
+  const types = values.map(typeName)
+  return evalError(site, `'${op}' needs ${wants}, got ${types.join(' and ')}`, { operator: op, types })
+}
+
+function compileUnary(op: string, operand: Evaluate, site: Site): Evaluate {
+  if (op === '!') return (s) => !operand(s)
+  const negate = op === '-'
+  return (s) => {
+    const v = operand(s)
+    if (typeof v === 'number') return negate ? -v : v
+    throw operandError(site, op, 'a number', v)
+  }
+}
+
+/** Numbers-only arithmetic; the closures are written out so each operator's fast path is one typeof test. */
+function compileBinary(op: string, l: Evaluate, r: Evaluate, site: Site): Evaluate {
+  switch (op) {
+    case '&&': return (s) => l(s) && r(s)
+    case '||': return (s) => l(s) || r(s)
+    case '??': return (s) => l(s) ?? r(s)
+    // Strict, except that null and undefined are equal: a missing member is undefined and there is no `undefined`
+    // literal, so `body.note == null` must be how one asks whether a field is absent.
+    case '==': return (s) => {
+      const a = l(s), b = r(s)
+      return a === b || (a == null && b == null)
+    }
+    case '!=': return (s) => {
+      const a = l(s), b = r(s)
+      return a !== b && !(a == null && b == null)
+    }
+    case '+': return (s) => {
+      const a = l(s), b = r(s)
+      if (typeof a === 'number' && typeof b === 'number') return a + b
+      if (typeof a === 'string' || typeof b === 'string') return toText(a) + toText(b)
+      throw operandError(site, op, 'two numbers, or a string on either side', a, b)
+    }
+    case '-': return (s) => {
+      const a = l(s), b = r(s)
+      if (typeof a === 'number' && typeof b === 'number') return a - b
+      throw operandError(site, op, 'two numbers', a, b)
+    }
+    case '*': return (s) => {
+      const a = l(s), b = r(s)
+      if (typeof a === 'number' && typeof b === 'number') return a * b
+      throw operandError(site, op, 'two numbers', a, b)
+    }
+    case '/':
+    case '%': {
+      const divide = op === '/'
+      return (s) => {
+        const a = l(s), b = r(s)
+        if (typeof a !== 'number' || typeof b !== 'number') throw operandError(site, op, 'two numbers', a, b)
+        if (b === 0) throw evalError(site, 'division by zero', { operator: op })
+        return divide ? a / b : a % b
+      }
+    }
+    default: return compileComparison(op, l, r, site)
+  }
+}
+
+function compileComparison(op: string, l: Evaluate, r: Evaluate, site: Site): Evaluate {
+  const compare = op === '<' ? (a: number | string, b: number | string) => a < b
+    : op === '<=' ? (a: number | string, b: number | string) => a <= b
+    : op === '>' ? (a: number | string, b: number | string) => a > b
+    : (a: number | string, b: number | string) => a >= b
+  return (s) => {
+    const a = l(s), b = r(s)
+    if ((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string')) return compare(a, b)
+    throw operandError(site, op, 'two numbers or two strings', a, b)
+  }
+}

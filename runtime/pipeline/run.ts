@@ -1,0 +1,97 @@
+// Runs a compiled pipeline: a flat list of steps and jumps, walked by one loop per request.
+import {
+  isStepError, type AbortSignalLike, type Logger, type PipelineRequest, type PipelineResponse, type PipelineRunOptions,
+  type RunScope, type StepRun, type Template,
+} from '@islet/sdk'
+import { IsletError, isIsletError, messageOf } from '../errors.ts'
+
+/**
+ * One instruction. Branches compile to a conditional jump over their `then` block and a jump over their `else`
+ * block, so running needs neither recursion nor a stack. Every op has the same shape to keep the loop monomorphic.
+ */
+export interface Op {
+  readonly kind: 'step' | 'branch' | 'jump'
+  /** The step's or branch's name, for `steps.<name>` and for blame. */
+  readonly name: string
+  readonly run: StepRun | null
+  readonly condition: Template | null
+  /** Where a branch goes when its condition is falsy, or where a jump goes. */
+  target: number
+}
+
+const NEVER_ABORTED: AbortSignalLike = Object.freeze({
+  aborted: false, reason: undefined, addEventListener() {}, removeEventListener() {},
+})
+
+/** The state of one run; also the scope steps see. */
+class RunState implements RunScope {
+  readonly request: PipelineRequest
+  readonly steps: Record<string, unknown> = Object.create(null)
+  readonly logger: Logger
+  readonly signal: AbortSignalLike
+  #response: PipelineResponse | undefined = undefined
+  constructor(request: PipelineRequest, options: PipelineRunOptions) {
+    this.request = request
+    this.logger = options.logger
+    this.signal = options.signal ?? NEVER_ABORTED
+  }
+  respond(response: PipelineResponse): void {
+    this.#response = response
+  }
+  /** The response a step asked for, if any. */
+  responded(): PipelineResponse | undefined {
+    return this.#response
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
+
+/**
+ * The `run` of a pipeline over `ops`. Sync steps never wait on the microtask queue: a step's result is awaited
+ * only when it is a promise. One try/catch per run blames the step at `pc`.
+ */
+export function createRun(pipeline: string, ops: readonly Op[]): (request: PipelineRequest, options: PipelineRunOptions) => Promise<PipelineResponse> {
+  const end = ops.length
+
+  function blame(error: unknown, op: Op): unknown {
+    if (isStepError(error)) return error
+    if (isIsletError(error)) {
+      // Expression errors are created per evaluation; saying which step evaluated them is all they lack.
+      if (error.code === 'ERR_EXPRESSION_EVAL' && error.details.step === undefined) Object.assign(error.details, { pipeline, step: op.name })
+      return error
+    }
+    return new IsletError('ERR_STEP_FAILED', `step '${op.name}' of pipeline '${pipeline}' failed: ${messageOf(error)}`,
+      { cause: error, details: { pipeline, step: op.name } })
+  }
+
+  return async function run(request, options) {
+    const state = new RunState(request, options)
+    let last: unknown = undefined
+    let pc = 0
+    try {
+      while (pc < end) {
+        if (state.signal.aborted) break
+        const op = ops[pc]!
+        if (op.kind === 'step') {
+          let output = op.run!(state)
+          if (isThenable(output)) output = await output
+          state.steps[op.name] = output
+          last = output
+          const response = state.responded()
+          if (response !== undefined) return response
+          pc++
+        } else if (op.kind === 'branch') {
+          pc = op.condition!(state) ? pc + 1 : op.target
+        } else {
+          pc = op.target
+        }
+      }
+    } catch (error) {
+      throw blame(error, ops[pc]!)
+    }
+    if (pc < end) throw state.signal.reason
+    return last === undefined ? { status: 204, headers: {}, body: undefined } : { status: 200, headers: {}, body: last }
+  }
+}

@@ -1,0 +1,53 @@
+// Test-only: hand-made run scopes and error catchers shared by the expression, template and pipeline tests.
+import type { RunScope } from '@islet/sdk'
+import { isIsletError, type ErrorCode, type IsletError } from '../errors.ts'
+import { compileExpression } from './expression.ts'
+
+export interface ScopeInput {
+  body?: unknown
+  params?: Record<string, string>
+  query?: Record<string, string | string[]>
+  headers?: Record<string, string>
+  steps?: Record<string, unknown>
+}
+
+/** A RunScope over a request built from `input`; logger and signal are not for expressions to touch. */
+export function scopeOf(input: ScopeInput = {}): RunScope {
+  return {
+    request: {
+      id: 'req-1', method: 'POST', path: '/orders/7',
+      params: input.params ?? {}, query: input.query ?? {}, headers: input.headers ?? {}, body: input.body,
+    },
+    steps: Object.assign(Object.create(null), input.steps),
+    logger: undefined as never,
+    signal: undefined as never,
+    respond() {},
+  }
+}
+
+export const evaluate = (source: string, input: ScopeInput = {}): unknown => compileExpression(source)(scopeOf(input))
+
+/** The IsletError with `code` that `fn` throws; fails the test when it throws nothing or something else. */
+export function errorOf(fn: () => unknown, code: ErrorCode): IsletError {
+  try {
+    fn()
+  } catch (error) {
+    if (isIsletError(error, code)) return error
+    throw error
+  }
+  throw new Error(`expected ${code}, nothing was thrown`)
+}
+
+export const compileError = (source: string): IsletError => errorOf(() => compileExpression(source), 'ERR_CONFIG_EXPRESSION')
+export const evalError = (source: string, input: ScopeInput = {}): IsletError =>
+  errorOf(() => evaluate(source, input), 'ERR_EXPRESSION_EVAL')
+
+/** Resolves with what `promise` rejects with; fails when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection, the promise resolved')
+}

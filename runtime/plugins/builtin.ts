@@ -1,0 +1,15 @@
+// The built-in plugins, as an explicit list: import order never changes behaviour.
+import type { Plugin } from '@islet/sdk'
+import core from '../../plugins/core/index.ts'
+import http from '../../plugins/http/index.ts'
+import storage from '../../plugins/storage/index.ts'
+import { createRegistry, type Registry, type RegistryOptions } from './registry.ts'
+
+export const BUILTIN_PLUGINS: readonly Plugin[] = [core, http, storage]
+
+/** A fresh registry holding the built-in plugins. */
+export function createBuiltinRegistry(options: RegistryOptions = {}): Registry {
+  const registry = createRegistry(options)
+  for (const plugin of BUILTIN_PLUGINS) registry.register(plugin)
+  return registry
+}

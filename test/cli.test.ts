@@ -1,0 +1,144 @@
+// The real `islet` command in child processes: run (signals, drain, forced exit), validate, schema, old Node.
+import { execFileSync } from 'node:child_process'
+import { connect } from 'node:net'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { islet, spawnIslet } from './support/cli.ts'
+import { writeFiles } from './support/app.ts'
+
+const EXAMPLES = join(import.meta.dirname, '..', 'examples')
+
+const SLOW_BODY_APP = `apiVersion: islet/v1
+modules:
+  - name: api
+    type: http.router
+    config:
+      routes: [{ method: POST, path: /echo, pipeline: echo }]
+  - name: web
+    type: http.server
+    config:
+      port: 0
+      routers: [api]
+pipelines:
+  echo:
+    steps:
+      - type: respond
+        config: { body: '\${{ body }}' }
+`
+
+function listeningPort(line: Record<string, unknown>): number {
+  return Number(new URL(String(line.url)).port)
+}
+
+describe('islet run', () => {
+  it('drains on SIGTERM: a request still sending its body completes, then the process exits 0', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': SLOW_BODY_APP })
+    const run = spawnIslet(['run', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir })
+    const port = listeningPort(await run.waitFor((l) => typeof l.url === 'string'))
+    const socket = connect(port, '127.0.0.1')
+    let response = ''
+    socket.on('data', (d) => { response += d })
+    const body = '{"hello":"world"}'
+    socket.write(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`)
+    await new Promise((r) => setTimeout(r, 200))
+    run.child.kill('SIGTERM')
+    await run.waitFor((l) => l.msg === 'draining in-flight requests')
+    socket.end(body.slice(5))
+    expect(await run.exited).toBe(0)
+    expect(response).toMatch(/^HTTP\/1.1 200/)
+    expect(response).toContain('{"hello":"world"}')
+    expect(run.logs.some((l) => l.msg === 'engine stopped')).toBe(true)
+    cleanup()
+  })
+
+  it('a second signal forces exit while draining', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': SLOW_BODY_APP })
+    const run = spawnIslet(['run', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir })
+    const port = listeningPort(await run.waitFor((l) => typeof l.url === 'string'))
+    const socket = connect(port, '127.0.0.1')
+    socket.on('error', () => {})
+    socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{')
+    await new Promise((r) => setTimeout(r, 200))
+    run.child.kill('SIGTERM')
+    await run.waitFor((l) => l.msg === 'draining in-flight requests')
+    run.child.kill('SIGINT')
+    expect(await run.exited).toBe(130)
+    socket.destroy()
+    cleanup()
+  })
+
+  it('refuses a broken config with located errors and exit 1, starting nothing', () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': 'apiVersion: islet/v1\nmodules:\n  - name: web\n    type: http.sever\n' })
+    const r = islet(['run', 'app.yaml'], { cwd: dir })
+    expect(r.status).toBe(1)
+    expect(r.stderr).toMatch(/app\.yaml:4:11 error ERR_CONFIG_UNKNOWN_MODULE_TYPE .*http\.sever/)
+    expect(r.stderr).toContain("did you mean 'http.server'")
+    cleanup()
+  })
+
+  it('startup failure (port in use) exits 1 naming the module and the fix', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': SLOW_BODY_APP, 'fixed.yaml': SLOW_BODY_APP.replace('port: 0', 'port: ${PORT}') })
+    const first = spawnIslet(['run', 'app.yaml', '--data-dir', join(dir, 'd1')], { cwd: dir })
+    const port = listeningPort(await first.waitFor((l) => typeof l.url === 'string'))
+    const r = islet(['run', 'fixed.yaml', '--data-dir', join(dir, 'd2')], { cwd: dir, env: { PORT: String(port) } })
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain('ERR_ENGINE_START_FAILED')
+    expect(r.stderr).toContain(`web (http.server): failed to start: port ${port} on 127.0.0.1 is already in use`)
+    first.child.kill('SIGTERM')
+    expect(await first.exited).toBe(0)
+    cleanup()
+  })
+})
+
+describe('islet validate', () => {
+  it('passes the flagship example', () => {
+    const r = islet(['validate', join(EXAMPLES, 'orders', 'app.yaml')])
+    expect(r.stdout).toContain('1 file valid')
+    expect(r.status).toBe(0)
+  })
+
+  it('prints every error as path:line:col severity CODE message and exits 1; --format json too', () => {
+    const { dir, cleanup } = writeFiles({
+      'app.yaml': 'apiVersion: islet/v1\nmodules:\n  - name: web\n    type: http.server\n    config:\n      prot: 80\n      port: "x"\n',
+    })
+    const r = islet(['validate', 'app.yaml'], { cwd: dir })
+    expect(r.status).toBe(1)
+    const lines = r.stdout.trim().split('\n')
+    expect(lines[0]).toMatch(/^app\.yaml:6:7 error ERR_CONFIG_UNKNOWN_KEY .*'prot'.*did you mean 'port'/)
+    expect(lines.some((l) => /^app\.yaml:7:\d+ error ERR_CONFIG_SCHEMA /.test(l))).toBe(true)
+    const j = islet(['validate', '--format', 'json', 'app.yaml'], { cwd: dir })
+    expect(j.status).toBe(1)
+    const parsed = JSON.parse(j.stdout)
+    expect(parsed.valid).toBe(false)
+    expect(parsed.diagnostics.map((d: { code: string }) => d.code)).toEqual(['ERR_CONFIG_UNKNOWN_KEY', 'ERR_CONFIG_SCHEMA'])
+    cleanup()
+  })
+})
+
+describe('islet schema', () => {
+  it('prints the combined schema, and the copy the examples reference is current', () => {
+    const r = islet(['schema'])
+    expect(r.status).toBe(0)
+    const schema = JSON.parse(r.stdout)
+    expect(JSON.stringify(schema)).toContain('http.server')
+    expect(JSON.stringify(schema)).toContain('sql.query')
+    expect(readFileSync(join(EXAMPLES, 'islet.schema.json'), 'utf8')).toBe(r.stdout)
+  })
+})
+
+describe('Node version guard', () => {
+  const old = (() => {
+    try {
+      const path = execFileSync('bash', ['-lc', 'PATH=$(echo "$PATH" | tr ":" "\\n" | grep -v node_modules | paste -sd:) command -v node'], { encoding: 'utf8' }).trim()
+      const version = execFileSync(path, ['-v'], { encoding: 'utf8' }).trim()
+      return Number(version.slice(1).split('.')[0]) < 24 ? path : undefined
+    } catch { return undefined }
+  })()
+  it.skipIf(!old)('refuses to run on Node < 24 with one sentence saying how to run it', () => {
+    const r = islet(['help'], { node: old })
+    expect(r.status).toBe(1)
+    expect(r.stderr.trim().split('\n')).toHaveLength(1)
+    expect(r.stderr).toMatch(/ERR_NODE_VERSION: Islet needs Node\.js 24 or newer .*npx islet/)
+  })
+})

@@ -1,0 +1,58 @@
+// The flagship example end to end, as `npm start` runs it: a real `islet run` process, real HTTP, a real SQLite
+// file whose data survives a restart.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { spawnIslet } from './support/cli.ts'
+import { json } from './support/app.ts'
+
+const APP = join(import.meta.dirname, '..', 'examples', 'orders', 'app.yaml')
+const dataDir = mkdtempSync(join(tmpdir(), 'islet-orders-'))
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
+
+async function start() {
+  const run = spawnIslet(['run', APP], { env: { PORT: '0', ISLET_DATA_DIR: dataDir } })
+  const line = await run.waitFor((l) => typeof l.url === 'string')
+  return { run, url: String(line.url) }
+}
+
+async function stop(run: Awaited<ReturnType<typeof start>>['run']) {
+  run.child.kill('SIGTERM')
+  expect(await run.exited).toBe(0)
+}
+
+describe('examples/orders', () => {
+  it('creates, lists and fetches orders; data survives a restart', async () => {
+    let { run, url } = await start()
+    const created = await fetch(`${url}/orders`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'TEA-1', qty: 2, note: 'green' }),
+    })
+    expect(created.status).toBe(201)
+    const order = await json(created)
+    expect(order).toMatchObject({ sku: 'TEA-1', qty: 2, note: 'green' })
+    expect(created.headers.get('location')).toBe(`/orders/${order.id}`)
+
+    const list = await json(await fetch(`${url}/orders`))
+    expect(list.count).toBe(1)
+    expect(list.orders[0]).toEqual(order)
+
+    const missing = await fetch(`${url}/orders/nope`)
+    expect(missing.status).toBe(404)
+    expect((await json(missing)).error).toMatchObject({ code: 'ERR_ORDER_NOT_FOUND', message: 'no order with id nope' })
+
+    const invalid = await fetch(`${url}/orders`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'tea 1', qty: 0 }),
+    })
+    expect(invalid.status).toBe(400)
+    expect((await json(invalid)).error.code).toBe('ERR_VALIDATION')
+    await stop(run)
+
+    ;({ run, url } = await start())
+    const again = await fetch(`${url}${created.headers.get('location')}`)
+    expect(again.status).toBe(200)
+    expect(await json(again)).toEqual(order)
+    expect(run.logs.some((l) => l.msg === 'engine ready')).toBe(true)
+    await stop(run)
+  })
+})

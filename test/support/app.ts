@@ -1,0 +1,84 @@
+// Test support: write an app's YAML files into a fresh temp folder, open and start it on an ephemeral loopback port.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import type { Plugin } from '@islet/sdk'
+import { openApp } from '../../runtime/app.ts'
+import type { Engine } from '../../runtime/engine/engine.ts'
+import { createBuiltinRegistry } from '../../runtime/plugins/builtin.ts'
+import { createLogger } from '../../runtime/log/logger.ts'
+import type { HttpServer } from '../../plugins/http/index.ts'
+import { Writable } from 'node:stream'
+
+export interface TestApp {
+  engine: Engine
+  dir: string
+  url: string
+  /** Every JSON log line the app wrote. */
+  logs: Record<string, unknown>[]
+  close(): Promise<void>
+}
+
+/** A temp folder holding `files` (path → text), removed by the returned cleanup. */
+export function writeFiles(files: Record<string, string>): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'islet-test-'))
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true })
+    writeFileSync(join(dir, path), text)
+  }
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+export interface OpenedApp extends Omit<TestApp, 'url'> {
+  /** Resolves when engine.start() does. */
+  started: Promise<void>
+  /** The server's URL; throws until it listens. */
+  url(): string
+}
+
+/** Opens the app and begins starting it without waiting, for tests that look at it while it starts. */
+export async function openTestApp(files: Record<string, string>, options: TestAppOptions = {}): Promise<OpenedApp> {
+  const { dir, cleanup } = writeFiles(files)
+  const registry = createBuiltinRegistry()
+  for (const plugin of options.plugins ?? []) registry.register(plugin)
+  const logs: Record<string, unknown>[] = []
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line))
+      done()
+    },
+  })
+  const logger = createLogger({ level: 'debug', pretty: false, destination })
+  const engine = await openApp(join(dir, 'app.yaml'), {
+    logger, registry, dataDir: join(dir, 'data'), env: { ...process.env, ...options.env },
+  })
+  const started = engine.start()
+  started.catch(() => {})
+  return {
+    engine, dir, logs, started,
+    url: () => engine.module<HttpServer>(options.server ?? 'web').url(),
+    async close() {
+      await engine.stop()
+      cleanup()
+    },
+  }
+}
+
+export interface TestAppOptions {
+  plugins?: Plugin[]
+  /** The http.server module whose URL the tests use; default `web`. */
+  server?: string
+  env?: Record<string, string>
+}
+
+export async function startApp(files: Record<string, string>, options: TestAppOptions = {}): Promise<TestApp> {
+  const opened = await openTestApp(files, options)
+  await opened.started
+  return { ...opened, url: opened.url() }
+}
+
+/** A response's JSON body, typed loosely for assertions. */
+// `any` on purpose: tests assert on the shapes they expect, and a wrong shape fails the assertion.
+export async function json(res: Response): Promise<any> {
+  return res.json()
+}
