@@ -1,4 +1,5 @@
 // The runtime's error catalogue: every error the engine raises carries one of these stable codes.
+import { CodedError, messageOf } from '@islet/sdk'
 
 /** Stable codes and what each means; tests and operators match codes, never message text. */
 export const ERROR_CODES = {
@@ -21,7 +22,7 @@ export const ERROR_CODES = {
   ERR_CONFIG_UNKNOWN_MODULE_TYPE: 'no registered plugin provides this module type',
   ERR_CONFIG_UNKNOWN_STEP_TYPE: 'no registered plugin provides this step type',
   ERR_CONFIG_UNKNOWN_REFERENCE: 'a reference to a module or pipeline that is not declared',
-  ERR_CONFIG_EXPRESSION: 'a runtime expression ${{ … }} does not parse',
+  ERR_CONFIG_EXPRESSION: 'a runtime expression ${{ … }} does not parse, or names an unknown variable or function',
   ERR_CONFIG_INVALID: 'the config has errors (see diagnostics)',
   // Plugins
   ERR_PLUGIN_ENGINE_MISMATCH: 'a plugin needs another version of the engine',
@@ -43,16 +44,6 @@ export const ERROR_CODES = {
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_STEP_FAILED: 'a step threw an unexpected error (reported as a 500 without internals)',
   ERR_EXPRESSION_EVAL: 'a runtime expression failed while evaluating',
-  ERR_VALIDATION: 'input does not match a validate step schema',
-  // HTTP
-  ERR_HTTP_NOT_FOUND: 'no route matches the method and path',
-  ERR_HTTP_METHOD_NOT_ALLOWED: 'the path exists but not for this method',
-  ERR_HTTP_BODY_TOO_LARGE: 'the request body exceeds the limit',
-  ERR_HTTP_BAD_JSON: 'the request body is not valid JSON',
-  ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 'the request body has a content type no parser accepts',
-  ERR_HTTP_REQUEST_TIMEOUT: 'the request took longer than the server request timeout',
-  ERR_HTTP_SHUTTING_DOWN: 'the server is draining and accepts no new requests',
-  ERR_INTERNAL: 'an unexpected error; details are in the log under the request id',
   // CLI
   ERR_CLI_USAGE: 'the command line is malformed',
   ERR_NODE_VERSION: 'the Node.js running Islet is older than 24',
@@ -60,28 +51,11 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES
 
-export interface IsletErrorOptions {
-  details?: Record<string, unknown>
-  cause?: unknown
-}
-
 /** The one error class of the runtime: a stable `code`, a human message, structured `details` and a `cause`. */
-export class IsletError extends Error {
-  readonly code: ErrorCode
-  readonly details: Record<string, unknown>
-  constructor(code: ErrorCode, message: string, options: IsletErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.name = 'IsletError'
-    this.code = code
-    this.details = options.details ?? {}
-  }
-}
+export class IsletError extends CodedError<ErrorCode> {}
 
 export function isIsletError(error: unknown, code?: ErrorCode): error is IsletError {
   return error instanceof IsletError && (code === undefined || error.code === code)
 }
 
-/** The message of anything thrown, for wrapping foreign errors without losing them. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
+export { messageOf }

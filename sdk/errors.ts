@@ -1,4 +1,32 @@
-// Errors that module types and steps throw to produce a well-formed error response.
+// Errors: the coded base every Islet package's catalogue builds on, and StepError for ending a pipeline.
+
+/** What every coded error may carry besides its message. */
+export interface CodedErrorOptions {
+  /** Structured, JSON-serialisable facts about the failure (names, limits, paths). */
+  details?: Record<string, unknown>
+  cause?: unknown
+}
+
+/**
+ * The base of every error with a stable code: each package declares its own catalogue of `ERR_*` codes and
+ * narrows `C` to it. Tests and operators match `code`, never message text.
+ * @example class GeoError extends CodedError<'ERR_GEO_LOOKUP'> {}
+ */
+export class CodedError<C extends string = string> extends Error {
+  readonly code: C
+  readonly details: Record<string, unknown>
+  constructor(code: C, message: string, options: CodedErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.details = options.details ?? {}
+  }
+}
+
+/** The message of anything thrown, for wrapping foreign errors without losing them. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
 
 /** What a `StepError` needs: the HTTP status it maps to, a stable `ERR_*` code and a message safe to show callers. */
 export interface StepErrorOptions {

@@ -66,7 +66,7 @@ export type Template<T = unknown> = (scope: RunScope) => T
 /** What the engine hands a step type's `create`, once per pipeline per config generation. */
 export interface StepContext {
   readonly pipeline: string
-  /** The step's name (its `name:` in YAML, or `<type>-<position>`). */
+  /** The step's name (its `name:` in YAML, or `<type>#<n>` for an unnamed step, n its 1-based position in its block). */
   readonly step: string
   readonly logger: Logger
   readonly dataDir: string

@@ -1,5 +1,5 @@
 // The http plugin's error catalogue, and the one place any error becomes the JSON error response.
-import { isStepError, type Logger } from '@islet/sdk'
+import { CodedError, isStepError, type Logger } from '@islet/sdk'
 
 export const HTTP_ERROR_CODES = {
   ERR_HTTP_NOT_FOUND: 404,
@@ -17,16 +17,11 @@ export const HTTP_ERROR_CODES = {
 export type HttpErrorCode = keyof typeof HTTP_ERROR_CODES
 
 /** An error the http layer itself raises; its message is safe to show the caller. */
-export class HttpError extends Error {
-  readonly code: HttpErrorCode
+export class HttpError extends CodedError<HttpErrorCode> {
   readonly status: number
-  readonly details: unknown
-  constructor(code: HttpErrorCode, message: string, details?: unknown) {
-    super(message)
-    this.name = 'HttpError'
-    this.code = code
+  constructor(code: HttpErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, { details })
     this.status = HTTP_ERROR_CODES[code]
-    this.details = details
   }
 }
 
@@ -43,7 +38,8 @@ export function toErrorResponse(error: unknown, requestId: string, logger: Logge
   if (isStepError(error) || error instanceof HttpError) {
     if (error.status >= 500) logger.error({ err: error }, error.message)
     const body: ErrorBody = { error: { code: error.code, message: error.message, requestId } }
-    if (error.details !== undefined) body.error.details = error.details
+    const details = error instanceof HttpError ? (Object.keys(error.details).length > 0 ? error.details : undefined) : error.details
+    if (details !== undefined) body.error.details = details
     return { status: error.status, body }
   }
   logger.error({ err: error }, 'request failed')

@@ -1,5 +1,5 @@
 // The storage plugin's error catalogue: stable codes for everything storage.sqlite, sql.query and sql.exec raise.
-// Plugins cannot import runtime/, so this mirrors the runtime's IsletError shape (code, details, cause).
+import { CodedError, messageOf } from '@islet/sdk'
 
 /** Stable codes and what each means; tests and operators match codes, never message text. */
 export const STORAGE_ERROR_CODES = {
@@ -32,33 +32,16 @@ export const SQL_CALLER_ERROR_CODES = {
 
 export type SqlCallerErrorCode = keyof typeof SQL_CALLER_ERROR_CODES
 
-export interface StorageErrorOptions {
-  details?: Record<string, unknown>
-  cause?: unknown
-}
-
 /**
  * What the storage plugin throws for operator-facing problems (config, files, schema). The engine wraps it with the
  * module or step name and phase; on the request path it is reported as a 500 without internals.
  * Caller-facing outcomes (constraint violations) are `StepError`s instead: see constraint-errors.ts.
  */
-export class StorageError extends Error {
-  readonly code: StorageErrorCode
-  readonly details: Record<string, unknown>
-  constructor(code: StorageErrorCode, message: string, options: StorageErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.name = 'StorageError'
-    this.code = code
-    this.details = options.details ?? {}
-  }
-}
+export class StorageError extends CodedError<StorageErrorCode> {}
 
 /** True for a `StorageError`, optionally with the given code. */
 export function isStorageError(error: unknown, code?: StorageErrorCode): error is StorageError {
   return error instanceof StorageError && (code === undefined || error.code === code)
 }
 
-/** The message of anything thrown, for wrapping foreign (SQLite, fs) errors without losing them. */
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
+export { messageOf }

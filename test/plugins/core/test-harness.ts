@@ -1,13 +1,13 @@
 // Test-only: runs core steps the way the engine does, config checked by the loader's schema validation (defaults
-// filled, frozen) and compiled by the real pipeline compiler. The one place plugins/ reaches into runtime/.
+// filled, frozen) and compiled by the real pipeline compiler.
 import { pino } from 'pino'
 import type { Logger, Pipeline, PipelineRequest, PipelineResponse } from '@islet/sdk'
-import type { StepCall } from '../../runtime/config/types.ts'
-import { check } from '../../runtime/config/validate.ts'
-import { silentLogger } from '../../runtime/log/logger.ts'
-import { compilePipeline } from '../../runtime/pipeline/compile.ts'
-import { createRegistry } from '../../runtime/plugins/registry.ts'
-import core from './index.ts'
+import type { StepCall } from '../../../runtime/config/types.ts'
+import { check } from '../../../runtime/config/validate.ts'
+import { silentLogger } from '../../../runtime/log/logger.ts'
+import { compilePipeline } from '../../../runtime/pipeline/compile.ts'
+import { createRegistry } from '../../../runtime/plugins/registry.ts'
+import core from '../../../plugins/core/index.ts'
 
 export { silentLogger }
 
