@@ -21,7 +21,7 @@ const plugin = definePlugin({
   })],
 })
 
-const app = (shutdownTimeoutMs: number) => `
+const app = (shutdownTimeoutMs: number, requestTimeoutMs = 30_000) => `
 apiVersion: islet/v1
 modules:
   - name: api
@@ -31,7 +31,7 @@ modules:
         - { method: GET, path: /slow, pipeline: slow }
   - name: web
     type: http.server
-    config: { port: 0, routers: [api], shutdownTimeoutMs: ${shutdownTimeoutMs} }
+    config: { port: 0, routers: [api], shutdownTimeoutMs: ${shutdownTimeoutMs}, requestTimeoutMs: ${requestTimeoutMs} }
 pipelines:
   slow:
     steps:
@@ -69,6 +69,21 @@ describe('graceful shutdown', () => {
     const res = await inflight
     expect(res.status).toBe(503)
     expect((await json(res)).error.code).toBe('ERR_HTTP_SHUTTING_DOWN')
+    release.open()
+    await t.close()
+  })
+})
+
+describe('request timeout', () => {
+  it('answers 503 ERR_HTTP_REQUEST_TIMEOUT when a pipeline outlives requestTimeoutMs, and keeps serving', async () => {
+    entered.slow = latch()
+    release = latch()
+    const t = await startApp({ 'app.yaml': app(5000, 100) }, { plugins: [plugin] })
+    const res = await fetch(`${t.url}/slow`)
+    expect(res.status).toBe(503)
+    const { error } = await json(res)
+    expect(error).toMatchObject({ code: 'ERR_HTTP_REQUEST_TIMEOUT', message: 'the request did not complete within 100 ms' })
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200)
     release.open()
     await t.close()
   })

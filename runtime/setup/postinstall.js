@@ -20,7 +20,8 @@ if (!existsSync(pinnedNode)) {
 function loadError(name) {
   const probe = `const D=require(${JSON.stringify(name)}); new D(':memory:').close()`
   const r = spawnSync(pinnedNode, ['-e', probe], { cwd: root, encoding: 'utf8' })
-  return r.status === 0 ? '' : (r.stderr || r.stdout || `exit ${r.status}`).trim().split('\n').slice(0, 3).join(' ')
+  if (r.status === 0) return ''
+  return (r.stderr || r.stdout || (r.signal ? `crashed with ${r.signal}` : `exit ${r.status}`)).trim().split('\n').slice(0, 3).join(' ')
 }
 
 for (const name of addons) {
@@ -32,9 +33,19 @@ for (const name of addons) {
     console.error(`islet postinstall: Node headers not found in ${headersDir}; cannot rebuild ${name}.`)
     process.exit(1)
   }
-  // Run npm with the pinned node first on PATH so node-gyp targets its ABI, and point it at the matching headers.
+  // Pinned node first on PATH so node-gyp targets its ABI, and its headers instead of ~/.npmrc's nodedir.
   const env = { ...process.env, PATH: `${dirname(pinnedNode)}:${process.env.PATH}`, npm_config_nodedir: headersDir }
-  execFileSync('npm', ['rebuild', name, `--nodedir=${headersDir}`], { cwd: root, env, stdio: 'inherit' })
+  const pkgDir = join(root, 'node_modules', name)
+  if (existsSync(join(pkgDir, 'binding.gyp'))) {
+    // Compile from source; a build/Release binary takes precedence over the package's prebuilt one.
+    // npm hands lifecycle scripts its bundled node-gyp as npm_config_node_gyp; otherwise fetch it from the registry.
+    const gyp = process.env.npm_config_node_gyp
+    const [cmd, args] = gyp ? [pinnedNode, [gyp]] : ['npx', ['--yes', 'node-gyp']]
+    // force_build: better-sqlite3's binding.gyp builds nothing unless asked to (it ships prebuilds instead).
+    execFileSync(cmd, [...args, 'rebuild', '--release', '--force_build=1', `--nodedir=${headersDir}`], { cwd: pkgDir, env, stdio: 'inherit' })
+  } else {
+    execFileSync('npm', ['rebuild', name, `--nodedir=${headersDir}`], { cwd: root, env, stdio: 'inherit' })
+  }
   const after = loadError(name)
   if (after) {
     console.error(`islet postinstall: ${name} still does not load after rebuilding: ${after}`)

@@ -1,0 +1,56 @@
+// The plugin registry: compatibility checked at registration naming both sides, conflicts refused, undo exact.
+import { describe, expect, it } from 'vitest'
+import { defineModuleType, definePlugin, defineStepType } from '@islet/sdk'
+import { createRegistry } from './registry.ts'
+
+const moduleType = (type: string) => defineModuleType({ type, configSchema: {}, create: () => ({}) })
+const stepType = (type: string) => defineStepType({ type, configSchema: {}, create: () => () => undefined })
+
+describe('plugin registry', () => {
+  it('refuses a plugin built for another engine version, naming both sides', () => {
+    const registry = createRegistry({ engineVersion: '1.4.1' })
+    const geo = definePlugin({ name: '@acme/geo', version: '1.2.0', islet: '^2.0.0', moduleTypes: [moduleType('geo.lookup')] })
+    expect(() => registry.register(geo)).toThrow('@acme/geo@1.2.0 needs islet ^2.0.0, this is islet 1.4.1')
+    try { registry.register(geo) } catch (e) { expect((e as { code: string }).code).toBe('ERR_PLUGIN_ENGINE_MISMATCH') }
+    expect(registry.moduleType('geo.lookup')).toBeUndefined()
+  })
+
+  it('refuses a second plugin claiming a type, naming the owner, and registers nothing of it', () => {
+    const registry = createRegistry()
+    registry.register(definePlugin({ name: 'a', version: '1.0.0', moduleTypes: [moduleType('x.one')] }))
+    const b = definePlugin({ name: 'b', version: '2.0.0', moduleTypes: [moduleType('x.two'), moduleType('x.one')] })
+    expect(() => registry.register(b)).toThrow("b@2.0.0 registers module type 'x.one', already registered by a@1.0.0")
+    expect(registry.moduleType('x.two')).toBeUndefined()
+  })
+
+  it('refuses malformed plugins: bad version, bad range, bad type names', () => {
+    const registry = createRegistry()
+    expect(() => registry.register(definePlugin({ name: 'p', version: 'one' }))).toThrow(/semver version/)
+    expect(() => registry.register(definePlugin({ name: 'p', version: '1.0.0', islet: 'soon' }))).toThrow(/not a semver range/)
+    expect(() => registry.register(definePlugin({ name: 'p', version: '1.0.0', stepTypes: [stepType('Bad Name')] }))).toThrow(/lower-case dotted words/)
+  })
+
+  it('register() returns its undo, which retracts exactly what it added', () => {
+    const registry = createRegistry()
+    const undo = registry.register(definePlugin({ name: 'p', version: '1.0.0', moduleTypes: [moduleType('p.m')], stepTypes: [stepType('p.s')] }))
+    registry.register(definePlugin({ name: 'q', version: '1.0.0', moduleTypes: [moduleType('q.m')] }))
+    expect(registry.moduleType('p.m')?.plugin.name).toBe('p')
+    undo()
+    expect(registry.moduleType('p.m')).toBeUndefined()
+    expect(registry.stepType('p.s')).toBeUndefined()
+    expect(registry.moduleType('q.m')?.plugin.name).toBe('q')
+    expect(registry.plugins().map((p) => p.name)).toEqual(['q'])
+  })
+
+  it('knows which plugin provides a type it has not loaded', () => {
+    const registry = createRegistry({ catalogue: { 'redis.cache': '@islet/redis' } })
+    expect(registry.knownProvider('redis.cache')).toBe('@islet/redis')
+    expect(registry.knownProvider('nope.x')).toBeUndefined()
+  })
+
+  it('registries are independent instances', () => {
+    const one = createRegistry()
+    one.register(definePlugin({ name: 'p', version: '1.0.0', moduleTypes: [moduleType('p.m')] }))
+    expect(createRegistry().moduleType('p.m')).toBeUndefined()
+  })
+})
