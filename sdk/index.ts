@@ -10,3 +10,7 @@ export {
   type Pipeline, type PipelineRequest, type PipelineResponse, type PipelineRunOptions, type AbortSignalLike,
 } from './pipeline.ts'
 export { definePlugin, type Plugin } from './plugin.ts'
+export {
+  defineComponent, type ComponentDefinition, type ComponentContext, type ComponentLimits, type ComponentExample,
+  type ComponentLogger, type KvCapability, type FetchInit, type FetchResponse,
+} from './component.ts'

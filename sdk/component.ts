@@ -1,0 +1,112 @@
+// Components: sandboxed user TypeScript. This file is bundled into every component, so it stays tiny and pure.
+import type { JsonSchema } from './schema.ts'
+
+/** Per-invocation limits; a component may lower the defaults, the app may set or cap them. */
+export interface ComponentLimits {
+  /** Isolate heap limit in MiB. */
+  memoryMb?: number
+  /** Wall-clock deadline of one invocation, awaited host calls included. */
+  timeoutMs?: number
+  /** CPU time one invocation may use inside the isolate. */
+  cpuMs?: number
+  /** Capability calls (kv, fetch, emit, secrets, log) one invocation may make. */
+  hostCalls?: number
+  /** Largest accepted input, as JSON bytes. */
+  inputBytes?: number
+  /** Largest accepted output, as JSON bytes. */
+  outputBytes?: number
+}
+
+/** A worked example: run by `islet component test` and as the smoke test of every reload. */
+export interface ComponentExample<I = unknown, O = unknown> {
+  name?: string
+  input: I
+  /** The expected output (deep equality); omit to only require success. */
+  output?: O
+  /** The expected error code instead of an output, e.g. 'ERR_COMPONENT_INPUT_INVALID'. */
+  error?: string
+}
+
+/** Structured logging from a component; rate- and size-limited per component by the host. */
+export interface ComponentLogger {
+  debug(message: string, fields?: Record<string, unknown>): void
+  info(message: string, fields?: Record<string, unknown>): void
+  warn(message: string, fields?: Record<string, unknown>): void
+  error(message: string, fields?: Record<string, unknown>): void
+}
+
+/** A key-value store private to this component (its own namespace in the app's SQLite store). */
+export interface KvCapability {
+  /** The stored JSON value, or null. */
+  get<T = unknown>(key: string): Promise<T | null>
+  set(key: string, value: unknown): Promise<void>
+  /** True when a value was deleted. */
+  delete(key: string): Promise<boolean>
+  /** Keys starting with `prefix`, sorted, at most `limit` (default 100). */
+  list(prefix?: string, limit?: number): Promise<string[]>
+}
+
+export interface FetchInit {
+  method?: string
+  headers?: Record<string, string>
+  /** A string body; send JSON with JSON.stringify and a content-type header. */
+  body?: string
+}
+
+export interface FetchResponse {
+  readonly status: number
+  readonly ok: boolean
+  /** The final URL, after redirects. */
+  readonly url: string
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string>>
+  text(): Promise<string>
+  json<T = unknown>(): Promise<T>
+}
+
+/**
+ * What a component may reach. Everything but `log` and `config` must be granted in the app's YAML; an ungranted
+ * capability rejects with ERR_CAPABILITY_DENIED.
+ */
+export interface ComponentContext<C = unknown> {
+  /** The component's config from YAML, validated against its `config` schema. */
+  readonly config: C
+  readonly component: { readonly name: string; readonly generation: number }
+  readonly log: ComponentLogger
+  readonly kv: KvCapability
+  /** HTTP to allowlisted origins only; private and loopback addresses are refused unless granted. */
+  fetch(url: string, init?: FetchInit): Promise<FetchResponse>
+  /** Publishes an event on the engine's event bus (topics must be granted). */
+  emit(topic: string, payload?: unknown): Promise<void>
+  readonly secrets: { get(name: string): Promise<string> }
+}
+
+/**
+ * A component: schemas, examples and the function the sandbox runs.
+ * @example
+ * export default defineComponent({
+ *   name: 'price-quote',
+ *   input: { type: 'object', required: ['sku', 'qty'], properties: { sku: { type: 'string' }, qty: { type: 'integer' } } },
+ *   output: { type: 'object', required: ['total'], properties: { total: { type: 'number' } } },
+ *   examples: [{ input: { sku: 'A1', qty: 2 }, output: { total: 19.98 } }],
+ *   async execute(input) { return { total: Math.round(input.qty * 999) / 100 } },
+ * })
+ */
+export interface ComponentDefinition<C = any, I = any, O = any> {
+  /** Lower-case, dash-separated; what YAML and pipelines call it. */
+  name: string
+  description?: string
+  config?: JsonSchema
+  input?: JsonSchema
+  output?: JsonSchema
+  limits?: ComponentLimits
+  examples?: ComponentExample<I, O>[]
+  /** Runs once per generation, before the first invocation (and before a reload is swapped in). */
+  init?(config: C, ctx: ComponentContext<C>): void | Promise<void>
+  execute(input: I, ctx: ComponentContext<C>): O | Promise<O>
+}
+
+/** Identity helper: returns its argument, typed. */
+export function defineComponent<C = any, I = any, O = any>(definition: ComponentDefinition<C, I, O>): ComponentDefinition<C, I, O> {
+  return definition
+}
