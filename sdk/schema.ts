@@ -28,6 +28,14 @@ export function pipelineRef(description?: string): JsonSchema {
 }
 
 /**
+ * A config property naming a component declared in the app's `components:` section; checked with "did you mean".
+ * @example component: componentRef('the component to call')
+ */
+export function componentRef(description?: string): JsonSchema {
+  return { type: 'string', minLength: 1, [REF_KEYWORD]: 'component', ...(description ? { description } : {}) }
+}
+
+/**
  * A step config property that is either a literal matching `schema` or a runtime expression `${{ … }}`
  * evaluated per run (compile it with `ctx.compile`).
  * @example status: expressionOr({ type: 'integer', minimum: 100, maximum: 599 })

@@ -3,6 +3,7 @@ import { IsletError, messageOf } from '../errors.ts'
 import { runCommand } from './run.ts'
 import { validateCommand } from './validate.ts'
 import { schemaCommand } from './schema.ts'
+import { componentCommand } from './component.ts'
 
 const USAGE = `Usage: islet <command> [options]
 
@@ -13,10 +14,16 @@ Commands:
       --format text|json    output format (default: text)
   schema                    print the JSON Schema of the config language (engine + every registered type)
       --out <file>          write it to a file instead
+  component test <file>     run a component's examples in the real sandbox; exit 1 on any failure
+      --kv --emit <topic> --secret <NAME> --fetch <origin> --config <json>   grants (default: log only)
+  component new <name>      scaffold components/<name>.ts with an example
+      --dir <dir>           where to create it (default: components)
 
 Environment: LOG_LEVEL (trace…error, silent), PORT and any variable the YAML interpolates.`
 
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { run: runCommand, validate: validateCommand, schema: schemaCommand }
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  run: runCommand, validate: validateCommand, schema: schemaCommand, component: componentCommand,
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv

@@ -9,6 +9,9 @@ import { compilePipeline } from '../pipeline/compile.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
 import { withDeadline } from './deadline.ts'
 import { createModuleContext } from './module-context.ts'
+import { createEventBus } from '../events/bus.ts'
+import { createComponentHost, type ComponentHost } from '../components/host.ts'
+import type { EngineServices } from './services.ts'
 
 export interface PhaseTimeouts {
   createMs: number
@@ -25,6 +28,8 @@ export interface EngineOptions {
   /** Absolute directory for durable module state; created at start. */
   dataDir: string
   timeouts?: Partial<PhaseTimeouts>
+  /** Where granted secrets come from; defaults to process.env. */
+  env?: Record<string, string | undefined>
 }
 
 export type ModuleState = 'pending' | 'created' | 'started' | 'failed' | 'skipped' | 'stopped'
@@ -52,6 +57,8 @@ export interface Engine extends EngineView {
   /** A started module's instance, for embedding and tests. */
   module<T extends object = ModuleInstance>(name: string): T
   status(): EngineStatus
+  /** The component host, when the config declares components. */
+  readonly components?: ComponentHost
 }
 
 interface Slot {
@@ -68,6 +75,11 @@ export function createEngine(options: EngineOptions): Engine {
     decl, status: { name: decl.name, type: decl.type, state: 'pending' },
   }]))
   const compiled = new Map<string, Promise<Pipeline>>()
+  const events = createEventBus()
+  const components = config.components.length > 0
+    ? createComponentHost({ components: config.components, sandbox: config.sandbox, logger, dataDir, bus: events, env: options.env })
+    : undefined
+  const services: EngineServices = { events, components }
   const started: Slot[] = []
   let state: EngineState = 'idle'
   let stopping: Promise<void> | undefined
@@ -87,7 +99,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (!p) {
       const decl = config.pipelines[name]
       p = compilePipeline(decl, {
-        registry, logger, dataDir,
+        registry, logger, dataDir, services,
         module: (m) => slots.get(m)?.instance ?? missing(m),
       })
       compiled.set(name, p)
@@ -172,6 +184,14 @@ export function createEngine(options: EngineOptions): Engine {
       if (state !== 'idle') throw new IsletError('ERR_ENGINE_STATE', `start() called while the engine is ${state}`)
       state = 'starting'
       mkdirSync(dataDir, { recursive: true })
+      if (components) {
+        try {
+          await components.start()
+        } catch (error) {
+          state = 'failed'
+          throw new IsletError('ERR_ENGINE_START_FAILED', `startup failed: components could not be loaded:\n${messageOf(error)}`, { cause: error })
+        }
+      }
       for (const slot of slots.values()) {
         if (stopping) break // a signal arrived during startup: stop() takes over
         current = bringUp(slot)
@@ -186,6 +206,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (stopping) { await stopping; return }
       state = 'stopping'
       await stopAll()
+      await components?.stop().catch(() => {})
       state = 'failed'
       const lines = problems.map((s) => `  ${s.decl.name} (${s.decl.type}): ${s.status.state === 'failed' ? `failed to ${s.status.phase}: ` : ''}${s.status.error?.message}`)
       throw new IsletError('ERR_ENGINE_START_FAILED',
@@ -198,6 +219,7 @@ export function createEngine(options: EngineOptions): Engine {
         state = 'stopping'
         await current
         const errors = await stopAll()
+        await components?.stop().catch((error: unknown) => errors.push(error))
         state = 'stopped'
         logger.info('engine stopped')
         if (errors.length > 0) throw errors[0]
@@ -210,5 +232,6 @@ export function createEngine(options: EngineOptions): Engine {
       return slot.instance as T
     },
     status: () => ({ state, configHash: config.hash, modules: [...slots.values()].map((s) => s.status) }),
+    components,
   }
 }

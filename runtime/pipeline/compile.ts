@@ -6,6 +6,7 @@ import { IsletError, messageOf } from '../errors.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { createRun, type Op } from './run.ts'
 import { compileTemplate } from './template.ts'
+import { SERVICES, type EngineServices } from '../engine/services.ts'
 
 /** What compiling a pipeline needs from the engine. */
 export interface PipelineCompileContext {
@@ -15,6 +16,8 @@ export interface PipelineCompileContext {
   dataDir: string
   /** A started module by name; steps reach it only through the names their config references. */
   module(name: string): object
+  /** Engine services for the runtime's own step types (see engine/services.ts). */
+  services?: EngineServices
 }
 
 /**
@@ -85,7 +88,8 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
 
   function stepContext(step: StepCall): StepContext {
     const allowed = new Set(step.refs.modules)
-    return {
+    // Engine services sit under a private symbol, not enumerable: only runtime step types look for them.
+    return Object.defineProperty({
       pipeline: decl.name,
       step: step.name,
       logger: ctx.logger.child({ pipeline: decl.name, step: step.name }),
@@ -101,7 +105,7 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
         return ctx.module(name) as T
       },
       compile: compileTemplate,
-    }
+    } satisfies StepContext, SERVICES, { value: ctx.services })
   }
 
   await emit(decl.steps)

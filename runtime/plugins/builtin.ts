@@ -3,9 +3,10 @@ import type { Plugin } from '@islet/sdk'
 import core from '../../plugins/core/index.ts'
 import http from '../../plugins/http/index.ts'
 import storage from '../../plugins/storage/index.ts'
+import components from '../components/plugin.ts'
 import { createRegistry, type Registry, type RegistryOptions } from './registry.ts'
 
-export const BUILTIN_PLUGINS: readonly Plugin[] = [core, http, storage]
+export const BUILTIN_PLUGINS: readonly Plugin[] = [core, http, storage, components]
 
 /** A fresh registry holding the built-in plugins. */
 export function createBuiltinRegistry(options: RegistryOptions = {}): Registry {

@@ -1,0 +1,24 @@
+// Counts orders per SKU in the component's own KV namespace, and announces milestones on the event bus.
+import { defineComponent } from '@islet/sdk'
+import { milestone } from './milestone.ts'
+
+interface Input { sku: string }
+interface Output { sku: string; count: number }
+
+export default defineComponent<unknown, Input, Output>({
+  name: 'counter',
+  description: 'Increments and returns the order count of a SKU.',
+  input: { type: 'object', required: ['sku'], properties: { sku: { type: 'string', minLength: 1, maxLength: 32 } } },
+  output: { type: 'object', required: ['sku', 'count'], properties: { count: { type: 'integer', minimum: 1 } } },
+  examples: [{ name: 'counts', input: { sku: 'EXAMPLE' } }],
+  async execute({ sku }, ctx) {
+    const key = `orders:${sku}`
+    const count = ((await ctx.kv.get<number>(key)) ?? 0) + 1
+    await ctx.kv.set(key, count)
+    if (milestone(count)) {
+      ctx.log.info('milestone reached', { sku, count })
+      await ctx.emit('orders.milestone', { sku, count })
+    }
+    return { sku, count }
+  },
+})

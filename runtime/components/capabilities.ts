@@ -1,0 +1,101 @@
+// Each component's capability object, built from its identity and grants: every guest host call lands here and
+// is checked against what YAML granted. Nothing is ambient.
+import type { Logger } from '@islet/sdk'
+import type { ComponentDecl } from '../config/types.ts'
+import { IsletError } from '../errors.ts'
+import type { EventBus } from '../events/bus.ts'
+import { topicMatches } from '../events/bus.ts'
+import type { HostOp } from '../sandbox/protocol.ts'
+import type { KvStore } from '../sandbox/capabilities/kv.ts'
+import { createFetchCapability, type FetchRequestDto } from '../sandbox/capabilities/fetch.ts'
+
+const MAX_EVENT_BYTES = 65_536
+/** Fetch counters per invocation; bounded so a long-running engine does not grow it forever. */
+const MAX_TRACKED_INVOCATIONS = 10_000
+
+export interface CapabilityDeps {
+  kv?: KvStore
+  bus: EventBus
+  env: Record<string, string | undefined>
+  logger: Logger
+  /** Test hook: DNS lookup used by fetch. */
+  lookup?: Parameters<typeof createFetchCapability>[1] extends infer O ? O extends { lookup?: infer L } ? L : never : never
+}
+
+export interface Capabilities {
+  handle(op: HostOp, args: unknown[], invocation: number): Promise<unknown>
+  /** Replaces every granted secret's value in `text`, so it never leaves through an error or a log line. */
+  redact(text: string): string
+  close(): Promise<void>
+}
+
+export function deny(capability: string, reason: string, message: string): IsletError {
+  return new IsletError('ERR_CAPABILITY_DENIED', message, { details: { capability, reason } })
+}
+
+export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): Capabilities {
+  const { grants, name } = decl
+  const kv = grants.kv && deps.kv ? deps.kv.namespace(name) : undefined
+  const fetcher = grants.fetch ? createFetchCapability(grants.fetch, deps.lookup ? { lookup: deps.lookup } : {}) : undefined
+  const fetches = new Map<number, number>()
+  const secrets = new Map<string, string>()
+  for (const secret of grants.secrets) {
+    const value = deps.env[secret]
+    if (value === undefined || value === '') {
+      throw new IsletError('ERR_COMPONENT_CONFIG_INVALID', `component '${name}' is granted secret ${secret}, but ${secret} is not set in the environment`,
+        { details: { component: name, secret } })
+    }
+    secrets.set(secret, value)
+  }
+  // Longest first, so a secret containing another is redacted whole.
+  const values = [...secrets.values()].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length)
+
+  const ops: Record<HostOp, (args: unknown[], invocation: number) => unknown> = {
+    'kv.get': ([key]) => needKv().get(key),
+    'kv.set': ([key, value]) => needKv().set(key, value),
+    'kv.delete': ([key]) => needKv().delete(key),
+    'kv.list': ([prefix, limit]) => needKv().list(prefix, limit),
+    fetch([request], invocation) {
+      if (!fetcher || !grants.fetch) throw deny('fetch', 'not-granted', `component '${name}' is not granted fetch; grant it in the app's components section`)
+      const used = (fetches.get(invocation) ?? 0) + 1
+      if (used > grants.fetch.maxRequests) throw deny('fetch', 'quota', `component '${name}' may make ${grants.fetch.maxRequests} fetch requests per invocation`)
+      fetches.delete(invocation)
+      fetches.set(invocation, used)
+      if (fetches.size > MAX_TRACKED_INVOCATIONS) fetches.delete(fetches.keys().next().value!)
+      return fetcher.fetch(request as FetchRequestDto)
+    },
+    emit([topic, payload]) {
+      if (typeof topic !== 'string' || !grants.emit.some((p) => topicMatches(p, topic))) {
+        throw deny('emit', 'topic-not-granted', `component '${name}' may not emit '${String(topic)}'${grants.emit.length ? `; granted: ${grants.emit.join(', ')}` : '; no topics are granted'}`)
+      }
+      if (Buffer.byteLength(JSON.stringify(payload ?? null)) > MAX_EVENT_BYTES) throw deny('emit', 'payload-too-large', `event payloads are at most ${MAX_EVENT_BYTES} bytes`)
+      deps.bus.publish({ topic, payload, source: `component:${name}`, at: new Date().toISOString() })
+      return null
+    },
+    'secrets.get'([secret]) {
+      const value = typeof secret === 'string' ? secrets.get(secret) : undefined
+      if (value === undefined) throw deny('secrets', 'not-granted', `component '${name}' is not granted secret '${String(secret)}'`)
+      return value
+    },
+  }
+  function needKv() {
+    if (!kv) throw deny('kv', 'not-granted', `component '${name}' is not granted kv; grant it with grants: { kv: true }`)
+    return kv
+  }
+
+  return {
+    async handle(op, args, invocation) {
+      const handler = ops[op]
+      if (!handler) throw deny(op, 'unknown-operation', `unknown capability '${String(op)}'`)
+      return handler(args, invocation)
+    },
+    redact(text) {
+      let out = text
+      for (const v of values) out = out.split(v).join('[redacted]')
+      return out
+    },
+    async close() {
+      await fetcher?.close()
+    },
+  }
+}

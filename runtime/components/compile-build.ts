@@ -1,0 +1,122 @@
+// One component build: esbuild's options, the script wrapped around its output, and the content hash.
+import { createHash } from 'node:crypto'
+import * as esbuild from 'esbuild'
+import { ComponentCompileError, ESCALATED_MESSAGE_IDS, diagnosticsOf } from './compile-diagnostics.ts'
+import { createInputState, inputPlugin, type InputState, type SourceFile } from './compile-inputs.ts'
+
+export interface CompileOptions {
+  /** Cap on the component's own files, all together (the sdk does not count); default 512 KiB. */
+  maxSourceBytes?: number
+  /** Cap on the produced script; default 1 MiB. */
+  maxBundleBytes?: number
+}
+
+export interface CompiledComponent {
+  /** Absolute real path of the entry file. */
+  entry: string
+  /** The component's folder (real path of the entry's folder): no import may leave it. */
+  root: string
+  /** sha256 hex over each input's path (relative to root, or within the sdk) and content, the entry and the compiler. */
+  hash: string
+  /** A script (not a module) whose completion value is the component definition; it declares no globals. */
+  code: string
+  /** UTF-8 size of `code`. */
+  bytes: number
+  /** Absolute paths of the component's own input files, sorted (sdk files excluded). */
+  files: string[]
+  durationMs: number
+}
+
+/** What one build read, for the cache to re-check: every path it followed and every file it read. */
+export interface CompileInputs {
+  entryKey: string
+  links: ReadonlyMap<string, string>
+  files: readonly { key: string; path: string; isSdk: boolean }[]
+}
+
+export const DEFAULT_MAX_SOURCE_BYTES = 512 * 1024
+export const DEFAULT_MAX_BUNDLE_BYTES = 1024 * 1024
+
+const GLOBAL_NAME = '__islet_component'
+// Evaluated as a script, this is one call expression, so its completion value is the definition. esbuild's `var`
+// for the global name lands inside the function, so nothing is declared globally. "use strict" puts back the
+// strictness the ES modules had (an iife is sloppy by default: `x = 1` would create a global). No newline after the
+// prologue: line N of esbuild's output is line N of the script, as guest stack traces report it.
+const PROLOGUE = '(function(){"use strict";'
+const EPILOGUE = `\nreturn ${GLOBAL_NAME}.default;})()`
+
+const BUILD_OPTIONS = {
+  bundle: true,
+  write: false,
+  format: 'iife',
+  globalName: GLOBAL_NAME,
+  platform: 'neutral',
+  target: 'es2024',
+  treeShaking: true,
+  legalComments: 'none',
+  charset: 'utf8',
+  logLevel: 'silent',
+  logLimit: 0,
+  sourcemap: false,
+  keepNames: true,
+  define: {},
+  // Fixed, since esbuild reads no tsconfig.json of ours (see compile-inputs.ts). verbatimModuleSyntax keeps every
+  // import that is not `import type`, so `import fs from 'fs'` is refused even when `fs` is unused.
+  tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
+  logOverride: Object.fromEntries(ESCALATED_MESSAGE_IDS.map((id) => [id, 'error' as const])),
+} satisfies esbuild.BuildOptions
+
+const COMPILER_ID = JSON.stringify({ esbuild: esbuild.version, options: BUILD_OPTIONS, PROLOGUE, EPILOGUE })
+
+/** Compiles a component; also returns what the build read, for the cache to re-check. */
+export async function buildComponent(entry: string, options: CompileOptions = {}): Promise<{ compiled: CompiledComponent; inputs: CompileInputs }> {
+  const started = performance.now()
+  const maxBundleBytes = options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES
+  const state = await createInputState(entry, options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES)
+  if (!('root' in state)) throw new ComponentCompileError(state.file, [state])
+  const output = await bundle(state)
+  const code = PROLOGUE + output + EPILOGUE
+  const bytes = Buffer.byteLength(code)
+  if (bytes > maxBundleBytes) {
+    throw new ComponentCompileError(state.entryPath, [{
+      file: state.entryPath, line: 1, col: 1, severity: 'error', code: 'ERR_COMPONENT_TOO_LARGE', path: '',
+      message: `the compiled component is ${bytes} bytes, over the ${maxBundleBytes}-byte limit`,
+      hint: 'import less, keep data out of the code with ctx.fetch or ctx.kv, or split the component',
+    }])
+  }
+  const compiled: CompiledComponent = {
+    entry: state.entryPath,
+    root: state.root,
+    hash: hashSources(state.entryKey, state.files),
+    code,
+    bytes,
+    files: state.files.filter((file) => !file.isSdk).map((file) => file.path).sort(),
+    durationMs: performance.now() - started,
+  }
+  const files = state.files.map(({ key, path, isSdk }) => ({ key, path, isSdk }))
+  return { compiled, inputs: { entryKey: state.entryKey, links: state.links, files } }
+}
+
+/** The content hash: the same sources (by path within their folder), entry and compiler always give the same code. */
+export function hashSources(entryKey: string, files: readonly Pick<SourceFile, 'key' | 'bytes'>[]): string {
+  const hash = createHash('sha256').update(COMPILER_ID).update(`\0entry\0${entryKey}`)
+  // Length-prefixed, so no two different input sets can produce the same byte stream.
+  for (const file of [...files].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
+    hash.update(`\0${file.key}\0${file.bytes.length}\0`).update(file.bytes)
+  }
+  return hash.digest('hex')
+}
+
+async function bundle(state: InputState): Promise<string> {
+  try {
+    const result = await esbuild.build({ ...BUILD_OPTIONS, absWorkingDir: state.root, entryPoints: ['entry'], plugins: [inputPlugin(state)] })
+    return result.outputFiles[0].text
+  } catch (error) {
+    if (isBuildFailure(error)) throw new ComponentCompileError(state.entryPath, diagnosticsOf(error.errors, state))
+    throw error
+  }
+}
+
+function isBuildFailure(error: unknown): error is esbuild.BuildFailure {
+  return error instanceof Error && Array.isArray((error as Partial<esbuild.BuildFailure>).errors)
+}

@@ -1,0 +1,114 @@
+// The compile cache: hits only when every input is unchanged, and any edit (content, imports, symlinks) recompiles.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import vm from 'node:vm'
+import * as esbuild from 'esbuild'
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ComponentCompileError, createCompileCache } from './compile.ts'
+
+// Counts real esbuild runs: a cache hit must not run one.
+vi.mock('esbuild', async (importOriginal) => {
+  const original = await importOriginal<typeof import('esbuild')>()
+  return { ...original, build: vi.fn((options: esbuild.BuildOptions) => original.build(options)) }
+})
+const builds = vi.mocked(esbuild.build)
+// (braces: a function returned from beforeEach is run as its teardown)
+beforeEach(() => { builds.mockClear() })
+
+const base = mkdtempSync(join(tmpdir(), 'islet-compile-cache-'))
+afterAll(() => rmSync(base, { recursive: true, force: true }))
+let count = 0
+
+function write(files: Record<string, string>, dir = join(base, String(++count))): string {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true })
+    writeFileSync(join(dir, name), text)
+  }
+  return join(dir, 'index.ts')
+}
+
+const COMPONENT = {
+  'index.ts': `import { value } from './lib/value.ts'\nexport default { name: 'v', execute: () => value }\n`,
+  'lib/value.ts': 'export const value = 1\n',
+}
+const run = (code: string): unknown => vm.runInNewContext(code).execute()
+
+describe('createCompileCache', () => {
+  it('returns the same object for unchanged sources without running esbuild again', async () => {
+    const cache = createCompileCache()
+    const entry = write(COMPONENT)
+    const first = await cache.compile(entry)
+    expect(await cache.compile(entry)).toBe(first)
+    expect(builds).toHaveBeenCalledTimes(1)
+    expect(cache.size).toBe(1)
+  })
+
+  it('recompiles after an edit to an imported file, with a new hash and new code', async () => {
+    const cache = createCompileCache()
+    const entry = write(COMPONENT)
+    const first = await cache.compile(entry)
+    write({ 'lib/value.ts': 'export const value = 2\n' }, dirname(entry))
+    const second = await cache.compile(entry)
+    expect(second.hash).not.toBe(first.hash)
+    expect(run(second.code)).toBe(2)
+    expect(builds).toHaveBeenCalledTimes(2)
+    expect(cache.size).toBe(1) // the old generation's code is no longer held
+  })
+
+  it('picks up a file that an edit newly imports', async () => {
+    const cache = createCompileCache()
+    const entry = write(COMPONENT)
+    await cache.compile(entry)
+    write({ 'lib/value.ts': `export { value } from './other.ts'\n`, 'lib/other.ts': 'export const value = 3\n' }, dirname(entry))
+    const second = await cache.compile(entry)
+    expect(second.files).toContain(join(dirname(entry), 'lib/other.ts'))
+    expect(run(second.code)).toBe(3)
+    write({ 'lib/other.ts': 'export const value = 4\n' }, dirname(entry))
+    expect(run((await cache.compile(entry)).code)).toBe(4)
+  })
+
+  it('recompiles when a symlink is retargeted, though no file content changed', async () => {
+    const cache = createCompileCache()
+    const entry = write({ ...COMPONENT, 'lib/one.ts': 'export const value = 1\n', 'lib/two.ts': 'export const value = 2\n', 'lib/value.ts': '' })
+    const link = join(dirname(entry), 'lib/value.ts')
+    unlinkSync(link)
+    symlinkSync('one.ts', link)
+    expect(run((await cache.compile(entry)).code)).toBe(1)
+    unlinkSync(link)
+    symlinkSync('two.ts', link)
+    expect(run((await cache.compile(entry)).code)).toBe(2)
+  })
+
+  it('reports a broken edit, and serves the cached build again once the edit is undone', async () => {
+    const cache = createCompileCache()
+    const entry = write(COMPONENT)
+    const first = await cache.compile(entry)
+    write({ 'lib/value.ts': 'export const value = (\n' }, dirname(entry))
+    await expect(cache.compile(entry)).rejects.toBeInstanceOf(ComponentCompileError)
+    write(COMPONENT, dirname(entry))
+    expect(await cache.compile(entry)).toBe(first)
+    expect(builds).toHaveBeenCalledTimes(2)
+  })
+
+  it('checks the caps of each call against the cached build', async () => {
+    const cache = createCompileCache()
+    const entry = write(COMPONENT)
+    await cache.compile(entry)
+    await expect(cache.compile(entry, { maxSourceBytes: 10 })).rejects.toMatchObject({ diagnostics: [{ code: 'ERR_COMPONENT_TOO_LARGE' }] })
+    await expect(cache.compile(entry, { maxBundleBytes: 10 })).rejects.toMatchObject({ diagnostics: [{ code: 'ERR_COMPONENT_TOO_LARGE' }] })
+  })
+
+  it('holds one copy of the code of identical components, each with its own paths', async () => {
+    const cache = createCompileCache()
+    const a = await cache.compile(write(COMPONENT))
+    const b = await cache.compile(write(COMPONENT))
+    expect(b.hash).toBe(a.hash)
+    expect(b.code).toBe(a.code)
+    expect(b.root).not.toBe(a.root)
+    expect(cache.size).toBe(1)
+    cache.clear()
+    expect(cache.size).toBe(0)
+    expect(await cache.compile(b.entry)).not.toBe(b)
+  })
+})

@@ -1,0 +1,99 @@
+// Compiling components: compileComponent, and the cache the host compiles through (keyed by content hash).
+import { realpath } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import {
+  buildComponent, hashSources, DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_SOURCE_BYTES,
+  type CompiledComponent, type CompileInputs, type CompileOptions,
+} from './compile-build.ts'
+import { readSource } from './compile-inputs.ts'
+
+export { ComponentCompileError } from './compile-diagnostics.ts'
+export type { CompiledComponent, CompileOptions } from './compile-build.ts'
+export { DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_SOURCE_BYTES } from './compile-build.ts'
+
+/**
+ * Bundles `entry` with the relative imports of its folder and `@islet/sdk` into one script for `compileScript`.
+ * Checks syntax and imports, not types (esbuild strips types unchecked: type errors are the editor's and `tsc`'s
+ * job). Throws ComponentCompileError with every problem found, each located.
+ */
+export async function compileComponent(entry: string, options: CompileOptions = {}): Promise<CompiledComponent> {
+  return (await buildComponent(entry, options)).compiled
+}
+
+export interface CompileCache {
+  /** compileComponent, unless the entry's inputs hash to what was compiled last time. */
+  compile(entry: string, options?: CompileOptions): Promise<CompiledComponent>
+  clear(): void
+  /** Distinct compiled components held (components with identical sources count once). */
+  readonly size: number
+}
+
+interface EntryRecord {
+  inputs: CompileInputs
+  compiled: CompiledComponent
+}
+
+/**
+ * A host-side compile cache keyed by content hash, never stale: every call re-checks the last build's inputs first.
+ * The check: every path the last build followed must lead to the same real file, and every file it read
+ * is read again and hashed. Imports resolve from their text alone (no extension probing), so unchanged files mean an
+ * unchanged import graph; any change at all, including an edit that adds an import, is a miss and a full compile.
+ */
+export function createCompileCache(): CompileCache {
+  const byEntry = new Map<string, EntryRecord>()
+  /** hash → code, shared by every entry with that hash, so identical components hold one copy of their code. */
+  const byHash = new Map<string, { code: string; entries: Set<string> }>()
+
+  function remember(entry: string, record: EntryRecord): CompiledComponent {
+    forget(entry)
+    let shared = byHash.get(record.compiled.hash)
+    if (!shared) byHash.set(record.compiled.hash, shared = { code: record.compiled.code, entries: new Set() })
+    shared.entries.add(entry)
+    record.compiled.code = shared.code
+    byEntry.set(entry, record)
+    return record.compiled
+  }
+
+  function forget(entry: string): void {
+    const hash = byEntry.get(entry)?.compiled.hash
+    byEntry.delete(entry)
+    const shared = hash === undefined ? undefined : byHash.get(hash)
+    if (shared?.entries.delete(entry) && shared.entries.size === 0) byHash.delete(hash!)
+  }
+
+  return {
+    async compile(entry, options = {}) {
+      const key = resolve(entry)
+      const record = byEntry.get(key)
+      if (record && record.compiled.bytes <= (options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES)) {
+        const hash = await currentHash(record.inputs, options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES)
+        if (hash === record.compiled.hash) return record.compiled
+      }
+      // A failed compile throws here and keeps the previous record: if the edit is undone, that record is right again.
+      return remember(key, await buildComponent(key, options))
+    },
+    clear() {
+      byEntry.clear()
+      byHash.clear()
+    },
+    get size() {
+      return byHash.size
+    },
+  }
+}
+
+/** The hash the inputs of a previous build have now, or undefined when a path moved, a file went or the cap is hit. */
+async function currentHash(inputs: CompileInputs, maxSourceBytes: number): Promise<string | undefined> {
+  const links = await Promise.all([...inputs.links].map(async ([path, real]) => await realpath(path).catch(() => undefined) === real))
+  if (links.includes(false)) return undefined
+  // Each read is capped on its own and the total checked after: the files were under the cap at the last build.
+  const reads = await Promise.all(inputs.files.map((file) => readSource(file.path, file.isSdk ? Number.MAX_SAFE_INTEGER : maxSourceBytes, () => {})))
+  const files = []
+  let sourceBytes = 0
+  for (const [i, bytes] of reads.entries()) {
+    if (typeof bytes === 'string') return undefined
+    if (!inputs.files[i].isSdk) sourceBytes += bytes.length
+    files.push({ key: inputs.files[i].key, bytes })
+  }
+  return sourceBytes <= maxSourceBytes ? hashSources(inputs.entryKey, files) : undefined
+}

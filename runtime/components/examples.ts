@@ -1,0 +1,47 @@
+// Runs a component's own `examples` against a loaded generation: the check behind `islet component test` and,
+// later, the smoke test of every reload.
+import { isDeepStrictEqual } from 'node:util'
+import { isIsletError, messageOf } from '../errors.ts'
+import type { ComponentHost } from './host.ts'
+
+export interface ExampleResult {
+  name: string
+  ok: boolean
+  ms: number
+  /** Why it failed: the error code and message, or the output difference. */
+  reason?: string
+}
+
+export async function runExamples(host: ComponentHost, component: string): Promise<ExampleResult[]> {
+  const gen = host.generation(component)
+  const examples = gen?.meta.examples ?? []
+  const results: ExampleResult[] = []
+  for (const [i, example] of examples.entries()) {
+    const name = typeof example.name === 'string' ? example.name : `example ${i + 1}`
+    const started = performance.now()
+    let outcome: { output?: unknown; code?: string; message?: string }
+    try {
+      outcome = { output: await host.invoke(component, example.input) }
+    } catch (error) {
+      outcome = { code: isIsletError(error) ? error.code : 'ERR_INTERNAL', message: messageOf(error) }
+    }
+    const ms = performance.now() - started
+    results.push({ name, ms, ...judge(example, outcome) })
+  }
+  return results
+}
+
+function judge(example: { output?: unknown; error?: string }, outcome: { output?: unknown; code?: string; message?: string }): { ok: boolean; reason?: string } {
+  if (example.error !== undefined) {
+    if (outcome.code === example.error) return { ok: true }
+    return { ok: false, reason: outcome.code ? `expected ${example.error}, got ${outcome.code}: ${outcome.message}` : `expected ${example.error}, got output ${show(outcome.output)}` }
+  }
+  if (outcome.code) return { ok: false, reason: `${outcome.code}: ${outcome.message}` }
+  if (example.output === undefined || isDeepStrictEqual(JSON.parse(JSON.stringify(outcome.output)), example.output)) return { ok: true }
+  return { ok: false, reason: `output differs:\n      expected ${show(example.output)}\n      actual   ${show(outcome.output)}` }
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value)
+  return text === undefined ? 'undefined' : text.length > 300 ? `${text.slice(0, 300)}…` : text
+}

@@ -1,0 +1,57 @@
+// Host-side validators for a component's own input, output and config schemas. The schemas come from untrusted
+// guest code, so they are vetted first: size, depth and regular expressions that could backtrack catastrophically
+// (they would run in the engine process, on request data).
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
+import addFormats from 'ajv-formats'
+import safeRegex from 'safe-regex2'
+import { IsletError } from '../errors.ts'
+
+const MAX_SCHEMA_BYTES = 65_536
+const MAX_DEPTH = 32
+
+export interface ValidationIssue {
+  path: string
+  message: string
+}
+
+function vet(schema: unknown, where: string): void {
+  if (Buffer.byteLength(JSON.stringify(schema)) > MAX_SCHEMA_BYTES) throw new Error(`the ${where} schema is larger than ${MAX_SCHEMA_BYTES} bytes`)
+  const walk = (node: unknown, depth: number): void => {
+    if (depth > MAX_DEPTH) throw new Error(`the ${where} schema nests deeper than ${MAX_DEPTH} levels`)
+    if (Array.isArray(node)) return node.forEach((n) => walk(n, depth + 1))
+    if (node === null || typeof node !== 'object') return
+    for (const [key, value] of Object.entries(node)) {
+      const patterns = key === 'pattern' ? [value] : key === 'patternProperties' && value && typeof value === 'object' ? Object.keys(value) : []
+      for (const p of patterns) {
+        if (typeof p !== 'string' || !safeRegex(p)) {
+          throw new Error(`the ${where} schema has a pattern that could backtrack catastrophically: ${String(p).slice(0, 80)}`)
+        }
+      }
+      walk(value, depth + 1)
+    }
+  }
+  walk(schema, 0)
+}
+
+/** Compiles a guest schema, or undefined when the component declared none. Throws ERR_COMPONENT_LOAD_FAILED. */
+export function compileGuestSchema(component: string, where: 'input' | 'output' | 'config', schema: unknown, useDefaults = false): ValidateFunction | undefined {
+  if (schema === undefined || schema === null) return undefined
+  try {
+    if (typeof schema !== 'object' || Array.isArray(schema)) throw new Error(`the ${where} schema is not an object`)
+    vet(schema, where)
+    // One ajv per schema: guest $ids must not collide across components or generations.
+    const ajv = new Ajv({ allErrors: true, strict: false, useDefaults, validateSchema: true })
+    addFormats.default(ajv)
+    return ajv.compile(schema)
+  } catch (error) {
+    throw new IsletError('ERR_COMPONENT_LOAD_FAILED', `component '${component}': ${(error as Error).message}`, { details: { component, schema: where } })
+  }
+}
+
+export function issues(errors: ErrorObject[] | null | undefined): ValidationIssue[] {
+  return (errors ?? []).slice(0, 20).map((e) => ({
+    path: e.keyword === 'required' ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}` : e.instancePath || '/',
+    message: e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties'
+      ? `has unexpected property '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.message ?? 'is invalid',
+  }))
+}

@@ -1,0 +1,49 @@
+// Step type `component`: calls a sandboxed component with an input built from expressions; its output is the
+// step's output. Component errors become HTTP errors with their code (timeout 504, invalid input 400, …).
+import { componentRef, defineStepType, StepError } from '@islet/sdk'
+import { isIsletError, messageOf } from '../errors.ts'
+import { servicesOf } from '../engine/services.ts'
+
+const STATUS: Record<string, number> = {
+  ERR_SANDBOX_TIMEOUT: 504,
+  ERR_COMPONENT_INPUT_INVALID: 400,
+  ERR_SANDBOX_INPUT_LIMIT: 413,
+  ERR_COMPONENT_QUARANTINED: 503,
+}
+
+export interface ComponentStepConfig {
+  component: string
+  input?: unknown
+}
+
+export default defineStepType<ComponentStepConfig>({
+  type: 'component',
+  description: 'Runs a sandboxed component; its output is this step\'s output.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['component'],
+    properties: {
+      component: componentRef('a component declared in the components section'),
+      input: { description: 'the input, built from expressions (default ${{ body }})' },
+    },
+  },
+  create(config, ctx) {
+    const host = servicesOf(ctx).components
+    if (!host?.has(config.component)) throw new Error(`component '${config.component}' is not loaded`)
+    const input = ctx.compile(config.input === undefined ? '${{ body }}' : config.input)
+    return async (run) => {
+      try {
+        return await host.invoke(config.component, input(run))
+      } catch (error) {
+        if (!isIsletError(error)) throw error
+        // Messages from the component host are already caller-safe (no host paths, secrets redacted).
+        const issues = (error.details as { issues?: unknown }).issues
+        throw new StepError({
+          status: STATUS[error.code] ?? 500, code: error.code, message: messageOf(error),
+          ...(issues ? { details: issues } : {}), cause: error,
+        })
+      }
+    }
+  },
+})

@@ -1,0 +1,82 @@
+// The undici Agent behind one component's fetch: each connection is checked on the address it actually uses.
+import { lookup as dnsLookup } from 'node:dns'
+import { isIPv6, type LookupFunction, type Socket } from 'node:net'
+import { Agent, buildConnector } from 'undici'
+import { blockedRangeOf } from './address-policy.ts'
+import type { FetchGrantConfig } from './fetch-grant.ts'
+
+/** A connection refused by the address policy; fetch.ts turns it into ERR_CAPABILITY_DENIED naming the hop. */
+export class BlockedAddressError extends Error {
+  readonly range: string
+  constructor(range: string) {
+    super(`connection to a ${range} address refused`)
+    this.name = 'BlockedAddressError'
+    this.range = range
+  }
+}
+
+/**
+ * An Agent whose connector validates addresses as it connects. The lookup it hands to `net.connect` checks every
+ * DNS answer and returns only checked ones, so the address connected to is the address checked: no second lookup
+ * an attacker's DNS could answer differently (rebinding). After connecting, the peer address is checked again,
+ * which also covers IP-literal hosts, where Node skips the lookup. Origins granted private access skip both checks.
+ */
+export function createPinnedAgent(config: FetchGrantConfig, lookup: LookupFunction = dnsLookup as LookupFunction): Agent {
+  const strict = buildConnector({ lookup: checkedLookup(lookup), timeout: config.timeoutMs })
+  const open = buildConnector({ lookup, timeout: config.timeoutMs })
+  const connect: buildConnector.connector = (options, callback) => {
+    const isPrivate = config.privateOrigins.has(originOf(options))
+    const connector = isPrivate ? open : strict
+    connector(options, (error: Error | null, socket: Socket | null) => {
+      if (error !== null || socket === null) {
+        callback(error ?? new Error('connection failed'), null)
+        return
+      }
+      const range = isPrivate ? undefined : blockedRangeOf(socket.remoteAddress ?? '')
+      if (range !== undefined) {
+        socket.destroy()
+        callback(new BlockedAddressError(range), null)
+        return
+      }
+      callback(null, socket)
+    })
+  }
+  return new Agent({ connect, headersTimeout: config.timeoutMs, bodyTimeout: config.timeoutMs })
+}
+
+/** Resolves every address (`all: true`) and refuses if any one is blocked, then answers in the shape asked for. */
+function checkedLookup(lookup: LookupFunction): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname, { ...options, all: true }, (error, answer, family) => {
+      if (error) {
+        callback(error, [])
+        return
+      }
+      const addresses = typeof answer === 'string' ? [{ address: answer, family: family ?? (isIPv6(answer) ? 6 : 4) }] : answer
+      if (addresses.length === 0) {
+        callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), [])
+        return
+      }
+      // One blocked answer refuses them all: a public answer next to a private one is how rebinding gets in.
+      for (const { address } of addresses) {
+        const range = blockedRangeOf(address)
+        if (range !== undefined) {
+          callback(new BlockedAddressError(range), [])
+          return
+        }
+      }
+      if (options.all) callback(null, addresses)
+      else callback(null, addresses[0]!.address, addresses[0]!.family)
+    })
+  }
+}
+
+/** The origin a connection is for, serialised like `URL.origin`, to look up the private grant. */
+function originOf(options: buildConnector.Options): string {
+  const host = options.host ?? (isIPv6(options.hostname) ? `[${options.hostname}]:${options.port}` : `${options.hostname}:${options.port}`)
+  try {
+    return new URL(`${options.protocol}//${host}`).origin
+  } catch {
+    return 'null' // never granted: the strict connector handles it
+  }
+}

@@ -1,0 +1,139 @@
+// The code that runs first inside every isolate: it captures the intrinsics it needs before any guest code runs,
+// removes what guests must not have, and keeps the only host reference in a closure no guest code can reach.
+//
+// It is evaluated with context.evalClosureSync(BOOTSTRAP, [hostReference]) and returns { install, start, deliver }.
+// Guest code may overwrite any global or prototype afterwards; nothing here looks them up again.
+
+export const BOOTSTRAP = String.raw`
+'use strict';
+const host = $0;
+const apply = Reflect.apply;
+const hostCall = host.applySync;
+const stringify = JSON.stringify, parse = JSON.parse;
+const P = Promise, resolveP = Promise.resolve, thenP = Promise.prototype.then;
+const create = Object.create, freeze = Object.freeze, isFrozen = Object.isFrozen, keys = Object.keys;
+const Err = Error, Str = String, slice = String.prototype.slice;
+const WeakSetC = WeakSet, addWS = WeakSet.prototype.add, hasWS = WeakSet.prototype.has;
+
+// No shared memory (SharedArrayBuffer/Atomics.wait) and no WebAssembly (its memory is not bounded by the heap limit).
+for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly']) delete globalThis[name];
+
+const COPY = freeze({ arguments: freeze({ copy: true }) });
+const toHost = (args) => apply(hostCall, host, [undefined, args, COPY]);
+
+let definition, execute, init, config, identity;
+const live = create(null);      // invocation id -> output cap (chars)
+const pending = create(null);   // host call id -> [resolve, reject]
+const hostErrors = new WeakSetC(); // errors the host produced: only these keep their code when they escape
+let seq = 0;
+
+function deepFreeze(value) {
+  if (value !== null && typeof value === 'object' && !isFrozen(value)) {
+    freeze(value);
+    const k = keys(value);
+    for (let i = 0; i < k.length; i++) deepFreeze(value[k[i]]);
+  }
+  return value;
+}
+
+function describe(error) {
+  let message, code;
+  try {
+    message = error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : Str(error);
+    if (apply(hasWS, hostErrors, [error])) code = error.code;
+  } catch (_) {
+    message = 'the component threw a value that cannot be described';
+  }
+  if (typeof message !== 'string') message = 'the component threw';
+  return stringify({ message: apply(slice, message, [0, 2000]), code });
+}
+
+function finish(id, ok, value) {
+  const cap = live[id];
+  if (cap === undefined) return;
+  delete live[id];
+  if (ok) {
+    let text;
+    try { text = stringify(value); } catch (error) { return toHost(['done', id, 'threw', describe(error)]); }
+    if (text === undefined) text = 'null';
+    if (text.length > cap) return toHost(['done', id, 'output', '']);
+    return toHost(['done', id, 'ok', text]);
+  }
+  toHost(['done', id, 'threw', describe(value)]);
+}
+
+function call(id, op, args) {
+  return new P((resolve, reject) => {
+    const callId = ++seq;
+    pending[callId] = [resolve, reject];
+    toHost(['call', id, callId, op, stringify(args)]);
+  });
+}
+const then = (promise, f) => apply(thenP, promise, [f]);
+
+function makeContext(id) {
+  const log = (level) => (message, fields) => {
+    toHost(['log', level, Str(message), fields === undefined ? undefined : stringify(fields)]);
+  };
+  return freeze({
+    config,
+    component: identity,
+    log: freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }),
+    kv: freeze({
+      get: (key) => call(id, 'kv.get', [key]),
+      set: (key, value) => then(call(id, 'kv.set', [key, value]), () => undefined),
+      delete: (key) => call(id, 'kv.delete', [key]),
+      list: (prefix, limit) => call(id, 'kv.list', [prefix, limit]),
+    }),
+    fetch: (url, init) => then(call(id, 'fetch', [{
+      url: Str(url), method: init && init.method, headers: init && init.headers, body: init && init.body,
+    }]), (r) => freeze({
+      status: r.status, ok: r.status >= 200 && r.status < 300, url: r.url, headers: freeze(r.headers),
+      text: () => apply(resolveP, P, [r.body]),
+      json: () => new P((resolve) => resolve(parse(r.body))),
+    })),
+    emit: (topic, payload) => then(call(id, 'emit', [Str(topic), payload === undefined ? null : payload]), () => undefined),
+    secrets: freeze({ get: (name) => call(id, 'secrets.get', [Str(name)]) }),
+  });
+}
+
+return {
+  install(value, configJson, name, generation) {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+      throw new Err('the default export is not a component: export default defineComponent({ ... })');
+    }
+    execute = value.execute;
+    init = value.init;
+    if (typeof execute !== 'function') throw new Err('the component has no execute(input, ctx) function');
+    if (init !== undefined && typeof init !== 'function') throw new Err('init must be a function');
+    definition = value;
+    config = deepFreeze(parse(configJson));
+    identity = freeze({ name, generation });
+    return stringify({
+      name: value.name, description: value.description, config: value.config, input: value.input,
+      output: value.output, limits: value.limits, examples: value.examples, hasInit: typeof init === 'function',
+    });
+  },
+  start(id, kind, inputJson, outputCap) {
+    live[id] = outputCap;
+    let result;
+    try {
+      const ctx = makeContext(id);
+      result = kind === 'init' ? apply(init, definition, [config, ctx]) : apply(execute, definition, [parse(inputJson), ctx]);
+      apply(thenP, apply(resolveP, P, [result]), [(v) => finish(id, true, v), (e) => finish(id, false, e)]);
+    } catch (e) {
+      finish(id, false, e);
+    }
+  },
+  deliver(callId, ok, payload) {
+    const p = pending[callId];
+    if (p === undefined) return;
+    delete pending[callId];
+    if (ok) return p[0](parse(payload));
+    const e = new Err(payload.message);
+    e.code = payload.code;
+    apply(addWS, hostErrors, [e]);
+    p[1](e);
+  },
+};
+`

@@ -1,0 +1,80 @@
+// One component generation's isolate inside a worker: creation (bootstrap, guest code, install) and time-sliced
+// synchronous calls, each bounded by what is left of its invocation's wall and CPU budgets.
+import ivm from 'isolated-vm'
+import type { ComponentMetaDto, ErrorDto } from './protocol.ts'
+import { SANDBOX_ERRORS } from './protocol.ts'
+import { BOOTSTRAP } from './guest-bootstrap.ts'
+
+export interface SlotSpec {
+  key: string
+  code: string
+  memoryMb: number
+  loadTimeoutMs: number
+  config: string
+  name: string
+  generation: number
+}
+
+/** What one guest's host reference receives: ('call', inv, callId, op, args) | ('done', inv, status, payload) | ('log', …). */
+export type HostCallback = (kind: string, a: unknown, b: unknown, c: unknown, d: unknown) => void
+
+export interface LiveIsolate {
+  isolate: ivm.Isolate
+  start: ivm.Reference
+  deliver: ivm.Reference
+}
+
+/** Why a slice ended early. */
+export type Breach = 'timeout' | 'cpu' | 'memory'
+
+export class LoadError extends Error {
+  readonly dto: ErrorDto
+  constructor(dto: ErrorDto) {
+    super(dto.message)
+    this.dto = dto
+  }
+}
+
+/** Classifies an exception thrown by a synchronous isolated-vm call. */
+export function classify(isolate: ivm.Isolate, error: unknown, byWall: boolean): Breach | undefined {
+  const message = error instanceof Error ? error.message : String(error)
+  if (isolate.isDisposed || /memory limit|disposed/i.test(message)) return 'memory'
+  if (/timed out/i.test(message)) return byWall ? 'timeout' : 'cpu'
+  return undefined
+}
+
+/** Creates the isolate, runs the bootstrap and the guest's module code, installs the definition; returns its meta. */
+export function createIsolate(spec: SlotSpec, host: HostCallback): { live: LiveIsolate; meta: ComponentMetaDto } {
+  const isolate = new ivm.Isolate({ memoryLimit: spec.memoryMb })
+  const fail = (code: string, message: string): never => {
+    if (!isolate.isDisposed) isolate.dispose()
+    throw new LoadError({ code, message })
+  }
+  const timeout = spec.loadTimeoutMs
+  try {
+    const context = isolate.createContextSync()
+    const api = context.evalClosureSync(BOOTSTRAP, [new ivm.Reference(host)], { result: { reference: true } }) as ivm.Reference
+    const install = api.getSync('install', { reference: true }) as ivm.Reference
+    const start = api.getSync('start', { reference: true }) as ivm.Reference
+    const deliver = api.getSync('deliver', { reference: true }) as ivm.Reference
+    const script = isolate.compileScriptSync(spec.code, { filename: `component:${spec.name}` })
+    const definition = script.runSync(context, { timeout, reference: true }) as ivm.Reference
+    const metaJson = install.applySync(undefined, [definition.derefInto(), spec.config, spec.name, spec.generation], {
+      arguments: { copy: true }, result: { copy: true }, timeout,
+    }) as string
+    if (typeof metaJson !== 'string' || metaJson.length > 1_000_000) fail(SANDBOX_ERRORS.load, 'the component definition is too large to describe (over 1 MB of schemas and examples)')
+    return { live: { isolate, start, deliver }, meta: JSON.parse(metaJson) as ComponentMetaDto }
+  } catch (error) {
+    if (error instanceof LoadError) throw error
+    const breach = classify(isolate, error, true)
+    if (breach === 'memory') return fail(SANDBOX_ERRORS.memory, `loading the component exceeded its memory limit of ${spec.memoryMb} MB`)
+    if (breach) return fail(SANDBOX_ERRORS.timeout, `loading the component took longer than ${timeout} ms`)
+    return fail(SANDBOX_ERRORS.threw, `loading the component failed: ${guestMessage(error)}`)
+  }
+}
+
+/** A guest error's message without the host stack isolated-vm appends. */
+export function guestMessage(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  return message.split('\n')[0].slice(0, 2000)
+}

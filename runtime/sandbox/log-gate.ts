@@ -1,0 +1,51 @@
+// Per-component log limiting inside the worker: a token bucket on lines, caps on line size, batched to the engine.
+import type { GuestLogLineDto } from './protocol.ts'
+
+const MAX_MESSAGE = 2_000
+const MAX_FIELDS = 4_096
+const LEVELS = new Set(['debug', 'info', 'warn', 'error'])
+
+export interface LogGate {
+  write(level: unknown, message: unknown, fields: unknown): void
+}
+
+export interface LogGateOptions {
+  /** Lines allowed in a burst. */
+  burst: number
+  /** Lines per second refilled. */
+  perSecond: number
+  flush(lines: GuestLogLineDto[], dropped: number): void
+}
+
+export function createLogGate(options: LogGateOptions): LogGate {
+  let tokens = options.burst
+  let refilledAt = performance.now()
+  let lines: GuestLogLineDto[] = []
+  let dropped = 0
+  let scheduled = false
+  const flush = () => {
+    scheduled = false
+    const batch = lines
+    lines = []
+    const d = dropped
+    dropped = 0
+    if (batch.length > 0 || d > 0) options.flush(batch, d)
+  }
+  return {
+    write(level, message, fields) {
+      const now = performance.now()
+      tokens = Math.min(options.burst, tokens + ((now - refilledAt) / 1000) * options.perSecond)
+      refilledAt = now
+      if (tokens < 1) { dropped++ } else {
+        tokens -= 1
+        const text = typeof message === 'string' ? message : String(message)
+        lines.push({
+          level: LEVELS.has(level as string) ? (level as GuestLogLineDto['level']) : 'info',
+          message: text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… (${text.length} chars)` : text,
+          fields: typeof fields === 'string' ? (fields.length > MAX_FIELDS ? '{"truncated":true}' : fields) : undefined,
+        })
+      }
+      if (!scheduled) { scheduled = true; setImmediate(flush) }
+    },
+  }
+}

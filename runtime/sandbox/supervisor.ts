@@ -1,0 +1,246 @@
+// The sandbox supervisor (engine side): spawns and restarts worker processes, routes loads and invocations to
+// them, answers guests' host calls through the caller's capability handler, and keeps a backup deadline per call
+// in case a worker stops answering.
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Logger } from '@islet/sdk'
+import { IsletError, type ErrorCode } from '../errors.ts'
+import type { ComponentMetaDto, ErrorDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
+
+const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
+
+export interface LoadSpec {
+  /** Unique per component generation, e.g. `price-quote@3`. */
+  key: string
+  /** Generations of one component share a worker. */
+  name: string
+  generation: number
+  code: string
+  memoryMb: number
+  loadTimeoutMs: number
+  config: unknown
+}
+
+export interface SandboxOptions {
+  workers: number
+  logger: Logger
+  /** Performs a guest's capability call; rejections with an IsletError pass their code and message to the guest. */
+  onHostCall(key: string, op: HostOp, args: unknown[], invocation: number): Promise<unknown>
+  onLog(key: string, lines: GuestLogLineDto[], dropped: number): void
+  /** How long past an invocation's own deadline the supervisor waits before killing its worker. */
+  graceMs?: number
+}
+
+export interface Sandbox {
+  start(): Promise<void>
+  load(spec: LoadSpec): Promise<ComponentMetaDto>
+  /** Runs `execute` (or `init`) with JSON text input; resolves with JSON text output; rejects with an IsletError. */
+  invoke(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto): Promise<string>
+  unload(key: string): void
+  stats(): Promise<{ pid: number; rss: number; heapUsed: number; external: number; isolates: number }[]>
+  stop(): Promise<void>
+}
+
+interface Call {
+  resolve(output: string): void
+  reject(error: IsletError): void
+  timer?: NodeJS.Timeout
+}
+
+interface Worker {
+  child: ChildProcess
+  pid: number
+  ready: Promise<void>
+  /** Loads done in this incarnation of the worker. */
+  loaded: Map<string, Promise<ComponentMetaDto>>
+  loads: Map<string, { resolve(meta: ComponentMetaDto): void; reject(error: IsletError): void }>
+  calls: Map<number, Call>
+}
+
+export function sandboxError(dto: ErrorDto): IsletError {
+  return new IsletError(dto.code as ErrorCode, dto.message)
+}
+
+export function createSandbox(options: SandboxOptions): Sandbox {
+  const { logger } = options
+  const graceMs = options.graceMs ?? 1000
+  const workers: (Worker | undefined)[] = new Array(Math.max(1, options.workers)).fill(undefined)
+  const specs = new Map<string, LoadSpec>()
+  const restarts: number[] = []
+  let seq = 0
+  let stopping = false
+
+  const slotOf = (name: string) => {
+    let h = 0
+    for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) | 0
+    return Math.abs(h) % workers.length
+  }
+
+  function spawnWorker(index: number): Worker {
+    // An empty environment: workers need nothing from it, and secrets in it must not reach sandboxes.
+    const child = fork(WORKER, [], { execArgv: ['--no-node-snapshot'], serialization: 'json', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: {} })
+    let markReady!: () => void
+    const worker: Worker = {
+      child, pid: child.pid ?? 0, ready: new Promise((resolve) => { markReady = resolve }),
+      loaded: new Map(), loads: new Map(), calls: new Map(),
+    }
+    child.on('message', (msg: WorkerMessage) => onMessage(worker, msg, markReady))
+    child.once('exit', (code, signal) => onExit(index, worker, code, signal))
+    workers[index] = worker
+    return worker
+  }
+
+  function onMessage(worker: Worker, msg: WorkerMessage, markReady: () => void): void {
+    switch (msg.t) {
+      case 'ready': return markReady()
+      case 'loaded': return worker.loads.get(msg.key)?.resolve(msg.meta)
+      case 'load-failed': return worker.loads.get(msg.key)?.reject(sandboxError(msg.error))
+      case 'result': return settle(worker, msg.id)?.resolve(msg.output)
+      case 'error': return settle(worker, msg.id)?.reject(sandboxError(msg.error))
+      case 'log': return options.onLog(msg.key, msg.lines, msg.dropped)
+      case 'stats': return settle(worker, msg.id)?.resolve(JSON.stringify(msg))
+      case 'host-call': {
+        const reply = (m: SupervisorMessage) => { if (worker.child.connected) worker.child.send(m) }
+        let args: unknown[]
+        try { args = JSON.parse(msg.args) as unknown[] } catch { args = [] }
+        options.onHostCall(msg.key, msg.op, Array.isArray(args) ? args : [], msg.invocation).then(
+          (value) => reply({ t: 'host-result', id: msg.id, ok: true, value: JSON.stringify(value ?? null) }),
+          (error: unknown) => reply({ t: 'host-result', id: msg.id, ok: false, error: toGuestError(error, logger) }),
+        )
+      }
+    }
+  }
+
+  function settle(worker: Worker, id: number): Call | undefined {
+    const call = worker.calls.get(id)
+    if (!call) return undefined
+    worker.calls.delete(id)
+    clearTimeout(call.timer)
+    return call
+  }
+
+  function onExit(index: number, worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const why = signal ? `signal ${signal}` : `exit code ${code}`
+    for (const [id, call] of worker.calls) {
+      worker.calls.delete(id)
+      clearTimeout(call.timer)
+      call.reject(new IsletError('ERR_SANDBOX_CRASHED', `the sandbox worker running the call stopped (${why}); the call was lost`))
+    }
+    for (const [key, load] of worker.loads) load.reject(new IsletError('ERR_SANDBOX_CRASHED', `the sandbox worker stopped (${why}) while loading ${key}`))
+    if (workers[index] === worker) workers[index] = undefined
+    if (stopping) return
+    logger.error({ pid: worker.pid, code, signal }, `sandbox worker stopped (${why}); its components come back on next use`)
+    const now = Date.now()
+    restarts.push(now)
+    while (restarts.length > 0 && restarts[0] < now - 10_000) restarts.shift()
+    // A crash loop backs off instead of burning a core; components load lazily into the new worker anyway.
+    if (restarts.length > 5) setTimeout(() => { if (!stopping && !workers[index]) spawnWorker(index) }, 1000).unref()
+    else spawnWorker(index)
+  }
+
+  async function workerFor(name: string): Promise<Worker> {
+    const index = slotOf(name)
+    const worker = workers[index] ?? spawnWorker(index)
+    await worker.ready
+    return worker
+  }
+
+  async function ensureLoaded(worker: Worker, key: string): Promise<ComponentMetaDto> {
+    let loaded = worker.loaded.get(key)
+    if (!loaded) {
+      const spec = specs.get(key)
+      if (!spec) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component generation ${key} is not loaded`)
+      loaded = new Promise<ComponentMetaDto>((resolve, reject) => {
+        worker.loads.set(key, { resolve, reject })
+        const { config, ...rest } = spec
+        worker.child.send({ t: 'load', ...rest, config: JSON.stringify(config ?? {}) } satisfies SupervisorMessage)
+      }).finally(() => worker.loads.delete(key))
+      worker.loaded.set(key, loaded)
+      loaded.catch(() => worker.loaded.delete(key))
+    }
+    return loaded
+  }
+
+  async function invokeOnce(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto): Promise<string> {
+    const spec = specs.get(key)
+    if (!spec) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component generation ${key} is not loaded`)
+    const worker = await workerFor(spec.name)
+    await ensureLoaded(worker, key)
+    const id = ++seq
+    return new Promise<string>((resolve, reject) => {
+      const call: Call = { resolve, reject }
+      // Backup deadline: the worker enforces the real one; if it stops answering, it is killed.
+      call.timer = setTimeout(() => {
+        if (!worker.calls.delete(id)) return
+        reject(new IsletError('ERR_SANDBOX_TIMEOUT', `component '${spec.name}' did not finish within ${limits.timeoutMs} ms and its worker did not answer; the worker was restarted`))
+        logger.error({ pid: worker.pid, component: spec.name }, 'sandbox worker unresponsive past a deadline; killing it')
+        worker.child.kill('SIGKILL')
+      }, limits.timeoutMs + graceMs)
+      worker.calls.set(id, call)
+      worker.child.send({ t: 'invoke', id, key, kind, input, limits } satisfies SupervisorMessage)
+    })
+  }
+
+  return {
+    async start() {
+      await Promise.all(workers.map((_, i) => (workers[i] ?? spawnWorker(i)).ready))
+    },
+    async load(spec) {
+      specs.set(spec.key, spec)
+      const worker = await workerFor(spec.name)
+      worker.loaded.delete(spec.key)
+      try {
+        return await ensureLoaded(worker, spec.key)
+      } catch (error) {
+        specs.delete(spec.key)
+        throw error
+      }
+    },
+    async invoke(key, kind, input, limits) {
+      try {
+        return await invokeOnce(key, kind, input, limits)
+      } catch (error) {
+        // The worker restarted between load and invoke: load into the new one and try once more.
+        if ((error as IsletError).code === 'ERR_SANDBOX_NOT_LOADED') return invokeOnce(key, kind, input, limits)
+        throw error
+      }
+    },
+    unload(key) {
+      const spec = specs.get(key)
+      specs.delete(key)
+      if (!spec) return
+      const worker = workers[slotOf(spec.name)]
+      if (worker?.loaded.delete(key) && worker.child.connected) worker.child.send({ t: 'unload', key } satisfies SupervisorMessage)
+    },
+    async stats() {
+      const all = await Promise.all(workers.map(async (w) => {
+        if (!w) return undefined
+        const id = ++seq
+        const text = await new Promise<string>((resolve, reject) => {
+          w.calls.set(id, { resolve, reject })
+          w.child.send({ t: 'stats', id } satisfies SupervisorMessage)
+        })
+        return { pid: w.pid, ...(JSON.parse(text) as { rss: number; heapUsed: number; external: number; isolates: number }) }
+      }))
+      return all.filter((s) => s !== undefined)
+    },
+    async stop() {
+      stopping = true
+      await Promise.all(workers.map(async (w) => {
+        if (!w || w.child.exitCode !== null) return
+        const exited = new Promise<void>((resolve) => w.child.once('exit', () => resolve()))
+        w.child.disconnect()
+        const timer = setTimeout(() => w.child.kill('SIGKILL'), 2000)
+        await exited
+        clearTimeout(timer)
+      }))
+    },
+  }
+}
+
+/** What a failed host call tells the guest: coded errors keep their message; anything else is logged, not leaked. */
+function toGuestError(error: unknown, logger: Logger): ErrorDto {
+  if (error instanceof IsletError) return { code: error.code, message: error.message }
+  logger.error({ err: error }, 'a host call failed')
+  return { code: 'ERR_COMPONENT_THREW', message: 'the host could not complete the call' }
+}

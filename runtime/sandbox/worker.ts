@@ -1,0 +1,226 @@
+// Sandbox worker process (spawned by the supervisor with --no-node-snapshot): hosts the isolates of the components
+// assigned to it and runs invocations in time slices. Never runs in the engine's process: some isolate allocations
+// can abort the whole process, and then only this worker dies.
+import type { ErrorDto, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
+import { SANDBOX_ERRORS } from './protocol.ts'
+import { classify, createIsolate, LoadError, type LiveIsolate, type SlotSpec } from './isolate-slot.ts'
+import { createLogGate, type LogGate } from './log-gate.ts'
+
+interface Slot {
+  spec: SlotSpec
+  live?: LiveIsolate
+  hasInit: boolean
+  /** Set after the isolate was re-created: init must run again before the next execute. */
+  needsInit: boolean
+  /** Invocations waiting for that init. */
+  waiting?: (() => void)[]
+  invocations: Set<Invocation>
+  log: LogGate
+}
+
+interface Invocation {
+  id: number
+  slot: Slot
+  limits: InvocationLimitsDto
+  deadline: number
+  cpuMs: number
+  hostCalls: number
+  timer: NodeJS.Timeout
+  done(ok: boolean, value: string | ErrorDto, cpuMs: number): void
+}
+
+const slots = new Map<string, Slot>()
+const invocations = new Map<number, Invocation>()
+/** Worker-wide host call ids → the guest's own call id and its slot. */
+const hostCalls = new Map<number, { slot: Slot; guestId: number; invocation: number }>()
+let hostCallSeq = 0
+let internalSeq = 0
+
+const send = (message: WorkerMessage): void => { process.send!(message) }
+
+function breachError(kind: keyof typeof SANDBOX_ERRORS, slot: Slot, inv?: Invocation): ErrorDto {
+  const { name, memoryMb } = slot.spec
+  const message = {
+    timeout: `component '${name}' did not finish within ${inv?.limits.timeoutMs} ms`,
+    cpu: `component '${name}' used more than ${inv?.limits.cpuMs} ms of CPU`,
+    memory: `component '${name}' exceeded its memory limit of ${memoryMb} MB`,
+    output: `component '${name}' returned more than ${inv?.limits.outputBytes} bytes of output`,
+    hostCalls: `component '${name}' made more than ${inv?.limits.hostCalls} host calls in one invocation`,
+    crashed: `component '${name}' was reset because another of its invocations breached a limit`,
+    threw: '', denied: '', load: '',
+  }[kind]
+  return { code: SANDBOX_ERRORS[kind], message }
+}
+
+/** Ends the invocation that breached, and resets the isolate: every other invocation on it fails as crashed. */
+function breach(slot: Slot, inv: Invocation | undefined, kind: keyof typeof SANDBOX_ERRORS): void {
+  if (inv && invocations.has(inv.id)) finish(inv, false, breachError(kind, slot, inv))
+  reset(slot, breachError('crashed', slot))
+}
+
+function reset(slot: Slot, error: ErrorDto): void {
+  if (slot.live && !slot.live.isolate.isDisposed) slot.live.isolate.dispose()
+  slot.live = undefined
+  slot.needsInit = slot.hasInit
+  for (const other of [...slot.invocations]) finish(other, false, error)
+  for (const [id, call] of hostCalls) if (call.slot === slot) hostCalls.delete(id)
+  const waiting = slot.waiting
+  slot.waiting = undefined
+  waiting?.forEach((resume) => resume())
+}
+
+function finish(inv: Invocation, ok: boolean, value: string | ErrorDto): void {
+  if (!invocations.delete(inv.id)) return
+  clearTimeout(inv.timer)
+  inv.slot.invocations.delete(inv)
+  inv.done(ok, value, inv.cpuMs)
+}
+
+/**
+ * Calls into the isolate synchronously with a timeout of what is left of the invocation's wall time and CPU budget.
+ * The isolate only ever runs inside these calls, so summing their CPU time is the invocation's CPU use.
+ */
+function slice(slot: Slot, inv: Invocation, call: (live: LiveIsolate, timeout: number) => void): void {
+  const live = slot.live
+  if (!live) return
+  const wallLeft = inv.deadline - performance.now()
+  const cpuLeft = inv.limits.cpuMs - inv.cpuMs
+  const timeout = Math.max(1, Math.ceil(Math.min(wallLeft, cpuLeft)))
+  const before = live.isolate.cpuTime
+  try {
+    call(live, timeout)
+  } catch (error) {
+    const kind = classify(live.isolate, error, wallLeft <= cpuLeft)
+    if (kind) return breach(slot, inv, kind)
+    if (invocations.has(inv.id)) finish(inv, false, { code: SANDBOX_ERRORS.threw, message: 'the component failed inside the sandbox' })
+    return
+  }
+  if (live.isolate.isDisposed) return
+  inv.cpuMs += Number(live.isolate.cpuTime - before) / 1e6
+  if (inv.cpuMs > inv.limits.cpuMs && invocations.has(inv.id)) breach(slot, inv, 'cpu')
+}
+
+/** The host reference each guest holds: runs synchronously inside a slice, so it never calls back into the isolate. */
+function hostCallback(slot: Slot) {
+  return (kind: string, a: unknown, b: unknown, c: unknown, d: unknown): void => {
+    if (kind === 'log') return slot.log.write(a, b, c)
+    const inv = invocations.get(a as number)
+    if (kind === 'done') {
+      if (!inv) return
+      if (b === 'ok') {
+        const output = c as string
+        if (Buffer.byteLength(output) > inv.limits.outputBytes) return void setImmediate(() => finish(inv, false, breachError('output', slot, inv)))
+        return finish(inv, true, output)
+      }
+      if (b === 'output') return finish(inv, false, breachError('output', slot, inv))
+      const { message, code } = JSON.parse(c as string) as { message: string; code?: string }
+      return finish(inv, false, { code: code ?? SANDBOX_ERRORS.threw, message })
+    }
+    if (kind !== 'call') return
+    const guestId = b as number
+    const id = ++hostCallSeq
+    hostCalls.set(id, { slot, guestId, invocation: a as number })
+    if (!inv) return void setImmediate(() => answer(id, false, { code: SANDBOX_ERRORS.denied, message: 'this invocation has already finished; capabilities are per invocation' }))
+    if (++inv.hostCalls > inv.limits.hostCalls) return void setImmediate(() => { if (invocations.has(inv.id)) breach(slot, inv, 'hostCalls') })
+    send({ t: 'host-call', id, invocation: inv.id, key: slot.spec.key, op: c as never, args: d as string })
+  }
+}
+
+/** Delivers a host call's result into the isolate, as a slice of the invocation that made it. */
+function answer(id: number, ok: boolean, value: string | ErrorDto): void {
+  const call = hostCalls.get(id)
+  if (!call) return
+  hostCalls.delete(id)
+  const inv = invocations.get(call.invocation)
+  if (!inv) return
+  slice(call.slot, inv, (live, timeout) => live.deliver.applySync(undefined, [call.guestId, ok, value], { arguments: { copy: true }, timeout }))
+}
+
+function ensureLive(slot: Slot): ErrorDto | undefined {
+  if (slot.live) return undefined
+  try {
+    const { live, meta } = createIsolate(slot.spec, hostCallback(slot))
+    slot.live = live
+    slot.hasInit = meta.hasInit
+    return undefined
+  } catch (error) {
+    if (error instanceof LoadError) return error.dto
+    throw error
+  }
+}
+
+function begin(slot: Slot, id: number, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto,
+  done: Invocation['done']): void {
+  const inv: Invocation = {
+    id, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
+    timer: setTimeout(() => { if (invocations.has(id)) breach(slot, inv, 'timeout') }, limits.timeoutMs),
+  }
+  invocations.set(id, inv)
+  slot.invocations.add(inv)
+  slice(slot, inv, (live, timeout) => live.start.applySync(undefined, [id, kind, input, limits.outputBytes], { arguments: { copy: true }, timeout }))
+}
+
+function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
+  const reply = (ok: boolean, value: string | ErrorDto, cpuMs = 0): void => {
+    send(ok ? { t: 'result', id: msg.id, output: value as string, cpuMs } : { t: 'error', id: msg.id, error: value as ErrorDto, cpuMs })
+  }
+  const slot = slots.get(msg.key)
+  if (!slot) return reply(false, { code: 'ERR_SANDBOX_NOT_LOADED', message: `component ${msg.key} is not loaded in this worker` })
+  const loadError = ensureLive(slot)
+  if (loadError) return reply(false, loadError)
+  if (msg.kind === 'execute' && slot.needsInit) {
+    // A re-created isolate runs init again (as its own invocation, with the same limits) before serving.
+    const resume = () => invoke(msg)
+    if (slot.waiting) return void slot.waiting.push(resume)
+    slot.waiting = [resume]
+    return begin(slot, -(++internalSeq), 'init', 'null', msg.limits, (ok, value, cpuMs) => {
+      const waiting = slot.waiting ?? []
+      slot.waiting = undefined
+      if (ok) { slot.needsInit = false; waiting.forEach((r) => r()) } else {
+        reply(false, value, cpuMs)
+        waiting.slice(1).forEach((r) => r())
+      }
+    })
+  }
+  begin(slot, msg.id, msg.kind, msg.input, msg.limits, reply)
+}
+
+function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
+  const previous = slots.get(msg.key)
+  if (previous) reset(previous, { code: SANDBOX_ERRORS.crashed, message: 'the component was reloaded' })
+  const slot: Slot = {
+    spec: msg, hasInit: false, needsInit: false, invocations: new Set(),
+    log: createLogGate({ burst: 100, perSecond: 50, flush: (lines, dropped) => send({ t: 'log', key: msg.key, lines, dropped }) }),
+  }
+  slots.set(msg.key, slot)
+  const started = performance.now()
+  try {
+    const { live, meta } = createIsolate(msg, hostCallback(slot))
+    slot.live = live
+    slot.hasInit = meta.hasInit
+    send({ t: 'loaded', key: msg.key, meta, ms: performance.now() - started })
+  } catch (error) {
+    slots.delete(msg.key)
+    send({ t: 'load-failed', key: msg.key, error: error instanceof LoadError ? error.dto : { code: SANDBOX_ERRORS.load, message: String(error) } })
+  }
+}
+
+process.on('message', (msg: SupervisorMessage) => {
+  switch (msg.t) {
+    case 'load': return load(msg)
+    case 'invoke': return invoke(msg)
+    case 'host-result': return msg.ok ? answer(msg.id, true, msg.value) : answer(msg.id, false, msg.error)
+    case 'unload': {
+      const slot = slots.get(msg.key)
+      if (slot) { reset(slot, { code: SANDBOX_ERRORS.crashed, message: 'the component was unloaded' }); slots.delete(msg.key) }
+      return
+    }
+    case 'stats': {
+      const m = process.memoryUsage()
+      return send({ t: 'stats', id: msg.id, rss: m.rss, heapUsed: m.heapUsed, external: m.external, isolates: [...slots.values()].filter((s) => s.live).length })
+    }
+  }
+})
+// The engine is gone: nothing left to serve.
+process.on('disconnect', () => process.exit(0))
+send({ t: 'ready', pid: process.pid })
