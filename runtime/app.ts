@@ -25,7 +25,7 @@ export async function openApp(file: string, options: OpenAppOptions): Promise<En
   for (const d of diagnostics) if (d.severity === 'warning') options.logger.warn({ diagnostic: d }, d.message)
   if (!config) throw new ConfigError(diagnostics)
   const dataDir = resolve(options.dataDir ?? env.ISLET_DATA_DIR ?? 'data')
-  return createEngine({ config, registry, logger: options.logger, dataDir, timeouts: options.timeouts })
+  return createEngine({ config, registry, logger: options.logger, dataDir, timeouts: options.timeouts, env })
 }
 
 /** Every problem in a config file, graph cycles included, without creating anything. */

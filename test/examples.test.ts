@@ -30,8 +30,19 @@ describe('examples/orders', () => {
     })
     expect(created.status).toBe(201)
     const order = await json(created)
-    expect(order).toMatchObject({ sku: 'TEA-1', qty: 2, note: 'green' })
+    expect(order).toMatchObject({ sku: 'TEA-1', qty: 2, note: 'green', total: 9, currency: 'EUR' })
     expect(created.headers.get('location')).toBe(`/orders/${order.id}`)
+    expect(created.headers.get('x-sku-orders')).toBe('1') // the kv-backed counter component
+
+    const quote = await fetch(`${url}/quote`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'MUG-1', qty: 10 }),
+    })
+    expect(await json(quote)).toEqual({ sku: 'MUG-1', qty: 10, unitPrice: 12, discount: 12, total: 108, currency: 'EUR' })
+    const badQuote = await fetch(`${url}/quote`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'MUG-1', qty: 0 }),
+    })
+    expect(badQuote.status).toBe(400)
+    expect((await json(badQuote)).error.code).toBe('ERR_COMPONENT_INPUT_INVALID')
 
     const list = await json(await fetch(`${url}/orders`))
     expect(list.count).toBe(1)
@@ -52,6 +63,10 @@ describe('examples/orders', () => {
     const again = await fetch(`${url}${created.headers.get('location')}`)
     expect(again.status).toBe(200)
     expect(await json(again)).toEqual(order)
+    const second = await fetch(`${url}/orders`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'TEA-1', qty: 1 }),
+    })
+    expect(second.headers.get('x-sku-orders')).toBe('2') // the counter's kv survived the restart
     expect(run.logs.some((l) => l.msg === 'engine ready')).toBe(true)
     await stop(run)
   })

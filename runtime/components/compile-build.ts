@@ -66,7 +66,9 @@ const BUILD_OPTIONS = {
   logOverride: Object.fromEntries(ESCALATED_MESSAGE_IDS.map((id) => [id, 'error' as const])),
 } satisfies esbuild.BuildOptions
 
-const COMPILER_ID = JSON.stringify({ esbuild: esbuild.version, options: BUILD_OPTIONS, PROLOGUE, EPILOGUE })
+// Bump when the plugin's output changes (the virtual entry, namespaces, loaders): hashes must follow the code.
+const REVISION = 1
+const COMPILER_ID = JSON.stringify({ REVISION, esbuild: esbuild.version, options: BUILD_OPTIONS, PROLOGUE, EPILOGUE })
 
 /** Compiles a component; also returns what the build read, for the cache to re-check. */
 export async function buildComponent(entry: string, options: CompileOptions = {}): Promise<{ compiled: CompiledComponent; inputs: CompileInputs }> {

@@ -57,8 +57,9 @@ export function createCompileCache(): CompileCache {
   function forget(entry: string): void {
     const hash = byEntry.get(entry)?.compiled.hash
     byEntry.delete(entry)
-    const shared = hash === undefined ? undefined : byHash.get(hash)
-    if (shared?.entries.delete(entry) && shared.entries.size === 0) byHash.delete(hash!)
+    if (hash === undefined) return
+    const shared = byHash.get(hash)
+    if (shared?.entries.delete(entry) && shared.entries.size === 0) byHash.delete(hash)
   }
 
   return {

@@ -8,11 +8,11 @@ import { diagnosticAt, type PathSegment } from './locate.ts'
 import { schemaDiagnostics } from './schema-errors.ts'
 import { didYouMean } from './suggest.ts'
 import type { References } from './types.ts'
-import { check, pointerPath } from './validate.ts'
+import { check, pointerPath, type RefKind } from './validate.ts'
 
-/** A place in a file that names a module or pipeline; checked once every file is declared. */
+/** A place in a file that names a module, pipeline or component; checked once every file is declared. */
 export interface RefSite {
-  kind: 'module' | 'pipeline'
+  kind: RefKind
   name: string
   file: LoadedFile
   path: PathSegment[]
@@ -64,5 +64,5 @@ export function validateConfig(ctx: Declaring, file: LoadedFile, type: Typed,
   ctx.diagnostics.push(...schemaDiagnostics(file.parsed, path, result.errors))
   for (const { kind, name, pointer } of result.refs) ctx.refs.push({ kind, name, file, path: [...path, ...pointerPath(pointer)] })
   const names = (kind: RefSite['kind']) => [...new Set(result.refs.filter((r) => r.kind === kind).map((r) => r.name))]
-  return result.isValid ? { modules: names('module'), pipelines: names('pipeline') } : undefined
+  return result.isValid ? { modules: names('module'), pipelines: names('pipeline'), components: names('component') } : undefined
 }

@@ -17,7 +17,8 @@ export interface Declared {
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-const where = (f: LoadedFile, l: SourceLocation) => `${f.name}:${l.line}:${l.col}`
+/** `file.yaml:3:5`, how duplicate messages name both places. */
+export const where = (f: LoadedFile, l: SourceLocation) => `${f.name}:${l.line}:${l.col}`
 
 /** Declares every module and pipeline of `files`, in order; a second declaration of a name is an error, not a merge. */
 export function declare(files: readonly LoadedFile[], registry: Registry): Declared {

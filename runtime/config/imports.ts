@@ -108,7 +108,7 @@ function checkFile(parsed: ParsedFile, value: unknown): { value?: Record<string,
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
     return { diagnostics: [diagnosticAt(parsed, [], 'ERR_CONFIG_SCHEMA',
-      `a config file must be a mapping (apiVersion, imports, modules, pipelines), got ${got(value)}`)] }
+      `a config file must be a mapping (apiVersion, imports, modules, pipelines, components, sandbox), got ${got(value)}`)] }
   }
   const record = value as Record<string, unknown>
   const diagnostics: Diagnostic[] = []

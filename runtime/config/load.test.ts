@@ -59,7 +59,7 @@ describe('loadConfig', () => {
     const [db, api, web] = config!.modules
     expect(web).toMatchObject({ name: 'web', dependsOn: ['db'], refs: { modules: ['api'], pipelines: [] },
       source: { file, line: 10, col: 5 } })
-    expect(api!.refs).toEqual({ modules: [], pipelines: ['list'] })
+    expect(api!.refs).toEqual({ modules: [], pipelines: ['list'], components: [] })
     expect(db!.config).toEqual({ file: 'app.db', timeoutMs: 5000 })
     const list = config!.pipelines.list!
     expect(list).toMatchObject({ description: 'Every order.', source: { line: 15, col: 3 } })

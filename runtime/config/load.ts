@@ -1,12 +1,14 @@
-// Loading an app config: files and imports, declarations, references; all problems at once, or a frozen config.
+// Loading an app config: files and imports, declarations, components, references; all problems at once, or a frozen config.
 import { createHash } from 'node:crypto'
 import { resolve } from 'node:path'
 import type { Registry } from '../plugins/registry.ts'
+import { declareComponents } from './components.ts'
 import { declare } from './declare.ts'
 import { sortDiagnostics, type Diagnostic } from './diagnostics.ts'
 import { loadFiles, type FileSet } from './imports.ts'
 import type { Env } from './interpolate.ts'
 import { checkReferences } from './references.ts'
+import { declareSandbox } from './sandbox.ts'
 import type { ApiVersion, AppConfig } from './types.ts'
 
 export interface LoadOptions {
@@ -34,7 +36,11 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   const root = resolve(file)
   const set = await loadFiles(root, { env: options.env ?? process.env, maxFileBytes: options.maxFileBytes })
   const declared = declare(set.files, options.registry)
-  const diagnostics = [...set.diagnostics, ...declared.diagnostics, ...checkReferences(declared.refs, declared.names)]
+  const components = await declareComponents(set.files)
+  const { sandbox, diagnostics: sandboxDiagnostics } = declareSandbox(set.files)
+  const names = { ...declared.names, components: components.names }
+  const diagnostics = [...set.diagnostics, ...declared.diagnostics, ...components.diagnostics, ...sandboxDiagnostics,
+    ...checkReferences(declared.refs, names)]
     // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
     .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
   sortDiagnostics(diagnostics)
@@ -45,12 +51,17 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     files: set.files.map((f) => f.parsed.file),
     modules: declared.modules,
     pipelines: declared.pipelines,
+    components: components.components,
+    sandbox,
     hash: hashOf(set),
   }
   return { config: deepFreeze(config), diagnostics }
 }
 
-/** sha256 over each file's name and content, then the interpolated variables (sorted), so any change shows. */
+/**
+ * sha256 over each file's name and content, then the interpolated variables (sorted), so any change shows. Component
+ * sources are not read here: the component compiler hashes what it bundles.
+ */
 function hashOf(set: FileSet): string {
   const hash = createHash('sha256')
   for (const { name, text } of set.texts) hash.update(`${name}\0${text.length}\0${text}\0`)

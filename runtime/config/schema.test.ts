@@ -70,6 +70,27 @@ pipelines:
     expect(validate(app('modules: [{ name: t, type: refs.thing, config: { n: "x" } }]'))).toBe(false)
   })
 
+  it('describes components: and sandbox:, with the entry rules the loader checks in code', () => {
+    const { validate } = validator()
+    const good = app(`
+sandbox: { workers: 2, limits: { memoryMb: "\${MEMORY_MB}" }, quarantine: { breaches: 5 } }
+components:
+  - directory: ./components
+    grants: { kv: true }
+  - file: ./quote.ts
+    name: price-quote
+    limits: { timeoutMs: 500 }
+    grants: { fetch: { origins: ['https://api.example.com'] }, emit: ['orders.*'], secrets: [PRICING_KEY] }
+    config: { currency: EUR }
+`)
+    expect(validate(good), JSON.stringify(validate.errors)).toBe(true)
+    expect(validate(app('components: [{ file: ./a.ts, directory: ./c }]'))).toBe(false)
+    expect(validate(app('components: [{ name: a }]'))).toBe(false)
+    expect(validate(app('components: [{ directory: ./c, name: a }]'))).toBe(false)
+    expect(validate(app('components: [{ file: ./a.ts, grants: { fetch: { origins: [https://a.com/v1] } } }]'))).toBe(false)
+    expect(validate(app('sandbox: { workers: 17 }'))).toBe(false)
+  })
+
   it('leaves the engine\'s own file schema untouched', () => {
     validator()
     expect(FILE_SCHEMA.properties.apiVersion).not.toHaveProperty('enum')

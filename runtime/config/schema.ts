@@ -1,6 +1,7 @@
 // The JSON Schema of a config file: the engine's own (structure only) and the whole-app one editors complete from.
 import type { JsonSchema, ModuleType, StepType } from '@islet/sdk'
 import type { Registry } from '../plugins/registry.ts'
+import { COMPONENT_DEFINITIONS, COMPONENT_EDITOR_RULES } from './component-schema.ts'
 import { SUPPORTED_API_VERSIONS } from './types.ts'
 
 export const SCHEMA_ID = 'https://islet.dev/schema/islet.schema.json'
@@ -33,8 +34,15 @@ export const FILE_SCHEMA = {
       propertyNames: { pattern: DECL_NAME, description: "a letter, then letters, digits, '-' or '_'" },
       additionalProperties: { $ref: '#/definitions/pipeline' },
     },
+    components: {
+      type: 'array', description: 'Sandboxed TypeScript components, by file or by directory.',
+      items: { $ref: '#/definitions/component' },
+    },
+    // No default here: whether a file declares it matters (at most one may), so the loader fills it in.
+    sandbox: { $ref: '#/definitions/sandbox' },
   },
   definitions: {
+    ...COMPONENT_DEFINITIONS,
     module: {
       type: 'object', additionalProperties: false, required: ['name', 'type'],
       properties: {
@@ -99,6 +107,10 @@ export function combinedSchema(registry: Registry): JsonSchema {
     },
     definitions: {
       ...defs,
+      // Limits, grants and sandbox settings are integers and booleans a file may well take from ${VAR}.
+      ...(acceptEnvReferences({ definitions: { limits: defs.limits, grants: defs.grants, fetchGrant: defs.fetchGrant,
+        sandbox: defs.sandbox } }) as { definitions: Record<string, JsonSchema> }).definitions,
+      component: { ...defs.component, ...COMPONENT_EDITOR_RULES },
       module: byType(defs.module, modules, 'module'),
       call: byType(defs.call, steps, 'step'),
     },

@@ -9,6 +9,8 @@ export type ApiVersion = (typeof SUPPORTED_API_VERSIONS)[number]
 export interface References {
   modules: string[]
   pipelines: string[]
+  /** Components a step names (through `componentRef` properties). */
+  components?: string[]
 }
 
 export interface ModuleDecl {
@@ -53,6 +55,52 @@ export interface PipelineDecl {
   source: SourceLocation
 }
 
+/** The per-invocation limits a component runs under (see runtime/components/limits.ts for defaults). */
+export const LIMIT_NAMES = ['memoryMb', 'timeoutMs', 'cpuMs', 'hostCalls', 'inputBytes', 'outputBytes'] as const
+export type LimitName = (typeof LIMIT_NAMES)[number]
+export type Limits = Partial<Record<LimitName, number>>
+
+/** What a component may reach beyond `log` and `config`. Nothing is granted unless YAML says so. */
+export interface ComponentGrants {
+  kv: boolean
+  fetch?: {
+    origins: string[]
+    privateOrigins: string[]
+    /** Requests one invocation may make. */
+    maxRequests: number
+    timeoutMs?: number
+    maxResponseBytes?: number
+  }
+  /** Topic patterns it may emit: exact names, or ending in `.*` (one or more segments). */
+  emit: string[]
+  /** Secret names it may read; values come from the engine's environment. */
+  secrets: string[]
+}
+
+export interface ComponentDecl {
+  /** What pipelines call it: YAML `name`, else the file name (or folder name for `index.ts`). */
+  name: string
+  /** Absolute path of the entry file. */
+  file: string
+  /** App-set limits for this component (the component may lower them, never raise them). */
+  limits: Limits
+  grants: ComponentGrants
+  /** Raw config from YAML; validated against the component's own `config` schema when it is loaded. */
+  config: unknown
+  /** Where the entry (`- file:` or `- directory:`) stands. */
+  source: SourceLocation
+  /** Where its `config:` stands (for errors found at load time), or the entry when there is none. */
+  configSource: SourceLocation
+}
+
+export interface SandboxConfig {
+  /** Sandbox worker processes. */
+  workers: number
+  /** App-wide limits: defaults for every component, overridden per component. */
+  limits: Limits
+  quarantine: { breaches: number; windowMs: number; baseMs: number; maxMs: number }
+}
+
 export interface AppConfig {
   apiVersion: ApiVersion
   /** Absolute path of the root file. */
@@ -61,6 +109,8 @@ export interface AppConfig {
   files: string[]
   modules: ModuleDecl[]
   pipelines: Record<string, PipelineDecl>
+  components: ComponentDecl[]
+  sandbox: SandboxConfig
   /** sha256 over the loaded files' contents and the values interpolated into them. */
   hash: string
 }

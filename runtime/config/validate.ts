@@ -3,9 +3,13 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import formats from 'ajv-formats'
 import { REF_KEYWORD, type JsonSchema } from '@islet/sdk'
 
-/** A config string that names a module or pipeline, found through an `x-islet-ref` schema property. */
+/** What an `x-islet-ref` property may name. */
+export const REF_KINDS = ['module', 'pipeline', 'component'] as const
+export type RefKind = (typeof REF_KINDS)[number]
+
+/** A config string that names a module, pipeline or component, found through an `x-islet-ref` schema property. */
 export interface RefUse {
-  kind: 'module' | 'pipeline'
+  kind: RefKind
   name: string
   /** JSON pointer inside the validated value, e.g. `/routes/0/pipeline`. */
   pointer: string
@@ -31,7 +35,7 @@ export function createAjv(): Ajv {
     keyword: REF_KEYWORD,
     type: 'string',
     schemaType: 'string',
-    metaSchema: { enum: ['module', 'pipeline'] },
+    metaSchema: { enum: [...REF_KINDS] },
     errors: false,
     validate(kind: RefUse['kind'], name: string, _parent?: unknown, cxt?: { instancePath: string }) {
       collecting?.push({ kind, name, pointer: cxt?.instancePath ?? '' })

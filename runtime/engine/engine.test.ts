@@ -1,6 +1,7 @@
 // The engine's lifecycle: dependency order, reverse stop, deadlines, failure recording and propagation.
 import { describe, expect, it } from 'vitest'
 import { defineModuleType, definePlugin } from '@islet/sdk'
+import { DEFAULT_SANDBOX } from '../config/component-schema.ts'
 import type { AppConfig, ModuleDecl } from '../config/types.ts'
 import { ConfigError } from '../config/diagnostics.ts'
 import { createRegistry } from '../plugins/registry.ts'
@@ -39,7 +40,8 @@ function setup(modules: { name: string; dependsOn?: string[]; behave?: Behaviour
     name: m.name, type: 'test.recorder', config: m.behave ?? {}, dependsOn: m.dependsOn ?? [],
     refs: { modules: m.refs ?? [], pipelines: [] }, source: { file: '/app/app.yaml', line: 3 + i * 4, col: 5 },
   }))
-  const config: AppConfig = { apiVersion: 'islet/v1', file: '/app/app.yaml', files: ['/app/app.yaml'], modules: decls, pipelines: {}, hash: 'test' }
+  const config: AppConfig = { apiVersion: 'islet/v1', file: '/app/app.yaml', files: ['/app/app.yaml'], modules: decls, pipelines: {},
+    components: [], sandbox: DEFAULT_SANDBOX, hash: 'test' }
   const engine = createEngine({
     config, registry, logger: silentLogger(), dataDir: tmpdir(),
     timeouts: { createMs: 200, startMs: 200, stopMs: 200 },
@@ -144,7 +146,7 @@ describe('engine lifecycle', () => {
       name, type, config: {}, dependsOn, refs: { modules: [], pipelines: [] }, source: { file: '/a.yaml', line: 1, col: 1 },
     })
     const engine = createEngine({
-      config: { apiVersion: 'islet/v1', file: '/a.yaml', files: [], hash: 'x', pipelines: {},
+      config: { apiVersion: 'islet/v1', file: '/a.yaml', files: [], hash: 'x', pipelines: {}, components: [], sandbox: DEFAULT_SANDBOX,
         modules: [mk('friend', 't.plain'), mk('stranger', 't.plain'), mk('nosy', 't.nosy', ['friend'])] },
       registry, logger: silentLogger(), dataDir: tmpdir(),
     })

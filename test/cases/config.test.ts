@@ -1,5 +1,5 @@
 // Data-driven config cases: each folder under config/ holds an app.yaml and the diagnostics (code, file, line, col)
-// loading it must produce; with none expected, the values listed must be in the loaded config.
+// loading it must produce; with no error expected, the values listed must be in the loaded config.
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -12,6 +12,8 @@ interface ExpectedDiagnostic {
   file: string
   line: number
   col: number
+  /** Default 'error'; a case with only warnings still loads. */
+  severity?: 'error' | 'warning'
   /** Substrings the message (and hint) must contain. */
   message?: string[]
   hint?: string[]
@@ -42,14 +44,14 @@ describe('config cases', () => {
       const { config, diagnostics } = await loadConfig(join(dir, 'app.yaml'), {
         registry: createTestRegistry(), env: expected.env ?? {}, maxFileBytes: expected.maxFileBytes,
       })
-      const actual = diagnostics.map((d) => ({ code: d.code, file: relative(dir, d.file), line: d.line, col: d.col }))
-      const wanted = expected.diagnostics.map(({ code, file, line, col }) => ({ code, file, line, col }))
+      const actual = diagnostics.map((d) => ({ code: d.code, severity: d.severity, file: relative(dir, d.file), line: d.line, col: d.col }))
+      const wanted = expected.diagnostics.map(({ code, severity = 'error', file, line, col }) => ({ code, severity, file, line, col }))
       expect(actual, diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.message}`).join('\n')).toEqual(wanted)
       expected.diagnostics.forEach((d, i) => {
         for (const part of d.message ?? []) expect(diagnostics[i]!.message).toContain(part)
         for (const part of d.hint ?? []) expect(diagnostics[i]!.hint).toContain(part)
       })
-      expect(config === undefined).toBe(expected.diagnostics.length > 0)
+      expect(config === undefined).toBe(wanted.some((d) => d.severity === 'error'))
       for (const [path, value] of Object.entries(expected.values ?? {})) expect(at(config, path), path).toEqual(value)
     })
   }

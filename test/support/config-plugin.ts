@@ -1,5 +1,7 @@
 // A small stand-in plugin for config tests: types shaped like the built-ins, so tests never depend on the real ones.
-import { defineModuleType, definePlugin, defineStepType, expressionOr, moduleRef, pipelineRef } from '@islet/sdk'
+import {
+  componentRef, defineModuleType, definePlugin, defineStepType, expressionOr, moduleRef, pipelineRef,
+} from '@islet/sdk'
 import { createRegistry, type Registry } from '../../runtime/plugins/registry.ts'
 
 const server = defineModuleType({
@@ -103,10 +105,19 @@ const query = defineStepType({
   create: () => () => undefined,
 })
 
+const call = defineStepType({
+  type: 'component.call',
+  configSchema: {
+    type: 'object', additionalProperties: false, required: ['component'],
+    properties: { component: componentRef('the component to run'), input: {} },
+  },
+  create: () => () => undefined,
+})
+
 export const configTestPlugin = definePlugin({
   name: 'config-test', version: '1.0.0',
   moduleTypes: [server, router, sqlite, cache],
-  stepTypes: [validate, log, respond, query],
+  stepTypes: [validate, log, respond, query, call],
 })
 
 /** A fresh registry with the test plugin; `queue.kafka` and `kafka.publish` are known to come from `@acme/kafka`. */

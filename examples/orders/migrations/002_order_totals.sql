@@ -1,0 +1,3 @@
+-- Orders keep the price quoted when they were placed.
+ALTER TABLE orders ADD COLUMN total REAL;
+ALTER TABLE orders ADD COLUMN currency TEXT;

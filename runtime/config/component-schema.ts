@@ -1,0 +1,112 @@
+// The JSON Schema of the `components:` and `sandbox:` sections, and the defaults it fills in.
+import type { JsonSchema } from '@islet/sdk'
+import type { ComponentGrants, SandboxConfig } from './types.ts'
+
+/** Component names end up in logs, metric labels and worker slots: lower-case, no surprises. */
+export const COMPONENT_NAME = '^[a-z][a-z0-9-]*$'
+/** What a fetch origin must look like as written; the loader also parses it as a URL. */
+export const ORIGIN = '^https?://[^/?#@\\s]+/?$'
+/** Topic patterns a component may emit: dotted segments, optionally ending in `.*`. */
+export const EMIT_PATTERN = '^[a-z0-9_-]+(\\.[a-z0-9_-]+)*(\\.\\*)?$'
+/** Secret names as environment variables spell them. */
+export const SECRET_NAME = '^[A-Z_][A-Z0-9_]*$'
+
+/** Without a `sandbox:` section: one worker, limits left to the component runtime, and this quarantine policy. */
+export const DEFAULT_SANDBOX: SandboxConfig = Object.freeze({
+  workers: 1,
+  limits: Object.freeze({}),
+  quarantine: Object.freeze({ breaches: 3, windowMs: 30_000, baseMs: 2_000, maxMs: 60_000 }),
+})
+
+/** Grants of a component whose entry has no `grants:`. */
+export const NO_GRANTS: ComponentGrants = Object.freeze({ kv: false, emit: [], secrets: [] })
+
+const int = (minimum: number, maximum: number, description: string, fallback?: number) =>
+  ({ type: 'integer', minimum, maximum, description, ...(fallback === undefined ? {} : { default: fallback }) })
+const q = DEFAULT_SANDBOX.quarantine
+const DAY_MS = 86_400_000
+const MAX_IO_BYTES = 64 * 1024 * 1024
+
+/** Definitions merged into the file schema's `definitions`. */
+export const COMPONENT_DEFINITIONS = {
+  component: {
+    type: 'object', additionalProperties: false,
+    description: 'One component file, or every component in a directory; exactly one of file or directory.',
+    properties: {
+      file: { type: 'string', minLength: 1, description: 'A component entry file, relative to this config file.' },
+      directory: { type: 'string', minLength: 1,
+        description: 'A folder, relative to this config file: each *.ts in it and each subfolder with an index.ts is a component.' },
+      name: { type: 'string', pattern: COMPONENT_NAME,
+        description: "a lower-case letter, then lower-case letters, digits or '-'; defaults to the file (or folder) name" },
+      // Defaults sit beside the $ref: ajv fills them in only from the property that holds them.
+      limits: { $ref: '#/definitions/limits', default: {} },
+      grants: { $ref: '#/definitions/grants', default: NO_GRANTS },
+      // No `default: {}`: it would land on directory entries too, where a config is refused (the loader fills it).
+      config: { type: 'object',
+        description: "The component's configuration (default {}), checked against the component's own schema when it is loaded." },
+    },
+  },
+  limits: {
+    type: 'object', additionalProperties: false,
+    description: 'Per-invocation limits; unset ones take the component runtime\'s defaults.',
+    properties: {
+      memoryMb: int(8, 1024, 'Isolate heap limit in MiB.'),
+      timeoutMs: int(1, 600_000, 'Wall-clock deadline of one invocation, host calls included.'),
+      cpuMs: int(1, 600_000, 'CPU time one invocation may use.'),
+      hostCalls: int(0, 100_000, 'Capability calls one invocation may make.'),
+      inputBytes: int(1, MAX_IO_BYTES, 'Largest accepted input, as JSON bytes.'),
+      outputBytes: int(1, MAX_IO_BYTES, 'Largest accepted output, as JSON bytes.'),
+    },
+  },
+  grants: {
+    type: 'object', additionalProperties: false,
+    description: 'What the component may reach beyond log and config; nothing unless granted here.',
+    properties: {
+      kv: { type: 'boolean', default: false, description: 'Its own key-value store.' },
+      fetch: { $ref: '#/definitions/fetchGrant' },
+      emit: { type: 'array', default: [], description: 'Event topics it may emit.',
+        items: { type: 'string', pattern: EMIT_PATTERN, description: "a dotted topic like orders.created, or a prefix like 'orders.*'" } },
+      secrets: { type: 'array', default: [], description: 'Secrets it may read, from the engine\'s environment.',
+        items: { type: 'string', pattern: SECRET_NAME, description: 'an environment variable name like PRICING_KEY' } },
+    },
+  },
+  fetchGrant: {
+    type: 'object', additionalProperties: false, required: ['origins'],
+    description: 'Outbound HTTP to the listed origins only.',
+    properties: {
+      origins: { type: 'array', minItems: 1, description: 'Origins it may fetch from.', items: { $ref: '#/definitions/origin' } },
+      privateOrigins: { type: 'array', default: [], items: { $ref: '#/definitions/origin' },
+        description: 'Those of origins that may resolve to loopback or private addresses.' },
+      maxRequests: int(1, 10_000, 'Requests one invocation may make.', 10),
+      timeoutMs: int(1, 600_000, 'Deadline of one request, redirects included (default 5000).'),
+      maxResponseBytes: int(0, 1024 * 1024 * 1024, 'Largest response body read (default 1 MiB).'),
+    },
+  },
+  origin: { type: 'string', pattern: ORIGIN, description: 'scheme://host[:port] with http or https and no path, e.g. https://api.example.com' },
+  sandbox: {
+    type: 'object', additionalProperties: false,
+    description: 'How components run: worker processes, app-wide limits, quarantine of misbehaving components.',
+    properties: {
+      workers: int(1, 16, 'Sandbox worker processes.', DEFAULT_SANDBOX.workers),
+      limits: { $ref: '#/definitions/limits', default: {} },
+      quarantine: {
+        type: 'object', additionalProperties: false, default: {},
+        description: 'After `breaches` limit breaches within `windowMs`, refuse the component for baseMs, doubling up to maxMs.',
+        properties: {
+          breaches: int(1, 1000, 'Breaches that trigger a quarantine.', q.breaches),
+          windowMs: int(1, DAY_MS, 'The window breaches are counted in.', q.windowMs),
+          baseMs: int(1, DAY_MS, 'The first quarantine period.', q.baseMs),
+          maxMs: int(1, DAY_MS, 'The longest quarantine period.', q.maxMs),
+        },
+      },
+    },
+  },
+} as const satisfies Record<string, JsonSchema>
+
+/** Editor-only additions: the loader checks these in code, with messages that say more than a schema can. */
+export const COMPONENT_EDITOR_RULES = {
+  // `properties: { x: true }` beside each `required` keeps ajv's strict mode satisfied that `x` is a known key.
+  oneOf: [{ required: ['file'], properties: { file: true } }, { required: ['directory'], properties: { directory: true } }],
+  if: { required: ['directory'], properties: { directory: true } },
+  then: { properties: { name: false, config: false } },
+} as const satisfies JsonSchema
