@@ -47,8 +47,10 @@ export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): C
     }
     secrets.set(secret, value)
   }
-  // Longest first, so a secret containing another is redacted whole.
-  const values = [...secrets.values()].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length)
+  // Longest first, so a secret containing another is redacted whole. Log fields are redacted as JSON text, where a
+  // secret with a quote, backslash or control character appears escaped: its escaped form is redacted too.
+  const values = [...new Set([...secrets.values()].filter((v) => v.length >= 4).flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))]
+    .sort((a, b) => b.length - a.length)
 
   const ops: Record<HostOp, (args: unknown[], invocation: number) => unknown> = {
     'kv.get': ([key]) => needKv().get(key),

@@ -174,18 +174,23 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     async start() {
       await sandbox.start()
       const failures: string[] = []
+      /** Each failed component and the code that classified its failure (ERR_SANDBOX_TIMEOUT, …), for callers to match. */
+      const causes: { component: string; code: string }[] = []
       for (const decl of options.components) {
         try {
           const gen = await load(decl)
           current.set(decl.name, gen)
           logger.info({ component: decl.name, generation: gen.number, hash: gen.hash.slice(0, 12) }, `component '${decl.name}' loaded`)
         } catch (error) {
-          failures.push(messageOf(error))
+          const code = isIsletError(error) ? (typeof error.details.code === 'string' ? error.details.code : error.code) : 'ERR_COMPONENT_LOAD_FAILED'
+          const message = messageOf(error)
+          failures.push(message.includes(`'${decl.name}'`) ? message : `component '${decl.name}': ${message}`)
+          causes.push({ component: decl.name, code })
         }
       }
       if (failures.length > 0) {
         await sandbox.stop()
-        throw new IsletError('ERR_COMPONENT_LOAD_FAILED', failures.join('\n'), { details: { failures } })
+        throw new IsletError('ERR_COMPONENT_LOAD_FAILED', failures.join('\n'), { details: { failures, causes } })
       }
     },
     has: (name) => current.has(name),

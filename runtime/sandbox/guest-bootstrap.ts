@@ -13,18 +13,20 @@ const stringify = JSON.stringify, parse = JSON.parse;
 const P = Promise, resolveP = Promise.resolve, thenP = Promise.prototype.then;
 const create = Object.create, freeze = Object.freeze, isFrozen = Object.isFrozen, keys = Object.keys;
 const Err = Error, Str = String, slice = String.prototype.slice;
-const WeakSetC = WeakSet, addWS = WeakSet.prototype.add, hasWS = WeakSet.prototype.has;
+const WeakMapC = WeakMap, getWM = WeakMap.prototype.get, setWM = WeakMap.prototype.set;
 
 // No shared memory (SharedArrayBuffer/Atomics.wait) and no WebAssembly (its memory is not bounded by the heap limit).
 for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly']) delete globalThis[name];
 
-const COPY = freeze({ arguments: freeze({ copy: true }) });
+// isolated-vm reads options with ordinary property lookups: null prototypes keep a polluted Object.prototype
+// (reference, externalCopy, timeout, getters) out of every host call.
+const COPY = freeze({ __proto__: null, arguments: freeze({ __proto__: null, copy: true }) });
 const toHost = (args) => apply(hostCall, host, [undefined, args, COPY]);
 
 let definition, execute, init, config, identity;
 const live = create(null);      // invocation id -> output cap (chars)
 const pending = create(null);   // host call id -> [resolve, reject]
-const hostErrors = new WeakSetC(); // errors the host produced: only these keep their code when they escape
+const hostErrors = new WeakMapC(); // errors the host produced -> their code: only these keep a code when they escape
 let seq = 0;
 
 function deepFreeze(value) {
@@ -37,15 +39,20 @@ function deepFreeze(value) {
 }
 
 function describe(error) {
-  let message, code;
+  // The code as the host sent it, never error.code: the guest may have rewritten that, or set it on its own error.
+  const code = apply(getWM, hostErrors, [error]);
+  let message;
   try {
     message = error !== null && typeof error === 'object' && typeof error.message === 'string' ? error.message : Str(error);
-    if (apply(hasWS, hostErrors, [error])) code = error.code;
   } catch (_) {
     message = 'the component threw a value that cannot be described';
   }
   if (typeof message !== 'string') message = 'the component threw';
-  return stringify({ message: apply(slice, message, [0, 2000]), code });
+  // A null prototype: an inherited toJSON (Object.prototype.toJSON) must not rewrite what the host reads as the code.
+  const described = create(null);
+  described.message = apply(slice, message, [0, 2000]);
+  described.code = code;
+  return stringify(described);
 }
 
 function finish(id, ok, value) {
@@ -132,7 +139,7 @@ return {
     if (ok) return p[0](parse(payload));
     const e = new Err(payload.message);
     e.code = payload.code;
-    apply(addWS, hostErrors, [e]);
+    apply(setWM, hostErrors, [e, payload.code]);
     p[1](e);
   },
 };

@@ -130,12 +130,20 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     if (workers[index] === worker) workers[index] = undefined
     if (stopping) return
     logger.error({ pid: worker.pid, code, signal }, `sandbox worker stopped (${why}); its components come back on next use`)
+    if (workers[index]) return // already replaced (it was retired when it was killed)
     const now = Date.now()
     restarts.push(now)
     while (restarts.length > 0 && restarts[0] < now - 10_000) restarts.shift()
     // A crash loop backs off instead of burning a core; components load lazily into the new worker anyway.
     if (restarts.length > 5) setTimeout(() => { if (!stopping && !workers[index]) spawnWorker(index) }, 1000).unref()
     else spawnWorker(index)
+  }
+
+  /** Kills a worker that stopped answering. Retired at once, not when its exit arrives: calls made meanwhile go to a new worker. */
+  function killUnresponsive(worker: Worker): void {
+    const index = workers.indexOf(worker)
+    if (index !== -1) workers[index] = undefined
+    worker.child.kill('SIGKILL')
   }
 
   async function workerFor(name: string): Promise<Worker> {
@@ -151,7 +159,16 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       const spec = specs.get(key)
       if (!spec) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component generation ${key} is not loaded`)
       loaded = new Promise<ComponentMetaDto>((resolve, reject) => {
-        worker.loads.set(key, { resolve, reject })
+        // Backup deadline, as for invocations: module code stuck in a builtin V8 cannot interrupt (a huge fill()) ignores
+        // the worker's own load timeout, and would hold the worker and every component on it.
+        const timer = setTimeout(() => {
+          if (!worker.loads.has(key)) return
+          reject(new IsletError('ERR_SANDBOX_TIMEOUT', `loading component '${spec.name}' did not finish within ${spec.loadTimeoutMs} ms and its worker did not answer; the worker was restarted`))
+          logger.error({ pid: worker.pid, component: spec.name }, 'sandbox worker unresponsive past a load deadline; killing it')
+          killUnresponsive(worker)
+        }, spec.loadTimeoutMs + graceMs)
+        const settle = <T>(f: (value: T) => void) => (value: T) => { clearTimeout(timer); f(value) }
+        worker.loads.set(key, { resolve: settle(resolve), reject: settle(reject) })
         const { config, ...rest } = spec
         worker.child.send({ t: 'load', ...rest, config: JSON.stringify(config ?? {}) } satisfies SupervisorMessage)
       }).finally(() => worker.loads.delete(key))
@@ -174,7 +191,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         if (!worker.calls.delete(id)) return
         reject(new IsletError('ERR_SANDBOX_TIMEOUT', `component '${spec.name}' did not finish within ${limits.timeoutMs} ms and its worker did not answer; the worker was restarted`))
         logger.error({ pid: worker.pid, component: spec.name }, 'sandbox worker unresponsive past a deadline; killing it')
-        worker.child.kill('SIGKILL')
+        killUnresponsive(worker)
       }, limits.timeoutMs + graceMs)
       worker.calls.set(id, call)
       worker.child.send({ t: 'invoke', id, key, kind, input, limits } satisfies SupervisorMessage)

@@ -15,6 +15,8 @@ interface Slot {
   /** Invocations waiting for that init. */
   waiting?: (() => void)[]
   invocations: Set<Invocation>
+  /** The invocation whose slice is running in the isolate right now (guest code only ever runs inside slices). */
+  running?: Invocation
   log: LogGate
 }
 
@@ -87,14 +89,19 @@ function slice(slot: Slot, inv: Invocation, call: (live: LiveIsolate, timeout: n
   const cpuLeft = inv.limits.cpuMs - inv.cpuMs
   const timeout = Math.max(1, Math.ceil(Math.min(wallLeft, cpuLeft)))
   const before = live.isolate.cpuTime
+  // Restored, not cleared: an init that finishes inside its slice starts the executes waiting for it, nested.
+  const outer = slot.running
   try {
+    slot.running = inv
     call(live, timeout)
   } catch (error) {
+    slot.running = outer
     const kind = classify(live.isolate, error, wallLeft <= cpuLeft)
     if (kind) return breach(slot, inv, kind)
     if (invocations.has(inv.id)) finish(inv, false, { code: SANDBOX_ERRORS.threw, message: 'the component failed inside the sandbox' })
     return
   }
+  slot.running = outer
   if (live.isolate.isDisposed) return
   inv.cpuMs += Number(live.isolate.cpuTime - before) / 1e6
   if (inv.cpuMs > inv.limits.cpuMs && invocations.has(inv.id)) breach(slot, inv, 'cpu')
@@ -117,11 +124,14 @@ function hostCallback(slot: Slot) {
       return finish(inv, false, { code: code ?? SANDBOX_ERRORS.threw, message })
     }
     if (kind !== 'call') return
-    const guestId = b as number
+    // A ctx kept from a finished invocation is refused, and the refusal is delivered (and counted) as part of the
+    // invocation whose code made the call: the one running now. Answered as its own, it would never arrive.
+    const owner = inv ?? slot.running
+    if (!owner) return
     const id = ++hostCallSeq
-    hostCalls.set(id, { slot, guestId, invocation: a as number })
+    hostCalls.set(id, { slot, guestId: b as number, invocation: owner.id })
+    if (++owner.hostCalls > owner.limits.hostCalls) return void setImmediate(() => { if (invocations.has(owner.id)) breach(slot, owner, 'hostCalls') })
     if (!inv) return void setImmediate(() => answer(id, false, { code: SANDBOX_ERRORS.denied, message: 'this invocation has already finished; capabilities are per invocation' }))
-    if (++inv.hostCalls > inv.limits.hostCalls) return void setImmediate(() => { if (invocations.has(inv.id)) breach(slot, inv, 'hostCalls') })
     send({ t: 'host-call', id, invocation: inv.id, key: slot.spec.key, op: c as never, args: d as string })
   }
 }

@@ -1,6 +1,12 @@
 // `npm run bench`: every benchmark, baselines measured in the same run, printed as ratios against their targets.
 // Not a test: nothing here fails the build; the numbers go into closing notes. BENCH_SECONDS / BENCH_ROUNDS tune it.
+import { benchColdStart } from './cold-start.ts'
+import { benchComponentMemory } from './component-memory.ts'
+import { benchHttpComponent } from './http-component.ts'
 import { benchHttpPipeline } from './http-pipeline.ts'
+import { benchInvokeOverhead } from './invoke-overhead.ts'
+import { benchSandboxTimeout } from './sandbox-timeout.ts'
+import { verdict } from './stats.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3)
@@ -9,5 +15,40 @@ console.log(`Islet benchmarks on Node ${process.version} (${rounds} rounds × ${
 console.log('1. HTTP: YAML pipeline vs bare Koa route')
 const http = await benchHttpPipeline({ rounds, seconds })
 console.log(`   islet ${http.isletRps.toFixed(0)} req/s (p99 ${http.isletP99Ms} ms) vs koa ${http.koaRps.toFixed(0)} req/s (p99 ${http.koaP99Ms} ms)`)
-console.log(`   ratio ${http.ratio.toFixed(2)}× (target ≥ ${http.target}×) ${http.ratio >= http.target ? 'MET' : 'MISSED'}${http.failures ? `; ${http.failures} failed requests!` : ''}`)
-console.log(`\n${JSON.stringify({ results: [http] })}`)
+console.log(`   ratio ${http.ratio.toFixed(2)}× (target ≥ ${http.target}×) ${verdict(http.ratio >= http.target)}${http.failures ? `; ${http.failures} failed requests!` : ''}`)
+
+console.log('\n2. Component cold start: compiled bundle → first result')
+const cold = await benchColdStart({ rounds, runs: Math.max(30, 20 * rounds) })
+console.log(`   islet (sandbox.load + first invoke, running worker) median ${cold.isletMedianMs} ms (p99 ${cold.isletP99Ms} ms) over ${cold.runs} runs`)
+console.log(`   isolated-vm floor (isolate + context + compile + run + one call) median ${cold.floorMedianMs} ms (p99 ${cold.floorP99Ms} ms); overhead ${cold.overheadMs} ms`)
+console.log(`   (not in the figure: the host compiles the input and output validators on load, median ${cold.hostSchemaCompileMs} ms)`)
+console.log(`   target ≤ ${cold.targetMs} ms ${verdict(cold.met)}`)
+
+console.log('\n3. Warm invocation: in-process function vs host.invoke')
+const invoke = await benchInvokeOverhead({ rounds, calls: 2000 })
+const row = (f: typeof invoke.host) => `median ${f.medianUs} µs, p99 ${f.p99Us} µs; 50 in flight ${f.concurrentUsPerCall} µs/call`
+console.log(`   direct call      ${row(invoke.direct)}`)
+console.log(`   host.invoke      ${row(invoke.host)}`)
+console.log(`   sandbox.invoke   ${row(invoke.sandbox)} (IPC + isolate only, no validation)`)
+console.log(`   IPC floor        ${row(invoke.ipcFloor)} (same messages to a child that answers at once)`)
+console.log(`   overhead of host.invoke: ${invoke.overheadMedianUs} µs sequential, ${invoke.overheadConcurrentUs} µs/call at 50 in flight (no target: reported)`)
+
+console.log('\n4. HTTP: YAML pipeline calling a sandboxed component vs bare Koa route')
+const httpComponent = await benchHttpComponent({ rounds, seconds })
+console.log(`   islet+component ${httpComponent.isletRps.toFixed(0)} req/s (p99 ${httpComponent.isletP99Ms} ms) vs koa ${httpComponent.koaRps.toFixed(0)} req/s (p99 ${httpComponent.koaP99Ms} ms)`)
+console.log(`   ratio ${httpComponent.ratio.toFixed(2)}× (target ≥ ${httpComponent.target}×) ${verdict(httpComponent.ratio >= httpComponent.target)}${httpComponent.failures ? `; ${httpComponent.failures} failed requests!` : ''}`)
+
+console.log('\n5. Resident memory per idle loaded component')
+const memory = await benchComponentMemory({ count: 50, settleMs: 1000 })
+console.log(`   worker RSS ${memory.workerRssBeforeMb} MB → ${memory.workerRssAfterMb} MB with ${memory.count} components: ${memory.perComponentMb} MB each (${memory.perComponentAfterOneCallMb} MB after one call each)`)
+console.log(`   isolated-vm floor: ${memory.floorPerIsolateMb} MB per isolate with the component loaded (${memory.floorPerIsolateAfterOneCallMb} MB after one call)`)
+console.log(`   target ≤ ${memory.targetMb} MB ${verdict(memory.met)}`)
+
+console.log('\n6. Time to ERR_SANDBOX_TIMEOUT (50 ms wall deadline)')
+const timeout = await benchSandboxTimeout({ rounds, runs: Math.max(30, 34 * rounds) }) // ≥ 100 by default: p99 is then not just the max
+console.log(`   infinite loop          median ${timeout.loop.medianMs} ms, p99 ${timeout.loop.p99Ms} ms over ${timeout.runs} runs`)
+console.log(`   never-settling promise median ${timeout.hang.medianMs} ms, p99 ${timeout.hang.p99Ms} ms`)
+console.log(`   floor: raw isolated-vm loop under a 50 ms timeout median ${timeout.floorLoop.medianMs} ms (p99 ${timeout.floorLoop.p99Ms}); bare 50 ms timer median ${timeout.floorTimer.medianMs} ms (p99 ${timeout.floorTimer.p99Ms})`)
+console.log(`   target p99 ≤ ${timeout.targetP99Ms} ms ${verdict(timeout.met)}`)
+
+console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout] })}`)

@@ -1,0 +1,101 @@
+// `islet component test|new` as a user runs them: real child processes, real sandbox, exit codes, one line per example.
+import { execFileSync } from 'node:child_process'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { islet } from './support/cli.ts'
+import { writeFiles } from './support/app.ts'
+
+const EXAMPLES = join(import.meta.dirname, '..', 'examples', 'orders', 'components')
+
+/** Sandbox workers still running whose parent is gone: there must be none after a command exits. */
+function strayWorkers(): string[] {
+  try {
+    return execFileSync('pgrep', ['-af', 'runtime/sandbox/worker.ts'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean)
+      .filter((line) => { const pid = Number(line.split(' ')[0]); return Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(pid)], { encoding: 'utf8' }).trim()) === 1 })
+  } catch { return [] }
+}
+
+describe('islet component test', () => {
+  it('runs every example in the sandbox and prints one line each; exit 0 when all pass', () => {
+    const r = islet(['component', 'test', join(EXAMPLES, 'price-quote.ts')])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toMatch(/^✓ small order \(.*ms\)$/m)
+    expect(r.stdout).toMatch(/^✓ unknown sku \(.*ms\)$/m)
+    expect(r.stdout).toContain('4 passed, 0 failed')
+  })
+
+  it('grants nothing beyond log unless a flag does', () => {
+    const denied = islet(['component', 'test', join(EXAMPLES, 'counter', 'index.ts')])
+    expect(denied.status).toBe(1)
+    expect(denied.stdout).toContain('✗ counts: ERR_CAPABILITY_DENIED')
+    const granted = islet(['component', 'test', join(EXAMPLES, 'counter', 'index.ts'), '--kv', '--emit', 'orders.*'])
+    expect(granted.stdout).toContain('1 passed, 0 failed')
+    expect(granted.status).toBe(0)
+  })
+
+  it('reports a wrong output as a difference and a wrong outcome by code; exit 1', () => {
+    const { dir, cleanup } = writeFiles({
+      'double.ts': `import { defineComponent } from '@islet/sdk'
+export default defineComponent({
+  name: 'double',
+  examples: [
+    { name: 'right', input: 2, output: 4 },
+    { name: 'wrong', input: 3, output: 7 },
+    { name: 'expects an error', input: 1, error: 'ERR_COMPONENT_THREW' },
+  ],
+  execute: (n: number) => n * 2,
+})
+`,
+    })
+    const r = islet(['component', 'test', join(dir, 'double.ts')])
+    expect(r.status).toBe(1)
+    expect(r.stdout).toMatch(/^✓ right/m)
+    expect(r.stdout).toMatch(/^✗ wrong: output differs:\n\s+expected 7\n\s+actual\s+6$/m)
+    expect(r.stdout).toMatch(/^✗ expects an error: expected ERR_COMPONENT_THREW, got output 2$/m)
+    expect(r.stdout).toContain('1 passed, 2 failed')
+    cleanup()
+  })
+
+  it('a compile error exits 1 with file:line:col', () => {
+    const { dir, cleanup } = writeFiles({ 'bad.ts': "import fs from 'node:fs'\nexport default { name: 'bad', execute: () => fs }\n" })
+    const r = islet(['component', 'test', join(dir, 'bad.ts')])
+    expect(r.status).toBe(1)
+    expect(r.stdout).toMatch(/bad\.ts:1:\d+ error ERR_COMPONENT_IMPORT/)
+    cleanup()
+  })
+
+  it('never hangs on hostile code and leaves no process behind', () => {
+    const { dir, cleanup } = writeFiles({
+      'evil.ts': `import { defineComponent } from '@islet/sdk'
+export default defineComponent({
+  name: 'evil', limits: { timeoutMs: 200 },
+  examples: [{ name: 'spins', input: 1 }, { name: 'hangs', input: 2 }],
+  execute: (n: number) => { if (n === 1) for (;;) {} return new Promise(() => {}) },
+})
+`,
+    })
+    const started = Date.now()
+    const r = islet(['component', 'test', join(dir, 'evil.ts')])
+    expect(r.status).toBe(1)
+    expect(r.stdout).toMatch(/^✗ spins: ERR_SANDBOX_(CPU_LIMIT|TIMEOUT)/m)
+    expect(r.stdout).toMatch(/^✗ hangs: ERR_SANDBOX_TIMEOUT/m)
+    expect(Date.now() - started).toBeLessThan(25_000)
+    expect(strayWorkers()).toEqual([])
+    cleanup()
+  })
+})
+
+describe('islet component new', () => {
+  it('scaffolds a component whose own examples pass, and refuses to overwrite or take a bad name', () => {
+    const { dir, cleanup } = writeFiles({})
+    const created = islet(['component', 'new', 'greeter'], { cwd: dir })
+    expect(created.status).toBe(0)
+    expect(created.stdout).toContain('created components/greeter.ts')
+    const tested = islet(['component', 'test', 'components/greeter.ts'], { cwd: dir })
+    expect(tested.stdout).toContain('2 passed, 0 failed')
+    expect(tested.status).toBe(0)
+    expect(islet(['component', 'new', 'greeter'], { cwd: dir }).stderr).toContain('already exists')
+    expect(islet(['component', 'new', 'Bad_Name'], { cwd: dir }).stderr).toContain('ERR_CLI_USAGE')
+    cleanup()
+  })
+})
