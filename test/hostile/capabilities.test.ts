@@ -1,0 +1,295 @@
+// Hostile use of capabilities: fetch towards metadata, loopback and redirect targets (every one refused before any
+// connection), secrets not granted or leaked into errors and logs, emit and kv outside their grants and caps, a ctx
+// kept past its invocation, a log flood.
+import { createServer, type Server } from 'node:http'
+import net, { type AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { KV_LIMITS } from '../../runtime/sandbox/capabilities/kv.ts'
+import { connectAttempts } from '../../runtime/sandbox/capabilities/test-servers.ts'
+import { attacker, component, eventually, startHostile, type HostileHost, type LogLine } from './support.ts'
+
+/** A real HTTP server on a loopback address, counting every connection it accepts. */
+interface Target {
+  port: number
+  origin: string
+  connections: number
+  requests: string[]
+  server: Server
+}
+
+async function listen(host: '127.0.0.1' | '::1', handler?: (url: string) => { status: number; location?: string }): Promise<Target> {
+  const server = createServer((req, res) => {
+    target.requests.push(req.url ?? '')
+    const reply = handler?.(req.url ?? '') ?? { status: 200 }
+    res.writeHead(reply.status, reply.location ? { location: reply.location } : {}).end('hello from loopback')
+  })
+  server.on('connection', () => { target.connections++ })
+  await new Promise<void>((resolve) => server.listen(0, host, resolve))
+  const { port } = server.address() as AddressInfo
+  const target: Target = { port, origin: host === '::1' ? `http://[::1]:${port}` : `http://127.0.0.1:${port}`, connections: 0, requests: [], server }
+  return target
+}
+
+// Belt and braces: whatever the policy does, this process connects to nothing but loopback (and `.test` names,
+// which only the stub lookup below resolves). A refused attempt is recorded and fails the test.
+const ALLOWED_HOSTS = new Set(['127.0.0.1', '::1', 'localhost'])
+const guardRefusals: string[] = []
+const realConnect = net.Socket.prototype.connect
+function guardConnect(this: net.Socket, ...args: unknown[]): net.Socket {
+  const first = Array.isArray(args[0]) ? args[0][0] : args[0]
+  const options = (typeof first === 'object' && first !== null ? first : { port: first, host: args[1] }) as { host?: unknown; path?: unknown }
+  const host = String(options.host ?? 'localhost')
+  if (options.path === undefined && !ALLOWED_HOSTS.has(host) && !host.endsWith('.test')) {
+    guardRefusals.push(host)
+    throw new Error(`hostile test guard: refusing to connect to ${host}`)
+  }
+  return (realConnect as (...a: unknown[]) => net.Socket).apply(this, args)
+}
+
+const SECRET = 'tok-"quoted\\back-9f8e7d'
+let h: HostileHost
+let target: Target
+let target6: Target
+let allowed: Target
+let redirector: Target
+
+const fetcher = (origins: string[], privateOrigins: string[] = [], maxRequests = 5) => ({
+  source: attacker(`const urls: string[] = input.urls ?? [input.url]
+      const out = []
+      for (const url of urls) { const r = await ctx.fetch(url); out.push({ status: r.status, body: await r.text(), url: r.url }) }
+      return { out }`),
+  grants: { fetch: { origins, privateOrigins, maxRequests, timeoutMs: 2_000 } },
+})
+
+beforeAll(async () => {
+  net.Socket.prototype.connect = guardConnect as typeof net.Socket.prototype.connect
+  target = await listen('127.0.0.1')
+  target6 = await listen('::1')
+  allowed = await listen('127.0.0.1')
+  redirector = await listen('127.0.0.1', (url) => ({
+    status: 302,
+    location: url === '/to-v6' ? `${target6.origin}/` : url === '/to-metadata-name' ? 'http://rebind.test/' : `${target.origin}/`,
+  }))
+  h = await startHostile({
+    'fetch-metadata': fetcher(['http://169.254.169.254']),
+    'fetch-loopback': fetcher([target.origin, target6.origin]),
+    'fetch-localhost': fetcher([`http://localhost:${target.port}`, 'http://rebind.test']),
+    'fetch-redirect': fetcher([redirector.origin], [redirector.origin]),
+    'fetch-redirect-granted': fetcher([redirector.origin, target.origin, target6.origin], [redirector.origin]),
+    'fetch-allowed': fetcher([allowed.origin], [allowed.origin], 2),
+    'fetch-ungranted': attacker("return await ctx.fetch(input.url)"),
+    secrets: { source: attacker(`const token = await ctx.secrets.get('API_TOKEN')
+      if (input.mode === 'other') return { other: await ctx.secrets.get(input.name) }
+      if (input.mode === 'log') { ctx.log.info('token is ' + token, { token, nested: { headers: { authorization: 'Bearer ' + token } } }); return { logged: true } }
+      throw new Error('request failed with token ' + token)`), grants: { secrets: ['API_TOKEN'] } },
+    emitter: { source: attacker(`await ctx.emit(input.topic, input.size ? { blob: 'x'.repeat(input.size) } : input.payload)
+      return { emitted: input.topic }`), grants: { emit: ['orders.*', 'audit'] } },
+    kv: { source: attacker(`if (input.mode === 'set') { await ctx.kv.set(input.key, input.size ? 'v'.repeat(input.size) : input.value); return { set: true } }
+      return { value: await ctx.kv.get(input.key) }`), grants: { kv: true } },
+    'kv-neighbour': { source: attacker("await ctx.kv.set('shared', 'neighbour secret'); return { set: true }"), grants: { kv: true } },
+    'stale-ctx': { source: attacker(`if (input.mode === 'keep') { kept = ctx; return { kept: true } }
+      if (input.mode === 'flood') { for (;;) { try { await kept.kv.get('x') } catch {} } }
+      return { value: await kept.kv.get('x') }`, 'let kept: any'), grants: { kv: true } },
+    'init-ctx': { source: component(`  init(_config: unknown, ctx: any) { fromInit = ctx },
+  async execute() { return { value: await fromInit.kv.get('x') } },`, 'let fromInit: any'), grants: { kv: true } },
+    'log-flood': attacker("for (let i = 0; i < 1e6; i++) ctx.log.info('line ' + i); return { done: true }"),
+    'log-huge': attacker("ctx.log.warn('m'.repeat(1e6), { f: 'x'.repeat(1e5) }); return { logged: true }"),
+  }, {
+    env: { API_TOKEN: SECRET, OTHER_SECRET: 'other-value-12345' },
+    // Test DNS: .test names resolve to loopback only; nothing else is looked up for real.
+    lookup: (_hostname, options, callback) => {
+      const all = [{ address: '127.0.0.1', family: 4 }]
+      if (options.all) callback(null, all)
+      else callback(null, all[0]!.address, all[0]!.family)
+    },
+  })
+})
+afterAll(async () => {
+  await h?.stop()
+  await Promise.all([target, target6, allowed, redirector].filter(Boolean).map((t) => new Promise((resolve) => {
+    t.server.closeAllConnections()
+    t.server.close(resolve)
+  })))
+  net.Socket.prototype.connect = realConnect
+})
+afterEach(async () => {
+  await h.expectCanary()
+  expect(guardRefusals).toEqual([])
+})
+
+describe('fetch', () => {
+  /**
+   * Runs a fetch that must be refused, and proves nothing connected to the targets. An IP literal is refused before
+   * undici even starts a connection; a name, when its DNS answer is checked (one attempt, no socket); a redirect after
+   * its first, allowed hop (at most one attempt: the connection to the redirector may be reused).
+   */
+  async function refused(name: string, input: Record<string, unknown>, attemptsAllowed = 0): Promise<void> {
+    const attempts = connectAttempts.count
+    const before = [target, target6].map((t) => t.connections)
+    const error = await h.failure(name, { attack: true, ...input })
+    expect(error.code).toBe('ERR_CAPABILITY_DENIED')
+    expect(connectAttempts.count - attempts).toBeLessThanOrEqual(attemptsAllowed)
+    expect([target, target6].map((t) => t.connections)).toEqual(before)
+    expect(target.requests).toEqual([])
+    expect(target6.requests).toEqual([])
+  }
+
+  it('a granted origin that works (the control: refusals below are the policy, not a broken fetch)', async () => {
+    expect(await h.invoke('fetch-allowed', { attack: true, url: `${allowed.origin}/ok` }))
+      .toEqual({ out: [{ status: 200, body: 'hello from loopback', url: `${allowed.origin}/ok` }] })
+  })
+
+  it('the cloud metadata address 169.254.169.254, even allowlisted, is refused before connecting', async () => {
+    await refused('fetch-metadata', { url: 'http://169.254.169.254/latest/meta-data/' })
+  })
+
+  it('127.0.0.1 of a real listening server, allowlisted but not granted private access, is refused before connecting', async () => {
+    await refused('fetch-loopback', { url: `${target.origin}/` })
+  })
+
+  it('[::1] of a real listening server is refused before connecting', async () => {
+    await refused('fetch-loopback', { url: `${target6.origin}/` })
+  })
+
+  it('127.0.0.1 spelled 2130706433, 0x7f.1, 127.1 and ::ffff:127.0.0.1 is refused before connecting', async () => {
+    for (const host of ['2130706433', '0x7f.1', '127.1', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]']) {
+      await refused('fetch-loopback', { url: `http://${host}:${target.port}/` })
+    }
+  })
+
+  it('a name resolving to loopback (localhost, or a test name rebound to 127.0.0.1) is refused before connecting', async () => {
+    await refused('fetch-localhost', { url: `http://localhost:${target.port}/` }, 1)
+    await refused('fetch-localhost', { url: 'http://rebind.test/' }, 1)
+  })
+
+  it('an allowed, private-granted origin redirecting to another loopback port is refused at the redirect', async () => {
+    const hops = redirector.requests.length
+    await refused('fetch-redirect', { url: `${redirector.origin}/to-v4` }, 1)
+    await refused('fetch-redirect', { url: `${redirector.origin}/to-v6` }, 1)
+    await refused('fetch-redirect', { url: `${redirector.origin}/to-metadata-name` }, 1)
+    expect(redirector.requests.length - hops).toBe(3)
+  })
+
+  it('a redirect to an allowlisted loopback origin without private access is refused at the redirect', async () => {
+    await refused('fetch-redirect-granted', { url: `${redirector.origin}/to-v4` }, 1)
+    await refused('fetch-redirect-granted', { url: `${redirector.origin}/to-v6` }, 1)
+  })
+
+  it('file:, data: and credentials in the URL are refused', async () => {
+    for (const url of ['file:///etc/passwd', 'data:text/plain,hi', `http://user:pass@127.0.0.1:${allowed.port}/`]) {
+      expect((await h.failure('fetch-allowed', { attack: true, url })).code).toBe('ERR_CAPABILITY_DENIED')
+    }
+  })
+
+  it('more requests than the grant allows in one invocation are refused', async () => {
+    const urls = [1, 2, 3].map((n) => `${allowed.origin}/${n}`)
+    expect((await h.failure('fetch-allowed', { attack: true, urls })).code).toBe('ERR_CAPABILITY_DENIED')
+  })
+
+  it('fetch without a grant is refused', async () => {
+    expect((await h.failure('fetch-ungranted', { attack: true, url: `${allowed.origin}/` })).code).toBe('ERR_CAPABILITY_DENIED')
+  })
+})
+
+describe('secrets', () => {
+  const leaked = (lines: LogLine[]) => JSON.stringify(lines).includes('9f8e7d') || JSON.stringify(lines).includes(JSON.stringify(SECRET).slice(1, -1))
+
+  it('reading a secret that was not granted is refused, even when it is set in the environment', async () => {
+    expect((await h.failure('secrets', { attack: true, mode: 'other', name: 'OTHER_SECRET' })).code).toBe('ERR_CAPABILITY_DENIED')
+  })
+
+  it("a granted secret's value in a thrown error message is redacted", async () => {
+    const error = await h.failure('secrets', { attack: true, mode: 'throw' })
+    expect(error.code).toBe('ERR_COMPONENT_THREW')
+    expect(error.message).toBe('request failed with token [redacted]')
+    expect(JSON.stringify(h.host.status())).not.toContain('9f8e7d')
+  })
+
+  it("a granted secret's value in a log line and its fields (where JSON escapes its quote and backslash) is redacted", async () => {
+    await h.invoke('secrets', { attack: true, mode: 'log' })
+    await eventually(() => h.logs.some((l) => l.component === 'secrets' && l.msg === 'token is [redacted]'))
+    const line = h.logs.find((l) => l.component === 'secrets' && l.msg === 'token is [redacted]')!
+    expect(line.fields).toEqual({ token: '[redacted]', nested: { headers: { authorization: 'Bearer [redacted]' } } })
+    expect(leaked(h.logs)).toBe(false)
+  })
+})
+
+describe('emit', () => {
+  it('a topic outside the grant is refused', async () => {
+    for (const topic of ['payments.charged', 'orders', 'auditx', 'audit.sub']) {
+      expect((await h.failure('emitter', { attack: true, topic, payload: {} })).code).toBe('ERR_CAPABILITY_DENIED')
+    }
+    expect(h.events.filter((e) => e.source === 'component:emitter')).toEqual([])
+  })
+
+  it('a granted topic is published (the control)', async () => {
+    expect(await h.invoke('emitter', { attack: true, topic: 'orders.created', payload: { id: 1 } })).toEqual({ emitted: 'orders.created' })
+    expect(h.events.filter((e) => e.source === 'component:emitter').map((e) => e.topic)).toEqual(['orders.created'])
+  })
+
+  it('a payload over the 64 KiB cap is refused', async () => {
+    expect((await h.failure('emitter', { attack: true, topic: 'orders.big', size: 70_000 })).code).toBe('ERR_CAPABILITY_DENIED')
+    expect(h.events.some((e) => e.topic === 'orders.big')).toBe(false)
+  })
+})
+
+describe('kv', () => {
+  it(`a key over ${KV_LIMITS.keyBytes} bytes, an empty key and a non-string key are refused`, async () => {
+    for (const key of ['k'.repeat(KV_LIMITS.keyBytes + 1), '', 42, null]) {
+      expect((await h.failure('kv', { attack: true, mode: 'get', key })).code).toBe('ERR_CAPABILITY_DENIED')
+    }
+  })
+
+  it(`a value over ${KV_LIMITS.valueBytes} bytes is refused`, async () => {
+    expect((await h.failure('kv', { attack: true, mode: 'set', key: 'big', size: KV_LIMITS.valueBytes })).code).toBe('ERR_CAPABILITY_DENIED')
+    expect(await h.invoke('kv', { attack: true, mode: 'get', key: 'big' })).toEqual({ value: null })
+  })
+
+  it("one component cannot read another's keys: namespaces are per component", async () => {
+    expect(await h.invoke('kv-neighbour', { attack: true })).toEqual({ set: true })
+    expect(await h.invoke('kv', { attack: true, mode: 'get', key: 'shared' })).toEqual({ value: null })
+  })
+})
+
+describe('a ctx kept from an earlier invocation', () => {
+  it('is refused in a later invocation', async () => {
+    expect(await h.invoke('stale-ctx', { attack: true, mode: 'keep' })).toEqual({ kept: true })
+    const error = await h.failure('stale-ctx', { attack: true, mode: 'use' })
+    expect(error.code).toBe('ERR_CAPABILITY_DENIED')
+  })
+
+  it('a ctx kept from init is refused in execute', async () => {
+    expect((await h.failure('init-ctx', {})).code).toBe('ERR_CAPABILITY_DENIED')
+  })
+
+  it('flooding it counts against the running invocation\'s host-call budget', async () => {
+    expect(await h.invoke('stale-ctx', { attack: true, mode: 'keep' })).toEqual({ kept: true })
+    expect((await h.failure('stale-ctx', { attack: true, mode: 'flood' })).code).toBe('ERR_SANDBOX_HOST_CALL_LIMIT')
+  })
+})
+
+describe('logging', () => {
+  it('1e6 log calls are bounded: the host sees at most the rate-limited lines and a dropped warning', async () => {
+    const started = performance.now()
+    try {
+      await h.invoke('log-flood', { attack: true })
+    } catch (error) {
+      expect(['ERR_SANDBOX_CPU_LIMIT', 'ERR_SANDBOX_TIMEOUT']).toContain((error as { code: string }).code)
+    }
+    const seconds = (performance.now() - started) / 1000
+    await eventually(() => h.logs.some((l) => l.component === 'log-flood' && typeof l.dropped === 'number'))
+    const lines = h.logs.filter((l) => l.component === 'log-flood' && l.msg.startsWith('line '))
+    expect(lines.length).toBeLessThanOrEqual(100 + Math.ceil(50 * (seconds + 1))) // burst 100, then 50 a second
+    const dropped = h.logs.filter((l) => l.component === 'log-flood' && typeof l.dropped === 'number')
+    expect(dropped.reduce((sum, l) => sum + (l.dropped as number), 0)).toBeGreaterThan(0)
+  })
+
+  it('a 1 MB log message and 100 KB of fields are cut down', async () => {
+    expect(await h.invoke('log-huge', { attack: true })).toEqual({ logged: true })
+    const isHuge = (l: LogLine) => l.component === 'log-huge' && l.msg.startsWith('mmm')
+    await eventually(() => h.logs.some(isHuge))
+    const line = h.logs.find(isHuge)!
+    expect(line.msg.length).toBeLessThan(2_100)
+    expect(line.fields).toEqual({ truncated: true })
+  })
+})
