@@ -12,8 +12,6 @@ import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
 import { createCapabilities, type Capabilities, type CapabilityDeps } from './capabilities.ts'
 import { ComponentCompileError, createCompileCache } from './compile.ts'
 import { effectiveLimits } from './limits.ts'
-import { compileGuestSchema, issues } from './schemas.ts'
-import type { ValidateFunction } from 'ajv'
 
 /** Codes that count as breaching limits (towards quarantine). */
 const BREACHES = new Set(['ERR_SANDBOX_TIMEOUT', 'ERR_SANDBOX_CPU_LIMIT', 'ERR_SANDBOX_MEMORY_LIMIT', 'ERR_SANDBOX_OUTPUT_LIMIT', 'ERR_SANDBOX_HOST_CALL_LIMIT', 'ERR_SANDBOX_CRASHED'])
@@ -45,8 +43,6 @@ export interface Generation {
   meta: ComponentMetaDto
   limits: Record<LimitName, number>
   invocation: InvocationLimitsDto
-  validateInput?: ValidateFunction
-  validateOutput?: ValidateFunction
   caps: Capabilities
 }
 
@@ -121,26 +117,20 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
     })
     const appLimits = effectiveLimits(settings.limits, decl.limits, undefined)
-    let meta = await sandbox.load(spec(appLimits))
-    const limits = effectiveLimits(settings.limits, decl.limits, meta.limits)
-    const validateConfig = compileGuestSchema(decl.name, 'config', meta.config, true)
-    const config = structuredClone(decl.config ?? {})
-    if (validateConfig && !validateConfig(config)) {
-      sandbox.unload(key)
+    let meta: ComponentMetaDto
+    try {
+      meta = await sandbox.load(spec(appLimits))
+    } catch (error) {
+      if (!isIsletError(error, 'ERR_COMPONENT_CONFIG_INVALID')) throw error
       const where = `${decl.configSource.file}:${decl.configSource.line}:${decl.configSource.col}`
-      throw new IsletError('ERR_COMPONENT_CONFIG_INVALID',
-        `${where} the config of component '${decl.name}' does not match its schema: ${issues(validateConfig.errors).map((i) => `${i.path} ${i.message}`).join('; ')}`,
-        { details: { component: decl.name, ...decl.configSource, issues: issues(validateConfig.errors) } })
+      throw new IsletError('ERR_COMPONENT_CONFIG_INVALID', `${where} ${error.message}`, { details: { component: decl.name, ...decl.configSource, ...error.details } })
     }
-    // Reload when the component asked for less memory, or its config gained defaults: it must see what it runs with.
-    if (limits.memoryMb < appLimits.memoryMb || JSON.stringify(config) !== JSON.stringify(decl.config ?? {})) {
-      meta = await sandbox.load({ ...spec(limits), config })
-    }
+    const limits = effectiveLimits(settings.limits, decl.limits, meta.limits)
+    // The component asked for less memory than the app allows: it runs with what it asked for.
+    if (limits.memoryMb < appLimits.memoryMb) meta = await sandbox.load(spec(limits))
     const gen: Generation = {
       decl, number, key, hash: compiled.hash, meta, limits, caps,
       invocation: { timeoutMs: limits.timeoutMs, cpuMs: limits.cpuMs, hostCalls: limits.hostCalls, outputBytes: limits.outputBytes },
-      validateInput: compileGuestSchema(decl.name, 'input', meta.input),
-      validateOutput: compileGuestSchema(decl.name, 'output', meta.output),
     }
     byKey.set(key, gen)
     if (meta.hasInit) {
@@ -202,10 +192,6 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       if (h && h.until > Date.now()) {
         throw new IsletError('ERR_COMPONENT_QUARANTINED', `component '${name}' keeps breaching its limits and is refused for another ${Math.ceil((h.until - Date.now()) / 1000)} s`)
       }
-      if (gen.validateInput && !gen.validateInput(input)) {
-        throw new IsletError('ERR_COMPONENT_INPUT_INVALID', `the input does not match the input schema of component '${name}'`,
-          { details: { issues: issues(gen.validateInput.errors) } })
-      }
       const json = JSON.stringify(input ?? null)
       if (Buffer.byteLength(json) > gen.limits.inputBytes) {
         throw new IsletError('ERR_SANDBOX_INPUT_LIMIT', `the input to component '${name}' is larger than ${gen.limits.inputBytes} bytes`)
@@ -215,18 +201,11 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
         text = await sandbox.invoke(gen.key, 'execute', json, gen.invocation)
       } catch (error) {
         const e = isIsletError(error) ? error : new IsletError('ERR_SANDBOX_CRASHED', messageOf(error))
-        const safe = new IsletError(e.code, gen.caps.redact(e.message), { details: { component: name, generation: gen.number } })
+        const safe = new IsletError(e.code, gen.caps.redact(e.message), { details: { ...e.details, component: name, generation: gen.number } })
         breach(name, safe)
         throw safe
       }
-      const output = JSON.parse(text) as unknown
-      if (gen.validateOutput && !gen.validateOutput(output)) {
-        const error = new IsletError('ERR_COMPONENT_OUTPUT_INVALID', `component '${name}' returned output that does not match its output schema`,
-          { details: { issues: issues(gen.validateOutput.errors) } })
-        breach(name, error)
-        throw error
-      }
-      return output
+      return JSON.parse(text) as unknown
     },
     status: () => [...current.values()].map((gen) => {
       const h = health.get(gen.decl.name)

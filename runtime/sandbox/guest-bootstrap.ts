@@ -1,7 +1,8 @@
 // The code that runs first inside every isolate: it captures the intrinsics it needs before any guest code runs,
 // removes what guests must not have, and keeps the only host reference in a closure no guest code can reach.
 //
-// It is evaluated with context.evalClosureSync(BOOTSTRAP, [hostReference]) and returns { install, start, deliver }.
+// It is evaluated with context.evalClosureSync(BOOTSTRAP, [hostReference]) and returns { install, configure, start,
+// deliver }: install reads the definition, the worker validates the config against it, configure hands it over.
 // Guest code may overwrite any global or prototype afterwards; nothing here looks them up again.
 
 export const BOOTSTRAP = String.raw`
@@ -105,7 +106,7 @@ function makeContext(id) {
 }
 
 return {
-  install(value, configJson, name, generation) {
+  install(value) {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
       throw new Err('the default export is not a component: export default defineComponent({ ... })');
     }
@@ -114,12 +115,14 @@ return {
     if (typeof execute !== 'function') throw new Err('the component has no execute(input, ctx) function');
     if (init !== undefined && typeof init !== 'function') throw new Err('init must be a function');
     definition = value;
-    config = deepFreeze(parse(configJson));
-    identity = freeze({ name, generation });
     return stringify({
       name: value.name, description: value.description, config: value.config, input: value.input,
       output: value.output, limits: value.limits, examples: value.examples, hasInit: typeof init === 'function',
     });
+  },
+  configure(configJson, name, generation) {
+    config = deepFreeze(parse(configJson));
+    identity = freeze({ name, generation });
   },
   start(id, kind, inputJson, outputCap) {
     live[id] = outputCap;

@@ -4,6 +4,8 @@ import ivm from 'isolated-vm'
 import type { ComponentMetaDto, ErrorDto } from './protocol.ts'
 import { SANDBOX_ERRORS } from './protocol.ts'
 import { BOOTSTRAP } from './guest-bootstrap.ts'
+import { compileGuestSchema, issues } from './guest-schemas.ts'
+import type { ValidateFunction } from 'ajv'
 
 export interface SlotSpec {
   key: string
@@ -22,6 +24,9 @@ export interface LiveIsolate {
   isolate: ivm.Isolate
   start: ivm.Reference
   deliver: ivm.Reference
+  /** The component's own schemas, compiled here in the worker (never in the engine). */
+  validateInput?: ValidateFunction
+  validateOutput?: ValidateFunction
 }
 
 /** Why a slice ended early. */
@@ -46,30 +51,50 @@ export function classify(isolate: ivm.Isolate, error: unknown, byWall: boolean):
 /** Creates the isolate, runs the bootstrap and the guest's module code, installs the definition; returns its meta. */
 export function createIsolate(spec: SlotSpec, host: HostCallback): { live: LiveIsolate; meta: ComponentMetaDto } {
   const isolate = new ivm.Isolate({ memoryLimit: spec.memoryMb })
-  const fail = (code: string, message: string): never => {
+  const fail = (code: string, message: string, details?: Record<string, unknown>): never => {
     if (!isolate.isDisposed) isolate.dispose()
-    throw new LoadError({ code, message })
+    throw new LoadError({ code, message, ...(details ? { details } : {}) })
   }
   const timeout = spec.loadTimeoutMs
   try {
     const context = isolate.createContextSync()
     const api = context.evalClosureSync(BOOTSTRAP, [new ivm.Reference(host)], { result: { reference: true } }) as ivm.Reference
     const install = api.getSync('install', { reference: true }) as ivm.Reference
+    const configure = api.getSync('configure', { reference: true }) as ivm.Reference
     const start = api.getSync('start', { reference: true }) as ivm.Reference
     const deliver = api.getSync('deliver', { reference: true }) as ivm.Reference
     const script = isolate.compileScriptSync(spec.code, { filename: `component:${spec.name}` })
     const definition = script.runSync(context, { timeout, reference: true }) as ivm.Reference
-    const metaJson = install.applySync(undefined, [definition.derefInto(), spec.config, spec.name, spec.generation], {
-      arguments: { copy: true }, result: { copy: true }, timeout,
-    }) as string
+    const metaJson = install.applySync(undefined, [definition.derefInto()], { arguments: { copy: true }, result: { copy: true }, timeout }) as string
     if (typeof metaJson !== 'string' || metaJson.length > 1_000_000) fail(SANDBOX_ERRORS.load, 'the component definition is too large to describe (over 1 MB of schemas and examples)')
-    return { live: { isolate, start, deliver }, meta: JSON.parse(metaJson) as ComponentMetaDto }
+    const meta = JSON.parse(metaJson) as ComponentMetaDto
+    const schemas = compileSchemas(spec.name, meta)
+    // The config from YAML, checked against the component's own schema, with its defaults filled, before it runs.
+    const config = JSON.parse(spec.config) as unknown
+    if (schemas.config && !schemas.config(config)) {
+      const found = issues(schemas.config.errors)
+      fail('ERR_COMPONENT_CONFIG_INVALID', `the config of component '${spec.name}' does not match its schema: ${found.map((i) => `${i.path} ${i.message}`).join('; ')}`, { issues: found })
+    }
+    configure.applySync(undefined, [JSON.stringify(config), spec.name, spec.generation], { arguments: { copy: true }, timeout })
+    return { live: { isolate, start, deliver, validateInput: schemas.input, validateOutput: schemas.output }, meta }
   } catch (error) {
     if (error instanceof LoadError) throw error
     const breach = classify(isolate, error, true)
     if (breach === 'memory') return fail(SANDBOX_ERRORS.memory, `loading the component exceeded its memory limit of ${spec.memoryMb} MB`)
     if (breach) return fail(SANDBOX_ERRORS.timeout, `loading the component took longer than ${timeout} ms`)
     return fail(SANDBOX_ERRORS.threw, `loading the component failed: ${guestMessage(error)}`)
+  }
+}
+
+function compileSchemas(name: string, meta: ComponentMetaDto) {
+  try {
+    return {
+      config: compileGuestSchema(name, 'config', meta.config, true),
+      input: compileGuestSchema(name, 'input', meta.input),
+      output: compileGuestSchema(name, 'output', meta.output),
+    }
+  } catch (error) {
+    throw new LoadError({ code: 'ERR_COMPONENT_LOAD_FAILED', message: (error as Error).message })
   }
 }
 

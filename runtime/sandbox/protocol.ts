@@ -5,6 +5,8 @@
 export interface ErrorDto {
   code: string
   message: string
+  /** Caller-safe structure, e.g. `{ issues }` for schema mismatches. */
+  details?: Record<string, unknown>
 }
 
 /** Limits one invocation runs under, as the worker enforces them. */

@@ -58,7 +58,7 @@ interface Worker {
 }
 
 export function sandboxError(dto: ErrorDto): IsletError {
-  return new IsletError(dto.code as ErrorCode, dto.message)
+  return new IsletError(dto.code as ErrorCode, dto.message, dto.details ? { details: dto.details } : {})
 }
 
 export function createSandbox(options: SandboxOptions): Sandbox {

@@ -5,6 +5,7 @@ import type { ErrorDto, InvocationLimitsDto, SupervisorMessage, WorkerMessage } 
 import { SANDBOX_ERRORS } from './protocol.ts'
 import { classify, createIsolate, LoadError, type LiveIsolate, type SlotSpec } from './isolate-slot.ts'
 import { createLogGate, type LogGate } from './log-gate.ts'
+import { issues } from './guest-schemas.ts'
 
 interface Slot {
   spec: SlotSpec
@@ -117,7 +118,16 @@ function hostCallback(slot: Slot) {
       if (b === 'ok') {
         const output = c as string
         if (Buffer.byteLength(output) > inv.limits.outputBytes) return void setImmediate(() => finish(inv, false, breachError('output', slot, inv)))
-        return finish(inv, true, output)
+        const validate = slot.live?.validateOutput
+        if (!validate) return finish(inv, true, output)
+        // Validated after the slice returns, never inside it: ajv time must not count as (or be cut by) the
+        // isolate's timeout. A validation that never ends is the supervisor's backup deadline's to end.
+        return void setImmediate(() => {
+          if (!invocations.has(inv.id)) return
+          if (validate(JSON.parse(output))) return finish(inv, true, output)
+          const found = issues(validate.errors)
+          finish(inv, false, { code: 'ERR_COMPONENT_OUTPUT_INVALID', message: `component '${slot.spec.name}' returned output that does not match its output schema`, details: { issues: found } })
+        })
       }
       if (b === 'output') return finish(inv, false, breachError('output', slot, inv))
       const { message, code } = JSON.parse(c as string) as { message: string; code?: string }
@@ -178,6 +188,10 @@ function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
   if (!slot) return reply(false, { code: 'ERR_SANDBOX_NOT_LOADED', message: `component ${msg.key} is not loaded in this worker` })
   const loadError = ensureLive(slot)
   if (loadError) return reply(false, loadError)
+  const validate = slot.live?.validateInput
+  if (msg.kind === 'execute' && validate && !validate(JSON.parse(msg.input))) {
+    return reply(false, { code: 'ERR_COMPONENT_INPUT_INVALID', message: `the input does not match the input schema of component '${slot.spec.name}'`, details: { issues: issues(validate.errors) } })
+  }
   if (msg.kind === 'execute' && slot.needsInit) {
     // A re-created isolate runs init again (as its own invocation, with the same limits) before serving.
     const resume = () => invoke(msg)

@@ -1,7 +1,5 @@
 // Benchmark: cold start, compiled bundle → first result. (a) the real path, sandbox.load + the first invoke on an
 // already-running worker; (b) the isolated-vm floor in a child process with the worker's flags. Rounds alternate.
-import { compileGuestSchema } from '../../runtime/components/schemas.ts'
-import type { ComponentMetaDto } from '../../runtime/sandbox/protocol.ts'
 import { QUOTE_INPUT, LIMITS, quoteBundle, runFloor, startSandbox } from './sandbox-fixture.ts'
 import { median, p99, round } from './stats.ts'
 
@@ -12,12 +10,11 @@ export async function benchColdStart(options: { rounds: number; runs: number }) 
   const islet: number[] = []
   const floor: number[] = []
   let n = 0
-  let meta: ComponentMetaDto | undefined
   const once = async (): Promise<number> => {
     const i = ++n
     const key = `cold-${i}@1`
     const started = performance.now()
-    meta = await sandbox.load({ key, name: 'cold', generation: 1, code: bundle.variant(i), memoryMb: 64, loadTimeoutMs: 1000, config: {} })
+    await sandbox.load({ key, name: 'cold', generation: 1, code: bundle.variant(i), memoryMb: 64, loadTimeoutMs: 1000, config: {} })
     const output = await sandbox.invoke(key, 'execute', input, LIMITS)
     const ms = performance.now() - started
     if ((JSON.parse(output) as { total: number }).total !== 29.97) throw new Error('the component computed the wrong quote')
@@ -36,23 +33,14 @@ export async function benchColdStart(options: { rounds: number; runs: number }) 
   } finally {
     await sandbox.stop()
   }
-  // Not part of (a), but of a real load through the component host: compiling the guest's input and output schemas.
-  const schemas: number[] = []
-  for (let i = 0; i < islet.length; i++) {
-    const started = performance.now()
-    compileGuestSchema('cold', 'input', meta!.input)
-    compileGuestSchema('cold', 'output', meta!.output)
-    schemas.push(performance.now() - started)
-  }
   const isletMs = median(islet)
   const floorMs = median(floor)
   return {
-    name: 'cold start: compiled bundle → first result (sandbox.load + first invoke on a running worker)',
+    name: 'cold start: compiled bundle → first result (sandbox.load incl. schema validators + first invoke on a running worker)',
     runs: islet.length,
     isletMedianMs: round(isletMs), isletP99Ms: round(p99(islet)),
     floorMedianMs: round(floorMs), floorP99Ms: round(p99(floor)),
     overheadMs: round(isletMs - floorMs),
-    hostSchemaCompileMs: round(median(schemas)),
     targetMs: 5,
     met: isletMs <= 5,
   }

@@ -3,7 +3,7 @@
 import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
 import { isIsletError } from '../errors.ts'
-import { compileGuestSchema } from './schemas.ts'
+import { compileGuestSchema } from './guest-schemas.ts'
 
 /** What compileGuestSchema did before the meta-schema check was shared: a fresh ajv validating the schema itself. */
 function reference(schema: object, useDefaults = false): string | undefined {

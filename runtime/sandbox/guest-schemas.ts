@@ -1,6 +1,7 @@
-// Host-side validators for a component's own input, output and config schemas. The schemas come from untrusted
-// guest code, so they are vetted first: size, depth and regular expressions that could backtrack catastrophically
-// (they would run in the engine process, on request data).
+// Validators for a component's own input, output and config schemas, run in the sandbox WORKER (never in the engine:
+// ajv cannot be interrupted, and a crafted schema can take exponential time; a stuck worker is killed by the
+// supervisor's backup deadline). They are also vetted first: size, depth, and regular expressions that could
+// backtrack catastrophically on request data.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
 import safeRegex from 'safe-regex2'
