@@ -43,8 +43,27 @@ const metaCheck = {
 }
 
 /** Compiles a guest schema, or undefined when the component declared none. Throws ERR_COMPONENT_LOAD_FAILED. */
+/**
+ * Compiled validators by schema text: a validator is a pure function of its schema, so a reload with unchanged
+ * schemas, or an isolate re-created after a breach, reuses it. Bounded; the oldest entry goes first.
+ */
+const compiled = new Map<string, ValidateFunction>()
+const MAX_COMPILED = 256
+
 export function compileGuestSchema(component: string, where: 'input' | 'output' | 'config', schema: unknown, useDefaults = false): ValidateFunction | undefined {
   if (schema === undefined || schema === null) return undefined
+  const key = typeof schema === 'object' ? `${useDefaults ? 'd' : 'p'}${JSON.stringify(schema)}` : undefined
+  const hit = key === undefined ? undefined : compiled.get(key)
+  if (hit) return hit
+  const validate = compileFresh(component, where, schema, useDefaults)
+  if (key !== undefined) {
+    compiled.set(key, validate)
+    if (compiled.size > MAX_COMPILED) compiled.delete(compiled.keys().next().value!)
+  }
+  return validate
+}
+
+function compileFresh(component: string, where: 'input' | 'output' | 'config', schema: NonNullable<unknown>, useDefaults: boolean): ValidateFunction {
   try {
     if (typeof schema !== 'object' || Array.isArray(schema)) throw new Error(`the ${where} schema is not an object`)
     vet(schema, where)
