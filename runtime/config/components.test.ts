@@ -1,23 +1,18 @@
 // components: and sandbox: end to end: the decls the loader hands the engine, what a directory yields, what is hashed.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { symlinkSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createTestRegistry } from '../../test/support/config-plugin.ts'
 import { DEFAULT_SANDBOX } from './component-schema.ts'
 import { loadConfig } from './load.ts'
+import { writeFiles } from '../../test/support/files.ts'
 
-const root = mkdtempSync(join(tmpdir(), 'islet-components-'))
-afterAll(() => rmSync(root, { recursive: true, force: true }))
-let count = 0
+const cleanups: (() => void)[] = []
+afterAll(() => cleanups.forEach((cleanup) => cleanup()))
 
-/** Writes `files` (name → content) into a fresh folder and returns it; component files need no real code here. */
 function write(files: Record<string, string>): string {
-  const dir = join(root, String(++count))
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true })
-    writeFileSync(join(dir, name), text)
-  }
+  const { dir, cleanup } = writeFiles(files)
+  cleanups.push(cleanup)
   return dir
 }
 

@@ -1,23 +1,18 @@
 // loadConfig end to end: the frozen result, its hash, references, locations, and failures reported all at once.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { symlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { defineModuleType, definePlugin } from '@islet/sdk'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createTestRegistry } from '../../test/support/config-plugin.ts'
 import { loadConfig } from './load.ts'
+import { writeFiles } from '../../test/support/files.ts'
 
-const root = mkdtempSync(join(tmpdir(), 'islet-load-'))
-afterAll(() => rmSync(root, { recursive: true, force: true }))
-let count = 0
+const cleanups: (() => void)[] = []
+afterAll(() => cleanups.forEach((cleanup) => cleanup()))
 
-/** Writes `files` (name → YAML) into a fresh folder and returns the path of its app.yaml. */
 function write(files: Record<string, string>): string {
-  const dir = join(root, String(++count))
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, name)), { recursive: true })
-    writeFileSync(join(dir, name), text)
-  }
+  const { dir, cleanup } = writeFiles(files)
+  cleanups.push(cleanup)
   return join(dir, 'app.yaml')
 }
 
@@ -104,7 +99,7 @@ describe('loadConfig', () => {
   })
 
   it('reports a missing root file at the file itself', async () => {
-    const { config, diagnostics } = await load(join(root, 'absent.yaml'))
+    const { config, diagnostics } = await load(join(write({}), '..', 'absent.yaml'))
     expect(config).toBeUndefined()
     expect(diagnostics).toMatchObject([{ code: 'ERR_CONFIG_FILE_NOT_FOUND', line: 1, col: 1 }])
   })

@@ -1,7 +1,6 @@
 // Test support: write an app's YAML files into a fresh temp folder, open and start it on an ephemeral loopback port.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
+import { writeFiles } from './files.ts'
 import type { Plugin } from '@islet/sdk'
 import { openApp } from '../../runtime/app.ts'
 import type { Engine } from '../../runtime/engine/engine.ts'
@@ -19,15 +18,7 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-/** A temp folder holding `files` (path → text), removed by the returned cleanup. */
-export function writeFiles(files: Record<string, string>): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'islet-test-'))
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true })
-    writeFileSync(join(dir, path), text)
-  }
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
-}
+export { writeFiles }
 
 export interface OpenedApp extends Omit<TestApp, 'url'> {
   /** Resolves when engine.start() does. */
