@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   ERR_MODULE_NOT_ACCESSIBLE: 'a module asked for a module or pipeline it does not depend on',
   ERR_ENGINE_START_FAILED: 'startup failed; everything already started was stopped',
   ERR_ENGINE_STATE: 'an engine method was called in a state that does not allow it',
+  ERR_CONFIG_RELOAD_NEEDS_RESTART: 'a config reload met a change only a restart can apply (e.g. the first component); the previous generation keeps serving',
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_STEP_FAILED: 'a step threw an unexpected error (reported as a 500 without internals)',
@@ -70,6 +71,7 @@ export const ERROR_CODES = {
   ERR_COMPONENT_CONFIG_INVALID: "the config given to a component in YAML does not match the component's config schema",
   ERR_COMPONENT_QUARANTINED: 'the component keeps breaching its limits and is refused for a back-off period',
   ERR_COMPONENT_NOT_FOUND: 'no component with that name is loaded',
+  ERR_COMPONENT_EXAMPLE_FAILED: "a reload's smoke test failed: one of the new generation's own examples did not give its expected output or error code (the previous generation keeps serving)",
   // Component compilation (runtime/components/compile.ts; each diagnostic carries one of these)
   ERR_COMPONENT_COMPILE: 'a component does not compile (see its diagnostics), e.g. it has no default export',
   ERR_COMPONENT_SYNTAX: 'a component file does not parse, or imports a name the imported file does not export',

@@ -33,6 +33,20 @@ export interface ModuleContext {
   /** A pipeline by name, compiled once per config generation. Only pipelines referenced by a `pipelineRef`. */
   pipeline(name: string): Pipeline
   readonly engine: EngineView
+  /**
+   * On a config reload that replaces this module: the instance of the same-named module of the same type from the
+   * generation still serving, for handing over what must not be dropped (a listening socket, a warm pool). It keeps
+   * serving until this module and every other replaced one have started; then it is stopped. If the reload is
+   * rolled back, this module is stopped instead and the previous instance serves on, so whatever `start` took from
+   * it must be given back in `stop`. Undefined on a first start and for new modules. Duck-type it: it was created
+   * by an older config (possibly an older version of the plugin).
+   * @example
+   * start() {
+   *   const prev = ctx.previous as { release?(port: number): Socket | undefined } | undefined
+   *   socket = prev?.release?.(config.port) ?? listen(config.port)
+   * }
+   */
+  readonly previous?: object
 }
 
 /** A created module. Every method is optional; each lifecycle phase runs under a deadline. */

@@ -1,6 +1,6 @@
-// Module type `http.server`: a Koa server composed once from its middleware and routers, listening on start and
-// draining in-flight requests on stop.
-import { createServer, type Server } from 'node:http'
+// Module type `http.server`: a Koa server composed once from its middleware and routers, listening on start (or
+// taking the previous generation's socket over on a reload) and draining in-flight requests on stop.
+import { createServer, type RequestListener, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import Koa from 'koa'
 import { defineModuleType, moduleRef } from '@islet/sdk'
@@ -22,6 +22,29 @@ export interface ServerConfig {
   trustRequestId: boolean
   middleware: string[]
   routers: string[]
+}
+
+/** The next generation of a server, asking for the listening socket on a reload (see `SocketHandOver`). */
+interface Successor {
+  host: string
+  port: number
+  handler: RequestListener
+  /** Called when the previous server has stopped: the hand-over is final and nothing will be given back. */
+  detach(): void
+}
+
+/**
+ * How one config generation of a server hands its listening socket to the next, which finds it as `ctx.previous`.
+ * Compared by configured host and port, so `port: 0` keeps the port the OS chose.
+ */
+interface SocketHandOver {
+  /**
+   * If this server is serving on `next.host`:`next.port`, routes the socket's requests to `next.handler` from now on
+   * and returns the socket; this server then only finishes its own in-flight requests when stopped.
+   */
+  release(next: Successor): Server | undefined
+  /** Takes the socket back from a successor being rolled back; false once this server has begun stopping. */
+  reclaim(): boolean
 }
 
 /** What a started server exposes to other modules and to tests. */
@@ -77,9 +100,14 @@ export default defineModuleType<ServerConfig, HttpServer>({
     const handler = app.callback() // composed once per generation, not per request
 
     let server: Server | undefined
+    /** Whether the socket's requests come to this generation's handler (false once handed to the next one). */
+    let serving = false
+    /** The previous generation's server, from start() until it stopped: a rollback gives the socket back to it. */
+    let predecessor: SocketHandOver | undefined
+    let successor: Successor | undefined
     let stopping: Promise<void> | undefined
 
-    const self: HttpServer = {
+    const self: HttpServer & SocketHandOver = {
       address() {
         const a = server?.address() as AddressInfo | null | undefined
         if (!a) throw new Error(`server '${ctx.name}' is not listening`)
@@ -90,6 +118,20 @@ export default defineModuleType<ServerConfig, HttpServer>({
         return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
       },
       async start() {
+        // A reload that keeps host and port takes the listening socket over: closing and reopening it would refuse
+        // the connections that arrive in between.
+        const previous = ctx.previous as Partial<SocketHandOver> | undefined
+        const adopted = typeof previous?.release === 'function'
+          ? previous.release({ host: config.host, port: config.port, handler, detach: () => { predecessor = undefined } })
+          : undefined
+        if (adopted) {
+          server = adopted
+          serving = true
+          predecessor = previous as SocketHandOver
+          adopted.keepAliveTimeout = config.keepAliveTimeoutMs
+          logger.info({ url: self.url() }, `took over ${self.url()} from the previous generation`)
+          return
+        }
         const s = createServer({ keepAliveTimeout: config.keepAliveTimeoutMs }, handler)
         await new Promise<void>((resolve, reject) => {
           s.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE'
@@ -98,15 +140,42 @@ export default defineModuleType<ServerConfig, HttpServer>({
           s.listen(config.port, config.host, () => resolve())
         })
         server = s
+        serving = true
         logger.info({ url: self.url() }, `listening on ${self.url()}`)
+      },
+      release(next) {
+        if (!server || !serving || stopping || next.host !== config.host || next.port !== config.port) return undefined
+        // One synchronous step: every request from here on, keep-alive connections included, reaches the next app.
+        server.removeListener('request', handler)
+        server.on('request', next.handler)
+        serving = false
+        successor = next
+        return server
+      },
+      reclaim() {
+        if (!server || serving || stopping || !successor) return false
+        server.removeListener('request', successor.handler)
+        server.on('request', handler)
+        server.keepAliveTimeout = config.keepAliveTimeoutMs
+        serving = true
+        successor = undefined
+        return true
       },
       stop() {
         stopping ??= (async () => {
           if (!server) return
           const s = server
-          inFlight.draining = true
-          const closed = new Promise<void>((resolve) => s.close(() => resolve()))
-          s.closeIdleConnections()
+          // Stopped before the reload that created this server committed: the previous generation serves on.
+          if (serving && predecessor?.reclaim()) serving = false
+          predecessor = undefined
+          // Only the owner closes the socket; a server that handed it over just finishes its own requests.
+          const owns = serving
+          let closed: Promise<void> | undefined
+          if (owns) {
+            inFlight.draining = true
+            closed = new Promise<void>((resolve) => s.close(() => resolve()))
+            s.closeIdleConnections()
+          }
           if (inFlight.count > 0) logger.info({ inFlight: inFlight.count }, 'draining in-flight requests')
           let timer: NodeJS.Timeout | undefined
           const deadline = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), config.shutdownTimeoutMs) })
@@ -116,10 +185,23 @@ export default defineModuleType<ServerConfig, HttpServer>({
             logger.warn({ inFlight: inFlight.count }, `in-flight requests still running after ${config.shutdownTimeoutMs} ms; aborting them`)
             for (const c of controllers) c.abort(new HttpError('ERR_HTTP_SHUTTING_DOWN', 'the server shut down before this request completed'))
             await Promise.race([inFlight.idle(), new Promise((r) => setTimeout(r, 100))])
-            s.closeAllConnections()
+            if (owns) s.closeAllConnections()
+          }
+          if (!owns) {
+            successor?.detach()
+            successor = undefined
+            server = undefined
+            logger.info('handed over; in-flight requests drained')
+            return
           }
           // Keep-alive sockets that went idle while draining would otherwise hold close() open.
           s.closeIdleConnections()
+          // Every request has finished; what is still open is a streaming response (server-sent events) that never
+          // ends by itself. A short grace lets streams ended by their own modules close cleanly, then they are cut.
+          let grace: NodeJS.Timeout | undefined
+          await Promise.race([closed, new Promise((resolve) => { grace = setTimeout(resolve, 250) })])
+          clearTimeout(grace)
+          s.closeAllConnections()
           await closed
           logger.info('server stopped')
         })()

@@ -10,6 +10,8 @@ const USAGE = `Usage: islet <command> [options]
 Commands:
   run [app.yaml]            start the application (default file: app.yaml)
       --data-dir <dir>      where modules keep durable state (default: $ISLET_DATA_DIR or ./data)
+      --watch               reload components and the YAML as they change
+  dev [app.yaml]            run --watch, printing one line per reload
   validate <files…>         check config files; exit 1 on errors
       --format text|json    output format (default: text)
   schema                    print the JSON Schema of the config language (engine + every registered type)
@@ -22,7 +24,7 @@ Commands:
 Environment: LOG_LEVEL (trace…error, silent), PORT and any variable the YAML interpolates.`
 
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  run: runCommand, validate: validateCommand, schema: schemaCommand, component: componentCommand,
+  run: runCommand, dev: (args) => runCommand([...args, '--dev']), validate: validateCommand, schema: schemaCommand, component: componentCommand,
 }
 
 async function main(argv: string[]): Promise<number> {

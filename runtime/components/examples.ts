@@ -1,8 +1,11 @@
-// Runs a component's own `examples` against a loaded generation: the check behind `islet component test` and,
-// later, the smoke test of every reload.
+// Runs a component's own `examples` against a loaded generation: the check behind `islet component test` and the
+// smoke test of every reload.
 import { isDeepStrictEqual } from 'node:util'
 import { isIsletError, messageOf } from '../errors.ts'
+import type { ComponentMetaDto } from '../sandbox/protocol.ts'
 import type { ComponentHost } from './host.ts'
+
+export type Example = NonNullable<ComponentMetaDto['examples']>[number]
 
 export interface ExampleResult {
   name: string
@@ -12,21 +15,30 @@ export interface ExampleResult {
   reason?: string
 }
 
-export async function runExamples(host: ComponentHost, component: string): Promise<ExampleResult[]> {
-  const gen = host.generation(component)
-  const examples = gen?.meta.examples ?? []
+/** The examples of the component's live generation, through `host.invoke`. */
+export function runExamples(host: ComponentHost, component: string): Promise<ExampleResult[]> {
+  return checkExamples(host.generation(component)?.meta.examples ?? [], (input) => host.invoke(component, input))
+}
+
+/**
+ * Runs `examples` through `invoke` in order; an example with `error:` expects that code. `stopAtFailure` ends at the
+ * first failing one (a reload's smoke test: one failure already refuses the generation).
+ */
+export async function checkExamples(examples: readonly Example[], invoke: (input: unknown) => Promise<unknown>,
+  options: { stopAtFailure?: boolean } = {}): Promise<ExampleResult[]> {
   const results: ExampleResult[] = []
   for (const [i, example] of examples.entries()) {
     const name = typeof example.name === 'string' ? example.name : `example ${i + 1}`
     const started = performance.now()
     let outcome: { output?: unknown; code?: string; message?: string }
     try {
-      outcome = { output: await host.invoke(component, example.input) }
+      outcome = { output: await invoke(example.input) }
     } catch (error) {
       outcome = { code: isIsletError(error) ? error.code : 'ERR_INTERNAL', message: messageOf(error) }
     }
     const ms = performance.now() - started
     results.push({ name, ms, ...judge(example, outcome) })
+    if (options.stopAtFailure && !results.at(-1)!.ok) break
   }
   return results
 }

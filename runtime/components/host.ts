@@ -1,17 +1,21 @@
 // The component host: compiles each declared component, loads it into the sandbox as a generation with its
-// validators and capabilities, invokes it with limits, and quarantines one that keeps breaching them.
+// validators and capabilities, invokes it with limits, quarantines one that keeps breaching them, and replaces
+// generations while serving (reload.ts: prepare → swap → drain → dispose).
 import { join } from 'node:path'
 import type { Logger } from '@islet/sdk'
 import type { ComponentDecl, LimitName, SandboxConfig } from '../config/types.ts'
-import { formatDiagnostics } from '../config/diagnostics.ts'
+import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import { IsletError, isIsletError, messageOf } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
 import { openKvStore, type KvStore } from '../sandbox/capabilities/kv.ts'
 import type { ComponentMetaDto, InvocationLimitsDto } from '../sandbox/protocol.ts'
 import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
 import { createCapabilities, type Capabilities, type CapabilityDeps } from './capabilities.ts'
-import { ComponentCompileError, createCompileCache } from './compile.ts'
+import { ComponentCompileError, createCompileCache, type CompiledComponent } from './compile.ts'
 import { effectiveLimits } from './limits.ts'
+import { createReloads, type ComponentEvent, type LiveGeneration, type ReloadOptions, type ReloadPhase, type ReloadResult, type ReloadTimings } from './reload.ts'
+
+export type { ComponentEvent, ReloadError, ReloadOptions, ReloadResult, ReloadTimings } from './reload.ts'
 
 /** Codes that count as breaching limits (towards quarantine). */
 const BREACHES = new Set(['ERR_SANDBOX_TIMEOUT', 'ERR_SANDBOX_CPU_LIMIT', 'ERR_SANDBOX_MEMORY_LIMIT', 'ERR_SANDBOX_OUTPUT_LIMIT', 'ERR_SANDBOX_HOST_CALL_LIMIT', 'ERR_SANDBOX_CRASHED'])
@@ -28,10 +32,14 @@ export interface ComponentHostOptions {
 
 export interface ComponentStatus {
   name: string
+  /** The generation serving; 0 when none could be loaded (a component added by reconcile whose load failed). */
   generation: number
   sourceHash: string
-  state: 'ready' | 'quarantined'
-  lastError?: { code: string; message: string; at: string }
+  /** `failed-reload`: the last reload failed and the previous generation keeps serving; `failed`: none serves. */
+  state: 'ready' | 'quarantined' | 'failed-reload' | 'failed'
+  lastReload?: { at: string; ms: number; ok: boolean }
+  /** The latest error, of a call or of a reload (then with its phase, and for compile errors its diagnostics). */
+  lastError?: { code: string; message: string; at: string; phase?: ReloadPhase; diagnostics?: Diagnostic[] }
 }
 
 /** One loaded generation of a component. */
@@ -44,13 +52,15 @@ export interface Generation {
   limits: Record<LimitName, number>
   invocation: InvocationLimitsDto
   caps: Capabilities
+  /** The component's own source files this generation was compiled from (what watch mode watches). */
+  files: readonly string[]
 }
 
 interface Health {
   breaches: number[]
   until: number
   backoffMs: number
-  lastError?: ComponentStatus['lastError']
+  lastError?: { code: string; message: string; at: string }
 }
 
 export interface ComponentHost {
@@ -59,6 +69,16 @@ export interface ComponentHost {
   /** Validates input, runs `execute` in the sandbox, validates output. Rejects with an IsletError with an ERR_ code. */
   invoke(name: string, input: unknown): Promise<unknown>
   generation(name: string): Generation | undefined
+  /**
+   * Builds the component again from its sources aside while the live generation serves, runs its examples against
+   * the new one, and swaps it in only if every step passed; calls already running finish on the old generation.
+   * Never rejects: a failure is in the result (and the old generation keeps serving).
+   */
+  reload(name: string, options?: ReloadOptions): Promise<ReloadResult>
+  /** Brings the components in line with `decls` (a config reload): adds new names, reloads changed ones, removes the rest. */
+  reconcile(decls: readonly ComponentDecl[]): Promise<ReloadResult[]>
+  /** Reload, add and remove events, in the order they happen; returns the unsubscribe. */
+  onEvent(listener: (event: ComponentEvent) => void): () => void
   status(): ComponentStatus[]
   sandbox(): Sandbox
   stop(): Promise<void>
@@ -69,10 +89,12 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   const env = options.env ?? process.env
   const compiler = createCompileCache()
   let kv: KvStore | undefined
-  const current = new Map<string, Generation>()
-  const byKey = new Map<string, Generation>()
+  const current = new Map<string, LiveGeneration>()
+  const declared = new Map<string, ComponentDecl>()
+  const byKey = new Map<string, LiveGeneration>()
   const health = new Map<string, Health>()
   let counter = 0
+  let isStopped = false
   const sandbox = createSandbox({
     workers: settings.workers, logger,
     onHostCall(key, op, args, invocation) {
@@ -97,17 +119,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     },
   })
 
-  async function load(decl: ComponentDecl): Promise<Generation> {
-    let compiled
-    try {
-      compiled = await compiler.compile(decl.file)
-    } catch (error) {
-      if (error instanceof ComponentCompileError) {
-        throw new IsletError('ERR_COMPONENT_LOAD_FAILED', `component '${decl.name}' does not compile:\n${formatDiagnostics(error.diagnostics)}`,
-          { cause: error, details: { component: decl.name, diagnostics: error.diagnostics } })
-      }
-      throw error
-    }
+  async function load(decl: ComponentDecl, compiled: CompiledComponent, timings?: ReloadTimings): Promise<LiveGeneration> {
     if (decl.grants.kv && !kv) kv = openKvStore(join(options.dataDir, 'islet-kv.db'))
     const caps = createCapabilities(decl, { kv, bus: options.bus, env, logger, lookup: options.lookup })
     const number = ++counter
@@ -116,35 +128,82 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       key, name: decl.name, generation: number, code: compiled.code, memoryMb: limits.memoryMb,
       loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
     })
-    const appLimits = effectiveLimits(settings.limits, decl.limits, undefined)
-    let meta: ComponentMetaDto
+    const started = performance.now()
     try {
-      meta = await sandbox.load(spec(appLimits))
-    } catch (error) {
-      if (!isIsletError(error, 'ERR_COMPONENT_CONFIG_INVALID')) throw error
-      const where = `${decl.configSource.file}:${decl.configSource.line}:${decl.configSource.col}`
-      throw new IsletError('ERR_COMPONENT_CONFIG_INVALID', `${where} ${error.message}`, { details: { component: decl.name, ...decl.configSource, ...error.details } })
-    }
-    const limits = effectiveLimits(settings.limits, decl.limits, meta.limits)
-    // The component asked for less memory than the app allows: it runs with what it asked for.
-    if (limits.memoryMb < appLimits.memoryMb) meta = await sandbox.load(spec(limits))
-    const gen: Generation = {
-      decl, number, key, hash: compiled.hash, meta, limits, caps,
-      invocation: { timeoutMs: limits.timeoutMs, cpuMs: limits.cpuMs, hostCalls: limits.hostCalls, outputBytes: limits.outputBytes },
-    }
-    byKey.set(key, gen)
-    if (meta.hasInit) {
+      const appLimits = effectiveLimits(settings.limits, decl.limits, undefined)
+      let meta: ComponentMetaDto
       try {
-        await sandbox.invoke(key, 'init', 'null', gen.invocation)
+        meta = await sandbox.load(spec(appLimits))
       } catch (error) {
-        byKey.delete(key)
-        sandbox.unload(key)
-        throw new IsletError('ERR_COMPONENT_LOAD_FAILED', `component '${decl.name}': init failed: ${caps.redact(messageOf(error))}`,
-          { cause: error, details: { component: decl.name, code: (error as IsletError).code } })
+        if (!isIsletError(error, 'ERR_COMPONENT_CONFIG_INVALID')) throw error
+        const where = `${decl.configSource.file}:${decl.configSource.line}:${decl.configSource.col}`
+        throw new IsletError('ERR_COMPONENT_CONFIG_INVALID', `${where} ${error.message}`, { details: { component: decl.name, ...decl.configSource, ...error.details } })
       }
+      const limits = effectiveLimits(settings.limits, decl.limits, meta.limits)
+      // The component asked for less memory than the app allows: it runs with what it asked for.
+      if (limits.memoryMb < appLimits.memoryMb) meta = await sandbox.load(spec(limits))
+      const gen: LiveGeneration = {
+        decl, number, key, hash: compiled.hash, meta, limits, caps, files: compiled.files, inflight: 0,
+        invocation: { timeoutMs: limits.timeoutMs, cpuMs: limits.cpuMs, hostCalls: limits.hostCalls, outputBytes: limits.outputBytes },
+      }
+      byKey.set(key, gen)
+      const loaded = performance.now()
+      if (timings) timings.loadMs = loaded - started
+      if (meta.hasInit) {
+        try {
+          await sandbox.invoke(key, 'init', 'null', gen.invocation)
+        } catch (error) {
+          throw new IsletError('ERR_COMPONENT_LOAD_FAILED', `component '${decl.name}': init failed: ${caps.redact(messageOf(error))}`,
+            { cause: error, details: { component: decl.name, code: (error as IsletError).code, phase: 'init' } })
+        }
+      }
+      if (timings) timings.initMs = performance.now() - loaded
+      return gen
+    } catch (error) {
+      // Nothing of a half-built generation stays: not its isolate, its host-call route or its capabilities.
+      byKey.delete(key)
+      sandbox.unload(key)
+      void caps.close().catch(() => {})
+      throw error
     }
-    return gen
   }
+
+  /** Runs `execute` on one generation, counting the call so a reload can drain it. */
+  async function call(gen: LiveGeneration, input: unknown): Promise<unknown> {
+    const json = JSON.stringify(input ?? null)
+    if (Buffer.byteLength(json) > gen.limits.inputBytes) {
+      throw new IsletError('ERR_SANDBOX_INPUT_LIMIT', `the input to component '${gen.decl.name}' is larger than ${gen.limits.inputBytes} bytes`)
+    }
+    gen.inflight++
+    try {
+      return JSON.parse(await sandbox.invoke(gen.key, 'execute', json, gen.invocation)) as unknown
+    } catch (error) {
+      const e = isIsletError(error) ? error : new IsletError('ERR_SANDBOX_CRASHED', messageOf(error))
+      throw new IsletError(e.code, gen.caps.redact(e.message), { details: { ...e.details, component: gen.decl.name, generation: gen.number } })
+    } finally {
+      if (--gen.inflight === 0) gen.onIdle?.()
+    }
+  }
+
+  function dispose(gen: LiveGeneration): void {
+    if (!byKey.delete(gen.key)) return
+    sandbox.unload(gen.key)
+    gen.caps.close().catch((error: unknown) => logger.warn({ err: error, component: gen.decl.name }, 'closing the capabilities of a disposed generation failed'))
+  }
+
+  async function compile(decl: ComponentDecl): Promise<CompiledComponent> {
+    return compiler.compile(decl.file)
+  }
+
+  const reloads = createReloads({
+    logger, current, declared, compile, load, call, dispose,
+    isStopped: () => isStopped,
+    swapped(name, gen) {
+      if (!gen) return void health.delete(name)
+      const h = health.get(name)
+      if (h) Object.assign(h, { breaches: [], until: 0, backoffMs: settings.quarantine.baseMs })
+    },
+  })
 
   function breach(name: string, error: IsletError): void {
     const h = health.get(name) ?? { breaches: [], until: 0, backoffMs: settings.quarantine.baseMs }
@@ -160,15 +219,27 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     h.breaches = []
   }
 
+  /** Startup's compile: a compile error becomes a load failure naming the component, with every diagnostic. */
+  async function compileOrExplain(decl: ComponentDecl): Promise<CompiledComponent> {
+    try {
+      return await compile(decl)
+    } catch (error) {
+      if (!(error instanceof ComponentCompileError)) throw error
+      throw new IsletError('ERR_COMPONENT_LOAD_FAILED', `component '${decl.name}' does not compile:\n${formatDiagnostics(error.diagnostics)}`,
+        { cause: error, details: { component: decl.name, diagnostics: error.diagnostics } })
+    }
+  }
+
   return {
     async start() {
       await sandbox.start()
       const failures: string[] = []
       /** Each failed component and the code that classified its failure (ERR_SANDBOX_TIMEOUT, …), for callers to match. */
       const causes: { component: string; code: string }[] = []
+      for (const decl of options.components) declared.set(decl.name, decl)
       for (const decl of options.components) {
         try {
-          const gen = await load(decl)
+          const gen = await load(decl, await compileOrExplain(decl))
           current.set(decl.name, gen)
           logger.info({ component: decl.name, generation: gen.number, hash: gen.hash.slice(0, 12) }, `component '${decl.name}' loaded`)
         } catch (error) {
@@ -192,32 +263,36 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       if (h && h.until > Date.now()) {
         throw new IsletError('ERR_COMPONENT_QUARANTINED', `component '${name}' keeps breaching its limits and is refused for another ${Math.ceil((h.until - Date.now()) / 1000)} s`)
       }
-      const json = JSON.stringify(input ?? null)
-      if (Buffer.byteLength(json) > gen.limits.inputBytes) {
-        throw new IsletError('ERR_SANDBOX_INPUT_LIMIT', `the input to component '${name}' is larger than ${gen.limits.inputBytes} bytes`)
-      }
-      let text: string
+      // `call` counts the call on `gen` before it awaits anything: a swap after this line still drains it.
       try {
-        text = await sandbox.invoke(gen.key, 'execute', json, gen.invocation)
+        return await call(gen, input)
       } catch (error) {
-        const e = isIsletError(error) ? error : new IsletError('ERR_SANDBOX_CRASHED', messageOf(error))
-        const safe = new IsletError(e.code, gen.caps.redact(e.message), { details: { ...e.details, component: name, generation: gen.number } })
-        breach(name, safe)
-        throw safe
+        // A call finishing on a replaced generation does not count against the code now serving.
+        if (isIsletError(error) && error.code !== 'ERR_SANDBOX_INPUT_LIMIT' && current.get(name) === gen) breach(name, error)
+        throw error
       }
-      return JSON.parse(text) as unknown
     },
-    status: () => [...current.values()].map((gen) => {
-      const h = health.get(gen.decl.name)
+    reload: (name, opts) => reloads.reload(name, opts),
+    reconcile: (decls) => reloads.reconcile(decls),
+    onEvent: (listener) => reloads.onEvent(listener),
+    status: () => [...declared.keys()].map((name): ComponentStatus => {
+      const gen = current.get(name)
+      const h = health.get(name)
+      const r = reloads.record(name)
+      const lastError = [h?.lastError, r?.lastError].filter((e) => e !== undefined).sort((a, b) => (a.at < b.at ? 1 : -1))[0]
+      const state = !gen ? 'failed' : h && h.until > Date.now() ? 'quarantined' : r?.isFailing ? 'failed-reload' : 'ready'
       return {
-        name: gen.decl.name, generation: gen.number, sourceHash: gen.hash,
-        state: h && h.until > Date.now() ? 'quarantined' : 'ready', ...(h?.lastError ? { lastError: h.lastError } : {}),
+        name, generation: gen?.number ?? 0, sourceHash: gen?.hash ?? '', state,
+        ...(r?.lastReload ? { lastReload: r.lastReload } : {}), ...(lastError ? { lastError } : {}),
       }
     }),
     sandbox: () => sandbox,
     async stop() {
+      isStopped = true
+      await reloads.stop()
       await sandbox.stop()
       await Promise.allSettled([...byKey.values()].map((g) => g.caps.close()))
+      byKey.clear()
       kv?.close()
       kv = undefined
     },

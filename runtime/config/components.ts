@@ -152,7 +152,7 @@ async function resolveEntry(file: LoadedFile, raw: Record<string, unknown>, path
         `rename ${basename(entry) === 'index.ts' ? 'the folder' : 'the file'}${fixed ? ` (e.g. to ${fixed})` : ''}, or add an ` +
         `entry '- file: ./${entryShown}' with a name:${fixed ? ` ${fixed}` : ''}`)
     }
-    const decl: ComponentDecl = { name, file: entry, limits: limits(), grants: grants(), config: {}, source,
+    const decl: ComponentDecl = { name, file: entry, directory: target, limits: limits(), grants: grants(), config: {}, source,
       configSource: source }
     const at = [...path, 'directory']
     candidates.push({ decl, identity: await identityOf(entry), isExplicit: false, file, at,

@@ -82,6 +82,8 @@ export interface ComponentDecl {
   name: string
   /** Absolute path of the entry file. */
   file: string
+  /** The folder of the `directory:` entry that found it (watch mode looks there for new components); unset for `file:`. */
+  directory?: string
   /** App-set limits for this component (the component may lower them, never raise them). */
   limits: Limits
   grants: ComponentGrants

@@ -1,5 +1,5 @@
-// The engine: creates and starts the modules of one config generation in dependency order, records failures,
-// and stops everything in reverse order exactly once.
+// The engine: creates and starts the modules of a config generation in dependency order, records failures,
+// replaces generations on reload (see reload.ts), and stops everything in reverse order exactly once.
 import { mkdirSync } from 'node:fs'
 import type { EngineState, EngineView, Logger, ModuleInstance, Pipeline } from '@islet/sdk'
 import type { AppConfig, ModuleDecl } from '../config/types.ts'
@@ -12,6 +12,9 @@ import { createModuleContext } from './module-context.ts'
 import { createEventBus } from '../events/bus.ts'
 import { createComponentHost, type ComponentHost } from '../components/host.ts'
 import type { EngineServices } from './services.ts'
+import { createReloader, type ConfigEvent, type ConfigReloadResult } from './reload.ts'
+
+export type { ConfigEvent, ConfigReloadResult } from './reload.ts'
 
 export interface PhaseTimeouts {
   createMs: number
@@ -45,45 +48,69 @@ export interface ModuleStatus {
 
 export interface EngineStatus {
   state: EngineState
+  /** The config generation serving: 1 for the config the engine started with, +1 per applied reload. */
+  generation: number
   configHash: string
+  /** When the serving generation was applied (ISO 8601). */
+  appliedAt: string
+  /** The last reload attempt, applied or not; absent before the first. */
+  lastReload?: ConfigReloadResult
   modules: ModuleStatus[]
 }
 
 export interface Engine extends EngineView {
+  /** The config of the generation serving. */
   readonly config: AppConfig
   start(): Promise<void>
+  /**
+   * Applies an already loaded and validated config without dropping a request: prepares the changed modules
+   * aside, swaps, drains and stops the replaced ones. Never rejects: a failed reload keeps the old generation
+   * serving and says why in the result. Reloads run one at a time, in call order.
+   */
+  reload(next: AppConfig): Promise<ConfigReloadResult>
   /** Stops every started module in reverse order; idempotent (every call returns the same promise). */
   stop(): Promise<void>
-  /** A started module's instance, for embedding and tests. */
+  /** A started module's instance (of the serving generation), for embedding and tests. */
   module<T extends object = ModuleInstance>(name: string): T
   status(): EngineStatus
+  /** Config reload events, applied or failed; returns the undo. */
+  onEvent(listener: (event: ConfigEvent) => void): () => void
   /** The component host, when the config declares components. */
   readonly components?: ComponentHost
 }
 
-interface Slot {
+export interface Slot {
   decl: ModuleDecl
   status: ModuleStatus
   instance?: ModuleInstance
+}
+
+/** One config generation: its modules (in start order), and its pipelines compiled on first use. */
+export interface Generation {
+  number: number
+  config: AppConfig
+  graph: ModuleGraph
+  slots: Map<string, Slot>
+  compiled: Map<string, Promise<Pipeline>>
+  appliedAt: string
 }
 
 export function createEngine(options: EngineOptions): Engine {
   const { config, registry, logger, dataDir } = options
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
   const graph: ModuleGraph = buildGraph(config)
-  const slots = new Map<string, Slot>(graph.order.map((decl) => [decl.name, {
-    decl, status: { name: decl.name, type: decl.type, state: 'pending' },
-  }]))
-  const compiled = new Map<string, Promise<Pipeline>>()
+  let gen: Generation = {
+    number: 1, config, graph, compiled: new Map(), appliedAt: new Date().toISOString(),
+    slots: new Map(graph.order.map((decl) => [decl.name, { decl, status: { name: decl.name, type: decl.type, state: 'pending' } }])),
+  }
   const events = createEventBus()
   const components = config.components.length > 0
     ? createComponentHost({ components: config.components, sandbox: config.sandbox, logger, dataDir, bus: events, env: options.env })
     : undefined
   const services: EngineServices = { events, components }
-  const started: Slot[] = []
   let state: EngineState = 'idle'
   let stopping: Promise<void> | undefined
-  /** The module being brought up, so a stop() during startup waits for it instead of racing it. */
+  /** The module being brought up, so a stop() waits for it instead of racing it (and for reloads: reloader.idle()). */
   let current: Promise<void> | undefined
 
   const view: EngineView = { get state() { return state }, version: registry.engineVersion }
@@ -94,15 +121,15 @@ export function createEngine(options: EngineOptions): Engine {
     logger.error({ module: slot.decl.name, phase, err: error }, `module '${slot.decl.name}' failed to ${phase}`)
   }
 
-  function pipeline(name: string): Promise<Pipeline> {
-    let p = compiled.get(name)
+  function pipeline(g: Generation, name: string): Promise<Pipeline> {
+    let p = g.compiled.get(name)
     if (!p) {
-      const decl = config.pipelines[name]
-      p = compilePipeline(decl, {
+      p = compilePipeline(g.config.pipelines[name], {
         registry, logger, dataDir, services,
-        module: (m) => slots.get(m)?.instance ?? missing(m),
+        // Each generation's pipelines reach that generation's modules: a request finishes on the generation it began on.
+        module: (m) => g.slots.get(m)?.instance ?? missing(m),
       })
-      compiled.set(name, p)
+      g.compiled.set(name, p)
     }
     return p
   }
@@ -110,11 +137,13 @@ export function createEngine(options: EngineOptions): Engine {
     throw new IsletError('ERR_MODULE_NOT_ACCESSIBLE', `module '${name}' is not started`)
   }
 
-  async function bringUp(slot: Slot): Promise<void> {
+  /** Creates and starts one module of generation `g`; `previous` is the instance it replaces on a reload. */
+  async function bringUp(g: Generation, slot: Slot, previous?: object): Promise<void> {
     const { decl } = slot
-    const failedDep = [...graph.dependencies.get(decl.name)!].find((d) => slots.get(d)!.status.state !== 'started')
+    const deps = g.graph.dependencies.get(decl.name)!
+    const failedDep = [...deps].find((d) => g.slots.get(d)!.status.state !== 'started')
     if (failedDep) {
-      const dep = slots.get(failedDep)!.status
+      const dep = g.slots.get(failedDep)!.status
       slot.status = {
         ...slot.status, state: 'skipped',
         error: { code: 'ERR_MODULE_DEPENDENCY_FAILED', message: `not started because its dependency '${failedDep}' ${dep.state === 'failed' ? `failed to ${dep.phase}` : 'was not started'}` },
@@ -125,11 +154,10 @@ export function createEngine(options: EngineOptions): Engine {
     let phase: 'create' | 'start' = 'create'
     try {
       const pipelines = new Map<string, Pipeline>()
-      for (const name of graph.pipelines.get(decl.name)!) pipelines.set(name, await pipeline(name))
+      for (const name of g.graph.pipelines.get(decl.name)!) pipelines.set(name, await pipeline(g, name))
       const ctx = createModuleContext(decl, {
-        logger: logger.child({ module: decl.name }), dataDir, engine: view, pipelines,
-        dependencies: graph.dependencies.get(decl.name)!,
-        instance: (name) => slots.get(name)?.instance,
+        logger: logger.child({ module: decl.name }), dataDir, engine: view, pipelines, dependencies: deps, previous, services,
+        instance: (name) => g.slots.get(name)?.instance,
       })
       const instance = await withDeadline(() => definition.create(decl.config, ctx), deadline(decl, 'create', timeouts.createMs))
       slot.instance = instance
@@ -137,7 +165,6 @@ export function createEngine(options: EngineOptions): Engine {
       phase = 'start'
       await withDeadline(() => instance.start?.(), deadline(decl, 'start', timeouts.startMs))
       slot.status = { ...slot.status, state: 'started' }
-      started.push(slot)
     } catch (error) {
       fail(slot, phase, error)
       // A module created but not started may hold resources: give it its stop.
@@ -162,9 +189,11 @@ export function createEngine(options: EngineOptions): Engine {
     await withDeadline(() => instance.stop!(), deadline(slot.decl, 'stop', timeouts.stopMs))
   }
 
-  async function stopAll(): Promise<unknown[]> {
+  /** Stops the started modules of `slots` in reverse of their order, every one even when some fail. */
+  async function stopSlots(slots: Slot[]): Promise<unknown[]> {
     const errors: unknown[] = []
-    for (const slot of started.splice(0).reverse()) {
+    for (const slot of [...slots].reverse()) {
+      if (slot.status.state !== 'started') continue
       try {
         await stopOne(slot)
         slot.status = { ...slot.status, state: 'stopped' }
@@ -176,8 +205,34 @@ export function createEngine(options: EngineOptions): Engine {
     return errors
   }
 
+  const reloader = createReloader({
+    logger, components,
+    current: () => gen,
+    state: () => (stopping ? 'stopping' : state),
+    bringUp, stopSlots,
+    swap(next) { gen = next },
+  })
+  // The admin API (runtime/admin) reads status and both kinds of reload events through the engine services.
+  services.admin = {
+    status: () => ({ ...status(), components: components?.status() ?? [] }),
+    subscribe(listener) {
+      const undo = [reloader.onEvent(listener)]
+      const host = components as { onEvent?: (l: (event: { type: string }) => void) => () => void } | undefined
+      if (typeof host?.onEvent === 'function') undo.push(host.onEvent(listener))
+      return () => { for (const u of undo) u() }
+    },
+  }
+
+  function status(): EngineStatus {
+    return {
+      state, generation: gen.number, configHash: gen.config.hash, appliedAt: gen.appliedAt,
+      ...(reloader.last ? { lastReload: reloader.last } : {}),
+      modules: [...gen.slots.values()].map((s) => s.status),
+    }
+  }
+
   return {
-    config,
+    get config() { return gen.config },
     get state() { return state },
     version: view.version,
     async start() {
@@ -192,20 +247,21 @@ export function createEngine(options: EngineOptions): Engine {
           throw new IsletError('ERR_ENGINE_START_FAILED', `startup failed: components could not be loaded:\n${messageOf(error)}`, { cause: error })
         }
       }
-      for (const slot of slots.values()) {
+      for (const slot of gen.slots.values()) {
         if (stopping) break // a signal arrived during startup: stop() takes over
-        current = bringUp(slot)
+        current = bringUp(gen, slot)
         await current
       }
-      const problems = [...slots.values()].filter((s) => s.status.state === 'failed' || s.status.state === 'skipped')
+      const problems = [...gen.slots.values()].filter((s) => s.status.state === 'failed' || s.status.state === 'skipped')
       if (problems.length === 0 && !stopping) {
         state = 'ready'
-        logger.info({ modules: slots.size, configHash: config.hash.slice(0, 12) }, 'engine ready')
+        gen.appliedAt = new Date().toISOString()
+        logger.info({ modules: gen.slots.size, configHash: config.hash.slice(0, 12) }, 'engine ready')
         return
       }
       if (stopping) { await stopping; return }
       state = 'stopping'
-      await stopAll()
+      await stopSlots([...gen.slots.values()])
       await components?.stop().catch(() => {})
       state = 'failed'
       const lines = problems.map((s) => `  ${s.decl.name} (${s.decl.type}): ${s.status.state === 'failed' ? `failed to ${s.status.phase}: ` : ''}${s.status.error?.message}`)
@@ -213,12 +269,14 @@ export function createEngine(options: EngineOptions): Engine {
         `startup failed; every module already started was stopped:\n${lines.join('\n')}`,
         { details: { modules: problems.map((s) => s.status) } })
     },
+    reload: (next) => reloader.reload(next),
     stop() {
       stopping ??= (async () => {
         if (state === 'idle' || state === 'stopped' || state === 'failed') { state = state === 'failed' ? 'failed' : 'stopped'; return }
         state = 'stopping'
         await current
-        const errors = await stopAll()
+        await reloader.idle()
+        const errors = await stopSlots([...gen.slots.values()])
         await components?.stop().catch((error: unknown) => errors.push(error))
         state = 'stopped'
         logger.info('engine stopped')
@@ -227,11 +285,12 @@ export function createEngine(options: EngineOptions): Engine {
       return stopping
     },
     module<T extends object>(name: string): T {
-      const slot = slots.get(name)
+      const slot = gen.slots.get(name)
       if (!slot?.instance) throw new IsletError('ERR_MODULE_NOT_ACCESSIBLE', `module '${name}' is not started`)
       return slot.instance as T
     },
-    status: () => ({ state, configHash: config.hash, modules: [...slots.values()].map((s) => s.status) }),
+    status,
+    onEvent: (listener) => reloader.onEvent(listener),
     components,
   }
 }

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path'
 import type { EngineView, Logger, ModuleContext, Pipeline } from '@islet/sdk'
 import type { ModuleDecl } from '../config/types.ts'
 import { IsletError } from '../errors.ts'
+import { SERVICES, type EngineServices } from './services.ts'
 
 export interface ModuleContextDeps {
   logger: Logger
@@ -12,16 +13,21 @@ export interface ModuleContextDeps {
   dependencies: ReadonlySet<string>
   pipelines: ReadonlyMap<string, Pipeline>
   instance(name: string): object | undefined
+  /** The instance this module replaces on a config reload (see ModuleContext.previous). */
+  previous?: object
+  /** Engine services for the runtime's own module types (see services.ts). */
+  services?: EngineServices
 }
 
 export function createModuleContext(decl: ModuleDecl, deps: ModuleContextDeps): ModuleContext {
   const baseDir = dirname(decl.source.file)
-  return {
+  const ctx: ModuleContext = {
     name: decl.name,
     type: decl.type,
     logger: deps.logger,
     dataDir: deps.dataDir,
     engine: deps.engine,
+    previous: deps.previous,
     resolvePath: (path) => resolve(baseDir, path),
     module<T extends object>(name: string): T {
       const instance = deps.dependencies.has(name) ? deps.instance(name) : undefined
@@ -42,4 +48,6 @@ export function createModuleContext(decl: ModuleDecl, deps: ModuleContextDeps): 
       return pipeline
     },
   }
+  // Engine services sit under a private symbol, not enumerable: only runtime module types look for them.
+  return deps.services ? Object.defineProperty(ctx, SERVICES, { value: deps.services }) : ctx
 }

@@ -2,6 +2,7 @@
 // plugins cannot: the handle sits under a symbol only runtime code imports.
 import type { ComponentHost } from '../components/host.ts'
 import type { EventBus } from '../events/bus.ts'
+import type { AdminSource } from '../admin/module.ts'
 import { IsletError } from '../errors.ts'
 
 export const SERVICES: unique symbol = Symbol('islet.engine-services')
@@ -9,6 +10,8 @@ export const SERVICES: unique symbol = Symbol('islet.engine-services')
 export interface EngineServices {
   events: EventBus
   components?: ComponentHost
+  /** Status and reload events, for the admin API. */
+  admin?: AdminSource
 }
 
 export function servicesOf(ctx: object): EngineServices {

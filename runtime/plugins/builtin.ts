@@ -4,9 +4,10 @@ import core from '../../plugins/core/index.ts'
 import http from '../../plugins/http/index.ts'
 import storage from '../../plugins/storage/index.ts'
 import components from '../components/plugin.ts'
+import admin from '../admin/plugin.ts'
 import { createRegistry, type Registry, type RegistryOptions } from './registry.ts'
 
-export const BUILTIN_PLUGINS: readonly Plugin[] = [core, http, storage, components]
+export const BUILTIN_PLUGINS: readonly Plugin[] = [core, http, storage, components, admin]
 
 /** A fresh registry holding the built-in plugins. */
 export function createBuiltinRegistry(options: RegistryOptions = {}): Registry {

@@ -25,6 +25,8 @@ export interface RunningIslet {
   /** Resolves with the first log line matching. */
   waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>
   exited: Promise<number | null>
+  /** Everything written to stderr so far. */
+  stderr(): string
 }
 
 /** Starts `islet …args` in the background; JSON logs are collected line by line. */
@@ -50,6 +52,7 @@ export function spawnIslet(args: string[], options: { cwd?: string; env?: Record
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))))
   return {
     child, logs, exited,
+    stderr: () => stderr,
     waitFor(match, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {

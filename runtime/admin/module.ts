@@ -1,0 +1,71 @@
+// Module type `islet.admin`: GET /admin/status (config generation, modules, components) and GET /admin/events
+// (server-sent reload events). List it under a server's `middleware`; it answers loopback peers only.
+import { PassThrough } from 'node:stream'
+import type { Middleware } from 'koa'
+import { defineModuleType } from '@islet/sdk'
+import { servicesOf } from '../engine/services.ts'
+import { isLoopback } from './loopback.ts'
+
+export interface AdminConfig {
+  prefix: string
+  /** Seconds between SSE comments that keep proxies from closing an idle stream. */
+  heartbeatSeconds: number
+}
+
+/** What the admin API reads: provided by the engine through its services. */
+export interface AdminSource {
+  status(): unknown
+  /** Every reload event (config and components), as they happen; returns the undo. */
+  subscribe(listener: (event: { type: string }) => void): () => void
+}
+
+export default defineModuleType<AdminConfig, { middleware: Middleware; stop(): void }>({
+  type: 'islet.admin',
+  description: 'Admin API on the server it is listed under: /admin/status and /admin/events (loopback only).',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      prefix: { type: 'string', pattern: '^(/[a-z0-9-]+)+$', default: '/admin' },
+      heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 15 },
+    },
+  },
+  create(config, ctx) {
+    const source = servicesOf(ctx).admin
+    if (!source) throw new Error('islet.admin needs an engine that provides its status and events')
+    const streams = new Set<PassThrough>()
+    const middleware: Middleware = async (kctx, next) => {
+      if (!kctx.path.startsWith(`${config.prefix}/`)) return next()
+      if (!isLoopback(kctx.req.socket.remoteAddress)) {
+        kctx.status = 403
+        kctx.body = { error: { code: 'ERR_ADMIN_FORBIDDEN', message: 'the admin API answers loopback clients only', requestId: kctx.state.requestId } }
+        return
+      }
+      if (kctx.method === 'GET' && kctx.path === `${config.prefix}/status`) {
+        kctx.body = source.status()
+        return
+      }
+      if (kctx.method === 'GET' && kctx.path === `${config.prefix}/events`) {
+        const stream = new PassThrough()
+        streams.add(stream)
+        const unsubscribe = source.subscribe((event) => stream.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`))
+        const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), config.heartbeatSeconds * 1000)
+        const end = () => { clearInterval(heartbeat); unsubscribe(); streams.delete(stream) }
+        stream.once('close', end)
+        kctx.req.once('close', () => stream.end())
+        kctx.set('Cache-Control', 'no-cache')
+        kctx.set('X-Accel-Buffering', 'no')
+        kctx.type = 'text/event-stream'
+        kctx.body = stream
+        stream.write(': connected\n\n')
+        return
+      }
+      return next()
+    }
+    return {
+      middleware,
+      // Streams never end on their own: close them so the server's drain does not wait on them.
+      stop() { for (const s of streams) s.end() },
+    }
+  },
+})

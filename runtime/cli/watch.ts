@@ -1,0 +1,80 @@
+// `islet run --watch` and `islet dev`: watch the YAML and the components, reload on change, and say what happened
+// in one line per reload.
+import type { Logger } from '@islet/sdk'
+import { formatDiagnostics } from '../config/diagnostics.ts'
+import { watchComponents, type ComponentWatcher } from '../components/watch.ts'
+import type { ComponentEvent } from '../components/reload.ts'
+import type { Engine } from '../engine/engine.ts'
+import type { ConfigEvent } from '../engine/reload.ts'
+import { watchConfig } from '../engine/watch-config.ts'
+import type { Registry } from '../plugins/registry.ts'
+
+export interface WatchOptions {
+  engine: Engine
+  file: string
+  registry: Registry
+  logger: Logger
+  /** Receives the human line for each reload (stdout for `islet dev`, the log for `run --watch`). */
+  say(line: string, isError: boolean): void
+}
+
+/** The line `islet dev` prints for an event, or undefined for events not worth a line. */
+export function describeEvent(event: ComponentEvent | ConfigEvent): string | undefined {
+  switch (event.type) {
+    case 'component.reloaded': return `${event.name} reloaded in ${Math.round(event.ms)} ms (generation ${event.generation})`
+    case 'component.added': return `${event.name} added in ${Math.round(event.ms)} ms (generation ${event.generation})`
+    case 'component.removed': return `${event.name} removed (generation ${event.previous} retired)`
+    case 'component.reload-failed': {
+      const detail = event.error.diagnostics?.length ? formatDiagnostics(event.error.diagnostics) : `${event.error.code} ${event.error.message}`
+      const kept = event.previous === undefined ? '' : `; generation ${event.previous} keeps serving`
+      return `${event.name} reload failed${kept}:\n${detail}`
+    }
+    case 'config.reloaded': {
+      const changes = [['restarted', event.restarted], ['added', event.added], ['removed', event.removed]]
+        .filter(([, names]) => names.length > 0).map(([what, names]) => `${what} ${(names as string[]).join(', ')}`)
+      return `config reloaded in ${Math.round(event.ms)} ms (generation ${event.generation})${changes.length ? `: ${changes.join('; ')}` : ''}`
+    }
+    case 'config.reload-failed': return `config reload failed; the running generation keeps serving:\n${event.error.code} ${event.error.message}`
+    default: return undefined
+  }
+}
+
+/** Starts watching; resolves with the function that stops it. */
+export async function startWatching(options: WatchOptions): Promise<() => Promise<void>> {
+  const { engine, logger, say } = options
+  // The same failure seen again (a re-check, a rebuild after a config reload) is not news: say it once.
+  const lastFailure = new Map<string, string>()
+  const report = (event: ComponentEvent | ConfigEvent) => {
+    const line = describeEvent(event)
+    if (!line) return
+    const subject = 'name' in event ? event.name : 'config'
+    if (event.type.endsWith('failed')) {
+      if (lastFailure.get(subject) === line) return
+      lastFailure.set(subject, line)
+    } else lastFailure.delete(subject)
+    say(line, event.type.endsWith('failed'))
+  }
+  let components: ComponentWatcher | undefined
+  const watchTheComponents = async () => {
+    await components?.close()
+    components = engine.components ? await watchComponents(engine.components, engine.config.components, { logger }) : undefined
+  }
+  const undo = [
+    engine.onEvent((event) => {
+      report(event)
+      // The components section may have changed: watch what the new generation declares.
+      if (event.type === 'config.reloaded') void watchTheComponents()
+    }),
+    engine.components?.onEvent(report),
+  ]
+  const config = watchConfig({
+    engine, file: options.file, registry: options.registry, env: process.env, logger,
+    onInvalid: (diagnostics) => say(`config change rejected; the running generation keeps serving:\n${formatDiagnostics(diagnostics)}`, true),
+  })
+  await watchTheComponents()
+  return async () => {
+    undo.forEach((u) => u?.())
+    await config.close()
+    await components?.close()
+  }
+}

@@ -1,0 +1,281 @@
+// Replacing a component's generation while it serves (STYLE 15): prepare the new one aside (compile, load, init, its
+// own examples as a smoke test), swap it in with one map write, drain the calls still running on the old one (with a
+// deadline), then dispose the old one. A failure at any step leaves the old generation serving and is recorded.
+import type { Logger } from '@islet/sdk'
+import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
+import type { ComponentDecl } from '../config/types.ts'
+import { IsletError, messageOf } from '../errors.ts'
+import { ComponentCompileError, type CompiledComponent } from './compile.ts'
+import { checkExamples } from './examples.ts'
+import type { Generation } from './host.ts'
+
+export type ReloadPhase = 'compile' | 'load' | 'init' | 'examples'
+
+export interface ReloadError {
+  code: string
+  message: string
+  /** Where the preparation stopped. */
+  phase?: ReloadPhase
+  /** For compile errors: every problem, located file:line:col. */
+  diagnostics?: Diagnostic[]
+}
+
+/** Where a reload's time went, in ms; `loadMs` is the isolate and its validators, `swapMs` the switch itself. */
+export interface ReloadTimings {
+  compileMs: number
+  loadMs: number
+  initMs: number
+  examplesMs: number
+  swapMs: number
+}
+
+export interface ReloadResult {
+  name: string
+  ok: boolean
+  /** The generation now serving, when this call put one in place (or, with `unchanged`, kept it). */
+  generation?: number
+  /** The generation that served before: replaced on success, still serving on failure. */
+  previous?: number
+  ms: number
+  /** `ifChanged` found the sources and declaration of the live generation: nothing was built. */
+  unchanged?: boolean
+  timings?: ReloadTimings
+  error?: ReloadError
+}
+
+export interface ReloadOptions {
+  /** Builds no generation when the compiled sources and the declaration are the live generation's (watch mode). */
+  ifChanged?: boolean
+}
+
+export type ComponentEvent =
+  | { type: 'component.added'; name: string; generation: number; ms: number; at: string }
+  | { type: 'component.reloaded'; name: string; generation: number; previous: number; ms: number; at: string }
+  | { type: 'component.unchanged'; name: string; generation: number; at: string }
+  | { type: 'component.reload-failed'; name: string; previous?: number; error: ReloadError; at: string }
+  | { type: 'component.removed'; name: string; previous: number; at: string }
+  /** An old generation was disposed: after its last call finished (`drained`), or at the drain deadline. */
+  | { type: 'component.retired'; name: string; generation: number; drained: boolean; ms: number; at: string }
+
+/** A generation with the calls running on it counted, so a reload can wait for them. */
+export interface LiveGeneration extends Generation {
+  inflight: number
+  /** Set while a drain waits for `inflight` to reach 0. */
+  onIdle?: () => void
+}
+
+/** What the host lends the reloads: its maps and the steps of building and disposing a generation. */
+export interface ReloadDeps {
+  logger: Logger
+  current: Map<string, LiveGeneration>
+  /** What each name should run (the latest declaration), loaded or not. */
+  declared: Map<string, ComponentDecl>
+  compile(decl: ComponentDecl): Promise<CompiledComponent>
+  /** Loads and inits a generation aside; on failure it has cleaned up after itself. Init failures carry details.phase 'init'. */
+  load(decl: ComponentDecl, compiled: CompiledComponent, timings: ReloadTimings): Promise<LiveGeneration>
+  /** Invokes one generation, live or not, without counting towards quarantine. */
+  call(gen: LiveGeneration, input: unknown): Promise<unknown>
+  dispose(gen: LiveGeneration): void
+  /** The name now runs a new generation (quarantine starts over), or none (forget everything about it). */
+  swapped(name: string, gen: LiveGeneration | undefined): void
+  isStopped(): boolean
+}
+
+export interface ReloadRecord {
+  lastReload?: { at: string; ms: number; ok: boolean }
+  lastError?: ReloadError & { at: string }
+  /** The last attempt failed; whatever served before still serves. */
+  isFailing: boolean
+}
+
+export interface Reloads {
+  reload(name: string, options?: ReloadOptions): Promise<ReloadResult>
+  reconcile(decls: readonly ComponentDecl[]): Promise<ReloadResult[]>
+  onEvent(listener: (event: ComponentEvent) => void): () => void
+  record(name: string): ReloadRecord | undefined
+  /** Ends every drain at once (the host is stopping: its sandbox goes away with the calls). */
+  stop(): Promise<void>
+}
+
+/** Drain deadline past the old generation's own timeout: its calls end by then, or its worker is killed. */
+const DRAIN_GRACE_MS = 1000
+
+export function createReloads(deps: ReloadDeps): Reloads {
+  const { logger, current, declared } = deps
+  const listeners = new Set<(event: ComponentEvent) => void>()
+  const queues = new Map<string, Promise<unknown>>()
+  const records = new Map<string, ReloadRecord>()
+  const drains = new Set<{ end(): void; done: Promise<void> }>()
+  const now = () => new Date().toISOString()
+
+  function emit(event: ComponentEvent): void {
+    for (const listener of [...listeners]) {
+      try { listener(event) } catch (error) { logger.error({ err: error, event: event.type }, 'a component event listener threw') }
+    }
+  }
+
+  /** Runs `task` after every earlier task for `name`: one reload, add or removal of a component at a time. */
+  function serial(name: string, task: () => Promise<ReloadResult>): Promise<ReloadResult> {
+    const next = (queues.get(name) ?? Promise.resolve()).then(task)
+    const tail = next.catch(() => {})
+    queues.set(name, tail)
+    void tail.then(() => { if (queues.get(name) === tail) queues.delete(name) })
+    return next
+  }
+
+  async function replace(name: string, decl: ComponentDecl, options: ReloadOptions): Promise<ReloadResult> {
+    const started = performance.now()
+    const old = current.get(name)
+    const timings: ReloadTimings = { compileMs: 0, loadMs: 0, initMs: 0, examplesMs: 0, swapMs: 0 }
+    let phase: ReloadPhase = 'compile'
+    let gen: LiveGeneration | undefined
+    try {
+      if (deps.isStopped()) throw new IsletError('ERR_ENGINE_STATE', `component '${name}' cannot be reloaded: the component host is stopped`)
+      const compiled = await deps.compile(decl)
+      timings.compileMs = performance.now() - started
+      if (options.ifChanged && old && compiled.hash === old.hash && stableKey(old.decl) === stableKey(decl)) {
+        records.set(name, { ...records.get(name), isFailing: false, lastReload: { at: now(), ms: performance.now() - started, ok: true } })
+        emit({ type: 'component.unchanged', name, generation: old.number, at: now() })
+        return { name, ok: true, generation: old.number, previous: old.number, ms: performance.now() - started, unchanged: true, timings }
+      }
+      phase = 'load'
+      const built = gen = await deps.load(decl, compiled, timings)
+      phase = 'examples'
+      const t = performance.now()
+      const results = await checkExamples(built.meta.examples ?? [], (input) => deps.call(built, input), { stopAtFailure: true })
+      timings.examplesMs = performance.now() - t
+      const failed = results.find((r) => !r.ok)
+      if (failed) {
+        throw new IsletError('ERR_COMPONENT_EXAMPLE_FAILED', `component '${name}': its example '${failed.name}' failed on the new code: ${failed.reason}`,
+          { details: { component: name, example: failed.name } })
+      }
+      if (deps.isStopped()) throw new IsletError('ERR_ENGINE_STATE', `component '${name}' was not swapped in: the host stopped meanwhile`)
+    } catch (error) {
+      if (gen) deps.dispose(gen)
+      return fail(name, old, toReloadError(name, error, phase), performance.now() - started, timings)
+    }
+    // The swap: one map write. Pipeline steps look the component up on every call, so the next call runs `gen`.
+    const t = performance.now()
+    current.set(name, gen)
+    deps.swapped(name, gen)
+    timings.swapMs = performance.now() - t
+    const ms = performance.now() - started
+    records.set(name, { ...records.get(name), isFailing: false, lastReload: { at: now(), ms, ok: true } })
+    logger.info({ component: name, generation: gen.number, previous: old?.number, ms: round(ms), hash: gen.hash.slice(0, 12) },
+      old ? `component '${name}' reloaded: generation ${gen.number} replaces ${old.number}` : `component '${name}' added`)
+    emit(old ? { type: 'component.reloaded', name, generation: gen.number, previous: old.number, ms, at: now() }
+      : { type: 'component.added', name, generation: gen.number, ms, at: now() })
+    if (old) retire(name, old)
+    return { name, ok: true, generation: gen.number, ...(old ? { previous: old.number } : {}), ms, timings }
+  }
+
+  function fail(name: string, old: LiveGeneration | undefined, error: ReloadError, ms: number, timings: ReloadTimings): ReloadResult {
+    const at = now()
+    records.set(name, { lastReload: { at, ms, ok: false }, lastError: { ...error, at }, isFailing: true })
+    logger.warn({ component: name, code: error.code, phase: error.phase, previous: old?.number },
+      `component '${name}' was not reloaded${old ? `; generation ${old.number} keeps serving` : ''}: ${error.message}`)
+    emit({ type: 'component.reload-failed', name, ...(old ? { previous: old.number } : {}), error, at })
+    return { name, ok: false, ...(old ? { previous: old.number } : {}), ms, timings, error }
+  }
+
+  async function remove(name: string): Promise<ReloadResult> {
+    const started = performance.now()
+    const old = current.get(name)
+    current.delete(name)
+    declared.delete(name)
+    records.delete(name)
+    deps.swapped(name, undefined)
+    if (!old) return { name, ok: true, ms: performance.now() - started }
+    logger.info({ component: name, previous: old.number }, `component '${name}' removed`)
+    emit({ type: 'component.removed', name, previous: old.number, at: now() })
+    retire(name, old)
+    return { name, ok: true, previous: old.number, ms: performance.now() - started }
+  }
+
+  /** Drain, then dispose: in the background, so a long call on the old generation never holds up the next reload. */
+  function retire(name: string, gen: LiveGeneration): void {
+    const started = performance.now()
+    const deadlineMs = gen.limits.timeoutMs + DRAIN_GRACE_MS
+    let end!: (drained: boolean) => void
+    const idle = new Promise<boolean>((resolve) => { end = resolve })
+    const timer = setTimeout(() => end(false), deadlineMs)
+    timer.unref()
+    gen.onIdle = () => end(true)
+    if (gen.inflight === 0) end(true)
+    const drain = {
+      end: () => end(false),
+      done: idle.then((drained) => {
+        clearTimeout(timer)
+        gen.onIdle = undefined
+        if (!drained && !deps.isStopped()) {
+          logger.warn({ component: name, generation: gen.number, inflight: gen.inflight },
+            `component '${name}' generation ${gen.number} still had ${gen.inflight} call(s) running ${deadlineMs} ms after it was replaced; disposed anyway`)
+        }
+        deps.dispose(gen)
+        emit({ type: 'component.retired', name, generation: gen.number, drained, ms: performance.now() - started, at: now() })
+      }),
+    }
+    drains.add(drain)
+    void drain.done.finally(() => drains.delete(drain))
+  }
+
+  return {
+    reload(name, options = {}) {
+      return serial(name, async () => {
+        const decl = declared.get(name)
+        if (!decl) {
+          return { name, ok: false, ms: 0, error: { code: 'ERR_COMPONENT_NOT_FOUND', message: `no component named '${name}' is declared` } }
+        }
+        return replace(name, decl, options)
+      })
+    },
+    reconcile(decls) {
+      const wanted = new Map(decls.map((d) => [d.name, d]))
+      const tasks: Promise<ReloadResult>[] = []
+      for (const name of [...declared.keys()]) if (!wanted.has(name)) tasks.push(serial(name, () => remove(name)))
+      for (const decl of decls) {
+        declared.set(decl.name, decl)
+        const live = current.get(decl.name)
+        // Unchanged and serving: nothing to do. A name whose last attempt failed is tried again.
+        if (live && stableKey(live.decl) === stableKey(decl)) continue
+        tasks.push(serial(decl.name, () => replace(decl.name, decl, {})))
+      }
+      return Promise.all(tasks)
+    },
+    onEvent(listener) {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    },
+    record: (name) => records.get(name),
+    async stop() {
+      for (const drain of drains) drain.end()
+      await Promise.allSettled([...drains].map((d) => d.done))
+    },
+  }
+}
+
+function toReloadError(name: string, error: unknown, phase: ReloadPhase): ReloadError {
+  if (error instanceof ComponentCompileError) {
+    const count = `${error.diagnostics.length} error${error.diagnostics.length === 1 ? '' : 's'}`
+    return { code: error.code, phase: 'compile', message: `component '${name}' does not compile (${count}):\n${formatDiagnostics(error.diagnostics)}`,
+      diagnostics: [...error.diagnostics] }
+  }
+  const details = error instanceof IsletError ? error.details : {}
+  return { code: error instanceof IsletError ? error.code : 'ERR_COMPONENT_LOAD_FAILED', phase: details.phase === 'init' ? 'init' : phase, message: messageOf(error) }
+}
+
+/** What makes two declarations of a component the same: file, limits, grants and config, key order aside. */
+export function stableKey(decl: ComponentDecl): string {
+  return stableJson({ file: decl.file, limits: decl.limits, grants: decl.grants, config: decl.config })
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
+const round = (ms: number) => Math.round(ms * 100) / 100

@@ -1,0 +1,82 @@
+// What a config reload must restart: the modules whose declaration, referenced pipelines or dependencies changed,
+// the new ones, and the removed ones. Pure: two configs and the new graph in, names out.
+import type { AppConfig, ModuleDecl, PipelineDecl, StepDecl } from '../config/types.ts'
+import type { ModuleGraph } from './graph.ts'
+
+export interface ReloadPlan {
+  /** Modules only the new config declares, in start order. */
+  added: string[]
+  /** Modules declared by both configs that must be replaced, in start order. */
+  restarted: string[]
+  /** Modules only the old config declares, in the old start order. */
+  removed: string[]
+  /** Modules that keep their instance. */
+  kept: ReadonlySet<string>
+  /** Why each added or restarted module is, for logs and status. */
+  reasons: ReadonlyMap<string, string>
+}
+
+/** `JSON.stringify` with sorted keys, so equal values give equal text whatever their key order. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v
+    return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+  }) ?? 'undefined'
+}
+
+// What makes a declaration behave differently. Source lines and columns only move error messages, so an edit above a
+// module does not restart it; the file counts, since relative paths resolve against it.
+function moduleShape(decl: ModuleDecl): string {
+  return stableJson({ type: decl.type, config: decl.config, dependsOn: decl.dependsOn, refs: decl.refs, file: decl.source.file })
+}
+
+function pipelineShape(decl: PipelineDecl): string {
+  const shape = (step: StepDecl): unknown => step.kind === 'step'
+    ? { kind: step.kind, name: step.name, type: step.type, config: step.config, refs: step.refs, file: step.source.file }
+    : { kind: step.kind, name: step.name, condition: step.condition, then: step.then.map(shape), else: step.else.map(shape) }
+  return stableJson({ steps: decl.steps.map(shape), file: decl.source.file })
+}
+
+/** Names of the pipelines whose steps differ between the two configs (including pipelines only one declares). */
+export function changedPipelines(prev: AppConfig, next: AppConfig): Set<string> {
+  const changed = new Set<string>()
+  for (const name of new Set([...Object.keys(prev.pipelines), ...Object.keys(next.pipelines)])) {
+    const before = prev.pipelines[name]
+    const after = next.pipelines[name]
+    if (!before || !after || pipelineShape(before) !== pipelineShape(after)) changed.add(name)
+  }
+  return changed
+}
+
+export function planReload(prev: AppConfig, next: AppConfig, graph: ModuleGraph): ReloadPlan {
+  const before = new Map(prev.modules.map((m) => [m.name, m]))
+  const pipelines = changedPipelines(prev, next)
+  const reasons = new Map<string, string>()
+  const added: string[] = []
+  const restarted: string[] = []
+  const kept = new Set<string>()
+  // Start order puts every dependency first, so one pass sees each dependency's verdict before its dependents.
+  for (const decl of graph.order) {
+    const old = before.get(decl.name)
+    const reason = !old ? 'new'
+      : old.type !== decl.type ? `type changed from ${old.type} to ${decl.type}`
+      : moduleShape(old) !== moduleShape(decl) ? 'its declaration changed'
+      : changedReference(decl, pipelines) ?? changedDependency(decl, graph, reasons)
+    if (reason === undefined) { kept.add(decl.name); continue }
+    reasons.set(decl.name, reason)
+    ;(old ? restarted : added).push(decl.name)
+  }
+  const names = new Set(next.modules.map((m) => m.name))
+  const removed = prev.modules.map((m) => m.name).filter((name) => !names.has(name))
+  return { added, restarted, removed, kept, reasons }
+}
+
+function changedReference(decl: ModuleDecl, pipelines: ReadonlySet<string>): string | undefined {
+  const name = decl.refs.pipelines.find((p) => pipelines.has(p))
+  return name === undefined ? undefined : `pipeline '${name}' changed`
+}
+
+function changedDependency(decl: ModuleDecl, graph: ModuleGraph, reasons: ReadonlyMap<string, string>): string | undefined {
+  const dep = [...graph.dependencies.get(decl.name)!].find((d) => reasons.has(d))
+  return dep === undefined ? undefined : `its dependency '${dep}' is replaced`
+}

@@ -1,0 +1,102 @@
+// The admin API: status of the config generation and components, reload events over SSE, loopback only, and a
+// shutdown that an open event stream cannot hold up.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { request } from 'node:http'
+import { describe, expect, it } from 'vitest'
+import { json, startApp } from './support/app.ts'
+import { loadConfig } from '../runtime/config/load.ts'
+import { createBuiltinRegistry } from '../runtime/plugins/builtin.ts'
+
+const app = (body: string) => `apiVersion: islet/v1
+components:
+  - file: ./echo.ts
+modules:
+  - name: admin
+    type: islet.admin
+  - name: api
+    type: http.router
+    config:
+      routes: [{ method: GET, path: /hello, pipeline: hello }]
+  - name: web
+    type: http.server
+    config:
+      port: 0
+      middleware: [admin]
+      routers: [api]
+pipelines:
+  hello:
+    steps:
+      - type: respond
+        config: { body: ${body} }
+`
+const ECHO = `import { defineComponent } from '@islet/sdk'
+export default defineComponent({ name: 'echo', execute: (x: unknown) => x })
+`
+
+/** Opens the SSE stream and collects its events until `count` arrived. */
+function events(url: string, count: number): { ready: Promise<void>; done: Promise<{ event: string; data: any }[]> } {
+  let ready!: () => void
+  const readyP = new Promise<void>((r) => { ready = r })
+  const done = new Promise<{ event: string; data: any }[]>((resolve, reject) => {
+    const seen: { event: string; data: any }[] = []
+    const req = request(`${url}/admin/events`, (res) => {
+      let buffer = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => {
+        buffer += chunk
+        if (buffer.includes(': connected')) ready()
+        let end
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const event = /^event: (.*)$/m.exec(block)?.[1]
+          const data = /^data: (.*)$/m.exec(block)?.[1]
+          if (event && data) seen.push({ event, data: JSON.parse(data) })
+          if (seen.length >= count) { resolve(seen); req.destroy() }
+        }
+      })
+    })
+    req.on('error', (e) => { if (seen.length < count) reject(e) })
+    req.end()
+  })
+  return { ready: readyP, done }
+}
+
+describe('admin API', () => {
+  it('reports the config generation and per-component state', async () => {
+    const t = await startApp({ 'app.yaml': app("'one'"), 'echo.ts': ECHO })
+    const res = await fetch(`${t.url}/admin/status`)
+    expect(res.status).toBe(200)
+    const status = await json(res)
+    expect(status).toMatchObject({ generation: 1, state: 'ready' })
+    expect(status.configHash).toMatch(/^[0-9a-f]{64}$/)
+    expect(status.components).toEqual([expect.objectContaining({ name: 'echo', generation: 1, state: 'ready' })])
+    expect(status.components[0].sourceHash).toMatch(/^[0-9a-f]{64}$/)
+    await t.close()
+  })
+
+  it('streams reload events as server-sent events, and the stream survives the server being swapped', async () => {
+    const t = await startApp({ 'app.yaml': app("'one'"), 'echo.ts': ECHO })
+    const stream = events(t.url, 1)
+    await stream.ready
+    writeFileSync(join(t.dir, 'app.yaml'), app("'two'"))
+    const { config } = await loadConfig(join(t.dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: process.env })
+    expect((await t.engine.reload(config!)).ok).toBe(true)
+    const [event] = await stream.done
+    expect(event.event).toBe('config.reloaded')
+    expect(event.data).toMatchObject({ type: 'config.reloaded', generation: 2 })
+    expect(await (await fetch(`${t.url}/hello`)).text()).toBe('two')
+    await t.close()
+  })
+
+  it('an open event stream does not hold up shutdown', async () => {
+    const t = await startApp({ 'app.yaml': app("'one'"), 'echo.ts': ECHO })
+    const stream = events(t.url, 1)
+    stream.done.catch(() => {})
+    await stream.ready
+    const started = Date.now()
+    await t.close()
+    expect(Date.now() - started).toBeLessThan(5_000)
+  })
+})
