@@ -71,7 +71,7 @@ export async function startWatching(options: WatchOptions): Promise<() => Promis
     engine, file: options.file, registry: options.registry, env: process.env, logger,
     onInvalid: (diagnostics) => say(`config change rejected; the running generation keeps serving:\n${formatDiagnostics(diagnostics)}`, true),
   })
-  await watchTheComponents()
+  await Promise.all([config.ready, watchTheComponents()])
   return async () => {
     undo.forEach((u) => u?.())
     await config.close()

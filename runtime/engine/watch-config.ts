@@ -21,6 +21,8 @@ export interface ConfigWatchOptions {
 }
 
 export interface ConfigWatcher {
+  /** Resolves once the files are being watched: an edit made before then may go unseen. */
+  ready: Promise<void>
   /** Resolves when no reload is pending or running (tests await it). */
   settled(): Promise<void>
   close(): Promise<void>
@@ -89,7 +91,9 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
   }
   watcher.on('change', schedule).on('add', schedule).on('unlink', schedule)
 
+  const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
   return {
+    ready,
     settled: () => (scheduled || running ? new Promise<void>((resolve) => waiters.push(resolve)) : Promise.resolve()),
     async close() {
       clearTimeout(timer)

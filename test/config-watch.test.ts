@@ -1,0 +1,70 @@
+// The config watcher: edits to imported files are noticed, imports added later are watched, and an invalid edit
+// is reported with the same diagnostics `islet validate` prints while the running generation keeps serving.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { json, startApp } from './support/app.ts'
+import { startWatching } from '../runtime/cli/watch.ts'
+import { createBuiltinRegistry } from '../runtime/plugins/builtin.ts'
+import { silentLogger } from '../runtime/log/logger.ts'
+
+const root = (imports: string[]) => `apiVersion: islet/v1
+imports: [${imports.join(', ')}]
+modules:
+  - name: api
+    type: http.router
+    config:
+      routes: [{ method: GET, path: /hello, pipeline: hello }]
+  - name: web
+    type: http.server
+    config:
+      port: 0
+      routers: [api]
+`
+const pipelines = (greeting: string) => `apiVersion: islet/v1
+pipelines:
+  hello:
+    steps: [{ type: respond, config: { body: { greeting: ${greeting} } } }]
+`
+
+let said: string[] = []
+async function until(condition: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met in time; said: ${JSON.stringify(said)}`)
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
+
+describe('config watcher', () => {
+  it('reloads on an imported file, watches imports added later, and rejects an invalid edit with located errors', async () => {
+    const t = await startApp({ 'app.yaml': root(['./pipelines.yaml']), 'pipelines.yaml': pipelines('one') })
+    said = []
+    const stop = await startWatching({
+      engine: t.engine, file: join(t.dir, 'app.yaml'), registry: createBuiltinRegistry(), logger: silentLogger(),
+      say: (line) => said.push(line),
+    })
+    const greeting = async () => (await json(await fetch(`${t.url}/hello`))).greeting
+    try {
+      writeFileSync(join(t.dir, 'pipelines.yaml'), pipelines('two'))
+      await until(async () => (await greeting()) === 'two')
+
+      // Move the pipeline to a new imported file: the watcher must follow the new import.
+      writeFileSync(join(t.dir, 'more.yaml'), pipelines('three'))
+      writeFileSync(join(t.dir, 'pipelines.yaml'), 'apiVersion: islet/v1\n')
+      writeFileSync(join(t.dir, 'app.yaml'), root(['./pipelines.yaml', './more.yaml']))
+      await until(async () => (await greeting()) === 'three')
+      writeFileSync(join(t.dir, 'more.yaml'), pipelines('four'))
+      await until(async () => (await greeting()) === 'four')
+
+      writeFileSync(join(t.dir, 'more.yaml'), pipelines('five').replace('type: respond', 'type: respnd'))
+      await until(async () => said.some((l) => l.startsWith('config change rejected')))
+      const rejected = said.find((l) => l.startsWith('config change rejected'))!
+      expect(rejected).toMatch(/more\.yaml:4:\d+ error ERR_CONFIG_UNKNOWN_STEP_TYPE .*respnd.*did you mean 'respond'/)
+      expect(await greeting()).toBe('four')
+    } finally {
+      await stop()
+      await t.close()
+    }
+  })
+})
