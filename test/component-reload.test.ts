@@ -200,6 +200,14 @@ describe('reconcile', () => {
       writeFileSync(broken.file, source('broken', '{ v: 1 }'))
       expect(await host.reconcile([keep, { ...conf, config: { rate: 2 } }, fresh, broken])).toMatchObject([{ name: 'broken', ok: true }])
       expect(await host.invoke('broken', {})).toEqual({ v: 1 })
+
+      // Overlapping reconciles (not awaited in between): the last one is what runs.
+      const conf2 = { ...conf, config: { rate: 2 } }
+      await Promise.all([host.reconcile([keep, { ...conf, config: { rate: 3 } }, fresh, broken]), host.reconcile([keep, { ...conf2 }, fresh, broken])])
+      expect(await host.invoke('conf', {})).toEqual({ rate: 2 })
+      await Promise.all([host.reconcile([keep, fresh, broken]), host.reconcile([keep, { ...conf2 }, fresh, broken])])
+      expect(await host.invoke('conf', {})).toEqual({ rate: 2 })
+      expect(host.status().map((s) => s.name)).toContain('conf')
     } finally {
       await host.stop()
     }

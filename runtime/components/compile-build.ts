@@ -66,8 +66,8 @@ const BUILD_OPTIONS = {
   logOverride: Object.fromEntries(ESCALATED_MESSAGE_IDS.map((id) => [id, 'error' as const])),
 } satisfies esbuild.BuildOptions
 
-// Bump when the plugin's output changes (the virtual entry, namespaces, loaders): hashes must follow the code.
-const REVISION = 1
+// Bump when the plugin's output changes (the virtual entry, namespaces, loaders, the sdk bundle): hashes must follow the code.
+const REVISION = 2
 const COMPILER_ID = JSON.stringify({ REVISION, esbuild: esbuild.version, options: BUILD_OPTIONS, PROLOGUE, EPILOGUE })
 
 /** Compiles a component; also returns what the build read, for the cache to re-check. */

@@ -35,6 +35,14 @@ const COMPONENT = {
 const run = (code: string): unknown => vm.runInNewContext(code).execute()
 
 describe('createCompileCache', () => {
+  it('runs one build for compiles of one entry that overlap: the later one waits and finds it cached', async () => {
+    const cache = createCompileCache()
+    const entry = write(COMPONENT)
+    const [a, b] = await Promise.all([cache.compile(entry), cache.compile(entry)])
+    expect(b).toBe(a)
+    expect(builds).toHaveBeenCalledTimes(1)
+  })
+
   it('returns the same object for unchanged sources without running esbuild again', async () => {
     const cache = createCompileCache()
     const entry = write(COMPONENT)

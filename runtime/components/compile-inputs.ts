@@ -2,10 +2,10 @@
 import { open, realpath } from 'node:fs/promises'
 import { constants } from 'node:fs'
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Loader, OnLoadResult, OnResolveArgs, OnResolveResult, Plugin } from 'esbuild'
 import type { Diagnostic, SourceLocation } from '../config/diagnostics.ts'
 import type { ErrorCode } from '../errors.ts'
+import { sdkBundle, SDK_BUNDLE_KEY, SDK_ENTRY } from './compile-sdk.ts'
 
 // Every module lives in a namespace of ours, never esbuild's 'file': esbuild then never touches the disk itself (no
 // tsconfig.json, package.json or node_modules lookups), and module paths are relative keys, so no host path ends up
@@ -15,7 +15,6 @@ export const NAMESPACES = { entry: 'islet-entry', component: 'component', sdk: '
 const LOADERS: Readonly<Record<string, Loader>> = { '.ts': 'ts', '.mts': 'ts', '.js': 'js', '.mjs': 'js', '.json': 'json' }
 const ENTRY_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs']
 const SDK_SPECIFIER = '@islet/sdk'
-const SDK_ENTRY = fileURLToPath(new URL('../../sdk/index.ts', import.meta.url))
 
 /** What a plugin error carries through esbuild (`detail` comes back untouched) to become a Diagnostic. */
 export interface IssueDetail {
@@ -115,16 +114,10 @@ async function resolveImport(state: InputState, args: OnResolveArgs): Promise<On
     return refuse('ERR_COMPONENT_IMPORT', `imports ${spec} with ${JSON.stringify(args.with)}: the only import attribute allowed is { type: 'json' }, on a .json file`,
       'drop the import attributes')
   }
-  if (spec === SDK_SPECIFIER) return { path: 'index.ts', namespace: NAMESPACES.sdk }
+  if (spec === SDK_SPECIFIER) return { path: SDK_BUNDLE_KEY, namespace: NAMESPACES.sdk }
   const isRelative = spec === '.' || spec === '..' || spec.startsWith('./') || spec.startsWith('../')
-  if (args.namespace === NAMESPACES.sdk) {
-    // The sdk is ours; this only guards against it growing an import that would not work inside an isolate.
-    const target = resolve(dirname(join(state.sdkDir, args.importer)), spec)
-    if (!isRelative || !isInside(state.sdkDir, target) || !(extname(target) in LOADERS)) {
-      return refuse('ERR_COMPONENT_IMPORT', `@islet/sdk imports ${spec}, which cannot be bundled into a sandbox`, 'this is an Islet bug: report it')
-    }
-    return { path: keyOf(state.sdkDir, target), namespace: NAMESPACES.sdk }
-  }
+  // The sdk arrives bundled (compile-sdk.ts): an import left in it would not work inside an isolate.
+  if (args.namespace === NAMESPACES.sdk) return refuse('ERR_COMPONENT_IMPORT', `@islet/sdk imports ${spec}, which cannot be bundled into a sandbox`, 'this is an Islet bug: report it')
   if (isAbsolute(spec)) {
     return refuse('ERR_COMPONENT_IMPORT', `imports ${spec}: a component imports its own files by relative path`,
       'write the path relative to the importing file, e.g. \'./lib/helper.ts\'')
@@ -187,11 +180,15 @@ async function loadComponentFile(state: InputState, key: string): Promise<OnLoad
 }
 
 async function loadSdkFile(state: InputState, key: string): Promise<OnLoadResult> {
-  const path = join(state.sdkDir, key)
-  const read = await readSource(path, Number.MAX_SAFE_INTEGER, () => {})
-  if (typeof read === 'string') return refuse('ERR_COMPONENT_SOURCE_NOT_FOUND', `cannot read the sdk file ${path}: ${read}`, 'reinstall Islet')
-  state.files.push({ key: `sdk:${key}`, path, isSdk: true, bytes: read })
-  return { contents: read, loader: LOADERS[extname(path)] }
+  const read = await readSdk()
+  if (typeof read === 'string') return refuse('ERR_COMPONENT_SOURCE_NOT_FOUND', `cannot bundle @islet/sdk: ${read}`, 'reinstall Islet')
+  state.files.push({ key: `sdk:${key}`, path: SDK_ENTRY, isSdk: true, bytes: read })
+  return { contents: read, loader: 'js' }
+}
+
+/** The bundled sdk's bytes, or why there are none. */
+export function readSdk(): Promise<Uint8Array | string> {
+  return sdkBundle().catch((error: unknown) => (error instanceof Error ? error.message : String(error)))
 }
 
 /**

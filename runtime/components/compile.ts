@@ -5,7 +5,7 @@ import {
   buildComponent, hashSources, DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_SOURCE_BYTES,
   type CompiledComponent, type CompileInputs, type CompileOptions,
 } from './compile-build.ts'
-import { readSource } from './compile-inputs.ts'
+import { readSdk, readSource } from './compile-inputs.ts'
 
 export { ComponentCompileError } from './compile-diagnostics.ts'
 export type { CompiledComponent, CompileOptions } from './compile-build.ts'
@@ -43,6 +43,7 @@ export function createCompileCache(): CompileCache {
   const byEntry = new Map<string, EntryRecord>()
   /** hash → code, shared by every entry with that hash, so identical components hold one copy of their code. */
   const byHash = new Map<string, { code: string; entries: Set<string> }>()
+  const inFlight = new Map<string, Promise<CompiledComponent>>()
 
   function remember(entry: string, record: EntryRecord): CompiledComponent {
     forget(entry)
@@ -62,16 +63,28 @@ export function createCompileCache(): CompileCache {
     if (shared?.entries.delete(entry) && shared.entries.size === 0) byHash.delete(hash)
   }
 
+  async function compileOnce(key: string, options: CompileOptions): Promise<CompiledComponent> {
+    const record = byEntry.get(key)
+    if (record && record.compiled.bytes <= (options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES)) {
+      const hash = await currentHash(record.inputs, options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES)
+      if (hash === record.compiled.hash) return record.compiled
+    }
+    // A failed compile throws here and keeps the previous record: if the edit is undone, that record is right again.
+    return remember(key, await buildComponent(key, options))
+  }
+
   return {
     async compile(entry, options = {}) {
       const key = resolve(entry)
-      const record = byEntry.get(key)
-      if (record && record.compiled.bytes <= (options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES)) {
-        const hash = await currentHash(record.inputs, options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES)
-        if (hash === record.compiled.hash) return record.compiled
+      // One compile per entry at a time: one arriving meanwhile waits, then re-checks (a hit if nothing moved since).
+      for (let running = inFlight.get(key); running; running = inFlight.get(key)) await running.catch(() => {})
+      const run = compileOnce(key, options)
+      inFlight.set(key, run)
+      try {
+        return await run
+      } finally {
+        if (inFlight.get(key) === run) inFlight.delete(key)
       }
-      // A failed compile throws here and keeps the previous record: if the edit is undone, that record is right again.
-      return remember(key, await buildComponent(key, options))
     },
     clear() {
       byEntry.clear()
@@ -88,7 +101,7 @@ async function currentHash(inputs: CompileInputs, maxSourceBytes: number): Promi
   const links = await Promise.all([...inputs.links].map(async ([path, real]) => await realpath(path).catch(() => undefined) === real))
   if (links.includes(false)) return undefined
   // Each read is capped on its own and the total checked after: the files were under the cap at the last build.
-  const reads = await Promise.all(inputs.files.map((file) => readSource(file.path, file.isSdk ? Number.MAX_SAFE_INTEGER : maxSourceBytes, () => {})))
+  const reads = await Promise.all(inputs.files.map((file) => file.isSdk ? readSdk() : readSource(file.path, maxSourceBytes, () => {})))
   const files = []
   let sourceBytes = 0
   for (const [i, bytes] of reads.entries()) {

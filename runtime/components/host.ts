@@ -75,6 +75,8 @@ export interface ComponentHost {
    * Never rejects: a failure is in the result (and the old generation keeps serving).
    */
   reload(name: string, options?: ReloadOptions): Promise<ReloadResult>
+  /** Compiles the component's sources into the compile cache, loading nothing; never rejects (its reload reports errors). */
+  precompile(name: string): Promise<void>
   /** Brings the components in line with `decls` (a config reload): adds new names, reloads changed ones, removes the rest. */
   reconcile(decls: readonly ComponentDecl[]): Promise<ReloadResult[]>
   /** Reload, add and remove events, in the order they happen; returns the unsubscribe. */
@@ -191,9 +193,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     gen.caps.close().catch((error: unknown) => logger.warn({ err: error, component: gen.decl.name }, 'closing the capabilities of a disposed generation failed'))
   }
 
-  async function compile(decl: ComponentDecl): Promise<CompiledComponent> {
-    return compiler.compile(decl.file)
-  }
+  const compile = (decl: ComponentDecl): Promise<CompiledComponent> => compiler.compile(decl.file)
 
   const reloads = createReloads({
     logger, current, declared, compile, load, call, dispose,
@@ -273,6 +273,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
     },
     reload: (name, opts) => reloads.reload(name, opts),
+    precompile: async (name) => { const decl = declared.get(name); if (decl) await compile(decl).catch(() => {}) },
     reconcile: (decls) => reloads.reconcile(decls),
     onEvent: (listener) => reloads.onEvent(listener),
     status: () => [...declared.keys()].map((name): ComponentStatus => {

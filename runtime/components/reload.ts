@@ -232,13 +232,26 @@ export function createReloads(deps: ReloadDeps): Reloads {
     reconcile(decls) {
       const wanted = new Map(decls.map((d) => [d.name, d]))
       const tasks: Promise<ReloadResult>[] = []
-      for (const name of [...declared.keys()]) if (!wanted.has(name)) tasks.push(serial(name, () => remove(name)))
+      for (const [name, was] of [...declared]) {
+        if (wanted.has(name)) continue
+        // Unless a later reconcile declares it again before this turn comes.
+        tasks.push(serial(name, async () => (declared.get(name) === was ? remove(name) : { name, ok: true, ms: 0 })))
+      }
+      const isServing = (decl: ComponentDecl) => {
+        const live = current.get(decl.name)
+        return live !== undefined && stableKey(live.decl) === stableKey(decl)
+      }
       for (const decl of decls) {
         declared.set(decl.name, decl)
-        const live = current.get(decl.name)
-        // Unchanged and serving: nothing to do. A name whose last attempt failed is tried again.
-        if (live && stableKey(live.decl) === stableKey(decl)) continue
-        tasks.push(serial(decl.name, () => replace(decl.name, decl, {})))
+        // Unchanged and serving, with nothing queued that could change that: nothing to do. A failed name is retried.
+        if (isServing(decl) && !queues.has(decl.name)) continue
+        tasks.push(serial(decl.name, async () => {
+          // Checked again on its turn: a later reconcile may have declared the name anew, or a queued one applied it.
+          if (declared.get(decl.name) !== decl || isServing(decl)) {
+            return { name: decl.name, ok: true, ...(current.has(decl.name) ? { generation: current.get(decl.name)!.number } : {}), ms: 0, unchanged: true }
+          }
+          return replace(decl.name, decl, {})
+        }))
       }
       return Promise.all(tasks)
     },

@@ -42,6 +42,8 @@ interface Target {
   timer?: NodeJS.Timeout
   after?: NodeJS.Timeout
   building?: Promise<void>
+  /** A compile started at the first event of a burst, so the one after the debounce finds it in the cache. */
+  precompiling?: Promise<void>
   isDirty: boolean
   isFailing: boolean
   /** performance.now() of its latest file event, and of its latest build's start. */
@@ -83,7 +85,7 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     }
   }
   const at = () => new Date().toISOString()
-  const isIdle = () => [...targets.values()].every((t) => !t.timer && !t.after && !t.building)
+  const isIdle = () => [...targets.values()].every((t) => !t.timer && !t.after && !t.building && !t.precompiling)
   const settle = () => {
     if (!isIdle()) return
     const waiters = idleWaiters
@@ -127,6 +129,12 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     clearTimeout(target.after)
     target.after = undefined
     target.timer = setTimeout(() => { target.building = build(target) }, debounceMs)
+    // Compile now, during the debounce: nothing is loaded or swapped before the quiet time is over, and the build then
+    // finds this compile in the cache if the files did not move since (the cache re-checks them: never stale).
+    target.precompiling ??= host.precompile(target.name).finally(() => {
+      target.precompiling = undefined
+      settle()
+    })
   }
 
   async function build(target: Target): Promise<void> {
@@ -251,7 +259,7 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
           target.timer = target.after = undefined
         }
         await fsw!.close()
-        await Promise.allSettled([...targets.values()].map((t) => t.building))
+        await Promise.allSettled([...targets.values()].flatMap((t) => [t.building, t.precompiling]))
         settle()
       })()
       return closing

@@ -5,6 +5,7 @@ import { benchComponentMemory } from './component-memory.ts'
 import { benchHttpComponent } from './http-component.ts'
 import { benchHttpPipeline } from './http-pipeline.ts'
 import { benchInvokeOverhead } from './invoke-overhead.ts'
+import { benchReloadLatency, printReloadLatency } from './reload-latency.ts'
 import { benchSandboxTimeout } from './sandbox-timeout.ts'
 import { verdict } from './stats.ts'
 
@@ -51,4 +52,8 @@ console.log(`   never-settling promise median ${timeout.hang.medianMs} ms, p99 $
 console.log(`   floor: raw isolated-vm loop under a 50 ms timeout median ${timeout.floorLoop.medianMs} ms (p99 ${timeout.floorLoop.p99Ms}); bare 50 ms timer median ${timeout.floorTimer.medianMs} ms (p99 ${timeout.floorTimer.p99Ms})`)
 console.log(`   target p99 ≤ ${timeout.targetP99Ms} ms ${verdict(timeout.met)}`)
 
-console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout] })}`)
+console.log('\n7. Component hot reload: file write → first HTTP response from the new generation (watch mode)')
+const reload = await benchReloadLatency({ edits: Math.max(30, 10 * rounds) })
+printReloadLatency(reload)
+
+console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload] })}`)
