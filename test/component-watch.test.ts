@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ComponentEvent, ComponentHost, ReloadOptions } from '../runtime/components/host.ts'
 import { watchComponents, type ComponentWatcher, type WatchEvent } from '../runtime/components/watch.ts'
 import { json, startApp, type TestApp } from './support/app.ts'
+import { until } from './support/until.ts'
 
 const greet = (importLine: string, expr: string) => `import { defineComponent } from '@islet/sdk'
 ${importLine}
@@ -113,14 +114,6 @@ function nextWatch(match: (e: WatchEvent) => boolean): Promise<WatchEvent> {
 const reloaded = (name: string) => nextHost((e) => e.name === name && e.type === 'component.reloaded')
 const reloadFailed = (name: string) => nextHost((e) => e.name === name && e.type === 'component.reload-failed')
 
-/** Polls `check` until it holds (a condition, not a sleep); fails after `ms`. */
-async function until(check: () => Promise<boolean>, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
-}
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('watch mode', () => {
@@ -147,7 +140,7 @@ describe('watch mode', () => {
       writeFileSync(file('components/greet/text.ts'), text(`spaced ${i}`))
       await pause(40)
     }
-    await until(async () => (await getGreet()) === 'spaced 20')
+    await until(async () => (await getGreet()) === 'spaced 20', { ms: 3000, everyMs: 5 })
     await watcher.idle()
     expect(await getGreet()).toBe('spaced 20')
     expect(maxConcurrent).toBe(1)
@@ -159,7 +152,7 @@ describe('watch mode', () => {
     await watcher.idle()
     builds = maxConcurrent = 0
     for (let i = 1; i <= 20; i++) writeFileSync(file('components/greet/text.ts'), text(`burst ${i}`))
-    await until(async () => (await getGreet()) === 'burst 20')
+    await until(async () => (await getGreet()) === 'burst 20', { ms: 3000, everyMs: 5 })
     await watcher.idle()
     expect(await getGreet()).toBe('burst 20')
     expect(maxConcurrent).toBe(1)

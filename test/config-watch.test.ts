@@ -7,6 +7,7 @@ import { json, startApp } from './support/app.ts'
 import { startWatching } from '../runtime/cli/watch.ts'
 import { createBuiltinRegistry } from '../runtime/plugins/builtin.ts'
 import { silentLogger } from '../runtime/log/logger.ts'
+import { until } from './support/until.ts'
 
 const root = (imports: string[]) => `apiVersion: islet/v1
 imports: [${imports.join(', ')}]
@@ -28,13 +29,7 @@ pipelines:
 `
 
 let said: string[] = []
-async function until(condition: () => Promise<boolean>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met in time; said: ${JSON.stringify(said)}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
+const explain = () => `said: ${JSON.stringify(said)}`
 
 describe('config watcher', () => {
   it('reloads on an imported file, watches imports added later, and rejects an invalid edit with located errors', async () => {
@@ -47,18 +42,18 @@ describe('config watcher', () => {
     const greeting = async () => (await json(await fetch(`${t.url}/hello`))).greeting
     try {
       writeFileSync(join(t.dir, 'pipelines.yaml'), pipelines('two'))
-      await until(async () => (await greeting()) === 'two')
+      await until(async () => (await greeting()) === 'two', { explain })
 
       // Move the pipeline to a new imported file: the watcher must follow the new import.
       writeFileSync(join(t.dir, 'more.yaml'), pipelines('three'))
       writeFileSync(join(t.dir, 'pipelines.yaml'), 'apiVersion: islet/v1\n')
       writeFileSync(join(t.dir, 'app.yaml'), root(['./pipelines.yaml', './more.yaml']))
-      await until(async () => (await greeting()) === 'three')
+      await until(async () => (await greeting()) === 'three', { explain })
       writeFileSync(join(t.dir, 'more.yaml'), pipelines('four'))
-      await until(async () => (await greeting()) === 'four')
+      await until(async () => (await greeting()) === 'four', { explain })
 
       writeFileSync(join(t.dir, 'more.yaml'), pipelines('five').replace('type: respond', 'type: respnd'))
-      await until(async () => said.some((l) => l.startsWith('config change rejected')))
+      await until(async () => said.some((l) => l.startsWith('config change rejected')), { explain })
       const rejected = said.find((l) => l.startsWith('config change rejected'))!
       expect(rejected).toMatch(/more\.yaml:4:\d+ error ERR_CONFIG_UNKNOWN_STEP_TYPE .*respnd.*did you mean 'respond'/)
       expect(await greeting()).toBe('four')

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { spawnIslet } from './support/cli.ts'
 import { writeFiles } from './support/app.ts'
+import { until } from './support/until.ts'
 
 const component = (factor: number, broken = '') => `import { defineComponent } from '@islet/sdk'
 export default defineComponent({
@@ -39,7 +40,6 @@ describe('islet dev', () => {
   it('reloads a component and the YAML on save, prints a line each, and rejects broken saves without breaking serving', async () => {
     const { dir, cleanup } = writeFiles({ 'app.yaml': app('hi'), 'calc.ts': component(2) })
     const dev = spawnIslet(['dev', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir })
-    last = dev.stderr
     try {
       const url = String((await dev.waitFor((l) => typeof l.url === 'string')).url)
       await dev.waitFor((l) => String(l.raw ?? '').startsWith('watching'))
@@ -52,7 +52,7 @@ describe('islet dev', () => {
       expect(await calc()).toBe(15)
 
       writeFileSync(join(dir, 'calc.ts'), component(4, ' +'))
-      await until(() => /calc reload failed; generation 2 keeps serving:\n.*calc\.ts:\d+:\d+ error ERR_COMPONENT_SYNTAX/.test(dev.stderr()))
+      await until(() => /calc reload failed; generation 2 keeps serving:\n.*calc\.ts:\d+:\d+ error ERR_COMPONENT_SYNTAX/.test(dev.stderr()), { explain: dev.stderr })
       expect(await calc()).toBe(15) // the broken save changed nothing
 
       writeFileSync(join(dir, 'app.yaml'), app('hello'))
@@ -60,7 +60,7 @@ describe('islet dev', () => {
       expect(await (await fetch(`${url}/hello`)).json()).toEqual({ greeting: 'hello' })
 
       writeFileSync(join(dir, 'app.yaml'), app('hello').replace('type: http.router', 'type: http.ruter'))
-      await until(() => /config change rejected; the running generation keeps serving:\n.*app\.yaml:\d+:\d+ error ERR_CONFIG_UNKNOWN_MODULE_TYPE .*http\.ruter/.test(dev.stderr()))
+      await until(() => /config change rejected; the running generation keeps serving:\n.*app\.yaml:\d+:\d+ error ERR_CONFIG_UNKNOWN_MODULE_TYPE .*http\.ruter/.test(dev.stderr()), { explain: dev.stderr })
       expect(await (await fetch(`${url}/hello`)).json()).toEqual({ greeting: 'hello' })
       expect(await calc()).toBe(15)
     } finally {
@@ -70,12 +70,3 @@ describe('islet dev', () => {
     }
   })
 })
-
-let last: () => string = () => ''
-async function until(condition: () => boolean, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met in time; stderr was:\n${last()}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}

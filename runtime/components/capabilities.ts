@@ -7,7 +7,7 @@ import type { EventBus } from '../events/bus.ts'
 import { topicMatches } from '../events/bus.ts'
 import type { HostOp } from '../sandbox/protocol.ts'
 import type { KvStore } from '../sandbox/capabilities/kv.ts'
-import { createFetchCapability, type FetchRequestDto } from '../sandbox/capabilities/fetch.ts'
+import { createFetchCapability, type FetchCapabilityOptions, type FetchRequestDto } from '../sandbox/capabilities/fetch.ts'
 
 const MAX_EVENT_BYTES = 65_536
 /** Fetch counters per invocation; bounded so a long-running engine does not grow it forever. */
@@ -19,7 +19,7 @@ export interface CapabilityDeps {
   env: Record<string, string | undefined>
   logger: Logger
   /** Test hook: DNS lookup used by fetch. */
-  lookup?: Parameters<typeof createFetchCapability>[1] extends infer O ? O extends { lookup?: infer L } ? L : never : never
+  lookup?: FetchCapabilityOptions['lookup']
 }
 
 export interface Capabilities {

@@ -23,8 +23,6 @@ export interface ConfigWatchOptions {
 export interface ConfigWatcher {
   /** Resolves once the files are being watched: an edit made before then may go unseen. */
   ready: Promise<void>
-  /** Resolves when no reload is pending or running (tests await it). */
-  settled(): Promise<void>
   close(): Promise<void>
 }
 
@@ -63,13 +61,6 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
   }
 
   let scheduled = false
-  let waiters: (() => void)[] = []
-  const notify = () => {
-    if (scheduled || running) return
-    const done = waiters
-    waiters = []
-    done.forEach((resolve) => resolve())
-  }
   // Debounced; one reload at a time; changes during a reload mark it dirty, and one more pass reads the latest files.
   const schedule = () => {
     scheduled = true
@@ -79,7 +70,7 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
       if (running) { dirty = true; return }
       running = reloadLoop()
         .catch((error: unknown) => { logger.error({ err: error }, 'config reload crashed') })
-        .finally(() => { running = undefined; notify(); afterCheck() })
+        .finally(() => { running = undefined; afterCheck() })
     }, debounceMs)
   }
   // chokidar reports one change per path per 50 ms and drops the rest of that window: a save landing just after a
@@ -94,7 +85,6 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
   return {
     ready,
-    settled: () => (scheduled || running ? new Promise<void>((resolve) => waiters.push(resolve)) : Promise.resolve()),
     async close() {
       clearTimeout(timer)
       clearTimeout(after)

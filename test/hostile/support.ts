@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { expect } from 'vitest'
+import { until } from '../support/until.ts'
 import { createComponentHost, type ComponentHost, type ComponentHostOptions } from '../../runtime/components/host.ts'
 import { compileComponent } from '../../runtime/components/compile.ts'
 import type { ComponentDecl, ComponentGrants, Limits, SandboxConfig } from '../../runtime/config/types.ts'
@@ -223,10 +224,6 @@ export function loadCause(error: IsletError): string {
 }
 
 /** Resolves once `predicate` holds (log lines and events arrive asynchronously); fails the test after `ms`. */
-export async function eventually(predicate: () => boolean, ms = 2_000): Promise<void> {
-  const until = performance.now() + ms
-  while (!predicate()) {
-    if (performance.now() > until) throw new Error(`condition not met within ${ms} ms: ${predicate.toString()}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
+export function eventually(predicate: () => boolean, ms = 2_000): Promise<void> {
+  return until(predicate, { ms, everyMs: 10, explain: () => predicate.toString() })
 }
