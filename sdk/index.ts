@@ -3,7 +3,8 @@ export type { LogFields, LogFn, Logger } from './logger.ts'
 export { type JsonSchema, REF_KEYWORD, EXPRESSION_PATTERN, moduleRef, pipelineRef, componentRef, expressionOr } from './schema.ts'
 export { CodedError, messageOf, StepError, isStepError, type CodedErrorOptions, type StepErrorOptions } from './errors.ts'
 export {
-  defineModuleType, type ModuleType, type ModuleInstance, type ModuleContext, type EngineView, type EngineState,
+  defineModuleType, type ModuleType, type ModuleInstance, type ModuleContext, type InputsContext, type EngineView,
+  type EngineState,
 } from './module.ts'
 export {
   defineStepType, type StepType, type StepRun, type StepContext, type RunScope, type Template,

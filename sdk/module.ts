@@ -36,23 +36,37 @@ export interface ModuleContext {
   /**
    * On a config reload that replaces this module: the instance of the same-named module of the same type from the
    * generation still serving, for handing over what must not be dropped (a listening socket, a warm pool). It keeps
-   * serving until this module and every other replaced one have started; then it is stopped. If the reload is
-   * rolled back, this module is stopped instead and the previous instance serves on, so whatever `start` took from
-   * it must be given back in `stop`. Undefined on a first start and for new modules. Duck-type it: it was created
-   * by an older config (possibly an older version of the plugin).
+   * serving until every module and component of the new generation is ready; then this module's `commit` runs and
+   * the previous instance is stopped. Take things over from it in `commit`, never in `start`: if the reload is rolled
+   * back, `commit` never runs, this module is stopped, and the previous instance serves on untouched. Undefined on a
+   * first start and for new modules. Duck-type it: it was created by an older config (possibly an older version of
+   * the plugin).
    * @example
-   * start() {
+   * commit() {
    *   const prev = ctx.previous as { release?(port: number): Socket | undefined } | undefined
-   *   socket = prev?.release?.(config.port) ?? listen(config.port)
+   *   socket = prev?.release?.(config.port) ?? socket
    * }
    */
   readonly previous?: object
+}
+
+/** What a module type's `inputs` receives to turn config paths into absolute ones. */
+export interface InputsContext {
+  /** Resolves a path relative to the YAML file that declared the module. */
+  resolvePath(path: string): string
 }
 
 /** A created module. Every method is optional; each lifecycle phase runs under a deadline. */
 export interface ModuleInstance {
   /** Called in dependency order once every dependency has started. */
   start?(): void | Promise<void>
+  /**
+   * Called when the config generation this module belongs to becomes the one serving: at startup once every module
+   * has started, on a reload once every new module has started and every component is ready. All commits of a
+   * generation run in one synchronous step, so no request sees half of a generation: make things visible here
+   * (serve routes, take a socket over from `ctx.previous`), not in `start`. It must not throw (a throw is logged).
+   */
+  commit?(): void
   /** Called in reverse dependency order; must release everything `create` and `start` acquired. */
   stop?(): void | Promise<void>
 }
@@ -78,6 +92,13 @@ export interface ModuleType<C = any, I extends object = ModuleInstance> {
   /** JSON Schema of `config`; it arrives validated, with defaults filled, and deep-frozen. */
   readonly configSchema: JsonSchema
   create(config: C, ctx: ModuleContext): I | Promise<I>
+  /**
+   * Files or folders a module of this type reads when it starts, beyond its config (e.g. a migrations folder). Their
+   * content is part of the config's identity: a change restarts the module on the next config reload, and watch
+   * mode reloads when they change. Must be cheap and pure: it runs while the config loads.
+   * @example inputs: (config, ctx) => (config.migrations ? [ctx.resolvePath(config.migrations)] : [])
+   */
+  inputs?(config: C, ctx: InputsContext): string[]
 }
 
 /** Identity helper: returns its argument, typed. */

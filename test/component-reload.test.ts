@@ -191,12 +191,13 @@ describe('reconcile', () => {
         .toEqual(['component.added fresh', 'component.reloaded conf', 'component.removed old'])
       expect(await host.reconcile([keep, { ...conf, config: { rate: 2 } }, fresh])).toEqual([])
 
-      // A new name that fails to load is recorded, not served; declaring it again retries it.
+      // All or nothing: a new name that fails to load fails the reconcile, and the change beside it is not applied.
       const broken = decl('broken', source('broken', '{ v: ', ''))
-      const [failed] = await host.reconcile([keep, { ...conf, config: { rate: 2 } }, fresh, broken])
+      const [failed] = await host.reconcile([keep, { ...conf, config: { rate: 3 } }, fresh, broken])
       expect(failed).toMatchObject({ name: 'broken', ok: false, error: { code: 'ERR_COMPONENT_COMPILE' } })
       expect(host.has('broken')).toBe(false)
-      expect(host.status().find((s) => s.name === 'broken')).toMatchObject({ state: 'failed', generation: 0 })
+      expect(await host.invoke('conf', {})).toEqual({ rate: 2 })
+      expect(host.status().map((s) => s.name)).toEqual(['keep', 'conf', 'fresh'])
       writeFileSync(broken.file, source('broken', '{ v: 1 }'))
       expect(await host.reconcile([keep, { ...conf, config: { rate: 2 } }, fresh, broken])).toMatchObject([{ name: 'broken', ok: true }])
       expect(await host.invoke('broken', {})).toEqual({ v: 1 })
@@ -208,6 +209,38 @@ describe('reconcile', () => {
       await Promise.all([host.reconcile([keep, fresh, broken]), host.reconcile([keep, { ...conf2 }, fresh, broken])])
       expect(await host.invoke('conf', {})).toEqual({ rate: 2 })
       expect(host.status().map((s) => s.name)).toContain('conf')
+    } finally {
+      await host.stop()
+    }
+  })
+
+  it('a transaction shows nothing before its commit, and a component that failed to prepare is reported, not served', async () => {
+    const keep = decl('keep', source('keep', '{ v: 1 }'))
+    const host = createHost([keep])
+    await host.start()
+    try {
+      const fresh = decl('fresh', source('fresh', '{ v: 2 }'))
+      const broken = decl('broken', source('broken', '{ v: ', ''))
+      const changed = decl('keep', source('keep', '{ v: 3 }'), { limits: { timeoutMs: 900 } })
+      const tx = await host.transaction([changed, fresh, broken])
+      expect(tx.failed.map((r) => [r.name, r.error?.code])).toEqual([['broken', 'ERR_COMPONENT_COMPILE']])
+      // Prepared, not serving: the old generation answers, the new name is known to pipelines being compiled only.
+      expect(await host.invoke('keep', {})).toEqual({ v: 1 })
+      await expect(host.invoke('fresh', {})).rejects.toMatchObject({ code: 'ERR_COMPONENT_NOT_FOUND' })
+      expect(host.has('fresh')).toBe(true)
+      tx.commit()
+      expect(await host.invoke('keep', {})).toEqual({ v: 3 })
+      expect(await host.invoke('fresh', {})).toEqual({ v: 2 })
+      expect(host.status().find((s) => s.name === 'broken')).toMatchObject({ state: 'failed', generation: 0, lastError: { code: 'ERR_COMPONENT_COMPILE' } })
+
+      // Aborted: every prepared generation is thrown away.
+      const again = decl('keep', source('keep', '{ v: 4 }'), { limits: { timeoutMs: 800 } })
+      const other = decl('other', source('other', '{ v: 5 }'))
+      const aborted = await host.transaction([again, fresh, other])
+      aborted.abort()
+      expect(await host.invoke('keep', {})).toEqual({ v: 3 })
+      expect(host.has('other')).toBe(false)
+      expect(() => aborted.commit()).toThrow(/already committed or aborted/)
     } finally {
       await host.stop()
     }

@@ -10,6 +10,10 @@ export const HTTP_ERROR_CODES = {
   ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_HTTP_REQUEST_TIMEOUT: 503,
   ERR_HTTP_SHUTTING_DOWN: 503,
+  /** A server bound its socket but its config generation is not applied yet (the first start, or a new port on a reload). */
+  ERR_HTTP_NOT_READY: 503,
+  ERR_HTTP_NOT_LISTENING: 500,
+  ERR_HTTP_PORT_IN_USE: 500,
   ERR_HTTP_ROUTE_CONFLICT: 500,
   ERR_INTERNAL: 500,
 } as const

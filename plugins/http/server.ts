@@ -24,13 +24,11 @@ export interface ServerConfig {
   routers: string[]
 }
 
-/** The next generation of a server, asking for the listening socket on a reload (see `SocketHandOver`). */
+/** The next generation of a server, taking the listening socket over when its reload commits (see `SocketHandOver`). */
 interface Successor {
   host: string
   port: number
   handler: RequestListener
-  /** Called when the previous server has stopped: the hand-over is final and nothing will be given back. */
-  detach(): void
 }
 
 /**
@@ -38,13 +36,14 @@ interface Successor {
  * Compared by configured host and port, so `port: 0` keeps the port the OS chose.
  */
 interface SocketHandOver {
+  /** Whether this server serves `host`:`port` and can hand it over (checked in start, so a reload knows early). */
+  holds(host: string, port: number): boolean
   /**
    * If this server is serving on `next.host`:`next.port`, routes the socket's requests to `next.handler` from now on
-   * and returns the socket; this server then only finishes its own in-flight requests when stopped.
+   * (one synchronous step) and returns the socket; this server then only finishes its own in-flight requests.
    */
   release(next: Successor): Server | undefined
-  /** Takes the socket back from a successor being rolled back; false once this server has begun stopping. */
-  reclaim(): boolean
+  address(): { host: string; port: number }
 }
 
 /** What a started server exposes to other modules and to tests. */
@@ -54,6 +53,8 @@ export interface HttpServer {
   /** `http://host:port`, for logs and tests. */
   url(): string
   start(): Promise<void>
+  /** Serves this generation's routes from now on: on the socket it bound in start, or taken over from the previous one. */
+  commit(): void
   stop(): Promise<void>
 }
 
@@ -100,17 +101,27 @@ export default defineModuleType<ServerConfig, HttpServer>({
     const handler = app.callback() // composed once per generation, not per request
 
     let server: Server | undefined
-    /** Whether the socket's requests come to this generation's handler (false once handed to the next one). */
+    /** Whether this generation holds the socket: listened on it, or took it over (false once handed to the next). */
+    let owns = false
+    /** Whether the socket's requests reach `handler`: only from commit on, so nothing of a reload shows before it applies. */
     let serving = false
-    /** The previous generation's server, from start() until it stopped: a rollback gives the socket back to it. */
-    let predecessor: SocketHandOver | undefined
-    let successor: Successor | undefined
+    /** The previous generation's server, whose socket `commit` takes over. */
+    let takeOver: SocketHandOver | undefined
     let stopping: Promise<void> | undefined
+    // Before commit a fresh socket answers health checks and 503 for everything else: it is bound (a port in use
+    // fails start, not commit), but what it would serve is not applied yet.
+    const waiting = new Koa<RequestState>()
+    waiting.silent = true
+    waiting.use(core)
+    waiting.use(createHealth(ctx.engine, inFlight))
+    waiting.use(() => { throw new HttpError('ERR_HTTP_NOT_READY', 'the server is starting; retry shortly') })
+    const notReady = waiting.callback()
 
     const self: HttpServer & SocketHandOver = {
       address() {
+        if (!server && takeOver) return takeOver.address()
         const a = server?.address() as AddressInfo | null | undefined
-        if (!a) throw new Error(`server '${ctx.name}' is not listening`)
+        if (!a) throw new HttpError('ERR_HTTP_NOT_LISTENING', `server '${ctx.name}' is not listening`)
         return { host: a.address, port: a.port }
       },
       url() {
@@ -118,59 +129,58 @@ export default defineModuleType<ServerConfig, HttpServer>({
         return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
       },
       async start() {
-        // A reload that keeps host and port takes the listening socket over: closing and reopening it would refuse
-        // the connections that arrive in between.
+        // A reload that keeps host and port takes the listening socket over at commit: closing and reopening it would
+        // refuse the connections that arrive in between.
         const previous = ctx.previous as Partial<SocketHandOver> | undefined
-        const adopted = typeof previous?.release === 'function'
-          ? previous.release({ host: config.host, port: config.port, handler, detach: () => { predecessor = undefined } })
-          : undefined
-        if (adopted) {
-          server = adopted
-          serving = true
-          predecessor = previous as SocketHandOver
-          adopted.keepAliveTimeout = config.keepAliveTimeoutMs
-          logger.info({ url: self.url() }, `took over ${self.url()} from the previous generation`)
+        if (typeof previous?.holds === 'function' && typeof previous.release === 'function' && previous.holds(config.host, config.port)) {
+          takeOver = previous as SocketHandOver
           return
         }
-        const s = createServer({ keepAliveTimeout: config.keepAliveTimeoutMs }, handler)
+        const s = createServer({ keepAliveTimeout: config.keepAliveTimeoutMs }, notReady)
         await new Promise<void>((resolve, reject) => {
           s.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE'
-            ? new Error(`port ${config.port} on ${config.host} is already in use; set PORT or the server's port to a free one`)
+            ? new HttpError('ERR_HTTP_PORT_IN_USE', `port ${config.port} on ${config.host} is already in use; set PORT or the server's port to a free one`)
             : error))
           s.listen(config.port, config.host, () => resolve())
         })
         server = s
-        serving = true
+        owns = true
         logger.info({ url: self.url() }, `listening on ${self.url()}`)
       },
+      commit() {
+        if (takeOver) {
+          const adopted = takeOver.release({ host: config.host, port: config.port, handler })
+          takeOver = undefined
+          if (!adopted) return logger.error(`could not take the socket over from the previous generation of '${ctx.name}'`)
+          server = adopted
+          owns = true
+          adopted.keepAliveTimeout = config.keepAliveTimeoutMs
+          serving = true
+          logger.info({ url: self.url() }, `took over ${self.url()} from the previous generation`)
+          return
+        }
+        if (!server || serving || !owns) return
+        server.removeListener('request', notReady)
+        server.on('request', handler)
+        serving = true
+      },
+      holds: (host, port) => Boolean(server) && serving && !stopping && host === config.host && port === config.port,
       release(next) {
         if (!server || !serving || stopping || next.host !== config.host || next.port !== config.port) return undefined
         // One synchronous step: every request from here on, keep-alive connections included, reaches the next app.
         server.removeListener('request', handler)
         server.on('request', next.handler)
         serving = false
-        successor = next
+        owns = false
         return server
-      },
-      reclaim() {
-        if (!server || serving || stopping || !successor) return false
-        server.removeListener('request', successor.handler)
-        server.on('request', handler)
-        server.keepAliveTimeout = config.keepAliveTimeoutMs
-        serving = true
-        successor = undefined
-        return true
       },
       stop() {
         stopping ??= (async () => {
+          takeOver = undefined // a reload rolled back before its commit: the previous generation kept the socket
           if (!server) return
           const s = server
-          // Stopped before the reload that created this server committed: the previous generation serves on.
-          if (serving && predecessor?.reclaim()) serving = false
-          predecessor = undefined
-          // Only the owner closes the socket; a server that handed it over just finishes its own requests.
-          const owns = serving
           let closed: Promise<void> | undefined
+          // Only the owner closes the socket; a server that handed it over just finishes its own requests.
           if (owns) {
             inFlight.draining = true
             closed = new Promise<void>((resolve) => s.close(() => resolve()))
@@ -188,8 +198,6 @@ export default defineModuleType<ServerConfig, HttpServer>({
             if (owns) s.closeAllConnections()
           }
           if (!owns) {
-            successor?.detach()
-            successor = undefined
             server = undefined
             logger.info('handed over; in-flight requests drained')
             return

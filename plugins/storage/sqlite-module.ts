@@ -61,6 +61,8 @@ export default defineModuleType<SqliteConfig, SqliteModule>({
   description: 'An embedded SQLite database (WAL mode) with numbered SQL migrations applied on start.',
   configSchema: sqliteConfigSchema,
   create: createSqliteModule,
+  // A migration added while the app runs restarts the module on the next config reload, which applies it.
+  inputs: (config, ctx) => (config.migrations === undefined ? [] : [ctx.resolvePath(config.migrations)]),
 })
 
 /** Builds the instance; nothing touches the disk before `start()`. */

@@ -32,9 +32,12 @@ export function describeEvent(event: ComponentEvent | ConfigEvent): string | und
     case 'config.reloaded': {
       const changes = [['restarted', event.restarted], ['added', event.added], ['removed', event.removed]]
         .filter(([, names]) => names.length > 0).map(([what, names]) => `${what} ${(names as string[]).join(', ')}`)
-      return `config reloaded in ${Math.round(event.ms)} ms (generation ${event.generation})${changes.length ? `: ${changes.join('; ')}` : ''}`
+      const kept = (event.componentErrors ?? []).map((e) => `\n  component ${e.name} not reloaded (${e.code}); it keeps what served it before`)
+      return `config reloaded in ${Math.round(event.ms)} ms (generation ${event.generation})${changes.length ? `: ${changes.join('; ')}` : ''}${kept.join('')}`
     }
-    case 'config.reload-failed': return `config reload failed; the running generation keeps serving:\n${event.error.code} ${event.error.message}`
+    case 'config.reload-failed': return event.diagnostics
+      ? `config change rejected; the running generation keeps serving:\n${formatDiagnostics(event.diagnostics)}`
+      : `config reload failed; the running generation keeps serving:\n${event.error.code} ${event.error.message}`
     default: return undefined
   }
 }
@@ -67,10 +70,7 @@ export async function startWatching(options: WatchOptions): Promise<() => Promis
     }),
     engine.components?.onEvent(report),
   ]
-  const config = watchConfig({
-    engine, file: options.file, registry: options.registry, env: process.env, logger,
-    onInvalid: (diagnostics) => say(`config change rejected; the running generation keeps serving:\n${formatDiagnostics(diagnostics)}`, true),
-  })
+  const config = watchConfig({ engine, file: options.file, registry: options.registry, env: process.env, logger })
   await Promise.all([config.ready, watchTheComponents()])
   return async () => {
     undo.forEach((u) => u?.())

@@ -13,9 +13,9 @@ import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
 import { createCapabilities, type Capabilities, type CapabilityDeps } from './capabilities.ts'
 import { ComponentCompileError, createCompileCache, type CompiledComponent } from './compile.ts'
 import { effectiveLimits } from './limits.ts'
-import { createReloads, type ComponentEvent, type LiveGeneration, type ReloadOptions, type ReloadPhase, type ReloadResult, type ReloadTimings } from './reload.ts'
+import { createReloads, type ComponentEvent, type ComponentTransaction, type LiveGeneration, type ReloadOptions, type ReloadPhase, type ReloadResult, type ReloadTimings } from './reload.ts'
 
-export type { ComponentEvent, ReloadError, ReloadOptions, ReloadResult, ReloadTimings } from './reload.ts'
+export type { ComponentEvent, ComponentTransaction, ReloadError, ReloadOptions, ReloadResult, ReloadTimings } from './reload.ts'
 
 /** Codes that count as breaching limits (towards quarantine). */
 const BREACHES = new Set(['ERR_SANDBOX_TIMEOUT', 'ERR_SANDBOX_CPU_LIMIT', 'ERR_SANDBOX_MEMORY_LIMIT', 'ERR_SANDBOX_OUTPUT_LIMIT', 'ERR_SANDBOX_HOST_CALL_LIMIT', 'ERR_SANDBOX_CRASHED'])
@@ -77,8 +77,13 @@ export interface ComponentHost {
   reload(name: string, options?: ReloadOptions): Promise<ReloadResult>
   /** Compiles the component's sources into the compile cache, loading nothing; never rejects (its reload reports errors). */
   precompile(name: string): Promise<void>
-  /** Brings the components in line with `decls` (a config reload): adds new names, reloads changed ones, removes the rest. */
+  /**
+   * Brings the components in line with `decls`: adds new names, reloads changed ones, removes the rest — all or
+   * nothing: if one fails, nothing changes and the failures are returned.
+   */
   reconcile(decls: readonly ComponentDecl[]): Promise<ReloadResult[]>
+  /** Prepares what `decls` changes aside, for a config reload to commit with its modules or abort (see reload.ts). */
+  transaction(decls: readonly ComponentDecl[]): Promise<ComponentTransaction>
   /** Reload, add and remove events, in the order they happen; returns the unsubscribe. */
   onEvent(listener: (event: ComponentEvent) => void): () => void
   status(): ComponentStatus[]
@@ -254,7 +259,8 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
         throw new IsletError('ERR_COMPONENT_LOAD_FAILED', failures.join('\n'), { details: { failures, causes } })
       }
     },
-    has: (name) => current.has(name),
+    // A component prepared by an open transaction counts: the reload's pipelines are compiled before it commits.
+    has: (name) => current.has(name) || reloads.staged(name),
     generation: (name) => current.get(name),
     async invoke(name, input) {
       const gen = current.get(name)
@@ -275,6 +281,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     reload: (name, opts) => reloads.reload(name, opts),
     precompile: async (name) => { const decl = declared.get(name); if (decl) await compile(decl).catch(() => {}) },
     reconcile: (decls) => reloads.reconcile(decls),
+    transaction: (decls) => reloads.transaction(decls),
     onEvent: (listener) => reloads.onEvent(listener),
     status: () => [...declared.keys()].map((name): ComponentStatus => {
       const gen = current.get(name)

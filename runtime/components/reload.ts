@@ -88,9 +88,26 @@ export interface ReloadRecord {
   isFailing: boolean
 }
 
+/** Components prepared for a config reload, not yet serving (see Reloads.transaction). */
+export interface ComponentTransaction {
+  /** The components that could not be prepared; each keeps whatever served it before (if anything). */
+  readonly failed: readonly ReloadResult[]
+  /** Whether `name` is prepared and waiting for the commit. */
+  has(name: string): boolean
+  /** Swaps every prepared component in and removes the undeclared ones, in one synchronous step; returns what happened. */
+  commit(): ReloadResult[]
+  /** Throws every prepared generation away; nothing changed. */
+  abort(): void
+}
+
 export interface Reloads {
   reload(name: string, options?: ReloadOptions): Promise<ReloadResult>
+  /** Brings the components in line with `decls`, all or nothing: one failure and nothing changes (the failures are returned). */
   reconcile(decls: readonly ComponentDecl[]): Promise<ReloadResult[]>
+  /** Prepares the changes `decls` make aside; the caller commits or aborts them (a config reload, with its modules). */
+  transaction(decls: readonly ComponentDecl[]): Promise<ComponentTransaction>
+  /** Whether an open transaction has `name` prepared. */
+  staged(name: string): boolean
   onEvent(listener: (event: ComponentEvent) => void): () => void
   record(name: string): ReloadRecord | undefined
   /** Ends every drain at once (the host is stopping: its sandbox goes away with the calls). */
@@ -106,6 +123,8 @@ export function createReloads(deps: ReloadDeps): Reloads {
   const queues = new Map<string, Promise<unknown>>()
   const records = new Map<string, ReloadRecord>()
   const drains = new Set<{ end(): void; done: Promise<void> }>()
+  /** The names each open transaction has prepared and not yet swapped in. */
+  const transactions = new Set<Set<string>>()
   const now = () => new Date().toISOString()
 
   function emit(event: ComponentEvent): void {
@@ -123,7 +142,16 @@ export function createReloads(deps: ReloadDeps): Reloads {
     return next
   }
 
-  async function replace(name: string, decl: ComponentDecl, options: ReloadOptions): Promise<ReloadResult> {
+  /** What preparing a generation aside came to: built and checked (not serving yet), unchanged, or failed (recorded). */
+  type Prepared =
+    | { kind: 'built'; gen: LiveGeneration; started: number; timings: ReloadTimings }
+    | { kind: 'done'; result: ReloadResult }
+
+  /**
+   * Prepare: compile, load a new generation in its own isolate, init, run its examples — all aside, while whatever
+   * serves `name` keeps serving. Touches nothing live; a failure is recorded, reported and cleaned up.
+   */
+  async function prepare(name: string, decl: ComponentDecl, options: ReloadOptions): Promise<Prepared> {
     const started = performance.now()
     const old = current.get(name)
     const timings: ReloadTimings = { compileMs: 0, loadMs: 0, initMs: 0, examplesMs: 0, swapMs: 0 }
@@ -136,7 +164,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
       if (options.ifChanged && old && compiled.hash === old.hash && stableKey(old.decl) === stableKey(decl)) {
         records.set(name, { ...records.get(name), isFailing: false, lastReload: { at: now(), ms: performance.now() - started, ok: true } })
         emit({ type: 'component.unchanged', name, generation: old.number, at: now() })
-        return { name, ok: true, generation: old.number, previous: old.number, ms: performance.now() - started, unchanged: true, timings }
+        return { kind: 'done', result: { name, ok: true, generation: old.number, previous: old.number, ms: performance.now() - started, unchanged: true, timings } }
       }
       phase = 'load'
       const built = gen = await deps.load(decl, compiled, timings)
@@ -150,11 +178,17 @@ export function createReloads(deps: ReloadDeps): Reloads {
           { details: { component: name, example: failed.name } })
       }
       if (deps.isStopped()) throw new IsletError('ERR_ENGINE_STATE', `component '${name}' was not swapped in: the host stopped meanwhile`)
+      return { kind: 'built', gen: built, started, timings }
     } catch (error) {
       if (gen) deps.dispose(gen)
-      return fail(name, old, toReloadError(name, error, phase), performance.now() - started, timings)
+      return { kind: 'done', result: fail(name, old, toReloadError(name, error, phase), performance.now() - started, timings) }
     }
-    // The swap: one map write. Pipeline steps look the component up on every call, so the next call runs `gen`.
+  }
+
+  /** Swap (one map write: pipeline steps look the component up per call), then drain and dispose the old generation. */
+  function install(name: string, prepared: Extract<Prepared, { kind: 'built' }>): ReloadResult {
+    const { gen, started, timings } = prepared
+    const old = current.get(name)
     const t = performance.now()
     current.set(name, gen)
     deps.swapped(name, gen)
@@ -169,6 +203,75 @@ export function createReloads(deps: ReloadDeps): Reloads {
     return { name, ok: true, generation: gen.number, ...(old ? { previous: old.number } : {}), ms, timings }
   }
 
+  async function replace(name: string, decl: ComponentDecl, options: ReloadOptions): Promise<ReloadResult> {
+    const prepared = await prepare(name, decl, options)
+    return prepared.kind === 'built' ? install(name, prepared) : prepared.result
+  }
+
+  /**
+   * A config reload's components, as one transaction: every changed or new one is prepared aside; `commit` swaps
+   * them all in (and removes the ones no longer declared) in one synchronous step; `abort` throws them away. The
+   * names involved are held (no watch rebuild of them runs) until one of the two is called.
+   */
+  async function transaction(decls: readonly ComponentDecl[]): Promise<ComponentTransaction> {
+    const wanted = new Map(decls.map((d) => [d.name, d]))
+    const isServing = (decl: ComponentDecl) => {
+      const live = current.get(decl.name)
+      return live !== undefined && stableKey(live.decl) === stableKey(decl)
+    }
+    let settle!: (commit: boolean) => void
+    const settled = new Promise<boolean>((resolve) => { settle = resolve })
+    const outcomes = new Map<string, Prepared | 'remove' | 'unchanged'>()
+    const turns: Promise<void>[] = []
+    const hold = (name: string, work: () => Promise<Prepared | 'remove' | 'unchanged'>) => {
+      let reached!: () => void
+      turns.push(new Promise<void>((resolve) => { reached = resolve }))
+      // The name's queue stays held until the transaction settles; the result is the one its commit or abort gave.
+      void serial(name, async () => {
+        try { outcomes.set(name, await work()) } finally { reached() }
+        await settled
+        const outcome = outcomes.get(name)!
+        return typeof outcome === 'object' && outcome.kind === 'done' ? outcome.result : { name, ok: true, ms: 0 }
+      })
+    }
+    for (const name of declared.keys()) if (!wanted.has(name)) hold(name, async () => 'remove')
+    // Unchanged and serving, with nothing queued that could change that: nothing to do. A failed name is retried.
+    for (const decl of decls) {
+      if (isServing(decl) && !queues.has(decl.name)) continue
+      hold(decl.name, async () => (isServing(decl) ? 'unchanged' : prepare(decl.name, decl, {})))
+    }
+    await Promise.all(turns)
+    const staged = new Set([...outcomes].filter(([, o]) => typeof o === 'object' && o.kind === 'built').map(([name]) => name))
+    transactions.add(staged)
+    let isSettled = false
+    const end = (commit: boolean) => {
+      if (isSettled) throw new IsletError('ERR_ENGINE_STATE', 'this component transaction was already committed or aborted')
+      isSettled = true
+      transactions.delete(staged)
+      settle(commit)
+    }
+    const results = [...outcomes].flatMap(([name, o]): ReloadResult[] => (typeof o === 'object' && o.kind === 'done' ? [o.result] : []))
+    return {
+      failed: results.filter((r) => !r.ok),
+      has: (name) => staged.has(name),
+      commit() {
+        end(true)
+        const committed: ReloadResult[] = []
+        for (const [name, outcome] of outcomes) {
+          if (outcome === 'remove') committed.push(remove(name))
+          else if (typeof outcome === 'object' && outcome.kind === 'built') committed.push(install(name, outcome))
+        }
+        // The new declarations, also of names that failed: their next rebuild (a fixed file) builds what is declared now.
+        for (const decl of decls) declared.set(decl.name, decl)
+        return [...committed, ...results]
+      },
+      abort() {
+        end(false)
+        for (const outcome of outcomes.values()) if (typeof outcome === 'object' && outcome.kind === 'built') deps.dispose(outcome.gen)
+      },
+    }
+  }
+
   function fail(name: string, old: LiveGeneration | undefined, error: ReloadError, ms: number, timings: ReloadTimings): ReloadResult {
     const at = now()
     records.set(name, { lastReload: { at, ms, ok: false }, lastError: { ...error, at }, isFailing: true })
@@ -178,7 +281,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
     return { name, ok: false, ...(old ? { previous: old.number } : {}), ms, timings, error }
   }
 
-  async function remove(name: string): Promise<ReloadResult> {
+  function remove(name: string): ReloadResult {
     const started = performance.now()
     const old = current.get(name)
     current.delete(name)
@@ -229,32 +332,15 @@ export function createReloads(deps: ReloadDeps): Reloads {
         return replace(name, decl, options)
       })
     },
-    reconcile(decls) {
-      const wanted = new Map(decls.map((d) => [d.name, d]))
-      const tasks: Promise<ReloadResult>[] = []
-      for (const [name, was] of [...declared]) {
-        if (wanted.has(name)) continue
-        // Unless a later reconcile declares it again before this turn comes.
-        tasks.push(serial(name, async () => (declared.get(name) === was ? remove(name) : { name, ok: true, ms: 0 })))
-      }
-      const isServing = (decl: ComponentDecl) => {
-        const live = current.get(decl.name)
-        return live !== undefined && stableKey(live.decl) === stableKey(decl)
-      }
-      for (const decl of decls) {
-        declared.set(decl.name, decl)
-        // Unchanged and serving, with nothing queued that could change that: nothing to do. A failed name is retried.
-        if (isServing(decl) && !queues.has(decl.name)) continue
-        tasks.push(serial(decl.name, async () => {
-          // Checked again on its turn: a later reconcile may have declared the name anew, or a queued one applied it.
-          if (declared.get(decl.name) !== decl || isServing(decl)) {
-            return { name: decl.name, ok: true, ...(current.has(decl.name) ? { generation: current.get(decl.name)!.number } : {}), ms: 0, unchanged: true }
-          }
-          return replace(decl.name, decl, {})
-        }))
-      }
-      return Promise.all(tasks)
+    async reconcile(decls) {
+      // All or nothing: one component failing leaves every component as it was.
+      const tx = await transaction(decls)
+      if (tx.failed.length === 0) return tx.commit()
+      tx.abort()
+      return [...tx.failed]
     },
+    transaction,
+    staged: (name) => [...transactions].some((names) => names.has(name)),
     onEvent(listener) {
       listeners.add(listener)
       return () => { listeners.delete(listener) }

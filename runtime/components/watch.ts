@@ -39,6 +39,8 @@ interface Target {
   entry: string
   /** Real paths of the inputs of its live generation (its entry alone before any loaded). */
   files: Set<string>
+  /** Found by a `directory:` entry: its entry file going away removes it from the config (the config watcher's job). */
+  isFound: boolean
   timer?: NodeJS.Timeout
   after?: NodeJS.Timeout
   building?: Promise<void>
@@ -101,10 +103,12 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     fsw?.add(dir)
   }
 
-  async function track(name: string, file: string, files?: readonly string[]): Promise<void> {
+  async function track(decl: ComponentDecl, files?: readonly string[]): Promise<void> {
+    const { name, file } = decl
     const entry = await realpath(file).catch(() => file)
     const target: Target = {
-      name, entry, files: new Set(files ?? [entry]), isDirty: false, isFailing: false, changedAt: 0, builtAt: 0, stamp: new Map(),
+      name, entry, files: new Set(files ?? [entry]), isFound: decl.directory !== undefined, isDirty: false, isFailing: false,
+      changedAt: 0, builtAt: 0, stamp: new Map(),
     }
     targets.set(name, target)
     for (const f of target.files) watchDir(dirname(f))
@@ -175,6 +179,9 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     let isKnown = false
     for (const target of targets.values()) {
       if (target.entry === path) isKnown = true
+      // A found component's entry deleted or renamed: the config reload that follows removes it (or says what still
+      // calls it); building it now would only report a missing file.
+      if (change === 'unlink' && target.isFound && target.entry === path) continue
       if (target.files.has(path)) {
         emit({ type: 'component.changed', name: target.name, file: path, change, at: at() })
         schedule(target)
@@ -197,7 +204,7 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     return undefined
   }
 
-  for (const decl of decls) await track(decl.name, decl.file, host.generation(decl.name)?.files)
+  for (const decl of decls) await track(decl, host.generation(decl.name)?.files)
   const dirs = new Set([...decls.flatMap((d) => (d.directory ? [d.directory] : [])), ...(options.directories ?? [])])
   for (const dir of dirs) {
     const real = await realpath(dir).catch(() => undefined)
@@ -228,7 +235,7 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     if (event.type === 'component.reloaded') retarget(event.name)
     else if (event.type === 'component.added') {
       const gen = host.generation(event.name)
-      if (gen && !targets.has(event.name)) void track(event.name, gen.decl.file, gen.files)
+      if (gen && !targets.has(event.name)) void track(gen.decl, gen.files)
       else retarget(event.name)
     } else if (event.type === 'component.removed') {
       const target = targets.get(event.name)

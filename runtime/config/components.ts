@@ -14,6 +14,8 @@ export interface DeclaredComponents {
   components: ComponentDecl[]
   /** Every name declared, also those whose declaration has errors: references to them are not the problem. */
   names: string[]
+  /** The folders of the `directory:` entries (absolute), also those that hold no component yet. */
+  directories: string[]
   diagnostics: Diagnostic[]
 }
 
@@ -38,10 +40,13 @@ const ENTRY_KEYS = new Set(['file', 'directory', 'name', 'limits', 'grants', 'co
 export async function declareComponents(files: readonly LoadedFile[]): Promise<DeclaredComponents> {
   const diagnostics: Diagnostic[] = []
   const found: Candidate[] = []
+  const directories = new Set<string>()
   for (const file of files) {
     const list = Array.isArray(file.value.components) ? file.value.components : []
     for (const [i, raw] of list.entries()) {
-      if (isRecord(raw)) found.push(...await resolveEntry(file, raw, ['components', i], diagnostics))
+      if (!isRecord(raw)) continue
+      if (typeof raw.directory === 'string' && raw.directory) directories.add(resolve(dirname(file.parsed.file), raw.directory))
+      found.push(...await resolveEntry(file, raw, ['components', i], diagnostics))
     }
   }
   // Explicit beats implicit: a `file:` entry takes the place of what a `directory:` entry found for that file.
@@ -62,7 +67,7 @@ export async function declareComponents(files: readonly LoadedFile[]): Promise<D
         : prior.identity === c.identity ? 'two directory: entries find the same file: list each directory once'
         : 'rename one of the files, or add a file: entry with a name: for one of them'))
   }
-  return { components, names: [...first.keys()], diagnostics }
+  return { components, names: [...first.keys()], directories: [...directories], diagnostics }
 }
 
 /** The candidates one entry yields; its problems go to `diagnostics`. */

@@ -1,5 +1,5 @@
 // Module and step configs: the type resolved (with what to do when unknown), validated, references captured.
-import type { JsonSchema } from '@islet/sdk'
+import type { InputsContext, JsonSchema } from '@islet/sdk'
 import type { Registered, Registry } from '../plugins/registry.ts'
 import { messageOf } from '../errors.ts'
 import type { Diagnostic } from './diagnostics.ts'
@@ -25,7 +25,7 @@ export interface Declaring {
   refs: RefSite[]
 }
 
-type Typed = Registered<{ type: string; configSchema: JsonSchema }>
+type Typed = Registered<{ type: string; configSchema: JsonSchema; inputs?(config: unknown, ctx: InputsContext): string[] }>
 
 /** The registered type, or an unknown-type diagnostic that says what to do instead. */
 export function lookupType(ctx: Declaring, file: LoadedFile, kind: 'module' | 'step', type: string,

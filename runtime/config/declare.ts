@@ -4,8 +4,10 @@ import { lookupType, validateConfig, type Declaring, type RefSite } from './conf
 import type { Diagnostic, SourceLocation } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate } from './locate.ts'
+import { moduleInputs } from './module-inputs.ts'
 import { declareSteps } from './steps.ts'
-import type { ModuleDecl, PipelineDecl } from './types.ts'
+import type { ModuleDecl, ModuleInput, PipelineDecl } from './types.ts'
+import { messageOf } from '../errors.ts'
 
 export interface Declared {
   modules: ModuleDecl[]
@@ -82,9 +84,18 @@ function declareModule(ctx: Declaring, file: LoadedFile, raw: Record<string, unk
   if (!type || !isRecord(config)) return undefined
   const refs = validateConfig(ctx, file, type, config, [...path, 'config'])
   if (!refs) return undefined
+  const source = locate(file.parsed, path)
+  let inputs: ModuleInput[]
+  try {
+    inputs = moduleInputs(type.definition, config, file.parsed.file)
+  } catch (error) {
+    ctx.diagnostics.push(diagnosticAt(file.parsed, [...path, 'config'], 'ERR_CONFIG_SCHEMA',
+      `module type '${raw.type}' could not name the files this config reads: ${messageOf(error)}`, 'check the paths in this config'))
+    return undefined
+  }
   return {
     name, type: raw.type, ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
-    config, dependsOn, refs, source: locate(file.parsed, path),
+    config, dependsOn, refs, source, ...(inputs.length > 0 ? { inputs } : {}),
   }
 }
 

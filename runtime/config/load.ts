@@ -9,7 +9,7 @@ import { loadFiles, type FileSet } from './imports.ts'
 import type { Env } from './interpolate.ts'
 import { checkReferences } from './references.ts'
 import { declareSandbox } from './sandbox.ts'
-import type { ApiVersion, AppConfig } from './types.ts'
+import type { ApiVersion, AppConfig, ComponentDecl, ModuleDecl } from './types.ts'
 
 export interface LoadOptions {
   /** Decides which module and step types exist and validates their configs. */
@@ -52,22 +52,26 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     modules: declared.modules,
     pipelines: declared.pipelines,
     components: components.components,
+    componentDirectories: components.directories,
     sandbox,
-    hash: hashOf(set),
+    hash: hashOf(set, declared.modules, components.components),
   }
   return { config: deepFreeze(config), diagnostics }
 }
 
 /**
- * sha256 over each file's name and content, then the interpolated variables (sorted), so any change shows. Component
- * sources are not read here: the component compiler hashes what it bundles.
+ * sha256 over each file's name and content, then the interpolated variables (sorted), then what the files point at:
+ * the components `directory:` entries found (a file added or removed there is a new config) and the modules' inputs
+ * (a new migration is a new config). Component sources are not read here: the component compiler hashes what it bundles.
  */
-function hashOf(set: FileSet): string {
+function hashOf(set: FileSet, modules: readonly ModuleDecl[], components: readonly ComponentDecl[]): string {
   const hash = createHash('sha256')
   for (const { name, text } of set.texts) hash.update(`${name}\0${text.length}\0${text}\0`)
   for (const [name, value] of [...set.env].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     hash.update(value === undefined ? `${name}\0unset\0` : `${name}=${value.length}\0${value}\0`)
   }
+  for (const c of components) hash.update(`component\0${c.name}\0${c.file}\0`)
+  for (const m of modules) for (const input of m.inputs ?? []) hash.update(`input\0${m.name}\0${input.path}\0${input.fingerprint}\0`)
   return hash.digest('hex')
 }
 

@@ -24,6 +24,15 @@ export interface ModuleDecl {
   refs: References
   /** Where `- name: …` of this module stands. */
   source: SourceLocation
+  /** What the module reads when it starts beyond its config (its type's `inputs`), fingerprinted by content. */
+  inputs?: ModuleInput[]
+}
+
+/** A file or folder a module reads on start; `fingerprint` changes whenever its content does. */
+export interface ModuleInput {
+  /** Absolute path. */
+  path: string
+  fingerprint: string
 }
 
 export interface StepCall {
@@ -112,7 +121,10 @@ export interface AppConfig {
   modules: ModuleDecl[]
   pipelines: Record<string, PipelineDecl>
   components: ComponentDecl[]
+  /** Absolute paths of the `directory:` entries' folders: watch mode reloads the config when entries come or go. */
+  componentDirectories?: string[]
   sandbox: SandboxConfig
-  /** sha256 over the loaded files' contents and the values interpolated into them. */
+  /** sha256 over the loaded files' contents, the values interpolated into them, the component entries found and the
+   * modules' inputs: equal hashes, nothing to reload. */
   hash: string
 }

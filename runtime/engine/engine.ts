@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs'
 import type { EngineState, EngineView, Logger, ModuleInstance, Pipeline } from '@islet/sdk'
 import type { AppConfig, ModuleDecl } from '../config/types.ts'
+import type { Diagnostic } from '../config/diagnostics.ts'
 import { IsletError, messageOf, type ErrorCode } from '../errors.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { compilePipeline } from '../pipeline/compile.ts'
@@ -68,6 +69,11 @@ export interface Engine extends EngineView {
    * serving and says why in the result. Reloads run one at a time, in call order.
    */
   reload(next: AppConfig): Promise<ConfigReloadResult>
+  /**
+   * Records an edited config that failed validation (watch mode) as a failed reload: `status().lastReload` and the
+   * `config.reload-failed` event carry its diagnostics. Nothing changes.
+   */
+  rejectConfig(diagnostics: readonly Diagnostic[]): Promise<ConfigReloadResult>
   /** Stops every started module in reverse order; idempotent (every call returns the same promise). */
   stop(): Promise<void>
   /** A started module's instance (of the serving generation), for embedding and tests. */
@@ -205,12 +211,25 @@ export function createEngine(options: EngineOptions): Engine {
     return errors
   }
 
+  /** Runs `commit` of each started module of `slots` in order: what they make visible, all in one synchronous step. */
+  function commitSlots(slots: Slot[]): void {
+    for (const slot of slots) {
+      if (slot.status.state !== 'started') continue
+      try {
+        slot.instance?.commit?.()
+      } catch (error) {
+        logger.error({ module: slot.decl.name, err: error }, `module '${slot.decl.name}' threw in commit; commit must not throw`)
+      }
+    }
+  }
+
   const reloader = createReloader({
     logger, components,
     current: () => gen,
     state: () => (stopping ? 'stopping' : state),
     bringUp, stopSlots,
     swap(next) { gen = next },
+    commit: commitSlots,
   })
   // The admin API (runtime/admin) reads status and both kinds of reload events through the engine services.
   services.admin = {
@@ -254,6 +273,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
       const problems = [...gen.slots.values()].filter((s) => s.status.state === 'failed' || s.status.state === 'skipped')
       if (problems.length === 0 && !stopping) {
+        commitSlots([...gen.slots.values()])
         state = 'ready'
         gen.appliedAt = new Date().toISOString()
         logger.info({ modules: gen.slots.size, configHash: config.hash.slice(0, 12) }, 'engine ready')
@@ -270,6 +290,7 @@ export function createEngine(options: EngineOptions): Engine {
         { details: { modules: problems.map((s) => s.status) } })
     },
     reload: (next) => reloader.reload(next),
+    rejectConfig: (diagnostics) => reloader.reject(diagnostics),
     stop() {
       stopping ??= (async () => {
         if (state === 'idle' || state === 'stopped' || state === 'failed') { state = state === 'failed' ? 'failed' : 'stopped'; return }

@@ -61,7 +61,7 @@ export function planReload(prev: AppConfig, next: AppConfig, graph: ModuleGraph)
     const reason = !old ? 'new'
       : old.type !== decl.type ? `type changed from ${old.type} to ${decl.type}`
       : moduleShape(old) !== moduleShape(decl) ? 'its declaration changed'
-      : changedReference(decl, pipelines) ?? changedDependency(decl, graph, reasons)
+      : changedInput(old, decl) ?? changedReference(decl, pipelines) ?? changedDependency(decl, graph, reasons)
     if (reason === undefined) { kept.add(decl.name); continue }
     reasons.set(decl.name, reason)
     ;(old ? restarted : added).push(decl.name)
@@ -69,6 +69,13 @@ export function planReload(prev: AppConfig, next: AppConfig, graph: ModuleGraph)
   const names = new Set(next.modules.map((m) => m.name))
   const removed = prev.modules.map((m) => m.name).filter((name) => !names.has(name))
   return { added, restarted, removed, kept, reasons }
+}
+
+/** A file the module reads on start changed (its type's `inputs`, e.g. a new migration): a restart reads it. */
+function changedInput(old: ModuleDecl, decl: ModuleDecl): string | undefined {
+  const before = new Map((old.inputs ?? []).map((i) => [i.path, i.fingerprint]))
+  const input = (decl.inputs ?? []).find((i) => before.get(i.path) !== i.fingerprint)
+  return input === undefined ? undefined : `${input.path} changed`
 }
 
 function changedReference(decl: ModuleDecl, pipelines: ReadonlySet<string>): string | undefined {

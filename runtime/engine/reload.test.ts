@@ -118,52 +118,95 @@ describe('engine.reload', () => {
   })
 })
 
-describe('component reconcile during a reload', () => {
+describe('components in a config reload: one transaction with the modules', () => {
   const component = (name: string): ComponentDecl => ({
     name, file: `/app/${name}.ts`, limits: {}, config: undefined, grants: { kv: false, emit: [], secrets: [] },
     source: { file: '/app/app.yaml', line: 1, col: 1 }, configSource: { file: '/app/app.yaml', line: 1, col: 1 },
   })
+  /** A pipeline whose step calls `name`, so the config needs that component. */
+  const calling = (config: AppConfig, name: string): AppConfig => ({
+    ...config,
+    pipelines: { p: { name: 'p', source: { file: '/app/app.yaml', line: 9, col: 3 }, steps: [{
+      kind: 'step', name: 'c', type: 'component', config: { component: name }, refs: { modules: [], pipelines: [], components: [name] },
+      source: { file: '/app/app.yaml', line: 10, col: 5 },
+    }] } },
+  })
 
-  function reloaderWith(host: object) {
+  /** A component host whose transaction fails for the names in `failing`; `serving` have a live generation. */
+  function reloaderWith(options: { failing?: string[]; serving?: string[]; failStart?: boolean } = {}) {
     const log: string[] = []
     const config = appConfig([{ name: 'a' }], 'h1', [component('quote')])
     let gen: Generation = {
       number: 1, config, graph: buildGraph(config), compiled: new Map(), appliedAt: '',
       slots: new Map([['a', { decl: config.modules[0]!, status: { name: 'a', type: 'test.recorder', state: 'started' }, instance: {} }]]),
     }
+    const host = {
+      generation: (name: string) => (options.serving?.includes(name) ? { number: 1 } : undefined),
+      async transaction(decls: ComponentDecl[]) {
+        log.push(`prepare ${decls.map((d) => d.name).join(',')}`)
+        const failed = decls.filter((d) => options.failing?.includes(d.name))
+          .map((d) => ({ name: d.name, ok: false, ms: 0, error: { code: 'ERR_COMPONENT_COMPILE', message: `${d.name}.ts:3:1 syntax error` } }))
+        return {
+          failed,
+          has: () => false,
+          commit() { log.push('commit components'); return failed },
+          abort() { log.push('abort components') },
+        }
+      },
+    }
     const reloader = createReloader({
-      logger: silentLogger(), components: host as ComponentHost, current: () => gen, state: () => 'ready',
-      async bringUp(_g, slot: Slot) { log.push(`start ${slot.decl.name}`); slot.status = { ...slot.status, state: 'started' } },
+      logger: silentLogger(), components: host as unknown as ComponentHost, current: () => gen, state: () => 'ready',
+      async bringUp(_g, slot: Slot) {
+        log.push(`start ${slot.decl.name}`)
+        slot.status = options.failStart
+          ? { ...slot.status, state: 'failed', phase: 'start', error: { code: 'ERR_MODULE_START_FAILED', message: 'no' } }
+          : { ...slot.status, state: 'started' }
+      },
       async stopSlots(slots) { for (const s of [...slots].reverse()) log.push(`stop ${s.decl.name}`); return [] },
       swap(next) { log.push('swap'); gen = next },
+      commit(slots) { log.push(`commit ${slots.map((s) => s.decl.name).join(',')}`) },
     })
     const next = (components: ComponentDecl[]) => appConfig([{ name: 'a', behave: { v: 2 } }], 'h2', components)
     return { reloader, log, next }
   }
 
-  it('reconciles after the modules are prepared and before the swap', async () => {
-    const seen: string[][] = []
-    const { reloader, log, next } = reloaderWith({
-      async reconcile(decls: ComponentDecl[]) { log.push('reconcile'); seen.push(decls.map((d) => d.name)); return decls.map((d) => ({ name: d.name, ok: true })) },
-    })
+  it('prepares the components before the modules, and commits both only once every part is ready', async () => {
+    const { reloader, log, next } = reloaderWith()
     expect((await reloader.reload(next([component('quote'), component('tax')]))).ok).toBe(true)
-    expect(log).toEqual(['start a', 'reconcile', 'swap', 'stop a'])
-    expect(seen).toEqual([['quote', 'tax']])
+    expect(log).toEqual(['prepare quote,tax', 'start a', 'swap', 'commit components', 'commit a', 'stop a'])
   })
 
-  it('a component that does not reconcile aborts the reload like a module failure', async () => {
-    const { reloader, log, next } = reloaderWith({
-      async reconcile(decls: ComponentDecl[]) { return decls.map((d) => ({ name: d.name, ok: d.name !== 'tax', error: { code: 'ERR_COMPONENT_COMPILE', message: 'tax.ts:3 syntax error' } })) },
-    })
+  it('a module failing to start aborts the prepared components: nothing of the new generation is committed', async () => {
+    const { reloader, log, next } = reloaderWith({ failStart: true })
     const result = await reloader.reload(next([component('quote'), component('tax')]))
-    expect(result).toMatchObject({ ok: false, generation: 1, error: { code: 'ERR_COMPONENT_COMPILE', phase: 'components' } })
-    expect(result.error!.message).toBe("component 'tax' could not be reloaded: tax.ts:3 syntax error")
-    expect(log).toEqual(['start a', 'stop a'])
+    expect(result).toMatchObject({ ok: false, generation: 1, error: { code: 'ERR_MODULE_START_FAILED' } })
+    expect(log).toEqual(['prepare quote,tax', 'start a', 'abort components'])
   })
 
-  it('without reconcile on the host, a component change needs a restart; an unchanged component list needs nothing', async () => {
-    const { reloader, next } = reloaderWith({})
-    expect((await reloader.reload(next([component('quote'), component('tax')]))).error?.code).toBe('ERR_CONFIG_RELOAD_NEEDS_RESTART')
-    expect((await reloader.reload(next([component('quote')]))).ok).toBe(true)
+  it('a new component the new config calls, that cannot be loaded, fails the reload with its reason before any module starts', async () => {
+    const { reloader, log, next } = reloaderWith({ failing: ['tax'] })
+    const result = await reloader.reload(calling(next([component('quote'), component('tax')]), 'tax'))
+    expect(result).toMatchObject({ ok: false, generation: 1, error: { code: 'ERR_COMPONENT_COMPILE', phase: 'components' } })
+    expect(result.error!.message).toBe("component 'tax' is called by the new config but could not be loaded: tax.ts:3:1 syntax error")
+    expect(log).toEqual(['prepare quote,tax', 'abort components'])
+  })
+
+  it('a broken component nothing calls, or one with a generation serving, does not veto the rest: it is reported', async () => {
+    const { reloader, log, next } = reloaderWith({ failing: ['tax', 'quote'], serving: ['quote'] })
+    const result = await reloader.reload(calling(next([component('quote'), component('tax')]), 'quote'))
+    expect(result).toMatchObject({ ok: true, generation: 2 })
+    expect(result.componentErrors?.map((e) => e.name).sort()).toEqual(['quote', 'tax'])
+    expect(log).toEqual(['prepare quote,tax', 'start a', 'swap', 'commit components', 'commit a', 'stop a'])
+  })
+
+  it('an edit that did not validate is recorded as a failed attempt with its diagnostics, and announced', async () => {
+    const { reloader } = reloaderWith()
+    const events: unknown[] = []
+    reloader.onEvent((e) => events.push(e))
+    const diagnostic = { file: '/app/app.yaml', line: 4, col: 7, severity: 'error' as const, code: 'ERR_CONFIG_SCHEMA' as const, message: 'must be integer', path: 'modules[0].config.port' }
+    const result = await reloader.reject([diagnostic])
+    expect(result).toMatchObject({ ok: false, generation: 1, error: { code: 'ERR_CONFIG_INVALID' }, diagnostics: [diagnostic] })
+    expect(reloader.last).toBe(result)
+    expect(events).toMatchObject([{ type: 'config.reload-failed', error: { code: 'ERR_CONFIG_INVALID' }, diagnostics: [diagnostic] }])
   })
 })

@@ -2,10 +2,9 @@
 // components reconciled) → swap → drain and stop what was replaced → dispose. Any failure before the swap stops
 // what was prepared and leaves the serving generation untouched.
 import type { EngineState, Logger } from '@islet/sdk'
-import type { ComponentHost } from '../components/host.ts'
-import { ConfigError, formatDiagnostics } from '../config/diagnostics.ts'
-import type { AppConfig, ComponentDecl } from '../config/types.ts'
-import { messageOf } from '../errors.ts'
+import type { ComponentHost, ComponentTransaction } from '../components/host.ts'
+import { ConfigError, formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
+import type { AppConfig, StepDecl } from '../config/types.ts'
 import type { Generation, Slot } from './engine.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
 import { planReload, stableJson, type ReloadPlan } from './reload-plan.ts'
@@ -36,11 +35,20 @@ export interface ConfigReloadResult {
   error?: ReloadError
   /** Replaced modules whose stop failed or timed out after the swap (the new generation serves regardless). */
   stopErrors?: { module: string; code: string; message: string }[]
+  /**
+   * Components of an applied reload that could not be prepared: each keeps the generation that served it before
+   * (a new one stays unloaded until its file is fixed). The config changed regardless; nothing calls a new one.
+   */
+  componentErrors?: { name: string; code: string; message: string }[]
+  /** For a config that did not validate: every problem, located. */
+  diagnostics?: Diagnostic[]
 }
 
 export type ConfigEvent =
-  | { type: 'config.reloaded'; generation: number; hash: string; ms: number; restarted: string[]; added: string[]; removed: string[]; at: string }
-  | { type: 'config.reload-failed'; generation: number; error: { code: string; message: string }; at: string }
+  | { type: 'config.reloaded'; generation: number; hash: string; ms: number; restarted: string[]; added: string[]; removed: string[]
+      componentErrors?: ConfigReloadResult['componentErrors']; at: string }
+  /** A reload that changed nothing: it did not validate (then with `diagnostics`), or a part of it failed to start. */
+  | { type: 'config.reload-failed'; generation: number; error: { code: string; message: string }; diagnostics?: Diagnostic[]; at: string }
 
 /** What the reloader needs from the engine. */
 export interface ReloadDeps {
@@ -54,18 +62,19 @@ export interface ReloadDeps {
   stopSlots(slots: Slot[]): Promise<unknown[]>
   /** Makes `next` the serving generation; synchronous, so no request sees half of it. */
   swap(next: Generation): void
+  /** Runs `commit` of the started modules of `slots`, in order; synchronous. */
+  commit(slots: Slot[]): void
 }
 
 export interface Reloader {
   reload(next: AppConfig): Promise<ConfigReloadResult>
+  /** Records an edited config that did not validate as a failed reload attempt: status and events show it. */
+  reject(diagnostics: readonly Diagnostic[]): Promise<ConfigReloadResult>
   /** Resolves once no reload is queued or running. */
   idle(): Promise<void>
   onEvent(listener: (event: ConfigEvent) => void): () => void
   readonly last?: ConfigReloadResult
 }
-
-/** The component host's reconcile (runtime/components/host.ts), reached by duck typing while it lands. */
-type Reconcile = (decls: readonly ComponentDecl[]) => Promise<{ name: string; ok: boolean; error?: unknown }[]>
 
 export function createReloader(deps: ReloadDeps): Reloader {
   const { logger } = deps
@@ -83,13 +92,13 @@ export function createReloader(deps: ReloadDeps): Reloader {
     last = result
     const { at, generation } = result
     if (result.ok) {
-      const { hash, ms, restarted, added, removed } = result
+      const { hash, ms, restarted, added, removed, componentErrors } = result
       logger.info({ generation, configHash: hash.slice(0, 12), ms, restarted, added, removed }, `config generation ${generation} serving`)
-      emit({ type: 'config.reloaded', generation, hash, ms, restarted, added, removed, at })
+      emit({ type: 'config.reloaded', generation, hash, ms, restarted, added, removed, ...(componentErrors ? { componentErrors } : {}), at })
     } else {
       const { code, message } = result.error!
       logger.error({ error: result.error, generation }, `config reload failed; generation ${generation} keeps serving: ${message}`)
-      emit({ type: 'config.reload-failed', generation, error: { code, message }, at })
+      emit({ type: 'config.reload-failed', generation, error: { code, message }, ...(result.diagnostics ? { diagnostics: result.diagnostics } : {}), at })
     }
     return result
   }
@@ -118,8 +127,26 @@ export function createReloader(deps: ReloadDeps): Reloader {
       return failed({ code: 'ERR_CONFIG_RELOAD_NEEDS_RESTART', message: 'adding the first component needs a restart: this engine runs no sandbox' })
     }
 
-    // Prepare: the new generation, the kept modules' instances carried over, the others created and started in
-    // dependency order while the old generation keeps serving.
+    // Prepare, nothing of it visible: the components first (pipelines compiled below check the ones they call), then
+    // the new and changed modules, created and started in dependency order while generation N keeps serving.
+    let components: ComponentTransaction | undefined
+    if (componentsChanged && host) {
+      if (stableJson(prev.config.sandbox) !== stableJson(next.sandbox)) {
+        logger.warn('the sandbox settings changed: workers, app-wide limits and quarantine apply at the next restart')
+      }
+      components = await host.transaction(next.components)
+      // A component that failed keeps its previous generation, if it has one, and the reload goes on; one that the new
+      // config calls and that has nothing serving it fails the reload.
+      const used = componentsUsed(next)
+      const blocking = components.failed.filter((r) => used.has(r.name) && !host.generation(r.name))
+      if (blocking.length > 0) {
+        components.abort()
+        return failed({
+          code: blocking[0]!.error?.code ?? 'ERR_COMPONENT_LOAD_FAILED', phase: 'components',
+          message: blocking.map((r) => `component '${r.name}' is called by the new config but could not be loaded: ${r.error?.message ?? 'unknown error'}`).join('\n'),
+        })
+      }
+    }
     const plan = planReload(prev.config, next, graph)
     const gen: Generation = { number: prev.number + 1, config: next, graph, slots: new Map(), compiled: new Map(), appliedAt: at }
     for (const decl of graph.order) {
@@ -145,24 +172,27 @@ export function createReloader(deps: ReloadDeps): Reloader {
       }
       break
     }
-    if (!failure && componentsChanged && host) {
-      if (stableJson(prev.config.sandbox) !== stableJson(next.sandbox)) {
-        logger.warn('the sandbox settings changed: workers, app-wide limits and quarantine apply at the next restart')
-      }
-      failure = await reconcile(host, next.components)
-    }
     if (!failure && deps.state() !== 'ready') failure = stoppingError()
     if (failure) {
-      // Roll back: what was prepared stops (newest first); a module that took something over gives it back.
+      // Roll back: nothing of generation N+1 was visible; what was prepared stops (newest first) and is thrown away.
+      components?.abort()
       const errors = await deps.stopSlots(prepared)
       for (const error of errors) logger.warn({ err: error }, 'a module prepared for a failed reload did not stop cleanly')
       return failed(failure)
     }
 
-    // Swap, then drain: the replaced and removed modules stop in reverse dependency order of the old generation,
-    // so a server finishes its in-flight requests before anything they use stops.
+    // Commit, in one synchronous step: the slot table, the components and what the new modules make visible (a
+    // server taking the listening socket over) switch together, so no request sees half of generation N+1.
     gen.appliedAt = new Date().toISOString()
     deps.swap(gen)
+    const componentResults = components?.commit() ?? []
+    deps.commit(prepared)
+    const kept = componentResults.filter((r) => !r.ok).map((r) => ({ name: r.name, code: r.error?.code ?? 'ERR_COMPONENT_LOAD_FAILED', message: r.error?.message ?? '' }))
+    if (kept.length > 0) {
+      logger.warn({ components: kept }, `config generation ${gen.number} applied; ${kept.length} component(s) could not be reloaded and keep their previous generation (or none)`)
+    }
+    // Drain: the replaced and removed modules stop in reverse dependency order of the old generation, so a server
+    // finishes its in-flight requests before anything they use stops.
     logger.info({ generation: gen.number, reasons: Object.fromEntries(plan.reasons) }, `config generation ${gen.number} swapped in; draining the replaced modules`)
     const replaced = replacedSlots(prev, plan)
     const errors = await deps.stopSlots(replaced)
@@ -177,15 +207,27 @@ export function createReloader(deps: ReloadDeps): Reloader {
     return finish({
       ok: true, generation: gen.number, hash: next.hash, at, ms: ms(),
       restarted: plan.restarted, added: plan.added, removed: plan.removed, ...(stopErrors.length > 0 ? { stopErrors } : {}),
+      ...(kept.length > 0 ? { componentErrors: kept } : {}),
     })
   }
 
+  function enqueue(task: () => Promise<ConfigReloadResult>): Promise<ConfigReloadResult> {
+    const run = queue.then(task)
+    queue = run.catch(() => {})
+    return run
+  }
+
   return {
-    reload(next) {
-      const run = queue.then(() => apply(next))
-      queue = run.catch(() => {})
-      return run
-    },
+    reload: (next) => enqueue(() => apply(next)),
+    reject: (diagnostics) => enqueue(async () => {
+      const prev = deps.current()
+      const errors = diagnostics.filter((d) => d.severity === 'error')
+      return finish({
+        ok: false, generation: prev.number, hash: prev.config.hash, at: new Date().toISOString(), ms: 0, restarted: [], added: [], removed: [],
+        error: { code: 'ERR_CONFIG_INVALID', message: `the edited config has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${formatDiagnostics(diagnostics)}` },
+        diagnostics: [...diagnostics],
+      })
+    }),
     idle: () => queue.then(() => {}),
     onEvent(listener) {
       listeners.add(listener)
@@ -203,35 +245,15 @@ function stoppingError(): ReloadError {
   return { code: 'ERR_ENGINE_STATE', message: 'the engine began stopping during the reload' }
 }
 
-async function reconcile(host: ComponentHost, decls: readonly ComponentDecl[]): Promise<ReloadError | undefined> {
-  const fn = (host as { reconcile?: unknown }).reconcile
-  if (typeof fn !== 'function') {
-    return { code: 'ERR_CONFIG_RELOAD_NEEDS_RESTART', phase: 'components', message: 'this component host cannot reload components; changing them needs a restart' }
+/** The components the config's pipelines call (through `component` steps, in any branch). */
+export function componentsUsed(config: AppConfig): Set<string> {
+  const used = new Set<string>()
+  const visit = (steps: readonly StepDecl[]): void => {
+    for (const step of steps) {
+      if (step.kind === 'step') for (const name of step.refs.components ?? []) used.add(name)
+      else { visit(step.then); visit(step.else) }
+    }
   }
-  let results: Awaited<ReturnType<Reconcile>>
-  try {
-    results = await (fn as Reconcile).call(host, decls)
-  } catch (error) {
-    return { code: codeOf(error), phase: 'components', message: `components could not be reloaded: ${messageOf(error)}` }
-  }
-  const bad = results.filter((r) => !r.ok)
-  if (bad.length === 0) return undefined
-  return {
-    code: codeOf(bad[0]!.error), phase: 'components',
-    message: bad.map((r) => {
-      const text = textOf(r.error)
-      return text.includes(`'${r.name}'`) ? text : `component '${r.name}' could not be reloaded: ${text}`
-    }).join('\n'),
-  }
-}
-
-/** Reconcile results may carry an Error, a `{ code, message }` DTO or a string. */
-function textOf(error: unknown): string {
-  const message = (error as { message?: unknown } | undefined)?.message
-  return typeof message === 'string' ? message : error === undefined ? 'unknown error' : messageOf(error)
-}
-
-function codeOf(error: unknown): string {
-  const code = (error as { code?: unknown } | undefined)?.code
-  return typeof code === 'string' && code.startsWith('ERR_') ? code : 'ERR_COMPONENT_LOAD_FAILED'
+  for (const pipeline of Object.values(config.pipelines)) visit(pipeline.steps)
+  return used
 }

@@ -1,10 +1,15 @@
-// Watches the app's YAML files (the root and everything it imports) and reloads the config on change: parse and
-// validate aside; an invalid edit is reported with the same diagnostics `islet validate` prints and changes nothing.
-import { statSync } from 'node:fs'
+// Watches what the app's config is made of and reloads it on change: the YAML files (the root and everything it
+// imports), the files its modules read on start (their types' `inputs`, e.g. migrations folders), and the folders of
+// `directory:` component entries (a component file added or removed there changes the config). Each pass parses and
+// validates aside; an invalid edit is recorded on the engine (status, events) with the diagnostics `islet validate`
+// prints, and changes nothing.
+import { readdirSync, statSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
 import type { Logger } from '@islet/sdk'
 import { loadConfig } from '../config/load.ts'
-import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
+import { formatDiagnostics } from '../config/diagnostics.ts'
+import type { AppConfig } from '../config/types.ts'
 import type { Registry } from '../plugins/registry.ts'
 import type { Engine } from './engine.ts'
 
@@ -15,8 +20,6 @@ export interface ConfigWatchOptions {
   registry: Registry
   env: Record<string, string | undefined>
   logger: Logger
-  /** Reports a config that failed validation (the engine reports reloads it attempted itself). */
-  onInvalid(diagnostics: Diagnostic[]): void
   debounceMs?: number
 }
 
@@ -26,18 +29,33 @@ export interface ConfigWatcher {
   close(): Promise<void>
 }
 
+/** What one config generation is made of, as watch targets. */
+interface Targets {
+  /** YAML files and module inputs: any change to them is a possible new config. */
+  contents: Set<string>
+  /** Component folders: only entries coming and going matter (an edit to a component is its own watcher's). */
+  folders: Set<string>
+}
+
+function targetsOf(config: AppConfig): Targets {
+  const inputs = config.modules.flatMap((m) => (m.inputs ?? []).map((i) => i.path))
+  return { contents: new Set([...config.files, ...inputs]), folders: new Set(config.componentDirectories ?? []) }
+}
+
 export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
   const { engine, logger } = options
   const debounceMs = options.debounceMs ?? 20
-  let watched = new Set<string>(engine.config.files)
-  const watcher: FSWatcher = watch([...watched], { ignoreInitial: true, atomic: 50 })
+  let targets = targetsOf(engine.config)
+  const all = (t: Targets) => new Set([...t.contents, ...t.folders])
+  // depth 1: a migrations folder's files, a component folder's entries and its subfolders' index.ts.
+  const watcher: FSWatcher = watch([...all(targets)], { ignoreInitial: true, atomic: 50, depth: 1 })
   let timer: NodeJS.Timeout | undefined
   let running: Promise<void> | undefined
   let dirty = false
 
-  /** Size and mtime of each watched file, as the latest pass read them. */
+  /** Size and mtime of each content target (a folder: of its entries), as the latest pass read them. */
   let stamps = ''
-  const stampOf = () => [...watched].map((f) => { try { const st = statSync(f); return `${f}:${st.size}:${st.mtimeMs}` } catch { return `${f}:gone` } }).join('|')
+  const stampOf = () => [...targets.contents].map((f) => `${f}:${stamp(f)}`).join('|')
 
   async function reloadLoop(): Promise<void> {
     do {
@@ -45,18 +63,21 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
       stamps = stampOf()
       const { config, diagnostics } = await loadConfig(options.file, { registry: options.registry, env: options.env })
       if (!config) {
-        logger.error(`config change rejected; still serving generation ${engine.status().configHash.slice(0, 12)}:\n${formatDiagnostics(diagnostics)}`)
-        options.onInvalid(diagnostics)
+        logger.error(`config change rejected; still serving generation ${engine.status().generation}:\n${formatDiagnostics(diagnostics)}`)
+        await engine.rejectConfig(diagnostics)
         continue
       }
-      if (config.hash === engine.config.hash) continue
+      // The config serving already: nothing to do, unless the last attempt failed (then this edit reverted it, and
+      // a reload that changes nothing records that the config on disk serves again).
+      if (config.hash === engine.config.hash && engine.status().lastReload?.ok !== false) continue
       const result = await engine.reload(config)
       if (!result.ok) continue
-      // Imports may have changed: watch exactly the files of the generation now serving.
-      const next = new Set(config.files)
-      watcher.unwatch([...watched].filter((f) => !next.has(f)))
-      watcher.add([...next].filter((f) => !watched.has(f)))
-      watched = next
+      // Imports, inputs and component folders may have changed: watch exactly what the generation now serving uses.
+      const next = targetsOf(config)
+      const [before, after] = [all(targets), all(next)]
+      watcher.unwatch([...before].filter((f) => !after.has(f)))
+      watcher.add([...after].filter((f) => !before.has(f)))
+      targets = next
     } while (dirty)
   }
 
@@ -80,7 +101,11 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
     clearTimeout(after)
     after = setTimeout(() => { if (!scheduled && !running && stampOf() !== stamps) schedule() }, 60)
   }
-  watcher.on('change', schedule).on('add', schedule).on('unlink', schedule)
+  watcher.on('all', (event, path) => {
+    if (isUnder(path, targets.contents)) return schedule()
+    // In a component folder: an entry (x.ts, or sub/index.ts) or a subfolder came or went.
+    if (event !== 'change' && isUnder(path, targets.folders)) schedule()
+  })
 
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
   return {
@@ -92,4 +117,24 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
       await running
     },
   }
+}
+
+/** `path` is one of `roots` or inside one (two levels at most: the watcher's depth). */
+function isUnder(path: string, roots: ReadonlySet<string>): boolean {
+  return roots.has(path) || roots.has(dirname(path)) || roots.has(dirname(dirname(path)))
+}
+
+/** size:mtime of a file; of a folder, its entries' names and stamps (one level: a migrations folder). */
+function stamp(path: string): string {
+  try {
+    const st = statSync(path)
+    if (!st.isDirectory()) return `${st.size}:${st.mtimeMs}`
+    return readdirSync(path).sort().map((name) => `${basename(name)}=${stamp1(join(path, name))}`).join(',')
+  } catch {
+    return 'gone'
+  }
+}
+
+function stamp1(path: string): string {
+  try { const st = statSync(path); return `${st.size}:${st.mtimeMs}` } catch { return 'gone' }
 }
