@@ -45,6 +45,9 @@ export const ERROR_CODES = {
   ERR_ENGINE_START_FAILED: 'startup failed; everything already started was stopped',
   ERR_ENGINE_STATE: 'an engine method was called in a state that does not allow it',
   ERR_CONFIG_RELOAD_NEEDS_RESTART: 'a config reload met a change only a restart can apply (e.g. the first component); the previous generation keeps serving',
+  // Admin API (runtime/admin)
+  ERR_ADMIN_UNAVAILABLE: 'an islet.admin module was created without the engine services it reports on (status, events)',
+  ERR_ADMIN_FORBIDDEN: 'the admin API answers loopback clients only (a 403 to anyone else)',
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",
