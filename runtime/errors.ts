@@ -45,8 +45,12 @@ export const ERROR_CODES = {
   ERR_ENGINE_START_FAILED: 'startup failed; everything already started was stopped',
   ERR_ENGINE_STATE: 'an engine method was called in a state that does not allow it',
   ERR_CONFIG_RELOAD_NEEDS_RESTART: 'a config reload met a change only a restart can apply (e.g. the first component); the previous generation keeps serving',
+  // Admin API (runtime/admin)
+  ERR_ADMIN_UNAVAILABLE: 'an islet.admin module was created without the engine services it reports on (status, events)',
+  ERR_ADMIN_FORBIDDEN: 'the admin API answers loopback clients only (a 403 to anyone else)',
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
+  ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",
   ERR_STEP_FAILED: 'a step threw an unexpected error (reported as a 500 without internals)',
   ERR_EXPRESSION_EVAL: 'a runtime expression failed while evaluating',
   // Capabilities (host calls a sandboxed component makes)
@@ -90,6 +94,35 @@ export class IsletError extends CodedError<ErrorCode> {}
 
 export function isIsletError(error: unknown, code?: ErrorCode): error is IsletError {
   return error instanceof IsletError && (code === undefined || error.code === code)
+}
+
+/**
+ * The `ERR_*` code of anything thrown, else `fallback`. Only `ERR_*` codes are reported as codes: a foreign one
+ * (ENOENT, SQLITE_BUSY, …) stays in the message and the cause, and a thrown non-object has no code at all.
+ */
+export function codeOf<F extends string>(error: unknown, fallback: F): string {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined
+  return typeof code === 'string' && /^ERR_[A-Z0-9_]+$/.test(code) ? code : fallback
+}
+
+/** A message for anything thrown, including what is not an Error (`throw undefined`, `throw 'x'`, `throw null`). */
+export function describeThrown(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name
+  const message = typeof error === 'object' && error !== null ? (error as { message?: unknown }).message : undefined
+  if (typeof message === 'string' && message !== '') return message
+  return `threw ${shown(error)} (not an Error)`
+}
+
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value)
+  if (typeof value === 'function') return `a function ${value.name || '(anonymous)'}`
+  if (typeof value !== 'object' || value === null) return String(value)
+  try {
+    const json = JSON.stringify(value)
+    return json.length > 200 ? `${json.slice(0, 200)}…` : json
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
 }
 
 export { messageOf }

@@ -1,6 +1,7 @@
 // The `respond` step: ends the pipeline with a response built from templates.
 import { defineStepType, type PipelineResponse } from '@islet/sdk'
 import { asText, checkStatus, statusSchema } from './values.ts'
+import { CoreError } from './errors.ts'
 
 export interface RespondConfig {
   readonly status?: number | string
@@ -44,7 +45,7 @@ export default defineStepType<RespondConfig>({
         const value = values[i]!(scope)
         if (value === null || value === undefined) continue
         const text = asText(value)
-        if (LINE_BREAK.test(text)) throw new Error(`header '${names[i]}' would contain a line break`)
+        if (LINE_BREAK.test(text)) throw new CoreError('ERR_CORE_HEADER_INVALID', `header '${names[i]}' would contain a line break`, { details: { header: names[i] } })
         headers[names[i]!] = text
       }
       const response: PipelineResponse = { status: checkStatus(status(scope), 100, 599), headers, body: body(scope) }

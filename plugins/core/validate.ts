@@ -2,7 +2,8 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import formats from 'ajv-formats'
-import { StepError, defineStepType, type Logger } from '@islet/sdk'
+import { StepError, defineStepType, messageOf, type Logger } from '@islet/sdk'
+import { CoreError } from './errors.ts'
 
 export interface ValidateConfig {
   readonly schema: Readonly<Record<string, unknown>>
@@ -80,7 +81,7 @@ function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger
     // Each step gets its own ajv: two schemas with the same $id, or a reload bringing a changed one, cannot clash.
     return ajv.compile(schema)
   } catch (error) {
-    throw new Error(`invalid JSON Schema: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+    throw new CoreError('ERR_CORE_SCHEMA_INVALID', `invalid JSON Schema: ${messageOf(error)}`, { cause: error })
   }
 }
 

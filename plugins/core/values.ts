@@ -1,5 +1,6 @@
 // What the core steps make of evaluated templates: response text and HTTP statuses checked at run time.
 import { expressionOr, type JsonSchema } from '@islet/sdk'
+import { CoreError } from './errors.ts'
 
 /** Text of an evaluated template: strings as they are, null and undefined as '', anything else as JSON. */
 export function asText(value: unknown): string {
@@ -15,7 +16,7 @@ export function asText(value: unknown): string {
 export function checkStatus(value: unknown, min: number, max: number): number {
   if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value
   const shown = typeof value === 'string' ? `'${value}'` : typeof value === 'number' ? String(value) : value === null ? 'null' : typeof value
-  throw new Error(`status must be an integer from ${min} to ${max}, got ${shown}`)
+  throw new CoreError('ERR_CORE_STATUS_INVALID', `status must be an integer from ${min} to ${max}, got ${shown}`, { details: { min, max } })
 }
 
 /** The JSON Schema of a status property: a literal integer in range, or an expression. */

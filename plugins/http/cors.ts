@@ -2,6 +2,7 @@
 import cors from '@koa/cors'
 import { defineModuleType } from '@islet/sdk'
 import type { MiddlewareProvider } from './contracts.ts'
+import { HttpError } from './errors.ts'
 
 export interface CorsConfig {
   origins: string[]
@@ -28,10 +29,14 @@ export default defineModuleType<CorsConfig, MiddlewareProvider>({
       maxAgeSeconds: { type: 'integer', minimum: 0 },
     },
   },
-  create(config) {
+  create(config, ctx) {
     const allowed = new Set(config.origins)
     const any = allowed.has('*')
-    if (any && config.credentials) throw new Error("origins ['*'] cannot be combined with credentials: true; list the origins")
+    if (any && config.credentials) {
+      throw new HttpError('ERR_HTTP_CONFIG_INVALID',
+        `cors '${ctx.name}': origins ['*'] cannot be combined with credentials: true (browsers refuse it); list the origins`,
+        { module: ctx.name, property: 'origins' })
+    }
     const middleware = cors({
       // Echo the request's origin only when it is on the list; otherwise send no CORS headers at all.
       origin: (kctx) => (any ? '*' : allowed.has(kctx.get('Origin')) ? kctx.get('Origin') : ''),

@@ -1,6 +1,8 @@
 // The http plugin's error catalogue, and the one place any error becomes the JSON error response.
 import { CodedError, isStepError, type Logger } from '@islet/sdk'
 
+/** Each code and the status it answers with; the codes after ERR_HTTP_ROUTE_CONFLICT are raised while a module is
+ * created or started (they end startup or a reload, never a request). */
 export const HTTP_ERROR_CODES = {
   ERR_HTTP_NOT_FOUND: 404,
   ERR_HTTP_METHOD_NOT_ALLOWED: 405,
@@ -12,9 +14,13 @@ export const HTTP_ERROR_CODES = {
   ERR_HTTP_SHUTTING_DOWN: 503,
   /** A server bound its socket but its config generation is not applied yet (the first start, or a new port on a reload). */
   ERR_HTTP_NOT_READY: 503,
-  ERR_HTTP_NOT_LISTENING: 500,
-  ERR_HTTP_PORT_IN_USE: 500,
-  ERR_HTTP_ROUTE_CONFLICT: 500,
+  ERR_HTTP_ROUTE_CONFLICT: 500, // two routes of a router match the same method and path
+  ERR_HTTP_NOT_MIDDLEWARE: 500, // a module listed in a server's middleware: provides no middleware
+  ERR_HTTP_NOT_A_ROUTER: 500, // a module listed in a server's routers: is not an http.router
+  ERR_HTTP_CONFIG_INVALID: 500, // a config the schema accepts but that cannot work (e.g. CORS origins ['*'] with credentials)
+  ERR_HTTP_PORT_IN_USE: 500, // the server's host:port is taken by another socket
+  ERR_HTTP_LISTEN_FAILED: 500, // the server could not listen for another reason (no such address, no permission, …)
+  ERR_HTTP_NOT_LISTENING: 500, // a server's address or URL was asked for while it does not listen
   ERR_INTERNAL: 500,
 } as const
 
@@ -23,8 +29,8 @@ export type HttpErrorCode = keyof typeof HTTP_ERROR_CODES
 /** An error the http layer itself raises; its message is safe to show the caller. */
 export class HttpError extends CodedError<HttpErrorCode> {
   readonly status: number
-  constructor(code: HttpErrorCode, message: string, details?: Record<string, unknown>) {
-    super(code, message, { details })
+  constructor(code: HttpErrorCode, message: string, details?: Record<string, unknown>, cause?: unknown) {
+    super(code, message, { details, cause })
     this.status = HTTP_ERROR_CODES[code]
   }
 }

@@ -1,7 +1,8 @@
 // Module type `http.router`: routes (method + path with :params) → pipelines, matched by a radix tree once built.
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
-import { defineModuleType, pipelineRef, type Pipeline } from '@islet/sdk'
+import { defineModuleType, messageOf, pipelineRef, type Pipeline } from '@islet/sdk'
 import type { RouteMatch, RouterProvider } from './contracts.ts'
+import { HttpError } from './errors.ts'
 import { parseSize, SIZE_SCHEMA } from './size.ts'
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
@@ -60,7 +61,9 @@ export default defineModuleType<RouterConfig, RouterProvider>({
       try {
         tree.on(route.method, path, handler, store)
       } catch (error) {
-        throw new Error(`routes.${i} (${route.method} ${path}) conflicts with an earlier route: ${(error as Error).message}`)
+        throw new HttpError('ERR_HTTP_ROUTE_CONFLICT',
+          `router '${ctx.name}': routes.${i} (${route.method} ${path}) conflicts with an earlier route: ${messageOf(error)}`,
+          { router: ctx.name, route: i, method: route.method, path }, error)
       }
     })
     const methods = [...new Set(config.routes.map((r) => r.method))]

@@ -58,6 +58,21 @@ export interface HttpServer {
   stop(): Promise<void>
 }
 
+/** Why a server could not listen, with what to do about it. */
+function listenError(server: string, config: ServerConfig, error: NodeJS.ErrnoException): HttpError {
+  const where = `${config.host}:${config.port}`
+  const details = { server, host: config.host, port: config.port, reason: error.code }
+  if (error.code === 'EADDRINUSE') {
+    return new HttpError('ERR_HTTP_PORT_IN_USE',
+      `port ${config.port} on ${config.host} is already in use; stop what listens there, or give server '${server}' another port (0 picks a free one)`,
+      details, error)
+  }
+  const hint = error.code === 'EACCES' ? '; ports below 1024 need privileges: use a higher port'
+    : error.code === 'EADDRNOTAVAIL' ? `; ${config.host} is not an address of this machine: use 127.0.0.1, ::1 or 0.0.0.0`
+      : ''
+  return new HttpError('ERR_HTTP_LISTEN_FAILED', `server '${server}' cannot listen on ${where}: ${error.message}${hint}`, details, error)
+}
+
 export default defineModuleType<ServerConfig, HttpServer>({
   type: 'http.server',
   description: 'A Koa HTTP server: request ids, JSON errors, /healthz and /readyz, the listed middleware, then routers.',
@@ -89,12 +104,20 @@ export default defineModuleType<ServerConfig, HttpServer>({
     app.use(createHealth(ctx.engine, inFlight))
     for (const name of config.middleware) {
       const provider = ctx.module(name)
-      if (!isMiddlewareProvider(provider)) throw new Error(`middleware '${name}' is not a middleware module (it has no middleware)`)
+      if (!isMiddlewareProvider(provider)) {
+        throw new HttpError('ERR_HTTP_NOT_MIDDLEWARE',
+          `server '${ctx.name}': middleware entry '${name}' is not a middleware module (it provides no middleware); list modules such as http.cors or http.access-log there, and routers under routers:`,
+          { server: ctx.name, module: name })
+      }
       app.use(provider.middleware)
     }
     const routers = config.routers.map((name) => {
       const router = ctx.module(name)
-      if (!isRouterProvider(router)) throw new Error(`routers: '${name}' is not an http.router module`)
+      if (!isRouterProvider(router)) {
+        throw new HttpError('ERR_HTTP_NOT_A_ROUTER',
+          `server '${ctx.name}': routers entry '${name}' is not an http.router module; list only http.router modules under routers: (middleware goes under middleware:)`,
+          { server: ctx.name, module: name })
+      }
       return router
     })
     app.use(createDispatch({ routers, bodyLimit: parseSize(config.bodyLimit), requestTimeoutMs: config.requestTimeoutMs, controllers }))
@@ -121,7 +144,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
       address() {
         if (!server && takeOver) return takeOver.address()
         const a = server?.address() as AddressInfo | null | undefined
-        if (!a) throw new HttpError('ERR_HTTP_NOT_LISTENING', `server '${ctx.name}' is not listening`)
+        if (!a) throw new HttpError('ERR_HTTP_NOT_LISTENING', `server '${ctx.name}' is not listening (it has not started, or has stopped)`, { server: ctx.name })
         return { host: a.address, port: a.port }
       },
       url() {
@@ -138,9 +161,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
         }
         const s = createServer({ keepAliveTimeout: config.keepAliveTimeoutMs }, notReady)
         await new Promise<void>((resolve, reject) => {
-          s.once('error', (error: NodeJS.ErrnoException) => reject(error.code === 'EADDRINUSE'
-            ? new HttpError('ERR_HTTP_PORT_IN_USE', `port ${config.port} on ${config.host} is already in use; set PORT or the server's port to a free one`)
-            : error))
+          s.once('error', (error: NodeJS.ErrnoException) => reject(listenError(ctx.name, config, error)))
           s.listen(config.port, config.host, () => resolve())
         })
         server = s

@@ -81,7 +81,7 @@ function prepare(module: SqliteModule, sql: string, where: string): Database.Sta
   } catch (error) {
     if (error instanceof StorageError) throw error
     throw new StorageError('ERR_SQL_PREPARE', `${where}: SQLite rejected the SQL: ${messageOf(error)}`,
-      { details: { sqliteCode: (error as { code?: unknown }).code }, cause: error })
+      { details: { sqliteCode: (error as { code?: unknown } | null)?.code }, cause: error })
   }
 }
 

@@ -3,6 +3,7 @@
 import { PassThrough } from 'node:stream'
 import type { Middleware } from 'koa'
 import { defineModuleType } from '@islet/sdk'
+import { IsletError } from '../errors.ts'
 import { servicesOf } from '../engine/services.ts'
 import { isLoopback } from './loopback.ts'
 
@@ -32,7 +33,9 @@ export default defineModuleType<AdminConfig, { middleware: Middleware; stop(): v
   },
   create(config, ctx) {
     const source = servicesOf(ctx).admin
-    if (!source) throw new Error('islet.admin needs an engine that provides its status and events')
+    if (!source) {
+      throw new IsletError('ERR_ADMIN_UNAVAILABLE', 'islet.admin needs an engine that provides its status and events (run it under the Islet engine, not a bare module context)')
+    }
     const streams = new Set<PassThrough>()
     const middleware: Middleware = async (kctx, next) => {
       if (!kctx.path.startsWith(`${config.prefix}/`)) return next()

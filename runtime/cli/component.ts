@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, relative, resolve } from 'node:path'
-import { IsletError, messageOf } from '../errors.ts'
+import { codeOf, IsletError, messageOf } from '../errors.ts'
 import type { ComponentDecl } from '../config/types.ts'
 import { createComponentHost } from '../components/host.ts'
 import { runExamples } from '../components/examples.ts'
@@ -57,7 +57,7 @@ async function testComponent(args: string[]): Promise<number> {
     try {
       await host.start()
     } catch (error) {
-      console.log(`✗ ${relative(process.cwd(), file)}: ${(error as IsletError).code ?? 'ERR_INTERNAL'} ${messageOf(error)}`)
+      console.log(`✗ ${relative(process.cwd(), file)}: ${codeOf(error, 'ERR_INTERNAL')} ${messageOf(error)}`)
       return 1
     }
     const results = await runExamples(host, decl.name)

@@ -1,7 +1,7 @@
 // `islet run [app.yaml]`: load, start, and on SIGINT/SIGTERM drain and stop; a second signal forces exit.
 import { existsSync } from 'node:fs'
 import { ConfigError, formatDiagnostics } from '../config/diagnostics.ts'
-import { IsletError, messageOf } from '../errors.ts'
+import { codeOf, IsletError, messageOf } from '../errors.ts'
 import { createLogger } from '../log/logger.ts'
 import { openApp } from '../app.ts'
 import { parseOptions } from './options.ts'
@@ -49,7 +49,7 @@ export async function runCommand(args: string[]): Promise<number> {
   } catch (error) {
     logger.fatal?.({ err: error }, messageOf(error))
     logger.flush?.()
-    console.error(`${(error as IsletError).code ?? 'ERR_INTERNAL'}: ${messageOf(error)}`)
+    console.error(`${codeOf(error, 'ERR_INTERNAL')}: ${messageOf(error)}`)
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     return 1

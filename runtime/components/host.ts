@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { Logger } from '@islet/sdk'
 import type { ComponentDecl, LimitName, SandboxConfig } from '../config/types.ts'
 import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
-import { IsletError, isIsletError, messageOf } from '../errors.ts'
+import { codeOf, IsletError, isIsletError, messageOf } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
 import { openKvStore, type KvStore } from '../sandbox/capabilities/kv.ts'
 import type { ComponentMetaDto, InvocationLimitsDto } from '../sandbox/protocol.ts'
@@ -161,7 +161,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
           await sandbox.invoke(key, 'init', 'null', gen.invocation)
         } catch (error) {
           throw new IsletError('ERR_COMPONENT_LOAD_FAILED', `component '${decl.name}': init failed: ${caps.redact(messageOf(error))}`,
-            { cause: error, details: { component: decl.name, code: (error as IsletError).code, phase: 'init' } })
+            { cause: error, details: { component: decl.name, code: codeOf(error, 'ERR_COMPONENT_LOAD_FAILED'), phase: 'init' } })
         }
       }
       if (timings) timings.initMs = performance.now() - loaded

@@ -1,7 +1,7 @@
 // Step type `component`: calls a sandboxed component with an input built from expressions; its output is the
 // step's output. Component errors become HTTP errors with their code (timeout 504, invalid input 400, …).
 import { componentRef, defineStepType, StepError } from '@islet/sdk'
-import { isIsletError, messageOf } from '../errors.ts'
+import { IsletError, isIsletError, messageOf } from '../errors.ts'
 import { servicesOf } from '../engine/services.ts'
 
 const STATUS: Record<string, number> = {
@@ -30,7 +30,9 @@ export default defineStepType<ComponentStepConfig>({
   },
   create(config, ctx) {
     const host = servicesOf(ctx).components
-    if (!host?.has(config.component)) throw new Error(`component '${config.component}' is not loaded`)
+    if (!host?.has(config.component)) {
+      throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component '${config.component}' is not loaded`, { details: { component: config.component } })
+    }
     const input = ctx.compile(config.input === undefined ? '${{ body }}' : config.input)
     return async (run) => {
       try {

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs'
 import type { EngineState, EngineView, Logger, ModuleInstance, Pipeline } from '@islet/sdk'
 import type { AppConfig, ModuleDecl } from '../config/types.ts'
 import type { Diagnostic } from '../config/diagnostics.ts'
-import { IsletError, messageOf, type ErrorCode } from '../errors.ts'
+import { codeOf, describeThrown, IsletError, messageOf, type ErrorCode } from '../errors.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { compilePipeline } from '../pipeline/compile.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
@@ -89,6 +89,8 @@ export interface Slot {
   decl: ModuleDecl
   status: ModuleStatus
   instance?: ModuleInstance
+  /** What the failed phase threw, as a coded error (the original as its cause when it carried no ERR_* code). */
+  failure?: Error
 }
 
 /** One config generation: its modules (in start order), and its pipelines compiled on first use. */
@@ -121,10 +123,21 @@ export function createEngine(options: EngineOptions): Engine {
 
   const view: EngineView = { get state() { return state }, version: registry.engineVersion }
 
-  function fail(slot: Slot, phase: 'create' | 'start' | 'stop', error: unknown): void {
-    const code = (error as { code?: string }).code ?? `ERR_MODULE_${phase.toUpperCase()}_FAILED`
-    slot.status = { ...slot.status, state: 'failed', phase, error: { code, message: messageOf(error) } }
-    logger.error({ module: slot.decl.name, phase, err: error }, `module '${slot.decl.name}' failed to ${phase}`)
+  /**
+   * Records a failed phase, whatever was thrown (`throw undefined` included). Only an ERR_* code is reported as
+   * the module's code; anything else becomes ERR_MODULE_<PHASE>_FAILED with the original as its cause.
+   */
+  function fail(slot: Slot, phase: 'create' | 'start' | 'stop', error: unknown): Error {
+    const fallback = `ERR_MODULE_${phase.toUpperCase()}_FAILED` as ErrorCode
+    const coded = error instanceof Error && codeOf(error, '') !== ''
+    const code = coded ? codeOf(error, fallback) : fallback
+    const message = describeThrown(error)
+    const failure = coded ? error : new IsletError(fallback, `module '${slot.decl.name}' (${slot.decl.type}) failed to ${phase}: ${message}`,
+      { cause: error, details: { module: slot.decl.name, phase } })
+    slot.status = { ...slot.status, state: 'failed', phase, error: { code, message } }
+    slot.failure = failure
+    logger.error({ module: slot.decl.name, phase, err: failure }, `module '${slot.decl.name}' failed to ${phase}`)
+    return failure
   }
 
   function pipeline(g: Generation, name: string): Promise<Pipeline> {
@@ -132,6 +145,8 @@ export function createEngine(options: EngineOptions): Engine {
     if (!p) {
       p = compilePipeline(g.config.pipelines[name], {
         registry, logger, dataDir, services,
+        // A step type's create runs under the create deadline too: a hung step factory must not hang startup.
+        stepCreateMs: timeouts.createMs,
         // Each generation's pipelines reach that generation's modules: a request finishes on the generation it began on.
         module: (m) => g.slots.get(m)?.instance ?? missing(m),
       })
@@ -204,8 +219,7 @@ export function createEngine(options: EngineOptions): Engine {
         await stopOne(slot)
         slot.status = { ...slot.status, state: 'stopped' }
       } catch (error) {
-        fail(slot, 'stop', error)
-        errors.push(error)
+        errors.push(fail(slot, 'stop', error))
       }
     }
     return errors
@@ -287,7 +301,7 @@ export function createEngine(options: EngineOptions): Engine {
       const lines = problems.map((s) => `  ${s.decl.name} (${s.decl.type}): ${s.status.state === 'failed' ? `failed to ${s.status.phase}: ` : ''}${s.status.error?.message}`)
       throw new IsletError('ERR_ENGINE_START_FAILED',
         `startup failed; every module already started was stopped:\n${lines.join('\n')}`,
-        { details: { modules: problems.map((s) => s.status) } })
+        { details: { modules: problems.map((s) => s.status) }, cause: problems.find((s) => s.failure)?.failure })
     },
     reload: (next) => reloader.reload(next),
     rejectConfig: (diagnostics) => reloader.reject(diagnostics),

@@ -7,6 +7,7 @@ import type { Registry } from '../plugins/registry.ts'
 import { createRun, type Op } from './run.ts'
 import { compileTemplate } from './template.ts'
 import { SERVICES, type EngineServices } from '../engine/services.ts'
+import { withDeadline } from '../engine/deadline.ts'
 
 /** What compiling a pipeline needs from the engine. */
 export interface PipelineCompileContext {
@@ -18,6 +19,11 @@ export interface PipelineCompileContext {
   module(name: string): object
   /** Engine services for the runtime's own step types (see engine/services.ts). */
   services?: EngineServices
+  /**
+   * The deadline of each step type's `create`: one that has not finished by then fails the pipeline with
+   * ERR_PIPELINE_STEP_CREATE_TIMEOUT naming the step (a hung step factory must not hang startup). None if absent.
+   */
+  stepCreateMs?: number
 }
 
 /**
@@ -76,12 +82,16 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
         (provider ? ` (install the '${provider}' plugin)` : ''),
         { details: { pipeline: decl.name, step: step.name, type: step.type, ...step.source } })
     }
-    let run: unknown
-    try {
-      run = await registered.definition.create(step.config, stepContext(step))
-    } catch (error) {
-      throw failed(step, step.type, error)
-    }
+    const creating = Promise.resolve()
+      .then(() => registered.definition.create(step.config, stepContext(step)))
+      .catch((error: unknown) => { throw failed(step, step.type, error) })
+    const ms = ctx.stepCreateMs
+    const run: unknown = ms === undefined ? await creating : await withDeadline(() => creating, {
+      ms, code: 'ERR_PIPELINE_STEP_CREATE_TIMEOUT',
+      message: `pipeline '${decl.name}' step '${step.name}' (${step.type}) at ${where(step)} was not created within ${ms} ms: ` +
+        `its step type's create() did not finish`,
+      details: { pipeline: decl.name, step: step.name, type: step.type, ...step.source },
+    })
     if (typeof run !== 'function') throw failed(step, step.type, new Error(`create() returned ${typeof run}, not a function`))
     return run as StepRun
   }

@@ -4,7 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Logger } from '@islet/sdk'
-import { IsletError, type ErrorCode } from '../errors.ts'
+import { IsletError, isIsletError, type ErrorCode } from '../errors.ts'
 import type { ComponentMetaDto, ErrorDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
@@ -218,7 +218,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         return await invokeOnce(key, kind, input, limits)
       } catch (error) {
         // The worker restarted between load and invoke: load into the new one and try once more.
-        if ((error as IsletError).code === 'ERR_SANDBOX_NOT_LOADED') return invokeOnce(key, kind, input, limits)
+        if (isIsletError(error, 'ERR_SANDBOX_NOT_LOADED')) return invokeOnce(key, kind, input, limits)
         throw error
       }
     },

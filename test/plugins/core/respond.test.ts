@@ -21,6 +21,7 @@ describe('respond', () => {
       const error = await failureOf([respond({ status })], { body: {} })
       expect(error.code).toBe('ERR_STEP_FAILED')
       expect(error.message).toMatch(/^step 'answer' of pipeline 'test' failed: status must be an integer from 100 to 599, got /)
+      expect((error.cause as { code?: string }).code).toBe('ERR_CORE_STATUS_INVALID')
     }
   })
 
@@ -36,6 +37,7 @@ describe('respond', () => {
     const error = await failureOf([respond({ headers: { 'x-sku': '${{ body.sku }}' } })], { body: { sku: 'a\r\nset-cookie: evil=1' } })
     expect(error.code).toBe('ERR_STEP_FAILED')
     expect(error.message).toMatch(/header 'x-sku' would contain a line break/)
+    expect((error.cause as { code?: string }).code).toBe('ERR_CORE_HEADER_INVALID')
   })
 
   it('outputs the response it sent', async () => {

@@ -72,6 +72,7 @@ describe('validate', () => {
     const error = await failureOf([validate({ schema: bad })])
     expect(error.code).toBe('ERR_PIPELINE_STEP_CREATE_FAILED')
     expect(error.message).toMatch(/step 'check' \(validate\) at \/x\/app\.yaml:10:9 could not be created: invalid JSON Schema/)
+    expect((error.cause as { code?: string }).code).toBe('ERR_CORE_SCHEMA_INVALID')
     expect(error.message).toMatch(message)
   })
 
