@@ -138,6 +138,14 @@ describe('a config reload is all or nothing', () => {
     expect(t.engine.components!.status().find((s) => s.name === 'wip')).toMatchObject({ state: 'failed', generation: 0 })
   })
 
+  it('a reload that adds a component and the pipeline calling it applies both together', async () => {
+    const t = await start({ 'app.yaml': app({ v: 1, components: true }), 'components/good.ts': component('good', "{ ok: 'good-1' }") })
+    writeFileSync(join(t.dir, 'components/tax.ts'), component('tax', '{ rate: 0.2 }'))
+    const result = await t.engine.reload(await loaded(t, app({ v: 2, components: true, call: 'tax' })))
+    expect(result).toMatchObject({ ok: true, generation: 2 })
+    expect(await (await fetch(`${t.url}/call`)).json()).toEqual({ rate: 0.2 })
+  })
+
   it('a component the new config calls that cannot be loaded fails the reload with its reason, and the rest of the edit is not applied', async () => {
     const t = await start({ 'app.yaml': app({ v: 1, components: true, call: 'good' }), 'components/good.ts': component('good', "{ ok: 'good-1' }") })
     writeFileSync(join(t.dir, 'components/fresh.ts'), component('fresh', "{ ok: 'fresh' }"))
