@@ -10,6 +10,8 @@ export const HTTP_ERROR_CODES = {
   ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_HTTP_REQUEST_TIMEOUT: 503,
   ERR_HTTP_SHUTTING_DOWN: 503,
+  // nginx's "client closed request": nobody reads this response; below 500 so it is not logged as a server error.
+  ERR_HTTP_CLIENT_CLOSED: 499,
   ERR_HTTP_ROUTE_CONFLICT: 500,
   ERR_INTERNAL: 500,
 } as const
