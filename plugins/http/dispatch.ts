@@ -1,5 +1,6 @@
 // The innermost middleware: find the route among the server's routers, read the body, run the pipeline under the
-// request timeout, and write its response.
+// request timeout, and write its response. The run's signal aborts on the timeout, on a shutdown past its deadline,
+// and when the client goes away first; steps pass it on (a component invocation is cancelled with it).
 import type { Middleware } from 'koa'
 import type { PipelineRequest } from '@islet/sdk'
 import type { RequestState, RouterProvider } from './contracts.ts'
@@ -32,6 +33,16 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
       controllers.add(controller)
       const timer = setTimeout(() => controller.abort(new HttpError('ERR_HTTP_REQUEST_TIMEOUT',
         `the request did not complete within ${requestTimeoutMs} ms`)), requestTimeoutMs)
+      // The connection closed before the response was sent: no one waits for this work any more. The listener is
+      // removed before the response is written, so a finished response never aborts anything.
+      const res = kctx.res
+      const clientGone = () => {
+        if (res.writableFinished || controller.signal.aborted) return
+        kctx.state.logger.debug('the client closed the connection before the response was sent; the request is cancelled')
+        controller.abort(new HttpError('ERR_HTTP_CLIENT_CLOSED', 'the client closed the connection before the response was sent'))
+      }
+      res.once('close', clientGone)
+      if (res.closed) clientGone()
       try {
         const response = await Promise.race([
           match.pipeline.run(request, { logger: kctx.state.logger, signal: controller.signal }),
@@ -41,6 +52,7 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
         for (const name in response.headers) kctx.set(name, response.headers[name])
         kctx.body = response.body === undefined ? null : response.body
       } finally {
+        res.off('close', clientGone)
         clearTimeout(timer)
         controllers.delete(controller)
       }
@@ -55,5 +67,8 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
 
 /** Rejects with the signal's reason when it aborts; never settles otherwise. */
 function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }))
+  return new Promise((_, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
 }

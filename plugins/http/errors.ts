@@ -14,6 +14,8 @@ export const HTTP_ERROR_CODES = {
   ERR_HTTP_SHUTTING_DOWN: 503,
   /** A server bound its socket but its config generation is not applied yet (the first start, or a new port on a reload). */
   ERR_HTTP_NOT_READY: 503,
+  // nginx's "client closed request": nobody reads this response; below 500 so it is not logged as a server error.
+  ERR_HTTP_CLIENT_CLOSED: 499,
   ERR_HTTP_ROUTE_CONFLICT: 500, // two routes of a router match the same method and path
   ERR_HTTP_NOT_MIDDLEWARE: 500, // a module listed in a server's middleware: provides no middleware
   ERR_HTTP_NOT_A_ROUTER: 500, // a module listed in a server's routers: is not an http.router

@@ -23,7 +23,8 @@ export interface CapabilityDeps {
 }
 
 export interface Capabilities {
-  handle(op: HostOp, args: unknown[], invocation: number): Promise<unknown>
+  /** `signal` aborts when the invocation no longer waits for the answer (cancelled, or its isolate reset). */
+  handle(op: HostOp, args: unknown[], invocation: number, signal?: AbortSignal): Promise<unknown>
   /** Replaces every granted secret's value in `text`, so it never leaves through an error or a log line. */
   redact(text: string): string
   close(): Promise<void>
@@ -52,19 +53,20 @@ export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): C
   const values = [...new Set([...secrets.values()].filter((v) => v.length >= 4).flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))]
     .sort((a, b) => b.length - a.length)
 
-  const ops: Record<HostOp, (args: unknown[], invocation: number) => unknown> = {
+  // kv, emit and secrets answer synchronously, before any abort can arrive; only fetch takes the signal.
+  const ops: Record<HostOp, (args: unknown[], invocation: number, signal?: AbortSignal) => unknown> = {
     'kv.get': ([key]) => needKv().get(key),
     'kv.set': ([key, value]) => needKv().set(key, value),
     'kv.delete': ([key]) => needKv().delete(key),
     'kv.list': ([prefix, limit]) => needKv().list(prefix, limit),
-    fetch([request], invocation) {
+    fetch([request], invocation, signal) {
       if (!fetcher || !grants.fetch) throw deny('fetch', 'not-granted', `component '${name}' is not granted fetch; grant it in the app's components section`)
       const used = (fetches.get(invocation) ?? 0) + 1
       if (used > grants.fetch.maxRequests) throw deny('fetch', 'quota', `component '${name}' may make ${grants.fetch.maxRequests} fetch requests per invocation`)
       fetches.delete(invocation)
       fetches.set(invocation, used)
       if (fetches.size > MAX_TRACKED_INVOCATIONS) fetches.delete(fetches.keys().next().value!)
-      return fetcher.fetch(request as FetchRequestDto)
+      return fetcher.fetch(request as FetchRequestDto, signal)
     },
     emit([topic, payload]) {
       if (typeof topic !== 'string' || !grants.emit.some((p) => topicMatches(p, topic))) {
@@ -86,10 +88,10 @@ export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): C
   }
 
   return {
-    async handle(op, args, invocation) {
+    async handle(op, args, invocation, signal) {
       const handler = ops[op]
       if (!handler) throw deny(op, 'unknown-operation', `unknown capability '${String(op)}'`)
-      return handler(args, invocation)
+      return handler(args, invocation, signal)
     },
     redact(text) {
       let out = text

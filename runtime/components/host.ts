@@ -2,7 +2,7 @@
 // validators and capabilities, invokes it with limits, quarantines one that keeps breaching them, and replaces
 // generations while serving (reload.ts: prepare → swap → drain → dispose).
 import { join } from 'node:path'
-import type { Logger } from '@islet/sdk'
+import type { AbortSignalLike, Logger } from '@islet/sdk'
 import type { ComponentDecl, LimitName, SandboxConfig } from '../config/types.ts'
 import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import { codeOf, IsletError, isIsletError, messageOf } from '../errors.ts'
@@ -66,8 +66,11 @@ interface Health {
 export interface ComponentHost {
   start(): Promise<void>
   has(name: string): boolean
-  /** Validates input, runs `execute` in the sandbox, validates output. Rejects with an IsletError with an ERR_ code. */
-  invoke(name: string, input: unknown): Promise<unknown>
+  /**
+   * Validates input, runs `execute` in the sandbox, validates output. Rejects with an IsletError with an ERR_ code.
+   * `signal` cancels the call (ERR_SANDBOX_CANCELLED): the invocation is stopped and its host calls aborted.
+   */
+  invoke(name: string, input: unknown, options?: { signal?: AbortSignalLike }): Promise<unknown>
   generation(name: string): Generation | undefined
   /**
    * Builds the component again from its sources aside while the live generation serves, runs its examples against
@@ -104,10 +107,10 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   let isStopped = false
   const sandbox = createSandbox({
     workers: settings.workers, logger,
-    onHostCall(key, op, args, invocation) {
+    onHostCall(key, op, args, invocation, signal) {
       const gen = byKey.get(key)
       if (!gen) return Promise.reject(new IsletError('ERR_CAPABILITY_DENIED', 'this component generation is no longer loaded'))
-      return gen.caps.handle(op, args, invocation)
+      return gen.caps.handle(op, args, invocation, signal)
     },
     onLog(key, lines, dropped) {
       const gen = byKey.get(key)
@@ -176,14 +179,14 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   }
 
   /** Runs `execute` on one generation, counting the call so a reload can drain it. */
-  async function call(gen: LiveGeneration, input: unknown): Promise<unknown> {
+  async function call(gen: LiveGeneration, input: unknown, signal?: AbortSignalLike): Promise<unknown> {
     const json = JSON.stringify(input ?? null)
     if (Buffer.byteLength(json) > gen.limits.inputBytes) {
       throw new IsletError('ERR_SANDBOX_INPUT_LIMIT', `the input to component '${gen.decl.name}' is larger than ${gen.limits.inputBytes} bytes`)
     }
     gen.inflight++
     try {
-      return JSON.parse(await sandbox.invoke(gen.key, 'execute', json, gen.invocation)) as unknown
+      return JSON.parse(await sandbox.invoke(gen.key, 'execute', json, gen.invocation, { signal })) as unknown
     } catch (error) {
       const e = isIsletError(error) ? error : new IsletError('ERR_SANDBOX_CRASHED', messageOf(error))
       throw new IsletError(e.code, gen.caps.redact(e.message), { details: { ...e.details, component: gen.decl.name, generation: gen.number } })
@@ -262,7 +265,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     // A component prepared by an open transaction counts: the reload's pipelines are compiled before it commits.
     has: (name) => current.has(name) || reloads.staged(name),
     generation: (name) => current.get(name),
-    async invoke(name, input) {
+    async invoke(name, input, { signal } = {}) {
       const gen = current.get(name)
       if (!gen) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `no component named '${name}' is loaded`)
       const h = health.get(name)
@@ -271,10 +274,11 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
       // `call` counts the call on `gen` before it awaits anything: a swap after this line still drains it.
       try {
-        return await call(gen, input)
+        return await call(gen, input, signal)
       } catch (error) {
-        // A call finishing on a replaced generation does not count against the code now serving.
-        if (isIsletError(error) && error.code !== 'ERR_SANDBOX_INPUT_LIMIT' && current.get(name) === gen) breach(name, error)
+        // A call finishing on a replaced generation does not count against the code now serving; nor does one its
+        // caller cancelled (the component did nothing wrong: it is neither a breach nor its last error).
+        if (isIsletError(error) && error.code !== 'ERR_SANDBOX_INPUT_LIMIT' && error.code !== 'ERR_SANDBOX_CANCELLED' && current.get(name) === gen) breach(name, error)
         throw error
       }
     },

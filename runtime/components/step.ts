@@ -9,6 +9,8 @@ const STATUS: Record<string, number> = {
   ERR_COMPONENT_INPUT_INVALID: 400,
   ERR_SANDBOX_INPUT_LIMIT: 413,
   ERR_COMPONENT_QUARANTINED: 503,
+  // The run was aborted (request timeout, client gone, shutdown): the HTTP layer answers with the abort's own error.
+  ERR_SANDBOX_CANCELLED: 503,
 }
 
 export interface ComponentStepConfig {
@@ -36,7 +38,8 @@ export default defineStepType<ComponentStepConfig>({
     const input = ctx.compile(config.input === undefined ? '${{ body }}' : config.input)
     return async (run) => {
       try {
-        return await host.invoke(config.component, input(run))
+        // The run's signal (request timeout, client gone) cancels the invocation inside the sandbox too.
+        return await host.invoke(config.component, input(run), { signal: run.signal })
       } catch (error) {
         if (!isIsletError(error)) throw error
         // Messages from the component host are already caller-safe (no host paths, secrets redacted).

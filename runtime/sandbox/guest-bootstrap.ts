@@ -2,7 +2,7 @@
 // removes what guests must not have, and keeps the only host reference in a closure no guest code can reach.
 //
 // It is evaluated with context.evalClosureSync(BOOTSTRAP, [hostReference]) and returns { install, configure, start,
-// deliver }: install reads the definition, the worker validates the config against it, configure hands it over.
+// deliver, cancel }: install reads the definition, the worker validates the config against it, configure hands it over.
 // Guest code may overwrite any global or prototype afterwards; nothing here looks them up again.
 
 export const BOOTSTRAP = String.raw`
@@ -26,7 +26,8 @@ const toHost = (args) => apply(hostCall, host, [undefined, args, COPY]);
 
 let definition, execute, init, config, identity;
 const live = create(null);      // invocation id -> output cap (chars)
-const pending = create(null);   // host call id -> [resolve, reject]
+const pending = create(null);   // host call id -> [resolve, reject, invocation id]
+const contexts = create(null);  // invocation id -> its ctx's state ({ cancelled }), until it finishes or is cancelled
 const hostErrors = new WeakMapC(); // errors the host produced -> their code: only these keep a code when they escape
 let seq = 0;
 
@@ -60,6 +61,7 @@ function finish(id, ok, value) {
   const cap = live[id];
   if (cap === undefined) return;
   delete live[id];
+  delete contexts[id];
   if (ok) {
     let text;
     try { text = stringify(value); } catch (error) { return toHost(['done', id, 'threw', describe(error)]); }
@@ -70,16 +72,30 @@ function finish(id, ok, value) {
   toHost(['done', id, 'threw', describe(value)]);
 }
 
-function call(id, op, args) {
+function hostError(message, code) {
+  const e = new Err(message);
+  e.code = code;
+  apply(setWM, hostErrors, [e, code]);
+  return e;
+}
+
+// A cancelled invocation's ctx refuses here, in the isolate: its unwinding code gets a rejection at once instead of
+// a host call nobody would answer.
+function call(state, op, args) {
+  if (state.cancelled) return new P((_, reject) => reject(hostError(state.cancelled, 'ERR_SANDBOX_CANCELLED')));
   return new P((resolve, reject) => {
     const callId = ++seq;
-    pending[callId] = [resolve, reject];
-    toHost(['call', id, callId, op, stringify(args)]);
+    pending[callId] = [resolve, reject, state.id];
+    toHost(['call', state.id, callId, op, stringify(args)]);
   });
 }
 const then = (promise, f) => apply(thenP, promise, [f]);
 
 function makeContext(id) {
+  const state = create(null);
+  state.id = id;
+  state.cancelled = '';
+  contexts[id] = state;
   const log = (level) => (message, fields) => {
     toHost(['log', level, Str(message), fields === undefined ? undefined : stringify(fields)]);
   };
@@ -88,20 +104,20 @@ function makeContext(id) {
     component: identity,
     log: freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }),
     kv: freeze({
-      get: (key) => call(id, 'kv.get', [key]),
-      set: (key, value) => then(call(id, 'kv.set', [key, value]), () => undefined),
-      delete: (key) => call(id, 'kv.delete', [key]),
-      list: (prefix, limit) => call(id, 'kv.list', [prefix, limit]),
+      get: (key) => call(state, 'kv.get', [key]),
+      set: (key, value) => then(call(state, 'kv.set', [key, value]), () => undefined),
+      delete: (key) => call(state, 'kv.delete', [key]),
+      list: (prefix, limit) => call(state, 'kv.list', [prefix, limit]),
     }),
-    fetch: (url, init) => then(call(id, 'fetch', [{
+    fetch: (url, init) => then(call(state, 'fetch', [{
       url: Str(url), method: init && init.method, headers: init && init.headers, body: init && init.body,
     }]), (r) => freeze({
       status: r.status, ok: r.status >= 200 && r.status < 300, url: r.url, headers: freeze(r.headers),
       text: () => apply(resolveP, P, [r.body]),
       json: () => new P((resolve) => resolve(parse(r.body))),
     })),
-    emit: (topic, payload) => then(call(id, 'emit', [Str(topic), payload === undefined ? null : payload]), () => undefined),
-    secrets: freeze({ get: (name) => call(id, 'secrets.get', [Str(name)]) }),
+    emit: (topic, payload) => then(call(state, 'emit', [Str(topic), payload === undefined ? null : payload]), () => undefined),
+    secrets: freeze({ get: (name) => call(state, 'secrets.get', [Str(name)]) }),
   });
 }
 
@@ -140,10 +156,22 @@ return {
     if (p === undefined) return;
     delete pending[callId];
     if (ok) return p[0](parse(payload));
-    const e = new Err(payload.message);
-    e.code = payload.code;
-    apply(setWM, hostErrors, [e, payload.code]);
-    p[1](e);
+    p[1](hostError(payload.message, payload.code));
+  },
+  // The caller gave up: the invocation's pending host calls reject with ERR_SANDBOX_CANCELLED so its await chain
+  // unwinds (inside this slice), its later ones reject at once, and its result, if it still comes, is dropped.
+  cancel(id, message) {
+    const state = contexts[id];
+    delete live[id];
+    delete contexts[id];
+    if (state !== undefined) state.cancelled = message;
+    const k = keys(pending);
+    for (let i = 0; i < k.length; i++) {
+      const p = pending[k[i]];
+      if (p[2] !== id) continue;
+      delete pending[k[i]];
+      p[1](hostError(message, 'ERR_SANDBOX_CANCELLED'));
+    }
   },
 };
 `

@@ -24,6 +24,8 @@ export interface LiveIsolate {
   isolate: ivm.Isolate
   start: ivm.Reference
   deliver: ivm.Reference
+  /** Rejects a cancelled invocation's pending host calls inside the isolate (bootstrap `cancel`). */
+  cancel: ivm.Reference
   /** The component's own schemas, compiled here in the worker (never in the engine). */
   validateInput?: ValidateFunction
   validateOutput?: ValidateFunction
@@ -63,6 +65,7 @@ export function createIsolate(spec: SlotSpec, host: HostCallback): { live: LiveI
     const configure = api.getSync('configure', { reference: true }) as ivm.Reference
     const start = api.getSync('start', { reference: true }) as ivm.Reference
     const deliver = api.getSync('deliver', { reference: true }) as ivm.Reference
+    const cancel = api.getSync('cancel', { reference: true }) as ivm.Reference
     const script = isolate.compileScriptSync(spec.code, { filename: `component:${spec.name}` })
     const definition = script.runSync(context, { timeout, reference: true }) as ivm.Reference
     const metaJson = install.applySync(undefined, [definition.derefInto()], { arguments: { copy: true }, result: { copy: true }, timeout }) as string
@@ -76,7 +79,7 @@ export function createIsolate(spec: SlotSpec, host: HostCallback): { live: LiveI
       fail('ERR_COMPONENT_CONFIG_INVALID', `the config of component '${spec.name}' does not match its schema: ${found.map((i) => `${i.path} ${i.message}`).join('; ')}`, { issues: found })
     }
     configure.applySync(undefined, [JSON.stringify(config), spec.name, spec.generation], { arguments: { copy: true }, timeout })
-    return { live: { isolate, start, deliver, validateInput: schemas.input, validateOutput: schemas.output }, meta }
+    return { live: { isolate, start, deliver, cancel, validateInput: schemas.input, validateOutput: schemas.output }, meta }
   } catch (error) {
     if (error instanceof LoadError) throw error
     const breach = classify(isolate, error, true)

@@ -40,6 +40,11 @@ export type SupervisorMessage =
   | { t: 'host-result'; id: number; ok: false; error: ErrorDto }
   | { t: 'unload'; key: string }
   | { t: 'stats'; id: number }
+  /**
+   * The caller gave up on invocation `id` (request timeout, client gone): the worker ends it with
+   * ERR_SANDBOX_CANCELLED, unless its answer is already on the way (first wins), and forgets its host calls.
+   */
+  | { t: 'cancel'; id: number }
 
 /** Worker → engine. */
 export type WorkerMessage =
@@ -52,7 +57,9 @@ export type WorkerMessage =
   | { t: 'host-call'; id: number; invocation: number; key: string; op: HostOp; args: string }
   /** Log lines a component wrote, already rate- and size-limited; `dropped` counts what the limit discarded. */
   | { t: 'log'; key: string; lines: GuestLogLineDto[]; dropped: number }
-  | { t: 'stats'; id: number; rss: number; heapUsed: number; isolates: number; external: number }
+  | { t: 'stats'; id: number; rss: number; heapUsed: number; isolates: number; external: number; invocations: number; hostCalls: number }
+  /** The worker dropped these host calls (their invocation was cancelled or its isolate reset): abort them. */
+  | { t: 'host-cancel'; ids: number[] }
 
 export interface GuestLogLineDto {
   level: 'debug' | 'info' | 'warn' | 'error'
@@ -76,4 +83,5 @@ export const SANDBOX_ERRORS = {
   threw: 'ERR_COMPONENT_THREW',
   denied: 'ERR_CAPABILITY_DENIED',
   load: 'ERR_COMPONENT_LOAD_FAILED',
+  cancelled: 'ERR_SANDBOX_CANCELLED',
 } as const

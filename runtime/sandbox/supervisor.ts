@@ -1,9 +1,9 @@
 // The sandbox supervisor (engine side): spawns and restarts worker processes, routes loads and invocations to
 // them, answers guests' host calls through the caller's capability handler, and keeps a backup deadline per call
-// in case a worker stops answering.
+// in case a worker stops answering. A caller's abort signal cancels its call across the boundary.
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { Logger } from '@islet/sdk'
+import type { AbortSignalLike, Logger } from '@islet/sdk'
 import { IsletError, isIsletError, type ErrorCode } from '../errors.ts'
 import type { ComponentMetaDto, ErrorDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
 
@@ -24,8 +24,11 @@ export interface LoadSpec {
 export interface SandboxOptions {
   workers: number
   logger: Logger
-  /** Performs a guest's capability call; rejections with an IsletError pass their code and message to the guest. */
-  onHostCall(key: string, op: HostOp, args: unknown[], invocation: number): Promise<unknown>
+  /**
+   * Performs a guest's capability call; rejections with an IsletError pass their code and message to the guest.
+   * `signal` aborts when the worker no longer wants the answer (the invocation was cancelled or its isolate reset).
+   */
+  onHostCall(key: string, op: HostOp, args: unknown[], invocation: number, signal: AbortSignal): Promise<unknown>
   onLog(key: string, lines: GuestLogLineDto[], dropped: number): void
   /** How long past an invocation's own deadline the supervisor waits before killing its worker. */
   graceMs?: number
@@ -35,16 +38,41 @@ export interface Sandbox {
   start(): Promise<void>
   load(spec: LoadSpec): Promise<ComponentMetaDto>
   /** Runs `execute` (or `init`) with JSON text input; resolves with JSON text output; rejects with an IsletError. */
-  invoke(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto): Promise<string>
+  invoke(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, options?: InvokeOptions): Promise<string>
   unload(key: string): void
-  stats(): Promise<{ pid: number; rss: number; heapUsed: number; external: number; isolates: number }[]>
+  /** Per worker; `invocations` and `hostCalls` are what it has in flight (0 and 0 when idle). */
+  stats(): Promise<WorkerStats[]>
   stop(): Promise<void>
+}
+
+export interface InvokeOptions {
+  /**
+   * Aborts when the caller gives up (request timeout, client gone): the call rejects at once with
+   * ERR_SANDBOX_CANCELLED, the worker stops the invocation and the host calls it was waiting on are aborted.
+   */
+  signal?: AbortSignalLike
+}
+
+export interface WorkerStats {
+  pid: number
+  rss: number
+  heapUsed: number
+  external: number
+  isolates: number
+  invocations: number
+  hostCalls: number
 }
 
 interface Call {
   resolve(output: string): void
   reject(error: IsletError): void
   timer?: NodeJS.Timeout
+}
+
+/** A guest's capability call being answered in the engine; aborted when the worker drops it or goes away. */
+interface HostCall {
+  invocation: number
+  controller: AbortController
 }
 
 interface Worker {
@@ -55,6 +83,7 @@ interface Worker {
   loaded: Map<string, Promise<ComponentMetaDto>>
   loads: Map<string, { resolve(meta: ComponentMetaDto): void; reject(error: IsletError): void }>
   calls: Map<number, Call>
+  hostCalls: Map<number, HostCall>
 }
 
 export function sandboxError(dto: ErrorDto): IsletError {
@@ -82,7 +111,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     let markReady!: () => void
     const worker: Worker = {
       child, pid: child.pid ?? 0, ready: new Promise((resolve) => { markReady = resolve }),
-      loaded: new Map(), loads: new Map(), calls: new Map(),
+      loaded: new Map(), loads: new Map(), calls: new Map(), hostCalls: new Map(),
     }
     child.on('message', (msg: WorkerMessage) => onMessage(worker, msg, markReady))
     child.once('exit', (code, signal) => onExit(index, worker, code, signal))
@@ -99,15 +128,28 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       case 'error': return settle(worker, msg.id)?.reject(sandboxError(msg.error))
       case 'log': return options.onLog(msg.key, msg.lines, msg.dropped)
       case 'stats': return settle(worker, msg.id)?.resolve(JSON.stringify(msg))
+      case 'host-cancel': return abortHostCalls(worker, msg.ids)
       case 'host-call': {
-        const reply = (m: SupervisorMessage) => { if (worker.child.connected) worker.child.send(m) }
+        const controller = new AbortController()
+        worker.hostCalls.set(msg.id, { invocation: msg.invocation, controller })
+        // An aborted call is no longer in the map: the worker dropped it and takes no answer.
+        const reply = (m: SupervisorMessage) => { if (worker.hostCalls.delete(msg.id) && worker.child.connected) worker.child.send(m) }
         let args: unknown[]
         try { args = JSON.parse(msg.args) as unknown[] } catch { args = [] }
-        options.onHostCall(msg.key, msg.op, Array.isArray(args) ? args : [], msg.invocation).then(
+        options.onHostCall(msg.key, msg.op, Array.isArray(args) ? args : [], msg.invocation, controller.signal).then(
           (value) => reply({ t: 'host-result', id: msg.id, ok: true, value: JSON.stringify(value ?? null) }),
           (error: unknown) => reply({ t: 'host-result', id: msg.id, ok: false, error: toGuestError(error, logger) }),
         )
       }
+    }
+  }
+
+  function abortHostCalls(worker: Worker, ids: Iterable<number>): void {
+    for (const id of ids) {
+      const call = worker.hostCalls.get(id)
+      if (!call) continue
+      worker.hostCalls.delete(id)
+      call.controller.abort(new IsletError('ERR_SANDBOX_CANCELLED', 'the invocation that made this host call no longer waits for it'))
     }
   }
 
@@ -126,6 +168,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       clearTimeout(call.timer)
       call.reject(new IsletError('ERR_SANDBOX_CRASHED', `the sandbox worker running the call stopped (${why}); the call was lost`))
     }
+    abortHostCalls(worker, [...worker.hostCalls.keys()])
     for (const [key, load] of worker.loads) load.reject(new IsletError('ERR_SANDBOX_CRASHED', `the sandbox worker stopped (${why}) while loading ${key}`))
     if (workers[index] === worker) workers[index] = undefined
     if (stopping) return
@@ -178,18 +221,35 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     return loaded
   }
 
-  async function invokeOnce(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto): Promise<string> {
+  const cancelled = (name: string, signal: AbortSignalLike) =>
+    new IsletError('ERR_SANDBOX_CANCELLED', `component '${name}' was cancelled: its caller stopped waiting (request timed out or client gone)`, { cause: signal.reason })
+
+  async function invokeOnce(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, signal?: AbortSignalLike): Promise<string> {
     const spec = specs.get(key)
     if (!spec) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component generation ${key} is not loaded`)
     const worker = await workerFor(spec.name)
     await ensureLoaded(worker, key)
+    if (signal?.aborted) throw cancelled(spec.name, signal)
     const id = ++seq
     return new Promise<string>((resolve, reject) => {
-      const call: Call = { resolve, reject }
+      const stopListening = () => signal?.removeEventListener('abort', cancel)
+      const call: Call = { resolve: (v) => { stopListening(); resolve(v) }, reject: (e) => { stopListening(); reject(e) } }
+      // First wins: a result already received has settled the call and removed this listener. Otherwise the caller
+      // is released now, and the call's entry (and backup timer) stays until the worker acknowledges the cancel with
+      // its answer, which is then ignored: a worker that never answers is still found and killed.
+      function cancel(): void {
+        if (worker.calls.get(id) !== call) return
+        const release = call.reject
+        call.resolve = call.reject = () => {}
+        release(cancelled(spec!.name, signal!))
+        abortHostCalls(worker, [...worker.hostCalls].filter(([, h]) => h.invocation === id).map(([hostId]) => hostId))
+        if (worker.child.connected) worker.child.send({ t: 'cancel', id } satisfies SupervisorMessage)
+      }
+      signal?.addEventListener('abort', cancel, { once: true })
       // Backup deadline: the worker enforces the real one; if it stops answering, it is killed.
       call.timer = setTimeout(() => {
         if (!worker.calls.delete(id)) return
-        reject(new IsletError('ERR_SANDBOX_TIMEOUT', `component '${spec.name}' did not finish within ${limits.timeoutMs} ms and its worker did not answer; the worker was restarted`))
+        call.reject(new IsletError('ERR_SANDBOX_TIMEOUT', `component '${spec.name}' did not finish within ${limits.timeoutMs} ms and its worker did not answer; the worker was restarted`))
         logger.error({ pid: worker.pid, component: spec.name }, 'sandbox worker unresponsive past a deadline; killing it')
         killUnresponsive(worker)
       }, limits.timeoutMs + graceMs)
@@ -213,12 +273,14 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         throw error
       }
     },
-    async invoke(key, kind, input, limits) {
+    async invoke(key, kind, input, limits, { signal } = {}) {
+      // Already aborted: nothing is sent, no worker is started for it.
+      if (signal?.aborted) throw cancelled(specs.get(key)?.name ?? key, signal)
       try {
-        return await invokeOnce(key, kind, input, limits)
+        return await invokeOnce(key, kind, input, limits, signal)
       } catch (error) {
         // The worker restarted between load and invoke: load into the new one and try once more.
-        if (isIsletError(error, 'ERR_SANDBOX_NOT_LOADED')) return invokeOnce(key, kind, input, limits)
+        if (isIsletError(error, 'ERR_SANDBOX_NOT_LOADED')) return invokeOnce(key, kind, input, limits, signal)
         throw error
       }
     },
@@ -237,7 +299,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
           w.calls.set(id, { resolve, reject })
           w.child.send({ t: 'stats', id } satisfies SupervisorMessage)
         })
-        return { pid: w.pid, ...(JSON.parse(text) as { rss: number; heapUsed: number; external: number; isolates: number }) }
+        const { rss, heapUsed, external, isolates, invocations, hostCalls } = JSON.parse(text) as WorkerStats
+        return { pid: w.pid, rss, heapUsed, external, isolates, invocations, hostCalls }
       }))
       return all.filter((s) => s !== undefined)
     },

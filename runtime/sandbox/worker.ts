@@ -36,6 +36,8 @@ const slots = new Map<string, Slot>()
 const invocations = new Map<number, Invocation>()
 /** Worker-wide host call ids → the guest's own call id and its slot. */
 const hostCalls = new Map<number, { slot: Slot; guestId: number; invocation: number }>()
+/** Executes waiting for their isolate's init, not begun yet: a cancel answers them from here. */
+const queued = new Map<number, () => void>()
 let hostCallSeq = 0
 let internalSeq = 0
 
@@ -50,6 +52,7 @@ function breachError(kind: keyof typeof SANDBOX_ERRORS, slot: Slot, inv?: Invoca
     output: `component '${name}' returned more than ${inv?.limits.outputBytes} bytes of output`,
     hostCalls: `component '${name}' made more than ${inv?.limits.hostCalls} host calls in one invocation`,
     crashed: `component '${name}' was reset because another of its invocations breached a limit`,
+    cancelled: `component '${name}' was cancelled: its caller stopped waiting (request timed out or client gone)`,
     threw: '', denied: '', load: '',
   }[kind]
   return { code: SANDBOX_ERRORS[kind], message }
@@ -66,10 +69,36 @@ function reset(slot: Slot, error: ErrorDto): void {
   slot.live = undefined
   slot.needsInit = slot.hasInit
   for (const other of [...slot.invocations]) finish(other, false, error)
-  for (const [id, call] of hostCalls) if (call.slot === slot) hostCalls.delete(id)
+  dropHostCalls((call) => call.slot === slot)
   const waiting = slot.waiting
   slot.waiting = undefined
   waiting?.forEach((resume) => resume())
+}
+
+/** Forgets host calls whose answer nobody will take any more, and has the engine abort them (a fetch in flight). */
+function dropHostCalls(which: (call: { slot: Slot; invocation: number }) => boolean): void {
+  const ids: number[] = []
+  for (const [id, call] of hostCalls) if (which(call)) { hostCalls.delete(id); ids.push(id) }
+  if (ids.length > 0) send({ t: 'host-cancel', ids })
+}
+
+/**
+ * The caller gave up on invocation `id`. It ends now as cancelled (unless its answer is already on the way: then
+ * nothing is found here, and the supervisor ignores that answer), its host calls are aborted in the engine, and
+ * inside the isolate they reject, in a slice on what is left of its budget, so the guest's await chain unwinds and
+ * nothing of it stays pending. A slice running when the cancel arrives (a CPU loop) is not interrupted: the worker
+ * reads this message once that slice ends, by its own deadline.
+ */
+function cancel(id: number): void {
+  const waiting = queued.get(id)
+  if (waiting) return waiting()
+  const inv = invocations.get(id)
+  if (!inv) return
+  const { slot } = inv
+  const error = breachError('cancelled', slot, inv)
+  dropHostCalls((call) => call.invocation === id)
+  finish(inv, false, error)
+  slice(slot, inv, (live, timeout) => live.cancel.applySync(undefined, [id, error.message], { arguments: { copy: true }, timeout }))
 }
 
 function finish(inv: Invocation, ok: boolean, value: string | ErrorDto): void {
@@ -194,14 +223,15 @@ function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
   }
   if (msg.kind === 'execute' && slot.needsInit) {
     // A re-created isolate runs init again (as its own invocation, with the same limits) before serving.
-    const resume = () => invoke(msg)
+    queued.set(msg.id, () => { queued.delete(msg.id); reply(false, breachError('cancelled', slot)) })
+    const resume = () => { if (queued.delete(msg.id)) invoke(msg) }
     if (slot.waiting) return void slot.waiting.push(resume)
     slot.waiting = [resume]
     return begin(slot, -(++internalSeq), 'init', 'null', msg.limits, (ok, value, cpuMs) => {
       const waiting = slot.waiting ?? []
       slot.waiting = undefined
       if (ok) { slot.needsInit = false; waiting.forEach((r) => r()) } else {
-        reply(false, value, cpuMs)
+        if (queued.delete(msg.id)) reply(false, value, cpuMs)
         waiting.slice(1).forEach((r) => r())
       }
     })
@@ -234,6 +264,7 @@ process.on('message', (msg: SupervisorMessage) => {
     case 'load': return load(msg)
     case 'invoke': return invoke(msg)
     case 'host-result': return msg.ok ? answer(msg.id, true, msg.value) : answer(msg.id, false, msg.error)
+    case 'cancel': return cancel(msg.id)
     case 'unload': {
       const slot = slots.get(msg.key)
       if (slot) { reset(slot, { code: SANDBOX_ERRORS.crashed, message: 'the component was unloaded' }); slots.delete(msg.key) }
@@ -241,7 +272,10 @@ process.on('message', (msg: SupervisorMessage) => {
     }
     case 'stats': {
       const m = process.memoryUsage()
-      return send({ t: 'stats', id: msg.id, rss: m.rss, heapUsed: m.heapUsed, external: m.external, isolates: [...slots.values()].filter((s) => s.live).length })
+      return send({
+        t: 'stats', id: msg.id, rss: m.rss, heapUsed: m.heapUsed, external: m.external, isolates: [...slots.values()].filter((s) => s.live).length,
+        invocations: invocations.size + queued.size, hostCalls: hostCalls.size,
+      })
     }
   }
 })
