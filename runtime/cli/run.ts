@@ -60,7 +60,11 @@ export async function runCommand(args: string[]): Promise<number> {
       ? (line: string, isError: boolean) => { (isError ? process.stderr : process.stdout).write(`${line}\n`) }
       : (line: string, isError: boolean) => { logger[isError ? 'error' : 'info'](line) }
     stopWatching = await startWatching({ engine, file: resolve(file), registry, logger, say })
-    say(`watching ${engine.config.files.length} config file(s) and ${engine.config.components.length} component(s) for changes`, false)
+    const { files, components, componentDirectories = [], modules } = engine.config
+    const inputs = modules.reduce((n, m) => n + (m.inputs?.length ?? 0), 0)
+    const more = [componentDirectories.length ? `${componentDirectories.length} component folder(s)` : '', inputs ? `${inputs} module input(s)` : '']
+      .filter(Boolean).map((s) => `, ${s}`).join('')
+    say(`watching ${files.length} config file(s), ${components.length} component(s)${more} for changes`, false)
   }
   return 0 // the servers keep the process alive until a signal stops them
 }

@@ -32,7 +32,8 @@ export function describeEvent(event: ComponentEvent | ConfigEvent): string | und
     case 'config.reloaded': {
       const changes = [['restarted', event.restarted], ['added', event.added], ['removed', event.removed]]
         .filter(([, names]) => names.length > 0).map(([what, names]) => `${what} ${(names as string[]).join(', ')}`)
-      const kept = (event.componentErrors ?? []).map((e) => `\n  component ${e.name} not reloaded (${e.code}); it keeps what served it before`)
+      const kept = (event.componentErrors ?? []).map((e) => `\n  component ${e.name} not ${e.previous === undefined
+        ? `loaded (${e.code}); nothing serves it until its file is fixed` : `reloaded (${e.code}); generation ${e.previous} keeps serving`}`)
       return `config reloaded in ${Math.round(event.ms)} ms (generation ${event.generation})${changes.length ? `: ${changes.join('; ')}` : ''}${kept.join('')}`
     }
     case 'config.reload-failed': return event.diagnostics

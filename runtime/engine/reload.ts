@@ -39,7 +39,7 @@ export interface ConfigReloadResult {
    * Components of an applied reload that could not be prepared: each keeps the generation that served it before
    * (a new one stays unloaded until its file is fixed). The config changed regardless; nothing calls a new one.
    */
-  componentErrors?: { name: string; code: string; message: string }[]
+  componentErrors?: { name: string; code: string; message: string; previous?: number }[]
   /** For a config that did not validate: every problem, located. */
   diagnostics?: Diagnostic[]
 }
@@ -187,7 +187,9 @@ export function createReloader(deps: ReloadDeps): Reloader {
     deps.swap(gen)
     const componentResults = components?.commit() ?? []
     deps.commit(prepared)
-    const kept = componentResults.filter((r) => !r.ok).map((r) => ({ name: r.name, code: r.error?.code ?? 'ERR_COMPONENT_LOAD_FAILED', message: r.error?.message ?? '' }))
+    const kept = componentResults.filter((r) => !r.ok).map((r) => ({
+      name: r.name, code: r.error?.code ?? 'ERR_COMPONENT_LOAD_FAILED', message: r.error?.message ?? '', ...(r.previous !== undefined ? { previous: r.previous } : {}),
+    }))
     if (kept.length > 0) {
       logger.warn({ components: kept }, `config generation ${gen.number} applied; ${kept.length} component(s) could not be reloaded and keep their previous generation (or none)`)
     }
