@@ -2,14 +2,19 @@
 // a component reaches its caller as that status and code, when the engine accepts it. The guest's claim arrives as
 // data (details.client of an ERR_COMPONENT_THREW from the worker); it is checked here, in the engine, never trusted.
 import { CodedError } from '@islet/sdk'
-import { HTTP_ERROR_CODES } from '../../plugins/http/errors.ts'
-import { STORAGE_ERROR_CODES } from '../../plugins/storage/errors.ts'
-import { ERROR_CODES } from '../errors.ts'
+import * as httpErrors from '../../plugins/http/errors.ts'
+import * as storageErrors from '../../plugins/storage/errors.ts'
+import * as runtimeErrors from '../errors.ts'
 import { CLIENT_DETAILS_BYTES } from '../sandbox/guest-bootstrap.ts'
 
-/** Codes a component may never answer with: the host's own, so a caller can trust what they mean. */
+/**
+ * Codes a component may never answer with: the host's own, so a caller can trust what they mean. Every `*_CODES`
+ * catalogue the runtime's and the plugins' errors.ts export (storage has two), so a catalogue added there counts.
+ */
 const HOST_CODES: ReadonlySet<string> = new Set([
-  ...Object.keys(ERROR_CODES), ...Object.keys(HTTP_ERROR_CODES), ...Object.keys(STORAGE_ERROR_CODES),
+  ...[runtimeErrors, httpErrors, storageErrors].flatMap((module) => Object.entries(module)
+    .filter(([name, value]) => name.endsWith('_CODES') && value !== null && typeof value === 'object')
+    .flatMap(([, catalogue]) => Object.keys(catalogue as object))),
   'ERR_VALIDATION', // the core `validate` step's code (plugins/core has no catalogue of its own)
 ])
 const CODE = /^ERR_[A-Z0-9_]+$/
