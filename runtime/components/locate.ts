@@ -53,7 +53,12 @@ function shown(baseDir: string, root: string, file: string): string {
   return rel.split(sep).join('/')
 }
 
-/** `message (file:line:col)`. */
+/** The cap on a guest error's message (the bootstrap's); the location fits inside it. */
+const MAX_MESSAGE = 2000
+
+/** `message (file:line:col)`, the message shortened so the whole stays within the guest message cap. */
 export function withLocation(message: string, at: ComponentLocation | undefined): string {
-  return at ? `${message} (${at.file}:${at.line}:${at.col})` : message
+  if (!at) return message
+  const suffix = ` (${at.file}:${at.line}:${at.col})`
+  return `${message.slice(0, Math.max(0, MAX_MESSAGE - suffix.length))}${suffix}`
 }
