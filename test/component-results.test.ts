@@ -46,6 +46,7 @@ beforeAll(async () => {
     error: returning("{ e: new Error('x') }"),
     cycle: returning('(() => { const o: any = { a: {} }; o.a.back = o; return o })()'),
     odd: returning('{ "a b": [new Map()] }'),
+    'deep-cycle': returning('(() => { const o: any = {}; let c = o; for (let i = 0; i < 40; i++) c = c.n = {}; c.back = o; return { root: o } })()'),
     nothing: returning('undefined'),
     'null-proto': returning("Object.assign(Object.create(null), { ok: true })"),
   })
@@ -125,6 +126,11 @@ describe('values JSON cannot carry are refused with their path, type and fix', (
     expect(error.details).toMatchObject({ path, found })
     expect(error.message).toContain(`returned ${found} at ${path}`)
     expect(typeof error.details.hint).toBe('string')
+  })
+
+  it('a cycle deeper than the first levels is found too, at the first repeat', async () => {
+    const error = await refused('deep-cycle')
+    expect(error.details).toMatchObject({ path: `output.root${'.n'.repeat(40)}.back`, found: 'a cycle (an object that contains itself)' })
   })
 
   it('plain data passes: nothing returned is null, null-prototype objects are objects', async () => {
