@@ -138,6 +138,18 @@ describe('values JSON cannot carry are refused with their path, type and fix', (
     expect(await h.invoke('null-proto', {})).toEqual({ ok: true })
   })
 
+  it('what init resolves with is no output: neither refused nor checked against the output schema', async () => {
+    const own = await startHostile({
+      'with-init': returning('{ n: 1 }', `  output: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } },
+  async init() { return new Map() },`),
+    })
+    try {
+      expect(await own.invoke('with-init', {})).toEqual({ n: 1 })
+    } finally {
+      await own.stop()
+    }
+  })
+
   it('an example output JSON cannot carry fails the load, naming the example path', async () => {
     const error = await h.loadFailure(returning("{ when: '1970-01-01T00:00:00.000Z' }",
       "  examples: [{ input: {}, output: { when: '1970-01-01T00:00:00.000Z' } }, { input: {}, output: { when: new Date(0) } }],"))

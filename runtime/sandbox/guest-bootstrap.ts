@@ -166,7 +166,8 @@ return {
     try {
       const ctx = makeContext(id);
       result = kind === 'init' ? apply(init, definition, [config, ctx]) : apply(execute, definition, [parse(inputJson), ctx]);
-      apply(thenP, apply(resolveP, P, [result]), [(v) => finish(id, true, v), (e) => finish(id, false, e)]);
+      // What init resolves with is nobody's output: never serialised (it may well be a client object or a Map).
+      apply(thenP, apply(resolveP, P, [result]), [(v) => finish(id, true, kind === 'init' ? undefined : v), (e) => finish(id, false, e)]);
     } catch (e) {
       finish(id, false, e);
     }

@@ -25,6 +25,7 @@ interface Slot {
 
 interface Invocation {
   id: number
+  kind: 'execute' | 'init'
   slot: Slot
   limits: InvocationLimitsDto
   deadline: number
@@ -122,7 +123,8 @@ function hostCallback(slot: Slot) {
         // The guest serialiser already stopped at the cap; this re-check is the host's own, and cheap.
         if (Buffer.byteLength(output) > inv.limits.outputBytes) return void setImmediate(() => finish(inv, false, breachError('output', slot, inv)))
         const live = slot.live
-        const validate = live?.validateOutput
+        // init has no output to check (its result is dropped in the isolate: 'null' arrives).
+        const validate = inv.kind === 'execute' ? live?.validateOutput : undefined
         const conversions = d as string
         if (!validate && conversions === '[]') return finish(inv, true, output)
         // Checked after the slice returns, never inside it: ajv time must not count as (or be cut by) the
@@ -209,7 +211,7 @@ function ensureLive(slot: Slot): ErrorDto | undefined {
 function begin(slot: Slot, id: number, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto,
   done: Invocation['done']): void {
   const inv: Invocation = {
-    id, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
+    id, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
     timer: setTimeout(() => { if (invocations.has(id)) breach(slot, inv, 'timeout') }, limits.timeoutMs),
   }
   invocations.set(id, inv)
