@@ -47,7 +47,7 @@ async function testComponent(args: string[]): Promise<number> {
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'islet-component-test-'))
   const host = createComponentHost({
-    components: [decl], logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), dataDir, bus: createEventBus(),
+    components: [decl], logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), dataDir, bus: createEventBus(), baseDir: process.cwd(),
     sandbox: { workers: 1, limits: {}, quarantine: { breaches: 1_000_000, windowMs: 1, baseMs: 1, maxMs: 1 } },
   })
   // Whatever the component does, this command ends: a last-resort timer kills it (workers die with it).

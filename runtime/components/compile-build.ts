@@ -22,6 +22,11 @@ export interface CompiledComponent {
   code: string
   /** UTF-8 size of `code`. */
   bytes: number
+  /**
+   * Source map (v3 JSON text, no sourcesContent) of `code`'s bundle: sources are `component:<path from root>` and
+   * `islet-sdk:…`. Host side only: it never enters the sandbox; the engine maps guest stack frames through it.
+   */
+  map: string
   /** Absolute paths of the component's own input files, sorted (sdk files excluded). */
   files: string[]
   durationMs: number
@@ -42,7 +47,7 @@ const GLOBAL_NAME = '__islet_component'
 // for the global name lands inside the function, so nothing is declared globally. "use strict" puts back the
 // strictness the ES modules had (an iife is sloppy by default: `x = 1` would create a global). No newline after the
 // prologue: line N of esbuild's output is line N of the script, as guest stack traces report it.
-const PROLOGUE = '(function(){"use strict";'
+export const PROLOGUE = '(function(){"use strict";'
 const EPILOGUE = `\nreturn ${GLOBAL_NAME}.default;})()`
 
 const BUILD_OPTIONS = {
@@ -57,7 +62,11 @@ const BUILD_OPTIONS = {
   charset: 'utf8',
   logLevel: 'silent',
   logLimit: 0,
-  sourcemap: false,
+  // External (no sourceMappingURL comment in the code): the map stays with the host, see CompiledComponent.map.
+  sourcemap: 'external',
+  sourcesContent: false,
+  // Never written (write: false); esbuild needs an output name to produce an external map.
+  outfile: 'component.js',
   keepNames: true,
   define: {},
   // Fixed, since esbuild reads no tsconfig.json of ours (see compile-inputs.ts). verbatimModuleSyntax keeps every
@@ -67,7 +76,7 @@ const BUILD_OPTIONS = {
 } satisfies esbuild.BuildOptions
 
 // Bump when the plugin's output changes (the virtual entry, namespaces, loaders, the sdk bundle): hashes must follow the code.
-const REVISION = 2
+const REVISION = 3
 const COMPILER_ID = JSON.stringify({ REVISION, esbuild: esbuild.version, options: BUILD_OPTIONS, PROLOGUE, EPILOGUE })
 
 /** Compiles a component; also returns what the build read, for the cache to re-check. */
@@ -77,7 +86,7 @@ export async function buildComponent(entry: string, options: CompileOptions = {}
   const state = await createInputState(entry, options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES)
   if (!('root' in state)) throw new ComponentCompileError(state.file, [state])
   const output = await bundle(state)
-  const code = PROLOGUE + output + EPILOGUE
+  const code = PROLOGUE + output.code + EPILOGUE
   const bytes = Buffer.byteLength(code)
   if (bytes > maxBundleBytes) {
     throw new ComponentCompileError(state.entryPath, [{
@@ -92,6 +101,7 @@ export async function buildComponent(entry: string, options: CompileOptions = {}
     hash: hashSources(state.entryKey, state.files),
     code,
     bytes,
+    map: output.map,
     files: state.files.filter((file) => !file.isSdk).map((file) => file.path).sort(),
     durationMs: performance.now() - started,
   }
@@ -109,10 +119,11 @@ export function hashSources(entryKey: string, files: readonly Pick<SourceFile, '
   return hash.digest('hex')
 }
 
-async function bundle(state: InputState): Promise<string> {
+async function bundle(state: InputState): Promise<{ code: string; map: string }> {
   try {
     const result = await esbuild.build({ ...BUILD_OPTIONS, absWorkingDir: state.root, entryPoints: ['entry'], plugins: [inputPlugin(state)] })
-    return result.outputFiles[0].text
+    const isMap = (file: esbuild.OutputFile) => file.path.endsWith('.map')
+    return { code: result.outputFiles.find((f) => !isMap(f))!.text, map: result.outputFiles.find(isMap)?.text ?? '' }
   } catch (error) {
     if (isBuildFailure(error)) throw new ComponentCompileError(state.entryPath, diagnosticsOf(error.errors, state))
     throw error

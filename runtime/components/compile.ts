@@ -41,16 +41,17 @@ interface EntryRecord {
  */
 export function createCompileCache(): CompileCache {
   const byEntry = new Map<string, EntryRecord>()
-  /** hash → code, shared by every entry with that hash, so identical components hold one copy of their code. */
-  const byHash = new Map<string, { code: string; entries: Set<string> }>()
+  /** hash → code and source map, shared by every entry with that hash, so identical components hold one copy. */
+  const byHash = new Map<string, { code: string; map: string; entries: Set<string> }>()
   const inFlight = new Map<string, Promise<CompiledComponent>>()
 
   function remember(entry: string, record: EntryRecord): CompiledComponent {
     forget(entry)
     let shared = byHash.get(record.compiled.hash)
-    if (!shared) byHash.set(record.compiled.hash, shared = { code: record.compiled.code, entries: new Set() })
+    if (!shared) byHash.set(record.compiled.hash, shared = { code: record.compiled.code, map: record.compiled.map, entries: new Set() })
     shared.entries.add(entry)
     record.compiled.code = shared.code
+    record.compiled.map = shared.map
     byEntry.set(entry, record)
     return record.compiled
   }

@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util'
 import { isIsletError, messageOf } from '../errors.ts'
 import type { ComponentMetaDto } from '../sandbox/protocol.ts'
 import type { ComponentHost } from './host.ts'
+import { ComponentClientError } from './client-error.ts'
 
 export type Example = NonNullable<ComponentMetaDto['examples']>[number]
 
@@ -34,7 +35,8 @@ export async function checkExamples(examples: readonly Example[], invoke: (input
     try {
       outcome = { output: await invoke(example.input) }
     } catch (error) {
-      outcome = { code: isIsletError(error) ? error.code : 'ERR_INTERNAL', message: messageOf(error) }
+      const code = isIsletError(error) || error instanceof ComponentClientError ? error.code : 'ERR_INTERNAL'
+      outcome = { code, message: messageOf(error) }
     }
     const ms = performance.now() - started
     results.push({ name, ms, ...judge(example, outcome) })

@@ -1,11 +1,11 @@
 // The component host: compiles each declared component, loads it into the sandbox as a generation with its
 // validators and capabilities, invokes it with limits, quarantines one that keeps breaching them, and replaces
 // generations while serving (reload.ts: prepare → swap → drain → dispose).
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { AbortSignalLike, Logger } from '@islet/sdk'
 import type { ComponentDecl, LimitName, SandboxConfig } from '../config/types.ts'
 import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
-import { codeOf, IsletError, isIsletError, messageOf } from '../errors.ts'
+import { IsletError, isIsletError, messageOf } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
 import { openKvStore, type KvStore } from '../sandbox/capabilities/kv.ts'
 import type { ComponentMetaDto, InvocationLimitsDto } from '../sandbox/protocol.ts'
@@ -13,9 +13,28 @@ import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
 import { createCapabilities, type Capabilities, type CapabilityDeps } from './capabilities.ts'
 import { ComponentCompileError, createCompileCache, type CompiledComponent } from './compile.ts'
 import { effectiveLimits } from './limits.ts'
+import { acceptClientError, ComponentClientError, type ClientClaim } from './client-error.ts'
+import { createLocator, withLocation, type Locator } from './locate.ts'
 import { createReloads, type ComponentEvent, type ComponentTransaction, type LiveGeneration, type ReloadOptions, type ReloadPhase, type ReloadResult, type ReloadTimings } from './reload.ts'
 
 export type { ComponentEvent, ComponentTransaction, ReloadError, ReloadOptions, ReloadResult, ReloadTimings } from './reload.ts'
+
+/** A load error with guest frames, located in the component's own source (message and details.location). */
+function located(error: IsletError, locate: Locator, redact: (text: string) => string): IsletError {
+  const { frames, ...details } = error.details
+  const location = locate(frames)
+  return new IsletError(error.code, withLocation(redact(error.message), location), { details: { ...details, ...(location ? { location } : {}) } })
+}
+
+/** `value` with granted secret values redacted from its strings; dropped when it cannot be (it is caller-facing). */
+function redactJson(value: unknown, redact: (text: string) => string): unknown {
+  if (value === undefined) return undefined
+  try {
+    return JSON.parse(redact(JSON.stringify(value))) as unknown
+  } catch {
+    return undefined
+  }
+}
 
 /** Codes that count as breaching limits (towards quarantine). */
 const BREACHES = new Set(['ERR_SANDBOX_TIMEOUT', 'ERR_SANDBOX_CPU_LIMIT', 'ERR_SANDBOX_MEMORY_LIMIT', 'ERR_SANDBOX_OUTPUT_LIMIT', 'ERR_SANDBOX_HOST_CALL_LIMIT', 'ERR_SANDBOX_CRASHED'])
@@ -28,6 +47,11 @@ export interface ComponentHostOptions {
   bus: EventBus
   env?: Record<string, string | undefined>
   lookup?: CapabilityDeps['lookup']
+  /**
+   * What error locations (file:line:col of a component's own source) are relative to: the app's folder, or the cwd
+   * for `islet component test`. Default: the folder of the YAML file that declares the component.
+   */
+  baseDir?: string
 }
 
 export interface ComponentStatus {
@@ -54,6 +78,8 @@ export interface Generation {
   caps: Capabilities
   /** The component's own source files this generation was compiled from (what watch mode watches). */
   files: readonly string[]
+  /** Maps guest stack frames to the component's own source (through the build's source map, kept here). */
+  locate: Locator
 }
 
 interface Health {
@@ -67,7 +93,8 @@ export interface ComponentHost {
   start(): Promise<void>
   has(name: string): boolean
   /**
-   * Validates input, runs `execute` in the sandbox, validates output. Rejects with an IsletError with an ERR_ code.
+   * Validates input, runs `execute` in the sandbox, validates output. Rejects with an IsletError with an ERR_ code,
+   * or with a ComponentClientError (a 4xx StepError the component threw, with its own code).
    * `signal` cancels the call (ERR_SANDBOX_CANCELLED): the invocation is stopped and its host calls aborted.
    */
   invoke(name: string, input: unknown, options?: { signal?: AbortSignalLike }): Promise<unknown>
@@ -139,12 +166,15 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
     })
     const started = performance.now()
+    const locate = createLocator(compiled, options.baseDir ?? dirname(decl.source.file))
     try {
       const appLimits = effectiveLimits(settings.limits, decl.limits, undefined)
       let meta: ComponentMetaDto
       try {
         meta = await sandbox.load(spec(appLimits))
       } catch (error) {
+        // Module evaluation threw: where, in the component's own source.
+        if (isIsletError(error) && error.details.frames !== undefined) throw located(error, locate, caps.redact)
         if (!isIsletError(error, 'ERR_COMPONENT_CONFIG_INVALID')) throw error
         const where = `${decl.configSource.file}:${decl.configSource.line}:${decl.configSource.col}`
         throw new IsletError('ERR_COMPONENT_CONFIG_INVALID', `${where} ${error.message}`, { details: { component: decl.name, ...decl.configSource, ...error.details } })
@@ -153,7 +183,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       // The component asked for less memory than the app allows: it runs with what it asked for.
       if (limits.memoryMb < appLimits.memoryMb) meta = await sandbox.load(spec(limits))
       const gen: LiveGeneration = {
-        decl, number, key, hash: compiled.hash, meta, limits, caps, files: compiled.files, inflight: 0,
+        decl, number, key, hash: compiled.hash, meta, limits, caps, files: compiled.files, inflight: 0, locate,
         invocation: { timeoutMs: limits.timeoutMs, cpuMs: limits.cpuMs, hostCalls: limits.hostCalls, outputBytes: limits.outputBytes },
       }
       byKey.set(key, gen)
@@ -162,9 +192,10 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       if (meta.hasInit) {
         try {
           await sandbox.invoke(key, 'init', 'null', gen.invocation)
-        } catch (error) {
-          throw new IsletError('ERR_COMPONENT_LOAD_FAILED', `component '${decl.name}': init failed: ${caps.redact(messageOf(error))}`,
-            { cause: error, details: { component: decl.name, code: codeOf(error, 'ERR_COMPONENT_LOAD_FAILED'), phase: 'init' } })
+        } catch (raw) {
+          const error = fromSandbox(gen, raw)
+          throw new IsletError('ERR_COMPONENT_LOAD_FAILED', `component '${decl.name}': init failed: ${error.message}`,
+            { cause: error, details: { component: decl.name, code: error.code, phase: 'init', ...(error.details.location ? { location: error.details.location } : {}) } })
         }
       }
       if (timings) timings.initMs = performance.now() - loaded
@@ -188,11 +219,36 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     try {
       return JSON.parse(await sandbox.invoke(gen.key, 'execute', json, gen.invocation, { signal })) as unknown
     } catch (error) {
-      const e = isIsletError(error) ? error : new IsletError('ERR_SANDBOX_CRASHED', messageOf(error))
-      throw new IsletError(e.code, gen.caps.redact(e.message), { details: { ...e.details, component: gen.decl.name, generation: gen.number } })
+      throw fromSandbox(gen, error)
     } finally {
       if (--gen.inflight === 0) gen.onIdle?.()
     }
+  }
+
+  /**
+   * A sandbox error as the engine answers it: secrets redacted; a ERR_COMPONENT_THREW located in the component's own
+   * source (message and details.location) and, when the component threw a StepError the engine accepts, that client
+   * error instead (ComponentClientError). The worker-only details (frames, client) go no further.
+   */
+  function fromSandbox(gen: Generation, error: unknown): IsletError | ComponentClientError {
+    const e = isIsletError(error) ? error : new IsletError('ERR_SANDBOX_CRASHED', messageOf(error))
+    const { frames, client, ...details } = e.details
+    const context = { component: gen.decl.name, generation: gen.number }
+    let message = gen.caps.redact(e.message)
+    if (e.code !== 'ERR_COMPONENT_THREW') return new IsletError(e.code, message, { details: { ...details, ...context } })
+    let refused: string | undefined
+    if (client !== null && typeof client === 'object') {
+      const claim = client as ClientClaim
+      const accepted = acceptClientError({ ...claim, details: redactJson(claim.details, gen.caps.redact) }, message, context)
+      if (typeof accepted !== 'string') return accepted
+      refused = accepted
+    }
+    const location = gen.locate(frames)
+    message = withLocation(message, location)
+    if (refused) message += `; its StepError was not passed on: ${refused}`
+    return new IsletError('ERR_COMPONENT_THREW', message, {
+      details: { ...details, ...context, ...(location ? { location } : {}), ...(refused ? { clientErrorRefused: refused } : {}) },
+    })
   }
 
   function dispose(gen: LiveGeneration): void {
@@ -277,7 +333,8 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
         return await call(gen, input, signal)
       } catch (error) {
         // A call finishing on a replaced generation does not count against the code now serving; nor does one its
-        // caller cancelled (the component did nothing wrong: it is neither a breach nor its last error).
+        // caller cancelled (the component did nothing wrong: it is neither a breach nor its last error). A component's
+        // own client error (ComponentClientError, not an IsletError) is an answer, never a breach.
         if (isIsletError(error) && error.code !== 'ERR_SANDBOX_INPUT_LIMIT' && error.code !== 'ERR_SANDBOX_CANCELLED' && current.get(name) === gen) breach(name, error)
         throw error
       }

@@ -20,7 +20,7 @@ function generation(decl: ComponentDecl): LiveGeneration {
     decl, number, key: `c@${number}`, hash: `h${number}`, files: [decl.file], inflight: 0,
     meta: { name: 'c', hasInit: false }, limits: { memoryMb: 64, timeoutMs: 200, cpuMs: 100, hostCalls: 10, inputBytes: 100, outputBytes: 100 },
     invocation: { timeoutMs: 200, cpuMs: 100, hostCalls: 10, outputBytes: 100 },
-    caps: { handle: async () => null, redact: (t) => t, close: async () => {} },
+    caps: { handle: async () => null, redact: (t) => t, close: async () => {} }, locate: () => undefined,
   }
 }
 

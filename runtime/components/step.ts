@@ -1,8 +1,10 @@
 // Step type `component`: calls a sandboxed component with an input built from expressions; its output is the
-// step's output. Component errors become HTTP errors with their code (timeout 504, invalid input 400, …).
+// step's output. Component errors become HTTP errors with their code (timeout 504, invalid input 400, …); a 4xx
+// StepError the component threw (and the host accepted) answers with its own status and code.
 import { componentRef, defineStepType, StepError } from '@islet/sdk'
 import { IsletError, isIsletError, messageOf } from '../errors.ts'
 import { servicesOf } from '../engine/services.ts'
+import { ComponentClientError } from './client-error.ts'
 
 const STATUS: Record<string, number> = {
   ERR_SANDBOX_TIMEOUT: 504,
@@ -41,6 +43,13 @@ export default defineStepType<ComponentStepConfig>({
         // The run's signal (request timeout, client gone) cancels the invocation inside the sandbox too.
         return await host.invoke(config.component, input(run), { signal: run.signal })
       } catch (error) {
+        // The component's own 4xx StepError, already checked by the host (client-error.ts): its status and code.
+        if (error instanceof ComponentClientError) {
+          throw new StepError({
+            status: error.status, code: error.code, message: error.message,
+            ...(error.clientDetails !== undefined ? { details: error.clientDetails } : {}), cause: error,
+          })
+        }
         if (!isIsletError(error)) throw error
         // Messages from the component host are already caller-safe (no host paths, secrets redacted).
         const issues = (error.details as { issues?: unknown }).issues

@@ -1,5 +1,6 @@
 // The engine: creates and starts the modules of a config generation in dependency order, records failures,
 // replaces generations on reload (see reload.ts), and stops everything in reverse order exactly once.
+import { dirname } from 'node:path'
 import { mkdirSync } from 'node:fs'
 import type { EngineState, EngineView, Logger, ModuleInstance, Pipeline } from '@islet/sdk'
 import type { AppConfig, ModuleDecl } from '../config/types.ts'
@@ -113,7 +114,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
   const events = createEventBus()
   const components = config.components.length > 0
-    ? createComponentHost({ components: config.components, sandbox: config.sandbox, logger, dataDir, bus: events, env: options.env })
+    ? createComponentHost({ components: config.components, sandbox: config.sandbox, logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file) })
     : undefined
   const services: EngineServices = { events, components }
   let state: EngineState = 'idle'

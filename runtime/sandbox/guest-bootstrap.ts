@@ -4,6 +4,10 @@
 // It is evaluated with context.evalClosureSync(BOOTSTRAP, [hostReference]) and returns { install, configure, start,
 // deliver, cancel }: install reads the definition, the worker validates the config against it, configure hands it over.
 // Guest code may overwrite any global or prototype afterwards; nothing here looks them up again.
+import { GUEST_OUTPUT } from './guest-output.ts'
+
+/** UTF-8 cap on the details a component's StepError carries to its caller. */
+export const CLIENT_DETAILS_BYTES = 8192
 
 export const BOOTSTRAP = String.raw`
 'use strict';
@@ -19,13 +23,15 @@ const WeakMapC = WeakMap, getWM = WeakMap.prototype.get, setWM = WeakMap.prototy
 // No shared memory (SharedArrayBuffer/Atomics.wait) and no WebAssembly (its memory is not bounded by the heap limit).
 for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly']) delete globalThis[name];
 
+${GUEST_OUTPUT}
+
 // isolated-vm reads options with ordinary property lookups: null prototypes keep a polluted Object.prototype
 // (reference, externalCopy, timeout, getters) out of every host call.
 const COPY = freeze({ __proto__: null, arguments: freeze({ __proto__: null, copy: true }) });
 const toHost = (args) => apply(hostCall, host, [undefined, args, COPY]);
 
 let definition, execute, init, config, identity;
-const live = create(null);      // invocation id -> output cap (chars)
+const live = create(null);      // invocation id -> output cap (UTF-8 bytes)
 const pending = create(null);   // host call id -> [resolve, reject, invocation id]
 const contexts = create(null);  // invocation id -> its ctx's state ({ cancelled }), until it finishes or is cancelled
 const hostErrors = new WeakMapC(); // errors the host produced -> their code: only these keep a code when they escape
@@ -54,8 +60,30 @@ function describe(error) {
   const described = create(null);
   described.message = apply(slice, message, [0, 2000]);
   described.code = code;
+  if (error !== null && typeof error === 'object') {
+    // The stack, for the engine to map the component's own frames to its source (V8 formats it on first read).
+    try { const stack = error.stack; if (typeof stack === 'string') described.stack = apply(slice, stack, [0, 4000]); } catch (_) {}
+    if (code === undefined) { try { clientError(error, described); } catch (_) {} }
+  }
   return stringify(described);
 }
+
+// A StepError (by shape: the guest's copy of the sdk is guest code) asks to answer the caller with a client error.
+// Only carried here, as data: the engine decides whether the status and code are acceptable (client-error.ts).
+function clientError(error, described) {
+  if (error.name !== 'StepError') return;
+  const status = error.status, code = error.code;
+  if (typeof status !== 'number' || typeof code !== 'string') return;
+  described.status = status;
+  described.clientCode = apply(slice, code, [0, 100]);
+  const details = error.details;
+  if (details === undefined) return;
+  const r = serialise(details, ${CLIENT_DETAILS_BYTES}, true);
+  if (r.refused !== undefined) described.detailsRefused = refusal(r.refused);
+  else described.details = r.text;
+}
+
+const refusal = (refused) => '[' + stringify(refused[0]) + ',' + refused[1] + ']';
 
 function finish(id, ok, value) {
   const cap = live[id];
@@ -63,11 +91,11 @@ function finish(id, ok, value) {
   delete live[id];
   delete contexts[id];
   if (ok) {
-    let text;
-    try { text = stringify(value); } catch (error) { return toHost(['done', id, 'threw', describe(error)]); }
-    if (text === undefined) text = 'null';
-    if (text.length > cap) return toHost(['done', id, 'output', '']);
-    return toHost(['done', id, 'ok', text]);
+    let r;
+    try { r = serialise(value, cap, false); } catch (error) { return toHost(['done', id, 'threw', describe(error)]); }
+    if (r.refused === undefined) return toHost(['done', id, 'ok', r.text, r.conversions]);
+    if (r.refused[0] === 'limit') return toHost(['done', id, 'output', '']);
+    return toHost(['done', id, 'invalid', refusal(r.refused)]);
   }
   toHost(['done', id, 'threw', describe(value)]);
 }
@@ -131,10 +159,18 @@ return {
     if (typeof execute !== 'function') throw new Err('the component has no execute(input, ctx) function');
     if (init !== undefined && typeof init !== 'function') throw new Err('init must be a function');
     definition = value;
-    return stringify({
+    // Examples are held to the output rules (strict: no schema allows conversions here), so an example output
+    // can never expect what a real output could not carry. [meta, examples | null, refusal | null]
+    let examples = 'null', refused = 'null';
+    if (value.examples !== undefined) {
+      const r = serialise(value.examples, 1000000, true);
+      if (r.refused === undefined) examples = r.text; else refused = refusal(r.refused);
+    }
+    const meta = stringify({
       name: value.name, description: value.description, config: value.config, input: value.input,
-      output: value.output, limits: value.limits, examples: value.examples, hasInit: typeof init === 'function',
+      output: value.output, limits: value.limits, hasInit: typeof init === 'function',
     });
+    return '[' + meta + ',' + examples + ',' + refused + ']';
   },
   configure(configJson, name, generation) {
     config = deepFreeze(parse(configJson));
@@ -146,7 +182,8 @@ return {
     try {
       const ctx = makeContext(id);
       result = kind === 'init' ? apply(init, definition, [config, ctx]) : apply(execute, definition, [parse(inputJson), ctx]);
-      apply(thenP, apply(resolveP, P, [result]), [(v) => finish(id, true, v), (e) => finish(id, false, e)]);
+      // What init resolves with is nobody's output: never serialised (it may well be a client object or a Map).
+      apply(thenP, apply(resolveP, P, [result]), [(v) => finish(id, true, kind === 'init' ? undefined : v), (e) => finish(id, false, e)]);
     } catch (e) {
       finish(id, false, e);
     }

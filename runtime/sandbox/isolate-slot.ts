@@ -5,6 +5,7 @@ import type { ComponentMetaDto, ErrorDto } from './protocol.ts'
 import { SANDBOX_ERRORS } from './protocol.ts'
 import { BOOTSTRAP } from './guest-bootstrap.ts'
 import { compileGuestSchema, issues } from './guest-schemas.ts'
+import { describeRefusal, formatPath, type PathSegment } from './output-values.ts'
 import type { ValidateFunction } from 'ajv'
 
 export interface SlotSpec {
@@ -17,7 +18,11 @@ export interface SlotSpec {
   generation: number
 }
 
-/** What one guest's host reference receives: ('call', inv, callId, op, args) | ('done', inv, status, payload) | ('log', …). */
+/**
+ * What one guest's host reference receives: ('call', inv, callId, op, args) | ('log', …) | ('done', inv, status,
+ * payload, conversions): status 'ok' (payload: the output JSON; conversions: JSON [kind, path][]), 'output' (over the
+ * cap), 'invalid' (payload: JSON [kind, path] of a value JSON cannot carry) or 'threw' (payload: the described error).
+ */
 export type HostCallback = (kind: string, a: unknown, b: unknown, c: unknown, d: unknown) => void
 
 export interface LiveIsolate {
@@ -29,6 +34,8 @@ export interface LiveIsolate {
   /** The component's own schemas, compiled here in the worker (never in the engine). */
   validateInput?: ValidateFunction
   validateOutput?: ValidateFunction
+  /** The output schema as declared: which conversions (a Date as its ISO string, …) it allows (output-values.ts). */
+  outputSchema?: unknown
 }
 
 /** Why a slice ended early. */
@@ -68,9 +75,16 @@ export function createIsolate(spec: SlotSpec, host: HostCallback): { live: LiveI
     const cancel = api.getSync('cancel', { reference: true }) as ivm.Reference
     const script = isolate.compileScriptSync(spec.code, { filename: `component:${spec.name}` })
     const definition = script.runSync(context, { timeout, reference: true }) as ivm.Reference
-    const metaJson = install.applySync(undefined, [definition.derefInto()], { arguments: { copy: true }, result: { copy: true }, timeout }) as string
-    if (typeof metaJson !== 'string' || metaJson.length > 1_000_000) fail(SANDBOX_ERRORS.load, 'the component definition is too large to describe (over 1 MB of schemas and examples)')
-    const meta = JSON.parse(metaJson) as ComponentMetaDto
+    const installed = install.applySync(undefined, [definition.derefInto()], { arguments: { copy: true }, result: { copy: true }, timeout }) as string
+    if (typeof installed !== 'string' || installed.length > 2_000_000) fail(SANDBOX_ERRORS.load, 'the component definition is too large to describe (over 1 MB of schemas and examples)')
+    const [described, examples, refused] = JSON.parse(installed) as [ComponentMetaDto, ComponentMetaDto['examples'] | null, [string, PathSegment[]] | null]
+    if (refused) {
+      if (refused[0] === 'limit') fail(SANDBOX_ERRORS.load, 'the examples of the component are larger than 1 MB')
+      const path = formatPath('examples', refused[1])
+      const { found, hint } = describeRefusal(refused[0])
+      fail(SANDBOX_ERRORS.load, `component '${spec.name}' declares ${found} at ${path}, which JSON cannot carry: ${hint}`, { path, found, hint })
+    }
+    const meta: ComponentMetaDto = examples ? { ...described, examples } : described
     const schemas = compileSchemas(spec.name, meta)
     // The config from YAML, checked against the component's own schema, with its defaults filled, before it runs.
     const config = JSON.parse(spec.config) as unknown
@@ -79,13 +93,15 @@ export function createIsolate(spec: SlotSpec, host: HostCallback): { live: LiveI
       fail('ERR_COMPONENT_CONFIG_INVALID', `the config of component '${spec.name}' does not match its schema: ${found.map((i) => `${i.path} ${i.message}`).join('; ')}`, { issues: found })
     }
     configure.applySync(undefined, [JSON.stringify(config), spec.name, spec.generation], { arguments: { copy: true }, timeout })
-    return { live: { isolate, start, deliver, cancel, validateInput: schemas.input, validateOutput: schemas.output }, meta }
+    return { live: { isolate, start, deliver, cancel, validateInput: schemas.input, validateOutput: schemas.output, outputSchema: meta.output }, meta }
   } catch (error) {
     if (error instanceof LoadError) throw error
     const breach = classify(isolate, error, true)
     if (breach === 'memory') return fail(SANDBOX_ERRORS.memory, `loading the component exceeded its memory limit of ${spec.memoryMb} MB`)
     if (breach) return fail(SANDBOX_ERRORS.timeout, `loading the component took longer than ${timeout} ms`)
-    return fail(SANDBOX_ERRORS.threw, `loading the component failed: ${guestMessage(error)}`)
+    // isolated-vm copies the guest's stack into the error it throws here: the frames locate a module-level throw.
+    const frames = guestFrames(error instanceof Error ? error.stack : undefined, spec.name)
+    return fail(SANDBOX_ERRORS.threw, `loading the component failed: ${guestMessage(error)}`, frames.length > 0 ? { frames } : undefined)
   }
 }
 
@@ -99,6 +115,27 @@ function compileSchemas(name: string, meta: ComponentMetaDto) {
   } catch (error) {
     throw new LoadError({ code: 'ERR_COMPONENT_LOAD_FAILED', message: (error as Error).message })
   }
+}
+
+/** How many guest frames cross the boundary (the engine maps the first one that is the component's own code). */
+const MAX_FRAMES = 10
+
+/**
+ * The [line, col] of each frame of `stack` in the component's own script (`component:<name>`), top first: positions
+ * in the compiled script, which only the engine can map to sources (the source map never enters the sandbox).
+ */
+export function guestFrames(stack: unknown, name: string): [number, number][] {
+  if (typeof stack !== 'string') return []
+  const frames: [number, number][] = []
+  const prefix = `component:${name}:`
+  for (const line of stack.slice(0, 8000).split('\n')) {
+    const at = line.indexOf(prefix)
+    if (at === -1) continue
+    const m = /^(\d+):(\d+)/.exec(line.slice(at + prefix.length))
+    if (m) frames.push([Number(m[1]), Number(m[2])])
+    if (frames.length === MAX_FRAMES) break
+  }
+  return frames
 }
 
 /** A guest error's message without the host stack isolated-vm appends. */

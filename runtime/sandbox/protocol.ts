@@ -5,7 +5,12 @@
 export interface ErrorDto {
   code: string
   message: string
-  /** Caller-safe structure, e.g. `{ issues }` for schema mismatches. */
+  /**
+   * Caller-safe structure, e.g. `{ issues }` for schema mismatches, `{ path, found, hint }` for output JSON cannot
+   * carry. Worker → engine only, removed by the component host before anyone else sees them: `frames` (guest stack
+   * positions in the compiled script, [line, col][], top first, at most 10) and `client` (what a thrown StepError
+   * asked to answer: { status, code, details?, detailsRefused? }, unchecked until the engine checks it).
+   */
   details?: Record<string, unknown>
 }
 

@@ -3,7 +3,9 @@
 // can abort the whole process, and then only this worker dies.
 import type { ErrorDto, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
 import { SANDBOX_ERRORS } from './protocol.ts'
-import { classify, createIsolate, LoadError, type LiveIsolate, type SlotSpec } from './isolate-slot.ts'
+import { classify, createIsolate, guestFrames, LoadError, type LiveIsolate, type SlotSpec } from './isolate-slot.ts'
+import { checkConversions, describeRefusal, formatPath, refusedOutput, type PathSegment } from './output-values.ts'
+import { CLIENT_DETAILS_BYTES } from './guest-bootstrap.ts'
 import { createLogGate, type LogGate } from './log-gate.ts'
 import { issues } from './guest-schemas.ts'
 
@@ -23,6 +25,7 @@ interface Slot {
 
 interface Invocation {
   id: number
+  kind: 'execute' | 'init'
   slot: Slot
   limits: InvocationLimitsDto
   deadline: number
@@ -146,21 +149,30 @@ function hostCallback(slot: Slot) {
       if (!inv) return
       if (b === 'ok') {
         const output = c as string
+        // The guest serialiser already stopped at the cap; this re-check is the host's own, and cheap.
         if (Buffer.byteLength(output) > inv.limits.outputBytes) return void setImmediate(() => finish(inv, false, breachError('output', slot, inv)))
-        const validate = slot.live?.validateOutput
-        if (!validate) return finish(inv, true, output)
-        // Validated after the slice returns, never inside it: ajv time must not count as (or be cut by) the
+        const live = slot.live
+        // init has no output to check (its result is dropped in the isolate: 'null' arrives).
+        const validate = inv.kind === 'execute' ? live?.validateOutput : undefined
+        const conversions = d as string
+        if (!validate && conversions === '[]') return finish(inv, true, output)
+        // Checked after the slice returns, never inside it: ajv time must not count as (or be cut by) the
         // isolate's timeout. A validation that never ends is the supervisor's backup deadline's to end.
         return void setImmediate(() => {
           if (!invocations.has(inv.id)) return
-          if (validate(JSON.parse(output))) return finish(inv, true, output)
+          const refused = conversions === '[]' ? undefined : checkConversions(slot.spec.name, live?.outputSchema, conversions)
+          if (refused) return finish(inv, false, refused)
+          if (!validate || validate(JSON.parse(output))) return finish(inv, true, output)
           const found = issues(validate.errors)
           finish(inv, false, { code: 'ERR_COMPONENT_OUTPUT_INVALID', message: `component '${slot.spec.name}' returned output that does not match its output schema`, details: { issues: found } })
         })
       }
       if (b === 'output') return finish(inv, false, breachError('output', slot, inv))
-      const { message, code } = JSON.parse(c as string) as { message: string; code?: string }
-      return finish(inv, false, { code: code ?? SANDBOX_ERRORS.threw, message })
+      if (b === 'invalid') {
+        const [found, segments] = JSON.parse(c as string) as [string, PathSegment[]]
+        return finish(inv, false, refusedOutput(slot.spec.name, found, segments))
+      }
+      return finish(inv, false, thrown(slot.spec.name, c as string))
     }
     if (kind !== 'call') return
     // A ctx kept from a finished invocation is refused, and the refusal is delivered (and counted) as part of the
@@ -173,6 +185,33 @@ function hostCallback(slot: Slot) {
     if (!inv) return void setImmediate(() => answer(id, false, { code: SANDBOX_ERRORS.denied, message: 'this invocation has already finished; capabilities are per invocation' }))
     send({ t: 'host-call', id, invocation: inv.id, key: slot.spec.key, op: c as never, args: d as string })
   }
+}
+
+/**
+ * What the guest threw, as it crosses to the engine: a host error it rethrew keeps its code; otherwise
+ * ERR_COMPONENT_THREW with the guest frames (details.frames, which the engine maps to source and removes) and, for a
+ * StepError, what it asked to answer (details.client, which the engine accepts or refuses: client-error.ts).
+ */
+function thrown(name: string, json: string): ErrorDto {
+  const t = JSON.parse(json) as { message: string; code?: string; stack?: string; status?: number; clientCode?: string; details?: string; detailsRefused?: string }
+  const details: Record<string, unknown> = {}
+  const frames = guestFrames(t.stack, name)
+  if (frames.length > 0) details.frames = frames
+  if (t.status !== undefined) {
+    details.client = {
+      status: t.status, code: t.clientCode,
+      ...(t.details !== undefined ? { details: JSON.parse(t.details) as unknown } : {}),
+      ...(t.detailsRefused !== undefined ? { detailsRefused: describeDetailsRefusal(t.detailsRefused) } : {}),
+    }
+  }
+  return { code: t.code ?? SANDBOX_ERRORS.threw, message: t.message, ...(Object.keys(details).length > 0 ? { details } : {}) }
+}
+
+function describeDetailsRefusal(json: string): string {
+  const [kind, segments] = JSON.parse(json) as [string, PathSegment[]]
+  if (kind === 'limit') return `its details are over ${CLIENT_DETAILS_BYTES} bytes of JSON`
+  const { found, hint } = describeRefusal(kind)
+  return `its details hold ${found} at ${formatPath('details', segments)}, which JSON cannot carry: ${hint}`
 }
 
 /** Delivers a host call's result into the isolate, as a slice of the invocation that made it. */
@@ -201,7 +240,7 @@ function ensureLive(slot: Slot): ErrorDto | undefined {
 function begin(slot: Slot, id: number, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto,
   done: Invocation['done']): void {
   const inv: Invocation = {
-    id, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
+    id, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
     timer: setTimeout(() => { if (invocations.has(id)) breach(slot, inv, 'timeout') }, limits.timeoutMs),
   }
   invocations.set(id, inv)

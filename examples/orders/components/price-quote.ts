@@ -1,5 +1,5 @@
 // Prices an order line: unit price from a small catalogue, volume discount, rounded to cents.
-import { defineComponent } from '@islet/sdk'
+import { defineComponent, StepError } from '@islet/sdk'
 
 interface Input { sku: string; qty: number }
 interface Output { sku: string; qty: number; unitPrice: number; discount: number; total: number; currency: string }
@@ -37,12 +37,15 @@ export default defineComponent<Config, Input, Output>({
   examples: [
     { name: 'small order', input: { sku: 'TEA-1', qty: 2 }, output: { sku: 'TEA-1', qty: 2, unitPrice: 4.5, discount: 0, total: 9, currency: 'EUR' } },
     { name: 'volume discount', input: { sku: 'MUG-1', qty: 10 }, output: { sku: 'MUG-1', qty: 10, unitPrice: 12, discount: 12, total: 108, currency: 'EUR' } },
-    { name: 'unknown sku', input: { sku: 'NOPE', qty: 1 }, error: 'ERR_COMPONENT_THREW' },
+    { name: 'unknown sku', input: { sku: 'NOPE', qty: 1 }, error: 'ERR_SKU_UNKNOWN' },
     { name: 'bad input', input: { sku: 'TEA-1', qty: 0 }, error: 'ERR_COMPONENT_INPUT_INVALID' },
   ],
   execute({ sku, qty }, ctx) {
     const unitPrice = CATALOGUE[sku]
-    if (unitPrice === undefined) throw new Error(`unknown sku '${sku}'`)
+    // The caller's mistake, not ours: a 422 with a code of our own (a plain throw would be a 500).
+    if (unitPrice === undefined) {
+      throw new StepError({ status: 422, code: 'ERR_SKU_UNKNOWN', message: `unknown sku '${sku}'`, details: { known: Object.keys(CATALOGUE) } })
+    }
     const gross = unitPrice * qty
     const { minQty, percent } = ctx.config.volumeDiscount
     const discount = qty >= minQty ? round(gross * percent / 100) : 0
