@@ -29,7 +29,7 @@ describe('islet component test', () => {
     expect(denied.status).toBe(1)
     expect(denied.stdout).toContain('✗ counts: ERR_CAPABILITY_DENIED')
     const granted = islet(['component', 'test', join(EXAMPLES, 'counter', 'index.ts'), '--kv', '--emit', 'orders.*'])
-    expect(granted.stdout).toContain('1 passed, 0 failed')
+    expect(granted.stdout).toContain('3 passed, 0 failed')
     expect(granted.status).toBe(0)
   })
 

@@ -12,10 +12,12 @@ import type { ComponentMetaDto, InvocationLimitsDto } from '../sandbox/protocol.
 import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
 import { createCapabilities, type Capabilities, type CapabilityDeps } from './capabilities.ts'
 import { ComponentCompileError, createCompileCache, type CompiledComponent } from './compile.ts'
+import { exampleFailure, runExamplesOn, type ExampleRun, type TrialIsolate } from './examples.ts'
 import { effectiveLimits } from './limits.ts'
 import { createReloads, type ComponentEvent, type LiveGeneration, type ReloadOptions, type ReloadPhase, type ReloadResult, type ReloadTimings } from './reload.ts'
 
 export type { ComponentEvent, ReloadError, ReloadOptions, ReloadResult, ReloadTimings } from './reload.ts'
+export type { ExampleEmit, ExampleResult, ExampleRun } from './examples.ts'
 
 /** Codes that count as breaching limits (towards quarantine). */
 const BREACHES = new Set(['ERR_SANDBOX_TIMEOUT', 'ERR_SANDBOX_CPU_LIMIT', 'ERR_SANDBOX_MEMORY_LIMIT', 'ERR_SANDBOX_OUTPUT_LIMIT', 'ERR_SANDBOX_HOST_CALL_LIMIT', 'ERR_SANDBOX_CRASHED'])
@@ -28,6 +30,11 @@ export interface ComponentHostOptions {
   bus: EventBus
   env?: Record<string, string | undefined>
   lookup?: CapabilityDeps['lookup']
+  /**
+   * A component serves only after its own examples pass (default true), as on every reload; a failing one fails
+   * start(). `islet component test` turns this off and runs every example itself (`examples()`).
+   */
+  examplesAtStart?: boolean
 }
 
 export interface ComponentStatus {
@@ -75,6 +82,11 @@ export interface ComponentHost {
    * Never rejects: a failure is in the result (and the old generation keeps serving).
    */
   reload(name: string, options?: ReloadOptions): Promise<ReloadResult>
+  /**
+   * Runs every example of the live generation on a throwaway isolate of its code with throwaway capabilities
+   * (examples.ts): nothing reaches the app's kv, bus or the isolate that serves. What `islet component test` prints.
+   */
+  examples(name: string): Promise<ExampleRun>
   /** Compiles the component's sources into the compile cache, loading nothing; never rejects (its reload reports errors). */
   precompile(name: string): Promise<void>
   /** Brings the components in line with `decls` (a config reload): adds new names, reloads changed ones, removes the rest. */
@@ -96,6 +108,10 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   const byKey = new Map<string, LiveGeneration>()
   const health = new Map<string, Health>()
   let counter = 0
+  /** Each generation's compiled code: its examples run on a throwaway isolate of the very same code. */
+  const codes = new WeakMap<Generation, string>()
+  /** Sandbox keys of throwaway example isolates (their log lines are marked as such). */
+  const trials = new Set<string>()
   let isStopped = false
   const sandbox = createSandbox({
     workers: settings.workers, logger,
@@ -106,7 +122,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     },
     onLog(key, lines, dropped) {
       const gen = byKey.get(key)
-      const log = logger.child({ component: gen?.decl.name ?? key, generation: gen?.number })
+      const log = logger.child({ component: gen?.decl.name ?? key, generation: gen?.number, ...(trials.has(key) ? { examples: true } : {}) })
       for (const line of lines) {
         let fields: Record<string, unknown> = {}
         if (line.fields) {
@@ -149,6 +165,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
         invocation: { timeoutMs: limits.timeoutMs, cpuMs: limits.cpuMs, hostCalls: limits.hostCalls, outputBytes: limits.outputBytes },
       }
       byKey.set(key, gen)
+      codes.set(gen, compiled.code)
       const loaded = performance.now()
       if (timings) timings.loadMs = loaded - started
       if (meta.hasInit) {
@@ -187,6 +204,57 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     }
   }
 
+  /**
+   * A throwaway isolate of `gen`'s code, under its own sandbox key, for its examples: its host calls go to whatever
+   * scratch capabilities are bound (none: refused), so neither the app's data nor the isolate that serves sees them.
+   */
+  async function trial(gen: LiveGeneration): Promise<TrialIsolate & { dispose(): void }> {
+    const code = codes.get(gen)
+    if (code === undefined) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component '${gen.decl.name}' generation ${gen.number} is not loaded`)
+    const key = `${gen.key}:examples`
+    let bound: Capabilities | undefined
+    const caps: Capabilities = {
+      handle: (op, args, invocation) => bound ? bound.handle(op, args, invocation)
+        : Promise.reject(new IsletError('ERR_CAPABILITY_DENIED', 'no example is running on this isolate')),
+      redact: (text) => gen.caps.redact(text),
+      close: async () => {},
+    }
+    const rig: LiveGeneration = { ...gen, key, caps, inflight: 0, onIdle: undefined }
+    byKey.set(key, rig)
+    trials.add(key)
+    const dispose = () => {
+      byKey.delete(key)
+      trials.delete(key)
+      sandbox.unload(key)
+    }
+    try {
+      await sandbox.load({ key, name: gen.decl.name, generation: gen.number, code, memoryMb: gen.limits.memoryMb,
+        loadTimeoutMs: Math.max(gen.limits.timeoutMs, 1000), config: gen.decl.config })
+    } catch (error) {
+      dispose()
+      throw error
+    }
+    return {
+      bind: (next) => { bound = next },
+      init: async () => { if (gen.meta.hasInit) await sandbox.invoke(key, 'init', 'null', gen.invocation) },
+      call: (input) => call(rig, input),
+      dispose,
+    }
+  }
+
+  /** Runs `gen`'s examples on a throwaway isolate with throwaway capabilities; the isolate is gone when this settles. */
+  async function examples(gen: LiveGeneration, stopAtFailure: boolean): Promise<ExampleRun> {
+    const list = gen.meta.examples ?? []
+    if (list.length === 0) return { results: [], initEmits: [] }
+    const rig = await trial(gen)
+    try {
+      return await runExamplesOn(rig, list, gen.decl.name,
+        (store, scratch) => createCapabilities(gen.decl, { kv: store, bus: options.bus, env, logger, lookup: options.lookup, scratch }), { stopAtFailure })
+    } finally {
+      rig.dispose()
+    }
+  }
+
   function dispose(gen: LiveGeneration): void {
     if (!byKey.delete(gen.key)) return
     sandbox.unload(gen.key)
@@ -196,7 +264,8 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   const compile = (decl: ComponentDecl): Promise<CompiledComponent> => compiler.compile(decl.file)
 
   const reloads = createReloads({
-    logger, current, declared, compile, load, call, dispose,
+    logger, current, declared, compile, load, dispose,
+    examples: (gen) => examples(gen, true),
     isStopped: () => isStopped,
     swapped(name, gen) {
       if (!gen) return void health.delete(name)
@@ -240,6 +309,15 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       for (const decl of options.components) {
         try {
           const gen = await load(decl, await compileOrExplain(decl))
+          // As on a reload: a generation serves only after its own examples pass (on a throwaway isolate).
+          if (options.examplesAtStart !== false) {
+            const run = await examples(gen, true).catch((error: unknown) => { dispose(gen); throw error })
+            const failed = run.results.find((r) => !r.ok)
+            if (failed) {
+              dispose(gen)
+              throw exampleFailure(decl.name, gen.files, failed, 'at start (fix the code or the example; examples run on a throwaway isolate with throwaway capabilities)')
+            }
+          }
           current.set(decl.name, gen)
           logger.info({ component: decl.name, generation: gen.number, hash: gen.hash.slice(0, 12) }, `component '${decl.name}' loaded`)
         } catch (error) {
@@ -273,6 +351,11 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
     },
     reload: (name, opts) => reloads.reload(name, opts),
+    async examples(name) {
+      const gen = current.get(name)
+      if (!gen) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `no component named '${name}' is loaded`)
+      return examples(gen, false)
+    },
     precompile: async (name) => { const decl = declared.get(name); if (decl) await compile(decl).catch(() => {}) },
     reconcile: (decls) => reloads.reconcile(decls),
     onEvent: (listener) => reloads.onEvent(listener),
