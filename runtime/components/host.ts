@@ -8,7 +8,7 @@ import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import { IsletError, isIsletError, messageOf } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
 import { openKvStore, type KvStore } from '../sandbox/capabilities/kv.ts'
-import type { ComponentMetaDto, InvocationLimitsDto } from '../sandbox/protocol.ts'
+import type { ComponentMetaDto, GuestLogLineDto, HostOp, InvocationLimitsDto } from '../sandbox/protocol.ts'
 import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
 import { createCapabilities, type Capabilities, type CapabilityDeps } from './capabilities.ts'
 import { ComponentCompileError, createCompileCache, type CompiledComponent } from './compile.ts'
@@ -108,19 +108,23 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   const byKey = new Map<string, LiveGeneration>()
   const health = new Map<string, Health>()
   let counter = 0
+  let isStopped = false
   /** Each generation's compiled code: its examples run on a throwaway isolate of the very same code. */
   const codes = new WeakMap<Generation, string>()
   /** Sandbox keys of throwaway example isolates (their log lines are marked as such). */
   const trials = new Set<string>()
-  let isStopped = false
-  const sandbox = createSandbox({
-    workers: settings.workers, logger,
-    onHostCall(key, op, args, invocation) {
+  /** The throwaway isolate load() started alongside a generation, for that generation's first examples run. */
+  const early = new WeakMap<Generation, { key: string; loaded: Promise<unknown> }>()
+  /** Whether each component's latest generation has examples; when not, load() loads no throwaway isolate alongside. */
+  const hasExamples = new Map<string, boolean>()
+  let trialSeq = 0
+  const routes = {
+    onHostCall(key: string, op: HostOp, args: unknown[], invocation: number): Promise<unknown> {
       const gen = byKey.get(key)
       if (!gen) return Promise.reject(new IsletError('ERR_CAPABILITY_DENIED', 'this component generation is no longer loaded'))
       return gen.caps.handle(op, args, invocation)
     },
-    onLog(key, lines, dropped) {
+    onLog(key: string, lines: GuestLogLineDto[], dropped: number): void {
       const gen = byKey.get(key)
       const log = logger.child({ component: gen?.decl.name ?? key, generation: gen?.number, ...(trials.has(key) ? { examples: true } : {}) })
       for (const line of lines) {
@@ -135,9 +139,27 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
       if (dropped > 0) log.warn({ dropped }, `${dropped} log line(s) dropped: the component logs faster than its limit`)
     },
+  }
+  const sandbox = createSandbox({ workers: settings.workers, logger, ...routes })
+  // Examples run in a sandbox worker of their own: a throwaway isolate that takes its worker down (V8 aborts on some
+  // allocations) never takes live calls with it, and it is built on another core while the generation to serve loads.
+  const trialSandbox = createSandbox({ workers: 1, logger, ...routes })
+
+  const trialSpec = (key: string, decl: ComponentDecl, number: number, code: string, limits: Record<LimitName, number>) => ({
+    key, name: decl.name, generation: number, code, memoryMb: limits.memoryMb, loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
   })
 
-  async function load(decl: ComponentDecl, compiled: CompiledComponent, timings?: ReloadTimings): Promise<LiveGeneration> {
+  function dropTrial(key: string): void {
+    trials.delete(key)
+    byKey.delete(key)
+    trialSandbox.unload(key)
+  }
+
+  /**
+   * Loads and inits a generation. With `alongside` (unless its previous generation had no examples), a throwaway
+   * isolate of the same code starts loading in the examples worker at the same time, for examples() to use.
+   */
+  async function load(decl: ComponentDecl, compiled: CompiledComponent, timings?: ReloadTimings, alongside = true): Promise<LiveGeneration> {
     if (decl.grants.kv && !kv) kv = openKvStore(join(options.dataDir, 'islet-kv.db'))
     const caps = createCapabilities(decl, { kv, bus: options.bus, env, logger, lookup: options.lookup })
     const number = ++counter
@@ -147,8 +169,19 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
     })
     const started = performance.now()
+    let trial: { key: string; loaded: Promise<unknown> } | undefined
+    const loadTrial = (limits: Record<LimitName, number>) => {
+      if (trial) dropTrial(trial.key)
+      const trialKey = `${key}:examples:${++trialSeq}`
+      trials.add(trialKey)
+      // A failure here is the examples phase's to report (it awaits this); nothing is lost meanwhile.
+      const loaded = trialSandbox.load(trialSpec(trialKey, decl, number, compiled.code, limits))
+      loaded.catch(() => {})
+      trial = { key: trialKey, loaded }
+    }
     try {
       const appLimits = effectiveLimits(settings.limits, decl.limits, undefined)
+      if (alongside && hasExamples.get(decl.name) !== false) loadTrial(appLimits)
       let meta: ComponentMetaDto
       try {
         meta = await sandbox.load(spec(appLimits))
@@ -159,13 +192,22 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
       const limits = effectiveLimits(settings.limits, decl.limits, meta.limits)
       // The component asked for less memory than the app allows: it runs with what it asked for.
-      if (limits.memoryMb < appLimits.memoryMb) meta = await sandbox.load(spec(limits))
+      if (limits.memoryMb < appLimits.memoryMb) {
+        if (trial) loadTrial(limits)
+        meta = await sandbox.load(spec(limits))
+      }
+      hasExamples.set(decl.name, (meta.examples?.length ?? 0) > 0)
+      if (trial && !hasExamples.get(decl.name)) {
+        dropTrial(trial.key)
+        trial = undefined
+      }
       const gen: LiveGeneration = {
         decl, number, key, hash: compiled.hash, meta, limits, caps, files: compiled.files, inflight: 0,
         invocation: { timeoutMs: limits.timeoutMs, cpuMs: limits.cpuMs, hostCalls: limits.hostCalls, outputBytes: limits.outputBytes },
       }
       byKey.set(key, gen)
       codes.set(gen, compiled.code)
+      if (trial) early.set(gen, trial)
       const loaded = performance.now()
       if (timings) timings.loadMs = loaded - started
       if (meta.hasInit) {
@@ -182,20 +224,21 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       // Nothing of a half-built generation stays: not its isolate, its host-call route or its capabilities.
       byKey.delete(key)
       sandbox.unload(key)
+      if (trial) dropTrial(trial.key)
       void caps.close().catch(() => {})
       throw error
     }
   }
 
   /** Runs `execute` on one generation, counting the call so a reload can drain it. */
-  async function call(gen: LiveGeneration, input: unknown): Promise<unknown> {
+  async function call(gen: LiveGeneration, input: unknown, where: Sandbox = sandbox): Promise<unknown> {
     const json = JSON.stringify(input ?? null)
     if (Buffer.byteLength(json) > gen.limits.inputBytes) {
       throw new IsletError('ERR_SANDBOX_INPUT_LIMIT', `the input to component '${gen.decl.name}' is larger than ${gen.limits.inputBytes} bytes`)
     }
     gen.inflight++
     try {
-      return JSON.parse(await sandbox.invoke(gen.key, 'execute', json, gen.invocation)) as unknown
+      return JSON.parse(await where.invoke(gen.key, 'execute', json, gen.invocation)) as unknown
     } catch (error) {
       const e = isIsletError(error) ? error : new IsletError('ERR_SANDBOX_CRASHED', messageOf(error))
       throw new IsletError(e.code, gen.caps.redact(e.message), { details: { ...e.details, component: gen.decl.name, generation: gen.number } })
@@ -211,7 +254,10 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   async function trial(gen: LiveGeneration): Promise<TrialIsolate & { dispose(): void }> {
     const code = codes.get(gen)
     if (code === undefined) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component '${gen.decl.name}' generation ${gen.number} is not loaded`)
-    const key = `${gen.key}:examples`
+    // The isolate load() started alongside, if this is the generation's first examples run; else a fresh one.
+    const pending = early.get(gen)
+    early.delete(gen)
+    const key = pending?.key ?? `${gen.key}:examples:${++trialSeq}`
     let bound: Capabilities | undefined
     const caps: Capabilities = {
       handle: (op, args, invocation) => bound ? bound.handle(op, args, invocation)
@@ -222,23 +268,17 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     const rig: LiveGeneration = { ...gen, key, caps, inflight: 0, onIdle: undefined }
     byKey.set(key, rig)
     trials.add(key)
-    const dispose = () => {
-      byKey.delete(key)
-      trials.delete(key)
-      sandbox.unload(key)
-    }
     try {
-      await sandbox.load({ key, name: gen.decl.name, generation: gen.number, code, memoryMb: gen.limits.memoryMb,
-        loadTimeoutMs: Math.max(gen.limits.timeoutMs, 1000), config: gen.decl.config })
+      await (pending?.loaded ?? trialSandbox.load(trialSpec(key, gen.decl, gen.number, code, gen.limits)))
     } catch (error) {
-      dispose()
+      dropTrial(key)
       throw error
     }
     return {
       bind: (next) => { bound = next },
-      init: async () => { if (gen.meta.hasInit) await sandbox.invoke(key, 'init', 'null', gen.invocation) },
-      call: (input) => call(rig, input),
-      dispose,
+      init: async () => { if (gen.meta.hasInit) await trialSandbox.invoke(key, 'init', 'null', gen.invocation) },
+      call: (input) => call(rig, input, trialSandbox),
+      dispose: () => dropTrial(key),
     }
   }
 
@@ -256,6 +296,8 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   }
 
   function dispose(gen: LiveGeneration): void {
+    const pending = early.get(gen)
+    if (pending) { early.delete(gen); dropTrial(pending.key) }
     if (!byKey.delete(gen.key)) return
     sandbox.unload(gen.key)
     gen.caps.close().catch((error: unknown) => logger.warn({ err: error, component: gen.decl.name }, 'closing the capabilities of a disposed generation failed'))
@@ -301,14 +343,14 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
 
   return {
     async start() {
-      await sandbox.start()
+      await Promise.all([sandbox.start(), ...(options.examplesAtStart !== false ? [trialSandbox.start()] : [])])
       const failures: string[] = []
       /** Each failed component and the code that classified its failure (ERR_SANDBOX_TIMEOUT, …), for callers to match. */
       const causes: { component: string; code: string }[] = []
       for (const decl of options.components) declared.set(decl.name, decl)
       for (const decl of options.components) {
         try {
-          const gen = await load(decl, await compileOrExplain(decl))
+          const gen = await load(decl, await compileOrExplain(decl), undefined, options.examplesAtStart !== false)
           // As on a reload: a generation serves only after its own examples pass (on a throwaway isolate).
           if (options.examplesAtStart !== false) {
             const run = await examples(gen, true).catch((error: unknown) => { dispose(gen); throw error })
@@ -328,7 +370,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
         }
       }
       if (failures.length > 0) {
-        await sandbox.stop()
+        await Promise.all([sandbox.stop(), trialSandbox.stop()])
         throw new IsletError('ERR_COMPONENT_LOAD_FAILED', failures.join('\n'), { details: { failures, causes } })
       }
     },
@@ -374,7 +416,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     async stop() {
       isStopped = true
       await reloads.stop()
-      await sandbox.stop()
+      await Promise.all([sandbox.stop(), trialSandbox.stop()])
       await Promise.allSettled([...byKey.values()].map((g) => g.caps.close()))
       byKey.clear()
       kv?.close()
