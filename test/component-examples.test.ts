@@ -146,6 +146,35 @@ export default defineComponent({
     expect(await host.invoke('fetches', {})).toBe('pong')
   })
 
+  it('an example that takes its worker down never touches live calls: examples run in a worker of their own', async () => {
+    let started!: () => void
+    const exampleRuns = new Promise<void>((resolve) => { started = resolve })
+    const server = await serve((req, res) => { if (req.url === '/started') started(); res.end('ok') })
+    const grants = { fetch: { origins: [server.origin], privateOrigins: [server.origin], maxRequests: 2 } }
+    const crashing = (examples: string) => `import { defineComponent } from '@islet/sdk'
+export default defineComponent({
+  name: 'crashing',
+  examples: [${examples}],
+  async execute(input: { fill?: boolean }, ctx) {
+    if (!input.fill) return 'live'
+    await ctx.fetch('${server.origin}/started')
+    return new Array(6e7).fill().length
+  },
+})
+`
+    const d = decl('crashing', crashing("{ input: {}, output: 'live' }"), grants)
+    const { host } = await start([d])
+    const pids = (await host.sandbox().stats()).map((s) => s.pid)
+    // V8 cannot interrupt fill(): the example's worker ends at its memory limit or is killed at the backup deadline.
+    writeFileSync(d.file, crashing("{ input: { fill: true }, fetch: true }"))
+    const reload = host.reload('crashing')
+    await exampleRuns
+    expect(await host.invoke('crashing', {})).toBe('live')
+    expect(await reload).toMatchObject({ ok: false, error: { code: 'ERR_COMPONENT_EXAMPLE_FAILED', phase: 'examples' } })
+    expect(await host.invoke('crashing', {})).toBe('live')
+    expect((await host.sandbox().stats()).map((s) => s.pid)).toEqual(pids)
+  })
+
   it('a component whose example fails does not start: the error names the example, located in its source', async () => {
     const d = decl('wrong', `import { defineComponent } from '@islet/sdk'
 export default defineComponent({
