@@ -276,7 +276,16 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     }
     return {
       bind: (next) => { bound = next },
-      init: async () => { if (gen.meta.hasInit) await trialSandbox.invoke(key, 'init', 'null', gen.invocation) },
+      async init() {
+        if (!gen.meta.hasInit) return
+        try {
+          await trialSandbox.invoke(key, 'init', 'null', gen.invocation)
+        } catch (error) {
+          // As any message out of a component's isolate: granted secret values never leave in it.
+          const e = isIsletError(error) ? error : new IsletError('ERR_SANDBOX_CRASHED', messageOf(error))
+          throw new IsletError(e.code, gen.caps.redact(e.message), { details: e.details })
+        }
+      },
       call: (input) => call(rig, input, trialSandbox),
       dispose: () => dropTrial(key),
     }

@@ -20,7 +20,11 @@ export interface ReloadError {
   diagnostics?: Diagnostic[]
 }
 
-/** Where a reload's time went, in ms; `loadMs` is the isolate and its validators, `swapMs` the switch itself. */
+/**
+ * Where a reload's time went, in ms; `loadMs` is the isolate and its validators, `examplesMs` the smoke test on its
+ * throwaway isolate (whatever of that isolate's load did not overlap `loadMs`, its init, the examples), `swapMs` the
+ * switch itself.
+ */
 export interface ReloadTimings {
   compileMs: number
   loadMs: number
