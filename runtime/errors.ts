@@ -76,7 +76,7 @@ export const ERROR_CODES = {
   ERR_COMPONENT_CONFIG_INVALID: "the config given to a component in YAML does not match the component's config schema",
   ERR_COMPONENT_QUARANTINED: 'the component keeps breaching its limits and is refused for a back-off period',
   ERR_COMPONENT_NOT_FOUND: 'no component with that name is loaded',
-  ERR_COMPONENT_EXAMPLE_FAILED: "a reload's smoke test failed: one of the new generation's own examples did not give its expected output or error code (the previous generation keeps serving)",
+  ERR_COMPONENT_EXAMPLE_FAILED: "one of a generation's own examples (run before it serves: at start and on every reload) did not give its expected output or error code; on a reload the previous generation keeps serving",
   // Component compilation (runtime/components/compile.ts; each diagnostic carries one of these)
   ERR_COMPONENT_COMPILE: 'a component does not compile (see its diagnostics), e.g. it has no default export',
   ERR_COMPONENT_SYNTAX: 'a component file does not parse, or imports a name the imported file does not export',

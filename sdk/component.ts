@@ -17,7 +17,16 @@ export interface ComponentLimits {
   outputBytes?: number
 }
 
-/** A worked example: run by `islet component test` and as the smoke test of every reload. */
+/**
+ * A worked example: run by `islet component test`, and before a component serves (at start and as the smoke test of
+ * every reload). Examples never touch real data: they run in their own throwaway isolate of the same code (its init
+ * included), with throwaway capabilities:
+ * - `ctx.kv` is a scratch store per example: empty apart from what init wrote there, plus the `kv` fixture;
+ * - `ctx.emit` is checked against the grant as usual, then captured (shown by `islet component test`), never published;
+ * - `ctx.fetch` is refused (ERR_CAPABILITY_DENIED) unless the example sets `fetch: true`, which lets it use the
+ *   component's own fetch grant (the real network); init may fetch there if any example sets it;
+ * - `ctx.secrets` reads the granted secrets.
+ */
 export interface ComponentExample<I = unknown, O = unknown> {
   name?: string
   input: I
@@ -25,6 +34,10 @@ export interface ComponentExample<I = unknown, O = unknown> {
   output?: O
   /** The expected error code instead of an output, e.g. 'ERR_COMPONENT_INPUT_INVALID'. */
   error?: string
+  /** What the component's kv holds when this example starts, key → JSON value (e.g. `{ 'orders:A1': 9 }`). */
+  kv?: Record<string, unknown>
+  /** Lets this example fetch through the component's fetch grant (real requests); otherwise fetch is refused. */
+  fetch?: boolean
 }
 
 /** Structured logging from a component; rate- and size-limited per component by the host. */

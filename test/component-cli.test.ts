@@ -29,9 +29,38 @@ describe('islet component test', () => {
     expect(denied.status).toBe(1)
     expect(denied.stdout).toContain('✗ counts: ERR_CAPABILITY_DENIED')
     const granted = islet(['component', 'test', join(EXAMPLES, 'counter', 'index.ts'), '--kv', '--emit', 'orders.*'])
-    expect(granted.stdout).toContain('1 passed, 0 failed')
+    expect(granted.stdout).toContain('3 passed, 0 failed')
     expect(granted.status).toBe(0)
   })
+
+  it('prints what each example emitted: captured, never published', () => {
+    const r = islet(['component', 'test', join(EXAMPLES, 'counter', 'index.ts'), '--kv', '--emit', 'orders.*'], { env: { LOG_LEVEL: 'warn' } })
+    expect(r.stdout).toMatch(/^✓ counts \(.*ms\)\n {4}emitted orders\.milestone \{"sku":"EXAMPLE","count":1\}$/m)
+    expect(r.stdout).toMatch(/^✓ the tenth order is a milestone \(.*ms\)\n {4}emitted orders\.milestone \{"sku":"A-100","count":10\}$/m)
+    expect(r.stdout).toMatch(/^✓ the eleventh is not \(.*ms\)\n3 passed, 0 failed$/m)
+    expect(r.status).toBe(0)
+  })
+
+  it('a component logging in its last example: its line is printed, no stack, and the exit code is right, every run', () => {
+    const logs = (last: number) => `import { defineComponent } from '@islet/sdk'
+export default defineComponent({
+  name: 'logs',
+  examples: [{ name: 'first', input: 1, output: 1 }, { name: 'last', input: 2, output: ${last} }],
+  execute(n: number, ctx) { if (n === 2) ctx.log.info('the last example logs', { n }); return n },
+})
+`
+    const { dir, cleanup } = writeFiles({ 'passes.ts': logs(2), 'fails.ts': logs(3) })
+    // The race (the last log line flushed after the command stopped the sandbox) hit most runs: five in one test.
+    for (let run = 1; run <= 5; run++) {
+      const [file, status] = run % 2 === 1 ? ['passes.ts', 0] : ['fails.ts', 1]
+      const r = islet(['component', 'test', join(dir, file)])
+      expect(r.stderr, `${file} run ${run}`).toBe('')
+      expect(r.stdout).toContain('"msg":"the last example logs"')
+      expect(r.stdout).toContain(status === 0 ? '2 passed, 0 failed' : '1 passed, 1 failed')
+      expect(r.status, `${file} run ${run}: ${r.stdout}`).toBe(status)
+    }
+    cleanup()
+  }, 120_000)
 
   it('reports a wrong output as a difference and a wrong outcome by code; exit 1', () => {
     const { dir, cleanup } = writeFiles({

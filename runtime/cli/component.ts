@@ -1,12 +1,13 @@
-// `islet component test <file>` runs a component's examples in the real sandbox; `islet component new <name>`
-// scaffolds one.
+// `islet component test <file>` runs a component's examples in the real sandbox, on a throwaway isolate with
+// throwaway capabilities (as every reload's smoke test does), printing each outcome and what it emitted;
+// `islet component new <name>` scaffolds one.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join, relative, resolve } from 'node:path'
 import { codeOf, IsletError, messageOf } from '../errors.ts'
 import type { ComponentDecl } from '../config/types.ts'
 import { createComponentHost } from '../components/host.ts'
-import { runExamples } from '../components/examples.ts'
+import { show, type ExampleEmit } from '../components/examples.ts'
 import { createEventBus } from '../events/bus.ts'
 import { createLogger } from '../log/logger.ts'
 import { parseOptions } from './options.ts'
@@ -47,7 +48,7 @@ async function testComponent(args: string[]): Promise<number> {
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'islet-component-test-'))
   const host = createComponentHost({
-    components: [decl], logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), dataDir, bus: createEventBus(), baseDir: process.cwd(),
+    components: [decl], logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }), dataDir, bus: createEventBus(), baseDir: process.cwd(), examplesAtStart: false,
     sandbox: { workers: 1, limits: {}, quarantine: { breaches: 1_000_000, windowMs: 1, baseMs: 1, maxMs: 1 } },
   })
   // Whatever the component does, this command ends: a last-resort timer kills it (workers die with it).
@@ -60,12 +61,16 @@ async function testComponent(args: string[]): Promise<number> {
       console.log(`✗ ${relative(process.cwd(), file)}: ${codeOf(error, 'ERR_INTERNAL')} ${messageOf(error)}`)
       return 1
     }
-    const results = await runExamples(host, decl.name)
+    const { results, initEmits } = await host.examples(decl.name)
     if (results.length === 0) {
       console.log(`✗ ${decl.name}: no examples; add examples: [{ input, output }] to its definition`)
       return 1
     }
-    for (const r of results) console.log(r.ok ? `✓ ${r.name} (${r.ms.toFixed(1)} ms)` : `✗ ${r.name}: ${r.reason}`)
+    printEmits('init ', initEmits)
+    for (const r of results) {
+      console.log(r.ok ? `✓ ${r.name} (${r.ms.toFixed(1)} ms)` : `✗ ${r.name}: ${r.reason}`)
+      printEmits('', r.emits)
+    }
     const failed = results.filter((r) => !r.ok).length
     console.log(`${results.length - failed} passed, ${failed} failed`)
     return failed === 0 ? 0 : 1
@@ -74,6 +79,11 @@ async function testComponent(args: string[]): Promise<number> {
     await host.stop()
     rmSync(dataDir, { recursive: true, force: true })
   }
+}
+
+/** Emits are captured, never published: shown under the example that made them. */
+function printEmits(who: string, emits: readonly ExampleEmit[]): void {
+  for (const e of emits) console.log(`    ${who}emitted ${e.topic} ${show(e.payload)}`)
 }
 
 async function newComponent(args: string[]): Promise<number> {

@@ -20,6 +20,19 @@ export interface CapabilityDeps {
   logger: Logger
   /** Test hook: DNS lookup used by fetch. */
   lookup?: FetchCapabilityOptions['lookup']
+  /** Throwaway capabilities for running examples (see ScratchMode); absent for the capabilities live traffic uses. */
+  scratch?: ScratchMode
+}
+
+/**
+ * Scratch mode, for examples (runtime/components/examples.ts): the same grants and checks, but nothing reaches the
+ * app. `deps.kv` is then a scratch store; emits are handed to `emitted` and never published on the bus; fetch, which
+ * reaches the real network, is refused with `fetchRefusal` unless that is undefined (the example declared it).
+ * Secrets read as granted: reading one has no effect outside.
+ */
+export interface ScratchMode {
+  emitted(topic: string, payload: unknown): void
+  fetchRefusal?: string
 }
 
 export interface Capabilities {
@@ -61,6 +74,7 @@ export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): C
     'kv.list': ([prefix, limit]) => needKv().list(prefix, limit),
     fetch([request], invocation, signal) {
       if (!fetcher || !grants.fetch) throw deny('fetch', 'not-granted', `component '${name}' is not granted fetch; grant it in the app's components section`)
+      if (deps.scratch?.fetchRefusal !== undefined) throw deny('fetch', 'example-fetch-not-declared', deps.scratch.fetchRefusal)
       const used = (fetches.get(invocation) ?? 0) + 1
       if (used > grants.fetch.maxRequests) throw deny('fetch', 'quota', `component '${name}' may make ${grants.fetch.maxRequests} fetch requests per invocation`)
       fetches.delete(invocation)
@@ -73,7 +87,8 @@ export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): C
         throw deny('emit', 'topic-not-granted', `component '${name}' may not emit '${String(topic)}'${grants.emit.length ? `; granted: ${grants.emit.join(', ')}` : '; no topics are granted'}`)
       }
       if (Buffer.byteLength(JSON.stringify(payload ?? null)) > MAX_EVENT_BYTES) throw deny('emit', 'payload-too-large', `event payloads are at most ${MAX_EVENT_BYTES} bytes`)
-      deps.bus.publish({ topic, payload, source: `component:${name}`, at: new Date().toISOString() })
+      if (deps.scratch) deps.scratch.emitted(topic, payload ?? null)
+      else deps.bus.publish({ topic, payload, source: `component:${name}`, at: new Date().toISOString() })
       return null
     },
     'secrets.get'([secret]) {

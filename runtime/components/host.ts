@@ -8,16 +8,18 @@ import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import { IsletError, isIsletError, messageOf } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
 import { openKvStore, type KvStore } from '../sandbox/capabilities/kv.ts'
-import type { ComponentMetaDto, InvocationLimitsDto } from '../sandbox/protocol.ts'
+import type { ComponentMetaDto, GuestLogLineDto, HostOp, InvocationLimitsDto } from '../sandbox/protocol.ts'
 import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
 import { createCapabilities, type Capabilities, type CapabilityDeps } from './capabilities.ts'
 import { ComponentCompileError, createCompileCache, type CompiledComponent } from './compile.ts'
+import { exampleFailure, runExamplesOn, type ExampleRun, type TrialIsolate } from './examples.ts'
 import { effectiveLimits } from './limits.ts'
 import { acceptClientError, ComponentClientError, type ClientClaim } from './client-error.ts'
 import { createLocator, withLocation, type Locator } from './locate.ts'
 import { createReloads, type ComponentEvent, type ComponentTransaction, type LiveGeneration, type ReloadOptions, type ReloadPhase, type ReloadResult, type ReloadTimings } from './reload.ts'
 
 export type { ComponentEvent, ComponentTransaction, ReloadError, ReloadOptions, ReloadResult, ReloadTimings } from './reload.ts'
+export type { ExampleEmit, ExampleResult, ExampleRun } from './examples.ts'
 
 /** A load error with guest frames, located in the component's own source (message and details.location). */
 function located(error: IsletError, locate: Locator, redact: (text: string) => string): IsletError {
@@ -52,6 +54,11 @@ export interface ComponentHostOptions {
    * for `islet component test`. Default: the folder of the YAML file that declares the component.
    */
   baseDir?: string
+  /**
+   * A component serves only after its own examples pass (default true), as on every reload; a failing one fails
+   * start(). `islet component test` turns this off and runs every example itself (`examples()`).
+   */
+  examplesAtStart?: boolean
 }
 
 export interface ComponentStatus {
@@ -105,6 +112,11 @@ export interface ComponentHost {
    * Never rejects: a failure is in the result (and the old generation keeps serving).
    */
   reload(name: string, options?: ReloadOptions): Promise<ReloadResult>
+  /**
+   * Runs every example of the live generation on a throwaway isolate of its code with throwaway capabilities
+   * (examples.ts): nothing reaches the app's kv, bus or the isolate that serves. What `islet component test` prints.
+   */
+  examples(name: string): Promise<ExampleRun>
   /** Compiles the component's sources into the compile cache, loading nothing; never rejects (its reload reports errors). */
   precompile(name: string): Promise<void>
   /**
@@ -132,16 +144,24 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   const health = new Map<string, Health>()
   let counter = 0
   let isStopped = false
-  const sandbox = createSandbox({
-    workers: settings.workers, logger,
-    onHostCall(key, op, args, invocation, signal) {
+  /** Each generation's compiled code: its examples run on a throwaway isolate of the very same code. */
+  const codes = new WeakMap<Generation, string>()
+  /** Sandbox keys of throwaway example isolates (their log lines are marked as such). */
+  const trials = new Set<string>()
+  /** The throwaway isolate load() started alongside a generation, for that generation's first examples run. */
+  const early = new WeakMap<Generation, { key: string; loaded: Promise<unknown> }>()
+  /** Whether each component's latest generation has examples; when not, load() loads no throwaway isolate alongside. */
+  const hasExamples = new Map<string, boolean>()
+  let trialSeq = 0
+  const routes = {
+    onHostCall(key: string, op: HostOp, args: unknown[], invocation: number, signal?: AbortSignal): Promise<unknown> {
       const gen = byKey.get(key)
       if (!gen) return Promise.reject(new IsletError('ERR_CAPABILITY_DENIED', 'this component generation is no longer loaded'))
       return gen.caps.handle(op, args, invocation, signal)
     },
-    onLog(key, lines, dropped) {
+    onLog(key: string, lines: GuestLogLineDto[], dropped: number): void {
       const gen = byKey.get(key)
-      const log = logger.child({ component: gen?.decl.name ?? key, generation: gen?.number })
+      const log = logger.child({ component: gen?.decl.name ?? key, generation: gen?.number, ...(trials.has(key) ? { examples: true } : {}) })
       for (const line of lines) {
         let fields: Record<string, unknown> = {}
         if (line.fields) {
@@ -154,9 +174,27 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
       if (dropped > 0) log.warn({ dropped }, `${dropped} log line(s) dropped: the component logs faster than its limit`)
     },
+  }
+  const sandbox = createSandbox({ workers: settings.workers, logger, ...routes })
+  // Examples run in a sandbox worker of their own: a throwaway isolate that takes its worker down (V8 aborts on some
+  // allocations) never takes live calls with it, and it is built on another core while the generation to serve loads.
+  const trialSandbox = createSandbox({ workers: 1, logger, ...routes })
+
+  const trialSpec = (key: string, decl: ComponentDecl, number: number, code: string, limits: Record<LimitName, number>) => ({
+    key, name: decl.name, generation: number, code, memoryMb: limits.memoryMb, loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
   })
 
-  async function load(decl: ComponentDecl, compiled: CompiledComponent, timings?: ReloadTimings): Promise<LiveGeneration> {
+  function dropTrial(key: string): void {
+    trials.delete(key)
+    byKey.delete(key)
+    trialSandbox.unload(key)
+  }
+
+  /**
+   * Loads and inits a generation. With `alongside` (unless its previous generation had no examples), a throwaway
+   * isolate of the same code starts loading in the examples worker at the same time, for examples() to use.
+   */
+  async function load(decl: ComponentDecl, compiled: CompiledComponent, timings?: ReloadTimings, alongside = true): Promise<LiveGeneration> {
     if (decl.grants.kv && !kv) kv = openKvStore(join(options.dataDir, 'islet-kv.db'))
     const caps = createCapabilities(decl, { kv, bus: options.bus, env, logger, lookup: options.lookup })
     const number = ++counter
@@ -167,8 +205,19 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     })
     const started = performance.now()
     const locate = createLocator(compiled, options.baseDir ?? dirname(decl.source.file))
+    let trial: { key: string; loaded: Promise<unknown> } | undefined
+    const loadTrial = (limits: Record<LimitName, number>) => {
+      if (trial) dropTrial(trial.key)
+      const trialKey = `${key}:examples:${++trialSeq}`
+      trials.add(trialKey)
+      // A failure here is the examples phase's to report (it awaits this); nothing is lost meanwhile.
+      const loaded = trialSandbox.load(trialSpec(trialKey, decl, number, compiled.code, limits))
+      loaded.catch(() => {})
+      trial = { key: trialKey, loaded }
+    }
     try {
       const appLimits = effectiveLimits(settings.limits, decl.limits, undefined)
+      if (alongside && hasExamples.get(decl.name) !== false) loadTrial(appLimits)
       let meta: ComponentMetaDto
       try {
         meta = await sandbox.load(spec(appLimits))
@@ -181,12 +230,22 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
       const limits = effectiveLimits(settings.limits, decl.limits, meta.limits)
       // The component asked for less memory than the app allows: it runs with what it asked for.
-      if (limits.memoryMb < appLimits.memoryMb) meta = await sandbox.load(spec(limits))
+      if (limits.memoryMb < appLimits.memoryMb) {
+        if (trial) loadTrial(limits)
+        meta = await sandbox.load(spec(limits))
+      }
+      hasExamples.set(decl.name, (meta.examples?.length ?? 0) > 0)
+      if (trial && !hasExamples.get(decl.name)) {
+        dropTrial(trial.key)
+        trial = undefined
+      }
       const gen: LiveGeneration = {
         decl, number, key, hash: compiled.hash, meta, limits, caps, files: compiled.files, inflight: 0, locate,
         invocation: { timeoutMs: limits.timeoutMs, cpuMs: limits.cpuMs, hostCalls: limits.hostCalls, outputBytes: limits.outputBytes },
       }
       byKey.set(key, gen)
+      codes.set(gen, compiled.code)
+      if (trial) early.set(gen, trial)
       const loaded = performance.now()
       if (timings) timings.loadMs = loaded - started
       if (meta.hasInit) {
@@ -204,20 +263,21 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       // Nothing of a half-built generation stays: not its isolate, its host-call route or its capabilities.
       byKey.delete(key)
       sandbox.unload(key)
+      if (trial) dropTrial(trial.key)
       void caps.close().catch(() => {})
       throw error
     }
   }
 
   /** Runs `execute` on one generation, counting the call so a reload can drain it. */
-  async function call(gen: LiveGeneration, input: unknown, signal?: AbortSignalLike): Promise<unknown> {
+  async function call(gen: LiveGeneration, input: unknown, signal?: AbortSignalLike, where: Sandbox = sandbox): Promise<unknown> {
     const json = JSON.stringify(input ?? null)
     if (Buffer.byteLength(json) > gen.limits.inputBytes) {
       throw new IsletError('ERR_SANDBOX_INPUT_LIMIT', `the input to component '${gen.decl.name}' is larger than ${gen.limits.inputBytes} bytes`)
     }
     gen.inflight++
     try {
-      return JSON.parse(await sandbox.invoke(gen.key, 'execute', json, gen.invocation, { signal })) as unknown
+      return JSON.parse(await where.invoke(gen.key, 'execute', json, gen.invocation, { signal })) as unknown
     } catch (error) {
       throw fromSandbox(gen, error)
     } finally {
@@ -251,7 +311,65 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     })
   }
 
+  /**
+   * A throwaway isolate of `gen`'s code, under its own sandbox key, for its examples: its host calls go to whatever
+   * scratch capabilities are bound (none: refused), so neither the app's data nor the isolate that serves sees them.
+   */
+  async function trial(gen: LiveGeneration): Promise<TrialIsolate & { dispose(): void }> {
+    const code = codes.get(gen)
+    if (code === undefined) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component '${gen.decl.name}' generation ${gen.number} is not loaded`)
+    // The isolate load() started alongside, if this is the generation's first examples run; else a fresh one.
+    const pending = early.get(gen)
+    early.delete(gen)
+    const key = pending?.key ?? `${gen.key}:examples:${++trialSeq}`
+    let bound: Capabilities | undefined
+    const caps: Capabilities = {
+      handle: (op, args, invocation) => bound ? bound.handle(op, args, invocation)
+        : Promise.reject(new IsletError('ERR_CAPABILITY_DENIED', 'no example is running on this isolate')),
+      redact: (text) => gen.caps.redact(text),
+      close: async () => {},
+    }
+    const rig: LiveGeneration = { ...gen, key, caps, inflight: 0, onIdle: undefined }
+    byKey.set(key, rig)
+    trials.add(key)
+    try {
+      await (pending?.loaded ?? trialSandbox.load(trialSpec(key, gen.decl, gen.number, code, gen.limits)))
+    } catch (error) {
+      dropTrial(key)
+      throw error
+    }
+    return {
+      bind: (next) => { bound = next },
+      async init() {
+        if (!gen.meta.hasInit) return
+        try {
+          await trialSandbox.invoke(key, 'init', 'null', gen.invocation)
+        } catch (error) {
+          // As any error out of a component's isolate: granted secret values redacted, located in its own source.
+          throw fromSandbox(gen, error)
+        }
+      },
+      call: (input) => call(rig, input, undefined, trialSandbox),
+      dispose: () => dropTrial(key),
+    }
+  }
+
+  /** Runs `gen`'s examples on a throwaway isolate with throwaway capabilities; the isolate is gone when this settles. */
+  async function examples(gen: LiveGeneration, stopAtFailure: boolean): Promise<ExampleRun> {
+    const list = gen.meta.examples ?? []
+    if (list.length === 0) return { results: [], initEmits: [] }
+    const rig = await trial(gen)
+    try {
+      return await runExamplesOn(rig, list, gen.decl.name,
+        (store, scratch) => createCapabilities(gen.decl, { kv: store, bus: options.bus, env, logger, lookup: options.lookup, scratch }), { stopAtFailure })
+    } finally {
+      rig.dispose()
+    }
+  }
+
   function dispose(gen: LiveGeneration): void {
+    const pending = early.get(gen)
+    if (pending) { early.delete(gen); dropTrial(pending.key) }
     if (!byKey.delete(gen.key)) return
     sandbox.unload(gen.key)
     gen.caps.close().catch((error: unknown) => logger.warn({ err: error, component: gen.decl.name }, 'closing the capabilities of a disposed generation failed'))
@@ -260,7 +378,8 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   const compile = (decl: ComponentDecl): Promise<CompiledComponent> => compiler.compile(decl.file)
 
   const reloads = createReloads({
-    logger, current, declared, compile, load, call, dispose,
+    logger, current, declared, compile, load, dispose,
+    examples: (gen) => examples(gen, true),
     isStopped: () => isStopped,
     swapped(name, gen) {
       if (!gen) return void health.delete(name)
@@ -296,14 +415,23 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
 
   return {
     async start() {
-      await sandbox.start()
+      await Promise.all([sandbox.start(), ...(options.examplesAtStart !== false ? [trialSandbox.start()] : [])])
       const failures: string[] = []
       /** Each failed component and the code that classified its failure (ERR_SANDBOX_TIMEOUT, …), for callers to match. */
       const causes: { component: string; code: string }[] = []
       for (const decl of options.components) declared.set(decl.name, decl)
       for (const decl of options.components) {
         try {
-          const gen = await load(decl, await compileOrExplain(decl))
+          const gen = await load(decl, await compileOrExplain(decl), undefined, options.examplesAtStart !== false)
+          // As on a reload: a generation serves only after its own examples pass (on a throwaway isolate).
+          if (options.examplesAtStart !== false) {
+            const run = await examples(gen, true).catch((error: unknown) => { dispose(gen); throw error })
+            const failed = run.results.find((r) => !r.ok)
+            if (failed) {
+              dispose(gen)
+              throw exampleFailure(decl.name, gen.files, failed, 'at start (fix the code or the example; examples run on a throwaway isolate with throwaway capabilities)')
+            }
+          }
           current.set(decl.name, gen)
           logger.info({ component: decl.name, generation: gen.number, hash: gen.hash.slice(0, 12) }, `component '${decl.name}' loaded`)
         } catch (error) {
@@ -314,7 +442,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
         }
       }
       if (failures.length > 0) {
-        await sandbox.stop()
+        await Promise.all([sandbox.stop(), trialSandbox.stop()])
         throw new IsletError('ERR_COMPONENT_LOAD_FAILED', failures.join('\n'), { details: { failures, causes } })
       }
     },
@@ -340,6 +468,11 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
     },
     reload: (name, opts) => reloads.reload(name, opts),
+    async examples(name) {
+      const gen = current.get(name)
+      if (!gen) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `no component named '${name}' is loaded`)
+      return examples(gen, false)
+    },
     precompile: async (name) => { const decl = declared.get(name); if (decl) await compile(decl).catch(() => {}) },
     reconcile: (decls) => reloads.reconcile(decls),
     transaction: (decls) => reloads.transaction(decls),
@@ -359,7 +492,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     async stop() {
       isStopped = true
       await reloads.stop()
-      await sandbox.stop()
+      await Promise.all([sandbox.stop(), trialSandbox.stop()])
       await Promise.allSettled([...byKey.values()].map((g) => g.caps.close()))
       byKey.clear()
       kv?.close()

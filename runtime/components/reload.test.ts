@@ -33,7 +33,7 @@ beforeEach(() => {
     logger: silentLogger(), current, declared: new Map([['c', DECL]]),
     compile: async () => ({ hash: `new${counter}`, files: [DECL.file] }) as CompiledComponent,
     load: async (decl) => generation(decl),
-    call: async () => null,
+    examples: async () => ({ results: [], initEmits: [] }),
     dispose: (gen) => { disposed.push(gen.number) },
     swapped: () => {},
     isStopped: () => false,

@@ -6,7 +6,7 @@ import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import type { ComponentDecl } from '../config/types.ts'
 import { IsletError, messageOf } from '../errors.ts'
 import { ComponentCompileError, type CompiledComponent } from './compile.ts'
-import { checkExamples } from './examples.ts'
+import { exampleFailure, type ExampleRun } from './examples.ts'
 import type { Generation } from './host.ts'
 
 export type ReloadPhase = 'compile' | 'load' | 'init' | 'examples'
@@ -20,7 +20,11 @@ export interface ReloadError {
   diagnostics?: Diagnostic[]
 }
 
-/** Where a reload's time went, in ms; `loadMs` is the isolate and its validators, `swapMs` the switch itself. */
+/**
+ * Where a reload's time went, in ms; `loadMs` is the isolate and its validators, `examplesMs` the smoke test on its
+ * throwaway isolate (whatever of that isolate's load did not overlap `loadMs`, its init, the examples), `swapMs` the
+ * switch itself.
+ */
 export interface ReloadTimings {
   compileMs: number
   loadMs: number
@@ -40,6 +44,8 @@ export interface ReloadResult {
   /** `ifChanged` found the sources and declaration of the live generation: nothing was built. */
   unchanged?: boolean
   timings?: ReloadTimings
+  /** The smoke test: each example's outcome and what it emitted (captured, never published). */
+  examples?: ExampleRun
   error?: ReloadError
 }
 
@@ -73,8 +79,11 @@ export interface ReloadDeps {
   compile(decl: ComponentDecl): Promise<CompiledComponent>
   /** Loads and inits a generation aside; on failure it has cleaned up after itself. Init failures carry details.phase 'init'. */
   load(decl: ComponentDecl, compiled: CompiledComponent, timings: ReloadTimings): Promise<LiveGeneration>
-  /** Invokes one generation, live or not, without counting towards quarantine. */
-  call(gen: LiveGeneration, input: unknown): Promise<unknown>
+  /**
+   * Runs the generation's examples on a throwaway isolate of its code with throwaway capabilities, up to the first
+   * failure; `gen`'s own isolate never runs one, and nothing they do reaches the app (examples.ts).
+   */
+  examples(gen: LiveGeneration): Promise<ExampleRun>
   dispose(gen: LiveGeneration): void
   /** The name now runs a new generation (quarantine starts over), or none (forget everything about it). */
   swapped(name: string, gen: LiveGeneration | undefined): void
@@ -144,7 +153,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
 
   /** What preparing a generation aside came to: built and checked (not serving yet), unchanged, or failed (recorded). */
   type Prepared =
-    | { kind: 'built'; gen: LiveGeneration; started: number; timings: ReloadTimings }
+    | { kind: 'built'; gen: LiveGeneration; started: number; timings: ReloadTimings; run: ExampleRun }
     | { kind: 'done'; result: ReloadResult }
 
   /**
@@ -157,6 +166,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
     const timings: ReloadTimings = { compileMs: 0, loadMs: 0, initMs: 0, examplesMs: 0, swapMs: 0 }
     let phase: ReloadPhase = 'compile'
     let gen: LiveGeneration | undefined
+    let run: ExampleRun | undefined
     try {
       if (deps.isStopped()) throw new IsletError('ERR_ENGINE_STATE', `component '${name}' cannot be reloaded: the component host is stopped`)
       const compiled = await deps.compile(decl)
@@ -170,24 +180,21 @@ export function createReloads(deps: ReloadDeps): Reloads {
       const built = gen = await deps.load(decl, compiled, timings)
       phase = 'examples'
       const t = performance.now()
-      const results = await checkExamples(built.meta.examples ?? [], (input) => deps.call(built, input), { stopAtFailure: true })
+      run = await deps.examples(built)
       timings.examplesMs = performance.now() - t
-      const failed = results.find((r) => !r.ok)
-      if (failed) {
-        throw new IsletError('ERR_COMPONENT_EXAMPLE_FAILED', `component '${name}': its example '${failed.name}' failed on the new code: ${failed.reason}`,
-          { details: { component: name, example: failed.name } })
-      }
+      const failed = run.results.find((r) => !r.ok)
+      if (failed) throw exampleFailure(name, built.files, failed, 'on the new code')
       if (deps.isStopped()) throw new IsletError('ERR_ENGINE_STATE', `component '${name}' was not swapped in: the host stopped meanwhile`)
-      return { kind: 'built', gen: built, started, timings }
+      return { kind: 'built', gen: built, started, timings, run }
     } catch (error) {
       if (gen) deps.dispose(gen)
-      return { kind: 'done', result: fail(name, old, toReloadError(name, error, phase), performance.now() - started, timings) }
+      return { kind: 'done', result: { ...fail(name, old, toReloadError(name, error, phase), performance.now() - started, timings), ...(run ? { examples: run } : {}) } }
     }
   }
 
   /** Swap (one map write: pipeline steps look the component up per call), then drain and dispose the old generation. */
   function install(name: string, prepared: Extract<Prepared, { kind: 'built' }>): ReloadResult {
-    const { gen, started, timings } = prepared
+    const { gen, started, timings, run } = prepared
     const old = current.get(name)
     const t = performance.now()
     current.set(name, gen)
@@ -200,7 +207,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
     emit(old ? { type: 'component.reloaded', name, generation: gen.number, previous: old.number, ms, at: now() }
       : { type: 'component.added', name, generation: gen.number, ms, at: now() })
     if (old) retire(name, old)
-    return { name, ok: true, generation: gen.number, ...(old ? { previous: old.number } : {}), ms, timings }
+    return { name, ok: true, generation: gen.number, ...(old ? { previous: old.number } : {}), ms, timings, examples: run }
   }
 
   async function replace(name: string, decl: ComponentDecl, options: ReloadOptions): Promise<ReloadResult> {

@@ -7,6 +7,8 @@ const LEVELS = new Set(['debug', 'info', 'warn', 'error'])
 
 export interface LogGate {
   write(level: unknown, message: unknown, fields: unknown): void
+  /** Sends what is pending now (before an invocation's result, so its lines arrive first). */
+  flush(): void
 }
 
 export interface LogGateOptions {
@@ -47,5 +49,6 @@ export function createLogGate(options: LogGateOptions): LogGate {
       }
       if (!scheduled) { scheduled = true; setImmediate(flush) }
     },
+    flush,
   }
 }

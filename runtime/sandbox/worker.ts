@@ -44,7 +44,14 @@ const queued = new Map<number, () => void>()
 let hostCallSeq = 0
 let internalSeq = 0
 
-const send = (message: WorkerMessage): void => { process.send!(message) }
+/**
+ * Once the engine has disconnected (it stopped), there is no one to tell anything: a message is dropped, not thrown
+ * as an unhandled EPIPE that would print this process's stack on the engine's terminal. The callback takes the error
+ * of a write racing the disconnect (the channel closed, its 'disconnect' event not yet delivered).
+ */
+const send = (message: WorkerMessage): void => {
+  if (process.connected) process.send!(message, undefined, undefined, () => {})
+}
 
 function breachError(kind: keyof typeof SANDBOX_ERRORS, slot: Slot, inv?: Invocation): ErrorDto {
   const { name, memoryMb } = slot.spec
@@ -108,6 +115,8 @@ function finish(inv: Invocation, ok: boolean, value: string | ErrorDto): void {
   if (!invocations.delete(inv.id)) return
   clearTimeout(inv.timer)
   inv.slot.invocations.delete(inv)
+  // Its log lines go before its result: a caller that stops after the last result (islet component test) gets them all.
+  inv.slot.log.flush()
   inv.done(ok, value, inv.cpuMs)
 }
 

@@ -1,4 +1,5 @@
-// The kv capability: one SQLite file (WAL) under the data directory, one namespace per component, sizes capped.
+// The kv capability: one SQLite file (WAL) under the data directory, one namespace per component, sizes capped;
+// and a scratch store in memory with the same rules, for examples.
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
@@ -66,5 +67,49 @@ export function openKvStore(file: string): KvStore {
       }
     },
     close: () => db.close(),
+  }
+}
+
+/** A throwaway store: its namespaces' keys mapped to their JSON text. */
+export type KvSnapshot = ReadonlyMap<string, ReadonlyMap<string, string>>
+
+export interface ScratchKvStore extends KvStore {
+  /** A copy of everything stored now, to start another scratch store from. */
+  snapshot(): KvSnapshot
+}
+
+/**
+ * A kv store in memory for examples (the smoke test of a reload, `islet component test`): the same key and value
+ * rules as the real one, never written anywhere, gone when dropped. `seed` is where it starts.
+ */
+export function createScratchKvStore(seed: KvSnapshot = new Map()): ScratchKvStore {
+  const spaces = new Map([...seed].map(([ns, entries]) => [ns, new Map(entries)]))
+  const space = (ns: string) => spaces.get(ns) ?? spaces.set(ns, new Map()).get(ns)!
+  return {
+    namespace(ns) {
+      return {
+        get(key) {
+          const text = spaces.get(ns)?.get(checkKey(key))
+          return text === undefined ? null : JSON.parse(text)
+        },
+        set(key, value) {
+          const k = checkKey(key)
+          const text = JSON.stringify(value ?? null)
+          if (Buffer.byteLength(text) > KV_LIMITS.valueBytes) throw denied('kv-value-too-large', `kv values are at most ${KV_LIMITS.valueBytes} bytes as JSON`)
+          space(ns).set(k, text)
+          return null
+        },
+        delete: (key) => spaces.get(ns)?.delete(checkKey(key)) ?? false,
+        list(prefix, limit) {
+          const p = prefix === undefined || prefix === null ? '' : String(prefix)
+          const n = typeof limit === 'number' && limit > 0 ? Math.min(Math.floor(limit), KV_LIMITS.listMax) : 100
+          // Byte order, as SQLite's BINARY collation sorts the real store's keys.
+          return [...(spaces.get(ns)?.keys() ?? [])].filter((k) => k.startsWith(p))
+            .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))).slice(0, n)
+        },
+      }
+    },
+    snapshot: () => new Map([...spaces].map(([ns, entries]) => [ns, new Map(entries)])),
+    close() {},
   }
 }

@@ -10,7 +10,12 @@ export default defineComponent<unknown, Input, Output>({
   description: 'Increments and returns the order count of a SKU.',
   input: { type: 'object', required: ['sku'], properties: { sku: { type: 'string', minLength: 1, maxLength: 32 } } },
   output: { type: 'object', required: ['sku', 'count'], properties: { count: { type: 'integer', minimum: 1 } } },
-  examples: [{ name: 'counts', input: { sku: 'EXAMPLE' } }],
+  // Examples run with a throwaway kv (seeded by `kv:`) and captured emits: the app's real counts never change.
+  examples: [
+    { name: 'counts', input: { sku: 'EXAMPLE' }, output: { sku: 'EXAMPLE', count: 1 } },
+    { name: 'the tenth order is a milestone', input: { sku: 'A-100' }, kv: { 'orders:A-100': 9 }, output: { sku: 'A-100', count: 10 } },
+    { name: 'the eleventh is not', input: { sku: 'A-100' }, kv: { 'orders:A-100': 10 }, output: { sku: 'A-100', count: 11 } },
+  ],
   async execute({ sku }, ctx) {
     const key = `orders:${sku}`
     const count = ((await ctx.kv.get<number>(key)) ?? 0) + 1
