@@ -20,7 +20,7 @@ const MiB = 1024 * 1024
  */
 export const ROOMY = { timeoutMs: 20_000, cpuMs: 20_000, memoryMb: 128, hostCalls: 10_000, outputBytes: 8 * MiB } as const satisfies Limits
 /** Each limit set small, so its breach is quick. A test takes only the one it is about (see `only`). */
-export const TIGHT = { timeoutMs: 300, cpuMs: 200, memoryMb: 32, hostCalls: 20, outputBytes: 65_536 } as const satisfies Limits
+export const TIGHT = { timeoutMs: 500, cpuMs: 300, memoryMb: 32, hostCalls: 20, outputBytes: 65_536 } as const satisfies Limits
 /**
  * Roomy everything except `name`, which is tight: a breach is then classified as that limit and nothing else,
  * whatever the machine's load (a wall-clock budget racing the heap or the CPU budget is what made these flaky).
