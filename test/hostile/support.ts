@@ -236,6 +236,6 @@ export function loadCause(error: IsletError): string {
 }
 
 /** Resolves once `predicate` holds (log lines and events arrive asynchronously); fails the test after `ms`. */
-export function eventually(predicate: () => boolean, ms = 2_000): Promise<void> {
+export function eventually(predicate: () => boolean, ms = 10_000): Promise<void> {
   return until(predicate, { ms, everyMs: 10, explain: () => predicate.toString() })
 }
