@@ -95,8 +95,6 @@ describe('admin API', () => {
     const stream = events(t.url, 1)
     stream.done.catch(() => {})
     await stream.ready
-    const started = Date.now()
-    await t.close()
-    expect(Date.now() - started).toBeLessThan(5_000)
+    await t.close() // held up, it would never return: the test's own timeout fails it
   })
 })

@@ -1,11 +1,12 @@
 // The real `islet` command in child processes: run (signals, drain, forced exit), validate, schema, old Node.
 import { execFileSync } from 'node:child_process'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { islet, spawnIslet } from './support/cli.ts'
 import { writeFiles } from './support/app.ts'
+import { until } from './support/until.ts'
 
 const EXAMPLES = join(import.meta.dirname, '..', 'examples')
 
@@ -31,23 +32,34 @@ function listeningPort(line: Record<string, unknown>): number {
   return Number(new URL(String(line.url)).port)
 }
 
+/**
+ * Opens a request whose body is still to come, and resolves once the server is handling it: with `Expect:
+ * 100-continue`, Node answers `100 Continue` as it hands the request to the app, which counts it as in flight.
+ */
+async function requestInFlight(port: number, contentLength: number, first: string): Promise<{ socket: Socket; response: () => string }> {
+  const socket = connect(port, '127.0.0.1')
+  socket.on('error', () => {})
+  let response = ''
+  socket.on('data', (d) => { response += d })
+  socket.write(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${contentLength}\r\nExpect: 100-continue\r\n\r\n`)
+  await until(() => response.startsWith('HTTP/1.1 100 Continue\r\n\r\n'))
+  socket.write(first)
+  return { socket, response: () => response.slice('HTTP/1.1 100 Continue\r\n\r\n'.length) }
+}
+
 describe('islet run', () => {
   it('drains on SIGTERM: a request still sending its body completes, then the process exits 0', async () => {
     const { dir, cleanup } = writeFiles({ 'app.yaml': SLOW_BODY_APP })
     const run = spawnIslet(['run', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir })
     const port = listeningPort(await run.waitFor((l) => typeof l.url === 'string'))
-    const socket = connect(port, '127.0.0.1')
-    let response = ''
-    socket.on('data', (d) => { response += d })
     const body = '{"hello":"world"}'
-    socket.write(`POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`)
-    await new Promise((r) => setTimeout(r, 200))
+    const { socket, response } = await requestInFlight(port, body.length, body.slice(0, 5))
     run.child.kill('SIGTERM')
     await run.waitFor((l) => l.msg === 'draining in-flight requests')
     socket.end(body.slice(5))
     expect(await run.exited).toBe(0)
-    expect(response).toMatch(/^HTTP\/1.1 200/)
-    expect(response).toContain('{"hello":"world"}')
+    expect(response()).toMatch(/^HTTP\/1.1 200/)
+    expect(response()).toContain('{"hello":"world"}')
     expect(run.logs.some((l) => l.msg === 'engine stopped')).toBe(true)
     cleanup()
   })
@@ -56,10 +68,7 @@ describe('islet run', () => {
     const { dir, cleanup } = writeFiles({ 'app.yaml': SLOW_BODY_APP })
     const run = spawnIslet(['run', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir })
     const port = listeningPort(await run.waitFor((l) => typeof l.url === 'string'))
-    const socket = connect(port, '127.0.0.1')
-    socket.on('error', () => {})
-    socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{')
-    await new Promise((r) => setTimeout(r, 200))
+    const { socket } = await requestInFlight(port, 100, '{')
     run.child.kill('SIGTERM')
     await run.waitFor((l) => l.msg === 'draining in-flight requests')
     run.child.kill('SIGINT')

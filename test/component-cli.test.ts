@@ -103,12 +103,12 @@ export default defineComponent({
 })
 `,
     })
-    const started = Date.now()
+    // A hang would outlive islet()'s own 30 s limit and fail here; the 200 ms deadline is below the default CPU
+    // budget, so the wall clock ends the spin too.
     const r = islet(['component', 'test', join(dir, 'evil.ts')])
     expect(r.status).toBe(1)
-    expect(r.stdout).toMatch(/^✗ spins: ERR_SANDBOX_(CPU_LIMIT|TIMEOUT)/m)
+    expect(r.stdout).toMatch(/^✗ spins: ERR_SANDBOX_TIMEOUT/m)
     expect(r.stdout).toMatch(/^✗ hangs: ERR_SANDBOX_TIMEOUT/m)
-    expect(Date.now() - started).toBeLessThan(25_000)
     expect(strayWorkers()).toEqual([])
     cleanup()
   })

@@ -1,6 +1,7 @@
 // Components in an application: YAML components section, the component step behind HTTP routes, error mapping,
 // and the HTTP server staying up while a sandbox worker dies.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { until } from './support/until.ts'
 import { json, startApp, writeFiles, type TestApp } from './support/app.ts'
 import { openApp } from '../runtime/app.ts'
 import { silentLogger } from '../runtime/log/logger.ts'
@@ -19,7 +20,7 @@ const SPIN = `import { defineComponent } from '@islet/sdk'
 export default defineComponent({ name: 'spin', execute() { for (;;) {} } })
 `
 const WAIT = `import { defineComponent } from '@islet/sdk'
-export default defineComponent({ name: 'wait', execute: () => new Promise(() => {}) })
+export default defineComponent({ name: 'wait', execute: (_input, ctx) => { ctx.log.info('waiting'); return new Promise(() => {}) } })
 `
 const LEAKY = `import { defineComponent } from '@islet/sdk'
 export default defineComponent({ name: 'leaky', async execute(_i, ctx) { throw new Error('key is ' + await ctx.secrets.get('API_KEY')) } })
@@ -113,8 +114,10 @@ describe('component step', () => {
 
   it('a sandbox worker that dies fails its in-flight calls with ERR_SANDBOX_CRASHED; HTTP keeps serving and components come back', async () => {
     const [worker] = await app.engine.components!.sandbox().stats()
+    const waiting = () => app.logs.filter((l) => l.msg === 'waiting').length
+    const before = waiting()
     const inflight = fetch(`${app.url}/wait`)
-    await new Promise((r) => setTimeout(r, 100))
+    await until(() => waiting() > before) // the call is running in the worker
     process.kill(worker.pid, 'SIGKILL')
     const res = await inflight
     expect(res.status).toBe(500)

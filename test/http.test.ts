@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineStepType, definePlugin, StepError } from '@islet/sdk'
 import { json, startApp, type TestApp } from './support/app.ts'
+import { until } from './support/until.ts'
 
 const APP = `
 apiVersion: islet/v1
@@ -193,8 +194,9 @@ describe('request ids, health, middleware', () => {
   it('logs one access line per request with request id, module, status and duration', async () => {
     const res = await fetch(`${app.url}/v1/items/7`, { headers: { 'x-request-id': 'trace-me-7' } })
     await res.text()
-    await new Promise((r) => setTimeout(r, 20))
-    const line = app.logs.find((l) => l.requestId === 'trace-me-7' && l.msg === 'request completed')
+    const isLine = (l: Record<string, unknown>) => l.requestId === 'trace-me-7' && l.msg === 'request completed'
+    await until(() => app.logs.some(isLine)) // written after the response is sent
+    const line = app.logs.find(isLine)
     expect(line).toMatchObject({ module: 'web', method: 'GET', path: '/v1/items/7', status: 200 })
     expect(typeof line?.durationMs).toBe('number')
   })

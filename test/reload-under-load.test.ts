@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { json, startApp } from './support/app.ts'
+import { until } from './support/until.ts'
 import { startWatching } from '../runtime/cli/watch.ts'
 import { createBuiltinRegistry } from '../runtime/plugins/builtin.ts'
 import { silentLogger } from '../runtime/log/logger.ts'
@@ -50,6 +51,7 @@ describe('hot reload under load', () => {
     })
     const failures: string[] = []
     let responses = 0
+    const configs = new Set<string>()
     let writing = true
     const client = async () => {
       while (writing) {
@@ -59,30 +61,35 @@ describe('hot reload under load', () => {
           responses++
           if (res.status !== 200) failures.push(`status ${res.status}: ${JSON.stringify(body)}`)
           else if (body.configA !== body.configB || body.component.a !== body.component.b) failures.push(`mixed: ${JSON.stringify(body)}`)
+          else configs.add(body.configA)
         } catch (error) {
           failures.push(`request failed: ${(error as Error).message}`)
         }
       }
     }
     const clients = Array.from({ length: 8 }, client)
+    // Paced by the traffic, not by a clock: each write waits for requests served since the one before, and each
+    // config write for its generation to be live and answering, so every reload really happens under load.
     for (let i = 1; i <= 50; i++) {
+      const seen = responses
       writeFileSync(join(t.dir, 'calc.ts'), component(i))
-      if (i % 10 === 0) writeFileSync(join(t.dir, 'app.yaml'), app(i / 10))
-      await new Promise((r) => setTimeout(r, 40))
+      if (i % 10 === 0) {
+        writeFileSync(join(t.dir, 'app.yaml'), app(i / 10))
+        await until(() => configs.has(`g${i / 10}`), { ms: 15_000 })
+      }
+      await until(() => responses > seen, { ms: 15_000 })
     }
     // The last content must become live; the clients keep hitting the app meanwhile.
-    const deadline = Date.now() + 15_000
     let last: any
-    while (Date.now() < deadline) {
+    await until(async () => {
       last = await json(await fetch(`${t.url}/calc`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '1' }))
-      if (last.component?.a === 'c50' && last.configA === 'g5') break
-      await new Promise((r) => setTimeout(r, 50))
-    }
+      return last.component?.a === 'c50' && last.configA === 'g5'
+    }, { ms: 15_000 })
     writing = false
     await Promise.all(clients)
     await stop()
     expect(failures).toEqual([])
-    expect(responses).toBeGreaterThan(100)
+    expect([...configs].sort()).toEqual(['g0', 'g1', 'g2', 'g3', 'g4', 'g5'])
     expect(last).toMatchObject({ configA: 'g5', configB: 'g5', component: { a: 'c50', b: 'c50', n: 2 } })
     expect(t.engine.status()).toMatchObject({ generation: 6 })
     await t.close()

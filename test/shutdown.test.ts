@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { defineModuleType, definePlugin, defineStepType } from '@islet/sdk'
 import { json, openTestApp, startApp } from './support/app.ts'
+import { until } from './support/until.ts'
 
 /** A latch a test opens by hand; steps and modules wait on it. */
 function latch() {
@@ -42,14 +43,14 @@ describe('graceful shutdown', () => {
   it('lets an in-flight request finish, refuses new connections, then stops', async () => {
     entered.slow = latch()
     release = latch()
-    const t = await startApp({ 'app.yaml': app(5000) }, { plugins: [plugin] })
+    // A drain deadline far beyond anything this test waits for: only the released request can end the stop.
+    const t = await startApp({ 'app.yaml': app(60_000) }, { plugins: [plugin] })
     const inflight = fetch(`${t.url}/slow`)
     await entered.slow.opened
     let stopped = false
     const stopping = t.engine.stop().then(() => { stopped = true })
-    await new Promise((r) => setTimeout(r, 50))
+    await until(() => fetch(`${t.url}/healthz`).then(() => false, () => true)) // the listener is closed
     expect(stopped).toBe(false) // still draining
-    await expect(fetch(`${t.url}/healthz`)).rejects.toThrow() // the listener is closed
     release.open()
     const res = await inflight
     expect(res.status).toBe(200)
@@ -107,11 +108,10 @@ modules:
 `
     const t = await openTestApp({ 'app.yaml': yaml }, { plugins: [gated] })
     let url: string | undefined
-    for (let i = 0; i < 200 && !url; i++) {
-      await new Promise((r) => setTimeout(r, 10))
+    await until(() => {
       try { url = t.url() } catch { /* not listening yet */ }
-    }
-    expect(url).toBeDefined()
+      return url !== undefined
+    })
     const before = await fetch(`${url}/readyz`)
     expect(before.status).toBe(503)
     expect(await json(before)).toEqual({ status: 'starting' })

@@ -222,8 +222,12 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
   fsw.on('all', (event, path) => {
     if (closing) return
     if (event === 'add' || event === 'change' || event === 'unlink') return onFileEvent(event, path)
-    // A new subfolder of a `directory:` folder may get an index.ts: watch it.
-    if (event === 'addDir' && folders.has(dirname(path))) watchDir(path)
+    // A new subfolder of a `directory:` folder may get an index.ts: watch it. A file written into it before chokidar
+    // took the folder up gets no 'add' (its initial scan is ignored), so the folder is read once here.
+    if (event === 'addDir' && folders.has(dirname(path))) {
+      watchDir(path)
+      void readdir(path).then((names) => { for (const n of names) if (!closing) onFileEvent('add', join(path, n)) }, () => {})
+    }
   })
   fsw.on('error', (error) => {
     options.logger?.warn({ err: error }, 'component watcher error')

@@ -22,10 +22,9 @@ function laughs(levels: number, fanout: number): string {
 }
 
 describe('parseYaml', () => {
-  it('rejects a billion-laughs document fast, before anything is expanded', () => {
-    const started = performance.now()
+  // Expanded, it would never finish: that it returns at all, at the first alias past the cap, is the point.
+  it('rejects a billion-laughs document before anything is expanded', () => {
     const result = parseYaml('/app.yaml', laughs(30, 10)) // 10^29 nodes if expanded
-    expect(performance.now() - started).toBeLessThan(250)
     expect(result.parsed).toBeUndefined()
     expect(result.diagnostics).toMatchObject([{ code: 'ERR_CONFIG_ALIAS_LIMIT', line: 5, col: 25 }]) // the 4th *l3 crosses 10,000 nodes
   })

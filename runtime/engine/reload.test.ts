@@ -12,7 +12,17 @@ import { createEngine, type Generation, type Slot } from './engine.ts'
 import { buildGraph } from './graph.ts'
 import { createReloader } from './reload.ts'
 
-interface Behaviour { v?: number; failCreate?: boolean; failStart?: boolean; hangStart?: boolean; slowStart?: number; slowStop?: number }
+interface Behaviour { v?: number; failCreate?: boolean; failStart?: boolean; hangStart?: boolean; gatedStart?: boolean; slowStart?: number; slowStop?: number }
+
+/** A start that says when it began and then waits for the test to let it finish: no sleep to guess the moment. */
+function startGate() {
+  let began!: () => void
+  let open!: () => void
+  const started = new Promise<void>((resolve) => { began = resolve })
+  const opened = new Promise<void>((resolve) => { open = resolve })
+  return { started, began, opened, open }
+}
+let gate = startGate()
 interface M { name: string; dependsOn?: string[]; behave?: Behaviour }
 
 function appConfig(modules: M[], hash: string, components: ComponentDecl[] = []): AppConfig {
@@ -23,7 +33,7 @@ function appConfig(modules: M[], hash: string, components: ComponentDecl[] = [])
   return { apiVersion: 'islet/v1', file: '/app/app.yaml', files: ['/app/app.yaml'], modules: decls, pipelines: {}, components, sandbox: DEFAULT_SANDBOX, hash }
 }
 
-function setup(modules: M[]) {
+function setup(modules: M[], timeouts = { createMs: 200, startMs: 200, stopMs: 200 }) {
   const events: string[] = []
   const recorder = defineModuleType<Behaviour>({
     type: 'test.recorder', configSchema: { type: 'object' },
@@ -36,6 +46,7 @@ function setup(modules: M[]) {
           events.push(`start ${id}`)
           if (config.failStart) throw new Error(`${ctx.name} refuses to start`)
           if (config.hangStart) await new Promise(() => {})
+          if (config.gatedStart) { gate.began(); await gate.opened }
           if (config.slowStart) await new Promise((r) => setTimeout(r, config.slowStart))
         },
         async stop() {
@@ -49,7 +60,7 @@ function setup(modules: M[]) {
   registry.register(definePlugin({ name: 'test', version: '1.0.0', moduleTypes: [recorder] }))
   const engine = createEngine({
     config: appConfig(modules, 'h1'), registry, logger: silentLogger(), dataDir: tmpdir(),
-    timeouts: { createMs: 200, startMs: 200, stopMs: 200 },
+    timeouts,
   })
   return { engine, events }
 }
@@ -104,13 +115,16 @@ describe('engine.reload', () => {
   })
 
   it('refuses before start and after stop; a stop during a reload rolls it back, then stops the old generation', async () => {
-    const { engine, events } = setup(chain())
+    // Deadlines roomy: this test is about the order of events, not about a start that runs out of time.
+    const { engine, events } = setup(chain(), { createMs: 10_000, startMs: 10_000, stopMs: 10_000 })
     expect((await engine.reload(appConfig(chain(), 'h2'))).error?.code).toBe('ERR_ENGINE_STATE')
     await engine.start()
     events.length = 0
-    const reloading = engine.reload(appConfig(chain({}, { v: 2, slowStart: 30 }), 'h2'))
-    await new Promise((r) => setTimeout(r, 10)) // api@2 is starting
+    gate = startGate()
+    const reloading = engine.reload(appConfig(chain({}, { v: 2, gatedStart: true }), 'h2'))
+    await gate.started // api@2 is starting
     const stopping = engine.stop()
+    gate.open()
     expect((await reloading).error).toMatchObject({ code: 'ERR_ENGINE_STATE', message: 'the engine began stopping during the reload' })
     await stopping
     expect(events).toEqual(['create api@2', 'start api@2', 'stop api@2', 'stop web@1', 'stop api@1', 'stop db@1'])

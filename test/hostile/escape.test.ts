@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { compileComponent, ComponentCompileError } from '../../runtime/components/compile.ts'
-import { attacker, component, eventually, expectBreach, RUNAWAY, startHostile, type HostileHost } from './support.ts'
+import { attacker, component, eventually, expectBreach, only, startHostile, type HostileHost } from './support.ts'
 
 /** What ECMAScript (and V8's inert console) puts on a global object. A new V8 global fails this test: review it. */
 const STANDARD_GLOBALS = new Set([
@@ -116,8 +116,11 @@ beforeAll(async () => {
     return out
   },`),
     impostor: component(`  async execute(_input: unknown, ctx: any) { ctx.log.info('impostor speaking'); return { impostor: true } },`, '', 'canary'),
-    'raise-limits': component(`  limits: { cpuMs: 1e9, timeoutMs: 1e9, memoryMb: 4096, hostCalls: 1e9, outputBytes: 1e9 },
+    'raise-limits': {
+      source: component(`  limits: { cpuMs: 1e9, timeoutMs: 1e9, memoryMb: 4096, hostCalls: 1e9, outputBytes: 1e9 },
   async execute(input: any) { calls++; if (input.attack) { for (;;) {} } return { calls } },`, 'let calls = 0'),
+      limits: only('cpuMs'),
+    },
   })
 })
 afterAll(() => h?.stop())
@@ -201,7 +204,7 @@ describe('Node and the host are out of reach', () => {
   })
 
   it('a component cannot raise its own limits: declaring cpuMs 1e9 is still stopped at the app\'s budget', async () => {
-    await expectBreach(h, 'raise-limits', RUNAWAY)
+    await expectBreach(h, 'raise-limits', 'ERR_SANDBOX_CPU_LIMIT')
   })
 })
 
@@ -285,7 +288,7 @@ describe('compile-time refusals', () => {
 describe('the definition itself', () => {
   it('a default export that is a Proxy whose traps loop fails the load on the deadline', async () => {
     const source = 'export default new Proxy({}, { get() { for (;;) {} } })\n'
-    expect((await h.loadFailure(source)).code).toBe('ERR_SANDBOX_TIMEOUT')
+    expect((await h.loadFailure(source, only('timeoutMs'))).code).toBe('ERR_SANDBOX_TIMEOUT')
   })
 
   it('a default export that is not a component fails the load as thrown', async () => {

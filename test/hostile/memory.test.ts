@@ -1,13 +1,24 @@
 // Hostile components that allocate without end: arrays, strings, objects, maps, ArrayBuffers, a slow leak, a huge
 // fill(). Each ends classified (or, where V8 aborts the process, as a crash the worker comes back from).
+// Every attack here runs with only the memory limit tight: time and CPU are roomy, so the heap always runs out first.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { attacker, component, expectBreach, LIMITS, loadCause, startFailure, startHostile, type HostileHost } from './support.ts'
+import type { IsletError } from '../../runtime/errors.ts'
+import { attacker, component, expectBreach, loadCause, only, startFailure, startHostile, TIGHT, type HostileHost } from './support.ts'
 
-/** Some allocation patterns make V8 abort the whole worker process instead of failing the isolate. */
-const MEMORY_OR_CRASH = ['ERR_SANDBOX_MEMORY_LIMIT', 'ERR_SANDBOX_CRASHED']
-/** Time enough that the heap, not the CPU budget, runs out first: the classification is then exact. */
-const ROOMY = { cpuMs: 3_000, timeoutMs: 4_000 }
+const MEMORY = only('memoryMb')
 const MiB = 1024 * 1024
+
+/**
+ * A doubling string's last allocation can be larger than all the isolate has left. V8 then either calls the heap
+ * limit handler (ERR_SANDBOX_MEMORY_LIMIT) or aborts the worker process outright (SIGABRT: ERR_SANDBOX_CRASHED);
+ * which one depends on the heap's state when the allocation comes (measured at 32 MB: about one run in three is
+ * the handler), not on time or load. Either way it is the memory limit that ended it, and nothing else: no timeout,
+ * no CPU breach, no other signal. (The supervisor cannot yet tell V8's out-of-memory abort from other crashes.)
+ */
+function expectOutOfMemory(error: IsletError): void {
+  const outcome = error.code === 'ERR_SANDBOX_CRASHED' && /SIGABRT/.test(error.message) ? 'out of memory' : error.code
+  expect(outcome === 'out of memory' || outcome === 'ERR_SANDBOX_MEMORY_LIMIT', `${error.code}: ${error.message}`).toBe(true)
+}
 
 const ARRAYS = 'const kept: number[][] = []; for (;;) kept.push(new Array(100_000).fill(1))'
 const STRINGS = "let s = 'ab'; for (;;) { s = s + s; s = s.slice(1) + s[0] }" // sliced, so each doubling is really allocated
@@ -16,7 +27,7 @@ const OBJECTS = "const kept: object[] = []; for (let i = 0; ; i++) kept.push({ i
 let h: HostileHost
 
 beforeAll(async () => {
-  const roomy = (attack: string) => ({ source: attacker(attack), limits: ROOMY })
+  const roomy = (attack: string) => ({ source: attacker(attack), limits: MEMORY })
   h = await startHostile({
     arrays: roomy(ARRAYS),
     strings: roomy(STRINGS),
@@ -24,16 +35,17 @@ beforeAll(async () => {
     repeats: roomy("const kept: string[] = []; for (let i = 0; ; i++) kept.push('x'.repeat(1 << 20) + i)"),
     objects: roomy(OBJECTS),
     map: roomy('const m = new Map(); for (let i = 0; ; i++) m.set(i, [i])'),
-    buffers: attacker(`const kept: ArrayBuffer[] = []
+    buffers: roomy(`const kept: ArrayBuffer[] = []
       try { for (let i = 0; i < 1024; i++) kept.push(new ArrayBuffer(${MiB})) } catch (error) { return { kept: kept.length, error: String(error) } }
       return { kept: kept.length }`),
-    'one-buffer': attacker('return { bytes: new ArrayBuffer(1e9).byteLength }'),
-    'typed-array': attacker('return { length: new Float64Array(1e8).length }'),
-    'typed-arrays': attacker(`const kept: Uint8Array[] = []
+    'one-buffer': roomy('return { bytes: new ArrayBuffer(1e9).byteLength }'),
+    'typed-array': roomy('return { length: new Float64Array(1e8).length }'),
+    'typed-arrays': roomy(`const kept: Uint8Array[] = []
       try { for (let i = 0; i < 1024; i++) kept.push(new Uint8Array(${MiB})) } catch (error) { return { kept: kept.length, error: String(error) } }
       return { kept: kept.length }`),
-    leak: { source: attacker('leaked.push(new Array(1 << 17).fill(calls))', 'const leaked: number[][] = []'), limits: ROOMY },
-    fill: attacker('return { length: new Array(6e7).fill().length }'),
+    leak: { source: attacker('leaked.push(new Array(1 << 17).fill(calls))', 'const leaked: number[][] = []'), limits: MEMORY },
+    // Its point is the backup deadline: the wall clock is the tight limit, memory is roomy.
+    fill: { source: attacker('return { length: new Array(6e7).fill().length }'), limits: only('timeoutMs') },
     wasm: attacker("return { wasm: typeof (globalThis as any).WebAssembly, viaFunction: Function('return typeof WebAssembly')() }"),
   })
 })
@@ -42,35 +54,36 @@ afterEach(async () => { await h.expectCanary() })
 
 describe('in execute', () => {
   it('arrays pushed without end hit the memory limit', async () => {
-    await expectBreach(h, 'arrays', MEMORY_OR_CRASH)
+    await expectBreach(h, 'arrays', 'ERR_SANDBOX_MEMORY_LIMIT')
   })
 
-  it('a string doubled until it is too large, flattened each time, hits the memory limit', async () => {
-    await expectBreach(h, 'strings', MEMORY_OR_CRASH)
+  it('a string doubled until it is too large, flattened each time, is ended by the memory limit', async () => {
+    expectOutOfMemory(await h.failure('strings'))
+    expect(await h.invoke('strings', {})).toEqual({ calls: 1 })
   })
 
-  it('a string doubled with concat() and read at its end hits the memory limit (or aborts the worker)', async () => {
-    await expectBreach(h, 'concat', MEMORY_OR_CRASH)
+  it('a string doubled with concat() and read at its end hits the memory limit', async () => {
+    await expectBreach(h, 'concat', 'ERR_SANDBOX_MEMORY_LIMIT')
   })
 
   it('1 MiB strings from repeat() kept without end hit the memory limit', async () => {
-    await expectBreach(h, 'repeats', MEMORY_OR_CRASH)
+    await expectBreach(h, 'repeats', 'ERR_SANDBOX_MEMORY_LIMIT')
   })
 
   it('objects kept without end hit the memory limit', async () => {
-    await expectBreach(h, 'objects', MEMORY_OR_CRASH)
+    await expectBreach(h, 'objects', 'ERR_SANDBOX_MEMORY_LIMIT')
   })
 
-  it('a Map grown without end is stopped; when V8 aborts the worker, a new one serves the next call', async () => {
+  it('a Map grown without end makes V8 abort the worker; a new one serves the next call', async () => {
     const before = await h.pids()
-    const error = await expectBreach(h, 'map', MEMORY_OR_CRASH)
-    if (error.code === 'ERR_SANDBOX_CRASHED') expect(await h.pids()).not.toEqual(before)
+    await expectBreach(h, 'map', 'ERR_SANDBOX_CRASHED')
+    expect(await h.pids()).not.toEqual(before)
   })
 
   it('1 MiB ArrayBuffers: allocation is refused near the isolate limit, and the worker stays small', async () => {
     const result = await h.invoke('buffers', { attack: true }) as { kept: number; error?: string }
     expect(result.error).toMatch(/RangeError/)
-    expect(result.kept).toBeLessThanOrEqual(2 * LIMITS.memoryMb) // external memory counts against the heap limit, with slack
+    expect(result.kept).toBeLessThanOrEqual(2 * TIGHT.memoryMb) // external memory counts against the heap limit, with slack
     const [stats] = await h.host.sandbox().stats()
     expect(stats!.rss).toBeLessThan(512 * MiB)
   })
@@ -78,7 +91,7 @@ describe('in execute', () => {
   it('1 MiB typed arrays: allocation is refused near the isolate limit', async () => {
     const result = await h.invoke('typed-arrays', { attack: true }) as { kept: number; error?: string }
     expect(result.error).toMatch(/RangeError/)
-    expect(result.kept).toBeLessThanOrEqual(2 * LIMITS.memoryMb)
+    expect(result.kept).toBeLessThanOrEqual(2 * TIGHT.memoryMb)
   })
 
   it('one 1 GB ArrayBuffer is refused: a RangeError the component threw', async () => {
@@ -94,14 +107,15 @@ describe('in execute', () => {
     for (let i = 0; i < 200 && !error; i++) {
       try { await h.invoke('leak', { attack: true }) } catch (caught) { error = caught as { code: string } }
     }
-    expect(MEMORY_OR_CRASH).toContain(error?.code)
+    expect(error?.code).toBe('ERR_SANDBOX_MEMORY_LIMIT')
     expect(await h.invoke('leak')).toEqual({ calls: 1 })
   })
 
   it('new Array(6e7).fill(), which V8 cannot interrupt, ends at the backup deadline: the worker is replaced', async () => {
     const before = await h.pids()
-    const error = await expectBreach(h, 'fill', ['ERR_SANDBOX_TIMEOUT', ...MEMORY_OR_CRASH])
-    if (error.code === 'ERR_SANDBOX_TIMEOUT') expect(await h.pids()).not.toEqual(before)
+    const error = await expectBreach(h, 'fill', 'ERR_SANDBOX_TIMEOUT')
+    expect(error.message).toMatch(/the worker was restarted/)
+    expect(await h.pids()).not.toEqual(before)
   })
 
   it('WebAssembly is unavailable, so no wasm memory can grow outside the heap limit', async () => {
@@ -113,32 +127,32 @@ describe('at module evaluation', () => {
   const loading = (prelude: string) => component('  execute() { return {} },', prelude)
 
   it('arrays pushed without end fail the load on the memory limit', async () => {
-    expect(MEMORY_OR_CRASH).toContain((await h.loadFailure(loading(ARRAYS))).code)
+    expect((await h.loadFailure(loading(ARRAYS), MEMORY)).code).toBe('ERR_SANDBOX_MEMORY_LIMIT')
   })
 
   it('a doubling string fails the load on the memory limit', async () => {
-    expect(MEMORY_OR_CRASH).toContain((await h.loadFailure(loading(STRINGS))).code)
+    expectOutOfMemory(await h.loadFailure(loading(STRINGS), MEMORY))
   })
 
   it('objects kept without end fail the load on the memory limit', async () => {
-    expect(MEMORY_OR_CRASH).toContain((await h.loadFailure(loading(OBJECTS))).code)
+    expect((await h.loadFailure(loading(OBJECTS), MEMORY)).code).toBe('ERR_SANDBOX_MEMORY_LIMIT')
   })
 
   it('a 1 GB ArrayBuffer fails the load as thrown', async () => {
-    expect((await h.loadFailure(loading('new ArrayBuffer(1e9)'))).code).toBe('ERR_COMPONENT_THREW')
+    expect((await h.loadFailure(loading('new ArrayBuffer(1e9)'), MEMORY)).code).toBe('ERR_COMPONENT_THREW')
   })
 
   it('new Array(6e7).fill() at module level ends at the backup load deadline; the worker is replaced', async () => {
     const before = await h.pids()
-    const started = performance.now()
-    const error = await h.loadFailure(loading('new Array(6e7).fill()'))
-    expect(['ERR_SANDBOX_TIMEOUT', ...MEMORY_OR_CRASH]).toContain(error.code)
-    expect(performance.now() - started).toBeLessThan(5_000) // load timeout 1000 ms + 1000 ms grace, then the kill
-    if (error.code === 'ERR_SANDBOX_TIMEOUT') expect(await h.pids()).not.toEqual(before)
+    const error = await h.loadFailure(loading('new Array(6e7).fill()'), only('timeoutMs'))
+    expect(error.code).toBe('ERR_SANDBOX_TIMEOUT')
+    expect(error.message).toMatch(/the worker was restarted/)
+    await h.expectCanary() // served by the new worker
+    expect(await h.pids()).not.toEqual(before)
   })
 
   it('an init that allocates without end fails start() on the memory limit', async () => {
-    const { error } = await startFailure({ source: component(`  init() { ${ARRAYS} },\n  execute() { return {} },`), limits: ROOMY })
-    expect(MEMORY_OR_CRASH).toContain(loadCause(error))
+    const { error } = await startFailure({ source: component(`  init() { ${ARRAYS} },\n  execute() { return {} },`), limits: MEMORY })
+    expect(loadCause(error)).toBe('ERR_SANDBOX_MEMORY_LIMIT')
   })
 })

@@ -1,25 +1,31 @@
 // Hostile results and inputs: thenables, traps and getters, prototype payloads, deep and huge outputs, values JSON
 // cannot carry, re-entrant host calls while the output is serialised, hostile throws, hostile schemas.
+// Components whose point is a limit run with only that limit tight (see `only`); the rest run roomy.
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { attacker, component, LIMITS, loadCause, RUNAWAY, startFailure, startHostile, type HostileHost, expectBreach } from './support.ts'
+import { attacker, component, expectBreach, loadCause, only, startFailure, startHostile, TIGHT, type HostileComponent, type HostileHost } from './support.ts'
+
+const cpu = (source: string): HostileComponent => ({ source, limits: only('cpuMs') })
+const output = (source: string): HostileComponent => ({ source, limits: only('outputBytes') })
 
 let h: HostileHost
 
 beforeAll(async () => {
   h = await startHostile({
     thenable: attacker('return { then(resolve: (v: unknown) => void) { resolve(1) } }'),
-    'thenable-never': attacker('return { then() {} }'),
-    'thenable-self': attacker('return { then(resolve: (v: unknown) => void) { resolve(this) } }'),
-    'getter-loop': attacker('return { get x() { for (;;) {} } }'),
+    'thenable-never': { source: attacker('return { then() {} }'), limits: only('timeoutMs') },
+    'thenable-self': cpu(attacker('return { then(resolve: (v: unknown) => void) { resolve(this) } }')),
+    'getter-loop': cpu(attacker('return { get x() { for (;;) {} } }')),
     'getter-throws': attacker("return { get x(): number { throw new Error('from a getter') } }"),
     'proxy-throws': attacker("return new Proxy({}, { ownKeys() { throw new Error('from a trap') } })"),
-    'proxy-loops': attacker('return new Proxy({ a: 1 }, { get() { for (;;) {} } })'),
+    'proxy-loops': cpu(attacker('return new Proxy({ a: 1 }, { get() { for (;;) {} } })')),
     'proto-payload': attacker(`return JSON.parse('{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},"a":{"__proto__":{"polluted":1}}}')`),
     'deep-objects': attacker('let o: any = {}; for (let i = 0; i < 1e6; i++) o = { a: o }; return o'),
     'deep-arrays': attacker('let o: any = []; for (let i = 0; i < 1e6; i++) o = [o]; return o'),
-    'huge-string': attacker("return { s: 'x'.repeat(1e8) }"),
-    'huge-tojson': attacker("return { toJSON() { return 'x'.repeat(1e7) } }"),
-    'wide-chars': attacker(`return { s: 'é'.repeat(${LIMITS.outputBytes / 2 + 100}) }`), // under the cap in chars, over it in bytes
+    'huge-string': output(attacker("return { s: 'x'.repeat(1e8) }")),
+    'huge-tojson': output(attacker("return { toJSON() { return 'x'.repeat(1e7) } }")),
+    'wide-chars': output(attacker(`return { s: 'é'.repeat(${TIGHT.outputBytes / 2 + 100}) }`)), // under the cap in chars, over it in bytes
     bigint: attacker('return { n: 1n }'),
     cyclic: attacker('const o: any = {}; o.self = o; return o'),
     'odd-values': attacker(`return { date: new Date(0), map: new Map([[1, 2]]), set: new Set([1]), nan: NaN, inf: -Infinity,
@@ -39,7 +45,7 @@ beforeAll(async () => {
     'throw-null': attacker('throw null'),
     'throw-symbol': attacker("throw Symbol('s')"),
     'throw-undescribable': attacker("throw { get message(): string { throw new Error('no') }, toString() { throw new Error('no') } }"),
-    'throw-looping': attacker('throw { get message(): string { for (;;) {} } }'),
+    'throw-looping': cpu(attacker('throw { get message(): string { for (;;) {} } }')),
     'throw-huge': attacker("throw new Error('m'.repeat(1e6))"),
     'reject-later': attacker("await null; return Promise.reject(new Error('rejected later'))"),
     schemas: component(`  input: { type: 'object', additionalProperties: false, properties: { n: { type: 'integer' }, big: { type: 'string' } } },
@@ -56,15 +62,15 @@ describe('results that are not plain data', () => {
   })
 
   it('a thenable that never resolves ends at the deadline', async () => {
-    await expectBreach(h, 'thenable-never', ['ERR_SANDBOX_TIMEOUT'])
+    await expectBreach(h, 'thenable-never', 'ERR_SANDBOX_TIMEOUT')
   })
 
-  it('a thenable resolving with itself, forever, is stopped', async () => {
-    await expectBreach(h, 'thenable-self', [...RUNAWAY, 'ERR_SANDBOX_MEMORY_LIMIT'])
+  it('a thenable resolving with itself, forever, is stopped by the CPU budget', async () => {
+    await expectBreach(h, 'thenable-self', 'ERR_SANDBOX_CPU_LIMIT')
   })
 
   it('a getter that loops forever is stopped while the output is serialised', async () => {
-    await expectBreach(h, 'getter-loop', RUNAWAY)
+    await expectBreach(h, 'getter-loop', 'ERR_SANDBOX_CPU_LIMIT')
   })
 
   it('a getter that throws is ERR_COMPONENT_THREW', async () => {
@@ -78,7 +84,7 @@ describe('results that are not plain data', () => {
   })
 
   it('a Proxy whose get trap loops is stopped', async () => {
-    await expectBreach(h, 'proxy-loops', RUNAWAY)
+    await expectBreach(h, 'proxy-loops', 'ERR_SANDBOX_CPU_LIMIT')
   })
 
   it('a __proto__ payload reaches the host as plain data and pollutes nothing', async () => {
@@ -90,18 +96,16 @@ describe('results that are not plain data', () => {
     expect((Object.prototype as unknown as Record<string, unknown>).polluted).toBeUndefined()
   })
 
-  it('objects nested 1e6 deep are refused, classified', async () => {
-    const error = await h.failure('deep-objects')
-    expect(['ERR_COMPONENT_THREW', ...RUNAWAY, 'ERR_SANDBOX_MEMORY_LIMIT']).toContain(error.code)
+  it('objects nested 1e6 deep are refused: serialising them overflows the stack, a RangeError', async () => {
+    expect((await h.failure('deep-objects')).code).toBe('ERR_COMPONENT_THREW')
   })
 
-  it('arrays nested 1e6 deep are refused, classified', async () => {
-    const error = await h.failure('deep-arrays')
-    expect(['ERR_COMPONENT_THREW', ...RUNAWAY, 'ERR_SANDBOX_MEMORY_LIMIT']).toContain(error.code)
+  it('arrays nested 1e6 deep are refused: serialising them overflows the stack, a RangeError', async () => {
+    expect((await h.failure('deep-arrays')).code).toBe('ERR_COMPONENT_THREW')
   })
 
-  it('a 100 MB string output is refused at the output (or memory) limit', async () => {
-    expect(['ERR_SANDBOX_OUTPUT_LIMIT', 'ERR_SANDBOX_MEMORY_LIMIT']).toContain((await h.failure('huge-string')).code)
+  it('a 100 MB string output is refused at the output limit', async () => {
+    expect((await h.failure('huge-string')).code).toBe('ERR_SANDBOX_OUTPUT_LIMIT')
   })
 
   it('a toJSON returning a 10 MB string is refused at the output limit', async () => {
@@ -160,7 +164,7 @@ describe('hostile throws', () => {
   })
 
   it('a thrown value whose message getter loops is stopped', async () => {
-    await expectBreach(h, 'throw-looping', RUNAWAY)
+    await expectBreach(h, 'throw-looping', 'ERR_SANDBOX_CPU_LIMIT')
   })
 
   it('a 1 MB error message is cut to 2000 characters', async () => {
@@ -195,47 +199,66 @@ describe('inputs and schemas', () => {
     expect(loadCause((await startFailure(source)).error)).toBe('ERR_COMPONENT_LOAD_FAILED')
   })
 
-  // Guest schemas are compiled and run by ajv in the engine process, where nothing can interrupt them. These two
-  // block the engine's event loop (measured: depth 22 ≈ 0.3 s, each level doubles; 40 000 items ≈ 11 s). Not fixed
-  // here: validation has to move into the sandbox worker, under its deadline. Sized to fail in seconds, not hang.
   // Guest schemas are compiled and run in the sandbox worker, never in the engine: a schema crafted to take
-  // exponential or quadratic time stalls only that worker, whose backup deadline kills it.
+  // exponential or quadratic time stalls only that worker, whose backup deadline (timeout + grace) kills it. Each
+  // attack below outlasts that deadline by far, so it ends there; meanwhile the engine must keep answering.
   it('an output schema whose $refs branch exponentially never blocks the engine; the call fails classified', async () => {
     const source = component(`  output: { anyOf: [{ allOf: [{ type: 'array', items: { $ref: '#' } }, { const: 'x' }] }, { type: 'array', items: { $ref: '#' } }] },
   execute() { let o: any = []; for (let i = 0; i < 40; i++) o = [o]; return o },`)
-    const own = await startHostile({ exponential: source })
+    const own = await startHostile({ exponential: { source, limits: only('timeoutMs') } })
     try {
-      const { lagMs, outcome } = await whileWatchingEventLoop(own.invoke('exponential', {}))
-      expect(lagMs).toBeLessThan(200)
-      expect(outcome).toMatchObject({ code: 'ERR_SANDBOX_TIMEOUT' })
+      const { answered, outcome } = await whileEngineAnswers('exponential $ref schema', own.invoke('exponential', {}))
+      expect(answered).toBeGreaterThan(0)
+      expect(outcome).toMatchObject({ code: 'ERR_SANDBOX_TIMEOUT', message: expect.stringMatching(/the worker was restarted/) })
     } finally {
       await own.stop()
     }
   })
 
-  it('uniqueItems over arrays of arrays is checked in the worker, not the engine', async () => {
+  it('uniqueItems over 40 000 arrays is checked in the worker, not the engine', async () => {
     const source = component(`  output: { type: 'array', uniqueItems: true },
-  execute() { return Array.from({ length: 6_000 }, (_, i) => [i]) },`)
-    const own = await startHostile({ quadratic: source })
+  execute() { return Array.from({ length: 40_000 }, (_, i) => [i]) },`)
+    const own = await startHostile({ quadratic: { source, limits: only('timeoutMs') } })
     try {
-      const { lagMs } = await whileWatchingEventLoop(own.invoke('quadratic', {}))
-      expect(lagMs).toBeLessThan(200)
+      const { answered, outcome } = await whileEngineAnswers('uniqueItems over 40 000 arrays', own.invoke('quadratic', {}))
+      expect(answered).toBeGreaterThan(0)
+      expect(outcome).toMatchObject({ code: 'ERR_SANDBOX_TIMEOUT', message: expect.stringMatching(/the worker was restarted/) })
     } finally {
       await own.stop()
     }
   })
 })
 
-/** Awaits `work` while sampling the engine's event loop; returns the worst lag seen and how the work ended. */
-async function whileWatchingEventLoop(work: Promise<unknown>): Promise<{ lagMs: number; outcome: unknown }> {
-  let lagMs = 0
-  let last = performance.now()
-  const timer = setInterval(() => {
-    const now = performance.now()
-    lagMs = Math.max(lagMs, now - last - 10)
-    last = now
-  }, 10)
-  const outcome = await work.then((value) => ({ value }), (error: { code?: string }) => ({ code: error.code }))
-  clearInterval(timer)
-  return { lagMs, outcome }
+/**
+ * Awaits `work` while a loopback HTTP client and server, both in this (the engine's) process, keep exchanging
+ * requests: each answer proves the engine's event loop turned while the attack ran. Returns how many were answered
+ * before `work` settled and how it settled; prints the slowest round trip as a figure (never asserted: it measures
+ * the machine as much as the engine).
+ */
+async function whileEngineAnswers(what: string, work: Promise<unknown>): Promise<{ answered: number; outcome: unknown }> {
+  const server: Server = createServer((_req, res) => res.end('ok'))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  let settled = false
+  let answered = 0
+  let slowestMs = 0
+  const outcome = work.then((value) => ({ value }), (error: { code?: string; message?: string }) => ({ code: error.code, message: error.message }))
+    .finally(() => { settled = true })
+  const heartbeat = (async () => {
+    while (!settled) {
+      const started = performance.now()
+      await (await fetch(url)).text()
+      slowestMs = Math.max(slowestMs, performance.now() - started)
+      if (!settled) answered++
+    }
+  })()
+  try {
+    const result = await outcome
+    await heartbeat
+    console.log(`[figure] ${what}: the engine answered ${answered} loopback requests meanwhile; slowest ${slowestMs.toFixed(1)} ms`)
+    return { answered, outcome: result }
+  } finally {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  }
 }

@@ -155,11 +155,9 @@ describe('request limits', () => {
 describe('failures', () => {
   it('times out with ERR_FETCH_FAILED reason timeout', async () => {
     const server = await serve(() => {}) // never answers
-    const started = Date.now()
     const error = await refusal(privateCapability([server], { timeoutMs: 200 }).fetch({ url: server.origin }))
     expect(error.code).toBe('ERR_FETCH_FAILED')
     expect(error.details).toMatchObject({ reason: 'timeout', timeoutMs: 200, origin: server.origin })
-    expect(Date.now() - started).toBeLessThan(5000)
   })
 
   it('stops when the caller aborts, with reason aborted', async () => {
