@@ -2,9 +2,10 @@
 // costs no more than the cap), and values JSON would silently rewrite are refused with their path, unless the
 // output schema explicitly allows what they become.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { attacker, component, LIMITS, startHostile, type HostileHost } from './hostile/support.ts'
+import { attacker, component, only, startHostile, TIGHT, type HostileHost } from './hostile/support.ts'
 
-const CAP = LIMITS.outputBytes
+/** The output cap is the one tight limit here: everything else is roomy, so only the cap can answer. */
+const CAP = TIGHT.outputBytes
 let h: HostileHost
 
 /** A component returning `expression` from `execute`, with `members` (schemas, examples) beside it. */
@@ -49,7 +50,7 @@ beforeAll(async () => {
     'deep-cycle': returning('(() => { const o: any = {}; let c = o; for (let i = 0; i < 40; i++) c = c.n = {}; c.back = o; return { root: o } })()'),
     nothing: returning('undefined'),
     'null-proto': returning("Object.assign(Object.create(null), { ok: true })"),
-  })
+  }, { limits: only('outputBytes') })
 })
 afterAll(() => h?.stop())
 

@@ -203,7 +203,7 @@ describe('secrets', () => {
   it("a granted secret's value in a thrown error message is redacted", async () => {
     const error = await h.failure('secrets', { attack: true, mode: 'throw' })
     expect(error.code).toBe('ERR_COMPONENT_THREW')
-    expect(error.message).toBe('request failed with token [redacted]')
+    expect(error.message).toMatch(/^request failed with token \[redacted\] \(index\.ts:\d+:\d+\)$/)
     expect(JSON.stringify(h.host.status())).not.toContain('9f8e7d')
   })
 
