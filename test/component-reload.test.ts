@@ -53,7 +53,7 @@ const isolates = async (host: ComponentHost) => (await host.sandbox().stats()).r
 describe('reload', () => {
   let host: ComponentHost
   beforeAll(async () => {
-    host = createHost(['swap', 'syntax', 'init', 'example', 'breach', 'gone', 'serial', 'same'].map((n) => decl(n, source(n, "{ v: 1 }"))))
+    host = createHost(['swap', 'syntax', 'init', 'example', 'breach', 'gone', 'serial', 'same', 'ahead'].map((n) => decl(n, source(n, "{ v: 1 }"))))
     await host.start()
   })
   afterAll(() => host.stop())
@@ -157,6 +157,34 @@ describe('reload', () => {
     const [a, b] = await Promise.all([host.reload('serial'), host.reload('serial')])
     expect([a.previous, a.generation, b.previous]).toEqual([before, expect.any(Number), a.generation])
     expect(b.generation).toBeGreaterThan(a.generation!)
+  })
+
+  it('a generation built ahead is silent and serves nothing until a reload takes it; one built from sources changed since is thrown away', async () => {
+    const events = record(host)
+    // Generations are numbered per load across the host, and nothing else loads meanwhile: the numbers count loads.
+    writeFileSync(join(dir, 'ahead.ts'), source('ahead', '{ v: 2 }'))
+    const { generation: base } = await host.reload('ahead')
+    writeFileSync(join(dir, 'ahead.ts'), source('ahead', '{ v: 3 }'))
+    await host.prepareAhead('ahead')
+    expect(await host.invoke('ahead', {})).toEqual({ v: 2 })
+    expect(events.filter((e) => e.type === 'component.reloaded').map((e) => (e as { generation: number }).generation)).toEqual([base])
+    // Taken: the reload loads nothing more.
+    expect(await host.reload('ahead', { ifChanged: true })).toMatchObject({ ok: true, generation: base! + 1, previous: base })
+    expect(await host.invoke('ahead', {})).toEqual({ v: 3 })
+
+    writeFileSync(join(dir, 'ahead.ts'), source('ahead', '{ v: 4 }'))
+    await host.prepareAhead('ahead')
+    writeFileSync(join(dir, 'ahead.ts'), source('ahead', '{ v: 5 }'))
+    expect(await host.reload('ahead', { ifChanged: true })).toMatchObject({ ok: true, generation: base! + 3 })
+    expect(await host.invoke('ahead', {})).toEqual({ v: 5 })
+
+    // A broken build ahead reports nothing; the reload that meets it again does, once.
+    writeFileSync(join(dir, 'ahead.ts'), source('ahead', '{ v: '))
+    await host.prepareAhead('ahead')
+    expect(events.filter((e) => e.type === 'component.reload-failed')).toEqual([])
+    expect(await host.reload('ahead', { ifChanged: true })).toMatchObject({ ok: false, error: { code: 'ERR_COMPONENT_COMPILE' } })
+    expect(events.filter((e) => e.type === 'component.reload-failed')).toHaveLength(1)
+    expect(await host.invoke('ahead', {})).toEqual({ v: 5 })
   })
 
   it('ifChanged builds nothing when the sources and declaration are unchanged', async () => {

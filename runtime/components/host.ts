@@ -117,8 +117,12 @@ export interface ComponentHost {
    * (examples.ts): nothing reaches the app's kv, bus or the isolate that serves. What `islet component test` prints.
    */
   examples(name: string): Promise<ExampleRun>
-  /** Compiles the component's sources into the compile cache, loading nothing; never rejects (its reload reports errors). */
-  precompile(name: string): Promise<void>
+  /**
+   * Builds the next generation of `name` from its current sources aside, without serving it or reporting anything:
+   * the next `reload` takes it when nothing changed since (watch mode calls this at a burst's first file event, so
+   * the reload after the debounce is only the swap). Never rejects (its reload reports errors).
+   */
+  prepareAhead(name: string): Promise<void>
   /**
    * Brings the components in line with `decls`: adds new names, reloads changed ones, removes the rest — all or
    * nothing: if one fails, nothing changes and the failures are returned.
@@ -473,7 +477,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       if (!gen) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `no component named '${name}' is loaded`)
       return examples(gen, false)
     },
-    precompile: async (name) => { const decl = declared.get(name); if (decl) await compile(decl).catch(() => {}) },
+    prepareAhead: (name) => reloads.prepareAhead(name).catch(() => {}),
     reconcile: (decls) => reloads.reconcile(decls),
     transaction: (decls) => reloads.transaction(decls),
     onEvent: (listener) => reloads.onEvent(listener),

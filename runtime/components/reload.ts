@@ -111,6 +111,12 @@ export interface ComponentTransaction {
 
 export interface Reloads {
   reload(name: string, options?: ReloadOptions): Promise<ReloadResult>
+  /**
+   * Builds what a reload of `name` would build (compile, load, init, examples), silently and without swapping it in:
+   * the next reload takes it if the sources and declaration are still the same, else disposes it. Watch mode calls
+   * this at the first file event, so the build after the debounce is only the swap.
+   */
+  prepareAhead(name: string): Promise<void>
   /** Brings the components in line with `decls`, all or nothing: one failure and nothing changes (the failures are returned). */
   reconcile(decls: readonly ComponentDecl[]): Promise<ReloadResult[]>
   /** Prepares the changes `decls` make aside; the caller commits or aborts them (a config reload, with its modules). */
@@ -132,6 +138,8 @@ export function createReloads(deps: ReloadDeps): Reloads {
   const queues = new Map<string, Promise<unknown>>()
   const records = new Map<string, ReloadRecord>()
   const drains = new Set<{ end(): void; done: Promise<void> }>()
+  /** Generations built ahead of a reload (prepareAhead), not serving; the next reload of the name takes or disposes it. */
+  const ahead = new Map<string, Extract<Prepared, { kind: 'built' }>>()
   /** The names each open transaction has prepared and not yet swapped in. */
   const transactions = new Set<Set<string>>()
   const now = () => new Date().toISOString()
@@ -160,7 +168,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
    * Prepare: compile, load a new generation in its own isolate, init, run its examples — all aside, while whatever
    * serves `name` keeps serving. Touches nothing live; a failure is recorded, reported and cleaned up.
    */
-  async function prepare(name: string, decl: ComponentDecl, options: ReloadOptions): Promise<Prepared> {
+  async function prepare(name: string, decl: ComponentDecl, options: ReloadOptions, isAhead = false): Promise<Prepared> {
     const started = performance.now()
     const old = current.get(name)
     const timings: ReloadTimings = { compileMs: 0, loadMs: 0, initMs: 0, examplesMs: 0, swapMs: 0 }
@@ -172,10 +180,15 @@ export function createReloads(deps: ReloadDeps): Reloads {
       const compiled = await deps.compile(decl)
       timings.compileMs = performance.now() - started
       if (options.ifChanged && old && compiled.hash === old.hash && stableKey(old.decl) === stableKey(decl)) {
+        if (isAhead) return { kind: 'done', result: { name, ok: true, ms: 0, unchanged: true } }
+        discardAhead(name)
         records.set(name, { ...records.get(name), isFailing: false, lastReload: { at: now(), ms: performance.now() - started, ok: true } })
         emit({ type: 'component.unchanged', name, generation: old.number, at: now() })
         return { kind: 'done', result: { name, ok: true, generation: old.number, previous: old.number, ms: performance.now() - started, unchanged: true, timings } }
       }
+      // Built ahead from exactly these sources and this declaration (during watch mode's debounce): it is this build.
+      const early = isAhead ? undefined : takeAhead(name, compiled.hash, decl)
+      if (early) return { ...early, started, timings: { ...early.timings, compileMs: timings.compileMs } }
       phase = 'load'
       const built = gen = await deps.load(decl, compiled, timings)
       phase = 'examples'
@@ -188,8 +201,26 @@ export function createReloads(deps: ReloadDeps): Reloads {
       return { kind: 'built', gen: built, started, timings, run }
     } catch (error) {
       if (gen) deps.dispose(gen)
+      // Ahead of time a failure is not news: the build after the debounce meets it again and reports it.
+      if (isAhead) return { kind: 'done', result: { name, ok: false, ms: 0 } }
       return { kind: 'done', result: { ...fail(name, old, toReloadError(name, error, phase), performance.now() - started, timings), ...(run ? { examples: run } : {}) } }
     }
+  }
+
+  /** The generation built ahead for `name`, if it was built from `hash` and `decl`; any other is disposed. */
+  function takeAhead(name: string, hash: string, decl: ComponentDecl): Extract<Prepared, { kind: 'built' }> | undefined {
+    const early = ahead.get(name)
+    ahead.delete(name)
+    if (!early) return undefined
+    if (early.gen.hash === hash && stableKey(early.gen.decl) === stableKey(decl)) return early
+    deps.dispose(early.gen)
+    return undefined
+  }
+
+  function discardAhead(name: string): void {
+    const early = ahead.get(name)
+    ahead.delete(name)
+    if (early) deps.dispose(early.gen)
   }
 
   /** Swap (one map write: pipeline steps look the component up per call), then drain and dispose the old generation. */
@@ -289,6 +320,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
   }
 
   function remove(name: string): ReloadResult {
+    discardAhead(name)
     const started = performance.now()
     const old = current.get(name)
     current.delete(name)
@@ -330,6 +362,19 @@ export function createReloads(deps: ReloadDeps): Reloads {
   }
 
   return {
+    prepareAhead(name) {
+      return serial(name, async () => {
+        const decl = declared.get(name)
+        if (!decl || deps.isStopped()) return { name, ok: true, ms: 0 }
+        const prepared = await prepare(name, decl, { ifChanged: true }, true)
+        if (prepared.kind === 'done') return prepared.result
+        discardAhead(name)
+        // The host may have stopped while it was built: nothing would take it then.
+        if (deps.isStopped()) deps.dispose(prepared.gen)
+        else ahead.set(name, prepared)
+        return { name, ok: true, ms: 0 }
+      }).then(() => {})
+    },
     reload(name, options = {}) {
       return serial(name, async () => {
         const decl = declared.get(name)
@@ -354,6 +399,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
     },
     record: (name) => records.get(name),
     async stop() {
+      for (const name of [...ahead.keys()]) discardAhead(name)
       for (const drain of drains) drain.end()
       await Promise.allSettled([...drains].map((d) => d.done))
     },

@@ -44,8 +44,8 @@ interface Target {
   timer?: NodeJS.Timeout
   after?: NodeJS.Timeout
   building?: Promise<void>
-  /** A compile started at the first event of a burst, so the one after the debounce finds it in the cache. */
-  precompiling?: Promise<void>
+  /** A build started at the first event of a burst (host.prepareAhead), so the one after the debounce is only the swap. */
+  preparing?: Promise<void>
   isDirty: boolean
   isFailing: boolean
   /** performance.now() of its latest file event, and of its latest build's start. */
@@ -87,7 +87,7 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     }
   }
   const at = () => new Date().toISOString()
-  const isIdle = () => [...targets.values()].every((t) => !t.timer && !t.after && !t.building && !t.precompiling)
+  const isIdle = () => [...targets.values()].every((t) => !t.timer && !t.after && !t.building && !t.preparing)
   const settle = () => {
     if (!isIdle()) return
     const waiters = idleWaiters
@@ -133,10 +133,11 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     clearTimeout(target.after)
     target.after = undefined
     target.timer = setTimeout(() => { target.building = build(target) }, debounceMs)
-    // Compile now, during the debounce: nothing is loaded or swapped before the quiet time is over, and the build then
-    // finds this compile in the cache if the files did not move since (the cache re-checks them: never stale).
-    target.precompiling ??= host.precompile(target.name).finally(() => {
-      target.precompiling = undefined
+    // Build now, during the debounce — compile, load, init, examples — but swap nothing before the quiet time is over:
+    // the build then takes this generation if the files did not move since (it compares the compiled hash, never
+    // stale), and otherwise builds afresh.
+    target.preparing ??= host.prepareAhead(target.name).finally(() => {
+      target.preparing = undefined
       settle()
     })
   }
@@ -270,7 +271,7 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
           target.timer = target.after = undefined
         }
         await fsw!.close()
-        await Promise.allSettled([...targets.values()].flatMap((t) => [t.building, t.precompiling]))
+        await Promise.allSettled([...targets.values()].flatMap((t) => [t.building, t.preparing]))
         settle()
       })()
       return closing
