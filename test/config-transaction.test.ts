@@ -146,6 +146,25 @@ describe('a config reload is all or nothing', () => {
     expect(await (await fetch(`${t.url}/call`)).json()).toEqual({ rate: 0.2 })
   })
 
+  it('a serving component whose new declaration cannot be built fails the reload: it never serves on with what the edit took away', async () => {
+    const yaml = (rate: string) => app({ v: 1, call: 'tax' }).replace('modules:', `components:\n  - file: ./tax.ts\n    config: { rate: ${rate} }\nmodules:`)
+    const t = await start({
+      'app.yaml': yaml('0.2'),
+      'tax.ts': `import { defineComponent } from '@islet/sdk'
+export default defineComponent({
+  name: 'tax',
+  config: { type: 'object', required: ['rate'], properties: { rate: { type: 'number', maximum: 1 } } },
+  execute: (_: unknown, ctx: any) => ({ rate: ctx.config.rate }),
+})
+`,
+    })
+    const result = await t.engine.reload(await loaded(t, yaml('5').replace("x-v: '1'", "x-v: '2'")))
+    expect(result).toMatchObject({ ok: false, generation: 1, error: { phase: 'components', code: 'ERR_COMPONENT_CONFIG_INVALID' } })
+    expect(result.error!.message).toMatch(/^component 'tax' could not be rebuilt with its new declaration/)
+    expect(await (await fetch(`${t.url}/call`)).json()).toEqual({ rate: 0.2 })
+    expect((await getV(t)).header).toBe('1')
+  })
+
   it('a component the new config calls that cannot be loaded fails the reload with its reason, and the rest of the edit is not applied', async () => {
     const t = await start({ 'app.yaml': app({ v: 1, components: true, call: 'good' }), 'components/good.ts': component('good', "{ ok: 'good-1' }") })
     writeFileSync(join(t.dir, 'components/fresh.ts'), component('fresh', "{ ok: 'fresh' }"))

@@ -107,6 +107,8 @@ export interface ComponentTransaction {
   commit(): ReloadResult[]
   /** Throws every prepared generation away; nothing changed. */
   abort(): void
+  /** Aborts the transaction unless it was committed or aborted already (a `finally` for callers). */
+  settle(): void
 }
 
 export interface Reloads {
@@ -303,10 +305,12 @@ export function createReloads(deps: ReloadDeps): Reloads {
         for (const decl of decls) declared.set(decl.name, decl)
         return [...committed, ...results]
       },
-      abort() {
-        end(false)
-        for (const outcome of outcomes.values()) if (typeof outcome === 'object' && outcome.kind === 'built') deps.dispose(outcome.gen)
-      },
+      abort,
+      settle() { if (!isSettled) abort() },
+    }
+    function abort(): void {
+      end(false)
+      for (const outcome of outcomes.values()) if (typeof outcome === 'object' && outcome.kind === 'built') deps.dispose(outcome.gen)
     }
   }
 

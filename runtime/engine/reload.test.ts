@@ -165,6 +165,7 @@ describe('components in a config reload: one transaction with the modules', () =
           has: () => false,
           commit() { log.push('commit components'); return failed },
           abort() { log.push('abort components') },
+          settle() {},
         }
       },
     }
@@ -205,12 +206,19 @@ describe('components in a config reload: one transaction with the modules', () =
     expect(log).toEqual(['prepare quote,tax', 'abort components'])
   })
 
-  it('a broken component nothing calls, or one with a generation serving, does not veto the rest: it is reported', async () => {
-    const { reloader, log, next } = reloaderWith({ failing: ['tax', 'quote'], serving: ['quote'] })
+  it('a broken new component nothing calls does not veto the rest: it is reported', async () => {
+    const { reloader, log, next } = reloaderWith({ failing: ['tax'] })
     const result = await reloader.reload(calling(next([component('quote'), component('tax')]), 'quote'))
-    expect(result).toMatchObject({ ok: true, generation: 2 })
-    expect(result.componentErrors?.map((e) => e.name).sort()).toEqual(['quote', 'tax'])
+    expect(result).toMatchObject({ ok: true, generation: 2, componentErrors: [{ name: 'tax', code: 'ERR_COMPONENT_COMPILE' }] })
     expect(log).toEqual(['prepare quote,tax', 'start a', 'swap', 'commit components', 'commit a', 'stop a'])
+  })
+
+  it('a serving component whose new declaration cannot be built fails the reload: it never serves on with the old grants', async () => {
+    const { reloader, log, next } = reloaderWith({ failing: ['quote'], serving: ['quote'] })
+    const result = await reloader.reload(next([{ ...component('quote'), grants: { kv: false, emit: [], secrets: [] }, limits: { timeoutMs: 50 } }]))
+    expect(result).toMatchObject({ ok: false, generation: 1, error: { code: 'ERR_COMPONENT_COMPILE', phase: 'components' } })
+    expect(result.error!.message).toMatch(/^component 'quote' could not be rebuilt with its new declaration/)
+    expect(log).toEqual(['prepare quote', 'abort components'])
   })
 
   it('an edit that did not validate is recorded as a failed attempt with its diagnostics, and announced', async () => {

@@ -135,18 +135,32 @@ export function createReloader(deps: ReloadDeps): Reloader {
         logger.warn('the sandbox settings changed: workers, app-wide limits and quarantine apply at the next restart')
       }
       components = await host.transaction(next.components)
-      // A component that failed keeps its previous generation, if it has one, and the reload goes on; one that the new
-      // config calls and that has nothing serving it fails the reload.
+      // A new component that fails, and that nothing in the new config calls, stays unloaded and is reported; the
+      // reload goes on. Any other failure fails it: one the new config calls, or one with a generation serving —
+      // its declaration changed (grants, limits, config), and the old generation must not go on with the old ones.
       const used = componentsUsed(next)
-      const blocking = components.failed.filter((r) => used.has(r.name) && !host.generation(r.name))
+      const blocking = components.failed.filter((r) => used.has(r.name) || host.generation(r.name))
       if (blocking.length > 0) {
         components.abort()
         return failed({
           code: blocking[0]!.error?.code ?? 'ERR_COMPONENT_LOAD_FAILED', phase: 'components',
-          message: blocking.map((r) => `component '${r.name}' is called by the new config but could not be loaded: ${r.error?.message ?? 'unknown error'}`).join('\n'),
+          message: blocking.map((r) => `component '${r.name}' ${host.generation(r.name)
+            ? 'could not be rebuilt with its new declaration (grants, limits or config); the previous generation serves on with the previous one'
+            : 'is called by the new config but could not be loaded'}: ${r.error?.message ?? 'unknown error'}`).join('\n'),
         })
       }
     }
+    try {
+      return await prepareModules(prev, next, graph, at, ms, components, failed)
+    } finally {
+      // Whatever happened in between (a throw included), an open transaction is never left holding its components.
+      components?.settle()
+    }
+  }
+
+  /** The rest of a reload once its components are prepared: modules started aside, then the commit, or the rollback. */
+  async function prepareModules(prev: Generation, next: AppConfig, graph: ModuleGraph, at: string, ms: () => number,
+    components: ComponentTransaction | undefined, failed: (error: ReloadError) => ConfigReloadResult): Promise<ConfigReloadResult> {
     const plan = planReload(prev.config, next, graph)
     const gen: Generation = { number: prev.number + 1, config: next, graph, slots: new Map(), compiled: new Map(), appliedAt: at }
     for (const decl of graph.order) {
