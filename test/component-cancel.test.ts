@@ -8,14 +8,19 @@ import { json, startApp, type TestApp } from './support/app.ts'
 import { until } from './support/until.ts'
 
 const FETCHER = `import { defineComponent } from '@islet/sdk'
+/** Calls served by this isolate: it starts over only if the isolate is reset. */
+let calls = 0
 export default defineComponent<{ origin: string }, { mode: string }, unknown>({
   name: 'fetcher',
   config: { type: 'object', required: ['origin'], properties: { origin: { type: 'string' } } },
   async execute({ mode }, ctx) {
+    if (mode === 'count') return { calls: ++calls }
     try {
-      const res = await ctx.fetch(ctx.config.origin + '/' + mode)
+      const res = await ctx.fetch(ctx.config.origin + '/' + (mode === 'trap' ? 'slow' : mode))
       return { text: await res.text() }
     } catch (error) {
+      // A catch that spins: were it ever run for a cancelled call, it would breach and reset the shared isolate.
+      if (mode === 'trap') for (;;) {}
       ctx.log.info('fetch rejected', { mode, code: (error as { code?: string }).code })
       throw error
     }
@@ -123,11 +128,18 @@ describe('a request that times out cancels its component invocation', () => {
     expect((await json(res)).error.code).toBe('ERR_HTTP_REQUEST_TIMEOUT')
     await until(() => fetchTarget.state.slowClosed > closedBefore, { explain: () => `open requests at the target: ${fetchTarget.state.open.size}` })
     await until(idle)
-    // The guest's own await chain unwound: its pending fetch rejected inside the isolate with the cancel.
-    await until(() => testApp.logs.some((l) => l.msg === 'fetch rejected' && (l.fields as { code?: string } | undefined)?.code === 'ERR_SANDBOX_CANCELLED'))
     // Cancelled is not the component's failure.
     expect(status('fetcher')).toMatchObject({ state: 'ready' })
     expect(status('fetcher')?.lastError).toBeUndefined()
+  })
+
+  it('no guest code runs for a cancelled call: a catch that would spin never does, and the shared isolate is not reset', async () => {
+    const before = (await json(await fetch(`${testApp.url}/fetch/count`))).calls as number
+    const res = await fetch(`${testApp.url}/fetch/trap`)
+    expect((await json(res)).error.code).toBe('ERR_HTTP_REQUEST_TIMEOUT')
+    await until(idle)
+    expect(await json(await fetch(`${testApp.url}/fetch/count`))).toEqual({ calls: before + 1 })
+    expect(status('fetcher')).toMatchObject({ state: 'ready' })
   })
 
   it('a CPU-looping component: the next request to it is served, and the cancelled call did not quarantine it', async () => {

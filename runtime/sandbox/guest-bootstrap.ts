@@ -107,10 +107,10 @@ function hostError(message, code) {
   return e;
 }
 
-// A cancelled invocation's ctx refuses here, in the isolate: its unwinding code gets a rejection at once instead of
-// a host call nobody would answer.
+// A cancelled invocation's ctx answers nothing, ever: no guest code of it runs again (a catch that spun would be
+// charged to the isolate every other caller shares), and an unsettled promise nothing refers to is garbage.
 function call(state, op, args) {
-  if (state.cancelled) return new P((_, reject) => reject(hostError(state.cancelled, 'ERR_SANDBOX_CANCELLED')));
+  if (state.cancelled) return new P(() => {});
   return new P((resolve, reject) => {
     const callId = ++seq;
     pending[callId] = [resolve, reject, state.id];
@@ -122,7 +122,7 @@ const then = (promise, f) => apply(thenP, promise, [f]);
 function makeContext(id) {
   const state = create(null);
   state.id = id;
-  state.cancelled = '';
+  state.cancelled = false;
   contexts[id] = state;
   const log = (level) => (message, fields) => {
     toHost(['log', level, Str(message), fields === undefined ? undefined : stringify(fields)]);
@@ -195,20 +195,15 @@ return {
     if (ok) return p[0](parse(payload));
     p[1](hostError(payload.message, payload.code));
   },
-  // The caller gave up: the invocation's pending host calls reject with ERR_SANDBOX_CANCELLED so its await chain
-  // unwinds (inside this slice), its later ones reject at once, and its result, if it still comes, is dropped.
-  cancel(id, message) {
+  // The caller gave up: the invocation's pending host calls are dropped unanswered (its await chain is never resumed:
+  // no guest code runs here), later calls on its ctx never settle, and its result, if it still comes, is dropped.
+  cancel(id) {
     const state = contexts[id];
     delete live[id];
     delete contexts[id];
-    if (state !== undefined) state.cancelled = message;
+    if (state !== undefined) state.cancelled = true;
     const k = keys(pending);
-    for (let i = 0; i < k.length; i++) {
-      const p = pending[k[i]];
-      if (p[2] !== id) continue;
-      delete pending[k[i]];
-      p[1](hostError(message, 'ERR_SANDBOX_CANCELLED'));
-    }
+    for (let i = 0; i < k.length; i++) if (pending[k[i]][2] === id) delete pending[k[i]];
   },
 };
 `

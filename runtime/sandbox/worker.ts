@@ -108,7 +108,8 @@ function cancel(id: number): void {
   const error = breachError('cancelled', slot, inv)
   dropHostCalls((call) => call.invocation === id)
   finish(inv, false, error)
-  slice(slot, inv, (live, timeout) => live.cancel.applySync(undefined, [id, error.message], { arguments: { copy: true }, timeout }))
+  // Bootstrap code only (it forgets the invocation's pending calls): no guest code runs for a cancelled invocation.
+  slice(slot, inv, (live, timeout) => live.cancel.applySync(undefined, [id], { arguments: { copy: true }, timeout }))
 }
 
 function finish(inv: Invocation, ok: boolean, value: string | ErrorDto): void {
