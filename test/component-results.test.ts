@@ -50,6 +50,9 @@ beforeAll(async () => {
     'deep-cycle': returning('(() => { const o: any = {}; let c = o; for (let i = 0; i < 40; i++) c = c.n = {}; c.back = o; return { root: o } })()'),
     nothing: returning('undefined'),
     'null-proto': returning("Object.assign(Object.create(null), { ok: true })"),
+    // ~46 KB of output, but 200 Dates under a 40 KB path: recorded whole, their conversions alone would be 8 MB.
+    'dates-deep': returning("(() => { const o: any = {}; let c = o; for (let i = 0; i < 40; i++) c = c['k'.repeat(1000) + i] = {}; for (let j = 0; j < 200; j++) c['d' + j] = new Date(0); return o })()"),
+    'map-far': returning("(() => { const o: any = {}; let c = o; for (let i = 0; i < 40; i++) c = c['k'.repeat(1000) + i] = {}; c.m = new Map(); return o })()"),
   }, { limits: only('outputBytes') })
 })
 afterAll(() => h?.stop())
@@ -74,6 +77,19 @@ describe('the output cap is enforced while serialising', () => {
 
   it('a guest that rewrites JSON, Object.keys, Set and prototype toJSON does not change what the host reads', async () => {
     expect(await h.invoke('polluted', { attack: true })).toEqual({ a: [1, { b: 'c' }], d: null })
+  })
+})
+
+describe('what a refusal costs is bounded too', () => {
+  it('conversions are charged against the cap: many Dates under a long path are refused at the limit', async () => {
+    expect((await h.failure('dates-deep', {})).code).toBe('ERR_SANDBOX_OUTPUT_LIMIT')
+  })
+
+  it('a refusal quotes at most a short path', async () => {
+    const error = await h.failure('map-far', {})
+    expect(error.code).toBe('ERR_COMPONENT_OUTPUT_INVALID')
+    expect(error.message.length).toBeLessThan(1000)
+    expect(String(error.details.path).length).toBeLessThan(400)
   })
 })
 

@@ -79,8 +79,8 @@ function serialise(value, cap, strict) {
   let seen;                         // ancestors below CYCLE_DEPTH
   const pathJson = (to) => { let s = '['; for (let i = 1; i <= to; i++) s += (i > 1 ? ',' : '') + stringify(path[i]); return s + ']'; };
   const refuse = (kind) => { refused = [kind, pathJson(depth)]; throw STOP; };
-  // One entry per path with array indices folded (the schema check does not depend on them), so recording is
-  // bounded by the output; a left-out property adds no output, so its entry is charged against the cap instead.
+  // One entry per path with array indices folded (the schema check does not depend on them); every entry is charged
+  // against the cap like output (a Date deep down would otherwise repeat its long path for each distinct key).
   const convert = (kind) => {
     if (strict) refuse(kind);
     let folded = kind;
@@ -89,7 +89,8 @@ function serialise(value, cap, strict) {
     if (converted[folded] === true) return;
     converted[folded] = true;
     const entry = (conversions === '' ? '' : ',') + '[' + stringify(kind) + ',' + pathJson(depth) + ']';
-    if (kind === 'absent') { extra += entry.length; if (out.length + extra > cap) refuse('limit'); }
+    extra += entry.length;
+    if (out.length + extra > cap) refuse('limit');
     conversions += entry;
   };
   // v is at depth and again above it: the chain repeats with that period; report where it first closes.

@@ -15,9 +15,16 @@ export type PathSegment = string | number
 /** `output.items[2].when`; keys that are not identifiers are quoted: `output["a b"]`. */
 export function formatPath(root: string, segments: readonly PathSegment[]): string {
   let path = root
-  for (const s of segments) path += typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`
+  for (const s of segments) {
+    path += typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`
+    // A path is as long as the guest makes its keys and nesting: it goes into messages, details and logs, so cut it.
+    if (path.length > MAX_PATH) return `${path.slice(0, MAX_PATH)}…`
+  }
   return path
 }
+
+/** Longest path a refusal quotes (characters). */
+const MAX_PATH = 300
 
 const HINTS: Record<string, [found: string, hint: string]> = {
   undefined: ['undefined', 'return null, or an object'],
