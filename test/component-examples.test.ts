@@ -2,7 +2,7 @@
 // isolate of the same code, with a scratch kv per example (optionally seeded by a `kv` fixture), emits captured and
 // never published, and fetch only when the example declares it. Real sandbox, real SQLite, real HTTP on loopback.
 import { existsSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { ComponentDecl, ComponentGrants } from '../runtime/config/types.ts'
@@ -194,6 +194,7 @@ export default defineComponent({
     hosts.push(host)
     const error = await host.start().then(() => undefined, (e: unknown) => e)
     expect(error).toMatchObject({ code: 'ERR_COMPONENT_LOAD_FAILED', details: { causes: [{ component: 'wrong', code: 'ERR_COMPONENT_EXAMPLE_FAILED' }] } })
-    expect((error as Error).message).toMatch(new RegExp(`^${d.file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:7 component 'wrong': its example 'triples' failed at start .*expected 9\\s+actual +6`, 's'))
+    // Shown as diagnostics are: relative to where the command runs.
+    expect((error as Error).message).toMatch(new RegExp(`^${relative(process.cwd(), d.file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:6:7 component 'wrong': its example 'triples' failed at start .*expected 9\\s+actual +6`, 's'))
   })
 })

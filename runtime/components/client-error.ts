@@ -2,6 +2,7 @@
 // a component reaches its caller as that status and code, when the engine accepts it. The guest's claim arrives as
 // data (details.client of an ERR_COMPONENT_THREW from the worker); it is checked here, in the engine, never trusted.
 import { CodedError } from '@islet/sdk'
+import * as coreErrors from '../../plugins/core/errors.ts'
 import * as httpErrors from '../../plugins/http/errors.ts'
 import * as storageErrors from '../../plugins/storage/errors.ts'
 import * as runtimeErrors from '../errors.ts'
@@ -12,10 +13,10 @@ import { CLIENT_DETAILS_BYTES } from '../sandbox/guest-bootstrap.ts'
  * catalogue the runtime's and the plugins' errors.ts export (storage has two), so a catalogue added there counts.
  */
 const HOST_CODES: ReadonlySet<string> = new Set([
-  ...[runtimeErrors, httpErrors, storageErrors].flatMap((module) => Object.entries(module)
+  ...[runtimeErrors, coreErrors, httpErrors, storageErrors].flatMap((module) => Object.entries(module)
     .filter(([name, value]) => name.endsWith('_CODES') && value !== null && typeof value === 'object')
     .flatMap(([, catalogue]) => Object.keys(catalogue as object))),
-  'ERR_VALIDATION', // the core `validate` step's code (plugins/core has no catalogue of its own)
+  'ERR_VALIDATION', // the core `validate` step's StepError code (its catalogue holds the app-bug codes only)
 ])
 const CODE = /^ERR_[A-Z0-9_]+$/
 export const CLIENT_MESSAGE_CHARS = 500

@@ -6,6 +6,7 @@
 //   fetch    the component's own grant, and only for an example declaring `fetch: true` (init: if any example does)
 //   secrets  as granted: reading one changes nothing outside
 import { readFileSync } from 'node:fs'
+import { relative } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { IsletError, isIsletError, messageOf } from '../errors.ts'
 import { createScratchKvStore, type KvStore } from '../sandbox/capabilities/kv.ts'
@@ -142,7 +143,9 @@ export function show(value: unknown): string {
  */
 export function exampleFailure(component: string, files: readonly string[], failed: ExampleResult, when: string): IsletError {
   const at = locate(files, failed.name)
-  return new IsletError('ERR_COMPONENT_EXAMPLE_FAILED', `${at.file}:${at.line}:${at.col} component '${component}': its example '${failed.name}' failed ${when}: ${failed.reason}`,
+  // Shown the way diagnostics show files: relative to where the command runs.
+  const shown = relative(process.cwd(), at.file) || at.file
+  return new IsletError('ERR_COMPONENT_EXAMPLE_FAILED', `${shown}:${at.line}:${at.col} component '${component}': its example '${failed.name}' failed ${when}: ${failed.reason}`,
     { details: { component, example: failed.name, ...at } })
 }
 
