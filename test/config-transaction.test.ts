@@ -5,14 +5,12 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineModuleType, definePlugin } from '@islet/sdk'
-import { loadConfig } from '../runtime/config/load.ts'
-import { ConfigError } from '../runtime/config/diagnostics.ts'
 import type { AppConfig } from '../runtime/config/types.ts'
 import type { ConfigEvent } from '../runtime/engine/engine.ts'
 import { watchConfig, type ConfigWatcher } from '../runtime/engine/watch-config.ts'
 import { createBuiltinRegistry } from '../runtime/plugins/builtin.ts'
 import { silentLogger } from '../runtime/log/logger.ts'
-import { json, startApp, type TestApp } from './support/app.ts'
+import { editConfig, json, startApp, type TestApp } from './support/app.ts'
 import { until } from './support/until.ts'
 
 /** `test.gated` modules start when their gate opens, and fail then if their config says so. */
@@ -64,14 +62,7 @@ ${o.call ? `  call:\n    steps:\n      - name: out\n        type: component\n   
 ` : ''}`
 }
 
-async function loaded(t: TestApp, yaml: string): Promise<AppConfig> {
-  writeFileSync(join(t.dir, 'app.yaml'), yaml)
-  const registry = createBuiltinRegistry()
-  registry.register(plugin)
-  const { config, diagnostics } = await loadConfig(join(t.dir, 'app.yaml'), { registry, env: process.env })
-  if (!config) throw new ConfigError(diagnostics)
-  return config
-}
+const loaded = (t: TestApp, yaml: string): Promise<AppConfig> => editConfig(t, yaml, [plugin])
 
 const getV = async (t: TestApp) => {
   const res = await fetch(`${t.url}/v`)

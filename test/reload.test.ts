@@ -1,18 +1,13 @@
 // Config reload end to end on loopback: routes added, changed and removed, unchanged modules kept, failures and
 // cycles leaving the old generation serving, the listening socket handed over, and no request failing under load.
-import { writeFileSync } from 'node:fs'
 import { request, Agent, type IncomingMessage } from 'node:http'
 import { createServer } from 'node:net'
-import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { defineModuleType, definePlugin, defineStepType } from '@islet/sdk'
-import { loadConfig } from '../runtime/config/load.ts'
-import { ConfigError } from '../runtime/config/diagnostics.ts'
 import type { AppConfig } from '../runtime/config/types.ts'
 import type { ConfigEvent } from '../runtime/engine/engine.ts'
-import { createBuiltinRegistry } from '../runtime/plugins/builtin.ts'
 import type { HttpServer } from '../plugins/http/index.ts'
-import { json, startApp, type TestApp } from './support/app.ts'
+import { editConfig, json, startApp, type TestApp } from './support/app.ts'
 import { until } from './support/until.ts'
 
 /** Lifecycle calls of `test.counter` modules, e.g. `start counter`; what each was handed as `ctx.previous`. */
@@ -96,15 +91,7 @@ pipelines:
 `
 }
 
-/** Writes `yaml` over the app's file and loads it the way the watcher does. */
-async function next(t: TestApp, yaml: string): Promise<AppConfig> {
-  writeFileSync(join(t.dir, 'app.yaml'), yaml)
-  const registry = createBuiltinRegistry()
-  registry.register(plugin)
-  const { config, diagnostics } = await loadConfig(join(t.dir, 'app.yaml'), { registry, env: process.env })
-  if (!config) throw new ConfigError(diagnostics)
-  return config
-}
+const next = (t: TestApp, yaml: string): Promise<AppConfig> => editConfig(t, yaml, [plugin])
 
 const get = async (t: TestApp, path: string) => {
   const res = await fetch(`${t.url}${path}`)

@@ -8,6 +8,10 @@ import { createBuiltinRegistry } from '../../runtime/plugins/builtin.ts'
 import { createLogger } from '../../runtime/log/logger.ts'
 import type { HttpServer } from '../../plugins/http/index.ts'
 import { Writable } from 'node:stream'
+import { writeFileSync } from 'node:fs'
+import { loadConfig } from '../../runtime/config/load.ts'
+import { ConfigError } from '../../runtime/config/diagnostics.ts'
+import type { AppConfig } from '../../runtime/config/types.ts'
 
 export interface TestApp {
   engine: Engine
@@ -66,6 +70,16 @@ export async function startApp(files: Record<string, string>, options: TestAppOp
   const opened = await openTestApp(files, options)
   await opened.started
   return { ...opened, url: opened.url() }
+}
+
+/** Writes `yaml` over the app's file and loads it the way the config watcher does (with `plugins` registered). */
+export async function editConfig(t: { dir: string }, yaml: string, plugins: Plugin[] = []): Promise<AppConfig> {
+  writeFileSync(join(t.dir, 'app.yaml'), yaml)
+  const registry = createBuiltinRegistry()
+  for (const plugin of plugins) registry.register(plugin)
+  const { config, diagnostics } = await loadConfig(join(t.dir, 'app.yaml'), { registry, env: process.env })
+  if (!config) throw new ConfigError(diagnostics)
+  return config
 }
 
 /** A response's JSON body, typed loosely for assertions. */
