@@ -60,8 +60,11 @@ export async function startWatching(options: WatchOptions): Promise<() => Promis
   }
   let components: ComponentWatcher | undefined
   const watchTheComponents = async () => {
+    // A replaced watcher may have dropped a save (its debounce, or the rebuild a save during a build asked for):
+    // the new one checks every component's sources against what serves once it watches.
+    const recheck = components !== undefined
     await components?.close()
-    components = engine.components ? await watchComponents(engine.components, engine.config.components, { logger }) : undefined
+    components = engine.components ? await watchComponents(engine.components, engine.config.components, { logger, recheck }) : undefined
   }
   const undo = [
     engine.onEvent((event) => {

@@ -13,6 +13,11 @@ export interface WatchComponentsOptions {
   debounceMs?: number
   /** More `directory:` folders to watch for new components; those of `decls` (their `directory`) are watched anyway. */
   directories?: readonly string[]
+  /**
+   * Once watching, rebuild every component whose sources moved since its generation was built (an unchanged one
+   * costs a compile-cache hit): for a watcher that takes over from another, which may have dropped a save.
+   */
+  recheck?: boolean
   logger?: Logger
 }
 
@@ -252,6 +257,8 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
   })
 
   await new Promise<void>((resolve) => fsw!.once('ready', () => resolve()))
+  // Each goes through the debounce and an ifChanged build: nothing is built when the sources are what serves.
+  if (options.recheck) for (const target of targets.values()) schedule(target)
 
   return {
     onEvent(listener) {
