@@ -328,7 +328,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     const key = pending?.key ?? `${gen.key}:examples:${++trialSeq}`
     let bound: Capabilities | undefined
     const caps: Capabilities = {
-      handle: (op, args, invocation) => bound ? bound.handle(op, args, invocation)
+      handle: (op, args, invocation, signal) => bound ? bound.handle(op, args, invocation, signal)
         : Promise.reject(new IsletError('ERR_CAPABILITY_DENIED', 'no example is running on this isolate')),
       redact: (text) => gen.caps.redact(text),
       close: async () => {},

@@ -4,7 +4,7 @@
 // validates aside; an invalid edit is recorded on the engine (status, events) with the diagnostics `islet validate`
 // prints, and changes nothing.
 import { readdirSync, statSync } from 'node:fs'
-import { basename, dirname, join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
 import type { Logger } from '@islet/sdk'
 import { loadConfig } from '../config/load.ts'
@@ -125,16 +125,12 @@ function isUnder(path: string, roots: ReadonlySet<string>): boolean {
 }
 
 /** size:mtime of a file; of a folder, its entries' names and stamps (one level: a migrations folder). */
-function stamp(path: string): string {
+function stamp(path: string, listFolder = true): string {
   try {
     const st = statSync(path)
-    if (!st.isDirectory()) return `${st.size}:${st.mtimeMs}`
-    return readdirSync(path).sort().map((name) => `${basename(name)}=${stamp1(join(path, name))}`).join(',')
+    if (!st.isDirectory() || !listFolder) return `${st.size}:${st.mtimeMs}`
+    return readdirSync(path).sort().map((name) => `${name}=${stamp(join(path, name), false)}`).join(',')
   } catch {
     return 'gone'
   }
-}
-
-function stamp1(path: string): string {
-  try { const st = statSync(path); return `${st.size}:${st.mtimeMs}` } catch { return 'gone' }
 }

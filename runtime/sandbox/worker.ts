@@ -95,9 +95,9 @@ function dropHostCalls(which: (call: { slot: Slot; invocation: number }) => bool
 /**
  * The caller gave up on invocation `id`. It ends now as cancelled (unless its answer is already on the way: then
  * nothing is found here, and the supervisor ignores that answer), its host calls are aborted in the engine, and
- * inside the isolate they reject, in a slice on what is left of its budget, so the guest's await chain unwinds and
- * nothing of it stays pending. A slice running when the cancel arrives (a CPU loop) is not interrupted: the worker
- * reads this message once that slice ends, by its own deadline.
+ * inside the isolate they are forgotten unanswered: the guest's await chain is never resumed, so none of its code
+ * runs again, and what nothing refers to any more is garbage. A slice running when the cancel arrives (a CPU loop) is
+ * not interrupted: the worker reads this message once that slice ends, by its own deadline.
  */
 function cancel(id: number): void {
   const waiting = queued.get(id)
