@@ -1,6 +1,8 @@
 // `npm run bench`: every benchmark, baselines measured in the same run, printed as ratios against their targets.
-// Not a test: nothing here fails the build; the numbers go into closing notes. BENCH_SECONDS / BENCH_ROUNDS tune it.
+// Not a test: nothing here fails the build; the numbers go into closing notes. BENCH_SECONDS / BENCH_ROUNDS tune it;
+// BENCH_ATTACK_SECONDS / BENCH_BASELINE_SECONDS the containment run.
 import { benchColdStart } from './cold-start.ts'
+import { benchContainment, printContainment } from './containment.ts'
 import { benchComponentMemory } from './component-memory.ts'
 import { benchHttpComponent } from './http-component.ts'
 import { benchHttpPipeline } from './http-pipeline.ts'
@@ -56,4 +58,10 @@ console.log('\n7. Component hot reload: file write → first HTTP response from 
 const reload = await benchReloadLatency({ edits: Math.max(30, 10 * rounds) })
 printReloadLatency(reload)
 
-console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload] })}`)
+console.log(`\n8. Containment: a bystander's service while an attacker component does its worst (quarantine off, one shared worker)`)
+const containment = await benchContainment({
+  attackSeconds: Number(process.env.BENCH_ATTACK_SECONDS ?? 60), baselineSeconds: Number(process.env.BENCH_BASELINE_SECONDS ?? 20),
+})
+printContainment(containment)
+
+console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload, containment] })}`)
