@@ -171,6 +171,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
    * from its neighbours), and the worker is killed; its calls in flight are lost as in a crash.
    */
   function refuseForged(worker: Worker, msg: Extract<WorkerMessage, { t: 'host-call' | 'log' }>): void {
+    if (worker.child.killed) return // already refused and killed: one alarm per worker, however many it sent
     const key = String(msg.key).slice(0, 200)
     logger.error({ pid: worker.pid, key, message: msg.t, op: msg.t === 'host-call' ? String(msg.op).slice(0, 50) : undefined, placed: [...worker.placed], code: 'ERR_SANDBOX_WORKER_FORGED' },
       `ESCAPE ATTEMPT: sandbox worker pid ${worker.pid} sent a ${msg.t} for component '${key}', which was never placed in it; refused, killing the worker`)
