@@ -130,7 +130,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       memory: watchMemory(pid, CEILING_BASE_BYTES, ({ rssBytes, ceilingBytes }) => {
         logger.error({ pid, rssMb: mb(rssBytes), ceilingMb: mb(ceilingBytes), components: [...worker.loaded.keys()], code: 'ERR_SANDBOX_MEMORY_LIMIT' },
           'sandbox worker over its memory ceiling; killing it')
-        retire(worker)
+        killUnresponsive(worker)
       }),
     }
     child.on('message', (msg: WorkerMessage) => onMessage(worker, msg, markReady))
@@ -175,7 +175,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const key = String(msg.key).slice(0, 200)
     logger.error({ pid: worker.pid, key, message: msg.t, op: msg.t === 'host-call' ? String(msg.op).slice(0, 50) : undefined, placed: [...worker.placed], code: 'ERR_SANDBOX_WORKER_FORGED' },
       `ESCAPE ATTEMPT: sandbox worker pid ${worker.pid} sent a ${msg.t} for component '${key}', which was never placed in it; refused, killing the worker`)
-    retire(worker)
+    killUnresponsive(worker)
   }
 
   function abortHostCalls(worker: Worker, ids: Iterable<number>): void {
@@ -217,8 +217,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     else spawnWorker(index)
   }
 
-  /** Kills a worker. Retired at once, not when its exit arrives: calls made meanwhile go to a new worker. */
-  function retire(worker: Worker): void {
+  /** Kills a worker that stopped answering. Retired at once, not when its exit arrives: calls made meanwhile go to a new worker. */
+  function killUnresponsive(worker: Worker): void {
     const index = workers.indexOf(worker)
     if (index !== -1) workers[index] = undefined
     worker.child.kill('SIGKILL')
@@ -244,7 +244,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
           if (!worker.loads.has(key)) return
           reject(new IsletError('ERR_SANDBOX_TIMEOUT', `loading component '${spec.name}' did not finish within ${spec.loadTimeoutMs} ms and its worker did not answer; the worker was restarted`))
           logger.error({ pid: worker.pid, component: spec.name }, 'sandbox worker unresponsive past a load deadline; killing it')
-          retire(worker)
+          killUnresponsive(worker)
         }, spec.loadTimeoutMs + graceMs)
         const settle = <T>(f: (value: T) => void) => (value: T) => { clearTimeout(timer); f(value) }
         worker.loads.set(key, { resolve: settle(resolve), reject: settle(reject) })
@@ -295,7 +295,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         if (!worker.calls.delete(id)) return
         call.reject(new IsletError('ERR_SANDBOX_TIMEOUT', `component '${spec.name}' did not finish within ${limits.timeoutMs} ms and its worker did not answer; the worker was restarted`))
         logger.error({ pid: worker.pid, component: spec.name }, 'sandbox worker unresponsive past a deadline; killing it')
-        retire(worker)
+        killUnresponsive(worker)
       }, limits.timeoutMs + graceMs)
       worker.calls.set(id, call)
       worker.child.send({ t: 'invoke', id, key, kind, input, limits } satisfies SupervisorMessage)
