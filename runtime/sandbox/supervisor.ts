@@ -2,12 +2,10 @@
 // them, answers guests' host calls through the caller's capability handler, and keeps a backup deadline per call
 // in case a worker stops answering. A caller's abort signal cancels its call across the boundary.
 import { fork, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import type { AbortSignalLike, Logger } from '@islet/sdk'
 import { IsletError, isIsletError, type ErrorCode } from '../errors.ts'
 import type { ComponentMetaDto, ErrorDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
-
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
+import { CEILING_BASE_BYTES, ceilingForComponent, lostCallError, mb, watchMemory, WORKER_SCRIPT, workerExecArgv, type MemoryCeiling } from './worker-process.ts'
 
 export interface LoadSpec {
   /** Unique per component generation, e.g. `price-quote@3`. */
@@ -32,6 +30,11 @@ export interface SandboxOptions {
   onLog(key: string, lines: GuestLogLineDto[], dropped: number): void
   /** How long past an invocation's own deadline the supervisor waits before killing its worker. */
   graceMs?: number
+  /**
+   * Tests only, never set from config: spawn this script instead of worker.ts (a forged or misbehaving worker that
+   * imports the real one), with the same flags plus read access to the script itself.
+   */
+  testWorkerScript?: string
 }
 
 export interface Sandbox {
@@ -84,6 +87,13 @@ interface Worker {
   loads: Map<string, { resolve(meta: ComponentMetaDto): void; reject(error: IsletError): void }>
   calls: Map<number, Call>
   hostCalls: Map<number, HostCall>
+  /**
+   * Every component generation the engine sent to this incarnation of the worker: the only keys its host calls and
+   * logs may name. Never shrinks (an unloaded generation's last log lines and host calls may still be on the way).
+   */
+  placed: Set<string>
+  /** Its RSS ceiling, raised as components are placed in it. */
+  memory: MemoryCeiling
 }
 
 export function sandboxError(dto: ErrorDto): IsletError {
@@ -106,12 +116,22 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   }
 
   function spawnWorker(index: number): Worker {
-    // An empty environment: workers need nothing from it, and secrets in it must not reach sandboxes.
-    const child = fork(WORKER, [], { execArgv: ['--no-node-snapshot'], serialization: 'json', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: {} })
+    const script = options.testWorkerScript ?? WORKER_SCRIPT
+    // Permission model flags (worker-process.ts), and an empty environment: workers need nothing from it, and
+    // secrets in it must not reach sandboxes.
+    const execArgv = workerExecArgv(options.testWorkerScript ? [options.testWorkerScript] : [])
+    const stdio = ['ignore', 'inherit', 'inherit', 'ipc'] as const
+    const child = fork(script, [], { execArgv, serialization: 'json', stdio: [...stdio], env: {} })
     let markReady!: () => void
+    const pid = child.pid ?? 0
     const worker: Worker = {
-      child, pid: child.pid ?? 0, ready: new Promise((resolve) => { markReady = resolve }),
-      loaded: new Map(), loads: new Map(), calls: new Map(), hostCalls: new Map(),
+      child, pid, ready: new Promise((resolve) => { markReady = resolve }),
+      loaded: new Map(), loads: new Map(), calls: new Map(), hostCalls: new Map(), placed: new Set(),
+      memory: watchMemory(pid, CEILING_BASE_BYTES, ({ rssBytes, ceilingBytes }) => {
+        logger.error({ pid, rssMb: mb(rssBytes), ceilingMb: mb(ceilingBytes), components: [...worker.loaded.keys()], code: 'ERR_SANDBOX_MEMORY_LIMIT' },
+          'sandbox worker over its memory ceiling; killing it')
+        killUnresponsive(worker)
+      }),
     }
     child.on('message', (msg: WorkerMessage) => onMessage(worker, msg, markReady))
     child.once('exit', (code, signal) => onExit(index, worker, code, signal))
@@ -120,6 +140,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   }
 
   function onMessage(worker: Worker, msg: WorkerMessage, markReady: () => void): void {
+    if ((msg.t === 'host-call' || msg.t === 'log') && !worker.placed.has(msg.key)) return refuseForged(worker, msg)
     switch (msg.t) {
       case 'ready': return markReady()
       case 'loaded': return worker.loads.get(msg.key)?.resolve(msg.meta)
@@ -144,6 +165,19 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     }
   }
 
+  /**
+   * A worker spoke for a component the engine never placed in it: only code outside the isolates can forge that, so
+   * the worker is treated as taken over. Nothing is answered, no component is charged (the forger cannot be told
+   * from its neighbours), and the worker is killed; its calls in flight are lost as in a crash.
+   */
+  function refuseForged(worker: Worker, msg: Extract<WorkerMessage, { t: 'host-call' | 'log' }>): void {
+    if (worker.child.killed) return // already refused and killed: one alarm per worker, however many it sent
+    const key = String(msg.key).slice(0, 200)
+    logger.error({ pid: worker.pid, key, message: msg.t, op: msg.t === 'host-call' ? String(msg.op).slice(0, 50) : undefined, placed: [...worker.placed], code: 'ERR_SANDBOX_WORKER_FORGED' },
+      `ESCAPE ATTEMPT: sandbox worker pid ${worker.pid} sent a ${msg.t} for component '${key}', which was never placed in it; refused, killing the worker`)
+    killUnresponsive(worker)
+  }
+
   function abortHostCalls(worker: Worker, ids: Iterable<number>): void {
     for (const id of ids) {
       const call = worker.hostCalls.get(id)
@@ -163,10 +197,11 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 
   function onExit(index: number, worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     const why = signal ? `signal ${signal}` : `exit code ${code}`
+    worker.memory.stop()
     for (const [id, call] of worker.calls) {
       worker.calls.delete(id)
       clearTimeout(call.timer)
-      call.reject(new IsletError('ERR_SANDBOX_CRASHED', `the sandbox worker running the call stopped (${why}); the call was lost`))
+      call.reject(lostCallError(worker.memory, why))
     }
     abortHostCalls(worker, [...worker.hostCalls.keys()])
     for (const [key, load] of worker.loads) load.reject(new IsletError('ERR_SANDBOX_CRASHED', `the sandbox worker stopped (${why}) while loading ${key}`))
@@ -201,6 +236,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     if (!loaded) {
       const spec = specs.get(key)
       if (!spec) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component generation ${key} is not loaded`)
+      place(worker, key)
       loaded = new Promise<ComponentMetaDto>((resolve, reject) => {
         // Backup deadline, as for invocations: module code stuck in a builtin V8 cannot interrupt (a huge fill()) ignores
         // the worker's own load timeout, and would hold the worker and every component on it.
@@ -219,6 +255,14 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       loaded.catch(() => worker.loaded.delete(key))
     }
     return loaded
+  }
+
+  /** Binds `key` to the worker (its host calls and logs may name it) and raises the worker's memory ceiling for it. */
+  function place(worker: Worker, key: string): void {
+    worker.placed.add(key)
+    let bytes = CEILING_BASE_BYTES
+    for (const hosted of new Set([...worker.loaded.keys(), key])) bytes += ceilingForComponent(specs.get(hosted)?.memoryMb ?? 0)
+    worker.memory.raise(bytes)
   }
 
   const cancelled = (name: string, signal: AbortSignalLike) =>

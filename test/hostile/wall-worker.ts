@@ -1,0 +1,24 @@
+// A sandbox worker taken over by its guest, for test/hostile/wall.test.ts only (spawned through the supervisor's
+// test-only `testWorkerScript`): the real worker, plus what code outside the isolates could do once it escaped.
+// - invoking `forger`: a host call and a log line in the name of `victim@1`, a component it was never given;
+// - invoking `leak` with `{ attack: true }`: allocating outside every isolate's limit without end (stands for any
+//   future allocator bypass), synchronously, so the real worker never answers; stops at 8 GiB so that a missing
+//   ceiling fails the test instead of the machine.
+import type { SupervisorMessage, WorkerMessage } from '../../runtime/sandbox/protocol.ts'
+
+const send = (message: WorkerMessage) => process.send!(message)
+
+// Registered before the real worker's listener: this one runs first.
+process.on('message', (msg: SupervisorMessage) => {
+  if (msg.t !== 'invoke') return
+  if (msg.key.startsWith('forger@')) {
+    send({ t: 'log', key: 'victim@1', lines: [{ level: 'info', message: 'forged line' }], dropped: 0 })
+    send({ t: 'host-call', id: 1_000_000, invocation: msg.id, key: 'victim@1', op: 'secrets.get', args: '["token"]' })
+  }
+  if (msg.key.startsWith('leak@') && (JSON.parse(msg.input) as { attack?: boolean }).attack) {
+    const kept: Buffer[] = []
+    for (let total = 0; total < 8 * 1024 ** 3; total += 16 * 1024 ** 2) kept.push(Buffer.alloc(16 * 1024 ** 2, 1))
+  }
+})
+
+await import('../../runtime/sandbox/worker.ts')
