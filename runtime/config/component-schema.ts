@@ -62,7 +62,7 @@ export const COMPONENT_DEFINITIONS = {
     type: 'object', additionalProperties: false,
     description: 'What the component may reach beyond log and config; nothing unless granted here.',
     properties: {
-      kv: { anyOf: [{ type: 'boolean' }, { $ref: '#/definitions/kvGrant' }], default: false,
+      kv: { anyOf: [{ type: 'boolean' }, { $ref: '#/definitions/kvGrant', description: 'a quota { maxBytes, maxKeys }' }], default: false,
         description: 'Its own key-value store: true (a quota of 16 MiB and 10,000 keys), or { maxBytes, maxKeys }.' },
       fetch: { $ref: '#/definitions/fetchGrant' },
       emit: { type: 'array', default: [], description: 'Event topics it may emit.',
