@@ -118,19 +118,19 @@ function expectedVersion(options: unknown): number | undefined {
   return v
 }
 
-const MiB = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${n} bytes`)
+const size = (n: number) => (n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MiB` : `${n} bytes`)
 
 /** Refuses a write that would grow the namespace past its quota; one that does not grow it always passes. */
 function admit(ns: string, quota: KvQuota | undefined, now: Counters, addBytes: number, addKeys: number): void {
   if (!quota) return
   if (addKeys > 0 && now.keys + addKeys > quota.maxKeys) {
     throw new IsletError('ERR_CAPABILITY_QUOTA',
-      `component '${ns}' holds ${now.keys} kv keys, its quota (maxKeys ${quota.maxKeys}); delete keys, or raise grants.kv.maxKeys in the app's config`,
+      `component '${ns}' kv quota reached: it holds ${now.keys} keys of ${quota.maxKeys} (maxKeys); delete keys, or raise grants.kv.maxKeys in the app's config`,
       { details: { capability: 'kv', quota: 'maxKeys', used: now.keys, limit: quota.maxKeys } })
   }
   if (addBytes > 0 && now.bytes + addBytes > quota.maxBytes) {
     throw new IsletError('ERR_CAPABILITY_QUOTA',
-      `component '${ns}' kv quota reached: this write needs ${addBytes} more bytes, ${MiB(now.bytes)} of ${MiB(quota.maxBytes)} (maxBytes) are used; delete keys, or raise grants.kv.maxBytes in the app's config`,
+      `component '${ns}' kv quota reached: this write needs ${addBytes} more bytes, ${size(now.bytes)} of ${size(quota.maxBytes)} (maxBytes) are used; delete keys, or raise grants.kv.maxBytes in the app's config`,
       { details: { capability: 'kv', quota: 'maxBytes', used: now.bytes, limit: quota.maxBytes, requested: addBytes } })
   }
 }
