@@ -48,14 +48,43 @@ export interface ComponentLogger {
   error(message: string, fields?: Record<string, unknown>): void
 }
 
-/** A key-value store private to this component (its own namespace in the app's SQLite store). */
+/** A stored value with its version, for compare-and-set. */
+export interface KvEntry<T = unknown> {
+  readonly value: T
+  /** Grows with every write to the namespace: a key deleted and written again never gets an earlier version. */
+  readonly version: number
+}
+
+export interface KvSetOptions {
+  /**
+   * Compare-and-set: write only if the key is still at this version (from `getEntry`). `0`, `null` or `undefined`
+   * mean "only if the key does not exist", so `{ ifVersion: entry?.version }` is right whether or not there was one.
+   * Otherwise the set rejects with ERR_CAPABILITY_CONFLICT and writes nothing.
+   */
+  ifVersion?: number | null
+}
+
+/**
+ * A key-value store private to this component (its own namespace in the app's SQLite store). Keys are non-empty
+ * strings of at most 512 UTF-8 bytes, values any JSON of at most 64 KiB. The namespace has a quota (bytes and keys,
+ * set in the app's grant): a write that would exceed it rejects with ERR_CAPABILITY_QUOTA and writes nothing.
+ */
 export interface KvCapability {
   /** The stored JSON value, or null. */
   get<T = unknown>(key: string): Promise<T | null>
-  set(key: string, value: unknown): Promise<void>
+  /** The stored value and its version, or null. */
+  getEntry<T = unknown>(key: string): Promise<KvEntry<T> | null>
+  /** Stores `value`; resolves with its new version. With `ifVersion`, a compare-and-set (see KvSetOptions). */
+  set(key: string, value: unknown, options?: KvSetOptions): Promise<number>
+  /**
+   * Adds `by` (default 1; may be negative or fractional) to the stored number, a missing key counting as 0, in one
+   * atomic step: concurrent increments never lose one. Resolves with the new number; rejects with
+   * ERR_CAPABILITY_CONFLICT when the stored value is not a number.
+   */
+  increment(key: string, by?: number): Promise<number>
   /** True when a value was deleted. */
   delete(key: string): Promise<boolean>
-  /** Keys starting with `prefix`, sorted, at most `limit` (default 100). */
+  /** Keys starting with `prefix`, in UTF-8 byte order (code point order), at most `limit` (default 100, max 1000). */
   list(prefix?: string, limit?: number): Promise<string[]>
 }
 

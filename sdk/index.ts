@@ -13,5 +13,5 @@ export {
 export { definePlugin, type Plugin } from './plugin.ts'
 export {
   defineComponent, type ComponentDefinition, type ComponentContext, type ComponentLimits, type ComponentExample,
-  type ComponentLogger, type KvCapability, type FetchInit, type FetchResponse,
+  type ComponentLogger, type KvCapability, type KvEntry, type KvSetOptions, type FetchInit, type FetchResponse,
 } from './component.ts'

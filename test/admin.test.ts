@@ -76,6 +76,52 @@ describe('admin API', () => {
     await t.close()
   })
 
+  it("reports each kv component's usage against its quota; a write past it answers 507 ERR_CAPABILITY_QUOTA", async () => {
+    const yaml = `apiVersion: islet/v1
+components:
+  - file: ./echo.ts
+  - file: ./notes.ts
+    grants: { kv: { maxBytes: 200, maxKeys: 3 } }
+modules:
+  - name: admin
+    type: islet.admin
+  - name: api
+    type: http.router
+    config:
+      routes: [{ method: POST, path: /notes, pipeline: note }]
+  - name: web
+    type: http.server
+    config: { port: 0, middleware: [admin], routers: [api] }
+pipelines:
+  note:
+    steps:
+      - type: component
+        config: { component: notes }
+      - type: respond
+        config: { status: 204 }
+`
+    const NOTES = `import { defineComponent } from '@islet/sdk'
+export default defineComponent({ name: 'notes', async execute(input: { key: string; text: string }, ctx) {
+  await ctx.kv.set(input.key, input.text)
+  return { ok: true }
+} })
+`
+    const t = await startApp({ 'app.yaml': yaml, 'echo.ts': ECHO, 'notes.ts': NOTES })
+    const note = (key: string, text: string) => fetch(`${t.url}/notes`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key, text }),
+    })
+    expect((await note('a', 'x'.repeat(48))).status).toBe(204) // 1 + 50 bytes
+    expect((await note('b', 'y'.repeat(48))).status).toBe(204)
+    const full = await note('c', 'z'.repeat(100))
+    expect(full.status).toBe(507)
+    expect((await json(full)).error.code).toBe('ERR_CAPABILITY_QUOTA')
+    const status = await json(await fetch(`${t.url}/admin/status`))
+    const byName = Object.fromEntries(status.components.map((c: { name: string }) => [c.name, c]))
+    expect(byName.notes.kv).toEqual({ bytes: 102, keys: 2, maxBytes: 200, maxKeys: 3 })
+    expect(byName.echo.kv).toBeUndefined()
+    await t.close()
+  })
+
   it('streams reload events as server-sent events, and the stream survives the server being swapped', async () => {
     const t = await startApp({ 'app.yaml': app("'one'"), 'echo.ts': ECHO })
     const stream = events(t.url, 1)

@@ -11,8 +11,8 @@ const APP = join(import.meta.dirname, '..', 'examples', 'orders', 'app.yaml')
 const dataDir = mkdtempSync(join(tmpdir(), 'islet-orders-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
-async function start() {
-  const run = spawnIslet(['run', APP], { env: { PORT: '0', ISLET_DATA_DIR: dataDir } })
+async function start(data = dataDir) {
+  const run = spawnIslet(['run', APP], { env: { PORT: '0', ISLET_DATA_DIR: data } })
   const line = await run.waitFor((l) => typeof l.url === 'string')
   return { run, url: String(line.url) }
 }
@@ -69,5 +69,23 @@ describe('examples/orders', () => {
     expect(second.headers.get('x-sku-orders')).toBe('2') // the counter's kv survived the restart
     expect(run.logs.some((l) => l.msg === 'engine ready')).toBe(true)
     await stop(run)
+  })
+
+  it('counts every one of 50 orders placed at once (the counter increments atomically)', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'islet-orders-race-'))
+    const { run, url } = await start(data)
+    try {
+      const order = () => fetch(`${url}/orders`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'POT-1', qty: 1 }),
+      })
+      const responses = await Promise.all(Array.from({ length: 50 }, order))
+      expect(responses.map((r) => r.status)).toEqual(Array(50).fill(201))
+      // Each order saw its own count: 1 to 50, none lost and none repeated (get-then-set gave repeats and ended short).
+      const counts = responses.map((r) => Number(r.headers.get('x-sku-orders'))).sort((a, b) => a - b)
+      expect(counts).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+    } finally {
+      await stop(run)
+      rmSync(data, { recursive: true, force: true })
+    }
   })
 })

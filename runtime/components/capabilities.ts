@@ -6,7 +6,7 @@ import { IsletError } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
 import { topicMatches } from '../events/bus.ts'
 import type { HostOp } from '../sandbox/protocol.ts'
-import type { KvStore } from '../sandbox/capabilities/kv.ts'
+import { kvQuota, type KvStore } from '../sandbox/capabilities/kv.ts'
 import { createFetchCapability, type FetchCapabilityOptions, type FetchRequestDto } from '../sandbox/capabilities/fetch.ts'
 
 const MAX_EVENT_BYTES = 65_536
@@ -49,7 +49,8 @@ export function deny(capability: string, reason: string, message: string): Islet
 
 export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): Capabilities {
   const { grants, name } = decl
-  const kv = grants.kv && deps.kv ? deps.kv.namespace(name) : undefined
+  const quota = kvQuota(grants.kv)
+  const kv = quota && deps.kv ? deps.kv.namespace(name, quota) : undefined
   const fetcher = grants.fetch ? createFetchCapability(grants.fetch, deps.lookup ? { lookup: deps.lookup } : {}) : undefined
   const fetches = new Map<number, number>()
   const secrets = new Map<string, string>()
@@ -69,7 +70,9 @@ export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): C
   // kv, emit and secrets answer synchronously, before any abort can arrive; only fetch takes the signal.
   const ops: Record<HostOp, (args: unknown[], invocation: number, signal?: AbortSignal) => unknown> = {
     'kv.get': ([key]) => needKv().get(key),
-    'kv.set': ([key, value]) => needKv().set(key, value),
+    'kv.getEntry': ([key]) => needKv().getEntry(key),
+    'kv.set': ([key, value, options]) => needKv().set(key, value, options),
+    'kv.increment': ([key, by]) => needKv().increment(key, by),
     'kv.delete': ([key]) => needKv().delete(key),
     'kv.list': ([prefix, limit]) => needKv().list(prefix, limit),
     fetch([request], invocation, signal) {

@@ -7,7 +7,8 @@ import type { ComponentDecl, LimitName, SandboxConfig } from '../config/types.ts
 import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import { IsletError, isIsletError, messageOf } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
-import { openKvStore, type KvStore } from '../sandbox/capabilities/kv.ts'
+import { kvQuota, type KvStore } from '../sandbox/capabilities/kv.ts'
+import { openKvStore } from '../sandbox/capabilities/kv-sqlite.ts'
 import type { ComponentMetaDto, GuestLogLineDto, HostOp, InvocationLimitsDto } from '../sandbox/protocol.ts'
 import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
 import { createCapabilities, type Capabilities, type CapabilityDeps } from './capabilities.ts'
@@ -71,6 +72,8 @@ export interface ComponentStatus {
   lastReload?: { at: string; ms: number; ok: boolean }
   /** The latest error, of a call or of a reload (then with its phase, and for compile errors its diagnostics). */
   lastError?: { code: string; message: string; at: string; phase?: ReloadPhase; diagnostics?: Diagnostic[] }
+  /** When granted kv: what its namespace holds (UTF-8 bytes of keys + JSON values, keys) against its quota. */
+  kv?: { bytes: number; keys: number; maxBytes: number; maxKeys: number }
 }
 
 /** One loaded generation of a component. */
@@ -487,9 +490,12 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       const r = reloads.record(name)
       const lastError = [h?.lastError, r?.lastError].filter((e) => e !== undefined).sort((a, b) => (a.at < b.at ? 1 : -1))[0]
       const state = !gen ? 'failed' : h && h.until > Date.now() ? 'quarantined' : r?.isFailing ? 'failed-reload' : 'ready'
+      // The quota of the generation serving (a config edit applies with the next one), else of the declaration.
+      const quota = kvQuota((gen?.decl ?? declared.get(name))?.grants.kv)
       return {
         name, generation: gen?.number ?? 0, sourceHash: gen?.hash ?? '', state,
         ...(r?.lastReload ? { lastReload: r.lastReload } : {}), ...(lastError ? { lastError } : {}),
+        ...(quota && kv ? { kv: { ...kv.usage(name), ...quota } } : {}),
       }
     }),
     sandbox: () => sandbox,

@@ -11,6 +11,9 @@ const STATUS: Record<string, number> = {
   ERR_COMPONENT_INPUT_INVALID: 400,
   ERR_SANDBOX_INPUT_LIMIT: 413,
   ERR_COMPONENT_QUARANTINED: 503,
+  // A kv write refused (and not caught by the component): the store is full for it, or it lost a race.
+  ERR_CAPABILITY_QUOTA: 507,
+  ERR_CAPABILITY_CONFLICT: 409,
   // The run was aborted (request timeout, client gone, shutdown): the HTTP layer answers with the abort's own error.
   ERR_SANDBOX_CANCELLED: 503,
 }

@@ -62,12 +62,21 @@ export const COMPONENT_DEFINITIONS = {
     type: 'object', additionalProperties: false,
     description: 'What the component may reach beyond log and config; nothing unless granted here.',
     properties: {
-      kv: { type: 'boolean', default: false, description: 'Its own key-value store.' },
+      kv: { anyOf: [{ type: 'boolean' }, { $ref: '#/definitions/kvGrant', description: 'a quota { maxBytes, maxKeys }' }], default: false,
+        description: 'Its own key-value store: true (a quota of 16 MiB and 10,000 keys), or { maxBytes, maxKeys }.' },
       fetch: { $ref: '#/definitions/fetchGrant' },
       emit: { type: 'array', default: [], description: 'Event topics it may emit.',
         items: { type: 'string', pattern: EMIT_PATTERN, description: "a dotted topic like orders.created, or a prefix like 'orders.*'" } },
       secrets: { type: 'array', default: [], description: 'Secrets it may read, from the engine\'s environment.',
         items: { type: 'string', pattern: SECRET_NAME, description: 'an environment variable name like PRICING_KEY' } },
+    },
+  },
+  kvGrant: {
+    type: 'object', additionalProperties: false,
+    description: "Its own key-value store, with this quota (unset: 16 MiB, 10,000 keys); a write past it fails with ERR_CAPABILITY_QUOTA.",
+    properties: {
+      maxBytes: int(1, 1024 ** 4, 'UTF-8 bytes of keys plus JSON values it may hold (default 16 MiB).'),
+      maxKeys: int(1, 100_000_000, 'Keys it may hold (default 10000).'),
     },
   },
   fetchGrant: {

@@ -108,7 +108,7 @@ export function combinedSchema(registry: Registry): JsonSchema {
     definitions: {
       ...defs,
       // Limits, grants and sandbox settings are integers and booleans a file may well take from ${VAR}.
-      ...(acceptEnvReferences({ definitions: { limits: defs.limits, grants: defs.grants, fetchGrant: defs.fetchGrant,
+      ...(acceptEnvReferences({ definitions: { limits: defs.limits, grants: defs.grants, kvGrant: defs.kvGrant, fetchGrant: defs.fetchGrant,
         sandbox: defs.sandbox } }) as { definitions: Record<string, JsonSchema> }).definitions,
       component: { ...defs.component, ...COMPONENT_EDITOR_RULES },
       module: byType(defs.module, modules, 'module'),

@@ -71,7 +71,8 @@ export type Limits = Partial<Record<LimitName, number>>
 
 /** What a component may reach beyond `log` and `config`. Nothing is granted unless YAML says so. */
 export interface ComponentGrants {
-  kv: boolean
+  /** Its own key-value namespace: `true` for the default quota (16 MiB, 10,000 keys), or the quota to use. */
+  kv: boolean | { maxBytes?: number; maxKeys?: number }
   fetch?: {
     origins: string[]
     privateOrigins: string[]

@@ -133,7 +133,13 @@ function makeContext(id) {
     log: freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }),
     kv: freeze({
       get: (key) => call(state, 'kv.get', [key]),
-      set: (key, value) => then(call(state, 'kv.set', [key, value]), () => undefined),
+      getEntry: (key) => then(call(state, 'kv.getEntry', [key]), (e) => e === null ? null : freeze({ value: e.value, version: e.version })),
+      // Resolves with the new version; { ifVersion } makes it a compare-and-set, where an ifVersion present but
+      // undefined ({ ifVersion: entry?.version } for a missing entry) means "must not exist", never "unconditional".
+      set: (key, value, options) => call(state, 'kv.set', options === undefined || options === null ? [key, value]
+        : typeof options !== 'object' ? [key, value, options]
+        : [key, value, 'ifVersion' in options ? { ifVersion: options.ifVersion === undefined ? null : options.ifVersion } : {}]),
+      increment: (key, by) => call(state, 'kv.increment', by === undefined ? [key] : [key, by]),
       delete: (key) => call(state, 'kv.delete', [key]),
       list: (prefix, limit) => call(state, 'kv.list', [prefix, limit]),
     }),

@@ -74,7 +74,7 @@ export interface GuestLogLineDto {
 }
 
 /** Every capability operation a guest may attempt; the engine checks each against the component's grants. */
-export const HOST_OPS = ['kv.get', 'kv.set', 'kv.delete', 'kv.list', 'fetch', 'emit', 'secrets.get'] as const
+export const HOST_OPS = ['kv.get', 'kv.getEntry', 'kv.set', 'kv.increment', 'kv.delete', 'kv.list', 'fetch', 'emit', 'secrets.get'] as const
 export type HostOp = (typeof HOST_OPS)[number]
 
 /** Error codes of the sandbox, as they appear in `ErrorDto.code` and on the engine side. */

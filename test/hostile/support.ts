@@ -58,6 +58,8 @@ export interface HostileHost {
   logs: LogLine[]
   /** Every event a component published on the bus. */
   events: EngineEvent[]
+  /** The host's data directory (the kv store's SQLite file lives here). */
+  dataDir: string
   invoke(name: string, input?: unknown): Promise<unknown>
   /** The IsletError `invoke` rejects with; fails the test when it resolves or rejects with anything else. */
   failure(name: string, input?: unknown): Promise<IsletError>
@@ -166,7 +168,7 @@ export async function startHostile(components: Record<string, HostileComponent |
   let loads = 0
   let canaryRuns = 0
   const self: HostileHost = {
-    host, logs, events,
+    host, logs, events, dataDir: join(root, 'data'),
     invoke: (name, input = {}) => host.invoke(name, input),
     failure: (name, input = { attack: true }) => rejection(host.invoke(name, input)),
     async expectCanary() {

@@ -17,9 +17,8 @@ export default defineComponent<unknown, Input, Output>({
     { name: 'the eleventh is not', input: { sku: 'A-100' }, kv: { 'orders:A-100': 10 }, output: { sku: 'A-100', count: 11 } },
   ],
   async execute({ sku }, ctx) {
-    const key = `orders:${sku}`
-    const count = ((await ctx.kv.get<number>(key)) ?? 0) + 1
-    await ctx.kv.set(key, count)
+    // One atomic step in the store: a get-then-set here would lose counts when orders arrive together.
+    const count = await ctx.kv.increment(`orders:${sku}`)
     if (milestone(count)) {
       ctx.log.info('milestone reached', { sku, count })
       await ctx.emit('orders.milestone', { sku, count })
