@@ -8,6 +8,9 @@ import { GUEST_OUTPUT } from './guest-output.ts'
 import { DEFAULT_ARGUMENT_CAP, HOST_ARGUMENT_CAPS } from './protocol.ts'
 import { LOG_FIELDS_CHARS, LOG_MESSAGE_CHARS } from './log-gate.ts'
 
+/** Longest log message whose first characters are read and kept (see the log function below). */
+const LOG_READ_CHARS = 1_048_576
+
 /** UTF-8 cap on the details a component's StepError carries to its caller. */
 export const CLIENT_DETAILS_BYTES = 8192
 
@@ -229,6 +232,12 @@ function argumentJson(op, cap, value) {
     }
     return out + '}';
   }
+  // The capped serialiser first: it stops at the cap, and refuses a long string by its length without reading it
+  // (reading a rope flattens all of it). What it would refuse as not plain JSON (a Map, a class with toJSON, NaN)
+  // keeps JSON.stringify's meaning, as before, and its text is checked against the cap all the same.
+  const r = serialise(value, cap.max, false);
+  if (r.refused === undefined) return r.text;
+  if (r.refused[0] === 'limit') throw tooLarge(op, cap, 'is over ' + cap.max + ' bytes of JSON');
   const text = stringify(value);
   if (text === undefined) return 'null';
   if (text.length > cap.max || (text.length * 3 > cap.max && utf8(text) > cap.max)) {
@@ -246,11 +255,14 @@ function makeContext(id) {
   state.cancelled = false;
   contexts[id] = state;
   // Cut here, inside the isolate, before the host copies anything: copying first made a 256 MiB rope (built from a
-  // 1 MiB string for 1 MiB of the isolate's heap) cost the worker 257 MiB. Taking the prefix flattens a rope, but in
-  // the isolate's own heap, under its own memory limit. Fields go through the capped serialiser, never stringify.
+  // 1 MiB string for 1 MiB of the isolate's heap) cost the worker 257 MiB. Reading any character of a rope makes V8
+  // flatten all of it (measured: slice, charCodeAt, iteration each allocated the 256 MiB), so a message longer than
+  // ${LOG_READ_CHARS} characters is not read at all, only its length logged. Fields go through the capped serialiser,
+  // which refuses a long string by its length before reading it.
   const log = (level) => (message, fields) => {
     let text = typeof message === 'string' ? message : Str(message);
-    if (text.length > ${LOG_MESSAGE_CHARS}) text = apply(slice, text, [0, ${LOG_MESSAGE_CHARS}]) + '… (' + text.length + ' chars)';
+    if (text.length > ${LOG_READ_CHARS}) text = '(a message of ' + text.length + ' characters, not logged: messages over ${LOG_READ_CHARS} characters are not read)';
+    else if (text.length > ${LOG_MESSAGE_CHARS}) text = apply(slice, text, [0, ${LOG_MESSAGE_CHARS}]) + '… (' + text.length + ' chars)';
     let fieldsJson;
     if (fields !== undefined) {
       const r = serialise(fields, ${LOG_FIELDS_CHARS}, false);
