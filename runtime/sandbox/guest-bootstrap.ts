@@ -56,25 +56,27 @@ defineProperty(GuardedArrayBuffer, Symbol.species, getOwnDescriptor(OriginalArra
 defineProperty(OriginalArrayBuffer.prototype, 'constructor', { value: GuardedArrayBuffer });
 defineProperty(globalThis, 'ArrayBuffer', { value: GuardedArrayBuffer });
 
-// Intl objects keep ICU data outside the V8 heap, uncounted: measured 3 to 30 KiB each (DateTimeFormat the largest,
-// Segments a copy of the text) against a few hundred heap bytes, so 200,000 DateTimeFormats grew a worker by over
-// 4 GiB under a 64 MiB limit. Each one made through these constructors (and each Segments) carries a counted
-// fixed-length ArrayBuffer of about its ICU size, freed with it: live Intl objects are then bounded by the memory
-// limit like everything else (past it, creating one throws a RangeError). Temporary ICU objects behind
-// toLocaleString() and localeCompare() are not charged: nothing can keep them.
+// Intl objects keep ICU data outside the V8 heap, uncounted: measured 2 to 30 KiB each (DateTimeFormat the largest)
+// against a few hundred heap bytes, so 200,000 DateTimeFormats grew a worker by over 4 GiB under a 64 MiB limit.
+// Each one made through these constructors (or by Locale's maximize/minimize) carries a counted fixed-length
+// ArrayBuffer of about its ICU size, freed with it: live Intl objects are then bounded by the memory limit like
+// everything else (past it, creating one throws a RangeError). Intl.Segmenter is removed: each iterator over its
+// segments copies the whole text outside the heap (1,000 iterators over 786 K characters: 1.5 GiB). The temporary
+// ICU objects behind toLocaleString() and localeCompare() are not charged: nothing can keep them.
 {
   const Intl = globalThis.Intl;
   const ballast = new WeakMapC();
-  const charge = (object, bytes) => { apply(setWM, ballast, [object, new OriginalArrayBuffer(bytes)]); return object; };
   const INTL_BYTES = 32768;
+  const charge = (object) => { apply(setWM, ballast, [object, new OriginalArrayBuffer(INTL_BYTES)]); return object; };
   const names = ['Collator', 'DateTimeFormat', 'DisplayNames', 'DurationFormat', 'ListFormat', 'Locale', 'NumberFormat',
-    'PluralRules', 'RelativeTimeFormat', 'Segmenter'];
+    'PluralRules', 'RelativeTimeFormat'];
+  if (Intl !== undefined) delete Intl.Segmenter;
   for (let i = 0; Intl !== undefined && i < names.length; i++) {
     const Original = Intl[names[i]];
     if (typeof Original !== 'function') continue;
     // Collator, DateTimeFormat and NumberFormat may be called without new, as before.
     const Charged = function (...args) {
-      return charge(new.target === undefined ? apply(Original, this, args) : construct(Original, args, new.target), INTL_BYTES);
+      return charge(new.target === undefined ? apply(Original, this, args) : construct(Original, args, new.target));
     };
     defineProperty(Charged, 'name', { value: names[i] });
     defineProperty(Charged, 'length', { value: Original.length });
@@ -86,11 +88,15 @@ defineProperty(globalThis, 'ArrayBuffer', { value: GuardedArrayBuffer });
     }
     defineProperty(Original.prototype, 'constructor', { value: Charged });
     defineProperty(Intl, names[i], { value: Charged });
-    if (names[i] === 'Segmenter') {
-      const segment = Original.prototype.segment;
-      defineProperty(Original.prototype, 'segment', { value: {
-        segment(text) { const s = apply(segment, this, [text]); return charge(s, INTL_BYTES + 2 * Str(text).length); },
-      }.segment });
+    if (names[i] === 'Locale') {
+      const methods = ['maximize', 'minimize'];
+      for (let j = 0; j < methods.length; j++) {
+        const method = Original.prototype[methods[j]];
+        if (typeof method !== 'function') continue;
+        // A method, not a function: it cannot be called with new (the original cannot either).
+        const charged = { [methods[j]]() { return charge(apply(method, this, [])); } }[methods[j]];
+        defineProperty(Original.prototype, methods[j], { value: charged });
+      }
     }
   }
 }

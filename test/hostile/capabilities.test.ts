@@ -88,6 +88,13 @@ beforeAll(async () => {
     emitter: { source: attacker(`const topic = input.repeat ? input.topic + 'x'.repeat(input.repeat) : input.topic
       await ctx.emit(topic, input.size ? { blob: 'x'.repeat(input.size) } : input.payload)
       return { emitted: input.topic }`), grants: { emit: ['orders.*', 'audit'] } },
+    // Everything the cap check could look up, rewritten first: prototypes, JSON, String.prototype.
+    'polluted-caps': { source: attacker(`const O = Object.prototype as any
+      O.max = 1e12; O.fields = { body: { name: 'body', max: 1e12 } }; O.emit = []; O['0'] = { name: 'topic', max: 1e12 }
+      ;(String.prototype as any).slice = () => 'short'
+      JSON.stringify = (() => '[]') as any
+      await ctx.emit('orders.' + 'x'.repeat(input.repeat), {})
+      return { emitted: true }`), grants: { emit: ['orders.*'] } },
     'secret-name': { source: attacker("return { value: await ctx.secrets.get('API_TOKEN' + 'x'.repeat(input.repeat)) }"), grants: { secrets: ['API_TOKEN'] } },
     'fetch-url': { source: attacker("return await ctx.fetch(input.url + 'x'.repeat(input.repeat))"), grants: { fetch: { origins: [target.origin], privateOrigins: [target.origin], maxRequests: 5 } } },
     kv: { source: attacker(`if (input.mode === 'set') { await ctx.kv.set(input.key, input.size ? 'v'.repeat(input.size) : input.value); return { set: true } }
@@ -278,6 +285,12 @@ describe('capability-call arguments of any size', () => {
   it('an 8 MiB topic', async () => {
     const before = h.events.length
     await attack('emitter', { topic: 'orders.', repeat: EIGHT_MIB })
+    expect(h.events.length).toBe(before)
+  })
+
+  it('an 8 MiB topic, after the component rewrote every prototype and global the check could use', async () => {
+    const before = h.events.length
+    await attack('polluted-caps', { repeat: EIGHT_MIB })
     expect(h.events.length).toBe(before)
   })
 

@@ -190,9 +190,14 @@ describe('allocations outside the heap', () => {
         price: new Intl.NumberFormat('en-US', { style: 'currency', currency: 'EUR' }).format(12.5),
         date: Intl.DateTimeFormat('en-US', { timeZone: 'UTC' }).format(new Date(0)),
         instance: new Intl.Collator('de') instanceof Intl.Collator,
-        words: [...new Intl.Segmenter('en', { granularity: 'word' }).segment('two words')].filter((s) => s.isWordLike).length,
+        viaProto: Object.getPrototypeOf(new Intl.Collator()).constructor === Intl.Collator,
+        locale: new Intl.Locale('en').maximize().toString(),
         local: (1234.5).toLocaleString('de-DE'),
+        segmenter: typeof (Intl as any).Segmenter,
       }`),
+      // Each iterator over a Segments object copies the text outside the heap: Intl.Segmenter is not there to use.
+      'intl-locales': { source: attacker(`for (let i = 0; i < 200_000; i++) kept.push(new Intl.Locale('en').maximize())
+      return { held: kept.length }`, 'const kept: object[] = []'), limits: MEMORY },
     })
   })
   afterAll(() => o?.stop())
@@ -227,8 +232,14 @@ describe('allocations outside the heap', () => {
 
   it('Intl still works as usual (the control)', async () => {
     expect(await o.invoke('intl-use', { attack: true })).toEqual({
-      price: '€12.50', date: '1/1/1970', instance: true, words: 2, local: '1.234,5',
+      price: '€12.50', date: '1/1/1970', instance: true, viaProto: true, locale: 'en-Latn-US', local: '1.234,5', segmenter: 'undefined',
     })
+  })
+
+  it("Locale's maximize() is charged too: 200,000 kept are refused at the memory limit", async () => {
+    const error = await o.failure('intl-locales')
+    expect(error.code).toBe('ERR_COMPONENT_THREW')
+    expect(error.message).toMatch(/Array buffer allocation failed/)
   })
 })
 
