@@ -182,6 +182,19 @@ describe('allocations outside the heap', () => {
       new Uint8Array(grown).fill(1)
       kept.push(grown)
       return { held: kept.length }`, 'const SIZE = 256 * 1024 * 1024; const kept: ArrayBuffer[] = []'),
+      // Every function on the stack while the constructor converts its length, tried as a resizable constructor.
+      'stack-frames': attacker(`let fns: any[] = []
+      const E = Error as any
+      const length = { valueOf() {
+        E.prepareStackTrace = (_e: unknown, sites: any[]) => sites
+        const o: any = {}
+        E.captureStackTrace(o)
+        fns = o.stack.map((site: any) => site.getFunction()).filter((f: unknown) => typeof f === 'function')
+        return 1
+      } }
+      new ArrayBuffer(length as any)
+      const resizable = fns.filter((f) => { try { return new f(1, { maxByteLength: 1024 }).resizable === true } catch { return false } })
+      return { resizable: resizable.length }`),
       // A fixed-length buffer grown by transfer(): counted, refused at the limit.
       transfer: attacker('kept.push(new ArrayBuffer(1).transfer(256 * 1024 * 1024)); return { held: kept.length }', 'const kept: ArrayBuffer[] = []'),
       intl: { source: attacker(`for (let i = 0; i < 20_000; i++) kept.push(new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', dateStyle: 'full', timeStyle: 'full' }))
@@ -212,6 +225,10 @@ describe('allocations outside the heap', () => {
     const [stats] = await o.host.sandbox().stats()
     expect(stats!.rss).toBeLessThan(400 * MiB)
     await o.expectCanary()
+  })
+
+  it('no stack frame hands out the original constructor', async () => {
+    expect(await o.invoke('stack-frames', { attack: true })).toEqual({ resizable: 0 })
   })
 
   it('transfer() of a fixed-length buffer to 256 MiB is counted: refused at the memory limit', async () => {
