@@ -57,6 +57,8 @@ export const ERROR_CODES = {
   ERR_CAPABILITY_DENIED: 'a component used a capability it was not granted, or outside its grant (details.reason says which rule)',
   ERR_CAPABILITY_QUOTA: "a component's write would take its kv namespace past its quota (bytes or keys, from its grant); nothing was written",
   ERR_CAPABILITY_CONFLICT: 'a kv compare-and-set found another version than expected, or kv.increment found a value that is not a number; nothing was written',
+  ERR_CAPABILITY_ARGUMENT_TOO_LARGE: 'a capability call argument (kv key or value, topic, payload, secret name, fetch field) was over its size cap; refused inside the sandbox, never sent to the engine',
+  ERR_EVENT_TOPIC_INVALID: 'an event topic is not dotted segments of a-z, 0-9, _ and - (at most 255 characters); emitted topics never hold wildcards',
   ERR_CAPABILITY_GRANT_INVALID: 'a capability grant is malformed (e.g. a fetch origin that is not scheme://host[:port])',
   ERR_FETCH_INVALID_REQUEST: 'a component passed a malformed fetch request (unparseable URL, bad header, non-string body)',
   ERR_FETCH_FAILED: 'a granted fetch did not complete: network error, timeout, abort or too many redirects',

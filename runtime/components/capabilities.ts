@@ -4,7 +4,7 @@ import type { Logger } from '@islet/sdk'
 import type { ComponentDecl } from '../config/types.ts'
 import { IsletError } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
-import { topicMatches } from '../events/bus.ts'
+import { topicMatches, topicProblem } from '../events/topics.ts'
 import type { HostOp } from '../sandbox/protocol.ts'
 import { kvQuota, type KvStore } from '../sandbox/capabilities/kv.ts'
 import { createFetchCapability, type FetchCapabilityOptions, type FetchRequestDto } from '../sandbox/capabilities/fetch.ts'
@@ -41,6 +41,15 @@ export interface Capabilities {
   /** Replaces every granted secret's value in `text`, so it never leaves through an error or a log line. */
   redact(text: string): string
   close(): Promise<void>
+}
+
+/**
+ * Guest-supplied text as a refusal may quote it: at most 60 characters, JSON-escaped (no newline or control
+ * character reaches a log line raw). A refusal that echoed a whole 8 MiB argument cost the engine its copy again.
+ */
+export function quoteGuest(text: unknown): string {
+  const s = typeof text === 'string' ? text : String(text)
+  return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s)
 }
 
 export function deny(capability: string, reason: string, message: string): IsletError {
@@ -86,17 +95,20 @@ export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): C
       return fetcher.fetch(request as FetchRequestDto, signal)
     },
     emit([topic, payload]) {
-      if (typeof topic !== 'string' || !grants.emit.some((p) => topicMatches(p, topic))) {
-        throw deny('emit', 'topic-not-granted', `component '${name}' may not emit '${String(topic)}'${grants.emit.length ? `; granted: ${grants.emit.join(', ')}` : '; no topics are granted'}`)
+      // The topic's grammar first: a grant of `orders.*` must not let `orders.#`, `orders..` or a newline through.
+      const problem = topicProblem(topic)
+      if (problem) throw deny('emit', 'invalid-topic', `component '${name}' cannot emit ${typeof topic === 'string' ? quoteGuest(topic) : 'that'}: ${problem}`)
+      if (!grants.emit.some((p) => topicMatches(p, topic as string))) {
+        throw deny('emit', 'topic-not-granted', `component '${name}' may not emit ${quoteGuest(topic)}${grants.emit.length ? `; granted: ${grants.emit.join(', ')}` : '; no topics are granted'}`)
       }
       if (Buffer.byteLength(JSON.stringify(payload ?? null)) > MAX_EVENT_BYTES) throw deny('emit', 'payload-too-large', `event payloads are at most ${MAX_EVENT_BYTES} bytes`)
-      if (deps.scratch) deps.scratch.emitted(topic, payload ?? null)
-      else deps.bus.publish({ topic, payload, source: `component:${name}`, at: new Date().toISOString() })
+      if (deps.scratch) deps.scratch.emitted(topic as string, payload ?? null)
+      else deps.bus.publish({ topic: topic as string, payload, source: `component:${name}`, at: new Date().toISOString() })
       return null
     },
     'secrets.get'([secret]) {
       const value = typeof secret === 'string' ? secrets.get(secret) : undefined
-      if (value === undefined) throw deny('secrets', 'not-granted', `component '${name}' is not granted secret '${String(secret)}'`)
+      if (value === undefined) throw deny('secrets', 'not-granted', `component '${name}' is not granted secret ${quoteGuest(secret)}`)
       return value
     },
   }
@@ -108,7 +120,7 @@ export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): C
   return {
     async handle(op, args, invocation, signal) {
       const handler = ops[op]
-      if (!handler) throw deny(op, 'unknown-operation', `unknown capability '${String(op)}'`)
+      if (!handler) throw deny(String(op).slice(0, 60), 'unknown-operation', `unknown capability ${quoteGuest(op)}`)
       return handler(args, invocation, signal)
     },
     redact(text) {

@@ -1,13 +1,14 @@
 // The JSON Schema of the `components:` and `sandbox:` sections, and the defaults it fills in.
 import type { JsonSchema } from '@islet/sdk'
 import type { ComponentGrants, SandboxConfig } from './types.ts'
+import { TOPIC_PATTERN_SOURCE } from '../events/topics.ts'
 
 /** Component names end up in logs, metric labels and worker slots: lower-case, no surprises. */
 export const COMPONENT_NAME = '^[a-z][a-z0-9-]*$'
 /** What a fetch origin must look like as written; the loader also parses it as a URL. */
 export const ORIGIN = '^https?://[^/?#@\\s]+/?$'
-/** Topic patterns a component may emit: dotted segments, optionally ending in `.*`. */
-export const EMIT_PATTERN = '^[a-z0-9_-]+(\\.[a-z0-9_-]+)*(\\.\\*)?$'
+/** Topic patterns a component may emit: dotted segments, optionally ending in `.*` (runtime/events/topics.ts). */
+export const EMIT_PATTERN = TOPIC_PATTERN_SOURCE
 /** Secret names as environment variables spell them. */
 export const SECRET_NAME = '^[A-Z_][A-Z0-9_]*$'
 

@@ -1,4 +1,6 @@
-// What a component's grants must satisfy beyond their schema: fetch origins that are real URLs, private ⊆ allowed.
+// What a component's grants must satisfy beyond their schema: fetch origins that are real URLs, private ⊆ allowed,
+// emit topic patterns no longer than a topic may be.
+import { TOPIC_MAX_CHARS } from '../events/topics.ts'
 import { ORIGIN } from './component-schema.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
@@ -12,7 +14,25 @@ const ORIGIN_FORM = new RegExp(ORIGIN)
  * reported by it; these carry ERR_CAPABILITY_GRANT_INVALID, the code the sandbox would raise for them at startup.
  */
 export function checkGrants(file: LoadedFile, grants: unknown, path: readonly PathSegment[]): Diagnostic[] {
-  if (!isRecord(grants) || !isRecord(grants.fetch)) return []
+  if (!isRecord(grants)) return []
+  return [...checkEmit(file, grants.emit, [...path, 'emit']), ...checkFetch(file, grants, path)]
+}
+
+/** Emit patterns: the schema checks their grammar (topics.ts); their length is checked here, with a clearer word. */
+function checkEmit(file: LoadedFile, emit: unknown, path: readonly PathSegment[]): Diagnostic[] {
+  if (!Array.isArray(emit)) return []
+  const diagnostics: Diagnostic[] = []
+  emit.forEach((pattern: unknown, j) => {
+    if (typeof pattern !== 'string' || pattern.length <= TOPIC_MAX_CHARS) return
+    diagnostics.push(diagnosticAt(file.parsed, [...path, j], 'ERR_CAPABILITY_GRANT_INVALID',
+      `emit topic pattern '${pattern.slice(0, 60)}…' is ${pattern.length} characters long`,
+      `topics and their patterns are at most ${TOPIC_MAX_CHARS} characters: shorten it`))
+  })
+  return diagnostics
+}
+
+function checkFetch(file: LoadedFile, grants: Record<string, unknown>, path: readonly PathSegment[]): Diagnostic[] {
+  if (!isRecord(grants.fetch)) return []
   const fetch = grants.fetch
   const fetchPath = [...path, 'fetch']
   const diagnostics: Diagnostic[] = []

@@ -1,4 +1,7 @@
 // The engine's event bus: components emit through their granted capability; later issues add subscribers.
+// Topics follow the grammar of topics.ts: publish refuses anything else, whoever calls it.
+import { IsletError } from '../errors.ts'
+import { topicMatches, topicProblem } from './topics.ts'
 
 export interface EngineEvent {
   topic: string
@@ -14,15 +17,14 @@ export interface EventBus {
   subscribe(pattern: string, handler: (event: EngineEvent) => void): () => void
 }
 
-/** Does `topic` match a pattern (`orders.created`, or `orders.*` for any topic under `orders.`)? */
-export function topicMatches(pattern: string, topic: string): boolean {
-  return pattern.endsWith('.*') ? topic.startsWith(pattern.slice(0, -1)) && topic.length > pattern.length - 1 : pattern === topic
-}
+export { topicMatches } from './topics.ts'
 
 export function createEventBus(): EventBus {
   const subscribers = new Set<{ pattern: string; handler: (event: EngineEvent) => void }>()
   return {
     publish(event) {
+      const problem = topicProblem(event.topic)
+      if (problem) throw new IsletError('ERR_EVENT_TOPIC_INVALID', `cannot publish an event: ${problem}`, { details: { source: event.source } })
       // Delivery is asynchronous: an emitting component never runs a subscriber on its own call stack.
       for (const s of subscribers) if (topicMatches(s.pattern, event.topic)) queueMicrotask(() => s.handler(event))
     },

@@ -5,6 +5,11 @@
 // deliver, cancel }: install reads the definition, the worker validates the config against it, configure hands it over.
 // Guest code may overwrite any global or prototype afterwards; nothing here looks them up again.
 import { GUEST_OUTPUT } from './guest-output.ts'
+import { DEFAULT_ARGUMENT_CAP, HOST_ARGUMENT_CAPS } from './protocol.ts'
+import { LOG_FIELDS_CHARS, LOG_MESSAGE_CHARS } from './log-gate.ts'
+
+/** Longest log message whose first characters are read and kept (see the log function below). */
+const LOG_READ_CHARS = 1_048_576
 
 /** UTF-8 cap on the details a component's StepError carries to its caller. */
 export const CLIENT_DETAILS_BYTES = 8192
@@ -23,6 +28,79 @@ const WeakMapC = WeakMap, getWM = WeakMap.prototype.get, setWM = WeakMap.prototy
 // No shared memory (SharedArrayBuffer/Atomics.wait) and no WebAssembly (its memory is not bounded by the heap limit).
 for (const name of ['SharedArrayBuffer', 'Atomics', 'WebAssembly']) delete globalThis[name];
 
+const defineProperty = Object.defineProperty, getOwnDescriptor = Object.getOwnPropertyDescriptor;
+const construct = Reflect.construct, TypeErr = TypeError, RangeErr = RangeError, OriginalArrayBuffer = ArrayBuffer;
+
+// Resizable ArrayBuffers are refused. isolated-vm counts an ArrayBuffer against the memory limit when its allocator
+// hands out the bytes, but V8 allocates a resizable one itself (it reserves maxByteLength of address space and commits
+// pages on resize()), so the allocator never sees it: measured with isolated-vm 7 at a 64 MiB limit, eight
+// new ArrayBuffer(1, { maxByteLength: 256 MiB }) resized to full (or grown by transfer(n), or through a DataView or
+// typed array over one) held 2 GiB in the worker while the isolate reported 0 external bytes. Fixed-length buffers,
+// transfer()/transferToFixedLength() of one, typed arrays and slice() go through the allocator and are counted.
+// The only way to make a resizable buffer is this constructor with maxByteLength (SharedArrayBuffer, WebAssembly and
+// structuredClone are absent), so the original is replaced everywhere guest code could reach it: the global and
+// ArrayBuffer.prototype.constructor (which buffer.constructor and species lookups read). Nothing else refers to it,
+// and the replacement never passes the options on.
+const GuardedArrayBuffer = function ArrayBuffer(length, options) {
+  if (new.target === undefined) throw new TypeErr("Constructor ArrayBuffer requires 'new'");
+  if (options !== null && (typeof options === 'object' || typeof options === 'function') && options.maxByteLength !== undefined) {
+    throw new RangeErr('resizable ArrayBuffers (maxByteLength) are not available in the sandbox: their memory is not counted by '
+      + "the component's memory limit; allocate a fixed-length ArrayBuffer of the size you need");
+  }
+  return construct(OriginalArrayBuffer, [length], new.target);
+};
+defineProperty(GuardedArrayBuffer, 'length', { value: 1 });
+defineProperty(GuardedArrayBuffer, 'prototype', { value: OriginalArrayBuffer.prototype, writable: false });
+defineProperty(GuardedArrayBuffer, 'isView', getOwnDescriptor(OriginalArrayBuffer, 'isView'));
+defineProperty(GuardedArrayBuffer, Symbol.species, getOwnDescriptor(OriginalArrayBuffer, Symbol.species));
+defineProperty(OriginalArrayBuffer.prototype, 'constructor', { value: GuardedArrayBuffer });
+defineProperty(globalThis, 'ArrayBuffer', { value: GuardedArrayBuffer });
+
+// Intl objects keep ICU data outside the V8 heap, uncounted: measured 2 to 30 KiB each (DateTimeFormat the largest)
+// against a few hundred heap bytes, so 200,000 DateTimeFormats grew a worker by over 4 GiB under a 64 MiB limit.
+// Each one made through these constructors (or by Locale's maximize/minimize) carries a counted fixed-length
+// ArrayBuffer of about its ICU size, freed with it: live Intl objects are then bounded by the memory limit like
+// everything else (past it, creating one throws a RangeError). Intl.Segmenter is removed: each iterator over its
+// segments copies the whole text outside the heap (1,000 iterators over 786 K characters: 1.5 GiB). The temporary
+// ICU objects behind toLocaleString() and localeCompare() are not charged: nothing can keep them.
+{
+  const Intl = globalThis.Intl;
+  const ballast = new WeakMapC();
+  const INTL_BYTES = 32768;
+  const charge = (object) => { apply(setWM, ballast, [object, new OriginalArrayBuffer(INTL_BYTES)]); return object; };
+  const names = ['Collator', 'DateTimeFormat', 'DisplayNames', 'DurationFormat', 'ListFormat', 'Locale', 'NumberFormat',
+    'PluralRules', 'RelativeTimeFormat'];
+  if (Intl !== undefined) delete Intl.Segmenter;
+  for (let i = 0; Intl !== undefined && i < names.length; i++) {
+    const Original = Intl[names[i]];
+    if (typeof Original !== 'function') continue;
+    // Collator, DateTimeFormat and NumberFormat may be called without new, as before.
+    const Charged = function (...args) {
+      return charge(new.target === undefined ? apply(Original, this, args) : construct(Original, args, new.target));
+    };
+    defineProperty(Charged, 'name', { value: names[i] });
+    defineProperty(Charged, 'length', { value: Original.length });
+    defineProperty(Charged, 'prototype', { value: Original.prototype, writable: false });
+    const statics = Reflect.ownKeys(Original);
+    for (let j = 0; j < statics.length; j++) {
+      const key = statics[j];
+      if (key !== 'prototype' && key !== 'name' && key !== 'length') defineProperty(Charged, key, getOwnDescriptor(Original, key));
+    }
+    defineProperty(Original.prototype, 'constructor', { value: Charged });
+    defineProperty(Intl, names[i], { value: Charged });
+    if (names[i] === 'Locale') {
+      const methods = ['maximize', 'minimize'];
+      for (let j = 0; j < methods.length; j++) {
+        const method = Original.prototype[methods[j]];
+        if (typeof method !== 'function') continue;
+        // A method, not a function: it cannot be called with new (the original cannot either).
+        const charged = { [methods[j]]() { return charge(apply(method, this, [])); } }[methods[j]];
+        defineProperty(Original.prototype, methods[j], { value: charged });
+      }
+    }
+  }
+}
+
 ${GUEST_OUTPUT}
 
 // isolated-vm reads options with ordinary property lookups: null prototypes keep a polluted Object.prototype
@@ -36,6 +114,18 @@ const pending = create(null);   // host call id -> [resolve, reject, invocation 
 const contexts = create(null);  // invocation id -> its ctx's state ({ cancelled }), until it finishes or is cancelled
 const hostErrors = new WeakMapC(); // errors the host produced -> their code: only these keep a code when they escape
 let seq = 0;
+
+// Capability-call argument caps (protocol.ts HOST_ARGUMENT_CAPS), copied into null-prototype objects: a guest that
+// adds 'fields' or 'max' to Object.prototype cannot change what a lookup here finds.
+function nullProto(value) {
+  if (value === null || typeof value !== 'object') return value;
+  const copy = create(null);
+  const k = keys(value);
+  for (let i = 0; i < k.length; i++) copy[k[i]] = nullProto(value[k[i]]);
+  return freeze(copy);
+}
+const ARGUMENT_CAPS = nullProto(${JSON.stringify(HOST_ARGUMENT_CAPS)});
+const DEFAULT_CAP = nullProto(${JSON.stringify(DEFAULT_ARGUMENT_CAP)});
 
 function deepFreeze(value) {
   if (value !== null && typeof value === 'object' && !isFrozen(value)) {
@@ -111,12 +201,58 @@ function hostError(message, code) {
 // charged to the isolate every other caller shares), and an unsettled promise nothing refers to is garbage.
 function call(state, op, args) {
   if (state.cancelled) return new P(() => {});
+  let json;
+  try { json = argumentsJson(op, args); } catch (error) { return new P((_, reject) => reject(error)); }
   return new P((resolve, reject) => {
     const callId = ++seq;
     pending[callId] = [resolve, reject, state.id];
-    toHost(['call', state.id, callId, op, stringify(args)]);
+    toHost(['call', state.id, callId, op, json]);
   });
 }
+
+// The JSON of a call's arguments, each within its cap, or a refusal (ERR_CAPABILITY_ARGUMENT_TOO_LARGE) before
+// anything leaves the isolate: what it cost to build is the component's own heap and CPU. A string is measured by
+// its length before it is serialised (an 8 MiB topic is refused without being copied).
+function argumentsJson(op, args) {
+  const caps = ARGUMENT_CAPS[op];
+  let out = '[';
+  for (let i = 0; i < args.length; i++) {
+    const cap = (caps !== undefined && caps[i] !== undefined) ? caps[i] : DEFAULT_CAP;
+    out += (i > 0 ? ',' : '') + argumentJson(op, cap, args[i]);
+  }
+  return out + ']';
+}
+function argumentJson(op, cap, value) {
+  if (typeof value === 'string') {
+    if (value.length > cap.max) throw tooLarge(op, cap, 'is ' + value.length + ' characters, over the ' + cap.max + '-character cap');
+    return stringify(value);
+  }
+  if (cap.fields !== undefined && value !== null && typeof value === 'object') {
+    const k = keys(cap.fields);
+    let out = '{', first = true;
+    for (let i = 0; i < k.length; i++) {
+      const v = value[k[i]];
+      if (v === undefined) continue;
+      out += (first ? '' : ',') + stringify(k[i]) + ':' + argumentJson(op, cap.fields[k[i]], v);
+      first = false;
+    }
+    return out + '}';
+  }
+  // The capped serialiser first: it stops at the cap, and refuses a long string by its length without reading it
+  // (reading a rope flattens all of it). What it would refuse as not plain JSON (a Map, a class with toJSON, NaN)
+  // keeps JSON.stringify's meaning, as before, and its text is checked against the cap all the same.
+  const r = serialise(value, cap.max, false);
+  if (r.refused === undefined) return r.text;
+  if (r.refused[0] === 'limit') throw tooLarge(op, cap, 'is over ' + cap.max + ' bytes of JSON');
+  const text = stringify(value);
+  if (text === undefined) return 'null';
+  if (text.length > cap.max || (text.length * 3 > cap.max && utf8(text) > cap.max)) {
+    throw tooLarge(op, cap, 'is over ' + cap.max + ' bytes of JSON');
+  }
+  return text;
+}
+const tooLarge = (op, cap, what) => hostError('ctx.' + op + ': the ' + cap.name + ' ' + what + '; nothing was sent',
+  'ERR_CAPABILITY_ARGUMENT_TOO_LARGE');
 const then = (promise, f) => apply(thenP, promise, [f]);
 
 function makeContext(id) {
@@ -124,8 +260,22 @@ function makeContext(id) {
   state.id = id;
   state.cancelled = false;
   contexts[id] = state;
+  // Cut here, inside the isolate, before the host copies anything: copying first made a 256 MiB rope (built from a
+  // 1 MiB string for 1 MiB of the isolate's heap) cost the worker 257 MiB. Reading any character of a rope makes V8
+  // flatten all of it (measured: slice, charCodeAt, iteration each allocated the 256 MiB), so a message longer than
+  // ${LOG_READ_CHARS} characters is not read at all, only its length logged. Fields go through the capped serialiser,
+  // which refuses a long string by its length before reading it.
   const log = (level) => (message, fields) => {
-    toHost(['log', level, Str(message), fields === undefined ? undefined : stringify(fields)]);
+    let text = typeof message === 'string' ? message : Str(message);
+    if (text.length > ${LOG_READ_CHARS}) text = '(a message of ' + text.length + ' characters, not logged: messages over ${LOG_READ_CHARS} characters are not read)';
+    else if (text.length > ${LOG_MESSAGE_CHARS}) text = apply(slice, text, [0, ${LOG_MESSAGE_CHARS}]) + '… (' + text.length + ' chars)';
+    let fieldsJson;
+    if (fields !== undefined) {
+      const r = serialise(fields, ${LOG_FIELDS_CHARS}, false);
+      fieldsJson = r.refused === undefined ? r.text
+        : r.refused[0] === 'limit' ? '{"truncated":true}' : '{"unloggable":' + refusal(r.refused) + '}';
+    }
+    toHost(['log', level, text, fieldsJson]);
   };
   return freeze({
     config,

@@ -1,8 +1,14 @@
 // Per-component log limiting inside the worker: a token bucket on lines, caps on line size, batched to the engine.
 import type { GuestLogLineDto } from './protocol.ts'
 
-const MAX_MESSAGE = 2_000
-const MAX_FIELDS = 4_096
+/** Characters of a log message kept; the isolate cuts there before copying (guest-bootstrap.ts), and so does this. */
+export const LOG_MESSAGE_CHARS = 2_000
+/** Characters of a line's fields, as JSON text. */
+export const LOG_FIELDS_CHARS = 4_096
+const MAX_MESSAGE = LOG_MESSAGE_CHARS
+const MAX_FIELDS = LOG_FIELDS_CHARS
+/** What the isolate appends to a message it cut ("… (268435456 chars)"): such a message is not cut again. */
+const CUT_SUFFIX = 32
 const LEVELS = new Set(['debug', 'info', 'warn', 'error'])
 
 export interface LogGate {
@@ -43,7 +49,7 @@ export function createLogGate(options: LogGateOptions): LogGate {
         const text = typeof message === 'string' ? message : String(message)
         lines.push({
           level: LEVELS.has(level as string) ? (level as GuestLogLineDto['level']) : 'info',
-          message: text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}… (${text.length} chars)` : text,
+          message: text.length > MAX_MESSAGE + CUT_SUFFIX ? `${text.slice(0, MAX_MESSAGE)}… (${text.length} chars)` : text,
           fields: typeof fields === 'string' ? (fields.length > MAX_FIELDS ? '{"truncated":true}' : fields) : undefined,
         })
       }

@@ -77,6 +77,68 @@ export interface GuestLogLineDto {
 export const HOST_OPS = ['kv.get', 'kv.getEntry', 'kv.set', 'kv.increment', 'kv.delete', 'kv.list', 'fetch', 'emit', 'secrets.get'] as const
 export type HostOp = (typeof HOST_OPS)[number]
 
+/**
+ * The size cap of one capability-call argument, checked inside the isolate before the call leaves it (and the whole
+ * call again in the worker, before IPC): an argument of any size would otherwise be copied into the worker, sent to
+ * the engine and parsed on its event loop before any grant check could refuse it.
+ * `max` counts characters for a string argument and UTF-8 bytes of its JSON for anything else; `fields` caps the
+ * named fields of an object argument the same way (their sum is the object's cap).
+ */
+export interface ArgumentCap {
+  /** What the argument is, for the refusal: "the topic is 300 characters; at most 255". */
+  name: string
+  max: number
+  fields?: Readonly<Record<string, ArgumentCap>>
+}
+
+/** An argument of an operation missing from the table below (or past its listed arguments) gets this cap. */
+export const DEFAULT_ARGUMENT_CAP: ArgumentCap = { name: 'argument', max: 1024 }
+
+const KV_KEY: ArgumentCap = { name: 'key', max: 512 }
+const KV_VALUE: ArgumentCap = { name: 'value', max: 65_536 }
+/**
+ * Per operation, its arguments in order. Sized from each capability's own limits (kv.ts KV_LIMITS, the event payload
+ * cap, fetch-request.ts): a call within them is never refused here. A fetch body is capped for transport at 16 MiB
+ * whatever the grant's maxRequestBytes says (default 256 KiB; the engine then applies the grant's own).
+ * Every operation has a row (the type says so); an argument past a row's list is capped by DEFAULT_ARGUMENT_CAP.
+ */
+export const HOST_ARGUMENT_CAPS: Readonly<Record<HostOp, readonly ArgumentCap[]>> = {
+  'kv.get': [KV_KEY],
+  'kv.getEntry': [KV_KEY],
+  'kv.set': [KV_KEY, KV_VALUE, { name: 'options', max: 64 }],
+  'kv.increment': [KV_KEY, { name: 'amount', max: 32 }],
+  'kv.delete': [KV_KEY],
+  'kv.list': [{ name: 'prefix', max: 512 }, { name: 'limit', max: 32 }],
+  fetch: [{
+    name: 'request', max: 0, fields: {
+      url: { name: 'URL', max: 8 * 1024 },
+      method: { name: 'method', max: 32 },
+      headers: { name: 'headers', max: 32 * 1024 },
+      body: { name: 'body', max: 16 * 1024 * 1024 },
+    },
+  }],
+  emit: [{ name: 'topic', max: 255 }, { name: 'payload', max: 65_536 }],
+  'secrets.get': [{ name: 'secret name', max: 256 }],
+}
+
+/** The caps of `op`'s arguments; none for an operation that does not exist (its arguments get the default cap). */
+export function argumentCaps(op: string): readonly ArgumentCap[] {
+  return Object.hasOwn(HOST_ARGUMENT_CAPS, op) ? HOST_ARGUMENT_CAPS[op as HostOp] : []
+}
+
+/**
+ * The largest JSON text of a call's whole argument array the worker lets through (its re-check): each string cap
+ * escaped at worst (`\u0000` is 6 characters for 1), plus the punctuation between them.
+ */
+export function argumentsJsonLimit(op: string, count: number): number {
+  const caps = argumentCaps(op)
+  const bound = (cap: ArgumentCap): number =>
+    cap.fields ? Object.entries(cap.fields).reduce((sum, [key, f]) => sum + bound(f) + key.length + 4, 2) : cap.max * 6 + 2
+  let total = 2
+  for (let i = 0; i < count; i++) total += bound(caps[i] ?? DEFAULT_ARGUMENT_CAP) + 1
+  return total
+}
+
 /** Error codes of the sandbox, as they appear in `ErrorDto.code` and on the engine side. */
 export const SANDBOX_ERRORS = {
   timeout: 'ERR_SANDBOX_TIMEOUT',

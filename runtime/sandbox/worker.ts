@@ -2,7 +2,7 @@
 // assigned to it and runs invocations in time slices. Never runs in the engine's process: some isolate allocations
 // can abort the whole process, and then only this worker dies.
 import type { ErrorDto, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
-import { SANDBOX_ERRORS } from './protocol.ts'
+import { argumentCaps, argumentsJsonLimit, SANDBOX_ERRORS } from './protocol.ts'
 import { classify, createIsolate, guestFrames, LoadError, type LiveIsolate, type SlotSpec } from './isolate-slot.ts'
 import { checkConversions, describeRefusal, formatPath, refusedOutput, type PathSegment } from './output-values.ts'
 import { CLIENT_DETAILS_BYTES } from './guest-bootstrap.ts'
@@ -193,7 +193,14 @@ function hostCallback(slot: Slot) {
     hostCalls.set(id, { slot, guestId: b as number, invocation: owner.id })
     if (++owner.hostCalls > owner.limits.hostCalls) return void setImmediate(() => { if (invocations.has(owner.id)) breach(slot, owner, 'hostCalls') })
     if (!inv) return void setImmediate(() => answer(id, false, { code: SANDBOX_ERRORS.denied, message: 'this invocation has already finished; capabilities are per invocation' }))
-    send({ t: 'host-call', id, invocation: inv.id, key: slot.spec.key, op: c as never, args: d as string })
+    // The isolate already refused any argument over its cap (guest-bootstrap.ts); this is the worker's own check of
+    // the whole text, before the engine has to receive and parse it.
+    const op = String(c)
+    if (typeof d !== 'string' || d.length > argumentsJsonLimit(op, argumentCaps(op).length + 4)) {
+      const message = `ctx.${op.slice(0, 60)}: its arguments are over their size caps; nothing was sent`
+      return void setImmediate(() => answer(id, false, { code: 'ERR_CAPABILITY_ARGUMENT_TOO_LARGE', message }))
+    }
+    send({ t: 'host-call', id, invocation: inv.id, key: slot.spec.key, op: c as never, args: d })
   }
 }
 

@@ -3,6 +3,7 @@
 // kept past its invocation, a log flood.
 import { createServer, type Server } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { KV_LIMITS } from '../../runtime/sandbox/capabilities/kv.ts'
 import { connectAttempts } from '../../runtime/sandbox/capabilities/test-servers.ts'
@@ -84,8 +85,18 @@ beforeAll(async () => {
       if (input.mode === 'other') return { other: await ctx.secrets.get(input.name) }
       if (input.mode === 'log') { ctx.log.info('token is ' + token, { token, nested: { headers: { authorization: 'Bearer ' + token } } }); return { logged: true } }
       throw new Error('request failed with token ' + token)`), grants: { secrets: ['API_TOKEN'] } },
-    emitter: { source: attacker(`await ctx.emit(input.topic, input.size ? { blob: 'x'.repeat(input.size) } : input.payload)
+    emitter: { source: attacker(`const topic = input.repeat ? input.topic + 'x'.repeat(input.repeat) : input.topic
+      await ctx.emit(topic, input.size ? { blob: 'x'.repeat(input.size) } : input.payload)
       return { emitted: input.topic }`), grants: { emit: ['orders.*', 'audit'] } },
+    // Everything the cap check could look up, rewritten first: prototypes, JSON, String.prototype.
+    'polluted-caps': { source: attacker(`const O = Object.prototype as any
+      O.max = 1e12; O.fields = { body: { name: 'body', max: 1e12 } }; O.emit = []; O['0'] = { name: 'topic', max: 1e12 }
+      ;(String.prototype as any).slice = () => 'short'
+      JSON.stringify = (() => '[]') as any
+      await ctx.emit('orders.' + 'x'.repeat(input.repeat), {})
+      return { emitted: true }`), grants: { emit: ['orders.*'] } },
+    'secret-name': { source: attacker("return { value: await ctx.secrets.get('API_TOKEN' + 'x'.repeat(input.repeat)) }"), grants: { secrets: ['API_TOKEN'] } },
+    'fetch-url': { source: attacker("return await ctx.fetch(input.url + 'x'.repeat(input.repeat))"), grants: { fetch: { origins: [target.origin], privateOrigins: [target.origin], maxRequests: 5 } } },
     kv: { source: attacker(`if (input.mode === 'set') { await ctx.kv.set(input.key, input.size ? 'v'.repeat(input.size) : input.value); return { set: true } }
       return { value: await ctx.kv.get(input.key) }`), grants: { kv: true } },
     'kv-neighbour': { source: attacker("await ctx.kv.set('shared', 'neighbour secret'); return { set: true }"), grants: { kv: true } },
@@ -229,15 +240,76 @@ describe('emit', () => {
     expect(h.events.filter((e) => e.source === 'component:emitter').map((e) => e.topic)).toEqual(['orders.created'])
   })
 
-  it('a payload over the 64 KiB cap is refused', async () => {
-    expect((await h.failure('emitter', { attack: true, topic: 'orders.big', size: 70_000 })).code).toBe('ERR_CAPABILITY_DENIED')
+  it('a payload over the 64 KiB cap is refused inside the sandbox', async () => {
+    expect((await h.failure('emitter', { attack: true, topic: 'orders.big', size: 70_000 })).code).toBe('ERR_CAPABILITY_ARGUMENT_TOO_LARGE')
     expect(h.events.some((e) => e.topic === 'orders.big')).toBe(false)
+  })
+
+  it("a grant of 'orders.*' lets no wildcard, empty segment, control character or overlong topic through", async () => {
+    const before = h.events.length
+    for (const topic of ['orders.*', 'orders.#', 'orders.>', 'orders..', 'orders.', 'orders.a\nb', 'orders.a b', 'orders.Created', `orders.${'x'.repeat(249)}`]) {
+      const error = await h.failure('emitter', { attack: true, topic, payload: {} })
+      expect(error.code, topic).toBe(topic.length > 255 ? 'ERR_CAPABILITY_ARGUMENT_TOO_LARGE' : 'ERR_CAPABILITY_DENIED')
+      expect(error.message).not.toContain('\n')
+    }
+    expect(h.events.length).toBe(before)
+  })
+
+  it('a refusal quotes at most 60 characters of the topic', async () => {
+    const error = await h.failure('emitter', { attack: true, topic: 'payments.', repeat: 200, payload: {} })
+    expect(error.code).toBe('ERR_CAPABILITY_DENIED')
+    expect(error.message).toContain(`"payments.${'x'.repeat(51)}…"`)
+    expect(error.message).not.toContain('x'.repeat(52))
+  })
+})
+
+/**
+ * An 8 MiB argument is refused inside the sandbox: a short refusal, nothing published, nothing read. Before, each
+ * one crossed to the engine, was parsed on its event loop and echoed back whole in the refusal. The engine's event
+ * loop delay during the attack is printed, never asserted.
+ */
+describe('capability-call arguments of any size', () => {
+  const EIGHT_MIB = 8 * 1024 * 1024
+  async function attack(name: string, input: Record<string, unknown>): Promise<void> {
+    const delay = monitorEventLoopDelay({ resolution: 1 })
+    delay.enable()
+    for (let i = 0; i < 5; i++) {
+      const error = await h.failure(name, { attack: true, ...input })
+      expect(error.code).toBe('ERR_CAPABILITY_ARGUMENT_TOO_LARGE')
+      expect(error.message.length).toBeLessThan(300)
+    }
+    delay.disable()
+    console.log(`[figure] ${name}: 5 calls with an 8 MiB argument; engine event loop delay max ${(delay.max / 1e6).toFixed(1)} ms`)
+  }
+
+  it('an 8 MiB topic', async () => {
+    const before = h.events.length
+    await attack('emitter', { topic: 'orders.', repeat: EIGHT_MIB })
+    expect(h.events.length).toBe(before)
+  })
+
+  it('an 8 MiB topic, after the component rewrote every prototype and global the check could use', async () => {
+    const before = h.events.length
+    await attack('polluted-caps', { repeat: EIGHT_MIB })
+    expect(h.events.length).toBe(before)
+  })
+
+  it('an 8 MiB secret name', async () => {
+    await attack('secret-name', { repeat: EIGHT_MIB })
+  })
+
+  it('an 8 MiB fetch URL, with nothing connected', async () => {
+    const before = target.connections
+    await attack('fetch-url', { url: `${target.origin}/`, repeat: EIGHT_MIB })
+    expect(target.connections).toBe(before)
   })
 })
 
 describe('kv', () => {
   it(`a key over ${KV_LIMITS.keyBytes} bytes, an empty key and a non-string key are refused`, async () => {
-    for (const key of ['k'.repeat(KV_LIMITS.keyBytes + 1), '', 42, null]) {
+    // Too long: refused inside the sandbox, before the engine receives it; the others by the engine's kv.
+    expect((await h.failure('kv', { attack: true, mode: 'get', key: 'k'.repeat(KV_LIMITS.keyBytes + 1) })).code).toBe('ERR_CAPABILITY_ARGUMENT_TOO_LARGE')
+    for (const key of ['', 42, null]) {
       expect((await h.failure('kv', { attack: true, mode: 'get', key })).code).toBe('ERR_CAPABILITY_DENIED')
     }
   })
