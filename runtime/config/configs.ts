@@ -1,8 +1,8 @@
 // Module and step configs: the type resolved (with what to do when unknown), validated, references captured.
+import { dirname, isAbsolute, resolve } from 'node:path'
 import type { InputsContext, JsonSchema } from '@islet/sdk'
 import type { Registered, Registry } from '../plugins/registry.ts'
 import { messageOf } from '../errors.ts'
-import { dirname, isAbsolute, resolve } from 'node:path'
 import { escapeOf, isWithin, outsideMessage } from './confine.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
@@ -27,7 +27,7 @@ export interface Declaring {
   refs: RefSite[]
   /** The app's folder (the root file's): `app` paths must stay inside it. */
   appDir: string
-  /** The engine's data directory when known (the engine loads with it; `islet validate` may not). */
+  /** The engine's data directory when known (the engine, its watcher and `islet validate` pass it). */
   dataDir?: string
 }
 
@@ -76,18 +76,20 @@ export function validateConfig(ctx: Declaring, file: LoadedFile, type: Typed,
   return result.isValid && outside.length === 0 ? { modules: names('module'), pipelines: names('pipeline'), components: names('component') } : undefined
 }
 
+/** Where a data path is resolved while the data directory is unknown: only its shape is checked then. */
+const STAND_IN = resolve('/islet-data-directory')
+
 /**
  * A diagnostic when an `x-islet-path` value leaves its folder. An `app` path resolves against the declaring file and
  * must stay in the app folder. A `data` path resolves against the data directory; before that directory is known
- * (`islet validate`), only what is certain is refused: a relative path that climbs out with `..`, or an absolute one.
+ * (a library caller that does not pass it), only what is certain is refused: an absolute path, or one that climbs
+ * out with `..`.
  */
-const STAND_IN = resolve('/islet-data-directory')
-
 function checkPath(ctx: Declaring, file: LoadedFile, use: PathUse, at: PathSegment[]): Diagnostic | undefined {
   const dir = use.kind === 'app' ? ctx.appDir : ctx.dataDir
-  const target = use.kind === 'app' ? resolve(dirname(file.parsed.file), use.path) : resolve(ctx.dataDir ?? '/', use.path)
+  const target = resolve(use.kind === 'app' ? dirname(file.parsed.file) : ctx.dataDir ?? STAND_IN, use.path)
   const escape = dir !== undefined ? escapeOf(dir, target)
-    : isAbsolute(use.path) || !isWithin(STAND_IN, resolve(STAND_IN, use.path)) ? 'outside' : undefined
+    : isAbsolute(use.path) || !isWithin(STAND_IN, target) ? 'outside' : undefined
   if (!escape) return undefined
   const { message, hint } = outsideMessage(use.path, target, escape, { dir, kind: use.kind })
   return diagnosticAt(file.parsed, at, 'ERR_CONFIG_PATH_OUTSIDE', message, hint)
