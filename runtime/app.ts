@@ -21,16 +21,24 @@ export interface OpenAppOptions {
 export async function openApp(file: string, options: OpenAppOptions): Promise<Engine> {
   const env = options.env ?? process.env
   const registry = options.registry ?? createBuiltinRegistry()
-  const { config, diagnostics } = await loadConfig(resolve(file), { registry, env })
+  const dataDir = dataDirOf(options.dataDir, env)
+  const { config, diagnostics } = await loadConfig(resolve(file), { registry, env, dataDir })
   for (const d of diagnostics) if (d.severity === 'warning') options.logger.warn({ diagnostic: d }, d.message)
   if (!config) throw new ConfigError(diagnostics)
-  const dataDir = resolve(options.dataDir ?? env.ISLET_DATA_DIR ?? 'data')
   return createEngine({ config, registry, logger: options.logger, dataDir, timeouts: options.timeouts, env })
 }
 
-/** Every problem in a config file, graph cycles included, without creating anything. */
-export async function validateApp(file: string, registry: Registry, env = process.env) {
-  const { config, diagnostics } = await loadConfig(resolve(file), { registry, env })
+/** The data directory an app runs with: the option, else ISLET_DATA_DIR, else `./data`; absolute. */
+export function dataDirOf(option: string | undefined, env: Record<string, string | undefined>): string {
+  return resolve(option ?? env.ISLET_DATA_DIR ?? 'data')
+}
+
+/**
+ * Every problem in a config file, graph cycles included, without creating anything. Database paths are checked
+ * against `dataDir` (default as for running: ISLET_DATA_DIR, else `./data`).
+ */
+export async function validateApp(file: string, registry: Registry, env = process.env, dataDir?: string) {
+  const { config, diagnostics } = await loadConfig(resolve(file), { registry, env, dataDir: dataDirOf(dataDir, env) })
   if (config) {
     try {
       buildGraph(config)

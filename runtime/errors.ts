@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   ERR_CONFIG_DUPLICATE_SANDBOX: 'more than one file has a sandbox: section',
   ERR_CONFIG_COMPONENT_NOT_FOUND: 'a components: file or directory does not exist, or is not a file or directory as its key says',
   ERR_CONFIG_COMPONENTS_EMPTY: 'a components: directory holds no component (a warning)',
+  ERR_CONFIG_PATH_OUTSIDE: 'a path in the config leads outside the app folder (a database file: outside the data directory), as written or through a symlink',
   ERR_CONFIG_ENV_MISSING: 'an environment variable is unset and has no default',
   ERR_CONFIG_ENV_SYNTAX: 'a malformed ${…} environment reference',
   ERR_CONFIG_SCHEMA: 'a value does not match the schema',

@@ -1,6 +1,9 @@
 // @islet/sdk: the one public entry for plugin and component authors. No Node APIs: it also runs inside isolates.
 export type { LogFields, LogFn, Logger } from './logger.ts'
-export { type JsonSchema, REF_KEYWORD, EXPRESSION_PATTERN, moduleRef, pipelineRef, componentRef, expressionOr } from './schema.ts'
+export {
+  type JsonSchema, REF_KEYWORD, PATH_KEYWORD, EXPRESSION_PATTERN, moduleRef, pipelineRef, componentRef, appPath, dataPath,
+  expressionOr,
+} from './schema.ts'
 export { CodedError, messageOf, StepError, isStepError, type CodedErrorOptions, type StepErrorOptions } from './errors.ts'
 export {
   defineModuleType, type ModuleType, type ModuleInstance, type ModuleContext, type InputsContext, type EngineView,

@@ -6,6 +6,31 @@ export type JsonSchema = { readonly [keyword: string]: unknown }
 /** The schema keyword through which a string property declares that it names another module or pipeline. */
 export const REF_KEYWORD = 'x-islet-ref'
 
+/**
+ * The schema keyword through which a string property declares that it is a file or folder path: `app` for one
+ * relative to the YAML file that holds it, which must stay inside the app's folder; `data` for one relative to the
+ * engine's data directory, which must stay inside it. The engine refuses any other, symlinks resolved, at load.
+ */
+export const PATH_KEYWORD = 'x-islet-path'
+
+/**
+ * A config property naming a file or folder of the app (relative to the YAML file that declares it); the engine
+ * refuses one outside the app's folder. Resolve it with `ctx.resolvePath`.
+ * @example migrations: appPath('folder of NNN_description.sql files')
+ */
+export function appPath(description?: string): JsonSchema {
+  return { type: 'string', minLength: 1, [PATH_KEYWORD]: 'app', ...(description ? { description } : {}) }
+}
+
+/**
+ * A config property naming a file in the engine's data directory (relative to it, or absolute inside it); the
+ * engine refuses one outside the data directory. Resolve it against `ctx.dataDir`.
+ * @example file: dataPath('database file')
+ */
+export function dataPath(description?: string): JsonSchema {
+  return { type: 'string', minLength: 1, [PATH_KEYWORD]: 'data', ...(description ? { description } : {}) }
+}
+
 /** Matches a string that is exactly one runtime expression, `${{ … }}`. */
 export const EXPRESSION_PATTERN = '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'
 

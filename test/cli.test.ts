@@ -125,6 +125,23 @@ describe('islet validate', () => {
   })
 })
 
+describe('islet validate: paths', () => {
+  it('checks database files against the data directory it runs with: --data-dir, as for run', () => {
+    const data = writeFiles({ 'keep.txt': '' })
+    const { dir, cleanup } = writeFiles({
+      'app.yaml': `apiVersion: islet/v1\nmodules:\n  - name: db\n    type: storage.sqlite\n    config: { file: ${join(data.dir, 'app.db')} }\n`,
+    })
+    const outside = islet(['validate', 'app.yaml'], { cwd: dir, env: { ISLET_DATA_DIR: 'data' } })
+    expect(outside.status).toBe(1)
+    expect(outside.stdout).toMatch(/^app\.yaml:5:21 error ERR_CONFIG_PATH_OUTSIDE .* is outside the data directory/m)
+    const inside = islet(['validate', '--data-dir', data.dir, 'app.yaml'], { cwd: dir, env: { ISLET_DATA_DIR: 'data' } })
+    expect(inside.stdout).toContain('1 file valid')
+    expect(inside.status).toBe(0)
+    cleanup()
+    data.cleanup()
+  })
+})
+
 describe('islet schema', () => {
   it('prints the combined schema, and the copy the examples reference is current', () => {
     const r = islet(['schema'])

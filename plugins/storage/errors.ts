@@ -5,6 +5,7 @@ import { CodedError, messageOf } from '@islet/sdk'
 export const STORAGE_ERROR_CODES = {
   // storage.sqlite module
   ERR_STORAGE_OPEN_FAILED: 'the database file could not be opened (missing folder, permissions, not a database)',
+  ERR_STORAGE_FILE_OUTSIDE: 'the database file resolves outside the engine\'s data directory (symlinks followed)',
   ERR_STORAGE_NOT_OPEN: 'the database was used before its module started or after it stopped',
   ERR_STORAGE_MIGRATIONS_NOT_FOUND: 'the configured migrations folder does not exist or is not a folder',
   ERR_STORAGE_MIGRATION_NAME: 'a migration file is not named NNN_description.sql, or two files share a number',

@@ -71,7 +71,7 @@ function listFolder(dir: string): fs.Dirent[] {
 
 function isFileEntry(dir: string, entry: fs.Dirent): boolean {
   if (entry.isFile()) return true
-  // A symlinked migration is still a migration (e.g. shared between apps).
+  // A symlinked migration is still a migration; the config loader has checked it stays in the app folder.
   return entry.isSymbolicLink() && fs.statSync(path.join(dir, entry.name), { throwIfNoEntry: false })?.isFile() === true
 }
 

@@ -16,9 +16,36 @@ export interface OpenOptions {
   logger: Logger
 }
 
-/** The absolute path of the database file: relative paths live under the engine's data directory. */
-export function resolveDatabaseFile(file: string, dataDir: string): string {
-  return file === MEMORY ? MEMORY : path.resolve(dataDir, file)
+/**
+ * The absolute path of the database file: relative paths live under the engine's data directory, and every path
+ * must stay inside it once symlinks are resolved. The config loader refuses others with the YAML location; this is
+ * the same rule where the file is opened, for modules created any other way.
+ */
+export function resolveDatabaseFile(file: string, dataDir: string, module = 'storage.sqlite'): string {
+  if (file === MEMORY) return MEMORY
+  const resolved = path.resolve(dataDir, file)
+  if (!isWithin(realPath(dataDir), realPath(resolved))) {
+    throw new StorageError('ERR_STORAGE_FILE_OUTSIDE',
+      `storage.sqlite '${module}': the database file '${file}' is outside the data directory ${dataDir}` +
+      ` (symlinks resolved): name it relative to the data directory (e.g. file: app.db), and choose the folder` +
+      ` itself with --data-dir or ISLET_DATA_DIR`, { details: { module, file, dataDir } })
+  }
+  return resolved
+}
+
+/** Symlinks resolved in every existing part of `p`; the parts that do not exist yet appended as written. */
+function realPath(p: string): string {
+  try {
+    return fs.realpathSync.native(p)
+  } catch {
+    const parent = path.dirname(p)
+    return parent === p ? p : path.join(realPath(parent), path.basename(p))
+  }
+}
+
+function isWithin(dir: string, p: string): boolean {
+  const rel = path.relative(dir, p)
+  return rel === '' || (!path.isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${path.sep}`))
 }
 
 /** Opens `file` and applies the connection pragmas; the connection is closed again if any of that fails. */

@@ -1,4 +1,5 @@
 // sql.exec on a real SQLite file: binding, outputs, constraint errors for callers, injection, compile-time checks.
+import path from 'node:path'
 import { isStepError, type RunScope } from '@islet/sdk'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { isStorageError } from './errors.ts'
@@ -132,7 +133,7 @@ describe('sql.exec: compile-time checks', () => {
 
   it('refuses a writing statement on a readonly module', async () => {
     db.stop?.()
-    db = await startSqlite({ file: db.file, readonly: true }, moduleContext({ dataDir: dirs.make() }))
+    db = await startSqlite({ file: db.file, readonly: true }, moduleContext({ dataDir: path.dirname(db.file) }))
     await expect(exec({ sql: insertSku })).rejects.toMatchObject({ code: 'ERR_SQL_READONLY' })
   })
 

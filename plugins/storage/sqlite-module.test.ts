@@ -19,14 +19,30 @@ describe('storage.sqlite: the database file', () => {
     db.stop?.()
   })
 
-  it('uses an absolute file as given, not under the data directory', async () => {
-    const elsewhere = path.join(dirs.make(), 'abs.db')
+  it('accepts an absolute file inside the data directory', async () => {
     const dataDir = dirs.make()
-    const db = await startSqlite({ file: elsewhere }, moduleContext({ dataDir }))
-    expect(db.file).toBe(elsewhere)
-    expect(fs.existsSync(elsewhere)).toBe(true)
-    expect(fs.readdirSync(dataDir)).toEqual([])
+    const db = await startSqlite({ file: path.join(dataDir, 'abs.db') }, moduleContext({ dataDir }))
+    expect(db.file).toBe(path.join(dataDir, 'abs.db'))
+    expect(fs.existsSync(path.join(dataDir, 'abs.db'))).toBe(true)
     db.stop?.()
+  })
+
+  it('refuses a file outside the data directory: absolute, climbing out with .., or through a symlinked folder', () => {
+    const elsewhere = dirs.make()
+    const dataDir = dirs.make()
+    fs.symlinkSync(elsewhere, path.join(dataDir, 'link'))
+    for (const file of [path.join(elsewhere, 'abs.db'), '../escape.db', 'link/app.db']) {
+      let error: unknown
+      try {
+        createSqliteModule({ file, busyTimeoutMs: 5000, readonly: false, synchronous: 'NORMAL' }, moduleContext({ dataDir }))
+      } catch (e) {
+        error = e
+      }
+      expect(isStorageError(error, 'ERR_STORAGE_FILE_OUTSIDE'), file).toBe(true)
+      expect((error as Error).message).toContain('outside the data directory')
+    }
+    expect(fs.readdirSync(elsewhere)).toEqual([])
+    expect(fs.existsSync(path.join(path.dirname(dataDir), 'escape.db'))).toBe(false)
   })
 
   it('opens :memory: without touching the disk', async () => {

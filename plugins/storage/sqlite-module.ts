@@ -1,6 +1,6 @@
 // The storage.sqlite module type: one SQLite database file, opened and migrated on start, closed on stop.
 import type Database from 'better-sqlite3'
-import { defineModuleType, type ModuleContext, type ModuleInstance } from '@islet/sdk'
+import { appPath, dataPath, defineModuleType, type ModuleContext, type ModuleInstance } from '@islet/sdk'
 import { StorageError } from './errors.ts'
 import { migrate } from './migrate.ts'
 import { readMigrationFiles } from './migration-files.ts'
@@ -8,9 +8,9 @@ import { closeDatabase, openDatabase, resolveDatabaseFile } from './open-databas
 
 /** `storage.sqlite` config, validated and defaulted by the engine. */
 export interface SqliteConfig {
-  /** Database file: relative to the engine's data directory, absolute as given, or `:memory:`. */
+  /** Database file: relative to the engine's data directory (an absolute one must lie inside it), or `:memory:`. */
   readonly file: string
-  /** Folder of `NNN_description.sql` migrations, relative to the YAML file. */
+  /** Folder of `NNN_description.sql` migrations, relative to the YAML file, inside the app folder. */
   readonly migrations?: string
   readonly busyTimeoutMs: number
   readonly readonly: boolean
@@ -43,10 +43,11 @@ export const sqliteConfigSchema = {
   additionalProperties: false,
   required: ['file'],
   properties: {
-    file: { type: 'string', minLength: 1,
-      description: 'database file; relative paths resolve against the data directory; `:memory:` for a throwaway' },
-    migrations: { type: 'string', minLength: 1,
-      description: 'folder of NNN_description.sql files applied in number order on start, relative to this YAML' },
+    // Paths the engine confines at load, symlinks resolved: the database to the data directory, migrations to the app.
+    file: dataPath('database file, relative to the data directory (an absolute path must lie inside it); ' +
+      '`:memory:` for a throwaway'),
+    migrations: appPath('folder of NNN_description.sql files applied in number order on start, relative to this ' +
+      'YAML; it must lie inside the app folder'),
     busyTimeoutMs: { type: 'integer', minimum: 0, default: 5000,
       description: 'how long a statement waits for another connection\'s write lock before failing' },
     readonly: { type: 'boolean', default: false,
@@ -67,7 +68,7 @@ export default defineModuleType<SqliteConfig, SqliteModule>({
 
 /** Builds the instance; nothing touches the disk before `start()`. */
 export function createSqliteModule(config: SqliteConfig, ctx: ModuleContext): SqliteModule {
-  const file = resolveDatabaseFile(config.file, ctx.dataDir)
+  const file = resolveDatabaseFile(config.file, ctx.dataDir, ctx.name)
   const migrationsFolder = config.migrations === undefined ? undefined : ctx.resolvePath(config.migrations)
   let state: 'created' | 'open' | 'stopped' = 'created'
   let connection: Database.Database | undefined

@@ -14,6 +14,7 @@ Commands:
   dev [app.yaml]            run --watch, printing one line per reload
   validate <files…>         check config files; exit 1 on errors
       --format text|json    output format (default: text)
+      --data-dir <dir>      the data directory database files must stay in (default: as for run)
   schema                    print the JSON Schema of the config language (engine + every registered type)
       --out <file>          write it to a file instead
   component test <file>     run a component's examples in the real sandbox; exit 1 on any failure

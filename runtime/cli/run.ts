@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { ConfigError, formatDiagnostics } from '../config/diagnostics.ts'
 import { codeOf, IsletError, messageOf } from '../errors.ts'
 import { createLogger } from '../log/logger.ts'
-import { openApp } from '../app.ts'
+import { dataDirOf, openApp } from '../app.ts'
 import { parseOptions } from './options.ts'
 import { startWatching } from './watch.ts'
 import { createBuiltinRegistry } from '../plugins/builtin.ts'
@@ -59,7 +59,8 @@ export async function runCommand(args: string[]): Promise<number> {
     const say = values.dev
       ? (line: string, isError: boolean) => { (isError ? process.stderr : process.stdout).write(`${line}\n`) }
       : (line: string, isError: boolean) => { logger[isError ? 'error' : 'info'](line) }
-    stopWatching = await startWatching({ engine, file: resolve(file), registry, logger, say })
+    stopWatching = await startWatching({ engine, file: resolve(file), registry, logger, say,
+      dataDir: dataDirOf(values['data-dir'], process.env) })
     const { files, components, componentDirectories = [], modules } = engine.config
     const inputs = modules.reduce((n, m) => n + (m.inputs?.length ?? 0), 0)
     const more = [componentDirectories.length ? `${componentDirectories.length} component folder(s)` : '', inputs ? `${inputs} module input(s)` : '']

@@ -7,13 +7,13 @@ import { parseOptions } from './options.ts'
 
 export async function validateCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions({
-    args, allowPositionals: true, options: { format: { type: 'string', default: 'text' } },
+    args, allowPositionals: true, options: { format: { type: 'string', default: 'text' }, 'data-dir': { type: 'string' } },
   })
   if (positionals.length === 0) throw new IsletError('ERR_CLI_USAGE', 'validate needs at least one config file: islet validate app.yaml')
   if (values.format !== 'text' && values.format !== 'json') throw new IsletError('ERR_CLI_USAGE', `--format must be text or json, not '${values.format}'`)
   const registry = createBuiltinRegistry()
   const diagnostics: Diagnostic[] = []
-  for (const file of positionals) diagnostics.push(...await validateApp(file, registry))
+  for (const file of positionals) diagnostics.push(...await validateApp(file, registry, process.env, values['data-dir']))
   sortDiagnostics(diagnostics)
   const errors = diagnostics.filter((d) => d.severity === 'error').length
   if (values.format === 'json') {

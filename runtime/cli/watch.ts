@@ -14,6 +14,8 @@ export interface WatchOptions {
   file: string
   registry: Registry
   logger: Logger
+  /** The engine's data directory: reloaded configs are checked against it as at start. */
+  dataDir?: string
   /** Receives the human line for each reload (stdout for `islet dev`, the log for `run --watch`). */
   say(line: string, isError: boolean): void
 }
@@ -74,7 +76,8 @@ export async function startWatching(options: WatchOptions): Promise<() => Promis
     }),
     engine.components?.onEvent(report),
   ]
-  const config = watchConfig({ engine, file: options.file, registry: options.registry, env: process.env, logger })
+  const config = watchConfig({ engine, file: options.file, registry: options.registry, env: process.env, logger,
+    dataDir: options.dataDir })
   await Promise.all([config.ready, watchTheComponents()])
   return async () => {
     undo.forEach((u) => u?.())

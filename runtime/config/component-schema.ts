@@ -34,9 +34,9 @@ export const COMPONENT_DEFINITIONS = {
     type: 'object', additionalProperties: false,
     description: 'One component file, or every component in a directory; exactly one of file or directory.',
     properties: {
-      file: { type: 'string', minLength: 1, description: 'A component entry file, relative to this config file.' },
+      file: { type: 'string', minLength: 1, description: 'A component entry file, relative to this config file, inside the app folder.' },
       directory: { type: 'string', minLength: 1,
-        description: 'A folder, relative to this config file: each *.ts in it and each subfolder with an index.ts is a component.' },
+        description: 'A folder, relative to this config file, inside the app folder: each *.ts in it and each subfolder with an index.ts is a component.' },
       name: { type: 'string', pattern: COMPONENT_NAME,
         description: "a lower-case letter, then lower-case letters, digits or '-'; defaults to the file (or folder) name" },
       // Defaults sit beside the $ref: ajv fills them in only from the property that holds them.

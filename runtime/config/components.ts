@@ -2,6 +2,7 @@
 import { basename, dirname, relative, resolve } from 'node:path'
 import { componentsIn, identityOf, kindOf, nameFromFile, suggestName } from './component-files.ts'
 import { COMPONENT_NAME, NO_GRANTS } from './component-schema.ts'
+import { escapeOf, outsideMessage } from './confine.ts'
 import { where } from './declare.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import { checkGrants } from './grants.ts'
@@ -41,12 +42,16 @@ export async function declareComponents(files: readonly LoadedFile[]): Promise<D
   const diagnostics: Diagnostic[] = []
   const found: Candidate[] = []
   const directories = new Set<string>()
+  // The root file comes first; its folder is the app's, and every component lives in it.
+  const appDir = files[0] ? dirname(files[0].parsed.file) : ''
   for (const file of files) {
     const list = Array.isArray(file.value.components) ? file.value.components : []
     for (const [i, raw] of list.entries()) {
       if (!isRecord(raw)) continue
+      const candidates = await resolveEntry(file, raw, ['components', i], appDir, diagnostics)
+      if (!candidates) continue
       if (typeof raw.directory === 'string' && raw.directory) directories.add(resolve(dirname(file.parsed.file), raw.directory))
-      found.push(...await resolveEntry(file, raw, ['components', i], diagnostics))
+      found.push(...candidates)
     }
   }
   // Explicit beats implicit: a `file:` entry takes the place of what a `directory:` entry found for that file.
@@ -70,9 +75,9 @@ export async function declareComponents(files: readonly LoadedFile[]): Promise<D
   return { components, names: [...first.keys()], directories: [...directories], diagnostics }
 }
 
-/** The candidates one entry yields; its problems go to `diagnostics`. */
-async function resolveEntry(file: LoadedFile, raw: Record<string, unknown>, path: PathSegment[],
-  diagnostics: Diagnostic[]): Promise<Candidate[]> {
+/** The candidates one entry yields; its problems go to `diagnostics`. Undefined when its path leaves the app folder. */
+async function resolveEntry(file: LoadedFile, raw: Record<string, unknown>, path: PathSegment[], appDir: string,
+  diagnostics: Diagnostic[]): Promise<Candidate[] | undefined> {
   const report = (at: PathSegment[], message: string, hint: string, opts: { key?: boolean } = {}) =>
     diagnostics.push(diagnosticAt(file.parsed, at, 'ERR_CONFIG_SCHEMA', message, hint, opts))
   const hasFile = raw.file !== undefined
@@ -96,6 +101,13 @@ async function resolveEntry(file: LoadedFile, raw: Record<string, unknown>, path
   if (typeof written !== 'string' || !written) return [] // the schema reports it
   const target = resolve(dirname(file.parsed.file), written)
   const shown = relative(dirname(file.parsed.file), target) || '.'
+  // Before anything is looked at: whether a file outside exists is not the config's to learn either.
+  const escape = escapeOf(appDir, target)
+  if (escape) {
+    const { message, hint } = outsideMessage(written, target, escape, { dir: appDir, kind: 'app' })
+    diagnostics.push(diagnosticAt(file.parsed, [...path, key], 'ERR_CONFIG_PATH_OUTSIDE', `${key}: ${message}`, hint))
+    return undefined
+  }
   const kind = await kindOf(target)
   if (kind !== key) {
     const why = kind === undefined ? 'does not exist' : kind === 'other' ? 'is not a regular file or directory'
@@ -151,6 +163,14 @@ async function resolveEntry(file: LoadedFile, raw: Record<string, unknown>, path
   for (const entry of entries) {
     const name = nameFromFile(entry)
     const entryShown = relative(dirname(file.parsed.file), entry)
+    // A symlink in the folder (to a file, or a subfolder holding an index.ts) may lead out of the app folder.
+    const entryEscape = escapeOf(appDir, entry)
+    if (entryEscape) {
+      const { message, hint } = outsideMessage(`./${entryShown}`, entry, entryEscape, { dir: appDir, kind: 'app' })
+      diagnostics.push(diagnosticAt(file.parsed, [...path, 'directory'], 'ERR_CONFIG_PATH_OUTSIDE',
+        `the component ${message}, found in ${written}`, hint))
+      continue
+    }
     if (!NAME.test(name)) {
       const fixed = suggestName(name)
       report([...path, 'directory'], `the component name '${name}' taken from ${entryShown} must match ${COMPONENT_NAME}`,

@@ -1,14 +1,16 @@
 // Module and step configs: the type resolved (with what to do when unknown), validated, references captured.
+import { dirname, isAbsolute, resolve } from 'node:path'
 import type { InputsContext, JsonSchema } from '@islet/sdk'
 import type { Registered, Registry } from '../plugins/registry.ts'
 import { messageOf } from '../errors.ts'
+import { escapeOf, isWithin, outsideMessage } from './confine.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, type PathSegment } from './locate.ts'
 import { schemaDiagnostics } from './schema-errors.ts'
 import { didYouMean } from './suggest.ts'
 import type { References } from './types.ts'
-import { check, pointerPath, type RefKind } from './validate.ts'
+import { check, pointerPath, type PathUse, type RefKind } from './validate.ts'
 
 /** A place in a file that names a module, pipeline or component; checked once every file is declared. */
 export interface RefSite {
@@ -23,6 +25,10 @@ export interface Declaring {
   registry: Registry
   diagnostics: Diagnostic[]
   refs: RefSite[]
+  /** The app's folder (the root file's): `app` paths must stay inside it. */
+  appDir: string
+  /** The engine's data directory when known (the engine, its watcher and `islet validate` pass it). */
+  dataDir?: string
 }
 
 type Typed = Registered<{ type: string; configSchema: JsonSchema; inputs?(config: unknown, ctx: InputsContext): string[] }>
@@ -62,7 +68,29 @@ export function validateConfig(ctx: Declaring, file: LoadedFile, type: Typed,
     return undefined
   }
   ctx.diagnostics.push(...schemaDiagnostics(file.parsed, path, result.errors))
+  const outside = result.paths.map((use) => checkPath(ctx, file, use, [...path, ...pointerPath(use.pointer)]))
+    .filter((d) => d !== undefined)
+  ctx.diagnostics.push(...outside)
   for (const { kind, name, pointer } of result.refs) ctx.refs.push({ kind, name, file, path: [...path, ...pointerPath(pointer)] })
   const names = (kind: RefSite['kind']) => [...new Set(result.refs.filter((r) => r.kind === kind).map((r) => r.name))]
-  return result.isValid ? { modules: names('module'), pipelines: names('pipeline'), components: names('component') } : undefined
+  return result.isValid && outside.length === 0 ? { modules: names('module'), pipelines: names('pipeline'), components: names('component') } : undefined
+}
+
+/** Where a data path is resolved while the data directory is unknown: only its shape is checked then. */
+const STAND_IN = resolve('/islet-data-directory')
+
+/**
+ * A diagnostic when an `x-islet-path` value leaves its folder. An `app` path resolves against the declaring file and
+ * must stay in the app folder. A `data` path resolves against the data directory; before that directory is known
+ * (a library caller that does not pass it), only what is certain is refused: an absolute path, or one that climbs
+ * out with `..`.
+ */
+function checkPath(ctx: Declaring, file: LoadedFile, use: PathUse, at: PathSegment[]): Diagnostic | undefined {
+  const dir = use.kind === 'app' ? ctx.appDir : ctx.dataDir
+  const target = resolve(use.kind === 'app' ? dirname(file.parsed.file) : ctx.dataDir ?? STAND_IN, use.path)
+  const escape = dir !== undefined ? escapeOf(dir, target)
+    : isAbsolute(use.path) || !isWithin(STAND_IN, target) ? 'outside' : undefined
+  if (!escape) return undefined
+  const { message, hint } = outsideMessage(use.path, target, escape, { dir, kind: use.kind })
+  return diagnosticAt(file.parsed, at, 'ERR_CONFIG_PATH_OUTSIDE', message, hint)
 }

@@ -1,10 +1,12 @@
 // From file contents to module and pipeline declarations: types resolved, configs validated, references collected.
+import { dirname, relative } from 'node:path'
 import type { Registry } from '../plugins/registry.ts'
+import { outsideMessage } from './confine.ts'
 import { lookupType, validateConfig, type Declaring, type RefSite } from './configs.ts'
 import type { Diagnostic, SourceLocation } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate } from './locate.ts'
-import { moduleInputs } from './module-inputs.ts'
+import { moduleInputs, whereInConfig } from './module-inputs.ts'
 import { declareSteps } from './steps.ts'
 import type { ModuleDecl, ModuleInput, PipelineDecl } from './types.ts'
 import { messageOf } from '../errors.ts'
@@ -22,9 +24,14 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** `file.yaml:3:5`, how duplicate messages name both places. */
 export const where = (f: LoadedFile, l: SourceLocation) => `${f.name}:${l.line}:${l.col}`
 
-/** Declares every module and pipeline of `files`, in order; a second declaration of a name is an error, not a merge. */
-export function declare(files: readonly LoadedFile[], registry: Registry): Declared {
-  const ctx: Declaring = { registry, diagnostics: [], refs: [] }
+/**
+ * Declares every module and pipeline of `files`, in order; a second declaration of a name is an error, not a merge.
+ * `dataDir`, when known, is where `x-islet-path: data` values must stay (see configs.ts checkPath).
+ */
+export function declare(files: readonly LoadedFile[], registry: Registry, options: { dataDir?: string } = {}): Declared {
+  // The root file comes first; its folder is the app's.
+  const appDir = files[0] ? dirname(files[0].parsed.file) : ''
+  const ctx: Declaring = { registry, diagnostics: [], refs: [], appDir, dataDir: options.dataDir }
   const modules: ModuleDecl[] = []
   const pipelines: Record<string, PipelineDecl> = Object.create(null)
   const firstModule = new Map<string, string>()
@@ -86,13 +93,24 @@ function declareModule(ctx: Declaring, file: LoadedFile, raw: Record<string, unk
   if (!refs) return undefined
   const source = locate(file.parsed, path)
   let inputs: ModuleInput[]
+  let outside: ReturnType<typeof moduleInputs>['outside']
   try {
-    inputs = moduleInputs(type.definition, config, file.parsed.file)
+    ({ inputs, outside } = moduleInputs(type.definition, config, file.parsed.file, ctx.appDir))
   } catch (error) {
     ctx.diagnostics.push(diagnosticAt(file.parsed, [...path, 'config'], 'ERR_CONFIG_SCHEMA',
       `module type '${raw.type}' could not name the files this config reads: ${messageOf(error)}`, 'check the paths in this config'))
     return undefined
   }
+  // A type may name files without marking them in its schema: what it reads on start must be the app's too.
+  for (const { input, path: leading, escape } of outside) {
+    const found = whereInConfig(config, dirname(file.parsed.file), input)
+    const written = found?.written ?? input
+    const shown = leading === input ? written : `${written}/${relative(input, leading)}`
+    const { message, hint } = outsideMessage(shown, leading, escape, { dir: ctx.appDir, kind: 'app' })
+    ctx.diagnostics.push(diagnosticAt(file.parsed, [...path, 'config', ...found?.at ?? []], 'ERR_CONFIG_PATH_OUTSIDE',
+      `module type '${raw.type}' reads ${message}`, hint))
+  }
+  if (outside.length > 0) return undefined
   return {
     name, type: raw.type, ...(typeof raw.description === 'string' ? { description: raw.description } : {}),
     config, dependsOn, refs, source, ...(inputs.length > 0 ? { inputs } : {}),

@@ -1,12 +1,14 @@
 // The set of files an app is made of: the root and its imports, depth-first, each read, parsed, interpolated, checked.
 import { realpath } from 'node:fs/promises'
 import { dirname, relative, resolve } from 'node:path'
+import { isMap, isScalar, isSeq } from 'yaml'
+import { escapeOf, outsideMessage } from './confine.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import { interpolate, type Env } from './interpolate.ts'
 import { diagnosticAt, type PathSegment } from './locate.ts'
 import { parseYaml, readYamlFile, toValue, type ParsedFile } from './parse.ts'
 import { FILE_SCHEMA } from './schema.ts'
-import { schemaDiagnostics, got, show } from './schema-errors.ts'
+import { schemaDiagnostics, show } from './schema-errors.ts'
 import { SUPPORTED_API_VERSIONS } from './types.ts'
 import { check } from './validate.ts'
 
@@ -45,12 +47,18 @@ export async function loadFiles(root: string, options: FileSetOptions): Promise<
   const stack: { key: string; file: string }[] = []
   const name = (file: string) => relative(rootDir, file) || file
 
-  async function visit(file: string, from?: { parsed: ParsedFile; path: PathSegment[] }): Promise<void> {
+  async function visit(file: string, from?: { parsed: ParsedFile; path: PathSegment[]; written: string }): Promise<void> {
     // The real path identifies a file however it is reached (`./a.yaml`, `sub/../a.yaml`, a symlink).
     const key = await realpath(file).catch(() => file)
     const report = (code: Diagnostic['code'], message: string, hint?: string) => set.diagnostics.push(from
       ? diagnosticAt(from.parsed, from.path, code, message, hint)
       : { file, line: 1, col: 1, severity: 'error', code, path: '', message, ...(hint ? { hint } : {}) })
+    // Refused before it is read: a file outside the app is not the app's to load, nor to quote in a message.
+    const escape = from && escapeOf(rootDir, file)
+    if (from && escape) {
+      const { message, hint } = outsideMessage(from.written, file, escape, { dir: rootDir, kind: 'app' })
+      return void report('ERR_CONFIG_PATH_OUTSIDE', `imports: ${message}`, hint)
+    }
     const open = stack.findIndex((f) => f.key === key)
     if (open >= 0) {
       const chain = [...stack.slice(open).map((f) => f.file), file].map(name).join(' → ')
@@ -66,6 +74,8 @@ export async function loadFiles(root: string, options: FileSetOptions): Promise<
     const { parsed, diagnostics } = parseYaml(file, read.text)
     set.diagnostics.push(...diagnostics)
     if (!parsed) return
+    const foreign = notAConfig(parsed)
+    if (foreign) return void set.diagnostics.push(foreign)
     const interpolated = interpolate(parsed, options.env)
     set.diagnostics.push(...interpolated.diagnostics)
     for (const [key, value] of interpolated.used) set.env.set(key, value)
@@ -87,7 +97,7 @@ export async function loadFiles(root: string, options: FileSetOptions): Promise<
     if (!Array.isArray(imports)) return
     stack.push({ key, file })
     for (const [i, entry] of imports.entries()) {
-      if (typeof entry === 'string' && entry) await visit(resolve(dirname(file), entry), { parsed, path: ['imports', i] })
+      if (typeof entry === 'string' && entry) await visit(resolve(dirname(file), entry), { parsed, path: ['imports', i], written: entry })
     }
     stack.pop()
   }
@@ -106,10 +116,7 @@ function checkFile(parsed: ParsedFile, value: unknown): { value?: Record<string,
   if (value === null || value === undefined) {
     return { diagnostics: [diagnosticAt(parsed, [], 'ERR_CONFIG_VERSION', 'the file is empty: missing apiVersion', add)] }
   }
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    return { diagnostics: [diagnosticAt(parsed, [], 'ERR_CONFIG_SCHEMA',
-      `a config file must be a mapping (apiVersion, imports, modules, pipelines, components, sandbox), got ${got(value)}`)] }
-  }
+  if (typeof value !== 'object' || Array.isArray(value)) return { diagnostics: [] } // notAConfig reported it
   const record = value as Record<string, unknown>
   const diagnostics: Diagnostic[] = []
   const version = record.apiVersion
@@ -124,4 +131,26 @@ function checkFile(parsed: ParsedFile, value: unknown): { value?: Record<string,
   const result = check(FILE_SCHEMA, record)
   diagnostics.push(...schemaDiagnostics(parsed, [], result.errors))
   return { value: record, diagnostics }
+}
+
+const FILE_KEYS = new Set(Object.keys(FILE_SCHEMA.properties))
+const NOT_A_CONFIG_HINT = 'is this the file you meant? a config file is a mapping that starts with apiVersion: and ' +
+  'holds keys such as imports:, modules: and pipelines:'
+
+/**
+ * The one diagnostic for a file that is no config at all (a scalar, a list, a mapping without a single config key),
+ * or undefined. It says what the file is, never what it holds: such a file may be anything (a key, a password
+ * file), and nothing else is checked in it, not even its ${…} references, so no message quotes it.
+ */
+function notAConfig(parsed: ParsedFile): Diagnostic | undefined {
+  const root = parsed.doc.contents
+  if (root === null || isMap(root) && root.items.some((p) => isScalar(p.key) && FILE_KEYS.has(String(p.key.value)))) {
+    return undefined
+  }
+  const kind = isMap(root) ? 'a mapping without any config key' : isSeq(root) ? 'a list'
+    : isScalar(root) ? `a ${root.value === null ? 'null' : typeof root.value === 'object' ? 'scalar' : typeof root.value}`
+    : 'an alias'
+  return diagnosticAt(parsed, [], isMap(root) ? 'ERR_CONFIG_VERSION' : 'ERR_CONFIG_SCHEMA',
+    `not a config file: a config file must be a mapping (apiVersion, imports, modules, pipelines, components, sandbox), got ${kind}`,
+    NOT_A_CONFIG_HINT)
 }

@@ -18,6 +18,11 @@ export interface LoadOptions {
   env?: Env
   /** Size cap per file (default 1 MiB). */
   maxFileBytes?: number
+  /**
+   * The engine's data directory (absolute): database files and other `x-islet-path: data` values must resolve inside
+   * it, symlinks followed. Without it, such a value is only refused when it is absolute or climbs out with `..`.
+   */
+  dataDir?: string
 }
 
 export interface LoadResult {
@@ -35,7 +40,7 @@ export interface LoadResult {
 export async function loadConfig(file: string, options: LoadOptions): Promise<LoadResult> {
   const root = resolve(file)
   const set = await loadFiles(root, { env: options.env ?? process.env, maxFileBytes: options.maxFileBytes })
-  const declared = declare(set.files, options.registry)
+  const declared = declare(set.files, options.registry, { dataDir: options.dataDir })
   const components = await declareComponents(set.files)
   const { sandbox, diagnostics: sandboxDiagnostics } = declareSandbox(set.files)
   const names = { ...declared.names, components: components.names }

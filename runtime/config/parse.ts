@@ -1,5 +1,6 @@
 // Strict YAML reading: size cap, core schema only, duplicate keys, tags and alias bombs rejected, every node locatable.
-import { readFile, stat } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
 import {
   isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument,
   type Document, type Node, type Scalar, type YAMLError,
@@ -28,23 +29,44 @@ export interface ReadFailure {
   hint?: string
 }
 
-/** Reads a config file, refusing to load one larger than `maxFileBytes` (checked before reading). */
+/**
+ * Reads a config file, refusing one larger than `maxFileBytes` (checked before reading, and never read past) and
+ * anything but a regular file: a FIFO would block the loader, a device never end (both stat as 0 bytes).
+ */
 export async function readYamlFile(file: string, maxFileBytes = DEFAULT_MAX_FILE_BYTES):
   Promise<{ text: string } | { failure: ReadFailure }> {
+  let handle: FileHandle | undefined
   try {
-    const { size } = await stat(file)
-    if (size > maxFileBytes) {
-      return { failure: { code: 'ERR_CONFIG_TOO_LARGE',
-        message: `${file} is ${size} bytes, over the ${maxFileBytes}-byte cap for a config file`,
-        hint: 'split it into several files with imports:, or raise maxFileBytes' } }
+    // Non-blocking, so opening a FIFO returns at once; the checks below are then on what was opened, not a name.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK)
+    const info = await handle.stat()
+    if (!info.isFile()) {
+      return { failure: { code: 'ERR_CONFIG_FILE_NOT_FOUND',
+        message: `${file} ${info.isDirectory() ? 'is a directory' : 'is not a regular file'}`,
+        hint: 'a config file is a regular YAML file; check the path' } }
     }
-    return { text: await readFile(file, 'utf8') }
+    if (info.size > maxFileBytes) return { failure: tooLarge(file, info.size, maxFileBytes) }
+    const buffer = Buffer.alloc(maxFileBytes + 1)
+    let length = 0
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) {
+      n = (await handle.read(buffer, length, buffer.length - length, length)).bytesRead
+    }
+    // It grew between stat and read.
+    if (length > maxFileBytes) return { failure: tooLarge(file, length, maxFileBytes) }
+    return { text: buffer.toString('utf8', 0, length) }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
     const why = code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code})`
     return { failure: { code: 'ERR_CONFIG_FILE_NOT_FOUND', message: `${file} ${why}`,
       hint: 'check the path; imports are resolved relative to the importing file' } }
+  } finally {
+    await handle?.close()
   }
+}
+
+function tooLarge(file: string, size: number, maxFileBytes: number): ReadFailure {
+  return { code: 'ERR_CONFIG_TOO_LARGE', message: `${file} is ${size}${size > maxFileBytes + 1 ? '' : '+'} bytes, over the ` +
+    `${maxFileBytes}-byte cap for a config file`, hint: 'split it into several files with imports:, or raise maxFileBytes' }
 }
 
 /** Tags of the YAML 1.2 core schema; anything else (`!!binary`, `!!js/function`, `!foo`) is refused. */

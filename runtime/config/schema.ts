@@ -25,7 +25,7 @@ export const FILE_SCHEMA = {
   properties: {
     apiVersion: text(`The config format version: ${SUPPORTED_API_VERSIONS.join(', ')}.`),
     imports: {
-      type: 'array', description: 'More config files to load, relative to this one.',
+      type: 'array', description: 'More config files to load, relative to this one; each must lie inside the app folder (the folder of the root file).',
       items: { type: 'string', minLength: 1 },
     },
     modules: { type: 'array', description: 'The modules of the application.', items: { $ref: '#/definitions/module' } },

@@ -1,7 +1,7 @@
 // JSON Schema validation of config values: the shared ajv instance, compiled-validator cache and reference capture.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import formats from 'ajv-formats'
-import { REF_KEYWORD, type JsonSchema } from '@islet/sdk'
+import { PATH_KEYWORD, REF_KEYWORD, type JsonSchema } from '@islet/sdk'
 
 /** What an `x-islet-ref` property may name. */
 export const REF_KINDS = ['module', 'pipeline', 'component'] as const
@@ -15,14 +15,28 @@ export interface RefUse {
   pointer: string
 }
 
+/** What an `x-islet-path` property is relative to, and must stay inside. */
+export const PATH_KINDS = ['app', 'data'] as const
+export type PathKind = (typeof PATH_KINDS)[number]
+
+/** A config string that is a file or folder path, found through an `x-islet-path` schema property. */
+export interface PathUse {
+  kind: PathKind
+  path: string
+  /** JSON pointer inside the validated value. */
+  pointer: string
+}
+
 export interface CheckResult {
   isValid: boolean
   errors: ErrorObject[]
   refs: RefUse[]
+  paths: PathUse[]
 }
 
-/** Where the `x-islet-ref` keyword reports during one (synchronous) validation run. */
+/** Where the `x-islet-ref` and `x-islet-path` keywords report during one (synchronous) validation run. */
 let collecting: RefUse[] | undefined
+let collectingPaths: PathUse[] | undefined
 
 /**
  * An ajv set up the way the engine validates config: every error at once, defaults filled, strict schemas, formats,
@@ -39,6 +53,17 @@ export function createAjv(): Ajv {
     errors: false,
     validate(kind: RefUse['kind'], name: string, _parent?: unknown, cxt?: { instancePath: string }) {
       collecting?.push({ kind, name, pointer: cxt?.instancePath ?? '' })
+      return true
+    },
+  })
+  ajv.addKeyword({
+    keyword: PATH_KEYWORD,
+    type: 'string',
+    schemaType: 'string',
+    metaSchema: { enum: [...PATH_KINDS] },
+    errors: false,
+    validate(kind: PathKind, path: string, _parent?: unknown, cxt?: { instancePath: string }) {
+      collectingPaths?.push({ kind, path, pointer: cxt?.instancePath ?? '' })
       return true
     },
   })
@@ -69,12 +94,15 @@ export function compileSchema(schema: JsonSchema): ValidateFunction {
 export function check(schema: JsonSchema, data: unknown): CheckResult {
   const validate = compileSchema(schema)
   const refs: RefUse[] = []
+  const paths: PathUse[] = []
   collecting = refs
+  collectingPaths = paths
   try {
     const isValid = validate(data) as boolean
-    return { isValid, errors: isValid ? [] : [...(validate.errors ?? [])], refs }
+    return { isValid, errors: isValid ? [] : [...(validate.errors ?? [])], refs, paths }
   } finally {
     collecting = undefined
+    collectingPaths = undefined
   }
 }
 

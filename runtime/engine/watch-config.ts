@@ -21,6 +21,8 @@ export interface ConfigWatchOptions {
   env: Record<string, string | undefined>
   logger: Logger
   debounceMs?: number
+  /** The engine's data directory, for the database paths of reloaded configs (see LoadOptions.dataDir). */
+  dataDir?: string
 }
 
 export interface ConfigWatcher {
@@ -61,7 +63,8 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
     do {
       dirty = false
       stamps = stampOf()
-      const { config, diagnostics } = await loadConfig(options.file, { registry: options.registry, env: options.env })
+      const { config, diagnostics } = await loadConfig(options.file, { registry: options.registry, env: options.env,
+        dataDir: options.dataDir })
       if (!config) {
         logger.error(`config change rejected; still serving generation ${engine.status().generation}:\n${formatDiagnostics(diagnostics)}`)
         await engine.rejectConfig(diagnostics)

@@ -25,6 +25,8 @@ interface Expected {
   diagnostics: ExpectedDiagnostic[]
   /** Dotted paths into the loaded config and the values they must hold. */
   values?: Record<string, unknown>
+  /** Substrings no diagnostic's message or hint may contain (content of files that are not config). */
+  absent?: string[]
 }
 
 const CASES = join(import.meta.dirname, 'config')
@@ -51,6 +53,9 @@ describe('config cases', () => {
         for (const part of d.message ?? []) expect(diagnostics[i]!.message).toContain(part)
         for (const part of d.hint ?? []) expect(diagnostics[i]!.hint).toContain(part)
       })
+      for (const part of expected.absent ?? []) {
+        for (const d of diagnostics) expect(`${d.message} ${d.hint ?? ''}`).not.toContain(part)
+      }
       expect(config === undefined).toBe(wanted.some((d) => d.severity === 'error'))
       for (const [path, value] of Object.entries(expected.values ?? {})) expect(at(config, path), path).toEqual(value)
     })

@@ -1,6 +1,6 @@
 // A small stand-in plugin for config tests: types shaped like the built-ins, so tests never depend on the real ones.
 import {
-  componentRef, defineModuleType, definePlugin, defineStepType, expressionOr, moduleRef, pipelineRef,
+  appPath, componentRef, dataPath, defineModuleType, definePlugin, defineStepType, expressionOr, moduleRef, pipelineRef,
 } from '@islet/sdk'
 import { createRegistry, type Registry } from '../../runtime/plugins/registry.ts'
 
@@ -45,8 +45,9 @@ const sqlite = defineModuleType({
   type: 'storage.sqlite',
   configSchema: {
     type: 'object', additionalProperties: false, required: ['file'],
-    properties: { file: { type: 'string', minLength: 1 }, timeoutMs: { type: 'integer', default: 5000 } },
+    properties: { file: dataPath(), migrations: appPath(), timeoutMs: { type: 'integer', default: 5000 } },
   },
+  inputs: (config: { migrations?: string }, ctx) => (config.migrations ? [ctx.resolvePath(config.migrations)] : []),
   create: () => ({}),
 })
 

@@ -1,0 +1,57 @@
+// Where a config may point: every path it names stays inside the app's folder (the root YAML file's folder), database
+// files inside the data directory. Checked on real paths, so a symlink cannot lead a path out of its folder.
+import { realpathSync } from 'node:fs'
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path'
+
+/** Why a path was refused: `outside` as written (absolute, `..`), or `symlink` (a link on the way leads out). */
+export type Escape = 'outside' | 'symlink'
+
+/**
+ * The real path of `path`: symlinks resolved in every existing part of it, the parts that do not exist yet (a
+ * database file created on first start, a folder still to be made) appended as written.
+ */
+export function realPath(path: string): string {
+  try {
+    return realpathSync.native(path)
+  } catch {
+    const parent = dirname(path)
+    return parent === path ? path : join(realPath(parent), basename(path))
+  }
+}
+
+/** True when `path` is `dir` itself or lies below it (both absolute and normalised). */
+export function isWithin(dir: string, path: string): boolean {
+  const rel = relative(dir, path)
+  return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`))
+}
+
+/**
+ * Whether absolute `path` stays inside `dir` once symlinks are resolved: undefined when it does, else why not.
+ * `dir` need not exist yet (a data directory is created on start).
+ */
+export function escapeOf(dir: string, path: string): Escape | undefined {
+  if (isWithin(realPath(dir), realPath(path))) return undefined
+  return isWithin(dir, path) ? 'symlink' : 'outside'
+}
+
+/** The folder a path must stay in, as messages name it. */
+export interface Confinement {
+  /** Absolute; undefined for a data directory not known yet. */
+  dir?: string
+  kind: 'app' | 'data'
+}
+
+/** What a path that leaves its folder is told: where it leads, what is allowed, how to fix it. */
+export function outsideMessage(written: string, path: string, escape: Escape, scope: Confinement):
+  { message: string; hint: string } {
+  const folder = `the ${scope.kind === 'app' ? 'app folder' : 'data directory'}${scope.dir ? ` ${scope.dir}` : ''}`
+  const message = escape === 'outside'
+    ? `'${written}' is outside ${folder}`
+    : `'${written}' leads outside ${folder} through a symlink (it resolves to ${realPath(path)})`
+  const hint = scope.kind === 'app'
+    ? 'a config may only name files inside the folder of its root file: move the file into that folder and name it ' +
+      'relative to the file that names it (a symlink to a file outside does not count)'
+    : 'database files live in the data directory: name the file relative to it (e.g. file: app.db), and choose the ' +
+      'folder itself with --data-dir or ISLET_DATA_DIR'
+  return { message, hint }
+}
