@@ -1,7 +1,8 @@
 // Where a config may point: every path it names stays inside the app's folder (the root YAML file's folder), database
 // files inside the data directory. Checked on real paths, so a symlink cannot lead a path out of its folder.
 import { realpathSync } from 'node:fs'
-import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { IsletError } from '../errors.ts'
 
 /** Why a path was refused: `outside` as written (absolute, `..`), or `symlink` (a link on the way leads out). */
 export type Escape = 'outside' | 'symlink'
@@ -54,4 +55,21 @@ export function outsideMessage(written: string, path: string, escape: Escape, sc
     : 'database files live in the data directory: name the file relative to it (e.g. file: app.db), and choose the ' +
       'folder itself with --data-dir or ISLET_DATA_DIR'
   return { message, hint }
+}
+
+/**
+ * `ctx.resolvePath` for module and step code: resolves `path` against the folder of the file that declared the module
+ * or step, and refuses (ERR_CONFIG_PATH_OUTSIDE) one that leads outside the app folder. Config validation checks the
+ * path fields a type marks (appPath) and the inputs it declares; this covers whatever else a plugin resolves at run
+ * time. Without `appDir` (a bare context in a plugin's own tests) paths resolve unchecked.
+ */
+export function confinedResolver(fromDir: string, appDir: string | undefined): (path: string) => string {
+  return (path) => {
+    const absolute = resolve(fromDir, path)
+    if (appDir === undefined) return absolute
+    const escape = escapeOf(appDir, absolute)
+    if (!escape) return absolute
+    const { message, hint } = outsideMessage(path, absolute, escape, { dir: appDir, kind: 'app' })
+    throw new IsletError('ERR_CONFIG_PATH_OUTSIDE', `${message}: ${hint}`, { details: { path, hint } })
+  }
 }

@@ -145,7 +145,7 @@ export function createEngine(options: EngineOptions): Engine {
     let p = g.compiled.get(name)
     if (!p) {
       p = compilePipeline(g.config.pipelines[name], {
-        registry, logger, dataDir, services,
+        registry, logger, dataDir, services, appDir: dirname(g.config.file),
         // A step type's create runs under the create deadline too: a hung step factory must not hang startup.
         stepCreateMs: timeouts.createMs,
         // Each generation's pipelines reach that generation's modules: a request finishes on the generation it began on.
@@ -179,6 +179,7 @@ export function createEngine(options: EngineOptions): Engine {
       for (const name of g.graph.pipelines.get(decl.name)!) pipelines.set(name, await pipeline(g, name))
       const ctx = createModuleContext(decl, {
         logger: logger.child({ module: decl.name }), dataDir, engine: view, pipelines, dependencies: deps, previous, services,
+        appDir: dirname(g.config.file),
         instance: (name) => g.slots.get(name)?.instance,
       })
       const instance = await withDeadline(() => definition.create(decl.config, ctx), deadline(decl, 'create', timeouts.createMs))

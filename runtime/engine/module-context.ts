@@ -1,6 +1,7 @@
 // Builds the context a module type's `create` receives: its identity, logger, paths, and access limited to what
 // it depends on.
-import { dirname, resolve } from 'node:path'
+import { dirname } from 'node:path'
+import { confinedResolver } from '../config/confine.ts'
 import type { EngineView, Logger, ModuleContext, Pipeline } from '@islet/sdk'
 import type { ModuleDecl } from '../config/types.ts'
 import { IsletError } from '../errors.ts'
@@ -17,6 +18,8 @@ export interface ModuleContextDeps {
   previous?: object
   /** Engine services for the runtime's own module types (see services.ts). */
   services?: EngineServices
+  /** The app folder (the root YAML's): `ctx.resolvePath` refuses paths outside it. */
+  appDir?: string
 }
 
 export function createModuleContext(decl: ModuleDecl, deps: ModuleContextDeps): ModuleContext {
@@ -28,7 +31,7 @@ export function createModuleContext(decl: ModuleDecl, deps: ModuleContextDeps): 
     dataDir: deps.dataDir,
     engine: deps.engine,
     previous: deps.previous,
-    resolvePath: (path) => resolve(baseDir, path),
+    resolvePath: confinedResolver(baseDir, deps.appDir),
     module<T extends object>(name: string): T {
       const instance = deps.dependencies.has(name) ? deps.instance(name) : undefined
       if (!instance) {

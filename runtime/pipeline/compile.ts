@@ -1,5 +1,6 @@
 // Compiles a pipeline declaration once per config generation: creates each step through its step type.
-import { dirname, resolve } from 'node:path'
+import { dirname } from 'node:path'
+import { confinedResolver } from '../config/confine.ts'
 import type { Logger, Pipeline, StepContext, StepRun } from '@islet/sdk'
 import type { PipelineDecl, StepBranch, StepCall, StepDecl } from '../config/types.ts'
 import { IsletError, messageOf } from '../errors.ts'
@@ -24,6 +25,8 @@ export interface PipelineCompileContext {
    * ERR_PIPELINE_STEP_CREATE_TIMEOUT naming the step (a hung step factory must not hang startup). None if absent.
    */
   stepCreateMs?: number
+  /** The app folder (the root YAML's): `ctx.resolvePath` refuses paths outside it. */
+  appDir?: string
 }
 
 /**
@@ -104,7 +107,7 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
       step: step.name,
       logger: ctx.logger.child({ pipeline: decl.name, step: step.name }),
       dataDir: ctx.dataDir,
-      resolvePath: (path) => resolve(baseDir, path),
+      resolvePath: confinedResolver(baseDir, ctx.appDir),
       module<T extends object>(name: string): T {
         if (!allowed.has(name)) {
           const refs = allowed.size ? `it references ${[...allowed].map((m) => `'${m}'`).join(', ')}` : 'it references none'
