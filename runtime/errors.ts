@@ -67,6 +67,7 @@ export const ERROR_CODES = {
   ERR_SANDBOX_INPUT_LIMIT: 'the input to a component is larger than allowed',
   ERR_SANDBOX_HOST_CALL_LIMIT: 'an invocation made more capability calls than allowed; its isolate was disposed',
   ERR_SANDBOX_CRASHED: 'the sandbox worker or isolate running the call went away; the call was lost',
+  ERR_SANDBOX_WORKER_LOST: "the call was lost with its sandbox worker, which another component's call took down (or something outside the engine stopped); not a breach of this component",
   ERR_SANDBOX_CANCELLED: 'the caller gave up on an invocation (request timeout, client gone); it was stopped, and it is not a limit breach',
   ERR_SANDBOX_NOT_LOADED: 'internal: a worker was asked to run a component it has not loaded (the supervisor reloads it)',
   ERR_COMPONENT_THREW: 'the component threw or rejected (message and details.location name its own file:line:col when known)',

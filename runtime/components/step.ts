@@ -11,6 +11,8 @@ const STATUS: Record<string, number> = {
   ERR_COMPONENT_INPUT_INVALID: 400,
   ERR_SANDBOX_INPUT_LIMIT: 413,
   ERR_COMPONENT_QUARANTINED: 503,
+  // Lost with a worker another component took down: the component did nothing wrong, and a retry may well succeed.
+  ERR_SANDBOX_WORKER_LOST: 503,
   // The run was aborted (request timeout, client gone, shutdown): the HTTP layer answers with the abort's own error.
   ERR_SANDBOX_CANCELLED: 503,
 }

@@ -1,11 +1,17 @@
 // The sandbox supervisor (engine side): spawns and restarts worker processes, routes loads and invocations to
 // them, answers guests' host calls through the caller's capability handler, and keeps a backup deadline per call
 // in case a worker stops answering. A caller's abort signal cancels its call across the boundary.
+// Blame: each worker tells, through its slice records (slice-record.ts), which invocation it is running guest code
+// for; a worker stuck past that slice's deadline, or crashing, is charged to that invocation's component alone (one
+// incident), which then runs in a worker of its own. Bystanders' lost calls fail with ERR_SANDBOX_WORKER_LOST (not a
+// breach), and those that had not begun in the isolate are retried once on the replacement worker.
 import { fork, type ChildProcess } from 'node:child_process'
+import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { AbortSignalLike, Logger } from '@islet/sdk'
 import { IsletError, isIsletError, type ErrorCode } from '../errors.ts'
 import type { ComponentMetaDto, ErrorDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
+import { watchSliceRecords, type SliceWatch } from './slice-record.ts'
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
 
@@ -32,6 +38,17 @@ export interface SandboxOptions {
   onLog(key: string, lines: GuestLogLineDto[], dropped: number): void
   /** How long past an invocation's own deadline the supervisor waits before killing its worker. */
   graceMs?: number
+  /**
+   * `shared`: components are spread over `workers` processes, and one that stalls or crashes its worker is moved to
+   * a worker of its own from then on. `dedicated`: every component has a worker of its own from the start.
+   */
+  isolation?: 'shared' | 'dedicated'
+  /**
+   * A worker stalled past a slice's deadline or crashed while running `key`'s code: one incident, charged to `key`
+   * alone (details.incident; the culprit call, if still waiting, rejects with this same error). `startedAt` is when
+   * the culprit call was sent (Date.now()), or the incident's time when no call is known.
+   */
+  onIncident?(key: string, error: IsletError, startedAt: number): void
 }
 
 export interface Sandbox {
@@ -55,6 +72,9 @@ export interface InvokeOptions {
 
 export interface WorkerStats {
   pid: number
+  /** The components placed in this worker (names), and whether it is a worker of their own. */
+  components: string[]
+  dedicated: boolean
   rss: number
   heapUsed: number
   external: number
@@ -67,6 +87,28 @@ interface Call {
   resolve(output: string): void
   reject(error: IsletError): void
   timer?: NodeJS.Timeout
+  /** Invocations only: which generation, when sent (Date.now()), and whether a slice of it began in the isolate. */
+  key?: string
+  sentAt?: number
+  begun?: boolean
+}
+
+/** Where a component's worker lives: one of the shared slots, or a worker of its own. */
+interface Place {
+  worker?: Worker
+  /** The component this place is dedicated to; undefined for a shared slot. */
+  owner?: string
+  restarts: number[]
+  closed?: boolean
+}
+
+/** Who a worker's death is charged to, decided when the supervisor kills it or from how it died. */
+interface Verdict {
+  key: string
+  /** The culprit invocation (0: a load's module code). */
+  id: number
+  code: ErrorCode
+  why: string
 }
 
 /** A guest's capability call being answered in the engine; aborted when the worker drops it or goes away. */
@@ -78,6 +120,15 @@ interface HostCall {
 interface Worker {
   child: ChildProcess
   pid: number
+  place: Place
+  /** The slice it runs guest code for right now, from its records. */
+  slices: SliceWatch
+  /** Set when the supervisor kills it as stuck: who that is charged to (undefined: no one). */
+  killed?: { verdict?: Verdict }
+  /** The last few KiB it wrote to stderr: tells V8's out-of-memory abort from other crashes. */
+  stderrTail: string
+  /** Resolves once its stderr closed: after its exit, what V8 wrote before aborting has been read. */
+  stderrDone: Promise<void>
   ready: Promise<void>
   /** Loads done in this incarnation of the worker. */
   loaded: Map<string, Promise<ComponentMetaDto>>
@@ -93,29 +144,49 @@ export function sandboxError(dto: ErrorDto): IsletError {
 export function createSandbox(options: SandboxOptions): Sandbox {
   const { logger } = options
   const graceMs = options.graceMs ?? 1000
-  const workers: (Worker | undefined)[] = new Array(Math.max(1, options.workers)).fill(undefined)
+  const shared: Place[] = Array.from({ length: Math.max(1, options.workers) }, () => ({ restarts: [] }))
+  /** Workers of their own: every component under `dedicated` isolation, and each one that once stalled or crashed one. */
+  const own = new Map<string, Place>()
+  const isolated = new Set<string>()
   const specs = new Map<string, LoadSpec>()
-  const restarts: number[] = []
   let seq = 0
+  let incidents = 0
   let stopping = false
 
   const slotOf = (name: string) => {
     let h = 0
     for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) | 0
-    return Math.abs(h) % workers.length
+    return Math.abs(h) % shared.length
   }
 
-  function spawnWorker(index: number): Worker {
+  function placeOf(name: string): Place {
+    if (options.isolation !== 'dedicated' && !isolated.has(name)) return shared[slotOf(name)]!
+    let place = own.get(name)
+    if (!place) own.set(name, place = { owner: name, restarts: [] })
+    return place
+  }
+
+  const places = () => [...shared, ...own.values()]
+  const nameOf = (key: string) => specs.get(key)?.name ?? key.replace(/@.*$/, '')
+
+  function spawnWorker(place: Place): Worker {
     // An empty environment: workers need nothing from it, and secrets in it must not reach sandboxes.
-    const child = fork(WORKER, [], { execArgv: ['--no-node-snapshot'], serialization: 'json', stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: {} })
+    // fd 4 carries the worker's slice records (slice-record.ts); stderr is read for V8's out-of-memory report.
+    const child = fork(WORKER, [], { execArgv: ['--no-node-snapshot'], serialization: 'json', stdio: ['ignore', 'inherit', 'pipe', 'ipc', 'pipe'], env: {} })
     let markReady!: () => void
     const worker: Worker = {
-      child, pid: child.pid ?? 0, ready: new Promise((resolve) => { markReady = resolve }),
+      child, pid: child.pid ?? 0, ready: new Promise((resolve) => { markReady = resolve }), place, stderrTail: '',
+      stderrDone: child.stderr ? new Promise((resolve) => { child.stderr!.once('close', resolve); child.stderr!.once('error', resolve) }) : Promise.resolve(),
+      slices: watchSliceRecords(child.stdio[4] as Readable | null, (id) => { const call = worker.calls.get(id); if (call) call.begun = true }),
       loaded: new Map(), loads: new Map(), calls: new Map(), hostCalls: new Map(),
     }
+    child.stderr?.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk)
+      worker.stderrTail = (worker.stderrTail + chunk.toString('latin1')).slice(-8192)
+    })
     child.on('message', (msg: WorkerMessage) => onMessage(worker, msg, markReady))
-    child.once('exit', (code, signal) => onExit(index, worker, code, signal))
-    workers[index] = worker
+    child.once('exit', (code, signal) => onExit(worker, code, signal))
+    place.worker = worker
     return worker
   }
 
@@ -161,37 +232,109 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     return call
   }
 
-  function onExit(index: number, worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+  /** A crash is the running slice's when it is one V8 or the OS deals a process that misbehaved; SIGKILL/SIGTERM come from outside. */
+  function crashVerdict(worker: Worker, code: number | null, signal: NodeJS.Signals | null): Verdict | undefined {
+    const running = worker.slices.running
+    const crashed = signal ? CRASH_SIGNALS.has(signal) : code !== null && CRASH_SIGNALS.has(`${code - 128}`)
+    if (!running || !crashed) return undefined
+    const oom = OUT_OF_MEMORY.test(worker.stderrTail)
+    const name = nameOf(running.key)
+    return {
+      key: running.key, id: running.id, code: oom ? 'ERR_SANDBOX_MEMORY_LIMIT' : 'ERR_SANDBOX_CRASHED',
+      why: oom ? `component '${name}' ran its sandbox worker out of memory (V8 aborted it)` : `component '${name}' crashed its sandbox worker (${signal ?? `exit code ${code}`})`,
+    }
+  }
+
+  function onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const { place } = worker
+    if (place.worker === worker) place.worker = undefined
+    // Every record the worker wrote before it died is read first: they say who was running, and which calls began.
+    const drained = Promise.race([Promise.all([worker.slices.drained, worker.stderrDone]), new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())])
+    void drained.then(() => afterExit(worker, code, signal))
+  }
+
+  function afterExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const { place } = worker
     const why = signal ? `signal ${signal}` : `exit code ${code}`
+    const verdict = worker.killed ? worker.killed.verdict : crashVerdict(worker, code, signal)
+    let charged: IsletError | undefined
+    if (verdict && !stopping) {
+      const incident = `s${process.pid}.${++incidents}`
+      charged = new IsletError(verdict.code, verdict.why, { details: { incident } })
+      const name = nameOf(verdict.key)
+      // It cannot take others with it again: from now on its generations load into a worker of their own.
+      if (!place.owner) isolated.add(name)
+      const startedAt = worker.calls.get(verdict.id)?.sentAt ?? Date.now()
+      logger.warn({ pid: worker.pid, component: name, code: verdict.code, incident, signal, exitCode: code },
+        `${verdict.why}; charged to '${name}' alone${place.owner ? '' : ', which runs in a worker of its own from now on'}`)
+      options.onIncident?.(verdict.key, charged, startedAt)
+    }
+    const lost = verdict
+      ? `another component's call took down the sandbox worker running it (${why})`
+      : worker.killed ? `the sandbox worker running it stopped answering and was restarted (${why})` : `the sandbox worker running it stopped (${why}), not because of a component`
     for (const [id, call] of worker.calls) {
       worker.calls.delete(id)
       clearTimeout(call.timer)
-      call.reject(new IsletError('ERR_SANDBOX_CRASHED', `the sandbox worker running the call stopped (${why}); the call was lost`))
+      if (charged && id === verdict!.id) { call.reject(charged); continue }
+      const component = call.key ? nameOf(call.key) : undefined
+      const error = new IsletError('ERR_SANDBOX_WORKER_LOST', `${component ? `component '${component}': ` : ''}the call was lost: ${lost}; it is not counted against ${component ? `'${component}'` : 'the component'}`)
+      // Not begun in the isolate: none of its code ran, so running it again is safe.
+      if (call.key && !call.begun) retryable.add(error)
+      call.reject(error)
     }
     abortHostCalls(worker, [...worker.hostCalls.keys()])
-    for (const [key, load] of worker.loads) load.reject(new IsletError('ERR_SANDBOX_CRASHED', `the sandbox worker stopped (${why}) while loading ${key}`))
-    if (workers[index] === worker) workers[index] = undefined
-    if (stopping) return
+    for (const [key, load] of worker.loads) {
+      if (charged && verdict!.id === 0 && verdict!.key === key) load.reject(charged)
+      else load.reject(new IsletError('ERR_SANDBOX_WORKER_LOST', `the sandbox worker stopped (${why}) while loading ${key}: ${lost}`))
+    }
+    if (stopping || place.closed) return
     logger.error({ pid: worker.pid, code, signal }, `sandbox worker stopped (${why}); its components come back on next use`)
-    if (workers[index]) return // already replaced (it was retired when it was killed)
+    if (place.worker) return // already replaced (it was retired when it was killed)
     const now = Date.now()
-    restarts.push(now)
-    while (restarts.length > 0 && restarts[0] < now - 10_000) restarts.shift()
+    place.restarts.push(now)
+    while (place.restarts.length > 0 && place.restarts[0]! < now - 10_000) place.restarts.shift()
     // A crash loop backs off instead of burning a core; components load lazily into the new worker anyway.
-    if (restarts.length > 5) setTimeout(() => { if (!stopping && !workers[index]) spawnWorker(index) }, 1000).unref()
-    else spawnWorker(index)
+    if (place.restarts.length > 5) setTimeout(() => { if (!stopping && !place.worker && !place.closed) spawnWorker(place) }, 1000).unref()
+    else spawnWorker(place)
   }
 
-  /** Kills a worker that stopped answering. Retired at once, not when its exit arrives: calls made meanwhile go to a new worker. */
+  /**
+   * Kills a worker that stopped answering, charged to whatever slice its records say it is stuck in (or to no one).
+   * Retired at once, not when its exit arrives: calls made meanwhile go to a new worker.
+   */
   function killUnresponsive(worker: Worker): void {
-    const index = workers.indexOf(worker)
-    if (index !== -1) workers[index] = undefined
+    const running = worker.slices.running
+    const name = running ? nameOf(running.key) : undefined
+    worker.killed = running ? {
+      verdict: {
+        key: running.key, id: running.id, code: 'ERR_SANDBOX_TIMEOUT',
+        why: running.id === 0 ? `loading component '${name}' did not finish within ${running.timeoutMs} ms and its worker did not answer; the worker was restarted`
+          : `component '${name}' did not finish within its deadline and its worker did not answer (stuck in code V8 cannot interrupt); the worker was restarted`,
+      },
+    } : {}
+    if (worker.place.worker === worker) worker.place.worker = undefined
+    logger.error({ pid: worker.pid, component: name }, `sandbox worker unresponsive past a deadline${name ? `, inside component '${name}'` : ''}; killing it`)
     worker.child.kill('SIGKILL')
   }
 
+  /**
+   * A call's backup deadline passed without an answer. The worker is stuck only if the slice it is running has
+   * outlived its own timeout: a slice still within it (another component's long, legal call) is waited for.
+   */
+  function overdue(worker: Worker, pending: () => boolean, rearm: (ms: number) => void): void {
+    // After a poll phase: records and answers already in the pipes are read before judging.
+    setImmediate(() => {
+      if (!pending() || worker.killed || worker.child.exitCode !== null) return
+      const running = worker.slices.running
+      const stuckAt = running ? running.at + running.timeoutMs + graceMs : 0
+      if (running && Date.now() < stuckAt) return rearm(stuckAt - Date.now() + 10)
+      killUnresponsive(worker)
+    })
+  }
+
   async function workerFor(name: string): Promise<Worker> {
-    const index = slotOf(name)
-    const worker = workers[index] ?? spawnWorker(index)
+    const place = placeOf(name)
+    const worker = place.worker ?? spawnWorker(place)
     await worker.ready
     return worker
   }
@@ -204,12 +347,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       loaded = new Promise<ComponentMetaDto>((resolve, reject) => {
         // Backup deadline, as for invocations: module code stuck in a builtin V8 cannot interrupt (a huge fill()) ignores
         // the worker's own load timeout, and would hold the worker and every component on it.
-        const timer = setTimeout(() => {
-          if (!worker.loads.has(key)) return
-          reject(new IsletError('ERR_SANDBOX_TIMEOUT', `loading component '${spec.name}' did not finish within ${spec.loadTimeoutMs} ms and its worker did not answer; the worker was restarted`))
-          logger.error({ pid: worker.pid, component: spec.name }, 'sandbox worker unresponsive past a load deadline; killing it')
-          killUnresponsive(worker)
-        }, spec.loadTimeoutMs + graceMs)
+        const arm = (ms: number) => setTimeout(() => overdue(worker, () => worker.loads.has(key), (next) => { timer = arm(next) }), ms)
+        let timer = arm(spec.loadTimeoutMs + graceMs)
         const settle = <T>(f: (value: T) => void) => (value: T) => { clearTimeout(timer); f(value) }
         worker.loads.set(key, { resolve: settle(resolve), reject: settle(reject) })
         const { config, ...rest } = spec
@@ -233,7 +372,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const id = ++seq
     return new Promise<string>((resolve, reject) => {
       const stopListening = () => signal?.removeEventListener('abort', cancel)
-      const call: Call = { resolve: (v) => { stopListening(); resolve(v) }, reject: (e) => { stopListening(); reject(e) } }
+      const call: Call = { resolve: (v) => { stopListening(); resolve(v) }, reject: (e) => { stopListening(); reject(e) }, key, sentAt: Date.now() }
       // First wins: a result already received has settled the call and removed this listener. Otherwise the caller
       // is released now, and the call's entry (and backup timer) stays until the worker acknowledges the cancel with
       // its answer, which is then ignored: a worker that never answers is still found and killed.
@@ -246,28 +385,41 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         if (worker.child.connected) worker.child.send({ t: 'cancel', id } satisfies SupervisorMessage)
       }
       signal?.addEventListener('abort', cancel, { once: true })
-      // Backup deadline: the worker enforces the real one; if it stops answering, it is killed.
-      call.timer = setTimeout(() => {
-        if (!worker.calls.delete(id)) return
-        call.reject(new IsletError('ERR_SANDBOX_TIMEOUT', `component '${spec.name}' did not finish within ${limits.timeoutMs} ms and its worker did not answer; the worker was restarted`))
-        logger.error({ pid: worker.pid, component: spec.name }, 'sandbox worker unresponsive past a deadline; killing it')
-        killUnresponsive(worker)
-      }, limits.timeoutMs + graceMs)
+      // Backup deadline: the worker enforces the real one; if it is stuck, it is killed and the slice it is stuck in
+      // is charged (overdue), whichever call's deadline noticed it.
+      const arm = (ms: number): NodeJS.Timeout => setTimeout(() => overdue(worker, () => worker.calls.get(id) === call, (next) => { call.timer = arm(next) }), ms)
+      call.timer = arm(limits.timeoutMs + graceMs)
       worker.calls.set(id, call)
       worker.child.send({ t: 'invoke', id, key, kind, input, limits } satisfies SupervisorMessage)
     })
   }
 
+  function stopWorker(w: Worker): Promise<void> {
+    if (w.child.exitCode !== null || w.child.signalCode !== null) return Promise.resolve()
+    const exited = new Promise<void>((resolve) => w.child.once('exit', () => resolve()))
+    if (w.child.connected) w.child.disconnect()
+    const timer = setTimeout(() => w.child.kill('SIGKILL'), 2000)
+    return exited.finally(() => clearTimeout(timer))
+  }
+
   return {
     async start() {
-      await Promise.all(workers.map((_, i) => (workers[i] ?? spawnWorker(i)).ready))
+      await Promise.all(shared.map((place) => (place.worker ?? spawnWorker(place)).ready))
     },
     async load(spec) {
       specs.set(spec.key, spec)
-      const worker = await workerFor(spec.name)
-      worker.loaded.delete(spec.key)
       try {
-        return await ensureLoaded(worker, spec.key)
+        for (let attempt = 0; ; attempt++) {
+          const worker = await workerFor(spec.name)
+          worker.loaded.delete(spec.key)
+          try {
+            return await ensureLoaded(worker, spec.key)
+          } catch (error) {
+            // Another component took the worker down meanwhile: load into the replacement, once.
+            if (attempt === 0 && isIsletError(error, 'ERR_SANDBOX_WORKER_LOST')) continue
+            throw error
+          }
+        }
       } catch (error) {
         specs.delete(spec.key)
         throw error
@@ -279,8 +431,11 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       try {
         return await invokeOnce(key, kind, input, limits, signal)
       } catch (error) {
-        // The worker restarted between load and invoke: load into the new one and try once more.
-        if (isIsletError(error, 'ERR_SANDBOX_NOT_LOADED')) return invokeOnce(key, kind, input, limits, signal)
+        // The worker restarted between load and invoke: load into the new one and try once more. A call another
+        // component's crash lost before it began in the isolate is sent once more, to the replacement worker.
+        if (isIsletError(error, 'ERR_SANDBOX_NOT_LOADED') || (error instanceof IsletError && retryable.has(error))) {
+          return invokeOnce(key, kind, input, limits, signal)
+        }
         throw error
       }
     },
@@ -288,35 +443,47 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       const spec = specs.get(key)
       specs.delete(key)
       if (!spec) return
-      const worker = workers[slotOf(spec.name)]
-      if (worker?.loaded.delete(key) && worker.child.connected) worker.child.send({ t: 'unload', key } satisfies SupervisorMessage)
+      for (const place of places()) {
+        const worker = place.worker
+        if (worker?.loaded.delete(key) && worker.child.connected) worker.child.send({ t: 'unload', key } satisfies SupervisorMessage)
+      }
+      // A worker of its own whose component is gone (no generation left) goes too.
+      const mine = own.get(spec.name)
+      if (mine && ![...specs.values()].some((s) => s.name === spec.name)) {
+        own.delete(spec.name)
+        mine.closed = true
+        if (mine.worker) void stopWorker(mine.worker)
+      }
     },
     async stats() {
-      const all = await Promise.all(workers.map(async (w) => {
+      const all = await Promise.all(places().map(async (place) => {
+        const w = place.worker
         if (!w) return undefined
         const id = ++seq
         const text = await new Promise<string>((resolve, reject) => {
           w.calls.set(id, { resolve, reject })
           w.child.send({ t: 'stats', id } satisfies SupervisorMessage)
-        })
+        }).catch(() => undefined)
+        if (text === undefined) return undefined
         const { rss, heapUsed, external, isolates, invocations, hostCalls } = JSON.parse(text) as WorkerStats
-        return { pid: w.pid, rss, heapUsed, external, isolates, invocations, hostCalls }
+        const components = [...new Set([...w.loaded.keys()].map(nameOf))].sort()
+        return { pid: w.pid, components, dedicated: place.owner !== undefined, rss, heapUsed, external, isolates, invocations, hostCalls }
       }))
       return all.filter((s) => s !== undefined)
     },
     async stop() {
       stopping = true
-      await Promise.all(workers.map(async (w) => {
-        if (!w || w.child.exitCode !== null) return
-        const exited = new Promise<void>((resolve) => w.child.once('exit', () => resolve()))
-        w.child.disconnect()
-        const timer = setTimeout(() => w.child.kill('SIGKILL'), 2000)
-        await exited
-        clearTimeout(timer)
-      }))
+      await Promise.all(places().map((place) => (place.worker ? stopWorker(place.worker) : undefined)))
     },
   }
 }
+
+/** Signals (or exit codes 128+n) a process gets for its own fault: V8's abort on out-of-memory, a bad access. */
+const CRASH_SIGNALS = new Set<string>(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGTRAP', 'SIGFPE', '6', '11', '7', '4', '5', '8'])
+/** What V8 writes to stderr before aborting a process that ran out of memory. */
+const OUT_OF_MEMORY = /is_heap_oom|out of memory|Reached heap limit|Allocation failed|invalid size error/i
+/** Lost calls that never began in the isolate: safe to send once more. */
+const retryable = new WeakSet<IsletError>()
 
 /** What a failed host call tells the guest: coded errors keep their message; anything else is logged, not leaked. */
 function toGuestError(error: unknown, logger: Logger): ErrorDto {

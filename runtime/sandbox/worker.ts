@@ -8,6 +8,7 @@ import { checkConversions, describeRefusal, formatPath, refusedOutput, type Path
 import { CLIENT_DETAILS_BYTES } from './guest-bootstrap.ts'
 import { createLogGate, type LogGate } from './log-gate.ts'
 import { issues } from './guest-schemas.ts'
+import { openSliceRecorder } from './slice-record.ts'
 
 interface Slot {
   spec: SlotSpec
@@ -25,6 +26,8 @@ interface Slot {
 
 interface Invocation {
   id: number
+  /** The supervisor's id this work is done for: its own, or for an init re-run before an execute, that execute's. */
+  origin: number
   kind: 'execute' | 'init'
   slot: Slot
   limits: InvocationLimitsDto
@@ -43,6 +46,9 @@ const hostCalls = new Map<number, { slot: Slot; guestId: number; invocation: num
 const queued = new Map<number, () => void>()
 let hostCallSeq = 0
 let internalSeq = 0
+let incidentSeq = 0
+/** Tells the supervisor which invocation each slice runs for, before it runs (slice-record.ts). */
+const recorder = openSliceRecorder()
 
 /**
  * Once the engine has disconnected (it stopped), there is no one to tell anything: a message is dropped, not thrown
@@ -68,10 +74,14 @@ function breachError(kind: keyof typeof SANDBOX_ERRORS, slot: Slot, inv?: Invoca
   return { code: SANDBOX_ERRORS[kind], message }
 }
 
-/** Ends the invocation that breached, and resets the isolate: every other invocation on it fails as crashed. */
+/**
+ * Ends the invocation that breached, and resets the isolate: every other invocation on it fails as crashed. All of
+ * them carry one incident id (details.incident): the host counts one breach per incident, not per failed call.
+ */
 function breach(slot: Slot, inv: Invocation | undefined, kind: keyof typeof SANDBOX_ERRORS): void {
-  if (inv && invocations.has(inv.id)) finish(inv, false, breachError(kind, slot, inv))
-  reset(slot, breachError('crashed', slot))
+  const details = { incident: `${process.pid}.${++incidentSeq}` }
+  if (inv && invocations.has(inv.id)) finish(inv, false, { ...breachError(kind, slot, inv), details })
+  reset(slot, { ...breachError('crashed', slot), details })
 }
 
 function reset(slot: Slot, error: ErrorDto): void {
@@ -134,17 +144,20 @@ function slice(slot: Slot, inv: Invocation, call: (live: LiveIsolate, timeout: n
   const before = live.isolate.cpuTime
   // Restored, not cleared: an init that finishes inside its slice starts the executes waiting for it, nested.
   const outer = slot.running
+  const recorded = recorder.begin(inv.origin, timeout, slot.spec.key)
   try {
     slot.running = inv
     call(live, timeout)
   } catch (error) {
     slot.running = outer
+    recorder.restore(recorded)
     const kind = classify(live.isolate, error, wallLeft <= cpuLeft)
     if (kind) return breach(slot, inv, kind)
     if (invocations.has(inv.id)) finish(inv, false, { code: SANDBOX_ERRORS.threw, message: 'the component failed inside the sandbox' })
     return
   }
   slot.running = outer
+  recorder.restore(recorded)
   if (live.isolate.isDisposed) return
   inv.cpuMs += Number(live.isolate.cpuTime - before) / 1e6
   if (inv.cpuMs > inv.limits.cpuMs && invocations.has(inv.id)) breach(slot, inv, 'cpu')
@@ -234,8 +247,10 @@ function answer(id: number, ok: boolean, value: string | ErrorDto): void {
   slice(call.slot, inv, (live, timeout) => live.deliver.applySync(undefined, [call.guestId, ok, value], { arguments: { copy: true }, timeout }))
 }
 
-function ensureLive(slot: Slot): ErrorDto | undefined {
+function ensureLive(slot: Slot, origin: number): ErrorDto | undefined {
   if (slot.live) return undefined
+  // The component's module code runs again here: a stall in it is the invocation's that asked for the isolate.
+  const recorded = recorder.begin(origin, slot.spec.loadTimeoutMs, slot.spec.key)
   try {
     const { live, meta } = createIsolate(slot.spec, hostCallback(slot))
     slot.live = live
@@ -244,13 +259,15 @@ function ensureLive(slot: Slot): ErrorDto | undefined {
   } catch (error) {
     if (error instanceof LoadError) return error.dto
     throw error
+  } finally {
+    recorder.restore(recorded)
   }
 }
 
 function begin(slot: Slot, id: number, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto,
-  done: Invocation['done']): void {
+  done: Invocation['done'], origin = id): void {
   const inv: Invocation = {
-    id, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
+    id, origin, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
     timer: setTimeout(() => { if (invocations.has(id)) breach(slot, inv, 'timeout') }, limits.timeoutMs),
   }
   invocations.set(id, inv)
@@ -264,7 +281,7 @@ function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
   }
   const slot = slots.get(msg.key)
   if (!slot) return reply(false, { code: 'ERR_SANDBOX_NOT_LOADED', message: `component ${msg.key} is not loaded in this worker` })
-  const loadError = ensureLive(slot)
+  const loadError = ensureLive(slot, msg.id)
   if (loadError) return reply(false, loadError)
   const validate = slot.live?.validateInput
   if (msg.kind === 'execute' && validate && !validate(JSON.parse(msg.input))) {
@@ -283,7 +300,7 @@ function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
         if (queued.delete(msg.id)) reply(false, value, cpuMs)
         waiting.slice(1).forEach((r) => r())
       }
-    })
+    }, msg.id)
   }
   begin(slot, msg.id, msg.kind, msg.input, msg.limits, reply)
 }
@@ -297,6 +314,7 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
   }
   slots.set(msg.key, slot)
   const started = performance.now()
+  const recorded = recorder.begin(0, msg.loadTimeoutMs, msg.key)
   try {
     const { live, meta } = createIsolate(msg, hostCallback(slot))
     slot.live = live
@@ -305,6 +323,8 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
   } catch (error) {
     slots.delete(msg.key)
     send({ t: 'load-failed', key: msg.key, error: error instanceof LoadError ? error.dto : { code: SANDBOX_ERRORS.load, message: String(error) } })
+  } finally {
+    recorder.restore(recorded)
   }
 }
 
