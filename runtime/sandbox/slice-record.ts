@@ -1,26 +1,25 @@
 // Which invocation a sandbox worker is running guest code for, told to the supervisor in a way that survives the
-// worker being stuck inside that code: a builtin V8 cannot interrupt (`[].join` over a sparse array of length
+// worker being stuck inside that code: a builtin V8 cannot interrupt (`indexOf` over a sparse array of length
 // 2**32-1) holds the worker's event loop, so no IPC message could say it, but a record written *before* the slice
-// began is already in the pipe. The supervisor keeps only the last record per worker: on a backup-deadline kill or a
-// crash it charges the call that record names, and no one else.
+// began is already there. On a backup-deadline kill or a crash the supervisor charges the call the record names, and
+// no one else.
 //
-// Records travel on the worker's fd 4 (stdio entry 'pipe'), one ASCII line each, far below PIPE_BUF so every write
-// is atomic:
-//   `b <id> <timeoutMs> <key>\n`  a slice of invocation <id> (the supervisor's id; 0 for a load's module code) of
-//                                component generation <key> begins, and may run for <timeoutMs> ms
-//   `e\n`                        no slice is running
-import { fstatSync, writeSync } from 'node:fs'
-import type { Readable } from 'node:stream'
+// The record is one fixed-size block at offset 0 of a file the supervisor creates, unlinks at once and hands the
+// worker as its fd 4: the worker overwrites it (one pwrite) as each slice begins and ends, the supervisor reads it
+// only when it must judge (a call overdue, the worker gone). Nothing crosses the engine's event loop per slice.
+// Layout, ASCII, space-padded to RECORD_BYTES:
+//   `<seq> b <id> <startedAtMs> <timeoutMs> <maxBegun> <key> <seq>`  a slice of invocation <id> (the supervisor's
+//        id; 0 for a load's module code) of generation <key> began at <startedAtMs> (Date.now()) and may run
+//        <timeoutMs> ms; <maxBegun> is the highest invocation id whose first slice has begun in this worker
+//   `<seq> e 0 0 0 <maxBegun> - <seq>`  no slice is running
+// <seq> twice: a read racing a write (the supervisor reads while the worker writes) is told by a mismatch.
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
-/** The worker's end of the record pipe. */
+/** The worker's fd of the record file (stdio entry 4). */
 export const SLICE_RECORD_FD = 4
-
-export interface SliceRecorder {
-  /** Writes a begin record; returns what was running before, for `restore`. */
-  begin(id: number, timeoutMs: number, key: string): Running | undefined
-  /** Slices nest (an init that finishes inside its slice starts waiting executes): the outer one is running again. */
-  restore(outer: Running | undefined): void
-}
+const RECORD_BYTES = 256
 
 export interface Running {
   id: number
@@ -28,56 +27,84 @@ export interface Running {
   key: string
 }
 
+export interface SliceRecorder {
+  /** Records that a slice begins; returns what was running before, for `restore`. */
+  begin(id: number, timeoutMs: number, key: string): Running | undefined
+  /** Slices nest (an init that finishes inside its slice starts waiting executes): the outer one is running again. */
+  restore(outer: Running | undefined): void
+}
+
+/** The worker's side. Without the file (a worker started by hand), nothing is written. */
 export function openSliceRecorder(fd = SLICE_RECORD_FD): SliceRecorder {
+  const block = Buffer.alloc(RECORD_BYTES, 0x20)
   let open = true
-  try { fstatSync(fd) } catch { open = false } // spawned without the pipe (a test harness): nothing to tell
-  let current: Running | undefined
-  const write = (line: string) => {
+  let seq = 0
+  let maxBegun = 0
+  let current: (Running & { startedAt: number }) | undefined
+  const write = () => {
     if (!open) return
-    try { writeSync(fd, line) } catch { open = false } // the supervisor is gone
+    const s = ++seq
+    const body = current ? `b ${current.id} ${current.startedAt} ${Math.ceil(current.timeoutMs)} ${maxBegun} ${current.key}` : `e 0 0 0 ${maxBegun} -`
+    block.fill(0x20)
+    block.write(`${s} ${body} ${s}`.slice(0, RECORD_BYTES), 'latin1')
+    try { writeSync(fd, block, 0, RECORD_BYTES, 0) } catch { open = false }
   }
   return {
     begin(id, timeoutMs, key) {
       const outer = current
-      current = { id, timeoutMs, key }
-      write(`b ${id} ${Math.ceil(timeoutMs)} ${key}\n`)
+      if (id > maxBegun) maxBegun = id
+      current = { id, timeoutMs, key, startedAt: Date.now() }
+      write()
       return outer
     },
     restore(outer) {
-      current = outer
-      write(outer ? `b ${outer.id} ${Math.ceil(outer.timeoutMs)} ${outer.key}\n` : 'e\n')
+      // The outer slice's clock runs from when it began (its own startedAt, kept in what begin returned).
+      current = outer ? { startedAt: Date.now(), ...outer } : undefined
+      write()
     },
   }
 }
 
-/** What the supervisor knows from the records: the slice running now (when it was read), and each begun id. */
-export interface SliceWatch {
-  running?: Running & { at: number }
-  /** Resolves once the pipe closed: after a worker's exit, every record it wrote has been read. */
-  drained: Promise<void>
+/** What the supervisor reads. */
+export interface SliceState {
+  running?: Running & { startedAt: number }
+  /** The highest invocation id that began in the worker: a lost call above it never ran any of its code. */
+  maxBegun: number
 }
 
-export function watchSliceRecords(stream: Readable | null | undefined, onBegin: (id: number) => void): SliceWatch {
-  let markDrained!: () => void
-  const watch: SliceWatch = { drained: new Promise((resolve) => { markDrained = resolve }) }
-  if (!stream) { markDrained(); return watch }
-  let tail = ''
-  stream.setEncoding('latin1')
-  stream.on('data', (chunk: string) => {
-    const lines = (tail + chunk).split('\n')
-    tail = lines.pop() ?? ''
-    if (tail.length > 4096) tail = '' // not a record: nothing the worker writes is this long
-    const at = Date.now()
-    for (const line of lines) {
-      if (line === 'e') { watch.running = undefined; continue }
-      const m = /^b (\d+) (\d+) (\S+)$/.exec(line)
-      if (!m) continue
-      const id = Number(m[1])
-      watch.running = { id, timeoutMs: Number(m[2]), key: m[3]!, at }
-      if (id !== 0) onBegin(id)
-    }
-  })
-  stream.once('close', () => markDrained())
-  stream.once('error', () => markDrained())
-  return watch
+export interface SliceFile {
+  /** The fd to hand the worker as its stdio entry 4. */
+  fd: number
+  read(): SliceState
+  close(): void
+}
+
+/** The supervisor's side: a fresh record file per worker, unlinked at once (only the two fds keep it). */
+export function createSliceFile(): SliceFile {
+  const dir = mkdtempSync(join(tmpdir(), 'islet-slices-'))
+  const fd = openSync(join(dir, 'record'), 'w+', 0o600)
+  rmSync(dir, { recursive: true, force: true })
+  const block = Buffer.alloc(RECORD_BYTES)
+  let closed = false
+  return {
+    fd,
+    read() {
+      for (let attempt = 0; attempt < 5 && !closed; attempt++) {
+        const n = readSync(fd, block, 0, RECORD_BYTES, 0)
+        if (n === 0) return { maxBegun: 0 }
+        const parts = block.toString('latin1', 0, n).trim().split(/\s+/)
+        if (parts.length !== 8 || parts[0] !== parts[7]) continue // torn by a concurrent write: read again
+        const [, state, id, startedAt, timeoutMs, maxBegun, key] = parts as [string, string, string, string, string, string, string]
+        return state === 'b'
+          ? { running: { id: Number(id), startedAt: Number(startedAt), timeoutMs: Number(timeoutMs), key }, maxBegun: Number(maxBegun) }
+          : { maxBegun: Number(maxBegun) }
+      }
+      return { maxBegun: 0 }
+    },
+    close() {
+      if (closed) return
+      closed = true
+      closeSync(fd)
+    },
+  }
 }

@@ -6,12 +6,11 @@
 // incident), which then runs in a worker of its own. Bystanders' lost calls fail with ERR_SANDBOX_WORKER_LOST (not a
 // breach), and those that had not begun in the isolate are retried once on the replacement worker.
 import { fork, type ChildProcess } from 'node:child_process'
-import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { AbortSignalLike, Logger } from '@islet/sdk'
 import { IsletError, isIsletError, type ErrorCode } from '../errors.ts'
 import type { ComponentMetaDto, ErrorDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
-import { watchSliceRecords, type SliceWatch } from './slice-record.ts'
+import { createSliceFile, type SliceFile, type SliceState } from './slice-record.ts'
 
 const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url))
 
@@ -87,10 +86,9 @@ interface Call {
   resolve(output: string): void
   reject(error: IsletError): void
   timer?: NodeJS.Timeout
-  /** Invocations only: which generation, when sent (Date.now()), and whether a slice of it began in the isolate. */
+  /** Invocations only: which generation, and when it was sent (Date.now()). */
   key?: string
   sentAt?: number
-  begun?: boolean
 }
 
 /** Where a component's worker lives: one of the shared slots, or a worker of its own. */
@@ -121,8 +119,8 @@ interface Worker {
   child: ChildProcess
   pid: number
   place: Place
-  /** The slice it runs guest code for right now, from its records. */
-  slices: SliceWatch
+  /** Its slice record: which invocation it runs guest code for right now, which ones began. */
+  slices: SliceFile
   /** Set when the supervisor kills it as stuck: who that is charged to (undefined: no one). */
   killed?: { verdict?: Verdict }
   /** The last few KiB it wrote to stderr: tells V8's out-of-memory abort from other crashes. */
@@ -171,13 +169,14 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 
   function spawnWorker(place: Place): Worker {
     // An empty environment: workers need nothing from it, and secrets in it must not reach sandboxes.
-    // fd 4 carries the worker's slice records (slice-record.ts); stderr is read for V8's out-of-memory report.
-    const child = fork(WORKER, [], { execArgv: ['--no-node-snapshot'], serialization: 'json', stdio: ['ignore', 'inherit', 'pipe', 'ipc', 'pipe'], env: {} })
+    // fd 4 is the worker's slice record (slice-record.ts); stderr is read for V8's out-of-memory report.
+    const slices = createSliceFile()
+    const child = fork(WORKER, [], { execArgv: ['--no-node-snapshot'], serialization: 'json', stdio: ['ignore', 'inherit', 'pipe', 'ipc', slices.fd], env: {} })
     let markReady!: () => void
     const worker: Worker = {
       child, pid: child.pid ?? 0, ready: new Promise((resolve) => { markReady = resolve }), place, stderrTail: '',
       stderrDone: child.stderr ? new Promise((resolve) => { child.stderr!.once('close', resolve); child.stderr!.once('error', resolve) }) : Promise.resolve(),
-      slices: watchSliceRecords(child.stdio[4] as Readable | null, (id) => { const call = worker.calls.get(id); if (call) call.begun = true }),
+      slices,
       loaded: new Map(), loads: new Map(), calls: new Map(), hostCalls: new Map(),
     }
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -233,8 +232,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   }
 
   /** A crash is the running slice's when it is one V8 or the OS deals a process that misbehaved; SIGKILL/SIGTERM come from outside. */
-  function crashVerdict(worker: Worker, code: number | null, signal: NodeJS.Signals | null): Verdict | undefined {
-    const running = worker.slices.running
+  function crashVerdict(worker: Worker, running: SliceState['running'], code: number | null, signal: NodeJS.Signals | null): Verdict | undefined {
     const crashed = signal ? CRASH_SIGNALS.has(signal) : code !== null && CRASH_SIGNALS.has(`${code - 128}`)
     if (!running || !crashed) return undefined
     const oom = OUT_OF_MEMORY.test(worker.stderrTail)
@@ -248,15 +246,18 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   function onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     const { place } = worker
     if (place.worker === worker) place.worker = undefined
-    // Every record the worker wrote before it died is read first: they say who was running, and which calls began.
-    const drained = Promise.race([Promise.all([worker.slices.drained, worker.stderrDone]), new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())])
+    // What V8 wrote to stderr before it aborted is read first: it tells an out-of-memory abort.
+    const drained = Promise.race([worker.stderrDone, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())])
     void drained.then(() => afterExit(worker, code, signal))
   }
 
   function afterExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     const { place } = worker
     const why = signal ? `signal ${signal}` : `exit code ${code}`
-    const verdict = worker.killed ? worker.killed.verdict : crashVerdict(worker, code, signal)
+    // The record as the worker left it: who was running, which calls began.
+    const state = worker.slices.read()
+    worker.slices.close()
+    const verdict = worker.killed ? worker.killed.verdict : crashVerdict(worker, state.running, code, signal)
     let charged: IsletError | undefined
     if (verdict && !stopping) {
       const incident = `s${process.pid}.${++incidents}`
@@ -279,7 +280,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       const component = call.key ? nameOf(call.key) : undefined
       const error = new IsletError('ERR_SANDBOX_WORKER_LOST', `${component ? `component '${component}': ` : ''}the call was lost: ${lost}; it is not counted against ${component ? `'${component}'` : 'the component'}`)
       // Not begun in the isolate: none of its code ran, so running it again is safe.
-      if (call.key && !call.begun) retryable.add(error)
+      if (call.key && id > state.maxBegun) retryable.add(error)
       call.reject(error)
     }
     abortHostCalls(worker, [...worker.hostCalls.keys()])
@@ -302,8 +303,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
    * Kills a worker that stopped answering, charged to whatever slice its records say it is stuck in (or to no one).
    * Retired at once, not when its exit arrives: calls made meanwhile go to a new worker.
    */
-  function killUnresponsive(worker: Worker): void {
-    const running = worker.slices.running
+  function killUnresponsive(worker: Worker, running: SliceState['running']): void {
     const name = running ? nameOf(running.key) : undefined
     worker.killed = running ? {
       verdict: {
@@ -322,13 +322,13 @@ export function createSandbox(options: SandboxOptions): Sandbox {
    * outlived its own timeout: a slice still within it (another component's long, legal call) is waited for.
    */
   function overdue(worker: Worker, pending: () => boolean, rearm: (ms: number) => void): void {
-    // After a poll phase: records and answers already in the pipes are read before judging.
+    // After a poll phase: an answer already in the pipe is read before judging.
     setImmediate(() => {
-      if (!pending() || worker.killed || worker.child.exitCode !== null) return
-      const running = worker.slices.running
-      const stuckAt = running ? running.at + running.timeoutMs + graceMs : 0
+      if (!pending() || worker.killed || worker.child.exitCode !== null || worker.child.signalCode !== null) return
+      const { running } = worker.slices.read()
+      const stuckAt = running ? running.startedAt + running.timeoutMs + graceMs : 0
       if (running && Date.now() < stuckAt) return rearm(stuckAt - Date.now() + 10)
-      killUnresponsive(worker)
+      killUnresponsive(worker, running)
     })
   }
 
