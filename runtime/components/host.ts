@@ -98,6 +98,8 @@ export interface Generation {
 interface Health {
   /** Breach incidents in the current window: when, and which incident (a burst's failures share one). */
   breaches: { at: number; incident: string }[]
+  /** The latest incidents counted, whatever the window: a second failure of one incident is not counted again. */
+  incidents: string[]
   until: number
   /** When the latest quarantine began: failures of calls already in flight then are not counted again. */
   since: number
@@ -407,7 +409,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     swapped(name, gen) {
       if (!gen) return void health.delete(name)
       const h = health.get(name)
-      if (h) Object.assign(h, { breaches: [], until: 0, since: 0, total: 0, backoffMs: settings.quarantine.baseMs })
+      if (h) Object.assign(h, { breaches: [], incidents: [], until: 0, since: 0, total: 0, backoffMs: settings.quarantine.baseMs })
     },
   })
 
@@ -416,15 +418,15 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
    * already in flight when the latest quarantine began (a burst escalates the back-off one step, not one per call).
    */
   function breach(name: string, error: IsletError, startedAt: number): void {
-    const h = health.get(name) ?? { breaches: [], until: 0, since: 0, total: 0, backoffMs: settings.quarantine.baseMs }
+    const h = health.get(name) ?? { breaches: [], incidents: [], until: 0, since: 0, total: 0, backoffMs: settings.quarantine.baseMs }
     health.set(name, h)
     h.lastError = { code: error.code, message: error.message, at: new Date().toISOString() }
     if (!BREACHES.has(error.code) || startedAt < h.since) return
     const incident = typeof error.details.incident === 'string' ? error.details.incident : `host.${++uncounted}`
+    if (h.incidents.includes(incident)) return
+    h.incidents = [...h.incidents.slice(-63), incident]
     const now = Date.now()
-    h.breaches = h.breaches.filter((b) => b.at > now - settings.quarantine.windowMs)
-    if (h.breaches.some((b) => b.incident === incident)) return
-    h.breaches.push({ at: now, incident })
+    h.breaches = [...h.breaches.filter((b) => b.at > now - settings.quarantine.windowMs), { at: now, incident }]
     h.total++
     if (h.breaches.length < settings.quarantine.breaches) return
     h.until = now + h.backoffMs

@@ -47,7 +47,7 @@ export function openSliceRecorder(fd = SLICE_RECORD_FD): SliceRecorder {
     const body = current ? `b ${current.id} ${current.startedAt} ${Math.ceil(current.timeoutMs)} ${maxBegun} ${current.key}` : `e 0 0 0 ${maxBegun} -`
     block.fill(0x20)
     block.write(`${s} ${body} ${s}`.slice(0, RECORD_BYTES), 'latin1')
-    try { writeSync(fd, block, 0, RECORD_BYTES, 0) } catch { open = false }
+    try { writeSync(fd, block, 0, RECORD_BYTES, 0) } catch { open = false } // the file is gone with the supervisor
   }
   return {
     begin(id, timeoutMs, key) {

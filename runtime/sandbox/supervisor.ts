@@ -404,6 +404,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 
   return {
     async start() {
+      // Under dedicated isolation each component's worker starts with its first load; no shared one is needed.
+      if (options.isolation === 'dedicated') return
       await Promise.all(shared.map((place) => (place.worker ?? spawnWorker(place)).ready))
     },
     async load(spec) {

@@ -4,6 +4,7 @@
 // A burst of breaching calls escalates quarantine one step; a worker killed from outside is charged to no one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { IsletError } from '../../runtime/errors.ts'
+import { until } from '../support/until.ts'
 import { attacker, component, eventually, only, rejection, startHostile, type HostileHost } from './support.ts'
 
 /**
@@ -55,6 +56,11 @@ function park(count: number) {
   })
 }
 
+/** Resolves once the worker holding the victim runs `count` invocations: the parked calls have begun in its isolate. */
+function begun(count: number): Promise<void> {
+  return until(async () => ((await h.host.sandbox().stats()).find((s) => s.components.includes('victim'))?.invocations ?? 0) >= count)
+}
+
 /**
  * Serves victim calls, `depth` at a time, until `attack` settles; resolves with every call's outcome: its value or
  * the IsletError it failed with.
@@ -89,7 +95,7 @@ describe('a worker stalled in a builtin V8 cannot interrupt', () => {
   it('is charged to the stalling call alone: the victim on the same worker gets no breach and is never quarantined', async () => {
     expect(await h.pidOf('attacker')).toBe(await h.pidOf('victim'))
     const parked = park(3)
-    await h.pids() // a round trip: the parked calls have begun in the isolate
+    await begun(3)
     const attack = rejection(h.invoke('attacker', { attack: true }))
     const served = await serveDuring(attack)
     const error = await attack
@@ -118,7 +124,7 @@ describe('a worker stalled in a builtin V8 cannot interrupt', () => {
     expect((await h.host.sandbox().stats()).find((s) => s.pid === attackerPid)).toMatchObject({ components: ['attacker'], dedicated: true })
 
     const parked = park(3)
-    await h.pids()
+    await begun(3)
     const attack = rejection(h.invoke('attacker', { attack: true, how: 'lastIndexOf' }))
     const served = await serveDuring(attack)
     expect((await attack).code).toBe('ERR_SANDBOX_TIMEOUT')
@@ -130,6 +136,19 @@ describe('a worker stalled in a builtin V8 cannot interrupt', () => {
     for (const p of parked) expect((await p.result!).code).toBe('ERR_SANDBOX_CANCELLED')
     expect(statusOf('victim')).toMatchObject({ breaches: 0, state: 'ready' })
     expect(statusOf('attacker').breaches).toBe(2)
+  })
+})
+
+describe('a load stalled at module evaluation', () => {
+  it('is charged to that load: the victim\'s calls on the worker it held are lost, not breaches', async () => {
+    const parked = park(2)
+    await begun(2)
+    const error = await h.loadFailure(component('  async execute() { return {} },', 'new Array(6e7).fill()', 'slow-load'), { timeoutMs: 200 })
+    expect(error.code).toBe('ERR_SANDBOX_TIMEOUT')
+    expect(error.message).toMatch(/loading component 'load-\d+'/)
+    for (const p of parked) expect((await p.result!).code).toBe('ERR_SANDBOX_WORKER_LOST')
+    expect(statusOf('victim')).toMatchObject({ breaches: 0, state: 'ready' })
+    await h.expectCanary()
   })
 })
 
@@ -147,12 +166,12 @@ describe('a burst', () => {
 describe('a worker killed from outside the engine', () => {
   it('with SIGKILL is charged to no one: the calls it lost fail as lost, not as breaches', async () => {
     const parked = park(3)
-    await h.pids()
+    await begun(3)
     const pid = (await h.pidOf('victim'))!
     process.kill(pid, 'SIGKILL')
     for (const p of parked) {
       const lost = await p.result!
-      expect(lost.code).toBe('ERR_SANDBOX_WORKER_LOST')
+      expect(lost.code, lost.message).toBe('ERR_SANDBOX_WORKER_LOST')
       expect(lost.message).toMatch(/not because of a component/)
     }
     expect(statusOf('victim')).toMatchObject({ breaches: 0, state: 'ready' })
@@ -169,7 +188,7 @@ describe('a worker V8 aborts out of memory', () => {
     const pid = await h.pidOf('hog')
     expect(pid).toBe(await h.pidOf('victim'))
     const parked = park(2)
-    await h.pids()
+    await begun(2)
     const error = await h.failure('hog')
     expect(error.code, error.message).toBe('ERR_SANDBOX_MEMORY_LIMIT')
     for (const p of parked) expect((await p.result!).code).toBe('ERR_SANDBOX_WORKER_LOST')
@@ -187,5 +206,36 @@ describe('a worker V8 aborts out of memory', () => {
     expect(doubling.code, doubling.message).toBe('ERR_SANDBOX_MEMORY_LIMIT')
     await h.expectCanary()
     expect(statusOf('victim')).toMatchObject({ breaches: 0, state: 'ready' })
+  })
+})
+
+describe('isolation: dedicated', () => {
+  let d: HostileHost
+  beforeAll(async () => {
+    d = await startHostile({ victim: VICTIM, staller: { source: attacker(STALL), limits: { timeoutMs: 200 } } }, { isolation: 'dedicated' })
+  })
+  afterAll(() => d?.stop())
+
+  it('runs every component in a worker of its own from the start: no stall reaches another', async () => {
+    const stats = await d.host.sandbox().stats()
+    expect(stats.map((s) => s.components).sort()).toEqual([['canary'], ['staller'], ['victim']])
+    expect(stats.every((s) => s.dedicated)).toBe(true)
+    console.log(`[blame] dedicated workers: ${stats.map((s) => `${s.components[0]} ${(s.rss / 2 ** 20).toFixed(0)} MiB`).join(', ')} RSS`)
+    const victimPid = (await d.pidOf('victim'))!
+    for (const how of ['reverse', 'fill']) {
+      const attack = rejection(d.invoke('staller', { attack: true, how }))
+      let ok = 0
+      let over = false
+      void attack.finally(() => { over = true })
+      while (!over) {
+        expect(await d.invoke('victim', { n: ok })).toEqual({ n: ok })
+        ok++
+      }
+      expect((await attack).code).toBe('ERR_SANDBOX_TIMEOUT')
+      console.log(`[blame] during a ${how} stall under dedicated isolation: victim success ${ok}/${ok} (100%)`)
+    }
+    expect(await d.pidOf('victim')).toBe(victimPid)
+    expect(d.host.status().find((s) => s.name === 'staller')!.breaches).toBe(2)
+    expect(d.host.status().find((s) => s.name === 'victim')!.breaches).toBe(0)
   })
 })
