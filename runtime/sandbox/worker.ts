@@ -163,6 +163,19 @@ function slice(slot: Slot, inv: Invocation, call: (live: LiveIsolate, timeout: n
   if (inv.cpuMs > inv.limits.cpuMs && invocations.has(inv.id)) breach(slot, inv, 'cpu')
 }
 
+/**
+ * Runs work the worker does for `inv` outside its isolate (checking its output against its schema) as if it were a
+ * slice of it: a schema check that never ends is then charged to `inv` when the supervisor kills the worker.
+ */
+function workFor(inv: Invocation, work: () => void): void {
+  const recorded = recorder.begin(inv.origin, Math.max(0, inv.deadline - performance.now()), inv.slot.spec.key)
+  try {
+    work()
+  } finally {
+    recorder.restore(recorded)
+  }
+}
+
 /** The host reference each guest holds: runs synchronously inside a slice, so it never calls back into the isolate. */
 function hostCallback(slot: Slot) {
   return (kind: string, a: unknown, b: unknown, c: unknown, d: unknown): void => {
@@ -181,14 +194,14 @@ function hostCallback(slot: Slot) {
         if (!validate && conversions === '[]') return finish(inv, true, output)
         // Checked after the slice returns, never inside it: ajv time must not count as (or be cut by) the
         // isolate's timeout. A validation that never ends is the supervisor's backup deadline's to end.
-        return void setImmediate(() => {
+        return void setImmediate(() => workFor(inv, () => {
           if (!invocations.has(inv.id)) return
           const refused = conversions === '[]' ? undefined : checkConversions(slot.spec.name, live?.outputSchema, conversions)
           if (refused) return finish(inv, false, refused)
           if (!validate || validate(JSON.parse(output))) return finish(inv, true, output)
           const found = issues(validate.errors)
           finish(inv, false, { code: 'ERR_COMPONENT_OUTPUT_INVALID', message: `component '${slot.spec.name}' returned output that does not match its output schema`, details: { issues: found } })
-        })
+        }))
       }
       if (b === 'output') return finish(inv, false, breachError('output', slot, inv))
       if (b === 'invalid') {
@@ -284,8 +297,12 @@ function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
   const loadError = ensureLive(slot, msg.id)
   if (loadError) return reply(false, loadError)
   const validate = slot.live?.validateInput
-  if (msg.kind === 'execute' && validate && !validate(JSON.parse(msg.input))) {
-    return reply(false, { code: 'ERR_COMPONENT_INPUT_INVALID', message: `the input does not match the input schema of component '${slot.spec.name}'`, details: { issues: issues(validate.errors) } })
+  if (msg.kind === 'execute' && validate) {
+    // Charged to this call should the component's own schema never finish checking its input.
+    const recorded = recorder.begin(msg.id, msg.limits.timeoutMs, slot.spec.key)
+    let valid: boolean
+    try { valid = validate(JSON.parse(msg.input)) } finally { recorder.restore(recorded) }
+    if (!valid) return reply(false, { code: 'ERR_COMPONENT_INPUT_INVALID', message: `the input does not match the input schema of component '${slot.spec.name}'`, details: { issues: issues(validate.errors) } })
   }
   if (msg.kind === 'execute' && slot.needsInit) {
     // A re-created isolate runs init again (as its own invocation, with the same limits) before serving.
