@@ -75,6 +75,8 @@ export interface ComponentStatus {
   lastReload?: { at: string; ms: number; ok: boolean }
   /** Limit-breach incidents charged to the serving generation (what quarantine counts; calls lost as bystanders are not). */
   breaches: number
+  /** `own`: it runs in a sandbox worker of its own (dedicated isolation, or since it once stalled or crashed a shared one). */
+  worker: 'shared' | 'own'
   /** The latest error, of a call or of a reload (then with its phase, and for compile errors its diagnostics). */
   lastError?: { code: string; message: string; at: string; phase?: ReloadPhase; diagnostics?: Diagnostic[] }
 }
@@ -519,7 +521,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       const lastError = [h?.lastError, r?.lastError].filter((e) => e !== undefined).sort((a, b) => (a.at < b.at ? 1 : -1))[0]
       const state = !gen ? 'failed' : h && h.until > Date.now() ? 'quarantined' : r?.isFailing ? 'failed-reload' : 'ready'
       return {
-        name, generation: gen?.number ?? 0, sourceHash: gen?.hash ?? '', state, breaches: h?.total ?? 0,
+        name, generation: gen?.number ?? 0, sourceHash: gen?.hash ?? '', state, breaches: h?.total ?? 0, worker: sandbox.placement(name),
         ...(r?.lastReload ? { lastReload: r.lastReload } : {}), ...(lastError ? { lastError } : {}),
       }
     }),

@@ -56,6 +56,8 @@ export interface Sandbox {
   /** Runs `execute` (or `init`) with JSON text input; resolves with JSON text output; rejects with an IsletError. */
   invoke(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, options?: InvokeOptions): Promise<string>
   unload(key: string): void
+  /** Where component `name` runs: in one of the shared workers, or in a worker of its own (dedicated isolation, or since it stalled or crashed one). */
+  placement(name: string): 'shared' | 'own'
   /** Per worker; `invocations` and `hostCalls` are what it has in flight (0 and 0 when idle). */
   stats(): Promise<WorkerStats[]>
   stop(): Promise<void>
@@ -457,6 +459,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         if (mine.worker) void stopWorker(mine.worker)
       }
     },
+    placement: (name) => (options.isolation === 'dedicated' || isolated.has(name) ? 'own' : 'shared'),
     async stats() {
       const all = await Promise.all(places().map(async (place) => {
         const w = place.worker

@@ -109,8 +109,8 @@ describe('a worker stalled in a builtin V8 cannot interrupt', () => {
       expect(lost.code).toBe('ERR_SANDBOX_WORKER_LOST')
       expect(lost.message).toMatch(/another component's call took down the sandbox worker/)
     }
-    expect(statusOf('attacker')).toMatchObject({ breaches: 1, state: 'ready' })
-    expect(statusOf('victim')).toMatchObject({ breaches: 0, state: 'ready' })
+    expect(statusOf('attacker')).toMatchObject({ breaches: 1, state: 'ready', worker: 'own' })
+    expect(statusOf('victim')).toMatchObject({ breaches: 0, state: 'ready', worker: 'shared' })
     expect(await h.invoke('victim', { n: 7 })).toEqual({ n: 7 })
     expect(h.logs.filter((l) => /quarantined/.test(l.msg))).toEqual([])
   })
