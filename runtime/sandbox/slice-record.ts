@@ -73,17 +73,23 @@ export interface SliceState {
 }
 
 export interface SliceFile {
-  /** The fd to hand the worker as its stdio entry 4. */
-  fd: number
+  /** The fd to hand the worker as its stdio entry 4 ('ignore' when no file could be made: then no one is blamed). */
+  fd: number | 'ignore'
   read(): SliceState
   close(): void
 }
 
 /** The supervisor's side: a fresh record file per worker, unlinked at once (only the two fds keep it). */
 export function createSliceFile(): SliceFile {
-  const dir = mkdtempSync(join(tmpdir(), 'islet-slices-'))
-  const fd = openSync(join(dir, 'record'), 'w+', 0o600)
-  rmSync(dir, { recursive: true, force: true })
+  let fd: number
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'islet-slices-'))
+    fd = openSync(join(dir, 'record'), 'w+', 0o600)
+    rmSync(dir, { recursive: true, force: true })
+  } catch {
+    // No writable temp folder: the worker still runs; a stall or crash in it is then charged to no one
+    return { fd: 'ignore', read: () => ({ maxBegun: Number.MAX_SAFE_INTEGER }), close() {} } // and no lost call is retried
+  }
   const block = Buffer.alloc(RECORD_BYTES)
   let closed = false
   return {
