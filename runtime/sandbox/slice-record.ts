@@ -13,7 +13,7 @@
 //        <timeoutMs> ms; <maxBegun> is the highest invocation id whose first slice has begun in this worker
 //   `<seq> e 0 0 0 <maxBegun> - <seq>`  no slice is running
 // <seq> twice: a read racing a write (the supervisor reads while the worker writes) is told by a mismatch.
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -37,7 +37,9 @@ export interface SliceRecorder {
 /** The worker's side. Without the file (a worker started by hand), nothing is written. */
 export function openSliceRecorder(fd = SLICE_RECORD_FD): SliceRecorder {
   const block = Buffer.alloc(RECORD_BYTES, 0x20)
-  let open = true
+  // Only ever the file the supervisor handed over: without it, fd 4 may be anything the process opened itself.
+  let open = false
+  try { open = fstatSync(fd).isFile() } catch { /* not open: nothing to tell */ }
   let seq = 0
   let maxBegun = 0
   let current: (Running & { startedAt: number }) | undefined
