@@ -112,16 +112,19 @@ describe('component step', () => {
     expect(text).not.toContain('sk-live')
   })
 
-  it('a sandbox worker that dies fails its in-flight calls with ERR_SANDBOX_CRASHED; HTTP keeps serving and components come back', async () => {
+  it('a sandbox worker killed from outside fails its begun calls with ERR_SANDBOX_WORKER_LOST (503, no breach); HTTP keeps serving and components come back', async () => {
     const [worker] = await app.engine.components!.sandbox().stats()
+    const breachesOfWait = () => app.engine.components!.status().find((s) => s.name === 'wait')!.breaches
+    const breachesBefore = breachesOfWait()
     const waiting = () => app.logs.filter((l) => l.msg === 'waiting').length
     const before = waiting()
     const inflight = fetch(`${app.url}/wait`)
     await until(() => waiting() > before) // the call is running in the worker
     process.kill(worker.pid, 'SIGKILL')
     const res = await inflight
-    expect(res.status).toBe(500)
-    expect((await json(res)).error.code).toBe('ERR_SANDBOX_CRASHED')
+    expect(res.status).toBe(503)
+    expect((await json(res)).error.code).toBe('ERR_SANDBOX_WORKER_LOST')
+    expect(breachesOfWait()).toBe(breachesBefore)
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200)
     const again = await quote(2)
     expect(again.status).toBe(200)

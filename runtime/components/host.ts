@@ -39,7 +39,11 @@ function redactJson(value: unknown, redact: (text: string) => string): unknown {
   }
 }
 
-/** Codes that count as breaching limits (towards quarantine). */
+/**
+ * Codes that count as breaching limits (towards quarantine), once per incident (details.incident): the calls one
+ * breach took with it (its isolate's other invocations, failed as crashed) are the same incident.
+ * ERR_SANDBOX_WORKER_LOST (a call lost with a worker another component took down) is not one.
+ */
 const BREACHES = new Set(['ERR_SANDBOX_TIMEOUT', 'ERR_SANDBOX_CPU_LIMIT', 'ERR_SANDBOX_MEMORY_LIMIT', 'ERR_SANDBOX_OUTPUT_LIMIT', 'ERR_SANDBOX_HOST_CALL_LIMIT', 'ERR_SANDBOX_CRASHED'])
 
 export interface ComponentHostOptions {
@@ -70,6 +74,10 @@ export interface ComponentStatus {
   /** `failed-reload`: the last reload failed and the previous generation keeps serving; `failed`: none serves. */
   state: 'ready' | 'quarantined' | 'failed-reload' | 'failed'
   lastReload?: { at: string; ms: number; ok: boolean }
+  /** Limit-breach incidents charged to the serving generation (what quarantine counts; calls lost as bystanders are not). */
+  breaches: number
+  /** `own`: it runs in a sandbox worker of its own (dedicated isolation, or since it once stalled or crashed a shared one). */
+  worker: 'shared' | 'own'
   /** The latest error, of a call or of a reload (then with its phase, and for compile errors its diagnostics). */
   lastError?: { code: string; message: string; at: string; phase?: ReloadPhase; diagnostics?: Diagnostic[] }
   /** When granted kv: what its namespace holds (UTF-8 bytes of keys + JSON values, keys) against its quota. */
@@ -93,9 +101,16 @@ export interface Generation {
 }
 
 interface Health {
-  breaches: number[]
+  /** Breach incidents in the current window: when, and which incident (a burst's failures share one). */
+  breaches: { at: number; incident: string }[]
+  /** The latest incidents counted, whatever the window: a second failure of one incident is not counted again. */
+  incidents: string[]
   until: number
+  /** When the latest quarantine began: failures of calls already in flight then are not counted again. */
+  since: number
   backoffMs: number
+  /** Incidents charged since the generation swapped in. */
+  total: number
   lastError?: { code: string; message: string; at: string }
 }
 
@@ -160,6 +175,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   /** Whether each component's latest generation has examples; when not, load() loads no throwaway isolate alongside. */
   const hasExamples = new Map<string, boolean>()
   let trialSeq = 0
+  let uncounted = 0
   const routes = {
     onHostCall(key: string, op: HostOp, args: unknown[], invocation: number, signal?: AbortSignal): Promise<unknown> {
       const gen = byKey.get(key)
@@ -182,7 +198,14 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       if (dropped > 0) log.warn({ dropped }, `${dropped} log line(s) dropped: the component logs faster than its limit`)
     },
   }
-  const sandbox = createSandbox({ workers: settings.workers, logger, ...routes })
+  const sandbox = createSandbox({
+    workers: settings.workers, isolation: settings.isolation ?? 'shared', logger, ...routes,
+    // A worker stalled or crashed in this generation's code: charged even when no call of it is still waiting.
+    onIncident(key, error, startedAt) {
+      const gen = byKey.get(key)
+      if (gen && current.get(gen.decl.name) === gen) breach(gen.decl.name, error, startedAt)
+    },
+  })
   // Examples run in a sandbox worker of their own: a throwaway isolate that takes its worker down (V8 aborts on some
   // allocations) never takes live calls with it, and it is built on another core while the generation to serve loads.
   const trialSandbox = createSandbox({ workers: 1, logger, ...routes })
@@ -391,19 +414,28 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     swapped(name, gen) {
       if (!gen) return void health.delete(name)
       const h = health.get(name)
-      if (h) Object.assign(h, { breaches: [], until: 0, backoffMs: settings.quarantine.baseMs })
+      if (h) Object.assign(h, { breaches: [], incidents: [], until: 0, since: 0, total: 0, backoffMs: settings.quarantine.baseMs })
     },
   })
 
-  function breach(name: string, error: IsletError): void {
-    const h = health.get(name) ?? { breaches: [], until: 0, backoffMs: settings.quarantine.baseMs }
+  /**
+   * Counts a failed call (started at `startedAt`) towards quarantine: one breach per incident, and nothing for calls
+   * already in flight when the latest quarantine began (a burst escalates the back-off one step, not one per call).
+   */
+  function breach(name: string, error: IsletError, startedAt: number): void {
+    const h = health.get(name) ?? { breaches: [], incidents: [], until: 0, since: 0, total: 0, backoffMs: settings.quarantine.baseMs }
     health.set(name, h)
     h.lastError = { code: error.code, message: error.message, at: new Date().toISOString() }
-    if (!BREACHES.has(error.code)) return
+    if (!BREACHES.has(error.code) || startedAt < h.since) return
+    const incident = typeof error.details.incident === 'string' ? error.details.incident : `host.${++uncounted}`
+    if (h.incidents.includes(incident)) return
+    h.incidents = [...h.incidents.slice(-63), incident]
     const now = Date.now()
-    h.breaches = [...h.breaches.filter((t) => t > now - settings.quarantine.windowMs), now]
+    h.breaches = [...h.breaches.filter((b) => b.at > now - settings.quarantine.windowMs), { at: now, incident }]
+    h.total++
     if (h.breaches.length < settings.quarantine.breaches) return
     h.until = now + h.backoffMs
+    h.since = now
     logger.warn({ component: name, backoffMs: h.backoffMs, code: error.code }, `component '${name}' quarantined for ${h.backoffMs} ms after ${h.breaches.length} limit breaches`)
     h.backoffMs = Math.min(settings.quarantine.maxMs, h.backoffMs * 2)
     h.breaches = []
@@ -464,13 +496,14 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
         throw new IsletError('ERR_COMPONENT_QUARANTINED', `component '${name}' keeps breaching its limits and is refused for another ${Math.ceil((h.until - Date.now()) / 1000)} s`)
       }
       // `call` counts the call on `gen` before it awaits anything: a swap after this line still drains it.
+      const startedAt = Date.now()
       try {
         return await call(gen, input, signal)
       } catch (error) {
         // A call finishing on a replaced generation does not count against the code now serving; nor does one its
         // caller cancelled (the component did nothing wrong: it is neither a breach nor its last error). A component's
         // own client error (ComponentClientError, not an IsletError) is an answer, never a breach.
-        if (isIsletError(error) && error.code !== 'ERR_SANDBOX_INPUT_LIMIT' && error.code !== 'ERR_SANDBOX_CANCELLED' && current.get(name) === gen) breach(name, error)
+        if (isIsletError(error) && error.code !== 'ERR_SANDBOX_INPUT_LIMIT' && error.code !== 'ERR_SANDBOX_CANCELLED' && current.get(name) === gen) breach(name, error, startedAt)
         throw error
       }
     },
@@ -493,7 +526,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       // The quota of the generation serving (a config edit applies with the next one), else of the declaration.
       const quota = kvQuota((gen?.decl ?? declared.get(name))?.grants.kv)
       return {
-        name, generation: gen?.number ?? 0, sourceHash: gen?.hash ?? '', state,
+        name, generation: gen?.number ?? 0, sourceHash: gen?.hash ?? '', state, breaches: h?.total ?? 0, worker: sandbox.placement(name),
         ...(r?.lastReload ? { lastReload: r.lastReload } : {}), ...(lastError ? { lastError } : {}),
         ...(quota && kv ? { kv: { ...kv.usage(name), ...quota } } : {}),
       }

@@ -14,6 +14,8 @@ const STATUS: Record<string, number> = {
   // A kv write refused (and not caught by the component): the store is full for it, or it lost a race.
   ERR_CAPABILITY_QUOTA: 507,
   ERR_CAPABILITY_CONFLICT: 409,
+  // Lost with a worker another component took down: the component did nothing wrong, and a retry may well succeed.
+  ERR_SANDBOX_WORKER_LOST: 503,
   // The run was aborted (request timeout, client gone, shutdown): the HTTP layer answers with the abort's own error.
   ERR_SANDBOX_CANCELLED: 503,
 }

@@ -15,6 +15,7 @@ export const SECRET_NAME = '^[A-Z_][A-Z0-9_]*$'
 /** Without a `sandbox:` section: one worker, limits left to the component runtime, and this quarantine policy. */
 export const DEFAULT_SANDBOX: SandboxConfig = Object.freeze({
   workers: 1,
+  isolation: 'shared',
   limits: Object.freeze({}),
   quarantine: Object.freeze({ breaches: 3, windowMs: 30_000, baseMs: 2_000, maxMs: 60_000 }),
 })
@@ -98,6 +99,10 @@ export const COMPONENT_DEFINITIONS = {
     description: 'How components run: worker processes, app-wide limits, quarantine of misbehaving components.',
     properties: {
       workers: int(1, 16, 'Sandbox worker processes.', DEFAULT_SANDBOX.workers),
+      isolation: {
+        type: 'string', enum: ['shared', 'dedicated'], default: 'shared',
+        description: 'shared: components share the worker processes, and one that stalls or crashes its worker gets a worker of its own from then on; dedicated: every component runs in a worker of its own from the start (more memory: one idle worker each).',
+      },
       limits: { $ref: '#/definitions/limits', default: {} },
       quarantine: {
         type: 'object', additionalProperties: false, default: {},

@@ -69,6 +69,17 @@ describe('components', () => {
     expect(config!.sandbox).toEqual({ ...DEFAULT_SANDBOX, workers: 3 })
   })
 
+  it('takes sandbox.isolation shared or dedicated, and names the accepted values where another is written', async () => {
+    const good = await load(write({ 'app.yaml': 'apiVersion: islet/v1\nsandbox: { isolation: dedicated }\n' }))
+    expect(good.diagnostics).toEqual([])
+    expect(good.config!.sandbox.isolation).toBe('dedicated')
+    const dir = write({ 'app.yaml': 'apiVersion: islet/v1\nsandbox:\n  isolation: per-tenant\n' })
+    const { diagnostics } = await load(dir)
+    expect(diagnostics).toHaveLength(1)
+    expect(diagnostics[0]).toMatchObject({ file: join(dir, 'app.yaml'), line: 3 })
+    expect(diagnostics[0]!.message).toMatch(/must be one of: shared, dedicated; got string "per-tenant"/)
+  })
+
   it('lets an explicit file: entry replace what a directory finds, whichever comes first and however the path is spelt', async () => {
     const dir = write({
       'app.yaml': 'apiVersion: islet/v1\ncomponents:\n  - file: ./link.ts\n    name: quote\n    limits: { cpuMs: 10 }\n' +

@@ -35,6 +35,7 @@ export function declareSandbox(files: readonly LoadedFile[]): { sandbox: Sandbox
   }
   const sandbox: SandboxConfig = {
     workers: typeof raw.workers === 'number' ? raw.workers : DEFAULT_SANDBOX.workers,
+    isolation: raw.isolation === 'dedicated' ? 'dedicated' : 'shared',
     limits: structuredClone(isRecord(raw.limits) ? raw.limits : {}),
     quarantine,
   }

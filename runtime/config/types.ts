@@ -105,9 +105,17 @@ export interface ComponentDecl {
   configSource: SourceLocation
 }
 
+export type SandboxIsolation = 'shared' | 'dedicated'
+
 export interface SandboxConfig {
   /** Sandbox worker processes. */
   workers: number
+  /**
+   * `shared` (default): components share the `workers` processes, and one that stalls or crashes its worker runs in
+   * a worker of its own from then on. `dedicated`: every component runs in a worker of its own from the start
+   * (`workers` is then unused; each worker costs its idle RSS, see README).
+   */
+  isolation?: SandboxIsolation
   /** App-wide limits: defaults for every component, overridden per component. */
   limits: Limits
   quarantine: { breaches: number; windowMs: number; baseMs: number; maxMs: number }

@@ -132,7 +132,7 @@ export function createReloader(deps: ReloadDeps): Reloader {
     let components: ComponentTransaction | undefined
     if (componentsChanged && host) {
       if (stableJson(prev.config.sandbox) !== stableJson(next.sandbox)) {
-        logger.warn('the sandbox settings changed: workers, app-wide limits and quarantine apply at the next restart')
+        logger.warn('the sandbox settings changed: workers, isolation, app-wide limits and quarantine apply at the next restart')
       }
       components = await host.transaction(next.components)
       // A new component that fails, and that nothing in the new config calls, stays unloaded and is reported; the

@@ -1,11 +1,16 @@
 // The sandbox supervisor (engine side): spawns and restarts worker processes, routes loads and invocations to
 // them, answers guests' host calls through the caller's capability handler, and keeps a backup deadline per call
 // in case a worker stops answering. A caller's abort signal cancels its call across the boundary.
+// Blame: each worker tells, through its slice records (slice-record.ts), which invocation it is running guest code
+// for; a worker stuck past that slice's deadline, or crashing, is charged to that invocation's component alone (one
+// incident), which then runs in a worker of its own. Bystanders' lost calls fail with ERR_SANDBOX_WORKER_LOST (not a
+// breach), and those that had not begun in the isolate are retried once on the replacement worker.
 import { fork, type ChildProcess } from 'node:child_process'
 import type { AbortSignalLike, Logger } from '@islet/sdk'
 import { IsletError, isIsletError, type ErrorCode } from '../errors.ts'
 import type { ComponentMetaDto, ErrorDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
-import { CEILING_BASE_BYTES, ceilingForComponent, lostCallError, mb, watchMemory, WORKER_SCRIPT, workerExecArgv, type MemoryCeiling } from './worker-process.ts'
+import { createSliceFile, type SliceFile, type SliceState } from './slice-record.ts'
+import { CEILING_BASE_BYTES, ceilingForComponent, mb, watchMemory, WORKER_SCRIPT, workerExecArgv, type MemoryCeiling } from './worker-process.ts'
 
 export interface LoadSpec {
   /** Unique per component generation, e.g. `price-quote@3`. */
@@ -35,6 +40,17 @@ export interface SandboxOptions {
    * imports the real one), with the same flags plus read access to the script itself.
    */
   testWorkerScript?: string
+  /**
+   * `shared`: components are spread over `workers` processes, and one that stalls or crashes its worker is moved to
+   * a worker of its own from then on. `dedicated`: every component has a worker of its own from the start.
+   */
+  isolation?: 'shared' | 'dedicated'
+  /**
+   * A worker stalled past a slice's deadline or crashed while running `key`'s code: one incident, charged to `key`
+   * alone (details.incident; the culprit call, if still waiting, rejects with this same error). `startedAt` is when
+   * the culprit call was sent (Date.now()), or the incident's time when no call is known.
+   */
+  onIncident?(key: string, error: IsletError, startedAt: number): void
 }
 
 export interface Sandbox {
@@ -43,6 +59,8 @@ export interface Sandbox {
   /** Runs `execute` (or `init`) with JSON text input; resolves with JSON text output; rejects with an IsletError. */
   invoke(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, options?: InvokeOptions): Promise<string>
   unload(key: string): void
+  /** Where component `name` runs: in one of the shared workers, or in a worker of its own (dedicated isolation, or since it stalled or crashed one). */
+  placement(name: string): 'shared' | 'own'
   /** Per worker; `invocations` and `hostCalls` are what it has in flight (0 and 0 when idle). */
   stats(): Promise<WorkerStats[]>
   stop(): Promise<void>
@@ -58,6 +76,9 @@ export interface InvokeOptions {
 
 export interface WorkerStats {
   pid: number
+  /** The components placed in this worker (names), and whether it is a worker of their own. */
+  components: string[]
+  dedicated: boolean
   rss: number
   heapUsed: number
   external: number
@@ -70,6 +91,27 @@ interface Call {
   resolve(output: string): void
   reject(error: IsletError): void
   timer?: NodeJS.Timeout
+  /** Invocations only: which generation, and when it was sent (Date.now()). */
+  key?: string
+  sentAt?: number
+}
+
+/** Where a component's worker lives: one of the shared slots, or a worker of its own. */
+interface Place {
+  worker?: Worker
+  /** The component this place is dedicated to; undefined for a shared slot. */
+  owner?: string
+  restarts: number[]
+  closed?: boolean
+}
+
+/** Who a worker's death is charged to, decided when the supervisor kills it or from how it died. */
+interface Verdict {
+  key: string
+  /** The culprit invocation (0: a load's module code). */
+  id: number
+  code: ErrorCode
+  why: string
 }
 
 /** A guest's capability call being answered in the engine; aborted when the worker drops it or goes away. */
@@ -81,6 +123,15 @@ interface HostCall {
 interface Worker {
   child: ChildProcess
   pid: number
+  place: Place
+  /** Its slice record: which invocation it runs guest code for right now, which ones began. */
+  slices: SliceFile
+  /** Set when the supervisor kills it as stuck: who that is charged to (undefined: no one). */
+  killed?: { verdict?: Verdict; /** Why its calls were lost, when no one is charged. */ lost?: string }
+  /** The last few KiB it wrote to stderr: tells V8's out-of-memory abort from other crashes. */
+  stderrTail: string
+  /** Resolves once its stderr closed: after its exit, what V8 wrote before aborting has been read. */
+  stderrDone: Promise<void>
   ready: Promise<void>
   /** Loads done in this incarnation of the worker. */
   loaded: Map<string, Promise<ComponentMetaDto>>
@@ -103,39 +154,55 @@ export function sandboxError(dto: ErrorDto): IsletError {
 export function createSandbox(options: SandboxOptions): Sandbox {
   const { logger } = options
   const graceMs = options.graceMs ?? 1000
-  const workers: (Worker | undefined)[] = new Array(Math.max(1, options.workers)).fill(undefined)
+  const shared: Place[] = Array.from({ length: Math.max(1, options.workers) }, () => ({ restarts: [] }))
+  /** Workers of their own: every component under `dedicated` isolation, and each one that once stalled or crashed one. */
+  const own = new Map<string, Place>()
+  const isolated = new Set<string>()
   const specs = new Map<string, LoadSpec>()
-  const restarts: number[] = []
   let seq = 0
+  let incidents = 0
   let stopping = false
 
   const slotOf = (name: string) => {
     let h = 0
     for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) | 0
-    return Math.abs(h) % workers.length
+    return Math.abs(h) % shared.length
   }
 
-  function spawnWorker(index: number): Worker {
+  function placeOf(name: string): Place {
+    if (options.isolation !== 'dedicated' && !isolated.has(name)) return shared[slotOf(name)]!
+    let place = own.get(name)
+    if (!place) own.set(name, place = { owner: name, restarts: [] })
+    return place
+  }
+
+  const places = () => [...shared, ...own.values()]
+  const nameOf = (key: string) => specs.get(key)?.name ?? key.replace(/@.*$/, '')
+
+  function spawnWorker(place: Place): Worker {
+    // An empty environment: workers need nothing from it, and secrets in it must not reach sandboxes.
+    // fd 4 is the worker's slice record (slice-record.ts); stderr is read for V8's out-of-memory report.
+    const slices = createSliceFile()
+    // Permission model flags (worker-process.ts): the second wall, for the day guest code escapes its isolate.
     const script = options.testWorkerScript ?? WORKER_SCRIPT
-    // Permission model flags (worker-process.ts), and an empty environment: workers need nothing from it, and
-    // secrets in it must not reach sandboxes.
     const execArgv = workerExecArgv(options.testWorkerScript ? [options.testWorkerScript] : [])
-    const stdio = ['ignore', 'inherit', 'inherit', 'ipc'] as const
-    const child = fork(script, [], { execArgv, serialization: 'json', stdio: [...stdio], env: {} })
-    let markReady!: () => void
+    const child = fork(script, [], { execArgv, serialization: 'json', stdio: ['ignore', 'inherit', 'pipe', 'ipc', slices.fd], env: {} })
     const pid = child.pid ?? 0
+    let markReady!: () => void
     const worker: Worker = {
-      child, pid, ready: new Promise((resolve) => { markReady = resolve }),
-      loaded: new Map(), loads: new Map(), calls: new Map(), hostCalls: new Map(), placed: new Set(),
-      memory: watchMemory(pid, CEILING_BASE_BYTES, ({ rssBytes, ceilingBytes }) => {
-        logger.error({ pid, rssMb: mb(rssBytes), ceilingMb: mb(ceilingBytes), components: [...worker.loaded.keys()], code: 'ERR_SANDBOX_MEMORY_LIMIT' },
-          'sandbox worker over its memory ceiling; killing it')
-        killUnresponsive(worker)
-      }),
+      child, pid: child.pid ?? 0, ready: new Promise((resolve) => { markReady = resolve }), place, stderrTail: '',
+      stderrDone: child.stderr ? new Promise((resolve) => { child.stderr!.once('close', resolve); child.stderr!.once('error', resolve) }) : Promise.resolve(),
+      slices, placed: new Set(),
+      memory: watchMemory(pid, CEILING_BASE_BYTES, ({ rssBytes, ceilingBytes }) => overCeiling(worker, rssBytes, ceilingBytes)),
+      loaded: new Map(), loads: new Map(), calls: new Map(), hostCalls: new Map(),
     }
+    child.stderr?.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk)
+      worker.stderrTail = (worker.stderrTail + chunk.toString('latin1')).slice(-8192)
+    })
     child.on('message', (msg: WorkerMessage) => onMessage(worker, msg, markReady))
-    child.once('exit', (code, signal) => onExit(index, worker, code, signal))
-    workers[index] = worker
+    child.once('exit', (code, signal) => onExit(worker, code, signal))
+    place.worker = worker
     return worker
   }
 
@@ -165,19 +232,6 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     }
   }
 
-  /**
-   * A worker spoke for a component the engine never placed in it: only code outside the isolates can forge that, so
-   * the worker is treated as taken over. Nothing is answered, no component is charged (the forger cannot be told
-   * from its neighbours), and the worker is killed; its calls in flight are lost as in a crash.
-   */
-  function refuseForged(worker: Worker, msg: Extract<WorkerMessage, { t: 'host-call' | 'log' }>): void {
-    if (worker.child.killed) return // already refused and killed: one alarm per worker, however many it sent
-    const key = String(msg.key).slice(0, 200)
-    logger.error({ pid: worker.pid, key, message: msg.t, op: msg.t === 'host-call' ? String(msg.op).slice(0, 50) : undefined, placed: [...worker.placed], code: 'ERR_SANDBOX_WORKER_FORGED' },
-      `ESCAPE ATTEMPT: sandbox worker pid ${worker.pid} sent a ${msg.t} for component '${key}', which was never placed in it; refused, killing the worker`)
-    killUnresponsive(worker)
-  }
-
   function abortHostCalls(worker: Worker, ids: Iterable<number>): void {
     for (const id of ids) {
       const call = worker.hostCalls.get(id)
@@ -195,38 +249,153 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     return call
   }
 
-  function onExit(index: number, worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+  /** A crash is the running slice's when it is one V8 or the OS deals a process that misbehaved; SIGKILL/SIGTERM come from outside. */
+  function crashVerdict(worker: Worker, running: SliceState['running'], code: number | null, signal: NodeJS.Signals | null): Verdict | undefined {
+    const crashed = signal ? CRASH_SIGNALS.has(signal) : code !== null && CRASH_SIGNALS.has(`${code - 128}`)
+    if (!running || !crashed) return undefined
+    const oom = OUT_OF_MEMORY.test(worker.stderrTail)
+    const name = nameOf(running.key)
+    return {
+      key: running.key, id: running.id, code: oom ? 'ERR_SANDBOX_MEMORY_LIMIT' : 'ERR_SANDBOX_CRASHED',
+      why: oom ? `component '${name}' ran its sandbox worker out of memory (V8 aborted it)` : `component '${name}' crashed its sandbox worker (${signal ?? `exit code ${code}`})`,
+    }
+  }
+
+  function onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const { place } = worker
+    if (place.worker === worker) place.worker = undefined
+    // What V8 wrote to stderr before it aborted is read first: it tells an out-of-memory abort.
+    const drained = Promise.race([worker.stderrDone, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())])
+    void drained.then(() => afterExit(worker, code, signal))
+  }
+
+  function afterExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const { place } = worker
     const why = signal ? `signal ${signal}` : `exit code ${code}`
     worker.memory.stop()
+    // The record as the worker left it: who was running, which calls began.
+    const state = worker.slices.read()
+    worker.slices.close()
+    const verdict = worker.killed ? worker.killed.verdict : crashVerdict(worker, state.running, code, signal)
+    let charged: IsletError | undefined
+    if (verdict && !stopping) {
+      const incident = `s${process.pid}.${++incidents}`
+      charged = new IsletError(verdict.code, verdict.why, { details: { incident } })
+      const name = nameOf(verdict.key)
+      // It cannot take others with it again: from now on its generations load into a worker of their own.
+      if (!place.owner) isolated.add(name)
+      const startedAt = worker.calls.get(verdict.id)?.sentAt ?? Date.now()
+      logger.warn({ pid: worker.pid, component: name, code: verdict.code, incident, signal, exitCode: code },
+        `${verdict.why}; charged to '${name}' alone${place.owner ? '' : ', which runs in a worker of its own from now on'}`)
+      options.onIncident?.(verdict.key, charged, startedAt)
+    }
+    const lost = verdict
+      ? `another component's call took down the sandbox worker running it (${why})`
+      : worker.killed ? `${worker.killed.lost ?? 'the sandbox worker running it stopped answering and was restarted'} (${why})` : `the sandbox worker running it stopped (${why}), not because of a component`
     for (const [id, call] of worker.calls) {
       worker.calls.delete(id)
       clearTimeout(call.timer)
-      call.reject(lostCallError(worker.memory, why))
+      if (charged && id === verdict!.id) { call.reject(charged); continue }
+      const component = call.key ? nameOf(call.key) : undefined
+      const error = new IsletError('ERR_SANDBOX_WORKER_LOST', `${component ? `component '${component}': ` : ''}the call was lost: ${lost}; it is not counted against ${component ? `'${component}'` : 'the component'}`)
+      // Not begun in the isolate: none of its code ran, so running it again is safe.
+      if (call.key && id > state.maxBegun) retryable.add(error)
+      call.reject(error)
     }
     abortHostCalls(worker, [...worker.hostCalls.keys()])
-    for (const [key, load] of worker.loads) load.reject(new IsletError('ERR_SANDBOX_CRASHED', `the sandbox worker stopped (${why}) while loading ${key}`))
-    if (workers[index] === worker) workers[index] = undefined
-    if (stopping) return
+    for (const [key, load] of worker.loads) {
+      if (charged && verdict!.id === 0 && verdict!.key === key) load.reject(charged)
+      else load.reject(new IsletError('ERR_SANDBOX_WORKER_LOST', `the sandbox worker stopped (${why}) while loading ${key}: ${lost}`))
+    }
+    if (stopping || place.closed) return
     logger.error({ pid: worker.pid, code, signal }, `sandbox worker stopped (${why}); its components come back on next use`)
-    if (workers[index]) return // already replaced (it was retired when it was killed)
+    if (place.worker) return // already replaced (it was retired when it was killed)
     const now = Date.now()
-    restarts.push(now)
-    while (restarts.length > 0 && restarts[0] < now - 10_000) restarts.shift()
+    place.restarts.push(now)
+    while (place.restarts.length > 0 && place.restarts[0]! < now - 10_000) place.restarts.shift()
     // A crash loop backs off instead of burning a core; components load lazily into the new worker anyway.
-    if (restarts.length > 5) setTimeout(() => { if (!stopping && !workers[index]) spawnWorker(index) }, 1000).unref()
-    else spawnWorker(index)
+    if (place.restarts.length > 5) setTimeout(() => { if (!stopping && !place.worker && !place.closed) spawnWorker(place) }, 1000).unref()
+    else spawnWorker(place)
   }
 
-  /** Kills a worker that stopped answering. Retired at once, not when its exit arrives: calls made meanwhile go to a new worker. */
-  function killUnresponsive(worker: Worker): void {
-    const index = workers.indexOf(worker)
-    if (index !== -1) workers[index] = undefined
+  /**
+   * Kills a worker that stopped answering, charged to whatever slice its records say it is stuck in (or to no one).
+   * Retired at once, not when its exit arrives: calls made meanwhile go to a new worker.
+   */
+  function killUnresponsive(worker: Worker, running: SliceState['running']): void {
+    const name = running ? nameOf(running.key) : undefined
+    logger.error({ pid: worker.pid, component: name }, `sandbox worker unresponsive past a deadline${name ? `, inside component '${name}'` : ''}; killing it`)
+    retire(worker, running ? {
+      verdict: {
+        key: running.key, id: running.id, code: 'ERR_SANDBOX_TIMEOUT',
+        why: running.id === 0 ? `loading component '${name}' did not finish within ${running.timeoutMs} ms and its worker did not answer; the worker was restarted`
+          : `component '${name}' did not finish within its deadline and its worker did not answer (stuck in code V8 cannot interrupt); the worker was restarted`,
+      },
+    } : {})
+  }
+
+  /** Kills a worker, charged as `killed` says; retired at once, so calls made meanwhile go to a new worker. */
+  function retire(worker: Worker, killed: NonNullable<Worker['killed']>): void {
+    if (worker.killed) return
+    worker.killed = killed
+    if (worker.place.worker === worker) worker.place.worker = undefined
     worker.child.kill('SIGKILL')
   }
 
+  /**
+   * The worker's RSS passed its ceiling: memory the isolates' own limits did not count (an allocator bypass). Charged
+   * to the component whose code is running, else to the owner of a worker of its own, else to no one: an idle shared
+   * worker's memory cannot be told apart by component from outside.
+   */
+  function overCeiling(worker: Worker, rssBytes: number, ceilingBytes: number): void {
+    const { running } = worker.slices.read()
+    const owner = worker.place.owner
+    const key = running?.key ?? (owner ? [...worker.placed].reverse().find((k) => nameOf(k) === owner) : undefined)
+    const name = key ? nameOf(key) : undefined
+    const why = `${name ? `component '${name}' took its` : 'the'} sandbox worker over its memory ceiling (${mb(rssBytes)} MB resident, ceiling ${mb(ceilingBytes)} MB); the worker was killed`
+    logger.error({ pid: worker.pid, rssMb: mb(rssBytes), ceilingMb: mb(ceilingBytes), component: name, code: 'ERR_SANDBOX_MEMORY_LIMIT' }, why)
+    retire(worker, key ? { verdict: { key, id: running?.id ?? -1, code: 'ERR_SANDBOX_MEMORY_LIMIT', why } } : { lost: 'the sandbox worker running it went over its memory ceiling and was killed' })
+  }
+
+  /**
+   * A worker spoke for a component the engine never placed in it: only code outside the isolates can forge that, so
+   * the worker is treated as taken over. Nothing is answered, no component is charged (the forger cannot be told
+   * from its neighbours), and the worker is killed; its calls in flight are lost.
+   */
+  function refuseForged(worker: Worker, msg: Extract<WorkerMessage, { t: 'host-call' | 'log' }>): void {
+    if (worker.killed) return // already refused and killed: one alarm per worker, however many it sent
+    const key = String(msg.key).slice(0, 200)
+    logger.error({ pid: worker.pid, key, message: msg.t, op: msg.t === 'host-call' ? String(msg.op).slice(0, 50) : undefined, placed: [...worker.placed], code: 'ERR_SANDBOX_WORKER_FORGED' },
+      `ESCAPE ATTEMPT: sandbox worker pid ${worker.pid} sent a ${msg.t} for component '${key}', which was never placed in it; refused, killing the worker`)
+    retire(worker, { lost: 'the sandbox worker running it was killed as compromised (it spoke for a component never placed in it)' })
+  }
+
+  /** Binds `key` to the worker (its host calls and logs may name it) and raises the worker's memory ceiling for it. */
+  function place(worker: Worker, key: string): void {
+    worker.placed.add(key)
+    let bytes = CEILING_BASE_BYTES
+    for (const hosted of new Set([...worker.loaded.keys(), key])) bytes += ceilingForComponent(specs.get(hosted)?.memoryMb ?? 0)
+    worker.memory.raise(bytes)
+  }
+
+  /**
+   * A call's backup deadline passed without an answer. The worker is stuck only if the slice it is running has
+   * outlived its own timeout: a slice still within it (another component's long, legal call) is waited for.
+   */
+  function overdue(worker: Worker, pending: () => boolean, rearm: (ms: number) => void): void {
+    // After a poll phase: an answer already in the pipe is read before judging.
+    setImmediate(() => {
+      if (!pending() || worker.killed || worker.child.exitCode !== null || worker.child.signalCode !== null) return
+      const { running } = worker.slices.read()
+      const stuckAt = running ? running.startedAt + running.timeoutMs + graceMs : 0
+      if (running && Date.now() < stuckAt) return rearm(stuckAt - Date.now() + 10)
+      killUnresponsive(worker, running)
+    })
+  }
+
   async function workerFor(name: string): Promise<Worker> {
-    const index = slotOf(name)
-    const worker = workers[index] ?? spawnWorker(index)
+    const place = placeOf(name)
+    const worker = place.worker ?? spawnWorker(place)
     await worker.ready
     return worker
   }
@@ -236,33 +405,21 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     if (!loaded) {
       const spec = specs.get(key)
       if (!spec) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component generation ${key} is not loaded`)
-      place(worker, key)
       loaded = new Promise<ComponentMetaDto>((resolve, reject) => {
         // Backup deadline, as for invocations: module code stuck in a builtin V8 cannot interrupt (a huge fill()) ignores
         // the worker's own load timeout, and would hold the worker and every component on it.
-        const timer = setTimeout(() => {
-          if (!worker.loads.has(key)) return
-          reject(new IsletError('ERR_SANDBOX_TIMEOUT', `loading component '${spec.name}' did not finish within ${spec.loadTimeoutMs} ms and its worker did not answer; the worker was restarted`))
-          logger.error({ pid: worker.pid, component: spec.name }, 'sandbox worker unresponsive past a load deadline; killing it')
-          killUnresponsive(worker)
-        }, spec.loadTimeoutMs + graceMs)
+        const arm = (ms: number) => setTimeout(() => overdue(worker, () => worker.loads.has(key), (next) => { timer = arm(next) }), ms)
+        let timer = arm(spec.loadTimeoutMs + graceMs)
         const settle = <T>(f: (value: T) => void) => (value: T) => { clearTimeout(timer); f(value) }
         worker.loads.set(key, { resolve: settle(resolve), reject: settle(reject) })
         const { config, ...rest } = spec
+        place(worker, key)
         worker.child.send({ t: 'load', ...rest, config: JSON.stringify(config ?? {}) } satisfies SupervisorMessage)
       }).finally(() => worker.loads.delete(key))
       worker.loaded.set(key, loaded)
       loaded.catch(() => worker.loaded.delete(key))
     }
     return loaded
-  }
-
-  /** Binds `key` to the worker (its host calls and logs may name it) and raises the worker's memory ceiling for it. */
-  function place(worker: Worker, key: string): void {
-    worker.placed.add(key)
-    let bytes = CEILING_BASE_BYTES
-    for (const hosted of new Set([...worker.loaded.keys(), key])) bytes += ceilingForComponent(specs.get(hosted)?.memoryMb ?? 0)
-    worker.memory.raise(bytes)
   }
 
   const cancelled = (name: string, signal: AbortSignalLike) =>
@@ -277,7 +434,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const id = ++seq
     return new Promise<string>((resolve, reject) => {
       const stopListening = () => signal?.removeEventListener('abort', cancel)
-      const call: Call = { resolve: (v) => { stopListening(); resolve(v) }, reject: (e) => { stopListening(); reject(e) } }
+      const call: Call = { resolve: (v) => { stopListening(); resolve(v) }, reject: (e) => { stopListening(); reject(e) }, key, sentAt: Date.now() }
       // First wins: a result already received has settled the call and removed this listener. Otherwise the caller
       // is released now, and the call's entry (and backup timer) stays until the worker acknowledges the cancel with
       // its answer, which is then ignored: a worker that never answers is still found and killed.
@@ -290,28 +447,43 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         if (worker.child.connected) worker.child.send({ t: 'cancel', id } satisfies SupervisorMessage)
       }
       signal?.addEventListener('abort', cancel, { once: true })
-      // Backup deadline: the worker enforces the real one; if it stops answering, it is killed.
-      call.timer = setTimeout(() => {
-        if (!worker.calls.delete(id)) return
-        call.reject(new IsletError('ERR_SANDBOX_TIMEOUT', `component '${spec.name}' did not finish within ${limits.timeoutMs} ms and its worker did not answer; the worker was restarted`))
-        logger.error({ pid: worker.pid, component: spec.name }, 'sandbox worker unresponsive past a deadline; killing it')
-        killUnresponsive(worker)
-      }, limits.timeoutMs + graceMs)
+      // Backup deadline: the worker enforces the real one; if it is stuck, it is killed and the slice it is stuck in
+      // is charged (overdue), whichever call's deadline noticed it.
+      const arm = (ms: number): NodeJS.Timeout => setTimeout(() => overdue(worker, () => worker.calls.get(id) === call, (next) => { call.timer = arm(next) }), ms)
+      call.timer = arm(limits.timeoutMs + graceMs)
       worker.calls.set(id, call)
       worker.child.send({ t: 'invoke', id, key, kind, input, limits } satisfies SupervisorMessage)
     })
   }
 
+  function stopWorker(w: Worker): Promise<void> {
+    if (w.child.exitCode !== null || w.child.signalCode !== null) return Promise.resolve()
+    const exited = new Promise<void>((resolve) => w.child.once('exit', () => resolve()))
+    if (w.child.connected) w.child.disconnect()
+    const timer = setTimeout(() => w.child.kill('SIGKILL'), 2000)
+    return exited.finally(() => clearTimeout(timer))
+  }
+
   return {
     async start() {
-      await Promise.all(workers.map((_, i) => (workers[i] ?? spawnWorker(i)).ready))
+      // Under dedicated isolation each component's worker starts with its first load; no shared one is needed.
+      if (options.isolation === 'dedicated') return
+      await Promise.all(shared.map((place) => (place.worker ?? spawnWorker(place)).ready))
     },
     async load(spec) {
       specs.set(spec.key, spec)
-      const worker = await workerFor(spec.name)
-      worker.loaded.delete(spec.key)
       try {
-        return await ensureLoaded(worker, spec.key)
+        for (let attempt = 0; ; attempt++) {
+          const worker = await workerFor(spec.name)
+          worker.loaded.delete(spec.key)
+          try {
+            return await ensureLoaded(worker, spec.key)
+          } catch (error) {
+            // Another component took the worker down meanwhile: load into the replacement, once.
+            if (attempt === 0 && isIsletError(error, 'ERR_SANDBOX_WORKER_LOST')) continue
+            throw error
+          }
+        }
       } catch (error) {
         specs.delete(spec.key)
         throw error
@@ -323,8 +495,11 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       try {
         return await invokeOnce(key, kind, input, limits, signal)
       } catch (error) {
-        // The worker restarted between load and invoke: load into the new one and try once more.
-        if (isIsletError(error, 'ERR_SANDBOX_NOT_LOADED')) return invokeOnce(key, kind, input, limits, signal)
+        // The worker restarted between load and invoke: load into the new one and try once more. A call another
+        // component's crash lost before it began in the isolate is sent once more, to the replacement worker.
+        if (isIsletError(error, 'ERR_SANDBOX_NOT_LOADED') || (error instanceof IsletError && retryable.has(error))) {
+          return invokeOnce(key, kind, input, limits, signal)
+        }
         throw error
       }
     },
@@ -332,35 +507,48 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       const spec = specs.get(key)
       specs.delete(key)
       if (!spec) return
-      const worker = workers[slotOf(spec.name)]
-      if (worker?.loaded.delete(key) && worker.child.connected) worker.child.send({ t: 'unload', key } satisfies SupervisorMessage)
+      for (const place of places()) {
+        const worker = place.worker
+        if (worker?.loaded.delete(key) && worker.child.connected) worker.child.send({ t: 'unload', key } satisfies SupervisorMessage)
+      }
+      // A worker of its own whose component is gone (no generation left) goes too.
+      const mine = own.get(spec.name)
+      if (mine && ![...specs.values()].some((s) => s.name === spec.name)) {
+        own.delete(spec.name)
+        mine.closed = true
+        if (mine.worker) void stopWorker(mine.worker)
+      }
     },
+    placement: (name) => (options.isolation === 'dedicated' || isolated.has(name) ? 'own' : 'shared'),
     async stats() {
-      const all = await Promise.all(workers.map(async (w) => {
+      const all = await Promise.all(places().map(async (place) => {
+        const w = place.worker
         if (!w) return undefined
         const id = ++seq
         const text = await new Promise<string>((resolve, reject) => {
           w.calls.set(id, { resolve, reject })
           w.child.send({ t: 'stats', id } satisfies SupervisorMessage)
-        })
+        }).catch(() => undefined)
+        if (text === undefined) return undefined
         const { rss, heapUsed, external, isolates, invocations, hostCalls } = JSON.parse(text) as WorkerStats
-        return { pid: w.pid, rss, heapUsed, external, isolates, invocations, hostCalls }
+        const components = [...new Set([...w.loaded.keys()].map(nameOf))].sort()
+        return { pid: w.pid, components, dedicated: place.owner !== undefined, rss, heapUsed, external, isolates, invocations, hostCalls }
       }))
       return all.filter((s) => s !== undefined)
     },
     async stop() {
       stopping = true
-      await Promise.all(workers.map(async (w) => {
-        if (!w || w.child.exitCode !== null) return
-        const exited = new Promise<void>((resolve) => w.child.once('exit', () => resolve()))
-        w.child.disconnect()
-        const timer = setTimeout(() => w.child.kill('SIGKILL'), 2000)
-        await exited
-        clearTimeout(timer)
-      }))
+      await Promise.all(places().map((place) => (place.worker ? stopWorker(place.worker) : undefined)))
     },
   }
 }
+
+/** Signals (or exit codes 128+n) a process gets for its own fault: V8's abort on out-of-memory, a bad access. */
+const CRASH_SIGNALS = new Set<string>(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGTRAP', 'SIGFPE', '6', '11', '7', '4', '5', '8'])
+/** What V8 writes to stderr before aborting a process that ran out of memory. */
+const OUT_OF_MEMORY = /is_heap_oom|out of memory|Reached heap limit|Allocation failed|invalid size error/i
+/** Lost calls that never began in the isolate: safe to send once more. */
+const retryable = new WeakSet<IsletError>()
 
 /** What a failed host call tells the guest: coded errors keep their message; anything else is logged, not leaked. */
 function toGuestError(error: unknown, logger: Logger): ErrorDto {

@@ -5,7 +5,6 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { IsletError } from '../errors.ts'
 
 export const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url))
 const SANDBOX_DIR = dirname(WORKER_SCRIPT)
@@ -136,16 +135,6 @@ export function watchMemory(pid: number, initialBytes: number, kill: (breach: Ce
     raise(bytes) { ceilingBytes = Math.max(ceilingBytes, bytes) },
     stop,
   }
-}
-
-/**
- * What a call lost with its worker fails with: a worker killed at its memory ceiling is a memory breach (the blame
- * code charges it to the component that was running), anything else a crash.
- */
-export function lostCallError(ceiling: MemoryCeiling | undefined, why: string): IsletError {
-  const breach = ceiling?.breach
-  if (!breach) return new IsletError('ERR_SANDBOX_CRASHED', `the sandbox worker running the call stopped (${why}); the call was lost`)
-  return new IsletError('ERR_SANDBOX_MEMORY_LIMIT', `the sandbox worker running the call was killed at its memory ceiling (${mb(breach.rssBytes)} MB resident, ceiling ${mb(breach.ceilingBytes)} MB); the call was lost`)
 }
 
 export const mb = (bytes: number): number => Math.round(bytes / MiB)

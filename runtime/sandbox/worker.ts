@@ -8,6 +8,7 @@ import { checkConversions, describeRefusal, formatPath, refusedOutput, type Path
 import { CLIENT_DETAILS_BYTES } from './guest-bootstrap.ts'
 import { createLogGate, type LogGate } from './log-gate.ts'
 import { issues } from './guest-schemas.ts'
+import { openSliceRecorder } from './slice-record.ts'
 
 interface Slot {
   spec: SlotSpec
@@ -25,6 +26,8 @@ interface Slot {
 
 interface Invocation {
   id: number
+  /** The supervisor's id this work is done for: its own, or for an init re-run before an execute, that execute's. */
+  origin: number
   kind: 'execute' | 'init'
   slot: Slot
   limits: InvocationLimitsDto
@@ -43,6 +46,9 @@ const hostCalls = new Map<number, { slot: Slot; guestId: number; invocation: num
 const queued = new Map<number, () => void>()
 let hostCallSeq = 0
 let internalSeq = 0
+let incidentSeq = 0
+/** Tells the supervisor which invocation each slice runs for, before it runs (slice-record.ts). */
+const recorder = openSliceRecorder()
 
 /**
  * Once the engine has disconnected (it stopped), there is no one to tell anything: a message is dropped, not thrown
@@ -68,10 +74,14 @@ function breachError(kind: keyof typeof SANDBOX_ERRORS, slot: Slot, inv?: Invoca
   return { code: SANDBOX_ERRORS[kind], message }
 }
 
-/** Ends the invocation that breached, and resets the isolate: every other invocation on it fails as crashed. */
+/**
+ * Ends the invocation that breached, and resets the isolate: every other invocation on it fails as crashed. All of
+ * them carry one incident id (details.incident): the host counts one breach per incident, not per failed call.
+ */
 function breach(slot: Slot, inv: Invocation | undefined, kind: keyof typeof SANDBOX_ERRORS): void {
-  if (inv && invocations.has(inv.id)) finish(inv, false, breachError(kind, slot, inv))
-  reset(slot, breachError('crashed', slot))
+  const details = { incident: `${process.pid}.${++incidentSeq}` }
+  if (inv && invocations.has(inv.id)) finish(inv, false, { ...breachError(kind, slot, inv), details })
+  reset(slot, { ...breachError('crashed', slot), details })
 }
 
 function reset(slot: Slot, error: ErrorDto): void {
@@ -134,20 +144,36 @@ function slice(slot: Slot, inv: Invocation, call: (live: LiveIsolate, timeout: n
   const before = live.isolate.cpuTime
   // Restored, not cleared: an init that finishes inside its slice starts the executes waiting for it, nested.
   const outer = slot.running
+  const recorded = recorder.begin(inv.origin, timeout, slot.spec.key)
   try {
     slot.running = inv
     call(live, timeout)
   } catch (error) {
     slot.running = outer
+    recorder.restore(recorded)
     const kind = classify(live.isolate, error, wallLeft <= cpuLeft)
     if (kind) return breach(slot, inv, kind)
     if (invocations.has(inv.id)) finish(inv, false, { code: SANDBOX_ERRORS.threw, message: 'the component failed inside the sandbox' })
     return
   }
   slot.running = outer
+  recorder.restore(recorded)
   if (live.isolate.isDisposed) return
   inv.cpuMs += Number(live.isolate.cpuTime - before) / 1e6
   if (inv.cpuMs > inv.limits.cpuMs && invocations.has(inv.id)) breach(slot, inv, 'cpu')
+}
+
+/**
+ * Runs work the worker does for `inv` outside its isolate (checking its output against its schema) as if it were a
+ * slice of it: a schema check that never ends is then charged to `inv` when the supervisor kills the worker.
+ */
+function workFor(inv: Invocation, work: () => void): void {
+  const recorded = recorder.begin(inv.origin, Math.max(0, inv.deadline - performance.now()), inv.slot.spec.key)
+  try {
+    work()
+  } finally {
+    recorder.restore(recorded)
+  }
 }
 
 /** The host reference each guest holds: runs synchronously inside a slice, so it never calls back into the isolate. */
@@ -168,14 +194,14 @@ function hostCallback(slot: Slot) {
         if (!validate && conversions === '[]') return finish(inv, true, output)
         // Checked after the slice returns, never inside it: ajv time must not count as (or be cut by) the
         // isolate's timeout. A validation that never ends is the supervisor's backup deadline's to end.
-        return void setImmediate(() => {
+        return void setImmediate(() => workFor(inv, () => {
           if (!invocations.has(inv.id)) return
           const refused = conversions === '[]' ? undefined : checkConversions(slot.spec.name, live?.outputSchema, conversions)
           if (refused) return finish(inv, false, refused)
           if (!validate || validate(JSON.parse(output))) return finish(inv, true, output)
           const found = issues(validate.errors)
           finish(inv, false, { code: 'ERR_COMPONENT_OUTPUT_INVALID', message: `component '${slot.spec.name}' returned output that does not match its output schema`, details: { issues: found } })
-        })
+        }))
       }
       if (b === 'output') return finish(inv, false, breachError('output', slot, inv))
       if (b === 'invalid') {
@@ -241,8 +267,10 @@ function answer(id: number, ok: boolean, value: string | ErrorDto): void {
   slice(call.slot, inv, (live, timeout) => live.deliver.applySync(undefined, [call.guestId, ok, value], { arguments: { copy: true }, timeout }))
 }
 
-function ensureLive(slot: Slot): ErrorDto | undefined {
+function ensureLive(slot: Slot, origin: number): ErrorDto | undefined {
   if (slot.live) return undefined
+  // The component's module code runs again here: a stall in it is the invocation's that asked for the isolate.
+  const recorded = recorder.begin(origin, slot.spec.loadTimeoutMs, slot.spec.key)
   try {
     const { live, meta } = createIsolate(slot.spec, hostCallback(slot))
     slot.live = live
@@ -251,13 +279,15 @@ function ensureLive(slot: Slot): ErrorDto | undefined {
   } catch (error) {
     if (error instanceof LoadError) return error.dto
     throw error
+  } finally {
+    recorder.restore(recorded)
   }
 }
 
 function begin(slot: Slot, id: number, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto,
-  done: Invocation['done']): void {
+  done: Invocation['done'], origin = id): void {
   const inv: Invocation = {
-    id, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
+    id, origin, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
     timer: setTimeout(() => { if (invocations.has(id)) breach(slot, inv, 'timeout') }, limits.timeoutMs),
   }
   invocations.set(id, inv)
@@ -271,11 +301,15 @@ function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
   }
   const slot = slots.get(msg.key)
   if (!slot) return reply(false, { code: 'ERR_SANDBOX_NOT_LOADED', message: `component ${msg.key} is not loaded in this worker` })
-  const loadError = ensureLive(slot)
+  const loadError = ensureLive(slot, msg.id)
   if (loadError) return reply(false, loadError)
   const validate = slot.live?.validateInput
-  if (msg.kind === 'execute' && validate && !validate(JSON.parse(msg.input))) {
-    return reply(false, { code: 'ERR_COMPONENT_INPUT_INVALID', message: `the input does not match the input schema of component '${slot.spec.name}'`, details: { issues: issues(validate.errors) } })
+  if (msg.kind === 'execute' && validate) {
+    // Charged to this call should the component's own schema never finish checking its input.
+    const recorded = recorder.begin(msg.id, msg.limits.timeoutMs, slot.spec.key)
+    let valid: boolean
+    try { valid = validate(JSON.parse(msg.input)) } finally { recorder.restore(recorded) }
+    if (!valid) return reply(false, { code: 'ERR_COMPONENT_INPUT_INVALID', message: `the input does not match the input schema of component '${slot.spec.name}'`, details: { issues: issues(validate.errors) } })
   }
   if (msg.kind === 'execute' && slot.needsInit) {
     // A re-created isolate runs init again (as its own invocation, with the same limits) before serving.
@@ -290,7 +324,7 @@ function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
         if (queued.delete(msg.id)) reply(false, value, cpuMs)
         waiting.slice(1).forEach((r) => r())
       }
-    })
+    }, msg.id)
   }
   begin(slot, msg.id, msg.kind, msg.input, msg.limits, reply)
 }
@@ -304,6 +338,7 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
   }
   slots.set(msg.key, slot)
   const started = performance.now()
+  const recorded = recorder.begin(0, msg.loadTimeoutMs, msg.key)
   try {
     const { live, meta } = createIsolate(msg, hostCallback(slot))
     slot.live = live
@@ -312,6 +347,8 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
   } catch (error) {
     slots.delete(msg.key)
     send({ t: 'load-failed', key: msg.key, error: error instanceof LoadError ? error.dto : { code: SANDBOX_ERRORS.load, message: String(error) } })
+  } finally {
+    recorder.restore(recorded)
   }
 }
 

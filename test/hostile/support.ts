@@ -41,6 +41,8 @@ export interface HostileComponent {
 export interface HostileHostOptions {
   limits?: Limits
   quarantine?: SandboxConfig['quarantine']
+  /** Default `shared`, in one worker: every component beside the canary. */
+  isolation?: SandboxConfig['isolation']
   env?: Record<string, string>
   lookup?: ComponentHostOptions['lookup']
 }
@@ -73,6 +75,8 @@ export interface HostileHost {
   loadFailure(source: string, limits?: Limits): Promise<IsletError>
   /** The sandbox worker processes' pids (a crash-and-restart changes it). */
   pids(): Promise<number[]>
+  /** The pid of the sandbox worker `name` is placed in (undefined when none has it loaded). */
+  pidOf(name: string): Promise<number | undefined>
   stop(): Promise<void>
 }
 
@@ -135,7 +139,7 @@ function hostOptions(root: string, components: Record<string, HostileComponent |
   bus.publish = (event) => { events.push(event); publish(event) }
   return {
     components: Object.entries(components).map(([name, spec]) => declare(root, name, typeof spec === 'string' ? { source: spec } : spec)),
-    sandbox: { workers: 1, limits: { ...ROOMY, ...options.limits }, quarantine: options.quarantine ?? QUARANTINE_OFF },
+    sandbox: { workers: 1, isolation: options.isolation ?? 'shared', limits: { ...ROOMY, ...options.limits }, quarantine: options.quarantine ?? QUARANTINE_OFF },
     logger: collectingLogger(logs), dataDir: join(root, 'data'), bus, env: options.env ?? {},
     ...(options.lookup ? { lookup: options.lookup } : {}),
   }
@@ -193,6 +197,9 @@ export async function startHostile(components: Record<string, HostileComponent |
     },
     async pids() {
       return (await host.sandbox().stats()).map((s) => s.pid)
+    },
+    async pidOf(name) {
+      return (await host.sandbox().stats()).find((s) => s.components.includes(name))?.pid
     },
     async stop() {
       await host.stop()

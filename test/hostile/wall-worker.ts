@@ -2,9 +2,10 @@
 // test-only `testWorkerScript`): the real worker, plus what code outside the isolates could do once it escaped.
 // - invoking `forger`: a host call and a log line in the name of `victim@1`, a component it was never given;
 // - invoking `leak` with `{ attack: true }`: allocating outside every isolate's limit without end (stands for any
-//   future allocator bypass), synchronously, so the real worker never answers; stops at 8 GiB so that a missing
+//   future allocator bypass) inside what the slice record says is its slice, synchronously, so the real worker never answers; stops at 8 GiB so that a missing
 //   ceiling fails the test instead of the machine.
 import type { SupervisorMessage, WorkerMessage } from '../../runtime/sandbox/protocol.ts'
+import { openSliceRecorder } from '../../runtime/sandbox/slice-record.ts'
 
 const send = (message: WorkerMessage) => process.send!(message)
 
@@ -16,6 +17,8 @@ process.on('message', (msg: SupervisorMessage) => {
     send({ t: 'host-call', id: 1_000_000, invocation: msg.id, key: 'victim@1', op: 'secrets.get', args: '["token"]' })
   }
   if (msg.key.startsWith('leak@') && (JSON.parse(msg.input) as { attack?: boolean }).attack) {
+    // As a bypass in guest code would: inside a slice of the invocation, which the slice record names.
+    openSliceRecorder().begin(msg.id, msg.limits.timeoutMs, msg.key)
     const kept: Buffer[] = []
     for (let total = 0; total < 8 * 1024 ** 3; total += 16 * 1024 ** 2) kept.push(Buffer.alloc(16 * 1024 ** 2, 1))
   }
