@@ -4,6 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import formats from 'ajv-formats'
 import { StepError, defineStepType, messageOf, type Logger } from '@islet/sdk'
 import { CoreError } from './errors.ts'
+import { linearRegExp, makeLinear, vetSchema } from './schema-vet.ts'
 
 export interface ValidateConfig {
   readonly schema: Readonly<Record<string, unknown>>
@@ -43,6 +44,8 @@ export default defineStepType<ValidateConfig>({
       value: { default: '${{ body }}', description: 'what to validate, a template; the request body by default' },
     },
   },
+  // Checked when the config loads, so a schema that could stall the engine is refused at the pattern's line.
+  check: (config) => vetSchema(config.schema).map((p) => ({ ...p, path: ['schema', ...p.path] })),
   create(config, ctx) {
     const check = compileSchema(config.schema, ctx.logger)
     const source = config.value ?? '${{ body }}'
@@ -63,8 +66,21 @@ export default defineStepType<ValidateConfig>({
   },
 })
 
+/**
+ * Validators run on the engine's event loop, on request data: the schema is vetted (again: a config built without
+ * the loader, e.g. a test pipeline, reaches create directly) and every superlinear part of ajv is replaced by a
+ * linear one (see schema-vet.ts), so a body within bodyLimit costs time in proportion to its size.
+ */
 function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger): ValidateFunction {
+  const problems = vetSchema(schema)
+  if (problems.length > 0) {
+    const [first] = problems
+    const at = first.path.length ? ` at schema.${first.path.join('.')}` : ''
+    throw new CoreError('ERR_CORE_SCHEMA_UNSAFE', `${first.message}${at}${first.hint ? ` (${first.hint})` : ''}`,
+      { details: { path: ['schema', ...first.path] } })
+  }
   const options: Options = {
+    code: { regExp: linearRegExp },
     allErrors: true,
     // Unknown keywords and formats fail create (a typo such as `minimun` must not silently accept everything);
     // the type-strictness checks would also reject schemas that are merely loose, so they stay off.
@@ -77,6 +93,7 @@ function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger
   const is2020 = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12')
   const ajv = is2020 ? new Ajv2020(options) : new Ajv(options)
   formats.default(ajv)
+  makeLinear(ajv)
   try {
     // Each step gets its own ajv: two schemas with the same $id, or a reload bringing a changed one, cannot clash.
     return ajv.compile(schema)

@@ -1,0 +1,174 @@
+// JSON Schemas the engine evaluates on its own event loop (the `validate` step) against request data: vetted when
+// the config loads, and evaluated with linear-time parts only. ajv's own pieces are superlinear in several places a
+// hostile body can reach: `pattern`/`patternProperties` on a backtracking engine (exponential on 27 characters),
+// `uniqueItems` over objects (a pairwise deep comparison, O(n²)), `enum` (every value compared with every allowed
+// one, O(n·m)), and several ajv-formats regexes that are quadratic on long strings (date-time, iso-date-time, email,
+// uri-reference, regex). Here they are replaced by: patterns on RE2 (re2js, linear in the input), uniqueness and
+// enum membership through a canonical key in a Set, and formats refused above a length no valid value reaches.
+// Lives in plugins/ (not runtime/) so both the core plugin and the runtime's sandbox can use it: runtime depends on
+// plugins, never the reverse.
+import type { Ajv, ErrorObject } from 'ajv'
+import type { RegExpEngine } from 'ajv/dist/types/index.js'
+import { RE2JS } from 're2js'
+
+export const MAX_SCHEMA_BYTES = 65_536
+export const MAX_SCHEMA_DEPTH = 32
+
+/** One reason a schema is refused: where inside it (property names and indexes), what, and how to fix it. */
+export interface SchemaProblem {
+  path: (string | number)[]
+  /** The problem is the property name at `path` (a patternProperties key), not its value. */
+  key?: boolean
+  message: string
+  hint?: string
+}
+
+/** Keywords whose value is data, not schema: a `pattern` inside an `enum` value is just a string. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples'])
+
+/**
+ * Every reason `schema` cannot be evaluated in bounded time per byte of data: too large, too deep, or a pattern the
+ * linear-time engine cannot run (lookaround, backreferences). Empty when it can.
+ */
+export function vetSchema(schema: unknown): SchemaProblem[] {
+  const problems: SchemaProblem[] = []
+  const bytes = new TextEncoder().encode(JSON.stringify(schema) ?? '').length
+  if (bytes > MAX_SCHEMA_BYTES) {
+    problems.push({ path: [], message: `the schema is ${bytes} bytes, more than the ${MAX_SCHEMA_BYTES} allowed`,
+      hint: 'split the check into several validate steps, or validate in a component' })
+    return problems
+  }
+  const walk = (node: unknown, path: (string | number)[]): void => {
+    if (path.length > MAX_SCHEMA_DEPTH) {
+      problems.push({ path, message: `the schema nests deeper than ${MAX_SCHEMA_DEPTH} levels`, hint: 'flatten it with $defs and $ref' })
+      return
+    }
+    if (Array.isArray(node)) return node.forEach((n, i) => walk(n, [...path, i]))
+    if (node === null || typeof node !== 'object') return
+    for (const [key, value] of Object.entries(node)) {
+      if (DATA_KEYWORDS.has(key)) continue
+      if (key === 'pattern' && typeof value === 'string') {
+        const problem = patternProblem(value)
+        if (problem) problems.push({ path: [...path, key], ...problem })
+      }
+      if (key === 'patternProperties' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+        for (const p of Object.keys(value)) {
+          const problem = patternProblem(p)
+          if (problem) problems.push({ path: [...path, key, p], key: true, ...problem })
+        }
+      }
+      walk(value, [...path, key])
+    }
+  }
+  walk(schema, [])
+  return problems
+}
+
+function patternProblem(pattern: string): Omit<SchemaProblem, 'path'> | undefined {
+  try {
+    compileLinear(pattern)
+    return undefined
+  } catch (error) {
+    return {
+      message: `pattern '${pattern.slice(0, 80)}' cannot run on the linear-time regular expression engine (RE2): ${(error as Error).message}`,
+      hint: 'patterns run on RE2 so no input can make them backtrack; rewrite it without lookahead, lookbehind or backreferences',
+    }
+  }
+}
+
+function compileLinear(pattern: string): RE2JS {
+  return RE2JS.compile(RE2JS.translateRegExp(pattern))
+}
+
+/**
+ * ajv's `code.regExp` option: every `pattern`, `patternProperties` key and `propertyNames` pattern runs on RE2, in
+ * time linear in the string (ECMAScript's engine backtracks: `^([A-Za-z]+ ?)*$` took 3.7 s on 27 characters).
+ */
+export const linearRegExp: RegExpEngine = Object.assign((pattern: string) => {
+  const re = compileLinear(pattern)
+  return { test: (s: string) => re.matcher(s).find() }
+}, { code: 're2js' })
+
+/**
+ * The longest string each ajv-formats format is checked on; longer ones fail it. Each bound is well above any valid
+ * value (an RFC 5321 address is at most 254 characters, a date-time about 35), and below the length at which the
+ * format's regex gets slow (date-time and iso-date-time are quadratic: 0.4–0.6 s on a 1 MB string). Formats not
+ * listed are linear (byte, binary, password) or apply to numbers.
+ */
+const FORMAT_MAX_LENGTH: Record<string, number> = {
+  'date': 64, 'time': 64, 'date-time': 128, 'iso-time': 64, 'iso-date-time': 128, 'duration': 128,
+  'email': 320, 'hostname': 255, 'ipv4': 64, 'ipv6': 128, 'uuid': 64,
+  'uri': 8_192, 'uri-reference': 8_192, 'url': 8_192, 'uri-template': 8_192, 'iri': 8_192, 'iri-reference': 8_192,
+  'json-pointer': 8_192, 'json-pointer-uri-fragment': 8_192, 'relative-json-pointer': 8_192, 'regex': 1_024,
+}
+
+type FormatCheck = (value: string) => boolean
+type AnyFormat = RegExp | FormatCheck | { type?: string; validate: RegExp | FormatCheck; compare?: unknown; async?: boolean }
+
+/**
+ * Makes an ajv instance (with ajv-formats added, created with `code: { regExp: linearRegExp }`) linear in its data:
+ * `uniqueItems` and `enum` by canonical key, formats capped in length. Keeps ajv's error keywords, params and messages.
+ */
+export function makeLinear(ajv: Ajv): void {
+  ajv.removeKeyword('uniqueItems')
+  ajv.addKeyword({
+    keyword: 'uniqueItems',
+    type: 'array',
+    schemaType: 'boolean',
+    compile(unique: boolean) {
+      const check = (data: unknown[]): boolean => {
+        if (!unique) return true
+        const seen = new Map<string, number>()
+        for (let j = 0; j < data.length; j++) {
+          const key = canonicalKey(data[j])
+          const i = seen.get(key)
+          if (i !== undefined) {
+            check.errors = [{ keyword: 'uniqueItems', params: { i: j, j: i },
+              message: `must NOT have duplicate items (items ## ${i} and ${j} are identical)` } ]
+            return false
+          }
+          seen.set(key, j)
+        }
+        return true
+      }
+      check.errors = undefined as Partial<ErrorObject>[] | undefined
+      return check
+    },
+  })
+  ajv.removeKeyword('enum')
+  ajv.addKeyword({
+    keyword: 'enum',
+    schemaType: 'array',
+    compile(allowed: unknown[]) {
+      const keys = new Set(allowed.map(canonicalKey))
+      const check = (data: unknown): boolean => {
+        if (keys.has(canonicalKey(data))) return true
+        check.errors = [{ keyword: 'enum', params: { allowedValues: allowed }, message: 'must be equal to one of the allowed values' } ]
+        return false
+      }
+      check.errors = undefined as Partial<ErrorObject>[] | undefined
+      return check
+    },
+  })
+  const formats = ajv.formats as Record<string, AnyFormat | undefined>
+  for (const [name, max] of Object.entries(FORMAT_MAX_LENGTH)) {
+    const format = formats[name]
+    if (format === undefined) continue
+    const inner = typeof format === 'function' || format instanceof RegExp ? format : format.validate
+    const test: FormatCheck = inner instanceof RegExp ? (s) => inner.test(s) : inner
+    const compare = typeof format === 'object' && !(format instanceof RegExp) ? format.compare : undefined
+    ajv.addFormat(name, { type: 'string', validate: (s: string) => s.length <= max && test(s),
+      ...(compare ? { compare: compare as (a: string, b: string) => number } : {}) })
+  }
+}
+
+/**
+ * A string equal for two JSON values exactly when JSON Schema calls them equal (object key order does not matter,
+ * 1 and 1.0 are one number): uniqueness and membership become Set lookups, linear in the data's size.
+ */
+export function canonicalKey(value: unknown): string {
+  if (value === null || typeof value !== 'object') return value === undefined ? 'u' : JSON.stringify(value)
+  if (Array.isArray(value)) return `[${value.map(canonicalKey).join(',')}]`
+  const keys = Object.keys(value).sort()
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalKey((value as Record<string, unknown>)[k])}`).join(',')}}`
+}
