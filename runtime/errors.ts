@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   // Admin API (runtime/admin)
   ERR_ADMIN_UNAVAILABLE: 'an islet.admin module was created without the engine services it reports on (status, events)',
   ERR_ADMIN_FORBIDDEN: 'the admin API answers loopback clients only (a 403 to anyone else)',
+  ERR_ADMIN_PROXIED: 'an admin request carries proxy headers (Forwarded, X-Forwarded-For, X-Real-IP, …) and the admin module does not trust them',
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",

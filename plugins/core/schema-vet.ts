@@ -7,7 +7,7 @@
 // enum membership through a canonical key in a Set, and formats refused above a length no valid value reaches.
 // Lives in plugins/ (not runtime/) so both the core plugin and the runtime's sandbox can use it: runtime depends on
 // plugins, never the reverse.
-import type { Ajv, ErrorObject } from 'ajv'
+import { _, str, type Ajv, type KeywordCxt } from 'ajv'
 import type { RegExpEngine } from 'ajv/dist/types/index.js'
 import { RE2JS } from 're2js'
 
@@ -86,7 +86,8 @@ function compileLinear(pattern: string): RE2JS {
  */
 export const linearRegExp: RegExpEngine = Object.assign((pattern: string) => {
   const re = compileLinear(pattern)
-  return { test: (s: string) => re.matcher(s).find() }
+  // `test` searches without tracking submatches: ten times faster than a matcher's `find` on long inputs.
+  return { test: (s: string) => re.test(s) }
 }, { code: 're2js' })
 
 /**
@@ -110,44 +111,34 @@ type AnyFormat = RegExp | FormatCheck | { type?: string; validate: RegExp | Form
  * `uniqueItems` and `enum` by canonical key, formats capped in length. Keeps ajv's error keywords, params and messages.
  */
 export function makeLinear(ajv: Ajv): void {
+  // Generated code, not validate functions: ajv concatenates a function keyword's errors into the list one array at a
+  // time, which is itself O(n²) when every item of a large array fails.
   ajv.removeKeyword('uniqueItems')
   ajv.addKeyword({
     keyword: 'uniqueItems',
     type: 'array',
     schemaType: 'boolean',
-    compile(unique: boolean) {
-      const check = (data: unknown[]): boolean => {
-        if (!unique) return true
-        const seen = new Map<string, number>()
-        for (let j = 0; j < data.length; j++) {
-          const key = canonicalKey(data[j])
-          const i = seen.get(key)
-          if (i !== undefined) {
-            check.errors = [{ keyword: 'uniqueItems', params: { i: j, j: i },
-              message: `must NOT have duplicate items (items ## ${i} and ${j} are identical)` } ]
-            return false
-          }
-          seen.set(key, j)
-        }
-        return true
-      }
-      check.errors = undefined as Partial<ErrorObject>[] | undefined
-      return check
+    error: {
+      message: ({ params }) => str`must NOT have duplicate items (items ## ${params.j} and ${params.i} are identical)`,
+      params: ({ params }) => _`{i: ${params.i}, j: ${params.j}}`,
+    },
+    code(cxt: KeywordCxt) {
+      if (cxt.schema !== true) return
+      const find = cxt.gen.scopeValue('func', { ref: firstDuplicate })
+      const pair = cxt.gen.const('duplicate', _`${find}(${cxt.data})`)
+      cxt.setParams({ i: _`${pair}[1]`, j: _`${pair}[0]` })
+      cxt.fail(_`${pair} !== undefined`)
     },
   })
   ajv.removeKeyword('enum')
   ajv.addKeyword({
     keyword: 'enum',
     schemaType: 'array',
-    compile(allowed: unknown[]) {
-      const keys = new Set(allowed.map(canonicalKey))
-      const check = (data: unknown): boolean => {
-        if (keys.has(canonicalKey(data))) return true
-        check.errors = [{ keyword: 'enum', params: { allowedValues: allowed }, message: 'must be equal to one of the allowed values' } ]
-        return false
-      }
-      check.errors = undefined as Partial<ErrorObject>[] | undefined
-      return check
+    error: { message: 'must be equal to one of the allowed values', params: ({ schemaCode }) => _`{allowedValues: ${schemaCode}}` },
+    code(cxt: KeywordCxt) {
+      const allowed = cxt.gen.scopeValue('obj', { ref: new Set((cxt.schema as unknown[]).map(canonicalKey)) })
+      const key = cxt.gen.scopeValue('func', { ref: canonicalKey })
+      cxt.fail(_`!${allowed}.has(${key}(${cxt.data}))`)
     },
   })
   const formats = ajv.formats as Record<string, AnyFormat | undefined>
@@ -162,13 +153,39 @@ export function makeLinear(ajv: Ajv): void {
   }
 }
 
+/** The indexes of the first two equal items, or undefined. */
+function firstDuplicate(items: unknown[]): [number, number] | undefined {
+  const seen = new Map<string, number>()
+  for (let j = 0; j < items.length; j++) {
+    const key = canonicalKey(items[j])
+    const i = seen.get(key)
+    if (i !== undefined) return [i, j]
+    seen.set(key, j)
+  }
+  return undefined
+}
+
 /**
  * A string equal for two JSON values exactly when JSON Schema calls them equal (object key order does not matter,
  * 1 and 1.0 are one number): uniqueness and membership become Set lookups, linear in the data's size.
  */
 export function canonicalKey(value: unknown): string {
-  if (value === null || typeof value !== 'object') return value === undefined ? 'u' : JSON.stringify(value)
-  if (Array.isArray(value)) return `[${value.map(canonicalKey).join(',')}]`
-  const keys = Object.keys(value).sort()
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalKey((value as Record<string, unknown>)[k])}`).join(',')}}`
+  switch (typeof value) {
+    case 'string': return JSON.stringify(value)
+    case 'number': case 'boolean': return String(value)
+    case 'undefined': return 'u'
+  }
+  if (value === null) return 'null'
+  // Plain loops and string concatenation: this runs once per item of a request's arrays.
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + canonicalKey(value[i])
+    return `${out}]`
+  }
+  const record = value as Record<string, unknown>
+  const keys = Object.keys(record)
+  if (keys.length > 1) keys.sort()
+  let out = '{'
+  for (let i = 0; i < keys.length; i++) out += `${i ? ',' : ''}${JSON.stringify(keys[i])}:${canonicalKey(record[keys[i]!])}`
+  return `${out}}`
 }
