@@ -15,6 +15,7 @@ const ENUM = Array.from({ length: 3000 }, (_, k) => ({ k }))
 
 const schemaRoute = (path: string, schema: unknown) => ({ path, schema })
 const ROUTES = [
+  schemaRoute('/baseline', { type: 'number' }),
   schemaRoute('/unique', { type: 'array', uniqueItems: true }),
   schemaRoute('/pattern', { type: 'object', properties: { name: { type: 'string', pattern: BACKTRACKING } } }),
   schemaRoute('/pattern-properties', { type: 'object', patternProperties: { [BACKTRACKING]: { type: 'integer' } }, additionalProperties: false }),
@@ -103,9 +104,15 @@ async function attack(name: string, path: string, body: string): Promise<{ statu
 }
 
 describe('bodies within bodyLimit cannot hold the engine\'s event loop', () => {
+  it('baseline for the figures: a 1 MB string read, parsed and refused by a trivial schema', async () => {
+    const r = await attack('baseline', '/baseline', JSON.stringify('a'.repeat(MB - 100)))
+    expect(r.status).toBe(400)
+  }, 60_000)
+
   it('uniqueItems over ~70,000 distinct objects (pairwise deep comparison was O(n²): 7.3 s for 20,000)', async () => {
+    // ajv compared each item with every earlier one from the end of the array: a duplicate at the front is found last.
     const items = Array.from({ length: 70_000 }, (_, i) => `{"a":${i}}`)
-    const r = await attack('uniqueItems', '/unique', `[${items.join(',')},{"a":0}]`)
+    const r = await attack('uniqueItems', '/unique', `[{"a":0},${items.join(',')}]`)
     expect(r.status).toBe(400)
     expect(r.error).toMatchObject({ code: 'ERR_VALIDATION', details: [{ path: '', message: expect.stringMatching(/duplicate items/) }] })
   }, 60_000)
@@ -131,7 +138,7 @@ describe('bodies within bodyLimit cannot hold the engine\'s event loop', () => {
   }, 60_000)
 
   it('a 1 MB string against a format whose regex is quadratic (iso-date-time)', async () => {
-    const r = await attack('format', '/date-time', JSON.stringify(`2020-01-01T00:00:00${' '.repeat(MB - 100)}!`))
+    const r = await attack('format', '/date-time', JSON.stringify(`${' '.repeat(MB - 100)}!`))
     expect(r.status).toBe(400)
     expect(r.error.details).toEqual([{ path: '', message: 'must match format "iso-date-time"' }])
   }, 60_000)
