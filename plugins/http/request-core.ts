@@ -60,7 +60,15 @@ export function createRequestCore(options: RequestCoreOptions): { middleware: Mi
         await next()
         serialise(kctx)
       } catch (error) {
-        answerError(kctx, error, requestId)
+        try {
+          answerError(kctx, error, requestId)
+        } catch (failure) {
+          // Even mapping the error failed (a logger that threw): the caller still gets the JSON shape.
+          kctx.status = 500
+          kctx.type = 'application/json'
+          kctx.body = JSON.stringify({ error: { code: 'ERR_INTERNAL', message: `internal error (request id ${requestId})`, requestId } })
+          try { logger.error({ err: failure, requestId }, 'answering an error failed') } catch { /* nothing left to tell */ }
+        }
       }
     } finally {
       if (--count === 0 && waiters.length > 0) {

@@ -100,6 +100,11 @@ export default defineModuleType<ServerConfig, HttpServer>({
     const controllers = new Set<AbortController>()
     const app = new Koa<RequestState>()
     app.silent = true // errors are mapped and logged by the request core, not printed by Koa
+    // What still reaches Koa failed after the request core had answered (a streamed body that broke mid-way): the
+    // response cannot be changed any more, but the failure is logged with its request id.
+    app.on('error', (error: unknown, kctx?: { state?: Partial<RequestState> }) => {
+      logger.error({ err: error, requestId: kctx?.state?.requestId }, 'the response failed after it was handed to Koa')
+    })
     app.use(core)
     app.use(createHealth(ctx.engine, inFlight))
     for (const name of config.middleware) {
