@@ -189,3 +189,69 @@ export function canonicalKey(value: unknown): string {
   for (let i = 0; i < keys.length; i++) out += `${i ? ',' : ''}${JSON.stringify(keys[i])}:${canonicalKey(record[keys[i]!])}`
   return `${out}}`
 }
+
+/**
+ * A deadline ajv's generated code checks as it goes. Vetting and the linear keywords above cannot rule out every
+ * blow-up an operator schema allows: a recursive `$ref` under an `anyOf` whose branches overlap evaluates the same
+ * data 2^depth times (28 s at depth 22, in a 50-byte body). ajv cannot be interrupted, so every subschema ticks this
+ * clock, and past the deadline the validation throws `DeadlineExceeded` instead of holding the event loop.
+ */
+export class ValidationClock {
+  #ticks = 0
+  #deadline = Infinity
+  readonly ms: number
+  constructor(ms: number) {
+    this.ms = ms
+  }
+  /** Starts the clock for one validation. */
+  start(): void {
+    this.#ticks = 0
+    this.#deadline = performance.now() + this.ms
+  }
+  /** Called by the generated code on entering any subschema; reads the time every 256 ticks only. */
+  tick(): void {
+    if ((++this.#ticks & 0xff) === 0 && performance.now() > this.#deadline) throw new DeadlineExceeded(this.ms)
+  }
+}
+
+export class DeadlineExceeded extends Error {
+  constructor(ms: number) {
+    super(`the value could not be checked against the schema within ${ms} ms`)
+  }
+}
+
+const CLOCK_KEYWORD = 'x-islet-clock'
+/** Keywords whose value is one schema (or, for draft-07 `items`, a list of them). */
+const ONE_SCHEMA = new Set(['items', 'additionalItems', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains',
+  'propertyNames', 'unevaluatedItems', 'unevaluatedProperties', 'contentSchema'])
+const SCHEMA_LIST = new Set(['allOf', 'anyOf', 'oneOf', 'prefixItems'])
+const SCHEMA_MAP = new Set(['$defs', 'definitions', 'properties', 'patternProperties', 'dependentSchemas'])
+
+/** Registers the clock keyword on `ajv` and returns a copy of `schema` in which every subschema ticks `clock`. */
+export function clocked(ajv: Ajv, schema: Readonly<Record<string, unknown>>, clock: ValidationClock): Record<string, unknown> {
+  ajv.addKeyword({
+    keyword: CLOCK_KEYWORD,
+    schemaType: 'boolean',
+    errors: false,
+    code(cxt: KeywordCxt) {
+      const ref = cxt.gen.scopeValue('obj', { ref: clock })
+      cxt.gen.code(_`${ref}.tick()`)
+    },
+  })
+  const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
+  const visit = (node: unknown): unknown => {
+    if (!isRecord(node)) return node
+    const out: Record<string, unknown> = {}
+    for (const [key, value] of Object.entries(node)) {
+      if (ONE_SCHEMA.has(key)) out[key] = Array.isArray(value) ? value.map(visit) : visit(value)
+      else if (SCHEMA_LIST.has(key) && Array.isArray(value)) out[key] = value.map(visit)
+      else if (SCHEMA_MAP.has(key) && isRecord(value)) out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, visit(v)]))
+      else if (key === 'dependencies' && isRecord(value)) {
+        out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, Array.isArray(v) ? v : visit(v)]))
+      } else out[key] = value
+    }
+    out[CLOCK_KEYWORD] = true
+    return out
+  }
+  return visit(schema) as Record<string, unknown>
+}

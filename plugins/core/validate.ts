@@ -4,12 +4,14 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import formats from 'ajv-formats'
 import { StepError, defineStepType, messageOf, type Logger } from '@islet/sdk'
 import { CoreError } from './errors.ts'
-import { linearRegExp, makeLinear, vetSchema } from './schema-vet.ts'
+import { clocked, DeadlineExceeded, linearRegExp, makeLinear, ValidationClock, vetSchema } from './schema-vet.ts'
 
 export interface ValidateConfig {
   readonly schema: Readonly<Record<string, unknown>>
   /** A template; the loader fills in `${{ body }}`. */
   readonly value?: unknown
+  /** How long checking one value may hold the event loop before it is refused. */
+  readonly maxMs?: number
 }
 
 /** One mismatch as callers see it: a JSON Pointer into the value ('' is the value itself) and what is wrong. */
@@ -22,6 +24,8 @@ export interface ValidationProblem {
 const MAX_PROBLEMS = 20
 /** Values with more nodes than this fail with their first problem only (see create). */
 const MAX_LISTED_NODES = 10_000
+/** Far above what a linear check of a 1 MB body takes (tens of ms), far below a stall every route would feel. */
+const DEFAULT_MAX_MS = 250
 const BODY = /^\s*\$\{\{\s*body\s*\}\}\s*$/
 
 /**
@@ -44,22 +48,39 @@ export default defineStepType<ValidateConfig>({
         description: 'the JSON Schema the value must match (draft-07; draft 2020-12 when its $schema says so)',
       },
       value: { default: '${{ body }}', description: 'what to validate, a template; the request body by default' },
+      maxMs: {
+        type: 'integer', minimum: 1, maximum: 5_000, default: DEFAULT_MAX_MS,
+        description: 'how long checking one value may hold the engine\'s event loop; past it the value is refused (400 ERR_VALIDATION_TOO_COSTLY)',
+      },
     },
   },
   // Checked when the config loads, so a schema that could stall the engine is refused at the pattern's line.
   check: (config) => vetSchema(config.schema).map((p) => ({ ...p, path: ['schema', ...p.path] })),
   create(config, ctx) {
-    const { first, every } = compileSchema(config.schema, ctx.logger)
+    const clock = new ValidationClock(config.maxMs ?? DEFAULT_MAX_MS)
+    const { first, every } = compileSchema(config.schema, ctx.logger, clock)
     const source = config.value ?? '${{ body }}'
     const value = ctx.compile(source)
     const what = typeof source === 'string' && BODY.test(source) ? 'request body' : 'value'
+    /** Runs one validator under the clock; past its deadline the value is refused, and the operator told why. */
+    const timed = (validate: ValidateFunction, data: unknown): boolean => {
+      clock.start()
+      try {
+        return validate(data) as boolean
+      } catch (error) {
+        if (!(error instanceof DeadlineExceeded)) throw error
+        ctx.logger.warn(`validate step '${ctx.step}' of pipeline '${ctx.pipeline}' gave up after ${clock.ms} ms on one value: ` +
+          'its schema makes some values costly to check (e.g. a recursive $ref under anyOf/oneOf with overlapping branches)')
+        throw new StepError({ status: 400, code: 'ERR_VALIDATION_TOO_COSTLY', message: `${what} could not be checked against the schema within ${clock.ms} ms` })
+      }
+    }
     return (scope) => {
       const data = value(scope)
-      if (first(data)) return data
+      if (timed(first, data)) return data
       // Listing every mismatch builds one error object per failing node: on a large value (300,000 failing items fit
       // in 1 MB) that alone holds the event loop for a second, so a large value gets its first problem only.
       const small = nodesUpTo(data, MAX_LISTED_NODES) <= MAX_LISTED_NODES
-      const errors = (small && !every(data) ? every.errors : first.errors) ?? []
+      const errors = (small && !timed(every, data) ? every.errors : first.errors) ?? []
       const shown = !small ? ' (the first problem; the value is too large to list them all)'
         : errors.length > MAX_PROBLEMS ? ` (${errors.length} problems, the first ${MAX_PROBLEMS} listed)` : ''
       throw new StepError({
@@ -94,7 +115,7 @@ function nodesUpTo(data: unknown, max: number): number {
  * the loader, e.g. a test pipeline, reaches create directly) and every superlinear part of ajv is replaced by a
  * linear one (see schema-vet.ts), so a body within bodyLimit costs time in proportion to its size.
  */
-function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger): { first: ValidateFunction; every: ValidateFunction } {
+function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger, clock: ValidationClock): { first: ValidateFunction; every: ValidateFunction } {
   const problems = vetSchema(schema)
   if (problems.length > 0) {
     const [first] = problems
@@ -119,7 +140,7 @@ function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger
     makeLinear(ajv)
     try {
       // Each step gets its own ajv: two schemas with the same $id, or a reload bringing a changed one, cannot clash.
-      return ajv.compile(schema)
+      return ajv.compile(clocked(ajv, schema, clock))
     } catch (error) {
       throw new CoreError('ERR_CORE_SCHEMA_INVALID', `invalid JSON Schema: ${messageOf(error)}`, { cause: error })
     }

@@ -22,6 +22,8 @@ const ROUTES = [
   schemaRoute('/enum', { type: 'array', items: { enum: ENUM } }),
   schemaRoute('/date-time', { type: 'string', format: 'iso-date-time' }),
   schemaRoute('/tree', { $ref: '#/$defs/node', $defs: { node: { type: 'array', items: { $ref: '#/$defs/node' } } } }),
+  schemaRoute('/overlap', { $ref: '#/$defs/n', $defs: { n: { anyOf: [
+    { type: 'array', items: { $ref: '#/$defs/n' } }, { type: 'array', maxItems: 5, items: { $ref: '#/$defs/n' } }] } } }),
 ]
 
 const APP = `apiVersion: islet/v1
@@ -141,6 +143,13 @@ describe('bodies within bodyLimit cannot hold the engine\'s event loop', () => {
     const r = await attack('format', '/date-time', JSON.stringify(`${' '.repeat(MB - 100)}!`))
     expect(r.status).toBe(400)
     expect(r.error.details).toEqual([{ path: '', message: 'must match format "iso-date-time"' }])
+  }, 60_000)
+
+  it('recursion through overlapping anyOf branches (2^depth evaluations: 28 s at depth 22) stops at the deadline', async () => {
+    const r = await attack('overlapping anyOf', '/overlap', `${'['.repeat(200)}1${']'.repeat(200)}`)
+    expect(r.status).toBe(400)
+    expect(r.error).toMatchObject({ code: 'ERR_VALIDATION_TOO_COSTLY', message: 'request body could not be checked against the schema within 250 ms' })
+    await until(() => run.logs.some((l) => String(l.msg).includes('gave up after 250 ms')))
   }, 60_000)
 
   it('JSON nested 30,000 deep, to a recursive schema and to a route that echoes it: refused before parsing', async () => {
