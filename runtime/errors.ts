@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   ERR_CONFIG_UNKNOWN_STEP_TYPE: 'no registered plugin provides this step type',
   ERR_CONFIG_UNKNOWN_REFERENCE: 'a reference to a module, pipeline or component that is not declared',
   ERR_CONFIG_EXPRESSION: 'a runtime expression ${{ … }} does not parse, or names an unknown variable or function',
+  ERR_CONFIG_STEP_CHECK: "a step type's own check refused a config its schema accepts (e.g. a validate step's JSON Schema with a pattern RE2 cannot run)",
   ERR_CONFIG_INVALID: 'the config has errors (see diagnostics)',
   // Plugins
   ERR_PLUGIN_ENGINE_MISMATCH: 'a plugin needs another version of the engine',
@@ -49,6 +50,7 @@ export const ERROR_CODES = {
   // Admin API (runtime/admin)
   ERR_ADMIN_UNAVAILABLE: 'an islet.admin module was created without the engine services it reports on (status, events)',
   ERR_ADMIN_FORBIDDEN: 'the admin API answers loopback clients only (a 403 to anyone else)',
+  ERR_ADMIN_PROXIED: 'an admin request carries proxy headers (Forwarded, X-Forwarded-For, X-Real-IP, …) and the admin module does not trust them',
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",

@@ -97,7 +97,22 @@ export interface StepType<C = any> {
   readonly type: string
   readonly description?: string
   readonly configSchema: JsonSchema
+  /**
+   * Checks a config the schema accepted for what a schema cannot say (e.g. a JSON Schema inside it that could not
+   * be evaluated in bounded time), when the config loads: each problem is reported at its place in the YAML, as
+   * `file:line:col`. `path` is inside the step's `config`.
+   */
+  check?(config: C): ConfigProblem[]
   create(config: C, ctx: StepContext): StepRun | Promise<StepRun>
+}
+
+/** A problem `StepType.check` found: where inside the config (property names, indexes), what, and how to fix it. */
+export interface ConfigProblem {
+  path: (string | number)[]
+  /** The problem is the property name at `path`, not its value. */
+  key?: boolean
+  message: string
+  hint?: string
 }
 
 /** Identity helper: returns its argument, typed. */

@@ -143,4 +143,28 @@ export default defineComponent({ name: 'notes', async execute(input: { key: stri
     await stream.ready
     await t.close() // held up, it would never return: the test's own timeout fails it
   })
+
+  it('refuses requests a reverse proxy forwarded, unless the admin module is told to trust them', async () => {
+    // Behind a proxy on this host every request arrives from loopback: the proxy headers are what give it away.
+    const t = await startApp({ 'app.yaml': app("'one'"), 'echo.ts': ECHO })
+    const proxied = [
+      { forwarded: 'for=203.0.113.7' }, { 'x-forwarded-for': '203.0.113.7' }, { 'x-real-ip': '203.0.113.7' },
+      { 'x-forwarded-host': 'example.com' },
+    ]
+    for (const headers of proxied) {
+      const res = await fetch(`${t.url}/admin/status`, { headers })
+      expect(res.status).toBe(403)
+      const body = await json(res)
+      expect(body.error).toMatchObject({ code: 'ERR_ADMIN_PROXIED', requestId: res.headers.get('x-request-id'), details: { header: Object.keys(headers)[0] } })
+      expect(body.error.message).toMatch(/trustProxyHeaders/)
+    }
+    // The app's own routes do not care.
+    expect((await fetch(`${t.url}/hello`, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status).toBe(200)
+    await t.close()
+
+    const trusting = await startApp({ 'app.yaml': app("'one'").replace('    type: islet.admin\n', '    type: islet.admin\n    config: { trustProxyHeaders: true }\n'), 'echo.ts': ECHO })
+    const res = await fetch(`${trusting.url}/admin/status`, { headers: { 'x-forwarded-for': '203.0.113.7' } })
+    expect(res.status).toBe(200)
+    await trusting.close()
+  })
 })

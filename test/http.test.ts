@@ -19,6 +19,9 @@ modules:
         - { method: POST, path: /echo, pipeline: echo }
         - { method: GET, path: /boom, pipeline: boom }
         - { method: GET, path: /teapot, pipeline: teapot }
+        - { method: POST, path: /parse, pipeline: parse, bodyLimit: 128kb }
+        - { method: GET, path: /bigint, pipeline: bigint }
+        - { method: GET, path: /bad-details, pipeline: bad-details }
   - name: log
     type: http.access-log
   - name: cors
@@ -69,12 +72,24 @@ pipelines:
   teapot:
     steps:
       - type: test.teapot
+  parse:
+    steps:
+      - type: respond
+        config: { body: '\${{ parseJson(body) }}' }
+  bigint:
+    steps:
+      - type: test.bigint
+  bad-details:
+    steps:
+      - type: test.bad-details
 `
 
 const testPlugin = definePlugin({
   name: 'test-steps', version: '1.0.0',
   stepTypes: [
     defineStepType({ type: 'test.explode', configSchema: { type: 'object' }, create: () => () => { throw new Error('secret internal detail at /srv/app.js:12') } }),
+    defineStepType({ type: 'test.bigint', configSchema: { type: 'object' }, create: () => () => ({ n: 1n }) }),
+    defineStepType({ type: 'test.bad-details', configSchema: { type: 'object' }, create: () => () => { throw new StepError({ status: 422, code: 'ERR_ODD', message: 'odd details', details: { n: 1n } }) } }),
     defineStepType({ type: 'test.teapot', configSchema: { type: 'object' }, create: () => () => { throw new StepError({ status: 418, code: 'ERR_TEAPOT', message: 'short and stout', details: { spout: true } }) } }),
   ],
 })
@@ -163,6 +178,28 @@ describe('errors keep one JSON shape', () => {
     const res = await fetch(`${app.url}/v1/teapot`)
     expect(res.status).toBe(418)
     expect((await json(res)).error).toMatchObject({ code: 'ERR_TEAPOT', message: 'short and stout', details: { spout: true } })
+  })
+})
+
+describe('a response JSON cannot represent still gets the JSON error shape, logged', () => {
+  it('a body nested 30,000 deep (built from a text body), or holding a BigInt → 500 ERR_HTTP_RESPONSE_UNSERIALISABLE', async () => {
+    // Koa serialised the body after every middleware had returned: its failure was a plain-text 500, unlogged.
+    const deep = post('/v1/parse', `${'['.repeat(30_000)}${']'.repeat(30_000)}`, { 'content-type': 'text/plain' })
+    for (const res of [await deep, await fetch(`${app.url}/v1/bigint`)]) {
+      expect(res.status).toBe(500)
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+      const { error } = await json(res)
+      expect(error).toMatchObject({ code: 'ERR_HTTP_RESPONSE_UNSERIALISABLE', requestId: res.headers.get('x-request-id') })
+      expect(app.logs.some((l) => l.requestId === error.requestId && l.level === 50)).toBe(true)
+    }
+  })
+
+  it('an error whose details cannot be serialised is answered without them, and logged', async () => {
+    const res = await fetch(`${app.url}/v1/bad-details`)
+    expect(res.status).toBe(422)
+    const { error } = await json(res)
+    expect(error).toEqual({ code: 'ERR_ODD', message: 'odd details', requestId: res.headers.get('x-request-id') })
+    expect(app.logs.some((l) => l.requestId === error.requestId && l.level === 50)).toBe(true)
   })
 })
 

@@ -4,11 +4,14 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import formats from 'ajv-formats'
 import { StepError, defineStepType, messageOf, type Logger } from '@islet/sdk'
 import { CoreError } from './errors.ts'
+import { clocked, DeadlineExceeded, linearRegExp, makeLinear, ValidationClock, vetSchema } from './schema-vet.ts'
 
 export interface ValidateConfig {
   readonly schema: Readonly<Record<string, unknown>>
   /** A template; the loader fills in `${{ body }}`. */
   readonly value?: unknown
+  /** How long checking one value may hold the event loop before it is refused. */
+  readonly maxMs?: number
 }
 
 /** One mismatch as callers see it: a JSON Pointer into the value ('' is the value itself) and what is wrong. */
@@ -19,6 +22,10 @@ export interface ValidationProblem {
 
 // A hostile body can fail a schema thousands of times over; the answer stays small.
 const MAX_PROBLEMS = 20
+/** Values with more nodes than this fail with their first problem only (see create). */
+const MAX_LISTED_NODES = 10_000
+/** Far above what a linear check of a 1 MB body takes (tens of ms), far below a stall every route would feel. */
+const DEFAULT_MAX_MS = 250
 const BODY = /^\s*\$\{\{\s*body\s*\}\}\s*$/
 
 /**
@@ -41,18 +48,41 @@ export default defineStepType<ValidateConfig>({
         description: 'the JSON Schema the value must match (draft-07; draft 2020-12 when its $schema says so)',
       },
       value: { default: '${{ body }}', description: 'what to validate, a template; the request body by default' },
+      maxMs: {
+        type: 'integer', minimum: 1, maximum: 5_000, default: DEFAULT_MAX_MS,
+        description: 'how long checking one value may hold the engine\'s event loop; past it the value is refused (400 ERR_VALIDATION_TOO_COSTLY)',
+      },
     },
   },
+  // Checked when the config loads, so a schema that could stall the engine is refused at the pattern's line.
+  check: (config) => vetSchema(config.schema).map((p) => ({ ...p, path: ['schema', ...p.path] })),
   create(config, ctx) {
-    const check = compileSchema(config.schema, ctx.logger)
+    const clock = new ValidationClock(config.maxMs ?? DEFAULT_MAX_MS)
+    const { first, every } = compileSchema(config.schema, ctx.logger, clock)
     const source = config.value ?? '${{ body }}'
     const value = ctx.compile(source)
     const what = typeof source === 'string' && BODY.test(source) ? 'request body' : 'value'
+    /** Runs one validator under the clock; past its deadline the value is refused, and the operator told why. */
+    const timed = (validate: ValidateFunction, data: unknown): boolean => {
+      clock.start()
+      try {
+        return validate(data) as boolean
+      } catch (error) {
+        if (!(error instanceof DeadlineExceeded)) throw error
+        ctx.logger.warn(`validate step '${ctx.step}' of pipeline '${ctx.pipeline}' gave up after ${clock.ms} ms on one value: ` +
+          'its schema makes some values costly to check (e.g. a recursive $ref under anyOf/oneOf with overlapping branches)')
+        throw new StepError({ status: 400, code: 'ERR_VALIDATION_TOO_COSTLY', message: `${what} could not be checked against the schema within ${clock.ms} ms` })
+      }
+    }
     return (scope) => {
       const data = value(scope)
-      if (check(data)) return data
-      const errors = check.errors ?? []
-      const shown = errors.length > MAX_PROBLEMS ? ` (${errors.length} problems, the first ${MAX_PROBLEMS} listed)` : ''
+      if (timed(first, data)) return data
+      // Listing every mismatch builds one error object per failing node: on a large value (300,000 failing items fit
+      // in 1 MB) that alone holds the event loop for a second, so a large value gets its first problem only.
+      const small = nodesUpTo(data, MAX_LISTED_NODES) <= MAX_LISTED_NODES
+      const errors = (small && !timed(every, data) ? every.errors : first.errors) ?? []
+      const shown = !small ? ' (the first problem; the value is too large to list them all)'
+        : errors.length > MAX_PROBLEMS ? ` (${errors.length} problems, the first ${MAX_PROBLEMS} listed)` : ''
       throw new StepError({
         status: 400,
         code: 'ERR_VALIDATION',
@@ -63,9 +93,38 @@ export default defineStepType<ValidateConfig>({
   },
 })
 
-function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger): ValidateFunction {
+/** How many values (arrays, objects, scalars) `data` holds, counting no further than just past `max`. */
+function nodesUpTo(data: unknown, max: number): number {
+  let count = 0
+  const stack: unknown[] = [data]
+  while (stack.length > 0 && count <= max) {
+    const node = stack.pop()
+    count++
+    if (node !== null && typeof node === 'object') {
+      for (const child of Array.isArray(node) ? node : Object.values(node)) {
+        stack.push(child)
+        if (stack.length + count > max) return max + 1
+      }
+    }
+  }
+  return count
+}
+
+/**
+ * Validators run on the engine's event loop, on request data: the schema is vetted (again: a config built without
+ * the loader, e.g. a test pipeline, reaches create directly) and every superlinear part of ajv is replaced by a
+ * linear one (see schema-vet.ts), so a body within bodyLimit costs time in proportion to its size.
+ */
+function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger, clock: ValidationClock): { first: ValidateFunction; every: ValidateFunction } {
+  const problems = vetSchema(schema)
+  if (problems.length > 0) {
+    const [first] = problems
+    const at = first.path.length ? ` at schema.${first.path.join('.')}` : ''
+    throw new CoreError('ERR_CORE_SCHEMA_UNSAFE', `${first.message}${at}${first.hint ? ` (${first.hint})` : ''}`,
+      { details: { path: ['schema', ...first.path] } })
+  }
   const options: Options = {
-    allErrors: true,
+    code: { regExp: linearRegExp },
     // Unknown keywords and formats fail create (a typo such as `minimun` must not silently accept everything);
     // the type-strictness checks would also reject schemas that are merely loose, so they stay off.
     strict: true,
@@ -75,14 +134,19 @@ function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger
     logger: { log: (m: unknown) => logger.debug(String(m)), warn: (m: unknown) => logger.warn(String(m)), error: (m: unknown) => logger.error(String(m)) },
   }
   const is2020 = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12')
-  const ajv = is2020 ? new Ajv2020(options) : new Ajv(options)
-  formats.default(ajv)
-  try {
-    // Each step gets its own ajv: two schemas with the same $id, or a reload bringing a changed one, cannot clash.
-    return ajv.compile(schema)
-  } catch (error) {
-    throw new CoreError('ERR_CORE_SCHEMA_INVALID', `invalid JSON Schema: ${messageOf(error)}`, { cause: error })
+  const compile = (allErrors: boolean) => {
+    const ajv = is2020 ? new Ajv2020({ ...options, allErrors }) : new Ajv({ ...options, allErrors })
+    formats.default(ajv)
+    makeLinear(ajv)
+    try {
+      // Each step gets its own ajv: two schemas with the same $id, or a reload bringing a changed one, cannot clash.
+      return ajv.compile(clocked(ajv, schema, clock))
+    } catch (error) {
+      throw new CoreError('ERR_CORE_SCHEMA_INVALID', `invalid JSON Schema: ${messageOf(error)}`, { cause: error })
+    }
   }
+  // `first` stops at the first mismatch (every request runs it); `every` lists them all, for small failing values.
+  return { first: compile(false), every: compile(true) }
 }
 
 const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1')

@@ -3,6 +3,12 @@ import type { IncomingMessage } from 'node:http'
 import getRawBody from 'raw-body'
 import { HttpError } from './errors.ts'
 
+/**
+ * How deep a JSON body may nest. Every consumer of the value recurses over it (validation, expressions, the JSON
+ * answer that echoes it), and a 1 MB body can nest 500,000 levels: past a few thousand they overflow the stack.
+ */
+export const MAX_JSON_DEPTH = 256
+
 /** Whether a request carries a body at all (GET with no length has none). */
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length']
@@ -36,6 +42,9 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<unk
   }
   if (isJson) {
     if (text.trim() === '') return undefined
+    if (nestsDeeper(text, MAX_JSON_DEPTH)) {
+      throw new HttpError('ERR_HTTP_BODY_TOO_DEEP', `the JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, { maxDepth: MAX_JSON_DEPTH })
+    }
     try {
       return JSON.parse(text)
     } catch (error) {
@@ -49,4 +58,20 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<unk
     return form
   }
   return text
+}
+
+/** Whether `[` and `{` outside strings nest deeper than `max`: one linear pass, before parsing. */
+function nestsDeeper(text: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) { if (++depth > max) return true }
+    else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return false
 }

@@ -24,11 +24,8 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
       if (match === undefined) continue
       if ('allowed' in match) { allowed = [...(allowed ?? []), ...match.allowed]; continue }
 
-      const body = await readBody(kctx.req, match.bodyLimit ?? bodyLimit)
-      const request: PipelineRequest = {
-        id: kctx.state.requestId, method: kctx.method, path: kctx.path,
-        params: match.params, query: kctx.query as PipelineRequest['query'], headers: kctx.headers, body,
-      }
+      // The timeout covers the whole request, the body's arrival included: a body trickled a byte at a time must not
+      // hold a connection (and the pipeline's run) past it.
       const controller = new AbortController()
       controllers.add(controller)
       const timer = setTimeout(() => controller.abort(new HttpError('ERR_HTTP_REQUEST_TIMEOUT',
@@ -44,6 +41,18 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
       res.once('close', clientGone)
       if (res.closed) clientGone()
       try {
+        const reading = readBody(kctx.req, match.bodyLimit ?? bodyLimit)
+        reading.catch(() => {}) // settles after the race below when the timeout wins
+        const body = await Promise.race([reading, aborted(controller.signal)]).catch((error: unknown) => {
+          // The body never arrived in full: what is left of it would be read as the next request on this
+          // connection, so the answer closes it.
+          if (!kctx.req.complete) kctx.set('Connection', 'close')
+          throw error
+        })
+        const request: PipelineRequest = {
+          id: kctx.state.requestId, method: kctx.method, path: kctx.path,
+          params: match.params, query: kctx.query as PipelineRequest['query'], headers: kctx.headers, body,
+        }
         const response = await Promise.race([
           match.pipeline.run(request, { logger: kctx.state.logger, signal: controller.signal }),
           aborted(controller.signal),

@@ -9,6 +9,9 @@ export const HTTP_ERROR_CODES = {
   ERR_HTTP_BAD_JSON: 400,
   ERR_HTTP_BAD_BODY: 400,
   ERR_HTTP_BODY_TOO_LARGE: 413,
+  ERR_HTTP_BODY_TOO_DEEP: 400, // a JSON body nests arrays and objects deeper than the parser accepts
+  /** A response body that JSON cannot represent (too deep, a cycle, a BigInt): a bug of the app, logged. */
+  ERR_HTTP_RESPONSE_UNSERIALISABLE: 500,
   ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_HTTP_REQUEST_TIMEOUT: 503,
   ERR_HTTP_SHUTTING_DOWN: 503,

@@ -1,10 +1,10 @@
 // The outermost middleware of every server: request id, per-request logger, in-flight tracking for graceful
 // drain, and the mapping of any error to the standard JSON error body.
 import { randomUUID } from 'node:crypto'
-import type { Middleware } from 'koa'
+import type { Context, Middleware } from 'koa'
 import type { Logger } from '@islet/sdk'
 import type { RequestState } from './contracts.ts'
-import { toErrorResponse } from './errors.ts'
+import { HttpError, toErrorResponse } from './errors.ts'
 
 /** Incoming ids are echoed only when they look like ids, so a header cannot inject into logs. */
 const VALID_ID = /^[\w.:-]{1,128}$/
@@ -56,13 +56,20 @@ export function createRequestCore(options: RequestCoreOptions): { middleware: Mi
     count++
     if (inFlight.draining) kctx.set('Connection', 'close')
     try {
-      await next()
-    } catch (error) {
-      const { status, body } = toErrorResponse(error, requestId, kctx.state.logger)
-      kctx.status = status
-      kctx.body = body
-      const allow = (error as { details?: { allowed?: string[] } }).details?.allowed
-      if (status === 405 && allow) kctx.set('Allow', allow.join(', '))
+      try {
+        await next()
+        serialise(kctx)
+      } catch (error) {
+        try {
+          answerError(kctx, error, requestId)
+        } catch (failure) {
+          // Even mapping the error failed (a logger that threw): the caller still gets the JSON shape.
+          kctx.status = 500
+          kctx.type = 'application/json'
+          kctx.body = JSON.stringify({ error: { code: 'ERR_INTERNAL', message: `internal error (request id ${requestId})`, requestId } })
+          try { logger.error({ err: failure, requestId }, 'answering an error failed') } catch { /* nothing left to tell */ }
+        }
+      }
     } finally {
       if (--count === 0 && waiters.length > 0) {
         const done = waiters
@@ -72,4 +79,39 @@ export function createRequestCore(options: RequestCoreOptions): { middleware: Mi
     }
   }
   return { middleware, inFlight }
+}
+
+/**
+ * Turns an object body into its JSON text here, inside the error handling, instead of leaving it to Koa's respond:
+ * there a body JSON cannot represent (nested too deep for the stack, a cycle, a BigInt) throws past every middleware
+ * and Koa answers a plain-text 500 with no request id and no log line.
+ */
+function serialise(kctx: Context): void {
+  const body: unknown = kctx.body
+  if (body === null || typeof body !== 'object' || Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function') return
+  let text: string
+  try {
+    text = JSON.stringify(body)
+  } catch (error) {
+    throw new HttpError('ERR_HTTP_RESPONSE_UNSERIALISABLE',
+      `the response body could not be turned into JSON; the server log has details under request id ${kctx.state.requestId}`,
+      undefined, error)
+  }
+  // Koa keeps the JSON content type its object body set (or the one a respond step chose).
+  kctx.body = text
+}
+
+/** The standard JSON error answer; if even that cannot be serialised (hostile details), the same without details. */
+function answerError(kctx: Context, error: unknown, requestId: string): void {
+  const { status, body } = toErrorResponse(error, requestId, kctx.state.logger)
+  kctx.status = status
+  kctx.body = body
+  const allow = (error as { details?: { allowed?: string[] } }).details?.allowed
+  if (status === 405 && Array.isArray(allow)) kctx.set('Allow', allow.join(', '))
+  try {
+    serialise(kctx)
+  } catch (unserialisable) {
+    kctx.state.logger.error({ err: unserialisable }, 'the error response could not be serialised; answered without its details')
+    kctx.body = JSON.stringify({ error: { code: body.error.code, message: body.error.message, requestId } })
+  }
 }

@@ -83,7 +83,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
       port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: '0 picks a free port' },
       host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'address to bind; 0.0.0.0 for all interfaces' },
       bodyLimit: { ...SIZE_SCHEMA, default: '1mb', description: 'largest accepted request body (413 above)' },
-      requestTimeoutMs: { type: 'integer', minimum: 1, default: 30_000, description: 'a request running longer is answered 503' },
+      requestTimeoutMs: { type: 'integer', minimum: 1, default: 30_000, description: 'a request whose headers, body and pipeline take longer is answered 503 (headers not complete by then: 408 and the connection closed)' },
       shutdownTimeoutMs: { type: 'integer', minimum: 0, default: 10_000, description: 'how long stop() waits for in-flight requests' },
       keepAliveTimeoutMs: { type: 'integer', minimum: 0, default: 5_000 },
       requestIdHeader: { type: 'string', pattern: '^[A-Za-z0-9-]+$', default: 'x-request-id' },
@@ -100,6 +100,11 @@ export default defineModuleType<ServerConfig, HttpServer>({
     const controllers = new Set<AbortController>()
     const app = new Koa<RequestState>()
     app.silent = true // errors are mapped and logged by the request core, not printed by Koa
+    // What still reaches Koa failed after the request core had answered (a streamed body that broke mid-way): the
+    // response cannot be changed any more, but the failure is logged with its request id.
+    app.on('error', (error: unknown, kctx?: { state?: Partial<RequestState> }) => {
+      logger.error({ err: error, requestId: kctx?.state?.requestId }, 'the response failed after it was handed to Koa')
+    })
     app.use(core)
     app.use(createHealth(ctx.engine, inFlight))
     for (const name of config.middleware) {
@@ -159,7 +164,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
           takeOver = previous as SocketHandOver
           return
         }
-        const s = createServer({ keepAliveTimeout: config.keepAliveTimeoutMs }, notReady)
+        const s = createServer({ keepAliveTimeout: config.keepAliveTimeoutMs, ...arrivalTimeouts(config), connectionsCheckingInterval: checkEvery(config) }, notReady)
         await new Promise<void>((resolve, reject) => {
           s.once('error', (error: NodeJS.ErrnoException) => reject(listenError(ctx.name, config, error)))
           s.listen(config.port, config.host, () => resolve())
@@ -176,6 +181,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
           server = adopted
           owns = true
           adopted.keepAliveTimeout = config.keepAliveTimeoutMs
+          Object.assign(adopted, arrivalTimeouts(config))
           serving = true
           logger.info({ url: self.url() }, `took over ${self.url()} from the previous generation`)
           return
@@ -240,3 +246,18 @@ export default defineModuleType<ServerConfig, HttpServer>({
     return self
   },
 })
+
+/**
+ * Node's own deadlines for a request's arrival, which act before any middleware can: headers must be complete within
+ * `requestTimeoutMs` (else Node answers 408 and closes the connection), and the whole request shortly after it (a
+ * backstop: the dispatch timer answers a late body first, with the JSON 503). Past arrival, the dispatch timer alone
+ * bounds the pipeline's run.
+ */
+function arrivalTimeouts(config: ServerConfig): { headersTimeout: number; requestTimeout: number } {
+  return { headersTimeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs + 1_000 }
+}
+
+/** How often Node looks for connections past those deadlines: its default, 30 s, would let a short deadline slip. */
+function checkEvery(config: ServerConfig): number {
+  return Math.min(30_000, Math.max(100, Math.floor(config.requestTimeoutMs / 4)))
+}

@@ -11,7 +11,16 @@ export interface AdminConfig {
   prefix: string
   /** Seconds between SSE comments that keep proxies from closing an idle stream. */
   heartbeatSeconds: number
+  /** Answer requests that carry proxy headers (dangerous: see PROXY_HEADERS). */
+  trustProxyHeaders: boolean
 }
+
+/**
+ * Headers a reverse proxy adds when it forwards a request. The loopback check sees the socket's peer, which behind a
+ * proxy on this host is the proxy itself: a request carrying one of these came from whoever the proxy serves, so it
+ * is refused unless the operator says the proxy only forwards admin traffic from trusted clients.
+ */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via'] as const
 
 /** What the admin API reads: provided by the engine through its services. */
 export interface AdminSource {
@@ -29,6 +38,11 @@ export default defineModuleType<AdminConfig, { middleware: Middleware; stop(): v
     properties: {
       prefix: { type: 'string', pattern: '^(/[a-z0-9-]+)+$', default: '/admin' },
       heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 15 },
+      trustProxyHeaders: {
+        type: 'boolean', default: false,
+        description: 'DANGEROUS: answer admin requests forwarded by a reverse proxy (Forwarded, X-Forwarded-For, X-Real-IP, …); ' +
+          'behind a proxy on this host the loopback check then admits whoever the proxy serves',
+      },
     },
   },
   create(config, ctx) {
@@ -42,6 +56,18 @@ export default defineModuleType<AdminConfig, { middleware: Middleware; stop(): v
       if (!isLoopback(kctx.req.socket.remoteAddress)) {
         kctx.status = 403
         kctx.body = { error: { code: 'ERR_ADMIN_FORBIDDEN', message: 'the admin API answers loopback clients only', requestId: kctx.state.requestId } }
+        return
+      }
+      const forwarded = config.trustProxyHeaders ? undefined : PROXY_HEADERS.find((h) => kctx.req.headers[h] !== undefined)
+      if (forwarded) {
+        kctx.status = 403
+        kctx.body = { error: {
+          code: 'ERR_ADMIN_PROXIED',
+          message: `the admin API refuses requests forwarded by a proxy (this one carries ${forwarded}): behind a proxy the loopback check cannot tell who the client is; ` +
+            'reach it directly on loopback, or set trustProxyHeaders: true on the islet.admin module if the proxy admits only trusted clients',
+          requestId: kctx.state.requestId,
+          details: { header: forwarded },
+        } }
         return
       }
       if (kctx.method === 'GET' && kctx.path === `${config.prefix}/status`) {

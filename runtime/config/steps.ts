@@ -1,5 +1,6 @@
 // Pipeline steps: calls and `if:` branches declared, named, validated, and their runtime expressions syntax-checked.
 import { checkTemplateString } from '../pipeline/template.ts'
+import { messageOf } from '../errors.ts'
 import type { SourceLocation } from './diagnostics.ts'
 import { lookupType, validateConfig, type Declaring } from './configs.ts'
 import type { LoadedFile } from './imports.ts'
@@ -50,10 +51,29 @@ export function declareSteps(ctx: Declaring, file: LoadedFile, pipeline: string,
     const refs = validateConfig(ctx, file, type, config, [...at, 'config'])
     checkExpressions(ctx, file, config, [...at, 'config'])
     if (!refs) return
+    if (!checkStepConfig(ctx, file, raw.type, config, [...at, 'config'])) return
     steps.push({ kind: 'step', name: typeof raw.name === 'string' ? raw.name : `${raw.type}#${i + 1}`,
       type: raw.type, config, refs, source })
   })
   return steps
+}
+
+/** The step type's own `check` of a config its schema accepted; each problem located in the YAML. */
+function checkStepConfig(ctx: Declaring, file: LoadedFile, type: string, config: unknown, path: PathSegment[]): boolean {
+  const check = ctx.registry.stepType(type)?.definition.check
+  if (!check) return true
+  let problems
+  try {
+    problems = check(config)
+  } catch (error) {
+    ctx.diagnostics.push(diagnosticAt(file.parsed, [...path.slice(0, -1), 'type'], 'ERR_PLUGIN_INVALID',
+      `step type '${type}' threw while checking its config: ${messageOf(error)}`, 'report this to the plugin author'))
+    return false
+  }
+  for (const p of problems) {
+    ctx.diagnostics.push(diagnosticAt(file.parsed, [...path, ...p.path], 'ERR_CONFIG_STEP_CHECK', p.message, p.hint, { key: p.key }))
+  }
+  return problems.length === 0
 }
 
 /** Every string inside a step's config (defaults included) must hold well-formed `${{ … }}` expressions. */

@@ -76,8 +76,53 @@ describe('validate', () => {
     expect(error.message).toMatch(message)
   })
 
+  it('a schema that could stall the engine fails create, naming the place in the schema (configs built without the loader)', async () => {
+    const error = await failureOf([validate({ schema: { type: 'object', properties: { code: { type: 'string', pattern: '^(?=a)a$' } } } })])
+    expect(error.code).toBe('ERR_PIPELINE_STEP_CREATE_FAILED')
+    expect((error.cause as { code?: string }).code).toBe('ERR_CORE_SCHEMA_UNSAFE')
+    expect(error.message).toMatch(/cannot run on the linear-time regular expression engine .* at schema\.properties\.code\.pattern/)
+  })
+
+  it('keeps JSON Schema equality in its linear uniqueItems and enum: key order does not matter, types do', async () => {
+    const unique = { type: 'array', uniqueItems: true }
+    expect((await failureOf([validate({ schema: unique })], { body: [{ a: 1, b: [1, '1'] }, 2, { b: [1, '1'], a: 1 }] })).details)
+      .toEqual([{ path: '', message: 'must NOT have duplicate items (items ## 0 and 2 are identical)' }])
+    expect((await run([validate({ schema: unique })], { body: [1, '1', [1], { a: 1 }, { a: '1' }, null, false] })).status).toBe(200)
+    const oneOf = { enum: [{ x: [1, 2], y: null }, 'a', 3] }
+    expect((await run([validate({ schema: oneOf })], { body: { y: null, x: [1, 2] } })).status).toBe(200)
+    expect((await failureOf([validate({ schema: oneOf })], { body: { x: [2, 1], y: null } })).details)
+      .toEqual([{ path: '', message: 'must be equal to one of the allowed values' }])
+  })
+
+  it('patterns run on RE2: a backtracking one answers in linear time; formats refuse strings longer than any valid value', async () => {
+    const name = { type: 'string', pattern: '^([A-Za-z]+ ?)*$' }
+    expect((await run([validate({ schema: name })], { body: 'Ada Lovelace' })).status).toBe(200)
+    // 60 characters: ECMAScript's engine would take longer than the age of the universe to give up.
+    expect((await failureOf([validate({ schema: name })], { body: `${'a'.repeat(60)}!` })).details)
+      .toEqual([{ path: '', message: 'must match pattern "^([A-Za-z]+ ?)*$"' }])
+    const when = { type: 'string', format: 'date-time' }
+    expect((await run([validate({ schema: when })], { body: '2026-12-02T07:05:58.123+01:00' })).status).toBe(200)
+    expect((await failureOf([validate({ schema: when })], { body: `2026-12-02T07:05:58${' '.repeat(200)}` })).details)
+      .toEqual([{ path: '', message: 'must match format "date-time"' }])
+  })
+
+  it('a value whose check would blow up (recursion through overlapping anyOf branches) is refused at the deadline', async () => {
+    // Each level evaluates the level below twice: 2^40 evaluations for this 82-byte body, unless the clock stops it.
+    const tree = { $ref: '#/$defs/n', $defs: { n: { anyOf: [{ type: 'array', items: { $ref: '#/$defs/n' } }, { type: 'array', maxItems: 5, items: { $ref: '#/$defs/n' } }] } } }
+    const error = await failureOf([validate({ schema: tree, maxMs: 50 })], { body: JSON.parse(`${'['.repeat(40)}1${']'.repeat(40)}`) })
+    expect(error).toMatchObject({ status: 400, code: 'ERR_VALIDATION_TOO_COSTLY', message: 'request body could not be checked against the schema within 50 ms' })
+    expect((await run([validate({ schema: tree })], { body: [[], [[]]] })).status).toBe(200)
+  })
+
+  it('a failing value too large to list every problem is answered with its first one', async () => {
+    const items = { type: 'array', items: { type: 'integer' } }
+    const error = await failureOf([validate({ schema: items })], { body: Array.from({ length: 20_000 }, () => 'x') })
+    expect(error.message).toBe('request body does not match the schema (the first problem; the value is too large to list them all)')
+    expect(error.details).toEqual([{ path: '/0', message: 'must be integer' }])
+  })
+
   it('config: schema is required, value defaults to the body, nothing else is allowed', () => {
-    expect(loadConfig('validate', { schema })).toEqual({ schema, value: '${{ body }}' })
+    expect(loadConfig('validate', { schema })).toEqual({ schema, value: '${{ body }}', maxMs: 250 })
     expect(() => loadConfig('validate', {})).toThrow(/must have required property 'schema'/)
     expect(() => loadConfig('validate', { schema, strict: true })).toThrow(/must NOT have additional properties/)
   })
