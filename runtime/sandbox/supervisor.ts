@@ -10,7 +10,7 @@ import type { AbortSignalLike, Logger } from '@islet/sdk'
 import { IsletError, isIsletError, type ErrorCode } from '../errors.ts'
 import type { ComponentMetaDto, ErrorDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
 import { createSliceFile, type SliceFile, type SliceState } from './slice-record.ts'
-import { CEILING_BASE_BYTES, ceilingForComponent, mb, watchMemory, WORKER_SCRIPT, workerExecArgv, type MemoryCeiling } from './worker-process.ts'
+import { CEILING_BASE_BYTES, ceilingForComponent, limitFileSize, mb, watchMemory, WORKER_SCRIPT, workerExecArgv, type MemoryCeiling } from './worker-process.ts'
 
 export interface LoadSpec {
   /** Unique per component generation, e.g. `price-quote@3`. */
@@ -189,8 +189,12 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const child = fork(script, [], { execArgv, serialization: 'json', stdio: ['ignore', 'inherit', 'pipe', 'ipc', slices.fd], env: {} })
     const pid = child.pid ?? 0
     let markReady!: () => void
+    // Ready once it said so and its file-size limit is set: no component is sent to it before both.
+    const limited = limitFileSize(pid).then((failure) => {
+      if (failure) logger.warn({ pid }, `sandbox worker runs without a file-size limit: ${failure}`)
+    })
     const worker: Worker = {
-      child, pid: child.pid ?? 0, ready: new Promise((resolve) => { markReady = resolve }), place, stderrTail: '',
+      child, pid, ready: Promise.all([new Promise<void>((resolve) => { markReady = resolve }), limited]).then(() => {}), place, stderrTail: '',
       stderrDone: child.stderr ? new Promise((resolve) => { child.stderr!.once('close', resolve); child.stderr!.once('error', resolve) }) : Promise.resolve(),
       slices, placed: new Set(),
       memory: watchMemory(pid, CEILING_BASE_BYTES, ({ rssBytes, ceilingBytes }) => overCeiling(worker, rssBytes, ceilingBytes)),

@@ -2,6 +2,7 @@
 // do (Node's permission model: read only the files loading the worker needs, write nothing, start no processes or
 // threads) and how much memory it may hold (a ceiling on its RSS, sized from the components placed in it, watched
 // from the engine). The supervisor spawns every worker with these; nothing here is configurable from YAML.
+import { execFile } from 'node:child_process'
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -71,6 +72,33 @@ function packageDir(name: string, from: string): string | undefined {
     if (existsSync(join(candidate, 'package.json'))) return candidate
     if (dirname(dir) === dir) return undefined
   }
+}
+
+// ---- The file-size limit ---------------------------------------------------------------------------------------
+
+/**
+ * RLIMIT_FSIZE of a worker: the one file it writes is its slice record (256 bytes at offset 0 of an unlinked file the
+ * supervisor handed it, slice-record.ts), and the permission model cannot take that fd away. Without this limit a
+ * taken-over worker could write gigabytes to it and fill the disk; with it, a write past 4 KiB fails (EFBIG).
+ */
+export const WORKER_FILE_BYTES = 4096
+
+let prlimitMissing = false
+
+/**
+ * Sets the worker's file-size limit from outside (util-linux `prlimit --pid`; Node has no setrlimit), before any
+ * guest code is sent to it. Resolves with a reason when it could not (no prlimit on this system): the worker still
+ * runs, with one less limit, and the supervisor logs that once.
+ */
+export function limitFileSize(pid: number): Promise<string | undefined> {
+  if (prlimitMissing || pid === 0) return Promise.resolve(prlimitMissing ? undefined : 'the worker has no pid')
+  return new Promise((resolve) => {
+    execFile('prlimit', ['--pid', String(pid), `--fsize=${WORKER_FILE_BYTES}`], { env: {}, timeout: 10_000 }, (error) => {
+      if (!error) return resolve(undefined)
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') prlimitMissing = true
+      resolve(`prlimit --pid ${pid} --fsize=${WORKER_FILE_BYTES} failed: ${error.message.split('\n')[0]}`)
+    })
+  })
 }
 
 // ---- The memory ceiling ----------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import { compileComponent } from '../../runtime/components/compile.ts'
 import type { IsletError } from '../../runtime/errors.ts'
 import { createLogger } from '../../runtime/log/logger.ts'
 import { createSandbox, type LoadSpec, type Sandbox } from '../../runtime/sandbox/supervisor.ts'
-import { CEILING_BASE_BYTES, workerExecArgv, workerReadPaths } from '../../runtime/sandbox/worker-process.ts'
+import { CEILING_BASE_BYTES, WORKER_FILE_BYTES, workerExecArgv, workerReadPaths } from '../../runtime/sandbox/worker-process.ts'
 import { until } from '../support/until.ts'
 import { component, rejection, startHostile, type HostileHost } from './support.ts'
 
@@ -137,9 +137,11 @@ describe('a taken-over worker', () => {
     specs.victim = await spec('victim', `  async execute(_input: unknown, ctx: any) { return { secret: await ctx.secrets.get('token') } },`)
     specs.forger = await spec('forger', '  async execute() { return {} },')
     specs.leak = await spec('leak', '  async execute() { return { ok: true } },')
+    specs.filler = await spec('filler', '  async execute() { return {} },')
     await honest.load(specs.victim)
     await forged.load(specs.forger)
     await forged.load(specs.leak)
+    await forged.load(specs.filler)
   })
   afterAll(async () => {
     await Promise.all([honest?.stop(), forged?.stop()])
@@ -172,6 +174,12 @@ describe('a taken-over worker', () => {
     await victimAnswers()
     expect((await honest.stats())[0]!.pid).toBe(victimWorker!.pid)
     await forged.load({ ...specs.forger!, key: 'forger@2', generation: 2 })
+  })
+
+  it('a worker cannot fill the disk through the one file it holds open: writes stop at its file-size limit', async () => {
+    const answer = JSON.parse(await forged.invoke('filler@1', 'execute', '{}', LIMITS)) as { written: number; code?: string }
+    expect(answer.written).toBeLessThanOrEqual(WORKER_FILE_BYTES)
+    expect(answer.code).toBe('EFBIG')
   })
 
   it('a worker allocating outside every isolate limit is killed at its memory ceiling, as a memory breach; other workers serve on', async () => {
