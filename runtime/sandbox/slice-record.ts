@@ -5,8 +5,9 @@
 // no one else.
 //
 // The record is one fixed-size block at offset 0 of a file the supervisor creates, unlinks at once and hands the
-// worker as its fd 4: the worker overwrites it (one pwrite) as each slice begins and ends, the supervisor reads it
-// only when it must judge (a call overdue, the worker gone). Nothing crosses the engine's event loop per slice.
+// worker as its fd 4: the worker overwrites it (one pwrite) as a slice begins that the record does not cover yet, and
+// once it goes idle; the supervisor reads it only when it must judge (a call overdue, the worker gone). Nothing
+// crosses the engine's event loop per slice.
 // Layout, ASCII, space-padded to RECORD_BYTES:
 //   `<seq> b <id> <startedAtMs> <timeoutMs> <maxBegun> <key> <seq>`  a slice of invocation <id> (the supervisor's
 //        id; 0 for a load's module code) of generation <key> began at <startedAtMs> (Date.now()) and may run
@@ -43,26 +44,49 @@ export function openSliceRecorder(fd = SLICE_RECORD_FD): SliceRecorder {
   let seq = 0
   let maxBegun = 0
   let current: (Running & { startedAt: number }) | undefined
+  /** What the file says now: a write is skipped when it would tell the supervisor nothing new. */
+  let written: { id: number; key: string; until: number } | undefined
+  let idleScheduled = false
   const write = () => {
     if (!open) return
     const s = ++seq
     const body = current ? `b ${current.id} ${current.startedAt} ${Math.ceil(current.timeoutMs)} ${maxBegun} ${current.key}` : `e 0 0 0 ${maxBegun} -`
+    written = current ? { id: current.id, key: current.key, until: current.startedAt + Math.ceil(current.timeoutMs) } : undefined
     block.fill(0x20)
     block.write(`${s} ${body} ${s}`.slice(0, RECORD_BYTES), 'latin1')
     try { writeSync(fd, block, 0, RECORD_BYTES, 0) } catch { open = false } // the file is gone with the supervisor
+  }
+  // Idle is written once the worker has nothing left to run in this turn, not after every slice: back-to-back slices
+  // (calls in flight, an invocation's own slices) then cost one write each or none. Until then the record still
+  // names the slice that just ended; a worker stuck or crashing outside guest code in that same turn is charged to it.
+  const idleSoon = () => {
+    if (idleScheduled) return
+    idleScheduled = true
+    setImmediate(() => {
+      idleScheduled = false
+      if (!current && written) write()
+    })
+  }
+  const show = () => {
+    // The record already names this invocation of this generation, with a window that covers this slice's: the
+    // supervisor would judge it the same way, so nothing is written (an invocation's later slices, its schema checks).
+    if (current && written && written.id === current.id && written.key === current.key &&
+      written.until >= current.startedAt + Math.ceil(current.timeoutMs)) return
+    write()
   }
   return {
     begin(id, timeoutMs, key) {
       const outer = current
       if (id > maxBegun) maxBegun = id
       current = { id, timeoutMs, key, startedAt: Date.now() }
-      write()
+      show()
       return outer
     },
     restore(outer) {
       // The outer slice's clock runs from when it began (its own startedAt, kept in what begin returned).
       current = outer ? { startedAt: Date.now(), ...outer } : undefined
-      write()
+      if (current) show()
+      else idleSoon()
     },
   }
 }

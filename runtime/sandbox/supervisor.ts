@@ -211,6 +211,9 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   }
 
   function onMessage(worker: Worker, msg: WorkerMessage, markReady: () => void): void {
+    // A worker the supervisor killed is heard no more: what it sent before the signal landed (a result after a forged
+    // host call, say) is not trusted, and its calls settle as lost when it exits.
+    if (worker.killed) return
     if ((msg.t === 'host-call' || msg.t === 'log') && !worker.placed.has(msg.key)) return refuseForged(worker, msg)
     switch (msg.t) {
       case 'ready': return markReady()
