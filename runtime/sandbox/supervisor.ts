@@ -206,6 +206,17 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     })
     child.on('message', (msg: WorkerMessage) => onMessage(worker, msg, markReady))
     child.once('exit', (code, signal) => onExit(worker, code, signal))
+    // A send racing the channel's close fails with an 'error' event, which Node would throw in the engine without a
+    // listener: the call it carried is settled (lost) when the worker exits.
+    child.on('error', (error) => logger.warn({ pid, err: error }, 'sandbox worker channel error'))
+    // A worker whose channel closed can no longer be told anything (a crashing one closes it just before its exit; a
+    // taken-over one may close it and live on): new calls go to a new worker, and it is killed. Not retire(): a
+    // crash's own exit status still decides the blame, and a dead process's status is not changed by a late kill.
+    child.once('disconnect', () => {
+      if (stopping || place.closed || worker.killed) return
+      if (place.worker === worker) place.worker = undefined
+      child.kill('SIGKILL')
+    })
     place.worker = worker
     return worker
   }
@@ -271,6 +282,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   function onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     const { place } = worker
     if (place.worker === worker) place.worker = undefined
+    // Now, not after stderr drains: the pid may be reused meanwhile, and another process's RSS must not kill this worker's component.
+    worker.memory.stop()
     // What V8 wrote to stderr before it aborted is read first: it tells an out-of-memory abort.
     const drained = Promise.race([worker.stderrDone, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())])
     void drained.then(() => afterExit(worker, code, signal))
@@ -279,7 +292,6 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   function afterExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     const { place } = worker
     const why = signal ? `signal ${signal}` : `exit code ${code}`
-    worker.memory.stop()
     // The record as the worker left it: who was running, which calls began.
     const state = worker.slices.read()
     worker.slices.close()

@@ -138,10 +138,12 @@ describe('a taken-over worker', () => {
     specs.forger = await spec('forger', '  async execute() { return {} },')
     specs.leak = await spec('leak', '  async execute() { return { ok: true } },')
     specs.filler = await spec('filler', '  async execute() { return {} },')
+    specs.closer = await spec('closer', '  async execute() { return {} },')
     await honest.load(specs.victim)
     await forged.load(specs.forger)
     await forged.load(specs.leak)
     await forged.load(specs.filler)
+    await forged.load(specs.closer)
   })
   afterAll(async () => {
     await Promise.all([honest?.stop(), forged?.stop()])
@@ -174,6 +176,19 @@ describe('a taken-over worker', () => {
     await victimAnswers()
     expect((await honest.stats())[0]!.pid).toBe(victimWorker!.pid)
     await forged.load({ ...specs.forger!, key: 'forger@2', generation: 2 })
+  })
+
+  it('a worker that closes its channel and lives on is killed; its call is lost, and the engine serves on', async () => {
+    const [before] = await forged.stats()
+    // A deadline far past the wait below: the worker must be killed for closing its channel, not at the backup deadline.
+    const lost = rejection(forged.invoke('closer@1', 'execute', '{}', { ...LIMITS, timeoutMs: 120_000, cpuMs: 120_000 }))
+    await until(() => !alive(before!.pid), { ms: 10_000, explain: () => `pid ${before!.pid} still runs` })
+    expect((await lost).code).toBe('ERR_SANDBOX_WORKER_LOST')
+    // The next call goes to a new worker (a send to the closed channel would have thrown in the engine).
+    await forged.load(specs.filler!)
+    const answer = JSON.parse(await forged.invoke('filler@1', 'execute', '{}', LIMITS)) as { code?: string }
+    expect(answer.code).toBe('EFBIG')
+    expect((await forged.stats())[0]!.pid).not.toBe(before!.pid)
   })
 
   it('a worker cannot fill the disk through the one file it holds open: writes stop at its file-size limit', async () => {
