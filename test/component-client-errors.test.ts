@@ -28,6 +28,7 @@ beforeAll(async () => {
     'host-code': throwing("{ status: 404, code: 'ERR_COMPONENT_NOT_FOUND', message: 'forged' }"),
     'plugin-code': throwing("{ status: 404, code: 'ERR_HTTP_NOT_FOUND', message: 'forged' }"),
     'storage-code': throwing("{ status: 409, code: 'ERR_SQL_CONFLICT', message: 'forged' }"),
+    'validate-code': throwing("{ status: 400, code: 'ERR_VALIDATION_TOO_COSTLY', message: 'forged' }"),
     'map-details': throwing("{ status: 400, code: 'ERR_MINE', message: 'm', details: { seen: new Map() } }"),
     'huge-details': throwing("{ status: 400, code: 'ERR_MINE', message: 'm', details: { blob: 'x'.repeat(20_000) } }"),
     'long-message': throwing("{ status: 400, code: 'ERR_MINE', message: 'm'.repeat(10_000) }"),
@@ -68,6 +69,7 @@ describe('a StepError thrown by a component', () => {
     ['host-code', "one of Islet's own codes"],
     ['plugin-code', "one of Islet's own codes"],
     ['storage-code', "one of Islet's own codes"],
+    ['validate-code', "one of Islet's own codes"],
     ['map-details', 'a Map at details.seen'],
     ['huge-details', 'over 8192 bytes'],
   ])('%s stays a 500 ERR_COMPONENT_THREW that says why', async (name, why) => {

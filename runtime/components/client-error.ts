@@ -16,7 +16,8 @@ const HOST_CODES: ReadonlySet<string> = new Set([
   ...[runtimeErrors, coreErrors, httpErrors, storageErrors].flatMap((module) => Object.entries(module)
     .filter(([name, value]) => name.endsWith('_CODES') && value !== null && typeof value === 'object')
     .flatMap(([, catalogue]) => Object.keys(catalogue as object))),
-  'ERR_VALIDATION', // the core `validate` step's StepError code (its catalogue holds the app-bug codes only)
+  // The core `validate` step's StepError codes (its catalogue holds the app-bug codes only).
+  'ERR_VALIDATION', 'ERR_VALIDATION_TOO_COSTLY',
 ])
 const CODE = /^ERR_[A-Z0-9_]+$/
 export const CLIENT_MESSAGE_CHARS = 500
