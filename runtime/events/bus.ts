@@ -17,8 +17,6 @@ export interface EventBus {
   subscribe(pattern: string, handler: (event: EngineEvent) => void): () => void
 }
 
-export { topicMatches } from './topics.ts'
-
 export function createEventBus(): EventBus {
   const subscribers = new Set<{ pattern: string; handler: (event: EngineEvent) => void }>()
   return {
