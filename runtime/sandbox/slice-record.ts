@@ -20,7 +20,9 @@ import { join } from 'node:path'
 
 /** The worker's fd of the record file (stdio entry 4). */
 export const SLICE_RECORD_FD = 4
-const RECORD_BYTES = 256
+// Room for the longest key a component named after its file can have (255 bytes, `@<generation>`) and the numbers:
+// a record cut short would read as torn, and a stall in that component be charged to no one.
+const RECORD_BYTES = 1024
 
 export interface Running {
   id: number
@@ -121,6 +123,9 @@ export function createSliceFile(): SliceFile {
   return {
     fd,
     read() {
+      // A record that cannot be read says nothing: no one is blamed and no lost call is retried (a call wrongly
+      // taken for unbegun would run twice; one wrongly taken for begun only fails as lost).
+      const unknown: SliceState = { maxBegun: Number.MAX_SAFE_INTEGER }
       for (let attempt = 0; attempt < 5 && !closed; attempt++) {
         const n = readSync(fd, block, 0, RECORD_BYTES, 0)
         if (n === 0) return { maxBegun: 0 }
@@ -131,7 +136,7 @@ export function createSliceFile(): SliceFile {
           ? { running: { id: Number(id), startedAt: Number(startedAt), timeoutMs: Number(timeoutMs), key }, maxBegun: Number(maxBegun) }
           : { maxBegun: Number(maxBegun) }
       }
-      return { maxBegun: 0 }
+      return unknown
     },
     close() {
       if (closed) return

@@ -77,7 +77,7 @@ function packageDir(name: string, from: string): string | undefined {
 // ---- The file-size limit ---------------------------------------------------------------------------------------
 
 /**
- * RLIMIT_FSIZE of a worker: the one file it writes is its slice record (256 bytes at offset 0 of an unlinked file the
+ * RLIMIT_FSIZE of a worker: the one file it writes is its slice record (1 KiB at offset 0 of an unlinked file the
  * supervisor handed it, slice-record.ts), and the permission model cannot take that fd away. Without this limit a
  * taken-over worker could write gigabytes to it and fill the disk; with it, a write past 4 KiB fails (EFBIG).
  */
