@@ -204,7 +204,15 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       process.stderr.write(chunk)
       worker.stderrTail = (worker.stderrTail + chunk.toString('latin1')).slice(-8192)
     })
-    child.on('message', (msg: WorkerMessage) => onMessage(worker, msg, markReady))
+    // What a worker sends is data from a process that may be taken over: a message the engine cannot handle (null,
+    // `ids` that are not a list, log lines that are not an array) must end that worker, never throw in the engine.
+    child.on('message', (msg: WorkerMessage) => {
+      try {
+        onMessage(worker, msg, markReady)
+      } catch (error) {
+        refuseMalformed(worker, error)
+      }
+    })
     child.once('exit', (code, signal) => onExit(worker, code, signal))
     // A send racing the channel's close fails with an 'error' event, which Node would throw in the engine without a
     // listener: the call it carried is settled (lost) when the worker exits.
@@ -387,6 +395,14 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     logger.error({ pid: worker.pid, key, message: msg.t, op: msg.t === 'host-call' ? String(msg.op).slice(0, 50) : undefined, placed: [...worker.placed], code: 'ERR_SANDBOX_WORKER_FORGED' },
       `ESCAPE ATTEMPT: sandbox worker pid ${worker.pid} sent a ${msg.t} for component '${key}', which was never placed in it; refused, killing the worker`)
     retire(worker, { lost: 'the sandbox worker running it was killed as compromised (it spoke for a component never placed in it)' })
+  }
+
+  /** A message from the worker failed to be handled: the worker is taken for compromised (or broken) and killed, no one charged. */
+  function refuseMalformed(worker: Worker, error: unknown): void {
+    if (worker.killed) return
+    logger.error({ pid: worker.pid, err: error, code: 'ERR_SANDBOX_WORKER_FORGED' },
+      `ESCAPE ATTEMPT: sandbox worker pid ${worker.pid} sent a message the engine cannot handle; killing the worker`)
+    retire(worker, { lost: 'the sandbox worker running it was killed as compromised (it sent a malformed message)' })
   }
 
   /** Binds `key` to the worker (its host calls and logs may name it) and raises the worker's memory ceiling for it. */

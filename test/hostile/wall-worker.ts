@@ -3,6 +3,7 @@
 // - invoking `forger`: a host call and a log line in the name of `victim@1`, a component it was never given;
 // - invoking `filler`: writing 2 MiB to the one file it holds open, its slice record (fd 4), to fill the disk;
 // - invoking `closer`: closing its IPC channel and living on, so that the engine's next send to it fails;
+// - invoking `garbler`: sending messages no real worker sends (null, a host-cancel whose ids are not a list);
 // - invoking `leak` with `{ attack: true }`: allocating outside every isolate's limit without end (stands for any
 //   future allocator bypass) inside what the slice record says is its slice, synchronously, so the real worker never answers; stops at 8 GiB so that a missing
 //   ceiling fails the test instead of the machine.
@@ -23,6 +24,10 @@ process.on('message', (msg: SupervisorMessage) => {
     process.removeAllListeners('disconnect') // the real worker exits on disconnect; this one lives on
     setInterval(() => {}, 1000)
     return process.disconnect()
+  }
+  if (msg.key.startsWith('garbler@')) {
+    process.send!(null)
+    return process.send!({ t: 'host-cancel', ids: 5 })
   }
   if (msg.key.startsWith('filler@')) {
     // The one writable file it holds: its slice record (fd 4). Answers how much of 2 MiB it got written.

@@ -139,11 +139,13 @@ describe('a taken-over worker', () => {
     specs.leak = await spec('leak', '  async execute() { return { ok: true } },')
     specs.filler = await spec('filler', '  async execute() { return {} },')
     specs.closer = await spec('closer', '  async execute() { return {} },')
+    specs.garbler = await spec('garbler', '  async execute() { return {} },')
     await honest.load(specs.victim)
     await forged.load(specs.forger)
     await forged.load(specs.leak)
     await forged.load(specs.filler)
     await forged.load(specs.closer)
+    await forged.load(specs.garbler)
   })
   afterAll(async () => {
     await Promise.all([honest?.stop(), forged?.stop()])
@@ -188,6 +190,17 @@ describe('a taken-over worker', () => {
     await forged.load(specs.filler!)
     const answer = JSON.parse(await forged.invoke('filler@1', 'execute', '{}', LIMITS)) as { code?: string }
     expect(answer.code).toBe('EFBIG')
+    expect((await forged.stats())[0]!.pid).not.toBe(before!.pid)
+  })
+
+  it('a worker sending malformed messages is killed as compromised, and the engine serves on', async () => {
+    const [before] = await forged.stats()
+    const error = await rejection(forged.invoke('garbler@1', 'execute', '{}', LIMITS))
+    expect(error.code).toBe('ERR_SANDBOX_WORKER_LOST')
+    expect(error.message).toMatch(/malformed message/)
+    expect(logs.filter((l) => l.pid === before!.pid && l.code === 'ERR_SANDBOX_WORKER_FORGED')).toHaveLength(1)
+    await victimAnswers()
+    await forged.load(specs.filler!)
     expect((await forged.stats())[0]!.pid).not.toBe(before!.pid)
   })
 
