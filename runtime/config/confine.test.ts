@@ -13,6 +13,8 @@ mkdirSync(join(app, 'conf'), { recursive: true })
 mkdirSync(outside)
 writeFileSync(join(outside, 'secret.txt'), 'secret')
 symlinkSync(outside, join(app, 'conf', 'link'))
+// A link whose target does not exist yet: opening it for writing (a database file) would create the target outside.
+symlinkSync(join(outside, 'not-yet.db'), join(app, 'conf', 'dangling.db'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 describe('confinedResolver', () => {
@@ -30,5 +32,9 @@ describe('confinedResolver', () => {
 
   it('refuses a path that leaves it through a symlink', () => {
     expect(() => resolvePath('./link/secret.txt')).toThrow(/through a symlink/)
+  })
+
+  it('refuses a dangling symlink whose target would be created outside', () => {
+    expect(() => resolvePath('./dangling.db')).toThrow(/through a symlink/)
   })
 })

@@ -1,6 +1,6 @@
 // Where a config may point: every path it names stays inside the app's folder (the root YAML file's folder), database
 // files inside the data directory. Checked on real paths, so a symlink cannot lead a path out of its folder.
-import { realpathSync } from 'node:fs'
+import { readlinkSync, realpathSync } from 'node:fs'
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { IsletError } from '../errors.ts'
 
@@ -8,15 +8,20 @@ import { IsletError } from '../errors.ts'
 export type Escape = 'outside' | 'symlink'
 
 /**
- * The real path of `path`: symlinks resolved in every existing part of it, the parts that do not exist yet (a
- * database file created on first start, a folder still to be made) appended as written.
+ * The real path of `path`: symlinks resolved in every existing part of it (a dangling one to where its target would
+ * be), the parts that do not exist yet (a database file created on first start, a folder still to be made) appended
+ * as written.
  */
-export function realPath(path: string): string {
+export function realPath(path: string, hops = 0): string {
   try {
     return realpathSync.native(path)
   } catch {
     const parent = dirname(path)
-    return parent === path ? path : join(realPath(parent), basename(path))
+    if (parent === path) return path
+    // A dangling symlink is where its target would be created (SQLite opening a database file through it).
+    let target: string | undefined
+    if (hops < 40) try { target = readlinkSync(path) } catch { /* not a link: a part still to be made */ }
+    return target !== undefined ? realPath(resolve(parent, target), hops + 1) : join(realPath(parent, hops), basename(path))
   }
 }
 
