@@ -5,7 +5,8 @@ import type { ComponentDecl } from '../config/types.ts'
 import { IsletError } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
 import { topicMatches, topicProblem } from '../events/topics.ts'
-import type { HostOp } from '../sandbox/protocol.ts'
+import type { GrantedDto, HostOp } from '../sandbox/protocol.ts'
+import { validateFetchGrant } from '../sandbox/capabilities/fetch-grant.ts'
 import { kvQuota, type KvStore } from '../sandbox/capabilities/kv.ts'
 import { createFetchCapability, type FetchCapabilityOptions, type FetchRequestDto } from '../sandbox/capabilities/fetch.ts'
 
@@ -50,6 +51,20 @@ export interface Capabilities {
 export function quoteGuest(text: unknown): string {
   const s = typeof text === 'string' ? text : String(text)
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s)
+}
+
+/**
+ * What `decl` is granted, for its sandbox worker: calls for anything else are refused there, before IPC, and a
+ * fetch body is held to the grant's maxRequestBytes there too. The engine still checks every call it receives.
+ */
+export function grantedOf(decl: ComponentDecl): GrantedDto {
+  const { grants } = decl
+  const ops: HostOp[] = []
+  if (grants.kv) ops.push('kv.get', 'kv.getEntry', 'kv.set', 'kv.increment', 'kv.delete', 'kv.list')
+  if (grants.fetch) ops.push('fetch')
+  if (grants.emit.length > 0) ops.push('emit')
+  if (grants.secrets.length > 0) ops.push('secrets.get')
+  return { ops, ...(grants.fetch ? { fetchBodyBytes: validateFetchGrant(grants.fetch).maxRequestBytes } : {}) }
 }
 
 export function deny(capability: string, reason: string, message: string): IsletError {

@@ -11,7 +11,7 @@ import { kvQuota, type KvStore } from '../sandbox/capabilities/kv.ts'
 import { openKvStore } from '../sandbox/capabilities/kv-sqlite.ts'
 import type { ComponentMetaDto, GuestLogLineDto, HostOp, InvocationLimitsDto } from '../sandbox/protocol.ts'
 import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
-import { createCapabilities, type Capabilities, type CapabilityDeps } from './capabilities.ts'
+import { createCapabilities, grantedOf, type Capabilities, type CapabilityDeps } from './capabilities.ts'
 import { ComponentCompileError, createCompileCache, type CompiledComponent } from './compile.ts'
 import { exampleFailure, runExamplesOn, type ExampleRun, type TrialIsolate } from './examples.ts'
 import { effectiveLimits } from './limits.ts'
@@ -212,6 +212,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
 
   const trialSpec = (key: string, decl: ComponentDecl, number: number, code: string, limits: Record<LimitName, number>) => ({
     key, name: decl.name, generation: number, code, memoryMb: limits.memoryMb, loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
+    granted: grantedOf(decl),
   })
 
   function dropTrial(key: string): void {
@@ -231,7 +232,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     const key = `${decl.name}@${number}`
     const spec = (limits: Record<LimitName, number>) => ({
       key, name: decl.name, generation: number, code: compiled.code, memoryMb: limits.memoryMb,
-      loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
+      loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config, granted: grantedOf(decl),
     })
     const started = performance.now()
     const locate = createLocator(compiled, options.baseDir ?? dirname(decl.source.file))

@@ -109,6 +109,8 @@ const COPY = freeze({ __proto__: null, arguments: freeze({ __proto__: null, copy
 const toHost = (args) => apply(hostCall, host, [undefined, args, COPY]);
 
 let definition, execute, init, config, identity;
+const granted = create(null); // op -> true, for the operations granted (see configure)
+let denied;                   // op -> the refusal of an ungranted call; undefined: every call goes to the host
 const live = create(null);      // invocation id -> output cap (UTF-8 bytes)
 const pending = create(null);   // host call id -> [resolve, reject, invocation id]
 const contexts = create(null);  // invocation id -> its ctx's state ({ cancelled }), until it finishes or is cancelled
@@ -124,7 +126,8 @@ function nullProto(value) {
   for (let i = 0; i < k.length; i++) copy[k[i]] = nullProto(value[k[i]]);
   return freeze(copy);
 }
-const ARGUMENT_CAPS = nullProto(${JSON.stringify(HOST_ARGUMENT_CAPS)});
+const CAPS_JSON = ${JSON.stringify(JSON.stringify(HOST_ARGUMENT_CAPS))};
+let ARGUMENT_CAPS = nullProto(parse(CAPS_JSON)); // configure holds a fetch body to the grant's cap
 const DEFAULT_CAP = nullProto(${JSON.stringify(DEFAULT_ARGUMENT_CAP)});
 
 function deepFreeze(value) {
@@ -201,6 +204,11 @@ function hostError(message, code) {
 // charged to the isolate every other caller shares), and an unsettled promise nothing refers to is garbage.
 function call(state, op, args) {
   if (state.cancelled) return new P(() => {});
+  if (denied !== undefined && !granted[op]) {
+    // Made here, not in the promise executor: its stack then holds sandbox frames only (no native Promise frame).
+    const refusal = hostError(denied(op), 'ERR_CAPABILITY_DENIED');
+    return new P((_, reject) => reject(refusal));
+  }
   let json;
   try { json = argumentsJson(op, args); } catch (error) { return new P((_, reject) => reject(error)); }
   return new P((resolve, reject) => {
@@ -328,9 +336,22 @@ return {
     });
     return '[' + meta + ',' + examples + ',' + refused + ']';
   },
-  configure(configJson, name, generation) {
+  // grantedJson: the operations the app granted (and a fetch body cap), or null when the engine decides everything.
+  // Calls for anything else are refused here, never serialised or sent; the worker and the engine check again.
+  configure(configJson, name, generation, grantedJson) {
     config = deepFreeze(parse(configJson));
     identity = freeze({ name, generation });
+    const g = parse(grantedJson);
+    if (g === null) return;
+    for (let i = 0; i < g.ops.length; i++) granted[g.ops[i]] = true;
+    const what = (op) => apply(slice, op, [0, 3]) === 'kv.' ? 'kv' : op === 'secrets.get' ? 'any secret' : op === 'emit' ? 'any topic to emit' : op;
+    denied = (op) => "component '" + name + "' is not granted " + what(op) + "; grant it in the app's components section";
+    if (typeof g.fetchBodyBytes === 'number') {
+      const caps = parse(CAPS_JSON);
+      const body = caps.fetch[0].fields.body;
+      if (g.fetchBodyBytes < body.max) body.max = g.fetchBodyBytes;
+      ARGUMENT_CAPS = nullProto(caps);
+    }
   },
   start(id, kind, inputJson, outputCap) {
     live[id] = outputCap;

@@ -1,7 +1,7 @@
 // One component generation's isolate inside a worker: creation (bootstrap, guest code, install) and time-sliced
 // synchronous calls, each bounded by what is left of its invocation's wall and CPU budgets.
 import ivm from 'isolated-vm'
-import type { ComponentMetaDto, ErrorDto } from './protocol.ts'
+import type { ComponentMetaDto, ErrorDto, GrantedDto } from './protocol.ts'
 import { SANDBOX_ERRORS } from './protocol.ts'
 import { BOOTSTRAP } from './guest-bootstrap.ts'
 import { compileGuestSchema, issues } from './guest-schemas.ts'
@@ -16,6 +16,8 @@ export interface SlotSpec {
   config: string
   name: string
   generation: number
+  /** What the app granted: calls for anything else are refused inside the isolate (absent: all go to the host). */
+  granted?: GrantedDto
 }
 
 /**
@@ -92,7 +94,7 @@ export function createIsolate(spec: SlotSpec, host: HostCallback): { live: LiveI
       const found = issues(schemas.config.errors)
       fail('ERR_COMPONENT_CONFIG_INVALID', `the config of component '${spec.name}' does not match its schema: ${found.map((i) => `${i.path} ${i.message}`).join('; ')}`, { issues: found })
     }
-    configure.applySync(undefined, [JSON.stringify(config), spec.name, spec.generation], { arguments: { copy: true }, timeout })
+    configure.applySync(undefined, [JSON.stringify(config), spec.name, spec.generation, JSON.stringify(spec.granted ?? null)], { arguments: { copy: true }, timeout })
     return { live: { isolate, start, deliver, cancel, validateInput: schemas.input, validateOutput: schemas.output, outputSchema: meta.output }, meta }
   } catch (error) {
     if (error instanceof LoadError) throw error

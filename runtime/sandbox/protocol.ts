@@ -22,6 +22,17 @@ export interface InvocationLimitsDto {
   outputBytes: number
 }
 
+/**
+ * What the app granted a component, as its worker needs to know it: calls for anything else are refused in the
+ * worker, never sent (the engine would refuse them only after reading their arguments off the pipe), and a fetch body
+ * is capped by the grant's maxRequestBytes before IPC, not at the 16 MiB transport cap. Absent: everything is sent
+ * and the engine decides (a bare sandbox in tests and benchmarks).
+ */
+export interface GrantedDto {
+  ops: HostOp[]
+  fetchBodyBytes?: number
+}
+
 /** What the guest's default export declared, minus its functions. */
 export interface ComponentMetaDto {
   name: string
@@ -37,7 +48,7 @@ export interface ComponentMetaDto {
 /** Engine → worker. */
 export type SupervisorMessage =
   /** Create the isolate of one component generation and evaluate its code (not its init). */
-  | { t: 'load'; key: string; code: string; memoryMb: number; loadTimeoutMs: number; config: string; name: string; generation: number }
+  | { t: 'load'; key: string; code: string; memoryMb: number; loadTimeoutMs: number; config: string; name: string; generation: number; granted?: GrantedDto }
   /** Run `execute` (or `init`) of a loaded component. `input` is JSON text. */
   | { t: 'invoke'; id: number; key: string; kind: 'execute' | 'init'; input: string; limits: InvocationLimitsDto }
   /** The answer to a guest's host call. `value` is JSON text. */
@@ -126,12 +137,21 @@ export function argumentCaps(op: string): readonly ArgumentCap[] {
   return Object.hasOwn(HOST_ARGUMENT_CAPS, op) ? HOST_ARGUMENT_CAPS[op as HostOp] : []
 }
 
+/** `op`'s caps, with a fetch body held to what the grant allows (never above the transport cap). */
+export function grantedCaps(op: string, granted: GrantedDto | undefined): readonly ArgumentCap[] {
+  const caps = argumentCaps(op)
+  const bodyBytes = granted?.fetchBodyBytes
+  const [request] = caps
+  if (op !== 'fetch' || bodyBytes === undefined || !request?.fields?.body) return caps
+  const body = { ...request.fields.body, max: Math.min(request.fields.body.max, bodyBytes) }
+  return [{ ...request, fields: { ...request.fields, body } }]
+}
+
 /**
  * The largest JSON text of a call's whole argument array the worker lets through (its re-check): each string cap
  * escaped at worst (`\u0000` is 6 characters for 1), plus the punctuation between them.
  */
-export function argumentsJsonLimit(op: string, count: number): number {
-  const caps = argumentCaps(op)
+export function argumentsJsonLimit(op: string, count: number, caps: readonly ArgumentCap[] = argumentCaps(op)): number {
   const bound = (cap: ArgumentCap): number =>
     cap.fields ? Object.entries(cap.fields).reduce((sum, [key, f]) => sum + bound(f) + key.length + 4, 2) : cap.max * 6 + 2
   let total = 2

@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import type { AbortSignalLike, Logger } from '@islet/sdk'
 import { IsletError, isIsletError, type ErrorCode } from '../errors.ts'
-import type { ComponentMetaDto, ErrorDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
+import type { ComponentMetaDto, ErrorDto, GrantedDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
 import { createSliceFile, type SliceFile, type SliceState } from './slice-record.ts'
 import { CEILING_BASE_BYTES, ceilingForComponent, limitFileSize, mb, watchMemory, WORKER_SCRIPT, workerExecArgv, type MemoryCeiling } from './worker-process.ts'
 
@@ -22,6 +22,8 @@ export interface LoadSpec {
   memoryMb: number
   loadTimeoutMs: number
   config: unknown
+  /** What the component is granted, for its worker to refuse the rest before IPC (absent: the engine decides all). */
+  granted?: GrantedDto
 }
 
 export interface SandboxOptions {
