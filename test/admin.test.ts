@@ -149,7 +149,8 @@ export default defineComponent({ name: 'notes', async execute(input: { key: stri
     const t = await startApp({ 'app.yaml': app("'one'"), 'echo.ts': ECHO })
     const proxied = [
       { forwarded: 'for=203.0.113.7' }, { 'x-forwarded-for': '203.0.113.7' }, { 'x-real-ip': '203.0.113.7' },
-      { 'x-forwarded-host': 'example.com' },
+      { 'x-forwarded-host': 'example.com' }, { 'cf-connecting-ip': '203.0.113.7' }, { 'true-client-ip': '203.0.113.7' },
+      { 'x-envoy-external-address': '203.0.113.7' },
     ]
     for (const headers of proxied) {
       const res = await fetch(`${t.url}/admin/status`, { headers })

@@ -20,7 +20,12 @@ export interface AdminConfig {
  * proxy on this host is the proxy itself: a request carrying one of these came from whoever the proxy serves, so it
  * is refused unless the operator says the proxy only forwards admin traffic from trusted clients.
  */
-const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via'] as const
+const PROXY_HEADERS = [
+  'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via',
+  // What other proxies and CDNs add instead (Envoy, Cloudflare, Akamai, Fastly, and the older conventions).
+  'x-envoy-external-address', 'x-original-forwarded-for', 'cf-connecting-ip', 'true-client-ip', 'fastly-client-ip',
+  'x-client-ip', 'x-cluster-client-ip',
+] as const
 
 /** What the admin API reads: provided by the engine through its services. */
 export interface AdminSource {

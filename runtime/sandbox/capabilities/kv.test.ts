@@ -111,6 +111,16 @@ describe.each([['sqlite', sqlite], ['scratch', () => createScratchKvStore()]] as
     expect(thrown(() => ns.increment('big', Number.MAX_VALUE)).code).toBe('ERR_CAPABILITY_CONFLICT')
   })
 
+  it('a counter that would pass 2^53 - 1 is a conflict, not a count that silently stops', () => {
+    const ns = open().namespace('c')
+    expect(ns.increment('n', Number.MAX_SAFE_INTEGER - 1)).toBe(Number.MAX_SAFE_INTEGER - 1)
+    expect(ns.increment('n')).toBe(Number.MAX_SAFE_INTEGER)
+    const error = thrown(() => ns.increment('n'))
+    expect(error.code).toBe('ERR_CAPABILITY_CONFLICT')
+    expect(error.message).toContain('lose precision')
+    expect(ns.get('n')).toBe(Number.MAX_SAFE_INTEGER)
+  })
+
   it('compare-and-set: writes only at the expected version; 0 or null means the key must not exist', () => {
     const ns = open().namespace('c')
     expect(ns.getEntry('k')).toBeNull()

@@ -179,6 +179,10 @@ export function createNamespace(b: Backend, ns: string, quota: KvQuota | undefin
         }
         const next = current + by
         if (!Number.isFinite(next)) throw conflict('overflow', `kv.increment(${shown(k)}): the result is not a finite number`)
+        // A counter past 2^53 - 1 would silently stop counting (2^53 + 1 === 2^53): refused, the value left as it was.
+        if (Number.isInteger(current) && Number.isInteger(by) && !Number.isSafeInteger(next)) {
+          throw conflict('overflow', `kv.increment(${shown(k)}): the result is past ${Number.MAX_SAFE_INTEGER}, where integers lose precision`)
+        }
         put(k, encode(next), old)
         return next
       })
