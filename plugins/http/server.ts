@@ -16,6 +16,8 @@ export interface ServerConfig {
   host: string
   bodyLimit: number | string
   requestTimeoutMs: number
+  headersTimeoutMs: number
+  maxConnections: number
   shutdownTimeoutMs: number
   keepAliveTimeoutMs: number
   requestIdHeader: string
@@ -84,6 +86,8 @@ export default defineModuleType<ServerConfig, HttpServer>({
       host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'address to bind; 0.0.0.0 for all interfaces' },
       bodyLimit: { ...SIZE_SCHEMA, default: '1mb', description: 'largest accepted request body (413 above)' },
       requestTimeoutMs: { type: 'integer', minimum: 1, default: 30_000, description: 'a request whose headers, body and pipeline take longer is answered 503 (headers not complete by then: 408 and the connection closed)' },
+      headersTimeoutMs: { type: 'integer', minimum: 1, default: 10_000, description: 'a request whose headers are not complete by then (or by requestTimeoutMs, if shorter) gets 408 and its connection closed: slow-header clients cannot hold connections for long' },
+      maxConnections: { type: 'integer', minimum: 1, default: 4_096, description: 'open connections at most; more are closed as they arrive, so many slow clients cannot use up the engine\'s file descriptors' },
       shutdownTimeoutMs: { type: 'integer', minimum: 0, default: 10_000, description: 'how long stop() waits for in-flight requests' },
       keepAliveTimeoutMs: { type: 'integer', minimum: 0, default: 5_000 },
       requestIdHeader: { type: 'string', pattern: '^[A-Za-z0-9-]+$', default: 'x-request-id' },
@@ -165,6 +169,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
           return
         }
         const s = createServer({ keepAliveTimeout: config.keepAliveTimeoutMs, ...arrivalTimeouts(config), connectionsCheckingInterval: checkEvery(config) }, notReady)
+        s.maxConnections = config.maxConnections
         await new Promise<void>((resolve, reject) => {
           s.once('error', (error: NodeJS.ErrnoException) => reject(listenError(ctx.name, config, error)))
           s.listen(config.port, config.host, () => resolve())
@@ -181,7 +186,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
           server = adopted
           owns = true
           adopted.keepAliveTimeout = config.keepAliveTimeoutMs
-          Object.assign(adopted, arrivalTimeouts(config))
+          Object.assign(adopted, arrivalTimeouts(config), { maxConnections: config.maxConnections })
           serving = true
           logger.info({ url: self.url() }, `took over ${self.url()} from the previous generation`)
           return
@@ -249,15 +254,15 @@ export default defineModuleType<ServerConfig, HttpServer>({
 
 /**
  * Node's own deadlines for a request's arrival, which act before any middleware can: headers must be complete within
- * `requestTimeoutMs` (else Node answers 408 and closes the connection), and the whole request shortly after it (a
+ * `headersTimeoutMs` or `requestTimeoutMs`, whichever is shorter (else Node answers 408 and closes the connection), and the whole request shortly after it (a
  * backstop: the dispatch timer answers a late body first, with the JSON 503). Past arrival, the dispatch timer alone
  * bounds the pipeline's run.
  */
 function arrivalTimeouts(config: ServerConfig): { headersTimeout: number; requestTimeout: number } {
-  return { headersTimeout: config.requestTimeoutMs, requestTimeout: config.requestTimeoutMs + 1_000 }
+  return { headersTimeout: Math.min(config.headersTimeoutMs, config.requestTimeoutMs), requestTimeout: config.requestTimeoutMs + 1_000 }
 }
 
 /** How often Node looks for connections past those deadlines: its default, 30 s, would let a short deadline slip. */
 function checkEvery(config: ServerConfig): number {
-  return Math.min(30_000, Math.max(100, Math.floor(config.requestTimeoutMs / 4)))
+  return Math.min(30_000, Math.max(100, Math.floor(Math.min(config.headersTimeoutMs, config.requestTimeoutMs) / 4)))
 }
