@@ -74,7 +74,7 @@ export const ERROR_CODES = {
   ERR_SANDBOX_INPUT_LIMIT: 'the input to a component is larger than allowed',
   ERR_SANDBOX_HOST_CALL_LIMIT: 'an invocation made more capability calls than allowed; its isolate was disposed',
   ERR_SANDBOX_CRASHED: 'the sandbox worker or isolate running the call went away; the call was lost',
-  ERR_SANDBOX_WORKER_LOST: "the call was lost with its sandbox worker, which another component's call took down (or something outside the engine stopped); not a breach of this component",
+  ERR_SANDBOX_WORKER_LOST: "the call was lost with its sandbox worker, which another component's call took down, the engine killed (stuck, over its memory ceiling, compromised) or something outside the engine stopped; or the sandbox was stopping; never a breach of this component",
   ERR_SANDBOX_CANCELLED: 'the caller gave up on an invocation (request timeout, client gone); it was stopped, and it is not a limit breach',
   ERR_SANDBOX_WORKER_FORGED: 'a sandbox worker sent a host call or log line for a component the engine never placed in it, or a message the engine cannot handle (an isolate escape): refused, logged with its pid, and the worker killed',
   ERR_SANDBOX_NOT_LOADED: 'internal: a worker was asked to run a component it has not loaded (the supervisor reloads it)',

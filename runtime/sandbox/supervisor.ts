@@ -442,6 +442,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   }
 
   async function workerFor(name: string): Promise<Worker> {
+    // A call or load arriving after stop() starts no worker that nothing would ever stop.
+    if (stopping) throw new IsletError('ERR_SANDBOX_WORKER_LOST', `component '${name}': the sandbox is stopping; the call was not run`)
     const place = placeOf(name)
     const worker = place.worker ?? spawnWorker(place)
     await worker.ready
