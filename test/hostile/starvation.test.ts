@@ -1,9 +1,9 @@
-// Red team (failing on purpose until fixed): blame for a bystander's deadline. A neighbour that stays inside its own
-// limits (one 1.5 s slice under a 3 s budget the app grants it) holds the shared worker while a bystander awaits a
-// host call; the bystander's 1 s wall timer in the worker then fires and charges the bystander a timeout breach, its
-// isolate is reset, and two rounds quarantine it. The neighbour is charged nothing. Expected: time a bystander spent
-// waiting behind another component's slice is not its breach (extend its deadline, or charge the slice that held the
-// worker), and the bystander is never quarantined for it.
+// Blame for a bystander's deadline (found by the red team). A neighbour that stays inside its own limits (one 1.5 s
+// slice under a 3 s budget the app grants it) holds the shared worker while a bystander awaits a host call; the
+// bystander's 1 s wall timer in the worker used to fire then and charge the bystander a timeout breach (its isolate
+// reset, two rounds quarantined it), the neighbour nothing. Now the worker pushes a call's deadline back by what other
+// components held it since the call began (worker.ts deadlineOf), so the bystander is never charged for it.
+// The budgets are long legal slices, not timings: each slice alone outlasts the bystander's whole timeout.
 //
 // Variant: the neighbour is a real attacker (a `for(;;)` breaching its CPU limit) while the bystander awaits a fetch.
 // The attacker alone is charged; the bystander's answer, held by the test server until the attacker's breach is in,
