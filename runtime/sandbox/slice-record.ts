@@ -98,6 +98,8 @@ export interface SliceState {
   running?: Running & { startedAt: number }
   /** The highest invocation id that began in the worker: a lost call above it never ran any of its code. */
   maxBegun: number
+  /** The record's write count (0: never written; absent: unreadable): it moved if a slice began since a read. */
+  seq?: number
 }
 
 export interface SliceFile {
@@ -128,13 +130,13 @@ export function createSliceFile(): SliceFile {
       const unknown: SliceState = { maxBegun: Number.MAX_SAFE_INTEGER }
       for (let attempt = 0; attempt < 5 && !closed; attempt++) {
         const n = readSync(fd, block, 0, RECORD_BYTES, 0)
-        if (n === 0) return { maxBegun: 0 }
+        if (n === 0) return { maxBegun: 0, seq: 0 }
         const parts = block.toString('latin1', 0, n).trim().split(/\s+/)
         if (parts.length !== 8 || parts[0] !== parts[7]) continue // torn by a concurrent write: read again
-        const [, state, id, startedAt, timeoutMs, maxBegun, key] = parts as [string, string, string, string, string, string, string]
+        const [seq, state, id, startedAt, timeoutMs, maxBegun, key] = parts as [string, string, string, string, string, string, string]
         return state === 'b'
-          ? { running: { id: Number(id), startedAt: Number(startedAt), timeoutMs: Number(timeoutMs), key }, maxBegun: Number(maxBegun) }
-          : { maxBegun: Number(maxBegun) }
+          ? { running: { id: Number(id), startedAt: Number(startedAt), timeoutMs: Number(timeoutMs), key }, maxBegun: Number(maxBegun), seq: Number(seq) }
+          : { maxBegun: Number(maxBegun), seq: Number(seq) }
       }
       return unknown
     },

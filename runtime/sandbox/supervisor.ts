@@ -419,26 +419,38 @@ export function createSandbox(options: SandboxOptions): Sandbox {
    * A call's backup deadline passed without an answer. The worker is stuck only if the slice it is running has
    * outlived its own timeout: a slice still within it (another component's long, legal call) is waited for. A worker
    * running no slice is turning its event loop: the call may have begun late (queued behind other calls' slices) and
-   * be waiting on a host call within its own deadline, which the worker counts from when it began; it gets its whole
-   * timeout once more (`extend`, once per call) before the worker is taken for stuck.
+   * be waiting on a host call within its own deadline, which the worker counts from when it began, pushed back by what
+   * other components' slices held the worker since; it gets its whole timeout once more (`extend`), and again at each
+   * later check that finds slices ran since the previous one, before the worker is taken for stuck.
    */
-  function overdue(worker: Worker, pending: () => boolean, rearm: (ms: number) => void, extend: () => number | undefined): void {
+  function overdue(worker: Worker, pending: () => boolean, rearm: (ms: number) => void, extend: (seq: number | undefined) => number | undefined): void {
     // After a poll phase: an answer already in the pipe is read before judging.
     setImmediate(() => {
       if (!pending() || worker.killed || worker.child.exitCode !== null || worker.child.signalCode !== null) return
-      const { running } = worker.slices.read()
+      const { running, seq } = worker.slices.read()
       const stuckAt = running ? running.startedAt + running.timeoutMs + graceMs : 0
       if (running && Date.now() < stuckAt) return rearm(stuckAt - Date.now() + 10)
-      const more = running ? undefined : extend()
+      const more = running ? undefined : extend(seq)
       if (more !== undefined) return rearm(more)
       killUnresponsive(worker, running)
     })
   }
 
-  /** `extend` for overdue: `ms` the first time, then nothing. */
-  const once = (ms: number) => {
-    let used = false
-    return () => (used ? undefined : (used = true, ms))
+  /**
+   * `extend` for overdue: `ms` the first time; then `ms` again only if the slice record moved since the previous
+   * idle check (a slice began: the worker's event loop turns and serves, and enforces the call's deadline itself,
+   * pushed back by at most what those slices held), else nothing. Between two idle checks with no slice, nothing
+   * pushed the deadline back past the first check's time plus the call's timeout, so the second check is past it.
+   */
+  const whileServing = (ms: number) => {
+    let first = true
+    let seen: number | undefined
+    return (seq: number | undefined) => {
+      const again = first || (seq !== undefined && seen !== undefined && seq !== seen)
+      first = false
+      seen = seq
+      return again ? ms : undefined
+    }
   }
 
   async function workerFor(name: string): Promise<Worker> {
@@ -458,7 +470,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       loaded = new Promise<ComponentMetaDto>((resolve, reject) => {
         // Backup deadline, as for invocations: module code stuck in a builtin V8 cannot interrupt (a huge fill()) ignores
         // the worker's own load timeout, and would hold the worker and every component on it.
-        const extend = once(spec.loadTimeoutMs + graceMs)
+        const extend = whileServing(spec.loadTimeoutMs + graceMs)
         const arm = (ms: number) => setTimeout(() => overdue(worker, () => worker.loads.has(key), (next) => { timer = arm(next) }, extend), ms)
         let timer = arm(spec.loadTimeoutMs + graceMs)
         const settle = <T>(f: (value: T) => void) => (value: T) => { clearTimeout(timer); f(value) }
@@ -500,7 +512,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       signal?.addEventListener('abort', cancel, { once: true })
       // Backup deadline: the worker enforces the real one; if it is stuck, it is killed and the slice it is stuck in
       // is charged (overdue), whichever call's deadline noticed it.
-      const extend = once(limits.timeoutMs + graceMs)
+      const extend = whileServing(limits.timeoutMs + graceMs)
       const arm = (ms: number): NodeJS.Timeout => setTimeout(() => overdue(worker, () => worker.calls.get(id) === call, (next) => { call.timer = arm(next) }, extend), ms)
       call.timer = arm(limits.timeoutMs + graceMs)
       worker.calls.set(id, call)

@@ -31,7 +31,10 @@ interface Invocation {
   kind: 'execute' | 'init'
   slot: Slot
   limits: InvocationLimitsDto
+  /** Its own deadline, before what other components held the worker since it began (deadlineOf). */
   deadline: number
+  /** heldTotal and its component's held time when it began. */
+  heldAtBegin: { total: number; own: number }
   cpuMs: number
   hostCalls: number
   timer: NodeJS.Timeout
@@ -49,6 +52,37 @@ let internalSeq = 0
 let incidentSeq = 0
 /** Tells the supervisor which invocation each slice runs for, before it runs (slice-record.ts). */
 const recorder = openSliceRecorder()
+
+/**
+ * Wall time each component (by name: all its generations) held the worker's event loop with its slices, module code
+ * and schema checks, and all of them together. While one component's code runs, no other invocation's timer or host
+ * result is handled, so that time is not a bystander's: an invocation's deadline is pushed back by what *other*
+ * components held since it began (never by its own or its siblings' time, so no component can extend its own).
+ */
+const held = new Map<string, number>()
+let heldTotal = 0
+let holding = false
+
+/** Runs `work` for `slot`'s component and counts its time as held; nested holds count once, for the outermost. */
+function hold<T>(slot: Slot, work: () => T): T {
+  if (holding) return work()
+  holding = true
+  const started = performance.now()
+  try {
+    return work()
+  } finally {
+    const ms = performance.now() - started
+    holding = false
+    heldTotal += ms
+    held.set(slot.spec.name, (held.get(slot.spec.name) ?? 0) + ms)
+  }
+}
+
+/** When `inv` breaches its timeout: its own deadline plus what other components held the worker since it began. */
+function deadlineOf(inv: Invocation): number {
+  const own = (held.get(inv.slot.spec.name) ?? 0) - inv.heldAtBegin.own
+  return inv.deadline + Math.max(0, heldTotal - inv.heldAtBegin.total - own)
+}
 
 /**
  * Once the engine has disconnected (it stopped), there is no one to tell anything: a message is dropped, not thrown
@@ -138,7 +172,7 @@ function finish(inv: Invocation, ok: boolean, value: string | ErrorDto): void {
 function slice(slot: Slot, inv: Invocation, call: (live: LiveIsolate, timeout: number) => void): void {
   const live = slot.live
   if (!live) return
-  const wallLeft = inv.deadline - performance.now()
+  const wallLeft = deadlineOf(inv) - performance.now()
   const cpuLeft = inv.limits.cpuMs - inv.cpuMs
   const timeout = Math.max(1, Math.ceil(Math.min(wallLeft, cpuLeft)))
   const before = live.isolate.cpuTime
@@ -147,7 +181,7 @@ function slice(slot: Slot, inv: Invocation, call: (live: LiveIsolate, timeout: n
   const recorded = recorder.begin(inv.origin, timeout, slot.spec.key)
   try {
     slot.running = inv
-    call(live, timeout)
+    hold(slot, () => call(live, timeout))
   } catch (error) {
     slot.running = outer
     recorder.restore(recorded)
@@ -168,9 +202,9 @@ function slice(slot: Slot, inv: Invocation, call: (live: LiveIsolate, timeout: n
  * slice of it: a schema check that never ends is then charged to `inv` when the supervisor kills the worker.
  */
 function workFor(inv: Invocation, work: () => void): void {
-  const recorded = recorder.begin(inv.origin, Math.max(0, inv.deadline - performance.now()), inv.slot.spec.key)
+  const recorded = recorder.begin(inv.origin, Math.max(0, deadlineOf(inv) - performance.now()), inv.slot.spec.key)
   try {
-    work()
+    hold(inv.slot, work)
   } finally {
     recorder.restore(recorded)
   }
@@ -280,7 +314,7 @@ function ensureLive(slot: Slot, origin: number): ErrorDto | undefined {
   // The component's module code runs again here: a stall in it is the invocation's that asked for the isolate.
   const recorded = recorder.begin(origin, slot.spec.loadTimeoutMs, slot.spec.key)
   try {
-    const { live, meta } = createIsolate(slot.spec, hostCallback(slot))
+    const { live, meta } = hold(slot, () => createIsolate(slot.spec, hostCallback(slot)))
     slot.live = live
     slot.hasInit = meta.hasInit
     return undefined
@@ -294,9 +328,16 @@ function ensureLive(slot: Slot, origin: number): ErrorDto | undefined {
 
 function begin(slot: Slot, id: number, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto,
   done: Invocation['done'], origin = id): void {
+  // Fired late when another component's slice held the worker: that time is pushed back (deadlineOf), re-armed.
+  const expire = (): void => {
+    if (!invocations.has(id)) return
+    const left = deadlineOf(inv) - performance.now()
+    if (left > 0) inv.timer = setTimeout(expire, Math.ceil(left))
+    else breach(slot, inv, 'timeout')
+  }
   const inv: Invocation = {
     id, origin, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
-    timer: setTimeout(() => { if (invocations.has(id)) breach(slot, inv, 'timeout') }, limits.timeoutMs),
+    heldAtBegin: { total: heldTotal, own: held.get(slot.spec.name) ?? 0 }, timer: setTimeout(expire, limits.timeoutMs),
   }
   invocations.set(id, inv)
   slot.invocations.add(inv)
@@ -316,7 +357,7 @@ function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
     // Charged to this call should the component's own schema never finish checking its input.
     const recorded = recorder.begin(msg.id, msg.limits.timeoutMs, slot.spec.key)
     let valid: boolean
-    try { valid = validate(JSON.parse(msg.input)) } finally { recorder.restore(recorded) }
+    try { valid = hold(slot, () => validate(JSON.parse(msg.input))) } finally { recorder.restore(recorded) }
     if (!valid) return reply(false, { code: 'ERR_COMPONENT_INPUT_INVALID', message: `the input does not match the input schema of component '${slot.spec.name}'`, details: { issues: issues(validate.errors) } })
   }
   if (msg.kind === 'execute' && slot.needsInit) {
@@ -348,7 +389,7 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
   const started = performance.now()
   const recorded = recorder.begin(0, msg.loadTimeoutMs, msg.key)
   try {
-    const { live, meta } = createIsolate(msg, hostCallback(slot))
+    const { live, meta } = hold(slot, () => createIsolate(msg, hostCallback(slot)))
     slot.live = live
     slot.hasInit = meta.hasInit
     send({ t: 'loaded', key: msg.key, meta, ms: performance.now() - started })

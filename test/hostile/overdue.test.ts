@@ -1,7 +1,9 @@
 // The supervisor's backup deadline runs from when a call was sent; the worker's own deadline from when the call
 // began. A call queued behind another component's long, legal slice begins late, and may then wait on a host call
 // within its own deadline while the backup deadline passes: the worker is turning its event loop (no slice runs), so
-// it is not killed (that lost every call on it, charged to no one).
+// it is not killed (that lost every call on it, charged to no one). The worker also pushes a call's deadline back by
+// what other components held it since the call began: a backup check that finds it idle but serving (slices ran
+// since the previous check) extends again.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,8 +20,12 @@ const HOG = { timeoutMs: 20_000, cpuMs: 20_000, hostCalls: 10, outputBytes: 65_5
 
 let dir: string
 let sandbox: Sandbox
-/** When the waiter's call was sent: its host call is answered only once its backup deadline (from then) has passed. */
+/** When the waiter's call was sent. */
 let sentAt = 0
+/** Its host call is answered once this time has passed (the first case: once its backup deadline has). */
+let answerAt = 0
+/** Its host call has arrived: the call has begun in the worker. */
+let asked = false
 
 async function spec(name: string, members: string): Promise<LoadSpec> {
   const file = join(dir, name, 'index.ts')
@@ -34,7 +40,8 @@ beforeAll(async () => {
   sandbox = createSandbox({
     workers: 1, graceMs: GRACE_MS, logger: createLogger({ level: 'fatal', pretty: false }),
     async onHostCall() {
-      await until(() => Date.now() > sentAt + WAITER.timeoutMs + GRACE_MS + 200, { ms: 30_000 })
+      asked = true
+      await until(() => Date.now() > answerAt, { ms: 30_000 })
       return 'answer'
     },
     onLog() {},
@@ -53,9 +60,30 @@ describe('a call that began late and waits on a host call', () => {
     // The hog's 2.5 s slice holds the worker; the waiter's call, sent meanwhile, begins after it.
     const hog = sandbox.invoke('hog@1', 'execute', JSON.stringify({ ms: 2500 }), HOG)
     sentAt = Date.now()
+    answerAt = sentAt + WAITER.timeoutMs + GRACE_MS + 200
     const waiter = sandbox.invoke('waiter@1', 'execute', '{}', WAITER)
     expect(await waiter).toBe(JSON.stringify({ got: 'answer' }))
     expect(await hog).toBe(JSON.stringify({ done: true }))
     expect((await sandbox.stats())[0]!.pid).toBe(before!.pid)
   })
+})
+
+describe('a call waiting on a host call while other components hold its worker', () => {
+  it('keeps its worker past the backup deadline\'s first extension while the worker still runs slices', async () => {
+    // The worker pushes the waiter's deadline back by what the hogs held (3.5 s + 2.5 s): it may wait until ~9 s.
+    // The backup deadline (from sending: 4 s) finds the worker idle between the hogs and extends once (to 8 s); at
+    // 8 s the worker is idle again, but it ran slices since: its event loop turns and enforces the deadline itself.
+    const LONG = { ...WAITER, timeoutMs: 3000 }
+    const [before] = await sandbox.stats()
+    asked = false
+    sentAt = Date.now()
+    answerAt = sentAt + 8300
+    const waiter = sandbox.invoke('waiter@1', 'execute', '{}', LONG)
+    await until(() => asked, { ms: 10_000 })
+    expect(await sandbox.invoke('hog@1', 'execute', JSON.stringify({ ms: 3500 }), HOG)).toBe(JSON.stringify({ done: true }))
+    await until(() => Date.now() > sentAt + LONG.timeoutMs + GRACE_MS + 500, { ms: 30_000 })
+    expect(await sandbox.invoke('hog@1', 'execute', JSON.stringify({ ms: 2500 }), HOG)).toBe(JSON.stringify({ done: true }))
+    expect(await waiter).toBe(JSON.stringify({ got: 'answer' }))
+    expect((await sandbox.stats())[0]!.pid).toBe(before!.pid)
+  }, 30_000)
 })
