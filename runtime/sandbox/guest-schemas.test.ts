@@ -49,17 +49,40 @@ describe('compileGuestSchema', () => {
     new Ajv({ allErrors: true, strict: false, useDefaults: true, validateSchema: true }).compile(theirs)
     expect(ours).toEqual(theirs)
     const config: Record<string, unknown> = {}
-    expect(validate(config)).toBe(true)
+    expect(validate.check(config)).toEqual({ valid: true })
     expect(config).toEqual({ currency: 'EUR' })
   })
 
   it('keeps guest $ids apart: two schemas with one $id compile, each to its own validator', () => {
     const a = compileGuestSchema('a', 'input', { $id: 'https://x.test/s', type: 'string' })!
     const b = compileGuestSchema('b', 'input', { $id: 'https://x.test/s', type: 'number' })!
-    expect([a('x'), a(1), b('x'), b(1)]).toEqual([true, false, false, true])
+    expect([a, a, b, b].map((v, i) => v.check(i % 2 ? 1 : 'x').valid)).toEqual([true, false, false, true])
   })
 
-  it('refuses patterns that could backtrack catastrophically', () => {
-    expect(failure({ type: 'string', pattern: '(a+)+$' })?.message).toMatch(/backtrack catastrophically/)
+  it('refuses a pattern RE2 cannot run (lookaround, backreferences), naming where it is in the schema', () => {
+    const refused = failure({ type: 'object', properties: { name: { type: 'string', pattern: '^(?!admin)[a-z]+$' } } })
+    expect(refused?.code).toBe('ERR_COMPONENT_LOAD_FAILED')
+    expect(refused?.message).toMatch(/input schema is refused at input\.properties\.name\.pattern: pattern '\^\(\?!admin\)\[a-z\]\+\$' cannot run on the linear-time/)
+    expect(failure({ patternProperties: { '(a)\\1': {} } })?.message).toMatch(/at input\.patternProperties\.\(a\)\\1: pattern/)
+  })
+
+  it('runs patterns on RE2: exponential on a backtracking engine, linear here', () => {
+    const validate = compileGuestSchema('c', 'input', { type: 'string', pattern: '^(a|a)*$' })!
+    expect(validate.check(`${'a'.repeat(5_000)}b`)).toMatchObject({ valid: false, issues: [{ path: '/', message: 'must match pattern "^(a|a)*$"' }] })
+    expect(validate.check('a'.repeat(5_000))).toEqual({ valid: true })
+  })
+
+  it('checks uniqueItems over many distinct objects in linear time, and still finds a duplicate', () => {
+    const validate = compileGuestSchema('c', 'input', { type: 'array', uniqueItems: true })!
+    const items = Array.from({ length: 50_000 }, (_, i) => ({ a: i, b: [i % 3] }))
+    expect(validate.check(items)).toEqual({ valid: true })
+    expect(validate.check([...items, { b: [1], a: 1 }])).toMatchObject({ valid: false, issues: [{ message: 'must NOT have duplicate items (items ## 1 and 50000 are identical)' }] })
+  })
+
+  it('gives up on a value too costly to check instead of holding the worker (an exponential $ref under anyOf)', () => {
+    const validate = compileGuestSchema('c', 'input', { anyOf: [{ type: 'array', items: { $ref: '#' } }, { type: 'array', items: { $ref: '#' } }], not: { const: 0 } })!
+    let nested: unknown = 0
+    for (let i = 0; i < 40; i++) nested = [nested]
+    expect(validate.check(nested)).toEqual({ valid: false, costly: expect.stringMatching(/could not be checked against the schema within 250 ms/) })
   })
 })

@@ -4,9 +4,8 @@ import ivm from 'isolated-vm'
 import type { ComponentMetaDto, ErrorDto, GrantedDto } from './protocol.ts'
 import { SANDBOX_ERRORS } from './protocol.ts'
 import { BOOTSTRAP } from './guest-bootstrap.ts'
-import { compileGuestSchema, issues } from './guest-schemas.ts'
+import { compileGuestSchema, type GuestValidator } from './guest-schemas.ts'
 import { describeRefusal, formatPath, type PathSegment } from './output-values.ts'
-import type { ValidateFunction } from 'ajv'
 
 export interface SlotSpec {
   key: string
@@ -34,8 +33,8 @@ export interface LiveIsolate {
   /** Rejects a cancelled invocation's pending host calls inside the isolate (bootstrap `cancel`). */
   cancel: ivm.Reference
   /** The component's own schemas, compiled here in the worker (never in the engine). */
-  validateInput?: ValidateFunction
-  validateOutput?: ValidateFunction
+  validateInput?: GuestValidator
+  validateOutput?: GuestValidator
   /** The output schema as declared: which conversions (a Date as its ISO string, …) it allows (output-values.ts). */
   outputSchema?: unknown
 }
@@ -90,8 +89,10 @@ export function createIsolate(spec: SlotSpec, host: HostCallback): { live: LiveI
     const schemas = compileSchemas(spec.name, meta)
     // The config from YAML, checked against the component's own schema, with its defaults filled, before it runs.
     const config = JSON.parse(spec.config) as unknown
-    if (schemas.config && !schemas.config(config)) {
-      const found = issues(schemas.config.errors)
+    const checked = schemas.config?.check(config)
+    if (checked?.costly) fail('ERR_COMPONENT_CONFIG_INVALID', `the config of component '${spec.name}' could not be checked against its schema: ${checked.costly}`)
+    if (checked?.issues) {
+      const found = checked.issues
       fail('ERR_COMPONENT_CONFIG_INVALID', `the config of component '${spec.name}' does not match its schema: ${found.map((i) => `${i.path} ${i.message}`).join('; ')}`, { issues: found })
     }
     configure.applySync(undefined, [JSON.stringify(config), spec.name, spec.generation, JSON.stringify(spec.granted ?? null)], { arguments: { copy: true }, timeout })

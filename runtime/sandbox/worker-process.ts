@@ -16,7 +16,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url))
  * dependencies are found from their package.json files. A worker importing a package missing here fails to start
  * with ERR_ACCESS_DENIED naming the file: add the package here.
  */
-const WORKER_PACKAGES = ['isolated-vm', 'ajv', 'ajv-formats', 'safe-regex2', '@islet/sdk']
+const WORKER_PACKAGES = ['isolated-vm', 'ajv', 'ajv-formats', 're2js', '@islet/sdk']
 
 /**
  * Node flags of a worker process. `--permission` turns the model on: no fs write, no child processes, no worker
@@ -43,6 +43,8 @@ export function workerReadPaths(extraReads: readonly string[] = []): string[] {
   reads ??= [
     SANDBOX_DIR,
     join(ROOT, 'runtime', 'errors.ts'),
+    // Guest schemas get the operator schemas' cost bounds (guest-schemas.ts); it imports only ajv and re2js.
+    join(ROOT, 'plugins', 'core', 'schema-vet.ts'),
     join(ROOT, 'package.json'),
     '/etc/alpine-release',
     ...packageClosure(WORKER_PACKAGES, SANDBOX_DIR),

@@ -7,7 +7,7 @@ import { classify, createIsolate, guestFrames, LoadError, type LiveIsolate, type
 import { checkConversions, describeRefusal, formatPath, refusedOutput, type PathSegment } from './output-values.ts'
 import { CLIENT_DETAILS_BYTES } from './guest-bootstrap.ts'
 import { createLogGate, type LogGate } from './log-gate.ts'
-import { issues } from './guest-schemas.ts'
+import type { GuestCheck } from './guest-schemas.ts'
 import { openSliceRecorder } from './slice-record.ts'
 
 interface Slot {
@@ -227,14 +227,16 @@ function hostCallback(slot: Slot) {
         const conversions = d as string
         if (!validate && conversions === '[]') return finish(inv, true, output)
         // Checked after the slice returns, never inside it: ajv time must not count as (or be cut by) the
-        // isolate's timeout. A validation that never ends is the supervisor's backup deadline's to end.
+        // isolate's timeout. The check has a deadline of its own (guest-schemas.ts), well inside the backup deadline.
         return void setImmediate(() => workFor(inv, () => {
           if (!invocations.has(inv.id)) return
           const refused = conversions === '[]' ? undefined : checkConversions(slot.spec.name, live?.outputSchema, conversions)
           if (refused) return finish(inv, false, refused)
-          if (!validate || validate(JSON.parse(output))) return finish(inv, true, output)
-          const found = issues(validate.errors)
-          finish(inv, false, { code: 'ERR_COMPONENT_OUTPUT_INVALID', message: `component '${slot.spec.name}' returned output that does not match its output schema`, details: { issues: found } })
+          const checked = validate?.check(JSON.parse(output)) ?? { valid: true }
+          if (checked.valid) return finish(inv, true, output)
+          // Its own output against its own schema: too costly to check is the component's failure (never a stall).
+          if (checked.costly) return finish(inv, false, { code: 'ERR_COMPONENT_OUTPUT_INVALID', message: `component '${slot.spec.name}' returned output too costly to check against its output schema: ${checked.costly}` })
+          finish(inv, false, { code: 'ERR_COMPONENT_OUTPUT_INVALID', message: `component '${slot.spec.name}' returned output that does not match its output schema`, details: { issues: checked.issues } })
         }))
       }
       if (b === 'output') return finish(inv, false, breachError('output', slot, inv))
@@ -356,9 +358,11 @@ function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
   if (msg.kind === 'execute' && validate) {
     // Charged to this call should the component's own schema never finish checking its input.
     const recorded = recorder.begin(msg.id, msg.limits.timeoutMs, slot.spec.key)
-    let valid: boolean
-    try { valid = hold(slot, () => validate(JSON.parse(msg.input))) } finally { recorder.restore(recorded) }
-    if (!valid) return reply(false, { code: 'ERR_COMPONENT_INPUT_INVALID', message: `the input does not match the input schema of component '${slot.spec.name}'`, details: { issues: issues(validate.errors) } })
+    let checked: GuestCheck
+    try { checked = hold(slot, () => validate.check(JSON.parse(msg.input))) } finally { recorder.restore(recorded) }
+    // The caller's input against the component's schema: too costly to check is the caller's fault, never a breach.
+    if (checked.costly) return reply(false, { code: 'ERR_COMPONENT_INPUT_INVALID', message: `the input is too costly to check against the input schema of component '${slot.spec.name}': ${checked.costly}` })
+    if (checked.issues) return reply(false, { code: 'ERR_COMPONENT_INPUT_INVALID', message: `the input does not match the input schema of component '${slot.spec.name}'`, details: { issues: checked.issues } })
   }
   if (msg.kind === 'execute' && slot.needsInit) {
     // A re-created isolate runs init again (as its own invocation, with the same limits) before serving.

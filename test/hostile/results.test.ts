@@ -195,14 +195,13 @@ describe('inputs and schemas', () => {
     expect((await h.failure('schemas', { n: 13 })).code).toBe('ERR_COMPONENT_OUTPUT_INVALID')
   })
 
-  it('an input schema with a catastrophically backtracking pattern is refused at load (it would run in the engine)', async () => {
-    const source = component("  input: { type: 'string', pattern: '^(a+)+$' },\n  execute() { return {} },")
+  it('an input schema with a pattern the linear-time engine cannot run (a backreference) is refused at load', async () => {
+    const source = component("  input: { type: 'string', pattern: '^(a+)\\\\1$' },\n  execute() { return {} },")
     expect(loadCause((await startFailure(source)).error)).toBe('ERR_COMPONENT_LOAD_FAILED')
   })
 
-  // Guest schemas are compiled and run in the sandbox worker, never in the engine: a schema crafted to take
-  // exponential or quadratic time stalls only that worker, whose backup deadline (timeout + grace) kills it. Each
-  // attack below outlasts that deadline by far, so it ends there; meanwhile the engine must keep answering.
+  // Guest schemas are compiled and run in the sandbox worker, never in the engine, with the operator schemas' cost
+  // bounds (guest-schema-cost.test.ts): the engine keeps answering, and the worker is not stalled either.
   it('an output schema whose $refs branch exponentially never blocks the engine; the call fails classified', async () => {
     const source = component(`  output: { anyOf: [{ allOf: [{ type: 'array', items: { $ref: '#' } }, { const: 'x' }] }, { type: 'array', items: { $ref: '#' } }] },
   execute() { let o: any = []; for (let i = 0; i < 40; i++) o = [o]; return o },`)
@@ -210,22 +209,21 @@ describe('inputs and schemas', () => {
     try {
       const { answered, outcome } = await whileEngineAnswers('exponential $ref schema', own.invoke('exponential', {}))
       expect(answered).toBeGreaterThan(0)
-      expect(outcome).toMatchObject({ code: 'ERR_SANDBOX_TIMEOUT', message: expect.stringMatching(/the worker was restarted/) })
+      expect(outcome).toMatchObject({ code: 'ERR_COMPONENT_OUTPUT_INVALID', message: expect.stringMatching(/too costly to check against its output schema/) })
     } finally {
       await own.stop()
     }
   })
 
-  it('uniqueItems over 40 000 arrays is checked in the worker, not the engine', async () => {
+  it('uniqueItems over 40 000 arrays is checked in the worker, not the engine, in linear time', async () => {
     const source = component(`  output: { type: 'array', uniqueItems: true },
   execute() { return Array.from({ length: 40_000 }, (_, i) => [i]) },`)
-    // Deadline roomy enough that building and serialising the output always fits in it, even on a loaded machine:
-    // the output check is what runs past it, in the worker, and the worker's stall is what ends the call.
+    // Deadline roomy enough that building and serialising the output always fits in it, even on a loaded machine.
     const own = await startHostile({ quadratic: { source, limits: only('timeoutMs', { timeoutMs: 3_000 }) } })
     try {
       const { answered, outcome } = await whileEngineAnswers('uniqueItems over 40 000 arrays', own.invoke('quadratic', {}))
       expect(answered).toBeGreaterThan(0)
-      expect(outcome).toMatchObject({ code: 'ERR_SANDBOX_TIMEOUT', message: expect.stringMatching(/the worker was restarted/) })
+      expect((outcome as { value: unknown[] }).value).toHaveLength(40_000)
     } finally {
       await own.stop()
     }
