@@ -44,7 +44,13 @@ process.on('message', (msg: SupervisorMessage) => {
     // As a bypass in guest code would: inside a slice of the invocation, which the slice record names.
     openSliceRecorder().begin(msg.id, msg.limits.timeoutMs, msg.key)
     const kept: Buffer[] = []
-    for (let total = 0; total < 8 * 1024 ** 3; total += 16 * 1024 ** 2) kept.push(Buffer.alloc(16 * 1024 ** 2, 1))
+    // 16 MiB every 20 ms: past the ceiling within a second, and 8 GiB only after ~10 s, so the engine's watchdog
+    // sees the ceiling crossed long before this could stop on its own, however loaded the machine.
+    const pause = new Int32Array(new SharedArrayBuffer(4))
+    for (let total = 0; total < 8 * 1024 ** 3; total += 16 * 1024 ** 2) {
+      kept.push(Buffer.alloc(16 * 1024 ** 2, 1))
+      Atomics.wait(pause, 0, 0, 20)
+    }
   }
 })
 
