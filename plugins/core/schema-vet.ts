@@ -255,3 +255,20 @@ export function clocked(ajv: Ajv, schema: Readonly<Record<string, unknown>>, clo
   }
   return visit(schema) as Record<string, unknown>
 }
+
+/** How many values (arrays, objects, scalars) `data` holds, counting no further than just past `max`. */
+export function nodesUpTo(data: unknown, max: number): number {
+  let count = 0
+  const stack: unknown[] = [data]
+  while (stack.length > 0 && count <= max) {
+    const node = stack.pop()
+    count++
+    if (node !== null && typeof node === 'object') {
+      for (const child of Array.isArray(node) ? node : Object.values(node)) {
+        stack.push(child)
+        if (stack.length + count > max) return max + 1
+      }
+    }
+  }
+  return count
+}

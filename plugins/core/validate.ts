@@ -4,7 +4,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import formats from 'ajv-formats'
 import { StepError, defineStepType, messageOf, type Logger } from '@islet/sdk'
 import { CoreError } from './errors.ts'
-import { clocked, DeadlineExceeded, linearRegExp, makeLinear, ValidationClock, vetSchema } from './schema-vet.ts'
+import { clocked, DeadlineExceeded, linearRegExp, makeLinear, nodesUpTo, ValidationClock, vetSchema } from './schema-vet.ts'
 
 export interface ValidateConfig {
   readonly schema: Readonly<Record<string, unknown>>
@@ -92,23 +92,6 @@ export default defineStepType<ValidateConfig>({
     }
   },
 })
-
-/** How many values (arrays, objects, scalars) `data` holds, counting no further than just past `max`. */
-function nodesUpTo(data: unknown, max: number): number {
-  let count = 0
-  const stack: unknown[] = [data]
-  while (stack.length > 0 && count <= max) {
-    const node = stack.pop()
-    count++
-    if (node !== null && typeof node === 'object') {
-      for (const child of Array.isArray(node) ? node : Object.values(node)) {
-        stack.push(child)
-        if (stack.length + count > max) return max + 1
-      }
-    }
-  }
-  return count
-}
 
 /**
  * Validators run on the engine's event loop, on request data: the schema is vetted (again: a config built without

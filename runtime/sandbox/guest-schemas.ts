@@ -7,7 +7,7 @@
 // and the innocent component was charged for it.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormats from 'ajv-formats'
-import { clocked, DeadlineExceeded, linearRegExp, makeLinear, ValidationClock, vetSchema } from '../../plugins/core/schema-vet.ts'
+import { clocked, DeadlineExceeded, linearRegExp, makeLinear, nodesUpTo, ValidationClock, vetSchema } from '../../plugins/core/schema-vet.ts'
 import { IsletError } from '../errors.ts'
 
 export interface ValidationIssue {
@@ -112,23 +112,6 @@ function timed(validate: ValidateFunction, data: unknown): boolean | string {
     if (error instanceof RangeError) return 'the value is nested too deeply to be checked against the schema'
     throw error
   }
-}
-
-/** How many values (arrays, objects, scalars) `data` holds, counting no further than just past `max`. */
-function nodesUpTo(data: unknown, max: number): number {
-  let count = 0
-  const stack: unknown[] = [data]
-  while (stack.length > 0 && count <= max) {
-    const node = stack.pop()
-    count++
-    if (node !== null && typeof node === 'object') {
-      for (const child of Array.isArray(node) ? node : Object.values(node)) {
-        stack.push(child)
-        if (stack.length + count > max) return max + 1
-      }
-    }
-  }
-  return count
 }
 
 function issues(errors: ErrorObject[] | null | undefined): ValidationIssue[] {
