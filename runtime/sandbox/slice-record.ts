@@ -71,7 +71,7 @@ export function openSliceRecorder(fd = SLICE_RECORD_FD): SliceRecorder {
   }
   const show = () => {
     // The record already names this invocation of this generation, with a window that covers this slice's: the
-    // supervisor would judge it the same way, so nothing is written (an invocation's later slices, its schema checks).
+    // supervisor would judge it the same way, so nothing is written (an invocation's later slices).
     if (current && written && written.id === current.id && written.key === current.key &&
       written.until >= current.startedAt + Math.ceil(current.timeoutMs)) return
     write()

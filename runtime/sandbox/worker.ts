@@ -197,18 +197,6 @@ function slice(slot: Slot, inv: Invocation, call: (live: LiveIsolate, timeout: n
   if (inv.cpuMs > inv.limits.cpuMs && invocations.has(inv.id)) breach(slot, inv, 'cpu')
 }
 
-/**
- * Runs work the worker does for `inv` outside its isolate (checking its output against its schema) as if it were a
- * slice of it: a schema check that never ends is then charged to `inv` when the supervisor kills the worker.
- */
-function workFor(inv: Invocation, work: () => void): void {
-  const recorded = recorder.begin(inv.origin, Math.max(0, deadlineOf(inv) - performance.now()), inv.slot.spec.key)
-  try {
-    hold(inv.slot, work)
-  } finally {
-    recorder.restore(recorded)
-  }
-}
 
 /** The host reference each guest holds: runs synchronously inside a slice, so it never calls back into the isolate. */
 function hostCallback(slot: Slot) {
@@ -228,7 +216,9 @@ function hostCallback(slot: Slot) {
         if (!validate && conversions === '[]') return finish(inv, true, output)
         // Checked after the slice returns, never inside it: ajv time must not count as (or be cut by) the
         // isolate's timeout. The check has a deadline of its own (guest-schemas.ts), well inside the backup deadline.
-        return void setImmediate(() => workFor(inv, () => {
+        // No slice record for it: the check has a deadline of its own and cannot stall the worker, and a record
+        // write per check was a measurable part of every call's cost.
+        return void setImmediate(() => hold(slot, () => {
           if (!invocations.has(inv.id)) return
           const refused = conversions === '[]' ? undefined : checkConversions(slot.spec.name, live?.outputSchema, conversions)
           if (refused) return finish(inv, false, refused)
@@ -356,10 +346,8 @@ function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
   if (loadError) return reply(false, loadError)
   const validate = slot.live?.validateInput
   if (msg.kind === 'execute' && validate) {
-    // Charged to this call should the component's own schema never finish checking its input.
-    const recorded = recorder.begin(msg.id, msg.limits.timeoutMs, slot.spec.key)
-    let checked: GuestCheck
-    try { checked = hold(slot, () => validate.check(JSON.parse(msg.input))) } finally { recorder.restore(recorded) }
+    // Outside the slice record, like the output check: its own deadline (guest-schemas.ts) bounds it.
+    const checked: GuestCheck = hold(slot, () => validate.check(JSON.parse(msg.input)))
     // The caller's input against the component's schema: too costly to check is the caller's fault, never a breach.
     if (checked.costly) return reply(false, { code: 'ERR_COMPONENT_INPUT_INVALID', message: `the input is too costly to check against the input schema of component '${slot.spec.name}': ${checked.costly}` })
     if (checked.issues) return reply(false, { code: 'ERR_COMPONENT_INPUT_INVALID', message: `the input does not match the input schema of component '${slot.spec.name}'`, details: { issues: checked.issues } })
