@@ -54,8 +54,8 @@ export function quoteGuest(text: unknown): string {
 }
 
 /**
- * What `decl` is granted, for its sandbox worker: calls for anything else are refused there, before IPC, and a
- * fetch body is held to the grant's maxRequestBytes there too. The engine still checks every call it receives.
+ * What `decl` is granted, for its sandbox: calls for anything else are refused inside its isolate, before IPC, and
+ * a fetch body is held to the grant's maxRequestBytes there and in its worker. The engine still checks every call it receives.
  */
 export function grantedOf(decl: ComponentDecl): GrantedDto {
   const { grants } = decl

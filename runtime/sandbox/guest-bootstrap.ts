@@ -337,7 +337,7 @@ return {
     return '[' + meta + ',' + examples + ',' + refused + ']';
   },
   // grantedJson: the operations the app granted (and a fetch body cap), or null when the engine decides everything.
-  // Calls for anything else are refused here, never serialised or sent; the worker and the engine check again.
+  // Calls for anything else are refused here, never serialised or sent; the engine checks again.
   configure(configJson, name, generation, grantedJson) {
     config = deepFreeze(parse(configJson));
     identity = freeze({ name, generation });

@@ -23,9 +23,9 @@ export interface InvocationLimitsDto {
 }
 
 /**
- * What the app granted a component, as its worker needs to know it: calls for anything else are refused in the
- * worker, never sent (the engine would refuse them only after reading their arguments off the pipe), and a fetch body
- * is capped by the grant's maxRequestBytes before IPC, not at the 16 MiB transport cap. Absent: everything is sent
+ * What the app granted a component, as its sandbox needs to know it: calls for anything else are refused inside the
+ * isolate, never serialised or sent (the engine would refuse them only after reading their arguments off the pipe),
+ * and a fetch body is capped by the grant's maxRequestBytes before IPC, not at the 16 MiB transport cap. Absent: everything is sent
  * and the engine decides (a bare sandbox in tests and benchmarks).
  */
 export interface GrantedDto {

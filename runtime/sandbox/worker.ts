@@ -246,16 +246,10 @@ function hostCallback(slot: Slot) {
     if (++owner.hostCalls > owner.limits.hostCalls) return void setImmediate(() => { if (invocations.has(owner.id)) breach(slot, owner, 'hostCalls') })
     if (!inv) return void setImmediate(() => answer(id, false, { code: SANDBOX_ERRORS.denied, message: 'this invocation has already finished; capabilities are per invocation' }))
     const op = String(c)
-    // Not granted: refused here, never sent. The engine would refuse it too, but only after reading its arguments off
-    // the pipe: calls within their caps but never granted would flood the worker's channel at no cost to the caller.
-    const { granted } = slot.spec
-    if (granted && !(granted.ops as string[]).includes(op)) {
-      const message = `component '${slot.spec.name}' is not granted ${op.startsWith('kv.') ? 'kv' : op === 'secrets.get' ? 'any secret' : op === 'emit' ? 'any topic to emit' : op.slice(0, 60)}; grant it in the app's components section`
-      return void setImmediate(() => answer(id, false, { code: SANDBOX_ERRORS.denied, message }))
-    }
-    // The isolate already refused any argument over its cap (guest-bootstrap.ts); this is the worker's own check of
-    // the whole text, with a fetch body held to the grant, before the engine has to receive and parse it.
-    const caps = grantedCaps(op, granted)
+    // The isolate already refused ungranted operations and any argument over its cap (guest-bootstrap.ts `call`,
+    // which holds the only host reference); this is the worker's own check of the whole text, with a fetch body held
+    // to the grant, before the engine has to receive and parse it.
+    const caps = grantedCaps(op, slot.spec.granted)
     if (typeof d !== 'string' || d.length > argumentsJsonLimit(op, caps.length + 4, caps)) {
       const message = `ctx.${op.slice(0, 60)}: its arguments are over their size caps; nothing was sent`
       return void setImmediate(() => answer(id, false, { code: 'ERR_CAPABILITY_ARGUMENT_TOO_LARGE', message }))
