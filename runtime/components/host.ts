@@ -19,7 +19,7 @@ import { acceptClientError, ComponentClientError, type ClientClaim } from './cli
 import { createLocator, withLocation, type Locator } from './locate.ts'
 import { createReloads, type ComponentEvent, type ComponentTransaction, type LiveGeneration, type ReloadOptions, type ReloadPhase, type ReloadResult, type ReloadTimings } from './reload.ts'
 
-export type { ComponentEvent, ComponentTransaction, ReloadError, ReloadOptions, ReloadResult, ReloadTimings } from './reload.ts'
+export type { ComponentEvent, ComponentTransaction, ComponentReloadError, ReloadOptions, ReloadResult, ReloadTimings } from './reload.ts'
 export type { ExampleEmit, ExampleResult, ExampleRun } from './examples.ts'
 
 /** A load error with guest frames, located in the component's own source (message and details.location). */
@@ -85,7 +85,7 @@ export interface ComponentStatus {
 }
 
 /** One loaded generation of a component. */
-export interface Generation {
+export interface ComponentGeneration {
   decl: ComponentDecl
   number: number
   key: string
@@ -123,7 +123,7 @@ export interface ComponentHost {
    * `signal` cancels the call (ERR_SANDBOX_CANCELLED): the invocation is stopped and its host calls aborted.
    */
   invoke(name: string, input: unknown, options?: { signal?: AbortSignalLike }): Promise<unknown>
-  generation(name: string): Generation | undefined
+  generation(name: string): ComponentGeneration | undefined
   /**
    * Builds the component again from its sources aside while the live generation serves, runs its examples against
    * the new one, and swaps it in only if every step passed; calls already running finish on the old generation.
@@ -167,11 +167,11 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   let counter = 0
   let isStopped = false
   /** Each generation's compiled code: its examples run on a throwaway isolate of the very same code. */
-  const codes = new WeakMap<Generation, string>()
+  const codes = new WeakMap<ComponentGeneration, string>()
   /** Sandbox keys of throwaway example isolates (their log lines are marked as such). */
   const trials = new Set<string>()
   /** The throwaway isolate load() started alongside a generation, for that generation's first examples run. */
-  const early = new WeakMap<Generation, { key: string; loaded: Promise<unknown> }>()
+  const early = new WeakMap<ComponentGeneration, { key: string; loaded: Promise<unknown> }>()
   /** Whether each component's latest generation has examples; when not, load() loads no throwaway isolate alongside. */
   const hasExamples = new Map<string, boolean>()
   let trialSeq = 0
@@ -321,7 +321,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
    * source (message and details.location) and, when the component threw a StepError the engine accepts, that client
    * error instead (ComponentClientError). The worker-only details (frames, client) go no further.
    */
-  function fromSandbox(gen: Generation, error: unknown): IsletError | ComponentClientError {
+  function fromSandbox(gen: ComponentGeneration, error: unknown): IsletError | ComponentClientError {
     const e = isIsletError(error) ? error : new IsletError('ERR_SANDBOX_CRASHED', messageOf(error))
     const { frames, client, ...details } = e.details
     const context = { component: gen.decl.name, generation: gen.number }

@@ -7,11 +7,11 @@ import type { ComponentDecl } from '../config/types.ts'
 import { IsletError, messageOf } from '../errors.ts'
 import { ComponentCompileError, type CompiledComponent } from './compile.ts'
 import { exampleFailure, type ExampleRun } from './examples.ts'
-import type { Generation } from './host.ts'
+import type { ComponentGeneration } from './host.ts'
 
 export type ReloadPhase = 'compile' | 'load' | 'init' | 'examples'
 
-export interface ReloadError {
+export interface ComponentReloadError {
   code: string
   message: string
   /** Where the preparation stopped. */
@@ -46,7 +46,7 @@ export interface ReloadResult {
   timings?: ReloadTimings
   /** The smoke test: each example's outcome and what it emitted (captured, never published). */
   examples?: ExampleRun
-  error?: ReloadError
+  error?: ComponentReloadError
 }
 
 export interface ReloadOptions {
@@ -58,13 +58,13 @@ export type ComponentEvent =
   | { type: 'component.added'; name: string; generation: number; ms: number; at: string }
   | { type: 'component.reloaded'; name: string; generation: number; previous: number; ms: number; at: string }
   | { type: 'component.unchanged'; name: string; generation: number; at: string }
-  | { type: 'component.reload-failed'; name: string; previous?: number; error: ReloadError; at: string }
+  | { type: 'component.reload-failed'; name: string; previous?: number; error: ComponentReloadError; at: string }
   | { type: 'component.removed'; name: string; previous: number; at: string }
   /** An old generation was disposed: after its last call finished (`drained`), or at the drain deadline. */
   | { type: 'component.retired'; name: string; generation: number; drained: boolean; ms: number; at: string }
 
 /** A generation with the calls running on it counted, so a reload can wait for them. */
-export interface LiveGeneration extends Generation {
+export interface LiveGeneration extends ComponentGeneration {
   inflight: number
   /** Set while a drain waits for `inflight` to reach 0. */
   onIdle?: () => void
@@ -92,7 +92,7 @@ export interface ReloadDeps {
 
 export interface ReloadRecord {
   lastReload?: { at: string; ms: number; ok: boolean }
-  lastError?: ReloadError & { at: string }
+  lastError?: ComponentReloadError & { at: string }
   /** The last attempt failed; whatever served before still serves. */
   isFailing: boolean
 }
@@ -314,7 +314,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
     }
   }
 
-  function fail(name: string, old: LiveGeneration | undefined, error: ReloadError, ms: number, timings: ReloadTimings): ReloadResult {
+  function fail(name: string, old: LiveGeneration | undefined, error: ComponentReloadError, ms: number, timings: ReloadTimings): ReloadResult {
     const at = now()
     records.set(name, { lastReload: { at, ms, ok: false }, lastError: { ...error, at }, isFailing: true })
     logger.warn({ component: name, code: error.code, phase: error.phase, previous: old?.number },
@@ -410,7 +410,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
   }
 }
 
-function toReloadError(name: string, error: unknown, phase: ReloadPhase): ReloadError {
+function toReloadError(name: string, error: unknown, phase: ReloadPhase): ComponentReloadError {
   if (error instanceof ComponentCompileError) {
     const count = `${error.diagnostics.length} error${error.diagnostics.length === 1 ? '' : 's'}`
     return { code: error.code, phase: 'compile', message: `component '${name}' does not compile (${count}):\n${formatDiagnostics(error.diagnostics)}`,

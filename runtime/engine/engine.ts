@@ -86,7 +86,8 @@ export interface Engine extends EngineView {
   readonly components?: ComponentHost
 }
 
-export interface Slot {
+/** One module of a config generation: its declaration, where it is in its lifecycle, and its instance. */
+export interface ModuleRecord {
   decl: ModuleDecl
   status: ModuleStatus
   instance?: ModuleInstance
@@ -95,11 +96,11 @@ export interface Slot {
 }
 
 /** One config generation: its modules (in start order), and its pipelines compiled on first use. */
-export interface Generation {
+export interface ConfigGeneration {
   number: number
   config: AppConfig
   graph: ModuleGraph
-  slots: Map<string, Slot>
+  slots: Map<string, ModuleRecord>
   compiled: Map<string, Promise<Pipeline>>
   appliedAt: string
 }
@@ -108,7 +109,7 @@ export function createEngine(options: EngineOptions): Engine {
   const { config, registry, logger, dataDir } = options
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
   const graph: ModuleGraph = buildGraph(config)
-  let gen: Generation = {
+  let gen: ConfigGeneration = {
     number: 1, config, graph, compiled: new Map(), appliedAt: new Date().toISOString(),
     slots: new Map(graph.order.map((decl) => [decl.name, { decl, status: { name: decl.name, type: decl.type, state: 'pending' } }])),
   }
@@ -128,7 +129,7 @@ export function createEngine(options: EngineOptions): Engine {
    * Records a failed phase, whatever was thrown (`throw undefined` included). Only an ERR_* code is reported as
    * the module's code; anything else becomes ERR_MODULE_<PHASE>_FAILED with the original as its cause.
    */
-  function fail(slot: Slot, phase: 'create' | 'start' | 'stop', error: unknown): Error {
+  function fail(slot: ModuleRecord, phase: 'create' | 'start' | 'stop', error: unknown): Error {
     const fallback = `ERR_MODULE_${phase.toUpperCase()}_FAILED` as ErrorCode
     const coded = error instanceof Error && codeOf(error, '') !== ''
     const code = coded ? codeOf(error, fallback) : fallback
@@ -141,7 +142,7 @@ export function createEngine(options: EngineOptions): Engine {
     return failure
   }
 
-  function pipeline(g: Generation, name: string): Promise<Pipeline> {
+  function pipeline(g: ConfigGeneration, name: string): Promise<Pipeline> {
     let p = g.compiled.get(name)
     if (!p) {
       p = compilePipeline(g.config.pipelines[name], {
@@ -160,7 +161,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   /** Creates and starts one module of generation `g`; `previous` is the instance it replaces on a reload. */
-  async function bringUp(g: Generation, slot: Slot, previous?: object): Promise<void> {
+  async function bringUp(g: ConfigGeneration, slot: ModuleRecord, previous?: object): Promise<void> {
     const { decl } = slot
     const deps = g.graph.dependencies.get(decl.name)!
     const failedDep = [...deps].find((d) => g.slots.get(d)!.status.state !== 'started')
@@ -206,14 +207,14 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
-  async function stopOne(slot: Slot): Promise<void> {
+  async function stopOne(slot: ModuleRecord): Promise<void> {
     const instance = slot.instance
     if (!instance?.stop) return
     await withDeadline(() => instance.stop!(), deadline(slot.decl, 'stop', timeouts.stopMs))
   }
 
   /** Stops the started modules of `slots` in reverse of their order, every one even when some fail. */
-  async function stopSlots(slots: Slot[]): Promise<unknown[]> {
+  async function stopSlots(slots: ModuleRecord[]): Promise<unknown[]> {
     const errors: unknown[] = []
     for (const slot of [...slots].reverse()) {
       if (slot.status.state !== 'started') continue
@@ -228,7 +229,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   /** Runs `commit` of each started module of `slots` in order: what they make visible, all in one synchronous step. */
-  function commitSlots(slots: Slot[]): void {
+  function commitSlots(slots: ModuleRecord[]): void {
     for (const slot of slots) {
       if (slot.status.state !== 'started') continue
       try {

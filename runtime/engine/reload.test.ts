@@ -8,7 +8,7 @@ import type { AppConfig, ComponentDecl, ModuleDecl } from '../config/types.ts'
 import type { ComponentHost } from '../components/host.ts'
 import { silentLogger } from '../log/logger.ts'
 import { createRegistry } from '../plugins/registry.ts'
-import { createEngine, type Generation, type Slot } from './engine.ts'
+import { createEngine, type ConfigGeneration, type ModuleRecord } from './engine.ts'
 import { buildGraph } from './graph.ts'
 import { createReloader } from './reload.ts'
 
@@ -150,7 +150,7 @@ describe('components in a config reload: one transaction with the modules', () =
   function reloaderWith(options: { failing?: string[]; serving?: string[]; failStart?: boolean } = {}) {
     const log: string[] = []
     const config = appConfig([{ name: 'a' }], 'h1', [component('quote')])
-    let gen: Generation = {
+    let gen: ConfigGeneration = {
       number: 1, config, graph: buildGraph(config), compiled: new Map(), appliedAt: '',
       slots: new Map([['a', { decl: config.modules[0]!, status: { name: 'a', type: 'test.recorder', state: 'started' }, instance: {} }]]),
     }
@@ -171,7 +171,7 @@ describe('components in a config reload: one transaction with the modules', () =
     }
     const reloader = createReloader({
       logger: silentLogger(), components: host as unknown as ComponentHost, current: () => gen, state: () => 'ready',
-      async bringUp(_g, slot: Slot) {
+      async bringUp(_g, slot: ModuleRecord) {
         log.push(`start ${slot.decl.name}`)
         slot.status = options.failStart
           ? { ...slot.status, state: 'failed', phase: 'start', error: { code: 'ERR_MODULE_START_FAILED', message: 'no' } }

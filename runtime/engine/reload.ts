@@ -5,11 +5,11 @@ import type { EngineState, Logger } from '@islet/sdk'
 import type { ComponentHost, ComponentTransaction } from '../components/host.ts'
 import { ConfigError, formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import type { AppConfig, StepDecl } from '../config/types.ts'
-import type { Generation, Slot } from './engine.ts'
+import type { ConfigGeneration, ModuleRecord } from './engine.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
 import { planReload, stableJson, type ReloadPlan } from './reload-plan.ts'
 
-export interface ReloadError {
+export interface ConfigReloadError {
   /** A stable code: the failing module's (ERR_MODULE_START_FAILED, …), ERR_MODULE_GRAPH_CYCLE, ERR_CONFIG_RELOAD_NEEDS_RESTART, … */
   code: string
   message: string
@@ -32,7 +32,7 @@ export interface ConfigReloadResult {
   restarted: string[]
   added: string[]
   removed: string[]
-  error?: ReloadError
+  error?: ConfigReloadError
   /** Replaced modules whose stop failed or timed out after the swap (the new generation serves regardless). */
   stopErrors?: { module: string; code: string; message: string }[]
   /**
@@ -54,16 +54,16 @@ export type ConfigEvent =
 export interface ReloadDeps {
   logger: Logger
   components?: ComponentHost
-  current(): Generation
+  current(): ConfigGeneration
   state(): EngineState
   /** Creates and starts one module of `gen`, recording the outcome in its slot. */
-  bringUp(gen: Generation, slot: Slot, previous?: object): Promise<void>
+  bringUp(gen: ConfigGeneration, slot: ModuleRecord, previous?: object): Promise<void>
   /** Stops the started modules of `slots` in reverse order; returns the errors. */
-  stopSlots(slots: Slot[]): Promise<unknown[]>
+  stopSlots(slots: ModuleRecord[]): Promise<unknown[]>
   /** Makes `next` the serving generation; synchronous, so no request sees half of it. */
-  swap(next: Generation): void
+  swap(next: ConfigGeneration): void
   /** Runs `commit` of the started modules of `slots`, in order; synchronous. */
-  commit(slots: Slot[]): void
+  commit(slots: ModuleRecord[]): void
 }
 
 export interface Reloader {
@@ -108,7 +108,7 @@ export function createReloader(deps: ReloadDeps): Reloader {
     const at = new Date().toISOString()
     const prev = deps.current()
     const ms = () => Math.round(performance.now() - began)
-    const failed = (error: ReloadError): ConfigReloadResult => finish({
+    const failed = (error: ConfigReloadError): ConfigReloadResult => finish({
       ok: false, generation: prev.number, hash: prev.config.hash, at, ms: ms(), restarted: [], added: [], removed: [], error,
     })
     if (deps.state() !== 'ready') return failed({ code: 'ERR_ENGINE_STATE', message: `a reload needs a ready engine; this one is ${deps.state()}` })
@@ -159,18 +159,18 @@ export function createReloader(deps: ReloadDeps): Reloader {
   }
 
   /** The rest of a reload once its components are prepared: modules started aside, then the commit, or the rollback. */
-  async function prepareModules(prev: Generation, next: AppConfig, graph: ModuleGraph, at: string, ms: () => number,
-    components: ComponentTransaction | undefined, failed: (error: ReloadError) => ConfigReloadResult): Promise<ConfigReloadResult> {
+  async function prepareModules(prev: ConfigGeneration, next: AppConfig, graph: ModuleGraph, at: string, ms: () => number,
+    components: ComponentTransaction | undefined, failed: (error: ConfigReloadError) => ConfigReloadResult): Promise<ConfigReloadResult> {
     const plan = planReload(prev.config, next, graph)
-    const gen: Generation = { number: prev.number + 1, config: next, graph, slots: new Map(), compiled: new Map(), appliedAt: at }
+    const gen: ConfigGeneration = { number: prev.number + 1, config: next, graph, slots: new Map(), compiled: new Map(), appliedAt: at }
     for (const decl of graph.order) {
       const old = prev.slots.get(decl.name)
       gen.slots.set(decl.name, plan.kept.has(decl.name) && old
         ? { decl, status: old.status, instance: old.instance }
         : { decl, status: { name: decl.name, type: decl.type, state: 'pending' } })
     }
-    const prepared: Slot[] = []
-    let failure: ReloadError | undefined
+    const prepared: ModuleRecord[] = []
+    let failure: ConfigReloadError | undefined
     for (const decl of graph.order) {
       if (plan.kept.has(decl.name)) continue
       if (deps.state() !== 'ready') { failure = stoppingError(); break }
@@ -253,11 +253,11 @@ export function createReloader(deps: ReloadDeps): Reloader {
   }
 }
 
-function replacedSlots(prev: Generation, plan: ReloadPlan): Slot[] {
+function replacedSlots(prev: ConfigGeneration, plan: ReloadPlan): ModuleRecord[] {
   return prev.graph.order.filter((d) => !plan.kept.has(d.name)).map((d) => prev.slots.get(d.name)!)
 }
 
-function stoppingError(): ReloadError {
+function stoppingError(): ConfigReloadError {
   return { code: 'ERR_ENGINE_STATE', message: 'the engine began stopping during the reload' }
 }
 

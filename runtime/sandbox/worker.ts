@@ -10,7 +10,8 @@ import { createLogGate, type LogGate } from './log-gate.ts'
 import type { GuestCheck } from './guest-schemas.ts'
 import { openSliceRecorder } from './slice-record.ts'
 
-interface Slot {
+/** A component loaded in this worker: its spec, its isolate (re-created after a breach) and its invocations. */
+interface Resident {
   spec: SlotSpec
   live?: LiveIsolate
   hasInit: boolean
@@ -29,7 +30,7 @@ interface Invocation {
   /** The supervisor's id this work is done for: its own, or for an init re-run before an execute, that execute's. */
   origin: number
   kind: 'execute' | 'init'
-  slot: Slot
+  slot: Resident
   limits: InvocationLimitsDto
   /** Its own deadline, before what other components held the worker since it began (deadlineOf). */
   deadline: number
@@ -41,10 +42,10 @@ interface Invocation {
   done(ok: boolean, value: string | ErrorDto, cpuMs: number): void
 }
 
-const slots = new Map<string, Slot>()
+const slots = new Map<string, Resident>()
 const invocations = new Map<number, Invocation>()
 /** Worker-wide host call ids → the guest's own call id and its slot. */
-const hostCalls = new Map<number, { slot: Slot; guestId: number; invocation: number }>()
+const hostCalls = new Map<number, { slot: Resident; guestId: number; invocation: number }>()
 /** Executes waiting for their isolate's init, not begun yet: a cancel answers them from here. */
 const queued = new Map<number, () => void>()
 let hostCallSeq = 0
@@ -64,7 +65,7 @@ let heldTotal = 0
 let holding = false
 
 /** Runs `work` for `slot`'s component and counts its time as held; nested holds count once, for the outermost. */
-function hold<T>(slot: Slot, work: () => T): T {
+function hold<T>(slot: Resident, work: () => T): T {
   if (holding) return work()
   holding = true
   const started = performance.now()
@@ -93,7 +94,7 @@ const send = (message: WorkerMessage): void => {
   if (process.connected) process.send!(message, undefined, undefined, () => {})
 }
 
-function breachError(kind: keyof typeof SANDBOX_ERRORS, slot: Slot, inv?: Invocation): ErrorDto {
+function breachError(kind: keyof typeof SANDBOX_ERRORS, slot: Resident, inv?: Invocation): ErrorDto {
   const { name, memoryMb } = slot.spec
   const message = {
     timeout: `component '${name}' did not finish within ${inv?.limits.timeoutMs} ms`,
@@ -112,13 +113,13 @@ function breachError(kind: keyof typeof SANDBOX_ERRORS, slot: Slot, inv?: Invoca
  * Ends the invocation that breached, and resets the isolate: every other invocation on it fails as crashed. All of
  * them carry one incident id (details.incident): the host counts one breach per incident, not per failed call.
  */
-function breach(slot: Slot, inv: Invocation | undefined, kind: keyof typeof SANDBOX_ERRORS): void {
+function breach(slot: Resident, inv: Invocation | undefined, kind: keyof typeof SANDBOX_ERRORS): void {
   const details = { incident: `${process.pid}.${++incidentSeq}` }
   if (inv && invocations.has(inv.id)) finish(inv, false, { ...breachError(kind, slot, inv), details })
   reset(slot, { ...breachError('crashed', slot), details })
 }
 
-function reset(slot: Slot, error: ErrorDto): void {
+function reset(slot: Resident, error: ErrorDto): void {
   if (slot.live && !slot.live.isolate.isDisposed) slot.live.isolate.dispose()
   slot.live = undefined
   slot.needsInit = slot.hasInit
@@ -130,7 +131,7 @@ function reset(slot: Slot, error: ErrorDto): void {
 }
 
 /** Forgets host calls whose answer nobody will take any more, and has the engine abort them (a fetch in flight). */
-function dropHostCalls(which: (call: { slot: Slot; invocation: number }) => boolean): void {
+function dropHostCalls(which: (call: { slot: Resident; invocation: number }) => boolean): void {
   const ids: number[] = []
   for (const [id, call] of hostCalls) if (which(call)) { hostCalls.delete(id); ids.push(id) }
   if (ids.length > 0) send({ t: 'host-cancel', ids })
@@ -169,7 +170,7 @@ function finish(inv: Invocation, ok: boolean, value: string | ErrorDto): void {
  * Calls into the isolate synchronously with a timeout of what is left of the invocation's wall time and CPU budget.
  * The isolate only ever runs inside these calls, so summing their CPU time is the invocation's CPU use.
  */
-function slice(slot: Slot, inv: Invocation, call: (live: LiveIsolate, timeout: number) => void): void {
+function slice(slot: Resident, inv: Invocation, call: (live: LiveIsolate, timeout: number) => void): void {
   const live = slot.live
   if (!live) return
   const wallLeft = deadlineOf(inv) - performance.now()
@@ -199,7 +200,7 @@ function slice(slot: Slot, inv: Invocation, call: (live: LiveIsolate, timeout: n
 
 
 /** The host reference each guest holds: runs synchronously inside a slice, so it never calls back into the isolate. */
-function hostCallback(slot: Slot) {
+function hostCallback(slot: Resident) {
   return (kind: string, a: unknown, b: unknown, c: unknown, d: unknown): void => {
     if (kind === 'log') return slot.log.write(a, b, c)
     const inv = invocations.get(a as number)
@@ -295,7 +296,7 @@ function answer(id: number, ok: boolean, value: string | ErrorDto): void {
   slice(call.slot, inv, (live, timeout) => live.deliver.applySync(undefined, [call.guestId, ok, value], { arguments: { copy: true }, timeout }))
 }
 
-function ensureLive(slot: Slot, origin: number): ErrorDto | undefined {
+function ensureLive(slot: Resident, origin: number): ErrorDto | undefined {
   if (slot.live) return undefined
   // The component's module code runs again here: a stall in it is the invocation's that asked for the isolate.
   const recorded = recorder.begin(origin, slot.spec.loadTimeoutMs, slot.spec.key)
@@ -312,7 +313,7 @@ function ensureLive(slot: Slot, origin: number): ErrorDto | undefined {
   }
 }
 
-function begin(slot: Slot, id: number, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto,
+function begin(slot: Resident, id: number, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto,
   done: Invocation['done'], origin = id): void {
   // Fired late when another component's slice held the worker: that time is pushed back (deadlineOf), re-armed.
   const expire = (): void => {
@@ -367,7 +368,7 @@ function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
 function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
   const previous = slots.get(msg.key)
   if (previous) reset(previous, { code: SANDBOX_ERRORS.crashed, message: 'the component was reloaded' })
-  const slot: Slot = {
+  const slot: Resident = {
     spec: msg, hasInit: false, needsInit: false, invocations: new Set(),
     log: createLogGate({ burst: 100, perSecond: 50, flush: (lines, dropped) => send({ t: 'log', key: msg.key, lines, dropped }) }),
   }
