@@ -2,7 +2,7 @@
 export type { LogFields, LogFn, Logger } from './logger.ts'
 export {
   type JsonSchema, REF_KEYWORD, PATH_KEYWORD, EXPRESSION_PATTERN, moduleRef, pipelineRef, componentRef, appPath, dataPath,
-  expressionOr,
+  expressionOr, PROVIDES_KEYWORD, TRIGGER_KEYWORD,
 } from './schema.ts'
 export { CodedError, messageOf, StepError, isStepError, type CodedErrorOptions, type StepErrorOptions } from './errors.ts'
 export {
@@ -11,10 +11,20 @@ export {
 } from './module.ts'
 export {
   defineStepType, type StepType, type StepRun, type StepContext, type RunScope, type Template,
-  type ConfigProblem, type Pipeline, type PipelineRequest, type PipelineResponse, type PipelineRunOptions, type AbortSignalLike,
+  type ConfigProblem, type Pipeline, type PipelineRequest, type RunInput, type PipelineResponse, type PipelineRunOptions, type AbortSignalLike,
 } from './pipeline.ts'
 export { definePlugin, type Plugin } from './plugin.ts'
 export {
   defineComponent, type ComponentDefinition, type ComponentContext, type ComponentLimits, type ComponentExample,
   type ComponentLogger, type KvCapability, type KvEntry, type KvSetOptions, type FetchInit, type FetchResponse,
 } from './component.ts'
+export { defineContract, type Contract, type MemberKind } from './contract.ts'
+export {
+  SERVICE_NAMES, type Services, type ServiceName, type EventsService, type BusEvent, type ComponentsService,
+  type InvokeOptions, type StatusService,
+} from './services.ts'
+export { defineTrigger, type TriggerType } from './trigger.ts'
+export {
+  httpMiddleware, httpRouter, type HttpMiddleware, type HttpContext, type HttpRequestView, type HttpAnswer,
+  type MiddlewareProvider, type RouterProvider, type RouteMatch,
+} from './http.ts'

@@ -2,6 +2,8 @@
 import type { Logger } from './logger.ts'
 import type { JsonSchema } from './schema.ts'
 import type { Pipeline } from './pipeline.ts'
+import type { Contract } from './contract.ts'
+import type { ServiceName, Services } from './services.ts'
 
 /** Where the engine is in its lifecycle; `/readyz` answers 200 only in `ready`. */
 export type EngineState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed'
@@ -26,28 +28,28 @@ export interface ModuleContext {
   /** Resolves a path relative to the YAML file that declared this module. */
   resolvePath(path: string): string
   /**
-   * Another module's instance. Only modules this one depends on (through `dependsOn` or a `moduleRef` property)
-   * may be reached, and they are always started first.
+   * Another module's instance, as the contract its type provides. Only modules this one depends on (through
+   * `dependsOn` or a `moduleRef` property) may be reached, they are always started first, and a module whose type
+   * does not declare `contract` in `provides` is refused at startup.
+   * @example const db = ctx.module(config.database, sqlDatabase)
    */
-  module<T extends object = ModuleInstance>(name: string): T
+  module<T extends object>(name: string, contract: Contract<T>): T
   /** A pipeline by name, compiled once per config generation. Only pipelines referenced by a `pipelineRef`. */
   pipeline(name: string): Pipeline
+  /** An engine service this module's plugin declared in `definePlugin({ services })`; any other is refused. */
+  service<K extends ServiceName>(name: K): Services[K]
   readonly engine: EngineView
   /**
-   * On a config reload that replaces this module: the instance of the same-named module of the same type from the
-   * generation still serving, for handing over what must not be dropped (a listening socket, a warm pool). It keeps
-   * serving until every module and component of the new generation is ready; then this module's `commit` runs and
-   * the previous instance is stopped. Take things over from it in `commit`, never in `start`: if the reload is rolled
-   * back, `commit` never runs, this module is stopped, and the previous instance serves on untouched. Undefined on a
-   * first start and for new modules. Duck-type it: it was created by an older config (possibly an older version of
-   * the plugin).
+   * On a config reload that replaces this module: the instance of the same-named module from the generation still
+   * serving, as `contract`, when that instance's type provides it (else undefined), for handing over what must not
+   * be dropped (a listening socket, a warm pool). It keeps serving until every module and component of the new
+   * generation is ready; then this module's `commit` runs and the previous instance is stopped. Take things over from
+   * it in `commit`, never in `start`: if the reload is rolled back, `commit` never runs, this module is stopped, and
+   * the previous instance serves on untouched. Undefined on a first start and for new modules.
    * @example
-   * commit() {
-   *   const prev = ctx.previous as { release?(port: number): Socket | undefined } | undefined
-   *   socket = prev?.release?.(config.port) ?? socket
-   * }
+   * commit() { socket = ctx.previous(handover)?.release(config.port) ?? socket }
    */
-  readonly previous?: object
+  previous<T extends object>(contract: Contract<T>): T | undefined
 }
 
 /** What a module type's `inputs` receives to turn config paths into absolute ones. */
@@ -91,6 +93,11 @@ export interface ModuleType<C = any, I extends object = ModuleInstance> {
   readonly description?: string
   /** JSON Schema of `config`; it arrives validated, with defaults filled, and deep-frozen. */
   readonly configSchema: JsonSchema
+  /**
+   * The contracts its instances provide: other modules reach them only as one of these (`ctx.module(ref, contract)`),
+   * and the engine checks each instance has the contract's members when it is created.
+   */
+  readonly provides?: readonly Contract<any>[]
   create(config: C, ctx: ModuleContext): I | Promise<I>
   /**
    * Files or folders a module of this type reads when it starts, beyond its config (e.g. a migrations folder). Their

@@ -1,6 +1,8 @@
 // Pipelines and step types: the ordered steps a trigger (HTTP route, later events and schedules) runs.
 import type { Logger } from './logger.ts'
 import type { JsonSchema } from './schema.ts'
+import type { Contract } from './contract.ts'
+import type { ServiceName, Services } from './services.ts'
 
 /**
  * The subset of `AbortSignal` a step can rely on; declared here because the sdk sees no DOM or Node types.
@@ -13,7 +15,7 @@ export interface AbortSignalLike {
   removeEventListener(type: 'abort', listener: () => void): void
 }
 
-/** The request a pipeline runs for; the names here are the variables runtime expressions see. */
+/** The request an HTTP-triggered run carries in its view as `request`; the names are the variables expressions see. */
 export interface PipelineRequest {
   /** The request id (`X-Request-Id`, propagated or generated). */
   readonly id: string
@@ -25,6 +27,25 @@ export interface PipelineRequest {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
   /** The parsed body: JSON value, text, or undefined when there is none. */
   readonly body: unknown
+}
+
+/**
+ * What a trigger hands a pipeline run. Every run has `input`, `meta` and `locals`, whatever started it; a trigger
+ * adds its own variables through `view` (HTTP: `body`, `params`, `query`, `headers`, `request`).
+ */
+export interface RunInput {
+  /** The trigger type's name: `http`, `event`, `schedule`, … (see TriggerType). */
+  readonly trigger: string
+  /** The run's id: the request id, the event's id, … Logged with every line of the run. */
+  readonly id: string
+  /** The run's main value: an HTTP body, an event's payload, a queue message. */
+  readonly input: unknown
+  /** Facts from the trigger: HTTP method and path, an event's topic and source, a schedule's time. */
+  readonly meta: Readonly<Record<string, unknown>>
+  /** Values attached before the run (HTTP middleware: e.g. the authenticated principal). */
+  readonly locals?: Readonly<Record<string, unknown>>
+  /** The trigger's own variables, by name (only those its TriggerType declares). */
+  readonly view?: Readonly<Record<string, unknown>>
 }
 
 /** What a pipeline answers. */
@@ -46,12 +67,18 @@ export interface PipelineRunOptions {
  */
 export interface Pipeline {
   readonly name: string
-  run(request: PipelineRequest, options: PipelineRunOptions): Promise<PipelineResponse>
+  run(input: RunInput, options: PipelineRunOptions): Promise<PipelineResponse>
 }
 
 /** The state of one pipeline run, as a step sees it. */
 export interface RunScope {
-  readonly request: PipelineRequest
+  readonly trigger: string
+  readonly id: string
+  readonly input: unknown
+  readonly meta: Readonly<Record<string, unknown>>
+  readonly locals: Readonly<Record<string, unknown>>
+  /** The trigger's own variables (HTTP: body, params, query, headers, request). */
+  readonly view: Readonly<Record<string, unknown>>
   /** Outputs of the named steps that already ran. */
   readonly steps: Readonly<Record<string, unknown>>
   readonly logger: Logger
@@ -72,8 +99,13 @@ export interface StepContext {
   readonly dataDir: string
   /** Resolves a path relative to the YAML file that declared the pipeline. */
   resolvePath(path: string): string
-  /** A module this step references through a `moduleRef` property of its config. */
-  module<T extends object>(name: string): T
+  /**
+   * A module this step references through a `moduleRef` property of its config, as the contract it provides
+   * (checked: a module whose type does not declare `contract` in `provides` is refused).
+   */
+  module<T extends object>(name: string, contract: Contract<T>): T
+  /** An engine service this step's plugin declared in `definePlugin({ services })`; any other is refused. */
+  service<K extends ServiceName>(name: K): Services[K]
   /**
    * Compiles a config value for evaluation per run: strings that are exactly one `${{ expr }}` yield the
    * expression's value; strings that contain some interpolate them as text; arrays and objects are walked.

@@ -1,6 +1,8 @@
-// Plugins: a versioned package of module types and step types.
+// Plugins: a versioned package of module types, step types and triggers, and the engine services they use.
 import type { ModuleType } from './module.ts'
 import type { StepType } from './pipeline.ts'
+import type { ServiceName } from './services.ts'
+import type { TriggerType } from './trigger.ts'
 
 export interface Plugin {
   /** Package-style name, e.g. `http` for a built-in or `@acme/geo` for a third party. */
@@ -13,6 +15,13 @@ export interface Plugin {
   /** Each module type has its own config and instance types, hence `any` here. */
   readonly moduleTypes?: readonly ModuleType<any, any>[]
   readonly stepTypes?: readonly StepType[]
+  /** Kinds of pipeline run its module types start (see TriggerType). */
+  readonly triggers?: readonly TriggerType[]
+  /**
+   * The engine services its module and step types use through `ctx.service(name)`; registration refuses an unknown
+   * name, and `ctx.service` refuses one not listed here.
+   */
+  readonly services?: readonly ServiceName[]
 }
 
 /**

@@ -1,4 +1,5 @@
 // JSON Schema helpers for config authors: references to other modules and pipelines, and runtime expressions.
+import type { Contract } from './contract.ts'
 
 /** A JSON Schema object (draft 2020-12 subset accepted by ajv); kept loose so plain literals type-check. */
 export type JsonSchema = { readonly [keyword: string]: unknown }
@@ -31,25 +32,39 @@ export function dataPath(description?: string): JsonSchema {
   return { type: 'string', minLength: 1, [PATH_KEYWORD]: 'data', ...(description ? { description } : {}) }
 }
 
+/** The schema keyword through which a `moduleRef` names the contract the referenced module's type must provide. */
+export const PROVIDES_KEYWORD = 'x-islet-provides'
+
+/** The schema keyword through which a `pipelineRef` names the trigger type that runs the referenced pipeline. */
+export const TRIGGER_KEYWORD = 'x-islet-trigger'
+
 /** Matches a string that is exactly one runtime expression, `${{ … }}`. */
 export const EXPRESSION_PATTERN = '^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$'
 
 /**
- * A config property naming another module. The engine checks the name exists (with "did you mean"),
- * and starts the named module before the one that references it.
- * @example configSchema: { properties: { db: moduleRef('the storage.sqlite module to query') } }
+ * A config property naming another module. The engine checks the name exists (with "did you mean"), that its type
+ * provides `contract` when one is given (at the YAML's file:line:col), and starts the named module before the one
+ * that references it.
+ * @example configSchema: { properties: { db: moduleRef('the database to query', sqlDatabase) } }
  */
-export function moduleRef(description?: string): JsonSchema {
-  return { type: 'string', minLength: 1, [REF_KEYWORD]: 'module', ...(description ? { description } : {}) }
+export function moduleRef(description?: string, contract?: Contract<any>): JsonSchema {
+  return {
+    type: 'string', minLength: 1, [REF_KEYWORD]: 'module', ...(contract ? { [PROVIDES_KEYWORD]: contract.name } : {}),
+    ...(description ? { description } : {}),
+  }
 }
 
 /**
  * A config property naming a pipeline. The engine checks it exists and starts every module the pipeline's steps
- * use before the referencing module.
+ * use before the referencing module. `trigger` names the TriggerType of the runs this module starts: the pipeline's
+ * expressions are checked against that trigger's variables when the config loads.
  * @example routes: { items: { properties: { pipeline: pipelineRef() } } }
  */
-export function pipelineRef(description?: string): JsonSchema {
-  return { type: 'string', minLength: 1, [REF_KEYWORD]: 'pipeline', ...(description ? { description } : {}) }
+export function pipelineRef(description?: string, options?: { trigger?: string }): JsonSchema {
+  return {
+    type: 'string', minLength: 1, [REF_KEYWORD]: 'pipeline', ...(options?.trigger ? { [TRIGGER_KEYWORD]: options.trigger } : {}),
+    ...(description ? { description } : {}),
+  }
 }
 
 /**

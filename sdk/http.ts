@@ -1,0 +1,71 @@
+// The HTTP contracts: what http.server composes. Written against these, a third-party middleware (auth, rate limits)
+// or router needs nothing but the sdk — no Koa types.
+import { defineContract } from './contract.ts'
+import type { Logger } from './logger.ts'
+import type { AbortSignalLike, Pipeline } from './pipeline.ts'
+
+/** The request as middleware sees it. */
+export interface HttpRequestView {
+  /** The request id (`X-Request-Id`, propagated or generated). */
+  readonly id: string
+  readonly method: string
+  readonly path: string
+  readonly query: Readonly<Record<string, string | string[]>>
+  /** Lower-cased header names. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>
+  /** The peer's address as the socket reports it. */
+  readonly remoteAddress: string | undefined
+}
+
+/** A response a middleware answers with, ending the request there. */
+export interface HttpAnswer {
+  status: number
+  headers?: Record<string, string>
+  /** JSON value, string, or an async iterable of strings for a stream (server-sent events). */
+  body?: unknown
+}
+
+/** What each middleware receives for one request. */
+export interface HttpContext {
+  readonly request: HttpRequestView
+  /** The request's logger (carries the request id). */
+  readonly logger: Logger
+  /** Aborted when the client goes away or the request times out. */
+  readonly signal: AbortSignalLike
+  /**
+   * Values for the rest of this request, e.g. the authenticated principal: pipelines read them as `${{ locals.… }}`.
+   * Must be JSON values.
+   */
+  readonly locals: Record<string, unknown>
+  /** The response as it stands: after `await next()`, what the rest of the chain answered. */
+  readonly response: { readonly status: number; readonly headers: Readonly<Record<string, string>> }
+  /** Sets a response header (kept when the rest of the chain answers). */
+  setHeader(name: string, value: string): void
+  /** Answers now; the rest of the chain does not run when this is called before `next()`. */
+  respond(answer: HttpAnswer): void
+}
+
+export type HttpMiddleware = (ctx: HttpContext, next: () => Promise<void>) => void | Promise<void>
+
+/** A module that contributes middleware to the servers that list it under `middleware`. */
+export interface MiddlewareProvider {
+  readonly middleware: HttpMiddleware
+}
+
+export interface RouteMatch {
+  pipeline: Pipeline
+  params: Record<string, string>
+  bodyLimit?: number
+}
+
+/** A module that maps method + path to a pipeline; servers list routers under `routers`. */
+export interface RouterProvider {
+  /** The matching route, or the methods the path accepts when only the method differs, or undefined. */
+  match(method: string, path: string): RouteMatch | { allowed: string[] } | undefined
+}
+
+export const httpMiddleware = defineContract<MiddlewareProvider>('http.middleware', { middleware: 'function' },
+  'contributes middleware to the http.server modules that list it under `middleware`')
+
+export const httpRouter = defineContract<RouterProvider>('http.router', { match: 'function' },
+  'maps method and path to a pipeline for the http.server modules that list it under `routers`')
