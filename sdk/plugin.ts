@@ -1,6 +1,7 @@
 // Plugins: a versioned package of module types and step types.
 import type { ModuleType } from './module.ts'
 import type { StepType } from './pipeline.ts'
+import type { ExpressionFunction } from './expression.ts'
 
 export interface Plugin {
   /** Package-style name, e.g. `http` for a built-in or `@acme/geo` for a third party. */
@@ -13,6 +14,8 @@ export interface Plugin {
   /** Each module type has its own config and instance types, hence `any` here. */
   readonly moduleTypes?: readonly ModuleType<any, any>[]
   readonly stepTypes?: readonly StepType[]
+  /** Pure functions pipelines call in `${{ … }}` as `area.name(…)` (see sdk/expression.ts). */
+  readonly functions?: readonly ExpressionFunction[]
 }
 
 /**
