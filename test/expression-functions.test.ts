@@ -122,3 +122,26 @@ pipelines:
     }
   })
 })
+
+describe('lambda syntax errors are reported when the config loads', () => {
+  it('at their file:line:col, like any other expression error', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': `apiVersion: islet/v1
+pipelines:
+  p:
+    steps:
+      - type: set
+        config: { value: '\${{ map(body.xs, x =>) }}' }
+      - type: set
+        config: { value: '\${{ map(body.xs, body => body.id) }}' }
+` })
+    try {
+      const { diagnostics } = await loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {} })
+      expect(diagnostics.map((d) => [d.line, d.col, d.message])).toEqual([
+        [6, 48, "expected an expression, found ')'"],
+        [8, 44, "the lambda parameter 'body' would hide the variable of that name"],
+      ])
+    } finally {
+      cleanup()
+    }
+  })
+})

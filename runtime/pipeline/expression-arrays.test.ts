@@ -42,6 +42,15 @@ describe('array transforms', () => {
     expect(evaluate(source, { steps, body: {} })).toEqual(value)
   })
 
+  it("the README's examples", () => {
+    const sql = [{ id: 2, data: '{"qty":12}' }, { id: 1, data: '{"qty":3}' }]
+    const at = (source: string) => evaluate(source, { steps: { rows: sql } })
+    expect(at('map(steps.rows, r => r.id)')).toEqual([2, 1])
+    expect(at('map(steps.rows, r => parseJson(r.data))')).toEqual([{ qty: 12 }, { qty: 3 }])
+    expect(at('filter(map(steps.rows, r => parseJson(r.data)), o => o.qty >= 10)')).toEqual([{ qty: 12 }])
+    expect(at("join(map(sortBy(steps.rows, r => r.id), r => 'order ' + r.id), ', ')")).toBe('order 1, order 2')
+  })
+
   it('a compiled lambda is evaluated afresh per run: no element of one run leaks into the next', () => {
     const f = compileExpression('map(body.xs, x => x * 2)')
     expect(f(scopeOf({ body: { xs: [1, 2] } }))).toEqual([2, 4])
