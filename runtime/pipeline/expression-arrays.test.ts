@@ -62,6 +62,7 @@ describe('lambdas are anonymous single expressions, only where a function takes 
   it.each([
     ['x => x', 'a lambda can only be an argument of map, filter, find, some, every, sortBy', 0],
     ['map(body.xs, body)', 'map() takes a lambda as its argument 2', 13],
+    ['map(x => x, body.xs)', 'map() takes its lambda as argument 2', 4],
     ['filter(body.xs)', 'filter() takes 2 arguments, got 1', 0],
     ['join(body.xs, x => x)', 'a lambda can only be an argument of', 14],
     ['map(body.xs, body => body)', "the lambda parameter 'body' would hide the variable", 13],

@@ -138,5 +138,5 @@ export const FUNCTION_ALIASES: ReadonlyMap<string, string> = new Map([
   ['parseInt', 'int'], ['parseFloat', 'number'], ['toString', 'string'], ['coalesce', 'default'], ['toFixed', 'round'],
   ['indexOf', 'contains'], ['trimStart', 'trim'], ['trimEnd', 'trim'], ['sort', 'sortBy'], ['orderBy', 'sortBy'],
   ['flat', 'flatten'], ['any', 'some'], ['all', 'every'], ['select', 'map'], ['where', 'filter'], ['substring', 'slice'],
-  ['substr', 'slice'], ['first', 'find'], ['entries', 'keys'],
+  ['substr', 'slice'],
 ])

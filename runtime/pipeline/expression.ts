@@ -184,6 +184,9 @@ function compileParsed(parsed: Parsed, functions: FunctionTable): Evaluate {
 
   /** An argument; the one a function takes a lambda at must be one, and no other may be. */
   function compileArgument(name: string, spec: BuiltinFunction, arg: Node, i: number): Evaluate {
+    if (spec.lambda !== i && arg.type === 'lambda' && spec.lambda !== undefined) {
+      throw expressionError(`${name}() takes its lambda as argument ${spec.lambda + 1}`, arg.start, `e.g. ${name}(steps.q.rows, r => r.id)`)
+    }
     if (spec.lambda !== i) return compile(arg)
     if (arg.type !== 'lambda') {
       throw expressionError(`${name}() takes a lambda as its argument ${i + 1}`, arg.start, `e.g. ${name}(steps.q.rows, r => r.id)`)
