@@ -14,6 +14,7 @@ export {
   type ConfigProblem, type Pipeline, type PipelineRequest, type RunInput, type PipelineResponse, type PipelineRunOptions, type AbortSignalLike,
 } from './pipeline.ts'
 export { definePlugin, type Plugin } from './plugin.ts'
+export { defineFunction, type ExpressionFunction } from './expression.ts'
 export {
   defineComponent, type ComponentDefinition, type ComponentContext, type ComponentLimits, type ComponentExample,
   type ComponentLogger, type KvCapability, type KvEntry, type KvSetOptions, type FetchInit, type FetchResponse,

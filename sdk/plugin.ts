@@ -3,6 +3,7 @@ import type { ModuleType } from './module.ts'
 import type { StepType } from './pipeline.ts'
 import type { ServiceName } from './services.ts'
 import type { TriggerType } from './trigger.ts'
+import type { ExpressionFunction } from './expression.ts'
 
 export interface Plugin {
   /** Package-style name, e.g. `http` for a built-in or `@acme/geo` for a third party. */
@@ -22,6 +23,8 @@ export interface Plugin {
    * name, and `ctx.service` refuses one not listed here.
    */
   readonly services?: readonly ServiceName[]
+  /** Pure functions pipelines call in `${{ … }}` as `area.name(…)` (see sdk/expression.ts). */
+  readonly functions?: readonly ExpressionFunction[]
 }
 
 /**

@@ -5,6 +5,7 @@ import formats from 'ajv-formats'
 import { StepError, defineStepType, messageOf, type Logger } from '@islet/sdk'
 import { CoreError } from './errors.ts'
 import { clocked, DeadlineExceeded, linearRegExp, makeLinear, nodesUpTo, ValidationClock, vetSchema } from './schema-vet.ts'
+import { parameterAt, sent, validatedInput, valueAt, type ValidatedInput } from './validate-input.ts'
 
 export interface ValidateConfig {
   readonly schema: Readonly<Record<string, unknown>>
@@ -12,12 +13,20 @@ export interface ValidateConfig {
   readonly value?: unknown
   /** How long checking one value may hold the event loop before it is refused. */
   readonly maxMs?: number
+  /**
+   * Convert strings to the schema's types and fill in `default`s. Unset: on for `${{ query }}`, `${{ params }}` and
+   * their members (`${{ query.page }}`), which are always text; off for everything else (bodies stay strict).
+   */
+  readonly coerce?: boolean
 }
 
 /** One mismatch as callers see it: a JSON Pointer into the value ('' is the value itself) and what is wrong. */
 export interface ValidationProblem {
   path: string
   message: string
+  /** For query and route parameters: the parameter's name and what the caller sent. */
+  parameter?: string
+  got?: string
 }
 
 // A hostile body can fail a schema thousands of times over; the answer stays small.
@@ -26,7 +35,6 @@ const MAX_PROBLEMS = 20
 const MAX_LISTED_NODES = 10_000
 /** Far above what a linear check of a 1 MB body takes (tens of ms), far below a stall every route would feel. */
 const DEFAULT_MAX_MS = 250
-const BODY = /^\s*\$\{\{\s*body\s*\}\}\s*$/
 
 /**
  * @example
@@ -37,7 +45,8 @@ const BODY = /^\s*\$\{\{\s*body\s*\}\}\s*$/
 export default defineStepType<ValidateConfig>({
   type: 'validate',
   description: 'Checks a value (the request body unless `value` says otherwise) against a JSON Schema; ' +
-    'answers 400 ERR_VALIDATION listing every mismatch. Outputs the value.',
+    'answers 400 ERR_VALIDATION listing every mismatch. Outputs the value; for ${{ query }} and ${{ params }} ' +
+    'converted to the schema\'s types, defaults filled in.',
   configSchema: {
     type: 'object',
     additionalProperties: false,
@@ -52,21 +61,33 @@ export default defineStepType<ValidateConfig>({
         type: 'integer', minimum: 1, maximum: 5_000, default: DEFAULT_MAX_MS,
         description: 'how long checking one value may hold the engine\'s event loop; past it the value is refused (400 ERR_VALIDATION_TOO_COSTLY)',
       },
+      coerce: {
+        type: 'boolean',
+        description: 'convert strings to the schema\'s types (?limit=5 → 5, ?flag=true → true, one ?tag=a → [\'a\']) and fill in ' +
+          'defaults; default: on for ${{ query }}, ${{ params }} and their members, off for anything else (bodies stay strict)',
+      },
     },
   },
   // Checked when the config loads, so a schema that could stall the engine is refused at the pattern's line.
   check: (config) => vetSchema(config.schema).map((p) => ({ ...p, path: ['schema', ...p.path] })),
   create(config, ctx) {
     const clock = new ValidationClock(config.maxMs ?? DEFAULT_MAX_MS)
-    const { first, every } = compileSchema(config.schema, ctx.logger, clock)
     const source = config.value ?? '${{ body }}'
+    // Decided once, from the template as written: query and route parameters are text whatever the schema says.
+    const input = validatedInput(source, config.coerce)
+    const { first, every } = compileSchema(config.schema, ctx.logger, clock, input.coerce)
     const value = ctx.compile(source)
-    const what = typeof source === 'string' && BODY.test(source) ? 'request body' : 'value'
-    /** Runs one validator under the clock; past its deadline the value is refused, and the operator told why. */
-    const timed = (validate: ValidateFunction, data: unknown): boolean => {
+    const what = input.what
+    // ajv fills defaults of properties only; an absent parameter (`${{ query.page }}`) takes the schema's own.
+    const rootDefault = config.schema.default
+    /**
+     * Runs one validator under the clock; past its deadline the value is refused, and the operator told why. The
+     * value sits in a box ajv writes conversions back to (the root itself included: `${{ query.page }}` is a string).
+     */
+    const timed = (validate: ValidateFunction, box: { value: unknown }): boolean => {
       clock.start()
       try {
-        return validate(data) as boolean
+        return validate(box.value, { instancePath: '', parentData: box, parentDataProperty: 'value', rootData: box, dynamicAnchors: {} }) as boolean
       } catch (error) {
         if (!(error instanceof DeadlineExceeded)) throw error
         ctx.logger.warn(`validate step '${ctx.step}' of pipeline '${ctx.pipeline}' gave up after ${clock.ms} ms on one value: ` +
@@ -76,18 +97,22 @@ export default defineStepType<ValidateConfig>({
     }
     return (scope) => {
       const data = value(scope)
-      if (timed(first, data)) return data
+      // Converted on a copy: the request's own query and params stay as sent for every other step.
+      const box = { value: input.coerce ? copy(data ?? rootDefault) : data }
+      if (timed(first, box)) return box.value
       // Listing every mismatch builds one error object per failing node: on a large value (300,000 failing items fit
       // in 1 MB) that alone holds the event loop for a second, so a large value gets its first problem only.
       const small = nodesUpTo(data, MAX_LISTED_NODES) <= MAX_LISTED_NODES
-      const errors = (small && !timed(every, data) ? every.errors : first.errors) ?? []
+      const again = { value: input.coerce ? copy(data ?? rootDefault) : data }
+      const errors = (small && !timed(every, again) ? every.errors : first.errors) ?? []
       const shown = !small ? ' (the first problem; the value is too large to list them all)'
         : errors.length > MAX_PROBLEMS ? ` (${errors.length} problems, the first ${MAX_PROBLEMS} listed)` : ''
+      const problems = errors.slice(0, MAX_PROBLEMS).map((e) => describe(e, input, data))
       throw new StepError({
         status: 400,
         code: 'ERR_VALIDATION',
-        message: `${what} does not match the schema${shown}`,
-        details: errors.slice(0, MAX_PROBLEMS).map(describe),
+        message: input.coerce && problems[0]?.parameter !== undefined ? `${parameterMessage(input, problems[0])}${shown}` : `${what} does not match the schema${shown}`,
+        details: problems,
       })
     }
   },
@@ -98,7 +123,7 @@ export default defineStepType<ValidateConfig>({
  * the loader, e.g. a test pipeline, reaches create directly) and every superlinear part of ajv is replaced by a
  * linear one (see schema-vet.ts), so a body within bodyLimit costs time in proportion to its size.
  */
-function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger, clock: ValidationClock): { first: ValidateFunction; every: ValidateFunction } {
+function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger, clock: ValidationClock, coerce: boolean): { first: ValidateFunction; every: ValidateFunction } {
   const problems = vetSchema(schema)
   if (problems.length > 0) {
     const [first] = problems
@@ -114,16 +139,20 @@ function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger
     strictTypes: false,
     strictTuples: false,
     strictRequired: false,
+    // Text to the schema's types, and a lone value to a one-element array (`?tag=a` where tags is an array).
+    ...(coerce ? { coerceTypes: 'array' as const, useDefaults: true } : {}),
     logger: { log: (m: unknown) => logger.debug(String(m)), warn: (m: unknown) => logger.warn(String(m)), error: (m: unknown) => logger.error(String(m)) },
   }
   const is2020 = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12')
+  // A root `default` is the step's to fill (ajv fills properties' only, and strict mode refuses one at the root).
+  const rootless = coerce ? Object.fromEntries(Object.entries(schema).filter(([key]) => key !== 'default')) : schema
   const compile = (allErrors: boolean) => {
     const ajv = is2020 ? new Ajv2020({ ...options, allErrors }) : new Ajv({ ...options, allErrors })
     formats.default(ajv)
     makeLinear(ajv)
     try {
       // Each step gets its own ajv: two schemas with the same $id, or a reload bringing a changed one, cannot clash.
-      return ajv.compile(clocked(ajv, schema, clock))
+      return ajv.compile(clocked(ajv, rootless, clock))
     } catch (error) {
       throw new CoreError('ERR_CORE_SCHEMA_INVALID', `invalid JSON Schema: ${messageOf(error)}`, { cause: error })
     }
@@ -134,13 +163,32 @@ function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger
 
 const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1')
 
+/** Query strings and route parameters are small (bounded by the URL), and JSON-like: a plain deep copy. */
+function copy(data: unknown): unknown {
+  if (Array.isArray(data)) return data.map(copy)
+  if (data !== null && typeof data === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const key of Object.keys(data)) Object.defineProperty(out, key, { value: copy((data as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true })
+    return out
+  }
+  return data
+}
+
 /** Required and unexpected properties are reported at the property's own path, which is where callers look. */
-function describe(error: ErrorObject): ValidationProblem {
-  if (error.keyword === 'required') {
-    return { path: `${error.instancePath}/${escape(String(error.params.missingProperty))}`, message: 'is required' }
-  }
-  if (error.keyword === 'additionalProperties') {
-    return { path: `${error.instancePath}/${escape(String(error.params.additionalProperty))}`, message: 'is not allowed' }
-  }
-  return { path: error.instancePath, message: error.message ?? `fails '${error.keyword}'` }
+function describe(error: ErrorObject, input: ValidatedInput, data: unknown): ValidationProblem {
+  const problem: ValidationProblem = error.keyword === 'required'
+    ? { path: `${error.instancePath}/${escape(String(error.params.missingProperty))}`, message: 'is required' }
+    : error.keyword === 'additionalProperties'
+      ? { path: `${error.instancePath}/${escape(String(error.params.additionalProperty))}`, message: 'is not allowed' }
+      : { path: error.instancePath, message: error.message ?? `fails '${error.keyword}'` }
+  if (!input.coerce) return problem
+  const parameter = input.parameter ?? parameterAt(problem.path)
+  if (parameter === undefined) return problem
+  const got = valueAt(data, problem.path)
+  return got === undefined || error.keyword === 'required' ? { ...problem, parameter } : { ...problem, parameter, got: sent(got) }
+}
+
+/** `query parameter 'limit' must be integer (got "abc")`: which parameter, what was expected, what came. */
+function parameterMessage(input: ValidatedInput, problem: ValidationProblem): string {
+  return `${input.what} '${problem.parameter}' ${problem.message}${problem.got === undefined ? '' : ` (got ${problem.got})`}`
 }

@@ -8,7 +8,7 @@ import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import { IsletError, isIsletError, messageOf } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
 import { kvQuota, type KvStore } from '../sandbox/capabilities/kv.ts'
-import { openKvStore } from '../sandbox/capabilities/kv-sqlite.ts'
+import { kvAppName, openKvStore } from '../sandbox/capabilities/kv-sqlite.ts'
 import type { ComponentMetaDto, GuestLogLineDto, HostOp, InvocationLimitsDto } from '../sandbox/protocol.ts'
 import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
 import { createCapabilities, grantedOf, type Capabilities, type CapabilityDeps } from './capabilities.ts'
@@ -54,6 +54,11 @@ export interface ComponentHostOptions {
   bus: EventBus
   env?: Record<string, string | undefined>
   lookup?: CapabilityDeps['lookup']
+  /**
+   * The app's root YAML file: kv namespaces belong to the app it names (kvAppName), so apps sharing a data
+   * directory never see each other's keys. Unset outside an app (`islet component test`): the app is `app`.
+   */
+  appFile?: string
   /**
    * What error locations (file:line:col of a component's own source) are relative to: the app's folder, or the cwd
    * for `islet component test`. Default: the folder of the YAML file that declares the component.
@@ -226,7 +231,13 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
    * isolate of the same code starts loading in the examples worker at the same time, for examples() to use.
    */
   async function load(decl: ComponentDecl, compiled: CompiledComponent, timings?: ReloadTimings, alongside = true): Promise<LiveGeneration> {
-    if (decl.grants.kv && !kv) kv = openKvStore(join(options.dataDir, 'islet-kv.db'))
+    if (decl.grants.kv && !kv) {
+      kv = openKvStore(join(options.dataDir, 'islet-kv.db'), {
+        app: options.appFile === undefined ? 'app' : kvAppName(options.appFile, options.dataDir),
+        onClaim: (component, usage) => logger.warn({ component, ...usage },
+          `kv: component '${component}' takes over its ${usage.keys} key(s) stored before kv was kept per app`),
+      })
+    }
     const caps = createCapabilities(decl, { kv, bus: options.bus, env, logger, lookup: options.lookup })
     const number = ++counter
     const key = `${decl.name}@${number}`

@@ -115,7 +115,8 @@ export function createEngine(options: EngineOptions): Engine {
   }
   const events = createEventBus()
   const components = config.components.length > 0
-    ? createComponentHost({ components: config.components, sandbox: config.sandbox, logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file) })
+    ? createComponentHost({ components: config.components, sandbox: config.sandbox, logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file),
+      appFile: config.file })
     : undefined
   const services: EngineServices = { events, components }
   let state: EngineState = 'idle'

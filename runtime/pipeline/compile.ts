@@ -7,6 +7,7 @@ import { IsletError, messageOf } from '../errors.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { createRun, type Op } from './run.ts'
 import { compileTemplate } from './template.ts'
+import { functionTable } from './expression-plugins.ts'
 import { SERVICES, type EngineServices } from '../engine/services.ts'
 import { withDeadline } from '../engine/deadline.ts'
 
@@ -36,6 +37,8 @@ export interface PipelineCompileContext {
 export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileContext): Promise<Pipeline> {
   const ops: Op[] = []
   const baseDir = dirname(decl.source.file)
+  // The plugins' expression functions, as registered now: every `${{ }}` of this pipeline resolves calls in them.
+  const functions = functionTable(ctx.registry)
 
   async function emit(steps: readonly StepDecl[]): Promise<void> {
     for (const step of steps) {
@@ -70,7 +73,7 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
 
   function compileCondition(branch: StepBranch) {
     try {
-      return compileTemplate(branch.condition)
+      return compileTemplate(branch.condition, functions)
     } catch (error) {
       throw failed(branch, 'if', error)
     }
@@ -117,7 +120,7 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
         }
         return ctx.module(name) as T
       },
-      compile: compileTemplate,
+      compile: <T>(value: unknown) => compileTemplate<T>(value, functions),
     } satisfies StepContext, SERVICES, { value: ctx.services })
   }
 

@@ -69,7 +69,8 @@ describe('calls', () => {
     ['body.tags.includes("a")', 'use contains(x)', 10],
     ['body.x.trim()', 'use trim(x)', 7],
     ['JSON.stringify(body)', 'use json(x)', 5],
-    ['body.items.map(x)', 'call one of the functions instead', 11],
+    ['body.items.map(x)', 'use map(x)', 11],
+    ['body.items.frobnicate(x)', 'call one of the functions instead', 11],
   ])('method call %s is refused with a hint', (source, hint, offset) => {
     const error = compileError(source)
     expect(error.message).toBe('methods cannot be called')

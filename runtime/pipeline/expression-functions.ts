@@ -1,21 +1,12 @@
-// The functions runtime expressions may call: a fixed whitelist, each pure apart from now() and uuid().
+// The built-in functions runtime expressions may call: a fixed list, each pure apart from now() and uuid(). A bad
+// argument is never answered with a silent null: it is ERR_EXPRESSION_EVAL naming the function and the value.
 import { randomUUID } from 'node:crypto'
-import { evalError, isPlainObject, toNumber, toText, typeName, type Site } from './expression-values.ts'
-
-export interface ExpressionFunction {
-  readonly min: number
-  readonly max: number
-  /** One line for the README and editor completion. */
-  readonly doc: string
-  /** Every function takes at most two arguments, passed positionally so a call allocates nothing. */
-  readonly fn: (site: Site, a: unknown, b: unknown) => unknown
-}
-
-const needs = (site: Site, name: string, what: string, value: unknown) =>
-  evalError(site, `${name}() needs ${what}, got ${typeName(value)}`, { function: name, type: typeName(value) })
+import { ARRAY_FUNCTIONS } from './expression-arrays.ts'
+import { charge, textUnits } from './expression-budget.ts'
+import { evalError, isPlainObject, needs, toText, typeName, type BuiltinFunction, type Site } from './expression-values.ts'
 
 // String functions let null and undefined through: optional text fields are the norm in request data.
-const text = (name: string, doc: string, apply: (s: string) => string): ExpressionFunction => ({
+const text = (name: string, doc: string, apply: (s: string) => string): BuiltinFunction => ({
   min: 1, max: 1, doc,
   fn: (site, x) => (typeof x === 'string' ? apply(x) : x === null || x === undefined ? x : fail(needs(site, name, 'a string', x))),
 })
@@ -24,58 +15,98 @@ function fail(error: Error): never {
   throw error
 }
 
+/**
+ * A finite number from a number, numeric text (surrounding spaces allowed) or a boolean; null and undefined stay as
+ * null (an absent field is not a bad one). Anything else, `''` included, is refused.
+ */
+function numeric(site: Site, name: string, x: unknown): number | null {
+  if (typeof x === 'number' && Number.isFinite(x)) return x
+  if (typeof x === 'boolean') return x ? 1 : 0
+  if (x === null || x === undefined) return null
+  if (typeof x === 'string' && x.trim() !== '') {
+    const n = Number(x)
+    if (Number.isFinite(n)) return n
+  }
+  throw needs(site, name, 'a number, numeric text or a boolean', x)
+}
+
 function round(site: Site, x: unknown, digits: unknown): number {
   if (typeof x !== 'number') throw needs(site, 'round', 'a number', x)
   const d = digits === undefined ? 0 : digits
-  if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 15) {
-    throw evalError(site, `round() needs 0 to 15 digits, got ${typeof d === 'number' ? d : typeName(d)}`, { function: 'round' })
-  }
+  if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 15) throw needs(site, 'round', '0 to 15 digits', d)
   // Half away from zero, through the decimal exponent so 1.005 rounds to 1.01 rather than 1.
   if (!Number.isFinite(x) || Math.abs(x) >= 1e15) return x
   const sign = x < 0 ? -1 : 1
   return sign * Number(`${Math.round(Number(`${Math.abs(x)}e${d}`))}e-${d}`)
 }
 
-export const FUNCTIONS: ReadonlyMap<string, ExpressionFunction> = new Map<string, ExpressionFunction>([
+function json(site: Site, x: unknown): string {
+  let out: string | undefined
+  try {
+    out = JSON.stringify(x)
+  } catch (error) {
+    // A BigInt or a cycle: neither comes from JSON, but a step's output could hold one.
+    throw evalError(site, `json() cannot encode ${typeName(x)}: ${(error as Error).message}`, { function: 'json' })
+  }
+  charge(site, textUnits(out?.length ?? 4), 'json()')
+  return out ?? 'null'
+}
+
+function parseJson(site: Site, x: unknown): unknown {
+  if (x === null || x === undefined) return x
+  if (typeof x !== 'string') throw needs(site, 'parseJson', 'JSON text', x)
+  charge(site, textUnits(x.length), 'parseJson()')
+  try {
+    return JSON.parse(x)
+  } catch (error) {
+    throw evalError(site, `parseJson() got text that is not JSON (${(error as Error).message}): ${JSON.stringify(x.length > 60 ? `${x.slice(0, 60)}…` : x)}`,
+      { function: 'parseJson', value: x.slice(0, 60) })
+  }
+}
+
+function stringOf(site: Site, x: unknown): string {
+  const out = toText(x)
+  if (typeof x === 'object' && x !== null) charge(site, textUnits(out.length), 'string()')
+  return out
+}
+
+export const FUNCTIONS: ReadonlyMap<string, BuiltinFunction> = new Map<string, BuiltinFunction>([
   ['now', { min: 0, max: 0, doc: 'the current time as an ISO 8601 string', fn: () => new Date().toISOString() }],
   ['uuid', { min: 0, max: 0, doc: 'a random UUID v4', fn: () => randomUUID() }],
   ['length', {
     min: 1, max: 1, doc: 'length of a string or array, key count of an object, 0 for null',
-    fn: (site, x) => typeof x === 'string' || Array.isArray(x) ? x.length : x === null || x === undefined ? 0
-      : isPlainObject(x) ? Object.keys(x).length : fail(needs(site, 'length', 'a string, array or object', x)),
+    fn: (site, x) => {
+      if (typeof x === 'string' || Array.isArray(x)) return x.length
+      if (x === null || x === undefined) return 0
+      if (!isPlainObject(x)) throw needs(site, 'length', 'a string, array or object', x)
+      const n = Object.keys(x).length
+      charge(site, n, 'length()')
+      return n
+    },
   }],
   ['lower', text('lower', 'lower-cased string (null stays null)', (s) => s.toLowerCase())],
   ['upper', text('upper', 'upper-cased string (null stays null)', (s) => s.toUpperCase())],
   ['trim', text('trim', 'string without surrounding whitespace (null stays null)', (s) => s.trim())],
-  ['number', { min: 1, max: 1, doc: 'a number from a number, numeric string or boolean; null when not numeric', fn: (_, x) => toNumber(x) }],
+  ['number', {
+    min: 1, max: 1, doc: 'a number from a number, numeric text or boolean (null stays null); anything else is an error',
+    fn: (site, x) => numeric(site, 'number', x),
+  }],
   ['int', {
-    min: 1, max: 1, doc: 'number(x) truncated to an integer; null when not numeric',
-    fn: (_, x) => { const n = toNumber(x); return n === null ? null : Math.trunc(n) },
+    min: 1, max: 1, doc: 'number(x) truncated to an integer (null stays null); anything else is an error',
+    fn: (site, x) => { const n = numeric(site, 'int', x); return typeof n === 'number' ? Math.trunc(n) : n },
   }],
-  ['string', { min: 1, max: 1, doc: "text of a value: '' for null, JSON for objects", fn: (_, x) => toText(x) }],
+  ['string', { min: 1, max: 1, doc: "text of a value: '' for null, JSON for objects", fn: stringOf }],
   ['round', { min: 1, max: 2, doc: 'round(x, digits = 0), half away from zero', fn: round }],
-  ['json', { min: 1, max: 1, doc: 'JSON text of a value', fn: (_, x) => JSON.stringify(x) ?? 'null' }],
-  ['parseJson', {
-    min: 1, max: 1, doc: 'the value JSON text encodes (null stays null)',
-    fn: (site, x) => {
-      if (x === null || x === undefined) return x
-      if (typeof x !== 'string') throw needs(site, 'parseJson', 'a string', x)
-      try {
-        return JSON.parse(x)
-      } catch {
-        throw evalError(site, 'parseJson() got text that is not JSON', { function: 'parseJson' })
-      }
-    },
-  }],
+  ['json', { min: 1, max: 1, doc: 'JSON text of a value', fn: json }],
+  ['parseJson', { min: 1, max: 1, doc: 'the value JSON text encodes (null stays null); text that is not JSON is an error', fn: parseJson }],
   ['default', { min: 2, max: 2, doc: 'x unless it is null or undefined, else y', fn: (_, x, y) => x ?? y }],
-  ['keys', {
-    min: 1, max: 1, doc: 'own keys of an object ([] for null)',
-    fn: (site, x) => isPlainObject(x) ? Object.keys(x) : x === null || x === undefined ? [] : fail(needs(site, 'keys', 'an object', x)),
-  }],
   ['contains', {
     min: 2, max: 2, doc: 'whether a string contains a substring or an array an element (false for null)',
     fn: (site, haystack, needle) => {
-      if (Array.isArray(haystack)) return haystack.includes(needle)
+      if (Array.isArray(haystack)) {
+        charge(site, haystack.length, 'contains()')
+        return haystack.includes(needle)
+      }
       if (haystack === null || haystack === undefined) return false
       if (typeof haystack !== 'string') throw needs(site, 'contains', 'a string or array', haystack)
       if (typeof needle !== 'string') throw needs(site, 'contains', 'a string to look for in a string', needle)
@@ -87,14 +118,17 @@ export const FUNCTIONS: ReadonlyMap<string, ExpressionFunction> = new Map<string
     fn: (site, x) => {
       if (x === null || x === undefined) return 0
       if (!Array.isArray(x)) throw needs(site, 'sum', 'an array of numbers', x)
+      charge(site, x.length, 'sum()')
       let total = 0
-      for (const n of x) {
-        if (typeof n !== 'number') throw evalError(site, `sum() needs numbers, got an element of type ${typeName(n)}`, { function: 'sum', type: typeName(n) })
+      for (let i = 0; i < x.length; i++) {
+        const n = x[i]
+        if (typeof n !== 'number') throw needs(site, 'sum', `numbers (element ${i})`, n)
         total += n
       }
       return total
     },
   }],
+  ...ARRAY_FUNCTIONS,
 ])
 
 /** Names people reach for from JavaScript or SQL, and the function that does it here. */
@@ -102,5 +136,7 @@ export const FUNCTION_ALIASES: ReadonlyMap<string, string> = new Map([
   ['uppercase', 'upper'], ['toUpperCase', 'upper'], ['lowercase', 'lower'], ['toLowerCase', 'lower'],
   ['len', 'length'], ['count', 'length'], ['stringify', 'json'], ['parse', 'parseJson'], ['includes', 'contains'],
   ['parseInt', 'int'], ['parseFloat', 'number'], ['toString', 'string'], ['coalesce', 'default'], ['toFixed', 'round'],
-  ['indexOf', 'contains'], ['trimStart', 'trim'], ['trimEnd', 'trim'],
+  ['indexOf', 'contains'], ['trimStart', 'trim'], ['trimEnd', 'trim'], ['sort', 'sortBy'], ['orderBy', 'sortBy'],
+  ['flat', 'flatten'], ['any', 'some'], ['all', 'every'], ['select', 'map'], ['where', 'filter'], ['substring', 'slice'],
+  ['substr', 'slice'],
 ])

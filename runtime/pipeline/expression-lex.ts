@@ -17,7 +17,7 @@ export function expressionError(message: string, offset: number, hint?: string):
   return new IsletError('ERR_CONFIG_EXPRESSION', message, { details: hint === undefined ? { offset } : { offset, hint } })
 }
 
-const PUNCTUATORS = ['==', '!=', '<=', '>=', '&&', '||', '??', '(', ')', '[', ']', '{', '}', ',', '.', '?', ':', '!',
+const PUNCTUATORS = ['=>', '==', '!=', '<=', '>=', '&&', '||', '??', '(', ')', '[', ']', '{', '}', ',', '.', '?', ':', '!',
   '+', '-', '*', '/', '%', '<', '>']
 // Spellings people bring from JavaScript; each gets a targeted message rather than "unexpected character".
 const MISTAKES: readonly [string, string, string][] = [
@@ -58,8 +58,8 @@ export function createLexer(text: string, start: number): { next(): Token } {
         return { kind: 'name', value: text.slice(at, pos), start: at, end: pos }
       }
       for (const [spelling, message, hint] of MISTAKES) {
-        // A doubled single character ('==', '&&', '||') is a real operator.
-        if (text.startsWith(spelling, at) && !(spelling.length === 1 && text[at + 1] === spelling)) {
+        // A doubled single character ('==', '&&', '||') is a real operator, and so is a lambda's '=>'.
+        if (text.startsWith(spelling, at) && !(spelling.length === 1 && (text[at + 1] === spelling || text.startsWith('=>', at)))) {
           throw expressionError(message, at, hint)
         }
       }

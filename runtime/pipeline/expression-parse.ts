@@ -14,6 +14,11 @@ export type Node =
   /** Arithmetic, comparison and the short-circuit `&&`, `||`, `??`; `start` is the operator's offset. */
   | { type: 'binary'; op: string; left: Node; right: Node; start: number }
   | { type: 'conditional'; test: Node; then: Node; else: Node; start: number }
+  /**
+   * `x => body` or `(x, i) => body`: anonymous, one expression, only ever an argument of a built-in that takes one
+   * (map, filter, …). It has no name, so nothing can call it but that built-in: there is no user-defined recursion.
+   */
+  | { type: 'lambda'; params: { name: string; start: number }[]; body: Node; start: number }
 
 export interface Parsed {
   readonly node: Node
@@ -144,17 +149,44 @@ export function parseExpression(text: string, start = 0, embedded = false): Pars
       advance()
       if (t.value === 'true' || t.value === 'false') return { type: 'literal', value: t.value === 'true', start: t.start }
       if (t.value === 'null') return { type: 'literal', value: null, start: t.start }
-      return { type: 'name', name: t.value as string, start: t.start }
+      const name: Node = { type: 'name', name: t.value as string, start: t.start }
+      return is('=>') ? parseLambda([name], t.start) : name
     }
-    if (is('(')) {
-      advance()
-      const inner = parseConditional()
-      expect(')', "to close '('")
-      return inner
-    }
+    if (is('(')) return parseParenthesised()
+    if (is('=>')) throw expressionError("'=>' needs a parameter before it", t.start, 'write x => …, or (x, i) => …')
     if (is('[')) return { type: 'array', items: (advance(), parseList(']', 'array')), start: t.start }
     if (is('{')) return parseObject()
     throw expressionError(`expected an expression, found ${describe(t)}`, t.start)
+  }
+
+  // `(expr)`, or the parameter list of `(x) => …` / `(x, i) => …`: which one is known at the token after `)`.
+  function parseParenthesised(): Node {
+    const open = advance().start
+    if (is(')')) throw expressionError('expected an expression inside ()', token.start, 'a lambda has one or two parameters: x => …, or (x, i) => …')
+    const items = [parseConditional()]
+    while (is(',')) {
+      const comma = advance().start
+      if (is(')')) throw expressionError("expected a parameter after ','", comma)
+      items.push(parseConditional())
+    }
+    expect(')', "to close '('")
+    if (is('=>')) return parseLambda(items, open)
+    if (items.length > 1) throw expressionError("expected '=>' after the lambda parameters", token.start, 'write (x, i) => …')
+    return items[0]!
+  }
+
+  // At `=>`: the parameters were parsed as expressions; each must be a plain name.
+  function parseLambda(params: Node[], start: number): Node {
+    const arrow = advance().start
+    const names: { name: string; start: number }[] = []
+    for (const p of params) {
+      if (p.type !== 'name') throw expressionError('a lambda parameter is a name', p.start, 'write x => …, or (x, i) => …')
+      if (names.some((n) => n.name === p.name)) throw expressionError(`duplicate lambda parameter '${p.name}'`, p.start)
+      names.push({ name: p.name, start: p.start })
+    }
+    if (names.length > 2) throw expressionError('a lambda takes one or two parameters (the element and its index)', params[2]!.start)
+    if (token.kind === 'end' || isClosing(token)) throw expressionError("expected the lambda's body after '=>'", arrow)
+    return { type: 'lambda', params: names, body: parseConditional(), start }
   }
 
   function parseObject(): Node {

@@ -1,10 +1,14 @@
 // Compiles a parsed runtime expression into closures over a RunScope: parsed once, no eval, no per-run parsing.
 import type { RunScope } from '@islet/sdk'
 import { suggest } from '../config/suggest.ts'
+import { charge, textUnits } from './expression-budget.ts'
 import { expressionError } from './expression-lex.ts'
 import { parseExpression, type Node, type Parsed } from './expression-parse.ts'
 import { FUNCTIONS, FUNCTION_ALIASES } from './expression-functions.ts'
-import { FORBIDDEN_NAMES, evalError, member, toText, typeName, type Site } from './expression-values.ts'
+import { callPluginFunction, NO_FUNCTIONS, type FunctionTable } from './expression-plugins.ts'
+import {
+  FORBIDDEN_NAMES, evalError, member, toText, typeName, type BuiltinFunction, type Lambda, type Meter, type Site,
+} from './expression-values.ts'
 
 /** A compiled expression: evaluates against one run. */
 export type Evaluate = (scope: RunScope) => unknown
@@ -25,21 +29,39 @@ const REQUEST_FIELDS: ReadonlyMap<string, Evaluate> = new Map<string, Evaluate>(
 /** The names expressions may use, for documentation and editor completion. */
 export const EXPRESSION_VARIABLES: readonly string[] = [...VARIABLES.keys()]
 export const EXPRESSION_FUNCTIONS: readonly string[] = [...FUNCTIONS.keys()]
+const LAMBDA_TAKERS = [...FUNCTIONS].filter(([, f]) => f.lambda !== undefined).map(([name]) => name)
 
-/** Compiles `source`, the whole of which is one expression (no `${{ }}`). Throws ERR_CONFIG_EXPRESSION. */
-export function compileExpression(source: string): Evaluate {
-  return compileParsed(parseExpression(source))
+/**
+ * Compiles `source`, the whole of which is one expression (no `${{ }}`); `functions` are the plugins' (dotted
+ * names). Throws ERR_CONFIG_EXPRESSION.
+ */
+export function compileExpression(source: string, functions: FunctionTable = NO_FUNCTIONS): Evaluate {
+  return compileParsed(parseExpression(source), functions)
 }
 
 /** Compiles the expression that starts at `start` (just after a `${{`) in `text`; `next` is the offset after `}}`. */
-export function compileEmbedded(text: string, start: number): { evaluate: Evaluate; source: string; next: number } {
+export function compileEmbedded(text: string, start: number, functions: FunctionTable = NO_FUNCTIONS): { evaluate: Evaluate; source: string; next: number } {
   const parsed = parseExpression(text, start, true)
-  return { evaluate: compileParsed(parsed), source: parsed.source, next: parsed.next }
+  return { evaluate: compileParsed(parsed, functions), source: parsed.source, next: parsed.next }
 }
 
-function compileParsed(parsed: Parsed): Evaluate {
-  const siteOf = (node: Node): Site => ({ source: parsed.source, offset: node.start - parsed.start })
-  return compile(parsed.node)
+/** A lambda parameter while its body is compiled: the body reads `value`, which the calling function sets. */
+interface Local {
+  value: unknown
+}
+
+function compileParsed(parsed: Parsed, functions: FunctionTable): Evaluate {
+  // One meter per compiled expression: evaluation is synchronous and cannot re-enter itself (lambdas have no names,
+  // plugin functions see data only), so resetting it when an evaluation starts makes the budget per evaluation.
+  const meter: Meter = { used: 0 }
+  const siteOf = (node: Node): Site => ({ source: parsed.source, offset: node.start - parsed.start, meter })
+  /** The lambda parameters in scope where the compiler is. */
+  const locals = new Map<string, Local>()
+  const root = compile(parsed.node)
+  return (s) => {
+    meter.used = 0
+    return root(s)
+  }
 
   function compile(node: Node): Evaluate {
     switch (node.type) {
@@ -47,8 +69,14 @@ function compileParsed(parsed: Parsed): Evaluate {
         const value = node.value
         return () => value
       }
-      case 'name':
+      case 'name': {
+        const local = locals.get(node.name)
+        if (local) return () => local.value
         return variable(node.name, node.start)
+      }
+      case 'lambda':
+        throw expressionError(`a lambda can only be an argument of ${LAMBDA_TAKERS.join(', ')}`, node.start,
+          'e.g. map(steps.q.rows, r => r.id)')
       case 'array': {
         const items = node.items.map(compile)
         return (s) => {
@@ -90,7 +118,7 @@ function compileParsed(parsed: Parsed): Evaluate {
       if (typeof key === 'string' && FORBIDDEN_NAMES.has(key)) {
         throw expressionError(`'${key}' cannot be read`, property.start, 'expressions see data only, never prototypes or constructors')
       }
-      if (objectNode.type === 'name' && objectNode.name === 'request') {
+      if (objectNode.type === 'name' && objectNode.name === 'request' && !locals.has('request')) {
         const field = REQUEST_FIELDS.get(String(key))
         if (field) return field
         const near = suggest(String(key), REQUEST_FIELDS.keys())
@@ -107,7 +135,21 @@ function compileParsed(parsed: Parsed): Evaluate {
 
   function compileCall(callee: Node, args: Node[], site: Site): Evaluate {
     if (callee.type === 'member') {
+      const dotted = dottedName(callee)
+      const plugin = dotted === undefined ? undefined : functions.get(dotted)
+      if (plugin) return compilePluginCall(dotted!, args, site, rootOf(callee).start)
+      const rootName = dotted?.slice(0, dotted.indexOf('.'))
       const method = callee.property.type === 'literal' ? String(callee.property.value) : undefined
+      const builtin = method !== undefined && (FUNCTION_ALIASES.has(method) || FUNCTIONS.has(method))
+      const area = [...functions.keys()].some((f) => f.startsWith(`${rootName}.`))
+      // `area.name(…)` whose area is no variable: a plugin function that is not registered (or misspelt); unless it
+      // reads as a JavaScript habit (`JSON.stringify(x)`) outside any plugin's area, answered below.
+      if (rootName !== undefined && !locals.has(rootName) && !VARIABLES.has(rootName) && (area || !builtin)) {
+        const near = suggest(dotted!, functions.keys())
+        throw expressionError(`unknown function '${dotted}'`, rootOf(callee).start,
+          near ? `did you mean '${near}'?` : functions.size
+            ? `the plugin functions are ${[...functions.keys()].join(', ')}` : 'no plugin registers functions; is the plugin listed?')
+      }
       if (method !== undefined && FORBIDDEN_NAMES.has(method)) compile(callee)
       const instead = method === undefined ? undefined : FUNCTION_ALIASES.get(method) ?? (FUNCTIONS.has(method) ? method : undefined)
       throw expressionError('methods cannot be called', callee.start,
@@ -120,21 +162,91 @@ function compileParsed(parsed: Parsed): Evaluate {
     const name = callee.name
     const spec = FUNCTIONS.get(name)
     if (!spec) {
+      if (locals.has(name)) throw expressionError(`'${name}' is a lambda parameter, not a function`, callee.start, 'lambdas cannot be called by name')
       if (VARIABLES.has(name)) throw expressionError(`'${name}' is a variable, not a function`, callee.start)
-      const suggestion = FUNCTION_ALIASES.get(name) ?? suggest(name, FUNCTIONS.keys())
+      const plugin = [...functions.keys()].find((f) => f.endsWith(`.${name}`))
+      const suggestion = FUNCTION_ALIASES.get(name) ?? suggest(name, FUNCTIONS.keys()) ?? plugin
       throw expressionError(`unknown function '${name}'`, callee.start,
-        suggestion ? `did you mean '${suggestion}'?` : `the functions are ${EXPRESSION_FUNCTIONS.join(', ')}`)
+        suggestion ? `did you mean '${suggestion}'?` : `the functions are ${[...EXPRESSION_FUNCTIONS, ...functions.keys()].join(', ')}`)
     }
     if (args.length < spec.min || args.length > spec.max) {
       const takes = spec.min === spec.max ? `${spec.min}` : `${spec.min} to ${spec.max}`
       throw expressionError(`${name}() takes ${takes} argument${spec.max === 1 ? '' : 's'}, got ${args.length}`, callee.start)
     }
+    const compiled = args.map((arg, i) => compileArgument(name, spec, arg, i))
     const fn = spec.fn
-    const [a, b] = args.map(compile)
-    if (b) return (s) => fn(site, a!(s), b(s))
-    if (a) return (s) => fn(site, a(s), undefined)
-    return () => fn(site, undefined, undefined)
+    const [a, b, c] = compiled
+    if (c) return (s) => fn(site, a!(s), b!(s), c(s))
+    if (b) return (s) => fn(site, a!(s), b(s), undefined)
+    if (a) return (s) => fn(site, a(s), undefined, undefined)
+    return () => fn(site, undefined, undefined, undefined)
   }
+
+  /** An argument; the one a function takes a lambda at must be one, and no other may be. */
+  function compileArgument(name: string, spec: BuiltinFunction, arg: Node, i: number): Evaluate {
+    if (spec.lambda !== i && arg.type === 'lambda' && spec.lambda !== undefined) {
+      throw expressionError(`${name}() takes its lambda as argument ${spec.lambda + 1}`, arg.start, `e.g. ${name}(steps.q.rows, r => r.id)`)
+    }
+    if (spec.lambda !== i) return compile(arg)
+    if (arg.type !== 'lambda') {
+      throw expressionError(`${name}() takes a lambda as its argument ${i + 1}`, arg.start, `e.g. ${name}(steps.q.rows, r => r.id)`)
+    }
+    const params = arg.params.map((p) => {
+      if (VARIABLES.has(p.name) || locals.has(p.name)) {
+        throw expressionError(`the lambda parameter '${p.name}' would hide the ${locals.has(p.name) ? 'outer parameter' : 'variable'} of that name`,
+          p.start, 'pick another name, e.g. r or row')
+      }
+      const local: Local = { value: undefined }
+      locals.set(p.name, local)
+      return local
+    })
+    const body = compile(arg.body)
+    for (const p of arg.params) locals.delete(p.name)
+    const [item, index] = params as [Local, Local | undefined]
+    if (index) {
+      return (s): Lambda => (x, i) => {
+        item.value = x
+        index.value = i
+        return body(s)
+      }
+    }
+    return (s): Lambda => (x) => {
+      item.value = x
+      return body(s)
+    }
+  }
+
+  function compilePluginCall(name: string, args: Node[], site: Site, start: number): Evaluate {
+    const fn = functions.get(name)!
+    const min = fn.minArgs
+    const max = fn.maxArgs ?? fn.minArgs
+    if (args.length < min || args.length > max) {
+      const takes = min === max ? `${min}` : `${min} to ${max}`
+      throw expressionError(`${name}() takes ${takes} argument${max === 1 ? '' : 's'}, got ${args.length}`, start)
+    }
+    const compiled = args.map((arg) => {
+      if (arg.type === 'lambda') throw expressionError(`${name}() is a plugin function: it takes data, not a lambda`, arg.start)
+      return compile(arg)
+    })
+    return (s) => {
+      const values = new Array<unknown>(compiled.length)
+      for (let i = 0; i < compiled.length; i++) values[i] = compiled[i]!(s)
+      return callPluginFunction(site, fn, values)
+    }
+  }
+}
+
+/** The name a chain of members starts from. */
+function rootOf(node: Node): Node {
+  return node.type === 'member' ? rootOf(node.object) : node
+}
+
+/** `a.b.c` as 'a.b.c' when every part is a plain name; undefined for computed members (`a[x]`). */
+function dottedName(node: Node): string | undefined {
+  if (node.type === 'name') return node.name
+  if (node.type !== 'member' || node.property.type !== 'literal' || typeof node.property.value !== 'string') return undefined
+  const object = dottedName(node.object)
+  return object === undefined ? undefined : `${object}.${node.property.value}`
 }
 
 function variable(name: string, offset: number): Evaluate {
@@ -181,7 +293,12 @@ function compileBinary(op: string, l: Evaluate, r: Evaluate, site: Site): Evalua
     case '+': return (s) => {
       const a = l(s), b = r(s)
       if (typeof a === 'number' && typeof b === 'number') return a + b
-      if (typeof a === 'string' || typeof b === 'string') return toText(a) + toText(b)
+      if (typeof a === 'string' || typeof b === 'string') {
+        const out = toText(a) + toText(b)
+        // Charged: inside a lambda, `+` repeated per element is how text grows.
+        charge(site, textUnits(out.length), "'+'")
+        return out
+      }
       throw operandError(site, op, 'two numbers, or a string on either side', a, b)
     }
     case '-': return (s) => {

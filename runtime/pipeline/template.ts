@@ -2,6 +2,7 @@
 import type { Template } from '@islet/sdk'
 import { IsletError, isIsletError } from '../errors.ts'
 import { compileEmbedded, type Evaluate } from './expression.ts'
+import { NO_FUNCTIONS, type FunctionTable } from './expression-plugins.ts'
 import { isPlainObject, toText } from './expression-values.ts'
 
 /** Whether `text` holds at least one runtime expression. */
@@ -11,14 +12,15 @@ export function isTemplateString(text: string): boolean {
 
 /**
  * Every problem in the `${{ … }}` expressions of `text` (syntax, unknown names, forbidden members, method calls,
- * unterminated `${{`), with offsets into `text`; [] when all compile.
+ * unterminated `${{`, unknown plugin functions: `functions` are the registered ones), with offsets into `text`; []
+ * when all compile.
  */
-export function checkTemplateString(text: string): { offset: number; message: string; hint?: string }[] {
+export function checkTemplateString(text: string, functions: FunctionTable = NO_FUNCTIONS): { offset: number; message: string; hint?: string }[] {
   const problems: { offset: number; message: string; hint?: string }[] = []
   let from = 0
   for (let open = text.indexOf('${{'); open >= 0; open = text.indexOf('${{', from)) {
     try {
-      from = compileEmbedded(text, open + 3).next
+      from = compileEmbedded(text, open + 3, functions).next
     } catch (error) {
       if (!isIsletError(error, 'ERR_CONFIG_EXPRESSION')) throw error
       const { offset, hint } = error.details as { offset: number; hint?: string }
@@ -36,10 +38,11 @@ export function checkTemplateString(text: string): { offset: number; message: st
  * Compiles a config value for evaluation per run. A string that is exactly one `${{ expr }}` (whitespace around it
  * allowed) yields the expression's value; other strings with expressions interpolate them as text (null and
  * undefined as '', objects as JSON); arrays and plain objects are walked. A value without expressions is a
- * constant: deep-frozen once and returned as the same object on every run. Throws ERR_CONFIG_EXPRESSION.
+ * constant: deep-frozen once and returned as the same object on every run. `functions` are the plugins' expression
+ * functions calls may name. Throws ERR_CONFIG_EXPRESSION.
  */
-export function compileTemplate<T = unknown>(value: unknown): Template<T> {
-  const built = build(value)
+export function compileTemplate<T = unknown>(value: unknown, functions: FunctionTable = NO_FUNCTIONS): Template<T> {
+  const built = build(value, functions)
   if (built.run) return built.run as Template<T>
   const constant = built.value as T
   return () => constant
@@ -48,21 +51,21 @@ export function compileTemplate<T = unknown>(value: unknown): Template<T> {
 /** A compiled value: either a constant or a function of the run, never both. */
 type Built = { value: unknown; run?: undefined } | { run: Evaluate; value?: undefined }
 
-function build(value: unknown): Built {
-  if (typeof value === 'string') return value.includes('${{') ? { run: buildString(value) } : { value }
-  if (Array.isArray(value)) return buildArray(value)
-  if (isPlainObject(value)) return buildObject(value)
+function build(value: unknown, functions: FunctionTable): Built {
+  if (typeof value === 'string') return value.includes('${{') ? { run: buildString(value, functions) } : { value }
+  if (Array.isArray(value)) return buildArray(value, functions)
+  if (isPlainObject(value)) return buildObject(value, functions)
   return { value }
 }
 
-function buildString(text: string): Evaluate {
+function buildString(text: string, functions: FunctionTable): Evaluate {
   const literals: string[] = []
   const expressions: Evaluate[] = []
   let from = 0
   for (let open = text.indexOf('${{'); open >= 0; open = text.indexOf('${{', from)) {
     literals.push(text.slice(from, open))
     try {
-      const compiled = compileEmbedded(text, open + 3)
+      const compiled = compileEmbedded(text, open + 3, functions)
       expressions.push(compiled.evaluate)
       from = compiled.next
     } catch (error) {
@@ -94,8 +97,8 @@ function located(text: string, error: unknown): unknown {
 
 const constantOf = (value: unknown): Evaluate => () => value
 
-function buildArray(items: readonly unknown[]): Built {
-  const built = items.map(build)
+function buildArray(items: readonly unknown[], functions: FunctionTable): Built {
+  const built = items.map((item) => build(item, functions))
   if (built.every((b) => !b.run)) return { value: Object.freeze(built.map((b) => b.value)) }
   const parts = built.map((b) => b.run ?? constantOf(b.value))
   return {
@@ -107,9 +110,9 @@ function buildArray(items: readonly unknown[]): Built {
   }
 }
 
-function buildObject(object: Record<string, unknown>): Built {
+function buildObject(object: Record<string, unknown>, functions: FunctionTable): Built {
   const keys = Object.keys(object)
-  const built = keys.map((k) => build(object[k]))
+  const built = keys.map((k) => build(object[k], functions))
   if (built.every((b) => !b.run)) return { value: Object.freeze(Object.fromEntries(keys.map((k, i) => [k, built[i]!.value]))) }
   const parts = built.map((b) => b.run ?? constantOf(b.value))
   // A '__proto__' key in config must become an own property, not the prototype: define it rather than assign.

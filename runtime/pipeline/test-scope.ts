@@ -2,6 +2,7 @@
 import type { RunScope } from '@islet/sdk'
 import { isIsletError, type ErrorCode, type IsletError } from '../errors.ts'
 import { compileExpression } from './expression.ts'
+import { NO_FUNCTIONS, type FunctionTable } from './expression-plugins.ts'
 
 export interface ScopeInput {
   body?: unknown
@@ -25,7 +26,8 @@ export function scopeOf(input: ScopeInput = {}): RunScope {
   }
 }
 
-export const evaluate = (source: string, input: ScopeInput = {}): unknown => compileExpression(source)(scopeOf(input))
+export const evaluate = (source: string, input: ScopeInput = {}, functions: FunctionTable = NO_FUNCTIONS): unknown =>
+  compileExpression(source, functions)(scopeOf(input))
 
 /** The IsletError with `code` that `fn` throws; fails the test when it throws nothing or something else. */
 export function errorOf(fn: () => unknown, code: ErrorCode): IsletError {
@@ -38,9 +40,10 @@ export function errorOf(fn: () => unknown, code: ErrorCode): IsletError {
   throw new Error(`expected ${code}, nothing was thrown`)
 }
 
-export const compileError = (source: string): IsletError => errorOf(() => compileExpression(source), 'ERR_CONFIG_EXPRESSION')
-export const evalError = (source: string, input: ScopeInput = {}): IsletError =>
-  errorOf(() => evaluate(source, input), 'ERR_EXPRESSION_EVAL')
+export const compileError = (source: string, functions: FunctionTable = NO_FUNCTIONS): IsletError =>
+  errorOf(() => compileExpression(source, functions), 'ERR_CONFIG_EXPRESSION')
+export const evalError = (source: string, input: ScopeInput = {}, functions: FunctionTable = NO_FUNCTIONS): IsletError =>
+  errorOf(() => evaluate(source, input, functions), 'ERR_EXPRESSION_EVAL')
 
 /** Resolves with what `promise` rejects with; fails when it resolves. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {

@@ -1,6 +1,6 @@
 // The plugin registry: compatibility checked at registration naming both sides, conflicts refused, undo exact.
 import { describe, expect, it } from 'vitest'
-import { defineModuleType, definePlugin, defineStepType } from '@islet/sdk'
+import { defineFunction, defineModuleType, definePlugin, defineStepType } from '@islet/sdk'
 import { createRegistry } from './registry.ts'
 
 const moduleType = (type: string) => defineModuleType({ type, configSchema: {}, create: () => ({}) })
@@ -52,5 +52,20 @@ describe('plugin registry', () => {
     const one = createRegistry()
     one.register(definePlugin({ name: 'p', version: '1.0.0', moduleTypes: [moduleType('p.m')] }))
     expect(createRegistry().moduleType('p.m')).toBeUndefined()
+  })
+
+  it('registers expression functions by dotted name, refusing bare names (they would shadow built-ins) and conflicts', () => {
+    const registry = createRegistry()
+    const fn = (name: string, minArgs = 1) => defineFunction({ name, minArgs, call: (x) => x })
+    const undo = registry.register(definePlugin({ name: 'geo', version: '1.0.0', functions: [fn('geo.distance', 2)] }))
+    expect(registry.functions().map((r) => [r.definition.name, r.plugin.name])).toEqual([['geo.distance', 'geo']])
+    expect(() => registry.register(definePlugin({ name: 'p', version: '1.0.0', functions: [fn('lower')] })))
+      .toThrow(/'lower' must be named '<area>.<name>'.*shadow the built-in functions/)
+    expect(() => registry.register(definePlugin({ name: 'p', version: '1.0.0', functions: [fn('Geo.Far')] }))).toThrow(/lower case/)
+    expect(() => registry.register(definePlugin({ name: 'p', version: '1.0.0', functions: [fn('p.x', -1)] }))).toThrow(/minArgs/)
+    expect(() => registry.register(definePlugin({ name: 'other', version: '2.0.0', functions: [fn('geo.distance')] })))
+      .toThrow("other@2.0.0 registers function 'geo.distance', already registered by geo@1.0.0")
+    undo()
+    expect(registry.functions()).toEqual([])
   })
 })

@@ -1,6 +1,6 @@
 // The plugin registry: an instance (fresh per engine and per test) mapping module and step type names to plugins.
 import semver from 'semver'
-import type { ModuleType, Plugin, StepType } from '@islet/sdk'
+import type { ExpressionFunction, ModuleType, Plugin, StepType } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import { ENGINE_VERSION } from '../version.ts'
 
@@ -27,18 +27,36 @@ export interface Registry {
   stepType(type: string): Registered<StepType> | undefined
   moduleTypes(): Registered<ModuleType>[]
   stepTypes(): Registered<StepType>[]
+  /** Expression functions plugins registered (`area.name`): the loader and the pipeline compiler resolve calls in them. */
+  functions(): Registered<ExpressionFunction>[]
   plugins(): Plugin[]
   /** The plugin known to provide `type` when none registered here does. */
   knownProvider(type: string): string | undefined
 }
 
 const TYPE_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/
+/** `area.name`: identifiers an expression can spell, and always dotted, so no plugin function shadows a built-in. */
+const FUNCTION_NAME = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/
+
+/** An expression function's shape (sdk/expression.ts): its name, arity and call. */
+function checkFunction(id: string, f: ExpressionFunction): void {
+  const bad = (why: string) => new IsletError('ERR_PLUGIN_INVALID', `${id}: expression function '${String(f?.name)}' ${why}`)
+  if (typeof f?.name !== 'string' || !FUNCTION_NAME.test(f.name)) {
+    throw bad("must be named '<area>.<name>' in lower case (letters, digits, '_'), e.g. 'geo.distance': a bare name would shadow the built-in functions")
+  }
+  if (typeof f.call !== 'function') throw bad('has no call()')
+  const max = f.maxArgs ?? f.minArgs
+  if (!Number.isInteger(f.minArgs) || f.minArgs < 0 || !Number.isInteger(max) || max < f.minArgs || max > 16) {
+    throw bad(`has minArgs ${f.minArgs} and maxArgs ${f.maxArgs}: integers, 0 <= minArgs <= maxArgs <= 16`)
+  }
+}
 
 export function createRegistry(options: RegistryOptions = {}): Registry {
   const engineVersion = options.engineVersion ?? ENGINE_VERSION
   const catalogue = options.catalogue ?? {}
   const moduleTypes = new Map<string, Registered<ModuleType>>()
   const stepTypes = new Map<string, Registered<StepType>>()
+  const functions = new Map<string, Registered<ExpressionFunction>>()
   const plugins = new Set<Plugin>()
 
   function check(plugin: Plugin): void {
@@ -58,19 +76,23 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     }
     const seen = new Set<string>()
     const claim = (kind: string, type: string, table: Map<string, Registered<unknown>>) => {
-      if (!TYPE_NAME.test(type)) {
+      if (kind !== 'function' && !TYPE_NAME.test(type)) {
         throw new IsletError('ERR_PLUGIN_INVALID', `${id}: ${kind} type '${type}' must be lower-case dotted words`)
       }
       const owner = table.get(type)
       if (owner || seen.has(`${kind}:${type}`)) {
         const by = owner ? `${owner.plugin.name}@${owner.plugin.version}` : id
-        throw new IsletError('ERR_PLUGIN_CONFLICT', `${id} registers ${kind} type '${type}', already registered by ${by}`,
+        throw new IsletError('ERR_PLUGIN_CONFLICT', `${id} registers ${kind}${kind === 'function' ? '' : ' type'} '${type}', already registered by ${by}`,
           { details: { type, plugin: plugin.name, registeredBy: by } })
       }
       seen.add(`${kind}:${type}`)
     }
     for (const m of plugin.moduleTypes ?? []) claim('module', m.type, moduleTypes)
     for (const s of plugin.stepTypes ?? []) claim('step', s.type, stepTypes)
+    for (const f of plugin.functions ?? []) {
+      checkFunction(id, f)
+      claim('function', f.name, functions)
+    }
   }
 
   return {
@@ -80,16 +102,19 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
       plugins.add(plugin)
       for (const m of plugin.moduleTypes ?? []) moduleTypes.set(m.type, { definition: m, plugin })
       for (const s of plugin.stepTypes ?? []) stepTypes.set(s.type, { definition: s, plugin })
+      for (const f of plugin.functions ?? []) functions.set(f.name, { definition: f, plugin })
       return () => {
         plugins.delete(plugin)
         for (const m of plugin.moduleTypes ?? []) if (moduleTypes.get(m.type)?.plugin === plugin) moduleTypes.delete(m.type)
         for (const s of plugin.stepTypes ?? []) if (stepTypes.get(s.type)?.plugin === plugin) stepTypes.delete(s.type)
+        for (const f of plugin.functions ?? []) if (functions.get(f.name)?.plugin === plugin) functions.delete(f.name)
       }
     },
     moduleType: (type) => moduleTypes.get(type),
     stepType: (type) => stepTypes.get(type),
     moduleTypes: () => [...moduleTypes.values()],
     stepTypes: () => [...stepTypes.values()],
+    functions: () => [...functions.values()],
     plugins: () => [...plugins],
     knownProvider: (type) => (moduleTypes.has(type) || stepTypes.has(type) ? undefined : catalogue[type]),
   }

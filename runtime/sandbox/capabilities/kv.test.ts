@@ -16,7 +16,7 @@ afterAll(() => {
 })
 let files = 0
 const sqlite = () => {
-  const s = openKvStore(join(dir, `kv-${++files}.db`))
+  const s = openKvStore(join(dir, `kv-${++files}.db`), { app: 'test' })
   opened.push(s)
   return s
 }
@@ -147,8 +147,8 @@ describe.each([['sqlite', sqlite], ['scratch', () => createScratchKvStore()]] as
 describe('kv (sqlite store) on disk', () => {
   it('keeps usage and versions across a reopen, and two stores on one file never overshoot a quota together', () => {
     const file = join(dir, 'shared.db')
-    const a = openKvStore(file)
-    const b = openKvStore(file)
+    const a = openKvStore(file, { app: 'test' })
+    const b = openKvStore(file, { app: 'test' })
     const quota = { maxBytes: 1_000, maxKeys: 1_000 }
     const refused: string[] = []
     for (let i = 0; i < 40; i++) {
@@ -165,7 +165,7 @@ describe('kv (sqlite store) on disk', () => {
     const version = a.namespace('c').getEntry('k1')!.version
     a.close()
     b.close()
-    const c = openKvStore(file)
+    const c = openKvStore(file, { app: 'test' })
     opened.push(c)
     expect(c.usage('c')).toEqual(usage)
     expect(c.namespace('c').getEntry('k1')!.version).toBe(version)
@@ -181,7 +181,7 @@ describe('kv (sqlite store) on disk', () => {
     insert.run('c', 'b', '7', 'then')
     insert.run('d', 'x', 'true', 'then')
     db.close()
-    const store = openKvStore(file)
+    const store = openKvStore(file, { app: 'test' })
     opened.push(store)
     expect(store.usage('c')).toEqual({ bytes: 5 + 7 + 1 + 1, keys: 2 })
     expect(store.usage('d')).toEqual({ bytes: 5, keys: 1 })
@@ -189,6 +189,45 @@ describe('kv (sqlite store) on disk', () => {
     expect(ns.increment('b')).toBe(8)
     expect(ns.getEntry('a😀')).toEqual({ value: '12345', version: 1 })
     expect(thrown(() => ns.set('e', 'xyzw')).code).toBe('ERR_CAPABILITY_QUOTA') // 14 + 1 + 6 > 20
+  })
+})
+
+describe('kv (sqlite store) per app', () => {
+  it('two apps on one file: same component name, separate keys, versions and quotas', () => {
+    const file = join(dir, 'apps.db')
+    const a = openKvStore(file, { app: '../a/app.yaml' })
+    const b = openKvStore(file, { app: '../b/app.yaml' })
+    opened.push(a, b)
+    const quota = { maxBytes: 1_000, maxKeys: 2 }
+    a.namespace('counter', quota).set('x', 1)
+    a.namespace('counter', quota).set('y', 1)
+    expect(thrown(() => a.namespace('counter', quota).set('z', 1)).code).toBe('ERR_CAPABILITY_QUOTA')
+    // b's namespace of the same name is empty, and has its own room.
+    expect(b.namespace('counter', quota).get('x')).toBeNull()
+    expect(b.namespace('counter', quota).list('', 10)).toEqual([])
+    b.namespace('counter', quota).set('x', 2)
+    b.namespace('counter', quota).set('z', 2)
+    expect(a.namespace('counter').get('x')).toBe(1)
+    expect([a.usage('counter').keys, b.usage('counter').keys]).toEqual([2, 2])
+  })
+
+  it('rows from before kv was kept per app go, whole, to the first app that opens their namespace', () => {
+    const file = join(dir, 'claim.db')
+    const legacy = new Database(file)
+    legacy.exec(`CREATE TABLE kv (namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at TEXT NOT NULL,
+      PRIMARY KEY (namespace, key)) WITHOUT ROWID;
+      INSERT INTO kv VALUES ('c', 'k', '1', 'then'), ('c', 'l', '2', 'then'), ('d', 'k', '3', 'then');`)
+    legacy.close()
+    const claims: string[] = []
+    const a = openKvStore(file, { app: 'a', onClaim: (ns, usage) => claims.push(`a:${ns}:${usage.keys}`) })
+    const b = openKvStore(file, { app: 'b', onClaim: (ns, usage) => claims.push(`b:${ns}:${usage.keys}`) })
+    opened.push(a, b)
+    b.namespace('d').set('own', 1) // b opens 'd' first: it takes the old rows of 'd' over, then adds its own
+    expect(a.namespace('c').list('', 10)).toEqual(['k', 'l'])
+    expect(b.namespace('c').list('', 10)).toEqual([])
+    expect(a.namespace('d').list('', 10)).toEqual([])
+    expect(b.namespace('d').list('', 10)).toEqual(['k', 'own'])
+    expect(claims).toEqual(['b:d:1', 'a:c:2'])
   })
 })
 

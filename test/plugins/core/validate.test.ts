@@ -52,9 +52,9 @@ describe('validate', () => {
   })
 
   it('validates another value when told to, and says "value"', async () => {
-    const config = { schema: { type: 'string', pattern: '^\\d+$' }, value: '${{ query.page }}' }
-    expect((await run([validate(config)], { query: { page: '3' } })).body).toBe('3')
-    const error = await failureOf([validate(config)], { query: { page: 'x' } })
+    const config = { schema: { type: 'string', pattern: '^\\d+$' }, value: '${{ body.page }}' }
+    expect((await run([validate(config)], { body: { page: '3' } })).body).toBe('3')
+    const error = await failureOf([validate(config)], { body: { page: 'x' } })
     expect(error.message).toBe('value does not match the schema')
   })
 
@@ -125,5 +125,55 @@ describe('validate', () => {
     expect(loadConfig('validate', { schema })).toEqual({ schema, value: '${{ body }}', maxMs: 250 })
     expect(() => loadConfig('validate', {})).toThrow(/must have required property 'schema'/)
     expect(() => loadConfig('validate', { schema, strict: true })).toThrow(/must NOT have additional properties/)
+  })
+})
+
+describe('validate on query and route parameters', () => {
+  const query = {
+    type: 'object', additionalProperties: false,
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+      flag: { type: 'boolean' },
+      tag: { type: 'array', items: { type: 'string' } },
+      q: { type: 'string' },
+    },
+  }
+  const onQuery = (config: object = {}) => validate({ schema: query, value: '${{ query }}', ...config })
+
+  it("converts the text to the schema's types and fills defaults; the request's own query is left as sent", async () => {
+    const request = { query: { limit: '5', flag: 'true', tag: ['a', 'b'], q: '007' } }
+    const steps = [onQuery(), { type: 'set', config: { value: { out: '${{ steps.check }}', raw: '${{ query }}' } } }]
+    expect((await run(steps, request)).body).toEqual({
+      out: { limit: 5, flag: true, tag: ['a', 'b'], q: '007' }, raw: { limit: '5', flag: 'true', tag: ['a', 'b'], q: '007' },
+    })
+    expect((await run([onQuery()], { query: { tag: 'a' } })).body).toEqual({ tag: ['a'], limit: 20 })
+  })
+
+  it('answers 400 naming the parameter, what was expected and what came', async () => {
+    const error = await failureOf([onQuery()], { query: { limit: 'five', flag: 'maybe' } })
+    expect(error).toMatchObject({ status: 400, code: 'ERR_VALIDATION', message: "query parameter 'limit' must be integer (got \"five\")" })
+    expect(error.details).toEqual([
+      { path: '/limit', parameter: 'limit', message: 'must be integer', got: '"five"' },
+      { path: '/flag', parameter: 'flag', message: 'must be boolean', got: '"maybe"' },
+    ])
+    expect((await failureOf([onQuery()], { query: { limit: '500' } })).message).toBe("query parameter 'limit' must be <= 100 (got \"500\")")
+    expect((await failureOf([onQuery()], { query: { nope: '1' } })).message).toBe("query parameter 'nope' is not allowed (got \"1\")")
+  })
+
+  it('a route parameter or one member of the query is converted too, its default filled when absent', async () => {
+    const id = validate({ schema: { type: 'object', properties: { id: { type: 'integer' } } }, value: '${{ params }}' })
+    expect((await run([id], { params: { id: '42' } })).body).toEqual({ id: 42 })
+    expect((await failureOf([id], { params: { id: 'x' } })).message).toBe("route parameter 'id' must be integer (got \"x\")")
+    const page = validate({ schema: { type: 'integer', minimum: 1, default: 1 }, value: '${{ query.page }}' })
+    expect((await run([page], { query: { page: '3' } })).body).toBe(3)
+    expect((await run([page], { query: {} })).body).toBe(1)
+    expect((await failureOf([page], { query: { page: '0' } })).message).toBe("query parameter 'page' must be >= 1 (got \"0\")")
+  })
+
+  it('bodies stay strict, and coerce: overrides the choice either way', async () => {
+    const schema = { type: 'object', properties: { qty: { type: 'integer' } } }
+    expect((await failureOf([validate({ schema })], { body: { qty: '5' } })).details).toEqual([{ path: '/qty', message: 'must be integer' }])
+    expect((await run([validate({ schema, coerce: true })], { body: { qty: '5' } })).body).toEqual({ qty: 5 })
+    expect((await failureOf([onQuery({ coerce: false })], { query: { limit: '5' } })).message).toBe('query parameter does not match the schema')
   })
 })
