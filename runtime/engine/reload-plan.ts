@@ -1,5 +1,7 @@
 // What a config reload must restart: the modules whose declaration, referenced pipelines or dependencies changed,
 // the new ones, and the removed ones. Pure: two configs and the new graph in, names out.
+// stableJson: JSON with sorted keys, so equal values give equal text whatever their key order.
+import { stringify as stableJson } from 'safe-stable-stringify'
 import type { AppConfig, ModuleDecl, PipelineDecl, StepDecl } from '../config/types.ts'
 import type { ModuleGraph } from './graph.ts'
 
@@ -14,14 +16,6 @@ export interface ReloadPlan {
   kept: ReadonlySet<string>
   /** Why each added or restarted module is, for logs and status. */
   reasons: ReadonlyMap<string, string>
-}
-
-/** `JSON.stringify` with sorted keys, so equal values give equal text whatever their key order. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v
-    return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-  }) ?? 'undefined'
 }
 
 // What makes a declaration behave differently. Source lines and columns only move error messages, so an edit above a
