@@ -423,7 +423,8 @@ function toReloadError(name: string, error: unknown, phase: ReloadPhase): Compon
 
 /** What makes two declarations of a component the same: file, limits, grants and config, key order aside. */
 export function stableKey(decl: ComponentDecl): string {
-  return stableJson({ file: decl.file, limits: decl.limits, grants: decl.grants, config: decl.config })
+  const shape: object = { file: decl.file, limits: decl.limits, grants: decl.grants, config: decl.config }
+  return stableJson(shape)
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100
