@@ -43,7 +43,7 @@ export function workerReadPaths(extraReads: readonly string[] = []): string[] {
   reads ??= [
     SANDBOX_DIR,
     join(ROOT, 'runtime', 'errors.ts'),
-    // Guest schemas get the operator schemas' cost bounds (guest-schemas.ts); it imports only ajv and re2js.
+    // Guest schemas get the operator schemas' cost bounds (guest-schemas.ts); it imports only ajv, re2js and the sdk.
     join(ROOT, 'plugins', 'core', 'schema-vet.ts'),
     join(ROOT, 'package.json'),
     '/etc/alpine-release',
