@@ -1,10 +1,10 @@
 // The `validate` step: checks a value (the request body by default) against a JSON Schema compiled once.
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
-import { Ajv2020 } from 'ajv/dist/2020.js'
-import formats from 'ajv-formats'
+import type { ValidateFunction } from 'ajv'
 import { StepError, defineStepType, messageOf, type Logger } from '@islet/sdk'
+import { createAjv } from './ajv.ts'
 import { CoreError } from './errors.ts'
-import { clocked, DeadlineExceeded, linearRegExp, makeLinear, nodesUpTo, ValidationClock, vetSchema } from './schema-vet.ts'
+import { MAX_PROBLEMS, problemsOf } from './schema-problems.ts'
+import { clocked, DeadlineExceeded, nodesUpTo, ValidationClock, vetSchema } from './schema-vet.ts'
 
 export interface ValidateConfig {
   readonly schema: Readonly<Record<string, unknown>>
@@ -14,14 +14,8 @@ export interface ValidateConfig {
   readonly maxMs?: number
 }
 
-/** One mismatch as callers see it: a JSON Pointer into the value ('' is the value itself) and what is wrong. */
-export interface ValidationProblem {
-  path: string
-  message: string
-}
+export type { ValidationProblem } from './schema-problems.ts'
 
-// A hostile body can fail a schema thousands of times over; the answer stays small.
-const MAX_PROBLEMS = 20
 /** Values with more nodes than this fail with their first problem only (see create). */
 const MAX_LISTED_NODES = 10_000
 /** Far above what a linear check of a 1 MB body takes (tens of ms), far below a stall every route would feel. */
@@ -87,7 +81,7 @@ export default defineStepType<ValidateConfig>({
         status: 400,
         code: 'ERR_VALIDATION',
         message: `${what} does not match the schema${shown}`,
-        details: errors.slice(0, MAX_PROBLEMS).map(describe),
+        details: problemsOf(errors),
       })
     }
   },
@@ -106,21 +100,10 @@ function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger
     throw new CoreError('ERR_CORE_SCHEMA_UNSAFE', `${first.message}${at}${first.hint ? ` (${first.hint})` : ''}`,
       { details: { path: ['schema', ...first.path] } })
   }
-  const options: Options = {
-    code: { regExp: linearRegExp },
-    // Unknown keywords and formats fail create (a typo such as `minimun` must not silently accept everything);
-    // the type-strictness checks would also reject schemas that are merely loose, so they stay off.
-    strict: true,
-    strictTypes: false,
-    strictTuples: false,
-    strictRequired: false,
-    logger: { log: (m: unknown) => logger.debug(String(m)), warn: (m: unknown) => logger.warn(String(m)), error: (m: unknown) => logger.error(String(m)) },
-  }
-  const is2020 = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12')
+  const draft = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12') ? '2020-12' : '07'
+  const log = { log: (m: unknown) => logger.debug(String(m)), warn: (m: unknown) => logger.warn(String(m)), error: (m: unknown) => logger.error(String(m)) }
   const compile = (allErrors: boolean) => {
-    const ajv = is2020 ? new Ajv2020({ ...options, allErrors }) : new Ajv({ ...options, allErrors })
-    formats.default(ajv)
-    makeLinear(ajv)
+    const ajv = createAjv('step', { allErrors, draft, logger: log })
     try {
       // Each step gets its own ajv: two schemas with the same $id, or a reload bringing a changed one, cannot clash.
       return ajv.compile(clocked(ajv, schema, clock))
@@ -130,17 +113,4 @@ function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger
   }
   // `first` stops at the first mismatch (every request runs it); `every` lists them all, for small failing values.
   return { first: compile(false), every: compile(true) }
-}
-
-const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1')
-
-/** Required and unexpected properties are reported at the property's own path, which is where callers look. */
-function describe(error: ErrorObject): ValidationProblem {
-  if (error.keyword === 'required') {
-    return { path: `${error.instancePath}/${escape(String(error.params.missingProperty))}`, message: 'is required' }
-  }
-  if (error.keyword === 'additionalProperties') {
-    return { path: `${error.instancePath}/${escape(String(error.params.additionalProperty))}`, message: 'is not allowed' }
-  }
-  return { path: error.instancePath, message: error.message ?? `fails '${error.keyword}'` }
 }
