@@ -8,7 +8,7 @@ import type { ComponentDecl } from '../config/types.ts'
 import { IsletError, messageOf } from '../errors.ts'
 import { ComponentCompileError, type CompiledComponent } from './compile.ts'
 import { exampleFailure, type ExampleRun } from './examples.ts'
-import type { ComponentGeneration } from './host.ts'
+import type { ComponentGeneration } from './generation.ts'
 
 export type ReloadPhase = 'compile' | 'load' | 'init' | 'examples'
 

@@ -6,7 +6,7 @@ import { stringify as stableJson } from 'safe-stable-stringify'
 import type { ComponentHost, ComponentTransaction } from '../components/host.ts'
 import { ConfigError, formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import type { AppConfig, StepDecl } from '../config/types.ts'
-import type { ConfigGeneration, ModuleRecord } from './engine.ts'
+import type { ConfigGeneration, ModuleRecord } from './generation.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
 import { planReload, type ReloadPlan } from './reload-plan.ts'
 
