@@ -1,6 +1,6 @@
 // Pipeline steps: calls and `if:` branches declared, named, validated, and their runtime expressions syntax-checked.
 import { isRecord } from '@islet/sdk'
-import { checkTemplateString } from '../pipeline/template.ts'
+import { checkTemplateString } from '../expressions/template.ts'
 import { messageOf } from '../errors.ts'
 import type { SourceLocation } from './diagnostics.ts'
 import { lookupType, validateConfig, type Declaring } from './configs.ts'

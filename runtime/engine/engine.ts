@@ -9,7 +9,7 @@ import { codeOf, describeThrown, IsletError, messageOf, type ErrorCode } from '.
 import type { Registry } from '../plugins/registry.ts'
 import { compilePipeline } from '../pipeline/compile.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
-import { withDeadline } from './deadline.ts'
+import { withDeadline } from '../deadline.ts'
 import { createModuleContext } from './module-context.ts'
 import { createEventBus } from '../events/bus.ts'
 import { createComponentHost, type ComponentHost } from '../components/host.ts'
