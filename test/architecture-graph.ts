@@ -1,8 +1,8 @@
 // The import graph of our own sources, read from the .ts files (static `import … from`, `import type`, `export … from`,
 // side-effect `import '…'`): what test/architecture.test.ts checks, and what `npm run graph` prints — the folders of
 // runtime/ and which folders each imports.
-//   node test/architecture-graph.ts           the folder graph of runtime/
-//   node test/architecture-graph.ts --files   every file-level edge inside runtime/
+//   npm run graph                             the folder graph of runtime/ (node test/architecture-graph.ts)
+//   npm run graph -- --files                  every file-level edge inside runtime/
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -60,8 +60,7 @@ export function importsOf(file: string): FileImports {
  */
 export function folderOf(file: string): string | undefined {
   const parts = file.split('/')
-  if (parts[0] !== 'runtime') return undefined
-  return parts.length === 2 ? parts[1] : parts[1]
+  return parts[0] === 'runtime' ? parts[1] : undefined
 }
 
 export type Graph = Map<string, Set<string>>
@@ -155,7 +154,9 @@ function print(graph: Graph): void {
     console.log(`${node.padEnd(width)} → ${[...edges].sort().join(', ') || '(nothing)'}`)
   }
   const found = cycles(graph)
-  console.log(found.length ? `\ncycles:\n${found.map((c) => `  ${chain(graph, c[0]!, new Set(c)).join(' → ')}`).join('\n')}` : '\nno cycles')
+  console.log(found.length
+    ? `\ncycles:\n${found.map((c) => `  ${c.join(', ')}: e.g. ${chain(graph, c[0]!, new Set(c)).join(' → ')}`).join('\n')}`
+    : '\nno cycles')
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
