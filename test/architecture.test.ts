@@ -9,7 +9,7 @@ import { chain, cycles, fileGraph, folderGraph, folderOf, importsOf, sourcesUnde
  * no cycles at all. An entry that no longer exists fails the test, so the set cannot go stale.
  */
 const KNOWN = new Set([
-  // services.ts reaches the admin module's listeners, the admin module reaches the engine through services.ts.
+  // services.ts types its admin handle with the admin module's AdminSource; the admin module finds it by servicesOf().
   'runtime/engine/services.ts → runtime/admin/module.ts',
   'runtime/admin/module.ts → runtime/engine/services.ts',
   // The `component` step and compiled pipelines find the engine's services through the SERVICES symbol.
