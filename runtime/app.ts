@@ -5,7 +5,7 @@ import { loadConfig } from './config/load.ts'
 import { ConfigError } from './config/diagnostics.ts'
 import { createEngine, type Engine, type PhaseTimeouts } from './engine/engine.ts'
 import { buildGraph } from './engine/graph.ts'
-import { createBuiltinRegistry } from './plugins/builtin.ts'
+import { createBuiltinRegistry } from './builtins.ts'
 import type { Registry } from './plugins/registry.ts'
 
 export interface OpenAppOptions {

@@ -4,6 +4,7 @@ export {
   type JsonSchema, REF_KEYWORD, PATH_KEYWORD, EXPRESSION_PATTERN, moduleRef, pipelineRef, componentRef, appPath, dataPath,
   expressionOr, PROVIDES_KEYWORD, TRIGGER_KEYWORD,
 } from './schema.ts'
+export { isRecord } from './record.ts'
 export { CodedError, messageOf, StepError, isStepError, type CodedErrorOptions, type StepErrorOptions } from './errors.ts'
 export {
   defineModuleType, type ModuleType, type ModuleInstance, type ModuleContext, type InputsContext, type EngineView,

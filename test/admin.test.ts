@@ -6,7 +6,7 @@ import { request } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { json, startApp } from './support/app.ts'
 import { loadConfig } from '../runtime/config/load.ts'
-import { createBuiltinRegistry } from '../runtime/plugins/builtin.ts'
+import { createBuiltinRegistry } from '../runtime/builtins.ts'
 
 const app = (body: string) => `apiVersion: islet/v1
 components:

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineFunction, definePlugin } from '@islet/sdk'
 import { loadConfig } from '../runtime/config/load.ts'
-import { createBuiltinRegistry } from '../runtime/plugins/builtin.ts'
+import { createBuiltinRegistry } from '../runtime/builtins.ts'
 import { json, startApp, writeFiles, type TestApp } from './support/app.ts'
 
 const money = definePlugin({

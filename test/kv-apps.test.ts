@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openApp } from '../runtime/app.ts'
 import type { Engine } from '../runtime/engine/engine.ts'
 import { silentLogger } from '../runtime/log/logger.ts'
-import { createBuiltinRegistry } from '../runtime/plugins/builtin.ts'
+import { createBuiltinRegistry } from '../runtime/builtins.ts'
 import type { HttpServer } from '../plugins/http/index.ts'
 import { json, writeFiles } from './support/app.ts'
 

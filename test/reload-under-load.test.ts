@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest'
 import { json, startApp } from './support/app.ts'
 import { until } from './support/until.ts'
 import { startWatching } from '../runtime/cli/watch.ts'
-import { createBuiltinRegistry } from '../runtime/plugins/builtin.ts'
+import { createBuiltinRegistry } from '../runtime/builtins.ts'
 import { silentLogger } from '../runtime/log/logger.ts'
 
 /** A component whose output carries its version twice, from two places in its code: a mix would show two values. */

@@ -10,6 +10,7 @@
 import { _, str, type Ajv, type KeywordCxt } from 'ajv'
 import type { RegExpEngine } from 'ajv/dist/types/index.js'
 import { RE2JS } from 're2js'
+import { isRecord } from '@islet/sdk'
 
 export const MAX_SCHEMA_BYTES = 65_536
 export const MAX_SCHEMA_DEPTH = 32
@@ -51,7 +52,7 @@ export function vetSchema(schema: unknown): SchemaProblem[] {
         const problem = patternProblem(value)
         if (problem) problems.push({ path: [...path, key], ...problem })
       }
-      if (key === 'patternProperties' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      if (key === 'patternProperties' && isRecord(value)) {
         for (const p of Object.keys(value)) {
           const problem = patternProblem(p)
           if (problem) problems.push({ path: [...path, key, p], key: true, ...problem })
@@ -238,7 +239,6 @@ export function clocked(ajv: Ajv, schema: Readonly<Record<string, unknown>>, clo
       cxt.gen.code(_`${ref}.tick()`)
     },
   })
-  const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v)
   const visit = (node: unknown): unknown => {
     if (!isRecord(node)) return node
     const out: Record<string, unknown> = {}

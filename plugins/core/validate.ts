@@ -1,10 +1,10 @@
 // The `validate` step: checks a value (the request body by default) against a JSON Schema compiled once.
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
-import { Ajv2020 } from 'ajv/dist/2020.js'
-import formats from 'ajv-formats'
+import type { ErrorObject, ValidateFunction } from 'ajv'
 import { StepError, defineStepType, messageOf, type Logger } from '@islet/sdk'
 import { CoreError } from './errors.ts'
-import { clocked, DeadlineExceeded, linearRegExp, makeLinear, nodesUpTo, ValidationClock, vetSchema } from './schema-vet.ts'
+import { createAjv } from './ajv.ts'
+import { MAX_PROBLEMS, problemOf, type ValidationProblem } from './schema-problems.ts'
+import { clocked, DeadlineExceeded, nodesUpTo, ValidationClock, vetSchema } from './schema-vet.ts'
 import { parameterAt, sent, validatedInput, valueAt, type ValidatedInput } from './validate-input.ts'
 
 export interface ValidateConfig {
@@ -20,17 +20,9 @@ export interface ValidateConfig {
   readonly coerce?: boolean
 }
 
-/** One mismatch as callers see it: a JSON Pointer into the value ('' is the value itself) and what is wrong. */
-export interface ValidationProblem {
-  path: string
-  message: string
-  /** For query and route parameters: the parameter's name and what the caller sent. */
-  parameter?: string
-  got?: string
-}
+export type { ValidationProblem } from './schema-problems.ts'
 
 // A hostile body can fail a schema thousands of times over; the answer stays small.
-const MAX_PROBLEMS = 20
 /** Values with more nodes than this fail with their first problem only (see create). */
 const MAX_LISTED_NODES = 10_000
 /** Far above what a linear check of a 1 MB body takes (tens of ms), far below a stall every route would feel. */
@@ -131,25 +123,12 @@ function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger
     throw new CoreError('ERR_CORE_SCHEMA_UNSAFE', `${first.message}${at}${first.hint ? ` (${first.hint})` : ''}`,
       { details: { path: ['schema', ...first.path] } })
   }
-  const options: Options = {
-    code: { regExp: linearRegExp },
-    // Unknown keywords and formats fail create (a typo such as `minimun` must not silently accept everything);
-    // the type-strictness checks would also reject schemas that are merely loose, so they stay off.
-    strict: true,
-    strictTypes: false,
-    strictTuples: false,
-    strictRequired: false,
-    // Text to the schema's types, and a lone value to a one-element array (`?tag=a` where tags is an array).
-    ...(coerce ? { coerceTypes: 'array' as const, useDefaults: true } : {}),
-    logger: { log: (m: unknown) => logger.debug(String(m)), warn: (m: unknown) => logger.warn(String(m)), error: (m: unknown) => logger.error(String(m)) },
-  }
-  const is2020 = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12')
+  const draft = typeof schema.$schema === 'string' && schema.$schema.includes('2020-12') ? '2020-12' : '07'
+  const log = { log: (m: unknown) => logger.debug(String(m)), warn: (m: unknown) => logger.warn(String(m)), error: (m: unknown) => logger.error(String(m)) }
   // A root `default` is the step's to fill (ajv fills properties' only, and strict mode refuses one at the root).
   const rootless = coerce ? Object.fromEntries(Object.entries(schema).filter(([key]) => key !== 'default')) : schema
   const compile = (allErrors: boolean) => {
-    const ajv = is2020 ? new Ajv2020({ ...options, allErrors }) : new Ajv({ ...options, allErrors })
-    formats.default(ajv)
-    makeLinear(ajv)
+    const ajv = createAjv('step', { allErrors, draft, logger: log, coerce })
     try {
       // Each step gets its own ajv: two schemas with the same $id, or a reload bringing a changed one, cannot clash.
       return ajv.compile(clocked(ajv, rootless, clock))
@@ -160,8 +139,6 @@ function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger
   // `first` stops at the first mismatch (every request runs it); `every` lists them all, for small failing values.
   return { first: compile(false), every: compile(true) }
 }
-
-const escape = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1')
 
 /** Query strings and route parameters are small (bounded by the URL), and JSON-like: a plain deep copy. */
 function copy(data: unknown): unknown {
@@ -174,13 +151,9 @@ function copy(data: unknown): unknown {
   return data
 }
 
-/** Required and unexpected properties are reported at the property's own path, which is where callers look. */
+/** The problem where callers look for it, plus, for query and route parameters, which one and what was sent. */
 function describe(error: ErrorObject, input: ValidatedInput, data: unknown): ValidationProblem {
-  const problem: ValidationProblem = error.keyword === 'required'
-    ? { path: `${error.instancePath}/${escape(String(error.params.missingProperty))}`, message: 'is required' }
-    : error.keyword === 'additionalProperties'
-      ? { path: `${error.instancePath}/${escape(String(error.params.additionalProperty))}`, message: 'is not allowed' }
-      : { path: error.instancePath, message: error.message ?? `fails '${error.keyword}'` }
+  const problem = problemOf(error)
   if (!input.coerce) return problem
   const parameter = input.parameter ?? parameterAt(problem.path)
   if (parameter === undefined) return problem

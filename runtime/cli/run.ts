@@ -6,7 +6,7 @@ import { createLogger } from '../log/logger.ts'
 import { dataDirOf, openApp } from '../app.ts'
 import { parseOptions } from './options.ts'
 import { startWatching } from './watch.ts'
-import { createBuiltinRegistry } from '../plugins/builtin.ts'
+import { createBuiltinRegistry } from '../builtins.ts'
 import { resolve } from 'node:path'
 
 export async function runCommand(args: string[]): Promise<number> {

@@ -1,7 +1,7 @@
 // `islet schema`: the combined JSON Schema (engine + every registered module and step type) for editors.
 import { writeFileSync } from 'node:fs'
 import { combinedSchema } from '../config/schema.ts'
-import { createBuiltinRegistry } from '../plugins/builtin.ts'
+import { createBuiltinRegistry } from '../builtins.ts'
 import { parseOptions } from './options.ts'
 
 export async function schemaCommand(args: string[]): Promise<number> {

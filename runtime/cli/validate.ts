@@ -2,7 +2,7 @@
 import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import { IsletError } from '../errors.ts'
 import { validateApp } from '../app.ts'
-import { createBuiltinRegistry } from '../plugins/builtin.ts'
+import { createBuiltinRegistry } from '../builtins.ts'
 import { parseOptions } from './options.ts'
 
 export async function validateCommand(args: string[]): Promise<number> {

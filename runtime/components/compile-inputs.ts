@@ -1,11 +1,11 @@
 // The esbuild plugin that is the only way a file enters a component bundle: it resolves, checks, reads and counts.
-import { open, realpath } from 'node:fs/promises'
-import { constants } from 'node:fs'
+import { realpath } from 'node:fs/promises'
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { Loader, OnLoadResult, OnResolveArgs, OnResolveResult, Plugin } from 'esbuild'
 import type { Diagnostic, SourceLocation } from '../config/diagnostics.ts'
 import type { ErrorCode } from '../errors.ts'
 import { sdkBundle, SDK_BUNDLE_KEY, SDK_ENTRY } from './compile-sdk.ts'
+import { readSource } from './read-source.ts'
 
 // Every module lives in a namespace of ours, never esbuild's 'file': esbuild then never touches the disk itself (no
 // tsconfig.json, package.json or node_modules lookups), and module paths are relative keys, so no host path ends up
@@ -189,40 +189,6 @@ async function loadSdkFile(state: InputState, key: string): Promise<OnLoadResult
 /** The bundled sdk's bytes, or why there are none. */
 export function readSdk(): Promise<Uint8Array | string> {
   return sdkBundle().catch((error: unknown) => (error instanceof Error ? error.message : String(error)))
-}
-
-/**
- * Reads a regular file of at most `limit` bytes, or says why not. Opened non-blocking and checked after opening, so a
- * FIFO or device swapped in after resolution cannot hang the compile; `reserve` is told the size before the read's
- * await, so parallel loads cannot overshoot the cap together, and the file's growth mid-read is caught.
- */
-export async function readSource(path: string, limit: number, reserve: (bytes: number) => void): Promise<Uint8Array | string> {
-  let handle
-  try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK)
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? 'unreadable'
-  }
-  try {
-    const info = await handle.stat()
-    if (!info.isFile()) return 'not a regular file'
-    if (info.size > limit) return 'too-large'
-    reserve(info.size)
-    const bytes = new Uint8Array(info.size + 1)
-    let length = 0
-    for (;;) {
-      const { bytesRead } = await handle.read(bytes, length, bytes.length - length, length)
-      if (bytesRead === 0) break
-      length += bytesRead
-      if (length > info.size) return 'it changed while being read'
-    }
-    reserve(length - info.size)
-    return bytes.subarray(0, length)
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? 'unreadable'
-  } finally {
-    await handle.close()
-  }
 }
 
 /** A hint naming the file an extension-less or misspelled import probably meant. */

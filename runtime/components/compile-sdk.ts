@@ -4,7 +4,7 @@ import { realpath } from 'node:fs/promises'
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as esbuild from 'esbuild'
-import { readSource } from './compile-inputs.ts'
+import { readSource } from './read-source.ts'
 
 export const SDK_ENTRY = fileURLToPath(new URL('../../sdk/index.ts', import.meta.url))
 /** What the bundle is called in component builds, their diagnostics and their hashes (`sdk:index.js`). */

@@ -5,7 +5,8 @@ import {
   buildComponent, hashSources, DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_SOURCE_BYTES,
   type CompiledComponent, type CompileInputs, type CompileOptions,
 } from './compile-build.ts'
-import { readSdk, readSource } from './compile-inputs.ts'
+import { readSdk } from './compile-inputs.ts'
+import { readSource } from './read-source.ts'
 
 export { ComponentCompileError } from './compile-diagnostics.ts'
 export type { CompiledComponent, CompileOptions } from './compile-build.ts'

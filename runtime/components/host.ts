@@ -9,7 +9,7 @@ import { IsletError, isIsletError, messageOf } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
 import { kvQuota, type KvStore } from '../sandbox/capabilities/kv.ts'
 import { kvAppName, openKvStore } from '../sandbox/capabilities/kv-sqlite.ts'
-import type { ComponentMetaDto, GuestLogLineDto, HostOp, InvocationLimitsDto } from '../sandbox/protocol.ts'
+import type { ComponentMetaDto, GuestLogLineDto, HostOp } from '../sandbox/protocol.ts'
 import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
 import { createCapabilities, grantedOf, type Capabilities, type CapabilityDeps } from './capabilities.ts'
 import { ComponentCompileError, createCompileCache, type CompiledComponent } from './compile.ts'
@@ -17,10 +17,12 @@ import { exampleFailure, runExamplesOn, type ExampleRun, type TrialIsolate } fro
 import { effectiveLimits } from './limits.ts'
 import { acceptClientError, ComponentClientError, type ClientClaim } from './client-error.ts'
 import { createLocator, withLocation, type Locator } from './locate.ts'
+import type { ComponentGeneration } from './generation.ts'
 import { createReloads, type ComponentEvent, type ComponentTransaction, type LiveGeneration, type ReloadOptions, type ReloadPhase, type ReloadResult, type ReloadTimings } from './reload.ts'
 
 export type { ComponentEvent, ComponentTransaction, ComponentReloadError, ReloadOptions, ReloadResult, ReloadTimings } from './reload.ts'
 export type { ExampleEmit, ExampleResult, ExampleRun } from './examples.ts'
+export type { ComponentGeneration } from './generation.ts'
 
 /** A load error with guest frames, located in the component's own source (message and details.location). */
 function located(error: IsletError, locate: Locator, redact: (text: string) => string): IsletError {
@@ -87,22 +89,6 @@ export interface ComponentStatus {
   lastError?: { code: string; message: string; at: string; phase?: ReloadPhase; diagnostics?: Diagnostic[] }
   /** When granted kv: what its namespace holds (UTF-8 bytes of keys + JSON values, keys) against its quota. */
   kv?: { bytes: number; keys: number; maxBytes: number; maxKeys: number }
-}
-
-/** One loaded generation of a component. */
-export interface ComponentGeneration {
-  decl: ComponentDecl
-  number: number
-  key: string
-  hash: string
-  meta: ComponentMetaDto
-  limits: Record<LimitName, number>
-  invocation: InvocationLimitsDto
-  caps: Capabilities
-  /** The component's own source files this generation was compiled from (what watch mode watches). */
-  files: readonly string[]
-  /** Maps guest stack frames to the component's own source (through the build's source map, kept here). */
-  locate: Locator
 }
 
 interface Health {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ComponentDecl } from '../config/types.ts'
 import { silentLogger } from '../log/logger.ts'
 import type { CompiledComponent } from './compile.ts'
-import { createReloads, type ComponentEvent, type LiveGeneration, type Reloads } from './reload.ts'
+import { createReloads, stableKey, type ComponentEvent, type LiveGeneration, type Reloads } from './reload.ts'
 
 const at = { file: '/app.yaml', line: 1, col: 1 }
 const DECL: ComponentDecl = { name: 'c', file: '/c.ts', limits: {}, grants: { kv: false, emit: [], secrets: [] }, config: {}, source: at, configSource: at }
@@ -75,5 +75,17 @@ describe('drain', () => {
     await reloads.reload('c')
     await reloads.stop()
     expect(disposed).toEqual([old.number])
+  })
+})
+
+describe('stableKey (is a declaration the one serving?)', () => {
+  it('ignores key order at any depth, but not a changed grant, limit or config value', () => {
+    const reordered: ComponentDecl = { ...DECL, config: { b: { y: 2, x: 1 }, a: [1, { d: 0, c: 1 }] },
+      grants: { secrets: [], emit: [], kv: false } }
+    const same: ComponentDecl = { ...DECL, config: { a: [1, { c: 1, d: 0 }], b: { x: 1, y: 2 } } }
+    expect(stableKey(reordered)).toBe(stableKey(same))
+    expect(stableKey({ ...same, grants: { ...same.grants, kv: true } })).not.toBe(stableKey(same))
+    expect(stableKey({ ...same, limits: { memoryMb: 64 } })).not.toBe(stableKey(same))
+    expect(stableKey({ ...same, config: { a: [1, { c: 1, d: 0 }], b: { x: 1, y: 3 } } })).not.toBe(stableKey(same))
   })
 })

@@ -2,12 +2,13 @@
 // own examples as a smoke test), swap it in with one map write, drain the calls still running on the old one (with a
 // deadline), then dispose the old one. A failure at any step leaves the old generation serving and is recorded.
 import type { Logger } from '@islet/sdk'
+import { stringify as stableJson } from 'safe-stable-stringify'
 import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import type { ComponentDecl } from '../config/types.ts'
 import { IsletError, messageOf } from '../errors.ts'
 import { ComponentCompileError, type CompiledComponent } from './compile.ts'
 import { exampleFailure, type ExampleRun } from './examples.ts'
-import type { ComponentGeneration } from './host.ts'
+import type { ComponentGeneration } from './generation.ts'
 
 export type ReloadPhase = 'compile' | 'load' | 'init' | 'examples'
 
@@ -422,16 +423,8 @@ function toReloadError(name: string, error: unknown, phase: ReloadPhase): Compon
 
 /** What makes two declarations of a component the same: file, limits, grants and config, key order aside. */
 export function stableKey(decl: ComponentDecl): string {
-  return stableJson({ file: decl.file, limits: decl.limits, grants: decl.grants, config: decl.config })
-}
-
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value) ?? 'null'
+  const shape: object = { file: decl.file, limits: decl.limits, grants: decl.grants, config: decl.config }
+  return stableJson(shape)
 }
 
 const round = (ms: number) => Math.round(ms * 100) / 100

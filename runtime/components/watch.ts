@@ -6,6 +6,7 @@ import { watch, type FSWatcher } from 'chokidar'
 import type { Logger } from '@islet/sdk'
 import type { ComponentDecl } from '../config/types.ts'
 import { messageOf } from '../errors.ts'
+import { coalesce, type Coalescer, type Snapshot } from '../watch/coalesce.ts'
 import type { ComponentHost, ReloadResult } from './host.ts'
 
 export interface WatchComponentsOptions {
@@ -46,27 +47,10 @@ interface Target {
   files: Set<string>
   /** Found by a `directory:` entry: its entry file going away removes it from the config (the config watcher's job). */
   isFound: boolean
-  timer?: NodeJS.Timeout
-  after?: NodeJS.Timeout
-  building?: Promise<void>
-  /** A build started at the first event of a burst (host.prepareAhead), so the one after the debounce is only the swap. */
-  preparing?: Promise<void>
-  isDirty: boolean
+  /** Its builds: debounced, one at a time, dirty → exactly one more, after-checked (see watch/coalesce.ts). */
+  builds: Coalescer
   isFailing: boolean
-  /** performance.now() of its latest file event, and of its latest build's start. */
-  changedAt: number
-  builtAt: number
-  /** Each input's identity, size and mtime when the latest build started. */
-  stamp: Map<string, string>
 }
-
-/**
- * chokidar emits one `change` per path per 50 ms and drops the rest of that window without a trailing event: a write
- * landing after a build has read the files but inside the window would go unseen. After such a build the watcher
- * compares the files' stamps once the window has closed, and builds again if they moved.
- */
-const CHOKIDAR_CHANGE_WINDOW_MS = 50
-const AFTER_CHECK_MS = CHOKIDAR_CHANGE_WINDOW_MS + 10
 
 /**
  * Watches the components of `decls` on `host` until close(). chokidar runs with `atomic: false` and no
@@ -83,7 +67,6 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
   const folders = new Set<string>()
   const watched = new Set<string>()
   const listeners = new Set<(event: WatchEvent) => void>()
-  let idleWaiters: (() => void)[] = []
   let closing: Promise<void> | undefined
 
   const emit = (event: WatchEvent) => {
@@ -92,13 +75,7 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     }
   }
   const at = () => new Date().toISOString()
-  const isIdle = () => [...targets.values()].every((t) => !t.timer && !t.after && !t.building && !t.preparing)
-  const settle = () => {
-    if (!isIdle()) return
-    const waiters = idleWaiters
-    idleWaiters = []
-    for (const resolve of waiters) resolve()
-  }
+  const isIdle = () => [...targets.values()].every((t) => t.builds.isIdle())
 
   let fsw: FSWatcher | undefined
 
@@ -112,9 +89,20 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     const { name, file } = decl
     const entry = await realpath(file).catch(() => file)
     const target: Target = {
-      name, entry, files: new Set(files ?? [entry]), isFound: decl.directory !== undefined, isDirty: false, isFailing: false,
-      changedAt: 0, builtAt: 0, stamp: new Map(),
+      name, entry, files: new Set(files ?? [entry]), isFound: decl.directory !== undefined, isFailing: false,
+      builds: coalesce({
+        debounceMs,
+        run: () => build(target),
+        // The stamps of the files the build reads, compared again once chokidar's change window has closed.
+        snapshot: () => stampsOf(target.files),
+        // Build now, during the debounce — compile, load, init, examples — but swap nothing before the quiet time is
+        // over: the build then takes this generation if the files did not move since (it compares the compiled hash,
+        // never stale), and otherwise builds afresh.
+        ahead: () => host.prepareAhead(name),
+        onError: (error) => options.logger?.error({ err: error }, `component '${name}': the watcher's build crashed`),
+      }),
     }
+    targets.get(name)?.builds.close()
     targets.set(name, target)
     for (const f of target.files) watchDir(dirname(f))
   }
@@ -128,57 +116,16 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     for (const f of target.files) watchDir(dirname(f))
   }
 
-  function schedule(target: Target): void {
-    target.changedAt = performance.now()
-    if (target.building) {
-      target.isDirty = true
-      return
-    }
-    clearTimeout(target.timer)
-    clearTimeout(target.after)
-    target.after = undefined
-    target.timer = setTimeout(() => { target.building = build(target) }, debounceMs)
-    // Build now, during the debounce — compile, load, init, examples — but swap nothing before the quiet time is over:
-    // the build then takes this generation if the files did not move since (it compares the compiled hash, never
-    // stale), and otherwise builds afresh.
-    target.preparing ??= host.prepareAhead(target.name).finally(() => {
-      target.preparing = undefined
-      settle()
-    })
-  }
-
   async function build(target: Target): Promise<void> {
-    target.timer = undefined
-    target.isDirty = false
-    target.builtAt = performance.now()
-    target.stamp = await stamps(target.files)
     let result: ReloadResult
     try {
       result = await host.reload(target.name, { ifChanged: true })
     } catch (error) {
       result = { name: target.name, ok: false, ms: 0, error: { code: 'ERR_COMPONENT_LOAD_FAILED', message: messageOf(error) } }
     }
-    target.building = undefined
     target.isFailing = !result.ok
     if (result.ok) retarget(target.name)
     emit({ type: 'component.built', name: target.name, result, at: at() })
-    if (closing || !targets.has(target.name)) return settle()
-    if (target.isDirty) {
-      // Writes arrived during the build: exactly one more, reading whatever is there by then.
-      target.isDirty = false
-      target.timer = setTimeout(() => { target.building = build(target) }, debounceMs)
-    } else if (target.builtAt < target.changedAt + CHOKIDAR_CHANGE_WINDOW_MS) {
-      target.after = setTimeout(() => void afterCheck(target), Math.max(0, target.changedAt + AFTER_CHECK_MS - performance.now()))
-    }
-    settle()
-  }
-
-  async function afterCheck(target: Target): Promise<void> {
-    const now = await stamps(target.stamp.keys())
-    target.after = undefined
-    if (closing || target.timer || target.building) return settle()
-    if ([...now].some(([file, stamp]) => target.stamp.get(file) !== stamp)) schedule(target)
-    settle()
   }
 
   function onFileEvent(change: 'add' | 'change' | 'unlink', path: string): void {
@@ -190,9 +137,9 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
       if (change === 'unlink' && target.isFound && target.entry === path) continue
       if (target.files.has(path)) {
         emit({ type: 'component.changed', name: target.name, file: path, change, at: at() })
-        schedule(target)
+        target.builds.touch()
       } else if (target.isFailing && change !== 'unlink' && [...target.files].some((f) => dirname(f) === dirname(path))) {
-        schedule(target) // perhaps the file its failed build imports, created only now
+        target.builds.touch() // perhaps the file its failed build imports, created only now
       }
     }
     if (change === 'add' && !isKnown) {
@@ -248,38 +195,30 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
       if (gen && !targets.has(event.name)) void track(gen.decl, gen.files)
       else retarget(event.name)
     } else if (event.type === 'component.removed') {
-      const target = targets.get(event.name)
-      clearTimeout(target?.timer)
-      clearTimeout(target?.after)
+      void targets.get(event.name)?.builds.close()
       targets.delete(event.name)
-      settle()
     }
   })
 
   await new Promise<void>((resolve) => fsw!.once('ready', () => resolve()))
   // Each goes through the debounce and an ifChanged build: nothing is built when the sources are what serves.
-  if (options.recheck) for (const target of targets.values()) schedule(target)
+  if (options.recheck) for (const target of targets.values()) target.builds.touch()
 
   return {
     onEvent(listener) {
       listeners.add(listener)
       return () => { listeners.delete(listener) }
     },
-    idle() {
-      if (isIdle()) return Promise.resolve()
-      return new Promise((resolve) => idleWaiters.push(resolve))
+    async idle() {
+      // Each target's own idle, until all are at once: a build's after-check may touch another's files.
+      while (!isIdle()) await Promise.all([...targets.values()].map((t) => t.builds.idle()))
     },
     close() {
       closing ??= (async () => {
         unsubscribe()
-        for (const target of targets.values()) {
-          clearTimeout(target.timer)
-          clearTimeout(target.after)
-          target.timer = target.after = undefined
-        }
+        const builds = [...targets.values()].map((t) => t.builds.close())
         await fsw!.close()
-        await Promise.allSettled([...targets.values()].flatMap((t) => [t.building, t.preparing]))
-        settle()
+        await Promise.all(builds)
       })()
       return closing
     },
@@ -291,4 +230,10 @@ async function stamps(files: Iterable<string>): Promise<Map<string, string>> {
   const list = [...files]
   const stats = await Promise.all(list.map((f) => stat(f, { bigint: true }).then((s) => `${s.ino}:${s.size}:${s.mtimeNs}`, () => 'missing')))
   return new Map(list.map((f, i) => [f, stats[i]]))
+}
+
+/** The files' stamps now; moved() when any of those same files has another stamp since. */
+async function stampsOf(files: Iterable<string>): Promise<Snapshot> {
+  const taken = await stamps(files)
+  return { moved: async () => [...await stamps(taken.keys())].some(([file, stamp]) => taken.get(file) !== stamp) }
 }

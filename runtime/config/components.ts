@@ -1,5 +1,6 @@
 // The `components:` sections: entries resolved to files, directories scanned, names derived and checked, one decl each.
 import { basename, dirname, relative, resolve } from 'node:path'
+import { isRecord } from '@islet/sdk'
 import { componentsIn, identityOf, kindOf, nameFromFile, suggestName } from './component-files.ts'
 import { COMPONENT_NAME, NO_GRANTS } from './component-schema.ts'
 import { escapeOf, outsideMessage } from './confine.ts'
@@ -33,7 +34,6 @@ interface Candidate {
   label: string
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 const NAME = new RegExp(COMPONENT_NAME)
 const ENTRY_KEYS = new Set(['file', 'directory', 'name', 'limits', 'grants', 'config'])
 

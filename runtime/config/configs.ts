@@ -8,7 +8,7 @@ import type { Diagnostic } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, type PathSegment } from './locate.ts'
 import { schemaDiagnostics } from './schema-errors.ts'
-import { didYouMean } from './suggest.ts'
+import { didYouMean } from '../suggest.ts'
 import type { References } from './types.ts'
 import { check, pointerPath, type PathUse, type RefKind } from './validate.ts'
 

@@ -1,5 +1,6 @@
 // From file contents to module and pipeline declarations: types resolved, configs validated, references collected.
 import { dirname, relative } from 'node:path'
+import { isRecord } from '@islet/sdk'
 import type { Registry } from '../plugins/registry.ts'
 import { outsideMessage } from './confine.ts'
 import { lookupType, validateConfig, type Declaring, type RefSite } from './configs.ts'
@@ -20,7 +21,6 @@ export interface Declared {
   diagnostics: Diagnostic[]
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 /** `file.yaml:3:5`, how duplicate messages name both places. */
 export const where = (f: LoadedFile, l: SourceLocation) => `${f.name}:${l.line}:${l.col}`
 

@@ -1,12 +1,12 @@
 // What a component's grants must satisfy beyond their schema: fetch origins that are real URLs, private ⊆ allowed,
 // emit topic patterns no longer than a topic may be.
+import { isRecord } from '@islet/sdk'
 import { TOPIC_MAX_CHARS } from '../events/topics.ts'
 import { ORIGIN } from './component-schema.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, type PathSegment } from './locate.ts'
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 const ORIGIN_FORM = new RegExp(ORIGIN)
 
 /**

@@ -2,15 +2,9 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, type Node, type Scalar } from 'yaml'
 import type { ErrorCode } from '../errors.ts'
 import type { Diagnostic, SourceLocation } from './diagnostics.ts'
-import type { ParsedFile } from './parse.ts'
+import { positionOf, type ParsedFile } from './parse.ts'
 
 export type PathSegment = string | number
-
-/** The 1-based line and column of a character offset of the file. */
-export function positionOf(parsed: ParsedFile, offset: number): SourceLocation {
-  const { line, col } = parsed.lineCounter.linePos(offset)
-  return { file: parsed.file, line, col }
-}
 
 /**
  * The node at `path` (aliases followed), or the deepest existing ancestor when the path goes beyond the document

@@ -7,7 +7,6 @@ import {
 } from 'yaml'
 import type { ErrorCode } from '../errors.ts'
 import type { Diagnostic, SourceLocation } from './diagnostics.ts'
-import { positionOf } from './locate.ts'
 
 /** One parsed file, kept whole so any path inside it maps back to file:line:col. */
 export interface ParsedFile {
@@ -16,6 +15,12 @@ export interface ParsedFile {
   readonly text: string
   readonly doc: Document.Parsed
   readonly lineCounter: LineCounter
+}
+
+/** The 1-based line and column of a character offset of the file. */
+export function positionOf(parsed: ParsedFile, offset: number): SourceLocation {
+  const { line, col } = parsed.lineCounter.linePos(offset)
+  return { file: parsed.file, line, col }
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createTestRegistry } from '../../test/support/config-plugin.ts'
 import { writeFiles } from '../../test/support/files.ts'
-import { createBuiltinRegistry } from '../plugins/builtin.ts'
+import { createBuiltinRegistry } from '../builtins.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import { loadConfig } from './load.ts'
 

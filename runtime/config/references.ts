@@ -2,7 +2,7 @@
 import type { RefSite } from './configs.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import { diagnosticAt } from './locate.ts'
-import { didYouMean } from './suggest.ts'
+import { didYouMean } from '../suggest.ts'
 import type { RefKind } from './validate.ts'
 
 /** Every name declared, per kind of declaration. */

@@ -1,12 +1,11 @@
 // The `sandbox:` section: app-wide, so declared in at most one file; defaults filled where it says nothing.
+import { isRecord } from '@islet/sdk'
 import { DEFAULT_SANDBOX } from './component-schema.ts'
 import { where } from './declare.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate } from './locate.ts'
 import type { SandboxConfig } from './types.ts'
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** The one `sandbox:` of `files` (the schema has checked and defaulted its values), or the defaults. */
 export function declareSandbox(files: readonly LoadedFile[]): { sandbox: SandboxConfig; diagnostics: Diagnostic[] } {

@@ -4,7 +4,7 @@ import type { ErrorCode } from '../errors.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import { diagnosticAt, type PathSegment } from './locate.ts'
 import type { ParsedFile } from './parse.ts'
-import { didYouMean } from './suggest.ts'
+import { didYouMean } from '../suggest.ts'
 import { pointerPath } from './validate.ts'
 
 /** One schema problem, located by path segments relative to the validated value. */

@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest'
 import { parse } from 'yaml'
 import { createTestRegistry } from '../../test/support/config-plugin.ts'
 import { combinedSchema, FILE_SCHEMA, SCHEMA_ID } from './schema.ts'
-import { createAjv } from './validate.ts'
+import { createConfigAjv } from './validate.ts'
 
 function validator() {
   const registry = createTestRegistry()
   const schema = combinedSchema(registry)
-  return { registry, schema, validate: createAjv().compile(schema) }
+  return { registry, schema, validate: createConfigAjv().compile(schema) }
 }
 
 const app = (yaml: string) => parse(`apiVersion: islet/v1\n${yaml}`)
@@ -65,7 +65,7 @@ pipelines:
         definitions: { n: { type: 'integer' } }, properties: { n: { $ref: '#/definitions/n' } } },
       create: () => ({}),
     })] }))
-    const validate = createAjv().compile(combinedSchema(registry))
+    const validate = createConfigAjv().compile(combinedSchema(registry))
     expect(validate(app('modules: [{ name: t, type: refs.thing, config: { n: 1 } }]'))).toBe(true)
     expect(validate(app('modules: [{ name: t, type: refs.thing, config: { n: "x" } }]'))).toBe(false)
   })

@@ -1,6 +1,7 @@
 // Pipeline steps: calls and `if:` branches declared, named, validated, and their runtime expressions syntax-checked.
-import { checkTemplateString } from '../pipeline/template.ts'
-import { functionTable, type FunctionTable } from '../pipeline/expression-plugins.ts'
+import { functionTable, type FunctionTable } from '../expressions/expression-plugins.ts'
+import { isRecord } from '@islet/sdk'
+import { checkTemplateString } from '../expressions/template.ts'
 import { messageOf } from '../errors.ts'
 import type { SourceLocation } from './diagnostics.ts'
 import { lookupType, validateConfig, type Declaring } from './configs.ts'
@@ -8,8 +9,6 @@ import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate, locateOffset, type PathSegment } from './locate.ts'
 import { got } from './schema-errors.ts'
 import type { StepDecl } from './types.ts'
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** Explicit step names already used in the pipeline being declared (nested blocks included). */
 type Names = Map<string, SourceLocation>

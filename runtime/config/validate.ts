@@ -1,7 +1,7 @@
 // JSON Schema validation of config values: the shared ajv instance, compiled-validator cache and reference capture.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
-import formats from 'ajv-formats'
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
 import { PATH_KEYWORD, REF_KEYWORD, type JsonSchema } from '@islet/sdk'
+import { createAjv } from '../../plugins/core/ajv.ts'
 
 /** What an `x-islet-ref` property may name. */
 export const REF_KINDS = ['module', 'pipeline', 'component'] as const
@@ -39,12 +39,12 @@ let collecting: RefUse[] | undefined
 let collectingPaths: PathUse[] | undefined
 
 /**
- * An ajv set up the way the engine validates config: every error at once, defaults filled, strict schemas, formats,
- * and the `x-islet-ref` keyword. `verbose` keeps each error's data and schema for readable messages.
+ * The ajv the engine validates config with: the `config` rules of the one ajv set-up (every error at once, defaults
+ * filled, strict schemas, formats, verbose errors for readable messages), plus the `x-islet-ref` and `x-islet-path`
+ * keywords, which report into this file's collectors.
  */
-export function createAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, verbose: true })
-  formats.default(ajv)
+export function createConfigAjv(): Ajv {
+  const ajv = createAjv('config')
   ajv.addKeyword({
     keyword: REF_KEYWORD,
     type: 'string',
@@ -80,7 +80,7 @@ const compiled = new WeakMap<object, ValidateFunction>()
 export function compileSchema(schema: JsonSchema): ValidateFunction {
   let validate = compiled.get(schema)
   if (!validate) {
-    shared ??= createAjv()
+    shared ??= createConfigAjv()
     // A reloaded plugin brings a new schema object with the same $id; the old registration must give way.
     const id = schema.$id
     if (typeof id === 'string' && shared.getSchema(id)) shared.removeSchema(id)

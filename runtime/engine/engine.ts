@@ -9,14 +9,16 @@ import { codeOf, describeThrown, IsletError, messageOf, type ErrorCode } from '.
 import type { Registry } from '../plugins/registry.ts'
 import { compilePipeline } from '../pipeline/compile.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
-import { withDeadline } from './deadline.ts'
+import { withDeadline } from '../deadline.ts'
 import { createModuleContext } from './module-context.ts'
 import { createEventBus } from '../events/bus.ts'
 import { createComponentHost, type ComponentHost } from '../components/host.ts'
 import type { EngineServices } from './services.ts'
 import { createReloader, type ConfigEvent, type ConfigReloadResult } from './reload.ts'
+import type { ConfigGeneration, ModuleRecord, ModuleStatus } from './generation.ts'
 
 export type { ConfigEvent, ConfigReloadResult } from './reload.ts'
+export type { ConfigGeneration, ModuleRecord, ModuleState, ModuleStatus } from './generation.ts'
 
 export interface PhaseTimeouts {
   createMs: number
@@ -35,17 +37,6 @@ export interface EngineOptions {
   timeouts?: Partial<PhaseTimeouts>
   /** Where granted secrets come from; defaults to process.env. */
   env?: Record<string, string | undefined>
-}
-
-export type ModuleState = 'pending' | 'created' | 'started' | 'failed' | 'skipped' | 'stopped'
-
-export interface ModuleStatus {
-  name: string
-  type: string
-  state: ModuleState
-  /** The phase that failed, for `failed`. */
-  phase?: 'create' | 'start' | 'stop'
-  error?: { code: string; message: string }
 }
 
 export interface EngineStatus {
@@ -84,25 +75,6 @@ export interface Engine extends EngineView {
   onEvent(listener: (event: ConfigEvent) => void): () => void
   /** The component host, when the config declares components. */
   readonly components?: ComponentHost
-}
-
-/** One module of a config generation: its declaration, where it is in its lifecycle, and its instance. */
-export interface ModuleRecord {
-  decl: ModuleDecl
-  status: ModuleStatus
-  instance?: ModuleInstance
-  /** What the failed phase threw, as a coded error (the original as its cause when it carried no ERR_* code). */
-  failure?: Error
-}
-
-/** One config generation: its modules (in start order), and its pipelines compiled on first use. */
-export interface ConfigGeneration {
-  number: number
-  config: AppConfig
-  graph: ModuleGraph
-  slots: Map<string, ModuleRecord>
-  compiled: Map<string, Promise<Pipeline>>
-  appliedAt: string
 }
 
 export function createEngine(options: EngineOptions): Engine {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { DEFAULT_SANDBOX } from '../config/component-schema.ts'
 import type { AppConfig, ModuleDecl, PipelineDecl } from '../config/types.ts'
 import { buildGraph } from './graph.ts'
-import { planReload, stableJson } from './reload-plan.ts'
+import { planReload } from './reload-plan.ts'
 
 interface M { name: string; type?: string; config?: unknown; dependsOn?: string[]; pipelines?: string[]; line?: number; file?: string }
 
@@ -68,12 +68,5 @@ describe('planReload', () => {
 
   it('a changed dependsOn list restarts the module', () => {
     expect(plan(config([{ name: 'a' }, { name: 'b' }]), config([{ name: 'a' }, { name: 'b', dependsOn: ['a'] }])).restarted).toEqual(['b'])
-  })
-})
-
-describe('stableJson', () => {
-  it('sorts keys at every depth and keeps array order', () => {
-    expect(stableJson({ b: [2, { d: 1, c: 0 }], a: null })).toBe('{"a":null,"b":[2,{"c":0,"d":1}]}')
-    expect(stableJson(undefined)).toBe('undefined')
   })
 })

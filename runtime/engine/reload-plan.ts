@@ -1,5 +1,8 @@
 // What a config reload must restart: the modules whose declaration, referenced pipelines or dependencies changed,
 // the new ones, and the removed ones. Pure: two configs and the new graph in, names out.
+// stableJson: JSON with sorted keys, so equal values give equal text whatever their key order. (Its overloads type
+// an object literal's text as string | undefined; a value typed `object` gets string.)
+import { stringify as stableJson } from 'safe-stable-stringify'
 import type { AppConfig, ModuleDecl, PipelineDecl, StepDecl } from '../config/types.ts'
 import type { ModuleGraph } from './graph.ts'
 
@@ -16,25 +19,19 @@ export interface ReloadPlan {
   reasons: ReadonlyMap<string, string>
 }
 
-/** `JSON.stringify` with sorted keys, so equal values give equal text whatever their key order. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v
-    return Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-  }) ?? 'undefined'
-}
-
 // What makes a declaration behave differently. Source lines and columns only move error messages, so an edit above a
 // module does not restart it; the file counts, since relative paths resolve against it.
 function moduleShape(decl: ModuleDecl): string {
-  return stableJson({ type: decl.type, config: decl.config, dependsOn: decl.dependsOn, refs: decl.refs, file: decl.source.file })
+  const shape: object = { type: decl.type, config: decl.config, dependsOn: decl.dependsOn, refs: decl.refs, file: decl.source.file }
+  return stableJson(shape)
 }
 
 function pipelineShape(decl: PipelineDecl): string {
   const shape = (step: StepDecl): unknown => step.kind === 'step'
     ? { kind: step.kind, name: step.name, type: step.type, config: step.config, refs: step.refs, file: step.source.file }
     : { kind: step.kind, name: step.name, condition: step.condition, then: step.then.map(shape), else: step.else.map(shape) }
-  return stableJson({ steps: decl.steps.map(shape), file: decl.source.file })
+  const steps: object = { steps: decl.steps.map(shape), file: decl.source.file }
+  return stableJson(steps)
 }
 
 /** Names of the pipelines whose steps differ between the two configs (including pipelines only one declares). */

@@ -2,12 +2,13 @@
 // components reconciled) → swap → drain and stop what was replaced → dispose. Any failure before the swap stops
 // what was prepared and leaves the serving generation untouched.
 import type { EngineState, Logger } from '@islet/sdk'
+import { stringify as stableJson } from 'safe-stable-stringify'
 import type { ComponentHost, ComponentTransaction } from '../components/host.ts'
 import { ConfigError, formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import type { AppConfig, StepDecl } from '../config/types.ts'
-import type { ConfigGeneration, ModuleRecord } from './engine.ts'
+import type { ConfigGeneration, ModuleRecord } from './generation.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
-import { planReload, stableJson, type ReloadPlan } from './reload-plan.ts'
+import { planReload, type ReloadPlan } from './reload-plan.ts'
 
 export interface ConfigReloadError {
   /** A stable code: the failing module's (ERR_MODULE_START_FAILED, …), ERR_MODULE_GRAPH_CYCLE, ERR_CONFIG_RELOAD_NEEDS_RESTART, … */

@@ -11,6 +11,7 @@ import { loadConfig } from '../config/load.ts'
 import { formatDiagnostics } from '../config/diagnostics.ts'
 import type { AppConfig } from '../config/types.ts'
 import type { Registry } from '../plugins/registry.ts'
+import { coalesce } from '../watch/coalesce.ts'
 import type { Engine } from './engine.ts'
 
 export interface ConfigWatchOptions {
@@ -51,73 +52,57 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
   const all = (t: Targets) => new Set([...t.contents, ...t.folders])
   // depth 1: a migrations folder's files, a component folder's entries and its subfolders' index.ts.
   const watcher: FSWatcher = watch([...all(targets)], { ignoreInitial: true, atomic: 50, depth: 1 })
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<void> | undefined
-  let dirty = false
 
-  /** Size and mtime of each content target (a folder: of its entries), as the latest pass read them. */
-  let stamps = ''
-  const stampOf = () => [...targets.contents].map((f) => `${f}:${stamp(f)}`).join('|')
+  /** Size and mtime of each file (a folder: of its entries). */
+  const stampOf = (files: readonly string[]) => files.map((f) => `${f}:${stamp(f)}`).join('|')
 
-  async function reloadLoop(): Promise<void> {
-    do {
-      dirty = false
-      stamps = stampOf()
-      const { config, diagnostics } = await loadConfig(options.file, { registry: options.registry, env: options.env,
-        dataDir: options.dataDir })
-      if (!config) {
-        logger.error(`config change rejected; still serving generation ${engine.status().generation}:\n${formatDiagnostics(diagnostics)}`)
-        await engine.rejectConfig(diagnostics)
-        continue
-      }
-      // The config serving already: nothing to do, unless the last attempt failed (then this edit reverted it, and
-      // a reload that changes nothing records that the config on disk serves again).
-      if (config.hash === engine.config.hash && engine.status().lastReload?.ok !== false) continue
-      const result = await engine.reload(config)
-      if (!result.ok) continue
-      // Imports, inputs and component folders may have changed: watch exactly what the generation now serving uses.
-      const next = targetsOf(config)
-      const [before, after] = [all(targets), all(next)]
-      watcher.unwatch([...before].filter((f) => !after.has(f)))
-      watcher.add([...after].filter((f) => !before.has(f)))
-      targets = next
-    } while (dirty)
+  async function reloadOnce(): Promise<void> {
+    const { config, diagnostics } = await loadConfig(options.file, { registry: options.registry, env: options.env,
+      dataDir: options.dataDir })
+    if (!config) {
+      logger.error(`config change rejected; still serving generation ${engine.status().generation}:\n${formatDiagnostics(diagnostics)}`)
+      await engine.rejectConfig(diagnostics)
+      return
+    }
+    // The config serving already: nothing to do, unless the last attempt failed (then this edit reverted it, and
+    // a reload that changes nothing records that the config on disk serves again).
+    if (config.hash === engine.config.hash && engine.status().lastReload?.ok !== false) return
+    const result = await engine.reload(config)
+    if (!result.ok) return
+    // Imports, inputs and component folders may have changed: watch exactly what the generation now serving uses.
+    const next = targetsOf(config)
+    const [before, after] = [all(targets), all(next)]
+    watcher.unwatch([...before].filter((f) => !after.has(f)))
+    watcher.add([...after].filter((f) => !before.has(f)))
+    targets = next
   }
 
-  let scheduled = false
-  // Debounced; one reload at a time; changes during a reload mark it dirty, and one more pass reads the latest files.
-  const schedule = () => {
-    scheduled = true
-    clearTimeout(timer)
-    timer = setTimeout(() => {
-      scheduled = false
-      if (running) { dirty = true; return }
-      running = reloadLoop()
-        .catch((error: unknown) => { logger.error({ err: error }, 'config reload crashed') })
-        .finally(() => { running = undefined; afterCheck() })
-    }, debounceMs)
-  }
-  // chokidar reports one change per path per 50 ms and drops the rest of that window: a save landing just after a
-  // pass read the files would go unseen. Once the window has closed, compare the files with what the pass read.
-  let after: NodeJS.Timeout | undefined
-  const afterCheck = () => {
-    clearTimeout(after)
-    after = setTimeout(() => { if (!scheduled && !running && stampOf() !== stamps) schedule() }, 60)
-  }
+  // Debounced; one reload at a time; changes during a reload mark it dirty, and one more pass reads the latest files;
+  // a save chokidar dropped is caught by comparing the stamps once its change window has closed (watch/coalesce.ts).
+  const reloads = coalesce({
+    debounceMs,
+    run: reloadOnce,
+    // The content targets as the pass starts (the same files after it, even when the pass changed what is watched).
+    snapshot: () => {
+      const files = [...targets.contents]
+      const taken = stampOf(files)
+      return { moved: () => stampOf(files) !== taken }
+    },
+    onError: (error) => logger.error({ err: error }, 'config reload crashed'),
+  })
   watcher.on('all', (event, path) => {
-    if (isUnder(path, targets.contents)) return schedule()
+    if (isUnder(path, targets.contents)) return reloads.touch()
     // In a component folder: an entry (x.ts, or sub/index.ts) or a subfolder came or went.
-    if (event !== 'change' && isUnder(path, targets.folders)) schedule()
+    if (event !== 'change' && isUnder(path, targets.folders)) reloads.touch()
   })
 
   const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()))
   return {
     ready,
     async close() {
-      clearTimeout(timer)
-      clearTimeout(after)
+      const settled = reloads.close()
       await watcher.close()
-      await running
+      await settled
     },
   }
 }

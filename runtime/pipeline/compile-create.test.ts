@@ -5,7 +5,7 @@ import type { Logger } from '@islet/sdk'
 import { isIsletError, type IsletError } from '../errors.ts'
 import { silentLogger } from '../log/logger.ts'
 import { branch, compile, context, rec, requestOf, resetSeen, run, step } from './test-pipeline.ts'
-import { rejectionOf } from './test-scope.ts'
+import { rejectionOf } from '../expressions/test-scope.ts'
 
 beforeEach(resetSeen)
 

@@ -4,7 +4,7 @@ import { StepError, type RunScope } from '@islet/sdk'
 import { isIsletError } from '../errors.ts'
 import { silentLogger } from '../log/logger.ts'
 import { branch, compile, rec, requestOf, resetSeen, run, seen, step } from './test-pipeline.ts'
-import { rejectionOf } from './test-scope.ts'
+import { rejectionOf } from '../expressions/test-scope.ts'
 
 beforeEach(resetSeen)
 

@@ -6,10 +6,10 @@ import type { PipelineDecl, StepBranch, StepCall, StepDecl } from '../config/typ
 import { IsletError, messageOf } from '../errors.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { createRun, type Op } from './run.ts'
-import { compileTemplate } from './template.ts'
-import { functionTable } from './expression-plugins.ts'
+import { functionTable } from '../expressions/expression-plugins.ts'
+import { compileTemplate } from '../expressions/template.ts'
 import { SERVICES, type EngineServices } from '../engine/services.ts'
-import { withDeadline } from '../engine/deadline.ts'
+import { withDeadline } from '../deadline.ts'
 
 /** What compiling a pipeline needs from the engine. */
 export interface PipelineCompileContext {

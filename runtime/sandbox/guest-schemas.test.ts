@@ -53,6 +53,14 @@ describe('compileGuestSchema', () => {
     expect(config).toEqual({ currency: 'EUR' })
   })
 
+  it('reports mismatches as the validate step does: a JSON Pointer to the property, escaped; the value itself is ""', () => {
+    const validator = compileGuestSchema('c', 'input', { type: 'object', additionalProperties: false, required: ['a/b'],
+      properties: { 'a/b': { type: 'string' } } })!
+    expect(validator.check({ 'x~y': 1 })).toEqual({ valid: false, issues: [
+      { path: '/a~1b', message: 'is required' }, { path: '/x~0y', message: 'is not allowed' }] })
+    expect(compileGuestSchema('c', 'input', { type: 'object' })!.check(5)).toEqual({ valid: false, issues: [{ path: '', message: 'must be object' }] })
+  })
+
   it('keeps guest $ids apart: two schemas with one $id compile, each to its own validator', () => {
     const a = compileGuestSchema('a', 'input', { $id: 'https://x.test/s', type: 'string' })!
     const b = compileGuestSchema('b', 'input', { $id: 'https://x.test/s', type: 'number' })!
@@ -68,7 +76,7 @@ describe('compileGuestSchema', () => {
 
   it('runs patterns on RE2: exponential on a backtracking engine, linear here', () => {
     const validate = compileGuestSchema('c', 'input', { type: 'string', pattern: '^(a|a)*$' })!
-    expect(validate.check(`${'a'.repeat(5_000)}b`)).toMatchObject({ valid: false, issues: [{ path: '/', message: 'must match pattern "^(a|a)*$"' }] })
+    expect(validate.check(`${'a'.repeat(5_000)}b`)).toMatchObject({ valid: false, issues: [{ path: '', message: 'must match pattern "^(a|a)*$"' }] })
     expect(validate.check('a'.repeat(5_000))).toEqual({ valid: true })
   })
 

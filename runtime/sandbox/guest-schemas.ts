@@ -5,15 +5,11 @@
 // capped in length, and a deadline ajv's generated code checks as it goes. Without them a 550 KB body against
 // `uniqueItems` (ajv's O(n²)) or 29 characters against `^(a|a)*$` held the worker until the supervisor killed it,
 // and the innocent component was charged for it.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
-import addFormats from 'ajv-formats'
-import { clocked, DeadlineExceeded, linearRegExp, makeLinear, nodesUpTo, ValidationClock, vetSchema } from '../../plugins/core/schema-vet.ts'
+import type { ValidateFunction } from 'ajv'
+import { createAjv } from '../../plugins/core/ajv.ts'
+import { problemsOf, type ValidationProblem } from '../../plugins/core/schema-problems.ts'
+import { clocked, DeadlineExceeded, nodesUpTo, ValidationClock, vetSchema } from '../../plugins/core/schema-vet.ts'
 import { IsletError } from '../errors.ts'
-
-export interface ValidationIssue {
-  path: string
-  message: string
-}
 
 /**
  * How long one check may hold the worker: far above what a linear check of a 1 MiB value takes (tens of ms), far
@@ -26,7 +22,7 @@ const MAX_LISTED_NODES = 10_000
 /** One check's outcome. `costly`: the budget ran out (or the value was too deep to walk) before an answer. */
 export type GuestCheck =
   | { valid: true; issues?: undefined; costly?: undefined }
-  | { valid: false; issues: ValidationIssue[]; costly?: undefined }
+  | { valid: false; issues: ValidationProblem[]; costly?: undefined }
   | { valid: false; costly: string; issues?: undefined }
 
 export interface GuestValidator {
@@ -41,8 +37,8 @@ const clock = new ValidationClock(GUEST_CHECK_MS)
 // every guest schema when each had its own instance. These two only check (what ajv.compile does with validateSchema:
 // true, options alike, so useDefaults fills the same meta-schema defaults in); no guest schema is ever added to them.
 const metaCheck = {
-  plain: new Ajv({ allErrors: true, strict: false }),
-  defaults: new Ajv({ allErrors: true, strict: false, useDefaults: true }),
+  plain: createAjv('meta'),
+  defaults: createAjv('meta', { useDefaults: true }),
 }
 
 /**
@@ -79,9 +75,7 @@ function compileFresh(component: string, where: 'input' | 'output' | 'config', s
     if (shared) metaCheck[useDefaults ? 'defaults' : 'plain'].validateSchema(schema, true)
     // One ajv per schema: guest $ids must not collide across components or generations.
     const build = (allErrors: boolean): ValidateFunction => {
-      const ajv = new Ajv({ allErrors, strict: false, useDefaults, validateSchema: !shared, code: { regExp: linearRegExp } })
-      addFormats.default(ajv)
-      makeLinear(ajv)
+      const ajv = createAjv('guest', { allErrors, useDefaults, validateSchema: !shared })
       return ajv.compile(clocked(ajv, schema as Record<string, unknown>, clock))
     }
     // `first` stops at the first mismatch (every call runs it); `every` lists them all, built the first time a small
@@ -92,9 +86,9 @@ function compileFresh(component: string, where: 'input' | 'output' | 'config', s
       check(data) {
         const valid = timed(first, data)
         if (valid !== false) return valid === true ? { valid } : { valid: false, costly: valid }
-        if (nodesUpTo(data, MAX_LISTED_NODES) > MAX_LISTED_NODES) return { valid: false, issues: issues(first.errors) }
+        if (nodesUpTo(data, MAX_LISTED_NODES) > MAX_LISTED_NODES) return { valid: false, issues: problemsOf(first.errors) }
         every ??= build(true)
-        return timed(every, data) === false ? { valid: false, issues: issues(every.errors) } : { valid: false, issues: issues(first.errors) }
+        return timed(every, data) === false ? { valid: false, issues: problemsOf(every.errors) } : { valid: false, issues: problemsOf(first.errors) }
       },
     }
   } catch (error) {
@@ -112,12 +106,4 @@ function timed(validate: ValidateFunction, data: unknown): boolean | string {
     if (error instanceof RangeError) return 'the value is nested too deeply to be checked against the schema'
     throw error
   }
-}
-
-function issues(errors: ErrorObject[] | null | undefined): ValidationIssue[] {
-  return (errors ?? []).slice(0, 20).map((e) => ({
-    path: e.keyword === 'required' ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}` : e.instancePath || '/',
-    message: e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties'
-      ? `has unexpected property '${(e.params as { additionalProperty: string }).additionalProperty}'` : e.message ?? 'is invalid',
-  }))
 }

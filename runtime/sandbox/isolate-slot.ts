@@ -93,7 +93,7 @@ export function createIsolate(spec: SlotSpec, host: HostCallback): { live: LiveI
     if (checked?.costly) fail('ERR_COMPONENT_CONFIG_INVALID', `the config of component '${spec.name}' could not be checked against its schema: ${checked.costly}`)
     if (checked?.issues) {
       const found = checked.issues
-      fail('ERR_COMPONENT_CONFIG_INVALID', `the config of component '${spec.name}' does not match its schema: ${found.map((i) => `${i.path} ${i.message}`).join('; ')}`, { issues: found })
+      fail('ERR_COMPONENT_CONFIG_INVALID', `the config of component '${spec.name}' does not match its schema: ${found.map((i) => `${i.path || 'the config'} ${i.message}`).join('; ')}`, { issues: found })
     }
     configure.applySync(undefined, [JSON.stringify(config), spec.name, spec.generation, JSON.stringify(spec.granted ?? null)], { arguments: { copy: true }, timeout })
     return { live: { isolate, start, deliver, cancel, validateInput: schemas.input, validateOutput: schemas.output, outputSchema: meta.output }, meta }

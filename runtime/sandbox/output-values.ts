@@ -8,6 +8,7 @@
 //   - an object property whose value is undefined is left out where the parent schema lists the property under
 //     `properties` and not under `required` (absent is what it explicitly allows).
 // Everything else that is not plain JSON (Map, Set, class instances, NaN, BigInt, functions, …) is always refused.
+import { isRecord } from '@islet/sdk'
 import type { ErrorDto } from './protocol.ts'
 
 export type PathSegment = string | number
@@ -73,20 +74,19 @@ export function refusedOutput(component: string, kind: string, segments: readonl
 }
 
 type Schema = Record<string, unknown>
-const isSchema = (value: unknown): value is Schema => value !== null && typeof value === 'object' && !Array.isArray(value)
 
 /** The subschema at `segments` through properties / items / additionalProperties, or undefined. */
 function schemaAt(schema: unknown, segments: readonly PathSegment[]): Schema | undefined {
   let at: unknown = schema
   for (const s of segments) {
-    if (!isSchema(at)) return undefined
+    if (!isRecord(at)) return undefined
     if (typeof s === 'number') at = at.items
     else {
       const props = at.properties
-      at = isSchema(props) && Object.hasOwn(props, s) ? props[s] : at.additionalProperties
+      at = isRecord(props) && Object.hasOwn(props, s) ? props[s] : at.additionalProperties
     }
   }
-  return isSchema(at) ? at : undefined
+  return isRecord(at) ? at : undefined
 }
 
 /** Whether the output schema explicitly allows what the guest serialiser turned the value at `segments` into. */
@@ -98,7 +98,7 @@ export function isAllowedConversion(schema: unknown, kind: string, segments: rea
   if (kind === 'absent' && segments.length > 0) {
     const key = segments.at(-1)
     const parent = schemaAt(schema, segments.slice(0, -1))
-    if (!parent || typeof key !== 'string' || !isSchema(parent.properties) || !Object.hasOwn(parent.properties, key)) return false
+    if (!parent || typeof key !== 'string' || !isRecord(parent.properties) || !Object.hasOwn(parent.properties, key)) return false
     return !(Array.isArray(parent.required) && parent.required.includes(key))
   }
   return false

@@ -43,7 +43,10 @@ export function workerReadPaths(extraReads: readonly string[] = []): string[] {
   reads ??= [
     SANDBOX_DIR,
     join(ROOT, 'runtime', 'errors.ts'),
-    // Guest schemas get the operator schemas' cost bounds (guest-schemas.ts); it imports only ajv and re2js.
+    // Guest schemas get the operator schemas' cost bounds and the one ajv set-up and problem list (guest-schemas.ts);
+    // these import only ajv, re2js and the sdk.
+    join(ROOT, 'plugins', 'core', 'ajv.ts'),
+    join(ROOT, 'plugins', 'core', 'schema-problems.ts'),
     join(ROOT, 'plugins', 'core', 'schema-vet.ts'),
     join(ROOT, 'package.json'),
     '/etc/alpine-release',

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../runtime/config/load.ts'
-import { createBuiltinRegistry } from '../../runtime/plugins/builtin.ts'
+import { createBuiltinRegistry } from '../../runtime/builtins.ts'
 import { writeFiles } from '../support/files.ts'
 
 const cleanups: (() => void)[] = []

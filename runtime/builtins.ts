@@ -1,11 +1,11 @@
 // The built-in plugins, as an explicit list: import order never changes behaviour.
 import type { Plugin } from '@islet/sdk'
-import core from '../../plugins/core/index.ts'
-import http from '../../plugins/http/index.ts'
-import storage from '../../plugins/storage/index.ts'
-import components from '../components/plugin.ts'
-import admin from '../admin/plugin.ts'
-import { createRegistry, type Registry, type RegistryOptions } from './registry.ts'
+import core from '../plugins/core/index.ts'
+import http from '../plugins/http/index.ts'
+import storage from '../plugins/storage/index.ts'
+import components from './components/plugin.ts'
+import admin from './admin/plugin.ts'
+import { createRegistry, type Registry, type RegistryOptions } from './plugins/registry.ts'
 
 export const BUILTIN_PLUGINS: readonly Plugin[] = [core, http, storage, components, admin]
 

@@ -1,7 +1,7 @@
 // Compiles a parsed runtime expression into closures over a RunScope: parsed once, no eval, no per-run parsing.
 import type { RunScope } from '@islet/sdk'
-import { suggest } from '../config/suggest.ts'
 import { charge, textUnits } from './expression-budget.ts'
+import { suggest } from '../suggest.ts'
 import { expressionError } from './expression-lex.ts'
 import { parseExpression, type Node, type Parsed } from './expression-parse.ts'
 import { FUNCTIONS, FUNCTION_ALIASES } from './expression-functions.ts'

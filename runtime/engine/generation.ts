@@ -1,0 +1,35 @@
+// What a config generation is made of: the engine builds generation 1 (engine.ts), a reload builds the next aside
+// and swaps it in (reload.ts); both read and write these records.
+import type { ModuleInstance, Pipeline } from '@islet/sdk'
+import type { AppConfig, ModuleDecl } from '../config/types.ts'
+import type { ModuleGraph } from './graph.ts'
+
+export type ModuleState = 'pending' | 'created' | 'started' | 'failed' | 'skipped' | 'stopped'
+
+export interface ModuleStatus {
+  name: string
+  type: string
+  state: ModuleState
+  /** The phase that failed, for `failed`. */
+  phase?: 'create' | 'start' | 'stop'
+  error?: { code: string; message: string }
+}
+
+/** One module of a config generation: its declaration, where it is in its lifecycle, and its instance. */
+export interface ModuleRecord {
+  decl: ModuleDecl
+  status: ModuleStatus
+  instance?: ModuleInstance
+  /** What the failed phase threw, as a coded error (the original as its cause when it carried no ERR_* code). */
+  failure?: Error
+}
+
+/** One config generation: its modules (in start order), and its pipelines compiled on first use. */
+export interface ConfigGeneration {
+  number: number
+  config: AppConfig
+  graph: ModuleGraph
+  slots: Map<string, ModuleRecord>
+  compiled: Map<string, Promise<Pipeline>>
+  appliedAt: string
+}
