@@ -1,5 +1,5 @@
 // Runs a lifecycle phase under a deadline, so one hung module cannot hang startup or shutdown.
-import { IsletError, type ErrorCode } from '../errors.ts'
+import { IsletError, type ErrorCode } from './errors.ts'
 
 export interface Deadline {
   ms: number
