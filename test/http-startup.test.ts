@@ -1,6 +1,6 @@
 // HTTP modules that cannot be created or started: each failure carries a stable code (ERR_HTTP_*, or the engine's
-// contract refusal at load), names the module
-// at fault and says what to do, in the engine's start failure (details.modules, and the cause).
+// contract refusal at load, at the YAML), names the module at fault and says what to do, in the engine's start failure
+// (details.modules, and the cause).
 import { createServer, type Server } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { isIsletError, type IsletError } from '../runtime/errors.ts'
