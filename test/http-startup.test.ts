@@ -9,7 +9,7 @@ import { ConfigError, type Diagnostic } from '../runtime/config/diagnostics.ts'
 import { openTestApp } from './support/app.ts'
 
 /** The diagnostics of an app whose config does not load. */
-async function loadFailure(yaml: string): Promise<Diagnostic[]> {
+async function loadFailure(yaml: string): Promise<readonly Diagnostic[]> {
   const error = await openTestApp({ 'app.yaml': yaml }).then(async (app) => { await app.close(); return undefined }, (e: unknown) => e)
   if (!(error instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(error)}`)
   return error.diagnostics

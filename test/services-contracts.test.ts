@@ -21,13 +21,13 @@ const acme = definePlugin({
     defineModuleType({ type: 'acme.plain', configSchema: { type: 'object' }, create: () => ({}) }),
     // Declares acme.clock but forgets to implement it.
     defineModuleType({ type: 'acme.broken-clock', configSchema: { type: 'object' }, provides: [clock], create: () => ({ later: () => 0 }) }),
-    defineModuleType<{ source: string }>({
+    defineModuleType<{ source: string }, { time: number }>({
       type: 'acme.reader',
       configSchema: { type: 'object', required: ['source'], properties: { source: moduleRef('the clock to read', clock) } },
       create: (config, ctx) => ({ time: ctx.module(config.source, clock).now() }),
     }),
     // Reaches a dependency (dependsOn, no contract in its schema) as a clock: checked when it asks.
-    defineModuleType({
+    defineModuleType<object, { time: number }>({
       type: 'acme.nosy', configSchema: { type: 'object' },
       create: (_config, ctx) => ({ time: ctx.module('other', clock).now() }),
     }),
@@ -89,7 +89,7 @@ async function startFailure(yaml: string): Promise<{ error: IsletError; message:
   return { error, message: error.message }
 }
 
-async function loadFailure(yaml: string): Promise<Diagnostic[]> {
+async function loadFailure(yaml: string): Promise<readonly Diagnostic[]> {
   const error = await openTestApp({ 'app.yaml': yaml }, { plugins: [acme, careless] }).then(async (app) => { await app.close(); return undefined }, (e: unknown) => e)
   if (!(error instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(error)}`)
   return error.diagnostics
