@@ -27,13 +27,15 @@ export const ERROR_CODES = {
   ERR_CONFIG_UNKNOWN_MODULE_TYPE: 'no registered plugin provides this module type',
   ERR_CONFIG_UNKNOWN_STEP_TYPE: 'no registered plugin provides this step type',
   ERR_CONFIG_UNKNOWN_REFERENCE: 'a reference to a module, pipeline or component that is not declared',
+  ERR_CONFIG_MODULE_CONTRACT: 'a moduleRef names a module whose type does not provide the contract that property asks for (e.g. a router listed under middleware)',
   ERR_CONFIG_EXPRESSION: 'a runtime expression ${{ … }} does not parse, or names an unknown variable or function',
   ERR_CONFIG_STEP_CHECK: "a step type's own check refused a config its schema accepts (e.g. a validate step's JSON Schema with a pattern RE2 cannot run)",
   ERR_CONFIG_INVALID: 'the config has errors (see diagnostics)',
   // Plugins
   ERR_PLUGIN_ENGINE_MISMATCH: 'a plugin needs another version of the engine',
   ERR_PLUGIN_CONFLICT: 'two plugins register the same module or step type',
-  ERR_PLUGIN_INVALID: 'a plugin declaration is malformed',
+  ERR_PLUGIN_INVALID: 'a plugin declaration is malformed (e.g. it lists a service the engine does not offer)',
+  ERR_PLUGIN_SERVICE_UNDECLARED: "a module or step asked ctx.service for an engine service its plugin does not list in definePlugin({ services })",
   // Module graph and lifecycle
   ERR_MODULE_GRAPH_CYCLE: 'module dependencies form a cycle',
   ERR_MODULE_CREATE_FAILED: 'a module threw while being created',
@@ -44,11 +46,12 @@ export const ERROR_CODES = {
   ERR_MODULE_STOP_TIMEOUT: 'a module did not stop within its deadline',
   ERR_MODULE_DEPENDENCY_FAILED: 'a module was not started because a dependency failed',
   ERR_MODULE_NOT_ACCESSIBLE: 'a module asked for a module or pipeline it does not depend on',
+  ERR_MODULE_CONTRACT_UNMET: "a module's instance lacks a member (or has one of the wrong kind) of a contract its type declares in provides",
+  ERR_MODULE_CONTRACT_MISMATCH: 'a module or step asked for a module as a contract (ctx.module(ref, contract)) its type does not declare in provides',
   ERR_ENGINE_START_FAILED: 'startup failed; everything already started was stopped',
   ERR_ENGINE_STATE: 'an engine method was called in a state that does not allow it',
   ERR_CONFIG_RELOAD_NEEDS_RESTART: 'a config reload met a change only a restart can apply (e.g. the first component); the previous generation keeps serving',
   // Admin API (runtime/admin)
-  ERR_ADMIN_UNAVAILABLE: 'an islet.admin module was created without the engine services it reports on (status, events)',
   ERR_ADMIN_FORBIDDEN: 'the admin API answers loopback clients only (a 403 to anyone else)',
   ERR_ADMIN_PROXIED: 'an admin request carries proxy headers (Forwarded, X-Forwarded-For, X-Real-IP, …) and the admin module does not trust them',
   // Pipelines
@@ -61,6 +64,7 @@ export const ERROR_CODES = {
   ERR_CAPABILITY_QUOTA: "a component's write would take its kv namespace past its quota (bytes or keys, from its grant); nothing was written",
   ERR_CAPABILITY_CONFLICT: 'a kv compare-and-set found another version than expected, or kv.increment found a value that is not a number; nothing was written',
   ERR_CAPABILITY_ARGUMENT_TOO_LARGE: 'a capability call argument (kv key or value, topic, payload, secret name, fetch field) was over its size cap; refused inside the sandbox, never sent to the engine',
+  ERR_EVENT_TOPIC_RESERVED: 'a component or plugin published under islet.*: those topics are the engine\'s own (config and component events); anyone may subscribe to them',
   ERR_EVENT_TOPIC_INVALID: 'an event topic is not dotted segments of a-z, 0-9, _ and - (at most 255 characters); emitted topics never hold wildcards',
   ERR_CAPABILITY_GRANT_INVALID: 'a capability grant is malformed (e.g. a fetch origin that is not scheme://host[:port])',
   ERR_FETCH_INVALID_REQUEST: 'a component passed a malformed fetch request (unparseable URL, bad header, non-string body)',

@@ -4,18 +4,10 @@ import { describe, expect, it } from 'vitest'
 import { chain, cycles, fileGraph, folderGraph, folderOf, importsOf, sourcesUnder, specifiers, type Graph } from './architecture-graph.ts'
 
 /**
- * Edges that still close a cycle, each through the engine's SERVICES locator (runtime/engine/services.ts), which is
- * being replaced by services declared in the sdk. Empty this set when that lands: the test then holds the runtime to
- * no cycles at all. An entry that no longer exists fails the test, so the set cannot go stale.
+ * Edges allowed to close a cycle while one is being taken apart: none today. An entry that no longer exists fails
+ * the test, so the set cannot go stale.
  */
-const KNOWN = new Set([
-  // services.ts types its admin handle with the admin module's AdminSource; the admin module finds it by servicesOf().
-  'runtime/engine/services.ts → runtime/admin/module.ts',
-  'runtime/admin/module.ts → runtime/engine/services.ts',
-  // The `component` step and compiled pipelines find the engine's services through the SERVICES symbol.
-  'runtime/components/step.ts → runtime/engine/services.ts',
-  'runtime/pipeline/compile.ts → runtime/engine/services.ts',
-])
+const KNOWN = new Set<string>([])
 
 const files = fileGraph()
 

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { ComponentDecl, ComponentGrants } from '../runtime/config/types.ts'
 import { createComponentHost, type ComponentHost } from '../runtime/components/host.ts'
-import { createEventBus, type EngineEvent } from '../runtime/events/bus.ts'
+import { createEventBus, ENGINE_SOURCE, type EngineEvent } from '../runtime/events/bus.ts'
 import { silentLogger } from '../runtime/log/logger.ts'
 import { cleanup as closeServers, serve } from '../runtime/sandbox/capabilities/test-servers.ts'
 import { writeFiles } from './support/files.ts'
@@ -29,12 +29,15 @@ function decl(name: string, text: string, grants: Partial<ComponentGrants> = {})
   return { name, file, limits: {}, grants: { ...NO_GRANTS, ...grants }, config: {}, source: at, configSource: at }
 }
 
-/** A started host whose bus records every event published on it; `examplesAtStart` false as `islet component test` does. */
+/**
+ * A started host whose bus records every app event published on it (not the engine's own islet.component.* reload
+ * events, which share the bus); `examplesAtStart` false as `islet component test` does.
+ */
 async function start(decls: ComponentDecl[], data = join(dir, `data-${decls[0].name}`), examplesAtStart = true) {
   const bus = createEventBus()
   const published: EngineEvent[] = []
   const original = bus.publish.bind(bus)
-  bus.publish = (event) => { published.push(event); original(event) }
+  bus.publish = (event) => { if (event.source !== ENGINE_SOURCE) published.push(event); original(event) }
   const host = createComponentHost({
     components: decls, logger: silentLogger(), dataDir: data, bus, examplesAtStart,
     sandbox: { workers: 1, limits: { timeoutMs: 2000, cpuMs: 500 }, quarantine: { breaches: 100, windowMs: 1000, baseMs: 1000, maxMs: 1000 } },

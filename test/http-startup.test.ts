@@ -1,10 +1,19 @@
-// HTTP modules that cannot be created or started: each failure carries a stable ERR_HTTP_* code, names the module
-// at fault and says what to do, in the engine's start failure (details.modules, and the cause).
+// HTTP modules that cannot be created or started: each failure carries a stable code (ERR_HTTP_*, or the engine's
+// contract refusal at load, at the YAML), names the module at fault and says what to do, in the engine's start failure
+// (details.modules, and the cause).
 import { createServer, type Server } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { isIsletError, type IsletError } from '../runtime/errors.ts'
 import type { ModuleStatus } from '../runtime/engine/engine.ts'
+import { ConfigError, type Diagnostic } from '../runtime/config/diagnostics.ts'
 import { openTestApp } from './support/app.ts'
+
+/** The diagnostics of an app whose config does not load. */
+async function loadFailure(yaml: string): Promise<readonly Diagnostic[]> {
+  const error = await openTestApp({ 'app.yaml': yaml }).then(async (app) => { await app.close(); return undefined }, (e: unknown) => e)
+  if (!(error instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(error)}`)
+  return error.diagnostics
+}
 
 /** Starts the app and returns its start failure and the status of the module that failed. */
 async function startFailure(yaml: string, env: Record<string, string> = {}): Promise<{ error: IsletError; failed: ModuleStatus }> {
@@ -27,27 +36,31 @@ const server = (extra: string) => `
 ${extra}`
 
 describe('http modules that cannot be created', () => {
-  it('a routers entry naming a module that is not an http.router', async () => {
-    const { error, failed } = await startFailure(`apiVersion: islet/v1
+  // The server's routers and middleware are moduleRefs with a contract: a wrong entry is refused when the config loads.
+  it('a routers entry naming a module that is not an http.router: refused at load, at the entry', async () => {
+    const diagnostics = await loadFailure(`apiVersion: islet/v1
 modules:
   - name: cors
     type: http.cors
     config: { origins: ['https://shop.example'] }
 ${server('      routers: [cors]')}`)
-    expect(failed).toMatchObject({ name: 'web', phase: 'create', error: { code: 'ERR_HTTP_NOT_A_ROUTER' } })
-    expect(failed.error?.message).toContain("routers entry 'cors' is not an http.router module")
-    expect((error.cause as IsletError).details).toEqual({ server: 'web', module: 'cors' })
+    expect(diagnostics).toMatchObject([{ code: 'ERR_CONFIG_MODULE_CONTRACT', line: 11, col: 17 }])
+    expect(diagnostics[0]!.message).toBe("module 'cors' (http.cors) does not provide http.router, which this property needs; http.cors provides http.middleware")
+    expect(diagnostics[0]!.hint).toContain('module types that do: http.router')
   })
 
-  it('a middleware entry naming a module that provides no middleware', async () => {
-    const { failed } = await startFailure(`apiVersion: islet/v1
+  it('a middleware entry naming a module that provides no middleware: refused at load, naming the modules that do', async () => {
+    const diagnostics = await loadFailure(`apiVersion: islet/v1
 modules:
   - name: api
     type: http.router
     config: { routes: [] }
-${server('      middleware: [api]')}`)
-    expect(failed).toMatchObject({ name: 'web', phase: 'create', error: { code: 'ERR_HTTP_NOT_MIDDLEWARE' } })
-    expect(failed.error?.message).toContain("middleware entry 'api' is not a middleware module")
+  - name: log
+    type: http.access-log
+${server('      routers: [api]\n      middleware: [api]')}`)
+    expect(diagnostics).toMatchObject([{ code: 'ERR_CONFIG_MODULE_CONTRACT', line: 14, col: 20 }])
+    expect(diagnostics[0]!.message).toContain("module 'api' (http.router) does not provide http.middleware")
+    expect(diagnostics[0]!.hint).toBe('modules that provide http.middleware: log')
   })
 
   it("CORS origins ['*'] with credentials", async () => {

@@ -3,7 +3,7 @@
 import { request, Agent, type IncomingMessage } from 'node:http'
 import { createServer } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { defineModuleType, definePlugin, defineStepType } from '@islet/sdk'
+import { defineContract, defineModuleType, definePlugin, defineStepType } from '@islet/sdk'
 import type { AppConfig } from '../runtime/config/types.ts'
 import type { ConfigEvent } from '../runtime/engine/engine.ts'
 import type { HttpServer } from '../plugins/http/index.ts'
@@ -17,14 +17,17 @@ let gate: Promise<void> = Promise.resolve()
 /** Requests that reached a `test.gate` step. */
 let atGate = 0
 
+/** What a test.counter hands its successor: its lifecycle, as a contract (ctx.previous finds it through this). */
+const counter = defineContract<{ start(): void; stop(): void }>('test.counter', { start: 'function', stop: 'function' })
+
 const plugin = definePlugin({
   name: 'test-reload', version: '1.0.0',
   moduleTypes: [
     defineModuleType<{ failStart?: boolean; label?: string }>({
-      type: 'test.counter', configSchema: { type: 'object' },
+      type: 'test.counter', configSchema: { type: 'object' }, provides: [counter],
       create(config, ctx) {
         calls.push(`create ${ctx.name}`)
-        previous.set(ctx.name, ctx.previous)
+        previous.set(ctx.name, ctx.previous(counter))
         return {
           start() {
             calls.push(`start ${ctx.name}`)

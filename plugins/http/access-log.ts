@@ -1,5 +1,5 @@
 // Module type `http.access-log`: one structured line per finished request, with its final status and duration.
-import { defineModuleType } from '@islet/sdk'
+import { defineModuleType, httpMiddleware } from '@islet/sdk'
 import type { MiddlewareProvider, RequestState } from './contracts.ts'
 import type { Middleware } from 'koa'
 
@@ -10,6 +10,7 @@ export interface AccessLogConfig {
 export default defineModuleType<AccessLogConfig, MiddlewareProvider>({
   type: 'http.access-log',
   description: 'Logs method, path, status, duration and size of every request. List it under a server\'s `middleware`.',
+  provides: [httpMiddleware],
   configSchema: {
     type: 'object',
     additionalProperties: false,

@@ -24,11 +24,3 @@ export interface RouterProvider {
   /** The matching route, or the methods the path accepts when only the method differs, or undefined. */
   match(method: string, path: string): RouteMatch | { allowed: string[] } | undefined
 }
-
-export function isMiddlewareProvider(value: object): value is MiddlewareProvider {
-  return typeof (value as MiddlewareProvider).middleware === 'function'
-}
-
-export function isRouterProvider(value: object): value is RouterProvider {
-  return typeof (value as RouterProvider).match === 'function'
-}

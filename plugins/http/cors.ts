@@ -1,6 +1,6 @@
 // Module type `http.cors`: Cross-Origin Resource Sharing via @koa/cors, with an explicit origin allowlist.
 import cors from '@koa/cors'
-import { defineModuleType } from '@islet/sdk'
+import { defineModuleType, httpMiddleware } from '@islet/sdk'
 import type { MiddlewareProvider } from './contracts.ts'
 import { HttpError } from './errors.ts'
 
@@ -16,6 +16,7 @@ export interface CorsConfig {
 export default defineModuleType<CorsConfig, MiddlewareProvider>({
   type: 'http.cors',
   description: 'CORS headers and preflight answers. List it under a server\'s `middleware`.',
+  provides: [httpMiddleware],
   configSchema: {
     type: 'object',
     additionalProperties: false,

@@ -20,8 +20,6 @@ export const HTTP_ERROR_CODES = {
   // nginx's "client closed request": nobody reads this response; below 500 so it is not logged as a server error.
   ERR_HTTP_CLIENT_CLOSED: 499,
   ERR_HTTP_ROUTE_CONFLICT: 500, // two routes of a router match the same method and path
-  ERR_HTTP_NOT_MIDDLEWARE: 500, // a module listed in a server's middleware: provides no middleware
-  ERR_HTTP_NOT_A_ROUTER: 500, // a module listed in a server's routers: is not an http.router
   ERR_HTTP_CONFIG_INVALID: 500, // a config the schema accepts but that cannot work (e.g. CORS origins ['*'] with credentials)
   ERR_HTTP_PORT_IN_USE: 500, // the server's host:port is taken by another socket
   ERR_HTTP_LISTEN_FAILED: 500, // the server could not listen for another reason (no such address, no permission, …)

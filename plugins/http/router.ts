@@ -1,6 +1,6 @@
 // Module type `http.router`: routes (method + path with :params) → pipelines, matched by a radix tree once built.
 import FindMyWay, { type HTTPMethod } from 'find-my-way'
-import { defineModuleType, messageOf, pipelineRef, type Pipeline } from '@islet/sdk'
+import { defineModuleType, httpRouter, messageOf, pipelineRef, type Pipeline } from '@islet/sdk'
 import type { RouteMatch, RouterProvider } from './contracts.ts'
 import { HttpError } from './errors.ts'
 import { parseSize, SIZE_SCHEMA } from './size.ts'
@@ -27,6 +27,7 @@ interface RouteStore {
 export default defineModuleType<RouterConfig, RouterProvider>({
   type: 'http.router',
   description: 'Maps HTTP routes to pipelines. List it under a server\'s `routers`.',
+  provides: [httpRouter],
   configSchema: {
     type: 'object',
     additionalProperties: false,

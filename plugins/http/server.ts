@@ -1,10 +1,11 @@
 // Module type `http.server`: a Koa server composed once from its middleware and routers, listening on start (or
 // taking the previous generation's socket over on a reload) and draining in-flight requests on stop.
-import { createServer, type RequestListener, type Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import Koa from 'koa'
-import { defineModuleType, moduleRef } from '@islet/sdk'
-import { isMiddlewareProvider, isRouterProvider, type RequestState } from './contracts.ts'
+import Koa, { type Middleware } from 'koa'
+import { defineModuleType, httpMiddleware, httpRouter, moduleRef } from '@islet/sdk'
+import type { RequestState } from './contracts.ts'
+import { listenerHandover, type ListenerHandover } from './handover.ts'
 import { createDispatch } from './dispatch.ts'
 import { HttpError } from './errors.ts'
 import { createHealth } from './health.ts'
@@ -24,28 +25,6 @@ export interface ServerConfig {
   trustRequestId: boolean
   middleware: string[]
   routers: string[]
-}
-
-/** The next generation of a server, taking the listening socket over when its reload commits (see `SocketHandOver`). */
-interface Successor {
-  host: string
-  port: number
-  handler: RequestListener
-}
-
-/**
- * How one config generation of a server hands its listening socket to the next, which finds it as `ctx.previous`.
- * Compared by configured host and port, so `port: 0` keeps the port the OS chose.
- */
-interface SocketHandOver {
-  /** Whether this server serves `host`:`port` and can hand it over (checked in start, so a reload knows early). */
-  holds(host: string, port: number): boolean
-  /**
-   * If this server is serving on `next.host`:`next.port`, routes the socket's requests to `next.handler` from now on
-   * (one synchronous step) and returns the socket; this server then only finishes its own in-flight requests.
-   */
-  release(next: Successor): Server | undefined
-  address(): { host: string; port: number }
 }
 
 /** What a started server exposes to other modules and to tests. */
@@ -78,6 +57,7 @@ function listenError(server: string, config: ServerConfig, error: NodeJS.ErrnoEx
 export default defineModuleType<ServerConfig, HttpServer>({
   type: 'http.server',
   description: 'A Koa HTTP server: request ids, JSON errors, /healthz and /readyz, the listed middleware, then routers.',
+  provides: [listenerHandover],
   configSchema: {
     type: 'object',
     additionalProperties: false,
@@ -92,8 +72,8 @@ export default defineModuleType<ServerConfig, HttpServer>({
       keepAliveTimeoutMs: { type: 'integer', minimum: 0, default: 5_000 },
       requestIdHeader: { type: 'string', pattern: '^[A-Za-z0-9-]+$', default: 'x-request-id' },
       trustRequestId: { type: 'boolean', default: true, description: 'reuse a well-formed incoming request id' },
-      middleware: { type: 'array', items: moduleRef('a module providing middleware'), default: [], description: 'applied in order, after request id and health' },
-      routers: { type: 'array', items: moduleRef('an http.router module'), default: [], description: 'tried in order' },
+      middleware: { type: 'array', items: moduleRef('a module providing middleware', httpMiddleware), default: [], description: 'applied in order, after request id and health' },
+      routers: { type: 'array', items: moduleRef('an http.router module', httpRouter), default: [], description: 'tried in order' },
     },
   },
   create(config, ctx) {
@@ -111,24 +91,13 @@ export default defineModuleType<ServerConfig, HttpServer>({
     })
     app.use(core)
     app.use(createHealth(ctx.engine, inFlight))
+    // The engine checks each entry's type provides the contract (at load, at the YAML; again here at startup).
     for (const name of config.middleware) {
-      const provider = ctx.module(name)
-      if (!isMiddlewareProvider(provider)) {
-        throw new HttpError('ERR_HTTP_NOT_MIDDLEWARE',
-          `server '${ctx.name}': middleware entry '${name}' is not a middleware module (it provides no middleware); list modules such as http.cors or http.access-log there, and routers under routers:`,
-          { server: ctx.name, module: name })
-      }
-      app.use(provider.middleware)
+      const provider = ctx.module(name, httpMiddleware)
+      // The built-in middleware is still Koa's until the server adapts the sdk's HttpMiddleware (see sdk/http.ts).
+      app.use(provider.middleware as unknown as Middleware<RequestState>)
     }
-    const routers = config.routers.map((name) => {
-      const router = ctx.module(name)
-      if (!isRouterProvider(router)) {
-        throw new HttpError('ERR_HTTP_NOT_A_ROUTER',
-          `server '${ctx.name}': routers entry '${name}' is not an http.router module; list only http.router modules under routers: (middleware goes under middleware:)`,
-          { server: ctx.name, module: name })
-      }
-      return router
-    })
+    const routers = config.routers.map((name) => ctx.module(name, httpRouter))
     app.use(createDispatch({ routers, bodyLimit: parseSize(config.bodyLimit), requestTimeoutMs: config.requestTimeoutMs, controllers }))
     const handler = app.callback() // composed once per generation, not per request
 
@@ -138,7 +107,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
     /** Whether the socket's requests reach `handler`: only from commit on, so nothing of a reload shows before it applies. */
     let serving = false
     /** The previous generation's server, whose socket `commit` takes over. */
-    let takeOver: SocketHandOver | undefined
+    let takeOver: ListenerHandover | undefined
     let stopping: Promise<void> | undefined
     // Before commit a fresh socket answers health checks and 503 for everything else: it is bound (a port in use
     // fails start, not commit), but what it would serve is not applied yet.
@@ -149,7 +118,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
     waiting.use(() => { throw new HttpError('ERR_HTTP_NOT_READY', 'the server is starting; retry shortly') })
     const notReady = waiting.callback()
 
-    const self: HttpServer & SocketHandOver = {
+    const self: HttpServer & ListenerHandover = {
       address() {
         if (!server && takeOver) return takeOver.address()
         const a = server?.address() as AddressInfo | null | undefined
@@ -163,9 +132,9 @@ export default defineModuleType<ServerConfig, HttpServer>({
       async start() {
         // A reload that keeps host and port takes the listening socket over at commit: closing and reopening it would
         // refuse the connections that arrive in between.
-        const previous = ctx.previous as Partial<SocketHandOver> | undefined
-        if (typeof previous?.holds === 'function' && typeof previous.release === 'function' && previous.holds(config.host, config.port)) {
-          takeOver = previous as SocketHandOver
+        const previous = ctx.previous(listenerHandover)
+        if (previous?.holds(config.host, config.port)) {
+          takeOver = previous
           return
         }
         const s = createServer({ keepAliveTimeout: config.keepAliveTimeoutMs, ...arrivalTimeouts(config), connectionsCheckingInterval: checkEvery(config) }, notReady)

@@ -15,7 +15,6 @@ export const STORAGE_ERROR_CODES = {
   ERR_STORAGE_MIGRATION_PENDING: 'a readonly database has migrations that were never applied',
   // sql.query and sql.exec steps (raised when the step is compiled, except where noted)
   ERR_SQL_NOT_LITERAL: '`sql` contains a ${{ … }} expression; values must go through `params`',
-  ERR_SQL_MODULE_TYPE: '`db` names a module that is not a storage.sqlite module',
   ERR_SQL_PREPARE: 'SQLite rejected the statement (syntax error, unknown table or column, several statements)',
   ERR_SQL_KIND: 'sql.query got a statement that returns no rows, or sql.exec one that does',
   ERR_SQL_READONLY: 'a statement that writes, on a readonly storage.sqlite module',

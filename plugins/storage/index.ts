@@ -5,7 +5,7 @@ import query from './sql-query.ts'
 import exec from './sql-exec.ts'
 
 export type { SqliteConfig, SqliteModule } from './sqlite-module.ts'
-export { isSqliteModule } from './sqlite-module.ts'
+export { sqlDatabase, type SqlDatabase } from './contract.ts'
 export type { SqlStepConfig } from './sql-statement.ts'
 export type { SqlQueryConfig } from './sql-query.ts'
 export type { SqlExecConfig, SqlExecOutput } from './sql-exec.ts'

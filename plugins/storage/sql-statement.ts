@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3'
 import { moduleRef, type RunScope, type StepContext } from '@islet/sdk'
 import { toBindArgs, type SqlValue } from './bind-values.ts'
 import { StorageError, messageOf } from './errors.ts'
-import { isSqliteModule, type SqliteModule } from './sqlite-module.ts'
+import { sqlDatabase, type SqlDatabase } from './contract.ts'
 
 /** Config shared by sql.query and sql.exec, validated by the engine. */
 export interface SqlStepConfig {
@@ -18,7 +18,7 @@ export interface SqlStepConfig {
 
 /** JSON Schema properties of `SqlStepConfig`. */
 export const sqlStepProperties = {
-  db: moduleRef('the storage.sqlite module to run the statement on'),
+  db: moduleRef('the database module (storage.sqlite) to run the statement on', sqlDatabase),
   sql: { type: 'string', minLength: 1,
     description: 'one SQL statement, written literally: values go in `params` (placeholders :name or ?)' },
   params: {
@@ -48,11 +48,8 @@ export function compileSqlStatement(type: 'sql.query' | 'sql.exec', config: SqlS
       `injection happens). Write a placeholder such as :sku in the SQL and pass the value in ` +
       `\`params: { sku: '\${{ request.body.sku }}' }\``, { details: { step: ctx.step, pipeline: ctx.pipeline } })
   }
-  const module = ctx.module<object>(config.db)
-  if (!isSqliteModule(module)) {
-    throw new StorageError('ERR_SQL_MODULE_TYPE',
-      `${where}: \`db: ${config.db}\` is not a storage.sqlite module; point it at one`, { details: { db: config.db } })
-  }
+  // The engine refuses a module whose type does not provide sql.database (at load, at the YAML; again here).
+  const module = ctx.module(config.db, sqlDatabase)
   const statement = prepare(module, config.sql, where)
   const wantsRows = type === 'sql.query'
   if (statement.reader !== wantsRows) {
@@ -75,7 +72,7 @@ export function compileSqlStatement(type: 'sql.query' | 'sql.exec', config: SqlS
   return { statement, args: (scope) => toBindArgs(template?.(scope), where) }
 }
 
-function prepare(module: SqliteModule, sql: string, where: string): Database.Statement {
+function prepare(module: SqlDatabase, sql: string, where: string): Database.Statement {
   try {
     return module.prepare(sql)
   } catch (error) {
@@ -100,7 +97,7 @@ function normaliseParams(params: SqlStepConfig['params'], where: string): Params
 }
 
 /** Binds NULLs on throwaway statements: placeholders and params must match before the first request, not during. */
-function checkParams(module: SqliteModule, sql: string, params: Params, where: string): void {
+function checkParams(module: SqlDatabase, sql: string, params: Params, where: string): void {
   const probe = (probeParams: Params) => {
     const nulls = probeParams === undefined ? [] : Array.isArray(probeParams) ? probeParams.map(() => null)
       : [Object.fromEntries(Object.keys(probeParams).map((key) => [key, null]))]

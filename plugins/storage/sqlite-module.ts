@@ -5,6 +5,7 @@ import { StorageError } from './errors.ts'
 import { migrate } from './migrate.ts'
 import { readMigrationFiles } from './migration-files.ts'
 import { closeDatabase, openDatabase, resolveDatabaseFile } from './open-database.ts'
+import { sqlDatabase, type SqlDatabase } from './contract.ts'
 
 /** `storage.sqlite` config, validated and defaulted by the engine. */
 export interface SqliteConfig {
@@ -18,25 +19,11 @@ export interface SqliteConfig {
 }
 
 /**
- * What a storage.sqlite module offers other modules and steps (`ctx.module<SqliteModule>(name)`).
- * The database is open between `start()` and `stop()`; using it outside that window throws ERR_STORAGE_NOT_OPEN.
+ * What a storage.sqlite module offers other modules and steps: the `sql.database` contract
+ * (`ctx.module(name, sqlDatabase)`). The database is open between `start()` and `stop()`; using it outside that
+ * window throws ERR_STORAGE_NOT_OPEN. The connection: WAL, `foreign_keys = ON`, migrations applied.
  */
-export interface SqliteModule extends ModuleInstance {
-  /** The better-sqlite3 connection: WAL, `foreign_keys = ON`, migrations applied. */
-  readonly db: Database.Database
-  /** Absolute path of the database file, or `:memory:`. */
-  readonly file: string
-  readonly isReadonly: boolean
-  readonly isOpen: boolean
-  /** `db.prepare(sql)`: compiles one statement; prepare once, run many times. */
-  prepare(sql: string): Database.Statement
-}
-
-/** True when `value` looks like a storage.sqlite instance (checks shape, so any copy of this plugin matches). */
-export function isSqliteModule(value: unknown): value is SqliteModule {
-  return typeof value === 'object' && value !== null && typeof (value as SqliteModule).prepare === 'function' &&
-    typeof (value as SqliteModule).file === 'string' && 'isOpen' in value
-}
+export interface SqliteModule extends ModuleInstance, SqlDatabase {}
 
 export const sqliteConfigSchema = {
   type: 'object',
@@ -61,6 +48,7 @@ export default defineModuleType<SqliteConfig, SqliteModule>({
   type: 'storage.sqlite',
   description: 'An embedded SQLite database (WAL mode) with numbered SQL migrations applied on start.',
   configSchema: sqliteConfigSchema,
+  provides: [sqlDatabase],
   create: createSqliteModule,
   // A migration added while the app runs restarts the module on the next config reload, which applies it.
   inputs: (config, ctx) => (config.migrations === undefined ? [] : [ctx.resolvePath(config.migrations)]),

@@ -47,6 +47,8 @@ export function moduleContext(options: ModuleContextOptions): ModuleContext {
     resolvePath: (p) => path.resolve(yamlDir, p),
     module: () => { throw new Error('not used by storage.sqlite') },
     pipeline: () => { throw new Error('not used by storage.sqlite') },
+    service: () => { throw new Error('not used by storage.sqlite') },
+    previous: () => undefined,
     engine: { state: 'starting', version: '0.1.0' },
   }
 }
@@ -84,6 +86,7 @@ export function stepContext(modules: Record<string, object>, step = 'orders-step
       if (!module) throw new Error(`test: no module '${name}'`)
       return module as T
     },
+    service: () => { throw new Error('not used by the sql steps') },
     compile: <T>(value: unknown): Template<T> => (scope) => evaluate(value, scope) as T,
   }
 }

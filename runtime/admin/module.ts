@@ -1,10 +1,10 @@
 // Module type `islet.admin`: GET /admin/status (config generation, modules, components) and GET /admin/events
-// (server-sent reload events). List it under a server's `middleware`; it answers loopback peers only.
+// (server-sent engine events: the bus's `islet.*` topics, i.e. config and component reloads). List it under a
+// server's `middleware`; it answers loopback peers only. It reaches the engine through the `status` and `events`
+// services, like any plugin.
 import { PassThrough } from 'node:stream'
 import type { Middleware } from 'koa'
-import { defineModuleType } from '@islet/sdk'
-import { IsletError } from '../errors.ts'
-import { servicesOf } from '../engine/services.ts'
+import { defineModuleType, httpMiddleware } from '@islet/sdk'
 import { isLoopback } from './loopback.ts'
 
 export interface AdminConfig {
@@ -27,16 +27,10 @@ const PROXY_HEADERS = [
   'x-client-ip', 'x-cluster-client-ip',
 ] as const
 
-/** What the admin API reads: provided by the engine through its services. */
-export interface AdminSource {
-  status(): unknown
-  /** Every reload event (config and components), as they happen; returns the undo. */
-  subscribe(listener: (event: { type: string }) => void): () => void
-}
-
 export default defineModuleType<AdminConfig, { middleware: Middleware; stop(): void }>({
   type: 'islet.admin',
   description: 'Admin API on the server it is listed under: /admin/status and /admin/events (loopback only).',
+  provides: [httpMiddleware],
   configSchema: {
     type: 'object',
     additionalProperties: false,
@@ -51,10 +45,8 @@ export default defineModuleType<AdminConfig, { middleware: Middleware; stop(): v
     },
   },
   create(config, ctx) {
-    const source = servicesOf(ctx).admin
-    if (!source) {
-      throw new IsletError('ERR_ADMIN_UNAVAILABLE', 'islet.admin needs an engine that provides its status and events (run it under the Islet engine, not a bare module context)')
-    }
+    const status = ctx.service('status')
+    const events = ctx.service('events')
     const streams = new Set<PassThrough>()
     const middleware: Middleware = async (kctx, next) => {
       if (!kctx.path.startsWith(`${config.prefix}/`)) return next()
@@ -76,13 +68,16 @@ export default defineModuleType<AdminConfig, { middleware: Middleware; stop(): v
         return
       }
       if (kctx.method === 'GET' && kctx.path === `${config.prefix}/status`) {
-        kctx.body = source.status()
+        kctx.body = status.status()
         return
       }
       if (kctx.method === 'GET' && kctx.path === `${config.prefix}/events`) {
         const stream = new PassThrough()
         streams.add(stream)
-        const unsubscribe = source.subscribe((event) => stream.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`))
+        // The SSE event name is the topic below islet. (config.reloaded, component.reload-failed, …); the data its payload.
+        const unsubscribe = events.subscribe('islet.*', (event) => {
+          stream.write(`event: ${event.topic.slice('islet.'.length)}\ndata: ${JSON.stringify(event.payload)}\n\n`)
+        })
         const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), config.heartbeatSeconds * 1000)
         const end = () => { clearInterval(heartbeat); unsubscribe(); streams.delete(stream) }
         stream.once('close', end)

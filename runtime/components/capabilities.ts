@@ -3,7 +3,7 @@
 import type { Logger } from '@islet/sdk'
 import type { ComponentDecl } from '../config/types.ts'
 import { IsletError } from '../errors.ts'
-import type { EventBus } from '../events/bus.ts'
+import { ENGINE_TOPIC_PREFIX, type EventBus } from '../events/bus.ts'
 import { topicMatches, topicProblem } from '../events/topics.ts'
 import type { GrantedDto, HostOp } from '../sandbox/protocol.ts'
 import { validateFetchGrant } from '../sandbox/capabilities/fetch-grant.ts'
@@ -113,6 +113,8 @@ export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): C
       // The topic's grammar first: a grant of `orders.*` must not let `orders.#`, `orders..` or a newline through.
       const problem = topicProblem(topic)
       if (problem) throw deny('emit', 'invalid-topic', `component '${name}' cannot emit ${typeof topic === 'string' ? quoteGuest(topic) : 'that'}: ${problem}`)
+      // islet.* is the engine's (reload events the admin stream trusts), whatever a grant says.
+      if ((topic as string).startsWith(ENGINE_TOPIC_PREFIX)) throw deny('emit', 'reserved-topic', `component '${name}' may not emit ${quoteGuest(topic)}: topics under islet.* are the engine's own`)
       if (!grants.emit.some((p) => topicMatches(p, topic as string))) {
         throw deny('emit', 'topic-not-granted', `component '${name}' may not emit ${quoteGuest(topic)}${grants.emit.length ? `; granted: ${grants.emit.join(', ')}` : '; no topics are granted'}`)
       }

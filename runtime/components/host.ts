@@ -6,7 +6,7 @@ import type { AbortSignalLike, Logger } from '@islet/sdk'
 import type { ComponentDecl, LimitName, SandboxConfig } from '../config/types.ts'
 import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
 import { IsletError, isIsletError, messageOf } from '../errors.ts'
-import type { EventBus } from '../events/bus.ts'
+import { publishEngineEvent, type EventBus } from '../events/bus.ts'
 import { kvQuota, type KvStore } from '../sandbox/capabilities/kv.ts'
 import { kvAppName, openKvStore } from '../sandbox/capabilities/kv-sqlite.ts'
 import type { ComponentMetaDto, GuestLogLineDto, HostOp } from '../sandbox/protocol.ts'
@@ -139,7 +139,10 @@ export interface ComponentHost {
   reconcile(decls: readonly ComponentDecl[]): Promise<ReloadResult[]>
   /** Prepares what `decls` changes aside, for a config reload to commit with its modules or abort (see reload.ts). */
   transaction(decls: readonly ComponentDecl[]): Promise<ComponentTransaction>
-  /** Reload, add and remove events, in the order they happen; returns the unsubscribe. */
+  /**
+   * Reload, add and remove events, in the order they happen; returns the unsubscribe. A typed view of the bus's
+   * `islet.component.*` topics, where the host publishes them (delivered asynchronously, like every bus event).
+   */
   onEvent(listener: (event: ComponentEvent) => void): () => void
   status(): ComponentStatus[]
   sandbox(): Sandbox
@@ -409,6 +412,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     logger, current, declared, compile, load, dispose,
     examples: (gen) => examples(gen, true),
     isStopped: () => isStopped,
+    publish: (event) => publishEngineEvent(options.bus, event),
     swapped(name, gen) {
       if (!gen) return void health.delete(name)
       const h = health.get(name)
@@ -514,7 +518,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     prepareAhead: (name) => reloads.prepareAhead(name).catch(() => {}),
     reconcile: (decls) => reloads.reconcile(decls),
     transaction: (decls) => reloads.transaction(decls),
-    onEvent: (listener) => reloads.onEvent(listener),
+    onEvent: (listener) => options.bus.subscribe('islet.component.*', (event) => listener(event.payload as ComponentEvent)),
     status: () => [...declared.keys()].map((name): ComponentStatus => {
       const gen = current.get(name)
       const h = health.get(name)

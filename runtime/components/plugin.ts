@@ -1,4 +1,5 @@
-// The runtime's own plugin: step types that need engine services (the component host). Declared through the sdk.
+// The runtime's own plugin: the `component` step, which calls components through the `components` engine service.
+// Declared through the sdk, like a third party's.
 import { definePlugin } from '@islet/sdk'
 import componentStep from './step.ts'
 import { ENGINE_VERSION } from '../version.ts'
@@ -8,4 +9,5 @@ export default definePlugin({
   version: ENGINE_VERSION,
   description: 'Calls sandboxed TypeScript components from pipelines.',
   stepTypes: [componentStep],
+  services: ['components'],
 })

@@ -37,8 +37,8 @@ beforeEach(() => {
     dispose: (gen) => { disposed.push(gen.number) },
     swapped: () => {},
     isStopped: () => false,
+    publish: (e) => { events.push(e) },
   })
-  reloads.onEvent((e) => events.push(e))
 })
 afterEach(() => { vi.useRealTimers() })
 

@@ -89,6 +89,8 @@ export interface ReloadDeps {
   /** The name now runs a new generation (quarantine starts over), or none (forget everything about it). */
   swapped(name: string, gen: LiveGeneration | undefined): void
   isStopped(): boolean
+  /** Puts a reload event on the engine's bus (as `islet.<type>`: the host's publishEngineEvent). */
+  publish(event: ComponentEvent): void
 }
 
 export interface ReloadRecord {
@@ -126,7 +128,6 @@ export interface Reloads {
   transaction(decls: readonly ComponentDecl[]): Promise<ComponentTransaction>
   /** Whether an open transaction has `name` prepared. */
   staged(name: string): boolean
-  onEvent(listener: (event: ComponentEvent) => void): () => void
   record(name: string): ReloadRecord | undefined
   /** Ends every drain at once (the host is stopping: its sandbox goes away with the calls). */
   stop(): Promise<void>
@@ -137,7 +138,6 @@ const DRAIN_GRACE_MS = 1000
 
 export function createReloads(deps: ReloadDeps): Reloads {
   const { logger, current, declared } = deps
-  const listeners = new Set<(event: ComponentEvent) => void>()
   const queues = new Map<string, Promise<unknown>>()
   const records = new Map<string, ReloadRecord>()
   const drains = new Set<{ end(): void; done: Promise<void> }>()
@@ -148,9 +148,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
   const now = () => new Date().toISOString()
 
   function emit(event: ComponentEvent): void {
-    for (const listener of [...listeners]) {
-      try { listener(event) } catch (error) { logger.error({ err: error, event: event.type }, 'a component event listener threw') }
-    }
+    try { deps.publish(event) } catch (error) { logger.error({ err: error, event: event.type }, 'a component event could not be published') }
   }
 
   /** Runs `task` after every earlier task for `name`: one reload, add or removal of a component at a time. */
@@ -398,10 +396,6 @@ export function createReloads(deps: ReloadDeps): Reloads {
     },
     transaction,
     staged: (name) => [...transactions].some((names) => names.has(name)),
-    onEvent(listener) {
-      listeners.add(listener)
-      return () => { listeners.delete(listener) }
-    },
     record: (name) => records.get(name),
     async stop() {
       for (const name of [...ahead.keys()]) discardAhead(name)

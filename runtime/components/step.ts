@@ -3,7 +3,6 @@
 // StepError the component threw (and the host accepted) answers with its own status and code.
 import { componentRef, defineStepType, StepError } from '@islet/sdk'
 import { IsletError, isIsletError, messageOf } from '../errors.ts'
-import { servicesOf } from '../engine/services.ts'
 import { ComponentClientError } from './client-error.ts'
 
 const STATUS: Record<string, number> = {
@@ -38,15 +37,15 @@ export default defineStepType<ComponentStepConfig>({
     },
   },
   create(config, ctx) {
-    const host = servicesOf(ctx).components
-    if (!host?.has(config.component)) {
+    const host = ctx.service('components')
+    if (!host.has(config.component)) {
       throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component '${config.component}' is not loaded`, { details: { component: config.component } })
     }
     const input = ctx.compile(config.input === undefined ? '${{ body }}' : config.input)
     return async (run) => {
       try {
         // The run's signal (request timeout, client gone) cancels the invocation inside the sandbox too.
-        return await host.invoke(config.component, input(run), { signal: run.signal })
+        return await host.invoke(config.component, input(run), { signal: run.signal, logger: run.logger })
       } catch (error) {
         // The component's own 4xx StepError, already checked by the host (client-error.ts): its status and code.
         if (error instanceof ComponentClientError) {

@@ -18,6 +18,8 @@ export interface RefSite {
   name: string
   file: LoadedFile
   path: PathSegment[]
+  /** For a module: the contract its type must provide (see validate.ts RefUse). */
+  contract?: string
 }
 
 /** What declaring collects; shared with step declaration. */
@@ -71,7 +73,9 @@ export function validateConfig(ctx: Declaring, file: LoadedFile, type: Typed,
   const outside = result.paths.map((use) => checkPath(ctx, file, use, [...path, ...pointerPath(use.pointer)]))
     .filter((d) => d !== undefined)
   ctx.diagnostics.push(...outside)
-  for (const { kind, name, pointer } of result.refs) ctx.refs.push({ kind, name, file, path: [...path, ...pointerPath(pointer)] })
+  for (const { kind, name, pointer, contract } of result.refs) {
+    ctx.refs.push({ kind, name, file, path: [...path, ...pointerPath(pointer)], ...(contract ? { contract } : {}) })
+  }
   const names = (kind: RefSite['kind']) => [...new Set(result.refs.filter((r) => r.kind === kind).map((r) => r.name))]
   return result.isValid && outside.length === 0 ? { modules: names('module'), pipelines: names('pipeline'), components: names('component') } : undefined
 }

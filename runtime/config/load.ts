@@ -44,8 +44,15 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   const components = await declareComponents(set.files)
   const { sandbox, diagnostics: sandboxDiagnostics } = declareSandbox(set.files)
   const names = { ...declared.names, components: components.names }
+  const types = new Map(declared.modules.map((m) => [m.name, m.type]))
+  const contracts = {
+    typeOf: (module: string) => types.get(module),
+    provides: (type: string) => (options.registry.moduleType(type)?.definition.provides ?? []).map((c) => c.name),
+    typesProviding: (contract: string) => options.registry.moduleTypes()
+      .filter((r) => r.definition.provides?.some((c) => c.name === contract)).map((r) => r.definition.type),
+  }
   const diagnostics = [...set.diagnostics, ...declared.diagnostics, ...components.diagnostics, ...sandboxDiagnostics,
-    ...checkReferences(declared.refs, names)]
+    ...checkReferences(declared.refs, names, contracts)]
     // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
     .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
   sortDiagnostics(diagnostics)

@@ -1,6 +1,6 @@
 // JSON Schema validation of config values: the shared ajv instance, compiled-validator cache and reference capture.
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
-import { PATH_KEYWORD, REF_KEYWORD, type JsonSchema } from '@islet/sdk'
+import { PATH_KEYWORD, PROVIDES_KEYWORD, REF_KEYWORD, type JsonSchema } from '@islet/sdk'
 import { createAjv } from '../../plugins/core/ajv.ts'
 
 /** What an `x-islet-ref` property may name. */
@@ -13,6 +13,8 @@ export interface RefUse {
   name: string
   /** JSON pointer inside the validated value, e.g. `/routes/0/pipeline`. */
   pointer: string
+  /** For a module: the contract its type must provide (`moduleRef(…, contract)` → `x-islet-provides`). */
+  contract?: string
 }
 
 /** What an `x-islet-path` property is relative to, and must stay inside. */
@@ -51,11 +53,14 @@ export function createConfigAjv(): Ajv {
     schemaType: 'string',
     metaSchema: { enum: [...REF_KINDS] },
     errors: false,
-    validate(kind: RefUse['kind'], name: string, _parent?: unknown, cxt?: { instancePath: string }) {
-      collecting?.push({ kind, name, pointer: cxt?.instancePath ?? '' })
+    validate(kind: RefUse['kind'], name: string, parent?: Record<string, unknown>, cxt?: { instancePath: string }) {
+      const contract = parent?.[PROVIDES_KEYWORD]
+      collecting?.push({ kind, name, pointer: cxt?.instancePath ?? '', ...(typeof contract === 'string' ? { contract } : {}) })
       return true
     },
   })
+  // Read by the x-islet-ref keyword beside it; declared so strict mode accepts it.
+  ajv.addKeyword({ keyword: PROVIDES_KEYWORD, schemaType: 'string', metaSchema: { type: 'string', pattern: '^[a-z0-9-]+(\\.[a-z0-9-]+)*$' } })
   ajv.addKeyword({
     keyword: PATH_KEYWORD,
     type: 'string',

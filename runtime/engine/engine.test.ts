@@ -1,6 +1,6 @@
 // The engine's lifecycle: dependency order, reverse stop, deadlines, failure recording and propagation.
 import { describe, expect, it } from 'vitest'
-import { defineModuleType, definePlugin } from '@islet/sdk'
+import { defineContract, defineModuleType, definePlugin } from '@islet/sdk'
 import { DEFAULT_SANDBOX } from '../config/component-schema.ts'
 import type { AppConfig, ModuleDecl } from '../config/types.ts'
 import { ConfigError } from '../config/diagnostics.ts'
@@ -129,14 +129,15 @@ describe('engine lifecycle', () => {
   it('a module reaches only the modules it depends on', async () => {
     const registry = createRegistry()
     let seen: unknown
+    const hello = defineContract<{ hello: string }>('t.hello', { hello: 'string' })
     registry.register(definePlugin({
       name: 't', version: '1.0.0', moduleTypes: [
-        defineModuleType({ type: 't.plain', configSchema: {}, create: () => ({ hello: 'world' }) }),
+        defineModuleType({ type: 't.plain', configSchema: {}, provides: [hello], create: () => ({ hello: 'world' }) }),
         defineModuleType({
           type: 't.nosy', configSchema: {},
           create(_c, ctx) {
-            seen = ctx.module<{ hello: string }>('friend').hello
-            ctx.module('stranger')
+            seen = ctx.module('friend', hello).hello
+            ctx.module('stranger', hello)
             return {}
           },
         }),

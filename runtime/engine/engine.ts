@@ -11,9 +11,10 @@ import { compilePipeline } from '../pipeline/compile.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
 import { withDeadline } from '../deadline.ts'
 import { createModuleContext } from './module-context.ts'
-import { createEventBus } from '../events/bus.ts'
+import { createEventBus, publishEngineEvent, type EventBus } from '../events/bus.ts'
 import { createComponentHost, type ComponentHost } from '../components/host.ts'
-import type { EngineServices } from './services.ts'
+import { createServiceScope, type ServiceBackends, type ServiceScope } from './services.ts'
+import { asContract, checkInstance, type ModuleHandle } from './contracts.ts'
 import { createReloader, type ConfigEvent, type ConfigReloadResult } from './reload.ts'
 import type { ConfigGeneration, ModuleRecord, ModuleStatus } from './generation.ts'
 
@@ -71,8 +72,13 @@ export interface Engine extends EngineView {
   /** A started module's instance (of the serving generation), for embedding and tests. */
   module<T extends object = ModuleInstance>(name: string): T
   status(): EngineStatus
-  /** Config reload events, applied or failed; returns the undo. */
+  /**
+   * Config reload events, applied or failed; returns the undo. A typed view of the bus's `islet.config.*` topics
+   * (delivered asynchronously, like every bus event).
+   */
   onEvent(listener: (event: ConfigEvent) => void): () => void
+  /** The event bus: app events and the engine's own (`islet.config.*`, `islet.component.*`). */
+  readonly events: EventBus
   /** The component host, when the config declares components. */
   readonly components?: ComponentHost
 }
@@ -85,12 +91,20 @@ export function createEngine(options: EngineOptions): Engine {
     number: 1, config, graph, compiled: new Map(), appliedAt: new Date().toISOString(),
     slots: new Map(graph.order.map((decl) => [decl.name, { decl, status: { name: decl.name, type: decl.type, state: 'pending' } }])),
   }
-  const events = createEventBus()
+  const events = createEventBus({ logger })
   const components = config.components.length > 0
     ? createComponentHost({ components: config.components, sandbox: config.sandbox, logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file),
       appFile: config.file })
     : undefined
-  const services: EngineServices = { events, components }
+  const backends: ServiceBackends = { bus: events, components, status: () => ({ ...status(), components: components?.status() ?? [] }) }
+  /** The service scopes of the pipelines compiled for (or still held by modules kept into) each generation. */
+  const pipelineScopes = new WeakMap<ConfigGeneration, Set<ServiceScope>>()
+  const scopeOfPipeline = new WeakMap<Promise<Pipeline>, ServiceScope>()
+  const owned = (g: ConfigGeneration) => {
+    let set = pipelineScopes.get(g)
+    if (!set) pipelineScopes.set(g, set = new Set())
+    return set
+  }
   let state: EngineState = 'idle'
   let stopping: Promise<void> | undefined
   /** The module being brought up, so a stop() waits for it instead of racing it (and for reloads: reloader.idle()). */
@@ -118,23 +132,45 @@ export function createEngine(options: EngineOptions): Engine {
   function pipeline(g: ConfigGeneration, name: string): Promise<Pipeline> {
     let p = g.compiled.get(name)
     if (!p) {
+      const scope = createServiceScope(backends)
       p = compilePipeline(g.config.pipelines[name], {
-        registry, logger, dataDir, services, appDir: dirname(g.config.file),
+        registry, logger, dataDir, appDir: dirname(g.config.file),
+        services: (step) => scope.lookup(step),
         // A step type's create runs under the create deadline too: a hung step factory must not hang startup.
         stepCreateMs: timeouts.createMs,
         // Each generation's pipelines reach that generation's modules: a request finishes on the generation it began on.
-        module: (m) => g.slots.get(m)?.instance ?? missing(m),
+        module: (m, contract, asker) => asContract(asker, handle(g.slots.get(m)) ?? missing(m), contract),
       })
       g.compiled.set(name, p)
+      scopeOfPipeline.set(p, scope)
+      owned(g).add(scope)
     }
     return p
+  }
+  /** A started module as others reach it: its instance and its type's contracts. */
+  function handle(slot: ModuleRecord | undefined): ModuleHandle | undefined {
+    if (!slot?.instance) return undefined
+    return { name: slot.decl.name, type: slot.decl.type, provides: registry.moduleType(slot.decl.type)?.definition.provides ?? [], instance: slot.instance }
+  }
+  /**
+   * Generation `prev` is replaced by `next`: the step subscriptions of its pipelines end, except those of pipelines a
+   * module kept into `next` still runs (they move to `next`, and end with the generation that drops that module).
+   */
+  function disposeGeneration(prev: ConfigGeneration, next: ConfigGeneration | undefined): void {
+    const live = new Set([...next?.slots.values() ?? []].flatMap((s) => s.holds ?? []))
+    for (const scope of owned(prev)) {
+      if (next && live.has(scope)) owned(next).add(scope)
+      else scope.end()
+    }
+    pipelineScopes.delete(prev)
+    prev.compiled.clear()
   }
   const missing = (name: string): never => {
     throw new IsletError('ERR_MODULE_NOT_ACCESSIBLE', `module '${name}' is not started`)
   }
 
-  /** Creates and starts one module of generation `g`; `previous` is the instance it replaces on a reload. */
-  async function bringUp(g: ConfigGeneration, slot: ModuleRecord, previous?: object): Promise<void> {
+  /** Creates and starts one module of generation `g`; `previous` is the module it replaces on a reload. */
+  async function bringUp(g: ConfigGeneration, slot: ModuleRecord, previous?: ModuleRecord): Promise<void> {
     const { decl } = slot
     const deps = g.graph.dependencies.get(decl.name)!
     const failedDep = [...deps].find((d) => g.slots.get(d)!.status.state !== 'started')
@@ -146,18 +182,33 @@ export function createEngine(options: EngineOptions): Engine {
       }
       return
     }
-    const definition = registry.moduleType(decl.type)!.definition
+    const { definition, plugin } = registry.moduleType(decl.type)!
     let phase: 'create' | 'start' = 'create'
+    const scope = slot.scope = createServiceScope(backends)
     try {
       const pipelines = new Map<string, Pipeline>()
-      for (const name of g.graph.pipelines.get(decl.name)!) pipelines.set(name, await pipeline(g, name))
+      slot.holds = []
+      for (const name of g.graph.pipelines.get(decl.name)!) {
+        pipelines.set(name, await pipeline(g, name))
+        slot.holds.push(scopeOfPipeline.get(g.compiled.get(name)!)!)
+      }
       const ctx = createModuleContext(decl, {
-        logger: logger.child({ module: decl.name }), dataDir, engine: view, pipelines, dependencies: deps, previous, services,
+        logger: logger.child({ module: decl.name }), dataDir, engine: view, pipelines, dependencies: deps,
+        previous: handle(previous),
+        service: scope.lookup({ who: `module '${decl.name}' (${decl.type})`, source: `module:${decl.name}`, plugin }),
         appDir: dirname(g.config.file),
-        instance: (name) => g.slots.get(name)?.instance,
+        lookup: (name) => handle(g.slots.get(name)),
       })
       const instance = await withDeadline(() => definition.create(decl.config, ctx), deadline(decl, 'create', timeouts.createMs))
       slot.instance = instance
+      try {
+        checkInstance(decl.name, decl.type, definition.provides ?? [], instance)
+      } catch (error) {
+        // Created, so it may hold resources: it gets its stop, but it never starts.
+        await withDeadline(() => instance?.stop?.(), deadline(decl, 'stop', timeouts.stopMs)).catch(() => {})
+        slot.instance = undefined
+        throw error
+      }
       slot.status = { ...slot.status, state: 'created' }
       phase = 'start'
       await withDeadline(() => instance.start?.(), deadline(decl, 'start', timeouts.startMs))
@@ -166,6 +217,7 @@ export function createEngine(options: EngineOptions): Engine {
       fail(slot, phase, error)
       // A module created but not started may hold resources: give it its stop.
       if (phase === 'start') await stopOne(slot).catch(() => {})
+      scope.end()
     }
   }
 
@@ -182,8 +234,12 @@ export function createEngine(options: EngineOptions): Engine {
 
   async function stopOne(slot: ModuleRecord): Promise<void> {
     const instance = slot.instance
-    if (!instance?.stop) return
-    await withDeadline(() => instance.stop!(), deadline(slot.decl, 'stop', timeouts.stopMs))
+    try {
+      if (instance?.stop) await withDeadline(() => instance.stop!(), deadline(slot.decl, 'stop', timeouts.stopMs))
+    } finally {
+      // Stopped, failed to stop or late: either way no event reaches it any more.
+      slot.scope?.end()
+    }
   }
 
   /** Stops the started modules of `slots` in reverse of their order, every one even when some fail. */
@@ -220,17 +276,10 @@ export function createEngine(options: EngineOptions): Engine {
     bringUp, stopSlots,
     swap(next) { gen = next },
     commit: commitSlots,
+    dispose: disposeGeneration,
+    discard: (g) => disposeGeneration(g, undefined),
+    publish: (event) => publishEngineEvent(events, event),
   })
-  // The admin API (runtime/admin) reads status and both kinds of reload events through the engine services.
-  services.admin = {
-    status: () => ({ ...status(), components: components?.status() ?? [] }),
-    subscribe(listener) {
-      const undo = [reloader.onEvent(listener)]
-      const host = components as { onEvent?: (l: (event: { type: string }) => void) => () => void } | undefined
-      if (typeof host?.onEvent === 'function') undo.push(host.onEvent(listener))
-      return () => { for (const u of undo) u() }
-    },
-  }
 
   function status(): EngineStatus {
     return {
@@ -272,6 +321,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (stopping) { await stopping; return }
       state = 'stopping'
       await stopSlots([...gen.slots.values()])
+      disposeGeneration(gen, undefined)
       await components?.stop().catch(() => {})
       state = 'failed'
       const lines = problems.map((s) => `  ${s.decl.name} (${s.decl.type}): ${s.status.state === 'failed' ? `failed to ${s.status.phase}: ` : ''}${s.status.error?.message}`)
@@ -288,6 +338,7 @@ export function createEngine(options: EngineOptions): Engine {
         await current
         await reloader.idle()
         const errors = await stopSlots([...gen.slots.values()])
+        disposeGeneration(gen, undefined)
         await components?.stop().catch((error: unknown) => errors.push(error))
         state = 'stopped'
         logger.info('engine stopped')
@@ -301,7 +352,8 @@ export function createEngine(options: EngineOptions): Engine {
       return slot.instance as T
     },
     status,
-    onEvent: (listener) => reloader.onEvent(listener),
+    onEvent: (listener) => events.subscribe('islet.config.*', (event) => listener(event.payload as ConfigEvent)),
+    events,
     components,
   }
 }

@@ -3,6 +3,7 @@
 import type { ModuleInstance, Pipeline } from '@islet/sdk'
 import type { AppConfig, ModuleDecl } from '../config/types.ts'
 import type { ModuleGraph } from './graph.ts'
+import type { ServiceScope } from './services.ts'
 
 export type ModuleState = 'pending' | 'created' | 'started' | 'failed' | 'skipped' | 'stopped'
 
@@ -22,6 +23,10 @@ export interface ModuleRecord {
   instance?: ModuleInstance
   /** What the failed phase threw, as a coded error (the original as its cause when it carried no ERR_* code). */
   failure?: Error
+  /** Its engine services: their subscriptions end when it stops (or fails to create or start). */
+  scope?: ServiceScope
+  /** The service scopes of the compiled pipelines it was handed: kept alive while it is (see disposeGeneration). */
+  holds?: ServiceScope[]
 }
 
 /** One config generation: its modules (in start order), and its pipelines compiled on first use. */

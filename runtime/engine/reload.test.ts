@@ -149,6 +149,7 @@ describe('components in a config reload: one transaction with the modules', () =
   /** A component host whose transaction fails for the names in `failing`; `serving` have a live generation. */
   function reloaderWith(options: { failing?: string[]; serving?: string[]; failStart?: boolean } = {}) {
     const log: string[] = []
+    const events: unknown[] = []
     const config = appConfig([{ name: 'a' }], 'h1', [component('quote')])
     let gen: ConfigGeneration = {
       number: 1, config, graph: buildGraph(config), compiled: new Map(), appliedAt: '',
@@ -180,9 +181,12 @@ describe('components in a config reload: one transaction with the modules', () =
       async stopSlots(slots) { for (const s of [...slots].reverse()) log.push(`stop ${s.decl.name}`); return [] },
       swap(next) { log.push('swap'); gen = next },
       commit(slots) { log.push(`commit ${slots.map((s) => s.decl.name).join(',')}`) },
+      dispose() {},
+      discard() {},
+      publish: (event) => { events.push(event) },
     })
     const next = (components: ComponentDecl[]) => appConfig([{ name: 'a', behave: { v: 2 } }], 'h2', components)
-    return { reloader, log, next }
+    return { reloader, log, next, events }
   }
 
   it('prepares the components before the modules, and commits both only once every part is ready', async () => {
@@ -222,9 +226,7 @@ describe('components in a config reload: one transaction with the modules', () =
   })
 
   it('an edit that did not validate is recorded as a failed attempt with its diagnostics, and announced', async () => {
-    const { reloader } = reloaderWith()
-    const events: unknown[] = []
-    reloader.onEvent((e) => events.push(e))
+    const { reloader, events } = reloaderWith()
     const diagnostic = { file: '/app/app.yaml', line: 4, col: 7, severity: 'error' as const, code: 'ERR_CONFIG_SCHEMA' as const, message: 'must be integer', path: 'modules[0].config.port' }
     const result = await reloader.reject([diagnostic])
     expect(result).toMatchObject({ ok: false, generation: 1, error: { code: 'ERR_CONFIG_INVALID' }, diagnostics: [diagnostic] })

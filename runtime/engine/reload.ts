@@ -57,14 +57,20 @@ export interface ReloadDeps {
   components?: ComponentHost
   current(): ConfigGeneration
   state(): EngineState
-  /** Creates and starts one module of `gen`, recording the outcome in its slot. */
-  bringUp(gen: ConfigGeneration, slot: ModuleRecord, previous?: object): Promise<void>
+  /** Creates and starts one module of `gen`, recording the outcome in its slot; `previous` is the module it replaces. */
+  bringUp(gen: ConfigGeneration, slot: ModuleRecord, previous?: ModuleRecord): Promise<void>
   /** Stops the started modules of `slots` in reverse order; returns the errors. */
   stopSlots(slots: ModuleRecord[]): Promise<unknown[]>
   /** Makes `next` the serving generation; synchronous, so no request sees half of it. */
   swap(next: ConfigGeneration): void
   /** Runs `commit` of the started modules of `slots`, in order; synchronous. */
   commit(slots: ModuleRecord[]): void
+  /** Drops what generation `prev` alone held, once `next` serves and the replaced modules stopped. */
+  dispose(prev: ConfigGeneration, next: ConfigGeneration): void
+  /** Throws away a generation prepared for a reload that failed (its modules already stopped). */
+  discard(gen: ConfigGeneration): void
+  /** Puts a reload event on the engine's bus (as `islet.<type>`). */
+  publish(event: ConfigEvent): void
 }
 
 export interface Reloader {
@@ -73,20 +79,16 @@ export interface Reloader {
   reject(diagnostics: readonly Diagnostic[]): Promise<ConfigReloadResult>
   /** Resolves once no reload is queued or running. */
   idle(): Promise<void>
-  onEvent(listener: (event: ConfigEvent) => void): () => void
   readonly last?: ConfigReloadResult
 }
 
 export function createReloader(deps: ReloadDeps): Reloader {
   const { logger } = deps
-  const listeners = new Set<(event: ConfigEvent) => void>()
   let queue: Promise<unknown> = Promise.resolve()
   let last: ConfigReloadResult | undefined
 
   function emit(event: ConfigEvent): void {
-    for (const listener of listeners) {
-      try { listener(event) } catch (error) { logger.warn({ err: error }, 'a config event listener threw') }
-    }
+    try { deps.publish(event) } catch (error) { logger.warn({ err: error }, 'a config event could not be published') }
   }
 
   function finish(result: ConfigReloadResult): ConfigReloadResult {
@@ -167,7 +169,8 @@ export function createReloader(deps: ReloadDeps): Reloader {
     for (const decl of graph.order) {
       const old = prev.slots.get(decl.name)
       gen.slots.set(decl.name, plan.kept.has(decl.name) && old
-        ? { decl, status: old.status, instance: old.instance }
+        // The same instance, with its service scope and the pipelines it holds.
+        ? { decl, status: old.status, instance: old.instance, scope: old.scope, holds: old.holds }
         : { decl, status: { name: decl.name, type: decl.type, state: 'pending' } })
     }
     const prepared: ModuleRecord[] = []
@@ -177,7 +180,8 @@ export function createReloader(deps: ReloadDeps): Reloader {
       if (deps.state() !== 'ready') { failure = stoppingError(); break }
       const slot = gen.slots.get(decl.name)!
       const old = prev.slots.get(decl.name)
-      const previous = old?.decl.type === decl.type && old.status.state === 'started' ? old.instance : undefined
+      // Its predecessor, whatever its type: ctx.previous(contract) hands it over only as a contract its type provides.
+      const previous = old?.status.state === 'started' ? old : undefined
       await deps.bringUp(gen, slot, previous)
       if (slot.status.state === 'started') { prepared.push(slot); continue }
       const { phase, error } = slot.status
@@ -193,6 +197,7 @@ export function createReloader(deps: ReloadDeps): Reloader {
       components?.abort()
       const errors = await deps.stopSlots(prepared)
       for (const error of errors) logger.warn({ err: error }, 'a module prepared for a failed reload did not stop cleanly')
+      deps.discard(gen)
       return failed(failure)
     }
 
@@ -220,7 +225,7 @@ export function createReloader(deps: ReloadDeps): Reloader {
     // Dispose: drop what the old generation alone held. Kept modules may still run pipelines compiled for it, and
     // those reach only kept modules, so its slot table stays.
     for (const slot of replaced) slot.instance = undefined
-    prev.compiled.clear()
+    deps.dispose(prev, gen)
     return finish({
       ok: true, generation: gen.number, hash: next.hash, at, ms: ms(),
       restarted: plan.restarted, added: plan.added, removed: plan.removed, ...(stopErrors.length > 0 ? { stopErrors } : {}),
@@ -246,10 +251,6 @@ export function createReloader(deps: ReloadDeps): Reloader {
       })
     }),
     idle: () => queue.then(() => {}),
-    onEvent(listener) {
-      listeners.add(listener)
-      return () => { listeners.delete(listener) }
-    },
     get last() { return last },
   }
 }

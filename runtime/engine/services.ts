@@ -1,21 +1,107 @@
-// Engine services that the runtime's own step types reach (the component host, the event bus). Third-party
-// plugins cannot: the handle sits under a symbol only runtime code imports.
-import type { ComponentHost } from '../components/host.ts'
-import type { EventBus } from '../events/bus.ts'
-import type { AdminSource } from '../admin/module.ts'
+// Engine services for plugins: what `ctx.service(name)` hands a module or a step — only the services its plugin lists
+// in `definePlugin({ services })`, built-ins and third parties alike. Each module, and each compiled pipeline's
+// steps, get one scope: the bus subscriptions made through it end together, when the module stops (also when a
+// reload replaces it, or it fails to create or start) or when the generation that compiled the pipeline is disposed.
+import {
+  SERVICE_NAMES, type AbortSignalLike, type ComponentsService, type EventsService, type Logger, type Plugin, type ServiceName,
+  type Services, type StatusService,
+} from '@islet/sdk'
 import { IsletError } from '../errors.ts'
+import type { EventBus } from '../events/bus.ts'
 
-export const SERVICES: unique symbol = Symbol('islet.engine-services')
-
-export interface EngineServices {
-  events: EventBus
-  components?: ComponentHost
-  /** Status and reload events, for the admin API. */
-  admin?: AdminSource
+/** What the engine backs its services with. The component host is seen only through this view. */
+export interface ServiceBackends {
+  bus: EventBus
+  components?: {
+    has(name: string): boolean
+    invoke(name: string, input: unknown, options?: { signal?: AbortSignalLike }): Promise<unknown>
+  }
+  /** What /admin/status shows: the engine's status and the components'. */
+  status(): unknown
 }
 
-export function servicesOf(ctx: object): EngineServices {
-  const services = (ctx as { [SERVICES]?: EngineServices })[SERVICES]
-  if (!services) throw new IsletError('ERR_ENGINE_STATE', 'this step type needs the engine services; it is only usable inside an engine')
-  return services
+/** Who asks: for the declaration check, the source of what it publishes and the refusal messages. */
+export interface ServiceCaller {
+  /** e.g. `module 'audit' (acme.audit)`, `step 'q' (sql.query) of pipeline 'orders'`. */
+  who: string
+  /** The bus source of its events, e.g. `module:audit`, `step:orders/q`. */
+  source: string
+  plugin: Plugin
+}
+
+/** `ctx.service` of one module or step. */
+export type ServiceLookup = <K extends ServiceName>(name: K) => Services[K]
+
+export interface ServiceScope {
+  /** The `ctx.service` of `caller`, whose subscriptions belong to this scope. */
+  lookup(caller: ServiceCaller): ServiceLookup
+  /** Ends every subscription made through the scope; later ones are refused. Idempotent. */
+  end(): void
+  readonly ended: boolean
+}
+
+export function createServiceScope(backends: ServiceBackends): ServiceScope {
+  const subscriptions = new Set<() => void>()
+  let ended = false
+
+  function events(caller: ServiceCaller): EventsService {
+    return Object.freeze({
+      publish(topic: string, payload: unknown) {
+        backends.bus.publish({ topic, payload, source: caller.source, at: new Date().toISOString() })
+      },
+      subscribe(pattern: string, handler: Parameters<EventsService['subscribe']>[1]) {
+        if (ended) {
+          throw new IsletError('ERR_ENGINE_STATE', `${caller.who} subscribed to '${pattern}' after it stopped (or its config generation ended): its subscriptions are over`)
+        }
+        const undo = backends.bus.subscribe(pattern, handler)
+        const end = () => { subscriptions.delete(end); undo() }
+        subscriptions.add(end)
+        return end
+      },
+    })
+  }
+
+  function components(): ComponentsService {
+    return Object.freeze({
+      has: (name: string) => backends.components?.has(name) ?? false,
+      invoke(name: string, input: unknown, options: { signal?: AbortSignalLike; logger?: Logger } = {}) {
+        const host = backends.components
+        if (!host) return Promise.reject(new IsletError('ERR_COMPONENT_NOT_FOUND', `no component named '${name}' is loaded: the app declares no components`))
+        return host.invoke(name, input, options.signal ? { signal: options.signal } : {})
+      },
+    })
+  }
+
+  const status = (): StatusService => Object.freeze({ status: () => backends.status() })
+
+  return {
+    lookup(caller) {
+      const made = new Map<ServiceName, unknown>()
+      return <K extends ServiceName>(name: K): Services[K] => {
+        if (!SERVICE_NAMES.includes(name)) {
+          throw new IsletError('ERR_PLUGIN_SERVICE_UNDECLARED',
+            `${caller.who} asked for service '${String(name)}', which the engine does not offer (services: ${SERVICE_NAMES.join(', ')})`,
+            { details: { plugin: caller.plugin.name, service: String(name) } })
+        }
+        if (!(caller.plugin.services ?? []).includes(name)) {
+          const declared = caller.plugin.services?.length ? `it declares ${caller.plugin.services.join(', ')}` : 'it declares none'
+          throw new IsletError('ERR_PLUGIN_SERVICE_UNDECLARED',
+            `${caller.who} asked for the '${name}' service, which its plugin ${caller.plugin.name}@${caller.plugin.version} does not declare (${declared}): ` +
+            `add services: ['${name}'] to the plugin's definePlugin({ … })`,
+            { details: { plugin: caller.plugin.name, service: name, declared: [...caller.plugin.services ?? []] } })
+        }
+        let service = made.get(name)
+        if (!service) {
+          service = name === 'events' ? events(caller) : name === 'components' ? components() : status()
+          made.set(name, service)
+        }
+        return service as Services[K]
+      }
+    },
+    end() {
+      ended = true
+      for (const end of [...subscriptions]) end()
+    },
+    get ended() { return ended },
+  }
 }

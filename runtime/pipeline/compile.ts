@@ -1,15 +1,22 @@
 // Compiles a pipeline declaration once per config generation: creates each step through its step type.
 import { dirname } from 'node:path'
 import { confinedResolver } from '../config/confine.ts'
-import type { Logger, Pipeline, StepContext, StepRun } from '@islet/sdk'
+import type { Contract, Logger, Pipeline, Plugin, ServiceName, Services, StepContext, StepRun } from '@islet/sdk'
 import type { PipelineDecl, StepBranch, StepCall, StepDecl } from '../config/types.ts'
 import { IsletError, messageOf } from '../errors.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { createRun, type Op } from './run.ts'
 import { functionTable } from '../expressions/expression-plugins.ts'
 import { compileTemplate } from '../expressions/template.ts'
-import { SERVICES, type EngineServices } from '../engine/services.ts'
 import { withDeadline } from '../deadline.ts'
+
+/** A step asking for engine services: for the declaration check, the source of its events and refusal messages. */
+export interface StepCaller {
+  who: string
+  /** `step:<pipeline>/<step>` */
+  source: string
+  plugin: Plugin
+}
 
 /** What compiling a pipeline needs from the engine. */
 export interface PipelineCompileContext {
@@ -17,10 +24,16 @@ export interface PipelineCompileContext {
   /** The engine logger; each step gets a child carrying `{ pipeline, step }`. */
   logger: Logger
   dataDir: string
-  /** A started module by name; steps reach it only through the names their config references. */
-  module(name: string): object
-  /** Engine services for the runtime's own step types (see engine/services.ts). */
-  services?: EngineServices
+  /**
+   * A started module by name as `contract` (refused when its type does not provide it; `asker` names the step in
+   * that refusal). Steps reach only the modules their config references.
+   */
+  module<T extends object>(name: string, contract: Contract<T>, asker: string): T
+  /**
+   * `ctx.service` of one step: the engine services its plugin declared, their subscriptions scoped to this compiled
+   * pipeline (engine/services.ts). Absent outside an engine.
+   */
+  services?(step: StepCaller): <K extends ServiceName>(name: K) => Services[K]
   /**
    * The deadline of each step type's `create`: one that has not finished by then fails the pipeline with
    * ERR_PIPELINE_STEP_CREATE_TIMEOUT naming the step (a hung step factory must not hang startup). None if absent.
@@ -89,7 +102,7 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
         { details: { pipeline: decl.name, step: step.name, type: step.type, ...step.source } })
     }
     const creating = Promise.resolve()
-      .then(() => registered.definition.create(step.config, stepContext(step)))
+      .then(() => registered.definition.create(step.config, stepContext(step, registered.plugin)))
       .catch((error: unknown) => { throw failed(step, step.type, error) })
     const ms = ctx.stepCreateMs
     const run: unknown = ms === undefined ? await creating : await withDeadline(() => creating, {
@@ -102,26 +115,31 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
     return run as StepRun
   }
 
-  function stepContext(step: StepCall): StepContext {
+  function stepContext(step: StepCall, plugin: Plugin): StepContext {
     const allowed = new Set(step.refs.modules)
-    // Engine services sit under a private symbol, not enumerable: only runtime step types look for them.
-    return Object.defineProperty({
+    const who = `step '${step.name}' (${step.type}) of pipeline '${decl.name}'`
+    const services = ctx.services?.({ who, source: `step:${decl.name}/${step.name}`, plugin })
+    return {
       pipeline: decl.name,
       step: step.name,
       logger: ctx.logger.child({ pipeline: decl.name, step: step.name }),
       dataDir: ctx.dataDir,
       resolvePath: confinedResolver(baseDir, ctx.appDir),
-      module<T extends object>(name: string): T {
+      module<T extends object>(name: string, contract: Contract<T>): T {
         if (!allowed.has(name)) {
           const refs = allowed.size ? `it references ${[...allowed].map((m) => `'${m}'`).join(', ')}` : 'it references none'
           throw new IsletError('ERR_MODULE_NOT_ACCESSIBLE',
             `step '${step.name}' of pipeline '${decl.name}' may not use module '${name}': its config does not reference it (${refs})`,
             { details: { pipeline: decl.name, step: step.name, module: name, refs: [...allowed] } })
         }
-        return ctx.module(name) as T
+        return ctx.module(name, contract, who)
+      },
+      service<K extends ServiceName>(name: K): Services[K] {
+        if (!services) throw new IsletError('ERR_ENGINE_STATE', `${who} asked for the '${name}' service, but engine services exist only inside an engine`)
+        return services(name)
       },
       compile: <T>(value: unknown) => compileTemplate<T>(value, functions),
-    } satisfies StepContext, SERVICES, { value: ctx.services })
+    } satisfies StepContext
   }
 
   await emit(decl.steps)

@@ -1,5 +1,5 @@
 // Test-only: a registry with the core plugin and misbehaving test step types, and builders for hand-made pipelines.
-import { defineStepType, definePlugin, type PipelineRequest, type RunScope } from '@islet/sdk'
+import { defineContract, defineStepType, definePlugin, type PipelineRequest, type RunScope } from '@islet/sdk'
 import core from '../../plugins/core/index.ts'
 import type { StepBranch, StepCall, StepDecl } from '../config/types.ts'
 import { silentLogger } from '../log/logger.ts'
@@ -17,6 +17,8 @@ export function resetSeen(): void {
 }
 
 const modules: Record<string, object> = { db: { kind: 'db' }, cache: { kind: 'cache' } }
+/** What the test modules provide (the engine's contract checks are tested with the engine). */
+export const kindContract = defineContract<{ kind: string }>('test.kind', { kind: 'string' })
 
 // Step types that record what ran, stand in for async work, or misbehave on purpose.
 export const testPlugin = definePlugin({
@@ -47,7 +49,7 @@ export const testPlugin = definePlugin({
     defineStepType({ type: 'test.peek', configSchema: {}, create: () => (scope: RunScope) => scope }),
     defineStepType({ type: 'test.explode', configSchema: {}, create: () => { throw new Error('no can do') } }),
     defineStepType({ type: 'test.not-a-function', configSchema: {}, create: () => 42 as never }),
-    defineStepType<{ use: string }>({ type: 'test.module', configSchema: {}, create: (config, ctx) => { const m = ctx.module(config.use); return () => m } }),
+    defineStepType<{ use: string }>({ type: 'test.module', configSchema: {}, create: (config, ctx) => { const m = ctx.module(config.use, kindContract); return () => m } }),
     defineStepType({
       type: 'test.context', configSchema: {},
       create: (_, ctx) => () => ({ path: ctx.resolvePath('data/x.db'), pipeline: ctx.pipeline, step: ctx.step, dataDir: ctx.dataDir, logger: ctx.logger }),
@@ -68,7 +70,7 @@ export function context(): PipelineCompileContext {
   const registry = createRegistry()
   registry.register(core)
   registry.register(testPlugin)
-  return { registry, logger: silentLogger(), dataDir: '/var/islet', module: (name) => modules[name]! }
+  return { registry, logger: silentLogger(), dataDir: '/var/islet', module: <T extends object>(name: string) => modules[name]! as T }
 }
 export const compile = (steps: StepDecl[], ctx = context()) =>
   compilePipeline({ name: 'orders', steps, source: { file: '/x/app.yaml', line: 1, col: 3 } }, ctx)

@@ -68,4 +68,13 @@ describe('plugin registry', () => {
     undo()
     expect(registry.functions()).toEqual([])
   })
+
+  it('refuses a plugin listing a service the engine does not offer, or a provides entry that is not a contract', () => {
+    const registry = createRegistry()
+    const mail = definePlugin({ name: '@acme/mail', version: '1.0.0', services: ['events', 'mailer' as 'events'], moduleTypes: [moduleType('mail.out')] })
+    expect(() => registry.register(mail)).toThrow("@acme/mail@1.0.0 declares the service 'mailer', which the engine does not offer; services: events, components, status")
+    expect(registry.moduleType('mail.out')).toBeUndefined()
+    const shapeless = definePlugin({ name: 's', version: '1.0.0', moduleTypes: [{ ...moduleType('s.m'), provides: ['sql.database' as never] }] })
+    expect(() => registry.register(shapeless)).toThrow(expect.objectContaining({ code: 'ERR_PLUGIN_INVALID' }))
+  })
 })

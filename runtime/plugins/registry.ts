@@ -1,6 +1,6 @@
 // The plugin registry: an instance (fresh per engine and per test) mapping module and step type names to plugins.
 import semver from 'semver'
-import type { ExpressionFunction, ModuleType, Plugin, StepType } from '@islet/sdk'
+import { SERVICE_NAMES, type ExpressionFunction, type ModuleType, type Plugin, type StepType } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import { ENGINE_VERSION } from '../version.ts'
 
@@ -93,6 +93,7 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
       checkFunction(id, f)
       claim('function', f.name, functions)
     }
+    checkDeclarations(plugin, id)
   }
 
   return {
@@ -117,5 +118,25 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     functions: () => [...functions.values()],
     plugins: () => [...plugins],
     knownProvider: (type) => (moduleTypes.has(type) || stepTypes.has(type) ? undefined : catalogue[type]),
+  }
+}
+
+/** The services a plugin lists must be ones the engine offers, and each `provides` entry a contract (see defineContract). */
+function checkDeclarations(plugin: Plugin, id: string): void {
+  const services: unknown = plugin.services ?? []
+  if (!Array.isArray(services)) throw new IsletError('ERR_PLUGIN_INVALID', `${id}: services must be a list of service names (${SERVICE_NAMES.join(', ')})`)
+  for (const name of services) {
+    if (!SERVICE_NAMES.includes(name)) {
+      throw new IsletError('ERR_PLUGIN_INVALID', `${id} declares the service '${String(name)}', which the engine does not offer; services: ${SERVICE_NAMES.join(', ')}`,
+        { details: { plugin: plugin.name, service: String(name) } })
+    }
+  }
+  for (const m of plugin.moduleTypes ?? []) {
+    for (const c of (m.provides ?? []) as unknown[]) {
+      const contract = c as { name?: unknown; members?: unknown } | undefined
+      if (typeof contract?.name !== 'string' || typeof contract.members !== 'object' || contract.members === null) {
+        throw new IsletError('ERR_PLUGIN_INVALID', `${id}: module type '${m.type}' lists something in provides that is not a contract; make each with defineContract()`)
+      }
+    }
   }
 }

@@ -88,6 +88,9 @@ beforeAll(async () => {
     emitter: { source: attacker(`const topic = input.repeat ? input.topic + 'x'.repeat(input.repeat) : input.topic
       await ctx.emit(topic, input.size ? { blob: 'x'.repeat(input.size) } : input.payload)
       return { emitted: input.topic }`), grants: { emit: ['orders.*', 'audit'] } },
+    // Granted islet.* by a careless operator: the engine's own topics (what the admin stream trusts) stay out of reach.
+    forger: { source: attacker(`await ctx.emit(input.topic, { generation: 99 })
+      return { emitted: input.topic }`), grants: { emit: ['islet.*'] } },
     // Everything the cap check could look up, rewritten first: prototypes, JSON, String.prototype.
     'polluted-caps': { source: attacker(`const O = Object.prototype as any
       O.max = 1e12; O.fields = { body: { name: 'body', max: 1e12 } }; O.emit = []; O['0'] = { name: 'topic', max: 1e12 }
@@ -238,6 +241,13 @@ describe('emit', () => {
   it('a granted topic is published (the control)', async () => {
     expect(await h.invoke('emitter', { attack: true, topic: 'orders.created', payload: { id: 1 } })).toEqual({ emitted: 'orders.created' })
     expect(h.events.filter((e) => e.source === 'component:emitter').map((e) => e.topic)).toEqual(['orders.created'])
+  })
+
+  it("the engine's own islet.* topics are refused, whatever the grant says", async () => {
+    const error = await h.failure('forger', { attack: true, topic: 'islet.config.reloaded' })
+    expect(error.code).toBe('ERR_CAPABILITY_DENIED')
+    expect(error.message).toContain("topics under islet.* are the engine's own")
+    expect(h.events.filter((e) => e.source === 'component:forger')).toEqual([])
   })
 
   it('a payload over the 64 KiB cap is refused inside the sandbox', async () => {

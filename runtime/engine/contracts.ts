@@ -1,0 +1,60 @@
+// Module contracts at run time: an instance is checked against every contract its type provides right after
+// `create`, and a module reached through `ctx.module(ref, contract)` / `ctx.previous(contract)` must be of a type that
+// declares that contract. Contracts are compared by name, so two copies of the sdk agree.
+import type { Contract, MemberKind } from '@islet/sdk'
+import { IsletError } from '../errors.ts'
+
+/** A module as another one reaches it: its instance and what its type declares it provides. */
+export interface ModuleHandle {
+  name: string
+  type: string
+  provides: readonly Contract[]
+  instance: object
+}
+
+const names = (provides: readonly Contract[]) => (provides.length ? provides.map((c) => c.name).join(', ') : 'nothing')
+
+/** Refuses a value that is not a contract (a plugin built for an older sdk calling `ctx.module(name)` alone). */
+export function requireContract(asker: string, call: string, contract: unknown): asserts contract is Contract {
+  const name = (contract as Contract | undefined)?.name
+  if (typeof name !== 'string' || typeof (contract as Contract).members !== 'object') {
+    throw new IsletError('ERR_MODULE_CONTRACT_MISMATCH',
+      `${asker} called ${call} without a contract: pass the contract it needs, e.g. ctx.module(config.db, sqlDatabase) (contracts come from the sdk or the plugin that defines them)`)
+  }
+}
+
+/** The instance as `contract`, or ERR_MODULE_CONTRACT_MISMATCH when its type does not declare it. */
+export function asContract<T extends object>(asker: string, target: ModuleHandle, contract: Contract<T>): T {
+  if (target.provides.some((c) => c.name === contract.name)) return target.instance as T
+  throw new IsletError('ERR_MODULE_CONTRACT_MISMATCH',
+    `${asker} asked for module '${target.name}' as ${contract.name}, but its type ${target.type} does not provide it ` +
+    `(it provides ${names(target.provides)}): point the reference at a module whose type provides ${contract.name}`,
+    { details: { module: target.name, type: target.type, contract: contract.name, provides: target.provides.map((c) => c.name) } })
+}
+
+/** What kind `instance[member]` is: a getter counts as present (its value may need `start`), a missing one as undefined. */
+function kindOf(instance: object, member: string): MemberKind | 'getter' | 'null' | string | undefined {
+  for (let o: object | null = instance; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    const d = Object.getOwnPropertyDescriptor(o, member)
+    if (!d) continue
+    if (d.get) return 'getter'
+    return d.value === null ? 'null' : typeof d.value
+  }
+  return undefined
+}
+
+/** Checks a freshly created instance against every contract of its type; throws ERR_MODULE_CONTRACT_UNMET naming the first gap. */
+export function checkInstance(module: string, type: string, provides: readonly Contract[], instance: unknown): void {
+  for (const contract of provides) {
+    const fail = (problem: string, member?: string) => new IsletError('ERR_MODULE_CONTRACT_UNMET',
+      `module '${module}' (${type}) does not meet the contract ${contract.name} its type declares in provides: ${problem}; ` +
+      `fix the module type's create(), or drop ${contract.name} from its provides`,
+      { details: { module, type, contract: contract.name, ...(member ? { member } : {}) } })
+    if (typeof instance !== 'object' || instance === null) throw fail(`create() returned ${instance === null ? 'null' : typeof instance}, not an object`)
+    for (const [member, kind] of Object.entries(contract.members)) {
+      const found = kindOf(instance, member)
+      if (found === 'getter' || found === kind) continue
+      throw fail(found === undefined ? `member '${member}' is missing (expected a ${kind})` : `member '${member}' is a ${found}, expected a ${kind}`, member)
+    }
+  }
+}
