@@ -6,9 +6,9 @@ import { IsletError } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
 import { topicMatches, topicProblem } from '../events/topics.ts'
 import type { GrantedDto, HostOp } from '../sandbox/protocol.ts'
-import { validateFetchGrant } from '../sandbox/capabilities/fetch-grant.ts'
-import { kvQuota, type KvStore } from '../sandbox/capabilities/kv.ts'
-import { createFetchCapability, type FetchCapabilityOptions, type FetchRequestDto } from '../sandbox/capabilities/fetch.ts'
+import { validateFetchGrant } from '../sandbox/capabilities/fetch/fetch-grant.ts'
+import { kvQuota, type KvStore } from '../sandbox/capabilities/kv/kv.ts'
+import { createFetchCapability, type FetchCapabilityOptions, type FetchRequestDto } from '../sandbox/capabilities/fetch/fetch.ts'
 
 const MAX_EVENT_BYTES = 65_536
 /** Fetch counters per invocation; bounded so a long-running engine does not grow it forever. */

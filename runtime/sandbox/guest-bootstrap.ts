@@ -6,7 +6,7 @@
 // Guest code may overwrite any global or prototype afterwards; nothing here looks them up again.
 import { GUEST_OUTPUT } from './guest-output.ts'
 import { DEFAULT_ARGUMENT_CAP, HOST_ARGUMENT_CAPS } from './protocol.ts'
-import { LOG_FIELDS_CHARS, LOG_MESSAGE_CHARS } from './log-gate.ts'
+import { LOG_FIELDS_CHARS, LOG_MESSAGE_CHARS } from './capabilities/log/log-gate.ts'
 
 /** Longest log message whose first characters are read and kept (see the log function below). */
 const LOG_READ_CHARS = 1_048_576

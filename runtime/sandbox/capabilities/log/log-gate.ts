@@ -1,5 +1,5 @@
 // Per-component log limiting inside the worker: a token bucket on lines, caps on line size, batched to the engine.
-import type { GuestLogLineDto } from './protocol.ts'
+import type { GuestLogLineDto } from '../../protocol.ts'
 
 /** Characters of a log message kept; the isolate cuts there before copying (guest-bootstrap.ts), and so does this. */
 export const LOG_MESSAGE_CHARS = 2_000
