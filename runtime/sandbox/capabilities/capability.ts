@@ -46,13 +46,13 @@ export interface GrantProblem {
   hint: string
 }
 
-export interface CapabilityGrant<G, None extends G | undefined> {
+export interface CapabilityGrant<G> {
   /** The JSON Schema of `grants.<name>` in the app's YAML, its `default` included when it has one. */
   schema: JsonSchema
   /** Definitions `schema` refers to as `#/definitions/<key>`, merged into the config file schema. */
   definitions?: Readonly<Record<string, JsonSchema>>
   /** `grants.<name>` of a component whose YAML does not mention it; undefined: the key stays absent. */
-  none: None
+  none: G | undefined
   /** Whether `grant` grants anything: only then do the capability's ops leave the isolate. */
   grants(grant: G | undefined): boolean
   /** What the config loader reports beyond the schema (ERR_CAPABILITY_GRANT_INVALID at the problem's position). */
@@ -116,7 +116,7 @@ export interface CapabilityHostModule<G, Op extends string = string> {
   caps?(grant: G): Partial<Record<Op, readonly ArgumentCap[]>>
 }
 
-export interface Capability<Name extends string = string, G = unknown, Op extends string = string, None extends G | undefined = G | undefined> {
+export interface Capability<Name extends string = string, G = unknown, Op extends string = string> {
   /** `ctx.<name>` in the guest, `grants.<name>` in YAML. */
   name: Name
   /** One line for the docs and `islet component test --help`. */
@@ -127,15 +127,15 @@ export interface Capability<Name extends string = string, G = unknown, Op extend
   deniedAs?: string
   guest: GuestShim
   /** Absent for an ambient capability (log): always there, nothing to grant, no ops of its own. */
-  grant?: CapabilityGrant<G, None>
+  grant?: CapabilityGrant<G>
   cli?: CapabilityFlag<NoInfer<G>>
   /** The engine half, loaded only by the engine (the worker may not read what it imports). */
   host?: () => Promise<CapabilityHostModule<G, NoInfer<Op>>>
 }
 
 /** Identity helper: infers the name, grant and op types that list.ts derives `HostOp` and `ComponentGrants` from. */
-export function defineCapability<const Name extends string, G, const Op extends string = never, None extends G | undefined = G | undefined>(
-  capability: Capability<Name, G, Op, None>,
-): Capability<Name, G, Op, None> {
+export function defineCapability<const Name extends string, G, const Op extends string = never>(
+  capability: Capability<Name, G, Op>,
+): Capability<Name, G, Op> {
   return capability
 }
