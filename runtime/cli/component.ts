@@ -9,6 +9,7 @@ import type { ComponentDecl } from '../config/types.ts'
 import { createComponentHost } from '../components/host.ts'
 import { show, type ExampleEmit } from '../components/examples.ts'
 import { createEventBus } from '../events/bus.ts'
+import { CAPABILITY_FLAGS, CAPABILITY_USAGE, grantsFromFlags } from '../sandbox/capabilities/flags.ts'
 import { createLogger } from '../log/logger.ts'
 import { parseOptions } from './options.ts'
 
@@ -25,14 +26,11 @@ async function testComponent(args: string[]): Promise<number> {
   const { values, positionals } = parseOptions({
     args, allowPositionals: true,
     options: {
-      kv: { type: 'boolean', default: false },
-      emit: { type: 'string', multiple: true, default: [] },
-      secret: { type: 'string', multiple: true, default: [] },
-      fetch: { type: 'string', multiple: true, default: [] },
+      ...CAPABILITY_FLAGS,
       config: { type: 'string', default: '{}' },
     },
   })
-  if (positionals.length !== 1) throw new IsletError('ERR_CLI_USAGE', 'usage: islet component test <file> [--kv] [--emit topic] [--secret NAME] [--fetch origin] [--config json]')
+  if (positionals.length !== 1) throw new IsletError('ERR_CLI_USAGE', `usage: islet component test <file> ${CAPABILITY_USAGE} [--config json]`)
   const file = resolve(positionals[0])
   if (!existsSync(file)) throw new IsletError('ERR_CONFIG_FILE_NOT_FOUND', `no component file '${positionals[0]}'`)
   let config: unknown
@@ -41,10 +39,7 @@ async function testComponent(args: string[]): Promise<number> {
   const at = { file, line: 1, col: 1 }
   const decl: ComponentDecl = {
     name: NAME.test(name) ? name : 'component', file, limits: {}, config, source: at, configSource: at,
-    grants: {
-      kv: values.kv, emit: values.emit, secrets: values.secret,
-      ...(values.fetch.length ? { fetch: { origins: values.fetch, privateOrigins: [], maxRequests: 10 } } : {}),
-    },
+    grants: grantsFromFlags(values),
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'islet-component-test-'))
   const host = createComponentHost({

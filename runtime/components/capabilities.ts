@@ -1,40 +1,13 @@
 // Each component's capability object, built from its identity and grants: every guest host call lands here and
-// is checked against what YAML granted. Nothing is ambient.
-import type { Logger } from '@islet/sdk'
+// is checked against what YAML granted. Nothing is ambient. The capabilities themselves are declared in
+// runtime/sandbox/capabilities/<name>/ and listed in list.ts; this assembles their host halves per component.
 import type { ComponentDecl } from '../config/types.ts'
-import { IsletError } from '../errors.ts'
-import { ENGINE_TOPIC_PREFIX, type EventBus } from '../events/bus.ts'
-import { topicMatches, topicProblem } from '../events/topics.ts'
+import type { CapabilityDeps, CapabilityHostModule, HostHandler } from '../sandbox/capabilities/capability.ts'
+import { CAPABILITY_LIST } from '../sandbox/capabilities/list.ts'
+import { deny, quoteGuest } from '../sandbox/capabilities/refusal.ts'
 import type { GrantedDto, HostOp } from '../sandbox/protocol.ts'
-import { validateFetchGrant } from '../sandbox/capabilities/fetch-grant.ts'
-import { kvQuota, type KvStore } from '../sandbox/capabilities/kv.ts'
-import { createFetchCapability, type FetchCapabilityOptions, type FetchRequestDto } from '../sandbox/capabilities/fetch.ts'
 
-const MAX_EVENT_BYTES = 65_536
-/** Fetch counters per invocation; bounded so a long-running engine does not grow it forever. */
-const MAX_TRACKED_INVOCATIONS = 10_000
-
-export interface CapabilityDeps {
-  kv?: KvStore
-  bus: EventBus
-  env: Record<string, string | undefined>
-  logger: Logger
-  /** Test hook: DNS lookup used by fetch. */
-  lookup?: FetchCapabilityOptions['lookup']
-  /** Throwaway capabilities for running examples (see ScratchMode); absent for the capabilities live traffic uses. */
-  scratch?: ScratchMode
-}
-
-/**
- * Scratch mode, for examples (runtime/components/examples.ts): the same grants and checks, but nothing reaches the
- * app. `deps.kv` is then a scratch store; emits are handed to `emitted` and never published on the bus; fetch, which
- * reaches the real network, is refused with `fetchRefusal` unless that is undefined (the example declared it).
- * Secrets read as granted: reading one has no effect outside.
- */
-export interface ScratchMode {
-  emitted(topic: string, payload: unknown): void
-  fetchRefusal?: string
-}
+export type { CapabilityDeps, ScratchMode } from '../sandbox/capabilities/capability.ts'
 
 export interface Capabilities {
   /** `signal` aborts when the invocation no longer waits for the answer (cancelled, or its isolate reset). */
@@ -44,95 +17,52 @@ export interface Capabilities {
   close(): Promise<void>
 }
 
+type Grants = Record<string, unknown>
+type Host = CapabilityHostModule<unknown>
+
 /**
- * Guest-supplied text as a refusal may quote it: at most 60 characters, JSON-escaped (no newline or control
- * character reaches a log line raw). A refusal that echoed a whole 8 MiB argument cost the engine its copy again.
+ * The host half of every capability that has one, loaded once with this module (dynamically: the capability folders'
+ * index.ts files are read by the sandbox worker too, which may not load what the host halves import).
  */
-export function quoteGuest(text: unknown): string {
-  const s = typeof text === 'string' ? text : String(text)
-  return JSON.stringify(s.length > 60 ? `${s.slice(0, 60)}…` : s)
-}
+const HOSTS: readonly { name: string; ops: readonly string[]; isGranted: (grant: unknown) => boolean; host: Host }[] =
+  await Promise.all(CAPABILITY_LIST.flatMap(({ name, ops, grant, host }) => host && grant
+    ? [host().then((loaded) => ({ name, ops: Object.keys(ops), isGranted: (g: unknown) => grant.grants(g), host: loaded as Host }))]
+    : []))
 
 /**
  * What `decl` is granted, for its sandbox: calls for anything else are refused inside its isolate, before IPC, and
- * a fetch body is held to the grant's maxRequestBytes there and in its worker. The engine still checks every call it receives.
+ * caps its grants tighten (a fetch body to maxRequestBytes) apply there and in its worker. The engine still checks
+ * every call it receives.
  */
 export function grantedOf(decl: ComponentDecl): GrantedDto {
-  const { grants } = decl
-  const ops: HostOp[] = []
-  if (grants.kv) ops.push('kv.get', 'kv.getEntry', 'kv.set', 'kv.increment', 'kv.delete', 'kv.list')
-  if (grants.fetch) ops.push('fetch')
-  if (grants.emit.length > 0) ops.push('emit')
-  if (grants.secrets.length > 0) ops.push('secrets.get')
-  return { ops, ...(grants.fetch ? { fetchBodyBytes: validateFetchGrant(grants.fetch).maxRequestBytes } : {}) }
-}
-
-export function deny(capability: string, reason: string, message: string): IsletError {
-  return new IsletError('ERR_CAPABILITY_DENIED', message, { details: { capability, reason } })
+  const grants = decl.grants as Grants
+  const ops: string[] = []
+  let caps: GrantedDto['caps']
+  for (const { name, ops: own, isGranted, host } of HOSTS) {
+    const grant = grants[name]
+    if (!isGranted(grant)) continue
+    ops.push(...own)
+    if (host.caps) caps = { ...caps, ...host.caps(grant) }
+  }
+  return { ops: ops as HostOp[], ...(caps ? { caps } : {}) }
 }
 
 export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): Capabilities {
-  const { grants, name } = decl
-  const quota = kvQuota(grants.kv)
-  const kv = quota && deps.kv ? deps.kv.namespace(name, quota) : undefined
-  const fetcher = grants.fetch ? createFetchCapability(grants.fetch, deps.lookup ? { lookup: deps.lookup } : {}) : undefined
-  const fetches = new Map<number, number>()
-  const secrets = new Map<string, string>()
-  for (const secret of grants.secrets) {
-    const value = deps.env[secret]
-    if (value === undefined || value === '') {
-      throw new IsletError('ERR_COMPONENT_CONFIG_INVALID', `component '${name}' is granted secret ${secret}, but ${secret} is not set in the environment`,
-        { details: { component: name, secret } })
-    }
-    secrets.set(secret, value)
+  const grants = decl.grants as Grants
+  // Null prototype: an op the guest names that no capability declares (`toString`) finds nothing.
+  const ops: Record<string, HostHandler> = Object.create(null)
+  const secretValues: string[] = []
+  const closers: (() => Promise<void>)[] = []
+  for (const { name, host } of HOSTS) {
+    const made = host.create(grants[name], decl.name, deps)
+    Object.assign(ops, made.ops)
+    if (made.redact) secretValues.push(...made.redact)
+    if (made.close) closers.push(made.close)
   }
   // Longest first, so a secret containing another is redacted whole. Log fields are redacted as JSON text, where a
   // secret with a quote, backslash or control character appears escaped: its escaped form is redacted too.
-  const values = [...new Set([...secrets.values()].filter((v) => v.length >= 4).flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))]
+  const values = [...new Set(secretValues.filter((v) => v.length >= 4).flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]))]
     .sort((a, b) => b.length - a.length)
-
-  // kv, emit and secrets answer synchronously, before any abort can arrive; only fetch takes the signal.
-  const ops: Record<HostOp, (args: unknown[], invocation: number, signal?: AbortSignal) => unknown> = {
-    'kv.get': ([key]) => needKv().get(key),
-    'kv.getEntry': ([key]) => needKv().getEntry(key),
-    'kv.set': ([key, value, options]) => needKv().set(key, value, options),
-    'kv.increment': ([key, by]) => needKv().increment(key, by),
-    'kv.delete': ([key]) => needKv().delete(key),
-    'kv.list': ([prefix, limit]) => needKv().list(prefix, limit),
-    fetch([request], invocation, signal) {
-      if (!fetcher || !grants.fetch) throw deny('fetch', 'not-granted', `component '${name}' is not granted fetch; grant it in the app's components section`)
-      if (deps.scratch?.fetchRefusal !== undefined) throw deny('fetch', 'example-fetch-not-declared', deps.scratch.fetchRefusal)
-      const used = (fetches.get(invocation) ?? 0) + 1
-      if (used > grants.fetch.maxRequests) throw deny('fetch', 'quota', `component '${name}' may make ${grants.fetch.maxRequests} fetch requests per invocation`)
-      fetches.delete(invocation)
-      fetches.set(invocation, used)
-      if (fetches.size > MAX_TRACKED_INVOCATIONS) fetches.delete(fetches.keys().next().value!)
-      return fetcher.fetch(request as FetchRequestDto, signal)
-    },
-    emit([topic, payload]) {
-      // The topic's grammar first: a grant of `orders.*` must not let `orders.#`, `orders..` or a newline through.
-      const problem = topicProblem(topic)
-      if (problem) throw deny('emit', 'invalid-topic', `component '${name}' cannot emit ${typeof topic === 'string' ? quoteGuest(topic) : 'that'}: ${problem}`)
-      // islet.* is the engine's (reload events the admin stream trusts), whatever a grant says.
-      if ((topic as string).startsWith(ENGINE_TOPIC_PREFIX)) throw deny('emit', 'reserved-topic', `component '${name}' may not emit ${quoteGuest(topic)}: topics under islet.* are the engine's own`)
-      if (!grants.emit.some((p) => topicMatches(p, topic as string))) {
-        throw deny('emit', 'topic-not-granted', `component '${name}' may not emit ${quoteGuest(topic)}${grants.emit.length ? `; granted: ${grants.emit.join(', ')}` : '; no topics are granted'}`)
-      }
-      if (Buffer.byteLength(JSON.stringify(payload ?? null)) > MAX_EVENT_BYTES) throw deny('emit', 'payload-too-large', `event payloads are at most ${MAX_EVENT_BYTES} bytes`)
-      if (deps.scratch) deps.scratch.emitted(topic as string, payload ?? null)
-      else deps.bus.publish({ topic: topic as string, payload, source: `component:${name}`, at: new Date().toISOString() })
-      return null
-    },
-    'secrets.get'([secret]) {
-      const value = typeof secret === 'string' ? secrets.get(secret) : undefined
-      if (value === undefined) throw deny('secrets', 'not-granted', `component '${name}' is not granted secret ${quoteGuest(secret)}`)
-      return value
-    },
-  }
-  function needKv() {
-    if (!kv) throw deny('kv', 'not-granted', `component '${name}' is not granted kv; grant it with grants: { kv: true }`)
-    return kv
-  }
 
   return {
     async handle(op, args, invocation, signal) {
@@ -146,7 +76,7 @@ export function createCapabilities(decl: ComponentDecl, deps: CapabilityDeps): C
       return out
     },
     async close() {
-      await fetcher?.close()
+      for (const close of closers) await close()
     },
   }
 }

@@ -1,16 +1,10 @@
 // The JSON Schema of the `components:` and `sandbox:` sections, and the defaults it fills in.
 import type { JsonSchema } from '@islet/sdk'
 import type { ComponentGrants, SandboxConfig } from './types.ts'
-import { TOPIC_PATTERN_SOURCE } from '../events/topics.ts'
+import { CAPABILITY_LIST } from '../sandbox/capabilities/list.ts'
 
 /** Component names end up in logs, metric labels and worker slots: lower-case, no surprises. */
 export const COMPONENT_NAME = '^[a-z][a-z0-9-]*$'
-/** What a fetch origin must look like as written; the loader also parses it as a URL. */
-export const ORIGIN = '^https?://[^/?#@\\s]+/?$'
-/** Topic patterns a component may emit: dotted segments, optionally ending in `.*` (runtime/events/topics.ts). */
-export const EMIT_PATTERN = TOPIC_PATTERN_SOURCE
-/** Secret names as environment variables spell them. */
-export const SECRET_NAME = '^[A-Z_][A-Z0-9_]*$'
 
 /** Without a `sandbox:` section: one worker, limits left to the component runtime, and this quarantine policy. */
 export const DEFAULT_SANDBOX: SandboxConfig = Object.freeze({
@@ -20,8 +14,14 @@ export const DEFAULT_SANDBOX: SandboxConfig = Object.freeze({
   quarantine: Object.freeze({ breaches: 3, windowMs: 30_000, baseMs: 2_000, maxMs: 60_000 }),
 })
 
-/** Grants of a component whose entry has no `grants:`. */
-export const NO_GRANTS: ComponentGrants = Object.freeze({ kv: false, emit: [], secrets: [] })
+/** The grantable capabilities (runtime/sandbox/capabilities/list.ts): each declares its `grants.<name>` schema. */
+const GRANTABLE = CAPABILITY_LIST.flatMap((c) => c.grant ? [{ name: c.name, grant: c.grant }] : [])
+/** The definitions the grants' schemas refer to (kvGrant, fetchGrant, origin, …). */
+export const GRANT_DEFINITIONS: Readonly<Record<string, JsonSchema>> = Object.assign({}, ...GRANTABLE.map(({ grant }) => grant.definitions ?? {}))
+
+/** Grants of a component whose entry has no `grants:`: each capability's `none` (absent when undefined). */
+export const NO_GRANTS: ComponentGrants = Object.freeze(Object.fromEntries(
+  GRANTABLE.flatMap(({ name, grant }) => grant.none === undefined ? [] : [[name, grant.none]]))) as ComponentGrants
 
 const int = (minimum: number, maximum: number, description: string, fallback?: number) =>
   ({ type: 'integer', minimum, maximum, description, ...(fallback === undefined ? {} : { default: fallback }) })
@@ -63,37 +63,9 @@ export const COMPONENT_DEFINITIONS = {
   grants: {
     type: 'object', additionalProperties: false,
     description: 'What the component may reach beyond log and config; nothing unless granted here.',
-    properties: {
-      kv: { anyOf: [{ type: 'boolean' }, { $ref: '#/definitions/kvGrant', description: 'a quota { maxBytes, maxKeys }' }], default: false,
-        description: 'Its own key-value store: true (a quota of 16 MiB and 10,000 keys), or { maxBytes, maxKeys }.' },
-      fetch: { $ref: '#/definitions/fetchGrant' },
-      emit: { type: 'array', default: [], description: 'Event topics it may emit.',
-        items: { type: 'string', pattern: EMIT_PATTERN, description: "a dotted topic like orders.created, or a prefix like 'orders.*'" } },
-      secrets: { type: 'array', default: [], description: 'Secrets it may read, from the engine\'s environment.',
-        items: { type: 'string', pattern: SECRET_NAME, description: 'an environment variable name like PRICING_KEY' } },
-    },
+    properties: Object.fromEntries(GRANTABLE.map(({ name, grant }) => [name, grant.schema])),
   },
-  kvGrant: {
-    type: 'object', additionalProperties: false,
-    description: "Its own key-value store, with this quota (unset: 16 MiB, 10,000 keys); a write past it fails with ERR_CAPABILITY_QUOTA.",
-    properties: {
-      maxBytes: int(1, 1024 ** 4, 'UTF-8 bytes of keys plus JSON values it may hold (default 16 MiB).'),
-      maxKeys: int(1, 100_000_000, 'Keys it may hold (default 10000).'),
-    },
-  },
-  fetchGrant: {
-    type: 'object', additionalProperties: false, required: ['origins'],
-    description: 'Outbound HTTP to the listed origins only.',
-    properties: {
-      origins: { type: 'array', minItems: 1, description: 'Origins it may fetch from.', items: { $ref: '#/definitions/origin' } },
-      privateOrigins: { type: 'array', default: [], items: { $ref: '#/definitions/origin' },
-        description: 'Those of origins that may resolve to loopback or private addresses.' },
-      maxRequests: int(1, 10_000, 'Requests one invocation may make.', 10),
-      timeoutMs: int(1, 600_000, 'Deadline of one request, redirects included (default 5000).'),
-      maxResponseBytes: int(0, 1024 * 1024 * 1024, 'Largest response body read (default 1 MiB).'),
-    },
-  },
-  origin: { type: 'string', pattern: ORIGIN, description: 'scheme://host[:port] with http or https and no path, e.g. https://api.example.com' },
+  ...GRANT_DEFINITIONS,
   sandbox: {
     type: 'object', additionalProperties: false,
     description: 'How components run: worker processes, app-wide limits, quarantine of misbehaving components.',

@@ -1,7 +1,7 @@
 // The JSON Schema of a config file: the engine's own (structure only) and the whole-app one editors complete from.
 import type { JsonSchema, ModuleType, StepType } from '@islet/sdk'
 import type { Registry } from '../plugins/registry.ts'
-import { COMPONENT_DEFINITIONS, COMPONENT_EDITOR_RULES } from './component-schema.ts'
+import { COMPONENT_DEFINITIONS, COMPONENT_EDITOR_RULES, GRANT_DEFINITIONS } from './component-schema.ts'
 import { SUPPORTED_API_VERSIONS } from './types.ts'
 
 export const SCHEMA_ID = 'https://islet.dev/schema/islet.schema.json'
@@ -108,7 +108,7 @@ export function combinedSchema(registry: Registry): JsonSchema {
     definitions: {
       ...defs,
       // Limits, grants and sandbox settings are integers and booleans a file may well take from ${VAR}.
-      ...(acceptEnvReferences({ definitions: { limits: defs.limits, grants: defs.grants, kvGrant: defs.kvGrant, fetchGrant: defs.fetchGrant,
+      ...(acceptEnvReferences({ definitions: { limits: defs.limits, grants: defs.grants, ...GRANT_DEFINITIONS,
         sandbox: defs.sandbox } }) as { definitions: Record<string, JsonSchema> }).definitions,
       component: { ...defs.component, ...COMPONENT_EDITOR_RULES },
       module: byType(defs.module, modules, 'module'),

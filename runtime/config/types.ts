@@ -69,23 +69,12 @@ export const LIMIT_NAMES = ['memoryMb', 'timeoutMs', 'cpuMs', 'hostCalls', 'inpu
 export type LimitName = (typeof LIMIT_NAMES)[number]
 export type Limits = Partial<Record<LimitName, number>>
 
-/** What a component may reach beyond `log` and `config`. Nothing is granted unless YAML says so. */
-export interface ComponentGrants {
-  /** Its own key-value namespace: `true` for the default quota (16 MiB, 10,000 keys), or the quota to use. */
-  kv: boolean | { maxBytes?: number; maxKeys?: number }
-  fetch?: {
-    origins: string[]
-    privateOrigins: string[]
-    /** Requests one invocation may make. */
-    maxRequests: number
-    timeoutMs?: number
-    maxResponseBytes?: number
-  }
-  /** Topic patterns it may emit: exact names, or ending in `.*` (one or more segments). */
-  emit: string[]
-  /** Secret names it may read; values come from the engine's environment. */
-  secrets: string[]
-}
+/**
+ * What a component may reach beyond `log` and `config`, one key per grantable capability (its folder under
+ * runtime/sandbox/capabilities declares the grant's type and schema). Nothing is granted unless YAML says so.
+ */
+export type { ComponentGrants } from '../sandbox/capabilities/list.ts'
+import type { ComponentGrants } from '../sandbox/capabilities/list.ts'
 
 export interface ComponentDecl {
   /** What pipelines call it: YAML `name`, else the file name (or folder name for `index.ts`). */

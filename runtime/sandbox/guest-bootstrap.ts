@@ -5,11 +5,12 @@
 // deliver, cancel }: install reads the definition, the worker validates the config against it, configure hands it over.
 // Guest code may overwrite any global or prototype afterwards; nothing here looks them up again.
 import { GUEST_OUTPUT } from './guest-output.ts'
+import { CAPABILITY_LIST } from './capabilities/list.ts'
 import { DEFAULT_ARGUMENT_CAP, HOST_ARGUMENT_CAPS } from './protocol.ts'
-import { LOG_FIELDS_CHARS, LOG_MESSAGE_CHARS } from './log-gate.ts'
 
-/** Longest log message whose first characters are read and kept (see the log function below). */
-const LOG_READ_CHARS = 1_048_576
+/** How the refusal of an ungranted op names what is missing, per op (capability `deniedAs`; default: the op). */
+const DENIED_AS: Record<string, string> = Object.fromEntries(
+  CAPABILITY_LIST.flatMap(({ ops, deniedAs }) => deniedAs === undefined ? [] : Object.keys(ops).map((op) => [op, deniedAs])))
 
 /** UTF-8 cap on the details a component's StepError carries to its caller. */
 export const CLIENT_DETAILS_BYTES = 8192
@@ -127,8 +128,9 @@ function nullProto(value) {
   return freeze(copy);
 }
 const CAPS_JSON = ${JSON.stringify(JSON.stringify(HOST_ARGUMENT_CAPS))};
-let ARGUMENT_CAPS = nullProto(parse(CAPS_JSON)); // configure holds a fetch body to the grant's cap
+let ARGUMENT_CAPS = nullProto(parse(CAPS_JSON)); // configure applies the caps a grant tightens (a fetch body)
 const DEFAULT_CAP = nullProto(${JSON.stringify(DEFAULT_ARGUMENT_CAP)});
+const DENIED_AS = nullProto(${JSON.stringify(DENIED_AS)});
 
 function deepFreeze(value) {
   if (value !== null && typeof value === 'object' && !isFrozen(value)) {
@@ -268,48 +270,12 @@ function makeContext(id) {
   state.id = id;
   state.cancelled = false;
   contexts[id] = state;
-  // Cut here, inside the isolate, before the host copies anything: copying first made a 256 MiB rope (built from a
-  // 1 MiB string for 1 MiB of the isolate's heap) cost the worker 257 MiB. Reading any character of a rope makes V8
-  // flatten all of it (measured: slice, charCodeAt, iteration each allocated the 256 MiB), so a message longer than
-  // ${LOG_READ_CHARS} characters is not read at all, only its length logged. Fields go through the capped serialiser,
-  // which refuses a long string by its length before reading it.
-  const log = (level) => (message, fields) => {
-    let text = typeof message === 'string' ? message : Str(message);
-    if (text.length > ${LOG_READ_CHARS}) text = '(a message of ' + text.length + ' characters, not logged: messages over ${LOG_READ_CHARS} characters are not read)';
-    else if (text.length > ${LOG_MESSAGE_CHARS}) text = apply(slice, text, [0, ${LOG_MESSAGE_CHARS}]) + '… (' + text.length + ' chars)';
-    let fieldsJson;
-    if (fields !== undefined) {
-      const r = serialise(fields, ${LOG_FIELDS_CHARS}, false);
-      fieldsJson = r.refused === undefined ? r.text
-        : r.refused[0] === 'limit' ? '{"truncated":true}' : '{"unloggable":' + refusal(r.refused) + '}';
-    }
-    toHost(['log', level, text, fieldsJson]);
-  };
+  // Each capability's shim (capabilities/<name>/index.ts, guest), in the list's order.
+  ${CAPABILITY_LIST.map((c) => c.guest.prelude ?? '').join('\n  ')}
   return freeze({
     config,
     component: identity,
-    log: freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }),
-    kv: freeze({
-      get: (key) => call(state, 'kv.get', [key]),
-      getEntry: (key) => then(call(state, 'kv.getEntry', [key]), (e) => e === null ? null : freeze({ value: e.value, version: e.version })),
-      // Resolves with the new version; { ifVersion } makes it a compare-and-set, where an ifVersion present but
-      // undefined ({ ifVersion: entry?.version } for a missing entry) means "must not exist", never "unconditional".
-      set: (key, value, options) => call(state, 'kv.set', options === undefined || options === null ? [key, value]
-        : typeof options !== 'object' ? [key, value, options]
-        : [key, value, 'ifVersion' in options ? { ifVersion: options.ifVersion === undefined ? null : options.ifVersion } : {}]),
-      increment: (key, by) => call(state, 'kv.increment', by === undefined ? [key] : [key, by]),
-      delete: (key) => call(state, 'kv.delete', [key]),
-      list: (prefix, limit) => call(state, 'kv.list', [prefix, limit]),
-    }),
-    fetch: (url, init) => then(call(state, 'fetch', [{
-      url: Str(url), method: init && init.method, headers: init && init.headers, body: init && init.body,
-    }]), (r) => freeze({
-      status: r.status, ok: r.status >= 200 && r.status < 300, url: r.url, headers: freeze(r.headers),
-      text: () => apply(resolveP, P, [r.body]),
-      json: () => new P((resolve) => resolve(parse(r.body))),
-    })),
-    emit: (topic, payload) => then(call(state, 'emit', [Str(topic), payload === undefined ? null : payload]), () => undefined),
-    secrets: freeze({ get: (name) => call(state, 'secrets.get', [Str(name)]) }),
+    ${CAPABILITY_LIST.map((c) => `${c.name}: ${c.guest.value},`).join('\n    ')}
   });
 }
 
@@ -336,7 +302,7 @@ return {
     });
     return '[' + meta + ',' + examples + ',' + refused + ']';
   },
-  // grantedJson: the operations the app granted (and a fetch body cap), or null when the engine decides everything.
+  // grantedJson: the operations the app granted (and caps the grants tighten), or null when the engine decides everything.
   // Calls for anything else are refused here, never serialised or sent; the engine checks again.
   configure(configJson, name, generation, grantedJson) {
     config = deepFreeze(parse(configJson));
@@ -344,12 +310,12 @@ return {
     const g = parse(grantedJson);
     if (g === null) return;
     for (let i = 0; i < g.ops.length; i++) granted[g.ops[i]] = true;
-    const what = (op) => apply(slice, op, [0, 3]) === 'kv.' ? 'kv' : op === 'secrets.get' ? 'any secret' : op === 'emit' ? 'any topic to emit' : op;
-    denied = (op) => "component '" + name + "' is not granted " + what(op) + "; grant it in the app's components section";
-    if (typeof g.fetchBodyBytes === 'number') {
+    denied = (op) => "component '" + name + "' is not granted " + (DENIED_AS[op] !== undefined ? DENIED_AS[op] : op) + "; grant it in the app's components section";
+    if (g.caps !== undefined && g.caps !== null) {
+      // The engine tightened these (never past the declared caps): they replace the declared ones for this component.
       const caps = parse(CAPS_JSON);
-      const body = caps.fetch[0].fields.body;
-      if (g.fetchBodyBytes < body.max) body.max = g.fetchBodyBytes;
+      const k = keys(g.caps);
+      for (let i = 0; i < k.length; i++) caps[k[i]] = g.caps[k[i]];
       ARGUMENT_CAPS = nullProto(caps);
     }
   },

@@ -1,5 +1,8 @@
 // The sandbox boundary, both directions: what the engine (supervisor) asks of a worker process, what a worker asks
 // of the engine on behalf of guest code. Everything crossing is JSON-safe; guest values travel as JSON strings.
+import type { ArgumentCap } from './capabilities/capability.ts'
+import type { GuestLogLineDto } from './capabilities/log/log-gate.ts'
+import { CAPABILITIES, type HostOp } from './capabilities/list.ts'
 
 /** An error as it crosses the boundary: a stable code and a message already safe for callers. */
 export interface ErrorDto {
@@ -25,12 +28,14 @@ export interface InvocationLimitsDto {
 /**
  * What the app granted a component, as its sandbox needs to know it: calls for anything else are refused inside the
  * isolate, never serialised or sent (the engine would refuse them only after reading their arguments off the pipe),
- * and a fetch body is capped by the grant's maxRequestBytes before IPC, not at the 16 MiB transport cap. Absent: everything is sent
+ * and caps a grant tightens apply before IPC (a fetch body: the grant's maxRequestBytes, not the 16 MiB transport
+ * cap). Absent: everything is sent
  * and the engine decides (a bare sandbox in tests and benchmarks).
  */
 export interface GrantedDto {
   ops: HostOp[]
-  fetchBodyBytes?: number
+  /** Argument caps the grants tighten (capability host `caps`: a fetch body to the grant's maxRequestBytes). */
+  caps?: Partial<Record<HostOp, readonly ArgumentCap[]>>
 }
 
 /** What the guest's default export declared, minus its functions. */
@@ -77,74 +82,31 @@ export type WorkerMessage =
   /** The worker dropped these host calls (their invocation was cancelled or its isolate reset): abort them. */
   | { t: 'host-cancel'; ids: number[] }
 
-export interface GuestLogLineDto {
-  level: 'debug' | 'info' | 'warn' | 'error'
-  message: string
-  /** JSON text of an object, or undefined. */
-  fields?: string
-}
+// Owned by the log gate that makes them; here for both ends of the channel.
+export type { GuestLogLineDto } from './capabilities/log/log-gate.ts'
 
-/** Every capability operation a guest may attempt; the engine checks each against the component's grants. */
-export const HOST_OPS = ['kv.get', 'kv.getEntry', 'kv.set', 'kv.increment', 'kv.delete', 'kv.list', 'fetch', 'emit', 'secrets.get'] as const
-export type HostOp = (typeof HOST_OPS)[number]
-
-/**
- * The size cap of one capability-call argument, checked inside the isolate before the call leaves it (and the whole
- * call again in the worker, before IPC): an argument of any size would otherwise be copied into the worker, sent to
- * the engine and parsed on its event loop before any grant check could refuse it.
- * `max` counts characters for a string argument and UTF-8 bytes of its JSON for anything else; `fields` caps the
- * named fields of an object argument the same way (their sum is the object's cap).
- */
-export interface ArgumentCap {
-  /** What the argument is, for the refusal: "the topic is 300 characters; at most 255". */
-  name: string
-  max: number
-  fields?: Readonly<Record<string, ArgumentCap>>
-}
+export type { ArgumentCap, HostOp }
 
 /** An argument of an operation missing from the table below (or past its listed arguments) gets this cap. */
 export const DEFAULT_ARGUMENT_CAP: ArgumentCap = { name: 'argument', max: 1024 }
 
-const KV_KEY: ArgumentCap = { name: 'key', max: 512 }
-const KV_VALUE: ArgumentCap = { name: 'value', max: 65_536 }
 /**
- * Per operation, its arguments in order. Sized from each capability's own limits (kv.ts KV_LIMITS, the event payload
- * cap, fetch-request.ts): a call within them is never refused here. A fetch body is capped for transport at 16 MiB
- * whatever the grant's maxRequestBytes says (default 256 KiB; the engine then applies the grant's own).
- * Every operation has a row (the type says so); an argument past a row's list is capped by DEFAULT_ARGUMENT_CAP.
+ * Per operation, its arguments in order, as each capability declares them (capabilities/<name>/index.ts), sized from
+ * its own limits: a call within them is never refused here. Every operation has a row; an argument past a row's list
+ * is capped by DEFAULT_ARGUMENT_CAP.
  */
-export const HOST_ARGUMENT_CAPS: Readonly<Record<HostOp, readonly ArgumentCap[]>> = {
-  'kv.get': [KV_KEY],
-  'kv.getEntry': [KV_KEY],
-  'kv.set': [KV_KEY, KV_VALUE, { name: 'options', max: 64 }],
-  'kv.increment': [KV_KEY, { name: 'amount', max: 32 }],
-  'kv.delete': [KV_KEY],
-  'kv.list': [{ name: 'prefix', max: 512 }, { name: 'limit', max: 32 }],
-  fetch: [{
-    name: 'request', max: 0, fields: {
-      url: { name: 'URL', max: 8 * 1024 },
-      method: { name: 'method', max: 32 },
-      headers: { name: 'headers', max: 32 * 1024 },
-      body: { name: 'body', max: 16 * 1024 * 1024 },
-    },
-  }],
-  emit: [{ name: 'topic', max: 255 }, { name: 'payload', max: 65_536 }],
-  'secrets.get': [{ name: 'secret name', max: 256 }],
-}
+export const HOST_ARGUMENT_CAPS: Readonly<Record<HostOp, readonly ArgumentCap[]>> =
+  Object.freeze(Object.assign({}, ...CAPABILITIES.map((c) => c.ops)))
 
 /** The caps of `op`'s arguments; none for an operation that does not exist (its arguments get the default cap). */
 export function argumentCaps(op: string): readonly ArgumentCap[] {
   return Object.hasOwn(HOST_ARGUMENT_CAPS, op) ? HOST_ARGUMENT_CAPS[op as HostOp] : []
 }
 
-/** `op`'s caps, with a fetch body held to what the grant allows (never above the transport cap). */
+/** `op`'s caps, as the component's grant tightened them (a fetch body held to maxRequestBytes) or as declared. */
 export function grantedCaps(op: string, granted: GrantedDto | undefined): readonly ArgumentCap[] {
-  const caps = argumentCaps(op)
-  const bodyBytes = granted?.fetchBodyBytes
-  const [request] = caps
-  if (op !== 'fetch' || bodyBytes === undefined || !request?.fields?.body) return caps
-  const body = { ...request.fields.body, max: Math.min(request.fields.body.max, bodyBytes) }
-  return [{ ...request, fields: { ...request.fields, body } }]
+  const tightened = granted?.caps
+  return tightened !== undefined && Object.hasOwn(tightened, op) ? tightened[op as HostOp]! : argumentCaps(op)
 }
 
 /**

@@ -12,7 +12,8 @@ const SANDBOX_DIR = dirname(WORKER_SCRIPT)
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 /**
- * The packages the worker's own modules import (worker.ts and what it imports under runtime/sandbox/). Their
+ * The packages the worker's own modules import (worker.ts and what it imports under runtime/sandbox/, the capability
+ * declarations in capabilities/<name>/index.ts included; never their host.ts halves, which only the engine loads). Their
  * dependencies are found from their package.json files. A worker importing a package missing here fails to start
  * with ERR_ACCESS_DENIED naming the file: add the package here.
  */
@@ -43,6 +44,8 @@ export function workerReadPaths(extraReads: readonly string[] = []): string[] {
   reads ??= [
     SANDBOX_DIR,
     join(ROOT, 'runtime', 'errors.ts'),
+    // The topic grammar, which the emit capability's declaration (capabilities/emit/index.ts) sizes its caps from.
+    join(ROOT, 'runtime', 'events', 'topics.ts'),
     // Guest schemas get the operator schemas' cost bounds and the one ajv set-up and problem list (guest-schemas.ts);
     // these import only ajv, re2js and the sdk.
     join(ROOT, 'plugins', 'core', 'ajv.ts'),

@@ -6,7 +6,7 @@ import { argumentsJsonLimit, grantedCaps, SANDBOX_ERRORS } from './protocol.ts'
 import { classify, createIsolate, guestFrames, LoadError, type LiveIsolate, type SlotSpec } from './isolate-slot.ts'
 import { checkConversions, describeRefusal, formatPath, refusedOutput, type PathSegment } from './output-values.ts'
 import { CLIENT_DETAILS_BYTES } from './guest-bootstrap.ts'
-import { createLogGate, type LogGate } from './log-gate.ts'
+import { createLogGate, type LogGate } from './capabilities/log/log-gate.ts'
 import type { GuestCheck } from './guest-schemas.ts'
 import { openSliceRecorder } from './slice-record.ts'
 

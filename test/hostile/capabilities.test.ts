@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { KV_LIMITS } from '../../runtime/sandbox/capabilities/kv.ts'
+import { KV_LIMITS } from '../../runtime/sandbox/capabilities/kv/kv.ts'
 import { connectAttempts } from '../../runtime/sandbox/capabilities/test-servers.ts'
 import { attacker, component, eventually, only, ROOMY, startHostile, type HostileHost, type LogLine } from './support.ts'
 

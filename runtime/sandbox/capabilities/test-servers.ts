@@ -3,7 +3,7 @@ import { subscribe } from 'node:diagnostics_channel'
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import { isIPv6, type AddressInfo, type LookupFunction } from 'node:net'
 import { IsletError } from '../../errors.ts'
-import { createFetchCapability, type FetchCapability, type FetchCapabilityOptions, type FetchGrant } from './fetch.ts'
+import { createFetchCapability, type FetchCapability, type FetchCapabilityOptions, type FetchGrant } from './fetch/fetch.ts'
 
 export interface SeenRequest {
   method: string

@@ -1,5 +1,5 @@
 // The coded errors a fetch call rejects with. Their messages reach untrusted code: origins and reasons only.
-import { IsletError, type ErrorCode } from '../../errors.ts'
+import { IsletError, type ErrorCode } from '../../../errors.ts'
 
 /** Where in a call something went wrong: the origin being requested and which redirect led there (0: none). */
 export interface Hop {

@@ -1,5 +1,12 @@
 // Per-component log limiting inside the worker: a token bucket on lines, caps on line size, batched to the engine.
-import type { GuestLogLineDto } from './protocol.ts'
+
+/** One log line a component wrote, as it crosses from the worker to the engine. */
+export interface GuestLogLineDto {
+  level: 'debug' | 'info' | 'warn' | 'error'
+  message: string
+  /** JSON text of an object, or undefined. */
+  fields?: string
+}
 
 /** Characters of a log message kept; the isolate cuts there before copying (guest-bootstrap.ts), and so does this. */
 export const LOG_MESSAGE_CHARS = 2_000

@@ -1,7 +1,7 @@
 // Redirects of the fetch capability: every hop re-checked, capped, credentials kept to their origin, methods rewritten.
 import type { ServerResponse } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
-import { capability, cleanup, privateCapability, refusal, serve } from './test-servers.ts'
+import { capability, cleanup, privateCapability, refusal, serve } from '../test-servers.ts'
 
 afterEach(cleanup)
 

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { BlockedAddressError, createPinnedAgent } from './fetch-connector.ts'
 import { validateFetchGrant } from './fetch-grant.ts'
-import { answering, cleanup, serve } from './test-servers.ts'
+import { answering, cleanup, serve } from '../test-servers.ts'
 
 afterEach(cleanup)
 

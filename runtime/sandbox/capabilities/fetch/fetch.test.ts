@@ -1,9 +1,9 @@
 // The fetch capability against real loopback servers: requests that pass, what the guest gets back, limits and failures.
 import { createServer, type AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
-import { IsletError } from '../../errors.ts'
+import { IsletError } from '../../../errors.ts'
 import { createFetchCapability } from './fetch.ts'
-import { answering, capability, cleanup, privateCapability, refusal, serve } from './test-servers.ts'
+import { answering, capability, cleanup, privateCapability, refusal, serve } from '../test-servers.ts'
 
 afterEach(cleanup)
 

@@ -1,7 +1,7 @@
 // ctx.fetch on the host side: one capability per component grant, the SSRF policy enforced on every redirect hop.
 import type { LookupFunction } from 'node:net'
 import type { Agent } from 'undici'
-import { isIsletError, type IsletError } from '../../errors.ts'
+import { isIsletError, type IsletError } from '../../../errors.ts'
 import { BlockedAddressError, createPinnedAgent } from './fetch-connector.ts'
 import { failed, type Hop } from './fetch-errors.ts'
 import { validateFetchGrant, type FetchGrant, type FetchGrantConfig } from './fetch-grant.ts'

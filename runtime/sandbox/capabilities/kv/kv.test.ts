@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { afterAll, describe, expect, it } from 'vitest'
-import { IsletError } from '../../errors.ts'
+import { IsletError } from '../../../errors.ts'
 import { createScratchKvStore, prefixEnd, type KvStore } from './kv.ts'
 import { openKvStore } from './kv-sqlite.ts'
 

@@ -1,5 +1,5 @@
 // The fetch grant an app gives a component: validated once, normalised and frozen before any request runs.
-import { IsletError } from '../../errors.ts'
+import { IsletError } from '../../../errors.ts'
 
 /** What the app's YAML grants a component's `ctx.fetch`. */
 export interface FetchGrant {

@@ -1,7 +1,7 @@
 // The kv capability's rules: one namespace per component, sizes capped, a quota per namespace, versions for
 // compare-and-set; and a scratch store in memory for examples. The SQLite store (kv-sqlite.ts) and the scratch one
 // run the same namespace logic (below) over their own backend, so the rules cannot drift apart.
-import { IsletError } from '../../errors.ts'
+import { IsletError } from '../../../errors.ts'
 
 export const KV_LIMITS = { keyBytes: 512, valueBytes: 65_536, listMax: 1_000 } as const
 

@@ -1,6 +1,6 @@
 // The checks every hop of a fetch passes before a connection is even attempted: scheme, credentials, allowlist, literal IP.
 import { isIP } from 'node:net'
-import type { IsletError } from '../../errors.ts'
+import type { IsletError } from '../../../errors.ts'
 import { blockedRangeOf } from './address-policy.ts'
 import { denied, type Hop } from './fetch-errors.ts'
 import type { FetchGrantConfig } from './fetch-grant.ts'

@@ -1,6 +1,6 @@
 // SSRF refusals of the fetch capability: each is ERR_CAPABILITY_DENIED with its reason, and no connection is made.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { answering, capability, cleanup, connectAttempts, refusal, serve, type TestServer } from './test-servers.ts'
+import { answering, capability, cleanup, connectAttempts, refusal, serve, type TestServer } from '../test-servers.ts'
 
 afterEach(cleanup)
 
