@@ -18,3 +18,4 @@ export {
   defineComponent, type ComponentDefinition, type ComponentContext, type ComponentLimits, type ComponentExample,
   type ComponentLogger, type KvCapability, type KvEntry, type KvSetOptions, type FetchInit, type FetchResponse,
 } from './component.ts'
+export { DIAGNOSTIC_SCHEMA, type Diagnostic } from './diagnostic.ts'
