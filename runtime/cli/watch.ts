@@ -56,9 +56,12 @@ export async function startWatching(options: WatchOptions): Promise<() => Promis
   // The same failure seen again (a re-check, a rebuild after a config reload) is not news: say it once.
   const lastFailure = new Map<string, string>()
   const report = (event: ComponentEvent | ConfigEvent) => {
-    const line = describeEvent(event)
-    if (!line) return
     const subject = 'name' in event ? event.name : 'config'
+    // A save that undoes a broken one builds nothing new; without a line the failure would look current.
+    const line = event.type === 'component.unchanged' && lastFailure.has(subject)
+      ? `${event.name} is back to the sources generation ${event.generation} serves`
+      : describeEvent(event)
+    if (!line) return
     if (event.type.endsWith('failed')) {
       if (lastFailure.get(subject) === line) return
       lastFailure.set(subject, line)
