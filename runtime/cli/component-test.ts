@@ -4,10 +4,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
+import { ComponentCompileError, compileComponent } from '../components/compile.ts'
 import { createComponentHost } from '../components/host.ts'
 import { exampleFailure, show, type ExampleEmit, type ExampleResult } from '../components/examples.ts'
 import { componentsIn, kindOf, nameFromFile } from '../config/component-files.ts'
-import { diagnosticOfError, formatDiagnostic, toPublicDiagnostic, type Diagnostic, type PublicDiagnostic, type SourceLocation } from '../config/diagnostics.ts'
+import { diagnosticOfError, formatDiagnostic, toPublicDiagnostic, type PublicDiagnostic, type SourceLocation } from '../config/diagnostics.ts'
 import type { ComponentDecl } from '../config/types.ts'
 import { codeOf, IsletError, messageOf } from '../errors.ts'
 import { createEventBus } from '../events/bus.ts'
@@ -87,6 +88,13 @@ async function testOne(file: string, name: string, config: unknown, values: Pars
   const at = { file, line: 1, col: 1 }
   const decl: ComponentDecl = { name, file, limits: {}, config, source: at, configSource: at, grants: grantsOf(values) }
   const report: ComponentReport = { name, file, ok: false, examples: [], initEmits: [], diagnostics: [] }
+  // Compiled first on its own: a compile error is reported with its own diagnostics, and no sandbox starts for it.
+  try {
+    await compileComponent(file)
+  } catch (error) {
+    report.diagnostics = diagnosticsOfError(error, file)
+    return report
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'islet-component-test-'))
   const host = createComponentHost({
     components: [decl], // The components' log lines: with the report on stdout, or on stderr when stdout is the JSON report.
@@ -121,11 +129,11 @@ async function testOne(file: string, name: string, config: unknown, values: Pars
 
 /** A thrown error as diagnostics: a compile error's own, else one located where the error says (or at the file). */
 function diagnosticsOfError(error: unknown, file: string): PublicDiagnostic[] {
-  const own = (error as { diagnostics?: readonly Diagnostic[] }).diagnostics
-  if (error instanceof IsletError && Array.isArray(own)) return own.map(toPublicDiagnostic)
-  const details = (error instanceof IsletError ? error.details : {}) as Partial<SourceLocation>
+  if (error instanceof ComponentCompileError) return error.diagnostics.map(toPublicDiagnostic)
+  const details = (error instanceof IsletError ? error.details : {}) as Partial<SourceLocation> & { causes?: { code: string }[] }
   const located = typeof details.file === 'string' && typeof details.line === 'number' ? details : { file }
-  return [diagnosticOfError(codeOf(error, 'ERR_COMPONENT_LOAD_FAILED'), messageOf(error), located)]
+  // The host's start reports the code of what failed (init, load) in its causes.
+  return [diagnosticOfError(details.causes?.[0]?.code ?? codeOf(error, 'ERR_COMPONENT_LOAD_FAILED'), messageOf(error), located)]
 }
 
 function printReport(report: ComponentReport, heading: boolean): void {
