@@ -1,7 +1,7 @@
 // `islet validate <files…>`: every problem of every file — the config, its module graph, and its components compiled
 // (esbuild only: no sandbox starts) — as `path:line:col severity CODE message` lines or one JSON report.
 import { resolve } from 'node:path'
-import { dataDirOf } from '../app.ts'
+import { dataDirOf } from '../config/data-dir.ts'
 import { ComponentCompileError, compileComponent } from '../components/compile.ts'
 import { ConfigError, formatDiagnostic, sortDiagnostics, toPublicDiagnostic, type Diagnostic } from '../config/diagnostics.ts'
 import { loadConfig } from '../config/load.ts'
