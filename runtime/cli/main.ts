@@ -2,7 +2,6 @@
 // that runs it. Exit status: 0 success, 1 the command failed (errors found, a test failed, the app could not start),
 // 2 the command line itself is wrong (ERR_CLI_USAGE), as for most Unix tools.
 import { didYouMean } from '../config/suggest.ts'
-import { IsletError } from '../errors.ts'
 import { COMMANDS } from './commands.ts'
 import { commandHelp, parseCommandLine, type CommandSpec } from './options.ts'
 
@@ -54,16 +53,22 @@ async function main(argv: string[]): Promise<number> {
     console.error(`ERR_CLI_USAGE: unknown command '${first}'${hint ? ` (${hint})` : ''}\n\n${overview()}`)
     return USAGE_EXIT
   }
-  const parsed = parseCommandLine(spec, rest)
-  if (parsed.help) {
+  const line = parseCommandLine(spec, rest)
+  if (line.kind === 'help') {
     console.log(commandHelp(spec))
     return 0
   }
+  if (line.kind === 'usage-error') {
+    console.error(`ERR_CLI_USAGE: ${line.message}`)
+    return USAGE_EXIT
+  }
   const command = await spec.load()
-  return command.default(parsed)
+  return command.default(line)
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (error: unknown) => {
+main(process.argv.slice(2)).then((code) => { process.exitCode = code }, async (error: unknown) => {
+  // Loaded here, not up front: the help and usage paths never need the error catalogue (nor the sdk it imports).
+  const { IsletError } = await import('../errors.ts')
   if (error instanceof IsletError) {
     console.error(`${error.code}: ${error.message}`)
     process.exitCode = error.code === 'ERR_CLI_USAGE' ? USAGE_EXIT : 1

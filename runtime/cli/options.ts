@@ -1,8 +1,9 @@
 // The one option parser of every command: node:util parseArgs driven by the command's spec (commands.ts), with
 // `--help`/`-h` on every command, and each mistake a usage error that says what was expected (did-you-mean for
-// a mistyped option, the allowed values of a choice, how many arguments the command takes).
+// a mistyped option, the allowed values of a choice, how many arguments the command takes). A usage error is
+// returned, not thrown as an IsletError: the help and usage paths load no more than this file, commands.ts and
+// main.ts, which keeps them as fast as Node's own start (main.ts prints it as ERR_CLI_USAGE).
 import { parseArgs } from 'node:util'
-import { IsletError } from '../errors.ts'
 import { didYouMean } from '../config/suggest.ts'
 
 export interface OptionSpec {
@@ -36,13 +37,31 @@ export interface ParsedOptions {
   positionals: string[]
 }
 
-/** The options of `spec` from `args`; `help` is set when `--help`/`-h` was given (nothing else is checked then). */
-export function parseCommandLine(spec: CommandSpec, args: string[]): ParsedOptions & { help: boolean } {
+export type CommandLine = { kind: 'help' } | { kind: 'usage-error'; message: string } | ({ kind: 'ok' } & ParsedOptions)
+
+/** The options of `spec` from `args`; `help` when `--help`/`-h` was given (nothing else is checked then). */
+export function parseCommandLine(spec: CommandSpec, args: string[]): CommandLine {
+  try {
+    return { kind: 'ok', ...parse(spec, args) }
+  } catch (error) {
+    if (error instanceof Help) return { kind: 'help' }
+    if (error instanceof Usage) return { kind: 'usage-error', message: error.message }
+    throw error
+  }
+}
+
+class Help {}
+class Usage {
+  readonly message: string
+  constructor(message: string) { this.message = message }
+}
+
+function parse(spec: CommandSpec, args: string[]): ParsedOptions {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = { help: { type: 'boolean', short: 'h' } }
   for (const [name, o] of Object.entries(spec.options)) options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) }
   // A first pass that refuses nothing: `--help` wins over any other mistake, and unknown options are found by name.
   const { tokens } = parseArgs({ args, options, strict: false, allowPositionals: true, tokens: true })
-  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return { help: true, values: {}, positionals: [] }
+  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) throw new Help()
   for (const t of tokens) {
     if (t.kind !== 'option' || t.name in options) continue
     const known = Object.keys(spec.options).map((n) => `--${n}`)
@@ -75,11 +94,11 @@ export function parseCommandLine(spec: CommandSpec, args: string[]): ParsedOptio
     const extra = count > max ? ` (got ${parsed.positionals.map((p) => `'${p}'`).join(' ')})` : ''
     throw usage(spec, `'islet ${spec.name}' takes ${wanted}${spec.args ? `: ${spec.args}` : ''}${extra}`)
   }
-  return { help: false, values, positionals: parsed.positionals }
+  return { values, positionals: parsed.positionals }
 }
 
-function usage(spec: CommandSpec, message: string): IsletError {
-  return new IsletError('ERR_CLI_USAGE', `${message}\nusage: islet ${spec.name}${spec.args ? ` ${spec.args}` : ''}${Object.keys(spec.options).length ? ' [options]' : ''}\nrun 'islet ${spec.name} --help' for its options and examples`)
+function usage(spec: CommandSpec, message: string): Usage {
+  return new Usage(`${message}\nusage: islet ${spec.name}${spec.args ? ` ${spec.args}` : ''}${Object.keys(spec.options).length ? ' [options]' : ''}\nrun 'islet ${spec.name} --help' for its options and examples`)
 }
 
 /** The `--help` text of a command: usage line, what it does, its options, examples. */
