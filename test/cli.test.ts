@@ -1,10 +1,10 @@
 // The real `islet` command in child processes: run (signals, drain, forced exit), validate, schema, old Node.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { connect, type Socket } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { islet, spawnIslet } from './support/cli.ts'
+import { BIN, islet, spawnIslet } from './support/cli.ts'
 import { writeFiles } from './support/app.ts'
 import { until } from './support/until.ts'
 
@@ -245,6 +245,18 @@ describe('Node version guard', () => {
     const usage = islet(['validate', '--fromat', 'json', 'x.yaml'], { node: old })
     expect(usage.stderr).toMatch(/^ERR_CLI_USAGE: unknown option '--fromat'/)
     expect(usage.status).toBe(2)
+  })
+  it.skipIf(!old)('started by an older Node, `run` stops on SIGTERM sent to the command (passed on to the re-executed one)', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': SLOW_BODY_APP })
+    const child = spawn(old!, [BIN, 'run', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } })
+    let out = ''
+    child.stdout!.on('data', (d) => { out += d })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    await until(() => out.includes('"msg":"engine ready"'), { explain: () => out })
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(out).toContain('"msg":"engine stopped"')
+    cleanup()
   })
   it.skipIf(!old)('refuses with one sentence saying how to run it when the pinned Node is not there either', () => {
     // ISLET_REEXEC marks a process that was already re-executed: it must not try again.

@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import module from 'node:module'
+import { constants } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -20,11 +21,14 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
     console.error(`ERR_NODE_VERSION: Islet needs Node.js 24 or newer and this is ${process.version}; run \`npm ci\` in the project (it installs Node 24 as the \`node\` package), then \`./node_modules/.bin/islet …\` or \`npx islet …\`.`)
     process.exit(1)
   }
-  // The child inherits the terminal; signals sent to this process (Ctrl-C reaches both through the process group;
-  // a `kill` reaches only this one) are passed on, and its exit status becomes ours.
+  // The child inherits the terminal, and its exit status becomes ours. Ctrl-C reaches both processes (the terminal
+  // signals the whole foreground group), so SIGINT is only kept from ending this one: passed on, it would arrive
+  // twice, and a second SIGINT means "stop now" to `islet run`. SIGTERM and SIGHUP (a `kill`, a supervisor) reach
+  // only this process, so they are passed on.
   const child = spawn(pinned, [fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, ISLET_REEXEC: '1' } })
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => { child.kill(signal) })
-  child.on('exit', (code, signal) => { process.exitCode = code ?? (signal === 'SIGINT' ? 130 : 1) })
+  process.on('SIGINT', () => {})
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => { child.kill(signal) })
+  child.on('exit', (code, signal) => { process.exitCode = code ?? 128 + (constants.signals[signal] ?? 0) })
 } else if (args[0] === '--version' || args[0] === '-v' || args[0] === 'version') {
   console.log(`islet ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}`)
 } else {
