@@ -3,10 +3,13 @@ import { resolve } from 'node:path'
 import type { Logger } from '@islet/sdk'
 import { loadConfig } from './config/load.ts'
 import { ConfigError } from './config/diagnostics.ts'
+import { dataDirOf } from './config/data-dir.ts'
 import { createEngine, type Engine, type PhaseTimeouts } from './engine/engine.ts'
 import { buildGraph } from './engine/graph.ts'
 import { createBuiltinRegistry } from './builtins.ts'
 import type { Registry } from './plugins/registry.ts'
+
+export { dataDirOf }
 
 export interface OpenAppOptions {
   logger: Logger
@@ -28,10 +31,6 @@ export async function openApp(file: string, options: OpenAppOptions): Promise<En
   return createEngine({ config, registry, logger: options.logger, dataDir, timeouts: options.timeouts, env })
 }
 
-/** The data directory an app runs with: the option, else ISLET_DATA_DIR, else `./data`; absolute. */
-export function dataDirOf(option: string | undefined, env: Record<string, string | undefined>): string {
-  return resolve(option ?? env.ISLET_DATA_DIR ?? 'data')
-}
 
 /**
  * Every problem in a config file, graph cycles included, without creating anything. Database paths are checked

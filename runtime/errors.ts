@@ -97,7 +97,8 @@ export const ERROR_CODES = {
   ERR_COMPONENT_SOURCE_NOT_FOUND: "a component's entry, or a file it imports, does not exist or cannot be read",
   ERR_COMPONENT_TOO_LARGE: "a component's sources or its bundle are larger than the cap",
   // CLI
-  ERR_CLI_USAGE: 'the command line is malformed',
+  ERR_CLI_USAGE: 'the command line is malformed (unknown command or option, missing or extra argument); exit status 2',
+  ERR_CLI_OUTPUT: 'a file the command was asked to write cannot be written (its folder is missing, not writable, …)',
   ERR_NODE_VERSION: 'the Node.js running Islet is older than 24',
 } as const
 

@@ -30,3 +30,4 @@ export {
   httpMiddleware, httpRouter, type HttpMiddleware, type HttpContext, type HttpRequestView, type HttpAnswer,
   type MiddlewareProvider, type RouterProvider, type RouteMatch,
 } from './http.ts'
+export { DIAGNOSTIC_SCHEMA, type Diagnostic } from './diagnostic.ts'

@@ -1,14 +1,15 @@
 // The real `islet` command in child processes: run (signals, drain, forced exit), validate, schema, old Node.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { connect, type Socket } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { islet, spawnIslet } from './support/cli.ts'
+import { BIN, islet, spawnIslet } from './support/cli.ts'
 import { writeFiles } from './support/app.ts'
 import { until } from './support/until.ts'
 
 const EXAMPLES = join(import.meta.dirname, '..', 'examples')
+const PACKAGE = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }
 
 const SLOW_BODY_APP = `apiVersion: islet/v1
 modules:
@@ -100,11 +101,81 @@ describe('islet run', () => {
   })
 })
 
+describe('the command line', () => {
+  it('--version and -v print the version', () => {
+    for (const flag of ['--version', '-v']) {
+      const r = islet([flag])
+      expect(r.stdout).toBe(`islet ${PACKAGE.version}\n`)
+      expect(r.status).toBe(0)
+    }
+  })
+
+  it('every command answers --help and -h with its own usage, options and examples, exit 0', () => {
+    for (const command of [['run'], ['dev'], ['validate'], ['schema'], ['component', 'test'], ['component', 'new']]) {
+      for (const flag of ['--help', '-h']) {
+        const r = islet([...command, flag])
+        expect(r.status, `${command.join(' ')} ${flag}: ${r.stderr}`).toBe(0)
+        expect(r.stdout).toMatch(new RegExp(`^Usage: islet ${command.join(' ')}\\b`))
+        expect(r.stdout).toMatch(/\nOptions:\n[\s\S]*-h, --help[\s\S]*\nExamples:\n {2}islet /)
+      }
+    }
+    // --help wins over the rest of the line, as in most tools.
+    expect(islet(['validate', '--fromat', 'x', '--help']).status).toBe(0)
+  })
+
+  it('an unknown option is a usage error (exit 2) with did-you-mean and the usage line', () => {
+    const r = islet(['validate', '--fromat', 'json', 'app.yaml'])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toBe("ERR_CLI_USAGE: unknown option '--fromat' for 'islet validate' (did you mean '--format'?)\n" +
+      "usage: islet validate <files…> [options]\nrun 'islet validate --help' for its options and examples\n")
+    expect(islet(['component', 'test', 'x.ts', '--kb']).stderr).toContain("unknown option '--kb' for 'islet component test' (did you mean '--kv'?)")
+    expect(islet(['validate', '--format', 'jsn', 'app.yaml']).stderr).toContain("--format must be text or json, not 'jsn' (did you mean 'json'?)")
+    expect(islet(['schema', '--out']).stderr).toContain("option '--out' needs a value: --out <file>")
+  })
+
+  it('an unknown command is a usage error with did-you-mean', () => {
+    const r = islet(['valdate', 'app.yaml'])
+    expect(r.status).toBe(2)
+    expect(r.stderr.split('\n')[0]).toBe("ERR_CLI_USAGE: unknown command 'valdate' (did you mean 'validate'?)")
+    expect(islet(['component', 'tset']).stderr.split('\n')[0]).toBe("ERR_CLI_USAGE: unknown command 'islet component tset' (did you mean 'component test'?)")
+  })
+
+  it('a missing app file names the command that was run', () => {
+    const r = islet(['dev', 'nope.yaml'])
+    expect(r.stderr).toBe("ERR_CONFIG_FILE_NOT_FOUND: no app file 'nope.yaml'; pass one: islet dev path/to/app.yaml\n")
+    expect(r.status).toBe(1)
+  })
+})
+
 describe('islet validate', () => {
   it('passes the flagship example', () => {
     const r = islet(['validate', join(EXAMPLES, 'orders', 'app.yaml')])
-    expect(r.stdout).toContain('1 file valid')
+    expect(r.stdout).toContain('1 file valid, 2 components compiled')
     expect(r.status).toBe(0)
+  })
+
+  it('compiles the components too: one that does not compile is an error at its file:line:col, and nothing says valid', () => {
+    const { dir, cleanup } = writeFiles({
+      'app.yaml': 'apiVersion: islet/v1\ncomponents:\n  - file: ./calc.ts\n',
+      'calc.ts': "import { defineComponent } from '@islet/sdk'\nexport default defineComponent({\n  name: 'calc',\n  execute: (n: number) => n *,\n})\n",
+    })
+    const r = islet(['validate', 'app.yaml'], { cwd: dir })
+    expect(r.stdout).toMatch(/^calc\.ts:4:\d+ error ERR_COMPONENT_SYNTAX /m)
+    expect(r.stdout).not.toContain('valid')
+    expect(r.status).toBe(1)
+    cleanup()
+  })
+
+  it('a YAML syntax error comes alone, not after the errors it causes elsewhere', () => {
+    const { dir, cleanup } = writeFiles({
+      'app.yaml': 'apiVersion: islet/v1\nimports: [./pipelines.yaml]\nmodules:\n  - name: api\n    type: http.router\n    config:\n      routes: [{ method: GET, path: /a, pipeline: a }]\n',
+      'pipelines.yaml': 'apiVersion: islet/v1\npipelines:\n  a:\n    steps: [\n',
+    })
+    const r = islet(['validate', 'app.yaml'], { cwd: dir })
+    expect(r.stdout.split('\n')[0]).toMatch(/^pipelines\.yaml:\d+:\d+ error ERR_CONFIG_YAML_SYNTAX /)
+    expect(r.stdout).not.toContain('ERR_CONFIG_UNKNOWN_REFERENCE')
+    expect(r.status).toBe(1)
+    cleanup()
   })
 
   it('prints every error as path:line:col severity CODE message and exits 1; --format json too', () => {
@@ -143,6 +214,12 @@ describe('islet validate: paths', () => {
 })
 
 describe('islet schema', () => {
+  it('--out into a folder that does not exist: what, where and how to fix, exit 1, no stack', () => {
+    const r = islet(['schema', '--out', '/no/such/dir/x.json'])
+    expect(r.stderr).toBe("ERR_CLI_OUTPUT: cannot write the schema to '/no/such/dir/x.json': the folder /no/such/dir does not exist; create it (mkdir -p /no/such/dir) or pass --out a file in an existing folder\n")
+    expect(r.status).toBe(1)
+  })
+
   it('prints the combined schema, and the copy the examples reference is current', () => {
     const r = islet(['schema'])
     expect(r.status).toBe(0)
@@ -161,10 +238,31 @@ describe('Node version guard', () => {
       return Number(version.slice(1).split('.')[0]) < 24 ? path : undefined
     } catch { return undefined }
   })()
-  it.skipIf(!old)('refuses to run on Node < 24 with one sentence saying how to run it', () => {
-    const r = islet(['help'], { node: old })
+  it.skipIf(!old)('started by an older Node, re-executes itself under the pinned Node 24 (exit status and output passed through)', () => {
+    const version = islet(['--version'], { node: old })
+    expect(version.stdout).toBe(`islet ${PACKAGE.version}\n`)
+    expect(version.status).toBe(0)
+    const usage = islet(['validate', '--fromat', 'json', 'x.yaml'], { node: old })
+    expect(usage.stderr).toMatch(/^ERR_CLI_USAGE: unknown option '--fromat'/)
+    expect(usage.status).toBe(2)
+  })
+  it.skipIf(!old)('started by an older Node, `run` stops on SIGTERM sent to the command (passed on to the re-executed one)', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': SLOW_BODY_APP })
+    const child = spawn(old!, [BIN, 'run', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } })
+    let out = ''
+    child.stdout!.on('data', (d) => { out += d })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    await until(() => out.includes('"msg":"engine ready"'), { explain: () => out })
+    child.kill('SIGTERM')
+    expect(await exited).toBe(0)
+    expect(out).toContain('"msg":"engine stopped"')
+    cleanup()
+  })
+  it.skipIf(!old)('refuses with one sentence saying how to run it when the pinned Node is not there either', () => {
+    // ISLET_REEXEC marks a process that was already re-executed: it must not try again.
+    const r = islet(['help'], { node: old, env: { ISLET_REEXEC: '1' } })
     expect(r.status).toBe(1)
     expect(r.stderr.trim().split('\n')).toHaveLength(1)
-    expect(r.stderr).toMatch(/ERR_NODE_VERSION: Islet needs Node\.js 24 or newer .*npx islet/)
+    expect(r.stderr).toMatch(/ERR_NODE_VERSION: Islet needs Node\.js 24 or newer .*npm ci.*\.\/node_modules\/\.bin\/islet/)
   })
 })

@@ -63,6 +63,11 @@ describe('islet dev', () => {
       await until(() => /config change rejected; the running generation keeps serving:\n.*app\.yaml:\d+:\d+ error ERR_CONFIG_UNKNOWN_MODULE_TYPE .*http\.ruter/.test(dev.stderr()), { explain: dev.stderr })
       expect(await (await fetch(`${url}/hello`)).json()).toEqual({ greeting: 'hello' })
       expect(await calc()).toBe(15)
+
+      // One line per event: the log does not say any of these a second time.
+      const repeats = dev.logs.filter((l) => typeof l.msg === 'string' && /reload|rejected|generation \d+ (serving|swapped|applied)/.test(l.msg))
+      expect(repeats).toEqual([])
+      expect(dev.stderr().match(/config change rejected/g)).toHaveLength(1)
     } finally {
       dev.child.kill('SIGTERM')
       expect(await dev.exited).toBe(0)

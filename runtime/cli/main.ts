@@ -1,50 +1,81 @@
-// The `islet` command line: run, validate, schema.
-import { IsletError, messageOf } from '../errors.ts'
-import { runCommand } from './run.ts'
-import { validateCommand } from './validate.ts'
-import { schemaCommand } from './schema.ts'
-import { componentCommand } from './component.ts'
+// The `islet` command line: finds the command, parses its options (options.ts), and only then imports the module
+// that runs it. Exit status: 0 success, 1 the command failed (errors found, a test failed, the app could not start),
+// 2 the command line itself is wrong (ERR_CLI_USAGE), as for most Unix tools.
+import { didYouMean } from '../suggest.ts'
+import { COMMANDS } from './commands.ts'
+import { commandHelp, parseCommandLine, type CommandSpec } from './options.ts'
 
-const USAGE = `Usage: islet <command> [options]
+const USAGE_EXIT = 2
 
-Commands:
-  run [app.yaml]            start the application (default file: app.yaml)
-      --data-dir <dir>      where modules keep durable state (default: $ISLET_DATA_DIR or ./data)
-      --watch               reload components and the YAML as they change
-  dev [app.yaml]            run --watch, printing one line per reload
-  validate <files…>         check config files; exit 1 on errors
-      --format text|json    output format (default: text)
-      --data-dir <dir>      the data directory database files must stay in (default: as for run)
-  schema                    print the JSON Schema of the config language (engine + every registered type)
-      --out <file>          write it to a file instead
-  component test <file>     run a component's examples in the real sandbox; exit 1 on any failure
-      --kv --emit <topic> --secret <NAME> --fetch <origin> --config <json>   grants (default: log only)
-  component new <name>      scaffold components/<name>.ts with an example
-      --dir <dir>           where to create it (default: components)
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => `${c.name} ${c.args}`.length)) + 2
+  return [
+    'Usage: islet <command> [options]', '', 'Commands:',
+    ...COMMANDS.map((c) => `  ${`${c.name} ${c.args}`.padEnd(width)}${c.summary}`),
+    '', 'Run `islet <command> --help` for a command\'s options and examples; `islet --version` for the version.',
+    'Environment: LOG_LEVEL (trace…error, silent), ISLET_DATA_DIR, PORT and any variable the YAML interpolates.',
+  ].join('\n')
+}
 
-Environment: LOG_LEVEL (trace…error, silent), PORT and any variable the YAML interpolates.`
-
-const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
-  run: runCommand, dev: (args) => runCommand([...args, '--dev']), validate: validateCommand, schema: schemaCommand, component: componentCommand,
+/** The command `argv` names (`component test` takes two words), and the arguments after it. */
+function findCommand(argv: string[]): { spec?: CommandSpec; rest: string[]; asked: string } {
+  const two = COMMANDS.find((c) => c.name === `${argv[0]} ${argv[1]}`)
+  if (two) return { spec: two, rest: argv.slice(2), asked: two.name }
+  return { spec: COMMANDS.find((c) => c.name === argv[0]), rest: argv.slice(1), asked: argv[0] ?? '' }
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
-    console.log(USAGE)
-    return name === undefined ? 1 : 0
+  const first = argv[0]
+  if (first === undefined) {
+    console.error(overview())
+    return USAGE_EXIT
   }
-  const command = COMMANDS[name]
-  if (!command) {
-    console.error(`ERR_CLI_USAGE: unknown command '${name}'\n\n${USAGE}`)
-    return 1
+  if (first === 'help' || first === '--help' || first === '-h') {
+    const { spec } = findCommand(argv.slice(1))
+    console.log(spec ? commandHelp(spec) : overview())
+    return 0
   }
-  return command(rest)
+  const { spec, rest } = findCommand(argv)
+  if (!spec) {
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `))
+    if (group.length > 0) {
+      // `islet component` alone, `islet component --help`, or a mistyped subcommand.
+      const sub = argv[1]
+      const wantsHelp = sub === '--help' || sub === '-h'
+      const hint = sub && !wantsHelp ? didYouMean(`${first} ${sub}`, group.map((c) => c.name)) : undefined
+      const width = Math.max(...group.map((c) => `${c.name} ${c.args}`.length)) + 2
+      const text = group.map((c) => `  islet ${`${c.name} ${c.args}`.padEnd(width)}${c.summary}`).join('\n')
+      if (wantsHelp) { console.log(`Usage:\n${text}`); return 0 }
+      console.error(`ERR_CLI_USAGE: ${sub ? `unknown command 'islet ${first} ${sub}'${hint ? ` (${hint})` : ''}` : `'islet ${first}' needs a subcommand`}\nusage:\n${text}`)
+      return USAGE_EXIT
+    }
+    const hint = didYouMean(first, COMMANDS.map((c) => c.name.split(' ')[0]!))
+    console.error(`ERR_CLI_USAGE: unknown command '${first}'${hint ? ` (${hint})` : ''}\n\n${overview()}`)
+    return USAGE_EXIT
+  }
+  const line = parseCommandLine(spec, rest)
+  if (line.kind === 'help') {
+    console.log(commandHelp(spec))
+    return 0
+  }
+  if (line.kind === 'usage-error') {
+    console.error(`ERR_CLI_USAGE: ${line.message}`)
+    return USAGE_EXIT
+  }
+  const command = await spec.load()
+  return command.default(line)
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code }, (error) => {
-  const code = error instanceof IsletError ? error.code : 'ERR_INTERNAL'
-  console.error(`${code}: ${messageOf(error)}`)
-  if (!(error instanceof IsletError)) console.error(error)
-  process.exitCode = 1
+main(process.argv.slice(2)).then((code) => { process.exitCode = code }, async (error: unknown) => {
+  // Loaded here, not up front: the help and usage paths never need the error catalogue (nor the sdk it imports).
+  const { IsletError } = await import('../errors.ts')
+  if (error instanceof IsletError) {
+    console.error(`${error.code}: ${error.message}`)
+    process.exitCode = error.code === 'ERR_CLI_USAGE' ? USAGE_EXIT : 1
+  } else {
+    // A defect of ours, not a mistake of the user's: the stack is what a bug report needs.
+    console.error('ERR_INTERNAL: islet failed unexpectedly; please report this with the output below')
+    console.error(error)
+    process.exitCode = 1
+  }
 })

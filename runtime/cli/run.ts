@@ -1,30 +1,47 @@
-// `islet run [app.yaml]`: load, start, and on SIGINT/SIGTERM drain and stop; a second signal forces exit.
+// `islet run [app.yaml]` (and `islet dev`, which is run + watch + one line per event): load, start, and on
+// SIGINT/SIGTERM drain and stop; a second signal forces exit.
 import { existsSync } from 'node:fs'
-import { ConfigError, formatDiagnostics } from '../config/diagnostics.ts'
+import { resolve } from 'node:path'
+import { dataDirOf, openApp } from '../app.ts'
+import { ConfigError, formatDiagnostics, toPublicDiagnostic, diagnosticOfError } from '../config/diagnostics.ts'
 import { codeOf, IsletError, messageOf } from '../errors.ts'
 import { createLogger } from '../log/logger.ts'
-import { dataDirOf, openApp } from '../app.ts'
-import { parseOptions } from './options.ts'
-import { startWatching } from './watch.ts'
 import { createBuiltinRegistry } from '../builtins.ts'
-import { resolve } from 'node:path'
+import type { ParsedOptions } from './options.ts'
+import { startWatching, type JsonEvent } from './watch.ts'
 
-export async function runCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseOptions({
-    args, allowPositionals: true, options: { 'data-dir': { type: 'string' }, watch: { type: 'boolean', default: false }, dev: { type: 'boolean', default: false } },
-  })
-  if (positionals.length > 1) throw new IsletError('ERR_CLI_USAGE', 'run takes one app file: islet run app.yaml')
-  const file = positionals[0] ?? 'app.yaml'
-  if (!existsSync(file)) throw new IsletError('ERR_CONFIG_FILE_NOT_FOUND', `no app file '${file}'; pass one: islet run path/to/app.yaml`)
-  const logger = createLogger()
+export interface ServeOptions {
+  command: 'run' | 'dev'
+  dataDir?: string
+  /** Watch the files and reload; events go to `say` (dev) or the log (run --watch). */
+  watch: boolean
+  /** `islet dev`'s output: one line per event, as a sentence (`say`) or as JSON (`sayJson`). */
+  dev?: { say(line: string, isError: boolean): void; sayJson?(event: JsonEvent): void }
+}
+
+export default function run({ values, positionals }: ParsedOptions): Promise<number> {
+  return serve(positionals[0], { command: 'run', dataDir: values['data-dir'] as string | undefined, watch: values.watch === true })
+}
+
+export async function serve(fileArg: string | undefined, options: ServeOptions): Promise<number> {
+  const file = fileArg ?? 'app.yaml'
+  if (!existsSync(file)) {
+    throw new IsletError('ERR_CONFIG_FILE_NOT_FOUND', `no app file '${file}'${fileArg === undefined ? ' (the default) in this folder' : ''}; pass one: islet ${options.command} path/to/app.yaml`)
+  }
+  const { dev } = options
+  const json = dev?.sayJson
+  // Under `islet dev` the log does not repeat the events dev prints; with JSON output it goes to stderr, so that
+  // stdout holds nothing but the event lines.
+  const logger = createLogger({ quietEvents: dev !== undefined, ...(json ? { destination: process.stderr, pretty: process.stderr.isTTY === true } : {}) })
   const registry = createBuiltinRegistry()
 
   let engine
   try {
-    engine = await openApp(file, { logger, registry, dataDir: values['data-dir'] })
+    engine = await openApp(file, { logger, registry, dataDir: options.dataDir })
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
-    console.error(`${formatDiagnostics(error.diagnostics)}\n${error.diagnostics.length} problem(s) in the config; nothing was started.`)
+    if (json) json({ type: 'start-failed', error: { code: error.code, message: `${error.diagnostics.length} problem(s) in the config; nothing was started` }, diagnostics: error.diagnostics.map(toPublicDiagnostic), at: new Date().toISOString() })
+    else console.error(`${formatDiagnostics(error.diagnostics)}\n${error.diagnostics.length} problem(s) in the config; nothing was started.`)
     return 1
   }
 
@@ -49,23 +66,17 @@ export async function runCommand(args: string[]): Promise<number> {
   } catch (error) {
     logger.fatal?.({ err: error }, messageOf(error))
     logger.flush?.()
-    console.error(`${codeOf(error, 'ERR_INTERNAL')}: ${messageOf(error)}`)
+    const code = codeOf(error, 'ERR_INTERNAL')
+    if (json) json({ type: 'start-failed', error: { code, message: messageOf(error) }, diagnostics: [diagnosticOfError(code, messageOf(error))], at: new Date().toISOString() })
+    else console.error(`${code}: ${messageOf(error)}`)
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
     return 1
   }
-  if (values.watch || values.dev) {
-    // `islet dev` prints one plain line per reload; `run --watch` logs them.
-    const say = values.dev
-      ? (line: string, isError: boolean) => { (isError ? process.stderr : process.stdout).write(`${line}\n`) }
-      : (line: string, isError: boolean) => { logger[isError ? 'error' : 'info'](line) }
-    stopWatching = await startWatching({ engine, file: resolve(file), registry, logger, say,
-      dataDir: dataDirOf(values['data-dir'], process.env) })
-    const { files, components, componentDirectories = [], modules } = engine.config
-    const inputs = modules.reduce((n, m) => n + (m.inputs?.length ?? 0), 0)
-    const more = [componentDirectories.length ? `${componentDirectories.length} component folder(s)` : '', inputs ? `${inputs} module input(s)` : '']
-      .filter(Boolean).map((s) => `, ${s}`).join('')
-    say(`watching ${files.length} config file(s), ${components.length} component(s)${more} for changes`, false)
+  if (options.watch) {
+    const say = dev?.say ?? ((line: string, isError: boolean) => { logger[isError ? 'error' : 'info'](line) })
+    stopWatching = await startWatching({ engine, file: resolve(file), registry, logger, say, ...(json ? { sayJson: json } : {}),
+      dataDir: dataDirOf(options.dataDir, process.env) })
   }
   return 0 // the servers keep the process alive until a signal stops them
 }

@@ -1,26 +1,67 @@
-// `islet validate <files…>`: every problem of every file, as `path:line:col severity CODE message` or JSON.
-import { formatDiagnostic, sortDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
-import { IsletError } from '../errors.ts'
-import { validateApp } from '../app.ts'
+// `islet validate <files…>`: every problem of every file — the config, its module graph, and its components compiled
+// (esbuild only: no sandbox starts) — as `path:line:col severity CODE message` lines or one JSON report.
+import { resolve } from 'node:path'
+import { dataDirOf } from '../config/data-dir.ts'
+import { ComponentCompileError, compileComponent } from '../components/compile.ts'
+import { ConfigError, formatDiagnostic, sortDiagnostics, toPublicDiagnostic, type Diagnostic } from '../config/diagnostics.ts'
+import { loadConfig } from '../config/load.ts'
+import type { AppConfig } from '../config/types.ts'
+import { buildGraph } from '../engine/graph.ts'
+import { codeOf, messageOf } from '../errors.ts'
 import { createBuiltinRegistry } from '../builtins.ts'
-import { parseOptions } from './options.ts'
+import type { ParsedOptions } from './options.ts'
 
-export async function validateCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseOptions({
-    args, allowPositionals: true, options: { format: { type: 'string', default: 'text' }, 'data-dir': { type: 'string' } },
-  })
-  if (positionals.length === 0) throw new IsletError('ERR_CLI_USAGE', 'validate needs at least one config file: islet validate app.yaml')
-  if (values.format !== 'text' && values.format !== 'json') throw new IsletError('ERR_CLI_USAGE', `--format must be text or json, not '${values.format}'`)
+export default async function validate({ values, positionals }: ParsedOptions): Promise<number> {
   const registry = createBuiltinRegistry()
+  const dataDir = dataDirOf(values['data-dir'] as string | undefined, process.env)
   const diagnostics: Diagnostic[] = []
-  for (const file of positionals) diagnostics.push(...await validateApp(file, registry, process.env, values['data-dir']))
+  let compiled = 0
+  for (const file of positionals) {
+    const loaded = await loadConfig(resolve(file), { registry, env: process.env, dataDir })
+    diagnostics.push(...loaded.diagnostics)
+    if (!loaded.config) continue
+    diagnostics.push(...graphProblems(loaded.config))
+    const found = await compileAll(loaded.config)
+    compiled += found.compiled
+    diagnostics.push(...found.diagnostics)
+  }
   sortDiagnostics(diagnostics)
   const errors = diagnostics.filter((d) => d.severity === 'error').length
   if (values.format === 'json') {
-    console.log(JSON.stringify({ valid: errors === 0, files: positionals, diagnostics }, null, 2))
+    console.log(JSON.stringify({ valid: errors === 0, files: positionals, diagnostics: diagnostics.map(toPublicDiagnostic) }, null, 2))
   } else {
     for (const d of diagnostics) console.log(formatDiagnostic(d))
-    console.log(errors === 0 ? `${positionals.length} file${positionals.length === 1 ? '' : 's'} valid` : `${errors} error${errors === 1 ? '' : 's'}`)
+    const files = `${positionals.length} file${positionals.length === 1 ? '' : 's'}`
+    const components = compiled ? `, ${compiled} component${compiled === 1 ? '' : 's'} compiled` : ''
+    console.log(errors === 0 ? `${files} valid${components}` : `${errors} error${errors === 1 ? '' : 's'}`)
   }
   return errors === 0 ? 0 : 1
+}
+
+function graphProblems(config: AppConfig): readonly Diagnostic[] {
+  try {
+    buildGraph(config)
+    return []
+  } catch (error) {
+    if (error instanceof ConfigError) return error.diagnostics
+    throw error
+  }
+}
+
+/**
+ * Compiles every component the config declares, as the engine would at start (syntax, imports, default export,
+ * size caps), all at once. What only running shows (init, examples) is `islet component test`'s job.
+ */
+async function compileAll(config: AppConfig): Promise<{ compiled: number; diagnostics: Diagnostic[] }> {
+  const results = await Promise.all(config.components.map(async (decl): Promise<readonly Diagnostic[]> => {
+    try {
+      await compileComponent(decl.file)
+      return []
+    } catch (error) {
+      if (error instanceof ComponentCompileError) return error.diagnostics
+      return [{ ...decl.source, severity: 'error', code: codeOf(error, 'ERR_COMPONENT_COMPILE') as Diagnostic['code'], path: '',
+        message: `component '${decl.name}' could not be compiled: ${messageOf(error)}` }]
+    }
+  }))
+  return { compiled: results.filter((r) => r.length === 0).length, diagnostics: results.flat() }
 }

@@ -16,9 +16,14 @@ export interface WatchOptions {
   logger: Logger
   /** The engine's data directory: reloaded configs are checked against it as at start. */
   dataDir?: string
-  /** Receives the human line for each reload (stdout for `islet dev`, the log for `run --watch`). */
+  /** Receives the human line for each event (stdout for `islet dev`, the log for `run --watch`). */
   say(line: string, isError: boolean): void
+  /** Receives each event as an object instead of `say` its line (`islet dev --format json`). */
+  sayJson?(event: JsonEvent): void
 }
+
+/** An event as `islet dev --format json` prints it: the object the admin event stream sends. */
+export type JsonEvent = { type: string; [key: string]: unknown }
 
 /** The line `islet dev` prints for an event, or undefined for events not worth a line. */
 export function describeEvent(event: ComponentEvent | ConfigEvent): string | undefined {
@@ -38,7 +43,7 @@ export function describeEvent(event: ComponentEvent | ConfigEvent): string | und
         ? `loaded (${e.code}); nothing serves it until its file is fixed` : `reloaded (${e.code}); generation ${e.previous} keeps serving`}`)
       return `config reloaded in ${Math.round(event.ms)} ms (generation ${event.generation})${changes.length ? `: ${changes.join('; ')}` : ''}${kept.join('')}`
     }
-    case 'config.reload-failed': return event.diagnostics
+    case 'config.reload-failed': return event.error.code === 'ERR_CONFIG_INVALID'
       ? `config change rejected; the running generation keeps serving:\n${formatDiagnostics(event.diagnostics)}`
       : `config reload failed; the running generation keeps serving:\n${event.error.code} ${event.error.message}`
     default: return undefined
@@ -51,14 +56,18 @@ export async function startWatching(options: WatchOptions): Promise<() => Promis
   // The same failure seen again (a re-check, a rebuild after a config reload) is not news: say it once.
   const lastFailure = new Map<string, string>()
   const report = (event: ComponentEvent | ConfigEvent) => {
-    const line = describeEvent(event)
-    if (!line) return
     const subject = 'name' in event ? event.name : 'config'
+    // A save that undoes a broken one builds nothing new; without a line the failure would look current.
+    const line = event.type === 'component.unchanged' && lastFailure.has(subject)
+      ? `${event.name} is back to the sources generation ${event.generation} serves`
+      : describeEvent(event)
+    if (!line) return
     if (event.type.endsWith('failed')) {
       if (lastFailure.get(subject) === line) return
       lastFailure.set(subject, line)
     } else lastFailure.delete(subject)
-    say(line, event.type.endsWith('failed'))
+    if (options.sayJson) options.sayJson(event)
+    else say(line, event.type.endsWith('failed'))
   }
   let components: ComponentWatcher | undefined
   const watchTheComponents = async () => {
@@ -79,6 +88,15 @@ export async function startWatching(options: WatchOptions): Promise<() => Promis
   const config = watchConfig({ engine, file: options.file, registry: options.registry, env: process.env, logger,
     dataDir: options.dataDir })
   await Promise.all([config.ready, watchTheComponents()])
+  const { files, components: declared, componentDirectories = [], modules } = engine.config
+  if (options.sayJson) {
+    options.sayJson({ type: 'watching', files, components: declared.map((c) => c.name), componentDirectories, at: new Date().toISOString() })
+  } else {
+    const inputs = modules.reduce((n, m) => n + (m.inputs?.length ?? 0), 0)
+    const more = [componentDirectories.length ? `${componentDirectories.length} component folder(s)` : '', inputs ? `${inputs} module input(s)` : '']
+      .filter(Boolean).map((s) => `, ${s}`).join('')
+    say(`watching ${files.length} config file(s), ${declared.length} component(s)${more} for changes`, false)
+  }
   return async () => {
     undo.forEach((u) => u?.())
     await config.close()

@@ -3,7 +3,7 @@
 // deadline), then dispose the old one. A failure at any step leaves the old generation serving and is recorded.
 import type { Logger } from '@islet/sdk'
 import { stringify as stableJson } from 'safe-stable-stringify'
-import { formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
+import { diagnosticOfError, formatDiagnostics, toPublicDiagnostic, type Diagnostic, type PublicDiagnostic, type SourceLocation } from '../config/diagnostics.ts'
 import type { ComponentDecl } from '../config/types.ts'
 import { IsletError, messageOf } from '../errors.ts'
 import { ComponentCompileError, type CompiledComponent } from './compile.ts'
@@ -19,6 +19,8 @@ export interface ComponentReloadError {
   phase?: ReloadPhase
   /** For compile errors: every problem, located file:line:col. */
   diagnostics?: Diagnostic[]
+  /** Where the failure is, when the error says (a failing example: the example in the source). */
+  location?: SourceLocation
 }
 
 /**
@@ -59,7 +61,8 @@ export type ComponentEvent =
   | { type: 'component.added'; name: string; generation: number; ms: number; at: string }
   | { type: 'component.reloaded'; name: string; generation: number; previous: number; ms: number; at: string }
   | { type: 'component.unchanged'; name: string; generation: number; at: string }
-  | { type: 'component.reload-failed'; name: string; previous?: number; error: ComponentReloadError; at: string }
+  /** `diagnostics` (the public shape, sdk `Diagnostic`): every compile problem, else one for `error`. */
+  | { type: 'component.reload-failed'; name: string; previous?: number; error: ComponentReloadError; diagnostics: PublicDiagnostic[]; at: string }
   | { type: 'component.removed'; name: string; previous: number; at: string }
   /** An old generation was disposed: after its last call finished (`drained`), or at the drain deadline. */
   | { type: 'component.retired'; name: string; generation: number; drained: boolean; ms: number; at: string }
@@ -234,7 +237,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
     timings.swapMs = performance.now() - t
     const ms = performance.now() - started
     records.set(name, { ...records.get(name), isFailing: false, lastReload: { at: now(), ms, ok: true } })
-    logger.info({ component: name, generation: gen.number, previous: old?.number, ms: round(ms), hash: gen.hash.slice(0, 12) },
+    logger.info({ eventType: old ? 'component.reloaded' : 'component.added', component: name, generation: gen.number, previous: old?.number, ms: round(ms), hash: gen.hash.slice(0, 12) },
       old ? `component '${name}' reloaded: generation ${gen.number} replaces ${old.number}` : `component '${name}' added`)
     emit(old ? { type: 'component.reloaded', name, generation: gen.number, previous: old.number, ms, at: now() }
       : { type: 'component.added', name, generation: gen.number, ms, at: now() })
@@ -316,9 +319,12 @@ export function createReloads(deps: ReloadDeps): Reloads {
   function fail(name: string, old: LiveGeneration | undefined, error: ComponentReloadError, ms: number, timings: ReloadTimings): ReloadResult {
     const at = now()
     records.set(name, { lastReload: { at, ms, ok: false }, lastError: { ...error, at }, isFailing: true })
-    logger.warn({ component: name, code: error.code, phase: error.phase, previous: old?.number },
+    logger.warn({ eventType: 'component.reload-failed', component: name, code: error.code, phase: error.phase, previous: old?.number },
       `component '${name}' was not reloaded${old ? `; generation ${old.number} keeps serving` : ''}: ${error.message}`)
-    emit({ type: 'component.reload-failed', name, ...(old ? { previous: old.number } : {}), error, at })
+    const file = declared.get(name)?.file
+    const diagnostics = error.diagnostics?.map(toPublicDiagnostic)
+      ?? [diagnosticOfError(error.code, error.message, error.location ?? (file ? { file } : undefined))]
+    emit({ type: 'component.reload-failed', name, ...(old ? { previous: old.number } : {}), error, diagnostics, at })
     return { name, ok: false, ...(old ? { previous: old.number } : {}), ms, timings, error }
   }
 
@@ -331,7 +337,7 @@ export function createReloads(deps: ReloadDeps): Reloads {
     records.delete(name)
     deps.swapped(name, undefined)
     if (!old) return { name, ok: true, ms: performance.now() - started }
-    logger.info({ component: name, previous: old.number }, `component '${name}' removed`)
+    logger.info({ eventType: 'component.removed', component: name, previous: old.number }, `component '${name}' removed`)
     emit({ type: 'component.removed', name, previous: old.number, at: now() })
     retire(name, old)
     return { name, ok: true, previous: old.number, ms: performance.now() - started }
@@ -412,7 +418,9 @@ function toReloadError(name: string, error: unknown, phase: ReloadPhase): Compon
       diagnostics: [...error.diagnostics] }
   }
   const details = error instanceof IsletError ? error.details : {}
-  return { code: error instanceof IsletError ? error.code : 'ERR_COMPONENT_LOAD_FAILED', phase: details.phase === 'init' ? 'init' : phase, message: messageOf(error) }
+  const { file, line, col } = details as Partial<SourceLocation>
+  const location = typeof file === 'string' && typeof line === 'number' && typeof col === 'number' ? { location: { file, line, col } } : {}
+  return { code: error instanceof IsletError ? error.code : 'ERR_COMPONENT_LOAD_FAILED', phase: details.phase === 'init' ? 'init' : phase, message: messageOf(error), ...location }
 }
 
 /** What makes two declarations of a component the same: file, limits, grants and config, key order aside. */

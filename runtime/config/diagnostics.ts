@@ -1,6 +1,9 @@
 // Config diagnostics: one located, coded finding, and the two ways the CLI prints them.
 import { relative } from 'node:path'
+import type { Diagnostic as PublicDiagnostic } from '@islet/sdk'
 import { IsletError, type ErrorCode } from '../errors.ts'
+
+export type { PublicDiagnostic }
 
 /** A position in a config file; 1-based line and column. */
 export interface SourceLocation {
@@ -21,13 +24,15 @@ export interface Diagnostic extends SourceLocation {
 }
 
 /** `path:line:col severity CODE message (hint)`, the format editors and `islet validate` use. */
-export function formatDiagnostic(d: Diagnostic, cwd = process.cwd()): string {
-  const where = `${relative(cwd, d.file) || d.file}:${d.line}:${d.col}`
+export function formatDiagnostic(d: Diagnostic | PublicDiagnostic, cwd = process.cwd()): string {
+  const column = 'col' in d ? d.col : d.column
+  const file = d.file === null ? '' : relative(cwd, d.file) || d.file
+  const where = file === '' ? '' : d.line === null ? `${file} ` : `${file}:${d.line}:${column} `
   const at = d.path ? ` at ${d.path}` : ''
-  return `${where} ${d.severity} ${d.code} ${d.message}${at}${d.hint ? ` (${d.hint})` : ''}`
+  return `${where}${d.severity} ${d.code} ${d.message}${at}${d.hint ? ` (${d.hint})` : ''}`
 }
 
-export function formatDiagnostics(diagnostics: readonly Diagnostic[], cwd = process.cwd()): string {
+export function formatDiagnostics(diagnostics: readonly (Diagnostic | PublicDiagnostic)[], cwd = process.cwd()): string {
   return diagnostics.map((d) => formatDiagnostic(d, cwd)).join('\n')
 }
 
@@ -46,4 +51,20 @@ export class ConfigError extends IsletError {
       { details: { diagnostics } })
     this.diagnostics = diagnostics
   }
+}
+
+/**
+ * The public shape (sdk `Diagnostic`) of a diagnostic: what `--format json` prints and the admin event stream carries.
+ * The file stays absolute: a tool reading it may run elsewhere than the command did.
+ */
+export function toPublicDiagnostic(d: Diagnostic): PublicDiagnostic {
+  return {
+    code: d.code, severity: d.severity, message: d.message, file: d.file, line: d.line, column: d.col, hint: d.hint ?? null,
+    ...(d.path ? { path: d.path } : {}),
+  }
+}
+
+/** A public diagnostic for an error that has no diagnostics of its own; located when the caller knows where. */
+export function diagnosticOfError(code: string, message: string, at?: Partial<SourceLocation>, hint?: string): PublicDiagnostic {
+  return { code, severity: 'error', message, file: at?.file ?? null, line: at?.line ?? null, column: at?.col ?? null, hint: hint ?? null }
 }

@@ -11,6 +11,9 @@ import { checkReferences } from './references.ts'
 import { declareSandbox } from './sandbox.ts'
 import type { ApiVersion, AppConfig, ComponentDecl, ModuleDecl } from './types.ts'
 
+/** Codes that mean a config file's content is missing from the set (not parsed, not found, too large). */
+const UNREADABLE = new Set<string>(['ERR_CONFIG_YAML_SYNTAX', 'ERR_CONFIG_FILE_NOT_FOUND', 'ERR_CONFIG_TOO_LARGE', 'ERR_CONFIG_ALIAS_LIMIT'])
+
 export interface LoadOptions {
   /** Decides which module and step types exist and validates their configs. */
   registry: Registry
@@ -40,6 +43,9 @@ export interface LoadResult {
 export async function loadConfig(file: string, options: LoadOptions): Promise<LoadResult> {
   const root = resolve(file)
   const set = await loadFiles(root, { env: options.env ?? process.env, maxFileBytes: options.maxFileBytes })
+  // A file that could not be read as YAML leaves holes (its pipelines, modules, components are missing): everything
+  // checked after would report the holes (`no pipeline named …`) before the cause. Report the cause alone.
+  if (set.diagnostics.some((d) => UNREADABLE.has(d.code))) return { diagnostics: sortDiagnostics(set.diagnostics) }
   const declared = declare(set.files, options.registry, { dataDir: options.dataDir })
   const components = await declareComponents(set.files)
   const { sandbox, diagnostics: sandboxDiagnostics } = declareSandbox(set.files)

@@ -231,6 +231,8 @@ describe('components in a config reload: one transaction with the modules', () =
     const result = await reloader.reject([diagnostic])
     expect(result).toMatchObject({ ok: false, generation: 1, error: { code: 'ERR_CONFIG_INVALID' }, diagnostics: [diagnostic] })
     expect(reloader.last).toBe(result)
-    expect(events).toMatchObject([{ type: 'config.reload-failed', error: { code: 'ERR_CONFIG_INVALID' }, diagnostics: [diagnostic] }])
+    // The event carries them in the public shape (sdk Diagnostic): `column`, and every key present.
+    expect(events).toEqual([expect.objectContaining({ type: 'config.reload-failed', error: expect.objectContaining({ code: 'ERR_CONFIG_INVALID' }),
+      diagnostics: [{ file: '/app/app.yaml', line: 4, column: 7, severity: 'error', code: 'ERR_CONFIG_SCHEMA', message: 'must be integer', hint: null, path: 'modules[0].config.port' }] })])
   })
 })

@@ -4,7 +4,7 @@
 import type { EngineState, Logger } from '@islet/sdk'
 import { stringify as stableJson } from 'safe-stable-stringify'
 import type { ComponentHost, ComponentTransaction } from '../components/host.ts'
-import { ConfigError, formatDiagnostics, type Diagnostic } from '../config/diagnostics.ts'
+import { ConfigError, diagnosticOfError, formatDiagnostics, toPublicDiagnostic, type Diagnostic, type PublicDiagnostic } from '../config/diagnostics.ts'
 import type { AppConfig, StepDecl } from '../config/types.ts'
 import type { ConfigGeneration, ModuleRecord } from './generation.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
@@ -48,8 +48,11 @@ export interface ConfigReloadResult {
 export type ConfigEvent =
   | { type: 'config.reloaded'; generation: number; hash: string; ms: number; restarted: string[]; added: string[]; removed: string[]
       componentErrors?: ConfigReloadResult['componentErrors']; at: string }
-  /** A reload that changed nothing: it did not validate (then with `diagnostics`), or a part of it failed to start. */
-  | { type: 'config.reload-failed'; generation: number; error: { code: string; message: string }; diagnostics?: Diagnostic[]; at: string }
+  /**
+   * A reload that changed nothing: it did not validate, or a part of it failed to start. `diagnostics` (the public
+   * shape, sdk `Diagnostic`) holds every problem of an edit that did not validate, else one for `error`.
+   */
+  | { type: 'config.reload-failed'; generation: number; error: { code: string; message: string }; diagnostics: PublicDiagnostic[]; at: string }
 
 /** What the reloader needs from the engine. */
 export interface ReloadDeps {
@@ -96,12 +99,13 @@ export function createReloader(deps: ReloadDeps): Reloader {
     const { at, generation } = result
     if (result.ok) {
       const { hash, ms, restarted, added, removed, componentErrors } = result
-      logger.info({ generation, configHash: hash.slice(0, 12), ms, restarted, added, removed }, `config generation ${generation} serving`)
+      logger.info({ eventType: 'config.reloaded', generation, configHash: hash.slice(0, 12), ms, restarted, added, removed }, `config generation ${generation} serving`)
       emit({ type: 'config.reloaded', generation, hash, ms, restarted, added, removed, ...(componentErrors ? { componentErrors } : {}), at })
     } else {
       const { code, message } = result.error!
-      logger.error({ error: result.error, generation }, `config reload failed; generation ${generation} keeps serving: ${message}`)
-      emit({ type: 'config.reload-failed', generation, error: { code, message }, ...(result.diagnostics ? { diagnostics: result.diagnostics } : {}), at })
+      logger.error({ eventType: 'config.reload-failed', error: result.error, generation }, `config reload failed; generation ${generation} keeps serving: ${message}`)
+      const diagnostics = result.diagnostics ? result.diagnostics.map(toPublicDiagnostic) : [diagnosticOfError(code, message)]
+      emit({ type: 'config.reload-failed', generation, error: { code, message }, diagnostics, at })
     }
     return result
   }
@@ -211,11 +215,11 @@ export function createReloader(deps: ReloadDeps): Reloader {
       name: r.name, code: r.error?.code ?? 'ERR_COMPONENT_LOAD_FAILED', message: r.error?.message ?? '', ...(r.previous !== undefined ? { previous: r.previous } : {}),
     }))
     if (kept.length > 0) {
-      logger.warn({ components: kept }, `config generation ${gen.number} applied; ${kept.length} component(s) could not be reloaded and keep their previous generation (or none)`)
+      logger.warn({ eventType: 'config.reloaded', components: kept }, `config generation ${gen.number} applied; ${kept.length} component(s) could not be reloaded and keep their previous generation (or none)`)
     }
     // Drain: the replaced and removed modules stop in reverse dependency order of the old generation, so a server
     // finishes its in-flight requests before anything they use stops.
-    logger.info({ generation: gen.number, reasons: Object.fromEntries(plan.reasons) }, `config generation ${gen.number} swapped in; draining the replaced modules`)
+    logger.info({ eventType: 'config.reloaded', generation: gen.number, reasons: Object.fromEntries(plan.reasons) }, `config generation ${gen.number} swapped in; draining the replaced modules`)
     const replaced = replacedSlots(prev, plan)
     const errors = await deps.stopSlots(replaced)
     const stopErrors = replaced.filter((s) => s.status.state === 'failed').map((s) => ({

@@ -60,7 +60,7 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
     const { config, diagnostics } = await loadConfig(options.file, { registry: options.registry, env: options.env,
       dataDir: options.dataDir })
     if (!config) {
-      logger.error(`config change rejected; still serving generation ${engine.status().generation}:\n${formatDiagnostics(diagnostics)}`)
+      logger.error({ eventType: 'config.reload-failed' }, `config change rejected; still serving generation ${engine.status().generation}:\n${formatDiagnostics(diagnostics)}`)
       await engine.rejectConfig(diagnostics)
       return
     }

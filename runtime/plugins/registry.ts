@@ -1,5 +1,8 @@
 // The plugin registry: an instance (fresh per engine and per test) mapping module and step type names to plugins.
-import semver from 'semver'
+// Three functions, not the whole package: `islet validate` loads this, and semver's index is 47 modules.
+import satisfies from 'semver/functions/satisfies.js'
+import valid from 'semver/functions/valid.js'
+import validRange from 'semver/ranges/valid.js'
 import { SERVICE_NAMES, type ExpressionFunction, type ModuleType, type Plugin, type StepType } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import { ENGINE_VERSION } from '../version.ts'
@@ -61,14 +64,14 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
 
   function check(plugin: Plugin): void {
     const id = `${plugin.name}@${plugin.version}`
-    if (!plugin.name || !semver.valid(plugin.version)) {
+    if (!plugin.name || !valid(plugin.version)) {
       throw new IsletError('ERR_PLUGIN_INVALID', `plugin ${id} needs a name and a semver version`)
     }
     if (plugin.islet !== undefined) {
-      if (!semver.validRange(plugin.islet)) {
+      if (!validRange(plugin.islet)) {
         throw new IsletError('ERR_PLUGIN_INVALID', `plugin ${id} declares islet '${plugin.islet}', not a semver range`)
       }
-      if (!semver.satisfies(engineVersion, plugin.islet, { includePrerelease: true })) {
+      if (!satisfies(engineVersion, plugin.islet, { includePrerelease: true })) {
         throw new IsletError('ERR_PLUGIN_ENGINE_MISMATCH',
           `${id} needs islet ${plugin.islet}, this is islet ${engineVersion}`,
           { details: { plugin: plugin.name, version: plugin.version, needs: plugin.islet, engine: engineVersion } })

@@ -1,7 +1,7 @@
 // Postinstall: make sure native addons load under the pinned Node 24, rebuilding them against its headers if not.
 // Plain JavaScript on purpose: npm may run this with whatever `node` it finds first, even the system Node 20.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, lstatSync, symlinkSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -52,4 +52,13 @@ for (const name of addons) {
     process.exit(1)
   }
   console.log(`islet postinstall: ${name} rebuilt for the pinned Node`)
+}
+
+// npm links the bins of dependencies into node_modules/.bin, never the project's own: link `islet` there too, so
+// `./node_modules/.bin/islet …` runs the CLI in this checkout without npx's start-up cost.
+const ownBin = join(root, 'node_modules', '.bin', 'islet')
+if (!existsSync(ownBin) && !isLink(ownBin)) symlinkSync(join('..', '..', 'runtime', 'cli', 'bin.js'), ownBin)
+
+function isLink(path) {
+  try { return lstatSync(path).isSymbolicLink() } catch { return false }
 }

@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark, baselines measured in the same run, printed as ratios against their targets.
 // Not a test: nothing here fails the build; the numbers go into closing notes. BENCH_SECONDS / BENCH_ROUNDS tune it;
 // BENCH_ATTACK_SECONDS / BENCH_BASELINE_SECONDS the containment run.
+import { benchCliStart, printCliStart } from './cli-start.ts'
 import { benchColdStart } from './cold-start.ts'
 import { benchContainment, printContainment } from './containment.ts'
 import { benchComponentMemory } from './component-memory.ts'
@@ -64,4 +65,8 @@ const containment = await benchContainment({
 })
 printContainment(containment)
 
-console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload, containment] })}`)
+console.log(`\n9. Command-line start-up: islet --version and islet validate against node -e '' (interleaved)`)
+const cli = await benchCliStart({ rounds: Math.max(10, 5 * rounds) })
+printCliStart(cli)
+
+console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload, containment, cli] })}`)

@@ -67,6 +67,8 @@ export interface CapabilityFlag<G> {
   type: 'boolean' | 'string'
   /** How the usage line shows it, e.g. `[--emit topic]`. */
   usage: string
+  /** What the flag does, for `islet component test --help`. */
+  help: string
   /** The grant the flag stands for (`false` or the empty list when not given); undefined leaves `grants.<name>` absent. */
   grant(value: boolean | string[]): G | undefined
 }

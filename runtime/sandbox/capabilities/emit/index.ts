@@ -22,7 +22,11 @@ export default defineCapability({
     grants: (grant: string[] | undefined) => grant !== undefined && grant.length > 0,
     check: checkEmitGrant,
   },
-  cli: { flag: 'emit', type: 'string', usage: '[--emit topic]', grant: (value) => Array.isArray(value) ? value : [] },
+  cli: {
+    flag: 'emit', type: 'string', usage: '[--emit topic]',
+    help: 'grant emit on this topic pattern (repeatable); emits are captured and printed',
+    grant: (value) => Array.isArray(value) ? value : [],
+  },
   host: () => import('./host.ts'),
 })
 

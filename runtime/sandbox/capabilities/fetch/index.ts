@@ -66,7 +66,7 @@ export default defineCapability({
     check: checkFetchGrant,
   },
   cli: {
-    flag: 'fetch', type: 'string', usage: '[--fetch origin]',
+    flag: 'fetch', type: 'string', usage: '[--fetch origin]', help: 'grant fetch to this origin (repeatable); only examples with fetch: true use it',
     grant: (value) => Array.isArray(value) && value.length > 0 ? { origins: value, privateOrigins: [], maxRequests: 10 } : undefined,
   },
   host: () => import('./host.ts'),

@@ -54,6 +54,10 @@ export default defineCapability({
     none: false as KvGrant,
     grants: (grant) => Boolean(grant),
   },
-  cli: { flag: 'kv', type: 'boolean', usage: '[--kv]', grant: (value) => value === true },
+  cli: {
+    flag: 'kv', type: 'boolean', usage: '[--kv]',
+    help: 'grant kv (a scratch store per example)',
+    grant: (value) => value === true,
+  },
   host: () => import('./host.ts'),
 })

@@ -19,6 +19,10 @@ export default defineCapability({
     none: [] as string[],
     grants: (grant: string[] | undefined) => grant !== undefined && grant.length > 0,
   },
-  cli: { flag: 'secret', type: 'string', usage: '[--secret NAME]', grant: (value) => Array.isArray(value) ? value : [] },
+  cli: {
+    flag: 'secret', type: 'string', usage: '[--secret NAME]',
+    help: 'grant reading this secret from the environment (repeatable)',
+    grant: (value) => Array.isArray(value) ? value : [],
+  },
   host: () => import('./host.ts'),
 })

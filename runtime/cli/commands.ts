@@ -1,0 +1,67 @@
+// The commands of `islet`: each one's options, usage text and examples, and the module that runs it. Only this
+// table and the option parser load for `--help` and for usage errors; a command's module (and what it needs:
+// esbuild, Koa, isolated-vm, …) is imported when that command runs.
+import type { CommandSpec, OptionSpec } from './options.ts'
+import { GRANT_OPTIONS } from './grants.ts'
+
+const FORMAT: OptionSpec = {
+  type: 'string', default: 'text', choices: ['text', 'json'], value: 'text|json',
+  help: 'json: machine-readable output; every problem in the diagnostic shape of README "Diagnostics"',
+}
+const DATA_DIR: OptionSpec = { type: 'string', value: 'dir', help: 'where modules keep durable state (default: $ISLET_DATA_DIR, else ./data)' }
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'run', summary: 'start the application', args: '[app.yaml]', positionals: { min: 0, max: 1 },
+    options: {
+      'data-dir': DATA_DIR,
+      watch: { type: 'boolean', default: false, help: 'reload components and the YAML as they change (events go to the log)' },
+    },
+    examples: ['islet run', 'islet run examples/orders/app.yaml --data-dir /var/lib/orders', 'PORT=9000 LOG_LEVEL=debug islet run app.yaml'],
+    notes: 'SIGINT/SIGTERM drain in-flight requests and stop; a second signal forces the exit.',
+    load: () => import('./run.ts'),
+  },
+  {
+    name: 'dev', summary: 'run and reload as files change, printing one line per event', args: '[app.yaml]', positionals: { min: 0, max: 1 },
+    options: { 'data-dir': DATA_DIR, format: { ...FORMAT, help: 'json: one JSON object per line per event, diagnostics as in README "Diagnostics"' } },
+    examples: ['islet dev', 'islet dev examples/orders/app.yaml', 'islet dev app.yaml --format json | jq .type'],
+    load: () => import('./dev.ts'),
+  },
+  {
+    name: 'validate', summary: 'check config files and compile their components; exit 1 on errors', args: '<files…>', positionals: { min: 1, max: Infinity },
+    options: { format: FORMAT, 'data-dir': { ...DATA_DIR, help: 'the data directory database files must stay in (default: as for run)' } },
+    examples: ['islet validate app.yaml', 'islet validate examples/orders/app.yaml --format json'],
+    notes: 'Components are compiled (syntax, imports), not run: `islet component test` runs their examples.',
+    load: () => import('./validate.ts'),
+  },
+  {
+    name: 'schema', summary: 'print the JSON Schema of the config language (engine + every registered type)', args: '', positionals: { min: 0, max: 0 },
+    options: { out: { type: 'string', value: 'file', help: 'write it to this file instead of stdout' } },
+    examples: ['islet schema > islet.schema.json', 'islet schema --out examples/islet.schema.json'],
+    load: () => import('./schema.ts'),
+  },
+  {
+    name: 'component test', summary: "run components' examples in the real sandbox; exit 1 on any failure", args: '<files or directories…>',
+    positionals: { min: 1, max: Infinity },
+    // The grant flags come from grants.ts, the one place that knows how a flag becomes a capability grant.
+    options: {
+      ...GRANT_OPTIONS,
+      config: { type: 'string', default: '{}', value: 'json', help: "the config every tested component gets (JSON), checked against its config schema" },
+      format: { ...FORMAT, help: 'json: one report with every example and diagnostics as in README "Diagnostics"' } },
+    examples: [
+      'islet component test components/greeter.ts',
+      'islet component test components/            # every component in it, as a directory: entry finds them',
+      "islet component test examples/orders/components/counter/index.ts --kv --emit 'orders.*'",
+      'islet component test components/ --format json',
+    ],
+    notes: 'Grants nothing beyond log unless a flag says so; the grants apply to every component tested.',
+    load: () => import('./component-test.ts'),
+  },
+  {
+    name: 'component new', summary: 'scaffold a component with examples', args: '<name>', positionals: { min: 1, max: 1 },
+    options: { dir: { type: 'string', default: 'components', value: 'dir', help: 'where to create it (default: components)' } },
+    examples: ['islet component new price-quote', 'islet component new greeter --dir src/components'],
+    notes: 'The name is lower-case words joined by \'-\', e.g. price-quote.',
+    load: () => import('./component-new.ts'),
+  },
+]
