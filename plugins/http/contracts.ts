@@ -6,6 +6,8 @@ import type { Pipeline } from '@islet/sdk'
 export interface RequestState {
   requestId: string
   logger: import('@islet/sdk').Logger
+  /** What middleware attached for the rest of the request (`HttpContext.locals`); absent until one touches it. */
+  locals?: Record<string, unknown>
 }
 
 /** A module that contributes Koa middleware to the servers that list it under `middleware`. */

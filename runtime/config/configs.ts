@@ -4,7 +4,8 @@ import type { InputsContext, JsonSchema } from '@islet/sdk'
 import type { Registered, Registry } from '../plugins/registry.ts'
 import { messageOf } from '../errors.ts'
 import { escapeOf, isWithin, outsideMessage } from './confine.ts'
-import type { Diagnostic } from './diagnostics.ts'
+import type { Diagnostic, SourceLocation } from './diagnostics.ts'
+import type { Variables } from '../pipeline/variables.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, type PathSegment } from './locate.ts'
 import { schemaDiagnostics } from './schema-errors.ts'
@@ -18,6 +19,16 @@ export interface RefSite {
   name: string
   file: LoadedFile
   path: PathSegment[]
+  /** For a pipeline: the trigger type of the runs the referencing module starts. */
+  trigger?: string
+}
+
+/** Where a pipeline's expression reads a trigger's own variable (`body`, `params`, …), for the per-trigger check. */
+export interface ViewUse {
+  pipeline: string
+  name: string
+  at: SourceLocation
+  path: string
 }
 
 /** What declaring collects; shared with step declaration. */
@@ -29,6 +40,9 @@ export interface Declaring {
   appDir: string
   /** The engine's data directory when known (the engine, its watcher and `islet validate` pass it). */
   dataDir?: string
+  /** The registered trigger types' variables: what expressions may read beyond the run's own. */
+  variables: Variables
+  viewUses: ViewUse[]
 }
 
 type Typed = Registered<{ type: string; configSchema: JsonSchema; inputs?(config: unknown, ctx: InputsContext): string[] }>
@@ -71,7 +85,9 @@ export function validateConfig(ctx: Declaring, file: LoadedFile, type: Typed,
   const outside = result.paths.map((use) => checkPath(ctx, file, use, [...path, ...pointerPath(use.pointer)]))
     .filter((d) => d !== undefined)
   ctx.diagnostics.push(...outside)
-  for (const { kind, name, pointer } of result.refs) ctx.refs.push({ kind, name, file, path: [...path, ...pointerPath(pointer)] })
+  for (const { kind, name, pointer, trigger } of result.refs) {
+    ctx.refs.push({ kind, name, file, path: [...path, ...pointerPath(pointer)], ...(trigger ? { trigger } : {}) })
+  }
   const names = (kind: RefSite['kind']) => [...new Set(result.refs.filter((r) => r.kind === kind).map((r) => r.name))]
   return result.isValid && outside.length === 0 ? { modules: names('module'), pipelines: names('pipeline'), components: names('component') } : undefined
 }

@@ -9,6 +9,7 @@ import { loadFiles, type FileSet } from './imports.ts'
 import type { Env } from './interpolate.ts'
 import { checkReferences } from './references.ts'
 import { declareSandbox } from './sandbox.ts'
+import { checkTriggerVariables } from './triggers.ts'
 import type { ApiVersion, AppConfig, ComponentDecl, ModuleDecl } from './types.ts'
 
 export interface LoadOptions {
@@ -45,7 +46,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   const { sandbox, diagnostics: sandboxDiagnostics } = declareSandbox(set.files)
   const names = { ...declared.names, components: components.names }
   const diagnostics = [...set.diagnostics, ...declared.diagnostics, ...components.diagnostics, ...sandboxDiagnostics,
-    ...checkReferences(declared.refs, names)]
+    ...checkReferences(declared.refs, names), ...checkTriggerVariables(declared.refs, declared.viewUses, options.registry)]
     // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
     .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
   sortDiagnostics(diagnostics)

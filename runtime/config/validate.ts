@@ -1,7 +1,7 @@
 // JSON Schema validation of config values: the shared ajv instance, compiled-validator cache and reference capture.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import formats from 'ajv-formats'
-import { PATH_KEYWORD, REF_KEYWORD, type JsonSchema } from '@islet/sdk'
+import { PATH_KEYWORD, REF_KEYWORD, TRIGGER_KEYWORD, type JsonSchema } from '@islet/sdk'
 
 /** What an `x-islet-ref` property may name. */
 export const REF_KINDS = ['module', 'pipeline', 'component'] as const
@@ -13,6 +13,8 @@ export interface RefUse {
   name: string
   /** JSON pointer inside the validated value, e.g. `/routes/0/pipeline`. */
   pointer: string
+  /** For a pipeline: the trigger type of the runs the referencing module starts (`pipelineRef(…, { trigger })`). */
+  trigger?: string
 }
 
 /** What an `x-islet-path` property is relative to, and must stay inside. */
@@ -51,11 +53,14 @@ export function createAjv(): Ajv {
     schemaType: 'string',
     metaSchema: { enum: [...REF_KINDS] },
     errors: false,
-    validate(kind: RefUse['kind'], name: string, _parent?: unknown, cxt?: { instancePath: string }) {
-      collecting?.push({ kind, name, pointer: cxt?.instancePath ?? '' })
+    validate(kind: RefUse['kind'], name: string, parent?: Record<string, unknown>, cxt?: { instancePath: string }) {
+      const trigger = parent?.[TRIGGER_KEYWORD]
+      collecting?.push({ kind, name, pointer: cxt?.instancePath ?? '', ...(typeof trigger === 'string' ? { trigger } : {}) })
       return true
     },
   })
+  // Read by the x-islet-ref keyword above from its schema; declared so strict mode accepts it.
+  ajv.addKeyword({ keyword: TRIGGER_KEYWORD, schemaType: 'string' })
   ajv.addKeyword({
     keyword: PATH_KEYWORD,
     type: 'string',

@@ -5,8 +5,9 @@ import type { Logger, Pipeline, StepContext, StepRun } from '@islet/sdk'
 import type { PipelineDecl, StepBranch, StepCall, StepDecl } from '../config/types.ts'
 import { IsletError, messageOf } from '../errors.ts'
 import type { Registry } from '../plugins/registry.ts'
-import { createRun, type Op } from './run.ts'
+import { createRun, type Op, type TriggerViews } from './run.ts'
 import { compileTemplate } from './template.ts'
+import { variablesOf } from './variables.ts'
 import { SERVICES, type EngineServices } from '../engine/services.ts'
 import { withDeadline } from '../engine/deadline.ts'
 
@@ -36,6 +37,9 @@ export interface PipelineCompileContext {
 export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileContext): Promise<Pipeline> {
   const ops: Op[] = []
   const baseDir = dirname(decl.source.file)
+  // The registered triggers' variables: what this generation's expressions may read and its runs may carry.
+  const variables = variablesOf(ctx.registry.triggerTypes().map((t) => t.definition))
+  const compile = <T>(value: unknown) => compileTemplate<T>(value, variables)
 
   async function emit(steps: readonly StepDecl[]): Promise<void> {
     for (const step of steps) {
@@ -70,7 +74,7 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
 
   function compileCondition(branch: StepBranch) {
     try {
-      return compileTemplate(branch.condition)
+      return compile(branch.condition)
     } catch (error) {
       throw failed(branch, 'if', error)
     }
@@ -117,11 +121,23 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
         }
         return ctx.module(name) as T
       },
-      compile: compileTemplate,
+      compile,
     } satisfies StepContext, SERVICES, { value: ctx.services })
   }
 
   await emit(decl.steps)
   for (const op of ops) Object.freeze(op)
-  return Object.freeze({ name: decl.name, run: createRun(decl.name, ops) })
+  return Object.freeze({ name: decl.name, run: createRun(decl.name, ops, triggerViews(ctx.registry)) })
+}
+
+/** Each trigger's declared view variables, looked up once per trigger name (a run checks its view against them). */
+function triggerViews(registry: Registry): TriggerViews {
+  const known = new Map<string, ReadonlySet<string> | undefined>()
+  return (trigger) => {
+    if (known.has(trigger)) return known.get(trigger)
+    const type = registry.triggerType(trigger)?.definition
+    const declared = type ? new Set(type.variables ?? []) : undefined
+    known.set(trigger, declared)
+    return declared
+  }
 }

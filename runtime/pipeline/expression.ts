@@ -4,40 +4,74 @@ import { suggest } from '../config/suggest.ts'
 import { expressionError } from './expression-lex.ts'
 import { parseExpression, type Node, type Parsed } from './expression-parse.ts'
 import { FUNCTIONS, FUNCTION_ALIASES } from './expression-functions.ts'
+import { NEUTRAL, type Variables } from './variables.ts'
 import { FORBIDDEN_NAMES, evalError, member, toText, typeName, type Site } from './expression-values.ts'
 
 /** A compiled expression: evaluates against one run. */
 export type Evaluate = (scope: RunScope) => unknown
 
-/** The root variables, mapped straight onto the run scope (no lookup table at run time). */
-const VARIABLES: ReadonlyMap<string, Evaluate> = new Map<string, Evaluate>([
-  ['body', (s) => s.request.body],
-  ['params', (s) => s.request.params],
-  ['query', (s) => s.request.query],
-  ['headers', (s) => s.request.headers],
+/**
+ * The variables every run has, mapped straight onto the run scope (no lookup table at run time). A trigger's own
+ * variables (HTTP: body, params, query, headers, request) are read from the run's view: see `viewVariable`.
+ */
+const RUN: ReadonlyMap<string, Evaluate> = new Map<string, Evaluate>([
+  ['input', (s) => s.input],
+  ['meta', (s) => s.meta],
+  ['locals', (s) => s.locals],
   ['steps', (s) => s.steps],
-  ['request', (s) => ({ id: s.request.id, method: s.request.method, path: s.request.path })],
-])
-const REQUEST_FIELDS: ReadonlyMap<string, Evaluate> = new Map<string, Evaluate>([
-  ['id', (s) => s.request.id], ['method', (s) => s.request.method], ['path', (s) => s.request.path],
 ])
 
-/** The names expressions may use, for documentation and editor completion. */
-export const EXPRESSION_VARIABLES: readonly string[] = [...VARIABLES.keys()]
+/** The names every run has, for documentation and editor completion (triggers add theirs). */
+export const EXPRESSION_VARIABLES: readonly string[] = [...RUN.keys()]
 export const EXPRESSION_FUNCTIONS: readonly string[] = [...FUNCTIONS.keys()]
 
-/** Compiles `source`, the whole of which is one expression (no `${{ }}`). Throws ERR_CONFIG_EXPRESSION. */
-export function compileExpression(source: string): Evaluate {
-  return compileParsed(parseExpression(source))
+/** One closure per view variable name, shared by every expression that reads it. */
+const VIEW_READERS = new Map<string, Evaluate>()
+function viewVariable(name: string): Evaluate {
+  let read = VIEW_READERS.get(name)
+  if (!read) VIEW_READERS.set(name, read = (s) => s.view[name])
+  return read
+}
+
+const isVariable = (name: string, variables: Variables) => RUN.has(name) || variables.view.has(name)
+const variableNames = (variables: Variables) => [...RUN.keys(), ...variables.view.keys()]
+
+/**
+ * Compiles `source`, the whole of which is one expression (no `${{ }}`), knowing the view variables of `variables`
+ * (the registered trigger types'). Throws ERR_CONFIG_EXPRESSION.
+ */
+export function compileExpression(source: string, variables: Variables = NEUTRAL): Evaluate {
+  return compileParsed(parseExpression(source), variables)
 }
 
 /** Compiles the expression that starts at `start` (just after a `${{`) in `text`; `next` is the offset after `}}`. */
-export function compileEmbedded(text: string, start: number): { evaluate: Evaluate; source: string; next: number } {
+export function compileEmbedded(text: string, start: number, variables: Variables = NEUTRAL): { evaluate: Evaluate; source: string; next: number } {
   const parsed = parseExpression(text, start, true)
-  return { evaluate: compileParsed(parsed), source: parsed.source, next: parsed.next }
+  return { evaluate: compileParsed(parsed, variables), source: parsed.source, next: parsed.next }
 }
 
-function compileParsed(parsed: Parsed): Evaluate {
+/** The variables the expression starting at `start` in `text` reads, with their offsets into `text`. */
+export function embeddedVariables(text: string, start: number): { names: { name: string; offset: number }[]; next: number } {
+  const parsed = parseExpression(text, start, true)
+  const names: { name: string; offset: number }[] = []
+  const walk = (node: Node): void => {
+    switch (node.type) {
+      case 'name': names.push({ name: node.name, offset: node.start }); return
+      case 'array': node.items.forEach(walk); return
+      case 'object': node.entries.forEach((e) => walk(e.value)); return
+      case 'member': walk(node.object); walk(node.property); return
+      case 'call': if (node.callee.type !== 'name') walk(node.callee); node.args.forEach(walk); return
+      case 'unary': walk(node.operand); return
+      case 'binary': walk(node.left); walk(node.right); return
+      case 'conditional': walk(node.test); walk(node.then); walk(node.else); return
+      case 'literal': return
+    }
+  }
+  walk(parsed.node)
+  return { names, next: parsed.next }
+}
+
+function compileParsed(parsed: Parsed, variables: Variables): Evaluate {
   const siteOf = (node: Node): Site => ({ source: parsed.source, offset: node.start - parsed.start })
   return compile(parsed.node)
 
@@ -48,7 +82,7 @@ function compileParsed(parsed: Parsed): Evaluate {
         return () => value
       }
       case 'name':
-        return variable(node.name, node.start)
+        return variable(node.name, node.start, variables)
       case 'array': {
         const items = node.items.map(compile)
         return (s) => {
@@ -90,12 +124,11 @@ function compileParsed(parsed: Parsed): Evaluate {
       if (typeof key === 'string' && FORBIDDEN_NAMES.has(key)) {
         throw expressionError(`'${key}' cannot be read`, property.start, 'expressions see data only, never prototypes or constructors')
       }
-      if (objectNode.type === 'name' && objectNode.name === 'request') {
-        const field = REQUEST_FIELDS.get(String(key))
-        if (field) return field
-        const near = suggest(String(key), REQUEST_FIELDS.keys())
-        const hint = VARIABLES.has(String(key)) ? `use '${key}' on its own` : near ? `did you mean '${near}'?` : undefined
-        throw expressionError(`request has no '${key}' (only id, method and path)`, property.start, hint)
+      const fields = objectNode.type === 'name' ? variables.view.get(objectNode.name) : undefined
+      if (fields && objectNode.type === 'name' && !fields.includes(String(key))) {
+        const near = suggest(String(key), fields)
+        const hint = isVariable(String(key), variables) ? `use '${key}' on its own` : near ? `did you mean '${near}'?` : undefined
+        throw expressionError(`${objectNode.name} has no '${key}' (only ${listOf(fields)})`, property.start, hint)
       }
       const object = compile(objectNode)
       return (s) => member(object(s), key)
@@ -120,7 +153,7 @@ function compileParsed(parsed: Parsed): Evaluate {
     const name = callee.name
     const spec = FUNCTIONS.get(name)
     if (!spec) {
-      if (VARIABLES.has(name)) throw expressionError(`'${name}' is a variable, not a function`, callee.start)
+      if (isVariable(name, variables)) throw expressionError(`'${name}' is a variable, not a function`, callee.start)
       const suggestion = FUNCTION_ALIASES.get(name) ?? suggest(name, FUNCTIONS.keys())
       throw expressionError(`unknown function '${name}'`, callee.start,
         suggestion ? `did you mean '${suggestion}'?` : `the functions are ${EXPRESSION_FUNCTIONS.join(', ')}`)
@@ -137,14 +170,21 @@ function compileParsed(parsed: Parsed): Evaluate {
   }
 }
 
-function variable(name: string, offset: number): Evaluate {
-  const root = VARIABLES.get(name)
+function variable(name: string, offset: number, variables: Variables): Evaluate {
+  const root = RUN.get(name)
   if (root) return root
+  if (variables.view.has(name)) return viewVariable(name)
   if (FUNCTIONS.has(name)) throw expressionError(`'${name}' is a function`, offset, `call it: ${name}(…)`)
-  const match = suggest(name, VARIABLES.keys())
+  const names = variableNames(variables)
+  const match = suggest(name, names)
   const hint = name === 'undefined' ? 'use null'
-    : match ? `did you mean '${match}'?` : `the variables are ${EXPRESSION_VARIABLES.join(', ')}`
+    : match ? `did you mean '${match}'?` : `the variables are ${names.join(', ')}`
   throw expressionError(`unknown variable '${name}'`, offset, hint)
+}
+
+/** `a, b and c`. */
+function listOf(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`
 }
 
 function operandError(site: Site, op: string, wants: string, ...values: unknown[]) {

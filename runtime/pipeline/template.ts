@@ -1,7 +1,8 @@
 // Config values holding runtime expressions `${{ … }}`: checked at load, compiled once, evaluated per run.
 import type { Template } from '@islet/sdk'
 import { IsletError, isIsletError } from '../errors.ts'
-import { compileEmbedded, type Evaluate } from './expression.ts'
+import { compileEmbedded, embeddedVariables, type Evaluate } from './expression.ts'
+import { NEUTRAL, type Variables } from './variables.ts'
 import { isPlainObject, toText } from './expression-values.ts'
 
 /** Whether `text` holds at least one runtime expression. */
@@ -11,14 +12,14 @@ export function isTemplateString(text: string): boolean {
 
 /**
  * Every problem in the `${{ … }}` expressions of `text` (syntax, unknown names, forbidden members, method calls,
- * unterminated `${{`), with offsets into `text`; [] when all compile.
+ * unterminated `${{`), with offsets into `text`; [] when all compile. `variables`: the registered triggers' ones.
  */
-export function checkTemplateString(text: string): { offset: number; message: string; hint?: string }[] {
+export function checkTemplateString(text: string, variables: Variables = NEUTRAL): { offset: number; message: string; hint?: string }[] {
   const problems: { offset: number; message: string; hint?: string }[] = []
   let from = 0
   for (let open = text.indexOf('${{'); open >= 0; open = text.indexOf('${{', from)) {
     try {
-      from = compileEmbedded(text, open + 3).next
+      from = compileEmbedded(text, open + 3, variables).next
     } catch (error) {
       if (!isIsletError(error, 'ERR_CONFIG_EXPRESSION')) throw error
       const { offset, hint } = error.details as { offset: number; hint?: string }
@@ -32,14 +33,33 @@ export function checkTemplateString(text: string): { offset: number; message: st
   return problems
 }
 
+/** The variables the `${{ … }}` expressions of `text` read, with offsets into `text` (expressions that do not parse are skipped). */
+export function templateVariables(text: string): { name: string; offset: number }[] {
+  const found: { name: string; offset: number }[] = []
+  let from = 0
+  for (let open = text.indexOf('${{'); open >= 0; open = text.indexOf('${{', from)) {
+    try {
+      const { names, next } = embeddedVariables(text, open + 3)
+      found.push(...names)
+      from = next
+    } catch {
+      const close = text.indexOf('}}', open + 3)
+      if (close < 0) break
+      from = close + 2
+    }
+  }
+  return found
+}
+
 /**
  * Compiles a config value for evaluation per run. A string that is exactly one `${{ expr }}` (whitespace around it
  * allowed) yields the expression's value; other strings with expressions interpolate them as text (null and
  * undefined as '', objects as JSON); arrays and plain objects are walked. A value without expressions is a
- * constant: deep-frozen once and returned as the same object on every run. Throws ERR_CONFIG_EXPRESSION.
+ * constant: deep-frozen once and returned as the same object on every run. `variables`: the registered triggers'
+ * view variables the expressions may read. Throws ERR_CONFIG_EXPRESSION.
  */
-export function compileTemplate<T = unknown>(value: unknown): Template<T> {
-  const built = build(value)
+export function compileTemplate<T = unknown>(value: unknown, variables: Variables = NEUTRAL): Template<T> {
+  const built = build(value, variables)
   if (built.run) return built.run as Template<T>
   const constant = built.value as T
   return () => constant
@@ -48,21 +68,21 @@ export function compileTemplate<T = unknown>(value: unknown): Template<T> {
 /** A compiled value: either a constant or a function of the run, never both. */
 type Built = { value: unknown; run?: undefined } | { run: Evaluate; value?: undefined }
 
-function build(value: unknown): Built {
-  if (typeof value === 'string') return value.includes('${{') ? { run: buildString(value) } : { value }
-  if (Array.isArray(value)) return buildArray(value)
-  if (isPlainObject(value)) return buildObject(value)
+function build(value: unknown, variables: Variables): Built {
+  if (typeof value === 'string') return value.includes('${{') ? { run: buildString(value, variables) } : { value }
+  if (Array.isArray(value)) return buildArray(value, variables)
+  if (isPlainObject(value)) return buildObject(value, variables)
   return { value }
 }
 
-function buildString(text: string): Evaluate {
+function buildString(text: string, variables: Variables): Evaluate {
   const literals: string[] = []
   const expressions: Evaluate[] = []
   let from = 0
   for (let open = text.indexOf('${{'); open >= 0; open = text.indexOf('${{', from)) {
     literals.push(text.slice(from, open))
     try {
-      const compiled = compileEmbedded(text, open + 3)
+      const compiled = compileEmbedded(text, open + 3, variables)
       expressions.push(compiled.evaluate)
       from = compiled.next
     } catch (error) {
@@ -94,8 +114,8 @@ function located(text: string, error: unknown): unknown {
 
 const constantOf = (value: unknown): Evaluate => () => value
 
-function buildArray(items: readonly unknown[]): Built {
-  const built = items.map(build)
+function buildArray(items: readonly unknown[], variables: Variables): Built {
+  const built = items.map((item) => build(item, variables))
   if (built.every((b) => !b.run)) return { value: Object.freeze(built.map((b) => b.value)) }
   const parts = built.map((b) => b.run ?? constantOf(b.value))
   return {
@@ -107,9 +127,9 @@ function buildArray(items: readonly unknown[]): Built {
   }
 }
 
-function buildObject(object: Record<string, unknown>): Built {
+function buildObject(object: Record<string, unknown>, variables: Variables): Built {
   const keys = Object.keys(object)
-  const built = keys.map((k) => build(object[k]))
+  const built = keys.map((k) => build(object[k], variables))
   if (built.every((b) => !b.run)) return { value: Object.freeze(Object.fromEntries(keys.map((k, i) => [k, built[i]!.value]))) }
   const parts = built.map((b) => b.run ?? constantOf(b.value))
   // A '__proto__' key in config must become an own property, not the prototype: define it rather than assign.

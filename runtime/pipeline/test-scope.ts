@@ -1,7 +1,12 @@
 // Test-only: hand-made run scopes and error catchers shared by the expression, template and pipeline tests.
 import type { RunScope } from '@islet/sdk'
 import { isIsletError, type ErrorCode, type IsletError } from '../errors.ts'
+import httpTrigger from '../../plugins/http/trigger.ts'
 import { compileExpression } from './expression.ts'
+import { variablesOf } from './variables.ts'
+
+/** The variables of the HTTP trigger, which most expression tests read. */
+export const HTTP_VARIABLES = variablesOf([httpTrigger])
 
 export interface ScopeInput {
   body?: unknown
@@ -9,15 +14,16 @@ export interface ScopeInput {
   query?: Record<string, string | string[]>
   headers?: Record<string, string>
   steps?: Record<string, unknown>
+  locals?: Record<string, unknown>
 }
 
-/** A RunScope over a request built from `input`; logger and signal are not for expressions to touch. */
+/** A RunScope of an HTTP run built from `input`; logger and signal are not for expressions to touch. */
 export function scopeOf(input: ScopeInput = {}): RunScope {
+  const request = { id: 'req-1', method: 'POST', path: '/orders/7' }
   return {
-    request: {
-      id: 'req-1', method: 'POST', path: '/orders/7',
-      params: input.params ?? {}, query: input.query ?? {}, headers: input.headers ?? {}, body: input.body,
-    },
+    trigger: 'http', id: request.id, input: input.body, meta: { method: request.method, path: request.path },
+    locals: input.locals ?? {},
+    view: { body: input.body, params: input.params ?? {}, query: input.query ?? {}, headers: input.headers ?? {}, request },
     steps: Object.assign(Object.create(null), input.steps),
     logger: undefined as never,
     signal: undefined as never,
@@ -25,7 +31,7 @@ export function scopeOf(input: ScopeInput = {}): RunScope {
   }
 }
 
-export const evaluate = (source: string, input: ScopeInput = {}): unknown => compileExpression(source)(scopeOf(input))
+export const evaluate = (source: string, input: ScopeInput = {}): unknown => compileExpression(source, HTTP_VARIABLES)(scopeOf(input))
 
 /** The IsletError with `code` that `fn` throws; fails the test when it throws nothing or something else. */
 export function errorOf(fn: () => unknown, code: ErrorCode): IsletError {
@@ -38,7 +44,7 @@ export function errorOf(fn: () => unknown, code: ErrorCode): IsletError {
   throw new Error(`expected ${code}, nothing was thrown`)
 }
 
-export const compileError = (source: string): IsletError => errorOf(() => compileExpression(source), 'ERR_CONFIG_EXPRESSION')
+export const compileError = (source: string): IsletError => errorOf(() => compileExpression(source, HTTP_VARIABLES), 'ERR_CONFIG_EXPRESSION')
 export const evalError = (source: string, input: ScopeInput = {}): IsletError =>
   errorOf(() => evaluate(source, input), 'ERR_EXPRESSION_EVAL')
 

@@ -1,6 +1,6 @@
 // The plugin registry: an instance (fresh per engine and per test) mapping module and step type names to plugins.
 import semver from 'semver'
-import type { ModuleType, Plugin, StepType } from '@islet/sdk'
+import { RUN_VARIABLES, type ModuleType, type Plugin, type StepType, type TriggerType } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import { ENGINE_VERSION } from '../version.ts'
 
@@ -27,6 +27,9 @@ export interface Registry {
   stepType(type: string): Registered<StepType> | undefined
   moduleTypes(): Registered<ModuleType>[]
   stepTypes(): Registered<StepType>[]
+  /** The trigger type runs name as `trigger` (see sdk/trigger.ts). */
+  triggerType(name: string): Registered<TriggerType> | undefined
+  triggerTypes(): Registered<TriggerType>[]
   plugins(): Plugin[]
   /** The plugin known to provide `type` when none registered here does. */
   knownProvider(type: string): string | undefined
@@ -39,6 +42,7 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
   const catalogue = options.catalogue ?? {}
   const moduleTypes = new Map<string, Registered<ModuleType>>()
   const stepTypes = new Map<string, Registered<StepType>>()
+  const triggerTypes = new Map<string, Registered<TriggerType>>()
   const plugins = new Set<Plugin>()
 
   function check(plugin: Plugin): void {
@@ -71,6 +75,10 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     }
     for (const m of plugin.moduleTypes ?? []) claim('module', m.type, moduleTypes)
     for (const s of plugin.stepTypes ?? []) claim('step', s.type, stepTypes)
+    for (const t of plugin.triggers ?? []) {
+      claim('trigger', t.name, triggerTypes)
+      checkTrigger(id, t)
+    }
   }
 
   return {
@@ -80,7 +88,9 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
       plugins.add(plugin)
       for (const m of plugin.moduleTypes ?? []) moduleTypes.set(m.type, { definition: m, plugin })
       for (const s of plugin.stepTypes ?? []) stepTypes.set(s.type, { definition: s, plugin })
+      for (const t of plugin.triggers ?? []) triggerTypes.set(t.name, { definition: t, plugin })
       return () => {
+        for (const t of plugin.triggers ?? []) if (triggerTypes.get(t.name)?.plugin === plugin) triggerTypes.delete(t.name)
         plugins.delete(plugin)
         for (const m of plugin.moduleTypes ?? []) if (moduleTypes.get(m.type)?.plugin === plugin) moduleTypes.delete(m.type)
         for (const s of plugin.stepTypes ?? []) if (stepTypes.get(s.type)?.plugin === plugin) stepTypes.delete(s.type)
@@ -90,7 +100,27 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     stepType: (type) => stepTypes.get(type),
     moduleTypes: () => [...moduleTypes.values()],
     stepTypes: () => [...stepTypes.values()],
+    triggerType: (name) => triggerTypes.get(name),
+    triggerTypes: () => [...triggerTypes.values()],
     plugins: () => [...plugins],
     knownProvider: (type) => (moduleTypes.has(type) || stepTypes.has(type) ? undefined : catalogue[type]),
+  }
+}
+
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** A trigger's variables are expression names: identifiers, none of the run's own, each fixed-fields entry one of them. */
+function checkTrigger(id: string, trigger: TriggerType): void {
+  const variables = trigger.variables ?? []
+  for (const name of variables) {
+    const problem = !VARIABLE_NAME.test(name) ? 'is not an identifier'
+      : RUN_VARIABLES.includes(name) ? `is a variable every run has (${RUN_VARIABLES.join(', ')})`
+      : variables.indexOf(name) !== variables.lastIndexOf(name) ? 'is listed twice' : undefined
+    if (problem) throw new IsletError('ERR_PLUGIN_INVALID', `${id}: trigger type '${trigger.name}' variable '${name}' ${problem}`)
+  }
+  for (const name of Object.keys(trigger.fields ?? {})) {
+    if (!variables.includes(name)) {
+      throw new IsletError('ERR_PLUGIN_INVALID', `${id}: trigger type '${trigger.name}' gives fields for '${name}', which is not one of its variables`)
+    }
   }
 }
