@@ -6,6 +6,7 @@ import Koa from 'koa'
 import { defineModuleType, moduleRef } from '@islet/sdk'
 import { isMiddlewareProvider, isRouterProvider, type RequestState } from './contracts.ts'
 import { createDispatch } from './dispatch.ts'
+import { adaptMiddleware } from './middleware.ts'
 import { HttpError } from './errors.ts'
 import { createHealth } from './health.ts'
 import { createRequestCore } from './request-core.ts'
@@ -118,7 +119,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
           `server '${ctx.name}': middleware entry '${name}' is not a middleware module (it provides no middleware); list modules such as http.cors or http.access-log there, and routers under routers:`,
           { server: ctx.name, module: name })
       }
-      app.use(provider.middleware)
+      app.use(adaptMiddleware(provider.middleware, { requestTimeoutMs: config.requestTimeoutMs }))
     }
     const routers = config.routers.map((name) => {
       const router = ctx.module(name)

@@ -33,6 +33,14 @@ function viewVariable(name: string): Evaluate {
   return read
 }
 
+/** Reads `field` of a trigger's fixed-fields record; anything but an object reads as undefined, like `member`. */
+function fieldReader(record: Evaluate, field: string): Evaluate {
+  return (s) => {
+    const value = record(s) as Record<string, unknown> | null
+    return typeof value === 'object' && value !== null ? value[field] : undefined
+  }
+}
+
 const isVariable = (name: string, variables: Variables) => RUN.has(name) || variables.view.has(name)
 const variableNames = (variables: Variables) => [...RUN.keys(), ...variables.view.keys()]
 
@@ -130,6 +138,9 @@ function compileParsed(parsed: Parsed, variables: Variables): Evaluate {
         const hint = isVariable(String(key), variables) ? `use '${key}' on its own` : near ? `did you mean '${near}'?` : undefined
         throw expressionError(`${objectNode.name} has no '${key}' (only ${listOf(fields)})`, property.start, hint)
       }
+      // A declared field of a record the trigger builds (HTTP's request.id): read it directly, as it is on every
+      // request's path. Names Object.prototype has go through `member`, which reads own properties only.
+      if (fields && !(String(key) in Object.prototype)) return fieldReader(compile(objectNode), String(key))
       const object = compile(objectNode)
       return (s) => member(object(s), key)
     }

@@ -1,0 +1,87 @@
+// Middleware written against the sdk alone (no Koa): a third-party bearer-token auth module that attaches the user
+// for the rest of the request, which the route's pipeline reads as ${{ locals.user }}, over real HTTP on loopback.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { defineModuleType, definePlugin, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
+import { json, startApp, type TestApp } from './support/app.ts'
+
+/** What an `acme.auth` module is configured with: bearer tokens and the users they stand for. */
+interface AuthConfig {
+  users: Record<string, { name: string; role: string }>
+}
+
+const acme = definePlugin({
+  name: '@acme/auth', version: '1.0.0',
+  moduleTypes: [defineModuleType<AuthConfig, MiddlewareProvider>({
+    type: 'acme.auth',
+    configSchema: {
+      type: 'object', additionalProperties: false, required: ['users'],
+      properties: { users: { type: 'object', additionalProperties: { type: 'object', properties: { name: { type: 'string' }, role: { type: 'string' } } } } },
+    },
+    create(config) {
+      const middleware: HttpMiddleware = async (http, next) => {
+        const auth = http.request.headers.authorization
+        const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined
+        const user = token === undefined ? undefined : config.users[token]
+        if (!user) {
+          http.respond({ status: 401, headers: { 'www-authenticate': 'Bearer' },
+            body: { error: { code: 'ACME_UNAUTHENTICATED', message: 'a valid bearer token is required', requestId: http.request.id } } })
+          return next() // answered: the rest of the chain does not run
+        }
+        http.locals.user = { ...user }
+        await next()
+        // What the rest of the chain answered, as it stands now.
+        http.setHeader('x-acme-answered', String(http.response.status))
+      }
+      return { middleware }
+    },
+  })],
+})
+
+const APP = `
+apiVersion: islet/v1
+modules:
+  - name: auth
+    type: acme.auth
+    config:
+      users:
+        t0ken-ada: { name: Ada, role: admin }
+  - name: api
+    type: http.router
+    config:
+      routes:
+        - { method: GET, path: /me, pipeline: me }
+  - name: web
+    type: http.server
+    config: { port: 0, middleware: [auth], routers: [api] }
+pipelines:
+  me:
+    steps:
+      - if: \${{ locals.user.role != 'admin' }}
+        then:
+          - type: fail
+            config: { status: 403, code: ERR_NOT_ADMIN, message: admins only }
+      - type: respond
+        config: { status: 201, body: { user: '\${{ locals.user }}', path: '\${{ meta.path }}' } }
+`
+
+describe('third-party middleware through the sdk', () => {
+  let app: TestApp
+  beforeAll(async () => { app = await startApp({ 'app.yaml': APP }, { plugins: [acme] }) })
+  afterAll(async () => { await app?.close() })
+
+  it('attaches the authenticated user for the pipeline, which reads it as ${{ locals.user }}', async () => {
+    const res = await fetch(`${app.url}/me`, { headers: { authorization: 'Bearer t0ken-ada' } })
+    expect(res.status).toBe(201)
+    expect(await json(res)).toEqual({ user: { name: 'Ada', role: 'admin' }, path: '/me' })
+    expect(res.headers.get('x-acme-answered')).toBe('201')
+  })
+
+  it('answers 401 itself when the token is missing or wrong; the pipeline never runs', async () => {
+    for (const headers of [{}, { authorization: 'Bearer nope' }]) {
+      const res = await fetch(`${app.url}/me`, { headers })
+      expect(res.status).toBe(401)
+      expect(res.headers.get('www-authenticate')).toBe('Bearer')
+      expect(await json(res)).toMatchObject({ error: { code: 'ACME_UNAUTHENTICATED' } })
+    }
+  })
+})
