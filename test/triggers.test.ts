@@ -125,6 +125,29 @@ describe('a trigger type registered by a plugin', () => {
     ])
   })
 
+  it('a module type whose pipelineRef names a trigger no plugin declares is reported at the reference', async () => {
+    const cron = definePlugin({ name: 'cron', version: '1.0.0', moduleTypes: [defineModuleType<{ pipeline: string }>({
+      type: 'cron.job', configSchema: { type: 'object', properties: { pipeline: pipelineRef('runs it', { trigger: 'cron' }) } }, create: () => ({}),
+    })] })
+    const { dir, cleanup } = writeFiles({ 'app.yaml': `apiVersion: islet/v1
+modules:
+  - name: nightly
+    type: cron.job
+    config: { pipeline: p }
+pipelines:
+  p: { steps: [{ type: respond, config: { body: '\${{ input }}' } }] }
+` })
+    try {
+      const registry = createBuiltinRegistry()
+      registry.register(cron)
+      const { diagnostics } = await loadConfig(join(dir, 'app.yaml'), { registry, env: {} })
+      expect(diagnostics).toMatchObject([{ code: 'ERR_PLUGIN_INVALID', line: 5, col: 25,
+        message: "this module runs pipeline 'p' for trigger 'cron', which no registered plugin declares" }])
+    } finally {
+      cleanup()
+    }
+  })
+
   it('HTTP pipelines keep ${{ body }}, ${{ params }} and ${{ request }}, and also see the trigger-neutral input and meta', async () => {
     opened = await openTestApp({ 'app.yaml': `apiVersion: islet/v1
 modules:
