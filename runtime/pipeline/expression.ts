@@ -25,11 +25,20 @@ const RUN: ReadonlyMap<string, Evaluate> = new Map<string, Evaluate>([
 export const EXPRESSION_VARIABLES: readonly string[] = [...RUN.keys()]
 export const EXPRESSION_FUNCTIONS: readonly string[] = [...FUNCTIONS.keys()]
 
-/** One closure per view variable name, shared by every expression that reads it. */
+/**
+ * One reader per view variable name, shared by every expression that reads it. V8 keeps type feedback per function
+ * literal, so readers made by one literal would see every name at one property load and slow each other down: the
+ * first names each get a literal of their own (a trigger has a handful of variables), the rest share the last one.
+ */
+const READER_SITES: readonly ((name: string) => Evaluate)[] = [
+  (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n],
+  (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n],
+  (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n],
+]
 const VIEW_READERS = new Map<string, Evaluate>()
 function viewVariable(name: string): Evaluate {
   let read = VIEW_READERS.get(name)
-  if (!read) VIEW_READERS.set(name, read = (s) => s.view[name])
+  if (!read) VIEW_READERS.set(name, read = READER_SITES[Math.min(VIEW_READERS.size, READER_SITES.length - 1)]!(name))
   return read
 }
 

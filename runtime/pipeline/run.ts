@@ -71,8 +71,11 @@ export type TriggerViews = (trigger: string) => ReadonlySet<string> | undefined
 export function createRun(pipeline: string, ops: readonly Op[], views: TriggerViews): (input: RunInput, options: PipelineRunOptions) => Promise<PipelineResponse> {
   const end = ops.length
 
+  // Runs of one pipeline nearly always come from one trigger: its declared names are looked up once.
+  let lastTrigger: string | undefined
+  let lastDeclared: ReadonlySet<string> | undefined
   function refuse(input: RunInput): void {
-    const declared = views(input.trigger)
+    const declared = input.trigger === lastTrigger ? lastDeclared : (lastDeclared = views(lastTrigger = input.trigger))
     if (!declared) {
       throw new IsletError('ERR_PIPELINE_UNKNOWN_TRIGGER',
         `pipeline '${pipeline}' was asked to run for trigger '${input.trigger}', which no registered plugin declares`,
