@@ -105,6 +105,26 @@ describe('a trigger type registered by a plugin', () => {
     })
   })
 
+  it("validate and component steps default to the run's input, so an event-like trigger's pipeline can use them as is", async () => {
+    expect(await diagnosticsOf(app(`  on-tick:
+    steps:
+      - type: validate
+        config: { schema: { type: object, required: [n] } }
+      - type: respond
+        config: { body: '\${{ steps }}' }
+`))).toEqual([])
+    opened = await openTestApp({ 'app.yaml': app(`  on-tick:
+    steps:
+      - name: checked
+        type: validate
+        config: { schema: { type: object, required: [n] } }
+      - type: respond
+        config: { body: '\${{ steps.checked }}' }
+`) }, { plugins: [clock] })
+    await opened.started
+    expect(await opened.engine.module<Ticker>('ticker').fire(2)).toMatchObject({ body: { n: 2 } })
+  })
+
   it('a pipeline both HTTP and the tick run may read only what both have; one no trigger names may read any', async () => {
     const router = `  - name: api
     type: http.router

@@ -2,13 +2,13 @@
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import formats from 'ajv-formats'
-import { StepError, defineStepType, messageOf, type Logger } from '@islet/sdk'
+import { StepError, defineStepType, messageOf, type Logger, type RunScope } from '@islet/sdk'
 import { CoreError } from './errors.ts'
 import { clocked, DeadlineExceeded, linearRegExp, makeLinear, nodesUpTo, ValidationClock, vetSchema } from './schema-vet.ts'
 
 export interface ValidateConfig {
   readonly schema: Readonly<Record<string, unknown>>
-  /** A template; the loader fills in `${{ body }}`. */
+  /** A template; the loader fills in `${{ input }}` (an HTTP run's body). */
   readonly value?: unknown
   /** How long checking one value may hold the event loop before it is refused. */
   readonly maxMs?: number
@@ -26,7 +26,8 @@ const MAX_PROBLEMS = 20
 const MAX_LISTED_NODES = 10_000
 /** Far above what a linear check of a 1 MB body takes (tens of ms), far below a stall every route would feel. */
 const DEFAULT_MAX_MS = 250
-const BODY = /^\s*\$\{\{\s*body\s*\}\}\s*$/
+/** A value that is the run's main value: named in messages as the request body (HTTP) or the input (any other trigger). */
+const RUN_INPUT = /^\s*\$\{\{\s*(body|input)\s*\}\}\s*$/
 
 /**
  * @example
@@ -47,7 +48,7 @@ export default defineStepType<ValidateConfig>({
         type: 'object',
         description: 'the JSON Schema the value must match (draft-07; draft 2020-12 when its $schema says so)',
       },
-      value: { default: '${{ body }}', description: 'what to validate, a template; the request body by default' },
+      value: { default: '${{ input }}', description: "what to validate, a template; the run's input (an HTTP request's body) by default" },
       maxMs: {
         type: 'integer', minimum: 1, maximum: 5_000, default: DEFAULT_MAX_MS,
         description: 'how long checking one value may hold the engine\'s event loop; past it the value is refused (400 ERR_VALIDATION_TOO_COSTLY)',
@@ -59,11 +60,12 @@ export default defineStepType<ValidateConfig>({
   create(config, ctx) {
     const clock = new ValidationClock(config.maxMs ?? DEFAULT_MAX_MS)
     const { first, every } = compileSchema(config.schema, ctx.logger, clock)
-    const source = config.value ?? '${{ body }}'
+    const source = config.value ?? '${{ input }}'
     const value = ctx.compile(source)
-    const what = typeof source === 'string' && BODY.test(source) ? 'request body' : 'value'
+    const isInput = typeof source === 'string' && RUN_INPUT.test(source)
+    const whatOf = (scope: RunScope) => (!isInput ? 'value' : scope.trigger === 'http' ? 'request body' : 'input')
     /** Runs one validator under the clock; past its deadline the value is refused, and the operator told why. */
-    const timed = (validate: ValidateFunction, data: unknown): boolean => {
+    const timed = (validate: ValidateFunction, data: unknown, what: string): boolean => {
       clock.start()
       try {
         return validate(data) as boolean
@@ -76,11 +78,12 @@ export default defineStepType<ValidateConfig>({
     }
     return (scope) => {
       const data = value(scope)
-      if (timed(first, data)) return data
+      const what = whatOf(scope)
+      if (timed(first, data, what)) return data
       // Listing every mismatch builds one error object per failing node: on a large value (300,000 failing items fit
       // in 1 MB) that alone holds the event loop for a second, so a large value gets its first problem only.
       const small = nodesUpTo(data, MAX_LISTED_NODES) <= MAX_LISTED_NODES
-      const errors = (small && !timed(every, data) ? every.errors : first.errors) ?? []
+      const errors = (small && !timed(every, data, what) ? every.errors : first.errors) ?? []
       const shown = !small ? ' (the first problem; the value is too large to list them all)'
         : errors.length > MAX_PROBLEMS ? ` (${errors.length} problems, the first ${MAX_PROBLEMS} listed)` : ''
       throw new StepError({
