@@ -3,6 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defineModuleType, definePlugin, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { json, startApp, type TestApp } from './support/app.ts'
+import { until } from './support/until.ts'
+import type { HttpServer } from '../plugins/http/index.ts'
 
 /** What an `acme.auth` module is configured with: bearer tokens and the users they stand for. */
 interface AuthConfig {
@@ -83,5 +85,64 @@ describe('third-party middleware through the sdk', () => {
       expect(res.headers.get('www-authenticate')).toBe('Bearer')
       expect(await json(res)).toMatchObject({ error: { code: 'ACME_UNAUTHENTICATED' } })
     }
+  })
+})
+
+/** Requests waiting on /wait, and why each one's signal aborted, by request id. */
+const waiting = new Set<string>()
+const aborted = new Map<string, string>()
+
+const slow = definePlugin({
+  name: '@acme/slow', version: '1.0.0',
+  moduleTypes: [defineModuleType<Record<string, never>, MiddlewareProvider>({
+    type: 'acme.slow',
+    configSchema: { type: 'object' },
+    create() {
+      // Waits on /wait until the request's signal aborts, then fails with its reason.
+      const middleware: HttpMiddleware = async (http, next) => {
+        if (http.request.path !== '/wait') return next()
+        waiting.add(http.request.id)
+        const reason = await new Promise<unknown>((resolve) => http.signal.addEventListener('abort', () => resolve(http.signal.reason)))
+        aborted.set(http.request.id, (reason as { code?: string }).code ?? 'none')
+        throw reason
+      }
+      return { middleware }
+    },
+  })],
+})
+
+describe("a middleware's signal", () => {
+  let app: TestApp
+  beforeAll(async () => {
+    app = await startApp({ 'app.yaml': `apiVersion: islet/v1
+modules:
+  - name: slow
+    type: acme.slow
+  - name: web
+    type: http.server
+    config: { port: 0, requestTimeoutMs: 300, middleware: [slow] }
+  - name: patient
+    type: http.server
+    config: { port: 0, requestTimeoutMs: 600000, middleware: [slow] }
+` }, { plugins: [slow] })
+  })
+  afterAll(async () => { await app?.close() })
+
+  it('aborts when the request times out: the answer is the server\'s 503', async () => {
+    const res = await fetch(`${app.url}/wait`, { headers: { 'x-request-id': 'slow-1' } })
+    expect(res.status).toBe(503)
+    expect(await json(res)).toMatchObject({ error: { code: 'ERR_HTTP_REQUEST_TIMEOUT' } })
+    expect(aborted.get('slow-1')).toBe('ERR_HTTP_REQUEST_TIMEOUT')
+  })
+
+  it('aborts when the client goes away first', async () => {
+    const url = app.engine.module<HttpServer>('patient').url()
+    const client = new AbortController()
+    const pending = fetch(`${url}/wait`, { headers: { 'x-request-id': 'gone-1' }, signal: client.signal }).catch(() => 'cancelled')
+    await until(() => waiting.has('gone-1'))
+    client.abort()
+    expect(await pending).toBe('cancelled')
+    await until(() => aborted.has('gone-1'))
+    expect(aborted.get('gone-1')).toBe('ERR_HTTP_CLIENT_CLOSED')
   })
 })
