@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   ERR_CONFIG_UNKNOWN_REFERENCE: 'a reference to a module, pipeline or component that is not declared',
   ERR_CONFIG_MODULE_CONTRACT: 'a moduleRef names a module whose type does not provide the contract that property asks for (e.g. a router listed under middleware)',
   ERR_CONFIG_EXPRESSION: 'a runtime expression ${{ … }} does not parse, or names an unknown variable or function',
+  ERR_CONFIG_TRIGGER_VARIABLE: "a pipeline's expression reads a variable that a trigger running it does not have (e.g. ${{ body }} in a pipeline an event runs: use ${{ input }})",
   ERR_CONFIG_STEP_CHECK: "a step type's own check refused a config its schema accepts (e.g. a validate step's JSON Schema with a pattern RE2 cannot run)",
   ERR_CONFIG_INVALID: 'the config has errors (see diagnostics)',
   // Plugins
@@ -57,6 +58,8 @@ export const ERROR_CODES = {
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",
+  ERR_PIPELINE_UNKNOWN_TRIGGER: 'a pipeline run names a trigger type no registered plugin declares',
+  ERR_PIPELINE_VIEW_UNDECLARED: "a pipeline run's view carries a variable its trigger type does not declare",
   ERR_STEP_FAILED: 'a step threw an unexpected error (reported as a 500 without internals)',
   ERR_EXPRESSION_EVAL: 'a runtime expression failed while evaluating',
   // Capabilities (host calls a sandboxed component makes)

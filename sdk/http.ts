@@ -4,7 +4,7 @@ import { defineContract } from './contract.ts'
 import type { Logger } from './logger.ts'
 import type { AbortSignalLike, Pipeline } from './pipeline.ts'
 
-/** The request as middleware sees it. */
+/** The request as middleware sees it. The body is not read yet: the route decides its limit. */
 export interface HttpRequestView {
   /** The request id (`X-Request-Id`, propagated or generated). */
   readonly id: string
@@ -43,6 +43,18 @@ export interface HttpContext {
   setHeader(name: string, value: string): void
   /** Answers now; the rest of the chain does not run when this is called before `next()`. */
   respond(answer: HttpAnswer): void
+  /**
+   * Calls `listener` once the response has been sent, with what the client got (access logs, metrics). After
+   * `await next()` the status is not final yet when the rest of the chain threw: the server maps errors further out.
+   */
+  onFinish(listener: (sent: HttpSent) => void): void
+}
+
+/** A response as it was sent. */
+export interface HttpSent {
+  readonly status: number
+  /** The body's size from its Content-Length (0 when streamed or empty). */
+  readonly bytes: number
 }
 
 export type HttpMiddleware = (ctx: HttpContext, next: () => Promise<void>) => void | Promise<void>

@@ -25,9 +25,9 @@ export {
   SERVICE_NAMES, type Services, type ServiceName, type EventsService, type BusEvent, type ComponentsService,
   type InvokeOptions, type StatusService,
 } from './services.ts'
-export { defineTrigger, type TriggerType } from './trigger.ts'
+export { defineTrigger, RUN_VARIABLES, type TriggerType } from './trigger.ts'
 export {
-  httpMiddleware, httpRouter, type HttpMiddleware, type HttpContext, type HttpRequestView, type HttpAnswer,
+  httpMiddleware, httpRouter, type HttpMiddleware, type HttpContext, type HttpRequestView, type HttpAnswer, type HttpSent,
   type MiddlewareProvider, type RouterProvider, type RouteMatch,
 } from './http.ts'
 export { DIAGNOSTIC_SCHEMA, type Diagnostic } from './diagnostic.ts'

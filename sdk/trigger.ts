@@ -13,9 +13,17 @@ export interface TriggerType {
    * `query`, `headers`, `request`), filled from the run's `view`.
    */
   readonly variables?: readonly string[]
+  /**
+   * For a variable whose value is a record with fixed fields, those fields: an expression naming another one is an
+   * error when the config loads instead of a silent `undefined` (HTTP: `request` has `id`, `method`, `path`).
+   */
+  readonly fields?: Readonly<Record<string, readonly string[]>>
   /** JSON Schema of the run's `meta` (documentation and editor help). */
   readonly meta?: JsonSchema
 }
+
+/** The variables every run has, whatever its trigger; a trigger type cannot declare these names. */
+export const RUN_VARIABLES: readonly string[] = ['input', 'meta', 'locals', 'steps']
 
 /** Identity helper: returns its argument, typed. */
 export function defineTrigger(trigger: TriggerType): TriggerType {

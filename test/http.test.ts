@@ -226,6 +226,16 @@ describe('request ids, health, middleware', () => {
     const preflight = await fetch(`${app.url}/v1/quote`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } })
     expect(preflight.status).toBe(204)
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST')
+    expect(preflight.headers.get('vary')).toBe('Origin')
+    expect(ok.headers.get('access-control-expose-headers')).toBe('x-request-id')
+    expect(other.headers.get('vary')).toBe('Origin')
+    // An error answer from further in keeps the CORS headers, so the browser lets the page read the error.
+    const missing = await fetch(`${app.url}/v1/nowhere`, { headers: { origin: 'https://shop.example' } })
+    expect(missing.status).toBe(404)
+    expect(missing.headers.get('access-control-allow-origin')).toBe('https://shop.example')
+    // OPTIONS without Access-Control-Request-Method is not a preflight: it goes on to the routes.
+    const plain = await fetch(`${app.url}/v1/quote`, { method: 'OPTIONS', headers: { origin: 'https://shop.example' } })
+    expect(plain.status).toBe(405)
   })
 
   it('logs one access line per request with request id, module, status and duration', async () => {

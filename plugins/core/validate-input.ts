@@ -3,8 +3,10 @@
 
 /** The value's origin: how errors name it, and whether its text is converted to the schema's types. */
 export interface ValidatedInput {
-  /** `request body`, `query parameter`, `route parameter` or `value`: what messages call it. */
+  /** `request body`, `input`, `query parameter`, `route parameter` or `value`: what messages call it. */
   readonly what: string
+  /** The run's main value (`${{ input }}`): an HTTP run's is its request body, and messages say so. */
+  readonly runInput?: boolean
   /** Query and route parameters: strings converted to the schema's types, `default`s filled in. */
   readonly coerce: boolean
   /** The parameter when the value is one (`${{ query.page }}`): named in messages, which then have no path. */
@@ -12,10 +14,11 @@ export interface ValidatedInput {
 }
 
 const BODY = /^\s*\$\{\{\s*body\s*\}\}\s*$/
+const INPUT = /^\s*\$\{\{\s*input\s*\}\}\s*$/
 /** `${{ query }}`, `${{ params }}`, or one of their members: `${{ query.page }}`. */
 const PARAMETERS = /^\s*\$\{\{\s*(query|params)(?:\s*\.\s*([A-Za-z_$][\w$]*))?\s*\}\}\s*$/
 
-/** From the `value` template as written (the loader fills in `${{ body }}`), and an explicit `coerce:` if any. */
+/** From the `value` template as written (the loader fills in `${{ input }}`), and an explicit `coerce:` if any. */
 export function validatedInput(source: unknown, coerce: boolean | undefined): ValidatedInput {
   const text = typeof source === 'string' ? source : ''
   const parameters = PARAMETERS.exec(text)
@@ -23,6 +26,7 @@ export function validatedInput(source: unknown, coerce: boolean | undefined): Va
     const what = parameters[1] === 'query' ? 'query parameter' : 'route parameter'
     return parameters[2] === undefined ? { what, coerce: coerce ?? true } : { what, coerce: coerce ?? true, parameter: parameters[2] }
   }
+  if (INPUT.test(text)) return { what: 'input', runInput: true, coerce: coerce ?? false }
   return { what: BODY.test(text) ? 'request body' : 'value', coerce: coerce ?? false }
 }
 

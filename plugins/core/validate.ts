@@ -1,6 +1,6 @@
 // The `validate` step: checks a value (the request body by default) against a JSON Schema compiled once.
 import type { ErrorObject, ValidateFunction } from 'ajv'
-import { StepError, defineStepType, messageOf, type Logger } from '@islet/sdk'
+import { StepError, defineStepType, messageOf, type Logger, type RunScope } from '@islet/sdk'
 import { CoreError } from './errors.ts'
 import { createAjv } from './ajv.ts'
 import { MAX_PROBLEMS, problemOf, type ValidationProblem } from './schema-problems.ts'
@@ -9,7 +9,7 @@ import { parameterAt, sent, validatedInput, valueAt, type ValidatedInput } from 
 
 export interface ValidateConfig {
   readonly schema: Readonly<Record<string, unknown>>
-  /** A template; the loader fills in `${{ body }}`. */
+  /** A template; the loader fills in `${{ input }}` (an HTTP run's body). */
   readonly value?: unknown
   /** How long checking one value may hold the event loop before it is refused. */
   readonly maxMs?: number
@@ -48,7 +48,7 @@ export default defineStepType<ValidateConfig>({
         type: 'object',
         description: 'the JSON Schema the value must match (draft-07; draft 2020-12 when its $schema says so)',
       },
-      value: { default: '${{ body }}', description: 'what to validate, a template; the request body by default' },
+      value: { default: '${{ input }}', description: "what to validate, a template; the run's input (an HTTP request's body) by default" },
       maxMs: {
         type: 'integer', minimum: 1, maximum: 5_000, default: DEFAULT_MAX_MS,
         description: 'how long checking one value may hold the engine\'s event loop; past it the value is refused (400 ERR_VALIDATION_TOO_COSTLY)',
@@ -64,19 +64,19 @@ export default defineStepType<ValidateConfig>({
   check: (config) => vetSchema(config.schema).map((p) => ({ ...p, path: ['schema', ...p.path] })),
   create(config, ctx) {
     const clock = new ValidationClock(config.maxMs ?? DEFAULT_MAX_MS)
-    const source = config.value ?? '${{ body }}'
+    const source = config.value ?? '${{ input }}'
     // Decided once, from the template as written: query and route parameters are text whatever the schema says.
     const input = validatedInput(source, config.coerce)
     const { first, every } = compileSchema(config.schema, ctx.logger, clock, input.coerce)
     const value = ctx.compile(source)
-    const what = input.what
+    const whatOf = (scope: RunScope) => (input.runInput && scope.trigger === 'http' ? 'request body' : input.what)
     // ajv fills defaults of properties only; an absent parameter (`${{ query.page }}`) takes the schema's own.
     const rootDefault = config.schema.default
     /**
      * Runs one validator under the clock; past its deadline the value is refused, and the operator told why. The
      * value sits in a box ajv writes conversions back to (the root itself included: `${{ query.page }}` is a string).
      */
-    const timed = (validate: ValidateFunction, box: { value: unknown }): boolean => {
+    const timed = (validate: ValidateFunction, box: { value: unknown }, what: string): boolean => {
       clock.start()
       try {
         return validate(box.value, { instancePath: '', parentData: box, parentDataProperty: 'value', rootData: box, dynamicAnchors: {} }) as boolean
@@ -89,14 +89,15 @@ export default defineStepType<ValidateConfig>({
     }
     return (scope) => {
       const data = value(scope)
+      const what = whatOf(scope)
       // Converted on a copy: the request's own query and params stay as sent for every other step.
       const box = { value: input.coerce ? copy(data ?? rootDefault) : data }
-      if (timed(first, box)) return box.value
+      if (timed(first, box, what)) return box.value
       // Listing every mismatch builds one error object per failing node: on a large value (300,000 failing items fit
       // in 1 MB) that alone holds the event loop for a second, so a large value gets its first problem only.
       const small = nodesUpTo(data, MAX_LISTED_NODES) <= MAX_LISTED_NODES
       const again = { value: input.coerce ? copy(data ?? rootDefault) : data }
-      const errors = (small && !timed(every, again) ? every.errors : first.errors) ?? []
+      const errors = (small && !timed(every, again, what) ? every.errors : first.errors) ?? []
       const shown = !small ? ' (the first problem; the value is too large to list them all)'
         : errors.length > MAX_PROBLEMS ? ` (${errors.length} problems, the first ${MAX_PROBLEMS} listed)` : ''
       const problems = errors.slice(0, MAX_PROBLEMS).map((e) => describe(e, input, data))

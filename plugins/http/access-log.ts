@@ -1,7 +1,5 @@
 // Module type `http.access-log`: one structured line per finished request, with its final status and duration.
-import { defineModuleType, httpMiddleware } from '@islet/sdk'
-import type { MiddlewareProvider, RequestState } from './contracts.ts'
-import type { Middleware } from 'koa'
+import { defineModuleType, httpMiddleware, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 
 export interface AccessLogConfig {
   level: 'debug' | 'info'
@@ -17,18 +15,17 @@ export default defineModuleType<AccessLogConfig, MiddlewareProvider>({
     properties: { level: { enum: ['debug', 'info'], default: 'info' } },
   },
   create(config) {
-    const middleware: Middleware<RequestState> = async (kctx, next) => {
+    const middleware: HttpMiddleware = (http, next) => {
       const started = performance.now()
-      // Log on 'finish', not after next(): errors are turned into responses further out, and only then is the
-      // status final.
-      kctx.res.once('finish', () => {
-        kctx.state.logger[config.level]({
-          method: kctx.method, path: kctx.path, status: kctx.res.statusCode,
-          durationMs: Math.round((performance.now() - started) * 100) / 100,
-          bytes: Number(kctx.res.getHeader('content-length') ?? 0),
+      const { method, path } = http.request
+      // Logged once the response is sent, not after next(): errors are turned into responses further out, and only
+      // then is the status final.
+      http.onFinish(({ status, bytes }) => {
+        http.logger[config.level]({
+          method, path, status, durationMs: Math.round((performance.now() - started) * 100) / 100, bytes,
         }, 'request completed')
       })
-      await next()
+      return next()
     }
     return { middleware }
   },

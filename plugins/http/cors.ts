@@ -1,7 +1,6 @@
-// Module type `http.cors`: Cross-Origin Resource Sharing via @koa/cors, with an explicit origin allowlist.
-import cors from '@koa/cors'
-import { defineModuleType, httpMiddleware } from '@islet/sdk'
-import type { MiddlewareProvider } from './contracts.ts'
+// Module type `http.cors`: Cross-Origin Resource Sharing with an explicit origin allowlist, written against the sdk's
+// middleware contract like any third-party middleware.
+import { defineModuleType, httpMiddleware, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { HttpError } from './errors.ts'
 
 export interface CorsConfig {
@@ -38,15 +37,45 @@ export default defineModuleType<CorsConfig, MiddlewareProvider>({
         `cors '${ctx.name}': origins ['*'] cannot be combined with credentials: true (browsers refuse it); list the origins`,
         { module: ctx.name, property: 'origins' })
     }
-    const middleware = cors({
+    const methods = config.methods.join(',')
+    const exposeHeaders = config.exposeHeaders.join(',')
+    const allowHeaders = config.allowHeaders?.join(',')
+    const middleware: HttpMiddleware = (http, next) => {
+      // Caches must keep answers for different origins apart, whether or not this one gets CORS headers.
+      vary(http, 'Origin')
+      const origin = header(http, 'origin')
       // Echo the request's origin only when it is on the list; otherwise send no CORS headers at all.
-      origin: (kctx) => (any ? '*' : allowed.has(kctx.get('Origin')) ? kctx.get('Origin') : ''),
-      allowMethods: config.methods,
-      allowHeaders: config.allowHeaders,
-      exposeHeaders: config.exposeHeaders,
-      credentials: config.credentials,
-      maxAge: config.maxAgeSeconds,
-    })
-    return { middleware } as MiddlewareProvider
+      const allow = origin === undefined ? '' : any ? '*' : allowed.has(origin) ? origin : ''
+      if (allow === '') return next()
+      const preflightFor = http.request.method === 'OPTIONS' ? header(http, 'access-control-request-method') : undefined
+      if (preflightFor === undefined) {
+        // Set before the rest of the chain runs, so error answers carry them too.
+        http.setHeader('Access-Control-Allow-Origin', allow)
+        if (config.credentials) http.setHeader('Access-Control-Allow-Credentials', 'true')
+        if (exposeHeaders) http.setHeader('Access-Control-Expose-Headers', exposeHeaders)
+        return next()
+      }
+      const headers: Record<string, string> = { 'Access-Control-Allow-Origin': allow, 'Access-Control-Allow-Methods': methods }
+      if (config.credentials) headers['Access-Control-Allow-Credentials'] = 'true'
+      if (config.maxAgeSeconds !== undefined) headers['Access-Control-Max-Age'] = String(config.maxAgeSeconds)
+      const asked = allowHeaders ?? header(http, 'access-control-request-headers')
+      if (asked) headers['Access-Control-Allow-Headers'] = asked
+      http.respond({ status: 204, headers })
+    }
+    return { middleware }
   },
 })
+
+/** A request header as one string (repeated ones joined), or undefined. */
+function header(http: HttpContext, name: string): string | undefined {
+  const value = http.request.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+/** Adds `field` to the response's Vary header, keeping what is there. */
+function vary(http: HttpContext, field: string): void {
+  const current = http.response.headers.vary
+  if (!current) return http.setHeader('Vary', field)
+  if (current === '*' || current.split(',').some((f) => f.trim().toLowerCase() === field.toLowerCase())) return
+  http.setHeader('Vary', `${current}, ${field}`)
+}

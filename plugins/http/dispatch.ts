@@ -2,10 +2,10 @@
 // request timeout, and write its response. The run's signal aborts on the timeout, on a shutdown past its deadline,
 // and when the client goes away first; steps pass it on (a component invocation is cancelled with it).
 import type { Middleware } from 'koa'
-import type { PipelineRequest } from '@islet/sdk'
 import type { RequestState, RouterProvider } from './contracts.ts'
 import { readBody } from './body.ts'
 import { HttpError } from './errors.ts'
+import { HTTP_TRIGGER } from './trigger.ts'
 
 export interface DispatchOptions {
   routers: RouterProvider[]
@@ -49,12 +49,12 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
           if (!kctx.req.complete) kctx.set('Connection', 'close')
           throw error
         })
-        const request: PipelineRequest = {
-          id: kctx.state.requestId, method: kctx.method, path: kctx.path,
-          params: match.params, query: kctx.query as PipelineRequest['query'], headers: kctx.headers, body,
-        }
+        // One run of the `http` trigger: the body is its input, and the view keeps the names HTTP pipelines use.
+        const id = kctx.state.requestId, method = kctx.method, path = kctx.path
+        const view = { body, params: match.params, query: kctx.query, headers: kctx.headers, request: { id, method, path } }
+        const run = { trigger: HTTP_TRIGGER, id, input: body, meta: { method, path }, locals: kctx.state.locals, view }
         const response = await Promise.race([
-          match.pipeline.run(request, { logger: kctx.state.logger, signal: controller.signal }),
+          match.pipeline.run(run, { logger: kctx.state.logger, signal: controller.signal }),
           aborted(controller.signal),
         ])
         kctx.status = response.status

@@ -4,6 +4,7 @@ import accessLog from './access-log.ts'
 import cors from './cors.ts'
 import router from './router.ts'
 import server from './server.ts'
+import trigger from './trigger.ts'
 
 export type { HttpServer, ServerConfig } from './server.ts'
 export type { MiddlewareProvider, RouterProvider } from './contracts.ts'
@@ -14,4 +15,5 @@ export default definePlugin({
   islet: '^0.1.0',
   description: 'HTTP serving: server, router, CORS, access log.',
   moduleTypes: [server, router, cors, accessLog],
+  triggers: [trigger],
 })

@@ -12,6 +12,9 @@ const VALID_ID = /^[\w.:-]{1,128}$/
 /** Request state with a logger created on first use: most requests on the hot path never log. */
 class LazyRequestState implements RequestState {
   readonly requestId: string
+  /** Set by middleware (see middleware.ts); declared here so every request's state has one shape. */
+  locals: Record<string, unknown> | undefined = undefined
+  http: unknown = undefined
   #base: Logger
   #logger?: Logger
   constructor(requestId: string, base: Logger) {

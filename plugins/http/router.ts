@@ -43,7 +43,7 @@ export default defineModuleType<RouterConfig, RouterProvider>({
           properties: {
             method: { enum: [...METHODS], description: 'HTTP method' },
             path: { type: 'string', pattern: '^/', description: 'path with :params, e.g. /orders/:id' },
-            pipeline: pipelineRef('the pipeline that answers this route'),
+            pipeline: pipelineRef('the pipeline that answers this route', { trigger: 'http' }),
             bodyLimit: { ...SIZE_SCHEMA, description: 'overrides the server bodyLimit for this route' },
           },
         },

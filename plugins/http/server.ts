@@ -2,11 +2,12 @@
 // taking the previous generation's socket over on a reload) and draining in-flight requests on stop.
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import Koa, { type Middleware } from 'koa'
+import Koa from 'koa'
 import { defineModuleType, httpMiddleware, httpRouter, moduleRef } from '@islet/sdk'
 import type { RequestState } from './contracts.ts'
 import { listenerHandover, type ListenerHandover } from './handover.ts'
 import { createDispatch } from './dispatch.ts'
+import { adaptMiddleware } from './middleware.ts'
 import { HttpError } from './errors.ts'
 import { createHealth } from './health.ts'
 import { createRequestCore } from './request-core.ts'
@@ -94,8 +95,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
     // The engine checks each entry's type provides the contract (at load, at the YAML; again here at startup).
     for (const name of config.middleware) {
       const provider = ctx.module(name, httpMiddleware)
-      // The built-in middleware is still Koa's until the server adapts the sdk's HttpMiddleware (see sdk/http.ts).
-      app.use(provider.middleware as unknown as Middleware<RequestState>)
+      app.use(adaptMiddleware(provider.middleware, { requestTimeoutMs: config.requestTimeoutMs }))
     }
     const routers = config.routers.map((name) => ctx.module(name, httpRouter))
     app.use(createDispatch({ routers, bodyLimit: parseSize(config.bodyLimit), requestTimeoutMs: config.requestTimeoutMs, controllers }))

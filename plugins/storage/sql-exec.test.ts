@@ -73,7 +73,7 @@ describe('sql.exec: running', () => {
 
   it('refuses an object param at run time, naming it and suggesting json(…); nothing is written', async () => {
     const run = await exec({ sql: 'INSERT INTO orders (sku, note) VALUES (:sku, :note)',
-      params: { sku: 'a', note: (s: RunScope) => s.request.body } })
+      params: { sku: 'a', note: (s: RunScope) => s.input } })
     expect(() => run(runScope({ nested: true }))).toThrow(expect.objectContaining({ code: 'ERR_SQL_PARAM_TYPE',
       message: expect.stringMatching(/params\.note evaluated to an object.*json\(/) }))
     const positional = await exec({ sql: 'INSERT INTO orders (sku, qty) VALUES (?, ?)', params: ['b', () => NaN] })

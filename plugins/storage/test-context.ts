@@ -95,7 +95,8 @@ export function stepContext(modules: Record<string, object>, step = 'orders-step
 export function runScope(body: unknown = undefined): RunScope {
   const never = { aborted: false, reason: undefined, addEventListener() {}, removeEventListener() {} }
   return {
-    request: { id: 'req-1', method: 'POST', path: '/orders', params: {}, query: {}, headers: {}, body },
+    trigger: 'http', id: 'req-1', input: body, meta: { method: 'POST', path: '/orders' }, locals: {},
+    view: { body, params: {}, query: {}, headers: {}, request: { id: 'req-1', method: 'POST', path: '/orders' } },
     steps: {},
     logger: silentLogger,
     signal: never,
@@ -124,7 +125,7 @@ export async function createStep(stepType: { create(config: never, ctx: StepCont
   return run as (scope: RunScope) => unknown
 }
 
-/** A param value read from the request body per run: what `${{ request.body.<key> }}` does in YAML. */
+/** A param value read from the request body per run: what `${{ body.<key> }}` does in YAML. */
 export function fromBody(key: string): (scope: RunScope) => unknown {
-  return (scope) => (scope.request.body as Record<string, unknown>)[key]
+  return (scope) => (scope.input as Record<string, unknown>)[key]
 }

@@ -2,9 +2,8 @@
 // (server-sent engine events: the bus's `islet.*` topics, i.e. config and component reloads). List it under a
 // server's `middleware`; it answers loopback peers only. It reaches the engine through the `status` and `events`
 // services, like any plugin.
-import { PassThrough } from 'node:stream'
-import type { Middleware } from 'koa'
-import { defineModuleType, httpMiddleware } from '@islet/sdk'
+import { defineModuleType, httpMiddleware, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
+import { EventStream } from './event-stream.ts'
 import { isLoopback } from './loopback.ts'
 
 export interface AdminConfig {
@@ -27,7 +26,7 @@ const PROXY_HEADERS = [
   'x-client-ip', 'x-cluster-client-ip',
 ] as const
 
-export default defineModuleType<AdminConfig, { middleware: Middleware; stop(): void }>({
+export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void }>({
   type: 'islet.admin',
   description: 'Admin API on the server it is listed under: /admin/status and /admin/events (loopback only).',
   provides: [httpMiddleware],
@@ -47,47 +46,39 @@ export default defineModuleType<AdminConfig, { middleware: Middleware; stop(): v
   create(config, ctx) {
     const status = ctx.service('status')
     const events = ctx.service('events')
-    const streams = new Set<PassThrough>()
-    const middleware: Middleware = async (kctx, next) => {
-      if (!kctx.path.startsWith(`${config.prefix}/`)) return next()
-      if (!isLoopback(kctx.req.socket.remoteAddress)) {
-        kctx.status = 403
-        kctx.body = { error: { code: 'ERR_ADMIN_FORBIDDEN', message: 'the admin API answers loopback clients only', requestId: kctx.state.requestId } }
-        return
+    const streams = new Set<EventStream>()
+    const refuse = (http: HttpContext, code: string, message: string, details?: Record<string, unknown>) =>
+      http.respond({ status: 403, body: { error: { code, message, requestId: http.request.id, ...(details ? { details } : {}) } } })
+    const middleware: HttpMiddleware = (http, next) => {
+      const { method, path, headers } = http.request
+      if (!path.startsWith(`${config.prefix}/`)) return next()
+      if (!isLoopback(http.request.remoteAddress)) {
+        return refuse(http, 'ERR_ADMIN_FORBIDDEN', 'the admin API answers loopback clients only')
       }
-      const forwarded = config.trustProxyHeaders ? undefined : PROXY_HEADERS.find((h) => kctx.req.headers[h] !== undefined)
+      const forwarded = config.trustProxyHeaders ? undefined : PROXY_HEADERS.find((h) => headers[h] !== undefined)
       if (forwarded) {
-        kctx.status = 403
-        kctx.body = { error: {
-          code: 'ERR_ADMIN_PROXIED',
-          message: `the admin API refuses requests forwarded by a proxy (this one carries ${forwarded}): behind a proxy the loopback check cannot tell who the client is; ` +
-            'reach it directly on loopback, or set trustProxyHeaders: true on the islet.admin module if the proxy admits only trusted clients',
-          requestId: kctx.state.requestId,
-          details: { header: forwarded },
-        } }
-        return
+        return refuse(http, 'ERR_ADMIN_PROXIED',
+          `the admin API refuses requests forwarded by a proxy (this one carries ${forwarded}): behind a proxy the loopback check cannot tell who the client is; ` +
+          'reach it directly on loopback, or set trustProxyHeaders: true on the islet.admin module if the proxy admits only trusted clients',
+          { header: forwarded })
       }
-      if (kctx.method === 'GET' && kctx.path === `${config.prefix}/status`) {
-        kctx.body = status.status()
-        return
+      if (method === 'GET' && path === `${config.prefix}/status`) {
+        return http.respond({ status: 200, body: status.status() })
       }
-      if (kctx.method === 'GET' && kctx.path === `${config.prefix}/events`) {
-        const stream = new PassThrough()
+      if (method === 'GET' && path === `${config.prefix}/events`) {
+        // Ends when the client goes away (the server destroys the stream, which returns the iterator) or on stop().
+        const stream = new EventStream(() => { clearInterval(heartbeat); unsubscribe(); streams.delete(stream) })
         streams.add(stream)
         // The SSE event name is the topic below islet. (config.reloaded, component.reload-failed, …); the data its payload.
         const unsubscribe = events.subscribe('islet.*', (event) => {
-          stream.write(`event: ${event.topic.slice('islet.'.length)}\ndata: ${JSON.stringify(event.payload)}\n\n`)
+          stream.push(`event: ${event.topic.slice('islet.'.length)}\ndata: ${JSON.stringify(event.payload)}\n\n`)
         })
-        const heartbeat = setInterval(() => stream.write(': keep-alive\n\n'), config.heartbeatSeconds * 1000)
-        const end = () => { clearInterval(heartbeat); unsubscribe(); streams.delete(stream) }
-        stream.once('close', end)
-        kctx.req.once('close', () => stream.end())
-        kctx.set('Cache-Control', 'no-cache')
-        kctx.set('X-Accel-Buffering', 'no')
-        kctx.type = 'text/event-stream'
-        kctx.body = stream
-        stream.write(': connected\n\n')
-        return
+        const heartbeat = setInterval(() => stream.push(': keep-alive\n\n'), config.heartbeatSeconds * 1000)
+        stream.push(': connected\n\n')
+        return http.respond({
+          status: 200, body: stream,
+          headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
+        })
       }
       return next()
     }

@@ -33,7 +33,7 @@ export default defineStepType<ComponentStepConfig>({
     required: ['component'],
     properties: {
       component: componentRef('a component declared in the components section'),
-      input: { description: 'the input, built from expressions (default ${{ body }})' },
+      input: { description: "the input, built from expressions (default ${{ input }}: the run's input, an HTTP request's body)" },
     },
   },
   create(config, ctx) {
@@ -41,7 +41,7 @@ export default defineStepType<ComponentStepConfig>({
     if (!host.has(config.component)) {
       throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component '${config.component}' is not loaded`, { details: { component: config.component } })
     }
-    const input = ctx.compile(config.input === undefined ? '${{ body }}' : config.input)
+    const input = ctx.compile(config.input === undefined ? '${{ input }}' : config.input)
     return async (run) => {
       try {
         // The run's signal (request timeout, client gone) cancels the invocation inside the sandbox too.

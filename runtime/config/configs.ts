@@ -4,7 +4,8 @@ import type { InputsContext, JsonSchema } from '@islet/sdk'
 import type { Registered, Registry } from '../plugins/registry.ts'
 import { messageOf } from '../errors.ts'
 import { escapeOf, isWithin, outsideMessage } from './confine.ts'
-import type { Diagnostic } from './diagnostics.ts'
+import type { Diagnostic, SourceLocation } from './diagnostics.ts'
+import type { Language } from '../expressions/language.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, type PathSegment } from './locate.ts'
 import { schemaDiagnostics } from './schema-errors.ts'
@@ -20,6 +21,16 @@ export interface RefSite {
   path: PathSegment[]
   /** For a module: the contract its type must provide (see validate.ts RefUse). */
   contract?: string
+  /** For a pipeline: the trigger type of the runs the referencing module starts. */
+  trigger?: string
+}
+
+/** Where a pipeline's expression reads a trigger's own variable (`body`, `params`, …), for the per-trigger check. */
+export interface ViewUse {
+  pipeline: string
+  name: string
+  at: SourceLocation
+  path: string
 }
 
 /** What declaring collects; shared with step declaration. */
@@ -31,6 +42,12 @@ export interface Declaring {
   appDir: string
   /** The engine's data directory when known (the engine, its watcher and `islet validate` pass it). */
   dataDir?: string
+  /**
+   * What expressions may name beyond the run's own variables and the built-in functions: the registered trigger
+   * types' variables and the plugins' functions (unknown calls are reported at their file:line:col, at load).
+   */
+  language: Language
+  viewUses: ViewUse[]
 }
 
 type Typed = Registered<{ type: string; configSchema: JsonSchema; inputs?(config: unknown, ctx: InputsContext): string[] }>
@@ -73,8 +90,8 @@ export function validateConfig(ctx: Declaring, file: LoadedFile, type: Typed,
   const outside = result.paths.map((use) => checkPath(ctx, file, use, [...path, ...pointerPath(use.pointer)]))
     .filter((d) => d !== undefined)
   ctx.diagnostics.push(...outside)
-  for (const { kind, name, pointer, contract } of result.refs) {
-    ctx.refs.push({ kind, name, file, path: [...path, ...pointerPath(pointer)], ...(contract ? { contract } : {}) })
+  for (const { kind, name, pointer, contract, trigger } of result.refs) {
+    ctx.refs.push({ kind, name, file, path: [...path, ...pointerPath(pointer)], ...(contract ? { contract } : {}), ...(trigger ? { trigger } : {}) })
   }
   const names = (kind: RefSite['kind']) => [...new Set(result.refs.filter((r) => r.kind === kind).map((r) => r.name))]
   return result.isValid && outside.length === 0 ? { modules: names('module'), pipelines: names('pipeline'), components: names('component') } : undefined

@@ -3,7 +3,8 @@ import { dirname, relative } from 'node:path'
 import { isRecord } from '@islet/sdk'
 import type { Registry } from '../plugins/registry.ts'
 import { outsideMessage } from './confine.ts'
-import { lookupType, validateConfig, type Declaring, type RefSite } from './configs.ts'
+import { lookupType, validateConfig, type Declaring, type RefSite, type ViewUse } from './configs.ts'
+import { languageOf } from '../expressions/language.ts'
 import type { Diagnostic, SourceLocation } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate } from './locate.ts'
@@ -18,6 +19,8 @@ export interface Declared {
   /** Every name declared, also those whose declaration has errors: references to them are not the problem. */
   names: { modules: string[]; pipelines: string[] }
   refs: RefSite[]
+  /** Where pipelines read a trigger's own variables (checked against the triggers that run them, see triggers.ts). */
+  viewUses: ViewUse[]
   diagnostics: Diagnostic[]
 }
 
@@ -31,7 +34,7 @@ export const where = (f: LoadedFile, l: SourceLocation) => `${f.name}:${l.line}:
 export function declare(files: readonly LoadedFile[], registry: Registry, options: { dataDir?: string } = {}): Declared {
   // The root file comes first; its folder is the app's.
   const appDir = files[0] ? dirname(files[0].parsed.file) : ''
-  const ctx: Declaring = { registry, diagnostics: [], refs: [], appDir, dataDir: options.dataDir }
+  const ctx: Declaring = { registry, diagnostics: [], refs: [], appDir, dataDir: options.dataDir, language: languageOf(registry), viewUses: [] }
   const modules: ModuleDecl[] = []
   const pipelines: Record<string, PipelineDecl> = Object.create(null)
   const firstModule = new Map<string, string>()
@@ -70,7 +73,7 @@ export function declare(files: readonly LoadedFile[], registry: Registry, option
     }
   }
   const names = { modules: [...firstModule.keys()], pipelines: [...firstPipeline.keys()] }
-  return { modules, pipelines, names, refs: ctx.refs, diagnostics: ctx.diagnostics }
+  return { modules, pipelines, names, refs: ctx.refs, viewUses: ctx.viewUses, diagnostics: ctx.diagnostics }
 }
 
 function declareModule(ctx: Declaring, file: LoadedFile, raw: Record<string, unknown>, i: number): ModuleDecl | undefined {

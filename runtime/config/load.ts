@@ -9,6 +9,7 @@ import { loadFiles, type FileSet } from './imports.ts'
 import type { Env } from './interpolate.ts'
 import { checkReferences } from './references.ts'
 import { declareSandbox } from './sandbox.ts'
+import { checkTriggerVariables } from './triggers.ts'
 import type { ApiVersion, AppConfig, ComponentDecl, ModuleDecl } from './types.ts'
 
 /** Codes that mean a config file's content is missing from the set (not parsed, not found, too large). */
@@ -58,7 +59,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
       .filter((r) => r.definition.provides?.some((c) => c.name === contract)).map((r) => r.definition.type),
   }
   const diagnostics = [...set.diagnostics, ...declared.diagnostics, ...components.diagnostics, ...sandboxDiagnostics,
-    ...checkReferences(declared.refs, names, contracts)]
+    ...checkReferences(declared.refs, names, contracts), ...checkTriggerVariables(declared.refs, declared.viewUses, options.registry)]
     // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
     .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
   sortDiagnostics(diagnostics)

@@ -1,7 +1,6 @@
 // Pipeline steps: calls and `if:` branches declared, named, validated, and their runtime expressions syntax-checked.
-import { functionTable, type FunctionTable } from '../expressions/expression-plugins.ts'
 import { isRecord } from '@islet/sdk'
-import { checkTemplateString } from '../expressions/template.ts'
+import { checkTemplateString, templateVariables } from '../expressions/template.ts'
 import { messageOf } from '../errors.ts'
 import type { SourceLocation } from './diagnostics.ts'
 import { lookupType, validateConfig, type Declaring } from './configs.ts'
@@ -20,9 +19,6 @@ type Names = Map<string, SourceLocation>
 export function declareSteps(ctx: Declaring, file: LoadedFile, pipeline: string, list: unknown[],
   path: PathSegment[], names: Names = new Map()): StepDecl[] {
   const steps: StepDecl[] = []
-  // Calls of plugin functions (`geo.distance(…)`) are checked against what the registry holds: unknown ones are
-  // reported here, at their file:line:col, rather than when a pipeline is compiled.
-  const functions = functionTable(ctx.registry)
   list.forEach((raw, i) => {
     if (!isRecord(raw)) return
     const at = [...path, i]
@@ -38,7 +34,7 @@ export function declareSteps(ctx: Declaring, file: LoadedFile, pipeline: string,
     }
     if ('if' in raw) {
       if (typeof raw.if !== 'string') return
-      checkCondition(ctx, file, raw.if, [...at, 'if'], functions)
+      checkCondition(ctx, file, pipeline, raw.if, [...at, 'if'])
       steps.push({
         kind: 'if', name: typeof raw.name === 'string' ? raw.name : `if#${i + 1}`, condition: raw.if,
         then: declareSteps(ctx, file, pipeline, Array.isArray(raw.then) ? raw.then : [], [...at, 'then'], names),
@@ -52,7 +48,7 @@ export function declareSteps(ctx: Declaring, file: LoadedFile, pipeline: string,
     const config = structuredClone(raw.config ?? {}) // defaults go into it; aliases may share the parsed one
     if (!type || !isRecord(config)) return
     const refs = validateConfig(ctx, file, type, config, [...at, 'config'])
-    checkExpressions(ctx, file, config, [...at, 'config'], functions)
+    checkExpressions(ctx, file, pipeline, config, [...at, 'config'])
     if (!refs) return
     if (!checkStepConfig(ctx, file, raw.type, config, [...at, 'config'])) return
     steps.push({ kind: 'step', name: typeof raw.name === 'string' ? raw.name : `${raw.type}#${i + 1}`,
@@ -79,20 +75,28 @@ function checkStepConfig(ctx: Declaring, file: LoadedFile, type: string, config:
   return problems.length === 0
 }
 
-/** Every string inside a step's config (defaults included) must hold well-formed `${{ … }}` expressions. */
-function checkExpressions(ctx: Declaring, file: LoadedFile, value: unknown, path: PathSegment[], functions: FunctionTable): void {
+/**
+ * Every string inside a step's config (defaults included) must hold well-formed `${{ … }}` expressions. Where they
+ * read a trigger's own variable is recorded: once the modules are declared, each trigger running the pipeline must have it.
+ */
+function checkExpressions(ctx: Declaring, file: LoadedFile, pipeline: string, value: unknown, path: PathSegment[]): void {
   if (typeof value === 'string') {
-    for (const problem of checkTemplateString(value, functions)) {
+    if (!value.includes('${{')) return
+    for (const problem of checkTemplateString(value, ctx.language)) {
       ctx.diagnostics.push({ ...locateOffset(file.parsed, path, value, problem.offset), severity: 'error',
         code: 'ERR_CONFIG_EXPRESSION', path: path.join('.'), message: problem.message,
         ...(problem.hint ? { hint: problem.hint } : {}) })
     }
-  } else if (Array.isArray(value)) value.forEach((v, i) => checkExpressions(ctx, file, v, [...path, i], functions))
-  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) checkExpressions(ctx, file, v, [...path, k], functions)
+    for (const use of templateVariables(value)) {
+      if (!ctx.language.variables.view.has(use.name)) continue
+      ctx.viewUses.push({ pipeline, name: use.name, at: locateOffset(file.parsed, path, value, use.offset), path: path.join('.') })
+    }
+  } else if (Array.isArray(value)) value.forEach((v, i) => checkExpressions(ctx, file, pipeline, v, [...path, i]))
+  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) checkExpressions(ctx, file, pipeline, v, [...path, k])
 }
 
 /** An `if:` is exactly one `${{ … }}` expression: text around it would make the condition a (always truthy) string. */
-function checkCondition(ctx: Declaring, file: LoadedFile, condition: string, path: PathSegment[], functions: FunctionTable): void {
+function checkCondition(ctx: Declaring, file: LoadedFile, pipeline: string, condition: string, path: PathSegment[]): void {
   const trimmed = condition.trim()
   const isOne = trimmed.startsWith('${{') && trimmed.endsWith('}}') && !trimmed.includes('${{', 3)
   if (!isOne) {
@@ -102,5 +106,5 @@ function checkCondition(ctx: Declaring, file: LoadedFile, condition: string, pat
         : `write it as if: \${{ ${trimmed} }}`))
     return
   }
-  checkExpressions(ctx, file, condition, path, functions)
+  checkExpressions(ctx, file, pipeline, condition, path)
 }

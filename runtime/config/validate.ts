@@ -1,6 +1,6 @@
 // JSON Schema validation of config values: the shared ajv instance, compiled-validator cache and reference capture.
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv'
-import { PATH_KEYWORD, PROVIDES_KEYWORD, REF_KEYWORD, type JsonSchema } from '@islet/sdk'
+import { PATH_KEYWORD, PROVIDES_KEYWORD, REF_KEYWORD, TRIGGER_KEYWORD, type JsonSchema } from '@islet/sdk'
 import { createAjv } from '../../plugins/core/ajv.ts'
 
 /** What an `x-islet-ref` property may name. */
@@ -15,6 +15,8 @@ export interface RefUse {
   pointer: string
   /** For a module: the contract its type must provide (`moduleRef(…, contract)` → `x-islet-provides`). */
   contract?: string
+  /** For a pipeline: the trigger type of the runs the referencing module starts (`pipelineRef(…, { trigger })`). */
+  trigger?: string
 }
 
 /** What an `x-islet-path` property is relative to, and must stay inside. */
@@ -55,12 +57,17 @@ export function createConfigAjv(): Ajv {
     errors: false,
     validate(kind: RefUse['kind'], name: string, parent?: Record<string, unknown>, cxt?: { instancePath: string }) {
       const contract = parent?.[PROVIDES_KEYWORD]
-      collecting?.push({ kind, name, pointer: cxt?.instancePath ?? '', ...(typeof contract === 'string' ? { contract } : {}) })
+      const trigger = parent?.[TRIGGER_KEYWORD]
+      collecting?.push({
+        kind, name, pointer: cxt?.instancePath ?? '', ...(typeof contract === 'string' ? { contract } : {}),
+        ...(typeof trigger === 'string' ? { trigger } : {}),
+      })
       return true
     },
   })
-  // Read by the x-islet-ref keyword beside it; declared so strict mode accepts it.
+  // Read by the x-islet-ref keyword beside them; declared so strict mode accepts them.
   ajv.addKeyword({ keyword: PROVIDES_KEYWORD, schemaType: 'string', metaSchema: { type: 'string', pattern: '^[a-z0-9-]+(\\.[a-z0-9-]+)*$' } })
+  ajv.addKeyword({ keyword: TRIGGER_KEYWORD, schemaType: 'string' })
   ajv.addKeyword({
     keyword: PATH_KEYWORD,
     type: 'string',

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { EXPRESSION_BUDGET } from './expression-budget.ts'
 import { compileExpression } from './expression.ts'
-import { compileError, evalError, evaluate, scopeOf } from './test-scope.ts'
+import { compileError, evalError, evaluate, scopeOf, HTTP_LANGUAGE } from './test-scope.ts'
 
 const rows = [
   { id: 3, name: 'c', data: '{"tags":["x"],"qty":2}' },
@@ -52,7 +52,7 @@ describe('array transforms', () => {
   })
 
   it('a compiled lambda is evaluated afresh per run: no element of one run leaks into the next', () => {
-    const f = compileExpression('map(body.xs, x => x * 2)')
+    const f = compileExpression('map(body.xs, x => x * 2)', HTTP_LANGUAGE)
     expect(f(scopeOf({ body: { xs: [1, 2] } }))).toEqual([2, 4])
     expect(f(scopeOf({ body: { xs: [5] } }))).toEqual([10])
   })
@@ -101,7 +101,7 @@ describe('the cost budget', () => {
   })
 
   it('the budget is per evaluation: the same expression runs again after one that used most of it', () => {
-    const f = compileExpression('length(map(body.xs, x => x))')
+    const f = compileExpression('length(map(body.xs, x => x))', HTTP_LANGUAGE)
     const xs = Array.from({ length: 900_000 }, () => 1)
     expect(f(scopeOf({ body: { xs } }))).toBe(900_000)
     expect(f(scopeOf({ body: { xs } }))).toBe(900_000)

@@ -46,7 +46,7 @@ describe('names', () => {
     ['bdy.qty', "unknown variable 'bdy'", "did you mean 'body'?", 0],
     ['1 + stpes.order', "unknown variable 'stpes'", "did you mean 'steps'?", 4],
     ['header.host', "unknown variable 'header'", "did you mean 'headers'?", 0],
-    ['zebra', "unknown variable 'zebra'", 'the variables are body, params, query, headers, steps, request', 0],
+    ['zebra', "unknown variable 'zebra'", 'the variables are input, meta, locals, steps, body, params, query, headers, request', 0],
     ['undefined', "unknown variable 'undefined'", 'use null', 0],
     ['uper(body.name)', "unknown function 'uper'", "did you mean 'upper'?", 0],
     ['uppercase(body.name)', "unknown function 'uppercase'", "did you mean 'upper'?", 0],

@@ -1,7 +1,7 @@
 // The runtime expression language: grammar, evaluation, null-safety, the data-only guarantees and error reports.
 import { describe, expect, it } from 'vitest'
 import { compileExpression } from './expression.ts'
-import { compileError, evaluate, scopeOf, type ScopeInput } from './test-scope.ts'
+import { compileError, evaluate, HTTP_LANGUAGE, scopeOf, type ScopeInput } from './test-scope.ts'
 
 describe('literals', () => {
   it.each([
@@ -15,7 +15,7 @@ describe('literals', () => {
   })
 
   it('builds a fresh array or object on every evaluation', () => {
-    const compiled = compileExpression('{list: [body]}')
+    const compiled = compileExpression('{list: [body]}', HTTP_LANGUAGE)
     const scope = scopeOf({ body: 1 })
     expect(compiled(scope)).not.toBe(compiled(scope))
   })

@@ -5,7 +5,9 @@ import { suggest } from '../suggest.ts'
 import { expressionError } from './expression-lex.ts'
 import { parseExpression, type Node, type Parsed } from './expression-parse.ts'
 import { FUNCTIONS, FUNCTION_ALIASES } from './expression-functions.ts'
-import { callPluginFunction, NO_FUNCTIONS, type FunctionTable } from './expression-plugins.ts'
+import { callPluginFunction } from './expression-plugins.ts'
+import { NEUTRAL_LANGUAGE, type Language } from './language.ts'
+import type { Variables } from './variables.ts'
 import {
   FORBIDDEN_NAMES, evalError, member, toText, typeName, type BuiltinFunction, type Lambda, type Meter, type Site,
 } from './expression-values.ts'
@@ -13,36 +15,90 @@ import {
 /** A compiled expression: evaluates against one run. */
 export type Evaluate = (scope: RunScope) => unknown
 
-/** The root variables, mapped straight onto the run scope (no lookup table at run time). */
-const VARIABLES: ReadonlyMap<string, Evaluate> = new Map<string, Evaluate>([
-  ['body', (s) => s.request.body],
-  ['params', (s) => s.request.params],
-  ['query', (s) => s.request.query],
-  ['headers', (s) => s.request.headers],
+/**
+ * The variables every run has, mapped straight onto the run scope (no lookup table at run time). A trigger's own
+ * variables (HTTP: body, params, query, headers, request) are read from the run's view: see `viewVariable`.
+ */
+const RUN: ReadonlyMap<string, Evaluate> = new Map<string, Evaluate>([
+  ['input', (s) => s.input],
+  ['meta', (s) => s.meta],
+  ['locals', (s) => s.locals],
   ['steps', (s) => s.steps],
-  ['request', (s) => ({ id: s.request.id, method: s.request.method, path: s.request.path })],
-])
-const REQUEST_FIELDS: ReadonlyMap<string, Evaluate> = new Map<string, Evaluate>([
-  ['id', (s) => s.request.id], ['method', (s) => s.request.method], ['path', (s) => s.request.path],
 ])
 
-/** The names expressions may use, for documentation and editor completion. */
-export const EXPRESSION_VARIABLES: readonly string[] = [...VARIABLES.keys()]
+/** The names every run has, for documentation and editor completion (triggers add theirs). */
+export const EXPRESSION_VARIABLES: readonly string[] = [...RUN.keys()]
 export const EXPRESSION_FUNCTIONS: readonly string[] = [...FUNCTIONS.keys()]
 const LAMBDA_TAKERS = [...FUNCTIONS].filter(([, f]) => f.lambda !== undefined).map(([name]) => name)
 
 /**
- * Compiles `source`, the whole of which is one expression (no `${{ }}`); `functions` are the plugins' (dotted
- * names). Throws ERR_CONFIG_EXPRESSION.
+ * One reader per view variable name, shared by every expression that reads it. V8 keeps type feedback per function
+ * literal, so readers made by one literal would see every name at one property load and slow each other down: the
+ * first names each get a literal of their own (a trigger has a handful of variables), the rest share the last one.
  */
-export function compileExpression(source: string, functions: FunctionTable = NO_FUNCTIONS): Evaluate {
-  return compileParsed(parseExpression(source), functions)
+const READER_SITES: readonly ((name: string) => Evaluate)[] = [
+  (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n],
+  (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n],
+  (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n], (n) => (s) => s.view[n],
+]
+const VIEW_READERS = new Map<string, Evaluate>()
+function viewVariable(name: string): Evaluate {
+  let read = VIEW_READERS.get(name)
+  if (!read) VIEW_READERS.set(name, read = READER_SITES[Math.min(VIEW_READERS.size, READER_SITES.length - 1)]!(name))
+  return read
+}
+
+/** Reads `field` of a trigger's fixed-fields record; anything but an object reads as undefined, like `member`. */
+function fieldReader(record: Evaluate, field: string): Evaluate {
+  return (s) => {
+    const value = record(s) as Record<string, unknown> | null
+    return typeof value === 'object' && value !== null ? value[field] : undefined
+  }
+}
+
+const isVariable = (name: string, variables: Variables) => RUN.has(name) || variables.view.has(name)
+const variableNames = (variables: Variables) => [...RUN.keys(), ...variables.view.keys()]
+
+/**
+ * Compiles `source`, the whole of which is one expression (no `${{ }}`), knowing what `language` adds: the
+ * registered trigger types' view variables and the plugins' functions (dotted names). Throws ERR_CONFIG_EXPRESSION.
+ */
+export function compileExpression(source: string, language: Language = NEUTRAL_LANGUAGE): Evaluate {
+  return compileParsed(parseExpression(source), language)
 }
 
 /** Compiles the expression that starts at `start` (just after a `${{`) in `text`; `next` is the offset after `}}`. */
-export function compileEmbedded(text: string, start: number, functions: FunctionTable = NO_FUNCTIONS): { evaluate: Evaluate; source: string; next: number } {
+export function compileEmbedded(text: string, start: number, language: Language = NEUTRAL_LANGUAGE): { evaluate: Evaluate; source: string; next: number } {
   const parsed = parseExpression(text, start, true)
-  return { evaluate: compileParsed(parsed, functions), source: parsed.source, next: parsed.next }
+  return { evaluate: compileParsed(parsed, language), source: parsed.source, next: parsed.next }
+}
+
+/** The variables the expression starting at `start` in `text` reads, with their offsets into `text`. */
+export function embeddedVariables(text: string, start: number): { names: { name: string; offset: number }[]; next: number } {
+  const parsed = parseExpression(text, start, true)
+  const names: { name: string; offset: number }[] = []
+  const walk = (node: Node): void => {
+    switch (node.type) {
+      case 'name': names.push({ name: node.name, offset: node.start }); return
+      case 'array': node.items.forEach(walk); return
+      case 'object': node.entries.forEach((e) => walk(e.value)); return
+      case 'member': walk(node.object); walk(node.property); return
+      case 'call': if (node.callee.type !== 'name') walk(node.callee); node.args.forEach(walk); return
+      case 'unary': walk(node.operand); return
+      case 'binary': walk(node.left); walk(node.right); return
+      case 'conditional': walk(node.test); walk(node.then); walk(node.else); return
+      case 'lambda': {
+        const before = names.length
+        walk(node.body)
+        const own = new Set(node.params.map((p) => p.name))
+        names.splice(before, names.length - before, ...names.slice(before).filter((n) => !own.has(n.name)))
+        return
+      }
+      case 'literal': return
+    }
+  }
+  walk(parsed.node)
+  return { names, next: parsed.next }
 }
 
 /** A lambda parameter while its body is compiled: the body reads `value`, which the calling function sets. */
@@ -50,7 +106,8 @@ interface Local {
   value: unknown
 }
 
-function compileParsed(parsed: Parsed, functions: FunctionTable): Evaluate {
+function compileParsed(parsed: Parsed, language: Language): Evaluate {
+  const { variables, functions } = language
   // One meter per compiled expression: evaluation is synchronous and cannot re-enter itself (lambdas have no names,
   // plugin functions see data only), so resetting it when an evaluation starts makes the budget per evaluation.
   const meter: Meter = { used: 0 }
@@ -72,7 +129,7 @@ function compileParsed(parsed: Parsed, functions: FunctionTable): Evaluate {
       case 'name': {
         const local = locals.get(node.name)
         if (local) return () => local.value
-        return variable(node.name, node.start)
+        return variable(node.name, node.start, variables)
       }
       case 'lambda':
         throw expressionError(`a lambda can only be an argument of ${LAMBDA_TAKERS.join(', ')}`, node.start,
@@ -118,13 +175,15 @@ function compileParsed(parsed: Parsed, functions: FunctionTable): Evaluate {
       if (typeof key === 'string' && FORBIDDEN_NAMES.has(key)) {
         throw expressionError(`'${key}' cannot be read`, property.start, 'expressions see data only, never prototypes or constructors')
       }
-      if (objectNode.type === 'name' && objectNode.name === 'request' && !locals.has('request')) {
-        const field = REQUEST_FIELDS.get(String(key))
-        if (field) return field
-        const near = suggest(String(key), REQUEST_FIELDS.keys())
-        const hint = VARIABLES.has(String(key)) ? `use '${key}' on its own` : near ? `did you mean '${near}'?` : undefined
-        throw expressionError(`request has no '${key}' (only id, method and path)`, property.start, hint)
+      const fields = objectNode.type === 'name' ? variables.view.get(objectNode.name) : undefined
+      if (fields && objectNode.type === 'name' && !locals.has(objectNode.name) && !fields.includes(String(key))) {
+        const near = suggest(String(key), fields)
+        const hint = isVariable(String(key), variables) ? `use '${key}' on its own` : near ? `did you mean '${near}'?` : undefined
+        throw expressionError(`${objectNode.name} has no '${key}' (only ${listOf(fields)})`, property.start, hint)
       }
+      // A declared field of a record the trigger builds (HTTP's request.id): read it directly, as it is on every
+      // request's path. Names Object.prototype has go through `member`, which reads own properties only.
+      if (fields && !(String(key) in Object.prototype)) return fieldReader(compile(objectNode), String(key))
       const object = compile(objectNode)
       return (s) => member(object(s), key)
     }
@@ -144,7 +203,7 @@ function compileParsed(parsed: Parsed, functions: FunctionTable): Evaluate {
       const area = [...functions.keys()].some((f) => f.startsWith(`${rootName}.`))
       // `area.name(…)` whose area is no variable: a plugin function that is not registered (or misspelt); unless it
       // reads as a JavaScript habit (`JSON.stringify(x)`) outside any plugin's area, answered below.
-      if (rootName !== undefined && !locals.has(rootName) && !VARIABLES.has(rootName) && (area || !builtin)) {
+      if (rootName !== undefined && !locals.has(rootName) && !isVariable(rootName, variables) && (area || !builtin)) {
         const near = suggest(dotted!, functions.keys())
         throw expressionError(`unknown function '${dotted}'`, rootOf(callee).start,
           near ? `did you mean '${near}'?` : functions.size
@@ -163,7 +222,7 @@ function compileParsed(parsed: Parsed, functions: FunctionTable): Evaluate {
     const spec = FUNCTIONS.get(name)
     if (!spec) {
       if (locals.has(name)) throw expressionError(`'${name}' is a lambda parameter, not a function`, callee.start, 'lambdas cannot be called by name')
-      if (VARIABLES.has(name)) throw expressionError(`'${name}' is a variable, not a function`, callee.start)
+      if (isVariable(name, variables)) throw expressionError(`'${name}' is a variable, not a function`, callee.start)
       const plugin = [...functions.keys()].find((f) => f.endsWith(`.${name}`))
       const suggestion = FUNCTION_ALIASES.get(name) ?? suggest(name, FUNCTIONS.keys()) ?? plugin
       throw expressionError(`unknown function '${name}'`, callee.start,
@@ -192,7 +251,7 @@ function compileParsed(parsed: Parsed, functions: FunctionTable): Evaluate {
       throw expressionError(`${name}() takes a lambda as its argument ${i + 1}`, arg.start, `e.g. ${name}(steps.q.rows, r => r.id)`)
     }
     const params = arg.params.map((p) => {
-      if (VARIABLES.has(p.name) || locals.has(p.name)) {
+      if (isVariable(p.name, variables) || locals.has(p.name)) {
         throw expressionError(`the lambda parameter '${p.name}' would hide the ${locals.has(p.name) ? 'outer parameter' : 'variable'} of that name`,
           p.start, 'pick another name, e.g. r or row')
       }
@@ -249,14 +308,21 @@ function dottedName(node: Node): string | undefined {
   return object === undefined ? undefined : `${object}.${node.property.value}`
 }
 
-function variable(name: string, offset: number): Evaluate {
-  const root = VARIABLES.get(name)
+function variable(name: string, offset: number, variables: Variables): Evaluate {
+  const root = RUN.get(name)
   if (root) return root
+  if (variables.view.has(name)) return viewVariable(name)
   if (FUNCTIONS.has(name)) throw expressionError(`'${name}' is a function`, offset, `call it: ${name}(…)`)
-  const match = suggest(name, VARIABLES.keys())
+  const names = variableNames(variables)
+  const match = suggest(name, names)
   const hint = name === 'undefined' ? 'use null'
-    : match ? `did you mean '${match}'?` : `the variables are ${EXPRESSION_VARIABLES.join(', ')}`
+    : match ? `did you mean '${match}'?` : `the variables are ${names.join(', ')}`
   throw expressionError(`unknown variable '${name}'`, offset, hint)
+}
+
+/** `a, b and c`. */
+function listOf(names: readonly string[]): string {
+  return names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`
 }
 
 function operandError(site: Site, op: string, wants: string, ...values: unknown[]) {

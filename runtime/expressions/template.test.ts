@@ -1,7 +1,11 @@
 // Templates: raw values from a lone expression, text from interpolation, constants computed once and frozen.
 import { describe, expect, it } from 'vitest'
-import { checkTemplateString, compileTemplate, isTemplateString } from './template.ts'
-import { errorOf, scopeOf } from './test-scope.ts'
+import { checkTemplateString as checkWith, compileTemplate as compileWith, isTemplateString } from './template.ts'
+import { errorOf, HTTP_LANGUAGE, scopeOf } from './test-scope.ts'
+
+// Templates of HTTP pipelines: the trigger's variables (body, params, …) are known.
+const compileTemplate = (value: unknown) => compileWith(value, HTTP_LANGUAGE)
+const checkTemplateString = (text: string) => checkWith(text, HTTP_LANGUAGE)
 
 const scope = scopeOf({ body: { qty: 3, sku: 'AB-1', tags: ['x'], none: null }, params: { id: '7' } })
 
@@ -46,7 +50,7 @@ describe('checkTemplateString', () => {
 describe('compileTemplate', () => {
   it('a lone expression yields its raw value, whitespace around it allowed', () => {
     expect(compileTemplate('${{ body.qty }}')(scope)).toBe(3)
-    expect(compileTemplate('  ${{ body.tags }}\n')(scope)).toBe((scope.request.body as { tags: unknown }).tags)
+    expect(compileTemplate('  ${{ body.tags }}\n')(scope)).toBe((scope.input as { tags: unknown }).tags)
     expect(compileTemplate('${{ body.none }}')(scope)).toBeNull()
     expect(compileTemplate('${{ body.missing }}')(scope)).toBeUndefined()
   })

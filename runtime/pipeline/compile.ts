@@ -5,8 +5,8 @@ import type { Contract, Logger, Pipeline, Plugin, ServiceName, Services, StepCon
 import type { PipelineDecl, StepBranch, StepCall, StepDecl } from '../config/types.ts'
 import { IsletError, messageOf } from '../errors.ts'
 import type { Registry } from '../plugins/registry.ts'
-import { createRun, type Op } from './run.ts'
-import { functionTable } from '../expressions/expression-plugins.ts'
+import { createRun, type Op, type TriggerViews } from './run.ts'
+import { languageOf } from '../expressions/language.ts'
 import { compileTemplate } from '../expressions/template.ts'
 import { withDeadline } from '../deadline.ts'
 
@@ -50,8 +50,9 @@ export interface PipelineCompileContext {
 export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileContext): Promise<Pipeline> {
   const ops: Op[] = []
   const baseDir = dirname(decl.source.file)
-  // The plugins' expression functions, as registered now: every `${{ }}` of this pipeline resolves calls in them.
-  const functions = functionTable(ctx.registry)
+  // What this generation's expressions may name: the registered triggers' variables and the plugins' functions.
+  const language = languageOf(ctx.registry)
+  const compile = <T>(value: unknown) => compileTemplate<T>(value, language)
 
   async function emit(steps: readonly StepDecl[]): Promise<void> {
     for (const step of steps) {
@@ -86,7 +87,7 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
 
   function compileCondition(branch: StepBranch) {
     try {
-      return compileTemplate(branch.condition, functions)
+      return compile(branch.condition)
     } catch (error) {
       throw failed(branch, 'if', error)
     }
@@ -138,11 +139,23 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
         if (!services) throw new IsletError('ERR_ENGINE_STATE', `${who} asked for the '${name}' service, but engine services exist only inside an engine`)
         return services(name)
       },
-      compile: <T>(value: unknown) => compileTemplate<T>(value, functions),
+      compile,
     } satisfies StepContext
   }
 
   await emit(decl.steps)
   for (const op of ops) Object.freeze(op)
-  return Object.freeze({ name: decl.name, run: createRun(decl.name, ops) })
+  return Object.freeze({ name: decl.name, run: createRun(decl.name, ops, triggerViews(ctx.registry)) })
+}
+
+/** Each trigger's declared view variables, looked up once per trigger name (a run checks its view against them). */
+function triggerViews(registry: Registry): TriggerViews {
+  const known = new Map<string, ReadonlySet<string> | undefined>()
+  return (trigger) => {
+    if (known.has(trigger)) return known.get(trigger)
+    const type = registry.triggerType(trigger)?.definition
+    const declared = type ? new Set(type.variables ?? []) : undefined
+    known.set(trigger, declared)
+    return declared
+  }
 }

@@ -1,6 +1,6 @@
 // Runs a compiled pipeline: a flat list of steps and jumps, walked by one loop per request.
 import {
-  isStepError, type AbortSignalLike, type Logger, type PipelineRequest, type PipelineResponse, type PipelineRunOptions,
+  isStepError, type AbortSignalLike, type Logger, type PipelineResponse, type PipelineRunOptions, type RunInput,
   type RunScope, type StepRun, type Template,
 } from '@islet/sdk'
 import { IsletError, isIsletError, messageOf } from '../errors.ts'
@@ -23,15 +23,27 @@ const NEVER_ABORTED: AbortSignalLike = Object.freeze({
   aborted: false, reason: undefined, addEventListener() {}, removeEventListener() {},
 })
 
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null))
+
 /** The state of one run; also the scope steps see. */
 class RunState implements RunScope {
-  readonly request: PipelineRequest
+  readonly trigger: string
+  readonly id: string
+  readonly input: unknown
+  readonly meta: Readonly<Record<string, unknown>>
+  readonly locals: Readonly<Record<string, unknown>>
+  readonly view: Readonly<Record<string, unknown>>
   readonly steps: Record<string, unknown> = Object.create(null)
   readonly logger: Logger
   readonly signal: AbortSignalLike
   #response: PipelineResponse | undefined = undefined
-  constructor(request: PipelineRequest, options: PipelineRunOptions) {
-    this.request = request
+  constructor(input: RunInput, options: PipelineRunOptions) {
+    this.trigger = input.trigger
+    this.id = input.id
+    this.input = input.input
+    this.meta = input.meta
+    this.locals = input.locals ?? EMPTY
+    this.view = input.view ?? EMPTY
     this.logger = options.logger
     this.signal = options.signal ?? NEVER_ABORTED
   }
@@ -48,12 +60,35 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }
 
+/** The variables a trigger type declares for its runs' views, by trigger name; undefined for an unknown trigger. */
+export type TriggerViews = (trigger: string) => ReadonlySet<string> | undefined
+
 /**
  * The `run` of a pipeline over `ops`. Sync steps never wait on the microtask queue: a step's result is awaited
- * only when it is a promise. One try/catch per run blames the step at `pc`.
+ * only when it is a promise. One try/catch per run blames the step at `pc`. A run is refused before any step when
+ * its trigger is unknown or its view carries a name that trigger does not declare (`views`).
  */
-export function createRun(pipeline: string, ops: readonly Op[]): (request: PipelineRequest, options: PipelineRunOptions) => Promise<PipelineResponse> {
+export function createRun(pipeline: string, ops: readonly Op[], views: TriggerViews): (input: RunInput, options: PipelineRunOptions) => Promise<PipelineResponse> {
   const end = ops.length
+
+  // Runs of one pipeline nearly always come from one trigger: its declared names are looked up once.
+  let lastTrigger: string | undefined
+  let lastDeclared: ReadonlySet<string> | undefined
+  function refuse(input: RunInput): void {
+    const declared = input.trigger === lastTrigger ? lastDeclared : (lastDeclared = views(lastTrigger = input.trigger))
+    if (!declared) {
+      throw new IsletError('ERR_PIPELINE_UNKNOWN_TRIGGER',
+        `pipeline '${pipeline}' was asked to run for trigger '${input.trigger}', which no registered plugin declares`,
+        { details: { pipeline, trigger: input.trigger } })
+    }
+    for (const name in input.view) {
+      if (declared.has(name)) continue
+      throw new IsletError('ERR_PIPELINE_VIEW_UNDECLARED',
+        `pipeline '${pipeline}' was asked to run for trigger '${input.trigger}' with view variable '${name}', which that trigger type does not declare` +
+        ` (it declares ${declared.size ? [...declared].join(', ') : 'none'}); pass the value as input, meta or locals, or declare it in the trigger type's variables`,
+        { details: { pipeline, trigger: input.trigger, variable: name, declared: [...declared] } })
+    }
+  }
 
   function blame(error: unknown, op: Op): unknown {
     if (isStepError(error)) return error
@@ -66,8 +101,9 @@ export function createRun(pipeline: string, ops: readonly Op[]): (request: Pipel
       { cause: error, details: { pipeline, step: op.name } })
   }
 
-  return async function run(request, options) {
-    const state = new RunState(request, options)
+  return async function run(input, options) {
+    refuse(input)
+    const state = new RunState(input, options)
     let last: unknown = undefined
     let pc = 0
     try {

@@ -1,6 +1,7 @@
 // Test-only: a registry with the core plugin and misbehaving test step types, and builders for hand-made pipelines.
-import { defineContract, defineStepType, definePlugin, type PipelineRequest, type RunScope } from '@islet/sdk'
+import { defineContract, defineStepType, definePlugin, type RunInput, type RunScope } from '@islet/sdk'
 import core from '../../plugins/core/index.ts'
+import httpTrigger from '../../plugins/http/trigger.ts'
 import type { StepBranch, StepCall, StepDecl } from '../config/types.ts'
 import { silentLogger } from '../log/logger.ts'
 import { createRegistry } from '../plugins/registry.ts'
@@ -20,9 +21,10 @@ const modules: Record<string, object> = { db: { kind: 'db' }, cache: { kind: 'ca
 /** What the test modules provide (the engine's contract checks are tested with the engine). */
 export const kindContract = defineContract<{ kind: string }>('test.kind', { kind: 'string' })
 
-// Step types that record what ran, stand in for async work, or misbehave on purpose.
+// Step types that record what ran, stand in for async work, or misbehave on purpose; and the HTTP trigger's variables.
 export const testPlugin = definePlugin({
   name: 'test', version: '1.0.0',
+  triggers: [httpTrigger],
   stepTypes: [
     defineStepType<{ value?: unknown }>({
       type: 'test.record', configSchema: {},
@@ -75,8 +77,13 @@ export function context(): PipelineCompileContext {
 export const compile = (steps: StepDecl[], ctx = context()) =>
   compilePipeline({ name: 'orders', steps, source: { file: '/x/app.yaml', line: 1, col: 3 } }, ctx)
 
-export function requestOf(body: unknown = undefined): PipelineRequest {
-  return { id: 'r1', method: 'POST', path: '/orders', params: {}, query: {}, headers: {}, body }
+/** An HTTP run, as plugins/http/dispatch.ts makes one. */
+export function requestOf(body: unknown = undefined, id = 'r1'): RunInput {
+  const request = { id, method: 'POST', path: '/orders' }
+  return {
+    trigger: 'http', id, input: body, meta: { method: request.method, path: request.path },
+    view: { body, params: {}, query: {}, headers: {}, request },
+  }
 }
 export const run = async (steps: StepDecl[], body?: unknown, signal?: AbortSignal) =>
   (await compile(steps)).run(requestOf(body), { logger: silentLogger(), signal })

@@ -1,6 +1,6 @@
 // The plugin registry: compatibility checked at registration naming both sides, conflicts refused, undo exact.
 import { describe, expect, it } from 'vitest'
-import { defineFunction, defineModuleType, definePlugin, defineStepType } from '@islet/sdk'
+import { defineFunction, defineModuleType, definePlugin, defineStepType, defineTrigger } from '@islet/sdk'
 import { createRegistry } from './registry.ts'
 
 const moduleType = (type: string) => defineModuleType({ type, configSchema: {}, create: () => ({}) })
@@ -76,5 +76,21 @@ describe('plugin registry', () => {
     expect(registry.moduleType('mail.out')).toBeUndefined()
     const shapeless = definePlugin({ name: 's', version: '1.0.0', moduleTypes: [{ ...moduleType('s.m'), provides: ['sql.database' as never] }] })
     expect(() => registry.register(shapeless)).toThrow(expect.objectContaining({ code: 'ERR_PLUGIN_INVALID' }))
+  })
+
+  it('registers trigger types: a second plugin claiming one is refused, a run variable cannot be redeclared, undo retracts it', () => {
+    const registry = createRegistry()
+    const tick = defineTrigger({ name: 'tick', variables: ['tick'] })
+    const undo = registry.register(definePlugin({ name: 'clock', version: '1.0.0', triggers: [tick] }))
+    expect(registry.triggerType('tick')?.plugin.name).toBe('clock')
+    expect(() => registry.register(definePlugin({ name: 'other', version: '1.0.0', triggers: [defineTrigger({ name: 'tick' })] })))
+      .toThrow("other@1.0.0 registers trigger type 'tick', already registered by clock@1.0.0")
+    const bad = (trigger: Parameters<typeof defineTrigger>[0]) => () => registry.register(definePlugin({ name: 'bad', version: '1.0.0', triggers: [trigger] }))
+    expect(bad({ name: 'queue', variables: ['input'] })).toThrow("trigger type 'queue' variable 'input' is a variable every run has")
+    expect(bad({ name: 'queue', variables: ['a-b'] })).toThrow(/'a-b' is not an identifier/)
+    expect(bad({ name: 'queue', variables: ['msg'], fields: { other: ['x'] } })).toThrow(/fields for 'other', which is not one of its variables/)
+    expect(registry.triggerType('queue')).toBeUndefined()
+    undo()
+    expect(registry.triggerType('tick')).toBeUndefined()
   })
 })

@@ -3,7 +3,7 @@
 import satisfies from 'semver/functions/satisfies.js'
 import valid from 'semver/functions/valid.js'
 import validRange from 'semver/ranges/valid.js'
-import { SERVICE_NAMES, type ExpressionFunction, type ModuleType, type Plugin, type StepType } from '@islet/sdk'
+import { RUN_VARIABLES, SERVICE_NAMES, type ExpressionFunction, type ModuleType, type Plugin, type StepType, type TriggerType } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import { ENGINE_VERSION } from '../version.ts'
 
@@ -32,6 +32,9 @@ export interface Registry {
   stepTypes(): Registered<StepType>[]
   /** Expression functions plugins registered (`area.name`): the loader and the pipeline compiler resolve calls in them. */
   functions(): Registered<ExpressionFunction>[]
+  /** The trigger type runs name as `trigger` (see sdk/trigger.ts). */
+  triggerType(name: string): Registered<TriggerType> | undefined
+  triggerTypes(): Registered<TriggerType>[]
   plugins(): Plugin[]
   /** The plugin known to provide `type` when none registered here does. */
   knownProvider(type: string): string | undefined
@@ -60,6 +63,7 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
   const moduleTypes = new Map<string, Registered<ModuleType>>()
   const stepTypes = new Map<string, Registered<StepType>>()
   const functions = new Map<string, Registered<ExpressionFunction>>()
+  const triggerTypes = new Map<string, Registered<TriggerType>>()
   const plugins = new Set<Plugin>()
 
   function check(plugin: Plugin): void {
@@ -97,6 +101,10 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
       claim('function', f.name, functions)
     }
     checkDeclarations(plugin, id)
+    for (const t of plugin.triggers ?? []) {
+      claim('trigger', t.name, triggerTypes)
+      checkTrigger(id, t)
+    }
   }
 
   return {
@@ -107,7 +115,9 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
       for (const m of plugin.moduleTypes ?? []) moduleTypes.set(m.type, { definition: m, plugin })
       for (const s of plugin.stepTypes ?? []) stepTypes.set(s.type, { definition: s, plugin })
       for (const f of plugin.functions ?? []) functions.set(f.name, { definition: f, plugin })
+      for (const t of plugin.triggers ?? []) triggerTypes.set(t.name, { definition: t, plugin })
       return () => {
+        for (const t of plugin.triggers ?? []) if (triggerTypes.get(t.name)?.plugin === plugin) triggerTypes.delete(t.name)
         plugins.delete(plugin)
         for (const m of plugin.moduleTypes ?? []) if (moduleTypes.get(m.type)?.plugin === plugin) moduleTypes.delete(m.type)
         for (const s of plugin.stepTypes ?? []) if (stepTypes.get(s.type)?.plugin === plugin) stepTypes.delete(s.type)
@@ -119,6 +129,8 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     moduleTypes: () => [...moduleTypes.values()],
     stepTypes: () => [...stepTypes.values()],
     functions: () => [...functions.values()],
+    triggerType: (name) => triggerTypes.get(name),
+    triggerTypes: () => [...triggerTypes.values()],
     plugins: () => [...plugins],
     knownProvider: (type) => (moduleTypes.has(type) || stepTypes.has(type) ? undefined : catalogue[type]),
   }
@@ -140,6 +152,24 @@ function checkDeclarations(plugin: Plugin, id: string): void {
       if (typeof contract?.name !== 'string' || typeof contract.members !== 'object' || contract.members === null) {
         throw new IsletError('ERR_PLUGIN_INVALID', `${id}: module type '${m.type}' lists something in provides that is not a contract; make each with defineContract()`)
       }
+    }
+  }
+}
+
+const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/** A trigger's variables are expression names: identifiers, none of the run's own, each fixed-fields entry one of them. */
+function checkTrigger(id: string, trigger: TriggerType): void {
+  const variables = trigger.variables ?? []
+  for (const name of variables) {
+    const problem = !VARIABLE_NAME.test(name) ? 'is not an identifier'
+      : RUN_VARIABLES.includes(name) ? `is a variable every run has (${RUN_VARIABLES.join(', ')})`
+      : variables.indexOf(name) !== variables.lastIndexOf(name) ? 'is listed twice' : undefined
+    if (problem) throw new IsletError('ERR_PLUGIN_INVALID', `${id}: trigger type '${trigger.name}' variable '${name}' ${problem}`)
+  }
+  for (const name of Object.keys(trigger.fields ?? {})) {
+    if (!variables.includes(name)) {
+      throw new IsletError('ERR_PLUGIN_INVALID', `${id}: trigger type '${trigger.name}' gives fields for '${name}', which is not one of its variables`)
     }
   }
 }

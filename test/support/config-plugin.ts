@@ -1,6 +1,7 @@
 // A small stand-in plugin for config tests: types shaped like the built-ins, so tests never depend on the real ones.
 import {
-  appPath, componentRef, dataPath, defineModuleType, definePlugin, defineStepType, expressionOr, moduleRef, pipelineRef,
+  appPath, componentRef, dataPath, defineModuleType, definePlugin, defineStepType, defineTrigger, expressionOr, moduleRef,
+  pipelineRef,
 } from '@islet/sdk'
 import { createRegistry, type Registry } from '../../runtime/plugins/registry.ts'
 
@@ -32,7 +33,7 @@ const router = defineModuleType({
           properties: {
             method: { enum: ['GET', 'POST', 'PUT', 'DELETE'] },
             path: { type: 'string', pattern: '^/', description: 'a URL path starting with /' },
-            pipeline: pipelineRef(),
+            pipeline: pipelineRef(undefined, { trigger: 'http' }),
           },
         },
       },
@@ -115,8 +116,14 @@ const call = defineStepType({
   create: () => () => undefined,
 })
 
+/** Shaped like the built-in `http` trigger: its runs add these variables to input, meta, locals and steps. */
+const http = defineTrigger({
+  name: 'http', variables: ['body', 'params', 'query', 'headers', 'request'], fields: { request: ['id', 'method', 'path'] },
+})
+
 export const configTestPlugin = definePlugin({
   name: 'config-test', version: '1.0.0',
+  triggers: [http],
   moduleTypes: [server, router, sqlite, cache],
   stepTypes: [validate, log, respond, query, call],
 })

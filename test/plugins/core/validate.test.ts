@@ -121,8 +121,8 @@ describe('validate', () => {
     expect(error.details).toEqual([{ path: '/0', message: 'must be integer' }])
   })
 
-  it('config: schema is required, value defaults to the body, nothing else is allowed', () => {
-    expect(loadConfig('validate', { schema })).toEqual({ schema, value: '${{ body }}', maxMs: 250 })
+  it("config: schema is required, value defaults to the run's input (an HTTP request's body), nothing else is allowed", () => {
+    expect(loadConfig('validate', { schema })).toEqual({ schema, value: '${{ input }}', maxMs: 250 })
     expect(() => loadConfig('validate', {})).toThrow(/must have required property 'schema'/)
     expect(() => loadConfig('validate', { schema, strict: true })).toThrow(/must NOT have additional properties/)
   })

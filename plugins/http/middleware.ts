@@ -1,0 +1,101 @@
+// The one adapter between the sdk's Koa-free middleware contract (HttpMiddleware over an HttpContext) and the Koa
+// chain http.server composes. One HttpContext per request, made by the first adapted middleware that runs and shared
+// by the rest; a server with no middleware never makes one. Locals live on the Koa state, where dispatch reads them.
+import { Readable } from 'node:stream'
+import type { Context, Middleware, Next } from 'koa'
+import type { AbortSignalLike, HttpAnswer, HttpContext, HttpMiddleware, HttpRequestView, HttpSent, Logger } from '@islet/sdk'
+import type { RequestState } from './contracts.ts'
+import { HttpError } from './errors.ts'
+
+/** Koa state as the adapter extends it. */
+interface AdaptedState extends RequestState {
+  http?: KoaHttpContext
+}
+
+/** An HttpContext over one Koa context; what a middleware does not read is never built. */
+class KoaHttpContext implements HttpContext {
+  readonly #kctx: Context & { state: AdaptedState }
+  readonly #requestTimeoutMs: number
+  #request: HttpRequestView | undefined
+  #signal: AbortSignal | undefined
+  /** Set by respond(): the chain below the middleware that answered does not run. */
+  answered = false
+
+  constructor(kctx: Context & { state: AdaptedState }, requestTimeoutMs: number) {
+    this.#kctx = kctx
+    this.#requestTimeoutMs = requestTimeoutMs
+  }
+
+  get request(): HttpRequestView {
+    const k = this.#kctx
+    return (this.#request ??= Object.freeze({
+      id: k.state.requestId, method: k.method, path: k.path,
+      query: k.query as HttpRequestView['query'], headers: k.headers, remoteAddress: k.req.socket.remoteAddress,
+    }))
+  }
+
+  get logger(): Logger {
+    return this.#kctx.state.logger
+  }
+
+  get locals(): Record<string, unknown> {
+    return (this.#kctx.state.locals ??= {})
+  }
+
+  /** Aborts when the client goes away before the response is sent, or past the server's request timeout. */
+  get signal(): AbortSignalLike {
+    if (this.#signal) return this.#signal
+    const controller = new AbortController()
+    const res = this.#kctx.res
+    const timer = setTimeout(() => controller.abort(new HttpError('ERR_HTTP_REQUEST_TIMEOUT',
+      `the request did not complete within ${this.#requestTimeoutMs} ms`)), this.#requestTimeoutMs)
+    timer.unref()
+    res.once('close', () => {
+      clearTimeout(timer)
+      if (!res.writableFinished) controller.abort(new HttpError('ERR_HTTP_CLIENT_CLOSED', 'the client closed the connection before the response was sent'))
+    })
+    return (this.#signal = controller.signal)
+  }
+
+  get response(): HttpContext['response'] {
+    const k = this.#kctx
+    const headers: Record<string, string> = {}
+    for (const [name, value] of Object.entries(k.response.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : String(value)
+    }
+    return { status: k.status, headers }
+  }
+
+  setHeader(name: string, value: string): void {
+    this.#kctx.set(name, value)
+  }
+
+  respond(answer: HttpAnswer): void {
+    const k = this.#kctx
+    this.answered = true
+    k.status = answer.status
+    const body = answer.body
+    // A stream (server-sent events): Koa pipes it and destroys it when the response closes, which ends the iterable.
+    k.body = body === undefined ? null : isAsyncIterable(body) ? Readable.from(body, { objectMode: false }) : body as never
+    for (const name in answer.headers) k.set(name, answer.headers[name]!)
+  }
+
+  onFinish(listener: (sent: HttpSent) => void): void {
+    const res = this.#kctx.res
+    res.once('finish', () => listener({ status: res.statusCode, bytes: Number(res.getHeader('content-length') ?? 0) }))
+  }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+    && typeof (value as { pipe?: unknown }).pipe !== 'function'
+}
+
+/** `middleware` as a link of the Koa chain. */
+export function adaptMiddleware(middleware: HttpMiddleware, options: { requestTimeoutMs: number }): Middleware<RequestState> {
+  const { requestTimeoutMs } = options
+  return (kctx: Context & { state: AdaptedState }, next: Next) => {
+    const http = (kctx.state.http ??= new KoaHttpContext(kctx, requestTimeoutMs))
+    return middleware(http, () => (http.answered ? Promise.resolve() : next()))
+  }
+}

@@ -1,0 +1,18 @@
+// What the expressions of one app may name beyond the built-ins: the registered trigger types' view variables and
+// the plugins' functions. Built once per registry and handed explicitly to every compile and check (no globals).
+import { functionTable, NO_FUNCTIONS, type FunctionTable } from './expression-plugins.ts'
+import { NEUTRAL, variablesOf, type Variables } from './variables.ts'
+import type { Registry } from '../plugins/registry.ts'
+
+export interface Language {
+  readonly variables: Variables
+  readonly functions: FunctionTable
+}
+
+/** Only what every run has and the built-in functions. */
+export const NEUTRAL_LANGUAGE: Language = Object.freeze({ variables: NEUTRAL, functions: NO_FUNCTIONS })
+
+/** The language of the expressions `registry`'s plugins make possible. */
+export function languageOf(registry: Registry): Language {
+  return { variables: variablesOf(registry.triggerTypes().map((r) => r.definition)), functions: functionTable(registry) }
+}
