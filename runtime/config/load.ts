@@ -7,12 +7,16 @@ import { declare } from './declare.ts'
 import { sortDiagnostics, type Diagnostic } from './diagnostics.ts'
 import { loadFiles, type FileSet } from './imports.ts'
 import type { Env } from './interpolate.ts'
+import { loadPlugins } from './plugins.ts'
 import { checkReferences } from './references.ts'
 import { declareSandbox } from './sandbox.ts'
-import type { ApiVersion, AppConfig, ComponentDecl, ModuleDecl } from './types.ts'
+import type { ApiVersion, AppConfig, ComponentDecl, ModuleDecl, PluginDecl } from './types.ts'
 
 export interface LoadOptions {
-  /** Decides which module and step types exist and validates their configs. */
+  /**
+   * Decides which module and step types exist and validates their configs. The app's `plugins:` are registered into
+   * a fork of it (LoadResult.registry); this one is never changed.
+   */
   registry: Registry
   /** Variables for `${VAR}` interpolation; defaults to process.env. */
   env?: Env
@@ -28,6 +32,8 @@ export interface LoadOptions {
 export interface LoadResult {
   /** Present if and only if no diagnostic is an error. */
   config?: AppConfig
+  /** With `config`: the registry it was validated against (the built-ins and the app's `plugins:`), to run it with. */
+  registry?: Registry
   /** Every problem found, sorted by file, line and column. */
   diagnostics: Diagnostic[]
 }
@@ -40,11 +46,13 @@ export interface LoadResult {
 export async function loadConfig(file: string, options: LoadOptions): Promise<LoadResult> {
   const root = resolve(file)
   const set = await loadFiles(root, { env: options.env ?? process.env, maxFileBytes: options.maxFileBytes })
-  const declared = declare(set.files, options.registry, { dataDir: options.dataDir })
+  // Plugins first: their module and step types are what the rest of the YAML is checked against.
+  const loaded = await loadPlugins(set.files, options.registry)
+  const declared = declare(set.files, loaded.registry, { dataDir: options.dataDir })
   const components = await declareComponents(set.files)
   const { sandbox, diagnostics: sandboxDiagnostics } = declareSandbox(set.files)
   const names = { ...declared.names, components: components.names }
-  const diagnostics = [...set.diagnostics, ...declared.diagnostics, ...components.diagnostics, ...sandboxDiagnostics,
+  const diagnostics = [...set.diagnostics, ...loaded.diagnostics, ...declared.diagnostics, ...components.diagnostics, ...sandboxDiagnostics,
     ...checkReferences(declared.refs, names)]
     // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
     .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
@@ -54,22 +62,25 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     apiVersion: set.files[0]!.value.apiVersion as ApiVersion,
     file: root,
     files: set.files.map((f) => f.parsed.file),
+    ...(loaded.plugins.length > 0 ? { plugins: loaded.plugins } : {}),
     modules: declared.modules,
     pipelines: declared.pipelines,
     components: components.components,
     componentDirectories: components.directories,
     sandbox,
-    hash: hashOf(set, declared.modules, components.components),
+    hash: hashOf(set, declared.modules, components.components, loaded.plugins),
   }
-  return { config: deepFreeze(config), diagnostics }
+  return { config: deepFreeze(config), registry: loaded.registry, diagnostics }
 }
 
 /**
  * sha256 over each file's name and content, then the interpolated variables (sorted), then what the files point at:
  * the components `directory:` entries found (a file added or removed there is a new config) and the modules' inputs
- * (a new migration is a new config). Component sources are not read here: the component compiler hashes what it bundles.
+ * (a new migration is a new config), and each plugin's fingerprint (its module and package.json as on disk: see
+ * watch-config.ts, a changed plugin needs a restart). Component sources are not read here: the component compiler hashes what it bundles.
  */
-function hashOf(set: FileSet, modules: readonly ModuleDecl[], components: readonly ComponentDecl[]): string {
+function hashOf(set: FileSet, modules: readonly ModuleDecl[], components: readonly ComponentDecl[],
+  plugins: readonly PluginDecl[]): string {
   const hash = createHash('sha256')
   for (const { name, text } of set.texts) hash.update(`${name}\0${text.length}\0${text}\0`)
   for (const [name, value] of [...set.env].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -77,6 +88,7 @@ function hashOf(set: FileSet, modules: readonly ModuleDecl[], components: readon
   }
   for (const c of components) hash.update(`component\0${c.name}\0${c.file}\0`)
   for (const m of modules) for (const input of m.inputs ?? []) hash.update(`input\0${m.name}\0${input.path}\0${input.fingerprint}\0`)
+  for (const p of plugins) hash.update(`plugin\0${p.name}\0${p.version}\0${p.file}\0${p.fingerprint}\0`)
   return hash.digest('hex')
 }
 
