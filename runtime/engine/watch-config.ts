@@ -54,7 +54,7 @@ export function pluginChanges(serving: AppConfig, next: AppConfig): Diagnostic[]
   const key = (p: PluginDecl) => `${p.name}\0${p.version}\0${p.file}\0${p.fingerprint}`
   const before = new Map((serving.plugins ?? []).map((p) => [key(p), p]))
   const after = new Map((next.plugins ?? []).map((p) => [key(p), p]))
-  const restart = 'plugins are loaded when islet starts: restart it to apply this (islet dev: stop it with Ctrl-C and start it again)'
+  const restart = 'plugins are loaded when islet starts: restart it to apply this; under islet dev, stop it with Ctrl-C and start it again'
   const at = (p: PluginDecl, message: string): Diagnostic =>
     ({ ...p.source, severity: 'error', code: 'ERR_CONFIG_RELOAD_NEEDS_RESTART', path: '', message, hint: restart })
   const diagnostics: Diagnostic[] = []
