@@ -116,6 +116,7 @@ export async function loadPlugins(files: readonly LoadedFile[], base: Registry):
     }
     firstByName.set(plugin.name, `'${entry.written}' at ${here}`)
     plugins.push({ name: plugin.name, version: plugin.version, entry: entry.written, file: resolved.file,
+      ...(resolved.packageJson ? { packageJson: resolved.packageJson } : {}),
       fingerprint: fingerprint(resolved.file, resolved.packageJson), source: entryAt })
   }
   return { registry, plugins, diagnostics }

@@ -130,6 +130,8 @@ export interface PluginDecl {
   entry: string
   /** Absolute path of the module imported. */
   file: string
+  /** The package.json that governs it, when there is one. */
+  packageJson?: string
   /** sha256 of that module's text and of its package.json: a changed plugin on disk is a changed config. */
   fingerprint: string
   /** Where the `plugins:` entry stands. */

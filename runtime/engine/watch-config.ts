@@ -45,7 +45,7 @@ interface Targets {
 function targetsOf(config: AppConfig): Targets {
   const inputs = config.modules.flatMap((m) => (m.inputs ?? []).map((i) => i.path))
   // A plugin's module is watched only to say that a restart is needed (see pluginChanges).
-  const plugins = (config.plugins ?? []).map((p) => p.file)
+  const plugins = (config.plugins ?? []).flatMap((p) => (p.packageJson ? [p.file, p.packageJson] : [p.file]))
   return { contents: new Set([...config.files, ...inputs, ...plugins]), folders: new Set(config.componentDirectories ?? []) }
 }
 
