@@ -33,7 +33,7 @@ describe('the README plugin example', () => {
   it('runs: examples/ratelimit loads it through plugins: and answers 429 past the limit', async () => {
     const run = spawnIslet(['run', APP], { env: { PORT: '0', PER_MINUTE: '2', ISLET_DATA_DIR: dataDir } })
     try {
-      const url = String((await run.waitFor((l) => typeof l.url === 'string')).url)
+      const url = String((await run.waitFor((l) => typeof l.url === 'string', 45_000)).url)
       const first = await fetch(`${url}/hello`)
       expect(first.status).toBe(200)
       expect(await json(first)).toEqual({ hello: 'world' })

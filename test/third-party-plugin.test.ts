@@ -23,7 +23,7 @@ describe('a third-party plugin loaded through plugins:', () => {
     const run = spawnIslet(['run', APP], { env: { PORT: '0', ISLET_DATA_DIR: dataDir, ALICE_API_KEY: KEY } })
     const explain = () => run.stderr()
     try {
-      const url = String((await run.waitFor((l) => typeof l.url === 'string')).url)
+      const url = String((await run.waitFor((l) => typeof l.url === 'string', 45_000)).url)
       const anonymous = await fetch(`${url}/greet`, { method: 'POST' })
       expect(anonymous.status).toBe(401)
       expect(anonymous.headers.get('www-authenticate')).toBe('ApiKey')
