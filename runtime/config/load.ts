@@ -38,6 +38,9 @@ export interface LoadResult {
   diagnostics: Diagnostic[]
 }
 
+const UNKNOWN_TYPE = new Set(['ERR_CONFIG_UNKNOWN_MODULE_TYPE', 'ERR_CONFIG_UNKNOWN_STEP_TYPE'])
+const PLUGIN_FAILED = 'a plugin under plugins: did not load and may provide it: fix that error first'
+
 /**
  * Loads `file` and its imports, validates everything against the engine's schema and the registered types' schemas,
  * and returns a deep-frozen config, or every diagnostic (never just the first).
@@ -56,6 +59,8 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     ...checkReferences(declared.refs, names)]
     // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
     .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
+  // A plugin that did not load may be what provides an unknown type: say so, so its error is read first.
+  if (loaded.diagnostics.length > 0) for (const d of diagnostics) if (UNKNOWN_TYPE.has(d.code)) d.hint = `${d.hint ? `${d.hint}; ` : ''}${PLUGIN_FAILED}`
   sortDiagnostics(diagnostics)
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics }
   const config: AppConfig = {
