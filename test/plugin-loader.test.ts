@@ -91,6 +91,11 @@ describe('plugins: loaded from the app folder', () => {
     expect(registry).toBeUndefined()
     expect(diagnostics.map((d) => d.code)).toContain('ERR_CONFIG_UNKNOWN_KEY')
     expect(base.stepType('acme.shout')).toBeUndefined()
+
+    // And through the real `islet` (Node's own loader: the package's `import '@islet/sdk'` gets the engine's copy).
+    const r = islet(['validate', join(app(files), 'app.yaml')])
+    expect(r.stdout).toBe('1 file valid\n')
+    expect(r.status).toBe(0)
   })
 
   it('a path relative to the file that lists it (an imported one too), a folder with a package.json, a file without its extension', async () => {
