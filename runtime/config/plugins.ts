@@ -46,15 +46,8 @@ export async function loadPlugins(files: readonly LoadedFile[], base: Registry):
   const firstByName = new Map<string, string>()
   for (const { file, raw, i, entry } of listed) {
     if (!entry) {
-      // Any other shape is FILE_SCHEMA's to report; this one its strict mode cannot say.
-      const { package: pkg, path } = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>
-      if (typeof pkg === 'string' && typeof path === 'string') {
-        diagnostics.push(diagnosticAt(file.parsed, ['plugins', i], 'ERR_CONFIG_SCHEMA', 'a plugin entry has both package: and path:',
-          'keep one: package: for an installed package, path: for the app\'s own folder'))
-      } else if (typeof raw === 'object' && raw !== null && pkg === undefined && path === undefined) {
-        diagnostics.push(diagnosticAt(file.parsed, ['plugins', i], 'ERR_CONFIG_SCHEMA', 'a plugin entry needs package: or path:',
-          'e.g. { package: \'@acme/islet-ratelimit\', version: ^1.0.0 } or { path: ./plugins/ratelimit }'))
-      }
+      const problem = entryShapeProblem(file, raw, i)
+      if (problem) diagnostics.push(problem)
       continue
     }
     const report = (code: ErrorCode, message: string, hint?: string, path = entry.at) =>
@@ -68,17 +61,7 @@ export async function loadPlugins(files: readonly LoadedFile[], base: Registry):
     try {
       exported = await importPlugin(resolved.file)
     } catch (error) {
-      const location = isIsletError(error) ? error.details.location as { file: string; line: number; col: number } | undefined : undefined
-      const entryAt = locate(file.parsed, entry.at)
-      const from = `plugin '${entry.written}' (${file.name}:${entryAt.line}:${entryAt.col})`
-      if (location) {
-        // The plugin's code is at fault: point at it, and say which entry loaded it.
-        diagnostics.push({ ...location, severity: 'error', code: 'ERR_PLUGIN_LOAD_FAILED', path: '',
-          message: `${from}: ${messageOf(error)}`, hint: 'fix the plugin\'s source (or install a fixed version of it)' })
-      } else {
-        report('ERR_PLUGIN_LOAD_FAILED', `plugin '${entry.written}' (${relative(appDir, resolved.file) || resolved.file}) ${messageOf(error)}`,
-          'the plugin\'s own code failed: see the message, fix it or install a fixed version')
-      }
+      diagnostics.push(importFailure(error, file, entry, relative(appDir, resolved.file) || resolved.file))
       continue
     }
     const problem = checkPlugin(exported)
@@ -120,6 +103,34 @@ export async function loadPlugins(files: readonly LoadedFile[], base: Registry):
       fingerprint: fingerprint(resolved.file, resolved.packageJson), source: entryAt })
   }
   return { registry, plugins, diagnostics }
+}
+
+/** The one shape of an entry FILE_SCHEMA lets through (its strict mode refuses `required` inside a oneOf). */
+function entryShapeProblem(file: LoadedFile, raw: unknown, i: number): Diagnostic | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined
+  const { package: pkg, path } = raw as Record<string, unknown>
+  if (typeof pkg === 'string' && typeof path === 'string') {
+    return diagnosticAt(file.parsed, ['plugins', i], 'ERR_CONFIG_SCHEMA', 'a plugin entry has both package: and path:',
+      'keep one: package: for an installed package, path: for the app\'s own folder')
+  }
+  if (pkg === undefined && path === undefined && Object.keys(raw).length > 0) { // `{}` is the schema's (minProperties)
+    return diagnosticAt(file.parsed, ['plugins', i], 'ERR_CONFIG_SCHEMA', 'a plugin entry needs package: or path:',
+      'e.g. { package: \'@acme/islet-ratelimit\', version: ^1.0.0 } or { path: ./plugins/ratelimit }')
+  }
+  return undefined
+}
+
+/** A plugin whose module failed to import: at its own file:line:col for a syntax error, else at the entry. */
+function importFailure(error: unknown, file: LoadedFile, entry: Entry, shown: string): Diagnostic {
+  const location = isIsletError(error) ? error.details.location as { file: string; line: number; col: number } | undefined : undefined
+  if (!location) {
+    return diagnosticAt(file.parsed, entry.at, 'ERR_PLUGIN_LOAD_FAILED', `plugin '${entry.written}' (${shown}) ${messageOf(error)}`,
+      'the plugin\'s own code failed: see the message, fix it or install a fixed version')
+  }
+  const entryAt = locate(file.parsed, entry.at)
+  return { ...location, severity: 'error', code: 'ERR_PLUGIN_LOAD_FAILED', path: '',
+    message: `plugin '${entry.written}' (${file.name}:${entryAt.line}:${entryAt.col}): ${messageOf(error)}`,
+    hint: 'fix the plugin\'s source (or install a fixed version of it)' }
 }
 
 function entryOf(raw: unknown, i: number): Entry | undefined {
