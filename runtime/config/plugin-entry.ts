@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { findPackageJSON } from 'node:module'
 import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { moduleResolve } from 'import-meta-resolve'
+import type { moduleResolve as ModuleResolve } from 'import-meta-resolve'
 import { messageOf, type ErrorCode } from '../errors.ts'
 import { escapeOf, outsideMessage } from './confine.ts'
 
@@ -25,6 +25,12 @@ export interface EntryFailure {
 
 export type EntryResolution = PluginEntryFile | { failure: EntryFailure }
 
+/** Node's ESM resolution with a parent of our choosing; loaded only for apps that list plugins (`islet validate` speed). */
+let moduleResolve: typeof ModuleResolve | undefined
+async function resolver(): Promise<typeof ModuleResolve> {
+  return moduleResolve ??= (await import('import-meta-resolve')).moduleResolve
+}
+
 const CONDITIONS = new Set(['node', 'import'])
 /** What a path without an extension may stand for, in this order. */
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs']
@@ -42,7 +48,7 @@ export function packageName(written: string): string {
 }
 
 /** The module a path entry names (relative to `fromDir`, the folder of the YAML file holding it), kept in `appDir`. */
-export function resolvePathEntry(written: string, fromDir: string, appDir: string): EntryResolution {
+export async function resolvePathEntry(written: string, fromDir: string, appDir: string): Promise<EntryResolution> {
   const absolute = resolve(fromDir, written)
   const outside = confined(written, absolute, appDir)
   if (outside) return { failure: outside }
@@ -51,7 +57,7 @@ export function resolvePathEntry(written: string, fromDir: string, appDir: strin
     return { failure: { code: 'ERR_PLUGIN_NOT_FOUND', message: `no plugin at '${written}' (looked for ${absolute} and ${EXTENSIONS.map((e) => `*${e}`).join(', ')})`,
       hint: 'name the plugin\'s file or folder relative to this YAML file, e.g. ./plugins/ratelimit' } }
   }
-  const entry = statSync(found).isDirectory() ? folderEntry(found, written) : { file: found }
+  const entry = statSync(found).isDirectory() ? folderEntry(found, written, await resolver()) : { file: found }
   if ('failure' in entry) return entry
   // The folder's package.json may point elsewhere: the file imported must be the app's too.
   const leaves = confined(written, entry.file, appDir)
@@ -59,15 +65,16 @@ export function resolvePathEntry(written: string, fromDir: string, appDir: strin
 }
 
 /** The module a package entry names, installed where an import from `appDir` would find it. */
-export function resolvePackageEntry(written: string, appDir: string): EntryResolution {
+export async function resolvePackageEntry(written: string, appDir: string): Promise<EntryResolution> {
   const name = packageName(written)
   if (!PACKAGE.test(written)) {
     return { failure: { code: 'ERR_PLUGIN_NOT_FOUND', message: `'${written}' is neither a path nor a package name`,
       hint: "write a path as './plugins/x' (relative to this file) and a package as its npm name, e.g. '@acme/islet-ratelimit'" } }
   }
+  const resolve = await resolver()
   let url: URL
   try {
-    url = moduleResolve(written, pathToFileURL(join(appDir, 'package.json')), CONDITIONS, false)
+    url = resolve(written, pathToFileURL(join(appDir, 'package.json')), CONDITIONS, false)
   } catch (error) {
     return { failure: packageFailure(written, name, appDir, error) }
   }
@@ -99,7 +106,7 @@ function packageFailure(written: string, name: string, appDir: string, error: un
  * A folder plugin's module: what its package.json exports (self-reference by its name) or names as `main`, else
  * index.ts / index.mts / index.js / index.mjs.
  */
-function folderEntry(dir: string, written: string): EntryResolution {
+function folderEntry(dir: string, written: string, moduleResolve: typeof ModuleResolve): EntryResolution {
   const packageJson = join(dir, 'package.json')
   if (existsSync(packageJson)) {
     let pkg: { name?: unknown; exports?: unknown; main?: unknown }

@@ -5,7 +5,10 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, relative } from 'node:path'
-import semver from 'semver'
+// Three functions, not the whole package (semver's index is 47 modules; `islet validate` loads this).
+import satisfies from 'semver/functions/satisfies.js'
+import valid from 'semver/functions/valid.js'
+import validRange from 'semver/ranges/valid.js'
 import { SERVICE_NAMES, type Plugin } from '@islet/sdk'
 import { isIsletError, messageOf, type ErrorCode } from '../errors.ts'
 import { importPlugin } from '../plugins/import-plugin.ts'
@@ -53,8 +56,8 @@ export async function loadPlugins(files: readonly LoadedFile[], base: Registry):
     const report = (code: ErrorCode, message: string, hint?: string, path = entry.at) =>
       void diagnostics.push(diagnosticAt(file.parsed, path, code, message, hint))
     const resolved: EntryResolution = entry.kind === 'path'
-      ? resolvePathEntry(entry.written, dirname(file.parsed.file), appDir)
-      : resolvePackageEntry(entry.written, appDir)
+      ? await resolvePathEntry(entry.written, dirname(file.parsed.file), appDir)
+      : await resolvePackageEntry(entry.written, appDir)
     if ('failure' in resolved) { report(resolved.failure.code, resolved.failure.message, resolved.failure.hint); continue }
 
     let exported: unknown
@@ -70,11 +73,11 @@ export async function loadPlugins(files: readonly LoadedFile[], base: Registry):
     const id = `${plugin.name}@${plugin.version}`
 
     if (entry.version !== undefined) {
-      if (!semver.validRange(entry.version)) {
+      if (!validRange(entry.version)) {
         report('ERR_CONFIG_SCHEMA', `version '${entry.version}' is not a semver range`, 'write a range such as ^1.2.0 or >=1.0.0 <2', entry.versionAt)
         continue
       }
-      if (!semver.satisfies(plugin.version, entry.version, { includePrerelease: true })) {
+      if (!satisfies(plugin.version, entry.version, { includePrerelease: true })) {
         report('ERR_PLUGIN_VERSION_MISMATCH', `'${entry.written}' is ${id}, not in the range ${entry.version} this entry asks for`,
           entry.kind === 'package' ? `install a matching version (npm install '${packageName(entry.written)}@${entry.version}') or change the range`
             : 'update the plugin\'s files to a matching version, or change the range', entry.versionAt)
@@ -155,7 +158,7 @@ function checkPlugin(value: unknown): { code: ErrorCode; message: string; hint: 
   }
   const p = value as Record<string, unknown>
   if (typeof p.name !== 'string' || !p.name) return { code: 'ERR_PLUGIN_INVALID', message: 'exports a plugin without a name', hint: shape }
-  if (typeof p.version !== 'string' || !semver.valid(p.version)) {
+  if (typeof p.version !== 'string' || !valid(p.version)) {
     return { code: 'ERR_PLUGIN_INVALID', message: `exports plugin '${p.name}' without a semver version (version: ${JSON.stringify(p.version)})`,
       hint: "give it a version such as '1.0.0'" }
   }
