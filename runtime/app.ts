@@ -25,10 +25,13 @@ export async function openApp(file: string, options: OpenAppOptions): Promise<En
   const env = options.env ?? process.env
   const registry = options.registry ?? createBuiltinRegistry()
   const dataDir = dataDirOf(options.dataDir, env)
-  const { config, diagnostics } = await loadConfig(resolve(file), { registry, env, dataDir })
-  for (const d of diagnostics) if (d.severity === 'warning') options.logger.warn({ diagnostic: d }, d.message)
-  if (!config) throw new ConfigError(diagnostics)
-  return createEngine({ config, registry, logger: options.logger, dataDir, timeouts: options.timeouts, env })
+  const loaded = await loadConfig(resolve(file), { registry, env, dataDir })
+  for (const d of loaded.diagnostics) if (d.severity === 'warning') options.logger.warn({ diagnostic: d }, d.message)
+  if (!loaded.config || !loaded.registry) throw new ConfigError(loaded.diagnostics)
+  const plugins = (loaded.config.plugins ?? []).map((p) => `${p.name}@${p.version}`)
+  if (plugins.length > 0) options.logger.info({ plugins }, `plugins loaded: ${plugins.join(', ')}`)
+  // The registry the config was loaded with: the built-ins plus the app's `plugins:`.
+  return createEngine({ config: loaded.config, registry: loaded.registry, logger: options.logger, dataDir, timeouts: options.timeouts, env })
 }
 
 

@@ -37,6 +37,10 @@ export const ERROR_CODES = {
   ERR_PLUGIN_CONFLICT: 'two plugins register the same module or step type',
   ERR_PLUGIN_INVALID: 'a plugin declaration is malformed (e.g. it lists a service the engine does not offer)',
   ERR_PLUGIN_SERVICE_UNDECLARED: "a module or step asked ctx.service for an engine service its plugin does not list in definePlugin({ services })",
+  ERR_PLUGIN_NOT_FOUND: 'a plugins: entry names a package that is not installed in the app folder, or a path with no plugin module',
+  ERR_PLUGIN_LOAD_FAILED: "a plugin's module did not parse, threw while being imported, or exports no definePlugin(…) object",
+  ERR_PLUGIN_VERSION_MISMATCH: "the plugin loaded is not in the version range its plugins: entry asks for",
+  ERR_CONFIG_DUPLICATE_PLUGIN: 'two plugins: entries load plugins of the same name',
   // Module graph and lifecycle
   ERR_MODULE_GRAPH_CYCLE: 'module dependencies form a cycle',
   ERR_MODULE_CREATE_FAILED: 'a module threw while being created',

@@ -61,7 +61,7 @@ export function lookupType(ctx: Declaring, file: LoadedFile, kind: 'module' | 's
   const provider = ctx.registry.knownProvider(type)
   const other = kind === 'module' ? ctx.registry.stepType(type) : ctx.registry.moduleType(type)
   const hint = provider
-    ? `'${type}' is provided by the plugin '${provider}', which is not loaded: install it and add it to the registry`
+    ? `'${type}' is provided by the plugin '${provider}', which is not loaded: install it (npm install ${provider}) and list it under plugins:`
     : other ? `'${type}' is a ${kind === 'module' ? 'step' : 'module'} type, not a ${kind} type`
     : didYouMean(type, known) ?? (known.length ? `registered ${kind} types: ${known.sort().join(', ')}` : `no ${kind} types are registered`)
   ctx.diagnostics.push(diagnosticAt(file.parsed, path,

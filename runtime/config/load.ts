@@ -7,16 +7,20 @@ import { declare } from './declare.ts'
 import { sortDiagnostics, type Diagnostic } from './diagnostics.ts'
 import { loadFiles, type FileSet } from './imports.ts'
 import type { Env } from './interpolate.ts'
+import { loadPlugins } from './plugins.ts'
 import { checkReferences } from './references.ts'
 import { declareSandbox } from './sandbox.ts'
 import { checkTriggerVariables } from './triggers.ts'
-import type { ApiVersion, AppConfig, ComponentDecl, ModuleDecl } from './types.ts'
+import type { ApiVersion, AppConfig, ComponentDecl, ModuleDecl, PluginDecl } from './types.ts'
 
 /** Codes that mean a config file's content is missing from the set (not parsed, not found, too large). */
 const UNREADABLE = new Set<string>(['ERR_CONFIG_YAML_SYNTAX', 'ERR_CONFIG_FILE_NOT_FOUND', 'ERR_CONFIG_TOO_LARGE', 'ERR_CONFIG_ALIAS_LIMIT'])
 
 export interface LoadOptions {
-  /** Decides which module and step types exist and validates their configs. */
+  /**
+   * Decides which module and step types exist and validates their configs. The app's `plugins:` are registered into
+   * a fork of it (LoadResult.registry); this one is never changed.
+   */
   registry: Registry
   /** Variables for `${VAR}` interpolation; defaults to process.env. */
   env?: Env
@@ -32,9 +36,14 @@ export interface LoadOptions {
 export interface LoadResult {
   /** Present if and only if no diagnostic is an error. */
   config?: AppConfig
+  /** With `config`: the registry it was validated against (the built-ins and the app's `plugins:`), to run it with. */
+  registry?: Registry
   /** Every problem found, sorted by file, line and column. */
   diagnostics: Diagnostic[]
 }
+
+const UNKNOWN_TYPE = new Set(['ERR_CONFIG_UNKNOWN_MODULE_TYPE', 'ERR_CONFIG_UNKNOWN_STEP_TYPE'])
+const PLUGIN_FAILED = 'a plugin under plugins: did not load and may provide it: fix that error first'
 
 /**
  * Loads `file` and its imports, validates everything against the engine's schema and the registered types' schemas,
@@ -47,43 +56,51 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   // A file that could not be read as YAML leaves holes (its pipelines, modules, components are missing): everything
   // checked after would report the holes (`no pipeline named …`) before the cause. Report the cause alone.
   if (set.diagnostics.some((d) => UNREADABLE.has(d.code))) return { diagnostics: sortDiagnostics(set.diagnostics) }
-  const declared = declare(set.files, options.registry, { dataDir: options.dataDir })
+  // Plugins first: their module and step types are what the rest of the YAML is checked against.
+  const loaded = await loadPlugins(set.files, options.registry)
+  const registry = loaded.registry
+  const declared = declare(set.files, registry, { dataDir: options.dataDir })
   const components = await declareComponents(set.files)
   const { sandbox, diagnostics: sandboxDiagnostics } = declareSandbox(set.files)
   const names = { ...declared.names, components: components.names }
   const types = new Map(declared.modules.map((m) => [m.name, m.type]))
   const contracts = {
     typeOf: (module: string) => types.get(module),
-    provides: (type: string) => (options.registry.moduleType(type)?.definition.provides ?? []).map((c) => c.name),
-    typesProviding: (contract: string) => options.registry.moduleTypes()
+    provides: (type: string) => (registry.moduleType(type)?.definition.provides ?? []).map((c) => c.name),
+    typesProviding: (contract: string) => registry.moduleTypes()
       .filter((r) => r.definition.provides?.some((c) => c.name === contract)).map((r) => r.definition.type),
   }
-  const diagnostics = [...set.diagnostics, ...declared.diagnostics, ...components.diagnostics, ...sandboxDiagnostics,
-    ...checkReferences(declared.refs, names, contracts), ...checkTriggerVariables(declared.refs, declared.viewUses, options.registry)]
+  const diagnostics = [...set.diagnostics, ...loaded.diagnostics, ...declared.diagnostics, ...components.diagnostics, ...sandboxDiagnostics,
+    ...checkReferences(declared.refs, names, contracts), ...checkTriggerVariables(declared.refs, declared.viewUses, registry)]
     // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
     .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
+  // A plugin that did not load may be what provides an unknown type: say so, so its error is read first.
+  if (loaded.diagnostics.length > 0) for (const d of diagnostics) if (UNKNOWN_TYPE.has(d.code)) d.hint = `${d.hint ? `${d.hint}; ` : ''}${PLUGIN_FAILED}`
   sortDiagnostics(diagnostics)
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics }
   const config: AppConfig = {
     apiVersion: set.files[0]!.value.apiVersion as ApiVersion,
     file: root,
     files: set.files.map((f) => f.parsed.file),
+    ...(loaded.plugins.length > 0 ? { plugins: loaded.plugins } : {}),
     modules: declared.modules,
     pipelines: declared.pipelines,
     components: components.components,
     componentDirectories: components.directories,
     sandbox,
-    hash: hashOf(set, declared.modules, components.components),
+    hash: hashOf(set, declared.modules, components.components, loaded.plugins),
   }
-  return { config: deepFreeze(config), diagnostics }
+  return { config: deepFreeze(config), registry: loaded.registry, diagnostics }
 }
 
 /**
  * sha256 over each file's name and content, then the interpolated variables (sorted), then what the files point at:
  * the components `directory:` entries found (a file added or removed there is a new config) and the modules' inputs
- * (a new migration is a new config). Component sources are not read here: the component compiler hashes what it bundles.
+ * (a new migration is a new config), and each plugin's fingerprint (its module and package.json as on disk: see
+ * watch-config.ts, a changed plugin needs a restart). Component sources are not read here: the component compiler hashes what it bundles.
  */
-function hashOf(set: FileSet, modules: readonly ModuleDecl[], components: readonly ComponentDecl[]): string {
+function hashOf(set: FileSet, modules: readonly ModuleDecl[], components: readonly ComponentDecl[],
+  plugins: readonly PluginDecl[]): string {
   const hash = createHash('sha256')
   for (const { name, text } of set.texts) hash.update(`${name}\0${text.length}\0${text}\0`)
   for (const [name, value] of [...set.env].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -91,6 +108,7 @@ function hashOf(set: FileSet, modules: readonly ModuleDecl[], components: readon
   }
   for (const c of components) hash.update(`component\0${c.name}\0${c.file}\0`)
   for (const m of modules) for (const input of m.inputs ?? []) hash.update(`input\0${m.name}\0${input.path}\0${input.fingerprint}\0`)
+  for (const p of plugins) hash.update(`plugin\0${p.name}\0${p.version}\0${p.file}\0${p.fingerprint}\0`)
   return hash.digest('hex')
 }
 

@@ -13,6 +13,8 @@ export const DECL_NAME = '^[a-zA-Z][a-zA-Z0-9_-]*$'
 export const STEP_NAME = '^[A-Za-z_][A-Za-z0-9_]*$'
 
 const text = (description: string) => ({ type: 'string', description })
+const PLUGIN_STRING = "'./path' (relative to this file, inside the app folder) or a package name installed in the app " +
+  "folder's node_modules; use the object form { package | path, version } to require a version range."
 
 /**
  * The structure of one file, without what plugins contribute (module and step `config` are checked against their
@@ -27,6 +29,11 @@ export const FILE_SCHEMA = {
     imports: {
       type: 'array', description: 'More config files to load, relative to this one; each must lie inside the app folder (the folder of the root file).',
       items: { type: 'string', minLength: 1 },
+    },
+    plugins: {
+      type: 'array', items: { $ref: '#/definitions/plugin' },
+      description: 'Plugins beyond the built-in ones, loaded before any module or step type is checked. Plugins run in ' +
+        'the engine process with its rights: list only code you trust.',
     },
     modules: { type: 'array', description: 'The modules of the application.', items: { $ref: '#/definitions/module' } },
     pipelines: {
@@ -43,6 +50,21 @@ export const FILE_SCHEMA = {
   },
   definitions: {
     ...COMPONENT_DEFINITIONS,
+    // A plugin is a string (a path when it starts with `.` or `/`, else a package name) or the object form.
+    plugin: {
+      if: { type: 'string' },
+      then: { type: 'string', minLength: 1, description: PLUGIN_STRING },
+      else: { $ref: '#/definitions/pluginEntry' },
+    },
+    pluginEntry: {
+      // Exactly one of package and path (checked by config/plugins.ts: ajv's strict mode refuses `required` in a oneOf).
+      type: 'object', additionalProperties: false, minProperties: 1,
+      properties: {
+        package: text("A package installed in the app folder's node_modules (resolved as Node resolves an import from there, package.json \"exports\" honoured), e.g. @acme/islet-ratelimit."),
+        path: text('A file or folder relative to this file, inside the app folder, e.g. ./plugins/ratelimit.'),
+        version: text("A semver range the plugin's own version must satisfy, e.g. ^1.2.0."),
+      },
+    },
     module: {
       type: 'object', additionalProperties: false, required: ['name', 'type'],
       properties: {

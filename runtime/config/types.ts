@@ -110,12 +110,31 @@ export interface SandboxConfig {
   quarantine: { breaches: number; windowMs: number; baseMs: number; maxMs: number }
 }
 
+/** A plugin an app loads through its `plugins:` list (see runtime/config/plugins.ts). */
+export interface PluginDecl {
+  /** The plugin's own name and version, from its definePlugin(…). */
+  name: string
+  version: string
+  /** The entry as written: a path or a package name. */
+  entry: string
+  /** Absolute path of the module imported. */
+  file: string
+  /** The package.json that governs it, when there is one. */
+  packageJson?: string
+  /** sha256 of that module's text and of its package.json: a changed plugin on disk is a changed config. */
+  fingerprint: string
+  /** Where the `plugins:` entry stands. */
+  source: SourceLocation
+}
+
 export interface AppConfig {
   apiVersion: ApiVersion
   /** Absolute path of the root file. */
   file: string
   /** Every file loaded, root first, in import order. */
   files: string[]
+  /** Plugins loaded through `plugins:` (the built-ins are not listed); their types are in the registry loaded with it. */
+  plugins?: PluginDecl[]
   modules: ModuleDecl[]
   pipelines: Record<string, PipelineDecl>
   components: ComponentDecl[]

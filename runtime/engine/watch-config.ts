@@ -2,14 +2,17 @@
 // imports), the files its modules read on start (their types' `inputs`, e.g. migrations folders), and the folders of
 // `directory:` component entries (a component file added or removed there changes the config). Each pass parses and
 // validates aside; an invalid edit is recorded on the engine (status, events) with the diagnostics `islet validate`
-// prints, and changes nothing.
+// prints, and changes nothing. Plugins (`plugins:`) are imported once per process (Node caches ES modules, and
+// re-importing under a new URL would leave the old code running beside the new): a change to the list or to a
+// plugin's module or package.json on disk is refused with ERR_CONFIG_RELOAD_NEEDS_RESTART, at its entry.
 import { readdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
 import type { Logger } from '@islet/sdk'
 import { loadConfig } from '../config/load.ts'
 import { formatDiagnostics } from '../config/diagnostics.ts'
-import type { AppConfig } from '../config/types.ts'
+import type { Diagnostic } from '../config/diagnostics.ts'
+import type { AppConfig, PluginDecl } from '../config/types.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { coalesce } from '../watch/coalesce.ts'
 import type { Engine } from './engine.ts'
@@ -42,7 +45,34 @@ interface Targets {
 
 function targetsOf(config: AppConfig): Targets {
   const inputs = config.modules.flatMap((m) => (m.inputs ?? []).map((i) => i.path))
-  return { contents: new Set([...config.files, ...inputs]), folders: new Set(config.componentDirectories ?? []) }
+  // A plugin's module is watched only to say that a restart is needed (see pluginChanges).
+  const plugins = (config.plugins ?? []).flatMap((p) => (p.packageJson ? [p.file, p.packageJson] : [p.file]))
+  return { contents: new Set([...config.files, ...inputs, ...plugins]), folders: new Set(config.componentDirectories ?? []) }
+}
+
+/** What a reload cannot apply about plugins, as diagnostics at the entries concerned; empty when they are unchanged. */
+export function pluginChanges(serving: AppConfig, next: AppConfig): Diagnostic[] {
+  const key = (p: PluginDecl) => `${p.name}\0${p.version}\0${p.file}\0${p.fingerprint}`
+  const before = new Map((serving.plugins ?? []).map((p) => [key(p), p]))
+  const after = new Map((next.plugins ?? []).map((p) => [key(p), p]))
+  const restart = 'plugins are loaded when islet starts: restart it to apply this; under islet dev, stop it with Ctrl-C and start it again'
+  const at = (p: PluginDecl, message: string): Diagnostic =>
+    ({ ...p.source, severity: 'error', code: 'ERR_CONFIG_RELOAD_NEEDS_RESTART', path: '', message, hint: restart })
+  const diagnostics: Diagnostic[] = []
+  for (const [k, p] of after) {
+    if (before.has(k)) continue
+    const old = [...before.values()].find((o) => o.name === p.name)
+    // The version shown is the one running: the process still holds the module it imported at start.
+    diagnostics.push(at(p, old ? `plugin ${old.name}@${old.version} changed on disk (${p.file}); the running engine keeps the code it loaded`
+      : `plugin ${p.name}@${p.version} was added`))
+  }
+  for (const [k, p] of before) {
+    if (!after.has(k) && ![...after.values()].some((n) => n.name === p.name)) {
+      diagnostics.push({ file: next.file, line: 1, col: 1, severity: 'error', code: 'ERR_CONFIG_RELOAD_NEEDS_RESTART', path: 'plugins',
+        message: `plugin ${p.name}@${p.version} was removed from plugins:`, hint: restart })
+    }
+  }
+  return diagnostics
 }
 
 export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
@@ -62,6 +92,13 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
     if (!config) {
       logger.error({ eventType: 'config.reload-failed' }, `config change rejected; still serving generation ${engine.status().generation}:\n${formatDiagnostics(diagnostics)}`)
       await engine.rejectConfig(diagnostics)
+      return
+    }
+    // Plugins are imported once per process: a changed plugins: list or plugin module needs a restart.
+    const needsRestart = pluginChanges(engine.config, config)
+    if (needsRestart.length > 0) {
+      logger.error({ eventType: 'config.reload-failed' }, `config change rejected; still serving generation ${engine.status().generation}:\n${formatDiagnostics(needsRestart)}`)
+      await engine.rejectConfig(needsRestart)
       return
     }
     // The config serving already: nothing to do, unless the last attempt failed (then this edit reverted it, and

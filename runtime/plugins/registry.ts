@@ -38,6 +38,11 @@ export interface Registry {
   plugins(): Plugin[]
   /** The plugin known to provide `type` when none registered here does. */
   knownProvider(type: string): string | undefined
+  /**
+   * A new registry with the same options and plugins, each registered again through register(). An app's own
+   * plugins (its `plugins:` list) go into a fork, so the registry it was loaded against stays as it was built.
+   */
+  fork(): Registry
 }
 
 const TYPE_NAME = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$/
@@ -133,6 +138,11 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
     triggerTypes: () => [...triggerTypes.values()],
     plugins: () => [...plugins],
     knownProvider: (type) => (moduleTypes.has(type) || stepTypes.has(type) ? undefined : catalogue[type]),
+    fork() {
+      const copy = createRegistry(options)
+      for (const plugin of plugins) copy.register(plugin)
+      return copy
+    },
   }
 }
 
