@@ -79,7 +79,11 @@ export default defineStepType<ValidateConfig>({
     const timed = (validate: ValidateFunction, box: { value: unknown }, what: string): boolean => {
       clock.start()
       try {
-        return validate(box.value, { instancePath: '', parentData: box, parentDataProperty: 'value', rootData: box, dynamicAnchors: {} }) as boolean
+        // Only a converted value needs ajv to know its parent (to write the root's conversion back): a body is
+        // checked as it is, with no context object per run.
+        return (input.coerce
+          ? validate(box.value, { instancePath: '', parentData: box, parentDataProperty: 'value', rootData: box, dynamicAnchors: {} })
+          : validate(box.value)) as boolean
       } catch (error) {
         if (!(error instanceof DeadlineExceeded)) throw error
         ctx.logger.warn(`validate step '${ctx.step}' of pipeline '${ctx.pipeline}' gave up after ${clock.ms} ms on one value: ` +
