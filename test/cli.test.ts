@@ -258,6 +258,19 @@ describe('Node version guard', () => {
     expect(out).toContain('"msg":"engine stopped"')
     cleanup()
   })
+  it.skipIf(!old)('started by an older Node, `run` drains on SIGINT sent to the command alone (kill -INT <pid>, not Ctrl-C)', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': SLOW_BODY_APP })
+    const child = spawn(old!, [BIN, 'run', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } })
+    let out = ''
+    child.stdout!.on('data', (d) => { out += d })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    await until(() => out.includes('"msg":"engine ready"'), { explain: () => out })
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    expect(out).toContain('"signal":"SIGINT"')
+    expect(out).toContain('"msg":"engine stopped"')
+    cleanup()
+  })
   it.skipIf(!old)('refuses with one sentence saying how to run it when the pinned Node is not there either', () => {
     // ISLET_REEXEC marks a process that was already re-executed: it must not try again.
     const r = islet(['help'], { node: old, env: { ISLET_REEXEC: '1' } })
