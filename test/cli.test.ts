@@ -131,6 +131,7 @@ describe('the command line', () => {
     expect(islet(['component', 'test', 'x.ts', '--kb']).stderr).toContain("unknown option '--kb' for 'islet component test' (did you mean '--kv'?)")
     expect(islet(['validate', '--format', 'jsn', 'app.yaml']).stderr).toContain("--format must be text or json, not 'jsn' (did you mean 'json'?)")
     expect(islet(['schema', '--out']).stderr).toContain("option '--out' needs a value: --out <file>")
+    expect(islet(['validate', '--hlep']).stderr).toContain("unknown option '--hlep' for 'islet validate' (did you mean '--help'?)")
   })
 
   it('an unknown command is a usage error with did-you-mean', () => {
