@@ -127,7 +127,7 @@ describe('the command line', () => {
     const r = islet(['validate', '--fromat', 'json', 'app.yaml'])
     expect(r.status).toBe(2)
     expect(r.stderr).toBe("ERR_CLI_USAGE: unknown option '--fromat' for 'islet validate' (did you mean '--format'?)\n" +
-      "usage: islet validate <files…> [options]\nrun 'islet validate --help' for its options and examples\n")
+      "usage: islet validate [files…] [options]\nrun 'islet validate --help' for its options and examples\n")
     expect(islet(['component', 'test', 'x.ts', '--kb']).stderr).toContain("unknown option '--kb' for 'islet component test' (did you mean '--kv'?)")
     expect(islet(['validate', '--format', 'jsn', 'app.yaml']).stderr).toContain("--format must be text or json, not 'jsn' (did you mean 'json'?)")
     expect(islet(['schema', '--out']).stderr).toContain("option '--out' needs a value: --out <file>")
@@ -152,6 +152,12 @@ describe('islet validate', () => {
   it('passes the flagship example', () => {
     const r = islet(['validate', join(EXAMPLES, 'orders', 'app.yaml')])
     expect(r.stdout).toContain('1 file valid, 2 components compiled')
+    expect(r.status).toBe(0)
+  })
+
+  it('without files checks ./app.yaml, the file run and dev start without one', () => {
+    const r = islet(['validate'], { cwd: join(EXAMPLES, 'orders') })
+    expect(r.stdout).toBe('1 file valid, 2 components compiled\n')
     expect(r.status).toBe(0)
   })
 
