@@ -28,6 +28,9 @@ describe('islet component test', () => {
     const denied = islet(['component', 'test', join(EXAMPLES, 'counter', 'index.ts')])
     expect(denied.status).toBe(1)
     expect(denied.stdout).toContain('✗ counts: ERR_CAPABILITY_DENIED')
+    // The refusal says which flags grant (the app may grant it already: editing its YAML would change nothing here).
+    expect(denied.stdout).toContain("is not granted kv; component test grants only what its flags say: pass one of --kv, ")
+    expect(denied.stdout).not.toContain("grant it in the app's components section")
     const granted = islet(['component', 'test', join(EXAMPLES, 'counter', 'index.ts'), '--kv', '--emit', 'orders.*'])
     expect(granted.stdout).toContain('3 passed, 0 failed')
     expect(granted.status).toBe(0)
