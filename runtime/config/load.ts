@@ -10,7 +10,7 @@ import type { Env } from './interpolate.ts'
 import { loadPlugins } from './plugins.ts'
 import { checkReferences } from './references.ts'
 import { declareSandbox } from './sandbox.ts'
-import { checkTriggerVariables } from './triggers.ts'
+import { checkTriggerVariables, narrowVariableHints } from './triggers.ts'
 import type { ApiVersion, AppConfig, ComponentDecl, ModuleDecl, PluginDecl } from './types.ts'
 
 /** Codes that mean a config file's content is missing from the set (not parsed, not found, too large). */
@@ -76,6 +76,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     ...checkReferences(declared.refs, names, contracts), ...checkTriggerVariables(declared.refs, declared.viewUses, registry)]
     // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
     .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
+  narrowVariableHints(diagnostics, declared.refs, registry)
   sortDiagnostics(diagnostics)
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics }
   const config: AppConfig = {
