@@ -197,6 +197,16 @@ export default definePlugin({ name: 'my-server', version: '1.0.0', moduleTypes: 
 
   // Through the real `islet validate`: Node's own module loader (vitest's would parse the plugin itself), the
   // @islet/sdk link for an app outside this repository included.
+  it('TypeScript that type stripping cannot run (an enum) is located in the plugin, with what to write instead', () => {
+    const yaml = 'apiVersion: islet/v1\nplugins: [./enum.ts]\n'
+    const dir = app({ 'app.yaml': yaml, 'enum.ts': "import { definePlugin } from '@islet/sdk'\nenum Level { Low }\nexport default definePlugin({ name: 'e', version: '1.0.0' })\n" })
+    // Through the command line: under vitest the plugin would be compiled by vite, which runs enums.
+    const r = islet(['validate', '--format', 'json', join(dir, 'app.yaml')])
+    const { diagnostics } = JSON.parse(r.stdout) as { diagnostics: SdkDiagnostic[] }
+    expect(diagnostics).toMatchObject([{ code: 'ERR_PLUGIN_LOAD_FAILED', file: join(dir, 'enum.ts'), line: 2, column: 1,
+      message: expect.stringContaining('enum is not supported'), hint: expect.stringContaining('a const object instead of an enum') }])
+  })
+
   it("a syntax error in a plugin is reported at the plugin's own file:line:col, naming the entry that loads it", () => {
     const typescript = 'import { definePlugin } from \'@islet/sdk\'\nconst n: number = 1\nexport default definePlugin({\n  name: (,\n})\n'
     const javascript = 'export const helper = () => {\n  return 1 +\n}\n'
