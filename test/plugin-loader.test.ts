@@ -197,6 +197,19 @@ export default definePlugin({ name: 'my-server', version: '1.0.0', moduleTypes: 
 
   // Through the real `islet validate`: Node's own module loader (vitest's would parse the plugin itself), the
   // @islet/sdk link for an app outside this repository included.
+  it('an import Node cannot resolve says what to do: the extension left out, or the package to install', () => {
+    const yaml = 'apiVersion: islet/v1\nplugins: [./no-extension.ts, ./no-package.ts]\n'
+    const dir = app({ 'app.yaml': yaml, 'helper.ts': 'export const h = 1\n',
+      'no-extension.ts': "import { definePlugin } from '@islet/sdk'\nimport { h } from './helper'\nexport default definePlugin({ name: 'a', version: '1.0.0' })\n",
+      'no-package.ts': "import { definePlugin } from '@islet/sdk'\nimport pad from 'left-pad-not-here'\nexport default definePlugin({ name: 'b', version: '1.0.0' })\n" })
+    const r = islet(['validate', '--format', 'json', join(dir, 'app.yaml')])
+    const { diagnostics } = JSON.parse(r.stdout) as { diagnostics: SdkDiagnostic[] }
+    expect(diagnostics.map((d) => d.message)).toEqual([
+      expect.stringContaining(`(write the extension in the import: '${join(dir, 'helper.ts')}' exists; ES modules resolve none)`),
+      expect.stringContaining("(the package 'left-pad-not-here' is not installed where"),
+    ])
+  })
+
   it('TypeScript that type stripping cannot run (an enum) is located in the plugin, with what to write instead', () => {
     const yaml = 'apiVersion: islet/v1\nplugins: [./enum.ts]\n'
     const dir = app({ 'app.yaml': yaml, 'enum.ts': "import { definePlugin } from '@islet/sdk'\nenum Level { Low }\nexport default definePlugin({ name: 'e', version: '1.0.0' })\n" })
