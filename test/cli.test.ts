@@ -127,10 +127,11 @@ describe('the command line', () => {
     const r = islet(['validate', '--fromat', 'json', 'app.yaml'])
     expect(r.status).toBe(2)
     expect(r.stderr).toBe("ERR_CLI_USAGE: unknown option '--fromat' for 'islet validate' (did you mean '--format'?)\n" +
-      "usage: islet validate <files…> [options]\nrun 'islet validate --help' for its options and examples\n")
+      "usage: islet validate [files…] [options]\nrun 'islet validate --help' for its options and examples\n")
     expect(islet(['component', 'test', 'x.ts', '--kb']).stderr).toContain("unknown option '--kb' for 'islet component test' (did you mean '--kv'?)")
     expect(islet(['validate', '--format', 'jsn', 'app.yaml']).stderr).toContain("--format must be text or json, not 'jsn' (did you mean 'json'?)")
     expect(islet(['schema', '--out']).stderr).toContain("option '--out' needs a value: --out <file>")
+    expect(islet(['validate', '--hlep']).stderr).toContain("unknown option '--hlep' for 'islet validate' (did you mean '--help'?)")
   })
 
   it('an unknown command is a usage error with did-you-mean', () => {
@@ -151,6 +152,12 @@ describe('islet validate', () => {
   it('passes the flagship example', () => {
     const r = islet(['validate', join(EXAMPLES, 'orders', 'app.yaml')])
     expect(r.stdout).toContain('1 file valid, 2 components compiled')
+    expect(r.status).toBe(0)
+  })
+
+  it('without files checks ./app.yaml, the file run and dev start without one', () => {
+    const r = islet(['validate'], { cwd: join(EXAMPLES, 'orders') })
+    expect(r.stdout).toBe('1 file valid, 2 components compiled\n')
     expect(r.status).toBe(0)
   })
 
@@ -255,6 +262,19 @@ describe('Node version guard', () => {
     await until(() => out.includes('"msg":"engine ready"'), { explain: () => out })
     child.kill('SIGTERM')
     expect(await exited).toBe(0)
+    expect(out).toContain('"msg":"engine stopped"')
+    cleanup()
+  })
+  it.skipIf(!old)('started by an older Node, `run` drains on SIGINT sent to the command alone (kill -INT <pid>, not Ctrl-C)', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': SLOW_BODY_APP })
+    const child = spawn(old!, [BIN, 'run', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } })
+    let out = ''
+    child.stdout!.on('data', (d) => { out += d })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    await until(() => out.includes('"msg":"engine ready"'), { explain: () => out })
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    expect(out).toContain('"signal":"SIGINT"')
     expect(out).toContain('"msg":"engine stopped"')
     cleanup()
   })

@@ -1,6 +1,7 @@
 // `islet component test|new` as a user runs them: real child processes, real sandbox, exit codes, one line per example.
 import { execFileSync } from 'node:child_process'
-import { join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { islet } from './support/cli.ts'
 import { writeFiles } from './support/app.ts'
@@ -28,6 +29,9 @@ describe('islet component test', () => {
     const denied = islet(['component', 'test', join(EXAMPLES, 'counter', 'index.ts')])
     expect(denied.status).toBe(1)
     expect(denied.stdout).toContain('✗ counts: ERR_CAPABILITY_DENIED')
+    // The refusal says which flags grant (the app may grant it already: editing its YAML would change nothing here).
+    expect(denied.stdout).toContain("is not granted kv; component test grants only what its flags say: pass one of --kv, ")
+    expect(denied.stdout).not.toContain("grant it in the app's components section")
     const granted = islet(['component', 'test', join(EXAMPLES, 'counter', 'index.ts'), '--kv', '--emit', 'orders.*'])
     expect(granted.stdout).toContain('3 passed, 0 failed')
     expect(granted.status).toBe(0)
@@ -120,6 +124,9 @@ describe('islet component new', () => {
     const created = islet(['component', 'new', 'greeter'], { cwd: dir })
     expect(created.status).toBe(0)
     expect(created.stdout).toContain('created components/greeter.ts')
+    // The command it suggests runs from where it was asked: an app folder outside the project has no node_modules.
+    const next = /\n {2}(\S+) component test components\/greeter\.ts\n/.exec(created.stdout)?.[1]
+    expect(next && existsSync(resolve(dir, next)), created.stdout).toBe(true)
     const tested = islet(['component', 'test', 'components/greeter.ts'], { cwd: dir })
     expect(tested.stdout).toContain('2 passed, 0 failed')
     expect(tested.status).toBe(0)

@@ -31,6 +31,7 @@ const acme = definePlugin({
           return next() // answered: the rest of the chain does not run
         }
         http.locals.user = { ...user }
+        if (http.request.headers['x-acme-since'] !== undefined) http.locals.since = new Date(0)   // not JSON data
         await next()
         // What the rest of the chain answered, as it stands now.
         http.setHeader('x-acme-answered', String(http.response.status))
@@ -77,6 +78,13 @@ describe('third-party middleware through the sdk', () => {
     expect(res.status).toBe(201)
     expect(await json(res)).toEqual({ user: { name: 'Ada', role: 'admin' }, path: '/me' })
     expect(res.headers.get('x-acme-answered')).toBe('201')
+  })
+
+  it('refuses a local that is not JSON data (a Date) where the middleware assigns it, naming it: never a silent {}', async () => {
+    const res = await fetch(`${app.url}/me`, { headers: { authorization: 'Bearer t0ken-ada', 'x-acme-since': '1' } })
+    expect(res.status).toBe(500)
+    expect(await json(res)).toMatchObject({ error: { code: 'ERR_HTTP_LOCALS_INVALID',
+      message: expect.stringMatching(/^locals\.since holds a Date object, which is not JSON data/) } })
   })
 
   it('answers 401 itself when the token is missing or wrong; the pipeline never runs', async () => {

@@ -105,6 +105,16 @@ describe('a trigger type registered by a plugin', () => {
     })
   })
 
+  it("an unknown variable in a pipeline only a plugin's trigger runs: the hint lists that trigger's variables, not HTTP's", async () => {
+    const diagnostics = await diagnosticsOf(app(`  on-tick:
+    steps:
+      - type: respond
+        config: { body: '\${{ bogus }}' }
+`))
+    expect(diagnostics).toMatchObject([{ code: 'ERR_CONFIG_EXPRESSION', message: "unknown variable 'bogus'", path: 'pipelines.on-tick.steps.0.config.body',
+      hint: 'the runs of trigger tick have input, meta, locals, steps, tick' }])
+  })
+
   it("validate and component steps default to the run's input, so an event-like trigger's pipeline can use them as is", async () => {
     expect(await diagnosticsOf(app(`  on-tick:
     steps:

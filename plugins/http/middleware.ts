@@ -6,6 +6,7 @@ import type { Context, Middleware, Next } from 'koa'
 import type { AbortSignalLike, HttpAnswer, HttpContext, HttpMiddleware, HttpRequestView, HttpSent, Logger } from '@islet/sdk'
 import type { RequestState } from './contracts.ts'
 import { HttpError } from './errors.ts'
+import { checkedLocals } from './locals.ts'
 
 /** Koa state as the adapter extends it. */
 interface AdaptedState extends RequestState {
@@ -39,7 +40,7 @@ class KoaHttpContext implements HttpContext {
   }
 
   get locals(): Record<string, unknown> {
-    return (this.#kctx.state.locals ??= {})
+    return (this.#kctx.state.locals ??= checkedLocals())
   }
 
   /** Aborts when the client goes away before the response is sent, or past the server's request timeout. */

@@ -21,13 +21,13 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
     console.error(`ERR_NODE_VERSION: Islet needs Node.js 24 or newer and this is ${process.version}; run \`npm ci\` in the project (it installs Node 24 as the \`node\` package), then \`./node_modules/.bin/islet …\` or \`npx islet …\`.`)
     process.exit(1)
   }
-  // The child inherits the terminal, and its exit status becomes ours. Ctrl-C reaches both processes (the terminal
-  // signals the whole foreground group), so SIGINT is only kept from ending this one: passed on, it would arrive
-  // twice, and a second SIGINT means "stop now" to `islet run`. SIGTERM and SIGHUP (a `kill`, a supervisor) reach
-  // only this process, so they are passed on.
-  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', env: { ...process.env, ISLET_REEXEC: '1' } })
-  process.on('SIGINT', () => {})
-  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => { child.kill(signal) })
+  // The child inherits stdout and stderr, and its exit status becomes ours. It runs in a process group of its own
+  // (`detached`), so every signal reaches it exactly once, through this process: Ctrl-C (the terminal signals only
+  // the foreground group, this one) as much as a `kill -INT <pid>` or a supervisor's SIGTERM. Were both processes in
+  // one group, Ctrl-C would reach the child twice (and a second SIGINT means "stop now" to `islet run`), while a
+  // SIGINT sent to this pid alone could not be told apart and would have to be dropped or doubled.
+  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...args], { stdio: 'inherit', detached: true, env: { ...process.env, ISLET_REEXEC: '1' } })
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => { child.kill(signal) })
   child.on('exit', (code, signal) => { process.exitCode = code ?? 128 + (constants.signals[signal] ?? 0) })
 } else if (args[0] === '--version' || args[0] === '-v' || args[0] === 'version') {
   console.log(`islet ${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version}`)

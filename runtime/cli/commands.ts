@@ -28,10 +28,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./dev.ts'),
   },
   {
-    name: 'validate', summary: 'check config files and compile their components; exit 1 on errors', args: '<files…>', positionals: { min: 1, max: Infinity },
+    name: 'validate', summary: 'check config files and compile their components; exit 1 on errors', args: '[files…]', positionals: { min: 0, max: Infinity },
     options: { format: FORMAT, 'data-dir': { ...DATA_DIR, help: 'the data directory database files must stay in (default: as for run)' } },
-    examples: ['islet validate app.yaml', 'islet validate examples/orders/app.yaml --format json'],
-    notes: 'Components are compiled (syntax, imports), not run: `islet component test` runs their examples.',
+    examples: ['islet validate', 'islet validate examples/orders/app.yaml --format json'],
+    notes: 'Without files it checks ./app.yaml, as run and dev start it. Components are compiled (syntax, imports), not run: `islet component test` runs their examples.',
     load: () => import('./validate.ts'),
   },
   {

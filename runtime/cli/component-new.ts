@@ -1,6 +1,7 @@
 // `islet component new <name>` scaffolds a component with examples that pass.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { IsletError } from '../errors.ts'
 import type { ParsedOptions } from './options.ts'
 
@@ -15,7 +16,7 @@ export default async function componentNew({ values, positionals }: ParsedOption
   if (existsSync(file)) throw new IsletError('ERR_CLI_USAGE', `${relative(process.cwd(), file)} already exists; pick another name`)
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(file, scaffold(name))
-  console.log(`created ${relative(process.cwd(), file)}\n\nnext:\n  ./node_modules/.bin/islet component test ${relative(process.cwd(), file)}\n  add it to your app:  components: [{ file: ./${relative(process.cwd(), file)} }]`)
+  console.log(`created ${relative(process.cwd(), file)}\n\nnext:\n  ${isletCommand()} component test ${relative(process.cwd(), file)}\n  add it to your app:  components: [{ file: ./${relative(process.cwd(), file)} }]`)
   return 0
 }
 
@@ -40,4 +41,12 @@ export default defineComponent<unknown, Input, Output>({
   },
 })
 `
+}
+
+/** How to run this islet from the current folder: an app folder outside the project has no node_modules/.bin/islet. */
+function isletCommand(): string {
+  const own = fileURLToPath(new URL('../../node_modules/.bin/islet', import.meta.url))
+  if (!existsSync(own)) return 'npx islet'   // installed as a dependency: its .bin is the app's
+  const shown = relative(process.cwd(), own)
+  return shown.startsWith('.') ? shown : `./${shown}`
 }

@@ -13,7 +13,7 @@ import type { ComponentDecl } from '../config/types.ts'
 import { codeOf, IsletError, messageOf } from '../errors.ts'
 import { createEventBus } from '../events/bus.ts'
 import { createLogger } from '../log/logger.ts'
-import { grantsOf } from './grants.ts'
+import { GRANT_FLAGS, grantsOf } from './grants.ts'
 import type { ParsedOptions } from './options.ts'
 
 const NAME = /^[a-z][a-z0-9-]*$/
@@ -111,7 +111,7 @@ async function testOne(file: string, name: string, config: unknown, values: Pars
     }
     const { results, initEmits } = await host.examples(name)
     report.initEmits = initEmits
-    report.examples = results.map((r) => ({ ...r, reason: r.reason ?? null }))
+    report.examples = results.map((r) => ({ ...r, reason: r.reason === undefined ? null : forTheCommandLine(r.reason) }))
     if (results.length === 0) {
       report.diagnostics = [diagnosticOfError('ERR_COMPONENT_EXAMPLE_FAILED', `component '${name}' has no examples`, { file },
         'add examples: [{ name, input, output }] to its definition')]
@@ -119,6 +119,7 @@ async function testOne(file: string, name: string, config: unknown, values: Pars
     }
     const sources = host.generation(name)?.files ?? [file]
     report.diagnostics = results.filter((r) => !r.ok).flatMap((r) => diagnosticsOfError(exampleFailure(name, sources, r, 'in the sandbox'), file))
+      .map((d) => ({ ...d, message: forTheCommandLine(d.message) }))
     report.ok = report.diagnostics.length === 0
     return report
   } finally {
@@ -155,4 +156,12 @@ function printReport(report: ComponentReport, heading: boolean): void {
 /** Emits are captured, never published: shown under the example that made them. */
 function printEmits(indent: string, who: string, emits: readonly ExampleEmit[]): void {
   for (const e of emits) console.log(`${indent}    ${who}emitted ${e.topic} ${show(e.payload)}`)
+}
+
+/**
+ * The sandbox's refusal of an ungranted capability tells an app's author to grant it in the app's YAML; here nothing
+ * is granted but by flags (the component may well be granted it in its app), so say which flag to pass.
+ */
+function forTheCommandLine(reason: string): string {
+  return reason.replace("; grant it in the app's components section", `; component test grants only what its flags say: pass one of ${GRANT_FLAGS}`)
 }

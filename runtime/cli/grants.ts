@@ -17,3 +17,7 @@ export const GRANT_OPTIONS: Record<string, OptionSpec> = Object.fromEntries(CAPA
 export function grantsOf(values: Record<string, unknown>): ComponentDecl['grants'] {
   return grantsFromFlags(values)
 }
+
+/** `--kv, --emit <topic>, …`: how a refusal met under `component test` says what to pass instead of editing an app. */
+export const GRANT_FLAGS = CAPABILITY_LIST.flatMap(({ cli }) => !cli ? [] : [cli.type === 'boolean' ? `--${cli.flag}`
+  : `--${cli.flag} <${cli.usage.slice(1, -1).split(' ')[1]}>`]).join(', ')

@@ -65,7 +65,7 @@ function parse(spec: CommandSpec, args: string[]): ParsedOptions {
   for (const t of tokens) {
     if (t.kind !== 'option' || t.name in options) continue
     const known = Object.keys(spec.options).map((n) => `--${n}`)
-    const hint = didYouMean(t.rawName, known)
+    const hint = didYouMean(t.rawName, [...known, '--help'])   // `--hlep` is a typo too
     throw usage(spec, `unknown option '${t.rawName}' for 'islet ${spec.name}'${hint ? ` (${hint})` : known.length ? ` (it takes ${known.join(', ')})` : ' (it takes no options)'}`)
   }
   let parsed

@@ -1,4 +1,4 @@
-// `islet validate <files…>`: every problem of every file — the config, its module graph, and its components compiled
+// `islet validate [files…]` (default ./app.yaml, as for run and dev): every problem of every file — the config, its module graph, and its components compiled
 // (esbuild only: no sandbox starts) — as `path:line:col severity CODE message` lines or one JSON report.
 import { resolve } from 'node:path'
 import { dataDirOf } from '../config/data-dir.ts'
@@ -11,7 +11,8 @@ import { codeOf, messageOf } from '../errors.ts'
 import { createBuiltinRegistry } from '../builtins.ts'
 import type { ParsedOptions } from './options.ts'
 
-export default async function validate({ values, positionals }: ParsedOptions): Promise<number> {
+export default async function validate({ values, positionals: given }: ParsedOptions): Promise<number> {
+  const positionals = given.length > 0 ? given : ['app.yaml']
   const registry = createBuiltinRegistry()
   const dataDir = dataDirOf(values['data-dir'] as string | undefined, process.env)
   const diagnostics: Diagnostic[] = []

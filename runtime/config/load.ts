@@ -10,7 +10,7 @@ import type { Env } from './interpolate.ts'
 import { loadPlugins } from './plugins.ts'
 import { checkReferences } from './references.ts'
 import { declareSandbox } from './sandbox.ts'
-import { checkTriggerVariables } from './triggers.ts'
+import { checkTriggerVariables, narrowVariableHints } from './triggers.ts'
 import type { ApiVersion, AppConfig, ComponentDecl, ModuleDecl, PluginDecl } from './types.ts'
 
 /** Codes that mean a config file's content is missing from the set (not parsed, not found, too large). */
@@ -42,9 +42,6 @@ export interface LoadResult {
   diagnostics: Diagnostic[]
 }
 
-const UNKNOWN_TYPE = new Set(['ERR_CONFIG_UNKNOWN_MODULE_TYPE', 'ERR_CONFIG_UNKNOWN_STEP_TYPE'])
-const PLUGIN_FAILED = 'a plugin under plugins: did not load and may provide it: fix that error first'
-
 /**
  * Loads `file` and its imports, validates everything against the engine's schema and the registered types' schemas,
  * and returns a deep-frozen config, or every diagnostic (never just the first).
@@ -58,6 +55,11 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   if (set.diagnostics.some((d) => UNREADABLE.has(d.code))) return { diagnostics: sortDiagnostics(set.diagnostics) }
   // Plugins first: their module and step types are what the rest of the YAML is checked against.
   const loaded = await loadPlugins(set.files, options.registry)
+  // A plugin that did not load leaves holes too: its types, functions and trigger variables would each be reported
+  // unknown wherever the YAML uses them, above the one error that explains them all. Report the cause alone.
+  if (loaded.diagnostics.some((d) => d.severity === 'error')) {
+    return { diagnostics: sortDiagnostics([...set.diagnostics, ...loaded.diagnostics]) }
+  }
   const registry = loaded.registry
   const declared = declare(set.files, registry, { dataDir: options.dataDir })
   const components = await declareComponents(set.files)
@@ -74,8 +76,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     ...checkReferences(declared.refs, names, contracts), ...checkTriggerVariables(declared.refs, declared.viewUses, registry)]
     // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
     .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
-  // A plugin that did not load may be what provides an unknown type: say so, so its error is read first.
-  if (loaded.diagnostics.length > 0) for (const d of diagnostics) if (UNKNOWN_TYPE.has(d.code)) d.hint = `${d.hint ? `${d.hint}; ` : ''}${PLUGIN_FAILED}`
+  narrowVariableHints(diagnostics, declared.refs, registry)
   sortDiagnostics(diagnostics)
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics }
   const config: AppConfig = {

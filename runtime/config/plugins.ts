@@ -133,7 +133,12 @@ function importFailure(error: unknown, file: LoadedFile, entry: Entry, shown: st
   const entryAt = locate(file.parsed, entry.at)
   return { ...location, severity: 'error', code: 'ERR_PLUGIN_LOAD_FAILED', path: '',
     message: `plugin '${entry.written}' (${file.name}:${entryAt.line}:${entryAt.col}): ${messageOf(error)}`,
-    hint: 'fix the plugin\'s source (or install a fixed version of it)' }
+    hint: /strip-only mode/.test(messageOf(error))
+      // Node runs a .ts plugin by erasing its types, which leaves syntax that would need compiling (enum, namespace,
+      // parameter properties) as an error that names a mode the author never chose.
+      ? 'a .ts plugin runs as Node strips its types: use erasable TypeScript only (a const object instead of an enum, ' +
+        'a module instead of a namespace, fields assigned in the constructor instead of parameter properties)'
+      : 'fix the plugin\'s source (or install a fixed version of it)' }
 }
 
 function entryOf(raw: unknown, i: number): Entry | undefined {

@@ -2,7 +2,8 @@
 import type { ErrorObject } from 'ajv'
 import type { ErrorCode } from '../errors.ts'
 import type { Diagnostic } from './diagnostics.ts'
-import { diagnosticAt, type PathSegment } from './locate.ts'
+import { isScalar } from 'yaml'
+import { diagnosticAt, nodeAt, type PathSegment } from './locate.ts'
 import type { ParsedFile } from './parse.ts'
 import { didYouMean } from '../suggest.ts'
 import { pointerPath } from './validate.ts'
@@ -176,6 +177,22 @@ export function got(value: unknown): string {
 /** Diagnostics for ajv errors of a value found at `base` in a parsed file. */
 export function schemaDiagnostics(parsed: ParsedFile, base: readonly PathSegment[], errors: readonly ErrorObject[]):
   Diagnostic[] {
-  return explain(errors).map((f) =>
-    diagnosticAt(parsed, [...base, ...f.path], f.code, f.message, f.hint, { key: f.isKey }))
+  return explain(errors).map((f) => {
+    const path = [...base, ...f.path]
+    const hint = f.hint ?? (/^must be .*\b(integer|number|boolean)\b.*, got string /.test(f.message) ? quotedReference(parsed, path) : undefined)
+    return diagnosticAt(parsed, path, f.code, f.message, hint, { key: f.isKey })
+  })
+}
+
+/**
+ * A string where a number or boolean belongs is, most often, `'${PORT:-8080}'` written in quotes: interpolation keeps
+ * a quoted value a string (by design: quotes are how one asks for text), which the bare type error does not say.
+ */
+function quotedReference(parsed: ParsedFile, path: readonly PathSegment[]): string | undefined {
+  const { node, exact } = nodeAt(parsed, path)
+  if (!exact || !isScalar(node) || (node.type !== 'QUOTE_DOUBLE' && node.type !== 'QUOTE_SINGLE') || !node.range) return undefined
+  const written = parsed.text.slice(node.range[0] + 1, node.range[1]).replace(/['"]\s*$/, '')
+  if (!/\$\{(?!\{)/.test(written)) return undefined
+  const key = typeof path.at(-1) === 'string' ? `${String(path.at(-1))}: ` : ''
+  return `quotes keep ${written} a string: write ${key}${written} without them (inside { }, on a line of its own)`
 }

@@ -48,3 +48,24 @@ export function checkTriggerVariables(refs: readonly RefSite[], uses: readonly V
   }
   return diagnostics
 }
+
+/**
+ * An unknown variable's hint lists the variables of every registered trigger: expressions are compiled before it is
+ * known which triggers run their pipeline. Where modules say so (their `pipelineRef`s), narrow it to the variables
+ * every run of that pipeline has, so a pipeline run on a schedule is not told it may read `body`.
+ */
+export function narrowVariableHints(diagnostics: Diagnostic[], refs: readonly RefSite[], registry: Registry): void {
+  const triggers = new Map<string, Set<string>>()
+  for (const ref of refs) {
+    if (ref.kind !== 'pipeline' || ref.trigger === undefined) continue
+    triggers.set(ref.name, (triggers.get(ref.name) ?? new Set()).add(ref.trigger))
+  }
+  for (const d of diagnostics) {
+    if (d.code !== 'ERR_CONFIG_EXPRESSION' || !d.hint?.startsWith('the variables are ') || !d.path.startsWith('pipelines.')) continue
+    const by = triggers.get(d.path.split('.')[1]!)
+    const declared = by && [...by].map((t) => registry.triggerType(t)?.definition.variables ?? [])
+    if (!by || !declared || [...by].some((t) => !registry.triggerType(t))) continue
+    const shared = declared.reduce((all, vs) => all.filter((v) => vs.includes(v)))
+    d.hint = `the runs of ${by.size > 1 ? 'triggers' : 'trigger'} ${[...by].join(', ')} have ${[...RUN_VARIABLES, ...shared].join(', ')}`
+  }
+}

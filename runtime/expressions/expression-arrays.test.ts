@@ -73,6 +73,7 @@ describe('lambdas are anonymous single expressions, only where a function takes 
     ['map(body.xs, x =>)', "expected an expression, found ')'", 17],
     ['map(body.xs, () => 1)', 'expected an expression inside ()', 14],
     ['map(body.xs, => 1)', "'=>' needs a parameter before it", 13],
+    ["sortBy(body.xs, x => x.n, 'up')", "sortBy() takes 'asc' or 'desc' as its argument 3, got \"up\"", 26],
   ])('%s', (source, message, offset) => {
     const error = compileError(source)
     expect(error.message).toContain(message)
@@ -117,7 +118,7 @@ describe('bad input is a loud error naming the function, the expression and the 
     ['map(body.obj, x => x)', 'map() needs an array, got object {"a":1}'],
     ['join([{a: 1}])', 'join() needs text, numbers or booleans (element 0'],
     ['sortBy([{k: 1}, {k: "a"}], x => x.k)', 'sortBy() needs keys that are all numbers or all strings, got numbers and string (element 1)'],
-    ["sortBy([], x => x, 'up')", "'asc' or 'desc'"],
+    ['sortBy([], x => x, body.long)', "'asc' or 'desc'"],
     ['slice([1], 0.5)', 'slice() needs an integer start'],
     ["parseJson('{nope')", 'parseJson() got text that is not JSON'],
     ['upper(body.obj)', 'upper() needs a string, got object {"a":1}'],

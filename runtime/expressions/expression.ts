@@ -232,6 +232,12 @@ function compileParsed(parsed: Parsed, language: Language): Evaluate {
       const takes = spec.min === spec.max ? `${spec.min}` : `${spec.min} to ${spec.max}`
       throw expressionError(`${name}() takes ${takes} argument${spec.max === 1 ? '' : 's'}, got ${args.length}`, callee.start)
     }
+    // sortBy's order is nearly always written as a literal: a typo there is a load error, not a 500 per request.
+    const order = name === 'sortBy' ? args[2] : undefined
+    if (order?.type === 'literal' && order.value !== 'asc' && order.value !== 'desc') {
+      throw expressionError(`sortBy() takes 'asc' or 'desc' as its argument 3, got ${JSON.stringify(order.value)}`, order.start,
+        "e.g. sortBy(steps.q.rows, r => r.total, 'desc')")
+    }
     const compiled = args.map((arg, i) => compileArgument(name, spec, arg, i))
     const fn = spec.fn
     const [a, b, c] = compiled

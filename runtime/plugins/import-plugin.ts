@@ -26,13 +26,31 @@ export async function importPlugin(file: string): Promise<unknown> {
   } catch (error) {
     const location = error instanceof SyntaxError ? await syntaxLocation(error, file) : undefined
     const code = (error as { code?: unknown }).code
-    const missing = code === 'ERR_MODULE_NOT_FOUND' ? ' (a module it imports is missing: is the plugin fully installed?)' : ''
+    const missing = code === 'ERR_MODULE_NOT_FOUND' ? ` (${missingImport(messageOf(error))})` : ''
     throw new IsletError('ERR_PLUGIN_LOAD_FAILED',
       `${error instanceof SyntaxError ? 'syntax error' : 'failed while being imported'}: ${messageOf(error)}${missing}`,
       { cause: error, details: location ? { location } : {} })
   }
   const exported = [namespace.default, namespace.plugin, (namespace.default as { default?: unknown } | undefined)?.default]
   return exported.find(looksLikePlugin) ?? namespace.default ?? namespace.plugin
+}
+
+/**
+ * What to do about an import Node could not resolve, from its message: a relative import written without its
+ * extension (ES modules resolve none, and TypeScript habits leave it out), a file that is not there, a package not
+ * installed where the plugin can see it.
+ */
+function missingImport(message: string): string {
+  const file = /^Cannot find module '([^']+)' imported from (.+)$/.exec(message)
+  if (file) {
+    const written = ['.ts', '.js', '.mts', '.mjs'].find((ext) => existsSync(file[1]! + ext))
+    return written
+      ? `write the extension in the import: '${file[1]}${written}' exists; ES modules resolve none`
+      : `nothing at ${file[1]}: check the import path in ${file[2]}`
+  }
+  const pkg = /^Cannot find package '([^']+)' imported from (.+)$/.exec(message)
+  if (pkg) return `the package '${pkg[1]}' is not installed where ${pkg[2]} can find it: npm install ${pkg[1]} in the app folder, or in the plugin's own package`
+  return 'a module it imports is missing: is the plugin fully installed?'
 }
 
 /** Enough of a plugin to pick the right export; checkPlugin (config/plugins.ts) says what exactly is wrong. */
