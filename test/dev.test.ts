@@ -74,4 +74,19 @@ describe('islet dev', () => {
       cleanup()
     }
   })
+
+  it('an app that does not load at start is reported, and started by the save that fixes it', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': app('hi').replace('type: http.router', 'type: http.ruter'), 'calc.ts': component(2) })
+    const dev = spawnIslet(['dev', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir })
+    try {
+      await until(() => /ERR_CONFIG_UNKNOWN_MODULE_TYPE[\s\S]*nothing was started; fix it and save: dev tries again/.test(dev.stderr()), { explain: dev.stderr })
+      writeFileSync(join(dir, 'app.yaml'), app('fixed'))
+      const url = String((await dev.waitFor((l) => typeof l.url === 'string')).url)
+      expect(await (await fetch(`${url}/hello`)).json()).toEqual({ greeting: 'fixed' })
+    } finally {
+      dev.child.kill('SIGTERM')
+      await dev.exited
+      cleanup()
+    }
+  })
 })

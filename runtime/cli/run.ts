@@ -1,7 +1,7 @@
 // `islet run [app.yaml]` (and `islet dev`, which is run + watch + one line per event): load, start, and on
 // SIGINT/SIGTERM drain and stop; a second signal forces exit.
 import { existsSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { dataDirOf, openApp } from '../app.ts'
 import { ConfigError, formatDiagnostics, toPublicDiagnostic, diagnosticOfError } from '../config/diagnostics.ts'
 import { codeOf, IsletError, messageOf } from '../errors.ts'
@@ -9,6 +9,7 @@ import { createLogger } from '../log/logger.ts'
 import { createBuiltinRegistry } from '../builtins.ts'
 import type { ParsedOptions } from './options.ts'
 import { startWatching, type JsonEvent } from './watch.ts'
+import { nextChange } from './next-change.ts'
 
 export interface ServeOptions {
   command: 'run' | 'dev'
@@ -35,14 +36,21 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
   const logger = createLogger({ quietEvents: dev !== undefined, ...(json ? { destination: process.stderr, pretty: process.stderr.isTTY === true } : {}) })
   const registry = createBuiltinRegistry()
 
+  // Under `islet dev`, an app that does not load (a broken YAML, a plugin that does not import) is reported and
+  // then waited on: the next save in its folder tries again, as a reload would.
   let engine
-  try {
-    engine = await openApp(file, { logger, registry, dataDir: options.dataDir })
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    if (json) json({ type: 'start-failed', error: { code: error.code, message: `${error.diagnostics.length} problem(s) in the config; nothing was started` }, diagnostics: error.diagnostics.map(toPublicDiagnostic), at: new Date().toISOString() })
-    else console.error(`${formatDiagnostics(error.diagnostics)}\n${error.diagnostics.length} problem(s) in the config; nothing was started.`)
-    return 1
+  for (;;) {
+    try {
+      engine = await openApp(file, { logger, registry, dataDir: options.dataDir })
+      break
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      const nothing = options.command === 'dev' ? 'nothing was started; fix it and save: dev tries again' : 'nothing was started'
+      if (json) json({ type: 'start-failed', error: { code: error.code, message: `${error.diagnostics.length} problem(s) in the config; ${nothing}` }, diagnostics: error.diagnostics.map(toPublicDiagnostic), at: new Date().toISOString() })
+      else console.error(`${formatDiagnostics(error.diagnostics)}\n${error.diagnostics.length} problem(s) in the config; ${nothing}.`)
+      if (options.command !== 'dev') return 1
+      await nextChange(dirname(resolve(file)), dataDirOf(options.dataDir, process.env))
+    }
   }
 
   let stopWatching: (() => Promise<void>) | undefined

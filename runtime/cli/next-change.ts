@@ -1,0 +1,25 @@
+// `islet dev` on an app that does not load yet: wait for the next save in its folder, then try again. A broken YAML
+// or plugin at startup is the same edit loop as a broken reload, so dev keeps watching instead of exiting.
+import { relative, sep } from 'node:path'
+
+/** What never holds the app's sources: dependencies, VCS data, and the data directory (written while running). */
+const IGNORED = new Set(['node_modules', '.git'])
+
+/** Resolves on the first file added, changed or removed under `folder` (outside `dataDir`), after `settleMs` of quiet. */
+export async function nextChange(folder: string, dataDir: string, settleMs = 150): Promise<void> {
+  const { watch } = await import('chokidar')
+  const inData = (path: string) => { const r = relative(dataDir, path); return r === '' || (!r.startsWith('..') && !r.startsWith(sep)) }
+  const watcher = watch(folder, {
+    ignoreInitial: true,
+    ignored: (path) => path.split(sep).some((part) => IGNORED.has(part)) || inData(path),
+  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      watcher.on('all', () => { clearTimeout(timer); timer = setTimeout(resolve, settleMs) })
+      watcher.on('error', reject)
+    })
+  } finally {
+    await watcher.close()
+  }
+}
