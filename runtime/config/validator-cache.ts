@@ -5,19 +5,18 @@
 // A stored validator is named by a sha256 of everything its code depends on: the schema's JSON, the versions of ajv
 // and ajv-formats, and the source of the ajv set-up (plugins/core/ajv.ts, and validate.ts with the x-islet-*
 // keywords). A changed schema, upgrade or keyword is a different name, so a stale validator is never found; the
-// folder can be deleted at any time. Where it lives: this package's node_modules/.cache/islet, next to Node's compile
-// cache (runtime/cli/bin.js), so the stored code's `require("ajv/dist/runtime/…")` resolves to this install's ajv.
+// folder can be deleted at any time. Where it lives: runtime/cache-dir.ts, inside this package's node_modules, so the
+// stored code's `require("ajv/dist/runtime/…")` resolves to this install's ajv.
 // A read-only install just compiles every time.
 import { createHash } from 'node:crypto'
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Ajv, ValidateFunction } from 'ajv'
+import { CACHE_DIR, PACKAGE_ROOT as ROOT } from '../cache-dir.ts'
 
 const require = createRequire(import.meta.url)
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-export const VALIDATOR_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'islet', 'config-validators')
+export const VALIDATOR_CACHE_DIR = join(CACHE_DIR, 'config-validators')
 
 /** What the generated code depends on besides the schema. */
 const SET_UP_SOURCES = ['plugins/core/ajv.ts', 'runtime/config/validate.ts']
