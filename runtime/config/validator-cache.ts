@@ -37,21 +37,27 @@ function saltOf(): string {
  * tie it to other schemas registered in the shared ajv instance (a stored validator is on its own).
  */
 export function storableKey(schema: object): string | undefined {
-  let storable = true
-  const text = JSON.stringify(schema, (key, value: unknown) => {
-    // Erring on the safe side: a property that is merely named $id or $ref makes a schema unstorable too.
-    if (key === '$id') storable = false
-    else if (key === '$ref' && (typeof value !== 'string' || !value.startsWith('#'))) storable = false
-    else if (value === undefined || typeof value === 'function' || typeof value === 'bigint' || typeof value === 'symbol') storable = false
-    else if (typeof value === 'number' && !Number.isFinite(value)) storable = false
-    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      const proto = Object.getPrototypeOf(value)
-      if (proto !== Object.prototype && proto !== null) storable = false
-    }
-    return value
-  })
-  if (!storable || text === undefined) return undefined
-  return createHash('sha256').update(saltOf()).update('\0').update(text).digest('hex')
+  if (!isStorable(schema)) return undefined
+  return createHash('sha256').update(saltOf()).update('\0').update(JSON.stringify(schema)).digest('hex')
+}
+
+/** Plain JSON all the way down, with no `$id` and only local `$ref`s (erring on the safe side: a property merely
+ * named $id or $ref makes a schema unstorable too). A loop, not a JSON.stringify replacer: several times faster. */
+function isStorable(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string': case 'boolean': return true
+    case 'number': return Number.isFinite(value)
+    case 'object': break
+    default: return false
+  }
+  if (value === null) return true
+  if (Array.isArray(value)) return value.every(isStorable)
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return false
+  for (const [key, child] of Object.entries(value)) {
+    if (key === '$id' || key === '$ref' && (typeof child !== 'string' || !child.startsWith('#')) || !isStorable(child)) return false
+  }
+  return true
 }
 
 const fileOf = (key: string) => join(VALIDATOR_CACHE_DIR, `${key}.cjs`)
