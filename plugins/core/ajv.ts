@@ -12,10 +12,22 @@
 //           meta-schema is compiled once per worker, not once per guest schema.
 // Lives in plugins/core so the core plugin, the runtime and the sandbox worker (which may read only this folder's
 // schema files, see runtime/sandbox/worker-process.ts) share it: runtime depends on plugins, never the reverse.
+//
+// ajv and ajv-formats are required when the first Ajv is made, not imported with this file: they are some seventy
+// modules (~35 ms), and `islet validate` on an app whose config validators are cached (runtime/config/
+// validator-cache.ts) makes none. Required, not `await import`ed, so that making an Ajv stays synchronous.
 import { createRequire } from 'node:module'
-import { Ajv, type Options } from 'ajv'
-import formats from 'ajv-formats'
+import type { Ajv, Options } from 'ajv'
+import type formatsPlugin from 'ajv-formats'
 import { linearRegExp, makeLinear } from './schema-vet.ts'
+
+const require = createRequire(import.meta.url)
+let loaded: { Ajv: typeof Ajv; formats: typeof formatsPlugin.default } | undefined
+
+function ajvPackages(): { Ajv: typeof Ajv; formats: typeof formatsPlugin.default } {
+  loaded ??= { Ajv: (require('ajv') as typeof import('ajv')).Ajv, formats: (require('ajv-formats') as typeof formatsPlugin).default }
+  return loaded
+}
 
 export type AjvRules = 'config' | 'step' | 'guest' | 'meta'
 
@@ -38,10 +50,13 @@ export interface AjvOptions {
 /** A new Ajv for `rules`. One per schema where $ids must not collide (steps, guests); `config` shares one. */
 export function createAjv(rules: AjvRules, options: AjvOptions = {}): Ajv {
   const allErrors = options.allErrors ?? true
+  const { Ajv, formats } = ajvPackages()
   switch (rules) {
     case 'config': {
-      const ajv = new Ajv({ allErrors, useDefaults: true, strict: true, verbose: true })
-      formats.default(ajv)
+      // passContext: the x-islet-* keywords report into the object a check calls the validator with (`this`).
+      // code.source: the generated code is kept, so runtime/config/validator-cache.ts can store it.
+      const ajv = new Ajv({ allErrors, useDefaults: true, strict: true, verbose: true, passContext: true, code: { source: true } })
+      formats(ajv)
       return ajv
     }
     case 'meta':
@@ -69,7 +84,7 @@ export function createAjv(rules: AjvRules, options: AjvOptions = {}): Ajv {
 
 /** Formats, then the linear-time replacements of ajv's superlinear parts (which wrap those formats). */
 function linear(ajv: Ajv): Ajv {
-  formats.default(ajv)
+  ajvPackages().formats(ajv)
   makeLinear(ajv)
   return ajv
 }
@@ -81,6 +96,6 @@ let Ajv2020: typeof Ajv | undefined
  * sandbox worker start ~5–10 ms, and only a `validate` step naming 2020-12 uses them.
  */
 function ajv2020(): typeof Ajv {
-  Ajv2020 ??= (createRequire(import.meta.url)('ajv/dist/2020.js') as { Ajv2020: typeof Ajv }).Ajv2020
+  Ajv2020 ??= (require('ajv/dist/2020.js') as { Ajv2020: typeof Ajv }).Ajv2020
   return Ajv2020
 }

@@ -7,10 +7,19 @@
 // enum membership through a canonical key in a Set, and formats refused above a length no valid value reaches.
 // Lives in plugins/ (not runtime/) so both the core plugin and the runtime's sandbox can use it: runtime depends on
 // plugins, never the reverse.
-import { _, str, type Ajv, type KeywordCxt } from 'ajv'
+import { createRequire } from 'node:module'
+import type { Ajv, KeywordCxt } from 'ajv'
 import type { RegExpEngine } from 'ajv/dist/types/index.js'
 import { RE2JS } from 're2js'
 import { isRecord } from '@islet/sdk'
+
+/**
+ * ajv's code builders, required when an Ajv is being extended (it is loaded by then, see ajv.ts): vetting a schema,
+ * which the config loader does, needs only re2js.
+ */
+function codegen(): Pick<typeof import('ajv'), '_' | 'str'> {
+  return createRequire(import.meta.url)('ajv') as typeof import('ajv')
+}
 
 export const MAX_SCHEMA_BYTES = 65_536
 export const MAX_SCHEMA_DEPTH = 32
@@ -112,6 +121,7 @@ type AnyFormat = RegExp | FormatCheck | { type?: string; validate: RegExp | Form
  * `uniqueItems` and `enum` by canonical key, formats capped in length. Keeps ajv's error keywords, params and messages.
  */
 export function makeLinear(ajv: Ajv): void {
+  const { _, str } = codegen()
   // Generated code, not validate functions: ajv concatenates a function keyword's errors into the list one array at a
   // time, which is itself O(n²) when every item of a large array fails.
   ajv.removeKeyword('uniqueItems')
@@ -230,6 +240,7 @@ const SCHEMA_MAP = new Set(['$defs', 'definitions', 'properties', 'patternProper
 
 /** Registers the clock keyword on `ajv` and returns a copy of `schema` in which every subschema ticks `clock`. */
 export function clocked(ajv: Ajv, schema: Readonly<Record<string, unknown>>, clock: ValidationClock): Record<string, unknown> {
+  const { _ } = codegen()
   ajv.addKeyword({
     keyword: CLOCK_KEYWORD,
     schemaType: 'boolean',

@@ -1,6 +1,6 @@
 // Request body parsing with a size limit: JSON, text and url-encoded forms; anything else is a clear 415.
 import type { IncomingMessage } from 'node:http'
-import getRawBody from 'raw-body'
+import type getRawBodyType from 'raw-body'
 import { HttpError } from './errors.ts'
 
 /**
@@ -8,6 +8,9 @@ import { HttpError } from './errors.ts'
  * answer that echoes it), and a 1 MB body can nest 500,000 levels: past a few thousand they overflow the stack.
  */
 export const MAX_JSON_DEPTH = 256
+
+/** raw-body, loaded with the first body read: the server's module, not its declaration, needs it (see server.ts). */
+let getRawBody: typeof getRawBodyType | undefined
 
 /** Whether a request carries a body at all (GET with no length has none). */
 function hasBody(req: IncomingMessage): boolean {
@@ -29,6 +32,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<unk
   const charset = /charset\s*=\s*"?([\w-]+)/i.exec(header)?.[1] ?? 'utf-8'
   let text: string
   try {
+    getRawBody ??= (await import('raw-body')).default
     text = await getRawBody(req, { length: req.headers['content-length'], limit, encoding: charset })
   } catch (error) {
     const e = error as { type?: string; message?: string }

@@ -1,5 +1,5 @@
 // Module type `http.router`: routes (method + path with :params) → pipelines, matched by a radix tree once built.
-import FindMyWay, { type HTTPMethod } from 'find-my-way'
+import type { HTTPMethod } from 'find-my-way'
 import { defineModuleType, httpRouter, messageOf, pipelineRef, type Pipeline } from '@islet/sdk'
 import type { RouteMatch, RouterProvider } from './contracts.ts'
 import { HttpError } from './errors.ts'
@@ -50,7 +50,9 @@ export default defineModuleType<RouterConfig, RouterProvider>({
       },
     },
   },
-  create(config, ctx) {
+  async create(config, ctx) {
+    // Loaded here, not with the declaration: `islet validate` and `islet schema` need only the schema above.
+    const { default: FindMyWay } = await import('find-my-way')
     const tree = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: true })
     const handler = () => {}
     config.routes.forEach((route, i) => {

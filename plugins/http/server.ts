@@ -1,8 +1,7 @@
 // Module type `http.server`: a Koa server composed once from its middleware and routers, listening on start (or
 // taking the previous generation's socket over on a reload) and draining in-flight requests on stop.
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import Koa from 'koa'
 import { defineModuleType, httpMiddleware, httpRouter, moduleRef } from '@islet/sdk'
 import type { RequestState } from './contracts.ts'
 import { listenerHandover, type ListenerHandover } from './handover.ts'
@@ -77,7 +76,9 @@ export default defineModuleType<ServerConfig, HttpServer>({
       routers: { type: 'array', items: moduleRef('an http.router module', httpRouter), default: [], description: 'tried in order' },
     },
   },
-  create(config, ctx) {
+  async create(config, ctx) {
+    // Koa loads when a server is created, not with the declaration: `islet validate` and `islet schema` need only the schema.
+    const { default: Koa } = await import('koa')
     const logger = ctx.logger
     const { middleware: core, inFlight } = createRequestCore({
       logger, requestIdHeader: config.requestIdHeader, trustRequestId: config.trustRequestId,
@@ -137,6 +138,9 @@ export default defineModuleType<ServerConfig, HttpServer>({
           takeOver = previous
           return
         }
+        // Not an `import` of node:http: its ES module facade evaluates every export, and one of them loads undici
+        // (~45 ms), a cost `islet validate` would pay for the declaration alone.
+        const { createServer } = process.getBuiltinModule('node:http')
         const s = createServer({ keepAliveTimeout: config.keepAliveTimeoutMs, ...arrivalTimeouts(config), connectionsCheckingInterval: checkEvery(config) }, notReady)
         s.maxConnections = config.maxConnections
         await new Promise<void>((resolve, reject) => {

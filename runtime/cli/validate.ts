@@ -2,7 +2,7 @@
 // (esbuild only: no sandbox starts) — as `path:line:col severity CODE message` lines or one JSON report.
 import { resolve } from 'node:path'
 import { dataDirOf } from '../config/data-dir.ts'
-import { ComponentCompileError, compileComponent } from '../components/compile.ts'
+import { ComponentCompileError, checkComponent } from '../components/compile.ts'
 import { ConfigError, formatDiagnostic, sortDiagnostics, toPublicDiagnostic, type Diagnostic } from '../config/diagnostics.ts'
 import { loadConfig } from '../config/load.ts'
 import type { AppConfig } from '../config/types.ts'
@@ -51,12 +51,12 @@ function graphProblems(config: AppConfig): readonly Diagnostic[] {
 
 /**
  * Compiles every component the config declares, as the engine would at start (syntax, imports, default export,
- * size caps), all at once. What only running shows (init, examples) is `islet component test`'s job.
+ * size caps), all at once; one unchanged since it last compiled is not compiled again (checkComponent). What only running shows (init, examples) is `islet component test`'s job.
  */
 async function compileAll(config: AppConfig): Promise<{ compiled: number; diagnostics: Diagnostic[] }> {
   const results = await Promise.all(config.components.map(async (decl): Promise<readonly Diagnostic[]> => {
     try {
-      await compileComponent(decl.file)
+      await checkComponent(decl.file)
       return []
     } catch (error) {
       if (error instanceof ComponentCompileError) return error.diagnostics

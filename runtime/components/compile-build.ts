@@ -1,8 +1,9 @@
 // One component build: esbuild's options, the script wrapped around its output, and the content hash.
 import { createHash } from 'node:crypto'
-import * as esbuild from 'esbuild'
+import type * as esbuild from 'esbuild'
 import { ComponentCompileError, ESCALATED_MESSAGE_IDS, diagnosticsOf } from './compile-diagnostics.ts'
 import { createInputState, inputPlugin, type InputState, type SourceFile } from './compile-inputs.ts'
+import { ESBUILD_VERSION } from './compile-sdk.ts'
 
 export interface CompileOptions {
   /** Cap on the component's own files, all together (the sdk does not count); default 512 KiB. */
@@ -77,7 +78,7 @@ const BUILD_OPTIONS = {
 
 // Bump when the plugin's output changes (the virtual entry, namespaces, loaders, the sdk bundle): hashes must follow the code.
 const REVISION = 3
-const COMPILER_ID = JSON.stringify({ REVISION, esbuild: esbuild.version, options: BUILD_OPTIONS, PROLOGUE, EPILOGUE })
+const COMPILER_ID = JSON.stringify({ REVISION, esbuild: ESBUILD_VERSION, options: BUILD_OPTIONS, PROLOGUE, EPILOGUE })
 
 /** Compiles a component; also returns what the build read, for the cache to re-check. */
 export async function buildComponent(entry: string, options: CompileOptions = {}): Promise<{ compiled: CompiledComponent; inputs: CompileInputs }> {
@@ -120,6 +121,8 @@ export function hashSources(entryKey: string, files: readonly Pick<SourceFile, '
 }
 
 async function bundle(state: InputState): Promise<{ code: string; map: string }> {
+  // Loaded with the first build: checking a compile record (compile-record.ts) needs none.
+  const esbuild = await import('esbuild')
   try {
     const result = await esbuild.build({ ...BUILD_OPTIONS, absWorkingDir: state.root, entryPoints: ['entry'], plugins: [inputPlugin(state)] })
     const isMap = (file: esbuild.OutputFile) => file.path.endsWith('.map')

@@ -1,9 +1,15 @@
 // @islet/sdk as one ES module, bundled once per process and handed to every component build: one module in place of
 // the sdk's files saves each compile (so each reload) an esbuild round trip, a read and a parse per sdk file.
-import { realpath } from 'node:fs/promises'
+//
+// The bundle is also kept on disk (runtime/cache-dir.ts), named by a hash of esbuild's version, this file (the build
+// options) and every file of the sdk folder: `islet validate` on unchanged components then starts no esbuild at all
+// (see compile-record.ts), and a changed sdk, option or esbuild is a new name.
+import { createHash } from 'node:crypto'
+import { mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import * as esbuild from 'esbuild'
+import { CACHE_DIR } from '../cache-dir.ts'
 import { readSource } from './read-source.ts'
 
 export const SDK_ENTRY = fileURLToPath(new URL('../../sdk/index.ts', import.meta.url))
@@ -12,6 +18,10 @@ export const SDK_BUNDLE_KEY = 'index.js'
 const NAMESPACE = 'islet-sdk'
 
 let bundle: Promise<Uint8Array> | undefined
+
+/** esbuild's version, from its package.json: naming a build's output must not cost loading esbuild. */
+export const ESBUILD_VERSION = (createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version
+const SDK_CACHE_DIR = join(CACHE_DIR, 'sdk-bundle')
 
 /**
  * The bundled sdk. Built once: the sdk is part of the running engine (its host side is loaded once as well), so a
@@ -27,6 +37,31 @@ export function sdkBundle(): Promise<Uint8Array> {
 
 async function build(): Promise<Uint8Array> {
   const dir = dirname(await realpath(SDK_ENTRY))
+  const stored = join(SDK_CACHE_DIR, `${await keyOf(dir)}.js`)
+  const cached = await readFile(stored).catch(() => undefined)
+  if (cached) return new Uint8Array(cached.buffer, cached.byteOffset, cached.byteLength)
+  const bytes = await esbuildSdk(dir)
+  // Best effort, whole or not at all (a temporary file renamed): a failure only means building again next time.
+  const temporary = `${stored}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+  await mkdir(SDK_CACHE_DIR, { recursive: true }).then(() => writeFile(temporary, bytes)).then(() => rename(temporary, stored))
+    .catch(() => rm(temporary, { force: true }))
+  return bytes
+}
+
+/** sha256 over esbuild's version, this file, and every file under the sdk folder (a superset of what the build reads). */
+async function keyOf(dir: string): Promise<string> {
+  const hash = createHash('sha256').update(`esbuild ${ESBUILD_VERSION}\0`).update(await readFile(fileURLToPath(import.meta.url)))
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
+  const files = entries.filter((e) => !e.isDirectory()).map((e) => relative(dir, join(e.parentPath, e.name))).sort()
+  for (const file of files) {
+    const bytes = await readFile(join(dir, file))
+    hash.update(`\0${file}\0${bytes.length}\0`).update(bytes)
+  }
+  return hash.digest('hex')
+}
+
+async function esbuildSdk(dir: string): Promise<Uint8Array> {
+  const esbuild = await import('esbuild')
   // Its own namespace, as for components: esbuild reads no tsconfig.json or package.json, and module comments in the
   // output name sdk files by their path within the sdk, never a host path.
   const result = await esbuild.build({

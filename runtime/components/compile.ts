@@ -6,6 +6,7 @@ import {
   type CompiledComponent, type CompileInputs, type CompileOptions,
 } from './compile-build.ts'
 import { readSdk } from './compile-inputs.ts'
+import { readCompileRecord, writeCompileRecord } from './compile-record.ts'
 import { readSource } from './read-source.ts'
 
 export { ComponentCompileError } from './compile-diagnostics.ts'
@@ -19,6 +20,19 @@ export { DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_SOURCE_BYTES } from './compile-bu
  */
 export async function compileComponent(entry: string, options: CompileOptions = {}): Promise<CompiledComponent> {
   return (await buildComponent(entry, options)).compiled
+}
+
+/**
+ * Whether `entry` compiles (with the default caps), as compileComponent decides: throws the same ComponentCompileError.
+ * Without esbuild when the entry's last successful build, recorded on disk (compile-record.ts), read exactly the
+ * files it would read now; otherwise it compiles, and records a success. For `islet validate`, which needs the
+ * verdict, not the code.
+ */
+export async function checkComponent(entry: string): Promise<void> {
+  const record = await readCompileRecord(entry)
+  if (record && record.bytes <= DEFAULT_MAX_BUNDLE_BYTES && await currentHash(record.inputs, DEFAULT_MAX_SOURCE_BYTES) === record.hash) return
+  const { compiled, inputs } = await buildComponent(entry)
+  await writeCompileRecord(entry, compiled, inputs)
 }
 
 export interface CompileCache {
