@@ -8,12 +8,14 @@ import { evalError, isPlainObject, needs, toText, typeName, type BuiltinFunction
 // String functions let null and undefined through: optional text fields are the norm in request data.
 const text = (name: string, doc: string, apply: (s: string) => string): BuiltinFunction => ({
   min: 1, max: 1, doc,
-  fn: (site, x) => (typeof x === 'string' ? apply(x) : x === null || x === undefined ? x : fail(needs(site, name, 'a string', x))),
+  fn: (site, x) => {
+    if (x === null || x === undefined) return x
+    if (typeof x !== 'string') throw needs(site, name, 'a string', x)
+    // Charged by the text's length: called per element of a large array on a large field, it is most of the work.
+    charge(site, textUnits(x.length), `${name}()`)
+    return apply(x)
+  },
 })
-
-function fail(error: Error): never {
-  throw error
-}
 
 /**
  * A finite number from a number, numeric text (surrounding spaces allowed) or a boolean; null and undefined stay as
@@ -24,6 +26,7 @@ function numeric(site: Site, name: string, x: unknown): number | null {
   if (typeof x === 'boolean') return x ? 1 : 0
   if (x === null || x === undefined) return null
   if (typeof x === 'string' && x.trim() !== '') {
+    charge(site, textUnits(x.length), `${name}()`)
     const n = Number(x)
     if (Number.isFinite(n)) return n
   }
@@ -110,6 +113,7 @@ export const FUNCTIONS: ReadonlyMap<string, BuiltinFunction> = new Map<string, B
       if (haystack === null || haystack === undefined) return false
       if (typeof haystack !== 'string') throw needs(site, 'contains', 'a string or array', haystack)
       if (typeof needle !== 'string') throw needs(site, 'contains', 'a string to look for in a string', needle)
+      charge(site, textUnits(haystack.length), 'contains()')
       return haystack.includes(needle)
     },
   }],

@@ -1,0 +1,42 @@
+// Expressions run on the engine's event loop over request data. The budget charges each element a function visits,
+// but text functions called once per element of a large array must pay for the text they scan or build: else one
+// short expression does (elements × text length) work for a few units, e.g. upper() of a 500 kB field per element
+// of a 250 000-element array (both fit in a 1 MB body) is 125 GB of case conversion.
+import { describe, expect, it } from 'vitest'
+import { EXPRESSION_BUDGET } from '../../runtime/expressions/expression-budget.ts'
+import { evalError, evaluate } from '../../runtime/expressions/test-scope.ts'
+
+// Sized so the work is a few hundred MB (it finishes quickly if the budget does not stop it), while the units the
+// elements alone cost stay far below the budget.
+const xs = Array.from({ length: 2_000 }, (_, i) => i)
+const big = 'a'.repeat(200_000)
+const body = { xs, big, same: 'a'.repeat(200_000) }
+
+describe('text work inside a lambda is charged', () => {
+  it.each([
+    ['map(body.xs, x => length(upper(body.big)))', 'upper()'],
+    ['map(body.xs, x => length(lower(body.big)))', 'lower()'],
+    ['map(body.xs, x => length(trim(body.big)))', 'trim()'],
+    ["some(body.xs, x => contains(body.big, 'b'))", 'contains()'],
+    ['map(body.xs, x => number(body.big))', 'number()'],
+    ['some(body.xs, x => body.big != body.same)', "'!='"],
+    ['every(body.xs, x => body.big == body.same)', "'=='"],
+    ['some(body.xs, x => body.big < body.same)', "'<'"],
+  ])('%s', (source, fn) => {
+    // The per-element work alone (2 000 elements) is well within the budget: the text is what must be charged.
+    expect(evaluate('length(map(body.xs, x => x))', { body })).toBe(xs.length)
+    const error = fn === 'number()' ? errorWithout(source) : evalError(source, { body })
+    expect(error.details).toMatchObject({ budget: EXPRESSION_BUDGET })
+    expect(error.message).toContain(fn)
+  })
+
+  it('short text costs what it did: a filter over many rows by a short field still fits', () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => ({ name: i % 2 ? 'odd' : 'even' }))
+    expect(evaluate("length(filter(body.rows, r => upper(r.name) == 'ODD'))", { body: { rows } })).toBe(100_000)
+  })
+})
+
+/** number() of 200 000 'a's is refused as not numeric: this one is numeric text (leading zeros), parsed each time. */
+function errorWithout(source: string) {
+  return evalError(source, { body: { ...body, big: `${'0'.repeat(199_999)}1` } })
+}
