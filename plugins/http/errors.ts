@@ -12,6 +12,8 @@ export const HTTP_ERROR_CODES = {
   ERR_HTTP_BODY_TOO_DEEP: 400, // a JSON body nests arrays and objects deeper than the parser accepts
   /** A response body that JSON cannot represent (too deep, a cycle, a BigInt): a bug of the app, logged. */
   ERR_HTTP_RESPONSE_UNSERIALISABLE: 500,
+  /** A middleware put a value JSON cannot hold (a BigInt, a cycle, a function, a class instance) into locals: a bug of the app, logged. */
+  ERR_HTTP_LOCALS_INVALID: 500,
   ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_HTTP_REQUEST_TIMEOUT: 503,
   ERR_HTTP_SHUTTING_DOWN: 503,

@@ -82,7 +82,15 @@ class KoaHttpContext implements HttpContext {
 
   onFinish(listener: (sent: HttpSent) => void): void {
     const res = this.#kctx.res
-    res.once('finish', () => listener({ status: res.statusCode, bytes: Number(res.getHeader('content-length') ?? 0) }))
+    const logger = this.#kctx.state.logger
+    res.once('finish', () => {
+      // On an emitter's stack a throw is an uncaught exception: one buggy listener would end the engine.
+      try {
+        listener({ status: res.statusCode, bytes: Number(res.getHeader('content-length') ?? 0) })
+      } catch (error) {
+        logger.error({ err: error }, 'an onFinish listener of a middleware threw')
+      }
+    })
   }
 }
 
@@ -91,11 +99,46 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
     && typeof (value as { pipe?: unknown }).pipe !== 'function'
 }
 
-/** `middleware` as a link of the Koa chain. */
-export function adaptMiddleware(middleware: HttpMiddleware, options: { requestTimeoutMs: number }): Middleware<RequestState> {
+/**
+ * Where `value` stops being JSON (`locals.user.since: a Date`), or undefined. Plain objects, arrays, strings, finite
+ * numbers, booleans, null; an undefined member is absent, as in JSON. Anything else would reach expressions and
+ * components as an internal error, or vanish silently (a function, a Map's entries).
+ */
+export function jsonProblem(value: unknown, path: string, seen: Set<object> = new Set()): string | undefined {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return undefined
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path}: ${value}`
+  if (typeof value !== 'object') return `${path}: a ${typeof value}`
+  const proto = Object.getPrototypeOf(value) as unknown
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
+    return `${path}: a ${(value as object).constructor?.name ?? 'class instance'}`
+  }
+  if (seen.has(value)) return `${path}: a cycle`
+  seen.add(value)
+  for (const [key, member] of Object.entries(value)) {
+    if (member === undefined && !Array.isArray(value)) continue
+    const problem = jsonProblem(member, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, seen)
+    if (problem) return problem
+  }
+  seen.delete(value)
+  return undefined
+}
+
+/** `middleware` (the module `name`) as a link of the Koa chain. */
+export function adaptMiddleware(middleware: HttpMiddleware, options: { requestTimeoutMs: number; name?: string }): Middleware<RequestState> {
   const { requestTimeoutMs } = options
   return (kctx: Context & { state: AdaptedState }, next: Next) => {
     const http = (kctx.state.http ??= new KoaHttpContext(kctx, requestTimeoutMs))
-    return middleware(http, () => (http.answered ? Promise.resolve() : next()))
+    return middleware(http, () => {
+      if (http.answered) return Promise.resolve()
+      // Checked as the request moves on, so the log names the middleware that attached the value.
+      const problem = kctx.state.locals && jsonProblem(kctx.state.locals, 'locals')
+      if (problem) {
+        kctx.state.logger.error({ middleware: options.name, problem },
+          `middleware${options.name ? ` '${options.name}'` : ''} attached a value to locals that is not JSON (${problem}): locals hold JSON values`)
+        return Promise.reject(new HttpError('ERR_HTTP_LOCALS_INVALID',
+          `a middleware attached a value that is not JSON to the request's locals; the server log has details under request id ${kctx.state.requestId}`))
+      }
+      return next()
+    })
   }
 }
