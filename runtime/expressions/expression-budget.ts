@@ -4,8 +4,8 @@
 import { evalError, type Site } from './expression-values.ts'
 
 /**
- * Units one evaluation may use: one per element (or key) a function visits, one per 16 characters of text it builds
- * or parses, one per comparison a sort makes. A million units is tens of milliseconds of work here: enough to
+ * Units one evaluation may use: one per element (or key) a function visits, one per 16 characters of text it builds,
+ * parses or scans (a text function, a comparison of long texts), one per comparison a sort makes. A million units is tens of milliseconds of work here: enough to
  * reshape a few thousand rows several times, far from what would stall every other request.
  */
 export const EXPRESSION_BUDGET = 1_000_000
@@ -22,7 +22,7 @@ export function charge(site: Site, units: number, fn: string): void {
 function overBudget(site: Site, fn: string) {
   return evalError(site,
     `${fn} went over the expression budget of ${EXPRESSION_BUDGET.toLocaleString('en')} units (one per element visited, ` +
-    'one per 16 characters built, one per comparison sorted): work on fewer rows (filter or LIMIT them in SQL, split ' +
+    'one per 16 characters built or scanned, one per comparison sorted): work on fewer rows (filter or LIMIT them in SQL, split ' +
     'the work over several steps), or do it in a component',
     { function: fn, budget: EXPRESSION_BUDGET })
 }
