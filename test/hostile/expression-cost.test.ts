@@ -40,3 +40,26 @@ describe('text work inside a lambda is charged', () => {
 function errorWithout(source: string) {
   return evalError(source, { body: { ...body, big: `${'0'.repeat(199_999)}1` } })
 }
+
+// map returns references: `map(xs, x => body.xs)` is n elements for n units, but the value is n × n once written
+// out, by json() inside the expression or by whatever serialises the step's output (a response, a component's input).
+// With 20 000 small numbers (40 kB of body) that is 400 million numbers: seconds of the event loop and gigabytes.
+// map is the only way an expression multiplies shared data (the other functions return elements they were given),
+// so charging what each lambda result weighs written out bounds every value an expression can make.
+describe('values that share parts are charged at their written-out size', () => {
+  const shared = { xs: Array.from({ length: 5_000 }, (_, i) => i), big: 'b'.repeat(100_000) }
+
+  it.each([
+    ['json(map(body.xs, x => body.xs))', 'map()'],
+    ['length(map(body.xs, x => { line: x, order: body }))', 'map()'],
+    ["length(map(body.xs, x => body.big))", 'map()'],
+  ])('%s', (source, fn) => {
+    const error = evalError(source, { body: shared })
+    expect(error.details).toMatchObject({ budget: EXPRESSION_BUDGET, function: fn })
+  })
+
+  it('reshaping rows still fits: a small object per row of 100 000 rows', () => {
+    const rows = Array.from({ length: 100_000 }, (_, i) => ({ id: i, name: `n${i}`, data: '{"qty":1}' }))
+    expect(evaluate('length(map(body.rows, r => { id: r.id, name: r.name, row: r }))', { body: { rows } })).toBe(100_000)
+  })
+})
