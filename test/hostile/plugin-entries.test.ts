@@ -35,3 +35,13 @@ describe('plugins: package entries stay in their package', () => {
     }
   })
 })
+
+describe('plugins: a plugin that throws something that is not an Error', () => {
+  it.each([['undefined'], ['null'], ["'a string'"]])('throw %s while being imported is ERR_PLUGIN_LOAD_FAILED at its entry', async (thrown) => {
+    const app = writeFiles({ 'app.yaml': 'apiVersion: islet/v1\nplugins: [./odd.ts]\n', 'odd.ts': `throw ${thrown}\n` })
+    cleanups.push(app.cleanup)
+    const { config, diagnostics } = await loadConfig(join(app.dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {} })
+    expect(config).toBeUndefined()
+    expect(diagnostics).toMatchObject([{ code: 'ERR_PLUGIN_LOAD_FAILED', line: 2, message: expect.stringContaining('failed while being imported') }])
+  })
+})
