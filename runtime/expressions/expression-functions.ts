@@ -55,10 +55,36 @@ function json(site: Site, x: unknown): string {
   return out ?? 'null'
 }
 
+/**
+ * As deep as the HTTP server lets a JSON body nest (plugins/http/body.ts): a string field holds any nesting, and a
+ * value 200 000 levels deep overflows the stack of whatever walks it next (a component's input, string(), a response).
+ */
+const MAX_PARSED_DEPTH = 256
+
+/** Whether `[` and `{` outside strings nest deeper than `max`: one linear pass (the same scan as body.ts's). */
+function nestsDeeper(text: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // a backslash: the next character is escaped
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) { if (++depth > max) return true }
+    else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return false
+}
+
 function parseJson(site: Site, x: unknown): unknown {
   if (x === null || x === undefined) return x
   if (typeof x !== 'string') throw needs(site, 'parseJson', 'JSON text', x)
   charge(site, textUnits(x.length), 'parseJson()')
+  if (nestsDeeper(x, MAX_PARSED_DEPTH)) {
+    throw evalError(site, `parseJson() got text nesting arrays and objects deeper than ${MAX_PARSED_DEPTH} levels, as a request body may not either`,
+      { function: 'parseJson', maxDepth: MAX_PARSED_DEPTH })
+  }
   try {
     return JSON.parse(x)
   } catch (error) {

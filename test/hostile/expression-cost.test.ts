@@ -63,3 +63,17 @@ describe('values that share parts are charged at their written-out size', () => 
     expect(evaluate('length(map(body.rows, r => { id: r.id, name: r.name, row: r }))', { body: { rows } })).toBe(100_000)
   })
 })
+
+// A JSON body deeper than 256 levels is refused by the HTTP server (ERR_HTTP_BODY_TOO_DEEP), but a string field holds
+// any nesting: parseJson of it made a value 200 000 levels deep, which a component's input, string() or a response
+// then failed on with a stack overflow (ERR_INTERNAL). parseJson holds text to the same depth as bodies.
+describe('parseJson nesting', () => {
+  it('text nesting deeper than 256 levels is a loud ERR_EXPRESSION_EVAL, not a value that overflows the stack later', () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000)
+    const error = evalError('parseJson(body.s)', { body: { s: deep } })
+    expect(error.message).toContain('parseJson() got text nesting arrays and objects deeper than 256 levels')
+    expect(evaluate('length(parseJson(body.s))', { body: { s: `${'['.repeat(256)}${']'.repeat(256)}` } })).toBe(1)
+    // Brackets inside strings are text, not nesting.
+    expect(evaluate('parseJson(body.s)', { body: { s: JSON.stringify({ a: '['.repeat(1000) }) } })).toEqual({ a: '['.repeat(1000) })
+  })
+})
