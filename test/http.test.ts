@@ -74,8 +74,7 @@ pipelines:
       - type: test.teapot
   parse:
     steps:
-      - type: respond
-        config: { body: '\${{ parseJson(body) }}' }
+      - type: test.parse
   bigint:
     steps:
       - type: test.bigint
@@ -88,6 +87,8 @@ const testPlugin = definePlugin({
   name: 'test-steps', version: '1.0.0',
   stepTypes: [
     defineStepType({ type: 'test.explode', configSchema: { type: 'object' }, create: () => () => { throw new Error('secret internal detail at /srv/app.js:12') } }),
+    // parseJson refuses text nested deeper than a body may be: a plugin's step can still return such a value.
+    defineStepType({ type: 'test.parse', configSchema: { type: 'object' }, create: () => (scope) => JSON.parse(String(scope.input)) as unknown }),
     defineStepType({ type: 'test.bigint', configSchema: { type: 'object' }, create: () => () => ({ n: 1n }) }),
     defineStepType({ type: 'test.bad-details', configSchema: { type: 'object' }, create: () => () => { throw new StepError({ status: 422, code: 'ERR_ODD', message: 'odd details', details: { n: 1n } }) } }),
     defineStepType({ type: 'test.teapot', configSchema: { type: 'object' }, create: () => () => { throw new StepError({ status: 418, code: 'ERR_TEAPOT', message: 'short and stout', details: { spout: true } }) } }),

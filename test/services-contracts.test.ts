@@ -70,6 +70,13 @@ const careless = definePlugin({
   })],
 })
 
+/** Another plugin's contract that happens to share acme.clock's name, with other members. */
+const impostorClock = defineContract<{ tick(): void }>('acme.clock', { tick: 'function' })
+const impostor = definePlugin({
+  name: '@other/impostor', version: '1.0.0',
+  moduleTypes: [defineModuleType({ type: 'impostor.clock', configSchema: { type: 'object' }, provides: [impostorClock], create: () => ({ tick() {} }) })],
+})
+
 const opened: OpenedApp[] = []
 afterEach(async () => {
   seen.clear()
@@ -77,7 +84,7 @@ afterEach(async () => {
 })
 
 async function open(yaml: string): Promise<OpenedApp> {
-  const app = await openTestApp({ 'app.yaml': yaml }, { plugins: [acme, careless] })
+  const app = await openTestApp({ 'app.yaml': yaml }, { plugins: [acme, careless, impostor] })
   opened.push(app)
   return app
 }
@@ -90,7 +97,7 @@ async function startFailure(yaml: string): Promise<{ error: IsletError; message:
 }
 
 async function loadFailure(yaml: string): Promise<readonly Diagnostic[]> {
-  const error = await openTestApp({ 'app.yaml': yaml }, { plugins: [acme, careless] }).then(async (app) => { await app.close(); return undefined }, (e: unknown) => e)
+  const error = await openTestApp({ 'app.yaml': yaml }, { plugins: [acme, careless, impostor] }).then(async (app) => { await app.close(); return undefined }, (e: unknown) => e)
   if (!(error instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${String(error)}`)
   return error.diagnostics
 }
@@ -165,6 +172,19 @@ modules:
 `)
     expect(message).toContain("module 'nosy' (acme.nosy) asked for module 'other' as acme.clock, but its type acme.plain does not provide it (it provides nothing)")
     expect((error.cause as IsletError).code).toBe('ERR_MODULE_CONTRACT_MISMATCH')
+  })
+
+  it('ctx.module(name, contract) refuses a module whose contract only shares the name, not the members', async () => {
+    const { error, message } = await startFailure(`apiVersion: islet/v1
+modules:
+  - name: other
+    type: impostor.clock
+  - name: nosy
+    type: acme.nosy
+    dependsOn: [other]
+`)
+    expect((error.cause as IsletError).code).toBe('ERR_MODULE_CONTRACT_MISMATCH')
+    expect(message).toContain("module 'nosy' (acme.nosy) asked for module 'other' as acme.clock, but its type impostor.clock provides another contract of that name")
   })
 
   it('an instance lacking a member of a contract its type provides fails at create, naming module, type, contract and member', async () => {

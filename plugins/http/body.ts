@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http'
 import type getRawBodyType from 'raw-body'
 import { HttpError } from './errors.ts'
+import { jsonNestsDeeper } from '../core/json-depth.ts'
 
 /**
  * How deep a JSON body may nest. Every consumer of the value recurses over it (validation, expressions, the JSON
@@ -46,7 +47,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<unk
   }
   if (isJson) {
     if (text.trim() === '') return undefined
-    if (nestsDeeper(text, MAX_JSON_DEPTH)) {
+    if (jsonNestsDeeper(text, MAX_JSON_DEPTH)) {
       throw new HttpError('ERR_HTTP_BODY_TOO_DEEP', `the JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, { maxDepth: MAX_JSON_DEPTH })
     }
     try {
@@ -64,18 +65,3 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<unk
   return text
 }
 
-/** Whether `[` and `{` outside strings nest deeper than `max`: one linear pass, before parsing. */
-function nestsDeeper(text: string, max: number): boolean {
-  let depth = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c) i++ // a backslash: the next character is escaped
-      else if (c === 0x22) inString = false
-    } else if (c === 0x22) inString = true
-    else if (c === 0x5b || c === 0x7b) { if (++depth > max) return true }
-    else if (c === 0x5d || c === 0x7d) depth--
-  }
-  return false
-}

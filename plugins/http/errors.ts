@@ -12,7 +12,7 @@ export const HTTP_ERROR_CODES = {
   ERR_HTTP_BODY_TOO_DEEP: 400, // a JSON body nests arrays and objects deeper than the parser accepts
   /** A response body that JSON cannot represent (too deep, a cycle, a BigInt): a bug of the app, logged. */
   ERR_HTTP_RESPONSE_UNSERIALISABLE: 500,
-  /** Middleware put a value in `locals` that is not JSON data (a Map, a Date, a function): a bug of the app, logged. */
+  /** A middleware put a value JSON cannot hold (a Map, a Date, a BigInt, a cycle, a function) into locals: a bug of the app, logged. */
   ERR_HTTP_LOCALS_INVALID: 500,
   ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 415,
   ERR_HTTP_REQUEST_TIMEOUT: 503,

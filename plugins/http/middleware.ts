@@ -6,7 +6,7 @@ import type { Context, Middleware, Next } from 'koa'
 import type { AbortSignalLike, HttpAnswer, HttpContext, HttpMiddleware, HttpRequestView, HttpSent, Logger } from '@islet/sdk'
 import type { RequestState } from './contracts.ts'
 import { HttpError } from './errors.ts'
-import { checkedLocals } from './locals.ts'
+import { checkedLocals, jsonProblem } from './locals.ts'
 
 /** Koa state as the adapter extends it. */
 interface AdaptedState extends RequestState {
@@ -83,7 +83,15 @@ class KoaHttpContext implements HttpContext {
 
   onFinish(listener: (sent: HttpSent) => void): void {
     const res = this.#kctx.res
-    res.once('finish', () => listener({ status: res.statusCode, bytes: Number(res.getHeader('content-length') ?? 0) }))
+    const logger = this.#kctx.state.logger
+    res.once('finish', () => {
+      // On an emitter's stack a throw is an uncaught exception: one buggy listener would end the engine.
+      try {
+        listener({ status: res.statusCode, bytes: Number(res.getHeader('content-length') ?? 0) })
+      } catch (error) {
+        logger.error({ err: error }, 'an onFinish listener of a middleware threw')
+      }
+    })
   }
 }
 
@@ -92,11 +100,23 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
     && typeof (value as { pipe?: unknown }).pipe !== 'function'
 }
 
-/** `middleware` as a link of the Koa chain. */
-export function adaptMiddleware(middleware: HttpMiddleware, options: { requestTimeoutMs: number }): Middleware<RequestState> {
+/** `middleware` (the module `name`) as a link of the Koa chain. */
+export function adaptMiddleware(middleware: HttpMiddleware, options: { requestTimeoutMs: number; name?: string }): Middleware<RequestState> {
   const { requestTimeoutMs } = options
   return (kctx: Context & { state: AdaptedState }, next: Next) => {
     const http = (kctx.state.http ??= new KoaHttpContext(kctx, requestTimeoutMs))
-    return middleware(http, () => (http.answered ? Promise.resolve() : next()))
+    return middleware(http, () => {
+      if (http.answered) return Promise.resolve()
+      // Checked as the request moves on, so the log names the middleware that attached the value.
+      const found = kctx.state.locals && jsonProblem(kctx.state.locals, 'locals')
+      const problem = found && `${found.at}: ${found.what}`
+      if (problem) {
+        kctx.state.logger.error({ middleware: options.name, problem },
+          `middleware${options.name ? ` '${options.name}'` : ''} attached a value to locals that is not JSON (${problem}): locals hold JSON values`)
+        return Promise.reject(new HttpError('ERR_HTTP_LOCALS_INVALID',
+          `a middleware attached a value that is not JSON to the request's locals; the server log has details under request id ${kctx.state.requestId}`))
+      }
+      return next()
+    })
   }
 }

@@ -71,6 +71,13 @@ export async function resolvePackageEntry(written: string, appDir: string): Prom
     return { failure: { code: 'ERR_PLUGIN_NOT_FOUND', message: `'${written}' is neither a path nor a package name`,
       hint: "write a path as './plugins/x' (relative to this file) and a package as its npm name, e.g. '@acme/islet-ratelimit'" } }
   }
+  // Without "exports", a subpath resolves like a URL against the package.json: `pkg/../../x` (or `%2e%2e`) would
+  // name any file on disk. A package entry names something inside its package, so no such segment is allowed.
+  const subpath = written.slice(name.length + 1)
+  if (subpath && subpath.split('/').some((s) => s === '' || s === '.' || s === '..' || /[%\\]/.test(s))) {
+    return { failure: { code: 'ERR_PLUGIN_NOT_FOUND', message: `'${written}' is not a path inside package '${name}' (no '.', '..', empty or percent-encoded segments)`,
+      hint: `name the package ('${name}') or a subpath it exports, e.g. '${name}/plugin'; a file of the app's own is a path entry, './plugins/x'` } }
+  }
   const resolve = await resolver()
   let url: URL
   try {

@@ -25,7 +25,18 @@ export function requireContract(asker: string, call: string, contract: unknown):
 
 /** The instance as `contract`, or ERR_MODULE_CONTRACT_MISMATCH when its type does not declare it. */
 export function asContract<T extends object>(asker: string, target: ModuleHandle, contract: Contract<T>): T {
-  if (target.provides.some((c) => c.name === contract.name)) return target.instance as T
+  const provided = target.provides.find((c) => c.name === contract.name)
+  // Same name, other members (two plugins each defining a contract of that name): the typed interface would be a
+  // lie, and the asker would fail later on a missing member with a TypeError.
+  const differs = provided && provided !== contract && Object.entries(contract.members).find(([m, kind]) => provided.members[m] !== kind)
+  if (provided && !differs) return target.instance as T
+  if (differs) {
+    throw new IsletError('ERR_MODULE_CONTRACT_MISMATCH',
+      `${asker} asked for module '${target.name}' as ${contract.name}, but its type ${target.type} provides another contract of that name ` +
+      `(member '${differs[0]}': the asker's is a ${differs[1]}, the provider's ${provided.members[differs[0]] ?? 'missing'}): ` +
+      'two plugins define different contracts under one name; they must share one contract object (import it from the plugin that defines it)',
+      { details: { module: target.name, type: target.type, contract: contract.name, member: differs[0] } })
+  }
   throw new IsletError('ERR_MODULE_CONTRACT_MISMATCH',
     `${asker} asked for module '${target.name}' as ${contract.name}, but its type ${target.type} does not provide it ` +
     `(it provides ${names(target.provides)}): point the reference at a module whose type provides ${contract.name}`,

@@ -25,6 +25,22 @@ describe('event bus', () => {
     expect(seen).toEqual(['orders.created'])
   })
 
+  it('no event reaches a handler after its undo, even one published before it (a module stopped, a once-handler)', async () => {
+    const bus = createEventBus()
+    const seen: string[] = []
+    const undo = bus.subscribe('orders.*', (e) => { seen.push(e.topic); undo() })
+    bus.publish(event('orders.created'))
+    bus.publish(event('orders.paid'))
+    await settled()
+    expect(seen).toEqual(['orders.created'])
+    const stopped: string[] = []
+    const end = bus.subscribe('orders.*', (e) => { stopped.push(e.topic) })
+    bus.publish(event('orders.shipped'))
+    end() // the subscriber's module stops before delivery: its handler must not run on a stopped module
+    await settled()
+    expect(stopped).toEqual([])
+  })
+
   it('a handler that throws or rejects is logged; the publisher and the other handlers carry on', async () => {
     const warnings: string[] = []
     const logger = { ...silentLogger(), warn: (_fields: unknown, message: string) => { warnings.push(message) } } as unknown as Logger

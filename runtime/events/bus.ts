@@ -44,6 +44,8 @@ export function createEventBus(options: { logger?: Logger } = {}): EventBus {
       for (const s of subscribers) {
         if (!topicMatches(s.pattern, event.topic)) continue
         queueMicrotask(() => {
+          // Unsubscribed since the publish (its module stopped, or a handler that listens once): not delivered.
+          if (!subscribers.has(s)) return
           try {
             const done = s.handler(event)
             if (done && typeof (done as Promise<void>).then === 'function') (done as Promise<void>).then(undefined, failed(s.pattern, event))

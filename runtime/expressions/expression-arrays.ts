@@ -1,7 +1,7 @@
 // Array and object transforms: map, filter, find, some, every, sortBy (with a lambda), join, slice, flatten, keys,
 // values. Each charges what it visits to the evaluation's budget (expression-budget.ts). null and undefined count as
 // empty, as the other functions treat absent request fields; any other non-array is an error naming the value.
-import { charge, textUnits } from './expression-budget.ts'
+import { charge, chargeSize, textUnits } from './expression-budget.ts'
 import { evalError, isPlainObject, needs, typeName, type BuiltinFunction, type Lambda, type Site } from './expression-values.ts'
 
 /** The array argument, or null when absent; anything else is refused. */
@@ -20,7 +20,12 @@ function map(site: Site, xs: readonly unknown[] | null, f: Lambda): unknown[] {
   if (xs === null) return []
   charge(site, xs.length, 'map()')
   const out = new Array<unknown>(xs.length)
-  for (let i = 0; i < xs.length; i++) out[i] = f(xs[i], i)
+  for (let i = 0; i < xs.length; i++) {
+    const result = f(xs[i], i)
+    // A lambda result may share data (`x => { line: x, order: body }`): charged at its written-out size.
+    if (typeof result === 'object' || typeof result === 'string') chargeSize(site, result, 'map()')
+    out[i] = result
+  }
   return out
 }
 

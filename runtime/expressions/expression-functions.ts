@@ -4,16 +4,19 @@ import { randomUUID } from 'node:crypto'
 import { ARRAY_FUNCTIONS } from './expression-arrays.ts'
 import { charge, textUnits } from './expression-budget.ts'
 import { evalError, isPlainObject, needs, toText, typeName, type BuiltinFunction, type Site } from './expression-values.ts'
+import { jsonNestsDeeper } from '../../plugins/core/json-depth.ts'
 
 // String functions let null and undefined through: optional text fields are the norm in request data.
 const text = (name: string, doc: string, apply: (s: string) => string): BuiltinFunction => ({
   min: 1, max: 1, doc,
-  fn: (site, x) => (typeof x === 'string' ? apply(x) : x === null || x === undefined ? x : fail(needs(site, name, 'a string', x))),
+  fn: (site, x) => {
+    if (x === null || x === undefined) return x
+    if (typeof x !== 'string') throw needs(site, name, 'a string', x)
+    // Charged by the text's length: called per element of a large array on a large field, it is most of the work.
+    charge(site, textUnits(x.length), `${name}()`)
+    return apply(x)
+  },
 })
-
-function fail(error: Error): never {
-  throw error
-}
 
 /**
  * A finite number from a number, numeric text (surrounding spaces allowed) or a boolean; null and undefined stay as
@@ -24,6 +27,7 @@ function numeric(site: Site, name: string, x: unknown): number | null {
   if (typeof x === 'boolean') return x ? 1 : 0
   if (x === null || x === undefined) return null
   if (typeof x === 'string' && x.trim() !== '') {
+    charge(site, textUnits(x.length), `${name}()`)
     const n = Number(x)
     if (Number.isFinite(n)) return n
   }
@@ -52,10 +56,21 @@ function json(site: Site, x: unknown): string {
   return out ?? 'null'
 }
 
+/**
+ * As deep as the HTTP server lets a JSON body nest (plugins/http/body.ts): a string field holds any nesting, and a
+ * value 200 000 levels deep overflows the stack of whatever walks it next (a component's input, string(), a response).
+ */
+const MAX_PARSED_DEPTH = 256
+
+
 function parseJson(site: Site, x: unknown): unknown {
   if (x === null || x === undefined) return x
   if (typeof x !== 'string') throw needs(site, 'parseJson', 'JSON text', x)
   charge(site, textUnits(x.length), 'parseJson()')
+  if (jsonNestsDeeper(x, MAX_PARSED_DEPTH)) {
+    throw evalError(site, `parseJson() got text nesting arrays and objects deeper than ${MAX_PARSED_DEPTH} levels, as a request body may not either`,
+      { function: 'parseJson', maxDepth: MAX_PARSED_DEPTH })
+  }
   try {
     return JSON.parse(x)
   } catch (error) {
@@ -110,6 +125,7 @@ export const FUNCTIONS: ReadonlyMap<string, BuiltinFunction> = new Map<string, B
       if (haystack === null || haystack === undefined) return false
       if (typeof haystack !== 'string') throw needs(site, 'contains', 'a string or array', haystack)
       if (typeof needle !== 'string') throw needs(site, 'contains', 'a string to look for in a string', needle)
+      charge(site, textUnits(haystack.length), 'contains()')
       return haystack.includes(needle)
     },
   }],

@@ -356,10 +356,12 @@ function compileBinary(op: string, l: Evaluate, r: Evaluate, site: Site): Evalua
     // literal, so `body.note == null` must be how one asks whether a field is absent.
     case '==': return (s) => {
       const a = l(s), b = r(s)
+      if (typeof a === 'string' && typeof b === 'string') chargeCompare(site, op, a, b)
       return a === b || (a == null && b == null)
     }
     case '!=': return (s) => {
       const a = l(s), b = r(s)
+      if (typeof a === 'string' && typeof b === 'string') chargeCompare(site, op, a, b)
       return a !== b && !(a == null && b == null)
     }
     case '+': return (s) => {
@@ -397,6 +399,15 @@ function compileBinary(op: string, l: Evaluate, r: Evaluate, site: Site): Evalua
   }
 }
 
+/**
+ * Comparing two texts reads up to the shorter one: free for short text (a filter on a name costs what it did), one
+ * unit per 16 characters beyond, so comparing two large fields once per element of a large array is charged.
+ */
+function chargeCompare(site: Site, op: string, a: string, b: string): void {
+  const chars = Math.min(a.length, b.length)
+  if (chars >= 16) charge(site, chars >>> 4, `'${op}'`)
+}
+
 function compileComparison(op: string, l: Evaluate, r: Evaluate, site: Site): Evaluate {
   const compare = op === '<' ? (a: number | string, b: number | string) => a < b
     : op === '<=' ? (a: number | string, b: number | string) => a <= b
@@ -404,7 +415,11 @@ function compileComparison(op: string, l: Evaluate, r: Evaluate, site: Site): Ev
     : (a: number | string, b: number | string) => a >= b
   return (s) => {
     const a = l(s), b = r(s)
-    if ((typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string')) return compare(a, b)
+    if (typeof a === 'number' && typeof b === 'number') return compare(a, b)
+    if (typeof a === 'string' && typeof b === 'string') {
+      chargeCompare(site, op, a, b)
+      return compare(a, b)
+    }
     throw operandError(site, op, 'two numbers or two strings', a, b)
   }
 }

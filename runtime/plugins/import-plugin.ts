@@ -25,7 +25,7 @@ export async function importPlugin(file: string): Promise<unknown> {
     namespace = await import(pathToFileURL(file).href) as Record<string, unknown>
   } catch (error) {
     const location = error instanceof SyntaxError ? await syntaxLocation(error, file) : undefined
-    const code = (error as { code?: unknown }).code
+    const code = (error as { code?: unknown } | null | undefined)?.code // `throw undefined` is a plugin's to make
     const missing = code === 'ERR_MODULE_NOT_FOUND' ? ` (${missingImport(messageOf(error))})` : ''
     throw new IsletError('ERR_PLUGIN_LOAD_FAILED',
       `${error instanceof SyntaxError ? 'syntax error' : 'failed while being imported'}: ${messageOf(error)}${missing}`,

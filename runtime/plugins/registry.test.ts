@@ -30,6 +30,22 @@ describe('plugin registry', () => {
     expect(() => registry.register(definePlugin({ name: 'p', version: '1.0.0', stepTypes: [stepType('Bad Name')] }))).toThrow(/lower-case dotted words/)
   })
 
+  it('refuses list entries that are not declarations (a JavaScript plugin has no types to catch them), naming the list and the fix', () => {
+    const registry = createRegistry()
+    const cases: [Record<string, unknown>, string][] = [
+      [{ moduleTypes: [null] }, "moduleTypes[0] is not a module type: make it with defineModuleType({ type, configSchema, create })"],
+      [{ stepTypes: [{}] }, "stepTypes[0] is not a step type: make it with defineStepType({ type, configSchema, create })"],
+      [{ stepTypes: [{ type: 'x.s', configSchema: {} }] }, "stepTypes[0] is not a step type"],
+      [{ triggers: [{ name: 'tick', variables: 'abc' }] }, "triggers[0] is not a trigger type"],
+    ]
+    for (const [lists, message] of cases) {
+      const plugin = { name: 'js', version: '1.0.0', ...lists } as unknown as Parameters<typeof registry.register>[0]
+      expect(() => registry.register(plugin)).toThrow(message)
+      try { registry.register(plugin) } catch (e) { expect((e as { code: string }).code).toBe('ERR_PLUGIN_INVALID') }
+    }
+    expect(registry.plugins()).toEqual([])
+  })
+
   it('register() returns its undo, which retracts exactly what it added', () => {
     const registry = createRegistry()
     const undo = registry.register(definePlugin({ name: 'p', version: '1.0.0', moduleTypes: [moduleType('p.m')], stepTypes: [stepType('p.s')] }))

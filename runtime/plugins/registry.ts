@@ -86,6 +86,7 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
           { details: { plugin: plugin.name, version: plugin.version, needs: plugin.islet, engine: engineVersion } })
       }
     }
+    checkEntries(plugin, id)
     const seen = new Set<string>()
     const claim = (kind: string, type: string, table: Map<string, Registered<unknown>>) => {
       if (kind !== 'function' && !TYPE_NAME.test(type)) {
@@ -143,6 +144,29 @@ export function createRegistry(options: RegistryOptions = {}): Registry {
       for (const plugin of plugins) copy.register(plugin)
       return copy
     },
+  }
+}
+
+/**
+ * Each list entry is a declaration of its kind: a plugin written in JavaScript has no types to catch `stepTypes:
+ * [{}]`, which would otherwise register under the name 'undefined' or fail later with a TypeError.
+ */
+function checkEntries(plugin: Plugin, id: string): void {
+  const lists = [
+    ['moduleTypes', 'module type', 'defineModuleType({ type, configSchema, create })', 'type'],
+    ['stepTypes', 'step type', 'defineStepType({ type, configSchema, create })', 'type'],
+    ['triggers', 'trigger type', 'defineTrigger({ name, variables })', 'name'],
+  ] as const
+  for (const [list, kind, make, key] of lists) {
+    const entries: unknown = plugin[list] ?? []
+    if (!Array.isArray(entries)) throw new IsletError('ERR_PLUGIN_INVALID', `${id}: ${list} must be a list`)
+    entries.forEach((entry: unknown, i) => {
+      const e = entry as Record<string, unknown> | null
+      const ok = typeof e === 'object' && e !== null && typeof e[key] === 'string' && (list === 'triggers'
+        ? e.variables === undefined || Array.isArray(e.variables)
+        : typeof e.create === 'function' && typeof e.configSchema === 'object' && e.configSchema !== null)
+      if (!ok) throw new IsletError('ERR_PLUGIN_INVALID', `${id}: ${list}[${i}] is not a ${kind}: make it with ${make}`)
+    })
   }
 }
 
