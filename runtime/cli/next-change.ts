@@ -5,21 +5,23 @@ import { relative, sep } from 'node:path'
 /** What never holds the app's sources: dependencies, VCS data, and the data directory (written while running). */
 const IGNORED = new Set(['node_modules', '.git'])
 
-/** Resolves on the first file added, changed or removed under `folder` (outside `dataDir`), after `settleMs` of quiet. */
-export async function nextChange(folder: string, dataDir: string, settleMs = 150): Promise<void> {
+/**
+ * Starts watching `folder` (outside `dataDir`) and resolves once the watcher is ready, with a promise of the first
+ * file added, changed or removed after that (settled for `settleMs`): say "waiting" only once this resolved, or a save
+ * made right after reading it could go unseen.
+ */
+export async function watchForChange(folder: string, dataDir: string, settleMs = 150): Promise<{ changed: Promise<void> }> {
   const { watch } = await import('chokidar')
   const inData = (path: string) => { const r = relative(dataDir, path); return r === '' || (!r.startsWith('..') && !r.startsWith(sep)) }
   const watcher = watch(folder, {
     ignoreInitial: true,
     ignored: (path) => path.split(sep).some((part) => IGNORED.has(part)) || inData(path),
   })
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined
-      watcher.on('all', () => { clearTimeout(timer); timer = setTimeout(resolve, settleMs) })
-      watcher.on('error', reject)
-    })
-  } finally {
-    await watcher.close()
-  }
+  const changed = new Promise<void>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    watcher.on('all', () => { clearTimeout(timer); timer = setTimeout(resolve, settleMs) })
+    watcher.on('error', reject)
+  }).finally(() => watcher.close())
+  await new Promise<void>((resolve) => watcher.once('ready', resolve))
+  return { changed }
 }

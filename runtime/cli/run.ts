@@ -9,7 +9,7 @@ import { createLogger } from '../log/logger.ts'
 import { createBuiltinRegistry } from '../builtins.ts'
 import type { ParsedOptions } from './options.ts'
 import { startWatching, type JsonEvent } from './watch.ts'
-import { nextChange } from './next-change.ts'
+import { watchForChange } from './next-change.ts'
 
 export interface ServeOptions {
   command: 'run' | 'dev'
@@ -45,11 +45,12 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
       break
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error
-      const nothing = options.command === 'dev' ? 'nothing was started; fix it and save: dev tries again' : 'nothing was started'
+      const waiting = options.command === 'dev' ? await watchForChange(dirname(resolve(file)), dataDirOf(options.dataDir, process.env)) : undefined
+      const nothing = waiting ? 'nothing was started; fix it and save: dev tries again' : 'nothing was started'
       if (json) json({ type: 'start-failed', error: { code: error.code, message: `${error.diagnostics.length} problem(s) in the config; ${nothing}` }, diagnostics: error.diagnostics.map(toPublicDiagnostic), at: new Date().toISOString() })
       else console.error(`${formatDiagnostics(error.diagnostics)}\n${error.diagnostics.length} problem(s) in the config; ${nothing}.`)
-      if (options.command !== 'dev') return 1
-      await nextChange(dirname(resolve(file)), dataDirOf(options.dataDir, process.env))
+      if (!waiting) return 1
+      await waiting.changed
     }
   }
 
@@ -85,6 +86,9 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
     const say = dev?.say ?? ((line: string, isError: boolean) => { logger[isError ? 'error' : 'info'](line) })
     stopWatching = await startWatching({ engine, file: resolve(file), registry, logger, say, ...(json ? { sayJson: json } : {}),
       dataDir: dataDirOf(options.dataDir, process.env) })
+    // A signal that came while the watchers were being set up found nothing to close: close them now, or they would
+    // keep the process alive after the engine stopped.
+    if (signals > 0) await stopWatching()
   }
   return 0 // the servers keep the process alive until a signal stops them
 }
