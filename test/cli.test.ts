@@ -234,6 +234,18 @@ describe('islet schema', () => {
     expect(JSON.stringify(schema)).toContain('http.server')
     expect(JSON.stringify(schema)).toContain('sql.query')
     expect(readFileSync(join(EXAMPLES, 'islet.schema.json'), 'utf8')).toBe(r.stdout)
+    expect(r.stdout).not.toContain('acme.api-keys')
+  })
+
+  it("given an app, describes its plugins' types too; a plugin that does not load is reported at its entry", () => {
+    const r = islet(['schema', join(EXAMPLES, 'greetings', 'app.yaml')])
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain('acme.api-keys')
+    const { dir, cleanup } = writeFiles({ 'app.yaml': 'apiVersion: islet/v1\nplugins: [./nope.ts]\n' })
+    const broken = islet(['schema', join(dir, 'app.yaml')])
+    expect(broken.stderr).toMatch(/app\.yaml:2:\d+ error ERR_PLUGIN_NOT_FOUND/)
+    expect(broken.status).toBe(1)
+    cleanup()
   })
 })
 

@@ -35,9 +35,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./validate.ts'),
   },
   {
-    name: 'schema', summary: 'print the JSON Schema of the config language (engine + every registered type)', args: '', positionals: { min: 0, max: 0 },
+    name: 'schema', summary: "print the JSON Schema of the config language (engine + every registered type; with an app, its plugins' types too)", args: '[app.yaml]', positionals: { min: 0, max: 1 },
     options: { out: { type: 'string', value: 'file', help: 'write it to this file instead of stdout' } },
-    examples: ['islet schema > islet.schema.json', 'islet schema --out examples/islet.schema.json'],
+    examples: ['islet schema > islet.schema.json', 'islet schema --out examples/islet.schema.json', 'islet schema app.yaml --out islet.schema.json   # with the app\'s plugins'],
     load: () => import('./schema.ts'),
   },
   {

@@ -1,13 +1,26 @@
-// `islet schema`: the combined JSON Schema (engine + every registered module and step type) for editors.
+// `islet schema [app.yaml]`: the combined JSON Schema (engine + every registered module and step type) for editors;
+// given an app, its `plugins:` types too.
 import { writeFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 import { combinedSchema } from '../config/schema.ts'
+import { formatDiagnostics } from '../config/diagnostics.ts'
+import { loadAppRegistry } from '../config/load.ts'
 import { IsletError, messageOf } from '../errors.ts'
 import { createBuiltinRegistry } from '../builtins.ts'
 import type { ParsedOptions } from './options.ts'
 
-export default async function schema({ values }: ParsedOptions): Promise<number> {
-  const text = `${JSON.stringify(combinedSchema(createBuiltinRegistry()), null, 2)}\n`
+export default async function schema({ values, positionals }: ParsedOptions): Promise<number> {
+  let registry = createBuiltinRegistry()
+  const app = positionals[0]
+  if (app !== undefined) {
+    const loaded = await loadAppRegistry(app, { registry })
+    if (loaded.diagnostics.some((d) => d.severity === 'error')) {
+      console.error(`${formatDiagnostics(loaded.diagnostics)}\nthe app's plugins did not load; fix them to get their types in the schema`)
+      return 1
+    }
+    registry = loaded.registry
+  }
+  const text = `${JSON.stringify(combinedSchema(registry), null, 2)}\n`
   const out = values.out as string | undefined
   if (out === undefined) {
     process.stdout.write(text)

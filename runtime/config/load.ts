@@ -47,6 +47,17 @@ export interface LoadResult {
  * and returns a deep-frozen config, or every diagnostic (never just the first).
  * @example const { config, diagnostics } = await loadConfig('app.yaml', { registry })
  */
+/**
+ * The registry `file`'s app runs with — the built-ins of `options.registry` plus its `plugins:` — without checking
+ * the rest of the config (what `islet schema app.yaml` describes, so an editor knows the app's plugin types too).
+ */
+export async function loadAppRegistry(file: string, options: LoadOptions): Promise<{ registry: Registry; diagnostics: Diagnostic[] }> {
+  const set = await loadFiles(resolve(file), { env: options.env ?? process.env, maxFileBytes: options.maxFileBytes })
+  if (set.diagnostics.some((d) => UNREADABLE.has(d.code))) return { registry: options.registry, diagnostics: sortDiagnostics(set.diagnostics) }
+  const loaded = await loadPlugins(set.files, options.registry)
+  return { registry: loaded.registry, diagnostics: sortDiagnostics(loaded.diagnostics) }
+}
+
 export async function loadConfig(file: string, options: LoadOptions): Promise<LoadResult> {
   const root = resolve(file)
   const set = await loadFiles(root, { env: options.env ?? process.env, maxFileBytes: options.maxFileBytes })
