@@ -12,7 +12,7 @@ export {
 } from './module.ts'
 export {
   defineStepType, type StepType, type StepRun, type StepContext, type RunScope, type Template,
-  type ConfigProblem, type Pipeline, type PipelineRequest, type RunInput, type PipelineResponse, type PipelineRunOptions, type AbortSignalLike,
+  type ConfigProblem, type Pipeline, type HttpRunView, type RunInput, type PipelineResponse, type PipelineRunOptions, type AbortSignalLike,
 } from './pipeline.ts'
 export { definePlugin, type Plugin } from './plugin.ts'
 export { defineFunction, type ExpressionFunction } from './expression.ts'

@@ -15,18 +15,16 @@ export interface AbortSignalLike {
   removeEventListener(type: 'abort', listener: () => void): void
 }
 
-/** The request an HTTP-triggered run carries in its view as `request`; the names are the variables expressions see. */
-export interface PipelineRequest {
-  /** The request id (`X-Request-Id`, propagated or generated). */
-  readonly id: string
-  readonly method: string
-  readonly path: string
+/** The view of an HTTP-triggered run: the variables its expressions see beyond `input`, `meta`, `locals`, `steps`. */
+export type HttpRunView = {
+  /** The parsed body (also the run's `input`): JSON value, text, or undefined when there is none. */
+  readonly body: unknown
   readonly params: Readonly<Record<string, string>>
   readonly query: Readonly<Record<string, string | string[]>>
   /** Lower-cased header names. */
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
-  /** The parsed body: JSON value, text, or undefined when there is none. */
-  readonly body: unknown
+  /** The request id (`X-Request-Id`, propagated or generated), method and path. */
+  readonly request: { readonly id: string; readonly method: string; readonly path: string }
 }
 
 /**

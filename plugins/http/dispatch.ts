@@ -2,6 +2,7 @@
 // request timeout, and write its response. The run's signal aborts on the timeout, on a shutdown past its deadline,
 // and when the client goes away first; steps pass it on (a component invocation is cancelled with it).
 import type { Middleware } from 'koa'
+import type { HttpRunView } from '@islet/sdk'
 import type { RequestState, RouterProvider } from './contracts.ts'
 import { readBody } from './body.ts'
 import { HttpError } from './errors.ts'
@@ -51,7 +52,7 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
         })
         // One run of the `http` trigger: the body is its input, and the view keeps the names HTTP pipelines use.
         const id = kctx.state.requestId, method = kctx.method, path = kctx.path
-        const view = { body, params: match.params, query: kctx.query, headers: kctx.headers, request: { id, method, path } }
+        const view: HttpRunView = { body, params: match.params, query: kctx.query as HttpRunView['query'], headers: kctx.headers, request: { id, method, path } }
         const run = { trigger: HTTP_TRIGGER, id, input: body, meta: { method, path }, locals: kctx.state.locals, view }
         const response = await Promise.race([
           match.pipeline.run(run, { logger: kctx.state.logger, signal: controller.signal }),
