@@ -6,7 +6,7 @@
 // re-importing under a new URL would leave the old code running beside the new): a change to the list or to a
 // plugin's module or package.json on disk is refused with ERR_CONFIG_RELOAD_NEEDS_RESTART, at its entry.
 import { readdirSync, statSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
 import type { Logger } from '@islet/sdk'
 import { loadConfig } from '../config/load.ts'
@@ -82,6 +82,7 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
   const all = (t: Targets) => new Set([...t.contents, ...t.folders])
   // depth 1: a migrations folder's files, a component folder's entries and its subfolders' index.ts.
   const watcher: FSWatcher = watch([...all(targets)], { ignoreInitial: true, atomic: 50, depth: 1 })
+  let closed = false
 
   /** Size and mtime of each file (a folder: of its entries). */
   const stampOf = (files: readonly string[]) => files.map((f) => `${f}:${stamp(f)}`).join('|')
@@ -109,9 +110,26 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
     // Imports, inputs and component folders may have changed: watch exactly what the generation now serving uses.
     const next = targetsOf(config)
     const [before, after] = [all(targets), all(next)]
+    const added = [...after].filter((f) => !before.has(f))
     watcher.unwatch([...before].filter((f) => !after.has(f)))
-    watcher.add([...after].filter((f) => !before.has(f)))
+    watcher.add(added)
     targets = next
+    // A save to a newly watched file between this pass reading it and chokidar watching it makes no event: once
+    // chokidar watches them all, one more pass reads them again (a no-op when nothing changed: same config hash).
+    if (added.length > 0) void untilWatched(added).then((watching) => { if (watching) reloads.touch() })
+  }
+
+  /**
+   * Resolves true once chokidar watches every path of `paths` (or after 5 s, when one never appears: a pass more
+   * costs nothing); false if the watcher closes first.
+   */
+  async function untilWatched(paths: readonly string[]): Promise<boolean> {
+    const watched = () => {
+      const now = watcher.getWatched()
+      return paths.every((p) => now[p] !== undefined || (now[dirname(p)] ?? []).includes(basename(p)))
+    }
+    for (let waited = 0; !closed && !watched() && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10))
+    return !closed
   }
 
   // Debounced; one reload at a time; changes during a reload mark it dirty, and one more pass reads the latest files;
@@ -137,6 +155,7 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
   return {
     ready,
     async close() {
+      closed = true
       const settled = reloads.close()
       await watcher.close()
       await settled
