@@ -94,13 +94,14 @@ export default defineStepType<ValidateConfig>({
     return (scope) => {
       const data = value(scope)
       const what = whatOf(scope)
-      // Converted on a copy: the request's own query and params stay as sent for every other step.
-      const box = { value: input.coerce ? copy(data ?? rootDefault) : data }
+      // Converted on a copy (structuredClone: own data keys, a '__proto__' key included): the request's own query and
+      // params stay as sent for every other step.
+      const box = { value: input.coerce ? structuredClone(data ?? rootDefault) : data }
       if (timed(first, box, what)) return box.value
       // Listing every mismatch builds one error object per failing node: on a large value (300,000 failing items fit
       // in 1 MB) that alone holds the event loop for a second, so a large value gets its first problem only.
       const small = nodesUpTo(data, MAX_LISTED_NODES) <= MAX_LISTED_NODES
-      const again = { value: input.coerce ? copy(data ?? rootDefault) : data }
+      const again = { value: input.coerce ? structuredClone(data ?? rootDefault) : data }
       const errors = (small && !timed(every, again, what) ? every.errors : first.errors) ?? []
       const shown = !small ? ' (the first problem; the value is too large to list them all)'
         : errors.length > MAX_PROBLEMS ? ` (${errors.length} problems, the first ${MAX_PROBLEMS} listed)` : ''
@@ -145,16 +146,6 @@ function compileSchema(schema: Readonly<Record<string, unknown>>, logger: Logger
   return { first: compile(false), every: compile(true) }
 }
 
-/** Query strings and route parameters are small (bounded by the URL), and JSON-like: a plain deep copy. */
-function copy(data: unknown): unknown {
-  if (Array.isArray(data)) return data.map(copy)
-  if (data !== null && typeof data === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const key of Object.keys(data)) Object.defineProperty(out, key, { value: copy((data as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true })
-    return out
-  }
-  return data
-}
 
 /** The problem where callers look for it, plus, for query and route parameters, which one and what was sent. */
 function describe(error: ErrorObject, input: ValidatedInput, data: unknown): ValidationProblem {
