@@ -1,6 +1,7 @@
 // `islet dev` on an app that does not load yet: wait for the next save in its folder, then try again. A broken YAML
 // or plugin at startup is the same edit loop as a broken reload, so dev keeps watching instead of exiting.
-import { relative, sep } from 'node:path'
+import { sep } from 'node:path'
+import { isWithin } from '../config/confine.ts'
 
 /** What never holds the app's sources: dependencies, VCS data, and the data directory (written while running). */
 const IGNORED = new Set(['node_modules', '.git'])
@@ -12,10 +13,9 @@ const IGNORED = new Set(['node_modules', '.git'])
  */
 export async function watchForChange(folder: string, dataDir: string, settleMs = 150): Promise<{ changed: Promise<void> }> {
   const { watch } = await import('chokidar')
-  const inData = (path: string) => { const r = relative(dataDir, path); return r === '' || (!r.startsWith('..') && !r.startsWith(sep)) }
   const watcher = watch(folder, {
     ignoreInitial: true,
-    ignored: (path) => path.split(sep).some((part) => IGNORED.has(part)) || inData(path),
+    ignored: (path) => path.split(sep).some((part) => IGNORED.has(part)) || isWithin(dataDir, path),
   })
   const changed = new Promise<void>((resolve, reject) => {
     let timer: ReturnType<typeof setTimeout> | undefined
