@@ -60,7 +60,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
 }
 
-/** The variables a trigger type declares for its runs' views, by trigger name; undefined for an unknown trigger. */
+/**
+ * The variables a trigger type declares for its runs' views, by trigger name; undefined for an unknown trigger. Called
+ * on every run: it must answer from memory (see compile.ts triggerViews).
+ */
 export type TriggerViews = (trigger: string) => ReadonlySet<string> | undefined
 
 /**
@@ -71,11 +74,8 @@ export type TriggerViews = (trigger: string) => ReadonlySet<string> | undefined
 export function createRun(pipeline: string, ops: readonly Op[], views: TriggerViews): (input: RunInput, options: PipelineRunOptions) => Promise<PipelineResponse> {
   const end = ops.length
 
-  // Runs of one pipeline nearly always come from one trigger: its declared names are looked up once.
-  let lastTrigger: string | undefined
-  let lastDeclared: ReadonlySet<string> | undefined
   function refuse(input: RunInput): void {
-    const declared = input.trigger === lastTrigger ? lastDeclared : (lastDeclared = views(lastTrigger = input.trigger))
+    const declared = views(input.trigger)
     if (!declared) {
       throw new IsletError('ERR_PIPELINE_UNKNOWN_TRIGGER',
         `pipeline '${pipeline}' was asked to run for trigger '${input.trigger}', which no registered plugin declares`,
