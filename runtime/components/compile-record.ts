@@ -4,9 +4,9 @@
 // hash covers every input file, the bundled sdk and the compiler (compile-build.ts hashSources), so an edit, a new
 // esbuild or a new sdk is a miss and a full compile, never a stale answer.
 import { createHash } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import { CACHE_DIR } from '../cache-dir.ts'
+import { CACHE_DIR, storeCached } from '../cache-dir.ts'
 import type { CompiledComponent, CompileInputs } from './compile-build.ts'
 
 const RECORD_DIR = join(CACHE_DIR, 'component-builds')
@@ -29,11 +29,8 @@ export async function readCompileRecord(entry: string): Promise<CompileRecord | 
   }
 }
 
-/** Records a successful build of `entry`. Best effort, whole or not at all (a temporary file renamed). */
+/** Records a successful build of `entry` (best effort, whole or not at all: see storeCached). */
 export async function writeCompileRecord(entry: string, compiled: CompiledComponent, inputs: CompileInputs): Promise<void> {
-  const file = fileOf(entry)
-  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
   const record = { hash: compiled.hash, bytes: compiled.bytes, inputs: { ...inputs, links: [...inputs.links] } }
-  await mkdir(RECORD_DIR, { recursive: true }).then(() => writeFile(temporary, JSON.stringify(record))).then(() => rename(temporary, file))
-    .catch(() => rm(temporary, { force: true }))
+  await storeCached(fileOf(entry), JSON.stringify(record))
 }

@@ -5,11 +5,11 @@
 // options) and every file of the sdk folder: `islet validate` on unchanged components then starts no esbuild at all
 // (see compile-record.ts), and a changed sdk, option or esbuild is a new name.
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises'
+import { readdir, readFile, realpath } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { CACHE_DIR } from '../cache-dir.ts'
+import { CACHE_DIR, storeCached } from '../cache-dir.ts'
 import { readSource } from './read-source.ts'
 
 export const SDK_ENTRY = fileURLToPath(new URL('../../sdk/index.ts', import.meta.url))
@@ -41,10 +41,8 @@ async function build(): Promise<Uint8Array> {
   const cached = await readFile(stored).catch(() => undefined)
   if (cached) return new Uint8Array(cached.buffer, cached.byteOffset, cached.byteLength)
   const bytes = await esbuildSdk(dir)
-  // Best effort, whole or not at all (a temporary file renamed): a failure only means building again next time.
-  const temporary = `${stored}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
-  await mkdir(SDK_CACHE_DIR, { recursive: true }).then(() => writeFile(temporary, bytes)).then(() => rename(temporary, stored))
-    .catch(() => rm(temporary, { force: true }))
+  // Best effort: a failure only means building again next time.
+  await storeCached(stored, bytes)
   return bytes
 }
 

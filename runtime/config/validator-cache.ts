@@ -9,11 +9,11 @@
 // stored code's `require("ajv/dist/runtime/…")` resolves to this install's ajv.
 // A read-only install just compiles every time.
 import { createHash } from 'node:crypto'
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import type { Ajv, ValidateFunction } from 'ajv'
-import { CACHE_DIR, PACKAGE_ROOT as ROOT } from '../cache-dir.ts'
+import { CACHE_DIR, PACKAGE_ROOT as ROOT, storeCachedSync } from '../cache-dir.ts'
 
 const require = createRequire(import.meta.url)
 export const VALIDATOR_CACHE_DIR = join(CACHE_DIR, 'config-validators')
@@ -77,15 +77,12 @@ export function loadValidator(key: string): ValidateFunction | undefined {
  * (another `islet` call, a test worker) finds the whole file or none. Best effort: a failure only means no cache.
  */
 export function storeValidator(key: string, ajv: Ajv, validate: ValidateFunction): void {
-  const file = fileOf(key)
-  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`
+  let code: string
   try {
     const standalone = (require('ajv/dist/standalone') as typeof import('ajv/dist/standalone/index.js')).default
-    const code = standalone(ajv, validate)
-    mkdirSync(VALIDATOR_CACHE_DIR, { recursive: true })
-    writeFileSync(temporary, code)
-    renameSync(temporary, file)
+    code = standalone(ajv, validate)
   } catch {
-    rmSync(temporary, { force: true })
+    return
   }
+  storeCachedSync(fileOf(key), code)
 }
