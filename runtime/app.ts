@@ -5,7 +5,6 @@ import { loadConfig } from './config/load.ts'
 import { ConfigError } from './config/diagnostics.ts'
 import { dataDirOf } from './config/data-dir.ts'
 import { createEngine, type Engine, type PhaseTimeouts } from './engine/engine.ts'
-import { buildGraph } from './engine/graph.ts'
 import { createBuiltinRegistry } from './builtins.ts'
 import type { Registry } from './plugins/registry.ts'
 
@@ -32,22 +31,4 @@ export async function openApp(file: string, options: OpenAppOptions): Promise<En
   if (plugins.length > 0) options.logger.info({ plugins }, `plugins loaded: ${plugins.join(', ')}`)
   // The registry the config was loaded with: the built-ins plus the app's `plugins:`.
   return createEngine({ config: loaded.config, registry: loaded.registry, logger: options.logger, dataDir, timeouts: options.timeouts, env })
-}
-
-
-/**
- * Every problem in a config file, graph cycles included, without creating anything. Database paths are checked
- * against `dataDir` (default as for running: ISLET_DATA_DIR, else `./data`).
- */
-export async function validateApp(file: string, registry: Registry, env = process.env, dataDir?: string) {
-  const { config, diagnostics } = await loadConfig(resolve(file), { registry, env, dataDir: dataDirOf(dataDir, env) })
-  if (config) {
-    try {
-      buildGraph(config)
-    } catch (error) {
-      if (error instanceof ConfigError) diagnostics.push(...error.diagnostics)
-      else throw error
-    }
-  }
-  return diagnostics
 }
