@@ -14,7 +14,7 @@ import { median, p99, round, sleep, verdict } from './stats.ts'
 const TARGET_MEDIAN_MS = 25
 const BODY = JSON.stringify({ sku: 'A-100', qty: 3 })
 
-const APP = `apiVersion: islet/v1
+export const RELOAD_APP = `apiVersion: islet/v1
 components:
   - file: ./live.ts
 modules:
@@ -36,7 +36,7 @@ pipelines:
 `
 
 /** The quote component of the other benchmarks, answering with its version; its example is the reload's smoke test. */
-const component = (version: number) => `import { defineComponent } from '@islet/sdk'
+export const liveComponent = (version: number) => `import { defineComponent } from '@islet/sdk'
 export default defineComponent<unknown, { sku: string; qty: number }, { sku: string; total: number; version: number }>({
   name: 'live',
   input: {
@@ -73,7 +73,7 @@ const wall = () => performance.timeOrigin + performance.now()
 
 export async function benchReloadLatency(options: { edits: number; gapMs?: number; loadSeconds?: number }) {
   const gapMs = options.gapMs ?? 120
-  const { dir, cleanup } = writeFiles({ 'app.yaml': APP, 'live.ts': component(0) })
+  const { dir, cleanup } = writeFiles({ 'app.yaml': RELOAD_APP, 'live.ts': liveComponent(0) })
   const file = join(dir, 'live.ts')
   const child = fork(fileURLToPath(new URL('./reload-server.ts', import.meta.url)), [join(dir, 'app.yaml')],
     { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, LOG_LEVEL: 'silent' } })
@@ -105,7 +105,7 @@ export async function benchReloadLatency(options: { edits: number; gapMs?: numbe
       const requestMs = wall() - r0
       inbox = []
       const t0 = wall()
-      writeFileSync(file, component(v))
+      writeFileSync(file, liveComponent(v))
       // Asked the moment the server reports the swap (no polling traffic slowing the reload down); the response must
       // carry the new version, or the swap was not what serves.
       const reloaded = await waitFor(() => inbox.find((m): m is Extract<Message, { t: 'reloaded' }> => m.t === 'reloaded'), 10_000)

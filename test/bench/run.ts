@@ -1,15 +1,21 @@
 // `npm run bench`: every benchmark, baselines measured in the same run, printed as ratios against their targets.
 // Not a test: nothing here fails the build; the numbers go into closing notes. BENCH_SECONDS / BENCH_ROUNDS tune it;
-// BENCH_ATTACK_SECONDS / BENCH_BASELINE_SECONDS the containment run.
+// BENCH_ATTACK_SECONDS / BENCH_BASELINE_SECONDS the containment run; sections 10-12 (what the peers harness measures,
+// through the real command line, each figure with the other load the machine had) BENCH_WARMUP_SECONDS,
+// BENCH_SETTLE_MS, BENCH_SUSTAINED_SECONDS, BENCH_COMPONENTS, BENCH_COUNT_REPS, BENCH_DEV_EDITS, BENCH_POLL_MS,
+// BENCH_QUIET_MAX_S, BENCH_QUIET_CORES.
 import { benchCliStart, printCliStart } from './cli-start.ts'
 import { benchColdStart } from './cold-start.ts'
 import { benchContainment, printContainment } from './containment.ts'
 import { benchComponentMemory } from './component-memory.ts'
+import { benchComponentCount, printComponentCount } from './component-count.ts'
+import { benchDevReload, printDevReload } from './dev-reload.ts'
 import { benchHttpComponent } from './http-component.ts'
 import { benchHttpPipeline } from './http-pipeline.ts'
 import { benchInvokeOverhead } from './invoke-overhead.ts'
 import { benchReloadLatency, printReloadLatency } from './reload-latency.ts'
 import { benchSandboxTimeout } from './sandbox-timeout.ts'
+import { benchServerCost, printServerCost } from './server-cost.ts'
 import { verdict } from './stats.ts'
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
@@ -69,4 +75,21 @@ console.log(`\n9. Command-line start-up: islet --version and islet validate agai
 const cli = await benchCliStart({ rounds: Math.max(10, 5 * rounds) })
 printCliStart(cli)
 
-console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload, containment, cli] })}`)
+const settleMs = Number(process.env.BENCH_SETTLE_MS ?? 2000)
+console.log('\n10. Server CPU per request and memory through `islet run`: sandboxed component and inline YAML vs bare Koa (interleaved, /proc)')
+const cost = await benchServerCost({
+  rounds, seconds, warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 2), settleMs, sustainedSeconds: Number(process.env.BENCH_SUSTAINED_SECONDS ?? 0),
+})
+printServerCost(cost)
+
+const count = Number(process.env.BENCH_COMPONENTS ?? 51)
+console.log(`\n11. Per extra component, through \`islet run\`: 1 vs ${count} components, RSS/PSS of the tree and start → serving`)
+const components = await benchComponentCount({ count, reps: Number(process.env.BENCH_COUNT_REPS ?? 2), settleMs })
+printComponentCount(components)
+
+console.log('\n12. Code change → first new response through `islet dev` (open-loop polling, failed requests counted)')
+const devReload = await benchDevReload({ edits: Number(process.env.BENCH_DEV_EDITS ?? 15), warmupEdits: 3, pollMs: Number(process.env.BENCH_POLL_MS ?? 5), gapMs: 300 })
+printDevReload(devReload)
+
+const summaries = [cost, components, devReload].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
+console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload, containment, cli, ...summaries] })}`)

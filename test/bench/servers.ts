@@ -10,9 +10,9 @@ export interface BenchServer {
   close(): Promise<void>
 }
 
-export async function startServer(script: string, args: string[] = []): Promise<BenchServer> {
+export async function startServer(script: string, args: string[] = [], env: Record<string, string> = {}): Promise<BenchServer> {
   const path = fileURLToPath(new URL(script, import.meta.url))
-  const child = spawn(process.execPath, [path, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'silent' } })
+  const child = spawn(process.execPath, [path, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, LOG_LEVEL: 'silent', ...env } })
   const lines = createInterface({ input: child.stdout! })
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before printing its URL`)))

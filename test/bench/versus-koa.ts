@@ -6,6 +6,8 @@ import { median } from './stats.ts'
 
 export interface LoadResult {
   requestsPerSec: number
+  /** Answered in the run, all statuses. */
+  requests: number
   p99Ms: number
   errors: number
   non2xx: number
@@ -20,7 +22,7 @@ export function load(url: string, seconds: number, path = '/quote'): Promise<Loa
       headers: { 'content-type': 'application/json' }, body: BODY,
     }, (error, result) => {
       if (error) return reject(error)
-      resolve({ requestsPerSec: result.requests.average, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx })
+      resolve({ requestsPerSec: result.requests.average, requests: result.requests.total, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx })
     })
   })
 }
