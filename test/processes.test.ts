@@ -1,7 +1,7 @@
 // `islet run --processes <n>`: real engine processes forked by a real primary, real HTTP on loopback, real SQLite
 // files written from several processes at once. Which process answered is read from the response (the test app
 // interpolates ISLET_PROCESS_INDEX); which pid holds an index is read from /proc.
-import { readdirSync, readFileSync } from 'node:fs'
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -40,10 +40,10 @@ pipelines:
 `
 
 /** Starts `islet run --processes <n>` on `files` and waits until the primary says every process serves. */
-async function startProcesses(files: Record<string, string>, count: number): Promise<{ run: RunningIslet; port: number; dir: string }> {
+async function startProcesses(files: Record<string, string>, count: number, extra: string[] = []): Promise<{ run: RunningIslet; port: number; dir: string }> {
   const { dir, cleanup } = writeFiles(files)
   cleanups.push(cleanup)
-  const run = spawnIslet(['run', 'app.yaml', '--processes', String(count), '--data-dir', join(dir, 'data')], { cwd: dir })
+  const run = spawnIslet(['run', 'app.yaml', '--processes', String(count), '--data-dir', join(dir, 'data'), ...extra], { cwd: dir })
   running.push(run)
   // Generous: n engines start side by side on a shared machine, each compiling and loading its app.
   await run.waitFor((l) => l.msg === `${count} engine processes serving`, 90_000)
@@ -87,6 +87,20 @@ function engineProcesses(pid: number): { pid: number; index: string }[] {
   return found
 }
 
+/** Of `pids`, those holding a listening TCP socket on `port` (/proc/net/tcp* inodes against each one's fds). */
+function listenersOn(port: number, pids: number[]): number[] {
+  const inodes = new Set<string>()
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/)
+      if (f.length > 9 && f[3] === '0A' && parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!)
+    }
+  }
+  return pids.filter((pid) => readdirSync(`/proc/${pid}/fd`).some((fd) => {
+    try { return inodes.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '') } catch { return false }
+  }))
+}
+
 const alive = (pid: number) => { try { process.kill(pid, 0); return true } catch { return false } }
 
 describe('islet run --processes', () => {
@@ -96,6 +110,9 @@ describe('islet run --processes', () => {
     // Fresh connections go round-robin; the cap is far above what two processes need, for a loaded machine.
     await until(async () => { seen.add(indexOf(await get(port, '/who'))); return seen.size === 2 }, { ms: 60_000, everyMs: 1 })
     expect([...seen].sort()).toEqual(['0', '1'])
+    // --balance cluster (the default): the primary holds the one listening socket, the engine processes none.
+    const engines = engineProcesses(run.child.pid!).map((p) => p.pid)
+    expect(listenersOn(port, [run.child.pid!, ...engines])).toEqual([run.child.pid!])
 
     // A kept-alive connection that process 0 serves: nothing of process 1's death may reach it.
     const pinned = new Agent({ keepAlive: true, maxSockets: 1 })
@@ -118,6 +135,17 @@ describe('islet run --processes', () => {
     pinned.destroy()
     expect(run.logs.some((l) => l.signal === 'SIGKILL' && l.index === 1 && l.pid === victim.pid)).toBe(true)
   }, 240_000)
+
+  it('--balance reuseport: each engine process listens on the port itself, and both serve', async () => {
+    // A fixed port from this suite's range: port 0 is listened through the primary even under reuseport (one port).
+    const port = 19360
+    const { run } = await startProcesses({ 'app.yaml': WHO_APP.replace('port: 0', `port: ${port}`) }, 2, ['--balance', 'reuseport'])
+    const engines = engineProcesses(run.child.pid!).map((p) => p.pid)
+    expect(listenersOn(port, [run.child.pid!, ...engines]).sort()).toEqual([...engines].sort())
+    const seen = new Set<string>()
+    await until(async () => { seen.add(indexOf(await get(port, '/who'))); return seen.size === 2 }, { ms: 60_000, everyMs: 1 })
+    expect([...seen].sort()).toEqual(['0', '1'])
+  }, 180_000)
 
   it('SIGTERM to the primary drains and stops every engine process, then exits 0', async () => {
     const { run, port } = await startProcesses({ 'app.yaml': WHO_APP }, 2)

@@ -1,9 +1,10 @@
 // The primary of `islet run --processes <n>`: forks n engine processes (node:cluster), each of which loads the
-// app and serves it; owns nothing of the app itself. Why cluster and not SO_REUSEPORT: see README "More than one
-// core". Its jobs:
-// - ports: the cluster primary holds every listening socket and hands each new connection to the next engine
-//   process (round-robin), so connections spread evenly, `port: 0` means one port for all, and a process that dies
-//   loses only the connections it held: the ones still waiting to be accepted go to the others;
+// app and serves it; owns nothing of the app itself. Its jobs:
+// - ports (`--balance cluster`, the default): the cluster primary holds every listening socket and hands each new
+//   connection to the next engine process (round-robin), so connections spread evenly, `port: 0` means one port for
+//   all, and a process that dies loses only the connections it held. `--balance reuseport`: each engine process's
+//   http.server listens itself with SO_REUSEPORT and the kernel spreads connections (no hop through this process;
+//   README "More than one core" says when each wins);
 // - crashes: a process that dies after it was serving is replaced (same index), with a back-off when it keeps dying,
 //   while the others serve on; one that fails before its first start stops everything (exit 1), as a single-process
 //   `islet run` would;
@@ -11,7 +12,7 @@
 //   does), the second makes them exit at once (130).
 import cluster, { type Worker } from 'node:cluster'
 import type { Logger } from '@islet/sdk'
-import { isMessage, PROCESS_COUNT_ENV, PROCESS_INDEX_ENV, type EngineMessage, type PrimaryMessage } from './processes.ts'
+import { BALANCE_ENV, isMessage, PROCESS_COUNT_ENV, PROCESS_INDEX_ENV, type Balance, type EngineMessage, type PrimaryMessage } from './processes.ts'
 
 /** Restart back-off: the first replacement at once (almost), doubling per crash in the window, capped. */
 const BACKOFF_FIRST_MS = 100
@@ -32,7 +33,7 @@ export function restartDelay(recentCrashes: number): number {
   return Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.max(0, recentCrashes - 1))
 }
 
-export function runPrimary(count: number, logger: Logger): Promise<number> {
+export function runPrimary(count: number, balance: Balance, logger: Logger): Promise<number> {
   // Round-robin is Node's default on Linux, not on Windows; said here so it is the same everywhere.
   cluster.schedulingPolicy = cluster.SCHED_RR
   const slots: Slot[] = Array.from({ length: count }, (_, index) => ({ index, served: false, crashes: [] }))
@@ -61,7 +62,7 @@ export function runPrimary(count: number, logger: Logger): Promise<number> {
 
   const fork = (slot: Slot) => {
     slot.restart = undefined
-    const worker = cluster.fork({ [PROCESS_INDEX_ENV]: String(slot.index), [PROCESS_COUNT_ENV]: String(count) })
+    const worker = cluster.fork({ [PROCESS_INDEX_ENV]: String(slot.index), [PROCESS_COUNT_ENV]: String(count), [BALANCE_ENV]: balance })
     slot.worker = worker
     worker.on('message', (message: unknown) => {
       if (!isMessage<EngineMessage>(message, 'islet:ready')) return
@@ -107,7 +108,7 @@ export function runPrimary(count: number, logger: Logger): Promise<number> {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  logger.info({ processes: count, pid: process.pid }, `starting ${count} engine processes`)
+  logger.info({ processes: count, balance, pid: process.pid }, `starting ${count} engine processes (${balance === 'cluster' ? 'the primary hands out connections' : 'each listens with SO_REUSEPORT'})`)
   for (const slot of slots) fork(slot)
   return done.finally(() => {
     process.off('SIGINT', onSignal)

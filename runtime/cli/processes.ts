@@ -1,6 +1,7 @@
 // `islet run --processes <n|auto>`: how many engine processes serve the app, and which one this is. Parsed here,
 // apart from the primary (primary.ts) and the engine (run.ts), so that a usage error loads neither.
 import { availableParallelism } from 'node:os'
+import type { EngineProcessView } from '@islet/sdk'
 
 /** More than this is a typo, not a machine: each engine process costs ~100 MB before any component. */
 export const MAX_PROCESSES = 256
@@ -18,19 +19,19 @@ export function parseProcessCount(text: string | undefined): number | { error: s
 export const PROCESS_INDEX_ENV = 'ISLET_PROCESS_INDEX'
 export const PROCESS_COUNT_ENV = 'ISLET_PROCESSES'
 
-/** Which of the app's engine processes this is; undefined when it runs alone (no primary above it). */
-export interface EngineProcess {
-  /** 0 … count-1; a replacement after a crash gets the index of the process it replaces. */
-  index: number
-  count: number
-}
+export const BALANCE_ENV = 'ISLET_BALANCE'
+
+/** Which of the app's engine processes this is (the sdk's view of it, `ctx.engine.process`). */
+export type EngineProcess = EngineProcessView
+export type Balance = EngineProcessView['balance']
 
 /** This process's place, when a primary (primary.ts) forked it; read from what the primary put in its environment. */
 export function engineProcessOf(env: NodeJS.ProcessEnv, isClusterWorker: boolean): EngineProcess | undefined {
   if (!isClusterWorker) return undefined
   const index = Number(env[PROCESS_INDEX_ENV])
   const count = Number(env[PROCESS_COUNT_ENV])
-  return Number.isInteger(index) && Number.isInteger(count) ? { index, count } : undefined
+  const balance = env[BALANCE_ENV] === 'reuseport' ? 'reuseport' : 'cluster'
+  return Number.isInteger(index) && Number.isInteger(count) ? { index, count, balance } : undefined
 }
 
 /** Messages between the primary and an engine process (cluster IPC). */

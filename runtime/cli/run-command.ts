@@ -2,6 +2,7 @@
 // engine processes, each of which comes back here as a cluster worker and runs run.ts. The primary imports neither
 // the engine nor any plugin: it only forks, watches and forwards signals, so it stays small.
 import cluster from 'node:cluster'
+import { platform } from 'node:os'
 import { IsletError } from '../errors.ts'
 import { requireAppFile } from './app-file.ts'
 import type { ParsedOptions } from './options.ts'
@@ -13,10 +14,14 @@ export default async function run({ values, positionals }: ParsedOptions): Promi
   if (count > 1 && values.watch === true) {
     throw new IsletError('ERR_CLI_USAGE', "--watch reloads one engine process; it does not combine with --processes: use 'islet dev' (one process) while editing, --processes in production")
   }
+  const balance = values.balance === 'reuseport' ? 'reuseport' : 'cluster'
+  if (count > 1 && balance === 'reuseport' && platform() !== 'linux') {
+    throw new IsletError('ERR_CLI_USAGE', `--balance reuseport needs SO_REUSEPORT's load balancing, which Node offers on Linux only (this is ${platform()}): use --balance cluster`)
+  }
   if (count > 1 && cluster.isPrimary) {
     requireAppFile(positionals[0], 'run')
     const [{ runPrimary }, { createLogger }] = await Promise.all([import('./primary.ts'), import('../log/logger.ts')])
-    return runPrimary(count, createLogger().child({ proc: 'primary' }))
+    return runPrimary(count, balance, createLogger().child({ proc: 'primary' }))
   }
   const { serve, leaveCluster } = await import('./run.ts')
   const engineProcess = engineProcessOf(process.env, cluster.isWorker)

@@ -41,7 +41,7 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
   let engine
   for (;;) {
     try {
-      engine = await openApp(file, { logger, registry, dataDir: options.dataDir })
+      engine = await openApp(file, { logger, registry, dataDir: options.dataDir, ...(engineProcess ? { process: engineProcess } : {}) })
       break
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error
