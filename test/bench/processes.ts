@@ -1,16 +1,19 @@
-// Benchmark: `islet run --processes 2` against `--processes 1` on the same app, side by side. Both run through the
-// real CLI (the primary, its engine processes and their sandbox workers); rounds alternate between the two so drift
-// on a noisy machine hits both. Per round: req/s, server CPU per request over the whole process tree (primary +
-// engines + sandbox workers, from /proc), each engine process's share of that CPU (how evenly the primary's
-// round-robin spread the work), and the tree's RSS.
-// Alone: `node test/bench/processes.ts [app.yaml]` (BENCH_SECONDS, BENCH_ROUNDS, BENCH_PROCESSES=2 to compare).
+// Benchmark: `islet run --processes 2` (--balance cluster, and reuseport on Linux) against `--processes 1` on the same
+// app, side by side. All run through the real CLI (the primary, its engine processes and their sandbox workers);
+// rounds rotate the order so drift on a noisy machine hits all. Per round: req/s, server CPU per request over the
+// whole process tree (primary + engines + sandbox workers, from /proc), each engine process's share of that CPU (how
+// evenly connections were spread), and the tree's RSS.
+// Alone: `node test/bench/processes.ts [app.yaml]` (BENCH_SECONDS, BENCH_ROUNDS, BENCH_PROCESSES=2, BENCH_FRESH=1 for a
+// new connection per request).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { availableParallelism, tmpdir } from 'node:os'
+import { createServer, type AddressInfo } from 'node:net'
+import { availableParallelism, platform, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { load, type LoadResult } from './versus-koa.ts'
+import autocannon from 'autocannon'
+import type { LoadResult } from './versus-koa.ts'
 import { median, round } from './stats.ts'
 
 const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url))
@@ -23,11 +26,11 @@ interface Server {
   close(): Promise<void>
 }
 
-/** `islet run --processes <n>` on `app` (port 0), resolved once every engine process serves. */
-async function startIslet(app: string, processes: number): Promise<Server> {
+/** `islet run --processes <n>` on `app` (PORT=port), resolved once every engine process serves. */
+async function startIslet(app: string, processes: number, port: number, balance?: 'cluster' | 'reuseport'): Promise<Server> {
   const data = mkdtempSync(join(tmpdir(), 'islet-bench-processes-'))
-  const child = spawn(process.execPath, [BIN, 'run', app, '--processes', String(processes), '--data-dir', data], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PORT: '0', LOG_LEVEL: 'info' },
+  const child = spawn(process.execPath, [BIN, 'run', app, '--processes', String(processes), '--data-dir', data, ...(balance ? ['--balance', balance] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PORT: String(port), LOG_LEVEL: 'info' },
   })
   const lines = createInterface({ input: child.stdout! })
   const url = await new Promise<string>((resolve, reject) => {
@@ -94,7 +97,20 @@ interface Round extends LoadResult {
   rssMb: number
 }
 
-async function measure(server: Server, seconds: number, processes: number): Promise<Round> {
+/** autocannon, 50 connections; `fresh`: `Connection: close`, a new connection per request (a proxy without keep-alive). */
+function loadWith(url: string, seconds: number, fresh: boolean): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    autocannon({
+      url: `${url}/quote`, method: 'POST', duration: seconds, connections: 50, body: JSON.stringify({ sku: 'A-100', qty: 3 }),
+      headers: { 'content-type': 'application/json', ...(fresh ? { connection: 'close' } : {}) },
+    }, (error, result) => {
+      if (error) return reject(error)
+      resolve({ requestsPerSec: result.requests.average, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx })
+    })
+  })
+}
+
+async function measure(server: Server, seconds: number, processes: number, fresh: boolean): Promise<Round> {
   const ppids = parents()
   const root = server.child.pid!
   // The engine processes: the primary's children, or the single engine itself.
@@ -102,7 +118,7 @@ async function measure(server: Server, seconds: number, processes: number): Prom
   const groups = engines.map((pid) => subtree(pid, ppids))
   const all = subtree(root, ppids)
   const before = { all: usage(all), groups: groups.map(usage) }
-  const result = await load(server.url, seconds)
+  const result = await loadWith(server.url, seconds, fresh)
   const after = { all: usage(all), groups: groups.map(usage) }
   const requests = result.requestsPerSec * seconds
   const total = after.all.cpuMs - before.all.cpuMs
@@ -110,52 +126,86 @@ async function measure(server: Server, seconds: number, processes: number): Prom
   return { ...result, cpuMsPerRequest: total / requests, shares, rssMb: after.all.rssMb }
 }
 
-export async function benchProcesses(options: { rounds: number; seconds: number; app?: string; processes?: number }) {
+/** A free loopback port (for reuseport, which cannot use port 0 across processes). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+interface Setup { label: string; processes: number; balance?: 'cluster' | 'reuseport' }
+
+export interface ProcessesOptions {
+  rounds: number
+  seconds: number
+  app?: string
+  processes?: number
+  /** A new connection per request instead of 50 kept-alive ones. */
+  fresh?: boolean
+}
+
+export async function benchProcesses(options: ProcessesOptions) {
   const app = options.app ?? DEFAULT_APP
   const n = options.processes ?? 2
-  const one = await startIslet(app, 1)
-  const many = await startIslet(app, n)
+  const fresh = options.fresh === true
+  const setups: Setup[] = [
+    { label: '1 process', processes: 1 },
+    { label: `${n} cluster`, processes: n, balance: 'cluster' },
+    ...(platform() === 'linux' ? [{ label: `${n} reuseport`, processes: n, balance: 'reuseport' } as Setup] : []),
+  ]
+  const servers: Server[] = []
   try {
-    await load(one.url, 2)
-    await load(many.url, 2) // warm-up: JIT every engine and sandbox worker before measuring
-    const rounds: { one: Round; many: Round }[] = []
-    for (let i = 0; i < options.rounds; i++) {
-      // Alternate which goes first, so neither always runs right after the other's load.
-      const [a, b] = i % 2 === 0
-        ? [await measure(one, options.seconds, 1), await measure(many, options.seconds, n)]
-        : ([await measure(many, options.seconds, n), await measure(one, options.seconds, 1)].reverse() as [Round, Round])
-      rounds.push({ one: a, many: b })
-      console.log(`  round ${i + 1}: 1 process ${a.requestsPerSec.toFixed(0)} req/s, ${a.cpuMsPerRequest.toFixed(3)} ms CPU/req, ${a.rssMb.toFixed(0)} MB | ` +
-        `${n} processes ${b.requestsPerSec.toFixed(0)} req/s, ${b.cpuMsPerRequest.toFixed(3)} ms CPU/req, ${b.rssMb.toFixed(0)} MB, CPU shares ${b.shares.map((s) => `${Math.round(s * 100)}%`).join('/')}`)
+    for (const setup of setups) {
+      servers.push(await startIslet(app, setup.processes, setup.balance === 'reuseport' ? await freePort() : 0, setup.balance))
     }
-    const pick = (which: 'one' | 'many', f: (r: Round) => number) => median(rounds.map((r) => f(r[which])))
+    for (const server of servers) await loadWith(server.url, 2, fresh) // warm-up: JIT every engine and sandbox worker
+    const rounds: Round[][] = []
+    for (let i = 0; i < options.rounds; i++) {
+      // Rotate which goes first, so none always runs right after the same neighbour's load.
+      const row: Round[] = []
+      for (let k = 0; k < setups.length; k++) {
+        const j = (i + k) % setups.length
+        row[j] = await measure(servers[j]!, options.seconds, setups[j]!.processes, fresh)
+      }
+      rounds.push(row)
+      console.log(`  round ${i + 1}: ` + setups.map((s, j) => `${s.label} ${row[j]!.requestsPerSec.toFixed(0)} req/s, ${row[j]!.cpuMsPerRequest.toFixed(3)} ms CPU/req` +
+        (s.processes > 1 ? ` (shares ${row[j]!.shares.map((x) => `${Math.round(x * 100)}%`).join('/')})` : '')).join(' | '))
+    }
     return {
-      processes: n,
-      oneRps: pick('one', (r) => r.requestsPerSec),
-      manyRps: pick('many', (r) => r.requestsPerSec),
-      rpsRatio: median(rounds.map((r) => r.many.requestsPerSec / r.one.requestsPerSec)),
-      oneCpuMsPerRequest: round(pick('one', (r) => r.cpuMsPerRequest), 4),
-      manyCpuMsPerRequest: round(pick('many', (r) => r.cpuMsPerRequest), 4),
-      oneRssMb: round(pick('one', (r) => r.rssMb), 0),
-      manyRssMb: round(pick('many', (r) => r.rssMb), 0),
-      largestShare: round(pick('many', (r) => r.shares[0]!), 2),
-      failures: rounds.reduce((f, r) => f + r.one.errors + r.one.non2xx + r.many.errors + r.many.non2xx, 0),
+      processes: n, fresh,
+      setups: setups.map((s, j) => ({
+        label: s.label,
+        rps: median(rounds.map((r) => r[j]!.requestsPerSec)),
+        /** req/s over the single process's in the same round, median of rounds. */
+        rpsRatio: round(median(rounds.map((r) => r[j]!.requestsPerSec / r[0]!.requestsPerSec)), 2),
+        cpuMsPerRequest: round(median(rounds.map((r) => r[j]!.cpuMsPerRequest)), 4),
+        cpuRatio: round(median(rounds.map((r) => r[j]!.cpuMsPerRequest / r[0]!.cpuMsPerRequest)), 2),
+        rssMb: round(median(rounds.map((r) => r[j]!.rssMb)), 0),
+        largestShare: round(median(rounds.map((r) => r[j]!.shares[0]!)), 2),
+      })),
+      failures: rounds.flat().reduce((f, r) => f + r.errors + r.non2xx, 0),
     }
   } finally {
-    await Promise.all([one.close(), many.close()])
+    await Promise.all(servers.map((s) => s.close()))
   }
 }
 
 export function printProcesses(r: Awaited<ReturnType<typeof benchProcesses>>): void {
-  console.log(`   1 process ${r.oneRps.toFixed(0)} req/s, ${r.oneCpuMsPerRequest} ms CPU/req, RSS ${r.oneRssMb} MB`)
-  console.log(`   ${r.processes} processes ${r.manyRps.toFixed(0)} req/s, ${r.manyCpuMsPerRequest} ms CPU/req, RSS ${r.manyRssMb} MB; busiest engine ${Math.round(r.largestShare * 100)}% of the CPU`)
-  console.log(`   req/s ratio ${r.rpsRatio.toFixed(2)}× (no target: on ${availableParallelism()} cores, with the load generator on the same cores)${r.failures ? `; ${r.failures} failed requests!` : ''}`)
+  console.log(`   ${r.fresh ? 'a new connection per request' : '50 kept-alive connections'}; medians of rounds, ratios against 1 process in the same round`)
+  for (const s of r.setups) {
+    console.log(`   ${s.label.padEnd(14)} ${s.rps.toFixed(0).padStart(6)} req/s (${s.rpsRatio}×), ${s.cpuMsPerRequest} ms CPU/req (${s.cpuRatio}×), RSS ${s.rssMb} MB` +
+      (s.label.startsWith('1 ') ? '' : `, busiest engine ${Math.round(s.largestShare * 100)}% of the CPU`))
+  }
+  console.log(`   (no target: ${availableParallelism()} cores here, shared with the load generator)${r.failures ? `; ${r.failures} failed requests!` : ''}`)
 }
 
 if (import.meta.main) {
   const result = await benchProcesses({
     rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 5),
-    app: process.argv[2], processes: Number(process.env.BENCH_PROCESSES ?? 2),
+    app: process.argv[2], processes: Number(process.env.BENCH_PROCESSES ?? 2), fresh: process.env.BENCH_FRESH === '1',
   })
   printProcesses(result)
   console.log(JSON.stringify({ bench: 'processes', ...result }))
