@@ -5,6 +5,7 @@ import { loadConfig } from './config/load.ts'
 import { ConfigError } from './config/diagnostics.ts'
 import { dataDirOf } from './config/data-dir.ts'
 import { createEngine, type Engine, type PhaseTimeouts } from './engine/engine.ts'
+import type { EngineProcessView } from '@islet/sdk'
 import { createBuiltinRegistry } from './builtins.ts'
 import type { Registry } from './plugins/registry.ts'
 
@@ -17,6 +18,8 @@ export interface OpenAppOptions {
   env?: Record<string, string | undefined>
   registry?: Registry
   timeouts?: Partial<PhaseTimeouts>
+  /** Set in one of several engine processes (`islet run --processes`). */
+  process?: EngineProcessView
 }
 
 /** Loads and validates `file` and builds (but does not start) its engine; throws ConfigError with every problem. */
@@ -30,5 +33,5 @@ export async function openApp(file: string, options: OpenAppOptions): Promise<En
   const plugins = (loaded.config.plugins ?? []).map((p) => `${p.name}@${p.version}`)
   if (plugins.length > 0) options.logger.info({ plugins }, `plugins loaded: ${plugins.join(', ')}`)
   // The registry the config was loaded with: the built-ins plus the app's `plugins:`.
-  return createEngine({ config: loaded.config, registry: loaded.registry, logger: options.logger, dataDir, timeouts: options.timeouts, env })
+  return createEngine({ config: loaded.config, registry: loaded.registry, logger: options.logger, dataDir, timeouts: options.timeouts, env, ...(options.process ? { process: options.process } : {}) })
 }

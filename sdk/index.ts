@@ -7,7 +7,7 @@ export {
 export { isRecord } from './record.ts'
 export { CodedError, messageOf, StepError, isStepError, type CodedErrorOptions, type StepErrorOptions } from './errors.ts'
 export {
-  defineModuleType, type ModuleType, type ModuleInstance, type ModuleContext, type InputsContext, type EngineView,
+  defineModuleType, type ModuleType, type ModuleInstance, type ModuleContext, type InputsContext, type EngineView, type EngineProcessView,
   type EngineState,
 } from './module.ts'
 export {

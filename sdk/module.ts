@@ -8,11 +8,26 @@ import type { ServiceName, Services } from './services.ts'
 /** Where the engine is in its lifecycle; `/readyz` answers 200 only in `ready`. */
 export type EngineState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed'
 
+/** One of the app's engine processes, when `islet run --processes <n>` serves it from several. */
+export interface EngineProcessView {
+  /** 0 … count-1; a replacement after a crash keeps the index of the process it replaces. */
+  readonly index: number
+  readonly count: number
+  /**
+   * How servers share a port between the processes. `cluster`: listen as usual; the primary holds the socket and
+   * hands each new connection to the next process. `reuseport`: each process listens itself with SO_REUSEPORT
+   * (Linux) and the kernel spreads new connections over their sockets.
+   */
+  readonly balance: 'cluster' | 'reuseport'
+}
+
 /** What a module may observe of the engine that hosts it. */
 export interface EngineView {
   readonly state: EngineState
   /** Semver of the running engine. */
   readonly version: string
+  /** Set when this engine is one of several processes serving the app; absent when it runs alone. */
+  readonly process?: EngineProcessView
 }
 
 /** What the engine hands a module type's `create`: the module's identity and the capabilities granted to it. */

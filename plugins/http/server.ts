@@ -143,9 +143,13 @@ export default defineModuleType<ServerConfig, HttpServer>({
         const { createServer } = process.getBuiltinModule('node:http')
         const s = createServer({ keepAliveTimeout: config.keepAliveTimeoutMs, ...arrivalTimeouts(config), connectionsCheckingInterval: checkEvery(config) }, notReady)
         s.maxConnections = config.maxConnections
+        // One of several engine processes under `--balance reuseport`: this process binds its own socket and the
+        // kernel spreads connections. Not for port 0, which would give each process a port of its own: that one is
+        // listened through the cluster primary, one port for all.
+        const reusePort = ctx.engine.process?.balance === 'reuseport' && config.port !== 0
         await new Promise<void>((resolve, reject) => {
           s.once('error', (error: NodeJS.ErrnoException) => reject(listenError(ctx.name, config, error)))
-          s.listen(config.port, config.host, () => resolve())
+          s.listen({ port: config.port, host: config.host, ...(reusePort ? { reusePort: true } : {}) }, () => resolve())
         })
         server = s
         owns = true

@@ -16,10 +16,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {
       'data-dir': DATA_DIR,
       watch: { type: 'boolean', default: false, help: 'reload components and the YAML as they change (events go to the log)' },
+      processes: { type: 'string', value: 'n|auto', help: 'serve from n engine processes (auto: one per core) sharing the ports; default 1. See README "More than one core"' },
+      balance: { type: 'string', default: 'cluster', choices: ['cluster', 'reuseport'], value: 'cluster|reuseport', help: 'with --processes: the primary hands out connections (cluster), or each process listens with SO_REUSEPORT (reuseport, Linux; cheaper per new connection)' },
     },
-    examples: ['islet run', 'islet run examples/orders/app.yaml --data-dir /var/lib/orders', 'PORT=9000 LOG_LEVEL=debug islet run app.yaml'],
-    notes: 'SIGINT/SIGTERM drain in-flight requests and stop; a second signal forces the exit.',
-    load: () => import('./run.ts'),
+    examples: ['islet run', 'islet run examples/orders/app.yaml --data-dir /var/lib/orders', 'PORT=9000 LOG_LEVEL=debug islet run app.yaml', 'islet run app.yaml --processes auto'],
+    notes: 'SIGINT/SIGTERM drain in-flight requests and stop; a second signal forces the exit. With --processes, an engine process that dies is replaced while the others serve on.',
+    load: () => import('./run-command.ts'),
   },
   {
     name: 'dev', summary: 'run and reload as files change, printing one line per event', args: '[app.yaml]', positionals: { min: 0, max: 1 },

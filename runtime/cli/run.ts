@@ -1,13 +1,15 @@
 // `islet run [app.yaml]` (and `islet dev`, which is run + watch + one line per event): load, start, and on
-// SIGINT/SIGTERM drain and stop; a second signal forces exit.
-import { existsSync } from 'node:fs'
+// SIGINT/SIGTERM drain and stop; a second signal forces exit. Under `--processes <n>` this is one engine process of
+// n, forked by the primary (primary.ts): it also stops when the primary says so, and tells it when it serves.
+import cluster from 'node:cluster'
 import { dirname, resolve } from 'node:path'
 import { dataDirOf, openApp } from '../app.ts'
 import { ConfigError, formatDiagnostics, toPublicDiagnostic, diagnosticOfError } from '../config/diagnostics.ts'
-import { codeOf, IsletError, messageOf } from '../errors.ts'
+import { codeOf, messageOf } from '../errors.ts'
 import { createLogger } from '../log/logger.ts'
 import { createBuiltinRegistry } from '../builtins.ts'
-import type { ParsedOptions } from './options.ts'
+import { requireAppFile } from './app-file.ts'
+import { isMessage, type EngineProcess, type PrimaryMessage } from './processes.ts'
 import { startWatching, type JsonEvent } from './watch.ts'
 import { watchForChange } from './next-change.ts'
 
@@ -18,22 +20,20 @@ export interface ServeOptions {
   watch: boolean
   /** `islet dev`'s output: one line per event, as a sentence (`say`) or as JSON (`sayJson`). */
   dev?: { say(line: string, isError: boolean): void; sayJson?(event: JsonEvent): void }
-}
-
-export default function run({ values, positionals }: ParsedOptions): Promise<number> {
-  return serve(positionals[0], { command: 'run', dataDir: values['data-dir'] as string | undefined, watch: values.watch === true })
+  /** Set when a primary forked this process (`islet run --processes`): which one of how many it is. */
+  process?: EngineProcess
 }
 
 export async function serve(fileArg: string | undefined, options: ServeOptions): Promise<number> {
-  const file = fileArg ?? 'app.yaml'
-  if (!existsSync(file)) {
-    throw new IsletError('ERR_CONFIG_FILE_NOT_FOUND', `no app file '${file}'${fileArg === undefined ? ' (the default) in this folder' : ''}; pass one: islet ${options.command} path/to/app.yaml`)
-  }
-  const { dev } = options
+  const file = requireAppFile(fileArg, options.command)
+  const { dev, process: engineProcess } = options
   const json = dev?.sayJson
   // Under `islet dev` the log does not repeat the events dev prints; with JSON output it goes to stderr, so that
-  // stdout holds nothing but the event lines.
-  const logger = createLogger({ quietEvents: dev !== undefined, ...(json ? { destination: process.stderr, pretty: process.stderr.isTTY === true } : {}) })
+  // stdout holds nothing but the event lines. One of several engine processes tags each line with its index.
+  const base = createLogger({ quietEvents: dev !== undefined, ...(json ? { destination: process.stderr, pretty: process.stderr.isTTY === true } : {}) })
+  const logger = engineProcess ? base.child({ proc: engineProcess.index }) : base
+  // The same start failure would be printed by every engine process: the first one says it (the others log it).
+  const quiet = engineProcess !== undefined && engineProcess.index > 0
   const registry = createBuiltinRegistry()
 
   // Under `islet dev`, an app that does not load (a broken YAML, a plugin that does not import) is reported and
@@ -41,13 +41,14 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
   let engine
   for (;;) {
     try {
-      engine = await openApp(file, { logger, registry, dataDir: options.dataDir })
+      engine = await openApp(file, { logger, registry, dataDir: options.dataDir, ...(engineProcess ? { process: engineProcess } : {}) })
       break
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error
       const waiting = options.command === 'dev' ? await watchForChange(dirname(resolve(file)), dataDirOf(options.dataDir, process.env)) : undefined
       const nothing = waiting ? 'nothing was started; fix it and save: dev tries again' : 'nothing was started'
-      if (json) json({ type: 'start-failed', error: { code: error.code, message: `${error.diagnostics.length} problem(s) in the config; ${nothing}` }, diagnostics: error.diagnostics.map(toPublicDiagnostic), at: new Date().toISOString() })
+      if (quiet) logger.error({ code: error.code }, `${error.diagnostics.length} problem(s) in the config; ${nothing}`)
+      else if (json) json({ type: 'start-failed', error: { code: error.code, message: `${error.diagnostics.length} problem(s) in the config; ${nothing}` }, diagnostics: error.diagnostics.map(toPublicDiagnostic), at: new Date().toISOString() })
       else console.error(`${formatDiagnostics(error.diagnostics)}\n${error.diagnostics.length} problem(s) in the config; ${nothing}.`)
       if (!waiting) return 1
       await waiting.changed
@@ -56,19 +57,37 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
 
   let stopWatching: (() => Promise<void>) | undefined
   let signals = 0
+  let stopping: Promise<void> | undefined
+  const shutDown = () => {
+    stopping ??= Promise.resolve(stopWatching?.()).then(() => engine.stop()).then(() => { process.exitCode ??= 0 }, (error) => {
+      logger.error({ err: error }, `shutdown finished with an error: ${messageOf(error)}`)
+      process.exitCode = 1
+    }).finally(() => {
+      logger.flush?.()
+      // The primary's IPC channel would keep this process alive: let go of it once everything stopped.
+      if (engineProcess) leaveCluster()
+    })
+  }
   const onSignal = (signal: NodeJS.Signals) => {
     if (++signals > 1) {
       logger.warn({ signal }, 'second signal: exiting without waiting')
       process.exit(130)
     }
     logger.info({ signal }, 'shutting down: draining requests (send the signal again to force)')
-    Promise.resolve(stopWatching?.()).then(() => engine.stop()).then(() => { process.exitCode ??= 0 }, (error) => {
-      logger.error({ err: error }, `shutdown finished with an error: ${messageOf(error)}`)
-      process.exitCode = 1
-    }).finally(() => { logger.flush?.(); })
+    shutDown()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
+  // Ctrl-C reaches the primary and every engine process at once: the primary's stop that follows is the same stop,
+  // not a second signal.
+  const onPrimary = (message: unknown) => {
+    if (isMessage<PrimaryMessage>(message, 'islet:stop-now')) process.exit(130)
+    if (isMessage<PrimaryMessage>(message, 'islet:stop') && !stopping) {
+      logger.info('shutting down (the primary asked): draining requests')
+      shutDown()
+    }
+  }
+  if (engineProcess) process.on('message', onPrimary)
 
   try {
     await engine.start()
@@ -77,11 +96,13 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
     logger.flush?.()
     const code = codeOf(error, 'ERR_INTERNAL')
     if (json) json({ type: 'start-failed', error: { code, message: messageOf(error) }, diagnostics: [diagnosticOfError(code, messageOf(error))], at: new Date().toISOString() })
-    else console.error(`${code}: ${messageOf(error)}`)
+    else if (!quiet) console.error(`${code}: ${messageOf(error)}`)
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
+    if (engineProcess) process.off('message', onPrimary)
     return 1
   }
+  if (engineProcess && !stopping) process.send?.({ type: 'islet:ready' })
   if (options.watch) {
     const say = dev?.say ?? ((line: string, isError: boolean) => { logger[isError ? 'error' : 'info'](line) })
     stopWatching = await startWatching({ engine, file: resolve(file), registry, logger, say, ...(json ? { sayJson: json } : {}),
@@ -91,4 +112,10 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
     if (signals > 0) await stopWatching()
   }
   return 0 // the servers keep the process alive until a signal stops them
+}
+
+/** Disconnects from the primary so this engine process can end; a handle left open cannot keep it past 5 s. */
+export function leaveCluster(): void {
+  if (cluster.worker?.isConnected()) cluster.worker.disconnect()
+  setTimeout(() => process.exit(), 5_000).unref()
 }

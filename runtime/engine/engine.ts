@@ -2,7 +2,7 @@
 // replaces generations on reload (see reload.ts), and stops everything in reverse order exactly once.
 import { dirname } from 'node:path'
 import { mkdirSync } from 'node:fs'
-import type { EngineState, EngineView, Logger, ModuleInstance, Pipeline } from '@islet/sdk'
+import type { EngineProcessView, EngineState, EngineView, Logger, ModuleInstance, Pipeline } from '@islet/sdk'
 import type { AppConfig, ModuleDecl } from '../config/types.ts'
 import type { Diagnostic } from '../config/diagnostics.ts'
 import { codeOf, describeThrown, IsletError, messageOf, type ErrorCode } from '../errors.ts'
@@ -38,6 +38,8 @@ export interface EngineOptions {
   timeouts?: Partial<PhaseTimeouts>
   /** Where granted secrets come from; defaults to process.env. */
   env?: Record<string, string | undefined>
+  /** Which of several engine processes this is (`islet run --processes`); modules see it as `ctx.engine.process`. */
+  process?: EngineProcessView
 }
 
 export interface EngineStatus {
@@ -110,7 +112,7 @@ export function createEngine(options: EngineOptions): Engine {
   /** The module being brought up, so a stop() waits for it instead of racing it (and for reloads: reloader.idle()). */
   let current: Promise<void> | undefined
 
-  const view: EngineView = { get state() { return state }, version: registry.engineVersion }
+  const view: EngineView = { get state() { return state }, version: registry.engineVersion, ...(options.process ? { process: options.process } : {}) }
 
   /**
    * Records a failed phase, whatever was thrown (`throw undefined` included). Only an ERR_* code is reported as

@@ -11,6 +11,9 @@ import { createNamespace, prefixEnd, type Backend, type Counters, type KvStore }
 /** After a checkpoint the WAL is cut back to this: a burst of writes does not leave a WAL the size of the burst. */
 const WAL_KEEP_BYTES = 4 * 1024 * 1024
 
+/** How long a kv write waits for another process's write lock (better-sqlite3's default, said here on purpose). */
+const KV_BUSY_TIMEOUT_MS = 5_000
+
 /** Schema version (PRAGMA user_version): 1 added versions and kv_usage, 2 the app column. */
 const SCHEMA = 2
 
@@ -40,7 +43,10 @@ export function openKvStore(file: string, options: KvStoreOptions): KvStore {
   const { app } = options
   if (!app) throw new Error('openKvStore needs the app the namespaces belong to')
   mkdirSync(dirname(file), { recursive: true })
-  const db = new Database(file)
+  // Several engine processes (`islet run --processes`) share this file: a write that finds another process's write
+  // lock waits for it (SQLite's busy handler, up to this long) instead of failing SQLITE_BUSY. Writes hold the lock
+  // for one short IMMEDIATE transaction, so the wait is normally far below a millisecond.
+  const db = new Database(file, { timeout: KV_BUSY_TIMEOUT_MS })
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma(`journal_size_limit = ${WAL_KEEP_BYTES}`)

@@ -1,0 +1,212 @@
+// Benchmark: `islet run --processes 2` (--balance cluster, and reuseport on Linux) against `--processes 1` on the same
+// app, side by side. All run through the real CLI (the primary, its engine processes and their sandbox workers);
+// rounds rotate the order so drift on a noisy machine hits all. Per round: req/s, server CPU per request over the
+// whole process tree (primary + engines + sandbox workers, from /proc), each engine process's share of that CPU (how
+// evenly connections were spread), and the tree's RSS.
+// Alone: `node test/bench/processes.ts [app.yaml]` (BENCH_SECONDS, BENCH_ROUNDS, BENCH_PROCESSES=2, BENCH_FRESH=1 for a
+// new connection per request).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
+import { availableParallelism, platform, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import autocannon from 'autocannon'
+import type { LoadResult } from './versus-koa.ts'
+import { median, round } from './stats.ts'
+
+const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url))
+const DEFAULT_APP = fileURLToPath(new URL('./quote-component.yaml', import.meta.url))
+const TICK_MS = 1000 / 100 // USER_HZ: /proc reports CPU time in 1/100 s on Linux
+
+interface Server {
+  url: string
+  child: ChildProcess
+  close(): Promise<void>
+}
+
+/** `islet run --processes <n>` on `app` (PORT=port), resolved once every engine process serves. */
+async function startIslet(app: string, processes: number, port: number, balance?: 'cluster' | 'reuseport'): Promise<Server> {
+  const data = mkdtempSync(join(tmpdir(), 'islet-bench-processes-'))
+  const child = spawn(process.execPath, [BIN, 'run', app, '--processes', String(processes), '--data-dir', data, ...(balance ? ['--balance', balance] : [])], {
+    stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PORT: String(port), LOG_LEVEL: 'info' },
+  })
+  const lines = createInterface({ input: child.stdout! })
+  const url = await new Promise<string>((resolve, reject) => {
+    let found: string | undefined
+    child.once('exit', (code) => reject(new Error(`islet run --processes ${processes} exited with ${code} before serving`)))
+    lines.on('line', (line) => {
+      let record: { msg?: string; url?: string }
+      try { record = JSON.parse(line) } catch { return }
+      if (record.url && record.msg?.startsWith('listening on')) found = record.url
+      const ready = processes === 1 ? record.msg === 'engine ready' : record.msg === `${processes} engine processes serving`
+      if (ready && found) resolve(found)
+    })
+  })
+  lines.removeAllListeners('line')
+  lines.on('line', () => {}) // keep draining its log
+  return {
+    url, child,
+    close: () => new Promise((resolve) => {
+      const done = () => { rmSync(data, { recursive: true, force: true }); resolve() }
+      if (child.exitCode !== null) return done()
+      child.once('exit', done)
+      child.kill('SIGTERM')
+    }),
+  }
+}
+
+/** pid → parent pid, for every process on the machine. */
+function parents(): Map<number, number> {
+  const map = new Map<number, number>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      map.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
+    } catch { /* gone */ }
+  }
+  return map
+}
+
+function subtree(root: number, ppids: Map<number, number>): number[] {
+  const out = [root]
+  for (let i = 0; i < out.length; i++) for (const [pid, ppid] of ppids) if (ppid === out[i]) out.push(pid)
+  return out
+}
+
+/** CPU ms (user + system) and RSS MB of `pids`. */
+function usage(pids: number[]): { cpuMs: number; rssMb: number } {
+  let ticks = 0
+  let rssKb = 0
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      ticks += Number(fields[11]) + Number(fields[12])
+      rssKb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
+    } catch { /* gone */ }
+  }
+  return { cpuMs: ticks * TICK_MS, rssMb: rssKb / 1024 }
+}
+
+interface Round extends LoadResult {
+  cpuMsPerRequest: number
+  /** Each engine process's share of the tree's CPU (its sandbox workers included), largest first. */
+  shares: number[]
+  rssMb: number
+}
+
+/** autocannon, 50 connections; `fresh`: `Connection: close`, a new connection per request (a proxy without keep-alive). */
+function loadWith(url: string, seconds: number, fresh: boolean): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    autocannon({
+      url: `${url}/quote`, method: 'POST', duration: seconds, connections: 50, body: JSON.stringify({ sku: 'A-100', qty: 3 }),
+      headers: { 'content-type': 'application/json', ...(fresh ? { connection: 'close' } : {}) },
+    }, (error, result) => {
+      if (error) return reject(error)
+      resolve({ requestsPerSec: result.requests.average, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx })
+    })
+  })
+}
+
+async function measure(server: Server, seconds: number, processes: number, fresh: boolean): Promise<Round> {
+  const ppids = parents()
+  const root = server.child.pid!
+  // The engine processes: the primary's children, or the single engine itself.
+  const engines = processes === 1 ? [root] : [...ppids].filter(([, ppid]) => ppid === root).map(([pid]) => pid)
+  const groups = engines.map((pid) => subtree(pid, ppids))
+  const all = subtree(root, ppids)
+  const before = { all: usage(all), groups: groups.map(usage) }
+  const result = await loadWith(server.url, seconds, fresh)
+  const after = { all: usage(all), groups: groups.map(usage) }
+  const requests = result.requestsPerSec * seconds
+  const total = after.all.cpuMs - before.all.cpuMs
+  const shares = groups.map((_, i) => (after.groups[i]!.cpuMs - before.groups[i]!.cpuMs) / total).sort((a, b) => b - a)
+  return { ...result, cpuMsPerRequest: total / requests, shares, rssMb: after.all.rssMb }
+}
+
+/** A free loopback port (for reuseport, which cannot use port 0 across processes). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+interface Setup { label: string; processes: number; balance?: 'cluster' | 'reuseport' }
+
+export interface ProcessesOptions {
+  rounds: number
+  seconds: number
+  app?: string
+  processes?: number
+  /** A new connection per request instead of 50 kept-alive ones. */
+  fresh?: boolean
+}
+
+export async function benchProcesses(options: ProcessesOptions) {
+  const app = options.app ?? DEFAULT_APP
+  const n = options.processes ?? 2
+  const fresh = options.fresh === true
+  const setups: Setup[] = [
+    { label: '1 process', processes: 1 },
+    { label: `${n} cluster`, processes: n, balance: 'cluster' },
+    ...(platform() === 'linux' ? [{ label: `${n} reuseport`, processes: n, balance: 'reuseport' } as Setup] : []),
+  ]
+  const servers: Server[] = []
+  try {
+    for (const setup of setups) {
+      servers.push(await startIslet(app, setup.processes, setup.balance === 'reuseport' ? await freePort() : 0, setup.balance))
+    }
+    for (const server of servers) await loadWith(server.url, 2, fresh) // warm-up: JIT every engine and sandbox worker
+    const rounds: Round[][] = []
+    for (let i = 0; i < options.rounds; i++) {
+      // Rotate which goes first, so none always runs right after the same neighbour's load.
+      const row: Round[] = []
+      for (let k = 0; k < setups.length; k++) {
+        const j = (i + k) % setups.length
+        row[j] = await measure(servers[j]!, options.seconds, setups[j]!.processes, fresh)
+      }
+      rounds.push(row)
+      console.log(`  round ${i + 1}: ` + setups.map((s, j) => `${s.label} ${row[j]!.requestsPerSec.toFixed(0)} req/s, ${row[j]!.cpuMsPerRequest.toFixed(3)} ms CPU/req` +
+        (s.processes > 1 ? ` (shares ${row[j]!.shares.map((x) => `${Math.round(x * 100)}%`).join('/')})` : '')).join(' | '))
+    }
+    return {
+      processes: n, fresh,
+      setups: setups.map((s, j) => ({
+        label: s.label,
+        rps: median(rounds.map((r) => r[j]!.requestsPerSec)),
+        /** req/s over the single process's in the same round, median of rounds. */
+        rpsRatio: round(median(rounds.map((r) => r[j]!.requestsPerSec / r[0]!.requestsPerSec)), 2),
+        cpuMsPerRequest: round(median(rounds.map((r) => r[j]!.cpuMsPerRequest)), 4),
+        cpuRatio: round(median(rounds.map((r) => r[j]!.cpuMsPerRequest / r[0]!.cpuMsPerRequest)), 2),
+        rssMb: round(median(rounds.map((r) => r[j]!.rssMb)), 0),
+        largestShare: round(median(rounds.map((r) => r[j]!.shares[0]!)), 2),
+      })),
+      failures: rounds.flat().reduce((f, r) => f + r.errors + r.non2xx, 0),
+    }
+  } finally {
+    await Promise.all(servers.map((s) => s.close()))
+  }
+}
+
+export function printProcesses(r: Awaited<ReturnType<typeof benchProcesses>>): void {
+  console.log(`   ${r.fresh ? 'a new connection per request' : '50 kept-alive connections'}; medians of rounds, ratios against 1 process in the same round`)
+  for (const s of r.setups) {
+    console.log(`   ${s.label.padEnd(14)} ${s.rps.toFixed(0).padStart(6)} req/s (${s.rpsRatio}×), ${s.cpuMsPerRequest} ms CPU/req (${s.cpuRatio}×), RSS ${s.rssMb} MB` +
+      (s.label.startsWith('1 ') ? '' : `, busiest engine ${Math.round(s.largestShare * 100)}% of the CPU`))
+  }
+  console.log(`   (no target: ${availableParallelism()} cores here, shared with the load generator)${r.failures ? `; ${r.failures} failed requests!` : ''}`)
+}
+
+if (import.meta.main) {
+  const result = await benchProcesses({
+    rounds: Number(process.env.BENCH_ROUNDS ?? 3), seconds: Number(process.env.BENCH_SECONDS ?? 5),
+    app: process.argv[2], processes: Number(process.env.BENCH_PROCESSES ?? 2), fresh: process.env.BENCH_FRESH === '1',
+  })
+  printProcesses(result)
+  console.log(JSON.stringify({ bench: 'processes', ...result }))
+}
