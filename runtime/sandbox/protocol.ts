@@ -50,7 +50,7 @@ export interface ComponentMetaDto {
   hasInit: boolean
 }
 
-/** Engine → worker. */
+/** Engine → worker: one message, or the messages of one turn of the engine's event loop as a list, in order. */
 export type SupervisorMessage =
   /** Create the isolate of one component generation and evaluate its code (not its init). */
   | { t: 'load'; key: string; code: string; memoryMb: number; loadTimeoutMs: number; config: string; name: string; generation: number; granted?: GrantedDto }
@@ -67,7 +67,7 @@ export type SupervisorMessage =
    */
   | { t: 'cancel'; id: number }
 
-/** Worker → engine. */
+/** Worker → engine: one message, or the messages of one turn of the worker's event loop as a list, in order. */
 export type WorkerMessage =
   | { t: 'ready'; pid: number }
   | { t: 'loaded'; key: string; meta: ComponentMetaDto; ms: number }

@@ -67,6 +67,8 @@ let holding = false
 /** Runs `work` for `slot`'s component and counts its time as held; nested holds count once, for the outermost. */
 function hold<T>(slot: Resident, work: () => T): T {
   if (holding) return work()
+  // What other components' work queued for the engine leaves before this component's code can hold the worker.
+  if (outbox.length > 0 && outboxOf !== slot.spec.name) flush()
   holding = true
   const started = performance.now()
   try {
@@ -90,8 +92,39 @@ function deadlineOf(inv: Invocation): number {
  * as an unhandled EPIPE that would print this process's stack on the engine's terminal. The callback takes the error
  * of a write racing the disconnect (the channel closed, its 'disconnect' event not yet delivered).
  */
-const send = (message: WorkerMessage): void => {
+const write = (message: WorkerMessage | WorkerMessage[]): void => {
   if (process.connected) process.send!(message, undefined, undefined, () => {})
+}
+
+/**
+ * Messages for the engine not written yet, and the component whose work queued them all (null: another's too, or
+ * none in particular). They go as one write (a list) once this turn of the event loop ends, or before code of another
+ * component runs (hold): a component's results wait only behind its own slices, never behind a neighbour's. One
+ * write per result, each waking the engine, was a large part of a call's cost under load.
+ */
+let outbox: WorkerMessage[] = []
+let outboxOf: string | null = null
+
+/** Queues `message`, sent on `component`'s behalf (undefined: no component's, it waits for no guest code). */
+function send(message: WorkerMessage, component?: string): void {
+  if (outbox.length === 0) {
+    setImmediate(flush)
+    outboxOf = component ?? null
+  } else if (outboxOf !== component) outboxOf = null
+  outbox.push(message)
+}
+
+function flush(): void {
+  const batch = outbox
+  if (batch.length === 0) return
+  outbox = []
+  write(batch.length === 1 ? batch[0]! : batch)
+}
+
+/** Sends `message` at once, after what is queued (it answers the engine's load, stats, or says the worker is ready). */
+function sendNow(message: WorkerMessage): void {
+  flush()
+  write(message)
 }
 
 function breachError(kind: keyof typeof SANDBOX_ERRORS, slot: Resident, inv?: Invocation): ErrorDto {
@@ -255,7 +288,7 @@ function hostCallback(slot: Resident) {
       const message = `ctx.${op.slice(0, 60)}: its arguments are over their size caps; nothing was sent`
       return void setImmediate(() => answer(id, false, { code: 'ERR_CAPABILITY_ARGUMENT_TOO_LARGE', message }))
     }
-    send({ t: 'host-call', id, invocation: inv.id, key: slot.spec.key, op: c as never, args: d })
+    send({ t: 'host-call', id, invocation: inv.id, key: slot.spec.key, op: c as never, args: d }, slot.spec.name)
   }
 }
 
@@ -333,7 +366,7 @@ function begin(slot: Resident, id: number, kind: 'execute' | 'init', input: stri
 
 function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
   const reply = (ok: boolean, value: string | ErrorDto, cpuMs = 0): void => {
-    send(ok ? { t: 'result', id: msg.id, output: value as string, cpuMs } : { t: 'error', id: msg.id, error: value as ErrorDto, cpuMs })
+    send(ok ? { t: 'result', id: msg.id, output: value as string, cpuMs } : { t: 'error', id: msg.id, error: value as ErrorDto, cpuMs }, slots.get(msg.key)?.spec.name)
   }
   const slot = slots.get(msg.key)
   if (!slot) return reply(false, { code: 'ERR_SANDBOX_NOT_LOADED', message: `component ${msg.key} is not loaded in this worker` })
@@ -370,7 +403,7 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
   if (previous) reset(previous, { code: SANDBOX_ERRORS.crashed, message: 'the component was reloaded' })
   const slot: Resident = {
     spec: msg, hasInit: false, needsInit: false, invocations: new Set(),
-    log: createLogGate({ burst: 100, perSecond: 50, flush: (lines, dropped) => send({ t: 'log', key: msg.key, lines, dropped }) }),
+    log: createLogGate({ burst: 100, perSecond: 50, flush: (lines, dropped) => send({ t: 'log', key: msg.key, lines, dropped }, msg.name) }),
   }
   slots.set(msg.key, slot)
   const started = performance.now()
@@ -379,16 +412,22 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
     const { live, meta } = hold(slot, () => createIsolate(msg, hostCallback(slot)))
     slot.live = live
     slot.hasInit = meta.hasInit
-    send({ t: 'loaded', key: msg.key, meta, ms: performance.now() - started })
+    sendNow({ t: 'loaded', key: msg.key, meta, ms: performance.now() - started })
   } catch (error) {
     slots.delete(msg.key)
-    send({ t: 'load-failed', key: msg.key, error: error instanceof LoadError ? error.dto : { code: SANDBOX_ERRORS.load, message: String(error) } })
+    sendNow({ t: 'load-failed', key: msg.key, error: error instanceof LoadError ? error.dto : { code: SANDBOX_ERRORS.load, message: String(error) } })
   } finally {
     recorder.restore(recorded)
   }
 }
 
-process.on('message', (msg: SupervisorMessage) => {
+// The supervisor sends what it queued in one turn as one list (supervisor.ts post), in order.
+process.on('message', (msg: SupervisorMessage | SupervisorMessage[]) => {
+  if (!Array.isArray(msg)) return dispatch(msg)
+  for (const one of msg) dispatch(one)
+})
+
+function dispatch(msg: SupervisorMessage): void {
   switch (msg.t) {
     case 'load': return load(msg)
     case 'invoke': return invoke(msg)
@@ -401,13 +440,13 @@ process.on('message', (msg: SupervisorMessage) => {
     }
     case 'stats': {
       const m = process.memoryUsage()
-      return send({
+      return sendNow({
         t: 'stats', id: msg.id, rss: m.rss, heapUsed: m.heapUsed, external: m.external, isolates: [...slots.values()].filter((s) => s.live).length,
         invocations: invocations.size + queued.size, hostCalls: hostCalls.size,
       })
     }
   }
-})
+}
 // The engine is gone: nothing left to serve.
 process.on('disconnect', () => process.exit(0))
-send({ t: 'ready', pid: process.pid })
+sendNow({ t: 'ready', pid: process.pid })

@@ -14,7 +14,12 @@ import { openSliceRecorder } from '../../runtime/sandbox/slice-record.ts'
 const send = (message: WorkerMessage) => process.send!(message)
 
 // Registered before the real worker's listener: this one runs first.
-process.on('message', (msg: SupervisorMessage) => {
+// The supervisor may send several messages as one list (supervisor.ts post).
+process.on('message', (msgs: SupervisorMessage | SupervisorMessage[]) => {
+  for (const msg of Array.isArray(msgs) ? msgs : [msgs]) attack(msg)
+})
+
+function attack(msg: SupervisorMessage): unknown {
   if (msg.t !== 'invoke') return
   if (msg.key.startsWith('forger@')) {
     send({ t: 'log', key: 'victim@1', lines: [{ level: 'info', message: 'forged line' }], dropped: 0 })
@@ -52,6 +57,6 @@ process.on('message', (msg: SupervisorMessage) => {
       Atomics.wait(pause, 0, 0, 20)
     }
   }
-})
+}
 
 await import('../../runtime/sandbox/worker.ts')
