@@ -12,8 +12,7 @@ import { availableParallelism, platform, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import autocannon from 'autocannon'
-import type { LoadResult } from './versus-koa.ts'
+import { load, type LoadResult } from './versus-koa.ts'
 import { median, round } from './stats.ts'
 
 const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url))
@@ -97,19 +96,6 @@ interface Round extends LoadResult {
   rssMb: number
 }
 
-/** autocannon, 50 connections; `fresh`: `Connection: close`, a new connection per request (a proxy without keep-alive). */
-function loadWith(url: string, seconds: number, fresh: boolean): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    autocannon({
-      url: `${url}/quote`, method: 'POST', duration: seconds, connections: 50, body: JSON.stringify({ sku: 'A-100', qty: 3 }),
-      headers: { 'content-type': 'application/json', ...(fresh ? { connection: 'close' } : {}) },
-    }, (error, result) => {
-      if (error) return reject(error)
-      resolve({ requestsPerSec: result.requests.average, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx })
-    })
-  })
-}
-
 async function measure(server: Server, seconds: number, processes: number, fresh: boolean): Promise<Round> {
   const ppids = parents()
   const root = server.child.pid!
@@ -118,7 +104,7 @@ async function measure(server: Server, seconds: number, processes: number, fresh
   const groups = engines.map((pid) => subtree(pid, ppids))
   const all = subtree(root, ppids)
   const before = { all: usage(all), groups: groups.map(usage) }
-  const result = await loadWith(server.url, seconds, fresh)
+  const result = await load(server.url, seconds, '/quote', fresh)
   const after = { all: usage(all), groups: groups.map(usage) }
   const requests = result.requestsPerSec * seconds
   const total = after.all.cpuMs - before.all.cpuMs
@@ -161,7 +147,7 @@ export async function benchProcesses(options: ProcessesOptions) {
     for (const setup of setups) {
       servers.push(await startIslet(app, setup.processes, setup.balance === 'reuseport' ? await freePort() : 0, setup.balance))
     }
-    for (const server of servers) await loadWith(server.url, 2, fresh) // warm-up: JIT every engine and sandbox worker
+    for (const server of servers) await load(server.url, 2, '/quote', fresh) // warm-up: JIT every engine and sandbox worker
     const rounds: Round[][] = []
     for (let i = 0; i < options.rounds; i++) {
       // Rotate which goes first, so none always runs right after the same neighbour's load.

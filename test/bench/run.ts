@@ -13,6 +13,7 @@ import { benchDevReload, printDevReload } from './dev-reload.ts'
 import { benchHttpComponent } from './http-component.ts'
 import { benchHttpPipeline } from './http-pipeline.ts'
 import { benchInvokeOverhead } from './invoke-overhead.ts'
+import { benchProcesses, printProcesses } from './processes.ts'
 import { benchReloadLatency, printReloadLatency } from './reload-latency.ts'
 import { benchSandboxTimeout } from './sandbox-timeout.ts'
 import { benchServerCost, printServerCost } from './server-cost.ts'
@@ -91,5 +92,9 @@ console.log('\n12. Code change → first new response through `islet dev` (open-
 const devReload = await benchDevReload({ edits: Number(process.env.BENCH_DEV_EDITS ?? 15), warmupEdits: 3, pollMs: Number(process.env.BENCH_POLL_MS ?? 5), gapMs: 300 })
 printDevReload(devReload)
 
-const summaries = [cost, components, devReload].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
+console.log('\n13. More than one core: `islet run` as 1 process vs --processes 2 (cluster and reuseport), sandboxed component, interleaved')
+const processes = await benchProcesses({ rounds, seconds })
+printProcesses(processes)
+
+const summaries = [cost, components, devReload, processes].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
 console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload, containment, cli, ...summaries] })}`)

@@ -15,11 +15,12 @@ export interface LoadResult {
 
 const BODY = JSON.stringify({ sku: 'A-100', qty: 3 })
 
-export function load(url: string, seconds: number, path = '/quote'): Promise<LoadResult> {
+/** autocannon, 50 connections; `fresh`: `Connection: close`, a new connection per request (a proxy without keep-alive). */
+export function load(url: string, seconds: number, path = '/quote', fresh = false): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
     autocannon({
       url: url + path, method: 'POST', duration: seconds, connections: 50,
-      headers: { 'content-type': 'application/json' }, body: BODY,
+      headers: { 'content-type': 'application/json', ...(fresh ? { connection: 'close' } : {}) }, body: BODY,
     }, (error, result) => {
       if (error) return reject(error)
       resolve({ requestsPerSec: result.requests.average, requests: result.requests.total, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx })
