@@ -32,7 +32,7 @@ function sandboxWorkers(): number[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('sandbox/worker.ts')) pids.push(Number(entry))
+      if (ppid === process.pid && /sandbox\/worker\.ts|islet\/worker\/worker-/.test(readFileSync(`/proc/${entry}/cmdline`, 'utf8'))) pids.push(Number(entry))
     } catch { /* gone meanwhile */ }
   }
   return pids

@@ -10,7 +10,7 @@ import type { AbortSignalLike, Logger } from '@islet/sdk'
 import { IsletError, isIsletError, type ErrorCode } from '../errors.ts'
 import type { ComponentMetaDto, ErrorDto, GrantedDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
 import { createSliceFile, type SliceFile, type SliceState } from './slice-record.ts'
-import { CEILING_BASE_BYTES, ceilingForComponent, limitFileSize, mb, watchMemory, WORKER_SCRIPT, workerExecArgv, type MemoryCeiling } from './worker-process.ts'
+import { CEILING_BASE_BYTES, ceilingForComponent, limitFileSize, mb, watchMemory, workerExecArgv, workerScript, type MemoryCeiling } from './worker-process.ts'
 
 export interface LoadSpec {
   /** Unique per component generation, e.g. `price-quote@3`. */
@@ -218,7 +218,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     // fd 4 is the worker's slice record (slice-record.ts); stderr is read for V8's out-of-memory report.
     const slices = createSliceFile()
     // Permission model flags (worker-process.ts): the second wall, for the day guest code escapes its isolate.
-    const script = options.testWorkerScript ?? WORKER_SCRIPT
+    const script = options.testWorkerScript ?? workerScript()
     const execArgv = workerExecArgv(options.testWorkerScript ? [options.testWorkerScript] : [])
     const child = fork(script, [], { execArgv, serialization: 'json', stdio: ['ignore', 'inherit', 'pipe', 'ipc', slices.fd], env: {} })
     const pid = child.pid ?? 0
