@@ -11,7 +11,7 @@ const EXAMPLES = join(import.meta.dirname, '..', 'examples', 'orders', 'componen
 /** Sandbox workers still running whose parent is gone: there must be none after a command exits. */
 function strayWorkers(): string[] {
   try {
-    return execFileSync('pgrep', ['-af', 'runtime/sandbox/worker.ts'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean)
+    return execFileSync('pgrep', ['-af', 'runtime/sandbox/worker\\.ts|\\.cache/islet/worker/worker-'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean)
       .filter((line) => { const pid = Number(line.split(' ')[0]); return Number(execFileSync('ps', ['-o', 'ppid=', '-p', String(pid)], { encoding: 'utf8' }).trim()) === 1 })
   } catch { return [] }
 }

@@ -146,8 +146,20 @@ export interface ComponentHost {
   onEvent(listener: (event: ComponentEvent) => void): () => void
   status(): ComponentStatus[]
   sandbox(): Sandbox
+  /**
+   * Keeps the examples worker running between reloads until the returned release is called (watch mode). Otherwise
+   * it stops EXAMPLES_WORKER_IDLE_MS after its last examples ran and starts again for the next reload.
+   */
+  keepExamplesWorker(): () => void
   stop(): Promise<void>
 }
+
+/**
+ * How long the examples worker stays up with nothing loaded. Long enough that the components of one start or reload,
+ * whose examples run one after another, share one worker; short enough that a served app holds no second sandbox
+ * process for long.
+ */
+export const EXAMPLES_WORKER_IDLE_MS = 1500
 
 export function createComponentHost(options: ComponentHostOptions): ComponentHost {
   const { logger, sandbox: settings } = options
@@ -202,7 +214,9 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   })
   // Examples run in a sandbox worker of their own: a throwaway isolate that takes its worker down (V8 aborts on some
   // allocations) never takes live calls with it, and it is built on another core while the generation to serve loads.
-  const trialSandbox = createSandbox({ workers: 1, logger, ...routes })
+  // Its isolates are throwaway, so between starts and reloads it holds nothing: it stops once idle, unless watch mode
+  // keeps it (keepExamplesWorker), where every save runs examples and must not wait for a process to start.
+  const trialSandbox = createSandbox({ workers: 1, logger, ...routes, idleStopMs: EXAMPLES_WORKER_IDLE_MS })
 
   const trialSpec = (key: string, decl: ComponentDecl, number: number, code: string, limits: Record<LimitName, number>) => ({
     key, name: decl.name, generation: number, code, memoryMb: limits.memoryMb, loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
@@ -534,6 +548,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
     }),
     sandbox: () => sandbox,
+    keepExamplesWorker: () => trialSandbox.keepAlive(),
     async stop() {
       isStopped = true
       await reloads.stop()

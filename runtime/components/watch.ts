@@ -68,6 +68,8 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
   const watched = new Set<string>()
   const listeners = new Set<(event: WatchEvent) => void>()
   let closing: Promise<void> | undefined
+  // Every save runs the component's examples: their worker stays up while watching instead of starting per reload.
+  const releaseExamplesWorker = host.keepExamplesWorker()
 
   const emit = (event: WatchEvent) => {
     for (const listener of [...listeners]) {
@@ -216,6 +218,7 @@ export async function watchComponents(host: ComponentHost, decls: readonly Compo
     close() {
       closing ??= (async () => {
         unsubscribe()
+        releaseExamplesWorker()
         const builds = [...targets.values()].map((t) => t.builds.close())
         await fsw!.close()
         await Promise.all(builds)

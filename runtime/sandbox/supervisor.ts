@@ -10,7 +10,7 @@ import type { AbortSignalLike, Logger } from '@islet/sdk'
 import { IsletError, isIsletError, type ErrorCode } from '../errors.ts'
 import type { ComponentMetaDto, ErrorDto, GrantedDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
 import { createSliceFile, type SliceFile, type SliceState } from './slice-record.ts'
-import { CEILING_BASE_BYTES, ceilingForComponent, limitFileSize, mb, watchMemory, WORKER_SCRIPT, workerExecArgv, type MemoryCeiling } from './worker-process.ts'
+import { CEILING_BASE_BYTES, ceilingForComponent, limitFileSize, mb, watchMemory, workerExecArgv, workerScript, type MemoryCeiling } from './worker-process.ts'
 
 export interface LoadSpec {
   /** Unique per component generation, e.g. `price-quote@3`. */
@@ -53,6 +53,13 @@ export interface SandboxOptions {
    * the culprit call was sent (Date.now()), or the incident's time when no call is known.
    */
   onIncident?(key: string, error: IsletError, startedAt: number): void
+  /**
+   * Stop a worker this long after it last held no component generation (and ran nothing); the next load starts a
+   * new one. For the examples worker, whose isolates are throwaway: between reloads it would hold a whole Node
+   * process (~50-90 MB resident) for nothing. Unset: workers stay (the serving ones, whose components come back
+   * lazily). `keepAlive()` suspends it (watch mode: a reload must not wait for a process to start).
+   */
+  idleStopMs?: number
 }
 
 export interface Sandbox {
@@ -65,6 +72,8 @@ export interface Sandbox {
   placement(name: string): 'shared' | 'own'
   /** Per worker; `invocations` and `hostCalls` are what it has in flight (0 and 0 when idle). */
   stats(): Promise<WorkerStats[]>
+  /** Keeps idle workers running (idleStopMs suspended) until the returned release is called. */
+  keepAlive(): () => void
   stop(): Promise<void>
 }
 
@@ -149,6 +158,9 @@ interface Worker {
   memory: MemoryCeiling
   /** Messages for it not written yet: sent together once this turn of the event loop ends (post). */
   outbox: SupervisorMessage[]
+  /** Armed while it holds nothing (idleStopMs); set when it was stopped for that: its exit is no incident. */
+  idleTimer?: NodeJS.Timeout
+  idled?: boolean
 }
 
 export function sandboxError(dto: ErrorDto): IsletError {
@@ -166,6 +178,26 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   let seq = 0
   let incidents = 0
   let stopping = false
+  let keptAlive = 0
+
+  /** Arms `worker`'s idle stop when it holds no generation and has nothing in flight (idleStopMs set, not kept alive). */
+  function idleCheck(worker: Worker | undefined): void {
+    if (!worker || options.idleStopMs === undefined || keptAlive > 0 || stopping || worker.idleTimer) return
+    if (worker.loaded.size > 0 || worker.loads.size > 0 || worker.calls.size > 0) return
+    worker.idleTimer = setTimeout(() => {
+      worker.idleTimer = undefined
+      if (worker.loaded.size > 0 || worker.loads.size > 0 || worker.calls.size > 0 || keptAlive > 0 || worker.killed) return
+      worker.idled = true
+      if (worker.place.worker === worker) worker.place.worker = undefined
+      void stopWorker(worker)
+    }, options.idleStopMs)
+    worker.idleTimer.unref()
+  }
+
+  function busy(worker: Worker): void {
+    clearTimeout(worker.idleTimer)
+    worker.idleTimer = undefined
+  }
 
   const slotOf = (name: string) => {
     let h = 0
@@ -188,7 +220,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     // fd 4 is the worker's slice record (slice-record.ts); stderr is read for V8's out-of-memory report.
     const slices = createSliceFile()
     // Permission model flags (worker-process.ts): the second wall, for the day guest code escapes its isolate.
-    const script = options.testWorkerScript ?? WORKER_SCRIPT
+    const script = options.testWorkerScript ?? workerScript()
     const execArgv = workerExecArgv(options.testWorkerScript ? [options.testWorkerScript] : [])
     const child = fork(script, [], { execArgv, serialization: 'json', stdio: ['ignore', 'inherit', 'pipe', 'ipc', slices.fd], env: {} })
     const pid = child.pid ?? 0
@@ -228,7 +260,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     // taken-over one may close it and live on): new calls go to a new worker, and it is killed. Not retire(): a
     // crash's own exit status still decides the blame, and a dead process's status is not changed by a late kill.
     child.once('disconnect', () => {
-      if (stopping || place.closed || worker.killed) return
+      if (stopping || place.closed || worker.killed || worker.idled) return
       if (place.worker === worker) place.worker = undefined
       child.kill('SIGKILL')
     })
@@ -315,6 +347,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   function onExit(worker: Worker, code: number | null, signal: NodeJS.Signals | null): void {
     const { place } = worker
     if (place.worker === worker) place.worker = undefined
+    busy(worker)
     // Now, not after stderr drains: the pid may be reused meanwhile, and another process's RSS must not kill this worker's component.
     worker.memory.stop()
     // What V8 wrote to stderr before it aborted is read first: it tells an out-of-memory abort.
@@ -359,7 +392,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       if (charged && verdict!.id === 0 && verdict!.key === key) load.reject(charged)
       else load.reject(new IsletError('ERR_SANDBOX_WORKER_LOST', `the sandbox worker stopped (${why}) while loading ${key}: ${lost}`))
     }
-    if (stopping || place.closed) return
+    if (stopping || place.closed || worker.idled) return
     logger.error({ pid: worker.pid, code, signal }, `sandbox worker stopped (${why}); its components come back on next use`)
     if (place.worker) return // already replaced (it was retired when it was killed)
     const now = Date.now()
@@ -481,6 +514,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     if (stopping) throw new IsletError('ERR_SANDBOX_WORKER_LOST', `component '${name}': the sandbox is stopping; the call was not run`)
     const place = placeOf(name)
     const worker = place.worker ?? spawnWorker(place)
+    busy(worker)
     await worker.ready
     return worker
   }
@@ -503,7 +537,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         post(worker, { t: 'load', ...rest, config: JSON.stringify(config ?? {}) })
       }).finally(() => worker.loads.delete(key))
       worker.loaded.set(key, loaded)
-      loaded.catch(() => worker.loaded.delete(key))
+      loaded.catch(() => { worker.loaded.delete(key); idleCheck(worker) })
     }
     return loaded
   }
@@ -557,6 +591,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       // Under dedicated isolation each component's worker starts with its first load; no shared one is needed.
       if (options.isolation === 'dedicated') return
       await Promise.all(shared.map((place) => (place.worker ?? spawnWorker(place)).ready))
+      shared.forEach((place) => idleCheck(place.worker))
     },
     async load(spec) {
       specs.set(spec.key, spec)
@@ -594,10 +629,11 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     unload(key) {
       const spec = specs.get(key)
       specs.delete(key)
-      if (!spec) return
+      if (!spec) return void shared.forEach((place) => idleCheck(place.worker))
       for (const place of places()) {
         const worker = place.worker
         if (worker?.loaded.delete(key)) post(worker, { t: 'unload', key })
+        idleCheck(worker)
       }
       // A worker of its own whose component is gone (no generation left) goes too.
       const mine = own.get(spec.name)
@@ -623,6 +659,17 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         return { pid: w.pid, components, dedicated: place.owner !== undefined, rss, heapUsed, external, isolates, invocations, hostCalls }
       }))
       return all.filter((s) => s !== undefined)
+    },
+    keepAlive() {
+      keptAlive++
+      for (const place of places()) if (place.worker) busy(place.worker)
+      let released = false
+      return () => {
+        if (released) return
+        released = true
+        keptAlive--
+        for (const place of places()) idleCheck(place.worker)
+      }
     },
     async stop() {
       stopping = true

@@ -6,8 +6,11 @@ import { execFile } from 'node:child_process'
 import { existsSync, readFileSync, realpathSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { workerBundle } from './worker-bundle.ts'
 
 export const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url))
+/** What a worker runs: its code as one JavaScript file when that could be built (worker-bundle.ts), else worker.ts. */
+export const workerScript = (): string => workerBundle() ?? WORKER_SCRIPT
 const SANDBOX_DIR = dirname(WORKER_SCRIPT)
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -41,7 +44,9 @@ let reads: string[] | undefined
 
 /** Every path a worker may read (folders with their contents), computed once per engine process. */
 export function workerReadPaths(extraReads: readonly string[] = []): string[] {
+  const bundle = workerBundle()
   reads ??= [
+    ...(bundle ? [bundle] : []),
     SANDBOX_DIR,
     join(ROOT, 'runtime', 'errors.ts'),
     // The topic grammar, which the emit capability's declaration (capabilities/emit/index.ts) sizes its caps from.
