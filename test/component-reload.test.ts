@@ -8,6 +8,7 @@ import { createComponentHost, type ComponentEvent, type ComponentHost } from '..
 import { createEventBus } from '../runtime/events/bus.ts'
 import { silentLogger } from '../runtime/log/logger.ts'
 import { writeFiles } from './support/files.ts'
+import { until } from './support/until.ts'
 
 /** A component named `name` answering `output` (an expression); `more` adds properties to its definition. */
 const source = (name: string, output: string, more = '') => `import { defineComponent } from '@islet/sdk'
@@ -193,6 +194,28 @@ describe('reload', () => {
     expect(await host.reload('same', { ifChanged: true })).toMatchObject({ ok: true, unchanged: true, generation: before })
     expect(await event).toMatchObject({ type: 'component.unchanged', generation: before })
     expect(await host.reload('nope')).toMatchObject({ ok: false, error: { code: 'ERR_COMPONENT_NOT_FOUND' } })
+  })
+})
+
+describe('isolates made ahead', () => {
+  /** Stores its input in kv and answers what kv then holds, with its version; its example checks the same. */
+  const stored = (v: number) => source('warm', `ctx.kv.set('n', input.n).then(() => ctx.kv.get('n')).then((n: unknown) => ({ v: ${v}, stored: n }))`,
+    `\n  examples: [{ input: { n: 1 }, output: { v: ${v}, stored: 1 } }],`)
+
+  it('once a component was reloaded, its worker makes the next isolate ahead; a generation loaded on it reaches its own kv and passes its examples', async () => {
+    const warm = decl('warm', stored(1), { grants: { kv: true, emit: [], secrets: [] } })
+    const host = createHost([warm])
+    await host.start()
+    try {
+      writeFileSync(warm.file, stored(2))
+      expect(await host.reload('warm')).toMatchObject({ ok: true })
+      await until(async () => (await host.sandbox().stats()).some((s) => s.spare))
+      writeFileSync(warm.file, stored(3))
+      expect(await host.reload('warm')).toMatchObject({ ok: true, examples: { results: [{ ok: true }] } })
+      expect(await host.invoke('warm', { n: 5 })).toEqual({ v: 3, stored: 5 })
+    } finally {
+      await host.stop()
+    }
   })
 })
 

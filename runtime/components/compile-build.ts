@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto'
 import type * as esbuild from 'esbuild'
 import { ComponentCompileError, ESCALATED_MESSAGE_IDS, diagnosticsOf } from './compile-diagnostics.ts'
+import type { BuildContexts } from './compile-context.ts'
 import { createInputState, inputPlugin, type InputState, type SourceFile } from './compile-inputs.ts'
 import { ESBUILD_VERSION } from './compile-sdk.ts'
 
@@ -80,13 +81,16 @@ const BUILD_OPTIONS = {
 const REVISION = 3
 const COMPILER_ID = JSON.stringify({ REVISION, esbuild: ESBUILD_VERSION, options: BUILD_OPTIONS, PROLOGUE, EPILOGUE })
 
-/** Compiles a component; also returns what the build read, for the cache to re-check. */
-export async function buildComponent(entry: string, options: CompileOptions = {}): Promise<{ compiled: CompiledComponent; inputs: CompileInputs }> {
+/**
+ * Compiles a component; also returns what the build read, for the cache to re-check. With `contexts`, an entry built
+ * before is rebuilt on the esbuild context kept for it (compile-context.ts).
+ */
+export async function buildComponent(entry: string, options: CompileOptions = {}, contexts?: BuildContexts): Promise<{ compiled: CompiledComponent; inputs: CompileInputs }> {
   const started = performance.now()
   const maxBundleBytes = options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES
   const state = await createInputState(entry, options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES)
   if (!('root' in state)) throw new ComponentCompileError(state.file, [state])
-  const output = await bundle(state)
+  const output = await bundle(state, contexts)
   const code = PROLOGUE + output.code + EPILOGUE
   const bytes = Buffer.byteLength(code)
   if (bytes > maxBundleBytes) {
@@ -120,13 +124,16 @@ export function hashSources(entryKey: string, files: readonly Pick<SourceFile, '
   return hash.digest('hex')
 }
 
-async function bundle(state: InputState): Promise<{ code: string; map: string }> {
+async function bundle(state: InputState, contexts: BuildContexts | undefined): Promise<{ code: string; map: string }> {
   // Loaded with the first build: checking a compile record (compile-record.ts) needs none.
   const esbuild = await import('esbuild')
+  const options = { ...BUILD_OPTIONS, absWorkingDir: state.root, entryPoints: ['entry'] }
   try {
-    const result = await esbuild.build({ ...BUILD_OPTIONS, absWorkingDir: state.root, entryPoints: ['entry'], plugins: [inputPlugin(state)] })
+    const result = contexts ? await contexts.build(esbuild, `${state.root}\0${state.entryPath}`, options, inputPlugin(state))
+      : await esbuild.build({ ...options, plugins: [inputPlugin(state)] })
     const isMap = (file: esbuild.OutputFile) => file.path.endsWith('.map')
-    return { code: result.outputFiles.find((f) => !isMap(f))!.text, map: result.outputFiles.find(isMap)?.text ?? '' }
+    const files = result.outputFiles ?? []
+    return { code: files.find((f) => !isMap(f))!.text, map: files.find(isMap)?.text ?? '' }
   } catch (error) {
     if (isBuildFailure(error)) throw new ComponentCompileError(state.entryPath, diagnosticsOf(error.errors, state))
     throw error

@@ -5,16 +5,23 @@ import { dirname, join } from 'node:path'
 import vm from 'node:vm'
 import * as esbuild from 'esbuild'
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ComponentCompileError, createCompileCache } from './compile.ts'
+import { ComponentCompileError, compileComponent, createCompileCache } from './compile.ts'
 
-// Counts real esbuild runs: a cache hit must not run one.
+// Counts real esbuild runs, a build or a rebuild on a kept context (compile-context.ts): a cache hit must not run one.
+const builds = vi.hoisted(() => ({ count: 0, rebuilds: 0 }))
 vi.mock('esbuild', async (importOriginal) => {
   const original = await importOriginal<typeof import('esbuild')>()
-  return { ...original, build: vi.fn((options: esbuild.BuildOptions) => original.build(options)) }
+  return {
+    ...original,
+    build: (options: esbuild.BuildOptions) => { builds.count++; return original.build(options) },
+    context: async (options: esbuild.BuildOptions) => {
+      const context = await original.context(options)
+      return { ...context, rebuild: () => { builds.count++; builds.rebuilds++; return context.rebuild() } }
+    },
+  }
 })
-const builds = vi.mocked(esbuild.build)
 // (braces: a function returned from beforeEach is run as its teardown)
-beforeEach(() => { builds.mockClear() })
+beforeEach(() => { builds.count = builds.rebuilds = 0 })
 
 const base = mkdtempSync(join(tmpdir(), 'islet-compile-cache-'))
 afterAll(() => rmSync(base, { recursive: true, force: true }))
@@ -40,7 +47,7 @@ describe('createCompileCache', () => {
     const entry = write(COMPONENT)
     const [a, b] = await Promise.all([cache.compile(entry), cache.compile(entry)])
     expect(b).toBe(a)
-    expect(builds).toHaveBeenCalledTimes(1)
+    expect(builds.count).toBe(1)
   })
 
   it('returns the same object for unchanged sources without running esbuild again', async () => {
@@ -48,7 +55,7 @@ describe('createCompileCache', () => {
     const entry = write(COMPONENT)
     const first = await cache.compile(entry)
     expect(await cache.compile(entry)).toBe(first)
-    expect(builds).toHaveBeenCalledTimes(1)
+    expect(builds.count).toBe(1)
     expect(cache.size).toBe(1)
   })
 
@@ -60,8 +67,31 @@ describe('createCompileCache', () => {
     const second = await cache.compile(entry)
     expect(second.hash).not.toBe(first.hash)
     expect(run(second.code)).toBe(2)
-    expect(builds).toHaveBeenCalledTimes(2)
+    expect(builds.count).toBe(2)
     expect(cache.size).toBe(1) // the old generation's code is no longer held
+  })
+
+  it('rebuilds an entry edited again on a kept esbuild context, with the code, map and errors a fresh compile gives', async () => {
+    const cache = createCompileCache()
+    const entry = write(COMPONENT)
+    await cache.compile(entry)
+    const fresh = async () => {
+      const [kept, own] = await Promise.all([cache.compile(entry).catch((e: unknown) => e), compileComponent(entry).catch((e: unknown) => e)])
+      return { kept, own }
+    }
+    for (const value of ['2', '(', '3']) {
+      write({ 'lib/value.ts': `export const value = ${value}\n` }, dirname(entry))
+      const { kept, own } = await fresh()
+      if (value === '(') {
+        expect(kept).toBeInstanceOf(ComponentCompileError)
+        expect((kept as ComponentCompileError).diagnostics).toEqual((own as ComponentCompileError).diagnostics)
+        continue
+      }
+      expect(run((kept as { code: string }).code)).toBe(Number(value))
+      expect(kept).toMatchObject({ code: (own as { code: string }).code, map: (own as { map: string }).map, hash: (own as { hash: string }).hash })
+    }
+    expect(builds.rebuilds).toBe(3)
+    await cache.close()
   })
 
   it('picks up a file that an edit newly imports', async () => {
@@ -96,7 +126,7 @@ describe('createCompileCache', () => {
     await expect(cache.compile(entry)).rejects.toBeInstanceOf(ComponentCompileError)
     write(COMPONENT, dirname(entry))
     expect(await cache.compile(entry)).toBe(first)
-    expect(builds).toHaveBeenCalledTimes(2)
+    expect(builds.count).toBe(2)
   })
 
   it('checks the caps of each call against the cached build', async () => {

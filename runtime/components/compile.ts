@@ -5,6 +5,7 @@ import {
   buildComponent, hashSources, DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_SOURCE_BYTES,
   type CompiledComponent, type CompileInputs, type CompileOptions,
 } from './compile-build.ts'
+import { createBuildContexts } from './compile-context.ts'
 import { readSdk } from './compile-inputs.ts'
 import { readCompileRecord, writeCompileRecord } from './compile-record.ts'
 import { readSource } from './read-source.ts'
@@ -39,6 +40,8 @@ export interface CompileCache {
   /** compileComponent, unless the entry's inputs hash to what was compiled last time. */
   compile(entry: string, options?: CompileOptions): Promise<CompiledComponent>
   clear(): void
+  /** Disposes the esbuild contexts kept for entries built more than once (see compile-context.ts). */
+  close(): Promise<void>
   /** Distinct compiled components held (components with identical sources count once). */
   readonly size: number
 }
@@ -59,6 +62,8 @@ export function createCompileCache(): CompileCache {
   /** hash → code and source map, shared by every entry with that hash, so identical components hold one copy. */
   const byHash = new Map<string, { code: string; map: string; entries: Set<string> }>()
   const inFlight = new Map<string, Promise<CompiledComponent>>()
+  // A reload builds its entry again: on a kept esbuild context from the second build on.
+  const contexts = createBuildContexts()
 
   function remember(entry: string, record: EntryRecord): CompiledComponent {
     forget(entry)
@@ -86,7 +91,7 @@ export function createCompileCache(): CompileCache {
       if (hash === record.compiled.hash) return record.compiled
     }
     // A failed compile throws here and keeps the previous record: if the edit is undone, that record is right again.
-    return remember(key, await buildComponent(key, options))
+    return remember(key, await buildComponent(key, options, contexts))
   }
 
   return {
@@ -106,6 +111,7 @@ export function createCompileCache(): CompileCache {
       byEntry.clear()
       byHash.clear()
     },
+    close: () => contexts.close(),
     get size() {
       return byHash.size
     },

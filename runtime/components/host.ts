@@ -552,7 +552,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     async stop() {
       isStopped = true
       await reloads.stop()
-      await Promise.all([sandbox.stop(), trialSandbox.stop()])
+      await Promise.all([sandbox.stop(), trialSandbox.stop(), compiler.close()])
       await Promise.allSettled([...byKey.values()].map((g) => g.caps.close()))
       byKey.clear()
       kv?.close()

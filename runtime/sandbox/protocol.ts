@@ -78,7 +78,7 @@ export type WorkerMessage =
   | { t: 'host-call'; id: number; invocation: number; key: string; op: HostOp; args: string }
   /** Log lines a component wrote, already rate- and size-limited; `dropped` counts what the limit discarded. */
   | { t: 'log'; key: string; lines: GuestLogLineDto[]; dropped: number }
-  | { t: 'stats'; id: number; rss: number; heapUsed: number; isolates: number; external: number; invocations: number; hostCalls: number }
+  | { t: 'stats'; id: number; rss: number; heapUsed: number; isolates: number; external: number; invocations: number; hostCalls: number; spare: boolean }
   /** The worker dropped these host calls (their invocation was cancelled or its isolate reset): abort them. */
   | { t: 'host-cancel'; ids: number[] }
 

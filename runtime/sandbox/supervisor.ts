@@ -94,6 +94,8 @@ export interface WorkerStats {
   heapUsed: number
   external: number
   isolates: number
+  /** An isolate made ahead for the next load is waiting (made once components are being reloaded: worker.ts warmBlank). */
+  spare: boolean
   invocations: number
   hostCalls: number
 }
@@ -654,9 +656,9 @@ export function createSandbox(options: SandboxOptions): Sandbox {
           post(w, { t: 'stats', id })
         }).catch(() => undefined)
         if (text === undefined) return undefined
-        const { rss, heapUsed, external, isolates, invocations, hostCalls } = JSON.parse(text) as WorkerStats
+        const { rss, heapUsed, external, isolates, spare, invocations, hostCalls } = JSON.parse(text) as WorkerStats
         const components = [...new Set([...w.loaded.keys()].map(nameOf))].sort()
-        return { pid: w.pid, components, dedicated: place.owner !== undefined, rss, heapUsed, external, isolates, invocations, hostCalls }
+        return { pid: w.pid, components, dedicated: place.owner !== undefined, rss, heapUsed, external, isolates, spare, invocations, hostCalls }
       }))
       return all.filter((s) => s !== undefined)
     },

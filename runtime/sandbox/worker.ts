@@ -3,7 +3,7 @@
 // can abort the whole process, and then only this worker dies.
 import type { ErrorDto, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
 import { argumentsJsonLimit, grantedCaps, SANDBOX_ERRORS } from './protocol.ts'
-import { classify, createIsolate, guestFrames, LoadError, type LiveIsolate, type SlotSpec } from './isolate-slot.ts'
+import { classify, createBlank, createIsolate, guestFrames, LoadError, type BlankIsolate, type LiveIsolate, type SlotSpec } from './isolate-slot.ts'
 import { checkConversions, describeRefusal, formatPath, refusedOutput, type PathSegment } from './output-values.ts'
 import { CLIENT_DETAILS_BYTES } from './guest-bootstrap.ts'
 import { createLogGate, type LogGate } from './capabilities/log/log-gate.ts'
@@ -408,8 +408,10 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
   slots.set(msg.key, slot)
   const started = performance.now()
   const recorded = recorder.begin(0, msg.loadTimeoutMs, msg.key)
+  const taken = blank
+  blank = undefined
   try {
-    const { live, meta } = hold(slot, () => createIsolate(msg, hostCallback(slot)))
+    const { live, meta } = hold(slot, () => createIsolate(msg, hostCallback(slot), taken))
     slot.live = live
     slot.hasInit = meta.hasInit
     sendNow({ t: 'loaded', key: msg.key, meta, ms: performance.now() - started })
@@ -419,6 +421,33 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
   } finally {
     recorder.restore(recorded)
   }
+  // A component loaded here before: components are being reloaded (watch mode, a config reload), so the next load is
+  // likely near. Never at start, nor for a worker that only ever loads each component once.
+  if (loadedNames.has(msg.name)) warmBlank(msg.memoryMb)
+  loadedNames.add(msg.name)
+}
+
+/** Names of the components this worker loaded (any generation). */
+const loadedNames = new Set<string>()
+
+/** The next load's isolate, made ahead (isolate-slot.ts BlankIsolate); one at most, made only once reloads happen. */
+let blank: BlankIsolate | undefined
+let warming: NodeJS.Timeout | undefined
+/** Made this long after a load: the reload that loaded it is still running its examples, which need the cores. */
+const WARM_AFTER_MS = 100
+
+function warmBlank(memoryMb: number): void {
+  clearTimeout(warming)
+  warming = setTimeout(() => {
+    if (blank?.memoryMb === memoryMb && !blank.isolate.isDisposed) return
+    if (blank && !blank.isolate.isDisposed) blank.isolate.dispose()
+    try {
+      blank = createBlank(memoryMb)
+    } catch {
+      blank = undefined // the next load makes its own, and reports what fails then
+    }
+  }, WARM_AFTER_MS)
+  warming.unref()
 }
 
 // The supervisor sends what it queued in one turn as one list (supervisor.ts post), in order.
@@ -441,7 +470,7 @@ function dispatch(msg: SupervisorMessage): void {
     case 'stats': {
       const m = process.memoryUsage()
       return sendNow({
-        t: 'stats', id: msg.id, rss: m.rss, heapUsed: m.heapUsed, external: m.external, isolates: [...slots.values()].filter((s) => s.live).length,
+        t: 'stats', id: msg.id, rss: m.rss, heapUsed: m.heapUsed, external: m.external, isolates: [...slots.values()].filter((s) => s.live).length, spare: blank !== undefined && !blank.isolate.isDisposed,
         invocations: invocations.size + queued.size, hostCalls: hostCalls.size,
       })
     }
