@@ -2,7 +2,7 @@
 import type { LookupFunction } from 'node:net'
 import type { Agent } from 'undici'
 import { isIsletError, type IsletError } from '../../../errors.ts'
-import { BlockedAddressError, createPinnedAgent } from './fetch-connector.ts'
+import { BlockedAddressError } from './address-policy.ts'
 import { failed, type Hop } from './fetch-errors.ts'
 import { validateFetchGrant, type FetchGrant, type FetchGrantConfig } from './fetch-grant.ts'
 import { addressDenied, checkTarget } from './fetch-policy.ts'
@@ -34,7 +34,10 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,40}$/
 
 export function createFetchCapability(grant: FetchGrant, options: FetchCapabilityOptions = {}): FetchCapability {
   const config = validateFetchGrant(grant)
-  const agent = createPinnedAgent(config, options.lookup)
+  // The connection pool, made with the first request: undici is some hundred modules, and every component granted
+  // fetch gets its capability when it loads, so loading it here would be paid by start-up even if nothing fetches yet.
+  let agent: Promise<Agent> | undefined
+  const agentOf = () => agent ??= import('./fetch-connector.ts').then(({ createPinnedAgent }) => createPinnedAgent(config, options.lookup))
   let closing: Promise<void> | undefined
   return {
     async fetch(request, signal) {
@@ -45,13 +48,13 @@ export function createFetchCapability(grant: FetchGrant, options: FetchCapabilit
       const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
       const progress = { hop: checked.hop }
       try {
-        return await follow(agent, config, checked, combined, progress)
+        return await follow(await agentOf(), config, checked, combined, progress)
       } catch (error) {
         throw explain(error, progress.hop, config, timeout, signal)
       }
     },
     close() {
-      closing ??= agent.close()
+      closing ??= agent ? agent.then((pool) => pool.close()) : Promise.resolve()
       return closing
     },
   }
