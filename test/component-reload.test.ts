@@ -104,6 +104,8 @@ describe('reload', () => {
 
   it('an init that throws keeps the old generation, and the half-built one is unloaded', async () => {
     const before = host.generation('init')!.number
+    // Served once, so its isolate is loaded (a component without init loads at start only into its examples' isolate).
+    expect(await host.invoke('init', {})).toEqual({ v: 1 })
     const count = await isolates(host)
     writeFileSync(join(dir, 'init.ts'), source('init', '{ v: 2 }', "\n  init() { throw new Error('no database') },"))
     const result = await host.reload('init')

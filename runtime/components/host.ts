@@ -229,8 +229,10 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   /**
    * Loads and inits a generation. With `alongside` (unless its previous generation had no examples), a throwaway
    * isolate of the same code starts loading in the examples worker at the same time, for examples() to use.
+   * `lazy` (start-up): a component without init is loaded into the isolate that serves it by its first call; the
+   * throwaway isolate, of the same code, config and limits, tells what it declares and shows that it loads.
    */
-  async function load(decl: ComponentDecl, compiled: CompiledComponent, timings?: ReloadTimings, alongside = true): Promise<LiveGeneration> {
+  async function load(decl: ComponentDecl, compiled: CompiledComponent, timings?: ReloadTimings, alongside = true, lazy = false): Promise<LiveGeneration> {
     if (decl.grants.kv && !kv) {
       kv = openKvStore(join(options.dataDir, 'islet-kv.db'), {
         app: options.appFile === undefined ? 'app' : kvAppName(options.appFile, options.dataDir),
@@ -261,8 +263,10 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       const appLimits = effectiveLimits(settings.limits, decl.limits, undefined)
       if (alongside && hasExamples.get(decl.name) !== false) loadTrial(appLimits)
       let meta: ComponentMetaDto
+      // Lazy only where a throwaway isolate is loaded to learn from.
+      const described = (limits: Record<LimitName, number>) => trial && lazy ? trial.loaded as Promise<ComponentMetaDto> : sandbox.load(spec(limits))
       try {
-        meta = await sandbox.load(spec(appLimits))
+        meta = await described(appLimits)
       } catch (error) {
         // Module evaluation threw: where, in the component's own source.
         if (isIsletError(error) && error.details.frames !== undefined) throw located(error, locate, caps.redact)
@@ -274,7 +278,12 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       // The component asked for less memory than the app allows: it runs with what it asked for.
       if (limits.memoryMb < appLimits.memoryMb) {
         if (trial) loadTrial(limits)
-        meta = await sandbox.load(spec(limits))
+        meta = await described(limits)
+      }
+      if (trial && lazy) {
+        // init runs with the real capabilities before the generation serves: one with init is loaded now.
+        if (meta.hasInit) meta = await sandbox.load(spec(limits))
+        else sandbox.register(spec(limits))
       }
       hasExamples.set(decl.name, (meta.examples?.length ?? 0) > 0)
       if (trial && !hasExamples.get(decl.name)) {
@@ -478,7 +487,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       // numbers are still given in declaration order: each load begins (and numbers itself) after the previous one did.
       let previous: Promise<unknown> = Promise.resolve()
       const outcomes = options.components.map(async (decl, i): Promise<LiveGeneration | { error: unknown }> => {
-        const begun = previous.then(() => compiles[i]).then((compiled) => ({ loading: load(decl, compiled, undefined, atStart) }))
+        const begun = previous.then(() => compiles[i]).then((compiled) => ({ loading: load(decl, compiled, undefined, atStart, true) }))
         previous = begun.catch(() => {})
         try {
           const gen = await (await begun).loading

@@ -59,6 +59,8 @@ export interface SandboxOptions {
 export interface Sandbox {
   start(): Promise<void>
   load(spec: LoadSpec): Promise<ComponentMetaDto>
+  /** Records a generation without loading it: its first invoke loads it into its worker (as after a worker restart). */
+  register(spec: LoadSpec): void
   /** Runs `execute` (or `init`) with JSON text input; resolves with JSON text output; rejects with an IsletError. */
   invoke(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, options?: InvokeOptions): Promise<string>
   unload(key: string): void
@@ -549,6 +551,9 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         specs.delete(spec.key)
         throw error
       }
+    },
+    register(spec) {
+      specs.set(spec.key, spec)
     },
     async invoke(key, kind, input, limits, { signal } = {}) {
       // Already aborted: nothing is sent, no worker is started for it.

@@ -34,10 +34,13 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,40}$/
 
 export function createFetchCapability(grant: FetchGrant, options: FetchCapabilityOptions = {}): FetchCapability {
   const config = validateFetchGrant(grant)
-  // The connection pool, made with the first request: undici is some hundred modules, and every component granted
-  // fetch gets its capability when it loads, so loading it here would be paid by start-up even if nothing fetches yet.
+  // undici is some hundred modules: imported only by apps that grant fetch, and without holding up their start-up
+  // (begun now, awaited by the first request, whose deadline it would otherwise eat into). The pool is made with
+  // the first request.
+  const connector = import('./fetch-connector.ts')
+  connector.catch(() => {})
   let agent: Promise<Agent> | undefined
-  const agentOf = () => agent ??= import('./fetch-connector.ts').then(({ createPinnedAgent }) => createPinnedAgent(config, options.lookup))
+  const agentOf = () => agent ??= connector.then(({ createPinnedAgent }) => createPinnedAgent(config, options.lookup))
   let closing: Promise<void> | undefined
   return {
     async fetch(request, signal) {
