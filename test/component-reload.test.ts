@@ -276,3 +276,19 @@ describe('reconcile', () => {
     }
   })
 })
+
+describe('start-up', () => {
+  it('loads an idle component without init into no serving isolate until its first call; one with init before serving', async () => {
+    const withInit = source('prepared', 'ctx.config', "\n  init() {},")
+    const host = createHost([decl('idle', source('idle', '{ v: 1 }')), decl('prepared', withInit)])
+    await host.start()
+    try {
+      // The examples' throwaway isolates are gone; 'prepared' ran its init in the isolate that serves it.
+      expect(await isolates(host)).toBe(1)
+      expect(await host.invoke('idle', {})).toEqual({ v: 1 })
+      expect(await isolates(host)).toBe(2)
+    } finally {
+      await host.stop()
+    }
+  })
+})
