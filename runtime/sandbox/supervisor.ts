@@ -182,6 +182,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   }
 
   const places = () => [...shared, ...own.values()]
+  /** Where `name` runs, without making it a place of its own (placeOf does, under dedicated isolation). */
+  const placedAt = (name: string) => (options.isolation !== 'dedicated' && !isolated.has(name) ? shared[slotOf(name)] : own.get(name))
   const nameOf = (key: string) => specs.get(key)?.name ?? key.replace(/@.*$/, '')
 
   function spawnWorker(place: Place): Worker {
@@ -597,7 +599,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         }).catch(() => undefined)
         if (text === undefined) return undefined
         const { rss, heapUsed, external, isolates, invocations, hostCalls } = JSON.parse(text) as WorkerStats
-        const components = [...new Set([...w.loaded.keys()].map(nameOf))].sort()
+        // Placed here: loaded, or registered to load with its first call (a component without init, at start).
+        const components = [...new Set([...specs.values()].map((spec) => spec.name))].filter((name) => placedAt(name) === place).sort()
         return { pid: w.pid, components, dedicated: place.owner !== undefined, rss, heapUsed, external, isolates, invocations, hostCalls }
       }))
       return all.filter((s) => s !== undefined)
