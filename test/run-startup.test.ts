@@ -72,13 +72,16 @@ describe.skipIf(process.platform !== 'linux')('islet run: the processes beside t
     // The first run may compile (and keeps the bundle on disk); its examples ran before it served.
     await stopped((await started(dir, 'd1')).run)
     const { run, port } = await started(dir, 'd2')
-    const response = await fetch(`http://127.0.0.1:${port}/twice`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":21}' })
-    expect(await response.json()).toEqual({ twice: 42 })
-    const running = children(run.child.pid!)
-    expect(running, running.join('\n')).toHaveLength(1)
-    expect(running[0]).toContain('runtime/sandbox/worker.ts')
-    await stopped(run)
-    cleanup()
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/twice`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":21}' })
+      expect(await response.json()).toEqual({ twice: 42 })
+      const running = children(run.child.pid!)
+      expect(running, running.join('\n')).toHaveLength(1)
+      expect(running[0]).toContain('runtime/sandbox/worker.ts')
+    } finally {
+      await stopped(run)
+      cleanup()
+    }
   }, 90_000)
 
   it('an app that only looked as if it might declare components keeps no worker', async () => {
@@ -88,8 +91,11 @@ describe.skipIf(process.platform !== 'linux')('islet run: the processes beside t
       'pipelines.yaml': 'apiVersion: islet/v1\npipelines:\n  twice:\n    steps:\n      - { type: respond, config: { body: { twice: 0 } } }\n',
     })
     const { run } = await started(dir, 'data')
-    await until(() => children(run.child.pid!).length === 0, { ms: 15_000, explain: () => children(run.child.pid!).join('\n') })
-    await stopped(run)
-    cleanup()
+    try {
+      await until(() => children(run.child.pid!).length === 0, { ms: 15_000, explain: () => children(run.child.pid!).join('\n') })
+    } finally {
+      await stopped(run)
+      cleanup()
+    }
   }, 60_000)
 })

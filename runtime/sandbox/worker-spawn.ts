@@ -45,9 +45,12 @@ let early: ForkedWorker | undefined
 export function forkEarlyWorker(): void {
   if (early) return
   early = forkWorker()
-  early.child.unref()
-  early.child.channel?.unref()
-  early.child.stderr?.pipe(process.stderr)
+  const { child } = early
+  child.unref()
+  child.channel?.unref()
+  child.stderr?.pipe(process.stderr)
+  // The stderr pipe is a handle too: left referenced, an engine that never adopted the worker could not exit.
+  ;(child.stderr as { unref?: () => void } | null)?.unref?.()
 }
 
 /** The early worker, if one was forked and is still alive; it is the caller's from now on. */
@@ -61,6 +64,7 @@ export function takeEarlyWorker(): ForkedWorker | undefined {
     return undefined
   }
   child.stderr?.unpipe(process.stderr)
+  ;(child.stderr as { ref?: () => void } | null)?.ref?.()
   child.ref()
   child.channel?.ref()
   return taken
