@@ -105,6 +105,8 @@ describe('reload', () => {
 
   it('an init that throws keeps the old generation, and the half-built one is unloaded', async () => {
     const before = host.generation('init')!.number
+    // Served once, so its isolate is loaded (a component without init loads at start only into its examples' isolate).
+    expect(await host.invoke('init', {})).toEqual({ v: 1 })
     const count = await isolates(host)
     writeFileSync(join(dir, 'init.ts'), source('init', '{ v: 2 }', "\n  init() { throw new Error('no database') },"))
     const result = await host.reload('init')
@@ -292,6 +294,22 @@ describe('reconcile', () => {
       expect(await host.invoke('keep', {})).toEqual({ v: 3 })
       expect(host.has('other')).toBe(false)
       expect(() => aborted.commit()).toThrow(/already committed or aborted/)
+    } finally {
+      await host.stop()
+    }
+  })
+})
+
+describe('start-up', () => {
+  it('loads an idle component without init into no serving isolate until its first call; one with init before serving', async () => {
+    const withInit = source('prepared', 'ctx.config', "\n  init() {},")
+    const host = createHost([decl('idle', source('idle', '{ v: 1 }')), decl('prepared', withInit)])
+    await host.start()
+    try {
+      // The examples' throwaway isolates are gone; 'prepared' ran its init in the isolate that serves it.
+      expect(await isolates(host)).toBe(1)
+      expect(await host.invoke('idle', {})).toEqual({ v: 1 })
+      expect(await isolates(host)).toBe(2)
     } finally {
       await host.stop()
     }

@@ -1,17 +1,18 @@
 // `islet run [app.yaml]` (and `islet dev`, which is run + watch + one line per event): load, start, and on
 // SIGINT/SIGTERM drain and stop; a second signal forces exit. Under `--processes <n>` this is one engine process of
 // n, forked by the primary (primary.ts): it also stops when the primary says so, and tells it when it serves.
+//
+// Start-up order: an app that may declare components gets its sandbox worker forked first (worker-spawn.ts), and the
+// engine's modules are imported after that (dynamically, below), so the worker starts while they load.
 import cluster from 'node:cluster'
+import { readFileSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { dataDirOf, openApp } from '../app.ts'
-import { ConfigError, formatDiagnostics, toPublicDiagnostic, diagnosticOfError } from '../config/diagnostics.ts'
+import { dataDirOf } from '../config/data-dir.ts'
 import { codeOf, messageOf } from '../errors.ts'
-import { createLogger } from '../log/logger.ts'
-import { createBuiltinRegistry } from '../builtins.ts'
+import { forkEarlyWorker, releaseEarlyWorker } from '../sandbox/worker-spawn.ts'
 import { requireAppFile } from './app-file.ts'
 import { isMessage, type EngineProcess, type PrimaryMessage } from './processes.ts'
-import { startWatching, type JsonEvent } from './watch.ts'
-import { watchForChange } from './next-change.ts'
+import type { JsonEvent } from './watch.ts'
 
 export interface ServeOptions {
   command: 'run' | 'dev'
@@ -26,6 +27,10 @@ export interface ServeOptions {
 
 export async function serve(fileArg: string | undefined, options: ServeOptions): Promise<number> {
   const file = requireAppFile(fileArg, options.command)
+  if (mayDeclareComponents(file)) forkEarlyWorker()
+  const [{ openApp }, { ConfigError, formatDiagnostics, toPublicDiagnostic, diagnosticOfError }, { createLogger }, { createBuiltinRegistry }] = await Promise.all([
+    import('../app.ts'), import('../config/diagnostics.ts'), import('../log/logger.ts'), import('../builtins.ts'),
+  ])
   const { dev, process: engineProcess } = options
   const json = dev?.sayJson
   // Under `islet dev` the log does not repeat the events dev prints; with JSON output it goes to stderr, so that
@@ -44,7 +49,9 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
       engine = await openApp(file, { logger, registry, dataDir: options.dataDir, ...(engineProcess ? { process: engineProcess } : {}) })
       break
     } catch (error) {
+      releaseEarlyWorker()
       if (!(error instanceof ConfigError)) throw error
+      const { watchForChange } = await import('./next-change.ts')
       const waiting = options.command === 'dev' ? await watchForChange(dirname(resolve(file)), dataDirOf(options.dataDir, process.env)) : undefined
       const nothing = waiting ? 'nothing was started; fix it and save: dev tries again' : 'nothing was started'
       if (quiet) logger.error({ code: error.code }, `${error.diagnostics.length} problem(s) in the config; ${nothing}`)
@@ -55,6 +62,8 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
     }
   }
 
+  // Forked on a guess from the YAML's text: an app without components after all has no use for it.
+  if (!engine.components) releaseEarlyWorker()
   let stopWatching: (() => Promise<void>) | undefined
   let signals = 0
   let stopping: Promise<void> | undefined
@@ -105,6 +114,7 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
   if (engineProcess && !stopping) process.send?.({ type: 'islet:ready' })
   if (options.watch) {
     const say = dev?.say ?? ((line: string, isError: boolean) => { logger[isError ? 'error' : 'info'](line) })
+    const { startWatching } = await import('./watch.ts')
     stopWatching = await startWatching({ engine, file: resolve(file), registry, logger, say, ...(json ? { sayJson: json } : {}),
       dataDir: dataDirOf(options.dataDir, process.env) })
     // A signal that came while the watchers were being set up found nothing to close: close them now, or they would
@@ -118,4 +128,16 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
 export function leaveCluster(): void {
   if (cluster.worker?.isConnected()) cluster.worker.disconnect()
   setTimeout(() => process.exit(), 5_000).unref()
+}
+
+/**
+ * Whether the app may declare components, from the root YAML's text: a top-level `components:` or `imports:` key (an
+ * imported file may declare them). A guess that errs towards yes; it only decides whether the worker is forked early.
+ */
+function mayDeclareComponents(file: string): boolean {
+  try {
+    return /^(components|imports)\s*:/m.test(readFileSync(file, 'utf8'))
+  } catch {
+    return false
+  }
 }

@@ -53,6 +53,8 @@ export function describeEvent(event: ComponentEvent | ConfigEvent): string | und
 /** Starts watching; resolves with the function that stops it. */
 export async function startWatching(options: WatchOptions): Promise<() => Promise<void>> {
   const { engine, logger, say } = options
+  // Reloads run examples in a worker of their own, which start-up did without: started now, not by the first save.
+  engine.components?.warmReloads()
   // The same failure seen again (a re-check, a rebuild after a config reload) is not news: say it once.
   const lastFailure = new Map<string, string>()
   const report = (event: ComponentEvent | ConfigEvent) => {

@@ -1,10 +1,11 @@
 // The compile cache: hits only when every input is unchanged, and any edit (content, imports, symlinks) recompiles.
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import vm from 'node:vm'
 import * as esbuild from 'esbuild'
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { CACHE_DIR } from '../cache-dir.ts'
 import { ComponentCompileError, compileComponent, createCompileCache } from './compile.ts'
 
 // Counts real esbuild runs, a build or a rebuild on a kept context (compile-context.ts): a cache hit must not run one.
@@ -148,5 +149,29 @@ describe('createCompileCache', () => {
     cache.clear()
     expect(cache.size).toBe(0)
     expect(await cache.compile(b.entry)).not.toBe(b)
+  })
+
+  it('starts from the bundle an earlier run left on disk: no esbuild while the sources are unchanged, a build after an edit', async () => {
+    const entry = write(COMPONENT)
+    const first = await createCompileCache().compile(entry)
+    builds.count = builds.rebuilds = 0
+    // A new cache is a new `islet run`: nothing in memory.
+    const again = await createCompileCache().compile(entry)
+    expect(builds.count).toBe(0)
+    expect(again).toMatchObject({ entry: first.entry, root: first.root, hash: first.hash, code: first.code, map: first.map, files: first.files, bytes: first.bytes })
+    write({ 'lib/value.ts': 'export const value = 2\n' }, dirname(entry))
+    expect(run((await createCompileCache().compile(entry)).code)).toBe(2)
+    expect(builds.count).toBe(1)
+  })
+
+  it('builds again when the bundle on disk is not the code its record was written for', async () => {
+    const entry = write({ ...COMPONENT, 'lib/value.ts': 'export const value = 5\n' })
+    const { hash } = await createCompileCache().compile(entry)
+    builds.count = builds.rebuilds = 0
+    const file = join(CACHE_DIR, 'component-bundles', `${hash}.json`)
+    expect(readdirSync(dirname(file))).toContain(`${hash}.json`)
+    writeFileSync(file, JSON.stringify({ code: '({ execute: () => 666 })', map: '' }))
+    expect(run((await createCompileCache().compile(entry)).code)).toBe(5)
+    expect(builds.count).toBe(1)
   })
 })

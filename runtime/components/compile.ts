@@ -7,7 +7,7 @@ import {
 } from './compile-build.ts'
 import { createBuildContexts } from './compile-context.ts'
 import { readSdk } from './compile-inputs.ts'
-import { readCompileRecord, writeCompileRecord } from './compile-record.ts'
+import { readBundle, readCompileRecord, writeCompileRecord } from './compile-record.ts'
 import { readSource } from './read-source.ts'
 
 export { ComponentCompileError } from './compile-diagnostics.ts'
@@ -56,6 +56,8 @@ interface EntryRecord {
  * The check: every path the last build followed must lead to the same real file, and every file it read
  * is read again and hashed. Imports resolve from their text alone (no extension probing), so unchanged files mean an
  * unchanged import graph; any change at all, including an edit that adds an import, is a miss and a full compile.
+ * Builds are also kept on disk (compile-record.ts): an entry compiled in no earlier call of this cache is loaded from
+ * there when its inputs hash as they did, without esbuild (`islet run` on unchanged components starts no esbuild).
  */
 export function createCompileCache(): CompileCache {
   const byEntry = new Map<string, EntryRecord>()
@@ -90,8 +92,34 @@ export function createCompileCache(): CompileCache {
       const hash = await currentHash(record.inputs, options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES)
       if (hash === record.compiled.hash) return record.compiled
     }
+    // The disk only for an entry this cache has not compiled yet (start-up): after that, memory has the latest build,
+    // and a reload's edit is a miss there, so reading the disk first would only delay its build.
+    if (!record) {
+      const stored = await fromDisk(key, options)
+      if (stored) return remember(key, stored)
+    }
     // A failed compile throws here and keeps the previous record: if the edit is undone, that record is right again.
-    return remember(key, await buildComponent(key, options, contexts))
+    const built = await buildComponent(key, options, contexts)
+    await writeCompileRecord(key, built.compiled, built.inputs)
+    return remember(key, built)
+  }
+
+  /** The entry's last build from the disk, when every input it read hashes as it did then; else undefined. */
+  async function fromDisk(key: string, options: CompileOptions): Promise<EntryRecord | undefined> {
+    const started = performance.now()
+    const record = await readCompileRecord(key)
+    if (!record || record.entry === undefined || record.root === undefined) return undefined
+    if (record.bytes > (options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES)) return undefined
+    // The links cover the entry and its folder: an unchanged hash means record.entry and record.root are still right.
+    if (await currentHash(record.inputs, options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES) !== record.hash) return undefined
+    const bundle = byHash.get(record.hash) ?? await readBundle(record)
+    if (!bundle) return undefined
+    const compiled: CompiledComponent = {
+      entry: record.entry, root: record.root, hash: record.hash, code: bundle.code, bytes: record.bytes, map: bundle.map,
+      files: record.inputs.files.filter((file) => !file.isSdk).map((file) => file.path).sort(),
+      durationMs: performance.now() - started,
+    }
+    return { inputs: record.inputs, compiled }
   }
 
   return {

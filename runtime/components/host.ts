@@ -133,6 +133,11 @@ export interface ComponentHost {
    */
   prepareAhead(name: string): Promise<void>
   /**
+   * Starts the examples worker reloads run examples in, when it is not running yet (watch mode, once serving: the
+   * first reload then need not wait for a process to start). Start-up runs its examples without it.
+   */
+  warmReloads(): void
+  /**
    * Brings the components in line with `decls`: adds new names, reloads changed ones, removes the rest — all or
    * nothing: if one fails, nothing changes and the failures are returned.
    */
@@ -174,8 +179,8 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   let isStopped = false
   /** Each generation's compiled code: its examples run on a throwaway isolate of the very same code. */
   const codes = new WeakMap<ComponentGeneration, string>()
-  /** Sandbox keys of throwaway example isolates (their log lines are marked as such). */
-  const trials = new Set<string>()
+  /** Sandbox keys of throwaway example isolates (their log lines are marked as such), and the sandbox each is in. */
+  const trials = new Map<string, Sandbox>()
   /** The throwaway isolate load() started alongside a generation, for that generation's first examples run. */
   const early = new WeakMap<ComponentGeneration, { key: string; loaded: Promise<unknown> }>()
   /** Whether each component's latest generation has examples; when not, load() loads no throwaway isolate alongside. */
@@ -214,9 +219,14 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   })
   // Examples run in a sandbox worker of their own: a throwaway isolate that takes its worker down (V8 aborts on some
   // allocations) never takes live calls with it, and it is built on another core while the generation to serve loads.
-  // Its isolates are throwaway, so between starts and reloads it holds nothing: it stops once idle, unless watch mode
-  // keeps it (keepExamplesWorker), where every save runs examples and must not wait for a process to start.
+  // Its isolates are throwaway, so between reloads it holds nothing: it stops once idle, unless watch mode keeps it
+  // (keepExamplesWorker), where every save runs examples and must not wait for a process to start.
   const trialSandbox = createSandbox({ workers: 1, logger, ...routes, idleStopMs: EXAMPLES_WORKER_IDLE_MS })
+  // Except at start: until the app serves there is no live call an example could take down with its worker, so the
+  // examples of start-up run in the serving sandbox, and the examples worker is only started for the first reload
+  // (or ahead of it: warmReloads). `islet run` never reloads, so it never starts one: one process, and its start-up
+  // time and memory, less.
+  let examplesSandbox: Sandbox = sandbox
 
   const trialSpec = (key: string, decl: ComponentDecl, number: number, code: string, limits: Record<LimitName, number>) => ({
     key, name: decl.name, generation: number, code, memoryMb: limits.memoryMb, loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
@@ -224,16 +234,19 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
   })
 
   function dropTrial(key: string): void {
+    const home = trials.get(key)
     trials.delete(key)
     byKey.delete(key)
-    trialSandbox.unload(key)
+    home?.unload(key)
   }
 
   /**
    * Loads and inits a generation. With `alongside` (unless its previous generation had no examples), a throwaway
    * isolate of the same code starts loading in the examples worker at the same time, for examples() to use.
+   * `lazy` (start-up): a component without init is loaded into the isolate that serves it by its first call; the
+   * throwaway isolate, of the same code, config and limits, tells what it declares and shows that it loads.
    */
-  async function load(decl: ComponentDecl, compiled: CompiledComponent, timings?: ReloadTimings, alongside = true): Promise<LiveGeneration> {
+  async function load(decl: ComponentDecl, compiled: CompiledComponent, timings?: ReloadTimings, alongside = true, lazy = false): Promise<LiveGeneration> {
     if (decl.grants.kv && !kv) {
       kv = openKvStore(join(options.dataDir, 'islet-kv.db'), {
         app: options.appFile === undefined ? 'app' : kvAppName(options.appFile, options.dataDir),
@@ -254,9 +267,9 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     const loadTrial = (limits: Record<LimitName, number>) => {
       if (trial) dropTrial(trial.key)
       const trialKey = `${key}:examples:${++trialSeq}`
-      trials.add(trialKey)
+      trials.set(trialKey, examplesSandbox)
       // A failure here is the examples phase's to report (it awaits this); nothing is lost meanwhile.
-      const loaded = trialSandbox.load(trialSpec(trialKey, decl, number, compiled.code, limits))
+      const loaded = examplesSandbox.load(trialSpec(trialKey, decl, number, compiled.code, limits))
       loaded.catch(() => {})
       trial = { key: trialKey, loaded }
     }
@@ -264,8 +277,10 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       const appLimits = effectiveLimits(settings.limits, decl.limits, undefined)
       if (alongside && hasExamples.get(decl.name) !== false) loadTrial(appLimits)
       let meta: ComponentMetaDto
+      // Lazy only where a throwaway isolate is loaded to learn from.
+      const described = (limits: Record<LimitName, number>) => trial && lazy ? trial.loaded as Promise<ComponentMetaDto> : sandbox.load(spec(limits))
       try {
-        meta = await sandbox.load(spec(appLimits))
+        meta = await described(appLimits)
       } catch (error) {
         // Module evaluation threw: where, in the component's own source.
         if (isIsletError(error) && error.details.frames !== undefined) throw located(error, locate, caps.redact)
@@ -277,7 +292,12 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       // The component asked for less memory than the app allows: it runs with what it asked for.
       if (limits.memoryMb < appLimits.memoryMb) {
         if (trial) loadTrial(limits)
-        meta = await sandbox.load(spec(limits))
+        meta = await described(limits)
+      }
+      if (trial && lazy) {
+        // init runs with the real capabilities before the generation serves: one with init is loaded now.
+        if (meta.hasInit) meta = await sandbox.load(spec(limits))
+        else sandbox.register(spec(limits))
       }
       hasExamples.set(decl.name, (meta.examples?.length ?? 0) > 0)
       if (trial && !hasExamples.get(decl.name)) {
@@ -376,9 +396,10 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     }
     const rig: LiveGeneration = { ...gen, key, caps, inflight: 0, onIdle: undefined }
     byKey.set(key, rig)
-    trials.add(key)
+    const home = (pending && trials.get(pending.key)) || examplesSandbox
+    trials.set(key, home)
     try {
-      await (pending?.loaded ?? trialSandbox.load(trialSpec(key, gen.decl, gen.number, code, gen.limits)))
+      await (pending?.loaded ?? home.load(trialSpec(key, gen.decl, gen.number, code, gen.limits)))
     } catch (error) {
       dropTrial(key)
       throw error
@@ -388,13 +409,13 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       async init() {
         if (!gen.meta.hasInit) return
         try {
-          await trialSandbox.invoke(key, 'init', 'null', gen.invocation)
+          await home.invoke(key, 'init', 'null', gen.invocation)
         } catch (error) {
           // As any error out of a component's isolate: granted secret values redacted, located in its own source.
           throw fromSandbox(gen, error)
         }
       },
-      call: (input) => call(rig, input, undefined, trialSandbox),
+      call: (input) => call(rig, input, undefined, home),
       dispose: () => dropTrial(key),
     }
   }
@@ -470,16 +491,22 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
 
   return {
     async start() {
-      await Promise.all([sandbox.start(), ...(options.examplesAtStart !== false ? [trialSandbox.start()] : [])])
-      const failures: string[] = []
-      /** Each failed component and the code that classified its failure (ERR_SANDBOX_TIMEOUT, …), for callers to match. */
-      const causes: { component: string; code: string }[] = []
+      const atStart = options.examplesAtStart !== false
+      // Compiles (from the disk cache, else esbuild) run while the worker starts.
+      const compiles = options.components.map((decl) => compileOrExplain(decl))
+      for (const compiled of compiles) compiled.catch(() => {})
+      await sandbox.start()
       for (const decl of options.components) declared.set(decl.name, decl)
-      for (const decl of options.components) {
+      // Every component loads at once: the worker takes the loads in turn, with no round trip in between. Generation
+      // numbers are still given in declaration order: each load begins (and numbers itself) after the previous one did.
+      let previous: Promise<unknown> = Promise.resolve()
+      const outcomes = options.components.map(async (decl, i): Promise<LiveGeneration | { error: unknown }> => {
+        const begun = previous.then(() => compiles[i]).then((compiled) => ({ loading: load(decl, compiled, undefined, atStart, true) }))
+        previous = begun.catch(() => {})
         try {
-          const gen = await load(decl, await compileOrExplain(decl), undefined, options.examplesAtStart !== false)
+          const gen = await (await begun).loading
           // As on a reload: a generation serves only after its own examples pass (on a throwaway isolate).
-          if (options.examplesAtStart !== false) {
+          if (atStart) {
             const run = await examples(gen, true).catch((error: unknown) => { dispose(gen); throw error })
             const failed = run.results.find((r) => !r.ok)
             if (failed) {
@@ -487,19 +514,36 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
               throw exampleFailure(decl.name, gen.files, failed, 'at start (fix the code or the example; examples run on a throwaway isolate with throwaway capabilities)')
             }
           }
-          current.set(decl.name, gen)
-          logger.info({ component: decl.name, generation: gen.number, hash: gen.hash.slice(0, 12) }, `component '${decl.name}' loaded`)
+          return gen
         } catch (error) {
-          const code = isIsletError(error) ? (typeof error.details.code === 'string' ? error.details.code : error.code) : 'ERR_COMPONENT_LOAD_FAILED'
-          const message = messageOf(error)
-          failures.push(message.includes(`'${decl.name}'`) ? message : `component '${decl.name}': ${message}`)
-          causes.push({ component: decl.name, code })
+          return { error }
         }
+      })
+      const failures: string[] = []
+      /** Each failed component and the code that classified its failure (ERR_SANDBOX_TIMEOUT, …), for callers to match. */
+      const causes: { component: string; code: string }[] = []
+      for (const [i, outcome] of (await Promise.all(outcomes)).entries()) {
+        const decl = options.components[i]!
+        if (!('error' in outcome)) {
+          current.set(decl.name, outcome)
+          logger.info({ component: decl.name, generation: outcome.number, hash: outcome.hash.slice(0, 12) }, `component '${decl.name}' loaded`)
+          continue
+        }
+        const { error } = outcome
+        const code = isIsletError(error) ? (typeof error.details.code === 'string' ? error.details.code : error.code) : 'ERR_COMPONENT_LOAD_FAILED'
+        const message = messageOf(error)
+        failures.push(message.includes(`'${decl.name}'`) ? message : `component '${decl.name}': ${message}`)
+        causes.push({ component: decl.name, code })
       }
+      examplesSandbox = trialSandbox
       if (failures.length > 0) {
         await Promise.all([sandbox.stop(), trialSandbox.stop()])
         throw new IsletError('ERR_COMPONENT_LOAD_FAILED', failures.join('\n'), { details: { failures, causes } })
       }
+    },
+    warmReloads() {
+      // Best effort: a worker that fails to start now is started again by the reload that needs it.
+      if (!isStopped) trialSandbox.start().catch(() => {})
     },
     // A component prepared by an open transaction counts: the reload's pipelines are compiled before it commits.
     has: (name) => current.has(name) || reloads.staged(name),

@@ -5,12 +5,13 @@
 // for; a worker stuck past that slice's deadline, or crashing, is charged to that invocation's component alone (one
 // incident), which then runs in a worker of its own. Bystanders' lost calls fail with ERR_SANDBOX_WORKER_LOST (not a
 // breach), and those that had not begun in the isolate are retried once on the replacement worker.
-import { fork, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import type { AbortSignalLike, Logger } from '@islet/sdk'
 import { IsletError, isIsletError, type ErrorCode } from '../errors.ts'
 import type { ComponentMetaDto, ErrorDto, GrantedDto, GuestLogLineDto, HostOp, InvocationLimitsDto, SupervisorMessage, WorkerMessage } from './protocol.ts'
-import { createSliceFile, type SliceFile, type SliceState } from './slice-record.ts'
-import { CEILING_BASE_BYTES, ceilingForComponent, limitFileSize, mb, watchMemory, workerExecArgv, workerScript, type MemoryCeiling } from './worker-process.ts'
+import type { SliceFile, SliceState } from './slice-record.ts'
+import { CEILING_BASE_BYTES, ceilingForComponent, mb, watchMemory, type MemoryCeiling } from './worker-process.ts'
+import { forkWorker, takeEarlyWorker } from './worker-spawn.ts'
 
 export interface LoadSpec {
   /** Unique per component generation, e.g. `price-quote@3`. */
@@ -65,6 +66,8 @@ export interface SandboxOptions {
 export interface Sandbox {
   start(): Promise<void>
   load(spec: LoadSpec): Promise<ComponentMetaDto>
+  /** Records a generation without loading it: its first invoke loads it into its worker (as after a worker restart). */
+  register(spec: LoadSpec): void
   /** Runs `execute` (or `init`) with JSON text input; resolves with JSON text output; rejects with an IsletError. */
   invoke(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, options?: InvokeOptions): Promise<string>
   unload(key: string): void
@@ -215,24 +218,22 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   }
 
   const places = () => [...shared, ...own.values()]
+  /** Where `name` runs, without making it a place of its own (placeOf does, under dedicated isolation). */
+  const placedAt = (name: string) => (options.isolation !== 'dedicated' && !isolated.has(name) ? shared[slotOf(name)] : own.get(name))
   const nameOf = (key: string) => specs.get(key)?.name ?? key.replace(/@.*$/, '')
 
   function spawnWorker(place: Place): Worker {
-    // An empty environment: workers need nothing from it, and secrets in it must not reach sandboxes.
-    // fd 4 is the worker's slice record (slice-record.ts); stderr is read for V8's out-of-memory report.
-    const slices = createSliceFile()
-    // Permission model flags (worker-process.ts): the second wall, for the day guest code escapes its isolate.
-    const script = options.testWorkerScript ?? workerScript()
-    const execArgv = workerExecArgv(options.testWorkerScript ? [options.testWorkerScript] : [])
-    const child = fork(script, [], { execArgv, serialization: 'json', stdio: ['ignore', 'inherit', 'pipe', 'ipc', slices.fd], env: {} })
+    // The worker `islet run` forked before loading the engine (worker-spawn.ts), if there is one; else a new one.
+    const forked = (options.testWorkerScript === undefined ? takeEarlyWorker() : undefined)
+      ?? (options.testWorkerScript === undefined ? forkWorker() : forkWorker(options.testWorkerScript, [options.testWorkerScript]))
+    const { child, slices } = forked
     const pid = child.pid ?? 0
-    let markReady!: () => void
     // Ready once it said so and its file-size limit is set: no component is sent to it before both.
-    const limited = limitFileSize(pid).then((failure) => {
+    const limited = forked.limited.then((failure) => {
       if (failure) logger.warn({ pid }, `sandbox worker runs without a file-size limit: ${failure}`)
     })
     const worker: Worker = {
-      child, pid, ready: Promise.all([new Promise<void>((resolve) => { markReady = resolve }), limited]).then(() => {}), place, stderrTail: '',
+      child, pid, ready: Promise.all([forked.said, limited]).then(() => {}), place, stderrTail: '',
       stderrDone: child.stderr ? new Promise((resolve) => { child.stderr!.once('close', resolve); child.stderr!.once('error', resolve) }) : Promise.resolve(),
       slices, placed: new Set(),
       memory: watchMemory(pid, CEILING_BASE_BYTES, ({ rssBytes, ceilingBytes }) => overCeiling(worker, rssBytes, ceilingBytes)),
@@ -248,7 +249,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     child.on('message', (msgs: WorkerMessage | WorkerMessage[]) => {
       for (const msg of Array.isArray(msgs) ? msgs : [msgs]) {
         try {
-          onMessage(worker, msg, markReady)
+          onMessage(worker, msg)
         } catch (error) {
           refuseMalformed(worker, error)
         }
@@ -270,13 +271,13 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     return worker
   }
 
-  function onMessage(worker: Worker, msg: WorkerMessage, markReady: () => void): void {
+  function onMessage(worker: Worker, msg: WorkerMessage): void {
     // A worker the supervisor killed is heard no more: what it sent before the signal landed (a result after a forged
     // host call, say) is not trusted, and its calls settle as lost when it exits.
     if (worker.killed) return
     if ((msg.t === 'host-call' || msg.t === 'log') && !worker.placed.has(msg.key)) return refuseForged(worker, msg)
     switch (msg.t) {
-      case 'ready': return markReady()
+      case 'ready': return // forkWorker listens for it (worker.ready)
       case 'loaded': return worker.loads.get(msg.key)?.resolve(msg.meta)
       case 'load-failed': return worker.loads.get(msg.key)?.reject(sandboxError(msg.error))
       case 'result': return settle(worker, msg.id)?.resolve(msg.output)
@@ -614,6 +615,9 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         throw error
       }
     },
+    register(spec) {
+      specs.set(spec.key, spec)
+    },
     async invoke(key, kind, input, limits, { signal } = {}) {
       // Already aborted: nothing is sent, no worker is started for it.
       if (signal?.aborted) throw cancelled(specs.get(key)?.name ?? key, signal)
@@ -657,7 +661,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         }).catch(() => undefined)
         if (text === undefined) return undefined
         const { rss, heapUsed, external, isolates, spare, invocations, hostCalls } = JSON.parse(text) as WorkerStats
-        const components = [...new Set([...w.loaded.keys()].map(nameOf))].sort()
+        // Placed here: loaded, or registered to load with its first call (a component without init, at start).
+        const components = [...new Set([...specs.values()].map((spec) => spec.name))].filter((name) => placedAt(name) === place).sort()
         return { pid: w.pid, components, dedicated: place.owner !== undefined, rss, heapUsed, external, isolates, spare, invocations, hostCalls }
       }))
       return all.filter((s) => s !== undefined)

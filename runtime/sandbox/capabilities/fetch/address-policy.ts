@@ -91,3 +91,13 @@ function ipv6Words(ip: string): number[] {
   const zeros = new Array<string>(8 - headWords.length - restWords.length).fill('0')
   return [...headWords, ...zeros, ...restWords].map((word) => Number.parseInt(word, 16))
 }
+
+/** A connection refused by the address policy; fetch.ts turns it into ERR_CAPABILITY_DENIED naming the hop. */
+export class BlockedAddressError extends Error {
+  readonly range: string
+  constructor(range: string) {
+    super(`connection to a ${range} address refused`)
+    this.name = 'BlockedAddressError'
+    this.range = range
+  }
+}

@@ -2,18 +2,10 @@
 import { lookup as dnsLookup } from 'node:dns'
 import { isIPv6, type LookupFunction, type Socket } from 'node:net'
 import { Agent, buildConnector } from 'undici'
-import { blockedRangeOf } from './address-policy.ts'
+import { BlockedAddressError, blockedRangeOf } from './address-policy.ts'
 import type { FetchGrantConfig } from './fetch-grant.ts'
 
-/** A connection refused by the address policy; fetch.ts turns it into ERR_CAPABILITY_DENIED naming the hop. */
-export class BlockedAddressError extends Error {
-  readonly range: string
-  constructor(range: string) {
-    super(`connection to a ${range} address refused`)
-    this.name = 'BlockedAddressError'
-    this.range = range
-  }
-}
+export { BlockedAddressError }
 
 /**
  * An Agent whose connector validates addresses as it connects. The lookup it hands to `net.connect` checks every

@@ -2,7 +2,7 @@
 import type { LookupFunction } from 'node:net'
 import type { Agent } from 'undici'
 import { isIsletError, type IsletError } from '../../../errors.ts'
-import { BlockedAddressError, createPinnedAgent } from './fetch-connector.ts'
+import { BlockedAddressError } from './address-policy.ts'
 import { failed, type Hop } from './fetch-errors.ts'
 import { validateFetchGrant, type FetchGrant, type FetchGrantConfig } from './fetch-grant.ts'
 import { addressDenied, checkTarget } from './fetch-policy.ts'
@@ -34,7 +34,13 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]{1,40}$/
 
 export function createFetchCapability(grant: FetchGrant, options: FetchCapabilityOptions = {}): FetchCapability {
   const config = validateFetchGrant(grant)
-  const agent = createPinnedAgent(config, options.lookup)
+  // undici is some hundred modules: imported only by apps that grant fetch, and without holding up their start-up
+  // (begun now, awaited by the first request, whose deadline it would otherwise eat into). The pool is made with
+  // the first request.
+  const connector = import('./fetch-connector.ts')
+  connector.catch(() => {})
+  let agent: Promise<Agent> | undefined
+  const agentOf = () => agent ??= connector.then(({ createPinnedAgent }) => createPinnedAgent(config, options.lookup))
   let closing: Promise<void> | undefined
   return {
     async fetch(request, signal) {
@@ -45,13 +51,13 @@ export function createFetchCapability(grant: FetchGrant, options: FetchCapabilit
       const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
       const progress = { hop: checked.hop }
       try {
-        return await follow(agent, config, checked, combined, progress)
+        return await follow(await agentOf(), config, checked, combined, progress)
       } catch (error) {
         throw explain(error, progress.hop, config, timeout, signal)
       }
     },
     close() {
-      closing ??= agent.close()
+      closing ??= agent ? agent.then((pool) => pool.close()) : Promise.resolve()
       return closing
     },
   }

@@ -4,9 +4,15 @@
 // instead of summing the namespace, and a check and its write can never be split by another writer.
 import { mkdirSync } from 'node:fs'
 import { dirname, relative, sep } from 'node:path'
-import Database from 'better-sqlite3'
+import { createRequire } from 'node:module'
+import type Database from 'better-sqlite3'
 import type { Statement } from 'better-sqlite3'
 import { createNamespace, prefixEnd, type Backend, type Counters, type KvStore } from './kv.ts'
+
+// better-sqlite3 (some fifteen modules and a native addon) is loaded with the first kv store, not with this file:
+// the component host imports it for every app, and most grant no kv.
+let loaded: typeof Database | undefined
+const driver = (): typeof Database => loaded ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database
 
 /** After a checkpoint the WAL is cut back to this: a burst of writes does not leave a WAL the size of the burst. */
 const WAL_KEEP_BYTES = 4 * 1024 * 1024
@@ -46,7 +52,7 @@ export function openKvStore(file: string, options: KvStoreOptions): KvStore {
   // Several engine processes (`islet run --processes`) share this file: a write that finds another process's write
   // lock waits for it (SQLite's busy handler, up to this long) instead of failing SQLITE_BUSY. Writes hold the lock
   // for one short IMMEDIATE transaction, so the wait is normally far below a millisecond.
-  const db = new Database(file, { timeout: KV_BUSY_TIMEOUT_MS })
+  const db = new (driver())(file, { timeout: KV_BUSY_TIMEOUT_MS })
   db.pragma('journal_mode = WAL')
   db.pragma('synchronous = NORMAL')
   db.pragma(`journal_size_limit = ${WAL_KEEP_BYTES}`)
