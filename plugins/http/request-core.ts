@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto'
 import type { Context, Middleware } from 'koa'
 import type { Logger } from '@islet/sdk'
 import type { RequestState } from './contracts.ts'
-import { HttpError, toErrorResponse } from './errors.ts'
+import { toErrorResponse } from './errors.ts'
+import { answerJson, isObjectBody } from './respond-json.ts'
 
 /** Incoming ids are echoed only when they look like ids, so a header cannot inject into logs. */
 const VALID_ID = /^[\w.:-]{1,128}$/
@@ -84,24 +85,10 @@ export function createRequestCore(options: RequestCoreOptions): { middleware: Mi
   return { middleware, inFlight }
 }
 
-/**
- * Turns an object body into its JSON text here, inside the error handling, instead of leaving it to Koa's respond:
- * there a body JSON cannot represent (nested too deep for the stack, a cycle, a BigInt) throws past every middleware
- * and Koa answers a plain-text 500 with no request id and no log line.
- */
+/** An object body another middleware set (health, a middleware's answer, an error) as its JSON text: see respond-json.ts. */
 function serialise(kctx: Context): void {
   const body: unknown = kctx.body
-  if (body === null || typeof body !== 'object' || Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function') return
-  let text: string
-  try {
-    text = JSON.stringify(body)
-  } catch (error) {
-    throw new HttpError('ERR_HTTP_RESPONSE_UNSERIALISABLE',
-      `the response body could not be turned into JSON; the server log has details under request id ${kctx.state.requestId}`,
-      undefined, error)
-  }
-  // Koa keeps the JSON content type its object body set (or the one a respond step chose).
-  kctx.body = text
+  if (isObjectBody(body)) answerJson(kctx, body)
 }
 
 /** The standard JSON error answer; if even that cannot be serialised (hostile details), the same without details. */
