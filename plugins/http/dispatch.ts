@@ -34,12 +34,15 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
       // before the response is written, so a finished response never aborts anything.
       run.watch(kctx.req.socket)
       try {
-        const body = await run.until(readBody(kctx.req, match.bodyLimit ?? bodyLimit)).catch((error: unknown) => {
+        let body: unknown
+        try {
+          body = await run.until(readBody(kctx.req, match.bodyLimit ?? bodyLimit))
+        } catch (error) {
           // The body never arrived in full: what is left of it would be read as the next request on this
           // connection, so the answer closes it.
           if (!kctx.req.complete) kctx.set('Connection', 'close')
           throw error
-        })
+        }
         // One run of the `http` trigger: the body is its input, and the view keeps the names HTTP pipelines use.
         const id = kctx.state.requestId
         // Koa parses the query string on first read; a URL without one has none to parse (unless middleware already

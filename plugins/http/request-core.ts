@@ -44,6 +44,8 @@ export interface RequestCoreOptions {
 
 export function createRequestCore(options: RequestCoreOptions): { middleware: Middleware<RequestState>; inFlight: InFlight } {
   const { logger, requestIdHeader, trustRequestId } = options
+  // Node lower-cases incoming header names: read the header straight from them (Koa's get() lower-cases per call).
+  const incomingHeader = requestIdHeader.toLowerCase()
   let count = 0
   let waiters: (() => void)[] = []
   const inFlight: InFlight = {
@@ -53,8 +55,8 @@ export function createRequestCore(options: RequestCoreOptions): { middleware: Mi
   }
 
   const middleware: Middleware<RequestState> = async (kctx, next) => {
-    const incoming = trustRequestId ? kctx.get(requestIdHeader) : ''
-    const requestId = incoming && VALID_ID.test(incoming) ? incoming : randomUUID()
+    const incoming = trustRequestId ? kctx.req.headers[incomingHeader] : undefined
+    const requestId = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID()
     kctx.set(requestIdHeader, requestId)
     kctx.state = new LazyRequestState(requestId, logger)
     count++
