@@ -92,8 +92,8 @@ export class RequestRun implements AbortSignalLike, PipelineRunOptions {
   }
 
   /** Cancels the request if its connection closes before it ends (the client went away). */
-  watch(socket: WatchedSocket): void {
-    if (socket.destroyed) return this.clientGone()
+  watch(socket: WatchedSocket | null): void {
+    if (!socket || socket.destroyed) return this.clientGone()
     this.#socket = socket
     const runs = socket[RUNS]
     if (runs) runs.push(this)
