@@ -40,35 +40,42 @@ function mediaTypeOf(header: string): MediaType {
   return media
 }
 
-export async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * The request's body, parsed by its media type: undefined at once when it has none (no promise to wait on), else one
+ * promise for the value.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<unknown> | undefined {
   if (!hasBody(req)) return undefined
   const { type, isJson, isForm, charset } = mediaTypeOf(req.headers['content-type'] ?? '')
   if (!isJson && !isForm && !type.startsWith('text/')) {
-    throw new HttpError('ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
+    return Promise.reject(new HttpError('ERR_HTTP_UNSUPPORTED_MEDIA_TYPE',
       type ? `content type '${type}' is not accepted; send application/json, text/* or a url-encoded form`
-        : 'the request has a body but no Content-Type; send Content-Type: application/json')
+        : 'the request has a body but no Content-Type; send Content-Type: application/json'))
   }
-  const text = await readText(req, limit, charset)
-  if (isJson) {
-    // Nesting deeper than the limit takes more opening brackets than a shorter text holds.
-    if (text.length > MAX_JSON_DEPTH && jsonNestsDeeper(text, MAX_JSON_DEPTH)) {
-      throw new HttpError('ERR_HTTP_BODY_TOO_DEEP', `the JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, { maxDepth: MAX_JSON_DEPTH })
-    }
-    if (text.trim() === '') return undefined
-    try {
-      return JSON.parse(text)
-    } catch (error) {
-      throw new HttpError('ERR_HTTP_BAD_JSON', `the request body is not valid JSON: ${(error as Error).message}`)
-    }
-  }
-  if (isForm) {
-    // A null-prototype object: form field names like __proto__ stay plain data.
-    const form: Record<string, string> = Object.create(null)
-    for (const [k, v] of new URLSearchParams(text)) form[k] = v
-    return form
-  }
-  return text
+  return readText(req, limit, charset, isJson ? parseJson : isForm ? parseForm : asText)
 }
+
+function parseJson(text: string): unknown {
+  // Nesting deeper than the limit takes more opening brackets than a shorter text holds.
+  if (text.length > MAX_JSON_DEPTH && jsonNestsDeeper(text, MAX_JSON_DEPTH)) {
+    throw new HttpError('ERR_HTTP_BODY_TOO_DEEP', `the JSON body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`, { maxDepth: MAX_JSON_DEPTH })
+  }
+  if (text.trim() === '') return undefined
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new HttpError('ERR_HTTP_BAD_JSON', `the request body is not valid JSON: ${(error as Error).message}`)
+  }
+}
+
+function parseForm(text: string): Record<string, string> {
+  // A null-prototype object: form field names like __proto__ stay plain data.
+  const form: Record<string, string> = Object.create(null)
+  for (const [k, v] of new URLSearchParams(text)) form[k] = v
+  return form
+}
+
+const asText = (text: string): string => text
 
 /** One decoder per charset (by lower-cased label: a bounded set), made on first use; an unknown label is not kept. */
 type Decoder = InstanceType<typeof TextDecoder>
@@ -90,11 +97,11 @@ function decoderFor(charset: string): Decoder {
 const unreadable = (why: string) => new HttpError('ERR_HTTP_BAD_BODY', `the request body could not be read: ${why}`)
 
 /**
- * The body as text: its bytes collected up to `limit` (413 past it, and at once when Content-Length says so), then
- * decoded in one go (a leading BOM dropped, malformed bytes as U+FFFD). A body that ends short of or past its
- * Content-Length, or whose connection is lost, is a 400.
+ * The body as text, handed to `parse`: its bytes collected up to `limit` (413 past it, and at once when Content-Length
+ * says so), then decoded in one go (a leading BOM dropped, malformed bytes as U+FFFD). A body that ends short of or
+ * past its Content-Length, or whose connection is lost, is a 400.
  */
-function readText(req: IncomingMessage, limit: number, charset: string): Promise<string> {
+function readText(req: IncomingMessage, limit: number, charset: string, parse: (text: string) => unknown): Promise<unknown> {
   const declared = req.headers['content-length']
   const parsed = declared !== undefined && !Number.isNaN(Number(declared)) ? parseInt(declared, 10) : NaN
   const length = Number.isNaN(parsed) ? null : parsed
@@ -135,10 +142,16 @@ function readText(req: IncomingMessage, limit: number, charset: string): Promise
       if (error) return fail(unreadable(error.message))
       if (length !== null && received !== length) return fail(unreadable('request size did not match content length'))
       cleanup()
+      let text: string
       try {
-        resolve(decoder.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received)))
+        text = decoder.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received))
       } catch (failure) {
-        reject(unreadable((failure as Error).message))
+        return reject(unreadable((failure as Error).message))
+      }
+      try {
+        resolve(parse(text))
+      } catch (failure) {
+        reject(failure)
       }
     }
     // The connection went before the body was complete ('aborted', or a close without one).

@@ -36,7 +36,10 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
       try {
         let body: unknown
         try {
-          body = await run.until(readBody(kctx.req, match.bodyLimit ?? bodyLimit))
+          const reading = readBody(kctx.req, match.bodyLimit ?? bodyLimit)
+          if (reading !== undefined) body = await run.until(reading)
+          // No body to wait for: a request that timed out or lost its client meanwhile still ends here.
+          else if (run.aborted) throw run.reason
         } catch (error) {
           // The body never arrived in full: what is left of it would be read as the next request on this
           // connection, so the answer closes it.
