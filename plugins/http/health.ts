@@ -6,17 +6,18 @@ import type { InFlight } from './request-core.ts'
 import type { RequestState } from './contracts.ts'
 
 export function createHealth(engine: EngineView, inFlight: InFlight): Middleware<RequestState> {
-  return async (kctx, next) => {
+  // Not async: every request passes through here, and an async frame per request is a promise per request.
+  return (kctx, next) => {
     if (kctx.path === '/healthz') {
       kctx.body = { status: 'ok' }
-      return
+      return Promise.resolve()
     }
     if (kctx.path === '/readyz') {
       const ready = engine.state === 'ready' && !inFlight.draining
       kctx.status = ready ? 200 : 503
       kctx.body = { status: ready ? 'ready' : inFlight.draining ? 'stopping' : engine.state }
-      return
+      return Promise.resolve()
     }
-    await next()
+    return next()
   }
 }

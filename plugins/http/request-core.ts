@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto'
 import type { Context, Middleware } from 'koa'
 import type { Logger } from '@islet/sdk'
 import type { RequestState } from './contracts.ts'
-import { HttpError, toErrorResponse } from './errors.ts'
+import { toErrorResponse } from './errors.ts'
+import { answerJson, isObjectBody } from './respond-json.ts'
 
 /** Incoming ids are echoed only when they look like ids, so a header cannot inject into logs. */
 const VALID_ID = /^[\w.:-]{1,128}$/
@@ -43,6 +44,8 @@ export interface RequestCoreOptions {
 
 export function createRequestCore(options: RequestCoreOptions): { middleware: Middleware<RequestState>; inFlight: InFlight } {
   const { logger, requestIdHeader, trustRequestId } = options
+  // Node lower-cases incoming header names: read the header straight from them (Koa's get() lower-cases per call).
+  const incomingHeader = requestIdHeader.toLowerCase()
   let count = 0
   let waiters: (() => void)[] = []
   const inFlight: InFlight = {
@@ -52,8 +55,8 @@ export function createRequestCore(options: RequestCoreOptions): { middleware: Mi
   }
 
   const middleware: Middleware<RequestState> = async (kctx, next) => {
-    const incoming = trustRequestId ? kctx.get(requestIdHeader) : ''
-    const requestId = incoming && VALID_ID.test(incoming) ? incoming : randomUUID()
+    const incoming = trustRequestId ? kctx.req.headers[incomingHeader] : undefined
+    const requestId = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID()
     kctx.set(requestIdHeader, requestId)
     kctx.state = new LazyRequestState(requestId, logger)
     count++
@@ -84,24 +87,10 @@ export function createRequestCore(options: RequestCoreOptions): { middleware: Mi
   return { middleware, inFlight }
 }
 
-/**
- * Turns an object body into its JSON text here, inside the error handling, instead of leaving it to Koa's respond:
- * there a body JSON cannot represent (nested too deep for the stack, a cycle, a BigInt) throws past every middleware
- * and Koa answers a plain-text 500 with no request id and no log line.
- */
+/** An object body another middleware set (health, a middleware's answer, an error) as its JSON text: see respond-json.ts. */
 function serialise(kctx: Context): void {
   const body: unknown = kctx.body
-  if (body === null || typeof body !== 'object' || Buffer.isBuffer(body) || typeof (body as { pipe?: unknown }).pipe === 'function') return
-  let text: string
-  try {
-    text = JSON.stringify(body)
-  } catch (error) {
-    throw new HttpError('ERR_HTTP_RESPONSE_UNSERIALISABLE',
-      `the response body could not be turned into JSON; the server log has details under request id ${kctx.state.requestId}`,
-      undefined, error)
-  }
-  // Koa keeps the JSON content type its object body set (or the one a respond step chose).
-  kctx.body = text
+  if (isObjectBody(body)) answerJson(kctx, body)
 }
 
 /** The standard JSON error answer; if even that cannot be serialised (hostile details), the same without details. */

@@ -10,6 +10,7 @@ import { adaptMiddleware } from './middleware.ts'
 import { HttpError } from './errors.ts'
 import { createHealth } from './health.ts'
 import { createRequestCore } from './request-core.ts'
+import { RequestDeadlines } from './request-run.ts'
 import { parseSize, SIZE_SCHEMA } from './size.ts'
 
 export interface ServerConfig {
@@ -83,7 +84,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
     const { middleware: core, inFlight } = createRequestCore({
       logger, requestIdHeader: config.requestIdHeader, trustRequestId: config.trustRequestId,
     })
-    const controllers = new Set<AbortController>()
+    const deadlines = new RequestDeadlines(config.requestTimeoutMs)
     const app = new Koa<RequestState>()
     app.silent = true // errors are mapped and logged by the request core, not printed by Koa
     // What still reaches Koa failed after the request core had answered (a streamed body that broke mid-way): the
@@ -99,7 +100,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
       app.use(adaptMiddleware(provider.middleware, { requestTimeoutMs: config.requestTimeoutMs, name }))
     }
     const routers = config.routers.map((name) => ctx.module(name, httpRouter))
-    app.use(createDispatch({ routers, bodyLimit: parseSize(config.bodyLimit), requestTimeoutMs: config.requestTimeoutMs, controllers }))
+    app.use(createDispatch({ routers, bodyLimit: parseSize(config.bodyLimit), deadlines }))
     const handler = app.callback() // composed once per generation, not per request
 
     let server: Server | undefined
@@ -202,7 +203,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
           clearTimeout(timer)
           if (outcome === 'timeout') {
             logger.warn({ inFlight: inFlight.count }, `in-flight requests still running after ${config.shutdownTimeoutMs} ms; aborting them`)
-            for (const c of controllers) c.abort(new HttpError('ERR_HTTP_SHUTTING_DOWN', 'the server shut down before this request completed'))
+            deadlines.abortAll(new HttpError('ERR_HTTP_SHUTTING_DOWN', 'the server shut down before this request completed'))
             await Promise.race([inFlight.idle(), new Promise((r) => setTimeout(r, 100))])
             if (owns) s.closeAllConnections()
           }

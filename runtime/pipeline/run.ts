@@ -34,18 +34,22 @@ class RunState implements RunScope {
   readonly locals: Readonly<Record<string, unknown>>
   readonly view: Readonly<Record<string, unknown>>
   readonly steps: Record<string, unknown> = Object.create(null)
-  readonly logger: Logger
   readonly signal: AbortSignalLike
+  readonly #options: PipelineRunOptions
   #response: PipelineResponse | undefined = undefined
   constructor(input: RunInput, options: PipelineRunOptions) {
+    this.#options = options
     this.trigger = input.trigger
     this.id = input.id
     this.input = input.input
     this.meta = input.meta
     this.locals = input.locals ?? EMPTY
     this.view = input.view ?? EMPTY
-    this.logger = options.logger
     this.signal = options.signal ?? NEVER_ABORTED
+  }
+  /** Read from the options when a step logs: a caller may make its logger only then (HTTP: a child per request). */
+  get logger(): Logger {
+    return this.#options.logger
   }
   respond(response: PipelineResponse): void {
     this.#response = response

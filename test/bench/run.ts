@@ -27,6 +27,7 @@ console.log('1. HTTP: YAML pipeline vs bare Koa route')
 const http = await benchHttpPipeline({ rounds, seconds })
 console.log(`   islet ${http.isletRps.toFixed(0)} req/s (p99 ${http.isletP99Ms} ms) vs koa ${http.koaRps.toFixed(0)} req/s (p99 ${http.koaP99Ms} ms)`)
 console.log(`   ratio ${http.ratio.toFixed(2)}× (target ≥ ${http.target}×) ${verdict(http.ratio >= http.target)}${http.failures ? `; ${http.failures} failed requests!` : ''}`)
+if (http.cpuRatio !== undefined) console.log(`   server CPU per request ${http.isletCpuMsPerRequest.toFixed(4)} ms vs koa ${http.koaCpuMsPerRequest.toFixed(4)} ms: ${http.cpuRatio.toFixed(2)}× koa (issue 10 target ≤ 1.2×) ${verdict(http.cpuRatio <= 1.2)}`)
 
 console.log('\n2. Component cold start: compiled bundle → first result')
 const cold = await benchColdStart({ rounds, runs: Math.max(30, 20 * rounds) })
@@ -48,6 +49,7 @@ console.log('\n4. HTTP: YAML pipeline calling a sandboxed component vs bare Koa 
 const httpComponent = await benchHttpComponent({ rounds, seconds })
 console.log(`   islet+component ${httpComponent.isletRps.toFixed(0)} req/s (p99 ${httpComponent.isletP99Ms} ms) vs koa ${httpComponent.koaRps.toFixed(0)} req/s (p99 ${httpComponent.koaP99Ms} ms)`)
 console.log(`   ratio ${httpComponent.ratio.toFixed(2)}× (target ≥ ${httpComponent.target}×) ${verdict(httpComponent.ratio >= httpComponent.target)}${httpComponent.failures ? `; ${httpComponent.failures} failed requests!` : ''}`)
+if (httpComponent.cpuRatio !== undefined) console.log(`   server CPU per request ${httpComponent.isletCpuMsPerRequest.toFixed(4)} ms vs koa ${httpComponent.koaCpuMsPerRequest.toFixed(4)} ms: ${httpComponent.cpuRatio.toFixed(2)}× koa (issue 10 target ≤ 1.6×) ${verdict(httpComponent.cpuRatio <= 1.6)}`)
 
 console.log('\n5. Resident memory per idle loaded component')
 const memory = await benchComponentMemory({ count: 50, settleMs: 1000 })

@@ -1,7 +1,8 @@
 // Side-by-side HTTP comparison against the bare Koa baseline: both servers in their own processes, autocannon on
 // loopback, a warm-up, then alternating rounds so drift on a noisy machine hits both equally; medians reported.
 import autocannon from 'autocannon'
-import { startServer } from './servers.ts'
+import { treeCpuSeconds } from './proc.ts'
+import { startServer, type BenchServer } from './servers.ts'
 import { median } from './stats.ts'
 
 export interface LoadResult {
@@ -11,6 +12,8 @@ export interface LoadResult {
   p99Ms: number
   errors: number
   non2xx: number
+  /** Server CPU (its whole process tree) per request served, in ms; undefined without /proc. */
+  cpuMsPerRequest?: number
 }
 
 const BODY = JSON.stringify({ sku: 'A-100', qty: 3 })
@@ -26,6 +29,15 @@ export function load(url: string, seconds: number, path = '/quote', fresh = fals
       resolve({ requestsPerSec: result.requests.average, requests: result.requests.total, p99Ms: result.latency.p99, errors: result.errors, non2xx: result.non2xx })
     })
   })
+}
+
+/** `load`, plus the server's CPU per request over the run. */
+async function measured(server: BenchServer, seconds: number): Promise<LoadResult> {
+  const before = treeCpuSeconds(server.child.pid!)
+  const result = await load(server.url, seconds)
+  const after = treeCpuSeconds(server.child.pid!)
+  if (result.requests === 0) return result
+  return { ...result, cpuMsPerRequest: (after - before) * 1000 / result.requests }
 }
 
 export interface VersusKoa {
@@ -47,10 +59,11 @@ export async function versusKoa(options: VersusKoa) {
     await load(koa.url, 2) // warm-up: JIT both (and any sandbox worker) before measuring
     const rounds: { islet: LoadResult; koa: LoadResult }[] = []
     for (let i = 0; i < options.rounds; i++) {
-      const a = await load(islet.url, options.seconds)
-      const b = await load(koa.url, options.seconds)
+      const a = await measured(islet, options.seconds)
+      const b = await measured(koa, options.seconds)
       rounds.push({ islet: a, koa: b })
-      console.log(`  round ${i + 1}: ${options.label} ${a.requestsPerSec.toFixed(0)} req/s p99 ${a.p99Ms} ms | koa ${b.requestsPerSec.toFixed(0)} req/s p99 ${b.p99Ms} ms`)
+      const cpu = (r: LoadResult) => (r.cpuMsPerRequest === undefined ? '' : `, ${r.cpuMsPerRequest.toFixed(4)} ms CPU/req`)
+      console.log(`  round ${i + 1}: ${options.label} ${a.requestsPerSec.toFixed(0)} req/s p99 ${a.p99Ms} ms${cpu(a)} | koa ${b.requestsPerSec.toFixed(0)} req/s p99 ${b.p99Ms} ms${cpu(b)}`)
     }
     const failures = rounds.reduce((n, r) => n + r.islet.errors + r.islet.non2xx + r.koa.errors + r.koa.non2xx, 0)
     const isletRps = median(rounds.map((r) => r.islet.requestsPerSec))
@@ -61,6 +74,11 @@ export async function versusKoa(options: VersusKoa) {
       isletP99Ms: median(rounds.map((r) => r.islet.p99Ms)),
       koaP99Ms: median(rounds.map((r) => r.koa.p99Ms)),
       ratio: isletRps / koaRps,
+      /** Server CPU per request, Islet's over Koa's, per round then the median (undefined without /proc). */
+      cpuRatio: rounds.every((r) => r.islet.cpuMsPerRequest && r.koa.cpuMsPerRequest)
+        ? median(rounds.map((r) => r.islet.cpuMsPerRequest! / r.koa.cpuMsPerRequest!)) : undefined,
+      isletCpuMsPerRequest: median(rounds.map((r) => r.islet.cpuMsPerRequest ?? NaN)),
+      koaCpuMsPerRequest: median(rounds.map((r) => r.koa.cpuMsPerRequest ?? NaN)),
       target: options.target,
       failures,
     }
