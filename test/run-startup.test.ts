@@ -84,6 +84,21 @@ describe.skipIf(process.platform !== 'linux')('islet run: the processes beside t
     }
   }, 90_000)
 
+  it('on a component it had to compile, esbuild\'s service stops once start-up is done', async () => {
+    // Unique source: no bundle on disk from an earlier run or test, so this run starts esbuild.
+    const { dir, cleanup } = writeFiles({ 'app.yaml': APP, 'twice.ts': `${COMPONENT}// ${process.pid}-${Date.now()}\n` })
+    const { run, port } = await started(dir, 'data')
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/twice`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":4}' })
+      expect(await response.json()).toEqual({ twice: 8 })
+      await until(() => !children(run.child.pid!).some((c) => c.includes('esbuild')), { ms: 20_000, explain: () => children(run.child.pid!).join('\n') })
+      expect(children(run.child.pid!)).toHaveLength(1)
+    } finally {
+      await stopped(run)
+      cleanup()
+    }
+  }, 60_000)
+
   it('an app that only looked as if it might declare components keeps no worker', async () => {
     // `imports:` makes run fork a worker early, in case an imported file declares components; none does.
     const { dir, cleanup } = writeFiles({

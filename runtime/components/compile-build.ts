@@ -124,10 +124,34 @@ export function hashSources(entryKey: string, files: readonly Pick<SourceFile, '
   return hash.digest('hex')
 }
 
+// esbuild's service is a process of its own (~12 MB resident) that it keeps running, idle, once started. A process
+// that only compiles at start (`islet run`, every bundle built once) stops it COMPILER_IDLE_MS after its last build;
+// a later build starts a new one. Never while a build runs, once esbuild holds contexts (compile-context.ts: they
+// live in that process), or where reloads are expected (keepCompilerWarm: watch mode, whose saves must not wait).
+const COMPILER_IDLE_MS = 1000
+let building = 0
+let keepWarm = false
+let idleTimer: NodeJS.Timeout | undefined
+
+/** Keeps esbuild's service running between builds from now on (watch mode, or once a context is made). */
+export function keepCompilerWarm(): void {
+  keepWarm = true
+  clearTimeout(idleTimer)
+}
+
+function compilerIdle(esb: typeof esbuild): void {
+  if (--building > 0 || keepWarm) return
+  clearTimeout(idleTimer)
+  idleTimer = setTimeout(() => { if (building === 0 && !keepWarm) void esb.stop() }, COMPILER_IDLE_MS)
+  idleTimer.unref()
+}
+
 async function bundle(state: InputState, contexts: BuildContexts | undefined): Promise<{ code: string; map: string }> {
   // Loaded with the first build: checking a compile record (compile-record.ts) needs none.
   const esbuild = await import('esbuild')
   const options = { ...BUILD_OPTIONS, absWorkingDir: state.root, entryPoints: ['entry'] }
+  building++
+  clearTimeout(idleTimer)
   try {
     const result = contexts ? await contexts.build(esbuild, `${state.root}\0${state.entryPath}`, options, inputPlugin(state))
       : await esbuild.build({ ...options, plugins: [inputPlugin(state)] })
@@ -137,6 +161,8 @@ async function bundle(state: InputState, contexts: BuildContexts | undefined): P
   } catch (error) {
     if (isBuildFailure(error)) throw new ComponentCompileError(state.entryPath, diagnosticsOf(error.errors, state))
     throw error
+  } finally {
+    compilerIdle(esbuild)
   }
 }
 

@@ -30,7 +30,8 @@ interface Slot {
 /** At most this many contexts are kept (the least recently built goes first): each holds its modules in esbuild. */
 const MAX_CONTEXTS = 16
 
-export function createBuildContexts(): BuildContexts {
+/** `onContext`: told before a context is made (esbuild's service must then stay up: compile-build.ts keepCompilerWarm). */
+export function createBuildContexts(onContext: () => void = () => {}): BuildContexts {
   const seen = new Set<string>()
   const slots = new Map<string, Slot>()
 
@@ -49,6 +50,7 @@ export function createBuildContexts(): BuildContexts {
       let live = slot
       if (!live) {
         const created: Slot = { context: Promise.resolve(undefined), registrations: recorded.registrations, callbacks: recorded.callbacks, busy: false }
+        onContext()
         created.context = esb.context({ ...options, plugins: [forwarding(created)] }).catch(() => undefined)
         live = created
       }

@@ -2,7 +2,7 @@
 import { realpath } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import {
-  buildComponent, hashSources, DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_SOURCE_BYTES,
+  buildComponent, hashSources, keepCompilerWarm, DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_SOURCE_BYTES,
   type CompiledComponent, type CompileInputs, type CompileOptions,
 } from './compile-build.ts'
 import { createBuildContexts } from './compile-context.ts'
@@ -12,7 +12,7 @@ import { readSource } from './read-source.ts'
 
 export { ComponentCompileError } from './compile-diagnostics.ts'
 export type { CompiledComponent, CompileOptions } from './compile-build.ts'
-export { DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_SOURCE_BYTES } from './compile-build.ts'
+export { DEFAULT_MAX_BUNDLE_BYTES, DEFAULT_MAX_SOURCE_BYTES, keepCompilerWarm } from './compile-build.ts'
 
 /**
  * Bundles `entry` with the relative imports of its folder and `@islet/sdk` into one script for `compileScript`.
@@ -65,7 +65,7 @@ export function createCompileCache(): CompileCache {
   const byHash = new Map<string, { code: string; map: string; entries: Set<string> }>()
   const inFlight = new Map<string, Promise<CompiledComponent>>()
   // A reload builds its entry again: on a kept esbuild context from the second build on.
-  const contexts = createBuildContexts()
+  const contexts = createBuildContexts(keepCompilerWarm)
 
   function remember(entry: string, record: EntryRecord): CompiledComponent {
     forget(entry)

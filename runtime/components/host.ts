@@ -12,7 +12,7 @@ import { kvAppName, openKvStore } from '../sandbox/capabilities/kv/kv-sqlite.ts'
 import type { ComponentMetaDto, GuestLogLineDto, HostOp } from '../sandbox/protocol.ts'
 import { createSandbox, type Sandbox } from '../sandbox/supervisor.ts'
 import { createCapabilities, grantedOf, type Capabilities, type CapabilityDeps } from './capabilities.ts'
-import { ComponentCompileError, createCompileCache, type CompiledComponent } from './compile.ts'
+import { ComponentCompileError, createCompileCache, keepCompilerWarm, type CompiledComponent } from './compile.ts'
 import { exampleFailure, runExamplesOn, type ExampleRun, type TrialIsolate } from './examples.ts'
 import { effectiveLimits } from './limits.ts'
 import { acceptClientError, ComponentClientError, type ClientClaim } from './client-error.ts'
@@ -542,6 +542,8 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
     },
     warmReloads() {
+      // Saves will compile: esbuild's service stays up between them instead of stopping once idle (compile-build.ts).
+      keepCompilerWarm()
       // Best effort: a worker that fails to start now is started again by the reload that needs it.
       if (!isStopped) trialSandbox.start().catch(() => {})
     },
@@ -592,7 +594,10 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
     }),
     sandbox: () => sandbox,
-    keepExamplesWorker: () => trialSandbox.keepAlive(),
+    keepExamplesWorker: () => {
+      keepCompilerWarm() // watch mode: every save compiles
+      return trialSandbox.keepAlive()
+    },
     async stop() {
       isStopped = true
       await reloads.stop()
