@@ -135,6 +135,8 @@ interface Worker {
   /** Resolves once its stderr closed: after its exit, what V8 wrote before aborting has been read. */
   stderrDone: Promise<void>
   ready: Promise<void>
+  /** Set once `ready` resolved: calls to it then skip awaiting it (invoke's fast path). */
+  up?: boolean
   /** Loads done in this incarnation of the worker. */
   loaded: Map<string, Promise<ComponentMetaDto>>
   loads: Map<string, { resolve(meta: ComponentMetaDto): void; reject(error: IsletError): void }>
@@ -198,7 +200,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       if (failure) logger.warn({ pid }, `sandbox worker runs without a file-size limit: ${failure}`)
     })
     const worker: Worker = {
-      child, pid, ready: Promise.all([new Promise<void>((resolve) => { markReady = resolve }), limited]).then(() => {}), place, stderrTail: '',
+      child, pid, ready: Promise.all([new Promise<void>((resolve) => { markReady = resolve }), limited]).then(() => { worker.up = true }), place, stderrTail: '',
       stderrDone: child.stderr ? new Promise((resolve) => { child.stderr!.once('close', resolve); child.stderr!.once('error', resolve) }) : Promise.resolve(),
       slices, placed: new Set(),
       memory: watchMemory(pid, CEILING_BASE_BYTES, ({ rssBytes, ceilingBytes }) => overCeiling(worker, rssBytes, ceilingBytes)),
@@ -503,6 +505,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         post(worker, { t: 'load', ...rest, config: JSON.stringify(config ?? {}) })
       }).finally(() => worker.loads.delete(key))
       worker.loaded.set(key, loaded)
+      const ok = loaded
+      ok.then(() => { loadedOk.add(ok) }, () => {})
       loaded.catch(() => worker.loaded.delete(key))
     }
     return loaded
@@ -511,12 +515,30 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   const cancelled = (name: string, signal: AbortSignalLike) =>
     new IsletError('ERR_SANDBOX_CANCELLED', `component '${name}' was cancelled: its caller stopped waiting (request timed out or client gone)`, { cause: signal.reason })
 
-  async function invokeOnce(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, signal?: AbortSignalLike): Promise<string> {
+  /**
+   * Sends one invocation. The fast path (the component's worker is up and this generation loaded in it, as for every
+   * call once an app serves) posts it in the caller's own turn: no async frames, no awaits on settled promises. Per
+   * call that was two async functions and their microtask hops in the engine, on every sandboxed request.
+   */
+  function invokeOnce(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, signal?: AbortSignalLike): Promise<string> {
+    const spec = specs.get(key)
+    const worker = spec && !stopping ? placeOf(spec.name).worker : undefined
+    const loaded = worker?.up && !worker.killed ? worker.loaded.get(key) : undefined
+    if (loaded && loadedOk.has(loaded)) return send(worker!, spec!.name, key, kind, input, limits, signal)
+    return invokeAfterLoad(key, kind, input, limits, signal)
+  }
+
+  /** The slow path of invokeOnce: starts the worker or loads the generation into it first. */
+  async function invokeAfterLoad(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, signal?: AbortSignalLike): Promise<string> {
     const spec = specs.get(key)
     if (!spec) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component generation ${key} is not loaded`)
     const worker = await workerFor(spec.name)
     await ensureLoaded(worker, key)
-    if (signal?.aborted) throw cancelled(spec.name, signal)
+    return send(worker, spec.name, key, kind, input, limits, signal)
+  }
+
+  function send(worker: Worker, name: string, key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, signal?: AbortSignalLike): Promise<string> {
+    if (signal?.aborted) return Promise.reject(cancelled(name, signal))
     const id = ++seq
     return new Promise<string>((resolve, reject) => {
       const stopListening = () => signal?.removeEventListener('abort', cancel)
@@ -528,7 +550,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         if (worker.calls.get(id) !== call) return
         const release = call.reject
         call.resolve = call.reject = () => {}
-        release(cancelled(spec!.name, signal!))
+        release(cancelled(name, signal!))
         abortHostCalls(worker, [...worker.hostCalls].filter(([, h]) => h.invocation === id).map(([hostId]) => hostId))
         post(worker, { t: 'cancel', id })
       }
@@ -577,19 +599,17 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         throw error
       }
     },
-    async invoke(key, kind, input, limits, { signal } = {}) {
+    invoke(key, kind, input, limits, { signal } = {}) {
       // Already aborted: nothing is sent, no worker is started for it.
-      if (signal?.aborted) throw cancelled(specs.get(key)?.name ?? key, signal)
-      try {
-        return await invokeOnce(key, kind, input, limits, signal)
-      } catch (error) {
+      if (signal?.aborted) return Promise.reject(cancelled(specs.get(key)?.name ?? key, signal))
+      return invokeOnce(key, kind, input, limits, signal).catch((error: unknown) => {
         // The worker restarted between load and invoke: load into the new one and try once more. A call another
         // component's crash lost before it began in the isolate is sent once more, to the replacement worker.
         if (isIsletError(error, 'ERR_SANDBOX_NOT_LOADED') || (error instanceof IsletError && retryable.has(error))) {
           return invokeOnce(key, kind, input, limits, signal)
         }
         throw error
-      }
+      })
     },
     unload(key) {
       const spec = specs.get(key)
@@ -635,6 +655,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 const CRASH_SIGNALS = new Set<string>(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGTRAP', 'SIGFPE', '6', '11', '7', '4', '5', '8'])
 /** What V8 writes to stderr before aborting a process that ran out of memory. */
 const OUT_OF_MEMORY = /is_heap_oom|out of memory|Reached heap limit|Allocation failed|invalid size error/i
+/** Loads that succeeded (worker.loaded's promises): invoke's fast path sends to their generation without awaiting. */
+const loadedOk = new WeakSet<Promise<ComponentMetaDto>>()
 /** Lost calls that never began in the isolate: safe to send once more. */
 const retryable = new WeakSet<IsletError>()
 
