@@ -92,7 +92,14 @@ export interface WorkerStats {
 interface Call {
   resolve(output: string): void
   reject(error: IsletError): void
-  timer?: NodeJS.Timeout
+  /**
+   * Invocations only: when (performance.now()) its backup deadline passes, checked by the worker's one watch timer
+   * (watchFor); undefined while an overdue check of it is under way, or for a stats request.
+   */
+  due?: number
+  /** The call's timeout plus the grace, what each overdue extension grants. */
+  budgetMs?: number
+  extend?: (seq: number | undefined) => number | undefined
   /** Invocations only: which generation, and when it was sent (Date.now()). */
   key?: string
   sentAt?: number
@@ -151,6 +158,9 @@ interface Worker {
   memory: MemoryCeiling
   /** Messages for it not written yet: sent together once this turn of the event loop ends (post). */
   outbox: SupervisorMessage[]
+  /** One timer for all its calls' backup deadlines, due at `watchAt` (the earliest it knows of; see sweep). */
+  watch?: NodeJS.Timeout
+  watchAt: number
 }
 
 export function sandboxError(dto: ErrorDto): IsletError {
@@ -204,7 +214,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       stderrDone: child.stderr ? new Promise((resolve) => { child.stderr!.once('close', resolve); child.stderr!.once('error', resolve) }) : Promise.resolve(),
       slices, placed: new Set(),
       memory: watchMemory(pid, CEILING_BASE_BYTES, ({ rssBytes, ceilingBytes }) => overCeiling(worker, rssBytes, ceilingBytes)),
-      loaded: new Map(), loads: new Map(), calls: new Map(), hostCalls: new Map(), outbox: [],
+      loaded: new Map(), loads: new Map(), calls: new Map(), hostCalls: new Map(), outbox: [], watchAt: Infinity,
     }
     child.stderr?.on('data', (chunk: Buffer) => {
       process.stderr.write(chunk)
@@ -298,8 +308,42 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const call = worker.calls.get(id)
     if (!call) return undefined
     worker.calls.delete(id)
-    clearTimeout(call.timer)
+    if (worker.calls.size === 0) unwatch(worker)
     return call
+  }
+
+  /**
+   * Backup deadlines: one timer per worker, not one per call (a timer set and cleared on every sandboxed request was
+   * engine CPU for a check that almost never fires). It is due at the earliest deadline it was told of; when it fires,
+   * every call past its own deadline gets its overdue check, and it is set again for the earliest still ahead.
+   */
+  function watchFor(worker: Worker, due: number): void {
+    if (worker.watch && worker.watchAt <= due) return
+    clearTimeout(worker.watch)
+    worker.watchAt = due
+    worker.watch = setTimeout(sweep, Math.max(1, Math.ceil(due - performance.now())), worker)
+  }
+
+  function unwatch(worker: Worker): void {
+    clearTimeout(worker.watch)
+    worker.watch = undefined
+    worker.watchAt = Infinity
+  }
+
+  function sweep(worker: Worker): void {
+    worker.watch = undefined
+    worker.watchAt = Infinity
+    const now = performance.now()
+    let next = Infinity
+    for (const [id, call] of worker.calls) {
+      if (call.due === undefined) continue
+      if (call.due > now) { next = Math.min(next, call.due); continue }
+      // Its overdue check decides now: it sets a new deadline (rearm) or kills the worker.
+      call.due = undefined
+      const extend = call.extend ??= whileServing(call.budgetMs ?? graceMs)
+      overdue(worker, () => worker.calls.get(id) === call, (ms) => { call.due = performance.now() + ms; watchFor(worker, call.due) }, extend)
+    }
+    if (next !== Infinity) watchFor(worker, next)
   }
 
   /** A crash is the running slice's when it is one V8 or the OS deals a process that misbehaved; SIGKILL/SIGTERM come from outside. */
@@ -346,9 +390,9 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const lost = verdict
       ? `another component's call took down the sandbox worker running it (${why})`
       : worker.killed ? `${worker.killed.lost ?? 'the sandbox worker running it stopped answering and was restarted'} (${why})` : `the sandbox worker running it stopped (${why}), not because of a component`
+    unwatch(worker)
     for (const [id, call] of worker.calls) {
       worker.calls.delete(id)
-      clearTimeout(call.timer)
       if (charged && id === verdict!.id) { call.reject(charged); continue }
       const component = call.key ? nameOf(call.key) : undefined
       const error = new IsletError('ERR_SANDBOX_WORKER_LOST', `${component ? `component '${component}': ` : ''}the call was lost: ${lost}; it is not counted against ${component ? `'${component}'` : 'the component'}`)
@@ -557,10 +601,10 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       signal?.addEventListener('abort', cancel, { once: true })
       // Backup deadline: the worker enforces the real one; if it is stuck, it is killed and the slice it is stuck in
       // is charged (overdue), whichever call's deadline noticed it.
-      const extend = whileServing(limits.timeoutMs + graceMs)
-      const arm = (ms: number): NodeJS.Timeout => setTimeout(() => overdue(worker, () => worker.calls.get(id) === call, (next) => { call.timer = arm(next) }, extend), ms)
-      call.timer = arm(limits.timeoutMs + graceMs)
+      call.budgetMs = limits.timeoutMs + graceMs
+      call.due = performance.now() + call.budgetMs
       worker.calls.set(id, call)
+      watchFor(worker, call.due)
       post(worker, { t: 'invoke', id, key, kind, input, limits })
     })
   }
