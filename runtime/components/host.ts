@@ -334,20 +334,44 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     }
   }
 
-  /** Runs `execute` on one generation, counting the call so a reload can drain it. */
-  async function call(gen: LiveGeneration, input: unknown, signal?: AbortSignalLike, where: Sandbox = sandbox): Promise<unknown> {
-    const json = JSON.stringify(input ?? null)
-    if (Buffer.byteLength(json) > gen.limits.inputBytes) {
-      throw new IsletError('ERR_SANDBOX_INPUT_LIMIT', `the input to component '${gen.decl.name}' is larger than ${gen.limits.inputBytes} bytes`)
+  /**
+   * Runs `execute` on one generation, counting the call so a reload can drain it. Promise callbacks rather than an
+   * async function: this runs on every sandboxed request, and each async frame costs the engine its own promise and
+   * microtask hops.
+   */
+  function call(gen: LiveGeneration, input: unknown, signal?: AbortSignalLike, where: Sandbox = sandbox): Promise<unknown> {
+    let json: string
+    let tooLarge: boolean
+    try {
+      json = JSON.stringify(input ?? null)
+      // A UTF-16 code unit is at most 3 UTF-8 bytes: most inputs are under the limit without counting them.
+      tooLarge = json.length * 3 > gen.limits.inputBytes && Buffer.byteLength(json) > gen.limits.inputBytes
+    } catch (error) {
+      // Not JSON (a cycle, a BigInt): rejected as before, never thrown at the caller synchronously.
+      return Promise.reject(error)
+    }
+    if (tooLarge) {
+      return Promise.reject(new IsletError('ERR_SANDBOX_INPUT_LIMIT', `the input to component '${gen.decl.name}' is larger than ${gen.limits.inputBytes} bytes`))
     }
     gen.inflight++
-    try {
-      return JSON.parse(await where.invoke(gen.key, 'execute', json, gen.invocation, { signal })) as unknown
-    } catch (error) {
-      throw fromSandbox(gen, error)
-    } finally {
-      if (--gen.inflight === 0) gen.onIdle?.()
-    }
+    const done = () => { if (--gen.inflight === 0) gen.onIdle?.() }
+    return where.invoke(gen.key, 'execute', json, gen.invocation, { signal }).then(
+      (output) => {
+        let value: unknown
+        try {
+          value = JSON.parse(output) as unknown
+        } catch (error) {
+          done()
+          throw fromSandbox(gen, error)
+        }
+        done()
+        return value
+      },
+      (error: unknown) => {
+        done()
+        throw fromSandbox(gen, error)
+      },
+    )
   }
 
   /**
@@ -550,24 +574,22 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     // A component prepared by an open transaction counts: the reload's pipelines are compiled before it commits.
     has: (name) => current.has(name) || reloads.staged(name),
     generation: (name) => current.get(name),
-    async invoke(name, input, { signal } = {}) {
+    invoke(name, input, { signal } = {}) {
       const gen = current.get(name)
-      if (!gen) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `no component named '${name}' is loaded`)
+      if (!gen) return Promise.reject(new IsletError('ERR_COMPONENT_NOT_FOUND', `no component named '${name}' is loaded`))
       const h = health.get(name)
       if (h && h.until > Date.now()) {
-        throw new IsletError('ERR_COMPONENT_QUARANTINED', `component '${name}' keeps breaching its limits and is refused for another ${Math.ceil((h.until - Date.now()) / 1000)} s`)
+        return Promise.reject(new IsletError('ERR_COMPONENT_QUARANTINED', `component '${name}' keeps breaching its limits and is refused for another ${Math.ceil((h.until - Date.now()) / 1000)} s`))
       }
-      // `call` counts the call on `gen` before it awaits anything: a swap after this line still drains it.
+      // `call` counts the call on `gen` before it returns: a swap after this line still drains it.
       const startedAt = Date.now()
-      try {
-        return await call(gen, input, signal)
-      } catch (error) {
+      return call(gen, input, signal).catch((error: unknown) => {
         // A call finishing on a replaced generation does not count against the code now serving; nor does one its
         // caller cancelled (the component did nothing wrong: it is neither a breach nor its last error). A component's
         // own client error (ComponentClientError, not an IsletError) is an answer, never a breach.
         if (isIsletError(error) && error.code !== 'ERR_SANDBOX_INPUT_LIMIT' && error.code !== 'ERR_SANDBOX_CANCELLED' && current.get(name) === gen) breach(name, error, startedAt)
         throw error
-      }
+      })
     },
     reload: (name, opts) => reloads.reload(name, opts),
     async examples(name) {

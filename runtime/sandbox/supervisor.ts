@@ -106,7 +106,14 @@ export interface WorkerStats {
 interface Call {
   resolve(output: string): void
   reject(error: IsletError): void
-  timer?: NodeJS.Timeout
+  /**
+   * Invocations only: when (performance.now()) its backup deadline passes, checked by the worker's one watch timer
+   * (watchFor); undefined while an overdue check of it is under way, or for a stats request.
+   */
+  due?: number
+  /** The call's timeout plus the grace, what each overdue extension grants. */
+  budgetMs?: number
+  extend?: (seq: number | undefined) => number | undefined
   /** Invocations only: which generation, and when it was sent (Date.now()). */
   key?: string
   sentAt?: number
@@ -149,6 +156,8 @@ interface Worker {
   /** Resolves once its stderr closed: after its exit, what V8 wrote before aborting has been read. */
   stderrDone: Promise<void>
   ready: Promise<void>
+  /** Set once `ready` resolved: calls to it then skip awaiting it (invoke's fast path). */
+  up?: boolean
   /** Loads done in this incarnation of the worker. */
   loaded: Map<string, Promise<ComponentMetaDto>>
   loads: Map<string, { resolve(meta: ComponentMetaDto): void; reject(error: IsletError): void }>
@@ -166,6 +175,9 @@ interface Worker {
   /** Armed while it holds nothing (idleStopMs); set when it was stopped for that: its exit is no incident. */
   idleTimer?: NodeJS.Timeout
   idled?: boolean
+  /** One timer for all its calls' backup deadlines, due at `watchAt` (the earliest it knows of; see sweep). */
+  watch?: NodeJS.Timeout
+  watchAt: number
 }
 
 export function sandboxError(dto: ErrorDto): IsletError {
@@ -233,11 +245,11 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       if (failure) logger.warn({ pid }, `sandbox worker runs without a file-size limit: ${failure}`)
     })
     const worker: Worker = {
-      child, pid, ready: Promise.all([forked.said, limited]).then(() => {}), place, stderrTail: '',
+      child, pid, ready: Promise.all([forked.said, limited]).then(() => { worker.up = true }), place, stderrTail: '',
       stderrDone: child.stderr ? new Promise((resolve) => { child.stderr!.once('close', resolve); child.stderr!.once('error', resolve) }) : Promise.resolve(),
       slices, placed: new Set(),
       memory: watchMemory(pid, CEILING_BASE_BYTES, ({ rssBytes, ceilingBytes }) => overCeiling(worker, rssBytes, ceilingBytes)),
-      loaded: new Map(), loads: new Map(), calls: new Map(), hostCalls: new Map(), outbox: [],
+      loaded: new Map(), loads: new Map(), calls: new Map(), hostCalls: new Map(), outbox: [], watchAt: Infinity,
     }
     child.stderr?.on('data', (chunk: Buffer) => {
       process.stderr.write(chunk)
@@ -331,8 +343,42 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const call = worker.calls.get(id)
     if (!call) return undefined
     worker.calls.delete(id)
-    clearTimeout(call.timer)
+    if (worker.calls.size === 0) unwatch(worker)
     return call
+  }
+
+  /**
+   * Backup deadlines: one timer per worker, not one per call (a timer set and cleared on every sandboxed request was
+   * engine CPU for a check that almost never fires). It is due at the earliest deadline it was told of; when it fires,
+   * every call past its own deadline gets its overdue check, and it is set again for the earliest still ahead.
+   */
+  function watchFor(worker: Worker, due: number): void {
+    if (worker.watch && worker.watchAt <= due) return
+    clearTimeout(worker.watch)
+    worker.watchAt = due
+    worker.watch = setTimeout(sweep, Math.max(1, Math.ceil(due - performance.now())), worker)
+  }
+
+  function unwatch(worker: Worker): void {
+    clearTimeout(worker.watch)
+    worker.watch = undefined
+    worker.watchAt = Infinity
+  }
+
+  function sweep(worker: Worker): void {
+    worker.watch = undefined
+    worker.watchAt = Infinity
+    const now = performance.now()
+    let next = Infinity
+    for (const [id, call] of worker.calls) {
+      if (call.due === undefined) continue
+      if (call.due > now) { next = Math.min(next, call.due); continue }
+      // Its overdue check decides now: it sets a new deadline (rearm) or kills the worker.
+      call.due = undefined
+      const extend = call.extend ??= whileServing(call.budgetMs ?? graceMs)
+      overdue(worker, () => worker.calls.get(id) === call, (ms) => { call.due = performance.now() + ms; watchFor(worker, call.due) }, extend)
+    }
+    if (next !== Infinity) watchFor(worker, next)
   }
 
   /** A crash is the running slice's when it is one V8 or the OS deals a process that misbehaved; SIGKILL/SIGTERM come from outside. */
@@ -380,9 +426,9 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const lost = verdict
       ? `another component's call took down the sandbox worker running it (${why})`
       : worker.killed ? `${worker.killed.lost ?? 'the sandbox worker running it stopped answering and was restarted'} (${why})` : `the sandbox worker running it stopped (${why}), not because of a component`
+    unwatch(worker)
     for (const [id, call] of worker.calls) {
       worker.calls.delete(id)
-      clearTimeout(call.timer)
       if (charged && id === verdict!.id) { call.reject(charged); continue }
       const component = call.key ? nameOf(call.key) : undefined
       const error = new IsletError('ERR_SANDBOX_WORKER_LOST', `${component ? `component '${component}': ` : ''}the call was lost: ${lost}; it is not counted against ${component ? `'${component}'` : 'the component'}`)
@@ -540,6 +586,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         post(worker, { t: 'load', ...rest, config: JSON.stringify(config ?? {}) })
       }).finally(() => worker.loads.delete(key))
       worker.loaded.set(key, loaded)
+      const ok = loaded
+      ok.then(() => { loadedOk.add(ok) }, () => {})
       loaded.catch(() => { worker.loaded.delete(key); idleCheck(worker) })
     }
     return loaded
@@ -548,12 +596,30 @@ export function createSandbox(options: SandboxOptions): Sandbox {
   const cancelled = (name: string, signal: AbortSignalLike) =>
     new IsletError('ERR_SANDBOX_CANCELLED', `component '${name}' was cancelled: its caller stopped waiting (request timed out or client gone)`, { cause: signal.reason })
 
-  async function invokeOnce(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, signal?: AbortSignalLike): Promise<string> {
+  /**
+   * Sends one invocation. The fast path (the component's worker is up and this generation loaded in it, as for every
+   * call once an app serves) posts it in the caller's own turn: no async frames, no awaits on settled promises. Per
+   * call that was two async functions and their microtask hops in the engine, on every sandboxed request.
+   */
+  function invokeOnce(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, signal?: AbortSignalLike): Promise<string> {
+    const spec = specs.get(key)
+    const worker = spec && !stopping ? placeOf(spec.name).worker : undefined
+    const loaded = worker?.up && !worker.killed ? worker.loaded.get(key) : undefined
+    if (loaded && loadedOk.has(loaded)) return send(worker!, spec!.name, key, kind, input, limits, signal)
+    return invokeAfterLoad(key, kind, input, limits, signal)
+  }
+
+  /** The slow path of invokeOnce: starts the worker or loads the generation into it first. */
+  async function invokeAfterLoad(key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, signal?: AbortSignalLike): Promise<string> {
     const spec = specs.get(key)
     if (!spec) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `component generation ${key} is not loaded`)
     const worker = await workerFor(spec.name)
     await ensureLoaded(worker, key)
-    if (signal?.aborted) throw cancelled(spec.name, signal)
+    return send(worker, spec.name, key, kind, input, limits, signal)
+  }
+
+  function send(worker: Worker, name: string, key: string, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto, signal?: AbortSignalLike): Promise<string> {
+    if (signal?.aborted) return Promise.reject(cancelled(name, signal))
     const id = ++seq
     return new Promise<string>((resolve, reject) => {
       const stopListening = () => signal?.removeEventListener('abort', cancel)
@@ -565,17 +631,17 @@ export function createSandbox(options: SandboxOptions): Sandbox {
         if (worker.calls.get(id) !== call) return
         const release = call.reject
         call.resolve = call.reject = () => {}
-        release(cancelled(spec!.name, signal!))
+        release(cancelled(name, signal!))
         abortHostCalls(worker, [...worker.hostCalls].filter(([, h]) => h.invocation === id).map(([hostId]) => hostId))
         post(worker, { t: 'cancel', id })
       }
       signal?.addEventListener('abort', cancel, { once: true })
       // Backup deadline: the worker enforces the real one; if it is stuck, it is killed and the slice it is stuck in
       // is charged (overdue), whichever call's deadline noticed it.
-      const extend = whileServing(limits.timeoutMs + graceMs)
-      const arm = (ms: number): NodeJS.Timeout => setTimeout(() => overdue(worker, () => worker.calls.get(id) === call, (next) => { call.timer = arm(next) }, extend), ms)
-      call.timer = arm(limits.timeoutMs + graceMs)
+      call.budgetMs = limits.timeoutMs + graceMs
+      call.due = performance.now() + call.budgetMs
       worker.calls.set(id, call)
+      watchFor(worker, call.due)
       post(worker, { t: 'invoke', id, key, kind, input, limits })
     })
   }
@@ -618,19 +684,17 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     register(spec) {
       specs.set(spec.key, spec)
     },
-    async invoke(key, kind, input, limits, { signal } = {}) {
+    invoke(key, kind, input, limits, { signal } = {}) {
       // Already aborted: nothing is sent, no worker is started for it.
-      if (signal?.aborted) throw cancelled(specs.get(key)?.name ?? key, signal)
-      try {
-        return await invokeOnce(key, kind, input, limits, signal)
-      } catch (error) {
+      if (signal?.aborted) return Promise.reject(cancelled(specs.get(key)?.name ?? key, signal))
+      return invokeOnce(key, kind, input, limits, signal).catch((error: unknown) => {
         // The worker restarted between load and invoke: load into the new one and try once more. A call another
         // component's crash lost before it began in the isolate is sent once more, to the replacement worker.
         if (isIsletError(error, 'ERR_SANDBOX_NOT_LOADED') || (error instanceof IsletError && retryable.has(error))) {
           return invokeOnce(key, kind, input, limits, signal)
         }
         throw error
-      }
+      })
     },
     unload(key) {
       const spec = specs.get(key)
@@ -689,6 +753,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 const CRASH_SIGNALS = new Set<string>(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGTRAP', 'SIGFPE', '6', '11', '7', '4', '5', '8'])
 /** What V8 writes to stderr before aborting a process that ran out of memory. */
 const OUT_OF_MEMORY = /is_heap_oom|out of memory|Reached heap limit|Allocation failed|invalid size error/i
+/** Loads that succeeded (worker.loaded's promises): invoke's fast path sends to their generation without awaiting. */
+const loadedOk = new WeakSet<Promise<ComponentMetaDto>>()
 /** Lost calls that never began in the isolate: safe to send once more. */
 const retryable = new WeakSet<IsletError>()
 

@@ -15,12 +15,17 @@ type Call = () => Promise<unknown>
 const VARIANTS = ['direct', 'host', 'sandbox', 'ipc'] as const
 type Variant = (typeof VARIANTS)[number]
 
-/** µs per call with `inFlight` callers each awaiting its previous call, `n` calls in all. */
-async function concurrent(call: Call, n: number, inFlight: number): Promise<number> {
+/**
+ * µs per call with `inFlight` callers each awaiting its previous call, `n` calls in all: wall time, and the CPU time
+ * of this process (the engine's side of the call: host, supervisor, IPC), which the machine's other load leaves alone.
+ */
+async function concurrent(call: Call, n: number, inFlight: number): Promise<{ wallUs: number; cpuUs: number }> {
   let left = n
   const started = performance.now()
+  const cpu = process.cpuUsage()
   await Promise.all(Array.from({ length: inFlight }, async () => { while (left-- > 0) await call() }))
-  return ((performance.now() - started) * 1000) / n
+  const used = process.cpuUsage(cpu)
+  return { wallUs: ((performance.now() - started) * 1000) / n, cpuUs: (used.user + used.system) / n }
 }
 
 async function startEcho() {
@@ -56,6 +61,7 @@ export async function benchInvokeOverhead(options: { rounds: number; calls: numb
   }
   const latency = Object.fromEntries(VARIANTS.map((v) => [v, [] as number[]])) as Record<Variant, number[]>
   const throughput = Object.fromEntries(VARIANTS.map((v) => [v, [] as number[]])) as Record<Variant, number[]>
+  const engineCpu = Object.fromEntries(VARIANTS.map((v) => [v, [] as number[]])) as Record<Variant, number[]>
   const sequential = async (n: number, record: boolean) => {
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < VARIANTS.length; j++) {
@@ -74,9 +80,11 @@ export async function benchInvokeOverhead(options: { rounds: number; calls: numb
       await sequential(options.calls, true)
       for (let j = 0; j < VARIANTS.length; j++) {
         const name = VARIANTS[(r + j) % VARIANTS.length]
-        throughput[name].push(await concurrent(calls[name], options.calls * 4, 50))
+        const { wallUs, cpuUs } = await concurrent(calls[name], options.calls * 4, 50)
+        throughput[name].push(wallUs)
+        engineCpu[name].push(cpuUs)
       }
-      const last = (name: Variant) => `${median(latency[name].slice(-options.calls)).toFixed(1)} µs seq, ${throughput[name].at(-1)!.toFixed(1)} µs/call`
+      const last = (name: Variant) => `${median(latency[name].slice(-options.calls)).toFixed(1)} µs seq, ${throughput[name].at(-1)!.toFixed(1)} µs/call (${engineCpu[name].at(-1)!.toFixed(1)} µs CPU here)`
       console.log(`  round ${r + 1}: host.invoke ${last('host')} | sandbox.invoke ${last('sandbox')} | IPC floor ${last('ipc')} | direct ${last('direct')}`)
     }
   } finally {
@@ -84,6 +92,7 @@ export async function benchInvokeOverhead(options: { rounds: number; calls: numb
   }
   const figures = (name: Variant) => ({
     medianUs: round(median(latency[name]), 2), p99Us: round(p99(latency[name]), 2), concurrentUsPerCall: round(median(throughput[name]), 2),
+    engineCpuUsPerCall: round(median(engineCpu[name]), 2),
   })
   const [direct, hostFigures, sandboxFigures, ipc] = VARIANTS.map(figures)
   return {

@@ -38,7 +38,7 @@ console.log(`   target ≤ ${cold.targetMs} ms ${verdict(cold.met)}`)
 
 console.log('\n3. Warm invocation: in-process function vs host.invoke')
 const invoke = await benchInvokeOverhead({ rounds, calls: 2000 })
-const row = (f: typeof invoke.host) => `median ${f.medianUs} µs, p99 ${f.p99Us} µs; 50 in flight ${f.concurrentUsPerCall} µs/call`
+const row = (f: typeof invoke.host) => `median ${f.medianUs} µs, p99 ${f.p99Us} µs; 50 in flight ${f.concurrentUsPerCall} µs/call, engine CPU ${f.engineCpuUsPerCall} µs/call`
 console.log(`   direct call      ${row(invoke.direct)}`)
 console.log(`   host.invoke      ${row(invoke.host)}`)
 console.log(`   sandbox.invoke   ${row(invoke.sandbox)} (IPC + isolate only, no validation)`)
