@@ -230,6 +230,23 @@ function slice(slot: Resident, inv: Invocation, call: (live: LiveIsolate, timeou
 }
 
 
+/**
+ * Work a slice left for after it (an output check), run in order once this turn's slices are done: one immediate for
+ * all of them, not one per call.
+ */
+let afterSlices: (() => void)[] = []
+
+function afterSlice(work: () => void): void {
+  if (afterSlices.length === 0) setImmediate(runAfterSlices)
+  afterSlices.push(work)
+}
+
+function runAfterSlices(): void {
+  const list = afterSlices
+  afterSlices = []
+  for (const work of list) work()
+}
+
 /** The host reference each guest holds: runs synchronously inside a slice, so it never calls back into the isolate. */
 function hostCallback(slot: Resident) {
   return (kind: string, a: unknown, b: unknown, c: unknown, d: unknown): void => {
@@ -250,7 +267,7 @@ function hostCallback(slot: Resident) {
         // isolate's timeout. The check has a deadline of its own (guest-schemas.ts), well inside the backup deadline.
         // No slice record for it: the check has a deadline of its own and cannot stall the worker, and a record
         // write per check was a measurable part of every call's cost.
-        return void setImmediate(() => hold(slot, () => {
+        return void afterSlice(() => hold(slot, () => {
           if (!invocations.has(inv.id)) return
           const refused = conversions === '[]' ? undefined : checkConversions(slot.spec.name, live?.outputSchema, conversions)
           if (refused) return finish(inv, false, refused)
