@@ -38,7 +38,6 @@ interface Invocation {
   heldAtBegin: { total: number; own: number }
   cpuMs: number
   hostCalls: number
-  timer: NodeJS.Timeout
   done(ok: boolean, value: string | ErrorDto, cpuMs: number): void
 }
 
@@ -192,7 +191,6 @@ function cancel(id: number): void {
 
 function finish(inv: Invocation, ok: boolean, value: string | ErrorDto): void {
   if (!invocations.delete(inv.id)) return
-  clearTimeout(inv.timer)
   inv.slot.invocations.delete(inv)
   // Its log lines go before its result: a caller that stops after the last result (islet component test) gets them all.
   inv.slot.log.flush()
@@ -232,6 +230,23 @@ function slice(slot: Resident, inv: Invocation, call: (live: LiveIsolate, timeou
 }
 
 
+/**
+ * Work a slice left for after it (an output check), run in order once this turn's slices are done: one immediate for
+ * all of them, not one per call.
+ */
+let afterSlices: (() => void)[] = []
+
+function afterSlice(work: () => void): void {
+  if (afterSlices.length === 0) setImmediate(runAfterSlices)
+  afterSlices.push(work)
+}
+
+function runAfterSlices(): void {
+  const list = afterSlices
+  afterSlices = []
+  for (const work of list) work()
+}
+
 /** The host reference each guest holds: runs synchronously inside a slice, so it never calls back into the isolate. */
 function hostCallback(slot: Resident) {
   return (kind: string, a: unknown, b: unknown, c: unknown, d: unknown): void => {
@@ -252,7 +267,7 @@ function hostCallback(slot: Resident) {
         // isolate's timeout. The check has a deadline of its own (guest-schemas.ts), well inside the backup deadline.
         // No slice record for it: the check has a deadline of its own and cannot stall the worker, and a record
         // write per check was a measurable part of every call's cost.
-        return void setImmediate(() => hold(slot, () => {
+        return void afterSlice(() => hold(slot, () => {
           if (!invocations.has(inv.id)) return
           const refused = conversions === '[]' ? undefined : checkConversions(slot.spec.name, live?.outputSchema, conversions)
           if (refused) return finish(inv, false, refused)
@@ -348,20 +363,47 @@ function ensureLive(slot: Resident, origin: number): ErrorDto | undefined {
 
 function begin(slot: Resident, id: number, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto,
   done: Invocation['done'], origin = id): void {
-  // Fired late when another component's slice held the worker: that time is pushed back (deadlineOf), re-armed.
-  const expire = (): void => {
-    if (!invocations.has(id)) return
-    const left = deadlineOf(inv) - performance.now()
-    if (left > 0) inv.timer = setTimeout(expire, Math.ceil(left))
-    else breach(slot, inv, 'timeout')
-  }
   const inv: Invocation = {
     id, origin, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
-    heldAtBegin: { total: heldTotal, own: held.get(slot.spec.name) ?? 0 }, timer: setTimeout(expire, limits.timeoutMs),
+    heldAtBegin: { total: heldTotal, own: held.get(slot.spec.name) ?? 0 },
   }
   invocations.set(id, inv)
   slot.invocations.add(inv)
-  slice(slot, inv, (live, timeout) => live.start.applySync(undefined, [id, kind, input, limits.outputBytes], { arguments: { copy: true }, timeout }))
+  watchDeadline(inv.deadline)
+  // Arguments are all primitives: passed as they are, without asking isolated-vm to copy (it parses that option and
+  // wraps each one in an ExternalCopy per call otherwise).
+  slice(slot, inv, (live, timeout) => live.start.applySync(undefined, [id, kind, input, limits.outputBytes], { timeout }))
+}
+
+/**
+ * One wall-clock guard for the whole worker instead of a timer set and cleared per invocation (a Node timer and its
+ * closure per call were a visible part of the worker's cost per call). It is armed for the earliest deadline it knows
+ * of; when it fires, every invocation past its deadline (deadlineOf: pushed back by what other components held the
+ * worker) breaches as it did with its own timer, and it re-arms for the earliest deadline left. A finished invocation
+ * does not disarm it: it then fires once for nothing and re-arms, which costs one sweep per timeout period.
+ */
+let guard: NodeJS.Timeout | undefined
+let guardAt = Infinity
+
+function watchDeadline(at: number): void {
+  if (at >= guardAt) return
+  clearTimeout(guard)
+  guardAt = at
+  guard = setTimeout(sweep, Math.max(0, Math.ceil(at - performance.now())))
+}
+
+function sweep(): void {
+  guard = undefined
+  guardAt = Infinity
+  const now = performance.now()
+  let next = Infinity
+  for (const inv of [...invocations.values()]) {
+    if (!invocations.has(inv.id)) continue // ended by a breach of another invocation in this sweep
+    const due = deadlineOf(inv)
+    if (due <= now) breach(inv.slot, inv, 'timeout')
+    else if (due < next) next = due
+  }
+  if (next < Infinity) watchDeadline(next)
 }
 
 function invoke(msg: Extract<SupervisorMessage, { t: 'invoke' }>): void {
