@@ -21,7 +21,8 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
   const { routers, bodyLimit, deadlines } = options
   return async (kctx) => {
     let allowed: string[] | undefined
-    const method = kctx.method, path = kctx.path
+    // Read through Koa's request once (each kctx.x is a delegating getter, then Koa's own).
+    const req = kctx.req, method = req.method!, path = kctx.request.path
     for (const router of routers) {
       const match = router.match(method, path)
       if (match === undefined) continue
@@ -32,26 +33,26 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
       const run = deadlines.start(kctx.state)
       // The connection closed before the response was sent: no one waits for this work any more. The watch ends
       // before the response is written, so a finished response never aborts anything.
-      run.watch(kctx.req.socket)
+      run.watch(req.socket)
       try {
         let body: unknown
         try {
-          const reading = readBody(kctx.req, match.bodyLimit ?? bodyLimit)
+          const reading = readBody(req, match.bodyLimit ?? bodyLimit)
           if (reading !== undefined) body = await run.until(reading)
           // No body to wait for: a request that timed out or lost its client meanwhile still ends here.
           else if (run.aborted) throw run.reason
         } catch (error) {
           // The body never arrived in full: what is left of it would be read as the next request on this
           // connection, so the answer closes it.
-          if (!kctx.req.complete) kctx.set('Connection', 'close')
+          if (!req.complete) kctx.set('Connection', 'close')
           throw error
         }
         // One run of the `http` trigger: the body is its input, and the view keeps the names HTTP pipelines use.
         const id = kctx.state.requestId
         // Koa parses the query string on first read; a URL without one has none to parse (unless middleware already
         // read it: then the pipeline sees the very object middleware saw).
-        const query = (kctx.req.url!.includes('?') || (kctx.state as { http?: unknown }).http !== undefined ? kctx.query : {}) as HttpRunView['query']
-        const view: HttpRunView = { body, params: match.params, query, headers: kctx.headers, request: { id, method, path } }
+        const query = (req.url!.includes('?') || (kctx.state as { http?: unknown }).http !== undefined ? kctx.query : {}) as HttpRunView['query']
+        const view: HttpRunView = { body, params: match.params, query, headers: req.headers, request: { id, method, path } }
         const input = { trigger: HTTP_TRIGGER, id, input: body, meta: { method, path }, locals: kctx.state.locals, view }
         const response = await run.until(match.pipeline.run(input, run))
         kctx.status = response.status

@@ -57,10 +57,12 @@ export function createRequestCore(options: RequestCoreOptions): { middleware: Mi
   const middleware: Middleware<RequestState> = async (kctx, next) => {
     const incoming = trustRequestId ? kctx.req.headers[incomingHeader] : undefined
     const requestId = typeof incoming === 'string' && VALID_ID.test(incoming) ? incoming : randomUUID()
-    kctx.set(requestIdHeader, requestId)
+    // Straight to Node's response: what Koa's set() adds (arrays, String()) these plain strings do not need.
+    const res = kctx.res
+    res.setHeader(requestIdHeader, requestId)
     kctx.state = new LazyRequestState(requestId, logger)
     count++
-    if (inFlight.draining) kctx.set('Connection', 'close')
+    if (inFlight.draining) res.setHeader('Connection', 'close')
     try {
       try {
         await next()

@@ -28,6 +28,8 @@ export function answerJson(kctx: Context & { state: RequestState }, body: unknow
       `the response body could not be turned into JSON; the server log has details under request id ${kctx.state.requestId}`,
       undefined, error)
   }
-  if (!kctx.res.hasHeader('Content-Type')) kctx.set('Content-Type', JSON_TYPE)
+  const res = kctx.res
+  // Once headers are out (middleware answered on its own) Koa's set() would do nothing; setHeader would throw.
+  if (!res.headersSent && !res.hasHeader('Content-Type')) res.setHeader('Content-Type', JSON_TYPE)
   kctx.body = text
 }

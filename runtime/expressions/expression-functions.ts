@@ -38,10 +38,21 @@ function round(site: Site, x: unknown, digits: unknown): number {
   if (typeof x !== 'number') throw needs(site, 'round', 'a number', x)
   const d = digits === undefined ? 0 : digits
   if (typeof d !== 'number' || !Number.isInteger(d) || d < 0 || d > 15) throw needs(site, 'round', '0 to 15 digits', d)
-  // Half away from zero, through the decimal exponent so 1.005 rounds to 1.01 rather than 1.
+  // An integer is its own rounding: no text round trip (this is `round(total, 2)` on most requests of a pricing app).
+  // (+ 0: -0 comes back as 0, as it did through the text.)
+  if (Number.isInteger(x)) return x + 0
   if (!Number.isFinite(x) || Math.abs(x) >= 1e15) return x
+  // Half away from zero, through the decimal exponent so 1.005 rounds to 1.01 rather than 1. The shortest digits come
+  // from toExponential(): plain `${x}` prints below 1e-6 with an exponent already ('5e-7'), and 'e2' appended to that
+  // made NaN.
+  const text = Math.abs(x).toExponential()
+  const e = text.indexOf('e')
+  const scaled = Math.round(Number(`${text.slice(0, e)}e${Number(text.slice(e + 1)) + d}`))
+  // From 1e21 on a number prints with an exponent too ('1e+21'); a value that large once scaled has no more than d
+  // decimals (doubles carry 17 significant digits), so it is already rounded.
+  if (scaled >= 1e21) return x
   const sign = x < 0 ? -1 : 1
-  return sign * Number(`${Math.round(Number(`${Math.abs(x)}e${d}`))}e-${d}`)
+  return sign * Number(`${scaled}e-${d}`)
 }
 
 function json(site: Site, x: unknown): string {

@@ -72,6 +72,10 @@ describe('functions', () => {
     ['number(body.missing)', null], ["int('12.9')", 12], ['int(-3.7)', -3], ['int(body.none)', null],
     ['string(12)', '12'], ['string(null)', ''], ['string({a: [1]})', '{"a":[1]}'], ['string(false)', 'false'],
     ['round(2.5)', 3], ['round(-2.5)', -3], ['round(1.005, 2)', 1.01], ['round(body.price * 3.333, 1)', 8.3], ['round(7, 3)', 7],
+    // Past 1e21 once scaled the value is already rounded, and below 1e-6 too it is rounded by its digits (both were
+    // NaN: such numbers print with an exponent, '1e+22' and '5e-7', and the rounding went through that text).
+    ['round(100000000000000, 8)', 1e14], ['round(12345678.5, 15)', 12345678.5], ['round(-12345.25, 15)', -12345.25],
+    ['round(0.0000005, 6)', 0.000001], ['round(0.0000004, 6)', 0], ['round(0.0000000123, 9)', 1.2e-8],
     ['json({a: body.name})', '{"a":"Ann"}'], ['json(body.missing)', 'null'], ["parseJson('[1, {\"a\": 2}]')", [1, { a: 2 }]],
     ['parseJson(body.none)', null],
     ['default(body.missing, 5)', 5], ['default(body.none, 5)', 5], ['default(body.zero, 5)', 0],
