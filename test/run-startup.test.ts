@@ -114,3 +114,33 @@ describe.skipIf(process.platform !== 'linux')('islet run: the processes beside t
     }
   }, 60_000)
 })
+
+describe.skipIf(process.platform !== 'linux')('islet run: the engine heap', () => {
+  // Node's default young generation grows to ~50 MB under load and is kept: the engine re-executes itself (same
+  // pid, bin.js) with a smaller semi-space before loading anything, unless one was chosen.
+  const INLINE = APP.replace(/components:\n {2}- file: \.\/twice\.ts\n/, '').replace(/pipelines:\n[\s\S]*$/, 'pipelines:\n  twice:\n    steps:\n      - { type: respond, config: { body: { twice: 0 } } }\n')
+  const flags = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a.startsWith('--max-semi-space-size'))
+
+  it('serves from the same process with --max-semi-space-size=8', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': INLINE })
+    const { run } = await started(dir, 'data')
+    try {
+      expect(flags(run.child.pid!)).toEqual(['--max-semi-space-size=8'])
+    } finally {
+      await stopped(run)
+      cleanup()
+    }
+  }, 60_000)
+
+  it('a size given in NODE_OPTIONS wins: no re-execution', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': INLINE })
+    const run = spawnIslet(['run', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir, env: { NODE_OPTIONS: '--max-semi-space-size=16' } })
+    await run.waitFor((l) => l.msg === 'engine ready', 30_000)
+    try {
+      expect(flags(run.child.pid!)).toEqual([])
+    } finally {
+      await stopped(run)
+      cleanup()
+    }
+  }, 60_000)
+})
