@@ -112,4 +112,20 @@ describe('a connection that closes', () => {
     expect(aborted.has('stays-1')).toBe(false)
     void stays
   })
+
+  it('cancels a request whose client resets the connection, without logging an error for it', async () => {
+    const url = new URL(patientUrl())
+    const socket = connect(Number(url.port), url.hostname)
+    await new Promise<void>((resolve) => socket.once('connect', resolve))
+    socket.write('GET /hold HTTP/1.1\r\nHost: x\r\nX-Request-Id: reset-1\r\n\r\n')
+    await until(() => holding.has('reset-1'))
+    socket.resetAndDestroy() // a TCP reset: the server's socket errors (ECONNRESET) rather than just ending
+    await until(() => aborted.has('reset-1'))
+    expect(aborted.get('reset-1')).toBe('ERR_HTTP_CLIENT_CLOSED')
+    // The request's end is logged once it is answered: wait for that line, then look for errors among its lines.
+    await until(() => app.logs.some((l) => l.requestId === 'reset-1'))
+    expect((await fetch(`${patientUrl()}/now`)).status).toBe(200)
+    const errors = app.logs.filter((l) => l.requestId === 'reset-1' && (l.level as number) >= 50)
+    expect(errors.map((l) => l.msg)).toEqual([])
+  })
 })

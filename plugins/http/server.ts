@@ -10,6 +10,7 @@ import { adaptMiddleware } from './middleware.ts'
 import { HttpError } from './errors.ts'
 import { createHealth } from './health.ts'
 import { createRequestCore } from './request-core.ts'
+import { createRequestHandler } from './request-handler.ts'
 import { RequestDeadlines } from './request-run.ts'
 import { parseSize, SIZE_SCHEMA } from './size.ts'
 
@@ -101,7 +102,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
     }
     const routers = config.routers.map((name) => ctx.module(name, httpRouter))
     app.use(createDispatch({ routers, bodyLimit: parseSize(config.bodyLimit), deadlines }))
-    const handler = app.callback() // composed once per generation, not per request
+    const handler = createRequestHandler(app) // composed once per generation, not per request
 
     let server: Server | undefined
     /** Whether this generation holds the socket: listened on it, or took it over (false once handed to the next). */
