@@ -199,17 +199,18 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 
   /** Arms `worker`'s idle stop when it holds no generation and has nothing in flight (idleStopMs set, not kept alive). */
   function idleCheck(worker: Worker | undefined): void {
-    if (!worker || options.idleStopMs === undefined || keptAlive > 0 || stopping || worker.idleTimer) return
-    if (worker.loaded.size > 0 || worker.loads.size > 0 || worker.calls.size > 0) return
+    if (!worker || options.idleStopMs === undefined || keptAlive > 0 || stopping || worker.idleTimer || !holdsNothing(worker)) return
     worker.idleTimer = setTimeout(() => {
       worker.idleTimer = undefined
-      if (worker.loaded.size > 0 || worker.loads.size > 0 || worker.calls.size > 0 || keptAlive > 0 || worker.killed) return
+      if (!holdsNothing(worker) || keptAlive > 0 || worker.killed) return
       worker.idled = true
       if (worker.place.worker === worker) worker.place.worker = undefined
       void stopWorker(worker)
     }, options.idleStopMs)
     worker.idleTimer.unref()
   }
+
+  const holdsNothing = (worker: Worker) => worker.loaded.size === 0 && worker.loads.size === 0 && worker.calls.size === 0
 
   function busy(worker: Worker): void {
     clearTimeout(worker.idleTimer)
@@ -236,8 +237,8 @@ export function createSandbox(options: SandboxOptions): Sandbox {
 
   function spawnWorker(place: Place): Worker {
     // The worker `islet run` forked before loading the engine (worker-spawn.ts), if there is one; else a new one.
-    const forked = (options.testWorkerScript === undefined ? takeEarlyWorker() : undefined)
-      ?? (options.testWorkerScript === undefined ? forkWorker() : forkWorker(options.testWorkerScript, [options.testWorkerScript]))
+    const test = options.testWorkerScript
+    const forked = test === undefined ? takeEarlyWorker() ?? forkWorker() : forkWorker(test, [test])
     const { child, slices } = forked
     const pid = child.pid ?? 0
     // Ready once it said so and its file-size limit is set: no component is sent to it before both.
