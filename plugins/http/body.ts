@@ -95,6 +95,7 @@ function decoderFor(charset: string): Decoder {
 }
 
 const unreadable = (why: string) => new HttpError('ERR_HTTP_BAD_BODY', `the request body could not be read: ${why}`)
+const tooLarge = (limit: number) => new HttpError('ERR_HTTP_BODY_TOO_LARGE', `the request body is larger than the limit of ${limit} bytes`, { limit })
 
 /**
  * The body as text, handed to `parse`: its bytes collected up to `limit` (413 past it, and at once when Content-Length
@@ -107,7 +108,7 @@ function readText(req: IncomingMessage, limit: number, charset: string, parse: (
   const length = Number.isNaN(parsed) ? null : parsed
   if (length !== null && length > limit) {
     req.pause()
-    return Promise.reject(new HttpError('ERR_HTTP_BODY_TOO_LARGE', `the request body is larger than the limit of ${limit} bytes`, { limit }))
+    return Promise.reject(tooLarge(limit))
   }
   let decoder: Decoder
   try {
@@ -134,7 +135,7 @@ function readText(req: IncomingMessage, limit: number, charset: string, parse: (
     }
     function onData(chunk: Buffer): void {
       received += chunk.length
-      if (received > limit) fail(new HttpError('ERR_HTTP_BODY_TOO_LARGE', `the request body is larger than the limit of ${limit} bytes`, { limit }))
+      if (received > limit) fail(tooLarge(limit))
       else if (length !== null && received > length) fail(unreadable('request size did not match content length'))
       else chunks.push(chunk)
     }
