@@ -357,15 +357,13 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     const done = () => { if (--gen.inflight === 0) gen.onIdle?.() }
     return where.invoke(gen.key, 'execute', json, gen.invocation, { signal }).then(
       (output) => {
-        let value: unknown
         try {
-          value = JSON.parse(output) as unknown
+          return JSON.parse(output) as unknown
         } catch (error) {
-          done()
           throw fromSandbox(gen, error)
+        } finally {
+          done()
         }
-        done()
-        return value
       },
       (error: unknown) => {
         done()
