@@ -31,7 +31,7 @@ export async function compileComponent(entry: string, options: CompileOptions = 
  */
 export async function checkComponent(entry: string): Promise<void> {
   const record = await readCompileRecord(entry)
-  if (record && record.bytes <= DEFAULT_MAX_BUNDLE_BYTES && await currentHash(record.inputs, DEFAULT_MAX_SOURCE_BYTES) === record.hash) return
+  if (record && await stillStands(record.hash, record.bytes, record.inputs)) return
   const { compiled, inputs } = await buildComponent(entry)
   await writeCompileRecord(entry, compiled, inputs)
 }
@@ -88,10 +88,7 @@ export function createCompileCache(): CompileCache {
 
   async function compileOnce(key: string, options: CompileOptions): Promise<CompiledComponent> {
     const record = byEntry.get(key)
-    if (record && record.compiled.bytes <= (options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES)) {
-      const hash = await currentHash(record.inputs, options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES)
-      if (hash === record.compiled.hash) return record.compiled
-    }
+    if (record && await stillStands(record.compiled.hash, record.compiled.bytes, record.inputs, options)) return record.compiled
     // The disk only for an entry this cache has not compiled yet (start-up): after that, memory has the latest build,
     // and a reload's edit is a miss there, so reading the disk first would only delay its build.
     if (!record) {
@@ -109,9 +106,8 @@ export function createCompileCache(): CompileCache {
     const started = performance.now()
     const record = await readCompileRecord(key)
     if (!record || record.entry === undefined || record.root === undefined) return undefined
-    if (record.bytes > (options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES)) return undefined
     // The links cover the entry and its folder: an unchanged hash means record.entry and record.root are still right.
-    if (await currentHash(record.inputs, options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES) !== record.hash) return undefined
+    if (!await stillStands(record.hash, record.bytes, record.inputs, options)) return undefined
     const bundle = byHash.get(record.hash) ?? await readBundle(record)
     if (!bundle) return undefined
     const compiled: CompiledComponent = {
@@ -147,6 +143,12 @@ export function createCompileCache(): CompileCache {
 }
 
 /** The hash the inputs of a previous build have now, or undefined when a path moved, a file went or the cap is hit. */
+/** Whether a build (its hash, size and inputs) is still what compiling would give: under the bundle cap, inputs unchanged. */
+async function stillStands(hash: string, bytes: number, inputs: CompileInputs, options: CompileOptions = {}): Promise<boolean> {
+  return bytes <= (options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES)
+    && await currentHash(inputs, options.maxSourceBytes ?? DEFAULT_MAX_SOURCE_BYTES) === hash
+}
+
 async function currentHash(inputs: CompileInputs, maxSourceBytes: number): Promise<string | undefined> {
   const links = await Promise.all([...inputs.links].map(async ([path, real]) => await realpath(path).catch(() => undefined) === real))
   if (links.includes(false)) return undefined
