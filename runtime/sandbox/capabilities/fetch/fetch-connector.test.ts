@@ -1,6 +1,7 @@
 // The pinned connector on its own: the checks that still hold when a request skips the pre-connection policy.
 import { afterEach, describe, expect, it } from 'vitest'
-import { BlockedAddressError, createPinnedAgent } from './fetch-connector.ts'
+import { BlockedAddressError } from './address-policy.ts'
+import { createPinnedAgent } from './fetch-connector.ts'
 import { validateFetchGrant } from './fetch-grant.ts'
 import { answering, cleanup, serve } from '../test-servers.ts'
 

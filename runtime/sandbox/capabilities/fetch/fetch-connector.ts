@@ -5,8 +5,6 @@ import { Agent, buildConnector } from 'undici'
 import { BlockedAddressError, blockedRangeOf } from './address-policy.ts'
 import type { FetchGrantConfig } from './fetch-grant.ts'
 
-export { BlockedAddressError }
-
 /**
  * An Agent whose connector validates addresses as it connects. The lookup it hands to `net.connect` checks every
  * DNS answer and returns only checked ones, so the address connected to is the address checked: no second lookup
