@@ -34,6 +34,9 @@ export function processTree(root: number): number[] {
   return out
 }
 
+/** `pid`'s parent, or undefined once it is gone. */
+export const parentOf = (pid: number): number | undefined => stat(pid)?.ppid
+
 const USER_HZ = 100
 
 /** CPU seconds (user + system) the tree has used so far; children that already exited are not counted. */

@@ -6,18 +6,18 @@
 // Alone: `node test/bench/processes.ts [app.yaml]` (BENCH_SECONDS, BENCH_ROUNDS, BENCH_PROCESSES=2, BENCH_FRESH=1 for a
 // new connection per request).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { availableParallelism, platform, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { load, type LoadResult } from './versus-koa.ts'
+import { parentOf, processTree, treeCpuSeconds, treeMemory } from './proc.ts'
 import { median, round } from './stats.ts'
 
 const BIN = fileURLToPath(new URL('../../runtime/cli/bin.js', import.meta.url))
 const DEFAULT_APP = fileURLToPath(new URL('./quote-component.yaml', import.meta.url))
-const TICK_MS = 1000 / 100 // USER_HZ: /proc reports CPU time in 1/100 s on Linux
 
 interface Server {
   url: string
@@ -56,39 +56,6 @@ async function startIslet(app: string, processes: number, port: number, balance?
   }
 }
 
-/** pid → parent pid, for every process on the machine. */
-function parents(): Map<number, number> {
-  const map = new Map<number, number>()
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      map.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]))
-    } catch { /* gone */ }
-  }
-  return map
-}
-
-function subtree(root: number, ppids: Map<number, number>): number[] {
-  const out = [root]
-  for (let i = 0; i < out.length; i++) for (const [pid, ppid] of ppids) if (ppid === out[i]) out.push(pid)
-  return out
-}
-
-/** CPU ms (user + system) and RSS MB of `pids`. */
-function usage(pids: number[]): { cpuMs: number; rssMb: number } {
-  let ticks = 0
-  let rssKb = 0
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-      ticks += Number(fields[11]) + Number(fields[12])
-      rssKb += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0)
-    } catch { /* gone */ }
-  }
-  return { cpuMs: ticks * TICK_MS, rssMb: rssKb / 1024 }
-}
-
 interface Round extends LoadResult {
   cpuMsPerRequest: number
   /** Each engine process's share of the tree's CPU (its sandbox workers included), largest first. */
@@ -97,19 +64,17 @@ interface Round extends LoadResult {
 }
 
 async function measure(server: Server, seconds: number, processes: number, fresh: boolean): Promise<Round> {
-  const ppids = parents()
   const root = server.child.pid!
   // The engine processes: the primary's children, or the single engine itself.
-  const engines = processes === 1 ? [root] : [...ppids].filter(([, ppid]) => ppid === root).map(([pid]) => pid)
-  const groups = engines.map((pid) => subtree(pid, ppids))
-  const all = subtree(root, ppids)
-  const before = { all: usage(all), groups: groups.map(usage) }
+  const engines = processes === 1 ? [root] : processTree(root).filter((pid) => parentOf(pid) === root)
+  const cpuMs = () => ({ all: treeCpuSeconds(root) * 1000, groups: engines.map((pid) => treeCpuSeconds(pid) * 1000) })
+  const before = cpuMs()
   const result = await load(server.url, seconds, '/quote', fresh)
-  const after = { all: usage(all), groups: groups.map(usage) }
+  const after = cpuMs()
   const requests = result.requestsPerSec * seconds
-  const total = after.all.cpuMs - before.all.cpuMs
-  const shares = groups.map((_, i) => (after.groups[i]!.cpuMs - before.groups[i]!.cpuMs) / total).sort((a, b) => b - a)
-  return { ...result, cpuMsPerRequest: total / requests, shares, rssMb: after.all.rssMb }
+  const total = after.all - before.all
+  const shares = engines.map((_, i) => (after.groups[i]! - before.groups[i]!) / total).sort((a, b) => b - a)
+  return { ...result, cpuMsPerRequest: total / requests, shares, rssMb: treeMemory(root).rssMb }
 }
 
 /** A free loopback port (for reuseport, which cannot use port 0 across processes). */
