@@ -9,8 +9,6 @@ import type { EngineProcessView } from '@islet/sdk'
 import { createBuiltinRegistry } from './builtins.ts'
 import type { Registry } from './plugins/registry.ts'
 
-export { dataDirOf }
-
 export interface OpenAppOptions {
   logger: Logger
   /** Defaults to ISLET_DATA_DIR, then `./data`. */

@@ -29,7 +29,7 @@ export interface CompileRecord {
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 /** The record's file: named by the entry's absolute path, so each entry (even with identical sources) has its own. */
-export const recordFileOf = (entry: string) => join(RECORD_DIR, `${sha256(resolve(entry))}.json`)
+const recordFileOf = (entry: string) => join(RECORD_DIR, `${sha256(resolve(entry))}.json`)
 const bundleFileOf = (hash: string) => join(BUNDLE_DIR, `${hash}.json`)
 
 /** The record of `entry`'s last successful build, or undefined (none, or unreadable). */

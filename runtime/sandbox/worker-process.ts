@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { workerBundle } from './worker-bundle.ts'
 
-export const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url))
+const WORKER_SCRIPT = fileURLToPath(new URL('./worker.ts', import.meta.url))
 /** What a worker runs: its code as one JavaScript file when that could be built (worker-bundle.ts), else worker.ts. */
 export const workerScript = (): string => workerBundle() ?? WORKER_SCRIPT
 const SANDBOX_DIR = dirname(WORKER_SCRIPT)
