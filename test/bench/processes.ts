@@ -71,10 +71,9 @@ async function measure(server: Server, seconds: number, processes: number, fresh
   const before = cpuMs()
   const result = await load(server.url, seconds, '/quote', fresh)
   const after = cpuMs()
-  const requests = result.requestsPerSec * seconds
   const total = after.all - before.all
   const shares = engines.map((_, i) => (after.groups[i]! - before.groups[i]!) / total).sort((a, b) => b - a)
-  return { ...result, cpuMsPerRequest: total / requests, shares, rssMb: treeMemory(root).rssMb }
+  return { ...result, cpuMsPerRequest: total / result.requests, shares, rssMb: treeMemory(root).rssMb }
 }
 
 /** A free loopback port (for reuseport, which cannot use port 0 across processes). */
