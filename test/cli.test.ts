@@ -134,6 +134,12 @@ describe('the command line', () => {
     expect(islet(['validate', '--hlep']).stderr).toContain("unknown option '--hlep' for 'islet validate' (did you mean '--help'?)")
   })
 
+  it('a value that begins with a dash says how to pass it, not parseArgs\' "ambiguous"', () => {
+    const r = islet(['run', '--processes', '-1'])
+    expect(r.status).toBe(2)
+    expect(r.stderr.split('\n')[0]).toBe("ERR_CLI_USAGE: option '--processes' got '-1', which looks like an option: to give a value that begins with '-', write --processes=-1")
+  })
+
   it('an unknown command is a usage error with did-you-mean', () => {
     const r = islet(['valdate', 'app.yaml'])
     expect(r.status).toBe(2)

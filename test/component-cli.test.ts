@@ -127,6 +127,7 @@ describe('islet component new', () => {
     // The command it suggests runs from where it was asked: an app folder outside the project has no node_modules.
     const next = /\n {2}(\S+) component test components\/greeter\.ts\n/.exec(created.stdout)?.[1]
     expect(next && existsSync(resolve(dir, next)), created.stdout).toBe(true)
+    expect(next, 'from outside the project, the absolute path rather than ../../…').toMatch(/^\//)
     const tested = islet(['component', 'test', 'components/greeter.ts'], { cwd: dir })
     expect(tested.stdout).toContain('2 passed, 0 failed')
     expect(tested.status).toBe(0)

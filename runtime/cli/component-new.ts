@@ -48,5 +48,7 @@ function isletCommand(): string {
   const own = fileURLToPath(new URL('../../node_modules/.bin/islet', import.meta.url))
   if (!existsSync(own)) return 'npx islet'   // installed as a dependency: its .bin is the app's
   const shown = relative(process.cwd(), own)
-  return shown.startsWith('.') ? shown : `./${shown}`
+  // From a folder outside the project, `../../work/islet/node_modules/.bin/islet` is a puzzle: the absolute path reads.
+  if (shown.startsWith('..')) return own
+  return `./${shown}`
 }

@@ -73,9 +73,13 @@ function parse(spec: CommandSpec, args: string[]): ParsedOptions {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: true })
   } catch (error) {
     // What remains is a value missing or given to a flag; parseArgs' own sentence says which (and quotes oddly).
-    const option = tokens.find((t) => t.kind === 'option' && (spec.options[t.name]?.type === 'string' ? t.value === undefined : t.value !== undefined))
+    // A value that begins with '-' (`--processes -1`) is refused by strict parseArgs as "ambiguous": say how to pass it.
+    const dashed = (t: (typeof tokens)[number]) => t.kind === 'option' && t.inlineValue === false && t.value?.startsWith('-') === true
+    const option = tokens.find((t) => t.kind === 'option' && (spec.options[t.name]?.type === 'string' ? t.value === undefined || dashed(t) : t.value !== undefined))
     throw usage(spec, option?.kind === 'option'
-      ? spec.options[option.name]!.type === 'string' ? `option '${option.rawName}' needs a value: ${option.rawName} <${spec.options[option.name]!.value ?? 'value'}>` : `option '${option.rawName}' takes no value`
+      ? spec.options[option.name]!.type !== 'string' ? `option '${option.rawName}' takes no value`
+        : option.value !== undefined ? `option '${option.rawName}' got '${option.value}', which looks like an option: to give a value that begins with '-', write ${option.rawName}=${option.value}`
+        : `option '${option.rawName}' needs a value: ${option.rawName} <${spec.options[option.name]!.value ?? 'value'}>`
       : (error as Error).message)
   }
   const values: ParsedOptions['values'] = {}
