@@ -72,12 +72,7 @@ function compileFresh(component: string, where: 'input' | 'output' | 'config', s
     }
     // A schema naming its own $schema is checked by its own instance: a shared one would cache what that names.
     const shared = !('$schema' in schema)
-    if (shared) {
-      const meta = metaCheck[useDefaults ? 'defaults' : 'plain']
-      // ajv's own sentence ("schema is invalid: data/properties/n/type must be equal to one of the allowed values, …")
-      // names neither the schema nor what is allowed: say which schema, where, and the first problem in full.
-      if (meta.validateSchema(schema) === false) throw new Error(metaProblem(where, meta.errors))
-    }
+    if (shared) metaCheck[useDefaults ? 'defaults' : 'plain'].validateSchema(schema, true)
     // One ajv per schema: guest $ids must not collide across components or generations.
     const build = (allErrors: boolean): ValidateFunction => {
       const ajv = createAjv('guest', { allErrors, useDefaults, validateSchema: !shared })
@@ -111,15 +106,4 @@ function timed(validate: ValidateFunction, data: unknown): boolean | string {
     if (error instanceof RangeError) return 'the value is nested too deeply to be checked against the schema'
     throw error
   }
-}
-
-/** The first meta-schema error, as `the output schema is invalid at output.properties.n.type: must be one of … (got "integr")`. */
-function metaProblem(where: string, errors: ValidateFunction['errors']): string {
-  const error = errors?.[0]
-  if (!error) return `the ${where} schema is invalid`
-  const path = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-  const allowed = (error.params as { allowedValues?: unknown[] }).allowedValues
-  const message = allowed ? `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}` : error.message ?? 'is invalid'
-  const more = errors!.length > 1 && !allowed ? ` (and ${errors!.length - 1} more)` : ''
-  return `the ${where} schema is invalid at ${[where, ...path].join('.')}: ${message}${more}`
 }
