@@ -564,8 +564,6 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       }
     },
     warmReloads() {
-      // Saves will compile: esbuild's service stays up between them instead of stopping once idle (compile-build.ts).
-      keepCompilerWarm()
       // Best effort: a worker that fails to start now is started again by the reload that needs it.
       if (!isStopped) trialSandbox.start().catch(() => {})
     },
@@ -615,7 +613,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     }),
     sandbox: () => sandbox,
     keepExamplesWorker: () => {
-      keepCompilerWarm() // watch mode: every save compiles
+      keepCompilerWarm() // watch mode: every save compiles, so esbuild's service stays up between them (compile-build.ts)
       return trialSandbox.keepAlive()
     },
     async stop() {
