@@ -28,6 +28,8 @@ export interface PackResult {
   packageJson: PluginPackageJson
   /** npm's file name for it: `acme-geo-1.2.0.tgz` for `@acme/geo@1.2.0`. */
   filename: string
+  /** The packed README, which npm copies into the published manifest (`readme`, `readmeFilename`). */
+  readme?: { file: string; text: string }
 }
 
 export async function packFolder(dir: string): Promise<PackResult> {
@@ -51,7 +53,11 @@ export async function packFolder(dir: string): Promise<PackResult> {
   })
   const packageJson = checkPackage(pkg as Record<string, unknown>, new Set(paths), manifestFile)
   const tarball = writeTarball(files.map((f) => ({ path: `package/${f.path}`, data: readFileSync(join(dir, f.path)), executable: f.mode === 0o755 })))
+  // npm's choice among README files: the markdown one if there is one, else the first.
+  const readmes = paths.filter((p) => /^readme(?:\.[^.]*)?$/i.test(p))
+  const readme = readmes.find((p) => /\.md$/i.test(p)) ?? readmes[0]
   return {
+    ...(readme ? { readme: { file: readme, text: readFileSync(join(dir, readme), 'utf8') } } : {}),
     tarball, integrity: integrityOf(tarball), shasum: shasumOf(tarball), files, packageJson,
     filename: `${packageJson.name.replace(/^@/, '').replace('/', '-')}-${packageJson.version}.tgz`,
   }

@@ -66,4 +66,35 @@ export const COMMANDS: readonly CommandSpec[] = [
     notes: 'The name is lower-case words joined by \'-\', e.g. price-quote.',
     load: () => import('./component-new.ts'),
   },
+  {
+    name: 'plugin new', summary: 'scaffold a plugin package: a component, an example app, a test, a README', args: '<name>', positionals: { min: 1, max: 1 },
+    options: {
+      dir: { type: 'string', value: 'dir', help: "where to create it (default: the name's last part, e.g. ./geo for @acme/geo)" },
+      host: { type: 'boolean', default: false, help: 'also scaffold host code (host.js: a definePlugin module with a step type)' },
+    },
+    examples: ['islet plugin new @acme/geo', 'islet plugin new islet-audit --host --dir plugins/audit'],
+    notes: 'The name is an npm package name, optionally scoped. `npm test` in the new folder runs the examples and validates the example app.',
+    load: () => import('./plugin-new.ts'),
+  },
+  {
+    name: 'plugin pack', summary: "write a plugin package's tarball (same files → same bytes) and print its integrity and files", args: '[dir]', positionals: { min: 0, max: 1 },
+    options: {
+      out: { type: 'string', value: 'file|dir|-', help: "where to write the tarball: a file, a folder (npm's name for it), or - for none (default: the current folder)" },
+      format: { ...FORMAT, help: 'json: name, version, integrity, shasum and the files' },
+    },
+    examples: ['islet plugin pack', 'islet plugin pack plugins/geo --out dist/', 'islet plugin pack --out - --format json'],
+    notes: 'The files are those npm pack would take (package.json "files", .npmignore); the islet field is checked first.',
+    load: () => import('./plugin-pack.ts'),
+  },
+  {
+    name: 'plugin publish', summary: "publish a plugin package to an npm-protocol registry (what npm publish sends)", args: '[dir]', positionals: { min: 0, max: 1 },
+    options: {
+      registry: { type: 'string', value: 'url', help: "the registry (default: package.json publishConfig.registry, else the npmrc's @scope:registry or registry)" },
+      token: { type: 'string', value: 'token', help: "bearer token (default: $ISLET_REGISTRY_TOKEN, else the npmrc's //host/:_authToken for the registry)" },
+      tag: { type: 'string', value: 'tag', help: 'the dist-tag to point at this version (default: latest)' },
+      format: { ...FORMAT, help: 'json: what was published, as one object' },
+    },
+    examples: ['islet plugin publish --registry http://127.0.0.1:4873/', 'islet plugin publish plugins/geo --tag next', 'npm publish --registry http://127.0.0.1:4873/   # the same request'],
+    load: () => import('./plugin-publish.ts'),
+  },
 ]
