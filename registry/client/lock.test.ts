@@ -125,8 +125,8 @@ describe('lockFromResolution', () => {
   it('refuses to lock an unsigned version, or one signed by a key its registry does not publish', async () => {
     for (const [name, reason] of [['@t/unsigned', 'missing'], ['@t/stranger', 'unknown-key']] as const) {
       const resolution = await resolvePlugins([{ name, range: '^1.0.0', from: 'app' }], { sources, engineVersion: '0.1.0' })
-      const error = await lockFromResolution(resolution, sources).catch((e: unknown) => e as RegistryError)
-      expect([error.code, error.details.reason]).toEqual(['ERR_REGISTRY_SIGNATURE', reason])
+      const error = await lockFromResolution(resolution, sources).then(() => undefined, (e: unknown) => e as RegistryError)
+      expect([error?.code, error?.details.reason]).toEqual(['ERR_REGISTRY_SIGNATURE', reason])
     }
   })
 })
