@@ -109,6 +109,7 @@ describe('lockFromResolution', () => {
     registry.publish({ name: '@t/geo', version: '1.2.0', islet: { plugins: { '@t/base': '^1.0.0' } } })
     registry.publish({ name: '@t/unsigned', version: '1.0.0', sign: false })
     registry.publish({ name: '@t/stranger', version: '1.0.0', sign: createSigningKey() })
+    registry.publish({ name: '@t/forged', version: '1.0.0', signIntegrity: `sha512-${Buffer.alloc(64).toString('base64')}` })
   })
   afterAll(() => registry.close())
 
@@ -122,8 +123,8 @@ describe('lockFromResolution', () => {
     expect(lockDrift(built, [{ name: '@t/geo', range: '^1.0.0' }], { default: registry.url })).toEqual([])
   })
 
-  it('refuses to lock an unsigned version, or one signed by a key its registry does not publish', async () => {
-    for (const [name, reason] of [['@t/unsigned', 'missing'], ['@t/stranger', 'unknown-key']] as const) {
+  it('refuses to lock an unsigned version, one signed by a key its registry does not publish, or a bad signature', async () => {
+    for (const [name, reason] of [['@t/unsigned', 'missing'], ['@t/stranger', 'unknown-key'], ['@t/forged', 'bad-signature']] as const) {
       const resolution = await resolvePlugins([{ name, range: '^1.0.0', from: 'app' }], { sources, engineVersion: '0.1.0' })
       const error = await lockFromResolution(resolution, sources).then(() => undefined, (e: unknown) => e as RegistryError)
       expect([error?.code, error?.details.reason]).toEqual(['ERR_REGISTRY_SIGNATURE', reason])

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import semver from 'semver'
 import { LineCounter, parseDocument } from 'yaml'
 import { RegistryError } from '../errors.ts'
-import { keyIdOf } from '../signature.ts'
+import { keyIdOf, verifyVersion } from '../signature.ts'
 import type { Resolution } from './resolve.ts'
 import { sourceById, sourceFor, type RegistryMap } from './source.ts'
 
@@ -103,6 +103,11 @@ export async function lockFromResolution(resolution: Resolution, sources: Regist
         { details: { name: plugin.name, version: plugin.version, reason: 'unknown-key', keyids: signatures.map((s) => s.keyid) } })
     }
     const key = keys.find((k) => k.keyid === signature.keyid)!
+    if (!verifyVersion(key.key, plugin.name, plugin.version, dist.integrity, signature.sig)) {
+      throw new RegistryError('ERR_REGISTRY_SIGNATURE',
+        `${plugin.name}@${plugin.version}'s signature by ${signature.keyid} does not verify over ${plugin.name}@${plugin.version}:${dist.integrity}: refused; the registry ${plugin.registry} serves metadata its key did not sign`,
+        { details: { name: plugin.name, version: plugin.version, reason: 'bad-signature', keyid: signature.keyid } })
+    }
     lock.keys[key.keyid] = { key: key.key, registry: source.id }
     lock.plugins[plugin.name] = {
       version: plugin.version, integrity: dist.integrity, keyid: signature.keyid, sig: signature.sig, registry: plugin.registry,

@@ -18,6 +18,8 @@ export interface PublishOptions {
   yanked?: string
   /** false: no signature; a key: signed with it instead of the registry's key. */
   sign?: boolean | SigningKey
+  /** Sign this integrity instead of the tarball's (a signature that does not verify). */
+  signIntegrity?: string
   /** Raw tarball bytes to serve instead of the built ones (the packument keeps the built ones' integrity). */
   serveBytes?: Buffer
 }
@@ -79,7 +81,7 @@ export async function startTestRegistry(): Promise<TestRegistry> {
       const manifest: PackumentVersion = {
         ...packageJson,
         dist: { integrity, shasum: shasumOf(bytes), tarball: `${url}${tarballPath.slice(1)}`,
-          signatures: signer ? [signVersion(signer, options.name, options.version, integrity)] : [] },
+          signatures: signer ? [signVersion(signer, options.name, options.version, options.signIntegrity ?? integrity)] : [] },
         ...(options.deprecated ? { deprecated: options.deprecated } : {}),
         ...(options.yanked !== undefined ? { _yanked: options.yanked } : {}),
       }
