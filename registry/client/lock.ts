@@ -169,11 +169,16 @@ export function lockDrift(lock: Lockfile, requests: readonly AppPluginRequest[],
       continue
     }
     const registry = sourceFor(name, registries)
-    if (registry !== entry.registry) {
+    if (registryId(registry) !== registryId(entry.registry)) {
       drift.push({ name, kind: 'registry', message: `${name} was locked from ${entry.registry}, but its registry is now ${registry}` })
     }
   }
   return drift.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind < b.kind ? -1 : 1))
+}
+
+/** 'embedded', or the URL with its trailing slash (how source ids are spelled), so `http://x` and `http://x/` agree. */
+function registryId(spec: string): string {
+  return spec === 'embedded' || spec.endsWith('/') ? spec : `${spec}/`
 }
 
 /** A locked exact version satisfies its own pin even when yanked or a prerelease. */
