@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, wr
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { readTarball } from './client/tarball-read.ts'
 import { RegistryError } from './errors.ts'
 import { integrityOf } from './integrity.ts'
 import { packFolder } from './pack.ts'
@@ -74,6 +75,16 @@ describe('packFolder', () => {
     execFileSync('tar', ['-xzf', file, '-C', out])
     expect(readFileSync(join(out, 'package', long), 'utf8')).toBe('long\n')
     expect(readFileSync(join(out, 'package', longer), 'utf8')).toBe('longer\n')
+  })
+
+  it("reads back through the runtime's safe tarball reader: the same files, the same bytes, long paths included", async () => {
+    const long = `components/${'nested/'.repeat(20)}deep.ts`
+    const longer = `components/${'y'.repeat(120)}/${'z'.repeat(120)}.ts`
+    const dir = folder({ 'package.json': manifest({ files: ['components'] }), 'components/geocode.ts': 'export default 1\n', [long]: 'long\n', [longer]: 'longer\n', 'README.md': '# geo\n' })
+    const packed = await packFolder(dir)
+    const { files } = readTarball(packed.tarball)
+    expect([...files.keys()].sort()).toEqual(packed.files.map((f) => f.path))
+    for (const [path, bytes] of files) expect(bytes.equals(readFileSync(join(dir, path))), path).toBe(true)
   })
 
   it('packs the files npm pack packs: the files field, always README/LICENSE/package.json, never node_modules/.git/.npmrc', async () => {

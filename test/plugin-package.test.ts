@@ -4,12 +4,14 @@
 // loopback HTTP server answering as a registry does), and a registry's refusal reaches the user with its reason.
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createHttpSource, materialize, tarballFileName, VENDOR_DIR } from '../registry/client/index.ts'
 import { packFolder } from '../registry/pack.ts'
+import { createSigningKey, publicKeyOf, signVersion } from '../registry/signature.ts'
 import { BIN } from './support/cli.ts'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -103,6 +105,25 @@ describe('islet plugin pack', () => {
     expect(report.files.map((f: { path: string }) => f.path)).toEqual(['README.md', 'components/geo.ts', 'host.js', 'package.json'])
     const text = await islet(['plugin', 'pack', dir, '--out', '-'], work)
     expect(text.stdout).toContain(`@acme/geo@0.1.0\nintegrity: ${expected.integrity}`)
+  })
+
+  it('packs a tarball the runtime verifies and extracts, whose components pass their examples as published', async () => {
+    const pack = await packFolder(join(work, 'geo'))
+    // Signed as a registry signs it, vendored next to an app as `islet plugin vendor` does.
+    const key = createSigningKey()
+    const { keyid, sig } = signVersion(key, '@acme/geo', '0.1.0', pack.integrity)
+    const appDir = mkdtempSync(join(work, 'app-'))
+    mkdirSync(join(appDir, VENDOR_DIR))
+    writeFileSync(join(appDir, VENDOR_DIR, tarballFileName(pack.integrity)), pack.tarball)
+    const registry = `http://127.0.0.1:${PORT + 1}/`   // never contacted: the vendored tarball is found first
+    const { dir, packageJson } = await materialize(
+      { name: '@acme/geo', version: '0.1.0', integrity: pack.integrity, keyid, sig, registry, engine: '^0.1.0' },
+      { dataDir: join(appDir, 'data'), appDir, engineVersion: '0.1.0', sources: { default: createHttpSource({ url: registry }) },
+        keys: { [key.keyid]: { key: publicKeyOf(key).key, registry } } })
+    expect(packageJson.islet.components?.geo?.file).toBe('components/geo.ts')
+    const tested = await islet(['component', 'test', join(dir, 'components'), '--kv'], work)
+    expect(tested.status, tested.out).toBe(0)
+    expect(tested.out).toContain('3 passed, 0 failed')
   })
 
   it('refuses a package whose islet field names a file it does not pack', async () => {
