@@ -120,6 +120,27 @@ describe('packFolder', () => {
     expect(packed.files.map((f) => f.path)).toEqual(['components/geocode.ts', 'package.json'])
   })
 
+  // The corners of npm's rules, each compared with the real npm pack of the same folder.
+  const corners: Record<string, Record<string, string>> = {
+    'a negated files entry': { 'package.json': manifest({ files: ['components', '!components/secret.ts'] }), 'components/geocode.ts': '', 'components/secret.ts': '' },
+    'globs in files (?, {a,b}, [ab], **)': { 'package.json': manifest({ files: ['components/?eocode.ts', 'lib/{a,b}.js', 'docs/[ab]*.md', 'src/**/*.ts'] }),
+      'components/geocode.ts': '', 'lib/a.js': '', 'lib/c.js': '', 'docs/alpha.md': '', 'docs/c.md': '', 'src/x/y.ts': '', 'src/z.md': '' },
+    'main and bin outside files': { 'package.json': manifest({ files: ['components'], main: 'dist/index.js', bin: 'cli/run.js' }),
+      'components/geocode.ts': '', 'dist/index.js': '', 'dist/other.js': '', 'cli/run.js': '' },
+    'anchored and globstar .npmignore rules': { 'package.json': manifest(), '.npmignore': '/test\nfixtures/*.json\n**/*.map\n',
+      'components/geocode.ts': '', 'test/a.js': '', 'lib/test/b.js': '', 'fixtures/a.json': '', 'lib/fixtures/b.json': '', 'lib/c.js.map': '', 'lib/c.js': '' },
+    'a nested .gitignore and .npmignore under files': { 'package.json': manifest({ files: ['components', 'lib'] }), 'components/geocode.ts': '',
+      'lib/.gitignore': '*.log\nbuild/\n', 'lib/a.js': '', 'lib/x.log': '', 'lib/build/o.js': '', 'components/.npmignore': 'drop.ts\n', 'components/drop.ts': '', 'components/.hidden': '' },
+    'README, LICENSE and COPYING in any case, backups not': { 'package.json': manifest({ files: ['components'] }), 'components/geocode.ts': '',
+      'Readme.markdown': '', 'LICENSE-MIT': '', 'readme~': '', 'Copying.txt': '', 'CHANGES': '' },
+  }
+  for (const [corner, files] of Object.entries(corners)) {
+    it(`packs what npm packs: ${corner}`, async () => {
+      const dir = folder(files)
+      expect((await packFolder(dir)).files.map((f) => f.path)).toEqual(npmPackFiles(dir))
+    })
+  }
+
   it('never packs a packed tarball', async () => {
     const dir = folder({ 'package.json': manifest({ files: ['components'] }), 'components/geocode.ts': '', 'components/old.tgz': 'x', 'acme-geo-1.1.0.tgz': 'x' })
     expect((await packFolder(dir)).files.map((f) => f.path)).toEqual(['components/geocode.ts', 'package.json'])
