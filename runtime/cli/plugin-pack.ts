@@ -1,31 +1,27 @@
 // `islet plugin pack [dir]`: the package's tarball (deterministic: the same files give the same bytes), written to
-// --out, and what is in it: name@version, integrity, shasum, the files. The registry's errors are printed with
-// their codes here, as main.ts prints the runtime's.
+// --out, and what is in it: name@version, integrity, shasum, the files.
 import { statSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
-import { RegistryError } from '../../registry/errors.ts'
 import { packFolder, type PackResult } from '../../registry/pack.ts'
 import { IsletError, messageOf } from '../errors.ts'
 import type { ParsedOptions } from './options.ts'
 
 export default async function pluginPack({ values, positionals }: ParsedOptions): Promise<number> {
-  return reportingRegistryErrors(async () => {
-    const pack = await packFolder(resolve(positionals[0] ?? '.'))
-    const file = outFile(values.out as string | undefined, pack)
-    if (file) {
-      try { writeFileSync(file, pack.tarball) } catch (error) {
-        throw new IsletError('ERR_CLI_OUTPUT', `cannot write ${file}: ${messageOf(error)}`)
-      }
+  const pack = await packFolder(resolve(positionals[0] ?? '.'))
+  const file = outFile(values.out as string | undefined, pack)
+  if (file) {
+    try { writeFileSync(file, pack.tarball) } catch (error) {
+      throw new IsletError('ERR_CLI_OUTPUT', `cannot write ${file}: ${messageOf(error)}`)
     }
-    if (values.format === 'json') {
-      const { name, version } = pack.packageJson
-      console.log(JSON.stringify({ name, version, filename: pack.filename, file: file ?? null, integrity: pack.integrity, shasum: pack.shasum, size: pack.tarball.length, files: pack.files }, null, 2))
-    } else {
-      console.log(describePack(pack))
-      if (file) console.log(`wrote ${relative(process.cwd(), file) || file}`)
-    }
-    return 0
-  })
+  }
+  if (values.format === 'json') {
+    const { name, version } = pack.packageJson
+    console.log(JSON.stringify({ name, version, filename: pack.filename, file: file ?? null, integrity: pack.integrity, shasum: pack.shasum, size: pack.tarball.length, files: pack.files }, null, 2))
+  } else {
+    console.log(describePack(pack))
+    if (file) console.log(`wrote ${relative(process.cwd(), file) || file}`)
+  }
+  return 0
 }
 
 /** Where --out puts the tarball: into a folder under npm's file name, or as the file named; none for --out -. */
@@ -54,13 +50,3 @@ function size(bytes: number): string {
   return bytes < 1000 ? `${bytes} B` : bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`
 }
 
-/** Runs a command, printing a RegistryError as `CODE: message` with exit status 1 (main.ts knows only IsletError). */
-export async function reportingRegistryErrors(run: () => Promise<number>): Promise<number> {
-  try {
-    return await run()
-  } catch (error) {
-    if (!(error instanceof RegistryError)) throw error
-    console.error(`${error.code}: ${error.message}`)
-    return 1
-  }
-}
