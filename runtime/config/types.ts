@@ -125,6 +125,11 @@ export interface PluginDecl {
   fingerprint: string
   /** Where the `plugins:` entry stands. */
   source: SourceLocation
+  /**
+   * A registry plugin (the `plugins:` map, pinned by islet.lock): its folder is versioned by content, so a new
+   * version is a new module URL and a config reload may load it (see engine/watch-config.ts).
+   */
+  locked?: boolean
 }
 
 export interface AppConfig {
