@@ -140,6 +140,8 @@ export interface AppConfig {
   files: string[]
   /** Plugins loaded through `plugins:` (the built-ins are not listed); their types are in the registry loaded with it. */
   plugins?: PluginDecl[]
+  /** islet.lock next to the root file, when the app has registry plugins (the `plugins:` map): dev reloads on its change. */
+  lockFile?: string
   modules: ModuleDecl[]
   pipelines: Record<string, PipelineDecl>
   components: ComponentDecl[]

@@ -4,7 +4,9 @@
 // validates aside; an invalid edit is recorded on the engine (status, events) with the diagnostics `islet validate`
 // prints, and changes nothing. Plugins (`plugins:`) are imported once per process (Node caches ES modules, and
 // re-importing under a new URL would leave the old code running beside the new): a change to the list or to a
-// plugin's module or package.json on disk is refused with ERR_CONFIG_RELOAD_NEEDS_RESTART, at its entry.
+// plugin's module or package.json on disk is refused with ERR_CONFIG_RELOAD_NEEDS_RESTART, at its entry. Registry
+// plugins (the `plugins:` map) without host code reload like the rest: a new version in islet.lock is a new,
+// content-addressed folder, so its components and YAML files are new files to compile and read.
 import { readdirSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
@@ -27,6 +29,8 @@ export interface ConfigWatchOptions {
   debounceMs?: number
   /** The engine's data directory, for the database paths of reloaded configs (see LoadOptions.dataDir). */
   dataDir?: string
+  /** `--frozen-lockfile` (LoadOptions.frozenLockfile). */
+  frozenLockfile?: boolean
 }
 
 export interface ConfigWatcher {
@@ -47,7 +51,9 @@ function targetsOf(config: AppConfig): Targets {
   const inputs = config.modules.flatMap((m) => (m.inputs ?? []).map((i) => i.path))
   // A plugin's module is watched only to say that a restart is needed (see pluginChanges).
   const plugins = (config.plugins ?? []).flatMap((p) => (p.packageJson ? [p.file, p.packageJson] : [p.file]))
-  return { contents: new Set([...config.files, ...inputs, ...plugins]), folders: new Set(config.componentDirectories ?? []) }
+  // islet.lock: a new pinned version of a registry plugin is a new config (its folder, its components' files).
+  const lock = config.lockFile ? [config.lockFile] : []
+  return { contents: new Set([...config.files, ...inputs, ...plugins, ...lock]), folders: new Set(config.componentDirectories ?? []) }
 }
 
 /** What a reload cannot apply about plugins, as diagnostics at the entries concerned; empty when they are unchanged. */
@@ -89,7 +95,7 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
 
   async function reloadOnce(): Promise<void> {
     const { config, diagnostics } = await loadConfig(options.file, { registry: options.registry, env: options.env,
-      dataDir: options.dataDir })
+      dataDir: options.dataDir, frozenLockfile: options.frozenLockfile === true })
     if (!config) {
       logger.error({ eventType: 'config.reload-failed' }, `config change rejected; still serving generation ${engine.status().generation}:\n${formatDiagnostics(diagnostics)}`)
       await engine.rejectConfig(diagnostics)
