@@ -61,14 +61,14 @@ const SHOUT_HOST = (version: string) => `import { definePlugin, defineStepType }
 const shout = defineStepType({
   type: 'acme.shout',
   configSchema: { type: 'object', additionalProperties: false, required: ['text'], properties: { text: { type: 'string' } } },
-  create: (config) => () => ({ shouted: config.text.toUpperCase() }),
+  create: (config) => () => ({ shouted: config.text.toUpperCase(), by: 'shout ${version}' }),
 })
 export default definePlugin({ name: '@acme/shout', version: '${version}', islet: '^0.1.0', stepTypes: [shout] })
 `
 
-function shout(islet: Record<string, unknown> = {}): PluginFixture {
-  return { name: '@acme/shout', version: '2.0.0', islet: { engine: '^0.1.0', host: 'dist/plugin.js', ...islet },
-    files: { 'dist/plugin.js': SHOUT_HOST('2.0.0') } }
+function shout(islet: Record<string, unknown> = {}, version = '2.0.0'): PluginFixture {
+  return { name: '@acme/shout', version, islet: { engine: '^0.1.0', host: 'dist/plugin.js', ...islet },
+    files: { 'dist/plugin.js': SHOUT_HOST(version) } }
 }
 
 const WEB = (routes: string) => `modules:
@@ -143,14 +143,14 @@ describe('registry plugins: components and YAML', () => {
   })
 })
 
-describe('registry plugins: host code', () => {
-  const SHOUT_APP = (entry: string) => `apiVersion: islet/v1\nplugins:\n  '@acme/shout': ${entry}\n${WEB('{ method: GET, path: /shout, pipeline: shout }')}pipelines:
+const SHOUT_APP = (entry: string) => `apiVersion: islet/v1\nplugins:\n  '@acme/shout': ${entry}\n${WEB('{ method: GET, path: /shout, pipeline: shout }')}pipelines:
   shout:
     steps:
       - { name: s, type: acme.shout, config: { text: hi } }
       - { type: respond, config: { body: '\${{ steps.s }}' } }
 `
 
+describe('registry plugins: host code', () => {
   it('is refused without host: true (saying what would run and how to allow it), and loads with it', async () => {
     const refused = SHOUT_APP('^2.0.0')
     const dir = app({ 'app.yaml': refused })
@@ -163,7 +163,7 @@ describe('registry plugins: host code', () => {
 
     const t = await startApp({ 'app.yaml': SHOUT_APP('{ version: ^2.0.0, host: true }') }, { prepare: (d) => lockPlugin(d, join(d, 'data'), shout()) })
     try {
-      expect(await json(await fetch(`${t.url}/shout`))).toEqual({ shouted: 'HI' })
+      expect(await json(await fetch(`${t.url}/shout`))).toEqual({ shouted: 'HI', by: 'shout 2.0.0' })
       expect(t.engine.config.plugins).toMatchObject([{ name: '@acme/shout', version: '2.0.0', locked: true }])
     } finally {
       await t.close()
@@ -227,6 +227,25 @@ describe('registry plugins under islet dev', () => {
       await until(() => /config change rejected[^]*ERR_PLUGIN_ENGINE_MISMATCH[^]*@acme\/geo@1\.2\.0 needs islet \^9\.0\.0/.test(dev.stderr()),
         { ms: 30_000, explain: dev.stderr })
       expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.1.0' })
+    } finally {
+      dev.child.kill('SIGTERM')
+      await dev.exited
+    }
+  }, 90_000)
+
+  it('host code: a new version in islet.lock is imported beside the old one and the step using it restarts with it', async () => {
+    const dir = app({ 'app.yaml': SHOUT_APP('{ version: ^2.0.0, host: true }') })
+    const data = join(dir, 'data')
+    lockPlugin(dir, data, shout())
+    const dev = spawnIslet(['dev', 'app.yaml', '--data-dir', data], { cwd: dir })
+    try {
+      const url = String((await dev.waitFor((l) => typeof l.url === 'string', 30_000)).url)
+      await dev.waitFor((l) => String(l.raw ?? '').startsWith('watching'), 30_000)
+      expect(await json(await fetch(`${url}/shout`))).toEqual({ shouted: 'HI', by: 'shout 2.0.0' })
+
+      lockPlugin(dir, data, shout({}, '2.1.0'))
+      await dev.waitFor((l) => /^config reloaded in \d+ ms \(generation 2\)/.test(String(l.raw ?? '')), 30_000)
+      expect(await json(await fetch(`${url}/shout`))).toEqual({ shouted: 'HI', by: 'shout 2.1.0' })
     } finally {
       dev.child.kill('SIGTERM')
       await dev.exited
