@@ -10,6 +10,7 @@ import { checkGrants } from './grants.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate, type PathSegment } from './locate.ts'
 import type { ComponentDecl, ComponentGrants, Limits } from './types.ts'
+import type { Candidate } from './component-candidate.ts'
 import { pluginComponent } from './plugin-components.ts'
 import type { MaterializedPlugin } from './registry-plugins.ts'
 
@@ -23,18 +24,6 @@ export interface DeclaredComponents {
   diagnostics: Diagnostic[]
 }
 
-/** One component as an entry yields it, before explicit entries replace found ones and names are checked. */
-export interface Candidate {
-  decl: ComponentDecl
-  /** The entry file's real path: an explicit entry replaces what a directory entry found for the same file. */
-  identity: string
-  isExplicit: boolean
-  /** Where a duplicate is reported: its name:, else its file: or directory: value. */
-  file: LoadedFile
-  at: PathSegment[]
-  /** How a duplicate message names where it comes from. */
-  label: string
-}
 
 const NAME = new RegExp(COMPONENT_NAME)
 const ENTRY_KEYS = new Set(['file', 'directory', 'name', 'limits', 'grants', 'config'])
