@@ -87,7 +87,7 @@ async function resolveEntry(file: LoadedFile, raw: Record<string, unknown>, path
   if (!hasFile && !hasDirectory) {
     // An unknown key is most likely a misspelt one of these, and the schema already says which.
     if (Object.keys(raw).every((k) => ENTRY_KEYS.has(k))) {
-      report(path, 'a component entry needs file:, directory: or plugin: (with component:)',
+      report(path, 'a component entry needs file: or directory: (or plugin: with component:)',
         "file: ./components/quote.ts for one component, directory: ./components for every component in a folder, { plugin: '@acme/geo', component: geocode } for a plugin's")
     }
     return []

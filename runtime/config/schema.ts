@@ -47,12 +47,6 @@ export const FILE_SCHEMA = {
         additionalProperties: { $ref: '#/definitions/registryPlugin' },
       },
     },
-    registries: {
-      type: 'object', description: "Where registry plugins come from: default (else 'embedded', the registry in the data " +
-        'directory) and per scope (@acme): a scope bound to a registry is never fetched from another.',
-      propertyNames: { pattern: '^(default|@[a-z0-9~][a-z0-9._~-]*)$', description: 'default, or an npm scope such as @acme' },
-      additionalProperties: { $ref: '#/definitions/registry' },
-    },
     modules: { type: 'array', description: 'The modules of the application.', items: { $ref: '#/definitions/module' } },
     pipelines: {
       type: 'object', description: 'Named pipelines: ordered steps that routes and other triggers run.',
@@ -65,6 +59,12 @@ export const FILE_SCHEMA = {
     },
     // No default here: whether a file declares it matters (at most one may), so the loader fills it in.
     sandbox: { $ref: '#/definitions/sandbox' },
+    registries: {
+      type: 'object', description: "Where registry plugins come from: default (else 'embedded', the registry in the data " +
+        'directory) and per scope (@acme): a scope bound to a registry is never fetched from another.',
+      propertyNames: { pattern: '^(default|@[a-z0-9~][a-z0-9._~-]*)$', description: 'default, or an npm scope such as @acme' },
+      additionalProperties: { $ref: '#/definitions/registry' },
+    },
   },
   definitions: {
     ...COMPONENT_DEFINITIONS,
