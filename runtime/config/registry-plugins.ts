@@ -10,14 +10,17 @@ import { isRecord, type Plugin } from '@islet/sdk'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
 import { isIsletError, messageOf, type ErrorCode } from '../errors.ts'
 import { importPlugin } from '../plugins/import-plugin.ts'
-import { materialize, readLock, registryOf, resolvePlugins, writeLock, LOCK_FILE, type LockEntry, type Lockfile,
+import { materialize, readLock, resolvePlugins, writeLock, LOCK_FILE, type LockEntry, type Lockfile,
   type MaterializeContext, type RegistrySource, type RegistrySources } from '../plugins/locked-plugins.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { escapeOf } from './confine.ts'
 import type { Diagnostic, SourceLocation } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate, type PathSegment } from './locate.ts'
+import { PLUGIN_NAME as PLUGIN_NAME_PATTERN } from './schema.ts'
 import type { PluginDecl } from './types.ts'
+
+const PLUGIN_NAME = new RegExp(PLUGIN_NAME_PATTERN)
 
 export interface RegistryPluginOptions {
   dataDir: string
@@ -49,6 +52,8 @@ interface Request {
   range: string
   host: boolean
   services: string[]
+  /** Its entry's `registry:` (a URL or 'embedded'). */
+  registry?: string
   file: LoadedFile
   at: PathSegment[]
 }
@@ -86,7 +91,9 @@ export async function loadRegistryPlugins(files: readonly LoadedFile[], registry
     }
   }
   if (requests.size === 0) return result
-  const context: MaterializeContext = { dataDir: options.dataDir, appDir, sources: sourcesOf(files, options.dataDir), engineVersion: registry.engineVersion }
+  const sources = sourcesOf(files, options.dataDir)
+  sources.names = Object.fromEntries([...requests.values()].flatMap((r) => r.registry ? [[r.name, sourceOf(r.registry, undefined, options.dataDir)]] : []))
+  const context: MaterializeContext = { dataDir: options.dataDir, appDir, sources, engineVersion: registry.engineVersion }
 
   let lock: Lockfile
   try {
@@ -218,10 +225,11 @@ export async function loadRegistryPlugins(files: readonly LoadedFile[], registry
 
 function requestOf(name: string, raw: unknown, file: LoadedFile): Request | undefined {
   const at = ['plugins', name]
+  if (!PLUGIN_NAME.test(name)) return undefined // the schema reports it
   if (typeof raw === 'string') return { name, range: raw, host: false, services: [], file, at }
   if (!isRecord(raw) || typeof raw.version !== 'string') return undefined // the schema reports it
   const services = Array.isArray(raw.services) ? raw.services.filter((s): s is string => typeof s === 'string') : []
-  return { name, range: raw.version, host: raw.host === true, services, file, at }
+  return { name, range: raw.version, host: raw.host === true, services, file, at, ...(typeof raw.registry === 'string' ? { registry: raw.registry } : {}) }
 }
 
 /** The locked plugins the app's entries reach through `plugins` dependencies, and those a dependency finds unpinned. */
@@ -260,8 +268,7 @@ export function sourcesOf(files: readonly LoadedFile[], dataDir: string): Regist
     for (const [key, raw] of Object.entries(file.value.registries)) {
       const url = typeof raw === 'string' ? raw : isRecord(raw) && typeof raw.url === 'string' ? raw.url : undefined
       if (!url) continue
-      const source: RegistrySource = url === 'embedded' ? { kind: 'embedded', dir: join(dataDir, 'registry') }
-        : { kind: 'http', url: url.endsWith('/') ? url : `${url}/`, ...(isRecord(raw) && typeof raw.token === 'string' ? { token: raw.token } : {}) }
+      const source = sourceOf(url, isRecord(raw) && typeof raw.token === 'string' ? raw.token : undefined, dataDir)
       if (key === 'default') sources.default = source
       else sources.scopes[key] = source
     }
@@ -269,7 +276,11 @@ export function sourcesOf(files: readonly LoadedFile[], dataDir: string): Regist
   return sources
 }
 
-export { registryOf }
+function sourceOf(url: string, token: string | undefined, dataDir: string): RegistrySource {
+  return url === 'embedded' ? { kind: 'embedded', dir: join(dataDir, 'registry') }
+    : { kind: 'http', url: url.endsWith('/') ? url : `${url}/`, ...(token ? { token } : {}) }
+}
+
 
 function hintOf(error: unknown): string | undefined {
   const hint = isIsletError(error) ? error.details.hint : undefined

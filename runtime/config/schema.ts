@@ -14,7 +14,7 @@ export const STEP_NAME = '^[A-Za-z_][A-Za-z0-9_]*$'
 
 const text = (description: string) => ({ type: 'string', description })
 /** An npm package name (scoped or not), as npm's rules allow new ones. */
-const PLUGIN_NAME = '^(@[a-z0-9~][a-z0-9._~-]*/)?[a-z0-9~][a-z0-9._~-]*$'
+export const PLUGIN_NAME = '^(@[a-z0-9~][a-z0-9._~-]*/)?[a-z0-9~][a-z0-9._~-]*$'
 const PLUGIN_STRING = "'./path' (relative to this file, inside the app folder) or a package name installed in the app " +
   "folder's node_modules; use the object form { package | path, version } to require a version range."
 

@@ -18,6 +18,8 @@ export type RegistrySource = { kind: 'http'; url: string; token?: string } | { k
 export interface RegistrySources {
   default: RegistrySource
   scopes: Record<string, RegistrySource>
+  /** Per plugin, from its entry's `registry:` (wins over its scope's). */
+  names?: Record<string, RegistrySource>
 }
 
 /** One plugin as islet.lock pins it (design11 "Lock"). */
@@ -62,7 +64,7 @@ export const LOCK_FILE = 'islet.lock'
 /** The name `registries:` would fetch `name` from, as the lock records it ('embedded' or the URL). */
 export function registryOf(name: string, sources: RegistrySources): string {
   const scope = name.startsWith('@') ? name.split('/')[0]! : ''
-  const source = sources.scopes[scope] ?? sources.default
+  const source = sources.names?.[name] ?? sources.scopes[scope] ?? sources.default
   return source.kind === 'embedded' ? 'embedded' : source.url
 }
 
