@@ -170,6 +170,15 @@ describe('registry plugins: host code', () => {
     }
   })
 
+  it('host code that declares another plugin than its package is refused', async () => {
+    const yaml = SHOUT_APP('{ version: ^2.0.0, host: true }')
+    const dir = app({ 'app.yaml': yaml })
+    lockPlugin(dir, join(dir, 'data'), { ...shout(), files: { 'dist/plugin.js': SHOUT_HOST('2.0.1') } })
+    const { diagnostics } = await load(dir)
+    expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_INVALID', ...at(yaml, '{ version: ^2.0.0'),
+      message: '@acme/shout@2.0.0: its host module exports plugin @acme/shout@2.0.1, not @acme/shout@2.0.0' }])
+  })
+
   it('services the package uses beyond those its entry allows are refused, with the list', async () => {
     const yaml = SHOUT_APP('{ version: ^2.0.0, host: true, services: [status] }')
     const dir = app({ 'app.yaml': yaml })
@@ -205,6 +214,18 @@ describe('registry plugins: islet.lock', () => {
     expect(readLockFile(dir).plugins['@acme/geo']).toMatchObject({ version: '1.4.0', registry: 'embedded' })
     // Locked now: frozen loads it, with nothing to say.
     expect((await load(dir, true)).diagnostics).toEqual([])
+  })
+
+  it('resolving one drifting entry leaves what the lock pins within range as pinned', async () => {
+    const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n  '@acme/shout': { version: ^2.0.0, host: true }\n"
+    const dir = app({ 'app.yaml': yaml })
+    lockPlugin(dir, join(dir, 'data'), geo('1.0.0'))
+    extractPlugin(join(dir, 'data'), geo('1.4.0')) // newer, in range: not taken while 1.0.0 is pinned
+    extractPlugin(join(dir, 'data'), shout())
+    const { config, diagnostics } = await load(dir)
+    expect(config).toBeDefined()
+    expect(diagnostics.map((d) => d.message)).toEqual(['@acme/shout ^2.0.0 is not in islet.lock: resolved to @acme/shout@2.0.0 and written to islet.lock'])
+    expect(readLockFile(dir).plugins['@acme/geo']!.version).toBe('1.0.0')
   })
 })
 

@@ -113,7 +113,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     components: components.components,
     componentDirectories: components.directories,
     sandbox,
-    hash: hashOf(set, declared.modules, components.components, loaded.plugins),
+    hash: hashOf(set, declared.modules, components.components, loaded.plugins, [...loaded.packages.values()].map((p) => `${p.name}@${p.version}\0${p.integrity}`)),
   }
   return { config: deepFreeze(config), registry: loaded.registry, diagnostics }
 }
@@ -122,10 +122,11 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
  * sha256 over each file's name and content, then the interpolated variables (sorted), then what the files point at:
  * the components `directory:` entries found (a file added or removed there is a new config) and the modules' inputs
  * (a new migration is a new config), and each plugin's fingerprint (its module and package.json as on disk: see
- * watch-config.ts, a changed plugin needs a restart). Component sources are not read here: the component compiler hashes what it bundles.
+ * watch-config.ts, a changed list-form plugin needs a restart), and each registry plugin's name, version and
+ * integrity. Component sources are not read here: the component compiler hashes what it bundles.
  */
 function hashOf(set: FileSet, modules: readonly ModuleDecl[], components: readonly ComponentDecl[],
-  plugins: readonly PluginDecl[]): string {
+  plugins: readonly PluginDecl[], packages: readonly string[]): string {
   const hash = createHash('sha256')
   for (const { name, text } of set.texts) hash.update(`${name}\0${text.length}\0${text}\0`)
   for (const [name, value] of [...set.env].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -134,6 +135,8 @@ function hashOf(set: FileSet, modules: readonly ModuleDecl[], components: readon
   for (const c of components) hash.update(`component\0${c.name}\0${c.file}\0`)
   for (const m of modules) for (const input of m.inputs ?? []) hash.update(`input\0${m.name}\0${input.path}\0${input.fingerprint}\0`)
   for (const p of plugins) hash.update(`plugin\0${p.name}\0${p.version}\0${p.file}\0${p.fingerprint}\0`)
+  // Registry plugins by exact bytes: a new locked version is a new config, whatever of it the app uses.
+  for (const p of packages) hash.update(`package\0${p}\0`)
   return hash.digest('hex')
 }
 
