@@ -2,6 +2,7 @@
 // checked, and registered into a fork of the engine's registry through the same register() as the built-ins, before
 // any module or step type is looked up, so the YAML is validated against the plugins' types. Every problem is
 // reported at its entry's file:line:col, or, for a syntax error in the plugin, at the plugin's own.
+// The map form (registry plugins by semver range, pinned by islet.lock) is registry-plugins.ts's, into the same fork.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, relative } from 'node:path'
