@@ -39,6 +39,11 @@ export const ERROR_CODES = {
   ERR_PLUGIN_SERVICE_UNDECLARED: "a module or step asked ctx.service for an engine service its plugin does not list in definePlugin({ services })",
   ERR_PLUGIN_NOT_FOUND: 'a plugins: entry names a package that is not installed in the app folder, or a path with no plugin module',
   ERR_PLUGIN_LOAD_FAILED: "a plugin's module did not parse, threw while being imported, or exports no definePlugin(…) object",
+  ERR_PLUGIN_HOST_NOT_ALLOWED: "a registry plugin ships host code (module/step/trigger types) but its plugins: entry does not say host: true",
+  ERR_PLUGIN_SERVICES_NOT_ALLOWED: "a registry plugin's host code uses engine services its plugins: entry does not allow (services:)",
+  ERR_PLUGIN_CAPABILITIES_NOT_GRANTED: "a plugin's component requests capabilities beyond the grants its components: entry gives",
+  ERR_PLUGIN_LOCK_DRIFT: 'islet.lock does not match plugins: (missing, out of range or extra entries) and the engine runs with --frozen-lockfile',
+  ERR_PLUGIN_MANIFEST: "a registry plugin's package.json lacks a usable islet field, or names a component, YAML file or host module it does not hold",
   ERR_PLUGIN_VERSION_MISMATCH: "the plugin loaded is not in the version range its plugins: entry asks for",
   ERR_CONFIG_DUPLICATE_PLUGIN: 'two plugins: entries load plugins of the same name',
   // Module graph and lifecycle

@@ -9,12 +9,14 @@ const FORMAT: OptionSpec = {
   help: 'json: machine-readable output; every problem in the diagnostic shape of README "Diagnostics"',
 }
 const DATA_DIR: OptionSpec = { type: 'string', value: 'dir', help: 'where modules keep durable state (default: $ISLET_DATA_DIR, else ./data)' }
+const FROZEN_LOCKFILE: OptionSpec = { type: 'boolean', default: false, help: 'load registry plugins exactly as islet.lock pins them: any drift from plugins: is an error, the lock is never written' }
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'run', summary: 'start the application', args: '[app.yaml]', positionals: { min: 0, max: 1 },
     options: {
       'data-dir': DATA_DIR,
+      'frozen-lockfile': FROZEN_LOCKFILE,
       watch: { type: 'boolean', default: false, help: 'reload components and the YAML as they change (events go to the log)' },
       processes: { type: 'string', value: 'n|auto', help: 'serve from n engine processes (auto: one per core) sharing the ports; default 1. See README "More than one core"' },
       balance: { type: 'string', default: 'cluster', choices: ['cluster', 'reuseport'], value: 'cluster|reuseport', help: 'with --processes: the primary hands out connections (cluster), or each process listens with SO_REUSEPORT (reuseport, Linux; cheaper per new connection)' },
@@ -25,13 +27,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'dev', summary: 'run and reload as files change, printing one line per event', args: '[app.yaml]', positionals: { min: 0, max: 1 },
-    options: { 'data-dir': DATA_DIR, format: { ...FORMAT, help: 'json: one JSON object per line per event, diagnostics as in README "Diagnostics"' } },
+    options: { 'data-dir': DATA_DIR, 'frozen-lockfile': FROZEN_LOCKFILE, format: { ...FORMAT, help: 'json: one JSON object per line per event, diagnostics as in README "Diagnostics"' } },
     examples: ['islet dev', 'islet dev examples/orders/app.yaml', 'islet dev app.yaml --format json | jq .type'],
     load: () => import('./dev.ts'),
   },
   {
     name: 'validate', summary: 'check config files and compile their components; exit 1 on errors', args: '[files…]', positionals: { min: 0, max: Infinity },
-    options: { format: FORMAT, 'data-dir': { ...DATA_DIR, help: 'the data directory database files must stay in (default: as for run)' } },
+    options: { format: FORMAT, 'data-dir': { ...DATA_DIR, help: 'the data directory database files must stay in (default: as for run)' }, 'frozen-lockfile': FROZEN_LOCKFILE },
     examples: ['islet validate', 'islet validate examples/orders/app.yaml --format json'],
     notes: 'Without files it checks ./app.yaml, as run and dev start it. Components are compiled (syntax, imports), not run: `islet component test` runs their examples.',
     load: () => import('./validate.ts'),
