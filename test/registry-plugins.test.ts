@@ -11,7 +11,7 @@ import { ENGINE_VERSION } from '../runtime/version.ts'
 import { json, startApp } from './support/app.ts'
 import { islet, spawnIslet } from './support/cli.ts'
 import { writeFiles } from './support/files.ts'
-import { lockPlugin, readLockFile, extractPlugin, type PluginFixture } from './support/registry-plugin.ts'
+import { lockPlugin, readLockFile, publishPlugin, type PluginFixture } from './support/registry-plugin.ts'
 import { until } from './support/until.ts'
 
 const cleanups: (() => void)[] = []
@@ -106,7 +106,7 @@ describe('registry plugins: components and YAML', () => {
   it('a component requesting capabilities beyond its grants is refused at the grants, with the list', async () => {
     const yaml = GEO_APP("{ emit: ['orders.*'] }")
     const dir = app({ 'app.yaml': yaml })
-    lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { components: { geocode: { file: 'components/geocode.ts',
+    await lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { components: { geocode: { file: 'components/geocode.ts',
       capabilities: { kv: true, fetch: ['https://geo.example'], emit: ['geo.looked-up'] } } } }))
     const { config, diagnostics } = await load(dir)
     expect(config).toBeUndefined()
@@ -127,7 +127,7 @@ describe('registry plugins: components and YAML', () => {
 
     const bad = `apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\nimports: ['@acme/geo/pipelines/hidden.yaml']\n`
     const dir = app({ 'app.yaml': bad })
-    lockPlugin(dir, join(dir, 'data'), geo())
+    await lockPlugin(dir, join(dir, 'data'), geo())
     const { diagnostics } = await load(dir)
     expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_MANIFEST', ...at(bad, "'@acme/geo/pipelines/hidden.yaml'"),
       message: "imports: @acme/geo@1.0.0 does not offer 'pipelines/hidden.yaml' for import; it lists @acme/geo/pipelines/geo.yaml" }])
@@ -136,7 +136,7 @@ describe('registry plugins: components and YAML', () => {
   it('an engine-incompatible plugin is refused, naming both versions', async () => {
     const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n"
     const dir = app({ 'app.yaml': yaml })
-    lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { engine: '^9.0.0' }))
+    await lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { engine: '^9.0.0' }))
     const { diagnostics } = await load(dir)
     expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_ENGINE_MISMATCH', ...at(yaml, '^1.0.0'),
       message: `@acme/geo@1.0.0 needs islet ^9.0.0, this is islet ${ENGINE_VERSION}` }])
@@ -154,7 +154,7 @@ describe('registry plugins: host code', () => {
   it('is refused without host: true (saying what would run and how to allow it), and loads with it', async () => {
     const refused = SHOUT_APP('^2.0.0')
     const dir = app({ 'app.yaml': refused })
-    lockPlugin(dir, join(dir, 'data'), shout())
+    await lockPlugin(dir, join(dir, 'data'), shout())
     const { diagnostics } = await load(dir)
     const [d] = errors(diagnostics)
     expect(d).toMatchObject({ code: 'ERR_PLUGIN_HOST_NOT_ALLOWED', ...at(refused, '^2.0.0') })
@@ -173,7 +173,7 @@ describe('registry plugins: host code', () => {
   it('host code that declares another plugin than its package is refused', async () => {
     const yaml = SHOUT_APP('{ version: ^2.0.0, host: true }')
     const dir = app({ 'app.yaml': yaml })
-    lockPlugin(dir, join(dir, 'data'), { ...shout(), files: { 'dist/plugin.js': SHOUT_HOST('2.0.1') } })
+    await lockPlugin(dir, join(dir, 'data'), { ...shout(), files: { 'dist/plugin.js': SHOUT_HOST('2.0.1') } })
     const { diagnostics } = await load(dir)
     expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_INVALID', ...at(yaml, '{ version: ^2.0.0'),
       message: '@acme/shout@2.0.0: its host module exports plugin @acme/shout@2.0.1, not @acme/shout@2.0.0' }])
@@ -182,7 +182,7 @@ describe('registry plugins: host code', () => {
   it('services the package uses beyond those its entry allows are refused, with the list', async () => {
     const yaml = SHOUT_APP('{ version: ^2.0.0, host: true, services: [status] }')
     const dir = app({ 'app.yaml': yaml })
-    lockPlugin(dir, join(dir, 'data'), shout({ services: ['events', 'status', 'components'] }))
+    await lockPlugin(dir, join(dir, 'data'), shout({ services: ['events', 'status', 'components'] }))
     const { diagnostics } = await load(dir)
     expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_SERVICES_NOT_ALLOWED', ...at(yaml, '{ version: ^2.0.0'),
       message: '@acme/shout@2.0.0 uses the engine services events, components, beyond those its entry allows (status)' }])
@@ -193,9 +193,9 @@ describe('registry plugins: islet.lock', () => {
   it('drift under --frozen-lockfile is an error with the fix; without it the plugin is resolved, warned about and locked', async () => {
     const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n"
     const dir = app({ 'app.yaml': yaml })
-    extractPlugin(join(dir, 'data'), geo('1.0.0'))
-    extractPlugin(join(dir, 'data'), geo('1.4.0'))
-    extractPlugin(join(dir, 'data'), geo('2.0.0'))
+    await publishPlugin(join(dir, 'data'), geo('1.0.0'))
+    await publishPlugin(join(dir, 'data'), geo('1.4.0'))
+    await publishPlugin(join(dir, 'data'), geo('2.0.0'))
 
     const frozen = await load(dir, true)
     expect(frozen.config).toBeUndefined()
@@ -219,9 +219,9 @@ describe('registry plugins: islet.lock', () => {
   it('resolving one drifting entry leaves what the lock pins within range as pinned', async () => {
     const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n  '@acme/shout': { version: ^2.0.0, host: true }\n"
     const dir = app({ 'app.yaml': yaml })
-    lockPlugin(dir, join(dir, 'data'), geo('1.0.0'))
-    extractPlugin(join(dir, 'data'), geo('1.4.0')) // newer, in range: not taken while 1.0.0 is pinned
-    extractPlugin(join(dir, 'data'), shout())
+    await lockPlugin(dir, join(dir, 'data'), geo('1.0.0'))
+    await publishPlugin(join(dir, 'data'), geo('1.4.0')) // newer, in range: not taken while 1.0.0 is pinned
+    await publishPlugin(join(dir, 'data'), shout())
     const { config, diagnostics } = await load(dir)
     expect(config).toBeDefined()
     expect(diagnostics.map((d) => d.message)).toEqual(['@acme/shout ^2.0.0 is not in islet.lock: resolved to @acme/shout@2.0.0 and written to islet.lock'])
@@ -233,18 +233,18 @@ describe('registry plugins under islet dev', () => {
   it('a new version in islet.lock reloads the app with it; a version that fails to load leaves the running one serving', async () => {
     const dir = app({ 'app.yaml': GEO_APP() })
     const data = join(dir, 'data')
-    lockPlugin(dir, data, geo('1.0.0'))
+    await lockPlugin(dir, data, geo('1.0.0'))
     const dev = spawnIslet(['dev', 'app.yaml', '--data-dir', data], { cwd: dir })
     try {
       const url = String((await dev.waitFor((l) => typeof l.url === 'string', 30_000)).url)
       await dev.waitFor((l) => String(l.raw ?? '').startsWith('watching'), 30_000)
       expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.0.0' })
 
-      lockPlugin(dir, data, geo('1.1.0'))
+      await lockPlugin(dir, data, geo('1.1.0'))
       await dev.waitFor((l) => /^config reloaded in \d+ ms \(generation 2\)/.test(String(l.raw ?? '')), 30_000)
       await until(async () => (await post(`${url}/geo`, { q: 'oslo' })).by === 'geocode 1.1.0', { ms: 30_000, explain: dev.stderr })
 
-      lockPlugin(dir, data, geo('1.2.0', { engine: '^9.0.0' }))
+      await lockPlugin(dir, data, geo('1.2.0', { engine: '^9.0.0' }))
       await until(() => /config change rejected[^]*ERR_PLUGIN_ENGINE_MISMATCH[^]*@acme\/geo@1\.2\.0 needs islet \^9\.0\.0/.test(dev.stderr()),
         { ms: 30_000, explain: dev.stderr })
       expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.1.0' })
@@ -257,14 +257,14 @@ describe('registry plugins under islet dev', () => {
   it('host code: a new version in islet.lock is imported beside the old one and the step using it restarts with it', async () => {
     const dir = app({ 'app.yaml': SHOUT_APP('{ version: ^2.0.0, host: true }') })
     const data = join(dir, 'data')
-    lockPlugin(dir, data, shout())
+    await lockPlugin(dir, data, shout())
     const dev = spawnIslet(['dev', 'app.yaml', '--data-dir', data], { cwd: dir })
     try {
       const url = String((await dev.waitFor((l) => typeof l.url === 'string', 30_000)).url)
       await dev.waitFor((l) => String(l.raw ?? '').startsWith('watching'), 30_000)
       expect(await json(await fetch(`${url}/shout`))).toEqual({ shouted: 'HI', by: 'shout 2.0.0' })
 
-      lockPlugin(dir, data, shout({}, '2.1.0'))
+      await lockPlugin(dir, data, shout({}, '2.1.0'))
       await dev.waitFor((l) => /^config reloaded in \d+ ms \(generation 2\)/.test(String(l.raw ?? '')), 30_000)
       expect(await json(await fetch(`${url}/shout`))).toEqual({ shouted: 'HI', by: 'shout 2.1.0' })
     } finally {
