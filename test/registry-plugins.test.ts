@@ -2,6 +2,7 @@
 // the sandbox with the app's grants, host code only with `host: true`, services and capabilities compared with what
 // the app allows, the engine range, YAML imported from a package, the frozen lockfile, and `islet dev` moving to a
 // new locked version. Real files, real engine, real sandbox.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createBuiltinRegistry } from '../runtime/builtins.ts'
@@ -11,7 +12,8 @@ import { ENGINE_VERSION } from '../runtime/version.ts'
 import { json, startApp } from './support/app.ts'
 import { islet, spawnIslet } from './support/cli.ts'
 import { writeFiles } from './support/files.ts'
-import { lockPlugin, readLockFile, publishPlugin, type PluginFixture } from './support/registry-plugin.ts'
+import { createSigningKey } from '../registry/signature.ts'
+import { lockPlugin, packPlugin, publishPlugin, readLockFile, TEST_KEY, type PluginFixture } from './support/registry-plugin.ts'
 import { until } from './support/until.ts'
 
 const cleanups: (() => void)[] = []
@@ -274,3 +276,63 @@ describe('registry plugins under islet dev', () => {
   }, 90_000)
 })
 
+
+describe('registry plugins: verification fails closed (islet run)', () => {
+  const YAML = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n"
+  const run = (dir: string) => islet(['run', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir })
+  const where = (yaml: string, needle: string) => { const p = at(yaml, needle); return `app.yaml:${p.line}:${p.col}` }
+
+  it('a vendored tarball with one byte changed is refused, with both integrities', async () => {
+    const dir = app({ 'app.yaml': YAML })
+    const { file, entry } = await lockPlugin(dir, join(dir, 'data'), geo())
+    const bytes = readFileSync(file)
+    bytes[bytes.length - 10] ^= 0x01
+    writeFileSync(file, bytes)
+    const r = run(dir)
+    expect(r.status).toBe(1)
+    expect(r.stdout + r.stderr).toContain(`${where(YAML, '^1.0.0')} error ERR_REGISTRY_INTEGRITY the tarball of @acme/geo@1.0.0 from ${file} hashes to sha512-`)
+    expect(r.stdout + r.stderr).toContain(`but islet.lock pins ${entry.integrity}: refused; delete ${file}`)
+  })
+
+  it('a vendored tarball with one file added is refused', async () => {
+    const dir = app({ 'app.yaml': YAML })
+    const { file, entry } = await lockPlugin(dir, join(dir, 'data'), geo())
+    const added = await packPlugin({ ...geo(), files: { ...geo().files, 'components/extra.ts': 'export default 1\n' } })
+    writeFileSync(file, added.tarball)
+    const r = run(dir)
+    expect(r.status).toBe(1)
+    expect(r.stdout + r.stderr).toContain(`ERR_REGISTRY_INTEGRITY the tarball of @acme/geo@1.0.0 from ${file} hashes to ${added.integrity}, but islet.lock pins ${entry.integrity}`)
+  })
+
+  it('an extracted folder with a file added after verification is refused, naming the file', async () => {
+    const dir = app({ 'app.yaml': YAML })
+    await lockPlugin(dir, join(dir, 'data'), geo())
+    const first = await load(dir)
+    expect(errors(first.diagnostics)).toEqual([])
+    const extracted = join(dir, 'data', 'plugins', 'packages', '@acme')
+    const [folder] = readdirSync(extracted)
+    writeFileSync(join(extracted, folder!, 'components', 'backdoor.ts'), 'export default 1\n')
+    const r = run(dir)
+    expect(r.status).toBe(1)
+    expect(r.stdout + r.stderr).toContain(`${where(YAML, '^1.0.0')} error ERR_REGISTRY_TAMPERED the extracted folder of @acme/geo@1.0.0 (${join(extracted, folder!)}) differs from its verified tarball (added: components/backdoor.ts)`)
+  })
+
+  it('a signature by a key the lock does not pin is refused: an unknown key id, or the pinned id over another key\'s signature', async () => {
+    const other = createSigningKey()
+    const dir = app({ 'app.yaml': YAML })
+    await lockPlugin(dir, join(dir, 'data'), geo(), { key: other, pinned: TEST_KEY })
+    const lockText = readFileSync(join(dir, 'islet.lock'), 'utf8')
+    const r = run(dir)
+    expect(r.status).toBe(1)
+    const p = at(lockText, `"keyid": "${other.keyid}"`)
+    expect(r.stdout + r.stderr).toContain(`ERR_REGISTRY_LOCK_INVALID ${join(dir, 'islet.lock')}:${p.line}:${p.col + '"keyid": '.length}: islet.lock plugins["@acme/geo"].keyid ${other.keyid} is not pinned under "keys"`)
+
+    // The entry names the pinned key, but the signature is another key's.
+    const lock = readLockFile(dir)
+    lock.plugins['@acme/geo']!.keyid = TEST_KEY.keyid
+    writeFileSync(join(dir, 'islet.lock'), JSON.stringify(lock, null, 2))
+    const again = run(dir)
+    expect(again.status).toBe(1)
+    expect(again.stdout + again.stderr).toContain(`${where(YAML, '^1.0.0')} error ERR_REGISTRY_SIGNATURE @acme/geo@1.0.0: the signature does not verify with key ${TEST_KEY.keyid}`)
+  })
+})
