@@ -12,6 +12,8 @@ import { ENGINE_VERSION } from '../runtime/version.ts'
 import { json, startApp } from './support/app.ts'
 import { islet, spawnIslet } from './support/cli.ts'
 import { writeFiles } from './support/files.ts'
+import { startTestRegistry, type TestRegistry } from '../registry/client/test-support/test-registry.ts'
+import type { IsletField } from '../registry/manifest.ts'
 import { createSigningKey } from '../registry/signature.ts'
 import { lockPlugin, packPlugin, publishPlugin, readLockFile, TEST_KEY, type PluginFixture } from './support/registry-plugin.ts'
 import { until } from './support/until.ts'
@@ -334,5 +336,58 @@ describe('registry plugins: verification fails closed (islet run)', () => {
     const again = run(dir)
     expect(again.status).toBe(1)
     expect(again.stdout + again.stderr).toContain(`${where(YAML, '^1.0.0')} error ERR_REGISTRY_SIGNATURE @acme/geo@1.0.0: the signature does not verify with key ${TEST_KEY.keyid}`)
+  })
+})
+
+describe('registry plugins: resolved from a registry on loopback', () => {
+  const started: TestRegistry[] = []
+  afterAll(async () => { await Promise.all(started.map((r) => r.close())) })
+  const serve = async () => {
+    const registry = await startTestRegistry({ ports: [19260, 19279] })
+    started.push(registry)
+    for (const version of ['1.0.0', '1.4.0', '2.0.0']) {
+      const { islet, files } = geo(version)
+      registry.publish({ name: '@acme/geo', version, islet: { components: islet.components as IsletField['components'], yaml: ['pipelines/geo.yaml'] }, files })
+    }
+    registry.publish({ name: '@acme/route', version: '2.0.0', islet: { engine: '^0.1.0', plugins: { '@acme/geo': '^2.0.0' } } })
+    return registry
+  }
+  const APP = (url: string, plugins: string) => `apiVersion: islet/v1\nregistries:\n  default: ${url}\nplugins:\n${plugins}`
+
+  it('resolves the highest match, pins it with the registry key in islet.lock, downloads and verifies it', async () => {
+    const registry = await serve()
+    const yaml = APP(registry.url, "  '@acme/geo': ^1.0.0\n")
+    const dir = app({ 'app.yaml': yaml })
+    const { config, diagnostics } = await load(dir)
+    expect(errors(diagnostics)).toEqual([])
+    expect(config).toBeDefined()
+    const lock = readLockFile(dir)
+    expect(lock.plugins['@acme/geo']).toMatchObject({ version: '1.4.0', registry: registry.url, keyid: registry.key.keyid })
+    expect(Object.keys(lock.keys)).toEqual([registry.key.keyid])
+    expect(registry.requests).toContain('GET /@acme/geo/-/geo-1.4.0.tgz')
+    // Locked and cached now: a frozen load asks the registry nothing.
+    const before = registry.requests.length
+    expect(errors((await load(dir, true)).diagnostics)).toEqual([])
+    expect(registry.requests.length).toBe(before)
+  })
+
+  it('a conflict is reported at the plugins: entry with the chains and the versions available', async () => {
+    const registry = await serve()
+    const yaml = APP(registry.url, "  '@acme/geo': ^1.0.0\n  '@acme/route': ^2.0.0\n")
+    const dir = app({ 'app.yaml': yaml })
+    const { config, diagnostics } = await load(dir)
+    expect(config).toBeUndefined()
+    const [d] = errors(diagnostics)
+    expect(d).toMatchObject({ code: 'ERR_REGISTRY_RESOLVE_CONFLICT', ...at(yaml, '^1.0.0') })
+    expect(d!.message).toContain('the ranges on @acme/geo have no version in common: app → @acme/geo ^1.0.0; app → @acme/route@2.0.0 → @acme/geo ^2.0.0. Available: 2.0.0, 1.4.0, 1.0.0.')
+  })
+
+  it('a range no version satisfies is reported at its entry with the versions available', async () => {
+    const registry = await serve()
+    const yaml = APP(registry.url, "  '@acme/geo': ^3.0.0\n")
+    const dir = app({ 'app.yaml': yaml })
+    const [d] = errors((await load(dir)).diagnostics)
+    expect(d).toMatchObject({ code: 'ERR_REGISTRY_NO_MATCHING_VERSION', ...at(yaml, '^3.0.0') })
+    expect(d!.message).toContain('no version of @acme/geo satisfies ^3.0.0 (app → @acme/geo ^3.0.0). Available: 2.0.0, 1.4.0, 1.0.0.')
   })
 })
