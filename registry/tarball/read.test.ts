@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 import { RegistryError } from '../errors.ts'
 import { readTarball } from './read.ts'
-import { packageTgz, tar, tgz } from './test-tar.ts'
+import { packageTgz, tar, tgz, type TestEntry } from './test-tar.ts'
 
 function refusal(gz: Uint8Array, limits?: Parameters<typeof readTarball>[1]): RegistryError {
   try {
@@ -41,7 +41,7 @@ describe('readTarball', () => {
     ['a character device', { name: 'package/tty', type: '3' }, 'character device'],
     ['a fifo', { name: 'package/pipe', type: '6' }, 'fifo'],
     ['an entry outside package/', { name: 'other/file.js', body: 'x' }, 'outside'],
-  ])('refuses %s, naming the entry', (_what, entry, why) => {
+  ] as [string, TestEntry, string][])('refuses %s, naming the entry', (_what, entry, why) => {
     const error = refusal(tgz([{ name: 'package/package.json', body: '{}' }, entry]))
     expect(error.code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
     expect(error.message).toContain(`'${entry.pax?.path ?? entry.name}'`)
