@@ -8,6 +8,18 @@ export const REGISTRY_ERROR_CODES = {
   ERR_REGISTRY_TARBALL_CORRUPT: 'a tarball does not gunzip or is not a tar archive',
   ERR_REGISTRY_MANIFEST_INVALID: "a package's package.json or its islet field is malformed (what and where in the message)",
   ERR_REGISTRY_INTEGRITY: "a tarball's bytes do not hash to the integrity recorded for it",
+  // Server answers (RegistryHttpError codes, in npm's error shape)
+  ERR_REGISTRY_BAD_REQUEST: 'a request body is malformed JSON or lacks what the endpoint needs',
+  ERR_REGISTRY_CONTENT_TYPE: 'a write was not sent as application/json',
+  ERR_REGISTRY_BODY_TOO_LARGE: 'a request body is larger than the limit for its endpoint',
+  ERR_REGISTRY_NOT_FOUND: 'no such package, version or tarball (or it was unpublished)',
+  ERR_REGISTRY_NO_AUTH: 'a write reached a registry started without an authenticator',
+  ERR_REGISTRY_VERSION_EXISTS: 'a publish names a version that exists or existed: versions are immutable, also after unpublish',
+  ERR_REGISTRY_MANIFEST_MISMATCH: 'the publish request says something about a version that its tarball does not',
+  ERR_REGISTRY_COMPONENTS: "a package's components do not compile",
+  ERR_REGISTRY_CHANGE_REFUSED: 'a write without a tarball changes more than a deprecation, or names versions that do not exist',
+  ERR_REGISTRY_REV_CONFLICT: 'a write names a package revision (_rev) that is no longer current',
+  ERR_REGISTRY_UNPUBLISH_WINDOW: 'an unpublish came more than 72 hours after the version was published (deprecate instead)',
 } as const
 
 export type RegistryErrorCode = keyof typeof REGISTRY_ERROR_CODES

@@ -1,0 +1,61 @@
+// The read side of the npm protocol: the packument (full, or abbreviated for `Accept: application/vnd.npm.install-v1+json`),
+// one version (`GET /:pkg/:version-or-tag`) and tarballs. Packuments carry an ETag so a repeat is a 304.
+import type Router from '@koa/router'
+import type { Context } from 'koa'
+import { createHash } from 'node:crypto'
+import { baseNameOf } from '../../package-name.ts'
+import { RegistryHttpError } from '../http-error.ts'
+import type { RouteDeps } from '../options.ts'
+import { ABBREVIATED_TYPE, packumentOf, versionDocument } from '../packument.ts'
+import { PKG, decoded, route } from './paths.ts'
+
+/** Where tarball links point: the configured public URL, else this request's own origin. */
+export function baseUrl(ctx: Context, deps: RouteDeps): string {
+  return deps.publicUrl ?? `${ctx.protocol}://${ctx.host}/`
+}
+
+export function readRoutes(router: Router, deps: RouteDeps): void {
+  const { store } = deps
+
+  router.get(route(`/${PKG}/-/([^/]+\\.tgz)`), (ctx) => {
+    const name = decoded(ctx.captures?.[0])
+    const file = decoded(ctx.captures?.[1])
+    const prefix = `${baseNameOf(name)}-`
+    const version = file.startsWith(prefix) ? file.slice(prefix.length, -'.tgz'.length) : ''
+    const row = version === '' ? undefined : store.version(name, version)
+    if (!row || row.unpublished_at !== null) throw notFound(`${name}/-/${file}`, row ? 'it was unpublished' : undefined)
+    const bytes = store.readTarball(row.tarball, row.integrity)
+    if (!bytes) throw new RegistryHttpError(500, 'ERR_REGISTRY_INTEGRITY', `the stored tarball of ${name}@${version} is missing or no longer matches ${row.integrity}; it is not served`, 'the registry operator must restore it from a backup')
+    ctx.type = 'application/octet-stream'
+    ctx.body = bytes
+  })
+
+  router.get(route(`/${PKG}`), (ctx) => {
+    const name = decoded(ctx.captures?.[0])
+    const abbreviated = ctx.query.write !== 'true' && (ctx.get('accept') ?? '').includes(ABBREVIATED_TYPE)
+    const pkg = store.package(name)
+    // The revision and the form decide the document (and the Host decides its tarball links).
+    if (pkg) {
+      ctx.etag = createHash('sha1').update(`${store.revOf(pkg)}\0${abbreviated}\0${baseUrl(ctx, deps)}`).digest('base64url')
+      ctx.vary('accept')
+      if (ctx.fresh) { ctx.status = 304; return }
+    }
+    const packument = packumentOf(store, name, baseUrl(ctx, deps), { abbreviated })
+    if (!packument) throw notFound(name, pkg ? 'every version was unpublished' : undefined)
+    ctx.type = abbreviated ? `${ABBREVIATED_TYPE}; charset=utf-8` : 'application/json'
+    ctx.body = packument
+  })
+
+  router.get(route(`/${PKG}/([^/]+)`), (ctx) => {
+    const name = decoded(ctx.captures?.[0])
+    const wanted = decoded(ctx.captures?.[1])
+    const version = store.distTags(name)[wanted] ?? wanted
+    const row = store.version(name, version)
+    if (!row || row.unpublished_at !== null) throw notFound(`${name}@${wanted}`, row ? 'it was unpublished' : undefined)
+    ctx.body = versionDocument(row, baseUrl(ctx, deps))
+  })
+}
+
+function notFound(what: string, why?: string): RegistryHttpError {
+  return new RegistryHttpError(404, 'ERR_REGISTRY_NOT_FOUND', `${what} is not in this registry${why ? `: ${why}` : ''}`, 'check the name and version (npm view <name> versions)')
+}
