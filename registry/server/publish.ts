@@ -35,7 +35,7 @@ export interface PublishInput {
  * takes them from the tarball all the same.
  */
 const NORMALIZED_BY_NPM = new Set(['readme', 'readmeFilename', 'repository', 'bugs', 'homepage', 'bin', 'man', 'directories',
-  'author', 'contributors', 'maintainers', 'gitHead', 'description'])
+  'author', 'contributors', 'maintainers', 'gitHead', 'description', 'types', 'bundleDependencies', 'bundledDependencies'])
 
 export async function publishVersion(store: RegistryStore, input: PublishInput): Promise<VersionRow> {
   const { files, pkg } = readPackage(input.tarball, input.limits)
@@ -132,8 +132,9 @@ function compareRequest(request: Record<string, unknown>, pkg: PluginPackageJson
   for (const [field, value] of Object.entries(request)) {
     if (field.startsWith('_') || field === 'dist' || NORMALIZED_BY_NPM.has(field)) continue
     if (field === 'deprecated') throw mismatch(field, 'a publish cannot carry a deprecation', 'publish, then run npm deprecate')
-    if (field in pkg && !isDeepStrictEqual(value, pkg[field])) {
-      throw mismatch(field, `the request says ${field} is ${brief(value)}, but the tarball's package.json says ${brief(pkg[field])}`)
+    if (!isDeepStrictEqual(value, pkg[field])) {
+      const tarball = field in pkg ? `the tarball's package.json says ${brief(pkg[field])}` : "the tarball's package.json has no such field"
+      throw mismatch(field, `the request says ${field} is ${brief(value)}, but ${tarball}`)
     }
   }
   const dist = request.dist as Record<string, unknown> | undefined

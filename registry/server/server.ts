@@ -16,7 +16,6 @@ export interface RunningRegistry {
 export async function startRegistry(options: RegistryOptions): Promise<RunningRegistry> {
   const store = openStore(options.dir, { now: options.now })
   const app = createRegistryApp({ ...options, store })
-  app.silent = true
   const server = createServer(app.callback())
   // Publishes are large uploads over slow links: the request-wide timeout must not cut them.
   server.requestTimeout = 10 * 60 * 1000

@@ -38,6 +38,7 @@ export function readRoutes(router: Router, deps: RouteDeps): void {
     if (pkg) {
       ctx.etag = createHash('sha1').update(`${store.revOf(pkg)}\0${abbreviated}\0${baseUrl(ctx, deps)}`).digest('base64url')
       ctx.vary('accept')
+      ctx.status = 200 // Koa judges freshness only for a 2xx
       if (ctx.fresh) { ctx.status = 304; return }
     }
     const packument = packumentOf(store, name, baseUrl(ctx, deps), { abbreviated })
