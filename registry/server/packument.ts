@@ -57,7 +57,7 @@ export function packumentOf(store: RegistryStore, name: string, base: string, op
   const latest = live.find((v) => v.version === distTags.latest) ?? live[live.length - 1]
   const time: Record<string, string> = { created: pkg.created, modified: pkg.modified }
   for (const row of live) time[row.version] = row.published_at
-  const owner = { name: pkg.owner }
+  const owner = { name: pkg.owner, email: '' } // npm view prints `name <email>`: users have no email here
   return {
     _id: name,
     _rev: store.revOf(pkg),

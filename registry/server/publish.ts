@@ -156,7 +156,7 @@ function derivedManifest(pkg: PluginPackageJson, actor: string): Record<string, 
     if (field.startsWith('_') || field === 'dist' || field === 'deprecated') continue
     out[field] = value
   }
-  return { ...out, _id: `${pkg.name}@${pkg.version}`, _npmUser: { name: actor } }
+  return { ...out, _id: `${pkg.name}@${pkg.version}`, _npmUser: { name: actor, email: '' } }
 }
 
 function mismatch(field: string, message: string, hint = 'publish what the tarball says: pack again and let the client derive the request from it'): RegistryHttpError {

@@ -34,9 +34,11 @@ export function readRoutes(router: Router, deps: RouteDeps): void {
     const name = decoded(ctx.captures?.[0])
     const abbreviated = ctx.query.write !== 'true' && (ctx.get('accept') ?? '').includes(ABBREVIATED_TYPE)
     const pkg = store.package(name)
-    // The revision and the form decide the document (and the Host decides its tarball links).
+    // The revision, the form and the Host (tarball links) decide the document; dist-tags are hashed in as well
+    // because the dist-tag routes (registry/server/auth/) write them without bumping the revision.
     if (pkg) {
-      ctx.etag = createHash('sha1').update(`${store.revOf(pkg)}\0${abbreviated}\0${baseUrl(ctx, deps)}`).digest('base64url')
+      const tags = JSON.stringify(store.distTags(name))
+      ctx.etag = createHash('sha1').update(`${store.revOf(pkg)}\0${tags}\0${abbreviated}\0${baseUrl(ctx, deps)}`).digest('base64url')
       ctx.vary('accept')
       ctx.status = 200 // Koa judges freshness only for a 2xx
       if (ctx.fresh) { ctx.status = 304; return }
