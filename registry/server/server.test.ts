@@ -191,6 +191,11 @@ describe('refusals', () => {
     const wrongVersion = publishDocument(pluginTgz('1.0.0'))
     wrongVersion.versions = { '9.9.9': (wrongVersion.versions as Record<string, unknown>)['1.0.0'] }
     expect((await call('PUT', '/@acme%2fgeo', { token: 'alice-token', body: wrongVersion })).json.details).toEqual({ field: 'version' })
+    const other = packageTgz({ 'package.json': JSON.stringify({ name: '@acme/other', version: '1.0.0', islet: { engine: '*' } }) })
+    const otherDoc = { ...publishDocument(other), name: undefined, _id: undefined }
+    const renamed = await call('PUT', '/@acme%2fgeo', { token: 'alice-token', body: otherDoc })
+    expect(renamed.json).toMatchObject({ code: 'ERR_REGISTRY_MANIFEST_MISMATCH', details: { field: 'name' } })
+    expect(renamed.json.error).toContain("names '@acme/other', but the request is for '@acme/geo'")
     expect((await call('GET', '/@acme/geo')).status).toBe(404)
   })
 
@@ -332,5 +337,24 @@ describe('unpublish, deprecate, yank', () => {
     expect(rows.map((r) => [r.actor, r.action, r.version, r.integrity, r.at])).toEqual(
       ['publish', 'yank', 'deprecate', 'unpublish'].map((action) => ['alice', action, '1.0.0', integrityOf(tarball), clock.toISOString()]))
     expect(rows[1]?.detail).toEqual({ reason: 'bad' })
+  })
+})
+
+describe('the authenticator’s routes', () => {
+  it('are mounted before the package routes, so a /-/ path never reads as a package', async () => {
+    await registry.close()
+    registry = await startRegistry({ dir, now: () => clock, auth: (store) => ({ ...testAuth(store), routes(router) {
+      router.get('/-/whoami', (ctx) => { ctx.body = { username: 'alice' } })
+    } }) })
+    expect((await call('GET', '/-/whoami')).json).toEqual({ username: 'alice' })
+    expect((await call('GET', '/-/nothing')).json.code).toBe('ERR_REGISTRY_NOT_FOUND')
+  })
+
+  it('without an authenticator, every write is refused', async () => {
+    await registry.close()
+    registry = await startRegistry({ dir, now: () => clock })
+    const refused = await publish(pluginTgz('1.0.0'))
+    expect(refused.status).toBe(401)
+    expect(refused.json.code).toBe('ERR_REGISTRY_NO_AUTH')
   })
 })
