@@ -30,23 +30,33 @@ export function readRoutes(router: Router, deps: RouteDeps): void {
     ctx.body = bytes
   })
 
+  // Rendered packuments by ETag: installs ask for the same few documents over and over, and the ETag already names
+  // everything a document depends on. Bounded; the oldest entry goes first.
+  const rendered = new Map<string, string>()
+
   router.get(route(`/${PKG}`), (ctx) => {
     const name = decoded(ctx.captures?.[0])
     const abbreviated = ctx.query.write !== 'true' && (ctx.get('accept') ?? '').includes(ABBREVIATED_TYPE)
     const pkg = store.package(name)
     // The revision, the form and the Host (tarball links) decide the document; dist-tags are hashed in as well
     // because the dist-tag routes (registry/server/auth/) write them without bumping the revision.
-    if (pkg) {
-      const tags = JSON.stringify(store.distTags(name))
-      ctx.etag = createHash('sha1').update(`${store.revOf(pkg)}\0${tags}\0${abbreviated}\0${baseUrl(ctx, deps)}`).digest('base64url')
-      ctx.vary('accept')
-      ctx.status = 200 // Koa judges freshness only for a 2xx
-      if (ctx.fresh) { ctx.status = 304; return }
+    if (!pkg) throw notFound(name)
+    const tags = JSON.stringify(store.distTags(name))
+    const etag = createHash('sha1').update(`${store.revOf(pkg)}\0${tags}\0${abbreviated}\0${baseUrl(ctx, deps)}`).digest('base64url')
+    ctx.etag = etag
+    ctx.vary('accept')
+    ctx.status = 200 // Koa judges freshness only for a 2xx
+    if (ctx.fresh) { ctx.status = 304; return }
+    let body = rendered.get(etag)
+    if (body === undefined) {
+      const packument = packumentOf(store, name, baseUrl(ctx, deps), { abbreviated })
+      if (!packument) throw notFound(name, 'every version was unpublished')
+      body = JSON.stringify(packument)
+      if (rendered.size >= 500) rendered.delete(rendered.keys().next().value as string)
+      rendered.set(etag, body)
     }
-    const packument = packumentOf(store, name, baseUrl(ctx, deps), { abbreviated })
-    if (!packument) throw notFound(name, pkg ? 'every version was unpublished' : undefined)
     ctx.type = abbreviated ? `${ABBREVIATED_TYPE}; charset=utf-8` : 'application/json'
-    ctx.body = packument
+    ctx.body = body
   })
 
   router.get(route(`/${PKG}/([^/]+)`), (ctx) => {
