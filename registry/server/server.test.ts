@@ -1,6 +1,7 @@
 // The registry server over real HTTP on loopback, with a real SQLite file and tarballs on disk. The authenticator is
 // a small stand-in mapping fixed bearer strings to principals (the real one is registry/server/auth/).
-import { mkdtempSync, rmSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Context } from 'koa'
@@ -147,6 +148,16 @@ describe('publish, packument, tarball', () => {
     expect(json.versions['0.1.0'].dist.tarball).toBe(`${registry.url}plain-plugin/-/plain-plugin-0.1.0.tgz`)
     expect((await call('GET', '/plain-plugin/-/plain-plugin-0.1.0.tgz')).status).toBe(200)
     expect((await call('GET', '/nothing-here')).status).toBe(404)
+  })
+
+  it('never serves a stored tarball whose bytes changed on disk', async () => {
+    const tarball = pluginTgz('1.0.0')
+    await publish(tarball)
+    const file = join(dir, 'tarballs', `sha512-${createHash('sha512').update(tarball).digest('hex')}.tgz`)
+    writeFileSync(file, Buffer.concat([tarball, Buffer.from([0])]))
+    const served = await call('GET', '/@acme/geo/-/geo-1.0.0.tgz')
+    expect(served.status).toBe(500)
+    expect(served.json.code).toBe('ERR_REGISTRY_INTEGRITY')
   })
 
   it('sets the dist-tag the publish names', async () => {

@@ -103,6 +103,8 @@ CREATE TABLE IF NOT EXISTS audit (
   name TEXT, version TEXT, integrity TEXT, detail TEXT);
 `
 
+const TARBALL_CACHE_BYTES = 64 * 1024 * 1024
+
 interface RawVersion extends Omit<VersionRow, 'manifest' | 'signatures' | 'fileCount' | 'unpackedSize'> {
   manifest: string
   signatures: string
@@ -127,6 +129,19 @@ export function openStore(dir: string, options: StoreOptions = {}): RegistryStor
     audit: db.prepare('INSERT INTO audit (at, actor, action, name, version, integrity, detail) VALUES (?, ?, ?, ?, ?, ?, ?)'),
   }
   const tarballPath = (file: string): string => join(dir, 'tarballs', file)
+  // Tarballs already read and verified: content-addressed, so an entry never goes stale. Bounded by bytes, oldest out.
+  const verified = new Map<string, Buffer>()
+  let verifiedBytes = 0
+  const remember = (file: string, bytes: Buffer): void => {
+    if (bytes.length > TARBALL_CACHE_BYTES / 8) return
+    verified.set(file, bytes)
+    verifiedBytes += bytes.length
+    for (const [oldest, old] of verified) {
+      if (verifiedBytes <= TARBALL_CACHE_BYTES) break
+      verified.delete(oldest)
+      verifiedBytes -= old.length
+    }
+  }
   return {
     dir,
     db,
@@ -152,10 +167,14 @@ export function openStore(dir: string, options: StoreOptions = {}): RegistryStor
       return { file, integrity, shasum: shasumOf(bytes) }
     },
     readTarball(file, integrity) {
+      const cached = verified.get(file)
+      if (cached) return cached
       const path = tarballPath(file)
       if (!existsSync(path)) return undefined
       const bytes = readFileSync(path)
-      return integrityOf(bytes) === integrity ? bytes : undefined
+      if (integrityOf(bytes) !== integrity) return undefined
+      remember(file, bytes)
+      return bytes
     },
     transaction: (fn) => db.transaction(fn)(),
     touch: (name) => { statements.touch.run(now().toISOString(), name) },
