@@ -35,7 +35,7 @@ export interface PublishInput {
  * takes them from the tarball all the same.
  */
 const NORMALIZED_BY_NPM = new Set(['readme', 'readmeFilename', 'repository', 'bugs', 'homepage', 'bin', 'man', 'directories',
-  'author', 'contributors', 'maintainers', 'gitHead', 'description', 'types', 'bundleDependencies', 'bundledDependencies'])
+  'author', 'contributors', 'maintainers', 'gitHead', 'description', 'types', 'bundleDependencies', 'bundledDependencies', 'keywords'])
 
 export async function publishVersion(store: RegistryStore, input: PublishInput): Promise<VersionRow> {
   const { files, pkg } = readPackage(input.tarball, input.limits)
@@ -132,6 +132,7 @@ function compareRequest(request: Record<string, unknown>, pkg: PluginPackageJson
   for (const [field, value] of Object.entries(request)) {
     if (field.startsWith('_') || field === 'dist' || NORMALIZED_BY_NPM.has(field)) continue
     if (field === 'deprecated') throw mismatch(field, 'a publish cannot carry a deprecation', 'publish, then run npm deprecate')
+    if (field === 'dependencies' && isDeepStrictEqual(value, withOptionalDependencies(pkg))) continue
     if (!isDeepStrictEqual(value, pkg[field])) {
       const tarball = field in pkg ? `the tarball's package.json says ${brief(pkg[field])}` : "the tarball's package.json has no such field"
       throw mismatch(field, `the request says ${field} is ${brief(value)}, but ${tarball}`)
@@ -143,6 +144,13 @@ function compareRequest(request: Record<string, unknown>, pkg: PluginPackageJson
     if (dist.integrity !== undefined && dist.integrity !== digests.integrity) throw mismatch('dist.integrity', `the request says the tarball's integrity is ${brief(dist.integrity)}, but its bytes hash to ${digests.integrity}`)
     if (dist.shasum !== undefined && dist.shasum !== digests.shasum) throw mismatch('dist.shasum', `the request says the tarball's shasum is ${brief(dist.shasum)}, but its bytes hash to ${digests.shasum}`)
   }
+}
+
+/** normalize-package-data copies optionalDependencies into dependencies before npm sends the manifest. */
+function withOptionalDependencies(pkg: PluginPackageJson): unknown {
+  const optional = pkg.optionalDependencies
+  if (typeof optional !== 'object' || optional === null) return pkg.dependencies
+  return { ...(pkg.dependencies as Record<string, unknown> | undefined), ...(optional as Record<string, unknown>) }
 }
 
 function digestsOf(bytes: Uint8Array): { integrity: string; shasum: string } {
