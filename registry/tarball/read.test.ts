@@ -54,6 +54,17 @@ describe('readTarball', () => {
     expect(error.message).toContain('appears twice')
   })
 
+  it('refuses a file that is also a folder of another file', () => {
+    const error = refusal(tgz([{ name: 'package/lib', body: 'x' }, { name: 'package/lib/index.js', body: 'y' }]))
+    expect(error.code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
+    expect(error.message).toContain("'lib' is a file, so it cannot also be a folder")
+  })
+
+  it('reads an old-style folder entry (a file entry whose name ends with a slash) as a folder', () => {
+    const { files } = readTarball(tgz([{ name: 'package/lib/' }, { name: 'package/lib/index.js', body: 'y' }]))
+    expect([...files.keys()]).toEqual(['lib/index.js'])
+  })
+
   it('refuses more entries than the limit', () => {
     const files = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`f${i}.txt`, 'x']))
     expect(readTarball(packageTgz(files), { maxEntries: 11 }).files.size).toBe(11)

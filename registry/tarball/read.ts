@@ -54,13 +54,20 @@ export function readTarball(gz: Uint8Array, limits: TarballLimits = {}): Tarball
     entries += 1
     if (entries > maxEntries) throw unsafe(name, `the tarball holds more than ${maxEntries} entries`)
     const path = packagePath(name)
-    if (type === '5') continue // folders carry nothing; their files' paths were checked
+    // Folders carry nothing (their files' paths are checked); old tars mark one with a trailing slash on a file entry.
+    if (type === '5' || ((type === '0' || type === '\0') && name.endsWith('/') && size === 0)) continue
     if (type !== '0' && type !== '\0' && type !== '7') throw unsafe(name, `it is ${KIND[type] ?? `an entry of unknown type '${type}'`}; packages may hold only regular files and folders`)
     if (path === '') throw unsafe(name, 'a file stands where the package folder should be')
     bytes += size
     if (bytes > maxBytes) throw unsafe(name, `the files unpack to more than ${maxBytes} bytes`)
     if (files.has(path)) throw unsafe(name, 'the path appears twice, so what the package holds would depend on the extractor')
     files.set(path, Buffer.from(data))
+  }
+  for (const path of files.keys()) {
+    // `a` and `a/b` both as files: no folder can hold both, so what gets extracted would depend on the extractor.
+    for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+      if (files.has(path.slice(0, slash))) throw unsafe(`package/${path}`, `'${path.slice(0, slash)}' is a file, so it cannot also be a folder`)
+    }
   }
   return { files }
 }
