@@ -16,14 +16,16 @@ import type { RegistryStore, VersionRow } from './store.ts'
 export type CheckComponents = (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<ManifestProblem[]>
 
 export interface PublishInput {
-  /** The name the request was addressed to (the URL's). */
-  name: string
+  /** The name the request was addressed to (the URL's); in-process publishes leave it out (the tarball's is used). */
+  name?: string
   tarball: Uint8Array
   /**
    * What an npm publish document says besides the tarball: its `versions` (the entry for the tarball's version is
    * compared with the tarball) and `dist-tags` (those naming the tarball's version are set; none → `latest`).
    */
   request?: { versions?: unknown; distTags?: unknown }
+  /** Dist-tags to set, for in-process publishes (wins over the request's); default `latest`. */
+  tags?: readonly string[]
   actor: string
   checkComponents?: CheckComponents
   limits?: TarballLimits
@@ -37,16 +39,17 @@ export interface PublishInput {
 const NORMALIZED_BY_NPM = new Set(['readme', 'readmeFilename', 'repository', 'bugs', 'homepage', 'bin', 'man', 'directories',
   'author', 'contributors', 'maintainers', 'gitHead', 'description', 'types', 'bundleDependencies', 'bundledDependencies', 'keywords'])
 
-export async function publishVersion(store: RegistryStore, input: PublishInput): Promise<VersionRow> {
-  const { files, pkg } = readPackage(input.tarball, input.limits)
+export async function publishVersion(store: RegistryStore, request: PublishInput): Promise<VersionRow> {
+  const { files, pkg } = readPackage(request.tarball, request.limits)
   const version = String(pkg.version)
-  if (pkg.name !== input.name) {
-    throw mismatch('name', `the tarball's package.json names '${String(pkg.name)}', but the request is for '${input.name}'`)
+  if (request.name !== undefined && pkg.name !== request.name) {
+    throw mismatch('name', `the tarball's package.json names '${String(pkg.name)}', but the request is for '${request.name}'`)
   }
+  const input = { ...request, name: String(pkg.name) }
   const problems = checkManifest(pkg, files.keys())
   if (problems.length > 0) throw invalid(input.name, version, problems, 'ERR_REGISTRY_MANIFEST_INVALID')
   const manifest = pkg as PluginPackageJson
-  const tags = requestedTags(input.request?.distTags, version)
+  const tags = input.tags && input.tags.length > 0 ? [...input.tags] : requestedTags(input.request?.distTags, version)
   if (input.request) compareRequest(requestedManifest(input.request.versions, version), manifest, input.tarball)
   for (const tag of tags) {
     if (semver.validRange(tag) !== null) {
