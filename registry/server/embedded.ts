@@ -32,7 +32,7 @@ export function openEmbeddedRegistry(dir: string, options: { now?: () => Date } 
     packument: async (name) => packumentOf(store, name, EMBEDDED_BASE),
     async tarball(name, version, dist) {
       const row = store.version(name, version)
-      if (!row || row.unpublished_at !== null) throw new RegistryError('ERR_REGISTRY_INTEGRITY', `${name}@${version} is not in the embedded registry at ${dir}`)
+      if (!row || row.unpublished_at !== null) throw new RegistryError('ERR_REGISTRY_NOT_FOUND', `${name}@${version} is not in the embedded registry at ${dir}${row ? ' (it was unpublished)' : ''}`)
       if (dist?.integrity !== undefined && dist.integrity !== row.integrity) {
         throw new RegistryError('ERR_REGISTRY_INTEGRITY', `${name}@${version} in the embedded registry at ${dir} is ${row.integrity}, not ${dist.integrity}`)
       }

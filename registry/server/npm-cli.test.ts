@@ -85,5 +85,5 @@ describe('the real npm CLI', () => {
     const again = await npm(writePackage('1.3.0'), 'publish').then(() => '', (error: { stderr: string }) => error.stderr)
     expect(again).toContain('409 Conflict')
     expect(again).toContain('cannot publish over @acme/geo@1.3.0')
-  })
+  }, 240_000) // eight npm runs, each a fresh Node: on two busy cores this is the budget
 })
