@@ -320,6 +320,12 @@ describe('unpublish, deprecate, yank', () => {
     expect(refused.status).toBe(422)
     expect(refused.json.details).toEqual({ field: 'versions.1.0.0.islet' })
 
+    const dropped = await writePackument()
+    delete dropped.versions['1.0.0']
+    const notHere = await call('PUT', '/@acme%2fgeo', { token: 'alice-token', body: dropped })
+    expect(notHere.status).toBe(422)
+    expect(notHere.json.hint).toBe('unpublish with npm unpublish @acme/geo@1.0.0')
+
     const undo = await writePackument()
     undo.versions['1.0.0'].deprecated = ''
     await call('PUT', '/@acme%2fgeo', { token: 'alice-token', body: undo })

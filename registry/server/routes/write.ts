@@ -35,7 +35,7 @@ export function writeRoutes(router: Router, deps: RouteDeps): void {
     }
     const entries = Object.entries((attachments ?? {}) as Record<string, unknown>)
     if (entries.length === 0) {
-      applyMetadata(ctx, deps, name, body, principal.user)
+      applyMetadata(ctx, deps, name, body, principal.user, { removals: false })
       ctx.status = 200
       ctx.body = { ok: 'package changed', success: true }
       return
@@ -58,7 +58,7 @@ export function writeRoutes(router: Router, deps: RouteDeps): void {
     const principal = await requireWrite(ctx, deps, name)
     checkRev(deps, name, decoded(ctx.captures?.[1]))
     const body = objectBody(await readJson(ctx, deps.limits.publishBytes), 'the packument with the versions to keep')
-    applyMetadata(ctx, deps, name, body, principal.user)
+    applyMetadata(ctx, deps, name, body, principal.user, { removals: true })
     ctx.status = 201
     ctx.body = { ok: 'package changed' }
   })
@@ -114,10 +114,10 @@ function attachmentBytes(key: string, attachment: unknown): Buffer {
 }
 
 /**
- * A packument sent back (deprecate, unpublish): versions may be missing (unpublish them) and `deprecated` may change;
- * a version the registry does not have, or any other changed field, is refused naming it.
+ * A packument sent back: `deprecated` may change (npm deprecate) and, on the `-rev` route, versions may be missing
+ * (npm unpublish: they are unpublished); a version the registry does not have, or any other change, is refused naming it.
  */
-function applyMetadata(ctx: Context, deps: RouteDeps, name: string, body: Record<string, unknown>, actor: string): void {
+function applyMetadata(ctx: Context, deps: RouteDeps, name: string, body: Record<string, unknown>, actor: string, options: { removals: boolean }): void {
   const current = packumentOf(deps.store, name, baseUrl(ctx, deps))
   if (!current) throw new RegistryHttpError(404, 'ERR_REGISTRY_NOT_FOUND', `${name} is not in this registry, and a version is added only by publishing its tarball`, 'npm publish')
   const sent = body.versions
@@ -139,6 +139,9 @@ function applyMetadata(ctx: Context, deps: RouteDeps, name: string, body: Record
     if (message !== ((stored.deprecated as string | undefined) ?? null)) deprecations.set(version, message)
   }
   const removed = Object.keys(current.versions).filter((v) => !(v in (sent as Record<string, unknown>)))
+  if (removed.length > 0 && !options.removals) {
+    throw new RegistryHttpError(422, 'ERR_REGISTRY_CHANGE_REFUSED', `versions.${removed[0]}: the document leaves out ${name}@${removed.join(', ')}, but this request may change only deprecations`, `unpublish with npm unpublish ${name}@${removed[0]}`, { field: `versions.${removed[0]}` })
+  }
   if (removed.length > 0) unpublishVersions(deps.store, name, removed, actor)
   if (deprecations.size > 0) setDeprecations(deps.store, name, deprecations, actor)
 }
