@@ -15,7 +15,6 @@ export const REGISTRY_ERROR_CODES = {
   ERR_REGISTRY_UNREACHABLE: 'a registry could not be reached (network failure; the URL in the message)',
   ERR_REGISTRY_RESPONSE: 'a registry answered with an error status, or with something that is not the JSON asked for',
   ERR_REGISTRY_TOO_LARGE: 'a packument or tarball from a registry is larger than the client accepts',
-  ERR_REGISTRY_NOT_FOUND: 'a package or tarball does not exist on the registry its scope is bound to',
   ERR_REGISTRY_SOURCE_UNAVAILABLE: 'a registry the config or lock names is not configured or cannot be opened',
   // Client: resolution and the lock
   ERR_REGISTRY_NO_MATCHING_VERSION: 'no version of a plugin satisfies a range once engine-incompatible, yanked and prerelease versions are dropped',
@@ -23,6 +22,18 @@ export const REGISTRY_ERROR_CODES = {
   ERR_REGISTRY_LOCK_INVALID: 'islet.lock is not valid JSON or not the lock shape (file:line:col in the message)',
   // Publishing (client side)
   ERR_REGISTRY_PUBLISH_FAILED: 'a publish was refused by the registry (its status, code and message are in the message) or could not reach it',
+  // Server answers (RegistryHttpError codes, in npm's error shape)
+  ERR_REGISTRY_BAD_REQUEST: 'a request body is malformed JSON or lacks what the endpoint needs',
+  ERR_REGISTRY_CONTENT_TYPE: 'a write was not sent as application/json',
+  ERR_REGISTRY_BODY_TOO_LARGE: 'a request body is larger than the limit for its endpoint',
+  ERR_REGISTRY_NOT_FOUND: 'no such package, version or tarball (or it was unpublished), on the server or on the registry a scope is bound to',
+  ERR_REGISTRY_NO_AUTH: 'a write reached a registry started without an authenticator',
+  ERR_REGISTRY_VERSION_EXISTS: 'a publish names a version that exists or existed: versions are immutable, also after unpublish',
+  ERR_REGISTRY_MANIFEST_MISMATCH: 'the publish request says something about a version that its tarball does not',
+  ERR_REGISTRY_COMPONENTS: "a package's components do not compile",
+  ERR_REGISTRY_CHANGE_REFUSED: 'a write without a tarball changes more than a deprecation, or names versions that do not exist',
+  ERR_REGISTRY_REV_CONFLICT: 'a write names a package revision (_rev) that is no longer current',
+  ERR_REGISTRY_UNPUBLISH_WINDOW: 'an unpublish came more than 72 hours after the version was published (deprecate instead)',
 } as const
 
 export type RegistryErrorCode = keyof typeof REGISTRY_ERROR_CODES
