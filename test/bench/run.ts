@@ -4,7 +4,8 @@
 // through the real command line, each figure with the other load the machine had) BENCH_WARMUP_SECONDS,
 // BENCH_SETTLE_MS, BENCH_SUSTAINED_SECONDS, BENCH_COMPONENTS, BENCH_COUNT_REPS, BENCH_DEV_EDITS, BENCH_POLL_MS,
 // BENCH_QUIET_MAX_S, BENCH_QUIET_CORES; section 14 (registry vs Verdaccio) BENCH_REGISTRY_VERSIONS, BENCH_REGISTRY_CONNECTIONS,
-// VERDACCIO_DIR (default /work/peers-verdaccio; absent: Verdaccio is skipped with a note).
+// VERDACCIO_DIR (default /work/peers-verdaccio; absent: Verdaccio is skipped with a note); section 15 BENCH_PLUGINS,
+// BENCH_PLUGIN_REPS.
 import { benchCliStart, printCliStart } from './cli-start.ts'
 import { benchColdStart } from './cold-start.ts'
 import { benchContainment, printContainment } from './containment.ts'
@@ -17,6 +18,7 @@ import { benchInvokeOverhead } from './invoke-overhead.ts'
 import { benchProcesses, printProcesses } from './processes.ts'
 import { benchReloadLatency, printReloadLatency } from './reload-latency.ts'
 import { benchRegistry, printRegistry } from './registry.ts'
+import { benchPluginStart, printPluginStart } from './plugin-start.ts'
 import { benchSandboxTimeout } from './sandbox-timeout.ts'
 import { benchServerCost, printServerCost } from './server-cost.ts'
 import { verdict } from './stats.ts'
@@ -104,5 +106,9 @@ console.log('\n14. Plugin registry: packument and tarball requests per second, I
 const registry = await benchRegistry({ rounds, seconds })
 printRegistry(registry)
 
-const summaries = [cost, components, devReload, processes, registry].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
+console.log('\n15. Cold `islet run` of an app with 10 host plugins: locked (islet.lock, vendored signed tarballs) vs local paths')
+const pluginStart = await benchPluginStart()
+printPluginStart(pluginStart)
+
+const summaries = [cost, components, devReload, processes, registry, pluginStart].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
 console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload, containment, cli, ...summaries] })}`)
