@@ -63,9 +63,13 @@ function certificate(dir: string): { key: string; cert: string; certFile: string
   mkdirSync(dir, { recursive: true })
   const keyFile = join(dir, 'tuf-host.key')
   const certFile = join(dir, 'tuf-host.pem')
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${TUF_HOST}`,
-    '-addext', `subjectAltName=DNS:${TUF_HOST}`], { stdio: 'pipe' })
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-keyout', keyFile, '-out', certFile, '-days', '2', '-subj', `/CN=${TUF_HOST}`,
+      '-addext', `subjectAltName=DNS:${TUF_HOST}`], { stdio: 'pipe' })
+  } catch (error) {
+    throw new Error(`offline-tuf: making the stand-in TUF host's certificate needs the openssl command (1.1.1 or later): ${(error as Error).message}`)
+  }
   return { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), certFile }
 }
 
