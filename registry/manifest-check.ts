@@ -152,7 +152,7 @@ function schemaProblem(error: ErrorObject): ManifestProblem {
   const params = error.params as Record<string, unknown>
   switch (error.keyword) {
     case 'required':
-      return { path: path === '' ? String(params.missingProperty) : `${path}.${String(params.missingProperty)}`, message: `${where} lacks '${String(params.missingProperty)}'`, hint: params.missingProperty === 'engine' ? "add islet.engine, the Islet versions the plugin works with, e.g. '^0.1.0'" : `add '${String(params.missingProperty)}'` }
+      return { path: path === '' ? String(params.missingProperty) : `${path}.${String(params.missingProperty)}`, message: `${where} lacks '${String(params.missingProperty)}'`, hint: MISSING_HINTS[String(params.missingProperty)] ?? `add '${String(params.missingProperty)}'` }
     case 'additionalProperties':
       return { path: `${path}.${String(params.additionalProperty)}`, message: `${where} has an unknown key '${String(params.additionalProperty)}'`, hint: additionalHint(path) }
     case 'enum':
@@ -160,6 +160,12 @@ function schemaProblem(error: ErrorObject): ManifestProblem {
     default:
       return { path, message: `${where} ${error.message ?? 'is invalid'}`, hint: 'see the islet field in the plugin documentation (registry/manifest.ts)' }
   }
+}
+
+/** What to write for a field a plugin package cannot do without. */
+const MISSING_HINTS: Record<string, string> = {
+  engine: "add islet.engine, the Islet versions the plugin works with, e.g. '^0.1.0'",
+  islet: 'a plugin package says what it provides: "islet": { "engine": "^0.1.0", "components": { "geocode": { "file": "components/geocode.ts" } } }',
 }
 
 function additionalHint(path: string): string {
