@@ -1,0 +1,37 @@
+// Resolution as the plugin commands use it: the app's ranges, with the versions already locked kept where they still
+// fit (so adding one plugin does not quietly move the others); only when they cannot all be kept does it resolve the
+// ranges afresh, and the lock difference the command prints shows what moved.
+import { ENGINE_VERSION } from '../version.ts'
+import { didYouMean } from '../suggest.ts'
+import { IsletError, codeOf } from '../errors.ts'
+import { lockOf, pruneLock } from './plugin-lock.ts'
+import { resolvePlugins, searchNames, type Lockfile, type PackumentVersion, type ResolveRequest, type Sources } from './registry-parts.ts'
+
+export async function resolveApp(ranges: ReadonlyMap<string, string>, options: { sources: Sources; locked?: Lockfile; keep?: (name: string) => boolean }): Promise<{ resolved: Map<string, PackumentVersion>; lock: Lockfile }> {
+  const requests: ResolveRequest[] = [...ranges].map(([name, range]) => ({ name, range, from: 'app' }))
+  const pins: ResolveRequest[] = Object.entries(options.locked?.plugins ?? {})
+    .filter(([name]) => options.keep?.(name) ?? true)
+    .map(([name, e]) => ({ name, range: e.version, from: 'islet.lock' }))
+  let resolved: Map<string, PackumentVersion> | undefined
+  if (pins.length > 0) {
+    try {
+      resolved = await resolvePlugins([...requests, ...pins], { sources: options.sources, engineVersion: ENGINE_VERSION })
+    } catch (error) {
+      if (codeOf(error, '') !== 'ERR_REGISTRY_RESOLVE_CONFLICT') throw error
+    }
+  }
+  resolved ??= await resolvePlugins(requests, { sources: options.sources, engineVersion: ENGINE_VERSION })
+  // A pin can hold on to a plugin nothing needs any more: the lock keeps what the app's entries reach.
+  const lock = pruneLock(await lockOf(resolved, options.sources), ranges.keys())
+  for (const name of resolved.keys()) if (!lock.plugins[name]) resolved.delete(name)
+  return { resolved, lock }
+}
+
+/** The packument of a plugin the user named, or ERR_PLUGIN_UNKNOWN with the closest names the registry's search finds. */
+export async function packumentOrSuggest(sources: Sources, name: string) {
+  const packument = await sources.sourceFor(name).packument(name)
+  if (packument) return packument
+  const found = await searchNames(sources, name.replace(/^@[^/]+\//, '')).catch(() => [] as string[])
+  const hint = didYouMean(name, found)
+  throw new IsletError('ERR_PLUGIN_UNKNOWN', `no plugin '${name}' in ${sources.registryFor(name)}${hint ? ` (${hint})` : found.length ? `; the registry's search finds ${found.slice(0, 5).join(', ')}` : ''}; check the name, or the registries: entry for its scope`)
+}
