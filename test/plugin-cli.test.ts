@@ -124,6 +124,17 @@ describe('islet plugin: command-line mistakes', () => {
     })
   })
 
+  it('every plugin and registry command answers --help with its usage, options and examples', () => {
+    const commands = [['plugin', 'add'], ['plugin', 'remove'], ['plugin', 'upgrade'], ['plugin', 'list'], ['plugin', 'vendor'], ['plugin', 'yank'], ['plugin', 'unyank'],
+      ['registry', 'serve'], ['registry', 'user', 'add'], ['registry', 'token', 'create'], ['registry', 'token', 'revoke'], ['registry', 'token', 'list']]
+    for (const command of commands) {
+      const r = islet([...command, '--help'])
+      expect(r.status, `${command.join(' ')} --help: ${r.stderr}`).toBe(0)
+      expect(r.stdout).toMatch(new RegExp(`^Usage: islet ${command.join(' ')}\\b`))
+      expect(r.stdout).toMatch(/\nOptions:\n[\s\S]*-h, --help[\s\S]*\nExamples:\n {2}/)
+    }
+  })
+
   it('without a subcommand, lists the plugin commands', () => {
     const r = islet(['plugin'])
     expect(r.status).toBe(2)

@@ -12,7 +12,13 @@ export default async function registryServe({ values }: ParsedOptions): Promise<
   const port = Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new IsletError('ERR_CLI_USAGE', `--port must be a port number 0-65535 (0: any free port), not '${String(values.port)}'`)
   const host = values.host as string
-  const registry = await startRegistry({ dir, host, port, checkComponents })
+  const registry = await startRegistry({ dir, host, port, checkComponents }).catch((error: unknown) => {
+    const code = (error as { code?: unknown }).code
+    if (code === 'EADDRINUSE') throw new IsletError('ERR_CLI_USAGE', `${host}:${port} is in use (another registry, or Verdaccio?); pass another --port, or --port 0 for any free one`, { cause: error })
+    if (code === 'EACCES') throw new IsletError('ERR_CLI_USAGE', `not allowed to listen on ${host}:${port} (ports below 1024 need privileges); pass --port 4873 or another above 1023`, { cause: error })
+    if (code === 'EADDRNOTAVAIL') throw new IsletError('ERR_CLI_USAGE', `--host ${host} is not an address of this machine; pass 127.0.0.1 (loopback) or 0.0.0.0 (every interface)`, { cause: error })
+    throw error
+  })
   if (values.format === 'json') console.log(JSON.stringify({ url: registry.url, dir }))
   else {
     console.log(`islet registry on ${registry.url} (data in ${dir})`)
