@@ -108,6 +108,7 @@ export const ERROR_CODES = {
   // CLI
   ERR_CLI_USAGE: 'the command line is malformed (unknown command or option, missing or extra argument); exit status 2',
   ERR_CLI_CONFIRM: 'a command that changes what an app trusts was not confirmed: off a terminal it needs --yes (nothing was changed)',
+  ERR_CLI_REGISTRY: "a registry refused what the command asked (its status, npm error code and hint are in the message)",
   ERR_CLI_UNAVAILABLE: 'a command needs a part of islet this build does not have (e.g. the registry server)',
   ERR_CLI_OUTPUT: 'a file the command was asked to write cannot be written (its folder is missing, not writable, …)',
   ERR_NODE_VERSION: 'the Node.js running Islet is older than 24',

@@ -52,7 +52,7 @@ describe('islet registry: command-line mistakes', () => {
     expect(badScope.stderr).toContain("--scope 'Acme/*' is not a package pattern: write '@acme/*'")
     const badExpiry = islet(['registry', 'token', 'create', '--user', 'alice', '--scope', '@acme/*', '--expires', '30 days'])
     expect(badExpiry.status).toBe(2)
-    expect(badExpiry.stderr).toContain("--expires takes a duration such as 12h, 30d or 8w (s, m, h, d, w), or never; not '30 days'")
+    expect(badExpiry.stderr).toContain("--expires takes a duration such as 12h, 30d, 8w or 1y (s, m, h, d, w, y); not '30 days'")
   })
 
   it('user add takes the password from stdin or the environment, never too short', () => {

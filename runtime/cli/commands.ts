@@ -111,7 +111,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'plugin yank', summary: 'stop ranges from choosing a version (locks that hold it still install it)', args: '<name@version> [app.yaml]', positionals: { min: 1, max: 2 },
     options: {
-      reason: { type: 'string', value: 'text', help: 'why, shown to whoever resolves or lists it' },
+      reason: { type: 'string', value: 'text', help: 'why, and what to use instead (required): shown to whoever resolves or lists it' },
       registry: { type: 'string', value: 'url', help: "the registry (a URL, or 'embedded'; token from $ISLET_REGISTRY_TOKEN); default: the app's registries:, else embedded" },
       'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA,
     },
@@ -150,7 +150,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...REGISTRY_OPTIONS,
       user: { type: 'string', value: 'name', help: 'the user it publishes as (required)' },
       scope: { type: 'string', multiple: true, default: [], value: 'pattern', help: "packages it may publish: '@acme/*', @acme/geo, or '*' (required; repeatable)" },
-      expires: { type: 'string', default: '30d', value: 'duration', help: 'lifetime: 12h, 30d, 8w, … or never; default 30d' },
+      expires: { type: 'string', default: '30d', value: 'duration', help: 'lifetime: 12h, 30d, 8w, 1y, …; default 30d' },
     },
     examples: ["islet registry token create --user alice --scope '@acme/*'", "TOKEN=$(islet registry token create --user ci --scope @acme/geo --expires 7d)"],
     load: async () => ({ default: (await import('./registry-token.ts')).tokenCreate }),

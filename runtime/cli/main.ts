@@ -79,8 +79,9 @@ async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code }, async (error: unknown) => {
   // Loaded here, not up front: the help and usage paths never need the error catalogue (nor the sdk it imports).
-  const { IsletError } = await import('../errors.ts')
-  if (error instanceof IsletError) {
+  // A registry error (registry/errors.ts) is a CodedError too, as every catalogue's: its code and message say it all.
+  const { CodedError } = await import('@islet/sdk')
+  if (error instanceof CodedError) {
     console.error(`${error.code}: ${error.message}`)
     process.exitCode = error.code === 'ERR_CLI_USAGE' ? USAGE_EXIT : 1
   } else {

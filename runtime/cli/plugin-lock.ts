@@ -1,36 +1,7 @@
-// What `islet plugin add|upgrade|remove` write to islet.lock: entries built from resolved versions (their signature
-// verified against the registry's key, which the lock then pins), pruned to what the app's entries reach, and the
-// line-per-plugin difference the commands show before changing anything.
+// islet.lock as the plugin commands change it (the client builds it from a resolution: registry/client/lock.ts):
+// pruned to what the app's entries reach, and the line-per-plugin difference the commands show before writing.
 import semver from 'semver'
-import { verifyVersion } from '../../registry/signature.ts'
-import { IsletError } from '../errors.ts'
-import type { LockEntry, Lockfile, PackumentVersion, Sources } from './registry-parts.ts'
-
-/** The lock for `resolved`: each version's registry signature must verify against a key its registry publishes. */
-export async function lockOf(resolved: ReadonlyMap<string, PackumentVersion>, sources: Sources): Promise<Lockfile> {
-  const lock: Lockfile = { lockfileVersion: 1, keys: {}, plugins: {} }
-  for (const [name, v] of [...resolved].sort(([a], [b]) => a.localeCompare(b))) {
-    const registry = sources.registryFor(name)
-    const keys = await sources.sourceFor(name).keys()
-    const signatures = v.dist.signatures ?? []
-    const signed = signatures.map((s) => ({ s, key: keys.find((k) => k.keyid === s.keyid) })).find((x) => x.key !== undefined)
-    if (!signed) {
-      throw new IsletError('ERR_PLUGIN_SIGNATURE', signatures.length === 0
-        ? `${name}@${v.version} from ${registry} carries no registry signature; Islet locks only signed versions (publish it to an Islet registry, which signs every version)`
-        : `${name}@${v.version} is signed with ${signatures.map((s) => s.keyid).join(', ')}, but ${registry} publishes no such key at /-/npm/v1/keys; refusing to lock it`)
-    }
-    if (!verifyVersion(signed.key!.key, name, v.version, v.dist.integrity, signed.s.sig)) {
-      throw new IsletError('ERR_PLUGIN_SIGNATURE', `${name}@${v.version}: the signature by ${signed.s.keyid} does not verify over ${name}@${v.version}:${v.dist.integrity}; the registry's metadata was changed or corrupted, refusing to lock it`)
-    }
-    lock.keys[signed.s.keyid] = { key: signed.key!.key, registry }
-    lock.plugins[name] = {
-      version: v.version, integrity: v.dist.integrity, keyid: signed.s.keyid, sig: signed.s.sig, registry,
-      engine: v.islet?.engine ?? '*',
-      ...(v.islet?.plugins && Object.keys(v.islet.plugins).length > 0 ? { plugins: { ...v.islet.plugins } } : {}),
-    }
-  }
-  return lock
-}
+import type { LockEntry, Lockfile, PackumentVersion } from './registry-parts.ts'
 
 /** The lock without the plugins no app entry reaches any more (directly or through another plugin), nor their keys. */
 export function pruneLock(lock: Lockfile, roots: Iterable<string>): Lockfile {

@@ -4,34 +4,34 @@
 import { ENGINE_VERSION } from '../version.ts'
 import { didYouMean } from '../suggest.ts'
 import { IsletError, codeOf } from '../errors.ts'
-import { lockOf, pruneLock } from './plugin-lock.ts'
+import { pruneLock } from './plugin-lock.ts'
 import { resolvePlugins, searchNames, type Lockfile, type PackumentVersion, type ResolveRequest, type Sources } from './registry-parts.ts'
 
-export async function resolveApp(ranges: ReadonlyMap<string, string>, options: { sources: Sources; locked?: Lockfile; keep?: (name: string) => boolean }): Promise<{ resolved: Map<string, PackumentVersion>; lock: Lockfile }> {
+export async function resolveApp(ranges: ReadonlyMap<string, string>, options: { sources: Sources; locked?: Lockfile; keep?: (name: string) => boolean }): Promise<{ resolved: Map<string, PackumentVersion>; lock: Lockfile; warnings: string[] }> {
   const requests: ResolveRequest[] = [...ranges].map(([name, range]) => ({ name, range, from: 'app' }))
   const pins: ResolveRequest[] = Object.entries(options.locked?.plugins ?? {})
     .filter(([name]) => options.keep?.(name) ?? true)
     .map(([name, e]) => ({ name, range: e.version, from: 'islet.lock' }))
-  let resolved: Map<string, PackumentVersion> | undefined
+  let result: Awaited<ReturnType<typeof resolvePlugins>> | undefined
   if (pins.length > 0) {
     try {
-      resolved = await resolvePlugins([...requests, ...pins], { sources: options.sources, engineVersion: ENGINE_VERSION })
+      result = await resolvePlugins([...requests, ...pins], { sources: options.sources, engineVersion: ENGINE_VERSION })
     } catch (error) {
-      if (codeOf(error, '') !== 'ERR_REGISTRY_RESOLVE_CONFLICT') throw error
+      if (codeOf(error, '') !== 'ERR_REGISTRY_RESOLVE_CONFLICT' && codeOf(error, '') !== 'ERR_REGISTRY_NO_MATCHING_VERSION') throw error
     }
   }
-  resolved ??= await resolvePlugins(requests, { sources: options.sources, engineVersion: ENGINE_VERSION })
+  result ??= await resolvePlugins(requests, { sources: options.sources, engineVersion: ENGINE_VERSION })
   // A pin can hold on to a plugin nothing needs any more: the lock keeps what the app's entries reach.
-  const lock = pruneLock(await lockOf(resolved, options.sources), ranges.keys())
-  for (const name of resolved.keys()) if (!lock.plugins[name]) resolved.delete(name)
-  return { resolved, lock }
+  const lock = pruneLock(result.lock, ranges.keys())
+  const resolved = new Map([...result.resolved].filter(([name]) => lock.plugins[name] !== undefined))
+  return { resolved, lock, warnings: result.warnings }
 }
 
 /** The packument of a plugin the user named, or ERR_PLUGIN_UNKNOWN with the closest names the registry's search finds. */
 export async function packumentOrSuggest(sources: Sources, name: string) {
   const packument = await sources.sourceFor(name).packument(name)
   if (packument) return packument
-  const found = await searchNames(sources, name.replace(/^@[^/]+\//, '')).catch(() => [] as string[])
+  const found = await searchNames(sources, name).catch(() => [] as string[])
   const hint = didYouMean(name, found)
   throw new IsletError('ERR_PLUGIN_UNKNOWN', `no plugin '${name}' in ${sources.registryFor(name)}${hint ? ` (${hint})` : found.length ? `; the registry's search finds ${found.slice(0, 5).join(', ')}` : ''}; check the name, or the registries: entry for its scope`)
 }

@@ -3,6 +3,7 @@
 // the name to (its registries:, with their tokens), or the embedded one.
 import { existsSync } from 'node:fs'
 import { dataDirOf } from '../config/data-dir.ts'
+import { IsletError } from '../errors.ts'
 import type { ParsedOptions } from './options.ts'
 import { openPluginApp } from './plugin-app.ts'
 import { parseExactSpec } from './plugin-spec.ts'
@@ -12,7 +13,8 @@ async function yank({ values, positionals }: ParsedOptions, yanking: boolean): P
   const command = yanking ? 'plugin yank' : 'plugin unyank'
   const { name, version } = parseExactSpec(positionals[0]!, command)
   const sources = await sourcesOf(values, positionals[1])
-  const reason = yanking ? (values.reason as string | undefined) ?? '' : null
+  const reason = yanking ? (values.reason as string | undefined)?.trim() ?? '' : null
+  if (reason === '') throw new IsletError('ERR_CLI_USAGE', `islet plugin yank needs --reason: say why, and what to use instead (e.g. --reason 'leaks the API key; use ${name}@<fixed version>'), so whoever pinned it knows`)
   await setYanked(sources, name, version, reason)
   const where = sources.registryFor(name)
   if (values.format === 'json') console.log(JSON.stringify({ name, version, yanked: yanking, ...(yanking ? { reason } : {}), registry: where }))

@@ -1,10 +1,16 @@
-// The one seam between the registry commands and the parts of issue 11 other helpers build in parallel (the server,
-// its auth, the client's sources, resolution and lock). Each part is imported here and nowhere else in runtime/cli,
-// with the signature design11.md fixes, so that merging them is a change to this file only. Until a part is on main,
-// its import fails and the command says which part is missing (ERR_CLI_UNAVAILABLE) instead of crashing.
+// The one seam between the registry commands and the parts of issue 11 other helpers build in parallel: the server
+// (registry/server: startRegistry, openStore, setYanked), its auth (registry/server/auth: createAuth, createUser,
+// issueToken, revokeToken, listTokens) and the client (registry/client: createSources, sourceFor, resolvePlugins,
+// lockFromResolution, readLock, writeLock). They are imported here and nowhere else in runtime/cli, with the
+// signatures their branches have (h-core, h-auth, h-client), so that merging them is a change to this file only:
+// the PARTS paths become static imports and the local interface copies become theirs. Until a part is on main its
+// import fails and the command says which part is missing (ERR_CLI_UNAVAILABLE) instead of crashing.
+import { userInfo } from 'node:os'
+import type { IsletField, PluginPackageJson } from '../../registry/manifest.ts'
 import type { NpmPublicKey } from '../../registry/signature.ts'
-import type { IsletField } from '../../registry/manifest.ts'
 import { IsletError, messageOf } from '../errors.ts'
+
+// ---- the shapes the CLI reads (copies of registry/client/source.ts, lock.ts and resolve.ts) ----
 
 /** One version in a packument, as the registry serves it (npm's fields, Islet's `_yanked`). */
 export interface PackumentVersion {
@@ -14,29 +20,40 @@ export interface PackumentVersion {
   islet?: IsletField
   deprecated?: string
   _yanked?: string
-  dist: { integrity: string; shasum?: string; tarball: string; signatures?: { keyid: string; sig: string }[] }
+  dist: { integrity: string; shasum?: string; tarball: string; signatures?: readonly { keyid: string; sig: string }[] }
   [field: string]: unknown
 }
 
 export interface Packument {
   name: string
-  'dist-tags': Record<string, string>
+  'dist-tags'?: Record<string, string>
   versions: Record<string, PackumentVersion>
   time?: Record<string, string>
 }
 
-/** Where plugins come from (design11 "Client"): every source kind answers these three. */
 export interface PluginSource {
+  readonly kind: 'http' | 'embedded'
+  /** What the lock records as the registry: the URL (ending with /) or 'embedded'. */
+  readonly id: string
   packument(name: string): Promise<Packument | undefined>
-  tarball(name: string, version: string, dist: PackumentVersion['dist']): Promise<Uint8Array>
+  tarball(name: string, version: string, dist?: PackumentVersion['dist']): Promise<Uint8Array>
   keys(): Promise<NpmPublicKey[]>
 }
 
-/** The source a name is fetched from under the app's `registries:` (a scope bound to a registry only ever uses it). */
+type RegistryMap<T> = { default: T } & { [scope: `@${string}`]: T }
+/** A registry as `registries:` names it. */
+type RegistrySpec = string | { url: string; token?: string }
+
+/** The app's registries, opened: the source a name is fetched from (a bound scope only ever uses its registry). */
 export interface Sources {
   sourceFor(name: string): PluginSource
   /** The lock's `registry` value for a name: the URL, or 'embedded'. */
   registryFor(name: string): string
+  /** @internal what the client's own functions take. */
+  readonly map: RegistryMap<PluginSource>
+  /** @internal the specs as written (interpolated), for the token of a write. */
+  readonly specs: RegistryMap<RegistrySpec>
+  readonly dataDir: string
 }
 
 export interface ResolveRequest { name: string; range: string; from: string }
@@ -57,28 +74,52 @@ export interface Lockfile {
   plugins: Record<string, LockEntry>
 }
 
+interface ResolvedPlugin { name: string; version: string; registry: string; manifest: PackumentVersion; requiredBy: string[] }
+interface Resolution { plugins: ResolvedPlugin[]; warnings: string[] }
+
 /** A problem `checkComponents` reports inside a package: the package-relative file and where in it. */
-export interface PackageProblem { file: string; line?: number; column?: number; code: string; message: string }
+export interface PackageProblem { file: string; line?: number; column?: number; code: string; message: string; hint?: string }
 
 export interface RunningRegistry { url: string; close(): Promise<void> }
 
-export interface StartRegistryOptions {
-  dir: string
-  host?: string
-  port?: number
-  checkComponents?: (files: Map<string, Buffer>, pkg: { name: string; version: string; islet: IsletField }) => Promise<PackageProblem[]>
+export interface IssuedToken { token: string; id: string; expires: string }
+export interface TokenInfo { id: string; user: string; scopes: string[]; created: string; expires: string; revokedAt: string | null }
+
+// ---- the parts ----
+
+interface Store { readonly db: unknown; close(): void }
+interface ServerPart {
+  startRegistry(options: { dir: string; host?: string; port?: number; auth?: (store: Store) => unknown; checkComponents?: (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<{ path: string; message: string; hint: string }[]> }): Promise<RunningRegistry>
 }
+interface StorePart { openStore(dir: string): Store }
+interface YankPart { setYanked(store: Store, name: string, version: string, reason: string | null, actor: string): void }
+interface AuthPart {
+  createAuth(db: unknown): unknown
+  createUser(db: unknown, name: string, password: string): void
+  issueToken(db: unknown, options: { user: string; scopes: readonly string[]; expiresIn?: string | number; actor?: string }): Promise<IssuedToken>
+  revokeToken(db: unknown, id: string, options?: { actor?: string }): TokenInfo
+  listTokens(db: unknown, user?: string): TokenInfo[]
+}
+interface ClientPart {
+  createSources(registries: Partial<Record<string, RegistrySpec>> | undefined, options: { dataDir: string; openEmbedded?: (dir: string) => unknown }): RegistryMap<PluginSource>
+  sourceFor<T>(name: string, registries: RegistryMap<T>): T
+  resolvePlugins(requests: readonly ResolveRequest[], options: { sources: RegistryMap<PluginSource>; engineVersion: string; includePrerelease?: boolean }): Promise<Resolution>
+  lockFromResolution(resolution: Resolution, sources: RegistryMap<PluginSource>): Promise<Lockfile>
+  readLock(file: string): Lockfile | undefined
+  writeLock(file: string, lock: Lockfile): void
+}
+/** How the client opens the embedded registry (the server's store as an EmbeddedStore): the runtime's adapter. */
+interface EmbeddedPart { openEmbeddedStore(dir: string): unknown }
 
-export interface IssuedToken { token: string; id: string }
-export interface TokenRow { id: string; user: string; scopes: string[]; created: string; expires: string | null; revoked: string | null }
-
-// The modules each part lives in (design11.md). Held in variables so that the type check passes before they exist.
+// The modules each part lives in. Held in variables so that the type check passes before they exist.
 const PARTS = {
   server: '../../registry/server/server.ts',
+  store: '../../registry/server/store.ts',
+  yank: '../../registry/server/yank.ts',
   auth: '../../registry/server/auth/index.ts',
-  sources: '../../registry/client/sources.ts',
-  resolve: '../../registry/client/resolve.ts',
-  lock: '../../registry/client/lock.ts',
+  client: '../../registry/client/index.ts',
+  // MERGE: where the runtime helper puts its EmbeddedStore over the server's store (h-runtime has it as a stand-in).
+  embedded: '../../registry/server/embedded-store.ts',
 } as const
 
 async function part<T>(which: keyof typeof PARTS): Promise<T> {
@@ -92,53 +133,138 @@ async function part<T>(which: keyof typeof PARTS): Promise<T> {
   }
 }
 
-export async function startRegistry(options: StartRegistryOptions): Promise<RunningRegistry> {
-  return (await part<{ startRegistry(o: StartRegistryOptions): Promise<RunningRegistry> }>('server')).startRegistry(options)
+/** Who the audit log names for a write made from this command line. */
+function actor(): string {
+  try {
+    return `cli:${userInfo().username}`
+  } catch {
+    return 'cli'
+  }
 }
 
-/** The app's `registries:` (already interpolated) as sources; with none, the embedded registry in the data dir. */
-export async function sourcesFor(registries: unknown, options: { dataDir: string }): Promise<Sources> {
-  return (await part<{ createSources(r: unknown, o: { dataDir: string }): Sources }>('sources')).createSources(registries, options)
+// ---- the server ----
+
+export async function startRegistry(options: { dir: string; host: string; port: number; checkComponents: (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<PackageProblem[]> }): Promise<RunningRegistry> {
+  const [{ startRegistry: start }, auth] = await Promise.all([part<ServerPart>('server'), part<AuthPart>('auth')])
+  return start({
+    dir: options.dir, host: options.host, port: options.port,
+    auth: (store) => auth.createAuth(store.db),
+    // The server reports { path, message, hint }: the path carries where in the package (file:line:col).
+    checkComponents: async (files, pkg) => (await options.checkComponents(files, pkg)).map((p) => ({
+      path: `${p.file}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}`,
+      message: `${p.code} ${p.message}`,
+      hint: p.hint ?? 'fix the component and publish a new version (islet component test runs it locally)',
+    })),
+  })
 }
 
-export async function resolvePlugins(requests: ResolveRequest[], options: { sources: Sources; engineVersion: string; includePrerelease?: boolean }): Promise<Map<string, PackumentVersion>> {
-  return (await part<{ resolvePlugins: typeof resolvePlugins }>('resolve')).resolvePlugins(requests, options)
-}
-
-export async function readLock(file: string): Promise<Lockfile | undefined> {
-  return (await part<{ readLock: typeof readLock }>('lock')).readLock(file)
-}
-
-export async function writeLock(file: string, lock: Lockfile): Promise<void> {
-  return (await part<{ writeLock: typeof writeLock }>('lock')).writeLock(file, lock)
-}
-
-/** Yanks (reason) or un-yanks (null) one version where `name` is published. */
-export async function setYanked(sources: Sources, name: string, version: string, reason: string | null): Promise<void> {
-  return (await part<{ setYanked: typeof setYanked }>('sources')).setYanked(sources, name, version, reason)
-}
-
-/** Names the registry's search finds for `text` (for did-you-mean). */
-export async function searchNames(sources: Sources, name: string): Promise<string[]> {
-  return (await part<{ searchNames: typeof searchNames }>('sources')).searchNames(sources, name)
-}
-
-interface AuthPart {
-  createUser(dir: string, name: string, password: string): Promise<void> | void
-  issueToken(dir: string, request: { user: string; scopes: string[]; expiresIn?: number }): Promise<IssuedToken> | IssuedToken
-  revokeToken(dir: string, id: string): Promise<boolean> | boolean
-  listTokens(dir: string): Promise<TokenRow[]> | TokenRow[]
+/** Opens the registry folder's database for one command, and closes it after. */
+async function withStore<T>(dir: string, run: (store: Store) => T | Promise<T>): Promise<T> {
+  const store = (await part<StorePart>('store')).openStore(dir)
+  try {
+    return await run(store)
+  } finally {
+    store.close()
+  }
 }
 
 export async function createUser(dir: string, name: string, password: string): Promise<void> {
-  await (await part<AuthPart>('auth')).createUser(dir, name, password)
+  const auth = await part<AuthPart>('auth')
+  await withStore(dir, (store) => auth.createUser(store.db, name, password))
 }
-export async function issueToken(dir: string, request: { user: string; scopes: string[]; expiresIn?: number }): Promise<IssuedToken> {
-  return (await part<AuthPart>('auth')).issueToken(dir, request)
+
+export async function issueToken(dir: string, request: { user: string; scopes: string[]; expiresIn: number }): Promise<IssuedToken> {
+  const auth = await part<AuthPart>('auth')
+  return withStore(dir, (store) => auth.issueToken(store.db, { ...request, actor: actor() }))
 }
-export async function revokeToken(dir: string, id: string): Promise<boolean> {
-  return (await part<AuthPart>('auth')).revokeToken(dir, id)
+
+export async function revokeToken(dir: string, id: string): Promise<TokenInfo> {
+  const auth = await part<AuthPart>('auth')
+  return withStore(dir, (store) => auth.revokeToken(store.db, id, { actor: actor() }))
 }
-export async function listTokens(dir: string): Promise<TokenRow[]> {
-  return (await part<AuthPart>('auth')).listTokens(dir)
+
+export async function listTokens(dir: string): Promise<TokenInfo[]> {
+  const auth = await part<AuthPart>('auth')
+  return withStore(dir, (store) => auth.listTokens(store.db))
+}
+
+// ---- the client ----
+
+/** The app's `registries:` (already interpolated) as sources; with none, the embedded registry in the data dir. */
+export async function sourcesFor(registries: unknown, options: { dataDir: string }): Promise<Sources> {
+  const client = await part<ClientPart>('client')
+  const specs = (registries ?? {}) as Partial<Record<string, RegistrySpec>>
+  const openEmbedded = (dir: string) => {
+    // Opened only when a name is fetched from the embedded registry: an app bound to HTTP registries never needs it.
+    throw new IsletError('ERR_CLI_UNAVAILABLE', `the embedded registry (${dir}) is opened through ${PARTS.embedded.slice(6)}, which this islet does not have yet; bind the scope to a registry URL in registries:`)
+  }
+  const embedded = await part<EmbeddedPart>('embedded').catch(() => undefined)
+  const map = client.createSources(specs, { dataDir: options.dataDir, openEmbedded: embedded ? (dir) => embedded.openEmbeddedStore(dir) : openEmbedded })
+  return {
+    map, specs: { default: specs.default ?? 'embedded', ...specs } as RegistryMap<RegistrySpec>, dataDir: options.dataDir,
+    sourceFor: (name) => client.sourceFor(name, map),
+    registryFor: (name) => client.sourceFor(name, map).id,
+  }
+}
+
+/** Resolution (registry/client/resolve.ts) and the lock it makes (signed versions only, keys pinned). */
+export async function resolvePlugins(requests: ResolveRequest[], options: { sources: Sources; engineVersion: string }): Promise<{ resolved: Map<string, PackumentVersion>; lock: Lockfile; warnings: string[] }> {
+  const client = await part<ClientPart>('client')
+  const resolution = await client.resolvePlugins(requests, { sources: options.sources.map, engineVersion: options.engineVersion })
+  const lock = await client.lockFromResolution(resolution, options.sources.map)
+  return { resolved: new Map(resolution.plugins.map((p) => [p.name, p.manifest])), lock, warnings: resolution.warnings }
+}
+
+export async function readLock(file: string): Promise<Lockfile | undefined> {
+  return (await part<ClientPart>('client')).readLock(file)
+}
+
+export async function writeLock(file: string, lock: Lockfile): Promise<void> {
+  (await part<ClientPart>('client')).writeLock(file, lock)
+}
+
+// ---- writes and search, per registry kind ----
+
+/** The registry a write about `name` goes to, and the token the app's registries: give it. */
+function specFor(sources: Sources, name: string): { url: string; token?: string } {
+  const scope = name.startsWith('@') ? name.slice(0, name.indexOf('/')) as `@${string}` : undefined
+  const spec = scope && Object.hasOwn(sources.specs, scope) ? sources.specs[scope] : sources.specs.default
+  return typeof spec === 'string' ? { url: spec } : spec
+}
+
+/** Yanks (with a reason) or un-yanks (null) one version where `name` is published: `PUT|DELETE /-/islet/yank/…`. */
+export async function setYanked(sources: Sources, name: string, version: string, reason: string | null): Promise<void> {
+  const { url, token } = specFor(sources, name)
+  if (url === 'embedded') {
+    const { setYanked: yank } = await part<YankPart>('yank')
+    await withStore(`${sources.dataDir}/registry`, (store) => yank(store, name, version, reason, actor()))
+    return
+  }
+  const base = url.endsWith('/') ? url : `${url}/`
+  const response = await fetch(new URL(`-/islet/yank/${encodeURIComponent(name)}/${encodeURIComponent(version)}`, base), {
+    method: reason === null ? 'DELETE' : 'PUT',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(reason === null ? {} : { body: JSON.stringify({ reason }) }),
+  })
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({})) as { error?: string; code?: string; hint?: string }
+    throw new IsletError('ERR_CLI_REGISTRY', `${base} refused to ${reason === null ? 'unyank' : 'yank'} ${name}@${version}: ${response.status} ${body.code ?? ''} ${body.error ?? response.statusText}${body.hint ? ` (${body.hint})` : ''}${response.status === 401 && !token ? '; give a token: ISLET_REGISTRY_TOKEN=… with --registry, or token: in registries:' : ''}`)
+  }
+}
+
+/** Names the registry holding `name` knows that look like it (for did-you-mean): npm's search, or the store's names. */
+export async function searchNames(sources: Sources, name: string): Promise<string[]> {
+  const { url } = specFor(sources, name)
+  // A typo rarely matches as text: ask for the whole scope, or for the start of an unscoped name.
+  const scope = /^@([^/]+)\//.exec(name)?.[1]
+  const text = scope ? `scope:${scope}` : name.slice(0, Math.max(3, Math.floor(name.length / 2)))
+  if (url === 'embedded') {
+    return withStore(`${sources.dataDir}/registry`, (store) =>
+      ((store.db as { prepare(sql: string): { all(): { name: string }[] } }).prepare('SELECT name FROM packages').all()).map((r) => r.name))
+  }
+  const base = url.endsWith('/') ? url : `${url}/`
+  const response = await fetch(new URL(`-/v1/search?text=${encodeURIComponent(text)}&size=250`, base))
+  if (!response.ok) return []
+  const found = await response.json() as { objects?: { package?: { name?: string } }[] }
+  return (found.objects ?? []).flatMap((o) => typeof o.package?.name === 'string' ? [o.package.name] : [])
 }
