@@ -112,7 +112,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'plugin yank', summary: 'stop ranges from choosing a version (locks that hold it still install it)', args: '<name@version> [app.yaml]', positionals: { min: 1, max: 2 },
     options: {
       reason: { type: 'string', value: 'text', help: 'why, and what to use instead (required): shown to whoever resolves or lists it' },
-      registry: { type: 'string', value: 'url', help: "the registry (a URL, or 'embedded'; token from $ISLET_REGISTRY_TOKEN); default: the app's registries:, else embedded" },
+      registry: { type: 'string', value: 'url', help: "the registry (a URL, or 'embedded'); default: the app's registries:, else embedded. The token: registries:, else $ISLET_REGISTRY_TOKEN" },
       'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA,
     },
     examples: ["islet plugin yank @acme/geo@1.2.0 --reason 'leaks the API key; use 1.2.1'", 'ISLET_REGISTRY_TOKEN=… islet plugin yank @acme/geo@1.2.0 --registry http://127.0.0.1:4873/'],
@@ -121,7 +121,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'plugin unyank', summary: 'let ranges choose a yanked version again', args: '<name@version> [app.yaml]', positionals: { min: 1, max: 2 },
     options: {
-      registry: { type: 'string', value: 'url', help: "the registry (a URL, or 'embedded'; token from $ISLET_REGISTRY_TOKEN); default: the app's registries:, else embedded" },
+      registry: { type: 'string', value: 'url', help: "the registry (a URL, or 'embedded'); default: the app's registries:, else embedded. The token: registries:, else $ISLET_REGISTRY_TOKEN" },
       'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA,
     },
     examples: ['islet plugin unyank @acme/geo@1.2.0'],

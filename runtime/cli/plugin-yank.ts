@@ -25,14 +25,11 @@ async function yank({ values, positionals }: ParsedOptions, yanking: boolean): P
 export const pluginYank = (options: ParsedOptions): Promise<number> => yank(options, true)
 export const pluginUnyank = (options: ParsedOptions): Promise<number> => yank(options, false)
 
-/** --registry (token from ISLET_REGISTRY_TOKEN), else the app's registries: when there is an app, else the embedded one. */
+/** --registry, else the app's registries: when there is an app, else the embedded registry. */
 async function sourcesOf(values: ParsedOptions['values'], file: string | undefined): Promise<Sources> {
   const dataDir = values['data-dir'] as string | undefined
   const registry = values.registry as string | undefined
-  if (registry !== undefined) {
-    const token = process.env.ISLET_REGISTRY_TOKEN
-    return sourcesFor({ default: registry === 'embedded' || !token ? registry : { url: registry, token } }, { dataDir: dataDirOf(dataDir, process.env) })
-  }
+  if (registry !== undefined) return sourcesFor({ default: registry }, { dataDir: dataDirOf(dataDir, process.env) })
   if (file !== undefined || existsSync('app.yaml')) return openPluginApp(file, dataDir).sources()
   return sourcesFor(undefined, { dataDir: dataDirOf(dataDir, process.env) })
 }

@@ -36,7 +36,7 @@ export async function checkComponents(files: Map<string, Buffer>, pkg: { name: s
         if (error instanceof ComponentCompileError) {
           for (const d of error.diagnostics) {
             const file = d.file ? relative(root, d.file) : c.file
-            problems.push({ file: file.startsWith('..') ? c.file : file.split(sep).join('/'), line: d.line, column: d.col, code: d.code, message: `component '${name}': ${d.message}${d.hint ? ` (${d.hint})` : ''}` })
+            problems.push({ file: file.startsWith('..') ? c.file : file.split(sep).join('/'), line: d.line, column: d.col, code: d.code, message: `component '${name}': ${d.message}`, ...(d.hint ? { hint: d.hint } : {}) })
           }
         } else problems.push({ file: c.file, code: codeOf(error, 'ERR_COMPONENT_COMPILE'), message: `component '${name}' could not be compiled: ${messageOf(error)}` })
       }

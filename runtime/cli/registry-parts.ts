@@ -234,7 +234,10 @@ function specFor(sources: Sources, name: string): { url: string; token?: string 
 
 /** Yanks (with a reason) or un-yanks (null) one version where `name` is published: `PUT|DELETE /-/islet/yank/…`. */
 export async function setYanked(sources: Sources, name: string, version: string, reason: string | null): Promise<void> {
-  const { url, token } = specFor(sources, name)
+  const spec = specFor(sources, name)
+  const { url } = spec
+  // A write needs a token: the app's registries: entry gives one, else the environment (never a file of ours).
+  const token = spec.token ?? process.env.ISLET_REGISTRY_TOKEN
   if (url === 'embedded') {
     const { setYanked: yank } = await part<YankPart>('yank')
     await withStore(`${sources.dataDir}/registry`, (store) => yank(store, name, version, reason, actor()))
@@ -248,7 +251,7 @@ export async function setYanked(sources: Sources, name: string, version: string,
   })
   if (!response.ok) {
     const body = await response.json().catch(() => ({})) as { error?: string; code?: string; hint?: string }
-    throw new IsletError('ERR_CLI_REGISTRY', `${base} refused to ${reason === null ? 'unyank' : 'yank'} ${name}@${version}: ${response.status} ${body.code ?? ''} ${body.error ?? response.statusText}${body.hint ? ` (${body.hint})` : ''}${response.status === 401 && !token ? '; give a token: ISLET_REGISTRY_TOKEN=… with --registry, or token: in registries:' : ''}`)
+    throw new IsletError('ERR_CLI_REGISTRY', `${base} refused to ${reason === null ? 'unyank' : 'yank'} ${name}@${version}: ${response.status} ${body.code ?? ''} ${body.error ?? response.statusText}${body.hint && !body.error?.includes(body.hint) ? ` (${body.hint})` : ''}${response.status === 401 && !token ? '; give a token: set ISLET_REGISTRY_TOKEN, or token: in registries:' : ''}`)
   }
 }
 
