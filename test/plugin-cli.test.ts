@@ -1,14 +1,16 @@
 // `islet plugin …`: the edits to app.yaml keep everything the author wrote (comments, order, spacing, quoting) and
 // change only the entry; command-line mistakes are usage errors (exit 2) that say how to write it, before any
 // registry is asked; a change is never made off a terminal without --yes; --format json carries the same data.
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IsletError } from '../runtime/errors.ts'
 import { confirm } from '../runtime/cli/confirm.ts'
 import { parsePluginSpec } from '../runtime/cli/plugin-spec.ts'
 import { pluginEntries, readAppYaml, removePluginEntry, setPluginEntry } from '../runtime/cli/plugins-yaml.ts'
-import { islet } from './support/cli.ts'
+import { islet, spawnIslet, type RunningIslet } from './support/cli.ts'
 import { writeFiles } from './support/files.ts'
 
 const APP = `# Orders app
@@ -173,5 +175,104 @@ describe('islet plugin: changes and output', () => {
     expect(refused).toMatchObject({ code: 'ERR_CLI_CONFIRM' })
     expect((refused as Error).message).toContain('pass --yes to go ahead')
     expect(await confirm('add @acme/geo ^1.2.0?', { yes: true, command: 'plugin add' })).toBe(true)
+  })
+})
+
+// End to end against a real registry (islet registry serve on loopback, packages published with the real npm CLI):
+// runs once the server, its auth and the client are on main (they land from other branches).
+const ROOT = join(import.meta.dirname, '..')
+const PARTS_ON_MAIN = ['registry/server/server.ts', 'registry/server/auth/index.ts', 'registry/client/index.ts'].every((f) => existsSync(join(ROOT, f)))
+const PORT = 19202
+
+function plugin(dir: string, pkg: Record<string, unknown>, files: Record<string, string>): void {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', files: ['components'], ...pkg }))
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true })
+    writeFileSync(join(dir, path), text)
+  }
+}
+
+describe.skipIf(!PARTS_ON_MAIN)('islet plugin against a registry on loopback', () => {
+  const work = mkdtempSync(join(tmpdir(), 'islet-plugin-cli-'))
+  const registry = `http://127.0.0.1:${PORT}/`
+  const app = `# the app
+apiVersion: islet/v1   # v1
+
+registries:
+  default: ${registry}
+
+modules: []   # none yet
+`
+  let served: RunningIslet
+  const run = (args: string[], env: Record<string, string> = {}) => islet([...args, '--data-dir', join(work, 'data')], { cwd: join(work, 'app'), env })
+
+  beforeAll(async () => {
+    served = spawnIslet(['registry', 'serve', '--dir', join(work, 'registry'), '--port', String(PORT), '--format', 'json'])
+    await served.waitFor((l) => typeof l.url === 'string', 30_000)
+    const dir = join(work, 'registry')
+    const user = islet(['registry', 'user', 'add', 'alice', '--dir', dir], { env: { ISLET_REGISTRY_PASSWORD: 'correct horse' } })
+    expect(user.status, user.stderr).toBe(0)
+    const token = islet(['registry', 'token', 'create', '--user', 'alice', '--scope', '@acme/*', '--dir', dir, '--format', 'json'])
+    expect(token.status, token.stderr).toBe(0)
+    const npmrc = join(work, 'npmrc')
+    writeFileSync(npmrc, `registry=${registry}\n//127.0.0.1:${PORT}/:_authToken=${(JSON.parse(token.stdout) as { token: string }).token}\n`)
+    const component = (name: string) => `import { defineComponent } from '@islet/sdk'\nexport default defineComponent({ name: '${name}', execute: (input: string) => ({ input }) })\n`
+    plugin(join(work, 'base'), { name: '@acme/base', version: '1.0.0', islet: { engine: '>=0.0.0', components: { noop: { file: 'components/noop.ts' } } } },
+      { 'components/noop.ts': component('noop') })
+    plugin(join(work, 'geo'), { name: '@acme/geo', version: '1.2.0', description: 'geocoding', islet: { engine: '>=0.0.0', plugins: { '@acme/base': '^1.0.0' },
+      components: { geocode: { file: 'components/geocode.ts', capabilities: { fetch: ['https://geo.example'], kv: true } } } } },
+    { 'components/geocode.ts': component('geocode') })
+    for (const p of ['base', 'geo']) {
+      const r = spawnSync('npm', ['publish', '--userconfig', npmrc, '--cache', join(work, 'npm-cache')], { cwd: join(work, p), encoding: 'utf8' })
+      expect(r.status, r.stderr).toBe(0)
+    }
+    mkdirSync(join(work, 'app'))
+    writeFileSync(join(work, 'app', 'app.yaml'), app)
+  }, 120_000)
+
+  afterAll(async () => {
+    served?.child.kill('SIGTERM')
+    await served?.exited
+    rmSync(work, { recursive: true, force: true })
+  })
+
+  it('a published component that does not compile is refused with where in the package (islet registry serve lends the compiler)', () => {
+    plugin(join(work, 'broken'), { name: '@acme/geo', version: '1.3.0', islet: { engine: '>=0.0.0', components: { geocode: { file: 'components/geocode.ts' } } } },
+      { 'components/geocode.ts': "import { defineComponent } from '@islet/sdk'\nexport default defineComponent({\n" })
+    const r = spawnSync('npm', ['publish', '--userconfig', join(work, 'npmrc'), '--cache', join(work, 'npm-cache')], { cwd: join(work, 'broken'), encoding: 'utf8' })
+    expect(r.status).not.toBe(0)
+    expect(r.stderr).toMatch(/components\/geocode\.ts:3:1: ERR_COMPONENT_SYNTAX component 'geocode'/)
+  })
+
+  it('add shows what the plugin requests and, off a terminal without --yes, changes nothing', () => {
+    const r = run(['plugin', 'add', '@acme/geo'])
+    expect(r.status).toBe(1)
+    expect(r.stdout).toContain('geocode        components/geocode.ts  requests: fetch https://geo.example; kv')
+    expect(r.stdout).toContain("'@acme/geo': ^1.2.0")
+    expect(r.stdout).toMatch(/\+ @acme\/base@1\.0\.0 .*key SHA256:/)
+    expect(r.stderr).toContain('ERR_CLI_CONFIRM: nothing changed')
+    expect(readFileSync(join(work, 'app', 'app.yaml'), 'utf8')).toBe(app)
+    expect(existsSync(join(work, 'app', 'islet.lock'))).toBe(false)
+  })
+
+  it('an unknown name gets did-you-mean from the registry search', () => {
+    const r = run(['plugin', 'add', '@acme/goe', '--yes'])
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain("ERR_PLUGIN_UNKNOWN: no plugin '@acme/goe' in http://127.0.0.1:19202/ (did you mean '@acme/geo'?)")
+  })
+
+  it('with --yes: writes the entry (the rest of app.yaml as it was) and the lock, and reports it as JSON', () => {
+    const r = run(['plugin', 'add', '@acme/geo', '--yes', '--format', 'json'])
+    expect(r.status, r.stderr).toBe(0)
+    const out = JSON.parse(r.stdout) as { applied: boolean; plugin: { components: { capabilities: unknown }[] }; lock: { changes: { name: string; kind: string }[] } }
+    expect(out.applied).toBe(true)
+    expect(out.plugin.components[0]!.capabilities).toEqual({ fetch: ['https://geo.example'], kv: true })
+    expect(out.lock.changes.map((c) => `${c.kind} ${c.name}`)).toEqual(['add @acme/base', 'add @acme/geo'])
+    expect(readFileSync(join(work, 'app', 'app.yaml'), 'utf8')).toBe(`${app}plugins:\n  '@acme/geo': ^1.2.0\n`)
+    const lock = JSON.parse(readFileSync(join(work, 'app', 'islet.lock'), 'utf8')) as { plugins: Record<string, { version: string }> }
+    expect(Object.fromEntries(Object.entries(lock.plugins).map(([n, e]) => [n, e.version]))).toEqual({ '@acme/base': '1.0.0', '@acme/geo': '1.2.0' })
+    const list = JSON.parse(run(['plugin', 'list', '--format', 'json']).stdout) as { plugins: { name: string; version: string }[] }
+    expect(list.plugins.map((p) => `${p.name}@${p.version}`)).toEqual(['@acme/base@1.0.0', '@acme/geo@1.2.0'])
   })
 })

@@ -85,14 +85,15 @@ describe('islet registry: command-line mistakes', () => {
 const SERVER_ON_MAIN = existsSync(join(import.meta.dirname, '..', 'registry', 'server', 'server.ts'))
 
 describe.skipIf(!SERVER_ON_MAIN)('islet registry serve', () => {
-  it('serves the npm protocol on loopback and stops on SIGTERM', async () => {
+  it('serves the npm protocol on loopback (its signing keys) and stops on SIGTERM', async () => {
     const { dir, cleanup } = writeFiles({})
     const served = spawnIslet(['registry', 'serve', '--dir', join(dir, 'registry'), '--port', '19200', '--format', 'json'])
     try {
       const line = await served.waitFor((l) => typeof l.url === 'string', 30_000)
       expect(line.url).toBe('http://127.0.0.1:19200/')
-      const ping = await fetch(new URL('-/ping', String(line.url)))
-      expect(ping.status).toBe(200)
+      const keys = await fetch(new URL('-/npm/v1/keys', String(line.url)))
+      expect(keys.status).toBe(200)
+      expect((await keys.json() as { keys: unknown[] }).keys).toHaveLength(1)
       served.child.kill('SIGTERM')
       expect(await served.exited).toBe(0)
     } finally {
