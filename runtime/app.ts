@@ -16,6 +16,8 @@ export interface OpenAppOptions {
   env?: Record<string, string | undefined>
   registry?: Registry
   timeouts?: Partial<PhaseTimeouts>
+  /** `--frozen-lockfile` (LoadOptions.frozenLockfile). */
+  frozenLockfile?: boolean
   /** Set in one of several engine processes (`islet run --processes`). */
   process?: EngineProcessView
 }
@@ -25,7 +27,7 @@ export async function openApp(file: string, options: OpenAppOptions): Promise<En
   const env = options.env ?? process.env
   const registry = options.registry ?? createBuiltinRegistry()
   const dataDir = dataDirOf(options.dataDir, env)
-  const loaded = await loadConfig(resolve(file), { registry, env, dataDir })
+  const loaded = await loadConfig(resolve(file), { registry, env, dataDir, frozenLockfile: options.frozenLockfile === true })
   for (const d of loaded.diagnostics) if (d.severity === 'warning') options.logger.warn({ diagnostic: d }, d.message)
   if (!loaded.config || !loaded.registry) throw new ConfigError(loaded.diagnostics)
   const plugins = (loaded.config.plugins ?? []).map((p) => `${p.name}@${p.version}`)

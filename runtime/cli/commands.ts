@@ -14,12 +14,14 @@ const REGISTRY_DIR: OptionSpec = { type: 'string', value: 'dir', help: 'the regi
 const JSON_DATA: OptionSpec = { ...FORMAT, help: 'json: the same data as one JSON object' }
 /** The options every `islet registry …` command shares. */
 const REGISTRY_OPTIONS = { dir: REGISTRY_DIR, 'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA }
+const FROZEN_LOCKFILE: OptionSpec = { type: 'boolean', default: false, help: 'load registry plugins exactly as islet.lock pins them: any drift from plugins: is an error, the lock is never written' }
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'run', summary: 'start the application', args: '[app.yaml]', positionals: { min: 0, max: 1 },
     options: {
       'data-dir': DATA_DIR,
+      'frozen-lockfile': FROZEN_LOCKFILE,
       watch: { type: 'boolean', default: false, help: 'reload components and the YAML as they change (events go to the log)' },
       processes: { type: 'string', value: 'n|auto', help: 'serve from n engine processes (auto: one per core) sharing the ports; default 1. See README "More than one core"' },
       balance: { type: 'string', default: 'cluster', choices: ['cluster', 'reuseport'], value: 'cluster|reuseport', help: 'with --processes: the primary hands out connections (cluster), or each process listens with SO_REUSEPORT (reuseport, Linux; cheaper per new connection)' },
@@ -30,13 +32,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'dev', summary: 'run and reload as files change, printing one line per event', args: '[app.yaml]', positionals: { min: 0, max: 1 },
-    options: { 'data-dir': DATA_DIR, format: { ...FORMAT, help: 'json: one JSON object per line per event, diagnostics as in README "Diagnostics"' } },
+    options: { 'data-dir': DATA_DIR, 'frozen-lockfile': FROZEN_LOCKFILE, format: { ...FORMAT, help: 'json: one JSON object per line per event, diagnostics as in README "Diagnostics"' } },
     examples: ['islet dev', 'islet dev examples/orders/app.yaml', 'islet dev app.yaml --format json | jq .type'],
     load: () => import('./dev.ts'),
   },
   {
     name: 'validate', summary: 'check config files and compile their components; exit 1 on errors', args: '[files…]', positionals: { min: 0, max: Infinity },
-    options: { format: FORMAT, 'data-dir': { ...DATA_DIR, help: 'the data directory database files must stay in (default: as for run)' } },
+    options: { format: FORMAT, 'data-dir': { ...DATA_DIR, help: 'the data directory database files must stay in (default: as for run)' }, 'frozen-lockfile': FROZEN_LOCKFILE },
     examples: ['islet validate', 'islet validate examples/orders/app.yaml --format json'],
     notes: 'Without files it checks ./app.yaml, as run and dev start it. Components are compiled (syntax, imports), not run: `islet component test` runs their examples.',
     load: () => import('./validate.ts'),
@@ -70,6 +72,37 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['islet component new price-quote', 'islet component new greeter --dir src/components'],
     notes: 'The name is lower-case words joined by \'-\', e.g. price-quote.',
     load: () => import('./component-new.ts'),
+  },
+  {
+    name: 'plugin new', summary: 'scaffold a plugin package: a component, an example app, a test, a README', args: '<name>', positionals: { min: 1, max: 1 },
+    options: {
+      dir: { type: 'string', value: 'dir', help: "where to create it (default: the name's last part, e.g. ./geo for @acme/geo)" },
+      host: { type: 'boolean', default: false, help: 'also scaffold host code (host.js: a definePlugin module with a step type)' },
+    },
+    examples: ['islet plugin new @acme/geo', 'islet plugin new islet-audit --host --dir plugins/audit'],
+    notes: 'The name is an npm package name, optionally scoped. `npm test` in the new folder runs the examples and validates the example app.',
+    load: () => import('./plugin-new.ts'),
+  },
+  {
+    name: 'plugin pack', summary: "write a plugin package's tarball (same files → same bytes) and print its integrity and files", args: '[dir]', positionals: { min: 0, max: 1 },
+    options: {
+      out: { type: 'string', value: 'file|dir|-', help: "where to write the tarball: a file, a folder (npm's name for it), or - for none (default: the current folder)" },
+      format: { ...FORMAT, help: 'json: name, version, integrity, shasum and the files' },
+    },
+    examples: ['islet plugin pack', 'islet plugin pack plugins/geo --out dist/', 'islet plugin pack --out - --format json'],
+    notes: 'The files are those npm pack would take (package.json "files", .npmignore); the islet field is checked first.',
+    load: () => import('./plugin-pack.ts'),
+  },
+  {
+    name: 'plugin publish', summary: "publish a plugin package to an npm-protocol registry (what npm publish sends)", args: '[dir]', positionals: { min: 0, max: 1 },
+    options: {
+      registry: { type: 'string', value: 'url', help: "the registry (default: package.json publishConfig.registry, else the npmrc's @scope:registry or registry)" },
+      token: { type: 'string', value: 'token', help: "bearer token (default: $ISLET_REGISTRY_TOKEN, else the npmrc's //host/:_authToken for the registry)" },
+      tag: { type: 'string', value: 'tag', help: 'the dist-tag to point at this version (default: latest)' },
+      format: { ...FORMAT, help: 'json: what was published, as one object' },
+    },
+    examples: ['islet plugin publish --registry http://127.0.0.1:4873/', 'islet plugin publish plugins/geo --tag next', 'npm publish --registry http://127.0.0.1:4873/   # the same request'],
+    load: () => import('./plugin-publish.ts'),
   },
   // Registry plugins (map form of plugins:, islet.lock). The commands that resolve read the app's registries:.
   {

@@ -78,8 +78,8 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code }, async (error: unknown) => {
-  // Loaded here, not up front: the help and usage paths never need the error catalogue (nor the sdk it imports).
-  // A registry error (registry/errors.ts) is a CodedError too, as every catalogue's: its code and message say it all.
+  // Loaded here, not up front: the help and usage paths never need the sdk. Any coded error (the runtime's, the
+  // registry's, a plugin's catalogue) is a failure we explain, not a defect of ours.
   const { CodedError } = await import('@islet/sdk')
   if (error instanceof CodedError) {
     console.error(`${error.code}: ${error.message}`)

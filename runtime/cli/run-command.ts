@@ -26,7 +26,7 @@ export default async function run({ values, positionals }: ParsedOptions): Promi
   const { serve, leaveCluster } = await import('./run.ts')
   const engineProcess = engineProcessOf(process.env, cluster.isWorker)
   const code = await serve(positionals[0], {
-    command: 'run', dataDir: values['data-dir'] as string | undefined, watch: values.watch === true,
+    command: 'run', dataDir: values['data-dir'] as string | undefined, frozenLockfile: values['frozen-lockfile'] === true, watch: values.watch === true,
     ...(engineProcess ? { process: engineProcess } : {}),
   })
   if (code !== 0 && engineProcess) leaveCluster()

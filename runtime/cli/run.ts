@@ -17,6 +17,8 @@ import type { JsonEvent } from './watch.ts'
 export interface ServeOptions {
   command: 'run' | 'dev'
   dataDir?: string
+  /** `--frozen-lockfile`: registry plugins exactly as islet.lock pins them (LoadOptions.frozenLockfile). */
+  frozenLockfile?: boolean
   /** Watch the files and reload; events go to `say` (dev) or the log (run --watch). */
   watch: boolean
   /** `islet dev`'s output: one line per event, as a sentence (`say`) or as JSON (`sayJson`). */
@@ -46,7 +48,7 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
   let engine
   for (;;) {
     try {
-      engine = await openApp(file, { logger, registry, dataDir: options.dataDir, ...(engineProcess ? { process: engineProcess } : {}) })
+      engine = await openApp(file, { logger, registry, dataDir: options.dataDir, frozenLockfile: options.frozenLockfile === true, ...(engineProcess ? { process: engineProcess } : {}) })
       break
     } catch (error) {
       releaseEarlyWorker()
@@ -115,7 +117,7 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
   if (options.watch) {
     const say = dev?.say ?? ((line: string, isError: boolean) => { logger[isError ? 'error' : 'info'](line) })
     const { startWatching } = await import('./watch.ts')
-    stopWatching = await startWatching({ engine, file: resolve(file), registry, logger, say, ...(json ? { sayJson: json } : {}),
+    stopWatching = await startWatching({ engine, file: resolve(file), registry, logger, say, frozenLockfile: options.frozenLockfile === true, ...(json ? { sayJson: json } : {}),
       dataDir: dataDirOf(options.dataDir, process.env) })
     // A signal that came while the watchers were being set up found nothing to close: close them now, or they would
     // keep the process alive after the engine stopped.

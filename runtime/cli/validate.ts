@@ -18,7 +18,7 @@ export default async function validate({ values, positionals: given }: ParsedOpt
   const diagnostics: Diagnostic[] = []
   let compiled = 0
   for (const file of positionals) {
-    const loaded = await loadConfig(resolve(file), { registry, env: process.env, dataDir })
+    const loaded = await loadConfig(resolve(file), { registry, env: process.env, dataDir, frozenLockfile: values['frozen-lockfile'] === true })
     diagnostics.push(...loaded.diagnostics)
     if (!loaded.config) continue
     diagnostics.push(...graphProblems(loaded.config))

@@ -16,6 +16,8 @@ export interface WatchOptions {
   logger: Logger
   /** The engine's data directory: reloaded configs are checked against it as at start. */
   dataDir?: string
+  /** `--frozen-lockfile`: reloads load registry plugins exactly as islet.lock pins them. */
+  frozenLockfile?: boolean
   /** Receives the human line for each event (stdout for `islet dev`, the log for `run --watch`). */
   say(line: string, isError: boolean): void
   /** Receives each event as an object instead of `say` its line (`islet dev --format json`). */
@@ -88,7 +90,7 @@ export async function startWatching(options: WatchOptions): Promise<() => Promis
     engine.components?.onEvent(report),
   ]
   const config = watchConfig({ engine, file: options.file, registry: options.registry, env: process.env, logger,
-    dataDir: options.dataDir })
+    dataDir: options.dataDir, frozenLockfile: options.frozenLockfile === true })
   await Promise.all([config.ready, watchTheComponents()])
   const { files, components: declared, componentDirectories = [], modules } = engine.config
   if (options.sayJson) {

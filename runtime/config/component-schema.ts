@@ -33,13 +33,15 @@ const MAX_IO_BYTES = 64 * 1024 * 1024
 export const COMPONENT_DEFINITIONS = {
   component: {
     type: 'object', additionalProperties: false,
-    description: 'One component file, or every component in a directory; exactly one of file or directory.',
+    description: 'One component file, every component in a directory, or a component of a registry plugin; exactly one of file, directory or plugin (with component).',
     properties: {
       file: { type: 'string', minLength: 1, description: 'A component entry file, relative to this config file, inside the app folder.' },
       directory: { type: 'string', minLength: 1,
         description: 'A folder, relative to this config file, inside the app folder: each *.ts in it and each subfolder with an index.ts is a component.' },
+      plugin: { type: 'string', minLength: 1, description: 'A registry plugin (listed in the plugins: map) whose component this is.' },
+      component: { type: 'string', minLength: 1, description: "The component's name in that plugin's package.json islet.components." },
       name: { type: 'string', pattern: COMPONENT_NAME,
-        description: "a lower-case letter, then lower-case letters, digits or '-'; defaults to the file (or folder) name" },
+        description: "a lower-case letter, then lower-case letters, digits or '-'; defaults to the file (or folder) name, or the plugin's component name" },
       // Defaults sit beside the $ref: ajv fills them in only from the property that holds them.
       limits: { $ref: '#/definitions/limits', default: {} },
       grants: { $ref: '#/definitions/grants', default: NO_GRANTS },
@@ -93,7 +95,8 @@ export const COMPONENT_DEFINITIONS = {
 /** Editor-only additions: the loader checks these in code, with messages that say more than a schema can. */
 export const COMPONENT_EDITOR_RULES = {
   // `properties: { x: true }` beside each `required` keeps ajv's strict mode satisfied that `x` is a known key.
-  oneOf: [{ required: ['file'], properties: { file: true } }, { required: ['directory'], properties: { directory: true } }],
+  oneOf: [{ required: ['file'], properties: { file: true } }, { required: ['directory'], properties: { directory: true } },
+    { required: ['plugin', 'component'], properties: { plugin: true, component: true } }],
   if: { required: ['directory'], properties: { directory: true } },
   then: { properties: { name: false, config: false } },
 } as const satisfies JsonSchema

@@ -10,6 +10,9 @@ import { checkGrants } from './grants.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate, type PathSegment } from './locate.ts'
 import type { ComponentDecl, ComponentGrants, Limits } from './types.ts'
+import type { Candidate } from './component-candidate.ts'
+import { pluginComponent } from './plugin-components.ts'
+import type { MaterializedPlugin } from './registry-plugins.ts'
 
 export interface DeclaredComponents {
   /** In declaration order; a directory's components sorted by file name, where the directory entry stands. */
@@ -21,24 +24,16 @@ export interface DeclaredComponents {
   diagnostics: Diagnostic[]
 }
 
-/** One component as an entry yields it, before explicit entries replace found ones and names are checked. */
-interface Candidate {
-  decl: ComponentDecl
-  /** The entry file's real path: an explicit entry replaces what a directory entry found for the same file. */
-  identity: string
-  isExplicit: boolean
-  /** Where a duplicate is reported: its name:, else its file: or directory: value. */
-  file: LoadedFile
-  at: PathSegment[]
-  /** How a duplicate message names where it comes from. */
-  label: string
-}
 
 const NAME = new RegExp(COMPONENT_NAME)
 const ENTRY_KEYS = new Set(['file', 'directory', 'name', 'limits', 'grants', 'config'])
 
-/** Declares every component of `files`, in order. Entry files are only located here; the compiler reads them. */
-export async function declareComponents(files: readonly LoadedFile[]): Promise<DeclaredComponents> {
+/**
+ * Declares every component of `files`, in order. Entry files are only located here; the compiler reads them.
+ * `packages` are the app's registry plugins, whose components a `{ plugin, component }` entry names.
+ */
+export async function declareComponents(files: readonly LoadedFile[],
+  packages: ReadonlyMap<string, MaterializedPlugin> = new Map()): Promise<DeclaredComponents> {
   const diagnostics: Diagnostic[] = []
   const found: Candidate[] = []
   const directories = new Set<string>()
@@ -48,7 +43,9 @@ export async function declareComponents(files: readonly LoadedFile[]): Promise<D
     const list = Array.isArray(file.value.components) ? file.value.components : []
     for (const [i, raw] of list.entries()) {
       if (!isRecord(raw)) continue
-      const candidates = await resolveEntry(file, raw, ['components', i], appDir, diagnostics)
+      const candidates = raw.plugin !== undefined || raw.component !== undefined
+        ? await pluginComponent(file, raw, ['components', i], packages, diagnostics)
+        : await resolveEntry(file, raw, ['components', i], file.root ?? appDir, diagnostics)
       if (!candidates) continue
       if (typeof raw.directory === 'string' && raw.directory) directories.add(resolve(dirname(file.parsed.file), raw.directory))
       found.push(...candidates)
@@ -90,8 +87,8 @@ async function resolveEntry(file: LoadedFile, raw: Record<string, unknown>, path
   if (!hasFile && !hasDirectory) {
     // An unknown key is most likely a misspelt one of these, and the schema already says which.
     if (Object.keys(raw).every((k) => ENTRY_KEYS.has(k))) {
-      report(path, 'a component entry needs file: or directory:',
-        'file: ./components/quote.ts for one component, directory: ./components for every component in a folder')
+      report(path, 'a component entry needs file: or directory: (or plugin: with component:)',
+        "file: ./components/quote.ts for one component, directory: ./components for every component in a folder, { plugin: '@acme/geo', component: geocode } for a plugin's")
     }
     return []
   }

@@ -44,17 +44,20 @@ export function escapeOf(dir: string, path: string): Escape | undefined {
 export interface Confinement {
   /** Absolute; undefined for a data directory not known yet. */
   dir?: string
-  kind: 'app' | 'data'
+  /** `plugin`: a registry plugin's package folder, which its own YAML files stay in. */
+  kind: 'app' | 'data' | 'plugin'
 }
 
 /** What a path that leaves its folder is told: where it leads, what is allowed, how to fix it. */
 export function outsideMessage(written: string, path: string, escape: Escape, scope: Confinement):
   { message: string; hint: string } {
-  const folder = `the ${scope.kind === 'app' ? 'app folder' : 'data directory'}${scope.dir ? ` ${scope.dir}` : ''}`
+  const folder = `the ${scope.kind === 'app' ? 'app folder' : scope.kind === 'plugin' ? 'plugin\'s package folder' : 'data directory'}${scope.dir ? ` ${scope.dir}` : ''}`
   const message = escape === 'outside'
     ? `'${written}' is outside ${folder}`
     : `'${written}' leads outside ${folder} through a symlink (it resolves to ${realPath(path)})`
-  const hint = scope.kind === 'app'
+  const hint = scope.kind === 'plugin'
+    ? 'a plugin\'s YAML files may only name files inside its own package: the package is at fault, pin another version or report it to its author'
+    : scope.kind === 'app'
     ? 'a config may only name files inside the folder of its root file: move the file into that folder and name it ' +
       'relative to the file that names it (a symlink to a file outside does not count)'
     : 'database files live in the data directory: name the file relative to it (e.g. file: app.db), and choose the ' +

@@ -1,6 +1,6 @@
 // The set of files an app is made of: the root and its imports, depth-first, each read, parsed, interpolated, checked.
 import { realpath } from 'node:fs/promises'
-import { dirname, relative, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 import { isMap, isScalar, isSeq } from 'yaml'
 import { escapeOf, outsideMessage } from './confine.ts'
 import type { Diagnostic } from './diagnostics.ts'
@@ -15,9 +15,28 @@ import { check } from './validate.ts'
 /** A file whose structure is usable (its own errors, if any, are already reported). */
 export interface LoadedFile {
   parsed: ParsedFile
-  /** Its path relative to the root file's folder, as messages and the hash name it. */
+  /** Its path relative to the root file's folder, as messages and the hash name it (`@acme/geo/x.yaml` for a plugin's). */
   name: string
   value: Record<string, unknown>
+  /** The folder its paths must stay in when it is not the app's: a registry plugin's package folder. */
+  root?: string
+}
+
+/** Where an import comes from: the file, the `imports:` item, and the folder the imported file's paths stay in. */
+export interface ImportFrom {
+  parsed: ParsedFile
+  path: PathSegment[]
+  written: string
+  /** A registry plugin's folder (imports from a plugin's YAML stay in its package); unset: the app folder. */
+  root?: string
+  /** How messages name the file (`@acme/geo/pipelines/geo.yaml`). */
+  shown?: string
+}
+
+/** An `imports:` item that names a registry plugin's YAML file, loaded once the plugins are (plugin-imports.ts). */
+export interface PluginImport {
+  written: string
+  from: ImportFrom
 }
 
 export interface FileSetOptions {
@@ -35,6 +54,10 @@ export interface FileSet {
   env: Map<string, string | undefined>
   /** `file\0path` of values whose interpolation failed (see InterpolateResult.failed). */
   failed: Set<string>
+  /** Imports of registry plugins' YAML files, in order: loaded by loadPluginImports once the plugins are. */
+  pluginImports: PluginImport[]
+  /** Loads one more file into the set, as an import from `from` (and what it imports). */
+  importFile(file: string, from: ImportFrom): Promise<void>
 }
 
 const SUPPORTED: readonly string[] = SUPPORTED_API_VERSIONS
@@ -42,21 +65,22 @@ const SUPPORTED: readonly string[] = SUPPORTED_API_VERSIONS
 /** Loads `root` (absolute) and everything it imports; never throws for a problem in the files. */
 export async function loadFiles(root: string, options: FileSetOptions): Promise<FileSet> {
   const rootDir = dirname(root)
-  const set: FileSet = { files: [], texts: [], diagnostics: [], env: new Map(), failed: new Set() }
   const done = new Set<string>()
   const stack: { key: string; file: string }[] = []
   const name = (file: string) => relative(rootDir, file) || file
+  const set: FileSet = { files: [], texts: [], diagnostics: [], env: new Map(), failed: new Set(), pluginImports: [],
+    importFile: (file, from) => visit(file, from) }
 
-  async function visit(file: string, from?: { parsed: ParsedFile; path: PathSegment[]; written: string }): Promise<void> {
+  async function visit(file: string, from?: ImportFrom): Promise<void> {
     // The real path identifies a file however it is reached (`./a.yaml`, `sub/../a.yaml`, a symlink).
     const key = await realpath(file).catch(() => file)
     const report = (code: Diagnostic['code'], message: string, hint?: string) => set.diagnostics.push(from
       ? diagnosticAt(from.parsed, from.path, code, message, hint)
       : { file, line: 1, col: 1, severity: 'error', code, path: '', message, ...(hint ? { hint } : {}) })
     // Refused before it is read: a file outside the app is not the app's to load, nor to quote in a message.
-    const escape = from && escapeOf(rootDir, file)
+    const escape = from && escapeOf(from.root ?? rootDir, file)
     if (from && escape) {
-      const { message, hint } = outsideMessage(from.written, file, escape, { dir: rootDir, kind: 'app' })
+      const { message, hint } = outsideMessage(from.written, file, escape, { dir: from.root ?? rootDir, kind: from.root ? 'plugin' : 'app' })
       return void report('ERR_CONFIG_PATH_OUTSIDE', `imports: ${message}`, hint)
     }
     const open = stack.findIndex((f) => f.key === key)
@@ -91,19 +115,37 @@ export async function loadFiles(root: string, options: FileSetOptions): Promise<
     const checked = checkFile(parsed, value)
     set.diagnostics.push(...checked.diagnostics)
     if (!checked.value) return
-    set.files.push({ parsed, name: name(file), value: checked.value })
+    const shown = from?.shown ?? name(file)
+    set.files.push({ parsed, name: shown, value: checked.value, ...(from?.root ? { root: from.root } : {}) })
 
     const imports = checked.value.imports
     if (!Array.isArray(imports)) return
     stack.push({ key, file })
     for (const [i, entry] of imports.entries()) {
-      if (typeof entry === 'string' && entry) await visit(resolve(dirname(file), entry), { parsed, path: ['imports', i], written: entry })
+      if (typeof entry !== 'string' || !entry) continue
+      const at = { parsed, path: ['imports', i], written: entry }
+      if (!from?.root && isPluginImport(entry, checked.value, set.files[0]?.value)) { set.pluginImports.push({ written: entry, from: at }); continue }
+      await visit(resolve(dirname(file), entry), { ...at, ...(from?.root ? { root: from.root, shown: join(dirname(shown), entry) } : {}) })
     }
     stack.pop()
   }
 
   await visit(root)
   return set
+}
+
+/**
+ * An import of a registry plugin's YAML (`@acme/geo/pipelines/geo.yaml`): a scoped name, or a name the file's (or the
+ * root's) `plugins:` map lists. Anything else is a path relative to the file, as imports always were.
+ */
+function isPluginImport(written: string, file: Record<string, unknown>, root: Record<string, unknown> | undefined): boolean {
+  if (written.startsWith('@')) return true
+  const first = written.split('/')[0]!
+  return !written.startsWith('.') && [file, root].some((v) => isRecord(v?.plugins) && Object.hasOwn(v.plugins, first))
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /**

@@ -7,7 +7,9 @@ import { declare } from './declare.ts'
 import { sortDiagnostics, type Diagnostic } from './diagnostics.ts'
 import { loadFiles, type FileSet } from './imports.ts'
 import type { Env } from './interpolate.ts'
+import { loadPluginImports } from './plugin-imports.ts'
 import { loadPlugins } from './plugins.ts'
+import { LOCK_FILE } from '../plugins/locked-plugins.ts'
 import { checkReferences } from './references.ts'
 import { declareSandbox } from './sandbox.ts'
 import { checkTriggerVariables, narrowVariableHints } from './triggers.ts'
@@ -31,6 +33,11 @@ export interface LoadOptions {
    * it, symlinks followed. Without it, such a value is only refused when it is absolute or climbs out with `..`.
    */
   dataDir?: string
+  /**
+   * `--frozen-lockfile`: registry plugins are loaded exactly as islet.lock pins them; a `plugins:` map it does not
+   * match is an error (ERR_PLUGIN_LOCK_DRIFT) instead of a resolution written to the lock with a warning.
+   */
+  frozenLockfile?: boolean
 }
 
 export interface LoadResult {
@@ -54,7 +61,7 @@ export interface LoadResult {
 export async function loadAppRegistry(file: string, options: LoadOptions): Promise<{ registry: Registry; diagnostics: Diagnostic[] }> {
   const set = await loadFiles(resolve(file), { env: options.env ?? process.env, maxFileBytes: options.maxFileBytes })
   if (set.diagnostics.some((d) => UNREADABLE.has(d.code))) return { registry: options.registry, diagnostics: sortDiagnostics(set.diagnostics) }
-  const loaded = await loadPlugins(set.files, options.registry)
+  const loaded = await loadPlugins(set.files, options.registry, pluginOptions(options))
   return { registry: loaded.registry, diagnostics: sortDiagnostics(loaded.diagnostics) }
 }
 
@@ -65,7 +72,12 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   // checked after would report the holes (`no pipeline named …`) before the cause. Report the cause alone.
   if (set.diagnostics.some((d) => UNREADABLE.has(d.code))) return { diagnostics: sortDiagnostics(set.diagnostics) }
   // Plugins first: their module and step types are what the rest of the YAML is checked against.
-  const loaded = await loadPlugins(set.files, options.registry)
+  const loaded = await loadPlugins(set.files, options.registry, pluginOptions(options))
+  // Imports of plugins' YAML files: their packages are known now.
+  if (set.pluginImports.length > 0) {
+    await loadPluginImports(set, loaded.packages)
+    if (set.diagnostics.some((d) => UNREADABLE.has(d.code))) return { diagnostics: sortDiagnostics([...set.diagnostics, ...loaded.diagnostics]) }
+  }
   // A plugin that did not load leaves holes too: its types, functions and trigger variables would each be reported
   // unknown wherever the YAML uses them, above the one error that explains them all. Report the cause alone.
   if (loaded.diagnostics.some((d) => d.severity === 'error')) {
@@ -73,7 +85,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   }
   const registry = loaded.registry
   const declared = declare(set.files, registry, { dataDir: options.dataDir })
-  const components = await declareComponents(set.files)
+  const components = await declareComponents(set.files, loaded.packages)
   const { sandbox, diagnostics: sandboxDiagnostics } = declareSandbox(set.files)
   const names = { ...declared.names, components: components.names }
   const types = new Map(declared.modules.map((m) => [m.name, m.type]))
@@ -95,12 +107,13 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     file: root,
     files: set.files.map((f) => f.parsed.file),
     ...(loaded.plugins.length > 0 ? { plugins: loaded.plugins } : {}),
+    ...(loaded.packages.size > 0 || set.files.some((f) => isMap(f.value.plugins)) ? { lockFile: resolve(root, '..', LOCK_FILE) } : {}),
     modules: declared.modules,
     pipelines: declared.pipelines,
     components: components.components,
     componentDirectories: components.directories,
     sandbox,
-    hash: hashOf(set, declared.modules, components.components, loaded.plugins),
+    hash: hashOf(set, declared.modules, components.components, loaded.plugins, [...loaded.packages.values()].map((p) => `${p.name}@${p.version}\0${p.integrity}`)),
   }
   return { config: deepFreeze(config), registry: loaded.registry, diagnostics }
 }
@@ -109,10 +122,11 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
  * sha256 over each file's name and content, then the interpolated variables (sorted), then what the files point at:
  * the components `directory:` entries found (a file added or removed there is a new config) and the modules' inputs
  * (a new migration is a new config), and each plugin's fingerprint (its module and package.json as on disk: see
- * watch-config.ts, a changed plugin needs a restart). Component sources are not read here: the component compiler hashes what it bundles.
+ * watch-config.ts, a changed list-form plugin needs a restart), and each registry plugin's name, version and
+ * integrity. Component sources are not read here: the component compiler hashes what it bundles.
  */
 function hashOf(set: FileSet, modules: readonly ModuleDecl[], components: readonly ComponentDecl[],
-  plugins: readonly PluginDecl[]): string {
+  plugins: readonly PluginDecl[], packages: readonly string[]): string {
   const hash = createHash('sha256')
   for (const { name, text } of set.texts) hash.update(`${name}\0${text.length}\0${text}\0`)
   for (const [name, value] of [...set.env].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -121,7 +135,17 @@ function hashOf(set: FileSet, modules: readonly ModuleDecl[], components: readon
   for (const c of components) hash.update(`component\0${c.name}\0${c.file}\0`)
   for (const m of modules) for (const input of m.inputs ?? []) hash.update(`input\0${m.name}\0${input.path}\0${input.fingerprint}\0`)
   for (const p of plugins) hash.update(`plugin\0${p.name}\0${p.version}\0${p.file}\0${p.fingerprint}\0`)
+  // Registry plugins by exact bytes: a new locked version is a new config, whatever of it the app uses.
+  for (const p of packages) hash.update(`package\0${p}\0`)
   return hash.digest('hex')
+}
+
+function pluginOptions(options: LoadOptions): { dataDir?: string; frozen?: boolean } {
+  return { ...(options.dataDir ? { dataDir: options.dataDir } : {}), ...(options.frozenLockfile ? { frozen: true } : {}) }
+}
+
+function isMap(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 function deepFreeze<T>(value: T): T {

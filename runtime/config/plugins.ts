@@ -2,6 +2,7 @@
 // checked, and registered into a fork of the engine's registry through the same register() as the built-ins, before
 // any module or step type is looked up, so the YAML is validated against the plugins' types. Every problem is
 // reported at its entry's file:line:col, or, for a syntax error in the plugin, at the plugin's own.
+// The map form (registry plugins by semver range, pinned by islet.lock) is registry-plugins.ts's, into the same fork.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { dirname, relative } from 'node:path'
@@ -19,12 +20,23 @@ import { diagnosticAt, locate, type PathSegment } from './locate.ts'
 import { isPathEntry, packageName, resolvePackageEntry, resolvePathEntry, type EntryResolution } from './plugin-entry.ts'
 import { didYouMean } from '../suggest.ts'
 import type { PluginDecl } from './types.ts'
+import { loadRegistryPlugins, usesRegistryPlugins, type MaterializedPlugin } from './registry-plugins.ts'
+import { dataDirOf } from './data-dir.ts'
 
 export interface LoadedPlugins {
   /** The registry to validate and run the app with: `base` itself when the app lists no plugins, else a fork. */
   registry: Registry
   plugins: PluginDecl[]
   diagnostics: Diagnostic[]
+  /** Registry plugins (the `plugins:` map), by name: their folders, for components and imports from them. */
+  packages: Map<string, MaterializedPlugin>
+}
+
+export interface PluginLoadOptions {
+  /** Where registry plugins are extracted and cached (default: ISLET_DATA_DIR, else ./data). */
+  dataDir?: string
+  /** `--frozen-lockfile`: a plugins: map that islet.lock does not match is an error, and the lock is never written. */
+  frozen?: boolean
 }
 
 /** One `plugins:` entry as written, in its string or object form. */
@@ -38,10 +50,11 @@ interface Entry {
 }
 
 /** Loads every file's `plugins:` entries, root first, in order. Never throws for a problem with a plugin. */
-export async function loadPlugins(files: readonly LoadedFile[], base: Registry): Promise<LoadedPlugins> {
+export async function loadPlugins(files: readonly LoadedFile[], base: Registry, options: PluginLoadOptions = {}): Promise<LoadedPlugins> {
   const listed = files.flatMap((file) => (Array.isArray(file.value.plugins) ? file.value.plugins : [])
     .map((raw: unknown, i: number) => ({ file, raw, i, entry: entryOf(raw, i) })))
-  if (listed.length === 0) return { registry: base, plugins: [], diagnostics: [] }
+  const mapped = usesRegistryPlugins(files)
+  if (listed.length === 0 && !mapped) return { registry: base, plugins: [], diagnostics: [], packages: new Map() }
   const registry = base.fork()
   const appDir = dirname(files[0]!.parsed.file)
   const plugins: PluginDecl[] = []
@@ -105,7 +118,11 @@ export async function loadPlugins(files: readonly LoadedFile[], base: Registry):
       ...(resolved.packageJson ? { packageJson: resolved.packageJson } : {}),
       fingerprint: fingerprint(resolved.file, resolved.packageJson), source: entryAt })
   }
-  return { registry, plugins, diagnostics }
+  if (!mapped) return { registry, plugins, diagnostics, packages: new Map() }
+  const fromRegistry = await loadRegistryPlugins(files, registry, { dataDir: options.dataDir ?? dataDirOf(undefined, process.env),
+    ...(options.frozen ? { frozen: true } : {}) })
+  return { registry, plugins: [...plugins, ...fromRegistry.decls], diagnostics: [...diagnostics, ...fromRegistry.diagnostics],
+    packages: fromRegistry.plugins }
 }
 
 /** The one shape of an entry FILE_SCHEMA lets through (its strict mode refuses `required` inside a oneOf). */

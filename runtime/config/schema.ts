@@ -1,5 +1,5 @@
 // The JSON Schema of a config file: the engine's own (structure only) and the whole-app one editors complete from.
-import type { JsonSchema, ModuleType, StepType } from '@islet/sdk'
+import { SERVICE_NAMES, type JsonSchema, type ModuleType, type StepType } from '@islet/sdk'
 import type { Registry } from '../plugins/registry.ts'
 import { COMPONENT_DEFINITIONS, COMPONENT_EDITOR_RULES, GRANT_DEFINITIONS } from './component-schema.ts'
 import { SUPPORTED_API_VERSIONS } from './types.ts'
@@ -13,6 +13,8 @@ export const DECL_NAME = '^[a-zA-Z][a-zA-Z0-9_-]*$'
 export const STEP_NAME = '^[A-Za-z_][A-Za-z0-9_]*$'
 
 const text = (description: string) => ({ type: 'string', description })
+/** An npm package name (scoped or not), as npm's rules allow new ones. */
+export const PLUGIN_NAME = '^(@[a-z0-9~][a-z0-9._~-]*/)?[a-z0-9~][a-z0-9._~-]*$'
 const PLUGIN_STRING = "'./path' (relative to this file, inside the app folder) or a package name installed in the app " +
   "folder's node_modules; use the object form { package | path, version } to require a version range."
 
@@ -31,9 +33,19 @@ export const FILE_SCHEMA = {
       items: { type: 'string', minLength: 1 },
     },
     plugins: {
-      type: 'array', items: { $ref: '#/definitions/plugin' },
-      description: 'Plugins beyond the built-in ones, loaded before any module or step type is checked. Plugins run in ' +
-        'the engine process with its rights: list only code you trust.',
+      // The list form (paths and installed packages) or the map form (registry plugins by semver range, islet.lock).
+      if: { type: 'array' },
+      then: {
+        type: 'array', items: { $ref: '#/definitions/plugin' },
+        description: 'Plugins beyond the built-in ones, loaded before any module or step type is checked. Plugins run in ' +
+          'the engine process with its rights: list only code you trust.',
+      },
+      else: {
+        type: 'object', description: 'Registry plugins by semver range, pinned by islet.lock next to the app. Components ' +
+          'run sandboxed with the grants their components: entry gives; host code loads only with host: true.',
+        propertyNames: { pattern: PLUGIN_NAME, description: 'an npm package name, e.g. @acme/geo' },
+        additionalProperties: { $ref: '#/definitions/registryPlugin' },
+      },
     },
     modules: { type: 'array', description: 'The modules of the application.', items: { $ref: '#/definitions/module' } },
     pipelines: {
@@ -47,6 +59,12 @@ export const FILE_SCHEMA = {
     },
     // No default here: whether a file declares it matters (at most one may), so the loader fills it in.
     sandbox: { $ref: '#/definitions/sandbox' },
+    registries: {
+      type: 'object', description: "Where registry plugins come from: default (else 'embedded', the registry in the data " +
+        'directory) and per scope (@acme): a scope bound to a registry is never fetched from another.',
+      propertyNames: { pattern: '^(default|@[a-z0-9~][a-z0-9._~-]*)$', description: 'default, or an npm scope such as @acme' },
+      additionalProperties: { $ref: '#/definitions/registry' },
+    },
   },
   definitions: {
     ...COMPONENT_DEFINITIONS,
@@ -63,6 +81,29 @@ export const FILE_SCHEMA = {
         package: text("A package installed in the app folder's node_modules (resolved as Node resolves an import from there, package.json \"exports\" honoured), e.g. @acme/islet-ratelimit."),
         path: text('A file or folder relative to this file, inside the app folder, e.g. ./plugins/ratelimit.'),
         version: text("A semver range the plugin's own version must satisfy, e.g. ^1.2.0."),
+      },
+    },
+    registryPlugin: {
+      if: { type: 'string' },
+      then: { type: 'string', minLength: 1, description: 'A semver range, e.g. ^1.2.0: components and YAML only, nothing runs in the engine.' },
+      else: {
+        type: 'object', additionalProperties: false, required: ['version'],
+        properties: {
+          version: text('A semver range, e.g. ^1.2.0.'),
+          host: { type: 'boolean', default: false,
+            description: 'Allow its host code (module, step and trigger types), which runs in the engine process with its rights. Review the package first.' },
+          services: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...SERVICE_NAMES] },
+            description: 'The engine services its host code may use; a package that asks for more is refused.' },
+          registry: text("The registry to fetch it from (a URL or 'embedded'), overriding registries:."),
+        },
+      },
+    },
+    registry: {
+      if: { type: 'string' },
+      then: { type: 'string', minLength: 1, description: "A registry URL, or 'embedded'." },
+      else: {
+        type: 'object', additionalProperties: false, required: ['url'],
+        properties: { url: text('The registry URL.'), token: text('A token for it, e.g. ${ACME_TOKEN}.') },
       },
     },
     module: {

@@ -125,6 +125,11 @@ export interface PluginDecl {
   fingerprint: string
   /** Where the `plugins:` entry stands. */
   source: SourceLocation
+  /**
+   * A registry plugin (the `plugins:` map, pinned by islet.lock): its folder is versioned by content, so a new
+   * version is a new module URL and a config reload may load it (see engine/watch-config.ts).
+   */
+  locked?: boolean
 }
 
 export interface AppConfig {
@@ -135,6 +140,8 @@ export interface AppConfig {
   files: string[]
   /** Plugins loaded through `plugins:` (the built-ins are not listed); their types are in the registry loaded with it. */
   plugins?: PluginDecl[]
+  /** islet.lock next to the root file, when the app has registry plugins (the `plugins:` map): dev reloads on its change. */
+  lockFile?: string
   modules: ModuleDecl[]
   pipelines: Record<string, PipelineDecl>
   components: ComponentDecl[]

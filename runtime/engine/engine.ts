@@ -63,7 +63,7 @@ export interface Engine extends EngineView {
    * aside, swaps, drains and stops the replaced ones. Never rejects: a failed reload keeps the old generation
    * serving and says why in the result. Reloads run one at a time, in call order.
    */
-  reload(next: AppConfig): Promise<ConfigReloadResult>
+  reload(next: AppConfig, registry?: Registry): Promise<ConfigReloadResult>
   /**
    * Records an edited config that failed validation (watch mode) as a failed reload: `status().lastReload` and the
    * `config.reload-failed` event carry its diagnostics. Nothing changes.
@@ -136,7 +136,7 @@ export function createEngine(options: EngineOptions): Engine {
     if (!p) {
       const scope = createServiceScope(backends)
       p = compilePipeline(g.config.pipelines[name], {
-        registry, logger, dataDir, appDir: dirname(g.config.file),
+        registry: g.registry ?? registry, logger, dataDir, appDir: dirname(g.config.file),
         services: (step) => scope.lookup(step),
         // A step type's create runs under the create deadline too: a hung step factory must not hang startup.
         stepCreateMs: timeouts.createMs,
@@ -152,7 +152,7 @@ export function createEngine(options: EngineOptions): Engine {
   /** A started module as others reach it: its instance and its type's contracts. */
   function handle(slot: ModuleRecord | undefined): ModuleHandle | undefined {
     if (!slot?.instance) return undefined
-    return { name: slot.decl.name, type: slot.decl.type, provides: registry.moduleType(slot.decl.type)?.definition.provides ?? [], instance: slot.instance }
+    return { name: slot.decl.name, type: slot.decl.type, provides: (gen.registry ?? registry).moduleType(slot.decl.type)?.definition.provides ?? [], instance: slot.instance }
   }
   /**
    * Generation `prev` is replaced by `next`: the step subscriptions of its pipelines end, except those of pipelines a
@@ -184,7 +184,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
       return
     }
-    const { definition, plugin } = registry.moduleType(decl.type)!
+    const { definition, plugin } = (g.registry ?? registry).moduleType(decl.type)!
     let phase: 'create' | 'start' = 'create'
     const scope = slot.scope = createServiceScope(backends)
     try {
@@ -272,7 +272,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   const reloader = createReloader({
-    logger, components,
+    logger, components, registry,
     current: () => gen,
     state: () => (stopping ? 'stopping' : state),
     bringUp, stopSlots,
@@ -331,7 +331,7 @@ export function createEngine(options: EngineOptions): Engine {
         `startup failed; every module already started was stopped:\n${lines.join('\n')}`,
         { details: { modules: problems.map((s) => s.status) }, cause: problems.find((s) => s.failure)?.failure })
     },
-    reload: (next) => reloader.reload(next),
+    reload: (next, nextRegistry) => reloader.reload(next, nextRegistry),
     rejectConfig: (diagnostics) => reloader.reject(diagnostics),
     stop() {
       stopping ??= (async () => {

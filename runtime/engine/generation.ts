@@ -2,6 +2,7 @@
 // and swaps it in (reload.ts); both read and write these records.
 import type { ModuleInstance, Pipeline } from '@islet/sdk'
 import type { AppConfig, ModuleDecl } from '../config/types.ts'
+import type { Registry } from '../plugins/registry.ts'
 import type { ModuleGraph } from './graph.ts'
 import type { ServiceScope } from './services.ts'
 
@@ -37,4 +38,9 @@ export interface ConfigGeneration {
   slots: Map<string, ModuleRecord>
   compiled: Map<string, Promise<Pipeline>>
   appliedAt: string
+  /**
+   * The types it was loaded with, when a reload brought other plugin versions (registry plugins: islet.lock);
+   * unset: the engine's own registry.
+   */
+  registry?: Registry
 }

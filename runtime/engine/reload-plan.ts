@@ -35,19 +35,22 @@ function pipelineShape(decl: PipelineDecl): string {
 }
 
 /** Names of the pipelines whose steps differ between the two configs (including pipelines only one declares). */
-export function changedPipelines(prev: AppConfig, next: AppConfig): Set<string> {
+export function changedPipelines(prev: AppConfig, next: AppConfig, typeChanged: TypeChanged = () => false): Set<string> {
   const changed = new Set<string>()
   for (const name of new Set([...Object.keys(prev.pipelines), ...Object.keys(next.pipelines)])) {
     const before = prev.pipelines[name]
     const after = next.pipelines[name]
-    if (!before || !after || pipelineShape(before) !== pipelineShape(after)) changed.add(name)
+    if (!before || !after || pipelineShape(before) !== pipelineShape(after) || usesType(after.steps, typeChanged)) changed.add(name)
   }
   return changed
 }
 
-export function planReload(prev: AppConfig, next: AppConfig, graph: ModuleGraph): ReloadPlan {
+/** A type now provided by other code than before (another version of its plugin), by kind; default: none. */
+export type TypeChanged = (kind: 'module' | 'step', type: string) => boolean
+
+export function planReload(prev: AppConfig, next: AppConfig, graph: ModuleGraph, typeChanged: TypeChanged = () => false): ReloadPlan {
   const before = new Map(prev.modules.map((m) => [m.name, m]))
-  const pipelines = changedPipelines(prev, next)
+  const pipelines = changedPipelines(prev, next, typeChanged)
   const reasons = new Map<string, string>()
   const added: string[] = []
   const restarted: string[] = []
@@ -58,6 +61,7 @@ export function planReload(prev: AppConfig, next: AppConfig, graph: ModuleGraph)
     const reason = !old ? 'new'
       : old.type !== decl.type ? `type changed from ${old.type} to ${decl.type}`
       : moduleShape(old) !== moduleShape(decl) ? 'its declaration changed'
+      : typeChanged('module', decl.type) ? `its type ${decl.type} comes from another plugin version`
       : changedInput(old, decl) ?? changedReference(decl, pipelines) ?? changedDependency(decl, graph, reasons)
     if (reason === undefined) { kept.add(decl.name); continue }
     reasons.set(decl.name, reason)
@@ -78,6 +82,11 @@ function changedInput(old: ModuleDecl, decl: ModuleDecl): string | undefined {
 function changedReference(decl: ModuleDecl, pipelines: ReadonlySet<string>): string | undefined {
   const name = decl.refs.pipelines.find((p) => pipelines.has(p))
   return name === undefined ? undefined : `pipeline '${name}' changed`
+}
+
+/** Whether a step of `steps` (in any branch) is of a type `typeChanged` says is other code now. */
+function usesType(steps: readonly StepDecl[], typeChanged: TypeChanged): boolean {
+  return steps.some((s) => s.kind === 'step' ? typeChanged('step', s.type) : usesType(s.then, typeChanged) || usesType(s.else, typeChanged))
 }
 
 function changedDependency(decl: ModuleDecl, graph: ModuleGraph, reasons: ReadonlyMap<string, string>): string | undefined {

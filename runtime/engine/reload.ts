@@ -6,6 +6,7 @@ import { stringify as stableJson } from 'safe-stable-stringify'
 import type { ComponentHost, ComponentTransaction } from '../components/host.ts'
 import { ConfigError, diagnosticOfError, formatDiagnostics, toPublicDiagnostic, type Diagnostic, type PublicDiagnostic } from '../config/diagnostics.ts'
 import type { AppConfig, StepDecl } from '../config/types.ts'
+import type { Registry } from '../plugins/registry.ts'
 import type { ConfigGeneration, ModuleRecord } from './generation.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
 import { planReload, type ReloadPlan } from './reload-plan.ts'
@@ -57,6 +58,8 @@ export type ConfigEvent =
 /** What the reloader needs from the engine. */
 export interface ReloadDeps {
   logger: Logger
+  /** The registry the engine started with (generation 1's); without it, a reload never swaps types. */
+  registry?: Registry
   components?: ComponentHost
   current(): ConfigGeneration
   state(): EngineState
@@ -77,7 +80,8 @@ export interface ReloadDeps {
 }
 
 export interface Reloader {
-  reload(next: AppConfig): Promise<ConfigReloadResult>
+  /** `registry`: the types `next` was loaded with, when its plugin versions may differ (registry plugins). */
+  reload(next: AppConfig, registry?: Registry): Promise<ConfigReloadResult>
   /** Records an edited config that did not validate as a failed reload attempt: status and events show it. */
   reject(diagnostics: readonly Diagnostic[]): Promise<ConfigReloadResult>
   /** Resolves once no reload is queued or running. */
@@ -110,7 +114,7 @@ export function createReloader(deps: ReloadDeps): Reloader {
     return result
   }
 
-  async function apply(next: AppConfig): Promise<ConfigReloadResult> {
+  async function apply(next: AppConfig, registry?: Registry): Promise<ConfigReloadResult> {
     const began = performance.now()
     const at = new Date().toISOString()
     const prev = deps.current()
@@ -158,7 +162,7 @@ export function createReloader(deps: ReloadDeps): Reloader {
       }
     }
     try {
-      return await prepareModules(prev, next, graph, at, ms, components, failed)
+      return await prepareModules(prev, next, graph, at, ms, components, failed, registry)
     } finally {
       // Whatever happened in between (a throw included), an open transaction is never left holding its components.
       components?.settle()
@@ -167,9 +171,15 @@ export function createReloader(deps: ReloadDeps): Reloader {
 
   /** The rest of a reload once its components are prepared: modules started aside, then the commit, or the rollback. */
   async function prepareModules(prev: ConfigGeneration, next: AppConfig, graph: ModuleGraph, at: string, ms: () => number,
-    components: ComponentTransaction | undefined, failed: (error: ConfigReloadError) => ConfigReloadResult): Promise<ConfigReloadResult> {
-    const plan = planReload(prev.config, next, graph)
-    const gen: ConfigGeneration = { number: prev.number + 1, config: next, graph, slots: new Map(), compiled: new Map(), appliedAt: at }
+    components: ComponentTransaction | undefined, failed: (error: ConfigReloadError) => ConfigReloadResult, registry?: Registry): Promise<ConfigReloadResult> {
+    // A type whose plugin is another one now (a new locked version) is new code: what uses it restarts.
+    const before = prev.registry ?? deps.registry
+    const after = registry ?? before
+    const typeChanged = (kind: 'module' | 'step', type: string) => before !== undefined && after !== undefined && before !== after &&
+      (kind === 'module' ? before.moduleType(type)?.plugin !== after.moduleType(type)?.plugin : before.stepType(type)?.plugin !== after.stepType(type)?.plugin)
+    const plan = planReload(prev.config, next, graph, typeChanged)
+    const gen: ConfigGeneration = { number: prev.number + 1, config: next, graph, slots: new Map(), compiled: new Map(), appliedAt: at,
+      ...(after && after !== deps.registry ? { registry: after } : {}) }
     for (const decl of graph.order) {
       const old = prev.slots.get(decl.name)
       gen.slots.set(decl.name, plan.kept.has(decl.name) && old
@@ -244,7 +254,7 @@ export function createReloader(deps: ReloadDeps): Reloader {
   }
 
   return {
-    reload: (next) => enqueue(() => apply(next)),
+    reload: (next, registry) => enqueue(() => apply(next, registry)),
     reject: (diagnostics) => enqueue(async () => {
       const prev = deps.current()
       const errors = diagnostics.filter((d) => d.severity === 'error')

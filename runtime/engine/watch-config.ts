@@ -4,7 +4,9 @@
 // validates aside; an invalid edit is recorded on the engine (status, events) with the diagnostics `islet validate`
 // prints, and changes nothing. Plugins (`plugins:`) are imported once per process (Node caches ES modules, and
 // re-importing under a new URL would leave the old code running beside the new): a change to the list or to a
-// plugin's module or package.json on disk is refused with ERR_CONFIG_RELOAD_NEEDS_RESTART, at its entry.
+// plugin's module or package.json on disk is refused with ERR_CONFIG_RELOAD_NEEDS_RESTART, at its entry. Registry
+// plugins (the `plugins:` map) without host code reload like the rest: a new version in islet.lock is a new,
+// content-addressed folder, so its components and YAML files are new files to compile and read.
 import { readdirSync, statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
@@ -27,6 +29,8 @@ export interface ConfigWatchOptions {
   debounceMs?: number
   /** The engine's data directory, for the database paths of reloaded configs (see LoadOptions.dataDir). */
   dataDir?: string
+  /** `--frozen-lockfile` (LoadOptions.frozenLockfile). */
+  frozenLockfile?: boolean
 }
 
 export interface ConfigWatcher {
@@ -46,15 +50,21 @@ interface Targets {
 function targetsOf(config: AppConfig): Targets {
   const inputs = config.modules.flatMap((m) => (m.inputs ?? []).map((i) => i.path))
   // A plugin's module is watched only to say that a restart is needed (see pluginChanges).
-  const plugins = (config.plugins ?? []).flatMap((p) => (p.packageJson ? [p.file, p.packageJson] : [p.file]))
-  return { contents: new Set([...config.files, ...inputs, ...plugins]), folders: new Set(config.componentDirectories ?? []) }
+  const plugins = (config.plugins ?? []).filter((p) => !p.locked).flatMap((p) => (p.packageJson ? [p.file, p.packageJson] : [p.file]))
+  // islet.lock: a new pinned version of a registry plugin is a new config (its folder, its components' files).
+  const lock = config.lockFile ? [config.lockFile] : []
+  return { contents: new Set([...config.files, ...inputs, ...plugins, ...lock]), folders: new Set(config.componentDirectories ?? []) }
 }
 
 /** What a reload cannot apply about plugins, as diagnostics at the entries concerned; empty when they are unchanged. */
 export function pluginChanges(serving: AppConfig, next: AppConfig): Diagnostic[] {
   const key = (p: PluginDecl) => `${p.name}\0${p.version}\0${p.file}\0${p.fingerprint}`
-  const before = new Map((serving.plugins ?? []).map((p) => [key(p), p]))
-  const after = new Map((next.plugins ?? []).map((p) => [key(p), p]))
+  // Registry plugins are versioned, content-addressed folders: a new version is a new module URL, loaded beside
+  // the old one, and the reload swaps the registry with the generation (engine/reload.ts). Only the list form is
+  // imported once per process.
+  const listed = (config: AppConfig) => (config.plugins ?? []).filter((p) => !p.locked)
+  const before = new Map(listed(serving).map((p) => [key(p), p]))
+  const after = new Map(listed(next).map((p) => [key(p), p]))
   const restart = 'plugins are loaded when islet starts: restart it to apply this; under islet dev, stop it with Ctrl-C and start it again'
   const at = (p: PluginDecl, message: string): Diagnostic =>
     ({ ...p.source, severity: 'error', code: 'ERR_CONFIG_RELOAD_NEEDS_RESTART', path: '', message, hint: restart })
@@ -88,8 +98,8 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
   const stampOf = (files: readonly string[]) => files.map((f) => `${f}:${stamp(f)}`).join('|')
 
   async function reloadOnce(): Promise<void> {
-    const { config, diagnostics } = await loadConfig(options.file, { registry: options.registry, env: options.env,
-      dataDir: options.dataDir })
+    const { config, diagnostics, registry } = await loadConfig(options.file, { registry: options.registry, env: options.env,
+      dataDir: options.dataDir, frozenLockfile: options.frozenLockfile === true })
     if (!config) {
       logger.error({ eventType: 'config.reload-failed' }, `config change rejected; still serving generation ${engine.status().generation}:\n${formatDiagnostics(diagnostics)}`)
       await engine.rejectConfig(diagnostics)
@@ -105,7 +115,7 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
     // The config serving already: nothing to do, unless the last attempt failed (then this edit reverted it, and
     // a reload that changes nothing records that the config on disk serves again).
     if (config.hash === engine.config.hash && engine.status().lastReload?.ok !== false) return
-    const result = await engine.reload(config)
+    const result = await engine.reload(config, registry)
     if (!result.ok) return
     // Imports, inputs and component folders may have changed: watch exactly what the generation now serving uses.
     const next = targetsOf(config)

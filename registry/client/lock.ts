@@ -1,0 +1,247 @@
+// islet.lock: what an app runs, pinned (exact version, integrity, signature and the key it verifies with, registry).
+// Read with errors at file:line:col, written sorted and atomically (temp file + rename: a reader, or a crash, never
+// sees half a lock), and compared with the app's `plugins:` so that `islet run` never resolves silently.
+import { existsSync, readFileSync, renameSync, writeFileSync, rmSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import semver from 'semver'
+import { LineCounter, parseDocument } from 'yaml'
+import { RegistryError } from '../errors.ts'
+import { keyIdOf, verifyVersion } from '../signature.ts'
+import type { Resolution } from './resolve.ts'
+import { sourceById, sourceFor, type RegistryMap } from './source.ts'
+
+export const LOCKFILE_VERSION = 1
+
+export interface LockedKey {
+  /** Base64 SPKI DER; its id (`SHA256:…`) is the key under which it is pinned. */
+  key: string
+  registry: string
+}
+
+export interface LockedPlugin {
+  version: string
+  integrity: string
+  keyid: string
+  sig: string
+  registry: string
+  engine: string
+  plugins?: Record<string, string>
+}
+
+export interface Lockfile {
+  lockfileVersion: 1
+  keys: Record<string, LockedKey>
+  plugins: Record<string, LockedPlugin>
+}
+
+/** The lock at `file`, or undefined when there is none. */
+export function readLock(file: string): Lockfile | undefined {
+  if (!existsSync(file)) return undefined
+  return parseLock(readFileSync(file, 'utf8'), file)
+}
+
+export function parseLock(text: string, file: string): Lockfile {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    const position = /position (\d+)/.exec((error as Error).message)
+    const at = position ? lineCol(text, Number(position[1])) : lineCol(text, text.length)
+    throw invalid(file, at, `is not valid JSON (${(error as Error).message.replace(/ in JSON at position.*$/, '')})`)
+  }
+  const problem = shapeProblem(value)
+  if (problem) {
+    // JSON is YAML: the yaml parser gives the offending node's position.
+    const counter = new LineCounter()
+    const document = parseDocument(text, { lineCounter: counter })
+    let path = problem.path
+    let node = document.getIn(path, true) as { range?: [number, number, number] } | undefined
+    while (!node?.range && path.length > 0) {
+      path = path.slice(0, -1)
+      node = path.length === 0 ? document.contents as typeof node : document.getIn(path, true) as typeof node
+    }
+    const position = counter.linePos(node?.range?.[0] ?? 0)
+    throw invalid(file, { line: position.line, col: position.col }, problem.message)
+  }
+  return value as Lockfile
+}
+
+/** Writes `lock` to `file` with every object's keys sorted, through a temp file renamed over it. */
+export function writeLock(file: string, lock: Lockfile): void {
+  const text = `${JSON.stringify(sorted(lock), null, 2)}\n`
+  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    writeFileSync(temporary, text, { flush: true })
+    renameSync(temporary, file)
+  } catch (error) {
+    rmSync(temporary, { force: true })
+    throw error
+  }
+}
+
+/**
+ * The lock for a resolution: each version's signature by a key of its registry, and that key pinned. A version
+ * without a signature, or signed only by keys its registry does not publish, is refused: a lock pins nothing unsigned.
+ */
+export async function lockFromResolution(resolution: Resolution, sources: RegistryMap): Promise<Lockfile> {
+  const lock: Lockfile = { lockfileVersion: LOCKFILE_VERSION, keys: {}, plugins: {} }
+  const keysOf = new Map<string, Promise<{ keyid: string; key: string }[]>>()
+  for (const plugin of resolution.plugins) {
+    const source = sourceById(sources, plugin.registry) ?? sourceFor(plugin.name, sources)
+    if (!keysOf.has(source.id)) keysOf.set(source.id, source.keys())
+    const keys = await keysOf.get(source.id)!
+    const { dist } = plugin.manifest
+    const signatures = dist.signatures ?? []
+    if (signatures.length === 0) {
+      throw new RegistryError('ERR_REGISTRY_SIGNATURE', `${plugin.name}@${plugin.version} on ${plugin.registry} has no signature (dist.signatures is empty): refused, a lock pins only signed versions`,
+        { details: { name: plugin.name, version: plugin.version, reason: 'missing' } })
+    }
+    const signature = signatures.find((s) => keys.some((k) => k.keyid === s.keyid && keyIdOf(k.key) === s.keyid))
+    if (!signature) {
+      throw new RegistryError('ERR_REGISTRY_SIGNATURE',
+        `${plugin.name}@${plugin.version} is signed with ${signatures.map((s) => s.keyid).join(', ')}, but ${plugin.registry}-/npm/v1/keys publishes ${keys.map((k) => k.keyid).join(', ') || 'no key'}: refused (unknown key)`,
+        { details: { name: plugin.name, version: plugin.version, reason: 'unknown-key', keyids: signatures.map((s) => s.keyid) } })
+    }
+    const key = keys.find((k) => k.keyid === signature.keyid)!
+    if (!verifyVersion(key.key, plugin.name, plugin.version, dist.integrity, signature.sig)) {
+      throw new RegistryError('ERR_REGISTRY_SIGNATURE',
+        `${plugin.name}@${plugin.version}'s signature by ${signature.keyid} does not verify over ${plugin.name}@${plugin.version}:${dist.integrity}: refused; the registry ${plugin.registry} serves metadata its key did not sign`,
+        { details: { name: plugin.name, version: plugin.version, reason: 'bad-signature', keyid: signature.keyid } })
+    }
+    lock.keys[key.keyid] = { key: key.key, registry: source.id }
+    lock.plugins[plugin.name] = {
+      version: plugin.version, integrity: dist.integrity, keyid: signature.keyid, sig: signature.sig, registry: plugin.registry,
+      engine: plugin.manifest.islet?.engine ?? '*',
+      ...(plugin.manifest.islet?.plugins && Object.keys(plugin.manifest.islet.plugins).length > 0 ? { plugins: { ...plugin.manifest.islet.plugins } } : {}),
+    }
+  }
+  return lock
+}
+
+export interface AppPluginRequest {
+  name: string
+  range: string
+}
+
+export interface Drift {
+  name: string
+  kind: 'missing' | 'extra' | 'range' | 'registry'
+  message: string
+}
+
+/**
+ * How the lock differs from what the app asks for: a request with no locked version (missing), a locked plugin no
+ * one needs any more (extra), a locked version outside a range on it (range: the app's or a locked plugin's), a
+ * plugin locked from a registry other than the one its scope is now bound to (registry). Empty: the lock is current.
+ */
+export function lockDrift(lock: Lockfile, requests: readonly AppPluginRequest[], registries: RegistryMap<string>): Drift[] {
+  const drift: Drift[] = []
+  const needed = new Set<string>()
+  const visit = (name: string) => {
+    if (needed.has(name)) return
+    needed.add(name)
+    for (const dependency of Object.keys(lock.plugins[name]?.plugins ?? {})) visit(dependency)
+  }
+  for (const request of requests) {
+    const entry = lock.plugins[request.name]
+    if (!entry) {
+      drift.push({ name: request.name, kind: 'missing', message: `${request.name} ${request.range} is in plugins: but not in islet.lock` })
+      continue
+    }
+    visit(request.name)
+    if (!satisfiesLocked(entry.version, request.range)) {
+      drift.push({ name: request.name, kind: 'range', message: `${request.name} is locked at ${entry.version}, which plugins: no longer allows (${request.range})` })
+    }
+  }
+  for (const [parent, entry] of Object.entries(lock.plugins)) {
+    if (!needed.has(parent)) continue
+    for (const [name, range] of Object.entries(entry.plugins ?? {})) {
+      const locked = lock.plugins[name]
+      if (!locked) drift.push({ name, kind: 'missing', message: `${parent}@${entry.version} needs ${name} ${range}, which is not in islet.lock` })
+      else if (!satisfiesLocked(locked.version, range)) {
+        drift.push({ name, kind: 'range', message: `${name} is locked at ${locked.version}, outside ${range} that ${parent}@${entry.version} needs` })
+      }
+    }
+  }
+  for (const [name, entry] of Object.entries(lock.plugins)) {
+    if (!needed.has(name)) {
+      drift.push({ name, kind: 'extra', message: `${name}@${entry.version} is in islet.lock but neither plugins: nor a locked plugin needs it` })
+      continue
+    }
+    const registry = sourceFor(name, registries)
+    if (registryId(registry) !== registryId(entry.registry)) {
+      drift.push({ name, kind: 'registry', message: `${name} was locked from ${entry.registry}, but its registry is now ${registry}` })
+    }
+  }
+  return drift.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind < b.kind ? -1 : 1))
+}
+
+/** 'embedded', or the URL with its trailing slash (how source ids are spelled), so `http://x` and `http://x/` agree. */
+function registryId(spec: string): string {
+  return spec === 'embedded' || spec.endsWith('/') ? spec : `${spec}/`
+}
+
+/** A locked exact version satisfies its own pin even when yanked or a prerelease. */
+function satisfiesLocked(version: string, range: string): boolean {
+  return semver.valid(range) === version || semver.satisfies(version, range, { includePrerelease: true })
+}
+
+function sorted(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sorted)
+  if (value === null || typeof value !== 'object') return value
+  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sorted((value as Record<string, unknown>)[key])]))
+}
+
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset).split('\n')
+  return { line: before.length, col: before[before.length - 1]!.length + 1 }
+}
+
+function invalid(file: string, at: { line: number; col: number }, what: string): RegistryError {
+  return new RegistryError('ERR_REGISTRY_LOCK_INVALID',
+    `${file}:${at.line}:${at.col}: islet.lock ${what}. Fix it by hand, or delete it and run \`islet plugin upgrade\` to write a fresh one`,
+    { details: { file, line: at.line, col: at.col } })
+}
+
+interface ShapeProblem {
+  path: (string | number)[]
+  message: string
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+function shapeProblem(lock: unknown): ShapeProblem | undefined {
+  if (!isObject(lock)) return { path: [], message: 'must be a JSON object with lockfileVersion, keys and plugins' }
+  if (lock.lockfileVersion !== LOCKFILE_VERSION) {
+    return { path: ['lockfileVersion'], message: `has lockfileVersion ${JSON.stringify(lock.lockfileVersion)}; this Islet reads version ${LOCKFILE_VERSION}` }
+  }
+  if (!isObject(lock.keys)) return { path: ['keys'], message: 'needs "keys": an object of key id → { key, registry }' }
+  for (const [keyid, entry] of Object.entries(lock.keys)) {
+    if (!isObject(entry)) return { path: ['keys', keyid], message: `keys.${keyid} must be an object { key, registry }` }
+    for (const field of ['key', 'registry'] as const) {
+      if (typeof entry[field] !== 'string') return { path: ['keys', keyid, field], message: `keys["${keyid}"].${field} must be a string` }
+    }
+  }
+  if (!isObject(lock.plugins)) return { path: ['plugins'], message: 'needs "plugins": an object of plugin name → locked version' }
+  for (const [name, entry] of Object.entries(lock.plugins)) {
+    if (!isObject(entry)) return { path: ['plugins', name], message: `plugins["${name}"] must be an object` }
+    for (const field of ['version', 'integrity', 'keyid', 'sig', 'registry', 'engine'] as const) {
+      if (typeof entry[field] !== 'string') return { path: ['plugins', name, field], message: `plugins["${name}"].${field} must be a string` }
+    }
+    if (semver.valid(entry.version as string) === null) {
+      return { path: ['plugins', name, 'version'], message: `plugins["${name}"].version ${JSON.stringify(entry.version)} is not an exact semver version` }
+    }
+    if (!/^sha512-[A-Za-z0-9+/]+={0,2}$/.test(entry.integrity as string)) {
+      return { path: ['plugins', name, 'integrity'], message: `plugins["${name}"].integrity must be a sha512-<base64> integrity` }
+    }
+    if (!Object.hasOwn(lock.keys, entry.keyid as string)) {
+      return { path: ['plugins', name, 'keyid'], message: `plugins["${name}"].keyid ${entry.keyid} is not pinned under "keys"` }
+    }
+    if (entry.plugins !== undefined) {
+      if (!isObject(entry.plugins) || Object.values(entry.plugins).some((r) => typeof r !== 'string')) {
+        return { path: ['plugins', name, 'plugins'], message: `plugins["${name}"].plugins must map plugin names to ranges` }
+      }
+    }
+  }
+  return undefined
+}

@@ -1,0 +1,195 @@
+// Resolution: from the app's ranges (and, transitively, each chosen plugin's `islet.plugins`) to one version per
+// plugin. Versions the engine cannot run, yanked ones and prereleases are dropped first (a pin to an exact version
+// still gets a yanked or prerelease one: "installable when pinned or locked"); then each name gets the highest version
+// satisfying every range on it. No backtracking, as npm: a conflict is reported with who required what.
+import semver from 'semver'
+import { RegistryError } from '../errors.ts'
+import { sourceFor, type Packument, type PackumentVersion, type RegistryMap } from './source.ts'
+
+export interface PluginRequest {
+  name: string
+  range: string
+  /** 'app', or the `name@version` of the plugin asking. */
+  from: string
+}
+
+export interface ResolveOptions {
+  sources: RegistryMap
+  /** The running engine's version, checked against each version's `islet.engine`. */
+  engineVersion: string
+  /** Let ranges choose prereleases (an exact pin always may). */
+  includePrerelease?: boolean
+}
+
+export interface ResolvedPlugin {
+  name: string
+  version: string
+  /** The registry it came from (the source's id: URL or 'embedded'). */
+  registry: string
+  /** The packument's entry for the version: dist (integrity, signatures, tarball), islet, deprecated. */
+  manifest: PackumentVersion
+  /** Who asked for it, as chains: `app → @a/y@2.0.0 → @a/x ^2`. */
+  requiredBy: string[]
+}
+
+export interface Resolution {
+  /** Sorted by name. */
+  plugins: ResolvedPlugin[]
+  /** Deprecated versions chosen, one line each. */
+  warnings: string[]
+}
+
+interface Constraint extends PluginRequest {}
+
+interface Dropped {
+  version: string
+  why: string
+}
+
+/** Resolve the app's requests (from: 'app') and everything they need. */
+export async function resolvePlugins(requests: readonly PluginRequest[], options: ResolveOptions): Promise<Resolution> {
+  for (const request of requests) {
+    if (semver.validRange(request.range) === null) {
+      throw new RegistryError('ERR_REGISTRY_NO_MATCHING_VERSION',
+        `${request.from} asks for ${request.name} ${JSON.stringify(request.range)}, which is not a semver range (e.g. ^1.2.0)`,
+        { details: { name: request.name, range: request.range, from: request.from } })
+    }
+  }
+  const constraints = new Map<string, Constraint[]>()
+  const add = (c: Constraint) => {
+    const list = constraints.get(c.name) ?? []
+    if (!list.some((known) => known.from === c.from && known.range === c.range)) list.push(c)
+    constraints.set(c.name, list)
+  }
+  for (const request of requests) add(request)
+
+  const packuments = new Map<string, { packument: Packument; registry: string }>()
+  const load = async (name: string) => {
+    const known = packuments.get(name)
+    if (known) return known
+    const source = sourceFor(name, options.sources)
+    const packument = await source.packument(name)
+    if (!packument) {
+      throw new RegistryError('ERR_REGISTRY_NOT_FOUND',
+        `${name} is not on the registry ${source.id} (${chainsOf(name, constraints, new Map()).join('; ')}); check the name, and the registries: entry its scope uses`,
+        { details: { name, registry: source.id } })
+    }
+    const loaded = { packument, registry: source.id }
+    packuments.set(name, loaded)
+    return loaded
+  }
+
+  const chosen = new Map<string, PackumentVersion>()
+  const active = (c: Constraint) => c.from === 'app' || chosen.get(nameOf(c.from))?.version === versionOf(c.from)
+  // Each round re-picks every name under its live constraints; a change re-adds the new version's needs. A pick only
+  // moves down when a new range appears, and ranges come from a finite set of versions, so this settles.
+  for (let round = 0; ; round++) {
+    if (round > 1000) throw new Error('plugin resolution did not settle after 1000 rounds (a dependency cycle between ranges?)')
+    let changed = false
+    for (const name of [...constraints.keys()].sort()) {
+      const live = constraints.get(name)!.filter(active)
+      if (live.length === 0) {
+        if (chosen.delete(name)) changed = true
+        continue
+      }
+      const { packument } = await load(name)
+      const pick = choose(name, packument, live, constraints, chosen, options)
+      if (chosen.get(name)?.version === pick.version) continue
+      chosen.set(name, pick)
+      changed = true
+      for (const [dependency, range] of Object.entries(pick.islet?.plugins ?? {})) {
+        add({ name: dependency, range, from: `${name}@${pick.version}` })
+      }
+    }
+    if (!changed) break
+  }
+
+  const plugins = [...chosen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, manifest]) => ({
+    name, version: manifest.version, registry: packuments.get(name)!.registry, manifest,
+    requiredBy: chainsOf(name, constraints, chosen),
+  }))
+  const warnings = plugins.filter((p) => typeof p.manifest.deprecated === 'string')
+    .map((p) => `${p.name}@${p.version} is deprecated: ${p.manifest.deprecated} (required by ${p.requiredBy.join('; ')})`)
+  return { plugins, warnings }
+}
+
+/** The highest eligible version satisfying every live range, or the error saying why there is none. */
+function choose(name: string, packument: Packument, live: Constraint[], all: Map<string, Constraint[]>,
+  chosen: Map<string, PackumentVersion>, options: ResolveOptions): PackumentVersion {
+  const pins = new Set(live.map((c) => semver.valid(c.range)).filter((v): v is string => v !== null))
+  const eligible: PackumentVersion[] = []
+  const dropped: Dropped[] = []
+  for (const manifest of Object.values(packument.versions)) {
+    const why = dropReason(manifest, pins, options)
+    if (why) dropped.push({ version: manifest.version, why })
+    else eligible.push(manifest)
+  }
+  eligible.sort((a, b) => semver.rcompare(a.version, b.version))
+  const satisfies = (version: string, c: Constraint) =>
+    pins.has(version) && semver.valid(c.range) === version
+      ? true
+      : semver.satisfies(version, c.range, { includePrerelease: options.includePrerelease === true || pins.has(version) })
+  const pick = eligible.find((m) => live.every((c) => satisfies(m.version, c)))
+  if (pick) return pick
+
+  const available = eligible.map((m) => m.version)
+  const chains = chainsOf(name, all, chosen)
+  // A range nothing eligible satisfies on its own is a missing version; ranges each satisfiable but not together conflict.
+  const alone = live.find((c) => !eligible.some((m) => satisfies(m.version, c)))
+  if (alone) {
+    const near = dropped.filter((d) => semver.satisfies(d.version, alone.range, { includePrerelease: true }))
+    const because = near.length > 0
+      ? ` Versions in that range were dropped: ${near.map((d) => `${d.version} (${d.why})`).join(', ')}.`
+      : ''
+    throw new RegistryError('ERR_REGISTRY_NO_MATCHING_VERSION',
+      `no version of ${name} satisfies ${alone.range} (${chainText(alone, chosen, all)}).${because} ` +
+      `Available: ${available.length > 0 ? available.join(', ') : 'none'}. Change the range, or publish a version that fits.`,
+      { details: { name, range: alone.range, from: alone.from, available, dropped: near } })
+  }
+  throw new RegistryError('ERR_REGISTRY_RESOLVE_CONFLICT',
+    `the ranges on ${name} have no version in common: ${chains.join('; ')}. Available: ${available.join(', ')}. ` +
+    'Change one of these ranges (or upgrade the plugin that asks for the other) so that one version satisfies all.',
+    { details: { name, chains, available } })
+}
+
+/** Why a version is not a candidate, or undefined when it is. */
+function dropReason(manifest: PackumentVersion, pins: Set<string>, options: ResolveOptions): string | undefined {
+  const engine = manifest.islet?.engine
+  if (typeof engine !== 'string') return 'not an Islet plugin: no islet.engine'
+  if (semver.validRange(engine) === null) return `islet.engine ${JSON.stringify(engine)} is not a semver range`
+  if (!semver.satisfies(options.engineVersion, engine, { includePrerelease: true })) {
+    return `needs engine ${engine}, this engine is ${options.engineVersion}`
+  }
+  if (pins.has(manifest.version)) return undefined
+  if (typeof manifest._yanked === 'string') return `yanked${manifest._yanked ? `: ${manifest._yanked}` : ''}`
+  if (semver.prerelease(manifest.version) !== null && options.includePrerelease !== true) return 'prerelease'
+  return undefined
+}
+
+/** Every live chain of requests ending at `name`, e.g. `app → @a/y@2.0.0 → @a/x ^2`. */
+function chainsOf(name: string, all: Map<string, Constraint[]>, chosen: Map<string, PackumentVersion>): string[] {
+  const live = (all.get(name) ?? []).filter((c) => c.from === 'app' || chosen.get(nameOf(c.from))?.version === versionOf(c.from))
+  return live.map((c) => chainText(c, chosen, all))
+}
+
+function chainText(c: Constraint, chosen: Map<string, PackumentVersion>, all: Map<string, Constraint[]>): string {
+  return [...prefix(c.from, chosen, all, new Set()), `${c.name} ${c.range}`].join(' → ')
+}
+
+/** The path from the app to `from` (`app`, or `app → @a/y@2.0.0`), following the first request of each parent. */
+function prefix(from: string, chosen: Map<string, PackumentVersion>, all: Map<string, Constraint[]>, seen: Set<string>): string[] {
+  if (from === 'app' || seen.has(from)) return ['app']
+  seen.add(from)
+  const parent = nameOf(from)
+  const via = (all.get(parent) ?? []).find((c) => c.from === 'app' || chosen.get(nameOf(c.from))?.version === versionOf(c.from))
+  return [...(via ? prefix(via.from, chosen, all, seen) : ['app']), from]
+}
+
+/** `@a/y@2.0.0` → `@a/y`. */
+function nameOf(nameAtVersion: string): string {
+  return nameAtVersion.slice(0, nameAtVersion.lastIndexOf('@'))
+}
+
+function versionOf(nameAtVersion: string): string {
+  return nameAtVersion.slice(nameAtVersion.lastIndexOf('@') + 1)
+}

@@ -1,0 +1,86 @@
+// The `plugins:` map and `registries:` as the app writes them: one request per registry plugin (its range, whether
+// host code may load, the engine services allowed) and where each name is fetched from. Shapes the schema refuses
+// are left to its errors; here only what it cannot check (a semver range that does not parse, a name listed twice).
+import { join } from 'node:path'
+import validRange from 'semver/ranges/valid.js'
+import { isRecord } from '@islet/sdk'
+import type { RegistrySource, RegistrySources } from '../plugins/locked-plugins.ts'
+import type { Diagnostic } from './diagnostics.ts'
+import type { LoadedFile } from './imports.ts'
+import { diagnosticAt, locate, type PathSegment } from './locate.ts'
+import { PLUGIN_NAME as PLUGIN_NAME_PATTERN } from './schema.ts'
+
+const PLUGIN_NAME = new RegExp(PLUGIN_NAME_PATTERN)
+
+/** One map entry as written. */
+export interface PluginRequest {
+  name: string
+  range: string
+  host: boolean
+  services: string[]
+  /** Its entry's `registry:` (a URL or 'embedded'). */
+  registry?: string
+  file: LoadedFile
+  at: PathSegment[]
+}
+
+/** Every file's `plugins:` map entries, by name, root first; problems to `diagnostics`. */
+export function collectRequests(files: readonly LoadedFile[], diagnostics: Diagnostic[]): Map<string, PluginRequest> {
+  const requests = new Map<string, PluginRequest>()
+  for (const file of files) {
+    if (!isRecord(file.value.plugins)) continue
+    for (const [name, raw] of Object.entries(file.value.plugins)) {
+      const request = requestOf(name, raw, file)
+      if (!request) continue
+      const prior = requests.get(name)
+      if (prior) {
+        const at = locate(prior.file.parsed, prior.at)
+        diagnostics.push(diagnosticAt(file.parsed, request.at, 'ERR_CONFIG_DUPLICATE_PLUGIN',
+          `plugin '${name}' is listed twice: at ${prior.file.name}:${at.line}:${at.col} and here`, 'list each plugin once'))
+        continue
+      }
+      if (!validRange(request.range)) {
+        diagnostics.push(diagnosticAt(file.parsed, typeof raw === 'string' ? request.at : [...request.at, 'version'], 'ERR_CONFIG_SCHEMA',
+          `'${request.range}' is not a semver range`, 'write a range such as ^1.2.0, ~1.2.0 or >=1.0.0 <2'))
+        continue
+      }
+      requests.set(name, request)
+    }
+  }
+  return requests
+}
+
+function requestOf(name: string, raw: unknown, file: LoadedFile): PluginRequest | undefined {
+  const at = ['plugins', name]
+  if (!PLUGIN_NAME.test(name)) return undefined // the schema reports it
+  if (typeof raw === 'string') return { name, range: raw, host: false, services: [], file, at }
+  if (!isRecord(raw) || typeof raw.version !== 'string') return undefined // the schema reports it
+  const services = Array.isArray(raw.services) ? raw.services.filter((s): s is string => typeof s === 'string') : []
+  return { name, range: raw.version, host: raw.host === true, services, file, at,
+    ...(typeof raw.registry === 'string' ? { registry: raw.registry } : {}) }
+}
+
+/**
+ * Where each plugin comes from: `registries:` of every file (the root's win), `default` embedded unless set, and an
+ * entry's own `registry:` over its scope's.
+ */
+export function sourcesOf(files: readonly LoadedFile[], requests: Iterable<PluginRequest>, dataDir: string): RegistrySources {
+  const sources: RegistrySources = { default: sourceOf('embedded', undefined, dataDir), scopes: {}, names: {} }
+  for (const file of [...files].reverse()) {
+    if (!isRecord(file.value.registries)) continue
+    for (const [key, raw] of Object.entries(file.value.registries)) {
+      const url = typeof raw === 'string' ? raw : isRecord(raw) && typeof raw.url === 'string' ? raw.url : undefined
+      if (!url) continue
+      const source = sourceOf(url, isRecord(raw) && typeof raw.token === 'string' ? raw.token : undefined, dataDir)
+      if (key === 'default') sources.default = source
+      else sources.scopes[key] = source
+    }
+  }
+  for (const r of requests) if (r.registry) sources.names![r.name] = sourceOf(r.registry, undefined, dataDir)
+  return sources
+}
+
+function sourceOf(url: string, token: string | undefined, dataDir: string): RegistrySource {
+  return url === 'embedded' ? { kind: 'embedded', dir: join(dataDir, 'registry') }
+    : { kind: 'http', url: url.endsWith('/') ? url : `${url}/`, ...(token ? { token } : {}) }
+}

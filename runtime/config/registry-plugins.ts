@@ -1,0 +1,110 @@
+// The `plugins:` map form: registry plugins by semver range, pinned by islet.lock. Each locked plugin is
+// materialized (verified and extracted by the registry client, through plugins/locked-plugins.ts) and checked
+// against what the app allows before anything of it runs: its engine range, host code only with `host: true`,
+// engine services only those the entry lists (host-plugin.ts). Components and YAML files of a package are used later
+// (plugin-components.ts, plugin-imports.ts) from the folder this returns; only host code is imported here.
+import { join, resolve } from 'node:path'
+import satisfies from 'semver/functions/satisfies.js'
+import validRange from 'semver/ranges/valid.js'
+import { isRecord } from '@islet/sdk'
+import type { PluginPackageJson } from '../../registry/manifest.ts'
+import { isIsletError, messageOf, type ErrorCode } from '../errors.ts'
+import { materialize, type LockEntry, type MaterializeContext } from '../plugins/locked-plugins.ts'
+import type { Registry } from '../plugins/registry.ts'
+import { escapeOf } from './confine.ts'
+import type { Diagnostic, SourceLocation } from './diagnostics.ts'
+import { loadHostCode } from './host-plugin.ts'
+import type { LoadedFile } from './imports.ts'
+import { diagnosticAt, locate } from './locate.ts'
+import { hintOf, lockedClosure, reconcileLock } from './plugin-lock.ts'
+import { collectRequests, sourcesOf } from './plugin-requests.ts'
+import type { PluginDecl } from './types.ts'
+
+export interface RegistryPluginOptions {
+  dataDir: string
+  /** `--frozen-lockfile`: any difference between plugins: and islet.lock is an error, and the lock is never written. */
+  frozen?: boolean
+}
+
+/** A registry plugin ready for use: its folder and manifest, and where the app asked for it. */
+export interface MaterializedPlugin {
+  name: string
+  version: string
+  dir: string
+  packageJson: PluginPackageJson
+  integrity: string
+  /** The `plugins:` entry that asked for it (for a plugin pulled in by another, the app's first entry). */
+  source: SourceLocation
+}
+
+export interface RegistryPluginsResult {
+  plugins: Map<string, MaterializedPlugin>
+  /** Those with host code, registered into the registry: what the engine runs and the config hash covers. */
+  decls: PluginDecl[]
+  diagnostics: Diagnostic[]
+}
+
+/** Whether any file uses the map form: only then is the lock read. */
+export function usesRegistryPlugins(files: readonly LoadedFile[]): boolean {
+  return files.some((f) => isRecord(f.value.plugins))
+}
+
+/** Loads the app's registry plugins into `registry` (host code) and the result (folders). Never throws for a plugin. */
+export async function loadRegistryPlugins(files: readonly LoadedFile[], registry: Registry, options: RegistryPluginOptions): Promise<RegistryPluginsResult> {
+  const result: RegistryPluginsResult = { plugins: new Map(), decls: [], diagnostics: [] }
+  const root = files[0]!
+  const requests = collectRequests(files, result.diagnostics)
+  if (requests.size === 0) return result
+  const appDir = resolve(root.parsed.file, '..')
+  const context: MaterializeContext = { dataDir: options.dataDir, appDir, sources: sourcesOf(files, requests.values(), options.dataDir),
+    engineVersion: registry.engineVersion }
+  const lock = await reconcileLock(requests, root, context, options.frozen === true, result.diagnostics)
+  if (!lock) return result
+
+  for (const name of lockedClosure(requests, lock).names) {
+    const entry = lock.plugins[name]!
+    const request = requests.get(name)
+    // A plugin pulled in by another is reported at the app's first entry (the lock says who needs it).
+    const asker = request ?? requests.values().next().value!
+    const fail = (code: ErrorCode, message: string, hint?: string) => void result.diagnostics.push(diagnosticAt(asker.file.parsed, asker.at, code, message, hint))
+    let materialized
+    try {
+      materialized = await materialize(name, entry, context)
+    } catch (error) {
+      fail(isIsletError(error) ? error.code : 'ERR_PLUGIN_LOAD_FAILED', messageOf(error), hintOf(error) ?? `islet plugin add ${name}@${entry.version}`)
+      continue
+    }
+    const { dir, packageJson: pkg } = materialized
+    const id = `${name}@${entry.version}`
+    const problem = manifestProblem(name, entry, pkg, dir)
+    if (problem) {
+      fail('ERR_PLUGIN_MANIFEST', `${id}: ${problem}`, 'the package is malformed: report it to its author, or pin another version')
+      continue
+    }
+    const { engine, host } = pkg.islet
+    if (!satisfies(registry.engineVersion, engine, { includePrerelease: true })) {
+      fail('ERR_PLUGIN_ENGINE_MISMATCH', `${id} needs islet ${engine}, this is islet ${registry.engineVersion}`,
+        `pin a version of ${name} whose islet range includes ${registry.engineVersion} (islet plugin upgrade ${name}), or run an islet in ${engine}`)
+      continue
+    }
+    const source = locate(asker.file.parsed, asker.at)
+    if (host !== undefined) {
+      const refused = await loadHostCode(pkg, dir, host, request, registry, appDir)
+      if (refused) { fail(refused.code, refused.message, refused.hint); continue }
+      result.decls.push({ name, version: entry.version, entry: name, file: join(dir, host), packageJson: join(dir, 'package.json'),
+        fingerprint: entry.integrity, source, locked: true })
+    }
+    result.plugins.set(name, { name, version: entry.version, dir, packageJson: pkg, integrity: entry.integrity, source })
+  }
+  return result
+}
+
+/** What is wrong with a package as the runtime reads it, or undefined. */
+function manifestProblem(name: string, entry: LockEntry, pkg: PluginPackageJson, dir: string): string | undefined {
+  if (pkg.name !== name || pkg.version !== entry.version) return `its package.json says ${pkg.name}@${pkg.version}`
+  if (!isRecord(pkg.islet)) return 'its package.json has no islet field'
+  if (typeof pkg.islet.engine !== 'string' || !validRange(pkg.islet.engine)) return `islet.engine ${JSON.stringify(pkg.islet.engine)} is not a semver range`
+  const paths = [pkg.islet.host, ...Object.values(pkg.islet.components ?? {}).map((c) => c.file), ...(pkg.islet.yaml ?? [])]
+  const outside = paths.find((p) => typeof p === 'string' && escapeOf(dir, join(dir, p)))
+  return outside === undefined ? undefined : `'${outside}' leads outside the package`
+}

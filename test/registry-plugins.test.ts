@@ -1,0 +1,276 @@
+// Registry plugins as an app uses them: the `plugins:` map pinned by islet.lock, components from a package run in
+// the sandbox with the app's grants, host code only with `host: true`, services and capabilities compared with what
+// the app allows, the engine range, YAML imported from a package, the frozen lockfile, and `islet dev` moving to a
+// new locked version. Real files, real engine, real sandbox.
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createBuiltinRegistry } from '../runtime/builtins.ts'
+import type { Diagnostic } from '../runtime/config/diagnostics.ts'
+import { loadConfig } from '../runtime/config/load.ts'
+import { ENGINE_VERSION } from '../runtime/version.ts'
+import { json, startApp } from './support/app.ts'
+import { islet, spawnIslet } from './support/cli.ts'
+import { writeFiles } from './support/files.ts'
+import { lockPlugin, readLockFile, extractPlugin, type PluginFixture } from './support/registry-plugin.ts'
+import { until } from './support/until.ts'
+
+const cleanups: (() => void)[] = []
+afterAll(() => cleanups.forEach((cleanup) => cleanup()))
+
+function app(files: Record<string, string>): string {
+  const { dir, cleanup } = writeFiles(files)
+  cleanups.push(cleanup)
+  return dir
+}
+
+const load = (dir: string, frozenLockfile = false) =>
+  loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {}, dataDir: join(dir, 'data'), frozenLockfile })
+
+/** Where `needle` (its first occurrence) starts in `text`, 1-based. */
+function at(text: string, needle: string): { line: number; col: number } {
+  const i = text.indexOf(needle)
+  if (i < 0) throw new Error(`'${needle}' not in the text`)
+  const before = text.slice(0, i)
+  return { line: before.split('\n').length, col: i - before.lastIndexOf('\n') }
+}
+
+const errors = (diagnostics: Diagnostic[]) => diagnostics.filter((d) => d.severity === 'error')
+
+/** A component that answers with the plugin version it ships in. */
+const geocode = (version: string) => `import { defineComponent } from '@islet/sdk'
+export default defineComponent({
+  name: 'geocode',
+  execute: (input: { q: string }) => ({ place: input.q.toUpperCase(), by: 'geocode ${version}' }),
+})
+`
+
+function geo(version = '1.0.0', islet: Record<string, unknown> = {}): PluginFixture {
+  return {
+    name: '@acme/geo', version,
+    islet: { engine: '^0.1.0', components: { geocode: { file: 'components/geocode.ts', capabilities: { emit: ['geo.looked-up'] } } },
+      yaml: ['pipelines/geo.yaml'], ...islet },
+    files: {
+      'components/geocode.ts': geocode(version),
+      'pipelines/geo.yaml': `apiVersion: islet/v1\npipelines:\n  geo-hello:\n    steps: [{ type: respond, config: { body: { hello: from-geo-${version} } } }]\n`,
+      'pipelines/hidden.yaml': 'apiVersion: islet/v1\n',
+    },
+  }
+}
+
+const SHOUT_HOST = (version: string) => `import { definePlugin, defineStepType } from '@islet/sdk'
+const shout = defineStepType({
+  type: 'acme.shout',
+  configSchema: { type: 'object', additionalProperties: false, required: ['text'], properties: { text: { type: 'string' } } },
+  create: (config) => () => ({ shouted: config.text.toUpperCase(), by: 'shout ${version}' }),
+})
+export default definePlugin({ name: '@acme/shout', version: '${version}', islet: '^0.1.0', stepTypes: [shout] })
+`
+
+function shout(islet: Record<string, unknown> = {}, version = '2.0.0'): PluginFixture {
+  return { name: '@acme/shout', version, islet: { engine: '^0.1.0', host: 'dist/plugin.js', ...islet },
+    files: { 'dist/plugin.js': SHOUT_HOST(version) } }
+}
+
+const WEB = (routes: string) => `modules:
+  - name: api
+    type: http.router
+    config:
+      routes: [${routes}]
+  - name: web
+    type: http.server
+    config: { port: 0, routers: [api] }
+`
+
+const GEO_APP = (grants = "{ emit: ['geo.*'] }", plugins = "  '@acme/geo': ^1.0.0\n") => `apiVersion: islet/v1
+plugins:
+${plugins}components:
+  - { plugin: '@acme/geo', component: geocode, grants: ${grants} }
+${WEB('{ method: POST, path: /geo, pipeline: geo }')}pipelines:
+  geo:
+    steps: [{ type: component, config: { component: geocode } }]
+`
+
+const post = async (url: string, body: unknown) =>
+  json(await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }))
+
+describe('registry plugins: components and YAML', () => {
+  it('a components-only plugin: the app calls its component, which runs in the sandbox from the locked package', async () => {
+    const t = await startApp({ 'app.yaml': GEO_APP() }, { prepare: (dir) => lockPlugin(dir, join(dir, 'data'), geo()) })
+    try {
+      expect(await post(`${t.url}/geo`, { q: 'paris' })).toEqual({ place: 'PARIS', by: 'geocode 1.0.0' })
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('a component requesting capabilities beyond its grants is refused at the grants, with the list', async () => {
+    const yaml = GEO_APP("{ emit: ['orders.*'] }")
+    const dir = app({ 'app.yaml': yaml })
+    lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { components: { geocode: { file: 'components/geocode.ts',
+      capabilities: { kv: true, fetch: ['https://geo.example'], emit: ['geo.looked-up'] } } } }))
+    const { config, diagnostics } = await load(dir)
+    expect(config).toBeUndefined()
+    const [d] = errors(diagnostics)
+    expect(d).toMatchObject({ code: 'ERR_PLUGIN_CAPABILITIES_NOT_GRANTED', ...at(yaml, "{ emit: ['orders.*'] }") })
+    expect(d!.message).toBe("@acme/geo@1.0.0's component 'geocode' requests kv, fetch https://geo.example, emit geo.looked-up, beyond the grants of this entry")
+    expect(d!.hint).toContain("fetch: { origins: [https://geo.example] }")
+  })
+
+  it('imports a YAML file the package lists; one it does not list is refused, naming those it does', async () => {
+    const good = `apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\nimports: ['@acme/geo/pipelines/geo.yaml']\n${WEB('{ method: GET, path: /hello, pipeline: geo-hello }')}`
+    const t = await startApp({ 'app.yaml': good }, { prepare: (dir) => lockPlugin(dir, join(dir, 'data'), geo()) })
+    try {
+      expect(await json(await fetch(`${t.url}/hello`))).toEqual({ hello: 'from-geo-1.0.0' })
+    } finally {
+      await t.close()
+    }
+
+    const bad = `apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\nimports: ['@acme/geo/pipelines/hidden.yaml']\n`
+    const dir = app({ 'app.yaml': bad })
+    lockPlugin(dir, join(dir, 'data'), geo())
+    const { diagnostics } = await load(dir)
+    expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_MANIFEST', ...at(bad, "'@acme/geo/pipelines/hidden.yaml'"),
+      message: "imports: @acme/geo@1.0.0 does not offer 'pipelines/hidden.yaml' for import; it lists @acme/geo/pipelines/geo.yaml" }])
+  })
+
+  it('an engine-incompatible plugin is refused, naming both versions', async () => {
+    const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n"
+    const dir = app({ 'app.yaml': yaml })
+    lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { engine: '^9.0.0' }))
+    const { diagnostics } = await load(dir)
+    expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_ENGINE_MISMATCH', ...at(yaml, '^1.0.0'),
+      message: `@acme/geo@1.0.0 needs islet ^9.0.0, this is islet ${ENGINE_VERSION}` }])
+  })
+})
+
+const SHOUT_APP = (entry: string) => `apiVersion: islet/v1\nplugins:\n  '@acme/shout': ${entry}\n${WEB('{ method: GET, path: /shout, pipeline: shout }')}pipelines:
+  shout:
+    steps:
+      - { name: s, type: acme.shout, config: { text: hi } }
+      - { type: respond, config: { body: '\${{ steps.s }}' } }
+`
+
+describe('registry plugins: host code', () => {
+  it('is refused without host: true (saying what would run and how to allow it), and loads with it', async () => {
+    const refused = SHOUT_APP('^2.0.0')
+    const dir = app({ 'app.yaml': refused })
+    lockPlugin(dir, join(dir, 'data'), shout())
+    const { diagnostics } = await load(dir)
+    const [d] = errors(diagnostics)
+    expect(d).toMatchObject({ code: 'ERR_PLUGIN_HOST_NOT_ALLOWED', ...at(refused, '^2.0.0') })
+    expect(d!.message).toBe('@acme/shout@2.0.0 ships host code (dist/plugin.js): it would run in the engine process with its rights; its plugins: entry does not allow host code')
+    expect(d!.hint).toContain("'@acme/shout': { version: ^2.0.0, host: true }")
+
+    const t = await startApp({ 'app.yaml': SHOUT_APP('{ version: ^2.0.0, host: true }') }, { prepare: (d) => lockPlugin(d, join(d, 'data'), shout()) })
+    try {
+      expect(await json(await fetch(`${t.url}/shout`))).toEqual({ shouted: 'HI', by: 'shout 2.0.0' })
+      expect(t.engine.config.plugins).toMatchObject([{ name: '@acme/shout', version: '2.0.0', locked: true }])
+    } finally {
+      await t.close()
+    }
+  })
+
+  it('host code that declares another plugin than its package is refused', async () => {
+    const yaml = SHOUT_APP('{ version: ^2.0.0, host: true }')
+    const dir = app({ 'app.yaml': yaml })
+    lockPlugin(dir, join(dir, 'data'), { ...shout(), files: { 'dist/plugin.js': SHOUT_HOST('2.0.1') } })
+    const { diagnostics } = await load(dir)
+    expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_INVALID', ...at(yaml, '{ version: ^2.0.0'),
+      message: '@acme/shout@2.0.0: its host module exports plugin @acme/shout@2.0.1, not @acme/shout@2.0.0' }])
+  })
+
+  it('services the package uses beyond those its entry allows are refused, with the list', async () => {
+    const yaml = SHOUT_APP('{ version: ^2.0.0, host: true, services: [status] }')
+    const dir = app({ 'app.yaml': yaml })
+    lockPlugin(dir, join(dir, 'data'), shout({ services: ['events', 'status', 'components'] }))
+    const { diagnostics } = await load(dir)
+    expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_SERVICES_NOT_ALLOWED', ...at(yaml, '{ version: ^2.0.0'),
+      message: '@acme/shout@2.0.0 uses the engine services events, components, beyond those its entry allows (status)' }])
+  })
+})
+
+describe('registry plugins: islet.lock', () => {
+  it('drift under --frozen-lockfile is an error with the fix; without it the plugin is resolved, warned about and locked', async () => {
+    const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n"
+    const dir = app({ 'app.yaml': yaml })
+    extractPlugin(join(dir, 'data'), geo('1.0.0'))
+    extractPlugin(join(dir, 'data'), geo('1.4.0'))
+    extractPlugin(join(dir, 'data'), geo('2.0.0'))
+
+    const frozen = await load(dir, true)
+    expect(frozen.config).toBeUndefined()
+    expect(errors(frozen.diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_LOCK_DRIFT', ...at(yaml, '^1.0.0'),
+      message: '@acme/geo ^1.0.0 is not in islet.lock, and the lockfile is frozen (--frozen-lockfile)',
+      hint: 'run islet plugin add @acme/geo (or islet plugin upgrade) and commit islet.lock' }])
+    // The CLI says the same and exits 1.
+    const cli = islet(['validate', 'app.yaml', '--frozen-lockfile', '--data-dir', join(dir, 'data')], { cwd: dir })
+    expect(cli.status).toBe(1)
+    expect(cli.stdout + cli.stderr).toContain('ERR_PLUGIN_LOCK_DRIFT')
+
+    const { config, diagnostics } = await load(dir)
+    expect(config).toBeDefined()
+    expect(diagnostics).toMatchObject([{ severity: 'warning', code: 'ERR_PLUGIN_LOCK_DRIFT',
+      message: '@acme/geo ^1.0.0 is not in islet.lock: resolved to @acme/geo@1.4.0 and written to islet.lock' }])
+    expect(readLockFile(dir).plugins['@acme/geo']).toMatchObject({ version: '1.4.0', registry: 'embedded' })
+    // Locked now: frozen loads it, with nothing to say.
+    expect((await load(dir, true)).diagnostics).toEqual([])
+  })
+
+  it('resolving one drifting entry leaves what the lock pins within range as pinned', async () => {
+    const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n  '@acme/shout': { version: ^2.0.0, host: true }\n"
+    const dir = app({ 'app.yaml': yaml })
+    lockPlugin(dir, join(dir, 'data'), geo('1.0.0'))
+    extractPlugin(join(dir, 'data'), geo('1.4.0')) // newer, in range: not taken while 1.0.0 is pinned
+    extractPlugin(join(dir, 'data'), shout())
+    const { config, diagnostics } = await load(dir)
+    expect(config).toBeDefined()
+    expect(diagnostics.map((d) => d.message)).toEqual(['@acme/shout ^2.0.0 is not in islet.lock: resolved to @acme/shout@2.0.0 and written to islet.lock'])
+    expect(readLockFile(dir).plugins['@acme/geo']!.version).toBe('1.0.0')
+  })
+})
+
+describe('registry plugins under islet dev', () => {
+  it('a new version in islet.lock reloads the app with it; a version that fails to load leaves the running one serving', async () => {
+    const dir = app({ 'app.yaml': GEO_APP() })
+    const data = join(dir, 'data')
+    lockPlugin(dir, data, geo('1.0.0'))
+    const dev = spawnIslet(['dev', 'app.yaml', '--data-dir', data], { cwd: dir })
+    try {
+      const url = String((await dev.waitFor((l) => typeof l.url === 'string', 30_000)).url)
+      await dev.waitFor((l) => String(l.raw ?? '').startsWith('watching'), 30_000)
+      expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.0.0' })
+
+      lockPlugin(dir, data, geo('1.1.0'))
+      await dev.waitFor((l) => /^config reloaded in \d+ ms \(generation 2\)/.test(String(l.raw ?? '')), 30_000)
+      await until(async () => (await post(`${url}/geo`, { q: 'oslo' })).by === 'geocode 1.1.0', { ms: 30_000, explain: dev.stderr })
+
+      lockPlugin(dir, data, geo('1.2.0', { engine: '^9.0.0' }))
+      await until(() => /config change rejected[^]*ERR_PLUGIN_ENGINE_MISMATCH[^]*@acme\/geo@1\.2\.0 needs islet \^9\.0\.0/.test(dev.stderr()),
+        { ms: 30_000, explain: dev.stderr })
+      expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.1.0' })
+    } finally {
+      dev.child.kill('SIGTERM')
+      await dev.exited
+    }
+  }, 90_000)
+
+  it('host code: a new version in islet.lock is imported beside the old one and the step using it restarts with it', async () => {
+    const dir = app({ 'app.yaml': SHOUT_APP('{ version: ^2.0.0, host: true }') })
+    const data = join(dir, 'data')
+    lockPlugin(dir, data, shout())
+    const dev = spawnIslet(['dev', 'app.yaml', '--data-dir', data], { cwd: dir })
+    try {
+      const url = String((await dev.waitFor((l) => typeof l.url === 'string', 30_000)).url)
+      await dev.waitFor((l) => String(l.raw ?? '').startsWith('watching'), 30_000)
+      expect(await json(await fetch(`${url}/shout`))).toEqual({ shouted: 'HI', by: 'shout 2.0.0' })
+
+      lockPlugin(dir, data, shout({}, '2.1.0'))
+      await dev.waitFor((l) => /^config reloaded in \d+ ms \(generation 2\)/.test(String(l.raw ?? '')), 30_000)
+      expect(await json(await fetch(`${url}/shout`))).toEqual({ shouted: 'HI', by: 'shout 2.1.0' })
+    } finally {
+      dev.child.kill('SIGTERM')
+      await dev.exited
+    }
+  }, 90_000)
+})
+
