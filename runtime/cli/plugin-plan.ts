@@ -24,7 +24,7 @@ export interface PluginSummary {
 export function summarize(v: PackumentVersion, keyid: string | undefined): PluginSummary {
   const islet = v.islet
   return {
-    name: v.name, version: v.version, ...(v.description ? { description: v.description } : {}),
+    name: v.name, version: v.version, ...(typeof v.description === 'string' && v.description ? { description: v.description } : {}),
     engine: islet?.engine ?? '*',
     ...(islet?.host ? { host: islet.host } : {}),
     services: [...(islet?.services ?? [])],

@@ -1,48 +1,22 @@
-// The one seam between the registry commands and the parts of issue 11 other helpers build in parallel: the server
-// (registry/server: startRegistry, openStore, setYanked), its auth (registry/server/auth: createAuth, createUser,
-// issueToken, revokeToken, listTokens) and the client (registry/client: createSources, sourceFor, resolvePlugins,
-// lockFromResolution, readLock, writeLock). They are imported here and nowhere else in runtime/cli, with the
-// signatures their branches have (h-core, h-auth, h-client), so that merging them is a change to this file only:
-// the PARTS paths become static imports and the local interface copies become theirs. Until a part is on main its
-// import fails and the command says which part is missing (ERR_CLI_UNAVAILABLE) instead of crashing.
+// The one door from the CLI to registry/: the client (createSources, sourceFor, resolvePlugins, lockFromResolution,
+// readLock, writeLock), the server (startRegistry, openStore, openEmbeddedRegistry) and its auth (createAuth,
+// createUser, issueToken, revokeToken, listTokens). The server and auth land from other branches (h-core, h-auth):
+// until then they are imported by path (PARTS), typed by the local copies of their signatures below, and a command
+// that needs a missing one says so (ERR_CLI_UNAVAILABLE). MERGE: once they are on main, PARTS become static imports
+// and the copies their own types; nothing outside this file changes.
 import { userInfo } from 'node:os'
-import type { IsletField, PluginPackageJson } from '../../registry/manifest.ts'
-import type { NpmPublicKey } from '../../registry/signature.ts'
+import { join } from 'node:path'
+import {
+  createSources, lockFromResolution, readLock as readClientLock, resolvePlugins as resolveWithClient, sourceFor,
+  writeLock as writeClientLock, type EmbeddedStore, type Lockfile, type LockedPlugin, type Packument, type PackumentVersion,
+  type RegistryMap, type RegistrySource, type RegistrySpec,
+} from '../../registry/client/index.ts'
+import type { PluginPackageJson } from '../../registry/manifest.ts'
 import { IsletError, messageOf } from '../errors.ts'
 
-// ---- the shapes the CLI reads (copies of registry/client/source.ts, lock.ts and resolve.ts) ----
-
-/** One version in a packument, as the registry serves it (npm's fields, Islet's `_yanked`). */
-export interface PackumentVersion {
-  name: string
-  version: string
-  description?: string
-  islet?: IsletField
-  deprecated?: string
-  _yanked?: string
-  dist: { integrity: string; shasum?: string; tarball: string; signatures?: readonly { keyid: string; sig: string }[] }
-  [field: string]: unknown
-}
-
-export interface Packument {
-  name: string
-  'dist-tags'?: Record<string, string>
-  versions: Record<string, PackumentVersion>
-  time?: Record<string, string>
-}
-
-export interface PluginSource {
-  readonly kind: 'http' | 'embedded'
-  /** What the lock records as the registry: the URL (ending with /) or 'embedded'. */
-  readonly id: string
-  packument(name: string): Promise<Packument | undefined>
-  tarball(name: string, version: string, dist?: PackumentVersion['dist']): Promise<Uint8Array>
-  keys(): Promise<NpmPublicKey[]>
-}
-
-type RegistryMap<T> = { default: T } & { [scope: `@${string}`]: T }
-/** A registry as `registries:` names it. */
-type RegistrySpec = string | { url: string; token?: string }
+export type { Lockfile, Packument, PackumentVersion }
+export type LockEntry = LockedPlugin
+export type PluginSource = RegistrySource
 
 /** The app's registries, opened: the source a name is fetched from (a bound scope only ever uses its registry). */
 export interface Sources {
@@ -57,25 +31,6 @@ export interface Sources {
 }
 
 export interface ResolveRequest { name: string; range: string; from: string }
-
-export interface LockEntry {
-  version: string
-  integrity: string
-  keyid: string
-  sig: string
-  registry: string
-  engine: string
-  plugins?: Record<string, string>
-}
-
-export interface Lockfile {
-  lockfileVersion: 1
-  keys: Record<string, { key: string; registry: string }>
-  plugins: Record<string, LockEntry>
-}
-
-interface ResolvedPlugin { name: string; version: string; registry: string; manifest: PackumentVersion; requiredBy: string[] }
-interface Resolution { plugins: ResolvedPlugin[]; warnings: string[] }
 
 /** A problem `checkComponents` reports inside a package: the package-relative file and where in it. */
 export interface PackageProblem { file: string; line?: number; column?: number; code: string; message: string; hint?: string }
@@ -92,7 +47,6 @@ interface ServerPart {
   startRegistry(options: { dir: string; host?: string; port?: number; auth?: (store: Store) => unknown; checkComponents?: (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<{ path: string; message: string; hint: string }[]> }): Promise<RunningRegistry>
 }
 interface StorePart { openStore(dir: string): Store }
-interface YankPart { setYanked(store: Store, name: string, version: string, reason: string | null, actor: string): void }
 interface AuthPart {
   createAuth(db: unknown): unknown
   createUser(db: unknown, name: string, password: string): void
@@ -100,26 +54,15 @@ interface AuthPart {
   revokeToken(db: unknown, id: string, options?: { actor?: string }): TokenInfo
   listTokens(db: unknown, user?: string): TokenInfo[]
 }
-interface ClientPart {
-  createSources(registries: Partial<Record<string, RegistrySpec>> | undefined, options: { dataDir: string; openEmbedded?: (dir: string) => unknown }): RegistryMap<PluginSource>
-  sourceFor<T>(name: string, registries: RegistryMap<T>): T
-  resolvePlugins(requests: readonly ResolveRequest[], options: { sources: RegistryMap<PluginSource>; engineVersion: string; includePrerelease?: boolean }): Promise<Resolution>
-  lockFromResolution(resolution: Resolution, sources: RegistryMap<PluginSource>): Promise<Lockfile>
-  readLock(file: string): Lockfile | undefined
-  writeLock(file: string, lock: Lockfile): void
-}
-/** How the client opens the embedded registry (the server's store as an EmbeddedStore): the runtime's adapter. */
-interface EmbeddedPart { openEmbeddedStore(dir: string): unknown }
+/** The embedded registry: the server's store opened in-process (an EmbeddedStore for the client, plus its writes). */
+interface EmbeddedPart { openEmbeddedRegistry(dir: string): EmbeddedStore & { yank(name: string, version: string, reason: string | null, actor: string): void; close(): void } }
 
 // The modules each part lives in. Held in variables so that the type check passes before they exist.
 const PARTS = {
   server: '../../registry/server/server.ts',
   store: '../../registry/server/store.ts',
-  yank: '../../registry/server/yank.ts',
   auth: '../../registry/server/auth/index.ts',
-  client: '../../registry/client/index.ts',
-  // MERGE: where the runtime helper puts its EmbeddedStore over the server's store (h-runtime has it as a stand-in).
-  embedded: '../../registry/server/embedded-store.ts',
+  embedded: '../../registry/server/embedded.ts',
 } as const
 
 async function part<T>(which: keyof typeof PARTS): Promise<T> {
@@ -192,35 +135,39 @@ export async function listTokens(dir: string): Promise<TokenInfo[]> {
 
 /** The app's `registries:` (already interpolated) as sources; with none, the embedded registry in the data dir. */
 export async function sourcesFor(registries: unknown, options: { dataDir: string }): Promise<Sources> {
-  const client = await part<ClientPart>('client')
   const specs = (registries ?? {}) as Partial<Record<string, RegistrySpec>>
-  const openEmbedded = (dir: string) => {
-    // Opened only when a name is fetched from the embedded registry: an app bound to HTTP registries never needs it.
-    throw new IsletError('ERR_CLI_UNAVAILABLE', `the embedded registry (${dir}) is opened through ${PARTS.embedded.slice(6)}, which this islet does not have yet; bind the scope to a registry URL in registries:`)
-  }
-  const embedded = await part<EmbeddedPart>('embedded').catch(() => undefined)
-  const map = client.createSources(specs, { dataDir: options.dataDir, openEmbedded: embedded ? (dir) => embedded.openEmbeddedStore(dir) : openEmbedded })
+  // Opened only when a name is fetched from it: an app bound to HTTP registries never needs the server's code.
+  const embedded = await part<EmbeddedPart>('embedded').catch((error: unknown) => {
+    if ((error as { code?: string }).code === 'ERR_CLI_UNAVAILABLE') return undefined
+    throw error
+  })
+  const map = createSources(specs, {
+    dataDir: options.dataDir,
+    openEmbedded: (dir) => {
+      if (!embedded) throw new IsletError('ERR_CLI_UNAVAILABLE', `the embedded registry (${dir}) needs ${PARTS.embedded.slice(6)}, which this islet does not have yet; bind the scope to a registry URL in registries:`)
+      return embedded.openEmbeddedRegistry(dir)
+    },
+  })
   return {
     map, specs: { default: specs.default ?? 'embedded', ...specs } as RegistryMap<RegistrySpec>, dataDir: options.dataDir,
-    sourceFor: (name) => client.sourceFor(name, map),
-    registryFor: (name) => client.sourceFor(name, map).id,
+    sourceFor: (name) => sourceFor(name, map),
+    registryFor: (name) => sourceFor(name, map).id,
   }
 }
 
 /** Resolution (registry/client/resolve.ts) and the lock it makes (signed versions only, keys pinned). */
 export async function resolvePlugins(requests: ResolveRequest[], options: { sources: Sources; engineVersion: string }): Promise<{ resolved: Map<string, PackumentVersion>; lock: Lockfile; warnings: string[] }> {
-  const client = await part<ClientPart>('client')
-  const resolution = await client.resolvePlugins(requests, { sources: options.sources.map, engineVersion: options.engineVersion })
-  const lock = await client.lockFromResolution(resolution, options.sources.map)
+  const resolution = await resolveWithClient(requests, { sources: options.sources.map, engineVersion: options.engineVersion })
+  const lock = await lockFromResolution(resolution, options.sources.map)
   return { resolved: new Map(resolution.plugins.map((p) => [p.name, p.manifest])), lock, warnings: resolution.warnings }
 }
 
 export async function readLock(file: string): Promise<Lockfile | undefined> {
-  return (await part<ClientPart>('client')).readLock(file)
+  return readClientLock(file)
 }
 
 export async function writeLock(file: string, lock: Lockfile): Promise<void> {
-  (await part<ClientPart>('client')).writeLock(file, lock)
+  writeClientLock(file, lock)
 }
 
 // ---- writes and search, per registry kind ----
@@ -239,8 +186,12 @@ export async function setYanked(sources: Sources, name: string, version: string,
   // A write needs a token: the app's registries: entry gives one, else the environment (never a file of ours).
   const token = spec.token ?? process.env.ISLET_REGISTRY_TOKEN
   if (url === 'embedded') {
-    const { setYanked: yank } = await part<YankPart>('yank')
-    await withStore(`${sources.dataDir}/registry`, (store) => yank(store, name, version, reason, actor()))
+    const registry = (await part<EmbeddedPart>('embedded')).openEmbeddedRegistry(join(sources.dataDir, 'registry'))
+    try {
+      registry.yank(name, version, reason, actor())
+    } finally {
+      registry.close()
+    }
     return
   }
   const base = url.endsWith('/') ? url : `${url}/`
@@ -262,7 +213,7 @@ export async function searchNames(sources: Sources, name: string): Promise<strin
   const scope = /^@([^/]+)\//.exec(name)?.[1]
   const text = scope ? `scope:${scope}` : name.slice(0, Math.max(3, Math.floor(name.length / 2)))
   if (url === 'embedded') {
-    return withStore(`${sources.dataDir}/registry`, (store) =>
+    return withStore(join(sources.dataDir, 'registry'), (store) =>
       ((store.db as { prepare(sql: string): { all(): { name: string }[] } }).prepare('SELECT name FROM packages').all()).map((r) => r.name))
   }
   const base = url.endsWith('/') ? url : `${url}/`
