@@ -1,6 +1,7 @@
 // Resolution as the plugin commands use it: the app's ranges, with the versions already locked kept where they still
 // fit (so adding one plugin does not quietly move the others); only when they cannot all be kept does it resolve the
 // ranges afresh, and the lock difference the command prints shows what moved.
+import { join } from 'node:path'
 import { ENGINE_VERSION } from '../version.ts'
 import { didYouMean } from '../suggest.ts'
 import { IsletError, codeOf } from '../errors.ts'
@@ -33,5 +34,6 @@ export async function packumentOrSuggest(sources: Sources, name: string) {
   if (packument) return packument
   const found = await searchNames(sources, name).catch(() => [] as string[])
   const hint = didYouMean(name, found)
-  throw new IsletError('ERR_PLUGIN_UNKNOWN', `no plugin '${name}' in ${sources.registryFor(name)}${hint ? ` (${hint})` : found.length ? `; the registry's search finds ${found.slice(0, 5).join(', ')}` : ''}; check the name, or the registries: entry for its scope`)
+  const where = sources.registryFor(name) === 'embedded' ? `the embedded registry (${join(sources.dataDir, 'registry')})` : sources.registryFor(name)
+  throw new IsletError('ERR_PLUGIN_UNKNOWN', `no plugin '${name}' in ${where}${hint ? ` (${hint})` : found.length ? `; the registry's search finds ${found.slice(0, 5).join(', ')}` : ''}; check the name, or the registries: entry for its scope`)
 }
