@@ -32,11 +32,12 @@ export function rateLimit(options: RateLimitOptions): Middleware {
   function take(key: string): number {
     const at = now()
     const bucket = buckets.get(key) ?? { tokens: options.burst, at }
-    bucket.tokens = Math.min(options.burst, bucket.tokens + (at - bucket.at) * perMs)
+    // A clock stepped back (NTP, a test's injected clock) must not drain the bucket: no refill, no debt.
+    bucket.tokens = Math.min(options.burst, bucket.tokens + Math.max(0, at - bucket.at) * perMs)
     bucket.at = at
     buckets.set(key, bucket)
     if (buckets.size > MAX_BUCKETS) {
-      for (const [k, b] of buckets) if (b.tokens + (at - b.at) * perMs >= options.burst) buckets.delete(k)
+      for (const [k, b] of buckets) if (b.tokens + Math.max(0, at - b.at) * perMs >= options.burst) buckets.delete(k)
     }
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1

@@ -231,6 +231,9 @@ describe('ping and the write rate limit', () => {
       expect((await fetch(new URL('/-/package/@alice%2fgeo/dist-tags', limited.url))).status).toBe(200)
       limited.clock.now = new Date(limited.clock.now.getTime() + 60_000)
       expect((await put(alice)).status).toBe(201)
+      // A clock stepped back must not turn into a debt: bob still has one write left.
+      limited.clock.now = new Date(limited.clock.now.getTime() - 86400_000)
+      expect((await put(bob)).status).toBe(403)
     } finally {
       await limited.close()
     }

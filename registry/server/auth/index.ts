@@ -103,6 +103,10 @@ export function createAuth(db: BetterSqlite3.Database, options: AuthOptions = {}
     principal,
     requireWrite,
     routes(router: Router): void {
+      // npm's default `npm login` tries web login first and falls back to the username/password prompts on any 4xx.
+      router.post('/-/v1/login', () => {
+        throw new RegistryHttpError(404, 'ERR_REGISTRY_LOGIN_FAILED', 'this registry has no web login: npm falls back to `npm login --auth-type=legacy` (username and password)')
+      })
       router.put('/-/user/org.couchdb.user\\::name', login)
       router.put('/-/user/org.couchdb.user\\::name/-rev/:rev', login)
       router.get('/-/whoami', async (ctx) => {

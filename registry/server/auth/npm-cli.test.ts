@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createUser, listTokens, revokeToken } from './index.ts'
+import { decodeJwt } from 'jose'
+import { createUser, revokeToken } from './index.ts'
 import { seedPackage, startTestRegistry, type TestRegistry } from './test-fixture.ts'
 
 let registry: TestRegistry
@@ -95,13 +96,16 @@ describe('the real npm CLI', () => {
     expect(foreign.stderr).toMatch(/403 Forbidden .* may write @alice\/\*, which does not cover bobs-tiles/)
   })
 
-  it('an expired token is refused with when it expired and how to get a new one', async () => {
+  it('an expired token is refused with when it expired and how to get a new one; plain `npm login` then gets a new one', async () => {
     const start = registry.clock.now
     registry.clock.now = new Date(start.getTime() + 31 * 86400_000) // login tokens live 30 days
     try {
       const whoami = await npm(['whoami'])
       expect(whoami.code).not.toBe(0)
       expect(whoami.stderr).toMatch(/401 Unauthorized .* the token expired at .*npm login.*islet registry token create/)
+      const login = await npm(['login'], [['Username:', 'alice'], ['Password:', 'correct horse']]) // web login first, then the prompts
+      expect(login.code, login.stderr).toBe(0)
+      expect((await npm(['whoami'])).stdout.trim()).toBe('alice')
     } finally {
       registry.clock.now = start
     }
@@ -109,8 +113,8 @@ describe('the real npm CLI', () => {
 
   it('a revoked token is refused on the next request', async () => {
     expect((await npm(['whoami'])).code).toBe(0)
-    const [login] = listTokens(registry.db, 'alice').filter((t) => t.revokedAt === null)
-    revokeToken(registry.db, login!.id)
+    const { jti } = decodeJwt(/:_authToken=(\S+)/.exec(readFileSync(join(home, 'npmrc'), 'utf8'))![1]!)
+    revokeToken(registry.db, jti!)
     const add = await npm(['dist-tag', 'add', '@alice/geo@1.0.0', 'stable'])
     expect(add.code).not.toBe(0)
     expect(add.stderr).toMatch(/401 Unauthorized .* was revoked/)
