@@ -149,11 +149,14 @@ describe('the library functions the CLI uses', () => {
 describe('dist-tags (GET/PUT/DELETE /-/package/:pkg/dist-tags/:tag)', () => {
   it('lists, adds and removes a tag (scoped names escaped or not), appending to the audit log', async () => {
     const alice = await token('alice', ['@alice/*'])
+    const revOf = () => (registry.db.prepare("SELECT rev FROM packages WHERE name = '@alice/geo'").get() as { rev: number }).rev
+    const rev = revOf()
     expect((await call('GET', '/-/package/@alice%2fgeo/dist-tags')).body).toMatchObject({ latest: '1.1.0' })
     expect((await call('PUT', '/-/package/@alice/geo/dist-tags/next', { token: alice, body: '1.0.0' })).status).toBe(201)
     expect((await call('GET', '/-/package/@alice/geo/dist-tags')).body).toMatchObject({ latest: '1.1.0', next: '1.0.0' })
     expect((await call('DELETE', '/-/package/@alice%2fgeo/dist-tags/next', { token: alice })).status).toBe(200)
     expect((await call('GET', '/-/package/@alice%2fgeo/dist-tags')).body).not.toHaveProperty('next')
+    expect(revOf()).toBe(rev + 2) // the packument's _rev (and ETag) moves with each change
     const rows = registry.db.prepare("SELECT actor, action, name, version, integrity FROM audit WHERE action LIKE 'dist-tag.%' AND version = '1.0.0' AND name = '@alice/geo'").all()
     expect(rows).toEqual(expect.arrayContaining([
       { actor: 'alice', action: 'dist-tag.add', name: '@alice/geo', version: '1.0.0', integrity: 'sha512-@alice/geo-1.0.0' },

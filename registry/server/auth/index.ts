@@ -6,7 +6,10 @@ import type BetterSqlite3 from 'better-sqlite3'
 import type { Context } from 'koa'
 import { RegistryHttpError } from '../http-error.ts'
 import type { Authenticator, Principal } from '../principal.ts'
+import { distTagRoutes } from '../routes/dist-tags.ts'
 import { jsonBody } from '../routes/json-body.ts'
+import { pingRoutes } from '../routes/ping.ts'
+import { searchRoutes } from '../routes/search.ts'
 import { checkPassword } from './passwords.ts'
 import { auditAuth, ensureAuthTables } from './schema.ts'
 import { scopeCovers } from './scopes.ts'
@@ -17,6 +20,7 @@ import { ownedPackages, ownerOf, passwordHashOf } from './users.ts'
 export { createUser } from './users.ts'
 export { issueToken, listTokens, revokeToken, type IssuedToken, type TokenInfo } from './tokens.ts'
 export { scopeCovers } from './scopes.ts'
+export { rateLimit, type RateLimitOptions } from '../rate-limit.ts'
 
 export interface AuthOptions extends SecretOptions {
   /** The clock tokens are checked against (tests inject one). */
@@ -26,7 +30,11 @@ export interface AuthOptions extends SecretOptions {
 }
 
 export interface Auth extends Authenticator {
-  /** Adds `PUT /-/user/org.couchdb.user::name`, `GET /-/whoami` and `DELETE /-/user/token/:token`. */
+  /**
+   * Adds this module's endpoints: `PUT /-/user/org.couchdb.user::name` (login), `POST /-/v1/login` (404: no web
+   * login), `GET /-/whoami`, `DELETE /-/user/token/:token` (logout), `GET /-/ping`, `GET /-/v1/search` and the
+   * dist-tag routes. Register them before any `/:pkg…` route.
+   */
   routes(router: Router): void
 }
 
@@ -99,7 +107,7 @@ export function createAuth(db: BetterSqlite3.Database, options: AuthOptions = {}
     ctx.body = { ok: `you are authenticated as '${name}'`, id: `org.couchdb.user:${name}`, token, expires }
   }
 
-  return {
+  const auth: Auth = {
     principal,
     requireWrite,
     routes(router: Router): void {
@@ -122,6 +130,10 @@ export function createAuth(db: BetterSqlite3.Database, options: AuthOptions = {}
         if (given && given.user === who.user) revokeToken(db, given.tokenId, { now, actor: who.user })
         ctx.body = { ok: 'logged out' }
       })
+      pingRoutes(router, auth)
+      searchRoutes(router, { db })
+      distTagRoutes(router, { db, auth, now })
     },
   }
+  return auth
 }

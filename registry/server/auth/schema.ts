@@ -1,5 +1,5 @@
 // The auth tables (owned here) and, when the server-core's store has not created it yet (e.g. `islet registry user
-// add` on a fresh registry folder), the shared `audit` table with the columns design11.md fixes.
+// add` on a fresh registry folder), the shared `audit` table with the store's columns (registry/server/store.ts).
 import type BetterSqlite3 from 'better-sqlite3'
 
 export function ensureAuthTables(db: BetterSqlite3.Database): void {
@@ -22,7 +22,7 @@ export function ensureAuthTables(db: BetterSqlite3.Database): void {
     CREATE TABLE IF NOT EXISTS audit (
       id INTEGER PRIMARY KEY AUTOINCREMENT,
       at TEXT NOT NULL,
-      actor TEXT,
+      actor TEXT NOT NULL,
       action TEXT NOT NULL,
       name TEXT,
       version TEXT,
@@ -33,7 +33,7 @@ export function ensureAuthTables(db: BetterSqlite3.Database): void {
 }
 
 /** Appends one auth event to the audit log (who, what, when); `detail` never holds a secret. */
-export function auditAuth(db: BetterSqlite3.Database, at: Date, actor: string | null, action: string, detail: Record<string, unknown>): void {
+export function auditAuth(db: BetterSqlite3.Database, at: Date, actor: string, action: string, detail: Record<string, unknown>): void {
   db.prepare('INSERT INTO audit (at, actor, action, name, version, integrity, detail) VALUES (?, ?, ?, NULL, NULL, NULL, ?)')
     .run(at.toISOString(), actor, action, JSON.stringify(detail))
 }

@@ -10,19 +10,22 @@ import Database from 'better-sqlite3'
 import Koa from 'koa'
 import { npmErrors } from '../http-error.ts'
 import { rateLimit, type RateLimitOptions } from '../rate-limit.ts'
-import { distTagRoutes } from '../routes/dist-tags.ts'
-import { pingRoutes } from '../routes/ping.ts'
-import { searchRoutes } from '../routes/search.ts'
 import { createAuth, type Auth } from './index.ts'
 
+/** The server-core's tables as registry/server/store.ts creates them (kept in step by hand: same columns). */
 export function createCoreTables(db: Database.Database): void {
   db.exec(`
-    CREATE TABLE IF NOT EXISTS packages (name TEXT PRIMARY KEY, owner TEXT NOT NULL, created TEXT NOT NULL, modified TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS packages (
+      name TEXT PRIMARY KEY, owner TEXT NOT NULL, created TEXT NOT NULL, modified TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1);
     CREATE TABLE IF NOT EXISTS versions (
       name TEXT NOT NULL, version TEXT NOT NULL, manifest TEXT NOT NULL, integrity TEXT NOT NULL, shasum TEXT NOT NULL,
-      tarball TEXT NOT NULL, size INTEGER NOT NULL, published_at TEXT NOT NULL, published_by TEXT,
-      deprecated TEXT, yanked TEXT, unpublished_at TEXT, PRIMARY KEY (name, version));
+      tarball TEXT NOT NULL, size INTEGER NOT NULL, file_count INTEGER NOT NULL, unpacked_size INTEGER NOT NULL,
+      published_at TEXT NOT NULL, published_by TEXT NOT NULL, deprecated TEXT, yanked TEXT, unpublished_at TEXT,
+      signatures TEXT NOT NULL, PRIMARY KEY (name, version));
     CREATE TABLE IF NOT EXISTS dist_tags (name TEXT NOT NULL, tag TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (name, tag));
+    CREATE TABLE IF NOT EXISTS audit (
+      id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+      name TEXT, version TEXT, integrity TEXT, detail TEXT);
   `)
 }
 
@@ -39,8 +42,8 @@ export function seedPackage(db: Database.Database, name: string, owner: string, 
   db.prepare('INSERT INTO packages (name, owner, created, modified) VALUES (?, ?, ?, ?)').run(name, owner, at, at)
   for (const v of versions) {
     const manifest = { name, version: v.version, description: v.description, keywords: v.keywords }
-    db.prepare(`INSERT INTO versions (name, version, manifest, integrity, shasum, tarball, size, published_at, published_by, unpublished_at)
-                VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`)
+    db.prepare(`INSERT INTO versions (name, version, manifest, integrity, shasum, tarball, size, file_count, unpacked_size, published_at,
+                published_by, unpublished_at, signatures) VALUES (?, ?, ?, ?, ?, ?, 1, 1, 1, ?, ?, ?, '[]')`)
       .run(name, v.version, JSON.stringify(manifest), `sha512-${name}-${v.version}`, 'x', 'sha512-x.tgz', at, owner, v.unpublished ? at : null)
   }
   if (latest) db.prepare('INSERT INTO dist_tags (name, tag, version) VALUES (?, ?, ?)').run(name, 'latest', latest)
@@ -66,9 +69,6 @@ export async function startTestRegistry(options: { port: number; limits?: Partia
   const auth = createAuth(db, { now })
   const router = new Router()
   auth.routes(router)
-  pingRoutes(router, auth)
-  searchRoutes(router, { db })
-  distTagRoutes(router, { db, auth, now })
   const app = new Koa()
   app.silent = true
   app.use(npmErrors)

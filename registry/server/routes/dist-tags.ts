@@ -42,6 +42,11 @@ export function distTagRoutes(router: Router, options: DistTagOptions): void {
     return tag
   }
 
+  /** The package changed: a new `_rev` and modified time, as the server-core's store.touch does (packument ETags follow). */
+  function touch(pkg: string): void {
+    db.prepare('UPDATE packages SET rev = rev + 1, modified = ? WHERE name = ?').run(now().toISOString(), pkg)
+  }
+
   function audit(actor: string, action: string, pkg: string, version: string, integrity: string | null, detail: Record<string, unknown>): void {
     db.prepare('INSERT INTO audit (at, actor, action, name, version, integrity, detail) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(now().toISOString(), actor, action, pkg, version, integrity, JSON.stringify(detail))
@@ -73,7 +78,7 @@ export function distTagRoutes(router: Router, options: DistTagOptions): void {
       db.transaction(() => {
         db.prepare('DELETE FROM dist_tags WHERE name = ? AND tag = ?').run(pkg, tag)
         db.prepare('INSERT INTO dist_tags (name, tag, version) VALUES (?, ?, ?)').run(pkg, tag, version)
-        db.prepare('UPDATE packages SET modified = ? WHERE name = ?').run(now().toISOString(), pkg)
+        touch(pkg)
         audit(who.user, 'dist-tag.add', pkg, version, row.integrity, { tag, previous: previous ?? null, token: who.tokenId })
       })()
       ctx.status = 201
@@ -91,7 +96,7 @@ export function distTagRoutes(router: Router, options: DistTagOptions): void {
       }
       db.transaction(() => {
         db.prepare('DELETE FROM dist_tags WHERE name = ? AND tag = ?').run(pkg, tag)
-        db.prepare('UPDATE packages SET modified = ? WHERE name = ?').run(now().toISOString(), pkg)
+        touch(pkg)
         audit(who.user, 'dist-tag.rm', pkg, version, null, { tag, token: who.tokenId })
       })()
       ctx.body = { ok: true, 'dist-tags': tagsOf(pkg) }
