@@ -20,7 +20,6 @@ export const REGISTRY_ERROR_CODES = {
   ERR_REGISTRY_USER_INVALID: 'a user to add has a bad name, a too short password, or exists already',
   ERR_REGISTRY_USER_NOT_FOUND: 'a token was asked for a user that does not exist',
   ERR_REGISTRY_RATE_LIMITED: 'too many writes from one principal or IP (429 with Retry-After)',
-  ERR_REGISTRY_BAD_REQUEST: 'a request body is not JSON, has the wrong content type or fields, or is too large (4xx)',
   ERR_REGISTRY_DIST_TAG_INVALID: 'a dist-tag name is a semver range or malformed, or `latest` was to be removed (422)',
   ERR_REGISTRY_DIST_TAG_TARGET: 'a dist-tag was to point at a version that does not exist or was unpublished',
   ERR_REGISTRY_DIST_TAG_NOT_FOUND: 'the package or the dist-tag to remove does not exist (404)',

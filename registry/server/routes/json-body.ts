@@ -7,13 +7,13 @@ export async function jsonBody(ctx: Context, limitBytes = 64 * 1024): Promise<un
   const parsed = (ctx.request as { body?: unknown }).body
   if (parsed !== undefined) return parsed
   if (!ctx.is('application/json')) {
-    throw new RegistryHttpError(415, 'ERR_REGISTRY_BAD_REQUEST', `${ctx.method} ${ctx.path} takes a JSON body, not ${ctx.get('content-type') || 'no content type'}: send Content-Type: application/json`)
+    throw new RegistryHttpError(415, 'ERR_REGISTRY_CONTENT_TYPE', `${ctx.method} ${ctx.path} takes a JSON body, not ${ctx.get('content-type') || 'no content type'}: send Content-Type: application/json`)
   }
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > limitBytes) throw new RegistryHttpError(413, 'ERR_REGISTRY_BAD_REQUEST', `${ctx.method} ${ctx.path}: the body is larger than ${limitBytes} bytes`)
+    if (size > limitBytes) throw new RegistryHttpError(413, 'ERR_REGISTRY_BODY_TOO_LARGE', `${ctx.method} ${ctx.path}: the body is larger than ${limitBytes} bytes`)
     chunks.push(chunk)
   }
   try {
