@@ -10,6 +10,7 @@ import { distTagRoutes } from '../routes/dist-tags.ts'
 import { jsonBody } from '../routes/json-body.ts'
 import { pingRoutes } from '../routes/ping.ts'
 import { searchRoutes } from '../routes/search.ts'
+import { npmTokenRoutes } from './npm-tokens.ts'
 import { checkPassword } from './passwords.ts'
 import { auditAuth, ensureAuthTables } from './schema.ts'
 import { scopeCovers } from './scopes.ts'
@@ -32,8 +33,8 @@ export interface AuthOptions extends SecretOptions {
 export interface Auth extends Authenticator {
   /**
    * Adds this module's endpoints: `PUT /-/user/org.couchdb.user::name` (login), `POST /-/v1/login` (404: no web
-   * login), `GET /-/whoami`, `DELETE /-/user/token/:token` (logout), `GET /-/ping`, `GET /-/v1/search` and the
-   * dist-tag routes. Register them before any `/:pkg…` route.
+   * login), `GET /-/whoami`, `DELETE /-/user/token/:token` (logout), `npm token` (`/-/npm/v1/tokens`), `GET /-/ping`,
+   * `GET /-/v1/search` and the dist-tag routes. Register them before any `/:pkg…` route.
    */
   routes(router: Router): void
 }
@@ -130,6 +131,7 @@ export function createAuth(db: BetterSqlite3.Database, options: AuthOptions = {}
         if (given && given.user === who.user) revokeToken(db, given.tokenId, { now, actor: who.user })
         ctx.body = { ok: 'logged out' }
       })
+      npmTokenRoutes(router, { db, secret, now, principal, tokenTtlDefault: options.tokenTtlDefault })
       pingRoutes(router, auth)
       searchRoutes(router, { db })
       distTagRoutes(router, { db, auth, now })
