@@ -156,16 +156,16 @@ describe('packFolder', () => {
     expect(error).toBeInstanceOf(RegistryError)
     expect((error as RegistryError).code).toBe('ERR_REGISTRY_MANIFEST_INVALID')
     const problems = (error as RegistryError).details.problems as string[]
-    expect(problems.join('\n')).toMatch(/"name" "@acme\/Geo"/)
-    expect(problems.join('\n')).toMatch(/"version" "1.2"/)
-    expect(problems.join('\n')).toMatch(/scripts.postinstall/)
-    expect(problems.join('\n')).toMatch(/"islet.engine" "not a range"/)
-    expect(problems.join('\n')).toMatch(/"islet.host" 'dist\/plugin.ts' must be JavaScript/)
-    expect(problems.join('\n')).toMatch(/'components\/missing.ts', which is not in the package/)
+    expect(problems.join('\n')).toMatch(/^name: '@acme\/Geo' is not a valid npm package name/m)
+    expect(problems.join('\n')).toMatch(/^version: '1.2' is not a semver version/m)
+    expect(problems.join('\n')).toMatch(/^scripts.postinstall: install scripts are refused/m)
+    expect(problems.join('\n')).toMatch(/^islet.engine: 'not a range' is not a semver range/m)
+    expect(problems.join('\n')).toMatch(/^islet.host: host code 'dist\/plugin.ts' is not a .js or .mjs file/m)
+    expect(problems.join('\n')).toMatch(/^islet.components.geocode.file: 'components\/missing.ts' is not in the package/m)
   })
 
   it('refuses a folder without an islet field, saying what one looks like', async () => {
     const dir = folder({ 'package.json': JSON.stringify({ name: 'plain', version: '1.0.0' }) })
-    await expect(packFolder(dir)).rejects.toThrow(/"islet" is missing/)
+    await expect(packFolder(dir)).rejects.toThrow(/lacks 'islet' \(a plugin package says what it provides: "islet": \{ "engine"/)
   })
 })

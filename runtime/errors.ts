@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   ERR_PLUGIN_LOCK_DRIFT: 'islet.lock does not match plugins: (missing, out of range or extra entries) and the engine runs with --frozen-lockfile',
   ERR_PLUGIN_MANIFEST: "a registry plugin's package.json lacks a usable islet field, or names a component, YAML file or host module it does not hold",
   ERR_PLUGIN_VERSION_MISMATCH: "the plugin loaded is not in the version range its plugins: entry asks for",
+  ERR_PLUGIN_UNKNOWN: "a plugin name no registry the app binds knows (did-you-mean from the registry's search)",
+  ERR_PLUGIN_SIGNATURE: "a plugin version is unsigned, signed by a key its registry does not publish or the lock does not pin, or its bytes or signature do not verify",
   ERR_CONFIG_DUPLICATE_PLUGIN: 'two plugins: entries load plugins of the same name',
   // Module graph and lifecycle
   ERR_MODULE_GRAPH_CYCLE: 'module dependencies form a cycle',
@@ -110,6 +112,9 @@ export const ERROR_CODES = {
   ERR_COMPONENT_TOO_LARGE: "a component's sources or its bundle are larger than the cap",
   // CLI
   ERR_CLI_USAGE: 'the command line is malformed (unknown command or option, missing or extra argument); exit status 2',
+  ERR_CLI_CONFIRM: 'a command that changes what an app trusts was not confirmed: off a terminal it needs --yes (nothing was changed)',
+  ERR_CLI_REGISTRY: "a registry refused what the command asked (its status, npm error code and hint are in the message)",
+  ERR_CLI_UNAVAILABLE: 'a command needs a part of islet this build does not have (e.g. the registry server)',
   ERR_CLI_OUTPUT: 'a file the command was asked to write cannot be written (its folder is missing, not writable, …)',
   ERR_NODE_VERSION: 'the Node.js running Islet is older than 24',
 } as const

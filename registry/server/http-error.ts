@@ -6,8 +6,8 @@ import { CodedError } from '@islet/sdk'
 export class RegistryHttpError extends CodedError<string> {
   readonly status: number
   readonly hint: string | undefined
-  constructor(status: number, code: string, message: string, hint?: string) {
-    super(code, message)
+  constructor(status: number, code: string, message: string, hint?: string, details?: Record<string, unknown>) {
+    super(code, message, details ? { details } : {})
     this.status = status
     this.hint = hint
   }
@@ -21,7 +21,8 @@ export async function npmErrors(ctx: Context, next: Next): Promise<void> {
     const e = error as { status?: number; expose?: boolean; message?: string }
     if (error instanceof RegistryHttpError) {
       ctx.status = error.status
-      ctx.body = { error: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}) }
+      ctx.body = { error: error.message, code: error.code, ...(error.hint ? { hint: error.hint } : {}),
+        ...(Object.keys(error.details).length > 0 ? { details: error.details } : {}) }
     } else if (typeof e.status === 'number' && e.status >= 400 && e.status < 500 && e.expose) {
       ctx.status = e.status
       ctx.body = { error: e.message ?? 'bad request', code: 'ERR_REGISTRY_BAD_REQUEST' }

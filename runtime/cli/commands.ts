@@ -9,6 +9,11 @@ const FORMAT: OptionSpec = {
   help: 'json: machine-readable output; every problem in the diagnostic shape of README "Diagnostics"',
 }
 const DATA_DIR: OptionSpec = { type: 'string', value: 'dir', help: 'where modules keep durable state (default: $ISLET_DATA_DIR, else ./data)' }
+const PLUGIN_DATA_DIR: OptionSpec = { ...DATA_DIR, help: 'the data directory: its registry/ is the embedded registry, its plugins/ the tarball cache (default: $ISLET_DATA_DIR, else ./data)' }
+const REGISTRY_DIR: OptionSpec = { type: 'string', value: 'dir', help: 'the registry folder (registry.db, tarballs/, keys/); default: the embedded registry, <data dir>/registry' }
+const JSON_DATA: OptionSpec = { ...FORMAT, help: 'json: the same data as one JSON object' }
+/** The options every `islet registry …` command shares. */
+const REGISTRY_OPTIONS = { dir: REGISTRY_DIR, 'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA }
 const FROZEN_LOCKFILE: OptionSpec = { type: 'boolean', default: false, help: 'load registry plugins exactly as islet.lock pins them: any drift from plugins: is an error, the lock is never written' }
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -98,5 +103,101 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     examples: ['islet plugin publish --registry http://127.0.0.1:4873/', 'islet plugin publish plugins/geo --tag next', 'npm publish --registry http://127.0.0.1:4873/   # the same request'],
     load: () => import('./plugin-publish.ts'),
+  },
+  // Registry plugins (map form of plugins:, islet.lock). The commands that resolve read the app's registries:.
+  {
+    name: 'plugin add', summary: "show what a registry plugin provides and requests, then add it to plugins: and islet.lock", args: '<name[@range]> [app.yaml]', positionals: { min: 1, max: 2 },
+    options: {
+      host: { type: 'boolean', default: false, help: "let its host code (module, step and trigger types) load in the engine: writes host: true" },
+      services: { type: 'string', value: 'a,b', help: 'with --host: the engine services its host code may use (default: the ones it declares, as shown)' },
+      yes: { type: 'boolean', short: 'y', default: false, help: 'do not ask; required when not on a terminal (CI, scripts)' },
+      'data-dir': PLUGIN_DATA_DIR, format: { ...FORMAT, help: 'json: what it provides and what changes, as one JSON object (applied: true once written)' },
+    },
+    examples: ['islet plugin add @acme/geo', "islet plugin add @acme/geo@^1.2.0 examples/orders/app.yaml", 'islet plugin add @acme/audit --host --services events --yes'],
+    notes: 'Without a range the entry gets ^<the version chosen>. Versions already locked stay where they still fit.',
+    load: () => import('./plugin-add.ts'),
+  },
+  {
+    name: 'plugin remove', summary: 'remove a plugin from plugins: and islet.lock (with what only it needed)', args: '<name> [app.yaml]', positionals: { min: 1, max: 2 },
+    options: { 'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA },
+    examples: ['islet plugin remove @acme/geo'],
+    load: () => import('./plugin-remove.ts'),
+  },
+  {
+    name: 'plugin upgrade', summary: 'lock the highest versions the ranges allow (one plugin or all)', args: '[name] [app.yaml]', positionals: { min: 0, max: 2 },
+    options: { latest: { type: 'boolean', default: false, help: 'also rewrite the range to ^<newest version that works with this engine>' }, 'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA },
+    examples: ['islet plugin upgrade', 'islet plugin upgrade @acme/geo', 'islet plugin upgrade @acme/geo --latest'],
+    load: () => import('./plugin-upgrade.ts'),
+  },
+  {
+    name: 'plugin list', summary: 'the locked plugins: versions, ranges, newer versions, deprecated and yanked ones', args: '[app.yaml]', positionals: { min: 0, max: 1 },
+    options: { 'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA },
+    examples: ['islet plugin list', 'islet plugin list examples/orders/app.yaml --format json'],
+    load: () => import('./plugin-list.ts'),
+  },
+  {
+    name: 'plugin vendor', summary: 'copy the locked tarballs (verified) into islet-vendor/ so the app starts with no registry', args: '[app.yaml]', positionals: { min: 0, max: 1 },
+    options: { 'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA },
+    examples: ['islet plugin vendor', 'islet plugin vendor examples/orders/app.yaml'],
+    load: () => import('./plugin-vendor.ts'),
+  },
+  {
+    name: 'plugin yank', summary: 'stop ranges from choosing a version (locks that hold it still install it)', args: '<name@version> [app.yaml]', positionals: { min: 1, max: 2 },
+    options: {
+      reason: { type: 'string', value: 'text', help: 'why, and what to use instead (required): shown to whoever resolves or lists it' },
+      registry: { type: 'string', value: 'url', help: "the registry (a URL, or 'embedded'); default: the app's registries:, else embedded. The token: registries:, else $ISLET_REGISTRY_TOKEN" },
+      'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA,
+    },
+    examples: ["islet plugin yank @acme/geo@1.2.0 --reason 'leaks the API key; use 1.2.1'", 'ISLET_REGISTRY_TOKEN=… islet plugin yank @acme/geo@1.2.0 --registry http://127.0.0.1:4873/'],
+    load: async () => ({ default: (await import('./plugin-yank.ts')).pluginYank }),
+  },
+  {
+    name: 'plugin unyank', summary: 'let ranges choose a yanked version again', args: '<name@version> [app.yaml]', positionals: { min: 1, max: 2 },
+    options: {
+      registry: { type: 'string', value: 'url', help: "the registry (a URL, or 'embedded'); default: the app's registries:, else embedded. The token: registries:, else $ISLET_REGISTRY_TOKEN" },
+      'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA,
+    },
+    examples: ['islet plugin unyank @acme/geo@1.2.0'],
+    load: async () => ({ default: (await import('./plugin-yank.ts')).pluginUnyank }),
+  },
+  {
+    name: 'registry serve', summary: 'serve a plugin registry (npm protocol) over HTTP', args: '', positionals: { min: 0, max: 0 },
+    options: {
+      ...REGISTRY_OPTIONS,
+      port: { type: 'string', default: '4873', value: 'n', help: 'the port (0: any free one); default 4873' },
+      host: { type: 'string', default: '127.0.0.1', value: 'address', help: 'the address to listen on; default 127.0.0.1 (loopback only)' },
+    },
+    examples: ['islet registry serve', 'islet registry serve --dir /var/lib/islet-registry --port 4873 --host 0.0.0.0'],
+    notes: 'Published components are compiled with the engine\'s compiler; a package whose components do not compile is refused with file:line:col inside it. SIGINT/SIGTERM stop it.',
+    load: () => import('./registry-serve.ts'),
+  },
+  {
+    name: 'registry user add', summary: 'add a user who may publish (password from stdin or $ISLET_REGISTRY_PASSWORD)', args: '<name>', positionals: { min: 1, max: 1 },
+    options: REGISTRY_OPTIONS,
+    examples: ['printf %s "$PASSWORD" | islet registry user add alice', 'ISLET_REGISTRY_PASSWORD=… islet registry user add alice --dir /var/lib/islet-registry'],
+    load: () => import('./registry-user.ts'),
+  },
+  {
+    name: 'registry token create', summary: 'issue a publish token for a user and package scopes (printed once)', args: '', positionals: { min: 0, max: 0 },
+    options: {
+      ...REGISTRY_OPTIONS,
+      user: { type: 'string', value: 'name', help: 'the user it publishes as (required)' },
+      scope: { type: 'string', multiple: true, default: [], value: 'pattern', help: "packages it may publish: '@acme/*', @acme/geo, or '*' (required; repeatable)" },
+      expires: { type: 'string', default: '30d', value: 'duration', help: 'lifetime: 12h, 30d, 8w, 1y, …; default 30d' },
+    },
+    examples: ["islet registry token create --user alice --scope '@acme/*'", "TOKEN=$(islet registry token create --user ci --scope @acme/geo --expires 7d)"],
+    load: async () => ({ default: (await import('./registry-token.ts')).tokenCreate }),
+  },
+  {
+    name: 'registry token revoke', summary: 'revoke a token (refused from the next request on)', args: '<id>', positionals: { min: 1, max: 1 },
+    options: REGISTRY_OPTIONS,
+    examples: ['islet registry token revoke 3f2a…'],
+    load: async () => ({ default: (await import('./registry-token.ts')).tokenRevoke }),
+  },
+  {
+    name: 'registry token list', summary: 'the tokens: id, user, scopes, expiry, state', args: '', positionals: { min: 0, max: 0 },
+    options: REGISTRY_OPTIONS,
+    examples: ['islet registry token list', 'islet registry token list --format json'],
+    load: async () => ({ default: (await import('./registry-token.ts')).tokenList }),
   },
 ]

@@ -17,11 +17,20 @@ function overview(): string {
   ].join('\n')
 }
 
-/** The command `argv` names (`component test` takes two words), and the arguments after it. */
+/** The command `argv` names (`component test` takes two words, `registry token create` three), and the arguments after it. */
 function findCommand(argv: string[]): { spec?: CommandSpec; rest: string[]; asked: string } {
-  const two = COMMANDS.find((c) => c.name === `${argv[0]} ${argv[1]}`)
-  if (two) return { spec: two, rest: argv.slice(2), asked: two.name }
-  return { spec: COMMANDS.find((c) => c.name === argv[0]), rest: argv.slice(1), asked: argv[0] ?? '' }
+  for (let words = 3; words >= 1; words--) {
+    const spec = COMMANDS.find((c) => c.name === argv.slice(0, words).join(' '))
+    if (spec && argv.length >= words) return { spec, rest: argv.slice(words), asked: spec.name }
+  }
+  return { rest: argv.slice(1), asked: argv[0] ?? '' }
+}
+
+/** How many leading words of `argv` name a group of commands (`registry token` → 2), 0 when none. */
+function groupDepth(argv: string[]): number {
+  let depth = 0
+  while (depth < argv.length && COMMANDS.some((c) => c.name.startsWith(`${argv.slice(0, depth + 1).join(' ')} `))) depth++
+  return depth
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -37,16 +46,18 @@ async function main(argv: string[]): Promise<number> {
   }
   const { spec, rest } = findCommand(argv)
   if (!spec) {
-    const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `))
+    const depth = groupDepth(argv)
+    const prefix = argv.slice(0, depth).join(' ')
+    const group = depth === 0 ? [] : COMMANDS.filter((c) => c.name.startsWith(`${prefix} `))
     if (group.length > 0) {
-      // `islet component` alone, `islet component --help`, or a mistyped subcommand.
-      const sub = argv[1]
+      // `islet component` alone, `islet registry token --help`, or a mistyped subcommand.
+      const sub = argv[depth]
       const wantsHelp = sub === '--help' || sub === '-h'
-      const hint = sub && !wantsHelp ? didYouMean(`${first} ${sub}`, group.map((c) => c.name)) : undefined
+      const hint = sub && !wantsHelp ? didYouMean(`${prefix} ${sub}`, group.map((c) => c.name)) : undefined
       const width = Math.max(...group.map((c) => `${c.name} ${c.args}`.length)) + 2
       const text = group.map((c) => `  islet ${`${c.name} ${c.args}`.padEnd(width)}${c.summary}`).join('\n')
       if (wantsHelp) { console.log(`Usage:\n${text}`); return 0 }
-      console.error(`ERR_CLI_USAGE: ${sub ? `unknown command 'islet ${first} ${sub}'${hint ? ` (${hint})` : ''}` : `'islet ${first}' needs a subcommand`}\nusage:\n${text}`)
+      console.error(`ERR_CLI_USAGE: ${sub ? `unknown command 'islet ${prefix} ${sub}'${hint ? ` (${hint})` : ''}` : `'islet ${prefix}' needs a subcommand`}\nusage:\n${text}`)
       return USAGE_EXIT
     }
     const hint = didYouMean(first, COMMANDS.map((c) => c.name.split(' ')[0]!))

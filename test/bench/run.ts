@@ -3,7 +3,9 @@
 // BENCH_ATTACK_SECONDS / BENCH_BASELINE_SECONDS the containment run; sections 10-12 (what the peers harness measures,
 // through the real command line, each figure with the other load the machine had) BENCH_WARMUP_SECONDS,
 // BENCH_SETTLE_MS, BENCH_SUSTAINED_SECONDS, BENCH_COMPONENTS, BENCH_COUNT_REPS, BENCH_DEV_EDITS, BENCH_POLL_MS,
-// BENCH_QUIET_MAX_S, BENCH_QUIET_CORES.
+// BENCH_QUIET_MAX_S, BENCH_QUIET_CORES; section 14 (registry vs Verdaccio) BENCH_REGISTRY_VERSIONS, BENCH_REGISTRY_CONNECTIONS,
+// VERDACCIO_DIR (default /work/peers-verdaccio; absent: Verdaccio is skipped with a note); section 15 BENCH_PLUGINS,
+// BENCH_PLUGIN_REPS.
 import { benchCliStart, printCliStart } from './cli-start.ts'
 import { benchColdStart } from './cold-start.ts'
 import { benchContainment, printContainment } from './containment.ts'
@@ -15,6 +17,8 @@ import { benchHttpPipeline } from './http-pipeline.ts'
 import { benchInvokeOverhead } from './invoke-overhead.ts'
 import { benchProcesses, printProcesses } from './processes.ts'
 import { benchReloadLatency, printReloadLatency } from './reload-latency.ts'
+import { benchRegistry, printRegistry } from './registry.ts'
+import { benchPluginStart, printPluginStart } from './plugin-start.ts'
 import { benchSandboxTimeout } from './sandbox-timeout.ts'
 import { benchServerCost, printServerCost } from './server-cost.ts'
 import { verdict } from './stats.ts'
@@ -98,5 +102,13 @@ console.log('\n13. More than one core: `islet run` as 1 process vs --processes 2
 const processes = await benchProcesses({ rounds, seconds })
 printProcesses(processes)
 
-const summaries = [cost, components, devReload, processes].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
+console.log('\n14. Plugin registry: packument and tarball requests per second, Islet\'s registry vs Verdaccio (same packages, interleaved)')
+const registry = await benchRegistry({ rounds, seconds })
+printRegistry(registry)
+
+console.log('\n15. Cold `islet run` of an app with 10 host plugins: locked (islet.lock, vendored signed tarballs) vs local paths')
+const pluginStart = await benchPluginStart()
+printPluginStart(pluginStart)
+
+const summaries = [cost, components, devReload, processes, registry, pluginStart].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
 console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload, containment, cli, ...summaries] })}`)

@@ -1,0 +1,40 @@
+// Request bodies for the write routes: JSON only (by content type), capped while streaming (a lying or absent
+// content-length cannot get past the cap), and malformed JSON answered as a 400 saying where it broke.
+import type { Context } from 'koa'
+import { RegistryHttpError } from '../http-error.ts'
+
+export async function readJson(ctx: Context, maxBytes: number): Promise<unknown> {
+  if (!ctx.is('application/json')) {
+    throw new RegistryHttpError(415, 'ERR_REGISTRY_CONTENT_TYPE', `${ctx.method} ${ctx.path} takes a JSON body, but the request's content-type is '${ctx.get('content-type') || 'missing'}'`, "send the body with 'content-type: application/json'")
+  }
+  const declared = Number(ctx.get('content-length'))
+  if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(ctx, maxBytes)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length
+    if (size > maxBytes) {
+      ctx.req.destroy()
+      throw tooLarge(ctx, maxBytes)
+    }
+    chunks.push(chunk as Buffer)
+  }
+  const text = Buffer.concat(chunks).toString('utf8')
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', `the body of ${ctx.method} ${ctx.path} is not valid JSON: ${(error as Error).message}`, 'send a JSON document')
+  }
+}
+
+function tooLarge(ctx: Context, maxBytes: number): RegistryHttpError {
+  return new RegistryHttpError(413, 'ERR_REGISTRY_BODY_TOO_LARGE', `the body of ${ctx.method} ${ctx.path} is larger than this registry's limit of ${maxBytes} bytes`, 'publish a smaller package, or ask the registry operator to raise the limit')
+}
+
+/** A plain JSON object, or a 400 naming what the endpoint needed. */
+export function objectBody(body: unknown, what: string): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', `the body must be a JSON object (${what})`, `send ${what}`)
+  }
+  return body as Record<string, unknown>
+}

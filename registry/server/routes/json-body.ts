@@ -1,0 +1,24 @@
+// The JSON body of the small write endpoints (login, dist-tags): the app's body parser may have read it already
+// (ctx.request.body); otherwise it is read here, capped, and must be `application/json`. Errors in npm's shape.
+import type { Context } from 'koa'
+import { RegistryHttpError } from '../http-error.ts'
+
+export async function jsonBody(ctx: Context, limitBytes = 64 * 1024): Promise<unknown> {
+  const parsed = (ctx.request as { body?: unknown }).body
+  if (parsed !== undefined) return parsed
+  if (!ctx.is('application/json')) {
+    throw new RegistryHttpError(415, 'ERR_REGISTRY_CONTENT_TYPE', `${ctx.method} ${ctx.path} takes a JSON body, not ${ctx.get('content-type') || 'no content type'}: send Content-Type: application/json`)
+  }
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > limitBytes) throw new RegistryHttpError(413, 'ERR_REGISTRY_BODY_TOO_LARGE', `${ctx.method} ${ctx.path}: the body is larger than ${limitBytes} bytes`)
+    chunks.push(chunk)
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch (error) {
+    throw new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', `${ctx.method} ${ctx.path}: the body is not valid JSON (${(error as Error).message})`)
+  }
+}

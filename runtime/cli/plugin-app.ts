@@ -1,0 +1,50 @@
+// What every `islet plugin …` command starts from: the app's YAML (default ./app.yaml), the islet.lock next to it,
+// the data directory, and the registries the app binds (`registries:`, `${VAR}` read from the environment).
+import { existsSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { dataDirOf } from '../config/data-dir.ts'
+import { IsletError } from '../errors.ts'
+import { pluginEntries, readAppYaml, registriesOf, type AppYaml, type PluginEntry } from './plugins-yaml.ts'
+import { readLock, sourcesFor, type Lockfile, type Sources } from './registry-parts.ts'
+
+export interface PluginApp {
+  app: AppYaml
+  lockFile: string
+  dataDir: string
+  entries: Map<string, PluginEntry & { where: string }>
+  lock(): Promise<Lockfile | undefined>
+  sources(): Promise<Sources>
+  /** A path as the user should read it (relative to where they are). */
+  shown(path: string): string
+}
+
+export function openPluginApp(file: string | undefined, dataDirOption: string | undefined): PluginApp {
+  const path = file ?? 'app.yaml'
+  if (!existsSync(path)) {
+    throw new IsletError('ERR_CONFIG_FILE_NOT_FOUND', `no app file '${path}'${file === undefined ? ' (the default) in this folder' : ''}; pass the app's YAML as the last argument: islet plugin list path/to/app.yaml`)
+  }
+  const app = readAppYaml(path)
+  const lockFile = join(dirname(path), 'islet.lock')
+  const dataDir = dataDirOf(dataDirOption, process.env)
+  let sources: Promise<Sources> | undefined
+  return {
+    app, lockFile, dataDir, entries: pluginEntries(app),
+    lock: () => existsSync(lockFile) ? readLock(lockFile) : Promise.resolve(undefined),
+    sources: () => sources ??= sourcesFor(interpolate(registriesOf(app), app.file), { dataDir }),
+    shown: (p) => relative(process.cwd(), p) || p,
+  }
+}
+
+/** `${VAR}` and `${VAR:-default}` in the registries section (tokens come from the environment, never the file). */
+function interpolate(value: unknown, file: string): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
+      const found = process.env[name] ?? fallback
+      if (found === undefined) throw new IsletError('ERR_CONFIG_ENV_MISSING', `${file}: registries: uses \${${name}}, which is not set; export ${name}=… or write \${${name}:-default}`)
+      return found
+    })
+  }
+  if (Array.isArray(value)) return value.map((v) => interpolate(v, file))
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, file)]))
+  return value
+}

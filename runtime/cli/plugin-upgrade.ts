@@ -1,0 +1,49 @@
+// `islet plugin upgrade [name] [--latest] [app.yaml]`: the highest versions the app's ranges allow (one plugin, the
+// others kept as locked where they fit; or all), written to islet.lock. `--latest` also rewrites the range to
+// ^<the highest version that works with this engine>, which is how one crosses a major version.
+import { didYouMean } from '../suggest.ts'
+import { IsletError } from '../errors.ts'
+import { ENGINE_VERSION } from '../version.ts'
+import type { ParsedOptions } from './options.ts'
+import { openPluginApp } from './plugin-app.ts'
+import { eligibleVersions, formatLockChange, lockChanges } from './plugin-lock.ts'
+import { packumentOrSuggest, resolveApp } from './plugin-resolve.ts'
+import { checkPluginName } from './plugin-spec.ts'
+import { setPluginEntry, writeAppYaml } from './plugins-yaml.ts'
+import { writeLock } from './registry-parts.ts'
+
+export default async function pluginUpgrade({ values, positionals }: ParsedOptions): Promise<number> {
+  const only = positionals[0] === undefined ? undefined : checkPluginName(positionals[0])
+  const ctx = openPluginApp(positionals[1], values['data-dir'] as string | undefined)
+  if (ctx.entries.size === 0) throw new IsletError('ERR_CLI_USAGE', `${ctx.shown(ctx.app.file)} has no registry plugins (plugins: map); add one: islet plugin add <name>`)
+  if (only !== undefined && !ctx.entries.has(only)) {
+    const hint = didYouMean(only, ctx.entries.keys())
+    throw new IsletError('ERR_CLI_USAGE', `${ctx.shown(ctx.app.file)} has no plugins: entry '${only}'${hint ? ` (${hint})` : `; it has ${[...ctx.entries.keys()].join(', ')}`}`)
+  }
+  const sources = await ctx.sources()
+  const ranges = new Map([...ctx.entries].map(([n, e]) => [n, e.range]))
+  const rewritten: { name: string; from: string; to: string }[] = []
+  if (values.latest === true) {
+    for (const name of only ? [only] : ranges.keys()) {
+      const best = eligibleVersions((await packumentOrSuggest(sources, name)).versions, ENGINE_VERSION)[0]
+      if (!best) continue
+      const to = `^${best.version}`
+      if (to !== ranges.get(name)) rewritten.push({ name, from: ranges.get(name)!, to })
+      ranges.set(name, to)
+    }
+  }
+  const locked = await ctx.lock()
+  // Upgrading one plugin keeps the others' locked versions where they still fit; upgrading all keeps none.
+  const { lock } = await resolveApp(ranges, { sources, locked, keep: only ? (n) => n !== only : () => false })
+  const changes = lockChanges(locked, lock)
+  for (const r of rewritten) setPluginEntry(ctx.app, r.name, { range: r.to })
+  if (rewritten.length) writeAppYaml(ctx.app)
+  await writeLock(ctx.lockFile, lock)
+  if (values.format === 'json') console.log(JSON.stringify({ ranges: rewritten, lock: { file: ctx.shown(ctx.lockFile), changes } }, null, 2))
+  else {
+    const lines = rewritten.map((r) => `${ctx.shown(ctx.app.file)}: ${r.name} ${r.from} → ${r.to}`)
+    lines.push(`${ctx.shown(ctx.lockFile)}:`, ...(changes.length ? changes.map(formatLockChange) : ['  everything is at the highest version its range allows']))
+    console.log(lines.join('\n'))
+  }
+  return 0
+}
