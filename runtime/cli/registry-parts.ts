@@ -7,12 +7,13 @@
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import {
-  createSources, lockFromResolution, readLock as readClientLock, resolvePlugins as resolveWithClient, sourceFor,
+  lockFromResolution, readLock as readClientLock, resolvePlugins as resolveWithClient,
   writeLock as writeClientLock, type EmbeddedStore, type Lockfile, type LockedPlugin, type Packument, type PackumentVersion,
   type RegistryMap, type RegistrySource, type RegistrySpec,
 } from '../../registry/client/index.ts'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
 import { IsletError, messageOf } from '../errors.ts'
+import { openAppSources } from '../plugins/registry-sources.ts'
 
 export type { Lockfile, Packument, PackumentVersion }
 export type LockEntry = LockedPlugin
@@ -135,24 +136,8 @@ export async function listTokens(dir: string): Promise<TokenInfo[]> {
 
 /** The app's `registries:` (already interpolated) as sources; with none, the embedded registry in the data dir. */
 export async function sourcesFor(registries: unknown, options: { dataDir: string }): Promise<Sources> {
-  const specs = (registries ?? {}) as Partial<Record<string, RegistrySpec>>
-  // Opened only when a name is fetched from it: an app bound to HTTP registries never needs the server's code.
-  const embedded = await part<EmbeddedPart>('embedded').catch((error: unknown) => {
-    if ((error as { code?: string }).code === 'ERR_CLI_UNAVAILABLE') return undefined
-    throw error
-  })
-  const map = createSources(specs, {
-    dataDir: options.dataDir,
-    openEmbedded: (dir) => {
-      if (!embedded) throw new IsletError('ERR_CLI_UNAVAILABLE', `the embedded registry (${dir}) needs ${PARTS.embedded.slice(6)}, which this islet does not have yet; bind the scope to a registry URL in registries:`)
-      return embedded.openEmbeddedRegistry(dir)
-    },
-  })
-  return {
-    map, specs: { default: specs.default ?? 'embedded', ...specs } as RegistryMap<RegistrySpec>, dataDir: options.dataDir,
-    sourceFor: (name) => sourceFor(name, map),
-    registryFor: (name) => sourceFor(name, map).id,
-  }
+  // The runtime's one way to open sources (runtime/plugins/registry-sources.ts): the CLI opens them the same way.
+  return openAppSources((registries ?? {}) as Partial<Record<string, RegistrySpec>>, options)
 }
 
 /** Resolution (registry/client/resolve.ts) and the lock it makes (signed versions only, keys pinned). */

@@ -41,7 +41,7 @@ export async function reconcileLock(requests: ReadonlyMap<string, PluginRequest>
     range: drifting.has(r.name) ? r.range : lock.plugins[r.name]!.version }))
   let resolved: Awaited<ReturnType<typeof resolvePlugins>>
   try {
-    resolved = await resolvePlugins(ranges, context)
+    resolved = await resolvePlugins(ranges, context, Object.fromEntries(Object.entries(lock.plugins).filter(([name]) => !drifting.has(name))))
   } catch (error) {
     // A conflict or a missing version is reported at the app's entry its chain starts from (else the first drift).
     const request = entryOf(error, requests)

@@ -67,7 +67,7 @@ export async function loadRegistryPlugins(files: readonly LoadedFile[], registry
     return result
   }
   try {
-    await loadLocked(requests, root, appDir, registry, { dataDir: options.dataDir, appDir, sources: opened.sources, engineVersion: registry.engineVersion },
+    await loadLocked(requests, root, appDir, registry, { dataDir: options.dataDir, appDir, sources: opened.map, engineVersion: registry.engineVersion },
       options.frozen === true, result)
   } finally {
     opened.close()

@@ -4,10 +4,10 @@
 // lock-pinned key; the extracted folder checked against the tarball on every load: fail closed).
 import { join } from 'node:path'
 import {
-  createSources, lockFromResolution, materialize as materializeLocked, readLock as readLockFile, resolvePlugins as resolveWith,
-  writeLock as writeLockFile, type Lockfile, type LockedPlugin, type Materialized, type PluginRequest, type RegistryMap, type RegistrySpec,
+  lockFromResolution, materialize as materializeLocked, readLock as readLockFile, resolvePlugins as resolveWith,
+  writeLock as writeLockFile, type Lockfile, type LockedPlugin, type Materialized, type PackumentVersion, type PluginRequest, type RegistryMap, type RegistrySource, type RegistrySpec,
 } from '../../registry/client/index.ts'
-import { embeddedOpener } from './embedded-registry.ts'
+import { openAppSources, type AppSources } from './registry-sources.ts'
 
 export type { Lockfile, LockedPlugin, Materialized, PluginRequest, RegistryMap, RegistrySpec }
 
@@ -20,10 +20,9 @@ export interface MaterializeContext {
   engineVersion: string
 }
 
-/** Live sources for `registries:`; `close` releases the embedded registry if it was opened. Throws RegistryError. */
-export function openSources(registries: Record<string, RegistrySpec>, dataDir: string): { sources: RegistryMap; close(): void } {
-  const embedded = embeddedOpener()
-  return { sources: createSources(registries, { dataDir, openEmbedded: (dir) => embedded.open(dir) }), close: () => embedded.close() }
+/** Live sources for `registries:` (registry-sources.ts); close them after use. Throws RegistryError. */
+export function openSources(registries: Record<string, RegistrySpec>, dataDir: string): AppSources {
+  return openAppSources(registries, { dataDir })
 }
 
 /** The app's lock, or undefined when there is none. A lock that does not parse throws (ERR_REGISTRY_LOCK_INVALID, file:line:col). */
@@ -36,10 +35,36 @@ export function writeLock(appDir: string, lock: Lockfile): void {
   writeLockFile(join(appDir, LOCK_FILE), lock)
 }
 
-/** The lock entries (and pinned keys) for `requests`, resolved against the sources; deprecation warnings beside. */
-export async function resolvePlugins(requests: readonly PluginRequest[], context: MaterializeContext): Promise<{ lock: Lockfile; warnings: string[] }> {
-  const resolution = await resolveWith(requests, { sources: context.sources, engineVersion: context.engineVersion })
-  return { lock: await lockFromResolution(resolution, context.sources), warnings: resolution.warnings }
+/**
+ * The lock entries (and pinned keys) for `requests`, resolved against the sources; deprecation warnings beside.
+ * `kept`: plugins the lock pins that stay as pinned. Resolution sees each as its one pinned version, read from the
+ * lock (its engine range and its own plugin ranges still constrain the others), so a kept plugin need not be on any
+ * registry (a vendored one, say); the result holds only the others.
+ */
+export async function resolvePlugins(requests: readonly PluginRequest[], context: MaterializeContext,
+  kept: Readonly<Record<string, LockedPlugin>> = {}): Promise<{ lock: Lockfile; warnings: string[] }> {
+  const overlay: RegistryMap = { default: keptFirst(context.sources.default, kept) }
+  for (const [key, source] of Object.entries(context.sources)) if (key !== 'default') overlay[key as `@${string}`] = keptFirst(source, kept)
+  const resolution = await resolveWith(requests, { sources: overlay, engineVersion: context.engineVersion })
+  const moved = { ...resolution, plugins: resolution.plugins.filter((p) => !Object.hasOwn(kept, p.name)) }
+  return { lock: await lockFromResolution(moved, context.sources), warnings: moved.plugins.flatMap((p) =>
+    resolution.warnings.filter((w) => w.startsWith(`${p.name}@${p.version} `))) }
+}
+
+/** `source`, except that a kept plugin's packument is its locked version alone, as the lock records it. */
+function keptFirst(source: RegistrySource, kept: Readonly<Record<string, LockedPlugin>>): RegistrySource {
+  return {
+    kind: source.kind, id: source.id,
+    packument: async (name) => {
+      const entry = kept[name]
+      if (!entry) return source.packument(name)
+      const manifest: PackumentVersion = { name, version: entry.version, islet: { engine: entry.engine, ...(entry.plugins ? { plugins: entry.plugins } : {}) },
+        dist: { integrity: entry.integrity, tarball: '', signatures: [{ keyid: entry.keyid, sig: entry.sig }] } }
+      return { name, versions: { [entry.version]: manifest } }
+    },
+    tarball: (name, version, dist) => source.tarball(name, version, dist),
+    keys: () => source.keys(),
+  }
 }
 
 /** The verified, extracted folder of a locked plugin. Throws RegistryError saying what differed. */

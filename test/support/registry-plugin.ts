@@ -2,12 +2,14 @@
 // (registry/pack.ts, as `islet plugin pack`), signed in npm's format with a test key (registry/signature.ts), the
 // tarball put where the client looks first (the app's islet-vendor/, or the data dir's cache) and pinned in the
 // app's islet.lock with the key. The runtime then loads it through the real client: integrity, signature, safe
-// extraction and the folder check, as for any download.
+// extraction and the folder check, as for any download. `publishPlugin` instead publishes it to the embedded
+// registry of a data dir, for tests of resolution.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { cacheDir, tarballFileName, VENDOR_DIR, type Lockfile, type LockedPlugin } from '../../registry/client/index.ts'
 import { packFolder } from '../../registry/pack.ts'
+import { openEmbeddedRegistry } from '../../registry/server/embedded.ts'
 import { createSigningKey, publicKeyOf, signVersion, type SigningKey } from '../../registry/signature.ts'
 import { LOCK_FILE, readLock, writeLock } from '../../runtime/plugins/locked-plugins.ts'
 
@@ -82,7 +84,11 @@ export function readLockFile(appDir: string): Lockfile {
 
 /** Packs the plugin and publishes it to the embedded registry of `dataDir`, which then offers it to resolution. */
 export async function publishPlugin(dataDir: string, plugin: PluginFixture): Promise<void> {
-  void dataDir
-  void plugin
-  throw new Error('publishPlugin needs the embedded registry (registry/server/embedded.ts, branch h-core)')
+  const { tarball } = await packPlugin(plugin)
+  const registry = openEmbeddedRegistry(join(dataDir, 'registry'))
+  try {
+    await registry.publish(tarball, { actor: 'test' })
+  } finally {
+    registry.close()
+  }
 }
