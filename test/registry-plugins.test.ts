@@ -382,6 +382,19 @@ describe('registry plugins: resolved from a registry on loopback', () => {
     expect(d!.message).toContain('the ranges on @acme/geo have no version in common: app → @acme/geo ^1.0.0; app → @acme/route@2.0.0 → @acme/geo ^2.0.0. Available: 2.0.0, 1.4.0, 1.0.0.')
   })
 
+  it("an entry's registry: binds its scope; one that disagrees with the scope's binding is refused at it", async () => {
+    const registry = await serve()
+    const bound = `apiVersion: islet/v1\nplugins:\n  '@acme/geo': { version: ^1.0.0, registry: '${registry.url}' }\n`
+    const dir = app({ 'app.yaml': bound })
+    expect(errors((await load(dir)).diagnostics)).toEqual([])
+    expect(readLockFile(dir).plugins['@acme/geo']).toMatchObject({ version: '1.4.0', registry: registry.url })
+
+    const clash = `apiVersion: islet/v1\nregistries:\n  '@acme': embedded\nplugins:\n  '@acme/geo': { version: ^1.0.0, registry: '${registry.url}' }\n`
+    const [d] = errors((await load(app({ 'app.yaml': clash }))).diagnostics)
+    expect(d).toMatchObject({ code: 'ERR_CONFIG_SCHEMA', ...at(clash, `'${registry.url}'`),
+      message: `@acme/geo would come from ${registry.url}, but its scope @acme is bound to embedded` })
+  })
+
   it('a range no version satisfies is reported at its entry with the versions available', async () => {
     const registry = await serve()
     const yaml = APP(registry.url, "  '@acme/geo': ^3.0.0\n")
