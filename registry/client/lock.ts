@@ -7,6 +7,7 @@ import semver from 'semver'
 import { LineCounter, parseDocument } from 'yaml'
 import { RegistryError } from '../errors.ts'
 import { keyIdOf, verifyVersion } from '../signature.ts'
+import { isExactVersion, isSha512Integrity, pluginNameProblem } from './identifiers.ts'
 import type { Resolution } from './resolve.ts'
 import { sourceById, sourceFor, type RegistryMap } from './source.ts'
 
@@ -224,21 +225,23 @@ function shapeProblem(lock: unknown): ShapeProblem | undefined {
   }
   if (!isObject(lock.plugins)) return { path: ['plugins'], message: 'needs "plugins": an object of plugin name → locked version' }
   for (const [name, entry] of Object.entries(lock.plugins)) {
+    const nameProblem = pluginNameProblem(name)
+    if (nameProblem) return { path: ['plugins', name], message: `has a plugin named ${nameProblem}` }
     if (!isObject(entry)) return { path: ['plugins', name], message: `plugins["${name}"] must be an object` }
     for (const field of ['version', 'integrity', 'keyid', 'sig', 'registry', 'engine'] as const) {
       if (typeof entry[field] !== 'string') return { path: ['plugins', name, field], message: `plugins["${name}"].${field} must be a string` }
     }
-    if (semver.valid(entry.version as string) === null) {
+    if (!isExactVersion(entry.version)) {
       return { path: ['plugins', name, 'version'], message: `plugins["${name}"].version ${JSON.stringify(entry.version)} is not an exact semver version` }
     }
-    if (!/^sha512-[A-Za-z0-9+/]+={0,2}$/.test(entry.integrity as string)) {
+    if (!isSha512Integrity(entry.integrity)) {
       return { path: ['plugins', name, 'integrity'], message: `plugins["${name}"].integrity must be a sha512-<base64> integrity` }
     }
     if (!Object.hasOwn(lock.keys, entry.keyid as string)) {
       return { path: ['plugins', name, 'keyid'], message: `plugins["${name}"].keyid ${entry.keyid} is not pinned under "keys"` }
     }
     if (entry.plugins !== undefined) {
-      if (!isObject(entry.plugins) || Object.values(entry.plugins).some((r) => typeof r !== 'string')) {
+      if (!isObject(entry.plugins) || Object.entries(entry.plugins).some(([n, r]) => typeof r !== 'string' || pluginNameProblem(n) !== undefined)) {
         return { path: ['plugins', name, 'plugins'], message: `plugins["${name}"].plugins must map plugin names to ranges` }
       }
     }

@@ -4,6 +4,7 @@
 // satisfying every range on it. No backtracking, as npm: a conflict is reported with who required what.
 import semver from 'semver'
 import { RegistryError } from '../errors.ts'
+import { isExactVersion, isSha512Integrity, pluginNameProblem } from './identifiers.ts'
 import { sourceFor, type Packument, type PackumentVersion, type RegistryMap } from './source.ts'
 
 export interface PluginRequest {
@@ -49,6 +50,11 @@ interface Dropped {
 /** Resolve the app's requests (from: 'app') and everything they need. */
 export async function resolvePlugins(requests: readonly PluginRequest[], options: ResolveOptions): Promise<Resolution> {
   for (const request of requests) {
+    const nameProblem = pluginNameProblem(request.name)
+    if (nameProblem) {
+      throw new RegistryError('ERR_REGISTRY_NOT_FOUND', `${request.from} asks for a plugin whose name ${nameProblem}`,
+        { details: { name: request.name, from: request.from } })
+    }
     if (semver.validRange(request.range) === null) {
       throw new RegistryError('ERR_REGISTRY_NO_MATCHING_VERSION',
         `${request.from} asks for ${request.name} ${JSON.stringify(request.range)}, which is not a semver range (e.g. ^1.2.0)`,
@@ -81,10 +87,12 @@ export async function resolvePlugins(requests: readonly PluginRequest[], options
 
   const chosen = new Map<string, PackumentVersion>()
   const active = (c: Constraint) => c.from === 'app' || chosen.get(nameOf(c.from))?.version === versionOf(c.from)
-  // Each round re-picks every name under its live constraints; a change re-adds the new version's needs. A pick only
-  // moves down when a new range appears, and ranges come from a finite set of versions, so this settles.
+  // Each round re-picks every name under its live constraints; a change re-adds the new version's needs. Ranges only
+  // accumulate, so once they stop growing a round depends on the picks alone: picks seen before with as many ranges
+  // mean the rounds go round a cycle (a@2 wants b@1, which wants a@1, which wants b@2, which wants a@2) for ever.
+  const states = new Set<string>()
   for (let round = 0; ; round++) {
-    if (round > 1000) throw new Error('plugin resolution did not settle after 1000 rounds (a dependency cycle between ranges?)')
+    const moved: string[] = []
     let changed = false
     for (const name of [...constraints.keys()].sort()) {
       const live = constraints.get(name)!.filter(active)
@@ -97,11 +105,23 @@ export async function resolvePlugins(requests: readonly PluginRequest[], options
       if (chosen.get(name)?.version === pick.version) continue
       chosen.set(name, pick)
       changed = true
+      moved.push(name)
       for (const [dependency, range] of Object.entries(pick.islet?.plugins ?? {})) {
         add({ name: dependency, range, from: `${name}@${pick.version}` })
       }
     }
     if (!changed) break
+    let ranges = 0
+    for (const list of constraints.values()) ranges += list.length
+    const state = `${ranges}|${[...chosen].map(([name, m]) => `${name}@${m.version}`).sort().join(' ')}`
+    if (states.has(state) || round >= 10_000) {
+      const chains = moved.flatMap((name) => chainsOf(name, constraints, chosen))
+      throw new RegistryError('ERR_REGISTRY_RESOLVE_CONFLICT',
+        `the ranges on ${moved.join(', ')} chase each other round a cycle: every version chosen for one asks for a version of another ` +
+        `that asks for something else (${chains.join('; ')}). Change one of these ranges so that the versions agree.`,
+        { details: { names: moved, chains } })
+    }
+    states.add(state)
   }
 
   const plugins = [...chosen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, manifest]) => ({
@@ -119,9 +139,9 @@ function choose(name: string, packument: Packument, live: Constraint[], all: Map
   const pins = new Set(live.map((c) => semver.valid(c.range)).filter((v): v is string => v !== null))
   const eligible: PackumentVersion[] = []
   const dropped: Dropped[] = []
-  for (const manifest of Object.values(packument.versions)) {
-    const why = dropReason(manifest, pins, options)
-    if (why) dropped.push({ version: manifest.version, why })
+  for (const [version, manifest] of Object.entries(packument.versions)) {
+    const why = malformed(version, manifest) ?? dropReason(manifest, pins, options)
+    if (why) dropped.push({ version, why })
     else eligible.push(manifest)
   }
   eligible.sort((a, b) => semver.rcompare(a.version, b.version))
@@ -150,6 +170,28 @@ function choose(name: string, packument: Packument, live: Constraint[], all: Map
     `the ranges on ${name} have no version in common: ${chains.join('; ')}. Available: ${available.join(', ')}. ` +
     'Change one of these ranges (or upgrade the plugin that asks for the other) so that one version satisfies all.',
     { details: { name, chains, available } })
+}
+
+/**
+ * Why a packument entry cannot be used at all, whatever the ranges: its fields reach URLs, file paths and the lock,
+ * so a registry (or whoever stands between) cannot smuggle a path, a sha1-only digest or a bogus version through.
+ */
+function malformed(version: string, manifest: PackumentVersion | null): string | undefined {
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) return 'not a version object'
+  if (!isExactVersion(version)) return 'not an exact semver version'
+  if (manifest.version !== version) return `its version field says ${JSON.stringify(manifest.version)}`
+  if (typeof manifest.dist !== 'object' || manifest.dist === null || !isSha512Integrity(manifest.dist.integrity)) {
+    return 'dist.integrity is not a sha512 integrity'
+  }
+  const plugins: unknown = manifest.islet?.plugins
+  if (plugins === undefined) return undefined
+  if (typeof plugins !== 'object' || plugins === null || Array.isArray(plugins)) return 'islet.plugins is not an object of plugin name → range'
+  for (const [name, range] of Object.entries(plugins)) {
+    const problem = pluginNameProblem(name)
+    if (problem) return `islet.plugins: ${problem}`
+    if (typeof range !== 'string') return `islet.plugins: the range on ${name} is not a string`
+  }
+  return undefined
 }
 
 /** Why a version is not a candidate, or undefined when it is. */
