@@ -106,6 +106,14 @@ describe('a hostile tarball, signed and locked', () => {
       { path: 'package/readme.md', body: 'b' }], '"README.md" and "readme.md" differ only in case')
   })
 
+  it('whose pax path holds a newline that looks like a second record: read by length as npm does, and refused', async () => {
+    // `<length> path=<value>\n`, the length counting the whole record; the value is `package/a\n20 path=package/b`.
+    const value = 'package/a\n20 path=package/b'
+    const record = `${' path='.length + value.length + 1 + 2} path=${value}\n`
+    await refuses('@x/pax', [{ path: 'package/package.json', body: packageJson('@x/pax') }, { path: 'PaxHeader', type: 'x', body: record },
+      { path: 'package/x', body: 'x' }], 'holds a control character')
+  })
+
   it('whose extracted folder had a file swapped for a link to a copy elsewhere', async () => {
     const { entry, options } = vendored('@x/linked', '1.0.0', tarGz({ 'package.json': packageJson('@x/linked'), 'index.js': 'ok()' }))
     const { dir } = await materialize(entry, options)
