@@ -11,7 +11,7 @@ import { integrityOf } from '../integrity.ts'
 import { createSigningKey, publicKeyOf, signVersion } from '../signature.ts'
 import { tarballFileName, VENDOR_DIR } from './cache.ts'
 import { createHttpSource } from './http-source.ts'
-import { parseLock, type LockedPlugin } from './lock.ts'
+import { lockFromResolution, parseLock, type LockedPlugin } from './lock.ts'
 import { materialize, type MaterializeOptions } from './materialize.ts'
 import { resolvePlugins } from './resolve.ts'
 import type { PackumentVersion, RegistryMap } from './source.ts'
@@ -175,6 +175,19 @@ describe('a hostile packument', () => {
     const before = registry.requests.length
     const app = await refusal(resolvePlugins([{ name: '../-/whoami', range: '*', from: 'app' }], { sources, engineVersion: '0.1.0' }))
     expect([app.code, registry.requests.length]).toEqual(['ERR_REGISTRY_NOT_FOUND', before])
+  })
+
+  it("that lists a stranger's key under the registry key's id: the stranger's signature is refused, not pinned", async () => {
+    const stranger = createSigningKey()
+    const bytes = tarGz({ 'package.json': packageJson('@h/signed') })
+    const integrity = integrityOf(bytes)
+    const forged = { ...signVersion(stranger, '@h/signed', '1.0.0', integrity), keyid: registry.key.keyid }
+    serve('@h/signed', { '1.0.0': { ...version('@h/signed', '1.0.0'), dist: { integrity, tarball: 'x', signatures: [forged] } } })
+    registry.override('/-/npm/v1/keys', { status: 200, type: 'application/json', body: JSON.stringify({ keys: [
+      { ...publicKeyOf(stranger), keyid: registry.key.keyid }, publicKeyOf(registry.key), { keyid: 'SHA256:x' }] }) })
+    const resolution = await resolvePlugins([{ name: '@h/signed', range: '1.0.0', from: 'app' }], { sources, engineVersion: '0.1.0' })
+    const error = await refusal(lockFromResolution(resolution, sources))
+    expect([error.code, error.details.reason]).toEqual(['ERR_REGISTRY_SIGNATURE', 'bad-signature'])
   })
 
   it('whose ranges chase each other round a cycle: a conflict naming the plugins, not an endless loop; a plain cycle resolves', async () => {

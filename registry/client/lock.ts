@@ -90,14 +90,19 @@ export async function lockFromResolution(resolution: Resolution, sources: Regist
   for (const plugin of resolution.plugins) {
     const source = sourceById(sources, plugin.registry) ?? sourceFor(plugin.name, sources)
     if (!keysOf.has(source.id)) keysOf.set(source.id, source.keys())
-    const keys = await keysOf.get(source.id)!
+    // Only keys that are what their id says: a registry listing a stranger's key under its own key's id (or junk)
+    // must not get that key pinned under an id it does not hash to.
+    const listed: unknown = await keysOf.get(source.id)!
+    const keys = (Array.isArray(listed) ? listed as { keyid?: unknown; key?: unknown }[] : [])
+      .filter((k): k is { keyid: string; key: string } => typeof k?.keyid === 'string' && typeof k.key === 'string' && keyIdOf(k.key) === k.keyid)
     const { dist } = plugin.manifest
-    const signatures = dist.signatures ?? []
+    const signatures = (Array.isArray(dist.signatures) ? dist.signatures : [])
+      .filter((s) => typeof s?.keyid === 'string' && typeof s.sig === 'string')
     if (signatures.length === 0) {
       throw new RegistryError('ERR_REGISTRY_SIGNATURE', `${plugin.name}@${plugin.version} on ${plugin.registry} has no signature (dist.signatures is empty): refused, a lock pins only signed versions`,
         { details: { name: plugin.name, version: plugin.version, reason: 'missing' } })
     }
-    const signature = signatures.find((s) => keys.some((k) => k.keyid === s.keyid && keyIdOf(k.key) === s.keyid))
+    const signature = signatures.find((s) => keys.some((k) => k.keyid === s.keyid))
     if (!signature) {
       throw new RegistryError('ERR_REGISTRY_SIGNATURE',
         `${plugin.name}@${plugin.version} is signed with ${signatures.map((s) => s.keyid).join(', ')}, but ${plugin.registry}-/npm/v1/keys publishes ${keys.map((k) => k.keyid).join(', ') || 'no key'}: refused (unknown key)`,
