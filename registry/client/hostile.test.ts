@@ -11,7 +11,7 @@ import { integrityOf } from '../integrity.ts'
 import { createSigningKey, publicKeyOf, signVersion } from '../signature.ts'
 import { tarballFileName, VENDOR_DIR } from './cache.ts'
 import { createHttpSource } from './http-source.ts'
-import { lockFromResolution, parseLock, type LockedPlugin } from './lock.ts'
+import { lockDrift, lockFromResolution, parseLock, type LockedPlugin } from './lock.ts'
 import { materialize, type MaterializeOptions } from './materialize.ts'
 import { resolvePlugins } from './resolve.ts'
 import type { PackumentVersion, RegistryMap } from './source.ts'
@@ -79,6 +79,12 @@ describe('a hostile islet.lock', () => {
     expect(climbing.message).toContain('"../../x" is not a package name')
     expect(bad({ '@a/ok': { ...entry, version: 'v1.0.0' } }).message).toContain('"v1.0.0" is not an exact semver version')
     expect(bad({ '@a/ok': { ...entry, keyid: 'toString' } }).message).toContain('keyid toString is not pinned')
+  })
+
+  it("that lacks a plugin named constructor reports it missing, not locked at Object.prototype's version", () => {
+    const lock = parseLock(JSON.stringify({ lockfileVersion: 1, keys: {}, plugins: {} }), '/app/islet.lock')
+    expect(lockDrift(lock, [{ name: 'constructor', range: '^1.0.0' }], { default: 'embedded' }))
+      .toEqual([expect.objectContaining({ name: 'constructor', kind: 'missing' })])
   })
 
   it('whose keys are not from parseLock cannot borrow a key from Object.prototype', async () => {

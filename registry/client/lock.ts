@@ -142,14 +142,16 @@ export interface Drift {
  */
 export function lockDrift(lock: Lockfile, requests: readonly AppPluginRequest[], registries: RegistryMap<string>): Drift[] {
   const drift: Drift[] = []
+  // Own entries only: `constructor` is a valid plugin name, and Object.prototype's must not pass for its lock entry.
+  const locked = (name: string): LockedPlugin | undefined => (Object.hasOwn(lock.plugins, name) ? lock.plugins[name] : undefined)
   const needed = new Set<string>()
   const visit = (name: string) => {
     if (needed.has(name)) return
     needed.add(name)
-    for (const dependency of Object.keys(lock.plugins[name]?.plugins ?? {})) visit(dependency)
+    for (const dependency of Object.keys(locked(name)?.plugins ?? {})) visit(dependency)
   }
   for (const request of requests) {
-    const entry = lock.plugins[request.name]
+    const entry = locked(request.name)
     if (!entry) {
       drift.push({ name: request.name, kind: 'missing', message: `${request.name} ${request.range} is in plugins: but not in islet.lock` })
       continue
@@ -162,10 +164,10 @@ export function lockDrift(lock: Lockfile, requests: readonly AppPluginRequest[],
   for (const [parent, entry] of Object.entries(lock.plugins)) {
     if (!needed.has(parent)) continue
     for (const [name, range] of Object.entries(entry.plugins ?? {})) {
-      const locked = lock.plugins[name]
-      if (!locked) drift.push({ name, kind: 'missing', message: `${parent}@${entry.version} needs ${name} ${range}, which is not in islet.lock` })
-      else if (!satisfiesLocked(locked.version, range)) {
-        drift.push({ name, kind: 'range', message: `${name} is locked at ${locked.version}, outside ${range} that ${parent}@${entry.version} needs` })
+      const dependency = locked(name)
+      if (!dependency) drift.push({ name, kind: 'missing', message: `${parent}@${entry.version} needs ${name} ${range}, which is not in islet.lock` })
+      else if (!satisfiesLocked(dependency.version, range)) {
+        drift.push({ name, kind: 'range', message: `${name} is locked at ${dependency.version}, outside ${range} that ${parent}@${entry.version} needs` })
       }
     }
   }
