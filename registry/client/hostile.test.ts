@@ -1,5 +1,6 @@
 // Red-team cases: a hostile islet.lock, packument, tarball or registry server. Each is refused with a clear
 // RegistryError (never a stray TypeError, never a hang), and nothing is written outside the data dir.
+import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -118,6 +119,16 @@ describe('a hostile tarball, signed and locked', () => {
     const record = `${' path='.length + value.length + 1 + 2} path=${value}\n`
     await refuses('@x/pax', [{ path: 'package/package.json', body: packageJson('@x/pax') }, { path: 'PaxHeader', type: 'x', body: record },
       { path: 'package/x', body: 'x' }], 'holds a control character')
+  })
+
+  it("whose vendored tarball is a fifo: refused, not read (which would block the engine)", async () => {
+    const { entry, options } = vendored('@x/fifo', '1.0.0', tarGz({ 'package.json': packageJson('@x/fifo') }))
+    const file = join(appDir, VENDOR_DIR, tarballFileName(entry.integrity))
+    unlinkSync(file)
+    execFileSync('mkfifo', [file])
+    const error = await refusal(materialize(entry, options))
+    expect(error.code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
+    expect(error.message).toContain(`${file} is not a regular file`)
   })
 
   it('whose extracted folder had a file swapped for a link to a copy elsewhere', async () => {
