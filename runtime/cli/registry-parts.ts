@@ -50,17 +50,38 @@ function actor(): string {
 
 // ---- the server ----
 
-export async function startRegistry(options: { dir: string; host: string; port: number; checkComponents: (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<PackageProblem[]> }): Promise<RunningRegistry> {
+export async function startRegistry(options: { dir: string; host: string; port: number; checkComponents: ComponentCheck }): Promise<RunningRegistry> {
   return start({
     dir: options.dir, host: options.host, port: options.port,
     auth: (store) => createAuth(store.db, { now: () => store.now() }),
-    // The server reports { path, message, hint }: the path carries where in the package (file:line:col).
-    checkComponents: async (files, pkg) => (await options.checkComponents(files, pkg)).map((p) => ({
-      path: `${p.file}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}`,
-      message: `${p.code} ${p.message}`,
-      hint: p.hint ?? 'fix the component and publish a new version (islet component test runs it locally)',
-    })),
+    checkComponents: serverCheck(options.checkComponents),
   })
+}
+
+type ComponentCheck = (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<PackageProblem[]>
+
+/** The runtime's component check as the server reports problems: `{ path, message, hint }`, the path file:line:col. */
+function serverCheck(check: ComponentCheck) {
+  return async (files: Map<string, Buffer>, pkg: PluginPackageJson) => (await check(files, pkg)).map((p) => ({
+    path: `${p.file}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}`,
+    message: `${p.code} ${p.message}`,
+    hint: p.hint ?? 'fix the component and publish a new version (islet component test runs it locally)',
+  }))
+}
+
+/**
+ * Publishes a tarball into the embedded registry (`<dataDir>/registry`): the same checks and signature as a publish
+ * over HTTP, with no server and no token (whoever can write the data directory owns it).
+ */
+export async function publishEmbedded(dataDir: string, tarball: Uint8Array, options: { tag: string; checkComponents: ComponentCheck }): Promise<{ dir: string; integrity: string }> {
+  const dir = join(dataDir, 'registry')
+  const registry = openEmbeddedRegistry(dir)
+  try {
+    const row = await registry.publish(tarball, { actor: actor(), tags: [options.tag], checkComponents: serverCheck(options.checkComponents) })
+    return { dir, integrity: row.integrity }
+  } finally {
+    registry.close()
+  }
 }
 
 /** Opens the registry folder's database for one command, and closes it after. */
