@@ -15,6 +15,11 @@ export interface HttpSourceOptions {
   maxPackumentBytes?: number
   /** Largest tarball accepted, in bytes; default 64 MiB. */
   maxTarballBytes?: number
+  /**
+   * Most time one request may take, headers and body together, in ms; default 120 s. undici's own timeouts are per
+   * read, so a registry dripping a byte now and then would otherwise hold `islet run` for ever.
+   */
+  timeoutMs?: number
 }
 
 const MiB = 1024 * 1024
@@ -23,17 +28,21 @@ export function createHttpSource(options: HttpSourceOptions): RegistrySource {
   const url = options.url.endsWith('/') ? options.url : `${options.url}/`
   const maxPackument = options.maxPackumentBytes ?? 16 * MiB
   const maxTarball = options.maxTarballBytes ?? 64 * MiB
+  const timeoutMs = options.timeoutMs ?? 120_000
 
   async function get(target: string, accept: string, limit: number, what: string): Promise<{ status: number; body: Buffer }> {
     const headers: Record<string, string> = { accept }
     if (options.token && target.startsWith(url)) headers.authorization = `Bearer ${options.token}`
+    const signal = AbortSignal.timeout(timeoutMs)
+    const failed = (error: unknown) => new RegistryError('ERR_REGISTRY_UNREACHABLE', signal.aborted
+      ? `the registry did not answer GET ${target} (${what}) within ${timeoutMs} ms: refused. Is the registry overloaded, or the URL in registries: wrong?`
+      : `cannot reach the registry for ${what}: GET ${target} failed (${messageOf(error)}). Is the registry running and the URL in registries: right?`,
+    { details: { url: target, ...(signal.aborted ? { timeoutMs } : {}) }, cause: error })
     let response: Awaited<ReturnType<typeof request>>
     try {
-      response = await request(target, { headers }) // undici follows no redirect unless asked
+      response = await request(target, { headers, signal }) // undici follows no redirect unless asked
     } catch (error) {
-      throw new RegistryError('ERR_REGISTRY_UNREACHABLE',
-        `cannot reach the registry for ${what}: GET ${target} failed (${messageOf(error)}). Is the registry running and the URL in registries: right?`,
-        { details: { url: target }, cause: error })
+      throw failed(error)
     }
     const declared = Number(response.headers['content-length'])
     if (Number.isFinite(declared) && declared > limit) {
@@ -42,13 +51,18 @@ export function createHttpSource(options: HttpSourceOptions): RegistrySource {
     }
     const chunks: Buffer[] = []
     let size = 0
-    for await (const chunk of response.body) {
-      size += (chunk as Buffer).length
-      if (size > limit) {
-        response.body.destroy()
-        throw tooLarge(target, what, limit)
+    try {
+      for await (const chunk of response.body) {
+        size += (chunk as Buffer).length
+        if (size > limit) break
+        chunks.push(chunk as Buffer)
       }
-      chunks.push(chunk as Buffer)
+    } catch (error) {
+      throw failed(error)
+    }
+    if (size > limit) {
+      response.body.destroy()
+      throw tooLarge(target, what, limit)
     }
     return { status: response.statusCode, body: Buffer.concat(chunks) }
   }

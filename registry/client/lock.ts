@@ -7,6 +7,7 @@ import semver from 'semver'
 import { LineCounter, parseDocument } from 'yaml'
 import { RegistryError } from '../errors.ts'
 import { keyIdOf, verifyVersion } from '../signature.ts'
+import { isExactVersion, isSha512Integrity, pluginNameProblem } from './identifiers.ts'
 import type { Resolution } from './resolve.ts'
 import { sourceById, sourceFor, type RegistryMap } from './source.ts'
 
@@ -89,14 +90,19 @@ export async function lockFromResolution(resolution: Resolution, sources: Regist
   for (const plugin of resolution.plugins) {
     const source = sourceById(sources, plugin.registry) ?? sourceFor(plugin.name, sources)
     if (!keysOf.has(source.id)) keysOf.set(source.id, source.keys())
-    const keys = await keysOf.get(source.id)!
+    // Only keys that are what their id says: a registry listing a stranger's key under its own key's id (or junk)
+    // must not get that key pinned under an id it does not hash to.
+    const listed: unknown = await keysOf.get(source.id)!
+    const keys = (Array.isArray(listed) ? listed as { keyid?: unknown; key?: unknown }[] : [])
+      .filter((k): k is { keyid: string; key: string } => typeof k?.keyid === 'string' && typeof k.key === 'string' && keyIdOf(k.key) === k.keyid)
     const { dist } = plugin.manifest
-    const signatures = dist.signatures ?? []
+    const signatures = (Array.isArray(dist.signatures) ? dist.signatures : [])
+      .filter((s) => typeof s?.keyid === 'string' && typeof s.sig === 'string')
     if (signatures.length === 0) {
       throw new RegistryError('ERR_REGISTRY_SIGNATURE', `${plugin.name}@${plugin.version} on ${plugin.registry} has no signature (dist.signatures is empty): refused, a lock pins only signed versions`,
         { details: { name: plugin.name, version: plugin.version, reason: 'missing' } })
     }
-    const signature = signatures.find((s) => keys.some((k) => k.keyid === s.keyid && keyIdOf(k.key) === s.keyid))
+    const signature = signatures.find((s) => keys.some((k) => k.keyid === s.keyid))
     if (!signature) {
       throw new RegistryError('ERR_REGISTRY_SIGNATURE',
         `${plugin.name}@${plugin.version} is signed with ${signatures.map((s) => s.keyid).join(', ')}, but ${plugin.registry}-/npm/v1/keys publishes ${keys.map((k) => k.keyid).join(', ') || 'no key'}: refused (unknown key)`,
@@ -136,14 +142,16 @@ export interface Drift {
  */
 export function lockDrift(lock: Lockfile, requests: readonly AppPluginRequest[], registries: RegistryMap<string>): Drift[] {
   const drift: Drift[] = []
+  // Own entries only: `constructor` is a valid plugin name, and Object.prototype's must not pass for its lock entry.
+  const locked = (name: string): LockedPlugin | undefined => (Object.hasOwn(lock.plugins, name) ? lock.plugins[name] : undefined)
   const needed = new Set<string>()
   const visit = (name: string) => {
     if (needed.has(name)) return
     needed.add(name)
-    for (const dependency of Object.keys(lock.plugins[name]?.plugins ?? {})) visit(dependency)
+    for (const dependency of Object.keys(locked(name)?.plugins ?? {})) visit(dependency)
   }
   for (const request of requests) {
-    const entry = lock.plugins[request.name]
+    const entry = locked(request.name)
     if (!entry) {
       drift.push({ name: request.name, kind: 'missing', message: `${request.name} ${request.range} is in plugins: but not in islet.lock` })
       continue
@@ -156,10 +164,10 @@ export function lockDrift(lock: Lockfile, requests: readonly AppPluginRequest[],
   for (const [parent, entry] of Object.entries(lock.plugins)) {
     if (!needed.has(parent)) continue
     for (const [name, range] of Object.entries(entry.plugins ?? {})) {
-      const locked = lock.plugins[name]
-      if (!locked) drift.push({ name, kind: 'missing', message: `${parent}@${entry.version} needs ${name} ${range}, which is not in islet.lock` })
-      else if (!satisfiesLocked(locked.version, range)) {
-        drift.push({ name, kind: 'range', message: `${name} is locked at ${locked.version}, outside ${range} that ${parent}@${entry.version} needs` })
+      const dependency = locked(name)
+      if (!dependency) drift.push({ name, kind: 'missing', message: `${parent}@${entry.version} needs ${name} ${range}, which is not in islet.lock` })
+      else if (!satisfiesLocked(dependency.version, range)) {
+        drift.push({ name, kind: 'range', message: `${name} is locked at ${dependency.version}, outside ${range} that ${parent}@${entry.version} needs` })
       }
     }
   }
@@ -224,21 +232,23 @@ function shapeProblem(lock: unknown): ShapeProblem | undefined {
   }
   if (!isObject(lock.plugins)) return { path: ['plugins'], message: 'needs "plugins": an object of plugin name → locked version' }
   for (const [name, entry] of Object.entries(lock.plugins)) {
+    const nameProblem = pluginNameProblem(name)
+    if (nameProblem) return { path: ['plugins', name], message: `has a plugin named ${nameProblem}` }
     if (!isObject(entry)) return { path: ['plugins', name], message: `plugins["${name}"] must be an object` }
     for (const field of ['version', 'integrity', 'keyid', 'sig', 'registry', 'engine'] as const) {
       if (typeof entry[field] !== 'string') return { path: ['plugins', name, field], message: `plugins["${name}"].${field} must be a string` }
     }
-    if (semver.valid(entry.version as string) === null) {
+    if (!isExactVersion(entry.version)) {
       return { path: ['plugins', name, 'version'], message: `plugins["${name}"].version ${JSON.stringify(entry.version)} is not an exact semver version` }
     }
-    if (!/^sha512-[A-Za-z0-9+/]+={0,2}$/.test(entry.integrity as string)) {
+    if (!isSha512Integrity(entry.integrity)) {
       return { path: ['plugins', name, 'integrity'], message: `plugins["${name}"].integrity must be a sha512-<base64> integrity` }
     }
     if (!Object.hasOwn(lock.keys, entry.keyid as string)) {
       return { path: ['plugins', name, 'keyid'], message: `plugins["${name}"].keyid ${entry.keyid} is not pinned under "keys"` }
     }
     if (entry.plugins !== undefined) {
-      if (!isObject(entry.plugins) || Object.values(entry.plugins).some((r) => typeof r !== 'string')) {
+      if (!isObject(entry.plugins) || Object.entries(entry.plugins).some(([n, r]) => typeof r !== 'string' || pluginNameProblem(n) !== undefined)) {
         return { path: ['plugins', name, 'plugins'], message: `plugins["${name}"].plugins must map plugin names to ranges` }
       }
     }

@@ -1,14 +1,15 @@
 // The one call the runtime makes per locked plugin: find the tarball (vendor, cache, registry), verify it (integrity,
 // signature with the lock-pinned key), extract it safely once per version and integrity, check the folder against
 // the tarball on every load, and check the package.json it holds against the lock and the engine.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { randomBytes } from 'node:crypto'
-import { dirname, join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import semver from 'semver'
 import { RegistryError } from '../errors.ts'
 import { integrityFileName } from '../integrity.ts'
 import type { PluginPackageJson } from '../manifest.ts'
 import { findTarball } from './cache.ts'
+import { assertExtractable, extract } from './extract.ts'
+import { isExactVersion, isSha512Integrity, pluginNameProblem } from './identifiers.ts'
 import type { LockedKey, LockedPlugin } from './lock.ts'
 import { sourceById, type RegistryMap } from './source.ts'
 // Swap for '../tarball/read.ts' (same signature) once the server-core helper's reader is merged.
@@ -39,6 +40,14 @@ export function packagesDir(dataDir: string): string {
 
 export async function materialize(entry: LockedPlugin & { name: string }, options: MaterializeOptions): Promise<Materialized> {
   const { name } = entry
+  // The lock may come from anywhere (a pull request): what ends up in a path is checked before any path is built.
+  const problem = pluginNameProblem(name) ??
+    (isExactVersion(entry.version) ? undefined : `${name}'s version ${JSON.stringify(entry.version)} is not an exact semver version`) ??
+    (isSha512Integrity(entry.integrity) ? undefined : `${name}@${entry.version}'s integrity ${JSON.stringify(entry.integrity)} is not a sha512 integrity`)
+  if (problem) {
+    throw new RegistryError('ERR_REGISTRY_LOCK_INVALID', `islet.lock is refused: ${problem}. Delete the entry and run \`islet plugin add\` to lock it again`,
+      { details: { name, version: entry.version } })
+  }
   // The signature first: it needs no bytes, and a lock that pins nothing verifiable is refused before any fetch.
   verifySignature(name, entry, options.keys)
   const found = await findTarball(name, entry, {
@@ -55,6 +64,7 @@ export async function materialize(entry: LockedPlugin & { name: string }, option
   })
   verifyIntegrity(name, entry, found.bytes, found.origin)
   const { files } = readTarball(found.bytes)
+  assertExtractable(name, entry.version, files)
 
   const dir = join(packagesDir(options.dataDir), `${name}@${entry.version}-${integrityFileName(entry.integrity).slice('sha512-'.length, 'sha512-'.length + 16)}`)
   if (!existsSync(dir)) extract(dir, files)
@@ -80,21 +90,4 @@ export async function materialize(entry: LockedPlugin & { name: string }, option
       { details: { name, version: entry.version, engine, engineVersion: options.engineVersion } })
   }
   return { dir, packageJson, from: found.from }
-}
-
-/** Writes `files` under a temporary sibling and renames it into place: a crash never leaves a half folder at `dir`. */
-function extract(dir: string, files: ReadonlyMap<string, Buffer>): void {
-  const temporary = `${dir}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  try {
-    for (const [path, bytes] of files) {
-      mkdirSync(dirname(join(temporary, path)), { recursive: true })
-      writeFileSync(join(temporary, path), bytes)
-    }
-    mkdirSync(temporary, { recursive: true })
-    renameSync(temporary, dir)
-  } catch (error) {
-    rmSync(temporary, { recursive: true, force: true })
-    // Another process extracted the same version first: its folder is checked like ours would be.
-    if (!existsSync(dir)) throw error
-  }
 }

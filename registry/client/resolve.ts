@@ -4,6 +4,7 @@
 // satisfying every range on it. No backtracking, as npm: a conflict is reported with who required what.
 import semver from 'semver'
 import { RegistryError } from '../errors.ts'
+import { isExactVersion, isSha512Integrity, pluginNameProblem } from './identifiers.ts'
 import { sourceFor, type Packument, type PackumentVersion, type RegistryMap } from './source.ts'
 
 export interface PluginRequest {
@@ -49,6 +50,11 @@ interface Dropped {
 /** Resolve the app's requests (from: 'app') and everything they need. */
 export async function resolvePlugins(requests: readonly PluginRequest[], options: ResolveOptions): Promise<Resolution> {
   for (const request of requests) {
+    const nameProblem = pluginNameProblem(request.name)
+    if (nameProblem) {
+      throw new RegistryError('ERR_REGISTRY_NOT_FOUND', `${request.from} asks for a plugin whose name ${nameProblem}`,
+        { details: { name: request.name, from: request.from } })
+    }
     if (semver.validRange(request.range) === null) {
       throw new RegistryError('ERR_REGISTRY_NO_MATCHING_VERSION',
         `${request.from} asks for ${request.name} ${JSON.stringify(request.range)}, which is not a semver range (e.g. ^1.2.0)`,
@@ -56,10 +62,17 @@ export async function resolvePlugins(requests: readonly PluginRequest[], options
     }
   }
   const constraints = new Map<string, Constraint[]>()
+  // Names whose live ranges may have changed since they were last picked: the others would get the same pick again.
+  const dirty = new Set<string>()
   const add = (c: Constraint) => {
     const list = constraints.get(c.name) ?? []
     if (!list.some((known) => known.from === c.from && known.range === c.range)) list.push(c)
     constraints.set(c.name, list)
+    dirty.add(c.name)
+  }
+  /** A pick that changes turns the ranges of its old version off and those of its new one on. */
+  const touch = (manifest: PackumentVersion | undefined) => {
+    for (const dependency of Object.keys(manifest?.islet?.plugins ?? {})) dirty.add(dependency)
   }
   for (const request of requests) add(request)
 
@@ -81,27 +94,57 @@ export async function resolvePlugins(requests: readonly PluginRequest[], options
 
   const chosen = new Map<string, PackumentVersion>()
   const active = (c: Constraint) => c.from === 'app' || chosen.get(nameOf(c.from))?.version === versionOf(c.from)
-  // Each round re-picks every name under its live constraints; a change re-adds the new version's needs. A pick only
-  // moves down when a new range appears, and ranges come from a finite set of versions, so this settles.
+  // Each round re-picks every name whose live constraints changed; a change re-adds the new version's needs. Ranges only
+  // accumulate, so once they stop growing a round depends on the picks alone: picks seen before with as many ranges
+  // mean the rounds go round a cycle (a@2 wants b@1, which wants a@1, which wants b@2, which wants a@2) for ever.
+  const states = new Set<string>()
+  let lastRanges = -1
+  const memos = new Map<string, NameMemo>()
+  const engines = new Map<string, string | undefined>()
   for (let round = 0; ; round++) {
-    if (round > 1000) throw new Error('plugin resolution did not settle after 1000 rounds (a dependency cycle between ranges?)')
+    const moved: string[] = []
     let changed = false
     for (const name of [...constraints.keys()].sort()) {
+      if (!dirty.delete(name)) continue
       const live = constraints.get(name)!.filter(active)
       if (live.length === 0) {
+        touch(chosen.get(name))
         if (chosen.delete(name)) changed = true
         continue
       }
       const { packument } = await load(name)
-      const pick = choose(name, packument, live, constraints, chosen, options)
+      let memo = memos.get(name)
+      if (!memo) {
+        memo = { candidates: Object.entries(packument.versions).map(([version, manifest]) => candidateOf(version, manifest, options, engines)), picks: new Map() }
+        memos.set(name, memo)
+      }
+      const pick = choose(name, memo, live, constraints, chosen, options)
       if (chosen.get(name)?.version === pick.version) continue
+      touch(chosen.get(name))
+      touch(pick)
       chosen.set(name, pick)
       changed = true
+      moved.push(name)
       for (const [dependency, range] of Object.entries(pick.islet?.plugins ?? {})) {
         add({ name: dependency, range, from: `${name}@${pick.version}` })
       }
     }
     if (!changed) break
+    let ranges = 0
+    for (const list of constraints.values()) ranges += list.length
+    // While ranges still grow no state can repeat: only rounds that added none need remembering (a deep chain adds
+    // ranges every round, and writing its picks down each time would cost the square of its depth).
+    const state = ranges === lastRanges ? `${[...chosen].map(([name, m]) => `${name}@${m.version}`).sort().join(' ')}|${[...dirty].sort().join(' ')}` : undefined
+    if (state === undefined) states.clear()
+    lastRanges = ranges
+    if ((state !== undefined && states.has(state)) || round >= 10_000) {
+      const chains = moved.flatMap((name) => chainsOf(name, constraints, chosen))
+      throw new RegistryError('ERR_REGISTRY_RESOLVE_CONFLICT',
+        `the ranges on ${moved.join(', ')} chase each other round a cycle: every version chosen for one asks for a version of another ` +
+        `that asks for something else (${chains.join('; ')}). Change one of these ranges so that the versions agree.`,
+        { details: { names: moved, chains } })
+    }
+    if (state !== undefined) states.add(state)
   }
 
   const plugins = [...chosen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, manifest]) => ({
@@ -113,29 +156,63 @@ export async function resolvePlugins(requests: readonly PluginRequest[], options
   return { plugins, warnings }
 }
 
+/** A packument entry, parsed once per resolution; `why` is set when it can never be chosen, whatever the ranges. */
+interface Candidate {
+  version: string
+  manifest: PackumentVersion
+  parsed?: semver.SemVer
+  why?: string
+}
+
+/**
+ * Per name, for one resolution: its candidates, and the pick for each set of ranges seen. A pick depends only on the
+ * ranges (not on who asked), and rounds re-ask the same question many times: with thousands of versions and a deep
+ * chain of plugins, recomputing it each round is what makes resolution slow, not the answer.
+ */
+interface NameMemo {
+  candidates: Candidate[]
+  picks: Map<string, PackumentVersion>
+}
+
 /** The highest eligible version satisfying every live range, or the error saying why there is none. */
-function choose(name: string, packument: Packument, live: Constraint[], all: Map<string, Constraint[]>,
+function choose(name: string, memo: NameMemo, live: Constraint[], all: Map<string, Constraint[]>,
   chosen: Map<string, PackumentVersion>, options: ResolveOptions): PackumentVersion {
+  const key = JSON.stringify([...new Set(live.map((c) => c.range))].sort())
+  const known = memo.picks.get(key)
+  if (known) return known
   const pins = new Set(live.map((c) => semver.valid(c.range)).filter((v): v is string => v !== null))
-  const eligible: PackumentVersion[] = []
+  const eligible: Candidate[] = []
   const dropped: Dropped[] = []
-  for (const manifest of Object.values(packument.versions)) {
-    const why = dropReason(manifest, pins, options)
-    if (why) dropped.push({ version: manifest.version, why })
-    else eligible.push(manifest)
+  for (const candidate of memo.candidates) {
+    const why = candidate.why ?? dropReason(candidate, pins, options)
+    if (why) dropped.push({ version: candidate.version, why })
+    else eligible.push(candidate)
   }
-  eligible.sort((a, b) => semver.rcompare(a.version, b.version))
-  const satisfies = (version: string, c: Constraint) =>
-    pins.has(version) && semver.valid(c.range) === version
+  eligible.sort((a, b) => b.parsed!.compare(a.parsed!))
+  const ranges = new Map<string, semver.Range | null>()
+  const rangeOf = (range: string, includePrerelease: boolean) => {
+    const id = `${includePrerelease}:${range}`
+    if (!ranges.has(id)) {
+      let parsed: semver.Range | null = null
+      try { parsed = new semver.Range(range, { includePrerelease }) } catch { /* not a range: satisfied by nothing */ }
+      ranges.set(id, parsed)
+    }
+    return ranges.get(id)!
+  }
+  const satisfies = (m: Candidate, c: Constraint) =>
+    pins.has(m.version) && semver.valid(c.range) === m.version
       ? true
-      : semver.satisfies(version, c.range, { includePrerelease: options.includePrerelease === true || pins.has(version) })
-  const pick = eligible.find((m) => live.every((c) => satisfies(m.version, c)))
-  if (pick) return pick
+      : rangeOf(c.range, options.includePrerelease === true || pins.has(m.version))?.test(m.parsed!) === true
+  const found = eligible.find((m) => live.every((c) => satisfies(m, c)))
+  if (found) {
+    memo.picks.set(key, found.manifest)
+    return found.manifest
+  }
 
   const available = eligible.map((m) => m.version)
   const chains = chainsOf(name, all, chosen)
   // A range nothing eligible satisfies on its own is a missing version; ranges each satisfiable but not together conflict.
-  const alone = live.find((c) => !eligible.some((m) => satisfies(m.version, c)))
+  const alone = live.find((c) => !eligible.some((m) => satisfies(m, c)))
   if (alone) {
     const near = dropped.filter((d) => semver.satisfies(d.version, alone.range, { includePrerelease: true }))
     const because = near.length > 0
@@ -152,17 +229,52 @@ function choose(name: string, packument: Packument, live: Constraint[], all: Map
     { details: { name, chains, available } })
 }
 
-/** Why a version is not a candidate, or undefined when it is. */
-function dropReason(manifest: PackumentVersion, pins: Set<string>, options: ResolveOptions): string | undefined {
+/**
+ * Why a packument entry cannot be used at all, whatever the ranges: its fields reach URLs, file paths and the lock,
+ * so a registry (or whoever stands between) cannot smuggle a path, a sha1-only digest or a bogus version through.
+ */
+function malformed(version: string, manifest: PackumentVersion | null): string | undefined {
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) return 'not a version object'
+  if (!isExactVersion(version)) return 'not an exact semver version'
+  if (manifest.version !== version) return `its version field says ${JSON.stringify(manifest.version)}`
+  if (typeof manifest.dist !== 'object' || manifest.dist === null || !isSha512Integrity(manifest.dist.integrity)) {
+    return 'dist.integrity is not a sha512 integrity'
+  }
+  const plugins: unknown = manifest.islet?.plugins
+  if (plugins === undefined) return undefined
+  if (typeof plugins !== 'object' || plugins === null || Array.isArray(plugins)) return 'islet.plugins is not an object of plugin name → range'
+  for (const [name, range] of Object.entries(plugins)) {
+    const problem = pluginNameProblem(name)
+    if (problem) return `islet.plugins: ${problem}`
+    if (typeof range !== 'string') return `islet.plugins: the range on ${name} is not a string`
+  }
+  return undefined
+}
+
+/** The entry of `version` as a candidate: parsed, with the reason it can never be chosen (malformed, engine). */
+function candidateOf(version: string, manifest: PackumentVersion, options: ResolveOptions, engines: Map<string, string | undefined>): Candidate {
+  const why = malformed(version, manifest) ?? engineReason(manifest, options, engines)
+  return why ? { version, manifest, why } : { version, manifest, parsed: new semver.SemVer(version) }
+}
+
+/** Why the running engine cannot run `manifest`; answers are kept per engine range (versions mostly share a few). */
+function engineReason(manifest: PackumentVersion, options: ResolveOptions, engines: Map<string, string | undefined>): string | undefined {
   const engine = manifest.islet?.engine
   if (typeof engine !== 'string') return 'not an Islet plugin: no islet.engine'
-  if (semver.validRange(engine) === null) return `islet.engine ${JSON.stringify(engine)} is not a semver range`
-  if (!semver.satisfies(options.engineVersion, engine, { includePrerelease: true })) {
-    return `needs engine ${engine}, this engine is ${options.engineVersion}`
+  if (!engines.has(engine)) {
+    engines.set(engine, semver.validRange(engine) === null
+      ? `islet.engine ${JSON.stringify(engine)} is not a semver range`
+      : semver.satisfies(options.engineVersion, engine, { includePrerelease: true }) ? undefined : `needs engine ${engine}, this engine is ${options.engineVersion}`)
   }
-  if (pins.has(manifest.version)) return undefined
+  return engines.get(engine)
+}
+
+/** Why a well-formed, engine-compatible version is not a candidate under these pins, or undefined when it is. */
+function dropReason(candidate: Candidate, pins: Set<string>, options: ResolveOptions): string | undefined {
+  if (pins.has(candidate.version)) return undefined
+  const { manifest } = candidate
   if (typeof manifest._yanked === 'string') return `yanked${manifest._yanked ? `: ${manifest._yanked}` : ''}`
-  if (semver.prerelease(manifest.version) !== null && options.includePrerelease !== true) return 'prerelease'
+  if (candidate.parsed!.prerelease.length > 0 && options.includePrerelease !== true) return 'prerelease'
   return undefined
 }
 
@@ -173,16 +285,24 @@ function chainsOf(name: string, all: Map<string, Constraint[]>, chosen: Map<stri
 }
 
 function chainText(c: Constraint, chosen: Map<string, PackumentVersion>, all: Map<string, Constraint[]>): string {
-  return [...prefix(c.from, chosen, all, new Set()), `${c.name} ${c.range}`].join(' → ')
+  return [...prefix(c.from, chosen, all), `${c.name} ${c.range}`].join(' → ')
 }
 
-/** The path from the app to `from` (`app`, or `app → @a/y@2.0.0`), following the first request of each parent. */
-function prefix(from: string, chosen: Map<string, PackumentVersion>, all: Map<string, Constraint[]>, seen: Set<string>): string[] {
-  if (from === 'app' || seen.has(from)) return ['app']
-  seen.add(from)
-  const parent = nameOf(from)
-  const via = (all.get(parent) ?? []).find((c) => c.from === 'app' || chosen.get(nameOf(c.from))?.version === versionOf(c.from))
-  return [...(via ? prefix(via.from, chosen, all, seen) : ['app']), from]
+/**
+ * The path from the app to `from` (`app`, or `app → @a/y@2.0.0`), following the first live request of each parent.
+ * A loop, not a recursion that copies the path at every step: a deep chain costs its length, not its square.
+ */
+function prefix(from: string, chosen: Map<string, PackumentVersion>, all: Map<string, Constraint[]>): string[] {
+  const path: string[] = []
+  const seen = new Set<string>()
+  for (let at = from; at !== 'app' && !seen.has(at);) {
+    seen.add(at)
+    path.push(at)
+    const via = (all.get(nameOf(at)) ?? []).find((c) => c.from === 'app' || chosen.get(nameOf(c.from))?.version === versionOf(c.from))
+    if (!via) break
+    at = via.from
+  }
+  return ['app', ...path.reverse()]
 }
 
 /** `@a/y@2.0.0` → `@a/y`. */

@@ -65,12 +65,26 @@ export function readTarball(gz: Uint8Array, limits: TarballLimits = {}): { files
   return { files }
 }
 
+/**
+ * The last `key` record of a pax header. Records are `<length> <key>=<value>\n` with the length counting the whole
+ * record, so a value may hold a newline: splitting on newlines (instead of reading by length) would let a path like
+ * `a\n20 path=b` mean one thing here and another to npm.
+ */
 function paxValue(body: Buffer, key: string): string | undefined {
-  for (const line of body.toString('utf8').split('\n')) {
-    const match = /^\d+ ([^=]+)=(.*)$/.exec(line)
-    if (match?.[1] === key) return match[2]
+  let value: string | undefined
+  for (let at = 0; at < body.length;) {
+    const space = body.indexOf(0x20, at)
+    const length = space === -1 ? NaN : Number(body.subarray(at, space).toString('latin1'))
+    if (!Number.isSafeInteger(length) || length <= space - at + 1 || at + length > body.length || body[at + length - 1] !== 0x0a) {
+      if (body.subarray(at).every((b) => b === 0)) break
+      corrupt('a pax header is malformed')
+    }
+    const record = body.subarray(space + 1, at + length - 1).toString('utf8')
+    const equals = record.indexOf('=')
+    if (equals > 0 && record.slice(0, equals) === key) value = record.slice(equals + 1)
+    at += length
   }
-  return undefined
+  return value
 }
 
 function unsafe(what: string): never {

@@ -1,7 +1,7 @@
 // The checks every load makes, failing closed: the bytes hash to the locked integrity, the lock-pinned key signed
 // `name@version:integrity`, and the extracted folder holds exactly the tarball's files. Each error says what differed
 // and how to fix it (re-fetch or re-lock); none suggests skipping verification.
-import { readdirSync, readFileSync } from 'node:fs'
+import { lstatSync, readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { RegistryError } from '../errors.ts'
 import { integrityOf } from '../integrity.ts'
@@ -30,8 +30,9 @@ export function verifySignature(name: string, entry: LockedPlugin, keys: Readonl
       { details: { name, version: entry.version, keyid: entry.keyid, reason } })
   }
   if (!entry.sig || !entry.keyid) refuse('missing', 'islet.lock records no signature for it')
-  const pinned = keys[entry.keyid]
-  if (!pinned) refuse('unknown-key', `it is signed with key ${entry.keyid}, which islet.lock does not pin under "keys"`)
+  // Own keys only: a key id such as `toString` must not find Object.prototype's.
+  const pinned = Object.hasOwn(keys, entry.keyid) ? keys[entry.keyid] : undefined
+  if (!pinned || typeof pinned.key !== 'string') refuse('unknown-key', `it is signed with key ${entry.keyid}, which islet.lock does not pin under "keys"`)
   const actualId = keyIdOf(pinned!.key)
   if (actualId !== entry.keyid) refuse('bad-key', `the key pinned as ${entry.keyid} hashes to ${actualId}: the lock's keys were edited`)
   if (!verifyVersion(pinned!.key, name, entry.version, entry.integrity, entry.sig)) {
@@ -48,18 +49,25 @@ export interface FolderDifference {
 /** How `dir` differs from `files` (package-relative paths); empty lists when it holds exactly them. */
 export function compareFolder(dir: string, files: ReadonlyMap<string, Buffer>): FolderDifference {
   const found = new Set<string>()
+  // A link (or fifo, socket…) is never what extraction wrote: it counts as changed without being followed, so a
+  // link to an identical copy elsewhere, which could change after this check, is refused too.
+  const notFiles = new Set<string>()
   const walk = (at: string) => {
     for (const entry of readdirSync(at, { withFileTypes: true })) {
       const path = join(at, entry.name)
       if (entry.isDirectory()) walk(path)
-      else found.add(relative(dir, path).split('\\').join('/'))
+      else {
+        const name = relative(dir, path).split('\\').join('/')
+        found.add(name)
+        if (!entry.isFile()) notFiles.add(name)
+      }
     }
   }
   walk(dir)
   const difference: FolderDifference = { changed: [], added: [], missing: [] }
   for (const [path, bytes] of files) {
     if (!found.has(path)) difference.missing.push(path)
-    else if (!readFileSync(join(dir, path)).equals(bytes)) difference.changed.push(path)
+    else if (notFiles.has(path) || !readFileSync(join(dir, path)).equals(bytes)) difference.changed.push(path)
   }
   for (const path of found) if (!files.has(path)) difference.added.push(path)
   for (const list of Object.values(difference)) list.sort()
@@ -68,6 +76,12 @@ export function compareFolder(dir: string, files: ReadonlyMap<string, Buffer>): 
 
 /** Refuses a folder that differs from its verified tarball, naming every file that differs. */
 export function assertFolderMatches(name: string, version: string, dir: string, files: ReadonlyMap<string, Buffer>): void {
+  const stat = lstatSync(dir)
+  if (!stat.isDirectory()) {
+    throw new RegistryError('ERR_REGISTRY_TAMPERED',
+      `the extracted folder of ${name}@${version} (${dir}) is ${stat.isSymbolicLink() ? 'a link' : 'not a folder'}, not what extraction wrote: refused; delete ${dir} and it is extracted again from the tarball`,
+      { details: { name, version, dir } })
+  }
   const difference = compareFolder(dir, files)
   const parts = [
     ...difference.changed.map((p) => `changed: ${p}`),

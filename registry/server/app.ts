@@ -4,6 +4,7 @@
 import Router from '@koa/router'
 import Koa from 'koa'
 import { npmErrors } from './http-error.ts'
+import { rateLimit } from './rate-limit.ts'
 import type { RegistryOptions, RouteDeps } from './options.ts'
 import { keysRoutes } from './routes/keys.ts'
 import { readRoutes } from './routes/read.ts'
@@ -36,6 +37,9 @@ export function createRegistryApp(options: RegistryOptions & { store?: RegistryS
 
   const app = new Koa()
   app.use(npmErrors)
+  // Before any route reads a body: a flood of writes costs the sender a 429, not the registry a parse.
+  app.use(rateLimit({ perMinute: options.limits?.writesPerMinute ?? 120, burst: options.limits?.writeBurst ?? 30, auth,
+    now: () => store.now().getTime() }))
   app.use(async (ctx, next) => {
     // npm sends `/@acme%2fgeo` for packuments, publish and unpublish, and `/@acme/geo/-/…` for tarballs: one form.
     if (/^\/@[^/]+%2f/i.test(ctx.path)) ctx.path = ctx.path.replace(/%2f/i, '/')

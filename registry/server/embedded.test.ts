@@ -30,7 +30,7 @@ describe('openEmbeddedRegistry', () => {
     const row = await embedded.publish(tarball, { actor: 'local', tags: ['latest'] })
     expect(row).toMatchObject({ name: '@acme/geo', version: '1.0.0', integrity: integrityOf(tarball) })
     const packument = await embedded.packument('@acme/geo')
-    const dist = packument?.versions['1.0.0']?.dist as { integrity: string; signatures: { sig: string }[] }
+    const dist = packument?.versions['1.0.0']?.dist as { integrity: string; signatures: readonly { sig: string }[] }
     const [key] = await embedded.keys()
     expect(verifyVersion(key!.key, '@acme/geo', '1.0.0', dist.integrity, dist.signatures[0]!.sig)).toBe(true)
     expect(integrityOf(await embedded.tarball('@acme/geo', '1.0.0', dist))).toBe(integrityOf(tarball))

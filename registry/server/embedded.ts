@@ -1,10 +1,11 @@
 // The embedded registry: the server's store opened in-process (`<dataDir>/registry/`), so `islet` works with no
 // server running. Same packuments, signatures and rules as over HTTP; the shape matches the client's RegistrySource
 // (packument, tarball, keys) plus the writes the CLI needs.
+import type { Packument as ClientPackument } from '../client/source.ts'
 import { RegistryError } from '../errors.ts'
 import { publicKeyOf, type NpmPublicKey } from '../signature.ts'
 import type { TarballLimits } from '../tarball/read.ts'
-import { packumentOf, type Packument } from './packument.ts'
+import { packumentOf } from './packument.ts'
 import { publishVersion, type CheckComponents } from './publish.ts'
 import { openStore, type RegistryStore, type VersionRow } from './store.ts'
 import { unpublishVersions } from './unpublish.ts'
@@ -15,7 +16,7 @@ export const EMBEDDED_BASE = 'embedded:'
 
 export interface EmbeddedRegistry {
   readonly store: RegistryStore
-  packument(name: string): Promise<Packument | undefined>
+  packument(name: string): Promise<ClientPackument | undefined>
   tarball(name: string, version: string, dist?: { integrity?: string }): Promise<Uint8Array>
   keys(): Promise<NpmPublicKey[]>
   publish(tarball: Uint8Array, options: { actor: string; tags?: readonly string[]; checkComponents?: CheckComponents; limits?: TarballLimits }): Promise<VersionRow>
@@ -29,7 +30,8 @@ export function openEmbeddedRegistry(dir: string, options: { now?: () => Date } 
   const store = openStore(dir, options)
   return {
     store,
-    packument: async (name) => packumentOf(store, name, EMBEDDED_BASE),
+    // Built from the store's rows, so it has the shape the client reads (packument.ts types it loosely, as JSON).
+    packument: async (name) => packumentOf(store, name, EMBEDDED_BASE) as ClientPackument | undefined,
     async tarball(name, version, dist) {
       const row = store.version(name, version)
       if (!row || row.unpublished_at !== null) throw new RegistryError('ERR_REGISTRY_NOT_FOUND', `${name}@${version} is not in the embedded registry at ${dir}${row ? ' (it was unpublished)' : ''}`)

@@ -12,6 +12,10 @@ export interface RegistryLimits {
   jsonBytes?: number
   /** What a published tarball may unpack to. */
   tarball?: TarballLimits
+  /** Writes (PUT, DELETE, POST) one user (one IP without a token) may make a minute; default 120. */
+  writesPerMinute?: number
+  /** Writes allowed at once before the per-minute rate applies; default 30. */
+  writeBurst?: number
 }
 
 /** An authenticator that also brings routes (login, whoami, tokens, dist-tags, search: registry/server/auth/). */

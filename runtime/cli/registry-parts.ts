@@ -1,21 +1,22 @@
 // The one door from the CLI to registry/: the client (createSources, sourceFor, resolvePlugins, lockFromResolution,
 // readLock, writeLock), the server (startRegistry, openStore, openEmbeddedRegistry) and its auth (createAuth,
-// createUser, issueToken, revokeToken, listTokens). The server and auth land from other branches (h-core, h-auth):
-// until then they are imported by path (PARTS), typed by the local copies of their signatures below, and a command
-// that needs a missing one says so (ERR_CLI_UNAVAILABLE). MERGE: once they are on main, PARTS become static imports
-// and the copies their own types; nothing outside this file changes.
+// createUser, issueToken, revokeToken, listTokens). This module is imported only by the commands that use it.
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import {
   lockFromResolution, readLock as readClientLock, resolvePlugins as resolveWithClient,
-  writeLock as writeClientLock, type EmbeddedStore, type Lockfile, type LockedPlugin, type Packument, type PackumentVersion,
+  writeLock as writeClientLock, type Lockfile, type LockedPlugin, type Packument, type PackumentVersion,
   type RegistryMap, type RegistrySource, type RegistrySpec,
 } from '../../registry/client/index.ts'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
-import { IsletError, messageOf } from '../errors.ts'
+import { createAuth, createUser as addUser, issueToken as issue, listTokens as tokens, revokeToken as revoke, type IssuedToken, type TokenInfo } from '../../registry/server/auth/index.ts'
+import { openEmbeddedRegistry } from '../../registry/server/embedded.ts'
+import { startRegistry as start } from '../../registry/server/server.ts'
+import { openStore, type RegistryStore } from '../../registry/server/store.ts'
+import { IsletError } from '../errors.ts'
 import { openAppSources } from '../plugins/registry-sources.ts'
 
-export type { Lockfile, Packument, PackumentVersion }
+export type { IssuedToken, Lockfile, Packument, PackumentVersion, TokenInfo }
 export type LockEntry = LockedPlugin
 export type PluginSource = RegistrySource
 
@@ -38,44 +39,6 @@ export interface PackageProblem { file: string; line?: number; column?: number; 
 
 export interface RunningRegistry { url: string; close(): Promise<void> }
 
-export interface IssuedToken { token: string; id: string; expires: string }
-export interface TokenInfo { id: string; user: string; scopes: string[]; created: string; expires: string; revokedAt: string | null }
-
-// ---- the parts ----
-
-interface Store { readonly db: unknown; close(): void }
-interface ServerPart {
-  startRegistry(options: { dir: string; host?: string; port?: number; auth?: (store: Store) => unknown; checkComponents?: (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<{ path: string; message: string; hint: string }[]> }): Promise<RunningRegistry>
-}
-interface StorePart { openStore(dir: string): Store }
-interface AuthPart {
-  createAuth(db: unknown): unknown
-  createUser(db: unknown, name: string, password: string): void
-  issueToken(db: unknown, options: { user: string; scopes: readonly string[]; expiresIn?: string | number; actor?: string }): Promise<IssuedToken>
-  revokeToken(db: unknown, id: string, options?: { actor?: string }): TokenInfo
-  listTokens(db: unknown, user?: string): TokenInfo[]
-}
-/** The embedded registry: the server's store opened in-process (an EmbeddedStore for the client, plus its writes). */
-interface EmbeddedPart { openEmbeddedRegistry(dir: string): EmbeddedStore & { yank(name: string, version: string, reason: string | null, actor: string): void; close(): void } }
-
-// The modules each part lives in. Held in variables so that the type check passes before they exist.
-const PARTS = {
-  server: '../../registry/server/server.ts',
-  store: '../../registry/server/store.ts',
-  auth: '../../registry/server/auth/index.ts',
-  embedded: '../../registry/server/embedded.ts',
-} as const
-
-async function part<T>(which: keyof typeof PARTS): Promise<T> {
-  try {
-    return await import(PARTS[which]) as T
-  } catch (error) {
-    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && messageOf(error).includes(PARTS[which].slice(6))) {
-      throw new IsletError('ERR_CLI_UNAVAILABLE', `this islet has no ${PARTS[which].slice(6)} yet (the registry's ${which} part); this command needs it`)
-    }
-    throw error
-  }
-}
 
 /** Who the audit log names for a write made from this command line. */
 function actor(): string {
@@ -88,23 +51,43 @@ function actor(): string {
 
 // ---- the server ----
 
-export async function startRegistry(options: { dir: string; host: string; port: number; checkComponents: (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<PackageProblem[]> }): Promise<RunningRegistry> {
-  const [{ startRegistry: start }, auth] = await Promise.all([part<ServerPart>('server'), part<AuthPart>('auth')])
+export async function startRegistry(options: { dir: string; host: string; port: number; checkComponents: ComponentCheck }): Promise<RunningRegistry> {
   return start({
     dir: options.dir, host: options.host, port: options.port,
-    auth: (store) => auth.createAuth(store.db),
-    // The server reports { path, message, hint }: the path carries where in the package (file:line:col).
-    checkComponents: async (files, pkg) => (await options.checkComponents(files, pkg)).map((p) => ({
-      path: `${p.file}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}`,
-      message: `${p.code} ${p.message}`,
-      hint: p.hint ?? 'fix the component and publish a new version (islet component test runs it locally)',
-    })),
+    auth: (store) => createAuth(store.db, { now: () => store.now() }),
+    checkComponents: serverCheck(options.checkComponents),
   })
 }
 
+type ComponentCheck = (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<PackageProblem[]>
+
+/** The runtime's component check as the server reports problems: `{ path, message, hint }`, the path file:line:col. */
+function serverCheck(check: ComponentCheck) {
+  return async (files: Map<string, Buffer>, pkg: PluginPackageJson) => (await check(files, pkg)).map((p) => ({
+    path: `${p.file}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}`,
+    message: `${p.code} ${p.message}`,
+    hint: p.hint ?? 'fix the component and publish a new version (islet component test runs it locally)',
+  }))
+}
+
+/**
+ * Publishes a tarball into the embedded registry (`<dataDir>/registry`): the same checks and signature as a publish
+ * over HTTP, with no server and no token (whoever can write the data directory owns it).
+ */
+export async function publishEmbedded(dataDir: string, tarball: Uint8Array, options: { tag: string; checkComponents: ComponentCheck }): Promise<{ dir: string; integrity: string }> {
+  const dir = join(dataDir, 'registry')
+  const registry = openEmbeddedRegistry(dir)
+  try {
+    const row = await registry.publish(tarball, { actor: actor(), tags: [options.tag], checkComponents: serverCheck(options.checkComponents) })
+    return { dir, integrity: row.integrity }
+  } finally {
+    registry.close()
+  }
+}
+
 /** Opens the registry folder's database for one command, and closes it after. */
-async function withStore<T>(dir: string, run: (store: Store) => T | Promise<T>): Promise<T> {
-  const store = (await part<StorePart>('store')).openStore(dir)
+async function withStore<T>(dir: string, run: (store: RegistryStore) => T | Promise<T>): Promise<T> {
+  const store = openStore(dir)
   try {
     return await run(store)
   } finally {
@@ -113,23 +96,19 @@ async function withStore<T>(dir: string, run: (store: Store) => T | Promise<T>):
 }
 
 export async function createUser(dir: string, name: string, password: string): Promise<void> {
-  const auth = await part<AuthPart>('auth')
-  await withStore(dir, (store) => auth.createUser(store.db, name, password))
+  await withStore(dir, (store) => addUser(store.db, name, password))
 }
 
 export async function issueToken(dir: string, request: { user: string; scopes: string[]; expiresIn: number }): Promise<IssuedToken> {
-  const auth = await part<AuthPart>('auth')
-  return withStore(dir, (store) => auth.issueToken(store.db, { ...request, actor: actor() }))
+  return withStore(dir, (store) => issue(store.db, { ...request, via: actor() }))
 }
 
 export async function revokeToken(dir: string, id: string): Promise<TokenInfo> {
-  const auth = await part<AuthPart>('auth')
-  return withStore(dir, (store) => auth.revokeToken(store.db, id, { actor: actor() }))
+  return withStore(dir, (store) => revoke(store.db, id, { actor: actor() }))
 }
 
 export async function listTokens(dir: string): Promise<TokenInfo[]> {
-  const auth = await part<AuthPart>('auth')
-  return withStore(dir, (store) => auth.listTokens(store.db))
+  return withStore(dir, (store) => tokens(store.db))
 }
 
 // ---- the client ----
@@ -171,7 +150,7 @@ export async function setYanked(sources: Sources, name: string, version: string,
   // A write needs a token: the app's registries: entry gives one, else the environment (never a file of ours).
   const token = spec.token ?? process.env.ISLET_REGISTRY_TOKEN
   if (url === 'embedded') {
-    const registry = (await part<EmbeddedPart>('embedded')).openEmbeddedRegistry(join(sources.dataDir, 'registry'))
+    const registry = openEmbeddedRegistry(join(sources.dataDir, 'registry'))
     try {
       registry.yank(name, version, reason, actor())
     } finally {
@@ -199,7 +178,7 @@ export async function searchNames(sources: Sources, name: string): Promise<strin
   const text = scope ? `scope:${scope}` : name.slice(0, Math.max(3, Math.floor(name.length / 2)))
   if (url === 'embedded') {
     return withStore(join(sources.dataDir, 'registry'), (store) =>
-      ((store.db as { prepare(sql: string): { all(): { name: string }[] } }).prepare('SELECT name FROM packages').all()).map((r) => r.name))
+      ((store.db.prepare('SELECT name FROM packages').all() as { name: string }[])).map((r) => r.name))
   }
   const base = url.endsWith('/') ? url : `${url}/`
   const response = await fetch(new URL(`-/v1/search?text=${encodeURIComponent(text)}&size=250`, base))

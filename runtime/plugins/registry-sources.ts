@@ -4,7 +4,7 @@
 // running. Sources open lazily: an app whose tarballs are all vendored or cached, or whose scopes are all bound to
 // HTTP registries, never opens the embedded store (nor creates its folder). `close` closes what was opened.
 import {
-  createSources, sourceFor, type Packument, type RegistryMap, type RegistrySource, type RegistrySpec,
+  createSources, sourceFor, type RegistryMap, type RegistrySource, type RegistrySpec,
 } from '../../registry/client/index.ts'
 import { openEmbeddedRegistry } from '../../registry/server/embedded.ts'
 
@@ -31,13 +31,7 @@ export function openAppSources(registries: Partial<Record<string, RegistrySpec>>
     openEmbedded: (dir) => {
       const registry = openEmbeddedRegistry(dir)
       opened.push(registry)
-      return {
-        // The store renders the packument the server would send; the server types versions loosely, the client by
-        // npm's fields, which the store always writes (everything derived from the tarball at publish).
-        packument: async (name) => (await registry.packument(name)) as Packument | undefined,
-        tarball: (name, version) => registry.tarball(name, version),
-        keys: () => registry.keys(),
-      }
+      return registry
     },
   })
   return {

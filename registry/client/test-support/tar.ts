@@ -6,8 +6,8 @@ export interface TarEntry {
   path: string
   /** File contents; omitted for links and directories. */
   body?: string | Buffer
-  /** ustar type flag: '0' file (default), '2' symlink, '5' directory. */
-  type?: '0' | '1' | '2' | '3' | '5'
+  /** ustar type flag: '0' file (default), '2' symlink, '5' directory, 'x' pax header for the next entry. */
+  type?: '0' | '1' | '2' | '3' | '5' | 'x'
   linkTo?: string
 }
 
