@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, wr
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { readTarball } from './client/tarball-read.ts'
+import { readTarball } from './tarball/read.ts'
 import { RegistryError } from './errors.ts'
 import { integrityOf } from './integrity.ts'
 import { packFolder } from './pack.ts'

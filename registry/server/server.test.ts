@@ -231,6 +231,16 @@ describe('refusals', () => {
     expect(refused.json.error).toContain("'package/../../etc/cron.d/x'")
   })
 
+  it('422 at publish for files that would collide on a case-insensitive disk, so no install ever meets them', async () => {
+    const pkg = { name: '@acme/geo', version: '1.0.0', islet: { engine: '*' } }
+    const clash = tgz([{ name: 'package/package.json', body: JSON.stringify(pkg) }, { name: 'package/README.md', body: 'a' }, { name: 'package/readme.md', body: 'b' }])
+    const refused = await call('PUT', '/@acme%2fgeo', { token: 'alice-token', body: publishDocument(clash, 'latest', undefined, pkg) })
+    expect(refused.status).toBe(422)
+    expect(refused.json.code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
+    expect(refused.json.error).toContain("'README.md' and 'readme.md' differ only in case")
+    expect((await call('GET', '/@acme%2fgeo')).status).toBe(404)
+  })
+
   it('400 for malformed JSON, 415 for another content type, 413 over the body limit — in npm’s shape', async () => {
     const malformed = await call('PUT', '/@acme%2fgeo', { token: 'alice-token', raw: '{"name": ' })
     expect(malformed.status).toBe(400)
