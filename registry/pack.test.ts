@@ -164,6 +164,14 @@ describe('packFolder', () => {
     expect(problems.join('\n')).toMatch(/^islet.components.geocode.file: 'components\/missing.ts' is not in the package/m)
   })
 
+  it('refuses files the registry would refuse at publish: two names equal up to case', async () => {
+    const dir = folder({ 'package.json': manifest(), 'components/geocode.ts': 'export default {}', 'README.md': 'a', 'readme.md': 'b' })
+    const error = await packFolder(dir).then(() => undefined, (e: unknown) => e)
+    expect(error).toBeInstanceOf(RegistryError)
+    expect((error as RegistryError).code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
+    expect((error as RegistryError).message).toContain("'README.md' and 'readme.md' differ only in case")
+  })
+
   it('refuses a folder without an islet field, saying what one looks like', async () => {
     const dir = folder({ 'package.json': JSON.stringify({ name: 'plain', version: '1.0.0' }) })
     await expect(packFolder(dir)).rejects.toThrow(/lacks 'islet' \(a plugin package says what it provides: "islet": \{ "engine"/)
