@@ -184,6 +184,8 @@ describe('refusals', () => {
     expect(again.json).toMatchObject({ code: 'ERR_REGISTRY_VERSION_EXISTS' })
     expect(again.json.error).toContain('cannot publish over @acme/geo@1.0.0')
     expect(again.json.hint).toContain('bump the version')
+    // npm prints only `error`: how to fix it is there too.
+    expect(again.json.error).toContain(`; ${again.json.hint}`)
   })
 
   it('422 when the request manifest disagrees with the tarball, naming the field', async () => {
@@ -220,6 +222,8 @@ describe('refusals', () => {
     expect(refused.json.code).toBe('ERR_REGISTRY_MANIFEST_INVALID')
     expect(refused.json.details.problems.map((p: { path: string }) => p.path)).toEqual(['scripts.postinstall', 'islet.engine', 'islet.components.a.file'])
     expect(refused.json.error).toContain("islet.components.a.file: 'gone.ts' is not in the package")
+    // Each problem carries its own fix; the first one's, also the hint, is not said twice.
+    expect(refused.json.error.split(refused.json.hint)).toHaveLength(2)
   })
 
   it('422 for an unsafe tarball, naming the entry', async () => {
