@@ -135,7 +135,8 @@ describe('islet plugin pack', () => {
     writeFileSync(join(broken, 'package.json'), readFileSync(join(work, 'broken.json')))
     const r = await islet(['plugin', 'pack', broken, '--out', '-'], work)
     expect(r.status).toBe(1)
-    expect(r.out).toMatch(/ERR_REGISTRY_MANIFEST_INVALID: .*"islet.components.geo.file" names 'components\/geo.ts', which is not in the package/)
+    // The registry's own check (manifest-check.ts): where in package.json, what is wrong, how to fix it.
+    expect(r.out).toMatch(/ERR_REGISTRY_MANIFEST_INVALID: .*package\.json: islet\.components\.geo\.file: 'components\/geo\.ts' is not in the package \(add it to the package \(check package\.json's 'files' list\)/)
   })
 })
 
