@@ -4,7 +4,7 @@ import { CodedError } from '@islet/sdk'
 
 export const REGISTRY_ERROR_CODES = {
   // Packages and tarballs
-  ERR_REGISTRY_TARBALL_UNSAFE: 'a tarball entry is an absolute path, climbs out with .., is a link or device, or the tarball holds too many entries or bytes',
+  ERR_REGISTRY_TARBALL_UNSAFE: 'a tarball entry is an absolute path, climbs out with .., is a link or device, holds a control character or backslash, collides with another up to case or as file and folder, or the tarball holds too many entries or bytes',
   ERR_REGISTRY_TARBALL_CORRUPT: 'a tarball does not gunzip or is not a tar archive',
   ERR_REGISTRY_MANIFEST_INVALID: "a package's package.json or its islet field is malformed (what and where in the message)",
   ERR_REGISTRY_INTEGRITY: "a tarball's bytes do not hash to the integrity recorded for it",

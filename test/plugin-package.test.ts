@@ -136,7 +136,8 @@ describe('islet plugin pack', () => {
     writeFileSync(join(broken, 'package.json'), readFileSync(join(work, 'broken.json')))
     const r = await islet(['plugin', 'pack', broken, '--out', '-'], work)
     expect(r.status).toBe(1)
-    expect(r.out).toMatch(/ERR_REGISTRY_MANIFEST_INVALID: .*package\.json: islet\.components\.geo\.file: 'components\/geo\.ts' is not in the package/)
+    // The registry's own check (manifest-check.ts): where in package.json, what is wrong, how to fix it.
+    expect(r.out).toMatch(/ERR_REGISTRY_MANIFEST_INVALID: .*package\.json: islet\.components\.geo\.file: 'components\/geo\.ts' is not in the package \(add it to the package \(check package\.json's 'files' list\)/)
   })
 })
 
@@ -180,11 +181,14 @@ describe('islet plugin publish', () => {
   })
 
   it("reports the registry's refusal with its status, code and message", async () => {
-    answer = { status: 409, body: { error: 'cannot publish over @acme/geo@0.1.0', code: 'ERR_REGISTRY_VERSION_EXISTS' } }
+    // As Islet's registry answers: the hint also in `error`, which is all npm prints.
+    const hint = 'bump the version in package.json (npm version patch) and publish again'
+    answer = { status: 409, body: { error: `cannot publish over @acme/geo@0.1.0; ${hint}`, code: 'ERR_REGISTRY_VERSION_EXISTS', hint } }
     try {
       const r = await islet(['plugin', 'publish', join(work, 'geo'), '--registry', `http://127.0.0.1:${PORT}/`], work)
       expect(r.status).toBe(1)
       expect(r.out).toMatch(/ERR_REGISTRY_PUBLISH_FAILED: @acme\/geo@0\.1\.0 refused by http:\/\/127\.0\.0\.1:19150\/: 409 ERR_REGISTRY_VERSION_EXISTS cannot publish over @acme\/geo@0\.1\.0/)
+      expect(r.out.split('bump the version')).toHaveLength(2) // the registry's hint, once
     } finally {
       answer = { status: 201, body: { ok: true } }
     }

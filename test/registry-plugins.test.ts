@@ -137,6 +137,13 @@ describe('registry plugins: components and YAML', () => {
       message: "imports: @acme/geo@1.0.0 does not offer 'pipelines/hidden.yaml' for import; it lists @acme/geo/pipelines/geo.yaml" }])
   })
 
+  it('a plugins: name npm would refuse is reported at its key, with why', async () => {
+    const yaml = 'apiVersion: islet/v1\nplugins:\n  http: ^1.0.0\n'
+    const { diagnostics } = await load(app({ 'app.yaml': yaml }))
+    expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_CONFIG_SCHEMA', ...at(yaml, 'http:'),
+      message: "plugin 'http' is not an npm package name: 'http' is a Node.js core module name" }])
+  })
+
   it('an engine-incompatible plugin is refused, naming both versions', async () => {
     const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n"
     const dir = app({ 'app.yaml': yaml })

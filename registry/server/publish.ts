@@ -106,7 +106,13 @@ function readPackage(tarball: Uint8Array, limits: TarballLimits | undefined): { 
   try {
     files = readTarball(tarball, limits).files
   } catch (error) {
-    if (error instanceof RegistryError) throw new RegistryHttpError(422, error.code, `the tarball is refused: ${error.message}`, 'pack the package again with `npm pack` or `islet plugin pack`', error.details)
+    if (error instanceof RegistryError) {
+      // An unsafe entry comes back from any packer: the fix is in the package's files, not in packing again.
+      const hint = error.code === 'ERR_REGISTRY_TARBALL_UNSAFE'
+        ? 'rename, move or remove the entry named (every path must be a plain file under package/, unique even when case is ignored), then pack again'
+        : 'pack the package again with `npm pack` or `islet plugin pack`'
+      throw new RegistryHttpError(422, error.code, `the tarball is refused: ${error.message}`, hint, error.details)
+    }
     throw error
   }
   const json = files.get('package.json')

@@ -5,17 +5,16 @@
 // example app with the `islet` command, nothing else to install.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
+import { packageNameProblem } from '../../registry/package-name.ts'
 import { IsletError } from '../errors.ts'
 import { ENGINE_VERSION } from '../version.ts'
 import type { ParsedOptions } from './options.ts'
 
-/** npm's rules for a new package name (lower case, URL-safe), optionally scoped. */
-const PACKAGE_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/
-
 export default async function pluginNew({ values, positionals }: ParsedOptions): Promise<number> {
   const name = positionals[0]!
-  if (!PACKAGE_NAME.test(name) || name.length > 214) {
-    throw new IsletError('ERR_CLI_USAGE', `'${name}' is not an npm package name: lower-case letters, digits, '-', '.', '_', optionally under a scope, e.g. @acme/geo or islet-geo`)
+  const problem = packageNameProblem(name)
+  if (problem !== undefined) {
+    throw new IsletError('ERR_CLI_USAGE', `'${name}' is not an npm package name: ${problem}; use lower-case letters, digits, '-', '.', '_', optionally under a scope, e.g. @acme/geo or islet-geo`)
   }
   const short = name.split('/').at(-1)!
   // A component's name (and the prefix of host types) is lower-case words joined by '-'.

@@ -13,12 +13,12 @@ export async function jsonBody(ctx: Context, limitBytes = 64 * 1024): Promise<un
   let size = 0
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length
-    if (size > limitBytes) throw new RegistryHttpError(413, 'ERR_REGISTRY_BODY_TOO_LARGE', `${ctx.method} ${ctx.path}: the body is larger than ${limitBytes} bytes`)
+    if (size > limitBytes) throw new RegistryHttpError(413, 'ERR_REGISTRY_BODY_TOO_LARGE', `${ctx.method} ${ctx.path}: the body is larger than ${limitBytes} bytes`, 'send a smaller body, or ask the registry operator to raise the limit')
     chunks.push(chunk)
   }
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8'))
   } catch (error) {
-    throw new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', `${ctx.method} ${ctx.path}: the body is not valid JSON (${(error as Error).message})`)
+    throw new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', `${ctx.method} ${ctx.path}: the body is not valid JSON (${(error as Error).message})`, 'send a JSON document')
   }
 }
