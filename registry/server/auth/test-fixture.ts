@@ -46,7 +46,7 @@ export interface TestRegistry {
   close(): Promise<void>
 }
 
-export async function startTestRegistry(options: { port: number; limits?: Partial<RateLimitOptions> }): Promise<TestRegistry> {
+export async function startTestRegistry(options: { /** 0: any free port (tests run side by side). */ port: number; limits?: Partial<RateLimitOptions> }): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'islet-auth-'))
   const db = new Database(join(dir, 'registry.db'))
   db.pragma('journal_mode = WAL')
