@@ -9,7 +9,7 @@ import validRange from 'semver/ranges/valid.js'
 import { isRecord } from '@islet/sdk'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
 import { messageOf } from '../errors.ts'
-import { materialize, openSources, type LockedPlugin, type MaterializeContext } from '../plugins/locked-plugins.ts'
+import { LOCK_FILE, materialize, openSources, type LockedPlugin, type MaterializeContext } from '../plugins/locked-plugins.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { escapeOf } from './confine.ts'
 import { codeOfThrown, type Diagnostic, type DiagnosticCode, type SourceLocation } from './diagnostics.ts'
@@ -80,7 +80,7 @@ async function loadLocked(requests: Map<string, PluginRequest>, root: LoadedFile
   const lock = await reconcileLock(requests, root, context, frozen, result.diagnostics)
   if (!lock) return
 
-  for (const name of lockedClosure(requests, lock).names) {
+  for (const name of lockedClosure(requests, lock)) {
     const entry = lock.plugins[name]!
     const request = requests.get(name)
     // A plugin pulled in by another is reported at the app's first entry (the lock says who needs it).
@@ -116,6 +116,17 @@ async function loadLocked(requests: Map<string, PluginRequest>, root: LoadedFile
         fingerprint: entry.integrity, source, locked: true })
     }
     result.plugins.set(name, { name, version: entry.version, dir, packageJson: pkg, integrity: entry.integrity, source })
+    // Deprecated and yanked versions still load when locked ("installable when locked"), with a warning at each load:
+    // the lock carries the standing (no packument is read here), refreshed by islet plugin upgrade|list.
+    const warn = (code: DiagnosticCode, message: string, hint: string) =>
+      void result.diagnostics.push({ ...diagnosticAt(asker.file.parsed, asker.at, code, message, hint), severity: 'warning' })
+    if (entry.deprecated !== undefined) {
+      warn('ERR_PLUGIN_DEPRECATED', `${id} is deprecated: ${entry.deprecated}`, `move to a version that is not: islet plugin upgrade ${name}${request ? '' : ` (or upgrade the plugin that needs it)`}`)
+    }
+    if (entry.yanked !== undefined) {
+      warn('ERR_PLUGIN_YANKED', `${id} is yanked${entry.yanked ? `: ${entry.yanked}` : ''}; it loads because ${LOCK_FILE} pins it, and no range would choose it again`,
+        `move to a version that is not: islet plugin upgrade ${name}${request ? '' : ` (or upgrade the plugin that needs it)`}`)
+    }
   }
 }
 
