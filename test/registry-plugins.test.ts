@@ -366,7 +366,7 @@ describe('registry plugins: deprecated and yanked versions stay locked, with a w
     expect(yanked.config).toBeDefined()
     expect(yanked.diagnostics).toMatchObject([{ severity: 'warning', code: 'ERR_PLUGIN_YANKED', ...at(yaml, '^1.0.0'),
       message: '@acme/geo@1.0.0 is yanked: leaks the api key; it loads because islet.lock pins it, and no range would choose it again',
-      hint: 'move to a version that is not: islet plugin upgrade @acme/geo' }])
+      hint: 'move to another version: islet plugin upgrade @acme/geo, with --latest to cross a major version' }])
 
     // Upgrading one plugin refreshes what the others' registry now says about them.
     await publishPlugin(data, geo('1.0.1'))
@@ -422,6 +422,12 @@ describe('registry plugins under islet dev', () => {
       await lockPlugin(dir, data, geo('1.1.0'), { tamper: (bytes) => { bytes[bytes.length - 10]! ^= 0x01; return bytes } })
       await until(() => /config change rejected[^]*ERR_REGISTRY_INTEGRITY[^]*@acme\/geo@1\.1\.0/.test(dev.stderr()), { ms: 30_000, explain: dev.stderr })
       expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.0.0' })
+
+      // A good lock again: the reload goes through, and the new generation's warnings are logged as at start.
+      await lockPlugin(dir, data, geo('1.2.0'), { standing: { deprecated: 'use 2.x' } })
+      const warning = await dev.waitFor((l) => (l.diagnostic as { code?: string } | undefined)?.code === 'ERR_PLUGIN_DEPRECATED', 30_000)
+      expect(warning.msg).toBe('@acme/geo@1.2.0 is deprecated: use 2.x')
+      expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.2.0' })
     } finally {
       dev.child.kill('SIGTERM')
       await dev.exited

@@ -113,7 +113,7 @@ export function lockedClosure(requests: ReadonlyMap<string, PluginRequest>, lock
 }
 
 /** The app entry whose locked plugins lead to `name` (a dependency of a dependency): where its drift is reported. */
-function reachingEntry(name: string, requests: ReadonlyMap<string, PluginRequest>, lock: Lockfile): PluginRequest | undefined {
+export function reachingEntry(name: string, requests: ReadonlyMap<string, PluginRequest>, lock: Lockfile): PluginRequest | undefined {
   for (const request of requests.values()) {
     const seen = new Set<string>()
     const queue = [request.name]

@@ -16,7 +16,7 @@ import { codeOfThrown, type Diagnostic, type DiagnosticCode, type SourceLocation
 import { loadHostCode } from './host-plugin.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate } from './locate.ts'
-import { hintOf, lockedClosure, reconcileLock } from './plugin-lock.ts'
+import { hintOf, lockedClosure, reachingEntry, reconcileLock } from './plugin-lock.ts'
 import { collectRequests, registriesOf, type PluginRequest } from './plugin-requests.ts'
 import type { PluginDecl } from './types.ts'
 
@@ -83,8 +83,8 @@ async function loadLocked(requests: Map<string, PluginRequest>, root: LoadedFile
   for (const name of lockedClosure(requests, lock)) {
     const entry = lock.plugins[name]!
     const request = requests.get(name)
-    // A plugin pulled in by another is reported at the app's first entry (the lock says who needs it).
-    const asker = request ?? requests.values().next().value!
+    // A plugin pulled in by another is reported at the app's entry that leads to it (the lock says who needs it).
+    const asker = request ?? reachingEntry(name, requests, lock) ?? requests.values().next().value!
     const fail = (code: DiagnosticCode, message: string, hint?: string) => void result.diagnostics.push(diagnosticAt(asker.file.parsed, asker.at, code, message, hint))
     let materialized
     try {
@@ -118,14 +118,11 @@ async function loadLocked(requests: Map<string, PluginRequest>, root: LoadedFile
     result.plugins.set(name, { name, version: entry.version, dir, packageJson: pkg, integrity: entry.integrity, source })
     // Deprecated and yanked versions still load when locked ("installable when locked"), with a warning at each load:
     // the lock carries the standing (no packument is read here), refreshed by islet plugin upgrade|list.
-    const warn = (code: DiagnosticCode, message: string, hint: string) =>
-      void result.diagnostics.push({ ...diagnosticAt(asker.file.parsed, asker.at, code, message, hint), severity: 'warning' })
-    if (entry.deprecated !== undefined) {
-      warn('ERR_PLUGIN_DEPRECATED', `${id} is deprecated: ${entry.deprecated}`, `move to a version that is not: islet plugin upgrade ${name}${request ? '' : ` (or upgrade the plugin that needs it)`}`)
-    }
+    const warn = (code: DiagnosticCode, message: string) => void result.diagnostics.push({ ...diagnosticAt(asker.file.parsed, asker.at, code, message,
+      `move to another version: islet plugin upgrade ${asker.name}${request ? '' : ` (it re-resolves what ${asker.name} needs)`}, with --latest to cross a major version`), severity: 'warning' })
+    if (entry.deprecated !== undefined) warn('ERR_PLUGIN_DEPRECATED', `${id} is deprecated: ${entry.deprecated}`)
     if (entry.yanked !== undefined) {
-      warn('ERR_PLUGIN_YANKED', `${id} is yanked${entry.yanked ? `: ${entry.yanked}` : ''}; it loads because ${LOCK_FILE} pins it, and no range would choose it again`,
-        `move to a version that is not: islet plugin upgrade ${name}${request ? '' : ` (or upgrade the plugin that needs it)`}`)
+      warn('ERR_PLUGIN_YANKED', `${id} is yanked${entry.yanked ? `: ${entry.yanked}` : ''}; it loads because ${LOCK_FILE} pins it, and no range would choose it again`)
     }
   }
 }

@@ -40,6 +40,8 @@ export interface LockOptions {
   pinned?: SigningKey
   /** Put these bytes where the tarball goes instead (the lock still pins the packed tarball's integrity). */
   tamper?: (tarball: Buffer) => Buffer
+  /** The version's deprecation or yank, as the lock records it. */
+  standing?: Pick<LockedPlugin, 'deprecated' | 'yanked'>
 }
 
 /** The package folder of `plugin` written to a temp folder and packed, as `islet plugin pack` would. */
@@ -73,7 +75,7 @@ export async function lockPlugin(appDir: string, dataDir: string, plugin: Plugin
   const lock: Lockfile = readLock(appDir) ?? { lockfileVersion: 1, keys: {}, plugins: {} }
   const deps = plugin.islet.plugins as Record<string, string> | undefined
   const entry: LockedPlugin = { version: plugin.version, integrity, keyid, sig, registry: 'embedded', engine: String(plugin.islet.engine),
-    ...(deps ? { plugins: deps } : {}) }
+    ...(deps ? { plugins: deps } : {}), ...options.standing }
   lock.plugins[plugin.name] = entry
   lock.keys[pinned.keyid] = { key: publicKeyOf(pinned).key, registry: 'embedded' }
   writeLock(appDir, lock)
