@@ -174,8 +174,9 @@ export async function refreshStanding(lock: Lockfile, sources: RegistryMap): Pro
   for (const [name, entry] of Object.entries(lock.plugins)) {
     plugins[name] = entry
     const source = sourceById(sources, entry.registry)
-    const manifest = source ? (await source.packument(name))?.versions[entry.version] : undefined
-    if (!manifest || typeof manifest !== 'object') continue
+    const versions: unknown = source ? (await source.packument(name))?.versions : undefined
+    const manifest: unknown = isObject(versions) && Object.hasOwn(versions, entry.version) ? versions[entry.version] : undefined
+    if (!isObject(manifest)) continue
     const before = standingOf({ deprecated: entry.deprecated, _yanked: entry.yanked })
     const after = standingOf(manifest)
     if (before.deprecated === after.deprecated && before.yanked === after.yanked) continue
