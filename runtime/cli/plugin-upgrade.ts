@@ -6,11 +6,11 @@ import { IsletError } from '../errors.ts'
 import { ENGINE_VERSION } from '../version.ts'
 import type { ParsedOptions } from './options.ts'
 import { openPluginApp } from './plugin-app.ts'
-import { eligibleVersions, formatLockChange, lockChanges } from './plugin-lock.ts'
+import { eligibleVersions, formatLockChange, formatStandingChange, lockChanges } from './plugin-lock.ts'
 import { packumentOrSuggest, resolveApp } from './plugin-resolve.ts'
 import { checkPluginName } from './plugin-spec.ts'
 import { setPluginEntry, writeAppYaml } from './plugins-yaml.ts'
-import { writeLock } from './registry-parts.ts'
+import { refreshStanding, writeLock } from './registry-parts.ts'
 
 export default async function pluginUpgrade({ values, positionals }: ParsedOptions): Promise<number> {
   const only = positionals[0] === undefined ? undefined : checkPluginName(positionals[0])
@@ -34,15 +34,20 @@ export default async function pluginUpgrade({ values, positionals }: ParsedOptio
   }
   const locked = await ctx.lock()
   // Upgrading one plugin keeps the others' locked versions where they still fit; upgrading all keeps none.
-  const { lock } = await resolveApp(ranges, { sources, locked, keep: only ? (n) => n !== only : () => false })
+  const resolved = await resolveApp(ranges, { sources, locked, keep: only ? (n) => n !== only : () => false })
+  // What stays as locked may have been deprecated or yanked since: the lock records it, for the warning at load.
+  const { lock, changes: standing } = await refreshStanding(resolved.lock, sources)
   const changes = lockChanges(locked, lock)
+  const moved = new Set(changes.map((c) => c.name))
+  const notes = standing.filter((c) => !moved.has(c.name))
   for (const r of rewritten) setPluginEntry(ctx.app, r.name, { range: r.to })
   if (rewritten.length) writeAppYaml(ctx.app)
   await writeLock(ctx.lockFile, lock)
-  if (values.format === 'json') console.log(JSON.stringify({ ranges: rewritten, lock: { file: ctx.shown(ctx.lockFile), changes } }, null, 2))
+  if (values.format === 'json') console.log(JSON.stringify({ ranges: rewritten, lock: { file: ctx.shown(ctx.lockFile), changes, standing: notes } }, null, 2))
   else {
     const lines = rewritten.map((r) => `${ctx.shown(ctx.app.file)}: ${r.name} ${r.from} → ${r.to}`)
-    lines.push(`${ctx.shown(ctx.lockFile)}:`, ...(changes.length ? changes.map(formatLockChange) : ['  everything is at the highest version its range allows']))
+    lines.push(`${ctx.shown(ctx.lockFile)}:`, ...(changes.length ? changes.map(formatLockChange) : ['  everything is at the highest version its range allows']),
+      ...notes.map(formatStandingChange))
     console.log(lines.join('\n'))
   }
   return 0

@@ -9,14 +9,14 @@ import validRange from 'semver/ranges/valid.js'
 import { isRecord } from '@islet/sdk'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
 import { messageOf } from '../errors.ts'
-import { materialize, openSources, type LockedPlugin, type MaterializeContext } from '../plugins/locked-plugins.ts'
+import { LOCK_FILE, materialize, openSources, type LockedPlugin, type MaterializeContext } from '../plugins/locked-plugins.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { escapeOf } from './confine.ts'
 import { codeOfThrown, type Diagnostic, type DiagnosticCode, type SourceLocation } from './diagnostics.ts'
 import { loadHostCode } from './host-plugin.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate } from './locate.ts'
-import { hintOf, lockedClosure, reconcileLock } from './plugin-lock.ts'
+import { hintOf, lockedClosure, reachingEntry, reconcileLock } from './plugin-lock.ts'
 import { collectRequests, registriesOf, type PluginRequest } from './plugin-requests.ts'
 import type { PluginDecl } from './types.ts'
 
@@ -80,11 +80,11 @@ async function loadLocked(requests: Map<string, PluginRequest>, root: LoadedFile
   const lock = await reconcileLock(requests, root, context, frozen, result.diagnostics)
   if (!lock) return
 
-  for (const name of lockedClosure(requests, lock).names) {
+  for (const name of lockedClosure(requests, lock)) {
     const entry = lock.plugins[name]!
     const request = requests.get(name)
-    // A plugin pulled in by another is reported at the app's first entry (the lock says who needs it).
-    const asker = request ?? requests.values().next().value!
+    // A plugin pulled in by another is reported at the app's entry that leads to it (the lock says who needs it).
+    const asker = request ?? reachingEntry(name, requests, lock) ?? requests.values().next().value!
     const fail = (code: DiagnosticCode, message: string, hint?: string) => void result.diagnostics.push(diagnosticAt(asker.file.parsed, asker.at, code, message, hint))
     let materialized
     try {
@@ -116,6 +116,14 @@ async function loadLocked(requests: Map<string, PluginRequest>, root: LoadedFile
         fingerprint: entry.integrity, source, locked: true })
     }
     result.plugins.set(name, { name, version: entry.version, dir, packageJson: pkg, integrity: entry.integrity, source })
+    // Deprecated and yanked versions still load when locked ("installable when locked"), with a warning at each load:
+    // the lock carries the standing (no packument is read here), refreshed by islet plugin upgrade|list.
+    const warn = (code: DiagnosticCode, message: string) => void result.diagnostics.push({ ...diagnosticAt(asker.file.parsed, asker.at, code, message,
+      `move to another version: islet plugin upgrade ${asker.name}${request ? '' : ` (it re-resolves what ${asker.name} needs)`}, with --latest to cross a major version`), severity: 'warning' })
+    if (entry.deprecated !== undefined) warn('ERR_PLUGIN_DEPRECATED', `${id} is deprecated: ${entry.deprecated}`)
+    if (entry.yanked !== undefined) {
+      warn('ERR_PLUGIN_YANKED', `${id} is yanked${entry.yanked ? `: ${entry.yanked}` : ''}; it loads because ${LOCK_FILE} pins it, and no range would choose it again`)
+    }
   }
 }
 
