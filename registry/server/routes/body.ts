@@ -2,6 +2,7 @@
 // content-length cannot get past the cap), and malformed JSON answered as a 400 saying where it broke.
 import type { Context } from 'koa'
 import { RegistryHttpError } from '../http-error.ts'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts'
 
 export async function readJson(ctx: Context, maxBytes: number): Promise<unknown> {
   if (!ctx.is('application/json')) {
@@ -20,6 +21,7 @@ export async function readJson(ctx: Context, maxBytes: number): Promise<unknown>
     chunks.push(chunk as Buffer)
   }
   const text = Buffer.concat(chunks).toString('utf8')
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw tooDeep(ctx)
   try {
     return JSON.parse(text)
   } catch (error) {
@@ -29,6 +31,10 @@ export async function readJson(ctx: Context, maxBytes: number): Promise<unknown>
 
 function tooLarge(ctx: Context, maxBytes: number): RegistryHttpError {
   return new RegistryHttpError(413, 'ERR_REGISTRY_BODY_TOO_LARGE', `the body of ${ctx.method} ${ctx.path} is larger than this registry's limit of ${maxBytes} bytes`, 'publish a smaller package, or ask the registry operator to raise the limit')
+}
+
+export function tooDeep(ctx: Context): RegistryHttpError {
+  return new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', `the body of ${ctx.method} ${ctx.path} nests deeper than ${MAX_JSON_DEPTH} levels`, 'send the document npm (or islet plugin publish) builds')
 }
 
 /** A plain JSON object, or a 400 naming what the endpoint needed. */

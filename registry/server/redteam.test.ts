@@ -1,0 +1,194 @@
+// Red-team of the registry server with its real authenticator (JWTs, users, scopes, ownership) over HTTP on loopback,
+// with a real SQLite file: tokens that must not work, writes that must not land, bodies that must be a 4xx.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SignJWT, UnsecuredJWT } from 'jose'
+import { fetch } from 'undici'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { integrityOf, shasumOf } from '../integrity.ts'
+import { packageTgz } from '../tarball/test-tar.ts'
+import { createAuth, createUser, issueToken, revokeToken } from './auth/index.ts'
+import { startRegistry, type RunningRegistry } from './server.ts'
+
+let dir: string
+let registry: RunningRegistry
+let clock: Date
+const now = () => clock
+
+async function start(limits: Record<string, number> = {}): Promise<void> {
+  registry = await startRegistry({ dir, port: 19320, auth: (store) => createAuth(store.db, { now }), now, limits })
+  createUser(registry.store.db, 'alice', 'correct horse')
+  createUser(registry.store.db, 'bob', 'battery staple')
+}
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'islet-redteam-'))
+  clock = new Date('2026-01-10T12:00:00.000Z')
+  await start()
+})
+afterEach(async () => {
+  await registry.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const tokenOf = async (user: string, scopes: string[], expiresIn: string | number = '1h') =>
+  (await issueToken(registry.store.db, { user, scopes, expiresIn, now })).token
+
+async function call(method: string, path: string, options: { token?: string; body?: unknown; raw?: string } = {}) {
+  const headers: Record<string, string> = {}
+  if (options.token) headers.authorization = `Bearer ${options.token}`
+  if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json'
+  const response = await fetch(new URL(path, registry.url), { method, headers, body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)) })
+  const text = await response.text()
+  let json: any
+  try { json = JSON.parse(text) } catch { json = undefined }
+  return { status: response.status, json }
+}
+
+function tarballOf(name: string, version: string, extra: Record<string, unknown> = {}): Buffer {
+  return packageTgz({ 'package.json': JSON.stringify({ name, version, type: 'module', islet: { engine: '^0.1.0' }, ...extra }) })
+}
+
+function publishDocument(name: string, version: string, tarball: Buffer): Record<string, unknown> {
+  return { _id: name, name, 'dist-tags': { latest: version },
+    versions: { [version]: { name, version, type: 'module', islet: { engine: '^0.1.0' }, dist: { integrity: integrityOf(tarball), shasum: shasumOf(tarball) } } },
+    _attachments: { [`${name}-${version}.tgz`]: { content_type: 'application/octet-stream', data: tarball.toString('base64'), length: tarball.length } } }
+}
+
+const escaped = (name: string) => name.replace('/', '%2f')
+const publish = (token: string, name: string, version: string, tarball = tarballOf(name, version)) =>
+  call('PUT', `/${escaped(name)}`, { token, body: publishDocument(name, version, tarball) })
+
+describe('tokens that must not work', () => {
+  it('alg none, another secret, another registry', async () => {
+    const good = await tokenOf('alice', ['*'])
+    const payload = JSON.parse(Buffer.from(good.split('.')[1]!, 'base64url').toString())
+    const none = new UnsecuredJWT(payload).encode()
+    const other = await new SignJWT(payload).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(32).fill(7))
+    const otherDir = mkdtempSync(join(tmpdir(), 'islet-redteam-other-'))
+    const elsewhere = await startRegistry({ dir: otherDir, port: 19321, auth: (store) => createAuth(store.db, { now }), now })
+    createUser(elsewhere.store.db, 'alice', 'correct horse')
+    const foreign = (await issueToken(elsewhere.store.db, { user: 'alice', scopes: ['*'], expiresIn: '1h', now })).token
+    await elsewhere.close()
+    rmSync(otherDir, { recursive: true, force: true })
+    for (const token of [none, other, foreign]) {
+      const response = await publish(token, '@acme/geo', '1.0.0')
+      expect(response.status).toBe(401)
+    }
+    expect((await publish(good, '@acme/geo', '1.0.0')).status).toBe(201)
+  })
+
+  it('expired and revoked tokens on every write route', async () => {
+    const alice = await tokenOf('alice', ['@acme/*'])
+    expect((await publish(alice, '@acme/geo', '1.0.0')).status).toBe(201)
+    const expiring = await tokenOf('alice', ['@acme/*'], 60)
+    const revoked = await issueToken(registry.store.db, { user: 'alice', scopes: ['@acme/*'], expiresIn: '1h', now })
+    revokeToken(registry.store.db, revoked.id, { now })
+    clock = new Date(clock.getTime() + 61_000)
+    for (const token of [expiring, revoked.token]) {
+      const results = [
+        await publish(token, '@acme/geo', '1.0.1'),
+        await call('PUT', '/-/package/@acme%2fgeo/dist-tags/next', { token, body: '1.0.0' }),
+        await call('PUT', '/-/islet/yank/@acme%2fgeo/1.0.0', { token, body: { reason: 'x' } }),
+        await call('DELETE', '/@acme%2fgeo/-rev/undefined', { token }),
+        await call('POST', '/-/npm/v1/tokens', { token, body: { password: 'correct horse' } }),
+        await call('GET', '/-/whoami', { token }),
+      ]
+      expect(results.map((r) => r.status)).toEqual([401, 401, 401, 401, 401, 401])
+    }
+  })
+})
+
+describe('scopes and ownership', () => {
+  it('a token for @acme/* cannot write look-alike names', async () => {
+    const alice = await tokenOf('alice', ['@acme/*'])
+    for (const name of ['@acme-evil/x', '@acmex/x']) expect((await publish(alice, name, '1.0.0')).status).toBe(403)
+    const upper = await call('PUT', '/@ACME%2fx', { token: alice, body: publishDocument('@ACME/x', '1.0.0', tarballOf('@ACME/x', '1.0.0')) })
+    expect(upper.status).toBe(403)
+    const any = await tokenOf('bob', ['*'])
+    const upperAny = await call('PUT', '/@ACME%2fx', { token: any, body: publishDocument('@ACME/x', '1.0.0', tarballOf('@ACME/x', '1.0.0')) })
+    expect(upperAny.status).toBe(422)
+    const dots = await call('PUT', '/@acme%2f..', { token: alice, body: publishDocument('@acme/..', '1.0.0', tarballOf('@acme/..', '1.0.0')) })
+    expect(dots.status).toBe(422)
+    const encoded = await call('PUT', '/%40acme%2fgeo%2f..%2f..%2fx', { token: alice, body: publishDocument('@acme/geo/../../x', '1.0.0', tarballOf('@acme/geo/../../x', '1.0.0')) })
+    expect([404, 422]).toContain(encoded.status)
+  })
+
+  it("another user's token covering the name still cannot write a package it does not own, on any route", async () => {
+    const alice = await tokenOf('alice', ['@acme/*'])
+    expect((await publish(alice, '@acme/geo', '1.0.0')).status).toBe(201)
+    const bob = await tokenOf('bob', ['*'])
+    const { json: packument } = await call('GET', '/@acme%2fgeo')
+    const deprecated = structuredClone(packument)
+    deprecated.versions['1.0.0'].deprecated = 'pwned'
+    const results = [
+      await publish(bob, '@acme/geo', '1.0.1'),
+      await call('PUT', '/@acme%2fgeo', { token: bob, body: deprecated }),
+      await call('PUT', '/-/package/@acme%2fgeo/dist-tags/next', { token: bob, body: '1.0.0' }),
+      await call('DELETE', '/-/package/@acme%2fgeo/dist-tags/latest', { token: bob }),
+      await call('PUT', '/-/islet/yank/@acme%2fgeo/1.0.0', { token: bob, body: { reason: 'x' } }),
+      await call('PUT', `/@acme%2fgeo/-rev/${packument._rev}`, { token: bob, body: { ...packument, versions: {} } }),
+      await call('DELETE', `/@acme/geo/-/geo-1.0.0.tgz/-rev/${packument._rev}`, { token: bob }),
+      await call('DELETE', `/@acme%2fgeo/-rev/${packument._rev}`, { token: bob }),
+    ]
+    expect(results.map((r) => r.status)).toEqual([403, 403, 403, 403, 403, 403, 403, 403])
+  })
+})
+
+describe('bodies that must be a 4xx', () => {
+  it('deeply nested JSON', async () => {
+    const alice = await tokenOf('alice', ['@acme/*'])
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000)
+    const doc = JSON.stringify(publishDocument('@acme/geo', '1.0.0', tarballOf('@acme/geo', '1.0.0'))).replace('"type":"module"', `"type":"module","x":${deep}`)
+    const response = await call('PUT', '/@acme%2fgeo', { token: alice, raw: doc })
+    expect(response.json).toMatchObject({ code: 'ERR_REGISTRY_BAD_REQUEST' })
+    expect(response.status).toBe(400)
+    const tag = await call('PUT', '/-/package/@acme%2fgeo/dist-tags/next', { token: alice, raw: '['.repeat(30_000) + ']'.repeat(30_000) })
+    expect(tag.status).toBe(400)
+  })
+
+  it('deeply nested package.json inside the tarball', async () => {
+    const alice = await tokenOf('alice', ['@acme/*'])
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000)
+    const tarball = packageTgz({ 'package.json': `{"name":"@acme/geo","version":"1.0.0","type":"module","islet":{"engine":"^0.1.0"},"x":${deep}}` })
+    const response = await call('PUT', '/@acme%2fgeo', { token: alice, body: publishDocument('@acme/geo', '1.0.0', tarball) })
+    expect(response.status).toBe(422)
+    expect(response.json).toMatchObject({ code: 'ERR_REGISTRY_MANIFEST_INVALID' })
+  })
+
+  it('npm token create with a lifetime no date can hold', async () => {
+    const alice = await tokenOf('alice', ['@acme/*'])
+    const response = await call('POST', '/-/npm/v1/tokens', { token: alice, body: { password: 'correct horse', expires: 1e300 } })
+    expect(response.status).toBeGreaterThanOrEqual(400)
+    expect(response.status).toBeLessThan(500)
+  })
+
+  it('npm token create with scopes that do not parse', async () => {
+    const alice = await tokenOf('alice', ['*'])
+    const response = await call('POST', '/-/npm/v1/tokens', { token: alice, body: { password: 'correct horse', packages: ['Not A Name'] } })
+    expect(response.status).toBeGreaterThanOrEqual(400)
+    expect(response.status).toBeLessThan(500)
+  })
+
+  it('__proto__ in package.json', async () => {
+    const alice = await tokenOf('alice', ['@acme/*'])
+    const tarball = packageTgz({ 'package.json': '{"name":"@acme/geo","version":"1.0.0","type":"module","islet":{"engine":"^0.1.0"},"__proto__":{"scripts":{"postinstall":"x"}}}' })
+    const response = await publish(alice, '@acme/geo', '1.0.0', tarball)
+    expect(response.status).toBe(422)
+  })
+})
+
+describe('login', () => {
+  it('is rate-limited like any write', async () => {
+    await registry.close()
+    rmSync(dir, { recursive: true, force: true })
+    dir = mkdtempSync(join(tmpdir(), 'islet-redteam-'))
+    await start({ writeBurst: 3, writesPerMinute: 1 })
+    const statuses: number[] = []
+    for (let i = 0; i < 5; i++) {
+      statuses.push((await call('PUT', '/-/user/org.couchdb.user:alice', { body: { name: 'alice', password: `guess-${i}` } })).status)
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429])
+  })
+})
