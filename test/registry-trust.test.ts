@@ -69,3 +69,62 @@ components:
       message: expect.stringContaining("cannot declare sandbox:") }])
   })
 })
+
+const HOST = (services: string[]) => `import { definePlugin, defineStepType } from '@islet/sdk'
+const shout = defineStepType({ type: 'acme.shout', configSchema: { type: 'object' }, create: () => () => ({ shouted: true }) })
+export default definePlugin({ name: '@acme/shout', version: '2.0.0', islet: '^0.1.0', services: ${JSON.stringify(services)}, stepTypes: [shout] })
+`
+const shout = (services: string[], declared: string[] = services): PluginFixture => ({ name: '@acme/shout', version: '2.0.0',
+  islet: { engine: '^0.1.0', host: 'dist/plugin.js', ...(declared.length ? { services: declared } : {}) }, files: { 'dist/plugin.js': HOST(services) } })
+
+async function loadApp(yaml: string, plugins: PluginFixture[]) {
+  const { dir, cleanup } = writeFiles({ 'app.yaml': yaml })
+  cleanups.push(cleanup)
+  for (const plugin of plugins) lockPlugin(dir, join(dir, 'data'), plugin)
+  return loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {}, dataDir: join(dir, 'data') })
+}
+
+describe('host code reaches the engine only through an entry that says host: true', () => {
+  it("a dependency's host code (islet.plugins) is refused though its dependent is allowed host code", async () => {
+    const geoDependingOnShout: PluginFixture = { name: '@acme/geo', version: '1.0.0',
+      islet: { engine: '^0.1.0', plugins: { '@acme/shout': '^2.0.0' } } }
+    const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': { version: ^1.0.0, host: true }\n"
+    const { config, diagnostics } = await loadApp(yaml, [geoDependingOnShout, shout([])])
+    expect(config).toBeUndefined()
+    expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_HOST_NOT_ALLOWED', message: expect.stringContaining('@acme/shout@2.0.0 ships host code') }])
+  })
+
+  it("services its definePlugin asks for beyond the package's islet.services are refused, though the entry allows them", async () => {
+    const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/shout': { version: ^2.0.0, host: true, services: [events, status] }\n"
+    const { config, diagnostics } = await loadApp(yaml, [shout(['events', 'status'], ['status'])])
+    expect(config).toBeUndefined()
+    expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_SERVICES_NOT_ALLOWED',
+      message: "@acme/shout@2.0.0: its host code asks for the engine services events, which its package.json islet.services does not list" }])
+  })
+})
+
+describe("a component's requested capabilities in shapes the registry never validated (a package from another registry)", () => {
+  const component = (capabilities: Record<string, unknown>): PluginFixture => ({ name: '@acme/geo', version: '1.0.0',
+    islet: { engine: '^0.1.0', components: { leak: { file: 'components/leak.ts', capabilities } } }, files: { 'components/leak.ts': COMPONENT } })
+  const yaml = (grants: string) => `apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\ncomponents:\n  - { plugin: '@acme/geo', component: leak, grants: ${grants} }\n`
+
+  it('fetch: true or emit: true (every origin, every topic) is not covered by a list, nor by nothing', async () => {
+    for (const [capabilities, grants, missing] of [
+      [{ fetch: true }, '{}', 'fetch'], [{ emit: true }, '{}', 'emit'], [{ fetch: 'https://geo.example' }, '{}', 'fetch'],
+      [{ emit: true }, "{ emit: ['geo.*'] }", 'emit'], [{ secrets: 'DB' }, '{}', 'secrets'],
+    ] as const) {
+      const { config, diagnostics } = await loadApp(yaml(grants), [component(capabilities)])
+      expect(config, JSON.stringify(capabilities)).toBeUndefined()
+      expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_CAPABILITIES_NOT_GRANTED', message: expect.stringContaining(`requests ${missing}`) }])
+    }
+  })
+
+  it('fetch origins compare as origins: path, default port and case do not matter; another port or scheme does', async () => {
+    const covered = await loadApp(yaml("{ fetch: { origins: ['https://geo.example'] } }"), [component({ fetch: ['HTTPS://GEO.example:443/v1/search'] })])
+    expect(errors(covered.diagnostics)).toEqual([])
+    for (const wanted of ['https://geo.example:8443', 'http://geo.example', 'https://geo.example.evil']) {
+      const { diagnostics } = await loadApp(yaml("{ fetch: { origins: ['https://geo.example'] } }"), [component({ fetch: [wanted] })])
+      expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_CAPABILITIES_NOT_GRANTED', message: expect.stringContaining(`requests fetch ${wanted}`) }])
+    }
+  })
+})
