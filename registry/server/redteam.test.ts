@@ -8,6 +8,7 @@ import { fetch } from 'undici'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { integrityOf, shasumOf } from '../integrity.ts'
 import { packageTgz } from '../tarball/test-tar.ts'
+import { verifyVersion } from '../signature.ts'
 import { createAuth, createUser, issueToken, revokeToken } from './auth/index.ts'
 import { startRegistry, type RunningRegistry } from './server.ts'
 
@@ -190,5 +191,55 @@ describe('login', () => {
       statuses.push((await call('PUT', '/-/user/org.couchdb.user:alice', { body: { name: 'alice', password: `guess-${i}` } })).status)
     }
     expect(statuses).toEqual([401, 401, 401, 429, 429])
+  })
+})
+
+describe('publish races and the unpublish window', () => {
+  it('the same version published twice at once, other bytes: one wins, and its bytes are the ones served and signed', async () => {
+    await registry.close()
+    rmSync(dir, { recursive: true, force: true })
+    dir = mkdtempSync(join(tmpdir(), 'islet-redteam-'))
+    // Both publishes are held in the (async) component check until both got there: they pass the first
+    // not-yet-published check together, and only the transaction can tell them apart.
+    let arrived = 0
+    let release!: () => void
+    const both = new Promise<void>((resolve) => { release = resolve })
+    registry = await startRegistry({ dir, port: 19320, auth: (store) => createAuth(store.db, { now }), now,
+      checkComponents: async () => { if (++arrived === 2) release(); await both; return [] } })
+    createUser(registry.store.db, 'alice', 'correct horse')
+    const alice = await tokenOf('alice', ['@acme/*'])
+    const a = tarballOf('@acme/geo', '1.0.0', { description: 'a' })
+    const b = tarballOf('@acme/geo', '1.0.0', { description: 'b' })
+    const results = await Promise.all([publish(alice, '@acme/geo', '1.0.0', a), publish(alice, '@acme/geo', '1.0.0', b)])
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409])
+    const winner = results[0]!.status === 201 ? a : b
+    const { json: packument } = await call('GET', '/@acme%2fgeo')
+    const dist = packument.versions['1.0.0'].dist
+    expect(dist.integrity).toBe(integrityOf(winner))
+    const served = Buffer.from(await (await fetch(dist.tarball)).arrayBuffer())
+    expect(served.equals(winner)).toBe(true)
+    const { json: keys } = await call('GET', '/-/npm/v1/keys')
+    expect(verifyVersion(keys.keys[0].key, '@acme/geo', '1.0.0', integrityOf(winner), dist.signatures[0].sig)).toBe(true)
+  })
+
+  it('after 72 h a version cannot be unpublished (alone or with the package); an unpublished one never comes back nor yanks', async () => {
+    const alice = await tokenOf('alice', ['@acme/*'], '30d')
+    expect((await publish(alice, '@acme/geo', '1.0.0')).status).toBe(201)
+    clock = new Date(clock.getTime() + 73 * 3600_000)
+    expect((await publish(alice, '@acme/geo', '1.1.0')).status).toBe(201)
+    const rev = async () => (await call('GET', '/@acme%2fgeo')).json._rev as string
+    const whole = await call('DELETE', `/@acme%2fgeo/-rev/${await rev()}`, { token: alice })
+    expect(whole.json).toMatchObject({ code: 'ERR_REGISTRY_UNPUBLISH_WINDOW' })
+    expect(Object.keys((await call('GET', '/@acme%2fgeo')).json.versions)).toEqual(['1.0.0', '1.1.0'])
+    const old = await call('DELETE', `/@acme/geo/-/geo-1.0.0.tgz/-rev/${await rev()}`, { token: alice })
+    expect(old.status).toBe(403)
+    // 1.1.0 is young: it goes, and never comes back, not even with the same bytes; 1.2.0 is fine.
+    const packument = (await call('GET', '/@acme%2fgeo')).json
+    delete packument.versions['1.1.0']
+    expect((await call('PUT', `/@acme%2fgeo/-rev/${packument._rev}`, { token: alice, body: packument })).status).toBe(201)
+    expect((await publish(alice, '@acme/geo', '1.1.0')).status).toBe(409)
+    expect((await call('PUT', '/-/islet/yank/@acme%2fgeo/1.1.0', { token: alice, body: { reason: 'x' } })).status).toBe(404)
+    expect((await call('PUT', '/-/package/@acme%2fgeo/dist-tags/next', { token: alice, body: '1.1.0' })).status).toBe(422)
+    expect((await publish(alice, '@acme/geo', '1.2.0')).status).toBe(201)
   })
 })
