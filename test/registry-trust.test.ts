@@ -1,5 +1,6 @@
 // Red-team of the runtime's trust rules for registry plugins: what a package's own YAML may and may not do once the
 // app imports it. The app grants; a plugin's file never does (nor reads the app's environment, nor sets the sandbox).
+import { existsSync, readdirSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createBuiltinRegistry } from '../runtime/builtins.ts'
@@ -126,5 +127,45 @@ describe("a component's requested capabilities in shapes the registry never vali
       const { diagnostics } = await loadApp(yaml("{ fetch: { origins: ['https://geo.example'] } }"), [component({ fetch: [wanted] })])
       expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_CAPABILITIES_NOT_GRANTED', message: expect.stringContaining(`requests fetch ${wanted}`) }])
     }
+  })
+})
+
+describe("a plugin's YAML stays inside its package", () => {
+  it("islet.yaml naming a file outside the package (..) is refused before anything of the package is used", async () => {
+    const plugin = { ...geo('apiVersion: islet/v1\n'), islet: { engine: '^0.1.0', yaml: ['../../../../app.yaml'] } }
+    const { dir, cleanup } = writeFiles({ 'app.yaml': "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\nimports: ['@acme/geo/../../../../app.yaml']\n" })
+    cleanups.push(cleanup)
+    lockPlugin(dir, join(dir, 'data'), plugin)
+    const { config, diagnostics } = await loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {}, dataDir: join(dir, 'data') })
+    expect(config).toBeUndefined()
+    expect(errors(diagnostics)[0]).toMatchObject({ code: 'ERR_PLUGIN_MANIFEST', message: expect.stringContaining('leads outside the package') })
+  })
+
+  it('an import in it leading out of the package, by .. or by a symlink, is refused', async () => {
+    for (const entry of ['../../../../../app.yaml', './link.yaml']) {
+      const { dir, cleanup } = writeFiles({ 'app.yaml': APP, 'secret.yaml': 'apiVersion: islet/v1\n' })
+      cleanups.push(cleanup)
+      lockPlugin(dir, join(dir, 'data'), geo(`apiVersion: islet/v1\nimports: ['${entry}']\n`))
+      const packageDir = readdirSync(join(dir, 'data/plugins/packages/@acme'))[0]!
+      symlinkSync(join(dir, 'secret.yaml'), join(dir, 'data/plugins/packages/@acme', packageDir, 'pipelines/link.yaml'))
+      const { config, diagnostics } = await loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {}, dataDir: join(dir, 'data') })
+      expect(config, entry).toBeUndefined()
+      expect(errors(diagnostics), entry).toMatchObject([{ code: 'ERR_CONFIG_PATH_OUTSIDE' }])
+    }
+  })
+})
+
+describe("a components-only plugin's YAML cannot load host code", () => {
+  it('a plugins: list in its YAML is refused, and the module it names is never imported', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': APP })
+    cleanups.push(cleanup)
+    const marker = join(dir, 'host-code-ran')
+    const plugin = geo("apiVersion: islet/v1\nplugins: ['../dist/plugin.js']\n", {
+      'dist/plugin.js': `import { writeFileSync } from 'node:fs'\nwriteFileSync(${JSON.stringify(marker)}, 'ran')\nexport default {}\n` })
+    lockPlugin(dir, join(dir, 'data'), plugin)
+    const { config, diagnostics } = await loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {}, dataDir: join(dir, 'data') })
+    expect(config).toBeUndefined()
+    expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_CONFIG_SCHEMA', message: expect.stringContaining("cannot declare plugins:") }])
+    expect(existsSync(marker)).toBe(false)
   })
 })
