@@ -7,6 +7,8 @@ import { createBuiltinRegistry } from '../runtime/builtins.ts'
 import type { Diagnostic } from '../runtime/config/diagnostics.ts'
 import { loadConfig } from '../runtime/config/load.ts'
 import { NO_GRANTS } from '../runtime/config/component-schema.ts'
+import { missingCapabilities } from '../runtime/config/plugin-capabilities.ts'
+import type { RequestedCapabilities } from '../registry/manifest.ts'
 import { writeFiles } from './support/files.ts'
 import { lockPlugin, type PluginFixture } from './support/registry-plugin.ts'
 
@@ -109,14 +111,18 @@ describe("a component's requested capabilities in shapes the registry never vali
     islet: { engine: '^0.1.0', components: { leak: { file: 'components/leak.ts', capabilities } } }, files: { 'components/leak.ts': COMPONENT } })
   const yaml = (grants: string) => `apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\ncomponents:\n  - { plugin: '@acme/geo', component: leak, grants: ${grants} }\n`
 
-  it('fetch: true or emit: true (every origin, every topic) is not covered by a list, nor by nothing', async () => {
+  it('fetch: true or emit: true (every origin, every topic) is refused as a malformed package, and never taken as covered', async () => {
     for (const [capabilities, grants, missing] of [
-      [{ fetch: true }, '{}', 'fetch'], [{ emit: true }, '{}', 'emit'], [{ fetch: 'https://geo.example' }, '{}', 'fetch'],
-      [{ emit: true }, "{ emit: ['geo.*'] }", 'emit'], [{ secrets: 'DB' }, '{}', 'secrets'],
+      [{ fetch: true }, {}, 'fetch (as true, not a list)'], [{ emit: true }, {}, 'emit (as true, not a list)'],
+      [{ fetch: 'https://geo.example' }, {}, 'fetch (as "https://geo.example", not a list)'],
+      [{ emit: true }, { emit: ['geo.*'] }, 'emit (as true, not a list)'], [{ secrets: 'DB' }, {}, 'secrets (as "DB", not a list)'],
     ] as const) {
-      const { config, diagnostics } = await loadApp(yaml(grants), [component(capabilities)])
+      // The loader refuses the package first (the registry's publish rules, applied again at load)...
+      const { config, diagnostics } = await loadApp(yaml(JSON.stringify(grants)), [component(capabilities)])
       expect(config, JSON.stringify(capabilities)).toBeUndefined()
-      expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_CAPABILITIES_NOT_GRANTED', message: expect.stringContaining(`requests ${missing}`) }])
+      expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_MANIFEST', message: expect.stringContaining('capabilities') }])
+      // ...and the comparison itself never reads such a shape as nothing requested.
+      expect(missingCapabilities(capabilities as unknown as RequestedCapabilities, grants)).toEqual([missing])
     }
   })
 
@@ -138,7 +144,7 @@ describe("a plugin's YAML stays inside its package", () => {
     lockPlugin(dir, join(dir, 'data'), plugin)
     const { config, diagnostics } = await loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {}, dataDir: join(dir, 'data') })
     expect(config).toBeUndefined()
-    expect(errors(diagnostics)[0]).toMatchObject({ code: 'ERR_PLUGIN_MANIFEST', message: expect.stringContaining('leads outside the package') })
+    expect(errors(diagnostics)[0]).toMatchObject({ code: 'ERR_PLUGIN_MANIFEST', message: expect.stringContaining("islet.yaml[0]: '../../../../app.yaml' is not a path inside the package") })
   })
 
   it('an import in it leading out of the package, by .. or by a symlink, is refused', async () => {
@@ -167,5 +173,18 @@ describe("a components-only plugin's YAML cannot load host code", () => {
     expect(config).toBeUndefined()
     expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_CONFIG_SCHEMA', message: expect.stringContaining("cannot declare plugins:") }])
     expect(existsSync(marker)).toBe(false)
+  })
+})
+
+describe('a package.json the registry never validated (a lock naming a package from elsewhere)', () => {
+  it('odd shapes of islet.host, islet.services, islet.yaml and islet.components are a diagnostic, never a crash or a load', async () => {
+    const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/shout': { version: ^2.0.0, host: true, services: [events] }\n"
+    for (const islet of [{ host: 42 }, { host: 'dist/plugin.js', services: 'events' }, { host: 'dist/plugin.js', yaml: '../../x.yaml' },
+      { host: 'dist/plugin.js', components: [{ file: '../../../x.ts' }] }]) {
+      const plugin: PluginFixture = { ...shout([]), islet: { engine: '^0.1.0', ...islet } }
+      const { config, diagnostics } = await loadApp(yaml, [plugin])
+      expect(config, JSON.stringify(islet)).toBeUndefined()
+      expect(errors(diagnostics), JSON.stringify(islet)).toMatchObject([{ code: 'ERR_PLUGIN_MANIFEST' }])
+    }
   })
 })
