@@ -1,11 +1,13 @@
 // Red-team of the registry server with its real authenticator (JWTs, users, scopes, ownership) over HTTP on loopback,
 // with a real SQLite file: tokens that must not work, writes that must not land, bodies that must be a 4xx.
 import { mkdtempSync, rmSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SignJWT, UnsecuredJWT } from 'jose'
 import { fetch } from 'undici'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { until } from '../../test/support/until.ts'
 import { integrityOf, shasumOf } from '../integrity.ts'
 import { packageTgz } from '../tarball/test-tar.ts'
 import { verifyVersion } from '../signature.ts'
@@ -241,5 +243,28 @@ describe('publish races and the unpublish window', () => {
     expect((await call('PUT', '/-/islet/yank/@acme%2fgeo/1.1.0', { token: alice, body: { reason: 'x' } })).status).toBe(404)
     expect((await call('PUT', '/-/package/@acme%2fgeo/dist-tags/next', { token: alice, body: '1.1.0' })).status).toBe(422)
     expect((await publish(alice, '@acme/geo', '1.2.0')).status).toBe(201)
+  })
+})
+
+describe('memory: publish bodies in flight', () => {
+  it('past the in-flight budget an upload is a 503, and a dropped upload gives its share back', async () => {
+    await registry.close()
+    rmSync(dir, { recursive: true, force: true })
+    dir = mkdtempSync(join(tmpdir(), 'islet-redteam-'))
+    await start({ publishBytes: 64 * 1024, inflightBytes: 100 * 1024, writeBurst: 10_000, writesPerMinute: 10_000 })
+    const alice = await tokenOf('alice', ['@acme/*'])
+    // An upload of 60 000 bytes whose last byte never comes (until the test drops it).
+    const slow = httpRequest(new URL('/@acme%2fslow', registry.url), { method: 'PUT',
+      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json', 'content-length': '60001' } })
+    slow.on('error', () => {})
+    slow.write(' '.repeat(60_000))
+    const padded = (size: number) => JSON.stringify({ name: '@acme/geo', pad: 'x'.repeat(size) })
+    let last: Awaited<ReturnType<typeof call>> | undefined
+    await until(async () => (last = await call('PUT', '/@acme%2fgeo', { token: alice, raw: padded(60_000) })).status === 503,
+      { explain: () => JSON.stringify(last?.json) })
+    expect(last!.json).toMatchObject({ code: 'ERR_REGISTRY_BUSY' })
+    slow.destroy()
+    await until(async () => (last = await call('PUT', '/@acme%2fgeo', { token: alice, raw: padded(60_000) })).status !== 503)
+    expect(last!.json).toMatchObject({ code: "ERR_REGISTRY_NOT_FOUND" }) // through the budget: now the document is what is wrong
   })
 })
