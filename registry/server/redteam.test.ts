@@ -87,6 +87,8 @@ describe('tokens that must not work', () => {
     expect((await publish(alice, '@acme/geo', '1.0.0')).status).toBe(201)
     const expiring = await tokenOf('alice', ['@acme/*'], 60)
     const revoked = await issueToken(registry.store.db, { user: 'alice', scopes: ['@acme/*'], expiresIn: '1h', now })
+    // Good until the revocation, refused from the very next request on.
+    expect((await call('PUT', '/-/package/@acme%2fgeo/dist-tags/next', { token: revoked.token, body: '1.0.0' })).status).toBe(201)
     revokeToken(registry.store.db, revoked.id, { now })
     clock = new Date(clock.getTime() + 61_000)
     for (const token of [expiring, revoked.token]) {
