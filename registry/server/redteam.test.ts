@@ -7,7 +7,6 @@ import { join } from 'node:path'
 import { SignJWT, UnsecuredJWT } from 'jose'
 import { fetch } from 'undici'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { until } from '../../test/support/until.ts'
 import { integrityOf, shasumOf } from '../integrity.ts'
 import { packageTgz } from '../tarball/test-tar.ts'
 import { verifyVersion } from '../signature.ts'
@@ -57,6 +56,15 @@ function publishDocument(name: string, version: string, tarball: Buffer): Record
   return { _id: name, name, 'dist-tags': { latest: version },
     versions: { [version]: { name, version, type: 'module', islet: { engine: '^0.1.0' }, dist: { integrity: integrityOf(tarball), shasum: shasumOf(tarball) } } },
     _attachments: { [`${name}-${version}.tgz`]: { content_type: 'application/octet-stream', data: tarball.toString('base64'), length: tarball.length } } }
+}
+
+/** Polls `condition` until it holds (registry/ imports nothing of test/support); the test's own timeout bounds it. */
+async function until(condition: () => Promise<boolean>, options: { explain?: () => string } = {}): Promise<void> {
+  const deadline = performance.now() + 10_000
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`condition not met within 10 s${options.explain ? `: ${options.explain()}` : ''}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
 }
 
 const escaped = (name: string) => name.replace('/', '%2f')
