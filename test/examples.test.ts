@@ -1,9 +1,12 @@
 // The flagship example end to end, as `npm start` runs it: a real `islet run` process, real HTTP, a real SQLite
 // file whose data survives a restart.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { readLock, tarballFileName, VENDOR_DIR } from '../registry/client/index.ts'
+import { packFolder } from '../registry/pack.ts'
+import { keyIdOf, verifyVersion } from '../registry/signature.ts'
 import { spawnIslet } from './support/cli.ts'
 import { json } from './support/app.ts'
 
@@ -83,6 +86,45 @@ describe('examples/orders', () => {
       // Each order saw its own count: 1 to 50, none lost and none repeated (get-then-set gave repeats and ended short).
       const counts = responses.map((r) => Number(r.headers.get('x-sku-orders'))).sort((a, b) => a - b)
       expect(counts).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+    } finally {
+      await stop(run)
+      rmSync(data, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('examples/orders: the shipping plugin, locked, signed and vendored', () => {
+  const EXAMPLE = join(import.meta.dirname, '..', 'examples', 'orders')
+  const PLUGIN = join(import.meta.dirname, '..', 'examples', 'plugins', 'shipping')
+  const NAME = '@islet-examples/shipping'
+
+  it('ships exactly the plugin in the repo (packed), signed as islet.lock pins it', async () => {
+    const lock = readLock(join(EXAMPLE, 'islet.lock'))!
+    const entry = lock.plugins[NAME]!
+    const packed = await packFolder(PLUGIN)
+    expect(entry, 'islet.lock is current: after changing the plugin, run node test/support/relock-example.ts')
+      .toMatchObject({ version: packed.packageJson.version, integrity: packed.integrity })
+    expect(readdirSync(join(EXAMPLE, VENDOR_DIR))).toEqual([tarballFileName(entry.integrity)])
+    expect(readFileSync(join(EXAMPLE, VENDOR_DIR, tarballFileName(entry.integrity))).equals(packed.tarball)).toBe(true)
+    const key = lock.keys[entry.keyid]!
+    expect(keyIdOf(key.key)).toBe(entry.keyid)
+    expect(verifyVersion(key.key, NAME, entry.version, entry.integrity, entry.sig)).toBe(true)
+  })
+
+  it('npm start from a fresh data dir verifies it and serves POST /shipping with no registry server', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'islet-orders-shipping-'))
+    const { run, url } = await start(data)
+    try {
+      const post = (body: unknown) => fetch(`${url}/shipping`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      const quote = await post({ country: 'FR', weightKg: 1.5 })
+      expect(await json(quote)).toEqual({ country: 'FR', zone: 'eu', cost: 12.3, currency: 'EUR', days: 4 })
+      const tooHeavy = await post({ country: 'FR', weightKg: 31 })
+      expect(tooHeavy.status).toBe(400)
+      expect((await json(tooHeavy)).error.code).toBe('ERR_COMPONENT_INPUT_INVALID')
+      // Loaded from islet-vendor/: no registry was opened and nothing was downloaded into the cache.
+      expect(existsSync(join(data, 'registry'))).toBe(false)
+      expect(existsSync(join(data, 'plugins', 'tarballs'))).toBe(false)
+      expect(readdirSync(join(data, 'plugins', 'packages', '@islet-examples'))).toEqual([expect.stringMatching(/^shipping@1\.0\.0-[0-9a-f]{16}$/)])
     } finally {
       await stop(run)
       rmSync(data, { recursive: true, force: true })

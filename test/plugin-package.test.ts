@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createHttpSource, materialize, tarballFileName, VENDOR_DIR } from '../registry/client/index.ts'
 import { packFolder } from '../registry/pack.ts'
-import { createSigningKey, publicKeyOf, signVersion } from '../registry/signature.ts'
+import { openEmbeddedRegistry } from '../registry/server/embedded.ts'
+import { createSigningKey, publicKeyOf, signVersion, verifyVersion } from '../registry/signature.ts'
 import { BIN } from './support/cli.ts'
 
 const ROOT = join(import.meta.dirname, '..')
@@ -135,7 +136,7 @@ describe('islet plugin pack', () => {
     writeFileSync(join(broken, 'package.json'), readFileSync(join(work, 'broken.json')))
     const r = await islet(['plugin', 'pack', broken, '--out', '-'], work)
     expect(r.status).toBe(1)
-    expect(r.out).toMatch(/ERR_REGISTRY_MANIFEST_INVALID: .*"islet.components.geo.file" names 'components\/geo.ts', which is not in the package/)
+    expect(r.out).toMatch(/ERR_REGISTRY_MANIFEST_INVALID: .*package\.json: islet\.components\.geo\.file: 'components\/geo\.ts' is not in the package/)
   })
 })
 
@@ -189,9 +190,18 @@ describe('islet plugin publish', () => {
     }
   })
 
-  it('names what to do when no registry is configured', async () => {
-    const r = await islet(['plugin', 'publish', join(work, 'geo')], work)
-    expect(r.status).toBe(2)
-    expect(r.out).toMatch(/no registry to publish @acme\/geo to: pass --registry/)
+  it('publishes into the embedded registry of the data directory when no registry is configured', async () => {
+    const dataDir = join(work, 'data-embedded')
+    const r = await islet(['plugin', 'publish', join(work, 'geo'), '--data-dir', dataDir], work)
+    expect(r.status, r.out).toBe(0)
+    expect(r.out).toMatch(/published @acme\/geo@0\.1\.0 to the embedded registry in .*data-embedded\/registry/)
+    const embedded = openEmbeddedRegistry(join(dataDir, 'registry'))
+    try {
+      const dist = (await embedded.packument('@acme/geo'))?.versions['0.1.0']?.dist
+      const [key] = await embedded.keys()
+      expect(verifyVersion(key!.key, '@acme/geo', '0.1.0', dist!.integrity, dist!.signatures![0]!.sig)).toBe(true)
+    } finally {
+      embedded.close()
+    }
   })
 })

@@ -2,6 +2,7 @@
 // the sandbox with the app's grants, host code only with `host: true`, services and capabilities compared with what
 // the app allows, the engine range, YAML imported from a package, the frozen lockfile, and `islet dev` moving to a
 // new locked version. Real files, real engine, real sandbox.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createBuiltinRegistry } from '../runtime/builtins.ts'
@@ -11,7 +12,10 @@ import { ENGINE_VERSION } from '../runtime/version.ts'
 import { json, startApp } from './support/app.ts'
 import { islet, spawnIslet } from './support/cli.ts'
 import { writeFiles } from './support/files.ts'
-import { lockPlugin, readLockFile, extractPlugin, type PluginFixture } from './support/registry-plugin.ts'
+import { startTestRegistry, type TestRegistry } from '../registry/client/test-support/test-registry.ts'
+import type { IsletField } from '../registry/manifest.ts'
+import { createSigningKey } from '../registry/signature.ts'
+import { lockPlugin, packPlugin, publishPlugin, readLockFile, TEST_KEY, type PluginFixture } from './support/registry-plugin.ts'
 import { until } from './support/until.ts'
 
 const cleanups: (() => void)[] = []
@@ -106,7 +110,7 @@ describe('registry plugins: components and YAML', () => {
   it('a component requesting capabilities beyond its grants is refused at the grants, with the list', async () => {
     const yaml = GEO_APP("{ emit: ['orders.*'] }")
     const dir = app({ 'app.yaml': yaml })
-    lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { components: { geocode: { file: 'components/geocode.ts',
+    await lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { components: { geocode: { file: 'components/geocode.ts',
       capabilities: { kv: true, fetch: ['https://geo.example'], emit: ['geo.looked-up'] } } } }))
     const { config, diagnostics } = await load(dir)
     expect(config).toBeUndefined()
@@ -127,7 +131,7 @@ describe('registry plugins: components and YAML', () => {
 
     const bad = `apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\nimports: ['@acme/geo/pipelines/hidden.yaml']\n`
     const dir = app({ 'app.yaml': bad })
-    lockPlugin(dir, join(dir, 'data'), geo())
+    await lockPlugin(dir, join(dir, 'data'), geo())
     const { diagnostics } = await load(dir)
     expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_MANIFEST', ...at(bad, "'@acme/geo/pipelines/hidden.yaml'"),
       message: "imports: @acme/geo@1.0.0 does not offer 'pipelines/hidden.yaml' for import; it lists @acme/geo/pipelines/geo.yaml" }])
@@ -136,7 +140,7 @@ describe('registry plugins: components and YAML', () => {
   it('an engine-incompatible plugin is refused, naming both versions', async () => {
     const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n"
     const dir = app({ 'app.yaml': yaml })
-    lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { engine: '^9.0.0' }))
+    await lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { engine: '^9.0.0' }))
     const { diagnostics } = await load(dir)
     expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_ENGINE_MISMATCH', ...at(yaml, '^1.0.0'),
       message: `@acme/geo@1.0.0 needs islet ^9.0.0, this is islet ${ENGINE_VERSION}` }])
@@ -154,7 +158,7 @@ describe('registry plugins: host code', () => {
   it('is refused without host: true (saying what would run and how to allow it), and loads with it', async () => {
     const refused = SHOUT_APP('^2.0.0')
     const dir = app({ 'app.yaml': refused })
-    lockPlugin(dir, join(dir, 'data'), shout())
+    await lockPlugin(dir, join(dir, 'data'), shout())
     const { diagnostics } = await load(dir)
     const [d] = errors(diagnostics)
     expect(d).toMatchObject({ code: 'ERR_PLUGIN_HOST_NOT_ALLOWED', ...at(refused, '^2.0.0') })
@@ -173,7 +177,7 @@ describe('registry plugins: host code', () => {
   it('host code that declares another plugin than its package is refused', async () => {
     const yaml = SHOUT_APP('{ version: ^2.0.0, host: true }')
     const dir = app({ 'app.yaml': yaml })
-    lockPlugin(dir, join(dir, 'data'), { ...shout(), files: { 'dist/plugin.js': SHOUT_HOST('2.0.1') } })
+    await lockPlugin(dir, join(dir, 'data'), { ...shout(), files: { 'dist/plugin.js': SHOUT_HOST('2.0.1') } })
     const { diagnostics } = await load(dir)
     expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_INVALID', ...at(yaml, '{ version: ^2.0.0'),
       message: '@acme/shout@2.0.0: its host module exports plugin @acme/shout@2.0.1, not @acme/shout@2.0.0' }])
@@ -182,7 +186,7 @@ describe('registry plugins: host code', () => {
   it('services the package uses beyond those its entry allows are refused, with the list', async () => {
     const yaml = SHOUT_APP('{ version: ^2.0.0, host: true, services: [status] }')
     const dir = app({ 'app.yaml': yaml })
-    lockPlugin(dir, join(dir, 'data'), shout({ services: ['events', 'status', 'components'] }))
+    await lockPlugin(dir, join(dir, 'data'), shout({ services: ['events', 'status', 'components'] }))
     const { diagnostics } = await load(dir)
     expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_SERVICES_NOT_ALLOWED', ...at(yaml, '{ version: ^2.0.0'),
       message: '@acme/shout@2.0.0 uses the engine services events, components, beyond those its entry allows (status)' }])
@@ -193,9 +197,9 @@ describe('registry plugins: islet.lock', () => {
   it('drift under --frozen-lockfile is an error with the fix; without it the plugin is resolved, warned about and locked', async () => {
     const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n"
     const dir = app({ 'app.yaml': yaml })
-    extractPlugin(join(dir, 'data'), geo('1.0.0'))
-    extractPlugin(join(dir, 'data'), geo('1.4.0'))
-    extractPlugin(join(dir, 'data'), geo('2.0.0'))
+    await publishPlugin(join(dir, 'data'), geo('1.0.0'))
+    await publishPlugin(join(dir, 'data'), geo('1.4.0'))
+    await publishPlugin(join(dir, 'data'), geo('2.0.0'))
 
     const frozen = await load(dir, true)
     expect(frozen.config).toBeUndefined()
@@ -219,9 +223,9 @@ describe('registry plugins: islet.lock', () => {
   it('resolving one drifting entry leaves what the lock pins within range as pinned', async () => {
     const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n  '@acme/shout': { version: ^2.0.0, host: true }\n"
     const dir = app({ 'app.yaml': yaml })
-    lockPlugin(dir, join(dir, 'data'), geo('1.0.0'))
-    extractPlugin(join(dir, 'data'), geo('1.4.0')) // newer, in range: not taken while 1.0.0 is pinned
-    extractPlugin(join(dir, 'data'), shout())
+    await lockPlugin(dir, join(dir, 'data'), geo('1.0.0'))
+    await publishPlugin(join(dir, 'data'), geo('1.4.0')) // newer, in range: not taken while 1.0.0 is pinned
+    await publishPlugin(join(dir, 'data'), shout())
     const { config, diagnostics } = await load(dir)
     expect(config).toBeDefined()
     expect(diagnostics.map((d) => d.message)).toEqual(['@acme/shout ^2.0.0 is not in islet.lock: resolved to @acme/shout@2.0.0 and written to islet.lock'])
@@ -233,18 +237,18 @@ describe('registry plugins under islet dev', () => {
   it('a new version in islet.lock reloads the app with it; a version that fails to load leaves the running one serving', async () => {
     const dir = app({ 'app.yaml': GEO_APP() })
     const data = join(dir, 'data')
-    lockPlugin(dir, data, geo('1.0.0'))
+    await lockPlugin(dir, data, geo('1.0.0'))
     const dev = spawnIslet(['dev', 'app.yaml', '--data-dir', data], { cwd: dir })
     try {
       const url = String((await dev.waitFor((l) => typeof l.url === 'string', 30_000)).url)
       await dev.waitFor((l) => String(l.raw ?? '').startsWith('watching'), 30_000)
       expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.0.0' })
 
-      lockPlugin(dir, data, geo('1.1.0'))
+      await lockPlugin(dir, data, geo('1.1.0'))
       await dev.waitFor((l) => /^config reloaded in \d+ ms \(generation 2\)/.test(String(l.raw ?? '')), 30_000)
       await until(async () => (await post(`${url}/geo`, { q: 'oslo' })).by === 'geocode 1.1.0', { ms: 30_000, explain: dev.stderr })
 
-      lockPlugin(dir, data, geo('1.2.0', { engine: '^9.0.0' }))
+      await lockPlugin(dir, data, geo('1.2.0', { engine: '^9.0.0' }))
       await until(() => /config change rejected[^]*ERR_PLUGIN_ENGINE_MISMATCH[^]*@acme\/geo@1\.2\.0 needs islet \^9\.0\.0/.test(dev.stderr()),
         { ms: 30_000, explain: dev.stderr })
       expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.1.0' })
@@ -257,14 +261,14 @@ describe('registry plugins under islet dev', () => {
   it('host code: a new version in islet.lock is imported beside the old one and the step using it restarts with it', async () => {
     const dir = app({ 'app.yaml': SHOUT_APP('{ version: ^2.0.0, host: true }') })
     const data = join(dir, 'data')
-    lockPlugin(dir, data, shout())
+    await lockPlugin(dir, data, shout())
     const dev = spawnIslet(['dev', 'app.yaml', '--data-dir', data], { cwd: dir })
     try {
       const url = String((await dev.waitFor((l) => typeof l.url === 'string', 30_000)).url)
       await dev.waitFor((l) => String(l.raw ?? '').startsWith('watching'), 30_000)
       expect(await json(await fetch(`${url}/shout`))).toEqual({ shouted: 'HI', by: 'shout 2.0.0' })
 
-      lockPlugin(dir, data, shout({}, '2.1.0'))
+      await lockPlugin(dir, data, shout({}, '2.1.0'))
       await dev.waitFor((l) => /^config reloaded in \d+ ms \(generation 2\)/.test(String(l.raw ?? '')), 30_000)
       expect(await json(await fetch(`${url}/shout`))).toEqual({ shouted: 'HI', by: 'shout 2.1.0' })
     } finally {
@@ -274,3 +278,129 @@ describe('registry plugins under islet dev', () => {
   }, 90_000)
 })
 
+
+describe('registry plugins: verification fails closed (islet run)', () => {
+  const YAML = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n"
+  const run = (dir: string) => islet(['run', 'app.yaml', '--data-dir', join(dir, 'data')], { cwd: dir })
+  const where = (yaml: string, needle: string) => { const p = at(yaml, needle); return `app.yaml:${p.line}:${p.col}` }
+
+  it('a vendored tarball with one byte changed is refused, with both integrities', async () => {
+    const dir = app({ 'app.yaml': YAML })
+    const { file, entry } = await lockPlugin(dir, join(dir, 'data'), geo())
+    const bytes = readFileSync(file)
+    bytes[bytes.length - 10] ^= 0x01
+    writeFileSync(file, bytes)
+    const r = run(dir)
+    expect(r.status).toBe(1)
+    expect(r.stdout + r.stderr).toContain(`${where(YAML, '^1.0.0')} error ERR_REGISTRY_INTEGRITY the tarball of @acme/geo@1.0.0 from ${file} hashes to sha512-`)
+    expect(r.stdout + r.stderr).toContain(`but islet.lock pins ${entry.integrity}: refused; delete ${file}`)
+  })
+
+  it('a vendored tarball with one file added is refused', async () => {
+    const dir = app({ 'app.yaml': YAML })
+    const { file, entry } = await lockPlugin(dir, join(dir, 'data'), geo())
+    const added = await packPlugin({ ...geo(), files: { ...geo().files, 'components/extra.ts': 'export default 1\n' } })
+    writeFileSync(file, added.tarball)
+    const r = run(dir)
+    expect(r.status).toBe(1)
+    expect(r.stdout + r.stderr).toContain(`ERR_REGISTRY_INTEGRITY the tarball of @acme/geo@1.0.0 from ${file} hashes to ${added.integrity}, but islet.lock pins ${entry.integrity}`)
+  })
+
+  it('an extracted folder with a file added after verification is refused, naming the file', async () => {
+    const dir = app({ 'app.yaml': YAML })
+    await lockPlugin(dir, join(dir, 'data'), geo())
+    const first = await load(dir)
+    expect(errors(first.diagnostics)).toEqual([])
+    const extracted = join(dir, 'data', 'plugins', 'packages', '@acme')
+    const [folder] = readdirSync(extracted)
+    writeFileSync(join(extracted, folder!, 'components', 'backdoor.ts'), 'export default 1\n')
+    const r = run(dir)
+    expect(r.status).toBe(1)
+    expect(r.stdout + r.stderr).toContain(`${where(YAML, '^1.0.0')} error ERR_REGISTRY_TAMPERED the extracted folder of @acme/geo@1.0.0 (${join(extracted, folder!)}) differs from its verified tarball (added: components/backdoor.ts)`)
+  })
+
+  it('a signature by a key the lock does not pin is refused: an unknown key id, or the pinned id over another key\'s signature', async () => {
+    const other = createSigningKey()
+    const dir = app({ 'app.yaml': YAML })
+    await lockPlugin(dir, join(dir, 'data'), geo(), { key: other, pinned: TEST_KEY })
+    const lockText = readFileSync(join(dir, 'islet.lock'), 'utf8')
+    const r = run(dir)
+    expect(r.status).toBe(1)
+    const p = at(lockText, `"keyid": "${other.keyid}"`)
+    expect(r.stdout + r.stderr).toContain(`ERR_REGISTRY_LOCK_INVALID ${join(dir, 'islet.lock')}:${p.line}:${p.col + '"keyid": '.length}: islet.lock plugins["@acme/geo"].keyid ${other.keyid} is not pinned under "keys"`)
+
+    // The entry names the pinned key, but the signature is another key's.
+    const lock = readLockFile(dir)
+    lock.plugins['@acme/geo']!.keyid = TEST_KEY.keyid
+    writeFileSync(join(dir, 'islet.lock'), JSON.stringify(lock, null, 2))
+    const again = run(dir)
+    expect(again.status).toBe(1)
+    expect(again.stdout + again.stderr).toContain(`${where(YAML, '^1.0.0')} error ERR_REGISTRY_SIGNATURE @acme/geo@1.0.0: the signature does not verify with key ${TEST_KEY.keyid}`)
+  })
+})
+
+describe('registry plugins: resolved from a registry on loopback', () => {
+  const started: TestRegistry[] = []
+  afterAll(async () => { await Promise.all(started.map((r) => r.close())) })
+  const serve = async () => {
+    const registry = await startTestRegistry({ ports: [19260, 19279] })
+    started.push(registry)
+    for (const version of ['1.0.0', '1.4.0', '2.0.0']) {
+      const { islet, files } = geo(version)
+      registry.publish({ name: '@acme/geo', version, islet: { components: islet.components as IsletField['components'], yaml: ['pipelines/geo.yaml'] }, files })
+    }
+    registry.publish({ name: '@acme/route', version: '2.0.0', islet: { engine: '^0.1.0', plugins: { '@acme/geo': '^2.0.0' } } })
+    return registry
+  }
+  const APP = (url: string, plugins: string) => `apiVersion: islet/v1\nregistries:\n  default: ${url}\nplugins:\n${plugins}`
+
+  it('resolves the highest match, pins it with the registry key in islet.lock, downloads and verifies it', async () => {
+    const registry = await serve()
+    const yaml = APP(registry.url, "  '@acme/geo': ^1.0.0\n")
+    const dir = app({ 'app.yaml': yaml })
+    const { config, diagnostics } = await load(dir)
+    expect(errors(diagnostics)).toEqual([])
+    expect(config).toBeDefined()
+    const lock = readLockFile(dir)
+    expect(lock.plugins['@acme/geo']).toMatchObject({ version: '1.4.0', registry: registry.url, keyid: registry.key.keyid })
+    expect(Object.keys(lock.keys)).toEqual([registry.key.keyid])
+    expect(registry.requests).toContain('GET /@acme/geo/-/geo-1.4.0.tgz')
+    // Locked and cached now: a frozen load asks the registry nothing.
+    const before = registry.requests.length
+    expect(errors((await load(dir, true)).diagnostics)).toEqual([])
+    expect(registry.requests.length).toBe(before)
+  })
+
+  it('a conflict is reported at the plugins: entry with the chains and the versions available', async () => {
+    const registry = await serve()
+    const yaml = APP(registry.url, "  '@acme/geo': ^1.0.0\n  '@acme/route': ^2.0.0\n")
+    const dir = app({ 'app.yaml': yaml })
+    const { config, diagnostics } = await load(dir)
+    expect(config).toBeUndefined()
+    const [d] = errors(diagnostics)
+    expect(d).toMatchObject({ code: 'ERR_REGISTRY_RESOLVE_CONFLICT', ...at(yaml, '^1.0.0') })
+    expect(d!.message).toContain('the ranges on @acme/geo have no version in common: app → @acme/geo ^1.0.0; app → @acme/route@2.0.0 → @acme/geo ^2.0.0. Available: 2.0.0, 1.4.0, 1.0.0.')
+  })
+
+  it("an entry's registry: binds its scope; one that disagrees with the scope's binding is refused at it", async () => {
+    const registry = await serve()
+    const bound = `apiVersion: islet/v1\nplugins:\n  '@acme/geo': { version: ^1.0.0, registry: '${registry.url}' }\n`
+    const dir = app({ 'app.yaml': bound })
+    expect(errors((await load(dir)).diagnostics)).toEqual([])
+    expect(readLockFile(dir).plugins['@acme/geo']).toMatchObject({ version: '1.4.0', registry: registry.url })
+
+    const clash = `apiVersion: islet/v1\nregistries:\n  '@acme': embedded\nplugins:\n  '@acme/geo': { version: ^1.0.0, registry: '${registry.url}' }\n`
+    const [d] = errors((await load(app({ 'app.yaml': clash }))).diagnostics)
+    expect(d).toMatchObject({ code: 'ERR_CONFIG_SCHEMA', ...at(clash, `'${registry.url}'`),
+      message: `@acme/geo would come from ${registry.url}, but its scope @acme is bound to embedded` })
+  })
+
+  it('a range no version satisfies is reported at its entry with the versions available', async () => {
+    const registry = await serve()
+    const yaml = APP(registry.url, "  '@acme/geo': ^3.0.0\n")
+    const dir = app({ 'app.yaml': yaml })
+    const [d] = errors((await load(dir)).diagnostics)
+    expect(d).toMatchObject({ code: 'ERR_REGISTRY_NO_MATCHING_VERSION', ...at(yaml, '^3.0.0') })
+    expect(d!.message).toContain('no version of @acme/geo satisfies ^3.0.0 (app → @acme/geo ^3.0.0). Available: 2.0.0, 1.4.0, 1.0.0.')
+  })
+})

@@ -1,6 +1,6 @@
 // Red-team of the runtime's trust rules for registry plugins: what a package's own YAML may and may not do once the
 // app imports it. The app grants; a plugin's file never does (nor reads the app's environment, nor sets the sandbox).
-import { existsSync, readdirSync, symlinkSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createBuiltinRegistry } from '../runtime/builtins.ts'
@@ -10,7 +10,12 @@ import { NO_GRANTS } from '../runtime/config/component-schema.ts'
 import { missingCapabilities } from '../runtime/config/plugin-capabilities.ts'
 import type { RequestedCapabilities } from '../registry/manifest.ts'
 import { writeFiles } from './support/files.ts'
-import { lockPlugin, type PluginFixture } from './support/registry-plugin.ts'
+import { tarballFileName, VENDOR_DIR, type Lockfile } from '../registry/client/index.ts'
+import { integrityOf } from '../registry/integrity.ts'
+import { publicKeyOf, signVersion } from '../registry/signature.ts'
+import { packageTgz } from '../registry/tarball/test-tar.ts'
+import { readLock, writeLock } from '../runtime/plugins/locked-plugins.ts'
+import { lockPlugin, TEST_KEY, type PluginFixture } from './support/registry-plugin.ts'
 
 const cleanups: (() => void)[] = []
 afterAll(() => cleanups.forEach((cleanup) => cleanup()))
@@ -28,10 +33,27 @@ function geo(yaml: string, extra: Record<string, string> = {}): PluginFixture {
     files: { 'pipelines/geo.yaml': yaml, 'components/leak.ts': COMPONENT, ...extra } }
 }
 
+/**
+ * Like lockPlugin, for a package.json the registry's rules would refuse (so no packFolder): a tarball packed by hand,
+ * signed with the fixtures' key and pinned, as a registry that never checked them would hand it out.
+ */
+async function lockUnchecked(appDir: string, plugin: PluginFixture): Promise<void> {
+  const files: Record<string, string> = { 'package.json': JSON.stringify({ name: plugin.name, version: plugin.version, type: 'module', islet: plugin.islet }), ...plugin.files }
+  const tarball = packageTgz(files)
+  const integrity = integrityOf(tarball)
+  const { keyid, sig } = signVersion(TEST_KEY, plugin.name, plugin.version, integrity)
+  mkdirSync(join(appDir, VENDOR_DIR), { recursive: true })
+  writeFileSync(join(appDir, VENDOR_DIR, tarballFileName(integrity)), tarball)
+  const lock: Lockfile = readLock(appDir) ?? { lockfileVersion: 1, keys: {}, plugins: {} }
+  lock.plugins[plugin.name] = { version: plugin.version, integrity, keyid, sig, registry: 'embedded', engine: String(plugin.islet.engine) }
+  lock.keys[TEST_KEY.keyid] = { key: publicKeyOf(TEST_KEY).key, registry: 'embedded' }
+  writeLock(appDir, lock)
+}
+
 async function load(plugin: PluginFixture, env: Record<string, string> = {}) {
   const { dir, cleanup } = writeFiles({ 'app.yaml': APP })
   cleanups.push(cleanup)
-  lockPlugin(dir, join(dir, 'data'), plugin)
+  await lockPlugin(dir, join(dir, 'data'), plugin)
   return loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env, dataDir: join(dir, 'data') })
 }
 
@@ -80,10 +102,10 @@ export default definePlugin({ name: '@acme/shout', version: '2.0.0', islet: '^0.
 const shout = (services: string[], declared: string[] = services): PluginFixture => ({ name: '@acme/shout', version: '2.0.0',
   islet: { engine: '^0.1.0', host: 'dist/plugin.js', ...(declared.length ? { services: declared } : {}) }, files: { 'dist/plugin.js': HOST(services) } })
 
-async function loadApp(yaml: string, plugins: PluginFixture[]) {
+async function loadApp(yaml: string, plugins: PluginFixture[], validated = true) {
   const { dir, cleanup } = writeFiles({ 'app.yaml': yaml })
   cleanups.push(cleanup)
-  for (const plugin of plugins) lockPlugin(dir, join(dir, 'data'), plugin)
+  for (const plugin of plugins) await (validated ? lockPlugin(dir, join(dir, 'data'), plugin) : lockUnchecked(dir, plugin))
   return loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {}, dataDir: join(dir, 'data') })
 }
 
@@ -118,7 +140,7 @@ describe("a component's requested capabilities in shapes the registry never vali
       [{ emit: true }, { emit: ['geo.*'] }, 'emit (as true, not a list)'], [{ secrets: 'DB' }, {}, 'secrets (as "DB", not a list)'],
     ] as const) {
       // The loader refuses the package first (the registry's publish rules, applied again at load)...
-      const { config, diagnostics } = await loadApp(yaml(JSON.stringify(grants)), [component(capabilities)])
+      const { config, diagnostics } = await loadApp(yaml(JSON.stringify(grants)), [component(capabilities)], false)
       expect(config, JSON.stringify(capabilities)).toBeUndefined()
       expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_MANIFEST', message: expect.stringContaining('capabilities') }])
       // ...and the comparison itself never reads such a shape as nothing requested.
@@ -141,23 +163,26 @@ describe("a plugin's YAML stays inside its package", () => {
     const plugin = { ...geo('apiVersion: islet/v1\n'), islet: { engine: '^0.1.0', yaml: ['../../../../app.yaml'] } }
     const { dir, cleanup } = writeFiles({ 'app.yaml': "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\nimports: ['@acme/geo/../../../../app.yaml']\n" })
     cleanups.push(cleanup)
-    lockPlugin(dir, join(dir, 'data'), plugin)
+    await lockUnchecked(dir, plugin)
     const { config, diagnostics } = await loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {}, dataDir: join(dir, 'data') })
     expect(config).toBeUndefined()
     expect(errors(diagnostics)[0]).toMatchObject({ code: 'ERR_PLUGIN_MANIFEST', message: expect.stringContaining("islet.yaml[0]: '../../../../app.yaml' is not a path inside the package") })
   })
 
-  it('an import in it leading out of the package, by .. or by a symlink, is refused', async () => {
-    for (const entry of ['../../../../../app.yaml', './link.yaml']) {
-      const { dir, cleanup } = writeFiles({ 'app.yaml': APP, 'secret.yaml': 'apiVersion: islet/v1\n' })
-      cleanups.push(cleanup)
-      lockPlugin(dir, join(dir, 'data'), geo(`apiVersion: islet/v1\nimports: ['${entry}']\n`))
-      const packageDir = readdirSync(join(dir, 'data/plugins/packages/@acme'))[0]!
-      symlinkSync(join(dir, 'secret.yaml'), join(dir, 'data/plugins/packages/@acme', packageDir, 'pipelines/link.yaml'))
-      const { config, diagnostics } = await loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {}, dataDir: join(dir, 'data') })
-      expect(config, entry).toBeUndefined()
-      expect(errors(diagnostics), entry).toMatchObject([{ code: 'ERR_CONFIG_PATH_OUTSIDE' }])
-    }
+  it('an import in it leading out of the package, by .., is refused; a symlink planted in the extracted folder too', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': APP, 'secret.yaml': 'apiVersion: islet/v1\n' })
+    cleanups.push(cleanup)
+    await lockPlugin(dir, join(dir, 'data'), geo("apiVersion: islet/v1\nimports: ['../../../../../secret.yaml']\n"))
+    const options = { registry: createBuiltinRegistry(), env: {}, dataDir: join(dir, 'data') }
+    const climbing = await loadConfig(join(dir, 'app.yaml'), options)
+    expect(climbing.config).toBeUndefined()
+    expect(errors(climbing.diagnostics)).toMatchObject([{ code: 'ERR_CONFIG_PATH_OUTSIDE' }])
+    // The folder is extracted now: a link planted in it (by anyone who can write the data dir) is refused.
+    const scope = join(dir, 'data/plugins/packages/@acme')
+    symlinkSync(join(dir, 'secret.yaml'), join(scope, readdirSync(scope)[0]!, 'pipelines/link.yaml'))
+    const linked = await loadConfig(join(dir, 'app.yaml'), options)
+    expect(linked.config).toBeUndefined()
+    expect(errors(linked.diagnostics).map((d) => d.code)).toContainEqual(expect.stringMatching(/ERR_CONFIG_PATH_OUTSIDE|ERR_REGISTRY_TAMPERED/))
   })
 })
 
@@ -168,7 +193,7 @@ describe("a components-only plugin's YAML cannot load host code", () => {
     const marker = join(dir, 'host-code-ran')
     const plugin = geo("apiVersion: islet/v1\nplugins: ['../dist/plugin.js']\n", {
       'dist/plugin.js': `import { writeFileSync } from 'node:fs'\nwriteFileSync(${JSON.stringify(marker)}, 'ran')\nexport default {}\n` })
-    lockPlugin(dir, join(dir, 'data'), plugin)
+    await lockPlugin(dir, join(dir, 'data'), plugin)
     const { config, diagnostics } = await loadConfig(join(dir, 'app.yaml'), { registry: createBuiltinRegistry(), env: {}, dataDir: join(dir, 'data') })
     expect(config).toBeUndefined()
     expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_CONFIG_SCHEMA', message: expect.stringContaining("cannot declare plugins:") }])
@@ -182,7 +207,7 @@ describe('a package.json the registry never validated (a lock naming a package f
     for (const islet of [{ host: 42 }, { host: 'dist/plugin.js', services: 'events' }, { host: 'dist/plugin.js', yaml: '../../x.yaml' },
       { host: 'dist/plugin.js', components: [{ file: '../../../x.ts' }] }]) {
       const plugin: PluginFixture = { ...shout([]), islet: { engine: '^0.1.0', ...islet } }
-      const { config, diagnostics } = await loadApp(yaml, [plugin])
+      const { config, diagnostics } = await loadApp(yaml, [plugin], false)
       expect(config, JSON.stringify(islet)).toBeUndefined()
       expect(errors(diagnostics), JSON.stringify(islet)).toMatchObject([{ code: 'ERR_PLUGIN_MANIFEST' }])
     }

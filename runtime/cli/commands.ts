@@ -94,14 +94,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./plugin-pack.ts'),
   },
   {
-    name: 'plugin publish', summary: "publish a plugin package to an npm-protocol registry (what npm publish sends)", args: '[dir]', positionals: { min: 0, max: 1 },
+    name: 'plugin publish', summary: "publish a plugin package to an npm-protocol registry (what npm publish sends), or the embedded one", args: '[dir]', positionals: { min: 0, max: 1 },
     options: {
-      registry: { type: 'string', value: 'url', help: "the registry (default: package.json publishConfig.registry, else the npmrc's @scope:registry or registry)" },
+      registry: { type: 'string', value: 'url', help: "the registry (default: package.json publishConfig.registry, else the npmrc's @scope:registry or registry, else the embedded registry of the data directory)" },
+      'data-dir': PLUGIN_DATA_DIR,
       token: { type: 'string', value: 'token', help: "bearer token (default: $ISLET_REGISTRY_TOKEN, else the npmrc's //host/:_authToken for the registry)" },
       tag: { type: 'string', value: 'tag', help: 'the dist-tag to point at this version (default: latest)' },
       format: { ...FORMAT, help: 'json: what was published, as one object' },
     },
-    examples: ['islet plugin publish --registry http://127.0.0.1:4873/', 'islet plugin publish plugins/geo --tag next', 'npm publish --registry http://127.0.0.1:4873/   # the same request'],
+    examples: ['islet plugin publish   # no registry configured: into ./data/registry, the embedded one', 'islet plugin publish --registry http://127.0.0.1:4873/', 'islet plugin publish plugins/geo --tag next', 'npm publish --registry http://127.0.0.1:4873/   # the same request'],
     load: () => import('./plugin-publish.ts'),
   },
   // Registry plugins (map form of plugins:, islet.lock). The commands that resolve read the app's registries:.

@@ -4,7 +4,7 @@
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import {
-  createSources, lockFromResolution, readLock as readClientLock, resolvePlugins as resolveWithClient, sourceFor,
+  lockFromResolution, readLock as readClientLock, resolvePlugins as resolveWithClient,
   writeLock as writeClientLock, type Lockfile, type LockedPlugin, type Packument, type PackumentVersion,
   type RegistryMap, type RegistrySource, type RegistrySpec,
 } from '../../registry/client/index.ts'
@@ -14,6 +14,7 @@ import { openEmbeddedRegistry } from '../../registry/server/embedded.ts'
 import { startRegistry as start } from '../../registry/server/server.ts'
 import { openStore, type RegistryStore } from '../../registry/server/store.ts'
 import { IsletError } from '../errors.ts'
+import { openAppSources } from '../plugins/registry-sources.ts'
 
 export type { IssuedToken, Lockfile, Packument, PackumentVersion, TokenInfo }
 export type LockEntry = LockedPlugin
@@ -50,17 +51,38 @@ function actor(): string {
 
 // ---- the server ----
 
-export async function startRegistry(options: { dir: string; host: string; port: number; checkComponents: (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<PackageProblem[]> }): Promise<RunningRegistry> {
+export async function startRegistry(options: { dir: string; host: string; port: number; checkComponents: ComponentCheck }): Promise<RunningRegistry> {
   return start({
     dir: options.dir, host: options.host, port: options.port,
     auth: (store) => createAuth(store.db, { now: () => store.now() }),
-    // The server reports { path, message, hint }: the path carries where in the package (file:line:col).
-    checkComponents: async (files, pkg) => (await options.checkComponents(files, pkg)).map((p) => ({
-      path: `${p.file}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}`,
-      message: `${p.code} ${p.message}`,
-      hint: p.hint ?? 'fix the component and publish a new version (islet component test runs it locally)',
-    })),
+    checkComponents: serverCheck(options.checkComponents),
   })
+}
+
+type ComponentCheck = (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<PackageProblem[]>
+
+/** The runtime's component check as the server reports problems: `{ path, message, hint }`, the path file:line:col. */
+function serverCheck(check: ComponentCheck) {
+  return async (files: Map<string, Buffer>, pkg: PluginPackageJson) => (await check(files, pkg)).map((p) => ({
+    path: `${p.file}${p.line !== undefined ? `:${p.line}:${p.column ?? 1}` : ''}`,
+    message: `${p.code} ${p.message}`,
+    hint: p.hint ?? 'fix the component and publish a new version (islet component test runs it locally)',
+  }))
+}
+
+/**
+ * Publishes a tarball into the embedded registry (`<dataDir>/registry`): the same checks and signature as a publish
+ * over HTTP, with no server and no token (whoever can write the data directory owns it).
+ */
+export async function publishEmbedded(dataDir: string, tarball: Uint8Array, options: { tag: string; checkComponents: ComponentCheck }): Promise<{ dir: string; integrity: string }> {
+  const dir = join(dataDir, 'registry')
+  const registry = openEmbeddedRegistry(dir)
+  try {
+    const row = await registry.publish(tarball, { actor: actor(), tags: [options.tag], checkComponents: serverCheck(options.checkComponents) })
+    return { dir, integrity: row.integrity }
+  } finally {
+    registry.close()
+  }
 }
 
 /** Opens the registry folder's database for one command, and closes it after. */
@@ -93,14 +115,8 @@ export async function listTokens(dir: string): Promise<TokenInfo[]> {
 
 /** The app's `registries:` (already interpolated) as sources; with none, the embedded registry in the data dir. */
 export async function sourcesFor(registries: unknown, options: { dataDir: string }): Promise<Sources> {
-  const specs = (registries ?? {}) as Partial<Record<string, RegistrySpec>>
-  // Opened only when a name is fetched from it (createSources opens sources on first use).
-  const map = createSources(specs, { dataDir: options.dataDir, openEmbedded: (dir) => openEmbeddedRegistry(dir) })
-  return {
-    map, specs: { default: specs.default ?? 'embedded', ...specs } as RegistryMap<RegistrySpec>, dataDir: options.dataDir,
-    sourceFor: (name) => sourceFor(name, map),
-    registryFor: (name) => sourceFor(name, map).id,
-  }
+  // The runtime's one way to open sources (runtime/plugins/registry-sources.ts): the CLI opens them the same way.
+  return openAppSources((registries ?? {}) as Partial<Record<string, RegistrySpec>>, options)
 }
 
 /** Resolution (registry/client/resolve.ts) and the lock it makes (signed versions only, keys pinned). */

@@ -1,6 +1,7 @@
 // Config diagnostics: one located, coded finding, and the two ways the CLI prints them.
 import { relative } from 'node:path'
 import type { Diagnostic as PublicDiagnostic } from '@islet/sdk'
+import { RegistryError, type RegistryErrorCode } from '../../registry/errors.ts'
 import { IsletError, type ErrorCode } from '../errors.ts'
 
 export type { PublicDiagnostic }
@@ -12,10 +13,18 @@ export interface SourceLocation {
   col: number
 }
 
+/** A diagnostic's code: the runtime's, or the registry client's for a plugin it refused (ERR_REGISTRY_INTEGRITY, …). */
+export type DiagnosticCode = ErrorCode | RegistryErrorCode
+
+/** The code of an error the runtime or the registry client threw, else `fallback`. */
+export function codeOfThrown(error: unknown, fallback: DiagnosticCode): DiagnosticCode {
+  return error instanceof IsletError || error instanceof RegistryError ? error.code : fallback
+}
+
 /** One problem found in a config, located as precisely as the YAML allows. */
 export interface Diagnostic extends SourceLocation {
   severity: 'error' | 'warning'
-  code: ErrorCode
+  code: DiagnosticCode
   /** Dotted path inside the file, e.g. `modules.2.config.port` (empty for the document itself). */
   path: string
   message: string

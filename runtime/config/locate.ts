@@ -1,7 +1,6 @@
 // Maps a path inside a parsed file (e.g. `modules.2.config.port`) back to file:line:col.
 import { isAlias, isMap, isPair, isScalar, isSeq, type Node, type Scalar } from 'yaml'
-import type { ErrorCode } from '../errors.ts'
-import type { Diagnostic, SourceLocation } from './diagnostics.ts'
+import type { DiagnosticCode, Diagnostic, SourceLocation } from './diagnostics.ts'
 import { positionOf, type ParsedFile } from './parse.ts'
 
 export type PathSegment = string | number
@@ -71,7 +70,7 @@ export function offsetIn(source: string, node: Scalar, text: string, offset: num
 }
 
 /** A diagnostic at `path` of a parsed file. */
-export function diagnosticAt(parsed: ParsedFile, path: readonly PathSegment[], code: ErrorCode, message: string,
+export function diagnosticAt(parsed: ParsedFile, path: readonly PathSegment[], code: DiagnosticCode, message: string,
   hint?: string, opts: { key?: boolean } = {}): Diagnostic {
   return { ...locate(parsed, path, opts), severity: 'error', code, path: path.join('.'), message,
     ...(hint ? { hint } : {}) }

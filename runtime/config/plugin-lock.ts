@@ -3,9 +3,9 @@
 // dependency left unpinned) is resolved for those names only, with a warning, and written to the lock; under
 // `--frozen-lockfile` it is an error at each entry concerned, with the command that fixes it.
 import satisfies from 'semver/functions/satisfies.js'
-import { isIsletError, messageOf } from '../errors.ts'
+import { messageOf } from '../errors.ts'
 import { readLock, resolvePlugins, writeLock, LOCK_FILE, type Lockfile, type MaterializeContext } from '../plugins/locked-plugins.ts'
-import type { Diagnostic } from './diagnostics.ts'
+import { codeOfThrown, type Diagnostic } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt } from './locate.ts'
 import type { PluginRequest } from './plugin-requests.ts'
@@ -25,7 +25,7 @@ export async function reconcileLock(requests: ReadonlyMap<string, PluginRequest>
   try {
     lock = readLock(context.appDir) ?? { lockfileVersion: 1, keys: {}, plugins: {} }
   } catch (error) {
-    report({}, messageOf(error), hintOf(error))
+    report({}, messageOf(error), hintOf(error), 'error', codeOfThrown(error, 'ERR_PLUGIN_LOCK_DRIFT'))
     return undefined
   }
   const drift = driftOf(requests, lock)
@@ -39,22 +39,27 @@ export async function reconcileLock(requests: ReadonlyMap<string, PluginRequest>
   const drifting = new Set(drift.map((d) => d.name))
   const ranges = [...requests.values()].map((r) => ({ name: r.name, from: 'app',
     range: drifting.has(r.name) ? r.range : lock.plugins[r.name]!.version }))
-  let resolved
+  let resolved: Awaited<ReturnType<typeof resolvePlugins>>
   try {
-    resolved = await resolvePlugins(ranges, context)
+    resolved = await resolvePlugins(ranges, context, Object.fromEntries(Object.entries(lock.plugins).filter(([name]) => !drifting.has(name))))
   } catch (error) {
-    const first = drift[0]!
-    report(first, `${first.why}, and it cannot be resolved: ${messageOf(error)}`, hintOf(error), 'error',
-      isIsletError(error) ? error.code : 'ERR_PLUGIN_NOT_FOUND')
+    // A conflict or a missing version is reported at the app's entry its chain starts from (else the first drift).
+    const request = entryOf(error, requests)
+    const at = drift.find((d) => d.name === request?.name) ?? (request ? { name: request.name, why: drift[0]!.why, request } : drift[0]!)
+    report(at, `${at.why}, and it cannot be resolved: ${messageOf(error)}`, hintOf(error), 'error', codeOfThrown(error, 'ERR_PLUGIN_NOT_FOUND'))
     return undefined
   }
   const plugins = { ...lock.plugins }
-  for (const [name, entry] of Object.entries(resolved)) if (drifting.has(name) || !plugins[name]) plugins[name] = entry
+  for (const [name, entry] of Object.entries(resolved.lock.plugins)) if (drifting.has(name) || !plugins[name]) plugins[name] = entry
   for (const d of drift) {
     const chosen = plugins[d.name]
     if (chosen) report(d, `${d.why}: resolved to ${d.name}@${chosen.version} and written to ${LOCK_FILE}`, `commit ${LOCK_FILE}; under --frozen-lockfile this is an error`, 'warning')
   }
-  lock = { ...lock, plugins }
+  for (const warning of resolved.warnings) report(drift[0]!, warning, undefined, 'warning')
+  // Keep the keys some locked plugin is signed with: the ones already pinned and those the resolution brought.
+  const used = new Set(Object.values(plugins).map((p) => p.keyid))
+  const keys = Object.fromEntries(Object.entries({ ...lock.keys, ...resolved.lock.keys }).filter(([id]) => used.has(id)))
+  lock = { ...lock, keys, plugins }
   writeLock(context.appDir, lock)
   return lock
 }
@@ -93,6 +98,21 @@ function driftOf(requests: ReadonlyMap<string, PluginRequest>, lock: Lockfile): 
 }
 
 export function hintOf(error: unknown): string | undefined {
-  const hint = isIsletError(error) ? error.details.hint : undefined
-  return typeof hint === 'string' ? hint : undefined
+  const details = typeof error === 'object' && error !== null ? (error as { details?: { hint?: unknown } }).details : undefined
+  return typeof details?.hint === 'string' ? details.hint : undefined
+}
+
+/** The app entry a resolution error's chains start from (`app → @a/y@2.0.0 → …` → @a/y), or the name it is about. */
+function entryOf(error: unknown, requests: ReadonlyMap<string, PluginRequest>): PluginRequest | undefined {
+  const details = typeof error === 'object' && error !== null ? (error as { details?: Record<string, unknown> }).details : undefined
+  const chains = Array.isArray(details?.chains) ? details.chains.filter((c): c is string => typeof c === 'string') : []
+  for (const chain of chains) {
+    const asked = chain.split(' → ')[1]?.split(' ')[0] // `@a/y@2.0.0` (a chosen plugin) or `@a/x` (a range on it)
+    const name = asked && asked.lastIndexOf('@') > 0 ? asked.slice(0, asked.lastIndexOf('@')) : asked
+    const request = name === undefined ? undefined : requests.get(name)
+    if (request) return request
+  }
+  const from = typeof details?.from === 'string' && details.from !== 'app' ? details.from.slice(0, details.from.lastIndexOf('@')) : undefined
+  const name = typeof details?.name === 'string' ? details.name : undefined
+  return (from ? requests.get(from) : undefined) ?? (name ? requests.get(name) : undefined)
 }

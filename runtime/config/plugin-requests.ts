@@ -1,10 +1,9 @@
 // The `plugins:` map and `registries:` as the app writes them: one request per registry plugin (its range, whether
 // host code may load, the engine services allowed) and where each name is fetched from. Shapes the schema refuses
 // are left to its errors; here only what it cannot check (a semver range that does not parse, a name listed twice).
-import { join } from 'node:path'
 import validRange from 'semver/ranges/valid.js'
 import { isRecord } from '@islet/sdk'
-import type { RegistrySource, RegistrySources } from '../plugins/locked-plugins.ts'
+import type { RegistrySpec } from '../plugins/locked-plugins.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate, type PathSegment } from './locate.ts'
@@ -61,26 +60,33 @@ function requestOf(name: string, raw: unknown, file: LoadedFile): PluginRequest 
 }
 
 /**
- * Where each plugin comes from: `registries:` of every file (the root's win), `default` embedded unless set, and an
- * entry's own `registry:` over its scope's.
+ * Where each plugin comes from, as the registry client takes it: `registries:` of every file (the root's win),
+ * `default` embedded unless set. An entry's own `registry:` binds its scope (a scope is fetched from one registry
+ * only, so one that disagrees with its scope's binding is an error at it); an unscoped name comes from `default`.
  */
-export function sourcesOf(files: readonly LoadedFile[], requests: Iterable<PluginRequest>, dataDir: string): RegistrySources {
-  const sources: RegistrySources = { default: sourceOf('embedded', undefined, dataDir), scopes: {}, names: {} }
+export function registriesOf(files: readonly LoadedFile[], requests: Iterable<PluginRequest>, diagnostics: Diagnostic[]): Record<string, RegistrySpec> {
+  const specs: Record<string, RegistrySpec> = {}
   for (const file of [...files].reverse()) {
     if (!isRecord(file.value.registries)) continue
     for (const [key, raw] of Object.entries(file.value.registries)) {
-      const url = typeof raw === 'string' ? raw : isRecord(raw) && typeof raw.url === 'string' ? raw.url : undefined
-      if (!url) continue
-      const source = sourceOf(url, isRecord(raw) && typeof raw.token === 'string' ? raw.token : undefined, dataDir)
-      if (key === 'default') sources.default = source
-      else sources.scopes[key] = source
+      if (typeof raw === 'string') specs[key] = raw
+      else if (isRecord(raw) && typeof raw.url === 'string') specs[key] = { url: raw.url, ...(typeof raw.token === 'string' ? { token: raw.token } : {}) }
     }
   }
-  for (const r of requests) if (r.registry) sources.names![r.name] = sourceOf(r.registry, undefined, dataDir)
-  return sources
+  for (const r of requests) {
+    if (!r.registry) continue
+    const scope = r.name.startsWith('@') ? r.name.slice(0, r.name.indexOf('/')) : 'default'
+    const bound = specs[scope] ?? (scope === 'default' ? 'embedded' : undefined)
+    if (bound === undefined) { specs[scope] = r.registry; continue }
+    if (idOf(bound) === idOf(r.registry)) continue
+    diagnostics.push(diagnosticAt(r.file.parsed, [...r.at, 'registry'], 'ERR_CONFIG_SCHEMA',
+      `${r.name} would come from ${r.registry}, but ${scope === 'default' ? 'an unscoped plugin comes from registries: default' : `its scope ${scope} is bound to`} ${idOf(bound)}`,
+      scope === 'default' ? 'set registries: default instead (unscoped plugins share it)' : `a scope is fetched from one registry only: drop this registry:, or bind ${scope} to it in registries:`))
+  }
+  return specs
 }
 
-function sourceOf(url: string, token: string | undefined, dataDir: string): RegistrySource {
-  return url === 'embedded' ? { kind: 'embedded', dir: join(dataDir, 'registry') }
-    : { kind: 'http', url: url.endsWith('/') ? url : `${url}/`, ...(token ? { token } : {}) }
+function idOf(spec: RegistrySpec): string {
+  const url = typeof spec === 'string' ? spec : spec.url
+  return url === 'embedded' || url.endsWith('/') ? url : `${url}/`
 }

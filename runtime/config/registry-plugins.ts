@@ -10,16 +10,16 @@ import validRange from 'semver/ranges/valid.js'
 import { isRecord } from '@islet/sdk'
 import { checkManifest } from '../../registry/manifest-check.ts'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
-import { isIsletError, messageOf, type ErrorCode } from '../errors.ts'
-import { materialize, type LockEntry, type MaterializeContext } from '../plugins/locked-plugins.ts'
+import { messageOf } from '../errors.ts'
+import { materialize, openSources, type LockedPlugin, type MaterializeContext } from '../plugins/locked-plugins.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { escapeOf } from './confine.ts'
-import type { Diagnostic, SourceLocation } from './diagnostics.ts'
+import { codeOfThrown, type Diagnostic, type DiagnosticCode, type SourceLocation } from './diagnostics.ts'
 import { loadHostCode } from './host-plugin.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate } from './locate.ts'
 import { hintOf, lockedClosure, reconcileLock } from './plugin-lock.ts'
-import { collectRequests, sourcesOf } from './plugin-requests.ts'
+import { collectRequests, registriesOf, type PluginRequest } from './plugin-requests.ts'
 import type { PluginDecl } from './types.ts'
 
 export interface RegistryPluginOptions {
@@ -58,22 +58,44 @@ export async function loadRegistryPlugins(files: readonly LoadedFile[], registry
   const requests = collectRequests(files, result.diagnostics)
   if (requests.size === 0) return result
   const appDir = resolve(root.parsed.file, '..')
-  const context: MaterializeContext = { dataDir: options.dataDir, appDir, sources: sourcesOf(files, requests.values(), options.dataDir),
-    engineVersion: registry.engineVersion }
-  const lock = await reconcileLock(requests, root, context, options.frozen === true, result.diagnostics)
-  if (!lock) return result
+  const registries = registriesOf(files, requests.values(), result.diagnostics)
+  if (result.diagnostics.some((d) => d.severity === 'error')) return result
+  let opened
+  try {
+    opened = openSources(registries, options.dataDir)
+  } catch (error) {
+    const at = files.find((f) => isRecord(f.value.registries)) ?? root
+    result.diagnostics.push(diagnosticAt(at.parsed, ['registries'], codeOfThrown(error, 'ERR_CONFIG_SCHEMA'), messageOf(error), hintOf(error)))
+    return result
+  }
+  try {
+    await loadLocked(requests, root, appDir, registry, { dataDir: options.dataDir, appDir, sources: opened.map, engineVersion: registry.engineVersion },
+      options.frozen === true, result)
+  } finally {
+    opened.close()
+  }
+  return result
+}
+
+async function loadLocked(requests: Map<string, PluginRequest>, root: LoadedFile, appDir: string, registry: Registry, context: MaterializeContext,
+  frozen: boolean, result: RegistryPluginsResult): Promise<void> {
+  const lock = await reconcileLock(requests, root, context, frozen, result.diagnostics)
+  if (!lock) return
 
   for (const name of lockedClosure(requests, lock).names) {
     const entry = lock.plugins[name]!
     const request = requests.get(name)
     // A plugin pulled in by another is reported at the app's first entry (the lock says who needs it).
     const asker = request ?? requests.values().next().value!
-    const fail = (code: ErrorCode, message: string, hint?: string) => void result.diagnostics.push(diagnosticAt(asker.file.parsed, asker.at, code, message, hint))
+    const fail = (code: DiagnosticCode, message: string, hint?: string) => void result.diagnostics.push(diagnosticAt(asker.file.parsed, asker.at, code, message, hint))
     let materialized
     try {
-      materialized = await materialize(name, entry, context)
+      materialized = await materialize(name, lock, context)
     } catch (error) {
-      fail(isIsletError(error) ? error.code : 'ERR_PLUGIN_LOAD_FAILED', messageOf(error), hintOf(error) ?? `islet plugin add ${name}@${entry.version}`)
+      const engine = engineOf(error)
+      // An engine mismatch reads as it does for any plugin; every other refusal keeps the client's code and words.
+      if (engine) fail(...engineMismatch(name, entry.version, engine, registry.engineVersion))
+      else fail(codeOfThrown(error, 'ERR_PLUGIN_LOAD_FAILED'), messageOf(error), hintOf(error))
       continue
     }
     const { dir, packageJson: pkg } = materialized
@@ -85,8 +107,7 @@ export async function loadRegistryPlugins(files: readonly LoadedFile[], registry
     }
     const { engine, host } = pkg.islet
     if (!satisfies(registry.engineVersion, engine, { includePrerelease: true })) {
-      fail('ERR_PLUGIN_ENGINE_MISMATCH', `${id} needs islet ${engine}, this is islet ${registry.engineVersion}`,
-        `pin a version of ${name} whose islet range includes ${registry.engineVersion} (islet plugin upgrade ${name}), or run an islet in ${engine}`)
+      fail(...engineMismatch(name, entry.version, engine, registry.engineVersion))
       continue
     }
     const source = locate(asker.file.parsed, asker.at)
@@ -98,7 +119,18 @@ export async function loadRegistryPlugins(files: readonly LoadedFile[], registry
     }
     result.plugins.set(name, { name, version: entry.version, dir, packageJson: pkg, integrity: entry.integrity, source })
   }
-  return result
+}
+
+function engineMismatch(name: string, version: string, engine: string, engineVersion: string): [DiagnosticCode, string, string] {
+  return ['ERR_PLUGIN_ENGINE_MISMATCH', `${name}@${version} needs islet ${engine}, this is islet ${engineVersion}`,
+    `pin a version of ${name} whose islet range includes ${engineVersion} (islet plugin upgrade ${name}), or run an islet in ${engine}`]
+}
+
+/** The engine range of the client's ERR_REGISTRY_ENGINE_MISMATCH, if that is what `error` is. */
+function engineOf(error: unknown): string | undefined {
+  if (codeOfThrown(error, 'ERR_PLUGIN_LOAD_FAILED') !== 'ERR_REGISTRY_ENGINE_MISMATCH') return undefined
+  const engine = (error as { details?: { engine?: unknown } }).details?.engine
+  return typeof engine === 'string' ? engine : String(engine)
 }
 
 /**
@@ -106,7 +138,7 @@ export async function loadRegistryPlugins(files: readonly LoadedFile[], registry
  * (checkManifest): a lock may name a package from a registry that never checked them, and a `host: 42` or a
  * `services: 'events'` must be a refusal here, not a crash or a comparison that sees nothing.
  */
-function manifestProblem(name: string, entry: LockEntry, pkg: PluginPackageJson, dir: string): string | undefined {
+function manifestProblem(name: string, entry: LockedPlugin, pkg: PluginPackageJson, dir: string): string | undefined {
   if (pkg.name !== name || pkg.version !== entry.version) return `its package.json says ${pkg.name}@${pkg.version}`
   if (!isRecord(pkg.islet)) return 'its package.json has no islet field'
   const [problem] = checkManifest(pkg, filesIn(dir))

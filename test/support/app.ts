@@ -34,7 +34,7 @@ export interface OpenedApp extends Omit<TestApp, 'url'> {
 /** Opens the app and begins starting it without waiting, for tests that look at it while it starts. */
 export async function openTestApp(files: Record<string, string>, options: TestAppOptions = {}): Promise<OpenedApp> {
   const { dir, cleanup } = writeFiles(files)
-  options.prepare?.(dir)
+  await options.prepare?.(dir)
   const registry = createBuiltinRegistry()
   for (const plugin of options.plugins ?? []) registry.register(plugin)
   const logs: Record<string, unknown>[] = []
@@ -66,7 +66,7 @@ export interface TestAppOptions {
   server?: string
   env?: Record<string, string>
   /** Runs on the app folder once its files are written, before it is opened (e.g. to lock registry plugins). */
-  prepare?: (dir: string) => void
+  prepare?: (dir: string) => unknown
 }
 
 export async function startApp(files: Record<string, string>, options: TestAppOptions = {}): Promise<TestApp> {

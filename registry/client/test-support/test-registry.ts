@@ -40,7 +40,8 @@ export interface TestRegistry {
 const FIRST_PORT = 19160
 const LAST_PORT = 19179
 
-export async function startTestRegistry(): Promise<TestRegistry> {
+/** `ports`: the range to listen in (default: the client helper's 19160-19179; tests elsewhere pass their own). */
+export async function startTestRegistry(options: { ports?: readonly [number, number] } = {}): Promise<TestRegistry> {
   const key = createSigningKey()
   const packuments = new Map<string, Packument>()
   const tarballs = new Map<string, Buffer>()
@@ -64,7 +65,7 @@ export async function startTestRegistry(): Promise<TestRegistry> {
     if (packument) return send(200, 'application/json', JSON.stringify(packument))
     send(404, 'application/json', JSON.stringify({ error: 'not found' }))
   })
-  const port = await listen(server)
+  const port = await listen(server, options.ports ?? [FIRST_PORT, LAST_PORT])
   const url = `http://127.0.0.1:${port}/`
   return {
     url, key, requests, headers,
@@ -102,8 +103,8 @@ export async function startTestRegistry(): Promise<TestRegistry> {
 }
 
 /** Listens on the first free port of this helper's range (files run in parallel, so a port may be taken). */
-async function listen(server: Server): Promise<number> {
-  for (let port = FIRST_PORT; port <= LAST_PORT; port++) {
+async function listen(server: Server, [first, last]: readonly [number, number]): Promise<number> {
+  for (let port = first; port <= last; port++) {
     const ok = await new Promise<boolean>((resolve, reject) => {
       const failed = (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(false) : reject(error))
       server.once('error', failed)
@@ -114,5 +115,5 @@ async function listen(server: Server): Promise<number> {
     })
     if (ok) return (server.address() as AddressInfo).port
   }
-  throw new Error(`no free port in ${FIRST_PORT}-${LAST_PORT}`)
+  throw new Error(`no free port in ${first}-${last}`)
 }
