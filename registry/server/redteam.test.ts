@@ -206,6 +206,33 @@ describe('login', () => {
   })
 })
 
+describe('a publish document that disagrees with its tarball, subtly', () => {
+  it('build metadata, a lying length, base64 garbage, two tarballs, another name case, a tag on an absent version', async () => {
+    const alice = await tokenOf('alice', ['@acme/*'])
+    const build = await publish(alice, '@acme/geo', '1.0.0+x', tarballOf('@acme/geo', '1.0.0+x'))
+    expect(build.json).toMatchObject({ code: 'ERR_REGISTRY_MANIFEST_INVALID' })
+    const good = tarballOf('@acme/geo', '1.0.0')
+    const lying = publishDocument('@acme/geo', '1.0.0', good)
+    ;(lying._attachments as Record<string, { length: number }>)['@acme/geo-1.0.0.tgz']!.length = good.length - 1
+    expect((await call('PUT', '/@acme%2fgeo', { token: alice, body: lying })).json).toMatchObject({ code: 'ERR_REGISTRY_BAD_REQUEST' })
+    const garbage = publishDocument('@acme/geo', '1.0.0', good)
+    ;(garbage._attachments as Record<string, { data: string; length?: number }>)['@acme/geo-1.0.0.tgz'] = { data: '!!!not base64~~~' }
+    expect((await call('PUT', '/@acme%2fgeo', { token: alice, body: garbage })).status).toBe(422)
+    const two = publishDocument('@acme/geo', '1.0.0', good)
+    two._attachments = { ...(two._attachments as object), 'other.tgz': { data: good.toString('base64') } }
+    expect((await call('PUT', '/@acme%2fgeo', { token: alice, body: two })).status).toBe(400)
+    const upper = publishDocument('@acme/geo', '1.0.0', tarballOf('@acme/Geo', '1.0.0'))
+    expect((await call('PUT', '/@acme%2fgeo', { token: alice, body: upper })).json).toMatchObject({ code: 'ERR_REGISTRY_MANIFEST_MISMATCH' })
+    const absent = { ...publishDocument('@acme/geo', '1.0.0', good), 'dist-tags': { latest: '9.9.9', next: '1.0.0' } }
+    expect((await call('PUT', '/@acme%2fgeo', { token: alice, body: absent })).status).toBe(201)
+    expect((await call('GET', '/-/package/@acme%2fgeo/dist-tags')).json).toEqual({ next: '1.0.0' })
+    // Nothing of the refused attempts was recorded: one version, its bytes the good tarball's.
+    const { json: packument } = await call('GET', '/@acme%2fgeo')
+    expect(Object.keys(packument.versions)).toEqual(['1.0.0'])
+    expect(packument.versions['1.0.0'].dist.integrity).toBe(integrityOf(good))
+  })
+})
+
 describe('publish races and the unpublish window', () => {
   it('the same version published twice at once, other bytes: one wins, and its bytes are the ones served and signed', async () => {
     await registry.close()
