@@ -82,7 +82,8 @@ function grantExample(missing: readonly string[]): string {
   const by = new Map<string, string[]>()
   for (const item of missing) {
     const [capability, value] = item.split(' ', 2) as [string, string | undefined]
-    by.set(capability, [...(by.get(capability) ?? []), ...(value ? [value] : [])])
+    // `fetch (as true, not a list)`: a shape to report, not an item to grant.
+    by.set(capability, [...(by.get(capability) ?? []), ...(value && !value.startsWith('(') ? [value] : [])])
   }
   return `{ ${[...by].map(([c, values]) => c === 'kv' ? 'kv: true' : c === 'fetch' ? `fetch: { origins: [${values.join(', ')}] }`
     : values.length ? `${c}: [${values.join(', ')}]` : `${c}: true`).join(', ')} }`

@@ -3,10 +3,12 @@
 // against what the app allows before anything of it runs: its engine range, host code only with `host: true`,
 // engine services only those the entry lists (host-plugin.ts). Components and YAML files of a package are used later
 // (plugin-components.ts, plugin-imports.ts) from the folder this returns; only host code is imported here.
-import { join, resolve } from 'node:path'
+import { readdirSync } from 'node:fs'
+import { join, relative, resolve, sep } from 'node:path'
 import satisfies from 'semver/functions/satisfies.js'
 import validRange from 'semver/ranges/valid.js'
 import { isRecord } from '@islet/sdk'
+import { checkManifest } from '../../registry/manifest-check.ts'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
 import { messageOf } from '../errors.ts'
 import { LOCK_FILE, materialize, openSources, type LockedPlugin, type MaterializeContext } from '../plugins/locked-plugins.ts'
@@ -139,12 +141,24 @@ function engineOf(error: unknown): string | undefined {
   return typeof engine === 'string' ? engine : String(engine)
 }
 
-/** What is wrong with a package as the runtime reads it, or undefined. */
+/**
+ * What is wrong with a package as the runtime reads it, or undefined. The registry's own publish rules apply again
+ * (checkManifest): a lock may name a package from a registry that never checked them, and a `host: 42` or a
+ * `services: 'events'` must be a refusal here, not a crash or a comparison that sees nothing.
+ */
 function manifestProblem(name: string, entry: LockedPlugin, pkg: PluginPackageJson, dir: string): string | undefined {
   if (pkg.name !== name || pkg.version !== entry.version) return `its package.json says ${pkg.name}@${pkg.version}`
   if (!isRecord(pkg.islet)) return 'its package.json has no islet field'
+  const [problem] = checkManifest(pkg, filesIn(dir))
+  if (problem) return `${problem.path || 'package.json'}: ${problem.message}`
   if (typeof pkg.islet.engine !== 'string' || !validRange(pkg.islet.engine)) return `islet.engine ${JSON.stringify(pkg.islet.engine)} is not a semver range`
   const paths = [pkg.islet.host, ...Object.values(pkg.islet.components ?? {}).map((c) => c.file), ...(pkg.islet.yaml ?? [])]
   const outside = paths.find((p) => typeof p === 'string' && escapeOf(dir, join(dir, p)))
   return outside === undefined ? undefined : `'${outside}' leads outside the package`
+}
+
+/** The package's files, package-relative with `/`, as checkManifest compares paths with a tarball's. */
+function filesIn(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
 }
