@@ -13,8 +13,10 @@ import { setPluginEntry, writeAppYaml } from './plugins-yaml.ts'
 import { refreshStanding, writeLock } from './registry-parts.ts'
 
 export default async function pluginUpgrade({ values, positionals }: ParsedOptions): Promise<number> {
-  const only = positionals[0] === undefined ? undefined : checkPluginName(positionals[0])
-  const ctx = openPluginApp(positionals[1], values['data-dir'] as string | undefined)
+  // `islet plugin upgrade app.yaml` names the app, not a plugin: no npm name ends in .yaml.
+  const [first, second] = appLast(positionals)
+  const only = first === undefined ? undefined : checkPluginName(first)
+  const ctx = openPluginApp(second, values['data-dir'] as string | undefined)
   if (ctx.entries.size === 0) throw new IsletError('ERR_CLI_USAGE', `${ctx.shown(ctx.app.file)} has no registry plugins (plugins: map); add one: islet plugin add <name>`)
   if (only !== undefined && !ctx.entries.has(only)) {
     const hint = didYouMean(only, ctx.entries.keys())
@@ -33,8 +35,16 @@ export default async function pluginUpgrade({ values, positionals }: ParsedOptio
     }
   }
   const locked = await ctx.lock()
-  // Upgrading one plugin keeps the others' locked versions where they still fit; upgrading all keeps none.
-  const resolved = await resolveApp(ranges, { sources, locked, keep: only ? (n) => n !== only : () => false })
+  // Upgrading one plugin keeps the others' locked versions where they still fit; upgrading all keeps none, except a
+  // locked plugin its registry does not have (vendored, or published elsewhere): there is nothing newer to find.
+  const unavailable = new Set<string>()
+  if (!only) {
+    for (const name of Object.keys(locked?.plugins ?? {})) {
+      const packument = await sources.sourceFor(name).packument(name).catch(() => undefined)
+      if (!packument) unavailable.add(name)
+    }
+  }
+  const resolved = await resolveApp(ranges, { sources, locked, keep: only ? (n) => n !== only : (n) => unavailable.has(n) })
   // What stays as locked may have been deprecated or yanked since: the lock records it, for the warning at load.
   const { lock, changes: standing } = await refreshStanding(resolved.lock, sources)
   const changes = lockChanges(locked, lock)
@@ -43,12 +53,19 @@ export default async function pluginUpgrade({ values, positionals }: ParsedOptio
   for (const r of rewritten) setPluginEntry(ctx.app, r.name, { range: r.to })
   if (rewritten.length) writeAppYaml(ctx.app)
   await writeLock(ctx.lockFile, lock)
-  if (values.format === 'json') console.log(JSON.stringify({ ranges: rewritten, lock: { file: ctx.shown(ctx.lockFile), changes, standing: notes } }, null, 2))
+  if (values.format === 'json') console.log(JSON.stringify({ ranges: rewritten, lock: { file: ctx.shown(ctx.lockFile), changes, standing: notes, kept: [...unavailable] } }, null, 2))
   else {
     const lines = rewritten.map((r) => `${ctx.shown(ctx.app.file)}: ${r.name} ${r.from} → ${r.to}`)
     lines.push(`${ctx.shown(ctx.lockFile)}:`, ...(changes.length ? changes.map(formatLockChange) : ['  everything is at the highest version its range allows']),
-      ...notes.map(formatStandingChange))
+      ...notes.map(formatStandingChange),
+      ...[...unavailable].filter((n) => lock.plugins[n]).map((n) => `  ${n}@${lock.plugins[n]!.version} kept: ${sources.registryFor(n)} does not have it (vendored, or published elsewhere)`))
     console.log(lines.join('\n'))
   }
   return 0
+}
+
+/** `[name] [app.yaml]`, where a lone argument ending in .yaml or .yml is the app. */
+function appLast(positionals: readonly string[]): [string | undefined, string | undefined] {
+  const [a, b] = positionals
+  return b === undefined && a !== undefined && /\.ya?ml$/.test(a) ? [undefined, a] : [a, b]
 }
