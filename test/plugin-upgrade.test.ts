@@ -1,6 +1,7 @@
 // `islet plugin upgrade` on the flagship example, whose only plugin is vendored and on no registry: upgrading all
 // keeps it as locked (nothing newer can be found) instead of failing to find it, and `upgrade app.yaml` names the app.
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+// Reading an embedded registry nobody published to creates nothing.
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -18,5 +19,7 @@ describe('islet plugin upgrade', () => {
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/@islet-examples\/shipping@1\.0\.0 kept: embedded does not have it \(vendored, or published elsewhere\)/)
     expect(readFileSync(join(app, 'islet.lock'), 'utf8')).toBe(before)
+    // Looking in the embedded registry created nothing: no database, no signing key for a registry nobody uses.
+    expect(existsSync(join(work, 'data', 'registry'))).toBe(false)
   })
 })
