@@ -8,7 +8,9 @@ import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IsletError } from '../runtime/errors.ts'
 import { confirm } from '../runtime/cli/confirm.ts'
+import { formatPlan, summarize, type Plan } from '../runtime/cli/plugin-plan.ts'
 import { parsePluginSpec } from '../runtime/cli/plugin-spec.ts'
+import type { PackumentVersion } from '../runtime/cli/registry-parts.ts'
 import { pluginEntries, readAppYaml, removePluginEntry, setPluginEntry } from '../runtime/cli/plugins-yaml.ts'
 import { islet, spawnIslet, type RunningIslet } from './support/cli.ts'
 import { writeFiles } from './support/files.ts'
@@ -87,6 +89,31 @@ describe('the plugins: map, edited in place', () => {
       const app = readAppYaml(file)
       expect(() => setPluginEntry(app, '@acme/geo', { range: '^1.0.0' })).toThrow(`${file}:3:3: plugins: is in the list form`)
     })
+  })
+})
+
+describe('islet plugin add: what it shows before changing anything', () => {
+  const plan = (islet: Record<string, unknown>): Plan => ({
+    plugin: summarize({ name: '@acme/geo', version: '1.2.0', islet: { engine: '^0.1.0', ...islet } } as PackumentVersion, 'SHA256:k'),
+    dependencies: [], yaml: { file: 'app.yaml', entry: "'@acme/geo': ^1.2.0" }, lock: { file: 'islet.lock', changes: [] },
+  })
+
+  it('the components: entries to paste, with grants covering what each requests (a loopback origin as privateOrigins too)', () => {
+    const text = formatPlan(plan({ components: {
+      geocode: { file: 'components/geocode.ts', capabilities: { kv: true, fetch: ['https://geo.example', 'http://127.0.0.1:9000'] } },
+      plain: { file: 'components/plain.ts' },
+      notify: { file: 'components/notify.ts', capabilities: { emit: ['geo.*'], secrets: ['GEO_KEY'] } },
+    } }), false)
+    expect(text).toContain(`to call its components, list them under components: in app.yaml, granting what each requests:
+  - { plugin: '@acme/geo', component: geocode, grants: { kv: true, fetch: { origins: ['https://geo.example', 'http://127.0.0.1:9000'], privateOrigins: ['http://127.0.0.1:9000'] } } }
+  - { plugin: '@acme/geo', component: plain }
+  - { plugin: '@acme/geo', component: notify, grants: { emit: ['geo.*'], secrets: ['GEO_KEY'] } }`)
+  })
+
+  it('host code without --host: says the app will be refused, not that the rest works without it', () => {
+    const text = formatPlan(plan({ host: './host.js', components: { geocode: { file: 'components/geocode.ts' } } }), false)
+    expect(text).toContain('NOT allowed by this entry: the app is refused (ERR_PLUGIN_HOST_NOT_ALLOWED) until it says host: true')
+    expect(formatPlan(plan({ host: './host.js' }), true)).toContain('allowed by this entry (host: true)')
   })
 })
 

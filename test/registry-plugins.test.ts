@@ -164,6 +164,7 @@ describe('registry plugins: host code', () => {
     expect(d).toMatchObject({ code: 'ERR_PLUGIN_HOST_NOT_ALLOWED', ...at(refused, '^2.0.0') })
     expect(d!.message).toBe('@acme/shout@2.0.0 ships host code (dist/plugin.js): it would run in the engine process with its rights; its plugins: entry does not allow host code')
     expect(d!.hint).toContain("'@acme/shout': { version: ^2.0.0, host: true }")
+    expect(d!.hint).toContain('if not, remove @acme/shout from plugins:')
 
     const t = await startApp({ 'app.yaml': SHOUT_APP('{ version: ^2.0.0, host: true }') }, { prepare: (d) => lockPlugin(d, join(d, 'data'), shout()) })
     try {
