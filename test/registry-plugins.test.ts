@@ -120,6 +120,16 @@ describe('registry plugins: components and YAML', () => {
     expect(d!.hint).toContain("fetch: { origins: [https://geo.example] }")
   })
 
+  it('a loopback origin it requests is hinted with privateOrigins too; a misspelt plugin: gets did-you-mean', async () => {
+    const dir = app({ 'app.yaml': GEO_APP('{}').replace('components:\n', "components:\n  - { plugin: '@acme/goe', component: geocode, name: other }\n") })
+    await lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { components: { geocode: { file: 'components/geocode.ts',
+      capabilities: { fetch: ['http://127.0.0.1:9000'] } } } }))
+    const found = errors((await load(dir)).diagnostics)
+    expect(found.find((d) => d.code === 'ERR_PLUGIN_NOT_FOUND')!.hint).toMatch(/^did you mean '@acme\/geo'\?/)
+    expect(found.find((d) => d.code === 'ERR_PLUGIN_CAPABILITIES_NOT_GRANTED')!.hint)
+      .toContain('fetch: { origins: [http://127.0.0.1:9000], privateOrigins: [http://127.0.0.1:9000] }')
+  })
+
   it('imports a YAML file the package lists; one it does not list is refused, naming those it does', async () => {
     const good = `apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\nimports: ['@acme/geo/pipelines/geo.yaml']\n${WEB('{ method: GET, path: /hello, pipeline: geo-hello }')}`
     const t = await startApp({ 'app.yaml': good }, { prepare: (dir) => lockPlugin(dir, join(dir, 'data'), geo()) })
