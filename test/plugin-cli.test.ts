@@ -144,6 +144,16 @@ describe('islet plugin: command-line mistakes', () => {
     })
   })
 
+  it('a registries: token whose variable is not set is reported at its file:line:col, before any registry is asked', () => {
+    const text = `apiVersion: islet/v1\nregistries:\n  '@acme': { url: 'http://127.0.0.1:9/', token: '\${ISLET_TEST_UNSET_TOKEN}' }\n`
+    withApp(text, (file, dir) => {
+      const r = islet(['plugin', 'add', '@acme/geo', '--yes', 'app.yaml'], { cwd: dir })
+      expect(r.status).toBe(1)
+      expect(r.stderr).toContain('ERR_CONFIG_ENV_MISSING: app.yaml:3:50: registries: uses ${ISLET_TEST_UNSET_TOKEN}, which is not set')
+      expect(readFileSync(file, 'utf8')).toBe(text)
+    })
+  })
+
   it('remove names the entries the app has (did-you-mean) and changes nothing', () => {
     withApp(APP, (file, dir) => {
       const r = islet(['plugin', 'remove', '@acme/goe', file], { cwd: dir })
