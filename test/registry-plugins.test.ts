@@ -118,6 +118,8 @@ describe('registry plugins: components and YAML', () => {
     expect(d).toMatchObject({ code: 'ERR_PLUGIN_CAPABILITIES_NOT_GRANTED', ...at(yaml, "{ emit: ['orders.*'] }") })
     expect(d!.message).toBe("@acme/geo@1.0.0's component 'geocode' requests kv, fetch https://geo.example, emit geo.looked-up, beyond the grants of this entry")
     expect(d!.hint).toContain("fetch: { origins: [https://geo.example] }")
+    // The pipeline calling it is not a second problem: the refused entry still declares the name.
+    expect(errors(diagnostics).map((e) => e.code)).toEqual(['ERR_PLUGIN_CAPABILITIES_NOT_GRANTED'])
   })
 
   it('a loopback origin it requests is hinted with privateOrigins too; a misspelt plugin: gets did-you-mean', async () => {
