@@ -233,6 +233,16 @@ describe('registry plugins: islet.lock', () => {
     expect((await load(dir, true)).diagnostics).toEqual([])
   })
 
+  it('a registries: value that is not a URL is refused at it, also when the lock means no registry is asked', async () => {
+    const yaml = GEO_APP().replace('plugins:\n', "registries:\n  default: htp://127.0.0.1:4873/\n  '@acme': { url: localhost:4873 }\nplugins:\n")
+    const dir = app({ 'app.yaml': yaml })
+    await lockPlugin(dir, join(dir, 'data'), geo())
+    const found = errors((await load(dir)).diagnostics)
+    expect(found.map((d) => [d.code, d.line])).toEqual([['ERR_CONFIG_SCHEMA', 3], ['ERR_CONFIG_SCHEMA', 4]])
+    expect(found[0]!.message).toContain('got string "htp://127.0.0.1:4873/"')
+    expect(found[0]!.hint).toContain("'embedded', or an http(s) URL such as http://127.0.0.1:4873/")
+  })
+
   it('resolving one drifting entry leaves what the lock pins within range as pinned', async () => {
     const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n  '@acme/shout': { version: ^2.0.0, host: true }\n"
     const dir = app({ 'app.yaml': yaml })
