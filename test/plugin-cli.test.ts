@@ -82,6 +82,25 @@ describe('the plugins: map, edited in place', () => {
       expect(app.text).toBe(APP.replace("  '@acme/geo': ^1.2.0    # pinned to the 1.2 API\n", ''))
       expect(removePluginEntry(app, '@acme/nope')).toBe(false)
     })
+    // The last entry: `plugins: {}` (not `{}` alone on the line below), the comment above the entry kept.
+    withApp(APP, (file) => {
+      const app = readAppYaml(file)
+      removePluginEntry(app, '@acme/geo')
+      removePluginEntry(app, '@acme/audit')
+      expect(app.text).toBe(APP.replace("plugins:\n  # geocoding for addresses\n  '@acme/geo': ^1.2.0    # pinned to the 1.2 API\n  '@acme/audit': { version: ^2.0.0, host: true, services: [events] }\n",
+        'plugins: {}\n  # geocoding for addresses\n'))
+      expect(pluginEntries(app).size).toBe(0)
+    })
+    withApp('apiVersion: islet/v1\nplugins:   # see: the README\n  # note: pinned\n  a: ^1.0.0\n', (file) => {
+      const app = readAppYaml(file)
+      removePluginEntry(app, 'a')
+      expect(app.text).toBe('apiVersion: islet/v1\nplugins: {}   # see: the README\n  # note: pinned\n')
+    })
+    withApp('apiVersion: islet/v1\nplugins: { a: ^1.0.0 }   # flow\n', (file) => {
+      const app = readAppYaml(file)
+      removePluginEntry(app, 'a')
+      expect(app.text).toBe('apiVersion: islet/v1\nplugins: {}   # flow\n')
+    })
   })
 
   it('refuses the list form of plugins: with where it is and what to write instead', () => {
@@ -189,6 +208,15 @@ describe('islet plugin: changes and output', () => {
       expect(r.status).toBe(0)
       expect(JSON.parse(r.stdout)).toMatchObject({ removed: '@acme/audit', lock: { changes: [] } })
       expect(readFileSync(file, 'utf8')).toBe(APP.replace("  '@acme/audit': { version: ^2.0.0, host: true, services: [events] }\n", ''))
+    })
+  })
+
+  it('remove says where components: entries still call the removed plugin (the app is refused until they go)', () => {
+    withApp(`${APP}components:\n  - { plugin: '@acme/geo', component: geocode }\n  - { file: ./x.ts }\n`, (file, dir) => {
+      const r = islet(['plugin', 'remove', '@acme/geo', 'app.yaml'], { cwd: dir })
+      expect(r.status, r.stderr).toBe(0)
+      expect(r.stdout).toContain("note: components: entries still call @acme/geo's components, at app.yaml:13:5: remove them too")
+      expect(readFileSync(file, 'utf8')).toContain("  - { plugin: '@acme/geo', component: geocode }\n")
     })
   })
 
