@@ -316,7 +316,7 @@ describe('registry plugins: verification fails closed (islet run)', () => {
     const r = run(dir)
     expect(r.status).toBe(1)
     expect(r.stdout + r.stderr).toContain(`${where(YAML, '^1.0.0')} error ERR_REGISTRY_INTEGRITY the tarball of @acme/geo@1.0.0 from ${file} hashes to sha512-`)
-    expect(r.stdout + r.stderr).toContain(`but islet.lock pins ${entry.integrity}: refused; delete ${file}`)
+    expect(r.stdout + r.stderr).toContain(`but islet.lock pins ${entry.integrity}: refused; restore ${file} from version control (it ships with the app), or run \`islet plugin vendor\` to copy a verified one over it`)
   })
 
   it('a vendored tarball with one file added is refused', async () => {
