@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IsletError } from '../runtime/errors.ts'
 import { confirm } from '../runtime/cli/confirm.ts'
+import { effectsOf } from '../runtime/cli/plugin-effects.ts'
 import { formatPlan, summarize, type Plan } from '../runtime/cli/plugin-plan.ts'
 import { parsePluginSpec } from '../runtime/cli/plugin-spec.ts'
 import type { PackumentVersion } from '../runtime/cli/registry-parts.ts'
@@ -133,6 +134,24 @@ describe('islet plugin add: what it shows before changing anything', () => {
     const text = formatPlan(plan({ host: './host.js', components: { geocode: { file: 'components/geocode.ts' } } }), false)
     expect(text).toContain('NOT allowed by this entry: the app is refused (ERR_PLUGIN_HOST_NOT_ALLOWED) until it says host: true')
     expect(formatPlan(plan({ host: './host.js' }), true)).toContain('allowed by this entry (host: true)')
+  })
+})
+
+describe('islet plugin upgrade: what a new version means for the app', () => {
+  it('names each components: entry whose grants fall short of the new version, a component it dropped, and host code not allowed', () => {
+    const text = `${APP}components:\n  - { plugin: '@acme/geo', component: geocode, grants: { kv: true } }\n  - { plugin: '@acme/geo', component: gone }\n  - { plugin: '@acme/geo', component: fits, grants: { emit: ['geo.*'] } }\n`
+    withApp(text, (file) => {
+      const version = { name: '@acme/geo', version: '2.0.0', islet: { engine: '^0.1.0', host: './host.js', components: {
+        geocode: { file: 'g.ts', capabilities: { kv: true, fetch: ['https://geo.example'] } },
+        fits: { file: 'f.ts', capabilities: { emit: ['geo.found'] } },
+      } } } as unknown as PackumentVersion
+      expect(effectsOf(readAppYaml(file), '@acme/geo', version, false)).toEqual([
+        '@acme/geo@2.0.0 now ships host code (./host.js), which its plugins: entry does not allow: the app is refused until it says host: true (review it first), or pin the previous range',
+        `${file}:14:5: @acme/geo@2.0.0's component 'geocode' now requests fetch https://geo.example, beyond this entry's grants: the app is refused until you grant it, or pin the previous range`,
+        `${file}:15:5: @acme/geo@2.0.0 no longer provides the component 'gone' (it provides geocode, fits)`,
+      ])
+      expect(effectsOf(readAppYaml(file), '@acme/geo', version, true)).toHaveLength(2)
+    })
   })
 })
 
