@@ -2,9 +2,9 @@
 // example app validates; `islet plugin pack` prints the integrity packFolder computes and packs npm's files;
 // `islet plugin publish` sends exactly what the real `npm publish` of the same folder sends (both recorded by one
 // loopback HTTP server answering as a registry does), and a registry's refusal reaches the user with its reason.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -79,6 +79,16 @@ describe('islet plugin new', () => {
     expect(test.out).toContain('1 file valid')
     const validated = await islet(['validate', 'app.yaml'], dir)
     expect(validated.status, validated.out).toBe(0)
+  })
+
+  it('tells how to put islet on the PATH when it is not there: the scaffold\'s npm test calls it by name', async () => {
+    const bin = join(ROOT, 'node_modules', '.bin')
+    const without = (process.env.PATH ?? '').split(':').filter((d) => !existsSync(join(d, 'islet'))).join(':')
+    const r = spawnSync(process.execPath, [BIN, 'plugin', 'new', '@acme/nopath', '--dir', 'nopath'], { cwd: work, encoding: 'utf8', env: { ...env, PATH: without } })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toContain(`next:\n  export PATH=${bin}:$PATH`)
+    const shown = await islet(['plugin', 'new', '@acme/onpath', '--dir', 'onpath'], work)
+    expect(shown.stdout).not.toContain('export PATH=')
   })
 
   it('refuses a folder that is not empty, and a name npm would refuse', async () => {

@@ -118,6 +118,18 @@ describe('registry plugins: components and YAML', () => {
     expect(d).toMatchObject({ code: 'ERR_PLUGIN_CAPABILITIES_NOT_GRANTED', ...at(yaml, "{ emit: ['orders.*'] }") })
     expect(d!.message).toBe("@acme/geo@1.0.0's component 'geocode' requests kv, fetch https://geo.example, emit geo.looked-up, beyond the grants of this entry")
     expect(d!.hint).toContain("fetch: { origins: [https://geo.example] }")
+    // The pipeline calling it is not a second problem: the refused entry still declares the name.
+    expect(errors(diagnostics).map((e) => e.code)).toEqual(['ERR_PLUGIN_CAPABILITIES_NOT_GRANTED'])
+  })
+
+  it('a loopback origin it requests is hinted with privateOrigins too; a misspelt plugin: gets did-you-mean', async () => {
+    const dir = app({ 'app.yaml': GEO_APP('{}').replace('components:\n', "components:\n  - { plugin: '@acme/goe', component: geocode, name: other }\n") })
+    await lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { components: { geocode: { file: 'components/geocode.ts',
+      capabilities: { fetch: ['http://127.0.0.1:9000'] } } } }))
+    const found = errors((await load(dir)).diagnostics)
+    expect(found.find((d) => d.code === 'ERR_PLUGIN_NOT_FOUND')!.hint).toMatch(/^did you mean '@acme\/geo'\?/)
+    expect(found.find((d) => d.code === 'ERR_PLUGIN_CAPABILITIES_NOT_GRANTED')!.hint)
+      .toContain('fetch: { origins: [http://127.0.0.1:9000], privateOrigins: [http://127.0.0.1:9000] }')
   })
 
   it('imports a YAML file the package lists; one it does not list is refused, naming those it does', async () => {
@@ -171,6 +183,7 @@ describe('registry plugins: host code', () => {
     expect(d).toMatchObject({ code: 'ERR_PLUGIN_HOST_NOT_ALLOWED', ...at(refused, '^2.0.0') })
     expect(d!.message).toBe('@acme/shout@2.0.0 ships host code (dist/plugin.js): it would run in the engine process with its rights; its plugins: entry does not allow host code')
     expect(d!.hint).toContain("'@acme/shout': { version: ^2.0.0, host: true }")
+    expect(d!.hint).toContain('if not, remove @acme/shout from plugins:')
 
     const t = await startApp({ 'app.yaml': SHOUT_APP('{ version: ^2.0.0, host: true }') }, { prepare: (d) => lockPlugin(d, join(d, 'data'), shout()) })
     try {
@@ -225,6 +238,16 @@ describe('registry plugins: islet.lock', () => {
     expect(readLockFile(dir).plugins['@acme/geo']).toMatchObject({ version: '1.4.0', registry: 'embedded' })
     // Locked now: frozen loads it, with nothing to say.
     expect((await load(dir, true)).diagnostics).toEqual([])
+  })
+
+  it('a registries: value that is not a URL is refused at it, also when the lock means no registry is asked', async () => {
+    const yaml = GEO_APP().replace('plugins:\n', "registries:\n  default: htp://127.0.0.1:4873/\n  '@acme': { url: localhost:4873 }\nplugins:\n")
+    const dir = app({ 'app.yaml': yaml })
+    await lockPlugin(dir, join(dir, 'data'), geo())
+    const found = errors((await load(dir)).diagnostics)
+    expect(found.map((d) => [d.code, d.line])).toEqual([['ERR_CONFIG_SCHEMA', 3], ['ERR_CONFIG_SCHEMA', 4]])
+    expect(found[0]!.message).toContain('got string "htp://127.0.0.1:4873/"')
+    expect(found[0]!.hint).toContain("'embedded', or an http(s) URL such as http://127.0.0.1:4873/")
   })
 
   it('resolving one drifting entry leaves what the lock pins within range as pinned', async () => {
@@ -476,7 +499,7 @@ describe('registry plugins: verification fails closed (islet run)', () => {
     const r = run(dir)
     expect(r.status).toBe(1)
     expect(r.stdout + r.stderr).toContain(`${where(YAML, '^1.0.0')} error ERR_REGISTRY_INTEGRITY the tarball of @acme/geo@1.0.0 from ${file} hashes to sha512-`)
-    expect(r.stdout + r.stderr).toContain(`but islet.lock pins ${entry.integrity}: refused; delete ${file}`)
+    expect(r.stdout + r.stderr).toContain(`but islet.lock pins ${entry.integrity}: refused; restore ${file} from version control (it ships with the app), or run \`islet plugin vendor\` to copy a verified one over it`)
   })
 
   it('a vendored tarball with one file added is refused', async () => {

@@ -7,6 +7,7 @@ import { ENGINE_VERSION } from '../version.ts'
 import type { ParsedOptions } from './options.ts'
 import { openPluginApp } from './plugin-app.ts'
 import { eligibleVersions, formatLockChange, formatStandingChange, lockChanges } from './plugin-lock.ts'
+import { effectsOf } from './plugin-effects.ts'
 import { packumentOrSuggest, resolveApp } from './plugin-resolve.ts'
 import { checkPluginName } from './plugin-spec.ts'
 import { setPluginEntry, writeAppYaml } from './plugins-yaml.ts'
@@ -53,12 +54,16 @@ export default async function pluginUpgrade({ values, positionals }: ParsedOptio
   for (const r of rewritten) setPluginEntry(ctx.app, r.name, { range: r.to })
   if (rewritten.length) writeAppYaml(ctx.app)
   await writeLock(ctx.lockFile, lock)
-  if (values.format === 'json') console.log(JSON.stringify({ ranges: rewritten, lock: { file: ctx.shown(ctx.lockFile), changes, standing: notes, kept: [...unavailable] } }, null, 2))
+  // A new version may ask for more than the app grants: say so now, not at the next run (which refuses it).
+  const effects = [...resolved.warnings, ...changes.filter((c) => c.kind !== 'remove' && resolved.resolved.has(c.name))
+    .flatMap((c) => effectsOf(ctx.app, c.name, resolved.resolved.get(c.name)!, ctx.entries.get(c.name)?.host === true))]
+  if (values.format === 'json') console.log(JSON.stringify({ ranges: rewritten, lock: { file: ctx.shown(ctx.lockFile), changes, standing: notes, kept: [...unavailable] }, notes: effects }, null, 2))
   else {
     const lines = rewritten.map((r) => `${ctx.shown(ctx.app.file)}: ${r.name} ${r.from} → ${r.to}`)
     lines.push(`${ctx.shown(ctx.lockFile)}:`, ...(changes.length ? changes.map(formatLockChange) : ['  everything is at the highest version its range allows']),
       ...notes.map(formatStandingChange),
       ...[...unavailable].filter((n) => lock.plugins[n]).map((n) => `  ${n}@${lock.plugins[n]!.version} kept: ${sources.registryFor(n)} does not have it (vendored, or published elsewhere)`))
+    if (effects.length) lines.push('', ...effects.map((n) => `note: ${n}`))
     console.log(lines.join('\n'))
   }
   return 0
