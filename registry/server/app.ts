@@ -8,6 +8,7 @@ import { npmErrors } from './http-error.ts'
 import { rateLimit } from './rate-limit.ts'
 import type { RegistryOptions, RouteDeps } from './options.ts'
 import { keysRoutes } from './routes/keys.ts'
+import { JSON_BODY_BYTES } from './routes/body.ts'
 import { readRoutes } from './routes/read.ts'
 import { writeRoutes } from './routes/write.ts'
 import { yankRoutes } from './routes/yank.ts'
@@ -26,7 +27,7 @@ export function createRegistryApp(options: RegistryOptions & { store?: RegistryS
     bodies: createBodyBudget(options.limits?.inflightBytes ?? 2 * publishBytes),
     limits: {
       publishBytes,
-      jsonBytes: options.limits?.jsonBytes ?? 64 * 1024,
+      jsonBytes: options.limits?.jsonBytes ?? JSON_BODY_BYTES,
       tarball: options.limits?.tarball,
     },
     publicUrl: options.publicUrl,

@@ -7,7 +7,7 @@ import type { Context } from 'koa'
 import { RegistryHttpError } from '../http-error.ts'
 import type { Authenticator, Principal } from '../principal.ts'
 import { distTagRoutes } from '../routes/dist-tags.ts'
-import { jsonBody } from '../routes/json-body.ts'
+import { JSON_BODY_BYTES, readJson } from '../routes/body.ts'
 import { pingRoutes } from '../routes/ping.ts'
 import { searchRoutes } from '../routes/search.ts'
 import { npmTokenRoutes } from './npm-tokens.ts'
@@ -87,7 +87,7 @@ export function createAuth(db: BetterSqlite3.Database, options: AuthOptions = {}
 
   async function login(ctx: Context): Promise<void> {
     const name = String(ctx.params['name'] ?? '')
-    const body = await jsonBody(ctx)
+    const body = await readJson(ctx, JSON_BODY_BYTES)
     const fields = (body ?? {}) as { name?: unknown; password?: unknown }
     if (typeof fields.name !== 'string' || typeof fields.password !== 'string') {
       throw new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', 'a login body needs "name" and "password" strings (as `npm login --auth-type=legacy` sends them)')

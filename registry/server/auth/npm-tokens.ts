@@ -7,7 +7,7 @@ import type BetterSqlite3 from 'better-sqlite3'
 import type { Context } from 'koa'
 import { RegistryHttpError } from '../http-error.ts'
 import type { Principal } from '../principal.ts'
-import { jsonBody } from '../routes/json-body.ts'
+import { JSON_BODY_BYTES, readJson } from '../routes/body.ts'
 import { checkPassword } from './passwords.ts'
 import { badScopes, scopeCovers } from './scopes.ts'
 import { DEFAULT_TOKEN_TTL, NEW_TOKEN_HINT, issueToken, listTokens, revokeToken, verifyToken } from './tokens.ts'
@@ -51,7 +51,7 @@ export function npmTokenRoutes(router: Router, options: NpmTokenRouteOptions): v
 
   router.post('/-/npm/v1/tokens', async (ctx) => {
     const who = await caller(ctx)
-    const body = ((await jsonBody(ctx)) ?? {}) as { password?: unknown; scopes?: unknown; packages?: unknown; expires?: unknown; readonly?: unknown }
+    const body = ((await readJson(ctx, JSON_BODY_BYTES)) ?? {}) as { password?: unknown; scopes?: unknown; packages?: unknown; expires?: unknown; readonly?: unknown }
     if (typeof body.password !== 'string' || !(await checkPassword(body.password, passwordHashOf(db, who.user)))) {
       throw new RegistryHttpError(401, 'ERR_REGISTRY_LOGIN_FAILED', `wrong password for "${who.user}": creating a token asks for the account's password again`)
     }

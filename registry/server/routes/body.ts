@@ -5,6 +5,9 @@ import { RegistryHttpError } from '../http-error.ts'
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './json-depth.ts'
 import { give, take, type BodyBudget } from '../body-budget.ts'
 
+/** The cap of the small JSON bodies (login, tokens, dist-tags, yank) unless the options set another. */
+export const JSON_BODY_BYTES = 64 * 1024
+
 export async function readJson(ctx: Context, maxBytes: number, budget?: BodyBudget): Promise<unknown> {
   if (!ctx.is('application/json')) {
     throw new RegistryHttpError(415, 'ERR_REGISTRY_CONTENT_TYPE', `${ctx.method} ${ctx.path} takes a JSON body, but the request's content-type is '${ctx.get('content-type') || 'missing'}'`, "send the body with 'content-type: application/json'")

@@ -8,7 +8,7 @@ import type { Context } from 'koa'
 import semver from 'semver'
 import { RegistryHttpError } from '../http-error.ts'
 import type { Authenticator } from '../principal.ts'
-import { jsonBody } from './json-body.ts'
+import { JSON_BODY_BYTES, readJson } from './body.ts'
 import { packageParam, packagePaths } from './package-param.ts'
 
 export interface DistTagOptions {
@@ -64,7 +64,7 @@ export function distTagRoutes(router: Router, options: DistTagOptions): void {
       const pkg = packageParam(ctx)
       const tag = checkedTag(ctx)
       const who = await auth.requireWrite(ctx, pkg)
-      const version = await jsonBody(ctx)
+      const version = await readJson(ctx, JSON_BODY_BYTES)
       if (typeof version !== 'string' || semver.valid(version) === null) {
         throw new RegistryHttpError(422, 'ERR_REGISTRY_DIST_TAG_INVALID', `the body of a dist-tag PUT is the version as a JSON string (e.g. "1.2.0"), not ${JSON.stringify(version)}`)
       }
