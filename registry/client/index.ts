@@ -1,5 +1,5 @@
 // The registry client: sources, resolution, the lock, the tarball cache and verification.
-export { sourceFor, sourceById, type Packument, type PackumentDist, type PackumentVersion, type RegistryMap, type RegistrySource } from './source.ts'
+export { registryId, sourceFor, sourceById, type Packument, type PackumentDist, type PackumentVersion, type RegistryMap, type RegistrySource } from './source.ts'
 export { createHttpSource, type HttpSourceOptions } from './http-source.ts'
 export { createSources, embeddedSource, EMBEDDED, type EmbeddedStore, type OpenEmbeddedStore, type RegistrySpec, type SourcesOptions } from './sources.ts'
 export { resolvePlugins, type PluginRequest, type Resolution, type ResolvedPlugin, type ResolveOptions } from './resolve.ts'

@@ -9,7 +9,7 @@ import { RegistryError } from '../errors.ts'
 import { keyIdOf, verifyVersion } from '../signature.ts'
 import { isExactVersion, isSha512Integrity, pluginNameProblem } from './identifiers.ts'
 import type { Resolution } from './resolve.ts'
-import { sourceById, sourceFor, type RegistryMap } from './source.ts'
+import { registryId, sourceById, sourceFor, type RegistryMap } from './source.ts'
 
 export const LOCKFILE_VERSION = 1
 
@@ -245,11 +245,6 @@ export function lockDrift(lock: Lockfile, requests: readonly AppPluginRequest[],
     }
   }
   return drift.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.kind < b.kind ? -1 : 1))
-}
-
-/** 'embedded', or the URL with its trailing slash (how source ids are spelled), so `http://x` and `http://x/` agree. */
-function registryId(spec: string): string {
-  return spec === 'embedded' || spec.endsWith('/') ? spec : `${spec}/`
 }
 
 /** A locked exact version satisfies its own pin even when yanked or a prerelease. */

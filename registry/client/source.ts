@@ -59,6 +59,11 @@ export function sourceFor<T>(name: string, registries: RegistryMap<T>): T {
   return registries.default
 }
 
+/** A registry as sources and the lock name it: 'embedded', or its URL ending with `/`, so `http://x` and `http://x/` agree. */
+export function registryId(url: string): string {
+  return url === 'embedded' || url.endsWith('/') ? url : `${url}/`
+}
+
 /** The source in `registries` whose id is `id` (the lock's `registry`), if it is still configured. */
 export function sourceById(registries: RegistryMap, id: string): RegistrySource | undefined {
   return Object.values(registries).find((source) => source.id === id)

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { RegistryError } from '../errors.ts'
 import type { NpmPublicKey } from '../signature.ts'
 import { createHttpSource } from './http-source.ts'
-import type { Packument, RegistryMap, RegistrySource } from './source.ts'
+import { registryId, type Packument, type RegistryMap, type RegistrySource } from './source.ts'
 
 /** A registry as the config names it: a URL, 'embedded', or a URL with a token. */
 export type RegistrySpec = string | { url: string; token?: string }
@@ -43,7 +43,7 @@ export function createSources(registries: Partial<Record<string, RegistrySpec>> 
   const made = new Map<string, RegistrySource>()
   const open = (spec: RegistrySpec, key: string): RegistrySource => {
     const url = typeof spec === 'string' ? spec : spec.url
-    const id = url === EMBEDDED ? EMBEDDED : url.endsWith('/') ? url : `${url}/`
+    const id = registryId(url)
     const known = made.get(id)
     if (known) return known
     let source: RegistrySource
@@ -69,7 +69,7 @@ export function createSources(registries: Partial<Record<string, RegistrySpec>> 
     const url = typeof spec === 'string' ? spec : spec.url
     return {
       kind: url === EMBEDDED ? 'embedded' : 'http',
-      id: url === EMBEDDED ? EMBEDDED : url.endsWith('/') ? url : `${url}/`,
+      id: registryId(url),
       packument: (name) => get().packument(name),
       tarball: (name, version, dist) => get().tarball(name, version, dist),
       keys: () => get().keys(),

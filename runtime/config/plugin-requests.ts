@@ -3,6 +3,7 @@
 // are left to its errors; here only what it cannot check (a semver range that does not parse, a name listed twice).
 import validRange from 'semver/ranges/valid.js'
 import { isRecord } from '@islet/sdk'
+import { registryId } from '../../registry/client/source.ts'
 import { packageNameProblem } from '../../registry/package-name.ts'
 import type { RegistrySpec } from '../plugins/locked-plugins.ts'
 import type { Diagnostic } from './diagnostics.ts'
@@ -96,6 +97,5 @@ export function registriesOf(files: readonly LoadedFile[], requests: Iterable<Pl
 }
 
 function idOf(spec: RegistrySpec): string {
-  const url = typeof spec === 'string' ? spec : spec.url
-  return url === 'embedded' || url.endsWith('/') ? url : `${url}/`
+  return registryId(typeof spec === 'string' ? spec : spec.url)
 }
