@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
+import { scopeOf } from './package-name.ts'
 
 export type Npmrc = Map<string, string>
 
@@ -29,7 +30,7 @@ export function readNpmrc(dir: string, env: NodeJS.ProcessEnv = process.env): Np
 
 /** The registry a package goes to: its scope's (`@acme:registry=`), else `registry=`; undefined when neither is set. */
 export function registryFor(npmrc: Npmrc, name: string): string | undefined {
-  const scope = name.startsWith('@') ? name.split('/')[0] : undefined
+  const scope = scopeOf(name)
   return (scope ? npmrc.get(`${scope}:registry`) : undefined) ?? npmrc.get('registry')
 }
 

@@ -26,6 +26,11 @@ export function packageNameProblem(name: unknown): string | undefined {
   return undefined
 }
 
+/** `@acme/geo` → `@acme`, `left-pad` → undefined: the part a registry can be bound to (`registries:`, `.npmrc`). */
+export function scopeOf(name: string): `@${string}` | undefined {
+  return name.startsWith('@') ? name.split('/')[0] as `@${string}` : undefined
+}
+
 /** `@acme/geo` → `geo`, `left-pad` → `left-pad`: the part npm puts in tarball file names. */
 export function baseNameOf(name: string): string {
   return name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name

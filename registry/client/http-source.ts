@@ -3,6 +3,7 @@
 import { request } from 'undici'
 import { messageOf } from '@islet/sdk'
 import { RegistryError } from '../errors.ts'
+import { baseNameOf } from '../package-name.ts'
 import type { NpmPublicKey } from '../signature.ts'
 import type { Packument, PackumentDist, RegistrySource } from './source.ts'
 
@@ -95,8 +96,7 @@ export function createHttpSource(options: HttpSourceOptions): RegistrySource {
       return packument
     },
     async tarball(name, version, dist?: PackumentDist) {
-      const base = name.startsWith('@') ? name.slice(name.indexOf('/') + 1) : name
-      const target = dist?.tarball ?? `${url}${name}/-/${base}-${version}.tgz`
+      const target = dist?.tarball ?? `${url}${name}/-/${baseNameOf(name)}-${version}.tgz`
       const { status, body } = await get(target, 'application/octet-stream', maxTarball, `the tarball of ${name}@${version}`)
       if (status === 404) {
         throw new RegistryError('ERR_REGISTRY_NOT_FOUND', `the registry has no tarball for ${name}@${version}: GET ${target} answered 404`,

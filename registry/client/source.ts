@@ -1,6 +1,7 @@
 // Where plugin metadata and tarballs come from. Every registry (an HTTP one, or the embedded store in the data dir)
 // is reached through the same three calls, so resolution, locking and verification never know which one answered.
 import type { IsletField } from '../manifest.ts'
+import { scopeOf } from '../package-name.ts'
 import type { NpmPublicKey, VersionSignature } from '../signature.ts'
 
 export interface PackumentDist {
@@ -54,7 +55,7 @@ export interface RegistryMap<T = RegistrySource> {
  * a package missing there is missing, never looked up on `default` (a public name must not shadow a private one).
  */
 export function sourceFor<T>(name: string, registries: RegistryMap<T>): T {
-  const scope = name.startsWith('@') ? name.slice(0, name.indexOf('/')) as `@${string}` : undefined
+  const scope = scopeOf(name)
   if (scope && Object.hasOwn(registries, scope)) return registries[scope]
   return registries.default
 }

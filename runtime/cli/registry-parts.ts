@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import {
   lockDrift as clientLockDrift, readLock as readClientLock, refreshStanding as refreshClientStanding,
   writeLock as writeClientLock, type Drift, type Lockfile, type LockedPlugin, type Packument, type PackumentVersion,
-  type RegistryMap, type RegistrySource, type RegistrySpec, type StandingChange,
+  sourceFor, type RegistryMap, type RegistrySource, type RegistrySpec, type StandingChange,
 } from '../../registry/client/index.ts'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
 import { createAuth, createUser as addUser, issueToken as issue, listTokens as tokens, revokeToken as revoke, type IssuedToken, type TokenInfo } from '../../registry/server/auth/index.ts'
@@ -157,8 +157,7 @@ export async function writeLock(file: string, lock: Lockfile): Promise<void> {
 
 /** The registry a write about `name` goes to, and the token the app's registries: give it. */
 function specFor(sources: Sources, name: string): { url: string; token?: string } {
-  const scope = name.startsWith('@') ? name.slice(0, name.indexOf('/')) as `@${string}` : undefined
-  const spec = scope && Object.hasOwn(sources.specs, scope) ? sources.specs[scope] : sources.specs.default
+  const spec = sourceFor(name, sources.specs)
   return typeof spec === 'string' ? { url: spec } : spec
 }
 

@@ -4,7 +4,7 @@
 import validRange from 'semver/ranges/valid.js'
 import { isRecord } from '@islet/sdk'
 import { registryId } from '../../registry/client/source.ts'
-import { packageNameProblem } from '../../registry/package-name.ts'
+import { packageNameProblem, scopeOf } from '../../registry/package-name.ts'
 import type { RegistrySpec } from '../plugins/locked-plugins.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
@@ -85,7 +85,7 @@ export function registriesOf(files: readonly LoadedFile[], requests: Iterable<Pl
   }
   for (const r of requests) {
     if (!r.registry) continue
-    const scope = r.name.startsWith('@') ? r.name.slice(0, r.name.indexOf('/')) : 'default'
+    const scope = scopeOf(r.name) ?? 'default'
     const bound = specs[scope] ?? (scope === 'default' ? 'embedded' : undefined)
     if (bound === undefined) { specs[scope] = r.registry; continue }
     if (idOf(bound) === idOf(r.registry)) continue
