@@ -6,6 +6,7 @@ import { isMap, isPair, isScalar, isSeq } from 'yaml'
 import { isRecord } from '@islet/sdk'
 import type { ErrorCode } from '../errors.ts'
 import { diagnosticAt, nodeAt, type PathSegment } from './locate.ts'
+import { packageName } from './plugin-entry.ts'
 import type { FileSet } from './imports.ts'
 import { substitute } from './interpolate.ts'
 import type { ParsedFile } from './parse.ts'
@@ -14,7 +15,7 @@ import type { MaterializedPlugin } from './registry-plugins.ts'
 /** Loads `set.pluginImports` into `set` (files appended, problems to its diagnostics). */
 export async function loadPluginImports(set: FileSet, packages: ReadonlyMap<string, MaterializedPlugin>): Promise<void> {
   for (const { written, from } of set.pluginImports) {
-    const name = written.startsWith('@') ? written.split('/').slice(0, 2).join('/') : written.split('/')[0]!
+    const name = packageName(written)
     const subpath = written.slice(name.length + 1)
     const report = (code: ErrorCode, message: string, hint: string) =>
       void set.diagnostics.push(diagnosticAt(from.parsed, from.path, code, message, hint))
