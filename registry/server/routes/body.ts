@@ -50,7 +50,7 @@ function tooLarge(ctx: Context, maxBytes: number): RegistryHttpError {
   return new RegistryHttpError(413, 'ERR_REGISTRY_BODY_TOO_LARGE', `the body of ${ctx.method} ${ctx.path} is larger than this registry's limit of ${maxBytes} bytes`, 'publish a smaller package, or ask the registry operator to raise the limit')
 }
 
-export function tooDeep(ctx: Context): RegistryHttpError {
+function tooDeep(ctx: Context): RegistryHttpError {
   return new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', `the body of ${ctx.method} ${ctx.path} nests deeper than ${MAX_JSON_DEPTH} levels`, 'send the document npm (or islet plugin publish) builds')
 }
 
