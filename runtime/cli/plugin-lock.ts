@@ -1,21 +1,8 @@
-// islet.lock as the plugin commands change it (the client builds it from a resolution: registry/client/lock.ts):
-// pruned to what the app's entries reach, and the line-per-plugin difference the commands show before writing.
+// islet.lock as the plugin commands change it (the client builds it from a resolution: registry/client/lock.ts; it
+// is pruned to what the app's entries reach by config/plugin-lock.ts pruneLock, as `islet run` prunes it): the
+// line-per-plugin difference the commands show before writing.
 import semver from 'semver'
 import type { LockEntry, Lockfile, PackumentVersion, StandingChange } from './registry-parts.ts'
-
-/** The lock without the plugins no app entry reaches any more (directly or through another plugin), nor their keys. */
-export function pruneLock(lock: Lockfile, roots: Iterable<string>): Lockfile {
-  const keep = new Set<string>()
-  const visit = (name: string) => {
-    if (keep.has(name) || !lock.plugins[name]) return
-    keep.add(name)
-    for (const dep of Object.keys(lock.plugins[name]!.plugins ?? {})) visit(dep)
-  }
-  for (const root of roots) visit(root)
-  const plugins = Object.fromEntries(Object.entries(lock.plugins).filter(([n]) => keep.has(n)))
-  const used = new Set(Object.values(plugins).map((e) => e.keyid))
-  return { lockfileVersion: 1, keys: Object.fromEntries(Object.entries(lock.keys).filter(([id]) => used.has(id))), plugins }
-}
 
 export interface LockChange { name: string; kind: 'add' | 'remove' | 'change'; from?: string; to?: string; integrity?: string; keyid?: string }
 

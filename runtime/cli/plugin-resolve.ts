@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { ENGINE_VERSION } from '../version.ts'
 import { didYouMean } from '../suggest.ts'
 import { IsletError, codeOf } from '../errors.ts'
-import { pruneLock } from './plugin-lock.ts'
+import { pruneLock } from '../config/plugin-lock.ts'
 import { lockDrift, resolvePlugins, searchNames, type Lockfile, type PackumentVersion, type ResolveRequest, type Sources } from './registry-parts.ts'
 
 export async function resolveApp(ranges: ReadonlyMap<string, string>, options: { sources: Sources; locked?: Lockfile; keep?: (name: string) => boolean }): Promise<{ resolved: Map<string, PackumentVersion>; lock: Lockfile; warnings: string[] }> {

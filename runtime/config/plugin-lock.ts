@@ -85,24 +85,28 @@ export async function reconcileLock(requests: ReadonlyMap<string, PluginRequest>
   }
   // Keep what the app's entries reach: the extras, and any a moved version no longer needs, leave the lock, said at
   // their line in the lock as it was.
-  const reached = lockedClosure(requests, { ...lock, plugins })
+  const pruned = pruneLock({ ...lock, keys, plugins }, requests.keys())
   for (const [name, entry] of Object.entries(lock.plugins)) {
-    if (reached.includes(name)) continue
-    delete plugins[name]
+    if (Object.hasOwn(pruned.plugins, name)) continue
     const why = drift.find((d) => d.name === name && d.kind === 'extra')?.message ?? `${name}@${entry.version} is no longer needed by the plugins locked now`
     atLockEntry(name, 'warning', `${why}: removed from ${LOCK_FILE}`, `commit ${LOCK_FILE}; under --frozen-lockfile this is an error`)
   }
-  // Keep the keys some locked plugin is signed with.
-  const used = new Set(Object.values(plugins).map((p) => p.keyid))
-  lock = { ...lock, keys: Object.fromEntries(Object.entries(keys).filter(([id]) => used.has(id))), plugins }
-  writeLock(context.appDir, lock)
-  return lock
+  writeLock(context.appDir, pruned)
+  return pruned
 }
 
-/** The locked plugins the app's entries reach through their `plugins` dependencies, in load order. */
-export function lockedClosure(requests: ReadonlyMap<string, PluginRequest>, lock: Lockfile): string[] {
+/** The lock without the plugins no root reaches (directly or through another plugin), nor the keys only they used. */
+export function pruneLock(lock: Lockfile, roots: Iterable<string>): Lockfile {
+  const keep = new Set(lockedClosure(roots, lock))
+  const plugins = Object.fromEntries(Object.entries(lock.plugins).filter(([name]) => keep.has(name)))
+  const used = new Set(Object.values(plugins).map((p) => p.keyid))
+  return { ...lock, keys: Object.fromEntries(Object.entries(lock.keys).filter(([id]) => used.has(id))), plugins }
+}
+
+/** The locked plugins the roots (the app's entries) reach through their `plugins` dependencies, in load order. */
+export function lockedClosure(roots: Iterable<string>, lock: Lockfile): string[] {
   const names: string[] = []
-  const queue = [...requests.keys()]
+  const queue = [...roots]
   for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
     const entry = Object.hasOwn(lock.plugins, name) ? lock.plugins[name] : undefined
     if (!entry || names.includes(name)) continue

@@ -83,7 +83,7 @@ async function loadLocked(requests: Map<string, PluginRequest>, root: LoadedFile
   const lock = await reconcileLock(requests, root, context, frozen, result.diagnostics)
   if (!lock) return
 
-  for (const name of lockedClosure(requests, lock)) {
+  for (const name of lockedClosure(requests.keys(), lock)) {
     const entry = lock.plugins[name]!
     const request = requests.get(name)
     // A plugin pulled in by another is reported at the app's entry that leads to it (the lock says who needs it).
