@@ -15,7 +15,7 @@ import { loadNote, meter } from './proc.ts'
 import { packTarball } from './registry-packages.ts'
 import { median, round } from './stats.ts'
 
-const PORT = 19234
+const PORT = Number(process.env.BENCH_PLUGIN_PORT ?? 19234)
 const ENGINE_RANGE = '>=0.1.0'
 /** The registry recorded in the lock: the embedded one (the tarballs are vendored, so it is never asked). */
 const REGISTRY = 'embedded'
