@@ -7,11 +7,12 @@ import {
   lockFromResolution, materialize as materializeLocked, readLock as readLockFile, resolvePlugins as resolveWith,
   writeLock as writeLockFile, type Lockfile, type LockedPlugin, type Materialized, type PackumentVersion, type PluginRequest, type RegistryMap, type RegistrySource, type RegistrySpec,
 } from '../../registry/client/index.ts'
+import { LOCK_FILE } from './lock-file.ts'
 import { openAppSources, type AppSources } from './registry-sources.ts'
 
 export type { Lockfile, LockedPlugin, Materialized, PluginRequest, RegistryMap, RegistrySpec }
 
-export const LOCK_FILE = 'islet.lock'
+export { LOCK_FILE }
 
 export interface MaterializeContext {
   dataDir: string

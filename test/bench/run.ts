@@ -106,8 +106,8 @@ console.log('\n14. Plugin registry: packument and tarball requests per second, I
 const registry = await benchRegistry({ rounds, seconds })
 printRegistry(registry)
 
-console.log('\n15. Cold `islet run` of an app with 10 host plugins: locked (islet.lock, vendored signed tarballs) vs local paths')
-const pluginStart = await benchPluginStart()
+console.log('\n15. `islet run` start of an app with 10 host plugins: locked (islet.lock, vendored signed tarballs; cold and warm) vs local paths')
+const pluginStart = await benchPluginStart({ rounds })
 printPluginStart(pluginStart)
 
 const summaries = [cost, components, devReload, processes, registry, pluginStart].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
