@@ -111,21 +111,28 @@ export interface PluginStart {
   plugins: number
   reps: number
   pathsMedianMs: number
+  /** CPU (user + system) the started process used from spawn to its first 200: steadier than wall time on a busy machine. */
+  pathsCpuMs: number
   /** Fresh data dir: every tarball verified (integrity, signature), extracted, the folder checked, then loaded. */
   lockedColdMedianMs?: number
   /** Extracted folders already in the data dir: still verified (tarball and folder) on this load, not extracted. */
   lockedWarmMedianMs?: number
+  lockedColdCpuMs?: number
+  lockedWarmCpuMs?: number
   /** Why the locked side did not run. */
   skipped?: string
   load: string
 }
 
-async function startOnce(app: string, dataDir?: string): Promise<{ ms: number; otherCores: number }> {
+interface Start { ms: number; cpuMs: number; otherCores: number }
+
+async function startOnce(app: string, dataDir?: string): Promise<Start> {
   const server = startCli('run', app, PORT, dataDir ? { dataDir } : {})
   try {
     const metered = meter(server.pid)
     const ms = await server.serving('/p', '{}')
-    return { ms, otherCores: metered.stop().otherCores }
+    const used = metered.stop()
+    return { ms, cpuMs: used.serverCpuS * 1000, otherCores: used.otherCores }
   } finally {
     await server.stop()
   }
@@ -147,26 +154,27 @@ export async function benchPluginStart(options: { rounds?: number; plugins?: num
     } catch (error) {
       skipped = `locked app does not start yet: ${String((error as Error).message).split('\n').find((l) => /ERR_|error/i.test(l)) ?? (error as Error).message.slice(0, 300)}`
     }
-    const runs: { paths: number[]; cold: number[]; warm: number[]; others: number[] } = { paths: [], cold: [], warm: [], others: [] }
+    const runs: Record<'paths' | 'cold' | 'warm', Start[]> = { paths: [], cold: [], warm: [] }
     for (let r = 0; r < reps; r++) {
       // Interleaved, the order rotating each rep, so drift in the machine's load hits every variant alike.
-      const variants: [keyof Omit<typeof runs, 'others'>, () => Promise<{ ms: number; otherCores: number }>][] = [
+      const variants: [keyof typeof runs, () => Promise<Start>][] = [
         ['paths', () => startOnce(paths)],
         ...(skipped ? [] : [['cold', () => startOnce(locked)], ['warm', () => startOnce(locked, warmDir)]] as typeof variants),
       ]
       for (let i = 0; i < variants.length; i++) {
         const [variant, start] = variants[(i + r) % variants.length]!
-        const once = await start()
-        runs[variant].push(once.ms)
-        runs.others.push(once.otherCores)
+        runs[variant].push(await start())
       }
-      console.log(`  rep ${r + 1}: paths ${runs.paths.at(-1)!.toFixed(0)} ms${skipped ? '' : ` | locked cold ${runs.cold.at(-1)!.toFixed(0)} ms | locked warm ${runs.warm.at(-1)!.toFixed(0)} ms`}`)
+      const last = (v: keyof typeof runs) => `${runs[v].at(-1)!.ms.toFixed(0)} ms (${runs[v].at(-1)!.cpuMs.toFixed(0)} ms CPU)`
+      console.log(`  rep ${r + 1}: paths ${last('paths')}${skipped ? '' : ` | locked cold ${last('cold')} | locked warm ${last('warm')}`}`)
     }
+    const ms = (v: keyof typeof runs) => round(median(runs[v].map((s) => s.ms)), 0)
+    const cpu = (v: keyof typeof runs) => round(median(runs[v].map((s) => s.cpuMs)), 0)
     return {
       name: 'plugin-start', plugins: n, reps,
-      pathsMedianMs: round(median(runs.paths), 0),
-      ...(skipped ? { skipped } : { lockedColdMedianMs: round(median(runs.cold), 0), lockedWarmMedianMs: round(median(runs.warm), 0) }),
-      load: loadNote(runs.others),
+      pathsMedianMs: ms('paths'), pathsCpuMs: cpu('paths'),
+      ...(skipped ? { skipped } : { lockedColdMedianMs: ms('cold'), lockedWarmMedianMs: ms('warm'), lockedColdCpuMs: cpu('cold'), lockedWarmCpuMs: cpu('warm') }),
+      load: loadNote(Object.values(runs).flat().map((s) => s.otherCores)),
     }
   } finally {
     rmSync(root, { recursive: true, force: true })
@@ -175,11 +183,13 @@ export async function benchPluginStart(options: { rounds?: number; plugins?: num
 
 export function printPluginStart(r: PluginStart): void {
   console.log(`   ${r.plugins} host plugins, ${r.reps} starts of each variant, interleaved, start → first 200; machine: ${r.load}`)
-  console.log(`   local paths                                                          ${r.pathsMedianMs} ms (median)`)
+  console.log(`   medians: wall time, and the CPU the started process used (steadier when the machine is shared)`)
+  console.log(`   local paths                                                          ${r.pathsMedianMs} ms, ${r.pathsCpuMs} ms CPU`)
   if (r.skipped) { console.log(`   locked: skipped (${r.skipped})`); return }
-  const vs = (ms: number) => `${ms} ms: ${ms >= r.pathsMedianMs ? '+' : ''}${ms - r.pathsMedianMs} ms, ${(ms / r.pathsMedianMs).toFixed(2)}× paths`
-  console.log(`   locked, cold (fresh data dir: verify integrity + signature, extract) ${vs(r.lockedColdMedianMs!)}`)
-  console.log(`   locked, warm (extracted folders present, verified again)             ${vs(r.lockedWarmMedianMs!)}`)
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x}`
+  const vs = (ms: number, cpu: number) => `${ms} ms, ${cpu} ms CPU: ${(ms / r.pathsMedianMs).toFixed(2)}× paths (${signed(ms - r.pathsMedianMs)} ms), CPU ${(cpu / r.pathsCpuMs).toFixed(2)}× (${signed(cpu - r.pathsCpuMs)} ms)`
+  console.log(`   locked, cold (fresh data dir: verify integrity + signature, extract) ${vs(r.lockedColdMedianMs!, r.lockedColdCpuMs!)}`)
+  console.log(`   locked, warm (extracted folders present, verified again)             ${vs(r.lockedWarmMedianMs!, r.lockedWarmCpuMs!)}`)
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
