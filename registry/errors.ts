@@ -4,7 +4,7 @@ import { CodedError } from '@islet/sdk'
 
 export const REGISTRY_ERROR_CODES = {
   // Packages and tarballs
-  ERR_REGISTRY_TARBALL_UNSAFE: 'a tarball entry is an absolute path, climbs out with .., is a link or device, or the tarball holds too many entries or bytes',
+  ERR_REGISTRY_TARBALL_UNSAFE: 'a tarball entry is an absolute path, climbs out with .., is a link or device, holds a control character or backslash, collides with another up to case or as file and folder, or the tarball holds too many entries or bytes',
   ERR_REGISTRY_TARBALL_CORRUPT: 'a tarball does not gunzip or is not a tar archive',
   ERR_REGISTRY_MANIFEST_INVALID: "a package's package.json or its islet field is malformed (what and where in the message)",
   ERR_REGISTRY_INTEGRITY: "a tarball's bytes do not hash to the integrity recorded for it",
@@ -26,6 +26,7 @@ export const REGISTRY_ERROR_CODES = {
   ERR_REGISTRY_BAD_REQUEST: 'a request body is malformed JSON or lacks what the endpoint needs',
   ERR_REGISTRY_CONTENT_TYPE: 'a write was not sent as application/json',
   ERR_REGISTRY_BODY_TOO_LARGE: 'a request body is larger than the limit for its endpoint',
+  ERR_REGISTRY_BUSY: 'the publish bodies being received already fill what the registry holds at once (503: retry shortly)',
   ERR_REGISTRY_NOT_FOUND: 'no such package, version or tarball (or it was unpublished), on the server or on the registry a scope is bound to',
   ERR_REGISTRY_NO_AUTH: 'a write reached a registry started without an authenticator',
   ERR_REGISTRY_VERSION_EXISTS: 'a publish names a version that exists or existed: versions are immutable, also after unpublish',

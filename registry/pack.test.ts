@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, wr
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { readTarball } from './client/tarball-read.ts'
+import { readTarball } from './tarball/read.ts'
 import { RegistryError } from './errors.ts'
 import { integrityOf } from './integrity.ts'
 import { packFolder } from './pack.ts'
@@ -162,6 +162,14 @@ describe('packFolder', () => {
     expect(problems.join('\n')).toMatch(/^islet.engine: 'not a range' is not a semver range/m)
     expect(problems.join('\n')).toMatch(/^islet.host: host code 'dist\/plugin.ts' is not a .js or .mjs file/m)
     expect(problems.join('\n')).toMatch(/^islet.components.geocode.file: 'components\/missing.ts' is not in the package/m)
+  })
+
+  it('refuses files the registry would refuse at publish: two names equal up to case', async () => {
+    const dir = folder({ 'package.json': manifest(), 'components/geocode.ts': 'export default {}', 'README.md': 'a', 'readme.md': 'b' })
+    const error = await packFolder(dir).then(() => undefined, (e: unknown) => e)
+    expect(error).toBeInstanceOf(RegistryError)
+    expect((error as RegistryError).code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
+    expect((error as RegistryError).message).toContain("'README.md' and 'readme.md' differ only in case")
   })
 
   it('refuses a folder without an islet field, saying what one looks like', async () => {

@@ -9,6 +9,7 @@ import { integrityOf, shasumOf } from './integrity.ts'
 import type { PluginPackageJson } from './manifest.ts'
 import { checkPackage } from './pack-check.ts'
 import { packList } from './packlist.ts'
+import { readTarball } from './tarball/read.ts'
 import { writeTarball } from './tarball/write.ts'
 
 export interface PackedFile {
@@ -53,6 +54,14 @@ export async function packFolder(dir: string): Promise<PackResult> {
   })
   const packageJson = checkPackage(pkg as Record<string, unknown>, new Set(paths), manifestFile)
   const tarball = writeTarball(files.map((f) => ({ path: `package/${f.path}`, data: readFileSync(join(dir, f.path)), executable: f.mode === 0o755 })))
+  // What the registry would refuse at publish (names equal up to case, control characters…) is refused here, by the
+  // same reader, with the folder named: on a case-sensitive disk the author would otherwise learn it from the server.
+  try {
+    readTarball(tarball)
+  } catch (error) {
+    if (!(error instanceof RegistryError)) throw error
+    throw new RegistryError(error.code, `${dir}: ${error.message}; rename or remove it, then pack again`, { details: { ...error.details, dir } })
+  }
   // npm's choice among README files: the markdown one if there is one, else the first.
   const readmes = paths.filter((p) => /^readme(?:\.[^.]*)?$/i.test(p))
   const readme = readmes.find((p) => /\.md$/i.test(p)) ?? readmes[0]

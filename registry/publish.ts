@@ -74,8 +74,10 @@ export async function publishPackage(pack: PackResult, options: PublishOptions):
     let answer: { error?: string; code?: string; hint?: string } = {}
     try { answer = JSON.parse(text) as typeof answer } catch { answer = { error: text.slice(0, 500) } }
     const hint = answer.hint ?? (response.status === 401 ? 'log in (`npm login --registry …`) or pass --token' : response.status === 409 ? 'a version is immutable: bump "version" in package.json' : undefined)
+    const said = answer.error ?? response.statusText
+    // Islet's registry puts its hint in `error` already (npm shows only that): said once.
     throw new RegistryError('ERR_REGISTRY_PUBLISH_FAILED',
-      `${name}@${pack.packageJson.version} refused by ${base}: ${response.status}${answer.code ? ` ${answer.code}` : ''} ${answer.error ?? response.statusText}${hint ? ` (${hint})` : ''}`,
+      `${name}@${pack.packageJson.version} refused by ${base}: ${response.status}${answer.code ? ` ${answer.code}` : ''} ${said}${hint && !said.includes(hint) ? ` (${hint})` : ''}`,
       { details: { status: response.status, registryCode: answer.code, registry: base } })
   }
   await response.body?.cancel()

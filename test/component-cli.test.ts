@@ -1,9 +1,11 @@
 // `islet component test|new` as a user runs them: real child processes, real sandbox, exit codes, one line per example.
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { islet } from './support/cli.ts'
+import { BIN, islet } from './support/cli.ts'
 import { writeFiles } from './support/app.ts'
 
 const EXAMPLES = join(import.meta.dirname, '..', 'examples', 'orders', 'components')
@@ -35,6 +37,31 @@ describe('islet component test', () => {
     const granted = islet(['component', 'test', join(EXAMPLES, 'counter', 'index.ts'), '--kv', '--emit', 'orders.*'])
     expect(granted.stdout).toContain('3 passed, 0 failed')
     expect(granted.status).toBe(0)
+  })
+
+  it('--fetch with a loopback origin lets examples reach a local test server (typing it is the grant)', async () => {
+    const server = createServer((_req, res) => res.end('pong'))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const { dir, cleanup } = writeFiles({ 'ping.ts': `import { defineComponent } from '@islet/sdk'
+export default defineComponent({
+  name: 'ping',
+  examples: [{ name: 'local', input: {}, output: 'pong', fetch: true }],
+  execute: async (_input: unknown, ctx) => (await ctx.fetch('${origin}/ping')).text(),
+})
+` })
+    try {
+      // Asynchronously: the server answering the component lives in this process.
+      const child = spawn(process.execPath, [BIN, 'component', 'test', join(dir, 'ping.ts'), '--fetch', origin], { env: { ...process.env, LOG_LEVEL: 'warn' } })
+      let stdout = ''
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+      const status = await new Promise((resolve) => child.once('close', resolve))
+      expect(stdout).toContain('1 passed, 0 failed')
+      expect(status).toBe(0)
+    } finally {
+      cleanup()
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 
   it('prints what each example emitted: captured, never published', () => {

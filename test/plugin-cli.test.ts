@@ -8,7 +8,10 @@ import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IsletError } from '../runtime/errors.ts'
 import { confirm } from '../runtime/cli/confirm.ts'
+import { effectsOf } from '../runtime/cli/plugin-effects.ts'
+import { formatPlan, summarize, type Plan } from '../runtime/cli/plugin-plan.ts'
 import { parsePluginSpec } from '../runtime/cli/plugin-spec.ts'
+import type { PackumentVersion } from '../runtime/cli/registry-parts.ts'
 import { pluginEntries, readAppYaml, removePluginEntry, setPluginEntry } from '../runtime/cli/plugins-yaml.ts'
 import { islet, spawnIslet, type RunningIslet } from './support/cli.ts'
 import { writeFiles } from './support/files.ts'
@@ -80,12 +83,74 @@ describe('the plugins: map, edited in place', () => {
       expect(app.text).toBe(APP.replace("  '@acme/geo': ^1.2.0    # pinned to the 1.2 API\n", ''))
       expect(removePluginEntry(app, '@acme/nope')).toBe(false)
     })
+    // The last entry: `plugins: {}` (not `{}` alone on the line below), the comment above the entry kept.
+    withApp(APP, (file) => {
+      const app = readAppYaml(file)
+      removePluginEntry(app, '@acme/geo')
+      removePluginEntry(app, '@acme/audit')
+      expect(app.text).toBe(APP.replace("plugins:\n  # geocoding for addresses\n  '@acme/geo': ^1.2.0    # pinned to the 1.2 API\n  '@acme/audit': { version: ^2.0.0, host: true, services: [events] }\n",
+        'plugins: {}\n  # geocoding for addresses\n'))
+      expect(pluginEntries(app).size).toBe(0)
+    })
+    withApp('apiVersion: islet/v1\nplugins:   # see: the README\n  # note: pinned\n  a: ^1.0.0\n', (file) => {
+      const app = readAppYaml(file)
+      removePluginEntry(app, 'a')
+      expect(app.text).toBe('apiVersion: islet/v1\nplugins: {}   # see: the README\n  # note: pinned\n')
+    })
+    withApp('apiVersion: islet/v1\nplugins: { a: ^1.0.0 }   # flow\n', (file) => {
+      const app = readAppYaml(file)
+      removePluginEntry(app, 'a')
+      expect(app.text).toBe('apiVersion: islet/v1\nplugins: {}   # flow\n')
+    })
   })
 
   it('refuses the list form of plugins: with where it is and what to write instead', () => {
     withApp('apiVersion: islet/v1\nplugins:\n  - ./plugins/local\n', (file) => {
       const app = readAppYaml(file)
       expect(() => setPluginEntry(app, '@acme/geo', { range: '^1.0.0' })).toThrow(`${file}:3:3: plugins: is in the list form`)
+    })
+  })
+})
+
+describe('islet plugin add: what it shows before changing anything', () => {
+  const plan = (islet: Record<string, unknown>): Plan => ({
+    plugin: summarize({ name: '@acme/geo', version: '1.2.0', islet: { engine: '^0.1.0', ...islet } } as PackumentVersion, 'SHA256:k'),
+    dependencies: [], yaml: { file: 'app.yaml', entry: "'@acme/geo': ^1.2.0" }, lock: { file: 'islet.lock', changes: [] },
+  })
+
+  it('the components: entries to paste, with grants covering what each requests (a loopback origin as privateOrigins too)', () => {
+    const text = formatPlan(plan({ components: {
+      geocode: { file: 'components/geocode.ts', capabilities: { kv: true, fetch: ['https://geo.example', 'http://127.0.0.1:9000'] } },
+      plain: { file: 'components/plain.ts' },
+      notify: { file: 'components/notify.ts', capabilities: { emit: ['geo.*'], secrets: ['GEO_KEY'] } },
+    } }), false)
+    expect(text).toContain(`to call its components, list them under components: in app.yaml, granting what each requests:
+  - { plugin: '@acme/geo', component: geocode, grants: { kv: true, fetch: { origins: ['https://geo.example', 'http://127.0.0.1:9000'], privateOrigins: ['http://127.0.0.1:9000'] } } }
+  - { plugin: '@acme/geo', component: plain }
+  - { plugin: '@acme/geo', component: notify, grants: { emit: ['geo.*'], secrets: ['GEO_KEY'] } }`)
+  })
+
+  it('host code without --host: says the app will be refused, not that the rest works without it', () => {
+    const text = formatPlan(plan({ host: './host.js', components: { geocode: { file: 'components/geocode.ts' } } }), false)
+    expect(text).toContain('NOT allowed by this entry: the app is refused (ERR_PLUGIN_HOST_NOT_ALLOWED) until it says host: true')
+    expect(formatPlan(plan({ host: './host.js' }), true)).toContain('allowed by this entry (host: true)')
+  })
+})
+
+describe('islet plugin upgrade: what a new version means for the app', () => {
+  it('names each components: entry whose grants fall short of the new version, a component it dropped, and host code not allowed', () => {
+    const text = `${APP}components:\n  - { plugin: '@acme/geo', component: geocode, grants: { kv: true } }\n  - { plugin: '@acme/geo', component: gone }\n  - { plugin: '@acme/geo', component: fits, grants: { emit: ['geo.*'] } }\n`
+    withApp(text, (file) => {
+      const version = { name: '@acme/geo', version: '2.0.0', islet: { engine: '^0.1.0', host: './host.js', components: {
+        geocode: { file: 'g.ts', capabilities: { kv: true, fetch: ['https://geo.example'] } },
+        fits: { file: 'f.ts', capabilities: { emit: ['geo.found'] } },
+      } } } as unknown as PackumentVersion
+      expect(effectsOf(readAppYaml(file), '@acme/geo', version, false)).toEqual([
+        '@acme/geo@2.0.0 now ships host code (./host.js), which its plugins: entry does not allow: the app is refused until it says host: true (review it first), or pin the previous range',
+        `${file}:14:5: @acme/geo@2.0.0's component 'geocode' now requests fetch https://geo.example, beyond this entry's grants: the app is refused until you grant it, or pin the previous range`,
+        `${file}:15:5: @acme/geo@2.0.0 no longer provides the component 'gone' (it provides geocode, fits)`,
+      ])
+      expect(effectsOf(readAppYaml(file), '@acme/geo', version, true)).toHaveLength(2)
     })
   })
 })
@@ -114,6 +179,16 @@ describe('islet plugin: command-line mistakes', () => {
       const yank = islet(['plugin', 'yank', '@acme/geo@^1.2.0'], { cwd: dir })
       expect(yank.status).toBe(2)
       expect(yank.stderr).toContain("islet plugin yank needs one exact version: @acme/geo@1.2.3, not '@acme/geo@^1.2.0'")
+    })
+  })
+
+  it('a registries: token whose variable is not set is reported at its file:line:col, before any registry is asked', () => {
+    const text = `apiVersion: islet/v1\nregistries:\n  '@acme': { url: 'http://127.0.0.1:9/', token: '\${ISLET_TEST_UNSET_TOKEN}' }\n`
+    withApp(text, (file, dir) => {
+      const r = islet(['plugin', 'add', '@acme/geo', '--yes', 'app.yaml'], { cwd: dir })
+      expect(r.status).toBe(1)
+      expect(r.stderr).toContain('ERR_CONFIG_ENV_MISSING: app.yaml:3:50: registries: uses ${ISLET_TEST_UNSET_TOKEN}, which is not set')
+      expect(readFileSync(file, 'utf8')).toBe(text)
     })
   })
 
@@ -155,6 +230,15 @@ describe('islet plugin: changes and output', () => {
     })
   })
 
+  it('remove says where components: entries still call the removed plugin (the app is refused until they go)', () => {
+    withApp(`${APP}components:\n  - { plugin: '@acme/geo', component: geocode }\n  - { file: ./x.ts }\n`, (file, dir) => {
+      const r = islet(['plugin', 'remove', '@acme/geo', 'app.yaml'], { cwd: dir })
+      expect(r.status, r.stderr).toBe(0)
+      expect(r.stdout).toContain("note: components: entries still call @acme/geo's components, at app.yaml:13:5: remove them too")
+      expect(readFileSync(file, 'utf8')).toContain("  - { plugin: '@acme/geo', component: geocode }\n")
+    })
+  })
+
   it('list --format json gives each entry with its range, host trust and locked version (none before a lock)', () => {
     withApp(APP, (file, dir) => {
       const r = islet(['plugin', 'list', file, '--format', 'json'], { cwd: dir, env: { ISLET_DATA_DIR: join(dir, 'data') } })
@@ -178,11 +262,8 @@ describe('islet plugin: changes and output', () => {
   })
 })
 
-// End to end against a real registry (islet registry serve on loopback, packages published with the real npm CLI):
-// runs once the server, its auth and the client are on main (they land from other branches).
-const ROOT = join(import.meta.dirname, '..')
-const PARTS_ON_MAIN = ['registry/server/server.ts', 'registry/server/auth/index.ts', 'registry/client/index.ts'].every((f) => existsSync(join(ROOT, f)))
-const PORT = 19202
+// End to end against a real registry (islet registry serve on loopback, on a port the system picks; packages
+// published with the real npm CLI).
 
 function plugin(dir: string, pkg: Record<string, unknown>, files: Record<string, string>): void {
   mkdirSync(dir, { recursive: true })
@@ -193,10 +274,17 @@ function plugin(dir: string, pkg: Record<string, unknown>, files: Record<string,
   }
 }
 
-describe.skipIf(!PARTS_ON_MAIN)('islet plugin against a registry on loopback', () => {
+describe('islet plugin against a registry on loopback', () => {
   const work = mkdtempSync(join(tmpdir(), 'islet-plugin-cli-'))
-  const registry = `http://127.0.0.1:${PORT}/`
-  const app = `# the app
+  let registry: string
+  let app: string
+  let served: RunningIslet
+  const run = (args: string[], env: Record<string, string> = {}) => islet([...args, '--data-dir', join(work, 'data')], { cwd: join(work, 'app'), env })
+
+  beforeAll(async () => {
+    served = spawnIslet(['registry', 'serve', '--dir', join(work, 'registry'), '--port', '0', '--format', 'json'])
+    registry = String((await served.waitFor((l) => typeof l.url === 'string', 30_000)).url)
+    app = `# the app
 apiVersion: islet/v1   # v1
 
 registries:
@@ -204,19 +292,13 @@ registries:
 
 modules: []   # none yet
 `
-  let served: RunningIslet
-  const run = (args: string[], env: Record<string, string> = {}) => islet([...args, '--data-dir', join(work, 'data')], { cwd: join(work, 'app'), env })
-
-  beforeAll(async () => {
-    served = spawnIslet(['registry', 'serve', '--dir', join(work, 'registry'), '--port', String(PORT), '--format', 'json'])
-    await served.waitFor((l) => typeof l.url === 'string', 30_000)
     const dir = join(work, 'registry')
     const user = islet(['registry', 'user', 'add', 'alice', '--dir', dir], { env: { ISLET_REGISTRY_PASSWORD: 'correct horse' } })
     expect(user.status, user.stderr).toBe(0)
     const token = islet(['registry', 'token', 'create', '--user', 'alice', '--scope', '@acme/*', '--dir', dir, '--format', 'json'])
     expect(token.status, token.stderr).toBe(0)
     const npmrc = join(work, 'npmrc')
-    writeFileSync(npmrc, `registry=${registry}\n//127.0.0.1:${PORT}/:_authToken=${(JSON.parse(token.stdout) as { token: string }).token}\n`)
+    writeFileSync(npmrc, `registry=${registry}\n${registry.replace(/^http:/, '')}:_authToken=${(JSON.parse(token.stdout) as { token: string }).token}\n`)
     const component = (name: string) => `import { defineComponent } from '@islet/sdk'\nexport default defineComponent({ name: '${name}', execute: (input: string) => ({ input }) })\n`
     plugin(join(work, 'base'), { name: '@acme/base', version: '1.0.0', islet: { engine: '>=0.0.0', components: { noop: { file: 'components/noop.ts' } } } },
       { 'components/noop.ts': component('noop') })
@@ -259,7 +341,7 @@ modules: []   # none yet
   it('an unknown name gets did-you-mean from the registry search', () => {
     const r = run(['plugin', 'add', '@acme/goe', '--yes'])
     expect(r.status).toBe(1)
-    expect(r.stderr).toContain("ERR_PLUGIN_UNKNOWN: no plugin '@acme/goe' in http://127.0.0.1:19202/ (did you mean '@acme/geo'?)")
+    expect(r.stderr).toContain(`ERR_PLUGIN_UNKNOWN: no plugin '@acme/goe' in ${registry} (did you mean '@acme/geo'?)`)
   })
 
   it('with --yes: writes the entry (the rest of app.yaml as it was) and the lock, and reports it as JSON', () => {

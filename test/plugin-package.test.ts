@@ -2,9 +2,9 @@
 // example app validates; `islet plugin pack` prints the integrity packFolder computes and packs npm's files;
 // `islet plugin publish` sends exactly what the real `npm publish` of the same folder sends (both recorded by one
 // loopback HTTP server answering as a registry does), and a registry's refusal reaches the user with its reason.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -81,6 +81,16 @@ describe('islet plugin new', () => {
     expect(validated.status, validated.out).toBe(0)
   })
 
+  it('tells how to put islet on the PATH when it is not there: the scaffold\'s npm test calls it by name', async () => {
+    const bin = join(ROOT, 'node_modules', '.bin')
+    const without = (process.env.PATH ?? '').split(':').filter((d) => !existsSync(join(d, 'islet'))).join(':')
+    const r = spawnSync(process.execPath, [BIN, 'plugin', 'new', '@acme/nopath', '--dir', 'nopath'], { cwd: work, encoding: 'utf8', env: { ...env, PATH: without } })
+    expect(r.status, r.stderr).toBe(0)
+    expect(r.stdout).toContain(`next:\n  export PATH=${bin}:$PATH`)
+    const shown = await islet(['plugin', 'new', '@acme/onpath', '--dir', 'onpath'], work)
+    expect(shown.stdout).not.toContain('export PATH=')
+  })
+
   it('refuses a folder that is not empty, and a name npm would refuse', async () => {
     writeFileSync(join(work, 'taken.txt'), '')
     const taken = await islet(['plugin', 'new', 'x', '--dir', '.'], work)
@@ -136,7 +146,8 @@ describe('islet plugin pack', () => {
     writeFileSync(join(broken, 'package.json'), readFileSync(join(work, 'broken.json')))
     const r = await islet(['plugin', 'pack', broken, '--out', '-'], work)
     expect(r.status).toBe(1)
-    expect(r.out).toMatch(/ERR_REGISTRY_MANIFEST_INVALID: .*package\.json: islet\.components\.geo\.file: 'components\/geo\.ts' is not in the package/)
+    // The registry's own check (manifest-check.ts): where in package.json, what is wrong, how to fix it.
+    expect(r.out).toMatch(/ERR_REGISTRY_MANIFEST_INVALID: .*package\.json: islet\.components\.geo\.file: 'components\/geo\.ts' is not in the package \(add it to the package \(check package\.json's 'files' list\)/)
   })
 })
 
@@ -180,11 +191,14 @@ describe('islet plugin publish', () => {
   })
 
   it("reports the registry's refusal with its status, code and message", async () => {
-    answer = { status: 409, body: { error: 'cannot publish over @acme/geo@0.1.0', code: 'ERR_REGISTRY_VERSION_EXISTS' } }
+    // As Islet's registry answers: the hint also in `error`, which is all npm prints.
+    const hint = 'bump the version in package.json (npm version patch) and publish again'
+    answer = { status: 409, body: { error: `cannot publish over @acme/geo@0.1.0; ${hint}`, code: 'ERR_REGISTRY_VERSION_EXISTS', hint } }
     try {
       const r = await islet(['plugin', 'publish', join(work, 'geo'), '--registry', `http://127.0.0.1:${PORT}/`], work)
       expect(r.status).toBe(1)
       expect(r.out).toMatch(/ERR_REGISTRY_PUBLISH_FAILED: @acme\/geo@0\.1\.0 refused by http:\/\/127\.0\.0\.1:19150\/: 409 ERR_REGISTRY_VERSION_EXISTS cannot publish over @acme\/geo@0\.1\.0/)
+      expect(r.out.split('bump the version')).toHaveLength(2) // the registry's hint, once
     } finally {
       answer = { status: 201, body: { ok: true } }
     }

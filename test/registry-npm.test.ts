@@ -4,32 +4,15 @@
 // /work/wt/brief/npm-traffic.md. npm never leaves loopback: `npm audit signatures` first refreshes Sigstore's TUF
 // repository, which test/support/offline-tuf.ts stands in for (and records anything else npm tries to reach).
 // The steps share one registry and run in order: each builds on the one before.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import type BetterSqlite3 from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createAuth, createUser } from '../registry/server/auth/index.ts'
+import { startRegistry, type RunningRegistry } from '../registry/server/server.ts'
 import { npmSession, writePackage, type NpmSession } from './support/npm-cli.ts'
 import { startOfflineTuf, type OfflineTuf } from './support/offline-tuf.ts'
 
-// The server and its auth were built in parallel with this test (design11.md): imported by path so this file
-// type-checks on its own; the suite is skipped, saying so, until both are on the branch.
-const SERVER = fileURLToPath(new URL('../registry/server/server.ts', import.meta.url))
-const AUTH = fileURLToPath(new URL('../registry/server/auth/index.ts', import.meta.url))
-const landed = existsSync(SERVER) && existsSync(AUTH)
-if (!landed) console.warn('test/registry-npm.test.ts: SKIPPED, registry/server/server.ts or registry/server/auth/index.ts is missing')
-
-interface Store { db: BetterSqlite3.Database }
-interface ServerModule {
-  startRegistry(options: { dir: string; host?: string; port?: number; now?: () => Date; auth?: (store: Store) => unknown }): Promise<{ url: string; close(): Promise<void>; store: Store }>
-}
-interface AuthModule {
-  createAuth(db: BetterSqlite3.Database, options?: { now?: () => Date }): unknown
-  createUser(db: BetterSqlite3.Database, name: string, password: string): void
-}
-
-const PORT = 19221
 const HOUR = 3600_000
 const GEO = '@alice/geo'
 
@@ -43,10 +26,10 @@ function geoPackage(version: string): Record<string, unknown> {
 }
 const geocode = (version: string) => `// ${version}\nexport default function geocode(input: { q: string }) {\n  return { q: input.q, at: null }\n}\n`
 
-describe.skipIf(!landed)('the real npm CLI against Islet\'s registry', () => {
+describe('the real npm CLI against Islet\'s registry', () => {
   let root: string
   let tuf: OfflineTuf
-  let registry: Awaited<ReturnType<ServerModule['startRegistry']>>
+  let registry: RunningRegistry
   let npm: NpmSession
   let clock = Date.now()
   const now = () => new Date(clock)
@@ -64,9 +47,7 @@ describe.skipIf(!landed)('the real npm CLI against Islet\'s registry', () => {
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'islet-registry-npm-'))
-    const { startRegistry } = (await import(SERVER)) as ServerModule
-    const { createAuth, createUser } = (await import(AUTH)) as AuthModule
-    registry = await startRegistry({ dir: join(root, 'registry'), port: PORT, now, auth: (store) => createAuth(store.db, { now }) })
+    registry = await startRegistry({ dir: join(root, 'registry'), now, auth: (store) => createAuth(store.db, { now }) })
     createUser(registry.store.db, 'alice', 'correct-horse-battery')
     tuf = await startOfflineTuf(join(root, 'tuf'))
     npm = npmSession(join(root, 'npm'), registry.url, tuf.env)

@@ -2,7 +2,7 @@
 // the sandbox with the app's grants, host code only with `host: true`, services and capabilities compared with what
 // the app allows, the engine range, YAML imported from a package, the frozen lockfile, and `islet dev` moving to a
 // new locked version. Real files, real engine, real sandbox.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createBuiltinRegistry } from '../runtime/builtins.ts'
@@ -15,7 +15,7 @@ import { writeFiles } from './support/files.ts'
 import { startTestRegistry, type TestRegistry } from '../registry/client/test-support/test-registry.ts'
 import type { IsletField } from '../registry/manifest.ts'
 import { createSigningKey } from '../registry/signature.ts'
-import { lockPlugin, packPlugin, publishPlugin, readLockFile, TEST_KEY, type PluginFixture } from './support/registry-plugin.ts'
+import { lockPlugin, packPlugin, publishPlugin, readLockFile, TEST_KEY, withEmbeddedRegistry, type PluginFixture } from './support/registry-plugin.ts'
 import { until } from './support/until.ts'
 
 const cleanups: (() => void)[] = []
@@ -118,6 +118,18 @@ describe('registry plugins: components and YAML', () => {
     expect(d).toMatchObject({ code: 'ERR_PLUGIN_CAPABILITIES_NOT_GRANTED', ...at(yaml, "{ emit: ['orders.*'] }") })
     expect(d!.message).toBe("@acme/geo@1.0.0's component 'geocode' requests kv, fetch https://geo.example, emit geo.looked-up, beyond the grants of this entry")
     expect(d!.hint).toContain("fetch: { origins: [https://geo.example] }")
+    // The pipeline calling it is not a second problem: the refused entry still declares the name.
+    expect(errors(diagnostics).map((e) => e.code)).toEqual(['ERR_PLUGIN_CAPABILITIES_NOT_GRANTED'])
+  })
+
+  it('a loopback origin it requests is hinted with privateOrigins too; a misspelt plugin: gets did-you-mean', async () => {
+    const dir = app({ 'app.yaml': GEO_APP('{}').replace('components:\n', "components:\n  - { plugin: '@acme/goe', component: geocode, name: other }\n") })
+    await lockPlugin(dir, join(dir, 'data'), geo('1.0.0', { components: { geocode: { file: 'components/geocode.ts',
+      capabilities: { fetch: ['http://127.0.0.1:9000'] } } } }))
+    const found = errors((await load(dir)).diagnostics)
+    expect(found.find((d) => d.code === 'ERR_PLUGIN_NOT_FOUND')!.hint).toMatch(/^did you mean '@acme\/geo'\?/)
+    expect(found.find((d) => d.code === 'ERR_PLUGIN_CAPABILITIES_NOT_GRANTED')!.hint)
+      .toContain('fetch: { origins: [http://127.0.0.1:9000], privateOrigins: [http://127.0.0.1:9000] }')
   })
 
   it('imports a YAML file the package lists; one it does not list is refused, naming those it does', async () => {
@@ -135,6 +147,13 @@ describe('registry plugins: components and YAML', () => {
     const { diagnostics } = await load(dir)
     expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_MANIFEST', ...at(bad, "'@acme/geo/pipelines/hidden.yaml'"),
       message: "imports: @acme/geo@1.0.0 does not offer 'pipelines/hidden.yaml' for import; it lists @acme/geo/pipelines/geo.yaml" }])
+  })
+
+  it('a plugins: name npm would refuse is reported at its key, with why', async () => {
+    const yaml = 'apiVersion: islet/v1\nplugins:\n  http: ^1.0.0\n'
+    const { diagnostics } = await load(app({ 'app.yaml': yaml }))
+    expect(errors(diagnostics)).toMatchObject([{ code: 'ERR_CONFIG_SCHEMA', ...at(yaml, 'http:'),
+      message: "plugin 'http' is not an npm package name: 'http' is a Node.js core module name" }])
   })
 
   it('an engine-incompatible plugin is refused, naming both versions', async () => {
@@ -164,6 +183,7 @@ describe('registry plugins: host code', () => {
     expect(d).toMatchObject({ code: 'ERR_PLUGIN_HOST_NOT_ALLOWED', ...at(refused, '^2.0.0') })
     expect(d!.message).toBe('@acme/shout@2.0.0 ships host code (dist/plugin.js): it would run in the engine process with its rights; its plugins: entry does not allow host code')
     expect(d!.hint).toContain("'@acme/shout': { version: ^2.0.0, host: true }")
+    expect(d!.hint).toContain('if not, remove @acme/shout from plugins:')
 
     const t = await startApp({ 'app.yaml': SHOUT_APP('{ version: ^2.0.0, host: true }') }, { prepare: (d) => lockPlugin(d, join(d, 'data'), shout()) })
     try {
@@ -204,8 +224,8 @@ describe('registry plugins: islet.lock', () => {
     const frozen = await load(dir, true)
     expect(frozen.config).toBeUndefined()
     expect(errors(frozen.diagnostics)).toMatchObject([{ code: 'ERR_PLUGIN_LOCK_DRIFT', ...at(yaml, '^1.0.0'),
-      message: '@acme/geo ^1.0.0 is not in islet.lock, and the lockfile is frozen (--frozen-lockfile)',
-      hint: 'run islet plugin add @acme/geo (or islet plugin upgrade) and commit islet.lock' }])
+      message: '@acme/geo ^1.0.0 is in plugins: but not in islet.lock, and the lockfile is frozen (--frozen-lockfile)',
+      hint: 'run islet plugin upgrade @acme/geo and commit islet.lock' }])
     // The CLI says the same and exits 1.
     const cli = islet(['validate', 'app.yaml', '--frozen-lockfile', '--data-dir', join(dir, 'data')], { cwd: dir })
     expect(cli.status).toBe(1)
@@ -214,10 +234,20 @@ describe('registry plugins: islet.lock', () => {
     const { config, diagnostics } = await load(dir)
     expect(config).toBeDefined()
     expect(diagnostics).toMatchObject([{ severity: 'warning', code: 'ERR_PLUGIN_LOCK_DRIFT',
-      message: '@acme/geo ^1.0.0 is not in islet.lock: resolved to @acme/geo@1.4.0 and written to islet.lock' }])
+      message: '@acme/geo ^1.0.0 is in plugins: but not in islet.lock: resolved to @acme/geo@1.4.0 and written to islet.lock' }])
     expect(readLockFile(dir).plugins['@acme/geo']).toMatchObject({ version: '1.4.0', registry: 'embedded' })
     // Locked now: frozen loads it, with nothing to say.
     expect((await load(dir, true)).diagnostics).toEqual([])
+  })
+
+  it('a registries: value that is not a URL is refused at it, also when the lock means no registry is asked', async () => {
+    const yaml = GEO_APP().replace('plugins:\n', "registries:\n  default: htp://127.0.0.1:4873/\n  '@acme': { url: localhost:4873 }\nplugins:\n")
+    const dir = app({ 'app.yaml': yaml })
+    await lockPlugin(dir, join(dir, 'data'), geo())
+    const found = errors((await load(dir)).diagnostics)
+    expect(found.map((d) => [d.code, d.line])).toEqual([['ERR_CONFIG_SCHEMA', 3], ['ERR_CONFIG_SCHEMA', 4]])
+    expect(found[0]!.message).toContain('got string "htp://127.0.0.1:4873/"')
+    expect(found[0]!.hint).toContain("'embedded', or an http(s) URL such as http://127.0.0.1:4873/")
   })
 
   it('resolving one drifting entry leaves what the lock pins within range as pinned', async () => {
@@ -228,9 +258,159 @@ describe('registry plugins: islet.lock', () => {
     await publishPlugin(join(dir, 'data'), shout())
     const { config, diagnostics } = await load(dir)
     expect(config).toBeDefined()
-    expect(diagnostics.map((d) => d.message)).toEqual(['@acme/shout ^2.0.0 is not in islet.lock: resolved to @acme/shout@2.0.0 and written to islet.lock'])
+    expect(diagnostics.map((d) => d.message)).toEqual(['@acme/shout ^2.0.0 is in plugins: but not in islet.lock: resolved to @acme/shout@2.0.0 and written to islet.lock'])
     expect(readLockFile(dir).plugins['@acme/geo']!.version).toBe('1.0.0')
   })
+})
+
+describe('registry plugins: every drift, where it is', () => {
+  const started: TestRegistry[] = []
+  afterAll(async () => { await Promise.all(started.map((r) => r.close())) })
+  const plain = (name: string, islet: Record<string, unknown> = {}): PluginFixture => ({ name, version: '1.0.0', islet: { engine: '^0.1.0', ...islet } })
+  /** The position of a plugins: entry's value (where diagnostics about the entry point). */
+  const entry = (yaml: string, name: string) => { const p = at(yaml, `'${name}': `); return { line: p.line, col: p.col + `'${name}': `.length } }
+
+  it('--frozen-lockfile: an extra lock entry at its line in islet.lock, a rebound scope and an unpinned dependency at the entry, each with its fix', async () => {
+    const yaml = "apiVersion: islet/v1\nregistries:\n  '@beta': http://127.0.0.1:19379/\nplugins:\n  '@acme/geo': ^1.0.0\n  '@acme/route': ^1.0.0\n  '@beta/pay': ^1.0.0\n"
+    const dir = app({ 'app.yaml': yaml })
+    const data = join(dir, 'data')
+    await lockPlugin(dir, data, geo())
+    await lockPlugin(dir, data, plain('@acme/route', { plugins: { '@acme/base': '^1.0.0' } }))
+    await lockPlugin(dir, data, plain('@acme/old'))
+    await lockPlugin(dir, data, plain('@beta/pay'))
+    const lockFile = join(dir, 'islet.lock')
+    const lockText = readFileSync(lockFile, 'utf8')
+    const { config, diagnostics } = await load(dir, true)
+    expect(config).toBeUndefined()
+    const frozen = ', and the lockfile is frozen (--frozen-lockfile)'
+    expect(errors(diagnostics)).toEqual(expect.arrayContaining([
+      expect.objectContaining({ code: 'ERR_PLUGIN_LOCK_DRIFT', file: lockFile, ...at(lockText, '"@acme/old"'),
+        message: `@acme/old@1.0.0 is in islet.lock but neither plugins: nor a locked plugin needs it${frozen}`,
+        hint: 'delete its entry from islet.lock (islet run or islet validate without --frozen-lockfile prunes it) and commit islet.lock' }),
+      expect.objectContaining({ code: 'ERR_PLUGIN_LOCK_DRIFT', file: join(dir, 'app.yaml'), ...entry(yaml, '@beta/pay'),
+        message: `@beta/pay was locked from embedded, but its registry is now http://127.0.0.1:19379/${frozen}`,
+        hint: 'run islet plugin upgrade @beta/pay and commit islet.lock' }),
+      expect.objectContaining({ code: 'ERR_PLUGIN_LOCK_DRIFT', file: join(dir, 'app.yaml'), ...entry(yaml, '@acme/route'),
+        message: `@acme/route@1.0.0 needs @acme/base ^1.0.0, which is not in islet.lock${frozen}`,
+        hint: 'run islet plugin upgrade @acme/route (it re-resolves what @acme/route needs) and commit islet.lock' }),
+    ]))
+    expect(errors(diagnostics)).toHaveLength(3)
+    // The CLI prints the lock's own line for the extra.
+    const cli = islet(['validate', 'app.yaml', '--frozen-lockfile', '--data-dir', data], { cwd: dir })
+    expect(cli.status).toBe(1)
+    const p = at(lockText, '"@acme/old"')
+    expect(cli.stdout + cli.stderr).toContain(`islet.lock:${p.line}:${p.col} error ERR_PLUGIN_LOCK_DRIFT @acme/old@1.0.0 is in islet.lock but neither`)
+  })
+
+  it('without it: a rebound scope is resolved again from its new registry and an extra is pruned, each with a warning line', async () => {
+    const registry = await startTestRegistry({ ports: [19360, 19378] })
+    started.push(registry)
+    registry.publish({ name: '@beta/pay', version: '1.0.0' })
+    const yaml = `apiVersion: islet/v1\nregistries:\n  '@beta': ${registry.url}\nplugins:\n  '@acme/geo': ^1.0.0\n  '@beta/pay': ^1.0.0\n`
+    const dir = app({ 'app.yaml': yaml })
+    const data = join(dir, 'data')
+    const { entry: geoEntry } = await lockPlugin(dir, data, geo())
+    await lockPlugin(dir, data, plain('@acme/old'))
+    await lockPlugin(dir, data, plain('@beta/pay'))
+    const lockFile = join(dir, 'islet.lock')
+    const lockText = readFileSync(lockFile, 'utf8')
+    const { config, diagnostics } = await load(dir)
+    expect(config).toBeDefined()
+    expect(diagnostics).toEqual(expect.arrayContaining([
+      expect.objectContaining({ severity: 'warning', code: 'ERR_PLUGIN_LOCK_DRIFT', file: lockFile, ...at(lockText, '"@acme/old"'),
+        message: '@acme/old@1.0.0 is in islet.lock but neither plugins: nor a locked plugin needs it: removed from islet.lock' }),
+      expect.objectContaining({ severity: 'warning', code: 'ERR_PLUGIN_LOCK_DRIFT', ...entry(yaml, '@beta/pay'),
+        message: `@beta/pay was locked from embedded, but its registry is now ${registry.url}: re-resolved from ${registry.url} to @beta/pay@1.0.0 and written to islet.lock` }),
+    ]))
+    expect(diagnostics).toHaveLength(2)
+    const lock = readLockFile(dir)
+    expect(Object.keys(lock.plugins)).toEqual(['@acme/geo', '@beta/pay'])
+    expect(lock.plugins['@acme/geo']).toEqual(geoEntry)
+    expect(lock.plugins['@beta/pay']).toMatchObject({ version: '1.0.0', registry: registry.url, keyid: registry.key.keyid })
+    expect(Object.keys(lock.keys).sort()).toEqual([TEST_KEY.keyid, registry.key.keyid].sort())
+    expect(registry.requests).toContain('GET /@beta/pay/-/pay-1.0.0.tgz')
+    expect((await load(dir, true)).diagnostics).toEqual([])
+  })
+
+  it('islet plugin add keeps a vendored plugin no registry has exactly as locked, and locks the new one beside it', async () => {
+    const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n"
+    const dir = app({ 'app.yaml': yaml })
+    const data = join(dir, 'data')
+    const { entry: vendored } = await lockPlugin(dir, data, geo()) // in islet-vendor/ only: the embedded registry lacks it
+    await publishPlugin(data, shout())
+    const r = islet(['plugin', 'add', '@acme/shout', '--host', '--yes', 'app.yaml', '--data-dir', data], { cwd: dir })
+    expect(r.stderr).toBe('')
+    expect(r.status).toBe(0)
+    expect(r.stdout).toContain('added @acme/shout@2.0.0 (^2.0.0) in app.yaml; islet.lock written')
+    const lock = readLockFile(dir)
+    expect(lock.plugins['@acme/geo']).toEqual(vendored)
+    expect(lock.plugins['@acme/shout']).toMatchObject({ version: '2.0.0', registry: 'embedded' })
+    expect(lock.keys[TEST_KEY.keyid]).toBeDefined()
+    expect(errors((await load(dir, true)).diagnostics)).toEqual([])
+  })
+})
+
+describe('registry plugins: deprecated and yanked versions stay locked, with a warning at load', () => {
+  it('a deprecation known when locking is recorded in islet.lock; each load warns with it, with no registry to ask', async () => {
+    const yaml = GEO_APP()
+    const dir = app({ 'app.yaml': yaml })
+    const data = join(dir, 'data')
+    await publishPlugin(data, geo('1.0.0'))
+    withEmbeddedRegistry(data, (r) => r.deprecate('@acme/geo', '1.0.0', 'use 2.x: 1.x puts Paris in Texas', 'test'))
+    const first = await load(dir)
+    expect(first.config).toBeDefined()
+    expect(readLockFile(dir).plugins['@acme/geo']).toMatchObject({ version: '1.0.0', deprecated: 'use 2.x: 1.x puts Paris in Texas' })
+    const message = '@acme/geo@1.0.0 is deprecated: use 2.x: 1.x puts Paris in Texas'
+    expect(first.diagnostics.filter((d) => d.code === 'ERR_PLUGIN_DEPRECATED')).toMatchObject([{ severity: 'warning', ...at(yaml, '^1.0.0'), message }])
+
+    // The registry gone, the tarball cached: islet run loads the locked version, logs the warning, and serves.
+    rmSync(join(data, 'registry'), { recursive: true, force: true })
+    const run = spawnIslet(['run', 'app.yaml', '--frozen-lockfile', '--data-dir', data], { cwd: dir })
+    try {
+      const warning = await run.waitFor((l) => (l.diagnostic as { code?: string } | undefined)?.code === 'ERR_PLUGIN_DEPRECATED', 30_000)
+      expect(warning.msg).toBe(message)
+      const url = String((await run.waitFor((l) => typeof l.url === 'string', 30_000)).url)
+      expect(await post(`${url}/geo`, { q: 'paris' })).toEqual({ place: 'PARIS', by: 'geocode 1.0.0' })
+    } finally {
+      run.child.kill('SIGTERM')
+      await run.exited
+    }
+  }, 60_000)
+
+  it('a yank or deprecation after locking is recorded by islet plugin list and upgrade; the yanked version still loads, with a warning', async () => {
+    const yaml = "apiVersion: islet/v1\nplugins:\n  '@acme/geo': ^1.0.0\n  '@acme/shout': { version: ^2.0.0, host: true }\n"
+    const dir = app({ 'app.yaml': yaml })
+    const data = join(dir, 'data')
+    await publishPlugin(data, geo('1.0.0'))
+    await publishPlugin(data, shout())
+    expect((await load(dir)).config).toBeDefined()
+    expect(readLockFile(dir).plugins['@acme/geo']!.yanked).toBeUndefined()
+
+    withEmbeddedRegistry(data, (r) => r.yank('@acme/geo', '1.0.0', 'leaks the api key', 'test'))
+    const list = islet(['plugin', 'list', 'app.yaml', '--data-dir', data], { cwd: dir })
+    expect(list.status).toBe(0)
+    expect(list.stdout).toContain('YANKED: leaks the api key')
+    expect(list.stdout).toContain('! @acme/geo@1.0.0 yanked: leaks the api key (recorded in the lock; the app warns about it at load)')
+    expect(readLockFile(dir).plugins['@acme/geo']).toMatchObject({ version: '1.0.0', yanked: 'leaks the api key' })
+    const yanked = await load(dir, true)
+    expect(yanked.config).toBeDefined()
+    expect(yanked.diagnostics).toMatchObject([{ severity: 'warning', code: 'ERR_PLUGIN_YANKED', ...at(yaml, '^1.0.0'),
+      message: '@acme/geo@1.0.0 is yanked: leaks the api key; it loads because islet.lock pins it, and no range would choose it again',
+      hint: 'move to another version: islet plugin upgrade @acme/geo, with --latest to cross a major version' }])
+
+    // Upgrading one plugin refreshes what the others' registry now says about them.
+    await publishPlugin(data, geo('1.0.1'))
+    withEmbeddedRegistry(data, (r) => r.deprecate('@acme/shout', '2.0.0', 'use @acme/yell', 'test'))
+    const upgrade = islet(['plugin', 'upgrade', '@acme/geo', 'app.yaml', '--data-dir', data], { cwd: dir })
+    expect(upgrade.status).toBe(0)
+    expect(upgrade.stdout).toContain('~ @acme/geo 1.0.0 → 1.0.1')
+    expect(upgrade.stdout).toContain('! @acme/shout@2.0.0 deprecated: use @acme/yell')
+    const lock = readLockFile(dir)
+    expect(lock.plugins['@acme/geo']).not.toHaveProperty('yanked')
+    expect(lock.plugins['@acme/shout']).toMatchObject({ version: '2.0.0', deprecated: 'use @acme/yell' })
+    expect((await load(dir, true)).diagnostics).toMatchObject([{ severity: 'warning', code: 'ERR_PLUGIN_DEPRECATED',
+      message: '@acme/shout@2.0.0 is deprecated: use @acme/yell' }])
+  }, 60_000)
 })
 
 describe('registry plugins under islet dev', () => {
@@ -252,6 +432,32 @@ describe('registry plugins under islet dev', () => {
       await until(() => /config change rejected[^]*ERR_PLUGIN_ENGINE_MISMATCH[^]*@acme\/geo@1\.2\.0 needs islet \^9\.0\.0/.test(dev.stderr()),
         { ms: 30_000, explain: dev.stderr })
       expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.1.0' })
+    } finally {
+      dev.child.kill('SIGTERM')
+      await dev.exited
+    }
+  }, 90_000)
+
+  it('a new lock pointing at a tampered tarball is refused with ERR_REGISTRY_INTEGRITY, and the old generation keeps serving', async () => {
+    const dir = app({ 'app.yaml': GEO_APP() })
+    const data = join(dir, 'data')
+    await lockPlugin(dir, data, geo('1.0.0'))
+    const dev = spawnIslet(['dev', 'app.yaml', '--data-dir', data], { cwd: dir })
+    try {
+      const url = String((await dev.waitFor((l) => typeof l.url === 'string', 30_000)).url)
+      await dev.waitFor((l) => String(l.raw ?? '').startsWith('watching'), 30_000)
+      expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.0.0' })
+
+      // The tarball is in islet-vendor/ before the lock names it: one byte differs from what the lock pins.
+      await lockPlugin(dir, data, geo('1.1.0'), { tamper: (bytes) => { bytes[bytes.length - 10]! ^= 0x01; return bytes } })
+      await until(() => /config change rejected[^]*ERR_REGISTRY_INTEGRITY[^]*@acme\/geo@1\.1\.0/.test(dev.stderr()), { ms: 30_000, explain: dev.stderr })
+      expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.0.0' })
+
+      // A good lock again: the reload goes through, and the new generation's warnings are logged as at start.
+      await lockPlugin(dir, data, geo('1.2.0'), { standing: { deprecated: 'use 2.x' } })
+      const warning = await dev.waitFor((l) => (l.diagnostic as { code?: string } | undefined)?.code === 'ERR_PLUGIN_DEPRECATED', 30_000)
+      expect(warning.msg).toBe('@acme/geo@1.2.0 is deprecated: use 2.x')
+      expect(await post(`${url}/geo`, { q: 'oslo' })).toEqual({ place: 'OSLO', by: 'geocode 1.2.0' })
     } finally {
       dev.child.kill('SIGTERM')
       await dev.exited
@@ -293,7 +499,7 @@ describe('registry plugins: verification fails closed (islet run)', () => {
     const r = run(dir)
     expect(r.status).toBe(1)
     expect(r.stdout + r.stderr).toContain(`${where(YAML, '^1.0.0')} error ERR_REGISTRY_INTEGRITY the tarball of @acme/geo@1.0.0 from ${file} hashes to sha512-`)
-    expect(r.stdout + r.stderr).toContain(`but islet.lock pins ${entry.integrity}: refused; delete ${file}`)
+    expect(r.stdout + r.stderr).toContain(`but islet.lock pins ${entry.integrity}: refused; restore ${file} from version control (it ships with the app), or run \`islet plugin vendor\` to copy a verified one over it`)
   })
 
   it('a vendored tarball with one file added is refused', async () => {

@@ -37,7 +37,7 @@ export interface FindOptions {
 export async function findTarball(name: string, entry: LockedPlugin, options: FindOptions): Promise<FoundTarball> {
   const fileName = tarballFileName(entry.integrity)
   const vendored = join(options.appDir, VENDOR_DIR, fileName)
-  if (existsSync(vendored)) return { bytes: readRegularFile(vendored), from: 'vendor', origin: { file: vendored } }
+  if (existsSync(vendored)) return { bytes: readRegularFile(vendored), from: 'vendor', origin: { file: vendored, vendored: true } }
   const cached = join(cacheDir(options.dataDir), fileName)
   if (existsSync(cached)) return { bytes: readRegularFile(cached), from: 'cache', origin: { file: cached } }
   const source = options.source()

@@ -106,11 +106,11 @@ describe('a hostile tarball, signed and locked', () => {
 
   it('with a file and a folder of the same name, or two names that differ only in case', async () => {
     await refuses('@x/dirfile', [{ path: 'package/package.json', body: packageJson('@x/dirfile') }, { path: 'package/lib', body: 'a' },
-      { path: 'package/lib/index.js', body: 'b' }], '"lib" is both a file and a folder')
+      { path: 'package/lib/index.js', body: 'b' }], "'lib' is both a file and a folder")
     await refuses('@x/filedir', [{ path: 'package/package.json', body: packageJson('@x/filedir') }, { path: 'package/lib/index.js', body: 'b' },
-      { path: 'package/lib', body: 'a' }], '"lib" is both a file and a folder')
+      { path: 'package/lib', body: 'a' }], "'lib' is both a file and a folder")
     await refuses('@x/case', [{ path: 'package/package.json', body: packageJson('@x/case') }, { path: 'package/README.md', body: 'a' },
-      { path: 'package/readme.md', body: 'b' }], '"README.md" and "readme.md" differ only in case')
+      { path: 'package/readme.md', body: 'b' }], "'README.md' and 'readme.md' differ only in case")
   })
 
   it('whose pax path holds a newline that looks like a second record: read by length as npm does, and refused', async () => {

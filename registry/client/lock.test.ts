@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { RegistryError } from '../errors.ts'
 import { createSigningKey, publicKeyOf } from '../signature.ts'
 import { createHttpSource } from './http-source.ts'
-import { lockDrift, lockFromResolution, parseLock, readLock, writeLock, type Lockfile } from './lock.ts'
+import { lockDrift, lockFromResolution, parseLock, readLock, refreshStanding, writeLock, type Lockfile } from './lock.ts'
 import { resolvePlugins } from './resolve.ts'
 import type { RegistryMap } from './source.ts'
 import { startTestRegistry, type TestRegistry } from './test-support/test-registry.ts'
@@ -110,6 +110,8 @@ describe('lockFromResolution', () => {
     registry.publish({ name: '@t/unsigned', version: '1.0.0', sign: false })
     registry.publish({ name: '@t/stranger', version: '1.0.0', sign: createSigningKey() })
     registry.publish({ name: '@t/forged', version: '1.0.0', signIntegrity: `sha512-${Buffer.alloc(64).toString('base64')}` })
+    registry.publish({ name: '@t/old', version: '1.0.0', deprecated: 'use @t/new' })
+    registry.publish({ name: '@t/pulled', version: '1.0.0', yanked: 'leaks keys' })
   })
   afterAll(() => registry.close())
 
@@ -129,5 +131,31 @@ describe('lockFromResolution', () => {
       const error = await lockFromResolution(resolution, sources).then(() => undefined, (e: unknown) => e as RegistryError)
       expect([error?.code, error?.details.reason]).toEqual(['ERR_REGISTRY_SIGNATURE', reason])
     }
+  })
+
+  it('records a deprecated or yanked version as such, for the warning at load (no packument is read there)', async () => {
+    const resolution = await resolvePlugins([{ name: '@t/old', range: '^1.0.0', from: 'app' }, { name: '@t/pulled', range: '1.0.0', from: 'app' }],
+      { sources, engineVersion: '0.1.0' })
+    const built = await lockFromResolution(resolution, sources)
+    expect(built.plugins['@t/old']).toMatchObject({ version: '1.0.0', deprecated: 'use @t/new' })
+    expect(built.plugins['@t/pulled']).toMatchObject({ version: '1.0.0', yanked: 'leaks keys' })
+    expect(built.plugins['@t/old']!.yanked).toBeUndefined()
+    expect(parseLock(JSON.stringify(built), 'islet.lock')).toEqual(built)
+    const bad = JSON.stringify({ ...built, plugins: { ...built.plugins, '@t/old': { ...built.plugins['@t/old'], deprecated: true } } }, null, 2)
+    expect(failure(() => parseLock(bad, 'islet.lock')).message).toContain('plugins["@t/old"].deprecated must be a string when present')
+  })
+
+  it('refreshStanding records a deprecation or yank that came after locking, and changes nothing else', async () => {
+    const resolution = await resolvePlugins([{ name: '@t/old', range: '^1.0.0', from: 'app' }, { name: '@t/geo', range: '^1.0.0', from: 'app' }],
+      { sources, engineVersion: '0.1.0' })
+    const current = await lockFromResolution(resolution, sources)
+    const { deprecated: _, ...undeprecated } = current.plugins['@t/old']!
+    // Locked before the deprecation, and a plugin no registry has (vendored): kept as the lock says.
+    const vendored = { ...current.plugins['@t/base']!, registry: 'embedded', deprecated: 'as the lock says' }
+    const stale: Lockfile = { ...current, plugins: { ...current.plugins, '@t/old': undeprecated, '@t/vendored': vendored } }
+    const { lock: refreshed, changes } = await refreshStanding(stale, sources)
+    expect(changes).toEqual([{ name: '@t/old', version: '1.0.0', before: {}, after: { deprecated: 'use @t/new' } }])
+    expect(refreshed.plugins).toEqual({ ...current.plugins, '@t/vendored': vendored })
+    expect(refreshed.keys).toEqual(current.keys)
   })
 })

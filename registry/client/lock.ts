@@ -27,6 +27,13 @@ export interface LockedPlugin {
   registry: string
   engine: string
   plugins?: Record<string, string>
+  /**
+   * The version's standing when it was locked or last refreshed (`islet plugin upgrade|list`): npm's deprecation
+   * message, Islet's yank reason. The runtime warns with them at load, where it reads no packument (the tarball is
+   * vendored or cached), so the lock carries them.
+   */
+  deprecated?: string
+  yanked?: string
 }
 
 export interface Lockfile {
@@ -51,20 +58,35 @@ export function parseLock(text: string, file: string): Lockfile {
     throw invalid(file, at, `is not valid JSON (${(error as Error).message.replace(/ in JSON at position.*$/, '')})`)
   }
   const problem = shapeProblem(value)
-  if (problem) {
-    // JSON is YAML: the yaml parser gives the offending node's position.
-    const counter = new LineCounter()
-    const document = parseDocument(text, { lineCounter: counter })
-    let path = problem.path
-    let node = document.getIn(path, true) as { range?: [number, number, number] } | undefined
-    while (!node?.range && path.length > 0) {
-      path = path.slice(0, -1)
-      node = path.length === 0 ? document.contents as typeof node : document.getIn(path, true) as typeof node
-    }
-    const position = counter.linePos(node?.range?.[0] ?? 0)
-    throw invalid(file, { line: position.line, col: position.col }, problem.message)
-  }
+  if (problem) throw invalid(file, lockPosition(text, problem.path), problem.message)
   return value as Lockfile
+}
+
+/**
+ * Where the value at `path` starts in a lock's text (1-based), or its nearest ancestor that is there; with `key`, a
+ * map entry's key instead (`plugins["@a/x"]` is reported at `"@a/x":`, where a reader looks for the entry).
+ */
+export function lockPosition(text: string, path: readonly (string | number)[], options: { key?: boolean } = {}): { line: number; col: number } {
+  // JSON is YAML: the yaml parser gives each node's position.
+  const counter = new LineCounter()
+  const document = parseDocument(text, { lineCounter: counter })
+  type Node = { range?: [number, number, number]; items?: { key?: { value?: unknown; range?: [number, number, number] } }[] }
+  if (options.key && path.length > 0) {
+    const parent = (path.length === 1 ? document.contents : document.getIn(path.slice(0, -1), true)) as Node | undefined
+    const pair = parent?.items?.find((item) => item.key?.value === path[path.length - 1])
+    if (pair?.key?.range) {
+      const position = counter.linePos(pair.key.range[0])
+      return { line: position.line, col: position.col }
+    }
+  }
+  let at = [...path]
+  let node = document.getIn(at, true) as Node | undefined
+  while (!node?.range && at.length > 0) {
+    at = at.slice(0, -1)
+    node = at.length === 0 ? document.contents as Node : document.getIn(at, true) as Node
+  }
+  const position = counter.linePos(node?.range?.[0] ?? 0)
+  return { line: position.line, col: position.col }
 }
 
 /** Writes `lock` to `file` with every object's keys sorted, through a temp file renamed over it. */
@@ -119,9 +141,50 @@ export async function lockFromResolution(resolution: Resolution, sources: Regist
       version: plugin.version, integrity: dist.integrity, keyid: signature.keyid, sig: signature.sig, registry: plugin.registry,
       engine: plugin.manifest.islet?.engine ?? '*',
       ...(plugin.manifest.islet?.plugins && Object.keys(plugin.manifest.islet.plugins).length > 0 ? { plugins: { ...plugin.manifest.islet.plugins } } : {}),
+      ...standingOf(plugin.manifest),
     }
   }
   return lock
+}
+
+/** A version's deprecation (an empty message is npm's un-deprecate) and yank, as the lock records them. */
+export function standingOf(manifest: { deprecated?: unknown; _yanked?: unknown }): Pick<LockedPlugin, 'deprecated' | 'yanked'> {
+  return {
+    ...(typeof manifest.deprecated === 'string' && manifest.deprecated !== '' ? { deprecated: manifest.deprecated } : {}),
+    ...(typeof manifest._yanked === 'string' ? { yanked: manifest._yanked } : {}),
+  }
+}
+
+export interface StandingChange {
+  name: string
+  version: string
+  before: Pick<LockedPlugin, 'deprecated' | 'yanked'>
+  after: Pick<LockedPlugin, 'deprecated' | 'yanked'>
+}
+
+/**
+ * The lock with each plugin's deprecation and yank as its registry states them now (a version is deprecated or
+ * yanked after it was locked): only those two fields change, never what is pinned. A plugin its registry does not
+ * have (vendored only), or locked from a registry no longer configured, keeps what the lock says. Throws what a source
+ * throws (a registry that cannot be reached).
+ */
+export async function refreshStanding(lock: Lockfile, sources: RegistryMap): Promise<{ lock: Lockfile; changes: StandingChange[] }> {
+  const plugins: Record<string, LockedPlugin> = {}
+  const changes: StandingChange[] = []
+  for (const [name, entry] of Object.entries(lock.plugins)) {
+    plugins[name] = entry
+    const source = sourceById(sources, entry.registry)
+    const versions: unknown = source ? (await source.packument(name))?.versions : undefined
+    const manifest: unknown = isObject(versions) && Object.hasOwn(versions, entry.version) ? versions[entry.version] : undefined
+    if (!isObject(manifest)) continue
+    const before = standingOf({ deprecated: entry.deprecated, _yanked: entry.yanked })
+    const after = standingOf(manifest)
+    if (before.deprecated === after.deprecated && before.yanked === after.yanked) continue
+    const { deprecated: _d, yanked: _y, ...pinned } = entry
+    plugins[name] = { ...pinned, ...after }
+    changes.push({ name, version: entry.version, before, after })
+  }
+  return { lock: { ...lock, plugins }, changes }
 }
 
 export interface AppPluginRequest {
@@ -246,6 +309,9 @@ function shapeProblem(lock: unknown): ShapeProblem | undefined {
     }
     if (!Object.hasOwn(lock.keys, entry.keyid as string)) {
       return { path: ['plugins', name, 'keyid'], message: `plugins["${name}"].keyid ${entry.keyid} is not pinned under "keys"` }
+    }
+    for (const field of ['deprecated', 'yanked'] as const) {
+      if (entry[field] !== undefined && typeof entry[field] !== 'string') return { path: ['plugins', name, field], message: `plugins["${name}"].${field} must be a string when present` }
     }
     if (entry.plugins !== undefined) {
       if (!isObject(entry.plugins) || Object.entries(entry.plugins).some(([n, r]) => typeof r !== 'string' || pluginNameProblem(n) !== undefined)) {

@@ -8,12 +8,11 @@ import { RegistryError } from '../errors.ts'
 import { integrityFileName } from '../integrity.ts'
 import type { PluginPackageJson } from '../manifest.ts'
 import { findTarball } from './cache.ts'
-import { assertExtractable, extract } from './extract.ts'
+import { readTarball } from '../tarball/read.ts'
+import { extract } from './extract.ts'
 import { isExactVersion, isSha512Integrity, pluginNameProblem } from './identifiers.ts'
 import type { LockedKey, LockedPlugin } from './lock.ts'
 import { sourceById, type RegistryMap } from './source.ts'
-// Swap for '../tarball/read.ts' (same signature) once the server-core helper's reader is merged.
-import { readTarball } from './tarball-read.ts'
 import { assertFolderMatches, verifyIntegrity, verifySignature } from './verify.ts'
 
 export interface MaterializeOptions {
@@ -36,6 +35,19 @@ export interface Materialized {
 
 export function packagesDir(dataDir: string): string {
   return join(dataDir, 'plugins', 'packages')
+}
+
+/**
+ * The files of a verified tarball. The registry's reader refuses at publish whatever would not extract the same
+ * everywhere, so this only fails for a tarball that came from elsewhere (another registry, a hand-made vendor file).
+ */
+function readVerified(name: string, version: string, bytes: Uint8Array): Map<string, Buffer> {
+  try {
+    return readTarball(bytes).files
+  } catch (error) {
+    if (!(error instanceof RegistryError)) throw error
+    throw new RegistryError(error.code, `${name}@${version}: ${error.message}`, { details: { name, version, ...error.details } })
+  }
 }
 
 export async function materialize(entry: LockedPlugin & { name: string }, options: MaterializeOptions): Promise<Materialized> {
@@ -63,8 +75,7 @@ export async function materialize(entry: LockedPlugin & { name: string }, option
     },
   })
   verifyIntegrity(name, entry, found.bytes, found.origin)
-  const { files } = readTarball(found.bytes)
-  assertExtractable(name, entry.version, files)
+  const files = readVerified(name, entry.version, found.bytes)
 
   const dir = join(packagesDir(options.dataDir), `${name}@${entry.version}-${integrityFileName(entry.integrity).slice('sha512-'.length, 'sha512-'.length + 16)}`)
   if (!existsSync(dir)) extract(dir, files)

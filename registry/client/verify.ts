@@ -8,14 +8,18 @@ import { integrityOf } from '../integrity.ts'
 import { keyIdOf, verifyVersion } from '../signature.ts'
 import type { LockedKey, LockedPlugin } from './lock.ts'
 
-/** Where bytes came from, for the fix in the message: a file to delete, or the registry. */
-export type Origin = { file: string } | { registry: string }
+/** Where bytes came from, for the fix in the message: a file (vendored with the app, or cached), or the registry. */
+export type Origin = { file: string; vendored?: boolean } | { registry: string }
 
 export function verifyIntegrity(name: string, entry: LockedPlugin, bytes: Uint8Array, origin: Origin): void {
   const actual = integrityOf(bytes)
   if (actual === entry.integrity) return
+  // A vendored tarball ships with the app (committed beside islet.lock): deleting it would leave a fresh clone with
+  // nothing to load offline, so the fix is to restore it, or to copy a verified one again.
   const fix = 'file' in origin
-    ? `delete ${origin.file} to fetch it again from ${entry.registry}`
+    ? origin.vendored
+      ? `restore ${origin.file} from version control (it ships with the app), or run \`islet plugin vendor\` to copy a verified one over it from the cache or ${entry.registry}`
+      : `delete ${origin.file} to fetch it again from ${entry.registry}`
     : `a registry never changes a published version's bytes, so either it was tampered with or the lock was: check ${entry.registry}, then re-lock with \`islet plugin upgrade ${name}\``
   throw new RegistryError('ERR_REGISTRY_INTEGRITY',
     `the tarball of ${name}@${entry.version} from ${'file' in origin ? origin.file : origin.registry} hashes to ${actual}, but islet.lock pins ${entry.integrity}: refused; ${fix}`,

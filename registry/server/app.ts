@@ -3,6 +3,7 @@
 // package routes so a package name never shadows them.
 import Router from '@koa/router'
 import Koa from 'koa'
+import { createBodyBudget } from './body-budget.ts'
 import { npmErrors } from './http-error.ts'
 import { rateLimit } from './rate-limit.ts'
 import type { RegistryOptions, RouteDeps } from './options.ts'
@@ -17,12 +18,14 @@ const MiB = 1024 * 1024
 export function createRegistryApp(options: RegistryOptions & { store?: RegistryStore }): Koa {
   const store = options.store ?? openStore(options.dir, { now: options.now })
   const auth = typeof options.auth === 'function' ? options.auth(store) : options.auth
+  const publishBytes = options.limits?.publishBytes ?? 100 * MiB
   const deps: RouteDeps = {
     store,
     auth,
     checkComponents: options.checkComponents,
+    bodies: createBodyBudget(options.limits?.inflightBytes ?? 2 * publishBytes),
     limits: {
-      publishBytes: options.limits?.publishBytes ?? 100 * MiB,
+      publishBytes,
       jsonBytes: options.limits?.jsonBytes ?? 64 * 1024,
       tarball: options.limits?.tarball,
     },

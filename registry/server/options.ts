@@ -1,6 +1,7 @@
 // What a registry server is started with, and what its routes share.
 import type Router from '@koa/router'
 import type { TarballLimits } from '../tarball/read.ts'
+import type { BodyBudget } from './body-budget.ts'
 import type { Authenticator } from './principal.ts'
 import type { CheckComponents } from './publish.ts'
 import type { RegistryStore } from './store.ts'
@@ -8,6 +9,8 @@ import type { RegistryStore } from './store.ts'
 export interface RegistryLimits {
   /** Largest publish (or other package document) body, in bytes; default 100 MiB (the tarball travels as base64). */
   publishBytes?: number
+  /** Bytes of publish bodies all requests in flight may hold together (past it: 503); default twice publishBytes. */
+  inflightBytes?: number
   /** Largest body of the small JSON endpoints (yank); default 64 KiB. */
   jsonBytes?: number
   /** What a published tarball may unpack to. */
@@ -42,5 +45,7 @@ export interface RouteDeps {
   auth: AuthenticatorWithRoutes | undefined
   checkComponents: CheckComponents | undefined
   limits: { publishBytes: number; jsonBytes: number; tarball: TarballLimits | undefined }
+  /** Shared by every publish body being received (registry/server/body-budget.ts). */
+  bodies: BodyBudget
   publicUrl: string | undefined
 }

@@ -11,6 +11,7 @@ import { integrityOf, shasumOf } from '../integrity.ts'
 import { readTarball, type TarballLimits } from '../tarball/read.ts'
 import { signVersion } from '../signature.ts'
 import { RegistryHttpError } from './http-error.ts'
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './routes/json-depth.ts'
 import type { RegistryStore, VersionRow } from './store.ts'
 
 export type CheckComponents = (files: Map<string, Buffer>, pkg: PluginPackageJson) => Promise<ManifestProblem[]>
@@ -106,19 +107,39 @@ function readPackage(tarball: Uint8Array, limits: TarballLimits | undefined): { 
   try {
     files = readTarball(tarball, limits).files
   } catch (error) {
-    if (error instanceof RegistryError) throw new RegistryHttpError(422, error.code, `the tarball is refused: ${error.message}`, 'pack the package again with `npm pack` or `islet plugin pack`', error.details)
+    if (error instanceof RegistryError) {
+      // An unsafe entry comes back from any packer: the fix is in the package's files, not in packing again.
+      const hint = error.code === 'ERR_REGISTRY_TARBALL_UNSAFE'
+        ? 'rename, move or remove the entry named (every path must be a plain file under package/, unique even when case is ignored), then pack again'
+        : 'pack the package again with `npm pack` or `islet plugin pack`'
+      throw new RegistryHttpError(422, error.code, `the tarball is refused: ${error.message}`, hint, error.details)
+    }
     throw error
   }
   const json = files.get('package.json')
   if (!json) throw new RegistryHttpError(422, 'ERR_REGISTRY_MANIFEST_INVALID', 'the tarball has no package/package.json', 'pack the package with `npm pack` or `islet plugin pack`')
+  const text = json.toString('utf8')
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new RegistryHttpError(422, 'ERR_REGISTRY_MANIFEST_INVALID', `the tarball's package.json nests deeper than ${MAX_JSON_DEPTH} levels`, 'fix package.json and pack again')
+  }
   let pkg: unknown
+  // A `__proto__` key is an own property after JSON.parse, but becomes the prototype wherever the manifest is copied
+  // by assignment (this registry's derived manifest, a client's normalisation): what one reader sees, another would
+  // not (an install script in an inherited `scripts`). Refused, as the one key whose meaning depends on the reader.
+  let hasProto = false
   try {
-    pkg = JSON.parse(json.toString('utf8'))
+    pkg = JSON.parse(text, function (this: unknown, key: string, value: unknown) {
+      if (key === '__proto__') hasProto = true
+      return value
+    })
   } catch (error) {
     throw new RegistryHttpError(422, 'ERR_REGISTRY_MANIFEST_INVALID', `the tarball's package.json is not JSON: ${(error as Error).message}`, 'fix package.json and pack again')
   }
   if (typeof pkg !== 'object' || pkg === null || Array.isArray(pkg)) {
     throw new RegistryHttpError(422, 'ERR_REGISTRY_MANIFEST_INVALID', "the tarball's package.json is not a JSON object", 'fix package.json and pack again')
+  }
+  if (hasProto) {
+    throw new RegistryHttpError(422, 'ERR_REGISTRY_MANIFEST_INVALID', "the tarball's package.json has a \"__proto__\" key, which JavaScript readers disagree about (an own field to some, the object's prototype to others)", 'remove the __proto__ key from package.json and pack again')
   }
   return { files, pkg: pkg as Record<string, unknown> }
 }

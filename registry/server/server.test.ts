@@ -184,6 +184,8 @@ describe('refusals', () => {
     expect(again.json).toMatchObject({ code: 'ERR_REGISTRY_VERSION_EXISTS' })
     expect(again.json.error).toContain('cannot publish over @acme/geo@1.0.0')
     expect(again.json.hint).toContain('bump the version')
+    // npm prints only `error`: how to fix it is there too.
+    expect(again.json.error).toContain(`; ${again.json.hint}`)
   })
 
   it('422 when the request manifest disagrees with the tarball, naming the field', async () => {
@@ -220,6 +222,8 @@ describe('refusals', () => {
     expect(refused.json.code).toBe('ERR_REGISTRY_MANIFEST_INVALID')
     expect(refused.json.details.problems.map((p: { path: string }) => p.path)).toEqual(['scripts.postinstall', 'islet.engine', 'islet.components.a.file'])
     expect(refused.json.error).toContain("islet.components.a.file: 'gone.ts' is not in the package")
+    // Each problem carries its own fix; the first one's, also the hint, is not said twice.
+    expect(refused.json.error.split(refused.json.hint)).toHaveLength(2)
   })
 
   it('422 for an unsafe tarball, naming the entry', async () => {
@@ -229,6 +233,16 @@ describe('refusals', () => {
     expect(refused.status).toBe(422)
     expect(refused.json.code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
     expect(refused.json.error).toContain("'package/../../etc/cron.d/x'")
+  })
+
+  it('422 at publish for files that would collide on a case-insensitive disk, so no install ever meets them', async () => {
+    const pkg = { name: '@acme/geo', version: '1.0.0', islet: { engine: '*' } }
+    const clash = tgz([{ name: 'package/package.json', body: JSON.stringify(pkg) }, { name: 'package/README.md', body: 'a' }, { name: 'package/readme.md', body: 'b' }])
+    const refused = await call('PUT', '/@acme%2fgeo', { token: 'alice-token', body: publishDocument(clash, 'latest', undefined, pkg) })
+    expect(refused.status).toBe(422)
+    expect(refused.json.code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
+    expect(refused.json.error).toContain("'README.md' and 'readme.md' differ only in case")
+    expect((await call('GET', '/@acme%2fgeo')).status).toBe(404)
   })
 
   it('400 for malformed JSON, 415 for another content type, 413 over the body limit — in npm’s shape', async () => {

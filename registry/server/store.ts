@@ -89,6 +89,11 @@ export interface StoreOptions {
   now?: () => Date
 }
 
+/** Creates the store's tables where they are missing (the auth's CLI calls may open a registry folder first). */
+export function createStoreTables(db: Database.Database): void {
+  db.exec(SCHEMA)
+}
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS packages (
   name TEXT PRIMARY KEY, owner TEXT NOT NULL, created TEXT NOT NULL, modified TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1);
@@ -117,7 +122,7 @@ export function openStore(dir: string, options: StoreOptions = {}): RegistryStor
   const db = new Database(join(dir, 'registry.db'))
   db.pragma('journal_mode = WAL')
   db.pragma('busy_timeout = 5000')
-  db.exec(SCHEMA)
+  createStoreTables(db)
   const signingKey = loadOrCreateSigningKey(join(dir, 'keys', 'signing-key.pem'))
   const now = options.now ?? (() => new Date())
   const statements = {

@@ -54,10 +54,67 @@ describe('readTarball', () => {
     expect(error.message).toContain('appears twice')
   })
 
-  it('refuses a file that is also a folder of another file', () => {
-    const error = refusal(tgz([{ name: 'package/lib', body: 'x' }, { name: 'package/lib/index.js', body: 'y' }]))
+  it('refuses a file that is also a folder of another file, in either order', () => {
+    for (const entries of [
+      [{ name: 'package/lib', body: 'x' }, { name: 'package/lib/index.js', body: 'y' }],
+      [{ name: 'package/lib/index.js', body: 'y' }, { name: 'package/lib', body: 'x' }],
+    ]) {
+      const error = refusal(tgz(entries))
+      expect(error.code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
+      expect(error.message).toContain("'lib' is both a file and a folder")
+    }
+  })
+
+  // What would extract differently on macOS or Windows is refused when read, so at publish: it never reaches an install.
+  it.each([
+    ['two files', ['package/README.md', 'package/readme.md'], "'README.md' and 'readme.md' differ only in case"],
+    ['two folders', ['package/Lib/a.js', 'package/lib/b.js'], "the folders 'Lib' and 'lib' differ only in case"],
+    ['a file and a folder', ['package/lib', 'package/LIB/a.js'], "'lib' is both a file and a folder ('LIB')"],
+    ['two Unicode normalizations', ['package/caf\u00e9.js', 'package/cafe\u0301.js'], 'differ only in case'],
+  ])('refuses %s whose names are equal up to case or normalization', (_what, names, why) => {
+    const error = refusal(tgz(names.map((name) => ({ name, body: 'x' }))))
     expect(error.code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
-    expect(error.message).toContain("'lib' is a file, so it cannot also be a folder")
+    expect(error.message).toContain(why)
+  })
+
+  it.each([
+    ['a newline', 'package/a\nb.js', 'control character'],
+    ['a NUL byte (through pax)', 'package/a\u0000b.js', 'control character'],
+    ['a backslash', 'package/lib\\index.js', 'backslash'],
+  ])('refuses a path holding %s', (_what, path, why) => {
+    const error = refusal(tgz([{ name: 'package/ok.js', pax: { path }, body: 'x' }]))
+    expect(error.code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
+    expect(error.message).toContain(why)
+  })
+
+  it('reads pax records by their length, so a newline in a path cannot forge a second record', () => {
+    // `<length> path=<value>\n`, the length counting the whole record; the value is `package/a\n20 path=package/b`.
+    const value = 'package/a\n20 path=package/b'
+    const record = `${' path='.length + value.length + 1 + 2} path=${value}\n`
+    const error = refusal(tgz([{ name: 'PaxHeader', type: 'x', body: record }, { name: 'package/x', body: 'x' }]))
+    expect(error.code).toBe('ERR_REGISTRY_TARBALL_UNSAFE')
+    expect(error.message).toContain('control character')
+  })
+
+  it('keeps the last of two pax records for the same key, as npm does', () => {
+    const first = '25 path=package/first.js\n'
+    const last = '24 path=package/last.js\n'
+    const { files } = readTarball(tgz([{ name: 'PaxHeader', type: 'x', body: first + last }, { name: 'package/x', body: 'x' }]))
+    expect([...files.keys()]).toEqual(['last.js'])
+  })
+
+  it('calls a pax record whose length does not end on its newline corrupt', () => {
+    const error = refusal(tgz([{ name: 'PaxHeader', type: 'x', body: '26 path=package/first.js\n' }, { name: 'package/x', body: 'x' }]))
+    expect(error.code).toBe('ERR_REGISTRY_TARBALL_CORRUPT')
+  })
+
+  it('never takes a global pax path as an entry name', () => {
+    const { files } = readTarball(tgz([
+      { name: 'pax_global_header', type: 'g', body: '28 path=package/global.json\n' },
+      { name: 'package/a.js', body: '1' },
+      { name: 'package/b.js', body: '2' },
+    ]))
+    expect([...files.keys()]).toEqual(['a.js', 'b.js'])
   })
 
   it('reads an old-style folder entry (a file entry whose name ends with a slash) as a folder', () => {
@@ -93,6 +150,7 @@ describe('readTarball', () => {
   it('calls what is not gzip or not tar corrupt', () => {
     expect(refusal(Buffer.from('not gzip')).code).toBe('ERR_REGISTRY_TARBALL_CORRUPT')
     expect(refusal(gzipSync(Buffer.from('x'.repeat(600)))).code).toBe('ERR_REGISTRY_TARBALL_CORRUPT')
+    expect(refusal(gzipSync(Buffer.alloc(512, 65))).code).toBe('ERR_REGISTRY_TARBALL_CORRUPT')
     const truncated = tar([{ name: 'package/a', body: 'x'.repeat(2000) }]).subarray(0, 1024)
     expect(refusal(gzipSync(truncated)).code).toBe('ERR_REGISTRY_TARBALL_CORRUPT')
   })

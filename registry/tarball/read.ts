@@ -1,6 +1,9 @@
 // Reads a package tarball (gzip + tar) into memory, refusing anything that could escape or exhaust the reader: an
 // absolute path, a `..` segment, a link, a device or fifo, a duplicated path, more entries or more unpacked bytes
 // than the limits. Our own ustar + pax parser, so the rules are all here and nothing is ever written to disk.
+// It is the one reader: the server runs it at publish and the client before extracting, so it also refuses layouts
+// that would extract differently on another file system (a file that is also a folder, names equal up to case,
+// control characters, backslashes): such a package never publishes, rather than failing at someone's install.
 import { gunzipSync } from 'node:zlib'
 import { RegistryError } from '../errors.ts'
 
@@ -48,7 +51,9 @@ export function readTarball(gz: Uint8Array, limits: TarballLimits = {}): Tarball
     if (type === 'x') { pax = parsePax(data, offset); continue }
     if (type === 'g') { globalPax = { ...globalPax, ...parsePax(data, offset) }; continue }
     if (type === 'L') { gnuLongName = cString(data); continue }
-    const name = pax.path ?? gnuLongName ?? globalPax.path ?? headerName(header)
+    // A global `path` is never an entry's name: npm's tar ignores it too, and honouring it would give every later
+    // entry the same name here and its own name at install.
+    const name = pax.path ?? gnuLongName ?? headerName(header)
     pax = {}
     gnuLongName = undefined
     entries += 1
@@ -63,12 +68,8 @@ export function readTarball(gz: Uint8Array, limits: TarballLimits = {}): Tarball
     if (files.has(path)) throw unsafe(name, 'the path appears twice, so what the package holds would depend on the extractor')
     files.set(path, Buffer.from(data))
   }
-  for (const path of files.keys()) {
-    // `a` and `a/b` both as files: no folder can hold both, so what gets extracted would depend on the extractor.
-    for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
-      if (files.has(path.slice(0, slash))) throw unsafe(`package/${path}`, `'${path.slice(0, slash)}' is a file, so it cannot also be a folder`)
-    }
-  }
+  const problem = layoutProblem([...files.keys()])
+  if (problem) throw unsafe(`package/${problem.path}`, problem.why)
   return { files }
 }
 
@@ -94,10 +95,12 @@ function gunzip(gz: Uint8Array, maxEntries: number, maxBytes: number): Buffer {
 
 /** The package-relative path of a tar entry name, or a refusal naming it. */
 function packagePath(name: string): string {
-  const unified = name.replaceAll('\\', '/')
-  if (name.includes('\0')) throw unsafe(name, 'the path holds a NUL byte')
-  if (unified.startsWith('/') || /^[A-Za-z]:/.test(unified)) throw unsafe(name, 'the path is absolute')
-  const segments = unified.split('/').filter((s) => s !== '' && s !== '.')
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw unsafe(name, 'the path is absolute')
+  // A control character (a NUL, a newline that a line-based reader would take for a new pax record) names no file
+  // the same way everywhere; a backslash is a folder separator on Windows and a plain character elsewhere.
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw unsafe(name, 'the path holds a control character')
+  if (name.includes('\\')) throw unsafe(name, 'the path holds a backslash, a folder separator on Windows only; use /')
+  const segments = name.split('/').filter((s) => s !== '' && s !== '.')
   if (segments.includes('..')) throw unsafe(name, "the path climbs out with '..'")
   if (segments[0] !== 'package') throw unsafe(name, "the entry is outside the tarball's package/ folder")
   return segments.slice(1).join('/')
@@ -136,14 +139,18 @@ function checkChecksum(header: Buffer, offset: number): void {
   if (sum !== recorded) throw corrupt(`the tar header at byte ${offset} fails its checksum: this is not a tar archive or it is damaged`)
 }
 
-/** pax records: `<length> <key>=<value>\n`, the length counting the whole record. */
+/**
+ * pax records: `<length> <key>=<value>\n`, the length counting the whole record, read by that length (a value may
+ * hold a newline: splitting on newlines would let `a\n20 path=b` mean one thing here and another to npm). A key given
+ * twice keeps its last value, as npm's tar does.
+ */
 function parsePax(data: Buffer, offset: number): Record<string, string> {
   const records: Record<string, string> = {}
   let at = 0
   while (at < data.length) {
     const space = data.indexOf(0x20, at)
     const length = space === -1 ? NaN : Number(data.subarray(at, space).toString('latin1'))
-    if (!Number.isSafeInteger(length) || length <= 0 || at + length > data.length) {
+    if (!Number.isSafeInteger(length) || length <= space - at + 1 || at + length > data.length || data[at + length - 1] !== 0x0a) {
       if (data.subarray(at).every((b) => b === 0)) break
       throw corrupt(`a pax header before byte ${offset} is malformed`)
     }
@@ -153,6 +160,33 @@ function parsePax(data: Buffer, offset: number): Record<string, string> {
     at += length
   }
   return records
+}
+
+/**
+ * The first path that could not be extracted to one unambiguous folder: a path that is both a file and a folder, or
+ * two paths (files or folders) equal once case and Unicode normalization are folded, as macOS and Windows do.
+ */
+function layoutProblem(paths: readonly string[]): { path: string; why: string } | undefined {
+  const fold = (path: string) => path.normalize('NFC').toLowerCase()
+  const folders = new Map<string, string>() // folded → as written
+  for (const path of paths) {
+    const parts = path.split('/')
+    for (let i = 1; i < parts.length; i++) {
+      const folder = parts.slice(0, i).join('/')
+      const known = folders.get(fold(folder))
+      if (known === undefined) folders.set(fold(folder), folder)
+      else if (known !== folder) return { path, why: `the folders '${known}' and '${folder}' differ only in case` }
+    }
+  }
+  const seen = new Map<string, string>()
+  for (const path of paths) {
+    const folder = folders.get(fold(path))
+    if (folder !== undefined) return { path, why: `'${path}' is both a file and a folder${folder === path ? '' : ` ('${folder}')`}` }
+    const known = seen.get(fold(path))
+    if (known !== undefined) return { path, why: `'${known}' and '${path}' differ only in case` }
+    seen.set(fold(path), path)
+  }
+  return undefined
 }
 
 function unsafe(entry: string, why: string): RegistryError {

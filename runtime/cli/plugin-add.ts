@@ -49,7 +49,10 @@ export default async function pluginAdd({ values, positionals }: ParsedOptions):
   const hostAllowed = entry.host === true
   if (!json) {
     console.log(formatPlan(plan, hostAllowed))
-    if (chosen.islet?.host && !hostAllowed) console.log(`\nnote: ${spec.name} has host code, which stays unloaded without host: true; its components and YAML work without it`)
+    if (chosen.islet?.host && !hostAllowed) {
+      console.log(`\nnote: ${spec.name} ships host code: an app whose entry lacks host: true is refused (ERR_PLUGIN_HOST_NOT_ALLOWED),`
+        + ` its components included; review ${chosen.islet.host} in the package, then: islet plugin add ${spec.name} --host`)
+    }
   }
   let ok: boolean
   try {

@@ -30,21 +30,30 @@ export function openPluginApp(file: string | undefined, dataDirOption: string | 
   return {
     app, lockFile, dataDir, entries: pluginEntries(app),
     lock: () => existsSync(lockFile) ? readLock(lockFile) : Promise.resolve(undefined),
-    sources: () => sources ??= sourcesFor(interpolate(registriesOf(app), app.file), { dataDir }),
+    sources: () => sources ??= sourcesFor(interpolate(registriesOf(app), app), { dataDir }),
     shown: (p) => relative(process.cwd(), p) || p,
   }
 }
 
 /** `${VAR}` and `${VAR:-default}` in the registries section (tokens come from the environment, never the file). */
-function interpolate(value: unknown, file: string): unknown {
+function interpolate(value: unknown, app: AppYaml): unknown {
   if (typeof value === 'string') {
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
       const found = process.env[name] ?? fallback
-      if (found === undefined) throw new IsletError('ERR_CONFIG_ENV_MISSING', `${file}: registries: uses \${${name}}, which is not set; export ${name}=… or write \${${name}:-default}`)
+      if (found === undefined) throw new IsletError('ERR_CONFIG_ENV_MISSING', `${whereIs(app, `\${${name}`)}: registries: uses \${${name}}, which is not set; export ${name}=… or write \${${name}:-default}`)
       return found
     })
   }
-  if (Array.isArray(value)) return value.map((v) => interpolate(v, file))
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, file)]))
+  if (Array.isArray(value)) return value.map((v) => interpolate(v, app))
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolate(v, app)]))
   return value
+}
+
+/** `app.yaml:3:38`: where `needle` is first written under registries: (the file alone if it cannot be found). */
+function whereIs(app: AppYaml, needle: string): string {
+  const section = /^registries:/m.exec(app.text)?.index ?? 0
+  const at = app.text.indexOf(needle, section)
+  if (at < 0) return app.file
+  const before = app.text.slice(0, at).split('\n')
+  return `${app.file}:${before.length}:${before.at(-1)!.length + 1}`
 }

@@ -1,7 +1,7 @@
 // islet.lock as the plugin commands change it (the client builds it from a resolution: registry/client/lock.ts):
 // pruned to what the app's entries reach, and the line-per-plugin difference the commands show before writing.
 import semver from 'semver'
-import type { LockEntry, Lockfile, PackumentVersion } from './registry-parts.ts'
+import type { LockEntry, Lockfile, PackumentVersion, StandingChange } from './registry-parts.ts'
 
 /** The lock without the plugins no app entry reaches any more (directly or through another plugin), nor their keys. */
 export function pruneLock(lock: Lockfile, roots: Iterable<string>): Lockfile {
@@ -38,6 +38,15 @@ export function formatLockChange(c: LockChange): string {
   if (c.kind === 'add') return `  + ${c.name}@${c.to}${detail}`
   if (c.kind === 'remove') return `  - ${c.name}@${c.from}`
   return `  ~ ${c.name} ${c.from} → ${c.to}${detail}`
+}
+
+/** One line per locked version whose deprecation or yank changed since it was locked (registry/client refreshStanding). */
+export function formatStandingChange(c: StandingChange): string {
+  const id = `${c.name}@${c.version}`
+  const notes: string[] = []
+  if (c.before.deprecated !== c.after.deprecated) notes.push(c.after.deprecated !== undefined ? `deprecated: ${c.after.deprecated}` : 'no longer deprecated')
+  if (c.before.yanked !== c.after.yanked) notes.push(c.after.yanked !== undefined ? `yanked${c.after.yanked ? `: ${c.after.yanked}` : ''}` : 'no longer yanked')
+  return `  ! ${id} ${notes.join('; ')} (recorded in the lock; the app warns about it at load)`
 }
 
 /** The versions a range may pick: not yanked, engine-compatible, no prerelease unless asked; highest first. */

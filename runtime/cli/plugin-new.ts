@@ -3,19 +3,19 @@
 // TypeScript under node_modules, where npm installs packages), an example app that validates, and a README saying
 // how to test, pack and publish it. `npm test` in the new folder runs the component's examples and validates the
 // example app with the `islet` command, nothing else to install.
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
-import { join, relative, resolve } from 'node:path'
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { delimiter, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { packageNameProblem } from '../../registry/package-name.ts'
 import { IsletError } from '../errors.ts'
 import { ENGINE_VERSION } from '../version.ts'
 import type { ParsedOptions } from './options.ts'
 
-/** npm's rules for a new package name (lower case, URL-safe), optionally scoped. */
-const PACKAGE_NAME = /^(?:@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/
-
 export default async function pluginNew({ values, positionals }: ParsedOptions): Promise<number> {
   const name = positionals[0]!
-  if (!PACKAGE_NAME.test(name) || name.length > 214) {
-    throw new IsletError('ERR_CLI_USAGE', `'${name}' is not an npm package name: lower-case letters, digits, '-', '.', '_', optionally under a scope, e.g. @acme/geo or islet-geo`)
+  const problem = packageNameProblem(name)
+  if (problem !== undefined) {
+    throw new IsletError('ERR_CLI_USAGE', `'${name}' is not an npm package name: ${problem}; use lower-case letters, digits, '-', '.', '_', optionally under a scope, e.g. @acme/geo or islet-geo`)
   }
   const short = name.split('/').at(-1)!
   // A component's name (and the prefix of host types) is lower-case words joined by '-'.
@@ -31,8 +31,30 @@ export default async function pluginNew({ values, positionals }: ParsedOptions):
     writeFileSync(join(dir, path), text)
   }
   const shown = relative(process.cwd(), dir) || '.'
-  console.log(`created ${name} in ${shown}:\n${Object.keys(files).sort().map((f) => `  ${f}`).join('\n')}\n\nnext:\n  cd ${shown}\n  npm test                 # the component's examples and the example app\n  islet plugin pack        # the tarball, its integrity and files\n  islet plugin publish --registry <url>`)
+  const path = pathLine()
+  console.log(`created ${name} in ${shown}:\n${Object.keys(files).sort().map((f) => `  ${f}`).join('\n')}\n\nnext:\n${path ? `  ${path}\n` : ''}  cd ${shown}\n  npm test                 # the component's examples and the example app\n  islet plugin pack        # the tarball, its integrity and files\n  islet plugin publish     # into the embedded registry of ./data (--data-dir: your app's), or --registry <url>`)
   return 0
+}
+
+/**
+ * `export PATH=…` when no `islet` is on the PATH: the scaffold's `npm test` script (and the commands shown) call
+ * `islet` by name, and npm adds only the new package's own node_modules/.bin, which has none. Run as
+ * ./node_modules/.bin/islet from the project, as README's "Set up" says, islet is not on the PATH.
+ */
+function pathLine(): string | undefined {
+  const onPath = (process.env.PATH ?? '').split(delimiter).some((d) => d !== '' && isExecutable(join(d, 'islet')))
+  if (onPath) return undefined
+  const bin = fileURLToPath(new URL('../../node_modules/.bin', import.meta.url))
+  return `export PATH=${existsSync(join(bin, 'islet')) ? bin : '<the folder with the islet command>'}:$PATH   # npm test and these commands run islet from the PATH`
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
 }
 
 interface Scaffold { name: string; component: string; host: boolean; engine: string }
@@ -173,7 +195,7 @@ ${steps}
 function readme(s: Scaffold): string {
   return `# ${s.name}
 
-An [Islet](https://github.com/) plugin. It provides the sandboxed component \`${s.component}\` (it greets someone and
+An Islet plugin. It provides the sandboxed component \`${s.component}\` (it greets someone and
 counts their visits; it needs the \`kv\` capability)${s.host ? ` and, as host code, the step type \`${s.component}.shout\`` : ''}.
 
 ## Develop
@@ -184,6 +206,7 @@ counts their visits; it needs the \`kv\` capability)${s.host ? ` and, as host co
 ## Publish
 
     islet plugin pack              # the tarball: name@version, integrity, files (same files → same bytes)
+    islet plugin publish           # into the embedded registry of ./data; --data-dir <your app's data dir> to add it there
     islet plugin publish --registry http://127.0.0.1:4873/
     npm publish --registry http://127.0.0.1:4873/    # the same, with npm's own tools
 
@@ -193,10 +216,10 @@ the capabilities each needs${s.host ? ', the host code module and the engine ser
 ## Use it in an app
 
 \`\`\`yaml
-plugins:
-  '${s.name}': ^0.1.0${s.host ? `
-  # host code runs in the engine: allow it explicitly
-  # '${s.name}': { version: ^0.1.0, host: true }` : ''}
+plugins:${s.host ? `
+  # it ships host code, which runs in the engine process: an app must allow it (else it is refused, components too)
+  '${s.name}': { version: ^0.1.0, host: true }` : `
+  '${s.name}': ^0.1.0`}
 components:
   - { plugin: '${s.name}', component: ${s.component}, grants: { kv: true } }
 \`\`\`

@@ -1,6 +1,7 @@
 // What `islet plugin add` shows before it changes anything: what the plugin provides and asks for (host code and the
 // engine services it uses, components with the capabilities each requests, YAML files, dependencies), its standing
 // (deprecated, yanked, the key that signed it), and the changes to app.yaml and islet.lock — as text or as JSON.
+import { namesNonPublicAddress } from '../sandbox/capabilities/fetch/address-policy.ts'
 import type { LockChange } from './plugin-lock.ts'
 import { formatLockChange } from './plugin-lock.ts'
 import type { PackumentVersion } from './registry-parts.ts'
@@ -53,7 +54,8 @@ export function describePlugin(s: PluginSummary, hostAllowed: boolean): string[]
   const lines = [`${s.name}@${s.version}${s.description ? ` — ${s.description}` : ''}`, `  engine      ${s.engine}`]
   if (s.host) {
     lines.push(`  host code   ${s.host}: module, step and trigger types that run in the engine process with its privileges`)
-    lines.push(hostAllowed ? '              allowed by this entry (host: true)' : '              will NOT load: the entry does not say host: true (add --host to allow it)')
+    lines.push(hostAllowed ? '              allowed by this entry (host: true)'
+      : '              NOT allowed by this entry: the app is refused (ERR_PLUGIN_HOST_NOT_ALLOWED) until it says host: true (review it, then add --host)')
     lines.push(`  services    ${s.services.length ? s.services.join(', ') : 'none'}`)
   }
   if (s.components.length === 0) lines.push('  components  none')
@@ -83,5 +85,37 @@ export function formatPlan(plan: Plan, hostAllowed: boolean): string {
   for (const d of plan.dependencies) lines.push('', 'with', ...describePlugin(d, false))
   lines.push('', `${plan.yaml.file}: plugins:`, `  ${plan.yaml.entry}`)
   lines.push(`${plan.lock.file}:`, ...(plan.lock.changes.length ? plan.lock.changes.map(formatLockChange) : ['  (no change)']))
+  if (plan.plugin.components.length) {
+    // plugins: only makes the package available: each component the app calls needs its own components: entry, whose
+    // grants cover what the package says it requests (else the app is refused). Shown, never written: granting is the
+    // app author's decision.
+    lines.push('', `to call its components, list them under components: in ${plan.yaml.file}, granting what each requests:`,
+      ...componentEntries(plan.plugin).map((line) => `  ${line}`))
+  }
   return lines.join('\n')
+}
+
+/** `- { plugin: '@acme/geo', component: geocode, grants: { kv: true } }`, one per component, to paste. */
+export function componentEntries(s: PluginSummary): string[] {
+  return s.components.map((c) => {
+    const grants = grantsFor(c.capabilities)
+    return `- { plugin: '${s.name}', component: ${c.name}${grants ? `, grants: ${grants}` : ''} }`
+  })
+}
+
+const quoted = (values: unknown): string => (Array.isArray(values) ? values : []).map((v) => `'${String(v).replaceAll("'", "''")}'`).join(', ')
+
+/** The grants: flow mapping that covers `capabilities` (the package's request), or '' when it asks for nothing. */
+function grantsFor(capabilities: Record<string, unknown>): string {
+  const parts = Object.entries(capabilities).flatMap(([name, value]) => {
+    if (value === false || value === undefined) return []
+    if (name === 'kv') return ['kv: true']
+    if (name === 'fetch') {
+      // A loopback or private address is refused at run time unless the origin is also in privateOrigins.
+      const privates = (Array.isArray(value) ? value : []).filter((o) => namesNonPublicAddress(String(o)))
+      return [`fetch: { origins: [${quoted(value)}]${privates.length ? `, privateOrigins: [${quoted(privates)}]` : ''} }`]
+    }
+    return [Array.isArray(value) ? `${name}: [${quoted(value)}]` : `${name}: ${JSON.stringify(value)}`]
+  })
+  return parts.length ? `{ ${parts.join(', ')} }` : ''
 }

@@ -6,7 +6,7 @@ import type { ParsedOptions } from './options.ts'
 import { openPluginApp } from './plugin-app.ts'
 import { formatLockChange, lockChanges, pruneLock } from './plugin-lock.ts'
 import { checkPluginName } from './plugin-spec.ts'
-import { removePluginEntry, writeAppYaml } from './plugins-yaml.ts'
+import { componentUses, removePluginEntry, writeAppYaml } from './plugins-yaml.ts'
 import { writeLock } from './registry-parts.ts'
 
 export default async function pluginRemove({ values, positionals }: ParsedOptions): Promise<number> {
@@ -22,7 +22,13 @@ export default async function pluginRemove({ values, positionals }: ParsedOption
   const changes = lock ? lockChanges(locked, lock) : []
   writeAppYaml(ctx.app)
   if (lock) await writeLock(ctx.lockFile, lock)
-  if (values.format === 'json') console.log(JSON.stringify({ removed: name, yaml: { file: ctx.shown(ctx.app.file) }, lock: { file: ctx.shown(ctx.lockFile), changes } }, null, 2))
-  else console.log([`removed ${name} from ${ctx.shown(ctx.app.file)}`, ...(lock ? [`${ctx.shown(ctx.lockFile)}:`, ...(changes.length ? changes.map(formatLockChange) : ['  (no change)'])] : [])].join('\n'))
+  // Its components: entries are the author's to remove (they may hold grants worth keeping for a replacement); say
+  // where they are, since the app is refused while they name a plugin it no longer has.
+  const uses = componentUses(ctx.app, name).map((at) => ctx.shown(at))
+  if (values.format === 'json') console.log(JSON.stringify({ removed: name, yaml: { file: ctx.shown(ctx.app.file) }, lock: { file: ctx.shown(ctx.lockFile), changes }, stillUsedAt: uses }, null, 2))
+  else {
+    console.log([`removed ${name} from ${ctx.shown(ctx.app.file)}`, ...(lock ? [`${ctx.shown(ctx.lockFile)}:`, ...(changes.length ? changes.map(formatLockChange) : ['  (no change)'])] : [])].join('\n'))
+    if (uses.length) console.log(`\nnote: components: entries still call ${name}'s components, at ${uses.join(', ')}: remove them too, or the app is refused (ERR_PLUGIN_NOT_FOUND)`)
+  }
   return 0
 }

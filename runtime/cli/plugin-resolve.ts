@@ -1,28 +1,31 @@
-// Resolution as the plugin commands use it: the app's ranges, with the versions already locked kept where they still
-// fit (so adding one plugin does not quietly move the others); only when they cannot all be kept does it resolve the
-// ranges afresh, and the lock difference the command prints shows what moved.
+// Resolution as the plugin commands use it: the app's ranges, with the versions already locked kept exactly as
+// pinned where they still fit (so adding one plugin does not quietly move the others, and a vendored plugin that no
+// registry has does not stop the others from resolving); a locked plugin that drifted (out of range, or its scope now
+// bound to another registry) is resolved again. Only when the kept ones cannot all stay does it resolve the ranges
+// afresh, and the lock difference the command prints shows what moved.
 import { join } from 'node:path'
 import { ENGINE_VERSION } from '../version.ts'
 import { didYouMean } from '../suggest.ts'
 import { IsletError, codeOf } from '../errors.ts'
 import { pruneLock } from './plugin-lock.ts'
-import { resolvePlugins, searchNames, type Lockfile, type PackumentVersion, type ResolveRequest, type Sources } from './registry-parts.ts'
+import { lockDrift, resolvePlugins, searchNames, type Lockfile, type PackumentVersion, type ResolveRequest, type Sources } from './registry-parts.ts'
 
 export async function resolveApp(ranges: ReadonlyMap<string, string>, options: { sources: Sources; locked?: Lockfile; keep?: (name: string) => boolean }): Promise<{ resolved: Map<string, PackumentVersion>; lock: Lockfile; warnings: string[] }> {
   const requests: ResolveRequest[] = [...ranges].map(([name, range]) => ({ name, range, from: 'app' }))
-  const pins: ResolveRequest[] = Object.entries(options.locked?.plugins ?? {})
-    .filter(([name]) => options.keep?.(name) ?? true)
-    .map(([name, e]) => ({ name, range: e.version, from: 'islet.lock' }))
+  const { locked } = options
+  const drifted = new Set(locked ? lockDrift(locked, ranges, options.sources).map((d) => d.name) : [])
+  const kept: Lockfile | undefined = locked && { ...locked,
+    plugins: Object.fromEntries(Object.entries(locked.plugins).filter(([name]) => (options.keep?.(name) ?? true) && !drifted.has(name))) }
   let result: Awaited<ReturnType<typeof resolvePlugins>> | undefined
-  if (pins.length > 0) {
+  if (kept && Object.keys(kept.plugins).length > 0) {
     try {
-      result = await resolvePlugins([...requests, ...pins], { sources: options.sources, engineVersion: ENGINE_VERSION })
+      result = await resolvePlugins(requests, { sources: options.sources, engineVersion: ENGINE_VERSION, kept })
     } catch (error) {
       if (codeOf(error, '') !== 'ERR_REGISTRY_RESOLVE_CONFLICT' && codeOf(error, '') !== 'ERR_REGISTRY_NO_MATCHING_VERSION') throw error
     }
   }
   result ??= await resolvePlugins(requests, { sources: options.sources, engineVersion: ENGINE_VERSION })
-  // A pin can hold on to a plugin nothing needs any more: the lock keeps what the app's entries reach.
+  // A kept plugin can be one nothing needs any more: the lock keeps what the app's entries reach.
   const lock = pruneLock(result.lock, ranges.keys())
   const resolved = new Map([...result.resolved].filter(([name]) => lock.plugins[name] !== undefined))
   return { resolved, lock, warnings: result.warnings }

@@ -1,18 +1,18 @@
 // `<name>[@range]` as `islet plugin add` takes it: the name checked against npm's rules and the range parsed by
 // semver, both before any registry is asked, so a typo is a usage error that says what is wrong and how to write it.
 import semver from 'semver'
+import { packageNameProblem } from '../../registry/package-name.ts'
 import { IsletError } from '../errors.ts'
 
 export interface PluginSpec { name: string; range?: string }
 
-// npm's rules for new package names: lower case, URL-safe, at most 214 characters, no leading dot or underscore.
-const NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/
-
+/** `name`, or a usage error saying why npm (and so the registry, registry/package-name.ts) would refuse it. */
 export function checkPluginName(name: string): string {
-  if (name.length > 214 || !NAME.test(name)) {
+  const problem = packageNameProblem(name)
+  if (problem !== undefined) {
     const lower = name.toLowerCase()
-    const hint = lower !== name && NAME.test(lower) ? ` (did you mean '${lower}'? npm names are lower case)` : ''
-    throw new IsletError('ERR_CLI_USAGE', `'${name}' is not a plugin name: npm names are lower case letters, digits and - . _ ~, optionally in a scope (@acme/geo), at most 214 characters${hint}`)
+    const hint = lower !== name && packageNameProblem(lower) === undefined ? ` (did you mean '${lower}'? npm names are lower case)` : ''
+    throw new IsletError('ERR_CLI_USAGE', `'${name}' is not a plugin name: ${problem}; npm names are lower case letters, digits and - . _, optionally in a scope (@acme/geo), at most 214 characters${hint}`)
   }
   return name
 }

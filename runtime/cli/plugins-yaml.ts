@@ -164,7 +164,18 @@ export function removePluginEntry(app: AppYaml, name: string): boolean {
   if (!map || !pair) return false
   if (map.items.length === 1) {
     // The last one: an empty map stays a map (`plugins: {}`), and comments around it stay too.
-    splice(app, map.range![0], map.range![1], '{}\n')
+    if (map.flow) {
+      splice(app, map.range![0], map.range![1], '{}')
+      return true
+    }
+    // A block map starts at its first key, on the line below `plugins:`: writing `{}` there would leave it alone on
+    // a line of its own. Drop the entry's lines, then put `{}` after the colon.
+    const start = lineStart(app.text, (pair.key as Node).range![0])
+    const end = lineEnd(app.text, ((pair.value ?? pair.key) as Node).range![1])
+    const key = (app.doc.contents as YAMLMap).items.find((p) => isScalar(p.key) && p.key.value === 'plugins')!.key as Node
+    const colon = app.text.indexOf(':', key.range![1])
+    splice(app, start, Math.min(end + 1, app.text.length), '')
+    splice(app, colon + 1, colon + 1, ' {}')
     return true
   }
   if (map.flow) {
@@ -176,6 +187,14 @@ export function removePluginEntry(app: AppYaml, name: string): boolean {
   const end = lineEnd(app.text, ((pair.value ?? pair.key) as Node).range![1])
   splice(app, start, Math.min(end + 1, app.text.length), '')
   return true
+}
+
+/** Where the file's `components:` entries call `plugin`'s components (file:line:col each): they break without it. */
+export function componentUses(app: AppYaml, plugin: string): string[] {
+  const contents = app.doc.contents
+  const list = isMap(contents) ? contents.get('components', true) : undefined
+  if (!isSeq(list)) return []
+  return list.items.filter((item) => isMap(item) && item.get('plugin') === plugin).map((item) => whereOf(app, item))
 }
 
 /** The app's `registries:` as written (the caller interpolates), undefined when absent. */

@@ -1,12 +1,13 @@
-// The one door from the CLI to registry/: the client (createSources, sourceFor, resolvePlugins, lockFromResolution,
-// readLock, writeLock), the server (startRegistry, openStore, openEmbeddedRegistry) and its auth (createAuth,
-// createUser, issueToken, revokeToken, listTokens). This module is imported only by the commands that use it.
+// The one door from the CLI to registry/: the client (sources; resolution and the lock it makes, through the
+// runtime's plugins/locked-plugins.ts; lockDrift, refreshStanding, readLock, writeLock), the server (startRegistry,
+// openStore, openEmbeddedRegistry) and its auth (createAuth, createUser, issueToken, revokeToken, listTokens). This
+// module is imported only by the commands that use it.
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import {
-  lockFromResolution, readLock as readClientLock, resolvePlugins as resolveWithClient,
-  writeLock as writeClientLock, type Lockfile, type LockedPlugin, type Packument, type PackumentVersion,
-  type RegistryMap, type RegistrySource, type RegistrySpec,
+  lockDrift as clientLockDrift, readLock as readClientLock, refreshStanding as refreshClientStanding,
+  writeLock as writeClientLock, type Drift, type Lockfile, type LockedPlugin, type Packument, type PackumentVersion,
+  type RegistryMap, type RegistrySource, type RegistrySpec, type StandingChange,
 } from '../../registry/client/index.ts'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
 import { createAuth, createUser as addUser, issueToken as issue, listTokens as tokens, revokeToken as revoke, type IssuedToken, type TokenInfo } from '../../registry/server/auth/index.ts'
@@ -14,9 +15,10 @@ import { openEmbeddedRegistry } from '../../registry/server/embedded.ts'
 import { startRegistry as start } from '../../registry/server/server.ts'
 import { openStore, type RegistryStore } from '../../registry/server/store.ts'
 import { IsletError } from '../errors.ts'
+import { registryIds, resolvePlugins as resolveKeeping } from '../plugins/locked-plugins.ts'
 import { openAppSources } from '../plugins/registry-sources.ts'
 
-export type { IssuedToken, Lockfile, Packument, PackumentVersion, TokenInfo }
+export type { Drift, IssuedToken, Lockfile, Packument, PackumentVersion, StandingChange, TokenInfo }
 export type LockEntry = LockedPlugin
 export type PluginSource = RegistrySource
 
@@ -119,11 +121,28 @@ export async function sourcesFor(registries: unknown, options: { dataDir: string
   return openAppSources((registries ?? {}) as Partial<Record<string, RegistrySpec>>, options)
 }
 
-/** Resolution (registry/client/resolve.ts) and the lock it makes (signed versions only, keys pinned). */
-export async function resolvePlugins(requests: ResolveRequest[], options: { sources: Sources; engineVersion: string }): Promise<{ resolved: Map<string, PackumentVersion>; lock: Lockfile; warnings: string[] }> {
-  const resolution = await resolveWithClient(requests, { sources: options.sources.map, engineVersion: options.engineVersion })
-  const lock = await lockFromResolution(resolution, options.sources.map)
-  return { resolved: new Map(resolution.plugins.map((p) => [p.name, p.manifest])), lock, warnings: resolution.warnings }
+/**
+ * Resolution and the lock it makes (signed versions only, keys pinned), the runtime's way (plugins/locked-plugins.ts).
+ * `kept`: locked plugins that stay exactly as the lock pins them, read from it and not from a registry (so a vendored
+ * plugin no registry has does not stop the others from resolving); the lock returned holds them with their keys, and
+ * `resolved` only the others.
+ */
+export async function resolvePlugins(requests: ResolveRequest[], options: { sources: Sources; engineVersion: string; kept?: Lockfile }): Promise<{ resolved: Map<string, PackumentVersion>; lock: Lockfile; warnings: string[] }> {
+  const kept = options.kept?.plugins ?? {}
+  const result = await resolveKeeping(requests, { sources: options.sources.map, engineVersion: options.engineVersion }, kept)
+  const keptKeys = new Set(Object.values(kept).map((e) => e.keyid))
+  const keys = { ...Object.fromEntries(Object.entries(options.kept?.keys ?? {}).filter(([id]) => keptKeys.has(id))), ...result.lock.keys }
+  return { resolved: result.manifests, lock: { lockfileVersion: 1, keys, plugins: { ...kept, ...result.lock.plugins } }, warnings: result.warnings }
+}
+
+/** How the lock differs from the app's ranges and registries (the client's one definition of drift). */
+export function lockDrift(lock: Lockfile, ranges: ReadonlyMap<string, string>, sources: Sources): Drift[] {
+  return clientLockDrift(lock, [...ranges].map(([name, range]) => ({ name, range })), registryIds(sources.map))
+}
+
+/** The lock with each plugin's deprecation and yank as its registry states them now (registry/client/lock.ts). */
+export async function refreshStanding(lock: Lockfile, sources: Sources): Promise<{ lock: Lockfile; changes: StandingChange[] }> {
+  return refreshClientStanding(lock, sources.map)
 }
 
 export async function readLock(file: string): Promise<Lockfile | undefined> {

@@ -36,6 +36,7 @@ export async function declareComponents(files: readonly LoadedFile[],
   packages: ReadonlyMap<string, MaterializedPlugin> = new Map()): Promise<DeclaredComponents> {
   const diagnostics: Diagnostic[] = []
   const found: Candidate[] = []
+  const refused = new Set<string>()
   const directories = new Set<string>()
   // The root file comes first; its folder is the app's, and every component lives in it.
   const appDir = files[0] ? dirname(files[0].parsed.file) : ''
@@ -43,9 +44,14 @@ export async function declareComponents(files: readonly LoadedFile[],
     const list = Array.isArray(file.value.components) ? file.value.components : []
     for (const [i, raw] of list.entries()) {
       if (!isRecord(raw)) continue
-      const candidates = raw.plugin !== undefined || raw.component !== undefined
+      const fromPlugin = raw.plugin !== undefined || raw.component !== undefined
+      const candidates = fromPlugin
         ? await pluginComponent(file, raw, ['components', i], packages, diagnostics)
         : await resolveEntry(file, raw, ['components', i], file.root ?? appDir, diagnostics)
+      // A plugin component refused here (grants short of its request, no such plugin) still names a component: a
+      // pipeline calling it is not a second problem, only the entry is.
+      const named = typeof raw.name === 'string' ? raw.name : raw.component
+      if (fromPlugin && candidates?.length === 0 && typeof named === 'string') refused.add(named)
       if (!candidates) continue
       if (typeof raw.directory === 'string' && raw.directory) directories.add(resolve(dirname(file.parsed.file), raw.directory))
       found.push(...candidates)
@@ -69,7 +75,7 @@ export async function declareComponents(files: readonly LoadedFile[],
         : prior.identity === c.identity ? 'two directory: entries find the same file: list each directory once'
         : 'rename one of the files, or add a file: entry with a name: for one of them'))
   }
-  return { components, names: [...first.keys()], directories: [...directories], diagnostics }
+  return { components, names: [...new Set([...first.keys(), ...refused])], directories: [...directories], diagnostics }
 }
 
 /** The candidates one entry yields; its problems go to `diagnostics`. Undefined when its path leaves the app folder. */

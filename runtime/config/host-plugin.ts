@@ -26,13 +26,12 @@ export async function loadHostCode(pkg: PluginPackageJson, dir: string, host: st
   const services = [...(islet.services ?? [])]
   const allowed = request?.services ?? []
   if (!request?.host) {
-    const rest = [Object.keys(islet.components ?? {}).length ? 'its components (sandboxed)' : '', (islet.yaml ?? []).length ? 'its YAML files' : '']
-      .filter(Boolean).join(' and ')
     const entry = `'${name}': { version: ${request?.range ?? version}, host: true${services.length ? `, services: [${services.join(', ')}]` : ''} }`
     return { code: 'ERR_PLUGIN_HOST_NOT_ALLOWED',
       message: `${id} ships host code (${host}): it would run in the engine process with its rights` +
         `${services.length ? `, using the engine services ${services.join(', ')}` : ''}; its plugins: entry does not allow host code`,
-      hint: `review ${relative(appDir, join(dir, host)) || host} and, if you trust it, write ${entry}${rest ? `; without host code, use ${rest} only` : ''}` }
+      // Not "use its components only": the package loads whole or not at all, so there is no such middle way.
+      hint: `review ${relative(appDir, join(dir, host)) || host} and, if you trust it, write ${entry}; if not, remove ${name} from plugins: (a package with host code is loaded whole or not at all: its components too)` }
   }
   const beyond = services.filter((s) => !allowed.includes(s))
   if (beyond.length > 0) {

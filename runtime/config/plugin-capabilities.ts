@@ -9,6 +9,13 @@ export function missingCapabilities(requested: RequestedCapabilities | undefined
   for (const [name, wants] of Object.entries(requested ?? {})) {
     if (wants === undefined || wants === false) continue
     const granted = grants[name]
+    // fetch, emit and secrets are requested as lists (the registry validates that at publish, but a lock may name a
+    // package from elsewhere): any other shape (`fetch: true`, one string) asks for what no list of grants can
+    // be compared with, so it is never covered.
+    if (LISTED.has(name) && !Array.isArray(wants)) {
+      missing.push(`${name} (as ${JSON.stringify(wants)}, not a list)`)
+      continue
+    }
     if (name === 'kv') {
       if (granted === undefined || granted === false) missing.push('kv')
     } else if (name === 'fetch') {
@@ -26,6 +33,9 @@ export function missingCapabilities(requested: RequestedCapabilities | undefined
   }
   return missing
 }
+
+/** Capabilities a component requests item by item. */
+const LISTED = new Set(['fetch', 'emit', 'secrets'])
 
 /** An emit grant pattern covers a topic (or a narrower pattern): exact, or a `prefix.*` that contains it. */
 function covers(pattern: string, topic: string): boolean {

@@ -4,6 +4,8 @@
 // requests, or it is refused here with the list (a component that cannot work should not start).
 import { join } from 'node:path'
 import { isRecord } from '@islet/sdk'
+import { namesNonPublicAddress } from '../sandbox/capabilities/fetch/address-policy.ts'
+import { didYouMean } from '../suggest.ts'
 import { identityOf, kindOf } from './component-files.ts'
 import { COMPONENT_NAME, NO_GRANTS } from './component-schema.ts'
 import type { Candidate } from './component-candidate.ts'
@@ -38,8 +40,9 @@ export async function pluginComponent(file: LoadedFile, raw: Record<string, unkn
   const pkg = packages.get(pluginName)
   if (!pkg) {
     const loaded = [...packages.keys()]
+    const meant = didYouMean(pluginName, loaded)
     fail('plugin', 'ERR_PLUGIN_NOT_FOUND', `plugin '${pluginName}' is not among the app's registry plugins${loaded.length ? ` (${loaded.join(', ')})` : ''}`,
-      `add it to the plugins: map (e.g. '${pluginName}': ^1.0.0) and run islet plugin add ${pluginName}`)
+      `${meant ? `${meant} Else add` : 'add'} it to the plugins: map (e.g. '${pluginName}': ^1.0.0) with islet plugin add ${pluginName}`)
     return []
   }
   const id = `${pkg.name}@${pkg.version}`
@@ -82,8 +85,12 @@ function grantExample(missing: readonly string[]): string {
   const by = new Map<string, string[]>()
   for (const item of missing) {
     const [capability, value] = item.split(' ', 2) as [string, string | undefined]
-    by.set(capability, [...(by.get(capability) ?? []), ...(value ? [value] : [])])
+    // `fetch (as true, not a list)`: a shape to report, not an item to grant.
+    by.set(capability, [...(by.get(capability) ?? []), ...(value && !value.startsWith('(') ? [value] : [])])
   }
-  return `{ ${[...by].map(([c, values]) => c === 'kv' ? 'kv: true' : c === 'fetch' ? `fetch: { origins: [${values.join(', ')}] }`
+  // A loopback or private origin also needs privateOrigins, or every call is refused at run time.
+  const privateOf = (origins: string[]) => origins.filter(namesNonPublicAddress)
+  return `{ ${[...by].map(([c, values]) => c === 'kv' ? 'kv: true' : c === 'fetch'
+    ? `fetch: { origins: [${values.join(', ')}]${privateOf(values).length ? `, privateOrigins: [${privateOf(values).join(', ')}]` : ''} }`
     : values.length ? `${c}: [${values.join(', ')}]` : `${c}: true`).join(', ')} }`
 }

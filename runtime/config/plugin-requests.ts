@@ -3,6 +3,7 @@
 // are left to its errors; here only what it cannot check (a semver range that does not parse, a name listed twice).
 import validRange from 'semver/ranges/valid.js'
 import { isRecord } from '@islet/sdk'
+import { packageNameProblem } from '../../registry/package-name.ts'
 import type { RegistrySpec } from '../plugins/locked-plugins.ts'
 import type { Diagnostic } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
@@ -29,6 +30,14 @@ export function collectRequests(files: readonly LoadedFile[], diagnostics: Diagn
   for (const file of files) {
     if (!isRecord(file.value.plugins)) continue
     for (const [name, raw] of Object.entries(file.value.plugins)) {
+      // The schema's pattern is the name's shape; npm's whole rule (the registry's, registry/package-name.ts) is here,
+      // so a name no registry would publish is refused at its key, not later by the resolver without a location.
+      const nameProblem = PLUGIN_NAME.test(name) ? packageNameProblem(name) : undefined
+      if (nameProblem) {
+        diagnostics.push(diagnosticAt(file.parsed, ['plugins', name], 'ERR_CONFIG_SCHEMA', `plugin '${name}' is not an npm package name: ${nameProblem}`,
+          'write the name as it is published, e.g. @acme/geo', { key: true }))
+        continue
+      }
       const request = requestOf(name, raw, file)
       if (!request) continue
       const prior = requests.get(name)

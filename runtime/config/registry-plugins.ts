@@ -3,20 +3,22 @@
 // against what the app allows before anything of it runs: its engine range, host code only with `host: true`,
 // engine services only those the entry lists (host-plugin.ts). Components and YAML files of a package are used later
 // (plugin-components.ts, plugin-imports.ts) from the folder this returns; only host code is imported here.
-import { join, resolve } from 'node:path'
+import { readdirSync } from 'node:fs'
+import { join, relative, resolve, sep } from 'node:path'
 import satisfies from 'semver/functions/satisfies.js'
 import validRange from 'semver/ranges/valid.js'
 import { isRecord } from '@islet/sdk'
+import { checkManifest } from '../../registry/manifest-check.ts'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
 import { messageOf } from '../errors.ts'
-import { materialize, openSources, type LockedPlugin, type MaterializeContext } from '../plugins/locked-plugins.ts'
+import { LOCK_FILE, materialize, openSources, type LockedPlugin, type MaterializeContext } from '../plugins/locked-plugins.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { escapeOf } from './confine.ts'
 import { codeOfThrown, type Diagnostic, type DiagnosticCode, type SourceLocation } from './diagnostics.ts'
 import { loadHostCode } from './host-plugin.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate } from './locate.ts'
-import { hintOf, lockedClosure, reconcileLock } from './plugin-lock.ts'
+import { hintOf, lockedClosure, reachingEntry, reconcileLock } from './plugin-lock.ts'
 import { collectRequests, registriesOf, type PluginRequest } from './plugin-requests.ts'
 import type { PluginDecl } from './types.ts'
 
@@ -80,11 +82,11 @@ async function loadLocked(requests: Map<string, PluginRequest>, root: LoadedFile
   const lock = await reconcileLock(requests, root, context, frozen, result.diagnostics)
   if (!lock) return
 
-  for (const name of lockedClosure(requests, lock).names) {
+  for (const name of lockedClosure(requests, lock)) {
     const entry = lock.plugins[name]!
     const request = requests.get(name)
-    // A plugin pulled in by another is reported at the app's first entry (the lock says who needs it).
-    const asker = request ?? requests.values().next().value!
+    // A plugin pulled in by another is reported at the app's entry that leads to it (the lock says who needs it).
+    const asker = request ?? reachingEntry(name, requests, lock) ?? requests.values().next().value!
     const fail = (code: DiagnosticCode, message: string, hint?: string) => void result.diagnostics.push(diagnosticAt(asker.file.parsed, asker.at, code, message, hint))
     let materialized
     try {
@@ -116,6 +118,14 @@ async function loadLocked(requests: Map<string, PluginRequest>, root: LoadedFile
         fingerprint: entry.integrity, source, locked: true })
     }
     result.plugins.set(name, { name, version: entry.version, dir, packageJson: pkg, integrity: entry.integrity, source })
+    // Deprecated and yanked versions still load when locked ("installable when locked"), with a warning at each load:
+    // the lock carries the standing (no packument is read here), refreshed by islet plugin upgrade|list.
+    const warn = (code: DiagnosticCode, message: string) => void result.diagnostics.push({ ...diagnosticAt(asker.file.parsed, asker.at, code, message,
+      `move to another version: islet plugin upgrade ${asker.name}${request ? '' : ` (it re-resolves what ${asker.name} needs)`}, with --latest to cross a major version`), severity: 'warning' })
+    if (entry.deprecated !== undefined) warn('ERR_PLUGIN_DEPRECATED', `${id} is deprecated: ${entry.deprecated}`)
+    if (entry.yanked !== undefined) {
+      warn('ERR_PLUGIN_YANKED', `${id} is yanked${entry.yanked ? `: ${entry.yanked}` : ''}; it loads because ${LOCK_FILE} pins it, and no range would choose it again`)
+    }
   }
 }
 
@@ -131,12 +141,24 @@ function engineOf(error: unknown): string | undefined {
   return typeof engine === 'string' ? engine : String(engine)
 }
 
-/** What is wrong with a package as the runtime reads it, or undefined. */
+/**
+ * What is wrong with a package as the runtime reads it, or undefined. The registry's own publish rules apply again
+ * (checkManifest): a lock may name a package from a registry that never checked them, and a `host: 42` or a
+ * `services: 'events'` must be a refusal here, not a crash or a comparison that sees nothing.
+ */
 function manifestProblem(name: string, entry: LockedPlugin, pkg: PluginPackageJson, dir: string): string | undefined {
   if (pkg.name !== name || pkg.version !== entry.version) return `its package.json says ${pkg.name}@${pkg.version}`
   if (!isRecord(pkg.islet)) return 'its package.json has no islet field'
+  const [problem] = checkManifest(pkg, filesIn(dir))
+  if (problem) return `${problem.path || 'package.json'}: ${problem.message}`
   if (typeof pkg.islet.engine !== 'string' || !validRange(pkg.islet.engine)) return `islet.engine ${JSON.stringify(pkg.islet.engine)} is not a semver range`
   const paths = [pkg.islet.host, ...Object.values(pkg.islet.components ?? {}).map((c) => c.file), ...(pkg.islet.yaml ?? [])]
   const outside = paths.find((p) => typeof p === 'string' && escapeOf(dir, join(dir, p)))
   return outside === undefined ? undefined : `'${outside}' leads outside the package`
+}
+
+/** The package's files, package-relative with `/`, as checkManifest compares paths with a tarball's. */
+function filesIn(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
 }

@@ -13,6 +13,9 @@ export const DECL_NAME = '^[a-zA-Z][a-zA-Z0-9_-]*$'
 export const STEP_NAME = '^[A-Za-z_][A-Za-z0-9_]*$'
 
 const text = (description: string) => ({ type: 'string', description })
+// Checked here, at the value's line, rather than when a registry is first asked (which a run from the lock never does).
+const registryUrl = (description: string) =>
+  ({ type: 'string', pattern: '^(embedded|https?://[^\\s/?#@]+(/[^\\s?#]*)?)$', description: `${description}: 'embedded', or an http(s) URL such as http://127.0.0.1:4873/` })
 /** An npm package name (scoped or not), as npm's rules allow new ones. */
 export const PLUGIN_NAME = '^(@[a-z0-9~][a-z0-9._~-]*/)?[a-z0-9~][a-z0-9._~-]*$'
 const PLUGIN_STRING = "'./path' (relative to this file, inside the app folder) or a package name installed in the app " +
@@ -94,16 +97,16 @@ export const FILE_SCHEMA = {
             description: 'Allow its host code (module, step and trigger types), which runs in the engine process with its rights. Review the package first.' },
           services: { type: 'array', uniqueItems: true, items: { type: 'string', enum: [...SERVICE_NAMES] },
             description: 'The engine services its host code may use; a package that asks for more is refused.' },
-          registry: text("The registry to fetch it from (a URL or 'embedded'), overriding registries:."),
+          registry: registryUrl('the registry to fetch it from, overriding registries:'),
         },
       },
     },
     registry: {
       if: { type: 'string' },
-      then: { type: 'string', minLength: 1, description: "A registry URL, or 'embedded'." },
+      then: registryUrl('a registry'),
       else: {
         type: 'object', additionalProperties: false, required: ['url'],
-        properties: { url: text('The registry URL.'), token: text('A token for it, e.g. ${ACME_TOKEN}.') },
+        properties: { url: registryUrl('the registry'), token: text('A token for it, e.g. ${ACME_TOKEN}.') },
       },
     },
     module: {

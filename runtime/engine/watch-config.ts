@@ -117,6 +117,8 @@ export function watchConfig(options: ConfigWatchOptions): ConfigWatcher {
     if (config.hash === engine.config.hash && engine.status().lastReload?.ok !== false) return
     const result = await engine.reload(config, registry)
     if (!result.ok) return
+    // As at start (app.ts): the new generation's warnings (a deprecated plugin version it now loads, a lock updated).
+    for (const d of diagnostics) if (d.severity === 'warning') logger.warn({ diagnostic: d }, d.message)
     // Imports, inputs and component folders may have changed: watch exactly what the generation now serving uses.
     const next = targetsOf(config)
     const [before, after] = [all(targets), all(next)]

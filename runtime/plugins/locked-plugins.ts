@@ -10,7 +10,8 @@ import {
 import { LOCK_FILE } from './lock-file.ts'
 import { openAppSources, type AppSources } from './registry-sources.ts'
 
-export type { Lockfile, LockedPlugin, Materialized, PluginRequest, RegistryMap, RegistrySpec }
+export { lockDrift, lockPosition } from '../../registry/client/index.ts'
+export type { Drift, Lockfile, LockedPlugin, Materialized, PackumentVersion, PluginRequest, RegistryMap, RegistrySpec } from '../../registry/client/index.ts'
 
 export { LOCK_FILE }
 
@@ -36,19 +37,25 @@ export function writeLock(appDir: string, lock: Lockfile): void {
   writeLockFile(join(appDir, LOCK_FILE), lock)
 }
 
+/** The registries by scope as the lock names them (`'embedded'` or a URL), for lockDrift. */
+export function registryIds(sources: RegistryMap): RegistryMap<string> {
+  return Object.fromEntries(Object.entries(sources).map(([scope, source]) => [scope, source.id])) as RegistryMap<string>
+}
+
 /**
  * The lock entries (and pinned keys) for `requests`, resolved against the sources; deprecation warnings beside.
  * `kept`: plugins the lock pins that stay as pinned. Resolution sees each as its one pinned version, read from the
  * lock (its engine range and its own plugin ranges still constrain the others), so a kept plugin need not be on any
- * registry (a vendored one, say); the result holds only the others.
+ * registry (a vendored one, say); the result (lock and manifests) holds only the others. The runtime and the plugin
+ * commands (cli/plugin-resolve.ts) both resolve through here.
  */
-export async function resolvePlugins(requests: readonly PluginRequest[], context: MaterializeContext,
-  kept: Readonly<Record<string, LockedPlugin>> = {}): Promise<{ lock: Lockfile; warnings: string[] }> {
+export async function resolvePlugins(requests: readonly PluginRequest[], context: Pick<MaterializeContext, 'sources' | 'engineVersion'>,
+  kept: Readonly<Record<string, LockedPlugin>> = {}): Promise<{ lock: Lockfile; manifests: Map<string, PackumentVersion>; warnings: string[] }> {
   const overlay: RegistryMap = { default: keptFirst(context.sources.default, kept) }
   for (const [key, source] of Object.entries(context.sources)) if (key !== 'default') overlay[key as `@${string}`] = keptFirst(source, kept)
   const resolution = await resolveWith(requests, { sources: overlay, engineVersion: context.engineVersion })
   const moved = { ...resolution, plugins: resolution.plugins.filter((p) => !Object.hasOwn(kept, p.name)) }
-  return { lock: await lockFromResolution(moved, context.sources), warnings: moved.plugins.flatMap((p) =>
+  return { lock: await lockFromResolution(moved, context.sources), manifests: new Map(moved.plugins.map((p) => [p.name, p.manifest])), warnings: moved.plugins.flatMap((p) =>
     resolution.warnings.filter((w) => w.startsWith(`${p.name}@${p.version} `))) }
 }
 

@@ -4,9 +4,12 @@
 // running. Sources open lazily: an app whose tarballs are all vendored or cached, or whose scopes are all bound to
 // HTTP registries, never opens the embedded store (nor creates its folder), nor even loads its modules (the server's
 // store, publish checks and their ajv schemas: a good part of a locked app's start-up). `close` closes what was opened.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import {
-  createSources, sourceFor, type RegistryMap, type RegistrySource, type RegistrySpec,
+  createSources, sourceFor, type EmbeddedStore, type RegistryMap, type RegistrySource, type RegistrySpec,
 } from '../../registry/client/index.ts'
+import { RegistryError } from '../../registry/errors.ts'
 
 export interface AppSources {
   /** What the client's functions take. */
@@ -29,6 +32,8 @@ export function openAppSources(registries: Partial<Record<string, RegistrySpec>>
   const map = createSources(specs, {
     dataDir: options.dataDir,
     openEmbedded: async (dir) => {
+      // Reading must not create a registry (its database and signing key): one nobody published to is empty.
+      if (!existsSync(join(dir, 'registry.db'))) return emptyRegistry(dir)
       const { openEmbeddedRegistry } = await import('../../registry/server/embedded.ts')
       const registry = openEmbeddedRegistry(dir)
       opened.push(registry)
@@ -41,5 +46,16 @@ export function openAppSources(registries: Partial<Record<string, RegistrySpec>>
     sourceFor: (name) => sourceFor(name, map),
     registryFor: (name) => sourceFor(name, map).id,
     close: () => { for (const registry of opened.splice(0)) registry.close() },
+  }
+}
+
+/** The embedded registry before anything was published to it: no packages, no keys, nothing written. */
+function emptyRegistry(dir: string): EmbeddedStore {
+  return {
+    packument: () => undefined,
+    tarball: (name, version) => {
+      throw new RegistryError('ERR_REGISTRY_NOT_FOUND', `${name}@${version} is not in the embedded registry at ${dir}: nothing was published to it (islet plugin publish, with no registry configured, publishes there)`)
+    },
+    keys: () => [],
   }
 }

@@ -3,13 +3,12 @@
 // the full packument (what `npm install` and `npm view` ask for: `accept: application/json`), the abbreviated one
 // (`application/vnd.npm.install-v1+json`, npm's publish pre-flight) and a tarball — with npm's `accept-encoding`.
 // Each registry runs in a process of its own; a warm-up, then alternating rounds so drift hits both equally; medians.
-// Verdaccio is skipped with a note when it is not installed (see verdaccio.ts); Islet's side with a note when
-// registry/server/server.ts is not there yet. Run alone: `node test/bench/registry.ts`.
+// Verdaccio is skipped with a note when it is not installed (see verdaccio.ts). Run alone: `node test/bench/registry.ts`.
 import autocannon from 'autocannon'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 import { loadNote, meter } from './proc.ts'
 import { benchPackage, publish, type BenchPackage } from './registry-packages.ts'
@@ -102,7 +101,6 @@ async function check(target: Target, packages: BenchPackage[], reads: Record<str
 
 /** Bytes on the wire and content-encoding for one request as npm makes it (node:http, no automatic decoding). */
 async function wireSize(url: string, accept: string): Promise<string> {
-  const { request } = await import('node:http')
   return new Promise((resolve, reject) => {
     request(url, { headers: { ...NPM_HEADERS, accept } }, (res) => {
       const chunks: Buffer[] = []
@@ -117,9 +115,7 @@ async function wireSize(url: string, accept: string): Promise<string> {
   })
 }
 
-async function startIslet(dir: string): Promise<Target | string> {
-  const server = fileURLToPath(new URL('../../registry/server/server.ts', import.meta.url))
-  if (!existsSync(server)) return 'Islet registry: registry/server/server.ts is not on this branch yet'
+async function startIslet(dir: string): Promise<Target> {
   const s = await startServer('./serve-registry.ts', [dir], { BENCH_REGISTRY_TOKEN: TOKEN, BENCH_PORT: String(ISLET_PORT) })
   return { name: 'islet', label: 'islet', url: s.url.endsWith('/') ? s.url : `${s.url}/`, pid: s.child.pid!, close: s.close }
 }
@@ -153,11 +149,8 @@ export async function benchRegistry(options: { rounds: number; seconds: number; 
   const samples: Record<string, Record<string, ReadResult[]>> = {}
   try {
     const islet = await startIslet(join(root, 'islet'))
-    if (typeof islet === 'string') skipped.push(islet)
-    else {
-      targets.push(islet)
-      for (const pkg of packages) await publish(islet.url, TOKEN, pkg)
-    }
+    targets.push(islet)
+    for (const pkg of packages) await publish(islet.url, TOKEN, pkg)
     const peer = await startPeer(join(root, 'verdaccio'))
     if (typeof peer === 'string') skipped.push(peer)
     else {

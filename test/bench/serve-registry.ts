@@ -4,11 +4,7 @@
 import type { Context } from 'koa'
 import type { Authenticator, Principal } from '../../registry/server/principal.ts'
 import { RegistryHttpError } from '../../registry/server/http-error.ts'
-
-/** The part of startRegistry's contract (design11.md) used here; imported by path so this file type-checks before the server lands. */
-interface StartRegistry {
-  (options: { dir: string; host?: string; port?: number; auth?: Authenticator }): Promise<{ url: string; close(): Promise<void> }>
-}
+import { startRegistry } from '../../registry/server/server.ts'
 
 const dir = process.argv[2]
 if (!dir) throw new Error('usage: serve-registry.ts <dir>')
@@ -27,8 +23,6 @@ const auth: Authenticator = {
     return principal
   },
 }
-const serverModule = '../../registry/server/server.ts'
-const { startRegistry } = (await import(serverModule)) as { startRegistry: StartRegistry }
 const registry = await startRegistry({ dir, host: '127.0.0.1', port: Number(process.env.BENCH_PORT ?? 0), auth })
 console.log(JSON.stringify({ url: registry.url }))
 process.on('SIGTERM', () => { void registry.close().then(() => process.exit(0)) })

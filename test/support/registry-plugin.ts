@@ -38,6 +38,10 @@ export interface LockOptions {
   key?: SigningKey
   /** Pin this key in the lock instead of the signer's (a key the lock does not know signed it). */
   pinned?: SigningKey
+  /** Put these bytes where the tarball goes instead (the lock still pins the packed tarball's integrity). */
+  tamper?: (tarball: Buffer) => Buffer
+  /** The version's deprecation or yank, as the lock records it. */
+  standing?: Pick<LockedPlugin, 'deprecated' | 'yanked'>
 }
 
 /** The package folder of `plugin` written to a temp folder and packed, as `islet plugin pack` would. */
@@ -66,12 +70,12 @@ export async function lockPlugin(appDir: string, dataDir: string, plugin: Plugin
   const folder = options.into === 'cache' ? cacheDir(dataDir) : join(appDir, VENDOR_DIR)
   const file = join(folder, tarballFileName(integrity))
   mkdirSync(folder, { recursive: true })
-  writeFileSync(file, tarball)
+  writeFileSync(file, options.tamper ? options.tamper(Buffer.from(tarball)) : tarball)
 
   const lock: Lockfile = readLock(appDir) ?? { lockfileVersion: 1, keys: {}, plugins: {} }
   const deps = plugin.islet.plugins as Record<string, string> | undefined
   const entry: LockedPlugin = { version: plugin.version, integrity, keyid, sig, registry: 'embedded', engine: String(plugin.islet.engine),
-    ...(deps ? { plugins: deps } : {}) }
+    ...(deps ? { plugins: deps } : {}), ...options.standing }
   lock.plugins[plugin.name] = entry
   lock.keys[pinned.keyid] = { key: publicKeyOf(pinned).key, registry: 'embedded' }
   writeLock(appDir, lock)
@@ -88,6 +92,16 @@ export async function publishPlugin(dataDir: string, plugin: PluginFixture): Pro
   const registry = openEmbeddedRegistry(join(dataDir, 'registry'))
   try {
     await registry.publish(tarball, { actor: 'test' })
+  } finally {
+    registry.close()
+  }
+}
+
+/** Runs `change` on the embedded registry of `dataDir` (deprecate, yank: what a publisher does after an app locked). */
+export function withEmbeddedRegistry(dataDir: string, change: (registry: ReturnType<typeof openEmbeddedRegistry>) => void): void {
+  const registry = openEmbeddedRegistry(join(dataDir, 'registry'))
+  try {
+    change(registry)
   } finally {
     registry.close()
   }

@@ -9,7 +9,7 @@ import { seedPackage, startTestRegistry, type TestRegistry } from './test-fixtur
 let registry: TestRegistry
 
 beforeAll(async () => {
-  registry = await startTestRegistry({ port: 19120 })
+  registry = await startTestRegistry({ port: 0 })
   createUser(registry.db, 'alice', 'correct horse')
   createUser(registry.db, 'bob', 'battery staple')
   seedPackage(registry.db, '@alice/geo', 'alice', [
@@ -215,7 +215,7 @@ describe('ping and the write rate limit', () => {
   })
 
   it('answers 429 with Retry-After once a principal spent its burst, per principal, and leaves reads alone', async () => {
-    const limited = await startTestRegistry({ port: 19122, limits: { burst: 2, perMinute: 1 } })
+    const limited = await startTestRegistry({ port: 0, limits: { burst: 2, perMinute: 1 } })
     try {
       createUser(limited.db, 'alice', 'correct horse')
       createUser(limited.db, 'bob', 'battery staple')

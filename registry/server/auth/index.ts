@@ -79,7 +79,8 @@ export function createAuth(db: BetterSqlite3.Database, options: AuthOptions = {}
     }
     const owner = ownerOf(db, pkg)
     if (owner !== undefined && owner !== who.user) {
-      throw new RegistryHttpError(403, 'ERR_REGISTRY_FORBIDDEN', `${pkg} is owned by ${owner}, not ${who.user}: only its owner may write it`)
+      throw new RegistryHttpError(403, 'ERR_REGISTRY_FORBIDDEN', `${pkg} is owned by ${owner}, not ${who.user}: only its owner may write it`,
+        `publish under a name of your own (a scope your token covers), or ask ${owner} to publish it`)
     }
     return who
   }
@@ -92,7 +93,7 @@ export function createAuth(db: BetterSqlite3.Database, options: AuthOptions = {}
       throw new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', 'a login body needs "name" and "password" strings (as `npm login --auth-type=legacy` sends them)')
     }
     if (fields.name !== name) {
-      throw new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', `the body's name "${fields.name}" is not the user in the path, "${name}"`)
+      throw new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', `the body's name "${fields.name}" is not the user in the path, "${name}"`, 'log in with `npm login --auth-type=legacy`, which sends both the same')
     }
     const at = now()
     if (!(await checkPassword(fields.password, passwordHashOf(db, name)))) {

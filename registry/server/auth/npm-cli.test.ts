@@ -13,7 +13,7 @@ let registry: TestRegistry
 let home: string
 
 beforeAll(async () => {
-  registry = await startTestRegistry({ port: 19121 })
+  registry = await startTestRegistry({ port: 0 })
   createUser(registry.db, 'alice', 'correct horse')
   createUser(registry.db, 'bob', 'battery staple')
   seedPackage(registry.db, '@alice/geo', 'alice', [

@@ -9,9 +9,12 @@ import { RegistryHttpError } from '../http-error.ts'
 import type { Principal } from '../principal.ts'
 import { jsonBody } from '../routes/json-body.ts'
 import { checkPassword } from './passwords.ts'
-import { scopeCovers } from './scopes.ts'
+import { badScopes, scopeCovers } from './scopes.ts'
 import { DEFAULT_TOKEN_TTL, NEW_TOKEN_HINT, issueToken, listTokens, revokeToken, verifyToken } from './tokens.ts'
 import { passwordHashOf } from './users.ts'
+
+/** The longest lifetime `npm token create --expires <days>` may ask for. */
+const MAX_EXPIRES_DAYS = 365
 
 export interface NpmTokenRouteOptions {
   db: BetterSqlite3.Database
@@ -63,7 +66,16 @@ export function npmTokenRoutes(router: Router, options: NpmTokenRouteOptions): v
       throw new RegistryHttpError(403, 'ERR_REGISTRY_FORBIDDEN',
         `token ${who.tokenId} of ${who.user} may write ${who.scopes.join(', ')}, so it cannot create a token for ${beyond.join(', ')}: an administrator can, with \`islet registry token create\``)
     }
-    const expiresIn = typeof body.expires === 'number' && Number.isInteger(body.expires) && body.expires > 0 ? `${body.expires}d` : (options.tokenTtlDefault ?? DEFAULT_TOKEN_TTL)
+    const bad = badScopes(scopes)
+    if (bad.length > 0) {
+      throw new RegistryHttpError(422, 'ERR_REGISTRY_AUTH_CONFIG', `token scopes ${bad.map((s) => JSON.stringify(s)).join(', ')} do not parse: use --scopes <scope> or --packages <exact package name>`)
+    }
+    // A lifetime in days, as npm sends --expires; beyond a year no date arithmetic is needed to call it a mistake.
+    if (body.expires !== undefined && body.expires !== null
+      && !(typeof body.expires === 'number' && Number.isInteger(body.expires) && body.expires > 0 && body.expires <= MAX_EXPIRES_DAYS)) {
+      throw new RegistryHttpError(422, 'ERR_REGISTRY_AUTH_CONFIG', `--expires ${JSON.stringify(body.expires)} is not a number of days from 1 to ${MAX_EXPIRES_DAYS}`, `npm token create --expires 30`)
+    }
+    const expiresIn = typeof body.expires === 'number' ? `${body.expires}d` : (options.tokenTtlDefault ?? DEFAULT_TOKEN_TTL)
     const issued = await issueToken(db, { user: who.user, scopes, expiresIn, now, secret: options.secret, via: `npm token create (token ${who.tokenId})` })
     ctx.status = 201
     ctx.body = { token: issued.token, key: issued.id, id: issued.id, created: now().toISOString(), expires: issued.expires, readonly: false, cidr_whitelist: null, scopes }

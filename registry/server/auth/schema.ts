@@ -1,6 +1,7 @@
-// The auth tables (owned here) and, when the server-core's store has not created it yet (e.g. `islet registry user
-// add` on a fresh registry folder), the shared `audit` table with the store's columns (registry/server/store.ts).
+// The auth tables (owned here) and, when the store has not created them yet (e.g. `islet registry user add` on a
+// fresh registry folder), the store's own (registry/server/store.ts), the audit log among them.
 import type BetterSqlite3 from 'better-sqlite3'
+import { createStoreTables } from '../store.ts'
 
 export function ensureAuthTables(db: BetterSqlite3.Database): void {
   db.exec(`
@@ -19,17 +20,8 @@ export function ensureAuthTables(db: BetterSqlite3.Database): void {
       revoked_at TEXT
     );
     CREATE INDEX IF NOT EXISTS tokens_by_user ON tokens(user);
-    CREATE TABLE IF NOT EXISTS audit (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
-      at TEXT NOT NULL,
-      actor TEXT NOT NULL,
-      action TEXT NOT NULL,
-      name TEXT,
-      version TEXT,
-      integrity TEXT,
-      detail TEXT
-    );
   `)
+  createStoreTables(db)
 }
 
 /** Appends one auth event to the audit log (who, what, when); `detail` never holds a secret. */

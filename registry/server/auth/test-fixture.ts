@@ -10,24 +10,11 @@ import Database from 'better-sqlite3'
 import Koa from 'koa'
 import { npmErrors } from '../http-error.ts'
 import { rateLimit, type RateLimitOptions } from '../rate-limit.ts'
+import { createStoreTables } from '../store.ts'
 import { createAuth, type Auth } from './index.ts'
 
-/** The server-core's tables as registry/server/store.ts creates them (kept in step by hand: same columns). */
-export function createCoreTables(db: Database.Database): void {
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS packages (
-      name TEXT PRIMARY KEY, owner TEXT NOT NULL, created TEXT NOT NULL, modified TEXT NOT NULL, rev INTEGER NOT NULL DEFAULT 1);
-    CREATE TABLE IF NOT EXISTS versions (
-      name TEXT NOT NULL, version TEXT NOT NULL, manifest TEXT NOT NULL, integrity TEXT NOT NULL, shasum TEXT NOT NULL,
-      tarball TEXT NOT NULL, size INTEGER NOT NULL, file_count INTEGER NOT NULL, unpacked_size INTEGER NOT NULL,
-      published_at TEXT NOT NULL, published_by TEXT NOT NULL, deprecated TEXT, yanked TEXT, unpublished_at TEXT,
-      signatures TEXT NOT NULL, PRIMARY KEY (name, version));
-    CREATE TABLE IF NOT EXISTS dist_tags (name TEXT NOT NULL, tag TEXT NOT NULL, version TEXT NOT NULL, PRIMARY KEY (name, tag));
-    CREATE TABLE IF NOT EXISTS audit (
-      id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
-      name TEXT, version TEXT, integrity TEXT, detail TEXT);
-  `)
-}
+/** The server-core's tables, as registry/server/store.ts creates them. */
+export const createCoreTables = createStoreTables
 
 export interface SeedVersion {
   version: string
@@ -59,7 +46,7 @@ export interface TestRegistry {
   close(): Promise<void>
 }
 
-export async function startTestRegistry(options: { port: number; limits?: Partial<RateLimitOptions> }): Promise<TestRegistry> {
+export async function startTestRegistry(options: { /** 0: any free port (tests run side by side). */ port: number; limits?: Partial<RateLimitOptions> }): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'islet-auth-'))
   const db = new Database(join(dir, 'registry.db'))
   db.pragma('journal_mode = WAL')

@@ -25,7 +25,7 @@ export function distTagRoutes(router: Router, options: DistTagOptions): void {
 
   function tagsOf(pkg: string): Record<string, string> {
     if (!db.prepare('SELECT 1 FROM packages WHERE name = ?').get(pkg)) {
-      throw new RegistryHttpError(404, 'ERR_REGISTRY_DIST_TAG_NOT_FOUND', `there is no package ${pkg} in this registry`)
+      throw new RegistryHttpError(404, 'ERR_REGISTRY_DIST_TAG_NOT_FOUND', `there is no package ${pkg} in this registry`, 'check the name (npm view <name>), or publish the package first')
     }
     const rows = db.prepare('SELECT tag, version FROM dist_tags WHERE name = ? ORDER BY tag').all(pkg) as { tag: string; version: string }[]
     return Object.fromEntries(rows.map((row) => [row.tag, row.version]))

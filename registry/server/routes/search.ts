@@ -57,7 +57,7 @@ function integerParam(value: unknown, name: string, fallback: number, min: numbe
   if (value === undefined || value === '') return fallback
   const number = Number(value)
   if (!Number.isInteger(number) || number < min) {
-    throw new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', `search parameter ${name}=${String(value)} is not an integer >= ${min}`)
+    throw new RegistryHttpError(400, 'ERR_REGISTRY_BAD_REQUEST', `search parameter ${name}=${String(value)} is not an integer >= ${min}`, `give ${name} a whole number from ${min} to ${max}, or leave it out`)
   }
   return Math.min(number, max)
 }

@@ -25,7 +25,7 @@ export function writeRoutes(router: Router, deps: RouteDeps): void {
   router.put(route(`/${PKG}`), async (ctx) => {
     const name = decoded(ctx.captures?.[0])
     const principal = await requireWrite(ctx, deps, name)
-    const body = objectBody(await readJson(ctx, deps.limits.publishBytes), "npm's publish document")
+    const body = objectBody(await readJson(ctx, deps.limits.publishBytes, deps.bodies), "npm's publish document")
     if (body.name !== undefined && body.name !== name) {
       throw new RegistryHttpError(422, 'ERR_REGISTRY_MANIFEST_MISMATCH', `name: the document is for '${String(body.name)}', but it was sent to ${ctx.path}`, 'publish with npm publish or islet plugin publish', { field: 'name' })
     }
@@ -57,7 +57,7 @@ export function writeRoutes(router: Router, deps: RouteDeps): void {
     const name = decoded(ctx.captures?.[0])
     const principal = await requireWrite(ctx, deps, name)
     checkRev(deps, name, decoded(ctx.captures?.[1]))
-    const body = objectBody(await readJson(ctx, deps.limits.publishBytes), 'the packument with the versions to keep')
+    const body = objectBody(await readJson(ctx, deps.limits.publishBytes, deps.bodies), 'the packument with the versions to keep')
     applyMetadata(ctx, deps, name, body, principal.user, { removals: true })
     ctx.status = 201
     ctx.body = { ok: 'package changed' }

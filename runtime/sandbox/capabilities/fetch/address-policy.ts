@@ -75,6 +75,22 @@ export function blockedRangeOf(address: string): string | undefined {
   return GLOBAL_UNICAST.list.check(ip, 'ipv6') ? undefined : 'reserved'
 }
 
+/**
+ * Whether `origin` names a non-public address outright (an IP literal in a blocked range, or localhost): an origin
+ * that can only work when also granted in privateOrigins. Hostnames are judged by their DNS answers at fetch time.
+ */
+export function namesNonPublicAddress(origin: string): boolean {
+  let host: string
+  try {
+    host = new URL(origin).hostname
+  } catch {
+    return false
+  }
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host
+  if (bare === 'localhost' || bare.endsWith('.localhost')) return true
+  return (isIPv4(bare) || isIPv6(bare)) && blockedRangeOf(bare) !== undefined
+}
+
 /** The eight 16-bit words of a valid IPv6 address (already checked with isIPv6). */
 function ipv6Words(ip: string): number[] {
   let text = ip

@@ -39,6 +39,14 @@ describe('origin allowlist', () => {
     expectNoConnection()
   })
 
+  it('says which grant opens a loopback or private origin', async () => {
+    const error = await refusal(capability({ origins: [server.origin] }).fetch({ url: `${server.origin}/x` }))
+    expect(error.details).toMatchObject({ reason: 'blocked-address', range: 'loopback' })
+    expect(error.message).toBe(`fetch to ${server.origin} denied: the host is or resolves to a non-public address (loopback), and this origin is not granted` +
+      ` private network access (to allow it, list ${server.origin} under privateOrigins in the component's fetch grant, besides origins)`)
+    expectNoConnection()
+  })
+
   it('refuses other schemes and credentials in the URL, without echoing the password', async () => {
     const fetcher = capability({ origins: [server.origin], privateOrigins: [server.origin] })
     for (const url of ['file:///etc/passwd', 'ftp://127.0.0.1/', 'data:text/plain,hi', 'javascript:alert(1)']) {

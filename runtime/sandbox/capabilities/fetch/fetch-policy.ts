@@ -32,6 +32,9 @@ export function checkTarget(url: URL, config: FetchGrantConfig, redirect: number
 
 export function addressDenied(hop: Hop, range: string): IsletError {
   return denied(hop, 'blocked-address',
-    `the host is or resolves to a non-public address (${range}), and this origin is not granted private network access`,
+    // The one denial an app author meets when a component talks to a service of their own (on loopback, on the LAN):
+    // say which grant opens it. The origin is the component's own request, so naming it tells untrusted code nothing.
+    `the host is or resolves to a non-public address (${range}), and this origin is not granted private network access` +
+      ` (to allow it, list ${hop.origin} under privateOrigins in the component's fetch grant, besides origins)`,
     { range })
 }

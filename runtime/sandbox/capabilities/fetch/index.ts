@@ -1,6 +1,7 @@
 // ctx.fetch: outbound HTTP to the granted origins only, every redirect hop checked against the SSRF policy (fetch.ts
 // and its siblings in this folder; host.ts has the engine's handler).
 import { defineCapability, type ArgumentCap, type GrantProblem } from '../capability.ts'
+import { namesNonPublicAddress } from './address-policy.ts'
 
 /** `grants.fetch` as the YAML sets it (fetch-grant.ts FetchGrant is what the host half validates from it). */
 export interface FetchGrantDecl {
@@ -66,8 +67,12 @@ export default defineCapability({
     check: checkFetchGrant,
   },
   cli: {
-    flag: 'fetch', type: 'string', usage: '[--fetch origin]', help: 'grant fetch to this origin (repeatable); only examples with fetch: true use it',
-    grant: (value) => Array.isArray(value) && value.length > 0 ? { origins: value, privateOrigins: [], maxRequests: 10 } : undefined,
+    flag: 'fetch', type: 'string', usage: '[--fetch origin]',
+    help: 'grant fetch to this origin (repeatable; a loopback or private address named outright is granted as privateOrigins); only examples with fetch: true use it',
+    // Typing http://127.0.0.1:port on the command line is the explicit grant an app writes as privateOrigins; without
+    // it, a component that talks to a local test server could not be tested at all.
+    grant: (value) => Array.isArray(value) && value.length > 0
+      ? { origins: value, privateOrigins: value.filter((origin) => namesNonPublicAddress(String(origin))), maxRequests: 10 } : undefined,
   },
   host: () => import('./host.ts'),
 })
