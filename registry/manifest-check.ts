@@ -63,20 +63,23 @@ export const PACKAGE_SCHEMA = {
 // Compiled on first use, not on import. validateSchema off: PACKAGE_SCHEMA is this file's constant, checked against
 // JSON Schema's meta-schema by manifest-check.test.ts; checking it again on every `islet run` of a locked app was
 // half the compile (ajv compiles the meta-schema first), ~15-25 ms of each start.
+/** How PACKAGE_SCHEMA is compiled (the runtime keeps a compiled copy on disk: runtime/config/manifest-validator.ts). */
+export const MANIFEST_AJV_OPTIONS = { allErrors: true, strict: true, validateSchema: false } as const
+
 let compiled: ValidateFunction | undefined
-const validatePackage = (): ValidateFunction =>
-  (compiled ??= new Ajv({ allErrors: true, strict: true, validateSchema: false }).compile(PACKAGE_SCHEMA))
+const validatePackage = (): ValidateFunction => (compiled ??= new Ajv(MANIFEST_AJV_OPTIONS).compile(PACKAGE_SCHEMA))
 
 /**
  * Every problem with `pkg` (a parsed package.json) as a plugin package whose tarball holds `files` (package-relative
- * paths). Empty when it may be published and loaded.
+ * paths). Empty when it may be published and loaded. `options.validate`: PACKAGE_SCHEMA compiled with
+ * MANIFEST_AJV_OPTIONS elsewhere (the runtime's stored copy), instead of compiling it here.
  */
-export function checkManifest(pkg: unknown, files: Iterable<string>): ManifestProblem[] {
+export function checkManifest(pkg: unknown, files: Iterable<string>, options: { validate?: ValidateFunction } = {}): ManifestProblem[] {
   if (typeof pkg !== 'object' || pkg === null || Array.isArray(pkg)) {
     return [{ path: '', message: 'package.json is not a JSON object', hint: 'write package.json as an object with name, version and islet' }]
   }
   const problems: ManifestProblem[] = []
-  const validate = validatePackage()
+  const validate = options.validate ?? validatePackage()
   if (!validate(pkg)) problems.push(...(validate.errors ?? []).map(schemaProblem))
   const p = pkg as Record<string, unknown>
   const nameProblem = packageNameProblem(p.name)
