@@ -436,7 +436,7 @@ describe('registry plugins under islet dev', () => {
       dev.child.kill('SIGTERM')
       await dev.exited
     }
-  }, 90_000)
+  }, 180_000) // a dev start and its reloads, each waited for up to 30 s: the budget is their sum
 
   it('a new lock pointing at a tampered tarball is refused with ERR_REGISTRY_INTEGRITY, and the old generation keeps serving', async () => {
     const dir = app({ 'app.yaml': GEO_APP() })
@@ -462,7 +462,7 @@ describe('registry plugins under islet dev', () => {
       dev.child.kill('SIGTERM')
       await dev.exited
     }
-  }, 90_000)
+  }, 180_000) // a dev start and its reloads, each waited for up to 30 s: the budget is their sum
 
   it('host code: a new version in islet.lock is imported beside the old one and the step using it restarts with it', async () => {
     const dir = app({ 'app.yaml': SHOUT_APP('{ version: ^2.0.0, host: true }') })
@@ -481,7 +481,7 @@ describe('registry plugins under islet dev', () => {
       dev.child.kill('SIGTERM')
       await dev.exited
     }
-  }, 90_000)
+  }, 180_000) // a dev start and its reloads, each waited for up to 30 s: the budget is their sum
 })
 
 

@@ -22,6 +22,7 @@ import { diagnosticAt, locate } from './locate.ts'
 import { hintOf, lockedClosure, reachingEntry, reconcileLock } from './plugin-lock.ts'
 import { collectRequests, registriesOf, type PluginRequest } from './plugin-requests.ts'
 import type { PluginDecl } from './types.ts'
+import { REGISTRY_URL } from './schema.ts'
 
 export interface RegistryPluginOptions {
   dataDir: string
@@ -63,7 +64,7 @@ export async function loadRegistryPlugins(files: readonly LoadedFile[], registry
   if (result.diagnostics.some((d) => d.severity === 'error')) return result
   let opened
   try {
-    opened = openSources(registries, options.dataDir)
+    opened = openSources(withoutRefused(registries), options.dataDir)
   } catch (error) {
     const at = files.find((f) => isRecord(f.value.registries)) ?? root
     result.diagnostics.push(diagnosticAt(at.parsed, ['registries'], codeOfThrown(error, 'ERR_CONFIG_SCHEMA'), messageOf(error), hintOf(error)))
@@ -162,4 +163,17 @@ function manifestProblem(name: string, entry: LockedPlugin, pkg: PluginPackageJs
 function filesIn(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
     .map((e) => relative(dir, join(e.parentPath, e.name)).split(sep).join('/'))
+}
+
+const REGISTRY_VALUE = new RegExp(REGISTRY_URL)
+
+/**
+ * The `registries:` values the file schema accepts. One it refuses is reported there, at its line; left out here,
+ * the plugins still load from what the lock pins, so that one error does not bring a second about each plugin.
+ */
+function withoutRefused<T>(registries: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.fromEntries(Object.entries(registries).filter(([, spec]) => {
+    const url = isRecord(spec) ? spec.url : spec
+    return typeof url === 'string' && REGISTRY_VALUE.test(url)
+  }))
 }

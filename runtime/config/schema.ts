@@ -14,8 +14,10 @@ export const STEP_NAME = '^[A-Za-z_][A-Za-z0-9_]*$'
 
 const text = (description: string) => ({ type: 'string', description })
 // Checked here, at the value's line, rather than when a registry is first asked (which a run from the lock never does).
+/** What a `registries:` value must be: 'embedded' or an http(s) URL. */
+export const REGISTRY_URL = '^(embedded|https?://[^\\s/?#@]+(/[^\\s?#]*)?)$'
 const registryUrl = (description: string) =>
-  ({ type: 'string', pattern: '^(embedded|https?://[^\\s/?#@]+(/[^\\s?#]*)?)$', description: `${description}: 'embedded', or an http(s) URL such as http://127.0.0.1:4873/` })
+  ({ type: 'string', pattern: REGISTRY_URL, description: `${description}: 'embedded', or an http(s) URL such as http://127.0.0.1:4873/` })
 /** An npm package name (scoped or not), as npm's rules allow new ones. */
 export const PLUGIN_NAME = '^(@[a-z0-9~][a-z0-9._~-]*/)?[a-z0-9~][a-z0-9._~-]*$'
 const PLUGIN_STRING = "'./path' (relative to this file, inside the app folder) or a package name installed in the app " +
