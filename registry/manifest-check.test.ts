@@ -1,5 +1,6 @@
+import { Ajv } from 'ajv'
 import { describe, expect, it } from 'vitest'
-import { checkManifest } from './manifest-check.ts'
+import { checkManifest, PACKAGE_SCHEMA } from './manifest-check.ts'
 
 const files = ['package.json', 'components/geocode.ts', 'dist/plugin.js', 'pipelines/geo.yaml']
 const good = {
@@ -16,6 +17,11 @@ function paths(pkg: unknown, list = files): string[] {
 }
 
 describe('checkManifest', () => {
+  it('checks against a schema that is valid JSON Schema (checkManifest compiles it without the meta-schema check)', () => {
+    const ajv = new Ajv({ allErrors: true, strict: true })
+    expect(ajv.validateSchema(PACKAGE_SCHEMA), ajv.errorsText()).toBe(true)
+  })
+
   it('accepts a complete plugin package', () => {
     expect(checkManifest(good, files)).toEqual([])
   })

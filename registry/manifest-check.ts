@@ -1,7 +1,7 @@
 // Checks a plugin package's package.json (and the file list of its tarball) before the registry accepts it, before
 // `islet plugin pack` writes it and before the runtime loads it: the `islet` field's JSON Schema (ajv), then what a
 // schema cannot say — name and version by npm's rules, ranges that parse, files that exist, no install scripts.
-import { Ajv, type ErrorObject } from 'ajv'
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import semver from 'semver'
 import { SERVICE_NAMES } from '@islet/sdk'
 import { packageNameProblem } from './package-name.ts'
@@ -54,24 +54,33 @@ export const ISLET_FIELD_SCHEMA = {
   },
 } as const
 
-const PACKAGE_SCHEMA = {
+export const PACKAGE_SCHEMA = {
   type: 'object',
   required: ['name', 'version', 'islet'],
   properties: { name: { type: 'string' }, version: { type: 'string' }, islet: ISLET_FIELD_SCHEMA },
 } as const
 
-const validatePackage = new Ajv({ allErrors: true, strict: true }).compile(PACKAGE_SCHEMA)
+// Compiled on first use, not on import. validateSchema off: PACKAGE_SCHEMA is this file's constant, checked against
+// JSON Schema's meta-schema by manifest-check.test.ts; checking it again on every `islet run` of a locked app was
+// half the compile (ajv compiles the meta-schema first), ~15-25 ms of each start.
+/** How PACKAGE_SCHEMA is compiled (the runtime keeps a compiled copy on disk: runtime/config/manifest-validator.ts). */
+export const MANIFEST_AJV_OPTIONS = { allErrors: true, strict: true, validateSchema: false } as const
+
+let compiled: ValidateFunction | undefined
+const validatePackage = (): ValidateFunction => (compiled ??= new Ajv(MANIFEST_AJV_OPTIONS).compile(PACKAGE_SCHEMA))
 
 /**
  * Every problem with `pkg` (a parsed package.json) as a plugin package whose tarball holds `files` (package-relative
- * paths). Empty when it may be published and loaded.
+ * paths). Empty when it may be published and loaded. `options.validate`: PACKAGE_SCHEMA compiled with
+ * MANIFEST_AJV_OPTIONS elsewhere (the runtime's stored copy), instead of compiling it here.
  */
-export function checkManifest(pkg: unknown, files: Iterable<string>): ManifestProblem[] {
+export function checkManifest(pkg: unknown, files: Iterable<string>, options: { validate?: ValidateFunction } = {}): ManifestProblem[] {
   if (typeof pkg !== 'object' || pkg === null || Array.isArray(pkg)) {
     return [{ path: '', message: 'package.json is not a JSON object', hint: 'write package.json as an object with name, version and islet' }]
   }
   const problems: ManifestProblem[] = []
-  if (!validatePackage(pkg)) problems.push(...(validatePackage.errors ?? []).map(schemaProblem))
+  const validate = options.validate ?? validatePackage()
+  if (!validate(pkg)) problems.push(...(validate.errors ?? []).map(schemaProblem))
   const p = pkg as Record<string, unknown>
   const nameProblem = packageNameProblem(p.name)
   if (typeof p.name === 'string' && nameProblem) {

@@ -1,6 +1,6 @@
 // A registry over HTTP (Islet's own server, Verdaccio, npmjs): the full packument (`Accept: application/json`, the
 // abbreviated form drops `islet`), tarballs and keys, with a bearer token and size caps. Every failure names the URL.
-import { request } from 'undici'
+import type { request } from 'undici'
 import { messageOf } from '@islet/sdk'
 import { RegistryError } from '../errors.ts'
 import { baseNameOf } from '../package-name.ts'
@@ -41,6 +41,9 @@ export function createHttpSource(options: HttpSourceOptions): RegistrySource {
     { details: { url: target, ...(signal.aborted ? { timeoutMs } : {}) }, cause: error })
     let response: Awaited<ReturnType<typeof request>>
     try {
+      // Loaded on the first request: an app whose plugins are all vendored or cached never pays for undici's
+      // ~110 modules at start-up.
+      const { request } = await import('undici')
       response = await request(target, { headers, signal }) // undici follows no redirect unless asked
     } catch (error) {
       throw failed(error)

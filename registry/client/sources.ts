@@ -18,7 +18,8 @@ export interface EmbeddedStore {
   keys(): NpmPublicKey[] | Promise<NpmPublicKey[]>
 }
 
-export type OpenEmbeddedStore = (dir: string) => EmbeddedStore
+/** May answer a promise: the runtime loads the server's store module only when a plugin is actually fetched from it. */
+export type OpenEmbeddedStore = (dir: string) => EmbeddedStore | Promise<EmbeddedStore>
 
 export interface SourcesOptions {
   dataDir: string
@@ -28,13 +29,13 @@ export interface SourcesOptions {
 
 export const EMBEDDED = 'embedded'
 
-export function embeddedSource(store: EmbeddedStore): RegistrySource {
+export function embeddedSource(store: EmbeddedStore | Promise<EmbeddedStore>): RegistrySource {
   return {
     kind: 'embedded',
     id: EMBEDDED,
-    packument: async (name) => await store.packument(name),
-    tarball: async (name, version) => await store.tarball(name, version),
-    keys: async () => await store.keys(),
+    packument: async (name) => await (await store).packument(name),
+    tarball: async (name, version) => await (await store).tarball(name, version),
+    keys: async () => await (await store).keys(),
   }
 }
 

@@ -10,7 +10,7 @@ import { dirname, relative } from 'node:path'
 import satisfies from 'semver/functions/satisfies.js'
 import valid from 'semver/functions/valid.js'
 import validRange from 'semver/ranges/valid.js'
-import { SERVICE_NAMES, type Plugin } from '@islet/sdk'
+import { SERVICE_NAMES, isRecord, type Plugin } from '@islet/sdk'
 import { isIsletError, messageOf, type ErrorCode } from '../errors.ts'
 import { importPlugin } from '../plugins/import-plugin.ts'
 import type { Registry } from '../plugins/registry.ts'
@@ -20,7 +20,7 @@ import { diagnosticAt, locate, type PathSegment } from './locate.ts'
 import { isPathEntry, packageName, resolvePackageEntry, resolvePathEntry, type EntryResolution } from './plugin-entry.ts'
 import { didYouMean } from '../suggest.ts'
 import type { PluginDecl } from './types.ts'
-import { loadRegistryPlugins, usesRegistryPlugins, type MaterializedPlugin } from './registry-plugins.ts'
+import type { MaterializedPlugin } from './registry-plugins.ts'
 import { dataDirOf } from './data-dir.ts'
 
 export interface LoadedPlugins {
@@ -53,7 +53,7 @@ interface Entry {
 export async function loadPlugins(files: readonly LoadedFile[], base: Registry, options: PluginLoadOptions = {}): Promise<LoadedPlugins> {
   const listed = files.flatMap((file) => (Array.isArray(file.value.plugins) ? file.value.plugins : [])
     .map((raw: unknown, i: number) => ({ file, raw, i, entry: entryOf(raw, i) })))
-  const mapped = usesRegistryPlugins(files)
+  const mapped = files.some((f) => isRecord(f.value.plugins)) // the map form: registry plugins, pinned by islet.lock
   if (listed.length === 0 && !mapped) return { registry: base, plugins: [], diagnostics: [], packages: new Map() }
   const registry = base.fork()
   const appDir = dirname(files[0]!.parsed.file)
@@ -119,6 +119,9 @@ export async function loadPlugins(files: readonly LoadedFile[], base: Registry, 
       fingerprint: fingerprint(resolved.file, resolved.packageJson), source: entryAt })
   }
   if (!mapped) return { registry, plugins, diagnostics, packages: new Map() }
+  // Loaded only for an app that uses the map form: the registry client, undici and the embedded registry behind them
+  // were ~250 of the ~650 modules every start loaded, a plugin-less app's too (test/start-imports.test.ts).
+  const { loadRegistryPlugins } = await import('./registry-plugins.ts')
   const fromRegistry = await loadRegistryPlugins(files, registry, { dataDir: options.dataDir ?? dataDirOf(undefined, process.env),
     ...(options.frozen ? { frozen: true } : {}) })
   return { registry, plugins: [...plugins, ...fromRegistry.decls], diagnostics: [...diagnostics, ...fromRegistry.diagnostics],

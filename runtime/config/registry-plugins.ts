@@ -9,6 +9,7 @@ import satisfies from 'semver/functions/satisfies.js'
 import validRange from 'semver/ranges/valid.js'
 import { isRecord } from '@islet/sdk'
 import { checkManifest } from '../../registry/manifest-check.ts'
+import { manifestValidator } from './manifest-validator.ts'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
 import { messageOf } from '../errors.ts'
 import { LOCK_FILE, materialize, openSources, type LockedPlugin, type MaterializeContext } from '../plugins/locked-plugins.ts'
@@ -150,7 +151,7 @@ function engineOf(error: unknown): string | undefined {
 function manifestProblem(name: string, entry: LockedPlugin, pkg: PluginPackageJson, dir: string): string | undefined {
   if (pkg.name !== name || pkg.version !== entry.version) return `its package.json says ${pkg.name}@${pkg.version}`
   if (!isRecord(pkg.islet)) return 'its package.json has no islet field'
-  const [problem] = checkManifest(pkg, filesIn(dir))
+  const [problem] = checkManifest(pkg, filesIn(dir), { validate: manifestValidator() })
   if (problem) return `${problem.path || 'package.json'}: ${problem.message}`
   if (typeof pkg.islet.engine !== 'string' || !validRange(pkg.islet.engine)) return `islet.engine ${JSON.stringify(pkg.islet.engine)} is not a semver range`
   const paths = [pkg.islet.host, ...Object.values(pkg.islet.components ?? {}).map((c) => c.file), ...(pkg.islet.yaml ?? [])]

@@ -7,12 +7,13 @@ import {
   lockFromResolution, materialize as materializeLocked, readLock as readLockFile, resolvePlugins as resolveWith,
   writeLock as writeLockFile, type Lockfile, type LockedPlugin, type Materialized, type PackumentVersion, type PluginRequest, type RegistryMap, type RegistrySource, type RegistrySpec,
 } from '../../registry/client/index.ts'
+import { LOCK_FILE } from './lock-file.ts'
 import { openAppSources, type AppSources } from './registry-sources.ts'
 
 export { lockDrift, lockPosition } from '../../registry/client/index.ts'
 export type { Drift, Lockfile, LockedPlugin, Materialized, PackumentVersion, PluginRequest, RegistryMap, RegistrySpec } from '../../registry/client/index.ts'
 
-export const LOCK_FILE = 'islet.lock'
+export { LOCK_FILE }
 
 export interface MaterializeContext {
   dataDir: string

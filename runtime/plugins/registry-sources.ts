@@ -2,14 +2,14 @@
 // the CLI (cli/registry-parts.ts) alike. The embedded registry (`<dataDir>/registry/`) is the registry server's own
 // store opened in-process (registry/server/embedded.ts), so an app resolves and fetches plugins with no server
 // running. Sources open lazily: an app whose tarballs are all vendored or cached, or whose scopes are all bound to
-// HTTP registries, never opens the embedded store (nor creates its folder). `close` closes what was opened.
+// HTTP registries, never opens the embedded store (nor creates its folder), nor even loads its modules (the server's
+// store, publish checks and their ajv schemas: a good part of a locked app's start-up). `close` closes what was opened.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   createSources, sourceFor, type EmbeddedStore, type RegistryMap, type RegistrySource, type RegistrySpec,
 } from '../../registry/client/index.ts'
 import { RegistryError } from '../../registry/errors.ts'
-import { openEmbeddedRegistry } from '../../registry/server/embedded.ts'
 
 export interface AppSources {
   /** What the client's functions take. */
@@ -31,9 +31,10 @@ export function openAppSources(registries: Partial<Record<string, RegistrySpec>>
   const opened: { close(): void }[] = []
   const map = createSources(specs, {
     dataDir: options.dataDir,
-    openEmbedded: (dir) => {
+    openEmbedded: async (dir) => {
       // Reading must not create a registry (its database and signing key): one nobody published to is empty.
       if (!existsSync(join(dir, 'registry.db'))) return emptyRegistry(dir)
+      const { openEmbeddedRegistry } = await import('../../registry/server/embedded.ts')
       const registry = openEmbeddedRegistry(dir)
       opened.push(registry)
       return registry

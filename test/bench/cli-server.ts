@@ -19,7 +19,7 @@ export interface CliServer {
   stderr(): string
   /** Polls `POST path` every `everyMs` until it answers 200; resolves with the time from the spawn to that answer. */
   serving(path: string, body: string, options?: { everyMs?: number; ms?: number }): Promise<number>
-  /** SIGTERM (drain), then SIGKILL to its group after 5 s; stragglers of the group too. Removes the data dir. */
+  /** SIGTERM (drain), then SIGKILL to its group after 5 s; stragglers of the group too. Removes the data dir it made. */
   stop(): Promise<void>
 }
 
@@ -27,8 +27,9 @@ export function post(url: string, body: string, timeoutMs = 3000): Promise<Respo
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(timeoutMs) })
 }
 
-export function startCli(command: 'run' | 'dev', app: string, port: number): CliServer {
-  const dataDir = mkdtempSync(join(tmpdir(), 'islet-bench-cli-'))
+/** `options.dataDir`: use (and keep) this data dir instead of a fresh temporary one. */
+export function startCli(command: 'run' | 'dev', app: string, port: number, options: { dataDir?: string } = {}): CliServer {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'islet-bench-cli-'))
   const spawnedAt = performance.now()
   const child = spawn(process.execPath, [BIN, command, app, '--data-dir', dataDir], {
     env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true,
@@ -58,7 +59,7 @@ export function startCli(command: 'run' | 'dev', app: string, port: number): Cli
         clearTimeout(timer)
       }
       killGroup()
-      rmSync(dataDir, { recursive: true, force: true })
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }

@@ -1,10 +1,11 @@
 // Benchmark: a cold `islet run` of an app using N (10) plugins, locked (islet.lock + signed tarballs in islet-vendor/:
 // resolve from the lock, verify integrity and signature, extract, load) against the same app with the same plugins
-// as local paths (the list form of `plugins:`). Each start gets a fresh data dir, so nothing is cached but Node's
-// compile cache; one uncounted start of each first; then REPS starts of each, interleaved; start → first 200 on
-// POST /p (a pipeline using one step type of every plugin). Alone: `node test/bench/plugin-start.ts`
-// (BENCH_PLUGINS, BENCH_PLUGIN_REPS). The locked side runs once the runtime reads the map form of `plugins:` and
-// islet.lock (issue 11); until then it is skipped with the runtime's own words.
+// as local paths (the list form of `plugins:`), and locked again with the extracted folders already in the data dir
+// (warm: the tarballs and folders are still verified, nothing is extracted). Cold and paths starts get a fresh data
+// dir, so nothing is cached but Node's compile cache; one uncounted start of each first; then REPS starts of each,
+// interleaved; start → first 200 on POST /p (a pipeline using one step type of every plugin). Alone:
+// `node test/bench/plugin-start.ts` (BENCH_ROUNDS, BENCH_PLUGINS, BENCH_PLUGIN_REPS, BENCH_PLUGIN_PORT). The locked
+// side is skipped with the runtime's own words when the locked app does not start.
 import { createHash } from 'node:crypto'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,7 +16,7 @@ import { loadNote, meter } from './proc.ts'
 import { packTarball } from './registry-packages.ts'
 import { median, round } from './stats.ts'
 
-const PORT = 19234
+const PORT = Number(process.env.BENCH_PLUGIN_PORT ?? 19234)
 const ENGINE_RANGE = '>=0.1.0'
 /** The registry recorded in the lock: the embedded one (the tarballs are vendored, so it is never asked). */
 const REGISTRY = 'embedded'
@@ -110,52 +111,70 @@ export interface PluginStart {
   plugins: number
   reps: number
   pathsMedianMs: number
-  lockedMedianMs?: number
+  /** CPU (user + system) the started process used from spawn to its first 200: steadier than wall time on a busy machine. */
+  pathsCpuMs: number
+  /** Fresh data dir: every tarball verified (integrity, signature), extracted, the folder checked, then loaded. */
+  lockedColdMedianMs?: number
+  /** Extracted folders already in the data dir: still verified (tarball and folder) on this load, not extracted. */
+  lockedWarmMedianMs?: number
+  lockedColdCpuMs?: number
+  lockedWarmCpuMs?: number
   /** Why the locked side did not run. */
   skipped?: string
   load: string
 }
 
-async function startOnce(app: string): Promise<{ ms: number; otherCores: number }> {
-  const server = startCli('run', app, PORT)
+interface Start { ms: number; cpuMs: number; otherCores: number }
+
+async function startOnce(app: string, dataDir?: string): Promise<Start> {
+  const server = startCli('run', app, PORT, dataDir ? { dataDir } : {})
   try {
     const metered = meter(server.pid)
     const ms = await server.serving('/p', '{}')
-    return { ms, otherCores: metered.stop().otherCores }
+    const used = metered.stop()
+    return { ms, cpuMs: used.serverCpuS * 1000, otherCores: used.otherCores }
   } finally {
     await server.stop()
   }
 }
 
-export async function benchPluginStart(options: { plugins?: number; reps?: number } = {}): Promise<PluginStart> {
+/** `rounds` (BENCH_ROUNDS) sets the starts per variant as elsewhere: max(5, 2 × rounds), unless BENCH_PLUGIN_REPS says. */
+export async function benchPluginStart(options: { rounds?: number; plugins?: number; reps?: number } = {}): Promise<PluginStart> {
   const n = options.plugins ?? Number(process.env.BENCH_PLUGINS ?? 10)
-  const reps = options.reps ?? Number(process.env.BENCH_PLUGIN_REPS ?? 5)
+  const reps = options.reps ?? Number(process.env.BENCH_PLUGIN_REPS ?? Math.max(5, 2 * (options.rounds ?? 3)))
   const root = mkdtempSync(join(tmpdir(), 'islet-bench-plugins-'))
   try {
     const paths = writePathsApp(join(root, 'paths'), n)
     const locked = writeLockedApp(join(root, 'locked'), n)
+    const warmDir = join(root, 'warm-data')
     await startOnce(paths) // uncounted: Node's compile cache as warm as on any later start
     let skipped: string | undefined
     try {
-      await startOnce(locked)
+      await startOnce(locked, warmDir) // uncounted too; leaves the extracted folders the warm starts find
     } catch (error) {
       skipped = `locked app does not start yet: ${String((error as Error).message).split('\n').find((l) => /ERR_|error/i.test(l)) ?? (error as Error).message.slice(0, 300)}`
     }
-    const runs: { paths: number[]; locked: number[]; others: number[] } = { paths: [], locked: [], others: [] }
+    const runs: Record<'paths' | 'cold' | 'warm', Start[]> = { paths: [], cold: [], warm: [] }
     for (let r = 0; r < reps; r++) {
-      const a = await startOnce(paths)
-      runs.paths.push(a.ms); runs.others.push(a.otherCores)
-      if (!skipped) {
-        const b = await startOnce(locked)
-        runs.locked.push(b.ms); runs.others.push(b.otherCores)
+      // Interleaved, the order rotating each rep, so drift in the machine's load hits every variant alike.
+      const variants: [keyof typeof runs, () => Promise<Start>][] = [
+        ['paths', () => startOnce(paths)],
+        ...(skipped ? [] : [['cold', () => startOnce(locked)], ['warm', () => startOnce(locked, warmDir)]] as typeof variants),
+      ]
+      for (let i = 0; i < variants.length; i++) {
+        const [variant, start] = variants[(i + r) % variants.length]!
+        runs[variant].push(await start())
       }
-      console.log(`  rep ${r + 1}: paths ${a.ms.toFixed(0)} ms${skipped ? '' : ` | locked ${runs.locked.at(-1)!.toFixed(0)} ms`}`)
+      const last = (v: keyof typeof runs) => `${runs[v].at(-1)!.ms.toFixed(0)} ms (${runs[v].at(-1)!.cpuMs.toFixed(0)} ms CPU)`
+      console.log(`  rep ${r + 1}: paths ${last('paths')}${skipped ? '' : ` | locked cold ${last('cold')} | locked warm ${last('warm')}`}`)
     }
+    const ms = (v: keyof typeof runs) => round(median(runs[v].map((s) => s.ms)), 0)
+    const cpu = (v: keyof typeof runs) => round(median(runs[v].map((s) => s.cpuMs)), 0)
     return {
       name: 'plugin-start', plugins: n, reps,
-      pathsMedianMs: round(median(runs.paths), 0),
-      lockedMedianMs: skipped ? undefined : round(median(runs.locked), 0),
-      skipped, load: loadNote(runs.others),
+      pathsMedianMs: ms('paths'), pathsCpuMs: cpu('paths'),
+      ...(skipped ? { skipped } : { lockedColdMedianMs: ms('cold'), lockedWarmMedianMs: ms('warm'), lockedColdCpuMs: cpu('cold'), lockedWarmCpuMs: cpu('warm') }),
+      load: loadNote(Object.values(runs).flat().map((s) => s.otherCores)),
     }
   } finally {
     rmSync(root, { recursive: true, force: true })
@@ -163,14 +182,18 @@ export async function benchPluginStart(options: { plugins?: number; reps?: numbe
 }
 
 export function printPluginStart(r: PluginStart): void {
-  console.log(`   ${r.plugins} host plugins, ${r.reps} cold starts each (fresh data dir), start → first 200; machine: ${r.load}`)
-  console.log(`   local paths ${r.pathsMedianMs} ms (median)`)
-  if (r.skipped) console.log(`   locked: skipped (${r.skipped})`)
-  else console.log(`   locked (resolve from islet.lock + verify integrity and signature + extract + load) ${r.lockedMedianMs} ms: +${r.lockedMedianMs! - r.pathsMedianMs} ms, ${(r.lockedMedianMs! / r.pathsMedianMs).toFixed(2)}×`)
+  console.log(`   ${r.plugins} host plugins, ${r.reps} starts of each variant, interleaved, start → first 200; machine: ${r.load}`)
+  console.log(`   medians: wall time, and the CPU the started process used (steadier when the machine is shared)`)
+  console.log(`   local paths                                                          ${r.pathsMedianMs} ms, ${r.pathsCpuMs} ms CPU`)
+  if (r.skipped) { console.log(`   locked: skipped (${r.skipped})`); return }
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x}`
+  const vs = (ms: number, cpu: number) => `${ms} ms, ${cpu} ms CPU: ${(ms / r.pathsMedianMs).toFixed(2)}× paths (${signed(ms - r.pathsMedianMs)} ms), CPU ${(cpu / r.pathsCpuMs).toFixed(2)}× (${signed(cpu - r.pathsCpuMs)} ms)`
+  console.log(`   locked, cold (fresh data dir: verify integrity + signature, extract) ${vs(r.lockedColdMedianMs!, r.lockedColdCpuMs!)}`)
+  console.log(`   locked, warm (extracted folders present, verified again)             ${vs(r.lockedWarmMedianMs!, r.lockedWarmCpuMs!)}`)
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const result = await benchPluginStart()
+  const result = await benchPluginStart({ rounds: Number(process.env.BENCH_ROUNDS ?? 3) })
   printPluginStart(result)
   console.log(JSON.stringify(result))
 }

@@ -48,6 +48,9 @@ export interface ReadResult {
 export interface RegistryBench {
   name: 'registry'
   versions: number
+  rounds: number
+  /** Length of each measured window. */
+  windowSeconds: number
   tarballBytes: number
   /** Per target and read: median over rounds. */
   results: Record<string, Record<string, ReadResult>>
@@ -124,7 +127,12 @@ async function startPeer(dir: string): Promise<(Target & { token: string }) | st
   return { name: 'verdaccio', label: `verdaccio ${v.version}`, url: v.url, pid: v.child.pid!, token: v.token, close: v.close }
 }
 
+/**
+ * `seconds` (BENCH_SECONDS) is shared by the six windows of a round (3 reads × 2 registries): each lasts seconds / 2
+ * (BENCH_REGISTRY_SECONDS sets it outright), so the section takes about as long as two sections of two windows.
+ */
 export async function benchRegistry(options: { rounds: number; seconds: number; versions?: number; connections?: number }): Promise<RegistryBench> {
+  const window = Number(process.env.BENCH_REGISTRY_SECONDS ?? options.seconds / 2)
   const versions = options.versions ?? Number(process.env.BENCH_REGISTRY_VERSIONS ?? 30)
   const connections = options.connections ?? Number(process.env.BENCH_REGISTRY_CONNECTIONS ?? 50)
   const packages = Array.from({ length: versions }, (_, i) => benchPackage(NAME, `1.${i}.0`))
@@ -158,7 +166,7 @@ export async function benchRegistry(options: { rounds: number; seconds: number; 
       for (const [label, read] of Object.entries(reads)) {
         const row: string[] = []
         for (const target of i % 2 ? [...targets].reverse() : targets) {
-          const r = await measure(target, read, options.seconds, connections)
+          const r = await measure(target, read, window, connections)
           samples[target.label][label].push(r)
           row.push(`${target.label} ${r.rps.toFixed(0)} req/s p99 ${r.p99Ms} ms${r.cpuMsPerRequest === undefined ? '' : ` ${r.cpuMsPerRequest.toFixed(3)} ms CPU/req`}${r.failures ? ` ${r.failures} FAILED` : ''}`)
         }
@@ -182,13 +190,16 @@ export async function benchRegistry(options: { rounds: number; seconds: number; 
     }
   }
   const others = Object.values(samples).flatMap((byRead) => Object.values(byRead).flat().map((r) => r.otherCores))
-  return { name: 'registry', versions, tarballBytes: latest.tarball.length, results, skipped, sizes, load: others.length ? loadNote(others) : 'not measured' }
+  return { name: 'registry', versions, rounds: options.rounds, windowSeconds: window, tarballBytes: latest.tarball.length, results, skipped, sizes, load: others.length ? loadNote(others) : 'not measured' }
 }
 
 export function printRegistry(r: RegistryBench): void {
-  console.log(`   @bench/geo with ${r.versions} versions, tarball ${r.tarballBytes} B; requests as npm 11 makes them (accept-encoding gzip)`)
+  console.log(`   @bench/geo with ${r.versions} versions, tarball ${r.tarballBytes} B; requests as npm 11 makes them (accept-encoding gzip); ${r.rounds} rounds × ${r.windowSeconds} s per registry and read, medians`)
   for (const note of r.skipped) console.log(`   skipped: ${note}`)
   console.log(`   machine: ${r.load}`)
+  // autocannon appends every body chunk to a string: decoding binary (gzip) bodies as UTF-8 costs the load generator
+  // about twice what plain JSON does, on the same two cores; so req/s of gzipped answers partly measures the client.
+  console.log('   (CPU/req is the figure to compare: req/s of gzipped answers is capped by autocannon decoding them on the same cores)')
   const targets = Object.keys(r.results)
   const reads = targets.length ? Object.keys(r.results[targets[0]]) : []
   for (const read of reads) {
@@ -196,7 +207,9 @@ export function printRegistry(r: RegistryBench): void {
       const x = r.results[t][read]
       return `${t} ${x.rps} req/s (p99 ${x.p99Ms} ms${x.cpuMsPerRequest === undefined ? '' : `, ${x.cpuMsPerRequest} ms CPU/req`}; ${r.sizes[t][read]})${x.failures ? ` ${x.failures} FAILED` : ''}`
     })
-    const ratio = targets.length === 2 ? `  → islet/verdaccio ${(r.results[targets[0]][read].rps / r.results[targets[1]][read].rps).toFixed(2)}×` : ''
+    const [a, b] = targets.length === 2 ? [r.results[targets[0]][read], r.results[targets[1]][read]] : []
+    const cpu = a?.cpuMsPerRequest && b?.cpuMsPerRequest ? `, CPU/req verdaccio/islet ${(b.cpuMsPerRequest / a.cpuMsPerRequest).toFixed(1)}×` : ''
+    const ratio = a && b ? `  → req/s islet/verdaccio ${(a.rps / b.rps).toFixed(2)}×${cpu}` : ''
     console.log(`   ${read.padEnd(24)} ${cells.join(' | ')}${ratio}`)
   }
 }

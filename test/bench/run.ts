@@ -4,8 +4,8 @@
 // through the real command line, each figure with the other load the machine had) BENCH_WARMUP_SECONDS,
 // BENCH_SETTLE_MS, BENCH_SUSTAINED_SECONDS, BENCH_COMPONENTS, BENCH_COUNT_REPS, BENCH_DEV_EDITS, BENCH_POLL_MS,
 // BENCH_QUIET_MAX_S, BENCH_QUIET_CORES; section 14 (registry vs Verdaccio) BENCH_REGISTRY_VERSIONS, BENCH_REGISTRY_CONNECTIONS,
-// VERDACCIO_DIR (default /work/peers-verdaccio; absent: Verdaccio is skipped with a note); section 15 BENCH_PLUGINS,
-// BENCH_PLUGIN_REPS.
+// VERDACCIO_DIR (default /work/peers-verdaccio; absent: Verdaccio is skipped with a note), BENCH_REGISTRY_SECONDS (each
+// window; default BENCH_SECONDS / 2); section 15 BENCH_PLUGINS, BENCH_PLUGIN_REPS (default max(5, 2 × BENCH_ROUNDS)).
 import { benchCliStart, printCliStart } from './cli-start.ts'
 import { benchColdStart } from './cold-start.ts'
 import { benchContainment, printContainment } from './containment.ts'
@@ -106,8 +106,8 @@ console.log('\n14. Plugin registry: packument and tarball requests per second, I
 const registry = await benchRegistry({ rounds, seconds })
 printRegistry(registry)
 
-console.log('\n15. Cold `islet run` of an app with 10 host plugins: locked (islet.lock, vendored signed tarballs) vs local paths')
-const pluginStart = await benchPluginStart()
+console.log('\n15. `islet run` start of an app with 10 host plugins: locked (islet.lock, vendored signed tarballs; cold and warm) vs local paths')
+const pluginStart = await benchPluginStart({ rounds })
 printPluginStart(pluginStart)
 
 const summaries = [cost, components, devReload, processes, registry, pluginStart].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone

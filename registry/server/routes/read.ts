@@ -1,5 +1,6 @@
 // The read side of the npm protocol: the packument (full, or abbreviated for `Accept: application/vnd.npm.install-v1+json`),
-// one version (`GET /:pkg/:version-or-tag`) and tarballs. Packuments carry an ETag so a repeat is a 304.
+// one version (`GET /:pkg/:version-or-tag`) and tarballs. Packuments carry an ETag so a repeat is a 304, and are
+// gzipped when the client accepts it (npm always does); tarballs are gzip already and go out as they are stored.
 import type Router from '@koa/router'
 import type { Context } from 'koa'
 import { createHash } from 'node:crypto'
@@ -7,6 +8,7 @@ import { baseNameOf } from '../../package-name.ts'
 import { RegistryHttpError } from '../http-error.ts'
 import type { RouteDeps } from '../options.ts'
 import { ABBREVIATED_TYPE, packumentOf, versionDocument } from '../packument.ts'
+import { renderedCache } from '../rendered.ts'
 import { PKG, decoded, route } from './paths.ts'
 
 /** Where tarball links point: the configured public URL, else this request's own origin. */
@@ -30,9 +32,7 @@ export function readRoutes(router: Router, deps: RouteDeps): void {
     ctx.body = bytes
   })
 
-  // Rendered packuments by ETag: installs ask for the same few documents over and over, and the ETag already names
-  // everything a document depends on. Bounded; the oldest entry goes first.
-  const rendered = new Map<string, string>()
+  const rendered = renderedCache()
 
   router.get(route(`/${PKG}`), (ctx) => {
     const name = decoded(ctx.captures?.[0])
@@ -42,21 +42,23 @@ export function readRoutes(router: Router, deps: RouteDeps): void {
     // because the dist-tag routes (registry/server/auth/) write them without bumping the revision.
     if (!pkg) throw notFound(name)
     const tags = JSON.stringify(store.distTags(name))
-    const etag = createHash('sha1').update(`${store.revOf(pkg)}\0${tags}\0${abbreviated}\0${baseUrl(ctx, deps)}`).digest('base64url')
-    ctx.etag = etag
+    const key = createHash('sha1').update(`${store.revOf(pkg)}\0${tags}\0${abbreviated}\0${baseUrl(ctx, deps)}`).digest('base64url')
+    // Weak: the gzip and the plain bytes are one document (RFC 9110 8.8.1), so a client holding either gets its 304
+    // whatever it accepts now (If-None-Match compares weakly).
+    ctx.etag = `W/"${key}"`
     ctx.vary('accept')
+    ctx.vary('accept-encoding')
     ctx.status = 200 // Koa judges freshness only for a 2xx
     if (ctx.fresh) { ctx.status = 304; return }
-    let body = rendered.get(etag)
-    if (body === undefined) {
+    const entry = rendered.get(key, () => {
       const packument = packumentOf(store, name, baseUrl(ctx, deps), { abbreviated })
       if (!packument) throw notFound(name, 'every version was unpublished')
-      body = JSON.stringify(packument)
-      if (rendered.size >= 500) rendered.delete(rendered.keys().next().value as string)
-      rendered.set(etag, body)
-    }
+      return JSON.stringify(packument)
+    })
     ctx.type = abbreviated ? `${ABBREVIATED_TYPE}; charset=utf-8` : 'application/json'
-    ctx.body = body
+    const gzip = ctx.acceptsEncodings('gzip', 'identity') === 'gzip' ? rendered.gzipOf(entry) : null
+    if (gzip) ctx.set('content-encoding', 'gzip')
+    ctx.body = gzip ?? entry.json
   })
 
   router.get(route(`/${PKG}/([^/]+)`), (ctx) => {
