@@ -1,9 +1,10 @@
 // packFolder: reproducible bytes, the files npm itself would pack (checked against the real `npm pack`), a tarball
 // that standard tools read back exactly, and a refusal that names what to fix.
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
 import { readTarball } from './tarball/read.ts'
 import { RegistryError } from './errors.ts'
@@ -29,12 +30,15 @@ const manifest = (extra: Record<string, unknown> = {}) => JSON.stringify({
   ...extra,
 }, null, 2)
 
-/** The paths the real npm CLI would pack from `dir` (its own config and cache, never the user's). */
-function npmPackFiles(dir: string): string[] {
+/**
+ * The paths the real npm CLI would pack from `dir` (its own config and cache, never the user's). Asynchronous, so
+ * that the tests comparing with npm run concurrently (it.concurrent): each is a ~0.5 s npm start, mostly waiting.
+ */
+async function npmPackFiles(dir: string): Promise<string[]> {
   const home = mkdtempSync(join(tmpdir(), 'islet-npm-'))
   made.push(home)
   writeFileSync(join(home, 'npmrc'), '')
-  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', '--userconfig', join(home, 'npmrc'), '--cache', join(home, 'cache')],
+  const { stdout: out } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', '--userconfig', join(home, 'npmrc'), '--cache', join(home, 'cache')],
     { cwd: dir, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'silent' } })
   return (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path).sort()
 }
@@ -87,7 +91,8 @@ describe('packFolder', () => {
     for (const [path, bytes] of files) expect(bytes.equals(readFileSync(join(dir, path))), path).toBe(true)
   })
 
-  it('packs the files npm pack packs: the files field, always README/LICENSE/package.json, never node_modules/.git/.npmrc', async () => {
+  // Concurrent (with the context's expect): each waits on its own npm pack.
+  it.concurrent('packs the files npm pack packs: the files field, always README/LICENSE/package.json, never node_modules/.git/.npmrc', async ({ expect }) => {
     const dir = folder({
       'package.json': manifest({ files: ['components', 'dist/*.js', 'pipelines/geo.yaml', './docs/'], main: 'main.js', bin: { geo: 'cli.js' } }),
       'components/geocode.ts': '', 'components/util/lookup.ts': '', 'components/.DS_Store': '', 'components/x.orig': '',
@@ -97,11 +102,11 @@ describe('packFolder', () => {
       'node_modules/dep/index.js': '', '.git/config': '', '.npmrc': 'x=1\n', 'package-lock.json': '{}', '.gitignore': 'dist\n',
     })
     const packed = await packFolder(dir)
-    expect(packed.files.map((f) => f.path)).toEqual(npmPackFiles(dir))
+    expect(packed.files.map((f) => f.path)).toEqual(await npmPackFiles(dir))
     expect(packed.files.map((f) => f.path)).toContain('components/util/lookup.ts')
   })
 
-  it('without a files field honours .npmignore (and a nested one) as npm does', async () => {
+  it.concurrent('without a files field honours .npmignore (and a nested one) as npm does', async ({ expect }) => {
     const dir = folder({
       'package.json': manifest(), 'components/geocode.ts': '', 'components/geocode.test.ts': '', 'test/a.ts': '',
       'src/keep.ts': '', 'src/drop.log': '', 'src/.npmignore': '*.log\n', 'notes/todo.md': '', 'README': '',
@@ -109,14 +114,14 @@ describe('packFolder', () => {
       'node_modules/dep/index.js': '', '.git/HEAD': '',
     })
     const packed = await packFolder(dir)
-    expect(packed.files.map((f) => f.path)).toEqual(npmPackFiles(dir))
+    expect(packed.files.map((f) => f.path)).toEqual(await npmPackFiles(dir))
     expect(packed.files.map((f) => f.path)).toEqual(['README', 'components/geocode.ts', 'package.json', 'src/keep.ts'])
   })
 
-  it('falls back to .gitignore without a .npmignore, as npm does', async () => {
+  it.concurrent('falls back to .gitignore without a .npmignore, as npm does', async ({ expect }) => {
     const dir = folder({ 'package.json': manifest(), 'components/geocode.ts': '', 'data/app.db': '', 'coverage/x.json': '', '.gitignore': 'data/\ncoverage\n' })
     const packed = await packFolder(dir)
-    expect(packed.files.map((f) => f.path)).toEqual(npmPackFiles(dir))
+    expect(packed.files.map((f) => f.path)).toEqual(await npmPackFiles(dir))
     expect(packed.files.map((f) => f.path)).toEqual(['components/geocode.ts', 'package.json'])
   })
 
@@ -135,9 +140,9 @@ describe('packFolder', () => {
       'Readme.markdown': '', 'LICENSE-MIT': '', 'readme~': '', 'Copying.txt': '', 'CHANGES': '' },
   }
   for (const [corner, files] of Object.entries(corners)) {
-    it(`packs what npm packs: ${corner}`, async () => {
+    it.concurrent(`packs what npm packs: ${corner}`, async ({ expect }) => {
       const dir = folder(files)
-      expect((await packFolder(dir)).files.map((f) => f.path)).toEqual(npmPackFiles(dir))
+      expect((await packFolder(dir)).files.map((f) => f.path)).toEqual(await npmPackFiles(dir))
     })
   }
 

@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { BIN, islet, spawnIslet } from './support/cli.ts'
+import { BIN, islet, isletAsync, spawnIslet } from './support/cli.ts'
 import { writeFiles } from './support/app.ts'
 import { until } from './support/until.ts'
 
@@ -102,36 +102,37 @@ describe('islet run', () => {
 })
 
 describe('the command line', () => {
-  it('--version and -v print the version', () => {
-    for (const flag of ['--version', '-v']) {
-      const r = islet([flag])
+  it('--version and -v print the version', async () => {
+    for (const r of await Promise.all(['--version', '-v'].map((flag) => isletAsync([flag])))) {
       expect(r.stdout).toBe(`islet ${PACKAGE.version}\n`)
       expect(r.status).toBe(0)
     }
   })
 
-  it('every command answers --help and -h with its own usage, options and examples, exit 0', () => {
-    for (const command of [['run'], ['dev'], ['validate'], ['schema'], ['component', 'test'], ['component', 'new']]) {
-      for (const flag of ['--help', '-h']) {
-        const r = islet([...command, flag])
-        expect(r.status, `${command.join(' ')} ${flag}: ${r.stderr}`).toBe(0)
-        expect(r.stdout).toMatch(new RegExp(`^Usage: islet ${command.join(' ')}\\b`))
-        expect(r.stdout).toMatch(/\nOptions:\n[\s\S]*-h, --help[\s\S]*\nExamples:\n {2}islet /)
-      }
-    }
+  it('every command answers --help and -h with its own usage, options and examples, exit 0', async () => {
+    const calls = [['run'], ['dev'], ['validate'], ['schema'], ['component', 'test'], ['component', 'new']].flatMap((command) =>
+      ['--help', '-h'].map((flag) => ({ command, flag })))
     // --help wins over the rest of the line, as in most tools.
-    expect(islet(['validate', '--fromat', 'x', '--help']).status).toBe(0)
+    const [wins, ...results] = await Promise.all([isletAsync(['validate', '--fromat', 'x', '--help']), ...calls.map(({ command, flag }) => isletAsync([...command, flag]))])
+    calls.forEach(({ command, flag }, i) => {
+      const r = results[i]!
+      expect(r.status, `${command.join(' ')} ${flag}: ${r.stderr}`).toBe(0)
+      expect(r.stdout).toMatch(new RegExp(`^Usage: islet ${command.join(' ')}\\b`))
+      expect(r.stdout).toMatch(/\nOptions:\n[\s\S]*-h, --help[\s\S]*\nExamples:\n {2}islet /)
+    })
+    expect(wins.status).toBe(0)
   })
 
-  it('an unknown option is a usage error (exit 2) with did-you-mean and the usage line', () => {
-    const r = islet(['validate', '--fromat', 'json', 'app.yaml'])
-    expect(r.status).toBe(2)
-    expect(r.stderr).toBe("ERR_CLI_USAGE: unknown option '--fromat' for 'islet validate' (did you mean '--format'?)\n" +
+  it('an unknown option is a usage error (exit 2) with did-you-mean and the usage line', async () => {
+    const [r, kb, jsn, out, hlep] = await Promise.all([['validate', '--fromat', 'json', 'app.yaml'], ['component', 'test', 'x.ts', '--kb'],
+      ['validate', '--format', 'jsn', 'app.yaml'], ['schema', '--out'], ['validate', '--hlep']].map((args) => isletAsync(args)))
+    expect(r!.status).toBe(2)
+    expect(r!.stderr).toBe("ERR_CLI_USAGE: unknown option '--fromat' for 'islet validate' (did you mean '--format'?)\n" +
       "usage: islet validate [files…] [options]\nrun 'islet validate --help' for its options and examples\n")
-    expect(islet(['component', 'test', 'x.ts', '--kb']).stderr).toContain("unknown option '--kb' for 'islet component test' (did you mean '--kv'?)")
-    expect(islet(['validate', '--format', 'jsn', 'app.yaml']).stderr).toContain("--format must be text or json, not 'jsn' (did you mean 'json'?)")
-    expect(islet(['schema', '--out']).stderr).toContain("option '--out' needs a value: --out <file>")
-    expect(islet(['validate', '--hlep']).stderr).toContain("unknown option '--hlep' for 'islet validate' (did you mean '--help'?)")
+    expect(kb!.stderr).toContain("unknown option '--kb' for 'islet component test' (did you mean '--kv'?)")
+    expect(jsn!.stderr).toContain("--format must be text or json, not 'jsn' (did you mean 'json'?)")
+    expect(out!.stderr).toContain("option '--out' needs a value: --out <file>")
+    expect(hlep!.stderr).toContain("unknown option '--hlep' for 'islet validate' (did you mean '--help'?)")
   })
 
   it('a value that begins with a dash says how to pass it, not parseArgs\' "ambiguous"', () => {
@@ -140,11 +141,11 @@ describe('the command line', () => {
     expect(r.stderr.split('\n')[0]).toBe("ERR_CLI_USAGE: option '--processes' got '-1', which looks like an option: to give a value that begins with '-', write --processes=-1")
   })
 
-  it('an unknown command is a usage error with did-you-mean', () => {
-    const r = islet(['valdate', 'app.yaml'])
+  it('an unknown command is a usage error with did-you-mean', async () => {
+    const [r, tset] = await Promise.all([isletAsync(['valdate', 'app.yaml']), isletAsync(['component', 'tset'])])
     expect(r.status).toBe(2)
     expect(r.stderr.split('\n')[0]).toBe("ERR_CLI_USAGE: unknown command 'valdate' (did you mean 'validate'?)")
-    expect(islet(['component', 'tset']).stderr.split('\n')[0]).toBe("ERR_CLI_USAGE: unknown command 'islet component tset' (did you mean 'component test'?)")
+    expect(tset.stderr.split('\n')[0]).toBe("ERR_CLI_USAGE: unknown command 'islet component tset' (did you mean 'component test'?)")
   })
 
   it('a missing app file names the command that was run', () => {
@@ -191,16 +192,15 @@ describe('islet validate', () => {
     cleanup()
   })
 
-  it('prints every error as path:line:col severity CODE message and exits 1; --format json too', () => {
+  it('prints every error as path:line:col severity CODE message and exits 1; --format json too', async () => {
     const { dir, cleanup } = writeFiles({
       'app.yaml': 'apiVersion: islet/v1\nmodules:\n  - name: web\n    type: http.server\n    config:\n      prot: 80\n      port: "x"\n',
     })
-    const r = islet(['validate', 'app.yaml'], { cwd: dir })
+    const [r, j] = await Promise.all([isletAsync(['validate', 'app.yaml'], { cwd: dir }), isletAsync(['validate', '--format', 'json', 'app.yaml'], { cwd: dir })])
     expect(r.status).toBe(1)
     const lines = r.stdout.trim().split('\n')
     expect(lines[0]).toMatch(/^app\.yaml:6:7 error ERR_CONFIG_UNKNOWN_KEY .*'prot'.*did you mean 'port'/)
     expect(lines.some((l) => /^app\.yaml:7:\d+ error ERR_CONFIG_SCHEMA /.test(l))).toBe(true)
-    const j = islet(['validate', '--format', 'json', 'app.yaml'], { cwd: dir })
     expect(j.status).toBe(1)
     const parsed = JSON.parse(j.stdout)
     expect(parsed.valid).toBe(false)
@@ -210,15 +210,15 @@ describe('islet validate', () => {
 })
 
 describe('islet validate: paths', () => {
-  it('checks database files against the data directory it runs with: --data-dir, as for run', () => {
+  it('checks database files against the data directory it runs with: --data-dir, as for run', async () => {
     const data = writeFiles({ 'keep.txt': '' })
     const { dir, cleanup } = writeFiles({
       'app.yaml': `apiVersion: islet/v1\nmodules:\n  - name: db\n    type: storage.sqlite\n    config: { file: ${join(data.dir, 'app.db')} }\n`,
     })
-    const outside = islet(['validate', 'app.yaml'], { cwd: dir, env: { ISLET_DATA_DIR: 'data' } })
+    const [outside, inside] = await Promise.all([isletAsync(['validate', 'app.yaml'], { cwd: dir, env: { ISLET_DATA_DIR: 'data' } }),
+      isletAsync(['validate', '--data-dir', data.dir, 'app.yaml'], { cwd: dir, env: { ISLET_DATA_DIR: 'data' } })])
     expect(outside.status).toBe(1)
     expect(outside.stdout).toMatch(/^app\.yaml:5:21 error ERR_CONFIG_PATH_OUTSIDE .* is outside the data directory/m)
-    const inside = islet(['validate', '--data-dir', data.dir, 'app.yaml'], { cwd: dir, env: { ISLET_DATA_DIR: 'data' } })
     expect(inside.stdout).toContain('1 file valid')
     expect(inside.status).toBe(0)
     cleanup()
@@ -243,12 +243,11 @@ describe('islet schema', () => {
     expect(r.stdout).not.toContain('acme.api-keys')
   })
 
-  it("given an app, describes its plugins' types too; a plugin that does not load is reported at its entry", () => {
-    const r = islet(['schema', join(EXAMPLES, 'greetings', 'app.yaml')])
+  it("given an app, describes its plugins' types too; a plugin that does not load is reported at its entry", async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': 'apiVersion: islet/v1\nplugins: [./nope.ts]\n' })
+    const [r, broken] = await Promise.all([isletAsync(['schema', join(EXAMPLES, 'greetings', 'app.yaml')]), isletAsync(['schema', join(dir, 'app.yaml')])])
     expect(r.status).toBe(0)
     expect(r.stdout).toContain('acme.api-keys')
-    const { dir, cleanup } = writeFiles({ 'app.yaml': 'apiVersion: islet/v1\nplugins: [./nope.ts]\n' })
-    const broken = islet(['schema', join(dir, 'app.yaml')])
     expect(broken.stderr).toMatch(/app\.yaml:2:\d+ error ERR_PLUGIN_NOT_FOUND/)
     expect(broken.status).toBe(1)
     cleanup()
@@ -263,11 +262,10 @@ describe('Node version guard', () => {
       return Number(version.slice(1).split('.')[0]) < 24 ? path : undefined
     } catch { return undefined }
   })()
-  it.skipIf(!old)('started by an older Node, re-executes itself under the pinned Node 24 (exit status and output passed through)', () => {
-    const version = islet(['--version'], { node: old })
+  it.skipIf(!old)('started by an older Node, re-executes itself under the pinned Node 24 (exit status and output passed through)', async () => {
+    const [version, usage] = await Promise.all([isletAsync(['--version'], { node: old }), isletAsync(['validate', '--fromat', 'json', 'x.yaml'], { node: old })])
     expect(version.stdout).toBe(`islet ${PACKAGE.version}\n`)
     expect(version.status).toBe(0)
-    const usage = islet(['validate', '--fromat', 'json', 'x.yaml'], { node: old })
     expect(usage.stderr).toMatch(/^ERR_CLI_USAGE: unknown option '--fromat'/)
     expect(usage.status).toBe(2)
   })

@@ -1,7 +1,7 @@
 // `islet plugin …`: the edits to app.yaml keep everything the author wrote (comments, order, spacing, quoting) and
 // change only the entry; command-line mistakes are usage errors (exit 2) that say how to write it, before any
 // registry is asked; a change is never made off a terminal without --yes; --format json carries the same data.
-import { spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -13,7 +13,7 @@ import { formatPlan, summarize, type Plan } from '../runtime/cli/plugin-plan.ts'
 import { parsePluginSpec } from '../runtime/cli/plugin-spec.ts'
 import type { PackumentVersion } from '../runtime/cli/registry-parts.ts'
 import { pluginEntries, readAppYaml, removePluginEntry, setPluginEntry } from '../runtime/cli/plugins-yaml.ts'
-import { islet, spawnIslet, type RunningIslet } from './support/cli.ts'
+import { islet, isletAsync, spawnIslet, type RunningIslet } from './support/cli.ts'
 import { writeFiles } from './support/files.ts'
 
 const APP = `# Orders app
@@ -168,18 +168,21 @@ describe('islet plugin: command-line mistakes', () => {
     })
   })
 
-  it('a name npm would refuse, --services without --host, and yank without one exact version', () => {
-    withApp(APP, (file, dir) => {
-      const name = islet(['plugin', 'add', '@Acme/Geo', file], { cwd: dir })
-      expect(name.status).toBe(2)
-      expect(name.stderr).toContain("did you mean '@acme/geo'? npm names are lower case")
-      const services = islet(['plugin', 'add', '@acme/geo', '--services', 'events', file], { cwd: dir })
-      expect(services.status).toBe(2)
-      expect(services.stderr).toContain('--services grants engine services to host code: pass --host with it')
-      const yank = islet(['plugin', 'yank', '@acme/geo@^1.2.0'], { cwd: dir })
-      expect(yank.status).toBe(2)
-      expect(yank.stderr).toContain("islet plugin yank needs one exact version: @acme/geo@1.2.3, not '@acme/geo@^1.2.0'")
-    })
+  it('a name npm would refuse, --services without --host, and yank without one exact version', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': APP })
+    try {
+      const file = join(dir, 'app.yaml')
+      const [name, services, yank] = await Promise.all([isletAsync(['plugin', 'add', '@Acme/Geo', file], { cwd: dir }),
+        isletAsync(['plugin', 'add', '@acme/geo', '--services', 'events', file], { cwd: dir }), isletAsync(['plugin', 'yank', '@acme/geo@^1.2.0'], { cwd: dir })])
+      expect(name!.status).toBe(2)
+      expect(name!.stderr).toContain("did you mean '@acme/geo'? npm names are lower case")
+      expect(services!.status).toBe(2)
+      expect(services!.stderr).toContain('--services grants engine services to host code: pass --host with it')
+      expect(yank!.status).toBe(2)
+      expect(yank!.stderr).toContain("islet plugin yank needs one exact version: @acme/geo@1.2.3, not '@acme/geo@^1.2.0'")
+    } finally {
+      cleanup()
+    }
   })
 
   it('a registries: token whose variable is not set is reported at its file:line:col, before any registry is asked', () => {
@@ -201,11 +204,12 @@ describe('islet plugin: command-line mistakes', () => {
     })
   })
 
-  it('every plugin and registry command answers --help with its usage, options and examples', () => {
+  it('every plugin and registry command answers --help with its usage, options and examples', async () => {
     const commands = [['plugin', 'add'], ['plugin', 'remove'], ['plugin', 'upgrade'], ['plugin', 'list'], ['plugin', 'vendor'], ['plugin', 'yank'], ['plugin', 'unyank'],
       ['registry', 'serve'], ['registry', 'user', 'add'], ['registry', 'token', 'create'], ['registry', 'token', 'revoke'], ['registry', 'token', 'list']]
-    for (const command of commands) {
-      const r = islet([...command, '--help'])
+    const results = await Promise.all(commands.map((command) => isletAsync([...command, '--help'])))
+    for (const [i, command] of commands.entries()) {
+      const r = results[i]!
       expect(r.status, `${command.join(' ')} --help: ${r.stderr}`).toBe(0)
       expect(r.stdout).toMatch(new RegExp(`^Usage: islet ${command.join(' ')}\\b`))
       expect(r.stdout).toMatch(/\nOptions:\n[\s\S]*-h, --help[\s\S]*\nExamples:\n {2}/)
@@ -265,6 +269,17 @@ describe('islet plugin: changes and output', () => {
 // End to end against a real registry (islet registry serve on loopback, on a port the system picks; packages
 // published with the real npm CLI).
 
+/** `npm publish` in `cwd` with the test's npmrc, without blocking this process (publishes run together). */
+function npmPublish(cwd: string, npmrc: string, cache: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['publish', '--userconfig', npmrc, '--cache', cache], { cwd, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+    child.once('error', reject)
+    child.once('close', (status) => resolve({ status, stderr }))
+  })
+}
+
 function plugin(dir: string, pkg: Record<string, unknown>, files: Record<string, string>): void {
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', files: ['components'], ...pkg }))
@@ -279,7 +294,7 @@ describe('islet plugin against a registry on loopback', () => {
   let registry: string
   let app: string
   let served: RunningIslet
-  const run = (args: string[], env: Record<string, string> = {}) => islet([...args, '--data-dir', join(work, 'data')], { cwd: join(work, 'app'), env })
+  const run = (args: string[], env: Record<string, string> = {}) => isletAsync([...args, '--data-dir', join(work, 'data')], { cwd: join(work, 'app'), env })
 
   beforeAll(async () => {
     served = spawnIslet(['registry', 'serve', '--dir', join(work, 'registry'), '--port', '0', '--format', 'json'])
@@ -305,10 +320,7 @@ modules: []   # none yet
     plugin(join(work, 'geo'), { name: '@acme/geo', version: '1.2.0', description: 'geocoding', islet: { engine: '>=0.0.0', plugins: { '@acme/base': '^1.0.0' },
       components: { geocode: { file: 'components/geocode.ts', capabilities: { fetch: ['https://geo.example'], kv: true } } } } },
     { 'components/geocode.ts': component('geocode') })
-    for (const p of ['base', 'geo']) {
-      const r = spawnSync('npm', ['publish', '--userconfig', npmrc, '--cache', join(work, 'npm-cache')], { cwd: join(work, p), encoding: 'utf8' })
-      expect(r.status, r.stderr).toBe(0)
-    }
+    for (const r of await Promise.all(['base', 'geo'].map((p) => npmPublish(join(work, p), npmrc, join(work, 'npm-cache'))))) expect(r.status, r.stderr).toBe(0)
     mkdirSync(join(work, 'app'))
     writeFileSync(join(work, 'app', 'app.yaml'), app)
   }, 120_000)
@@ -319,16 +331,17 @@ modules: []   # none yet
     rmSync(work, { recursive: true, force: true })
   })
 
-  it('a published component that does not compile is refused with where in the package (islet registry serve lends the compiler)', () => {
+  // The first three change nothing (the checks say so), so they run concurrently (with the context's expect).
+  it.concurrent('a published component that does not compile is refused with where in the package (islet registry serve lends the compiler)', async ({ expect }) => {
     plugin(join(work, 'broken'), { name: '@acme/geo', version: '1.3.0', islet: { engine: '>=0.0.0', components: { geocode: { file: 'components/geocode.ts' } } } },
       { 'components/geocode.ts': "import { defineComponent } from '@islet/sdk'\nexport default defineComponent({\n" })
-    const r = spawnSync('npm', ['publish', '--userconfig', join(work, 'npmrc'), '--cache', join(work, 'npm-cache')], { cwd: join(work, 'broken'), encoding: 'utf8' })
+    const r = await npmPublish(join(work, 'broken'), join(work, 'npmrc'), join(work, 'npm-cache'))
     expect(r.status).not.toBe(0)
     expect(r.stderr).toMatch(/components\/geocode\.ts:3:1: ERR_COMPONENT_SYNTAX component 'geocode'/)
   })
 
-  it('add shows what the plugin requests and, off a terminal without --yes, changes nothing', () => {
-    const r = run(['plugin', 'add', '@acme/geo'])
+  it.concurrent('add shows what the plugin requests and, off a terminal without --yes, changes nothing', async ({ expect }) => {
+    const r = await run(['plugin', 'add', '@acme/geo'])
     expect(r.status).toBe(1)
     expect(r.stdout).toContain('geocode        components/geocode.ts  requests: fetch https://geo.example; kv')
     expect(r.stdout).toContain("'@acme/geo': ^1.2.0")
@@ -338,14 +351,14 @@ modules: []   # none yet
     expect(existsSync(join(work, 'app', 'islet.lock'))).toBe(false)
   })
 
-  it('an unknown name gets did-you-mean from the registry search', () => {
-    const r = run(['plugin', 'add', '@acme/goe', '--yes'])
+  it.concurrent('an unknown name gets did-you-mean from the registry search', async ({ expect }) => {
+    const r = await run(['plugin', 'add', '@acme/goe', '--yes'])
     expect(r.status).toBe(1)
     expect(r.stderr).toContain(`ERR_PLUGIN_UNKNOWN: no plugin '@acme/goe' in ${registry} (did you mean '@acme/geo'?)`)
   })
 
-  it('with --yes: writes the entry (the rest of app.yaml as it was) and the lock, and reports it as JSON', () => {
-    const r = run(['plugin', 'add', '@acme/geo', '--yes', '--format', 'json'])
+  it('with --yes: writes the entry (the rest of app.yaml as it was) and the lock, and reports it as JSON', async () => {
+    const r = await run(['plugin', 'add', '@acme/geo', '--yes', '--format', 'json'])
     expect(r.status, r.stderr).toBe(0)
     const out = JSON.parse(r.stdout) as { applied: boolean; plugin: { components: { capabilities: unknown }[] }; lock: { changes: { name: string; kind: string }[] } }
     expect(out.applied).toBe(true)
@@ -354,7 +367,7 @@ modules: []   # none yet
     expect(readFileSync(join(work, 'app', 'app.yaml'), 'utf8')).toBe(`${app}plugins:\n  '@acme/geo': ^1.2.0\n`)
     const lock = JSON.parse(readFileSync(join(work, 'app', 'islet.lock'), 'utf8')) as { plugins: Record<string, { version: string }> }
     expect(Object.fromEntries(Object.entries(lock.plugins).map(([n, e]) => [n, e.version]))).toEqual({ '@acme/base': '1.0.0', '@acme/geo': '1.2.0' })
-    const list = JSON.parse(run(['plugin', 'list', '--format', 'json']).stdout) as { plugins: { name: string; version: string }[] }
+    const list = JSON.parse((await run(['plugin', 'list', '--format', 'json'])).stdout) as { plugins: { name: string; version: string }[] }
     expect(list.plugins.map((p) => `${p.name}@${p.version}`)).toEqual(['@acme/base@1.0.0', '@acme/geo@1.2.0'])
   })
 })

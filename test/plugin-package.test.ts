@@ -93,10 +93,9 @@ describe('islet plugin new', () => {
 
   it('refuses a folder that is not empty, and a name npm would refuse', async () => {
     writeFileSync(join(work, 'taken.txt'), '')
-    const taken = await islet(['plugin', 'new', 'x', '--dir', '.'], work)
+    const [taken, bad] = await Promise.all([islet(['plugin', 'new', 'x', '--dir', '.'], work), islet(['plugin', 'new', '@Acme/Geo'], work)])
     expect(taken.status).toBe(2)
     expect(taken.out).toMatch(/is not empty/)
-    const bad = await islet(['plugin', 'new', '@Acme/Geo'], work)
     expect(bad.status).toBe(2)
     expect(bad.out).toMatch(/not an npm package name/)
   })
@@ -105,16 +104,16 @@ describe('islet plugin new', () => {
 describe('islet plugin pack', () => {
   it('prints name@version and the integrity of the tarball it writes, with the files npm pack takes', async () => {
     const dir = join(work, 'geo')
-    const packed = await islet(['plugin', 'pack', dir, '--out', work, '--format', 'json'], work)
+    // Independent commands, started together: each is a Node start.
+    const [packed, npmPacked, text, expected] = await Promise.all([islet(['plugin', 'pack', dir, '--out', work, '--format', 'json'], work),
+      run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], dir), islet(['plugin', 'pack', dir, '--out', '-'], work), packFolder(dir)])
     expect(packed.status, packed.out).toBe(0)
     const report = JSON.parse(packed.stdout)
-    const expected = await packFolder(dir)
     expect(report).toMatchObject({ name: '@acme/geo', version: '0.1.0', integrity: expected.integrity, filename: 'acme-geo-0.1.0.tgz' })
     expect(readFileSync(join(work, 'acme-geo-0.1.0.tgz')).equals(expected.tarball)).toBe(true)
-    const npm = JSON.parse((await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], dir)).stdout) as { files: { path: string }[] }[]
+    const npm = JSON.parse(npmPacked.stdout) as { files: { path: string }[] }[]
     expect(report.files.map((f: { path: string }) => f.path)).toEqual(npm[0]!.files.map((f) => f.path).sort())
     expect(report.files.map((f: { path: string }) => f.path)).toEqual(['README.md', 'components/geo.ts', 'host.js', 'package.json'])
-    const text = await islet(['plugin', 'pack', dir, '--out', '-'], work)
     expect(text.stdout).toContain(`@acme/geo@0.1.0\nintegrity: ${expected.integrity}`)
   })
 

@@ -3,7 +3,8 @@
 // `npm audit signatures` reporting verified registry signatures. What npm sends for each is recorded in
 // /work/wt/brief/npm-traffic.md. npm never leaves loopback: `npm audit signatures` first refreshes Sigstore's TUF
 // repository, which test/support/offline-tuf.ts stands in for (and records anything else npm tries to reach).
-// The steps share one registry and run in order: each builds on the one before.
+// The steps share one registry and run in order: each builds on the one before. Within a step, npm calls that do
+// not depend on each other run together (each npm start is about a second).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -85,25 +86,27 @@ describe('the real npm CLI against Islet\'s registry', () => {
     const second = await publishGeo('1.1.0', ['--tag', 'beta'])
     expect(second.status, second.stderr).toBe(0)
 
-    expect(await view(GEO, 'dist-tags')).toEqual({ latest: '1.0.0', beta: '1.1.0' })
-    expect(await view(GEO, 'versions')).toEqual(['1.0.0', '1.1.0'])
-    const dist = await view(`${GEO}@1.1.0`, 'dist') as { tarball: string; integrity: string; signatures: { keyid: string; sig: string }[] }
+    const [tags, versions, distView, capabilities] = await Promise.all([view(GEO, 'dist-tags'), view(GEO, 'versions'), view(`${GEO}@1.1.0`, 'dist'),
+      view(`${GEO}@1.1.0`, 'islet.components.geocode.capabilities')])
+    expect(tags).toEqual({ latest: '1.0.0', beta: '1.1.0' })
+    expect(versions).toEqual(['1.0.0', '1.1.0'])
+    const dist = distView as { tarball: string; integrity: string; signatures: { keyid: string; sig: string }[] }
     expect(dist.tarball).toBe(`${registry.url}${GEO}/-/geo-1.1.0.tgz`)
     expect(dist.signatures).toHaveLength(1)
     expect(dist.signatures[0].keyid).toMatch(/^SHA256:/)
-    expect(await view(`${GEO}@1.1.0`, 'islet.components.geocode.capabilities')).toEqual({ kv: true })
+    expect(capabilities).toEqual({ kv: true })
   })
 
   it('installs into a scratch project by range, from the latest tag, with the registry\'s integrity in the lock', async () => {
     const app = project('app')
-    const r = await npm.run(['install', `${GEO}@^1.0.0`], { cwd: app })
+    const [r, dist] = await Promise.all([npm.run(['install', `${GEO}@^1.0.0`], { cwd: app }), view(`${GEO}@1.0.0`, 'dist') as Promise<{ integrity: string }>])
     expect(r.status, r.stderr).toBe(0)
     const installed = JSON.parse(readFileSync(join(app, 'node_modules', '@alice', 'geo', 'package.json'), 'utf8')) as { version: string }
     expect(installed.version).toBe('1.0.0') // latest satisfies ^1.0.0, so npm takes it over the higher beta
     const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8')) as { packages: Record<string, { resolved: string; integrity: string }> }
     const entry = lock.packages['node_modules/@alice/geo']
     expect(entry.resolved).toBe(`${registry.url}${GEO}/-/geo-1.0.0.tgz`)
-    expect(entry.integrity).toBe((await view(`${GEO}@1.0.0`, 'dist') as { integrity: string }).integrity)
+    expect(entry.integrity).toBe(dist.integrity)
   })
 
   it('npm audit signatures verifies the installed package\'s registry signature, offline', async () => {
@@ -127,8 +130,8 @@ describe('the real npm CLI against Islet\'s registry', () => {
   it('deprecates a version: view shows the message and npm install warns with it', async () => {
     const r = await npm.run(['deprecate', `${GEO}@1.0.0`, 'use 1.1 or later'])
     expect(r.status, r.stderr).toBe(0)
-    expect(await view(`${GEO}@1.0.0`, 'deprecated')).toBe('use 1.1 or later')
-    const install = await npm.run(['install', `${GEO}@1.0.0`], { cwd: project('app-deprecated') })
+    const [deprecated, install] = await Promise.all([view(`${GEO}@1.0.0`, 'deprecated'), npm.run(['install', `${GEO}@1.0.0`], { cwd: project('app-deprecated') })])
+    expect(deprecated).toBe('use 1.1 or later')
     expect(install.status, install.stderr).toBe(0)
     expect(install.stderr).toContain(`npm warn deprecated ${GEO}@1.0.0: use 1.1 or later`)
   })

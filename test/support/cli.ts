@@ -18,6 +18,24 @@ export function islet(args: string[], options: { cwd?: string; env?: Record<stri
   return { status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
+/**
+ * `islet` as `islet()` runs it, without blocking this process: a test that makes several independent calls starts
+ * them together (Promise.all), and in-process servers (a registry on loopback) keep answering while they run.
+ */
+export function isletAsync(args: string[], options: { cwd?: string; env?: Record<string, string>; node?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(options.node ?? process.execPath, [BIN, ...args], {
+      cwd: options.cwd, env: { ...process.env, LOG_LEVEL: 'info', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000,
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+    child.once('error', reject)
+    child.once('close', (status) => resolve({ status, stdout, stderr }))
+  })
+}
+
 export interface RunningIslet {
   child: ChildProcess
   /** JSON log lines written so far. */

@@ -63,35 +63,38 @@ function npm(args: string[], answers: [prompt: string, answer: string][] = [], u
   })
 }
 
+// Each npm start costs about a second: calls that do not depend on each other run together (Promise.all), and tests
+// with their own userconfig that do not move the registry's clock run concurrently (it.concurrent, the context's
+// expect) with their neighbour.
 describe('the real npm CLI', () => {
-  it('npm login --auth-type=legacy stores a registry token; whoami, ping and search work with it', async () => {
+  it.concurrent('npm login --auth-type=legacy stores a registry token; whoami, ping and search work with it', async ({ expect }) => {
     const login = await npm(['login', '--auth-type=legacy'], [['Username:', 'alice'], ['Password:', 'correct horse']])
     expect(login.code, login.stderr).toBe(0)
     expect(readFileSync(join(home, 'npmrc'), 'utf8')).toMatch(/:_authToken=ey/)
-    const whoami = await npm(['whoami'])
+    const [whoami, ping, search] = await Promise.all([npm(['whoami']), npm(['ping']), npm(['search', 'geocoding'])])
     expect([whoami.code, whoami.stdout.trim()]).toEqual([0, 'alice'])
-    const ping = await npm(['ping'])
     expect(ping.code, ping.stderr).toBe(0)
     expect(ping.stderr).toContain('PONG')
-    const search = await npm(['search', 'geocoding'])
     expect(search.code, search.stderr).toBe(0)
     expect(search.stdout).toMatch(/@alice\/geo[\s\S]*Version 1\.1\.0 published \d{4}-\d\d-\d\d by alice/)
   })
 
-  it('a wrong password fails the login with the registry\'s message', async () => {
+  it.concurrent('a wrong password fails the login with the registry\'s message', async ({ expect }) => {
     const login = await npm(['login', '--auth-type=legacy'], [['Username:', 'alice'], ['Password:', 'wrong horse']], join(home, 'wrong-npmrc'))
     expect(login.code).not.toBe(0)
     expect(login.stderr).toContain('wrong user name or password')
   })
 
   it('npm dist-tag ls, add and rm on a package the login covers; add on a name someone else owns is 403 naming scopes and package', async () => {
+    // add, ls and rm build on each other; the refused add on bob's package runs beside them.
+    const foreignRun = npm(['dist-tag', 'add', 'bobs-tiles@1.0.0', 'stable'])
     const add = await npm(['dist-tag', 'add', '@alice/geo@1.0.0', 'stable'])
     expect([add.code, add.stdout.trim()], add.stderr).toEqual([0, '+stable: @alice/geo@1.0.0'])
     const ls = await npm(['dist-tag', 'ls', '@alice/geo'])
     expect(ls.stdout).toMatch(/latest: 1\.1\.0\s+stable: 1\.0\.0/)
     const rm = await npm(['dist-tag', 'rm', '@alice/geo', 'stable'])
     expect([rm.code, rm.stdout.trim()]).toEqual([0, '-stable: @alice/geo@1.0.0'])
-    const foreign = await npm(['dist-tag', 'add', 'bobs-tiles@1.0.0', 'stable'])
+    const foreign = await foreignRun
     expect(foreign.code).not.toBe(0)
     expect(foreign.stderr).toMatch(/403 Forbidden .* may write @alice\/\*, which does not cover bobs-tiles/)
   })
@@ -121,7 +124,7 @@ describe('the real npm CLI', () => {
     expect((await npm(['dist-tag', 'ls', '@alice/geo'])).stdout).not.toContain('stable')
   })
 
-  it('npm logout gives the token up: the registry refuses it from then on', async () => {
+  it.concurrent('npm logout gives the token up: the registry refuses it from then on', async ({ expect }) => {
     const npmrc = join(home, 'bob-npmrc')
     expect((await npm(['login', '--auth-type=legacy'], [['Username:', 'bob'], ['Password:', 'battery staple']], npmrc)).code).toBe(0)
     const token = /:_authToken=(\S+)/.exec(readFileSync(npmrc, 'utf8'))![1]!
@@ -131,7 +134,7 @@ describe('the real npm CLI', () => {
     expect([response.status, ((await response.json()) as { code: string }).code]).toEqual([401, 'ERR_REGISTRY_TOKEN_REVOKED'])
   })
 
-  it('npm token create (never wider than the asking token), list and revoke manage the user\'s own tokens', async () => {
+  it.concurrent('npm token create (never wider than the asking token), list and revoke manage the user\'s own tokens', async ({ expect }) => {
     const npmrc = join(home, 'tokens-npmrc')
     expect((await npm(['login', '--auth-type=legacy'], [['Username:', 'alice'], ['Password:', 'correct horse']], npmrc)).code).toBe(0)
     const create = await npm(['token', 'create', '--password', 'correct horse', '--packages', '@alice/geo', '--expires', '7'], [], npmrc)
@@ -139,12 +142,11 @@ describe('the real npm CLI', () => {
     const created = /Created token (\S+)/.exec(create.stdout)![1]!
     const { jti, scopes } = decodeJwt(created)
     expect(scopes).toEqual(['@alice/geo'])
-    const wider = await npm(['token', 'create', '--password', 'correct horse', '--scopes', '@bob'], [], npmrc)
+    const [wider, wrong, list] = await Promise.all([npm(['token', 'create', '--password', 'correct horse', '--scopes', '@bob'], [], npmrc),
+      npm(['token', 'create', '--password', 'wrong horse'], [], npmrc), npm(['token', 'list', '--json'], [], npmrc)])
     expect(wider.code).not.toBe(0)
     expect(wider.stderr).toMatch(/403 Forbidden .* cannot create a token for @bob\/\*/)
-    const wrong = await npm(['token', 'create', '--password', 'wrong horse'], [], npmrc)
     expect(wrong.stderr).toContain('wrong password')
-    const list = await npm(['token', 'list', '--json'], [], npmrc)
     expect((JSON.parse(list.stdout) as { key: string }[]).map((t) => t.key)).toContain(jti)
     const revoke = await npm(['token', 'revoke', jti!], [], npmrc)
     expect([revoke.code, revoke.stdout.trim()], revoke.stderr).toEqual([0, 'Removed 1 token'])
