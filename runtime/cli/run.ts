@@ -77,6 +77,7 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
       logger.flush?.()
       // The primary's IPC channel would keep this process alive: let go of it once everything stopped.
       if (engineProcess) leaveCluster()
+      else exitIfStuck(logger)
     })
   }
   const onSignal = (signal: NodeJS.Signals) => {
@@ -124,6 +125,19 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
     if (signals > 0) await stopWatching()
   }
   return 0 // the servers keep the process alive until a signal stops them
+}
+
+/**
+ * Everything is stopped: the process ends when its event loop empties. A handle something forgot to close (seen
+ * rarely after `islet dev` rejected a reload) must not keep it alive: after 3 s it exits anyway, naming what was left
+ * open so the leak can be found. The timer is unref'd: a clean stop never waits for it.
+ */
+function exitIfStuck(logger: { warn(fields: object, message: string): void; flush?: () => void }): void {
+  setTimeout(() => {
+    logger.warn({ open: process.getActiveResourcesInfo() }, 'stopped, but handles were left open: exiting anyway')
+    logger.flush?.()
+    process.exit()
+  }, 3_000).unref()
 }
 
 /** Disconnects from the primary so this engine process can end; a handle left open cannot keep it past 5 s. */
