@@ -70,7 +70,7 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
   let signals = 0
   let stopping: Promise<void> | undefined
   const shutDown = () => {
-    stopping ??= Promise.resolve(stopWatching?.()).then(() => engine.stop()).then(() => { process.exitCode ??= 0 }, (error) => {
+    stopping ??= Promise.resolve(stopWatching?.()).then(() => engine.stop()).then(stopCompiler).then(() => { process.exitCode ??= 0 }, (error) => {
       logger.error({ err: error }, `shutdown finished with an error: ${messageOf(error)}`)
       process.exitCode = 1
     }).finally(() => {
@@ -125,6 +125,12 @@ export async function serve(fileArg: string | undefined, options: ServeOptions):
     if (signals > 0) await stopWatching()
   }
   return 0 // the servers keep the process alive until a signal stops them
+}
+
+/** esbuild's service, stopped for good once the engine has (loaded only if a build ever ran: it is then cached). */
+async function stopCompiler(): Promise<void> {
+  const { stopCompiler: stop } = await import('../components/compile-build.ts')
+  await stop()
 }
 
 /**

@@ -139,6 +139,20 @@ export function keepCompilerWarm(): void {
   clearTimeout(idleTimer)
 }
 
+/**
+ * Stops esbuild's service for good, whatever holds it: the engine stopped, nothing will compile again. Contexts a
+ * generation left behind (one whose reload was rejected) would otherwise keep the service, and with it the
+ * process, alive. Loads nothing when no build ever ran.
+ */
+export async function stopCompiler(): Promise<void> {
+  keepWarm = false
+  clearTimeout(idleTimer)
+  await loaded?.stop()
+}
+
+/** esbuild, once a build has loaded it. */
+let loaded: typeof esbuild | undefined
+
 function compilerIdle(esb: typeof esbuild): void {
   if (--building > 0 || keepWarm) return
   clearTimeout(idleTimer)
@@ -148,7 +162,7 @@ function compilerIdle(esb: typeof esbuild): void {
 
 async function bundle(state: InputState, contexts: BuildContexts | undefined): Promise<{ code: string; map: string }> {
   // Loaded with the first build: checking a compile record (compile-record.ts) needs none.
-  const esbuild = await import('esbuild')
+  const esbuild = loaded ??= await import('esbuild')
   const options = { ...BUILD_OPTIONS, absWorkingDir: state.root, entryPoints: ['entry'] }
   building++
   clearTimeout(idleTimer)
