@@ -147,11 +147,11 @@ export function keepCompilerWarm(): void {
 export async function stopCompiler(): Promise<void> {
   keepWarm = false
   clearTimeout(idleTimer)
-  await loaded?.stop()
+  if (built) await (await import('esbuild')).stop()
 }
 
-/** esbuild, once a build has loaded it. */
-let loaded: typeof esbuild | undefined
+/** Whether a build ever ran here (only then is there a service to stop). */
+let built = false
 
 function compilerIdle(esb: typeof esbuild): void {
   if (--building > 0 || keepWarm) return
@@ -162,7 +162,8 @@ function compilerIdle(esb: typeof esbuild): void {
 
 async function bundle(state: InputState, contexts: BuildContexts | undefined): Promise<{ code: string; map: string }> {
   // Loaded with the first build: checking a compile record (compile-record.ts) needs none.
-  const esbuild = loaded ??= await import('esbuild')
+  const esbuild = await import('esbuild')
+  built = true
   const options = { ...BUILD_OPTIONS, absWorkingDir: state.root, entryPoints: ['entry'] }
   building++
   clearTimeout(idleTimer)
