@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { dataDirOf } from '../config/data-dir.ts'
 import { IsletError } from '../errors.ts'
+import { scopeOf } from '../../registry/package-name.ts'
 import { pluginEntries, readAppYaml, registriesOf, type AppYaml, type PluginEntry } from './plugins-yaml.ts'
 import { readLock, sourcesFor, type Lockfile, type Sources } from './registry-parts.ts'
 
@@ -27,10 +28,11 @@ export function openPluginApp(file: string | undefined, dataDirOption: string | 
   const lockFile = join(dirname(path), 'islet.lock')
   const dataDir = dataDirOf(dataDirOption, process.env)
   let sources: Promise<Sources> | undefined
+  const entries = pluginEntries(app)
   return {
-    app, lockFile, dataDir, entries: pluginEntries(app),
+    app, lockFile, dataDir, entries,
     lock: () => existsSync(lockFile) ? readLock(lockFile) : Promise.resolve(undefined),
-    sources: () => sources ??= sourcesFor(interpolate(registriesOf(app), app), { dataDir }),
+    sources: () => sources ??= sourcesFor(withEntryBindings(interpolate(registriesOf(app), app), entries), { dataDir }),
     shown: (p) => relative(process.cwd(), p) || p,
   }
 }
@@ -56,4 +58,19 @@ function whereIs(app: AppYaml, needle: string): string {
   if (at < 0) return app.file
   const before = app.text.slice(0, at).split('\n')
   return `${app.file}:${before.length}:${before.at(-1)!.length + 1}`
+}
+
+/**
+ * An entry's `registry:` binds its scope (an unscoped one, the default) where `registries:` does not already, as the
+ * runtime reads it (config/plugin-requests.ts), so the commands resolve from where `islet run` will fetch; a binding
+ * that disagrees is the runtime's error to report, at the entry.
+ */
+function withEntryBindings(registries: unknown, entries: ReadonlyMap<string, PluginEntry>): unknown {
+  const specs = { ...(typeof registries === 'object' && registries !== null ? registries as Record<string, unknown> : {}) }
+  for (const [name, entry] of entries) {
+    if (entry.registry === undefined) continue
+    const scope = scopeOf(name) ?? 'default'
+    specs[scope] ??= entry.registry
+  }
+  return specs
 }

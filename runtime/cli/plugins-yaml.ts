@@ -6,7 +6,7 @@ import { isMap, isScalar, isSeq, parseDocument, stringify, type Document, type N
 import { IsletError } from '../errors.ts'
 
 /** One `plugins:` map entry: `name: range` or `name: { version, host, services }`. */
-export interface PluginEntry { range: string; host?: boolean; services?: string[] }
+export interface PluginEntry { range: string; host?: boolean; services?: string[]; /** Binds the plugin's scope, as in registries:. */ registry?: string }
 
 export interface AppYaml {
   file: string
@@ -69,9 +69,11 @@ export function pluginEntries(app: AppYaml): Map<string, PluginEntry & { where: 
     if (isScalar(value)) entries.set(name, { range: String(value.value), where })
     else if (isMap(value)) {
       const services = value.get('services')
+      const registry = value.get('registry')
       entries.set(name, {
         range: String(value.get('version') ?? '*'), where,
         ...(value.get('host') === true ? { host: true } : {}),
+        ...(typeof registry === 'string' ? { registry } : {}),
         ...(isSeq(services) ? { services: services.items.map((s) => String(isScalar(s) ? s.value : s)) } : {}),
       })
     } else throw new IsletError('ERR_CONFIG_SCHEMA', `${where}: plugins: '${name}' must be a version range or { version, host, services }`)

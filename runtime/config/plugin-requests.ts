@@ -28,8 +28,10 @@ export interface PluginRequest {
 /** Every file's `plugins:` map entries, by name, root first; problems to `diagnostics`. */
 export function collectRequests(files: readonly LoadedFile[], diagnostics: Diagnostic[]): Map<string, PluginRequest> {
   const requests = new Map<string, PluginRequest>()
-  for (const file of files) {
+  for (const [i, file] of files.entries()) {
+    if (i > 0 && isRecord(file.value.registries)) diagnostics.push(rootOnly(file, 'registries', files[0]!))
     if (!isRecord(file.value.plugins)) continue
+    if (i > 0) { diagnostics.push(rootOnly(file, 'plugins', files[0]!)); continue }
     for (const [name, raw] of Object.entries(file.value.plugins)) {
       // The schema's pattern is the name's shape; npm's whole rule (the registry's, registry/package-name.ts) is here,
       // so a name no registry would publish is refused at its key, not later by the resolver without a location.
@@ -76,8 +78,9 @@ function requestOf(name: string, raw: unknown, file: LoadedFile): PluginRequest 
  */
 export function registriesOf(files: readonly LoadedFile[], requests: Iterable<PluginRequest>, diagnostics: Diagnostic[]): Record<string, RegistrySpec> {
   const specs: Record<string, RegistrySpec> = {}
-  for (const file of [...files].reverse()) {
-    if (!isRecord(file.value.registries)) continue
+  for (const [i, file] of files.entries()) {
+    // An imported file's registries: is refused where the requests are collected (rootOnly): never used.
+    if (i > 0 || !isRecord(file.value.registries)) continue
     for (const [key, raw] of Object.entries(file.value.registries)) {
       if (typeof raw === 'string') specs[key] = raw
       else if (isRecord(raw) && typeof raw.url === 'string') specs[key] = { url: raw.url, ...(typeof raw.token === 'string' ? { token: raw.token } : {}) }
@@ -98,4 +101,15 @@ export function registriesOf(files: readonly LoadedFile[], requests: Iterable<Pl
 
 function idOf(spec: RegistrySpec): string {
   return registryId(typeof spec === 'string' ? spec : spec.url)
+}
+
+/**
+ * Registry plugins and the registries they come from are the app's root file's: islet.lock sits next to it, `islet
+ * plugin add|upgrade` edit it and resolve from it, and a scope's binding must be one and the same for all of them.
+ */
+function rootOnly(file: LoadedFile, key: 'plugins' | 'registries', root: LoadedFile): Diagnostic {
+  return diagnosticAt(file.parsed, [key], 'ERR_CONFIG_SCHEMA',
+    key === 'plugins' ? 'the plugins: map (registry plugins) belongs in the app\'s root file, next to islet.lock'
+      : 'registries: belongs in the app\'s root file, next to islet.lock',
+    `move it to ${root.name}, where islet plugin add and upgrade read and edit it (an imported file may keep a list-form plugins: of paths and packages)`, { key: true })
 }
