@@ -15,7 +15,8 @@ describe('islet plugin upgrade', () => {
     const app = join(work, 'orders')
     cpSync(join(import.meta.dirname, '..', 'examples', 'orders'), app, { recursive: true, filter: (p) => !p.includes(`${join('orders', 'data')}`) })
     const before = readFileSync(join(app, 'islet.lock'), 'utf8')
-    const r = islet(['plugin', 'upgrade', 'app.yaml', '--data-dir', join(work, 'data')], { cwd: app })
+    // --yes as scripts pass it to every plugin command: upgrade never asks, and takes it.
+    const r = islet(['plugin', 'upgrade', 'app.yaml', '--yes', '--data-dir', join(work, 'data')], { cwd: app })
     expect(r.status, r.stderr).toBe(0)
     expect(r.stdout).toMatch(/@islet-examples\/shipping@1\.0\.0 kept: embedded does not have it \(vendored, or published elsewhere\)/)
     expect(readFileSync(join(app, 'islet.lock'), 'utf8')).toBe(before)

@@ -9,6 +9,8 @@ const FORMAT: OptionSpec = {
   help: 'json: machine-readable output; every problem in the diagnostic shape of README "Diagnostics"',
 }
 const DATA_DIR: OptionSpec = { type: 'string', value: 'dir', help: 'where modules keep durable state (default: $ISLET_DATA_DIR, else ./data)' }
+/** `--yes` where a command never asks: accepted, so a script can pass it to every plugin command (add needs it). */
+const NEVER_ASKS: OptionSpec = { type: 'boolean', short: 'y', default: false, help: 'accepted for scripts; this command never asks' }
 const PLUGIN_DATA_DIR: OptionSpec = { ...DATA_DIR, help: 'the data directory: its registry/ is the embedded registry, its plugins/ the tarball cache (default: $ISLET_DATA_DIR, else ./data)' }
 const REGISTRY_DIR: OptionSpec = { type: 'string', value: 'dir', help: 'the registry folder (registry.db, tarballs/, keys/); default: the embedded registry, <data dir>/registry' }
 const JSON_DATA: OptionSpec = { ...FORMAT, help: 'json: the same data as one JSON object' }
@@ -120,13 +122,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'plugin remove', summary: 'remove a plugin from plugins: and islet.lock (with what only it needed)', args: '<name> [app.yaml]', positionals: { min: 1, max: 2 },
-    options: { 'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA },
+    options: { 'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA, yes: NEVER_ASKS },
     examples: ['islet plugin remove @acme/geo'],
     load: () => import('./plugin-remove.ts'),
   },
   {
     name: 'plugin upgrade', summary: 'lock the highest versions the ranges allow (one plugin or all)', args: '[name] [app.yaml]', positionals: { min: 0, max: 2 },
-    options: { latest: { type: 'boolean', default: false, help: 'also rewrite the range to ^<newest version that works with this engine>' }, 'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA },
+    options: { latest: { type: 'boolean', default: false, help: 'also rewrite the range to ^<newest version that works with this engine>' }, 'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA, yes: NEVER_ASKS },
     examples: ['islet plugin upgrade', 'islet plugin upgrade @acme/geo', 'islet plugin upgrade @acme/geo --latest'],
     load: () => import('./plugin-upgrade.ts'),
   },
