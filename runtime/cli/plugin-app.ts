@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { dataDirOf } from '../config/data-dir.ts'
 import { IsletError } from '../errors.ts'
-import { scopeOf } from '../../registry/package-name.ts'
+import type { RegistrySpec } from '../../registry/client/index.ts'
+import { bindEntryRegistries } from '../config/plugin-requests.ts'
 import { pluginEntries, readAppYaml, registriesOf, type AppYaml, type PluginEntry } from './plugins-yaml.ts'
 import { readLock, sourcesFor, type Lockfile, type Sources } from './registry-parts.ts'
 
@@ -61,16 +62,12 @@ function whereIs(app: AppYaml, needle: string): string {
 }
 
 /**
- * An entry's `registry:` binds its scope (an unscoped one, the default) where `registries:` does not already, as the
- * runtime reads it (config/plugin-requests.ts), so the commands resolve from where `islet run` will fetch; a binding
- * that disagrees is the runtime's error to report, at the entry.
+ * The app's registries with each entry's own `registry:` bound to its scope, as `islet run` reads them
+ * (config/plugin-requests.ts), so the commands resolve from where the app will fetch; a binding that disagrees is the
+ * config load's error to report, at the entry.
  */
 function withEntryBindings(registries: unknown, entries: ReadonlyMap<string, PluginEntry>): unknown {
-  const specs = { ...(typeof registries === 'object' && registries !== null ? registries as Record<string, unknown> : {}) }
-  for (const [name, entry] of entries) {
-    if (entry.registry === undefined) continue
-    const scope = scopeOf(name) ?? 'default'
-    specs[scope] ??= entry.registry
-  }
+  const specs = { ...(typeof registries === 'object' && registries !== null ? registries as Record<string, RegistrySpec> : {}) }
+  bindEntryRegistries(specs, [...entries].map(([name, entry]) => ({ name, ...entry })))
   return specs
 }

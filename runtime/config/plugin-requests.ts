@@ -86,17 +86,30 @@ export function registriesOf(files: readonly LoadedFile[], requests: Iterable<Pl
       else if (isRecord(raw) && typeof raw.url === 'string') specs[key] = { url: raw.url, ...(typeof raw.token === 'string' ? { token: raw.token } : {}) }
     }
   }
-  for (const r of requests) {
-    if (!r.registry) continue
-    const scope = scopeOf(r.name) ?? 'default'
-    const bound = specs[scope] ?? (scope === 'default' ? 'embedded' : undefined)
-    if (bound === undefined) { specs[scope] = r.registry; continue }
-    if (idOf(bound) === idOf(r.registry)) continue
+  for (const { entry: r, scope, bound } of bindEntryRegistries(specs, requests)) {
     diagnostics.push(diagnosticAt(r.file.parsed, [...r.at, 'registry'], 'ERR_CONFIG_SCHEMA',
       `${r.name} would come from ${r.registry}, but ${scope === 'default' ? 'an unscoped plugin comes from registries: default' : `its scope ${scope} is bound to`} ${idOf(bound)}`,
       scope === 'default' ? 'set registries: default instead (unscoped plugins share it)' : `a scope is fetched from one registry only: drop this registry:, or bind ${scope} to it in registries:`))
   }
   return specs
+}
+
+/**
+ * Binds each entry's own `registry:` to its scope (an unscoped name's: `default`) in `specs` where nothing binds it
+ * yet, as both `islet run` and the plugin commands read an app; returns the entries whose scope is already bound
+ * elsewhere (an error the config load reports at the entry).
+ */
+export function bindEntryRegistries<E extends { name: string; registry?: string }>(specs: Record<string, RegistrySpec>,
+  entries: Iterable<E>): { entry: E & { registry: string }; scope: string; bound: RegistrySpec }[] {
+  const clashes: { entry: E & { registry: string }; scope: string; bound: RegistrySpec }[] = []
+  for (const entry of entries) {
+    if (!entry.registry) continue
+    const scope = scopeOf(entry.name) ?? 'default'
+    const bound = specs[scope] ?? (scope === 'default' ? 'embedded' : undefined)
+    if (bound === undefined) specs[scope] = entry.registry
+    else if (idOf(bound) !== idOf(entry.registry)) clashes.push({ entry: entry as E & { registry: string }, scope, bound })
+  }
+  return clashes
 }
 
 function idOf(spec: RegistrySpec): string {
