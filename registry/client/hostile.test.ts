@@ -3,7 +3,6 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -17,7 +16,7 @@ import { materialize, type MaterializeOptions } from './materialize.ts'
 import { resolvePlugins } from './resolve.ts'
 import type { PackumentVersion, RegistryMap } from './source.ts'
 import { tarGz, type TarEntry } from './test-support/tar.ts'
-import { startTestRegistry, type TestRegistry } from './test-support/test-registry.ts'
+import { listen, startTestRegistry, type TestRegistry } from './test-support/test-registry.ts'
 
 let root: string
 let dataDir: string
@@ -234,7 +233,7 @@ describe('a hostile registry server', () => {
       const drip = setInterval(() => res.write(' '), 20) // a byte now and then, forever
       res.on('close', () => clearInterval(drip))
     })
-    url = `http://127.0.0.1:${await listen(server)}/`
+    url = `http://127.0.0.1:${await listen(server, [19240, 19259])}/`
   })
   afterAll(() => new Promise<void>((resolve) => {
     server.closeAllConnections()
@@ -251,18 +250,3 @@ describe('a hostile registry server', () => {
     }
   }, 20_000)
 })
-
-async function listen(server: Server): Promise<number> {
-  for (let port = 19240; port <= 19259; port++) {
-    const ok = await new Promise<boolean>((resolve, reject) => {
-      const failed = (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(false) : reject(error))
-      server.once('error', failed)
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', failed)
-        resolve(true)
-      })
-    })
-    if (ok) return (server.address() as AddressInfo).port
-  }
-  throw new Error('no free port in 19240-19259')
-}

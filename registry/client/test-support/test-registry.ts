@@ -102,8 +102,8 @@ export async function startTestRegistry(options: { ports?: readonly [number, num
   }
 }
 
-/** Listens on the first free port of this helper's range (files run in parallel, so a port may be taken). */
-async function listen(server: Server, [first, last]: readonly [number, number]): Promise<number> {
+/** Listens on the first free port of a range (files run in parallel, so a port may be taken). */
+export async function listen(server: Server, [first, last]: readonly [number, number]): Promise<number> {
   for (let port = first; port <= last; port++) {
     const ok = await new Promise<boolean>((resolve, reject) => {
       const failed = (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(false) : reject(error))
