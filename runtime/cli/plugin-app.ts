@@ -32,7 +32,7 @@ export function openPluginApp(file: string | undefined, dataDirOption: string | 
   const entries = pluginEntries(app)
   return {
     app, lockFile, dataDir, entries,
-    lock: () => existsSync(lockFile) ? readLock(lockFile) : Promise.resolve(undefined),
+    lock: async () => existsSync(lockFile) ? readLock(lockFile) : undefined,
     sources: () => sources ??= sourcesFor(withEntryBindings(interpolate(registriesOf(app), app), entries), { dataDir }),
     shown: (p) => relative(process.cwd(), p) || p,
   }

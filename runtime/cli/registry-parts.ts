@@ -5,8 +5,8 @@
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import {
-  lockDrift as clientLockDrift, readLock as readClientLock, refreshStanding as refreshClientStanding,
-  writeLock as writeClientLock, type Drift, type Lockfile, type LockedPlugin, type Packument, type PackumentVersion,
+  lockDrift as clientLockDrift, refreshStanding as refreshClientStanding,
+  type Drift, type Lockfile, type LockedPlugin, type Packument, type PackumentVersion,
   sourceFor, type RegistryMap, type RegistrySource, type RegistrySpec, type StandingChange,
 } from '../../registry/client/index.ts'
 import type { PluginPackageJson } from '../../registry/manifest.ts'
@@ -19,6 +19,8 @@ import { registryIds, resolvePlugins as resolveKeeping } from '../plugins/locked
 import { openAppSources } from '../plugins/registry-sources.ts'
 
 export type { Drift, IssuedToken, Lockfile, Packument, PackumentVersion, StandingChange, TokenInfo }
+/** The client's islet.lock reading (file:line:col errors) and atomic, sorted writing. */
+export { readLock, writeLock } from '../../registry/client/index.ts'
 export type LockEntry = LockedPlugin
 export type PluginSource = RegistrySource
 
@@ -143,14 +145,6 @@ export function lockDrift(lock: Lockfile, ranges: ReadonlyMap<string, string>, s
 /** The lock with each plugin's deprecation and yank as its registry states them now (registry/client/lock.ts). */
 export async function refreshStanding(lock: Lockfile, sources: Sources): Promise<{ lock: Lockfile; changes: StandingChange[] }> {
   return refreshClientStanding(lock, sources.map)
-}
-
-export async function readLock(file: string): Promise<Lockfile | undefined> {
-  return readClientLock(file)
-}
-
-export async function writeLock(file: string, lock: Lockfile): Promise<void> {
-  writeClientLock(file, lock)
 }
 
 // ---- writes and search, per registry kind ----
