@@ -40,6 +40,16 @@ export interface ComponentExample<I = unknown, O = unknown> {
   fetch?: boolean
 }
 
+/** What a component asks for (see `ComponentDefinition.capabilities`); the same shape as the app's `grants:`. */
+export interface ComponentCapabilities {
+  kv?: boolean
+  /** Origins, e.g. `https://api.example.com`. */
+  fetch?: string[]
+  /** Topics or `prefix.*` patterns. */
+  emit?: string[]
+  secrets?: string[]
+}
+
 /** Structured logging from a component; rate- and size-limited per component by the host. */
 export interface ComponentLogger {
   debug(message: string, fields?: Record<string, unknown>): void
@@ -142,6 +152,12 @@ export interface ComponentDefinition<C = any, I = any, O = any> {
   input?: JsonSchema
   output?: JsonSchema
   limits?: ComponentLimits
+  /**
+   * The capabilities it needs, in the shape of the app's `grants:` (`{ kv: true, fetch: ['https://api.example'] }`).
+   * Deployed into a slot, a component asking for more than the slot grants is refused with the list; everywhere the
+   * app's grants decide what `ctx` reaches, whatever this says.
+   */
+  capabilities?: ComponentCapabilities
   examples?: ComponentExample<I, O>[]
   /** Runs once per generation, before the first invocation (and before a reload is swapped in). */
   init?(config: C, ctx: ComponentContext<C>): void | Promise<void>

@@ -18,6 +18,9 @@ export interface Diagnostic {
   line: number | null
   /** 1-based column in `line`. */
   column: number | null
+  /** Where the problem's range ends (1-based, inclusive line, exclusive column); null when it is a point or unknown. */
+  endLine?: number | null
+  endColumn?: number | null
   /** How to fix it, e.g. "did you mean 'port'?"; null when there is nothing more to say than the message. */
   hint: string | null
   /**
@@ -25,6 +28,11 @@ export interface Diagnostic {
    * can find the node even after the text moved; absent for other files.
    */
   path?: string
+  /**
+   * A machine-applicable fix: `text` replaces the range line:column–endLine:endColumn of `file` (e.g. an import of
+   * `node:crypto` removed, a wrong component name corrected). Only where the fix is certain.
+   */
+  replacement?: { text: string }
 }
 
 /** JSON Schema (draft 2020-12) of `Diagnostic`; tools may validate what they read against it. */
@@ -44,5 +52,8 @@ export const DIAGNOSTIC_SCHEMA = {
     column: { type: ['integer', 'null'], minimum: 1 },
     hint: { type: ['string', 'null'] },
     path: { type: 'string' },
+    endLine: { type: ['integer', 'null'], minimum: 1 },
+    endColumn: { type: ['integer', 'null'], minimum: 1 },
+    replacement: { type: 'object', required: ['text'], properties: { text: { type: 'string' } } },
   },
 } as const

@@ -15,13 +15,20 @@ export interface HttpRequestView {
   readonly headers: Readonly<Record<string, string | string[] | undefined>>
   /** The peer's address as the socket reports it. */
   readonly remoteAddress: string | undefined
+  /**
+   * The client's address: the socket's peer, or — only when the server's `trustProxy` says how many proxies stand in
+   * front of it — the address those proxies report in X-Forwarded-For. What rate limits and logs key on.
+   */
+  readonly clientAddress: string | undefined
+  /** The address the server was configured to listen on (`127.0.0.1`, `0.0.0.0`, `::`…). */
+  readonly listenHost: string
 }
 
 /** A response a middleware answers with, ending the request there. */
 export interface HttpAnswer {
   status: number
   headers?: Record<string, string>
-  /** JSON value, string, or an async iterable of strings for a stream (server-sent events). */
+  /** JSON value, string, bytes (Uint8Array), or an async iterable of strings or bytes for a stream (server-sent events). */
   body?: unknown
 }
 
@@ -41,6 +48,12 @@ export interface HttpContext {
   readonly response: { readonly status: number; readonly headers: Readonly<Record<string, string>> }
   /** Sets a response header (kept when the rest of the chain answers). */
   setHeader(name: string, value: string): void
+  /**
+   * Reads the request body's bytes (once), at most `limit` of them: past it the request fails with 413
+   * ERR_HTTP_BODY_TOO_LARGE. For middleware that answers requests itself (the admin API); routes read bodies
+   * themselves.
+   */
+  readBody(options: { limit: number }): Promise<Uint8Array>
   /** Answers now; the rest of the chain does not run when this is called before `next()`. */
   respond(answer: HttpAnswer): void
   /**

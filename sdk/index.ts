@@ -18,16 +18,21 @@ export { definePlugin, type Plugin } from './plugin.ts'
 export { defineFunction, type ExpressionFunction } from './expression.ts'
 export {
   defineComponent, type ComponentDefinition, type ComponentContext, type ComponentLimits, type ComponentExample,
-  type ComponentLogger, type KvCapability, type KvEntry, type KvSetOptions, type FetchInit, type FetchResponse,
+  type ComponentLogger, type ComponentCapabilities, type KvCapability, type KvEntry, type KvSetOptions, type FetchInit, type FetchResponse,
 } from './component.ts'
 export { defineContract, type Contract, type MemberKind } from './contract.ts'
 export {
   SERVICE_NAMES, type Services, type ServiceName, type EventsService, type BusEvent, type ComponentsService,
-  type InvokeOptions, type StatusService,
+  type InvokeOptions, type StatusService, type SlotsService, type SlotInfo, type SlotVersion, type SlotVersionStatus,
+  type SlotLogEntry, type SlotInvokeResult, type DeployFiles, type DeployRequest, type DeployResult, type DeployStep,
+  type AuditEntry,
 } from './services.ts'
 export { defineTrigger, RUN_VARIABLES, type TriggerType } from './trigger.ts'
 export {
   httpMiddleware, httpRouter, type HttpMiddleware, type HttpContext, type HttpRequestView, type HttpAnswer, type HttpSent,
   type MiddlewareProvider, type RouterProvider, type RouteMatch,
 } from './http.ts'
+export {
+  httpAuthenticator, missingScopes, PRINCIPAL_LOCAL, ADMIN_SCOPE, ADMIN_READ_SCOPE, type Principal, type Authenticator,
+} from './auth.ts'
 export { DIAGNOSTIC_SCHEMA, type Diagnostic } from './diagnostic.ts'

@@ -2,6 +2,8 @@
 // `definePlugin({ services })`; `ctx.service(name)` hands out only those, to built-ins and third parties alike.
 import type { AbortSignalLike } from './pipeline.ts'
 import type { Logger } from './logger.ts'
+import type { Principal } from './auth.ts'
+import type { Diagnostic } from './diagnostic.ts'
 
 /** One event on the engine's bus. */
 export interface BusEvent {
@@ -45,14 +47,142 @@ export interface StatusService {
   status(): unknown
 }
 
+/** A deployment's files: path relative to the slot's folder (`index.ts`, `lib/rates.ts`) → UTF-8 text. */
+export type DeployFiles = Record<string, string>
+
+export interface DeployRequest {
+  files: DeployFiles
+  /** The entry file among `files`; default `index.ts`. */
+  entry?: string
+  /** Validate only: nothing is stored, nothing changes. */
+  dryRun?: boolean
+  /** Stage and, when it validates, promote in the same call. */
+  promote?: boolean
+  /** Free text kept with the version (what changed, the agent's run id…). */
+  message?: string
+}
+
+/** One validation step of a deploy, in order: files, compile, typecheck, schemas, ceiling, examples. */
+export interface DeployStep {
+  name: string
+  /** `skipped` when an earlier step failed and this one could not run on its output. */
+  status: 'passed' | 'failed' | 'skipped'
+  ms: number
+}
+
+export type SlotVersionStatus = 'rejected' | 'staged' | 'live' | 'retired'
+
+export interface SlotVersion {
+  slot: string
+  /** Per slot, 1, 2, 3…: never reused. */
+  id: number
+  /** sha256 (hex) over the files (sorted paths and their contents) and the entry. */
+  hash: string
+  /** The principal's subject that deployed it. */
+  author: string
+  /** ISO timestamp. */
+  createdAt: string
+  status: SlotVersionStatus
+  entry: string
+  message?: string
+  files: { path: string; bytes: number }[]
+  diagnostics: Diagnostic[]
+}
+
+export interface DeployResult {
+  ok: boolean
+  slot: string
+  dryRun: boolean
+  steps: DeployStep[]
+  /** Every problem every step found, errors and warnings (the same shape everywhere). */
+  diagnostics: Diagnostic[]
+  /** The version stored (also a rejected one); absent for a dry run. */
+  version?: SlotVersion
+  /** Whether this call made it live. */
+  promoted: boolean
+}
+
+export interface SlotInfo {
+  name: string
+  description?: string
+  /** What deployed code may reach: the slot's grants (the ceiling). */
+  grants: Record<string, unknown>
+  /** The limits deployed code runs under (the ceiling). */
+  limits: Record<string, number>
+  /** Scopes any of which may deploy, promote, roll back and invoke. */
+  deployers: string[]
+  /** Whether a deployment without examples is accepted. */
+  examplesRequired: boolean
+  /** The live version's id, or null while the slot is empty. */
+  live: number | null
+}
+
+export interface SlotLogEntry {
+  /** Increasing per slot; pass the last one seen as `after` to continue. */
+  seq: number
+  at: string
+  level: 'debug' | 'info' | 'warn' | 'error'
+  message: string
+  version: number
+  fields?: Record<string, unknown>
+}
+
+export interface SlotInvokeResult {
+  ok: boolean
+  version: number
+  output?: unknown
+  error?: { code: string; message: string; diagnostics?: Diagnostic[] }
+  ms: number
+}
+
+export interface AuditEntry {
+  at: string
+  principal: string
+  action: 'deploy' | 'dry-run' | 'promote' | 'rollback' | 'invoke'
+  slot: string
+  version: number | null
+  hash: string | null
+  result: 'ok' | 'refused' | 'failed'
+  detail?: string
+}
+
+/**
+ * Deploy slots (`components: - slot: name`): validate, stage, promote and roll back component code that callers send.
+ * Every method that changes or runs something takes the caller's principal and checks the slot's `deployers` scopes
+ * (or `admin`); reads need `admin:read`, `admin` or a deployer scope of that slot. A refusal rejects with a CodedError
+ * (ERR_ADMIN_FORBIDDEN, naming the scopes that would do). Unknown slot: ERR_SLOT_UNKNOWN; unknown version:
+ * ERR_SLOT_VERSION_UNKNOWN.
+ */
+export interface SlotsService {
+  list(principal: Principal): SlotInfo[]
+  describe(slot: string, principal: Principal): SlotInfo
+  deploy(slot: string, request: DeployRequest, principal: Principal): Promise<DeployResult>
+  promote(slot: string, version: number, principal: Principal): Promise<DeployResult>
+  /** Makes the version live before the current one again (or `to`). */
+  rollback(slot: string, principal: Principal, to?: number): Promise<DeployResult>
+  versions(slot: string, principal: Principal): SlotVersion[]
+  version(slot: string, version: number, principal: Principal): SlotVersion
+  source(slot: string, version: number, principal: Principal): DeployFiles
+  /** A unified diff (git style, a/ and b/ paths) from one version to another. */
+  diff(slot: string, from: number, to: number, principal: Principal): string
+  /** The slot's latest log lines (ring buffer), after `after` if given. */
+  logs(slot: string, principal: Principal, options?: { after?: number; limit?: number }): SlotLogEntry[]
+  /** Calls `listener` with each new log line of the slot; returns the unsubscribe. */
+  followLogs(slot: string, principal: Principal, listener: (entry: SlotLogEntry) => void): () => void
+  /** Runs the live version with `input`, as a pipeline would (its real grants). */
+  invoke(slot: string, input: unknown, principal: Principal): Promise<SlotInvokeResult>
+  audit(principal: Principal, options?: { slot?: string; limit?: number }): AuditEntry[]
+}
+
 /** Every service by name. */
 export interface Services {
   events: EventsService
   components: ComponentsService
   status: StatusService
+  slots: SlotsService
 }
 
 export type ServiceName = keyof Services
 
 /** The services a plugin may declare, as a list for checks. */
-export const SERVICE_NAMES: readonly ServiceName[] = ['events', 'components', 'status']
+export const SERVICE_NAMES: readonly ServiceName[] = ['events', 'components', 'status', 'slots']

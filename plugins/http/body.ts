@@ -98,24 +98,39 @@ const unreadable = (why: string) => new HttpError('ERR_HTTP_BAD_BODY', `the requ
 const tooLarge = (limit: number) => new HttpError('ERR_HTTP_BODY_TOO_LARGE', `the request body is larger than the limit of ${limit} bytes`, { limit })
 
 /**
- * The body as text, handed to `parse`: its bytes collected up to `limit` (413 past it, and at once when Content-Length
- * says so), then decoded in one go (a leading BOM dropped, malformed bytes as U+FFFD). A body that ends short of or
- * past its Content-Length, or whose connection is lost, is a 400.
+ * The body as text, handed to `parse`: its bytes collected up to `limit` (readBytes), then decoded in one go (a
+ * leading BOM dropped, malformed bytes as U+FFFD).
  */
 function readText(req: IncomingMessage, limit: number, charset: string, parse: (text: string) => unknown): Promise<unknown> {
-  const declared = req.headers['content-length']
-  const parsed = declared !== undefined && !Number.isNaN(Number(declared)) ? parseInt(declared, 10) : NaN
-  const length = Number.isNaN(parsed) ? null : parsed
-  if (length !== null && length > limit) {
-    req.pause()
-    return Promise.reject(tooLarge(limit))
-  }
   let decoder: Decoder
   try {
     decoder = decoderFor(charset)
   } catch (error) {
     req.pause()
-    return Promise.reject(error)
+    // Too large is said first, as before the charset is looked at.
+    const length = declaredLength(req)
+    return Promise.reject(length !== null && length > limit ? tooLarge(limit) : error)
+  }
+  return readBytes(req, limit).then((bytes) => {
+    let text: string
+    try {
+      text = decoder.decode(bytes)
+    } catch (failure) {
+      throw unreadable((failure as Error).message)
+    }
+    return parse(text)
+  })
+}
+
+/**
+ * The body's bytes, collected up to `limit` (413 past it, and at once when Content-Length says so). A body that ends
+ * short of or past its Content-Length, or whose connection is lost, is a 400.
+ */
+export function readBytes(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const length = declaredLength(req)
+  if (length !== null && length > limit) {
+    req.pause()
+    return Promise.reject(tooLarge(limit))
   }
   if (!req.readable) return Promise.reject(unreadable('stream is not readable'))
   return new Promise((resolve, reject) => {
@@ -143,17 +158,7 @@ function readText(req: IncomingMessage, limit: number, charset: string, parse: (
       if (error) return fail(unreadable(error.message))
       if (length !== null && received !== length) return fail(unreadable('request size did not match content length'))
       cleanup()
-      let text: string
-      try {
-        text = decoder.decode(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received))
-      } catch (failure) {
-        return reject(unreadable((failure as Error).message))
-      }
-      try {
-        resolve(parse(text))
-      } catch (failure) {
-        reject(failure)
-      }
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received))
     }
     // The connection went before the body was complete ('aborted', or a close without one).
     function onAborted(): void {
@@ -165,4 +170,10 @@ function readText(req: IncomingMessage, limit: number, charset: string, parse: (
     req.on('end', onEnd)
     req.on('error', onEnd)
   })
+}
+
+function declaredLength(req: IncomingMessage): number | null {
+  const declared = req.headers['content-length']
+  const parsed = declared !== undefined && !Number.isNaN(Number(declared)) ? parseInt(declared, 10) : NaN
+  return Number.isNaN(parsed) ? null : parsed
 }

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream'
 import type { Context, Middleware, Next } from 'koa'
 import type { AbortSignalLike, HttpAnswer, HttpContext, HttpMiddleware, HttpRequestView, HttpSent, Logger } from '@islet/sdk'
 import type { RequestState } from './contracts.ts'
+import { readBytes } from './body.ts'
 import { HttpError } from './errors.ts'
 import { checkedLocals, jsonProblem } from './locals.ts'
 
@@ -17,14 +18,17 @@ interface AdaptedState extends RequestState {
 class KoaHttpContext implements HttpContext {
   readonly #kctx: Context & { state: AdaptedState }
   readonly #requestTimeoutMs: number
+  readonly #listenHost: string
+  #body: Promise<Uint8Array> | undefined
   #request: HttpRequestView | undefined
   #signal: AbortSignal | undefined
   /** Set by respond(): the chain below the middleware that answered does not run. */
   answered = false
 
-  constructor(kctx: Context & { state: AdaptedState }, requestTimeoutMs: number) {
+  constructor(kctx: Context & { state: AdaptedState }, requestTimeoutMs: number, listenHost: string) {
     this.#kctx = kctx
     this.#requestTimeoutMs = requestTimeoutMs
+    this.#listenHost = listenHost
   }
 
   get request(): HttpRequestView {
@@ -32,6 +36,7 @@ class KoaHttpContext implements HttpContext {
     return (this.#request ??= Object.freeze({
       id: k.state.requestId, method: k.method, path: k.path,
       query: k.query as HttpRequestView['query'], headers: k.headers, remoteAddress: k.req.socket.remoteAddress,
+      clientAddress: k.req.socket.remoteAddress, listenHost: this.#listenHost,
     }))
   }
 
@@ -71,13 +76,20 @@ class KoaHttpContext implements HttpContext {
     this.#kctx.set(name, value)
   }
 
+  readBody(options: { limit: number }): Promise<Uint8Array> {
+    return (this.#body ??= readBytes(this.#kctx.req, options.limit))
+  }
+
   respond(answer: HttpAnswer): void {
     const k = this.#kctx
     this.answered = true
     k.status = answer.status
     const body = answer.body
     // A stream (server-sent events): Koa pipes it and destroys it when the response closes, which ends the iterable.
-    k.body = body === undefined ? null : isAsyncIterable(body) ? Readable.from(body, { objectMode: false }) : body as never
+    k.body = body === undefined ? null : isAsyncIterable(body) ? Readable.from(body, { objectMode: false })
+      // Koa sends a Buffer as bytes but would serialise any other Uint8Array as JSON.
+      : body instanceof Uint8Array && !Buffer.isBuffer(body) ? Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+      : body as never
     for (const name in answer.headers) k.set(name, answer.headers[name]!)
   }
 
@@ -101,10 +113,11 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 }
 
 /** `middleware` (the module `name`) as a link of the Koa chain. */
-export function adaptMiddleware(middleware: HttpMiddleware, options: { requestTimeoutMs: number; name?: string }): Middleware<RequestState> {
-  const { requestTimeoutMs } = options
+export function adaptMiddleware(middleware: HttpMiddleware,
+  options: { requestTimeoutMs: number; listenHost: string; name?: string }): Middleware<RequestState> {
+  const { requestTimeoutMs, listenHost } = options
   return (kctx: Context & { state: AdaptedState }, next: Next) => {
-    const http = (kctx.state.http ??= new KoaHttpContext(kctx, requestTimeoutMs))
+    const http = (kctx.state.http ??= new KoaHttpContext(kctx, requestTimeoutMs, listenHost))
     return middleware(http, () => {
       if (http.answered) return Promise.resolve()
       // Checked as the request moves on, so the log names the middleware that attached the value.

@@ -98,7 +98,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
     // The engine checks each entry's type provides the contract (at load, at the YAML; again here at startup).
     for (const name of config.middleware) {
       const provider = ctx.module(name, httpMiddleware)
-      app.use(adaptMiddleware(provider.middleware, { requestTimeoutMs: config.requestTimeoutMs, name }))
+      app.use(adaptMiddleware(provider.middleware, { requestTimeoutMs: config.requestTimeoutMs, listenHost: config.host, name }))
     }
     const routers = config.routers.map((name) => ctx.module(name, httpRouter))
     app.use(createDispatch({ routers, bodyLimit: parseSize(config.bodyLimit), deadlines }))
