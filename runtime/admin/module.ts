@@ -4,7 +4,7 @@
 // services, like any plugin.
 import { defineModuleType, httpMiddleware, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { EventStream } from './event-stream.ts'
-import { isLoopback } from './loopback.ts'
+import { adminPrincipal, isRefusal, type AdminRefusal } from './access.ts'
 
 export interface AdminConfig {
   prefix: string
@@ -13,18 +13,6 @@ export interface AdminConfig {
   /** Answer requests that carry proxy headers (dangerous: see PROXY_HEADERS). */
   trustProxyHeaders: boolean
 }
-
-/**
- * Headers a reverse proxy adds when it forwards a request. The loopback check sees the socket's peer, which behind a
- * proxy on this host is the proxy itself: a request carrying one of these came from whoever the proxy serves, so it
- * is refused unless the operator says the proxy only forwards admin traffic from trusted clients.
- */
-const PROXY_HEADERS = [
-  'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via',
-  // What other proxies and CDNs add instead (Envoy, Cloudflare, Akamai, Fastly, and the older conventions).
-  'x-envoy-external-address', 'x-original-forwarded-for', 'cf-connecting-ip', 'true-client-ip', 'fastly-client-ip',
-  'x-client-ip', 'x-cluster-client-ip',
-] as const
 
 export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void }>({
   type: 'islet.admin',
@@ -47,21 +35,15 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const status = ctx.service('status')
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
-    const refuse = (http: HttpContext, code: string, message: string, details?: Record<string, unknown>) =>
-      http.respond({ status: 403, body: { error: { code, message, requestId: http.request.id, ...(details ? { details } : {}) } } })
-    const middleware: HttpMiddleware = (http, next) => {
-      const { method, path, headers } = http.request
+    const refuse = (http: HttpContext, refusal: AdminRefusal) => http.respond({
+      status: refusal.status, headers: refusal.headers,
+      body: { error: { code: refusal.code, message: refusal.message, requestId: http.request.id, ...(refusal.details ? { details: refusal.details } : {}) } },
+    })
+    const middleware: HttpMiddleware = async (http, next) => {
+      const { method, path } = http.request
       if (!path.startsWith(`${config.prefix}/`)) return next()
-      if (!isLoopback(http.request.remoteAddress)) {
-        return refuse(http, 'ERR_ADMIN_FORBIDDEN', 'the admin API answers loopback clients only')
-      }
-      const forwarded = config.trustProxyHeaders ? undefined : PROXY_HEADERS.find((h) => headers[h] !== undefined)
-      if (forwarded) {
-        return refuse(http, 'ERR_ADMIN_PROXIED',
-          `the admin API refuses requests forwarded by a proxy (this one carries ${forwarded}): behind a proxy the loopback check cannot tell who the client is; ` +
-          'reach it directly on loopback, or set trustProxyHeaders: true on the islet.admin module if the proxy admits only trusted clients',
-          { header: forwarded })
-      }
+      const principal = await adminPrincipal(http, config)
+      if (isRefusal(principal)) return refuse(http, principal)
       if (method === 'GET' && path === `${config.prefix}/status`) {
         return http.respond({ status: 200, body: status.status() })
       }
