@@ -94,6 +94,28 @@ export interface ComponentDecl {
   configSource: SourceLocation
 }
 
+/**
+ * A deploy slot (`components: - slot: pricing`): a named place deployed code fills, with the grants, limits and config
+ * the app gives it. Empty until a version is promoted; its live version is then loaded like a `file:` component.
+ */
+export interface SlotDecl {
+  /** What pipelines call it (the component namespace: a slot and a component never share a name). */
+  name: string
+  description?: string
+  /** The ceiling of what deployed code may reach, and what it gets. */
+  grants: ComponentGrants
+  /** The limits deployed code runs under (the ceiling of what it may ask for). */
+  limits: Limits
+  /** The component's config, validated against the deployed code's own `config` schema. */
+  config: unknown
+  /** Scopes any of which may deploy, promote, roll back and invoke (default ['admin']). */
+  deployers: string[]
+  /** A deployment without examples is refused unless this is false (`examples: optional`). */
+  examplesRequired: boolean
+  /** Where the entry stands. */
+  source: SourceLocation
+}
+
 export type SandboxIsolation = 'shared' | 'dedicated'
 
 export interface SandboxConfig {
@@ -145,6 +167,8 @@ export interface AppConfig {
   modules: ModuleDecl[]
   pipelines: Record<string, PipelineDecl>
   components: ComponentDecl[]
+  /** Deploy slots, in declaration order. */
+  slots?: SlotDecl[]
   /** Absolute paths of the `directory:` entries' folders: watch mode reloads the config when entries come or go. */
   componentDirectories?: string[]
   sandbox: SandboxConfig
