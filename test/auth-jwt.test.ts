@@ -85,7 +85,7 @@ describe('auth.jwt configuration', () => {
   it('refuses an HS256 secret shorter than 32 bytes, saying so and never echoing it', async () => {
     const short = 'short-secret-0123'
     const failed = startApp({ 'app.yaml': appYaml('{ secret: "${JWT_SECRET}" }') }, { env: { JWT_SECRET: short } })
-    await expect(failed).rejects.toThrow(/at least 32 bytes/)
+    await expect(failed).rejects.toThrow(/app\.yaml:\d+:\d+.*at least 32 characters/s)
     await expect(failed).rejects.not.toThrow(short)
   })
 

@@ -45,7 +45,8 @@ export default defineModuleType<JwtConfig, JwtModule>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      secret: { type: 'string', minLength: 1, description: `HS256 shared secret, at least ${MIN_SECRET_BYTES} bytes; write \${JWT_SECRET}, never the secret itself` },
+      // Checked here too (characters ≥ bytes), so `islet validate` reports a short secret at its line.
+      secret: { type: 'string', minLength: MIN_SECRET_BYTES, description: `HS256 shared secret, at least ${MIN_SECRET_BYTES} bytes; write \${JWT_SECRET}, never the secret itself` },
       jwks: appPath('a JSON Web Key Set file (public keys; RS/PS/ES/EdDSA), relative to this YAML'),
       jwksUrl: { type: 'string', pattern: '^https?://', description: 'a remote JSON Web Key Set (https; http only on loopback), fetched on demand and cached' },
       algorithms: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: [...SYMMETRIC, ...ASYMMETRIC] },
