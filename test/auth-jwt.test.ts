@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
+import type { Authenticator } from '@islet/sdk'
 import { json, startApp, type TestApp } from './support/app.ts'
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256-0123456789'
@@ -89,6 +90,21 @@ describe('auth.jwt configuration', () => {
     await expect(failed).rejects.not.toThrow(short)
   })
 
+  it.each([
+    ['two key sources', '{ secret: "${JWT_SECRET}", jwksUrl: "https://id.example/jwks.json" }', /keep one of them/],
+    ['no key source', '{ audience: orders }', /set one of secret/],
+    ['an HMAC algorithm with a key set', '{ jwksUrl: "https://id.example/jwks.json", algorithms: [HS256] }', /HMAC with a shared secret/],
+    ['an asymmetric algorithm with a secret', '{ secret: "${JWT_SECRET}", algorithms: [HS256, RS256] }', /need a public key set/],
+  ])('refuses %s', async (_what, config, message) => {
+    await expect(startApp({ 'app.yaml': appYaml(config) }, { env: { JWT_SECRET: SECRET } })).rejects.toThrow(message)
+  })
+
+  it('refuses a JWKS file that holds a private key', async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true })
+    const jwks = JSON.stringify({ keys: [await exportJWK(pair.privateKey)] })
+    await expect(startApp({ 'app.yaml': appYaml('{ jwks: ./jwks.json }'), 'jwks.json': jwks })).rejects.toThrow(/private or symmetric keys/)
+  })
+
   it('refuses a key set fetched over plain http from a host that is not loopback', async () => {
     await expect(startApp({ 'app.yaml': appYaml('{ jwksUrl: "http://id.example/jwks.json" }') })).rejects.toThrow(/must use https/)
   })
@@ -152,6 +168,32 @@ describe('auth.jwt with key sets', () => {
     const res = await fetch(`${fileApp.url}/me`, bearer(none))
     expect(res.status).toBe(401)
     expect((await json(res)).error.code).toBe('ERR_AUTH_INVALID_TOKEN')
+  })
+
+  it('a key set URL that cannot be reached: 503 ERR_AUTH_JWKS_UNAVAILABLE, not a 401 that blames the token', async () => {
+    const gone = createServer()
+    await new Promise<void>((resolve) => gone.listen(0, '127.0.0.1', resolve))
+    const port = (gone.address() as AddressInfo).port
+    await new Promise((resolve) => gone.close(resolve))
+    const app = await startApp({ 'app.yaml': appYaml(`{ jwksUrl: "http://127.0.0.1:${port}/jwks.json" }`) })
+    try {
+      const res = await fetch(`${app.url}/me`, bearer(await sign(es.privateKey, 'ES256', good, 'es')))
+      expect(res.status).toBe(503)
+      expect((await json(res)).error.code).toBe('ERR_AUTH_JWKS_UNAVAILABLE')
+    } finally {
+      await app.close()
+    }
+  })
+
+  it('is an http.authenticator: the admin API verifies a request through it without the middleware chain', async () => {
+    const authenticator = fileApp.engine.module<Authenticator>('jwt')
+    const request = (authorization?: string) => ({ id: 'r1', method: 'GET', path: '/admin', query: {}, remoteAddress: '127.0.0.1',
+      clientAddress: '127.0.0.1', listenHost: '127.0.0.1', headers: authorization ? { authorization } : {} })
+    expect(authenticator.challenge).toBe('Bearer realm="islet"')
+    expect(await authenticator.authenticate(request())).toBeUndefined()
+    expect(await authenticator.authenticate(request(`Bearer ${await sign(es.privateKey, 'ES256', good, 'es')}`)))
+      .toMatchObject({ subject: 'user-1', via: 'jwt', scopes: ['orders:read', 'orders:write'] })
+    await expect(authenticator.authenticate(request('Bearer not.a.jwt'))).rejects.toMatchObject({ code: 'ERR_AUTH_INVALID_TOKEN', status: 401 })
   })
 
   it('a token signed by a key outside the set does not verify', async () => {
