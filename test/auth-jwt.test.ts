@@ -1,12 +1,14 @@
 // auth.jwt over real HTTP on loopback: tokens verified against an HS256 secret, a JWKS file and a JWKS served on
 // loopback; refusals answered 401 with an RFC 6750 challenge; the verified caller read by a pipeline as
 // ${{ locals.principal.… }}.
+import { writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
+import { join } from 'node:path'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
 import type { Authenticator } from '@islet/sdk'
-import { json, startApp, type TestApp } from './support/app.ts'
+import { editConfig, json, startApp, type TestApp } from './support/app.ts'
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256-0123456789'
 
@@ -194,6 +196,22 @@ describe('auth.jwt with key sets', () => {
     expect(await authenticator.authenticate(request(`Bearer ${await sign(es.privateKey, 'ES256', good, 'es')}`)))
       .toMatchObject({ subject: 'user-1', via: 'jwt', scopes: ['orders:read', 'orders:write'] })
     await expect(authenticator.authenticate(request('Bearer not.a.jwt'))).rejects.toMatchObject({ code: 'ERR_AUTH_INVALID_TOKEN', status: 401 })
+  })
+
+  it('a rotated JWKS file takes effect on the next config reload: the new key verifies, the removed one no longer does', async () => {
+    const app = await startApp({ 'app.yaml': appYaml('{ jwks: ./jwks.json }'), 'jwks.json': JSON.stringify({ keys: [jwks.keys[0]] }) })
+    try {
+      const newKey = await generateKeyPair('ES256', { extractable: true })
+      const oldToken = await sign(es.privateKey, 'ES256', good, 'es')
+      const newToken = await sign(newKey.privateKey, 'ES256', good, 'es2')
+      expect((await fetch(`${app.url}/me`, bearer(newToken))).status).toBe(401)
+      writeFileSync(join(app.dir, 'jwks.json'), JSON.stringify({ keys: [{ ...await exportJWK(newKey.publicKey), kid: 'es2', alg: 'ES256' }] }))
+      expect((await app.engine.reload(await editConfig(app, appYaml('{ jwks: ./jwks.json }')))).ok).toBe(true)
+      expect((await fetch(`${app.url}/me`, bearer(newToken))).status).toBe(200)
+      expect((await fetch(`${app.url}/me`, bearer(oldToken))).status).toBe(401)
+    } finally {
+      await app.close()
+    }
   })
 
   it('a token signed by a key outside the set does not verify', async () => {
