@@ -112,6 +112,7 @@ export async function createJwtModule(config: JwtConfig, ctx: ModuleContext): Pr
     if (key === undefined) throw new AuthError('ERR_AUTH_CONFIG', `${module} has not started: its key set is not loaded`)
     let payload: JWTPayload
     try {
+      // The cast picks one of jwtVerify's overloads; both key kinds are valid at run time.
       payload = (await jose.jwtVerify(token, key as Uint8Array, options)).payload
     } catch (error) {
       throw refusal(jose.errors, error, module, algorithms, config.jwksUrl)
