@@ -8,7 +8,7 @@ import type { HttpRequestView } from './http.ts'
  * `${{ locals.principal.subject }}`.
  */
 export interface Principal {
-  /** Stable id of the caller: a JWT's `sub`, an API key's id (`key_…`), `loopback` for the dev convenience. */
+  /** Stable id of the caller: a JWT's `sub`, an API key's id (16 hex digits, the `<id>` of `isk_<id>_<secret>`), `loopback` for the dev convenience. */
   subject: string
   /** How it was authenticated, e.g. `jwt`, `apikey`, `loopback`; the module type's word. */
   via: string

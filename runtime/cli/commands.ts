@@ -18,6 +18,14 @@ const JSON_DATA: OptionSpec = { ...FORMAT, help: 'json: the same data as one JSO
 const REGISTRY_OPTIONS = { dir: REGISTRY_DIR, 'data-dir': PLUGIN_DATA_DIR, format: JSON_DATA }
 const FROZEN_LOCKFILE: OptionSpec = { type: 'boolean', default: false, help: 'load registry plugins exactly as islet.lock pins them: any drift from plugins: is an error, the lock is never written' }
 
+/** The options every `islet apikey …` command shares: which app, which auth.apikey module, which data directory. */
+const APIKEY_OPTIONS = {
+  app: { type: 'string', value: 'file', help: 'the app whose auth.apikey module holds the keys (default: app.yaml)' },
+  module: { type: 'string', value: 'name', help: 'the auth.apikey module, when the app has several' },
+  'data-dir': { ...DATA_DIR, help: 'the data directory the store lives in, as for run (default: $ISLET_DATA_DIR, else ./data)' },
+  format: JSON_DATA,
+} satisfies Record<string, OptionSpec>
+
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'run', summary: 'start the application', args: '[app.yaml]', positionals: { min: 0, max: 1 },
@@ -106,6 +114,24 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     examples: ['islet plugin publish   # no registry configured: into ./data/registry, the embedded one', 'islet plugin publish --registry http://127.0.0.1:4873/', 'islet plugin publish plugins/geo --tag next', 'npm publish --registry http://127.0.0.1:4873/   # the same request'],
     load: () => import('./plugin-publish.ts'),
+  },
+  // API keys of an app's auth.apikey module (plugins/auth): the store file, without starting the engine.
+  {
+    name: 'apikey create', summary: 'create an API key with scopes (printed once; the store keeps its hash)', args: '<name>', positionals: { min: 1, max: 1 },
+    options: { ...APIKEY_OPTIONS, scopes: { type: 'string', value: 'a,b', help: 'the scopes it grants, comma-separated (e.g. orders:write,admin)' } },
+    examples: ['islet apikey create ci --scopes deploy:pricing', 'KEY=$(islet apikey create ops --scopes admin --app app.yaml --data-dir /var/lib/orders)'],
+    notes: 'Send it as Authorization: Bearer <key> or X-API-Key: <key>. The running engine accepts it at once.',
+    load: async () => ({ default: (await import('./apikey.ts')).apikeyCreate }),
+  },
+  {
+    name: 'apikey list', summary: 'the API keys: id, name, scopes, created, last used, state (never the keys)', args: '', positionals: { min: 0, max: 0 },
+    options: APIKEY_OPTIONS, examples: ['islet apikey list', 'islet apikey list --format json'],
+    load: async () => ({ default: (await import('./apikey.ts')).apikeyList }),
+  },
+  {
+    name: 'apikey revoke', summary: "revoke an API key (refused from the engine's next request on)", args: '<id>', positionals: { min: 1, max: 1 },
+    options: APIKEY_OPTIONS, examples: ['islet apikey revoke 3f2a9c0d1b4e5f60'],
+    load: async () => ({ default: (await import('./apikey.ts')).apikeyRevoke }),
   },
   // Registry plugins (map form of plugins:, islet.lock). The commands that resolve read the app's registries:.
   {
