@@ -51,6 +51,13 @@ ${PIPELINE}` })
     expect(diagnostics[0]!.message).toMatch(/slot 'pricing' is declared twice: at app\.yaml:3:\d+ and at app\.yaml:4:11/)
   })
 
+  it('reports slot-only keys on a component of files', async () => {
+    const { diagnostics } = await load({ 'app.yaml': `apiVersion: islet/v1\ncomponents:\n  - file: ./pricing.ts\n    deployers: [ops]\n${PIPELINE}`, 'pricing.ts': TS })
+    expect(diagnostics.map((d) => [d.code, d.line, d.message])).toEqual([
+      ['ERR_CONFIG_SCHEMA', 4, 'deployers: belongs to a deploy slot entry (- slot: name), not to a component of files'],
+    ])
+  })
+
   it("checks a slot's grants like a component's", async () => {
     const { diagnostics } = await load({ 'app.yaml': `apiVersion: islet/v1\ncomponents:\n  - slot: pricing\n    grants: { fetch: { origins: ['http://127.0.0.1:1'], privateOrigins: ['http://10.0.0.1:1'] } }\n${PIPELINE}` })
     expect(diagnostics.map((d) => d.code)).toContain('ERR_CAPABILITY_GRANT_INVALID')

@@ -116,6 +116,8 @@ describe('deploy slots', () => {
   it('rolls back to the version live before (or to a named one), and records every action in the audit table', async () => {
     app = await startApp({ 'app.yaml': appYaml() }, { plugins: [probe] })
     const slots = slotsOf(app)
+    const events: { topic: string; payload: any }[] = []
+    app.engine.events.subscribe('islet.slot.*', (e) => { events.push({ topic: e.topic, payload: e.payload }) })
     await slots.deploy('pricing', { files: { 'index.ts': pricing(1) }, promote: true }, DEPLOYER)
     const second = await slots.deploy('pricing', { files: { 'index.ts': pricing(2) }, promote: true }, ADMIN)
     expect(await json(await quote(app.url, 1))).toEqual({ version: 2, total: 1 })
@@ -132,6 +134,12 @@ describe('deploy slots', () => {
       ['agent-7', 'rollback', 'pricing', 1, 'ok'], ['agent-7', 'rollback', 'pricing', 2, 'ok'],
     ])
     expect(audit[2]!.hash).toBe(second.version!.hash)
+    await until(() => events.length === 6)
+    expect(events.map((e) => [e.topic, e.payload.version, e.payload.principal])).toEqual([
+      ['islet.slot.deployed', 1, 'agent-7'], ['islet.slot.promoted', 1, 'agent-7'], ['islet.slot.deployed', 2, 'ops'], ['islet.slot.promoted', 2, 'ops'],
+      ['islet.slot.rolled-back', 1, 'agent-7'], ['islet.slot.rolled-back', 2, 'agent-7'],
+    ])
+    expect(events[2]!.payload).toMatchObject({ slot: 'pricing', hash: second.version!.hash })
     expect(slots.diff('pricing', 1, 2, ADMIN)).toContain('diff --git a/index.ts b/index.ts\n')
     expect(slots.diff('pricing', 1, 2, ADMIN)).toContain('+  examples: [{ input: { n: 2 }, output: { version: 2, total: 2 } }],')
   })
@@ -169,6 +177,16 @@ describe('deploy slots', () => {
     await until(() => followed.some((l) => l.seq === line.seq))
     stop()
     expect(slots.logs('pricing', READER, { after: line.seq })).toEqual([])
+    // A failed call is in the slot's log too, as an error line naming its code.
+    const thrower = `import { defineComponent } from '@islet/sdk'
+export default defineComponent({ name: 'pricing', examples: [{ input: 1, output: 1 }],
+  execute(n: number) { if (n === 2) throw new Error('no price for 2'); return n } })
+`
+    expect((await slots.deploy('pricing', { files: { 'index.ts': thrower }, promote: true }, DEPLOYER)).promoted).toBe(true)
+    const failed = await fetch(`${app.url}/quote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '2' })
+    expect(failed.status).toBe(500)
+    await until(() => slots.logs('pricing', READER).some((l) => l.level === 'error' && l.message.includes('no price for 2')))
+    expect(slots.logs('pricing', READER).find((l) => l.message.includes('no price for 2'))).toMatchObject({ version: 2, fields: { code: 'ERR_COMPONENT_THREW' } })
   })
 
   it('a config reload keeps the live version serving, with the new slot config', async () => {
