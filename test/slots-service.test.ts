@@ -76,6 +76,21 @@ describe('deploy slots', () => {
     expect(slots.versions('pricing', ADMIN).map((v) => v.status)).toEqual(['rejected', 'rejected'])
   })
 
+  it('a dry run stores nothing; concurrent deploys to one slot get ids 1, 2, 3 in turn', async () => {
+    app = await startApp({ 'app.yaml': appYaml() }, { plugins: [probe] })
+    const slots = slotsOf(app)
+    const dry = await slots.deploy('pricing', { files: { 'index.ts': pricing(1) }, dryRun: true, promote: true }, DEPLOYER)
+    expect(dry).toMatchObject({ ok: true, dryRun: true, promoted: false })
+    expect(dry.version).toBeUndefined()
+    expect(dry.steps.map((s) => [s.name, s.status])).toEqual([['files', 'passed'], ['compile', 'passed'], ['schemas', 'passed'], ['ceiling', 'passed'], ['examples', 'passed']])
+    expect(slots.versions('pricing', ADMIN)).toEqual([])
+    expect((await quote(app.url, 1)).status).toBe(503)
+    const results = await Promise.all([1, 2, 3].map((v) => slots.deploy('pricing', { files: { 'index.ts': pricing(v) } }, DEPLOYER)))
+    expect(results.map((r) => r.version?.id).sort()).toEqual([1, 2, 3])
+    expect(slots.versions('pricing', ADMIN).map((v) => [v.id, v.status])).toEqual([[1, 'staged'], [2, 'staged'], [3, 'staged']])
+    expect(slots.audit(ADMIN, { slot: 'pricing' }).map((a) => a.action).sort()).toEqual(['deploy', 'deploy', 'deploy', 'dry-run'])
+  })
+
   it('promotes under load: 8 clients calling the slot while 1 → 2 → 3 go live, no request fails, answers switch', async () => {
     app = await startApp({ 'app.yaml': appYaml() }, { plugins: [probe] })
     const slots = slotsOf(app)
