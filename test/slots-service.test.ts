@@ -213,6 +213,48 @@ export default defineComponent({ name: 'pricing', examples: [{ input: 1, output:
     expect(await json(await quote(app.url, 2))).toEqual({ version: 1, total: 2 })
   })
 
+  it('a restart whose live version fails to load still starts: the slot answers 503 until a rollback', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': appYaml() })
+    const open = async () => {
+      const registry = createBuiltinRegistry()
+      registry.register(probe)
+      const engine = await openApp(join(dir, 'app.yaml'), { logger: silentLogger(), registry, dataDir: join(dir, 'data'), env: process.env })
+      await engine.start()
+      return engine
+    }
+    // Its init refuses to run twice on the same data: it serves once, then never loads again.
+    const once = pricing(2, `
+  async init(_config, ctx) {
+    if (await ctx.kv.get('booted')) throw new Error('booted before')
+    await ctx.kv.set('booted', true)
+  },`)
+    try {
+      const first = await open()
+      try {
+        await slotsOf({ engine: first }).deploy('pricing', { files: { 'index.ts': pricing(1) }, promote: true }, DEPLOYER)
+        const second = await slotsOf({ engine: first }).deploy('pricing', { files: { 'index.ts': once }, promote: true }, DEPLOYER)
+        expect(second, JSON.stringify(second.diagnostics)).toMatchObject({ promoted: true })
+      } finally {
+        await first.stop()
+      }
+      const again = await open()
+      try {
+        const url = again.module<HttpServer>('web').url()
+        const res = await quote(url, 1)
+        expect(res.status).toBe(503)
+        expect((await json(res)).error.code).toBe('ERR_SLOT_EMPTY')
+        const slots = slotsOf({ engine: again })
+        expect(slots.logs('pricing', READER).map((l) => l.message)).toEqual([expect.stringContaining('version 2 could not be loaded at start')])
+        expect((await slots.rollback('pricing', DEPLOYER)).version?.id).toBe(1)
+        expect(await json(await quote(url, 1))).toEqual({ version: 1, total: 1 })
+      } finally {
+        await again.stop()
+      }
+    } finally {
+      cleanup()
+    }
+  })
+
   it('a restart serves the live version (a new engine on the same data dir)', async () => {
     const { dir, cleanup } = writeFiles({ 'app.yaml': appYaml() })
     const open = async () => {

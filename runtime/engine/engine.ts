@@ -95,11 +95,12 @@ export function createEngine(options: EngineOptions): Engine {
     slots: new Map(graph.order.map((decl) => [decl.name, { decl, status: { name: decl.name, type: decl.type, state: 'pending' } }])),
   }
   const events = createEventBus({ logger })
-  // Deploy slots: the live version of each is a component like any other (its files in <dataDir>/slots/trees).
+  // Deploy slots: the live version of each is a component like any other (its files in <dataDir>/slots/trees), loaded
+  // once the host started (slots.start) so that a slot whose code fails to load leaves the app serving the rest.
   const slots = createSlots({ dataDir, logger, bus: events, slots: () => gen.config.slots ?? [], host: () => components })
   const hasSlots = (config.slots?.length ?? 0) > 0
   const components = config.components.length > 0 || hasSlots
-    ? createComponentHost({ components: [...config.components, ...(hasSlots ? slots.liveDecls(config.slots!) : [])], sandbox: config.sandbox,
+    ? createComponentHost({ components: config.components, sandbox: config.sandbox,
       logger: hasSlots ? slots.logs.tap(logger) : logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file), appFile: config.file })
     : undefined
   const backends: ServiceBackends = {
@@ -109,7 +110,7 @@ export function createEngine(options: EngineOptions): Engine {
       invoke(name, input, opts) {
         if (!slots.isSlot(name)) return components.invoke(name, input, opts)
         if (!components.has(name)) {
-          return Promise.reject(new IsletError('ERR_SLOT_EMPTY', `slot '${name}' has no live version yet: deploy code to it and promote it`,
+          return Promise.reject(new IsletError('ERR_SLOT_EMPTY', `slot '${name}' serves no version: none was promoted yet (or the live one failed to load at start: see the slot's logs)`,
             { details: { slot: name, status: 503 } }))
         }
         return components.invoke(name, input, opts).catch((error: unknown) => { slots.noteFailure(name, error); throw error })
@@ -320,7 +321,7 @@ export function createEngine(options: EngineOptions): Engine {
       if (components) {
         try {
           await components.start()
-          slots.started()
+          await slots.start()
         } catch (error) {
           slots.close()
           state = 'failed'

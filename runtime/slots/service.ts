@@ -33,10 +33,17 @@ export interface Slots {
   readonly logs: SlotLogs
   /** Whether `name` is a slot of the serving config (or of one a reload is preparing). */
   isSlot(name: string): boolean
-  /** The live versions of `slots` as components (their trees written out when missing), for start and config reloads. */
+  /**
+   * What a config reload keeps serving for `slots`: each slot's serving code (as the host runs it) with the slot's
+   * new grants, limits and config. A slot that serves nothing stays out (it keeps answering ERR_SLOT_EMPTY).
+   */
   liveDecls(slots: readonly SlotDecl[]): ComponentDecl[]
-  /** After the host started: which generation serves which version. */
-  started(): void
+  /**
+   * Once the component host started: each slot's live version loaded like a promotion. One that fails to load (its
+   * init fails today, say) is logged and leaves its slot empty — the app still starts, and a rollback or promote
+   * through the admin API can fix it.
+   */
+  start(): Promise<void>
   /** A pipeline's call of a slot failed: the slot's log shows it. */
   noteFailure(slot: string, error: unknown): void
   close(): void
@@ -326,20 +333,36 @@ export function createSlots(options: SlotsOptions): Slots {
       const out: ComponentDecl[] = []
       for (const s of slots) {
         known.add(s.name)
-        const id = db().live(s.name)
-        if (id === null) continue
-        const v = db().get(s.name, id)
-        if (v) out.push(componentOf(s, v))
+        const serving = options.host()?.generation(s.name)
+        if (serving) out.push({ name: s.name, file: serving.decl.file, limits: s.limits, grants: s.grants, config: s.config, source: s.source, configSource: s.source })
       }
       return out
     },
-    started() {
+    async start() {
       const host = options.host()
-      for (const s of options.slots()) {
-        const gen = host?.generation(s.name)
-        const live = store?.live(s.name)
-        if (gen && live) generations.set(s.name, new Map([[gen.number, live]]))
-      }
+      if (!host) return
+      await Promise.all(options.slots().map((s) => serial(s.name, async () => {
+        const id = db().live(s.name)
+        const v = id === null ? undefined : db().get(s.name, id)
+        if (!v) return
+        let result: ReloadResult
+        try {
+          result = await host.replace(componentOf(s, v))
+        } catch (error) {
+          result = { name: s.name, ok: false, ms: 0, error: { code: codeOf(error, 'ERR_SLOT_STORE'), message: messageOf(error) } }
+        }
+        if (result.ok && result.generation !== undefined) {
+          generations.set(s.name, new Map([[result.generation, v.id]]))
+          return
+        }
+        const why = `${result.error?.code ?? 'ERR_COMPONENT_LOAD_FAILED'}: ${result.error?.message ?? 'unknown error'}`
+        logger.error({ slot: s.name, version: v.id, code: result.error?.code },
+          `slot '${s.name}': live version ${v.id} could not be loaded (${why}); the slot answers ERR_SLOT_EMPTY until a version is promoted or rolled back to`)
+        logs.add(s.name, { level: 'error', message: `version ${v.id} could not be loaded at start: ${why}`, version: v.id, fields: { code: result.error?.code } })
+      }).catch((error: unknown) => {
+        // The store itself failed (unreadable, objects missing): the slot stays empty, the app starts.
+        logger.error({ slot: s.name, err: error }, `slot '${s.name}': its live version could not be read: ${messageOf(error)}`)
+      })))
     },
     noteFailure,
     close() {
