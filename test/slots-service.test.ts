@@ -255,6 +255,32 @@ export default defineComponent({ name: 'pricing', examples: [{ input: 1, output:
     }
   })
 
+  it('with several engine processes on one data dir, a promotion made through one serves in the others', async () => {
+    const { dir, cleanup } = writeFiles({ 'app.yaml': appYaml() })
+    const open = async (index: number) => {
+      const registry = createBuiltinRegistry()
+      registry.register(probe)
+      const engine = await openApp(join(dir, 'app.yaml'), { logger: silentLogger(), registry, dataDir: join(dir, 'data'), env: process.env,
+        process: { index, count: 2, balance: 'cluster' } })
+      await engine.start()
+      return engine
+    }
+    const engines = [await open(0), await open(1)]
+    try {
+      const [a, b] = engines.map((e) => e.module<HttpServer>('web').url())
+      await slotsOf({ engine: engines[0]! }).deploy('pricing', { files: { 'index.ts': pricing(1) }, promote: true }, DEPLOYER)
+      await until(async () => (await quote(b!, 1)).status === 200)
+      expect(await json(await quote(b!, 1))).toEqual({ version: 1, total: 1 })
+      await slotsOf({ engine: engines[1]! }).deploy('pricing', { files: { 'index.ts': pricing(2) }, promote: true }, DEPLOYER)
+      await until(async () => (await json(await quote(a!, 1))).version === 2)
+      // The change is audited once, by the process that made it.
+      expect(slotsOf({ engine: engines[0]! }).audit(ADMIN).filter((e) => e.action === 'promote').map((e) => e.version)).toEqual([2, 1])
+    } finally {
+      await Promise.all(engines.map((e) => e.stop()))
+      cleanup()
+    }
+  })
+
   it('a restart serves the live version (a new engine on the same data dir)', async () => {
     const { dir, cleanup } = writeFiles({ 'app.yaml': appYaml() })
     const open = async () => {

@@ -30,6 +30,9 @@ export interface PhaseTimeouts {
 
 export const DEFAULT_TIMEOUTS: PhaseTimeouts = { createMs: 10_000, startMs: 10_000, stopMs: 15_000 }
 
+/** How often an engine that is one of several processes looks for deploy-slot promotions another one made. */
+export const SLOT_FOLLOW_MS = 1000
+
 export interface EngineOptions {
   config: AppConfig
   registry: Registry
@@ -97,7 +100,9 @@ export function createEngine(options: EngineOptions): Engine {
   const events = createEventBus({ logger })
   // Deploy slots: the live version of each is a component like any other (its files in <dataDir>/slots/trees), loaded
   // once the host started (slots.start) so that a slot whose code fails to load leaves the app serving the rest.
-  const slots = createSlots({ dataDir, logger, bus: events, slots: () => gen.config.slots ?? [], host: () => components })
+  const slots = createSlots({ dataDir, logger, bus: events, slots: () => gen.config.slots ?? [], host: () => components,
+    // Several engine processes share the store: each loads what another promoted (polling `live`, a cheap read).
+    ...((options.process?.count ?? 1) > 1 ? { followMs: SLOT_FOLLOW_MS } : {}) })
   const hasSlots = (config.slots?.length ?? 0) > 0
   const components = config.components.length > 0 || hasSlots
     ? createComponentHost({ components: config.components, sandbox: config.sandbox,
