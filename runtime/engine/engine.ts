@@ -99,26 +99,26 @@ export function createEngine(options: EngineOptions): Engine {
   }
   const events = createEventBus({ logger })
   // Deploy slots: the live version of each is a component like any other (its files in <dataDir>/slots/trees), loaded
-  // once the host started (slots.start) so that a slot whose code fails to load leaves the app serving the rest.
-  const slots = createSlots({ dataDir, logger, bus: events, slots: () => gen.config.slots ?? [], host: () => components,
+  // once the host started (deploySlots.start) so that a slot whose code fails to load leaves the app serving the rest.
+  const deploySlots = createSlots({ dataDir, logger, bus: events, slots: () => gen.config.slots ?? [], host: () => components,
     // Several engine processes share the store: each loads what another promoted (polling `live`, a cheap read).
     ...((options.process?.count ?? 1) > 1 ? { followMs: SLOT_FOLLOW_MS } : {}) })
   const hasSlots = (config.slots?.length ?? 0) > 0
   const components = config.components.length > 0 || hasSlots
     ? createComponentHost({ components: config.components, sandbox: config.sandbox,
-      logger: hasSlots ? slots.logs.tap(logger) : logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file), appFile: config.file })
+      logger: hasSlots ? deploySlots.logs.tap(logger) : logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file), appFile: config.file })
     : undefined
   const backends: ServiceBackends = {
-    bus: events, slots: slots.service, status: () => ({ ...status(), components: components?.status() ?? [] }),
+    bus: events, slots: deploySlots.service, status: () => ({ ...status(), components: components?.status() ?? [] }),
     components: components && {
-      has: (name) => components.has(name) || slots.isSlot(name),
+      has: (name) => components.has(name) || deploySlots.isSlot(name),
       invoke(name, input, opts) {
-        if (!slots.isSlot(name)) return components.invoke(name, input, opts)
+        if (!deploySlots.isSlot(name)) return components.invoke(name, input, opts)
         if (!components.has(name)) {
           return Promise.reject(new IsletError('ERR_SLOT_EMPTY', `slot '${name}' serves no version: none was promoted yet (or the live one failed to load at start: see the slot's logs)`,
             { details: { slot: name, status: 503 } }))
         }
-        return components.invoke(name, input, opts).catch((error: unknown) => { slots.noteFailure(name, error); throw error })
+        return components.invoke(name, input, opts).catch((error: unknown) => { deploySlots.noteFailure(name, error); throw error })
       },
     },
   }
@@ -296,7 +296,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const reloader = createReloader({
     logger, components, registry,
-    componentDecls: (next) => [...next.components, ...slots.liveDecls(next.slots ?? [])],
+    componentDecls: (next) => [...next.components, ...deploySlots.liveDecls(next.slots ?? [])],
     current: () => gen,
     state: () => (stopping ? 'stopping' : state),
     bringUp, stopSlots,
@@ -326,9 +326,9 @@ export function createEngine(options: EngineOptions): Engine {
       if (components) {
         try {
           await components.start()
-          await slots.start()
+          await deploySlots.start()
         } catch (error) {
-          slots.close()
+          deploySlots.close()
           state = 'failed'
           throw new IsletError('ERR_ENGINE_START_FAILED', `startup failed: components could not be loaded:\n${messageOf(error)}`, { cause: error })
         }
@@ -351,7 +351,7 @@ export function createEngine(options: EngineOptions): Engine {
       await stopSlots([...gen.slots.values()])
       disposeGeneration(gen, undefined)
       await components?.stop().catch(() => {})
-      slots.close()
+      deploySlots.close()
       state = 'failed'
       const lines = problems.map((s) => `  ${s.decl.name} (${s.decl.type}): ${s.status.state === 'failed' ? `failed to ${s.status.phase}: ` : ''}${s.status.error?.message}`)
       throw new IsletError('ERR_ENGINE_START_FAILED',
@@ -369,7 +369,7 @@ export function createEngine(options: EngineOptions): Engine {
         const errors = await stopSlots([...gen.slots.values()])
         disposeGeneration(gen, undefined)
         await components?.stop().catch((error: unknown) => errors.push(error))
-        slots.close()
+        deploySlots.close()
         state = 'stopped'
         logger.info('engine stopped')
         if (errors.length > 0) throw errors[0]
