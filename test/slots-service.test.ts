@@ -58,6 +58,9 @@ describe('deploy slots', () => {
     expect(result.version).toMatchObject({ id: 1, status: 'rejected' })
     expect((await quote(app.url, 1)).status).toBe(503)
     expect(await rejection(slotsOf(app).promote('pricing', 1, ADMIN))).toEqual({ code: 'ERR_SLOT_PROMOTE_FAILED', status: 409 })
+    expect(slotsOf(app).audit(ADMIN, { slot: 'pricing' }).map((a) => [a.action, a.result, a.detail])).toEqual([
+      ['promote', 'refused', 'the version was rejected by validation'], ['deploy', 'refused', 'ERR_SLOT_CEILING'],
+    ])
   })
 
   it('refuses bad files and a deployment without examples to a slot that requires them', async () => {

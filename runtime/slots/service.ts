@@ -61,6 +61,9 @@ const DEFAULT_ENTRY = 'index.ts'
 let jsdiff: typeof import('diff') | undefined
 const diffLib = (): typeof import('diff') => jsdiff ??= createRequire(import.meta.url)('diff') as typeof import('diff')
 
+/** What refused a deployment, for its audit row: each error code once, e.g. `ERR_SLOT_CEILING, ERR_COMPONENT_SYNTAX`. */
+const codesOf = (diagnostics: readonly Diagnostic[]) => [...new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.code))].join(', ')
+
 function refuse(code: ErrorCode, status: number, message: string, details: Record<string, unknown> = {}): IsletError {
   return new IsletError(code, message, { details: { status, ...details } })
 }
@@ -211,7 +214,7 @@ export function createSlots(options: SlotsOptions): Slots {
     const host = hostOf(s)
     const validation = await validateDeployment({ files, entry, tree }, s, { host, logger })
     if (dryRun) {
-      audit(p, action, s.name, null, hash, validation.ok ? 'ok' : 'refused')
+      audit(p, action, s.name, null, hash, validation.ok ? 'ok' : 'refused', validation.ok ? undefined : codesOf(validation.diagnostics))
       return { ok: validation.ok, slot: s.name, dryRun, steps: validation.steps, diagnostics: validation.diagnostics, promoted: false }
     }
     const stored = db().insert({
@@ -219,7 +222,7 @@ export function createSlots(options: SlotsOptions): Slots {
       ...(request.message !== undefined ? { message: String(request.message).slice(0, 2000) } : {}),
       files: db().putFiles(files), diagnostics: validation.diagnostics,
     })
-    audit(p, 'deploy', s.name, stored.id, hash, validation.ok ? 'ok' : 'refused')
+    audit(p, 'deploy', s.name, stored.id, hash, validation.ok ? 'ok' : 'refused', validation.ok ? undefined : codesOf(validation.diagnostics))
     if (!validation.ok) {
       publish('rejected', { slot: s.name, version: stored.id, hash, principal: p.subject, diagnostics: validation.diagnostics })
       return { ok: false, slot: s.name, dryRun, steps: validation.steps, diagnostics: validation.diagnostics, version: stored, promoted: false }
