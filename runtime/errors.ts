@@ -68,6 +68,12 @@ export const ERROR_CODES = {
   // Admin API (runtime/admin)
   ERR_ADMIN_FORBIDDEN: 'the admin API answers loopback clients only (a 403 to anyone else)',
   ERR_ADMIN_PROXIED: 'an admin request carries proxy headers (Forwarded, X-Forwarded-For, X-Real-IP, …) and the admin module does not trust them',
+  // Admin slot routes (runtime/admin/slots-routes.ts) and `islet deploy`
+  ERR_ADMIN_BAD_REQUEST: "an admin API request's body or query is malformed (400; details.field names it, the message how to fix it)",
+  ERR_ADMIN_NOT_FOUND: 'no admin route has this path (404; the message lists the slot routes)',
+  ERR_ADMIN_METHOD_NOT_ALLOWED: 'an admin route was asked with a method it does not take (405 with Allow)',
+  ERR_CLI_UNREACHABLE: "a command could not reach the server its --url names (connection refused, unknown host, timeout)",
+  ERR_CLI_BAD_RESPONSE: "the server a command's --url names answered with something other than the admin API's JSON (wrong URL or port?)",
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",

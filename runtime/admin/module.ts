@@ -5,6 +5,7 @@
 import { defineModuleType, httpMiddleware, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { EventStream } from './event-stream.ts'
 import { adminPrincipal, isRefusal, type AdminRefusal } from './access.ts'
+import { createSlotRoutes } from './slots-routes.ts'
 
 export interface AdminConfig {
   prefix: string
@@ -35,6 +36,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const status = ctx.service('status')
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
+    const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams })
     const refuse = (http: HttpContext, refusal: AdminRefusal) => http.respond({
       status: refusal.status, headers: refusal.headers,
       body: { error: { code: refusal.code, message: refusal.message, requestId: http.request.id, ...(refusal.details ? { details: refusal.details } : {}) } },
@@ -62,6 +64,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
           headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
         })
       }
+      if (await slotRoutes.answer(http, principal)) return
       return next()
     }
     return {
