@@ -74,6 +74,16 @@ export const ERROR_CODES = {
   ERR_ADMIN_METHOD_NOT_ALLOWED: 'an admin route was asked with a method it does not take (405 with Allow)',
   ERR_CLI_UNREACHABLE: "a command could not reach the server its --url names (connection refused, unknown host, timeout)",
   ERR_CLI_BAD_RESPONSE: "the server a command's --url names answered with something other than the admin API's JSON (wrong URL or port?)",
+  // Deploy slots (runtime/slots): refusals carry details.status, the HTTP status the admin API answers with
+  ERR_SLOT_UNKNOWN: 'no deploy slot of that name is declared (404)',
+  ERR_SLOT_VERSION_UNKNOWN: 'the slot has no version of that id (404)',
+  ERR_SLOT_EMPTY: 'a pipeline called a deploy slot no version of which is live yet (503): deploy and promote one',
+  ERR_SLOT_CEILING: "deployed code asks for more than its slot grants (a capability, origin, topic or a limit above the slot's)",
+  ERR_SLOT_EXAMPLES_REQUIRED: 'a deployment without examples, to a slot whose examples: is required (the default)',
+  ERR_SLOT_PROMOTE_FAILED: 'a version could not be made live (compile, load, init or examples failed in the component host); the live version keeps serving (409)',
+  ERR_SLOT_STORE: 'the slot store (<dataDir>/slots) could not be read or written',
+  ERR_DEPLOY_FILES: 'a deployment\'s files are unusable: a path absolute or with .., a disallowed extension, too many or too large, the entry missing',
+  ERR_DEPLOY_INVALID: 'a deployment was refused as a whole: it did not validate (422; its diagnostics say why)',
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",
