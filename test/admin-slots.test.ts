@@ -278,8 +278,9 @@ function follow(url: string, match: (entry: any) => boolean): { ready: Promise<v
           const data = /^data: (.*)$/m.exec(block)?.[1]
           if (!data) continue
           const entry = JSON.parse(data)
-          expect(/^event: log$/m.test(block) && /^id: (\d+)$/m.exec(block)?.[1]).toBe(String(entry.seq))
-          if (match(entry)) { resolve(entry); req.destroy() }
+          if (!/^event: log$/m.test(block) || /^id: (\d+)$/m.exec(block)?.[1] !== String(entry.seq)) {
+            reject(new Error(`an SSE log event without 'event: log' and 'id: <seq>': ${block}`))
+          } else if (match(entry)) { resolve(entry); req.destroy() }
         }
       })
     })

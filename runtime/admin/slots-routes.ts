@@ -33,7 +33,7 @@ interface Route {
   methods: Partial<Record<'GET' | 'POST', Handler>>
 }
 
-/** How a coded error from the service (or a body read) answers; anything else a route throws is a 500. */
+/** How a coded error answers when it does not say (details.status); anything uncoded a route throws is a 500. */
 const STATUS_OF_CODE: Record<string, number> = {
   ERR_ADMIN_BAD_REQUEST: 400,
   ERR_ADMIN_AUTH_REQUIRED: 401,
@@ -133,7 +133,7 @@ export function createSlotRoutes(slots: SlotsService, options: SlotRoutesOptions
       methods: {
         GET: ({ http, principal }) => {
           const query = checkQuery(http.request.query, ['slot', 'limit'])
-          const limit = integer(query, 'limit', { min: 1, max: 10_000 })
+          const limit = integer(query, 'limit', { min: 1, max: 1000 })
           json(http, 200, slots.audit(principal, { ...(query.slot !== undefined ? { slot: query.slot } : {}), ...(limit !== undefined ? { limit } : {}) }))
         },
       },
@@ -189,8 +189,10 @@ export function createSlotRoutes(slots: SlotsService, options: SlotRoutesOptions
 
   function answerError(http: HttpContext, error: unknown): void {
     const code = codeOf(error, 'ERR_INTERNAL')
-    const own = (error as { status?: unknown }).status
-    const status = STATUS_OF_CODE[code] ?? (typeof own === 'number' && own >= 400 && own < 600 ? own : 500)
+    // The service says which status a refusal is (details.status); an HttpError (a body too large) carries its own.
+    const said = [(error as CodedError).details?.status, (error as { status?: unknown }).status]
+      .find((s): s is number => typeof s === 'number' && Number.isInteger(s) && s >= 400 && s < 600)
+    const status = said ?? STATUS_OF_CODE[code] ?? 500
     if (code === 'ERR_INTERNAL' || !(error instanceof CodedError || error instanceof Error)) {
       http.logger.error({ err: error }, 'admin slot route failed')
       return refusal(http, 500, 'ERR_INTERNAL', `internal error; the server log has details under request id ${http.request.id}`)
