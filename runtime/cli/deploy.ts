@@ -227,7 +227,10 @@ function printError(answer: Answer, json: boolean, shown: string): number {
     throw new IsletError('ERR_CLI_BAD_RESPONSE', `${shown} answered ${answer.status} with JSON that is neither a deploy result nor an error: is --url an islet app?`)
   }
   if (json) console.log(JSON.stringify(answer.body, null, 2))
-  console.error(`${error.code}: ${String(error.message)}`)
+  // The app's own 404: no admin module answered there.
+  const hint = error.code === 'ERR_HTTP_NOT_FOUND'
+    ? ` (no admin API at ${shown}: is --url the server whose middleware lists the islet.admin module, with its prefix if that is not /admin?)` : ''
+  console.error(`${error.code}: ${String(error.message)}${hint}`)
   return 1
 }
 
