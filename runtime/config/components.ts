@@ -30,6 +30,8 @@ export interface DeclaredComponents {
 
 const NAME = new RegExp(COMPONENT_NAME)
 const ENTRY_KEYS = new Set(['file', 'directory', 'name', 'limits', 'grants', 'config'])
+/** Keys only a `slot:` entry takes. */
+const SLOT_ONLY = ['description', 'deployers', 'examples'] as const
 
 /**
  * Declares every component of `files`, in order. Entry files are only located here; the compiler reads them.
@@ -52,6 +54,12 @@ export async function declareComponents(files: readonly LoadedFile[],
         const decl = declareSlot(file, raw, ['components', i], diagnostics)
         if (decl) slots.push({ decl, file, at: ['components', i, 'slot'] })
         continue
+      }
+      for (const key of SLOT_ONLY) {
+        if (raw[key] === undefined) continue
+        diagnostics.push(diagnosticAt(file.parsed, ['components', i, key], 'ERR_CONFIG_SCHEMA',
+          `${key}: belongs to a deploy slot entry (- slot: name), not to a component of files`,
+          `remove ${key}:, or make this entry a slot: (its code is then deployed, not read from the app folder)`, { key: true }))
       }
       const fromPlugin = raw.plugin !== undefined || raw.component !== undefined
       const candidates = fromPlugin

@@ -2,8 +2,8 @@
 // → promote if asked; promote = the component host builds the version aside (compile, load, init, examples) and swaps
 // it in with the old one drained, so no call fails; rollback = promote of the version live before. Every method
 // checks the caller's scopes itself (HTTP and MCP cannot differ), and every action lands in the audit table.
+import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { createTwoFilesPatch } from 'diff'
 import {
   ADMIN_READ_SCOPE, ADMIN_SCOPE, type AuditEntry, type DeployFiles, type DeployRequest, type DeployResult, type DeployStep,
   type Diagnostic, type Logger, type Principal, type SlotInfo, type SlotInvokeResult, type SlotsService, type SlotVersion,
@@ -43,6 +43,10 @@ export interface Slots {
 }
 
 const DEFAULT_ENTRY = 'index.ts'
+
+// jsdiff loads with the first diff asked for, not with the engine (test/start-imports.test.ts keeps start-up lean).
+let jsdiff: typeof import('diff') | undefined
+const diffLib = (): typeof import('diff') => jsdiff ??= createRequire(import.meta.url)('diff') as typeof import('diff')
 
 function refuse(code: ErrorCode, status: number, message: string, details: Record<string, unknown> = {}): IsletError {
   return new IsletError(code, message, { details: { status, ...details } })
@@ -260,7 +264,7 @@ export function createSlots(options: SlotsOptions): Slots {
       const parts: string[] = []
       for (const path of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
         if (a[path] === b[path]) continue
-        const patch = createTwoFilesPatch(a[path] === undefined ? '/dev/null' : `a/${path}`, b[path] === undefined ? '/dev/null' : `b/${path}`,
+        const patch = diffLib().createTwoFilesPatch(a[path] === undefined ? '/dev/null' : `a/${path}`, b[path] === undefined ? '/dev/null' : `b/${path}`,
           a[path] ?? '', b[path] ?? '', undefined, undefined, { context: 3 })
         // Git style: a `diff --git` line per file, jsdiff's Index/=== header dropped.
         parts.push(`diff --git a/${path} b/${path}\n${patch.split('\n').filter((l) => !l.startsWith('Index:') && !l.startsWith('====')).join('\n')}`)
