@@ -200,6 +200,10 @@ describe('admin slot routes', () => {
     const line = await stream.line
     expect(line).toMatchObject({ message: 'quoted', fields: { n: 11 }, version: id })
     expect(line.seq).toBeGreaterThan(last.seq)
+
+    // A client that reconnects (EventSource) with Last-Event-ID gets what it missed from the buffer first.
+    const resumed = follow(`${base}/logs?follow=1`, () => true, { 'last-event-id': String(last.seq - 1) })
+    expect(await resumed.line).toEqual(last)
   })
 
   it('keeps an audit of who did what', async () => {
@@ -258,11 +262,11 @@ describe('admin slot routes', () => {
 })
 
 /** Follows the slot's log over SSE until a line matching `match` arrives. */
-function follow(url: string, match: (entry: any) => boolean): { ready: Promise<void>; line: Promise<any> } {
+function follow(url: string, match: (entry: any) => boolean, headers: Record<string, string> = { accept: 'text/event-stream' }): { ready: Promise<void>; line: Promise<any> } {
   let ready!: () => void
   const readyP = new Promise<void>((resolve) => { ready = resolve })
   const line = new Promise<any>((resolve, reject) => {
-    const req = request(url, { headers: { accept: 'text/event-stream' } }, (res) => {
+    const req = request(url, { headers }, (res) => {
       if (res.statusCode !== 200 || !String(res.headers['content-type']).startsWith('text/event-stream')) {
         reject(new Error(`status ${res.statusCode} ${res.headers['content-type']}`))
       }

@@ -13,7 +13,7 @@ import {
 export interface SlotRoutesOptions {
   prefix: string
   heartbeatSeconds: number
-  /** Open log streams, ended by the admin module's stop() (the server's drain would wait on them). */
+  /** Open log streams, ended by the admin module's stop() so they close cleanly rather than being cut at the server's grace. */
   streams: Set<EventStream>
 }
 
