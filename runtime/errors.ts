@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   ERR_CONFIG_UNKNOWN_STEP_TYPE: 'no registered plugin provides this step type',
   ERR_CONFIG_UNKNOWN_REFERENCE: 'a reference to a module, pipeline or component that is not declared',
   ERR_CONFIG_MODULE_CONTRACT: 'a moduleRef names a module whose type does not provide the contract that property asks for (e.g. a router listed under middleware)',
+  ERR_CONFIG_ROUTE_UNAUTHENTICATED: "a route has requires: but a server serving it lists no middleware that provides http.authenticator, so no request could pass",
   ERR_CONFIG_EXPRESSION: 'a runtime expression ${{ … }} does not parse, or names an unknown variable or function',
   ERR_CONFIG_TRIGGER_VARIABLE: "a pipeline's expression reads a variable that a trigger running it does not have (e.g. ${{ body }} in a pipeline an event runs: use ${{ input }})",
   ERR_CONFIG_STEP_CHECK: "a step type's own check refused a config its schema accepts (e.g. a validate step's JSON Schema with a pattern RE2 cannot run)",
@@ -66,14 +67,8 @@ export const ERROR_CODES = {
   ERR_ENGINE_STATE: 'an engine method was called in a state that does not allow it',
   ERR_CONFIG_RELOAD_NEEDS_RESTART: 'a config reload met a change only a restart can apply (e.g. the first component); the previous generation keeps serving',
   // Admin API (runtime/admin)
-  ERR_ADMIN_FORBIDDEN: 'the admin API answers loopback clients only (a 403 to anyone else)',
-  ERR_ADMIN_PROXIED: 'an admin request carries proxy headers (Forwarded, X-Forwarded-For, X-Real-IP, …) and the admin module does not trust them',
-  // Admin slot routes (runtime/admin/slots-routes.ts) and `islet deploy`
-  ERR_ADMIN_BAD_REQUEST: "an admin API request's body or query is malformed (400; details.field names it, the message how to fix it)",
-  ERR_ADMIN_NOT_FOUND: 'no admin route has this path (404; the message lists the slot routes)',
-  ERR_ADMIN_METHOD_NOT_ALLOWED: 'an admin route was asked with a method it does not take (405 with Allow)',
-  ERR_CLI_UNREACHABLE: "a command could not reach the server its --url names (connection refused, unknown host, timeout)",
-  ERR_CLI_BAD_RESPONSE: "the server a command's --url names answered with something other than the admin API's JSON (wrong URL or port?)",
+  ERR_ADMIN_AUTH_REQUIRED: "an admin request without a token that the loopback convenience does not cover (the server listens beyond loopback, the peer is remote, or proxy headers are present; details.reason), or with credentials none of the islet.admin module's auth: recognises",
+  ERR_ADMIN_FORBIDDEN: "the admin request's principal lacks the scope the route needs (status and events: admin or admin:read; details.needs)",
   // Deploy slots (runtime/slots): refusals carry details.status, the HTTP status the admin API answers with
   ERR_SLOT_UNKNOWN: 'no deploy slot of that name is declared (404)',
   ERR_SLOT_VERSION_UNKNOWN: 'the slot has no version of that id (404)',
@@ -84,6 +79,12 @@ export const ERROR_CODES = {
   ERR_SLOT_STORE: 'the slot store (<dataDir>/slots) could not be read or written',
   ERR_DEPLOY_FILES: 'a deployment\'s files are unusable: a path absolute or with .., a disallowed extension, too many or too large, the entry missing',
   ERR_DEPLOY_INVALID: 'a deployment was refused as a whole: it did not validate (422; its diagnostics say why)',
+  // Admin slot routes (runtime/admin/slots-routes.ts) and `islet deploy`
+  ERR_ADMIN_BAD_REQUEST: "an admin API request's body or query is malformed (400; details.field names it, the message how to fix it)",
+  ERR_ADMIN_NOT_FOUND: 'no admin route has this path (404; the message lists the slot routes)',
+  ERR_ADMIN_METHOD_NOT_ALLOWED: 'an admin route was asked with a method it does not take (405 with Allow)',
+  ERR_CLI_UNREACHABLE: "a command could not reach the server its --url names (connection refused, unknown host, timeout)",
+  ERR_CLI_BAD_RESPONSE: "the server a command's --url names answered with something other than the admin API's JSON (wrong URL or port?)",
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",
