@@ -5,6 +5,7 @@ import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { json, startApp, type TestApp } from './support/app.ts'
 import { until } from './support/until.ts'
+import { tokenAuth } from './support/token-auth.ts'
 
 const APP = `apiVersion: islet/v1
 components:
@@ -293,3 +294,82 @@ function follow(url: string, match: (entry: any) => boolean, headers: Record<str
   })
   return { ready: readyP, line }
 }
+
+describe('admin slot routes with tokens', () => {
+  // A server on 0.0.0.0: nothing is answered without a token; scopes decide the rest (checked by the slots service).
+  const TOKENS_APP = `apiVersion: islet/v1
+components:
+  - slot: pricing
+    deployers: ['deploy:pricing']
+modules:
+  - name: tok
+    type: test.token
+    config:
+      tokens:
+        t-read: { subject: dashboard, scopes: [admin:read] }
+        t-deploy: { subject: agent, scopes: ['deploy:pricing'] }
+        t-other: { subject: stranger, scopes: ['deploy:other'] }
+  - name: admin
+    type: islet.admin
+    config: { auth: [tok] }
+  - name: web
+    type: http.server
+    config: { port: 0, host: 0.0.0.0, middleware: [admin] }
+`
+  let t: TestApp
+  let slot: string
+  beforeAll(async () => {
+    t = await startApp({ 'app.yaml': TOKENS_APP }, { plugins: [tokenAuth] })
+    slot = `${t.url.replace('//0.0.0.0:', '//127.0.0.1:')}/admin/slots/pricing`
+  }, 60_000)
+  afterAll(() => t?.close())
+
+  const as = (token: string | undefined, path: string, body?: unknown) => fetch(`${slot}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+
+  it('a deployer deploys and reads its slot; a reader reads but may not deploy; others get 403 naming the scopes', async () => {
+    const deployed = await as('t-deploy', '/versions?promote=1', { files: { 'index.ts': pricing(2) } })
+    const result = await json(deployed)
+    expect(deployed.status, JSON.stringify(result)).toBe(200)
+    expect(result).toMatchObject({ ok: true, promoted: true, version: { author: 'agent' } })
+
+    expect((await as('t-read', '/versions')).status).toBe(200)
+    const readerDeploys = await as('t-read', '/versions', { files: { 'index.ts': pricing(3) } })
+    expect(readerDeploys.status).toBe(403)
+    const refusal = (await json(readerDeploys)).error
+    expect(refusal.code).toBe('ERR_ADMIN_FORBIDDEN')
+    expect(refusal.message).toContain('deploy:pricing')
+
+    for (const path of ['', '/versions', '/logs']) {
+      const res = await as('t-other', path)
+      expect(res.status, path).toBe(403)
+      expect((await json(res)).error.code).toBe('ERR_ADMIN_FORBIDDEN')
+    }
+    const versions = await json(await as('t-deploy', '/versions'))
+    expect(versions).toHaveLength(1)
+  })
+
+  it('answers no token 401 and a bad token 401 before any slot route runs', async () => {
+    const none = await as(undefined, '/versions', { files: { 'index.ts': pricing(5) } })
+    expect(none.status).toBe(401)
+    expect((await json(none)).error.code).toBe('ERR_ADMIN_AUTH_REQUIRED')
+    const bad = await as('t-forged', '/versions')
+    expect(bad.status).toBe(401)
+    expect((await json(await as('t-read', '/versions'))).every((v: { author: string }) => v.author === 'agent')).toBe(true)
+  })
+
+  it('the audit names the principal; the whole log needs admin or admin:read, one slot its deployer scope', async () => {
+    const audit = (token: string, query: string) => fetch(`${slot.replace(/\/slots\/pricing$/, '')}/audit${query}`, { headers: { authorization: `Bearer ${token}` } })
+    const own = await audit('t-deploy', '?slot=pricing')
+    expect(own.status).toBe(200)
+    const entries = await json(own)
+    expect(entries).toContainEqual(expect.objectContaining({ principal: 'agent', action: 'deploy', slot: 'pricing', result: 'ok' }))
+    const all = await audit('t-deploy', '')
+    expect(all.status).toBe(403)
+    expect((await json(all)).error.code).toBe('ERR_ADMIN_FORBIDDEN')
+    expect((await audit('t-read', '')).status).toBe(200)
+  })
+})

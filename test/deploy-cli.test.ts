@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { json, startApp, type TestApp } from './support/app.ts'
 import { isletAsync } from './support/cli.ts'
+import { tokenAuth } from './support/token-auth.ts'
 
 const APP = `apiVersion: islet/v1
 components:
@@ -61,7 +62,8 @@ beforeAll(async () => {
 }, 60_000)
 afterAll(() => app?.close())
 
-const deploy = (args: string[], env: Record<string, string> = {}) => isletAsync(['deploy', ...args, '--url', app.url], { cwd: work, env })
+// ISLET_TOKEN emptied: these run as the loopback convenience whatever the environment holds.
+const deploy = (args: string[], env: Record<string, string> = {}) => isletAsync(['deploy', ...args, '--url', app.url], { cwd: work, env: { ISLET_TOKEN: '', ...env } })
 const quote = async (n: number) => (await json(await fetch(`${app.url}/quote`, {
   method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }),
 }))).total
@@ -175,5 +177,51 @@ describe('islet deploy', () => {
     const noUrl = await isletAsync(['deploy', 'pricing', 'pricing'], { cwd: work })
     expect(noUrl.status).toBe(2)
     expect(noUrl.stderr).toMatch(/--url http:\/\/127\.0\.0\.1:8080/)
+  })
+})
+
+describe('islet deploy with a token', () => {
+  it('sends --token or ISLET_TOKEN as a bearer token (the version names its principal); without one a 0.0.0.0 server refuses', async () => {
+    const t = await startApp({ 'app.yaml': `apiVersion: islet/v1
+components:
+  - slot: pricing
+    deployers: ['deploy:pricing']
+modules:
+  - name: tok
+    type: test.token
+    config:
+      tokens:
+        t-deploy: { subject: agent, scopes: ['deploy:pricing'] }
+  - name: admin
+    type: islet.admin
+    config: { auth: [tok] }
+  - name: web
+    type: http.server
+    config: { port: 0, host: 0.0.0.0, middleware: [admin] }
+` }, { plugins: [tokenAuth] })
+    try {
+      const url = t.url.replace('//0.0.0.0:', '//127.0.0.1:')
+      const run = (args: string[], env: Record<string, string> = {}) => isletAsync(['deploy', 'pricing', ...args, '--url', url], { cwd: work, env })
+      const none = await run(['pricing', '--dry-run'], { ISLET_TOKEN: '' })
+      expect(none.status).toBe(1)
+      expect(none.stderr).toMatch(/^ERR_ADMIN_AUTH_REQUIRED: /)
+
+      const fromEnv = await run(['pricing', '--format', 'json'], { ISLET_TOKEN: 't-deploy' })
+      expect(fromEnv.status, fromEnv.stderr).toBe(0)
+      expect(JSON.parse(fromEnv.stdout).version).toMatchObject({ author: 'agent', status: 'staged' })
+      expect(fromEnv.stdout + fromEnv.stderr).not.toContain('t-deploy')
+
+      const fromFlag = await run(['--promote-version', String(JSON.parse(fromEnv.stdout).version.id), '--token', 't-deploy'])
+      expect(fromFlag.status, fromFlag.stderr).toBe(0)
+      expect(fromFlag.stdout).toMatch(/^promoted: pricing version \d+ /)
+      expect(fromFlag.stdout + fromFlag.stderr).not.toContain('t-deploy')
+
+      const forged = await run(['pricing'], { ISLET_TOKEN: 't-forged' })
+      expect(forged.status).toBe(1)
+      expect(forged.stderr).toMatch(/^ERR_[A-Z_]+: /)
+      expect(forged.stdout + forged.stderr).not.toContain('t-forged')
+    } finally {
+      await t.close()
+    }
   })
 })

@@ -22,7 +22,7 @@ const usage = (message: string) => new IsletError('ERR_CLI_USAGE', message)
 
 export default async function deploy({ values, positionals }: ParsedOptions): Promise<number> {
   const [slot, ...paths] = positionals as [string, ...string[]]
-  const api = adminApi(values.url as string | undefined, (values.token as string | undefined) ?? process.env.ISLET_TOKEN)
+  const api = adminApi(values.url as string | undefined, (values.token as string | undefined) ?? (process.env.ISLET_TOKEN || undefined))
   const json = values.format === 'json'
   const action = chooseAction(values, paths)
   const base = `slots/${encodeURIComponent(slot)}`
