@@ -97,6 +97,10 @@ describe('admin slot routes', () => {
     const unknown = await fetch(`${app.url}/admin/slots/nope`)
     expect(unknown.status).toBe(404)
     expect((await json(unknown)).error).toMatchObject({ code: 'ERR_SLOT_UNKNOWN', requestId: unknown.headers.get('x-request-id') })
+    // Nothing promoted yet: invoking the slot says so.
+    const empty = await post('/invoke', { input: { n: 1 } })
+    expect(empty.status).toBe(503)
+    expect((await json(empty)).error.code).toBe('ERR_SLOT_EMPTY')
   })
 
   it('a dry run validates and stores nothing', async () => {
