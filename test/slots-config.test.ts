@@ -71,3 +71,18 @@ ${PIPELINE}` })
     expect(r.status).toBe(0)
   })
 })
+
+describe('the editor schema (islet schema)', () => {
+  it('accepts a slot entry and refuses one with file:, and slot-only keys on a file entry', async () => {
+    const { parse } = await import('yaml')
+    const { combinedSchema } = await import('../runtime/config/schema.ts')
+    const { createConfigAjv } = await import('../runtime/config/validate.ts')
+    const validate = createConfigAjv().compile(combinedSchema(createBuiltinRegistry()))
+    const app = (entry: string) => parse(`apiVersion: islet/v1\ncomponents:\n  - ${entry}\n`)
+    expect(validate(app("{ slot: pricing, description: d, deployers: ['deploy:pricing'], examples: optional, grants: { kv: true }, config: { a: 1 } }")),
+      JSON.stringify(validate.errors)).toBe(true)
+    expect(validate(app('{ slot: pricing, file: ./a.ts }'))).toBe(false)
+    expect(validate(app('{ file: ./a.ts, deployers: [ops] }'))).toBe(false)
+    expect(validate(app('{ slot: Pricing }'))).toBe(false)
+  })
+})

@@ -30,6 +30,9 @@ export interface PhaseTimeouts {
 
 export const DEFAULT_TIMEOUTS: PhaseTimeouts = { createMs: 10_000, startMs: 10_000, stopMs: 15_000 }
 
+/** How often an engine that is one of several processes looks for deploy-slot promotions another one made. */
+export const SLOT_FOLLOW_MS = 1000
+
 export interface EngineOptions {
   config: AppConfig
   registry: Registry
@@ -95,24 +98,27 @@ export function createEngine(options: EngineOptions): Engine {
     slots: new Map(graph.order.map((decl) => [decl.name, { decl, status: { name: decl.name, type: decl.type, state: 'pending' } }])),
   }
   const events = createEventBus({ logger })
-  // Deploy slots: the live version of each is a component like any other (its files in <dataDir>/slots/trees).
-  const slots = createSlots({ dataDir, logger, bus: events, slots: () => gen.config.slots ?? [], host: () => components })
+  // Deploy slots: the live version of each is a component like any other (its files in <dataDir>/slots/trees), loaded
+  // once the host started (deploySlots.start) so that a slot whose code fails to load leaves the app serving the rest.
+  const deploySlots = createSlots({ dataDir, logger, bus: events, slots: () => gen.config.slots ?? [], host: () => components,
+    // Several engine processes share the store: each loads what another promoted (polling `live`, a cheap read).
+    ...((options.process?.count ?? 1) > 1 ? { followMs: SLOT_FOLLOW_MS } : {}) })
   const hasSlots = (config.slots?.length ?? 0) > 0
   const components = config.components.length > 0 || hasSlots
-    ? createComponentHost({ components: [...config.components, ...(hasSlots ? slots.liveDecls(config.slots!) : [])], sandbox: config.sandbox,
-      logger: hasSlots ? slots.logs.tap(logger) : logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file), appFile: config.file })
+    ? createComponentHost({ components: config.components, sandbox: config.sandbox,
+      logger: hasSlots ? deploySlots.logs.tap(logger) : logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file), appFile: config.file })
     : undefined
   const backends: ServiceBackends = {
-    bus: events, slots: slots.service, status: () => ({ ...status(), components: components?.status() ?? [] }),
+    bus: events, slots: deploySlots.service, status: () => ({ ...status(), components: components?.status() ?? [] }),
     components: components && {
-      has: (name) => components.has(name) || slots.isSlot(name),
+      has: (name) => components.has(name) || deploySlots.isSlot(name),
       invoke(name, input, opts) {
-        if (!slots.isSlot(name)) return components.invoke(name, input, opts)
+        if (!deploySlots.isSlot(name)) return components.invoke(name, input, opts)
         if (!components.has(name)) {
-          return Promise.reject(new IsletError('ERR_SLOT_EMPTY', `slot '${name}' has no live version yet: deploy code to it and promote it`,
+          return Promise.reject(new IsletError('ERR_SLOT_EMPTY', `slot '${name}' serves no version: none was promoted yet (or the live one failed to load at start: see the slot's logs)`,
             { details: { slot: name, status: 503 } }))
         }
-        return components.invoke(name, input, opts).catch((error: unknown) => { slots.noteFailure(name, error); throw error })
+        return components.invoke(name, input, opts).catch((error: unknown) => { deploySlots.noteFailure(name, error); throw error })
       },
     },
   }
@@ -290,7 +296,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const reloader = createReloader({
     logger, components, registry,
-    componentDecls: (next) => [...next.components, ...slots.liveDecls(next.slots ?? [])],
+    componentDecls: (next) => [...next.components, ...deploySlots.liveDecls(next.slots ?? [])],
     current: () => gen,
     state: () => (stopping ? 'stopping' : state),
     bringUp, stopSlots,
@@ -320,9 +326,9 @@ export function createEngine(options: EngineOptions): Engine {
       if (components) {
         try {
           await components.start()
-          slots.started()
+          await deploySlots.start()
         } catch (error) {
-          slots.close()
+          deploySlots.close()
           state = 'failed'
           throw new IsletError('ERR_ENGINE_START_FAILED', `startup failed: components could not be loaded:\n${messageOf(error)}`, { cause: error })
         }
@@ -345,7 +351,7 @@ export function createEngine(options: EngineOptions): Engine {
       await stopSlots([...gen.slots.values()])
       disposeGeneration(gen, undefined)
       await components?.stop().catch(() => {})
-      slots.close()
+      deploySlots.close()
       state = 'failed'
       const lines = problems.map((s) => `  ${s.decl.name} (${s.decl.type}): ${s.status.state === 'failed' ? `failed to ${s.status.phase}: ` : ''}${s.status.error?.message}`)
       throw new IsletError('ERR_ENGINE_START_FAILED',
@@ -363,7 +369,7 @@ export function createEngine(options: EngineOptions): Engine {
         const errors = await stopSlots([...gen.slots.values()])
         disposeGeneration(gen, undefined)
         await components?.stop().catch((error: unknown) => errors.push(error))
-        slots.close()
+        deploySlots.close()
         state = 'stopped'
         logger.info('engine stopped')
         if (errors.length > 0) throw errors[0]

@@ -26,6 +26,11 @@ export interface SlotsOptions {
   slots(): readonly SlotDecl[]
   /** The component host (present whenever the app declares a slot). */
   host(): ComponentHost | undefined
+  /**
+   * How often to look for promotions another engine process made on the same data dir (`islet run --processes n`),
+   * in ms; unset: never (a single process makes every promotion itself).
+   */
+  followMs?: number
 }
 
 export interface Slots {
@@ -33,12 +38,20 @@ export interface Slots {
   readonly logs: SlotLogs
   /** Whether `name` is a slot of the serving config (or of one a reload is preparing). */
   isSlot(name: string): boolean
-  /** The live versions of `slots` as components (their trees written out when missing), for start and config reloads. */
+  /**
+   * What a config reload keeps serving for `slots`: each slot's serving code (as the host runs it) with the slot's
+   * new grants, limits and config. A slot that serves nothing stays out (it keeps answering ERR_SLOT_EMPTY).
+   */
   liveDecls(slots: readonly SlotDecl[]): ComponentDecl[]
-  /** After the host started: which generation serves which version. */
-  started(): void
+  /**
+   * Once the component host started: each slot's live version loaded like a promotion. One that fails to load (its
+   * init fails today, say) is logged and leaves its slot empty — the app still starts, and a rollback or promote
+   * through the admin API can fix it.
+   */
+  start(): Promise<void>
   /** A pipeline's call of a slot failed: the slot's log shows it. */
   noteFailure(slot: string, error: unknown): void
+  /** Stops following other processes' promotions and closes the store. */
   close(): void
 }
 
@@ -62,12 +75,24 @@ export function createSlots(options: SlotsOptions): Slots {
   /** Per slot: generation number in the component host → version id. */
   const generations = new Map<string, Map<number, number>>()
   const queues = new Map<string, Promise<unknown>>()
+  /** The version each slot's component runs in this process (what `live` said when it was loaded here). */
+  const serving = new Map<string, number>()
+  /** Versions another process made live that failed to load here: not tried again until `live` changes. */
+  const unloadable = new Map<string, number>()
+  let follow: ReturnType<typeof setInterval> | undefined
 
   const decl = (name: string): SlotDecl | undefined => options.slots().find((s) => s.name === name)
   const versionOf = (slot: string, generation: number | undefined): number =>
     (generation !== undefined ? generations.get(slot)?.get(generation) : undefined) ?? (store?.live(slot) ?? 0)
   const logs = createSlotLogs((name) => known.has(name), versionOf)
   for (const s of options.slots()) known.add(s.name)
+
+  /** Generation `generation` of the slot's component runs version `id` (its log lines say so). */
+  function servesAs(slot: string, generation: number, id: number): void {
+    let map = generations.get(slot)
+    if (!map) generations.set(slot, map = new Map())
+    map.set(generation, id)
+  }
 
   /** One change of a slot at a time (deploy, promote, rollback): ids and live never race within this process. */
   function serial<T>(slot: string, task: () => Promise<T>): Promise<T> {
@@ -161,11 +186,8 @@ export function createSlots(options: SlotsOptions): Slots {
       return { ...base, ok: false, steps, diagnostics, version: v, promoted: false }
     }
     db().setLive(s.name, v.id)
-    if (result.generation !== undefined) {
-      let map = generations.get(s.name)
-      if (!map) generations.set(s.name, map = new Map())
-      map.set(result.generation, v.id)
-    }
+    serving.set(s.name, v.id)
+    if (result.generation !== undefined) servesAs(s.name, result.generation, v.id)
     audit(p, action, s.name, v.id, v.hash, 'ok')
     publish(action === 'promote' ? 'promoted' : 'rolled-back', { slot: s.name, version: v.id, hash: v.hash, principal: p.subject })
     logger.info({ slot: s.name, version: v.id, generation: result.generation }, `slot '${s.name}': version ${v.id} is live`)
@@ -313,6 +335,37 @@ export function createSlots(options: SlotsOptions): Slots {
     },
   }
 
+  /**
+   * Another engine process on this data dir promoted or rolled back: load what `live` names now, as a promotion
+   * would (no call fails). Its audit row and event belong to the process that made the change.
+   */
+  function catchUp(): void {
+    const host = options.host()
+    if (!host || !store) return
+    for (const s of options.slots()) {
+      if (queues.has(s.name)) continue // a change of this slot is under way here: look again next time
+      let id: number | null
+      try { id = store.live(s.name) } catch { return }
+      if (id === null || id === serving.get(s.name) || id === unloadable.get(s.name)) continue
+      const v = store.get(s.name, id)
+      if (!v) continue
+      void serial(s.name, async () => {
+        if (db().live(s.name) !== id || serving.get(s.name) === id) return
+        const result = await host.replace(componentOf(s, v))
+        if (result.ok) {
+          serving.set(s.name, v.id)
+          unloadable.delete(s.name)
+          if (result.generation !== undefined) servesAs(s.name, result.generation, v.id)
+          logger.info({ slot: s.name, version: v.id }, `slot '${s.name}': version ${v.id}, made live by another engine process, serves here too`)
+          return
+        }
+        unloadable.set(s.name, v.id)
+        logger.error({ slot: s.name, version: v.id, code: result.error?.code },
+          `slot '${s.name}': version ${v.id}, made live by another engine process, could not be loaded here: ${result.error?.message ?? 'unknown error'}`)
+      }).catch((error: unknown) => logger.error({ slot: s.name, err: error }, `slot '${s.name}': following another process's promotion failed`))
+    }
+  }
+
   function noteFailure(slot: string, error: unknown): void {
     const code = isIsletError(error) ? error.code : codeOf(error, 'ERR_COMPONENT_THREW')
     logs.add(slot, { level: 'error', message: `call failed: ${code}: ${messageOf(error)}`, version: versionOf(slot, undefined), fields: { code } })
@@ -326,23 +379,46 @@ export function createSlots(options: SlotsOptions): Slots {
       const out: ComponentDecl[] = []
       for (const s of slots) {
         known.add(s.name)
-        const id = db().live(s.name)
-        if (id === null) continue
-        const v = db().get(s.name, id)
-        if (v) out.push(componentOf(s, v))
+        const serving = options.host()?.generation(s.name)
+        if (serving) out.push({ name: s.name, file: serving.decl.file, limits: s.limits, grants: s.grants, config: s.config, source: s.source, configSource: s.source })
       }
       return out
     },
-    started() {
+    async start() {
       const host = options.host()
-      for (const s of options.slots()) {
-        const gen = host?.generation(s.name)
-        const live = store?.live(s.name)
-        if (gen && live) generations.set(s.name, new Map([[gen.number, live]]))
+      if (!host) return
+      await Promise.all(options.slots().map((s) => serial(s.name, async () => {
+        const id = db().live(s.name)
+        const v = id === null ? undefined : db().get(s.name, id)
+        if (!v) return
+        let result: ReloadResult
+        try {
+          result = await host.replace(componentOf(s, v))
+        } catch (error) {
+          result = { name: s.name, ok: false, ms: 0, error: { code: codeOf(error, 'ERR_SLOT_STORE'), message: messageOf(error) } }
+        }
+        if (result.ok && result.generation !== undefined) {
+          servesAs(s.name, result.generation, v.id)
+          serving.set(s.name, v.id)
+          return
+        }
+        const why = `${result.error?.code ?? 'ERR_COMPONENT_LOAD_FAILED'}: ${result.error?.message ?? 'unknown error'}`
+        logger.error({ slot: s.name, version: v.id, code: result.error?.code },
+          `slot '${s.name}': live version ${v.id} could not be loaded (${why}); the slot answers ERR_SLOT_EMPTY until a version is promoted or rolled back to`)
+        logs.add(s.name, { level: 'error', message: `version ${v.id} could not be loaded at start: ${why}`, version: v.id, fields: { code: result.error?.code } })
+      }).catch((error: unknown) => {
+        // The store itself failed (unreadable, objects missing): the slot stays empty, the app starts.
+        logger.error({ slot: s.name, err: error }, `slot '${s.name}': its live version could not be read: ${messageOf(error)}`)
+      })))
+      if (options.followMs !== undefined) {
+        follow = setInterval(catchUp, options.followMs)
+        follow.unref()
       }
     },
     noteFailure,
     close() {
+      if (follow) clearInterval(follow)
+      follow = undefined
       store?.close()
       store = undefined
     },
