@@ -79,6 +79,12 @@ export const ERROR_CODES = {
   ERR_SLOT_STORE: 'the slot store (<dataDir>/slots) could not be read or written',
   ERR_DEPLOY_FILES: 'a deployment\'s files are unusable: a path absolute or with .., a disallowed extension, too many or too large, the entry missing',
   ERR_DEPLOY_INVALID: 'a deployment was refused as a whole: it did not validate (422; its diagnostics say why)',
+  // Admin slot routes (runtime/admin/slots-routes.ts) and `islet deploy`
+  ERR_ADMIN_BAD_REQUEST: "an admin API request's body or query is malformed (400; details.field names it, the message how to fix it)",
+  ERR_ADMIN_NOT_FOUND: 'no admin route has this path (404; the message lists the slot routes)',
+  ERR_ADMIN_METHOD_NOT_ALLOWED: 'an admin route was asked with a method it does not take (405 with Allow)',
+  ERR_CLI_UNREACHABLE: "a command could not reach the server its --url names (connection refused, unknown host, timeout)",
+  ERR_CLI_BAD_RESPONSE: "the server a command's --url names answered with something other than the admin API's JSON (wrong URL or port?)",
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",

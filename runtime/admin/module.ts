@@ -5,6 +5,7 @@
 import { defineModuleType, httpAuthenticator, httpMiddleware, moduleRef, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { EventStream } from './event-stream.ts'
 import { adminPrincipal, isRefusal, READ_SCOPES, requireScope, type AdminRefusal } from './access.ts'
+import { createSlotRoutes } from './slots-routes.ts'
 
 export interface AdminConfig {
   prefix: string
@@ -44,6 +45,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const status = ctx.service('status')
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
+    const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams })
     const refuse = (http: HttpContext, refusal: AdminRefusal) => http.respond({
       status: refusal.status, headers: refusal.headers,
       body: { error: { code: refusal.code, message: refusal.message, requestId: http.request.id, ...(refusal.details ? { details: refusal.details } : {}) } },
@@ -74,6 +76,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
           headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
         })
       }
+      if (await slotRoutes.answer(http, principal)) return
       return next()
     }
     return {

@@ -54,6 +54,31 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./validate.ts'),
   },
   {
+    name: 'deploy', summary: "deploy component files into a running app's slot (validate, stage, promote), or roll it back", args: '<slot> [files or dirs…]',
+    positionals: { min: 1, max: Infinity },
+    options: {
+      url: { type: 'string', value: 'url', help: "the app's server that lists the islet.admin module, e.g. http://127.0.0.1:8080 (add the admin prefix if it is not /admin)" },
+      token: { type: 'string', value: 'token', help: 'a token with a deployer scope of the slot (or admin); default: $ISLET_TOKEN (prefer it: argv is visible to other users). Never printed' },
+      entry: { type: 'string', value: 'path', help: 'the entry file among those sent (default: index.ts, or the one file sent)' },
+      message: { type: 'string', value: 'text', help: 'kept with the version (what changed, a run id…)' },
+      'dry-run': { type: 'boolean', default: false, help: 'validate only: nothing is stored, nothing changes' },
+      promote: { type: 'boolean', default: false, help: 'make the version live as soon as it validates' },
+      rollback: { type: 'boolean', default: false, help: 'make the version that was live before the current one live again (or the one --to names); no files' },
+      to: { type: 'string', value: 'n', help: 'with --rollback: the version to go back to' },
+      'promote-version': { type: 'string', value: 'n', help: 'make a staged version live; no files' },
+      format: { ...FORMAT, help: 'json: the DeployResult (ok, steps, diagnostics as in README "Diagnostics", version, promoted)' },
+    },
+    examples: [
+      'ISLET_TOKEN=isk_… islet deploy pricing components/pricing/ --url http://127.0.0.1:8080 --dry-run',
+      'islet deploy pricing index.ts lib/rates.ts --url http://127.0.0.1:8080 --promote --message "EUR rounding"',
+      'islet deploy pricing --promote-version 4 --url http://127.0.0.1:8080',
+      'islet deploy pricing --rollback --url http://127.0.0.1:8080 --format json',
+    ],
+    notes: 'A folder deploys its .ts/.mts/.js/.mjs/.json files under paths relative to it; a file, under its path from the current folder. ' +
+      'Prints the diagnostics as `islet validate` does, then one summary line (version, hash, promoted, the steps with their ms). Exit 1 when refused.',
+    load: () => import('./deploy.ts'),
+  },
+  {
     name: 'schema', summary: "print the JSON Schema of the config language (engine + every registered type; with an app, its plugins' types too)", args: '[app.yaml]', positionals: { min: 0, max: 1 },
     options: { out: { type: 'string', value: 'file', help: 'write it to this file instead of stdout' } },
     examples: ['islet schema > islet.schema.json', 'islet schema --out examples/islet.schema.json', 'islet schema app.yaml --out islet.schema.json   # with the app\'s plugins'],
