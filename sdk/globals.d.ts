@@ -97,8 +97,11 @@ interface AbortController {
 }
 declare var AbortController: { prototype: AbortController; new (): AbortController }
 
-/** Merges with part A's URLSearchParams: a fetch body may be one (sent as application/x-www-form-urlencoded). */
-interface URLSearchParams {}
+/**
+ * Merges with part A's URLSearchParams (a fetch body may be one, sent as application/x-www-form-urlencoded). One
+ * method, so that a plain object is not mistaken for one before the merge.
+ */
+interface URLSearchParams { has(name: string, value?: string): boolean }
 
 type HeadersInit = Headers | Record<string, string> | Iterable<readonly [string, string]>
 /** What the fetch capability can carry: text. Bytes must be valid UTF-8 (else a TypeError). */
@@ -161,6 +164,7 @@ interface Response extends Body {
   readonly statusText: string
   readonly headers: Headers
   readonly url: string
+  /** Whether the final URL differs from the request's (after redirects the engine followed). */
   readonly redirected: boolean
   readonly type: 'basic' | 'default' | 'error'
   clone(): Response

@@ -70,7 +70,7 @@ const FETCHER = component(`  config: { type: 'object', properties: { origin: { t
       let second
       try { await res.text(); second = 'read twice' } catch (e: any) { second = e.constructor.name }
       return { status: res.status, ok: res.ok, url: res.url, type: res.headers.get('Content-Type'), reply: res.headers.get('x-reply'),
-        instance: res instanceof Response && res.headers instanceof Headers, used: res.bodyUsed, second, data }
+        instance: res instanceof Response && res.headers instanceof Headers, redirected: res.redirected, used: res.bodyUsed, second, data }
     }
     if (input.mode === 'clone') {
       const request = new Request(origin + '/echo', { method: 'PUT', body: new Uint8Array([104, 195, 169]) })
@@ -168,7 +168,7 @@ describe('fetch, Request, Response, Headers', () => {
   it('fetch to a granted loopback origin: method, headers and body out; status, headers and json() back; a body reads once', async () => {
     const out = await h.invoke('fetcher', { mode: 'post' })
     expect(out).toEqual({
-      status: 200, ok: true, url: `${server.state.origin}/echo?x=1`, type: 'application/json', reply: 'yes', instance: true,
+      status: 200, ok: true, url: `${server.state.origin}/echo?x=1`, type: 'application/json', reply: 'yes', instance: true, redirected: false,
       used: true, second: 'TypeError',
       data: { method: 'POST', url: '/echo?x=1', type: 'application/json', custom: 'a', body: '{"hi":1}' },
     })

@@ -341,6 +341,10 @@ export const FETCH = String.raw`
   install(Response, bodyMethods(responseState.take));
   defineProperty(Response.prototype, Symbol.toStringTag, { value: 'Response', configurable: true });
 
+  // A URL without its fragment and trailing slash: the engine answers with the final URL as WHATWG URL serialises it
+  // ('http://a' comes back 'http://a/'), so that difference alone is no redirect.
+  const bare = (u) => apply(replace, apply(replace, u, [/#.*$/, '']), [/\/$/, '']);
+
   // What the capability answered ({ status, url, headers, body }) as a Response.
   function responseOf(r, requestUrl) {
     const headers = newHeaders();
@@ -353,7 +357,7 @@ export const FETCH = String.raw`
     const response = new Response();
     const url = typeof r.url === 'string' ? r.url : '';
     responseState.fill(response, r.status, '', headersState.freeze(headers), typeof r.body === 'string' ? r.body : '',
-      url, url !== '' && url !== apply(replace, requestUrl, [/#.*$/, '']), 'basic');
+      url, url !== '' && bare(url) !== bare(requestUrl), 'basic');
     return response;
   }
 
