@@ -62,6 +62,7 @@ let timersArm, timersDrop;
   const toDelay = (delay) => {
     const ms = +delay;
     if (!(ms > 0)) return 0; // NaN, negative, undefined: at once (next turn), as in browsers
+    if (ms === Infinity) return ms; // never: refused as past the deadline (a browser would wrap it to 0)
     return ms - ms % 1;
   };
   const setTimeout = function setTimeout(callback, delay, ...args) {
