@@ -114,6 +114,7 @@ export const ERROR_CODES = {
   ERR_SANDBOX_WORKER_LOST: "the call was lost with its sandbox worker, which another component's call took down, the engine killed (stuck, over its memory ceiling, compromised) or something outside the engine stopped; or the sandbox was stopping; never a breach of this component",
   ERR_SANDBOX_CANCELLED: 'the caller gave up on an invocation (request timeout, client gone); it was stopped, and it is not a limit breach',
   ERR_SANDBOX_WORKER_FORGED: 'a sandbox worker sent a host call or log line for a component the engine never placed in it, or a message the engine cannot handle (an isolate escape): refused, logged with its pid, and the worker killed',
+  ERR_SANDBOX_TIMER: "a component's setTimeout (or AbortSignal.timeout) was refused: called outside an invocation (module top level), a delay past the invocation's deadline, or over 100 pending timers in one invocation",
   ERR_SANDBOX_NOT_LOADED: 'internal: a worker was asked to run a component it has not loaded (the supervisor reloads it)',
   ERR_COMPONENT_THREW: 'the component threw or rejected (message and details.location name its own file:line:col when known)',
   ERR_COMPONENT_LOAD_FAILED: "a component's code failed while being loaded (module evaluation, definition)",

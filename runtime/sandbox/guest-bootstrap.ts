@@ -7,6 +7,10 @@
 import { GUEST_OUTPUT } from './guest-output.ts'
 import { CAPABILITY_LIST } from './capabilities/list.ts'
 import { DEFAULT_ARGUMENT_CAP, HOST_ARGUMENT_CAPS } from './protocol.ts'
+import { TIMERS } from './globals/timers.ts'
+import { ABORT } from './globals/abort.ts'
+import { CONSOLE } from './globals/console.ts'
+import { FETCH } from './globals/fetch.ts'
 
 /** How the refusal of an ungranted op names what is missing, per op (capability `deniedAs`; default: the op). */
 const DENIED_AS: Record<string, string> = Object.fromEntries(
@@ -117,6 +121,7 @@ const pending = create(null);   // host call id -> [resolve, reject, invocation 
 const contexts = create(null);  // invocation id -> its ctx's state ({ cancelled }), until it finishes or is cancelled
 const hostErrors = new WeakMapC(); // errors the host produced -> their code: only these keep a code when they escape
 let seq = 0;
+let current;                    // the invocation whose slice is running: set on every entry (start, deliver)
 
 // Capability-call argument caps (protocol.ts HOST_ARGUMENT_CAPS), copied into null-prototype objects: a guest that
 // adds 'fields' or 'max' to Object.prototype cannot change what a lookup here finds.
@@ -185,6 +190,7 @@ function finish(id, ok, value) {
   if (cap === undefined) return;
   delete live[id];
   delete contexts[id];
+  timersDrop(id);
   if (ok) {
     let r;
     try { r = serialise(value, cap, false); } catch (error) { return toHost(['done', id, 'threw', describe(error)]); }
@@ -279,6 +285,11 @@ function makeContext(id) {
   });
 }
 
+${TIMERS}
+${ABORT}
+${CONSOLE}
+${FETCH}
+
 return {
   install(value) {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
@@ -321,6 +332,7 @@ return {
   },
   start(id, kind, inputJson, outputCap) {
     live[id] = outputCap;
+    current = id;
     let result;
     try {
       const ctx = makeContext(id);
@@ -335,6 +347,7 @@ return {
     const p = pending[callId];
     if (p === undefined) return;
     delete pending[callId];
+    current = p[2];
     if (ok) return p[0](parse(payload));
     p[1](hostError(payload.message, payload.code));
   },
@@ -345,6 +358,7 @@ return {
     delete live[id];
     delete contexts[id];
     if (state !== undefined) state.cancelled = true;
+    timersDrop(id);
     const k = keys(pending);
     for (let i = 0; i < k.length; i++) if (pending[k[i]][2] === id) delete pending[k[i]];
   },

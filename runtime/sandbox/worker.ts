@@ -9,6 +9,7 @@ import { CLIENT_DETAILS_BYTES } from './guest-bootstrap.ts'
 import { createLogGate, type LogGate } from './capabilities/log/log-gate.ts'
 import type { GuestCheck } from './guest-schemas.ts'
 import { openSliceRecorder } from './slice-record.ts'
+import { createTimerQueue } from './globals/timers.ts'
 
 /** A component loaded in this worker: its spec, its isolate (re-created after a breach) and its invocations. */
 interface Resident {
@@ -191,6 +192,7 @@ function cancel(id: number): void {
 
 function finish(inv: Invocation, ok: boolean, value: string | ErrorDto): void {
   if (!invocations.delete(inv.id)) return
+  timers.end(inv)
   inv.slot.invocations.delete(inv)
   // Its log lines go before its result: a caller that stops after the last result (islet component test) gets them all.
   inv.slot.log.flush()
@@ -247,10 +249,47 @@ function runAfterSlices(): void {
   for (const work of list) work()
 }
 
-/** The host reference each guest holds: runs synchronously inside a slice, so it never calls back into the isolate. */
+/**
+ * Guest timers (globals/timers.ts): all of them in one queue with one Node timer; each fires as a slice of the
+ * invocation that armed it, through the bootstrap's `deliver` (the timer's id is a pending entry there).
+ */
+const timers = createTimerQueue<Invocation>((inv, tid) => {
+  if (!invocations.has(inv.id)) return
+  slice(inv.slot, inv, (live, timeout) => live.deliver.applySync(undefined, [tid, true, 'null'], { timeout }))
+})
+
+/** A guest's setTimeout: armed for a live invocation of this component, or the refusal the guest throws. */
+function armTimer(slot: Resident, invocation: unknown, tid: unknown, delay: unknown): string | undefined {
+  const inv = invocations.get(invocation as number)
+  if (!inv || inv.slot !== slot) return 'g:this invocation has already finished; timers are per invocation'
+  if (typeof tid !== 'number' || typeof delay !== 'number' || !(delay >= 0)) return 'g:not a valid timer'
+  return timers.arm(inv, tid, delay, deadlineOf(inv), inv.limits.timeoutMs)
+}
+
+/** The guest aborted its host call `guestId` (an AbortSignal): forgotten here, and the engine aborts it (a fetch). */
+function abortHostCall(slot: Resident, guestId: unknown): void {
+  for (const [id, call] of hostCalls) {
+    if (call.slot === slot && call.guestId === guestId) {
+      hostCalls.delete(id)
+      return send({ t: 'host-cancel', ids: [id] })
+    }
+  }
+}
+
+/**
+ * The host reference each guest holds: runs synchronously inside a slice, so it never calls back into the isolate.
+ * Only a timer's arming answers the guest (its refusal, a string); everything else returns nothing.
+ */
 function hostCallback(slot: Resident) {
-  return (kind: string, a: unknown, b: unknown, c: unknown, d: unknown): void => {
+  return (kind: string, a: unknown, b: unknown, c: unknown, d: unknown): string | void => {
     if (kind === 'log') return slot.log.write(a, b, c)
+    if (kind === 'timer') return armTimer(slot, a, b, c)
+    if (kind === 'timer-clear') {
+      const inv = invocations.get(a as number)
+      if (inv && inv.slot === slot && typeof b === 'number') timers.clear(inv, b)
+      return
+    }
+    if (kind === 'abort') return abortHostCall(slot, a)
     const inv = invocations.get(a as number)
     if (kind === 'done') {
       if (!inv) return

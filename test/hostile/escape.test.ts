@@ -17,11 +17,14 @@ const STANDARD_GLOBALS = new Set([
   'WeakMap', 'WeakSet', 'Proxy', 'Reflect', 'FinalizationRegistry', 'WeakRef', 'decodeURI', 'decodeURIComponent',
   'encodeURI', 'encodeURIComponent', 'escape', 'unescape', 'eval', 'isFinite', 'isNaN', 'console', 'DisposableStack',
   'AsyncDisposableStack',
+  // Web-standard globals the bootstrap adds, part B (runtime/sandbox/globals/{timers,abort,console,fetch}.ts).
+  'setTimeout', 'clearTimeout', 'DOMException', 'Event', 'EventTarget', 'AbortSignal', 'AbortController', 'Headers',
+  'Request', 'Response', 'fetch',
 ])
 const FORBIDDEN = [
   'process', 'require', 'module', 'exports', 'global', 'Buffer', 'ivm', 'isolatedVm', 'Reference', 'ExternalCopy',
   'Isolate', 'Context', 'Callback', '$0', 'host', 'SharedArrayBuffer', 'Atomics', 'WebAssembly', '__islet_component',
-  'setTimeout', 'setImmediate', 'queueMicrotask', 'fetch', 'structuredClone',
+  'setImmediate', 'queueMicrotask', 'structuredClone',
 ]
 /** The global object's own property names, and every name on its prototype chain. */
 const ENUMERATE = `const own = Reflect.ownKeys(globalThis).map(String)
