@@ -68,6 +68,12 @@ export const ERROR_CODES = {
   // Admin API (runtime/admin)
   ERR_ADMIN_FORBIDDEN: 'the admin API answers loopback clients only (a 403 to anyone else)',
   ERR_ADMIN_PROXIED: 'an admin request carries proxy headers (Forwarded, X-Forwarded-For, X-Real-IP, …) and the admin module does not trust them',
+  // MCP server (runtime/mcp: `islet mcp` and /admin/mcp)
+  ERR_MCP_TOOL_UNKNOWN: 'an MCP client called a tool the Islet MCP server does not have (tools/list names them)',
+  ERR_MCP_TOOL_INPUT: "an MCP tool call's arguments do not match the tool's input schema (the problems are listed)",
+  ERR_MCP_ORIGIN: "/admin/mcp refused a browser page's request (an Origin of another host, or the token-free loopback access by a non-loopback Host name: DNS rebinding)",
+  ERR_MCP_ADMIN_UNREACHABLE: '`islet mcp` cannot reach the admin API at --url (engine not running, wrong host or port)',
+  ERR_MCP_ADMIN_RESPONSE: '`islet mcp` got an answer from --url that is not the admin API\'s (not JSON, or not the expected shape)',
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",

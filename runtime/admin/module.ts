@@ -5,6 +5,7 @@
 import { defineModuleType, httpMiddleware, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { EventStream } from './event-stream.ts'
 import { adminPrincipal, isRefusal, type AdminRefusal } from './access.ts'
+import { mcpRoute } from './mcp-route.ts'
 
 export interface AdminConfig {
   prefix: string
@@ -35,6 +36,8 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const status = ctx.service('status')
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
+    // The slots service is asked for per MCP call, not here: the route must not keep an app without slots from starting.
+    const mcp = mcpRoute(config.prefix, () => ctx.service('slots'))
     const refuse = (http: HttpContext, refusal: AdminRefusal) => http.respond({
       status: refusal.status, headers: refusal.headers,
       body: { error: { code: refusal.code, message: refusal.message, requestId: http.request.id, ...(refusal.details ? { details: refusal.details } : {}) } },
@@ -44,6 +47,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
       if (!path.startsWith(`${config.prefix}/`)) return next()
       const principal = await adminPrincipal(http, config)
       if (isRefusal(principal)) return refuse(http, principal)
+      if (path === mcp.path) return mcp.handle(http, principal)
       if (method === 'GET' && path === `${config.prefix}/status`) {
         return http.respond({ status: 200, body: status.status() })
       }
