@@ -68,12 +68,16 @@ export const ERROR_CODES = {
   // Admin API (runtime/admin)
   ERR_ADMIN_FORBIDDEN: 'the admin API answers loopback clients only (a 403 to anyone else)',
   ERR_ADMIN_PROXIED: 'an admin request carries proxy headers (Forwarded, X-Forwarded-For, X-Real-IP, …) and the admin module does not trust them',
+  // Admin slot routes (runtime/admin/slots-routes.ts) and `islet deploy`
+  ERR_ADMIN_BAD_REQUEST: "an admin API request's body or query is malformed (400; details.field names it, the message how to fix it)",
+  ERR_ADMIN_NOT_FOUND: 'no admin route has this path (404; the message lists the slot routes)',
+  ERR_ADMIN_METHOD_NOT_ALLOWED: 'an admin route was asked with a method it does not take (405 with Allow)',
+  ERR_CLI_UNREACHABLE: "a command could not reach the server its --url names (connection refused, unknown host, timeout)",
+  ERR_CLI_BAD_RESPONSE: "the server a command's --url names answered with something other than the admin API's JSON (wrong URL or port?)",
   // MCP server (runtime/mcp: `islet mcp` and /admin/mcp)
   ERR_MCP_TOOL_UNKNOWN: 'an MCP client called a tool the Islet MCP server does not have (tools/list names them)',
   ERR_MCP_TOOL_INPUT: "an MCP tool call's arguments do not match the tool's input schema (the problems are listed)",
   ERR_MCP_ORIGIN: "/admin/mcp refused a browser page's request (an Origin of another host, or the token-free loopback access by a non-loopback Host name: DNS rebinding)",
-  ERR_MCP_ADMIN_UNREACHABLE: '`islet mcp` cannot reach the admin API at --url (engine not running, wrong host or port)',
-  ERR_MCP_ADMIN_RESPONSE: '`islet mcp` got an answer from --url that is not the admin API\'s (not JSON, or not the expected shape)',
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",

@@ -101,7 +101,7 @@ describe('/admin/mcp route', () => {
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
     const fromPage = await fetch(`${app.url}/admin/mcp`, { method: 'POST', headers: { ...headers, origin: 'https://evil.example' }, body: JSON.stringify(init) })
     expect(fromPage.status).toBe(403)
-    expect((await fromPage.json()).error.code).toBe('ERR_MCP_ORIGIN')
+    expect(((await fromPage.json()) as { error: { code: string } }).error.code).toBe('ERR_MCP_ORIGIN')
     const port = new URL(app.url).port
     const rebound = await rawPost(Number(port), 'evil.example', JSON.stringify(init))
     expect(rebound.status).toBe(403)

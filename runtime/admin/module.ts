@@ -5,6 +5,7 @@
 import { defineModuleType, httpMiddleware, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { EventStream } from './event-stream.ts'
 import { adminPrincipal, isRefusal, type AdminRefusal } from './access.ts'
+import { createSlotRoutes } from './slots-routes.ts'
 import { mcpRoute } from './mcp-route.ts'
 
 export interface AdminConfig {
@@ -36,7 +37,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const status = ctx.service('status')
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
-    // The slots service is asked for per MCP call, not here: the route must not keep an app without slots from starting.
+    const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams })
     const mcp = mcpRoute(config.prefix, () => ctx.service('slots'))
     const refuse = (http: HttpContext, refusal: AdminRefusal) => http.respond({
       status: refusal.status, headers: refusal.headers,
@@ -66,6 +67,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
           headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
         })
       }
+      if (await slotRoutes.answer(http, principal)) return
       return next()
     }
     return {

@@ -8,5 +8,5 @@ export default definePlugin({
   version: ENGINE_VERSION,
   description: 'Status and reload events over HTTP, for loopback clients.',
   moduleTypes: [admin],
-  services: ['status', 'events'],
+  services: ['status', 'events', 'slots'],
 })

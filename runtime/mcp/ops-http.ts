@@ -35,7 +35,7 @@ export function httpOps(options: HttpOpsOptions): AdminOps {
     try {
       response = await fetch(url, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) })
     } catch (error) {
-      throw new IsletError('ERR_MCP_ADMIN_UNREACHABLE',
+      throw new IsletError('ERR_CLI_UNREACHABLE',
         `cannot reach the Islet admin API at ${base.href} (${describeThrown((error as { cause?: unknown }).cause ?? error)}): is the engine running, and does --url name its http.server (host and port)?`,
         { cause: error, details: { url: base.href } })
     }
@@ -49,7 +49,7 @@ export function httpOps(options: HttpOpsOptions): AdminOps {
     try {
       return JSON.parse(text) as T
     } catch {
-      throw new IsletError('ERR_MCP_ADMIN_RESPONSE', `${method} ${path} on the admin API answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+      throw new IsletError('ERR_CLI_BAD_RESPONSE', `${method} ${path} on the admin API answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
         { details: { status: response.status } })
     }
   }
@@ -83,7 +83,7 @@ function listOf<T>(body: unknown, ...keys: string[]): T[] {
     const value = (body as Record<string, unknown> | null)?.[key]
     if (Array.isArray(value)) return value as T[]
   }
-  throw new IsletError('ERR_MCP_ADMIN_RESPONSE', `the admin API answered ${JSON.stringify(body).slice(0, 200)} where a list was expected`)
+  throw new IsletError('ERR_CLI_BAD_RESPONSE', `the admin API answered ${JSON.stringify(body).slice(0, 200)} where a list was expected`)
 }
 
 /** The admin API's error answer as a coded error carrying its code, message and details. */
@@ -95,6 +95,6 @@ async function refusal(response: Response, url: URL): Promise<Error> {
     const details = { status: response.status, ...(typeof error.details === 'object' && error.details !== null ? error.details as Record<string, unknown> : {}) }
     return new CodedError(error.code, error.message, { details })
   }
-  return new IsletError('ERR_MCP_ADMIN_RESPONSE', `${url.pathname} on the admin API answered ${response.status}: ${text.slice(0, 200) || response.statusText}`,
+  return new IsletError('ERR_CLI_BAD_RESPONSE', `${url.pathname} on the admin API answered ${response.status}: ${text.slice(0, 200) || response.statusText}`,
     { details: { status: response.status } })
 }

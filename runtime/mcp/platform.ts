@@ -86,7 +86,8 @@ export async function describePlatform(listSlots: () => Promise<SlotInfo[]>, foc
     '```ts',
     jsonSchemaType.trim(),
     '',
-    (component ?? '(sdk/component.ts is not readable in this installation)').trim(),
+    // Its own imports are the sdk's internals: a component imports from '@islet/sdk'.
+    (component ?? '(sdk/component.ts is not readable in this installation)').replace(/^import .*\n/gm, '').trim(),
     '```',
     ...(globalsDts ? ['', '## Globals declarations (sdk/globals.d.ts)', '```ts', globalsDts.trim(), '```'] : []),
     '',
