@@ -68,6 +68,16 @@ export const ERROR_CODES = {
   // Admin API (runtime/admin)
   ERR_ADMIN_FORBIDDEN: 'the admin API answers loopback clients only (a 403 to anyone else)',
   ERR_ADMIN_PROXIED: 'an admin request carries proxy headers (Forwarded, X-Forwarded-For, X-Real-IP, …) and the admin module does not trust them',
+  // Deploy slots (runtime/slots): refusals carry details.status, the HTTP status the admin API answers with
+  ERR_SLOT_UNKNOWN: 'no deploy slot of that name is declared (404)',
+  ERR_SLOT_VERSION_UNKNOWN: 'the slot has no version of that id (404)',
+  ERR_SLOT_EMPTY: 'a pipeline called a deploy slot no version of which is live yet (503): deploy and promote one',
+  ERR_SLOT_CEILING: "deployed code asks for more than its slot grants (a capability, origin, topic or a limit above the slot's)",
+  ERR_SLOT_EXAMPLES_REQUIRED: 'a deployment without examples, to a slot whose examples: is required (the default)',
+  ERR_SLOT_PROMOTE_FAILED: 'a version could not be made live (compile, load, init or examples failed in the component host); the live version keeps serving (409)',
+  ERR_SLOT_STORE: 'the slot store (<dataDir>/slots) could not be read or written',
+  ERR_DEPLOY_FILES: 'a deployment\'s files are unusable: a path absolute or with .., a disallowed extension, too many or too large, the entry missing',
+  ERR_DEPLOY_INVALID: 'a deployment was refused as a whole: it did not validate (422; its diagnostics say why)',
   // Admin slot routes (runtime/admin/slots-routes.ts) and `islet deploy`
   ERR_ADMIN_BAD_REQUEST: "an admin API request's body or query is malformed (400; details.field names it, the message how to fix it)",
   ERR_ADMIN_NOT_FOUND: 'no admin route has this path (404; the message lists the slot routes)',

@@ -122,6 +122,11 @@ export interface ComponentHost {
    */
   reload(name: string, options?: ReloadOptions): Promise<ReloadResult>
   /**
+   * Serves `decl` under its name from now on (a deploy slot's promoted version), prepared aside and swapped in like a
+   * reload, with no call failing; adds the name when nothing served it. Never rejects: a failure is in the result.
+   */
+  replace(decl: ComponentDecl): Promise<ReloadResult>
+  /**
    * Runs every example of the live generation on a throwaway isolate of its code with throwaway capabilities
    * (examples.ts): nothing reaches the app's kv, bus or the isolate that serves. What `islet component test` prints.
    */
@@ -588,6 +593,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       })
     },
     reload: (name, opts) => reloads.reload(name, opts),
+    replace: (decl) => reloads.replace(decl),
     async examples(name) {
       const gen = current.get(name)
       if (!gen) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `no component named '${name}' is loaded`)

@@ -120,6 +120,12 @@ export interface ComponentTransaction {
 export interface Reloads {
   reload(name: string, options?: ReloadOptions): Promise<ReloadResult>
   /**
+   * Serves `decl` under its name from now on (a deploy slot's promoted version: another file, same name): prepared
+   * aside like a reload (compile, load, init, examples), swapped in, the old generation drained. Adds the name when
+   * nothing served it. A failure leaves whatever served before serving. Never rejects.
+   */
+  replace(decl: ComponentDecl): Promise<ReloadResult>
+  /**
    * Builds what a reload of `name` would build (compile, load, init, examples), silently and without swapping it in:
    * the next reload takes it if the sources and declaration are still the same, else disposes it. Watch mode calls
    * this at the first file event, so the build after the debounce is only the swap.
@@ -383,6 +389,14 @@ export function createReloads(deps: ReloadDeps): Reloads {
         else ahead.set(name, prepared)
         return { name, ok: true, ms: 0 }
       }).then(() => {})
+    },
+    replace(decl) {
+      return serial(decl.name, async () => {
+        const result = await replace(decl.name, decl, {})
+        // Declared only once it serves: a failed promotion leaves the previous declaration (and the watch) as they were.
+        if (result.ok) declared.set(decl.name, decl)
+        return result
+      })
     },
     reload(name, options = {}) {
       return serial(name, async () => {

@@ -10,6 +10,8 @@ const STATUS: Record<string, number> = {
   ERR_COMPONENT_INPUT_INVALID: 400,
   ERR_SANDBOX_INPUT_LIMIT: 413,
   ERR_COMPONENT_QUARANTINED: 503,
+  // A deploy slot no version of which is live yet.
+  ERR_SLOT_EMPTY: 503,
   // A kv write refused (and not caught by the component): the store is full for it, or it lost a race.
   ERR_CAPABILITY_QUOTA: 507,
   ERR_CAPABILITY_CONFLICT: 409,

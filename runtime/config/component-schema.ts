@@ -33,8 +33,15 @@ const MAX_IO_BYTES = 64 * 1024 * 1024
 export const COMPONENT_DEFINITIONS = {
   component: {
     type: 'object', additionalProperties: false,
-    description: 'One component file, every component in a directory, or a component of a registry plugin; exactly one of file, directory or plugin (with component).',
+    description: 'One component file, every component in a directory, a component of a registry plugin, or a deploy slot; exactly one of file, directory, plugin (with component) or slot.',
     properties: {
+      slot: { type: 'string', pattern: COMPONENT_NAME,
+        description: 'A deploy slot of this name: empty until code is deployed to it and promoted (the admin API, islet deploy, MCP); pipelines call it like a component.' },
+      description: { type: 'string', description: 'What the slot is for, shown to whoever deploys to it (describe, MCP).' },
+      deployers: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true,
+        description: "Scopes any of which may deploy, promote, roll back and invoke the slot's code (default ['admin'])." },
+      examples: { type: 'string', enum: ['required', 'optional'],
+        description: 'required (default): a deployment without examples is refused; optional: accepted.' },
       file: { type: 'string', minLength: 1, description: 'A component entry file, relative to this config file, inside the app folder.' },
       directory: { type: 'string', minLength: 1,
         description: 'A folder, relative to this config file, inside the app folder: each *.ts in it and each subfolder with an index.ts is a component.' },
@@ -96,7 +103,9 @@ export const COMPONENT_DEFINITIONS = {
 export const COMPONENT_EDITOR_RULES = {
   // `properties: { x: true }` beside each `required` keeps ajv's strict mode satisfied that `x` is a known key.
   oneOf: [{ required: ['file'], properties: { file: true } }, { required: ['directory'], properties: { directory: true } },
-    { required: ['plugin', 'component'], properties: { plugin: true, component: true } }],
-  if: { required: ['directory'], properties: { directory: true } },
-  then: { properties: { name: false, config: false } },
+    { required: ['plugin', 'component'], properties: { plugin: true, component: true } }, { required: ['slot'], properties: { slot: true } }],
+  allOf: [
+    { if: { required: ['directory'], properties: { directory: true } }, then: { properties: { name: false, config: false } } },
+    { if: { not: { required: ['slot'] } }, then: { properties: { description: false, deployers: false, examples: false } } },
+  ],
 } as const satisfies JsonSchema

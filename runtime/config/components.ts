@@ -9,7 +9,8 @@ import type { Diagnostic } from './diagnostics.ts'
 import { checkGrants } from './grants.ts'
 import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate, type PathSegment } from './locate.ts'
-import type { ComponentDecl, ComponentGrants, Limits } from './types.ts'
+import type { ComponentDecl, ComponentGrants, Limits, SlotDecl } from './types.ts'
+import { declareSlot } from './slots.ts'
 import type { Candidate } from './component-candidate.ts'
 import { pluginComponent } from './plugin-components.ts'
 import type { MaterializedPlugin } from './registry-plugins.ts'
@@ -17,6 +18,8 @@ import type { MaterializedPlugin } from './registry-plugins.ts'
 export interface DeclaredComponents {
   /** In declaration order; a directory's components sorted by file name, where the directory entry stands. */
   components: ComponentDecl[]
+  /** Deploy slots (`- slot: name`), in declaration order; their names are component names too. */
+  slots: SlotDecl[]
   /** Every name declared, also those whose declaration has errors: references to them are not the problem. */
   names: string[]
   /** The folders of the `directory:` entries (absolute), also those that hold no component yet. */
@@ -38,12 +41,18 @@ export async function declareComponents(files: readonly LoadedFile[],
   const found: Candidate[] = []
   const refused = new Set<string>()
   const directories = new Set<string>()
+  const slots: { decl: SlotDecl; file: LoadedFile; at: PathSegment[] }[] = []
   // The root file comes first; its folder is the app's, and every component lives in it.
   const appDir = files[0] ? dirname(files[0].parsed.file) : ''
   for (const file of files) {
     const list = Array.isArray(file.value.components) ? file.value.components : []
     for (const [i, raw] of list.entries()) {
       if (!isRecord(raw)) continue
+      if (raw.slot !== undefined) {
+        const decl = declareSlot(file, raw, ['components', i], diagnostics)
+        if (decl) slots.push({ decl, file, at: ['components', i, 'slot'] })
+        continue
+      }
       const fromPlugin = raw.plugin !== undefined || raw.component !== undefined
       const candidates = fromPlugin
         ? await pluginComponent(file, raw, ['components', i], packages, diagnostics)
@@ -75,7 +84,23 @@ export async function declareComponents(files: readonly LoadedFile[],
         : prior.identity === c.identity ? 'two directory: entries find the same file: list each directory once'
         : 'rename one of the files, or add a file: entry with a name: for one of them'))
   }
-  return { components, names: [...new Set([...first.keys(), ...refused])], directories: [...directories], diagnostics }
+  // Slots share the component namespace: a pipeline names either the same way.
+  const slotDecls: SlotDecl[] = []
+  const slotAt = new Map<string, string>()
+  for (const s of slots) {
+    const name = s.decl.name
+    const prior = first.get(name)
+    const priorSlot = slotAt.get(name)
+    if (prior || priorSlot) {
+      diagnostics.push(diagnosticAt(s.file.parsed, s.at, 'ERR_CONFIG_DUPLICATE_COMPONENT',
+        `slot '${name}' is declared twice: ${prior ? prior.label : priorSlot} and at ${where(s.file, locate(s.file.parsed, s.at))}`,
+        'slots and components share one namespace: give one of them another name'))
+      continue
+    }
+    slotAt.set(name, `slot at ${where(s.file, locate(s.file.parsed, s.at))}`)
+    slotDecls.push(s.decl)
+  }
+  return { components, slots: slotDecls, names: [...new Set([...first.keys(), ...refused, ...slotAt.keys()])], directories: [...directories], diagnostics }
 }
 
 /** The candidates one entry yields; its problems go to `diagnostics`. Undefined when its path leaves the app folder. */

@@ -111,6 +111,7 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
     modules: declared.modules,
     pipelines: declared.pipelines,
     components: components.components,
+    ...(components.slots.length > 0 ? { slots: components.slots } : {}),
     componentDirectories: components.directories,
     sandbox,
     hash: hashOf(set, declared.modules, components.components, loaded.plugins, [...loaded.packages.values()].map((p) => `${p.name}@${p.version}\0${p.integrity}`)),

@@ -14,6 +14,7 @@ import { createModuleContext } from './module-context.ts'
 import { createEventBus, publishEngineEvent, type EventBus } from '../events/bus.ts'
 import { createComponentHost, type ComponentHost } from '../components/host.ts'
 import { createServiceScope, type ServiceBackends, type ServiceScope } from './services.ts'
+import { createSlots } from '../slots/service.ts'
 import { asContract, checkInstance, type ModuleHandle } from './contracts.ts'
 import { createReloader, type ConfigEvent, type ConfigReloadResult } from './reload.ts'
 import type { ConfigGeneration, ModuleRecord, ModuleStatus } from './generation.ts'
@@ -94,11 +95,27 @@ export function createEngine(options: EngineOptions): Engine {
     slots: new Map(graph.order.map((decl) => [decl.name, { decl, status: { name: decl.name, type: decl.type, state: 'pending' } }])),
   }
   const events = createEventBus({ logger })
-  const components = config.components.length > 0
-    ? createComponentHost({ components: config.components, sandbox: config.sandbox, logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file),
-      appFile: config.file })
+  // Deploy slots: the live version of each is a component like any other (its files in <dataDir>/slots/trees).
+  const slots = createSlots({ dataDir, logger, bus: events, slots: () => gen.config.slots ?? [], host: () => components })
+  const hasSlots = (config.slots?.length ?? 0) > 0
+  const components = config.components.length > 0 || hasSlots
+    ? createComponentHost({ components: [...config.components, ...(hasSlots ? slots.liveDecls(config.slots!) : [])], sandbox: config.sandbox,
+      logger: hasSlots ? slots.logs.tap(logger) : logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file), appFile: config.file })
     : undefined
-  const backends: ServiceBackends = { bus: events, components, status: () => ({ ...status(), components: components?.status() ?? [] }) }
+  const backends: ServiceBackends = {
+    bus: events, slots: slots.service, status: () => ({ ...status(), components: components?.status() ?? [] }),
+    components: components && {
+      has: (name) => components.has(name) || slots.isSlot(name),
+      invoke(name, input, opts) {
+        if (!slots.isSlot(name)) return components.invoke(name, input, opts)
+        if (!components.has(name)) {
+          return Promise.reject(new IsletError('ERR_SLOT_EMPTY', `slot '${name}' has no live version yet: deploy code to it and promote it`,
+            { details: { slot: name, status: 503 } }))
+        }
+        return components.invoke(name, input, opts).catch((error: unknown) => { slots.noteFailure(name, error); throw error })
+      },
+    },
+  }
   /** The service scopes of the pipelines compiled for (or still held by modules kept into) each generation. */
   const pipelineScopes = new WeakMap<ConfigGeneration, Set<ServiceScope>>()
   const scopeOfPipeline = new WeakMap<Promise<Pipeline>, ServiceScope>()
@@ -273,6 +290,7 @@ export function createEngine(options: EngineOptions): Engine {
 
   const reloader = createReloader({
     logger, components, registry,
+    componentDecls: (next) => [...next.components, ...slots.liveDecls(next.slots ?? [])],
     current: () => gen,
     state: () => (stopping ? 'stopping' : state),
     bringUp, stopSlots,
@@ -302,7 +320,9 @@ export function createEngine(options: EngineOptions): Engine {
       if (components) {
         try {
           await components.start()
+          slots.started()
         } catch (error) {
+          slots.close()
           state = 'failed'
           throw new IsletError('ERR_ENGINE_START_FAILED', `startup failed: components could not be loaded:\n${messageOf(error)}`, { cause: error })
         }
@@ -325,6 +345,7 @@ export function createEngine(options: EngineOptions): Engine {
       await stopSlots([...gen.slots.values()])
       disposeGeneration(gen, undefined)
       await components?.stop().catch(() => {})
+      slots.close()
       state = 'failed'
       const lines = problems.map((s) => `  ${s.decl.name} (${s.decl.type}): ${s.status.state === 'failed' ? `failed to ${s.status.phase}: ` : ''}${s.status.error?.message}`)
       throw new IsletError('ERR_ENGINE_START_FAILED',
@@ -342,6 +363,7 @@ export function createEngine(options: EngineOptions): Engine {
         const errors = await stopSlots([...gen.slots.values()])
         disposeGeneration(gen, undefined)
         await components?.stop().catch((error: unknown) => errors.push(error))
+        slots.close()
         state = 'stopped'
         logger.info('engine stopped')
         if (errors.length > 0) throw errors[0]

@@ -5,7 +5,7 @@ import type { EngineState, Logger } from '@islet/sdk'
 import { stringify as stableJson } from 'safe-stable-stringify'
 import type { ComponentHost, ComponentTransaction } from '../components/host.ts'
 import { ConfigError, diagnosticOfError, formatDiagnostics, toPublicDiagnostic, type Diagnostic, type PublicDiagnostic } from '../config/diagnostics.ts'
-import type { AppConfig, StepDecl } from '../config/types.ts'
+import type { AppConfig, ComponentDecl, StepDecl } from '../config/types.ts'
 import type { Registry } from '../plugins/registry.ts'
 import type { ConfigGeneration, ModuleRecord } from './generation.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
@@ -61,6 +61,8 @@ export interface ReloadDeps {
   /** The registry the engine started with (generation 1's); without it, a reload never swaps types. */
   registry?: Registry
   components?: ComponentHost
+  /** The components a config runs: its `components:` and its deploy slots' live versions (default: the former). */
+  componentDecls?(config: AppConfig): ComponentDecl[]
   current(): ConfigGeneration
   state(): EngineState
   /** Creates and starts one module of `gen`, recording the outcome in its slot; `previous` is the module it replaces. */
@@ -133,8 +135,9 @@ export function createReloader(deps: ReloadDeps): Reloader {
     }
     const host = deps.components
     const componentsChanged = stableJson(prev.config.components) !== stableJson(next.components)
+      || stableJson(prev.config.slots ?? []) !== stableJson(next.slots ?? [])
       || stableJson(prev.config.sandbox) !== stableJson(next.sandbox)
-    if (componentsChanged && !host && next.components.length > 0) {
+    if (componentsChanged && !host && (next.components.length > 0 || (next.slots?.length ?? 0) > 0)) {
       return failed({ code: 'ERR_CONFIG_RELOAD_NEEDS_RESTART', message: 'adding the first component needs a restart: this engine runs no sandbox' })
     }
 
@@ -145,7 +148,7 @@ export function createReloader(deps: ReloadDeps): Reloader {
       if (stableJson(prev.config.sandbox) !== stableJson(next.sandbox)) {
         logger.warn('the sandbox settings changed: workers, isolation, app-wide limits and quarantine apply at the next restart')
       }
-      components = await host.transaction(next.components)
+      components = await host.transaction(deps.componentDecls?.(next) ?? next.components)
       // A new component that fails, and that nothing in the new config calls, stays unloaded and is reported; the
       // reload goes on. Any other failure fails it: one the new config calls, or one with a generation serving —
       // its declaration changed (grants, limits, config), and the old generation must not go on with the old ones.

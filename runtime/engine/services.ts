@@ -4,7 +4,7 @@
 // reload replaces it, or it fails to create or start) or when the generation that compiled the pipeline is disposed.
 import {
   SERVICE_NAMES, type AbortSignalLike, type ComponentsService, type EventsService, type Logger, type Plugin, type ServiceName,
-  type Services, type StatusService,
+  type Services, type SlotsService, type StatusService,
 } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
@@ -18,6 +18,8 @@ export interface ServiceBackends {
   }
   /** What /admin/status shows: the engine's status and the components'. */
   status(): unknown
+  /** Deploy slots (runtime/slots/service.ts); it checks each caller's principal itself. */
+  slots?: SlotsService
 }
 
 /** Who asks: for the declaration check, the source of what it publishes and the refusal messages. */
@@ -72,6 +74,11 @@ export function createServiceScope(backends: ServiceBackends): ServiceScope {
     })
   }
 
+  const slots = (): SlotsService => {
+    if (backends.slots) return backends.slots
+    throw new IsletError('ERR_ENGINE_STATE', 'this engine offers no slots service')
+  }
+
   const status = (): StatusService => Object.freeze({ status: () => backends.status() })
 
   return {
@@ -92,7 +99,7 @@ export function createServiceScope(backends: ServiceBackends): ServiceScope {
         }
         let service = made.get(name)
         if (!service) {
-          service = name === 'events' ? events(caller) : name === 'components' ? components() : status()
+          service = name === 'events' ? events(caller) : name === 'components' ? components() : name === 'slots' ? slots() : status()
           made.set(name, service)
         }
         return service as Services[K]

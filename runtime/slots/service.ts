@@ -1,0 +1,346 @@
+// The slots service (sdk SlotsService): deploy = check files → write the tree → validate → store (rejected or staged)
+// → promote if asked; promote = the component host builds the version aside (compile, load, init, examples) and swaps
+// it in with the old one drained, so no call fails; rollback = promote of the version live before. Every method
+// checks the caller's scopes itself (HTTP and MCP cannot differ), and every action lands in the audit table.
+import { join } from 'node:path'
+import { createTwoFilesPatch } from 'diff'
+import {
+  ADMIN_READ_SCOPE, ADMIN_SCOPE, type AuditEntry, type DeployFiles, type DeployRequest, type DeployResult, type DeployStep,
+  type Diagnostic, type Logger, type Principal, type SlotInfo, type SlotInvokeResult, type SlotsService, type SlotVersion,
+} from '@islet/sdk'
+import type { ComponentHost, ReloadResult } from '../components/host.ts'
+import { toPublicDiagnostic } from '../config/diagnostics.ts'
+import type { ComponentDecl, SlotDecl } from '../config/types.ts'
+import { codeOf, IsletError, isIsletError, messageOf, type ErrorCode } from '../errors.ts'
+import { publishEngineEvent, type EventBus } from '../events/bus.ts'
+import { createSlotLogs, type SlotLogs } from './logs.ts'
+import { deploymentHash, openSlotStore, type SlotStore } from './store.ts'
+// The one import the lead swaps for './validate.ts' at merge (same signatures).
+import { checkDeployFiles, validateDeployment } from './validate-basic.ts'
+
+export interface SlotsOptions {
+  dataDir: string
+  logger: Logger
+  bus: EventBus
+  /** The slots of the config generation serving. */
+  slots(): readonly SlotDecl[]
+  /** The component host (present whenever the app declares a slot). */
+  host(): ComponentHost | undefined
+}
+
+export interface Slots {
+  readonly service: SlotsService
+  readonly logs: SlotLogs
+  /** Whether `name` is a slot of the serving config (or of one a reload is preparing). */
+  isSlot(name: string): boolean
+  /** The live versions of `slots` as components (their trees written out when missing), for start and config reloads. */
+  liveDecls(slots: readonly SlotDecl[]): ComponentDecl[]
+  /** After the host started: which generation serves which version. */
+  started(): void
+  /** A pipeline's call of a slot failed: the slot's log shows it. */
+  noteFailure(slot: string, error: unknown): void
+  close(): void
+}
+
+const DEFAULT_ENTRY = 'index.ts'
+
+function refuse(code: ErrorCode, status: number, message: string, details: Record<string, unknown> = {}): IsletError {
+  return new IsletError(code, message, { details: { status, ...details } })
+}
+
+export function createSlots(options: SlotsOptions): Slots {
+  const { logger } = options
+  let store: SlotStore | undefined
+  /** Opened at first use: an app that declares no slot never creates <dataDir>/slots. */
+  const db = (): SlotStore => store ??= openSlotStore(options.dataDir)
+  /** Names declared by any config this engine ran or prepared: a reload's pipelines may call a slot it adds. */
+  const known = new Set<string>()
+  /** Per slot: generation number in the component host → version id. */
+  const generations = new Map<string, Map<number, number>>()
+  const queues = new Map<string, Promise<unknown>>()
+
+  const decl = (name: string): SlotDecl | undefined => options.slots().find((s) => s.name === name)
+  const versionOf = (slot: string, generation: number | undefined): number =>
+    (generation !== undefined ? generations.get(slot)?.get(generation) : undefined) ?? (store?.live(slot) ?? 0)
+  const logs = createSlotLogs((name) => known.has(name), versionOf)
+  for (const s of options.slots()) known.add(s.name)
+
+  /** One change of a slot at a time (deploy, promote, rollback): ids and live never race within this process. */
+  function serial<T>(slot: string, task: () => Promise<T>): Promise<T> {
+    const next = (queues.get(slot) ?? Promise.resolve()).then(task)
+    const tail = next.catch(() => {})
+    queues.set(slot, tail)
+    void tail.then(() => { if (queues.get(slot) === tail) queues.delete(slot) })
+    return next
+  }
+
+  function slotOf(name: string): SlotDecl {
+    const s = decl(name)
+    if (!s) {
+      const names = options.slots().map((x) => x.name)
+      throw refuse('ERR_SLOT_UNKNOWN', 404, `no slot named '${name}' is declared${names.length ? ` (slots: ${names.join(', ')})` : ' (the app declares no slots)'}`,
+        { slot: name })
+    }
+    return s
+  }
+  const holds = (p: Principal, scopes: readonly string[]) => p.scopes.some((s) => scopes.includes(s))
+  function mayChange(s: SlotDecl, p: Principal): void {
+    const scopes = [...new Set([ADMIN_SCOPE, ...s.deployers])]
+    if (!holds(p, scopes)) {
+      throw refuse('ERR_ADMIN_FORBIDDEN', 403, `'${p.subject}' may not change slot '${s.name}': it needs one of the scopes ${scopes.join(', ')}`,
+        { slot: s.name, required: scopes })
+    }
+  }
+  function mayRead(s: SlotDecl, p: Principal): void {
+    const scopes = [...new Set([ADMIN_SCOPE, ADMIN_READ_SCOPE, ...s.deployers])]
+    if (!holds(p, scopes)) {
+      throw refuse('ERR_ADMIN_FORBIDDEN', 403, `'${p.subject}' may not read slot '${s.name}': it needs one of the scopes ${scopes.join(', ')}`,
+        { slot: s.name, required: scopes })
+    }
+  }
+  function versionIn(s: SlotDecl, id: number): SlotVersion {
+    const v = Number.isInteger(id) ? db().get(s.name, id) : undefined
+    if (!v) throw refuse('ERR_SLOT_VERSION_UNKNOWN', 404, `slot '${s.name}' has no version ${id}`, { slot: s.name, version: id })
+    return v
+  }
+  function hostOf(s: SlotDecl): ComponentHost {
+    const host = options.host()
+    if (!host) throw refuse('ERR_ENGINE_STATE', 503, `slot '${s.name}' cannot run code: the engine runs no component host (restart it)`)
+    return host
+  }
+  const componentOf = (s: SlotDecl, v: SlotVersion): ComponentDecl => ({
+    name: s.name, file: join(db().tree(v), v.entry), limits: s.limits, grants: s.grants, config: s.config, source: s.source, configSource: s.source,
+  })
+  const info = (s: SlotDecl): SlotInfo => ({
+    name: s.name, ...(s.description !== undefined ? { description: s.description } : {}),
+    grants: s.grants as unknown as Record<string, unknown>, limits: s.limits as Record<string, number>, deployers: [...s.deployers],
+    examplesRequired: s.examplesRequired, live: db().live(s.name),
+  })
+  function audit(p: Principal, action: AuditEntry['action'], slot: string, version: number | null, hash: string | null, result: AuditEntry['result'], detail?: string) {
+    try {
+      db().audit({ principal: p.subject, action, slot, version, hash, result, ...(detail ? { detail: detail.slice(0, 2000) } : {}) })
+    } catch (error) {
+      logger.error({ err: error, slot, action }, `slot '${slot}': the audit row could not be written`)
+    }
+  }
+  function publish(type: string, payload: Record<string, unknown>): void {
+    publishEngineEvent(options.bus, { type: `slot.${type}`, at: new Date().toISOString(), ...payload })
+  }
+
+  /** Makes `v` live through the component host; a failure leaves the live version serving and is in the result. */
+  async function makeLive(s: SlotDecl, v: SlotVersion, p: Principal, action: 'promote' | 'rollback'): Promise<DeployResult> {
+    const t = performance.now()
+    const base = { slot: s.name, dryRun: false }
+    if (v.status === 'rejected') {
+      audit(p, action, s.name, v.id, v.hash, 'refused', 'the version was rejected by validation')
+      throw refuse('ERR_SLOT_PROMOTE_FAILED', 409, `slot '${s.name}' version ${v.id} was rejected by validation and cannot be made live; deploy a fixed version`,
+        { slot: s.name, version: v.id })
+    }
+    if (db().live(s.name) === v.id) {
+      audit(p, action, s.name, v.id, v.hash, 'ok', 'already live')
+      return { ...base, ok: true, steps: [{ name: 'promote', status: 'passed', ms: 0 }], diagnostics: [], version: v, promoted: false }
+    }
+    let result: ReloadResult
+    try {
+      result = await hostOf(s).replace(componentOf(s, v))
+    } catch (error) {
+      result = { name: s.name, ok: false, ms: 0, error: { code: codeOf(error, 'ERR_SLOT_PROMOTE_FAILED'), message: messageOf(error) } }
+    }
+    const steps: DeployStep[] = [{ name: 'promote', status: result.ok ? 'passed' : 'failed', ms: Math.round(performance.now() - t) }]
+    if (!result.ok) {
+      const e = result.error
+      const diagnostics: Diagnostic[] = e?.diagnostics?.map(toPublicDiagnostic) ?? [{
+        code: e?.code ?? 'ERR_SLOT_PROMOTE_FAILED', severity: 'error', message: e?.message ?? 'the version could not be loaded',
+        file: e?.location?.file ?? null, line: e?.location?.line ?? null, column: e?.location?.col ?? null, hint: null,
+      }]
+      audit(p, action, s.name, v.id, v.hash, 'failed', e?.message)
+      return { ...base, ok: false, steps, diagnostics, version: v, promoted: false }
+    }
+    db().setLive(s.name, v.id)
+    if (result.generation !== undefined) {
+      let map = generations.get(s.name)
+      if (!map) generations.set(s.name, map = new Map())
+      map.set(result.generation, v.id)
+    }
+    audit(p, action, s.name, v.id, v.hash, 'ok')
+    publish(action === 'promote' ? 'promoted' : 'rolled-back', { slot: s.name, version: v.id, hash: v.hash, principal: p.subject })
+    logger.info({ slot: s.name, version: v.id, generation: result.generation }, `slot '${s.name}': version ${v.id} is live`)
+    return { ...base, ok: true, steps, diagnostics: [], version: db().get(s.name, v.id)!, promoted: true }
+  }
+
+  async function deploy(s: SlotDecl, request: DeployRequest, p: Principal): Promise<DeployResult> {
+    const entry = request.entry ?? DEFAULT_ENTRY
+    const dryRun = request.dryRun === true
+    const action = dryRun ? 'dry-run' : 'deploy'
+    const files = (request.files ?? {}) as DeployFiles
+    const bad = checkDeployFiles(files, entry)
+    if (bad.some((d) => d.severity === 'error')) {
+      audit(p, action, s.name, null, null, 'refused', bad.map((d) => d.message).join('; '))
+      const steps: DeployStep[] = [{ name: 'files', status: 'failed', ms: 0 }, ...['compile', 'typecheck', 'schemas', 'ceiling', 'examples']
+        .map((name): DeployStep => ({ name, status: 'skipped', ms: 0 }))]
+      return { ok: false, slot: s.name, dryRun, steps, diagnostics: bad, promoted: false }
+    }
+    const hash = deploymentHash(files, entry)
+    const tree = db().materialise(s.name, hash, files)
+    const host = hostOf(s)
+    const validation = await validateDeployment({ files, entry, tree }, s, { host, logger })
+    if (dryRun) {
+      audit(p, action, s.name, null, hash, validation.ok ? 'ok' : 'refused')
+      return { ok: validation.ok, slot: s.name, dryRun, steps: validation.steps, diagnostics: validation.diagnostics, promoted: false }
+    }
+    const stored = db().insert({
+      slot: s.name, hash, author: p.subject, status: validation.ok ? 'staged' : 'rejected', entry,
+      ...(request.message !== undefined ? { message: String(request.message).slice(0, 2000) } : {}),
+      files: db().putFiles(files), diagnostics: validation.diagnostics,
+    })
+    audit(p, 'deploy', s.name, stored.id, hash, validation.ok ? 'ok' : 'refused')
+    if (!validation.ok) {
+      publish('rejected', { slot: s.name, version: stored.id, hash, principal: p.subject, diagnostics: validation.diagnostics })
+      return { ok: false, slot: s.name, dryRun, steps: validation.steps, diagnostics: validation.diagnostics, version: stored, promoted: false }
+    }
+    publish('deployed', { slot: s.name, version: stored.id, hash, principal: p.subject })
+    const result: DeployResult = { ok: true, slot: s.name, dryRun, steps: validation.steps, diagnostics: validation.diagnostics, version: stored, promoted: false }
+    if (!request.promote) return result
+    const promoted = await makeLive(s, stored, p, 'promote')
+    return { ...promoted, steps: [...validation.steps, ...promoted.steps], diagnostics: [...validation.diagnostics, ...promoted.diagnostics] }
+  }
+
+  const service: SlotsService = {
+    list(p) {
+      return options.slots().filter((s) => holds(p, [ADMIN_SCOPE, ADMIN_READ_SCOPE, ...s.deployers])).map(info)
+    },
+    describe(name, p) {
+      const s = slotOf(name)
+      mayRead(s, p)
+      return info(s)
+    },
+    async deploy(name, request, p) {
+      const s = slotOf(name)
+      mayChange(s, p)
+      if (typeof request !== 'object' || request === null) throw refuse('ERR_DEPLOY_FILES', 400, 'a deploy takes { files, entry?, message?, dryRun?, promote? }')
+      return serial(name, () => deploy(s, request, p))
+    },
+    async promote(name, id, p) {
+      const s = slotOf(name)
+      mayChange(s, p)
+      return serial(name, async () => makeLive(s, versionIn(s, id), p, 'promote'))
+    },
+    async rollback(name, p, to) {
+      const s = slotOf(name)
+      mayChange(s, p)
+      return serial(name, async () => {
+        const target = to ?? db().previousLive(name)
+        if (target === null) {
+          audit(p, 'rollback', name, null, null, 'refused', 'no version was live before the current one')
+          throw refuse('ERR_SLOT_VERSION_UNKNOWN', 409, `slot '${name}' has no version that was live before the current one: name one (to)`, { slot: name })
+        }
+        return makeLive(s, versionIn(s, target), p, 'rollback')
+      })
+    },
+    versions(name, p) {
+      const s = slotOf(name)
+      mayRead(s, p)
+      return db().list(name)
+    },
+    version(name, id, p) {
+      const s = slotOf(name)
+      mayRead(s, p)
+      return versionIn(s, id)
+    },
+    source(name, id, p) {
+      const s = slotOf(name)
+      mayRead(s, p)
+      return db().files(versionIn(s, id))
+    },
+    diff(name, from, to, p) {
+      const s = slotOf(name)
+      mayRead(s, p)
+      const a = db().files(versionIn(s, from))
+      const b = db().files(versionIn(s, to))
+      const parts: string[] = []
+      for (const path of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+        if (a[path] === b[path]) continue
+        const patch = createTwoFilesPatch(a[path] === undefined ? '/dev/null' : `a/${path}`, b[path] === undefined ? '/dev/null' : `b/${path}`,
+          a[path] ?? '', b[path] ?? '', undefined, undefined, { context: 3 })
+        // Git style: a `diff --git` line per file, jsdiff's Index/=== header dropped.
+        parts.push(`diff --git a/${path} b/${path}\n${patch.split('\n').filter((l) => !l.startsWith('Index:') && !l.startsWith('====')).join('\n')}`)
+      }
+      return parts.join('')
+    },
+    logs(name, p, opts) {
+      const s = slotOf(name)
+      mayRead(s, p)
+      return logs.list(name, opts)
+    },
+    followLogs(name, p, listener) {
+      const s = slotOf(name)
+      mayRead(s, p)
+      return logs.follow(name, listener)
+    },
+    async invoke(name, input, p): Promise<SlotInvokeResult> {
+      const s = slotOf(name)
+      mayChange(s, p)
+      const live = db().live(name)
+      if (live === null) {
+        audit(p, 'invoke', name, null, null, 'refused', 'the slot is empty')
+        throw refuse('ERR_SLOT_EMPTY', 503, `slot '${name}' has no live version yet: deploy one and promote it`, { slot: name })
+      }
+      const v = db().get(name, live)!
+      const t = performance.now()
+      try {
+        const output = await hostOf(s).invoke(name, input)
+        audit(p, 'invoke', name, live, v.hash, 'ok')
+        return { ok: true, version: live, output, ms: Math.round(performance.now() - t) }
+      } catch (error) {
+        const code = codeOf(error, 'ERR_COMPONENT_THREW')
+        noteFailure(name, error)
+        audit(p, 'invoke', name, live, v.hash, 'failed', `${code}: ${messageOf(error)}`)
+        return { ok: false, version: live, error: { code, message: messageOf(error) }, ms: Math.round(performance.now() - t) }
+      }
+    },
+    audit(p, opts = {}) {
+      const slot = opts.slot !== undefined ? slotOf(opts.slot) : undefined
+      if (slot) mayRead(slot, p)
+      else if (!holds(p, [ADMIN_SCOPE, ADMIN_READ_SCOPE])) {
+        throw refuse('ERR_ADMIN_FORBIDDEN', 403, `'${p.subject}' may not read the audit log: it needs one of the scopes ${ADMIN_SCOPE}, ${ADMIN_READ_SCOPE} (or a slot's deployer scope, with slot)`,
+          { required: [ADMIN_SCOPE, ADMIN_READ_SCOPE] })
+      }
+      return db().auditList({ ...(slot ? { slot: slot.name } : {}), limit: Math.max(1, Math.min(1000, opts.limit ?? 100)) })
+    },
+  }
+
+  function noteFailure(slot: string, error: unknown): void {
+    const code = isIsletError(error) ? error.code : codeOf(error, 'ERR_COMPONENT_THREW')
+    logs.add(slot, { level: 'error', message: `call failed: ${code}: ${messageOf(error)}`, version: versionOf(slot, undefined), fields: { code } })
+  }
+
+  return {
+    service: Object.freeze(service),
+    logs,
+    isSlot: (name) => known.has(name),
+    liveDecls(slots) {
+      const out: ComponentDecl[] = []
+      for (const s of slots) {
+        known.add(s.name)
+        const id = db().live(s.name)
+        if (id === null) continue
+        const v = db().get(s.name, id)
+        if (v) out.push(componentOf(s, v))
+      }
+      return out
+    },
+    started() {
+      const host = options.host()
+      for (const s of options.slots()) {
+        const gen = host?.generation(s.name)
+        const live = store?.live(s.name)
+        if (gen && live) generations.set(s.name, new Map([[gen.number, live]]))
+      }
+    },
+    noteFailure,
+    close() {
+      store?.close()
+      store = undefined
+    },
+  }
+}
