@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   ERR_CONFIG_UNKNOWN_STEP_TYPE: 'no registered plugin provides this step type',
   ERR_CONFIG_UNKNOWN_REFERENCE: 'a reference to a module, pipeline or component that is not declared',
   ERR_CONFIG_MODULE_CONTRACT: 'a moduleRef names a module whose type does not provide the contract that property asks for (e.g. a router listed under middleware)',
+  ERR_CONFIG_ROUTE_UNAUTHENTICATED: "a route has requires: but a server serving it lists no middleware that provides http.authenticator, so no request could pass",
   ERR_CONFIG_EXPRESSION: 'a runtime expression ${{ … }} does not parse, or names an unknown variable or function',
   ERR_CONFIG_TRIGGER_VARIABLE: "a pipeline's expression reads a variable that a trigger running it does not have (e.g. ${{ body }} in a pipeline an event runs: use ${{ input }})",
   ERR_CONFIG_STEP_CHECK: "a step type's own check refused a config its schema accepts (e.g. a validate step's JSON Schema with a pattern RE2 cannot run)",
@@ -66,8 +67,8 @@ export const ERROR_CODES = {
   ERR_ENGINE_STATE: 'an engine method was called in a state that does not allow it',
   ERR_CONFIG_RELOAD_NEEDS_RESTART: 'a config reload met a change only a restart can apply (e.g. the first component); the previous generation keeps serving',
   // Admin API (runtime/admin)
-  ERR_ADMIN_FORBIDDEN: 'the admin API answers loopback clients only (a 403 to anyone else)',
-  ERR_ADMIN_PROXIED: 'an admin request carries proxy headers (Forwarded, X-Forwarded-For, X-Real-IP, …) and the admin module does not trust them',
+  ERR_ADMIN_AUTH_REQUIRED: "an admin request without a token that the loopback convenience does not cover (the server listens beyond loopback, the peer is remote, or proxy headers are present; details.reason), or with credentials none of the islet.admin module's auth: recognises",
+  ERR_ADMIN_FORBIDDEN: "the admin request's principal lacks the scope the route needs (status and events: admin or admin:read; details.needs)",
   // Deploy slots (runtime/slots): refusals carry details.status, the HTTP status the admin API answers with
   ERR_SLOT_UNKNOWN: 'no deploy slot of that name is declared (404)',
   ERR_SLOT_VERSION_UNKNOWN: 'the slot has no version of that id (404)',

@@ -81,6 +81,11 @@ export interface RouteMatch {
   pipeline: Pipeline
   params: Record<string, string>
   bodyLimit?: number
+  /**
+   * Scopes the request's principal (`locals.principal`, see auth.ts) must all hold: without a principal the server
+   * answers 401, with one that lacks any of them 403 — before the body is read or the pipeline runs.
+   */
+  requires?: readonly string[]
 }
 
 /** A module that maps method + path to a pipeline; servers list routers under `routers`. */

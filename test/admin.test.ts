@@ -1,5 +1,5 @@
-// The admin API: status of the config generation and components, reload events over SSE, loopback only, and a
-// shutdown that an open event stream cannot hold up.
+// The admin API: status of the config generation and components, reload events over SSE, the no-token loopback
+// convenience (tokens: admin-auth.test.ts), and a shutdown that an open event stream cannot hold up.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { request } from 'node:http'
@@ -144,7 +144,7 @@ export default defineComponent({ name: 'notes', async execute(input: { key: stri
     await t.close() // held up, it would never return: the test's own timeout fails it
   })
 
-  it('refuses requests a reverse proxy forwarded, unless the admin module is told to trust them', async () => {
+  it('asks requests a reverse proxy forwarded for a token, unless the admin module is told to trust them', async () => {
     // Behind a proxy on this host every request arrives from loopback: the proxy headers are what give it away.
     const t = await startApp({ 'app.yaml': app("'one'"), 'echo.ts': ECHO })
     const proxied = [
@@ -154,10 +154,12 @@ export default defineComponent({ name: 'notes', async execute(input: { key: stri
     ]
     for (const headers of proxied) {
       const res = await fetch(`${t.url}/admin/status`, { headers })
-      expect(res.status).toBe(403)
+      expect(res.status).toBe(401)
+      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="islet"')
       const body = await json(res)
-      expect(body.error).toMatchObject({ code: 'ERR_ADMIN_PROXIED', requestId: res.headers.get('x-request-id'), details: { header: Object.keys(headers)[0] } })
+      expect(body.error).toMatchObject({ code: 'ERR_ADMIN_AUTH_REQUIRED', requestId: res.headers.get('x-request-id'), details: { reason: 'proxied', header: Object.keys(headers)[0] } })
       expect(body.error.message).toMatch(/trustProxyHeaders/)
+      expect(body.error.message).toMatch(/islet apikey create ops --scopes admin/)
     }
     // The app's own routes do not care.
     expect((await fetch(`${t.url}/hello`, { headers: { 'x-forwarded-for': '203.0.113.7' } })).status).toBe(200)

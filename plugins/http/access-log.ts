@@ -7,7 +7,7 @@ export interface AccessLogConfig {
 
 export default defineModuleType<AccessLogConfig, MiddlewareProvider>({
   type: 'http.access-log',
-  description: 'Logs method, path, status, duration and size of every request. List it under a server\'s `middleware`.',
+  description: 'Logs method, path, status, duration, size and client address (see http.server trustProxy) of every request. List it under a server\'s `middleware`.',
   provides: [httpMiddleware],
   configSchema: {
     type: 'object',
@@ -17,12 +17,12 @@ export default defineModuleType<AccessLogConfig, MiddlewareProvider>({
   create(config) {
     const middleware: HttpMiddleware = (http, next) => {
       const started = performance.now()
-      const { method, path } = http.request
+      const { method, path, clientAddress } = http.request
       // Logged once the response is sent, not after next(): errors are turned into responses further out, and only
       // then is the status final.
       http.onFinish(({ status, bytes }) => {
         http.logger[config.level]({
-          method, path, status, durationMs: Math.round((performance.now() - started) * 100) / 100, bytes,
+          method, path, status, durationMs: Math.round((performance.now() - started) * 100) / 100, bytes, clientAddress,
         }, 'request completed')
       })
       return next()

@@ -2,7 +2,7 @@
 // request timeout, and write its response. The run's signal aborts on the timeout, on a shutdown past its deadline,
 // and when the client goes away first; steps pass it on (a component invocation is cancelled with it).
 import type { Middleware } from 'koa'
-import type { HttpRunView } from '@islet/sdk'
+import { missingScopes, PRINCIPAL_LOCAL, type HttpRunView, type Principal } from '@islet/sdk'
 import type { RequestState, RouterProvider } from './contracts.ts'
 import { readBody } from './body.ts'
 import { HttpError } from './errors.ts'
@@ -27,6 +27,8 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
       const match = router.match(method, path)
       if (match === undefined) continue
       if ('allowed' in match) { allowed = [...(allowed ?? []), ...match.allowed]; continue }
+      // Before the body is read: a caller who may not use the route does not get to make the server read 1 MB.
+      if (match.requires) checkScopes(kctx, match.requires, method, path)
 
       // The timeout covers the whole request, the body's arrival included: a body trickled a byte at a time must not
       // hold a connection (and the pipeline's run) past it.
@@ -68,5 +70,25 @@ export function createDispatch(options: DispatchOptions): Middleware<RequestStat
       throw new HttpError('ERR_HTTP_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}; use ${allowed.join(', ')}`, { allowed })
     }
     throw new HttpError('ERR_HTTP_NOT_FOUND', `no route for ${method} ${path}`)
+  }
+}
+
+/** The challenge of a 401: the scheme every built-in auth module reads (RFC 6750). */
+const CHALLENGE = 'Bearer realm="islet"'
+
+/** Throws 401 when no auth middleware attached a principal, 403 when it lacks one of the route's scopes. */
+function checkScopes(kctx: Parameters<Middleware<RequestState>>[0], requires: readonly string[], method: string, path: string): void {
+  const principal = kctx.state.locals?.[PRINCIPAL_LOCAL] as Principal | undefined
+  if (principal === undefined) {
+    kctx.set('WWW-Authenticate', CHALLENGE)
+    // Which scopes it takes is not told to an anonymous caller.
+    throw new HttpError('ERR_HTTP_UNAUTHENTICATED',
+      `${method} ${path} needs an authenticated caller: send credentials, e.g. Authorization: Bearer <token>`)
+  }
+  const missing = missingScopes(principal, requires)
+  if (missing.length > 0) {
+    throw new HttpError('ERR_HTTP_FORBIDDEN',
+      `${method} ${path} needs scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')}, which '${principal.subject}' (${principal.via}) does not hold`,
+      { missing, required: [...requires] })
   }
 }

@@ -15,6 +15,9 @@ export const HTTP_ERROR_CODES = {
   /** A middleware put a value JSON cannot hold (a Map, a Date, a BigInt, a cycle, a function) into locals: a bug of the app, logged. */
   ERR_HTTP_LOCALS_INVALID: 500,
   ERR_HTTP_UNSUPPORTED_MEDIA_TYPE: 415,
+  ERR_HTTP_UNAUTHENTICATED: 401, // a route with `requires:` and no principal attached (no or unrecognised credentials)
+  ERR_HTTP_FORBIDDEN: 403, // the principal lacks a scope the route requires (details.missing names them)
+  ERR_HTTP_RATE_LIMITED: 429, // http.rate-limit: the caller's bucket is empty; Retry-After says when to try again
   ERR_HTTP_REQUEST_TIMEOUT: 503,
   ERR_HTTP_SHUTTING_DOWN: 503,
   /** A server bound its socket but its config generation is not applied yet (the first start, or a new port on a reload). */

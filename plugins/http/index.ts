@@ -2,6 +2,7 @@
 import { definePlugin } from '@islet/sdk'
 import accessLog from './access-log.ts'
 import cors from './cors.ts'
+import rateLimit from './rate-limit.ts'
 import router from './router.ts'
 import server from './server.ts'
 import trigger from './trigger.ts'
@@ -13,7 +14,7 @@ export default definePlugin({
   name: 'http',
   version: '0.1.0',
   islet: '^0.1.0',
-  description: 'HTTP serving: server, router, CORS, access log.',
-  moduleTypes: [server, router, cors, accessLog],
+  description: 'HTTP serving: server, router, CORS, access log, rate limit.',
+  moduleTypes: [server, router, cors, accessLog, rateLimit],
   triggers: [trigger],
 })

@@ -6,6 +6,7 @@ import type { Context, Middleware, Next } from 'koa'
 import type { AbortSignalLike, HttpAnswer, HttpContext, HttpMiddleware, HttpRequestView, HttpSent, Logger } from '@islet/sdk'
 import type { RequestState } from './contracts.ts'
 import { readBytes } from './body.ts'
+import { clientAddressOf } from './client-address.ts'
 import { HttpError } from './errors.ts'
 import { checkedLocals, jsonProblem } from './locals.ts'
 
@@ -17,26 +18,25 @@ interface AdaptedState extends RequestState {
 /** An HttpContext over one Koa context; what a middleware does not read is never built. */
 class KoaHttpContext implements HttpContext {
   readonly #kctx: Context & { state: AdaptedState }
-  readonly #requestTimeoutMs: number
-  readonly #listenHost: string
+  readonly #server: ServerView
   #body: Promise<Uint8Array> | undefined
   #request: HttpRequestView | undefined
   #signal: AbortSignal | undefined
   /** Set by respond(): the chain below the middleware that answered does not run. */
   answered = false
 
-  constructor(kctx: Context & { state: AdaptedState }, requestTimeoutMs: number, listenHost: string) {
+  constructor(kctx: Context & { state: AdaptedState }, server: ServerView) {
     this.#kctx = kctx
-    this.#requestTimeoutMs = requestTimeoutMs
-    this.#listenHost = listenHost
+    this.#server = server
   }
 
   get request(): HttpRequestView {
     const k = this.#kctx
+    const peer = k.req.socket.remoteAddress
     return (this.#request ??= Object.freeze({
       id: k.state.requestId, method: k.method, path: k.path,
-      query: k.query as HttpRequestView['query'], headers: k.headers, remoteAddress: k.req.socket.remoteAddress,
-      clientAddress: k.req.socket.remoteAddress, listenHost: this.#listenHost,
+      query: k.query as HttpRequestView['query'], headers: k.headers, remoteAddress: peer,
+      clientAddress: clientAddressOf(peer, k.req.headers['x-forwarded-for'], this.#server.trustProxy), listenHost: this.#server.listenHost,
     }))
   }
 
@@ -53,8 +53,9 @@ class KoaHttpContext implements HttpContext {
     if (this.#signal) return this.#signal
     const controller = new AbortController()
     const res = this.#kctx.res
+    const { requestTimeoutMs } = this.#server
     const timer = setTimeout(() => controller.abort(new HttpError('ERR_HTTP_REQUEST_TIMEOUT',
-      `the request did not complete within ${this.#requestTimeoutMs} ms`)), this.#requestTimeoutMs)
+      `the request did not complete within ${requestTimeoutMs} ms`)), requestTimeoutMs)
     timer.unref()
     res.once('close', () => {
       clearTimeout(timer)
@@ -112,12 +113,20 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
     && typeof (value as { pipe?: unknown }).pipe !== 'function'
 }
 
+/** What of its server's config every request's HttpContext reads. */
+export interface ServerView {
+  requestTimeoutMs: number
+  /** The host the server was configured to listen on. */
+  listenHost: string
+  /** How many proxies in front of the server to believe about the client's address (see client-address.ts). */
+  trustProxy: number
+}
+
 /** `middleware` (the module `name`) as a link of the Koa chain. */
-export function adaptMiddleware(middleware: HttpMiddleware,
-  options: { requestTimeoutMs: number; listenHost: string; name?: string }): Middleware<RequestState> {
-  const { requestTimeoutMs, listenHost } = options
+export function adaptMiddleware(middleware: HttpMiddleware, options: ServerView & { name?: string }): Middleware<RequestState> {
+  const server: ServerView = { requestTimeoutMs: options.requestTimeoutMs, listenHost: options.listenHost, trustProxy: options.trustProxy }
   return (kctx: Context & { state: AdaptedState }, next: Next) => {
-    const http = (kctx.state.http ??= new KoaHttpContext(kctx, requestTimeoutMs, listenHost))
+    const http = (kctx.state.http ??= new KoaHttpContext(kctx, server))
     return middleware(http, () => {
       if (http.answered) return Promise.resolve()
       // Checked as the request moves on, so the log names the middleware that attached the value.

@@ -12,6 +12,7 @@ export interface RouteConfig {
   path: string
   pipeline: string
   bodyLimit?: number | string
+  requires?: string[]
 }
 
 export interface RouterConfig {
@@ -22,6 +23,7 @@ export interface RouterConfig {
 interface RouteStore {
   pipeline: Pipeline
   bodyLimit?: number
+  requires?: readonly string[]
 }
 
 export default defineModuleType<RouterConfig, RouterProvider>({
@@ -45,6 +47,12 @@ export default defineModuleType<RouterConfig, RouterProvider>({
             path: { type: 'string', pattern: '^/', description: 'path with :params, e.g. /orders/:id' },
             pipeline: pipelineRef('the pipeline that answers this route', { trigger: 'http' }),
             bodyLimit: { ...SIZE_SCHEMA, description: 'overrides the server bodyLimit for this route' },
+            requires: {
+              type: 'array', uniqueItems: true, maxItems: 32,
+              items: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[\\x21-\\x7e]+$' },
+              description: 'scopes the caller must all hold (checked against locals.principal, which an auth middleware such as ' +
+                'auth.apikey or auth.jwt sets): no principal → 401 ERR_HTTP_UNAUTHENTICATED, a scope missing → 403 ERR_HTTP_FORBIDDEN',
+            },
           },
         },
       },
@@ -60,6 +68,7 @@ export default defineModuleType<RouterConfig, RouterProvider>({
       const store: RouteStore = {
         pipeline: ctx.pipeline(route.pipeline),
         bodyLimit: route.bodyLimit === undefined ? undefined : parseSize(route.bodyLimit),
+        requires: route.requires?.length ? Object.freeze([...route.requires]) : undefined,
       }
       try {
         tree.on(route.method, path, handler, store)
@@ -75,7 +84,7 @@ export default defineModuleType<RouterConfig, RouterProvider>({
         const found = tree.find(method as HTTPMethod, path)
         if (found) {
           const store = found.store as RouteStore
-          return { pipeline: store.pipeline, params: found.params as Record<string, string>, bodyLimit: store.bodyLimit }
+          return { pipeline: store.pipeline, params: found.params as Record<string, string>, bodyLimit: store.bodyLimit, requires: store.requires }
         }
         // Only on a miss: which other methods would this path accept? (for a 405 with Allow)
         const allowed = methods.filter((m) => m !== method && tree.find(m, path))

@@ -25,6 +25,7 @@ export interface ServerConfig {
   keepAliveTimeoutMs: number
   requestIdHeader: string
   trustRequestId: boolean
+  trustProxy: number
   middleware: string[]
   routers: string[]
 }
@@ -74,6 +75,12 @@ export default defineModuleType<ServerConfig, HttpServer>({
       keepAliveTimeoutMs: { type: 'integer', minimum: 0, default: 5_000 },
       requestIdHeader: { type: 'string', pattern: '^[A-Za-z0-9-]+$', default: 'x-request-id' },
       trustRequestId: { type: 'boolean', default: true, description: 'reuse a well-formed incoming request id' },
+      trustProxy: {
+        type: 'integer', minimum: 0, maximum: 16, default: 0,
+        description: 'how many reverse proxies stand in front of this server and append to X-Forwarded-For: the client address (rate limits, ' +
+          'access log, the admin API) is then the n-th entry from the right. 0 (the safe default): the socket peer, X-Forwarded-For ignored — ' +
+          'a larger number than the proxies actually in front lets any client choose its address',
+      },
       middleware: { type: 'array', items: moduleRef('a module providing middleware', httpMiddleware), default: [], description: 'applied in order, after request id and health' },
       routers: { type: 'array', items: moduleRef('an http.router module', httpRouter), default: [], description: 'tried in order' },
     },
@@ -98,7 +105,7 @@ export default defineModuleType<ServerConfig, HttpServer>({
     // The engine checks each entry's type provides the contract (at load, at the YAML; again here at startup).
     for (const name of config.middleware) {
       const provider = ctx.module(name, httpMiddleware)
-      app.use(adaptMiddleware(provider.middleware, { requestTimeoutMs: config.requestTimeoutMs, listenHost: config.host, name }))
+      app.use(adaptMiddleware(provider.middleware, { requestTimeoutMs: config.requestTimeoutMs, listenHost: config.host, trustProxy: config.trustProxy, name }))
     }
     const routers = config.routers.map((name) => ctx.module(name, httpRouter))
     app.use(createDispatch({ routers, bodyLimit: parseSize(config.bodyLimit), deadlines }))

@@ -1,10 +1,10 @@
 // Module type `islet.admin`: GET /admin/status (config generation, modules, components) and GET /admin/events
 // (server-sent engine events: the bus's `islet.*` topics, i.e. config and component reloads). List it under a
-// server's `middleware`; it answers loopback peers only. It reaches the engine through the `status` and `events`
-// services, like any plugin.
-import { defineModuleType, httpMiddleware, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
+// server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`, or the loopback
+// convenience). It reaches the engine through the `status` and `events` services, like any plugin.
+import { defineModuleType, httpAuthenticator, httpMiddleware, moduleRef, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { EventStream } from './event-stream.ts'
-import { adminPrincipal, isRefusal, type AdminRefusal } from './access.ts'
+import { adminPrincipal, isRefusal, READ_SCOPES, requireScope, type AdminRefusal } from './access.ts'
 import { createSlotRoutes } from './slots-routes.ts'
 import { mcpRoute } from './mcp-route.ts'
 
@@ -12,13 +12,16 @@ export interface AdminConfig {
   prefix: string
   /** Seconds between SSE comments that keep proxies from closing an idle stream. */
   heartbeatSeconds: number
-  /** Answer requests that carry proxy headers (dangerous: see PROXY_HEADERS). */
+  /** Grant the loopback convenience to requests that carry proxy headers (dangerous: see PROXY_HEADERS). */
   trustProxyHeaders: boolean
+  /** Modules (http.authenticator) that verify admin tokens, in order. */
+  auth: string[]
 }
 
 export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void }>({
   type: 'islet.admin',
-  description: 'Admin API on the server it is listed under: /admin/status and /admin/events (loopback only).',
+  description: 'Admin API on the server it is listed under: /admin/status and /admin/events. Tokens through the modules in auth:; ' +
+    'without one only a loopback client of a server listening on loopback (no proxy headers).',
   provides: [httpMiddleware],
   configSchema: {
     type: 'object',
@@ -26,14 +29,20 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     properties: {
       prefix: { type: 'string', pattern: '^(/[a-z0-9-]+)+$', default: '/admin' },
       heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 15 },
+      auth: {
+        type: 'array', items: moduleRef('a module that verifies tokens (auth.apikey, auth.jwt)', httpAuthenticator), default: [],
+        description: 'authentication modules that verify admin tokens (Authorization: Bearer, X-API-Key), tried in order; a token needs ' +
+          'scope admin (everything) or admin:read (status, events). Without a token only the loopback convenience applies',
+      },
       trustProxyHeaders: {
         type: 'boolean', default: false,
-        description: 'DANGEROUS: answer admin requests forwarded by a reverse proxy (Forwarded, X-Forwarded-For, X-Real-IP, …); ' +
-          'behind a proxy on this host the loopback check then admits whoever the proxy serves',
+        description: 'DANGEROUS: grant the no-token loopback convenience to requests forwarded by a reverse proxy (Forwarded, X-Forwarded-For, ' +
+          'X-Real-IP, …); behind a proxy on this host it then admits whoever the proxy serves, unless the server\'s trustProxy tells the real client address',
       },
     },
   },
   create(config, ctx) {
+    const access = { authenticators: config.auth.map((name) => ctx.module(name, httpAuthenticator)), trustProxyHeaders: config.trustProxyHeaders }
     const status = ctx.service('status')
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
@@ -46,8 +55,11 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const middleware: HttpMiddleware = async (http, next) => {
       const { method, path } = http.request
       if (!path.startsWith(`${config.prefix}/`)) return next()
-      const principal = await adminPrincipal(http, config)
+      const principal = await adminPrincipal(http, access)
       if (isRefusal(principal)) return refuse(http, principal)
+      const read = method === 'GET' && (path === `${config.prefix}/status` || path === `${config.prefix}/events`)
+      const forbidden = read ? requireScope(principal, READ_SCOPES, `${method} ${path}`) : undefined
+      if (forbidden) return refuse(http, forbidden)
       if (path === mcp.path) return mcp.handle(http, principal)
       if (method === 'GET' && path === `${config.prefix}/status`) {
         return http.respond({ status: 200, body: status.status() })

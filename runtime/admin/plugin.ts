@@ -6,7 +6,7 @@ import { ENGINE_VERSION } from '../version.ts'
 export default definePlugin({
   name: 'admin',
   version: ENGINE_VERSION,
-  description: 'Status and reload events over HTTP, for loopback clients.',
+  description: 'Status and reload events over HTTP, for token holders (and loopback clients of a loopback server).',
   moduleTypes: [admin],
   services: ['status', 'events', 'slots'],
 })

@@ -11,6 +11,7 @@ import { loadPluginImports } from './plugin-imports.ts'
 import { loadPlugins } from './plugins.ts'
 import { LOCK_FILE } from '../plugins/lock-file.ts'
 import { checkReferences } from './references.ts'
+import { checkRouteAuth } from './route-auth.ts'
 import { declareSandbox } from './sandbox.ts'
 import { checkTriggerVariables, narrowVariableHints } from './triggers.ts'
 import type { ApiVersion, AppConfig, ComponentDecl, ModuleDecl, PluginDecl } from './types.ts'
@@ -96,7 +97,8 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
       .filter((r) => r.definition.provides?.some((c) => c.name === contract)).map((r) => r.definition.type),
   }
   const diagnostics = [...set.diagnostics, ...loaded.diagnostics, ...declared.diagnostics, ...components.diagnostics, ...sandboxDiagnostics,
-    ...checkReferences(declared.refs, names, contracts), ...checkTriggerVariables(declared.refs, declared.viewUses, registry)]
+    ...checkReferences(declared.refs, names, contracts), ...checkTriggerVariables(declared.refs, declared.viewUses, registry),
+    ...checkRouteAuth(set.files, declared.modules, declared.refs, contracts)]
     // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
     .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
   narrowVariableHints(diagnostics, declared.refs, registry)
