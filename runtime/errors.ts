@@ -85,6 +85,10 @@ export const ERROR_CODES = {
   ERR_ADMIN_METHOD_NOT_ALLOWED: 'an admin route was asked with a method it does not take (405 with Allow)',
   ERR_CLI_UNREACHABLE: "a command could not reach the server its --url names (connection refused, unknown host, timeout)",
   ERR_CLI_BAD_RESPONSE: "the server a command's --url names answered with something other than the admin API's JSON (wrong URL or port?)",
+  // MCP server (runtime/mcp: `islet mcp` and /admin/mcp)
+  ERR_MCP_TOOL_UNKNOWN: 'an MCP client called a tool the Islet MCP server does not have (tools/list names them)',
+  ERR_MCP_TOOL_INPUT: "an MCP tool call's arguments do not match the tool's input schema (the problems are listed)",
+  ERR_MCP_ORIGIN: "/admin/mcp refused a browser page's request (an Origin of another host, or the token-free loopback access by a non-loopback Host name: DNS rebinding)",
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",

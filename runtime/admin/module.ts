@@ -6,6 +6,7 @@ import { defineModuleType, httpAuthenticator, httpMiddleware, moduleRef, type Ht
 import { EventStream } from './event-stream.ts'
 import { adminPrincipal, isRefusal, READ_SCOPES, requireScope, type AdminRefusal } from './access.ts'
 import { createSlotRoutes } from './slots-routes.ts'
+import { mcpRoute } from './mcp-route.ts'
 
 export interface AdminConfig {
   prefix: string
@@ -46,6 +47,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
     const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams })
+    const mcp = mcpRoute(config.prefix, () => ctx.service('slots'))
     const refuse = (http: HttpContext, refusal: AdminRefusal) => http.respond({
       status: refusal.status, headers: refusal.headers,
       body: { error: { code: refusal.code, message: refusal.message, requestId: http.request.id, ...(refusal.details ? { details: refusal.details } : {}) } },
@@ -58,6 +60,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
       const read = method === 'GET' && (path === `${config.prefix}/status` || path === `${config.prefix}/events`)
       const forbidden = read ? requireScope(principal, READ_SCOPES, `${method} ${path}`) : undefined
       if (forbidden) return refuse(http, forbidden)
+      if (path === mcp.path) return mcp.handle(http, principal)
       if (method === 'GET' && path === `${config.prefix}/status`) {
         return http.respond({ status: 200, body: status.status() })
       }

@@ -109,6 +109,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     load: () => import('./component-new.ts'),
   },
   {
+    name: 'mcp', summary: "an MCP server on stdio for agents: describe, validate, deploy, promote, roll back, invoke slots through a running engine's admin API", args: '', positionals: { min: 0, max: 0 },
+    options: {
+      url: { type: 'string', default: 'http://127.0.0.1:8080', value: 'url', help: "the engine's http.server (admin API at /admin), or the admin prefix itself, e.g. http://host:8080/ops" },
+      token: { type: 'string', value: 'token', help: 'bearer token with admin or the slots\' deployer scopes (default: $ISLET_TOKEN); without one only a loopback-only engine answers' },
+    },
+    examples: ['islet mcp --url http://127.0.0.1:8080', 'ISLET_TOKEN=isk_… islet mcp --url https://islet.example.com'],
+    notes: 'Started by an MCP client (e.g. in .mcp.json: {"mcpServers": {"islet": {"command": "npx", "args": ["islet", "mcp", "--url", "http://127.0.0.1:8080"]}}}). stdout carries only the protocol; messages go to stderr. The same tools answer over streamable HTTP at /admin/mcp.',
+    load: () => import('./mcp.ts'),
+  },
+  {
     name: 'plugin new', summary: 'scaffold a plugin package: a component, an example app, a test, a README', args: '<name>', positionals: { min: 1, max: 1 },
     options: {
       dir: { type: 'string', value: 'dir', help: "where to create it (default: the name's last part, e.g. ./geo for @acme/geo)" },
