@@ -112,6 +112,14 @@ export const ERROR_CODES = {
   ERR_COMPONENT_IMPORT: 'a component reaches beyond @islet/sdk and the .ts/.mts/.js/.mjs/.json files of its own folder (require, dynamic import and import.meta included)',
   ERR_COMPONENT_SOURCE_NOT_FOUND: "a component's entry, or a file it imports, does not exist or cannot be read",
   ERR_COMPONENT_TOO_LARGE: "a component's sources or its bundle are larger than the cap",
+  // Deploy validation (runtime/slots/validate.ts)
+  ERR_COMPONENT_TYPE: 'the TypeScript type check of a component failed (the TS code, e.g. TS2322, is in the message)',
+  ERR_COMPONENT_FLOATING_PROMISE: 'a promise (a ctx.kv write, ctx.emit, …) is neither awaited nor returned: its work may be cut off when the invocation ends',
+  ERR_COMPONENT_SHAPE: 'the default export is not a component definition object (e.g. a class or a function): export default defineComponent({...})',
+  ERR_DEPLOY_FILES: "a deployment's files are refused: a path absolute or with '..', a file type, a count or size over the cap, or no entry",
+  ERR_DEPLOY_INVALID: 'a deployment was refused as a whole: its validation found errors (see its diagnostics)',
+  ERR_SLOT_CEILING: 'deployed code asks for more than its slot grants (a capability, an origin, a topic, a secret, or a higher limit)',
+  ERR_SLOT_EXAMPLES_REQUIRED: 'deployed code has no examples and its slot requires them (examples: required, the default)',
   // CLI
   ERR_CLI_USAGE: 'the command line is malformed (unknown command or option, missing or extra argument); exit status 2',
   ERR_CLI_CONFIRM: 'a command that changes what an app trusts was not confirmed: off a terminal it needs --yes (nothing was changed)',

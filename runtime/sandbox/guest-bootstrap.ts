@@ -298,7 +298,7 @@ return {
     }
     const meta = stringify({
       name: value.name, description: value.description, config: value.config, input: value.input,
-      output: value.output, limits: value.limits, hasInit: typeof init === 'function',
+      output: value.output, limits: value.limits, capabilities: value.capabilities, hasInit: typeof init === 'function',
     });
     return '[' + meta + ',' + examples + ',' + refused + ']';
   },
