@@ -1,5 +1,7 @@
 // Hints a machine can act on in one step, for the mistakes generated components make first: Node built-ins, npm
-// packages, Node globals. Used by the compile diagnostics' post-pass (validate.ts) and the type check's worker.
+// packages, Node globals. Used by the compile diagnostics' post-pass (validate.ts, `islet component test`) and the
+// type check's worker.
+import type { Diagnostic } from '@islet/sdk'
 
 /** Node built-in modules, with or without `node:`: what replaces each in a component. */
 const BUILTIN_HINTS: Record<string, string> = {
@@ -25,12 +27,13 @@ const BUILTINS = new Set(['fs', 'fs/promises', 'crypto', 'http', 'https', 'path'
 
 /**
  * The hint for an import of `spec` (a non-relative specifier the compile step refused); `origins` are the fetch
- * origins the slot grants (named in the hint so the fix is complete). Undefined for specifiers with nothing better
+ * origins the slot grants (named in the hint so the fix is complete), undefined outside a slot. Undefined for specifiers with nothing better
  * to say than the compile step's own hint.
  */
 export function importHint(spec: string, origins: readonly string[] | undefined): string | undefined {
   const bare = spec.startsWith('node:') ? spec.slice(5) : spec
-  const granted = origins && origins.length > 0 ? `granted origins: ${origins.join(', ')}` : 'no origin is granted: the slot must grant fetch first'
+  const granted = origins === undefined ? 'to the origins the app grants'
+    : origins.length > 0 ? `granted origins: ${origins.join(', ')}` : 'no origin is granted: the slot must grant fetch first'
   if (HTTP_CLIENTS.has(bare)) return `use fetch or ctx.fetch (${granted}) instead of ${bare}: remove this import`
   const top = bare.split('/')[0]!
   if (spec.startsWith('node:') || BUILTINS.has(bare) || BUILTINS.has(top)) {
@@ -67,4 +70,19 @@ export function removableImport(spec: string, lineText: string): boolean {
   if (bare === 'node-fetch' || bare === 'cross-fetch' || bare === 'isomorphic-fetch') return whole('fetch')
   if (bare === 'url') return whole('\\{\\s*(?:(?:URL|URLSearchParams)\\s*,?\\s*)+\\}')
   return false
+}
+
+/**
+ * A compile diagnostic refusing a non-relative import, with the hint for what was imported, and where certain a
+ * replacement that removes the import line (`lineText`: the line it points at). Other diagnostics pass unchanged.
+ */
+export function importHinted(d: Diagnostic, lineText: string | undefined, origins: readonly string[] | undefined): Diagnostic {
+  if (d.code !== 'ERR_COMPONENT_IMPORT') return d
+  const spec = /^imports (\S+): only @islet\/sdk may be imported/.exec(d.message)?.[1]
+  if (!spec) return d
+  const hint = importHint(spec, origins) ?? d.hint
+  if (lineText !== undefined && d.line !== null && removableImport(spec, lineText)) {
+    return { ...d, hint, column: 1, endLine: d.line + 1, endColumn: 1, replacement: { text: '' } }
+  }
+  return { ...d, hint }
 }

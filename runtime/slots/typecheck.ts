@@ -2,6 +2,8 @@
 // blocks the engine's event loop and the parsed lib and sdk stay warm between deploys (typecheck-worker.ts). The
 // worker starts with the first check and stays; it does not keep the process alive while idle.
 import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { dirname, isAbsolute, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { Diagnostic } from '@islet/sdk'
@@ -61,6 +63,23 @@ export function typecheck(root: string, entry: string, files: Record<string, str
     w.ref()
     w.postMessage(request)
   })
+}
+
+/**
+ * Type-checks a component on disk: `entry` and the files it imports (`files`, absolute, e.g. a build's inputs); files
+ * outside the entry's folder are left out. Diagnostics name files by absolute path, as the CLI's others do.
+ */
+export async function typecheckFiles(entry: string, files: readonly string[]): Promise<TypecheckResult> {
+  const root = dirname(entry)
+  const texts: Record<string, string> = {}
+  for (const path of new Set([entry, ...files])) {
+    const rel = relative(root, path)
+    if (rel.startsWith('..') || isAbsolute(rel)) continue
+    const text = await readFile(path, 'utf8').catch(() => undefined)
+    if (text !== undefined) texts[rel.split(sep).join('/')] = text
+  }
+  const result = await typecheck(root, relative(root, entry).split(sep).join('/'), texts)
+  return { ...result, diagnostics: result.diagnostics.map((d) => (d.file !== null && !isAbsolute(d.file) ? { ...d, file: join(root, d.file) } : d)) }
 }
 
 /** Starts the worker and loads the checker, the lib and the sdk ahead of the first deploy (a check of an empty file). */

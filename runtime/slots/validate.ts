@@ -12,7 +12,7 @@ import { ComponentCompileError, compileComponent, type CompiledComponent } from 
 import type { ComponentHost, TrialResult } from '../components/host.ts'
 import { messageOf } from '../errors.ts'
 import { checkCeiling, describeGrants } from './ceiling.ts'
-import { importHint, removableImport } from './hints.ts'
+import { importHinted } from './hints.ts'
 import { typecheck } from './typecheck.ts'
 
 /** The caps on what one deployment may hold. */
@@ -222,21 +222,10 @@ function fetchOrigins(slot: SlotDecl): string[] {
   return []
 }
 
-/**
- * A refused non-relative import with the hint for what it was (hints.ts), and where certain a replacement that
- * removes the import line (the global of the same name does its job).
- */
+/** withImportHint with the line the diagnostic points at, from the deployment's files. */
 function withImportHint(d: Diagnostic, files: DeployFiles, origins: readonly string[]): Diagnostic {
-  if (d.code !== 'ERR_COMPONENT_IMPORT') return d
-  const spec = /^imports (\S+): only @islet\/sdk may be imported/.exec(d.message)?.[1]
-  if (!spec) return d
-  const hint = importHint(spec, origins) ?? d.hint
   const text = d.file !== null ? files[d.file] : undefined
-  const lineText = text !== undefined && d.line !== null ? text.split('\n')[d.line - 1] : undefined
-  if (lineText !== undefined && d.line !== null && removableImport(spec, lineText)) {
-    return { ...d, hint, column: 1, endLine: d.line + 1, endColumn: 1, replacement: { text: '' } }
-  }
-  return { ...d, hint }
+  return importHinted(d, text !== undefined && d.line !== null ? text.split('\n')[d.line - 1] : undefined, origins)
 }
 
 /** A diagnostic's file relative to the deployment's folder (files outside it, e.g. the sdk, keep their path). */
