@@ -13,7 +13,7 @@ import { createEventBus } from '../runtime/events/bus.ts'
 import { silentLogger } from '../runtime/log/logger.ts'
 import { namesNonPublicAddress } from '../runtime/sandbox/capabilities/fetch/address-policy.ts'
 import { checkDeployFiles, validateDeployment, type Validation } from '../runtime/slots/validate.ts'
-import { stopTypecheck } from '../runtime/slots/typecheck.ts'
+import { stopTypecheck, typecheck } from '../runtime/slots/typecheck.ts'
 import { writeFiles } from './support/files.ts'
 
 const CORPUS = fileURLToPath(new URL('./agent-corpus/', import.meta.url))
@@ -182,5 +182,18 @@ export default defineComponent({
     ])
     expect(v.steps.find((s) => s.name === 'examples')?.status).toBe('passed')
     expect(existsSync(join(dir, 'data', 'islet-kv.db'))).toBe(false)
+  }, 60_000)
+})
+
+describe('the type check worker', () => {
+  const wrong = { 'index.ts': 'export const n: number = "x"\n' }
+  it('refuses a check that runs past its time, and the checks after it get a fresh worker', async () => {
+    // Cold, the worker cannot even load TypeScript within 1 ms: this check always runs out of time.
+    await stopTypecheck()
+    const late = await typecheck(dir, 'index.ts', wrong, { timeoutMs: 1 })
+    expect(late.diagnostics).toEqual([expect.objectContaining({ code: 'ERR_COMPONENT_TYPE', message: 'the type check did not finish within 1 ms', file: 'index.ts' })])
+    const [a, b] = await Promise.all([typecheck(dir, 'index.ts', wrong), typecheck(dir, 'index.ts', { 'index.ts': 'export const n: number = 1\n' })])
+    expect(a.diagnostics.map((d) => [d.message, d.line, d.column, d.endLine, d.endColumn])).toEqual([["TS2322: Type 'string' is not assignable to type 'number'.", 1, 14, 1, 15]])
+    expect(b.diagnostics).toEqual([])
   }, 60_000)
 })

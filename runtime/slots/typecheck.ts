@@ -24,44 +24,89 @@ export interface TypecheckResult {
   error?: string
 }
 
+/**
+ * How long one check may take. Deployed code is untrusted, and types can be written to keep the checker busy for a
+ * very long time: past this the worker is stopped (the next check starts a fresh one) and the deploy is refused.
+ */
+export const TYPECHECK_TIMEOUT_MS = 30_000
+/** The worker's heap cap: a type explosion fails the check, never the engine's memory. */
+const WORKER_HEAP_MB = 768
+
+interface Pending {
+  request: TypecheckRequest
+  timeoutMs: number
+  timer?: ReturnType<typeof setTimeout>
+  settle(response: TypecheckResponse): void
+}
+
 let worker: Worker | undefined
 let seq = 0
-const pending = new Map<number, (response: TypecheckResponse) => void>()
+/** Checks sent and not answered, whichever worker has them. */
+const pending = new Map<number, Pending>()
 
 function start(): Worker {
-  const w = new Worker(WORKER)
+  const w = new Worker(WORKER, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } })
   w.unref()
-  w.on('message', (response: TypecheckResponse) => {
-    const settle = pending.get(response.id)
-    pending.delete(response.id)
-    if (pending.size === 0) w.unref()
-    settle?.(response)
-  })
+  w.on('message', (response: TypecheckResponse) => finish(response.id, response))
+  // A crash (out of memory, a checker bug): every check it had fails, reported as such; the next starts a new worker.
   const fail = (error: unknown) => {
-    if (worker === w) worker = undefined
-    const message = error instanceof Error ? error.message : `the type-check worker exited (${String(error)})`
-    for (const [id, settle] of pending) settle({ id, diagnostics: [], ms: 0, error: message })
-    pending.clear()
+    if (worker !== w) return
+    worker = undefined
+    const message = error instanceof Error ? error.message : `the type-check worker exited (code ${String(error)})`
+    for (const id of [...pending.keys()]) finish(id, { id, diagnostics: [], ms: 0, error: message })
   }
   w.on('error', fail)
-  w.on('exit', (code) => { if (pending.size > 0 || worker === w) fail(code) })
+  w.on('exit', fail)
   return w
 }
 
-/** Type-checks `files` (paths relative to `root`, as deployed) with `entry` as the root file. */
-export function typecheck(root: string, entry: string, files: Record<string, string>): Promise<TypecheckResult> {
-  const started = performance.now()
+function finish(id: number, response: TypecheckResponse): void {
+  const p = pending.get(id)
+  if (!p) return
+  pending.delete(id)
+  clearTimeout(p.timer)
+  if (pending.size === 0) worker?.unref()
+  p.settle(response)
+}
+
+function send(p: Pending): void {
   worker ??= start()
   const w = worker
+  clearTimeout(p.timer)
+  p.timer = setTimeout(() => timedOut(p, w), p.timeoutMs)
+  w.ref()
+  w.postMessage(p.request)
+}
+
+/** The check ran past its time: refused; its worker is stopped, and the checks queued behind it go to a fresh one. */
+function timedOut(p: Pending, w: Worker): void {
+  finish(p.request.id, {
+    id: p.request.id, ms: p.timeoutMs, diagnostics: [{
+      code: 'ERR_COMPONENT_TYPE', severity: 'error', message: `the type check did not finish within ${p.timeoutMs} ms`,
+      file: p.request.entry, line: null, column: null,
+      hint: 'simplify the types: deeply recursive or conditional types keep the checker busy; annotate with plain types',
+    }],
+  })
+  if (worker === w) worker = undefined
+  void w.terminate()
+  for (const other of pending.values()) send(other)
+}
+
+/** Type-checks `files` (paths relative to `root`, as deployed) with `entry` as the root file. */
+export function typecheck(root: string, entry: string, files: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<TypecheckResult> {
+  const started = performance.now()
   const id = ++seq
   const request: TypecheckRequest = { id, root, entry, files, sdkEntry: SDK_ENTRY, globals: existsSync(SDK_GLOBALS) ? SDK_GLOBALS : FALLBACK_GLOBALS }
   return new Promise((resolve) => {
-    pending.set(id, (response) => resolve({
-      diagnostics: response.diagnostics, checkMs: response.ms, ms: performance.now() - started,
-      ...(response.error ? { error: response.error } : {}),
-    }))
-    w.ref()
-    w.postMessage(request)
+    const p: Pending = {
+      request, timeoutMs: options.timeoutMs ?? TYPECHECK_TIMEOUT_MS,
+      settle: (response) => resolve({
+        diagnostics: response.diagnostics, checkMs: response.ms, ms: performance.now() - started,
+        ...(response.error ? { error: response.error } : {}),
+      }),
+    }
+    pending.set(id, p)
+    send(p)
   })
 }
 
@@ -91,5 +136,6 @@ export async function warmTypecheck(root: string): Promise<void> {
 export async function stopTypecheck(): Promise<void> {
   const w = worker
   worker = undefined
+  for (const id of [...pending.keys()]) finish(id, { id, diagnostics: [], ms: 0, error: 'the type check was stopped' })
   await w?.terminate()
 }
