@@ -185,6 +185,23 @@ export default defineComponent({
   }, 60_000)
 })
 
+describe('what a validation answers with', () => {
+  it('never quotes a granted secret: an example whose output holds one shows it redacted', async () => {
+    process.env.VALIDATE_TEST_SECRET = 'sk-live-9f8e7d6c5b4a'
+    const files = { 'index.ts': `import { defineComponent } from '@islet/sdk'
+export default defineComponent({
+  name: 'leaky',
+  examples: [{ name: 'leaks', input: {}, output: { key: 'guess' } }],
+  async execute(_input: unknown, ctx) { return { key: await ctx.secrets.get('VALIDATE_TEST_SECRET') } },
+})
+` }
+    const v = await validate(files, slotOf('leaky', { grants: { secrets: ['VALIDATE_TEST_SECRET'] } }))
+    const example = v.diagnostics.find((d) => d.code === 'ERR_COMPONENT_EXAMPLE_FAILED')
+    expect(example?.message, shown(v)).toContain('[redacted]')
+    expect(JSON.stringify(v)).not.toContain('sk-live-9f8e7d6c5b4a')
+  }, 60_000)
+})
+
 describe('the type check worker', () => {
   const wrong = { 'index.ts': 'export const n: number = "x"\n' }
   it('refuses a check that runs past its time, and the checks after it get a fresh worker', async () => {

@@ -533,6 +533,8 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       const run = await runExamplesOn(rig, meta.examples ?? [], decl.name,
         (store, scratch) => createCapabilities(decl, { kv: store, bus: options.bus, env, logger, lookup: options.lookup, scratch }), { stopAtFailure: false })
       timings.examplesMs = performance.now() - examplesAt
+      // A reason quotes actual outputs, which may hold a granted secret's value: it goes back to whoever deployed.
+      for (const r of run.results) if (r.reason !== undefined) r.reason = caps.redact(r.reason)
       const failed = run.results.find((r) => !r.ok)
       const ms = performance.now() - started
       if (!failed) return { name: decl.name, ok: true, ms, timings, examples: run, meta, limits }
