@@ -112,7 +112,7 @@ function check(request: TypecheckRequest): Diagnostic[] {
       if (found) out.push(found)
     }
     out.push(...floatingPromises(source, checker, root))
-    if (path === join(root, request.entry)) out.push(...shapeOf(source, root))
+    if (path === join(root, request.entry)) out.push(...shapeOf(source, root), ...outputShape(source, checker, root))
   }
   return out
 }
@@ -214,6 +214,67 @@ function shapeOf(source: ts.SourceFile, root: string): Diagnostic[] {
     }
   }
   return []
+}
+
+/** Values JSON cannot carry, by the name of their type, and what to return instead. */
+const NOT_JSON: Record<string, string> = {
+  Map: 'Object.fromEntries(map) (or [...map])', Set: '[...set]', WeakMap: 'plain data', WeakSet: 'plain data',
+  Date: "date.toISOString() (or declare type: 'string' at this path in the output schema)", RegExp: 'regexp.source',
+  Promise: 'the awaited value (await it)', Uint8Array: 'an array of numbers, or a base64 string (btoa)', ArrayBuffer: 'a base64 string',
+}
+
+/**
+ * What execute returns, as its type says, holding a value JSON cannot carry (a Map, a Date, …): a warning at execute,
+ * located and named, for outputs no example reaches (an example that does reach one fails on its own).
+ */
+function outputShape(source: ts.SourceFile, checker: ts.TypeChecker, root: string): Diagnostic[] {
+  const execute = definitionOf(source)?.properties.find((p) => p.name !== undefined && ts.isIdentifier(p.name) && p.name.text === 'execute')
+  if (!execute) return []
+  const fn = ts.isMethodDeclaration(execute) ? execute
+    : ts.isPropertyAssignment(execute) && (ts.isArrowFunction(execute.initializer) || ts.isFunctionExpression(execute.initializer)) ? execute.initializer : undefined
+  const signature = fn && checker.getSignatureFromDeclaration(fn)
+  if (!signature) return []
+  const returned = checker.getAwaitedType(checker.getReturnTypeOfSignature(signature)) ?? checker.getReturnTypeOfSignature(signature)
+  const found = findNonJson(returned, checker, 'output', new Set(), 0)
+  if (!found) return []
+  const name = execute.name!
+  return [located('ERR_COMPONENT_OUTPUT_INVALID', 'warning', `execute returns ${found.what} at ${found.path}, which JSON cannot carry: the output is refused at run time`,
+    `return ${NOT_JSON[found.what] ?? 'plain JSON'} instead`, source, name.getStart(source), name.getWidth(source), root)]
+}
+
+function findNonJson(type: ts.Type, checker: ts.TypeChecker, path: string, seen: Set<ts.Type>, depth: number): { what: string; path: string } | undefined {
+  if (depth > 6 || seen.has(type)) return undefined
+  seen.add(type)
+  if (type.isUnion() || type.isIntersection()) {
+    for (const t of type.types) { const f = findNonJson(t, checker, path, seen, depth); if (f) return f }
+    return undefined
+  }
+  if (type.flags & ts.TypeFlags.BigIntLike) return { what: 'BigInt', path }
+  const name = type.getSymbol()?.getName()
+  if (name && NOT_JSON[name]) return { what: name, path }
+  if (checker.isArrayType(type) || checker.isTupleType(type)) {
+    for (const t of checker.getTypeArguments(type as ts.TypeReference)) { const f = findNonJson(t, checker, `${path}[]`, seen, depth + 1); if (f) return f }
+    return undefined
+  }
+  if (!(type.flags & ts.TypeFlags.Object) || type.getCallSignatures().length > 0) return undefined
+  for (const property of checker.getPropertiesOfType(type)) {
+    const declaration = property.valueDeclaration ?? property.declarations?.[0]
+    if (!declaration) continue
+    const f = findNonJson(checker.getTypeOfSymbolAtLocation(property, declaration), checker, `${path}.${property.getName()}`, seen, depth + 1)
+    if (f) return f
+  }
+  return undefined
+}
+
+/** The object literal the entry exports as its definition: `export default defineComponent({…})` or `export default {…}`. */
+function definitionOf(source: ts.SourceFile): ts.ObjectLiteralExpression | undefined {
+  for (const statement of source.statements) {
+    if (!ts.isExportAssignment(statement) || statement.isExportEquals) continue
+    let e = skipParens(statement.expression)
+    if (ts.isCallExpression(e) && e.arguments.length === 1) e = skipParens(e.arguments[0]!)
+    return ts.isObjectLiteralExpression(e) ? e : undefined
+  }
+  return undefined
 }
 
 function skipParens(e: ts.Expression): ts.Expression {
