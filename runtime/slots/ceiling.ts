@@ -16,13 +16,13 @@ export interface CeilingDefinition {
 /**
  * Every way `definition` asks for more than `slot` grants: capabilities not granted, fetch origins, emit topics and
  * secrets outside the grant, limits above the slot's (or, where the slot sets none, the defaults). Public diagnostics
- * with no location (the caller locates them in the source); code ERR_SLOT_CEILING.
+ * at `file` (the entry) when given, with no line (the caller locates them in the source); code ERR_SLOT_CEILING.
  */
-export function checkCeiling(definition: CeilingDefinition, slot: SlotDecl): Diagnostic[] {
+export function checkCeiling(definition: CeilingDefinition, slot: SlotDecl, file: string | null = null): Diagnostic[] {
   const out: Diagnostic[] = []
   const grants = slot.grants as Record<string, unknown>
   const excess = (message: string, hint: string) => out.push({
-    code: 'ERR_SLOT_CEILING', severity: 'error', message, file: null, line: null, column: null, hint,
+    code: 'ERR_SLOT_CEILING', severity: 'error', message, file, line: null, column: null, hint,
   })
   const asked = definition.capabilities
   if (asked !== undefined && !isRecord(asked)) {
