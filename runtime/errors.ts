@@ -134,6 +134,10 @@ export const ERROR_CODES = {
   ERR_COMPONENT_IMPORT: 'a component reaches beyond @islet/sdk and the .ts/.mts/.js/.mjs/.json files of its own folder (require, dynamic import and import.meta included)',
   ERR_COMPONENT_SOURCE_NOT_FOUND: "a component's entry, or a file it imports, does not exist or cannot be read",
   ERR_COMPONENT_TOO_LARGE: "a component's sources or its bundle are larger than the cap",
+  // Deploy validation (runtime/slots/validate.ts)
+  ERR_COMPONENT_TYPE: 'the TypeScript type check of a component failed (the TS code, e.g. TS2322, is in the message)',
+  ERR_COMPONENT_FLOATING_PROMISE: 'a promise (a ctx.kv write, ctx.emit, …) is neither awaited nor returned: its work may be cut off when the invocation ends',
+  ERR_COMPONENT_SHAPE: 'the default export is not a component definition object (e.g. a class or a function): export default defineComponent({...})',
   // CLI
   ERR_CLI_USAGE: 'the command line is malformed (unknown command or option, missing or extra argument); exit status 2',
   ERR_CLI_CONFIRM: 'a command that changes what an app trusts was not confirmed: off a terminal it needs --yes (nothing was changed)',

@@ -16,7 +16,7 @@ import { publishEngineEvent, type EventBus } from '../events/bus.ts'
 import { createSlotLogs, type SlotLogs } from './logs.ts'
 import { deploymentHash, openSlotStore, type SlotStore } from './store.ts'
 // The one import the lead swaps for './validate.ts' at merge (same signatures).
-import { checkDeployFiles, validateDeployment } from './validate-basic.ts'
+import { checkDeployFiles, validateDeployment } from './validate.ts'
 
 export interface SlotsOptions {
   dataDir: string
