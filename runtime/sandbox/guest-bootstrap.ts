@@ -7,6 +7,12 @@
 import { GUEST_OUTPUT } from './guest-output.ts'
 import { CAPABILITY_LIST } from './capabilities/list.ts'
 import { DEFAULT_ARGUMENT_CAP, HOST_ARGUMENT_CAPS } from './protocol.ts'
+import { GLOBALS_SHARED } from './globals/shared.ts'
+import { ENCODING_GLOBALS } from './globals/encoding.ts'
+import { BASE64_GLOBALS } from './globals/base64.ts'
+import { CLONE_GLOBALS } from './globals/clone.ts'
+import { CRYPTO_GLOBALS } from './globals/crypto.ts'
+import { URL_GLOBALS } from './globals/url.ts'
 
 /** How the refusal of an ungranted op names what is missing, per op (capability `deniedAs`; default: the op). */
 const DENIED_AS: Record<string, string> = Object.fromEntries(
@@ -278,6 +284,14 @@ function makeContext(id) {
     ${CAPABILITY_LIST.map((c) => `${c.name}: ${c.guest.value},`).join('\n    ')}
   });
 }
+
+// Web-standard globals (globals/*.ts): each installed lazily, built from the intrinsics captured above.
+${GLOBALS_SHARED}
+${ENCODING_GLOBALS}
+${BASE64_GLOBALS}
+${CLONE_GLOBALS}
+${CRYPTO_GLOBALS}
+${URL_GLOBALS}
 
 return {
   install(value) {

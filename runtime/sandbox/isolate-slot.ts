@@ -21,10 +21,10 @@ export interface SlotSpec {
 
 /**
  * What one guest's host reference receives: ('call', inv, callId, op, args) | ('log', …) | ('done', inv, status,
- * payload, conversions): status 'ok' (payload: the output JSON; conversions: JSON [kind, path][]), 'output' (over the
+ * payload, conversions) | ('global', op, a, b, c) → string (a web global's worker call: globals/worker-calls.ts): status 'ok' (payload: the output JSON; conversions: JSON [kind, path][]), 'output' (over the
  * cap), 'invalid' (payload: JSON [kind, path] of a value JSON cannot carry) or 'threw' (payload: the described error).
  */
-export type HostCallback = (kind: string, a: unknown, b: unknown, c: unknown, d: unknown) => void
+export type HostCallback = (kind: string, a: unknown, b: unknown, c: unknown, d: unknown) => string | void
 
 export interface LiveIsolate {
   isolate: ivm.Isolate

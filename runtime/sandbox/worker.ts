@@ -9,6 +9,7 @@ import { CLIENT_DETAILS_BYTES } from './guest-bootstrap.ts'
 import { createLogGate, type LogGate } from './capabilities/log/log-gate.ts'
 import type { GuestCheck } from './guest-schemas.ts'
 import { openSliceRecorder } from './slice-record.ts'
+import { GLOBAL_LIMITS, runGlobalCall } from './globals/worker-calls.ts'
 
 /** A component loaded in this worker: its spec, its isolate (re-created after a breach) and its invocations. */
 interface Resident {
@@ -38,6 +39,8 @@ interface Invocation {
   heldAtBegin: { total: number; own: number }
   cpuMs: number
   hostCalls: number
+  /** Worker-side calls of the web globals (URL, crypto) so far: their own count, not the capability `hostCalls`. */
+  globalCalls: number
   done(ok: boolean, value: string | ErrorDto, cpuMs: number): void
 }
 
@@ -249,7 +252,8 @@ function runAfterSlices(): void {
 
 /** The host reference each guest holds: runs synchronously inside a slice, so it never calls back into the isolate. */
 function hostCallback(slot: Resident) {
-  return (kind: string, a: unknown, b: unknown, c: unknown, d: unknown): void => {
+  return (kind: string, a: unknown, b: unknown, c: unknown, d: unknown): string | void => {
+    if (kind === 'global') return globalCall(slot, a, b, c, d)
     if (kind === 'log') return slot.log.write(a, b, c)
     const inv = invocations.get(a as number)
     if (kind === 'done') {
@@ -305,6 +309,30 @@ function hostCallback(slot: Resident) {
     }
     send({ t: 'host-call', id, invocation: inv.id, key: slot.spec.key, op: c as never, args: d }, slot.spec.name)
   }
+}
+
+/**
+ * A web global's synchronous call (globals/worker-calls.ts), made inside a slice of the invocation running now (or
+ * while the module loads: then the load deadline bounds it). Its time is charged to that invocation's CPU budget
+ * here, because isolated-vm counts none of a host callback as the isolate's CPU and never interrupts one: without
+ * this, a loop of 16 MiB digests would hold the worker far past every limit. Past the budget, the deadline or the
+ * count, the call is refused with a code the guest keeps refusing locally from then on (guest `workerCall`), and the
+ * invocation breaches (the CPU check at the slice's end, the deadline sweep, or here for the count).
+ */
+function globalCall(slot: Resident, op: unknown, a: unknown, b: unknown, c: unknown): string {
+  const inv = slot.running
+  if (inv !== undefined && invocations.has(inv.id)) {
+    if (++inv.globalCalls > GLOBAL_LIMITS.callsPerInvocation) {
+      setImmediate(() => { if (invocations.has(inv.id)) breach(slot, inv, 'hostCalls') })
+      return `2${SANDBOX_ERRORS.hostCalls}\ncomponent '${slot.spec.name}' made more than ${GLOBAL_LIMITS.callsPerInvocation} calls to URL/crypto in one invocation`
+    }
+    if (inv.cpuMs > inv.limits.cpuMs) return `2${SANDBOX_ERRORS.cpu}\n${breachError('cpu', slot, inv).message}`
+    if (performance.now() > deadlineOf(inv)) return `2${SANDBOX_ERRORS.timeout}\n${breachError('timeout', slot, inv).message}`
+  }
+  const started = performance.now()
+  const result = runGlobalCall(op, a, b, c)
+  if (inv !== undefined) inv.cpuMs += performance.now() - started
+  return result
 }
 
 /**
@@ -364,7 +392,7 @@ function ensureLive(slot: Resident, origin: number): ErrorDto | undefined {
 function begin(slot: Resident, id: number, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto,
   done: Invocation['done'], origin = id): void {
   const inv: Invocation = {
-    id, origin, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
+    id, origin, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, globalCalls: 0, done,
     heldAtBegin: { total: heldTotal, own: held.get(slot.spec.name) ?? 0 },
   }
   invocations.set(id, inv)
