@@ -322,12 +322,18 @@ function hostCallback(slot: Resident) {
 function globalCall(slot: Resident, op: unknown, a: unknown, b: unknown, c: unknown): string {
   const inv = slot.running
   if (inv !== undefined && invocations.has(inv.id)) {
-    if (++inv.globalCalls > GLOBAL_LIMITS.callsPerInvocation) {
-      setImmediate(() => { if (invocations.has(inv.id)) breach(slot, inv, 'hostCalls') })
-      return `2${SANDBOX_ERRORS.hostCalls}\ncomponent '${slot.spec.name}' made more than ${GLOBAL_LIMITS.callsPerInvocation} calls to URL/crypto in one invocation`
+    const kind: 'hostCalls' | 'cpu' | 'timeout' | undefined = ++inv.globalCalls > GLOBAL_LIMITS.callsPerInvocation ? 'hostCalls'
+      : inv.cpuMs > inv.limits.cpuMs ? 'cpu' : performance.now() > deadlineOf(inv) ? 'timeout' : undefined
+    if (kind !== undefined) {
+      // The guest may catch the refusal, or finish with it first: either way this isolate, which now refuses every
+      // worker call, is reset once the slice is over (unless a breach at the slice's end already did).
+      const live = slot.live
+      setImmediate(() => { if (slot.live === live) breach(slot, invocations.has(inv.id) ? inv : undefined, kind) })
+      const message = kind === 'hostCalls'
+        ? `component '${slot.spec.name}' made more than ${GLOBAL_LIMITS.callsPerInvocation} URL/crypto calls in one invocation`
+        : breachError(kind, slot, inv).message
+      return `2${SANDBOX_ERRORS[kind]}\n${message}`
     }
-    if (inv.cpuMs > inv.limits.cpuMs) return `2${SANDBOX_ERRORS.cpu}\n${breachError('cpu', slot, inv).message}`
-    if (performance.now() > deadlineOf(inv)) return `2${SANDBOX_ERRORS.timeout}\n${breachError('timeout', slot, inv).message}`
   }
   const started = performance.now()
   const result = runGlobalCall(op, a, b, c)
