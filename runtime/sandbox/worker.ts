@@ -41,6 +41,8 @@ interface Invocation {
   hostCalls: number
   /** Worker-side calls of the web globals (URL, crypto) so far: their own count, not the capability `hostCalls`. */
   globalCalls: number
+  /** Set when a worker-side call was refused for a spent budget: the invocation ends as that breach, whatever it returns. */
+  spent?: 'hostCalls' | 'cpu' | 'timeout'
   done(ok: boolean, value: string | ErrorDto, cpuMs: number): void
 }
 
@@ -136,7 +138,9 @@ function breachError(kind: keyof typeof SANDBOX_ERRORS, slot: Resident, inv?: In
     cpu: `component '${name}' used more than ${inv?.limits.cpuMs} ms of CPU`,
     memory: `component '${name}' exceeded its memory limit of ${memoryMb} MB`,
     output: `component '${name}' returned more than ${inv?.limits.outputBytes} bytes of output`,
-    hostCalls: `component '${name}' made more than ${inv?.limits.hostCalls} host calls in one invocation`,
+    hostCalls: inv !== undefined && inv.globalCalls > GLOBAL_LIMITS.callsPerInvocation
+      ? `component '${name}' made more than ${GLOBAL_LIMITS.callsPerInvocation} URL/crypto calls (web globals answered by the worker) in one invocation`
+      : `component '${name}' made more than ${inv?.limits.hostCalls} host calls in one invocation`,
     crashed: `component '${name}' was reset because another of its invocations breached a limit`,
     cancelled: `component '${name}' was cancelled: its caller stopped waiting (request timed out or client gone)`,
     threw: '', denied: '', load: '',
@@ -257,7 +261,7 @@ function hostCallback(slot: Resident) {
     if (kind === 'log') return slot.log.write(a, b, c)
     const inv = invocations.get(a as number)
     if (kind === 'done') {
-      if (!inv) return
+      if (!inv || inv.spent !== undefined) return
       if (b === 'ok') {
         const output = c as string
         // The guest serialiser already stopped at the cap; this re-check is the host's own, and cheap.
@@ -325,14 +329,12 @@ function globalCall(slot: Resident, op: unknown, a: unknown, b: unknown, c: unkn
     const kind: 'hostCalls' | 'cpu' | 'timeout' | undefined = ++inv.globalCalls > GLOBAL_LIMITS.callsPerInvocation ? 'hostCalls'
       : inv.cpuMs > inv.limits.cpuMs ? 'cpu' : performance.now() > deadlineOf(inv) ? 'timeout' : undefined
     if (kind !== undefined) {
+      inv.spent = kind
       // The guest may catch the refusal, or finish with it first: either way this isolate, which now refuses every
       // worker call, is reset once the slice is over (unless a breach at the slice's end already did).
       const live = slot.live
       setImmediate(() => { if (slot.live === live) breach(slot, invocations.has(inv.id) ? inv : undefined, kind) })
-      const message = kind === 'hostCalls'
-        ? `component '${slot.spec.name}' made more than ${GLOBAL_LIMITS.callsPerInvocation} URL/crypto calls in one invocation`
-        : breachError(kind, slot, inv).message
-      return `2${SANDBOX_ERRORS[kind]}\n${message}`
+      return `2${SANDBOX_ERRORS[kind]}\n${breachError(kind, slot, inv).message}`
     }
   }
   const started = performance.now()
