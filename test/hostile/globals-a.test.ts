@@ -22,7 +22,7 @@ const EXERCISE = `
       enc: Array.prototype.slice.call(enc).length, dec, b64: btoa('hi\\u00ff'), raw: atob('aGk='),
       clone: [c.self === c, c.m.get(1), c.d.getTime()],
       digest: hex(await crypto.subtle.digest('SHA-256', enc)), sig: hex(sig), verified: await crypto.subtle.verify('HMAC', key, sig, enc),
-      uuid: crypto.randomUUID().length,
+      uuid: crypto.randomUUID().length, pairs: [...u.searchParams].length,
     }`
 
 const CLEAN = component(`  async execute() {${EXERCISE}
@@ -64,6 +64,7 @@ const poisonObjectPrototype = () => {
 }
 ;(globalThis as any).Uint8Array = function () { throw new Error('polluted Uint8Array') }
 ;(globalThis as any).Map = function () { throw new Error('polluted Map') }
+;(globalThis as any).Symbol = { iterator: 'polluted', toStringTag: 'polluted' }
 for (let t = 0; t < 22; t += 2) { const names = targets[t + 1]; for (let i = 0; i < 9; i++) if (names[i] !== undefined) R.def(targets[t], names[i], { __proto__: null, value: boom, writable: true, configurable: true }) }
 poisonObjectPrototype()
 }
@@ -83,7 +84,7 @@ const POLLUTED = component(`  async execute() {
       + ' enc=' + R.apply(R.len, enc, []) + ' dec=' + dec + ' b64=' + btoa('hi\\u00ff') + ' raw=' + atob('aGk=')
       + ' clone=' + (c.self === c) + ',' + R.apply(R.mapGet, c.m, [1]) + ',' + R.apply(R.time, c.d, [])
       + ' digest=' + hex(await crypto.subtle.digest('SHA-256', enc)) + ' sig=' + hex(sig)
-      + ' verified=' + (await crypto.subtle.verify('HMAC', key, sig, enc)) + ' uuid=' + crypto.randomUUID().length
+      + ' verified=' + (await crypto.subtle.verify('HMAC', key, sig, enc)) + ' uuid=' + crypto.randomUUID().length + ' pairs=' + [...u.searchParams].length
       + ' touched=' + touched
   },`, POLLUTE, 'polluted')
 
@@ -114,13 +115,13 @@ afterAll(() => h?.stop())
 
 it('the globals behave the same after guest code replaced the built-ins and prototypes they would use', async () => {
   const clean = await h.invoke('clean') as Record<string, unknown>
-  expect(clean).toMatchObject({ href: 'https://example.com/p?q=1&r=%C3%BC&s=x+y', q: 'ü', params: 'a=1&b=A', enc: 9, dec: 'é€𝄞', verified: true, uuid: 36 })
+  expect(clean).toMatchObject({ href: 'https://example.com/p?q=1&r=%C3%BC&s=x+y', q: 'ü', params: 'a=1&b=A', enc: 9, dec: 'é€𝄞', verified: true, uuid: 36, pairs: 3 })
   // Same computations with String/Array/Object/JSON/Map/Function/typed-array internals poisoned: same answers, and no
   // name on Object.prototype was read (the isolated-vm option names: every worker call still copies, never references).
   // Its HMAC algorithm has a null prototype: reading the optional member 'length' from it is the standard's own lookup.
-  const { href, q, params, enc, dec, b64, raw, clone: cloned, digest, sig, verified, uuid } = clean as Record<string, any>
+  const { href, q, params, enc, dec, b64, raw, clone: cloned, digest, sig, verified, uuid, pairs } = clean as Record<string, any>
   expect(await h.invoke('polluted')).toBe(`href=${href} q=${q} params=${params} enc=${enc} dec=${dec} b64=${b64} raw=${raw} `
-    + `clone=${cloned.join(',')} digest=${digest} sig=${sig} verified=${verified} uuid=${uuid} touched=`)
+    + `clone=${cloned.join(',')} digest=${digest} sig=${sig} verified=${verified} uuid=${uuid} pairs=${pairs} touched=`)
   await h.expectCanary()
 })
 

@@ -24,7 +24,7 @@ const strSlice = uncurry(String.prototype.slice), toLower = uncurry(String.proto
 const wellFormed = uncurry(String.prototype.toWellFormed);
 const mapGet = uncurry(Map.prototype.get), mapSet = uncurry(Map.prototype.set), mapHas = uncurry(Map.prototype.has);
 const numToString = uncurry(Number.prototype.toString);
-const globalObject = globalThis;
+const globalObject = globalThis, symbolIterator = Symbol.iterator, symbolToStringTag = Symbol.toStringTag;
 
 // A data property as the language makes one (CreateDataProperty): a null-prototype descriptor, so an inherited
 // 'get' or 'set' on Object.prototype cannot turn it into an accessor.
@@ -73,7 +73,7 @@ class DOMException extends Err {
   get name() { return #name in this ? this.#name : 'Error'; }
   get code() { const c = #name in this ? DOM_CODES[this.#name] : undefined; return c === undefined ? 0 : c; }
 }
-defineHidden(DOMException.prototype, Symbol.toStringTag, 'DOMException');
+defineHidden(DOMException.prototype, symbolToStringTag, 'DOMException');
 const domError = (message, name) => new DOMException(message, name);
 
 // Refusals of an argument over its cap, before anything is copied: the code crosses to the caller like a host error's.
@@ -139,7 +139,8 @@ function lazyGlobal(name, make) {
 }
 const once = (make) => { let made = false, value; return () => { if (!made) { value = make(); made = true; } return value; }; };
 // A class or function as a built-in shows it: methods non-enumerable (class syntax does that), a toStringTag.
-function tagged(C, tag) { defineHidden(C.prototype, Symbol.toStringTag, tag); return C; }
+// Runs on first use, after guest code: only captured names (a replaced Symbol global cannot reach here).
+function tagged(C, tag) { defineHidden(C.prototype, symbolToStringTag, tag); return C; }
 const ILLEGAL = freeze(create(null)); // the token our own code passes to constructors guests may not call
 lazyGlobal('DOMException', () => DOMException);
 `

@@ -71,7 +71,7 @@ const makeURLs = once(() => {
       if (init !== null && typeof init === 'object' && #list in init) { this.#list = copyPairs(init.#list); return; }
       if (init !== null && (typeof init === 'object' || typeof init === 'function')) {
         const list = newList();
-        const iterator = init[Symbol.iterator];
+        const iterator = init[symbolIterator];
         if (iterator !== undefined && iterator !== null) {
           for (const pair of init) {
             if (pair === null || typeof pair !== 'object') throw new TypeErr('URLSearchParams: each pair must be a sequence of two strings');
@@ -150,7 +150,7 @@ const makeURLs = once(() => {
     *entries() { for (let i = 0; i < this.#list.length; i++) { const p = this.#list[i]; yield [p[0], p[1]]; } }
     *keys() { for (let i = 0; i < this.#list.length; i++) yield this.#list[i][0]; }
     *values() { for (let i = 0; i < this.#list.length; i++) yield this.#list[i][1]; }
-    [Symbol.iterator]() { return this.entries(); }
+    [symbolIterator]() { return this.entries(); }
   }
   function copyPairs(list) {
     const out = newList();
