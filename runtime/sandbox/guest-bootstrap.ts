@@ -1,7 +1,7 @@
 // The code that runs first inside every isolate: it captures the intrinsics it needs before any guest code runs,
 // removes what guests must not have, and keeps the only host reference in a closure no guest code can reach.
 //
-// It is evaluated with context.evalClosureSync(BOOTSTRAP, [hostReference]) and returns { install, configure, start,
+// It is run as a function of the host reference (isolate-slot.ts runBootstrap, from V8's code cache) and returns { install, configure, start,
 // deliver, cancel }: install reads the definition, the worker validates the config against it, configure hands it over.
 // Guest code may overwrite any global or prototype afterwards; nothing here looks them up again.
 import { GUEST_OUTPUT } from './guest-output.ts'
@@ -45,7 +45,7 @@ const construct = Reflect.construct, TypeErr = TypeError, RangeErr = RangeError,
 // typed array over one) held 2 GiB in the worker while the isolate reported 0 external bytes. Fixed-length buffers,
 // transfer()/transferToFixedLength() of one, typed arrays and slice() go through the allocator and are counted.
 // The only way to make a resizable buffer is this constructor with maxByteLength (SharedArrayBuffer, WebAssembly and
-// structuredClone are absent), so the original is replaced everywhere guest code could reach it: the global and
+// V8's structuredClone are absent; the sandbox's own, globals/clone.ts, copies into fixed-length buffers), so the original is replaced everywhere guest code could reach it: the global and
 // ArrayBuffer.prototype.constructor (which buffer.constructor and species lookups read). Nothing else refers to it,
 // and the replacement never passes the options on.
 const GuardedArrayBuffer = function ArrayBuffer(length, options) {
