@@ -23,6 +23,8 @@ interface Resident {
   invocations: Set<Invocation>
   /** The invocation whose slice is running in the isolate right now (guest code only ever runs inside slices). */
   running?: Invocation
+  /** While its module code runs (a load): when it began and its URL/crypto worker calls, bounded like an invocation's. */
+  loading?: { started: number; globalCalls: number }
   log: LogGate
 }
 
@@ -337,6 +339,16 @@ function globalCall(slot: Resident, op: unknown, a: unknown, b: unknown, c: unkn
       return `2${SANDBOX_ERRORS[kind]}\n${breachError(kind, slot, inv).message}`
     }
   }
+  const loading = inv === undefined ? slot.loading : undefined
+  if (loading !== undefined) {
+    // Module code: the load deadline and the same count bound it (isolated-vm's load timeout does not see this time).
+    if (++loading.globalCalls > GLOBAL_LIMITS.callsPerInvocation) {
+      return `2${SANDBOX_ERRORS.hostCalls}\ncomponent '${slot.spec.name}' made more than ${GLOBAL_LIMITS.callsPerInvocation} URL/crypto calls while loading`
+    }
+    if (performance.now() - loading.started > slot.spec.loadTimeoutMs) {
+      return `2${SANDBOX_ERRORS.timeout}\nloading component '${slot.spec.name}' took longer than ${slot.spec.loadTimeoutMs} ms`
+    }
+  }
   const started = performance.now()
   const result = runGlobalCall(op, a, b, c)
   if (inv !== undefined) inv.cpuMs += performance.now() - started
@@ -385,6 +397,7 @@ function ensureLive(slot: Resident, origin: number): ErrorDto | undefined {
   // The component's module code runs again here: a stall in it is the invocation's that asked for the isolate.
   const recorded = recorder.begin(origin, slot.spec.loadTimeoutMs, slot.spec.key)
   try {
+    slot.loading = { started: performance.now(), globalCalls: 0 }
     const { live, meta } = hold(slot, () => createIsolate(slot.spec, hostCallback(slot)))
     slot.live = live
     slot.hasInit = meta.hasInit
@@ -394,6 +407,7 @@ function ensureLive(slot: Resident, origin: number): ErrorDto | undefined {
     throw error
   } finally {
     recorder.restore(recorded)
+    slot.loading = undefined
   }
 }
 
@@ -489,6 +503,7 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
   const taken = blank
   blank = undefined
   try {
+    slot.loading = { started: performance.now(), globalCalls: 0 }
     const { live, meta } = hold(slot, () => createIsolate(msg, hostCallback(slot), taken))
     slot.live = live
     slot.hasInit = meta.hasInit
@@ -498,6 +513,7 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
     sendNow({ t: 'load-failed', key: msg.key, error: error instanceof LoadError ? error.dto : { code: SANDBOX_ERRORS.load, message: String(error) } })
   } finally {
     recorder.restore(recorded)
+    slot.loading = undefined
   }
   // A component loaded here before: components are being reloaded (watch mode, a config reload), so the next load is
   // likely near. Never at start, nor for a worker that only ever loads each component once.

@@ -152,3 +152,9 @@ it('structuredClone of a 200,000-deep chain fails inside the component; its next
   expect(await h.invoke('deep-clone', {})).toMatchObject({ calls: 2 })
   await h.expectCanary()
 }, 30_000)
+
+it('module code is bounded too: an endless URL loop at load fails the load, and the canary is served', async () => {
+  const error = await h.loadFailure(component(`  async execute() { return {} },`, `for (let i = 0; ; i++) new URL('http://a.test/' + i)`, 'load-flood'))
+  expect(error.message).toContain('URL/crypto calls while loading')
+  await h.expectCanary()
+}, 30_000)
