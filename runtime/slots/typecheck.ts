@@ -1,7 +1,6 @@
 // The type check of deployed code: TypeScript 5.9's checker (typescript-checker) in a worker thread, so a check never
 // blocks the engine's event loop and the parsed lib and sdk stay warm between deploys (typecheck-worker.ts). The
 // worker starts with the first check and stays; it does not keep the process alive while idle.
-import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,8 +11,6 @@ import type { TypecheckRequest, TypecheckResponse } from './typecheck-worker.ts'
 const WORKER = new URL('./typecheck-worker.ts', import.meta.url)
 const SDK_ENTRY = fileURLToPath(new URL('../../sdk/index.ts', import.meta.url))
 const SDK_GLOBALS = fileURLToPath(new URL('../../sdk/globals.d.ts', import.meta.url))
-// Until sdk/globals.d.ts (written with the globals themselves) exists: a stand-in declaring the same list.
-const FALLBACK_GLOBALS = fileURLToPath(new URL('./typecheck-globals.d.ts', import.meta.url))
 
 export interface TypecheckResult {
   diagnostics: Diagnostic[]
@@ -96,7 +93,7 @@ function timedOut(p: Pending, w: Worker): void {
 export function typecheck(root: string, entry: string, files: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<TypecheckResult> {
   const started = performance.now()
   const id = ++seq
-  const request: TypecheckRequest = { id, root, entry, files, sdkEntry: SDK_ENTRY, globals: existsSync(SDK_GLOBALS) ? SDK_GLOBALS : FALLBACK_GLOBALS }
+  const request: TypecheckRequest = { id, root, entry, files, sdkEntry: SDK_ENTRY, globals: SDK_GLOBALS }
   return new Promise((resolve) => {
     const p: Pending = {
       request, timeoutMs: options.timeoutMs ?? TYPECHECK_TIMEOUT_MS,
