@@ -85,7 +85,60 @@ export async function adminPrincipal(http: HttpContext, config: AccessConfig): P
       details: { reason: 'proxied', header: proxyHeader },
     }
   }
+  const browser = browserRefusal(request, challenge, config.authenticators.length > 0)
+  if (browser) return browser
   return LOOPBACK_PRINCIPAL
+}
+
+/**
+ * A browser on this machine is a loopback client that runs other sites' code, and no token is ever needed to make it
+ * send a request. Refused here: a Host that is not a loopback name (DNS rebinding: a page's own name re-pointed at
+ * 127.0.0.1, whose answers the page then reads as same-origin), and a request another origin's page made (Origin,
+ * or Sec-Fetch-Site for the requests that carry no Origin) — its answer stays unread, but a POST's effect happens.
+ * Clients that are not browsers send neither a foreign Host nor these headers.
+ */
+function browserRefusal(request: HttpRequestView, challenge: string, hasAuth: boolean): AdminRefusal | undefined {
+  const host = single(request.headers.host)
+  if (host !== undefined && !isLoopbackHost(hostName(host))) {
+    return refusal(challenge, 'host', `this request names the host '${quoted(host)}' (Host header), not a loopback name: a web page whose name ` +
+      'was re-pointed at this machine (DNS rebinding) sends exactly that, so it needs a token; call the API as http://127.0.0.1:<port> or http://localhost:<port>', hasAuth)
+  }
+  const origin = single(request.headers.origin)
+  const site = single(request.headers['sec-fetch-site'])
+  if ((origin !== undefined && !sameOrigin(origin, host)) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
+    return refusal(challenge, 'origin', `this request was made by a web page of another origin (${origin !== undefined ? `Origin '${quoted(origin)}'` : `Sec-Fetch-Site: ${quoted(site!)}`}), ` +
+      'which any site can make a browser on this machine do, so it needs a token', hasAuth)
+  }
+  return undefined
+}
+
+/** The host of a Host header (`[::1]:8080` → `::1`, `localhost:8080` → `localhost`). */
+function hostName(header: string): string {
+  const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(header)
+  if (bracketed) return bracketed[1]!
+  const colon = header.indexOf(':')
+  return colon >= 0 && colon === header.lastIndexOf(':') ? header.slice(0, colon) : header
+}
+
+/** Whether a browser's Origin is this server's own (scheme aside: a page served over http by this very server). */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false
+  try {
+    const url = new URL(origin)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === new URL(`http://${host}`).host
+  } catch {
+    return false
+  }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** At most 60 characters of a header, printable ASCII only: a refusal never echoes what it cannot show safely. */
+function quoted(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?').replace(/'/g, '"')
+  return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean
 }
 
 /** The refusal of a route that needs one of `anyOf` (e.g. admin or admin:read), or undefined when `principal` holds one. */
