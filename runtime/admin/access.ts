@@ -1,6 +1,6 @@
 // Who is asking the admin API: the principal a request acts as, or why it is refused. One place, so the status and
 // event routes, the slot routes and /admin/mcp cannot disagree about who may do what.
-import { ADMIN_READ_SCOPE, ADMIN_SCOPE, type Authenticator, type HttpContext, type HttpRequestView, type Principal } from '@islet/sdk'
+import { ADMIN_READ_SCOPE, ADMIN_SCOPE, heldScopes, type Authenticator, type HttpContext, type HttpRequestView, type Principal } from '@islet/sdk'
 import { isLoopback } from './loopback.ts'
 
 export interface AccessConfig {
@@ -143,10 +143,11 @@ function quoted(text: string): string {
 
 /** The refusal of a route that needs one of `anyOf` (e.g. admin or admin:read), or undefined when `principal` holds one. */
 export function requireScope(principal: Principal, anyOf: readonly string[], what: string): AdminRefusal | undefined {
-  if (anyOf.some((s) => principal.scopes.includes(s))) return undefined
+  const held = heldScopes(principal)
+  if (anyOf.some((s) => held.includes(s))) return undefined
   return {
     status: 403, code: 'ERR_ADMIN_FORBIDDEN', details: { needs: [...anyOf], subject: principal.subject },
-    message: `${what} needs scope ${anyOf.join(' or ')}; '${principal.subject}' (${principal.via}) holds ${principal.scopes.length ? principal.scopes.join(', ') : 'none'}`,
+    message: `${what} needs scope ${anyOf.join(' or ')}; '${principal.subject}' (${principal.via}) holds ${held.length ? held.join(', ') : 'none'}`,
   }
 }
 
