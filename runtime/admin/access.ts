@@ -69,7 +69,10 @@ export async function adminPrincipal(http: HttpContext, config: AccessConfig): P
     }
     return refusal(challenge, 'unrecognised', 'no module in its auth: recognises the credentials this request carries; send a token one of them issued')
   }
-  const proxyHeader = config.trustProxyHeaders ? undefined : PROXY_HEADERS.find((h) => request.headers[h] !== undefined)
+  // HTTP/1.0 from loopback is what nginx's default proxy_pass sends (with no proxy header and Host rewritten to the
+  // upstream): no client of the admin API speaks it, so it reads as a proxy too.
+  const proxyHeader = config.trustProxyHeaders ? undefined
+    : PROXY_HEADERS.find((h) => request.headers[h] !== undefined) ?? (request.httpVersion === '1.0' ? 'HTTP/1.0' : undefined)
   if (!isLoopbackHost(request.listenHost)) {
     return refusal(challenge, 'listener', `this server listens on ${request.listenHost}, not only on loopback, so the admin API answers no request without a token`,
       config.authenticators.length > 0)
@@ -80,7 +83,7 @@ export async function adminPrincipal(http: HttpContext, config: AccessConfig): P
   }
   if (proxyHeader) {
     return {
-      ...refusal(challenge, 'proxied', `this request carries ${proxyHeader}, so a proxy forwarded it: behind a proxy the loopback check cannot tell who the client is; it needs a token ` +
+      ...refusal(challenge, 'proxied', `this request ${proxyHeader === 'HTTP/1.0' ? 'speaks HTTP/1.0, as nginx\'s proxy_pass does by default' : `carries ${proxyHeader}`}, so a proxy forwarded it: behind a proxy the loopback check cannot tell who the client is; it needs a token ` +
         '(or, only if the proxy admits nobody but operators, set trustProxyHeaders: true on the islet.admin module)', config.authenticators.length > 0),
       details: { reason: 'proxied', header: proxyHeader },
     }

@@ -4,6 +4,7 @@
 // reads the answers as same-origin) and cross-site requests (a form or fetch POST from another origin, whose answer
 // the page cannot read but whose effect happens: a deploy, a rollback).
 import { request } from 'node:http'
+import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startApp, type TestApp } from '../support/app.ts'
 import { tokenAuth } from '../support/token-auth.ts'
@@ -74,5 +75,20 @@ describe('admin loopback convenience vs a browser', () => {
     const navigated = await send('GET', '/admin/status', { host, 'sec-fetch-site': 'cross-site' })
     expect(navigated.status).toBe(401)
     expect((await send('GET', '/admin/status', { host, origin: 'https://evil.example', authorization: 'Bearer t-admin' })).status).toBe(200)
+  })
+
+  it('refuses an HTTP/1.0 request, which is how nginx\'s default proxy_pass forwards (no proxy header, Host rewritten)', async () => {
+    const url = new URL(app.url)
+    const raw = (lines: string[]) => new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.end(`${lines.join('\r\n')}\r\n\r\n`))
+      let text = ''
+      socket.setEncoding('utf8').on('data', (c: string) => { text += c }).on('end', () => resolve(text)).on('error', reject)
+    })
+    const nginx = ['GET /admin/status HTTP/1.0', `Host: ${url.host}`, 'Connection: close']
+    const refused = await raw(nginx)
+    expect(refused).toMatch(/^HTTP\/1\.[01] 401/)
+    expect(refused).toContain('"reason":"proxied"')
+    expect(await raw([...nginx, 'Authorization: Bearer t-admin'])).toMatch(/^HTTP\/1\.[01] 200/)
+    expect(await raw(['GET /admin/status HTTP/1.1', `Host: ${url.host}`, 'Connection: close'])).toMatch(/^HTTP\/1\.1 200/)
   })
 })
