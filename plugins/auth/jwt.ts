@@ -77,6 +77,12 @@ export async function createJwtModule(config: JwtConfig, ctx: ModuleContext): Pr
       : `${module} sets ${sources.join(' and ')}: tokens are verified with one key source; keep one of them`, { details: { module: ctx.name } })
   }
   const symmetric = config.secret !== undefined
+  if (!symmetric && config.audience === undefined) {
+    // An issuer's key set signs tokens for every API it serves: without an audience, one minted for another API (with
+    // its own `admin` scope) passes here too.
+    ctx.logger.warn({ module: ctx.name }, `${module} verifies tokens against a public key set but checks no audience: a token the issuer ` +
+      'minted for any other API passes as well; set audience: to the name this app has at the issuer')
+  }
   const algorithms = config.algorithms ?? (symmetric ? ['HS256'] : [...ASYMMETRIC])
   // Algorithm confusion: an HMAC "signed" with a public key, or a secret used as a public key, must never verify.
   const wrong = algorithms.filter((a) => (SYMMETRIC as readonly string[]).includes(a) !== symmetric)

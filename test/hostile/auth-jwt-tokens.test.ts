@@ -114,6 +114,11 @@ describe('auth.jwt with a key set: headers that name other keys', () => {
     expect((await fetch(`${app.url}/me`, bearer(good))).status).toBe(200)
   })
 
+  it('warns at start that a key set without audience: accepts tokens minted for any API of the issuer', () => {
+    const warning = app.logs.find((l) => l.level === 40 && String(l.msg).includes('checks no audience'))
+    expect(warning?.msg).toContain('set audience:')
+  })
+
   it('does not follow a redirect from the key set URL', async () => {
     const moved = await startApp({ 'app.yaml': appYaml(`{ jwksUrl: "${keys.url}/moved.json" }`) })
     try {
