@@ -53,7 +53,8 @@ describe('admin loopback convenience vs a browser', () => {
 
   it('refuses a request whose Host is not a loopback name (DNS rebinding) unless it carries a token', async () => {
     const port = new URL(app.url).port
-    for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.nip.io:${port}`, `localhost.evil.example:${port}`]) {
+    // 0.0.0.0: browsers let public pages send requests there, and Linux delivers them to loopback ("0.0.0.0 day").
+    for (const host of [`evil.example:${port}`, 'evil.example', `127.0.0.1.nip.io:${port}`, `localhost.evil.example:${port}`, `0.0.0.0:${port}`, `[::]:${port}`]) {
       const res = await send('GET', '/admin/status', { host })
       expect(res.status, host).toBe(401)
       expect(res.body.error).toMatchObject({ code: 'ERR_ADMIN_AUTH_REQUIRED', details: { reason: 'host' } })
