@@ -1,6 +1,7 @@
 // Who may use the admin API, over real HTTP on loopback: tokens verified through the islet.admin module's `auth:`
 // (a small third-party authenticator here, test.token), the scopes status and events need, and the no-token loopback
 // convenience only for a server that listens on loopback — a server on 0.0.0.0 never answers without a token.
+import { request } from 'node:http'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { openKeyStore } from '../plugins/auth/key-store.ts'
@@ -122,6 +123,14 @@ describe('admin API access', () => {
       expect(remote.status).toBe(401)
       expect((await json(remote)).error.details).toEqual({ reason: 'peer' })
       expect((await get(`${t.url}/admin/status`, { 'x-forwarded-for': '127.0.0.1' })).status).toBe(200)
+      // The trusted proxy's public name in Host is no rebinding sign; a page of another origin still is.
+      const viaProxy = await new Promise<number>((resolve, reject) => {
+        const url = new URL(t.url)
+        request({ host: url.hostname, port: url.port, path: '/admin/status', headers: { host: 'admin.example', 'x-forwarded-for': '127.0.0.1' } },
+          (res) => { res.resume(); resolve(res.statusCode!) }).on('error', reject).end()
+      })
+      expect(viaProxy).toBe(200)
+      expect((await get(`${t.url}/admin/status`, { 'x-forwarded-for': '127.0.0.1', origin: 'https://evil.example' })).status).toBe(401)
     } finally { await t.close() }
   })
 

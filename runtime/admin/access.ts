@@ -88,7 +88,9 @@ export async function adminPrincipal(http: HttpContext, config: AccessConfig): P
       details: { reason: 'proxied', header: proxyHeader },
     }
   }
-  const browser = browserRefusal(request, challenge, config.authenticators.length > 0)
+  // Through a trusted proxy the Host is the proxy's public name, rightly; Origin still tells a cross-site request.
+  const viaTrustedProxy = config.trustProxyHeaders && PROXY_HEADERS.some((h) => request.headers[h] !== undefined)
+  const browser = browserRefusal(request, challenge, config.authenticators.length > 0, !viaTrustedProxy)
   if (browser) return browser
   return LOOPBACK_PRINCIPAL
 }
@@ -100,9 +102,9 @@ export async function adminPrincipal(http: HttpContext, config: AccessConfig): P
  * or Sec-Fetch-Site for the requests that carry no Origin) — its answer stays unread, but a POST's effect happens.
  * Clients that are not browsers send neither a foreign Host nor these headers.
  */
-function browserRefusal(request: HttpRequestView, challenge: string, hasAuth: boolean): AdminRefusal | undefined {
+function browserRefusal(request: HttpRequestView, challenge: string, hasAuth: boolean, checkHost: boolean): AdminRefusal | undefined {
   const host = single(request.headers.host)
-  if (host !== undefined && !isLoopbackHost(hostName(host))) {
+  if (checkHost && host !== undefined && !isLoopbackHost(hostName(host))) {
     return refusal(challenge, 'host', `this request names the host '${quoted(host)}' (Host header), not a loopback name: a web page whose name ` +
       'was re-pointed at this machine (DNS rebinding) sends exactly that, so it needs a token; call the API as http://127.0.0.1:<port> or http://localhost:<port>', hasAuth)
   }
