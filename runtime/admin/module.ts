@@ -28,7 +28,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     additionalProperties: false,
     properties: {
       prefix: { type: 'string', pattern: '^(/[a-z0-9-]+)+$', default: '/admin' },
-      heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 15 },
+      heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 15, description: 'seconds between keep-alive comments on /admin/events; the stream\'s credentials are checked again at each (a revoked key ends it)' },
       auth: {
         type: 'array', items: moduleRef('a module that verifies tokens (auth.apikey, auth.jwt)', httpAuthenticator), default: [],
         description: 'authentication modules that verify admin tokens (Authorization: Bearer, X-API-Key), tried in order; a token needs ' +
@@ -52,6 +52,10 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
       status: refusal.status, headers: refusal.headers,
       body: { error: { code: refusal.code, message: refusal.message, requestId: http.request.id, ...(refusal.details ? { details: refusal.details } : {}) } },
     })
+    const stillReads = async (http: HttpContext) => {
+      const principal = await adminPrincipal(http, access)
+      return !isRefusal(principal) && requireScope(principal, READ_SCOPES, 'events') === undefined
+    }
     const middleware: HttpMiddleware = async (http, next) => {
       const { method, path } = http.request
       if (!path.startsWith(`${config.prefix}/`)) return next()
@@ -72,7 +76,12 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
         const unsubscribe = events.subscribe('islet.*', (event) => {
           stream.push(`event: ${event.topic.slice('islet.'.length)}\ndata: ${JSON.stringify(event.payload)}\n\n`)
         })
-        const heartbeat = setInterval(() => stream.push(': keep-alive\n\n'), config.heartbeatSeconds * 1000)
+        // The credentials are checked again at each heartbeat: a key revoked or a token expired since the stream
+        // opened ends it, as it would refuse the next request (a stream is a request that does not end by itself).
+        const heartbeat = setInterval(() => {
+          stream.push(': keep-alive\n\n')
+          stillReads(http).then((ok) => { if (!ok) stream.end() }, () => stream.end())
+        }, config.heartbeatSeconds * 1000)
         stream.push(': connected\n\n')
         return http.respond({
           status: 200, body: stream,
