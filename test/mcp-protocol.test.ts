@@ -100,13 +100,14 @@ describe('/admin/mcp route', () => {
     const init = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }
     const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }
     const fromPage = await fetch(`${app.url}/admin/mcp`, { method: 'POST', headers: { ...headers, origin: 'https://evil.example' }, body: JSON.stringify(init) })
-    expect(fromPage.status).toBe(403)
-    expect(((await fromPage.json()) as { error: { code: string } }).error.code).toBe('ERR_MCP_ORIGIN')
+    // The admin access rule (access.ts) turns both away before the MCP route: no token-free access for them.
+    expect(fromPage.status).toBe(401)
+    expect(((await fromPage.json()) as { error: { code: string; details: { reason: string } } }).error).toMatchObject({ code: 'ERR_ADMIN_AUTH_REQUIRED', details: { reason: 'origin' } })
     const port = new URL(app.url).port
     const rebound = await rawPost(Number(port), 'evil.example', JSON.stringify(init))
-    expect(rebound.status).toBe(403)
-    expect(JSON.parse(rebound.body).error.code).toBe('ERR_MCP_ORIGIN')
-    const direct = await fetch(`${app.url}/admin/mcp`, { method: 'POST', headers: { ...headers, origin: `http://localhost:${port}` }, body: JSON.stringify(init) })
+    expect(rebound.status).toBe(401)
+    expect(JSON.parse(rebound.body).error).toMatchObject({ code: 'ERR_ADMIN_AUTH_REQUIRED', details: { reason: 'host' } })
+    const direct = await fetch(`${app.url}/admin/mcp`, { method: 'POST', headers: { ...headers, origin: `http://127.0.0.1:${port}` }, body: JSON.stringify(init) })
     expect(direct.status).toBe(200)
   })
 })
