@@ -6,7 +6,7 @@ export default defineComponent({
   examples: [{ name: 'adds', input: { cart: 'c1', item: 'apple' }, output: { items: 1 } }],
   async execute(input: { cart: string; item: string }, ctx) {
     const items = (await ctx.kv.get<string[]>(`cart:${input.cart}`)) ?? []
-    items.push(input.item)
+    if (!items.includes(input.item)) items.push(input.item)
     await ctx.kv.set(`cart:${input.cart}`, items)
     return { items: items.length }
   },
