@@ -1,12 +1,10 @@
 // Deploy validation with real parts: every agent-corpus case (test/agent-corpus/README.md) through validateDeployment
-// on a real component host (real isolates, the real TypeScript checker in its worker thread), plus the steps' own
-// rules: the files check, every step running when it can, the ceiling, examples under the slot's limits.
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { dirname, join, relative, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
+// on a real component host (real isolates, the real TypeScript checker in its worker thread), with the checks the HTTP
+// and MCP suites make of the same cases (test/support/agent-corpus.ts), plus the steps' own rules: the files check,
+// every step running when it can, the ceiling, examples under the slot's limits.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Diagnostic } from '@islet/sdk'
-import { DIAGNOSTIC_SCHEMA } from '@islet/sdk'
 import type { ComponentGrants, SlotDecl } from '../runtime/config/types.ts'
 import { createComponentHost, type ComponentHost } from '../runtime/components/host.ts'
 import { createEventBus } from '../runtime/events/bus.ts'
@@ -15,8 +13,10 @@ import { namesNonPublicAddress } from '../runtime/sandbox/capabilities/fetch/add
 import { checkDeployFiles, validateDeployment, type Validation } from '../runtime/slots/validate.ts'
 import { stopTypecheck, typecheck } from '../runtime/slots/typecheck.ts'
 import { writeFiles } from './support/files.ts'
+import {
+  TYPICAL_MISTAKES, badFiles, corpusCase, corpusCases, expectAccepted, expectRefusedAsExpected, fixedFiles, type SlotYaml,
+} from './support/agent-corpus.ts'
 
-const CORPUS = fileURLToPath(new URL('./agent-corpus/', import.meta.url))
 const { dir, cleanup } = writeFiles({})
 let host: ComponentHost
 let trees = 0
@@ -34,17 +34,6 @@ afterAll(async () => {
   cleanup()
 })
 
-interface SlotYaml { grants?: Record<string, unknown>; limits?: SlotDecl['limits']; config?: unknown; examples?: 'required' | 'optional' }
-interface Expected {
-  code: string
-  step?: string
-  message?: string[]
-  hint?: string[]
-  replacement?: string
-  at?: Partial<Pick<Diagnostic, 'file' | 'line' | 'column' | 'endLine' | 'endColumn'>>
-}
-interface Case { description: string; slot?: SlotYaml; entry?: string; globals?: string[]; expect: Expected[] }
-
 /** A slot as the config loader makes it from its YAML entry (grants in their checked form). */
 function slotOf(name: string, yaml: SlotYaml = {}): SlotDecl {
   const g = yaml.grants ?? {}
@@ -57,15 +46,6 @@ function slotOf(name: string, yaml: SlotYaml = {}): SlotDecl {
     name, grants, limits: yaml.limits ?? {}, config: yaml.config ?? {}, deployers: ['admin'],
     examplesRequired: yaml.examples !== 'optional', source: { file: join(dir, 'islet.yaml'), line: 3, col: 5 },
   }
-}
-
-function readTree(folder: string): Record<string, string> {
-  const files: Record<string, string> = {}
-  for (const name of readdirSync(folder, { recursive: true }) as string[]) {
-    const path = join(folder, name)
-    if (statSync(path).isFile()) files[relative(folder, path).split(sep).join('/')] = readFileSync(path, 'utf8')
-  }
-  return files
 }
 
 /** What the slots service does before validating: the files written to a tree of their own. */
@@ -83,7 +63,6 @@ function validate(files: Record<string, string>, slot: SlotDecl, entry = 'index.
 }
 
 const shown = (v: Validation) => JSON.stringify(v.diagnostics, null, 2)
-const has = (text: string | null, words: readonly string[] = []) => words.every((w) => (text ?? '').toLowerCase().includes(w.toLowerCase()))
 
 /** Whether the isolate has a global (e.g. `crypto.randomUUID`), asked of the sandbox itself. */
 async function isolateHas(path: string): Promise<boolean> {
@@ -94,39 +73,26 @@ async function isolateHas(path: string): Promise<boolean> {
   return result.ok
 }
 
-const cases = readdirSync(CORPUS).filter((name) => existsSync(join(CORPUS, name, 'expect.json')))
-
 describe('the agent corpus', () => {
   it('has a case for each typical first-try mistake', () => {
-    expect(cases).toEqual(expect.arrayContaining(['node-fs', 'node-crypto', 'npm-axios', 'node-globals', 'require-call', 'returns-map',
-      'returns-date', 'wrong-output-schema', 'floating-kv-write', 'class-based', 'missing-export', 'type-error', 'capability-beyond-slot', 'no-examples']))
+    expect(corpusCases).toEqual(expect.arrayContaining(TYPICAL_MISTAKES))
   })
 
-  for (const name of cases) {
+  for (const name of corpusCases) {
     it(`${name}: the mistake gets the diagnostics that say how to fix it, and the fix validates`, async () => {
-      const spec = JSON.parse(readFileSync(join(CORPUS, name, 'expect.json'), 'utf8')) as Case
+      const spec = corpusCase(name)
       const slot = slotOf(name, spec.slot)
-      const bad = await validate(readTree(join(CORPUS, name, 'bad')), slot, spec.entry)
-      expect(bad.ok, shown(bad)).toBe(false)
-      for (const d of bad.diagnostics) expect(d.code, JSON.stringify(d)).toMatch(new RegExp(DIAGNOSTIC_SCHEMA.properties.code.pattern))
-      for (const wanted of spec.expect) {
-        const match = bad.diagnostics.find((d) => d.code === wanted.code && has(d.message, wanted.message) && has(d.hint, wanted.hint)
-          && (wanted.replacement === undefined || d.replacement?.text === wanted.replacement)
-          && Object.entries(wanted.at ?? {}).every(([k, v]) => d[k as keyof Diagnostic] === v))
-        expect(match, `${JSON.stringify(wanted)} among ${shown(bad)}`).toBeDefined()
-        if (wanted.step) expect(bad.steps.find((s) => s.name === wanted.step)?.status).toBe('failed')
-      }
+      expectRefusedAsExpected(name, await validate(badFiles(name), slot, spec.entry))
       const missing = []
       for (const global of spec.globals ?? []) if (!await isolateHas(global)) missing.push(global)
-      const fixed = await validate(readTree(join(CORPUS, name, 'fixed')), slot, spec.entry)
+      const fixed = await validate(fixedFiles(name), slot, spec.entry)
       if (missing.length > 0) {
         // The isolate lacks a global the fix uses (its helper's work not merged yet): the static steps must pass.
         expect(fixed.steps.filter((s) => ['files', 'compile', 'typecheck', 'ceiling'].includes(s.name)).map((s) => s.status), shown(fixed)).toEqual(['passed', 'passed', 'passed', 'passed'])
         return
       }
-      expect(fixed.diagnostics.filter((d) => d.severity === 'error'), shown(fixed)).toEqual([])
-      expect(fixed.ok).toBe(true)
-      expect(fixed.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['files:passed', 'compile:passed', 'typecheck:passed', 'schemas:passed', 'ceiling:passed', 'examples:passed'])
+      expectAccepted(name, fixed)
+      expect(fixed.steps).toHaveLength(6)
     }, 60_000)
   }
 })

@@ -55,7 +55,33 @@ export const NODE_GLOBAL_HINTS: Record<string, string> = {
   global: 'use globalThis',
   setImmediate: 'use setTimeout(callback, 0)',
   setInterval: 'components have no intervals: each invocation ends when execute returns; use setTimeout within the invocation',
+  clearInterval: 'components have no intervals: each invocation ends when execute returns; use setTimeout within the invocation (and clearTimeout)',
+  clearImmediate: 'use setTimeout(callback, 0) and clearTimeout',
 }
+
+/**
+ * The hint for a runtime "X is not defined" (an example that threw on a Node global the type check also names), or
+ * undefined when X is not one generated code reaches for.
+ */
+export function undefinedGlobalHint(message: string): string | undefined {
+  const name = /\b([A-Za-z_$][\w$]*) is not defined\b/.exec(message)?.[1]
+  return name !== undefined && Object.hasOwn(NODE_GLOBAL_HINTS, name) ? NODE_GLOBAL_HINTS[name] : undefined
+}
+
+/** `export const handler = …`, `export async function handler(…)`, `exports.handler =`: an AWS Lambda-style entry. */
+const LAMBDA_EXPORT = /(?:^|\n)\s*export\s+(?:const|let|var|(?:async\s+)?function\*?)\s+handler\b|\b(?:module\.)?exports\.handler\s*=/
+
+/**
+ * The hint for an entry with no default export that is written as a Lambda handler (generated code's most common
+ * shape after a plain function): what differs, then the exact shape. Undefined for other entries.
+ */
+export function lambdaHint(entryText: string, shape: string): string | undefined {
+  if (!LAMBDA_EXPORT.test(entryText)) return undefined
+  return 'this is a Lambda-style handler; a component is not: Islet calls execute(input, ctx) with the request\'s JSON already parsed '
+    + '(no event, no JSON.parse(event.body)), and execute returns the output object itself (no statusCode, headers or body: '
+    + `the pipeline decides the HTTP response). Replace export const handler with: ${shape}`
+}
+
 
 /**
  * A certain fix for the import statement on `lineText` (the line esbuild located it on): removing it, when the

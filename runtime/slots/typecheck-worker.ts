@@ -31,6 +31,8 @@ const LIB = 'lib.es2022.d.ts'
 const SDK = '@islet/sdk'
 /** Cannot find module / its types: the compile step reports imports (with the hint); the type check stays quiet. */
 const IMPORT_CODES = new Set([2307, 2792, 7016])
+/** "Property 'x' does not exist on type 'T'" (2551: with a "did you mean"). */
+const MISSING_MEMBER_CODES = new Set([2339, 2551])
 /** "Cannot find name" variants (the ones that suggest @types/node among them). */
 const MISSING_NAME_CODES = new Set([2304, 2580, 2591, 2552, 2582, 2583, 2584])
 
@@ -108,7 +110,7 @@ function check(request: TypecheckRequest): Diagnostic[] {
     const source = program.getSourceFile(path)
     if (!source || source.isDeclarationFile || !/\.m?ts$/.test(path)) continue
     for (const d of program.getSemanticDiagnostics(source)) {
-      const found = fromTs(d, root)
+      const found = fromTs(d, root, checker, sdkDir)
       if (found) out.push(found)
     }
     out.push(...floatingPromises(source, checker, root))
@@ -117,7 +119,7 @@ function check(request: TypecheckRequest): Diagnostic[] {
   return out
 }
 
-function fromTs(d: ts.Diagnostic, root: string): Diagnostic | undefined {
+function fromTs(d: ts.Diagnostic, root: string, checker: ts.TypeChecker, sdkDir: string): Diagnostic | undefined {
   if (IMPORT_CODES.has(d.code)) return undefined
   let text = ts.flattenDiagnosticMessageText(d.messageText, '\n')
   let hint: string | null = null
@@ -129,12 +131,43 @@ function fromTs(d: ts.Diagnostic, root: string): Diagnostic | undefined {
       text = `Cannot find name '${name}': the sandbox has no Node globals.`
     }
   }
+  if (MISSING_MEMBER_CODES.has(d.code)) hint = membersHint(d, checker, sdkDir)
   const related = d.relatedInformation?.find((r) => r.file)
   if (!hint && related?.file && related.start !== undefined) {
     const at = related.file.getLineAndCharacterOfPosition(related.start)
     hint = `${ts.flattenDiagnosticMessageText(related.messageText, ' ')} (${shown(related.file.fileName, root)}:${at.line + 1}:${at.character + 1})`
   }
   return located('ERR_COMPONENT_TYPE', d.category === ts.DiagnosticCategory.Warning ? 'warning' : 'error', `TS${d.code}: ${text}`, hint, d.file, d.start, d.length, root)
+}
+
+/**
+ * For a member that does not exist on one of the sdk's types (`ctx.kv.put`, `ctx.log.warning`): the members that do,
+ * so the fix is one rename. Other types (strings, the component's own) keep TypeScript's own words.
+ */
+function membersHint(d: ts.Diagnostic, checker: ts.TypeChecker, sdkDir: string): string | null {
+  if (!d.file || d.start === undefined) return null
+  const access = propertyAccessAt(d.file, d.start)
+  if (!access) return null
+  const type = checker.getNonNullableType(checker.getTypeAtLocation(access.expression))
+  const declared = (type.getSymbol() ?? type.aliasSymbol)?.declarations?.[0]?.getSourceFile().fileName
+  if (!declared || !isInside(sdkDir, declared)) return null
+  const names = checker.getPropertiesOfType(type).map((p) => p.name).filter((n) => !n.startsWith('_'))
+  if (names.length === 0) return null
+  const said = ts.flattenDiagnosticMessageText(d.messageText, ' ')
+  const meant = /Did you mean '([^']+)'\?/.exec(said)?.[1]
+  return `${access.expression.getText(d.file)} has ${names.join(', ')}${meant ? `: use ${meant}` : ''} (no ${access.name.text})`
+}
+
+/** The `a.b` whose `b` starts at `start`. */
+function propertyAccessAt(file: ts.SourceFile, start: number): ts.PropertyAccessExpression | undefined {
+  let found: ts.PropertyAccessExpression | undefined
+  const visit = (node: ts.Node): void => {
+    if (found || start < node.getFullStart() || start >= node.getEnd()) return
+    if (ts.isPropertyAccessExpression(node) && node.name.getStart(file) === start) found = node
+    else ts.forEachChild(node, visit)
+  }
+  visit(file)
+  return found
 }
 
 function located(code: string, severity: 'error' | 'warning', message: string, hint: string | null, file: ts.SourceFile | undefined, start: number | undefined, length: number | undefined, root: string): Diagnostic {

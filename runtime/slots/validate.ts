@@ -12,7 +12,9 @@ import { ComponentCompileError, compileComponent, type CompiledComponent } from 
 import type { ComponentHost, TrialResult } from '../components/host.ts'
 import { messageOf } from '../errors.ts'
 import { checkCeiling, describeGrants } from './ceiling.ts'
-import { importHinted } from './hints.ts'
+import { COMPONENT_SHAPE } from '../components/shape-hint.ts'
+import { ungrantedFetches } from './fetch-origins.ts'
+import { importHinted, lambdaHint, undefinedGlobalHint } from './hints.ts'
 import { typecheck } from './typecheck.ts'
 
 /** The caps on what one deployment may hold. */
@@ -125,7 +127,7 @@ export async function validateDeployment(request: { files: DeployFiles; entry: s
     compiled = await compileComponent(entryPath)
   } catch (error) {
     compileProblems = error instanceof ComponentCompileError
-      ? error.diagnostics.map((d) => withImportHint(inTree(toPublicDiagnostic(d), root), files, origins))
+      ? error.diagnostics.map((d) => withEntryHint(withImportHint(inTree(toPublicDiagnostic(d), root), files, origins), files[entry] ?? ''))
       : [problem('ERR_COMPONENT_COMPILE', `could not be compiled: ${messageOf(error)}`, entry)]
   }
   record('compile', compileProblems, performance.now() - started)
@@ -159,7 +161,10 @@ export async function validateDeployment(request: { files: DeployFiles; entry: s
 
   started = performance.now()
   const entryText = files[entry] ?? ''
-  record('ceiling', checkCeiling({ capabilities: meta.capabilities, limits: meta.limits }, slot).map((d) => locateIn(d, entry, entryText)), performance.now() - started)
+  record('ceiling', [
+    ...checkCeiling({ capabilities: meta.capabilities, limits: meta.limits }, slot).map((d) => locateIn(d, entry, entryText)),
+    ...ungrantedFetches(files, origins, slot.name),
+  ], performance.now() - started)
 
   record('examples', exampleProblems(trial, slot, entry, entryText, root), trial.timings?.examplesMs ?? 0)
 
@@ -191,7 +196,7 @@ function exampleProblems(trial: TrialResult, slot: SlotDecl, entry: string, entr
       : code === 'ERR_COMPONENT_OUTPUT_INVALID'
       ? 'return plain JSON (objects, arrays, strings, numbers, booleans, null): a Map → Object.fromEntries(map), a Set → [...set], a Date → date.toISOString()'
       : /^ERR_CAPABILITY_DENIED\b/.test(reason) ? `the slot grants ${describeGrants(slot.grants as Record<string, unknown>)}; examples run with throwaway capabilities (fetch only with fetch: true)`
-        : 'fix the code or the example; examples run in the sandbox under the slot\'s limits with throwaway capabilities'
+        : undefinedGlobalHint(reason) ?? 'fix the code or the example; examples run in the sandbox under the slot\'s limits with throwaway capabilities'
     const d = problem(code, `example '${failed.name}' failed: ${reason.replace(/\s+/g, ' ')}`, null, hint)
     // The example's own text in the entry (or the file exampleFailure located it in).
     const located = locateIn(d, entry, entryText, where)
@@ -226,6 +231,12 @@ function fetchOrigins(slot: SlotDecl): string[] {
 function withImportHint(d: Diagnostic, files: DeployFiles, origins: readonly string[]): Diagnostic {
   const text = d.file !== null ? files[d.file] : undefined
   return importHinted(d, text !== undefined && d.line !== null ? text.split('\n')[d.line - 1] : undefined, origins)
+}
+
+/** A missing default export in an entry written as a Lambda handler: say what differs, not only the shape. */
+function withEntryHint(d: Diagnostic, entryText: string): Diagnostic {
+  if (d.code !== 'ERR_COMPONENT_COMPILE' || !d.message.startsWith('no default export')) return d
+  return { ...d, hint: lambdaHint(entryText, COMPONENT_SHAPE) ?? d.hint }
 }
 
 /** A diagnostic's file relative to the deployment's folder (files outside it, e.g. the sdk, keep their path). */
