@@ -222,7 +222,7 @@ export async function benchDeploy(options: DeployBenchOptions) {
       windows.push(row as (typeof windows)[number])
       const w = windows.at(-1)!
       console.log(`  round ${i + 1}: without deploys ${w.without.rps.toFixed(0)} req/s p99 ${w.without.p99Ms} ms | with ${w.deploys} promotions ` +
-        `(${w.perMinute}/min) ${w.with.rps.toFixed(0)} req/s p99 ${w.with.p99Ms} ms; failed ${w.without.errors + w.without.non2xx} / ${w.with.errors + w.with.non2xx}`)
+        `(${w.perMinute}/min) ${w.with.rps.toFixed(0)} req/s p99 ${w.with.p99Ms} ms (${(w.with.rps / w.without.rps).toFixed(2)}×); failed ${w.without.errors + w.without.non2xx} / ${w.with.errors + w.with.non2xx}`)
     }
     const servesLast = lastPromoted === 0 || await servedRevision(server.url) === lastPromoted
     const rssAfterMb = treeMemory(server.pid).rssMb
@@ -243,6 +243,7 @@ export async function benchDeploy(options: DeployBenchOptions) {
         seconds: options.seconds, rounds: options.rounds,
         rpsWithout: round(median(windows.map((w) => w.without.rps)), 0), rpsWith: round(median(windows.map((w) => w.with.rps)), 0),
         ratio: round(median(windows.map((w) => w.with.rps / w.without.rps)), 3),
+        ratios: windows.map((w) => round(w.with.rps / w.without.rps, 2)),
         p99WithoutMs: median(windows.map((w) => w.without.p99Ms)), p99WithMs: median(windows.map((w) => w.with.p99Ms)),
         deploysPerMinute: median(windows.map((w) => w.perMinute)), deploys: windows.reduce((n, w) => n + w.deploys, 0),
         deployFailures: windows.reduce((n, w) => n + w.deployFailures, 0),
@@ -276,9 +277,10 @@ export function printDeploy(r: Awaited<ReturnType<typeof benchDeploy>>): void {
   console.log(`   target p50 ≤ ${r.targetP50Ms} ms with the type check (both) ${verdict(r.met)}`)
   const l = r.load
   console.log(`   under load (autocannon, 50 connections, ${l.rounds} × ${l.seconds} s each way): ${l.deploysPerMinute} promotions/min sustained (${l.deploys} in all, ${l.deployFailures} refused or failed)`)
-  console.log(`      ${l.rpsWith} req/s with deploys vs ${l.rpsWithout} without: ratio ${l.ratio}×; p99 ${l.p99WithMs} ms vs ${l.p99WithoutMs} ms`)
+  console.log(`      ${l.rpsWith} req/s with deploys vs ${l.rpsWithout} without: ratio ${l.ratio}× (median of rounds: ${l.ratios.join(', ')}; other work on the machine moves it, see below); p99 ${l.p99WithMs} ms vs ${l.p99WithoutMs} ms`)
   console.log(`      one stage+promote under load: p50 ${l.promoteUnderLoad.p50Ms} ms, p99 ${l.promoteUnderLoad.p99Ms} ms (steps: ${steps(l.promoteUnderLoad.stepsMedianMs)}); ` +
-    `server CPU ${l.serverCpuMsPerDeploy} ms per deploy vs ${l.serverCpuMsPerRequest} ms per request`)
+    `server CPU ${l.serverCpuMsPerDeploy} ms per deploy vs ${l.serverCpuMsPerRequest} ms per request ` +
+    `(one deploy ≈ ${Math.round(l.serverCpuMsPerDeploy / l.serverCpuMsPerRequest)} requests; ${round(l.deploysPerMinute / 60 * l.serverCpuMsPerDeploy / 1000, 2)} cores at that rate)`)
   console.log(`      failed requests: ${l.failedWith} of ${l.requestsWith} with deploys, ${l.failedWithout} of ${l.requestsWithout} without ${verdict(l.failedWith + l.failedWithout === 0)}` +
     `; last promoted version serving: ${l.servesLastPromoted ? 'yes' : 'NO'}; tree RSS ${l.rssBeforeMb} → ${l.rssAfterMb} MB; machine: ${l.machine}`)
 }
