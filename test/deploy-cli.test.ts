@@ -113,11 +113,12 @@ describe('islet deploy', () => {
     writeFileSync(join(work, 'pricing', 'lib', 'rates.ts'), 'export const FACTOR = 4\n')
     const staged = await deploy(['pricing', 'pricing'])
     expect(staged.status).toBe(0)
-    const id = /^staged: pricing version (\d+) .*--promote-version \1 makes it live/.exec(staged.stdout)?.[1]
+    const [, id, suggested] = /^staged: pricing version (\d+) .*\((islet deploy pricing --promote-version \1 .*) makes it live\)/.exec(staged.stdout) ?? []
     expect(id, staged.stdout).toBeDefined()
     expect(await quote(1)).toBe(3)
 
-    const promoted = await deploy(['pricing', '--promote-version', id!])
+    // The command the summary suggests works pasted as it is (it names the server too).
+    const promoted = await isletAsync(suggested!.split(' ').slice(1), { cwd: work, env: { ISLET_TOKEN: '' } })
     expect(promoted.status).toBe(0)
     expect(promoted.stdout).toMatch(new RegExp(`^promoted: pricing version ${id} \\(sha256 [0-9a-f]{12}\\) is live; steps: promote \\d+ ms\\n$`))
     expect(await quote(1)).toBe(4)

@@ -50,9 +50,9 @@ describe('deploy slots', () => {
     expect(result.promoted).toBe(false)
     const ceiling = result.diagnostics.filter((d) => d.code === 'ERR_SLOT_CEILING')
     expect(ceiling.map((d) => d.message)).toEqual([
-      expect.stringContaining('fetch http://127.0.0.1:9999'), expect.stringContaining('emit orders.created'), expect.stringContaining('limits.timeoutMs 60000'),
+      expect.stringContaining("fetch origin 'http://127.0.0.1:9999'"), expect.stringContaining("emit topic 'orders.created'"), expect.stringContaining('limits.timeoutMs 60000'),
     ])
-    expect(ceiling[0]!.message).toContain('it grants: kv')
+    expect(ceiling[0]!.hint).toContain('the slot grants no fetch')
     expect(result.steps.find((s) => s.name === 'ceiling')?.status).toBe('failed')
     // Stored as rejected, never live; the slot stays empty.
     expect(result.version).toMatchObject({ id: 1, status: 'rejected' })
@@ -85,7 +85,7 @@ describe('deploy slots', () => {
     const dry = await slots.deploy('pricing', { files: { 'index.ts': pricing(1) }, dryRun: true, promote: true }, DEPLOYER)
     expect(dry).toMatchObject({ ok: true, dryRun: true, promoted: false })
     expect(dry.version).toBeUndefined()
-    expect(dry.steps.map((s) => [s.name, s.status])).toEqual([['files', 'passed'], ['compile', 'passed'], ['schemas', 'passed'], ['ceiling', 'passed'], ['examples', 'passed']])
+    expect(dry.steps.map((s) => [s.name, s.status])).toEqual([['files', 'passed'], ['compile', 'passed'], ['typecheck', 'passed'], ['schemas', 'passed'], ['ceiling', 'passed'], ['examples', 'passed']])
     expect(slots.versions('pricing', ADMIN)).toEqual([])
     expect((await quote(app.url, 1)).status).toBe(503)
     const results = await Promise.all([1, 2, 3].map((v) => slots.deploy('pricing', { files: { 'index.ts': pricing(v) } }, DEPLOYER)))

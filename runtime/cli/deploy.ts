@@ -49,7 +49,7 @@ export default async function deploy({ values, positionals }: ParsedOptions): Pr
     console.log(JSON.stringify(result, null, 2))
   } else {
     for (const d of result.diagnostics) console.log(formatDiagnostic(locate(d, local)))
-    console.log(summary(result, action))
+    console.log(summary(result, action, values.url as string))
   }
   return result.ok ? 0 : 1
 }
@@ -151,7 +151,8 @@ function locate(d: Diagnostic, local: Map<string, string>): Diagnostic {
   return file === undefined ? d : { ...d, file }
 }
 
-function summary(r: DeployResult, action: Action): string {
+/** `url` is --url as given, so the promote command it suggests can be pasted as it is. */
+function summary(r: DeployResult, action: Action, url: string): string {
   const v = r.version
   const name = v ? `${r.slot} version ${v.id} (sha256 ${v.hash.slice(0, 12)})` : r.slot
   const errors = r.diagnostics.filter((d) => d.severity === 'error').length
@@ -163,7 +164,7 @@ function summary(r: DeployResult, action: Action): string {
       : `refused: ${name} not made live, ${problems}; the live version is unchanged`
   } else if (r.dryRun) head = `valid: ${r.slot} would accept these files (dry run: nothing stored)`
   else if (r.promoted) head = `${action === 'rollback' ? 'rolled back' : action === 'promote-version' ? 'promoted' : 'deployed'}: ${name} is live`
-  else head = `staged: ${name}, not promoted (islet deploy ${r.slot} --promote-version ${v?.id ?? '<n>'} makes it live)`
+  else head = `staged: ${name}, not promoted (islet deploy ${r.slot} --promote-version ${v?.id ?? '<n>'} --url ${url} makes it live)`
   const steps = r.steps.map((s) => `${s.name} ${s.status === 'skipped' ? 'skipped' : `${s.status === 'failed' ? 'failed ' : ''}${Math.round(s.ms)} ms`}`)
   return steps.length ? `${head}; steps: ${steps.join(', ')}` : head
 }
