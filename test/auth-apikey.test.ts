@@ -172,4 +172,15 @@ describe('islet apikey: which store', () => {
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/ERR_AUTH_KEY_UNKNOWN/)
   })
+
+  it('revoking by name or by the whole key says which id to give, and never echoes the key', async () => {
+    const made = JSON.parse((await apikey('create', 'by-name', '--scopes', 'x', '--format', 'json')).stdout) as { id: string; key: string }
+    const byName = await apikey('revoke', 'by-name')
+    expect(byName.status).toBe(1)
+    expect(byName.stderr).toContain(`'by-name' is the name of a key, not an id: islet apikey revoke ${made.id}`)
+    const byKey = await apikey('revoke', made.key)
+    expect(byKey.status).toBe(1)
+    expect(byKey.stderr).toContain(`its id is ${made.id}`)
+    expect(byKey.stderr + byKey.stdout).not.toContain(made.key)
+  })
 })
