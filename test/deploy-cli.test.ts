@@ -90,6 +90,10 @@ describe('islet deploy', () => {
     const result = JSON.parse(r.stdout)
     expect(result).toMatchObject({ ok: true, slot: 'pricing', dryRun: true, promoted: false, diagnostics: [] })
     expect(result.steps.length).toBeGreaterThan(0)
+    // Without --entry, the one …/index.ts among the files named from the parent folder is the entry.
+    const guessed = await deploy(['pricing', 'pricing/index.ts', 'pricing/lib/rates.ts', '--dry-run'])
+    expect(guessed.stdout).toMatch(/^valid: pricing would accept these files/)
+    expect(guessed.status).toBe(0)
     expect(await versions()).toHaveLength(before)
   })
 

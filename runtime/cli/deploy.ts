@@ -139,10 +139,16 @@ function sourcesIn(dir: string): string[] {
   return out
 }
 
-/** The server's default entry is index.ts; a single file sent under another path is clearly the entry. */
+/**
+ * The server's default entry is index.ts; a single file sent under another path is clearly the entry, and so is the
+ * one `…/index.ts` among files named from a parent folder (`islet deploy pricing pricing/index.ts pricing/lib/x.ts`).
+ */
 function defaultEntry(files: Record<string, string>): string | undefined {
   const paths = Object.keys(files)
-  return paths.includes('index.ts') || paths.length !== 1 ? undefined : paths[0]
+  if (paths.includes('index.ts')) return undefined
+  if (paths.length === 1) return paths[0]
+  const indexes = paths.filter((p) => p.endsWith('/index.ts'))
+  return indexes.length === 1 ? indexes[0] : undefined
 }
 
 /** A diagnostic about a deployed file, pointed at the local file it came from (an editor or terminal can open it). */
