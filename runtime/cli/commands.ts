@@ -111,7 +111,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'mcp', summary: "an MCP server on stdio for agents: describe, validate, deploy, promote, roll back, invoke slots through a running engine's admin API", args: '', positionals: { min: 0, max: 0 },
     options: {
-      url: { type: 'string', default: 'http://127.0.0.1:8080', value: 'url', help: "the engine's http.server (admin API at /admin), or the admin prefix itself, e.g. http://host:8080/ops" },
+      url: { type: 'string', default: 'http://127.0.0.1:8080', value: 'url', help: "the engine's http.server (admin API at /admin), or the admin prefix itself, e.g. http://host:8080/ops; default http://127.0.0.1:8080" },
       token: { type: 'string', value: 'token', help: 'bearer token with admin or the slots\' deployer scopes (default: $ISLET_TOKEN); without one only a loopback-only engine answers' },
     },
     examples: ['islet mcp --url http://127.0.0.1:8080', 'ISLET_TOKEN=isk_… islet mcp --url https://islet.example.com'],
