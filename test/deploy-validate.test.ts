@@ -187,6 +187,19 @@ export default defineComponent({
 })
 
 describe('what a validation answers with', () => {
+  it('an example that fetches without fetch: true is told to add it to that example', async () => {
+    const files = { 'index.ts': `import { defineComponent } from '@islet/sdk'
+export default defineComponent({
+  name: 'rates',
+  examples: [{ name: 'live', input: {} }],
+  async execute() { return (await fetch('https://rates.example/eur')).json() },
+})
+` }
+    const v = await validate(files, slotOf('rates', { grants: { fetch: ['https://rates.example'] } }))
+    const example = v.diagnostics.find((d) => d.code === 'ERR_COMPONENT_EXAMPLE_FAILED')
+    expect(example, shown(v)).toMatchObject({ line: 4 })
+    expect(example!.hint).toMatch(/^add fetch: true to example 'live'/)
+  }, 60_000)
   it('never quotes a granted secret: an example whose output holds one shows it redacted', async () => {
     process.env.VALIDATE_TEST_SECRET = 'sk-live-9f8e7d6c5b4a'
     const files = { 'index.ts': `import { defineComponent } from '@islet/sdk'
