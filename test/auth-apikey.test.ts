@@ -161,6 +161,12 @@ describe('auth.apikey with islet apikey', () => {
 })
 
 describe('islet apikey: which store', () => {
+  it('run where there is no app.yaml, says how to name one, as a command that can be pasted', async () => {
+    const r = await isletAsync(['apikey', 'list'], { cwd: join(app.dir, 'data') })
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain("no app file 'app.yaml' (the default) in this folder; pass one: islet apikey list --app path/to/app.yaml")
+  })
+
   it('asks for --module when the app has several auth.apikey modules, and names them', async () => {
     const r = await isletAsync(['apikey', 'list', '--app', join(app.dir, 'app.yaml'), '--data-dir', join(app.dir, 'data')])
     expect(r.status).toBe(2)
