@@ -230,3 +230,30 @@ modules:
     }
   })
 })
+
+describe('islet deploy against a server whose auth middleware answers first', () => {
+  it('says the admin module is not (or not first) in the middleware, not only that credentials are needed', async () => {
+    // The admin module is declared but left out of the server's middleware: auth.apikey answers every /admin request.
+    const t = await startApp({ 'app.yaml': `apiVersion: islet/v1
+components:
+  - slot: pricing
+modules:
+  - name: keys
+    type: auth.apikey
+    config: { store: keys.db }
+  - name: admin
+    type: islet.admin
+    config: { auth: [keys] }
+  - name: web
+    type: http.server
+    config: { port: 0, middleware: [keys] }
+` })
+    try {
+      const r = await isletAsync(['deploy', 'pricing', 'pricing', '--url', t.url, '--dry-run'], { cwd: work, env: { ISLET_TOKEN: '' } })
+      expect(r.status).toBe(1)
+      expect(r.stderr).toMatch(/^ERR_AUTH_REQUIRED: .*\(the app's auth middleware answered, not the admin API at .*: list the islet\.admin module in that server's middleware, before its auth modules/)
+    } finally {
+      await t.close()
+    }
+  })
+})

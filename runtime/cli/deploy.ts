@@ -234,9 +234,14 @@ function printError(answer: Answer, json: boolean, shown: string): number {
     throw new IsletError('ERR_CLI_BAD_RESPONSE', `${shown} answered ${answer.status} with JSON that is neither a deploy result nor an error: is --url an islet app?`)
   }
   if (json) console.log(JSON.stringify(answer.body, null, 2))
-  // The app's own 404: no admin module answered there.
+  // The app's own 404: no admin module answered there. The app's auth middleware asking for credentials: the admin
+  // API never answers ERR_AUTH_REQUIRED (its own is ERR_ADMIN_AUTH_REQUIRED), so an auth module ran before it, or
+  // instead of it.
   const hint = error.code === 'ERR_HTTP_NOT_FOUND'
-    ? ` (no admin API at ${shown}: is --url the server whose middleware lists the islet.admin module, with its prefix if that is not /admin?)` : ''
+    ? ` (no admin API at ${shown}: is --url the server whose middleware lists the islet.admin module, with its prefix if that is not /admin?)`
+    : error.code === 'ERR_AUTH_REQUIRED'
+    ? ` (the app's auth middleware answered, not the admin API at ${shown}: list the islet.admin module in that server's middleware, before its auth modules, or send a token)`
+    : ''
   console.error(`${error.code}: ${String(error.message)}${hint}`)
   return 1
 }
