@@ -4,6 +4,7 @@
 // every step running when it can, the ceiling, examples under the slot's limits.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ComponentGrants, SlotDecl } from '../runtime/config/types.ts'
 import { createComponentHost, type ComponentHost } from '../runtime/components/host.ts'
@@ -145,7 +146,7 @@ export default defineComponent({
     const v = await validate(files, slotOf('limits', { grants: { kv: true }, limits: { timeoutMs: 1000 } }))
     expect(v.diagnostics.filter((d) => d.code === 'ERR_SLOT_CEILING').map((d) => [d.file, d.line])).toEqual([['index.ts', 3]])
     const ceiling = v.diagnostics.find((d) => d.code === 'ERR_SLOT_CEILING')!
-    expect(ceiling.message).toContain("limits.timeoutMs 5000, above slot 'limits''s 1000")
+    expect(ceiling.message).toContain("limits.timeoutMs 5000, above the 1000 slot 'limits' allows")
     expect(ceiling.hint).toContain('lower limits.timeoutMs to')
     expect(v.steps.find((s) => s.name === 'examples')?.status).toBe('passed')
     expect(existsSync(join(dir, 'data', 'islet-kv.db'))).toBe(false)
@@ -153,6 +154,19 @@ export default defineComponent({
 })
 
 describe('what a validation answers with', () => {
+  it('an example that fetches without fetch: true is told to add it to that example', async () => {
+    const files = { 'index.ts': `import { defineComponent } from '@islet/sdk'
+export default defineComponent({
+  name: 'rates',
+  examples: [{ name: 'live', input: {} }],
+  async execute() { return (await fetch('https://rates.example/eur')).json() },
+})
+` }
+    const v = await validate(files, slotOf('rates', { grants: { fetch: ['https://rates.example'] } }))
+    const example = v.diagnostics.find((d) => d.code === 'ERR_COMPONENT_EXAMPLE_FAILED')
+    expect(example, shown(v)).toMatchObject({ line: 4 })
+    expect(example!.hint).toMatch(/^add fetch: true to example 'live'/)
+  }, 60_000)
   it('never quotes a granted secret: an example whose output holds one shows it redacted', async () => {
     process.env.VALIDATE_TEST_SECRET = 'sk-live-9f8e7d6c5b4a'
     const files = { 'index.ts': `import { defineComponent } from '@islet/sdk'
@@ -171,6 +185,19 @@ export default defineComponent({
 
 describe('the type check worker', () => {
   const wrong = { 'index.ts': 'export const n: number = "x"\n' }
+  it('names sdk files by the sdk\'s name in hints, never by where the engine keeps them', async () => {
+    const files = { 'index.ts': `import { defineComponent } from '@islet/sdk'
+export default defineComponent<unknown, {}, { a: number; b: number }>({
+  name: 'short',
+  examples: [{ input: {}, output: {} }],
+  execute: () => ({ a: 1, b: 2 }),
+})
+` }
+    const { diagnostics } = await typecheck(dir, 'index.ts', files)
+    const missing = diagnostics.find((d) => d.code === 'ERR_COMPONENT_TYPE' && d.line === 4)
+    expect(missing?.hint, JSON.stringify(diagnostics)).toMatch(/\(@islet\/sdk\/component\.ts:\d+:\d+\)$/)
+    expect(JSON.stringify(diagnostics)).not.toContain(fileURLToPath(new URL('../sdk/', import.meta.url)))
+  }, 60_000)
   it('refuses a check that runs past its time, and the checks after it get a fresh worker', async () => {
     // Cold, the worker cannot even load TypeScript within 1 ms: this check always runs out of time.
     await stopTypecheck()

@@ -104,3 +104,34 @@ describe('islet mcp and tokens', () => {
     } finally { await deployer.close() }
   }, 60_000)
 })
+
+describe('islet mcp against a server whose auth middleware answers first', () => {
+  it('says the islet.admin module is not (or not first) in the middleware', async () => {
+    const other = await startApp({ 'app.yaml': `apiVersion: islet/v1
+components:
+  - slot: pricing
+modules:
+  - name: keys
+    type: auth.apikey
+    config: { store: keys.db }
+  - name: admin
+    type: islet.admin
+    config: { auth: [keys] }
+  - name: web
+    type: http.server
+    config: { port: 0, middleware: [keys] }
+` })
+    const client = new Client({ name: 'agent', version: '1.0.0' })
+    try {
+      await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN, 'mcp', '--url', other.url], stderr: 'ignore',
+        env: { ...process.env, ISLET_TOKEN: '' } as Record<string, string> }))
+      const r = await client.callTool({ name: 'list_versions', arguments: { slot: 'pricing' } })
+      expect(r.isError).toBe(true)
+      expect(errorOf(r).code).toBe('ERR_AUTH_REQUIRED')
+      expect(errorOf(r).message).toContain("the app's auth middleware answered, not the admin API")
+    } finally {
+      await client.close()
+      await other.close()
+    }
+  }, 60_000)
+})

@@ -81,6 +81,10 @@ describe.each([['/admin/mcp (streamable HTTP)', 'http'], ['islet mcp (stdio)', '
       expect(error.code).toBe('ERR_MCP_TOOL_INPUT')
       expect(error.message).toContain("must have required property 'files'")
       expect(error.message).toContain('file')
+      // deploy's result carries the version as an object; passing that on is answered with the id to send.
+      const promote = await client.callTool({ name: 'promote', arguments: { slot: 'pricing', version: { id: 4, hash: 'ab', status: 'staged' } } })
+      expect(promote.isError).toBe(true)
+      expect((promote.structuredContent as { error: { message: string } }).error.message).toContain('/version must be integer, got a version object: pass its id, 4')
     } finally {
       await client.close()
     }

@@ -20,7 +20,8 @@ export interface AdminConfig {
 
 export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void }>({
   type: 'islet.admin',
-  description: 'Admin API on the server it is listed under: /admin/status and /admin/events. Tokens through the modules in auth:; ' +
+  description: 'Admin API on the server it is listed under: /admin/status, /admin/events, the deploy slots (/admin/slots/…, /admin/audit) ' +
+    'and MCP (/admin/mcp). Tokens through the modules in auth:; ' +
     'without one only a loopback client of a server listening on loopback (no proxy headers).',
   provides: [httpMiddleware],
   configSchema: {
@@ -32,7 +33,8 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
       auth: {
         type: 'array', items: moduleRef('a module that verifies tokens (auth.apikey, auth.jwt)', httpAuthenticator), default: [],
         description: 'authentication modules that verify admin tokens (Authorization: Bearer, X-API-Key), tried in order; a token needs ' +
-          'scope admin (everything) or admin:read (status, events). Without a token only the loopback convenience applies',
+          'scope admin (everything), admin:read (status, events, reading slots) or a slot\'s deployers scope (that slot). ' +
+          'Without a token only the loopback convenience applies',
       },
       trustProxyHeaders: {
         type: 'boolean', default: false,

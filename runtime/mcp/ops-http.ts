@@ -86,6 +86,16 @@ function listOf<T>(body: unknown, ...keys: string[]): T[] {
   throw new IsletError('ERR_CLI_BAD_RESPONSE', `the admin API answered ${JSON.stringify(body).slice(0, 200)} where a list was expected`)
 }
 
+/**
+ * What an answer that came from the app rather than the admin API means (as `islet deploy` says it): the app's own
+ * 404, or its auth middleware asking for credentials — the admin API's own is ERR_ADMIN_AUTH_REQUIRED.
+ */
+function misrouted(code: string, url: URL): string {
+  if (code === 'ERR_HTTP_NOT_FOUND') return ` (no admin API at ${url.origin}: is --url the server whose middleware lists the islet.admin module, with its prefix if that is not /admin?)`
+  if (code === 'ERR_AUTH_REQUIRED') return ` (the app's auth middleware answered, not the admin API at ${url.origin}: list the islet.admin module in that server's middleware, before its auth modules, or send a token)`
+  return ''
+}
+
 /** The admin API's error answer as a coded error carrying its code, message and details. */
 async function refusal(response: Response, url: URL): Promise<Error> {
   const text = await response.text()
@@ -93,7 +103,7 @@ async function refusal(response: Response, url: URL): Promise<Error> {
   try { error = (JSON.parse(text) as { error?: typeof error }).error } catch { /* not JSON: reported below */ }
   if (typeof error?.code === 'string' && typeof error.message === 'string') {
     const details = { status: response.status, ...(typeof error.details === 'object' && error.details !== null ? error.details as Record<string, unknown> : {}) }
-    return new CodedError(error.code, error.message, { details })
+    return new CodedError(error.code, error.message + misrouted(error.code, url), { details })
   }
   return new IsletError('ERR_CLI_BAD_RESPONSE', `${url.pathname} on the admin API answered ${response.status}: ${text.slice(0, 200) || response.statusText}`,
     { details: { status: response.status } })

@@ -185,6 +185,17 @@ export const TOOLS: readonly Tool[] = [
   },
 ]
 
+/**
+ * deploy answers `version: {id, hash, …}` while promote, rollback, get_source and diff take a version id: an agent
+ * that passes the object on gets told which number to send.
+ */
+function versionObjectHint(args: unknown, pointer: string): string {
+  let value: unknown = args
+  for (const key of pointer.split('/').slice(1)) value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined
+  const id = value !== null && typeof value === 'object' ? (value as Record<string, unknown>).id : undefined
+  return Number.isInteger(id) ? `, got a version object: pass its id, ${String(id)}` : ''
+}
+
 let ajv: Ajv | undefined
 const validators = new Map<string, ValidateFunction>()
 
@@ -202,7 +213,7 @@ export async function callTool(name: string, args: Record<string, unknown>, ops:
   }
   const copy = structuredClone(args)
   if (!validate(copy)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(arguments)'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`)
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(arguments)'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}${versionObjectHint(copy, e.instancePath)}`)
     return answer({ error: { code: 'ERR_MCP_TOOL_INPUT', message: `the arguments of ${name} do not match its input schema: ${problems.join('; ')}`, details: { problems } } }, true)
   }
   try {

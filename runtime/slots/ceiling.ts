@@ -45,8 +45,9 @@ export function checkCeiling(definition: CeilingDefinition, slot: SlotDecl, file
       const granted = grantedList(name, grants[name])
       const refused = want.filter((w) => !covers(name, granted, w))
       if (refused.length === 0) continue
-      const what = name === 'fetch' ? 'origin' : name === 'emit' ? 'topic' : 'secret'
-      excess(`asks for ${name} ${what}${refused.length === 1 ? '' : 's'} ${refused.map((r) => `'${r}'`).join(', ')} beyond slot '${slot.name}'`,
+      // `fetch origin 'x'`, `emit topic 'x'`, `secret 'x'` (not `secrets secret 'x'`).
+      const what = name === 'fetch' ? 'fetch origin' : name === 'emit' ? 'emit topic' : 'secret'
+      excess(`asks for ${what}${refused.length === 1 ? '' : 's'} ${refused.map((r) => `'${r}'`).join(', ')} beyond slot '${slot.name}'`,
         granted.length === 0 ? `the slot grants no ${name}: remove capabilities.${name}` : `the slot grants ${name}: ${granted.join(', ')}`)
     }
   }
@@ -56,7 +57,7 @@ export function checkCeiling(definition: CeilingDefinition, slot: SlotDecl, file
       const want = limits[name]
       const ceiling = slot.limits[name] ?? DEFAULT_LIMITS[name]
       if (typeof want === 'number' && want > ceiling) {
-        excess(`asks for limits.${name} ${want}, above slot '${slot.name}''s ${ceiling}`, `lower limits.${name} to at most ${ceiling} (or leave it out to run under the slot's)`)
+        excess(`asks for limits.${name} ${want}, above the ${ceiling} slot '${slot.name}' allows`, `lower limits.${name} to at most ${ceiling} (or leave it out to run under the slot's)`)
       }
     }
   }

@@ -3,7 +3,7 @@
 // globals are parsed once and their SourceFiles kept across checks, and each program is built on the previous one
 // (oldProgram), so a warm check only parses and checks the component's own files.
 import { parentPort } from 'node:worker_threads'
-import { dirname, isAbsolute, join, relative, sep } from 'node:path'
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path'
 import ts from 'typescript-checker'
 import type { Diagnostic } from '@islet/sdk'
 import { COMPONENT_SHAPE } from '../components/shape-hint.ts'
@@ -55,6 +55,7 @@ function check(request: TypecheckRequest): Diagnostic[] {
   const files = new Map(Object.entries(request.files).map(([path, text]) => [join(root, path), text]))
   const next = new Map<string, { text: string; file: ts.SourceFile }>()
   const sdkDir = dirname(request.sdkEntry)
+  sdkDirNow = sdkDir
   const host: ts.CompilerHost = {
     getSourceFile(fileName, language) {
       const text = files.get(fileName)
@@ -180,9 +181,17 @@ function located(code: string, severity: 'error' | 'warning', message: string, h
   }
 }
 
-/** Paths inside the deployment relative to it (as the files were sent); the sdk and lib by their own names. */
+/** The sdk folder of the check under way: its files are shown by the sdk's name, not by where the engine keeps them. */
+let sdkDirNow = ''
+
+/**
+ * Paths inside the deployment relative to it (as the files were sent); the sdk and lib by their own names
+ * (`@islet/sdk/component.ts`, `lib.es2022.d.ts`): a deployer gets no host paths, and an agent can look those up.
+ */
 function shown(fileName: string, root: string): string {
-  return isInside(root, fileName) ? relative(root, fileName).split(sep).join('/') : fileName
+  if (isInside(root, fileName)) return relative(root, fileName).split(sep).join('/')
+  if (sdkDirNow && isInside(sdkDirNow, fileName)) return `${SDK}/${relative(sdkDirNow, fileName).split(sep).join('/')}`
+  return basename(fileName)
 }
 
 /** kv methods that change data: losing one of these to an un-awaited promise loses the write. */

@@ -195,6 +195,8 @@ function exampleProblems(trial: TrialResult, slot: SlotDecl, entry: string, entr
       ? 'return what the output schema declares (the message names each property that differs), or change the output schema to what execute returns'
       : code === 'ERR_COMPONENT_OUTPUT_INVALID'
       ? 'return plain JSON (objects, arrays, strings, numbers, booleans, null): a Map → Object.fromEntries(map), a Set → [...set], a Date → date.toISOString()'
+      // The message already says what to add; the hint says it in one step, to the example that needs it.
+      : /^ERR_CAPABILITY_DENIED\b.*may not fetch/.test(reason) ? `add fetch: true to example '${failed.name}': it then fetches for real, through the slot's grant (${describeGrants(slot.grants as Record<string, unknown>)})`
       : /^ERR_CAPABILITY_DENIED\b/.test(reason) ? `the slot grants ${describeGrants(slot.grants as Record<string, unknown>)}; examples run with throwaway capabilities (fetch only with fetch: true)`
         : undefinedGlobalHint(reason) ?? 'fix the code or the example; examples run in the sandbox under the slot\'s limits with throwaway capabilities'
     const d = problem(code, `example '${failed.name}' failed: ${reason.replace(/\s+/g, ' ')}`, null, hint)
