@@ -216,7 +216,7 @@ describe('admin slot routes', () => {
     expect(Array.isArray(audit)).toBe(true)
     const actions = new Set(audit.map((e: { action: string }) => e.action))
     for (const action of ['dry-run', 'deploy', 'promote', 'rollback', 'invoke']) expect(actions, action).toContain(action)
-    expect(audit.every((e: { principal: string; slot: string }) => e.principal === 'loopback' && e.slot === 'pricing')).toBe(true)
+    expect(audit.every((e: { principal: string; slot: string }) => e.principal === 'loopback:loopback' && e.slot === 'pricing')).toBe(true)
     expect(audit.some((e: { result: string }) => e.result === 'refused')).toBe(true)
   })
 
@@ -370,7 +370,13 @@ modules:
     const own = await audit('t-deploy', '?slot=pricing')
     expect(own.status).toBe(200)
     const entries = await json(own)
-    expect(entries).toContainEqual(expect.objectContaining({ principal: 'agent', action: 'deploy', slot: 'pricing', result: 'ok' }))
+    // `via:subject`: a token's subject cannot pass for another kind of principal (a JWT with sub 'loopback', say).
+    expect(entries).toContainEqual(expect.objectContaining({ principal: 'test-token:agent', action: 'deploy', slot: 'pricing', result: 'ok' }))
+    // The reader's refused deploy is there, naming the scope it lacked; the 401s (no token, a forged one) are not.
+    expect(entries).toContainEqual(expect.objectContaining({
+      principal: 'test-token:dashboard', action: 'deploy', slot: 'pricing', result: 'refused', detail: expect.stringContaining('deploy:pricing'),
+    }))
+    expect(entries.every((e: { principal: string }) => ['test-token:agent', 'test-token:dashboard'].includes(e.principal))).toBe(true)
     const all = await audit('t-deploy', '')
     expect(all.status).toBe(403)
     expect((await json(all)).error.code).toBe('ERR_ADMIN_FORBIDDEN')
