@@ -46,7 +46,10 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const status = ctx.service('status')
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
-    const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams })
+    const slotRoutes = createSlotRoutes(ctx.service('slots'), {
+      prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams,
+      reauthenticate: async (http) => { const p = await adminPrincipal(http, access); return isRefusal(p) ? undefined : p },
+    })
     const mcp = mcpRoute(config.prefix, () => ctx.service('slots'))
     const refuse = (http: HttpContext, refusal: AdminRefusal) => http.respond({
       status: refusal.status, headers: refusal.headers,
