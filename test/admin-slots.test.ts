@@ -124,6 +124,9 @@ describe('admin slot routes', () => {
     expect(await json(res)).toMatchObject({ ok: true, promoted: true, version: { id, status: 'live' } })
     expect(await quote(5)).toEqual({ status: 200, body: { total: 15 } })
     expect((await get('')).live).toBe(id)
+    // /admin/status lists the slots with their live version, next to the components.
+    const status = await json(await fetch(`${app.url}/admin/status`))
+    expect(status.slots).toEqual([{ name: 'pricing', live: id, examplesRequired: true, deployers: ['admin'] }])
   })
 
   it('deploys multipart files with their paths and promotes in the same call; source and diff show them', async () => {

@@ -49,10 +49,22 @@ export interface Slots {
    * through the admin API can fix it.
    */
   start(): Promise<void>
+  /**
+   * Each slot of the serving config as `/admin/status` shows it: name, live version (null when empty, or when the
+   * store cannot be read), whether examples are required, the deployer scopes.
+   */
+  summary(): SlotSummary[]
   /** A pipeline's call of a slot failed: the slot's log shows it. */
   noteFailure(slot: string, error: unknown): void
   /** Stops following other processes' promotions and closes the store. */
   close(): void
+}
+
+export interface SlotSummary {
+  name: string
+  live: number | null
+  examplesRequired: boolean
+  deployers: string[]
 }
 
 const DEFAULT_ENTRY = 'index.ts'
@@ -429,6 +441,14 @@ export function createSlots(options: SlotsOptions): Slots {
         follow = setInterval(catchUp, options.followMs)
         follow.unref()
       }
+    },
+    summary() {
+      return options.slots().map((s) => {
+        let live: number | null = null
+        // The status answers even when the store does not (a broken data dir shows in the slots' own routes).
+        try { live = db().live(s.name) } catch { /* null */ }
+        return { name: s.name, live, examplesRequired: s.examplesRequired, deployers: [...s.deployers] }
+      })
     },
     noteFailure,
     close() {
