@@ -344,6 +344,7 @@ export function createEngine(options: EngineOptions): Engine {
         state = 'ready'
         gen.appliedAt = new Date().toISOString()
         logger.info({ modules: gen.slots.size, configHash: config.hash.slice(0, 12) }, 'engine ready')
+        deploySlots.warm()
         return
       }
       if (stopping) { await stopping; return }

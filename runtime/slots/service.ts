@@ -17,6 +17,7 @@ import { createSlotLogs, type SlotLogs } from './logs.ts'
 import { deploymentHash, openSlotStore, type SlotStore } from './store.ts'
 // The one import the lead swaps for './validate.ts' at merge (same signatures).
 import { checkDeployFiles, validateDeployment } from './validate.ts'
+import { warmTypecheck } from './typecheck.ts'
 
 export interface SlotsOptions {
   dataDir: string
@@ -54,6 +55,11 @@ export interface Slots {
    * store cannot be read), whether examples are required, the deployer scopes.
    */
   summary(): SlotSummary[]
+  /**
+   * The engine is ready: when the app declares slots, start the type checker in the background, so the first deploy
+   * does not pay its cold start (about a second). Never awaited; an app without slots never starts it.
+   */
+  warm(): void
   /** A pipeline's call of a slot failed: the slot's log shows it. */
   noteFailure(slot: string, error: unknown): void
   /** Stops following other processes' promotions and closes the store. */
@@ -449,6 +455,10 @@ export function createSlots(options: SlotsOptions): Slots {
         try { live = db().live(s.name) } catch { /* null */ }
         return { name: s.name, live, examplesRequired: s.examplesRequired, deployers: [...s.deployers] }
       })
+    },
+    warm() {
+      if (options.slots().length === 0) return
+      warmTypecheck().catch((error: unknown) => logger.warn({ err: error }, `the type checker could not be warmed (the first deploy starts it): ${messageOf(error)}`))
     },
     noteFailure,
     close() {
