@@ -1,7 +1,9 @@
-// Module type `islet.admin`: GET /admin/status (config generation, modules, components) and GET /admin/events
-// (server-sent engine events: the bus's `islet.*` topics, i.e. config and component reloads). List it under a
-// server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`, or the loopback
-// convenience). It reaches the engine through the `status` and `events` services, like any plugin.
+// Module type `islet.admin`: GET /admin/status (config generation, modules, components, deploy slots), GET
+// /admin/events (server-sent engine events: the bus's `islet.*` topics — config, component and slot changes), the
+// deploy-slot routes (slots-routes.ts: /admin/slots/…, /admin/audit) and the MCP endpoint (mcp-route.ts,
+// /admin/mcp). List it under a server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`,
+// or the loopback convenience). It reaches the engine through the `status`, `events` and `slots` services, like any
+// plugin.
 import { defineModuleType, httpAuthenticator, httpMiddleware, moduleRef, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { EventStream } from './event-stream.ts'
 import { adminPrincipal, isRefusal, READ_SCOPES, requireScope, type AdminRefusal } from './access.ts'
@@ -20,7 +22,8 @@ export interface AdminConfig {
 
 export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void }>({
   type: 'islet.admin',
-  description: 'Admin API on the server it is listed under: /admin/status and /admin/events. Tokens through the modules in auth:; ' +
+  description: 'Admin API on the server it is listed under: /admin/status, /admin/events, the deploy slots (/admin/slots, /admin/audit) ' +
+    'and MCP (/admin/mcp). Tokens through the modules in auth:; ' +
     'without one only a loopback client of a server listening on loopback (no proxy headers).',
   provides: [httpMiddleware],
   configSchema: {
@@ -28,11 +31,11 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     additionalProperties: false,
     properties: {
       prefix: { type: 'string', pattern: '^(/[a-z0-9-]+)+$', default: '/admin' },
-      heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 15, description: 'seconds between keep-alive comments on /admin/events; the stream\'s credentials are checked again at each (a revoked key ends it)' },
+      heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 15, description: 'seconds between keep-alive comments on /admin/events and slot log streams; a stream\'s credentials are checked again at each (a revoked key ends it)' },
       auth: {
         type: 'array', items: moduleRef('a module that verifies tokens (auth.apikey, auth.jwt)', httpAuthenticator), default: [],
         description: 'authentication modules that verify admin tokens (Authorization: Bearer, X-API-Key), tried in order; a token needs ' +
-          'scope admin (everything) or admin:read (status, events). Without a token only the loopback convenience applies',
+          'scope admin (everything), admin:read (status, events, reading every slot) or a slot\'s deployers scope (that slot). Without a token only the loopback convenience applies',
       },
       trustProxyHeaders: {
         type: 'boolean', default: false,
