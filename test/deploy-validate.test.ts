@@ -141,6 +141,19 @@ export default defineComponent({
     expect(example?.message, shown(v)).toMatch(/ERR_SANDBOX_(TIMEOUT|CPU_LIMIT)/)
   }, 60_000)
 
+  it("takes fetch in the slot's own shape too, and the ceiling's hint shows the grant as the component writes it", async () => {
+    const slot = slotOf('rates', { grants: { fetch: ['https://rates.example'] } })
+    const asking = (fetch: string) => ({ 'index.ts': ok.replace("name: 'double',", `name: 'double', capabilities: { fetch: ${fetch} },`) })
+    // As the YAML grants it: { origins: [...] } type-checks and is within the ceiling.
+    const same = await validate(asking("{ origins: ['https://rates.example'] }"), slot)
+    expect(same.steps.map((s) => `${s.name}:${s.status}`), shown(same)).toEqual(['files:passed', 'compile:passed', 'typecheck:passed', 'schemas:passed', 'ceiling:passed', 'examples:passed'])
+    // Beyond it, in either shape: the hint is the capabilities line to write, in the shape the component used.
+    const objectForm = await validate(asking("{ origins: ['https://other.example'] }"), slot)
+    expect(objectForm.diagnostics.find((d) => d.code === 'ERR_SLOT_CEILING')?.hint, shown(objectForm)).toContain("capabilities: { fetch: { origins: ['https://rates.example'] } }")
+    const listForm = await validate(asking("['https://other.example']"), slot)
+    expect(listForm.diagnostics.find((d) => d.code === 'ERR_SLOT_CEILING')?.hint, shown(listForm)).toContain("capabilities: { fetch: ['https://rates.example'] }")
+  }, 60_000)
+
   it('refuses limits above the slot\'s and keeps examples away from the app\'s data', async () => {
     const files = { 'index.ts': ok.replace("name: 'double',", "name: 'double', limits: { timeoutMs: 5000 },").replace('async execute(input: { n: number }) {', 'async execute(input: { n: number }, ctx) { await ctx.kv.set(\'touched\', true);') }
     const v = await validate(files, slotOf('limits', { grants: { kv: true }, limits: { timeoutMs: 1000 } }))

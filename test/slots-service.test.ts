@@ -148,9 +148,9 @@ describe('deploy slots', () => {
     expect(await rejection(slots.rollback('pricing', DEPLOYER, 7))).toEqual({ code: 'ERR_SLOT_VERSION_UNKNOWN', status: 404 })
     const audit = slots.audit(ADMIN, { slot: 'pricing' }).reverse()
     expect(audit.map((a) => [a.principal, a.action, a.slot, a.version, a.result])).toEqual([
-      ['agent-7', 'deploy', 'pricing', 1, 'ok'], ['agent-7', 'promote', 'pricing', 1, 'ok'],
-      ['ops', 'deploy', 'pricing', 2, 'ok'], ['ops', 'promote', 'pricing', 2, 'ok'],
-      ['agent-7', 'rollback', 'pricing', 1, 'ok'], ['agent-7', 'rollback', 'pricing', 2, 'ok'],
+      ['apikey:agent-7', 'deploy', 'pricing', 1, 'ok'], ['apikey:agent-7', 'promote', 'pricing', 1, 'ok'],
+      ['apikey:ops', 'deploy', 'pricing', 2, 'ok'], ['apikey:ops', 'promote', 'pricing', 2, 'ok'],
+      ['apikey:agent-7', 'rollback', 'pricing', 1, 'ok'], ['apikey:agent-7', 'rollback', 'pricing', 2, 'ok'],
     ])
     expect(audit[2]!.hash).toBe(second.version!.hash)
     await until(() => events.length === 6)
@@ -179,8 +179,13 @@ describe('deploy slots', () => {
     await slots.deploy('pricing', { files, promote: true }, DEPLOYER)
     expect(slots.versions('pricing', READER)).toHaveLength(1)
     expect(await slots.invoke('pricing', { n: 4 }, DEPLOYER)).toMatchObject({ ok: true, version: 1, output: { version: 1, total: 4 } })
-    // Refusals are audited too.
-    expect(slots.audit(ADMIN).some((a) => a.action === 'invoke' && a.result === 'refused')).toBe(true)
+    // Refusals are audited too: a principal without the scope (naming the scope it lacked), an empty slot.
+    expect(slots.audit(ADMIN).filter((a) => a.result === 'refused').reverse().map((a) => [a.principal, a.action, a.detail])).toEqual([
+      ['apikey:nobody', 'deploy', 'missing scope: needs one of admin, deploy:pricing'],
+      ['apikey:dash', 'deploy', 'missing scope: needs one of admin, deploy:pricing'],
+      ['apikey:dash', 'invoke', 'missing scope: needs one of admin, deploy:pricing'],
+      ['apikey:agent-7', 'invoke', 'the slot is empty'],
+    ])
   })
 
   it("keeps each slot's log lines with sequence numbers and version, and follows new ones", async () => {

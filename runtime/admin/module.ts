@@ -1,7 +1,9 @@
-// Module type `islet.admin`: GET /admin/status (config generation, modules, components) and GET /admin/events
-// (server-sent engine events: the bus's `islet.*` topics, i.e. config and component reloads). List it under a
-// server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`, or the loopback
-// convenience). It reaches the engine through the `status` and `events` services, like any plugin.
+// Module type `islet.admin`: GET /admin/status (config generation, modules, components, deploy slots), GET
+// /admin/events (server-sent engine events: the bus's `islet.*` topics — config, component and slot changes), the
+// deploy-slot routes (slots-routes.ts: /admin/slots/…, /admin/audit) and the MCP endpoint (mcp-route.ts,
+// /admin/mcp). List it under a server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`,
+// or the loopback convenience). It reaches the engine through the `status`, `events` and `slots` services, like any
+// plugin.
 import { defineModuleType, httpAuthenticator, httpMiddleware, moduleRef, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { EventStream } from './event-stream.ts'
 import { adminPrincipal, isRefusal, READ_SCOPES, requireScope, type AdminRefusal } from './access.ts'
@@ -29,7 +31,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     additionalProperties: false,
     properties: {
       prefix: { type: 'string', pattern: '^(/[a-z0-9-]+)+$', default: '/admin' },
-      heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 15, description: 'seconds between keep-alive comments on /admin/events; the stream\'s credentials are checked again at each (a revoked key ends it)' },
+      heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 15, description: 'seconds between keep-alive comments on /admin/events and slot log streams; a stream\'s credentials are checked again at each (a revoked key ends it)' },
       auth: {
         type: 'array', items: moduleRef('a module that verifies tokens (auth.apikey, auth.jwt)', httpAuthenticator), default: [],
         description: 'authentication modules that verify admin tokens (Authorization: Bearer, X-API-Key), tried in order; a token needs ' +
@@ -48,7 +50,10 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const status = ctx.service('status')
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
-    const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams })
+    const slotRoutes = createSlotRoutes(ctx.service('slots'), {
+      prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams,
+      reauthenticate: async (http) => { const p = await adminPrincipal(http, access); return isRefusal(p) ? undefined : p },
+    })
     const mcp = mcpRoute(config.prefix, () => ctx.service('slots'))
     const refuse = (http: HttpContext, refusal: AdminRefusal) => http.respond({
       status: refusal.status, headers: refusal.headers,

@@ -38,17 +38,30 @@ export function checkCeiling(definition: CeilingDefinition, slot: SlotDecl, file
         excess(`asks for an unknown capability '${name}'`, 'capabilities are kv, fetch, emit and secrets')
         continue
       }
-      if (!Array.isArray(want) || !want.every((w) => typeof w === 'string')) {
-        excess(`capabilities.${name} must be a list of strings`, `e.g. ${name}: ['${name === 'fetch' ? 'https://api.example.com' : name === 'emit' ? 'orders.created' : 'API_KEY'}']`)
+      // fetch also comes in the slot's own shape, { origins: [...], privateOrigins?: [...] } (sdk ComponentCapabilities).
+      const objectForm = name === 'fetch' && isRecord(want)
+      const list = objectForm ? fetchObjectOrigins(want) : want
+      if (!Array.isArray(list) || !list.every((w) => typeof w === 'string')) {
+        excess(`capabilities.${name} must be a list of strings${name === 'fetch' ? " (or { origins: ['https://…'] })" : ''}`,
+          `e.g. ${name}: ['${name === 'fetch' ? 'https://api.example.com' : name === 'emit' ? 'orders.created' : 'API_KEY'}']`)
         continue
       }
       const granted = grantedList(name, grants[name])
-      const refused = want.filter((w) => !covers(name, granted, w))
+      const refused = list.filter((w) => !covers(name, granted, w))
+      if (objectForm) {
+        // Asking to reach private addresses is asking for more than the origin: the slot must list it as private too.
+        const grantedPrivate = isRecord(grants.fetch) && Array.isArray(grants.fetch.privateOrigins) ? grants.fetch.privateOrigins.filter((g): g is string => typeof g === 'string') : []
+        const asked = Array.isArray((want as Record<string, unknown>).privateOrigins) ? (want as { privateOrigins: unknown[] }).privateOrigins : []
+        for (const p of asked) {
+          if (typeof p === 'string' && !refused.includes(p) && !grantedPrivate.some((g) => origin(g) === origin(p))) refused.push(p)
+        }
+      }
       if (refused.length === 0) continue
       // `fetch origin 'x'`, `emit topic 'x'`, `secret 'x'` (not `secrets secret 'x'`).
       const what = name === 'fetch' ? 'fetch origin' : name === 'emit' ? 'emit topic' : 'secret'
       excess(`asks for ${what}${refused.length === 1 ? '' : 's'} ${refused.map((r) => `'${r}'`).join(', ')} beyond slot '${slot.name}'`,
-        granted.length === 0 ? `the slot grants no ${name}: remove capabilities.${name}` : `the slot grants ${name}: ${granted.join(', ')}`)
+        granted.length === 0 ? `the slot grants no ${name}: remove capabilities.${name}`
+          : `the slot grants ${name}: ${granted.join(', ')}; ask for those at most, e.g. capabilities: { ${capabilityLiteral(name, granted, objectForm, grants)} }`)
     }
   }
   const limits = definition.limits
@@ -74,6 +87,24 @@ function grantedList(name: string, grant: unknown): string[] {
   return []
 }
 
+/** The origins a component's `fetch: { origins, privateOrigins }` asks for; undefined when the shape is wrong. */
+function fetchObjectOrigins(want: Record<string, unknown>): unknown[] | undefined {
+  if (!Array.isArray(want.origins)) return undefined
+  const extra = want.privateOrigins === undefined ? [] : Array.isArray(want.privateOrigins) ? want.privateOrigins : undefined
+  return extra === undefined ? undefined : [...new Set([...want.origins, ...extra])]
+}
+
+/**
+ * A grant as the component writes it in `capabilities` (a list; for fetch in the object form when the component used
+ * it, with the slot's privateOrigins), e.g. `fetch: ['https://rates.example']`.
+ */
+function capabilityLiteral(name: string, granted: readonly string[], objectForm: boolean, grants: Record<string, unknown>): string {
+  const list = (items: readonly string[]) => `[${items.map((g) => `'${g}'`).join(', ')}]`
+  if (!objectForm) return `${name}: ${list(granted)}`
+  const priv = isRecord(grants.fetch) && Array.isArray(grants.fetch.privateOrigins) ? grants.fetch.privateOrigins.filter((g): g is string => typeof g === 'string') : []
+  return `${name}: { origins: ${list(granted)}${priv.length ? `, privateOrigins: ${list(priv)}` : ''} }`
+}
+
 function covers(name: string, granted: readonly string[], want: string): boolean {
   if (name === 'fetch') return granted.some((g) => origin(g) === origin(want))
   if (name === 'emit') return granted.some((g) => g === want || (want.endsWith('.*') ? g.endsWith('.*') && want.startsWith(g.slice(0, -1)) : topicMatches(g, want)))
@@ -88,13 +119,16 @@ function origin(text: string): string {
   }
 }
 
-/** `kv, fetch: http://127.0.0.1:9999` or `nothing`, for hints. */
+/**
+ * What a slot grants, in the shape a component's `capabilities` takes — `{ kv: true, fetch: ['http://127.0.0.1:9999'] }`
+ * — or `nothing`, for hints: the fix is then a copy.
+ */
 export function describeGrants(grants: Record<string, unknown>): string {
   const parts: string[] = []
-  if (grants.kv) parts.push('kv')
+  if (grants.kv) parts.push('kv: true')
   for (const name of ['fetch', 'emit', 'secrets']) {
     const list = grantedList(name, grants[name])
-    if (list.length > 0) parts.push(`${name}: ${list.join(', ')}`)
+    if (list.length > 0) parts.push(capabilityLiteral(name, list, false, grants))
   }
-  return parts.length === 0 ? 'nothing (log and config only)' : parts.join('; ')
+  return parts.length === 0 ? 'nothing (log and config only)' : `{ ${parts.join(', ')} }`
 }

@@ -37,6 +37,8 @@ interface Pending {
 }
 
 let worker: Worker | undefined
+/** The worker warmTypecheck last warmed (a new worker after a crash or a timeout starts cold). */
+let warmed: Worker | undefined
 let seq = 0
 /** Checks sent and not answered, whichever worker has them. */
 const pending = new Map<number, Pending>()
@@ -129,7 +131,14 @@ export async function typecheckFiles(entry: string, files: readonly string[]): P
  * in memory only: the folder need not exist). The slots service may call it once serving, when the app has slots.
  */
 export async function warmTypecheck(): Promise<void> {
-  await typecheck(fileURLToPath(new URL('./warm/', import.meta.url)), 'warm.ts', { 'warm.ts': "import { defineComponent } from '@islet/sdk'\nexport default defineComponent({ name: 'warm', execute: () => null })\n" })
+  const result = await typecheck(fileURLToPath(new URL('./warm/', import.meta.url)), 'warm.ts', { 'warm.ts': "import { defineComponent } from '@islet/sdk'\nexport default defineComponent({ name: 'warm', execute: () => null })\n" })
+  if (result.error) throw new Error(result.error)
+  if (worker) warmed = worker
+}
+
+/** No worker; a worker (starting, or checking); a worker that warmTypecheck loaded the checker, lib and sdk into. */
+export function typecheckState(): 'stopped' | 'cold' | 'warm' {
+  return worker === undefined ? 'stopped' : warmed === worker ? 'warm' : 'cold'
 }
 
 /** Stops the worker (tests; an engine lets it go with the process). */
