@@ -4,7 +4,8 @@
 // convenience). It reaches the engine through the `status` and `events` services, like any plugin.
 import { defineModuleType, httpAuthenticator, httpMiddleware, moduleRef, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { EventStream } from './event-stream.ts'
-import { adminPrincipal, isRefusal, READ_SCOPES, requireScope, type AdminRefusal } from './access.ts'
+import { adminPrincipal, isRefusal, READ_SCOPES, requireScope } from './access.ts'
+import { respondRefusal } from './respond-refusal.ts'
 import { createSlotRoutes } from './slots-routes.ts'
 import { mcpRoute } from './mcp-route.ts'
 
@@ -48,10 +49,6 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const streams = new Set<EventStream>()
     const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams })
     const mcp = mcpRoute(config.prefix, () => ctx.service('slots'))
-    const refuse = (http: HttpContext, refusal: AdminRefusal) => http.respond({
-      status: refusal.status, headers: refusal.headers,
-      body: { error: { code: refusal.code, message: refusal.message, requestId: http.request.id, ...(refusal.details ? { details: refusal.details } : {}) } },
-    })
     const stillReads = async (http: HttpContext) => {
       const principal = await adminPrincipal(http, access)
       return !isRefusal(principal) && requireScope(principal, READ_SCOPES, 'events') === undefined
@@ -60,10 +57,10 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
       const { method, path } = http.request
       if (!path.startsWith(`${config.prefix}/`)) return next()
       const principal = await adminPrincipal(http, access)
-      if (isRefusal(principal)) return refuse(http, principal)
+      if (isRefusal(principal)) return respondRefusal(http, principal)
       const read = method === 'GET' && (path === `${config.prefix}/status` || path === `${config.prefix}/events`)
       const forbidden = read ? requireScope(principal, READ_SCOPES, `${method} ${path}`) : undefined
-      if (forbidden) return refuse(http, forbidden)
+      if (forbidden) return respondRefusal(http, forbidden)
       if (path === mcp.path) return mcp.handle(http, principal)
       if (method === 'GET' && path === `${config.prefix}/status`) {
         return http.respond({ status: 200, body: status.status() })

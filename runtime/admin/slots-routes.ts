@@ -6,6 +6,7 @@
 import { CodedError, type DeployResult, type HttpContext, type Principal, type SlotLogEntry, type SlotsService } from '@islet/sdk'
 import { IsletError, codeOf } from '../errors.ts'
 import { EventStream } from './event-stream.ts'
+import { respondRefusal } from './respond-refusal.ts'
 import {
   SMALL_BODY_LIMIT, badRequest, checkQuery, deployRequest, integer, jsonObject, versionId,
 } from './request-input.ts'
@@ -180,9 +181,6 @@ export function createSlotRoutes(slots: SlotsService, options: SlotRoutesOptions
     })
   }
 
-  const refusal = (http: HttpContext, status: number, code: string, message: string, details?: Record<string, unknown>, headers?: Record<string, string>) =>
-    http.respond({ status, headers, body: { error: { code, message, requestId: http.request.id, ...(details && Object.keys(details).length ? { details } : {}) } } })
-
   function answerError(http: HttpContext, error: unknown): void {
     const code = codeOf(error, 'ERR_INTERNAL')
     // The service says which status a refusal is (details.status); an HttpError (a body too large) carries its own.
@@ -191,11 +189,11 @@ export function createSlotRoutes(slots: SlotsService, options: SlotRoutesOptions
     const status = said ?? STATUS_OF_CODE[code] ?? 500
     if (code === 'ERR_INTERNAL' || !(error instanceof CodedError || error instanceof Error)) {
       http.logger.error({ err: error }, 'admin slot route failed')
-      return refusal(http, 500, 'ERR_INTERNAL', `internal error; the server log has details under request id ${http.request.id}`)
+      return respondRefusal(http, { status: 500, code: 'ERR_INTERNAL', message: `internal error; the server log has details under request id ${http.request.id}` })
     }
     if (status >= 500) http.logger.error({ err: error }, (error as Error).message)
     const details = error instanceof CodedError ? error.details : undefined
-    refusal(http, status, code, (error as Error).message, details)
+    respondRefusal(http, { status, code, message: (error as Error).message, ...(details ? { details } : {}) })
   }
 
   return {
@@ -218,7 +216,7 @@ export function createSlotRoutes(slots: SlotsService, options: SlotRoutesOptions
         const handler = match.methods[method as 'GET' | 'POST']
         if (!handler) {
           const allow = Object.keys(match.methods).join(', ')
-          refusal(http, 405, 'ERR_ADMIN_METHOD_NOT_ALLOWED', `${path} takes ${allow}, not ${method}`, undefined, { Allow: allow })
+          respondRefusal(http, { status: 405, code: 'ERR_ADMIN_METHOD_NOT_ALLOWED', message: `${path} takes ${allow}, not ${method}`, headers: { Allow: allow } })
           return true
         }
         const slot = decoded[match.path.indexOf(':slot')] ?? ''
