@@ -103,13 +103,13 @@ export async function adminPrincipal(http: HttpContext, config: AccessConfig): P
  * Clients that are not browsers send neither a foreign Host nor these headers.
  */
 function browserRefusal(request: HttpRequestView, challenge: string, hasAuth: boolean, checkHost: boolean): AdminRefusal | undefined {
-  const host = single(request.headers.host)
+  const host = firstValue(request.headers.host)
   if (checkHost && host !== undefined && !isLoopbackHost(hostName(host))) {
     return refusal(challenge, 'host', `this request names the host '${quoted(host)}' (Host header), not a loopback name: a web page whose name ` +
       'was re-pointed at this machine (DNS rebinding) sends exactly that, so it needs a token; call the API as http://127.0.0.1:<port> or http://localhost:<port>', hasAuth)
   }
-  const origin = single(request.headers.origin)
-  const site = single(request.headers['sec-fetch-site'])
+  const origin = firstValue(request.headers.origin)
+  const site = firstValue(request.headers['sec-fetch-site'])
   if ((origin !== undefined && !sameOrigin(origin, host)) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
     return refusal(challenge, 'origin', `this request was made by a web page of another origin (${origin !== undefined ? `Origin '${quoted(origin)}'` : `Sec-Fetch-Site: ${quoted(site!)}`}), ` +
       'which any site can make a browser on this machine do, so it needs a token', hasAuth)
@@ -136,12 +136,12 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
   }
 }
 
-function single(value: string | string[] | undefined): string | undefined {
+export function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
 
 /** At most 60 characters of a header, printable ASCII only: a refusal never echoes what it cannot show safely. */
-function quoted(text: string): string {
+export function quoted(text: string): string {
   const clean = text.replace(/[^\x20-\x7e]/g, '?').replace(/'/g, '"')
   return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean
 }
