@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import {
-  ADMIN_READ_SCOPE, ADMIN_SCOPE, type AuditEntry, type DeployFiles, type DeployRequest, type DeployResult, type DeployStep,
+  ADMIN_READ_SCOPE, ADMIN_SCOPE, heldScopes, type AuditEntry, type DeployFiles, type DeployRequest, type DeployResult, type DeployStep,
   type Diagnostic, type Logger, type Principal, type SlotInfo, type SlotInvokeResult, type SlotsService, type SlotVersion,
 } from '@islet/sdk'
 import type { ComponentHost, ReloadResult } from '../components/host.ts'
@@ -115,7 +115,9 @@ export function createSlots(options: SlotsOptions): Slots {
     }
     return s
   }
-  const holds = (p: Principal, scopes: readonly string[]) => p.scopes.some((s) => scopes.includes(s))
+  // heldScopes, as every other check: a principal whose scopes are not an array (a JWT's scope string passed on as
+  // it is) holds none, rather than failing with a TypeError (a 500) here.
+  const holds = (p: Principal, scopes: readonly string[]) => heldScopes(p).some((s) => scopes.includes(s))
   function mayChange(s: SlotDecl, p: Principal): void {
     const scopes = [...new Set([ADMIN_SCOPE, ...s.deployers])]
     if (!holds(p, scopes)) {
