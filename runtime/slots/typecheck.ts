@@ -124,14 +124,6 @@ export async function typecheckFiles(entry: string, files: readonly string[]): P
   return { ...result, diagnostics: result.diagnostics.map((d) => (d.file !== null && !isAbsolute(d.file) ? { ...d, file: join(root, d.file) } : d)) }
 }
 
-/**
- * Starts the worker and loads the checker, the lib and the sdk ahead of the first deploy (a check of a tiny component,
- * in memory only: the folder need not exist). The slots service may call it once serving, when the app has slots.
- */
-export async function warmTypecheck(): Promise<void> {
-  await typecheck(fileURLToPath(new URL('./warm/', import.meta.url)), 'warm.ts', { 'warm.ts': "import { defineComponent } from '@islet/sdk'\nexport default defineComponent({ name: 'warm', execute: () => null })\n" })
-}
-
 /** Stops the worker (tests; an engine lets it go with the process). */
 export async function stopTypecheck(): Promise<void> {
   const w = worker
