@@ -1,6 +1,7 @@
 // Who is asking the admin API: the principal a request acts as, or why it is refused. One place, so the status and
 // event routes, the slot routes and /admin/mcp cannot disagree about who may do what.
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE, heldScopes, type Authenticator, type HttpContext, type HttpRequestView, type Principal } from '@islet/sdk'
+import { carriesCredentials, invalidTokenChallenge } from '../../plugins/auth/credentials.ts'
 import { isLoopback } from './loopback.ts'
 
 export interface AccessConfig {
@@ -174,17 +175,6 @@ function refusal(challenge: string, reason: string, why: string, hasAuth = true)
     headers: { 'WWW-Authenticate': challenge, 'Cache-Control': 'no-store' },
     message: `the admin API needs a token: ${why}; ${how}`,
   }
-}
-
-/** RFC 6750's invalid_token challenge; the description keeps to the characters the header grammar allows. */
-function invalidTokenChallenge(challenge: string, message: string): string {
-  if (/\berror=/.test(challenge)) return challenge
-  return `${challenge}, error="invalid_token", error_description="${message.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')}"`
-}
-
-/** Whether the request carries credentials any authenticator may read. */
-function carriesCredentials(request: HttpRequestView): boolean {
-  return request.headers.authorization !== undefined || request.headers['x-api-key'] !== undefined
 }
 
 /** A configured listen host that accepts connections from this machine only. */
