@@ -3,7 +3,7 @@
 // server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`, or the loopback
 // convenience). It reaches the engine through the `status` and `events` services, like any plugin.
 import { defineModuleType, httpAuthenticator, httpMiddleware, moduleRef, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
-import { EventStream } from './event-stream.ts'
+import { EventStream, SSE_HEADERS } from './event-stream.ts'
 import { adminPrincipal, isRefusal, READ_SCOPES, requireScope } from './access.ts'
 import { respondRefusal } from './respond-refusal.ts'
 import { createSlotRoutes } from './slots-routes.ts'
@@ -47,11 +47,16 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const status = ctx.service('status')
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
-    const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams })
+    // A stream's request resolved again at each heartbeat: undefined once its credentials no longer pass.
+    const principalAgain = async (http: HttpContext) => {
+      const principal = await adminPrincipal(http, access)
+      return isRefusal(principal) ? undefined : principal
+    }
+    const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams, principalAgain })
     const mcp = mcpRoute(config.prefix, () => ctx.service('slots'))
     const stillReads = async (http: HttpContext) => {
-      const principal = await adminPrincipal(http, access)
-      return !isRefusal(principal) && requireScope(principal, READ_SCOPES, 'events') === undefined
+      const principal = await principalAgain(http)
+      return principal !== undefined && requireScope(principal, READ_SCOPES, 'events') === undefined
     }
     const middleware: HttpMiddleware = async (http, next) => {
       const { method, path } = http.request
@@ -82,7 +87,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
         stream.push(': connected\n\n')
         return http.respond({
           status: 200, body: stream,
-          headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
+          headers: { ...SSE_HEADERS },
         })
       }
       if (await slotRoutes.answer(http, principal)) return

@@ -5,7 +5,7 @@
 // differ in what they allow.
 import { CodedError, type DeployResult, type HttpContext, type Principal, type SlotLogEntry, type SlotsService } from '@islet/sdk'
 import { IsletError, codeOf } from '../errors.ts'
-import { EventStream } from './event-stream.ts'
+import { EventStream, SSE_HEADERS } from './event-stream.ts'
 import { respondRefusal } from './respond-refusal.ts'
 import {
   SMALL_BODY_LIMIT, badRequest, checkQuery, deployRequest, integer, jsonObject, versionId,
@@ -16,6 +16,8 @@ export interface SlotRoutesOptions {
   heartbeatSeconds: number
   /** Open log streams, ended by the admin module's stop() so they close cleanly rather than being cut at the server's grace. */
   streams: Set<EventStream>
+  /** The request's principal resolved again (undefined: refused now), for a stream that outlives its credentials. */
+  principalAgain(http: HttpContext): Promise<Principal | undefined>
 }
 
 /** What a matched route gets: the request, who asks, and the path's `:slot` and `:id`. */
@@ -174,11 +176,19 @@ export function createSlotRoutes(slots: SlotsService, options: SlotRoutesOptions
       throw error
     }
     options.streams.add(stream)
-    heartbeat = setInterval(() => stream.push(': keep-alive\n\n'), options.heartbeatSeconds * 1000)
-    http.respond({
-      status: 200, body: stream,
-      headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
-    })
+    // As /admin/events: the credentials are checked again at each heartbeat, so a key revoked, a token expired or a
+    // deployer scope taken away since the stream opened ends it, as it would refuse the next request.
+    const stillReads = async () => {
+      const again = await options.principalAgain(http)
+      if (again === undefined) return false
+      slots.describe(slot, again) // throws ERR_ADMIN_FORBIDDEN when it may no longer read the slot
+      return true
+    }
+    heartbeat = setInterval(() => {
+      stream.push(': keep-alive\n\n')
+      stillReads().then((ok) => { if (!ok) stream.end() }, () => stream.end())
+    }, options.heartbeatSeconds * 1000)
+    http.respond({ status: 200, body: stream, headers: { ...SSE_HEADERS } })
   }
 
   function answerError(http: HttpContext, error: unknown): void {
