@@ -118,20 +118,16 @@ export function createSlots(options: SlotsOptions): Slots {
   // heldScopes, as every other check: a principal whose scopes are not an array (a JWT's scope string passed on as
   // it is) holds none, rather than failing with a TypeError (a 500) here.
   const holds = (p: Principal, scopes: readonly string[]) => heldScopes(p).some((s) => scopes.includes(s))
-  function mayChange(s: SlotDecl, p: Principal): void {
-    const scopes = [...new Set([ADMIN_SCOPE, ...s.deployers])]
-    if (!holds(p, scopes)) {
-      throw refuse('ERR_ADMIN_FORBIDDEN', 403, `'${p.subject}' may not change slot '${s.name}': it needs one of the scopes ${scopes.join(', ')}`,
-        { slot: s.name, required: scopes })
+  /** Refuses `p` unless it holds one of `scopes` on slot `s`; `what` is the verb of the message. */
+  function needs(s: SlotDecl, p: Principal, what: 'change' | 'read', scopes: readonly string[]): void {
+    const required = [...new Set(scopes)]
+    if (!holds(p, required)) {
+      throw refuse('ERR_ADMIN_FORBIDDEN', 403, `'${p.subject}' may not ${what} slot '${s.name}': it needs one of the scopes ${required.join(', ')}`,
+        { slot: s.name, required })
     }
   }
-  function mayRead(s: SlotDecl, p: Principal): void {
-    const scopes = [...new Set([ADMIN_SCOPE, ADMIN_READ_SCOPE, ...s.deployers])]
-    if (!holds(p, scopes)) {
-      throw refuse('ERR_ADMIN_FORBIDDEN', 403, `'${p.subject}' may not read slot '${s.name}': it needs one of the scopes ${scopes.join(', ')}`,
-        { slot: s.name, required: scopes })
-    }
-  }
+  const mayChange = (s: SlotDecl, p: Principal) => needs(s, p, 'change', [ADMIN_SCOPE, ...s.deployers])
+  const mayRead = (s: SlotDecl, p: Principal) => needs(s, p, 'read', [ADMIN_SCOPE, ADMIN_READ_SCOPE, ...s.deployers])
   function versionIn(s: SlotDecl, id: number): SlotVersion {
     const v = Number.isInteger(id) ? db().get(s.name, id) : undefined
     if (!v) throw refuse('ERR_SLOT_VERSION_UNKNOWN', 404, `slot '${s.name}' has no version ${id}`, { slot: s.name, version: id })
