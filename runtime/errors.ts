@@ -88,7 +88,7 @@ export const ERROR_CODES = {
   // MCP server (runtime/mcp: `islet mcp` and /admin/mcp)
   ERR_MCP_TOOL_UNKNOWN: 'an MCP client called a tool the Islet MCP server does not have (tools/list names them)',
   ERR_MCP_TOOL_INPUT: "an MCP tool call's arguments do not match the tool's input schema (the problems are listed)",
-  ERR_MCP_ORIGIN: "/admin/mcp refused a browser page's request (an Origin of another host, or the token-free loopback access by a non-loopback Host name: DNS rebinding)",
+  ERR_MCP_ORIGIN: "/admin/mcp refused a request made by a web page of a non-loopback origin (Origin header), token or not",
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",

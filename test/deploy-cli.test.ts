@@ -185,6 +185,24 @@ describe('islet deploy', () => {
   })
 })
 
+describe('--url, read alike by islet deploy and islet mcp', () => {
+  it('refuses a query, a user:password or a token a header cannot carry before anything is sent (exit 2)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--url', 'http://127.0.0.1:1/?dryRun=1'], /no query or fragment/],
+      [['--url', 'http://ops:secret@127.0.0.1:1'], /must not carry a user or password/],
+      [['--url', 'http://127.0.0.1:1', '--token', 'two words'], /characters a header cannot carry/],
+    ]
+    for (const [args, message] of cases) {
+      for (const command of [['deploy', 'pricing', 'pricing'], ['mcp']]) {
+        const r = await isletAsync([...command, ...args], { cwd: work })
+        expect(r.status, `${command[0]} ${args.join(' ')}: ${r.stderr}`).toBe(2)
+        expect(r.stderr).toMatch(/^ERR_CLI_USAGE: /)
+        expect(r.stderr).toMatch(message)
+      }
+    }
+  })
+})
+
 describe('islet deploy with a token', () => {
   it('sends --token or ISLET_TOKEN as a bearer token (the version names its principal); without one a 0.0.0.0 server refuses', async () => {
     const t = await startApp({ 'app.yaml': `apiVersion: islet/v1

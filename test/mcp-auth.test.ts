@@ -60,6 +60,16 @@ describe('/admin/mcp and tokens', () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('ERR_ADMIN_AUTH_REQUIRED')
   })
 
+  it('refuses a web page of a non-loopback origin even with a token (403 ERR_MCP_ORIGIN); a loopback page passes', async () => {
+    const post = (origin: string) => fetch(`${url}/admin/mcp`, { method: 'POST', body: '{}', headers: {
+      'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: 'Bearer t-read', origin } })
+    const foreign = await post('https://evil.example')
+    expect(foreign.status).toBe(403)
+    expect(((await foreign.json()) as { error: { code: string; details: unknown } }).error).toMatchObject({ code: 'ERR_MCP_ORIGIN', details: { origin: 'https://evil.example' } })
+    // Past the Origin check, the MCP transport itself answers the empty message.
+    expect((await post('http://localhost:6274')).status).not.toBe(403)
+  })
+
   it("a read-only token may list but not deploy; the slot's deployer token deploys, promotes and invokes", async () => {
     const reader = await overHttp('t-read')
     try {

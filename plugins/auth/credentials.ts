@@ -28,14 +28,20 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
 
-/**
- * The challenge of a 401. RFC 6750 allows only %x20-21 / %x23-5B / %x5D-7E in error_description: quotes,
- * backslashes and anything outside printable ASCII are replaced, so a message can never break the header.
- */
+/** The challenge of a 401: an invalid token's names the error (RFC 6750), any other is the plain challenge. */
 export function challengeFor(error: AuthError): string {
-  if (error.code !== 'ERR_AUTH_INVALID_TOKEN') return CHALLENGE
-  const description = error.message.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')
-  return `${CHALLENGE}, error="invalid_token", error_description="${description}"`
+  return error.code === 'ERR_AUTH_INVALID_TOKEN' ? invalidTokenChallenge(CHALLENGE, error.message) : CHALLENGE
+}
+
+/**
+ * `challenge` with RFC 6750's invalid_token error and `message` as its description (also for the admin API, over any
+ * authenticator's challenge; one that names an error already is kept). The RFC allows only %x20-21 / %x23-5B /
+ * %x5D-7E in error_description: quotes, backslashes and anything outside printable ASCII are replaced, so a message
+ * can never break the header.
+ */
+export function invalidTokenChallenge(challenge: string, message: string): string {
+  if (/\berror=/.test(challenge)) return challenge
+  return `${challenge}, error="invalid_token", error_description="${message.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')}"`
 }
 
 /** Answers `error` in the engine's error shape, with the challenge a 401 must carry. */

@@ -1,20 +1,11 @@
 // The API key store: one SQLite file (WAL) in the data directory, shared by the engine (verifies) and `islet apikey`
 // (creates, lists, revokes) — each its own connection, so a revocation the CLI commits is seen by the next request.
 // Only sha256 hashes of keys are stored.
-import { mkdirSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { dirname } from 'node:path'
 import type Database from 'better-sqlite3'
 import { messageOf } from '@islet/sdk'
 import { AuthError } from './errors.ts'
 import { isKeyId, keyId, newKey } from './key-format.ts'
-
-let driver: typeof Database | undefined
-/** Loaded on first open: `islet validate` and `islet schema` read this plugin's schemas only. */
-function sqlite(): typeof Database {
-  driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database
-  return driver
-}
+import { openWalFile } from '../storage/sqlite-file.ts'
 
 /** A key as listed: everything but the key itself (which is never stored) and its hash. */
 export interface KeyInfo {
@@ -60,11 +51,8 @@ interface Row { id: string; name: string; scopes: string; hash: string; created_
 export function openKeyStore(file: string, options: { busyTimeoutMs?: number } = {}): KeyStore {
   let db: Database.Database
   try {
-    mkdirSync(dirname(file), { recursive: true })
-    db = new (sqlite())(file, { timeout: options.busyTimeoutMs ?? 5000 })
     // WAL: the engine reads while the CLI writes, neither blocking the other.
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = NORMAL')
+    db = openWalFile(file, options)
     db.exec(SCHEMA)
   } catch (error) {
     throw new AuthError('ERR_AUTH_STORE', `cannot open the API key store ${file}: ${messageOf(error)}`, { details: { file }, cause: error })

@@ -1,23 +1,12 @@
 // Opens a SQLite file the way Islet wants every store: WAL, enforced foreign keys, a busy timeout.
 import fs from 'node:fs'
-import { createRequire } from 'node:module'
 import path from 'node:path'
 import type Database from 'better-sqlite3'
 import type { Logger } from '@islet/sdk'
 import { StorageError, messageOf } from './errors.ts'
+import { sqliteDriver } from './sqlite-file.ts'
 
 export const MEMORY = ':memory:'
-
-let driver: typeof Database | undefined
-
-/**
- * better-sqlite3, loaded on the first open rather than when the module type is declared: `islet validate` and
- * `islet schema` read this plugin's schemas only. Required (not imported) so that opening stays synchronous.
- */
-function sqlite(): typeof Database {
-  driver ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database
-  return driver
-}
 
 export interface OpenOptions {
   isReadonly: boolean
@@ -66,7 +55,7 @@ export function openDatabase(file: string, options: OpenOptions): Database.Datab
   try {
     if (file !== MEMORY && !options.isReadonly) fs.mkdirSync(path.dirname(file), { recursive: true })
     // A readonly module reads a store another writes: it must not create an empty one by mistake.
-    db = new (sqlite())(file, { readonly: options.isReadonly, fileMustExist: options.isReadonly,
+    db = new (sqliteDriver())(file, { readonly: options.isReadonly, fileMustExist: options.isReadonly,
       timeout: options.busyTimeoutMs })
   } catch (error) {
     throw openFailed(file, options, error)

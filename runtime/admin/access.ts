@@ -1,6 +1,7 @@
 // Who is asking the admin API: the principal a request acts as, or why it is refused. One place, so the status and
 // event routes, the slot routes and /admin/mcp cannot disagree about who may do what.
 import { ADMIN_READ_SCOPE, ADMIN_SCOPE, heldScopes, type Authenticator, type HttpContext, type HttpRequestView, type Principal } from '@islet/sdk'
+import { carriesCredentials, invalidTokenChallenge } from '../../plugins/auth/credentials.ts'
 import { isLoopback } from './loopback.ts'
 
 export interface AccessConfig {
@@ -103,13 +104,13 @@ export async function adminPrincipal(http: HttpContext, config: AccessConfig): P
  * Clients that are not browsers send neither a foreign Host nor these headers.
  */
 function browserRefusal(request: HttpRequestView, challenge: string, hasAuth: boolean, checkHost: boolean): AdminRefusal | undefined {
-  const host = single(request.headers.host)
+  const host = firstValue(request.headers.host)
   if (checkHost && host !== undefined && !isLoopbackHost(hostName(host))) {
     return refusal(challenge, 'host', `this request names the host '${quoted(host)}' (Host header), not a loopback name: a web page whose name ` +
       'was re-pointed at this machine (DNS rebinding) sends exactly that, so it needs a token; call the API as http://127.0.0.1:<port> or http://localhost:<port>', hasAuth)
   }
-  const origin = single(request.headers.origin)
-  const site = single(request.headers['sec-fetch-site'])
+  const origin = firstValue(request.headers.origin)
+  const site = firstValue(request.headers['sec-fetch-site'])
   if ((origin !== undefined && !sameOrigin(origin, host)) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
     return refusal(challenge, 'origin', `this request was made by a web page of another origin (${origin !== undefined ? `Origin '${quoted(origin)}'` : `Sec-Fetch-Site: ${quoted(site!)}`}), ` +
       'which any site can make a browser on this machine do, so it needs a token', hasAuth)
@@ -136,12 +137,12 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
   }
 }
 
-function single(value: string | string[] | undefined): string | undefined {
+export function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
 
 /** At most 60 characters of a header, printable ASCII only: a refusal never echoes what it cannot show safely. */
-function quoted(text: string): string {
+export function quoted(text: string): string {
   const clean = text.replace(/[^\x20-\x7e]/g, '?').replace(/'/g, '"')
   return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean
 }
@@ -174,17 +175,6 @@ function refusal(challenge: string, reason: string, why: string, hasAuth = true)
     headers: { 'WWW-Authenticate': challenge, 'Cache-Control': 'no-store' },
     message: `the admin API needs a token: ${why}; ${how}`,
   }
-}
-
-/** RFC 6750's invalid_token challenge; the description keeps to the characters the header grammar allows. */
-function invalidTokenChallenge(challenge: string, message: string): string {
-  if (/\berror=/.test(challenge)) return challenge
-  return `${challenge}, error="invalid_token", error_description="${message.replace(/["\\]/g, "'").replace(/[^\x20-\x7e]/g, '?')}"`
-}
-
-/** Whether the request carries credentials any authenticator may read. */
-function carriesCredentials(request: HttpRequestView): boolean {
-  return request.headers.authorization !== undefined || request.headers['x-api-key'] !== undefined
 }
 
 /** A configured listen host that accepts connections from this machine only. */

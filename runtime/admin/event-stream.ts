@@ -1,6 +1,9 @@
 // A push-driven async iterable of text chunks: the body of a server-sent event stream. Not an async generator: one
 // of those, suspended waiting for the next event, cannot be returned early, so a client that goes away would leave
 // its subscription behind until the next event arrived.
+/** A server-sent event stream's headers; X-Accel-Buffering: no keeps nginx from holding the events back. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' })
+
 export class EventStream implements AsyncIterable<string> {
   #queue: string[] = []
   #waiting: ((result: IteratorResult<string>) => void) | undefined

@@ -3,7 +3,8 @@
 // runtime/mcp/http.ts): POST carries every JSON-RPC message; GET (a server-to-client stream) and DELETE (ending a
 // session) answer 405, which the spec provides for servers that offer neither. The MCP sdk is imported on the first
 // request, so an app that never serves /admin/mcp never loads it (test/start-imports.test.ts).
-import { isLoopback } from './loopback.ts'
+import { firstValue, isLoopbackHost, quoted } from './access.ts'
+import { respondRefusal } from './respond-refusal.ts'
 import type { HttpContext, Principal, SlotsService } from '@islet/sdk'
 
 /** JSON-RPC bodies: a deploy's files (≤ 512 KiB, checked by the service) JSON-escaped, with room to spare. */
@@ -27,21 +28,18 @@ export function mcpRoute(prefix: string, slots: () => SlotsService): McpRoute {
           body: { jsonrpc: '2.0', error: { code: -32000, message: `${method} ${path}: this MCP server is stateless; send every message with POST` }, id: null },
         })
       }
-      // DNS rebinding: a web page whose host name resolves to 127.0.0.1 reaches the loopback convenience from the
-      // visitor's browser with its own Host and Origin. Tokens are not at risk (a page cannot read them); the token-free
-      // loopback principal is, so it answers only requests addressed to a loopback name from no foreign page.
-      const origin = one(headers.origin)
-      const host = one(headers.host)
-      if ((origin !== undefined && !isLoopbackOrigin(origin)) || (principal.via === 'loopback' && !isLoopbackHostname(hostnameOf(host)))) {
-        return http.respond({
-          status: 403, headers: { 'Content-Type': 'application/json' },
-          body: { error: { code: 'ERR_MCP_ORIGIN', requestId: http.request.id, details: { origin: origin ?? null, host: host ?? null },
-            message: `${path} refuses requests from a web page of another origin (Origin ${origin ?? 'none'}, Host ${host ?? 'none'}): ` +
-              'MCP clients send no Origin; without a token, address the server by a loopback name (127.0.0.1, localhost, [::1])' } },
+      // The MCP spec asks servers to check Origin. access.ts already refused the token-free loopback access to a
+      // foreign page or Host; a page of a non-loopback origin is refused here even with a token, as the spec's
+      // rebinding defence asks (MCP clients send no Origin; a browser one on this machine has a loopback origin).
+      const origin = firstValue(headers.origin)
+      if (origin !== undefined && !isLoopbackOrigin(origin)) {
+        return respondRefusal(http, {
+          status: 403, code: 'ERR_MCP_ORIGIN', details: { origin: quoted(origin) },
+          message: `${path} refuses requests from a web page of another origin (Origin '${quoted(origin)}'): MCP clients send no Origin`,
         })
       }
       const body = await http.readBody({ limit: MAX_BODY_BYTES })
-      const request = new Request(`http://${host ?? '127.0.0.1'}${path}`, { method, headers: webHeaders(headers), body })
+      const request = new Request(`http://${firstValue(headers.host) ?? '127.0.0.1'}${path}`, { method, headers: webHeaders(headers), body })
       const { localOps } = await import('../mcp/ops-local.ts')
       const { handleMcpRequest } = await import('../mcp/http.ts')
       const response = await handleMcpRequest(request, localOps(slots, principal), MAX_BODY_BYTES)
@@ -52,23 +50,8 @@ export function mcpRoute(prefix: string, slots: () => SlotsService): McpRoute {
   }
 }
 
-function one(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value
-}
-
-function hostnameOf(host: string | undefined): string {
-  if (!host) return ''
-  try { return new URL(`http://${host}`).hostname } catch { return '' }
-}
-
-/** A host name that only ever means this machine: `localhost` (and `*.localhost`), 127.x, ::1. */
-function isLoopbackHostname(hostname: string): boolean {
-  const name = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '')
-  return name === 'localhost' || name.endsWith('.localhost') || isLoopback(name)
-}
-
 function isLoopbackOrigin(origin: string): boolean {
-  try { return isLoopbackHostname(new URL(origin).hostname) } catch { return false }
+  try { return isLoopbackHost(new URL(origin).hostname) } catch { return false }
 }
 
 function webHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Headers {

@@ -5,8 +5,9 @@
 // or the loopback convenience). It reaches the engine through the `status`, `events` and `slots` services, like any
 // plugin.
 import { defineModuleType, httpAuthenticator, httpMiddleware, moduleRef, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
-import { EventStream } from './event-stream.ts'
-import { adminPrincipal, isRefusal, READ_SCOPES, requireScope, type AdminRefusal } from './access.ts'
+import { EventStream, SSE_HEADERS } from './event-stream.ts'
+import { adminPrincipal, isRefusal, READ_SCOPES, requireScope } from './access.ts'
+import { respondRefusal } from './respond-refusal.ts'
 import { createSlotRoutes } from './slots-routes.ts'
 import { mcpRoute } from './mcp-route.ts'
 
@@ -50,27 +51,25 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const status = ctx.service('status')
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
-    const slotRoutes = createSlotRoutes(ctx.service('slots'), {
-      prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams,
-      reauthenticate: async (http) => { const p = await adminPrincipal(http, access); return isRefusal(p) ? undefined : p },
-    })
-    const mcp = mcpRoute(config.prefix, () => ctx.service('slots'))
-    const refuse = (http: HttpContext, refusal: AdminRefusal) => http.respond({
-      status: refusal.status, headers: refusal.headers,
-      body: { error: { code: refusal.code, message: refusal.message, requestId: http.request.id, ...(refusal.details ? { details: refusal.details } : {}) } },
-    })
-    const stillReads = async (http: HttpContext) => {
+    // A stream's request resolved again at each heartbeat: undefined once its credentials no longer pass.
+    const principalAgain = async (http: HttpContext) => {
       const principal = await adminPrincipal(http, access)
-      return !isRefusal(principal) && requireScope(principal, READ_SCOPES, 'events') === undefined
+      return isRefusal(principal) ? undefined : principal
+    }
+    const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams, principalAgain })
+    const mcp = mcpRoute(config.prefix, () => ctx.service('slots'))
+    const stillReads = async (http: HttpContext) => {
+      const principal = await principalAgain(http)
+      return principal !== undefined && requireScope(principal, READ_SCOPES, 'events') === undefined
     }
     const middleware: HttpMiddleware = async (http, next) => {
       const { method, path } = http.request
       if (!path.startsWith(`${config.prefix}/`)) return next()
       const principal = await adminPrincipal(http, access)
-      if (isRefusal(principal)) return refuse(http, principal)
+      if (isRefusal(principal)) return respondRefusal(http, principal)
       const read = method === 'GET' && (path === `${config.prefix}/status` || path === `${config.prefix}/events`)
       const forbidden = read ? requireScope(principal, READ_SCOPES, `${method} ${path}`) : undefined
-      if (forbidden) return refuse(http, forbidden)
+      if (forbidden) return respondRefusal(http, forbidden)
       if (path === mcp.path) return mcp.handle(http, principal)
       if (method === 'GET' && path === `${config.prefix}/status`) {
         return http.respond({ status: 200, body: status.status() })
@@ -92,7 +91,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
         stream.push(': connected\n\n')
         return http.respond({
           status: 200, body: stream,
-          headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
+          headers: { ...SSE_HEADERS },
         })
       }
       if (await slotRoutes.answer(http, principal)) return

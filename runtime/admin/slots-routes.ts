@@ -5,7 +5,8 @@
 // differ in what they allow.
 import { CodedError, type DeployResult, type HttpContext, type Principal, type SlotLogEntry, type SlotsService } from '@islet/sdk'
 import { IsletError, codeOf } from '../errors.ts'
-import { EventStream } from './event-stream.ts'
+import { EventStream, SSE_HEADERS } from './event-stream.ts'
+import { respondRefusal } from './respond-refusal.ts'
 import {
   SMALL_BODY_LIMIT, badRequest, checkQuery, deployRequest, integer, jsonObject, versionId,
 } from './request-input.ts'
@@ -15,11 +16,8 @@ export interface SlotRoutesOptions {
   heartbeatSeconds: number
   /** Open log streams, ended by the admin module's stop() so they close cleanly rather than being cut at the server's grace. */
   streams: Set<EventStream>
-  /**
-   * Who `http` acts as now (its credentials verified again), or undefined when they no longer pass: a log stream
-   * checks at each heartbeat, so a key revoked or a token expired since it opened ends it.
-   */
-  reauthenticate(http: HttpContext): Promise<Principal | undefined>
+  /** The request's principal resolved again (undefined: refused now), for a stream that outlives its credentials. */
+  principalAgain(http: HttpContext): Promise<Principal | undefined>
 }
 
 /** What a matched route gets: the request, who asks, and the path's `:slot` and `:id`. */
@@ -178,22 +176,20 @@ export function createSlotRoutes(slots: SlotsService, options: SlotRoutesOptions
       throw error
     }
     options.streams.add(stream)
-    // A stream is a request that does not end by itself: its credentials and the slot's read scope are checked again
-    // at each heartbeat (describe refuses as the next request would), like /admin/events.
+    // As /admin/events: the credentials are checked again at each heartbeat, so a key revoked, a token expired or a
+    // deployer scope taken away since the stream opened ends it, as it would refuse the next request.
+    const stillReads = async () => {
+      const again = await options.principalAgain(http)
+      if (again === undefined) return false
+      slots.describe(slot, again) // throws ERR_ADMIN_FORBIDDEN when it may no longer read the slot
+      return true
+    }
     heartbeat = setInterval(() => {
       stream.push(': keep-alive\n\n')
-      options.reauthenticate(http)
-        .then((again) => { if (!again) stream.end(); else slots.describe(slot, again) })
-        .catch(() => stream.end())
+      stillReads().then((ok) => { if (!ok) stream.end() }, () => stream.end())
     }, options.heartbeatSeconds * 1000)
-    http.respond({
-      status: 200, body: stream,
-      headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },
-    })
+    http.respond({ status: 200, body: stream, headers: { ...SSE_HEADERS } })
   }
-
-  const refusal = (http: HttpContext, status: number, code: string, message: string, details?: Record<string, unknown>, headers?: Record<string, string>) =>
-    http.respond({ status, headers, body: { error: { code, message, requestId: http.request.id, ...(details && Object.keys(details).length ? { details } : {}) } } })
 
   function answerError(http: HttpContext, error: unknown): void {
     const code = codeOf(error, 'ERR_INTERNAL')
@@ -203,11 +199,11 @@ export function createSlotRoutes(slots: SlotsService, options: SlotRoutesOptions
     const status = said ?? STATUS_OF_CODE[code] ?? 500
     if (code === 'ERR_INTERNAL' || !(error instanceof CodedError || error instanceof Error)) {
       http.logger.error({ err: error }, 'admin slot route failed')
-      return refusal(http, 500, 'ERR_INTERNAL', `internal error; the server log has details under request id ${http.request.id}`)
+      return respondRefusal(http, { status: 500, code: 'ERR_INTERNAL', message: `internal error; the server log has details under request id ${http.request.id}` })
     }
     if (status >= 500) http.logger.error({ err: error }, (error as Error).message)
     const details = error instanceof CodedError ? error.details : undefined
-    refusal(http, status, code, (error as Error).message, details)
+    respondRefusal(http, { status, code, message: (error as Error).message, ...(details ? { details } : {}) })
   }
 
   return {
@@ -230,7 +226,7 @@ export function createSlotRoutes(slots: SlotsService, options: SlotRoutesOptions
         const handler = match.methods[method as 'GET' | 'POST']
         if (!handler) {
           const allow = Object.keys(match.methods).join(', ')
-          refusal(http, 405, 'ERR_ADMIN_METHOD_NOT_ALLOWED', `${path} takes ${allow}, not ${method}`, undefined, { Allow: allow })
+          respondRefusal(http, { status: 405, code: 'ERR_ADMIN_METHOD_NOT_ALLOWED', message: `${path} takes ${allow}, not ${method}`, headers: { Allow: allow } })
           return true
         }
         const slot = decoded[match.path.indexOf(':slot')] ?? ''

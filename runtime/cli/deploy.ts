@@ -8,6 +8,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path'
 import type { DeployResult, Diagnostic } from '@islet/sdk'
 import { formatDiagnostic } from '../config/diagnostics.ts'
 import { IsletError, messageOf } from '../errors.ts'
+import { adminBase, adminToken } from '../mcp/ops-http.ts'
 import type { ParsedOptions } from './options.ts'
 
 /** What a directory argument contributes: the sources a deployment may hold (the server refuses anything else). */
@@ -183,24 +184,17 @@ interface Answer {
 /** The admin API at `url` (the server; a path in it is the admin prefix, default /admin). */
 function adminApi(url: string | undefined, token: string | undefined) {
   if (url === undefined) throw usage('give the app\'s address: --url http://127.0.0.1:8080 (the server the islet.admin module is listed under)')
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    throw usage(`--url '${url}' is not a URL, e.g. http://127.0.0.1:8080`)
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw usage(`--url must be an http(s) URL, not ${parsed.protocol}`)
-  if (parsed.search || parsed.hash) throw usage('--url takes the server (and the admin prefix if it is not /admin), no query or fragment')
-  if (token !== undefined && !/^[\x21-\x7e]+$/.test(token)) throw usage('the token (--token or ISLET_TOKEN) holds spaces or characters a header cannot carry')
-  const prefix = parsed.pathname === '/' ? '/admin' : parsed.pathname.replace(/\/+$/, '')
-  if (parsed.username || parsed.password) throw usage('--url must not carry a user or password: pass the token with --token or ISLET_TOKEN')
+  const base = adminBase(url)
+  const origin = base.origin
+  const prefix = base.pathname
+  adminToken(token)
   // Shown in messages: never the token.
-  const shown = `${parsed.origin}${prefix}`
+  const shown = `${origin}${prefix}`
   const headers: Record<string, string> = { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }
   return {
     shown,
     async post(path: string, body: unknown): Promise<Answer> {
-      const target = `${parsed.origin}${prefix}/${path}`
+      const target = `${origin}${prefix}/${path}`
       let response: Response
       try {
         response = await fetch(target, {

@@ -436,6 +436,22 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     const pending = early.get(gen)
     early.delete(gen)
     const key = pending?.key ?? `${gen.key}:examples:${++trialSeq}`
+    const home = (pending && trials.get(pending.key)) || examplesSandbox
+    const rig = trialRig(gen, key, home)
+    try {
+      await (pending?.loaded ?? home.load(trialSpec(key, gen.decl, gen.number, code, gen.limits)))
+    } catch (error) {
+      dropTrial(key)
+      throw error
+    }
+    return { ...rig, dispose: () => dropTrial(key) }
+  }
+
+  /**
+   * Registers `key` on `home` as a trial isolate of `gen` (ComponentHost.trial's and the examples' alike): its host
+   * calls go to whatever scratch capabilities are bound (none: refused), never to `gen`'s own.
+   */
+  function trialRig(gen: LiveGeneration, key: string, home: Sandbox): TrialIsolate {
     let bound: Capabilities | undefined
     const caps: Capabilities = {
       handle: (op, args, invocation, signal) => bound ? bound.handle(op, args, invocation, signal)
@@ -445,14 +461,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     }
     const rig: LiveGeneration = { ...gen, key, caps, inflight: 0, onIdle: undefined }
     byKey.set(key, rig)
-    const home = (pending && trials.get(pending.key)) || examplesSandbox
     trials.set(key, home)
-    try {
-      await (pending?.loaded ?? home.load(trialSpec(key, gen.decl, gen.number, code, gen.limits)))
-    } catch (error) {
-      dropTrial(key)
-      throw error
-    }
     return {
       bind: (next) => { bound = next },
       async init() {
@@ -465,7 +474,6 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
         }
       },
       call: (input) => call(rig, input, undefined, home),
-      dispose: () => dropTrial(key),
     }
   }
 
@@ -515,25 +523,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
         decl, number: 0, key, hash: compiled.hash, meta, limits, caps, files: compiled.files, inflight: 0, locate,
         invocation: { timeoutMs: limits.timeoutMs, cpuMs: limits.cpuMs, hostCalls: limits.hostCalls, outputBytes: limits.outputBytes },
       }
-      let bound: Capabilities | undefined
-      byKey.set(key, { ...gen, caps: {
-        handle: (op, args, invocation, signal) => bound ? bound.handle(op, args, invocation, signal)
-          : Promise.reject(new IsletError('ERR_CAPABILITY_DENIED', 'no example is running on this isolate')),
-        redact: caps.redact,
-        close: async () => {},
-      } })
-      const rig: TrialIsolate = {
-        bind: (next) => { bound = next },
-        async init() {
-          if (!gen.meta.hasInit) return
-          try {
-            await home.invoke(key, 'init', 'null', gen.invocation)
-          } catch (error) {
-            throw fromSandbox(gen, error)
-          }
-        },
-        call: (input) => call(gen, input, undefined, home),
-      }
+      const rig = trialRig(gen, key, home)
       const examplesAt = performance.now()
       const run = await runExamplesOn(rig, meta.examples ?? [], decl.name,
         (store, scratch) => createCapabilities(decl, { kv: store, bus: options.bus, env, logger, lookup: options.lookup, scratch }), { stopAtFailure: false })

@@ -12,14 +12,32 @@ export interface HttpOpsOptions {
   token?: string
 }
 
-/** The admin API's base URL: a bare origin gets the default prefix /admin. */
+/**
+ * The admin API's base URL from --url (`islet deploy` and `islet mcp` alike): a bare origin gets the default prefix
+ * /admin. Refused with ERR_CLI_USAGE: what is not an http(s) URL, and what would be dropped or leak if taken (a query
+ * or fragment; a user or password, which belongs in --token).
+ */
 export function adminBase(url: string): URL {
-  const parsed = new URL(url)
-  if (parsed.pathname === '/' || parsed.pathname === '') parsed.pathname = '/admin'
-  parsed.pathname = parsed.pathname.replace(/\/+$/, '')
-  parsed.search = ''
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw usage(`--url '${url}' is not a URL, e.g. http://127.0.0.1:8080`)
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw usage(`--url must be an http(s) URL, not ${parsed.protocol}`)
+  if (parsed.search || parsed.hash) throw usage('--url takes the server (and the admin prefix if it is not /admin), no query or fragment')
+  if (parsed.username || parsed.password) throw usage('--url must not carry a user or password: pass the token with --token or ISLET_TOKEN')
+  parsed.pathname = parsed.pathname === '/' ? '/admin' : parsed.pathname.replace(/\/+$/, '')
   return parsed
 }
+
+/** The token of --token or $ISLET_TOKEN, refused when a header could not carry it (rather than failing as unreachable). */
+export function adminToken(token: string | undefined): string | undefined {
+  if (token !== undefined && !/^[\x21-\x7e]+$/.test(token)) throw usage('the token (--token or ISLET_TOKEN) holds spaces or characters a header cannot carry')
+  return token
+}
+
+const usage = (message: string) => new IsletError('ERR_CLI_USAGE', message)
 
 export function httpOps(options: HttpOpsOptions): AdminOps {
   const base = adminBase(options.url)

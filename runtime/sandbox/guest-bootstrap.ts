@@ -7,7 +7,7 @@
 import { GUEST_OUTPUT } from './guest-output.ts'
 import { CAPABILITY_LIST } from './capabilities/list.ts'
 import { DEFAULT_ARGUMENT_CAP, HOST_ARGUMENT_CAPS } from './protocol.ts'
-import { GLOBALS_SHARED } from './globals/shared.ts'
+import { GLOBALS_PRELUDE } from './globals/prelude.ts'
 import { ENCODING_GLOBALS } from './globals/encoding.ts'
 import { BASE64_GLOBALS } from './globals/base64.ts'
 import { CLONE_GLOBALS } from './globals/clone.ts'
@@ -292,7 +292,7 @@ function makeContext(id) {
 }
 
 // Web-standard globals (globals/*.ts): each installed lazily, built from the intrinsics captured above.
-${GLOBALS_SHARED}
+${GLOBALS_PRELUDE}
 ${ENCODING_GLOBALS}
 ${BASE64_GLOBALS}
 ${CLONE_GLOBALS}

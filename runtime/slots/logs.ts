@@ -14,7 +14,6 @@ export interface SlotLogs {
 }
 
 type Level = SlotLogEntry['level']
-const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error']
 
 /** `isSlot` says which component names are slots; `versionOf` maps a generation number of one to its version. */
 export function createSlotLogs(isSlot: (name: string) => boolean, versionOf: (slot: string, generation: number | undefined) => number): SlotLogs {
@@ -76,5 +75,3 @@ export function createSlotLogs(isSlot: (name: string) => boolean, versionOf: (sl
     },
   }
 }
-
-export const isLevel = (value: string): value is Level => (LEVELS as readonly string[]).includes(value)

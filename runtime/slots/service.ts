@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import {
-  ADMIN_READ_SCOPE, ADMIN_SCOPE, type AuditEntry, type DeployFiles, type DeployRequest, type DeployResult, type DeployStep,
+  ADMIN_READ_SCOPE, ADMIN_SCOPE, heldScopes, type AuditEntry, type DeployFiles, type DeployRequest, type DeployResult, type DeployStep,
   type Diagnostic, type Logger, type Principal, type SlotInfo, type SlotInvokeResult, type SlotsService, type SlotVersion,
 } from '@islet/sdk'
 import type { ComponentHost, ReloadResult } from '../components/host.ts'
@@ -139,27 +139,24 @@ export function createSlots(options: SlotsOptions): Slots {
     }
     return s
   }
-  const holds = (p: Principal, scopes: readonly string[]) => p.scopes.some((s) => scopes.includes(s))
+  // heldScopes, as every other check: a principal whose scopes are not an array (a JWT's scope string passed on as
+  // it is) holds none, rather than failing with a TypeError (a 500) here.
+  const holds = (p: Principal, scopes: readonly string[]) => heldScopes(p).some((s) => scopes.includes(s))
   /**
-   * Refuses `p` unless it may change (or run) slot `s`. The refusal is audited as `action` — every principal that
-   * reaches the service was authenticated (the admin API answers 401 itself, before any service call), so a flood
-   * without valid credentials never grows the audit table.
+   * Refuses `p` unless it holds one of `scopes` on slot `s`; `what` is the verb of the message. A refused change is
+   * audited as `action` — every principal that reaches the service was authenticated (the admin API answers 401
+   * itself, before any service call), so a flood without valid credentials never grows the audit table.
    */
-  function mayChange(s: SlotDecl, p: Principal, action: AuditEntry['action']): void {
-    const scopes = [...new Set([ADMIN_SCOPE, ...s.deployers])]
-    if (!holds(p, scopes)) {
-      audit(p, action, s.name, null, null, 'refused', `missing scope: needs one of ${scopes.join(', ')}`)
-      throw refuse('ERR_ADMIN_FORBIDDEN', 403, `'${p.subject}' may not change slot '${s.name}': it needs one of the scopes ${scopes.join(', ')}`,
-        { slot: s.name, required: scopes })
+  function needs(s: SlotDecl, p: Principal, what: 'change' | 'read', scopes: readonly string[], action?: AuditEntry['action']): void {
+    const required = [...new Set(scopes)]
+    if (!holds(p, required)) {
+      if (action) audit(p, action, s.name, null, null, 'refused', `missing scope: needs one of ${required.join(', ')}`)
+      throw refuse('ERR_ADMIN_FORBIDDEN', 403, `'${p.subject}' may not ${what} slot '${s.name}': it needs one of the scopes ${required.join(', ')}`,
+        { slot: s.name, required })
     }
   }
-  function mayRead(s: SlotDecl, p: Principal): void {
-    const scopes = [...new Set([ADMIN_SCOPE, ADMIN_READ_SCOPE, ...s.deployers])]
-    if (!holds(p, scopes)) {
-      throw refuse('ERR_ADMIN_FORBIDDEN', 403, `'${p.subject}' may not read slot '${s.name}': it needs one of the scopes ${scopes.join(', ')}`,
-        { slot: s.name, required: scopes })
-    }
-  }
+  const mayChange = (s: SlotDecl, p: Principal, action: AuditEntry['action']) => needs(s, p, 'change', [ADMIN_SCOPE, ...s.deployers], action)
+  const mayRead = (s: SlotDecl, p: Principal) => needs(s, p, 'read', [ADMIN_SCOPE, ADMIN_READ_SCOPE, ...s.deployers])
   function versionIn(s: SlotDecl, id: number): SlotVersion {
     const v = Number.isInteger(id) ? db().get(s.name, id) : undefined
     if (!v) throw refuse('ERR_SLOT_VERSION_UNKNOWN', 404, `slot '${s.name}' has no version ${id}`, { slot: s.name, version: id })

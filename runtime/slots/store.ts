@@ -2,16 +2,12 @@
 // file <dataDir>/slots/slots.db. File contents are kept once each, by sha256, under objects/; a version's files are
 // written out as a folder (trees/<slot>/<hash>/) for the compiler, and written again from the objects when missing.
 import { createHash, randomBytes } from 'node:crypto'
-import { createRequire } from 'node:module'
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve, sep } from 'node:path'
 import type Database from 'better-sqlite3'
 import type { AuditEntry, DeployFiles, Diagnostic, SlotVersion, SlotVersionStatus } from '@islet/sdk'
+import { openWalFile } from '../../plugins/storage/sqlite-file.ts'
 import { IsletError, messageOf } from '../errors.ts'
-
-// better-sqlite3 loads with the first slot store, not with this file: an app without slots never loads it.
-let loaded: typeof Database | undefined
-const driver = (): typeof Database => loaded ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database
 
 export interface StoredFile { path: string; bytes: number; sha256: string }
 
@@ -67,9 +63,7 @@ export function openSlotStore(dataDir: string): SlotStore {
   let db: Database.Database
   try {
     mkdirSync(join(dir, 'objects'), { recursive: true })
-    db = new (driver())(join(dir, 'slots.db'))
-    db.pragma('journal_mode = WAL')
-    db.pragma('synchronous = NORMAL')
+    db = openWalFile(join(dir, 'slots.db'))
     db.exec(`
       CREATE TABLE IF NOT EXISTS versions (
         slot TEXT NOT NULL, id INTEGER NOT NULL, hash TEXT NOT NULL, author TEXT NOT NULL, created_at TEXT NOT NULL,

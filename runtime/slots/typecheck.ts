@@ -128,7 +128,7 @@ export async function typecheckFiles(entry: string, files: readonly string[]): P
 
 /**
  * Starts the worker and loads the checker, the lib and the sdk ahead of the first deploy (a check of a tiny component,
- * in memory only: the folder need not exist). The slots service may call it once serving, when the app has slots.
+ * in memory only: the folder need not exist). The slots service calls it once the engine is ready, when the app has slots (Slots.warm).
  */
 export async function warmTypecheck(): Promise<void> {
   const result = await typecheck(fileURLToPath(new URL('./warm/', import.meta.url)), 'warm.ts', { 'warm.ts': "import { defineComponent } from '@islet/sdk'\nexport default defineComponent({ name: 'warm', execute: () => null })\n" })

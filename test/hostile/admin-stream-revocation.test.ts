@@ -1,7 +1,7 @@
 // A revocation holds from the next request on — and a request that never ends? An admin event stream opened with an
 // API key outlived the key's revocation: the key's holder kept reading engine events for as long as it held the
-// connection. The stream is checked again at each heartbeat and ends once its credentials no longer pass; so is a
-// slot's log stream (logs?follow=1).
+// connection (and so did a slot's followed logs). A stream is checked again at each heartbeat and ends once its
+// credentials no longer pass.
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startApp, type TestApp } from '../support/app.ts'
@@ -28,41 +28,31 @@ modules:
 })
 afterAll(async () => { await app?.close() })
 
-describe('an admin event stream', () => {
-  it('ends once the API key it was opened with is revoked', async () => {
-    // The key is made and revoked by the real CLI, in another process (as an operator would).
-    const made = await isletAsync(['apikey', 'create', 'watcher', '--scopes', 'admin:read', '--format', 'json', ...cliArgs])
-    expect(made.status, made.stderr).toBe(0)
-    const { id, key } = JSON.parse(made.stdout) as { id: string; key: string }
-    const res = await fetch(`${app.url.replace('//0.0.0.0:', '//127.0.0.1:')}/admin/events`, { headers: { authorization: `Bearer ${key}` } })
-    expect(res.status).toBe(200)
-    const reader = res.body!.getReader()
-    const decoder = new TextDecoder()
-    expect(decoder.decode((await reader.read()).value)).toContain(': connected')
-    const revoked = await isletAsync(['apikey', 'revoke', id, ...cliArgs])
-    expect(revoked.status, revoked.stderr).toBe(0)
-    // Heartbeats may still arrive until the next check; then the stream ends.
-    for (;;) {
-      const { done } = await reader.read()
-      if (done) break
-    }
-  }, 30_000)
-})
+async function revokedEnds(path: string, scopes: string): Promise<void> {
+  // The key is made and revoked by the real CLI, in another process (as an operator would).
+  const made = await isletAsync(['apikey', 'create', 'watcher', '--scopes', scopes, '--format', 'json', ...cliArgs])
+  expect(made.status, made.stderr).toBe(0)
+  const { id, key } = JSON.parse(made.stdout) as { id: string; key: string }
+  const res = await fetch(`${app.url.replace('//0.0.0.0:', '//127.0.0.1:')}${path}`, { headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream' } })
+  expect(res.status).toBe(200)
+  const reader = res.body!.getReader()
+  const decoder = new TextDecoder()
+  expect(decoder.decode((await reader.read()).value)).toContain(': connected')
+  const revoked = await isletAsync(['apikey', 'revoke', id, ...cliArgs])
+  expect(revoked.status, revoked.stderr).toBe(0)
+  // Heartbeats may still arrive until the next check; then the stream ends.
+  for (;;) {
+    const { done } = await reader.read()
+    if (done) break
+  }
+}
 
-describe("a slot's log stream", () => {
-  it('ends once the API key it was opened with is revoked', async () => {
-    const made = await isletAsync(['apikey', 'create', 'tail', '--scopes', 'deploy:pricing', '--format', 'json', ...cliArgs])
-    expect(made.status, made.stderr).toBe(0)
-    const { id, key } = JSON.parse(made.stdout) as { id: string; key: string }
-    const res = await fetch(`${app.url.replace('//0.0.0.0:', '//127.0.0.1:')}/admin/slots/pricing/logs?follow=1`, { headers: { authorization: `Bearer ${key}` } })
-    expect(res.status).toBe(200)
-    const reader = res.body!.getReader()
-    expect(new TextDecoder().decode((await reader.read()).value)).toContain(': connected')
-    const revoked = await isletAsync(['apikey', 'revoke', id, ...cliArgs])
-    expect(revoked.status, revoked.stderr).toBe(0)
-    for (;;) {
-      const { done } = await reader.read()
-      if (done) break
-    }
+describe('an admin stream', () => {
+  it('/admin/events ends once the API key it was opened with is revoked', async () => {
+    await revokedEnds('/admin/events', 'admin:read')
+  }, 30_000)
+
+  it("a slot's followed logs end once the deployer's key is revoked", async () => {
+    await revokedEnds('/admin/slots/pricing/logs?follow=1', 'deploy:pricing')
   }, 30_000)
 })

@@ -72,6 +72,12 @@ describe('a principal whose scopes are a string', () => {
     }
   })
 
+  it('holds no scope on the slot routes either: 403, not a 500 from treating the string as an array', async () => {
+    const res = await fetch(`${url()}/admin/audit`, as('admin'))
+    expect(res.status).toBe(403)
+    expect((await json(res)).error.code).toBe('ERR_ADMIN_FORBIDDEN')
+  })
+
   it('holds no route scope either, not even a one-letter one its letters spell', async () => {
     const res = await fetch(`${url()}/x`, as('max'))
     expect(res.status).toBe(403)

@@ -32,7 +32,7 @@ let abortInternals;
     toHost(['log', 'error', where + ' threw: ' + apply(slice, text, [0, 1900]), undefined]);
   };
 
-  // DOMException is the bootstrap's one (globals/shared.ts, spliced before this block): one class for every error.
+  // DOMException is the bootstrap's one (globals/prelude.ts, spliced before this block): one class for every error.
   for (let i = 0; i < LEGACY.length; i += 2) {
     const constant = apply(String.prototype.replace, LEGACY[i], [/([a-z])([A-Z])/g, '$1_$2']);
     const upper = apply(String.prototype.toUpperCase, constant, []);

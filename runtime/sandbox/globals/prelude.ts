@@ -1,10 +1,10 @@
-// Guest source shared by the web globals (url, encoding, base64, clone, crypto), spliced into the bootstrap once,
+// The web globals' prelude, guest source they share (url, encoding, base64, clone, crypto), spliced into the bootstrap once,
 // before them: the intrinsics they use, captured before guest code runs (guest code may replace any global or
 // prototype method afterwards; nothing here looks one up again), the one worker-side call, DOMException, and the
 // lazy installer (a global is built on first use: an isolate that never touches URL pays only for parsing its source).
 import { GLOBAL_LIMITS } from './worker-calls.ts'
 
-export const GLOBALS_SHARED = String.raw`
+export const GLOBALS_PRELUDE = String.raw`
 const bindF = Function.prototype.bind, callF = Function.prototype.call;
 // f(this, ...args) without an array per call, and unaffected by a later change to Function.prototype.call/bind.
 const uncurry = (f) => apply(bindF, callF, [f]);
