@@ -27,3 +27,15 @@ it('a type bomb fails its own check with a memory diagnostic; the neighbour queu
   expect(n.error).toBeUndefined()
   expect(n.diagnostics).toEqual([])
 }, 240_000)
+
+it('code nested 50,000 deep overflows the checker\'s stack: a diagnostic on the deploy, no engine path, and the next check passes', async () => {
+  // Before: no diagnostic; error "RangeError: Maximum call stack size exceeded\n    at … (/…/node_modules/typescript-checker/…)",
+  // which validate reported as "the type check could not run … this is an Islet bug".
+  const deep = await typecheck('/tmp/islet-typecheck-deep/', 'index.ts', { 'index.ts': 'export const x = ' + '('.repeat(50_000) + '1' + ')'.repeat(50_000) + '\n' })
+  expect(deep.error).toBeUndefined()
+  expect(deep.diagnostics.map((d) => [d.code, d.file, d.message])).toEqual([['ERR_COMPONENT_TYPE', 'index.ts', 'the code nests too deeply for the type checker (its stack overflowed)']])
+  expect(JSON.stringify(deep)).not.toContain('node_modules')
+  const next = await typecheck('/tmp/islet-typecheck-neighbour/', 'index.ts', { 'index.ts': FINE })
+  expect(next.error).toBeUndefined()
+  expect(next.diagnostics).toEqual([])
+}, 120_000)
