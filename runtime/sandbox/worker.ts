@@ -366,7 +366,10 @@ function hostCallback(slot: Resident) {
  */
 function globalCall(slot: Resident, op: unknown, a: unknown, b: unknown, c: unknown): string {
   const inv = slot.running
-  if (inv !== undefined && invocations.has(inv.id)) {
+  // Also once the invocation has finished inside this slice: its promise chains may go on calling after its result
+  // (a digest loop behind twenty .then()s), and that time is still its own. Unchecked, it ran uncharged and
+  // uninterrupted (isolated-vm does not time host callbacks), holding the whole worker for seconds.
+  if (inv !== undefined) {
     const kind: 'hostCalls' | 'cpu' | 'timeout' | undefined = ++inv.globalCalls > GLOBAL_LIMITS.callsPerInvocation ? 'hostCalls'
       : inv.cpuMs > inv.limits.cpuMs ? 'cpu' : performance.now() > deadlineOf(inv) ? 'timeout' : undefined
     if (kind !== undefined) {

@@ -350,8 +350,21 @@ parentPort?.on('message', (request: TypecheckRequest) => {
     const diagnostics = check(request)
     parentPort!.postMessage({ id: request.id, diagnostics, ms: performance.now() - started } satisfies TypecheckResponse)
   } catch (error) {
-    // A checker crash must not hide the other steps' findings: the caller reports it as the step's failure.
     previous = undefined
-    parentPort!.postMessage({ id: request.id, diagnostics: [], ms: performance.now() - started, error: error instanceof Error ? error.stack ?? error.message : String(error) } satisfies TypecheckResponse)
+    own = new Map()
+    const ms = performance.now() - started
+    // The parser and the checker recurse once per nesting level: code nested some thousands deep (parentheses,
+    // brackets, blocks, type arguments) overflows the stack. That is the code's doing, reported on it; the message
+    // names no path of the engine's (a stack trace would show the deployer the install's folders).
+    if (error instanceof RangeError && /call stack/i.test(error.message)) {
+      parentPort!.postMessage({ id: request.id, ms, diagnostics: [{
+        code: 'ERR_COMPONENT_TYPE', severity: 'error', message: 'the code nests too deeply for the type checker (its stack overflowed)',
+        file: request.entry, line: null, column: null,
+        hint: 'flatten deeply nested expressions, blocks or type arguments (a few hundred levels at most): build long expressions in steps',
+      }] } satisfies TypecheckResponse)
+      return
+    }
+    // A checker crash must not hide the other steps' findings: the caller reports it as the step's failure.
+    parentPort!.postMessage({ id: request.id, diagnostics: [], ms, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) } satisfies TypecheckResponse)
   }
 })

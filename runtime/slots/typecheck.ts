@@ -26,12 +26,25 @@ export interface TypecheckResult {
  * very long time: past this the worker is stopped (the next check starts a fresh one) and the deploy is refused.
  */
 export const TYPECHECK_TIMEOUT_MS = 30_000
-/** The worker's heap cap: a type explosion fails the check, never the engine's memory. */
-const WORKER_HEAP_MB = 768
+/**
+ * The worker's heap cap: a type explosion fails the check, never the engine's memory. The worker is a thread of the
+ * engine process, so this bounds what a type bomb adds to the engine's RSS (measured: a 768 MB cap let one deploy
+ * take the engine to ~950 MB for ~100 s). A warm check of a typical component fits in 48 MB (lib, sdk and checker
+ * included); 256 MB leaves five times that.
+ */
+let workerHeapMb = 256
+
+/** Changes the worker's heap cap (tests: a small cap makes a type bomb fail fast); the next check starts a new worker. */
+export async function setTypecheckHeapMb(mb: number): Promise<void> {
+  workerHeapMb = mb
+  await stopTypecheck()
+}
 
 interface Pending {
   request: TypecheckRequest
   timeoutMs: number
+  /** The worker it was last sent to (a crash is charged to the first check that worker had). */
+  worker?: Worker
   timer?: ReturnType<typeof setTimeout>
   settle(response: TypecheckResponse): void
 }
@@ -44,15 +57,31 @@ let seq = 0
 const pending = new Map<number, Pending>()
 
 function start(): Worker {
-  const w = new Worker(WORKER, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } })
+  const w = new Worker(WORKER, { resourceLimits: { maxOldGenerationSizeMb: workerHeapMb } })
   w.unref()
   w.on('message', (response: TypecheckResponse) => finish(response.id, response))
-  // A crash (out of memory, a checker bug): every check it had fails, reported as such; the next starts a new worker.
+  // A crash (out of memory, a checker bug) is the doing of the check the worker was running: the first one it was
+  // sent (it checks one at a time, in order). That check fails; the others queued behind it go to a fresh worker, as
+  // after a timeout: one deployer's type bomb must not fail another's deploy. Each crash fails exactly one check.
   const fail = (error: unknown) => {
     if (worker !== w) return
     worker = undefined
-    const message = error instanceof Error ? error.message : `the type-check worker exited (code ${String(error)})`
-    for (const id of [...pending.keys()]) finish(id, { id, diagnostics: [], ms: 0, error: message })
+    const mine = [...pending.values()].filter((p) => p.worker === w)
+    const culprit = mine[0]
+    if (culprit) {
+      const id = culprit.request.id
+      const outOfMemory = (error as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY'
+      finish(id, outOfMemory
+        ? {
+            id, ms: 0, diagnostics: [{
+              code: 'ERR_COMPONENT_TYPE', severity: 'error', message: `the type check ran out of memory (${workerHeapMb} MB)`,
+              file: culprit.request.entry, line: null, column: null,
+              hint: 'simplify the types: huge unions, mapped or template literal types over them, and deep recursion make the checker build millions of types; annotate with plain types',
+            }],
+          }
+        : { id, diagnostics: [], ms: 0, error: error instanceof Error ? error.message : `the type-check worker exited (code ${String(error)})` })
+    }
+    for (const other of mine.slice(1)) send(other)
   }
   w.on('error', fail)
   w.on('exit', fail)
@@ -71,6 +100,7 @@ function finish(id: number, response: TypecheckResponse): void {
 function send(p: Pending): void {
   worker ??= start()
   const w = worker
+  p.worker = w
   clearTimeout(p.timer)
   p.timer = setTimeout(() => timedOut(p, w), p.timeoutMs)
   w.ref()

@@ -45,7 +45,12 @@ function cloneInto(v, memo) {
   const seen = mapGet(memo, v);
   if (seen !== undefined) return seen;
   if (isArray(v)) {
-    const out = new ArrayC(v.length);
+    // The length as an own data property holds it (always, for a real array). A Proxy over an array answers what it
+    // likes: anything but an array length is refused, never handed to the Array constructor, which would make an
+    // object answer the clone's element 0, the original itself, uncloned.
+    const d = getOwnDescriptor(v, 'length'), n = d === undefined ? undefined : d.value;
+    if (typeof n !== 'number' || n !== n >>> 0) throw cloneError('an array whose length is not an array length (a Proxy)');
+    const out = new ArrayC(n);
     mapSet(memo, v, out);
     copyProperties(v, out, memo);
     return out;

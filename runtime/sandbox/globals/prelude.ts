@@ -108,14 +108,19 @@ function latin1Bytes(s) {
   return out;
 }
 
-// The bytes of a BufferSource (ArrayBuffer or view) as a view, without copying; undefined for anything else.
+// The bytes of a BufferSource (ArrayBuffer or view) as a view, without copying; undefined for anything else. A
+// detached buffer holds no bytes (WebIDL's "get a copy of the bytes held by the buffer source"): an empty view, where
+// building a view over it would throw a TypeError the standard does not.
 function bytesView(source) {
   if (source === null || typeof source !== 'object') return undefined;
   if (isView(source)) {
-    if (taTagSafe(source) !== undefined) return new U8(taBuffer(source), taOffset(source), taByteLength(source));
+    const typed = taTagSafe(source) !== undefined;
+    if (abDetached(typed ? taBuffer(source) : dvBuffer(source))) return new U8(0);
+    if (typed) return new U8(taBuffer(source), taOffset(source), taByteLength(source));
     return new U8(dvBuffer(source), dvOffset(source), dvLength(source));
   }
   try { abLength(source); } catch (_) { return undefined; }
+  if (abDetached(source)) return new U8(0);
   return new U8(source);
 }
 const taTagSafe = (v) => { try { return taTag(v); } catch (_) { return undefined; } };

@@ -178,12 +178,15 @@ const makeURLs = once(() => {
       const input = capped(usv(url), 'URL.parse'), b = base === undefined ? undefined : capped(usv(base), 'URL.parse');
       return workerCall('url', input, b, undefined, true) === null ? null : new URL(input, b);
     }
+    // A setter sends the current href, which percent-encoding may have made up to 9 times longer than the input
+    // was: over the cap it is refused here with the cap's code (the worker would refuse it too, and a refusal there
+    // reads as an invalid part, which the standard ignores: the assignment would silently not happen).
     static {
-      setFromQuery = (url, query) => { url.#c = toComponents(workerCall('url-set', url.#c.href, 'search', query)); };
+      setFromQuery = (url, query) => { url.#c = toComponents(workerCall('url-set', capped(url.#c.href, 'URLSearchParams (the URL)'), 'search', capped(query, 'URLSearchParams'))); };
     }
     #set(field, value) {
       const v = capped(usv(value), 'URL.' + field);
-      const json = workerCall('url-set', this.#c.href, field, v, true);
+      const json = workerCall('url-set', capped(this.#c.href, 'URL.' + field + ' (the URL it changes)'), field, v, true);
       if (json === null) {
         if (field === 'href') throw new TypeErr("Invalid URL: '" + strSlice(v, 0, 200) + "'");
         return; // an invalid part is ignored, as the standard says
