@@ -15,6 +15,7 @@ import { codeOf, IsletError, isIsletError, messageOf, type ErrorCode } from '../
 import { publishEngineEvent, type EventBus } from '../events/bus.ts'
 import { createSlotLogs, type SlotLogs } from './logs.ts'
 import { deploymentHash, openSlotStore, type SlotStore } from './store.ts'
+import { checkTreePaths } from './tree-paths.ts'
 // The one import the lead swaps for './validate.ts' at merge (same signatures).
 import { checkDeployFiles, validateDeployment } from './validate-basic.ts'
 
@@ -116,9 +117,12 @@ export function createSlots(options: SlotsOptions): Slots {
     return s
   }
   const holds = (p: Principal, scopes: readonly string[]) => p.scopes.some((s) => scopes.includes(s))
-  function mayChange(s: SlotDecl, p: Principal): void {
+  /** Refuses (403) a principal without a deployer scope of `s`; the attempt is audited as `action`, refused. */
+  function mayChange(s: SlotDecl, p: Principal, action: AuditEntry['action']): void {
     const scopes = [...new Set([ADMIN_SCOPE, ...s.deployers])]
     if (!holds(p, scopes)) {
+      // A token trying slots it was not given is what an audit is read for.
+      audit(p, action, s.name, null, null, 'refused', `forbidden: needs one of the scopes ${scopes.join(', ')}`)
       throw refuse('ERR_ADMIN_FORBIDDEN', 403, `'${p.subject}' may not change slot '${s.name}': it needs one of the scopes ${scopes.join(', ')}`,
         { slot: s.name, required: scopes })
     }
@@ -202,7 +206,8 @@ export function createSlots(options: SlotsOptions): Slots {
     const dryRun = request.dryRun === true
     const action = dryRun ? 'dry-run' : 'deploy'
     const files = (request.files ?? {}) as DeployFiles
-    const bad = checkDeployFiles(files, entry)
+    let bad = checkDeployFiles(files, entry)
+    if (!bad.some((d) => d.severity === 'error')) bad = [...bad, ...checkTreePaths(files)]
     if (bad.some((d) => d.severity === 'error')) {
       audit(p, action, s.name, null, null, 'refused', bad.map((d) => d.message).join('; '))
       const steps: DeployStep[] = [{ name: 'files', status: 'failed', ms: 0 }, ...['compile', 'typecheck', 'schemas', 'ceiling', 'examples']
@@ -210,9 +215,15 @@ export function createSlots(options: SlotsOptions): Slots {
       return { ok: false, slot: s.name, dryRun, steps, diagnostics: bad, promoted: false }
     }
     const hash = deploymentHash(files, entry)
-    const tree = db().materialise(s.name, hash, files)
-    const host = hostOf(s)
-    const validation = await validateDeployment({ files, entry, tree }, s, { host, logger })
+    let validation: Awaited<ReturnType<typeof validateDeployment>>
+    try {
+      const tree = db().materialise(s.name, hash, files)
+      validation = await validateDeployment({ files, entry, tree }, s, { host: hostOf(s), logger })
+    } catch (error) {
+      // Whatever stopped it (the disk refusing the tree, the validator failing), the attempt is in the audit.
+      audit(p, action, s.name, null, hash, isIsletError(error, 'ERR_DEPLOY_FILES') ? 'refused' : 'failed', `${codeOf(error, 'ERR_INTERNAL')}: ${messageOf(error)}`)
+      throw error
+    }
     if (dryRun) {
       audit(p, action, s.name, null, hash, validation.ok ? 'ok' : 'refused', validation.ok ? undefined : codesOf(validation.diagnostics))
       return { ok: validation.ok, slot: s.name, dryRun, steps: validation.steps, diagnostics: validation.diagnostics, promoted: false }
@@ -245,18 +256,18 @@ export function createSlots(options: SlotsOptions): Slots {
     },
     async deploy(name, request, p) {
       const s = slotOf(name)
-      mayChange(s, p)
+      mayChange(s, p, request?.dryRun === true ? 'dry-run' : 'deploy')
       if (typeof request !== 'object' || request === null) throw refuse('ERR_DEPLOY_FILES', 400, 'a deploy takes { files, entry?, message?, dryRun?, promote? }')
       return serial(name, () => deploy(s, request, p))
     },
     async promote(name, id, p) {
       const s = slotOf(name)
-      mayChange(s, p)
+      mayChange(s, p, 'promote')
       return serial(name, async () => makeLive(s, versionIn(s, id), p, 'promote'))
     },
     async rollback(name, p, to) {
       const s = slotOf(name)
-      mayChange(s, p)
+      mayChange(s, p, 'rollback')
       return serial(name, async () => {
         const target = to ?? db().previousLive(name)
         if (target === null) {
@@ -308,7 +319,7 @@ export function createSlots(options: SlotsOptions): Slots {
     },
     async invoke(name, input, p): Promise<SlotInvokeResult> {
       const s = slotOf(name)
-      mayChange(s, p)
+      mayChange(s, p, 'invoke')
       const live = db().live(name)
       if (live === null) {
         audit(p, 'invoke', name, null, null, 'refused', 'the slot is empty')

@@ -57,6 +57,9 @@ export function deploymentHash(files: DeployFiles, entry: string): string {
   return hash.digest('hex')
 }
 
+/** fs errors that a deployment's own paths cause (the rest are the store's: ERR_SLOT_STORE territory). */
+const PATH_ERRORS = new Set(['ENAMETOOLONG', 'EEXIST', 'ENOTDIR', 'EISDIR', 'EINVAL', 'EILSEQ'])
+
 interface VersionRow {
   slot: string; id: number; hash: string; author: string; created_at: string; status: string; entry: string
   message: string | null; files: string; diagnostics: string
@@ -114,8 +117,10 @@ export function openSlotStore(dataDir: string): SlotStore {
   function writeTree(target: string, files: DeployFiles): string {
     if (existsSync(join(target, '.complete'))) return target
     const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
+    let current = ''
     try {
       for (const [path, text] of Object.entries(files)) {
+        current = path
         const file = resolve(tmp, path)
         // checkDeployFiles refused such paths already; a tree never reaches outside its folder whatever it is given.
         if (!file.startsWith(tmp + sep)) throw new IsletError('ERR_DEPLOY_FILES', `the path '${path}' leads outside the deployment`)
@@ -130,6 +135,12 @@ export function openSlotStore(dataDir: string): SlotStore {
       rmSync(tmp, { recursive: true, force: true })
       // Another process (or an earlier call) finished the same tree meanwhile: same hash, same files.
       if (existsSync(join(target, '.complete'))) return target
+      // A name the disk refuses (too long, a file that is also a folder): the deployment's fault, said without our paths.
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== undefined && PATH_ERRORS.has(code)) {
+        throw new IsletError('ERR_DEPLOY_FILES', `the file ${JSON.stringify(current.slice(0, 120))} cannot be written to disk (${code}): rename it`,
+          { cause: error, details: { status: 422, file: current.slice(0, 120) } })
+      }
       throw error
     }
     return target

@@ -1,0 +1,77 @@
+// A deployer's token in hostile hands: file sets that are valid strings but not a valid folder (names the disk
+// refuses, a file that is also a folder, names differing only in case, control characters forging diagnostic lines)
+// are refused as ERR_DEPLOY_FILES (422) naming the path — never an fs error (500) that leaves no audit row — and
+// a token trying a slot it was not given leaves a refused row in that slot's audit.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Principal, SlotsService } from '@islet/sdk'
+import { startApp, type TestApp } from '../support/app.ts'
+import { ADMIN, DEPLOYER, pricing, probe } from '../support/slots.ts'
+
+const APP = `apiVersion: islet/v1
+components:
+  - slot: pricing
+    deployers: ['deploy:pricing']
+  - slot: billing
+    deployers: ['deploy:billing']
+modules:
+  - name: probe
+    type: acme.slots-probe
+  - name: web
+    type: http.server
+    config: { port: 0 }
+`
+
+let app: TestApp
+beforeAll(async () => { app = await startApp({ 'app.yaml': APP }, { plugins: [probe] }) }, 60_000)
+afterAll(() => app?.close())
+const slots = () => app.engine.module<{ slots: SlotsService }>('probe').slots
+const deploy = (files: Record<string, string>, dryRun = false) => slots().deploy('pricing', { files, dryRun }, DEPLOYER)
+const LIB = 'export const x = 1\n'
+
+describe('deploy files that cannot form a folder', () => {
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['a 300-byte file name', { [`${'a'.repeat(300)}.ts`]: LIB }, /too long/],
+    ['a 200-character name of 2-byte characters (400 bytes)', { [`${'ä'.repeat(200)}.ts`]: LIB }, /too long/],
+    ['a path 2,000 folders deep', { [`${'d/'.repeat(2000)}x.ts`]: LIB }, /too long/],
+    ['a file that is also a folder', { 'lib.ts': LIB, 'lib.ts/x.ts': LIB }, /is sent as a file and is also the folder of/],
+    ['two names differing only in case', { 'Rates.ts': LIB, 'rates.ts': LIB }, /differ only in letter case/],
+    ['a newline in a name', { 'a\nindex.ts:1:1 error ERR_FAKE forged.ts': LIB }, /control/],
+  ]
+  for (const [what, extra, message] of cases) {
+    it(`refuses ${what}: ERR_DEPLOY_FILES, nothing stored, audited`, async () => {
+      for (const dryRun of [true, false]) {
+        const result = await deploy({ 'index.ts': pricing(1), ...extra }, dryRun)
+        expect(result.ok).toBe(false)
+        expect(result.version).toBeUndefined()
+        expect(result.diagnostics.map((d) => d.code)).toContain('ERR_DEPLOY_FILES')
+        expect(result.diagnostics.find((d) => d.code === 'ERR_DEPLOY_FILES')!.message).toMatch(message)
+        expect(slots().audit(ADMIN, { slot: 'pricing', limit: 1 })[0]).toMatchObject({ action: dryRun ? 'dry-run' : 'deploy', result: 'refused' })
+      }
+    })
+  }
+
+  it('still deploys a sound set of files afterwards', async () => {
+    const result = await deploy({ 'index.ts': pricing(1), 'lib/rates.ts': LIB }, true)
+    expect(result.ok, JSON.stringify(result.diagnostics)).toBe(true)
+  })
+})
+
+describe('a token for one slot against another', () => {
+  it('is refused, and each attempt is in the audit of the slot it tried', async () => {
+    const other: Principal = DEPLOYER
+    const refusals = [
+      slots().deploy('billing', { files: { 'index.ts': pricing(1) } }, other),
+      slots().deploy('billing', { files: { 'index.ts': pricing(1) }, dryRun: true }, other),
+      slots().promote('billing', 1, other),
+      slots().rollback('billing', other),
+      slots().invoke('billing', {}, other),
+    ]
+    for (const r of refusals) await expect(r).rejects.toMatchObject({ code: 'ERR_ADMIN_FORBIDDEN' })
+    const rows = slots().audit(ADMIN, { slot: 'billing' })
+    expect(rows.map((r) => [r.principal, r.action, r.result]).sort()).toEqual([
+      ['agent-7', 'deploy', 'refused'], ['agent-7', 'dry-run', 'refused'], ['agent-7', 'invoke', 'refused'],
+      ['agent-7', 'promote', 'refused'], ['agent-7', 'rollback', 'refused'],
+    ])
+    expect(rows[0]!.detail).toContain('deploy:billing')
+  })
+})
