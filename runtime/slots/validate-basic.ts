@@ -10,7 +10,8 @@ import { compileComponent, ComponentCompileError } from '../components/compile.t
 import { effectiveLimits } from '../components/limits.ts'
 import { toPublicDiagnostic } from '../config/diagnostics.ts'
 import type { ComponentDecl, Limits, SlotDecl } from '../config/types.ts'
-import { messageOf } from '../errors.ts'
+import { IsletError, messageOf } from '../errors.ts'
+import { createSandbox } from '../sandbox/supervisor.ts'
 import { checkCeiling } from './ceiling.ts'
 
 const EXTENSIONS = /\.(ts|mts|js|mjs|json)$/
@@ -93,7 +94,13 @@ export async function validateDeployment(request: { files: DeployFiles; entry: s
   if (!compiled) { skip('schemas', 'ceiling', 'examples'); return { ok: false, steps, diagnostics } }
   // What the code declares: its module evaluated once in an isolate of its own (under the slot's limits), then dropped.
   const decl: ComponentDecl = { name: slot.name, file: entry, limits: slot.limits, grants: slot.grants, config: slot.config, source: slot.source, configSource: slot.source }
-  const sandbox = deps.host.sandbox()
+  // Never in the serving sandbox: a module that holds its worker in a builtin V8 cannot interrupt, or crashes it,
+  // would take the calls of the app's components begun there with it, charged to no one, as often as it is sent
+  // (test/hostile/deploy-neighbours.test.ts). A worker of the check's own, stopped after it.
+  const sandbox = createSandbox({
+    workers: 1, logger: deps.logger, onLog: () => {},
+    onHostCall: () => Promise.reject(new IsletError('ERR_CAPABILITY_DENIED', 'a deployment being checked reaches no capability')),
+  })
   const key = `${slot.name}@check-${++checks}`
   const limits = effectiveLimits({}, slot.limits, undefined)
   const meta = await step('schemas', async () => {
@@ -101,7 +108,7 @@ export async function validateDeployment(request: { files: DeployFiles; entry: s
       return await sandbox.load({ key, name: `${slot.name}:check`, generation: 0, code: compiled.code, memoryMb: limits.memoryMb,
         loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: slot.config, granted: grantedOf(decl) })
     } finally {
-      sandbox.unload(key)
+      await sandbox.stop()
     }
   })
   if (!meta) { skip('ceiling', 'examples'); return { ok: false, steps, diagnostics } }
