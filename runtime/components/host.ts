@@ -235,7 +235,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
 
   const trialSpec = (key: string, decl: ComponentDecl, number: number, code: string, limits: Record<LimitName, number>) => ({
     key, name: decl.name, generation: number, code, memoryMb: limits.memoryMb, loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
-    granted: grantedOf(decl),
+    granted: grantedOf(decl), ...(decl.dedicated ? { dedicated: true } : {}),
   })
 
   function dropTrial(key: string): void {
@@ -265,6 +265,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     const spec = (limits: Record<LimitName, number>) => ({
       key, name: decl.name, generation: number, code: compiled.code, memoryMb: limits.memoryMb,
       loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config, granted: grantedOf(decl),
+      ...(decl.dedicated ? { dedicated: true } : {}),
     })
     const started = performance.now()
     const locate = createLocator(compiled, options.baseDir ?? dirname(decl.source.file))

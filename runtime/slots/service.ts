@@ -146,6 +146,8 @@ export function createSlots(options: SlotsOptions): Slots {
   }
   const componentOf = (s: SlotDecl, v: SlotVersion): ComponentDecl => ({
     name: s.name, file: join(db().tree(v), v.entry), limits: s.limits, grants: s.grants, config: s.config, source: s.source, configSource: s.source,
+    // Deployed code never shares a worker with the app's components (test/hostile/deploy-neighbours.test.ts).
+    dedicated: true,
   })
   const info = (s: SlotDecl): SlotInfo => ({
     name: s.name, ...(s.description !== undefined ? { description: s.description } : {}),
@@ -394,7 +396,7 @@ export function createSlots(options: SlotsOptions): Slots {
       for (const s of slots) {
         known.add(s.name)
         const serving = options.host()?.generation(s.name)
-        if (serving) out.push({ name: s.name, file: serving.decl.file, limits: s.limits, grants: s.grants, config: s.config, source: s.source, configSource: s.source })
+        if (serving) out.push({ name: s.name, file: serving.decl.file, limits: s.limits, grants: s.grants, config: s.config, source: s.source, configSource: s.source, dedicated: true })
       }
       return out
     },
