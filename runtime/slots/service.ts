@@ -165,6 +165,14 @@ export function createSlots(options: SlotsOptions): Slots {
     publishEngineEvent(options.bus, { type: `slot.${type}`, at: new Date().toISOString(), ...payload })
   }
 
+  function dropTree(slot: string, hash: string): void {
+    try {
+      db().dropTree(slot, hash)
+    } catch (error) {
+      logger.warn({ err: error, slot }, `slot '${slot}': the folder of a checked deployment could not be removed`)
+    }
+  }
+
   /** Makes `v` live through the component host; a failure leaves the live version serving and is in the result. */
   async function makeLive(s: SlotDecl, v: SlotVersion, p: Principal, action: 'promote' | 'rollback'): Promise<DeployResult> {
     const t = performance.now()
@@ -222,10 +230,14 @@ export function createSlots(options: SlotsOptions): Slots {
       const tree = db().materialise(s.name, hash, files)
       validation = await validateDeployment({ files, entry, tree }, s, { host: hostOf(s), logger })
     } catch (error) {
+      dropTree(s.name, hash)
       // Whatever stopped it (the disk refusing the tree, the validator failing), the attempt is in the audit.
       audit(p, action, s.name, null, hash, isIsletError(error, 'ERR_DEPLOY_FILES') ? 'refused' : 'failed', `${codeOf(error, 'ERR_INTERNAL')}: ${messageOf(error)}`)
       throw error
     }
+    // A deployer sending dry runs (or refused code) in a loop must not fill the disk with trees: only a version that
+    // can be made live keeps one (test/hostile/deploy-files.test.ts).
+    if (dryRun || !validation.ok) dropTree(s.name, hash)
     if (dryRun) {
       audit(p, action, s.name, null, hash, validation.ok ? 'ok' : 'refused', validation.ok ? undefined : codesOf(validation.diagnostics))
       return { ok: validation.ok, slot: s.name, dryRun, steps: validation.steps, diagnostics: validation.diagnostics, promoted: false }

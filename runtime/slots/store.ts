@@ -34,6 +34,12 @@ export interface SlotStore {
   tree(version: SlotVersion): string
   /** Writes `files` as the tree of `hash` (before a version exists: the validator compiles it). */
   materialise(slot: string, hash: string, files: DeployFiles): string
+  /**
+   * Removes the tree of `hash` unless a version of `slot` that may still be made live (staged, live, retired) has it:
+   * what a dry run or a refused deploy wrote for the validator does not stay on disk (the objects keep a refused
+   * version's sources, and `tree` writes any tree again when it is needed).
+   */
+  dropTree(slot: string, hash: string): void
   /** Stores a version with the next id of its slot (1, 2, 3…, never reused). */
   insert(version: NewVersion): SlotVersion
   get(slot: string, id: number): SlotVersion | undefined
@@ -92,6 +98,7 @@ export function openSlotStore(dataDir: string): SlotStore {
       VALUES (@slot, @id, @hash, @author, @created_at, @status, @entry, @message, @files, @diagnostics)`),
     get: db.prepare('SELECT * FROM versions WHERE slot = ? AND id = ?'),
     list: db.prepare('SELECT * FROM versions WHERE slot = ? ORDER BY id'),
+    usable: db.prepare("SELECT 1 FROM versions WHERE slot = ? AND hash = ? AND status != 'rejected' LIMIT 1"),
     live: db.prepare('SELECT version FROM live WHERE slot = ?'),
     seq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM live'),
     maxPromoted: db.prepare('SELECT COALESCE(MAX(promoted_seq), 0) + 1 AS seq FROM versions'),
@@ -162,6 +169,10 @@ export function openSlotStore(dataDir: string): SlotStore {
       })
     },
     materialise: (slot, hash, files) => writeTree(join(dir, 'trees', slot, hash), files),
+    dropTree(slot, hash) {
+      if (q.usable.get(slot, hash)) return
+      rmSync(join(dir, 'trees', slot, hash), { recursive: true, force: true })
+    },
     tree: (version) => writeTree(join(dir, 'trees', version.slot, version.hash), store.files(version)),
     insert(v) {
       const run = db.transaction((): number => {

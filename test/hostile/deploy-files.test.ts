@@ -2,6 +2,8 @@
 // refuses, a file that is also a folder, names differing only in case, control characters forging diagnostic lines)
 // are refused as ERR_DEPLOY_FILES (422) naming the path — never an fs error (500) that leaves no audit row — and
 // a token trying a slot it was not given leaves a refused row in that slot's audit.
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Principal, SlotsService } from '@islet/sdk'
 import { startApp, type TestApp } from '../support/app.ts'
@@ -73,5 +75,26 @@ describe('a token for one slot against another', () => {
       ['agent-7', 'promote', 'refused'], ['agent-7', 'rollback', 'refused'],
     ])
     expect(rows[0]!.detail).toContain('deploy:billing')
+  })
+})
+
+describe('what dry runs and refused deploys leave on disk', () => {
+  it('a dry run leaves no tree behind, a refused deploy keeps its files once (objects) and no tree', async () => {
+    const trees = join(app.dir, 'data', 'slots', 'trees', 'pricing')
+    const count = () => (existsSync(trees) ? readdirSync(trees).length : 0)
+    const before = count()
+    for (let i = 0; i < 5; i++) {
+      const r = await deploy({ 'index.ts': pricing(100 + i), 'padding.ts': `export const pad = '${'x'.repeat(100_000)}${i}'\n` }, true)
+      expect(r.ok, JSON.stringify(r.diagnostics)).toBe(true)
+    }
+    const refused = await deploy({ 'index.ts': 'export default 1 +\n' })
+    expect(refused.ok).toBe(false)
+    expect(count()).toBe(before)
+    // The refused version's sources are still there to read.
+    expect(slots().source('pricing', refused.version!.id, ADMIN)).toEqual({ 'index.ts': 'export default 1 +\n' })
+    // A staged version's tree stays (promotion compiles it).
+    const staged = await deploy({ 'index.ts': pricing(200) })
+    expect(staged.ok).toBe(true)
+    expect(count()).toBe(before + 1)
   })
 })
