@@ -134,6 +134,16 @@ export function createSlots(options: SlotsOptions): Slots {
         { slot: s.name, required: scopes })
     }
   }
+  /**
+   * The slot as the serving config declares it now, checked again against `p`: a request that waited in its slot's
+   * queue (serial) while a config reload changed the slot (its grants, limits, deployers, or the slot itself) acts on
+   * the slot as it is, never as it was when the request arrived (test/hostile/deploy-races.test.ts).
+   */
+  function current(name: string, p: Principal, action: AuditEntry['action']): SlotDecl {
+    const s = slotOf(name)
+    mayChange(s, p, action)
+    return s
+  }
   function versionIn(s: SlotDecl, id: number): SlotVersion {
     const v = Number.isInteger(id) ? db().get(s.name, id) : undefined
     if (!v) throw refuse('ERR_SLOT_VERSION_UNKNOWN', 404, `slot '${s.name}' has no version ${id}`, { slot: s.name, version: id })
@@ -189,6 +199,12 @@ export function createSlots(options: SlotsOptions): Slots {
     let result: ReloadResult
     try {
       result = await hostOf(s).replace(componentOf(s, v))
+      // A config reload while it was prepared: what swapped in carries the slot's grants and limits from before. Once
+      // more with the slot as it is now (a reload's liveDecls saw the version before, not this one).
+      for (let again = 0, now = decl(s.name); result.ok && now !== undefined && now !== s && again < 3; again++, now = decl(s.name)) {
+        s = now
+        result = await hostOf(s).replace(componentOf(s, v))
+      }
     } catch (error) {
       result = { name: s.name, ok: false, ms: 0, error: { code: codeOf(error, 'ERR_SLOT_PROMOTE_FAILED'), message: messageOf(error) } }
     }
@@ -272,23 +288,27 @@ export function createSlots(options: SlotsOptions): Slots {
       const s = slotOf(name)
       mayChange(s, p, request?.dryRun === true ? 'dry-run' : 'deploy')
       if (typeof request !== 'object' || request === null) throw refuse('ERR_DEPLOY_FILES', 400, 'a deploy takes { files, entry?, message?, dryRun?, promote? }')
-      return serial(name, () => deploy(s, request, p))
+      return serial(name, () => deploy(current(name, p, request.dryRun === true ? 'dry-run' : 'deploy'), request, p))
     },
     async promote(name, id, p) {
       const s = slotOf(name)
       mayChange(s, p, 'promote')
-      return serial(name, async () => makeLive(s, versionIn(s, id), p, 'promote'))
+      return serial(name, async () => {
+        const now = current(name, p, 'promote')
+        return makeLive(now, versionIn(now, id), p, 'promote')
+      })
     },
     async rollback(name, p, to) {
       const s = slotOf(name)
       mayChange(s, p, 'rollback')
       return serial(name, async () => {
+        const now = current(name, p, 'rollback')
         const target = to ?? db().previousLive(name)
         if (target === null) {
           audit(p, 'rollback', name, null, null, 'refused', 'no version was live before the current one')
           throw refuse('ERR_SLOT_VERSION_UNKNOWN', 409, `slot '${name}' has no version that was live before the current one: name one (to)`, { slot: name })
         }
-        return makeLive(s, versionIn(s, target), p, 'rollback')
+        return makeLive(now, versionIn(now, target), p, 'rollback')
       })
     },
     versions(name, p) {
