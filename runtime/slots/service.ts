@@ -2,7 +2,6 @@
 // → promote if asked; promote = the component host builds the version aside (compile, load, init, examples) and swaps
 // it in with the old one drained, so no call fails; rollback = promote of the version live before. Every method
 // checks the caller's scopes itself (HTTP and MCP cannot differ), and every action lands in the audit table.
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import {
   ADMIN_READ_SCOPE, ADMIN_SCOPE, type AuditEntry, type DeployFiles, type DeployRequest, type DeployResult, type DeployStep,
@@ -13,6 +12,7 @@ import { toPublicDiagnostic } from '../config/diagnostics.ts'
 import type { ComponentDecl, SlotDecl } from '../config/types.ts'
 import { codeOf, IsletError, isIsletError, messageOf, type ErrorCode } from '../errors.ts'
 import { publishEngineEvent, type EventBus } from '../events/bus.ts'
+import { diffVersions } from './diff.ts'
 import { createSlotLogs, type SlotLogs } from './logs.ts'
 import { deploymentHash, openSlotStore, type SlotStore } from './store.ts'
 import { checkTreePaths } from './tree-paths.ts'
@@ -58,9 +58,6 @@ export interface Slots {
 
 const DEFAULT_ENTRY = 'index.ts'
 
-// jsdiff loads with the first diff asked for, not with the engine (test/start-imports.test.ts keeps start-up lean).
-let jsdiff: typeof import('diff') | undefined
-const diffLib = (): typeof import('diff') => jsdiff ??= createRequire(import.meta.url)('diff') as typeof import('diff')
 
 /** What refused a deployment, for its audit row: each error code once, e.g. `ERR_SLOT_CEILING, ERR_COMPONENT_SYNTAX`. */
 const codesOf = (diagnostics: readonly Diagnostic[]) => [...new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.code))].join(', ')
@@ -329,17 +326,7 @@ export function createSlots(options: SlotsOptions): Slots {
     diff(name, from, to, p) {
       const s = slotOf(name)
       mayRead(s, p)
-      const a = db().files(versionIn(s, from))
-      const b = db().files(versionIn(s, to))
-      const parts: string[] = []
-      for (const path of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
-        if (a[path] === b[path]) continue
-        const patch = diffLib().createTwoFilesPatch(a[path] === undefined ? '/dev/null' : `a/${path}`, b[path] === undefined ? '/dev/null' : `b/${path}`,
-          a[path] ?? '', b[path] ?? '', undefined, undefined, { context: 3 })
-        // Git style: a `diff --git` line per file, jsdiff's Index/=== header dropped.
-        parts.push(`diff --git a/${path} b/${path}\n${patch.split('\n').filter((l) => !l.startsWith('Index:') && !l.startsWith('====')).join('\n')}`)
-      }
-      return parts.join('')
+      return diffVersions(db().files(versionIn(s, from)), db().files(versionIn(s, to)))
     },
     logs(name, p, opts) {
       const s = slotOf(name)

@@ -4,6 +4,7 @@
 // a token trying a slot it was not given leaves a refused row in that slot's audit.
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { applyPatch } from 'diff'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Principal, SlotsService } from '@islet/sdk'
 import { startApp, type TestApp } from '../support/app.ts'
@@ -97,4 +98,19 @@ describe('what dry runs and refused deploys leave on disk', () => {
     expect(staged.ok).toBe(true)
     expect(count()).toBe(before + 1)
   })
+})
+
+describe('the diff between two versions', () => {
+  it('of two large files with nothing in common comes back at once, as a whole-file patch that applies', async () => {
+    // 20,000 lines each, no line shared: a plain Myers diff holds the engine's event loop for minutes.
+    const version = (tag: string) => Array.from({ length: 20_000 }, (_, i) => `// ${tag}${i}`).join('\n') + '\n'
+    const a = await deploy({ 'index.ts': pricing(1), 'data.ts': version('a') })
+    const b = await deploy({ 'index.ts': pricing(1), 'data.ts': version('b') })
+    const text = slots().diff('pricing', a.version!.id, b.version!.id, ADMIN)
+    expect(text.startsWith('diff --git a/data.ts b/data.ts\n--- a/data.ts\n+++ b/data.ts\n@@ -1,20000 +1,20000 @@\n')).toBe(true)
+    expect(applyPatch(version('a'), text.slice(text.indexOf('\n') + 1))).toBe(version('b'))
+    // A small change is still a small patch.
+    const c = await deploy({ 'index.ts': pricing(1), 'data.ts': version('b').replace('// b7\n', '// seven\n') })
+    expect(slots().diff('pricing', b.version!.id, c.version!.id, ADMIN)).toContain('@@ -5,7 +5,7 @@\n // b4\n // b5\n // b6\n-// b7\n+// seven\n')
+  }, 30_000)
 })
