@@ -57,6 +57,8 @@ export interface Slots {
 }
 
 const DEFAULT_ENTRY = 'index.ts'
+/** Caller requests one slot may have queued or running at once (deploy, promote, rollback). */
+export const MAX_WAITING = 8
 
 
 /** What refused a deployment, for its audit row: each error code once, e.g. `ERR_SLOT_CEILING, ERR_COMPONENT_SYNTAX`. */
@@ -76,6 +78,8 @@ export function createSlots(options: SlotsOptions): Slots {
   /** Per slot: generation number in the component host → version id. */
   const generations = new Map<string, Map<number, number>>()
   const queues = new Map<string, Promise<unknown>>()
+  /** Per slot: caller requests queued or running (queued()). */
+  const waiting = new Map<string, number>()
   /** The version each slot's component runs in this process (what `live` said when it was loaded here). */
   const serving = new Map<string, number>()
   /** Versions another process made live that failed to load here: not tried again until `live` changes. */
@@ -93,6 +97,24 @@ export function createSlots(options: SlotsOptions): Slots {
     let map = generations.get(slot)
     if (!map) generations.set(slot, map = new Map())
     map.set(generation, id)
+  }
+
+  /**
+   * serial() for a caller's request, refused (429 ERR_SLOT_BUSY, audited) when MAX_WAITING changes of the slot are
+   * already queued: each waiting deploy holds its files (up to ~1 MiB) in memory, so a flood of concurrent deploys must
+   * not queue without end (test/hostile/deploy-files.test.ts).
+   */
+  function queued<T>(slot: string, p: Principal, action: AuditEntry['action'], task: () => Promise<T>): Promise<T> {
+    const count = waiting.get(slot) ?? 0
+    if (count >= MAX_WAITING) {
+      audit(p, action, slot, null, null, 'refused', `busy: ${count} changes of the slot are already waiting`)
+      return Promise.reject(refuse('ERR_SLOT_BUSY', 429, `slot '${slot}' already has ${count} deploys, promotions or rollbacks waiting: retry once they are done`, { slot }))
+    }
+    waiting.set(slot, count + 1)
+    const done = () => { const n = (waiting.get(slot) ?? 1) - 1; if (n > 0) waiting.set(slot, n); else waiting.delete(slot) }
+    const run = serial(slot, task)
+    run.then(done, done)
+    return run
   }
 
   /** One change of a slot at a time (deploy, promote, rollback): ids and live never race within this process. */
@@ -285,12 +307,13 @@ export function createSlots(options: SlotsOptions): Slots {
       const s = slotOf(name)
       mayChange(s, p, request?.dryRun === true ? 'dry-run' : 'deploy')
       if (typeof request !== 'object' || request === null) throw refuse('ERR_DEPLOY_FILES', 400, 'a deploy takes { files, entry?, message?, dryRun?, promote? }')
-      return serial(name, () => deploy(current(name, p, request.dryRun === true ? 'dry-run' : 'deploy'), request, p))
+      const action = request.dryRun === true ? 'dry-run' : 'deploy'
+      return queued(name, p, action, () => deploy(current(name, p, action), request, p))
     },
     async promote(name, id, p) {
       const s = slotOf(name)
       mayChange(s, p, 'promote')
-      return serial(name, async () => {
+      return queued(name, p, 'promote', async () => {
         const now = current(name, p, 'promote')
         return makeLive(now, versionIn(now, id), p, 'promote')
       })
@@ -298,7 +321,7 @@ export function createSlots(options: SlotsOptions): Slots {
     async rollback(name, p, to) {
       const s = slotOf(name)
       mayChange(s, p, 'rollback')
-      return serial(name, async () => {
+      return queued(name, p, 'rollback', async () => {
         const now = current(name, p, 'rollback')
         const target = to ?? db().previousLive(name)
         if (target === null) {

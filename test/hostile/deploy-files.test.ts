@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { applyPatch } from 'diff'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Principal, SlotsService } from '@islet/sdk'
+import { MAX_WAITING } from '../../runtime/slots/service.ts'
 import { startApp, type TestApp } from '../support/app.ts'
 import { ADMIN, DEPLOYER, pricing, probe } from '../support/slots.ts'
 
@@ -113,4 +114,18 @@ describe('the diff between two versions', () => {
     const c = await deploy({ 'index.ts': pricing(1), 'data.ts': version('b').replace('// b7\n', '// seven\n') })
     expect(slots().diff('pricing', b.version!.id, c.version!.id, ADMIN)).toContain('@@ -5,7 +5,7 @@\n // b4\n // b5\n // b6\n-// b7\n+// seven\n')
   }, 30_000)
+})
+
+describe('a flood of concurrent deploys', () => {
+  it('queues at most MAX_WAITING changes of a slot; the rest are refused at once (429 ERR_SLOT_BUSY, audited)', async () => {
+    const files = { 'index.ts': pricing(1), 'padding.ts': `export const pad = '${'x'.repeat(200_000)}'\n` }
+    const calls = Array.from({ length: MAX_WAITING + 12 }, () => slots().deploy('pricing', { files, dryRun: true }, DEPLOYER).then(
+      (r) => r.ok ? 'ok' : 'refused', (e: { code?: string; details?: { status?: number } }) => `${e.code} ${e.details?.status}`))
+    const outcomes = await Promise.all(calls)
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(MAX_WAITING)
+    expect(outcomes.filter((o) => o === 'ERR_SLOT_BUSY 429')).toHaveLength(12)
+    expect(slots().audit(ADMIN, { slot: 'pricing', limit: 50 }).filter((r) => r.detail?.startsWith('busy:'))).toHaveLength(12)
+    // Once they are done, the slot takes deploys again.
+    expect((await deploy(files, true)).ok).toBe(true)
+  }, 120_000)
 })
