@@ -15,6 +15,7 @@ const ALL = ['{runtime,plugins,sdk,registry,examples,test}/**/*.test.ts']
 const ISOLATED = [
   'runtime/components/compile-cache.test.ts', // vi.mock('esbuild')
   'test/hostile/capabilities.test.ts', // patches net.Socket.prototype.connect
+  'test/typecheck-warm.test.ts', // asserts the process's type-check worker was never started
 ]
 
 export default defineConfig({

@@ -86,6 +86,10 @@ export const ERROR_CODES = {
   ERR_ADMIN_METHOD_NOT_ALLOWED: 'an admin route was asked with a method it does not take (405 with Allow)',
   ERR_CLI_UNREACHABLE: "a command could not reach the server its --url names (connection refused, unknown host, timeout)",
   ERR_CLI_BAD_RESPONSE: "the server a command's --url names answered with something other than the admin API's JSON (wrong URL or port?)",
+  // MCP server (runtime/mcp: `islet mcp` and /admin/mcp)
+  ERR_MCP_TOOL_UNKNOWN: 'an MCP client called a tool the Islet MCP server does not have (tools/list names them)',
+  ERR_MCP_TOOL_INPUT: "an MCP tool call's arguments do not match the tool's input schema (the problems are listed)",
+  ERR_MCP_ORIGIN: "/admin/mcp refused a browser page's request (an Origin of another host, or the token-free loopback access by a non-loopback Host name: DNS rebinding)",
   // Pipelines
   ERR_PIPELINE_STEP_CREATE_FAILED: 'a step type threw while compiling a step',
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",
@@ -98,6 +102,7 @@ export const ERROR_CODES = {
   ERR_CAPABILITY_QUOTA: "a component's write would take its kv namespace past its quota (bytes or keys, from its grant); nothing was written",
   ERR_CAPABILITY_CONFLICT: 'a kv compare-and-set found another version than expected, or kv.increment found a value that is not a number; nothing was written',
   ERR_CAPABILITY_ARGUMENT_TOO_LARGE: 'a capability call argument (kv key or value, topic, payload, secret name, fetch field) was over its size cap; refused inside the sandbox, never sent to the engine',
+  ERR_GLOBAL_ARGUMENT_TOO_LARGE: 'a web global inside the sandbox (URL, crypto.subtle) was given an argument over its cap (a URL over 1 MiB characters, data over 16 MiB); refused before anything was copied',
   ERR_EVENT_TOPIC_RESERVED: 'a component or plugin published under islet.*: those topics are the engine\'s own (config and component events); anyone may subscribe to them',
   ERR_EVENT_TOPIC_INVALID: 'an event topic is not dotted segments of a-z, 0-9, _ and - (at most 255 characters); emitted topics never hold wildcards',
   ERR_CAPABILITY_GRANT_INVALID: 'a capability grant is malformed (e.g. a fetch origin that is not scheme://host[:port])',
@@ -110,7 +115,7 @@ export const ERROR_CODES = {
   ERR_SANDBOX_MEMORY_LIMIT: 'a component exceeded its isolate memory limit (its isolate was disposed), or its worker process went over its memory ceiling (the worker was killed)',
   ERR_SANDBOX_OUTPUT_LIMIT: 'a component returned more output bytes (UTF-8 JSON) than allowed; serialising stops at the cap',
   ERR_SANDBOX_INPUT_LIMIT: 'the input to a component is larger than allowed',
-  ERR_SANDBOX_HOST_CALL_LIMIT: 'an invocation made more capability calls than allowed; its isolate was disposed',
+  ERR_SANDBOX_HOST_CALL_LIMIT: 'an invocation made more capability calls (or worker-side URL/crypto calls, 10,000) than allowed; its isolate was disposed',
   ERR_SANDBOX_CRASHED: 'the sandbox worker or isolate running the call went away; the call was lost',
   ERR_SANDBOX_WORKER_LOST: "the call was lost with its sandbox worker, which another component's call took down, the engine killed (stuck, over its memory ceiling, compromised) or something outside the engine stopped; or the sandbox was stopping; never a breach of this component",
   ERR_SANDBOX_CANCELLED: 'the caller gave up on an invocation (request timeout, client gone); it was stopped, and it is not a limit breach',
@@ -131,6 +136,10 @@ export const ERROR_CODES = {
   ERR_COMPONENT_IMPORT: 'a component reaches beyond @islet/sdk and the .ts/.mts/.js/.mjs/.json files of its own folder (require, dynamic import and import.meta included)',
   ERR_COMPONENT_SOURCE_NOT_FOUND: "a component's entry, or a file it imports, does not exist or cannot be read",
   ERR_COMPONENT_TOO_LARGE: "a component's sources or its bundle are larger than the cap",
+  // Deploy validation (runtime/slots/validate.ts)
+  ERR_COMPONENT_TYPE: 'the TypeScript type check of a component failed (the TS code, e.g. TS2322, is in the message)',
+  ERR_COMPONENT_FLOATING_PROMISE: 'a promise (a ctx.kv write, ctx.emit, …) is neither awaited nor returned: its work may be cut off when the invocation ends',
+  ERR_COMPONENT_SHAPE: 'the default export is not a component definition object (e.g. a class or a function): export default defineComponent({...})',
   // CLI
   ERR_CLI_USAGE: 'the command line is malformed (unknown command or option, missing or extra argument); exit status 2',
   ERR_CLI_CONFIRM: 'a command that changes what an app trusts was not confirmed: off a terminal it needs --yes (nothing was changed)',

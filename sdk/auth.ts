@@ -45,8 +45,17 @@ export interface Authenticator {
 export const httpAuthenticator = defineContract<Authenticator>('http.authenticator', { authenticate: 'function', challenge: 'string' },
   'verifies a request\'s credentials and returns its principal (auth.jwt, auth.apikey)')
 
+/**
+ * The scopes `principal` holds: the strings of its `scopes` array. Scopes that are not an array (an authenticator that
+ * passed a JWT's space-separated `scope` string on as it is) hold nothing, rather than matching by substring or letter.
+ */
+export function heldScopes(principal: Principal | undefined): string[] {
+  const scopes: unknown = principal?.scopes
+  return Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === 'string') : []
+}
+
 /** The scopes of `required` that `principal` lacks (all of them when there is no principal). */
 export function missingScopes(principal: Principal | undefined, required: readonly string[]): string[] {
-  const held = new Set(principal?.scopes ?? [])
+  const held = new Set(heldScopes(principal))
   return required.filter((s) => !held.has(s))
 }

@@ -40,11 +40,17 @@ export interface ComponentExample<I = unknown, O = unknown> {
   fetch?: boolean
 }
 
-/** What a component asks for (see `ComponentDefinition.capabilities`); the same shape as the app's `grants:`. */
+/**
+ * What a component asks for (see `ComponentDefinition.capabilities`): lists of what it needs, each within the app's
+ * `grants:` (a slot refuses a deploy asking beyond them).
+ */
 export interface ComponentCapabilities {
   kv?: boolean
-  /** Origins, e.g. `https://api.example.com`. */
-  fetch?: string[]
+  /**
+   * Origins, e.g. `['https://api.example.com']`; or the grant's own shape, `{ origins: [...] }` (with `privateOrigins`,
+   * the ones that may resolve to loopback or private addresses — the app must list them as private too).
+   */
+  fetch?: string[] | { origins: string[]; privateOrigins?: string[] }
   /** Topics or `prefix.*` patterns. */
   emit?: string[]
   secrets?: string[]
@@ -153,7 +159,8 @@ export interface ComponentDefinition<C = any, I = any, O = any> {
   output?: JsonSchema
   limits?: ComponentLimits
   /**
-   * The capabilities it needs, in the shape of the app's `grants:` (`{ kv: true, fetch: ['https://api.example'] }`).
+   * The capabilities it needs (`{ kv: true, fetch: ['https://api.example'] }`; fetch may also take the grant's
+   * `{ origins: [...] }`).
    * Deployed into a slot, a component asking for more than the slot grants is refused with the list; everywhere the
    * app's grants decide what `ctx` reaches, whatever this says.
    */

@@ -22,6 +22,8 @@ export interface HttpRequestView {
   readonly clientAddress: string | undefined
   /** The address the server was configured to listen on (`127.0.0.1`, `0.0.0.0`, `::`…). */
   readonly listenHost: string
+  /** The request's HTTP version (`1.1`, `1.0`); absent where no wire request exists. */
+  readonly httpVersion?: string
 }
 
 /** A response a middleware answers with, ending the request there. */

@@ -33,6 +33,6 @@ export {
   type MiddlewareProvider, type RouterProvider, type RouteMatch,
 } from './http.ts'
 export {
-  httpAuthenticator, missingScopes, PRINCIPAL_LOCAL, ADMIN_SCOPE, ADMIN_READ_SCOPE, type Principal, type Authenticator,
+  httpAuthenticator, heldScopes, missingScopes, PRINCIPAL_LOCAL, ADMIN_SCOPE, ADMIN_READ_SCOPE, type Principal, type Authenticator,
 } from './auth.ts'
 export { DIAGNOSTIC_SCHEMA, type Diagnostic } from './diagnostic.ts'

@@ -43,7 +43,7 @@ export interface ComponentsService {
 
 /** A read-only view of the running engine, as the admin API shows it. */
 export interface StatusService {
-  /** Engine state, config generation, modules and components (a JSON value). */
+  /** Engine state, config generation, modules, components and deploy slots (a JSON value). */
   status(): unknown
 }
 

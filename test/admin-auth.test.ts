@@ -1,7 +1,10 @@
 // Who may use the admin API, over real HTTP on loopback: tokens verified through the islet.admin module's `auth:`
 // (a small third-party authenticator here, test.token), the scopes status and events need, and the no-token loopback
 // convenience only for a server that listens on loopback — a server on 0.0.0.0 never answers without a token.
+import { request } from 'node:http'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { openKeyStore } from '../plugins/auth/key-store.ts'
 import { json, startApp } from './support/app.ts'
 import { tokenAuth } from './support/token-auth.ts'
 
@@ -120,6 +123,51 @@ describe('admin API access', () => {
       expect(remote.status).toBe(401)
       expect((await json(remote)).error.details).toEqual({ reason: 'peer' })
       expect((await get(`${t.url}/admin/status`, { 'x-forwarded-for': '127.0.0.1' })).status).toBe(200)
+      // The trusted proxy's public name in Host is no rebinding sign; a page of another origin still is.
+      const viaProxy = await new Promise<number>((resolve, reject) => {
+        const url = new URL(t.url)
+        request({ host: url.hostname, port: url.port, path: '/admin/status', headers: { host: 'admin.example', 'x-forwarded-for': '127.0.0.1' } },
+          (res) => { res.resume(); resolve(res.statusCode!) }).on('error', reject).end()
+      })
+      expect(viaProxy).toBe(200)
+      expect((await get(`${t.url}/admin/status`, { 'x-forwarded-for': '127.0.0.1', origin: 'https://evil.example' })).status).toBe(401)
+    } finally { await t.close() }
+  })
+
+  it('with auth: [keys] (auth.apikey), a key with scope admin passes; a key without it gets 403 naming admin', async () => {
+    const keys: Record<string, string> = {}
+    // The keys are made before the engine opens the store: a second connection in the engine's process would drop its locks.
+    const prepare = (dir: string) => {
+      const store = openKeyStore(join(dir, 'data', 'keys.db'))
+      try {
+        keys.admin = store.create('ops', ['admin']).key
+        keys.orders = store.create('shop', ['orders:write', 'admin ', 'Admin']).key
+        keys.revoked = store.create('old-ops', ['admin']).key
+        store.revoke(store.list().find((k) => k.name === 'old-ops')!.id)
+      } finally { store.close() }
+    }
+    const t = await startApp({ 'app.yaml': `apiVersion: islet/v1
+modules:
+  - name: keys
+    type: auth.apikey
+  - name: admin
+    type: islet.admin
+    config: { auth: [keys] }
+  - name: web
+    type: http.server
+    config: { port: 0, host: 0.0.0.0, middleware: [admin] }
+` }, { prepare })
+    try {
+      const url = loopbackUrl(t.url)
+      expect((await get(`${url}/admin/status`, bearer(keys.admin!))).status).toBe(200)
+      expect((await get(`${url}/admin/status`, { 'x-api-key': keys.admin! })).status).toBe(200)
+      const refused = await get(`${url}/admin/status`, bearer(keys.orders!))
+      expect(refused.status).toBe(403)
+      expect((await json(refused)).error).toMatchObject({ code: 'ERR_ADMIN_FORBIDDEN', details: { needs: ['admin', 'admin:read'] } })
+      const revoked = await get(`${url}/admin/status`, bearer(keys.revoked!))
+      expect(revoked.status).toBe(401)
+      expect((await json(revoked)).error.code).toBe('ERR_AUTH_INVALID_TOKEN')
+      expect((await get(`${url}/admin/status`)).status).toBe(401)
     } finally { await t.close() }
   })
 })

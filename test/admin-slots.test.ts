@@ -124,6 +124,9 @@ describe('admin slot routes', () => {
     expect(await json(res)).toMatchObject({ ok: true, promoted: true, version: { id, status: 'live' } })
     expect(await quote(5)).toEqual({ status: 200, body: { total: 15 } })
     expect((await get('')).live).toBe(id)
+    // /admin/status lists the slots with their live version, next to the components.
+    const status = await json(await fetch(`${app.url}/admin/status`))
+    expect(status.slots).toEqual([{ name: 'pricing', live: id, examplesRequired: true, deployers: ['admin'] }])
   })
 
   it('deploys multipart files with their paths and promotes in the same call; source and diff show them', async () => {
@@ -216,7 +219,7 @@ describe('admin slot routes', () => {
     expect(Array.isArray(audit)).toBe(true)
     const actions = new Set(audit.map((e: { action: string }) => e.action))
     for (const action of ['dry-run', 'deploy', 'promote', 'rollback', 'invoke']) expect(actions, action).toContain(action)
-    expect(audit.every((e: { principal: string; slot: string }) => e.principal === 'loopback' && e.slot === 'pricing')).toBe(true)
+    expect(audit.every((e: { principal: string; slot: string }) => e.principal === 'loopback:loopback' && e.slot === 'pricing')).toBe(true)
     expect(audit.some((e: { result: string }) => e.result === 'refused')).toBe(true)
   })
 
@@ -370,7 +373,13 @@ modules:
     const own = await audit('t-deploy', '?slot=pricing')
     expect(own.status).toBe(200)
     const entries = await json(own)
-    expect(entries).toContainEqual(expect.objectContaining({ principal: 'agent', action: 'deploy', slot: 'pricing', result: 'ok' }))
+    // `via:subject`: a token's subject cannot pass for another kind of principal (a JWT with sub 'loopback', say).
+    expect(entries).toContainEqual(expect.objectContaining({ principal: 'test-token:agent', action: 'deploy', slot: 'pricing', result: 'ok' }))
+    // The reader's refused deploy is there, naming the scope it lacked; the 401s (no token, a forged one) are not.
+    expect(entries).toContainEqual(expect.objectContaining({
+      principal: 'test-token:dashboard', action: 'deploy', slot: 'pricing', result: 'refused', detail: expect.stringContaining('deploy:pricing'),
+    }))
+    expect(entries.every((e: { principal: string }) => ['test-token:agent', 'test-token:dashboard'].includes(e.principal))).toBe(true)
     const all = await audit('t-deploy', '')
     expect(all.status).toBe(403)
     expect((await json(all)).error.code).toBe('ERR_ADMIN_FORBIDDEN')

@@ -72,6 +72,7 @@ describe('admin API', () => {
     expect(status).toMatchObject({ generation: 1, state: 'ready' })
     expect(status.configHash).toMatch(/^[0-9a-f]{64}$/)
     expect(status.components).toEqual([expect.objectContaining({ name: 'echo', generation: 1, state: 'ready' })])
+    expect(status.slots).toEqual([]) // the app declares none
     expect(status.components[0].sourceHash).toMatch(/^[0-9a-f]{64}$/)
     await t.close()
   })

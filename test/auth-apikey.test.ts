@@ -161,6 +161,12 @@ describe('auth.apikey with islet apikey', () => {
 })
 
 describe('islet apikey: which store', () => {
+  it('run where there is no app.yaml, says how to name one, as a command that can be pasted', async () => {
+    const r = await isletAsync(['apikey', 'list'], { cwd: join(app.dir, 'data') })
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain("no app file 'app.yaml' (the default) in this folder; pass one: islet apikey list --app path/to/app.yaml")
+  })
+
   it('asks for --module when the app has several auth.apikey modules, and names them', async () => {
     const r = await isletAsync(['apikey', 'list', '--app', join(app.dir, 'app.yaml'), '--data-dir', join(app.dir, 'data')])
     expect(r.status).toBe(2)
@@ -171,5 +177,16 @@ describe('islet apikey: which store', () => {
     const r = await apikey('revoke', '0123456789abcdef')
     expect(r.status).toBe(1)
     expect(r.stderr).toMatch(/ERR_AUTH_KEY_UNKNOWN/)
+  })
+
+  it('revoking by name or by the whole key says which id to give, and never echoes the key', async () => {
+    const made = JSON.parse((await apikey('create', 'by-name', '--scopes', 'x', '--format', 'json')).stdout) as { id: string; key: string }
+    const byName = await apikey('revoke', 'by-name')
+    expect(byName.status).toBe(1)
+    expect(byName.stderr).toContain(`'by-name' is the name of a key, not an id: islet apikey revoke ${made.id}`)
+    const byKey = await apikey('revoke', made.key)
+    expect(byKey.status).toBe(1)
+    expect(byKey.stderr).toContain(`its id is ${made.id}`)
+    expect(byKey.stderr + byKey.stdout).not.toContain(made.key)
   })
 })

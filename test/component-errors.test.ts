@@ -16,7 +16,7 @@ import { islet } from './support/cli.ts'
 const HELPER = `// Reads the host of a URL.
 export function hostOf(path: string): string {
   const base: string = 'https://example.com'
-  return new URL(path, base).host
+  return new URLPattern(path, base).host
 }
 `
 const INDEX = `import { defineComponent } from '@islet/sdk'
@@ -32,7 +32,8 @@ export default defineComponent<unknown, Input, { host: string }>({
   },
 })
 `
-// V8 places a ReferenceError raised inside `return new URL(…)` at the return statement.
+// URLPattern is a global the isolate lacks. V8 places a ReferenceError raised inside `return new URLPattern(…)` at the
+// return statement.
 const AT_HELPER = { file: 'components/counter/helper.ts', line: 4, col: 3 }
 const AT_INDEX = { file: 'components/counter/index.ts', line: 9, col: 27 }
 
@@ -74,7 +75,7 @@ describe('a component that throws at run time', () => {
   it('names the line of its own source, in the file that threw (an imported one too)', async () => {
     const error = await failure(host.invoke('counter', { path: '/x' }))
     expect(error.code).toBe('ERR_COMPONENT_THREW')
-    expect(error.message).toBe(`URL is not defined ${where(AT_HELPER)}`)
+    expect(error.message).toBe(`URLPattern is not defined ${where(AT_HELPER)}`)
     expect(error.details.location).toEqual(AT_HELPER)
     const own = await failure(host.invoke('counter', { path: '/x', boom: true }))
     expect(own.message).toBe(`boom ${where(AT_INDEX)}`)
@@ -157,9 +158,9 @@ pipelines:
     try {
       const res = await fetch(`${app.url}/host`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"path":"/x"}' })
       expect(res.status).toBe(500)
-      expect((await json(res)).error).toMatchObject({ code: 'ERR_COMPONENT_THREW', message: `URL is not defined ${where(AT_HELPER)}` })
-      const line = app.logs.find((l) => l.level === 50 && String(l.msg).includes('URL is not defined'))
-      expect(line?.msg).toBe(`URL is not defined ${where(AT_HELPER)}`)
+      expect((await json(res)).error).toMatchObject({ code: 'ERR_COMPONENT_THREW', message: `URLPattern is not defined ${where(AT_HELPER)}` })
+      const line = app.logs.find((l) => l.level === 50 && String(l.msg).includes('URLPattern is not defined'))
+      expect(line?.msg).toBe(`URLPattern is not defined ${where(AT_HELPER)}`)
     } finally {
       await app.close()
     }
@@ -169,6 +170,6 @@ pipelines:
     writeFileSync(join(dir, 'components/counter/examples.ts'), INDEX.replace("name: 'counter',", "name: 'counter',\n  examples: [{ name: 'reads a host', input: { path: '/x' }, output: { host: 'example.com' } }],"))
     const r = islet(['component', 'test', 'components/counter/examples.ts'], { cwd: dir })
     expect(r.status).toBe(1)
-    expect(r.stdout).toContain(`✗ reads a host: ERR_COMPONENT_THREW: URL is not defined ${where(AT_HELPER)}`)
+    expect(r.stdout).toContain(`✗ reads a host: ERR_COMPONENT_THREW: URLPattern is not defined ${where(AT_HELPER)}`)
   })
 })

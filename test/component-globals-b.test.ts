@@ -136,6 +136,8 @@ describe('setTimeout and clearTimeout', () => {
     expect(out.code).toBe('ERR_SANDBOX_TIMER')
     expect(out.never).toBe('ERR_SANDBOX_TIMER')
     expect(out.message).toMatch(/setTimeout: a delay of 60000 ms ends after this invocation's deadline \(\d+ ms left of its 5000 ms timeout\)/)
+    // The component cannot raise its own deadline: the hint names where the limit is set.
+    expect(out.message).toContain("raise timeoutMs in the app's YAML (the component's entry or its slot")
   })
 
   it('at module top level there is no invocation: setTimeout throws a clear error', async () => {

@@ -90,6 +90,10 @@ describe('islet deploy', () => {
     const result = JSON.parse(r.stdout)
     expect(result).toMatchObject({ ok: true, slot: 'pricing', dryRun: true, promoted: false, diagnostics: [] })
     expect(result.steps.length).toBeGreaterThan(0)
+    // Without --entry, the one …/index.ts among the files named from the parent folder is the entry.
+    const guessed = await deploy(['pricing', 'pricing/index.ts', 'pricing/lib/rates.ts', '--dry-run'])
+    expect(guessed.stdout).toMatch(/^valid: pricing would accept these files/)
+    expect(guessed.status).toBe(0)
     expect(await versions()).toHaveLength(before)
   })
 
@@ -113,11 +117,12 @@ describe('islet deploy', () => {
     writeFileSync(join(work, 'pricing', 'lib', 'rates.ts'), 'export const FACTOR = 4\n')
     const staged = await deploy(['pricing', 'pricing'])
     expect(staged.status).toBe(0)
-    const id = /^staged: pricing version (\d+) .*--promote-version \1 makes it live/.exec(staged.stdout)?.[1]
+    const [, id, suggested] = /^staged: pricing version (\d+) .*\((islet deploy pricing --promote-version \1 .*) makes it live\)/.exec(staged.stdout) ?? []
     expect(id, staged.stdout).toBeDefined()
     expect(await quote(1)).toBe(3)
 
-    const promoted = await deploy(['pricing', '--promote-version', id!])
+    // The command the summary suggests works pasted as it is (it names the server too).
+    const promoted = await isletAsync(suggested!.split(' ').slice(1), { cwd: work, env: { ISLET_TOKEN: '' } })
     expect(promoted.status).toBe(0)
     expect(promoted.stdout).toMatch(new RegExp(`^promoted: pricing version ${id} \\(sha256 [0-9a-f]{12}\\) is live; steps: promote \\d+ ms\\n$`))
     expect(await quote(1)).toBe(4)
@@ -220,6 +225,33 @@ modules:
       expect(forged.status).toBe(1)
       expect(forged.stderr).toMatch(/^ERR_[A-Z_]+: /)
       expect(forged.stdout + forged.stderr).not.toContain('t-forged')
+    } finally {
+      await t.close()
+    }
+  })
+})
+
+describe('islet deploy against a server whose auth middleware answers first', () => {
+  it('says the admin module is not (or not first) in the middleware, not only that credentials are needed', async () => {
+    // The admin module is declared but left out of the server's middleware: auth.apikey answers every /admin request.
+    const t = await startApp({ 'app.yaml': `apiVersion: islet/v1
+components:
+  - slot: pricing
+modules:
+  - name: keys
+    type: auth.apikey
+    config: { store: keys.db }
+  - name: admin
+    type: islet.admin
+    config: { auth: [keys] }
+  - name: web
+    type: http.server
+    config: { port: 0, middleware: [keys] }
+` })
+    try {
+      const r = await isletAsync(['deploy', 'pricing', 'pricing', '--url', t.url, '--dry-run'], { cwd: work, env: { ISLET_TOKEN: '' } })
+      expect(r.status).toBe(1)
+      expect(r.stderr).toMatch(/^ERR_AUTH_REQUIRED: .*\(the app's auth middleware answered, not the admin API at .*: list the islet\.admin module in that server's middleware, before its auth modules/)
     } finally {
       await t.close()
     }

@@ -50,9 +50,10 @@ describe('deploy slots', () => {
     expect(result.promoted).toBe(false)
     const ceiling = result.diagnostics.filter((d) => d.code === 'ERR_SLOT_CEILING')
     expect(ceiling.map((d) => d.message)).toEqual([
-      expect.stringContaining('fetch http://127.0.0.1:9999'), expect.stringContaining('emit orders.created'), expect.stringContaining('limits.timeoutMs 60000'),
+      expect.stringContaining("fetch origin 'http://127.0.0.1:9999'"), expect.stringContaining("emit topic 'orders.created'"), expect.stringContaining('limits.timeoutMs 60000'),
     ])
-    expect(ceiling[0]!.message).toContain('it grants: kv')
+    // Each excess says what to change, so the fix needs no second round trip.
+    expect(ceiling[0]!.hint).toContain('the slot grants no fetch')
     expect(result.steps.find((s) => s.name === 'ceiling')?.status).toBe('failed')
     // Stored as rejected, never live; the slot stays empty.
     expect(result.version).toMatchObject({ id: 1, status: 'rejected' })
@@ -85,7 +86,7 @@ describe('deploy slots', () => {
     const dry = await slots.deploy('pricing', { files: { 'index.ts': pricing(1) }, dryRun: true, promote: true }, DEPLOYER)
     expect(dry).toMatchObject({ ok: true, dryRun: true, promoted: false })
     expect(dry.version).toBeUndefined()
-    expect(dry.steps.map((s) => [s.name, s.status])).toEqual([['files', 'passed'], ['compile', 'passed'], ['schemas', 'passed'], ['ceiling', 'passed'], ['examples', 'passed']])
+    expect(dry.steps.map((s) => [s.name, s.status])).toEqual([['files', 'passed'], ['compile', 'passed'], ['typecheck', 'passed'], ['schemas', 'passed'], ['ceiling', 'passed'], ['examples', 'passed']])
     expect(slots.versions('pricing', ADMIN)).toEqual([])
     expect((await quote(app.url, 1)).status).toBe(503)
     const results = await Promise.all([1, 2, 3].map((v) => slots.deploy('pricing', { files: { 'index.ts': pricing(v) } }, DEPLOYER)))
@@ -147,9 +148,9 @@ describe('deploy slots', () => {
     expect(await rejection(slots.rollback('pricing', DEPLOYER, 7))).toEqual({ code: 'ERR_SLOT_VERSION_UNKNOWN', status: 404 })
     const audit = slots.audit(ADMIN, { slot: 'pricing' }).reverse()
     expect(audit.map((a) => [a.principal, a.action, a.slot, a.version, a.result])).toEqual([
-      ['agent-7', 'deploy', 'pricing', 1, 'ok'], ['agent-7', 'promote', 'pricing', 1, 'ok'],
-      ['ops', 'deploy', 'pricing', 2, 'ok'], ['ops', 'promote', 'pricing', 2, 'ok'],
-      ['agent-7', 'rollback', 'pricing', 1, 'ok'], ['agent-7', 'rollback', 'pricing', 2, 'ok'],
+      ['apikey:agent-7', 'deploy', 'pricing', 1, 'ok'], ['apikey:agent-7', 'promote', 'pricing', 1, 'ok'],
+      ['apikey:ops', 'deploy', 'pricing', 2, 'ok'], ['apikey:ops', 'promote', 'pricing', 2, 'ok'],
+      ['apikey:agent-7', 'rollback', 'pricing', 1, 'ok'], ['apikey:agent-7', 'rollback', 'pricing', 2, 'ok'],
     ])
     expect(audit[2]!.hash).toBe(second.version!.hash)
     await until(() => events.length === 6)
@@ -178,8 +179,13 @@ describe('deploy slots', () => {
     await slots.deploy('pricing', { files, promote: true }, DEPLOYER)
     expect(slots.versions('pricing', READER)).toHaveLength(1)
     expect(await slots.invoke('pricing', { n: 4 }, DEPLOYER)).toMatchObject({ ok: true, version: 1, output: { version: 1, total: 4 } })
-    // Refusals are audited too.
-    expect(slots.audit(ADMIN).some((a) => a.action === 'invoke' && a.result === 'refused')).toBe(true)
+    // Refusals are audited too: a principal without the scope (naming the scope it lacked), an empty slot.
+    expect(slots.audit(ADMIN).filter((a) => a.result === 'refused').reverse().map((a) => [a.principal, a.action, a.detail])).toEqual([
+      ['apikey:nobody', 'deploy', 'missing scope: needs one of admin, deploy:pricing'],
+      ['apikey:dash', 'deploy', 'missing scope: needs one of admin, deploy:pricing'],
+      ['apikey:dash', 'invoke', 'missing scope: needs one of admin, deploy:pricing'],
+      ['apikey:agent-7', 'invoke', 'the slot is empty'],
+    ])
   })
 
   it("keeps each slot's log lines with sequence numbers and version, and follows new ones", async () => {

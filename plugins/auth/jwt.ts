@@ -25,6 +25,7 @@ export interface JwtConfig {
   audience?: string | string[]
   clockToleranceSeconds: number
   requiredClaims: string[]
+  requireExp: boolean
   scopesClaim?: string
   optional: boolean
 }
@@ -55,6 +56,7 @@ export default defineModuleType<JwtConfig, JwtModule>({
       audience: stringOrList('required `aud` (one, or any of a list)'),
       clockToleranceSeconds: { type: 'integer', minimum: 0, maximum: 300, default: 5, description: 'leeway for exp/nbf/iat against clock skew' },
       requiredClaims: { type: 'array', items: { type: 'string', minLength: 1 }, default: [], description: 'claims a token must carry (e.g. [sub, exp])' },
+      requireExp: { type: 'boolean', default: true, description: 'refuse tokens without an exp claim, which never expire (true); false accepts them, for issuers that leave exp out' },
       scopesClaim: { type: 'string', minLength: 1, description: 'the claim holding the scopes (a space-separated string or an array); default `scope`, else `scp`' },
       optional: { type: 'boolean', default: false, description: 'a request without a token passes on with no principal (true) or gets 401 (false)' },
     },
@@ -75,6 +77,12 @@ export async function createJwtModule(config: JwtConfig, ctx: ModuleContext): Pr
       : `${module} sets ${sources.join(' and ')}: tokens are verified with one key source; keep one of them`, { details: { module: ctx.name } })
   }
   const symmetric = config.secret !== undefined
+  if (!symmetric && config.audience === undefined) {
+    // An issuer's key set signs tokens for every API it serves: without an audience, one minted for another API (with
+    // its own `admin` scope) passes here too.
+    ctx.logger.warn({ module: ctx.name }, `${module} verifies tokens against a public key set but checks no audience: a token the issuer ` +
+      'minted for any other API passes as well; set audience: to the name this app has at the issuer')
+  }
   const algorithms = config.algorithms ?? (symmetric ? ['HS256'] : [...ASYMMETRIC])
   // Algorithm confusion: an HMAC "signed" with a public key, or a secret used as a public key, must never verify.
   const wrong = algorithms.filter((a) => (SYMMETRIC as readonly string[]).includes(a) !== symmetric)
@@ -100,7 +108,9 @@ export async function createJwtModule(config: JwtConfig, ctx: ModuleContext): Pr
   const jwksFile = config.jwks === undefined ? undefined : ctx.resolvePath(config.jwks)
 
   const options: JWTVerifyOptions = {
-    algorithms, clockTolerance: config.clockToleranceSeconds, requiredClaims: config.requiredClaims,
+    // A token without exp is valid forever once leaked: refused unless the operator says the issuer omits it.
+    algorithms, clockTolerance: config.clockToleranceSeconds,
+    requiredClaims: [...new Set([...config.requiredClaims, ...(config.requireExp ? ['exp'] : [])])],
     ...(config.issuer !== undefined ? { issuer: config.issuer } : {}),
     ...(config.audience !== undefined ? { audience: config.audience } : {}),
   }
@@ -181,6 +191,9 @@ export function scopesOf(payload: JWTPayload, claim: string | undefined): string
 function refusal(errors: typeof import('jose').errors, error: unknown, module: string, algorithms: readonly string[], jwksUrl: string | undefined): AuthError {
   const invalid = (message: string) => new AuthError('ERR_AUTH_INVALID_TOKEN', message, { cause: error })
   if (error instanceof errors.JWTExpired) return invalid('the token has expired')
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'exp' && error.reason === 'missing') {
+    return invalid('the token has no exp claim: a token that never expires is refused here (the issuer must set exp)')
+  }
   if (error instanceof errors.JWTClaimValidationFailed) {
     return invalid(error.claim === 'nbf' ? 'the token is not valid yet (nbf)' : `the token's ${error.claim} claim is not accepted: ${error.message}`)
   }

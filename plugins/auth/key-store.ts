@@ -7,7 +7,7 @@ import { dirname } from 'node:path'
 import type Database from 'better-sqlite3'
 import { messageOf } from '@islet/sdk'
 import { AuthError } from './errors.ts'
-import { isKeyId, newKey } from './key-format.ts'
+import { isKeyId, keyId, newKey } from './key-format.ts'
 
 let driver: typeof Database | undefined
 /** Loaded on first open: `islet validate` and `islet schema` read this plugin's schemas only. */
@@ -87,7 +87,18 @@ export function openKeyStore(file: string, options: { busyTimeoutMs?: number } =
     list: () => all.all().map(info),
     revoke(id) {
       const row = isKeyId(id) ? byId.get(id) : undefined
-      if (!row) throw new AuthError('ERR_AUTH_KEY_UNKNOWN', `no API key with id '${id}' in ${file}: \`islet apikey list\` shows the ids`, { details: { id, file } })
+      if (!row) {
+        // A whole key pasted in place of its id: never echo it (it is the secret), say which id it has.
+        const inKey = keyId(id)
+        if (inKey !== undefined) {
+          throw new AuthError('ERR_AUTH_KEY_UNKNOWN', `that is a whole API key, not its id: its id is ${inKey} (islet apikey revoke ${inKey})`, { details: { id: inKey, file } })
+        }
+        const named = all.all().filter((r) => r.name === id && r.revoked_at === null).map((r) => r.id)
+        const hint = named.length > 0
+          ? `'${id}' is the name of ${named.length === 1 ? 'a key' : 'keys'}, not an id: islet apikey revoke ${named.join(' (or ')}${named.length > 1 ? ')' : ''}`
+          : '`islet apikey list` shows the ids'
+        throw new AuthError('ERR_AUTH_KEY_UNKNOWN', `no API key with id '${id}' in ${file}: ${hint}`, { details: { id, file } })
+      }
       revoke.run(new Date().toISOString(), id)
       return info(byId.get(id)!)
     },

@@ -37,6 +37,7 @@ class KoaHttpContext implements HttpContext {
       id: k.state.requestId, method: k.method, path: k.path,
       query: k.query as HttpRequestView['query'], headers: k.headers, remoteAddress: peer,
       clientAddress: clientAddressOf(peer, k.req.headers['x-forwarded-for'], this.#server.trustProxy), listenHost: this.#server.listenHost,
+      httpVersion: k.req.httpVersion,
     }))
   }
 

@@ -1,6 +1,7 @@
 // Module type `http.rate-limit`: a token bucket per caller — its principal when an auth middleware before it attached
 // one, else its client address (see http.server `trustProxy`). An empty bucket answers 429 with Retry-After.
 import { defineModuleType, httpMiddleware, PRINCIPAL_LOCAL, type HttpMiddleware, type MiddlewareProvider, type Principal } from '@islet/sdk'
+import { addressBucket } from './address-bucket.ts'
 import { HttpError } from './errors.ts'
 
 export interface RateLimitConfig {
@@ -8,6 +9,7 @@ export interface RateLimitConfig {
   burst?: number
   by: 'principal' | 'address'
   maxKeys: number
+  ipv6Prefix: number
 }
 
 /** What one request's take from its bucket came to. */
@@ -96,6 +98,10 @@ export default defineModuleType<RateLimitConfig, MiddlewareProvider>({
         description: 'principal: one bucket per authenticated caller (locals.principal, set by an auth middleware listed before this one), ' +
           'the client address for requests without one; address: one bucket per client address (see http.server trustProxy)',
       },
+      ipv6Prefix: {
+        type: 'integer', minimum: 32, maximum: 128, default: 64,
+        description: 'IPv6 clients share a bucket per prefix of this length: one user holds a whole /64 and can send from any address in it',
+      },
       maxKeys: { type: 'integer', minimum: 1, maximum: 10_000_000, default: 10_000, description: 'buckets kept in memory at most; the least recently used is dropped first' },
     },
   },
@@ -105,7 +111,7 @@ export default defineModuleType<RateLimitConfig, MiddlewareProvider>({
     const limit = String(burst)
     const middleware: HttpMiddleware = (http, next) => {
       const principal = config.by === 'principal' ? http.locals[PRINCIPAL_LOCAL] as Principal | undefined : undefined
-      const key = principal ? `principal\0${principal.via}\0${principal.subject}` : `address\0${http.request.clientAddress ?? ''}`
+      const key = principal ? `principal\0${principal.via}\0${principal.subject}` : `address\0${addressBucket(http.request.clientAddress, config.ipv6Prefix)}`
       const take = buckets.take(key)
       // The IETF draft's names and the older X- ones many clients still read.
       for (const prefix of ['RateLimit', 'X-RateLimit']) {

@@ -1,6 +1,6 @@
 // Who is asking the admin API: the principal a request acts as, or why it is refused. One place, so the status and
 // event routes, the slot routes and /admin/mcp cannot disagree about who may do what.
-import { ADMIN_READ_SCOPE, ADMIN_SCOPE, type Authenticator, type HttpContext, type HttpRequestView, type Principal } from '@islet/sdk'
+import { ADMIN_READ_SCOPE, ADMIN_SCOPE, heldScopes, type Authenticator, type HttpContext, type HttpRequestView, type Principal } from '@islet/sdk'
 import { isLoopback } from './loopback.ts'
 
 export interface AccessConfig {
@@ -69,7 +69,10 @@ export async function adminPrincipal(http: HttpContext, config: AccessConfig): P
     }
     return refusal(challenge, 'unrecognised', 'no module in its auth: recognises the credentials this request carries; send a token one of them issued')
   }
-  const proxyHeader = config.trustProxyHeaders ? undefined : PROXY_HEADERS.find((h) => request.headers[h] !== undefined)
+  // HTTP/1.0 from loopback is what nginx's default proxy_pass sends (with no proxy header and Host rewritten to the
+  // upstream): no client of the admin API speaks it, so it reads as a proxy too.
+  const proxyHeader = config.trustProxyHeaders ? undefined
+    : PROXY_HEADERS.find((h) => request.headers[h] !== undefined) ?? (request.httpVersion === '1.0' ? 'HTTP/1.0' : undefined)
   if (!isLoopbackHost(request.listenHost)) {
     return refusal(challenge, 'listener', `this server listens on ${request.listenHost}, not only on loopback, so the admin API answers no request without a token`,
       config.authenticators.length > 0)
@@ -80,20 +83,76 @@ export async function adminPrincipal(http: HttpContext, config: AccessConfig): P
   }
   if (proxyHeader) {
     return {
-      ...refusal(challenge, 'proxied', `this request carries ${proxyHeader}, so a proxy forwarded it: behind a proxy the loopback check cannot tell who the client is; it needs a token ` +
+      ...refusal(challenge, 'proxied', `this request ${proxyHeader === 'HTTP/1.0' ? 'speaks HTTP/1.0, as nginx\'s proxy_pass does by default' : `carries ${proxyHeader}`}, so a proxy forwarded it: behind a proxy the loopback check cannot tell who the client is; it needs a token ` +
         '(or, only if the proxy admits nobody but operators, set trustProxyHeaders: true on the islet.admin module)', config.authenticators.length > 0),
       details: { reason: 'proxied', header: proxyHeader },
     }
   }
+  // Through a trusted proxy the Host is the proxy's public name, rightly; Origin still tells a cross-site request.
+  const viaTrustedProxy = config.trustProxyHeaders && PROXY_HEADERS.some((h) => request.headers[h] !== undefined)
+  const browser = browserRefusal(request, challenge, config.authenticators.length > 0, !viaTrustedProxy)
+  if (browser) return browser
   return LOOPBACK_PRINCIPAL
+}
+
+/**
+ * A browser on this machine is a loopback client that runs other sites' code, and no token is ever needed to make it
+ * send a request. Refused here: a Host that is not a loopback name (DNS rebinding: a page's own name re-pointed at
+ * 127.0.0.1, whose answers the page then reads as same-origin), and a request another origin's page made (Origin,
+ * or Sec-Fetch-Site for the requests that carry no Origin) — its answer stays unread, but a POST's effect happens.
+ * Clients that are not browsers send neither a foreign Host nor these headers.
+ */
+function browserRefusal(request: HttpRequestView, challenge: string, hasAuth: boolean, checkHost: boolean): AdminRefusal | undefined {
+  const host = single(request.headers.host)
+  if (checkHost && host !== undefined && !isLoopbackHost(hostName(host))) {
+    return refusal(challenge, 'host', `this request names the host '${quoted(host)}' (Host header), not a loopback name: a web page whose name ` +
+      'was re-pointed at this machine (DNS rebinding) sends exactly that, so it needs a token; call the API as http://127.0.0.1:<port> or http://localhost:<port>', hasAuth)
+  }
+  const origin = single(request.headers.origin)
+  const site = single(request.headers['sec-fetch-site'])
+  if ((origin !== undefined && !sameOrigin(origin, host)) || (site !== undefined && site !== 'same-origin' && site !== 'none')) {
+    return refusal(challenge, 'origin', `this request was made by a web page of another origin (${origin !== undefined ? `Origin '${quoted(origin)}'` : `Sec-Fetch-Site: ${quoted(site!)}`}), ` +
+      'which any site can make a browser on this machine do, so it needs a token', hasAuth)
+  }
+  return undefined
+}
+
+/** The host of a Host header (`[::1]:8080` → `::1`, `localhost:8080` → `localhost`). */
+function hostName(header: string): string {
+  const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(header)
+  if (bracketed) return bracketed[1]!
+  const colon = header.indexOf(':')
+  return colon >= 0 && colon === header.lastIndexOf(':') ? header.slice(0, colon) : header
+}
+
+/** Whether a browser's Origin is this server's own (scheme aside: a page served over http by this very server). */
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false
+  try {
+    const url = new URL(origin)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host === new URL(`http://${host}`).host
+  } catch {
+    return false
+  }
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** At most 60 characters of a header, printable ASCII only: a refusal never echoes what it cannot show safely. */
+function quoted(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, '?').replace(/'/g, '"')
+  return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean
 }
 
 /** The refusal of a route that needs one of `anyOf` (e.g. admin or admin:read), or undefined when `principal` holds one. */
 export function requireScope(principal: Principal, anyOf: readonly string[], what: string): AdminRefusal | undefined {
-  if (anyOf.some((s) => principal.scopes.includes(s))) return undefined
+  const held = heldScopes(principal)
+  if (anyOf.some((s) => held.includes(s))) return undefined
   return {
     status: 403, code: 'ERR_ADMIN_FORBIDDEN', details: { needs: [...anyOf], subject: principal.subject },
-    message: `${what} needs scope ${anyOf.join(' or ')}; '${principal.subject}' (${principal.via}) holds ${principal.scopes.length ? principal.scopes.join(', ') : 'none'}`,
+    message: `${what} needs scope ${anyOf.join(' or ')}; '${principal.subject}' (${principal.via}) holds ${held.length ? held.join(', ') : 'none'}`,
   }
 }
 

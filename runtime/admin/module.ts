@@ -1,11 +1,14 @@
-// Module type `islet.admin`: GET /admin/status (config generation, modules, components) and GET /admin/events
-// (server-sent engine events: the bus's `islet.*` topics, i.e. config and component reloads). List it under a
-// server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`, or the loopback
-// convenience). It reaches the engine through the `status` and `events` services, like any plugin.
+// Module type `islet.admin`: GET /admin/status (config generation, modules, components, deploy slots), GET
+// /admin/events (server-sent engine events: the bus's `islet.*` topics — config, component and slot changes), the
+// deploy-slot routes (slots-routes.ts: /admin/slots/…, /admin/audit) and the MCP endpoint (mcp-route.ts,
+// /admin/mcp). List it under a server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`,
+// or the loopback convenience). It reaches the engine through the `status`, `events` and `slots` services, like any
+// plugin.
 import { defineModuleType, httpAuthenticator, httpMiddleware, moduleRef, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
 import { EventStream } from './event-stream.ts'
 import { adminPrincipal, isRefusal, READ_SCOPES, requireScope, type AdminRefusal } from './access.ts'
 import { createSlotRoutes } from './slots-routes.ts'
+import { mcpRoute } from './mcp-route.ts'
 
 export interface AdminConfig {
   prefix: string
@@ -19,7 +22,8 @@ export interface AdminConfig {
 
 export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void }>({
   type: 'islet.admin',
-  description: 'Admin API on the server it is listed under: /admin/status and /admin/events. Tokens through the modules in auth:; ' +
+  description: 'Admin API on the server it is listed under: /admin/status, /admin/events, the deploy slots (/admin/slots/…, /admin/audit) ' +
+    'and MCP (/admin/mcp). Tokens through the modules in auth:; ' +
     'without one only a loopback client of a server listening on loopback (no proxy headers).',
   provides: [httpMiddleware],
   configSchema: {
@@ -27,11 +31,12 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     additionalProperties: false,
     properties: {
       prefix: { type: 'string', pattern: '^(/[a-z0-9-]+)+$', default: '/admin' },
-      heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 15 },
+      heartbeatSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 15, description: 'seconds between keep-alive comments on /admin/events and slot log streams; a stream\'s credentials are checked again at each (a revoked key ends it)' },
       auth: {
         type: 'array', items: moduleRef('a module that verifies tokens (auth.apikey, auth.jwt)', httpAuthenticator), default: [],
         description: 'authentication modules that verify admin tokens (Authorization: Bearer, X-API-Key), tried in order; a token needs ' +
-          'scope admin (everything) or admin:read (status, events). Without a token only the loopback convenience applies',
+          'scope admin (everything), admin:read (status, events, reading slots) or a slot\'s deployers scope (that slot). ' +
+          'Without a token only the loopback convenience applies',
       },
       trustProxyHeaders: {
         type: 'boolean', default: false,
@@ -45,11 +50,19 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const status = ctx.service('status')
     const events = ctx.service('events')
     const streams = new Set<EventStream>()
-    const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams })
+    const slotRoutes = createSlotRoutes(ctx.service('slots'), {
+      prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams,
+      reauthenticate: async (http) => { const p = await adminPrincipal(http, access); return isRefusal(p) ? undefined : p },
+    })
+    const mcp = mcpRoute(config.prefix, () => ctx.service('slots'))
     const refuse = (http: HttpContext, refusal: AdminRefusal) => http.respond({
       status: refusal.status, headers: refusal.headers,
       body: { error: { code: refusal.code, message: refusal.message, requestId: http.request.id, ...(refusal.details ? { details: refusal.details } : {}) } },
     })
+    const stillReads = async (http: HttpContext) => {
+      const principal = await adminPrincipal(http, access)
+      return !isRefusal(principal) && requireScope(principal, READ_SCOPES, 'events') === undefined
+    }
     const middleware: HttpMiddleware = async (http, next) => {
       const { method, path } = http.request
       if (!path.startsWith(`${config.prefix}/`)) return next()
@@ -58,6 +71,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
       const read = method === 'GET' && (path === `${config.prefix}/status` || path === `${config.prefix}/events`)
       const forbidden = read ? requireScope(principal, READ_SCOPES, `${method} ${path}`) : undefined
       if (forbidden) return refuse(http, forbidden)
+      if (path === mcp.path) return mcp.handle(http, principal)
       if (method === 'GET' && path === `${config.prefix}/status`) {
         return http.respond({ status: 200, body: status.status() })
       }
@@ -69,7 +83,12 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
         const unsubscribe = events.subscribe('islet.*', (event) => {
           stream.push(`event: ${event.topic.slice('islet.'.length)}\ndata: ${JSON.stringify(event.payload)}\n\n`)
         })
-        const heartbeat = setInterval(() => stream.push(': keep-alive\n\n'), config.heartbeatSeconds * 1000)
+        // The credentials are checked again at each heartbeat: a key revoked or a token expired since the stream
+        // opened ends it, as it would refuse the next request (a stream is a request that does not end by itself).
+        const heartbeat = setInterval(() => {
+          stream.push(': keep-alive\n\n')
+          stillReads(http).then((ok) => { if (!ok) stream.end() }, () => stream.end())
+        }, config.heartbeatSeconds * 1000)
         stream.push(': connected\n\n')
         return http.respond({
           status: 200, body: stream,

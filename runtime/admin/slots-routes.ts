@@ -15,6 +15,11 @@ export interface SlotRoutesOptions {
   heartbeatSeconds: number
   /** Open log streams, ended by the admin module's stop() so they close cleanly rather than being cut at the server's grace. */
   streams: Set<EventStream>
+  /**
+   * Who `http` acts as now (its credentials verified again), or undefined when they no longer pass: a log stream
+   * checks at each heartbeat, so a key revoked or a token expired since it opened ends it.
+   */
+  reauthenticate(http: HttpContext): Promise<Principal | undefined>
 }
 
 /** What a matched route gets: the request, who asks, and the path's `:slot` and `:id`. */
@@ -173,7 +178,14 @@ export function createSlotRoutes(slots: SlotsService, options: SlotRoutesOptions
       throw error
     }
     options.streams.add(stream)
-    heartbeat = setInterval(() => stream.push(': keep-alive\n\n'), options.heartbeatSeconds * 1000)
+    // A stream is a request that does not end by itself: its credentials and the slot's read scope are checked again
+    // at each heartbeat (describe refuses as the next request would), like /admin/events.
+    heartbeat = setInterval(() => {
+      stream.push(': keep-alive\n\n')
+      options.reauthenticate(http)
+        .then((again) => { if (!again) stream.end(); else slots.describe(slot, again) })
+        .catch(() => stream.end())
+    }, options.heartbeatSeconds * 1000)
     http.respond({
       status: 200, body: stream,
       headers: { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' },

@@ -22,7 +22,7 @@ export async function apikeyCreate({ values, positionals }: ParsedOptions): Prom
     throw new IsletError('ERR_CLI_USAGE', 'the key\'s name is what lists and logs show: 1 to 100 printable characters, e.g. ci-deploy')
   }
   const scopes = scopesOf(values.scopes as string | undefined)
-  const { store, module } = await openAppKeyStore(values, 'islet apikey create')
+  const { store, module } = await openAppKeyStore(values, 'apikey create')
   try {
     const made = store.create(name, scopes)
     if (values.format === 'json') console.log(JSON.stringify({ ...made, module, store: store.file }))
@@ -39,7 +39,7 @@ export async function apikeyCreate({ values, positionals }: ParsedOptions): Prom
 }
 
 export async function apikeyList({ values }: ParsedOptions): Promise<number> {
-  const { store, module } = await openAppKeyStore(values, 'islet apikey list')
+  const { store, module } = await openAppKeyStore(values, 'apikey list')
   let keys
   try {
     keys = store.list()
@@ -64,7 +64,7 @@ export async function apikeyList({ values }: ParsedOptions): Promise<number> {
 
 export async function apikeyRevoke({ values, positionals }: ParsedOptions): Promise<number> {
   const id = positionals[0]!
-  const { store } = await openAppKeyStore(values, 'islet apikey revoke')
+  const { store } = await openAppKeyStore(values, 'apikey revoke')
   let info
   try {
     info = store.revoke(id)

@@ -59,7 +59,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: {
       url: { type: 'string', value: 'url', help: "the app's server that lists the islet.admin module, e.g. http://127.0.0.1:8080 (add the admin prefix if it is not /admin)" },
       token: { type: 'string', value: 'token', help: 'a token with a deployer scope of the slot (or admin); default: $ISLET_TOKEN (prefer it: argv is visible to other users). Never printed' },
-      entry: { type: 'string', value: 'path', help: 'the entry file among those sent (default: index.ts, or the one file sent)' },
+      entry: { type: 'string', value: 'path', help: 'the entry file among those sent (default: index.ts, the one file sent, or the one …/index.ts sent)' },
       message: { type: 'string', value: 'text', help: 'kept with the version (what changed, a run id…)' },
       'dry-run': { type: 'boolean', default: false, help: 'validate only: nothing is stored, nothing changes' },
       promote: { type: 'boolean', default: false, help: 'make the version live as soon as it validates' },
@@ -107,6 +107,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ['islet component new price-quote', 'islet component new greeter --dir src/components'],
     notes: 'The name is lower-case words joined by \'-\', e.g. price-quote.',
     load: () => import('./component-new.ts'),
+  },
+  {
+    name: 'mcp', summary: "an MCP server on stdio for agents: describe, validate, deploy, promote, roll back, invoke slots through a running engine's admin API", args: '', positionals: { min: 0, max: 0 },
+    options: {
+      url: { type: 'string', default: 'http://127.0.0.1:8080', value: 'url', help: "the engine's http.server (admin API at /admin), or the admin prefix itself, e.g. http://host:8080/ops; default http://127.0.0.1:8080" },
+      token: { type: 'string', value: 'token', help: 'bearer token with admin or the slots\' deployer scopes (default: $ISLET_TOKEN); without one only a loopback-only engine answers' },
+    },
+    examples: ['islet mcp --url http://127.0.0.1:8080', 'ISLET_TOKEN=isk_… islet mcp --url https://islet.example.com'],
+    notes: 'Started by an MCP client (e.g. in .mcp.json: {"mcpServers": {"islet": {"command": "npx", "args": ["islet", "mcp", "--url", "http://127.0.0.1:8080"]}}}). stdout carries only the protocol; messages go to stderr. The same tools answer over streamable HTTP at /admin/mcp.',
+    load: () => import('./mcp.ts'),
   },
   {
     name: 'plugin new', summary: 'scaffold a plugin package: a component, an example app, a test, a README', args: '<name>', positionals: { min: 1, max: 1 },

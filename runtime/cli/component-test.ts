@@ -1,7 +1,7 @@
 // `islet component test <files or directories…>` runs components' examples in the real sandbox, each component on
 // a host of its own with throwaway capabilities (as every reload's smoke test does), printing each outcome and what
 // it emitted — or, with `--format json`, one report whose problems are diagnostics in the public shape.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { ComponentCompileError, compileComponent } from '../components/compile.ts'
@@ -13,6 +13,8 @@ import type { ComponentDecl } from '../config/types.ts'
 import { codeOf, IsletError, messageOf } from '../errors.ts'
 import { createEventBus } from '../events/bus.ts'
 import { createLogger } from '../log/logger.ts'
+import { importHinted } from '../slots/hints.ts'
+import { typecheckFiles } from '../slots/typecheck.ts'
 import { GRANT_FLAGS, grantsOf } from './grants.ts'
 import type { ParsedOptions } from './options.ts'
 
@@ -89,12 +91,39 @@ async function testOne(file: string, name: string, config: unknown, values: Pars
   const decl: ComponentDecl = { name, file, limits: {}, config, source: at, configSource: at, grants: grantsOf(values) }
   const report: ComponentReport = { name, file, ok: false, examples: [], initEmits: [], diagnostics: [] }
   // Compiled first on its own: a compile error is reported with its own diagnostics, and no sandbox starts for it.
+  // Then the type check (a worker thread), before the examples rather than beside them: examples run against their
+  // time limits, and a checker busy on the same cores would make them fail for nothing. Its findings join the rest.
+  let types: PublicDiagnostic[]
   try {
-    await compileComponent(file)
+    const compiled = await compileComponent(file)
+    types = await typeProblems(compiled.entry, compiled.files)
   } catch (error) {
-    report.diagnostics = diagnosticsOfError(error, file)
+    report.diagnostics = [...diagnosticsOfError(error, file).map(withHints), ...await typeProblems(file, [file])]
     return report
   }
+  await examplesOf(report, decl, name, file, json)
+  report.diagnostics = [...types, ...report.diagnostics]
+  if (report.diagnostics.some((d) => d.severity === 'error')) report.ok = false
+  return report
+}
+
+/** The type check's findings (the sdk's types, the isolate's globals: runtime/slots/typecheck.ts). */
+async function typeProblems(entry: string, files: readonly string[]): Promise<PublicDiagnostic[]> {
+  const result = await typecheckFiles(entry, files)
+  if (result.error) return [diagnosticOfError('ERR_COMPONENT_TYPE', `the type check could not run: ${result.error}`, { file: entry }, 'this is an Islet bug: report it')]
+  return result.diagnostics
+}
+
+/** A compile diagnostic with the hint for what it refused (an import of node:fs, axios, …: runtime/slots/hints.ts). */
+function withHints(d: PublicDiagnostic): PublicDiagnostic {
+  let line: string | undefined
+  if (d.code === 'ERR_COMPONENT_IMPORT' && d.file !== null && d.line !== null) {
+    try { line = readFileSync(d.file, 'utf8').split('\n')[d.line - 1] } catch { line = undefined }
+  }
+  return importHinted(d, line, undefined)
+}
+
+async function examplesOf(report: ComponentReport, decl: ComponentDecl, name: string, file: string, json: boolean): Promise<ComponentReport> {
   const dataDir = mkdtempSync(join(tmpdir(), 'islet-component-test-'))
   const host = createComponentHost({
     components: [decl], // The components' log lines: with the report on stdout, or on stderr when stdout is the JSON report.
@@ -146,6 +175,8 @@ function printReport(report: ComponentReport, heading: boolean): void {
     for (const d of report.diagnostics) console.log(`${indent}✗ ${formatDiagnostic(d)}`)
     return
   }
+  // What the type check found (examples ran anyway): each located, before the examples' outcomes.
+  for (const d of report.diagnostics) if (d.code !== 'ERR_COMPONENT_EXAMPLE_FAILED') console.log(`${indent}✗ ${formatDiagnostic(d)}`)
   printEmits(indent, 'init ', report.initEmits)
   for (const r of report.examples) {
     console.log(r.ok ? `${indent}✓ ${r.name} (${r.ms.toFixed(1)} ms)` : `${indent}✗ ${r.name}: ${r.reason}`)

@@ -49,7 +49,7 @@ export default async function deploy({ values, positionals }: ParsedOptions): Pr
     console.log(JSON.stringify(result, null, 2))
   } else {
     for (const d of result.diagnostics) console.log(formatDiagnostic(locate(d, local)))
-    console.log(summary(result, action))
+    console.log(summary(result, action, values.url as string))
   }
   return result.ok ? 0 : 1
 }
@@ -139,10 +139,16 @@ function sourcesIn(dir: string): string[] {
   return out
 }
 
-/** The server's default entry is index.ts; a single file sent under another path is clearly the entry. */
+/**
+ * The server's default entry is index.ts; a single file sent under another path is clearly the entry, and so is the
+ * one `…/index.ts` among files named from a parent folder (`islet deploy pricing pricing/index.ts pricing/lib/x.ts`).
+ */
 function defaultEntry(files: Record<string, string>): string | undefined {
   const paths = Object.keys(files)
-  return paths.includes('index.ts') || paths.length !== 1 ? undefined : paths[0]
+  if (paths.includes('index.ts')) return undefined
+  if (paths.length === 1) return paths[0]
+  const indexes = paths.filter((p) => p.endsWith('/index.ts'))
+  return indexes.length === 1 ? indexes[0] : undefined
 }
 
 /** A diagnostic about a deployed file, pointed at the local file it came from (an editor or terminal can open it). */
@@ -151,7 +157,8 @@ function locate(d: Diagnostic, local: Map<string, string>): Diagnostic {
   return file === undefined ? d : { ...d, file }
 }
 
-function summary(r: DeployResult, action: Action): string {
+/** `url` is --url as given, so the promote command it suggests can be pasted as it is. */
+function summary(r: DeployResult, action: Action, url: string): string {
   const v = r.version
   const name = v ? `${r.slot} version ${v.id} (sha256 ${v.hash.slice(0, 12)})` : r.slot
   const errors = r.diagnostics.filter((d) => d.severity === 'error').length
@@ -163,7 +170,7 @@ function summary(r: DeployResult, action: Action): string {
       : `refused: ${name} not made live, ${problems}; the live version is unchanged`
   } else if (r.dryRun) head = `valid: ${r.slot} would accept these files (dry run: nothing stored)`
   else if (r.promoted) head = `${action === 'rollback' ? 'rolled back' : action === 'promote-version' ? 'promoted' : 'deployed'}: ${name} is live`
-  else head = `staged: ${name}, not promoted (islet deploy ${r.slot} --promote-version ${v?.id ?? '<n>'} makes it live)`
+  else head = `staged: ${name}, not promoted (islet deploy ${r.slot} --promote-version ${v?.id ?? '<n>'} --url ${url} makes it live)`
   const steps = r.steps.map((s) => `${s.name} ${s.status === 'skipped' ? 'skipped' : `${s.status === 'failed' ? 'failed ' : ''}${Math.round(s.ms)} ms`}`)
   return steps.length ? `${head}; steps: ${steps.join(', ')}` : head
 }
@@ -227,9 +234,14 @@ function printError(answer: Answer, json: boolean, shown: string): number {
     throw new IsletError('ERR_CLI_BAD_RESPONSE', `${shown} answered ${answer.status} with JSON that is neither a deploy result nor an error: is --url an islet app?`)
   }
   if (json) console.log(JSON.stringify(answer.body, null, 2))
-  // The app's own 404: no admin module answered there.
+  // The app's own 404: no admin module answered there. The app's auth middleware asking for credentials: the admin
+  // API never answers ERR_AUTH_REQUIRED (its own is ERR_ADMIN_AUTH_REQUIRED), so an auth module ran before it, or
+  // instead of it.
   const hint = error.code === 'ERR_HTTP_NOT_FOUND'
-    ? ` (no admin API at ${shown}: is --url the server whose middleware lists the islet.admin module, with its prefix if that is not /admin?)` : ''
+    ? ` (no admin API at ${shown}: is --url the server whose middleware lists the islet.admin module, with its prefix if that is not /admin?)`
+    : error.code === 'ERR_AUTH_REQUIRED'
+    ? ` (the app's auth middleware answered, not the admin API at ${shown}: list the islet.admin module in that server's middleware, before its auth modules, or send a token)`
+    : ''
   console.error(`${error.code}: ${String(error.message)}${hint}`)
   return 1
 }

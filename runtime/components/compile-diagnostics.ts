@@ -4,6 +4,7 @@ import type { Message } from 'esbuild'
 import { formatDiagnostics, sortDiagnostics, type Diagnostic, type SourceLocation } from '../config/diagnostics.ts'
 import { IsletError, type ErrorCode } from '../errors.ts'
 import { NAMESPACES, type InputState, type IssueDetail } from './compile-inputs.ts'
+import { COMPONENT_SHAPE } from './shape-hint.ts'
 
 /** Thrown when a component cannot be compiled; carries every diagnostic, not just the first. */
 export class ComponentCompileError extends IsletError {
@@ -57,8 +58,7 @@ function diagnosticOf(message: Message, state: InputState): Diagnostic {
   if (rewrite) return diagnostic(where, rewrite.code, rewrite.message, rewrite.hint)
   // The virtual entry only re-exports the entry's default: any error located there means there is none.
   if (message.location?.file.startsWith(`${NAMESPACES.entry}:`)) {
-    return diagnostic(entryStart, 'ERR_COMPONENT_COMPILE', 'no default export; export default defineComponent({...})',
-      'the default export of the entry file is the component definition')
+    return diagnostic(entryStart, 'ERR_COMPONENT_COMPILE', 'no default export; export default defineComponent({...})', COMPONENT_SHAPE)
   }
   // esbuild tries glob-expanding `import(`./x/${name}.ts`)`; with no file namespace it cannot, and says so.
   if (message.text.startsWith('Could not resolve')) return diagnostic(where, COMPUTED_IMPORT.code, COMPUTED_IMPORT.message, COMPUTED_IMPORT.hint)
@@ -72,12 +72,13 @@ function diagnosticOf(message: Message, state: InputState): Diagnostic {
   return diagnostic(where, 'ERR_COMPONENT_SYNTAX', message.text, note ?? 'fix the source at this position')
 }
 
-function diagnostic(at: SourceLocation, code: ErrorCode, message: string, hint: string): Diagnostic {
-  return { file: at.file, line: at.line, col: at.col, severity: 'error', code, path: '', message, hint }
+function diagnostic(at: SourceLocation & { endLine?: number; endCol?: number }, code: ErrorCode, message: string, hint: string): Diagnostic {
+  const end = at.endLine !== undefined && at.endCol !== undefined ? { endLine: at.endLine, endCol: at.endCol } : {}
+  return { file: at.file, line: at.line, col: at.col, ...end, severity: 'error', code, path: '', message, hint }
 }
 
 /** esbuild's location (`component:lib/x.ts`, 0-based column) as an absolute file and 1-based line and column. */
-function locate(message: Message, state: InputState): SourceLocation | undefined {
+function locate(message: Message, state: InputState): (SourceLocation & { endLine: number; endCol: number }) | undefined {
   const location = message.location
   if (!location) return undefined
   const colon = location.file.indexOf(':')
@@ -86,5 +87,6 @@ function locate(message: Message, state: InputState): SourceLocation | undefined
   const file = namespace === NAMESPACES.component ? join(state.root, key)
     : namespace === NAMESPACES.sdk ? join(state.sdkDir, key)
       : namespace === NAMESPACES.entry ? state.entryPath : location.file
-  return { file, line: location.line, col: location.column + 1 }
+  // esbuild's ranges stay on one line (the length is in bytes: close enough for the ASCII of import specifiers).
+  return { file, line: location.line, col: location.column + 1, endLine: location.line, endCol: location.column + 1 + location.length }
 }

@@ -93,7 +93,7 @@ export async function runExamplesOn(trial: TrialIsolate, examples: readonly Exam
     try {
       outcome = { output: await trial.call(example.input) }
     } catch (error) {
-      outcome = { code: codeOf(error), message: messageOf(error) }
+      outcome = { code: codeOf(error), message: messageOf(error) + issuesOf(error) }
     } finally {
       await caps.close()
     }
@@ -116,6 +116,13 @@ function seedFixture(example: Example, kv: KvStore, component: string): string |
     try { ns.set(key, value) } catch (error) { return `its kv fixture's key ${JSON.stringify(key)}: ${messageOf(error)}` }
   }
   return undefined
+}
+
+/** A schema refusal's issues (`total must be number`), so the reason says what to change, not only that it failed. */
+function issuesOf(error: unknown): string {
+  const issues = isIsletError(error) ? error.details.issues : undefined
+  if (!Array.isArray(issues) || issues.length === 0) return ''
+  return `: ${issues.slice(0, 5).map((i: { path?: unknown; message?: unknown }) => `${typeof i.path === 'string' && i.path ? i.path : 'the output'} ${String(i.message)}`).join('; ')}`
 }
 
 // A component's own client error is an outcome an example may expect, like any coded error.

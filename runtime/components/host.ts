@@ -18,7 +18,7 @@ import { effectiveLimits } from './limits.ts'
 import { acceptClientError, ComponentClientError, type ClientClaim } from './client-error.ts'
 import { createLocator, withLocation, type Locator } from './locate.ts'
 import type { ComponentGeneration } from './generation.ts'
-import { createReloads, type ComponentEvent, type ComponentTransaction, type LiveGeneration, type ReloadOptions, type ReloadPhase, type ReloadResult, type ReloadTimings } from './reload.ts'
+import { createReloads, toReloadError, type ComponentEvent, type ComponentTransaction, type LiveGeneration, type ReloadOptions, type ReloadPhase, type ReloadResult, type ReloadTimings } from './reload.ts'
 
 export type { ComponentEvent, ComponentTransaction, ComponentReloadError, ReloadOptions, ReloadResult, ReloadTimings } from './reload.ts'
 export type { ExampleEmit, ExampleResult, ExampleRun } from './examples.ts'
@@ -71,6 +71,20 @@ export interface ComponentHostOptions {
    * start(). `islet component test` turns this off and runs every example itself (`examples()`).
    */
   examplesAtStart?: boolean
+}
+
+export interface TrialOptions {
+  /** decl.file compiled already (by the caller's own compile step): not compiled again. */
+  compiled?: CompiledComponent
+  /** What error locations are relative to; default: the folder of decl.source.file. */
+  baseDir?: string
+}
+
+/** A trial (ComponentHost.trial): the reload-shaped outcome, and what the definition declared when it loaded. */
+export interface TrialResult extends ReloadResult {
+  meta?: ComponentMetaDto
+  /** The limits it ran under: decl's, lowered where the definition asks for less. */
+  limits?: Record<LimitName, number>
 }
 
 export interface ComponentStatus {
@@ -131,6 +145,14 @@ export interface ComponentHost {
    * (examples.ts): nothing reaches the app's kv, bus or the isolate that serves. What `islet component test` prints.
    */
   examples(name: string): Promise<ExampleRun>
+  /**
+   * Tries `decl` aside, never serving it and never touching what serves: compiles it (or takes `options.compiled`),
+   * loads it into a throwaway isolate of the examples worker under decl's limits, then runs its init and every
+   * example there with throwaway capabilities (as examples() does), and disposes the isolate. Nothing reaches the
+   * app's kv, bus or live isolates; the component's init never runs with real capabilities. What validating a
+   * deployment into a slot runs. Never rejects: a failure is in the result (error.phase says where it stopped).
+   */
+  trial(decl: ComponentDecl, options?: TrialOptions): Promise<TrialResult>
   /**
    * Builds the next generation of `name` from its current sources aside, without serving it or reporting anything:
    * the next `reload` takes it when nothing changed since (watch mode calls this at a burst's first file event, so
@@ -463,6 +485,77 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     }
   }
 
+  /** ComponentHost.trial: a throwaway isolate with throwaway capabilities from the first instruction on. */
+  async function tryAside(decl: ComponentDecl, opts: TrialOptions): Promise<TrialResult> {
+    const started = performance.now()
+    const timings: ReloadTimings = { compileMs: 0, loadMs: 0, initMs: 0, examplesMs: 0, swapMs: 0 }
+    const key = `${decl.name}@trial:${++trialSeq}`
+    // For redaction only: its kv is none (a trial never reaches the app's store), and nothing calls its handlers.
+    const caps = createCapabilities(decl, { kv: undefined, bus: options.bus, env, logger, lookup: options.lookup })
+    let phase: ReloadPhase = 'compile'
+    let meta: ComponentMetaDto | undefined
+    let limits: Record<LimitName, number> | undefined
+    const home = examplesSandbox
+    try {
+      if (isStopped) throw new IsletError('ERR_ENGINE_STATE', `component '${decl.name}' cannot be tried: the component host is stopped`)
+      const compiled = opts.compiled ?? await compile(decl)
+      timings.compileMs = performance.now() - started
+      phase = 'load'
+      const loadedAt = performance.now()
+      const appLimits = effectiveLimits(settings.limits, decl.limits, undefined)
+      trials.set(key, home)
+      const locate = createLocator(compiled, opts.baseDir ?? dirname(decl.source.file))
+      try {
+        meta = await home.load(trialSpec(key, decl, 0, compiled.code, appLimits))
+      } catch (error) {
+        if (isIsletError(error) && error.details.frames !== undefined) throw located(error, locate, caps.redact)
+        throw error
+      }
+      limits = effectiveLimits(settings.limits, decl.limits, meta.limits)
+      timings.loadMs = performance.now() - loadedAt
+      phase = 'examples'
+      const gen: LiveGeneration = {
+        decl, number: 0, key, hash: compiled.hash, meta, limits, caps, files: compiled.files, inflight: 0, locate,
+        invocation: { timeoutMs: limits.timeoutMs, cpuMs: limits.cpuMs, hostCalls: limits.hostCalls, outputBytes: limits.outputBytes },
+      }
+      let bound: Capabilities | undefined
+      byKey.set(key, { ...gen, caps: {
+        handle: (op, args, invocation, signal) => bound ? bound.handle(op, args, invocation, signal)
+          : Promise.reject(new IsletError('ERR_CAPABILITY_DENIED', 'no example is running on this isolate')),
+        redact: caps.redact,
+        close: async () => {},
+      } })
+      const rig: TrialIsolate = {
+        bind: (next) => { bound = next },
+        async init() {
+          if (!gen.meta.hasInit) return
+          try {
+            await home.invoke(key, 'init', 'null', gen.invocation)
+          } catch (error) {
+            throw fromSandbox(gen, error)
+          }
+        },
+        call: (input) => call(gen, input, undefined, home),
+      }
+      const examplesAt = performance.now()
+      const run = await runExamplesOn(rig, meta.examples ?? [], decl.name,
+        (store, scratch) => createCapabilities(decl, { kv: store, bus: options.bus, env, logger, lookup: options.lookup, scratch }), { stopAtFailure: false })
+      timings.examplesMs = performance.now() - examplesAt
+      // A reason quotes actual outputs, which may hold a granted secret's value: it goes back to whoever deployed.
+      for (const r of run.results) if (r.reason !== undefined) r.reason = caps.redact(r.reason)
+      const failed = run.results.find((r) => !r.ok)
+      const ms = performance.now() - started
+      if (!failed) return { name: decl.name, ok: true, ms, timings, examples: run, meta, limits }
+      const error = exampleFailure(decl.name, compiled.files, failed, 'in the sandbox')
+      return { name: decl.name, ok: false, ms, timings, examples: run, meta, limits, error: toReloadError(decl.name, error, 'examples') }
+    } catch (error) {
+      return { name: decl.name, ok: false, ms: performance.now() - started, timings, error: toReloadError(decl.name, error, phase), ...(meta ? { meta } : {}), ...(limits ? { limits } : {}) }
+    } finally {
+      dropTrial(key)
+      void caps.close().catch(() => {})
+    }
+  }
+
   function dispose(gen: LiveGeneration): void {
     const pending = early.get(gen)
     if (pending) { early.delete(gen); dropTrial(pending.key) }
@@ -597,6 +690,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     },
     reload: (name, opts) => reloads.reload(name, opts),
     replace: (decl) => reloads.replace(decl),
+    trial: (decl, opts = {}) => tryAside(decl, opts),
     async examples(name) {
       const gen = current.get(name)
       if (!gen) throw new IsletError('ERR_COMPONENT_NOT_FOUND', `no component named '${name}' is loaded`)

@@ -425,7 +425,8 @@ export function createReloads(deps: ReloadDeps): Reloads {
   }
 }
 
-function toReloadError(name: string, error: unknown, phase: ReloadPhase): ComponentReloadError {
+/** A failed preparation as a reload error: compile diagnostics kept whole, else the code, phase and location. */
+export function toReloadError(name: string, error: unknown, phase: ReloadPhase): ComponentReloadError {
   if (error instanceof ComponentCompileError) {
     const count = `${error.diagnostics.length} error${error.diagnostics.length === 1 ? '' : 's'}`
     return { code: error.code, phase: 'compile', message: `component '${name}' does not compile (${count}):\n${formatDiagnostics(error.diagnostics)}`,

@@ -30,6 +30,11 @@ export interface Diagnostic extends SourceLocation {
   message: string
   /** How to fix it, e.g. "did you mean 'port'?". */
   hint?: string
+  /** Where the range ends (1-based line, exclusive 1-based column), when the finder knows it (esbuild, TypeScript). */
+  endLine?: number
+  endCol?: number
+  /** A certain fix: `text` replaces line:col–endLine:endCol (see sdk Diagnostic.replacement). */
+  replacement?: { text: string }
 }
 
 /** `path:line:col severity CODE message (hint)`, the format editors and `islet validate` use. */
@@ -70,6 +75,8 @@ export function toPublicDiagnostic(d: Diagnostic): PublicDiagnostic {
   return {
     code: d.code, severity: d.severity, message: d.message, file: d.file, line: d.line, column: d.col, hint: d.hint ?? null,
     ...(d.path ? { path: d.path } : {}),
+    ...(d.endLine !== undefined && d.endCol !== undefined ? { endLine: d.endLine, endColumn: d.endCol } : {}),
+    ...(d.replacement && d.endLine !== undefined ? { replacement: { text: d.replacement.text } } : {}),
   }
 }
 

@@ -109,7 +109,7 @@ export function createEngine(options: EngineOptions): Engine {
       logger: hasSlots ? deploySlots.logs.tap(logger) : logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file), appFile: config.file })
     : undefined
   const backends: ServiceBackends = {
-    bus: events, slots: deploySlots.service, status: () => ({ ...status(), components: components?.status() ?? [] }),
+    bus: events, slots: deploySlots.service, status: () => ({ ...status(), components: components?.status() ?? [], slots: deploySlots.summary() }),
     components: components && {
       has: (name) => components.has(name) || deploySlots.isSlot(name),
       invoke(name, input, opts) {
@@ -344,6 +344,7 @@ export function createEngine(options: EngineOptions): Engine {
         state = 'ready'
         gen.appliedAt = new Date().toISOString()
         logger.info({ modules: gen.slots.size, configHash: config.hash.slice(0, 12) }, 'engine ready')
+        deploySlots.warm()
         return
       }
       if (stopping) { await stopping; return }

@@ -1,12 +1,18 @@
 // The code that runs first inside every isolate: it captures the intrinsics it needs before any guest code runs,
 // removes what guests must not have, and keeps the only host reference in a closure no guest code can reach.
 //
-// It is evaluated with context.evalClosureSync(BOOTSTRAP, [hostReference]) and returns { install, configure, start,
+// It is run as a function of the host reference (isolate-slot.ts runBootstrap, from V8's code cache) and returns { install, configure, start,
 // deliver, cancel }: install reads the definition, the worker validates the config against it, configure hands it over.
 // Guest code may overwrite any global or prototype afterwards; nothing here looks them up again.
 import { GUEST_OUTPUT } from './guest-output.ts'
 import { CAPABILITY_LIST } from './capabilities/list.ts'
 import { DEFAULT_ARGUMENT_CAP, HOST_ARGUMENT_CAPS } from './protocol.ts'
+import { GLOBALS_SHARED } from './globals/shared.ts'
+import { ENCODING_GLOBALS } from './globals/encoding.ts'
+import { BASE64_GLOBALS } from './globals/base64.ts'
+import { CLONE_GLOBALS } from './globals/clone.ts'
+import { CRYPTO_GLOBALS } from './globals/crypto.ts'
+import { URL_GLOBALS } from './globals/url.ts'
 import { TIMERS } from './globals/timers.ts'
 import { ABORT } from './globals/abort.ts'
 import { CONSOLE } from './globals/console.ts'
@@ -43,7 +49,7 @@ const construct = Reflect.construct, TypeErr = TypeError, RangeErr = RangeError,
 // typed array over one) held 2 GiB in the worker while the isolate reported 0 external bytes. Fixed-length buffers,
 // transfer()/transferToFixedLength() of one, typed arrays and slice() go through the allocator and are counted.
 // The only way to make a resizable buffer is this constructor with maxByteLength (SharedArrayBuffer, WebAssembly and
-// structuredClone are absent), so the original is replaced everywhere guest code could reach it: the global and
+// V8's structuredClone are absent; the sandbox's own, globals/clone.ts, copies into fixed-length buffers), so the original is replaced everywhere guest code could reach it: the global and
 // ArrayBuffer.prototype.constructor (which buffer.constructor and species lookups read). Nothing else refers to it,
 // and the replacement never passes the options on.
 const GuardedArrayBuffer = function ArrayBuffer(length, options) {
@@ -285,6 +291,13 @@ function makeContext(id) {
   });
 }
 
+// Web-standard globals (globals/*.ts): each installed lazily, built from the intrinsics captured above.
+${GLOBALS_SHARED}
+${ENCODING_GLOBALS}
+${BASE64_GLOBALS}
+${CLONE_GLOBALS}
+${CRYPTO_GLOBALS}
+${URL_GLOBALS}
 ${TIMERS}
 ${ABORT}
 ${CONSOLE}

@@ -46,8 +46,8 @@ export interface ComponentMetaDto {
   input?: unknown
   output?: unknown
   limits?: Record<string, number>
-  /** What the component asks for (ComponentDefinition.capabilities): a deploy slot checks it against its grants. */
-  capabilities?: Record<string, unknown>
+  /** What the definition asks for (sdk ComponentCapabilities), unchecked: a slot's ceiling check vets it. */
+  capabilities?: unknown
   examples?: { name?: string; input: unknown; output?: unknown; error?: string }[]
   hasInit: boolean
 }

@@ -10,6 +10,7 @@ import { createLogGate, type LogGate } from './capabilities/log/log-gate.ts'
 import type { GuestCheck } from './guest-schemas.ts'
 import { openSliceRecorder } from './slice-record.ts'
 import { createTimerQueue } from './globals/timers.ts'
+import { GLOBAL_LIMITS, runGlobalCall } from './globals/worker-calls.ts'
 
 /** A component loaded in this worker: its spec, its isolate (re-created after a breach) and its invocations. */
 interface Resident {
@@ -23,6 +24,8 @@ interface Resident {
   invocations: Set<Invocation>
   /** The invocation whose slice is running in the isolate right now (guest code only ever runs inside slices). */
   running?: Invocation
+  /** While its module code runs (a load): when it began and its URL/crypto worker calls, bounded like an invocation's. */
+  loading?: { started: number; globalCalls: number }
   log: LogGate
 }
 
@@ -39,6 +42,10 @@ interface Invocation {
   heldAtBegin: { total: number; own: number }
   cpuMs: number
   hostCalls: number
+  /** Worker-side calls of the web globals (URL, crypto) so far: their own count, not the capability `hostCalls`. */
+  globalCalls: number
+  /** Set when a worker-side call was refused for a spent budget: the invocation ends as that breach, whatever it returns. */
+  spent?: 'hostCalls' | 'cpu' | 'timeout'
   done(ok: boolean, value: string | ErrorDto, cpuMs: number): void
 }
 
@@ -134,7 +141,9 @@ function breachError(kind: keyof typeof SANDBOX_ERRORS, slot: Resident, inv?: In
     cpu: `component '${name}' used more than ${inv?.limits.cpuMs} ms of CPU`,
     memory: `component '${name}' exceeded its memory limit of ${memoryMb} MB`,
     output: `component '${name}' returned more than ${inv?.limits.outputBytes} bytes of output`,
-    hostCalls: `component '${name}' made more than ${inv?.limits.hostCalls} host calls in one invocation`,
+    hostCalls: inv !== undefined && inv.globalCalls > GLOBAL_LIMITS.callsPerInvocation
+      ? `component '${name}' made more than ${GLOBAL_LIMITS.callsPerInvocation} URL/crypto calls (web globals answered by the worker) in one invocation`
+      : `component '${name}' made more than ${inv?.limits.hostCalls} host calls in one invocation`,
     crashed: `component '${name}' was reset because another of its invocations breached a limit`,
     cancelled: `component '${name}' was cancelled: its caller stopped waiting (request timed out or client gone)`,
     threw: '', denied: '', load: '',
@@ -282,6 +291,7 @@ function abortHostCall(slot: Resident, guestId: unknown): void {
  */
 function hostCallback(slot: Resident) {
   return (kind: string, a: unknown, b: unknown, c: unknown, d: unknown): string | void => {
+    if (kind === 'global') return globalCall(slot, a, b, c, d)
     if (kind === 'log') return slot.log.write(a, b, c)
     if (kind === 'timer') return armTimer(slot, a, b, c)
     if (kind === 'timer-clear') {
@@ -292,7 +302,7 @@ function hostCallback(slot: Resident) {
     if (kind === 'abort') return abortHostCall(slot, a)
     const inv = invocations.get(a as number)
     if (kind === 'done') {
-      if (!inv) return
+      if (!inv || inv.spent !== undefined) return
       if (b === 'ok') {
         const output = c as string
         // The guest serialiser already stopped at the cap; this re-check is the host's own, and cheap.
@@ -347,6 +357,44 @@ function hostCallback(slot: Resident) {
 }
 
 /**
+ * A web global's synchronous call (globals/worker-calls.ts), made inside a slice of the invocation running now (or
+ * while the module loads: then the load deadline bounds it). Its time is charged to that invocation's CPU budget
+ * here, because isolated-vm counts none of a host callback as the isolate's CPU and never interrupts one: without
+ * this, a loop of 16 MiB digests would hold the worker far past every limit. Past the budget, the deadline or the
+ * count, the call is refused with a code the guest keeps refusing locally from then on (guest `workerCall`), and the
+ * invocation breaches (the CPU check at the slice's end, the deadline sweep, or here for the count).
+ */
+function globalCall(slot: Resident, op: unknown, a: unknown, b: unknown, c: unknown): string {
+  const inv = slot.running
+  if (inv !== undefined && invocations.has(inv.id)) {
+    const kind: 'hostCalls' | 'cpu' | 'timeout' | undefined = ++inv.globalCalls > GLOBAL_LIMITS.callsPerInvocation ? 'hostCalls'
+      : inv.cpuMs > inv.limits.cpuMs ? 'cpu' : performance.now() > deadlineOf(inv) ? 'timeout' : undefined
+    if (kind !== undefined) {
+      inv.spent = kind
+      // The guest may catch the refusal, or finish with it first: either way this isolate, which now refuses every
+      // worker call, is reset once the slice is over (unless a breach at the slice's end already did).
+      const live = slot.live
+      setImmediate(() => { if (slot.live === live) breach(slot, invocations.has(inv.id) ? inv : undefined, kind) })
+      return `2${SANDBOX_ERRORS[kind]}\n${breachError(kind, slot, inv).message}`
+    }
+  }
+  const loading = inv === undefined ? slot.loading : undefined
+  if (loading !== undefined) {
+    // Module code: the load deadline and the same count bound it (isolated-vm's load timeout does not see this time).
+    if (++loading.globalCalls > GLOBAL_LIMITS.callsPerInvocation) {
+      return `2${SANDBOX_ERRORS.hostCalls}\ncomponent '${slot.spec.name}' made more than ${GLOBAL_LIMITS.callsPerInvocation} URL/crypto calls while loading`
+    }
+    if (performance.now() - loading.started > slot.spec.loadTimeoutMs) {
+      return `2${SANDBOX_ERRORS.timeout}\nloading component '${slot.spec.name}' took longer than ${slot.spec.loadTimeoutMs} ms`
+    }
+  }
+  const started = performance.now()
+  const result = runGlobalCall(op, a, b, c)
+  if (inv !== undefined) inv.cpuMs += performance.now() - started
+  return result
+}
+
+/**
  * What the guest threw, as it crosses to the engine: a host error it rethrew keeps its code; otherwise
  * ERR_COMPONENT_THREW with the guest frames (details.frames, which the engine maps to source and removes) and, for a
  * StepError, what it asked to answer (details.client, which the engine accepts or refuses: client-error.ts).
@@ -388,6 +436,7 @@ function ensureLive(slot: Resident, origin: number): ErrorDto | undefined {
   // The component's module code runs again here: a stall in it is the invocation's that asked for the isolate.
   const recorded = recorder.begin(origin, slot.spec.loadTimeoutMs, slot.spec.key)
   try {
+    slot.loading = { started: performance.now(), globalCalls: 0 }
     const { live, meta } = hold(slot, () => createIsolate(slot.spec, hostCallback(slot)))
     slot.live = live
     slot.hasInit = meta.hasInit
@@ -397,13 +446,14 @@ function ensureLive(slot: Resident, origin: number): ErrorDto | undefined {
     throw error
   } finally {
     recorder.restore(recorded)
+    slot.loading = undefined
   }
 }
 
 function begin(slot: Resident, id: number, kind: 'execute' | 'init', input: string, limits: InvocationLimitsDto,
   done: Invocation['done'], origin = id): void {
   const inv: Invocation = {
-    id, origin, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, done,
+    id, origin, kind, slot, limits, deadline: performance.now() + limits.timeoutMs, cpuMs: 0, hostCalls: 0, globalCalls: 0, done,
     heldAtBegin: { total: heldTotal, own: held.get(slot.spec.name) ?? 0 },
   }
   invocations.set(id, inv)
@@ -492,6 +542,7 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
   const taken = blank
   blank = undefined
   try {
+    slot.loading = { started: performance.now(), globalCalls: 0 }
     const { live, meta } = hold(slot, () => createIsolate(msg, hostCallback(slot), taken))
     slot.live = live
     slot.hasInit = meta.hasInit
@@ -501,6 +552,7 @@ function load(msg: Extract<SupervisorMessage, { t: 'load' }>): void {
     sendNow({ t: 'load-failed', key: msg.key, error: error instanceof LoadError ? error.dto : { code: SANDBOX_ERRORS.load, message: String(error) } })
   } finally {
     recorder.restore(recorded)
+    slot.loading = undefined
   }
   // A component loaded here before: components are being reloaded (watch mode, a config reload), so the next load is
   // likely near. Never at start, nor for a worker that only ever loads each component once.

@@ -17,7 +17,8 @@ import { createSlotLogs, type SlotLogs } from './logs.ts'
 import { deploymentHash, openSlotStore, type SlotStore } from './store.ts'
 import { checkTreePaths } from './tree-paths.ts'
 // The one import the lead swaps for './validate.ts' at merge (same signatures).
-import { checkDeployFiles, validateDeployment } from './validate-basic.ts'
+import { checkDeployFiles, validateDeployment } from './validate.ts'
+import { warmTypecheck } from './typecheck.ts'
 
 export interface SlotsOptions {
   dataDir: string
@@ -50,10 +51,27 @@ export interface Slots {
    * through the admin API can fix it.
    */
   start(): Promise<void>
+  /**
+   * Each slot of the serving config as `/admin/status` shows it: name, live version (null when empty, or when the
+   * store cannot be read), whether examples are required, the deployer scopes.
+   */
+  summary(): SlotSummary[]
+  /**
+   * The engine is ready: when the app declares slots, start the type checker in the background, so the first deploy
+   * does not pay its cold start (about a second). Never awaited; an app without slots never starts it.
+   */
+  warm(): void
   /** A pipeline's call of a slot failed: the slot's log shows it. */
   noteFailure(slot: string, error: unknown): void
   /** Stops following other processes' promotions and closes the store. */
   close(): void
+}
+
+export interface SlotSummary {
+  name: string
+  live: number | null
+  examplesRequired: boolean
+  deployers: string[]
 }
 
 const DEFAULT_ENTRY = 'index.ts'
@@ -63,6 +81,12 @@ export const MAX_WAITING = 8
 
 /** What refused a deployment, for its audit row: each error code once, e.g. `ERR_SLOT_CEILING, ERR_COMPONENT_SYNTAX`. */
 const codesOf = (diagnostics: readonly Diagnostic[]) => [...new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.code))].join(', ')
+
+/**
+ * Who did it, for the audit: `via:subject` (`apikey:1a2b…`, `jwt:alice`, `loopback:loopback`), so a JWT whose sub
+ * is `loopback` cannot pass for the loopback convenience, nor an API key's id for a JWT subject.
+ */
+const auditName = (p: Principal): string => `${p.via}:${p.subject}`
 
 function refuse(code: ErrorCode, status: number, message: string, details: Record<string, unknown> = {}): IsletError {
   return new IsletError(code, message, { details: { status, ...details } })
@@ -136,12 +160,15 @@ export function createSlots(options: SlotsOptions): Slots {
     return s
   }
   const holds = (p: Principal, scopes: readonly string[]) => p.scopes.some((s) => scopes.includes(s))
-  /** Refuses (403) a principal without a deployer scope of `s`; the attempt is audited as `action`, refused. */
+  /**
+   * Refuses `p` unless it may change (or run) slot `s`. The refusal is audited as `action` — every principal that
+   * reaches the service was authenticated (the admin API answers 401 itself, before any service call), so a flood
+   * without valid credentials never grows the audit table.
+   */
   function mayChange(s: SlotDecl, p: Principal, action: AuditEntry['action']): void {
     const scopes = [...new Set([ADMIN_SCOPE, ...s.deployers])]
     if (!holds(p, scopes)) {
-      // A token trying slots it was not given is what an audit is read for.
-      audit(p, action, s.name, null, null, 'refused', `forbidden: needs one of the scopes ${scopes.join(', ')}`)
+      audit(p, action, s.name, null, null, 'refused', `missing scope: needs one of ${scopes.join(', ')}`)
       throw refuse('ERR_ADMIN_FORBIDDEN', 403, `'${p.subject}' may not change slot '${s.name}': it needs one of the scopes ${scopes.join(', ')}`,
         { slot: s.name, required: scopes })
     }
@@ -185,7 +212,7 @@ export function createSlots(options: SlotsOptions): Slots {
   })
   function audit(p: Principal, action: AuditEntry['action'], slot: string, version: number | null, hash: string | null, result: AuditEntry['result'], detail?: string) {
     try {
-      db().audit({ principal: p.subject, action, slot, version, hash, result, ...(detail ? { detail: detail.slice(0, 2000) } : {}) })
+      db().audit({ principal: auditName(p), action, slot, version, hash, result, ...(detail ? { detail: detail.slice(0, 2000) } : {}) })
     } catch (error) {
       logger.error({ err: error, slot, action }, `slot '${slot}': the audit row could not be written`)
     }
@@ -305,7 +332,7 @@ export function createSlots(options: SlotsOptions): Slots {
     },
     async deploy(name, request, p) {
       const s = slotOf(name)
-      mayChange(s, p, request?.dryRun === true ? 'dry-run' : 'deploy')
+      mayChange(s, p, typeof request === 'object' && request !== null && request.dryRun === true ? 'dry-run' : 'deploy')
       if (typeof request !== 'object' || request === null) throw refuse('ERR_DEPLOY_FILES', 400, 'a deploy takes { files, entry?, message?, dryRun?, promote? }')
       const action = request.dryRun === true ? 'dry-run' : 'deploy'
       return queued(name, p, action, () => deploy(current(name, p, action), request, p))
@@ -472,6 +499,18 @@ export function createSlots(options: SlotsOptions): Slots {
         follow = setInterval(catchUp, options.followMs)
         follow.unref()
       }
+    },
+    summary() {
+      return options.slots().map((s) => {
+        let live: number | null = null
+        // The status answers even when the store does not (a broken data dir shows in the slots' own routes).
+        try { live = db().live(s.name) } catch { /* null */ }
+        return { name: s.name, live, examplesRequired: s.examplesRequired, deployers: [...s.deployers] }
+      })
+    },
+    warm() {
+      if (options.slots().length === 0) return
+      warmTypecheck().catch((error: unknown) => logger.warn({ err: error }, `the type checker could not be warmed (the first deploy starts it): ${messageOf(error)}`))
     },
     noteFailure,
     close() {

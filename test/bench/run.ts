@@ -5,8 +5,12 @@
 // BENCH_SETTLE_MS, BENCH_SUSTAINED_SECONDS, BENCH_COMPONENTS, BENCH_COUNT_REPS, BENCH_DEV_EDITS, BENCH_POLL_MS,
 // BENCH_QUIET_MAX_S, BENCH_QUIET_CORES; section 14 (registry vs Verdaccio) BENCH_REGISTRY_VERSIONS, BENCH_REGISTRY_CONNECTIONS,
 // VERDACCIO_DIR (default /work/peers-verdaccio; absent: Verdaccio is skipped with a note), BENCH_REGISTRY_SECONDS (each
-// window; default BENCH_SECONDS / 2); section 15 BENCH_PLUGINS, BENCH_PLUGIN_REPS (default max(5, 2 × BENCH_ROUNDS)).
+// window; default BENCH_SECONDS / 2); section 15 BENCH_PLUGINS, BENCH_PLUGIN_REPS (default max(5, 2 × BENCH_ROUNDS));
+// section 16 (deploys into a slot) BENCH_DEPLOYS (dry runs and stage+promotes each; default max(20, 10 × BENCH_ROUNDS),
+// never fewer than 20), BENCH_CACHE_DEPLOYS (identical-hash dry runs; default 10), BENCH_DEPLOY_SECONDS (each load
+// window, with and without deploys, BENCH_ROUNDS of each; default 10).
 import { benchCliStart, printCliStart } from './cli-start.ts'
+import { benchDeploy, printDeploy } from './deploy.ts'
 import { benchColdStart } from './cold-start.ts'
 import { benchContainment, printContainment } from './containment.ts'
 import { benchComponentMemory } from './component-memory.ts'
@@ -110,5 +114,12 @@ console.log('\n15. `islet run` start of an app with 10 host plugins: locked (isl
 const pluginStart = await benchPluginStart({ rounds })
 printPluginStart(pluginStart)
 
-const summaries = [cost, components, devReload, processes, registry, pluginStart].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
+console.log('\n16. Deploying a 260-line component into a slot through the admin HTTP API (`islet run`): latency, and deploys/min while serving')
+const deploys = await benchDeploy({
+  deploys: Math.max(20, Number(process.env.BENCH_DEPLOYS ?? 10 * rounds)), cacheDeploys: Number(process.env.BENCH_CACHE_DEPLOYS ?? 10),
+  rounds, seconds: Number(process.env.BENCH_DEPLOY_SECONDS ?? 10),
+})
+printDeploy(deploys)
+
+const summaries = [cost, components, devReload, processes, registry, pluginStart, deploys].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
 console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload, containment, cli, ...summaries] })}`)

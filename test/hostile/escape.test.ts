@@ -1,6 +1,6 @@
 // Hostile components that look for a way out: Node APIs, the host reference, isolated-vm, the bootstrap's
 // closures; or that rewrite the intrinsics and prototypes the bootstrap relies on, or forge the host's error codes.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -21,10 +21,15 @@ const STANDARD_GLOBALS = new Set([
   'setTimeout', 'clearTimeout', 'DOMException', 'Event', 'EventTarget', 'AbortSignal', 'AbortController', 'Headers',
   'Request', 'Response', 'fetch',
 ])
+/** The web globals the sandbox adds (sdk/globals.d.ts declares exactly these): `declare var X` / `declare function X`. */
+const WEB_GLOBALS = new Set([...readFileSync(new URL('../../sdk/globals.d.ts', import.meta.url), 'utf8')
+  .matchAll(/^declare (?:var|function) (\w+)/gm)].map((m) => m[1]!))
+// V8's own structuredClone is never exposed (it could make a resizable ArrayBuffer); the sandbox's (globals/clone.ts)
+// copies into fixed-length buffers and is listed in WEB_GLOBALS.
 const FORBIDDEN = [
   'process', 'require', 'module', 'exports', 'global', 'Buffer', 'ivm', 'isolatedVm', 'Reference', 'ExternalCopy',
   'Isolate', 'Context', 'Callback', '$0', 'host', 'SharedArrayBuffer', 'Atomics', 'WebAssembly', '__islet_component',
-  'setImmediate', 'queueMicrotask', 'structuredClone',
+  'setImmediate', 'queueMicrotask',
 ]
 /** The global object's own property names, and every name on its prototype chain. */
 const ENUMERATE = `const own = Reflect.ownKeys(globalThis).map(String)
@@ -165,7 +170,9 @@ describe('Node and the host are out of reach', () => {
       const { own, chain } = await h.invoke(name, { attack: true }) as { own: string[]; chain: string[] }
       const all = new Set([...own, ...chain])
       for (const forbidden of FORBIDDEN) expect(all.has(forbidden), forbidden).toBe(false)
-      expect(own.filter((n) => !STANDARD_GLOBALS.has(n) && !n.startsWith('Symbol('))).toEqual([])
+      expect(own.filter((n) => !STANDARD_GLOBALS.has(n) && !WEB_GLOBALS.has(n) && !n.startsWith('Symbol('))).toEqual([])
+      // And every global sdk/globals.d.ts declares (what the deploy type-check accepts) is really there.
+      expect([...WEB_GLOBALS].filter((n) => !own.includes(n))).toEqual([])
       expect(chain.filter((n) => !(n in Object.prototype) && !n.startsWith('Symbol('))).toEqual([])
     }
   })

@@ -32,16 +32,7 @@ let abortInternals;
     toHost(['log', 'error', where + ' threw: ' + apply(slice, text, [0, 1900]), undefined]);
   };
 
-  class DOMException extends Err {
-    #name;
-    constructor(message, name) {
-      super(message === undefined ? '' : Str(message));
-      this.#name = name === undefined ? 'Error' : Str(name);
-    }
-    get name() { return this.#name; }
-    get code() { const c = CODES[this.#name]; return c === undefined ? 0 : c; }
-  }
-  defineProperty(DOMException.prototype, Symbol.toStringTag, { value: 'DOMException', configurable: true });
+  // DOMException is the bootstrap's one (globals/shared.ts, spliced before this block): one class for every error.
   for (let i = 0; i < LEGACY.length; i += 2) {
     const constant = apply(String.prototype.replace, LEGACY[i], [/([a-z])([A-Z])/g, '$1_$2']);
     const upper = apply(String.prototype.toUpperCase, constant, []);
@@ -253,7 +244,7 @@ let abortInternals;
     isSignal: signalState.isSignal, aborted: signalState.aborted, reason: signalState.reason, onAbort,
     newSignal: () => new AbortSignal(MAKE), DOMException,
   });
-  const names = ['DOMException', DOMException, 'Event', Event, 'EventTarget', EventTarget, 'AbortSignal', AbortSignal,
+  const names = ['Event', Event, 'EventTarget', EventTarget, 'AbortSignal', AbortSignal,
     'AbortController', AbortController];
   for (let i = 0; i < names.length; i += 2) {
     defineProperty(globalThis, names[i], { value: names[i + 1], writable: true, configurable: true, enumerable: false });

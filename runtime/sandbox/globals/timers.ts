@@ -137,7 +137,7 @@ export function createTimerQueue<O>(fire: (owner: O, tid: number) => void): Time
       const at = now + delay
       if (at > deadline) {
         const left = Math.max(0, Math.floor(deadline - now))
-        return `d:a delay of ${delay} ms ends after this invocation's deadline (${left} ms left of its ${timeoutMs} ms timeout); wait less, or raise the component's limits.timeoutMs`
+        return `d:a delay of ${delay} ms ends after this invocation's deadline (${left} ms left of its ${timeoutMs} ms timeout); wait less, or raise timeoutMs in the app's YAML (the component's entry or its slot: a component's own limits may only lower it)`
       }
       let mine = timers.get(owner)
       if (mine === undefined) timers.set(owner, mine = new Map())

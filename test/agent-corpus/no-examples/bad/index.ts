@@ -1,0 +1,9 @@
+import { defineComponent } from '@islet/sdk'
+
+export default defineComponent({
+  name: 'double',
+  input: { type: 'object', required: ['n'], properties: { n: { type: 'number' } } },
+  async execute(input: { n: number }) {
+    return { n: input.n * 2 }
+  },
+})

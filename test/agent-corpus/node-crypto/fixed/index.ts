@@ -1,0 +1,10 @@
+import { defineComponent } from '@islet/sdk'
+
+export default defineComponent({
+  name: 'ids',
+  output: { type: 'object', required: ['id'], properties: { id: { type: 'string' } } },
+  examples: [{ name: 'an id', input: {} }],
+  async execute() {
+    return { id: crypto.randomUUID() }
+  },
+})

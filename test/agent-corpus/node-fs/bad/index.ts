@@ -1,0 +1,13 @@
+import { defineComponent } from '@islet/sdk'
+import { writeFileSync } from 'node:fs'
+
+export default defineComponent({
+  name: 'notes',
+  input: { type: 'object', required: ['id', 'text'], properties: { id: { type: 'string' }, text: { type: 'string' } } },
+  output: { type: 'object', required: ['saved'], properties: { saved: { type: 'boolean' } } },
+  examples: [{ name: 'saves', input: { id: 'a', text: 'hello' }, output: { saved: true } }],
+  async execute(input: { id: string; text: string }) {
+    writeFileSync(`/tmp/${input.id}.txt`, input.text)
+    return { saved: true }
+  },
+})

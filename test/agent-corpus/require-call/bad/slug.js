@@ -1,0 +1,1 @@
+module.exports = { slugify: (text) => text.toLowerCase().split(' ').join('-') }
