@@ -34,9 +34,9 @@ const LIB = 'export const x = 1\n'
 
 describe('deploy files that cannot form a folder', () => {
   const cases: [string, Record<string, string>, RegExp][] = [
-    ['a 300-byte file name', { [`${'a'.repeat(300)}.ts`]: LIB }, /too long/],
-    ['a 200-character name of 2-byte characters (400 bytes)', { [`${'ä'.repeat(200)}.ts`]: LIB }, /too long/],
-    ['a path 2,000 folders deep', { [`${'d/'.repeat(2000)}x.ts`]: LIB }, /too long/],
+    ['a 300-byte file name', { [`${'a'.repeat(300)}.ts`]: LIB }, /too long|longer than/],
+    ['a 200-character name of 2-byte characters (400 bytes)', { [`${'ä'.repeat(200)}.ts`]: LIB }, /too long|longer than/],
+    ['a path 2,000 folders deep', { [`${'d/'.repeat(2000)}x.ts`]: LIB }, /too long|longer than/],
     ['a file that is also a folder', { 'lib.ts': LIB, 'lib.ts/x.ts': LIB }, /is sent as a file and is also the folder of/],
     ['two names differing only in case', { 'Rates.ts': LIB, 'rates.ts': LIB }, /differ only in letter case/],
     ['a newline in a name', { 'a\nindex.ts:1:1 error ERR_FAKE forged.ts': LIB }, /control/],
@@ -72,9 +72,9 @@ describe('a token for one slot against another', () => {
     ]
     for (const r of refusals) await expect(r).rejects.toMatchObject({ code: 'ERR_ADMIN_FORBIDDEN' })
     const rows = slots().audit(ADMIN, { slot: 'billing' })
-    expect(rows.map((r) => [r.principal, r.action, r.result]).sort()).toEqual([
-      ['agent-7', 'deploy', 'refused'], ['agent-7', 'dry-run', 'refused'], ['agent-7', 'invoke', 'refused'],
-      ['agent-7', 'promote', 'refused'], ['agent-7', 'rollback', 'refused'],
+    for (const r of rows) expect(r.principal).toContain(DEPLOYER.subject)
+    expect(rows.map((r) => [r.action, r.result]).sort()).toEqual([
+      ['deploy', 'refused'], ['dry-run', 'refused'], ['invoke', 'refused'], ['promote', 'refused'], ['rollback', 'refused'],
     ])
     expect(rows[0]!.detail).toContain('deploy:billing')
   })

@@ -27,7 +27,7 @@ modules:
 const GATED = `import { defineComponent } from '@islet/sdk'
 export default defineComponent({
   name: 'pricing',
-  async init(config: unknown, ctx) { try { await ctx.fetch(ctx.config.origin + '/gate') } catch {} },
+  async init(_config: any, ctx) { try { await ctx.fetch(ctx.config.origin + '/gate') } catch {} },
   async execute(_input: unknown, ctx) {
     try { await ctx.kv.get('x'); return { gated: 'granted' } } catch (e: any) { return { gated: e.code } }
   },
