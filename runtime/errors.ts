@@ -77,6 +77,7 @@ export const ERROR_CODES = {
   ERR_SLOT_EXAMPLES_REQUIRED: 'a deployment without examples, to a slot whose examples: is required (the default)',
   ERR_SLOT_PROMOTE_FAILED: 'a version could not be made live (compile, load, init or examples failed in the component host); the live version keeps serving (409)',
   ERR_SLOT_STORE: 'the slot store (<dataDir>/slots) could not be read or written',
+  ERR_SLOT_BUSY: 'a slot already has as many deploys, promotions and rollbacks waiting as it queues (429): retry when they are done',
   ERR_DEPLOY_FILES: 'a deployment\'s files are unusable: a path absolute or with .., a disallowed extension, too many or too large, the entry missing',
   ERR_DEPLOY_INVALID: 'a deployment was refused as a whole: it did not validate (422; its diagnostics say why)',
   // Admin slot routes (runtime/admin/slots-routes.ts) and `islet deploy`

@@ -257,6 +257,8 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
 
   const trialSpec = (key: string, decl: ComponentDecl, number: number, code: string, limits: Record<LimitName, number>) => ({
     key, name: decl.name, generation: number, code, memoryMb: limits.memoryMb, loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config,
+    // Not `dedicated` even for slot code: the examples worker holds only throwaway isolates, and a process per
+    // promotion's examples would add ~0.7 s to every promote.
     granted: grantedOf(decl),
   })
 
@@ -287,6 +289,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     const spec = (limits: Record<LimitName, number>) => ({
       key, name: decl.name, generation: number, code: compiled.code, memoryMb: limits.memoryMb,
       loadTimeoutMs: Math.max(limits.timeoutMs, 1000), config: decl.config, granted: grantedOf(decl),
+      ...(decl.dedicated ? { dedicated: true } : {}),
     })
     const started = performance.now()
     const locate = createLocator(compiled, options.baseDir ?? dirname(decl.source.file))

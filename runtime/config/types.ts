@@ -92,6 +92,11 @@ export interface ComponentDecl {
   source: SourceLocation
   /** Where its `config:` stands (for errors found at load time), or the entry when there is none. */
   configSource: SourceLocation
+  /**
+   * Runs in a sandbox worker of its own from the start, whatever `sandbox.isolation` says: a deploy slot's code, which
+   * whoever holds a deployer token wrote, never shares a worker (and a stall, crash or escape) with the app's components.
+   */
+  dedicated?: boolean
 }
 
 /**

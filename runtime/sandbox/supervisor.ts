@@ -25,6 +25,8 @@ export interface LoadSpec {
   config: unknown
   /** What the component is granted, for its worker to refuse the rest before IPC (absent: the engine decides all). */
   granted?: GrantedDto
+  /** A worker of its own from the first load, as after a stall (deploy slots' code; ComponentDecl.dedicated). */
+  dedicated?: boolean
 }
 
 export interface SandboxOptions {
@@ -664,6 +666,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       shared.forEach((place) => idleCheck(place.worker))
     },
     async load(spec) {
+      if (spec.dedicated) isolated.add(spec.name)
       specs.set(spec.key, spec)
       try {
         for (let attempt = 0; ; attempt++) {
@@ -683,6 +686,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
       }
     },
     register(spec) {
+      if (spec.dedicated) isolated.add(spec.name)
       specs.set(spec.key, spec)
     },
     invoke(key, kind, input, limits, { signal } = {}) {

@@ -2,7 +2,6 @@
 // → promote if asked; promote = the component host builds the version aside (compile, load, init, examples) and swaps
 // it in with the old one drained, so no call fails; rollback = promote of the version live before. Every method
 // checks the caller's scopes itself (HTTP and MCP cannot differ), and every action lands in the audit table.
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import {
   ADMIN_READ_SCOPE, ADMIN_SCOPE, heldScopes, type AuditEntry, type DeployFiles, type DeployRequest, type DeployResult, type DeployStep,
@@ -13,8 +12,10 @@ import { toPublicDiagnostic } from '../config/diagnostics.ts'
 import type { ComponentDecl, SlotDecl } from '../config/types.ts'
 import { codeOf, IsletError, isIsletError, messageOf, type ErrorCode } from '../errors.ts'
 import { publishEngineEvent, type EventBus } from '../events/bus.ts'
+import { diffVersions } from './diff.ts'
 import { createSlotLogs, type SlotLogs } from './logs.ts'
 import { deploymentHash, openSlotStore, type SlotStore } from './store.ts'
+import { checkTreePaths } from './tree-paths.ts'
 // The one import the lead swaps for './validate.ts' at merge (same signatures).
 import { checkDeployFiles, validateDeployment } from './validate.ts'
 import { warmTypecheck } from './typecheck.ts'
@@ -74,10 +75,9 @@ export interface SlotSummary {
 }
 
 const DEFAULT_ENTRY = 'index.ts'
+/** Caller requests one slot may have queued or running at once (deploy, promote, rollback). */
+export const MAX_WAITING = 8
 
-// jsdiff loads with the first diff asked for, not with the engine (test/start-imports.test.ts keeps start-up lean).
-let jsdiff: typeof import('diff') | undefined
-const diffLib = (): typeof import('diff') => jsdiff ??= createRequire(import.meta.url)('diff') as typeof import('diff')
 
 /** What refused a deployment, for its audit row: each error code once, e.g. `ERR_SLOT_CEILING, ERR_COMPONENT_SYNTAX`. */
 const codesOf = (diagnostics: readonly Diagnostic[]) => [...new Set(diagnostics.filter((d) => d.severity === 'error').map((d) => d.code))].join(', ')
@@ -102,6 +102,8 @@ export function createSlots(options: SlotsOptions): Slots {
   /** Per slot: generation number in the component host → version id. */
   const generations = new Map<string, Map<number, number>>()
   const queues = new Map<string, Promise<unknown>>()
+  /** Per slot: caller requests queued or running (queued()). */
+  const waiting = new Map<string, number>()
   /** The version each slot's component runs in this process (what `live` said when it was loaded here). */
   const serving = new Map<string, number>()
   /** Versions another process made live that failed to load here: not tried again until `live` changes. */
@@ -119,6 +121,24 @@ export function createSlots(options: SlotsOptions): Slots {
     let map = generations.get(slot)
     if (!map) generations.set(slot, map = new Map())
     map.set(generation, id)
+  }
+
+  /**
+   * serial() for a caller's request, refused (429 ERR_SLOT_BUSY, audited) when MAX_WAITING changes of the slot are
+   * already queued: each waiting deploy holds its files (up to ~1 MiB) in memory, so a flood of concurrent deploys must
+   * not queue without end (test/hostile/deploy-files.test.ts).
+   */
+  function queued<T>(slot: string, p: Principal, action: AuditEntry['action'], task: () => Promise<T>): Promise<T> {
+    const count = waiting.get(slot) ?? 0
+    if (count >= MAX_WAITING) {
+      audit(p, action, slot, null, null, 'refused', `busy: ${count} changes of the slot are already waiting`)
+      return Promise.reject(refuse('ERR_SLOT_BUSY', 429, `slot '${slot}' already has ${count} deploys, promotions or rollbacks waiting: retry once they are done`, { slot }))
+    }
+    waiting.set(slot, count + 1)
+    const done = () => { const n = (waiting.get(slot) ?? 1) - 1; if (n > 0) waiting.set(slot, n); else waiting.delete(slot) }
+    const run = serial(slot, task)
+    run.then(done, done)
+    return run
   }
 
   /** One change of a slot at a time (deploy, promote, rollback): ids and live never race within this process. */
@@ -157,6 +177,16 @@ export function createSlots(options: SlotsOptions): Slots {
   }
   const mayChange = (s: SlotDecl, p: Principal, action: AuditEntry['action']) => needs(s, p, 'change', [ADMIN_SCOPE, ...s.deployers], action)
   const mayRead = (s: SlotDecl, p: Principal) => needs(s, p, 'read', [ADMIN_SCOPE, ADMIN_READ_SCOPE, ...s.deployers])
+  /**
+   * The slot as the serving config declares it now, checked again against `p`: a request that waited in its slot's
+   * queue (serial) while a config reload changed the slot (its grants, limits, deployers, or the slot itself) acts on
+   * the slot as it is, never as it was when the request arrived (test/hostile/deploy-races.test.ts).
+   */
+  function current(name: string, p: Principal, action: AuditEntry['action']): SlotDecl {
+    const s = slotOf(name)
+    mayChange(s, p, action)
+    return s
+  }
   function versionIn(s: SlotDecl, id: number): SlotVersion {
     const v = Number.isInteger(id) ? db().get(s.name, id) : undefined
     if (!v) throw refuse('ERR_SLOT_VERSION_UNKNOWN', 404, `slot '${s.name}' has no version ${id}`, { slot: s.name, version: id })
@@ -169,6 +199,8 @@ export function createSlots(options: SlotsOptions): Slots {
   }
   const componentOf = (s: SlotDecl, v: SlotVersion): ComponentDecl => ({
     name: s.name, file: join(db().tree(v), v.entry), limits: s.limits, grants: s.grants, config: s.config, source: s.source, configSource: s.source,
+    // Deployed code never shares a worker with the app's components (test/hostile/deploy-neighbours.test.ts).
+    dedicated: true,
   })
   const info = (s: SlotDecl): SlotInfo => ({
     name: s.name, ...(s.description !== undefined ? { description: s.description } : {}),
@@ -184,6 +216,14 @@ export function createSlots(options: SlotsOptions): Slots {
   }
   function publish(type: string, payload: Record<string, unknown>): void {
     publishEngineEvent(options.bus, { type: `slot.${type}`, at: new Date().toISOString(), ...payload })
+  }
+
+  function dropTree(slot: string, hash: string): void {
+    try {
+      db().dropTree(slot, hash)
+    } catch (error) {
+      logger.warn({ err: error, slot }, `slot '${slot}': the folder of a checked deployment could not be removed`)
+    }
   }
 
   /** Makes `v` live through the component host; a failure leaves the live version serving and is in the result. */
@@ -202,6 +242,12 @@ export function createSlots(options: SlotsOptions): Slots {
     let result: ReloadResult
     try {
       result = await hostOf(s).replace(componentOf(s, v))
+      // A config reload while it was prepared: what swapped in carries the slot's grants and limits from before. Once
+      // more with the slot as it is now (a reload's liveDecls saw the version before, not this one).
+      for (let again = 0, now = decl(s.name); result.ok && now !== undefined && now !== s && again < 3; again++, now = decl(s.name)) {
+        s = now
+        result = await hostOf(s).replace(componentOf(s, v))
+      }
     } catch (error) {
       result = { name: s.name, ok: false, ms: 0, error: { code: codeOf(error, 'ERR_SLOT_PROMOTE_FAILED'), message: messageOf(error) } }
     }
@@ -229,7 +275,8 @@ export function createSlots(options: SlotsOptions): Slots {
     const dryRun = request.dryRun === true
     const action = dryRun ? 'dry-run' : 'deploy'
     const files = (request.files ?? {}) as DeployFiles
-    const bad = checkDeployFiles(files, entry)
+    let bad = checkDeployFiles(files, entry)
+    if (!bad.some((d) => d.severity === 'error')) bad = [...bad, ...checkTreePaths(files)]
     if (bad.some((d) => d.severity === 'error')) {
       audit(p, action, s.name, null, null, 'refused', bad.map((d) => d.message).join('; '))
       const steps: DeployStep[] = [{ name: 'files', status: 'failed', ms: 0 }, ...['compile', 'typecheck', 'schemas', 'ceiling', 'examples']
@@ -237,9 +284,19 @@ export function createSlots(options: SlotsOptions): Slots {
       return { ok: false, slot: s.name, dryRun, steps, diagnostics: bad, promoted: false }
     }
     const hash = deploymentHash(files, entry)
-    const tree = db().materialise(s.name, hash, files)
-    const host = hostOf(s)
-    const validation = await validateDeployment({ files, entry, tree }, s, { host, logger })
+    let validation: Awaited<ReturnType<typeof validateDeployment>>
+    try {
+      const tree = db().materialise(s.name, hash, files)
+      validation = await validateDeployment({ files, entry, tree }, s, { host: hostOf(s), logger })
+    } catch (error) {
+      dropTree(s.name, hash)
+      // Whatever stopped it (the disk refusing the tree, the validator failing), the attempt is in the audit.
+      audit(p, action, s.name, null, hash, isIsletError(error, 'ERR_DEPLOY_FILES') ? 'refused' : 'failed', `${codeOf(error, 'ERR_INTERNAL')}: ${messageOf(error)}`)
+      throw error
+    }
+    // A deployer sending dry runs (or refused code) in a loop must not fill the disk with trees: only a version that
+    // can be made live keeps one (test/hostile/deploy-files.test.ts).
+    if (dryRun || !validation.ok) dropTree(s.name, hash)
     if (dryRun) {
       audit(p, action, s.name, null, hash, validation.ok ? 'ok' : 'refused', validation.ok ? undefined : codesOf(validation.diagnostics))
       return { ok: validation.ok, slot: s.name, dryRun, steps: validation.steps, diagnostics: validation.diagnostics, promoted: false }
@@ -274,23 +331,28 @@ export function createSlots(options: SlotsOptions): Slots {
       const s = slotOf(name)
       mayChange(s, p, typeof request === 'object' && request !== null && request.dryRun === true ? 'dry-run' : 'deploy')
       if (typeof request !== 'object' || request === null) throw refuse('ERR_DEPLOY_FILES', 400, 'a deploy takes { files, entry?, message?, dryRun?, promote? }')
-      return serial(name, () => deploy(s, request, p))
+      const action = request.dryRun === true ? 'dry-run' : 'deploy'
+      return queued(name, p, action, () => deploy(current(name, p, action), request, p))
     },
     async promote(name, id, p) {
       const s = slotOf(name)
       mayChange(s, p, 'promote')
-      return serial(name, async () => makeLive(s, versionIn(s, id), p, 'promote'))
+      return queued(name, p, 'promote', async () => {
+        const now = current(name, p, 'promote')
+        return makeLive(now, versionIn(now, id), p, 'promote')
+      })
     },
     async rollback(name, p, to) {
       const s = slotOf(name)
       mayChange(s, p, 'rollback')
-      return serial(name, async () => {
+      return queued(name, p, 'rollback', async () => {
+        const now = current(name, p, 'rollback')
         const target = to ?? db().previousLive(name)
         if (target === null) {
           audit(p, 'rollback', name, null, null, 'refused', 'no version was live before the current one')
           throw refuse('ERR_SLOT_VERSION_UNKNOWN', 409, `slot '${name}' has no version that was live before the current one: name one (to)`, { slot: name })
         }
-        return makeLive(s, versionIn(s, target), p, 'rollback')
+        return makeLive(now, versionIn(now, target), p, 'rollback')
       })
     },
     versions(name, p) {
@@ -311,17 +373,7 @@ export function createSlots(options: SlotsOptions): Slots {
     diff(name, from, to, p) {
       const s = slotOf(name)
       mayRead(s, p)
-      const a = db().files(versionIn(s, from))
-      const b = db().files(versionIn(s, to))
-      const parts: string[] = []
-      for (const path of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
-        if (a[path] === b[path]) continue
-        const patch = diffLib().createTwoFilesPatch(a[path] === undefined ? '/dev/null' : `a/${path}`, b[path] === undefined ? '/dev/null' : `b/${path}`,
-          a[path] ?? '', b[path] ?? '', undefined, undefined, { context: 3 })
-        // Git style: a `diff --git` line per file, jsdiff's Index/=== header dropped.
-        parts.push(`diff --git a/${path} b/${path}\n${patch.split('\n').filter((l) => !l.startsWith('Index:') && !l.startsWith('====')).join('\n')}`)
-      }
-      return parts.join('')
+      return diffVersions(db().files(versionIn(s, from)), db().files(versionIn(s, to)))
     },
     logs(name, p, opts) {
       const s = slotOf(name)
@@ -410,7 +462,7 @@ export function createSlots(options: SlotsOptions): Slots {
       for (const s of slots) {
         known.add(s.name)
         const serving = options.host()?.generation(s.name)
-        if (serving) out.push({ name: s.name, file: serving.decl.file, limits: s.limits, grants: s.grants, config: s.config, source: s.source, configSource: s.source })
+        if (serving) out.push({ name: s.name, file: serving.decl.file, limits: s.limits, grants: s.grants, config: s.config, source: s.source, configSource: s.source, dedicated: true })
       }
       return out
     },

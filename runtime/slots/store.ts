@@ -30,6 +30,12 @@ export interface SlotStore {
   tree(version: SlotVersion): string
   /** Writes `files` as the tree of `hash` (before a version exists: the validator compiles it). */
   materialise(slot: string, hash: string, files: DeployFiles): string
+  /**
+   * Removes the tree of `hash` unless a version of `slot` that may still be made live (staged, live, retired) has it:
+   * what a dry run or a refused deploy wrote for the validator does not stay on disk (the objects keep a refused
+   * version's sources, and `tree` writes any tree again when it is needed).
+   */
+  dropTree(slot: string, hash: string): void
   /** Stores a version with the next id of its slot (1, 2, 3…, never reused). */
   insert(version: NewVersion): SlotVersion
   get(slot: string, id: number): SlotVersion | undefined
@@ -52,6 +58,9 @@ export function deploymentHash(files: DeployFiles, entry: string): string {
   hash.update(`entry\0${entry}`)
   return hash.digest('hex')
 }
+
+/** fs errors that a deployment's own paths cause (the rest are the store's: ERR_SLOT_STORE territory). */
+const PATH_ERRORS = new Set(['ENAMETOOLONG', 'EEXIST', 'ENOTDIR', 'EISDIR', 'EINVAL', 'EILSEQ'])
 
 interface VersionRow {
   slot: string; id: number; hash: string; author: string; created_at: string; status: string; entry: string
@@ -83,6 +92,7 @@ export function openSlotStore(dataDir: string): SlotStore {
       VALUES (@slot, @id, @hash, @author, @created_at, @status, @entry, @message, @files, @diagnostics)`),
     get: db.prepare('SELECT * FROM versions WHERE slot = ? AND id = ?'),
     list: db.prepare('SELECT * FROM versions WHERE slot = ? ORDER BY id'),
+    usable: db.prepare("SELECT 1 FROM versions WHERE slot = ? AND hash = ? AND status != 'rejected' LIMIT 1"),
     live: db.prepare('SELECT version FROM live WHERE slot = ?'),
     seq: db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM live'),
     maxPromoted: db.prepare('SELECT COALESCE(MAX(promoted_seq), 0) + 1 AS seq FROM versions'),
@@ -108,8 +118,10 @@ export function openSlotStore(dataDir: string): SlotStore {
   function writeTree(target: string, files: DeployFiles): string {
     if (existsSync(join(target, '.complete'))) return target
     const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`
+    let current = ''
     try {
       for (const [path, text] of Object.entries(files)) {
+        current = path
         const file = resolve(tmp, path)
         // checkDeployFiles refused such paths already; a tree never reaches outside its folder whatever it is given.
         if (!file.startsWith(tmp + sep)) throw new IsletError('ERR_DEPLOY_FILES', `the path '${path}' leads outside the deployment`)
@@ -124,6 +136,12 @@ export function openSlotStore(dataDir: string): SlotStore {
       rmSync(tmp, { recursive: true, force: true })
       // Another process (or an earlier call) finished the same tree meanwhile: same hash, same files.
       if (existsSync(join(target, '.complete'))) return target
+      // A name the disk refuses (too long, a file that is also a folder): the deployment's fault, said without our paths.
+      const code = (error as NodeJS.ErrnoException).code
+      if (code !== undefined && PATH_ERRORS.has(code)) {
+        throw new IsletError('ERR_DEPLOY_FILES', `the file ${JSON.stringify(current.slice(0, 120))} cannot be written to disk (${code}): rename it`,
+          { cause: error, details: { status: 422, file: current.slice(0, 120) } })
+      }
       throw error
     }
     return target
@@ -145,6 +163,10 @@ export function openSlotStore(dataDir: string): SlotStore {
       })
     },
     materialise: (slot, hash, files) => writeTree(join(dir, 'trees', slot, hash), files),
+    dropTree(slot, hash) {
+      if (q.usable.get(slot, hash)) return
+      rmSync(join(dir, 'trees', slot, hash), { recursive: true, force: true })
+    },
     tree: (version) => writeTree(join(dir, 'trees', version.slot, version.hash), store.files(version)),
     insert(v) {
       const run = db.transaction((): number => {
