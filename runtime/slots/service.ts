@@ -16,7 +16,6 @@ import { diffVersions } from './diff.ts'
 import { createSlotLogs, type SlotLogs } from './logs.ts'
 import { deploymentHash, openSlotStore, type SlotStore } from './store.ts'
 import { checkTreePaths } from './tree-paths.ts'
-// The one import the lead swaps for './validate.ts' at merge (same signatures).
 import { checkDeployFiles, validateDeployment } from './validate.ts'
 import { warmTypecheck } from './typecheck.ts'
 
