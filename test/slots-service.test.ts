@@ -163,6 +163,22 @@ describe('deploy slots', () => {
     expect(slots.diff('pricing', 1, 2, ADMIN)).toContain('+  examples: [{ input: { n: 2 }, output: { version: 2, total: 2 } }],')
   })
 
+  it('many promotions keep one build in the compile cache, not one per version; a rollback to an old one still serves', async () => {
+    app = await startApp({ 'app.yaml': appYaml() }, { plugins: [probe] })
+    const slots = slotsOf(app)
+    const host = app.engine.components!
+    for (let v = 1; v <= 12; v++) {
+      const result = await slots.deploy('pricing', { files: { 'index.ts': pricing(v) }, promote: true }, DEPLOYER)
+      expect(result, JSON.stringify(result.diagnostics)).toMatchObject({ ok: true, promoted: true })
+    }
+    expect(await json(await quote(app.url, 1))).toEqual({ version: 12, total: 1 })
+    // Replaced generations are disposed once drained; then only the live version's build is held.
+    await until(() => host.compiledHeld() === 1)
+    expect((await slots.rollback('pricing', DEPLOYER, 3)).version?.id).toBe(3)
+    expect(await json(await quote(app.url, 2))).toEqual({ version: 3, total: 2 })
+    await until(() => host.compiledHeld() === 1)
+  })
+
   it('checks scopes itself: deployers and admin change, admin:read reads, anyone else is refused with 403', async () => {
     app = await startApp({ 'app.yaml': appYaml() }, { plugins: [probe] })
     const slots = slotsOf(app)

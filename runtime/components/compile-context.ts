@@ -12,6 +12,8 @@ export interface BuildContexts {
    * on one context at once: a build arriving meanwhile runs on its own.
    */
   build(esb: typeof esbuild, key: string, options: esbuild.BuildOptions, plugin: esbuild.Plugin): Promise<esbuild.BuildResult>
+  /** Drops what is kept for `key` (its context, that it was built): an entry no component uses any more. */
+  forget(key: string): void
   /** Disposes every context (esbuild's process is then free to go). */
   close(): Promise<void>
 }
@@ -74,6 +76,14 @@ export function createBuildContexts(onContext: () => void = () => {}): BuildCont
       } finally {
         live.busy = false
       }
+    },
+    forget(key) {
+      seen.delete(key)
+      const slot = slots.get(key)
+      // A build running on it keeps it until it ends; the next build of the key (if any) starts afresh.
+      if (!slot || slot.busy) return
+      slots.delete(key)
+      void drop(slot)
     },
     async close() {
       const all = [...slots.values()]

@@ -40,6 +40,12 @@ export interface CompileCache {
   /** compileComponent, unless the entry's inputs hash to what was compiled last time. */
   compile(entry: string, options?: CompileOptions): Promise<CompiledComponent>
   clear(): void
+  /**
+   * Drops the entry's build (and its esbuild context): the host calls it when no generation uses the entry any more.
+   * Each slot version is its own folder, so without it every version ever promoted would stay in memory (code, source
+   * map, inputs). A later compile of the entry reads its record from the disk again (no esbuild when unchanged).
+   */
+  forget(entry: string): void
   /** Disposes the esbuild contexts kept for entries built more than once (see compile-context.ts). */
   close(): Promise<void>
   /** Distinct compiled components held (components with identical sources count once). */
@@ -134,6 +140,11 @@ export function createCompileCache(): CompileCache {
     clear() {
       byEntry.clear()
       byHash.clear()
+    },
+    forget(entry) {
+      const key = resolve(entry)
+      forget(key)
+      contexts.forget(key)
     },
     close: () => contexts.close(),
     get size() {

@@ -178,6 +178,8 @@ export interface ComponentHost {
   onEvent(listener: (event: ComponentEvent) => void): () => void
   status(): ComponentStatus[]
   sandbox(): Sandbox
+  /** Distinct builds the compile cache holds: one per entry file some generation uses, not per version ever built. */
+  compiledHeld(): number
   /**
    * Keeps the examples worker running between reloads until the returned release is called (watch mode). Otherwise
    * it stops EXAMPLES_WORKER_IDLE_MS after its last examples ran and starts again for the next reload.
@@ -552,6 +554,13 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
     if (!byKey.delete(gen.key)) return
     sandbox.unload(gen.key)
     gen.caps.close().catch((error: unknown) => logger.warn({ err: error, component: gen.decl.name }, 'closing the capabilities of a disposed generation failed'))
+    // The compile cache keeps a build per entry file; a slot's versions are each a file of their own, so the build of
+    // one no generation uses any more goes (test/slots-service.test.ts: many promotions).
+    const file = gen.decl.file
+    // `current`, not `declared`: a replace declares its decl only after the swap, and the old generation may be disposed
+    // before that (no call to drain). Forgetting too early costs a re-read of the entry's record from the disk, no more.
+    const inUse = [...current.values(), ...byKey.values()].some((g) => g.decl.file === file)
+    if (!inUse) compiler.forget(file)
   }
 
   const compile = (decl: ComponentDecl): Promise<CompiledComponent> => compiler.compile(decl.file)
@@ -679,6 +688,7 @@ export function createComponentHost(options: ComponentHostOptions): ComponentHos
       })
     },
     reload: (name, opts) => reloads.reload(name, opts),
+    compiledHeld: () => compiler.size,
     replace: (decl) => reloads.replace(decl),
     trial: (decl, opts = {}) => tryAside(decl, opts),
     async examples(name) {
