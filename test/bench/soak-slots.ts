@@ -8,6 +8,7 @@ import { startApp } from '../support/app.ts'
 import { ADMIN, appYaml, DEPLOYER, pricing, probe } from '../support/slots.ts'
 
 const N = Number(process.argv[2] ?? 100)
+// LOAD=8: that many clients call the slot's route throughout.
 const app = await startApp({ 'app.yaml': appYaml() }, { plugins: [probe] })
 const slots = app.engine.module<{ slots: SlotsService }>('probe').slots
 const quote = (n: number) => fetch(`${app.url}/quote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) }).then((r) => r.json())
@@ -22,6 +23,9 @@ async function sample(i: number) {
   console.log(JSON.stringify({ promoted: i, engineHeapMb: mb(h.used_heap_size), engineRssMb: mb(process.memoryUsage().rss), logLines: app.logs.length,
     workers: ws.map((w) => ({ pid: w.pid, comps: w.components.length, isolates: w.isolates, heapMb: mb(w.heapUsed), extMb: mb(w.external), rssMb: mb(w.rss), spare: w.spare })) }))
 }
+let stop = false
+const LOAD = Number(process.env.LOAD ?? 0)
+const clients = Array.from({ length: LOAD }, async () => { while (!stop) await quote(1).catch(() => {}) })
 for (let i = 1; i <= N; i++) {
   const r = await slots.deploy('pricing', { files: { 'index.ts': pricing(i) }, promote: true }, DEPLOYER)
   if (!r.ok) { console.log(JSON.stringify(r.diagnostics)); process.exit(1) }
@@ -29,5 +33,7 @@ for (let i = 1; i <= N; i++) {
   if (q.version !== i) console.log('wrong version', q, i)
   if (i === 1 || i === 5 || i % 20 === 0) await sample(i)
 }
+stop = true
+await Promise.all(clients)
 console.log('versions', slots.versions('pricing', ADMIN).length)
 await app.close()
