@@ -86,6 +86,12 @@ export interface ModuleInstance {
   commit?(): void
   /** Called in reverse dependency order; must release everything `create` and `start` acquired. */
   stop?(): void | Promise<void>
+  /**
+   * What an operator should see of this module in `GET /admin/status` (`modules[].detail`): a small JSON value, e.g. a
+   * schedule's next run times or a queue's depth. Called on every status request while the module is started: answer
+   * from memory or a cheap query. A throw shows as `detail: { error }`, never fails the status.
+   */
+  status?(): unknown
 }
 
 /**

@@ -10,7 +10,7 @@ import { isIsletError } from '../errors.ts'
 import { createEngine } from './engine.ts'
 import { tmpdir } from 'node:os'
 
-interface Behaviour { failCreate?: boolean; failStart?: boolean; hangStart?: boolean; failStop?: boolean; hangStop?: boolean }
+interface Behaviour { failCreate?: boolean; failStart?: boolean; hangStart?: boolean; failStop?: boolean; hangStop?: boolean; detail?: unknown; failDetail?: boolean }
 
 function setup(modules: { name: string; dependsOn?: string[]; behave?: Behaviour; refs?: string[] }[]) {
   const events: string[] = []
@@ -25,6 +25,10 @@ function setup(modules: { name: string; dependsOn?: string[]; behave?: Behaviour
           events.push(`start ${ctx.name}`)
           if (config.failStart) throw new Error(`${ctx.name} refuses to start`)
           if (config.hangStart) await new Promise(() => {})
+        },
+        status() {
+          if (config.failDetail) throw new Error('the queue file is gone')
+          return config.detail
         },
         async stop() {
           events.push(`stop ${ctx.name}`)
@@ -102,6 +106,16 @@ describe('engine lifecycle', () => {
     expect(events.slice(events.indexOf('start cache'), events.indexOf('start cache') + 2)).toEqual(['start cache', 'stop cache'])
     expect(events.slice(-2)).toEqual(['stop other', 'stop db'])
     expect(engine.state).toBe('failed')
+  })
+
+  it("status shows what a started module's status() answers, a throw as detail.error, nothing once it stopped", async () => {
+    const { engine } = setup([{ name: 'jobs', behave: { detail: { depth: 3 } } }, { name: 'broken', behave: { failDetail: true } }])
+    await engine.start()
+    const status = Object.fromEntries(engine.status().modules.map((m) => [m.name, m]))
+    expect(status.jobs.detail).toEqual({ depth: 3 })
+    expect(status.broken).toMatchObject({ state: 'started', detail: { error: 'the queue file is gone' } })
+    await engine.stop()
+    expect(engine.status().modules.map((m) => m.detail)).toEqual([undefined, undefined])
   })
 
   it('a create failure is recorded in phase create', async () => {

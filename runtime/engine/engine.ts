@@ -311,7 +311,17 @@ export function createEngine(options: EngineOptions): Engine {
     return {
       state, generation: gen.number, configHash: gen.config.hash, appliedAt: gen.appliedAt,
       ...(reloader.last ? { lastReload: reloader.last } : {}),
-      modules: [...gen.slots.values()].map((s) => s.status),
+      modules: [...gen.slots.values()].map(moduleStatus),
+    }
+  }
+
+  function moduleStatus(record: ModuleRecord): ModuleStatus {
+    const report = record.status.state === 'started' ? record.instance?.status : undefined
+    if (typeof report !== 'function') return record.status
+    try {
+      return { ...record.status, detail: report.call(record.instance) }
+    } catch (error) {
+      return { ...record.status, detail: { error: messageOf(error) } }
     }
   }
 

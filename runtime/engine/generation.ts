@@ -15,6 +15,8 @@ export interface ModuleStatus {
   /** The phase that failed, for `failed`. */
   phase?: 'create' | 'start' | 'stop'
   error?: { code: string; message: string }
+  /** What a started module's `status()` answered (ModuleInstance.status). */
+  detail?: unknown
 }
 
 /** One module of a config generation: its declaration, where it is in its lifecycle, and its instance. */
