@@ -490,7 +490,7 @@ export function createSandbox(options: SandboxOptions): Sandbox {
     const key = running?.key ?? (owner ? [...worker.placed].reverse().find((k) => nameOf(k) === owner) : undefined)
     const name = key ? nameOf(key) : undefined
     const why = `${name ? `component '${name}' took its` : 'the'} sandbox worker over its memory ceiling (${mb(rssBytes)} MB resident, ceiling ${mb(ceilingBytes)} MB); the worker was killed`
-    logger.error({ pid: worker.pid, rssMb: mb(rssBytes), ceilingMb: mb(ceilingBytes), component: name, code: 'ERR_SANDBOX_MEMORY_LIMIT' }, why)
+    logger.error({ pid: worker.pid, rssMb: mb(rssBytes), ceilingMb: mb(ceilingBytes), rssBytes, ceilingBytes, component: name, code: 'ERR_SANDBOX_MEMORY_LIMIT' }, why)
     retire(worker, key ? { verdict: { key, id: running?.id ?? -1, code: 'ERR_SANDBOX_MEMORY_LIMIT', why } } : { lost: 'the sandbox worker running it went over its memory ceiling and was killed' })
   }
 
