@@ -8,6 +8,8 @@ import type { Diagnostic } from '../config/diagnostics.ts'
 import { codeOf, describeThrown, IsletError, messageOf, type ErrorCode } from '../errors.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { compilePipeline } from '../pipeline/compile.ts'
+import { compileTemplate } from '../expressions/template.ts'
+import { languageOf } from '../expressions/language.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
 import { withDeadline } from '../deadline.ts'
 import { createModuleContext } from './module-context.ts'
@@ -223,6 +225,7 @@ export function createEngine(options: EngineOptions): Engine {
         service: scope.lookup({ who: `module '${decl.name}' (${decl.type})`, source: `module:${decl.name}`, plugin }),
         appDir: dirname(g.config.file),
         lookup: (name) => handle(g.slots.get(name)),
+        compile: (value) => compileTemplate(value, languageOf(g.registry ?? registry)),
       })
       const instance = await withDeadline(() => definition.create(decl.config, ctx), deadline(decl, 'create', timeouts.createMs))
       slot.instance = instance
