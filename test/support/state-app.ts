@@ -10,7 +10,7 @@ import { createRegistry } from '../../runtime/plugins/registry.ts'
 import { createStatePlugin, type Clock } from '../../plugins/state/index.ts'
 import type { HttpServer } from '../../plugins/http/index.ts'
 
-/** Time that moves only when `advance` is called; timers due by then fire, in order. */
+/** Time that moves only when `advance` is called; timers due by then fire, in order (one set with no delay fires at once). */
 export class ManualClock implements Clock {
   #now: number
   #timers = new Set<{ at: number; fire: () => void }>()
@@ -23,6 +23,8 @@ export class ManualClock implements Clock {
   setTimer(fire: () => void, ms: number): () => void {
     const timer = { at: this.#now + ms, fire }
     this.#timers.add(timer)
+    // Already due (no delay, or time was moved past it): fires on its own, as a real timer would.
+    if (ms <= 0) setImmediate(() => { if (this.#timers.delete(timer)) fire() })
     return () => { this.#timers.delete(timer) }
   }
   advance(ms: number): void {
