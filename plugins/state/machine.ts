@@ -99,10 +99,12 @@ export function createMachine(deps: MachineDeps): Machine {
     const log = options.logger ?? logger
     let status: number
     try {
-      const response = await deps.pipeline(pipeline).run({
+      const running = deps.pipeline(pipeline).run({
         trigger: STATE_TRIGGER, id: `${name}:${String(meta.instance)}:${String(meta.event)}`, input: payload, meta,
         locals: principal ? { [PRINCIPAL_LOCAL]: principal } : {}, view: { data, payload, principal },
       }, { logger: log, ...(options.signal ? { signal: options.signal } : {}) })
+      // A step that ignores the abort must not hold the instance's queue: the transition ends (uncommitted) anyway.
+      const response = await (options.signal ? untilAborted(running, options.signal) : running)
       status = response.status
     } catch (error) {
       const where = `${kind} pipeline '${pipeline}' of the transition ${meta.from ?? '(create)'} → ${String(meta.to)} of '${name}/${String(meta.instance)}'`
@@ -239,6 +241,16 @@ export function createMachine(deps: MachineDeps): Machine {
       return serial(id, () => attempt(id, event, { onlyAt: version, signal }))
     },
   }
+}
+
+/** `work`, or a rejection with the signal's reason as soon as it aborts. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignalLike): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason)
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason)
+    signal.addEventListener('abort', abort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort))
+  })
 }
 
 function entry(row: HistoryRow): HistoryEntry {

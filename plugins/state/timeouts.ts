@@ -6,11 +6,12 @@
 import { isStepError, messageOf, type Logger } from '@islet/sdk'
 import type { Clock } from './clock.ts'
 import type { Machine } from './machine.ts'
-import type { StateStore } from './store.ts'
+import type { InstanceRow, StateStore } from './store.ts'
 
 export const POLL_MS = 30_000
 export const LEASE_MS = 60_000
 const BATCH = 100
+const CONCURRENCY = 8
 /** What dropping a timeout answers: it would be refused the same way every time it fired. */
 const REFUSALS = new Set(['ERR_STATE_TRANSITION_INVALID', 'ERR_STATE_GUARD_REJECTED'])
 
@@ -42,6 +43,21 @@ export function createTimeouts(machine: Machine, store: () => StateStore, clock:
     cancel = clock.setTimer(() => { armedFor = undefined; void fire() }, Math.max(0, fireAt - now))
   }
 
+  async function fireOne(row: InstanceRow, now: number): Promise<void> {
+    if (!store().claim(machine.name, row.id, row.version, row.due_at!, now + LEASE_MS)) return
+    // Aborted when the module stops, or when the lease runs out (another process may then take the timeout over).
+    const signal = AbortSignal.any([aborter.signal, AbortSignal.timeout(LEASE_MS)])
+    await machine.fireTimeout(row.id, row.due_event!, row.version, signal).catch((error: unknown) => {
+      if (isStepError(error) && REFUSALS.has(error.code)) {
+        logger.warn({ machine: machine.name, instance: row.id, event: row.due_event, code: error.code }, `timeout of '${row.state}' refused: ${error.message}`)
+        store().dropDue(machine.name, row.id, row.version)
+        return
+      }
+      logger.error({ machine: machine.name, instance: row.id, event: row.due_event, err: messageOf(error) },
+        `timeout of '${row.state}' failed; it fires again in ${LEASE_MS / 1000} s`)
+    })
+  }
+
   async function fire(): Promise<void> {
     if (firing || stopped) return
     firing = (async () => {
@@ -49,19 +65,13 @@ export function createTimeouts(machine: Machine, store: () => StateStore, clock:
         for (;;) {
           const now = clock.now()
           const due = store().due(machine.name, now, BATCH)
-          for (const row of due) {
-            if (stopped) return
-            if (!store().claim(machine.name, row.id, row.version, row.due_at!, now + LEASE_MS)) continue
-            await machine.fireTimeout(row.id, row.due_event!, row.version, aborter.signal).catch((error: unknown) => {
-              if (isStepError(error) && REFUSALS.has(error.code)) {
-                logger.warn({ machine: machine.name, instance: row.id, event: row.due_event, code: error.code }, `timeout of '${row.state}' refused: ${error.message}`)
-                store().dropDue(machine.name, row.id, row.version)
-                return
-              }
-              logger.error({ machine: machine.name, instance: row.id, event: row.due_event, err: messageOf(error) },
-                `timeout of '${row.state}' failed; it fires again in ${LEASE_MS / 1000} s`)
-            })
+          // A few at once, each under a deadline: one hung action must not hold the others (nor the instance) back.
+          let next = 0
+          const worker = async () => {
+            while (next < due.length && !stopped) await fireOne(due[next++]!, now)
           }
+          await Promise.all(Array.from({ length: Math.min(CONCURRENCY, due.length) }, worker))
+          if (stopped) return
           if (due.length < BATCH) return
         }
       } catch (error) {

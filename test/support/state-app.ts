@@ -1,6 +1,7 @@
 // Test support for the state plugin: a clock moved by hand, and apps opened with the state plugin over that clock
 // (the other built-ins as they are) on a folder that outlives one engine, so a test can stop and start it again.
 import { join } from 'node:path'
+import type { Plugin } from '@islet/sdk'
 import { Writable } from 'node:stream'
 import { openApp } from '../../runtime/app.ts'
 import { BUILTIN_PLUGINS } from '../../runtime/builtins.ts'
@@ -45,10 +46,11 @@ export interface StateApp {
   stop(): Promise<void>
 }
 
-/** Opens and starts the app in `dir` (its app.yaml; data in dir/data) with the state plugin over `clock`. */
-export async function startStateApp(dir: string, clock?: Clock): Promise<StateApp> {
+/** Opens and starts the app in `dir` (its app.yaml; data in dir/data) with the state plugin over `clock`, and `plugins`. */
+export async function startStateApp(dir: string, clock?: Clock, plugins: Plugin[] = []): Promise<StateApp> {
   const registry = createRegistry()
   for (const plugin of BUILTIN_PLUGINS) registry.register(plugin.name === 'state' ? createStatePlugin({ clock }) : plugin)
+  for (const plugin of plugins) registry.register(plugin)
   const logs: Record<string, unknown>[] = []
   const destination = new Writable({
     write(chunk, _enc, done) {
