@@ -46,6 +46,8 @@ modules:
     config:
       routes:
         - { method: POST, path: /step/:id/:event, pipeline: by-step }
+        - { method: POST, path: /make, pipeline: make }
+        - { method: GET, path: /peek/:id, pipeline: peek }
   - name: web
     type: http.server
     config: { port: 0, middleware: [jwt], routers: [orders, api] }
@@ -68,6 +70,20 @@ pipelines:
           db: audit
           sql: INSERT INTO calls (kind, machine, instance, from_state, to_state, event, method) VALUES ('enter', :m, :i, :f, :t, :e, :who)
           params: { m: '\${{ meta.machine }}', i: '\${{ meta.instance }}', f: '\${{ meta.from }}', t: '\${{ meta.to }}', e: '\${{ meta.event }}', who: '\${{ principal.subject }}' }
+  make:
+    steps:
+      - name: made
+        type: state.create
+        config: { machine: orders, id: '\${{ body.ref }}', data: { total: '\${{ body.total }}' } }
+      - type: respond
+        config: { status: 201, body: { id: '\${{ steps.made.id }}', state: '\${{ steps.made.state }}' } }
+  peek:
+    steps:
+      - name: seen
+        type: state.get
+        config: { machine: orders, instance: '\${{ params.id }}', history: true }
+      - type: respond
+        config: { body: { state: '\${{ steps.seen.state }}', total: '\${{ steps.seen.data.total }}', entries: '\${{ length(steps.seen.history) }}' } }
   by-step:
     steps:
       - type: state.transition
@@ -199,6 +215,14 @@ describe('state.machine over HTTP', () => {
     const notes = read.body.history.slice(1) as { version: number; payload: { n: number } }[]
     expect(notes.map((h) => h.version)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
     expect(notes.map((h) => h.payload.n).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i))
+  })
+
+  it('state.create and state.get steps create and read instances from an ordinary pipeline', async () => {
+    expect(await call('POST', '/make', { ref: 'm-1', total: 12 }, 'carol')).toMatchObject({ status: 201, body: { id: 'm-1', state: 'new' } })
+    expect(await call('GET', '/peek/m-1')).toMatchObject({ status: 200, body: { state: 'new', total: 12, entries: 1 } })
+    expect((await call('GET', '/orders/m-1')).body.history[0]).toMatchObject({ who: 'carol', to: 'new' })
+    expect(await call('GET', '/peek/m-2')).toMatchObject({ status: 404, body: { error: { code: 'ERR_STATE_INSTANCE_NOT_FOUND' } } })
+    expect(await call('POST', '/make', { ref: 'm-1', total: 1 })).toMatchObject({ status: 409, body: { error: { code: 'ERR_STATE_INSTANCE_EXISTS' } } })
   })
 
   it('the module shows its instances per state in its status detail', async () => {
