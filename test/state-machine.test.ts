@@ -41,6 +41,12 @@ modules:
           on: { ship: shipped }
         shipped: { terminal: true }
         cancelled: { terminal: true }
+  - name: tickets
+    type: state.machine
+    config:
+      initial: open
+      http: { requires: ['tickets:write'] }
+      states: { open: { on: { close: closed } }, closed: { terminal: true } }
   - name: api
     type: http.router
     config:
@@ -50,7 +56,7 @@ modules:
         - { method: GET, path: /peek/:id, pipeline: peek }
   - name: web
     type: http.server
-    config: { port: 0, middleware: [jwt], routers: [orders, api] }
+    config: { port: 0, middleware: [jwt], routers: [orders, tickets, api] }
 pipelines:
   charge:
     steps:
@@ -105,12 +111,12 @@ afterEach(async () => {
   cleanup()
 })
 
-const token = (sub: string) => new SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET))
+const token = (sub: string, scope?: string) => new SignJWT({ sub, ...(scope ? { scope } : {}) }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET))
 
-async function call(method: string, path: string, body?: unknown, as?: string): Promise<{ status: number; body: any }> {
+async function call(method: string, path: string, body?: unknown, as?: string, scope?: string): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = {}
   if (body !== undefined) headers['content-type'] = 'application/json'
-  if (as) headers.authorization = `Bearer ${await token(as)}`
+  if (as) headers.authorization = `Bearer ${await token(as, scope)}`
   const res = await fetch(`${app.url()}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) })
   return { status: res.status, body: res.status === 204 ? undefined : await json(res) }
 }
@@ -223,6 +229,18 @@ describe('state.machine over HTTP', () => {
     expect((await call('GET', '/orders/m-1')).body.history[0]).toMatchObject({ who: 'carol', to: 'new' })
     expect(await call('GET', '/peek/m-2')).toMatchObject({ status: 404, body: { error: { code: 'ERR_STATE_INSTANCE_NOT_FOUND' } } })
     expect(await call('POST', '/make', { ref: 'm-1', total: 1 })).toMatchObject({ status: 409, body: { error: { code: 'ERR_STATE_INSTANCE_EXISTS' } } })
+    // A missing ref is refused rather than silently made a fresh UUID.
+    expect(await call('POST', '/make', { total: 1 })).toMatchObject({ status: 400, body: { error: { code: 'ERR_STATE_BAD_REQUEST' } } })
+    expect((await call('POST', '/orders', { data: { total: 2 } })).body.id).toMatch(/^[0-9a-f-]{36}$/)
+  })
+
+  it('http.requires guards every route of a machine (default prefix: the module name): 401 without a caller, 403 without the scope', async () => {
+    expect((await call('POST', '/tickets', {})).status).toBe(401)
+    expect(await call('POST', '/tickets', {}, 'dave')).toMatchObject({ status: 403, body: { error: { code: 'ERR_HTTP_FORBIDDEN' } } })
+    const made = await call('POST', '/tickets', { id: 't-1' }, 'dave', 'tickets:write')
+    expect(made).toMatchObject({ status: 201, body: { machine: 'tickets', state: 'open' } })
+    expect((await call('GET', '/tickets/t-1')).status).toBe(401)
+    expect((await call('POST', '/tickets/t-1/close', {}, 'dave', 'tickets:write')).body).toMatchObject({ state: 'closed', terminal: true })
   })
 
   it('the module shows its instances per state in its status detail', async () => {

@@ -203,7 +203,8 @@ export function createMachine(deps: MachineDeps): Machine {
   return {
     name,
     async create(input, options = {}) {
-      const id = input.id ?? randomUUID()
+      // An id given as undefined (a step's `${{ body.ref }}` with no ref) is refused below, not replaced by a UUID.
+      const id = 'id' in input ? input.id : randomUUID()
       if (typeof id !== 'string' || !ID.test(id)) {
         throw refusal(400, 'ERR_STATE_BAD_REQUEST', `an instance id is 1-128 letters, digits, '.', '_', ':' or '-' (starting with a letter or digit), got ${JSON.stringify(id)}`)
       }

@@ -23,7 +23,7 @@ export function machineRoutes(machine: StateMachine, prefix: string, requires?: 
       throw refusal(400, 'ERR_STATE_BAD_REQUEST', `create takes a JSON object { id?, data? }`, { machine: machine.name })
     }
     if (body.id !== undefined && typeof body.id !== 'string') throw refusal(400, 'ERR_STATE_BAD_REQUEST', 'id is a string')
-    const created = await machine.create({ id: body.id as string | undefined, data: body.data },
+    const created = await machine.create({ ...(body.id !== undefined ? { id: body.id as string } : {}), data: body.data },
       { principal: principal(input), ...(signal ? { signal } : {}) })
     return { status: 201, headers: { location: `${prefix}/${encodeURIComponent(created.id)}` }, body: created }
   })

@@ -48,7 +48,9 @@ export const createStep = defineStepType<CreateStepConfig>({
     const machine = ctx.module(config.machine, stateMachine)
     const id = config.id === undefined ? undefined : ctx.compile<string>(config.id)
     const data = ctx.compile(config.data)
-    return (run) => machine.create({ ...(id ? { id: String(id(run)) } : {}), data: data(run) },
+    // A number is a fine id; anything else that is not a string (a missing field) is refused, not made a UUID.
+    const idOf = (run: RunScope) => { const v = id!(run); return (typeof v === 'number' ? String(v) : v) as string }
+    return (run) => machine.create({ ...(id ? { id: idOf(run) } : {}), data: data(run) },
       { principal: principalOf(run), signal: run.signal, logger: run.logger })
   },
 })
