@@ -46,7 +46,13 @@ modules:
     config:
       initial: open
       http: { requires: ['tickets:write'] }
-      states: { open: { on: { close: closed } }, closed: { terminal: true } }
+      states:
+        open:
+          on:
+            close: closed
+            triage: [{ to: urgent, guard: '\${{ payload.level >= 3 }}' }, { to: open }]
+        urgent: { on: { close: closed } }
+        closed: { terminal: true }
   - name: api
     type: http.router
     config:
@@ -234,12 +240,15 @@ describe('state.machine over HTTP', () => {
     expect((await call('POST', '/orders', { data: { total: 2 } })).body.id).toMatch(/^[0-9a-f-]{36}$/)
   })
 
-  it('http.requires guards every route of a machine (default prefix: the module name): 401 without a caller, 403 without the scope', async () => {
+  it('http.requires guards every route of a machine (default prefix: the module name); an event with a list of guarded transitions takes the first that passes', async () => {
     expect((await call('POST', '/tickets', {})).status).toBe(401)
     expect(await call('POST', '/tickets', {}, 'dave')).toMatchObject({ status: 403, body: { error: { code: 'ERR_HTTP_FORBIDDEN' } } })
     const made = await call('POST', '/tickets', { id: 't-1' }, 'dave', 'tickets:write')
     expect(made).toMatchObject({ status: 201, body: { machine: 'tickets', state: 'open' } })
     expect((await call('GET', '/tickets/t-1')).status).toBe(401)
+    // A list of transitions for one event: the first whose guard passes is taken.
+    expect((await call('POST', '/tickets/t-1/triage', { level: 1 }, 'dave', 'tickets:write')).body).toMatchObject({ state: 'open', version: 1 })
+    expect((await call('POST', '/tickets/t-1/triage', { level: 4 }, 'dave', 'tickets:write')).body).toMatchObject({ state: 'urgent', version: 2 })
     expect((await call('POST', '/tickets/t-1/close', {}, 'dave', 'tickets:write')).body).toMatchObject({ state: 'closed', terminal: true })
   })
 
