@@ -49,6 +49,8 @@ const NEVER: AbortSignalLike = Object.freeze({ aborted: false, reason: undefined
 export interface Machine extends StateMachine {
   /** Fires a due timeout: undefined when the instance moved on meanwhile (the timeout no longer applies). */
   fireTimeout(id: string, event: string, version: number, signal: AbortSignalLike): Promise<InstanceView | undefined>
+  /** Resolves once the transitions queued now have ended (committed or not): the store may close then. */
+  drain(): Promise<void>
 }
 
 export function createMachine(deps: MachineDeps): Machine {
@@ -240,6 +242,9 @@ export function createMachine(deps: MachineDeps): Machine {
     },
     fireTimeout(id, event, version, signal) {
       return serial(id, () => attempt(id, event, { onlyAt: version, signal }))
+    },
+    async drain() {
+      await Promise.all(queues.values())
     },
   }
 }

@@ -65,6 +65,8 @@ export function machineType(clock: Clock) {
         async stop() {
           await timeouts?.stop()
           timeouts = undefined
+          // Transitions still running (a pipeline's step, not HTTP: servers stop first) commit before the store closes.
+          await machine.drain()
           store?.close()
           store = undefined
         },
