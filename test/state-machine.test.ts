@@ -148,7 +148,7 @@ describe('state.machine over HTTP', () => {
     const read = await call('GET', '/orders/o-1')
     expect(read.status).toBe(200)
     expect(read.body.history).toMatchObject([
-      { version: 0, from: null, to: 'new', event: null, who: 'alice' },
+      { version: 0, from: null, to: 'new', event: null, payload: { total: 30 }, who: 'alice' },
       { version: 1, from: 'new', to: 'paid', event: 'pay', payload: { amount: 30, method: 'card' }, who: 'alice' },
     ])
     expect(Date.parse(read.body.history[1].at)).not.toBeNaN()
@@ -157,6 +157,7 @@ describe('state.machine over HTTP', () => {
     expect((await call('GET', '/orders')).body.instances.map((i: { id: string }) => i.id)).toEqual(['o-1', 'o-2'])
     expect((await call('GET', '/orders?limit=1&offset=1')).body.instances.map((i: { id: string }) => i.id)).toEqual(['o-2'])
     expect(await call('GET', '/orders?sort=id')).toMatchObject({ status: 400, body: { error: { code: 'ERR_STATE_BAD_REQUEST' } } })
+    expect(await call('GET', '/orders?state=payed')).toMatchObject({ status: 400, body: { error: { code: 'ERR_STATE_BAD_REQUEST' } } })
 
     // The action and the on-enter pipeline ran with the transition's facts as meta and the payload as input.
     expect(auditRows()).toEqual([

@@ -222,7 +222,7 @@ export function createMachine(deps: MachineDeps): Machine {
         const at = clock.now()
         const due = dueOf(states.get(deps.initial), at)
         const commit: Commit = { state: deps.initial, data: JSON.stringify(data), at, ...due,
-          history: { from_state: null, to_state: deps.initial, event: null, payload: null, who: options.principal?.subject ?? null } }
+          history: { from_state: null, to_state: deps.initial, event: null, payload: JSON.stringify(data), who: options.principal?.subject ?? null } }
         if (!deps.store().insert(name, id, commit)) throw exists()
         if (due.dueAt !== null) deps.onDue(due.dueAt)
         return view({ id, state: deps.initial, version: 0, data: commit.data, created_at: at, updated_at: at, due_at: due.dueAt, due_event: due.dueEvent })
@@ -233,6 +233,9 @@ export function createMachine(deps: MachineDeps): Machine {
       return view(row, options.history ? deps.store().history(name, id) : undefined)
     },
     list(filter = {}) {
+      if (filter.state !== undefined && !states.has(filter.state)) {
+        throw refusal(400, 'ERR_STATE_BAD_REQUEST', `'${filter.state}' is not a state of machine '${name}'; its states: ${[...states.keys()].join(', ')}`)
+      }
       const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), 500)
       return deps.store().list(name, { state: filter.state, limit, offset: Math.max(Math.trunc(filter.offset ?? 0), 0) }).map((r) => view(r))
     },
