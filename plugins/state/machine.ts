@@ -177,11 +177,14 @@ export function createMachine(deps: MachineDeps): Machine {
       }
       meta.to = edge.to
       const to = states.get(edge.to)
+      // Evaluated first: it reads only what the guard reads, and a failure here must come before any pipeline's effects.
+      const set = deps.set(edge)
+      const next = set ? { ...data, ...set(scope) } : data
       await runHook('on-exit', from!.onExit, meta, data, payload, options)
       await runHook('action', edge.action, meta, data, payload, options)
       await runHook('on-enter', to?.onEnter, meta, data, payload, options)
-      const set = deps.set(edge)
-      const next = set ? { ...data, ...set(scope) } : data
+      // The caller gave up (request timeout, client gone): what it was told — nothing — stays true.
+      if (options.signal?.aborted) throw options.signal.reason
       const at = clock.now()
       const due = dueOf(to, at)
       const commit: Commit = {
@@ -219,6 +222,7 @@ export function createMachine(deps: MachineDeps): Machine {
         if (deps.store().get(name, id)) throw exists()
         const meta = { machine: name, instance: id, from: null, to: deps.initial, event: null }
         await runHook('on-enter', states.get(deps.initial)?.onEnter, meta, data, undefined, options)
+        if (options.signal?.aborted) throw options.signal.reason
         const at = clock.now()
         const due = dueOf(states.get(deps.initial), at)
         const commit: Commit = { state: deps.initial, data: JSON.stringify(data), at, ...due,
