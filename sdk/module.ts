@@ -1,7 +1,7 @@
 // Module types: what a plugin registers so YAML can declare modules of that type.
 import type { Logger } from './logger.ts'
 import type { JsonSchema } from './schema.ts'
-import type { Pipeline } from './pipeline.ts'
+import type { ConfigProblem, Pipeline, Template } from './pipeline.ts'
 import type { Contract } from './contract.ts'
 import type { ServiceName, Services } from './services.ts'
 
@@ -65,6 +65,13 @@ export interface ModuleContext {
    * commit() { socket = ctx.previous(handover)?.release(config.port) ?? socket }
    */
   previous<T extends object>(contract: Contract<T>): T | undefined
+  /**
+   * Compiles a config value for evaluation later, as StepContext.compile does for steps: strings that are exactly one
+   * `${{ expr }}` yield the expression's value; strings that contain some interpolate them as text; arrays and
+   * objects are walked. The module evaluates the result against a RunScope it builds (e.g. a state machine's guard
+   * over the instance's data). Expressions may name what the registered trigger types declare.
+   */
+  compile<T = unknown>(value: unknown): Template<T>
 }
 
 /** What a module type's `inputs` receives to turn config paths into absolute ones. */
@@ -120,6 +127,13 @@ export interface ModuleType<C = any, I extends object = ModuleInstance> {
    */
   readonly provides?: readonly Contract<any>[]
   create(config: C, ctx: ModuleContext): I | Promise<I>
+  /**
+   * Checks a config the schema accepted for what a schema cannot say (e.g. a state machine's transitions naming
+   * states it does not declare), when the config loads: each problem is reported at its place in the YAML, as
+   * `file:line:col`; a problem with `severity: 'warning'` is reported without failing the load. `path` is inside the
+   * module's `config`.
+   */
+  check?(config: C): ConfigProblem[]
   /**
    * Files or folders a module of this type reads when it starts, beyond its config (e.g. a migrations folder). Their
    * content is part of the config's identity: a change restarts the module on the next config reload, and watch

@@ -143,6 +143,8 @@ export interface ConfigProblem {
   key?: boolean
   message: string
   hint?: string
+  /** `warning`: reported, but the config still loads (e.g. an unreachable state). Default `error`. */
+  severity?: 'error' | 'warning'
 }
 
 /** Identity helper: returns its argument, typed. */

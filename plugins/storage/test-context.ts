@@ -49,6 +49,7 @@ export function moduleContext(options: ModuleContextOptions): ModuleContext {
     pipeline: () => { throw new Error('not used by storage.sqlite') },
     service: () => { throw new Error('not used by storage.sqlite') },
     previous: () => undefined,
+    compile: () => { throw new Error('not used by storage.sqlite') },
     engine: { state: 'starting', version: '0.1.0' },
   }
 }

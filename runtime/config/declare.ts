@@ -10,6 +10,7 @@ import type { LoadedFile } from './imports.ts'
 import { diagnosticAt, locate } from './locate.ts'
 import { moduleInputs, whereInConfig } from './module-inputs.ts'
 import { declareSteps } from './steps.ts'
+import { checkModuleConfig } from './module-check.ts'
 import type { ModuleDecl, ModuleInput, PipelineDecl } from './types.ts'
 import { messageOf } from '../errors.ts'
 
@@ -94,6 +95,7 @@ function declareModule(ctx: Declaring, file: LoadedFile, raw: Record<string, unk
   if (!type || !isRecord(config)) return undefined
   const refs = validateConfig(ctx, file, type, config, [...path, 'config'])
   if (!refs) return undefined
+  if (!checkModuleConfig(ctx, file, raw.type, config, [...path, 'config'])) return undefined
   const source = locate(file.parsed, path)
   let inputs: ModuleInput[]
   let outside: ReturnType<typeof moduleInputs>['outside']

@@ -70,9 +70,10 @@ function checkStepConfig(ctx: Declaring, file: LoadedFile, type: string, config:
     return false
   }
   for (const p of problems) {
-    ctx.diagnostics.push(diagnosticAt(file.parsed, [...path, ...p.path], 'ERR_CONFIG_STEP_CHECK', p.message, p.hint, { key: p.key }))
+    const found = diagnosticAt(file.parsed, [...path, ...p.path], 'ERR_CONFIG_STEP_CHECK', p.message, p.hint, { key: p.key })
+    ctx.diagnostics.push(p.severity === 'warning' ? { ...found, severity: 'warning' } : found)
   }
-  return problems.length === 0
+  return !problems.some((p) => p.severity !== 'warning')
 }
 
 /**

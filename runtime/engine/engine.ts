@@ -8,6 +8,8 @@ import type { Diagnostic } from '../config/diagnostics.ts'
 import { codeOf, describeThrown, IsletError, messageOf, type ErrorCode } from '../errors.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { compilePipeline } from '../pipeline/compile.ts'
+import { compileTemplate } from '../expressions/template.ts'
+import { languageOf, type Language } from '../expressions/language.ts'
 import { buildGraph, type ModuleGraph } from './graph.ts'
 import { withDeadline } from '../deadline.ts'
 import { createModuleContext } from './module-context.ts'
@@ -217,12 +219,15 @@ export function createEngine(options: EngineOptions): Engine {
         pipelines.set(name, await pipeline(g, name))
         slot.holds.push(scopeOfPipeline.get(g.compiled.get(name)!)!)
       }
+      // What `ctx.compile`'s expressions may name: built on the module's first compile, once.
+      let language: Language | undefined
       const ctx = createModuleContext(decl, {
         logger: logger.child({ module: decl.name }), dataDir, engine: view, pipelines, dependencies: deps,
         previous: handle(previous),
         service: scope.lookup({ who: `module '${decl.name}' (${decl.type})`, source: `module:${decl.name}`, plugin }),
         appDir: dirname(g.config.file),
         lookup: (name) => handle(g.slots.get(name)),
+        compile: (value) => compileTemplate(value, language ??= languageOf(g.registry ?? registry)),
       })
       const instance = await withDeadline(() => definition.create(decl.config, ctx), deadline(decl, 'create', timeouts.createMs))
       slot.instance = instance

@@ -2,7 +2,7 @@
 // declared, and access limited to what it depends on — as the contracts their types provide.
 import { dirname } from 'node:path'
 import { confinedResolver } from '../config/confine.ts'
-import type { Contract, EngineView, Logger, ModuleContext, Pipeline } from '@islet/sdk'
+import type { Contract, EngineView, Logger, ModuleContext, Pipeline, Template } from '@islet/sdk'
 import type { ModuleDecl } from '../config/types.ts'
 import { IsletError } from '../errors.ts'
 import { asContract, requireContract, type ModuleHandle } from './contracts.ts'
@@ -22,6 +22,8 @@ export interface ModuleContextDeps {
   service: ServiceLookup
   /** The app folder (the root YAML's): `ctx.resolvePath` refuses paths outside it. */
   appDir?: string
+  /** `ctx.compile`: the generation's expression language (its registry's triggers and functions). */
+  compile<T>(value: unknown): Template<T>
 }
 
 export function createModuleContext(decl: ModuleDecl, deps: ModuleContextDeps): ModuleContext {
@@ -60,5 +62,6 @@ export function createModuleContext(decl: ModuleDecl, deps: ModuleContextDeps): 
       // Another type's instance (or an older plugin's) hands over only through a contract both declare.
       return previous && previous.provides.some((c) => c.name === contract.name) ? previous.instance as T : undefined
     },
+    compile: deps.compile,
   }
 }
