@@ -1,7 +1,7 @@
 // Module types: what a plugin registers so YAML can declare modules of that type.
 import type { Logger } from './logger.ts'
 import type { JsonSchema } from './schema.ts'
-import type { Pipeline } from './pipeline.ts'
+import type { ConfigProblem, Pipeline } from './pipeline.ts'
 import type { Contract } from './contract.ts'
 import type { ServiceName, Services } from './services.ts'
 
@@ -120,6 +120,12 @@ export interface ModuleType<C = any, I extends object = ModuleInstance> {
    */
   readonly provides?: readonly Contract<any>[]
   create(config: C, ctx: ModuleContext): I | Promise<I>
+  /**
+   * Checks a config the schema accepted for what a schema cannot say (a cron expression, a topic pattern, names
+   * unique within a list), when the config loads, so `islet validate` reports each problem at its place in the YAML
+   * as `file:line:col`. `path` is inside the module's `config`. Must be cheap and pure.
+   */
+  check?(config: C): ConfigProblem[]
   /**
    * Files or folders a module of this type reads when it starts, beyond its config (e.g. a migrations folder). Their
    * content is part of the config's identity: a change restarts the module on the next config reload, and watch

@@ -7,7 +7,7 @@ import { lookupType, validateConfig, type Declaring, type RefSite, type ViewUse 
 import { languageOf } from '../expressions/language.ts'
 import type { Diagnostic, SourceLocation } from './diagnostics.ts'
 import type { LoadedFile } from './imports.ts'
-import { diagnosticAt, locate } from './locate.ts'
+import { diagnosticAt, locate, type PathSegment } from './locate.ts'
 import { moduleInputs, whereInConfig } from './module-inputs.ts'
 import { declareSteps } from './steps.ts'
 import type { ModuleDecl, ModuleInput, PipelineDecl } from './types.ts'
@@ -94,6 +94,7 @@ function declareModule(ctx: Declaring, file: LoadedFile, raw: Record<string, unk
   if (!type || !isRecord(config)) return undefined
   const refs = validateConfig(ctx, file, type, config, [...path, 'config'])
   if (!refs) return undefined
+  if (!checkModuleConfig(ctx, file, raw.type, config, path)) return undefined
   const source = locate(file.parsed, path)
   let inputs: ModuleInput[]
   let outside: ReturnType<typeof moduleInputs>['outside']
@@ -120,3 +121,21 @@ function declareModule(ctx: Declaring, file: LoadedFile, raw: Record<string, unk
   }
 }
 
+
+/** The module type's own `check` of a config its schema accepted; each problem located in the YAML. */
+function checkModuleConfig(ctx: Declaring, file: LoadedFile, type: string, config: unknown, path: PathSegment[]): boolean {
+  const check = ctx.registry.moduleType(type)?.definition.check
+  if (!check) return true
+  let problems
+  try {
+    problems = check(config)
+  } catch (error) {
+    ctx.diagnostics.push(diagnosticAt(file.parsed, [...path, 'type'], 'ERR_PLUGIN_INVALID',
+      `module type '${type}' threw while checking its config: ${messageOf(error)}`, 'report this to the plugin author'))
+    return false
+  }
+  for (const p of problems) {
+    ctx.diagnostics.push(diagnosticAt(file.parsed, [...path, 'config', ...p.path], 'ERR_CONFIG_MODULE_CHECK', p.message, p.hint, { key: p.key }))
+  }
+  return problems.length === 0
+}
