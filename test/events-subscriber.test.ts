@@ -3,41 +3,14 @@
 // policy, durable subscriptions through a queue (queue.jobs contract), and bad topics refused at file:line:col.
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { defineModuleType, definePlugin, defineStepType, isRecord, type Plugin } from '@islet/sdk'
+import { defineModuleType, definePlugin, isRecord, type Plugin } from '@islet/sdk'
 import { loadConfig } from '../runtime/config/load.ts'
 import { createBuiltinRegistry } from '../runtime/builtins.ts'
 import { jobQueue, type JobQueue } from '../plugins/queue/contract.ts'
 import type { Subscriber, SubscriptionStatus } from '../plugins/events/index.ts'
 import { json, openTestApp, writeFiles, type OpenedApp } from './support/app.ts'
 import { until } from './support/until.ts'
-
-interface Seen { input: unknown; meta: Record<string, unknown> }
-
-/** A test plugin: `probe.record` keeps each run's input and meta; `probe.gate` holds runs until released. */
-function probePlugin() {
-  const seen: Seen[] = []
-  const gate = { open: false, waiting: [] as (() => void)[], peak: 0, inside: 0 }
-  const release = () => {
-    gate.open = true
-    for (const go of gate.waiting.splice(0)) go()
-  }
-  const plugin = definePlugin({
-    name: 'probe', version: '1.0.0',
-    stepTypes: [
-      defineStepType({ type: 'probe.record', configSchema: { type: 'object' }, create: () => (run) => { seen.push({ input: run.input, meta: { ...run.meta } }) } }),
-      defineStepType({
-        type: 'probe.gate', configSchema: { type: 'object' },
-        create: () => async () => {
-          gate.inside++
-          gate.peak = Math.max(gate.peak, gate.inside)
-          if (!gate.open) await new Promise<void>((go) => gate.waiting.push(go))
-          gate.inside--
-        },
-      }),
-    ],
-  })
-  return { plugin, seen, gate, release }
-}
+import { probePlugin } from './support/probe-plugin.ts'
 
 const statusOf = (opened: OpenedApp, module = 'subs'): SubscriptionStatus[] => opened.engine.module<Subscriber>(module).status().subscriptions
 
