@@ -15,6 +15,7 @@ import { compileSchedule } from '../plugins/schedule/cron.ts'
 import { writeFiles } from './support/app.ts'
 import { probePlugin } from './support/probe-plugin.ts'
 import { until } from './support/until.ts'
+import { islet } from './support/cli.ts'
 
 const T = (iso: string) => Date.parse(iso)
 const ISO = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString())
@@ -238,6 +239,27 @@ pipelines:
     ])
     expect(diagnostics[0]!.hint).toContain("5 fields 'minute hour day-of-month month day-of-week'")
     expect(diagnostics[4]!.hint).toContain('Europe/Berlin')
+  })
+  it('islet validate prints a bad cron and a bad subscription topic as file:line:col with the hint, and exits 1', () => {
+    const dir = appDir(`apiVersion: islet/v1
+modules:
+  - name: nightly
+    type: schedule.cron
+    config:
+      jobs:
+        - { name: report, cron: '0 2 * * 8', pipeline: report }
+  - name: subs
+    type: events.subscriber
+    config:
+      subscriptions:
+        - { topic: 'orders.*.created', pipeline: report }
+pipelines:
+  report: { steps: [{ type: log, config: { message: hi } }] }
+`)
+    const r = islet(['validate', join(dir, 'app.yaml')])
+    expect(r.status).toBe(1)
+    expect(r.stdout + r.stderr).toContain("app.yaml:7:33 error ERR_CONFIG_MODULE_CHECK cron '0 2 * * 8': Invalid value for dayOfWeek: 8 at modules.0.config.jobs.0.cron (5 fields")
+    expect(r.stdout + r.stderr).toContain("app.yaml:12:20 error ERR_CONFIG_MODULE_CHECK 'orders.*.created' is not a topic pattern")
   })
 })
 
