@@ -84,21 +84,21 @@ export default defineModuleType<SubscriberConfig, Subscriber>({
     const events = ctx.service('events')
     const abort = new AbortController()
     let unsubscribes: (() => void)[] = []
-    const lanes = config.subscriptions.map((sub, i) => {
+    const lanes = config.subscriptions.map((sub) => {
       const logger = ctx.logger.child({ subscription: sub.topic, ...(sub.pipeline ? { pipeline: sub.pipeline } : {}) })
-      const deliver = sub.durable ? enqueueTo(ctx.module(sub.durable.queue, jobQueue), sub) : runPipeline(sub, i)
+      const deliver = sub.durable ? enqueueTo(ctx.module(sub.durable.queue, jobQueue), sub) : runPipeline(sub)
       return createLane({
         concurrency: sub.concurrency, maxQueued: sub.maxQueued, signal: abort.signal, logger, deliver,
         attempts: sub.onError === 'retry' ? sub.retry.attempts : 1, backoffMs: sub.retry.backoffMs, maxBackoffMs: sub.retry.maxBackoffMs,
       })
     })
 
-    function runPipeline(sub: SubscriptionConfig, i: number) {
+    function runPipeline(sub: SubscriptionConfig) {
       const pipeline = ctx.pipeline(sub.pipeline!)
       return (event: BusEvent, attempt: number) => pipeline.run({
         trigger: 'event', id: eventId(event), input: event.payload,
         meta: { topic: event.topic, source: event.source, at: event.at, subscription: sub.topic, attempt },
-      }, { logger: ctx.logger.child({ subscription: i, topic: event.topic }), signal: abort.signal })
+      }, { logger: ctx.logger.child({ subscription: sub.topic, pipeline: sub.pipeline, topic: event.topic }), signal: abort.signal })
     }
 
     const detach = () => {
