@@ -60,13 +60,19 @@ pipelines:
 `
 
 describe('schedule.cron overlap', () => {
-  it('skip: a time that comes while the previous run still goes is skipped and counted; the next one runs', async () => {
+  /** An every-minute job with `overlap`: its 10:01 run is held at the gate when 10:02 comes. */
+  async function secondTimeWhileFirstRuns(overlap: string) {
     const clock = createManualClock('2026-03-02T10:00:30Z')
     const probe = probePlugin()
-    const engine = await start(appDir(app("cron: '* * * * *', overlap: skip, input: { report: daily }")), clock, [probe.plugin])
+    const engine = await start(appDir(app(`cron: '* * * * *', overlap: ${overlap}`)), clock, [probe.plugin])
     clock.set(T('2026-03-02T10:01:00Z'))
     await until(() => probe.gate.inside === 1)
     clock.set(T('2026-03-02T10:02:00Z'))
+    return { clock, probe, engine }
+  }
+
+  it('skip: a time that comes while the previous run still goes is skipped and counted; the next one runs', async () => {
+    const { clock, probe, engine } = await secondTimeWhileFirstRuns('skip, input: { report: daily }')
     expect(jobOf(engine)).toMatchObject({ running: 1, skipped: 1, fired: 1 })
     probe.release()
     await until(() => jobOf(engine).completed === 1)
@@ -78,12 +84,7 @@ describe('schedule.cron overlap', () => {
   })
 
   it('queue: that time runs once the previous run ended', async () => {
-    const clock = createManualClock('2026-03-02T10:00:30Z')
-    const probe = probePlugin()
-    const engine = await start(appDir(app("cron: '* * * * *', overlap: queue")), clock, [probe.plugin])
-    clock.set(T('2026-03-02T10:01:00Z'))
-    await until(() => probe.gate.inside === 1)
-    clock.set(T('2026-03-02T10:02:00Z'))
+    const { probe, engine } = await secondTimeWhileFirstRuns('queue')
     expect(jobOf(engine)).toMatchObject({ running: 1, queued: 1, skipped: 0 })
     probe.release()
     await until(() => jobOf(engine).completed === 2)
