@@ -145,6 +145,30 @@ ${publishPipeline}` }, { plugins: [probe.plugin] })
     expect(opened.logs.filter((l) => String(l.msg).startsWith('subscription full')).length).toBe(1)
   })
 
+  it('stopping aborts the runs in flight and drops what waits, saying how many (in-process delivery is at most once)', async () => {
+    const probe = probePlugin()
+    opened = await openTestApp({ 'app.yaml': `apiVersion: islet/v1
+modules:
+  - name: subs
+    type: events.subscriber
+    config:
+      subscriptions:
+        - { topic: jobs.*, pipeline: slow, maxQueued: 5 }
+${server}pipelines:
+  slow:
+    steps: [{ type: probe.gate }]
+${publishPipeline}` }, { plugins: [probe.plugin] })
+    await opened.started
+    for (let i = 1; i <= 3; i++) await post('jobs.run', { i })
+    await until(() => statusOf(opened!)[0]!.queued === 2)
+    const logs = opened.logs
+    await opened.close()
+    opened = undefined
+    expect(probe.gate.inside).toBe(0)
+    expect(logs.some((l) => l.msg === 'stopping: 2 queued event(s) not delivered')).toBe(true)
+    expect(logs.some((l) => String(l.msg).startsWith("event 'jobs.run' failed after 1 attempt(s)"))).toBe(true)
+  })
+
   it('onError: retry runs a failing event again with meta.attempt counting up; onError: log counts the failure once', async () => {
     const probe = probePlugin()
     opened = await openTestApp({ 'app.yaml': `apiVersion: islet/v1
