@@ -62,6 +62,11 @@ ${publishPipeline}` }, { plugins: [probe.plugin] })
     await post('ordersx.created', { id: 2 }) // not under orders.
     await post('orders', { id: 3 }) // orders.* is the subtree below orders, not orders itself
     await post('orders.paid.late', { id: 4 })
+    // A topic computed per run that is no topic fails that run (a 500 to the HTTP caller), and nothing is published.
+    expect(await post('Orders.Created', { id: 5 })).toMatchObject({ status: 500 })
+    const failed = opened.logs.filter((l) => Number(l.level) >= 50).map((l) => (l.err as { message: string }).message)
+    expect(failed).toHaveLength(1)
+    expect(failed[0]).toMatch(/^step 'sent' of pipeline 'publish' failed: 'Orders.Created' is not a topic \(an emitted topic is dotted segments/)
     await until(() => statusOf(opened!)[0]!.delivered === 2)
     expect(probe.seen.map((s) => s.input)).toEqual([{ id: 1 }, { id: 4 }])
     expect(probe.seen[0]!.meta).toMatchObject({ topic: 'orders.created', source: 'step:publish/sent', subscription: 'orders.*', attempt: 1 })

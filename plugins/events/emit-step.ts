@@ -39,7 +39,7 @@ export default defineStepType<EmitConfig>({
       const bad = typeof t === 'string' ? topicProblem(t) : { message: `the topic evaluated to ${t === null ? 'null' : typeof t}`, hint: '' }
       if (bad) {
         throw new EventsError(String(t).startsWith('islet.') ? 'ERR_EVENTS_TOPIC_RESERVED' : 'ERR_EVENTS_TOPIC_INVALID',
-          `emit step ${ctx.pipeline}/${ctx.step}: ${bad.message}${bad.hint ? ` (${bad.hint})` : ''}`)
+          `${bad.message}${bad.hint ? ` (${bad.hint})` : ''}`) // the engine names the step and pipeline around it
       }
       events.publish(t as string, payload(scope))
       return { topic: t }

@@ -5,7 +5,6 @@ import { CodedError } from '@islet/sdk'
 export const EVENTS_ERROR_CODES = {
   ERR_EVENTS_TOPIC_INVALID: 'an emit step evaluated its topic to something that is not a topic (dotted a-z, 0-9, _ and - segments, no wildcard)',
   ERR_EVENTS_TOPIC_RESERVED: 'an emit step tried to publish under islet.*, the engine\'s own topics',
-  ERR_EVENTS_DELIVERY_FAILED: 'a subscription\'s pipeline (or, for a durable one, its enqueue) failed after every attempt its onError policy allows',
 } as const
 
 export type EventsErrorCode = keyof typeof EVENTS_ERROR_CODES
