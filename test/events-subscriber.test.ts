@@ -8,7 +8,7 @@ import { loadConfig } from '../runtime/config/load.ts'
 import { createBuiltinRegistry } from '../runtime/builtins.ts'
 import { jobQueue, type JobQueue } from '../plugins/queue/contract.ts'
 import type { Subscriber, SubscriptionStatus } from '../plugins/events/index.ts'
-import { json, openTestApp, writeFiles, type OpenedApp } from './support/app.ts'
+import { editConfig, json, openTestApp, writeFiles, type OpenedApp } from './support/app.ts'
 import { until } from './support/until.ts'
 import { probePlugin } from './support/probe-plugin.ts'
 
@@ -172,6 +172,46 @@ ${publishPipeline}` }, { plugins: [probe.plugin] })
     expect(probe.gate.inside).toBe(0)
     expect(logs.some((l) => l.msg === 'stopping: 2 queued event(s) not delivered')).toBe(true)
     expect(logs.some((l) => String(l.msg).startsWith("event 'jobs.run' failed after 1 attempt(s)"))).toBe(true)
+  })
+
+  it('a reload that replaces the subscriber hands its subscriptions over: an event published while the old one drains is delivered once', async () => {
+    const probe = probePlugin()
+    const held = { stopping: false, release: () => {} }
+    // A module whose first instance stops when told, after the subscriber in start order: while it stops, the old
+    // subscriber still exists.
+    const slowStop = definePlugin({ name: 'slowstop', version: '1.0.0', moduleTypes: [defineModuleType({
+      type: 'slowstop.module', configSchema: { type: 'object' },
+      create: () => ({ stop: () => (held.stopping ? undefined : new Promise<void>((done) => { held.stopping = true; held.release = done })) }),
+    })] })
+    const yaml = (concurrency: number) => `apiVersion: islet/v1
+modules:
+  - name: subs
+    type: events.subscriber
+    config:
+      subscriptions:
+        - { topic: orders.*, pipeline: on-order, concurrency: ${concurrency} }
+  - name: holder
+    type: slowstop.module
+    dependsOn: [subs]
+    config: { v: ${concurrency} }
+${server}pipelines:
+  on-order:
+    steps: [{ type: probe.record }]
+${publishPipeline}`
+    const plugins = [probe.plugin, slowStop]
+    opened = await openTestApp({ 'app.yaml': yaml(1) }, { plugins })
+    await opened.started
+    const reloading = opened.engine.reload(await editConfig(opened, yaml(2), plugins))
+    await until(() => held.stopping)
+    await post('orders.created', { during: 'drain' })
+    await until(() => probe.seen.length >= 1)
+    held.release()
+    expect((await reloading).ok).toBe(true) // the old subscriber has stopped: whatever it would deliver, it has
+    expect(probe.seen).toHaveLength(1)
+    await post('orders.created', { after: 'reload' })
+    await until(() => probe.seen.length === 2)
+    expect(probe.seen.map((s) => s.input)).toEqual([{ during: 'drain' }, { after: 'reload' }])
+    expect(statusOf(opened)[0]).toMatchObject({ delivered: 2 })
   })
 
   it('onError: retry runs a failing event again with meta.attempt counting up; onError: log counts the failure once', async () => {

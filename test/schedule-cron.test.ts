@@ -104,6 +104,26 @@ describe('schedule.cron overlap', () => {
   })
 })
 
+describe('schedule.cron failures and stop', () => {
+  it('a failing run is counted and the job goes on; stopping the engine aborts a run in flight', async () => {
+    const clock = createManualClock('2026-03-02T10:00:30Z')
+    const probe = probePlugin()
+    const engine = await start(appDir(app("cron: '* * * * *'", `
+      - type: probe.record
+      - if: \${{ meta.scheduledAt == '2026-03-02T10:01:00.000Z' }}
+        then: [{ type: fail, config: { status: 500, code: ERR_REPORT, message: 'report failed' } }]
+      - type: probe.gate`)), clock, [probe.plugin])
+    clock.set(T('2026-03-02T10:01:00Z'))
+    await until(() => jobOf(engine).failed === 1)
+    clock.set(T('2026-03-02T10:02:00Z'))
+    await until(() => probe.gate.inside === 1)
+    expect(jobOf(engine)).toMatchObject({ fired: 2, failed: 1, running: 1, skipped: 0 })
+    await engines.splice(engines.indexOf(engine), 1)[0]!.stop()
+    expect(probe.gate.inside).toBe(0)
+    expect(probe.seen).toHaveLength(2)
+  })
+})
+
 describe('schedule.cron across restarts and processes', () => {
   const hourly = (missed: string) => app(`cron: '0 * * * *', missed: ${missed}`, '[{ type: probe.record }]')
 
