@@ -32,7 +32,7 @@ export const ERROR_CODES = {
   ERR_CONFIG_EXPRESSION: 'a runtime expression ${{ … }} does not parse, or names an unknown variable or function',
   ERR_CONFIG_TRIGGER_VARIABLE: "a pipeline's expression reads a variable that a trigger running it does not have (e.g. ${{ body }} in a pipeline an event runs: use ${{ input }})",
   ERR_CONFIG_STEP_CHECK: "a step type's own check refused a config its schema accepts (e.g. a validate step's JSON Schema with a pattern RE2 cannot run)",
-  ERR_CONFIG_MODULE_CHECK: "a module type's own check refused a config its schema accepts (e.g. a state machine transition to a state it does not declare); as a warning, something likely unintended (an unreachable state)",
+  ERR_CONFIG_MODULE_CHECK: "a module type's own check refused a config its schema accepts (e.g. a state machine transition to a state it does not declare, a schedule's cron expression); as a warning, something likely unintended (an unreachable state)",
   ERR_CONFIG_INVALID: 'the config has errors (see diagnostics)',
   // Plugins
   ERR_PLUGIN_ENGINE_MISMATCH: 'a plugin needs another version of the engine',

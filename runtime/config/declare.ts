@@ -122,3 +122,5 @@ function declareModule(ctx: Declaring, file: LoadedFile, raw: Record<string, unk
   }
 }
 
+
+/** The module type's own `check` of a config its schema accepted; each problem located in the YAML. */

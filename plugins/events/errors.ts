@@ -1,0 +1,12 @@
+// The events plugin's error catalogue: stable codes for what events.subscriber and the emit step raise.
+import { CodedError } from '@islet/sdk'
+
+/** Stable codes and what each means; tests and operators match codes, never message text. */
+export const EVENTS_ERROR_CODES = {
+  ERR_EVENTS_TOPIC_INVALID: 'an emit step evaluated its topic to something that is not a topic (dotted a-z, 0-9, _ and - segments, no wildcard)',
+  ERR_EVENTS_TOPIC_RESERVED: 'an emit step tried to publish under islet.*, the engine\'s own topics',
+} as const
+
+export type EventsErrorCode = keyof typeof EVENTS_ERROR_CODES
+
+export class EventsError extends CodedError<EventsErrorCode> {}
