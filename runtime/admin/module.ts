@@ -10,6 +10,7 @@ import { adminPrincipal, isRefusal, READ_SCOPES, requireScope } from './access.t
 import { respondRefusal } from './respond-refusal.ts'
 import { createSlotRoutes } from './slots-routes.ts'
 import { mcpRoute } from './mcp-route.ts'
+import { answerArea } from './areas.ts'
 
 export interface AdminConfig {
   prefix: string
@@ -50,6 +51,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const access = { authenticators: config.auth.map((name) => ctx.module(name, httpAuthenticator)), trustProxyHeaders: config.trustProxyHeaders }
     const status = ctx.service('status')
     const events = ctx.service('events')
+    const admin = ctx.service('admin')
     const streams = new Set<EventStream>()
     // A stream's request resolved again at each heartbeat: undefined once its credentials no longer pass.
     const principalAgain = async (http: HttpContext) => {
@@ -95,6 +97,8 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
         })
       }
       if (await slotRoutes.answer(http, principal)) return
+      // Areas plugins mounted through the admin service (/admin/queues/…): each handler checks the scope it needs.
+      if (await answerArea(http, principal, config.prefix, admin)) return
       return next()
     }
     return {
