@@ -1,86 +1,11 @@
 // Queue consumers over a real queues.db: retries with exponential backoff (tiny delays from config, never a sleep),
 // the dead-letter queue for jobs out of attempts or failed for good, idempotent enqueue, and the DLQ's admin routes
 // with tokens (list, inspect, retry, purge), over real HTTP on loopback.
-import Database from 'better-sqlite3'
-import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { backoffMs } from '../plugins/queue/consumer.ts'
-import type { QueueModule } from '../plugins/queue/module.ts'
-import { json, startApp, type TestApp } from './support/app.ts'
-import { tokenAuth } from './support/token-auth.ts'
+import { json } from './support/app.ts'
+import { startQueueApp as start } from './support/queue-app.ts'
 import { until } from './support/until.ts'
-
-const APP = `apiVersion: islet/v1
-modules:
-  - name: tok
-    type: test.token
-    config:
-      tokens:
-        t-admin: { subject: ops, scopes: [admin] }
-        t-read: { subject: dashboard, scopes: ['admin:read'] }
-  - name: admin
-    type: islet.admin
-    config: { auth: [tok] }
-  - name: api
-    type: http.router
-    config:
-      routes: [{ method: POST, path: /jobs, pipeline: submit }]
-  - name: web
-    type: http.server
-    config: { port: 0, middleware: [admin], routers: [api] }
-  - name: db
-    type: storage.sqlite
-    config: { file: app.db, migrations: migrations }
-  - name: work
-    type: queue.sqlite
-    config:
-      pollInterval: 5s
-      consumer:
-        pipeline: process
-        concurrency: 4
-        maxAttempts: 3
-        retries: { delay: 2, factor: 2, maxDelay: 10, jitter: 0.5 }
-pipelines:
-  submit:
-    steps:
-      - name: put
-        type: enqueue
-        config: { queue: work, payload: '\${{ body }}', key: '\${{ body.key }}', priority: '\${{ body.priority ?? 0 }}' }
-      - type: respond
-        config: { status: 202, body: '\${{ steps.put }}' }
-  process:
-    steps:
-      - type: sql.exec
-        config:
-          db: db
-          sql: INSERT INTO runs (job, name, attempt) VALUES (:job, :name, :attempt)
-          params: { job: '\${{ job.id }}', name: '\${{ input.name }}', attempt: '\${{ job.attempt }}' }
-      - name: switch
-        type: sql.query
-        config: { db: db, sql: SELECT broken FROM switch WHERE name = :name, params: { name: '\${{ input.name }}' } }
-      - if: '\${{ job.attempt <= (input.failUntil ?? 0) || steps.switch[0].broken == 1 }}'
-        then:
-          - type: fail
-            config: { status: '\${{ input.status ?? 500 }}', code: ERR_FLAKY, message: 'attempt \${{ job.attempt }} of \${{ input.name }} fails' }
-`
-const MIGRATION = `CREATE TABLE runs (job TEXT NOT NULL, name TEXT NOT NULL, attempt INTEGER NOT NULL);
-CREATE TABLE switch (name TEXT PRIMARY KEY, broken INTEGER NOT NULL);`
-
-async function start(): Promise<TestApp & { post(body: unknown): Promise<{ id: string; deduped: boolean }>; runs(name: string): number[]; queue: QueueModule }> {
-  const t = await startApp({ 'app.yaml': APP, 'migrations/001_runs.sql': MIGRATION }, { plugins: [tokenAuth] })
-  const db = new Database(join(t.dir, 'data', 'app.db'))
-  return {
-    ...t,
-    queue: t.engine.module<QueueModule>('work'),
-    async post(body) {
-      const response = await fetch(`${t.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-      expect(response.status).toBe(202)
-      return await response.json() as { id: string; deduped: boolean }
-    },
-    runs: (name) => (db.prepare('SELECT attempt FROM runs WHERE name = ? ORDER BY rowid').pluck().all(name) as number[]),
-    async close() { db.close(); await t.close() },
-  }
-}
 
 const admin = (token: string) => ({ authorization: `Bearer ${token}` })
 
@@ -128,9 +53,8 @@ describe('queue retries and the dead-letter queue', () => {
 
   it('retries and purges dead jobs through the admin API: reads need admin:read, changes admin', async () => {
     const t = await start()
-    const db = new Database(join(t.dir, 'data', 'app.db'))
     try {
-      db.prepare('INSERT INTO switch (name, broken) VALUES (?, 1), (?, 1), (?, 1)').run('a', 'b', 'c')
+      for (const name of ['a', 'b', 'c']) t.broken(name, true)
       const [a, b, c] = [await t.post({ name: 'a' }), await t.post({ name: 'b' }), await t.post({ name: 'c' })]
       await until(() => t.queue.counts().dead === 3, { explain: () => JSON.stringify(t.queue.counts()) })
 
@@ -144,7 +68,7 @@ describe('queue retries and the dead-letter queue', () => {
       expect(t.queue.counts().dead).toBe(3)
 
       // Fixed: a retried job runs again from attempt 1 and completes.
-      db.prepare('UPDATE switch SET broken = 0 WHERE name = ?').run('a')
+      t.broken('a', false)
       const retried = await fetch(`${t.url}/admin/queues/work/dead/${a.id}/retry`, { method: 'POST', headers: admin('t-admin') })
       expect(await json(retried)).toEqual({ queue: 'work', retried: 1 })
       await until(() => t.queue.counts().done === 1)
@@ -163,6 +87,6 @@ describe('queue retries and the dead-letter queue', () => {
       expect(t.queue.counts()).toMatchObject({ dead: 0, done: 1, waiting: 0, delayed: 0, running: 0 })
       expect(t.runs('c')).toEqual([1, 2, 3])
       void c
-    } finally { db.close(); await t.close() }
+    } finally { await t.close() }
   })
 })
