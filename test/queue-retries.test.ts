@@ -26,6 +26,10 @@ describe('queue retries and the dead-letter queue', () => {
       const one = await json(await fetch(`${t.url}/admin/queues/work/dead/${hopeless.id}`, { headers: admin('t-read') }))
       expect(one).toMatchObject({ id: hopeless.id, state: 'dead', attempts: 3, payload: { name: 'hopeless' }, error: { code: 'ERR_FLAKY', message: 'attempt 3 of hopeless fails' } })
       expect(flaky.deduped).toBe(false)
+      // /admin/status shows each queue's counts (from the file) and its consumer's in this process.
+      const status = await json(await fetch(`${t.url}/admin/status`, { headers: admin('t-read') }))
+      const work = status.modules.find((m: { name: string }) => m.name === 'work')
+      expect(work.detail).toMatchObject({ waiting: 0, delayed: 0, running: 0, dead: 2, done: 1, consumer: { concurrency: 4, running: 0, completed: 1, dead: 2, retried: 4 } })
     } finally { await t.close() }
   })
 
