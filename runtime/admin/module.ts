@@ -1,7 +1,8 @@
 // Module type `islet.admin`: GET /admin/status (config generation, modules, components, deploy slots), GET
 // /admin/events (server-sent engine events: the bus's `islet.*` topics — config, component and slot changes), the
 // deploy-slot routes (slots-routes.ts: /admin/slots/…, /admin/audit) and the MCP endpoint (mcp-route.ts,
-// /admin/mcp). List it under a server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`,
+// /admin/mcp), and the areas plugins mount through the `admin` service (areas.ts: /admin/queues/…). List it under a
+// server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`,
 // or the loopback convenience). It reaches the engine through the `status`, `events` and `slots` services, like any
 // plugin.
 import { defineModuleType, httpAuthenticator, httpMiddleware, moduleRef, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
@@ -25,7 +26,7 @@ export interface AdminConfig {
 export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void }>({
   type: 'islet.admin',
   description: 'Admin API on the server it is listed under: /admin/status, /admin/events, the deploy slots (/admin/slots/…, /admin/audit) ' +
-    'and MCP (/admin/mcp). Tokens through the modules in auth:; ' +
+    'MCP (/admin/mcp) and the areas plugins mount (/admin/queues/…). Tokens through the modules in auth:; ' +
     'without one only a loopback client of a server listening on loopback (no proxy headers).',
   provides: [httpMiddleware],
   configSchema: {
