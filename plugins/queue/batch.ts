@@ -1,6 +1,7 @@
-// Write batching: every queue write asked for in one turn of the event loop (enqueues, claims, completions) runs in
-// one IMMEDIATE transaction, each in a savepoint of its own (one that throws undoes only itself). A burst of 1,000
-// enqueues costs one commit instead of 1,000, and a claim that follows them in the same turn sees them.
+// Write batching: every queue write asked for in one turn of the event loop (enqueues, claims, completions, renewals)
+// runs in one IMMEDIATE transaction, so a burst of 1,000 enqueues costs one commit instead of 1,000, and a claim
+// that follows them in the same turn sees them. If any write of a batch throws, the batch is rolled back and each
+// write runs again in a transaction of its own, so one bad write fails alone (the fast path pays for no savepoints).
 import type Database from 'better-sqlite3'
 
 interface Pending {
@@ -19,30 +20,25 @@ export interface Batcher {
 export function createBatcher(db: Database.Database): Batcher {
   let pending: Pending[] = []
   let scheduled = false
+  const all = db.transaction((batch: Pending[]) => batch.map((item) => item.work()))
+  const one = db.transaction((item: Pending) => item.work())
 
   const flush = () => {
     scheduled = false
     if (pending.length === 0) return
     const batch = pending
     pending = []
-    const results: { ok: boolean; value: unknown }[] = []
+    let results: unknown[]
     try {
-      db.transaction(() => {
-        for (const item of batch) {
-          try {
-            // A nested better-sqlite3 transaction is a savepoint: a throw rolls back this item alone.
-            results.push({ ok: true, value: db.transaction(item.work)() })
-          } catch (error) {
-            results.push({ ok: false, value: error })
-          }
-        }
-      }).immediate()
-    } catch (error) {
-      // The commit itself failed (disk full, the busy timeout ran out): nothing of the batch happened.
-      for (const item of batch) item.reject(error)
+      results = all.immediate(batch)
+    } catch {
+      // Work is re-runnable: each closure reads and writes only the database (and notes what it read).
+      for (const item of batch) {
+        try { item.resolve(one.immediate(item)) } catch (error) { item.reject(error) }
+      }
       return
     }
-    batch.forEach((item, i) => (results[i]!.ok ? item.resolve(results[i]!.value) : item.reject(results[i]!.value)))
+    batch.forEach((item, i) => item.resolve(results[i]))
   }
 
   return {

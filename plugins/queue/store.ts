@@ -109,9 +109,10 @@ export function queueStatements(db: Database.Database, queue: string) {
   const insert = db.prepare(`INSERT INTO jobs (queue, state, payload, priority, run_at, key, created_at, updated_at)
     VALUES (?, 'waiting', ?, ?, ?, ?, ?, ?) ON CONFLICT (queue, key) WHERE key IS NOT NULL DO NOTHING RETURNING id`).pluck()
   const byKey = db.prepare('SELECT id FROM jobs WHERE queue = ? AND key = ?').pluck()
-  // One statement claims up to n due jobs: the subquery and the update run under the same write lock.
+  // One statement claims up to n due jobs: the subquery and the update run under the same write lock. The index is
+  // named: left to choose, SQLite may range-scan jobs_due on run_at and sort every waiting job for each claim.
   const claim = db.prepare(`UPDATE jobs SET state = 'running', lease = ?, run_at = ?, attempts = attempts + 1, updated_at = ?
-    WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'waiting' AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?)
+    WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE queue = ? AND state = 'waiting' AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?)
     RETURNING id, payload, attempts, priority, created_at AS createdAt, key`)
   const nextDue = db.prepare(`SELECT MIN(run_at) FROM jobs WHERE queue = ? AND state = 'waiting'`).pluck()
   const finish = db.prepare(`UPDATE jobs SET state = ?, lease = NULL, run_at = ?, updated_at = ?, error = ?
