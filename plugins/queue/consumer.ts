@@ -65,6 +65,8 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
   let stopped = false
   let live = false
   let claiming = false
+  /** The claim in flight, which stop() waits for. */
+  let claim: Promise<unknown> = Promise.resolve()
   let again = false
   let timer: ReturnType<typeof setTimeout> | undefined
   let timerAt = Infinity
@@ -80,24 +82,29 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     claiming = true
     again = false
     let next: number | null = null
-    batch.write(() => {
+    claim = batch.write(() => {
       const t = now()
       maintain(t)
       const jobs = store.claim(free, lease, t + options.visibilityMs, t)
       // Fewer than asked: nothing more is due now, so sleep until the earliest waiting job is.
       if (jobs.length < free) next = store.nextDue()
       return jobs
-    }).then((jobs) => {
+    }).then(async (jobs) => {
       claiming = false
+      if (stopped) {
+        // Claimed while the module began to stop: given back at once, never started.
+        const t = now()
+        if (jobs.length > 0) await batch.write(() => { for (const job of jobs) store.release(job.id, lease, job.attempts, t) })
+        return
+      }
       for (const job of jobs) start(job)
-      if (stopped) return
       if (again || (jobs.length === free && jobs.length > 0)) { setImmediate(wake); return }
       arm(next === null ? Infinity : next)
     }, (error: unknown) => {
       claiming = false
       logger.error({ err: error, queue }, 'claiming jobs failed; trying again at the next poll')
       arm(Infinity)
-    })
+    }).catch((error: unknown) => logger.error({ err: error, queue }, 'giving back jobs claimed during stop failed; their leases expire and they run again'))
   }
 
   /** Sets the timer for `due` (or the poll interval, whichever is sooner). */
@@ -228,6 +235,7 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     async stop(): Promise<void> {
       stopped = true
       clearTimeout(timer)
+      await claim
       const settled = Promise.all([...running.values()].map((r) => r.settled))
       let grace: ReturnType<typeof setTimeout> | undefined
       const late = await Promise.race([settled.then(() => false), new Promise<boolean>((resolve) => { grace = setTimeout(() => resolve(true), options.stopGraceMs) })])
