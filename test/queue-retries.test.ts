@@ -52,6 +52,11 @@ describe('queue retries and the dead-letter queue', () => {
       expect(other.deduped).toBe(false)
       await until(() => t.queue.counts().done === 2)
       expect(t.runs('once')).toEqual([1])
+      // A key the queue cannot hold is the caller's mistake: 422 with the code, nothing enqueued.
+      const refused = await fetch(`${t.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', key: 'k'.repeat(201) }) })
+      expect(refused.status).toBe(422)
+      expect((await json(refused)).error.code).toBe('ERR_QUEUE_OPTIONS')
+      expect(t.queue.counts()).toMatchObject({ waiting: 0, done: 2 })
     } finally { await t.close() }
   })
 
