@@ -1,7 +1,8 @@
 // The `enqueue` step: puts a job on a queue (any module providing `queue.jobs`) and outputs { id, deduped }. The job
 // is stored durably before the step ends, so a response sent after it promises the job will run.
-import { defineStepType, expressionOr, moduleRef, StepError } from '@islet/sdk'
+import { EXPRESSION_PATTERN, defineStepType, expressionOr, moduleRef, StepError } from '@islet/sdk'
 import { jobQueue, type EnqueueOptions } from './contract.ts'
+import { DURATION_PATTERN, durationMs } from './duration.ts'
 import { isQueueError } from './errors.ts'
 
 export interface EnqueueConfig {
@@ -28,7 +29,10 @@ export default defineStepType<EnqueueConfig>({
     properties: {
       queue: moduleRef('the queue to put the job on', jobQueue),
       payload: { description: 'the job\'s payload, a JSON value (expressions inside are evaluated); default null' },
-      delay: expressionOr({ type: 'integer', minimum: 0, description: 'run no earlier than this many milliseconds from now' }),
+      delay: {
+        description: 'run no earlier than this long from now: milliseconds, text (30s, 5m, 2h), or an expression yielding either',
+        anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: DURATION_PATTERN }, { type: 'string', pattern: EXPRESSION_PATTERN }],
+      },
       priority: expressionOr({ type: 'integer', minimum: -1_000_000, maximum: 1_000_000, description: 'higher runs first among due jobs; default 0' }),
       key: { type: 'string', minLength: 1, maxLength: 1000, description: 'idempotency key: a second job with a key the queue still holds is not added (deduped: true)' },
     },
@@ -44,7 +48,10 @@ export default defineStepType<EnqueueConfig>({
       const d = delay(scope)
       const p = priority(scope)
       const k = key(scope)
-      if (d !== undefined) options.delayMs = d as number
+      if (d !== undefined && d !== null) {
+        const ms = durationMs(d)
+        options.delayMs = ms ?? d as number // anything else is refused by enqueue, naming the value
+      }
       if (p !== undefined) options.priority = p as number
       if (k !== undefined) options.key = k as string
       try {

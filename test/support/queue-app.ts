@@ -42,7 +42,7 @@ pipelines:
     steps:
       - name: put
         type: enqueue
-        config: { queue: work, payload: '\${{ body }}', key: '\${{ body.key }}', priority: '\${{ body.priority ?? 0 }}' }
+        config: { queue: work, payload: '\${{ body }}', key: '\${{ body.key }}', priority: '\${{ body.priority ?? 0 }}', delay: '\${{ body.delay ?? 0 }}' }
       - type: respond
         config: { status: 202, body: '\${{ steps.put }}' }
   process:
@@ -65,7 +65,7 @@ CREATE TABLE switch (name TEXT PRIMARY KEY, broken INTEGER NOT NULL);`
 
 export interface QueueApp extends TestApp {
   queue: QueueModule
-  /** POSTs /jobs (the enqueue step): { name, failUntil?, status?, key?, priority? }. */
+  /** POSTs /jobs (the enqueue step): { name, failUntil?, status?, key?, priority?, delay? }. */
   post(body: unknown): Promise<{ id: string; deduped: boolean }>
   /** The attempts of the runs of jobs named `name`, in order. */
   runs(name: string): number[]
