@@ -7,7 +7,7 @@ export const QUEUE_ERROR_CODES = {
   ERR_QUEUE_NOT_STARTED: 'the queue was used before its module started or after it stopped',
   ERR_QUEUE_OPEN_FAILED: 'queues.db could not be opened or its tables created (permissions, not a database, a newer schema)',
   ERR_QUEUE_PAYLOAD: 'a job payload is not JSON (a function, a cycle, undefined) or is larger than the queue\'s maxPayloadBytes',
-  ERR_QUEUE_OPTIONS: 'enqueue options out of range: delay not a non-negative number, priority not an integer, key not 1-200 characters',
+  ERR_QUEUE_OPTIONS: 'enqueue options out of range (delay not a non-negative number or duration, priority not an integer, key not 1-200 characters), or a bad query parameter of a queue admin route (400)',
   ERR_QUEUE_UNKNOWN: 'an admin request or CLI command names a queue this engine or data directory does not have (404)',
   ERR_QUEUE_JOB_UNKNOWN: 'no dead job of that id in the queue (404): it was retried, purged, or never died',
   ERR_QUEUE_LEASE_EXPIRED: 'a job\'s lease expired while its consumer was gone (crash, kill -9) during its last allowed attempt',

@@ -125,7 +125,13 @@ export function createQueueModule(config: QueueConfig, ctx: ModuleContext): Queu
 
     start() {
       db = openQueueDatabase(file, config.busyTimeoutMs)
-      statements = queueStatements(db, name)
+      try {
+        statements = queueStatements(db, name)
+      } catch (error) {
+        // Release the file: the engine records the failure and may never call stop().
+        db.close()
+        throw error
+      }
       batch = createBatcher(db)
       state = 'started'
       if (config.consumer) {
