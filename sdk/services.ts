@@ -4,6 +4,7 @@ import type { AbortSignalLike } from './pipeline.ts'
 import type { Logger } from './logger.ts'
 import type { Principal } from './auth.ts'
 import type { Diagnostic } from './diagnostic.ts'
+import type { HttpContext } from './http.ts'
 
 /** One event on the engine's bus. */
 export interface BusEvent {
@@ -174,15 +175,56 @@ export interface SlotsService {
   audit(principal: Principal, options?: { slot?: string; limit?: number }): AuditEntry[]
 }
 
+/** One request to a plugin's admin area: `<prefix>/<area>/…` after the islet.admin module verified who asks. */
+export interface AdminRequest {
+  readonly method: string
+  /** The path below `<prefix>/<area>`, split on `/` and percent-decoded: `GET /admin/queues/mail/dead` → `['mail', 'dead']`. */
+  readonly segments: readonly string[]
+  readonly query: Readonly<Record<string, string | string[]>>
+  /** Who asks, verified by the admin module's access check (a token through its `auth:`, or the loopback convenience). */
+  readonly principal: Principal
+  /** The HTTP request (its logger, signal, headers); answer through the handler's return value, not `http.respond`. */
+  readonly http: HttpContext
+  /**
+   * Refuses (throws ERR_ADMIN_FORBIDDEN, answered 403 naming the scopes that would do) unless the principal may:
+   * `read` needs `admin` or `admin:read`; `change` needs `admin`. Call it first in every handler.
+   */
+  require(access: 'read' | 'change'): void
+  /** The JSON body (at most 256 KiB; an empty body is undefined); malformed JSON is a 400. */
+  json(): Promise<unknown>
+}
+
+/** What an admin handler answers: a status and a JSON body. A throw with a `CodedError` answers `details.status` (else 500). */
+export interface AdminAnswer {
+  status: number
+  body?: unknown
+  headers?: Record<string, string>
+}
+
+export type AdminHandler = (request: AdminRequest) => AdminAnswer | Promise<AdminAnswer>
+
+/**
+ * Admin endpoints for plugins: a module mounts a handler for `<admin prefix>/<area>/…` on every islet.admin module of
+ * the engine. A mount lasts until the module stops (or the returned function is called); the latest mount of an
+ * area answers, so a reloaded module takes over from the instance it replaces. Areas the admin module serves itself
+ * (status, events, slots, audit, mcp, executions) cannot be mounted.
+ */
+export interface AdminService {
+  mount(area: string, handler: AdminHandler): () => void
+  /** The handler mounted for `area` (what the islet.admin module dispatches to), if any. */
+  handler(area: string): AdminHandler | undefined
+}
+
 /** Every service by name. */
 export interface Services {
   events: EventsService
   components: ComponentsService
   status: StatusService
   slots: SlotsService
+  admin: AdminService
 }
 
 export type ServiceName = keyof Services
 
 /** The services a plugin may declare, as a list for checks. */
-export const SERVICE_NAMES: readonly ServiceName[] = ['events', 'components', 'status', 'slots']
+export const SERVICE_NAMES: readonly ServiceName[] = ['events', 'components', 'status', 'slots', 'admin']

@@ -1,7 +1,8 @@
 // Module type `islet.admin`: GET /admin/status (config generation, modules, components, deploy slots), GET
 // /admin/events (server-sent engine events: the bus's `islet.*` topics — config, component and slot changes), the
 // deploy-slot routes (slots-routes.ts: /admin/slots/…, /admin/audit) and the MCP endpoint (mcp-route.ts,
-// /admin/mcp). List it under a server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`,
+// /admin/mcp), and the areas plugins mount through the `admin` service (areas.ts: /admin/queues/…). List it under a
+// server's `middleware`; who may use it is decided in access.ts (tokens through `auth:`,
 // or the loopback convenience). It reaches the engine through the `status`, `events` and `slots` services, like any
 // plugin.
 import { defineModuleType, httpAuthenticator, httpMiddleware, moduleRef, type HttpContext, type HttpMiddleware, type MiddlewareProvider } from '@islet/sdk'
@@ -10,6 +11,7 @@ import { adminPrincipal, isRefusal, READ_SCOPES, requireScope } from './access.t
 import { respondRefusal } from './respond-refusal.ts'
 import { createSlotRoutes } from './slots-routes.ts'
 import { mcpRoute } from './mcp-route.ts'
+import { answerArea } from './areas.ts'
 
 export interface AdminConfig {
   prefix: string
@@ -24,7 +26,7 @@ export interface AdminConfig {
 export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void }>({
   type: 'islet.admin',
   description: 'Admin API on the server it is listed under: /admin/status, /admin/events, the deploy slots (/admin/slots/…, /admin/audit) ' +
-    'and MCP (/admin/mcp). Tokens through the modules in auth:; ' +
+    'MCP (/admin/mcp) and the areas plugins mount (/admin/queues/…). Tokens through the modules in auth:; ' +
     'without one only a loopback client of a server listening on loopback (no proxy headers).',
   provides: [httpMiddleware],
   configSchema: {
@@ -50,6 +52,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
     const access = { authenticators: config.auth.map((name) => ctx.module(name, httpAuthenticator)), trustProxyHeaders: config.trustProxyHeaders }
     const status = ctx.service('status')
     const events = ctx.service('events')
+    const admin = ctx.service('admin')
     const streams = new Set<EventStream>()
     // A stream's request resolved again at each heartbeat: undefined once its credentials no longer pass.
     const principalAgain = async (http: HttpContext) => {
@@ -95,6 +98,8 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
         })
       }
       if (await slotRoutes.answer(http, principal)) return
+      // Areas plugins mounted through the admin service (/admin/queues/…): each handler checks the scope it needs.
+      if (await answerArea(http, principal, config.prefix, admin)) return
       return next()
     }
     return {

@@ -72,6 +72,17 @@ export async function jsonObject(http: HttpContext, limit: number, allowed: read
   return checkedKeys(parseJson(bytes), allowed, example)
 }
 
+/** The request's JSON body, any JSON value; undefined when it is empty. */
+export async function jsonValue(http: HttpContext, limit: number): Promise<unknown> {
+  const bytes = await http.readBody({ limit })
+  if (bytes.byteLength === 0) return undefined
+  const type = header(http, 'content-type')
+  if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+    throw badRequest('Content-Type', `the body is sent as '${type || 'no Content-Type'}'; send Content-Type: application/json`)
+  }
+  return parseJson(bytes)
+}
+
 /** The body of POST …/versions: JSON `{files, entry?, message?, dryRun?, promote?}` or multipart/form-data. */
 export async function deployRequest(http: HttpContext, query: Record<string, string>): Promise<DeployRequest> {
   const example = `{"files": {"index.ts": "…"}, "entry": "index.ts", "message": "…"}, or multipart/form-data with one part per file (its path as the filename)`

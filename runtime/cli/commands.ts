@@ -26,6 +26,12 @@ const APIKEY_OPTIONS = {
   format: JSON_DATA,
 } satisfies Record<string, OptionSpec>
 
+/** The options every `islet queue …` command shares. */
+const QUEUE_OPTIONS = {
+  'data-dir': { ...DATA_DIR, help: 'the data directory whose queues.db holds the queues, as for run (default: $ISLET_DATA_DIR, else ./data)' },
+  format: JSON_DATA,
+} satisfies Record<string, OptionSpec>
+
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'run', summary: 'start the application', args: '[app.yaml]', positionals: { min: 0, max: 1 },
@@ -167,6 +173,31 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'apikey revoke', summary: "revoke an API key (refused from the engine's next request on)", args: '<id>', positionals: { min: 1, max: 1 },
     options: APIKEY_OPTIONS, examples: ['islet apikey revoke 3f2a9c0d1b4e5f60'],
     load: async () => ({ default: (await import('./apikey.ts')).apikeyRevoke }),
+  },
+  // Queues of an app's data directory (plugins/queue): <dataDir>/queues.db read and changed directly, engine running or not.
+  {
+    name: 'queue list', summary: 'the queues in the data directory with their waiting, delayed, running, dead and done counts', args: '', positionals: { min: 0, max: 0 },
+    options: QUEUE_OPTIONS, examples: ['islet queue list', 'islet queue list --data-dir /var/lib/orders --format json'],
+    load: async () => ({ default: (await import('./queue.ts')).queueList }),
+  },
+  {
+    name: 'queue dead', summary: "a queue's dead-letter queue: the jobs that failed for good (or one, in full)", args: '<queue> [id]', positionals: { min: 1, max: 2 },
+    options: { ...QUEUE_OPTIONS, limit: { type: 'string', default: '100', value: 'n', help: 'at most this many jobs (default 100)' } },
+    examples: ['islet queue dead payments', 'islet queue dead payments 42 --format json'],
+    load: async () => ({ default: (await import('./queue.ts')).queueDead }),
+  },
+  {
+    name: 'queue retry', summary: 'put a dead job (or, with --all, every one) back on its queue, attempts from 1', args: '<queue> [id]', positionals: { min: 1, max: 2 },
+    options: { ...QUEUE_OPTIONS, all: { type: 'boolean', default: false, help: 'every dead job of the queue' } },
+    examples: ['islet queue retry payments 42', 'islet queue retry payments --all'],
+    notes: 'A running engine takes the job at its next poll (the queue\'s pollInterval). The admin API does the same: POST /admin/queues/<queue>/dead/<id>/retry.',
+    load: async () => ({ default: (await import('./queue.ts')).queueRetry }),
+  },
+  {
+    name: 'queue purge', summary: 'delete a dead job (or, with --all, every one) for good', args: '<queue> [id]', positionals: { min: 1, max: 2 },
+    options: { ...QUEUE_OPTIONS, all: { type: 'boolean', default: false, help: 'every dead job of the queue' } },
+    examples: ['islet queue purge payments 42', 'islet queue purge payments --all'],
+    load: async () => ({ default: (await import('./queue.ts')).queuePurge }),
   },
   // Registry plugins (map form of plugins:, islet.lock). The commands that resolve read the app's registries:.
   {

@@ -16,6 +16,7 @@ import { createModuleContext } from './module-context.ts'
 import { createEventBus, publishEngineEvent, type EventBus } from '../events/bus.ts'
 import { createComponentHost, type ComponentHost } from '../components/host.ts'
 import { createServiceScope, type ServiceBackends, type ServiceScope } from './services.ts'
+import { createAdminAreas } from './admin-areas.ts'
 import { createSlots } from '../slots/service.ts'
 import { asContract, checkInstance, type ModuleHandle } from './contracts.ts'
 import { createReloader, type ConfigEvent, type ConfigReloadResult } from './reload.ts'
@@ -111,7 +112,7 @@ export function createEngine(options: EngineOptions): Engine {
       logger: hasSlots ? deploySlots.logs.tap(logger) : logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file), appFile: config.file })
     : undefined
   const backends: ServiceBackends = {
-    bus: events, slots: deploySlots.service, status: () => ({ ...status(), components: components?.status() ?? [], slots: deploySlots.summary() }),
+    bus: events, slots: deploySlots.service, admin: createAdminAreas(), status: () => ({ ...status(), components: components?.status() ?? [], slots: deploySlots.summary() }),
     components: components && {
       has: (name) => components.has(name) || deploySlots.isSlot(name),
       invoke(name, input, opts) {

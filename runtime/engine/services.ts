@@ -3,11 +3,12 @@
 // steps, get one scope: the bus subscriptions made through it end together, when the module stops (also when a
 // reload replaces it, or it fails to create or start) or when the generation that compiled the pipeline is disposed.
 import {
-  SERVICE_NAMES, type AbortSignalLike, type ComponentsService, type EventsService, type Logger, type Plugin, type ServiceName,
+  SERVICE_NAMES, type AbortSignalLike, type AdminService, type ComponentsService, type EventsService, type Logger, type Plugin, type ServiceName,
   type Services, type SlotsService, type StatusService,
 } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
+import type { AdminAreas } from './admin-areas.ts'
 
 /** What the engine backs its services with. The component host is seen only through this view. */
 export interface ServiceBackends {
@@ -20,6 +21,8 @@ export interface ServiceBackends {
   status(): unknown
   /** Deploy slots (runtime/slots/service.ts); it checks each caller's principal itself. */
   slots?: SlotsService
+  /** Plugin admin areas (admin-areas.ts): what the `admin` service mounts into and the islet.admin module reads. */
+  admin?: AdminAreas
 }
 
 /** Who asks: for the declaration check, the source of what it publishes and the refusal messages. */
@@ -79,6 +82,22 @@ export function createServiceScope(backends: ServiceBackends): ServiceScope {
     throw new IsletError('ERR_ENGINE_STATE', 'this engine offers no slots service')
   }
 
+  // A mount ends with the scope, like a subscription: a stopped module's admin routes stop answering.
+  function admin(caller: ServiceCaller): AdminService {
+    const areas = backends.admin
+    if (!areas) throw new IsletError('ERR_ENGINE_STATE', 'this engine offers no admin service')
+    return Object.freeze({
+      mount(area: string, handler: Parameters<AdminService['mount']>[1]) {
+        if (ended) throw new IsletError('ERR_ENGINE_STATE', `${caller.who} mounted admin area '${area}' after it stopped: its mounts are over`)
+        const undo = areas.mount(area, handler, caller.who)
+        const end = () => { subscriptions.delete(end); undo() }
+        subscriptions.add(end)
+        return end
+      },
+      handler: (area: string) => areas.handler(area),
+    })
+  }
+
   const status = (): StatusService => Object.freeze({ status: () => backends.status() })
 
   return {
@@ -99,7 +118,8 @@ export function createServiceScope(backends: ServiceBackends): ServiceScope {
         }
         let service = made.get(name)
         if (!service) {
-          service = name === 'events' ? events(caller) : name === 'components' ? components() : name === 'slots' ? slots() : status()
+          service = name === 'events' ? events(caller) : name === 'components' ? components() : name === 'slots' ? slots()
+            : name === 'admin' ? admin(caller) : status()
           made.set(name, service)
         }
         return service as Services[K]
