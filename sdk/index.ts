@@ -25,7 +25,7 @@ export {
   SERVICE_NAMES, type Services, type ServiceName, type EventsService, type BusEvent, type ComponentsService,
   type InvokeOptions, type StatusService, type SlotsService, type SlotInfo, type SlotVersion, type SlotVersionStatus,
   type SlotLogEntry, type SlotInvokeResult, type DeployFiles, type DeployRequest, type DeployResult, type DeployStep,
-  type AuditEntry,
+  type AuditEntry, type OutboundService, type OutboundInit, type OutboundResponse,
 } from './services.ts'
 export { defineTrigger, RUN_VARIABLES, type TriggerType } from './trigger.ts'
 export {
