@@ -130,6 +130,8 @@ beforeAll(async () => {
       text: call(`url: '${up.origin}/text'\n${local}`),
       flaky2: call(`url: '${up.origin}/flaky?key=\${{ query.key }}'\n${local}\nretries: 2\nretryDelayMs: 1`),
       flaky1: call(`url: '${up.origin}/flaky?key=\${{ query.key }}'\n${local}\nretries: 1\nretryDelayMs: 1`),
+      flakynever: call(`url: '${up.origin}/flaky?key=\${{ query.key }}'\n${local}\nretries: 1\nretryDelayMs: 1\nfailOn: never`),
+      hang2: call(`url: '${up.origin}/hang?key=\${{ query.key }}'\n${local}\ntimeoutMs: 200\nretries: 1\nretryDelayMs: 1`),
       post: call(`method: POST\nurl: '${up.origin}/flaky?key=\${{ query.key }}'\n${local}`),
       slowdown: call(`url: '${up.origin}/slow-down?key=\${{ query.key }}'\n${local}\nretries: 1\nretryDelayMs: 1`),
       missing: call(`url: '${up.origin}/missing'\n${local}`),
@@ -194,6 +196,18 @@ describe('http.request: retries', () => {
     expect(res.status).toBe(502)
     expect((await json(res)).error).toMatchObject({ code: 'ERR_HTTP_REQUEST_STATUS', details: { status: 503, attempts: 2 } })
     expect(up.hits.get('/flaky?b')).toHaveLength(2)
+  })
+
+  it('with failOn: never, still retries and then outputs the last answer', async () => {
+    expect(await json(await get('/flakynever?key=h'))).toMatchObject({ status: 503, body: 'try later' })
+    expect(up.hits.get('/flaky?h')).toHaveLength(2)
+  })
+
+  it('retries a timed-out attempt, and says how many were made when the last one times out too', async () => {
+    const res = await get('/hang2?key=g')
+    expect(res.status).toBe(504)
+    expect((await json(res)).error).toMatchObject({ code: 'ERR_HTTP_REQUEST_TIMEOUT', details: { attempts: 2 } })
+    expect(up.hits.get('/hang?g')).toHaveLength(2)
   })
 
   it('never sends a POST twice', async () => {

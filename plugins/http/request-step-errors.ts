@@ -25,15 +25,16 @@ export function outboundCode(error: unknown): string | undefined {
 }
 
 /** The outbound service's error as the step's; the service's message already names the origin and the rule. */
-export function fromOutbound(error: unknown, blame: RequestBlame): StepError {
+export function fromOutbound(error: unknown, blame: RequestBlame, attempts: number): StepError {
   const code = outboundCode(error)!
-  const details: Record<string, unknown> = { ...(error as { details?: Record<string, unknown> }).details, step: blame.step, method: blame.method }
+  const details: Record<string, unknown> = { ...(error as { details?: Record<string, unknown> }).details, step: blame.step, method: blame.method, attempts }
   const reason = details.reason
   const ours: HttpRequestErrorCode =
     code === 'ERR_OUTBOUND_DENIED' ? (reason === 'origin-not-allowed' ? 'ERR_HTTP_REQUEST_ORIGIN_DENIED' : reason === 'blocked-address' ? 'ERR_HTTP_REQUEST_ADDRESS_DENIED' : 'ERR_HTTP_REQUEST_INVALID')
       : code === 'ERR_OUTBOUND_FAILED' ? (reason === 'timeout' ? 'ERR_HTTP_REQUEST_TIMEOUT' : 'ERR_HTTP_REQUEST_FAILED')
         : code === 'ERR_OUTBOUND_TOO_LARGE' ? 'ERR_HTTP_REQUEST_TOO_LARGE' : 'ERR_HTTP_REQUEST_INVALID'
-  return stepError(ours, `http.request step '${blame.step}': ${blame.method} ${(error as Error).message}`, details, error)
+  const tries = attempts > 1 ? ` (after ${attempts} attempts)` : ''
+  return stepError(ours, `http.request step '${blame.step}': ${blame.method} ${(error as Error).message}${tries}`, details, error)
 }
 
 export function unexpectedStatus(status: number, body: string, expected: string, blame: RequestBlame, attempts: number): StepError {

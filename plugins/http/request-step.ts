@@ -50,29 +50,30 @@ export default defineStepType<HttpRequestConfig>({
       let attempt = 0
       for (;;) {
         attempt++
-        let wait: number | undefined
+        let wait: number
         try {
           response = await outbound.fetch(url, { ...init, headers, body, signal: scope.signal })
         } catch (error) {
           if (scope.signal.aborted) throw scope.signal.reason
           if (outboundCode(error) === undefined) throw error
           const reason = (error as { details?: { reason?: unknown } }).details?.reason
-          if (attempt > retries || (reason !== 'timeout' && reason !== 'network')) throw fromOutbound(error, blame)
+          if (attempt > retries || (reason !== 'timeout' && reason !== 'network')) throw fromOutbound(error, blame, attempt)
           wait = backoffMs(attempt, delays.base, delays.cap)
           scope.logger.warn({ step: ctx.step, attempt, waitMs: wait, reason }, `http.request ${method} ${blame.origin}: ${reason}, retrying`)
+          await sleep(wait, scope.signal)
+          continue
         }
-        if (response !== undefined) {
-          if (accepts.ok(response.status) || attempt > retries || !RETRY_STATUSES.has(response.status) || accepts.listed(response.status)) break
-          const asked = retryAfterMs(response.headers['retry-after'])
-          // A server asking for a longer pause than the step waits gets none: the step fails now rather than hang.
-          if (asked !== undefined && asked > delays.cap) break
-          wait = Math.max(asked ?? 0, backoffMs(attempt, delays.base, delays.cap))
-          scope.logger.warn({ step: ctx.step, attempt, waitMs: wait, status: response.status }, `http.request ${method} ${blame.origin}: ${response.status}, retrying`)
-          response = undefined
-        }
-        await sleep(wait!, scope.signal)
+        const { status } = response
+        // A status the step accepts, or one `expect` names, is an answer; so is any once the retries are spent.
+        if (accepts.ok(status) || accepts.listed(status) || attempt > retries || !RETRY_STATUSES.has(status)) break
+        const asked = retryAfterMs(response.headers['retry-after'])
+        // A server asking for a longer pause than the step waits gets none: the step ends now rather than hang.
+        if (asked !== undefined && asked > delays.cap) break
+        wait = Math.max(asked ?? 0, backoffMs(attempt, delays.base, delays.cap))
+        scope.logger.warn({ step: ctx.step, attempt, waitMs: wait, status }, `http.request ${method} ${blame.origin}: ${status}, retrying`)
+        await sleep(wait, scope.signal)
       }
-      if (!accepts.ok(response.status)) throw unexpectedStatus(response.status, response.body, accepts.text, blame, attempt)
+      if (!accepts.ok(response.status) && !accepts.never) throw unexpectedStatus(response.status, response.body, accepts.text, blame, attempt)
       return output(response, config.parse ?? 'auto', method, blame)
     }
   },
@@ -123,14 +124,14 @@ function withQuery(base: string, query: Record<string, unknown>, ctx: StepContex
   return url.href
 }
 
-/** Which statuses succeed: the `expect` list (codes and classes), 2xx without one, all with failOn: never. */
-function acceptance(config: HttpRequestConfig): { ok(status: number): boolean; listed(status: number): boolean; text: string } {
+/** Which statuses succeed: the `expect` list (codes and classes), else 2xx; `never`: none fails the step. */
+function acceptance(config: HttpRequestConfig): { ok(status: number): boolean; listed(status: number): boolean; text: string; never: boolean } {
   const codes = new Set((config.expect ?? []).filter((e): e is number => typeof e === 'number'))
   const classes = new Set((config.expect ?? []).filter((e): e is string => typeof e === 'string').map((e) => Number(e[0])))
   const listed = (status: number) => codes.has(status) || classes.has(Math.floor(status / 100))
-  if (config.failOn === 'never') return { ok: () => true, listed, text: 'any' }
-  if (config.expect === undefined) return { ok: (status) => status >= 200 && status < 300, listed: () => false, text: '2xx' }
-  return { ok: listed, listed, text: config.expect.join(', ') }
+  const never = config.failOn === 'never'
+  if (config.expect === undefined) return { ok: (status) => status >= 200 && status < 300, listed, text: '2xx', never }
+  return { ok: listed, listed, text: config.expect.join(', '), never }
 }
 
 function output(response: OutboundResponse, parse: 'auto' | 'json' | 'text', method: string, blame: RequestBlame): HttpRequestOutput {

@@ -42,19 +42,18 @@ export function createOutbound(options: OutboundOptions = {}): Outbound {
     strict: createGuardedAgent({ timeoutMs: POOL_TIMEOUT_MS, isPrivate: () => false }, options.lookup),
     open: createGuardedAgent({ timeoutMs: POOL_TIMEOUT_MS, isPrivate: () => true }, options.lookup),
   }))
-  const configs = new Map<string, FetchGrantConfig>()
   let closing: Promise<void> | undefined
+  const configs = new Map<string, FetchGrantConfig>()
 
   function configOf(init: OutboundInit): FetchGrantConfig {
-    const grant = {
-      origins: init.allow as string[], privateOrigins: (init.privateOrigins ?? []) as string[],
-      timeoutMs: init.timeoutMs ?? DEFAULTS.timeoutMs, maxResponseBytes: init.maxBytes ?? DEFAULTS.maxBytes,
-      maxRequestBytes: init.maxRequestBytes ?? DEFAULTS.maxRequestBytes, maxRedirects: init.maxRedirects ?? DEFAULTS.maxRedirects,
-    }
-    const key = JSON.stringify(grant)
+    const key = optionsText(init)
     let config = configs.get(key)
     if (config === undefined) {
-      config = validateFetchGrant(grant)
+      config = validateFetchGrant({
+        origins: init.allow as string[], privateOrigins: (init.privateOrigins ?? []) as string[],
+        timeoutMs: init.timeoutMs ?? DEFAULTS.timeoutMs, maxResponseBytes: init.maxBytes ?? DEFAULTS.maxBytes,
+        maxRequestBytes: init.maxRequestBytes ?? DEFAULTS.maxRequestBytes, maxRedirects: init.maxRedirects ?? DEFAULTS.maxRedirects,
+      })
       if (configs.size >= MAX_CACHED_CONFIGS) configs.clear()
       configs.set(key, config)
     }
@@ -82,6 +81,11 @@ export function createOutbound(options: OutboundOptions = {}): Outbound {
       return closing
     },
   }
+}
+
+/** What of a call's options makes its config, as one string: the cache key (a valid origin holds no space or newline). */
+function optionsText(init: OutboundInit): string {
+  return `${init.allow.join(' ')}\n${init.privateOrigins?.join(' ') ?? ''}\n${init.timeoutMs} ${init.maxBytes} ${init.maxRequestBytes} ${init.maxRedirects}`
 }
 
 /** A real AbortSignal for undici: the run's own when it is one (it always is in the engine), else one following it. */
