@@ -50,7 +50,6 @@ export default defineStepType<HttpRequestConfig>({
       let attempt = 0
       for (;;) {
         attempt++
-        let wait: number
         try {
           response = await outbound.fetch(url, { ...init, headers, body, signal: scope.signal })
         } catch (error) {
@@ -58,7 +57,7 @@ export default defineStepType<HttpRequestConfig>({
           if (outboundCode(error) === undefined) throw error
           const reason = (error as { details?: { reason?: unknown } }).details?.reason
           if (attempt > retries || (reason !== 'timeout' && reason !== 'network')) throw fromOutbound(error, blame, attempt)
-          wait = backoffMs(attempt, delays.base, delays.cap)
+          const wait = backoffMs(attempt, delays.base, delays.cap)
           scope.logger.warn({ step: ctx.step, attempt, waitMs: wait, reason }, `http.request ${method} ${blame.origin}: ${reason}, retrying`)
           await sleep(wait, scope.signal)
           continue
@@ -69,7 +68,7 @@ export default defineStepType<HttpRequestConfig>({
         const asked = retryAfterMs(response.headers['retry-after'])
         // A server asking for a longer pause than the step waits gets none: the step ends now rather than hang.
         if (asked !== undefined && asked > delays.cap) break
-        wait = Math.max(asked ?? 0, backoffMs(attempt, delays.base, delays.cap))
+        const wait = Math.max(asked ?? 0, backoffMs(attempt, delays.base, delays.cap))
         scope.logger.warn({ step: ctx.step, attempt, waitMs: wait, status }, `http.request ${method} ${blame.origin}: ${status}, retrying`)
         await sleep(wait, scope.signal)
       }
