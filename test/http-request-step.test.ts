@@ -206,8 +206,8 @@ describe('http.request: retries', () => {
   it('retries a timed-out attempt, and says how many were made when the last one times out too', async () => {
     const res = await get('/hang2?key=g')
     expect(res.status).toBe(504)
+    // Attempts, not arrivals: on a loaded machine an attempt can time out before its request reaches the server.
     expect((await json(res)).error).toMatchObject({ code: 'ERR_HTTP_REQUEST_TIMEOUT', details: { attempts: 2 } })
-    expect(up.hits.get('/hang?g')).toHaveLength(2)
   })
 
   it('never sends a POST twice', async () => {
