@@ -110,6 +110,11 @@ export const ERROR_CODES = {
   ERR_FETCH_INVALID_REQUEST: 'a component passed a malformed fetch request (unparseable URL, bad header, non-string body)',
   ERR_FETCH_FAILED: 'a granted fetch did not complete: network error, timeout, abort or too many redirects',
   ERR_FETCH_TOO_LARGE: 'a fetch request or response exceeded its size cap',
+  // The outbound service (runtime/outbound: plugins' HTTP through the fetch capability's SSRF guard); details.reason as for fetch
+  ERR_OUTBOUND_DENIED: "an outbound request's origin (or a redirect's) is not in the call's allow list, its host is or resolves to a non-public address not granted in privateOrigins, or it breaks a URL rule (scheme, credentials, method)",
+  ERR_OUTBOUND_FAILED: 'an outbound request did not complete: network error, timeout, abort, or too many or broken redirects',
+  ERR_OUTBOUND_TOO_LARGE: 'an outbound request body or response body exceeded its size cap',
+  ERR_OUTBOUND_INVALID: 'an outbound request is malformed (unparseable URL, bad header) or its options are (an allow origin that is not scheme://host[:port], a limit out of range)',
   // Sandbox and components (invocation outcomes; see runtime/sandbox/protocol.ts)
   ERR_SANDBOX_TIMEOUT: 'an invocation outlived its wall-clock deadline; its isolate was disposed',
   ERR_SANDBOX_CPU_LIMIT: 'an invocation used more CPU time than its budget; its isolate was disposed',

@@ -26,6 +26,7 @@ export {
   type InvokeOptions, type StatusService, type SlotsService, type SlotInfo, type SlotVersion, type SlotVersionStatus,
   type SlotLogEntry, type SlotInvokeResult, type DeployFiles, type DeployRequest, type DeployResult, type DeployStep,
   type AuditEntry, type AdminService, type AdminRequest, type AdminAnswer, type AdminHandler,
+  type OutboundService, type OutboundInit, type OutboundResponse,
 } from './services.ts'
 export { defineTrigger, RUN_VARIABLES, type TriggerType } from './trigger.ts'
 export {

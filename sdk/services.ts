@@ -215,6 +215,53 @@ export interface AdminService {
   handler(area: string): AdminHandler | undefined
 }
 
+/** One outbound request: what to send, and the limits and allowlist it is held to. */
+export interface OutboundInit {
+  /** GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS; default GET. */
+  method?: string
+  /** Framing headers (host, content-length, connection, …) are the engine's and dropped. */
+  headers?: Record<string, string>
+  /** A text body; without a content-type header it is sent as text/plain;charset=UTF-8. */
+  body?: string
+  /** The origins (`scheme://host[:port]`) this call may reach, redirects included; any other is refused. */
+  allow: readonly string[]
+  /**
+   * Those of `allow` that may be or resolve to loopback, private, link-local or other non-public addresses; every
+   * other origin is refused there (checked on the address actually connected to, so DNS cannot rebind it).
+   */
+  privateOrigins?: readonly string[]
+  /** Deadline of the whole call, redirects included; default 10000. */
+  timeoutMs?: number
+  /** Largest response body read, counted as it streams; more rejects with ERR_OUTBOUND_TOO_LARGE. Default 1 MiB. */
+  maxBytes?: number
+  /** Largest request body sent; default 1 MiB. */
+  maxRequestBytes?: number
+  /** Redirects followed, each hop checked like the first; default 5. */
+  maxRedirects?: number
+  /** Aborting it aborts the call (ERR_OUTBOUND_FAILED, details.reason 'aborted'). */
+  signal?: AbortSignalLike
+}
+
+export interface OutboundResponse {
+  status: number
+  /** The final URL, after redirects, without its fragment. */
+  url: string
+  /** Lower-cased names, repeated headers joined with ', ', no set-cookie. */
+  headers: Record<string, string>
+  /** The body decoded as UTF-8. */
+  body: string
+}
+
+/**
+ * Outbound HTTP through the engine's SSRF guard, the one components' `fetch` capability uses. Rejects with a
+ * CodedError: ERR_OUTBOUND_DENIED (details.reason: origin-not-allowed, blocked-address, scheme, credentials,
+ * method-not-allowed), ERR_OUTBOUND_FAILED (timeout, aborted, network, too-many-redirects, bad-redirect),
+ * ERR_OUTBOUND_TOO_LARGE or ERR_OUTBOUND_INVALID (a malformed URL, header or limit); details.origin names the hop.
+ */
+export interface OutboundService {
+  fetch(url: string, init: OutboundInit): Promise<OutboundResponse>
+}
+
 /** Every service by name. */
 export interface Services {
   events: EventsService
@@ -222,9 +269,10 @@ export interface Services {
   status: StatusService
   slots: SlotsService
   admin: AdminService
+  outbound: OutboundService
 }
 
 export type ServiceName = keyof Services
 
 /** The services a plugin may declare, as a list for checks. */
-export const SERVICE_NAMES: readonly ServiceName[] = ['events', 'components', 'status', 'slots', 'admin']
+export const SERVICE_NAMES: readonly ServiceName[] = ['events', 'components', 'status', 'slots', 'admin', 'outbound']

@@ -34,6 +34,23 @@ export const HTTP_ERROR_CODES = {
 
 export type HttpErrorCode = keyof typeof HTTP_ERROR_CODES
 
+/**
+ * Codes of the StepErrors the http.request step fails with (request-step-errors.ts), with the status a route answers;
+ * details carry the origin, and for refusals and failures the outbound service's details.reason.
+ */
+export const HTTP_REQUEST_ERROR_CODES = {
+  ERR_HTTP_REQUEST_ORIGIN_DENIED: "502: the URL's origin, or a redirect's, is not in the step's allow list (details.allow)",
+  ERR_HTTP_REQUEST_ADDRESS_DENIED: '502: the host is or resolves to a loopback, private or other non-public address, and its origin is not in privateOrigins',
+  ERR_HTTP_REQUEST_STATUS: '502: the response status is not one the step expects (details.status, details.excerpt: the start of the body)',
+  ERR_HTTP_REQUEST_TIMEOUT: '504: no complete response within timeoutMs (on the last attempt)',
+  ERR_HTTP_REQUEST_TOO_LARGE: '502: the response body is larger than maxBytes (or the request body than the engine sends)',
+  ERR_HTTP_REQUEST_FAILED: '502: the request did not complete: connection refused or reset, too many or broken redirects',
+  ERR_HTTP_REQUEST_BAD_JSON: '502: the response was to be parsed as JSON (its content-type, or parse: json) and is not JSON',
+  ERR_HTTP_REQUEST_INVALID: "500: the request the step built is malformed: a URL that does not parse or is not http(s), credentials in it, a header that is not text, a body JSON cannot hold",
+} as const
+
+export type HttpRequestErrorCode = keyof typeof HTTP_REQUEST_ERROR_CODES
+
 /** An error the http layer itself raises; its message is safe to show the caller. */
 export class HttpError extends CodedError<HttpErrorCode> {
   readonly status: number

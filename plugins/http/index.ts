@@ -3,6 +3,7 @@ import { definePlugin } from '@islet/sdk'
 import accessLog from './access-log.ts'
 import cors from './cors.ts'
 import rateLimit from './rate-limit.ts'
+import request from './request-step.ts'
 import router from './router.ts'
 import server from './server.ts'
 import trigger from './trigger.ts'
@@ -14,7 +15,9 @@ export default definePlugin({
   name: 'http',
   version: '0.1.0',
   islet: '^0.1.0',
-  description: 'HTTP serving: server, router, CORS, access log, rate limit.',
+  description: 'HTTP serving: server, router, CORS, access log, rate limit; outbound requests (http.request).',
   moduleTypes: [server, router, cors, accessLog, rateLimit],
+  stepTypes: [request],
   triggers: [trigger],
+  services: ['outbound'],
 })

@@ -18,6 +18,7 @@ import { createComponentHost, type ComponentHost } from '../components/host.ts'
 import { createServiceScope, type ServiceBackends, type ServiceScope } from './services.ts'
 import { createAdminAreas } from './admin-areas.ts'
 import { createSlots } from '../slots/service.ts'
+import { createOutbound } from '../outbound/outbound.ts'
 import { asContract, checkInstance, type ModuleHandle } from './contracts.ts'
 import { createReloader, type ConfigEvent, type ConfigReloadResult } from './reload.ts'
 import type { ConfigGeneration, ModuleRecord, ModuleStatus } from './generation.ts'
@@ -111,8 +112,9 @@ export function createEngine(options: EngineOptions): Engine {
     ? createComponentHost({ components: config.components, sandbox: config.sandbox,
       logger: hasSlots ? deploySlots.logs.tap(logger) : logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file), appFile: config.file })
     : undefined
+  const outbound = createOutbound()
   const backends: ServiceBackends = {
-    bus: events, slots: deploySlots.service, admin: createAdminAreas(), status: () => ({ ...status(), components: components?.status() ?? [], slots: deploySlots.summary() }),
+    bus: events, slots: deploySlots.service, admin: createAdminAreas(), outbound, status: () => ({ ...status(), components: components?.status() ?? [], slots: deploySlots.summary() }),
     components: components && {
       has: (name) => components.has(name) || deploySlots.isSlot(name),
       invoke(name, input, opts) {
@@ -369,6 +371,7 @@ export function createEngine(options: EngineOptions): Engine {
       disposeGeneration(gen, undefined)
       await components?.stop().catch(() => {})
       deploySlots.close()
+      await outbound.close()
       state = 'failed'
       const lines = problems.map((s) => `  ${s.decl.name} (${s.decl.type}): ${s.status.state === 'failed' ? `failed to ${s.status.phase}: ` : ''}${s.status.error?.message}`)
       throw new IsletError('ERR_ENGINE_START_FAILED',
@@ -387,6 +390,7 @@ export function createEngine(options: EngineOptions): Engine {
         disposeGeneration(gen, undefined)
         await components?.stop().catch((error: unknown) => errors.push(error))
         deploySlots.close()
+        await outbound.close().catch((error: unknown) => errors.push(error))
         state = 'stopped'
         logger.info('engine stopped')
         if (errors.length > 0) throw errors[0]

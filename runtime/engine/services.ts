@@ -3,8 +3,8 @@
 // steps, get one scope: the bus subscriptions made through it end together, when the module stops (also when a
 // reload replaces it, or it fails to create or start) or when the generation that compiled the pipeline is disposed.
 import {
-  SERVICE_NAMES, type AbortSignalLike, type AdminService, type ComponentsService, type EventsService, type Logger, type Plugin, type ServiceName,
-  type Services, type SlotsService, type StatusService,
+  SERVICE_NAMES, type AbortSignalLike, type AdminService, type ComponentsService, type EventsService, type Logger, type OutboundService,
+  type Plugin, type ServiceName, type Services, type SlotsService, type StatusService,
 } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
@@ -23,6 +23,8 @@ export interface ServiceBackends {
   slots?: SlotsService
   /** Plugin admin areas (admin-areas.ts): what the `admin` service mounts into and the islet.admin module reads. */
   admin?: AdminAreas
+  /** Outbound HTTP through the fetch capability's SSRF guard (runtime/outbound); each call carries its own allowlist. */
+  outbound?: OutboundService
 }
 
 /** Who asks: for the declaration check, the source of what it publishes and the refusal messages. */
@@ -98,6 +100,11 @@ export function createServiceScope(backends: ServiceBackends): ServiceScope {
     })
   }
 
+  const outbound = (): OutboundService => {
+    if (backends.outbound) return backends.outbound
+    throw new IsletError('ERR_ENGINE_STATE', 'this engine offers no outbound service')
+  }
+
   const status = (): StatusService => Object.freeze({ status: () => backends.status() })
 
   return {
@@ -119,7 +126,7 @@ export function createServiceScope(backends: ServiceBackends): ServiceScope {
         let service = made.get(name)
         if (!service) {
           service = name === 'events' ? events(caller) : name === 'components' ? components() : name === 'slots' ? slots()
-            : name === 'admin' ? admin(caller) : status()
+            : name === 'admin' ? admin(caller) : name === 'outbound' ? outbound() : status()
           made.set(name, service)
         }
         return service as Services[K]

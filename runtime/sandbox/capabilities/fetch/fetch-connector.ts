@@ -5,19 +5,32 @@ import { Agent, buildConnector } from 'undici'
 import { BlockedAddressError, blockedRangeOf } from './address-policy.ts'
 import type { FetchGrantConfig } from './fetch-grant.ts'
 
+/** The pool of one fetch grant: its private origins skip the address checks (see createGuardedAgent). */
+export function createPinnedAgent(config: FetchGrantConfig, lookup: LookupFunction = dnsLookup as LookupFunction): Agent {
+  return createGuardedAgent({ timeoutMs: config.timeoutMs, isPrivate: (origin) => config.privateOrigins.has(origin) }, lookup)
+}
+
+export interface GuardOptions {
+  /** Connect, headers and body timeout of the pool (a call's own deadline is its abort signal). */
+  timeoutMs: number
+  /** Whether connections to this origin (serialised like URL.origin) skip the address checks. */
+  isPrivate(origin: string): boolean
+}
+
 /**
  * An Agent whose connector validates addresses as it connects. The lookup it hands to `net.connect` checks every
  * DNS answer and returns only checked ones, so the address connected to is the address checked: no second lookup
  * an attacker's DNS could answer differently (rebinding). After connecting, the peer address is checked again,
- * which also covers IP-literal hosts, where Node skips the lookup. Origins granted private access skip both checks.
+ * which also covers IP-literal hosts, where Node skips the lookup. Origins `isPrivate` accepts skip both checks.
+ * One grant's pool (createPinnedAgent), or the engine's outbound service's two (runtime/outbound).
  */
-export function createPinnedAgent(config: FetchGrantConfig, lookup: LookupFunction = dnsLookup as LookupFunction): Agent {
-  const strict = buildConnector({ lookup: checkedLookup(lookup), timeout: config.timeoutMs })
-  const open = buildConnector({ lookup, timeout: config.timeoutMs })
-  const connect: buildConnector.connector = (options, callback) => {
-    const isPrivate = config.privateOrigins.has(originOf(options))
+export function createGuardedAgent(options: GuardOptions, lookup: LookupFunction = dnsLookup as LookupFunction): Agent {
+  const strict = buildConnector({ lookup: checkedLookup(lookup), timeout: options.timeoutMs })
+  const open = buildConnector({ lookup, timeout: options.timeoutMs })
+  const connect: buildConnector.connector = (connectOptions, callback) => {
+    const isPrivate = options.isPrivate(originOf(connectOptions))
     const connector = isPrivate ? open : strict
-    connector(options, (error: Error | null, socket: Socket | null) => {
+    connector(connectOptions, (error: Error | null, socket: Socket | null) => {
       if (error !== null || socket === null) {
         callback(error ?? new Error('connection failed'), null)
         return
@@ -31,7 +44,7 @@ export function createPinnedAgent(config: FetchGrantConfig, lookup: LookupFuncti
       callback(null, socket)
     })
   }
-  return new Agent({ connect, headersTimeout: config.timeoutMs, bodyTimeout: config.timeoutMs })
+  return new Agent({ connect, headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs })
 }
 
 /** Resolves every address (`all: true`) and refuses if any one is blocked, then answers in the shape asked for. */

@@ -9,7 +9,7 @@ import { addressDenied, checkTarget } from './fetch-policy.ts'
 import { checkRequest, type CheckedRequest, type FetchRequestDto } from './fetch-request.ts'
 import { copyResponseHeaders, readCappedText, type FetchResponseDto } from './fetch-response.ts'
 
-export type { FetchGrant, FetchRequestDto, FetchResponseDto }
+export type { CheckedRequest, FetchGrant, FetchRequestDto, FetchResponseDto }
 
 export interface FetchCapability {
   /** Rejects with ERR_CAPABILITY_DENIED, ERR_FETCH_INVALID_REQUEST, ERR_FETCH_FAILED or ERR_FETCH_TOO_LARGE. */
@@ -46,15 +46,7 @@ export function createFetchCapability(grant: FetchGrant, options: FetchCapabilit
     async fetch(request, signal) {
       const checked = checkRequest(request, config)
       if (closing !== undefined) throw failed(checked.hop, 'closed', 'the fetch capability is closed')
-      // One deadline for the whole call, redirects included; the caller's signal can end it sooner.
-      const timeout = AbortSignal.timeout(config.timeoutMs)
-      const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-      const progress = { hop: checked.hop }
-      try {
-        return await follow(await agentOf(), config, checked, combined, progress)
-      } catch (error) {
-        throw explain(error, progress.hop, config, timeout, signal)
-      }
+      return guardedFetch(agentOf, config, checked, signal)
     },
     close() {
       closing ??= agent ? agent.then((pool) => pool.close()) : Promise.resolve()
@@ -63,13 +55,35 @@ export function createFetchCapability(grant: FetchGrant, options: FetchCapabilit
   }
 }
 
+/**
+ * One call under the SSRF policy: a deadline for the whole call, redirects included (the caller's signal can end it
+ * sooner), and every failure mapped to one coded error. `agentFor` picks the pool each hop connects through. Shared
+ * by the fetch capability and the engine's outbound service (runtime/outbound).
+ */
+export async function guardedFetch(
+  agentFor: AgentFor, config: FetchGrantConfig, checked: CheckedRequest, signal?: AbortSignal,
+): Promise<FetchResponseDto> {
+  const timeout = AbortSignal.timeout(config.timeoutMs)
+  const combined = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
+  const progress = { hop: checked.hop }
+  try {
+    return await follow(agentFor, config, checked, combined, progress)
+  } catch (error) {
+    throw explain(error, progress.hop, config, timeout, signal)
+  }
+}
+
+/** The connection pool a hop to `url` goes through. */
+export type AgentFor = (url: URL) => Agent | Promise<Agent>
+
 /** Sends the request and follows redirects by hand, so each hop passes the same checks as the first. */
 async function follow(
-  agent: Agent, config: FetchGrantConfig, request: CheckedRequest, signal: AbortSignal, progress: { hop: Hop },
+  agentFor: AgentFor, config: FetchGrantConfig, request: CheckedRequest, signal: AbortSignal, progress: { hop: Hop },
 ): Promise<FetchResponseDto> {
   let { url, method, body } = request
   const headers = request.headers // ours: checkRequest built it, redirects edit it
   for (let redirect = 0; ; redirect++) {
+    const agent = await agentFor(url)
     const response = await agent.request({
       origin: url.origin, path: url.pathname + url.search, method, headers: [...headers].flat(), body, signal,
     })
