@@ -2,6 +2,7 @@
 import { definePlugin } from '@islet/sdk'
 import accessLog from './access-log.ts'
 import cors from './cors.ts'
+import executions from './executions.ts'
 import rateLimit from './rate-limit.ts'
 import router from './router.ts'
 import server from './server.ts'
@@ -15,6 +16,8 @@ export default definePlugin({
   version: '0.1.0',
   islet: '^0.1.0',
   description: 'HTTP serving: server, router, CORS, access log, rate limit.',
-  moduleTypes: [server, router, cors, accessLog, rateLimit],
+  moduleTypes: [server, router, cors, accessLog, rateLimit, executions],
   triggers: [trigger],
+  // Routes with `execution:` and the http.executions router record runs through it.
+  services: ['executions'],
 })

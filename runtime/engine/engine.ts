@@ -15,6 +15,7 @@ import { createEventBus, publishEngineEvent, type EventBus } from '../events/bus
 import { createComponentHost, type ComponentHost } from '../components/host.ts'
 import { createServiceScope, type ServiceBackends, type ServiceScope } from './services.ts'
 import { createSlots } from '../slots/service.ts'
+import { createExecutions, type RetentionOptions } from '../executions/service.ts'
 import { asContract, checkInstance, type ModuleHandle } from './contracts.ts'
 import { createReloader, type ConfigEvent, type ConfigReloadResult } from './reload.ts'
 import type { ConfigGeneration, ModuleRecord, ModuleStatus } from './generation.ts'
@@ -44,6 +45,8 @@ export interface EngineOptions {
   env?: Record<string, string | undefined>
   /** Which of several engine processes this is (`islet run --processes`); modules see it as `ctx.engine.process`. */
   process?: EngineProcessView
+  /** How long recorded executions are kept (<dataDir>/executions.db); defaults: 7 days, 10,000, output ≤ 64 KiB. */
+  executions?: Partial<RetentionOptions> & { now?: () => number }
 }
 
 export interface EngineStatus {
@@ -108,8 +111,13 @@ export function createEngine(options: EngineOptions): Engine {
     ? createComponentHost({ components: config.components, sandbox: config.sandbox,
       logger: hasSlots ? deploySlots.logs.tap(logger) : logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file), appFile: config.file })
     : undefined
+  // Recorded runs of the serving generation's pipelines (execution: async|record routes, the executions service).
+  const executions = createExecutions({
+    dataDir, logger, bus: events, retention: options.executions, now: options.executions?.now,
+    pipeline: (name) => (gen.config.pipelines[name] ? pipeline(gen, name) : undefined),
+  })
   const backends: ServiceBackends = {
-    bus: events, slots: deploySlots.service, status: () => ({ ...status(), components: components?.status() ?? [], slots: deploySlots.summary() }),
+    bus: events, slots: deploySlots.service, executions: executions.service, status: () => ({ ...status(), components: components?.status() ?? [], slots: deploySlots.summary() }),
     components: components && {
       has: (name) => components.has(name) || deploySlots.isSlot(name),
       invoke(name, input, opts) {
@@ -333,6 +341,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (state !== 'idle') throw new IsletError('ERR_ENGINE_STATE', `start() called while the engine is ${state}`)
       state = 'starting'
       mkdirSync(dataDir, { recursive: true })
+      // Executions a crashed engine left running are marked interrupted before anything can follow them.
+      executions.start()
       if (components) {
         try {
           await components.start()
@@ -359,7 +369,9 @@ export function createEngine(options: EngineOptions): Engine {
       }
       if (stopping) { await stopping; return }
       state = 'stopping'
+      executions.interrupt()
       await stopSlots([...gen.slots.values()])
+      executions.close()
       disposeGeneration(gen, undefined)
       await components?.stop().catch(() => {})
       deploySlots.close()
@@ -377,7 +389,11 @@ export function createEngine(options: EngineOptions): Engine {
         state = 'stopping'
         await current
         await reloader.idle()
+        // Background executions end interrupted while the modules their steps use are still up; a recorded run tied
+        // to a request ends with its request (the server's drain).
+        executions.interrupt()
         const errors = await stopSlots([...gen.slots.values()])
+        executions.close()
         disposeGeneration(gen, undefined)
         await components?.stop().catch((error: unknown) => errors.push(error))
         deploySlots.close()

@@ -3,8 +3,8 @@
 // steps, get one scope: the bus subscriptions made through it end together, when the module stops (also when a
 // reload replaces it, or it fails to create or start) or when the generation that compiled the pipeline is disposed.
 import {
-  SERVICE_NAMES, type AbortSignalLike, type ComponentsService, type EventsService, type Logger, type Plugin, type ServiceName,
-  type Services, type SlotsService, type StatusService,
+  SERVICE_NAMES, type AbortSignalLike, type ComponentsService, type EventsService, type ExecutionsService, type Logger, type Plugin,
+  type ServiceName, type Services, type SlotsService, type StatusService,
 } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
@@ -20,6 +20,8 @@ export interface ServiceBackends {
   status(): unknown
   /** Deploy slots (runtime/slots/service.ts); it checks each caller's principal itself. */
   slots?: SlotsService
+  /** Recorded pipeline runs (runtime/executions/service.ts). */
+  executions?: ExecutionsService
 }
 
 /** Who asks: for the declaration check, the source of what it publishes and the refusal messages. */
@@ -79,6 +81,11 @@ export function createServiceScope(backends: ServiceBackends): ServiceScope {
     throw new IsletError('ERR_ENGINE_STATE', 'this engine offers no slots service')
   }
 
+  const executions = (): ExecutionsService => {
+    if (backends.executions) return backends.executions
+    throw new IsletError('ERR_ENGINE_STATE', 'this engine offers no executions service')
+  }
+
   const status = (): StatusService => Object.freeze({ status: () => backends.status() })
 
   return {
@@ -99,7 +106,8 @@ export function createServiceScope(backends: ServiceBackends): ServiceScope {
         }
         let service = made.get(name)
         if (!service) {
-          service = name === 'events' ? events(caller) : name === 'components' ? components() : name === 'slots' ? slots() : status()
+          service = name === 'events' ? events(caller) : name === 'components' ? components() : name === 'slots' ? slots()
+            : name === 'executions' ? executions() : status()
           made.set(name, service)
         }
         return service as Services[K]
