@@ -40,7 +40,7 @@ export default defineModuleType<RouterConfig, RouterProvider>({
     required: ['routes'],
     // An async route answers with where to watch its execution: the http.executions module that serves them.
     if: { properties: { routes: { type: 'array', contains: { type: 'object', required: ['execution'], properties: { execution: { const: 'async' } } } } } },
-    then: { properties: { executions: { type: 'string' } }, required: ['executions'] },
+    then: { properties: { executions: { type: 'string', description: 'a route has execution: async, whose 202 links to an http.executions module: name it here' } }, required: ['executions'] },
     properties: {
       prefix: { type: 'string', default: '', pattern: '^(/[^/\\s]+)*$', description: 'prepended to every path, e.g. /api' },
       executions: moduleRef('the http.executions module an execution: async route\'s 202 links to (required when a route is async)', httpExecutions),
