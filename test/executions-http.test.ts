@@ -210,6 +210,9 @@ describe('who may read and cancel executions', () => {
     expect(listed.map((e: any) => e.id)).toEqual([hung])
     expect((await json(await get(app, '/admin/executions?pipeline=quick&limit=1', auth('t-read'))))).toMatchObject([{ pipeline: 'quick', status: 'completed' }])
     expect(await json(await get(app, `/admin/executions/${hung}`, auth('t-read')))).toMatchObject({ id: hung, status: 'running' })
+    const future = new Date(Date.now() + 3_600_000).toISOString()
+    expect(await json(await get(app, `/admin/executions?since=${future}`, auth('t-read')))).toEqual([])
+    expect((await json(await get(app, '/admin/executions?since=2000-01-01T00:00:00Z', auth('t-read')))).length).toBe(2)
 
     const refused = await post(app, `/admin/executions/${hung}/cancel`, undefined, auth('t-read'))
     expect(refused.status).toBe(403)
