@@ -101,8 +101,7 @@ export default defineModuleType<ExecutionsRouterConfig, RouterProvider & Executi
       const after = typeof lastEventId === 'string' && /^\d{1,9}$/.test(lastEventId) ? Number(lastEventId) : 0
       const body = new PassThrough()
       let unfollow = () => {}
-      const heartbeat = setInterval(() => body.write(': keep-alive\n\n'), config.heartbeatSeconds * 1000)
-      heartbeat.unref()
+      let heartbeat: ReturnType<typeof setInterval> | undefined
       const end = () => { clearInterval(heartbeat); unfollow(); streams.delete(body); if (!body.writableEnded) body.end() }
       // The client went away (the server destroys the body) or the execution ended.
       body.once('close', end)
@@ -115,6 +114,8 @@ export default defineModuleType<ExecutionsRouterConfig, RouterProvider & Executi
         end()
         throw refusal(error, id)
       }
+      // An execution that ended already was replayed whole and the stream ended: nothing to keep alive.
+      if (!body.writableEnded) heartbeat = setInterval(() => body.write(': keep-alive\n\n'), config.heartbeatSeconds * 1000)
       return { status: 200, headers: { ...SSE_HEADERS }, body }
     }
 

@@ -52,17 +52,21 @@ export function createExecutionRoutes(executions: () => ExecutionsService, optio
       ?? (typeof lastEventId === 'string' && /^\d{1,15}$/.test(lastEventId) ? Number(lastEventId) : 0)
     let heartbeat: ReturnType<typeof setInterval> | undefined
     let unfollow = () => {}
-    const stream = new EventStream(() => { clearInterval(heartbeat); unfollow(); options.streams.delete(stream) })
+    let over = false
+    const stream = new EventStream(() => { over = true; clearInterval(heartbeat); unfollow(); options.streams.delete(stream) })
     stream.push(': connected\n\n')
     const send = (event: ExecutionEvent) => stream.push(`id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`)
-    // follow throws for an unknown id before anything is answered; it may also end the stream at once (ended already).
+    // follow throws for an unknown id before anything is answered; it ends the stream at once when the execution
+    // ended already (the replay is all there is): then there is nothing to keep alive.
     unfollow = executions().follow(id, send, () => stream.end(), after)
-    options.streams.add(stream)
-    // As /admin/events: credentials are checked again at each heartbeat, so a revoked key ends the stream.
-    heartbeat = setInterval(() => {
-      stream.push(': keep-alive\n\n')
-      options.principalAgain(http).then((p) => { if (!p || requireScope(p, READ_SCOPES, 'events')) stream.end() }, () => stream.end())
-    }, options.heartbeatSeconds * 1000)
+    if (!over) {
+      options.streams.add(stream)
+      // As /admin/events: credentials are checked again at each heartbeat, so a revoked key ends the stream.
+      heartbeat = setInterval(() => {
+        stream.push(': keep-alive\n\n')
+        options.principalAgain(http).then((p) => { if (!p || requireScope(p, READ_SCOPES, 'events')) stream.end() }, () => stream.end())
+      }, options.heartbeatSeconds * 1000)
+    }
     http.respond({ status: 200, body: stream, headers: { ...SSE_HEADERS } })
   }
 
