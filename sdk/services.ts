@@ -200,6 +200,8 @@ export interface ExecutionSummary {
   pipeline: string
   /** The trigger that started it (`http`, `event`, …). */
   trigger: string
+  /** The run's id from its trigger: an HTTP request's X-Request-Id, an event's id… (what its log lines carry). */
+  runId: string
   status: ExecutionStatus
   startedAt: string
   endedAt?: string

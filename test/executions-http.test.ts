@@ -89,7 +89,7 @@ describe('execution: async routes', () => {
     const app = await open()
     const bus: BusEvent[] = []
     app.engine.events.subscribe('islet.step.*', (e) => { bus.push(e) })
-    const res = await post(app, '/reports', { n: 21 })
+    const res = await post(app, '/reports', { n: 21 }, { 'x-request-id': 'req-report-1' })
     expect(res.status).toBe(202)
     const answer = await json(res)
     expect(answer).toMatchObject({ execution: expect.stringMatching(/^ex_/), status: 'running' })
@@ -104,7 +104,7 @@ describe('execution: async routes', () => {
 
     let record: any
     await until(async () => (record = await json(await get(app, `/runs/${id}`, auth('t-app')))).status !== 'running')
-    expect(record).toMatchObject({ status: 'completed', pipeline: 'report', output: { status: 200, body: { total: 42 } } })
+    expect(record).toMatchObject({ status: 'completed', pipeline: 'report', runId: 'req-report-1', output: { status: 200, body: { total: 42 } } })
     expect(record.inputBytes).toBe(JSON.stringify({ n: 21 }).length)
     expect(record.steps.map((s: any) => [s.name, s.status])).toEqual([['first', 'completed'], ['wait', 'completed'], ['last', 'completed']])
     for (const step of record.steps) {

@@ -22,7 +22,7 @@ function open(): ExecutionStore {
 }
 
 function add(s: ExecutionStore, id: string, startedAt: number, ended: boolean): void {
-  s.insert({ id, pipeline: 'p', trigger: 'http', startedAt, inputBytes: 2, owner: 'h:1:b' })
+  s.insert({ id, pipeline: 'p', trigger: 'http', runId: `req-${id}`, startedAt, inputBytes: 2, owner: 'h:1:b' })
   s.appendEvent({ seq: 1, type: 'pipeline.started', execution: id, pipeline: 'p', at: new Date(startedAt).toISOString() })
   if (ended) s.finish(id, { status: 'completed', endedAt: startedAt + 5, output: '{"status":204}', outputBytes: 14, truncated: false })
 }

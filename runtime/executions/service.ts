@@ -190,7 +190,7 @@ export function createExecutions(options: ExecutionsOptions): Executions {
     const opened = open()
     const id = `ex_${now().toString(36)}${randomBytes(8).toString('hex')}`
     const startedAt = now()
-    opened.insert({ id, pipeline: name, trigger: run.trigger, startedAt, inputBytes: jsonBytes(run.input), owner })
+    opened.insert({ id, pipeline: name, trigger: run.trigger, runId: String(run.id).slice(0, 200), startedAt, inputBytes: jsonBytes(run.input), owner })
     const live: Live = {
       id, pipeline: name, startedAt, controller: new AbortController(), attached: opts.signal !== undefined,
       followers: new Set(), open: new Map(), seq: 0, stepEvents: 0, settled: false,

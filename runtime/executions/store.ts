@@ -15,6 +15,7 @@ export interface NewExecution {
   id: string
   pipeline: string
   trigger: string
+  runId: string
   startedAt: number
   inputBytes: number
   /** `host:pid:boot` of the engine running it: how a restart tells its own dead runs from another process's live ones. */
@@ -52,7 +53,7 @@ export interface ExecutionStore {
 }
 
 interface Row {
-  id: string; pipeline: string; trigger: string; status: string; started_at: number; ended_at: number | null
+  id: string; pipeline: string; trigger: string; run_id: string; status: string; started_at: number; ended_at: number | null
   input_bytes: number; output: string | null; output_bytes: number | null; output_truncated: number
   error_code: string | null; error_message: string | null; owner: string
 }
@@ -72,7 +73,7 @@ export function openExecutionStore(dataDir: string): ExecutionStore {
     db = openWalFile(file)
     db.exec(`
       CREATE TABLE IF NOT EXISTS executions (
-        id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, trigger TEXT NOT NULL, status TEXT NOT NULL,
+        id TEXT PRIMARY KEY, pipeline TEXT NOT NULL, trigger TEXT NOT NULL, run_id TEXT NOT NULL, status TEXT NOT NULL,
         started_at INTEGER NOT NULL, ended_at INTEGER, input_bytes INTEGER NOT NULL,
         output TEXT, output_bytes INTEGER, output_truncated INTEGER NOT NULL DEFAULT 0,
         error_code TEXT, error_message TEXT, owner TEXT NOT NULL, cancel_requested INTEGER NOT NULL DEFAULT 0);
@@ -86,8 +87,8 @@ export function openExecutionStore(dataDir: string): ExecutionStore {
     throw new IsletError('ERR_EXECUTION_STORE', `the execution store ${file} could not be opened: ${messageOf(error)}`, { cause: error })
   }
   const q = {
-    insert: db.prepare(`INSERT INTO executions (id, pipeline, trigger, status, started_at, input_bytes, owner)
-      VALUES (@id, @pipeline, @trigger, 'running', @startedAt, @inputBytes, @owner)`),
+    insert: db.prepare(`INSERT INTO executions (id, pipeline, trigger, run_id, status, started_at, input_bytes, owner)
+      VALUES (@id, @pipeline, @trigger, @runId, 'running', @startedAt, @inputBytes, @owner)`),
     event: db.prepare('INSERT INTO execution_events (execution, seq, event) VALUES (?, ?, ?)'),
     finish: db.prepare(`UPDATE executions SET status = @status, ended_at = @endedAt, output = @output, output_bytes = @outputBytes,
       output_truncated = @truncated, error_code = @errorCode, error_message = @errorMessage WHERE id = @id AND status = 'running'`),
@@ -183,7 +184,7 @@ const iso = (ms: number) => new Date(ms).toISOString()
 
 function summaryOf(row: Row): ExecutionSummary {
   return {
-    id: row.id, pipeline: row.pipeline, trigger: row.trigger, status: row.status as ExecutionStatus, startedAt: iso(row.started_at),
+    id: row.id, pipeline: row.pipeline, trigger: row.trigger, runId: row.run_id, status: row.status as ExecutionStatus, startedAt: iso(row.started_at),
     ...(row.ended_at !== null ? { endedAt: iso(row.ended_at), durationMs: row.ended_at - row.started_at } : {}),
     inputBytes: row.input_bytes,
     ...(row.error_code !== null ? { error: { code: row.error_code, message: row.error_message ?? '' } } : {}),
