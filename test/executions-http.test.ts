@@ -62,7 +62,7 @@ pipelines:
         config: { value: 1 }
       - name: boom
         type: fail
-        config: { status: 422, code: ERR_REPORT_BROKEN, message: 'the report cannot be made' }
+        config: { status: 422, code: REPORT_BROKEN, message: 'the report cannot be made' }
   quick:
     steps:
       - name: answer
@@ -173,10 +173,10 @@ describe('execution: async routes', () => {
     const { execution: id } = await json(await post(app, '/broken'))
     let record: any
     await until(async () => (record = await json(await get(app, `/runs/${id}`, auth('t-app')))).status !== 'running')
-    expect(record).toMatchObject({ status: 'failed', error: { code: 'ERR_REPORT_BROKEN', message: 'the report cannot be made' } })
+    expect(record).toMatchObject({ status: 'failed', error: { code: 'REPORT_BROKEN', message: 'the report cannot be made' } })
     expect(record.steps).toMatchObject([
       { name: 'ok', status: 'completed', outputBytes: 1 },
-      { name: 'boom', status: 'failed', error: { code: 'ERR_REPORT_BROKEN' } },
+      { name: 'boom', status: 'failed', error: { code: 'REPORT_BROKEN' } },
     ])
     expect(record.output).toBeUndefined()
   })

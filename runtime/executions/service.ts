@@ -5,9 +5,9 @@
 // nothing and sees nothing twice. Unrecorded runs (every plain HTTP request) never reach this file.
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
-import type {
-  AbortSignalLike, ExecutionEvent, ExecutionFilter, ExecutionsService, ExecutionStart, ExecutionStatus, ExecutionSummary,
-  Logger, Pipeline, PipelineResponse, RunInput, RunObserver,
+import {
+  isStepError, type AbortSignalLike, type ExecutionEvent, type ExecutionFilter, type ExecutionsService, type ExecutionStart,
+  type ExecutionStatus, type ExecutionSummary, type Logger, type Pipeline, type PipelineResponse, type RunInput, type RunObserver,
 } from '@islet/sdk'
 import { codeOf, describeThrown, IsletError, isIsletError } from '../errors.ts'
 import { publishEngineEvent, type EventBus } from '../events/bus.ts'
@@ -214,7 +214,8 @@ export function createExecutions(options: ExecutionsOptions): Executions {
       lives.delete(id)
       external?.removeEventListener('abort', forward)
       const endedAt = now()
-      const problem = error === undefined ? undefined : { code: codeOf(error, 'ERR_STEP_FAILED'), message: describeThrown(error) }
+      const problem = error === undefined ? undefined
+        : { code: isStepError(error) ? error.code : codeOf(error, 'ERR_STEP_FAILED'), message: describeThrown(error) }
       try {
         opened.finish(id, { status, endedAt, ...(response ? output(response) : { output: null, outputBytes: null, truncated: false }), ...(problem ? { error: problem } : {}) })
       } catch (failure) {

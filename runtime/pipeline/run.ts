@@ -154,7 +154,9 @@ function stepEnded(observer: RunObserver, step: string, startedAt: number, outpu
   const endedAt = Date.now()
   const timing = { step, startedAt, endedAt, durationMs: endedAt - startedAt }
   if (error !== undefined) {
-    observer.stepEnded({ ...timing, error: { code: codeOf(error, 'ERR_STEP_FAILED'), message: describeThrown(error) } })
+    // A StepError's code is the app's own (the fail step takes any upper-case code), kept as it is.
+    const code = isStepError(error) ? error.code : codeOf(error, 'ERR_STEP_FAILED')
+    observer.stepEnded({ ...timing, error: { code, message: describeThrown(error) } })
     return
   }
   const bytes = jsonBytes(output)
