@@ -35,6 +35,7 @@ modules:
         - { method: POST, path: /broken, pipeline: broken, execution: async }
         - { method: POST, path: /quick, pipeline: quick, execution: record }
         - { method: POST, path: /plain, pipeline: quick }
+        - { method: POST, path: /hold, pipeline: hang, execution: record }
   - name: web
     type: http.server
     config: { port: 0, host: 127.0.0.1, middleware: [tok, admin], routers: [api, runs] }
@@ -196,6 +197,23 @@ describe('execution: record routes', () => {
     const plain = await post(app, '/plain', { a: 2 })
     expect(plain.headers.get('x-execution-id')).toBeNull()
     expect((await json(await get(app, '/admin/executions?pipeline=quick', auth('t-read')))).map((e: any) => e.id)).toEqual([id])
+  })
+})
+
+describe('execution: record routes whose caller goes away', () => {
+  it('abort the run with the request: the step sees it and the execution ends failed with the reason', async () => {
+    const app = await open()
+    const client = new AbortController()
+    const request = fetch(`${app.url}/hold`, { method: 'POST', signal: client.signal }).catch(() => 'gone')
+    await until(() => gate('never').entered === 1)
+    const [running] = await json(await get(app, '/admin/executions?pipeline=hang', auth('t-read')))
+    expect(running).toMatchObject({ status: 'running', trigger: 'http' })
+    client.abort()
+    expect(await request).toBe('gone')
+    let record: any
+    await until(async () => (record = await json(await get(app, `/runs/${running.id}`, auth('t-app')))).status !== 'running')
+    expect(record).toMatchObject({ status: 'failed', error: { code: 'ERR_HTTP_CLIENT_CLOSED' } })
+    expect(gate('never').aborts).toEqual(['ERR_HTTP_CLIENT_CLOSED'])
   })
 })
 
