@@ -8,6 +8,7 @@ import { createEngine, type Engine, type PhaseTimeouts } from './engine/engine.t
 import type { EngineProcessView } from '@islet/sdk'
 import { createBuiltinRegistry } from './builtins.ts'
 import type { Registry } from './plugins/registry.ts'
+import { retentionFromEnv } from './executions/retention-env.ts'
 
 export interface OpenAppOptions {
   logger: Logger
@@ -33,5 +34,8 @@ export async function openApp(file: string, options: OpenAppOptions): Promise<En
   const plugins = (loaded.config.plugins ?? []).map((p) => `${p.name}@${p.version}`)
   if (plugins.length > 0) options.logger.info({ plugins }, `plugins loaded: ${plugins.join(', ')}`)
   // The registry the config was loaded with: the built-ins plus the app's `plugins:`.
-  return createEngine({ config: loaded.config, registry: loaded.registry, logger: options.logger, dataDir, timeouts: options.timeouts, env, ...(options.process ? { process: options.process } : {}) })
+  return createEngine({
+    config: loaded.config, registry: loaded.registry, logger: options.logger, dataDir, timeouts: options.timeouts, env,
+    executions: retentionFromEnv(env), ...(options.process ? { process: options.process } : {}),
+  })
 }

@@ -98,6 +98,14 @@ export const ERROR_CODES = {
   ERR_PIPELINE_VIEW_UNDECLARED: "a pipeline run's view carries a variable its trigger type does not declare",
   ERR_STEP_FAILED: 'a step threw an unexpected error (reported as a 500 without internals)',
   ERR_EXPRESSION_EVAL: 'a runtime expression failed while evaluating',
+  // Executions (runtime/executions): refusals carry details.status, the HTTP status the routes answer with
+  ERR_EXECUTION_UNKNOWN: 'no recorded execution has that id (404): it never existed or retention pruned it',
+  ERR_EXECUTION_PIPELINE_UNKNOWN: 'an execution was asked for a pipeline the app does not declare (404)',
+  ERR_EXECUTION_ENDED: 'cancel was asked of an execution that already ended (409; details.executionStatus says how)',
+  ERR_EXECUTION_CANCELLED: 'a recorded execution was cancelled (its run\'s signal aborts with this reason)',
+  ERR_EXECUTION_INTERRUPTED: 'the engine process running an execution stopped before it ended (shutdown past its deadline, or a crash found at the next start)',
+  ERR_EXECUTION_RETENTION: 'an ISLET_EXECUTIONS_* environment variable is malformed (the message says what to write)',
+  ERR_EXECUTION_STORE: 'the execution store (<dataDir>/executions.db) could not be read or written',
   // Capabilities (host calls a sandboxed component makes)
   ERR_CAPABILITY_DENIED: 'a component used a capability it was not granted, or outside its grant (details.reason says which rule)',
   ERR_CAPABILITY_QUOTA: "a component's write would take its kv namespace past its quota (bytes or keys, from its grant); nothing was written",

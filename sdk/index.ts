@@ -37,3 +37,7 @@ export {
   httpAuthenticator, heldScopes, missingScopes, PRINCIPAL_LOCAL, ADMIN_SCOPE, ADMIN_READ_SCOPE, type Principal, type Authenticator,
 } from './auth.ts'
 export { DIAGNOSTIC_SCHEMA, type Diagnostic } from './diagnostic.ts'
+export type { RunObserver, StepStart, StepEnd } from './pipeline.ts'
+export type {
+  ExecutionsService, Execution, ExecutionSummary, ExecutionStatus, ExecutionStep, ExecutionEvent, ExecutionFilter, ExecutionStart,
+} from './services.ts'

@@ -57,6 +57,35 @@ export interface PipelineRunOptions {
   logger: Logger
   /** Aborted when the caller gives up (request timeout, client gone, shutdown deadline). */
   signal?: AbortSignalLike
+  /**
+   * Told when each step starts and ends (recorded executions use it). Absent on ordinary runs, which then pay
+   * nothing for it. Block steps pass the run's options on, so their inner steps are observed too.
+   */
+  observer?: RunObserver
+}
+
+/** A step as it started: its name (`steps.<name>`) and when (epoch ms). */
+export interface StepStart {
+  readonly step: string
+  readonly at: number
+}
+
+/** A step as it ended. `error` when it threw (its `ERR_*` code, or the code of the StepError it raised). */
+export interface StepEnd {
+  readonly step: string
+  /** Epoch ms. */
+  readonly startedAt: number
+  readonly endedAt: number
+  readonly durationMs: number
+  /** Bytes of the output's JSON (UTF-8); absent when the step threw or its output is not JSON. */
+  readonly outputBytes?: number
+  readonly error?: { readonly code: string; readonly message: string }
+}
+
+/** What a run tells an observer. Must not throw: an observer's failure would be charged to the step. */
+export interface RunObserver {
+  stepStarted(step: StepStart): void
+  stepEnded(step: StepEnd): void
 }
 
 /**

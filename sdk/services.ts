@@ -1,6 +1,6 @@
 // Engine services: what the engine offers plugins beyond their own config. A plugin names the services it uses in
 // `definePlugin({ services })`; `ctx.service(name)` hands out only those, to built-ins and third parties alike.
-import type { AbortSignalLike } from './pipeline.ts'
+import type { AbortSignalLike, Pipeline, PipelineResponse, RunInput } from './pipeline.ts'
 import type { Logger } from './logger.ts'
 import type { Principal } from './auth.ts'
 import type { Diagnostic } from './diagnostic.ts'
@@ -262,6 +262,112 @@ export interface OutboundService {
   fetch(url: string, init: OutboundInit): Promise<OutboundResponse>
 }
 
+/**
+ * How a recorded execution stands. `interrupted`: the engine process running it stopped (a shutdown that outlasted it,
+ * or a crash found at the next start) before it ended; it is never resumed.
+ */
+export type ExecutionStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted'
+
+/** One step of an execution, as recorded. */
+export interface ExecutionStep {
+  /** The step's name (`steps.<name>`; inner steps of blocks as their block reports them). */
+  name: string
+  status: 'running' | 'completed' | 'failed'
+  /** ISO timestamps. */
+  startedAt: string
+  endedAt?: string
+  durationMs?: number
+  /** Bytes of its output's JSON. */
+  outputBytes?: number
+  error?: { code: string; message: string }
+}
+
+/** An execution in a list: everything but its steps and output. */
+export interface ExecutionSummary {
+  id: string
+  pipeline: string
+  /** The trigger that started it (`http`, `event`, …). */
+  trigger: string
+  /** The run's id from its trigger: an HTTP request's X-Request-Id, an event's id… (what its log lines carry). */
+  runId: string
+  status: ExecutionStatus
+  startedAt: string
+  endedAt?: string
+  durationMs?: number
+  /** Bytes of the input's JSON. */
+  inputBytes: number
+  error?: { code: string; message: string }
+}
+
+/** An execution in full. */
+export interface Execution extends ExecutionSummary {
+  /** The response the pipeline answered (status and body; the body dropped past the store's cap: see outputTruncated). */
+  output?: { status: number; body: unknown }
+  /** The body's JSON was larger than the cap, so it was not kept; `outputBytes` says how large. */
+  outputTruncated?: boolean
+  outputBytes?: number
+  steps: ExecutionStep[]
+}
+
+/**
+ * One event of an execution, numbered from 1 per execution (`seq`): `pipeline.started`, `step.started`,
+ * `step.completed`, `step.failed`, then one of `pipeline.completed`, `pipeline.failed`, `pipeline.cancelled`,
+ * `pipeline.interrupted` (the last event).
+ */
+export interface ExecutionEvent {
+  seq: number
+  type: string
+  execution: string
+  pipeline: string
+  at: string
+  step?: string
+  durationMs?: number
+  outputBytes?: number
+  status?: ExecutionStatus
+  error?: { code: string; message: string }
+}
+
+export interface ExecutionFilter {
+  pipeline?: string
+  status?: ExecutionStatus
+  /** Only executions started at or after this ISO time. */
+  since?: string
+  /** Newest first; default 50, at most 1000. */
+  limit?: number
+}
+
+/** A recorded run: its id at once, its outcome later. */
+export interface ExecutionStart {
+  id: string
+  /** Settles when the execution ends: the pipeline's response, or the error that ended it (cancelled: ERR_EXECUTION_CANCELLED). */
+  done: Promise<PipelineResponse>
+}
+
+/**
+ * Recorded pipeline runs (<dataDir>/executions.db): status, each step's start, end, duration, output size and error,
+ * kept under the engine's retention. Events of recorded runs also go on the bus as `islet.pipeline.*` and
+ * `islet.step.*`. Unknown id: ERR_EXECUTION_UNKNOWN; unknown pipeline name: ERR_EXECUTION_PIPELINE_UNKNOWN.
+ */
+export interface ExecutionsService {
+  /**
+   * Starts a recorded run: a pipeline of the app by name, or one the caller holds (`ctx.pipeline(name)`). The run
+   * has its own abort signal (cancel() or the engine's stop aborts it); `signal`, when given, aborts it too
+   * (a synchronous caller going away).
+   */
+  start(pipeline: string | Pipeline, run: RunInput, options?: { signal?: AbortSignalLike; logger?: Logger }): ExecutionStart
+  get(id: string): Execution
+  list(filter?: ExecutionFilter): ExecutionSummary[]
+  /** The recorded events after `after` (a seq), in order. */
+  events(id: string, after?: number): ExecutionEvent[]
+  /**
+   * Replays the events after `after`, then calls `listener` with each new one as it happens; `onEnd` once the
+   * execution has ended (after its last event) — at once when it ended already. Returns the unsubscribe.
+   */
+  follow(id: string, listener: (event: ExecutionEvent) => void, onEnd: () => void, after?: number): () => void
+  /** Aborts a running execution's signal; it ends `cancelled`. An execution that already ended: ERR_EXECUTION_ENDED. */
+  cancel(id: string): ExecutionSummary
+}
+
 /** Every service by name. */
 export interface Services {
   events: EventsService
@@ -270,9 +376,10 @@ export interface Services {
   slots: SlotsService
   admin: AdminService
   outbound: OutboundService
+  executions: ExecutionsService
 }
 
 export type ServiceName = keyof Services
 
 /** The services a plugin may declare, as a list for checks. */
-export const SERVICE_NAMES: readonly ServiceName[] = ['events', 'components', 'status', 'slots', 'admin', 'outbound']
+export const SERVICE_NAMES: readonly ServiceName[] = ['events', 'components', 'status', 'slots', 'admin', 'outbound', 'executions']

@@ -46,7 +46,7 @@ modules:
 ${server('      routers: [cors]')}`)
     expect(diagnostics).toMatchObject([{ code: 'ERR_CONFIG_MODULE_CONTRACT', line: 11, col: 17 }])
     expect(diagnostics[0]!.message).toBe("module 'cors' (http.cors) does not provide http.router, which this property needs; http.cors provides http.middleware")
-    expect(diagnostics[0]!.hint).toContain('module types that do: http.router')
+    expect(diagnostics[0]!.hint).toContain('module types that do: http.executions, http.router')
   })
 
   it('a middleware entry naming a module that provides no middleware: refused at load, naming the modules that do', async () => {

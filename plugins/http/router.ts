@@ -1,8 +1,10 @@
 // Module type `http.router`: routes (method + path with :params) → pipelines, matched by a radix tree once built.
 import type { HTTPMethod } from 'find-my-way'
-import { defineModuleType, httpRouter, messageOf, pipelineRef, type Pipeline } from '@islet/sdk'
+import { defineModuleType, httpRouter, messageOf, moduleRef, pipelineRef, type Pipeline } from '@islet/sdk'
 import type { RouteMatch, RouterProvider } from './contracts.ts'
 import { HttpError } from './errors.ts'
+import { httpExecutions } from './executions.ts'
+import { recordedPipeline, type ExecutionMode } from './recorded-route.ts'
 import { parseSize, SIZE_SCHEMA } from './size.ts'
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const
@@ -13,11 +15,13 @@ export interface RouteConfig {
   pipeline: string
   bodyLimit?: number | string
   requires?: string[]
+  execution?: ExecutionMode
 }
 
 export interface RouterConfig {
   prefix: string
   routes: RouteConfig[]
+  executions?: string
 }
 
 interface RouteStore {
@@ -34,8 +38,12 @@ export default defineModuleType<RouterConfig, RouterProvider>({
     type: 'object',
     additionalProperties: false,
     required: ['routes'],
+    // An async route answers with where to watch its execution: the http.executions module that serves them.
+    if: { properties: { routes: { type: 'array', contains: { type: 'object', required: ['execution'], properties: { execution: { const: 'async' } } } } } },
+    then: { properties: { executions: { type: 'string', description: 'a route has execution: async, whose 202 links to an http.executions module: name it here' } }, required: ['executions'] },
     properties: {
       prefix: { type: 'string', default: '', pattern: '^(/[^/\\s]+)*$', description: 'prepended to every path, e.g. /api' },
+      executions: moduleRef('the http.executions module an execution: async route\'s 202 links to (required when a route is async)', httpExecutions),
       routes: {
         type: 'array',
         items: {
@@ -53,6 +61,12 @@ export default defineModuleType<RouterConfig, RouterProvider>({
               description: 'scopes the caller must all hold (checked against locals.principal, which an auth middleware such as ' +
                 'auth.apikey or auth.jwt sets): no principal → 401 ERR_HTTP_UNAUTHENTICATED, a scope missing → 403 ERR_HTTP_FORBIDDEN',
             },
+            execution: {
+              enum: ['async', 'record'],
+              description: 'async: the pipeline runs in the background as a recorded execution and the route answers 202 {execution, status, links} ' +
+                'with Location (the router\'s executions: module serves it); record: the route answers as usual and the run is recorded too ' +
+                '(X-Execution-Id names it)',
+            },
           },
         },
       },
@@ -63,10 +77,15 @@ export default defineModuleType<RouterConfig, RouterProvider>({
     const { default: FindMyWay } = await import('find-my-way')
     const tree = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: true })
     const handler = () => {}
+    // Only a router with recorded routes asks for the service (and the executions module), at create.
+    const recorded = config.routes.some((r) => r.execution !== undefined)
+      ? { executions: ctx.service('executions'), links: config.executions === undefined ? undefined : ctx.module(config.executions, httpExecutions) }
+      : undefined
     config.routes.forEach((route, i) => {
       const path = config.prefix + route.path
+      const pipeline = ctx.pipeline(route.pipeline)
       const store: RouteStore = {
-        pipeline: ctx.pipeline(route.pipeline),
+        pipeline: route.execution && recorded ? recordedPipeline(pipeline, route.execution, recorded.executions, recorded.links) : pipeline,
         bodyLimit: route.bodyLimit === undefined ? undefined : parseSize(route.bodyLimit),
         requires: route.requires?.length ? Object.freeze([...route.requires]) : undefined,
       }

@@ -10,6 +10,7 @@ import { EventStream, SSE_HEADERS } from './event-stream.ts'
 import { adminPrincipal, isRefusal, READ_SCOPES, requireScope } from './access.ts'
 import { respondRefusal } from './respond-refusal.ts'
 import { createSlotRoutes } from './slots-routes.ts'
+import { createExecutionRoutes } from './executions-routes.ts'
 import { mcpRoute } from './mcp-route.ts'
 import { answerArea } from './areas.ts'
 
@@ -25,8 +26,8 @@ export interface AdminConfig {
 
 export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void }>({
   type: 'islet.admin',
-  description: 'Admin API on the server it is listed under: /admin/status, /admin/events, the deploy slots (/admin/slots/…, /admin/audit) ' +
-    'MCP (/admin/mcp) and the areas plugins mount (/admin/queues/…). Tokens through the modules in auth:; ' +
+  description: 'Admin API on the server it is listed under: /admin/status, /admin/events, the deploy slots (/admin/slots/…, /admin/audit), ' +
+    'recorded executions (/admin/executions…), MCP (/admin/mcp) and the areas plugins mount (/admin/queues/…). Tokens through the modules in auth:; ' +
     'without one only a loopback client of a server listening on loopback (no proxy headers).',
   provides: [httpMiddleware],
   configSchema: {
@@ -60,6 +61,8 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
       return isRefusal(principal) ? undefined : principal
     }
     const slotRoutes = createSlotRoutes(ctx.service('slots'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams, principalAgain })
+    // The service is looked up on first use: an app that never reads executions asks nothing of it.
+    const executionRoutes = createExecutionRoutes(() => ctx.service('executions'), { prefix: config.prefix, heartbeatSeconds: config.heartbeatSeconds, streams, principalAgain })
     const mcp = mcpRoute(config.prefix, () => ctx.service('slots'))
     const stillReads = async (http: HttpContext) => {
       const principal = await principalAgain(http)
@@ -97,6 +100,7 @@ export default defineModuleType<AdminConfig, MiddlewareProvider & { stop(): void
           headers: { ...SSE_HEADERS },
         })
       }
+      if (executionRoutes.answer(http, principal)) return
       if (await slotRoutes.answer(http, principal)) return
       // Areas plugins mounted through the admin service (/admin/queues/…): each handler checks the scope it needs.
       if (await answerArea(http, principal, config.prefix, admin)) return

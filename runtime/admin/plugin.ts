@@ -8,5 +8,5 @@ export default definePlugin({
   version: ENGINE_VERSION,
   description: 'Status and reload events over HTTP, for token holders (and loopback clients of a loopback server).',
   moduleTypes: [admin],
-  services: ['status', 'events', 'slots', 'admin'],
+  services: ['status', 'events', 'slots', 'admin', 'executions'],
 })

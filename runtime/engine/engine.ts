@@ -19,6 +19,7 @@ import { createServiceScope, type ServiceBackends, type ServiceScope } from './s
 import { createAdminAreas } from './admin-areas.ts'
 import { createSlots } from '../slots/service.ts'
 import { createOutbound } from '../outbound/outbound.ts'
+import { createExecutions, type RetentionOptions } from '../executions/service.ts'
 import { asContract, checkInstance, type ModuleHandle } from './contracts.ts'
 import { createReloader, type ConfigEvent, type ConfigReloadResult } from './reload.ts'
 import type { ConfigGeneration, ModuleRecord, ModuleStatus } from './generation.ts'
@@ -48,6 +49,8 @@ export interface EngineOptions {
   env?: Record<string, string | undefined>
   /** Which of several engine processes this is (`islet run --processes`); modules see it as `ctx.engine.process`. */
   process?: EngineProcessView
+  /** How long recorded executions are kept (<dataDir>/executions.db); defaults: 7 days, 10,000, output ≤ 64 KiB. */
+  executions?: Partial<RetentionOptions> & { now?: () => number }
 }
 
 export interface EngineStatus {
@@ -112,9 +115,14 @@ export function createEngine(options: EngineOptions): Engine {
     ? createComponentHost({ components: config.components, sandbox: config.sandbox,
       logger: hasSlots ? deploySlots.logs.tap(logger) : logger, dataDir, bus: events, env: options.env, baseDir: dirname(config.file), appFile: config.file })
     : undefined
+  // Recorded runs of the serving generation's pipelines (execution: async|record routes, the executions service).
+  const executions = createExecutions({
+    dataDir, logger, bus: events, retention: options.executions, now: options.executions?.now,
+    pipeline: (name) => (gen.config.pipelines[name] ? pipeline(gen, name) : undefined),
+  })
   const outbound = createOutbound()
   const backends: ServiceBackends = {
-    bus: events, slots: deploySlots.service, admin: createAdminAreas(), outbound, status: () => ({ ...status(), components: components?.status() ?? [], slots: deploySlots.summary() }),
+    bus: events, slots: deploySlots.service, admin: createAdminAreas(), outbound, executions: executions.service, status: () => ({ ...status(), components: components?.status() ?? [], slots: deploySlots.summary() }),
     components: components && {
       has: (name) => components.has(name) || deploySlots.isSlot(name),
       invoke(name, input, opts) {
@@ -341,6 +349,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (state !== 'idle') throw new IsletError('ERR_ENGINE_STATE', `start() called while the engine is ${state}`)
       state = 'starting'
       mkdirSync(dataDir, { recursive: true })
+      // Executions a crashed engine left running are marked interrupted before anything can follow them.
+      executions.start()
       if (components) {
         try {
           await components.start()
@@ -367,7 +377,9 @@ export function createEngine(options: EngineOptions): Engine {
       }
       if (stopping) { await stopping; return }
       state = 'stopping'
+      executions.interrupt()
       await stopSlots([...gen.slots.values()])
+      executions.close()
       disposeGeneration(gen, undefined)
       await components?.stop().catch(() => {})
       deploySlots.close()
@@ -386,7 +398,11 @@ export function createEngine(options: EngineOptions): Engine {
         state = 'stopping'
         await current
         await reloader.idle()
+        // Background executions end interrupted while the modules their steps use are still up; a recorded run tied
+        // to a request ends with its request (the server's drain).
+        executions.interrupt()
         const errors = await stopSlots([...gen.slots.values()])
+        executions.close()
         disposeGeneration(gen, undefined)
         await components?.stop().catch((error: unknown) => errors.push(error))
         deploySlots.close()

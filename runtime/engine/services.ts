@@ -3,8 +3,8 @@
 // steps, get one scope: the bus subscriptions made through it end together, when the module stops (also when a
 // reload replaces it, or it fails to create or start) or when the generation that compiled the pipeline is disposed.
 import {
-  SERVICE_NAMES, type AbortSignalLike, type AdminService, type ComponentsService, type EventsService, type Logger, type OutboundService,
-  type Plugin, type ServiceName, type Services, type SlotsService, type StatusService,
+  SERVICE_NAMES, type AbortSignalLike, type AdminService, type ComponentsService, type EventsService, type ExecutionsService, type Logger,
+  type OutboundService, type Plugin, type ServiceName, type Services, type SlotsService, type StatusService,
 } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import type { EventBus } from '../events/bus.ts'
@@ -25,6 +25,8 @@ export interface ServiceBackends {
   admin?: AdminAreas
   /** Outbound HTTP through the fetch capability's SSRF guard (runtime/outbound); each call carries its own allowlist. */
   outbound?: OutboundService
+  /** Recorded pipeline runs (runtime/executions/service.ts). */
+  executions?: ExecutionsService
 }
 
 /** Who asks: for the declaration check, the source of what it publishes and the refusal messages. */
@@ -105,6 +107,11 @@ export function createServiceScope(backends: ServiceBackends): ServiceScope {
     throw new IsletError('ERR_ENGINE_STATE', 'this engine offers no outbound service')
   }
 
+  const executions = (): ExecutionsService => {
+    if (backends.executions) return backends.executions
+    throw new IsletError('ERR_ENGINE_STATE', 'this engine offers no executions service')
+  }
+
   const status = (): StatusService => Object.freeze({ status: () => backends.status() })
 
   return {
@@ -126,7 +133,7 @@ export function createServiceScope(backends: ServiceBackends): ServiceScope {
         let service = made.get(name)
         if (!service) {
           service = name === 'events' ? events(caller) : name === 'components' ? components() : name === 'slots' ? slots()
-            : name === 'admin' ? admin(caller) : name === 'outbound' ? outbound() : status()
+            : name === 'admin' ? admin(caller) : name === 'outbound' ? outbound() : name === 'executions' ? executions() : status()
           made.set(name, service)
         }
         return service as Services[K]

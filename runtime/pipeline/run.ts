@@ -1,9 +1,9 @@
 // Runs a compiled pipeline: a flat list of steps and jumps, walked by one loop per request.
 import {
   isStepError, type AbortSignalLike, type Logger, type PipelineResponse, type PipelineRunOptions, type RunInput,
-  type RunScope, type StepRun, type Template,
+  type RunObserver, type RunScope, type StepRun, type Template,
 } from '@islet/sdk'
-import { IsletError, isIsletError, messageOf } from '../errors.ts'
+import { codeOf, describeThrown, IsletError, isIsletError, messageOf } from '../errors.ts'
 
 /**
  * One instruction. Branches compile to a conditional jump over their `then` block and a jump over their `else`
@@ -108,6 +108,9 @@ export function createRun(pipeline: string, ops: readonly Op[], views: TriggerVi
   return async function run(input, options) {
     refuse(input)
     const state = new RunState(input, options)
+    // Read once: an unobserved run (every HTTP request) pays one undefined check per step and nothing else.
+    const observer = options.observer
+    let started = 0
     let last: unknown = undefined
     let pc = 0
     try {
@@ -115,8 +118,10 @@ export function createRun(pipeline: string, ops: readonly Op[], views: TriggerVi
         if (state.signal.aborted) break
         const op = ops[pc]!
         if (op.kind === 'step') {
+          if (observer !== undefined) started = stepStarted(observer, op.name)
           let output = op.run!(state)
           if (isThenable(output)) output = await output
+          if (observer !== undefined) stepEnded(observer, op.name, started, output, undefined)
           state.steps[op.name] = output
           last = output
           const response = state.responded()
@@ -129,9 +134,42 @@ export function createRun(pipeline: string, ops: readonly Op[], views: TriggerVi
         }
       }
     } catch (error) {
-      throw blame(error, ops[pc]!)
+      const blamed = blame(error, ops[pc]!)
+      if (observer !== undefined && ops[pc]!.kind === 'step') stepEnded(observer, ops[pc]!.name, started, undefined, blamed)
+      throw blamed
     }
     if (pc < end) throw state.signal.reason
     return last === undefined ? { status: 204, headers: {}, body: undefined } : { status: 200, headers: {}, body: last }
+  }
+}
+
+function stepStarted(observer: RunObserver, step: string): number {
+  const at = Date.now()
+  observer.stepStarted({ step, at })
+  return at
+}
+
+/** Tells `observer` a step ended: with its output's JSON size, or with the error it threw (already blamed). */
+function stepEnded(observer: RunObserver, step: string, startedAt: number, output: unknown, error: unknown): void {
+  const endedAt = Date.now()
+  const timing = { step, startedAt, endedAt, durationMs: endedAt - startedAt }
+  if (error !== undefined) {
+    // A StepError's code is the app's own (the fail step takes any upper-case code), kept as it is.
+    const code = isStepError(error) ? error.code : codeOf(error, 'ERR_STEP_FAILED')
+    observer.stepEnded({ ...timing, error: { code, message: describeThrown(error) } })
+    return
+  }
+  const bytes = jsonBytes(output)
+  observer.stepEnded(bytes === undefined ? timing : { ...timing, outputBytes: bytes })
+}
+
+/** UTF-8 bytes of `value`'s JSON; 0 for no output, undefined for a value JSON cannot hold (a cycle, a BigInt). */
+function jsonBytes(value: unknown): number | undefined {
+  if (value === undefined) return 0
+  try {
+    const text = JSON.stringify(value)
+    return text === undefined ? undefined : Buffer.byteLength(text)
+  } catch {
+    return undefined
   }
 }
