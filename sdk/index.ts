@@ -13,6 +13,7 @@ export {
 export {
   defineStepType, type StepType, type StepRun, type StepContext, type RunScope, type Template,
   type ConfigProblem, type Pipeline, type HttpRunView, type RunInput, type PipelineResponse, type PipelineRunOptions, type AbortSignalLike,
+  type Block, type BlockRunOptions, type BlockStepDecl,
 } from './pipeline.ts'
 export { definePlugin, type Plugin } from './plugin.ts'
 export { defineFunction, type ExpressionFunction } from './expression.ts'

@@ -16,3 +16,14 @@ export const NEUTRAL_LANGUAGE: Language = Object.freeze({ variables: NEUTRAL, fu
 export function languageOf(registry: Registry): Language {
   return { variables: variablesOf(registry.triggerTypes().map((r) => r.definition)), functions: functionTable(registry) }
 }
+
+/**
+ * `language` with block variables (foreach's `item`, `index`) added: read from the view of the block's runs
+ * (runtime/pipeline/block.ts), so they compile like a trigger's own; an inner block's shadow an outer one's.
+ */
+export function withBlockVariables(language: Language, names: readonly string[] | undefined): Language {
+  if (!names?.length) return language
+  const view = new Map(language.variables.view)
+  for (const name of names) view.set(name, undefined)
+  return { ...language, variables: { view } }
+}

@@ -25,8 +25,8 @@ const NEVER_ABORTED: AbortSignalLike = Object.freeze({
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null))
 
-/** The state of one run; also the scope steps see. */
-class RunState implements RunScope {
+/** The state of one run; also the scope steps see. A block's run has one of its own (block.ts BlockState). */
+export class RunState implements RunScope {
   readonly trigger: string
   readonly id: string
   readonly input: unknown
@@ -47,6 +47,10 @@ class RunState implements RunScope {
     this.view = input.view ?? EMPTY
     this.signal = options.signal ?? NEVER_ABORTED
   }
+  /** What the run was started with: a block's runs carry them on (block.ts). */
+  get options(): PipelineRunOptions {
+    return this.#options
+  }
   /** Read from the options when a step logs: a caller may make its logger only then (HTTP: a child per request). */
   get logger(): Logger {
     return this.#options.logger
@@ -60,8 +64,20 @@ class RunState implements RunScope {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
+
+/** A step's error as its run reports it: coded errors as they are (saying which step evaluated an expression), others wrapped naming the step. */
+export function blameStep(pipeline: string, step: string, error: unknown): unknown {
+  if (isStepError(error)) return error
+  if (isIsletError(error)) {
+    // Expression errors are created per evaluation; saying which step evaluated them is all they lack.
+    if (error.code === 'ERR_EXPRESSION_EVAL' && error.details.step === undefined) Object.assign(error.details, { pipeline, step })
+    return error
+  }
+  return new IsletError('ERR_STEP_FAILED', `step '${step}' of pipeline '${pipeline}' failed: ${messageOf(error)}`,
+    { cause: error, details: { pipeline, step } })
 }
 
 /**
@@ -94,20 +110,11 @@ export function createRun(pipeline: string, ops: readonly Op[], views: TriggerVi
     }
   }
 
-  function blame(error: unknown, op: Op): unknown {
-    if (isStepError(error)) return error
-    if (isIsletError(error)) {
-      // Expression errors are created per evaluation; saying which step evaluated them is all they lack.
-      if (error.code === 'ERR_EXPRESSION_EVAL' && error.details.step === undefined) Object.assign(error.details, { pipeline, step: op.name })
-      return error
-    }
-    return new IsletError('ERR_STEP_FAILED', `step '${op.name}' of pipeline '${pipeline}' failed: ${messageOf(error)}`,
-      { cause: error, details: { pipeline, step: op.name } })
-  }
+  const blame = (error: unknown, op: Op): unknown => blameStep(pipeline, op.name, error)
 
   return async function run(input, options) {
-    refuse(input)
-    const state = new RunState(input, options)
+    // A block's run (block.ts) arrives with its state made from the run around it: no trigger's, nothing to refuse.
+    const state = input instanceof RunState ? input : (refuse(input), new RunState(input, options))
     let last: unknown = undefined
     let pc = 0
     try {
