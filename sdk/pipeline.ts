@@ -81,6 +81,11 @@ export interface RunScope {
   readonly steps: Readonly<Record<string, unknown>>
   readonly logger: Logger
   readonly signal: AbortSignalLike
+  /**
+   * The options the run was started with (its logger, signal and whatever else the caller observes it by), for a
+   * step that starts a run of another pipeline (flow's `call`) to pass on. Absent in a hand-made scope.
+   */
+  readonly options?: PipelineRunOptions
   /** Ends the pipeline after this step with this response. */
   respond(response: PipelineResponse): void
 }
