@@ -82,7 +82,9 @@ export default defineStepType<RetryConfig>({
         try {
           return await block.run(scope, { vars: { attempt } })
         } catch (error) {
-          if (scope.signal.aborted || !isRetryable(error)) throw error
+          // A cancelled run ends here, whatever the attempt failed with meanwhile.
+          if (scope.signal.aborted) throw scope.signal.reason
+          if (!isRetryable(error)) throw error
           if (attempt >= attempts) {
             if (isStepError(error)) throw error
             throw new FlowError('ERR_FLOW_RETRY_EXHAUSTED', `${label}: the block failed on all ${attempts} attempts; the last: ${messageOf(error)}`,

@@ -136,7 +136,8 @@ export function createRun(pipeline: string, ops: readonly Op[], views: TriggerVi
         }
       }
     } catch (error) {
-      throw blame(error, ops[pc]!)
+      // A step that gave up because the run was cancelled (a delay, a block) passes on the cancellation: no step's fault.
+      throw state.signal.aborted && error === state.signal.reason ? error : blame(error, ops[pc]!)
     }
     if (pc < end) throw state.signal.reason
     return last === undefined ? { status: 204, headers: {}, body: undefined } : { status: 200, headers: {}, body: last }
