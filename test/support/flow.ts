@@ -76,8 +76,8 @@ export const flowTestPlugin = definePlugin({
 })
 
 /** Opens `pipelines` (YAML under `pipelines:`) with a runner listing `names`, plus `extra` top-level YAML. */
-export async function openFlowApp(names: string[], pipelines: string, extra = ''): Promise<{ app: OpenedApp; runner: Runner }> {
-  const app = await openTestApp({ 'app.yaml': `apiVersion: islet/v1
+export async function openFlowApp(names: string[], pipelines: string, extra = '', files: Record<string, string> = {}): Promise<{ app: OpenedApp; runner: Runner }> {
+  const app = await openTestApp({ ...files, 'app.yaml': `apiVersion: islet/v1
 modules:
   - name: runner
     type: flowtest.runner
