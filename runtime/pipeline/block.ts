@@ -13,7 +13,7 @@ class BlockState extends RunState {
   constructor(parent: RunScope, options: PipelineRunOptions, vars: Readonly<Record<string, unknown>> | undefined) {
     super({
       trigger: parent.trigger, id: parent.id, input: parent.input, meta: parent.meta, locals: parent.locals,
-      view: vars === undefined ? parent.view : { ...parent.view, ...vars },
+      view: vars === undefined ? parent.view : viewWith(parent.view, vars),
     }, options)
     this.#parent = parent
     Object.assign(this.steps, parent.steps)
@@ -22,6 +22,16 @@ class BlockState extends RunState {
     super.respond(response)
     this.#parent.respond(response)
   }
+}
+
+/**
+ * The enclosing view with the block's variables on top: the view is the prototype (a trigger's view may compute its
+ * values in getters, which a copy would lose; nothing is copied per item), the variables own properties.
+ */
+function viewWith(view: Readonly<Record<string, unknown>>, vars: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out = Object.create(view) as Record<string, unknown>
+  for (const name of Object.keys(vars)) Object.defineProperty(out, name, { value: vars[name], enumerable: true })
+  return out
 }
 
 /** The options of the run around `scope` (a hand-made scope has only its logger and signal), with `signal` in place. */
