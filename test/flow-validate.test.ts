@@ -45,7 +45,7 @@ pipelines:
       expect.stringMatching(/^app\.yaml:12:19 error ERR_CONFIG_UNKNOWN_STEP_TYPE unknown step type 'nosuch' at pipelines\.p\.steps\.0\.do\.1\.type/),
       expect.stringMatching(/^app\.yaml:13:15 error ERR_CONFIG_DUPLICATE_STEP step name 'dup' is used twice in pipeline 'p': at app\.yaml:9:19 and at app\.yaml:13:15/),
       // item belongs to the foreach's block: outside it, it is no variable.
-      expect.stringMatching(/^app\.yaml:15:31 error ERR_CONFIG_EXPRESSION unknown variable 'item' at pipelines\.p\.steps\.1\.config\.value/),
+      expect.stringMatching(/^app\.yaml:15:31 error ERR_CONFIG_EXPRESSION unknown variable 'item' at pipelines\.p\.steps\.1\.config\.value \('item' is visible only inside the block of a foreach step \(its do:\)\)$/),
       expect.stringMatching(/^app\.yaml:18:9 error ERR_CONFIG_STEP_BLOCK step type 'set' takes no block, so 'do:' means nothing here/),
       expect.stringMatching(/^app\.yaml:19:15 error ERR_CONFIG_STEP_BLOCK step type 'retry' runs a block, but this step has no 'do:'/),
       expect.stringMatching(/^app\.yaml:22:50 error ERR_CONFIG_UNKNOWN_REFERENCE no pipeline named 'missing' at pipelines\.p\.steps\.4\.branches\.a\.0\.config\.pipeline/),

@@ -14,7 +14,11 @@ export const NEUTRAL_LANGUAGE: Language = Object.freeze({ variables: NEUTRAL, fu
 
 /** The language of the expressions `registry`'s plugins make possible. */
 export function languageOf(registry: Registry): Language {
-  return { variables: variablesOf(registry.triggerTypes().map((r) => r.definition)), functions: functionTable(registry) }
+  const blocks = new Map<string, string[]>()
+  for (const { definition } of registry.stepTypes()) {
+    for (const name of definition.blockVariables ?? []) blocks.set(name, [...blocks.get(name) ?? [], definition.type])
+  }
+  return { variables: { ...variablesOf(registry.triggerTypes().map((r) => r.definition)), blocks }, functions: functionTable(registry) }
 }
 
 /**
@@ -25,5 +29,5 @@ export function withBlockVariables(language: Language, names: readonly string[] 
   if (!names?.length) return language
   const view = new Map(language.variables.view)
   for (const name of names) view.set(name, undefined)
-  return { ...language, variables: { view } }
+  return { ...language, variables: { ...language.variables, view } }
 }
