@@ -1,21 +1,9 @@
 // foreach and parallel: outputs a YAML author reads as steps.<name>, per-item errors, and fail-fast cancelling.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { OpenedApp } from './support/app.ts'
-import { openFlowApp, resetSeen, seen } from './support/flow.ts'
+import { describe, expect, it } from 'vitest'
+import { flowApps, seen } from './support/flow.ts'
 import { until } from './support/until.ts'
 
-let opened: OpenedApp | undefined
-beforeEach(resetSeen)
-afterEach(async () => {
-  await opened?.close()
-  opened = undefined
-})
-
-async function open(names: string[], pipelines: string) {
-  const { app, runner } = await openFlowApp(names, pipelines)
-  opened = app
-  return runner
-}
+const { open } = flowApps()
 
 describe('foreach', () => {
   it('outputs the block result of every item, in order, with item, index and earlier steps visible', async () => {

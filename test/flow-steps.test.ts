@@ -1,21 +1,9 @@
 // retry, timeout, delay and call as a YAML author meets them, and every one of them stopping when its run is cancelled.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { OpenedApp } from './support/app.ts'
-import { openFlowApp, resetSeen, seen } from './support/flow.ts'
+import { describe, expect, it } from 'vitest'
+import { flowApps, resetSeen, seen } from './support/flow.ts'
 import { until } from './support/until.ts'
 
-let opened: OpenedApp | undefined
-beforeEach(resetSeen)
-afterEach(async () => {
-  await opened?.close()
-  opened = undefined
-})
-
-async function open(names: string[], pipelines: string) {
-  const { app, runner } = await openFlowApp(names, pipelines)
-  opened = app
-  return runner
-}
+const { open } = flowApps()
 
 describe('retry', () => {
   const pipeline = (failUntil: number, status: number, extra = '') => `  flaky:
@@ -48,7 +36,6 @@ describe('retry', () => {
     const runner = await open(['flaky'], pipeline(3, 409))
     await expect(runner.run('flaky')).rejects.toMatchObject({ code: 'ERR_NOT_YET', status: 409 })
     expect(seen.counts.get('runs')).toBe(1)
-    await opened!.close()
     resetSeen()
     const listed = await open(['flaky'], pipeline(3, 409, ', codes: [ERR_NOT_YET]'))
     expect((await listed.run('flaky')).body).toBe('done on attempt 3')

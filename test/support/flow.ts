@@ -1,6 +1,7 @@
 // Test support for the flow steps: a `job` trigger and a runner module that runs any pipeline it lists, plus step
 // types that stand in for work which hangs until aborted, throws, or counts how often it ran.
 import { join } from 'node:path'
+import { afterEach, beforeEach } from 'vitest'
 import {
   defineModuleType, definePlugin, defineStepType, defineTrigger, pipelineRef, type PipelineResponse, type RunScope,
 } from '@islet/sdk'
@@ -89,3 +90,25 @@ ${pipelines}` }, { plugins: [flowTestPlugin] })
 }
 
 export const dataFile = (app: OpenedApp, file: string) => join(app.dir, 'data', file)
+
+/**
+ * For a test file: resets `seen` before each test and closes the app a test opened after it. `open` opens one
+ * (see openFlowApp); `app()` is the one open now.
+ */
+export function flowApps(): { open(names: string[], pipelines: string, extra?: string, files?: Record<string, string>): Promise<Runner>; app(): OpenedApp } {
+  let opened: OpenedApp | undefined
+  beforeEach(resetSeen)
+  afterEach(async () => {
+    await opened?.close()
+    opened = undefined
+  })
+  return {
+    async open(names, pipelines, extra, files) {
+      await opened?.close()
+      const { app, runner } = await openFlowApp(names, pipelines, extra, files)
+      opened = app
+      return runner
+    },
+    app: () => opened!,
+  }
+}
