@@ -109,7 +109,7 @@ export default defineStepType<CallConfig>({
       }
       const options = scope.options ?? { logger: scope.logger }
       const response = await target.run({
-        trigger: 'call', id: scope.id, input: value, meta: { caller: ctx.pipeline, step: ctx.step, depth, chain },
+        trigger: 'call', id: scope.id, input: value, meta: { caller: ctx.pipeline, step: ctx.step, depth, chain }, locals: scope.locals,
       }, { ...options, signal: scope.signal })
       const output = response.body
       if (checkOutput && !checkOutput(output)) {

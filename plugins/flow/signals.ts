@@ -1,5 +1,6 @@
 // Abort plumbing every flow step shares: a child signal per block run, waits that end when a signal aborts, and
 // promises raced against one, so a cancelled run stops its loops, branches, delays and retries at once.
+import { setMaxListeners } from 'node:events'
 import type { AbortSignalLike } from '@islet/sdk'
 
 /** A controller whose signal also aborts when `parent` does; `release()` unhooks it from the parent. */
@@ -11,6 +12,8 @@ export interface ChildSignal {
 
 export function childSignal(parent: AbortSignalLike): ChildSignal {
   const controller = new AbortController()
+  // Every item or branch running under it listens (a delay, a nested block): 64 at once is a design, not a leak.
+  setMaxListeners(0, controller.signal)
   const onAbort = () => controller.abort(parent.reason)
   if (parent.aborted) controller.abort(parent.reason)
   else parent.addEventListener('abort', onAbort, { once: true })
