@@ -1,8 +1,8 @@
 // Blocks handed to block step types: one run per call starting from the enclosing run, respond ending the pipeline,
 // and runSync refusing a step that would yield.
 import { beforeEach, describe, expect, it } from 'vitest'
-import { defineStepType, definePlugin, type StepDecl } from '@islet/sdk'
-import type { StepCall } from '../config/types.ts'
+import { defineStepType, definePlugin } from '@islet/sdk'
+import type { StepCall, StepDecl } from '../config/types.ts'
 import { silentLogger } from '../log/logger.ts'
 import { compile, context, rec, requestOf, resetSeen, seen, step } from './test-pipeline.ts'
 
