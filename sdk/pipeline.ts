@@ -60,6 +60,15 @@ export interface PipelineRunOptions {
 }
 
 /**
+ * `options` with another signal, for a run inside a run (a block, a called pipeline). The result inherits from
+ * `options` rather than copying it: a caller's options may compute members in getters (HTTP makes a request's
+ * logger only when something logs), which a spread would drop.
+ */
+export function runOptionsWith(options: PipelineRunOptions, signal: AbortSignalLike): PipelineRunOptions {
+  return Object.create(options, { signal: { value: signal, enumerable: true } }) as PipelineRunOptions
+}
+
+/**
  * A compiled pipeline. `run` resolves with the response a `respond` step built (or 200 with the last step's output,
  * 204 when it has none) and rejects with a `StepError` (or any error, which callers report as a 500).
  */

@@ -2,7 +2,7 @@
 // Schemas, nested calls bounded so a pipeline calling itself ends with a clear error rather than a stack overflow.
 import type { ValidateFunction } from 'ajv'
 import {
-  StepError, defineStepType, defineTrigger, messageOf, pipelineRef, type ConfigProblem, type RunScope,
+  StepError, defineStepType, defineTrigger, messageOf, pipelineRef, runOptionsWith, type ConfigProblem, type RunScope,
 } from '@islet/sdk'
 import { createAjv } from '../core/ajv.ts'
 import { problemsOf } from '../core/schema-problems.ts'
@@ -107,10 +107,9 @@ export default defineStepType<CallConfig>({
         throw new StepError({ status: 400, code: 'ERR_FLOW_CALL_INPUT', message: `the input of ${called} does not match its inputSchema`,
           details: problemsOf(checkInput.errors) })
       }
-      const options = scope.options ?? { logger: scope.logger }
       const response = await target.run({
         trigger: 'call', id: scope.id, input: value, meta: { caller: ctx.pipeline, step: ctx.step, depth, chain }, locals: scope.locals,
-      }, { ...options, signal: scope.signal })
+      }, runOptionsWith(scope.options ?? { logger: scope.logger }, scope.signal))
       const output = response.body
       if (checkOutput && !checkOutput(output)) {
         const problems = problemsOf(checkOutput.errors)

@@ -1,5 +1,5 @@
 // Blocks: the compiled `do:` / `branches:` of a block step, run inside the run around them through createRun's loop.
-import type { Block, BlockRunOptions, PipelineResponse, PipelineRunOptions, RunInput, RunScope } from '@islet/sdk'
+import { runOptionsWith, type Block, type BlockRunOptions, type PipelineResponse, type PipelineRunOptions, type RunInput, type RunScope } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import { blameStep, isThenable, RunState, type Op } from './run.ts'
 
@@ -37,7 +37,7 @@ function viewWith(view: Readonly<Record<string, unknown>>, vars: Readonly<Record
 /** The options of the run around `scope` (a hand-made scope has only its logger and signal), with `signal` in place. */
 function optionsOf(scope: RunScope, block: BlockRunOptions | undefined): PipelineRunOptions {
   const outer: PipelineRunOptions = scope instanceof RunState ? scope.options : { logger: scope.logger, signal: scope.signal }
-  return block?.signal === undefined ? outer : { ...outer, signal: block.signal }
+  return block?.signal === undefined ? outer : runOptionsWith(outer, block.signal)
 }
 
 type RunFn = (input: RunInput, options: PipelineRunOptions) => Promise<PipelineResponse>
