@@ -134,16 +134,16 @@ describe('call', () => {
         type: call
         config: { pipeline: price, ${callConfig} }
       - type: set
-        config: { value: { total: '\${{ steps.priced.total }}', depth: '\${{ steps.priced.depth }}' } }
+        config: { value: { total: '\${{ steps.priced.total }}', depth: '\${{ steps.priced.depth }}', who: '\${{ steps.priced.who }}' } }
   price:
     steps:
       - type: set
-        config: { value: { total: '\${{ input.qty * 3 }}', depth: '\${{ meta.depth }}', caller: '\${{ meta.caller }}' } }
+        config: { value: { total: '\${{ input.qty * 3 }}', depth: '\${{ meta.depth }}', who: '\${{ locals.who }}' } }
 `
 
-  it('runs another pipeline with the input and outputs its output', async () => {
+  it('runs another pipeline with the input and the caller\'s locals, and outputs its output', async () => {
     const runner = await open(['order'], priced(`input: '\${{ input.line }}', inputSchema: { type: object, required: [qty] }`))
-    expect((await runner.run('order', { line: { qty: 4 } })).body).toEqual({ total: 12, depth: 1 })
+    expect((await runner.run('order', { line: { qty: 4 } })).body).toEqual({ total: 12, depth: 1, who: 'tester' })
   })
 
   it('refuses an input that does not match inputSchema with 400 naming the called pipeline', async () => {

@@ -46,7 +46,7 @@ export const flowTestPlugin = definePlugin({
       let n = 0
       return {
         run: (name, input, signal) => pipelines.get(name)!.run(
-          { trigger: 'job', id: `job-${++n}`, input, meta: {} }, { logger: silentLogger(), ...(signal ? { signal } : {}) }),
+          { trigger: 'job', id: `job-${++n}`, input, meta: {}, locals: { who: 'tester' } }, { logger: silentLogger(), ...(signal ? { signal } : {}) }),
       }
     },
   })],
