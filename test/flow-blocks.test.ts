@@ -131,4 +131,19 @@ describe('parallel', () => {
     expect((await runner.run('race')).body).toEqual({ quick: 'fast answer' })
     await until(() => seen.aborted.includes('slow'))
   })
+
+  it('wait: first fails only when every branch fails, listing each branch\'s error', async () => {
+    const runner = await open(['race'], `  race:
+    steps:
+      - type: parallel
+        config: { wait: first }
+        branches:
+          one: [ { type: flowtest.boom, config: { message: first down } } ]
+          two: [ { type: fail, config: { status: 404, code: ERR_NONE, message: nothing here } } ]
+`)
+    await expect(runner.run('race')).rejects.toMatchObject({ cause: {
+      code: 'ERR_FLOW_BRANCHES_FAILED',
+      details: { branches: { one: { code: 'ERR_STEP_FAILED' }, two: { code: 'ERR_NONE', status: 404, message: 'nothing here' } } },
+    } })
+  })
 })
