@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   ERR_CONFIG_TRIGGER_VARIABLE: "a pipeline's expression reads a variable that a trigger running it does not have (e.g. ${{ body }} in a pipeline an event runs: use ${{ input }})",
   ERR_CONFIG_STEP_CHECK: "a step type's own check refused a config its schema accepts (e.g. a validate step's JSON Schema with a pattern RE2 cannot run)",
   ERR_CONFIG_MODULE_CHECK: "a module type's own check refused a config its schema accepts (e.g. a state machine transition to a state it does not declare, a schedule's cron expression); as a warning, something likely unintended (an unreachable state)",
+  ERR_CONFIG_STEP_BLOCK: "a block step without its block (foreach without do:, parallel without branches:), or a do:/branches: on a step type that takes none",
   ERR_CONFIG_INVALID: 'the config has errors (see diagnostics)',
   // Plugins
   ERR_PLUGIN_ENGINE_MISMATCH: 'a plugin needs another version of the engine',
@@ -96,6 +97,8 @@ export const ERROR_CODES = {
   ERR_PIPELINE_STEP_CREATE_TIMEOUT: "a step type's create did not finish within the create deadline (details name the pipeline, step and location)",
   ERR_PIPELINE_UNKNOWN_TRIGGER: 'a pipeline run names a trigger type no registered plugin declares',
   ERR_PIPELINE_VIEW_UNDECLARED: "a pipeline run's view carries a variable its trigger type does not declare",
+  ERR_PIPELINE_BLOCK_ASYNC: "a step inside a block that must not yield (sql.transaction) returned a promise",
+  ERR_PIPELINE_PIPELINE_NOT_ACCESSIBLE: "a step asked for a pipeline its config does not reference through a pipelineRef",
   ERR_STEP_FAILED: 'a step threw an unexpected error (reported as a 500 without internals)',
   ERR_EXPRESSION_EVAL: 'a runtime expression failed while evaluating',
   // Executions (runtime/executions): refusals carry details.status, the HTTP status the routes answer with

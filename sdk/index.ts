@@ -11,8 +11,9 @@ export {
   type EngineState,
 } from './module.ts'
 export {
-  defineStepType, type StepType, type StepRun, type StepContext, type RunScope, type Template,
+  defineStepType, runOptionsWith, type StepType, type StepRun, type StepContext, type RunScope, type Template,
   type ConfigProblem, type Pipeline, type HttpRunView, type RunInput, type PipelineResponse, type PipelineRunOptions, type AbortSignalLike,
+  type Block, type BlockRunOptions, type BlockStepDecl,
 } from './pipeline.ts'
 export { definePlugin, type Plugin } from './plugin.ts'
 export { defineFunction, type ExpressionFunction } from './expression.ts'

@@ -89,6 +89,15 @@ export interface RunObserver {
 }
 
 /**
+ * `options` with another signal, for a run inside a run (a block, a called pipeline). The result inherits from
+ * `options` rather than copying it: a caller's options may compute members in getters (HTTP makes a request's
+ * logger only when something logs), which a spread would drop.
+ */
+export function runOptionsWith(options: PipelineRunOptions, signal: AbortSignalLike): PipelineRunOptions {
+  return Object.create(options, { signal: { value: signal, enumerable: true } }) as PipelineRunOptions
+}
+
+/**
  * A compiled pipeline. `run` resolves with the response a `respond` step built (or 200 with the last step's output,
  * 204 when it has none) and rejects with a `StepError` (or any error, which callers report as a 500).
  */
@@ -110,6 +119,11 @@ export interface RunScope {
   readonly steps: Readonly<Record<string, unknown>>
   readonly logger: Logger
   readonly signal: AbortSignalLike
+  /**
+   * The options the run was started with (its logger, signal and whatever else the caller observes it by), for a
+   * step that starts a run of another pipeline (flow's `call`) to pass on. Absent in a hand-made scope.
+   */
+  readonly options?: PipelineRunOptions
   /** Ends the pipeline after this step with this response. */
   respond(response: PipelineResponse): void
 }
@@ -138,6 +152,59 @@ export interface StepContext {
    * expression's value; strings that contain some interpolate them as text; arrays and objects are walked.
    */
   compile<T = unknown>(value: unknown): Template<T>
+  /**
+   * The step's `do:` block, compiled, when its type declares `block: 'steps'` (foreach, retry, timeout,
+   * sql.transaction). Undefined for any other step.
+   */
+  readonly block?: Block
+  /** The step's `branches:`, each compiled, by branch name, when its type declares `block: 'branches'` (parallel). */
+  readonly blocks?: Readonly<Record<string, Block>>
+  /**
+   * Another pipeline this step references through a `pipelineRef` property of its config (any other is refused),
+   * resolved on its first run, so a pipeline may reference itself. Absent outside an engine.
+   */
+  pipelineNamed?(name: string): Pipeline
+}
+
+/** How a block step runs its block once (one item, one attempt, one branch). */
+export interface BlockRunOptions {
+  /**
+   * Values for the variables the step type declared in `blockVariables` (foreach: `item`, `index`), which the
+   * block's expressions read by name. A name the type did not declare is ignored by the loader's checks: do not.
+   */
+  vars?: Readonly<Record<string, unknown>>
+  /**
+   * Aborts this block run only (a timeout, a failed sibling): a child of the run's signal, which the block step
+   * makes. Defaults to the run's own signal. Steps of the block see it as `scope.signal`.
+   */
+  signal?: AbortSignalLike
+}
+
+/**
+ * A compiled block of steps. Each run starts from the enclosing run's state: its expressions see the run's
+ * variables, the outputs of the steps that ran before the block step (`steps.<name>`) and the block's own steps as
+ * they run; those stay inside the block (the block step's output is what it makes of its block's results).
+ * The run's logger and options (signal, observers) carry on into the block's steps.
+ */
+export interface Block {
+  /** Runs the block's steps in order; resolves with the last step's output (undefined when there is none). */
+  run(scope: RunScope, options?: BlockRunOptions): Promise<unknown>
+  /**
+   * Runs the block without ever yielding to the event loop, for work that must not interleave with other runs (a
+   * SQLite transaction on a shared connection); a step that returns a promise fails the block with ERR_PIPELINE_BLOCK_ASYNC.
+   */
+  runSync(scope: RunScope, options?: BlockRunOptions): unknown
+}
+
+/** A step inside a block as the loader declared it, for `StepType.checkBlock`. */
+export interface BlockStepDecl {
+  /** Where it stands, from the block step itself: `['do', 0]`, `['branches', 'fast', 1, 'then', 0]`. */
+  readonly path: readonly (string | number)[]
+  readonly name: string
+  /** Its step type, or `if` for a branch. */
+  readonly type: string
+  /** Its config as validated (defaults filled); undefined for an `if`. */
+  readonly config: unknown
 }
 
 /** One step's work per run: receives the run's scope, returns the step's output (kept as `steps.<name>`). */
@@ -162,6 +229,18 @@ export interface StepType<C = any> {
    * `file:line:col`. `path` is inside the step's `config`.
    */
   check?(config: C): ConfigProblem[]
+  /**
+   * The type takes a block of steps: `steps` — a `do:` list (`ctx.block`); `branches` — a `branches:` map of named
+   * lists (`ctx.blocks`). The loader declares those steps with every check a pipeline's own steps get.
+   */
+  readonly block?: 'steps' | 'branches'
+  /** Variables the block's expressions may read by name (foreach: `item`, `index`), set per run by `Block.run`'s `vars`. */
+  readonly blockVariables?: readonly string[]
+  /**
+   * Checks the block's steps (at any depth, `if` branches included) when the config loads, e.g. that they all use
+   * one database. A problem's `path` is from the block step itself (`['do', 0, 'config', 'db']`).
+   */
+  checkBlock?(config: C, steps: readonly BlockStepDecl[]): ConfigProblem[]
   create(config: C, ctx: StepContext): StepRun | Promise<StepRun>
 }
 

@@ -48,6 +48,11 @@ export interface Declaring {
    */
   language: Language
   viewUses: ViewUse[]
+  /**
+   * Inside a block, the variables its block steps declare (foreach: item, index): in `language` too, but no trigger's,
+   * so their uses are not checked against the triggers that run the pipeline.
+   */
+  blockVariables?: ReadonlySet<string>
 }
 
 type Typed = Registered<{ type: string; configSchema: JsonSchema; inputs?(config: unknown, ctx: InputsContext): string[] }>

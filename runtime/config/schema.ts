@@ -142,6 +142,12 @@ export const FILE_SCHEMA = {
         name: { type: 'string', pattern: STEP_NAME, description: "a letter or '_', then letters, digits or '_'" },
         type: text('The step type, provided by a plugin, e.g. validate.'),
         config: { type: 'object', description: "The step's configuration, checked against its type's schema." },
+        do: { $ref: '#/definitions/steps', description: 'The block of a block step (foreach, retry, timeout, sql.transaction): steps it runs, each item, attempt or once.' },
+        branches: {
+          type: 'object', minProperties: 1, description: 'The named blocks of a parallel step: branch name → steps; its output is keyed by branch name.',
+          propertyNames: { pattern: STEP_NAME, description: "a letter or '_', then letters, digits or '_'" },
+          additionalProperties: { $ref: '#/definitions/steps' },
+        },
       },
     },
     branch: {

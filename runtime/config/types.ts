@@ -43,6 +43,10 @@ export interface StepCall {
   config: unknown
   refs: References
   source: SourceLocation
+  /** The `do:` steps of a step whose type takes a block (`block: 'steps'`). */
+  block?: StepDecl[]
+  /** The `branches:` of a step whose type takes named blocks (`block: 'branches'`), in YAML order. */
+  branches?: Record<string, StepDecl[]>
 }
 
 export interface StepBranch {

@@ -178,6 +178,8 @@ export function createEngine(options: EngineOptions): Engine {
         stepCreateMs: timeouts.createMs,
         // Each generation's pipelines reach that generation's modules: a request finishes on the generation it began on.
         module: (m, contract, asker) => asContract(asker, handle(g.slots.get(m)) ?? missing(m), contract),
+        // A step running another pipeline (flow's `call`) gets this generation's, compiled once like a module's.
+        pipeline: (other) => pipeline(g, other),
       })
       g.compiled.set(name, p)
       scopeOfPipeline.set(p, scope)

@@ -321,7 +321,9 @@ function variable(name: string, offset: number, variables: Variables): Evaluate 
   if (FUNCTIONS.has(name)) throw expressionError(`'${name}' is a function`, offset, `call it: ${name}(…)`)
   const names = variableNames(variables)
   const match = suggest(name, names)
+  const owners = variables.blocks?.get(name)
   const hint = name === 'undefined' ? 'use null'
+    : owners ? `'${name}' is visible only inside the block of a ${owners.join(' or ')} step (its do:)`
     : match ? `did you mean '${match}'?` : `the variables are ${names.join(', ')}`
   throw expressionError(`unknown variable '${name}'`, offset, hint)
 }

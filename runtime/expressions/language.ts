@@ -14,5 +14,20 @@ export const NEUTRAL_LANGUAGE: Language = Object.freeze({ variables: NEUTRAL, fu
 
 /** The language of the expressions `registry`'s plugins make possible. */
 export function languageOf(registry: Registry): Language {
-  return { variables: variablesOf(registry.triggerTypes().map((r) => r.definition)), functions: functionTable(registry) }
+  const blocks = new Map<string, string[]>()
+  for (const { definition } of registry.stepTypes()) {
+    for (const name of definition.blockVariables ?? []) blocks.set(name, [...blocks.get(name) ?? [], definition.type])
+  }
+  return { variables: { ...variablesOf(registry.triggerTypes().map((r) => r.definition)), blocks }, functions: functionTable(registry) }
+}
+
+/**
+ * `language` with block variables (foreach's `item`, `index`) added: read from the view of the block's runs
+ * (runtime/pipeline/block.ts), so they compile like a trigger's own; an inner block's shadow an outer one's.
+ */
+export function withBlockVariables(language: Language, names: readonly string[] | undefined): Language {
+  if (!names?.length) return language
+  const view = new Map(language.variables.view)
+  for (const name of names) view.set(name, undefined)
+  return { ...language, variables: { ...language.variables, view } }
 }

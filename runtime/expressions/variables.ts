@@ -5,6 +5,8 @@ import type { TriggerType } from '@islet/sdk'
 export interface Variables {
   /** View variable → its fixed fields (every trigger declaring it agrees on a record with these), or undefined. */
   readonly view: ReadonlyMap<string, readonly string[] | undefined>
+  /** Block variables (foreach's `item`) → the step types declaring them: outside their block, a hint says where they live. */
+  readonly blocks?: ReadonlyMap<string, readonly string[]>
 }
 
 /** No trigger's variables: only what every run has. */

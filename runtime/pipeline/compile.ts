@@ -1,12 +1,13 @@
 // Compiles a pipeline declaration once per config generation: creates each step through its step type.
 import { dirname } from 'node:path'
 import { confinedResolver } from '../config/confine.ts'
-import type { Contract, Logger, Pipeline, Plugin, ServiceName, Services, StepContext, StepRun } from '@islet/sdk'
+import type { Block, Contract, Logger, Pipeline, Plugin, ServiceName, Services, StepContext, StepRun } from '@islet/sdk'
 import type { PipelineDecl, StepBranch, StepCall, StepDecl } from '../config/types.ts'
 import { IsletError, messageOf } from '../errors.ts'
 import type { Registry } from '../plugins/registry.ts'
 import { createRun, type Op, type TriggerViews } from './run.ts'
-import { languageOf } from '../expressions/language.ts'
+import { languageOf, withBlockVariables, type Language } from '../expressions/language.ts'
+import { createBlock } from './block.ts'
 import { compileTemplate } from '../expressions/template.ts'
 import { withDeadline } from '../deadline.ts'
 
@@ -41,6 +42,11 @@ export interface PipelineCompileContext {
   stepCreateMs?: number
   /** The app folder (the root YAML's): `ctx.resolvePath` refuses paths outside it. */
   appDir?: string
+  /**
+   * Another pipeline of the same generation, compiled on first use (a step's `ctx.pipelineNamed`, e.g. `call`). Absent
+   * outside an engine.
+   */
+  pipeline?(name: string): Promise<Pipeline>
 }
 
 /**
@@ -52,17 +58,18 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
   const baseDir = dirname(decl.source.file)
   // What this generation's expressions may name: the registered triggers' variables and the plugins' functions.
   const language = languageOf(ctx.registry)
-  const compile = <T>(value: unknown) => compileTemplate<T>(value, language)
+  const views = triggerViews(ctx.registry)
 
-  async function emit(steps: readonly StepDecl[]): Promise<void> {
+  /** Appends `steps` to `ops`: steps as they are, branches as jumps; block steps get their blocks compiled first. */
+  async function emit(steps: readonly StepDecl[], ops: Op[], language: Language): Promise<void> {
     for (const step of steps) {
       if (step.kind === 'step') {
-        ops.push({ kind: 'step', name: step.name, run: await createStep(step), condition: null, target: -1 })
+        ops.push({ kind: 'step', name: step.name, run: await createStep(step, language), condition: null, target: -1 })
         continue
       }
-      const branch: Op = { kind: 'branch', name: step.name, run: null, condition: compileCondition(step), target: -1 }
+      const branch: Op = { kind: 'branch', name: step.name, run: null, condition: compileCondition(step, language), target: -1 }
       ops.push(branch)
-      await emit(step.then)
+      await emit(step.then, ops, language)
       if (step.else.length === 0) {
         branch.target = ops.length
         continue
@@ -70,9 +77,17 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
       const skipElse: Op = { kind: 'jump', name: step.name, run: null, condition: null, target: -1 }
       ops.push(skipElse)
       branch.target = ops.length
-      await emit(step.else)
+      await emit(step.else, ops, language)
       skipElse.target = ops.length
     }
+  }
+
+  /** A block's steps as ops of their own, run through the same loop as the pipeline's. */
+  async function compileBlock(steps: readonly StepDecl[], language: Language): Promise<Block> {
+    const blockOps: Op[] = []
+    await emit(steps, blockOps, language)
+    for (const op of blockOps) Object.freeze(op)
+    return createBlock(decl.name, blockOps, createRun(decl.name, blockOps, views))
   }
 
   function where(step: StepDecl): string {
@@ -85,15 +100,15 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
       { cause: error, details: { pipeline: decl.name, step: step.name, type, ...step.source } })
   }
 
-  function compileCondition(branch: StepBranch) {
+  function compileCondition(branch: StepBranch, language: Language) {
     try {
-      return compile(branch.condition)
+      return compileTemplate(branch.condition, language)
     } catch (error) {
       throw failed(branch, 'if', error)
     }
   }
 
-  async function createStep(step: StepCall): Promise<StepRun> {
+  async function createStep(step: StepCall, outer: Language): Promise<StepRun> {
     const registered = ctx.registry.stepType(step.type)
     if (!registered) {
       const provider = ctx.registry.knownProvider(step.type)
@@ -102,8 +117,14 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
         (provider ? ` (install the '${provider}' plugin)` : ''),
         { details: { pipeline: decl.name, step: step.name, type: step.type, ...step.source } })
     }
+    // A block's expressions also see the variables its step type declares (foreach: item, index).
+    const inner = withBlockVariables(outer, registered.definition.blockVariables)
+    const blocks = step.branches === undefined ? undefined : Object.fromEntries(await Promise.all(
+      Object.entries(step.branches).map(async ([name, steps]) => [name, await compileBlock(steps, inner)] as const)))
+    const block = step.block === undefined ? undefined : await compileBlock(step.block, inner)
+    const stepCtx = stepContext(step, registered.plugin, outer, block, blocks && Object.freeze(blocks))
     const creating = Promise.resolve()
-      .then(() => registered.definition.create(step.config, stepContext(step, registered.plugin)))
+      .then(() => registered.definition.create(step.config, stepCtx))
       .catch((error: unknown) => { throw failed(step, step.type, error) })
     const ms = ctx.stepCreateMs
     const run: unknown = ms === undefined ? await creating : await withDeadline(() => creating, {
@@ -116,8 +137,10 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
     return run as StepRun
   }
 
-  function stepContext(step: StepCall, plugin: Plugin): StepContext {
+  function stepContext(step: StepCall, plugin: Plugin, language: Language, block: Block | undefined,
+    blocks: Readonly<Record<string, Block>> | undefined): StepContext {
     const allowed = new Set(step.refs.modules)
+    const pipelines = new Set(step.refs.pipelines)
     const who = `step '${step.name}' (${step.type}) of pipeline '${decl.name}'`
     const services = ctx.services?.({ who, source: `step:${decl.name}/${step.name}`, plugin })
     return {
@@ -139,13 +162,36 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
         if (!services) throw new IsletError('ERR_ENGINE_STATE', `${who} asked for the '${name}' service, but engine services exist only inside an engine`)
         return services(name)
       },
-      compile,
+      compile: <T>(value: unknown) => compileTemplate<T>(value, language),
+      ...(block ? { block } : {}),
+      ...(blocks ? { blocks } : {}),
+      pipelineNamed(name: string): Pipeline {
+        if (!pipelines.has(name)) {
+          throw new IsletError('ERR_PIPELINE_PIPELINE_NOT_ACCESSIBLE',
+            `step '${step.name}' of pipeline '${decl.name}' may not run pipeline '${name}': its config does not reference it through a pipelineRef`,
+            { details: { pipeline: decl.name, step: step.name, requested: name } })
+        }
+        return lazyPipeline(name, who)
+      },
     } satisfies StepContext
   }
 
-  await emit(decl.steps)
+  /** `name`, compiled when first run: a pipeline may call itself, or one that calls it back, without a compile cycle. */
+  function lazyPipeline(name: string, who: string): Pipeline {
+    let compiled: Promise<Pipeline> | undefined
+    return Object.freeze({
+      name,
+      run(input, options) {
+        if (!ctx.pipeline) throw new IsletError('ERR_ENGINE_STATE', `${who} runs pipeline '${name}', but pipelines reach each other only inside an engine`)
+        compiled ??= ctx.pipeline(name)
+        return compiled.then((p) => p.run(input, options))
+      },
+    } satisfies Pipeline)
+  }
+
+  await emit(decl.steps, ops, language)
   for (const op of ops) Object.freeze(op)
-  return Object.freeze({ name: decl.name, run: createRun(decl.name, ops, triggerViews(ctx.registry)) })
+  return Object.freeze({ name: decl.name, run: createRun(decl.name, ops, views) })
 }
 
 /** Each trigger's declared view variables, looked up once per trigger name (a run checks its view against them). */

@@ -25,8 +25,8 @@ const NEVER_ABORTED: AbortSignalLike = Object.freeze({
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null))
 
-/** The state of one run; also the scope steps see. */
-class RunState implements RunScope {
+/** The state of one run; also the scope steps see. A block's run has one of its own (block.ts BlockState). */
+export class RunState implements RunScope {
   readonly trigger: string
   readonly id: string
   readonly input: unknown
@@ -47,6 +47,10 @@ class RunState implements RunScope {
     this.view = input.view ?? EMPTY
     this.signal = options.signal ?? NEVER_ABORTED
   }
+  /** What the run was started with: a block's runs carry them on (block.ts). */
+  get options(): PipelineRunOptions {
+    return this.#options
+  }
   /** Read from the options when a step logs: a caller may make its logger only then (HTTP: a child per request). */
   get logger(): Logger {
     return this.#options.logger
@@ -60,8 +64,20 @@ class RunState implements RunScope {
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+}
+
+/** A step's error as its run reports it: coded errors as they are (saying which step evaluated an expression), others wrapped naming the step. */
+export function blameStep(pipeline: string, step: string, error: unknown): unknown {
+  if (isStepError(error)) return error
+  if (isIsletError(error)) {
+    // Expression errors are created per evaluation; saying which step evaluated them is all they lack.
+    if (error.code === 'ERR_EXPRESSION_EVAL' && error.details.step === undefined) Object.assign(error.details, { pipeline, step })
+    return error
+  }
+  return new IsletError('ERR_STEP_FAILED', `step '${step}' of pipeline '${pipeline}' failed: ${messageOf(error)}`,
+    { cause: error, details: { pipeline, step } })
 }
 
 /**
@@ -94,21 +110,13 @@ export function createRun(pipeline: string, ops: readonly Op[], views: TriggerVi
     }
   }
 
-  function blame(error: unknown, op: Op): unknown {
-    if (isStepError(error)) return error
-    if (isIsletError(error)) {
-      // Expression errors are created per evaluation; saying which step evaluated them is all they lack.
-      if (error.code === 'ERR_EXPRESSION_EVAL' && error.details.step === undefined) Object.assign(error.details, { pipeline, step: op.name })
-      return error
-    }
-    return new IsletError('ERR_STEP_FAILED', `step '${op.name}' of pipeline '${pipeline}' failed: ${messageOf(error)}`,
-      { cause: error, details: { pipeline, step: op.name } })
-  }
+  const blame = (error: unknown, op: Op): unknown => blameStep(pipeline, op.name, error)
 
   return async function run(input, options) {
-    refuse(input)
-    const state = new RunState(input, options)
-    // Read once: an unobserved run (every HTTP request) pays one undefined check per step and nothing else.
+    // A block's run (block.ts) arrives with its state made from the run around it: no trigger's, nothing to refuse.
+    const state = input instanceof RunState ? input : (refuse(input), new RunState(input, options))
+    // Read once: an unobserved run (every HTTP request) pays one undefined check per step and nothing else. A block's
+    // run carries the options of the run around it, so its steps are observed too.
     const observer = options.observer
     let started = 0
     let last: unknown = undefined
@@ -134,7 +142,8 @@ export function createRun(pipeline: string, ops: readonly Op[], views: TriggerVi
         }
       }
     } catch (error) {
-      const blamed = blame(error, ops[pc]!)
+      // A step that gave up because the run was cancelled (a delay, a block) passes on the cancellation: no step's fault.
+      const blamed = state.signal.aborted && error === state.signal.reason ? error : blame(error, ops[pc]!)
       if (observer !== undefined && ops[pc]!.kind === 'step') stepEnded(observer, ops[pc]!.name, started, undefined, blamed)
       throw blamed
     }
@@ -143,14 +152,14 @@ export function createRun(pipeline: string, ops: readonly Op[], views: TriggerVi
   }
 }
 
-function stepStarted(observer: RunObserver, step: string): number {
+export function stepStarted(observer: RunObserver, step: string): number {
   const at = Date.now()
   observer.stepStarted({ step, at })
   return at
 }
 
 /** Tells `observer` a step ended: with its output's JSON size, or with the error it threw (already blamed). */
-function stepEnded(observer: RunObserver, step: string, startedAt: number, output: unknown, error: unknown): void {
+export function stepEnded(observer: RunObserver, step: string, startedAt: number, output: unknown, error: unknown): void {
   const endedAt = Date.now()
   const timing = { step, startedAt, endedAt, durationMs: endedAt - startedAt }
   if (error !== undefined) {
