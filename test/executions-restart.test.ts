@@ -3,7 +3,7 @@
 // running in the file, and the next start marks them `interrupted`. Never resumed. Real child processes, real SQLite.
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { spawnIslet, type RunningIslet } from './support/cli.ts'
+import { spawnIslet, type RunningIslet, killIslets } from './support/cli.ts'
 import { writeFiles } from './support/files.ts'
 import { json, startApp } from './support/app.ts'
 import { gate, gatePlugin, resetGates } from './support/executions.ts'
@@ -45,12 +45,7 @@ ${pipelineStep}
 const running: RunningIslet[] = []
 const cleanups: (() => void)[] = []
 afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGKILL')
-      await r.exited
-    }
-  }
+  await killIslets(running)
   for (const c of cleanups.splice(0)) c()
   resetGates()
 })

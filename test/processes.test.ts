@@ -5,19 +5,14 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { islet, spawnIslet, type RunningIslet } from './support/cli.ts'
+import { islet, spawnIslet, type RunningIslet, killIslets } from './support/cli.ts'
 import { writeFiles } from './support/files.ts'
 import { until } from './support/until.ts'
 
 const running: RunningIslet[] = []
 const cleanups: (() => void)[] = []
 afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGKILL')
-      await r.exited
-    }
-  }
+  await killIslets(running)
   for (const c of cleanups.splice(0)) c()
 })
 

@@ -2,19 +2,14 @@
 // arm the every-second job; the claim row in schedules.db lets exactly one of them run each second.
 import { join } from 'node:path'
 import { afterEach, expect, it } from 'vitest'
-import { spawnIslet, type RunningIslet } from './support/cli.ts'
+import { spawnIslet, type RunningIslet, killIslets } from './support/cli.ts'
 import { writeFiles } from './support/files.ts'
 import { until } from './support/until.ts'
 
 const running: RunningIslet[] = []
 const cleanups: (() => void)[] = []
 afterEach(async () => {
-  for (const r of running.splice(0)) {
-    if (r.child.exitCode === null && r.child.signalCode === null) {
-      r.child.kill('SIGKILL')
-      await r.exited
-    }
-  }
+  await killIslets(running)
   for (const c of cleanups.splice(0)) c()
 })
 

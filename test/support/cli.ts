@@ -47,6 +47,16 @@ export interface RunningIslet {
   stderr(): string
 }
 
+/** Kills what a test left running (SIGKILL: the point is a clean slate, not a clean stop) and waits for each exit. */
+export async function killIslets(running: RunningIslet[]): Promise<void> {
+  for (const r of running.splice(0)) {
+    if (r.child.exitCode === null && r.child.signalCode === null) {
+      r.child.kill('SIGKILL')
+      await r.exited
+    }
+  }
+}
+
 /** Starts `islet …args` in the background; JSON logs are collected line by line. */
 export function spawnIslet(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): RunningIslet {
   const child = spawn(process.execPath, [BIN, ...args], {
