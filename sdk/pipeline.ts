@@ -178,6 +178,12 @@ export interface BlockRunOptions {
    * makes. Defaults to the run's own signal. Steps of the block see it as `scope.signal`.
    */
   signal?: AbortSignalLike
+  /**
+   * Names this run of the block in step events (foreach: the item's index; parallel: the branch; retry: the
+   * attempt), so a recorded execution tells concurrent runs of one block apart: its steps are reported as
+   * `<block step>[<label>].<step>` (`<block step>.<step>` without a label).
+   */
+  label?: string | number
 }
 
 /**

@@ -36,6 +36,7 @@ modules:
         - { method: POST, path: /quick, pipeline: quick, execution: record }
         - { method: POST, path: /plain, pipeline: quick }
         - { method: POST, path: /hold, pipeline: hang, execution: record }
+        - { method: POST, path: /fanout, pipeline: fanout, execution: async }
   - name: web
     type: http.server
     config: { port: 0, host: 127.0.0.1, middleware: [tok, admin], routers: [api, runs] }
@@ -64,6 +65,21 @@ pipelines:
       - name: boom
         type: fail
         config: { status: 422, code: REPORT_BROKEN, message: 'the report cannot be made' }
+  fanout:
+    steps:
+      - name: each
+        type: foreach
+        config: { items: '\${{ input.items }}', concurrency: 2 }
+        do:
+          - name: double
+            type: set
+            config: { value: '\${{ item * 2 }}' }
+      - name: either
+        type: parallel
+        config: { wait: all }
+        branches:
+          left: [ { name: l, type: set, config: { value: 1 } } ]
+          right: [ { name: r, type: set, config: { value: 2 } } ]
   quick:
     steps:
       - name: answer
@@ -146,6 +162,20 @@ describe('execution: async routes', () => {
     expect(replay.map((e) => e.event)).toEqual(events.map((e) => e.event))
     const resumed = await readSse(await get(app, `/runs/${id}/events`, { ...auth('t-app'), 'last-event-id': '6' }))
     expect(resumed.map((e) => e.id)).toEqual(['7', '8'])
+  })
+
+  it('names the steps of each block run by their path, so concurrent items and branches can be told apart', async () => {
+    const app = await open()
+    const { execution } = await json(await post(app, '/fanout', { items: [5, 7, 9] }))
+    await until(async () => (await json(await get(app, `/runs/${execution}`, auth('t-app')))).status === 'completed')
+    const record = await json(await get(app, `/runs/${execution}`, auth('t-app')))
+    expect(record.output).toEqual({ status: 200, body: { left: 1, right: 2 } })
+    const names = record.steps.map((s: { name: string; status: string }) => `${s.name} ${s.status}`).sort()
+    expect(names).toEqual([
+      'each completed', 'each[0].double completed', 'each[1].double completed', 'each[2].double completed',
+      'either completed', 'either[left].l completed', 'either[right].r completed',
+    ])
+    expect(record.steps.find((s: { name: string }) => s.name === 'each[1].double').outputBytes).toBe(2)
   })
 
   it('cancel aborts the signal of a hung run: the step sees the abort and the execution ends cancelled', async () => {

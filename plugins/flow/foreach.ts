@@ -68,7 +68,7 @@ export default defineStepType<ForeachConfig>({
         while (next < list.length && !child.signal.aborted) {
           const index = next++
           try {
-            results[index] = await block.run(scope, { vars: { item: list[index], index }, signal: child.signal })
+            results[index] = await block.run(scope, { vars: { item: list[index], index }, signal: child.signal, label: index })
           } catch (error) {
             if (child.signal.aborted) return
             if (collect) {

@@ -39,7 +39,7 @@ export default defineStepType<ParallelConfig>({
       const child = childSignal(scope.signal)
       try {
         if (!waitFirst) {
-          const results = await raceAbort(Promise.all(branches.map(([, block]) => block.run(scope, { signal: child.signal })
+          const results = await raceAbort(Promise.all(branches.map(([name, block]) => block.run(scope, { signal: child.signal, label: name })
             .catch((error: unknown) => {
               // Its siblings stop; the step fails with this branch's error as soon as the abort lands.
               if (!child.signal.aborted) child.abort(error)
@@ -51,7 +51,7 @@ export default defineStepType<ParallelConfig>({
         const winner = new Promise<Record<string, unknown>>((resolve, reject) => {
           let pending = branches.length
           for (const [name, block] of branches) {
-            block.run(scope, { signal: child.signal }).then((value) => {
+            block.run(scope, { signal: child.signal, label: name }).then((value) => {
               resolve({ [name]: value })
               child.abort(new Error(`${label}: branch '${name}' finished first; the others were cancelled`))
             }, (error: unknown) => {

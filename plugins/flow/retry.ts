@@ -80,7 +80,7 @@ export default defineStepType<RetryConfig>({
     return async (scope: RunScope) => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await block.run(scope, { vars: { attempt } })
+          return await block.run(scope, { vars: { attempt }, label: attempt })
         } catch (error) {
           // A cancelled run ends here, whatever the attempt failed with meanwhile.
           if (scope.signal.aborted) throw scope.signal.reason

@@ -1,5 +1,5 @@
 // Blocks: the compiled `do:` / `branches:` of a block step, run inside the run around them through createRun's loop.
-import { runOptionsWith, type Block, type BlockRunOptions, type PipelineResponse, type PipelineRunOptions, type RunInput, type RunScope } from '@islet/sdk'
+import { runOptionsWith, type Block, type BlockRunOptions, type PipelineResponse, type PipelineRunOptions, type RunInput, type RunObserver, type RunScope } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import { blameStep, isThenable, RunState, stepEnded, stepStarted, type Op } from './run.ts'
 
@@ -34,24 +34,39 @@ function viewWith(view: Readonly<Record<string, unknown>>, vars: Readonly<Record
   return out
 }
 
-/** The options of the run around `scope` (a hand-made scope has only its logger and signal), with `signal` in place. */
-function optionsOf(scope: RunScope, block: BlockRunOptions | undefined): PipelineRunOptions {
+/**
+ * The options of the run around `scope` (a hand-made scope has only its logger and signal), with `signal` in place,
+ * and, when the run is observed, an observer that names the block's steps by the path to them (`each[3].charge`):
+ * concurrent runs of one block (foreach items, parallel branches) would otherwise report the same step name.
+ */
+function optionsOf(scope: RunScope, owner: string, block: BlockRunOptions | undefined): PipelineRunOptions {
   const outer: PipelineRunOptions = scope instanceof RunState ? scope.options : { logger: scope.logger, signal: scope.signal }
-  return block?.signal === undefined ? outer : runOptionsWith(outer, block.signal)
+  const options = block?.signal === undefined ? outer : runOptionsWith(outer, block.signal)
+  const observer = options.observer
+  if (observer === undefined) return options
+  const prefix = block?.label === undefined ? `${owner}.` : `${owner}[${block.label}].`
+  const named: RunObserver = {
+    stepStarted: (start) => observer.stepStarted({ ...start, step: prefix + start.step }),
+    stepEnded: (end) => observer.stepEnded({ ...end, step: prefix + end.step }),
+  }
+  return Object.create(options, { observer: { value: named, enumerable: true } }) as PipelineRunOptions
 }
 
 type RunFn = (input: RunInput, options: PipelineRunOptions) => Promise<PipelineResponse>
 
-/** The Block over `ops`, whose async runs go through `run` (createRun over the same ops: one loop for every run). */
-export function createBlock(pipeline: string, ops: readonly Op[], run: RunFn): Block {
+/**
+ * The Block over `ops` of the block step `owner`, whose async runs go through `run` (createRun over the same ops:
+ * one loop for every run).
+ */
+export function createBlock(pipeline: string, owner: string, ops: readonly Op[], run: RunFn): Block {
   return Object.freeze({
     async run(scope: RunScope, options?: BlockRunOptions): Promise<unknown> {
-      const runOptions = optionsOf(scope, options)
+      const runOptions = optionsOf(scope, owner, options)
       const response = await run(new BlockState(scope, runOptions, options?.vars), runOptions)
       return response.body
     },
     runSync(scope: RunScope, options?: BlockRunOptions): unknown {
-      const runOptions = optionsOf(scope, options)
+      const runOptions = optionsOf(scope, owner, options)
       return walkSync(pipeline, ops, new BlockState(scope, runOptions, options?.vars))
     },
   })

@@ -83,11 +83,11 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
   }
 
   /** A block's steps as ops of their own, run through the same loop as the pipeline's. */
-  async function compileBlock(steps: readonly StepDecl[], language: Language): Promise<Block> {
+  async function compileBlock(owner: string, steps: readonly StepDecl[], language: Language): Promise<Block> {
     const blockOps: Op[] = []
     await emit(steps, blockOps, language)
     for (const op of blockOps) Object.freeze(op)
-    return createBlock(decl.name, blockOps, createRun(decl.name, blockOps, views))
+    return createBlock(decl.name, owner, blockOps, createRun(decl.name, blockOps, views))
   }
 
   function where(step: StepDecl): string {
@@ -120,8 +120,8 @@ export async function compilePipeline(decl: PipelineDecl, ctx: PipelineCompileCo
     // A block's expressions also see the variables its step type declares (foreach: item, index).
     const inner = withBlockVariables(outer, registered.definition.blockVariables)
     const blocks = step.branches === undefined ? undefined : Object.fromEntries(await Promise.all(
-      Object.entries(step.branches).map(async ([name, steps]) => [name, await compileBlock(steps, inner)] as const)))
-    const block = step.block === undefined ? undefined : await compileBlock(step.block, inner)
+      Object.entries(step.branches).map(async ([name, steps]) => [name, await compileBlock(step.name, steps, inner)] as const)))
+    const block = step.block === undefined ? undefined : await compileBlock(step.name, step.block, inner)
     const stepCtx = stepContext(step, registered.plugin, outer, block, blocks && Object.freeze(blocks))
     const creating = Promise.resolve()
       .then(() => registered.definition.create(step.config, stepCtx))
