@@ -122,6 +122,8 @@ describe('checkApp', () => {
       ['error', 'ERR_PLUGIN_INVALID', 8, 'modules.1.config.size'],
       ['warning', 'ERR_TEST_SLOT', 23, 'components.0.grants.emit.0'],
     ])
+    expect(diagnostics.find((d) => d.code === 'ERR_PLUGIN_INVALID')!.message)
+      .toBe("plugin test-box@1.0.0 reported a problem with code 'not-a-code', not an ERR_* code: bad code")
 
     const throwing = boxPlugin()
     const put = throwing.stepTypes![0]!

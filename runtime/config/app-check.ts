@@ -70,8 +70,12 @@ export function checkApp(parts: AppParts, registry: Registry): Diagnostic[] {
       return
     }
     const path = [...place.path, ...(place.config ? ['config'] : []), ...problem.path]
-    const code = (CODE.test(problem.code) ? problem.code : 'ERR_PLUGIN_INVALID') as DiagnosticCode
-    const found = diagnosticAt(place.file.parsed, path, code, problem.message, problem.hint, { key: problem.key })
+    // A code tools cannot match on would break the diagnostic's contract: the plugin's fault, said as such.
+    const coded = typeof problem.code === 'string' && CODE.test(problem.code)
+    const found = coded
+      ? diagnosticAt(place.file.parsed, path, problem.code as DiagnosticCode, problem.message, problem.hint, { key: problem.key })
+      : diagnosticAt(place.file.parsed, path, 'ERR_PLUGIN_INVALID', `${owner} reported a problem with code '${String(problem.code)}', not an ERR_* code: ${problem.message}`,
+        'report this to the plugin author', { key: problem.key })
     diagnostics.push(problem.severity === 'warning' ? { ...found, severity: 'warning' } : found)
   }
   const app = (owner: string, self?: AppDeclaration): AppView => ({
