@@ -38,6 +38,9 @@ export {
   httpAuthenticator, heldScopes, missingScopes, PRINCIPAL_LOCAL, ADMIN_SCOPE, ADMIN_READ_SCOPE, type Principal, type Authenticator,
 } from './auth.ts'
 export { DIAGNOSTIC_SCHEMA, type Diagnostic } from './diagnostic.ts'
+export type {
+  AppView, AppModule, AppStep, AppComponent, AppDeclaration, AppReference, AppProblem, SourcePosition,
+} from './app-check.ts'
 export type { RunObserver, StepStart, StepEnd } from './pipeline.ts'
 export type {
   ExecutionsService, Execution, ExecutionSummary, ExecutionStatus, ExecutionStep, ExecutionEvent, ExecutionFilter, ExecutionStart,

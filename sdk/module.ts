@@ -4,6 +4,7 @@ import type { JsonSchema } from './schema.ts'
 import type { ConfigProblem, Pipeline, Template } from './pipeline.ts'
 import type { Contract } from './contract.ts'
 import type { ServiceName, Services } from './services.ts'
+import type { AppModule, AppView } from './app-check.ts'
 
 /** Where the engine is in its lifecycle; `/readyz` answers 200 only in `ready`. */
 export type EngineState = 'idle' | 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed'
@@ -134,6 +135,12 @@ export interface ModuleType<C = any, I extends object = ModuleInstance> {
    * module's `config`.
    */
   check?(config: C): ConfigProblem[]
+  /**
+   * Checks this module against the rest of the app once every declaration was checked on its own (e.g. a queue
+   * nobody consumes, named by an enqueue step): `app.report` each problem, by default at a path inside this module's
+   * `config`; a warning does not fail the load. Runs only for a module whose config is valid. Must be pure and cheap.
+   */
+  checkApp?(config: C, app: AppView, self: AppModule): void
   /**
    * Files or folders a module of this type reads when it starts, beyond its config (e.g. a migrations folder). Their
    * content is part of the config's identity: a change restarts the module on the next config reload, and watch

@@ -3,6 +3,7 @@ import type { Logger } from './logger.ts'
 import type { JsonSchema } from './schema.ts'
 import type { Contract } from './contract.ts'
 import type { ServiceName, Services } from './services.ts'
+import type { AppStep, AppView } from './app-check.ts'
 
 /**
  * The subset of `AbortSignal` a step can rely on; declared here because the sdk sees no DOM or Node types.
@@ -247,6 +248,12 @@ export interface StepType<C = any> {
    * one database. A problem's `path` is from the block step itself (`['do', 0, 'config', 'db']`).
    */
   checkBlock?(config: C, steps: readonly BlockStepDecl[]): ConfigProblem[]
+  /**
+   * Checks this step against the rest of the app once every declaration was checked on its own (e.g. a transition's
+   * event the named machine does not have): `app.report` each problem, by default at a path inside this step's
+   * `config`; a warning does not fail the load. Runs only for a step whose config is valid. Must be pure and cheap.
+   */
+  checkApp?(config: C, app: AppView, self: AppStep): void
   create(config: C, ctx: StepContext): StepRun | Promise<StepRun>
 }
 

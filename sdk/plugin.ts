@@ -4,6 +4,7 @@ import type { StepType } from './pipeline.ts'
 import type { ServiceName } from './services.ts'
 import type { TriggerType } from './trigger.ts'
 import type { ExpressionFunction } from './expression.ts'
+import type { AppView } from './app-check.ts'
 
 export interface Plugin {
   /** Package-style name, e.g. `http` for a built-in or `@acme/geo` for a third party. */
@@ -25,6 +26,11 @@ export interface Plugin {
   readonly services?: readonly ServiceName[]
   /** Pure functions pipelines call in `${{ … }}` as `area.name(…)` (see sdk/expression.ts). */
   readonly functions?: readonly ExpressionFunction[]
+  /**
+   * Checks the app as a whole, once per load, whichever of the plugin's types it uses (e.g. components granted a
+   * topic nothing subscribes to). Each problem reported must say `at` which declaration it is.
+   */
+  checkApp?(app: AppView): void
 }
 
 /**

@@ -2,6 +2,7 @@
 // subscribers (events.subscriber, plugins, the admin event stream) receive it. Delivery is asynchronous: the step
 // never waits for, or fails with, a subscriber.
 import { defineStepType, type ConfigProblem } from '@islet/sdk'
+import { checkEmitHeard } from './app-check.ts'
 import { EventsError } from './errors.ts'
 import { topicProblem } from './topics.ts'
 
@@ -30,6 +31,7 @@ export default defineStepType<EmitConfig>({
     const bad = topicProblem(config.topic)
     return bad ? [{ path: ['topic'], ...bad }] : []
   },
+  checkApp: checkEmitHeard,
   create(config, ctx) {
     const events = ctx.service('events')
     const topic = ctx.compile<unknown>(config.topic)

@@ -5,6 +5,8 @@ import { CodedError } from '@islet/sdk'
 export const EVENTS_ERROR_CODES = {
   ERR_EVENTS_TOPIC_INVALID: 'an emit step evaluated its topic to something that is not a topic (dotted a-z, 0-9, _ and - segments, no wildcard)',
   ERR_EVENTS_TOPIC_RESERVED: 'an emit step tried to publish under islet.*, the engine\'s own topics',
+  ERR_EVENTS_NO_SUBSCRIBER: 'config warning: an emit step or emit grant names a literal topic no subscription of the app matches (islet validate)',
+  ERR_EVENTS_NO_PUBLISHER: 'config warning: a subscription\'s pattern matches no topic an emit step, emit grant or the engine (islet.*) publishes (islet validate)',
 } as const
 
 export type EventsErrorCode = keyof typeof EVENTS_ERROR_CODES

@@ -4,6 +4,7 @@ import { definePlugin } from '@islet/sdk'
 import subscriber from './subscriber.ts'
 import emit from './emit-step.ts'
 import trigger from './trigger.ts'
+import { checkGrantsHeard } from './app-check.ts'
 
 export type { SubscriberConfig, SubscriptionConfig, Subscriber, SubscriptionStatus } from './subscriber.ts'
 export type { EmitConfig } from './emit-step.ts'
@@ -18,4 +19,5 @@ export default definePlugin({
   stepTypes: [emit],
   triggers: [trigger],
   services: ['events'],
+  checkApp: checkGrantsHeard,
 })

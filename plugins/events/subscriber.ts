@@ -9,6 +9,7 @@ import {
   type BusEvent, type ConfigProblem, type ModuleInstance,
 } from '@islet/sdk'
 import { jobQueue, type JobQueue } from '../queue/contract.ts'
+import { checkSubscriptionsFed } from './app-check.ts'
 import { createLane, type LaneCounts } from './lane.ts'
 import { patternProblem } from './topics.ts'
 
@@ -80,6 +81,7 @@ export default defineModuleType<SubscriberConfig, Subscriber>({
     },
   },
   check: checkSubscriptions,
+  checkApp: checkSubscriptionsFed,
   create(config, ctx) {
     const events = ctx.service('events')
     const abort = new AbortController()

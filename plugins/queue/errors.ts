@@ -13,6 +13,7 @@ export const QUEUE_ERROR_CODES = {
   ERR_QUEUE_LEASE_EXPIRED: 'a job\'s lease expired while its consumer was gone (crash, kill -9) during its last allowed attempt',
   ERR_QUEUE_JOB_TIMEOUT: 'a job\'s run took longer than the consumer\'s timeout: it was aborted and counts as a failed attempt',
   ERR_QUEUE_JOB_FAILED: 'the consumer pipeline answered an error status without throwing (kept as the job\'s last error)',
+  ERR_QUEUE_NO_CONSUMER: 'config warning: jobs are put on a queue module that has no consumer: in this app (islet validate)',
 } as const
 
 export type QueueErrorCode = keyof typeof QUEUE_ERROR_CODES

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { defineModuleType, pipelineRef, type ModuleContext, type ModuleInstance } from '@islet/sdk'
 import type Database from 'better-sqlite3'
 import { jobQueue, type EnqueueOptions, type EnqueueResult, type JobQueue } from './contract.ts'
+import { checkConsumed } from './app-check.ts'
 import { createBatcher, type Batcher } from './batch.ts'
 import { createConsumer, type Consumer } from './consumer.ts'
 import { durationSchema, toMs, type Duration } from './duration.ts'
@@ -85,6 +86,7 @@ export default defineModuleType<QueueConfig, QueueModule>({
     'a consumer pipeline with concurrency, leases, retries with backoff and a dead-letter queue.',
   configSchema: queueConfigSchema,
   provides: [jobQueue],
+  checkApp: checkConsumed,
   create: createQueueModule,
 })
 

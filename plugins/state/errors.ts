@@ -6,6 +6,7 @@ export const STATE_ERROR_CODES = {
   ERR_STATE_STORE: 'the state store (<dataDir>/state.db) could not be opened or written',
   ERR_STATE_NOT_STARTED: 'a machine was used before its module started or after it stopped',
   ERR_STATE_DEFINITION: 'a machine definition the config check would refuse reached create (a module made outside the loader)',
+  ERR_STATE_EVENT_UNKNOWN: 'config: a state.transition step names a literal event no state of its machine has a transition on (islet validate)',
 } as const
 
 export type StateErrorCode = keyof typeof STATE_ERROR_CODES

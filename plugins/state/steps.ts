@@ -2,6 +2,7 @@
 // machine's StepErrors (404 unknown instance, 409 invalid transition listing the allowed events, …), so an HTTP
 // pipeline answers them as they are. The run's `locals.principal` is who the history records.
 import { defineStepType, moduleRef, PRINCIPAL_LOCAL, type Principal, type RunScope } from '@islet/sdk'
+import { checkTransitionEvent } from './app-check.ts'
 import { stateMachine } from './contract.ts'
 
 const MACHINE = moduleRef('the state.machine module', stateMachine)
@@ -21,6 +22,7 @@ export const transitionStep = defineStepType<TransitionStepConfig>({
       payload: { description: 'recorded in the history; the guards and pipelines see it as payload (e.g. ${{ body }})' },
     },
   },
+  checkApp: checkTransitionEvent,
   create(config, ctx) {
     const machine = ctx.module(config.machine, stateMachine)
     const instance = ctx.compile<string>(config.instance)

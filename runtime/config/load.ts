@@ -3,7 +3,9 @@ import { createHash } from 'node:crypto'
 import { resolve } from 'node:path'
 import type { Registry } from '../plugins/registry.ts'
 import { declareComponents } from './components.ts'
+import { checkApp } from './app-check.ts'
 import { declare } from './declare.ts'
+import { deepFreeze } from './deep-freeze.ts'
 import { sortDiagnostics, type Diagnostic } from './diagnostics.ts'
 import { loadFiles, type FileSet } from './imports.ts'
 import type { Env } from './interpolate.ts'
@@ -98,7 +100,10 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   }
   const diagnostics = [...set.diagnostics, ...loaded.diagnostics, ...declared.diagnostics, ...components.diagnostics, ...sandboxDiagnostics,
     ...checkReferences(declared.refs, names, contracts), ...checkTriggerVariables(declared.refs, declared.viewUses, registry),
-    ...checkRouteAuth(set.files, declared.modules, declared.refs, contracts)]
+    ...checkRouteAuth(set.files, declared.modules, declared.refs, contracts),
+    // Last: each type's and plugin's checks across declarations, over those valid on their own.
+    ...checkApp({ files: set.files, modules: declared.modules, pipelines: declared.pipelines, components: components.components,
+      slots: components.slots, refs: declared.refs }, registry)]
     // A value whose interpolation failed was already reported; what else it breaks would only repeat that.
     .filter((d) => d.code.startsWith('ERR_CONFIG_ENV_') || !set.failed.has(`${d.file}\0${d.path}`))
   narrowVariableHints(diagnostics, declared.refs, registry)
@@ -149,12 +154,4 @@ function pluginOptions(options: LoadOptions): { dataDir?: string; frozen?: boole
 
 function isMap(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const child of Object.values(value)) deepFreeze(child)
-  }
-  return value
 }

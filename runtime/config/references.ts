@@ -35,13 +35,31 @@ export function checkReferences(refs: readonly RefSite[], declared: DeclaredName
       if (problem) diagnostics.push(problem)
       continue
     }
-    const list = [...known].sort()
-    const hint = didYouMean(ref.name, list) ??
-      (list.length ? `declared ${ref.kind}s: ${list.join(', ')}` : `no ${ref.kind}s are declared`)
+    const hint = ref.kind === 'module' && ref.contract && contracts
+      ? fittingHint(ref.name, ref.contract, contracts, known)
+      : didYouMean(ref.name, [...known].sort()) ??
+        (known.size ? `declared ${ref.kind}s: ${[...known].sort().join(', ')}` : `no ${ref.kind}s are declared`)
     diagnostics.push(diagnosticAt(ref.file.parsed, ref.path, 'ERR_CONFIG_UNKNOWN_REFERENCE',
       `no ${ref.kind} named '${ref.name}'`, hint))
   }
   return diagnostics
+}
+
+/**
+ * For an unknown module where a property needs `contract`: only the modules that provide it are candidates (a typo
+ * in a machine's name must not be "corrected" to a queue's), else the types to declare one of.
+ */
+function fittingHint(name: string, contract: string, contracts: ModuleContracts, modules: ReadonlySet<string>): string {
+  const fitting = providing(contract, contracts, modules)
+  return didYouMean(name, fitting) ??
+    (fitting.length ? `declared modules that provide ${contract}: ${fitting.join(', ')}` : `no declared module provides ${contract}; ${typesHint(contract, contracts)}`)
+}
+
+function providing(contract: string, contracts: ModuleContracts, modules: ReadonlySet<string>): string[] {
+  return [...modules].filter((m) => {
+    const t = contracts.typeOf(m)
+    return t !== undefined && contracts.provides(t).includes(contract)
+  }).sort()
 }
 
 function contractProblem(ref: RefSite, contract: string, contracts: ModuleContracts, modules: ReadonlySet<string>): Diagnostic | undefined {
@@ -49,10 +67,7 @@ function contractProblem(ref: RefSite, contract: string, contracts: ModuleContra
   if (type === undefined) return undefined
   const provided = contracts.provides(type)
   if (provided.includes(contract)) return undefined
-  const fitting = [...modules].filter((m) => {
-    const t = contracts.typeOf(m)
-    return t !== undefined && contracts.provides(t).includes(contract)
-  }).sort()
+  const fitting = providing(contract, contracts, modules)
   return diagnosticAt(ref.file.parsed, ref.path, 'ERR_CONFIG_MODULE_CONTRACT',
     `module '${ref.name}' (${type}) does not provide ${contract}, which this property needs; ${type} provides ${provided.length ? provided.join(', ') : 'nothing'}`,
     fitting.length ? `modules that provide ${contract}: ${fitting.join(', ')}` : `no declared module provides ${contract}; ${typesHint(contract, contracts)}`)
