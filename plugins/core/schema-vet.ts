@@ -94,10 +94,15 @@ function compileLinear(pattern: string): RE2JS {
  * ajv's `code.regExp` option: every `pattern`, `patternProperties` key and `propertyNames` pattern runs on RE2, in
  * time linear in the string (ECMAScript's engine backtracks: `^([A-Za-z]+ ?)*$` took 3.7 s on 27 characters).
  */
-export const linearRegExp: RegExpEngine = Object.assign((pattern: string) => {
+export const linearRegExp: RegExpEngine = Object.assign((pattern: string, flags: string) => {
   const re = compileLinear(pattern)
-  // `test` searches without tracking submatches: ten times faster than a matcher's `find` on long inputs.
-  return { test: (s: string) => re.test(s) }
+  return {
+    // `test` searches without tracking submatches: ten times faster than a matcher's `find` on long inputs.
+    test: (s: string) => re.test(s),
+    // ajv keys its cache of compiled patterns by `toString()`, as a RegExp's `/source/flags`: without it every
+    // pattern of a schema is '[object Object]', and all of them run the first one's expression.
+    toString: () => `/${pattern}/${flags}`,
+  }
 }, { code: 're2js' })
 
 /**

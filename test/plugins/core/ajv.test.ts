@@ -47,6 +47,23 @@ describe('createAjv', () => {
     expect(value).toEqual({ n: 1 })
   })
 
+  it('step and guest: each pattern of a schema is checked with its own expression, not the first one\'s', () => {
+    const schema = {
+      type: 'object',
+      properties: {
+        sku: { type: 'string', pattern: '^[A-Z]+-[0-9]+$' },
+        card: { type: 'string', pattern: '^tok_[a-z0-9_]+$' },
+        tags: { type: 'object', patternProperties: { '^x-': { type: 'string' } }, additionalProperties: false },
+      },
+    }
+    for (const rules of ['step', 'guest'] as const) {
+      const validate = createAjv(rules).compile(schema)
+      expect(validate({ sku: 'TEA-1', card: 'tok_visa', tags: { 'x-gift': 'yes' } }), rules).toBe(true)
+      expect(validate({ sku: 'tok_visa', card: 'TEA-1' }), rules).toBe(false)
+      expect(validate.errors?.map((e) => e.instancePath), rules).toEqual(['/sku', '/card'])
+    }
+  })
+
   it('meta: checks a schema against the draft-07 meta-schema, and keeps none of them', () => {
     const ajv = createAjv('meta')
     expect(ajv.validateSchema({ type: 'obj' })).toBe(false)
