@@ -53,6 +53,13 @@ describe('queue store', () => {
     } finally { db.close() }
   })
 
+  it('syncs every commit to disk (FULL): a job whose enqueue resolved, or that was recorded done, survives a power cut', () => {
+    const { db } = open()
+    try {
+      expect(db.pragma('synchronous', { simple: true })).toBe(2)
+    } finally { db.close() }
+  })
+
   it('a lease that runs out during the last allowed attempt sends the job to the dead letters', () => {
     const { db, store } = open()
     try {
