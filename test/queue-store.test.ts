@@ -40,7 +40,7 @@ describe('queue store', () => {
     try {
       const [{ id }] = store.enqueue([job('p', 0)], 0)
       const [first] = store.claim(1, 'A', 1000, 0)
-      expect(store.renew('A', 2000)).toBe(1)
+      expect(store.renew(first!.id, 'A', 1, 2000)).toBe(true)
       expect(store.reclaimExpired(1999, 5)).toEqual({ dead: 0, waiting: 0 })
       expect(store.reclaimExpired(2000, 5)).toEqual({ dead: 0, waiting: 1 })
       const [second] = store.claim(1, 'B', 5000, 2000)
@@ -50,6 +50,21 @@ describe('queue store', () => {
       expect(store.reclaimExpired(99_999, 5)).toEqual({ dead: 0, waiting: 0 })
       expect(store.claim(1, 'C', 200_000, 100_000)).toEqual([])
       expect(store.counts(100_000)).toMatchObject({ done: 1, waiting: 0, running: 0 })
+    } finally { db.close() }
+  })
+
+  it('renews only the claim named by its lease and attempt; a claim taken back and claimed again is not the old one', () => {
+    const { db, store } = open()
+    try {
+      const [{ id }] = store.enqueue([job('p', 0)], 0)
+      const [first] = store.claim(1, 'A.1', 1000, 0)
+      expect(first!.lease).toBe('A.1')
+      store.reclaimExpired(1000, 5)
+      const [second] = store.claim(1, 'A.2', 3000, 1000)
+      expect(store.renew(first!.id, 'A.1', 1, 9000)).toBe(false)
+      expect(store.renew(second!.id, 'A.2', 1, 9000)).toBe(false)
+      expect(store.renew(second!.id, 'A.2', 2, 4000)).toBe(true)
+      expect(db.prepare('SELECT run_at FROM jobs WHERE id = ?').pluck().get(id)).toBe(4000)
     } finally { db.close() }
   })
 

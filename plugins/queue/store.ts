@@ -35,6 +35,8 @@ export type JobState = 'waiting' | 'running' | 'done' | 'dead'
 
 export interface ClaimedJob {
   id: number
+  /** The claim's own lease token: with id and attempts it names this claim, and only it may renew or end it. */
+  lease: string
   payload: string
   attempts: number
   priority: number
@@ -122,7 +124,7 @@ export function queueStatements(db: Database.Database, queue: string) {
     WHERE id = ? AND lease = ? AND attempts = ? AND state = 'running'`)
   const release = db.prepare(`UPDATE jobs SET state = 'waiting', lease = NULL, run_at = ?, updated_at = ?, attempts = attempts - 1
     WHERE id = ? AND lease = ? AND attempts = ? AND state = 'running'`)
-  const renew = db.prepare(`UPDATE jobs SET run_at = ? WHERE queue = ? AND state = 'running' AND lease = ?`)
+  const renew = db.prepare(`UPDATE jobs SET run_at = ? WHERE id = ? AND lease = ? AND attempts = ? AND state = 'running'`)
   // A lease that ran out: its consumer is gone (crash, kill -9, a stalled event loop). Its last allowed attempt → dead.
   const expiredToDead = db.prepare(`UPDATE jobs SET state = 'dead', lease = NULL, updated_at = ?, error = ?
     WHERE queue = ? AND state = 'running' AND run_at <= ? AND attempts >= ?`)
@@ -142,7 +144,9 @@ export function queueStatements(db: Database.Database, queue: string) {
       })
     },
     claim(n: number, lease: string, leaseUntil: number, now: number): ClaimedJob[] {
-      return (claim.all(lease, leaseUntil, now, queue, now, n) as ClaimedJob[]).sort((a, b) => b.priority - a.priority || a.id - b.id)
+      return (claim.all(lease, leaseUntil, now, queue, now, n) as Omit<ClaimedJob, 'lease'>[])
+        .map((job) => ({ ...job, lease }))
+        .sort((a, b) => b.priority - a.priority || a.id - b.id)
     },
     /** The due time of the earliest waiting job, if any. */
     nextDue: () => nextDue.get(queue) as number | null,
@@ -152,7 +156,8 @@ export function queueStatements(db: Database.Database, queue: string) {
     },
     /** Gives a claim back undone (its module stopped): due now, the attempt not counted. */
     release: (id: number, lease: string, attempt: number, now: number) => release.run(now, now, id, lease, attempt).changes === 1,
-    renew: (lease: string, until: number) => renew.run(until, queue, lease).changes,
+    /** Moves one claim's lease end on; false when the claim is no longer held (its lease ran out, it was claimed again). */
+    renew: (id: number, lease: string, attempt: number, until: number) => renew.run(until, id, lease, attempt).changes === 1,
     reclaimExpired(now: number, maxAttempts: number): { dead: number; waiting: number } {
       const error = JSON.stringify({ code: 'ERR_QUEUE_LEASE_EXPIRED', message: 'the lease expired during the last allowed attempt: its consumer stopped or crashed mid-run' })
       const d = expiredToDead.run(now, error, queue, now, maxAttempts).changes
