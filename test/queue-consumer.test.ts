@@ -1,7 +1,7 @@
 // The queue consumer on a real queues.db with the clock in the test's hands: a lease that runs out while its run goes
-// on (the job claimed again by the same consumer, or retried from the dead letters), a run that outlives its stop.
-// Runs end when the test answers them; `settle` plays out the writes they set off (each batch is one turn of the
-// event loop), so nothing here waits on a clock.
+// on (the job claimed again by the same consumer, or retried from the dead letters), a run that outlives its stop,
+// and sweeping old done jobs. Runs end when the test answers them; `settle` plays out the writes they
+// set off (each batch is one turn of the event loop), so nothing here waits on a clock.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,7 +9,7 @@ import type { Logger, Pipeline } from '@islet/sdk'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createBatcher, type Batcher } from '../plugins/queue/batch.ts'
 import { createConsumer, type ConsumerOptions } from '../plugins/queue/consumer.ts'
-import { openQueueDatabase, queueStatements, type QueueStatements } from '../plugins/queue/store.ts'
+import { SWEEP_CHUNK, openQueueDatabase, queueStatements, type QueueStatements } from '../plugins/queue/store.ts'
 
 const VISIBILITY = 600_000
 const cleanups: (() => void)[] = []
@@ -146,5 +146,18 @@ describe('queue consumer', () => {
     await h.settle()
     expect(h.row(id)).toMatchObject({ state: 'waiting', attempts: 0 })
     expect(h.warnings()).toEqual([`jobs still running 0 ms after stop; aborting them (they run again later)`])
+  })
+
+  it('sweeps old done jobs a chunk per transaction until none is left', async () => {
+    const deleted: number[] = []
+    const h = harness({ retentionMs: 1000, counting: (store) => ({ ...store, sweepDone: (...args) => { const n = store.sweepDone(...args); deleted.push(n); return n } }) })
+    const insert = h.db.prepare(`INSERT INTO jobs (queue, state, payload, run_at, created_at, updated_at) VALUES ('q', 'done', '{}', ?, 0, 0)`)
+    h.db.transaction(() => { for (let i = 0; i < 2.5 * SWEEP_CHUNK; i++) insert.run(i % 2 === 0 ? 0 : h.clock.t) })()
+    h.consumer.start()
+    await h.settle()
+    // Half of them ended long ago; the others just now, within the retention.
+    expect(deleted).toEqual([SWEEP_CHUNK, 0.25 * SWEEP_CHUNK])
+    expect(h.store.counts(h.clock.t).done).toBe(1.25 * SWEEP_CHUNK)
+    await h.consumer.stop()
   })
 })

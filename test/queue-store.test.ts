@@ -68,6 +68,19 @@ describe('queue store', () => {
     } finally { db.close() }
   })
 
+  it('sweeps done jobs past the retention at most a chunk at a time', () => {
+    const { db, store, other } = open()
+    try {
+      store.enqueue([0, 1, 2, 3, 4].map((n) => job(n, 0)), 0)
+      other.enqueue([job('x', 0)], 0)
+      for (const claimed of store.claim(5, 'A', 100, 0)) store.finish(claimed.id, 'A', 1, 'done', claimed.id <= 4 ? 10 : 50, 10)
+      other.finish(other.claim(1, 'B', 100, 0)[0]!.id, 'B', 1, 'done', 10, 10)
+      expect([store.sweepDone(20, 3), store.sweepDone(20, 3), store.sweepDone(20, 3)]).toEqual([3, 1, 0])
+      expect(store.counts(0).done).toBe(1)
+      expect(other.counts(0).done).toBe(1)
+    } finally { db.close() }
+  })
+
   it('syncs every commit to disk (FULL): a job whose enqueue resolved, or that was recorded done, survives a power cut', () => {
     const { db } = open()
     try {

@@ -8,7 +8,7 @@ import { isStepError, type Logger, type Pipeline, type PipelineRunOptions } from
 import { randomUUID } from 'node:crypto'
 import type { Batcher } from './batch.ts'
 import { QueueError } from './errors.ts'
-import type { ClaimedJob, JobError, QueueStatements } from './store.ts'
+import { SWEEP_CHUNK, type ClaimedJob, type JobError, type QueueStatements } from './store.ts'
 import { QUEUE_TRIGGER } from './trigger.ts'
 
 export interface ConsumerOptions {
@@ -88,15 +88,17 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     again = false
     const lease = `${consumerId}.${++claims}`
     let next: number | null = null
+    let sweepBefore: number | undefined
     claim = batch.write(() => {
       const t = now()
-      maintain(t)
+      sweepBefore = maintain(t)
       const jobs = store.claim(free, lease, t + options.visibilityMs, t)
       // Fewer than asked: nothing more is due now, so sleep until the earliest waiting job is.
       if (jobs.length < free) next = store.nextDue()
       return jobs
     }).then(async (jobs) => {
       claiming = false
+      if (sweepBefore !== undefined) sweep(sweepBefore)
       if (stopped) {
         // Claimed while the module began to stop: given back at once, never started.
         const t = now()
@@ -123,16 +125,28 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     timer.unref?.()
   }
 
-  /** At most once per poll interval: take back expired leases of consumers that are gone, forget old done jobs. */
-  function maintain(t: number): void {
-    if (t - lastMaintenance < Math.min(options.pollMs, options.visibilityMs)) return
+  /**
+   * At most once per poll interval: take back expired leases of consumers that are gone, forget a first chunk of old
+   * done jobs. Answers the retention cut-off when that chunk was full (more to sweep, in batches of their own).
+   */
+  function maintain(t: number): number | undefined {
+    if (t - lastMaintenance < Math.min(options.pollMs, options.visibilityMs)) return undefined
     lastMaintenance = t
     const reclaimed = store.reclaimExpired(t, options.maxAttempts)
     if (reclaimed.waiting + reclaimed.dead > 0) {
       logger.warn({ queue, ...reclaimed }, 'took back jobs whose lease expired (their consumer stopped or crashed mid-run)')
       stats.dead += reclaimed.dead
     }
-    store.sweepDone(t - options.retentionMs)
+    const before = t - options.retentionMs
+    return store.sweepDone(before, SWEEP_CHUNK) === SWEEP_CHUNK ? before : undefined
+  }
+
+  /** Deletes the rest of the old done jobs a chunk per batch, so enqueues and claims get the lock in between. */
+  function sweep(before: number): void {
+    if (stopped) return
+    batch.write(() => store.sweepDone(before, SWEEP_CHUNK))
+      .then((deleted) => { if (deleted === SWEEP_CHUNK) sweep(before) })
+      .catch((error: unknown) => logger.error({ err: error, queue }, 'deleting old done jobs failed; trying again at the next poll'))
   }
 
   function start(job: ClaimedJob): void {

@@ -83,6 +83,9 @@ interface JobRow {
   key: string | null; created_at: number; error: string | null
 }
 
+/** Done jobs deleted per statement when old ones are swept: one transaction never holds the write lock for long. */
+export const SWEEP_CHUNK = 1000
+
 /** Opens (creating) queues.db. One connection per queue module: WAL lets them and other processes share the file. */
 export function openQueueDatabase(file: string, busyTimeoutMs = 5000): Database.Database {
   let db: Database.Database
@@ -130,7 +133,7 @@ export function queueStatements(db: Database.Database, queue: string) {
     WHERE queue = ? AND state = 'running' AND run_at <= ? AND attempts >= ?`)
   const expiredToWaiting = db.prepare(`UPDATE jobs SET state = 'waiting', lease = NULL, updated_at = ?
     WHERE queue = ? AND state = 'running' AND run_at <= ?`)
-  const sweep = db.prepare(`DELETE FROM jobs WHERE queue = ? AND state = 'done' AND run_at <= ?`)
+  const sweep = db.prepare(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'done' AND run_at <= ? LIMIT ?)`)
   const counts = db.prepare(`SELECT state, run_at > ? AS later, COUNT(*) AS n FROM jobs WHERE queue = ? GROUP BY state, later`)
   const dead = deadLetterStatements(db)
 
@@ -164,7 +167,8 @@ export function queueStatements(db: Database.Database, queue: string) {
       const w = expiredToWaiting.run(now, queue, now).changes
       return { dead: d, waiting: w }
     },
-    sweepDone: (before: number) => sweep.run(queue, before).changes,
+    /** Deletes at most `limit` done jobs that ended before `before`; how many it deleted. */
+    sweepDone: (before: number, limit: number) => sweep.run(queue, before, limit).changes,
     counts(now: number): QueueCounts {
       const out: QueueCounts = { waiting: 0, delayed: 0, running: 0, dead: 0, done: 0 }
       for (const row of counts.all(now, queue) as { state: JobState; later: number; n: number }[]) {
