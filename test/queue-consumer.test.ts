@@ -1,14 +1,15 @@
 // The queue consumer on a real queues.db with the clock in the test's hands: a lease that runs out while its run goes
 // on (the job claimed again by the same consumer, or retried from the dead letters), a run that outlives its stop,
-// and sweeping old done jobs. Runs end when the test answers them; `settle` plays out the writes they
+// delayed jobs and sweeping old done jobs. Runs end when the test answers them; `settle` plays out the writes they
 // set off (each batch is one turn of the event loop), so nothing here waits on a clock.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Logger, Pipeline } from '@islet/sdk'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createBatcher, type Batcher } from '../plugins/queue/batch.ts'
 import { createConsumer, type ConsumerOptions } from '../plugins/queue/consumer.ts'
+import { MAX_TIMER_MS } from '../plugins/queue/duration.ts'
 import { SWEEP_CHUNK, openQueueDatabase, queueStatements, type QueueStatements } from '../plugins/queue/store.ts'
 
 const VISIBILITY = 600_000
@@ -146,6 +147,30 @@ describe('queue consumer', () => {
     await h.settle()
     expect(h.row(id)).toMatchObject({ state: 'waiting', attempts: 0 })
     expect(h.warnings()).toEqual([`jobs still running 0 ms after stop; aborting them (they run again later)`])
+  })
+
+  it('with only delayed jobs, a wake claims nothing and runs no claim; the timer never exceeds what Node can hold', async () => {
+    let claims = 0
+    const timers = vi.spyOn(globalThis, 'setTimeout')
+    cleanups.push(() => timers.mockRestore())
+    // A poll interval no config allows, so the wake timer follows the job's due time, 30 days away.
+    const h = harness({ pollMs: 2 ** 32, counting: (store) => ({ ...store, claim: (...args) => { claims++; return store.claim(...args) } }) })
+    const id = h.enqueue(h.clock.t + 30 * 86_400_000)
+    h.consumer.start()
+    await h.settle()
+    expect(claims).toBe(0)
+    expect(h.runs).toHaveLength(0)
+    const delays = timers.mock.calls.map(([, ms]) => Number(ms ?? 0))
+    expect(Math.max(...delays)).toBeLessThanOrEqual(MAX_TIMER_MS)
+
+    h.clock.t += 30 * 86_400_000
+    h.consumer.wake()
+    await h.settle()
+    expect(claims).toBe(1)
+    expect(h.runs.map((r) => r.id)).toEqual([id])
+    h.runs[0]!.answer(200)
+    await h.settle()
+    await h.consumer.stop()
   })
 
   it('sweeps old done jobs a chunk per transaction until none is left', async () => {

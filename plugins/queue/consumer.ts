@@ -7,6 +7,7 @@
 import { isStepError, type Logger, type Pipeline, type PipelineRunOptions } from '@islet/sdk'
 import { randomUUID } from 'node:crypto'
 import type { Batcher } from './batch.ts'
+import { MAX_TIMER_MS } from './duration.ts'
 import { QueueError } from './errors.ts'
 import { SWEEP_CHUNK, type ClaimedJob, type JobError, type QueueStatements } from './store.ts'
 import { QUEUE_TRIGGER } from './trigger.ts'
@@ -92,6 +93,9 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     claim = batch.write(() => {
       const t = now()
       sweepBefore = maintain(t)
+      // Nothing due yet (only delayed jobs, or none): the claim would scan every delayed job for nothing.
+      const due = store.nextDue()
+      if (due === null || due > t) { next = due; return [] }
       const jobs = store.claim(free, lease, t + options.visibilityMs, t)
       // Fewer than asked: nothing more is due now, so sleep until the earliest waiting job is.
       if (jobs.length < free) next = store.nextDue()
@@ -115,13 +119,16 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     }).catch((error: unknown) => logger.error({ err: error, queue }, 'giving back jobs claimed during stop failed; their leases expire and they run again'))
   }
 
-  /** Sets the timer for `due` (or the poll interval, whichever is sooner). */
+  /**
+   * Sets the timer for `due` (or the poll interval, whichever is sooner). A job delayed by days is found by its due
+   * time in the file, never by one long timer: the wait is capped at what a Node timer can hold.
+   */
   function arm(due: number): void {
     const at = Math.min(due, now() + options.pollMs)
     if (timer !== undefined && timerAt <= at) return
     clearTimeout(timer)
     timerAt = at
-    timer = setTimeout(() => { timer = undefined; timerAt = Infinity; wake() }, Math.max(0, at - now()))
+    timer = setTimeout(() => { timer = undefined; timerAt = Infinity; wake() }, Math.min(MAX_TIMER_MS, Math.max(0, at - now())))
     timer.unref?.()
   }
 
