@@ -79,7 +79,7 @@ export const queueConfigSchema = {
           },
         },
         stopGrace: durationSchema('on stop (shutdown, reload), how long running jobs may finish before they are aborted and given back; ' +
-          'at most 10s (the engine gives a module 15 s to stop)', '5s', 0, MAX_STOP_GRACE_MS),
+          'at most 10s, within the 15 s the engine gives a module to stop', '5s', 0, MAX_STOP_GRACE_MS),
       },
     },
   },
