@@ -70,4 +70,32 @@ describe('queue config errors', () => {
     expect(job.map((d) => d.message).join('\n')).toContain("trigger 'queue'")
     expect(job.map((d) => d.message + d.hint).join('\n')).toContain('attempt')
   })
+
+  it('durations that set timers are bounded, as ms or text: what a Node timer holds, stopGrace below the engine\'s stop deadline', async () => {
+    const pipelines = `  process:
+    steps:
+      - type: log
+        config: { message: hi }
+`
+    // In ms, the schema bounds them.
+    const schema = await diagnose(base(`      pollInterval: 3000000000
+      consumer: { pipeline: process, stopGrace: 20000 }`, pipelines))
+    expect(schema.map((d) => d.at.split(':')[0])).toEqual(['9', '10'])
+    expect(schema[0]!.message).toMatch(/2147483647/)
+    expect(schema[1]!.message).toMatch(/10000/)
+    // As text, the module type's check does, each at its line.
+    const found = await diagnose(base(`      consumer:
+        pipeline: process
+        timeout: 30d
+        stopGrace: 20s
+        visibilityTimeout: 50ms
+        retries: { maxDelay: 25d }`, pipelines))
+    expect(found.map((d) => d.at.split(':')[0])).toEqual(['11', '12', '13', '14'])
+    expect(found[0]).toMatchObject({ message: 'timeout is 30d (2592000000 ms); it must be at most 2147483647 ms (about 24.9 days)', hint: 'give 24d or less' })
+    expect(found[1]).toMatchObject({ message: 'stopGrace is 20s (20000 ms); it must be at most 10000 ms (10 s)', hint: 'give 10s or less' })
+    expect(found[2]!.message).toContain('at least 100 ms')
+    expect(found[3]!.message).toContain('maxDelay is 25d')
+    expect(await diagnose(base(`      pollInterval: 24d
+      consumer: { pipeline: process, timeout: 2147483647, stopGrace: 10s, retries: { maxDelay: 24d } }`, pipelines))).toEqual([])
+  })
 })

@@ -40,7 +40,7 @@ describe('queue store', () => {
     try {
       const [{ id }] = store.enqueue([job('p', 0)], 0)
       const [first] = store.claim(1, 'A', 1000, 0)
-      expect(store.renew('A', 2000)).toBe(1)
+      expect(store.renew(first!.id, 'A', 1, 2000)).toBe(true)
       expect(store.reclaimExpired(1999, 5)).toEqual({ dead: 0, waiting: 0 })
       expect(store.reclaimExpired(2000, 5)).toEqual({ dead: 0, waiting: 1 })
       const [second] = store.claim(1, 'B', 5000, 2000)
@@ -50,6 +50,41 @@ describe('queue store', () => {
       expect(store.reclaimExpired(99_999, 5)).toEqual({ dead: 0, waiting: 0 })
       expect(store.claim(1, 'C', 200_000, 100_000)).toEqual([])
       expect(store.counts(100_000)).toMatchObject({ done: 1, waiting: 0, running: 0 })
+    } finally { db.close() }
+  })
+
+  it('renews only the claim named by its lease and attempt; a claim taken back and claimed again is not the old one', () => {
+    const { db, store } = open()
+    try {
+      const [{ id }] = store.enqueue([job('p', 0)], 0)
+      const [first] = store.claim(1, 'A.1', 1000, 0)
+      expect(first!.lease).toBe('A.1')
+      store.reclaimExpired(1000, 5)
+      const [second] = store.claim(1, 'A.2', 3000, 1000)
+      expect(store.renew(first!.id, 'A.1', 1, 9000)).toBe(false)
+      expect(store.renew(second!.id, 'A.2', 1, 9000)).toBe(false)
+      expect(store.renew(second!.id, 'A.2', 2, 4000)).toBe(true)
+      expect(db.prepare('SELECT run_at FROM jobs WHERE id = ?').pluck().get(id)).toBe(4000)
+    } finally { db.close() }
+  })
+
+  it('sweeps done jobs past the retention at most a chunk at a time', () => {
+    const { db, store, other } = open()
+    try {
+      store.enqueue([0, 1, 2, 3, 4].map((n) => job(n, 0)), 0)
+      other.enqueue([job('x', 0)], 0)
+      for (const claimed of store.claim(5, 'A', 100, 0)) store.finish(claimed.id, 'A', 1, 'done', claimed.id <= 4 ? 10 : 50, 10)
+      other.finish(other.claim(1, 'B', 100, 0)[0]!.id, 'B', 1, 'done', 10, 10)
+      expect([store.sweepDone(20, 3), store.sweepDone(20, 3), store.sweepDone(20, 3)]).toEqual([3, 1, 0])
+      expect(store.counts(0).done).toBe(1)
+      expect(other.counts(0).done).toBe(1)
+    } finally { db.close() }
+  })
+
+  it('syncs every commit to disk (FULL): a job whose enqueue resolved, or that was recorded done, survives a power cut', () => {
+    const { db } = open()
+    try {
+      expect(db.pragma('synchronous', { simple: true })).toBe(2)
     } finally { db.close() }
   })
 

@@ -1,8 +1,11 @@
 // Write batching: every queue write asked for in one turn of the event loop (enqueues, claims, completions, renewals)
 // runs in one IMMEDIATE transaction, so a burst of 1,000 enqueues costs one commit instead of 1,000, and a claim
-// that follows them in the same turn sees them. If any write of a batch throws, the batch is rolled back and each
-// write runs again in a transaction of its own, so one bad write fails alone (the fast path pays for no savepoints).
+// that follows them in the same turn sees them. If a write of a batch throws, the batch is rolled back, that write
+// fails alone and the others run again as one batch (the fast path pays for no savepoints). If the transaction itself
+// fails — the write lock not had within the busy timeout — every write of the batch fails at once: trying them one
+// by one would block the event loop for the busy timeout once per write.
 import type Database from 'better-sqlite3'
+import { QueueError } from './errors.ts'
 
 interface Pending {
   work: () => unknown
@@ -11,7 +14,7 @@ interface Pending {
 }
 
 export interface Batcher {
-  /** Runs `work` in the next batch; resolves with its result once the batch committed (durable as the file's pragmas say). */
+  /** Runs `work` (synchronous database statements only) in the next batch; resolves with what it returned. */
   write<T>(work: () => T): Promise<T>
   /** Runs what is pending now, synchronously (before the connection closes). */
   flush(): void
@@ -20,25 +23,39 @@ export interface Batcher {
 export function createBatcher(db: Database.Database): Batcher {
   let pending: Pending[] = []
   let scheduled = false
-  const all = db.transaction((batch: Pending[]) => batch.map((item) => item.work()))
-  const one = db.transaction((item: Pending) => item.work())
+  /** The write that threw in the last batch run, or -1: the transaction itself failed (BEGIN or COMMIT). */
+  let failedAt = -1
+  const all = db.transaction((batch: Pending[]) => batch.map((item, i) => {
+    failedAt = i
+    const result = item.work()
+    failedAt = -1
+    return result
+  }))
 
   const flush = () => {
     scheduled = false
-    if (pending.length === 0) return
-    const batch = pending
+    let batch = pending
     pending = []
-    let results: unknown[]
-    try {
-      results = all.immediate(batch)
-    } catch {
-      // Work is re-runnable: each closure reads and writes only the database (and notes what it read).
-      for (const item of batch) {
-        try { item.resolve(one.immediate(item)) } catch (error) { item.reject(error) }
+    while (batch.length > 0) {
+      failedAt = -1
+      let results: unknown[]
+      try {
+        results = all.immediate(batch)
+      } catch (error) {
+        if (failedAt < 0) {
+          const reason = lockFailure(db, error, batch.length)
+          for (const item of batch) item.reject(reason)
+          return
+        }
+        // Work is re-runnable: each closure reads and writes only the database (and notes what it read).
+        const failed = failedAt
+        batch[failed]!.reject(error)
+        batch = batch.filter((_, i) => i !== failed)
+        continue
       }
+      batch.forEach((item, i) => item.resolve(results[i]))
       return
     }
-    batch.forEach((item, i) => item.resolve(results[i]))
   }
 
   return {
@@ -53,4 +70,13 @@ export function createBatcher(db: Database.Database): Batcher {
     },
     flush,
   }
+}
+
+/** What each write of a batch whose transaction failed is told: busy (another process held the lock) says so. */
+function lockFailure(db: Database.Database, error: unknown, writes: number): unknown {
+  const code = (error as { code?: unknown })?.code
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_BUSY')) return error
+  const waited = Number(db.pragma('busy_timeout', { simple: true }))
+  return new QueueError('ERR_QUEUE_BUSY', `queues.db stayed locked by another process for longer than busyTimeoutMs (${waited} ms): ` +
+    `this write and the ${writes - 1} others batched with it were not made; try again (or raise busyTimeoutMs)`, { cause: error, details: { busyTimeoutMs: waited } })
 }

@@ -1,12 +1,15 @@
 // A queue's consumer: claims due jobs (as many as it has free slots, in one statement), runs its pipeline for each
 // under a lease it renews while the run lasts, and ends each claim: done, retried after an exponential backoff with
 // jitter, or dead. It wakes at once when this process enqueues or a run ends, at the earliest due time it knows of,
-// and at least every `pollMs` (jobs enqueued by other processes, leases of crashed consumers running out).
+// and at least every `pollMs` (jobs enqueued by other processes, leases of crashed consumers running out). Each claim
+// has its own lease token: a run renews and ends only its own claim, so a run that outlived its lease (the job was
+// claimed again, maybe by this very consumer) can neither end nor keep alive the claim that replaced it.
 import { isStepError, type Logger, type Pipeline, type PipelineRunOptions } from '@islet/sdk'
 import { randomUUID } from 'node:crypto'
 import type { Batcher } from './batch.ts'
+import { MAX_TIMER_MS } from './duration.ts'
 import { QueueError } from './errors.ts'
-import type { ClaimedJob, JobError, QueueStatements } from './store.ts'
+import { SWEEP_CHUNK, type ClaimedJob, type JobError, type QueueStatements } from './store.ts'
 import { QUEUE_TRIGGER } from './trigger.ts'
 
 export interface ConsumerOptions {
@@ -58,9 +61,12 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
   const { queue, pipeline, concurrency, logger } = options
   const now = options.now ?? Date.now
   const random = options.random ?? Math.random
-  // This consumer's claims: a job's (id, lease, attempt) names one claim, so a late answer never ends another's.
-  const lease = `${process.pid}.${randomUUID().slice(0, 8)}`
-  const running = new Map<number, Running>()
+  // This consumer's claims: each claim statement gets its own lease token, and a job's (id, lease, attempt) names one
+  // claim, so a late answer never ends another's — not even a later claim of the same job by this consumer.
+  const consumerId = `${process.pid}.${randomUUID().slice(0, 8)}`
+  let claims = 0
+  /** Runs going on, by run (not by job id: a run that lost its lease and the one that claimed the job again both count). */
+  const running = new Set<Running>()
   const stats: ConsumerStats = { running: 0, concurrency, completed: 0, retried: 0, dead: 0 }
   let stopped = false
   let live = false
@@ -81,20 +87,26 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     if (free <= 0) return
     claiming = true
     again = false
+    const lease = `${consumerId}.${++claims}`
     let next: number | null = null
+    let sweepBefore: number | undefined
     claim = batch.write(() => {
       const t = now()
-      maintain(t)
+      sweepBefore = maintain(t)
+      // Nothing due yet (only delayed jobs, or none): the claim would scan every delayed job for nothing.
+      const due = store.nextDue()
+      if (due === null || due > t) { next = due; return [] }
       const jobs = store.claim(free, lease, t + options.visibilityMs, t)
       // Fewer than asked: nothing more is due now, so sleep until the earliest waiting job is.
       if (jobs.length < free) next = store.nextDue()
       return jobs
     }).then(async (jobs) => {
       claiming = false
+      if (sweepBefore !== undefined) sweep(sweepBefore)
       if (stopped) {
         // Claimed while the module began to stop: given back at once, never started.
         const t = now()
-        if (jobs.length > 0) await batch.write(() => { for (const job of jobs) store.release(job.id, lease, job.attempts, t) })
+        if (jobs.length > 0) await batch.write(() => { for (const job of jobs) store.release(job.id, job.lease, job.attempts, t) })
         return
       }
       for (const job of jobs) start(job)
@@ -107,35 +119,50 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     }).catch((error: unknown) => logger.error({ err: error, queue }, 'giving back jobs claimed during stop failed; their leases expire and they run again'))
   }
 
-  /** Sets the timer for `due` (or the poll interval, whichever is sooner). */
+  /**
+   * Sets the timer for `due` (or the poll interval, whichever is sooner). A job delayed by days is found by its due
+   * time in the file, never by one long timer: the wait is capped at what a Node timer can hold.
+   */
   function arm(due: number): void {
     const at = Math.min(due, now() + options.pollMs)
     if (timer !== undefined && timerAt <= at) return
     clearTimeout(timer)
     timerAt = at
-    timer = setTimeout(() => { timer = undefined; timerAt = Infinity; wake() }, Math.max(0, at - now()))
+    timer = setTimeout(() => { timer = undefined; timerAt = Infinity; wake() }, Math.min(MAX_TIMER_MS, Math.max(0, at - now())))
     timer.unref?.()
   }
 
-  /** At most once per poll interval: take back expired leases of consumers that are gone, forget old done jobs. */
-  function maintain(t: number): void {
-    if (t - lastMaintenance < Math.min(options.pollMs, options.visibilityMs)) return
+  /**
+   * At most once per poll interval: take back expired leases of consumers that are gone, forget a first chunk of old
+   * done jobs. Answers the retention cut-off when that chunk was full (more to sweep, in batches of their own).
+   */
+  function maintain(t: number): number | undefined {
+    if (t - lastMaintenance < Math.min(options.pollMs, options.visibilityMs)) return undefined
     lastMaintenance = t
     const reclaimed = store.reclaimExpired(t, options.maxAttempts)
     if (reclaimed.waiting + reclaimed.dead > 0) {
       logger.warn({ queue, ...reclaimed }, 'took back jobs whose lease expired (their consumer stopped or crashed mid-run)')
       stats.dead += reclaimed.dead
     }
-    store.sweepDone(t - options.retentionMs)
+    const before = t - options.retentionMs
+    return store.sweepDone(before, SWEEP_CHUNK) === SWEEP_CHUNK ? before : undefined
+  }
+
+  /** Deletes the rest of the old done jobs a chunk per batch, so enqueues and claims get the lock in between. */
+  function sweep(before: number): void {
+    if (stopped) return
+    batch.write(() => store.sweepDone(before, SWEEP_CHUNK))
+      .then((deleted) => { if (deleted === SWEEP_CHUNK) sweep(before) })
+      .catch((error: unknown) => logger.error({ err: error, queue }, 'deleting old done jobs failed; trying again at the next poll'))
   }
 
   function start(job: ClaimedJob): void {
     const controller = new AbortController()
     const entry: Running = { job, controller, settled: Promise.resolve(), abandoned: false }
-    running.set(job.id, entry)
+    running.add(entry)
     stats.running = running.size
     if (running.size === 1) renewTimer ??= setInterval(renew, Math.max(10, Math.floor(options.visibilityMs / 3)))
-    entry.settled = run(job, controller).then((outcome) => end(job, outcome), (error: unknown) => end(job, failure(job, error)))
+    entry.settled = run(job, controller).then((outcome) => end(entry, outcome), (error: unknown) => end(entry, failure(job, error)))
   }
 
   type Outcome = { state: 'done' } | { state: 'waiting'; at: number; error: JobError } | { state: 'dead'; error: JobError } | { state: 'released' }
@@ -192,15 +219,17 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     return { state: 'waiting', at: now() + backoffMs(job.attempts, options.retry, random), error: recorded }
   }
 
-  async function end(job: ClaimedJob, outcome: Outcome): Promise<void> {
-    if (running.get(job.id)?.abandoned) return
+  async function end(entry: Running, outcome: Outcome): Promise<void> {
+    // Given back by stop(): its job is waiting again (or the file closed); what this run did is not recorded.
+    if (entry.abandoned) return
+    const { job } = entry
     const t = now()
     try {
       const ours = await batch.write(() => outcome.state === 'released'
-        ? store.release(job.id, lease, job.attempts, t)
-        : store.finish(job.id, lease, job.attempts, outcome.state, outcome.state === 'waiting' ? outcome.at : t, t, outcome.state === 'done' ? undefined : outcome.error))
+        ? store.release(job.id, job.lease, job.attempts, t)
+        : store.finish(job.id, job.lease, job.attempts, outcome.state, outcome.state === 'waiting' ? outcome.at : t, t, outcome.state === 'done' ? undefined : outcome.error))
       if (!ours) {
-        logger.warn({ queue, job: String(job.id), attempt: job.attempts }, 'the job\'s lease had expired and another consumer took it over: this run\'s outcome is dropped')
+        logger.warn({ queue, job: String(job.id), attempt: job.attempts }, 'the job\'s lease had expired and the job was claimed again: this run\'s outcome is dropped')
       } else if (outcome.state === 'done') {
         stats.completed++
       } else if (outcome.state === 'waiting') {
@@ -213,21 +242,38 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     } catch (error) {
       logger.error({ err: error, queue, job: String(job.id) }, 'recording the job\'s outcome failed; its lease will expire and it runs again')
     } finally {
-      running.delete(job.id)
+      running.delete(entry)
       stats.running = running.size
       if (running.size === 0) { clearInterval(renewTimer); renewTimer = undefined }
       wake()
     }
   }
 
-  function renew(): void {
-    if (running.size === 0) return
-    batch.write(() => store.renew(lease, now() + options.visibilityMs))
-      .catch((error: unknown) => logger.error({ err: error, queue }, 'renewing leases failed'))
+  /**
+   * Moves on the lease of each run's own claim. A claim no longer held (its lease ran out while the event loop
+   * stalled, and the job was taken back) is not renewed: its run is aborted, as its outcome would be dropped anyway.
+   */
+  function renew(): Promise<void> {
+    const runs = [...running]
+    if (runs.length === 0) return Promise.resolve()
+    return batch.write(() => {
+      const until = now() + options.visibilityMs
+      return runs.filter((r) => !store.renew(r.job.id, r.job.lease, r.job.attempts, until))
+    }).then((lost) => {
+      for (const r of lost) {
+        // Ended meanwhile (its outcome was recorded in the same batch, before the renewal): nothing to abort.
+        if (!running.has(r) || r.abandoned || r.controller.signal.aborted) continue
+        logger.warn({ queue, job: String(r.job.id), attempt: r.job.attempts }, 'the run\'s lease ran out and its job was taken back (to run again, or dead): aborting this run')
+        r.controller.abort(new QueueError('ERR_QUEUE_LEASE_LOST', `job ${r.job.id} of queue '${queue}': the lease of attempt ${r.job.attempts} ran out while it ran ` +
+          '(the event loop stalled longer than visibilityTimeout) and the job was taken back; this run was aborted'))
+      }
+    }, (error: unknown) => logger.error({ err: error, queue }, 'renewing leases failed'))
   }
 
   return {
     wake,
+    /** Renews the leases of the runs going on now (what the renewal timer does every visibilityTimeout / 3). */
+    renew,
     stats: () => ({ ...stats }),
     /** Begins claiming (the module's commit: once its generation serves). */
     start() { live = true; wake() },
@@ -246,9 +292,10 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
         const left = [...running.values()]
         for (const r of left) { r.abandoned = true; r.controller.abort(new Error('the queue module is stopping')) }
         const t = now()
-        await batch.write(() => { for (const r of left) store.release(r.job.id, lease, r.job.attempts, t) })
+        await batch.write(() => { for (const r of left) store.release(r.job.id, r.job.lease, r.job.attempts, t) })
           .catch((error: unknown) => logger.error({ err: error, queue }, 'giving jobs back failed; their leases expire and they run again'))
         running.clear()
+        stats.running = 0
       }
       clearInterval(renewTimer)
     },

@@ -8,7 +8,7 @@ import { jobQueue, type EnqueueOptions, type EnqueueResult, type JobQueue } from
 import { checkConsumed } from './app-check.ts'
 import { createBatcher, type Batcher } from './batch.ts'
 import { createConsumer, type Consumer } from './consumer.ts'
-import { durationSchema, toMs, type Duration } from './duration.ts'
+import { MAX_TIMER_MS, durationProblems, durationSchema, toMs, type Duration } from './duration.ts'
 import { QueueError } from './errors.ts'
 import { QUEUES_FILE, openQueueDatabase, queueStatements, type QueueCounts, type QueueStatements } from './store.ts'
 import { QUEUE_TRIGGER } from './trigger.ts'
@@ -42,13 +42,18 @@ export interface QueueModule extends ModuleInstance, JobQueue {
 
 const MAX_KEY = 200
 const MAX_PRIORITY = 1_000_000
+/**
+ * The engine gives a module 15 s to stop (runtime/engine DEFAULT_TIMEOUTS.stopMs); after the grace, aborting the
+ * runs left and giving their jobs back needs time too, so a longer grace would only be cut short.
+ */
+export const MAX_STOP_GRACE_MS = 10_000
 
 export const queueConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     pollInterval: durationSchema('how often the consumer looks for jobs it was not told about: enqueued by another engine process, ' +
-      'or leases of a crashed consumer run out (jobs enqueued in this process, and retries it schedules, wake it at once)', 1000, 10),
+      'or leases of a crashed consumer run out (jobs enqueued in this process, and retries it schedules, wake it at once)', 1000, 10, MAX_TIMER_MS),
     retention: durationSchema('how long completed jobs are kept; while one is, its idempotency key dedupes', '7d', 0),
     maxPayloadBytes: { type: 'integer', minimum: 2, maximum: 16 * 1024 * 1024, default: 1024 * 1024, description: 'the largest job payload, as JSON text' },
     busyTimeoutMs: { type: 'integer', minimum: 0, default: 5000, description: 'how long a write waits for another process\'s lock on queues.db' },
@@ -61,20 +66,21 @@ export const queueConfigSchema = {
         pipeline: pipelineRef('the pipeline each job runs', { trigger: QUEUE_TRIGGER }),
         concurrency: { type: 'integer', minimum: 1, maximum: 1000, default: 1, description: 'jobs run at once by each engine process' },
         visibilityTimeout: durationSchema('the lease of a claimed job: renewed while its run lasts; if its process dies, the job is ' +
-          'claimed again once the lease runs out', '30s', 100),
-        timeout: durationSchema('a run longer than this is aborted and counts as a failed attempt (ERR_QUEUE_JOB_TIMEOUT)', '5m', 1),
+          'claimed again once the lease runs out', '30s', 100, MAX_TIMER_MS),
+        timeout: durationSchema('a run longer than this is aborted and counts as a failed attempt (ERR_QUEUE_JOB_TIMEOUT)', '5m', 1, MAX_TIMER_MS),
         maxAttempts: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'runs before a failing job moves to the dead-letter queue' },
         retries: {
           type: 'object', additionalProperties: false, default: {},
           description: 'the wait before a retry: delay × factor^(attempt-1), at most maxDelay, less a random part of up to jitter of it',
           properties: {
-            delay: durationSchema('the wait after the first failure', '1s', 0),
+            delay: durationSchema('the wait after the first failure', '1s', 0, MAX_TIMER_MS),
             factor: { type: 'number', minimum: 1, maximum: 10, default: 2 },
-            maxDelay: durationSchema('the longest wait', '10m', 0),
+            maxDelay: durationSchema('the longest wait', '10m', 0, MAX_TIMER_MS),
             jitter: { type: 'number', minimum: 0, maximum: 1, default: 0.2, description: 'the share of each wait that is random (0: none)' },
           },
         },
-        stopGrace: durationSchema('on stop (shutdown, reload), how long running jobs may finish before they are aborted and given back', '5s', 0),
+        stopGrace: durationSchema('on stop (shutdown, reload), how long running jobs may finish before they are aborted and given back; ' +
+          'at most 10s, within the 15 s the engine gives a module to stop', '5s', 0, MAX_STOP_GRACE_MS),
       },
     },
   },
@@ -85,6 +91,8 @@ export default defineModuleType<QueueConfig, QueueModule>({
   description: 'A durable job queue in <dataDir>/queues.db (SQLite, WAL): enqueue with delay, priority and idempotency key; ' +
     'a consumer pipeline with concurrency, leases, retries with backoff and a dead-letter queue.',
   configSchema: queueConfigSchema,
+  // Durations set timers: the text form ('30d') is held to the bounds the schema gives the integer form.
+  check: (config) => durationProblems(queueConfigSchema, config),
   provides: [jobQueue],
   checkApp: checkConsumed,
   create: createQueueModule,

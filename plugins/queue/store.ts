@@ -35,6 +35,8 @@ export type JobState = 'waiting' | 'running' | 'done' | 'dead'
 
 export interface ClaimedJob {
   id: number
+  /** The claim's own lease token: with id and attempts it names this claim, and only it may renew or end it. */
+  lease: string
   payload: string
   attempts: number
   priority: number
@@ -81,11 +83,17 @@ interface JobRow {
   key: string | null; created_at: number; error: string | null
 }
 
+/** Done jobs deleted per statement when old ones are swept: one transaction never holds the write lock for long. */
+export const SWEEP_CHUNK = 1000
+
 /** Opens (creating) queues.db. One connection per queue module: WAL lets them and other processes share the file. */
 export function openQueueDatabase(file: string, busyTimeoutMs = 5000): Database.Database {
   let db: Database.Database
   try {
     db = openWalFile(file, { busyTimeoutMs })
+    // FULL, not openWalFile's NORMAL: an enqueue that resolved, or a job recorded done, must survive a power cut
+    // (NORMAL may lose the last commits). Batching keeps the cost: one fsync per batch of writes, not per job.
+    db.pragma('synchronous = FULL')
   } catch (error) {
     throw new QueueError('ERR_QUEUE_OPEN_FAILED', `could not open the queue store ${file}: ${(error as Error).message}`, { cause: error, details: { file } })
   }
@@ -119,13 +127,13 @@ export function queueStatements(db: Database.Database, queue: string) {
     WHERE id = ? AND lease = ? AND attempts = ? AND state = 'running'`)
   const release = db.prepare(`UPDATE jobs SET state = 'waiting', lease = NULL, run_at = ?, updated_at = ?, attempts = attempts - 1
     WHERE id = ? AND lease = ? AND attempts = ? AND state = 'running'`)
-  const renew = db.prepare(`UPDATE jobs SET run_at = ? WHERE queue = ? AND state = 'running' AND lease = ?`)
+  const renew = db.prepare(`UPDATE jobs SET run_at = ? WHERE id = ? AND lease = ? AND attempts = ? AND state = 'running'`)
   // A lease that ran out: its consumer is gone (crash, kill -9, a stalled event loop). Its last allowed attempt → dead.
   const expiredToDead = db.prepare(`UPDATE jobs SET state = 'dead', lease = NULL, updated_at = ?, error = ?
     WHERE queue = ? AND state = 'running' AND run_at <= ? AND attempts >= ?`)
   const expiredToWaiting = db.prepare(`UPDATE jobs SET state = 'waiting', lease = NULL, updated_at = ?
     WHERE queue = ? AND state = 'running' AND run_at <= ?`)
-  const sweep = db.prepare(`DELETE FROM jobs WHERE queue = ? AND state = 'done' AND run_at <= ?`)
+  const sweep = db.prepare(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'done' AND run_at <= ? LIMIT ?)`)
   const counts = db.prepare(`SELECT state, run_at > ? AS later, COUNT(*) AS n FROM jobs WHERE queue = ? GROUP BY state, later`)
   const dead = deadLetterStatements(db)
 
@@ -139,7 +147,9 @@ export function queueStatements(db: Database.Database, queue: string) {
       })
     },
     claim(n: number, lease: string, leaseUntil: number, now: number): ClaimedJob[] {
-      return (claim.all(lease, leaseUntil, now, queue, now, n) as ClaimedJob[]).sort((a, b) => b.priority - a.priority || a.id - b.id)
+      return (claim.all(lease, leaseUntil, now, queue, now, n) as Omit<ClaimedJob, 'lease'>[])
+        .map((job) => ({ ...job, lease }))
+        .sort((a, b) => b.priority - a.priority || a.id - b.id)
     },
     /** The due time of the earliest waiting job, if any. */
     nextDue: () => nextDue.get(queue) as number | null,
@@ -149,14 +159,16 @@ export function queueStatements(db: Database.Database, queue: string) {
     },
     /** Gives a claim back undone (its module stopped): due now, the attempt not counted. */
     release: (id: number, lease: string, attempt: number, now: number) => release.run(now, now, id, lease, attempt).changes === 1,
-    renew: (lease: string, until: number) => renew.run(until, queue, lease).changes,
+    /** Moves one claim's lease end on; false when the claim is no longer held (its lease ran out, it was claimed again). */
+    renew: (id: number, lease: string, attempt: number, until: number) => renew.run(until, id, lease, attempt).changes === 1,
     reclaimExpired(now: number, maxAttempts: number): { dead: number; waiting: number } {
       const error = JSON.stringify({ code: 'ERR_QUEUE_LEASE_EXPIRED', message: 'the lease expired during the last allowed attempt: its consumer stopped or crashed mid-run' })
       const d = expiredToDead.run(now, error, queue, now, maxAttempts).changes
       const w = expiredToWaiting.run(now, queue, now).changes
       return { dead: d, waiting: w }
     },
-    sweepDone: (before: number) => sweep.run(queue, before).changes,
+    /** Deletes at most `limit` done jobs that ended before `before`; how many it deleted. */
+    sweepDone: (before: number, limit: number) => sweep.run(queue, before, limit).changes,
     counts(now: number): QueueCounts {
       const out: QueueCounts = { waiting: 0, delayed: 0, running: 0, dead: 0, done: 0 }
       for (const row of counts.all(now, queue) as { state: JobState; later: number; n: number }[]) {
