@@ -1,6 +1,8 @@
 // Queue consumers over a real queues.db: retries with exponential backoff (tiny delays from config, never a sleep),
 // the dead-letter queue for jobs out of attempts or failed for good, idempotent enqueue, and the DLQ's admin routes
 // with tokens (list, inspect, retry, purge), over real HTTP on loopback.
+import Database from 'better-sqlite3'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { backoffMs } from '../plugins/queue/consumer.ts'
 import { json } from './support/app.ts'
@@ -100,5 +102,27 @@ describe('queue retries and the dead-letter queue', () => {
       expect(t.queue.counts()).toMatchObject({ dead: 0, done: 1, waiting: 0, delayed: 0, running: 0 })
       expect(t.runs('c')).toEqual([1, 2, 3])
     } finally { await t.close() }
+  })
+})
+
+describe('a queues.db another process keeps locked', () => {
+  it('answers the enqueue step 503 ERR_QUEUE_BUSY, nothing stored, and enqueues again once the lock is gone', async () => {
+    const t = await start({ busyTimeoutMs: 0 })
+    const other = new Database(join(t.dir, 'data', 'queues.db'))
+    try {
+      other.pragma('busy_timeout = 10000')
+      other.exec('BEGIN IMMEDIATE')
+      const refused = await fetch(`${t.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'locked-out' }) })
+      expect(refused.status).toBe(503)
+      expect((await json(refused)).error).toMatchObject({ code: 'ERR_QUEUE_BUSY', message: expect.stringContaining('nothing was enqueued') })
+      other.exec('ROLLBACK')
+      await t.post({ name: 'let-in' })
+      await until(() => t.runs('let-in').length === 1)
+      expect(t.runs('locked-out')).toEqual([])
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK')
+      other.close()
+      await t.close()
+    }
   })
 })

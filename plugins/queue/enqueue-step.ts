@@ -61,6 +61,10 @@ export default defineStepType<EnqueueConfig>({
         if (isQueueError(error, 'ERR_QUEUE_PAYLOAD') || isQueueError(error, 'ERR_QUEUE_OPTIONS')) {
           throw new StepError({ status: 422, code: error.code, message: error.message, cause: error })
         }
+        // Another process held queues.db's lock past busyTimeoutMs: nothing was stored, and trying again may well work.
+        if (isQueueError(error, 'ERR_QUEUE_BUSY')) {
+          throw new StepError({ status: 503, code: error.code, message: `${error.message}; nothing was enqueued: try again`, cause: error })
+        }
         throw error
       }
     }

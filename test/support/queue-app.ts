@@ -7,7 +7,7 @@ import type { QueueModule } from '../../plugins/queue/module.ts'
 import { startApp, type TestApp } from './app.ts'
 import { tokenAuth } from './token-auth.ts'
 
-const app = (options: { pollInterval?: string }) => `apiVersion: islet/v1
+const app = (options: QueueAppOptions) => `apiVersion: islet/v1
 modules:
   - name: tok
     type: test.token
@@ -32,6 +32,7 @@ modules:
     type: queue.sqlite
     config:
       pollInterval: ${options.pollInterval ?? '5s'}
+      busyTimeoutMs: ${options.busyTimeoutMs ?? 5000}
       consumer:
         pipeline: process
         concurrency: 4
@@ -73,7 +74,13 @@ export interface QueueApp extends TestApp {
   broken(name: string, broken: boolean): void
 }
 
-export async function startQueueApp(options: { pollInterval?: string } = {}): Promise<QueueApp> {
+export interface QueueAppOptions {
+  pollInterval?: string
+  /** How long a write waits for another connection's lock on queues.db (the module's busyTimeoutMs). */
+  busyTimeoutMs?: number
+}
+
+export async function startQueueApp(options: QueueAppOptions = {}): Promise<QueueApp> {
   const t = await startApp({ 'app.yaml': app(options), 'migrations/001_runs.sql': MIGRATION }, { plugins: [tokenAuth] })
   const db = new Database(join(t.dir, 'data', 'app.db'))
   return {
