@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createBatcher, type Batcher } from '../plugins/queue/batch.ts'
 import { createConsumer, type ConsumerOptions } from '../plugins/queue/consumer.ts'
 import { MAX_TIMER_MS } from '../plugins/queue/duration.ts'
-import { SWEEP_CHUNK, openQueueDatabase, queueStatements, type QueueStatements } from '../plugins/queue/store.ts'
+import { SWEEP_CHUNK, openQueueDatabase, queueStatements, type DeadJob, type QueueStatements } from '../plugins/queue/store.ts'
 
 const VISIBILITY = 600_000
 const cleanups: (() => void)[] = []
@@ -111,7 +111,8 @@ describe('queue consumer', () => {
   })
 
   it('a stale run of a job retried from the dead letters cannot fail the new run of the same attempt number', async () => {
-    const h = harness({ maxAttempts: 1 })
+    const died: DeadJob[] = []
+    const h = harness({ maxAttempts: 1, onDead: (job) => { died.push(job) } })
     const id = h.enqueue()
     h.consumer.start()
     await h.settle()
@@ -120,6 +121,8 @@ describe('queue consumer', () => {
     h.consumer.wake()
     await h.settle()
     expect(h.row(id)).toMatchObject({ state: 'dead', attempts: 1 })
+    // Told as gone dead (queue.<name>.dead), like a job that failed its last attempt.
+    expect(died).toEqual([{ id: Number(id), payload: '{}', attempts: 1, key: null, error: expect.objectContaining({ code: 'ERR_QUEUE_LEASE_EXPIRED' }) }])
     expect(h.store.dead.retry(Number(id), h.clock.t)).toBe(1)
     h.consumer.wake()
     await h.settle()

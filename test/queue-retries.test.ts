@@ -4,6 +4,7 @@
 import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import type { BusEvent } from '@islet/sdk'
 import { backoffMs } from '../plugins/queue/consumer.ts'
 import { json } from './support/app.ts'
 import { startQueueApp as start } from './support/queue-app.ts'
@@ -14,6 +15,8 @@ const admin = (token: string) => ({ authorization: `Bearer ${token}` })
 describe('queue retries and the dead-letter queue', () => {
   it('retries a failing job with backoff until an attempt succeeds; a job out of attempts, or failed with a 4xx, goes dead', async () => {
     const t = await start()
+    const deadEvents: BusEvent[] = []
+    t.engine.events.subscribe('queue.work.dead', (e) => { deadEvents.push(e) })
     try {
       const flaky = await t.post({ name: 'flaky', failUntil: 2 })
       const hopeless = await t.post({ name: 'hopeless', failUntil: 99 })
@@ -28,6 +31,13 @@ describe('queue retries and the dead-letter queue', () => {
       const one = await json(await fetch(`${t.url}/admin/queues/work/dead/${hopeless.id}`, { headers: admin('t-read') }))
       expect(one).toMatchObject({ id: hopeless.id, state: 'dead', attempts: 3, payload: { name: 'hopeless' }, error: { code: 'ERR_FLAKY', message: 'attempt 3 of hopeless fails' } })
       expect(flaky.deduped).toBe(false)
+      // Each job gone dead is published on queue.<name>.dead, for subscribers to react to.
+      await until(() => deadEvents.length === 2)
+      expect(deadEvents.map((e) => e.payload).sort((a: any, b: any) => a.payload.name.localeCompare(b.payload.name))).toEqual([
+        { queue: 'work', job: { id: hopeless.id, key: null, attempts: 3 }, error: { code: 'ERR_FLAKY', message: 'attempt 3 of hopeless fails' }, payload: { name: 'hopeless', failUntil: 99 } },
+        { queue: 'work', job: { id: invalid.id, key: null, attempts: 1 }, error: expect.objectContaining({ code: 'ERR_FLAKY' }), payload: { name: 'invalid', failUntil: 99, status: 422 } },
+      ])
+      expect(deadEvents[0]!.source).toBe('module:work')
       // /admin/status shows each queue's counts (from the file) and its consumer's in this process.
       const status = await json(await fetch(`${t.url}/admin/status`, { headers: admin('t-read') }))
       const work = status.modules.find((m: { name: string }) => m.name === 'work')

@@ -130,7 +130,7 @@ components:
     expect(found.map((d) => [brief(d), d.path])).toEqual([['11:38 warning ERR_EVENTS_NO_SUBSCRIBER', 'components.0.grants.emit.1']])
   })
 
-  it('a subscription nothing can publish to: warning; emit steps, grants and engine topics feed one', async () => {
+  it('a subscription nothing can publish to: warning; emit steps, grants, queues\' dead letters and engine topics feed one', async () => {
     const { status, found } = await validate(`apiVersion: islet/v1
 modules:
   - name: subs
@@ -142,6 +142,10 @@ modules:
         - { topic: islet.config.*, pipeline: log }
         - { topic: prices.changed, pipeline: log }
         - { topic: invoices.*, pipeline: log }
+        - { topic: queue.payments.dead, pipeline: log }
+  - name: payments
+    type: queue.sqlite
+    config: { consumer: { pipeline: log } }
 pipelines:
   log:
     steps: [{ type: log, config: { message: hi } }]

@@ -2,7 +2,7 @@
 // that nothing publishes to never runs. Both may be intended (another plugin publishes or subscribes through the
 // events service, a topic is subscribed to ahead of its publisher), so neither fails the load. What publishes: emit
 // steps (a topic written with ${{ }} may be anything under its literal start), components and deploy slots through
-// their `emit` grant, and the engine itself (islet.*).
+// their `emit` grant, queues (`queue.<name>.dead`) and the engine itself (islet.*).
 import type { AppComponent, AppView } from '@islet/sdk'
 import type { EmitConfig } from './emit-step.ts'
 import type { SubscriberConfig } from './subscriber.ts'
@@ -68,7 +68,9 @@ export function checkGrantsHeard(app: AppView): void {
 export function checkSubscriptionsFed(config: SubscriberConfig, app: AppView): void {
   const producers: Topics[] = [ENGINE,
     ...app.steps('emit').map((s) => ofEmitted((s.config as EmitConfig).topic)),
-    ...app.components().flatMap((c) => emitGrants(c).map(ofPattern))]
+    ...app.components().flatMap((c) => emitGrants(c).map(ofPattern)),
+    // A queue.sqlite consumer publishes the jobs that go dead (plugins/queue/dead-event.ts).
+    ...app.modules('queue.sqlite').map((m): Topics => ({ text: `queue.${m.name.toLowerCase()}.dead`, below: false }))]
   config.subscriptions.forEach((sub, i) => {
     const wanted = ofPattern(sub.topic)
     if (producers.some((p) => overlap(p, wanted))) return

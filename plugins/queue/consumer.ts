@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto'
 import type { Batcher } from './batch.ts'
 import { MAX_TIMER_MS } from './duration.ts'
 import { QueueError } from './errors.ts'
-import { SWEEP_CHUNK, type ClaimedJob, type JobError, type QueueStatements } from './store.ts'
+import { SWEEP_CHUNK, type ClaimedJob, type DeadJob, type JobError, type QueueStatements } from './store.ts'
 import { QUEUE_TRIGGER } from './trigger.ts'
 
 export interface ConsumerOptions {
@@ -25,6 +25,11 @@ export interface ConsumerOptions {
   /** How long done jobs (and so their idempotency keys) are kept. */
   retentionMs: number
   logger: Logger
+  /**
+   * Told of each job that went dead in this process (out of attempts, failed for good, or its lease ran out in its
+   * last attempt), once the change is committed. Must not throw.
+   */
+  onDead?: (job: DeadJob) => void
   /** Injectable for tests: wall-clock milliseconds and the jitter's randomness. */
   now?: () => number
   random?: () => number
@@ -90,9 +95,12 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     const lease = `${consumerId}.${++claims}`
     let next: number | null = null
     let sweepBefore: number | undefined
+    // Jobs whose lease ran out in their last attempt: told once the batch committed (a rolled-back one took back nothing).
+    let died: DeadJob[] = []
     claim = batch.write(() => {
       const t = now()
-      sweepBefore = maintain(t)
+      died = []
+      sweepBefore = maintain(t, died)
       // Nothing due yet (only delayed jobs, or none): the claim would scan every delayed job for nothing.
       const due = store.nextDue()
       if (due === null || due > t) { next = due; return [] }
@@ -102,6 +110,7 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
       return jobs
     }).then(async (jobs) => {
       claiming = false
+      for (const job of died) options.onDead?.(job)
       if (sweepBefore !== undefined) sweep(sweepBefore)
       if (stopped) {
         // Claimed while the module began to stop: given back at once, never started.
@@ -136,10 +145,10 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
    * At most once per poll interval: take back expired leases of consumers that are gone, forget a first chunk of old
    * done jobs. Answers the retention cut-off when that chunk was full (more to sweep, in batches of their own).
    */
-  function maintain(t: number): number | undefined {
+  function maintain(t: number, died: DeadJob[]): number | undefined {
     if (t - lastMaintenance < Math.min(options.pollMs, options.visibilityMs)) return undefined
     lastMaintenance = t
-    const reclaimed = store.reclaimExpired(t, options.maxAttempts)
+    const reclaimed = store.reclaimExpired(t, options.maxAttempts, (job) => { died.push(job) })
     if (reclaimed.waiting + reclaimed.dead > 0) {
       logger.warn({ queue, ...reclaimed }, 'took back jobs whose lease expired (their consumer stopped or crashed mid-run)')
       stats.dead += reclaimed.dead
@@ -238,6 +247,7 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
       } else if (outcome.state === 'dead') {
         stats.dead++
         logger.error({ queue, job: String(job.id), attempt: job.attempts, err: outcome.error }, 'job failed for good: moved to the dead-letter queue')
+        options.onDead?.({ id: job.id, payload: job.payload, attempts: job.attempts, key: job.key, error: outcome.error })
       }
     } catch (error) {
       logger.error({ err: error, queue, job: String(job.id) }, 'recording the job\'s outcome failed; its lease will expire and it runs again')

@@ -1,5 +1,6 @@
 // The queue plugin: durable job queues in SQLite (queue.sqlite), the `enqueue` step and the `queue` trigger, declared
-// through the public sdk only. Its admin routes (/admin/queues/…) go through the engine's `admin` service.
+// through the public sdk only. Its admin routes (/admin/queues/…) go through the engine's `admin` service; jobs that
+// go dead are published as `queue.<name>.dead` through the `events` service.
 import { definePlugin } from '@islet/sdk'
 import queueModule from './module.ts'
 import enqueue from './enqueue-step.ts'
@@ -17,5 +18,5 @@ export default definePlugin({
   moduleTypes: [queueModule],
   stepTypes: [enqueue],
   triggers: [trigger],
-  services: ['admin'],
+  services: ['admin', 'events'],
 })

@@ -8,6 +8,7 @@ import { jobQueue, type EnqueueOptions, type EnqueueResult, type JobQueue } from
 import { checkConsumed } from './app-check.ts'
 import { createBatcher, type Batcher } from './batch.ts'
 import { createConsumer, type Consumer } from './consumer.ts'
+import { deadLetters } from './dead-event.ts'
 import { MAX_TIMER_MS, durationProblems, durationSchema, toMs, type Duration } from './duration.ts'
 import { QueueError } from './errors.ts'
 import { QUEUES_FILE, openQueueDatabase, queueStatements, type QueueCounts, type QueueStatements } from './store.ts'
@@ -152,6 +153,7 @@ export function createQueueModule(config: QueueConfig, ctx: ModuleContext): Queu
           retry: { delayMs: toMs(c.retries.delay), factor: c.retries.factor, maxDelayMs: toMs(c.retries.maxDelay), jitter: c.retries.jitter },
           pollMs: Math.max(10, toMs(config.pollInterval)), stopGraceMs: toMs(c.stopGrace), retentionMs: toMs(config.retention),
           logger: ctx.logger,
+          onDead: deadLetters(ctx.service('events'), name, ctx.logger),
         })
       }
       unmount = mountQueueAdmin(ctx, instance)

@@ -44,6 +44,15 @@ export interface ClaimedJob {
   key: string | null
 }
 
+/** A job that just went dead, as the consumer tells it (`queue.<name>.dead` events). */
+export interface DeadJob {
+  id: number
+  payload: string
+  attempts: number
+  key: string | null
+  error: JobError
+}
+
 /** A job as the dead-letter routes and the CLI show it. */
 export interface JobRecord {
   id: string
@@ -130,7 +139,7 @@ export function queueStatements(db: Database.Database, queue: string) {
   const renew = db.prepare(`UPDATE jobs SET run_at = ? WHERE id = ? AND lease = ? AND attempts = ? AND state = 'running'`)
   // A lease that ran out: its consumer is gone (crash, kill -9, a stalled event loop). Its last allowed attempt → dead.
   const expiredToDead = db.prepare(`UPDATE jobs SET state = 'dead', lease = NULL, updated_at = ?, error = ?
-    WHERE queue = ? AND state = 'running' AND run_at <= ? AND attempts >= ?`)
+    WHERE queue = ? AND state = 'running' AND run_at <= ? AND attempts >= ? RETURNING id, payload, attempts, key`)
   const expiredToWaiting = db.prepare(`UPDATE jobs SET state = 'waiting', lease = NULL, updated_at = ?
     WHERE queue = ? AND state = 'running' AND run_at <= ?`)
   const sweep = db.prepare(`DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE queue = ? AND state = 'done' AND run_at <= ? LIMIT ?)`)
@@ -161,11 +170,13 @@ export function queueStatements(db: Database.Database, queue: string) {
     release: (id: number, lease: string, attempt: number, now: number) => release.run(now, now, id, lease, attempt).changes === 1,
     /** Moves one claim's lease end on; false when the claim is no longer held (its lease ran out, it was claimed again). */
     renew: (id: number, lease: string, attempt: number, until: number) => renew.run(until, id, lease, attempt).changes === 1,
-    reclaimExpired(now: number, maxAttempts: number): { dead: number; waiting: number } {
-      const error = JSON.stringify({ code: 'ERR_QUEUE_LEASE_EXPIRED', message: 'the lease expired during the last allowed attempt: its consumer stopped or crashed mid-run' })
-      const d = expiredToDead.run(now, error, queue, now, maxAttempts).changes
+    /** Takes back expired leases: to waiting, or dead after the last allowed attempt (each told to `died`). */
+    reclaimExpired(now: number, maxAttempts: number, died?: (job: DeadJob) => void): { dead: number; waiting: number } {
+      const error = { code: 'ERR_QUEUE_LEASE_EXPIRED', message: 'the lease expired during the last allowed attempt: its consumer stopped or crashed mid-run' }
+      const rows = expiredToDead.all(now, JSON.stringify(error), queue, now, maxAttempts) as Omit<DeadJob, 'error'>[]
+      for (const row of rows) died?.({ ...row, error })
       const w = expiredToWaiting.run(now, queue, now).changes
-      return { dead: d, waiting: w }
+      return { dead: rows.length, waiting: w }
     },
     /** Deletes at most `limit` done jobs that ended before `before`; how many it deleted. */
     sweepDone: (before: number, limit: number) => sweep.run(queue, before, limit).changes,
