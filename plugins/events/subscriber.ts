@@ -3,6 +3,7 @@
 // lives only in memory until its run ends, so a crash (or a stop with events still queued) loses it. A `durable`
 // subscription puts each event on a queue (the queue.jobs contract) instead; from there the queue's consumer
 // pipeline runs it at least once.
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
 import {
   defineContract, defineModuleType, moduleRef, pipelineRef,
@@ -82,6 +83,11 @@ export default defineModuleType<SubscriberConfig, Subscriber>({
   check: checkSubscriptions,
   create(config, ctx) {
     const events = ctx.service('events')
+    // The bus calls a handler in the publisher's async context. A delivery is a run of its own, not part of the
+    // publisher's, so it runs in the module's: what the publishing run carries must not leak into it (the state
+    // plugin's record of transitions in progress would take this run's transition of the same instance, made after
+    // the publisher's commit, for a re-entry and refuse it).
+    const detached = AsyncLocalStorage.snapshot()
     const abort = new AbortController()
     let unsubscribes: (() => void)[] = []
     const lanes = config.subscriptions.map((sub) => {
@@ -110,7 +116,7 @@ export default defineModuleType<SubscriberConfig, Subscriber>({
       // replaces is detached in the same synchronous step, so no event is delivered by both.
       commit() {
         ctx.previous(handover)?.detach()
-        unsubscribes = config.subscriptions.map((sub, i) => events.subscribe(sub.topic, (event) => lanes[i]!.offer(event)))
+        unsubscribes = config.subscriptions.map((sub, i) => events.subscribe(sub.topic, (event) => detached(() => lanes[i]!.offer(event))))
       },
       detach,
       async stop() {
