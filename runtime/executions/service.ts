@@ -31,6 +31,12 @@ export const DEFAULT_RETENTION: RetentionOptions = {
 /** Step events recorded per execution at most: a loop of a million steps must not write a million rows. */
 export const MAX_STEP_EVENTS = 10_000
 
+/**
+ * The owners of the engines running in this process (more than one engine may share a data dir in one process):
+ * an owner with this process's pid that is not one of them is a boot that ended.
+ */
+const liveOwners = new Set<string>()
+
 /** How often a process running executions looks for cancellations another process asked for. */
 const CANCEL_POLL_MS = 500
 /** How often a follower of an execution another process runs reads its new events. */
@@ -86,6 +92,7 @@ export function createExecutions(options: ExecutionsOptions): Executions {
   const retention = { ...DEFAULT_RETENTION, ...options.retention }
   const now = options.now ?? Date.now
   const owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`
+  liveOwners.add(owner)
   const lives = new Map<string, Live>()
   let store: ExecutionStore | undefined
   let pruner: ReturnType<typeof setInterval> | undefined
@@ -115,11 +122,18 @@ export function createExecutions(options: ExecutionsOptions): Executions {
     }
   }
 
-  /** An owner is dead when it ran on this host under a pid no process has now (another host's we cannot tell). */
+  /**
+   * An owner is dead when it ran on this host under a pid no process has now, or under this process's pid with a
+   * boot token no engine of this process holds: an earlier boot (in a container the engine is pid 1 every time).
+   * Another host's we cannot tell.
+   */
   function isDead(other: string): boolean {
-    const [host, pidText] = other.split(':')
-    const pid = Number(pidText)
-    if (other === owner || host !== hostname() || !Number.isInteger(pid) || pid === process.pid) return false
+    if (liveOwners.has(other)) return false
+    const parts = other.split(':')
+    parts.pop() // the boot token
+    const pid = Number(parts.pop())
+    if (parts.join(':') !== hostname() || !Number.isInteger(pid) || pid <= 0) return false
+    if (pid === process.pid) return true
     try {
       process.kill(pid, 0)
       return false
@@ -358,6 +372,7 @@ export function createExecutions(options: ExecutionsOptions): Executions {
     close() {
       interruptAll(() => true)
       closed = true
+      liveOwners.delete(owner)
       clearInterval(pruner)
       clearInterval(canceller)
       canceller = undefined

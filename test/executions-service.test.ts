@@ -1,0 +1,71 @@
+// The executions service over a real executions.db, with pipelines made by hand: a restart in the same pid (a
+// container's pid 1) still finds the previous boot's executions orphaned, while another engine of this process keeps
+// its own.
+import { hostname } from 'node:os'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Pipeline, RunInput } from '@islet/sdk'
+import { createEventBus } from '../runtime/events/bus.ts'
+import { silentLogger } from '../runtime/log/logger.ts'
+import { createExecutions, type Executions, type ExecutionsOptions } from '../runtime/executions/service.ts'
+import { openExecutionStore, type ExecutionStore } from '../runtime/executions/store.ts'
+import { writeFiles } from './support/files.ts'
+
+const RUN: RunInput = { trigger: 'test', id: 'run-1', input: null, meta: {} }
+
+const opened: Executions[] = []
+const stores: ExecutionStore[] = []
+const cleanups: (() => void)[] = []
+afterEach(() => {
+  for (const e of opened.splice(0)) e.close()
+  for (const s of stores.splice(0)) s.close()
+  for (const c of cleanups.splice(0)) c()
+})
+
+function dataDir(): string {
+  const { dir, cleanup } = writeFiles({})
+  cleanups.push(cleanup)
+  return dir
+}
+
+function store(dir: string): ExecutionStore {
+  const s = openExecutionStore(dir)
+  stores.push(s)
+  return s
+}
+
+function executions(dir: string, pipelines: Record<string, Pipeline> = {}, more: Partial<ExecutionsOptions> = {}): Executions {
+  const e = createExecutions({
+    dataDir: dir, logger: silentLogger(), bus: createEventBus(),
+    pipeline: (name) => (pipelines[name] ? Promise.resolve(pipelines[name]) : undefined), ...more,
+  })
+  opened.push(e)
+  return e
+}
+
+/** Runs until its signal aborts. */
+const hang: Pipeline = {
+  name: 'hang',
+  run: (_run, options) => new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(options.signal!.reason), { once: true })),
+}
+
+describe('orphaned executions', () => {
+  it('an execution owned by an earlier boot under this very pid is marked interrupted at start', () => {
+    const dir = dataDir()
+    const s = store(dir)
+    s.insert({ id: 'ex_before', pipeline: 'p', trigger: 'http', runId: 'r', startedAt: Date.now() - 1000, inputBytes: 0,
+      owner: `${hostname()}:${process.pid}:0123456789ab` })
+    executions(dir).start()
+    expect(s.get('ex_before')).toMatchObject({ status: 'interrupted', error: { code: 'ERR_EXECUTION_INTERRUPTED' } })
+  })
+
+  it('an execution another engine of this process runs is left running', async () => {
+    const dir = dataDir()
+    const first = executions(dir, { hang })
+    const { id } = first.service.start('hang', RUN)
+    const second = executions(dir)
+    second.start()
+    expect(second.service.get(id).status).toBe('running')
+    first.service.cancel(id)
+    expect(second.service.get(id).status).toBe('cancelled')
+  })
+})
