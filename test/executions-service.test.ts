@@ -1,8 +1,8 @@
 // The executions service over a real executions.db, with pipelines made by hand: a restart in the same pid (a
 // container's pid 1) still finds the previous boot's executions orphaned, while another engine of this process keeps
-// its own.
+// its own; and one pruning pass deletes everything retention no longer keeps, however much that is.
 import { hostname } from 'node:os'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Pipeline, RunInput } from '@islet/sdk'
 import { createEventBus } from '../runtime/events/bus.ts'
 import { silentLogger } from '../runtime/log/logger.ts'
@@ -10,6 +10,7 @@ import { createExecutions, type Executions, type ExecutionsOptions } from '../ru
 import { openExecutionStore, type ExecutionStore } from '../runtime/executions/store.ts'
 import { writeFiles } from './support/files.ts'
 
+const DAY = 86_400_000
 const RUN: RunInput = { trigger: 'test', id: 'run-1', input: null, meta: {} }
 
 const opened: Executions[] = []
@@ -19,6 +20,7 @@ afterEach(() => {
   for (const e of opened.splice(0)) e.close()
   for (const s of stores.splice(0)) s.close()
   for (const c of cleanups.splice(0)) c()
+  vi.restoreAllMocks()
 })
 
 function dataDir(): string {
@@ -67,5 +69,34 @@ describe('orphaned executions', () => {
     expect(second.service.get(id).status).toBe('running')
     first.service.cancel(id)
     expect(second.service.get(id).status).toBe('cancelled')
+  })
+})
+
+describe('retention', () => {
+  it('one pass deletes every expired execution, also far more than a batch, and keeps the rest', async () => {
+    const dir = dataDir()
+    const s = store(dir)
+    const now = Date.now()
+    const add = (id: string, startedAt: number) => {
+      s.insert({ id, pipeline: 'p', trigger: 'http', runId: id, startedAt, inputBytes: 0, owner: 'elsewhere:1:b' })
+      s.finish(id, { status: 'completed', endedAt: startedAt + 1, output: null, outputBytes: null, truncated: false })
+    }
+    for (let i = 0; i < 2600; i++) add(`ex_old${i}`, now - 10 * DAY - i)
+    for (let i = 0; i < 3; i++) add(`ex_new${i}`, now - i)
+    const e = executions(dir)
+    e.start()
+    await e.prune()
+    expect(s.list({ limit: 5000 }).map((x) => x.id).sort()).toEqual(['ex_new0', 'ex_new1', 'ex_new2'])
+  })
+
+  it('never asks a timer for more than Node can wait: a longer prune period is not turned into 1 ms', () => {
+    const intervals = vi.spyOn(globalThis, 'setInterval')
+    const dir = dataDir()
+    const e = executions(dir, {}, { retention: { pruneEveryMs: 30 * DAY } })
+    store(dir)
+    e.start()
+    const delays = intervals.mock.calls.map((call) => call[1])
+    expect(delays.length).toBeGreaterThan(0)
+    for (const delay of delays) expect(delay).toBeLessThanOrEqual(2 ** 31 - 1)
   })
 })

@@ -37,6 +37,9 @@ export const MAX_STEP_EVENTS = 10_000
  */
 const liveOwners = new Set<string>()
 
+/** The longest delay a Node timer takes: a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 /** How often a process running executions looks for cancellations another process asked for. */
 const CANCEL_POLL_MS = 500
 /** How often a follower of an execution another process runs reads its new events. */
@@ -61,6 +64,8 @@ export interface Executions {
   interrupt(): void
   /** After modules stopped: whatever still runs ends `interrupted`; the store closes. */
   close(): void
+  /** Prunes what retention no longer keeps now, as the background pass does; how many went. */
+  prune(): Promise<number>
   /** Executions running in this process (for status). */
   readonly running: number
 }
@@ -96,6 +101,7 @@ export function createExecutions(options: ExecutionsOptions): Executions {
   const lives = new Map<string, Live>()
   let store: ExecutionStore | undefined
   let pruner: ReturnType<typeof setInterval> | undefined
+  let pruning: Promise<number> | undefined
   let canceller: ReturnType<typeof setInterval> | undefined
   const polls = new Set<ReturnType<typeof setInterval>>()
   let closed = false
@@ -107,19 +113,34 @@ export function createExecutions(options: ExecutionsOptions): Executions {
     const opened = store = openExecutionStore(dataDir)
     const orphans = opened.interruptOrphans(isDead, now())
     if (orphans.length > 0) logger.warn({ executions: orphans }, `${orphans.length} execution(s) of an engine process that stopped without ending them marked interrupted`)
-    prune()
-    pruner = setInterval(prune, retention.pruneEveryMs)
+    void prune()
+    pruner = setInterval(() => void prune(), Math.min(retention.pruneEveryMs, MAX_TIMER_MS))
     pruner.unref()
     return opened
   }
 
-  function prune(): void {
+  /** One pruning pass (at most one at a time): batches until what retention allows is all that is left. */
+  function prune(): Promise<number> {
+    pruning ??= pruneAll().finally(() => { pruning = undefined })
+    return pruning
+  }
+
+  async function pruneAll(): Promise<number> {
+    let pruned = 0
     try {
-      const pruned = store?.prune(now(), retention.maxAgeMs, retention.maxCount) ?? 0
-      if (pruned > 0) logger.debug({ pruned }, 'old executions pruned')
+      // A high-rate app may outgrow a batch per pass: go on while batches come back full, letting the event loop
+      // run between them so requests and running executions are not held up behind a long prune.
+      for (let more = true; more && store;) {
+        const batch = store.prune(now(), retention.maxAgeMs, retention.maxCount)
+        pruned += batch.pruned
+        more = batch.more
+        if (more) await new Promise((resolve) => setImmediate(resolve))
+      }
     } catch (error) {
       logger.warn({ err: error }, 'pruning old executions failed; the next pass tries again')
     }
+    if (pruned > 0) logger.debug({ pruned }, 'old executions pruned')
+    return pruned
   }
 
   /**
@@ -381,6 +402,7 @@ export function createExecutions(options: ExecutionsOptions): Executions {
       store?.close()
       store = undefined
     },
+    prune,
     get running() { return lives.size },
   }
 }
