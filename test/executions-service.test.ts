@@ -1,12 +1,13 @@
 // The executions service over a real executions.db, with pipelines made by hand: a restart in the same pid (a
 // container's pid 1) still finds the previous boot's executions orphaned, while another engine of this process keeps
-// its own; and one pruning pass deletes everything retention no longer keeps, however much that is.
+// its own; one pruning pass deletes everything retention no longer keeps however much that is; and an execution
+// past the step event cap still records the end of every step whose start it recorded.
 import { hostname } from 'node:os'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { Pipeline, RunInput } from '@islet/sdk'
+import type { Pipeline, PipelineRunOptions, RunInput } from '@islet/sdk'
 import { createEventBus } from '../runtime/events/bus.ts'
 import { silentLogger } from '../runtime/log/logger.ts'
-import { createExecutions, type Executions, type ExecutionsOptions } from '../runtime/executions/service.ts'
+import { createExecutions, MAX_STEP_EVENTS, type Executions, type ExecutionsOptions } from '../runtime/executions/service.ts'
 import { openExecutionStore, type ExecutionStore } from '../runtime/executions/store.ts'
 import { writeFiles } from './support/files.ts'
 
@@ -98,5 +99,32 @@ describe('retention', () => {
     const delays = intervals.mock.calls.map((call) => call[1])
     expect(delays.length).toBeGreaterThan(0)
     for (const delay of delays) expect(delay).toBeLessThanOrEqual(2 ** 31 - 1)
+  })
+})
+
+describe('the step event cap', () => {
+  it('caps the starts recorded, but a step whose start was recorded gets its end: none looks running once the execution ended', async () => {
+    // An outer step around a loop of more steps than the cap: its end comes after the cap was reached.
+    const loop: Pipeline = {
+      name: 'loop',
+      async run(_run, options: PipelineRunOptions) {
+        const observer = options.observer!
+        const t = Date.now()
+        observer.stepStarted({ step: 'outer', at: t })
+        for (let i = 1; i <= MAX_STEP_EVENTS; i++) {
+          observer.stepStarted({ step: 'inner', at: t + i })
+          observer.stepEnded({ step: 'inner', startedAt: t + i, endedAt: t + i, durationMs: 0 })
+        }
+        observer.stepEnded({ step: 'outer', startedAt: t, endedAt: t + MAX_STEP_EVENTS, durationMs: MAX_STEP_EVENTS })
+        return { status: 200, headers: {}, body: null }
+      },
+    }
+    const e = executions(dataDir(), { loop })
+    const { id, done } = e.service.start('loop', RUN)
+    await done
+    const steps = e.service.get(id).steps
+    expect(steps.length).toBe(MAX_STEP_EVENTS)
+    expect(steps[0]).toMatchObject({ name: 'outer', status: 'completed', durationMs: MAX_STEP_EVENTS })
+    expect(steps.filter((step) => step.status !== 'completed')).toEqual([])
   })
 })

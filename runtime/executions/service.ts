@@ -28,7 +28,10 @@ export const DEFAULT_RETENTION: RetentionOptions = {
   maxAgeMs: 7 * 24 * 3600_000, maxCount: 10_000, pruneEveryMs: 60_000, outputLimitBytes: 64 * 1024,
 }
 
-/** Step events recorded per execution at most: a loop of a million steps must not write a million rows. */
+/**
+ * Step starts recorded per execution at most (each with its end): a loop of a million steps must not write two
+ * million rows.
+ */
 export const MAX_STEP_EVENTS = 10_000
 
 /**
@@ -176,18 +179,23 @@ export function createExecutions(options: ExecutionsOptions): Executions {
   }
 
   function observerOf(live: Live): RunObserver {
-    const stepEvent = (): boolean => !live.settled && live.stepEvents++ < MAX_STEP_EVENTS
     return {
+      // The cap counts starts only: a step whose start was recorded always gets its end, or it would look running
+      // for ever (an outer step around a huge loop ends after the cap was reached).
       stepStarted({ step, at }) {
-        if (!stepEvent()) return
+        if (live.settled || live.stepEvents >= MAX_STEP_EVENTS) return
+        live.stepEvents++
         const open = live.open.get(step)
         if (open) open.push(at)
         else live.open.set(step, [at])
         emit(live, { type: 'step.started', at: new Date(at).toISOString(), step })
       },
-      stepEnded({ step, endedAt, durationMs, outputBytes, error }) {
-        if (!stepEvent()) return
-        live.open.get(step)?.shift()
+      stepEnded({ step, startedAt, endedAt, durationMs, outputBytes, error }) {
+        // Its start was not recorded (it came past the cap): neither is its end.
+        const open = live.open.get(step)
+        const recorded = open?.indexOf(startedAt) ?? -1
+        if (live.settled || recorded < 0) return
+        open!.splice(recorded, 1)
         emit(live, {
           type: error ? 'step.failed' : 'step.completed', at: new Date(endedAt).toISOString(), step, durationMs,
           ...(outputBytes !== undefined ? { outputBytes } : {}), ...(error ? { error: { code: error.code, message: error.message } } : {}),
