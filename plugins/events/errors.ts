@@ -5,6 +5,7 @@ import { CodedError } from '@islet/sdk'
 export const EVENTS_ERROR_CODES = {
   ERR_EVENTS_TOPIC_INVALID: 'an emit step evaluated its topic to something that is not a topic (dotted a-z, 0-9, _ and - segments, no wildcard)',
   ERR_EVENTS_TOPIC_RESERVED: 'an emit step tried to publish under islet.*, the engine\'s own topics',
+  ERR_EVENTS_RUN_FAILED: 'a subscriber pipeline answered a status of 400 or more (a respond step) without throwing: the run failed, onError applies',
 } as const
 
 export type EventsErrorCode = keyof typeof EVENTS_ERROR_CODES

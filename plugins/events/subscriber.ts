@@ -7,8 +7,9 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
 import {
   defineContract, defineModuleType, moduleRef, pipelineRef,
-  type BusEvent, type ConfigProblem, type ModuleInstance,
+  type BusEvent, type ConfigProblem, type ModuleInstance, type PipelineResponse,
 } from '@islet/sdk'
+import { EventsError } from './errors.ts'
 import { jobQueue, type JobQueue } from '../queue/contract.ts'
 import { createLane, type LaneCounts } from './lane.ts'
 import { patternProblem } from './topics.ts'
@@ -101,10 +102,15 @@ export default defineModuleType<SubscriberConfig, Subscriber>({
 
     function runPipeline(sub: SubscriptionConfig) {
       const pipeline = ctx.pipeline(sub.pipeline!)
-      return (event: BusEvent, attempt: number) => pipeline.run({
-        trigger: 'event', id: eventId(event), input: event.payload,
-        meta: { topic: event.topic, source: event.source, at: event.at, subscription: sub.topic, attempt },
-      }, { logger: ctx.logger.child({ subscription: sub.topic, pipeline: sub.pipeline, topic: event.topic }), signal: abort.signal })
+      return async (event: BusEvent, attempt: number) => {
+        const response = await pipeline.run({
+          trigger: 'event', id: eventId(event), input: event.payload,
+          meta: { topic: event.topic, source: event.source, at: event.at, subscription: sub.topic, attempt },
+        }, { logger: ctx.logger.child({ subscription: sub.topic, pipeline: sub.pipeline, topic: event.topic }), signal: abort.signal })
+        // A respond step's error status is the pipeline saying it failed, as a throw would: the error policy applies.
+        if (response.status >= 400) throw answeredError(sub, event, response)
+        return response
+      }
     }
 
     const detach = () => {
@@ -140,6 +146,15 @@ function eventId(event: BusEvent): string {
   let id = ids.get(event)
   if (!id) ids.set(event, id = `evt-${randomUUID()}`)
   return id
+}
+
+/** A run that answered an error status as the failure the lane retries and logs, with the body's error if it has one. */
+function answeredError(sub: SubscriptionConfig, event: BusEvent, response: PipelineResponse): EventsError {
+  const body = response.body as { error?: { code?: unknown; message?: unknown } } | undefined
+  const code = typeof body?.error?.code === 'string' ? body.error.code : undefined
+  const said = typeof body?.error?.message === 'string' ? `: ${body.error.message}` : ''
+  return new EventsError('ERR_EVENTS_RUN_FAILED', `pipeline '${sub.pipeline}' answered ${response.status}${code ? ` ${code}` : ''}${said} ` +
+    `for event '${event.topic}'`, { details: { status: response.status, ...(code ? { answered: code } : {}) } })
 }
 
 /**
