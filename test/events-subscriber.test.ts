@@ -348,6 +348,21 @@ pipelines:
     expect(unknown).toMatchObject([{ code: 'ERR_CONFIG_UNKNOWN_REFERENCE', line: 7, col: 40, hint: expect.stringContaining('on-order') }])
   })
 
+  it('refuses a retry backoff longer than a day, which a timer could not wait (it would retry at once)', async () => {
+    const diagnostics = await diagnosticsOf(`apiVersion: islet/v1
+modules:
+  - name: subs
+    type: events.subscriber
+    config:
+      subscriptions:
+        - { topic: orders.*, pipeline: p, onError: retry, retry: { backoffMs: 1000, maxBackoffMs: 3000000000 } }
+pipelines:
+  p:
+    steps: [{ type: log, config: { message: hi } }]
+`)
+    expect(diagnostics).toMatchObject([{ code: 'ERR_CONFIG_SCHEMA', line: 7, col: 99, message: expect.stringContaining('86400000') }])
+  })
+
   it("a pipeline only events run that reads HTTP's body is refused, pointing to input", async () => {
     const diagnostics = await diagnosticsOf(`apiVersion: islet/v1
 modules:

@@ -24,6 +24,9 @@ export interface SubscriptionConfig {
   readonly retry: { readonly attempts: number; readonly backoffMs: number; readonly maxBackoffMs: number }
 }
 
+/** The longest wait between two attempts of an event: a day. */
+const MAX_BACKOFF_MS = 86_400_000
+
 export interface SubscriberConfig {
   readonly subscriptions: readonly SubscriptionConfig[]
 }
@@ -72,8 +75,9 @@ export default defineModuleType<SubscriberConfig, Subscriber>({
               type: 'object', additionalProperties: false, default: {},
               properties: {
                 attempts: { type: 'integer', minimum: 1, maximum: 100, default: 3, description: 'attempts in all, the first included' },
-                backoffMs: { type: 'integer', minimum: 0, default: 1000, description: 'wait before the 2nd attempt; doubles each time (with jitter)' },
-                maxBackoffMs: { type: 'integer', minimum: 0, default: 30000 },
+                // At most a day: a longer wait is for a durable queue, and a timer cannot wait 2^31 ms (it fires at once).
+                backoffMs: { type: 'integer', minimum: 0, maximum: MAX_BACKOFF_MS, default: 1000, description: 'wait before the 2nd attempt; doubles each time (with jitter); at most a day' },
+                maxBackoffMs: { type: 'integer', minimum: 0, maximum: MAX_BACKOFF_MS, default: 30000, description: 'the longest wait between attempts; at most a day (86400000)' },
               },
             },
           },
