@@ -1,7 +1,8 @@
-// A transition asked for from inside a pipeline of the same instance's own transition (an on-enter pipeline calling
-// a pipeline with a state.transition step on meta.instance) would wait for the transition that waits for it: it is refused at once
-// with 409 ERR_STATE_REENTRANT, and the instance is left as it was. Another instance is fine, and so is a transition
-// made after the commit by a subscriber of an event the pipeline emitted.
+// A transition asked for from inside a pipeline of the same instance's own transition (an on-enter pipeline calling a
+// pipeline with a state.transition step on meta.instance) would wait for the transition that waits for it: it is
+// refused at once with 409 ERR_STATE_REENTRANT, and the instance is left as it was. Another instance is fine, and so is
+// a transition made after the commit by a subscriber of an event the pipeline emitted, or by the consumer of a job it
+// enqueued, even when either asks while the transition still runs.
 import { afterEach, describe, expect, it } from 'vitest'
 import { definePlugin, defineStepType, moduleRef } from '@islet/sdk'
 import { writeFiles } from './support/files.ts'
@@ -41,12 +42,17 @@ modules:
     type: events.subscriber
     config:
       subscriptions: [{ topic: jobs.kicked, pipeline: finish }]
+  - name: work
+    type: queue.sqlite
+    config:
+      consumer: { pipeline: advance }
   - name: jobs
     type: state.machine
     config:
       initial: queued
       states:
-        queued: { on: { loop: looping, spawn: spawning, kick: kicked } }
+        queued: { on: { loop: looping, spawn: spawning, kick: kicked, hand: handed } }
+        handed: { onEnter: hand-over, on: { finish: done } }
         looping: { onEnter: self-move, on: { again: done } }
         spawning: { onEnter: spawn-child, on: { again: done } }
         kicked: { onEnter: announce, on: { finish: done } }
@@ -82,6 +88,20 @@ pipelines:
         config: { topic: jobs.kicked, payload: { id: '\${{ meta.instance }}' } }
       - type: test.gate
         config: { gate: announced }
+  hand-over:
+    steps:
+      - type: call
+        config: { pipeline: put-job, input: '\${{ meta.instance }}' }
+      - type: test.gate
+        config: { gate: handed }
+  put-job:
+    steps:
+      - type: enqueue
+        config: { queue: work, payload: { id: '\${{ input }}' } }
+  advance:
+    steps:
+      - type: test.move
+        config: { machine: jobs, instance: '\${{ input.id }}', event: finish }
   finish:
     steps:
       - type: test.move
@@ -147,5 +167,17 @@ describe('a transition from inside its own instance\'s transition', () => {
     await until(() => subscription().delivered + subscription().failed === 1)
     expect(subscription()).toMatchObject({ delivered: 1, failed: 0 })
     expect(jobs.get('j-3', { history: true }).history!.map((h) => h.to)).toEqual(['queued', 'kicked', 'done'])
+  })
+
+  it('so does the consumer of a job the pipeline enqueued: it is not dead-lettered as a re-entry', async () => {
+    const { jobs } = await start()
+    await jobs.create({ id: 'j-4' })
+    const handed = jobs.transition('j-4', 'hand')
+    // The job's transition is asked for while the on-enter pipeline that enqueued it is held open.
+    await until(() => requested.includes('j-4') && gate('handed').entered === 1)
+    gate('handed').open()
+    await expect(handed).resolves.toMatchObject({ state: 'handed', version: 1 })
+    await until(() => jobs.get('j-4').state === 'done' || app!.logs.some((l) => l.msg === 'job failed for good: moved to the dead-letter queue'))
+    expect(jobs.get('j-4', { history: true }).history!.map((h) => h.to)).toEqual(['queued', 'handed', 'done'])
   })
 })

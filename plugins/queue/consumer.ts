@@ -3,6 +3,7 @@
 // jitter, or dead. It wakes at once when this process enqueues or a run ends, at the earliest due time it knows of,
 // and at least every `pollMs` (jobs enqueued by other processes, leases of crashed consumers running out).
 import { isStepError, type Logger, type Pipeline, type PipelineRunOptions } from '@islet/sdk'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
 import type { Batcher } from './batch.ts'
 import { QueueError } from './errors.ts'
@@ -62,6 +63,10 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
   const lease = `${process.pid}.${randomUUID().slice(0, 8)}`
   const running = new Map<number, Running>()
   const stats: ConsumerStats = { running: 0, concurrency, completed: 0, retried: 0, dead: 0 }
+  // A job's run is its own, not part of whatever woke the consumer (an enqueue inside some other run): it runs in the
+  // consumer's async context, so that run's context does not leak into it (the state plugin would take a job's
+  // transition of an instance the enqueuing transition is still moving for a re-entry, and refuse it).
+  const detached = AsyncLocalStorage.snapshot()
   let stopped = false
   let live = false
   let claiming = false
@@ -135,7 +140,7 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     running.set(job.id, entry)
     stats.running = running.size
     if (running.size === 1) renewTimer ??= setInterval(renew, Math.max(10, Math.floor(options.visibilityMs / 3)))
-    entry.settled = run(job, controller).then((outcome) => end(job, outcome), (error: unknown) => end(job, failure(job, error)))
+    entry.settled = detached(() => run(job, controller)).then((outcome) => end(job, outcome), (error: unknown) => end(job, failure(job, error)))
   }
 
   type Outcome = { state: 'done' } | { state: 'waiting'; at: number; error: JobError } | { state: 'dead'; error: JobError } | { state: 'released' }

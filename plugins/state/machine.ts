@@ -76,8 +76,8 @@ export function createMachine(deps: MachineDeps): Machine {
   function refuseReentry(id: string, event: string | null): void {
     if (!insideTransitionOf(queues, id)) return
     const what = event === null ? `create instance '${id}' of '${name}'` : `move instance '${id}' of '${name}' on '${event}'`
-    const hint = 'transition it after the commit instead: from an events.subscriber of an event the pipeline emits, from a queue ' +
-      'job, or with a timeout on the state entered (e.g. timeout: { after: 1ms, event: next })'
+    const hint = 'transition it after the commit instead: from an events.subscriber of an event the pipeline emits, from the ' +
+      'consumer of a job it enqueues, or with a timeout on the state entered (e.g. timeout: { after: 1ms, event: next })'
     throw refusal(409, 'ERR_STATE_REENTRANT', `cannot ${what} from inside a pipeline of its own transition, which is still in ` +
       `progress and waits for that pipeline; ${hint}`, { machine: name, id, event, hint })
   }
