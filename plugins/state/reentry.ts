@@ -1,9 +1,11 @@
 // Re-entry: a transition (or create) requested from inside a pipeline of a transition of the same instance still in
 // progress — an on-enter pipeline with a state.transition step on its own meta.instance — would queue behind the
 // transition that is waiting for that very pipeline: a deadlock. Each transition runs in an async context naming
-// its instance, so the inner request can be refused at once instead. Work a pipeline starts and does not wait for
-// (a bus delivery, a timer) is no re-entry: an entry stops counting once its transition has ended, and the timers a
-// transition arms are armed outside the context.
+// its instance, so the inner request can be refused at once instead. Work a pipeline starts and does not wait for is
+// no re-entry, and is kept from looking like one: an entry stops counting once its transition has ended, the timers a
+// transition arms are armed outside the context, and events.subscriber and the queue consumer run their pipelines in
+// their own context, not the publisher's or enqueuer's. What the check cannot see: a request that leaves the process's
+// async context on the way (an http.request to the machine's own route), which waits until its own timeout.
 import { AsyncLocalStorage } from 'node:async_hooks'
 
 interface Held {
