@@ -239,6 +239,34 @@ ${publishPipeline}` }, { plugins: [probe.plugin] })
     expect(opened.logs.some((l) => l.level === 50 && String(l.msg).includes("event 'pay.due' failed after 1 attempt(s)"))).toBe(true)
   })
 
+  it('a run that answers an error status (a respond step) failed: retried under onError: retry, counted failed and logged under log', async () => {
+    const probe = probePlugin()
+    opened = await openTestApp({ 'app.yaml': `apiVersion: islet/v1
+modules:
+  - name: subs
+    type: events.subscriber
+    config:
+      subscriptions:
+        - { topic: pay.due, pipeline: answers, onError: retry, retry: { attempts: 3, backoffMs: 1 } }
+        - { topic: pay.due, pipeline: answers }
+${server}pipelines:
+  answers:
+    steps:
+      - type: probe.record
+      - if: \${{ meta.attempt < 3 }}
+        then: [{ type: respond, config: { status: 503, body: { error: { code: ERR_DOWNSTREAM, message: not yet } } } }]
+      - type: respond
+        config: { status: 202, body: { ok: true } }
+${publishPipeline}` }, { plugins: [probe.plugin] })
+    await opened.started
+    await post('pay.due', { n: 1 })
+    await until(() => statusOf(opened!).every((s) => s.delivered + s.failed === 1))
+    expect(statusOf(opened).map((s) => [s.delivered, s.failed, s.retried])).toEqual([[1, 0, 2], [0, 1, 0]])
+    expect(probe.seen.map((s) => s.meta.attempt).sort()).toEqual([1, 1, 2, 3])
+    const failure = opened.logs.find((l) => l.level === 50 && String(l.msg).includes("event 'pay.due' failed after 1 attempt(s)"))
+    expect(failure?.err).toMatchObject({ code: 'ERR_EVENTS_RUN_FAILED', details: { status: 503, answered: 'ERR_DOWNSTREAM' } })
+  })
+
   it('durable: each event is enqueued (whole: topic, source, at, payload) on the queue module instead of run here', async () => {
     const jobs: { payload: unknown }[] = []
     // Test-only stand-in for queue.sqlite: provides the queue.jobs contract over an in-memory list.
@@ -319,6 +347,21 @@ pipelines:
 `)
     // Errors only: nothing here publishes to orders.*, which validate also warns about (validate-workflows.test.ts).
     expect(unknown.filter((d) => d.severity === 'error')).toMatchObject([{ code: 'ERR_CONFIG_UNKNOWN_REFERENCE', line: 7, col: 40, hint: expect.stringContaining('on-order') }])
+  })
+
+  it('refuses a retry backoff longer than a day, which a timer could not wait (it would retry at once)', async () => {
+    const diagnostics = await diagnosticsOf(`apiVersion: islet/v1
+modules:
+  - name: subs
+    type: events.subscriber
+    config:
+      subscriptions:
+        - { topic: orders.*, pipeline: p, onError: retry, retry: { backoffMs: 1000, maxBackoffMs: 3000000000 } }
+pipelines:
+  p:
+    steps: [{ type: log, config: { message: hi } }]
+`)
+    expect(diagnostics).toMatchObject([{ code: 'ERR_CONFIG_SCHEMA', line: 7, col: 99, message: expect.stringContaining('86400000') }])
   })
 
   it("a pipeline only events run that reads HTTP's body is refused, pointing to input", async () => {

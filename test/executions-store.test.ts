@@ -33,7 +33,7 @@ describe('execution retention', () => {
     add(s, 'ex_old', NOW - 10 * DAY, true)
     add(s, 'ex_oldrunning', NOW - 10 * DAY, false)
     add(s, 'ex_recent', NOW - DAY, true)
-    expect(s.prune(NOW, 7 * DAY, 1000)).toBe(1)
+    expect(s.prune(NOW, 7 * DAY, 1000)).toEqual({ pruned: 1, more: false })
     expect(s.get('ex_old')).toBeUndefined()
     expect(s.events('ex_old', 0)).toEqual([])
     expect(s.list({}).map((e) => e.id).sort()).toEqual(['ex_oldrunning', 'ex_recent'])
@@ -43,7 +43,7 @@ describe('execution retention', () => {
     const s = open()
     for (let i = 0; i < 5; i++) add(s, `ex_${i}`, NOW - (5 - i) * 1000, true)
     add(s, 'ex_running', NOW - 99_000, false)
-    expect(s.prune(NOW, 7 * DAY, 2)).toBe(3)
+    expect(s.prune(NOW, 7 * DAY, 2)).toEqual({ pruned: 3, more: false })
     expect(s.list({}).map((e) => e.id)).toEqual(['ex_4', 'ex_3', 'ex_running'])
   })
 

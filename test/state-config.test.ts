@@ -68,6 +68,24 @@ describe('state.machine config checks', () => {
     ])
   })
 
+  it('a timeout longer than ten years is refused at its after:, written as a duration or as milliseconds', async () => {
+    const { config, diagnostics } = await load(`      initial: new
+      states:
+        new:
+          timeout: { after: 4000d, event: expire }
+          on: { expire: old, keep: kept }
+        kept:
+          timeout: { after: 100000000000000000, event: expire }
+          on: { expire: old }
+        old: { terminal: true }
+`)
+    expect(config).toBeUndefined()
+    expect(diagnostics.map(brief)).toEqual([
+      "9:29 error ERR_CONFIG_MODULE_CHECK the timeout of state 'new' is longer than 3650d",
+      "12:29 error ERR_CONFIG_MODULE_CHECK the timeout of state 'kept' is longer than 3650d",
+    ])
+  })
+
   it('a guard that does not parse or names an unknown variable is reported inside the expression', async () => {
     const { diagnostics } = await load(`      initial: new
       states:

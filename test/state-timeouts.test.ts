@@ -6,9 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { writeFiles } from './support/files.ts'
 import { ManualClock, startStateApp, type StateApp } from './support/state-app.ts'
 import { until } from './support/until.ts'
-import type { StateMachineModule } from '../plugins/state/index.ts'
+import type { Clock, StateMachineModule } from '../plugins/state/index.ts'
 
 const MINUTE = 60_000
+const DAY = 24 * 60 * MINUTE
 
 const APP = `apiVersion: islet/v1
 modules:
@@ -113,5 +114,30 @@ describe('state timeouts', () => {
     clock.advance(MINUTE)
     await until(() => released(dir).length === 2)
     expect(holds.get('h-4').state).toBe('pending')
+  })
+
+  it('a timeout of days, longer than a Node timer can wait, fires when due; no timer is asked to wait longer than that', async () => {
+    const clock = new ManualClock()
+    const delays: number[] = []
+    const watched: Clock = { now: () => clock.now(), setTimer: (fire, ms) => { delays.push(ms); return clock.setTimer(fire, ms) } }
+    const { dir, cleanup } = writeFiles({ 'app.yaml': `apiVersion: islet/v1
+modules:
+  - name: leases
+    type: state.machine
+    config:
+      initial: active
+      states:
+        active: { timeout: { after: 30d, event: lapse }, on: { lapse: lapsed } }
+        lapsed: { terminal: true }
+` })
+    const app = await startStateApp(dir, watched)
+    opened.push({ app, cleanup })
+    const leases = app.engine.module<StateMachineModule>('leases')
+    await leases.create({ id: 'l-1' })
+    clock.advance(30 * DAY - MINUTE)
+    expect(leases.get('l-1')).toMatchObject({ state: 'active', due: { at: new Date(clock.now() + MINUTE).toISOString() } })
+    clock.advance(2 * MINUTE)
+    await until(() => leases.get('l-1').state === 'lapsed')
+    expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1)
   })
 })

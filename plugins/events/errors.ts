@@ -7,6 +7,7 @@ export const EVENTS_ERROR_CODES = {
   ERR_EVENTS_TOPIC_RESERVED: 'an emit step tried to publish under islet.*, the engine\'s own topics',
   ERR_EVENTS_NO_SUBSCRIBER: 'config warning: an emit step or emit grant names a literal topic no subscription of the app matches (islet validate)',
   ERR_EVENTS_NO_PUBLISHER: 'config warning: a subscription\'s pattern matches no topic an emit step, emit grant or the engine (islet.*) publishes (islet validate)',
+  ERR_EVENTS_RUN_FAILED: 'a subscriber pipeline answered a status of 400 or more (a respond step) without throwing: the run failed, onError applies',
 } as const
 
 export type EventsErrorCode = keyof typeof EVENTS_ERROR_CODES

@@ -3,11 +3,13 @@
 // lives only in memory until its run ends, so a crash (or a stop with events still queued) loses it. A `durable`
 // subscription puts each event on a queue (the queue.jobs contract) instead; from there the queue's consumer
 // pipeline runs it at least once.
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
 import {
   defineContract, defineModuleType, moduleRef, pipelineRef,
-  type BusEvent, type ConfigProblem, type ModuleInstance,
+  type BusEvent, type ConfigProblem, type ModuleInstance, type PipelineResponse,
 } from '@islet/sdk'
+import { EventsError } from './errors.ts'
 import { jobQueue, type JobQueue } from '../queue/contract.ts'
 import { checkSubscriptionsFed } from './app-check.ts'
 import { createLane, type LaneCounts } from './lane.ts'
@@ -22,6 +24,9 @@ export interface SubscriptionConfig {
   readonly onError: 'log' | 'retry'
   readonly retry: { readonly attempts: number; readonly backoffMs: number; readonly maxBackoffMs: number }
 }
+
+/** The longest wait between two attempts of an event: a day. */
+const MAX_BACKOFF_MS = 86_400_000
 
 export interface SubscriberConfig {
   readonly subscriptions: readonly SubscriptionConfig[]
@@ -71,8 +76,9 @@ export default defineModuleType<SubscriberConfig, Subscriber>({
               type: 'object', additionalProperties: false, default: {},
               properties: {
                 attempts: { type: 'integer', minimum: 1, maximum: 100, default: 3, description: 'attempts in all, the first included' },
-                backoffMs: { type: 'integer', minimum: 0, default: 1000, description: 'wait before the 2nd attempt; doubles each time (with jitter)' },
-                maxBackoffMs: { type: 'integer', minimum: 0, default: 30000 },
+                // At most a day: a longer wait is for a durable queue, and a timer cannot wait 2^31 ms (it fires at once).
+                backoffMs: { type: 'integer', minimum: 0, maximum: MAX_BACKOFF_MS, default: 1000, description: 'wait before the 2nd attempt; doubles each time (with jitter); at most a day' },
+                maxBackoffMs: { type: 'integer', minimum: 0, maximum: MAX_BACKOFF_MS, default: 30000, description: 'the longest wait between attempts; at most a day (86400000)' },
               },
             },
           },
@@ -84,6 +90,11 @@ export default defineModuleType<SubscriberConfig, Subscriber>({
   checkApp: checkSubscriptionsFed,
   create(config, ctx) {
     const events = ctx.service('events')
+    // The bus calls a handler in the publisher's async context. A delivery is a run of its own, not part of the
+    // publisher's, so it runs in the module's: what the publishing run carries must not leak into it (the state
+    // plugin's record of transitions in progress would take this run's transition of the same instance, made after
+    // the publisher's commit, for a re-entry and refuse it).
+    const detached = AsyncLocalStorage.snapshot()
     const abort = new AbortController()
     let unsubscribes: (() => void)[] = []
     const lanes = config.subscriptions.map((sub) => {
@@ -97,10 +108,15 @@ export default defineModuleType<SubscriberConfig, Subscriber>({
 
     function runPipeline(sub: SubscriptionConfig) {
       const pipeline = ctx.pipeline(sub.pipeline!)
-      return (event: BusEvent, attempt: number) => pipeline.run({
-        trigger: 'event', id: eventId(event), input: event.payload,
-        meta: { topic: event.topic, source: event.source, at: event.at, subscription: sub.topic, attempt },
-      }, { logger: ctx.logger.child({ subscription: sub.topic, pipeline: sub.pipeline, topic: event.topic }), signal: abort.signal })
+      return async (event: BusEvent, attempt: number) => {
+        const response = await pipeline.run({
+          trigger: 'event', id: eventId(event), input: event.payload,
+          meta: { topic: event.topic, source: event.source, at: event.at, subscription: sub.topic, attempt },
+        }, { logger: ctx.logger.child({ subscription: sub.topic, pipeline: sub.pipeline, topic: event.topic }), signal: abort.signal })
+        // A respond step's error status is the pipeline saying it failed, as a throw would: the error policy applies.
+        if (response.status >= 400) throw answeredError(sub, event, response)
+        return response
+      }
     }
 
     const detach = () => {
@@ -112,7 +128,7 @@ export default defineModuleType<SubscriberConfig, Subscriber>({
       // replaces is detached in the same synchronous step, so no event is delivered by both.
       commit() {
         ctx.previous(handover)?.detach()
-        unsubscribes = config.subscriptions.map((sub, i) => events.subscribe(sub.topic, (event) => lanes[i]!.offer(event)))
+        unsubscribes = config.subscriptions.map((sub, i) => events.subscribe(sub.topic, (event) => detached(() => lanes[i]!.offer(event))))
       },
       detach,
       async stop() {
@@ -136,6 +152,15 @@ function eventId(event: BusEvent): string {
   let id = ids.get(event)
   if (!id) ids.set(event, id = `evt-${randomUUID()}`)
   return id
+}
+
+/** A run that answered an error status as the failure the lane retries and logs, with the body's error if it has one. */
+function answeredError(sub: SubscriptionConfig, event: BusEvent, response: PipelineResponse): EventsError {
+  const body = response.body as { error?: { code?: unknown; message?: unknown } } | undefined
+  const code = typeof body?.error?.code === 'string' ? body.error.code : undefined
+  const said = typeof body?.error?.message === 'string' ? `: ${body.error.message}` : ''
+  return new EventsError('ERR_EVENTS_RUN_FAILED', `pipeline '${sub.pipeline}' answered ${response.status}${code ? ` ${code}` : ''}${said} ` +
+    `for event '${event.topic}'`, { details: { status: response.status, ...(code ? { answered: code } : {}) } })
 }
 
 /**

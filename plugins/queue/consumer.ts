@@ -5,6 +5,7 @@
 // has its own lease token: a run renews and ends only its own claim, so a run that outlived its lease (the job was
 // claimed again, maybe by this very consumer) can neither end nor keep alive the claim that replaced it.
 import { isStepError, type Logger, type Pipeline, type PipelineRunOptions } from '@islet/sdk'
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
 import type { Batcher } from './batch.ts'
 import { MAX_TIMER_MS } from './duration.ts'
@@ -73,6 +74,10 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
   /** Runs going on, by run (not by job id: a run that lost its lease and the one that claimed the job again both count). */
   const running = new Set<Running>()
   const stats: ConsumerStats = { running: 0, concurrency, completed: 0, retried: 0, dead: 0 }
+  // A job's run is its own, not part of whatever woke the consumer (an enqueue inside some other run): it runs in the
+  // consumer's async context, so that run's context does not leak into it (the state plugin would take a job's
+  // transition of an instance the enqueuing transition is still moving for a re-entry, and refuse it).
+  const detached = AsyncLocalStorage.snapshot()
   let stopped = false
   let live = false
   let claiming = false
@@ -171,7 +176,7 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     running.add(entry)
     stats.running = running.size
     if (running.size === 1) renewTimer ??= setInterval(renew, Math.max(10, Math.floor(options.visibilityMs / 3)))
-    entry.settled = run(job, controller).then((outcome) => end(entry, outcome), (error: unknown) => end(entry, failure(job, error)))
+    entry.settled = detached(() => run(job, controller)).then((outcome) => end(entry, outcome), (error: unknown) => end(entry, failure(job, error)))
   }
 
   type Outcome = { state: 'done' } | { state: 'waiting'; at: number; error: JobError } | { state: 'dead'; error: JobError } | { state: 'released' }

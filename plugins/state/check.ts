@@ -1,8 +1,9 @@
 // What the schema cannot say about a machine, checked when the config loads (each problem at its file:line:col):
-// every state a transition names exists, the initial state exists, a timeout's event is one its state has, a terminal
-// state has no way out; a state no path from the initial state reaches is a warning.
+// every state a transition names exists, the initial state exists, a timeout is at most ten years and its event is one
+// its state has, a terminal state has no way out; a state no path from the initial state reaches is a warning.
 import type { ConfigProblem } from '@islet/sdk'
 import { edgesOf, type MachineConfig } from './definition.ts'
+import { MAX_TIMEOUT_MS, parseDuration } from './duration.ts'
 
 export function checkMachine(config: MachineConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = []
@@ -31,6 +32,9 @@ export function checkMachine(config: MachineConfig): ConfigProblem[] {
       if (state.terminal) {
         problems.push({ path: ['states', name, 'timeout'], key: true, message: `state '${name}' is terminal, so its timeout could never fire a transition`,
           hint: 'remove the timeout, or make the state non-terminal' })
+      } else if (parseDuration(state.timeout.after) > MAX_TIMEOUT_MS) {
+        problems.push({ path: ['states', name, 'timeout', 'after'], message: `the timeout of state '${name}' is longer than ${MAX_TIMEOUT_MS / 86_400_000}d`,
+          hint: `a timeout is at most ${MAX_TIMEOUT_MS / 86_400_000}d (ten years); for longer, drop the timeout` })
       } else if (!events.includes(state.timeout.event)) {
         problems.push({ path: ['states', name, 'timeout', 'event'],
           message: `the timeout of state '${name}' fires event '${state.timeout.event}', which state '${name}' has no transition for`,

@@ -10,3 +10,9 @@ export function parseDuration(value: string | number): number {
   const found = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(value)
   return found ? Math.round(Number(found[1]) * UNIT_MS[found[2]!]!) : Number.NaN
 }
+
+/**
+ * The longest state timeout: ten years. Longer is "never" for any app, and a due time must stay a date (a JS Date
+ * ends in the year 275760) the store and the routes can show.
+ */
+export const MAX_TIMEOUT_MS = 3650 * UNIT_MS.d!

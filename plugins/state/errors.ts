@@ -20,6 +20,7 @@ export const STATE_CALLER_ERROR_CODES = {
   ERR_STATE_ACTION_FAILED: '500 (or the status the action pipeline ended with): an on-exit, action or on-enter pipeline failed; the transition was not committed',
   ERR_STATE_GUARD_FAILED: '500: a guard expression failed to evaluate (e.g. over its cost budget); the transition was not committed',
   ERR_STATE_CONFLICT: '503: the instance kept changing under this transition (other writers) past the retry budget; nothing was committed',
+  ERR_STATE_REENTRANT: '409: a transition or create of an instance was asked for from inside a pipeline of that instance\'s own transition still in progress (it would wait for itself); do it after the commit (a subscriber, a queue job, a timeout)',
   ERR_STATE_BAD_REQUEST: '400: the request to a machine\'s HTTP routes is malformed (unknown query parameter, data not an object, bad id)',
 } as const
 

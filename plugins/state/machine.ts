@@ -5,7 +5,9 @@
 // instance where it was, with no history entry, and the caller gets the failure. Transitions of one instance are
 // queued in this process, so they never race here; another process on the same data dir is caught by the version
 // check at commit, and the transition is then tried again from the instance's new state (its guard and pipelines
-// run again: make actions idempotent, e.g. keyed on meta.instance and the version they lead to).
+// run again: make actions idempotent, e.g. keyed on meta.instance and the version they lead to). A transition of an
+// instance requested from inside one of its own transition's pipelines is refused (reentry.ts): it would wait for
+// the transition that waits for it.
 import { randomUUID } from 'node:crypto'
 import {
   isRecord, isStepError, messageOf, PRINCIPAL_LOCAL, StepError, type AbortSignalLike, type Logger, type Pipeline,
@@ -15,6 +17,7 @@ import type { Clock } from './clock.ts'
 import type { CallOptions, HistoryEntry, InstanceView, StateMachine } from './contract.ts'
 import type { Edge, StateDef } from './definition.ts'
 import { refusal } from './errors.ts'
+import { holding, insideTransitionOf, outsideTransitions } from './reentry.ts'
 import type { Commit, HistoryRow, InstanceRow, StateStore } from './store.ts'
 import { STATE_TRIGGER } from './trigger.ts'
 
@@ -58,13 +61,25 @@ export function createMachine(deps: MachineDeps): Machine {
   /** The tail of each instance's queue of transitions in this process. */
   const queues = new Map<string, Promise<unknown>>()
 
+  /** Runs `work` once the instance's earlier transitions have ended, in a context that says it holds the instance. */
   function serial<T>(id: string, work: () => Promise<T>): Promise<T> {
     const before = queues.get(id) ?? Promise.resolve()
-    const result = before.then(work, work)
+    const held = () => holding(queues, id, work)
+    const result = before.then(held, held)
     const tail = result.then(() => {}, () => {})
     queues.set(id, tail)
     void tail.then(() => { if (queues.get(id) === tail) queues.delete(id) })
     return result
+  }
+
+  /** Refuses a request made inside a transition of the same instance: queued behind it, it would wait forever. */
+  function refuseReentry(id: string, event: string | null): void {
+    if (!insideTransitionOf(queues, id)) return
+    const what = event === null ? `create instance '${id}' of '${name}'` : `move instance '${id}' of '${name}' on '${event}'`
+    const hint = 'transition it after the commit instead: from an events.subscriber of an event the pipeline emits, from the ' +
+      'consumer of a job it enqueues, or with a timeout on the state entered (e.g. timeout: { after: 1ms, event: next })'
+    throw refusal(409, 'ERR_STATE_REENTRANT', `cannot ${what} from inside a pipeline of its own transition, which is still in ` +
+      `progress and waits for that pipeline; ${hint}`, { machine: name, id, event, hint })
   }
 
   function view(row: InstanceRow, history?: HistoryRow[]): InstanceView {
@@ -192,7 +207,7 @@ export function createMachine(deps: MachineDeps): Machine {
         history: { from_state: row.state, to_state: edge.to, event, payload: payload === undefined ? null : JSON.stringify(payload), who: principal?.subject ?? null },
       }
       if (deps.store().commit(name, id, row.version, commit)) {
-        if (due.dueAt !== null) deps.onDue(due.dueAt)
+        if (due.dueAt !== null) outsideTransitions(() => deps.onDue(due.dueAt!))
         return view({ ...row, state: edge.to, version: row.version + 1, data: commit.data, updated_at: at, due_at: due.dueAt, due_event: due.dueEvent })
       }
       // Another process committed since the read: try again from the state it left the instance in.
@@ -217,6 +232,7 @@ export function createMachine(deps: MachineDeps): Machine {
       if (!isRecord(data) || Array.isArray(data)) {
         throw refusal(400, 'ERR_STATE_BAD_REQUEST', `an instance's data is a JSON object, got ${Array.isArray(data) ? 'an array' : typeof data}`)
       }
+      refuseReentry(id, null)
       return serial(id, async () => {
         const exists = () => refusal(409, 'ERR_STATE_INSTANCE_EXISTS', `machine '${name}' already has an instance '${id}'`, { machine: name, id })
         if (deps.store().get(name, id)) throw exists()
@@ -228,7 +244,7 @@ export function createMachine(deps: MachineDeps): Machine {
         const commit: Commit = { state: deps.initial, data: JSON.stringify(data), at, ...due,
           history: { from_state: null, to_state: deps.initial, event: null, payload: JSON.stringify(data), who: options.principal?.subject ?? null } }
         if (!deps.store().insert(name, id, commit)) throw exists()
-        if (due.dueAt !== null) deps.onDue(due.dueAt)
+        if (due.dueAt !== null) outsideTransitions(() => deps.onDue(due.dueAt!))
         return view({ id, state: deps.initial, version: 0, data: commit.data, created_at: at, updated_at: at, due_at: due.dueAt, due_event: due.dueEvent })
       })
     },
@@ -245,6 +261,7 @@ export function createMachine(deps: MachineDeps): Machine {
     },
     async transition(id, event, options = {}) {
       find(id)
+      refuseReentry(id, event)
       return (await serial(id, () => attempt(id, event, options)))!
     },
     fireTimeout(id, event, version, signal) {

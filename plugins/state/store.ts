@@ -1,6 +1,7 @@
 // The state store: <dataDir>/state.db (WAL), shared by every state.machine of the app and by every engine process
 // on the data dir. An instance row carries its version; a transition commits with UPDATE … WHERE version = ? and its
-// history row in one SQLite transaction, so two writers can never both commit from the same version.
+// history row in one SQLite transaction, so two writers can never both commit from the same version, and that
+// transaction is on the disk before the caller hears of it (synchronous FULL).
 import type Database from 'better-sqlite3'
 import { messageOf } from '@islet/sdk'
 import { openWalFile } from '../storage/sqlite-file.ts'
@@ -98,6 +99,9 @@ export function openStateStore(file: string): StateStore {
   let db: Database.Database
   try {
     db = openWalFile(file)
+    // FULL, not the NORMAL of the other stores: a transition answered to its caller (after its action charged a card,
+    // say) must still be there after a power cut, not only after a crash. The price is an fsync per commit.
+    db.pragma('synchronous = FULL')
     db.exec(SCHEMA)
   } catch (error) {
     throw new StateError('ERR_STATE_STORE', `cannot open the state store ${file}: ${messageOf(error)}`, { details: { file }, cause: error })

@@ -28,8 +28,20 @@ export const DEFAULT_RETENTION: RetentionOptions = {
   maxAgeMs: 7 * 24 * 3600_000, maxCount: 10_000, pruneEveryMs: 60_000, outputLimitBytes: 64 * 1024,
 }
 
-/** Step events recorded per execution at most: a loop of a million steps must not write a million rows. */
+/**
+ * Step starts recorded per execution at most (each with its end): a loop of a million steps must not write two
+ * million rows.
+ */
 export const MAX_STEP_EVENTS = 10_000
+
+/**
+ * The owners of the engines running in this process (more than one engine may share a data dir in one process):
+ * an owner with this process's pid that is not one of them is a boot that ended.
+ */
+const liveOwners = new Set<string>()
+
+/** The longest delay a Node timer takes: a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** How often a process running executions looks for cancellations another process asked for. */
 const CANCEL_POLL_MS = 500
@@ -55,6 +67,8 @@ export interface Executions {
   interrupt(): void
   /** After modules stopped: whatever still runs ends `interrupted`; the store closes. */
   close(): void
+  /** Prunes what retention no longer keeps now, as the background pass does; how many went. */
+  prune(): Promise<number>
   /** Executions running in this process (for status). */
   readonly running: number
 }
@@ -86,9 +100,11 @@ export function createExecutions(options: ExecutionsOptions): Executions {
   const retention = { ...DEFAULT_RETENTION, ...options.retention }
   const now = options.now ?? Date.now
   const owner = `${hostname()}:${process.pid}:${randomBytes(6).toString('hex')}`
+  liveOwners.add(owner)
   const lives = new Map<string, Live>()
   let store: ExecutionStore | undefined
   let pruner: ReturnType<typeof setInterval> | undefined
+  let pruning: Promise<number> | undefined
   let canceller: ReturnType<typeof setInterval> | undefined
   const polls = new Set<ReturnType<typeof setInterval>>()
   let closed = false
@@ -100,26 +116,48 @@ export function createExecutions(options: ExecutionsOptions): Executions {
     const opened = store = openExecutionStore(dataDir)
     const orphans = opened.interruptOrphans(isDead, now())
     if (orphans.length > 0) logger.warn({ executions: orphans }, `${orphans.length} execution(s) of an engine process that stopped without ending them marked interrupted`)
-    prune()
-    pruner = setInterval(prune, retention.pruneEveryMs)
+    void prune()
+    pruner = setInterval(() => void prune(), Math.min(retention.pruneEveryMs, MAX_TIMER_MS))
     pruner.unref()
     return opened
   }
 
-  function prune(): void {
+  /** One pruning pass (at most one at a time): batches until what retention allows is all that is left. */
+  function prune(): Promise<number> {
+    pruning ??= pruneAll().finally(() => { pruning = undefined })
+    return pruning
+  }
+
+  async function pruneAll(): Promise<number> {
+    let pruned = 0
     try {
-      const pruned = store?.prune(now(), retention.maxAgeMs, retention.maxCount) ?? 0
-      if (pruned > 0) logger.debug({ pruned }, 'old executions pruned')
+      // A high-rate app may outgrow a batch per pass: go on while batches come back full, letting the event loop
+      // run between them so requests and running executions are not held up behind a long prune.
+      for (let more = true; more && store;) {
+        const batch = store.prune(now(), retention.maxAgeMs, retention.maxCount)
+        pruned += batch.pruned
+        more = batch.more
+        if (more) await new Promise((resolve) => setImmediate(resolve))
+      }
     } catch (error) {
       logger.warn({ err: error }, 'pruning old executions failed; the next pass tries again')
     }
+    if (pruned > 0) logger.debug({ pruned }, 'old executions pruned')
+    return pruned
   }
 
-  /** An owner is dead when it ran on this host under a pid no process has now (another host's we cannot tell). */
+  /**
+   * An owner is dead when it ran on this host under a pid no process has now, or under this process's pid with a
+   * boot token no engine of this process holds: an earlier boot (in a container the engine is pid 1 every time).
+   * Another host's we cannot tell.
+   */
   function isDead(other: string): boolean {
-    const [host, pidText] = other.split(':')
-    const pid = Number(pidText)
-    if (other === owner || host !== hostname() || !Number.isInteger(pid) || pid === process.pid) return false
+    if (liveOwners.has(other)) return false
+    const parts = other.split(':')
+    parts.pop() // the boot token
+    const pid = Number(parts.pop())
+    if (parts.join(':') !== hostname() || !Number.isInteger(pid) || pid <= 0) return false
+    if (pid === process.pid) return true
     try {
       process.kill(pid, 0)
       return false
@@ -141,18 +179,23 @@ export function createExecutions(options: ExecutionsOptions): Executions {
   }
 
   function observerOf(live: Live): RunObserver {
-    const stepEvent = (): boolean => !live.settled && live.stepEvents++ < MAX_STEP_EVENTS
     return {
+      // The cap counts starts only: a step whose start was recorded always gets its end, or it would look running
+      // for ever (an outer step around a huge loop ends after the cap was reached).
       stepStarted({ step, at }) {
-        if (!stepEvent()) return
+        if (live.settled || live.stepEvents >= MAX_STEP_EVENTS) return
+        live.stepEvents++
         const open = live.open.get(step)
         if (open) open.push(at)
         else live.open.set(step, [at])
         emit(live, { type: 'step.started', at: new Date(at).toISOString(), step })
       },
-      stepEnded({ step, endedAt, durationMs, outputBytes, error }) {
-        if (!stepEvent()) return
-        live.open.get(step)?.shift()
+      stepEnded({ step, startedAt, endedAt, durationMs, outputBytes, error }) {
+        // Its start was not recorded (it came past the cap): neither is its end.
+        const open = live.open.get(step)
+        const recorded = open?.indexOf(startedAt) ?? -1
+        if (live.settled || recorded < 0) return
+        open!.splice(recorded, 1)
         emit(live, {
           type: error ? 'step.failed' : 'step.completed', at: new Date(endedAt).toISOString(), step, durationMs,
           ...(outputBytes !== undefined ? { outputBytes } : {}), ...(error ? { error: { code: error.code, message: error.message } } : {}),
@@ -358,6 +401,7 @@ export function createExecutions(options: ExecutionsOptions): Executions {
     close() {
       interruptAll(() => true)
       closed = true
+      liveOwners.delete(owner)
       clearInterval(pruner)
       clearInterval(canceller)
       canceller = undefined
@@ -366,6 +410,7 @@ export function createExecutions(options: ExecutionsOptions): Executions {
       store?.close()
       store = undefined
     },
+    prune,
     get running() { return lives.size },
   }
 }

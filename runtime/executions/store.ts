@@ -47,8 +47,11 @@ export interface ExecutionStore {
   cancelRequests(owner: string): string[]
   /** Running executions whose owner `isDead` says is gone: marked interrupted (with their last event); their ids. */
   interruptOrphans(isDead: (owner: string) => boolean, now: number): string[]
-  /** Deletes ended executions older than `maxAgeMs` and beyond the newest `maxCount`; how many went. */
-  prune(now: number, maxAgeMs: number, maxCount: number): number
+  /**
+   * Deletes a batch of the ended executions older than `maxAgeMs` or beyond the newest `maxCount`: how many went,
+   * and whether more may be left (a batch came back full: call again).
+   */
+  prune(now: number, maxAgeMs: number, maxCount: number): { pruned: number; more: boolean }
   close(): void
 }
 
@@ -58,7 +61,7 @@ interface Row {
   error_code: string | null; error_message: string | null; owner: string
 }
 
-/** Deleting more than this many executions per statement would hold the write lock long; the next pass does the rest. */
+/** Deleting more than this many executions per transaction would hold the write lock long: a pass deletes in batches. */
 const PRUNE_BATCH = 500
 
 /** Whether a store exists in `dataDir` (a restart needs to look for orphans only then). */
@@ -169,11 +172,13 @@ export function openExecutionStore(dataDir: string): ExecutionStore {
     prune(now, maxAgeMs, maxCount) {
       return guard('prune old executions', () => {
         let pruned = 0
+        let more = false
         for (const ids of [q.oldEnded.all(now - maxAgeMs) as string[], q.overCount.all(maxCount) as string[]]) {
           remove(ids)
           pruned += ids.length
+          more ||= ids.length === PRUNE_BATCH
         }
-        return pruned
+        return { pruned, more }
       })
     },
     close: () => db.close(),
