@@ -113,6 +113,26 @@ pipelines:
     expect(found[0]!.hint).toContain('orders.* are subscribed to')
   })
 
+  it('a misspelt topic on either side: the warning names the near one', async () => {
+    const { status, found } = await validate(`apiVersion: islet/v1
+modules:
+  - name: subs
+    type: events.subscriber
+    config: { subscriptions: [{ topic: order.shiped, pipeline: on-order }] }
+pipelines:
+  on-order:
+    steps: [{ type: log, config: { message: hi } }]
+  p:
+    steps:
+      - { type: emit, config: { topic: order.shipped } }
+`)
+    expect(status).toBe(0)
+    expect(found.map((d) => [brief(d), d.hint!.slice(0, d.hint!.indexOf('?') + 1)])).toEqual([
+      ['5:40 warning ERR_EVENTS_NO_PUBLISHER', "did you mean 'order.shipped'?"],
+      ['11:40 warning ERR_EVENTS_NO_SUBSCRIBER', "did you mean 'order.shiped'?"],
+    ])
+  })
+
   it('a component emit grant of a literal topic nothing subscribes to: warning at the grant', async () => {
     const { status, found } = await validate(`apiVersion: islet/v1
 modules:

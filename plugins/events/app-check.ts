@@ -38,11 +38,12 @@ function subscriptions(app: AppView): string[] {
 function unheard(topic: string, app: AppView): { message: string; hint: string } | undefined {
   const patterns = subscriptions(app)
   if (patterns.some((p) => overlap(ofPattern(p), ofPattern(topic)))) return undefined
+  const near = app.didYouMean(topic, patterns.filter((p) => !p.endsWith('.*')))
   return {
     message: `nothing in this app subscribes to '${topic}': its events are dropped`,
-    hint: patterns.length
+    hint: (near ? `${near} ` : '') + (patterns.length
       ? `${[...new Set(patterns)].join(', ')} are subscribed to; subscribe to it with an events.subscriber module (or fix the topic), unless a plugin subscribes through the events service`
-      : 'subscribe to it with an events.subscriber module (subscriptions: [{ topic, pipeline }]), unless a plugin subscribes through the events service',
+      : 'subscribe to it with an events.subscriber module (subscriptions: [{ topic, pipeline }]), unless a plugin subscribes through the events service'),
   }
 }
 
@@ -75,12 +76,13 @@ export function checkSubscriptionsFed(config: SubscriberConfig, app: AppView): v
     const wanted = ofPattern(sub.topic)
     if (producers.some((p) => overlap(p, wanted))) return
     const emitted = [...new Set(producers.slice(1).map((p) => (p.below ? `${p.text}*` : p.text)))]
+    const near = wanted.below ? undefined : app.didYouMean(sub.topic, producers.filter((p) => !p.below).map((p) => p.text))
     app.report({
       code: 'ERR_EVENTS_NO_PUBLISHER', path: ['subscriptions', i, 'topic'], severity: 'warning',
       message: `nothing in this app publishes to '${sub.topic}': no emit step, component grant or engine topic (islet.*) matches, so this subscription never runs`,
-      hint: emitted.length
+      hint: (near ? `${near} ` : '') + (emitted.length
         ? `topics this app publishes: ${emitted.join(', ')}; fix the topic, or add an emit step for it, unless a plugin publishes it`
-        : 'add an emit step (type: emit, config: { topic }) or grant a component emit: [topic], unless a plugin publishes it',
+        : 'add an emit step (type: emit, config: { topic }) or grant a component emit: [topic], unless a plugin publishes it'),
     })
   })
 }
