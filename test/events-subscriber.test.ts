@@ -77,6 +77,26 @@ ${publishPipeline}` }, { plugins: [probe.plugin] })
     expect(subs?.detail).toEqual({ subscriptions: statusOf(opened) })
   })
 
+  it('a log step in a subscriber run writes each key once (the run logger does not repeat the step\'s pipeline)', async () => {
+    opened = await openTestApp({ 'app.yaml': `apiVersion: islet/v1
+modules:
+  - name: subs
+    type: events.subscriber
+    config:
+      subscriptions:
+        - { topic: orders.*, pipeline: on-order }
+${server}pipelines:
+  on-order:
+    steps: [{ type: log, config: { message: 'order \${{ input.id }} seen' } }]
+${publishPipeline}` })
+    await opened.started
+    await post('orders.created', { id: 7 })
+    await until(() => opened!.rawLogs.some((l) => l.includes('order 7 seen')))
+    const line = opened.rawLogs.find((l) => l.includes('order 7 seen'))!
+    expect(line.match(/"pipeline":/g)).toHaveLength(1)
+    expect(JSON.parse(line)).toMatchObject({ pipeline: 'on-order', subscription: 'orders.*', topic: 'orders.created', msg: 'order 7 seen' })
+  })
+
   it("a component's emit reaches a subscriber pipeline", async () => {
     const probe = probePlugin()
     opened = await openTestApp({

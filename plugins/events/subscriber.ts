@@ -112,7 +112,8 @@ export default defineModuleType<SubscriberConfig, Subscriber>({
         const response = await pipeline.run({
           trigger: 'event', id: eventId(event), input: event.payload,
           meta: { topic: event.topic, source: event.source, at: event.at, subscription: sub.topic, attempt },
-        }, { logger: ctx.logger.child({ subscription: sub.topic, pipeline: sub.pipeline, topic: event.topic }), signal: abort.signal })
+          // No `pipeline`: the steps that log (log, retry) name their pipeline themselves, and a key said twice is noise.
+        }, { logger: ctx.logger.child({ subscription: sub.topic, topic: event.topic }), signal: abort.signal })
         // A respond step's error status is the pipeline saying it failed, as a throw would: the error policy applies.
         if (response.status >= 400) throw answeredError(sub, event, response)
         return response

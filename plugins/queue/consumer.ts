@@ -185,7 +185,8 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     let child: Logger | undefined
     const runOptions: PipelineRunOptions = {
       // Made only if a step logs: most jobs never do.
-      get logger() { return child ??= logger.child({ queue, job: String(job.id), attempt: job.attempts }) },
+      // `jobAttempt`, not `attempt`: steps that retry (retry, http.request) log their own `attempt` on this logger.
+      get logger() { return child ??= logger.child({ queue, job: String(job.id), jobAttempt: job.attempts }) },
       signal: controller.signal,
     }
     const facts = {

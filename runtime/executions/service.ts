@@ -289,7 +289,8 @@ export function createExecutions(options: ExecutionsOptions): Executions {
     if (external?.aborted) forward()
     else external?.addEventListener('abort', forward, { once: true })
 
-    const runLogger = opts.logger ?? logger.child({ execution: id, pipeline: name })
+    // No `pipeline`: the steps that log (log, retry) name their pipeline themselves, and a key said twice is noise.
+    const runLogger = opts.logger ?? logger.child({ execution: id })
     pipeline
       .then((p) => p.run(run, { logger: runLogger, signal: live.controller.signal, observer: observerOf(live) }))
       .then((response) => settle('completed', response, undefined), (error: unknown) => settle('failed', undefined, error))

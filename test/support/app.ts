@@ -19,6 +19,8 @@ export interface TestApp {
   url: string
   /** Every JSON log line the app wrote. */
   logs: Record<string, unknown>[]
+  /** The same lines as written (JSON.parse keeps only the last of two equal keys; these show both). */
+  rawLogs: string[]
   close(): Promise<void>
 }
 
@@ -38,9 +40,10 @@ export async function openTestApp(files: Record<string, string>, options: TestAp
   const registry = createBuiltinRegistry()
   for (const plugin of options.plugins ?? []) registry.register(plugin)
   const logs: Record<string, unknown>[] = []
+  const rawLogs: string[] = []
   const destination = new Writable({
     write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line))
+      for (const line of String(chunk).split('\n')) if (line) { rawLogs.push(line); logs.push(JSON.parse(line)) }
       done()
     },
   })
@@ -51,7 +54,7 @@ export async function openTestApp(files: Record<string, string>, options: TestAp
   const started = engine.start()
   started.catch(() => {})
   return {
-    engine, dir, logs, started,
+    engine, dir, logs, rawLogs, started,
     url: () => engine.module<HttpServer>(options.server ?? 'web').url(),
     async close() {
       await engine.stop()
