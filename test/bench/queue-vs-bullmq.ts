@@ -13,7 +13,9 @@
 // jobs/s end to end (first enqueue sent → last completion), CPU per job of the server side (the islet process tree;
 // redis-server + the worker process), enqueue→start p50/p99 under the burst (mostly backlog); then
 // BENCH_QUEUE_PACED jobs at BENCH_QUEUE_RATE per second, below every system's capacity: enqueue→start p50/p99 of a
-// queue that keeps up. Times are Date.now() in each process (ms). Medians over BENCH_ROUNDS; each figure with the
+// queue that keeps up; then the consumer alone: a backlog of BENCH_QUEUE_JOBS jobs that falls due at one time,
+// drained: jobs/s from that time to the last completion (Islet: enqueued with a delay ending
+// BENCH_QUEUE_DRAIN_LEAD_MS after the first is sent; BullMQ: added to a paused queue, then resumed). Times are Date.now() in each process (ms). Medians over BENCH_ROUNDS; each figure with the
 // cores other work took meanwhile. No redis-server: `redisMissing()` says so and the comparison is not run.
 // Alone: `node test/bench/queue-vs-bullmq.ts`.
 import { fork } from 'node:child_process'
@@ -60,11 +62,11 @@ modules:
 pipelines:
   put-c1:
     steps:
-      - { name: job, type: enqueue, config: { queue: c1, payload: '\${{ body }}' } }
+      - { name: job, type: enqueue, config: { queue: c1, payload: '\${{ body }}', delay: '\${{ body.delayMs }}' } }
       - { type: respond, config: { status: 202, body: '\${{ steps.job }}' } }
   put-c8:
     steps:
-      - { name: job, type: enqueue, config: { queue: c8, payload: '\${{ body }}' } }
+      - { name: job, type: enqueue, config: { queue: c8, payload: '\${{ body }}', delay: '\${{ body.delayMs }}' } }
       - { type: respond, config: { status: 202, body: '\${{ steps.job }}' } }
   work:
     steps:
@@ -77,9 +79,16 @@ interface Target {
   label: string
   /** Pids whose process trees are the server side (their CPU is what a job costs). */
   roots: number[]
-  enqueue(queue: QueueName, i: number): Promise<void>
+  /** `delayMs`: due that much later (the drain phase's backlog); none: due at once. */
+  enqueue(queue: QueueName, i: number, delayMs?: number): Promise<void>
   /** Job number → start time (epoch ms), from the consumer's log lines. */
   starts: Map<number, number>
+  /**
+   * Enqueues `count` jobs (as `burst` does) that none may start before the time it answers, when all of them are
+   * due: Islet enqueues them with a delay ending at one time; BullMQ pauses the queue and resumes it (its own way).
+   * `late`: the backlog was not all in when it fell due.
+   */
+  backlog(queue: QueueName, count: number, inFlight: number, sent: Map<number, number>, leadMs: number): Promise<{ dueAt: number; late: boolean; failed: number }>
   /** Arms completion detection for the next `count` jobs of `queue`; the promise gives the last completion's time. */
   expect(queue: QueueName, count: number): Promise<() => Promise<number>>
   close(): Promise<void>
@@ -108,12 +117,17 @@ async function startIslet(): Promise<Target> {
   const db = new Database(join(dataDir, 'queues.db'), { readonly: true, fileMustExist: true })
   const maxId = db.prepare('SELECT COALESCE(MAX(id), 0) FROM jobs WHERE queue = ?').pluck()
   const done = db.prepare(`SELECT COUNT(*) AS n, MAX(updated_at) AS last FROM jobs WHERE queue = ? AND id > ? AND state = 'done'`)
-  return {
+  const target: Target = {
     label: 'islet queue.sqlite', roots: [server.pid], starts,
-    async enqueue(queue, i) {
-      const res = await post(`${server.url}/jobs/${queue}`, `{"i":${i}}`, 10_000)
+    async enqueue(queue, i, delayMs) {
+      const res = await post(`${server.url}/jobs/${queue}`, JSON.stringify({ i, delayMs }), 10_000)
       await res.arrayBuffer()
       if (res.status !== 202) throw new Error(`POST /jobs/${queue} answered ${res.status}`)
+    },
+    async backlog(queue, count, inFlight, sent, leadMs) {
+      const dueAt = Date.now() + leadMs
+      const b = await burst(target, queue, count, inFlight, sent, dueAt)
+      return { dueAt, late: b.lastAck > dueAt, failed: b.failed }
     },
     async expect(queue, count) {
       const after = maxId.get(queue) as number
@@ -135,6 +149,7 @@ async function startIslet(): Promise<Target> {
       cleanup()
     },
   }
+  return target
 }
 
 async function startBull(mode: RedisMode): Promise<Target> {
@@ -158,10 +173,20 @@ async function startBull(mode: RedisMode): Promise<Target> {
     worker.once('exit', exit)
   })
   await message((m) => m.ready as true | undefined, 30_000)
-  const queues = new Map(QUEUES.map((q) => [q, new Queue(q, { connection: createBunRedisClient(new RespClient({ host: '127.0.0.1', port: redis.port }) as never) })]))
-  return {
+  // BullMQ leaves a client it was handed open on close: these are closed here, or they would keep this process alive.
+  const clients = QUEUES.map(() => new RespClient({ host: '127.0.0.1', port: redis.port }))
+  const queues = new Map(QUEUES.map((q, k) => [q, new Queue(q, { connection: createBunRedisClient(clients[k] as never) })]))
+  const target: Target = {
     label: `BullMQ ${mode === 'aof' ? 'Redis AOF everysec' : 'Redis memory-only'}`, roots: [redis.pid, worker.pid!], starts,
     async enqueue(queue, i) { await queues.get(queue)!.add('job', { i }) },
+    async backlog(queue, count, inFlight, sent) {
+      const q = queues.get(queue)!
+      await q.pause()
+      const b = await burst(target, queue, count, inFlight, sent)
+      const dueAt = Date.now()
+      await q.resume()
+      return { dueAt, late: false, failed: b.failed }
+    },
     async expect(queue, count) {
       const acked = message((m) => (m.expecting === queue ? true : undefined))
       worker.send({ expect: { queue, count } })
@@ -171,25 +196,33 @@ async function startBull(mode: RedisMode): Promise<Target> {
     },
     async close() {
       await Promise.all([...queues.values()].map((q) => q.close()))
+      for (const c of clients) c.close()
       const exited = new Promise((resolve) => worker.once('exit', resolve))
       worker.kill('SIGTERM')
       await Promise.race([exited, sleep(5000)])
       worker.kill('SIGKILL')
       forgetWorker()
-      redis.stop()
+      await redis.stop()
     },
   }
+  return target
 }
 
 let jobNumber = 0
 
 interface Sample {
   jobsPerS: number
+  /** Jobs/s the producer got in (first sent → last acknowledged): jobs/s near it means the producer was the limit. */
+  enqueuePerS: number
   cpuMsPerJob: number
   burstP50Ms: number; burstP99Ms: number
   pacedP50Ms: number; pacedP99Ms: number
   /** Mean of the paced ones: both ends are whole milliseconds, so the mean (unbiased) says more than a 1 ms p50. */
   pacedMeanMs: number
+  /** Jobs/s from a backlog: BENCH_QUEUE_JOBS jobs all falling due at one time, that time → the last completion. */
+  drainPerS: number
+  /** The backlog was still being enqueued when it fell due (BENCH_QUEUE_DRAIN_LEAD_MS too short): drainPerS is low. */
+  drainLeadShort: boolean
   /** This process's CPU per job in the burst: the producer (HTTP client, or queue.add) and the completion watch. */
   producerCpuMsPerJob: number
   otherCores: number
@@ -197,18 +230,20 @@ interface Sample {
 }
 
 /** Enqueues `count` jobs, `inFlight` at a time; the send time (epoch ms) of each job number goes into `sent`. */
-async function burst(target: Target, queue: QueueName, count: number, inFlight: number, sent: Map<number, number>): Promise<number> {
+async function burst(target: Target, queue: QueueName, count: number, inFlight: number, sent: Map<number, number>, dueAt?: number): Promise<{ failed: number; lastAck: number }> {
   let next = 0
   let failed = 0
+  let lastAck = 0
   await Promise.all(Array.from({ length: inFlight }, async () => {
     while (next < count) {
       next++
       const i = ++jobNumber
       sent.set(i, Date.now())
-      await target.enqueue(queue, i).catch(() => { failed++ })
+      await target.enqueue(queue, i, dueAt === undefined ? undefined : Math.max(0, dueAt - Date.now())).catch(() => { failed++ })
+      lastAck = Date.now()
     }
   }))
-  return failed
+  return { failed, lastAck }
 }
 
 /** Enqueues `count` jobs at `rate` per second, each when its time comes (open loop: a slow answer delays none). */
@@ -232,14 +267,15 @@ async function startedAll(target: Target, sent: Map<number, number>): Promise<nu
   return [...sent].map(([i, at]) => target.starts.get(i)! - at)
 }
 
-export interface QueueBenchOptions { rounds: number; jobs: number; inFlight: number; pacedJobs: number; rate: number }
+export interface QueueBenchOptions { rounds: number; jobs: number; inFlight: number; pacedJobs: number; rate: number; drainLeadMs: number }
 
 async function measure(target: Target, queue: QueueName, o: QueueBenchOptions): Promise<Sample> {
   const sent = new Map<number, number>()
   const wait = await target.expect(queue, o.jobs)
   const m = meter(target.roots)
   const own = process.cpuUsage()
-  let failed = await burst(target, queue, o.jobs, o.inFlight, sent)
+  const b = await burst(target, queue, o.jobs, o.inFlight, sent)
+  let failed = b.failed
   const last = await wait()
   const used = m.stop()
   const producer = process.cpuUsage(own)
@@ -251,9 +287,19 @@ async function measure(target: Target, queue: QueueName, o: QueueBenchOptions): 
   failed += await paced(target, queue, o.pacedJobs, o.rate, pacedSent)
   await pacedWait()
   const pacedLatency = await startedAll(target, pacedSent)
-  for (const i of [...sent.keys(), ...pacedSent.keys()]) target.starts.delete(i)
+
+  // The consumer alone: a backlog that falls due all at once, then drained.
+  const drainSent = new Map<number, number>()
+  const drainWait = await target.expect(queue, o.jobs)
+  const d = await target.backlog(queue, o.jobs, o.inFlight, drainSent, o.drainLeadMs)
+  const dueAt = d.dueAt
+  failed += d.failed
+  const drained = await drainWait()
+  await startedAll(target, drainSent)
+  for (const i of [...sent.keys(), ...pacedSent.keys(), ...drainSent.keys()]) target.starts.delete(i)
   return {
-    jobsPerS: o.jobs / (Math.max(1, last - first) / 1000), cpuMsPerJob: (used.serverCpuS * 1000) / o.jobs,
+    drainPerS: o.jobs / (Math.max(1, drained - dueAt) / 1000), drainLeadShort: d.late,
+    jobsPerS: o.jobs / (Math.max(1, last - first) / 1000), enqueuePerS: o.jobs / (Math.max(1, b.lastAck - first) / 1000), cpuMsPerJob: (used.serverCpuS * 1000) / o.jobs,
     burstP50Ms: median(burstLatency), burstP99Ms: quantile(burstLatency, 0.99),
     pacedP50Ms: median(pacedLatency), pacedP99Ms: quantile(pacedLatency, 0.99),
     pacedMeanMs: pacedLatency.reduce((a, b) => a + b, 0) / pacedLatency.length,
@@ -274,7 +320,7 @@ export async function benchQueueVsBullmq(o: QueueBenchOptions) {
   try {
     targets.push(await startIslet(), await startBull('aof'), await startBull('memory'))
     // Warm-up, not counted: JIT, SQLite pages, Redis scripts loaded.
-    for (const t of targets) for (const q of QUEUES) await measure(t, q, { ...o, jobs: Math.min(300, o.jobs), pacedJobs: 20 })
+    for (const t of targets) for (const q of QUEUES) await measure(t, q, { ...o, jobs: Math.min(300, o.jobs), pacedJobs: 20, drainLeadMs: 1000 })
     const samples = new Map<string, Sample[]>()
     for (let round = 0; round < o.rounds; round++) {
       for (const q of QUEUES) {
@@ -290,7 +336,8 @@ export async function benchQueueVsBullmq(o: QueueBenchOptions) {
       const med = (f: (x: Sample) => number, digits = 2) => round(median(s.map(f)), digits)
       return {
         label, queue, concurrency: queue === 'c1' ? 1 : 8,
-        jobsPerS: med((x) => x.jobsPerS, 0), jobsPerSRounds: s.map((x) => round(x.jobsPerS, 0)),
+        jobsPerS: med((x) => x.jobsPerS, 0), jobsPerSRounds: s.map((x) => round(x.jobsPerS, 0)), enqueuePerS: med((x) => x.enqueuePerS, 0),
+        drainPerS: med((x) => x.drainPerS, 0), drainLeadShort: s.filter((x) => x.drainLeadShort).length,
         cpuMsPerJob: med((x) => x.cpuMsPerJob, 3), producerCpuMsPerJob: med((x) => x.producerCpuMsPerJob, 3),
         pacedMeanMs: med((x) => x.pacedMeanMs, 2),
         pacedP50Ms: med((x) => x.pacedP50Ms, 1), pacedP99Ms: med((x) => x.pacedP99Ms, 1),
@@ -313,7 +360,8 @@ export function printQueueVsBullmq(r: Awaited<ReturnType<typeof benchQueueVsBull
   for (const c of [1, 8]) {
     console.log(`   concurrency ${c}:`)
     for (const row of r.rows.filter((x) => x.concurrency === c)) {
-      console.log(`      ${row.label.padEnd(30)} ${String(row.jobsPerS).padStart(6)} jobs/s (rounds ${row.jobsPerSRounds.join(', ')}); ` +
+      console.log(`      ${row.label.padEnd(30)} ${String(row.jobsPerS).padStart(6)} jobs/s (rounds ${row.jobsPerSRounds.join(', ')}; enqueued at ${row.enqueuePerS}/s); ` +
+        `drain of a due backlog ${row.drainPerS} jobs/s${row.drainLeadShort ? ` (backlog late in ${row.drainLeadShort} rounds: raise BENCH_QUEUE_DRAIN_LEAD_MS)` : ''}; ` +
         `enqueue→start p50 ${row.pacedP50Ms} ms, p99 ${row.pacedP99Ms} ms, mean ${row.pacedMeanMs} ms at ${o.rate}/s (in the burst p50 ${row.burstP50Ms}, p99 ${row.burstP99Ms} ms); ` +
         `server CPU ${row.cpuMsPerJob} ms/job (producer ${row.producerCpuMsPerJob})${row.failed ? `; ${row.failed} enqueues FAILED` : ''}; ${row.machine}`)
     }
@@ -324,6 +372,7 @@ export function queueOptionsFromEnv(rounds: number): QueueBenchOptions {
   return {
     rounds, jobs: Number(process.env.BENCH_QUEUE_JOBS ?? 2000), inFlight: Number(process.env.BENCH_QUEUE_INFLIGHT ?? 16),
     pacedJobs: Number(process.env.BENCH_QUEUE_PACED ?? 300), rate: Number(process.env.BENCH_QUEUE_RATE ?? 200),
+    drainLeadMs: Number(process.env.BENCH_QUEUE_DRAIN_LEAD_MS ?? 3000),
   }
 }
 

@@ -1,7 +1,7 @@
 // Starts Debian's redis-server for a benchmark: loopback only, a port of the benchmarks' range, a fresh temporary dir
 // for its files, no RDB snapshots (they would fork mid-measurement), and one of two durability modes:
 // `aof` (appendonly yes, appendfsync everysec: the closest Redis comes to a durable queue without fsync per write)
-// or `memory` (nothing on disk). It is killed when stopped, and also when this process exits, errs or is interrupted.
+// or `memory` (nothing on disk). It is stopped by stop(), and killed when this process exits, errs or is interrupted.
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -17,7 +17,8 @@ export interface RedisServer {
   port: number
   pid: number
   version: string
-  stop(): void
+  /** SIGTERM (Redis stops its AOF rewrite child and exits), SIGKILL after 5 s; removes its dir. */
+  stop(): Promise<void>
 }
 
 /** The redis-server binary's version line, or undefined when it is not installed. */
@@ -60,5 +61,15 @@ export async function startRedis(mode: RedisMode, port: number): Promise<RedisSe
     kill()
     throw error
   }
-  return { mode, port, pid: child.pid!, version, stop: kill }
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+      await exited
+      clearTimeout(timer)
+    }
+    kill()
+  }
+  return { mode, port, pid: child.pid!, version, stop }
 }
