@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createInterface } from 'node:readline'
 import { BIN } from '../support/cli.ts'
 import { until } from '../support/until.ts'
 
@@ -27,13 +28,22 @@ export function post(url: string, body: string, timeoutMs = 3000): Promise<Respo
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(timeoutMs) })
 }
 
-/** `options.dataDir`: use (and keep) this data dir instead of a fresh temporary one. */
-export function startCli(command: 'run' | 'dev', app: string, port: number, options: { dataDir?: string } = {}): CliServer {
+export interface CliOptions {
+  /** Use (and keep) this data dir instead of a fresh temporary one. */
+  dataDir?: string
+  /** LOG_LEVEL (default warn). */
+  logLevel?: string
+  /** Called with each line the app writes on stdout (its JSON log); without it stdout is ignored. */
+  stdout?: (line: string) => void
+}
+
+export function startCli(command: 'run' | 'dev', app: string, port: number, options: CliOptions = {}): CliServer {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'islet-bench-cli-'))
   const spawnedAt = performance.now()
   const child = spawn(process.execPath, [BIN, command, app, '--data-dir', dataDir], {
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true,
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: options.logLevel ?? 'warn' }, stdio: ['ignore', options.stdout ? 'pipe' : 'ignore', 'pipe'], detached: true,
   })
+  if (options.stdout) createInterface({ input: child.stdout! }).on('line', options.stdout)
   let stderr = ''
   child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000) })
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))

@@ -84,12 +84,15 @@ export interface Metered {
 /**
  * Starts metering a window: the server tree's CPU, this process's, and the machine's. `stop()` says what each used;
  * what is left of the machine's busy time is other work: someone else's load, which the figure must then own up to.
+ * Several roots: a server made of separate processes (Redis and its worker) counts as one.
  */
-export function meter(root: number): { stop(): Metered } {
-  const t0 = performance.now(), m0 = machine(), s0 = treeCpuSeconds(root), o0 = ownCpuSeconds()
+export function meter(root: number | readonly number[]): { stop(): Metered } {
+  const roots = typeof root === 'number' ? [root] : root
+  const serverCpu = () => roots.reduce((sum, r) => sum + treeCpuSeconds(r), 0)
+  const t0 = performance.now(), m0 = machine(), s0 = serverCpu(), o0 = ownCpuSeconds()
   return {
     stop() {
-      const wallS = (performance.now() - t0) / 1000, m1 = machine(), serverCpuS = treeCpuSeconds(root) - s0, own = ownCpuSeconds() - o0
+      const wallS = (performance.now() - t0) / 1000, m1 = machine(), serverCpuS = serverCpu() - s0, own = ownCpuSeconds() - o0
       const otherS = (m1.busy - m1.irq - m0.busy + m0.irq) / USER_HZ - serverCpuS - own
       return { wallS, serverCpuS, otherCores: round(Math.max(0, otherS) / wallS, 2) }
     },

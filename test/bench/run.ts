@@ -8,7 +8,11 @@
 // window; default BENCH_SECONDS / 2); section 15 BENCH_PLUGINS, BENCH_PLUGIN_REPS (default max(5, 2 × BENCH_ROUNDS));
 // section 16 (deploys into a slot) BENCH_DEPLOYS (dry runs and stage+promotes each; default max(20, 10 × BENCH_ROUNDS),
 // never fewer than 20), BENCH_CACHE_DEPLOYS (identical-hash dry runs; default 10), BENCH_DEPLOY_SECONDS (each load
-// window, with and without deploys, BENCH_ROUNDS of each; default 10).
+// window, with and without deploys, BENCH_ROUNDS of each; default 10); section 17 (queue.sqlite vs BullMQ on Redis,
+// schedule lateness) BENCH_QUEUE_JOBS (each burst; default 2000), BENCH_QUEUE_INFLIGHT (enqueues in flight; 16),
+// BENCH_QUEUE_PACED (jobs at the paced rate; 300), BENCH_QUEUE_RATE (jobs/s; 200), BENCH_QUEUE_PORT (19310; Redis
+// on the next two), BENCH_JITTER_FIRINGS (each phase; 100: below that, p99 is the max), BENCH_JITTER_PORT (19313);
+// without redis-server the queue comparison is skipped with a note.
 import { benchCliStart, printCliStart } from './cli-start.ts'
 import { benchDeploy, printDeploy } from './deploy.ts'
 import { benchColdStart } from './cold-start.ts'
@@ -24,6 +28,8 @@ import { benchReloadLatency, printReloadLatency } from './reload-latency.ts'
 import { benchRegistry, printRegistry } from './registry.ts'
 import { benchPluginStart, printPluginStart } from './plugin-start.ts'
 import { benchSandboxTimeout } from './sandbox-timeout.ts'
+import { benchQueueVsBullmq, printQueueVsBullmq, queueOptionsFromEnv, redisMissing } from './queue-vs-bullmq.ts'
+import { benchScheduleJitter, printScheduleJitter } from './schedule-jitter.ts'
 import { benchServerCost, printServerCost } from './server-cost.ts'
 import { verdict } from './stats.ts'
 
@@ -121,5 +127,14 @@ const deploys = await benchDeploy({
 })
 printDeploy(deploys)
 
-const summaries = [cost, components, devReload, processes, registry, pluginStart, deploys].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
+console.log('\n17. Queues: queue.sqlite through `islet run` vs BullMQ on redis-server (AOF everysec; memory-only), concurrency 1 and 8, interleaved')
+const missing = redisMissing()
+const queues = missing ? { name: 'queue vs BullMQ', skipped: missing } : await benchQueueVsBullmq(queueOptionsFromEnv(rounds))
+if ('rows' in queues) printQueueVsBullmq(queues)
+else console.log(`   SKIPPED: ${missing}`)
+console.log('    Schedules: how late a schedule.cron job firing every second runs (`islet run`) vs a bare setTimeout, idle and with one core spun')
+const jitter = await benchScheduleJitter({ firings: Number(process.env.BENCH_JITTER_FIRINGS ?? 100) })
+printScheduleJitter(jitter)
+
+const summaries = [cost, components, devReload, processes, registry, pluginStart, deploys, queues, jitter].map((r) => ({ ...r, samples: undefined, runs: undefined })) // raw samples: run the section alone
 console.log(`\n${JSON.stringify({ results: [http, cold, invoke, httpComponent, memory, timeout, reload, containment, cli, ...summaries] })}`)
