@@ -81,11 +81,13 @@ describe('queue store', () => {
     } finally { db.close() }
   })
 
-  it('syncs every commit to disk (FULL): a job whose enqueue resolved, or that was recorded done, survives a power cut', () => {
+  it('commits as the queue\'s synchronous says: NORMAL by default (crash-safe in WAL), FULL (an fsync per commit) when asked', () => {
     const { db } = open()
+    const full = openQueueDatabase(db.name, 5000, 'full')
     try {
-      expect(db.pragma('synchronous', { simple: true })).toBe(2)
-    } finally { db.close() }
+      expect(db.pragma('synchronous', { simple: true })).toBe(1)
+      expect(full.pragma('synchronous', { simple: true })).toBe(2)
+    } finally { db.close(); full.close() }
   })
 
   it('a lease that runs out during the last allowed attempt sends the job to the dead letters', () => {

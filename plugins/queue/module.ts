@@ -11,7 +11,7 @@ import { createConsumer, type Consumer } from './consumer.ts'
 import { deadLetters } from './dead-event.ts'
 import { MAX_TIMER_MS, durationProblems, durationSchema, toMs, type Duration } from './duration.ts'
 import { QueueError } from './errors.ts'
-import { QUEUES_FILE, openQueueDatabase, queueStatements, type QueueCounts, type QueueStatements } from './store.ts'
+import { QUEUES_FILE, openQueueDatabase, queueStatements, type QueueCounts, type QueueStatements, type QueueSynchronous } from './store.ts'
 import { QUEUE_TRIGGER } from './trigger.ts'
 import { mountQueueAdmin } from './admin-routes.ts'
 
@@ -20,6 +20,7 @@ export interface QueueConfig {
   retention: Duration
   maxPayloadBytes: number
   busyTimeoutMs: number
+  synchronous: QueueSynchronous
   consumer?: {
     pipeline: string
     concurrency: number
@@ -58,6 +59,11 @@ export const queueConfigSchema = {
     retention: durationSchema('how long completed jobs are kept; while one is, its idempotency key dedupes', '7d', 0),
     maxPayloadBytes: { type: 'integer', minimum: 2, maximum: 16 * 1024 * 1024, default: 1024 * 1024, description: 'the largest job payload, as JSON text' },
     busyTimeoutMs: { type: 'integer', minimum: 0, default: 5000, description: 'how long a write waits for another process\'s lock on queues.db' },
+    synchronous: {
+      enum: ['normal', 'full'], default: 'normal',
+      description: 'normal: a committed enqueue or completion survives a crash of the engine (kill -9), the last ones may be lost to a ' +
+        'power cut or OS crash; full: an fsync per commit (per batch of writes), so they survive that too, at several times the cost per job',
+    },
     consumer: {
       type: 'object',
       additionalProperties: false,
@@ -135,7 +141,7 @@ export function createQueueModule(config: QueueConfig, ctx: ModuleContext): Queu
     },
 
     start() {
-      db = openQueueDatabase(file, config.busyTimeoutMs)
+      db = openQueueDatabase(file, config.busyTimeoutMs, config.synchronous)
       try {
         statements = queueStatements(db, name)
       } catch (error) {

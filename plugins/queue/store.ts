@@ -95,14 +95,18 @@ interface JobRow {
 /** Done jobs deleted per statement when old ones are swept: one transaction never holds the write lock for long. */
 export const SWEEP_CHUNK = 1000
 
+/** How a queue's commits reach the disk: see openQueueDatabase. */
+export type QueueSynchronous = 'normal' | 'full'
+
 /** Opens (creating) queues.db. One connection per queue module: WAL lets them and other processes share the file. */
-export function openQueueDatabase(file: string, busyTimeoutMs = 5000): Database.Database {
+export function openQueueDatabase(file: string, busyTimeoutMs = 5000, synchronous: QueueSynchronous = 'normal'): Database.Database {
   let db: Database.Database
   try {
     db = openWalFile(file, { busyTimeoutMs })
-    // FULL, not openWalFile's NORMAL: an enqueue that resolved, or a job recorded done, must survive a power cut
-    // (NORMAL may lose the last commits). Batching keeps the cost: one fsync per batch of writes, not per job.
-    db.pragma('synchronous = FULL')
+    // The connection's own setting (SQLite's pragma is per connection): `normal` (WAL: every commit survives a crash
+    // of the process, the last ones may be lost to a power cut or an OS crash, like Redis's appendfsync everysec) or
+    // `full` (an fsync per commit — per batch of writes — so they survive that too, at 3-5× the cost per job).
+    db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
   } catch (error) {
     throw new QueueError('ERR_QUEUE_OPEN_FAILED', `could not open the queue store ${file}: ${(error as Error).message}`, { cause: error, details: { file } })
   }

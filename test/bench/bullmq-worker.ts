@@ -4,11 +4,11 @@
 // the job's start. The benchmark sends { expect: { queue, count } } before a run; the worker answers
 // { expecting } at once and { done, lastFinishedOn } once that many more jobs of the queue completed.
 // Usage: node test/bench/bullmq-worker.ts <redis port>
-import { createBunRedisClient, Worker } from 'bullmq'
-import { RespClient } from './resp-client.ts'
+import { Worker } from 'bullmq'
 
 const port = Number(process.argv[2])
-const connection = () => createBunRedisClient(new RespClient({ host: '127.0.0.1', port }) as never)
+// ioredis, BullMQ's usual driver (an optional peer dependency since BullMQ 6), as its docs set it up for a Worker.
+const connection = () => ({ host: '127.0.0.1', port, maxRetriesPerRequest: null })
 
 const waits = new Map<string, { left: number; lastFinishedOn: number }>()
 const workers = [['c1', 1], ['c8', 8]].map(([queue, concurrency]) => {

@@ -1,15 +1,15 @@
 // The BullMQ side of §17's queue benchmark: redis-server (Debian's) started on loopback in a temp dir, with AOF
 // (everysec) or memory only; the Workers in a process of their own (bullmq-worker.ts); the producer a Queue in the
 // benchmark's process (`queue.add`, as an app adds jobs). Completion: the job's finishedOn, which the worker
-// process reports. Redis is reached through resp-client.ts (BullMQ 6 ships no Redis driver).
+// process reports. Redis is reached through ioredis, BullMQ's usual driver (a devDependency: BullMQ 6 lists it as an
+// optional peer).
 import { fork } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { createBunRedisClient, Queue } from 'bullmq'
+import { Queue } from 'bullmq'
 import { onExit } from './exit-cleanup.ts'
 import { burst, QUEUE_PORT, QUEUES, startLine, type Target } from './queue-target.ts'
 import { startRedis, type RedisMode, type RedisServer } from './redis-server.ts'
-import { RespClient } from './resp-client.ts'
 import { sleep } from './stats.ts'
 
 const REDIS_PORTS: Record<RedisMode, number> = { aof: QUEUE_PORT + 1, memory: QUEUE_PORT + 2 }
@@ -35,9 +35,7 @@ export async function startBull(mode: RedisMode): Promise<Target> {
     worker.once('exit', exit)
   })
   await message((m) => m.ready as true | undefined, 30_000)
-  // BullMQ leaves a client it was handed open on close: these are closed here, or they would keep this process alive.
-  const clients = QUEUES.map(() => new RespClient({ host: '127.0.0.1', port: redis.port }))
-  const queues = new Map(QUEUES.map((q, k) => [q, new Queue(q, { connection: createBunRedisClient(clients[k] as never) })]))
+  const queues = new Map(QUEUES.map((q) => [q, new Queue(q, { connection: { host: '127.0.0.1', port: redis.port } })]))
   const target: Target = {
     label: `BullMQ ${mode === 'aof' ? 'Redis AOF everysec' : 'Redis memory-only'}`, roots: [redis.pid, worker.pid!], starts,
     async enqueue(queue, i) { await queues.get(queue)!.add('job', { i }) },
@@ -58,7 +56,6 @@ export async function startBull(mode: RedisMode): Promise<Target> {
     },
     async close() {
       await Promise.all([...queues.values()].map((q) => q.close()))
-      for (const c of clients) c.close()
       const exited = new Promise((resolve) => worker.once('exit', resolve))
       worker.kill('SIGTERM')
       await Promise.race([exited, sleep(5000)])

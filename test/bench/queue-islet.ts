@@ -13,14 +13,17 @@ import { post, startCli } from './cli-server.ts'
 import { onExit } from './exit-cleanup.ts'
 import { burst, QUEUE_PORT, startLine, type Target } from './queue-target.ts'
 
+/** BENCH_QUEUE_SYNC=full measures the queues with an fsync per commit (queue.sqlite's `synchronous: full`). */
+export const QUEUE_SYNC = process.env.BENCH_QUEUE_SYNC === 'full' ? 'full' : 'normal'
+
 export const QUEUE_APP = `apiVersion: islet/v1
 modules:
   - name: c1
     type: queue.sqlite
-    config: { consumer: { pipeline: work, concurrency: 1 } }
+    config: { synchronous: ${QUEUE_SYNC}, consumer: { pipeline: work, concurrency: 1 } }
   - name: c8
     type: queue.sqlite
-    config: { consumer: { pipeline: work, concurrency: 8 } }
+    config: { synchronous: ${QUEUE_SYNC}, consumer: { pipeline: work, concurrency: 8 } }
   - name: api
     type: http.router
     config:
@@ -63,7 +66,7 @@ export async function startIslet(): Promise<Target> {
   // polling (this process, sharing the machine's 2 cores with the server) grows with every round.
   const done = db.prepare(`SELECT COUNT(*) AS n, MAX(updated_at) AS last FROM jobs NOT INDEXED WHERE id > ? AND queue = ? AND state = 'done'`)
   const target: Target = {
-    label: 'islet queue.sqlite', roots: [server.pid], starts,
+    label: `islet queue.sqlite (${QUEUE_SYNC})`, roots: [server.pid], starts,
     async enqueue(queue, i, delayMs) {
       const res = await post(`${server.url}/jobs/${queue}`, JSON.stringify({ i, delayMs }), 10_000)
       await res.arrayBuffer()

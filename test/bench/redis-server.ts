@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { until } from '../support/until.ts'
 import { onExit } from './exit-cleanup.ts'
-import { RespClient } from './resp-client.ts'
+import { Redis } from 'ioredis'
 
 export type RedisMode = 'aof' | 'memory'
 
@@ -47,14 +47,15 @@ export async function startRedis(mode: RedisMode, port: number): Promise<RedisSe
   try {
     await until(async () => {
       if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}: ${stderr}`)
-      const client = new RespClient({ host: '127.0.0.1', port })
+      const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+      client.on('error', () => {})
       try {
         await client.connect()
-        return await client.send('PING', []) === 'PONG'
+        return await client.ping() === 'PONG'
       } catch {
         return false
       } finally {
-        client.close()
+        client.disconnect()
       }
     }, { ms: 10_000, everyMs: 20, explain: () => stderr })
   } catch (error) {

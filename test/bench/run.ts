@@ -10,7 +10,7 @@
 // never fewer than 20), BENCH_CACHE_DEPLOYS (identical-hash dry runs; default 10), BENCH_DEPLOY_SECONDS (each load
 // window, with and without deploys, BENCH_ROUNDS of each; default 10); section 17 (queue.sqlite vs BullMQ on Redis,
 // schedule lateness) BENCH_QUEUE_JOBS (each burst; default 2000), BENCH_QUEUE_INFLIGHT (enqueues in flight; 16),
-// BENCH_QUEUE_PACED (jobs at the paced rate; 300), BENCH_QUEUE_RATE (jobs/s; 200), BENCH_QUEUE_PORT (19310; Redis
+// BENCH_QUEUE_PACED (jobs at the paced rate; 300), BENCH_QUEUE_RATE (jobs/s; 200), BENCH_QUEUE_SYNC (normal|full), BENCH_QUEUE_PORT (19310; Redis
 // on the next two), BENCH_JITTER_FIRINGS (each phase; 100: below that, p99 is the max), BENCH_JITTER_PORT (19313);
 // without redis-server the queue comparison is skipped with a note.
 import { benchCliStart, printCliStart } from './cli-start.ts'
