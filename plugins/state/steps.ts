@@ -1,22 +1,12 @@
 // Steps over a state.machine: `state.transition` (moves an instance), `state.create`, `state.get`. Refusals are the
 // machine's StepErrors (404 unknown instance, 409 invalid transition listing the allowed events, …), so an HTTP
 // pipeline answers them as they are. The run's `locals.principal` is who the history records.
-import { defineStepType, moduleRef, PRINCIPAL_LOCAL, type Principal, type RunScope, type StepContext } from '@islet/sdk'
+import { defineStepType, moduleRef, PRINCIPAL_LOCAL, type Principal, type RunScope } from '@islet/sdk'
 import { checkTransitionEvent } from './app-check.ts'
-import { stateMachine, type StateMachine } from './contract.ts'
+import { stateMachine } from './contract.ts'
 
 const MACHINE = moduleRef('the state.machine module', stateMachine)
 const principalOf = (run: RunScope) => run.locals[PRINCIPAL_LOCAL] as Principal | undefined
-
-/**
- * The machine, looked up at the step's first run rather than when it is created: a machine's own pipelines (an
- * onEnter moving another instance of it) are compiled while the machine itself is being created, before it can be
- * reached.
- */
-function machineOf(ctx: StepContext, name: string): () => StateMachine {
-  let machine: StateMachine | undefined
-  return () => (machine ??= ctx.module(name, stateMachine))
-}
 
 export interface TransitionStepConfig { machine: string; instance: string; event: string; payload?: unknown }
 
@@ -34,11 +24,11 @@ export const transitionStep = defineStepType<TransitionStepConfig>({
   },
   checkApp: checkTransitionEvent,
   create(config, ctx) {
-    const machine = machineOf(ctx, config.machine)
+    const machine = ctx.module(config.machine, stateMachine)
     const instance = ctx.compile<string>(config.instance)
     const event = ctx.compile<string>(config.event)
     const payload = ctx.compile(config.payload)
-    return (run) => machine().transition(String(instance(run)), String(event(run)),
+    return (run) => machine.transition(String(instance(run)), String(event(run)),
       { payload: payload(run), principal: principalOf(run), signal: run.signal, logger: run.logger })
   },
 })
@@ -57,12 +47,12 @@ export const createStep = defineStepType<CreateStepConfig>({
     },
   },
   create(config, ctx) {
-    const machine = machineOf(ctx, config.machine)
+    const machine = ctx.module(config.machine, stateMachine)
     const id = config.id === undefined ? undefined : ctx.compile<string>(config.id)
     const data = ctx.compile(config.data)
     // A number is a fine id; anything else that is not a string (a missing field) is refused, not made a UUID.
     const idOf = (run: RunScope) => { const v = id!(run); return (typeof v === 'number' ? String(v) : v) as string }
-    return (run) => machine().create({ ...(id ? { id: idOf(run) } : {}), data: data(run) },
+    return (run) => machine.create({ ...(id ? { id: idOf(run) } : {}), data: data(run) },
       { principal: principalOf(run), signal: run.signal, logger: run.logger })
   },
 })
@@ -81,8 +71,8 @@ export const getStep = defineStepType<GetStepConfig>({
     },
   },
   create(config, ctx) {
-    const machine = machineOf(ctx, config.machine)
+    const machine = ctx.module(config.machine, stateMachine)
     const instance = ctx.compile<string>(config.instance)
-    return (run) => machine().get(String(instance(run)), { history: config.history })
+    return (run) => machine.get(String(instance(run)), { history: config.history })
   },
 })

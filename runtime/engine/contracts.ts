@@ -69,3 +69,23 @@ export function checkInstance(module: string, type: string, provides: readonly C
     }
   }
 }
+
+/**
+ * `contract` over a module that is not created yet, reached at first use: a module's own pipelines are compiled
+ * before it is created (a queue's consumer pipeline enqueueing follow-up jobs, a state machine's onEnter moving
+ * another instance), and their steps ask for it while they are created. The type is checked now; `reach` runs at the
+ * first member used, once the module exists (a call before that fails as reaching a module not started does).
+ */
+export function lateContract<T extends object>(contract: Contract<T>, reach: () => T): T {
+  let instance: T | undefined
+  const target = () => (instance ??= reach()) as Record<string, unknown>
+  const late: Record<string, unknown> = {}
+  for (const [member, kind] of Object.entries(contract.members)) {
+    if (kind === 'function') {
+      late[member] = (...args: unknown[]) => (target()[member] as (...a: unknown[]) => unknown)(...args)
+    } else {
+      Object.defineProperty(late, member, { get: () => target()[member], enumerable: true })
+    }
+  }
+  return Object.freeze(late) as T
+}

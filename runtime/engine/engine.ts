@@ -20,7 +20,7 @@ import { createAdminAreas } from './admin-areas.ts'
 import { createSlots } from '../slots/service.ts'
 import { createOutbound } from '../outbound/outbound.ts'
 import { createExecutions, type RetentionOptions } from '../executions/service.ts'
-import { asContract, checkInstance, type ModuleHandle } from './contracts.ts'
+import { asContract, checkInstance, lateContract, type ModuleHandle } from './contracts.ts'
 import { createReloader, type ConfigEvent, type ConfigReloadResult } from './reload.ts'
 import type { ConfigGeneration, ModuleRecord, ModuleStatus } from './generation.ts'
 
@@ -177,7 +177,15 @@ export function createEngine(options: EngineOptions): Engine {
         // A step type's create runs under the create deadline too: a hung step factory must not hang startup.
         stepCreateMs: timeouts.createMs,
         // Each generation's pipelines reach that generation's modules: a request finishes on the generation it began on.
-        module: (m, contract, asker) => asContract(asker, handle(g.slots.get(m)) ?? missing(m), contract),
+        module: (m, contract, asker) => {
+          const slot = g.slots.get(m)
+          const target = handle(slot)
+          if (target || !slot) return asContract(asker, target ?? missing(m), contract)
+          // Not created yet (its own pipelines are compiled before it is): checked by its type, reached at first use.
+          const provides = (g.registry ?? registry).moduleType(slot.decl.type)?.definition.provides ?? []
+          asContract(asker, { name: m, type: slot.decl.type, provides, instance: {} }, contract)
+          return lateContract(contract, () => asContract(asker, handle(g.slots.get(m)) ?? missing(m), contract))
+        },
         // A step running another pipeline (flow's `call`) gets this generation's, compiled once like a module's.
         pipeline: (other) => pipeline(g, other),
       })
