@@ -287,6 +287,41 @@ ${publishPipeline}` }, { plugins: [probe.plugin] })
     expect(failure?.err).toMatchObject({ code: 'ERR_EVENTS_RUN_FAILED', details: { status: 503, answered: 'ERR_DOWNSTREAM' } })
   })
 
+  it('a run refused with a 4xx (but 408, 429) is not retried: the event itself is wrong', async () => {
+    const probe = probePlugin()
+    opened = await openTestApp({ 'app.yaml': `apiVersion: islet/v1
+modules:
+  - name: subs
+    type: events.subscriber
+    config:
+      subscriptions:
+        - { topic: pay.due, pipeline: answers, onError: retry, retry: { attempts: 3, backoffMs: 1 } }
+        - { topic: pay.due, pipeline: refuses, onError: retry, retry: { attempts: 3, backoffMs: 1 } }
+        - { topic: pay.due, pipeline: throttled, onError: retry, retry: { attempts: 2, backoffMs: 1 } }
+${server}pipelines:
+  answers:
+    steps:
+      - type: probe.record
+      - type: respond
+        config: { status: 422, body: { error: { code: ERR_BAD_EVENT, message: no amount } } }
+  refuses:
+    steps:
+      - type: probe.record
+      - type: fail
+        config: { status: 404, code: ERR_NO_ORDER, message: no such order }
+  throttled:
+    steps:
+      - type: probe.record
+      - type: fail
+        config: { status: 429, code: ERR_SLOW_DOWN, message: later }
+${publishPipeline}` }, { plugins: [probe.plugin] })
+    await opened.started
+    await post('pay.due', { n: 1 })
+    await until(() => statusOf(opened!).every((s) => s.failed === 1))
+    expect(statusOf(opened).map((s) => [s.pipeline, s.failed, s.retried])).toEqual([['answers', 1, 0], ['refuses', 1, 0], ['throttled', 1, 1]])
+    expect(probe.seen.map((s) => s.meta.attempt)).toHaveLength(4)
+  })
+
   it('durable: each event is enqueued (whole: topic, source, at, payload) on the queue module instead of run here', async () => {
     const jobs: { payload: unknown }[] = []
     // Test-only stand-in for queue.sqlite: provides the queue.jobs contract over an in-memory list.

@@ -2,6 +2,7 @@
 // on (the job claimed again by the same consumer, or retried from the dead letters), a run that outlives its stop,
 // delayed jobs and sweeping old done jobs. Runs end when the test answers them; `settle` plays out the writes they
 // set off (each batch is one turn of the event loop), so nothing here waits on a clock.
+import Database from 'better-sqlite3'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -10,6 +11,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createBatcher, type Batcher } from '../plugins/queue/batch.ts'
 import { createConsumer, type ConsumerOptions } from '../plugins/queue/consumer.ts'
 import { MAX_TIMER_MS } from '../plugins/queue/duration.ts'
+import { until } from './support/until.ts'
 import { SWEEP_CHUNK, openQueueDatabase, queueStatements, type DeadJob, type QueueStatements } from '../plugins/queue/store.ts'
 
 const VISIBILITY = 600_000
@@ -28,9 +30,9 @@ function recordingLogger(lines: Line[]): Logger {
 }
 
 /** A consumer whose runs wait for the test, on a fresh queues.db; `counting` wraps the store the consumer sees. */
-function harness(options: Partial<ConsumerOptions> & { ignoresAbort?: boolean; counting?: (store: QueueStatements) => QueueStatements } = {}) {
+function harness(options: Partial<ConsumerOptions> & { ignoresAbort?: boolean; busyTimeoutMs?: number; counting?: (store: QueueStatements) => QueueStatements } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'islet-queue-consumer-'))
-  const db = openQueueDatabase(join(dir, 'queues.db'))
+  const db = openQueueDatabase(join(dir, 'queues.db'), options.busyTimeoutMs)
   const store = queueStatements(db, 'q')
   const raw = createBatcher(db)
   // Writes asked for and not yet answered (and acted on): the consumer awaits what this returns.
@@ -173,6 +175,30 @@ describe('queue consumer', () => {
     expect(h.runs.map((r) => r.id)).toEqual([id])
     h.runs[0]!.answer(200)
     await h.settle()
+    await h.consumer.stop()
+  })
+
+  it('a job\'s outcome waits out queues.db locked by another process, its lease kept, and is recorded once: the job never runs again', async () => {
+    const h = harness({ busyTimeoutMs: 0 })
+    const id = h.enqueue()
+    h.consumer.start()
+    await h.settle()
+    expect(h.runs).toHaveLength(1)
+    const other = new Database(h.db.name)
+    cleanups.push(() => { if (other.inTransaction) other.exec('ROLLBACK'); other.close() })
+    other.exec('BEGIN IMMEDIATE')
+    h.runs[0]!.answer(200)
+    await until(() => h.warnings().some((w) => w.includes('waits for queues.db')))
+    // Still running as far as the consumer goes: its lease is renewed meanwhile, so nobody takes the job back.
+    expect(h.consumer.stats()).toMatchObject({ running: 1, completed: 0 })
+    other.exec('ROLLBACK')
+    await until(() => h.consumer.stats().completed === 1)
+    expect(h.row(id)).toMatchObject({ state: 'done', attempts: 1 })
+    expect(h.consumer.stats().running).toBe(0)
+    h.clock.t += 2 * VISIBILITY
+    h.consumer.wake()
+    await h.settle()
+    expect(h.runs).toHaveLength(1)
     await h.consumer.stop()
   })
 

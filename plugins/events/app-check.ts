@@ -79,7 +79,7 @@ export function checkSubscriptionsFed(config: SubscriberConfig, app: AppView): v
     const near = wanted.below ? undefined : app.didYouMean(sub.topic, producers.filter((p) => !p.below).map((p) => p.text))
     app.report({
       code: 'ERR_EVENTS_NO_PUBLISHER', path: ['subscriptions', i, 'topic'], severity: 'warning',
-      message: `nothing in this app publishes to '${sub.topic}': no emit step, component grant or engine topic (islet.*) matches, so this subscription never runs`,
+      message: `nothing in this app publishes to '${sub.topic}': no emit step, component grant, queue's dead letters (queue.<name>.dead) or engine topic (islet.*) matches, so this subscription never runs`,
       hint: (near ? `${near} ` : '') + (emitted.length
         ? `topics this app publishes: ${emitted.join(', ')}; fix the topic, or add an emit step for it, unless a plugin publishes it`
         : 'add an emit step (type: emit, config: { topic }) or grant a component emit: [topic], unless a plugin publishes it'),

@@ -60,7 +60,7 @@ export function createLane(o: LaneOptions): Lane {
         c.delivered++
         return
       } catch (error) {
-        if (attempt >= o.attempts || o.signal.aborted) {
+        if (attempt >= o.attempts || o.signal.aborted || refusedForGood(error)) {
           c.failed++
           o.logger.error({ err: error, topic: event.topic, attempts: attempt },
             `event '${event.topic}' failed after ${attempt} attempt(s): ${messageOf(error)}`)
@@ -112,4 +112,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     const timer = setTimeout(() => { signal.removeEventListener('abort', done); resolve(true) }, ms)
     signal.addEventListener('abort', done, { once: true })
   })
+}
+
+/**
+ * A run that failed with a 4xx (a `fail` step's status, or one a `respond` answered), but for 408 and 429, says the
+ * event itself is wrong: running it again cannot help, so it is not retried — as a queue sends such a job to its
+ * dead letters at once.
+ */
+function refusedForGood(error: unknown): boolean {
+  const e = error as { status?: unknown; details?: { status?: unknown } } | undefined
+  const status = typeof e?.status === 'number' ? e.status : typeof e?.details?.status === 'number' ? e.details.status : 500
+  return status >= 400 && status < 500 && status !== 408 && status !== 429
 }

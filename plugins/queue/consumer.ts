@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
 import type { Batcher } from './batch.ts'
 import { MAX_TIMER_MS } from './duration.ts'
-import { QueueError } from './errors.ts'
+import { isQueueError, QueueError } from './errors.ts'
 import { SWEEP_CHUNK, type ClaimedJob, type DeadJob, type JobError, type QueueStatements } from './store.ts'
 import { QUEUE_TRIGGER } from './trigger.ts'
 
@@ -89,8 +89,16 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
   let renewTimer: ReturnType<typeof setInterval> | undefined
   let lastMaintenance = 0
 
-  /** Claims what free slots allow; called on enqueue, when a run ends, and by the timer. Never two claims at once. */
+  /**
+   * Claims what free slots allow; called on enqueue, when a run ends, and by the timer. Never two claims at once.
+   * Runs in the consumer's own async context, whoever called it (an enqueue inside a state transition): the claim,
+   * the timers it arms, the runs and what they publish must not carry that caller's context along.
+   */
   function wake(): void {
+    detached(claimDue)
+  }
+
+  function claimDue(): void {
     if (stopped || !live) return
     if (claiming) { again = true; return }
     const free = concurrency - running.size
@@ -99,13 +107,11 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     again = false
     const lease = `${consumerId}.${++claims}`
     let next: number | null = null
-    let sweepBefore: number | undefined
-    // Jobs whose lease ran out in their last attempt: told once the batch committed (a rolled-back one took back nothing).
-    let died: DeadJob[] = []
+    // What maintenance did, acted on once the batch committed (a rolled-back batch, re-run, did it again from scratch).
+    let maintained: Maintenance | undefined
     claim = batch.write(() => {
       const t = now()
-      died = []
-      sweepBefore = maintain(t, died)
+      maintained = t - lastMaintenance < Math.min(options.pollMs, options.visibilityMs) ? undefined : maintain(t)
       // Nothing due yet (only delayed jobs, or none): the claim would scan every delayed job for nothing.
       const due = store.nextDue()
       if (due === null || due > t) { next = due; return [] }
@@ -115,8 +121,7 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
       return jobs
     }).then(async (jobs) => {
       claiming = false
-      for (const job of died) options.onDead?.(job)
-      if (sweepBefore !== undefined) sweep(sweepBefore)
+      if (maintained) afterMaintenance(maintained)
       if (stopped) {
         // Claimed while the module began to stop: given back at once, never started.
         const t = now()
@@ -128,6 +133,7 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
       arm(next === null ? Infinity : next)
     }, (error: unknown) => {
       claiming = false
+      if (stopped) return
       logger.error({ err: error, queue }, 'claiming jobs failed; trying again at the next poll')
       arm(Infinity)
     }).catch((error: unknown) => logger.error({ err: error, queue }, 'giving back jobs claimed during stop failed; their leases expire and they run again'))
@@ -146,20 +152,30 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     timer.unref?.()
   }
 
+  /** What one maintenance pass did inside a claim's batch. */
+  interface Maintenance { at: number; waiting: number; died: DeadJob[]; sweepBefore: number | undefined }
+
   /**
-   * At most once per poll interval: take back expired leases of consumers that are gone, forget a first chunk of old
-   * done jobs. Answers the retention cut-off when that chunk was full (more to sweep, in batches of their own).
+   * At most once per poll interval (the caller checks): take back expired leases of consumers that are gone, forget a
+   * first chunk of old done jobs. Writes only: what it did is counted, logged and told in afterMaintenance, once the
+   * batch committed.
    */
-  function maintain(t: number, died: DeadJob[]): number | undefined {
-    if (t - lastMaintenance < Math.min(options.pollMs, options.visibilityMs)) return undefined
-    lastMaintenance = t
+  function maintain(t: number): Maintenance {
+    const died: DeadJob[] = []
     const reclaimed = store.reclaimExpired(t, options.maxAttempts, (job) => { died.push(job) })
-    if (reclaimed.waiting + reclaimed.dead > 0) {
-      logger.warn({ queue, ...reclaimed }, 'took back jobs whose lease expired (their consumer stopped or crashed mid-run)')
-      stats.dead += reclaimed.dead
-    }
     const before = t - options.retentionMs
-    return store.sweepDone(before, SWEEP_CHUNK) === SWEEP_CHUNK ? before : undefined
+    return { at: t, waiting: reclaimed.waiting, died, sweepBefore: store.sweepDone(before, SWEEP_CHUNK) === SWEEP_CHUNK ? before : undefined }
+  }
+
+  function afterMaintenance(m: Maintenance): void {
+    lastMaintenance = m.at
+    if (m.waiting + m.died.length > 0) {
+      logger.warn({ queue, waiting: m.waiting, dead: m.died.length }, 'took back jobs whose lease expired (their consumer stopped or crashed mid-run)')
+      stats.dead += m.died.length
+    }
+    for (const job of m.died) options.onDead?.(job)
+    // More old done jobs than one chunk: the rest in batches of their own.
+    if (m.sweepBefore !== undefined) sweep(m.sweepBefore)
   }
 
   /** Deletes the rest of the old done jobs a chunk per batch, so enqueues and claims get the lock in between. */
@@ -238,11 +254,8 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
     // Given back by stop(): its job is waiting again (or the file closed); what this run did is not recorded.
     if (entry.abandoned) return
     const { job } = entry
-    const t = now()
     try {
-      const ours = await batch.write(() => outcome.state === 'released'
-        ? store.release(job.id, job.lease, job.attempts, t)
-        : store.finish(job.id, job.lease, job.attempts, outcome.state, outcome.state === 'waiting' ? outcome.at : t, t, outcome.state === 'done' ? undefined : outcome.error))
+      const ours = await recordOutcome(entry, outcome)
       if (!ours) {
         logger.warn({ queue, job: String(job.id), attempt: job.attempts }, 'the job\'s lease had expired and the job was claimed again: this run\'s outcome is dropped')
       } else if (outcome.state === 'done') {
@@ -256,12 +269,36 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
         options.onDead?.({ id: job.id, payload: job.payload, attempts: job.attempts, key: job.key, error: outcome.error })
       }
     } catch (error) {
-      logger.error({ err: error, queue, job: String(job.id) }, 'recording the job\'s outcome failed; its lease will expire and it runs again')
+      // Given back by stop() while the write waited: nothing to record.
+      if (!entry.abandoned) logger.error({ err: error, queue, job: String(job.id) }, 'recording the job\'s outcome failed; its lease will expire and it runs again')
     } finally {
       running.delete(entry)
       stats.running = running.size
       if (running.size === 0) { clearInterval(renewTimer); renewTimer = undefined }
       wake()
+    }
+  }
+
+  /**
+   * Writes a run's outcome. queues.db held by another process past busyTimeoutMs is waited out rather than given up:
+   * the run stays among the running, so its lease is still renewed, and the write is tried again with a growing
+   * pause until it lands, the claim is lost (renewal aborts the run) or the module gives the job back on stop.
+   * Giving up would let the lease run out and a job that succeeded run again.
+   */
+  async function recordOutcome(entry: Running, outcome: Outcome): Promise<boolean> {
+    const { job } = entry
+    for (let attempt = 0; ; attempt++) {
+      const t = now()
+      try {
+        return await batch.write(() => outcome.state === 'released'
+          ? store.release(job.id, job.lease, job.attempts, t)
+          : store.finish(job.id, job.lease, job.attempts, outcome.state, outcome.state === 'waiting' ? outcome.at : t, t, outcome.state === 'done' ? undefined : outcome.error))
+      } catch (error) {
+        const lost = entry.controller.signal.aborted && entry.controller.signal.reason instanceof QueueError && entry.controller.signal.reason.code === 'ERR_QUEUE_LEASE_LOST'
+        if (!isQueueError(error, 'ERR_QUEUE_BUSY') || entry.abandoned || lost) throw error
+        if (attempt === 0) logger.warn({ queue, job: String(job.id), err: error }, 'recording the job\'s outcome waits for queues.db, locked by another process')
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)))
+      }
     }
   }
 

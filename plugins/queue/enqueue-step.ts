@@ -63,7 +63,7 @@ export default defineStepType<EnqueueConfig>({
         }
         // Another process held queues.db's lock past busyTimeoutMs: nothing was stored, and trying again may well work.
         if (isQueueError(error, 'ERR_QUEUE_BUSY')) {
-          throw new StepError({ status: 503, code: error.code, message: `${error.message}; nothing was enqueued: try again`, cause: error })
+          throw new StepError({ status: 503, code: error.code, message: `queue '${config.queue}' is busy (its file is locked by another process): nothing was enqueued; try again`, cause: error })
         }
         throw error
       }

@@ -62,7 +62,7 @@ export const queueConfigSchema = {
     synchronous: {
       enum: ['normal', 'full'], default: 'normal',
       description: 'normal: a committed enqueue or completion survives a crash of the engine (kill -9), the last ones may be lost to a ' +
-        'power cut or OS crash; full: an fsync per commit (per batch of writes), so they survive that too, at several times the cost per job',
+        'power cut or OS crash; full: an fsync per commit (per batch of writes), so they survive that too (at concurrency 1: 1.8× the CPU per job, 0.42× the jobs/s)',
     },
     consumer: {
       type: 'object',
