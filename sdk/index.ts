@@ -11,7 +11,7 @@ export {
   type EngineState,
 } from './module.ts'
 export {
-  defineStepType, runOptionsWith, type StepType, type StepRun, type StepContext, type RunScope, type Template,
+  defineStepType, runOptionsWith, runOptionsNamed, type StepType, type StepRun, type StepContext, type RunScope, type Template,
   type ConfigProblem, type Pipeline, type HttpRunView, type RunInput, type PipelineResponse, type PipelineRunOptions, type AbortSignalLike,
   type Block, type BlockRunOptions, type BlockStepDecl,
 } from './pipeline.ts'

@@ -99,6 +99,21 @@ export function runOptionsWith(options: PipelineRunOptions, signal: AbortSignalL
 }
 
 /**
+ * `options` whose observer (when there is one) reports every step under `prefix` (`each[3].`, `price.`): what runs
+ * inside a step — a block's run, a called pipeline — is recorded by its path, never under a bare name another step
+ * or another concurrent run may share.
+ */
+export function runOptionsNamed(options: PipelineRunOptions, prefix: string): PipelineRunOptions {
+  const observer = options.observer
+  if (observer === undefined) return options
+  const named: RunObserver = {
+    stepStarted: (start) => observer.stepStarted({ ...start, step: prefix + start.step }),
+    stepEnded: (end) => observer.stepEnded({ ...end, step: prefix + end.step }),
+  }
+  return Object.create(options, { observer: { value: named, enumerable: true } }) as PipelineRunOptions
+}
+
+/**
  * A compiled pipeline. `run` resolves with the response a `respond` step built (or 200 with the last step's output,
  * 204 when it has none) and rejects with a `StepError` (or any error, which callers report as a 500).
  */

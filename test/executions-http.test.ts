@@ -74,12 +74,20 @@ pipelines:
           - name: double
             type: set
             config: { value: '\${{ item * 2 }}' }
+      - name: sub
+        type: call
+        config: { pipeline: helper }
       - name: either
         type: parallel
         config: { wait: all }
         branches:
           left: [ { name: l, type: set, config: { value: 1 } } ]
           right: [ { name: r, type: set, config: { value: 2 } } ]
+  helper:
+    steps:
+      - name: inner
+        type: set
+        config: { value: 1 }
   quick:
     steps:
       - name: answer
@@ -164,7 +172,7 @@ describe('execution: async routes', () => {
     expect(resumed.map((e) => e.id)).toEqual(['7', '8'])
   })
 
-  it('names the steps of each block run by their path, so concurrent items and branches can be told apart', async () => {
+  it('names the steps of each block run and of a called pipeline by their path, so concurrent items and branches can be told apart', async () => {
     const app = await open()
     const { execution } = await json(await post(app, '/fanout', { items: [5, 7, 9] }))
     await until(async () => (await json(await get(app, `/runs/${execution}`, auth('t-app')))).status === 'completed')
@@ -174,6 +182,7 @@ describe('execution: async routes', () => {
     expect(names).toEqual([
       'each completed', 'each[0].double completed', 'each[1].double completed', 'each[2].double completed',
       'either completed', 'either[left].l completed', 'either[right].r completed',
+      'sub completed', 'sub.inner completed',
     ])
     expect(record.steps.find((s: { name: string }) => s.name === 'each[1].double').outputBytes).toBe(2)
   })

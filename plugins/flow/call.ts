@@ -2,7 +2,7 @@
 // Schemas, nested calls bounded so a pipeline calling itself ends with a clear error rather than a stack overflow.
 import type { ValidateFunction } from 'ajv'
 import {
-  StepError, defineStepType, defineTrigger, messageOf, pipelineRef, runOptionsWith, type ConfigProblem, type RunScope,
+  StepError, defineStepType, defineTrigger, messageOf, pipelineRef, runOptionsNamed, runOptionsWith, type ConfigProblem, type RunScope,
 } from '@islet/sdk'
 import { createAjv } from '../core/ajv.ts'
 import { problemsOf } from '../core/schema-problems.ts'
@@ -109,7 +109,7 @@ export default defineStepType<CallConfig>({
       }
       const response = await target.run({
         trigger: 'call', id: scope.id, input: value, meta: { caller: ctx.pipeline, step: ctx.step, depth, chain }, locals: scope.locals,
-      }, runOptionsWith(scope.options ?? { logger: scope.logger }, scope.signal))
+      }, runOptionsNamed(runOptionsWith(scope.options ?? { logger: scope.logger }, scope.signal), `${ctx.step}.`))
       const output = response.body
       if (checkOutput && !checkOutput(output)) {
         const problems = problemsOf(checkOutput.errors)

@@ -1,5 +1,5 @@
 // Blocks: the compiled `do:` / `branches:` of a block step, run inside the run around them through createRun's loop.
-import { runOptionsWith, type Block, type BlockRunOptions, type PipelineResponse, type PipelineRunOptions, type RunInput, type RunObserver, type RunScope } from '@islet/sdk'
+import { runOptionsNamed, runOptionsWith, type Block, type BlockRunOptions, type PipelineResponse, type PipelineRunOptions, type RunInput, type RunScope } from '@islet/sdk'
 import { IsletError } from '../errors.ts'
 import { blameStep, isThenable, RunState, stepEnded, stepStarted, type Op } from './run.ts'
 
@@ -42,14 +42,7 @@ function viewWith(view: Readonly<Record<string, unknown>>, vars: Readonly<Record
 function optionsOf(scope: RunScope, owner: string, block: BlockRunOptions | undefined): PipelineRunOptions {
   const outer: PipelineRunOptions = scope instanceof RunState ? scope.options : { logger: scope.logger, signal: scope.signal }
   const options = block?.signal === undefined ? outer : runOptionsWith(outer, block.signal)
-  const observer = options.observer
-  if (observer === undefined) return options
-  const prefix = block?.label === undefined ? `${owner}.` : `${owner}[${block.label}].`
-  const named: RunObserver = {
-    stepStarted: (start) => observer.stepStarted({ ...start, step: prefix + start.step }),
-    stepEnded: (end) => observer.stepEnded({ ...end, step: prefix + end.step }),
-  }
-  return Object.create(options, { observer: { value: named, enumerable: true } }) as PipelineRunOptions
+  return runOptionsNamed(options, block?.label === undefined ? `${owner}.` : `${owner}[${block.label}].`)
 }
 
 type RunFn = (input: RunInput, options: PipelineRunOptions) => Promise<PipelineResponse>
