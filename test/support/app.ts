@@ -48,9 +48,16 @@ export async function openTestApp(files: Record<string, string>, options: TestAp
     },
   })
   const logger = createLogger({ level: 'debug', pretty: false, destination })
-  const engine = await openApp(join(dir, 'app.yaml'), {
-    logger, registry, dataDir: join(dir, 'data'), env: { ...process.env, ...options.env },
-  })
+  let engine: Engine
+  try {
+    engine = await openApp(join(dir, 'app.yaml'), {
+      logger, registry, dataDir: join(dir, 'data'), env: { ...process.env, ...options.env },
+    })
+  } catch (error) {
+    // A config the test expects refused: its folder goes too.
+    cleanup()
+    throw error
+  }
   const started = engine.start()
   started.catch(() => {})
   return {
@@ -74,7 +81,13 @@ export interface TestAppOptions {
 
 export async function startApp(files: Record<string, string>, options: TestAppOptions = {}): Promise<TestApp> {
   const opened = await openTestApp(files, options)
-  await opened.started
+  try {
+    await opened.started
+  } catch (error) {
+    // An app the test expects to fail at start: nobody else will close it and remove its folder.
+    await opened.close().catch(() => {})
+    throw error
+  }
   return { ...opened, url: opened.url() }
 }
 
