@@ -56,6 +56,15 @@ export class StepError extends Error {
   }
 }
 
+/**
+ * Whether a run that ended with `status` says its input itself is wrong, so running it again cannot help: a 4xx but
+ * 408 (timeout) and 429 (too many requests). A queue sends such a job to its dead letters at once; an event
+ * subscriber does not retry such a run.
+ */
+export function isPermanentStatus(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429
+}
+
 /** True for a `StepError`, also one created by another copy of the sdk (checks shape, not identity). */
 export function isStepError(error: unknown): error is StepError {
   return error instanceof Error && error.name === 'StepError' &&

@@ -5,7 +5,8 @@ export {
   expressionOr, PROVIDES_KEYWORD, TRIGGER_KEYWORD,
 } from './schema.ts'
 export { isRecord } from './record.ts'
-export { CodedError, messageOf, StepError, isStepError, type CodedErrorOptions, type StepErrorOptions } from './errors.ts'
+export { CodedError, messageOf, StepError, isStepError, isPermanentStatus, type CodedErrorOptions, type StepErrorOptions } from './errors.ts'
+export { MAX_TIMER_MS } from './timers.ts'
 export {
   defineModuleType, type ModuleType, type ModuleInstance, type ModuleContext, type InputsContext, type EngineView, type EngineProcessView,
   type EngineState,

@@ -10,7 +10,7 @@ import type { Logger, Pipeline } from '@islet/sdk'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createBatcher, type Batcher } from '../plugins/queue/batch.ts'
 import { createConsumer, type ConsumerOptions } from '../plugins/queue/consumer.ts'
-import { MAX_TIMER_MS } from '../plugins/queue/duration.ts'
+import { MAX_TIMER_MS } from '@islet/sdk'
 import { until } from './support/until.ts'
 import { SWEEP_CHUNK, openQueueDatabase, queueStatements, type DeadJob, type QueueStatements } from '../plugins/queue/store.ts'
 

@@ -2,7 +2,7 @@
 // drops (counted, logged once per overflow). A failed delivery is retried per the onError policy while it keeps its
 // slot, so a failing pipeline slows its own subscription down (backpressure) and never anyone else's.
 import type { BusEvent, Logger } from '@islet/sdk'
-import { messageOf } from '@islet/sdk'
+import { isPermanentStatus, messageOf } from '@islet/sdk'
 
 export interface LaneOptions {
   concurrency: number
@@ -114,13 +114,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   })
 }
 
-/**
- * A run that failed with a 4xx (a `fail` step's status, or one a `respond` answered), but for 408 and 429, says the
- * event itself is wrong: running it again cannot help, so it is not retried — as a queue sends such a job to its
- * dead letters at once.
- */
+/** A run that failed with a permanent status (a `fail` step's, or one a `respond` answered): the event itself is wrong. */
 function refusedForGood(error: unknown): boolean {
   const e = error as { status?: unknown; details?: { status?: unknown } } | undefined
-  const status = typeof e?.status === 'number' ? e.status : typeof e?.details?.status === 'number' ? e.details.status : 500
-  return status >= 400 && status < 500 && status !== 408 && status !== 429
+  return isPermanentStatus(typeof e?.status === 'number' ? e.status : typeof e?.details?.status === 'number' ? e.details.status : 500)
 }

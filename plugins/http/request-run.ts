@@ -3,12 +3,10 @@
 // listener: every request of a server has the same timeout, so arrival order is deadline order and one timer, armed
 // for the oldest, serves them all; a connection's close is listened to once per connection, not once per request.
 import type { Socket } from 'node:net'
-import type { AbortSignalLike, Logger, PipelineRunOptions } from '@islet/sdk'
+import { MAX_TIMER_MS, type AbortSignalLike, type Logger, type PipelineRunOptions } from '@islet/sdk'
 import type { RequestState } from './contracts.ts'
 import { HttpError } from './errors.ts'
 
-/** setTimeout's largest delay; a longer one would fire at once. */
-const TIMER_MAX = 2 ** 31 - 1
 
 /** The runs in flight on a connection (usually one; more with pipelining). */
 const RUNS = Symbol('islet.http.runs')
@@ -174,7 +172,7 @@ export class RequestDeadlines {
 
   #arm(at: number): void {
     this.#armedFor = at
-    const delay = Math.min(TIMER_MAX, Math.max(1, Math.ceil(at - performance.now())))
+    const delay = Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(at - performance.now())))
     // Unref'd: a request in flight holds its socket, which keeps the process up; a timer left armed after the last
     // request must not.
     setTimeout(() => this.#expire(), delay).unref()

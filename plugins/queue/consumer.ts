@@ -4,11 +4,10 @@
 // and at least every `pollMs` (jobs enqueued by other processes, leases of crashed consumers running out). Each claim
 // has its own lease token: a run renews and ends only its own claim, so a run that outlived its lease (the job was
 // claimed again, maybe by this very consumer) can neither end nor keep alive the claim that replaced it.
-import { isStepError, type Logger, type Pipeline, type PipelineRunOptions } from '@islet/sdk'
+import { isPermanentStatus, isStepError, MAX_TIMER_MS, type Logger, type Pipeline, type PipelineRunOptions } from '@islet/sdk'
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { randomUUID } from 'node:crypto'
 import type { Batcher } from './batch.ts'
-import { MAX_TIMER_MS } from './duration.ts'
 import { isQueueError, QueueError } from './errors.ts'
 import { SWEEP_CHUNK, type ClaimedJob, type DeadJob, type JobError, type QueueStatements } from './store.ts'
 import { QUEUE_TRIGGER } from './trigger.ts'
@@ -50,11 +49,6 @@ interface Running {
   settled: Promise<void>
   /** Given back by stop(): whatever the run does later is not recorded. */
   abandoned: boolean
-}
-
-/** The statuses a run may end with that retrying cannot change: the job itself is wrong (400, 404, 422…). */
-export function isPermanent(status: number): boolean {
-  return status >= 400 && status < 500 && status !== 408 && status !== 429
 }
 
 /** The wait before attempt `attempt + 1` after `attempt` failed: delay × factor^(attempt-1), capped, less up to `jitter` of it. */
@@ -245,7 +239,7 @@ export function createConsumer(store: QueueStatements, batch: Batcher, options: 
       message: typeof e?.message === 'string' ? e.message.slice(0, 2000) : String(error).slice(0, 2000),
     }
     const status = isStepError(error) || typeof e?.status === 'number' ? Number(e.status) : 500
-    if (isPermanent(status)) return { state: 'dead', error: recorded }
+    if (isPermanentStatus(status)) return { state: 'dead', error: recorded }
     if (job.attempts >= options.maxAttempts) return { state: 'dead', error: recorded }
     return { state: 'waiting', at: now() + backoffMs(job.attempts, options.retry, random), error: recorded }
   }

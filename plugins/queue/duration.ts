@@ -4,9 +4,6 @@ import type { ConfigProblem, JsonSchema } from '@islet/sdk'
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 export const DURATION_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*(ms|s|m|h|d)\\s*$'
 
-/** Node timers take at most this (about 24.8 days): a longer one fires at once, with a warning. */
-export const MAX_TIMER_MS = 2 ** 31 - 1
-
 export type Duration = number | string
 
 /**

@@ -2,14 +2,14 @@
 // queues in <dataDir>/queues.db. It provides the `queue.jobs` contract (enqueue) and, when `consumer:` is set, runs
 // that pipeline for each job: at least once, under a lease, with retries and a dead-letter queue.
 import { join } from 'node:path'
-import { defineModuleType, pipelineRef, type ModuleContext, type ModuleInstance } from '@islet/sdk'
+import { defineModuleType, MAX_TIMER_MS, pipelineRef, type ModuleContext, type ModuleInstance } from '@islet/sdk'
 import type Database from 'better-sqlite3'
 import { jobQueue, type EnqueueOptions, type EnqueueResult, type JobQueue } from './contract.ts'
 import { checkConsumed } from './app-check.ts'
 import { createBatcher, type Batcher } from './batch.ts'
 import { createConsumer, type Consumer } from './consumer.ts'
 import { deadLetters } from './dead-event.ts'
-import { MAX_TIMER_MS, durationProblems, durationSchema, toMs, type Duration } from './duration.ts'
+import { durationProblems, durationSchema, toMs, type Duration } from './duration.ts'
 import { QueueError } from './errors.ts'
 import { QUEUES_FILE, openQueueDatabase, queueStatements, type QueueCounts, type QueueStatements, type QueueSynchronous } from './store.ts'
 import { QUEUE_TRIGGER } from './trigger.ts'

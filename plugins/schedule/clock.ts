@@ -1,6 +1,7 @@
 // The clock a schedule.cron module reads time from and arms its timers on. The engine registers the module type with
 // the system clock; tests build one with a manual clock (createSchedulePlugin({ clock })) and move time themselves,
 // so no test waits for wall time to pass.
+import { MAX_TIMER_MS } from '@islet/sdk'
 
 export interface Clock {
   /** Milliseconds since the epoch. */
@@ -9,8 +10,6 @@ export interface Clock {
   at(when: number, fn: () => void): () => void
 }
 
-/** Node's timers cap a delay at 2^31-1 ms (about 24.8 days); a longer wait is armed in steps. */
-const MAX_DELAY_MS = 2 ** 31 - 1
 
 /**
  * Wall time, with timers that re-check it when they fire: a timer runs on the monotonic clock, so after the wall clock
@@ -20,12 +19,13 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   at(when, fn) {
     let timer: ReturnType<typeof setTimeout> | undefined
+    // A wait longer than a timer holds is armed in steps.
     const arm = () => {
       const wait = when - Date.now()
       if (wait <= 0) return fn()
-      timer = setTimeout(arm, Math.min(wait, MAX_DELAY_MS))
+      timer = setTimeout(arm, Math.min(wait, MAX_TIMER_MS))
     }
-    timer = setTimeout(arm, Math.max(0, Math.min(when - Date.now(), MAX_DELAY_MS)))
+    timer = setTimeout(arm, Math.max(0, Math.min(when - Date.now(), MAX_TIMER_MS)))
     return () => clearTimeout(timer)
   },
 }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import {
-  isStepError, type AbortSignalLike, type ExecutionEvent, type ExecutionFilter, type ExecutionsService, type ExecutionStart,
+  isStepError, MAX_TIMER_MS, type AbortSignalLike, type ExecutionEvent, type ExecutionFilter, type ExecutionsService, type ExecutionStart,
   type ExecutionStatus, type ExecutionSummary, type Logger, type Pipeline, type PipelineResponse, type RunInput, type RunObserver,
 } from '@islet/sdk'
 import { codeOf, describeThrown, IsletError, isIsletError } from '../errors.ts'
@@ -39,9 +39,6 @@ export const MAX_STEP_EVENTS = 10_000
  * an owner with this process's pid that is not one of them is a boot that ended.
  */
 const liveOwners = new Set<string>()
-
-/** The longest delay a Node timer takes: a longer one fires at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** How often a process running executions looks for cancellations another process asked for. */
 const CANCEL_POLL_MS = 500
