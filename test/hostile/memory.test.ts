@@ -253,8 +253,9 @@ describe('allocations outside the heap', () => {
 
   it("Locale's maximize() is charged too: 200,000 kept are refused at the memory limit", async () => {
     const error = await o.failure('intl-locales')
-    expect(error.code).toBe('ERR_COMPONENT_THREW')
-    expect(error.message).toMatch(/Array buffer allocation failed/)
+    // Which of the isolate's two memory limits stops it first — its ArrayBuffer allocator (the call throws) or its
+    // heap limit — depends on when V8 collects, and so on the machine's load: either one is the charge.
+    expect(`${error.code}: ${error.message}`).toMatch(/^(ERR_COMPONENT_THREW: [^]*Array buffer allocation failed|ERR_SANDBOX_MEMORY_LIMIT: )/)
   })
 })
 
